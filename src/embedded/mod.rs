@@ -1,0 +1,380 @@
+//! An embedded Kubernetes API server over real HTTP, with simulated controllers. It powers
+//! `cutover demo` and the tests: real clients (the kube crate, kubectl) talk to it as to a
+//! cluster.
+
+pub mod auth;
+pub mod controllers;
+pub mod demo;
+pub mod discovery;
+pub mod error;
+pub mod objects;
+pub mod patch;
+pub mod resources;
+pub mod selectors;
+pub mod server;
+pub mod store;
+pub mod table;
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use serde_json::Value;
+use tokio::net::TcpListener;
+use tokio::sync::{oneshot, watch};
+use tokio::task::JoinHandle;
+
+pub use auth::{ADMIN, IDENTITIES, Identity, NO_SERVICE_WRITES, READ_ONLY};
+pub use error::ApiError;
+pub use server::RequestRecord;
+pub use store::Store;
+
+/// How the simulated cluster behaves.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Time from a pod's creation to its readiness.
+    pub pod_ready_delay: Duration,
+    /// Time a deleted pod spends terminating before it disappears.
+    pub pod_terminate_delay: Duration,
+    /// Time between restarts of a crash-looping container.
+    pub crash_restart_interval: Duration,
+    /// How many changes are kept for watches to resume from; older ones get 410 Gone.
+    pub history: usize,
+    /// How often a watch that allows bookmarks gets one.
+    pub bookmark_interval: Duration,
+    /// Run the Deployment/ReplicaSet/Pod/Endpoints controllers.
+    pub controllers: bool,
+}
+
+impl Config {
+    /// Lively enough to watch a rollout happen.
+    pub fn demo() -> Config {
+        Config {
+            pod_ready_delay: Duration::from_millis(1500),
+            pod_terminate_delay: Duration::from_millis(1000),
+            crash_restart_interval: Duration::from_secs(10),
+            history: 50_000,
+            bookmark_interval: Duration::from_secs(60),
+            controllers: true,
+        }
+    }
+
+    /// Fast and still stepwise: pods become ready on the controller's next pass.
+    pub fn test() -> Config {
+        Config {
+            pod_ready_delay: Duration::from_millis(20),
+            pod_terminate_delay: Duration::from_millis(20),
+            crash_restart_interval: Duration::from_millis(200),
+            history: 50_000,
+            bookmark_interval: Duration::from_millis(500),
+            controllers: true,
+        }
+    }
+}
+
+#[derive(Default)]
+struct FaultState {
+    fail_remaining: u32,
+    fail_code: u16,
+    retry_after: u64,
+    delay: Option<Duration>,
+}
+
+/// Failures the tests switch on to prove clients cope.
+#[derive(Default)]
+pub struct Faults {
+    state: Mutex<FaultState>,
+}
+
+impl Faults {
+    fn lock(&self) -> MutexGuard<'_, FaultState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn take_failure(&self) -> Option<ApiError> {
+        let mut s = self.lock();
+        if s.fail_remaining == 0 {
+            return None;
+        }
+        s.fail_remaining -= 1;
+        Some(if s.fail_code == 429 {
+            ApiError::too_many_requests(s.retry_after)
+        } else {
+            ApiError::internal(
+                "injected failure: the embedded cluster was told to fail this request",
+            )
+        })
+    }
+
+    pub(crate) fn take_delay(&self) -> Option<Duration> {
+        self.lock().delay
+    }
+}
+
+pub struct Shared {
+    store: Mutex<Store>,
+    pub config: Config,
+    pub faults: Faults,
+    log: Mutex<Vec<RequestRecord>>,
+    epoch: watch::Sender<u64>,
+    address: Mutex<String>,
+}
+
+impl Shared {
+    pub fn lock_store(&self) -> MutexGuard<'_, Store> {
+        self.store.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn log_request(&self, record: RequestRecord) {
+        let mut log = self.log.lock().unwrap_or_else(|e| e.into_inner());
+        if log.len() >= 200_000 {
+            log.drain(..100_000);
+        }
+        log.push(record);
+    }
+
+    pub(crate) fn watch_epoch(&self) -> watch::Receiver<u64> {
+        self.epoch.subscribe()
+    }
+
+    pub(crate) fn server_address(&self) -> String {
+        self.address
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+}
+
+struct Listener {
+    shutdown: oneshot::Sender<()>,
+    task: JoinHandle<()>,
+}
+
+/// A running embedded cluster. Dropping it stops the listener and the controllers.
+pub struct EmbeddedCluster {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    listener: Mutex<Option<Listener>>,
+    controllers: Option<JoinHandle<()>>,
+}
+
+impl EmbeddedCluster {
+    /// Starts the server on `addr` (port 0 picks a free port) and the controllers.
+    pub async fn start(config: Config, addr: SocketAddr) -> anyhow::Result<EmbeddedCluster> {
+        let (epoch, _) = watch::channel(0);
+        let shared = Arc::new(Shared {
+            store: Mutex::new(Store::new(config.history)),
+            config,
+            faults: Faults::default(),
+            log: Mutex::new(Vec::new()),
+            epoch,
+            address: Mutex::new(String::new()),
+        });
+        let listener = TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("could not listen on {addr}: is another server using it?"))?;
+        let addr = listener.local_addr().context("reading the bound address")?;
+        *shared.address.lock().unwrap_or_else(|e| e.into_inner()) = addr.to_string();
+        let controllers = shared
+            .config
+            .controllers
+            .then(|| tokio::spawn(controllers::run(shared.clone())));
+        let cluster = EmbeddedCluster {
+            listener: Mutex::new(Some(serve(shared.clone(), listener))),
+            shared,
+            addr,
+            controllers,
+        };
+        Ok(cluster)
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
+    pub fn store(&self) -> MutexGuard<'_, Store> {
+        self.shared.lock_store()
+    }
+
+    /// Creates or replaces objects given as JSON (each with apiVersion and kind).
+    pub fn apply_all(&self, objects: &[Value]) -> Result<(), ApiError> {
+        let mut store = self.store();
+        for obj in objects {
+            server::apply_json(&mut store, obj.clone())?;
+        }
+        Ok(())
+    }
+
+    /// A kubeconfig with one context per identity; `cutover-demo` (the admin) is current.
+    pub fn kubeconfig_yaml(&self) -> String {
+        kubeconfig_yaml(&self.url())
+    }
+
+    pub fn write_kubeconfig(&self, path: &Path) -> anyhow::Result<()> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("creating the directory {}", dir.display()))?;
+        }
+        std::fs::write(path, self.kubeconfig_yaml())
+            .with_context(|| format!("writing the kubeconfig {}", path.display()))
+    }
+
+    /// A kube client for `identity`, over the same HTTP path as a real cluster.
+    pub async fn client(&self, identity: &Identity) -> anyhow::Result<kube::Client> {
+        let kubeconfig = kube::config::Kubeconfig::from_yaml(&self.kubeconfig_yaml())
+            .context("parsing the embedded cluster's kubeconfig")?;
+        let options = kube::config::KubeConfigOptions {
+            context: Some(context_name(identity)),
+            ..Default::default()
+        };
+        let config = kube::Config::from_custom_kubeconfig(kubeconfig, &options)
+            .await
+            .context("loading the embedded cluster's kubeconfig")?;
+        kube::Client::try_from(config).context("building a kube client")
+    }
+
+    pub fn requests(&self) -> Vec<RequestRecord> {
+        self.shared
+            .log
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    pub fn clear_requests(&self) {
+        self.shared
+            .log
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+
+    /// Ends every open watch stream (clients see the connection close and re-watch).
+    pub fn drop_watches(&self) {
+        self.shared.epoch.send_modify(|e| *e += 1);
+    }
+
+    /// Fails the next `n` requests with `code` (500, or 429 with Retry-After).
+    pub fn fail_next(&self, n: u32, code: u16, retry_after_secs: u64) {
+        let mut s = self.shared.faults.lock();
+        s.fail_remaining = n;
+        s.fail_code = code;
+        s.retry_after = retry_after_secs;
+    }
+
+    /// Delays every response by `delay` (None to stop).
+    pub fn set_delay(&self, delay: Option<Duration>) {
+        self.shared.faults.lock().delay = delay;
+    }
+
+    /// Forgets the change history, so the next watch from an older version gets 410 Gone.
+    pub fn compact_history(&self) {
+        self.store().compact();
+    }
+
+    /// Stops accepting connections and closes the open ones; the port is released.
+    pub async fn stop_listener(&self) {
+        let listener = self
+            .listener
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(l) = listener {
+            self.drop_watches();
+            let _ = l.shutdown.send(());
+            let mut task = l.task;
+            if tokio::time::timeout(Duration::from_secs(5), &mut task)
+                .await
+                .is_err()
+            {
+                task.abort();
+            }
+        }
+    }
+
+    /// Listens again on the same address after [`stop_listener`](Self::stop_listener).
+    pub async fn restart_listener(&self) -> anyhow::Result<()> {
+        self.stop_listener().await;
+        let listener = TcpListener::bind(self.addr)
+            .await
+            .with_context(|| format!("could not listen on {} again", self.addr))?;
+        *self.listener.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some(serve(self.shared.clone(), listener));
+        Ok(())
+    }
+}
+
+impl Drop for EmbeddedCluster {
+    fn drop(&mut self) {
+        self.drop_watches();
+        if let Some(l) = self
+            .listener
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+        {
+            let _ = l.shutdown.send(());
+            l.task.abort();
+        }
+        if let Some(c) = self.controllers.take() {
+            c.abort();
+        }
+    }
+}
+
+fn serve(shared: Arc<Shared>, listener: TcpListener) -> Listener {
+    let (shutdown, rx) = oneshot::channel::<()>();
+    let app = axum::Router::new()
+        .fallback(server::handle)
+        .with_state(shared);
+    let task = tokio::spawn(async move {
+        let result = axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = rx.await;
+            })
+            .await;
+        if let Err(e) = result {
+            tracing::warn!("embedded API server stopped: {e}");
+        }
+    });
+    Listener { shutdown, task }
+}
+
+pub fn context_name(identity: &Identity) -> String {
+    match identity.role {
+        auth::Role::Admin => "cutover-demo".into(),
+        auth::Role::ReadOnly => "cutover-demo-read-only".into(),
+        auth::Role::NoServiceWrites => "cutover-demo-no-service-writes".into(),
+    }
+}
+
+fn kubeconfig_yaml(server: &str) -> String {
+    let mut out = format!(
+        "apiVersion: v1\nkind: Config\npreferences: {{}}\ncurrent-context: cutover-demo\nclusters:\n- name: cutover-demo\n  cluster:\n    server: {server}\ncontexts:\n"
+    );
+    for id in IDENTITIES {
+        out.push_str(&format!(
+            "- name: {}\n  context:\n    cluster: cutover-demo\n    user: {}\n    namespace: default\n",
+            context_name(id),
+            id.user
+        ));
+    }
+    out.push_str("users:\n");
+    for id in IDENTITIES {
+        out.push_str(&format!(
+            "- name: {}\n  user:\n    token: {}\n",
+            id.user, id.token
+        ));
+    }
+    out
+}

@@ -1,0 +1,440 @@
+//! Per-kind rules the API server applies on every write: type checking against the real
+//! Kubernetes schemas (k8s-openapi), defaulting, and validation.
+
+use k8s_openapi::api::{
+    apps::v1::{Deployment, ReplicaSet},
+    core::v1::{Endpoints, Event, Namespace, Pod, Service},
+    networking::v1::Ingress,
+};
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value, json};
+
+use super::error::{ApiError, Cause};
+use super::resources::ResourceKind;
+use super::selectors::LabelSelector;
+
+pub fn now_rfc3339() -> String {
+    format_time(jiff::Timestamp::now())
+}
+
+pub fn format_time(t: jiff::Timestamp) -> String {
+    t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+fn decodes<T: DeserializeOwned>(obj: &Value) -> Result<(), String> {
+    serde_json::from_value::<T>(obj.clone())
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+/// Checks the body has the shape of the kind (a decode error in the real server: 400) and
+/// stamps apiVersion and kind.
+pub fn check_type(kind: &ResourceKind, obj: &Value) -> Result<(), ApiError> {
+    let want = kind.api_version();
+    if let Some(v) = obj.get("apiVersion").and_then(Value::as_str) {
+        if v != want {
+            return Err(ApiError::bad_request(format!(
+                "the API version in the data ({v}) does not match the expected API version ({want})"
+            )));
+        }
+    }
+    if let Some(k) = obj.get("kind").and_then(Value::as_str) {
+        if k != kind.kind {
+            return Err(ApiError::bad_request(format!(
+                "the kind in the data ({k}) does not match the expected kind ({})",
+                kind.kind
+            )));
+        }
+    }
+    let mut typed = obj.clone();
+    if let Some(map) = typed.as_object_mut() {
+        map.insert("apiVersion".into(), json!(want));
+        map.insert("kind".into(), json!(kind.kind));
+    }
+    let stored = kind.to_storage(&typed);
+    let result = match (kind.group, kind.kind) {
+        ("apps", "Deployment") => decodes::<Deployment>(&typed),
+        ("apps", "ReplicaSet") => decodes::<ReplicaSet>(&typed),
+        ("", "Pod") => decodes::<Pod>(&typed),
+        ("", "Service") => decodes::<Service>(&typed),
+        ("", "Namespace") => decodes::<Namespace>(&typed),
+        ("", "Endpoints") => decodes::<Endpoints>(&typed),
+        (_, "Event") => decodes::<Event>(&stored),
+        ("networking.k8s.io", "Ingress") => decodes::<Ingress>(&typed),
+        _ => Ok(()),
+    };
+    result.map_err(|e| {
+        ApiError::bad_request(format!(
+            "the body of the request could not be decoded as {}: {e}",
+            kind.kind
+        ))
+    })
+}
+
+fn set_default(map: &mut Map<String, Value>, key: &str, value: Value) {
+    if map.get(key).is_none_or(Value::is_null) {
+        map.insert(key.into(), value);
+    }
+}
+
+fn object_at<'a>(obj: &'a mut Value, path: &[&str]) -> Option<&'a mut Map<String, Value>> {
+    let mut cur = obj;
+    for p in path {
+        cur = cur.get_mut(*p)?;
+    }
+    cur.as_object_mut()
+}
+
+fn default_pod_spec(spec: &mut Map<String, Value>) {
+    set_default(spec, "restartPolicy", json!("Always"));
+    set_default(spec, "terminationGracePeriodSeconds", json!(30));
+    set_default(spec, "dnsPolicy", json!("ClusterFirst"));
+    set_default(spec, "schedulerName", json!("default-scheduler"));
+    set_default(spec, "securityContext", json!({}));
+    if let Some(containers) = spec.get_mut("containers").and_then(Value::as_array_mut) {
+        for c in containers.iter_mut().filter_map(Value::as_object_mut) {
+            let image = c.get("image").and_then(Value::as_str).unwrap_or("");
+            let latest = !image.contains(':') || image.ends_with(":latest");
+            let policy = if latest { "Always" } else { "IfNotPresent" };
+            set_default(c, "imagePullPolicy", json!(policy));
+            set_default(c, "terminationMessagePath", json!("/dev/termination-log"));
+            set_default(c, "terminationMessagePolicy", json!("File"));
+            set_default(c, "resources", json!({}));
+            if let Some(ports) = c.get_mut("ports").and_then(Value::as_array_mut) {
+                for p in ports.iter_mut().filter_map(Value::as_object_mut) {
+                    set_default(p, "protocol", json!("TCP"));
+                }
+            }
+        }
+    }
+}
+
+/// Fills in what the real API server defaults, so clients see familiar objects.
+pub fn apply_defaults(kind: &ResourceKind, obj: &mut Value) {
+    if let Some(map) = obj.as_object_mut() {
+        map.insert("apiVersion".into(), json!(kind.api_version()));
+        map.insert("kind".into(), json!(kind.kind));
+    }
+    match (kind.group, kind.kind) {
+        ("apps", "Deployment") => {
+            if let Some(spec) = object_at(obj, &["spec"]) {
+                set_default(spec, "replicas", json!(1));
+                set_default(spec, "revisionHistoryLimit", json!(10));
+                set_default(spec, "progressDeadlineSeconds", json!(600));
+                set_default(
+                    spec,
+                    "strategy",
+                    json!({"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}}),
+                );
+            }
+            if let Some(spec) = object_at(obj, &["spec", "template", "spec"]) {
+                default_pod_spec(spec);
+            }
+        }
+        ("apps", "ReplicaSet") => {
+            if let Some(spec) = object_at(obj, &["spec"]) {
+                set_default(spec, "replicas", json!(1));
+            }
+            if let Some(spec) = object_at(obj, &["spec", "template", "spec"]) {
+                default_pod_spec(spec);
+            }
+        }
+        ("", "Pod") => {
+            if let Some(spec) = object_at(obj, &["spec"]) {
+                default_pod_spec(spec);
+            }
+            if let Some(map) = obj.as_object_mut() {
+                set_default(
+                    map,
+                    "status",
+                    json!({"phase": "Pending", "qosClass": "BestEffort"}),
+                );
+            }
+        }
+        ("", "Service") => {
+            if let Some(spec) = object_at(obj, &["spec"]) {
+                set_default(spec, "type", json!("ClusterIP"));
+                set_default(spec, "sessionAffinity", json!("None"));
+                set_default(spec, "ipFamilies", json!(["IPv4"]));
+                set_default(spec, "ipFamilyPolicy", json!("SingleStack"));
+                set_default(spec, "internalTrafficPolicy", json!("Cluster"));
+                if spec.get("clusterIP").is_none_or(Value::is_null) {
+                    let ip = format!("10.96.{}.{}", fastrand::u8(..), fastrand::u8(1..255));
+                    spec.insert("clusterIP".into(), json!(ip));
+                    spec.insert("clusterIPs".into(), json!([ip]));
+                }
+                if let Some(ports) = spec.get_mut("ports").and_then(Value::as_array_mut) {
+                    for p in ports.iter_mut().filter_map(Value::as_object_mut) {
+                        set_default(p, "protocol", json!("TCP"));
+                        if let Some(port) = p.get("port").cloned() {
+                            set_default(p, "targetPort", port);
+                        }
+                    }
+                }
+            }
+            if let Some(map) = obj.as_object_mut() {
+                set_default(map, "status", json!({"loadBalancer": {}}));
+            }
+        }
+        ("networking.k8s.io", "Ingress") => {
+            if let Some(map) = obj.as_object_mut() {
+                set_default(map, "status", json!({"loadBalancer": {}}));
+            }
+        }
+        ("", "Namespace") => {
+            if let Some(map) = obj.as_object_mut() {
+                set_default(map, "spec", json!({"finalizers": ["kubernetes"]}));
+                set_default(map, "status", json!({"phase": "Active"}));
+            }
+            let name = obj.pointer("/metadata/name").cloned();
+            if let (Some(labels), Some(name)) = (labels_mut(obj), name) {
+                labels.insert("kubernetes.io/metadata.name".into(), name);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn labels_mut(obj: &mut Value) -> Option<&mut Map<String, Value>> {
+    let meta = obj.get_mut("metadata")?.as_object_mut()?;
+    let labels = meta.entry("labels").or_insert_with(|| json!({}));
+    if !labels.is_object() {
+        *labels = json!({});
+    }
+    labels.as_object_mut()
+}
+
+fn is_dns_subdomain(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 253
+        && s.split('.').all(|part| {
+            !part.is_empty()
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                && !part.starts_with('-')
+                && !part.ends_with('-')
+        })
+}
+
+fn is_dns_label(s: &str) -> bool {
+    is_dns_subdomain(s) && s.len() <= 63 && !s.contains('.')
+}
+
+fn is_label_value(s: &str) -> bool {
+    s.len() <= 63
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+        && s.chars().next().is_none_or(char::is_alphanumeric)
+        && s.chars().last().is_none_or(char::is_alphanumeric)
+}
+
+fn str_at<'a>(obj: &'a Value, ptr: &str) -> Option<&'a str> {
+    obj.pointer(ptr).and_then(Value::as_str)
+}
+
+/// Validates an object about to be stored; `old` is the stored object on update.
+pub fn validate(kind: &ResourceKind, obj: &Value, old: Option<&Value>) -> Result<(), ApiError> {
+    let name = str_at(obj, "/metadata/name").unwrap_or("");
+    let mut causes = Vec::new();
+    if name.is_empty() {
+        causes.push(Cause::required("metadata.name"));
+    } else {
+        let dns_label_only = matches!(kind.kind, "Service" | "Namespace");
+        let valid = if dns_label_only {
+            is_dns_label(name)
+        } else {
+            is_dns_subdomain(name) || kind.kind == "Event"
+        };
+        if !valid {
+            causes.push(Cause::invalid(
+                "metadata.name",
+                name,
+                "a lowercase RFC 1123 name must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character",
+            ));
+        }
+    }
+    if let Some(labels) = obj.pointer("/metadata/labels").and_then(Value::as_object) {
+        for (k, v) in labels {
+            let v = v.as_str().unwrap_or("");
+            if !is_label_value(v) {
+                causes.push(Cause::invalid(
+                    "metadata.labels",
+                    v,
+                    &format!("a valid label value for {k} must be 63 characters or less and consist of alphanumeric characters, '-', '_' or '.'"),
+                ));
+            }
+        }
+    }
+    match kind.kind {
+        "Deployment" | "ReplicaSet" => validate_workload(obj, old, &mut causes),
+        "Pod" => {
+            if obj
+                .pointer("/spec/containers")
+                .and_then(Value::as_array)
+                .is_none_or(Vec::is_empty)
+            {
+                causes.push(Cause::required("spec.containers"));
+            }
+        }
+        "Service" => {
+            let headless = str_at(obj, "/spec/clusterIP") == Some("None");
+            let ports = obj.pointer("/spec/ports").and_then(Value::as_array);
+            let external = str_at(obj, "/spec/type") == Some("ExternalName");
+            if !headless && !external && ports.is_none_or(Vec::is_empty) {
+                causes.push(Cause::required("spec.ports"));
+            }
+            for (i, p) in ports.into_iter().flatten().enumerate() {
+                let port = p.get("port").and_then(Value::as_i64).unwrap_or(0);
+                if !(1..=65535).contains(&port) {
+                    causes.push(Cause::invalid(
+                        &format!("spec.ports[{i}].port"),
+                        &port.to_string(),
+                        "must be between 1 and 65535, inclusive",
+                    ));
+                }
+            }
+        }
+        "Ingress" => validate_ingress(obj, &mut causes),
+        _ => {}
+    }
+    if causes.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::invalid(kind, name, &causes))
+    }
+}
+
+fn validate_workload(obj: &Value, old: Option<&Value>, causes: &mut Vec<Cause>) {
+    let selector = obj.pointer("/spec/selector");
+    match selector {
+        None | Some(Value::Null) => causes.push(Cause::required("spec.selector")),
+        Some(sel) => match LabelSelector::from_label_selector_object(sel) {
+            Err(e) => causes.push(Cause::invalid("spec.selector", "", &e)),
+            Ok(s) if s.is_empty() => causes.push(Cause::invalid(
+                "spec.selector",
+                "{}",
+                "empty selector is invalid for deployment",
+            )),
+            Ok(s) => {
+                let labels = obj
+                    .pointer("/spec/template/metadata/labels")
+                    .and_then(Value::as_object);
+                if !s.matches(labels) {
+                    causes.push(Cause::invalid(
+                        "spec.template.metadata.labels",
+                        "",
+                        "`selector` does not match template `labels`",
+                    ));
+                }
+            }
+        },
+    }
+    if let Some(old) = old {
+        if old.pointer("/spec/selector") != selector {
+            causes.push(Cause::invalid("spec.selector", "", "field is immutable"));
+        }
+    }
+    if let Some(r) = obj.pointer("/spec/replicas").and_then(Value::as_i64) {
+        if r < 0 {
+            causes.push(Cause::invalid(
+                "spec.replicas",
+                &r.to_string(),
+                "must be greater than or equal to 0",
+            ));
+        }
+    }
+    let containers = obj
+        .pointer("/spec/template/spec/containers")
+        .and_then(Value::as_array);
+    match containers {
+        None => causes.push(Cause::required("spec.template.spec.containers")),
+        Some(cs) if cs.is_empty() => causes.push(Cause::required("spec.template.spec.containers")),
+        Some(cs) => {
+            for (i, c) in cs.iter().enumerate() {
+                if c.get("name")
+                    .and_then(Value::as_str)
+                    .is_none_or(str::is_empty)
+                {
+                    causes.push(Cause::required(&format!(
+                        "spec.template.spec.containers[{i}].name"
+                    )));
+                }
+                if c.get("image")
+                    .and_then(Value::as_str)
+                    .is_none_or(str::is_empty)
+                {
+                    causes.push(Cause::required(&format!(
+                        "spec.template.spec.containers[{i}].image"
+                    )));
+                }
+            }
+        }
+    }
+}
+
+fn validate_ingress(obj: &Value, causes: &mut Vec<Cause>) {
+    let rules = obj.pointer("/spec/rules").and_then(Value::as_array);
+    for (i, rule) in rules.into_iter().flatten().enumerate() {
+        let paths = rule.pointer("/http/paths").and_then(Value::as_array);
+        for (j, path) in paths.into_iter().flatten().enumerate() {
+            let at = format!("spec.rules[{i}].http.paths[{j}]");
+            if path.get("pathType").and_then(Value::as_str).is_none() {
+                causes.push(Cause::required(&format!("{at}.pathType")));
+            }
+            if path.get("backend").is_none_or(Value::is_null) {
+                causes.push(Cause::required(&format!("{at}.backend")));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::embedded::resources;
+
+    fn deploy_kind() -> &'static ResourceKind {
+        resources::find("apps", "v1", "deployments").expect("deployments")
+    }
+
+    #[test]
+    fn type_errors_are_bad_requests() {
+        let bad = json!({"metadata":{"name":"d"},"spec":{"replicas":"three"}});
+        let err = check_type(deploy_kind(), &bad).expect_err("bad type");
+        assert_eq!(err.code, 400);
+        let wrong_kind = json!({"apiVersion":"apps/v1","kind":"Service","metadata":{"name":"d"}});
+        assert_eq!(
+            check_type(deploy_kind(), &wrong_kind).map_err(|e| e.code),
+            Err(400)
+        );
+    }
+
+    #[test]
+    fn validation_names_each_field() {
+        let cases = [
+            (
+                json!({"metadata":{"name":"d"},"spec":{"template":{"spec":{"containers":[{"name":"c","image":"i"}]}}}}),
+                "spec.selector",
+            ),
+            (
+                json!({"metadata":{"name":"d"},"spec":{"selector":{"matchLabels":{"a":"b"}},"template":{"metadata":{"labels":{"a":"c"}},"spec":{"containers":[{"name":"c","image":"i"}]}}}}),
+                "spec.template.metadata.labels",
+            ),
+            (
+                json!({"metadata":{"name":"Bad_Name"},"spec":{"selector":{"matchLabels":{"a":"b"}},"template":{"metadata":{"labels":{"a":"b"}},"spec":{"containers":[{"name":"c","image":"i"}]}}}}),
+                "metadata.name",
+            ),
+            (
+                json!({"metadata":{"name":"d"},"spec":{"selector":{"matchLabels":{"a":"b"}},"template":{"metadata":{"labels":{"a":"b"}},"spec":{"containers":[{"name":"c"}]}}}}),
+                "spec.template.spec.containers[0].image",
+            ),
+        ];
+        for (obj, field) in cases {
+            let err = validate(deploy_kind(), &obj, None).expect_err(field);
+            assert_eq!(err.code, 422, "{field}");
+            let causes = &err.details.expect("details")["causes"];
+            assert_eq!(causes[0]["field"], field);
+        }
+    }
+}

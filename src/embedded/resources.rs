@@ -1,0 +1,363 @@
+//! The kinds the embedded API server serves. A new kind is one entry in [`KINDS`].
+
+use serde_json::{Value, json};
+
+/// Converts between a kind's own shape and the shape it is stored in, for kinds that are a
+/// view of another kind's storage (events.k8s.io/v1 Event over core/v1 Event).
+#[derive(Debug)]
+pub struct View {
+    pub storage: &'static str,
+    pub to_view: fn(&Value) -> Value,
+    pub from_view: fn(&Value) -> Value,
+}
+
+#[derive(Debug)]
+pub struct ResourceKind {
+    /// "" for the core group.
+    pub group: &'static str,
+    pub version: &'static str,
+    pub kind: &'static str,
+    pub plural: &'static str,
+    pub singular: &'static str,
+    pub namespaced: bool,
+    pub short_names: &'static [&'static str],
+    pub categories: &'static [&'static str],
+    /// Subresources served besides the object itself ("status", "scale").
+    pub subresources: &'static [&'static str],
+    /// Whether `metadata.generation` is tracked (bumped when the spec changes).
+    pub generation: bool,
+    /// Virtual kinds that are only ever created (reviews) and never stored.
+    pub create_only: bool,
+    pub view: Option<View>,
+}
+
+const ALL_VERBS: &[&str] = &[
+    "create",
+    "delete",
+    "deletecollection",
+    "get",
+    "list",
+    "patch",
+    "update",
+    "watch",
+];
+const CREATE_VERB: &[&str] = &["create"];
+
+impl ResourceKind {
+    pub fn api_version(&self) -> String {
+        if self.group.is_empty() {
+            self.version.to_string()
+        } else {
+            format!("{}/{}", self.group, self.version)
+        }
+    }
+
+    /// Where objects of this kind are kept; views share another kind's storage.
+    pub fn storage_key(&self) -> &'static str {
+        match &self.view {
+            Some(view) => view.storage,
+            None => self.plural_group(),
+        }
+    }
+
+    fn plural_group(&self) -> &'static str {
+        // Static strings keep store keys cheap to copy; the few kinds are listed here.
+        match (self.plural, self.group) {
+            ("events", "events.k8s.io") => "events.events.k8s.io",
+            (plural, "") => plural,
+            ("deployments", _) => "deployments.apps",
+            ("replicasets", _) => "replicasets.apps",
+            ("ingresses", _) => "ingresses.networking.k8s.io",
+            (plural, _) => plural,
+        }
+    }
+
+    pub fn verbs(&self) -> &'static [&'static str] {
+        if self.create_only {
+            CREATE_VERB
+        } else {
+            ALL_VERBS
+        }
+    }
+
+    pub fn has_subresource(&self, sub: &str) -> bool {
+        self.subresources.contains(&sub)
+    }
+
+    /// The object as clients of this kind see it.
+    pub fn present(&self, stored: &Value) -> Value {
+        match &self.view {
+            Some(view) => (view.to_view)(stored),
+            None => stored.clone(),
+        }
+    }
+
+    /// The object as it is kept in storage.
+    pub fn to_storage(&self, obj: &Value) -> Value {
+        match &self.view {
+            Some(view) => (view.from_view)(obj),
+            None => obj.clone(),
+        }
+    }
+
+    pub fn status_subresource(&self) -> bool {
+        self.has_subresource("status")
+    }
+}
+
+pub static KINDS: &[ResourceKind] = &[
+    ResourceKind {
+        group: "",
+        version: "v1",
+        kind: "Namespace",
+        plural: "namespaces",
+        singular: "namespace",
+        namespaced: false,
+        short_names: &["ns"],
+        categories: &[],
+        subresources: &["status"],
+        generation: false,
+        create_only: false,
+        view: None,
+    },
+    ResourceKind {
+        group: "",
+        version: "v1",
+        kind: "Pod",
+        plural: "pods",
+        singular: "pod",
+        namespaced: true,
+        short_names: &["po"],
+        categories: &["all"],
+        subresources: &["status"],
+        generation: true,
+        create_only: false,
+        view: None,
+    },
+    ResourceKind {
+        group: "",
+        version: "v1",
+        kind: "Service",
+        plural: "services",
+        singular: "service",
+        namespaced: true,
+        short_names: &["svc"],
+        categories: &["all"],
+        subresources: &["status"],
+        generation: false,
+        create_only: false,
+        view: None,
+    },
+    ResourceKind {
+        group: "",
+        version: "v1",
+        kind: "Endpoints",
+        plural: "endpoints",
+        singular: "endpoints",
+        namespaced: true,
+        short_names: &["ep"],
+        categories: &[],
+        subresources: &[],
+        generation: false,
+        create_only: false,
+        view: None,
+    },
+    ResourceKind {
+        group: "",
+        version: "v1",
+        kind: "Event",
+        plural: "events",
+        singular: "event",
+        namespaced: true,
+        short_names: &["ev"],
+        categories: &[],
+        subresources: &[],
+        generation: false,
+        create_only: false,
+        view: None,
+    },
+    ResourceKind {
+        group: "apps",
+        version: "v1",
+        kind: "Deployment",
+        plural: "deployments",
+        singular: "deployment",
+        namespaced: true,
+        short_names: &["deploy"],
+        categories: &["all"],
+        subresources: &["status", "scale"],
+        generation: true,
+        create_only: false,
+        view: None,
+    },
+    ResourceKind {
+        group: "apps",
+        version: "v1",
+        kind: "ReplicaSet",
+        plural: "replicasets",
+        singular: "replicaset",
+        namespaced: true,
+        short_names: &["rs"],
+        categories: &["all"],
+        subresources: &["status", "scale"],
+        generation: true,
+        create_only: false,
+        view: None,
+    },
+    ResourceKind {
+        group: "networking.k8s.io",
+        version: "v1",
+        kind: "Ingress",
+        plural: "ingresses",
+        singular: "ingress",
+        namespaced: true,
+        short_names: &["ing"],
+        categories: &[],
+        subresources: &["status"],
+        generation: true,
+        create_only: false,
+        view: None,
+    },
+    ResourceKind {
+        group: "events.k8s.io",
+        version: "v1",
+        kind: "Event",
+        plural: "events",
+        singular: "event",
+        namespaced: true,
+        short_names: &["ev"],
+        categories: &[],
+        subresources: &[],
+        generation: false,
+        create_only: false,
+        view: Some(View {
+            storage: "events",
+            to_view: core_event_to_events_v1,
+            from_view: events_v1_to_core_event,
+        }),
+    },
+    ResourceKind {
+        group: "authorization.k8s.io",
+        version: "v1",
+        kind: "SelfSubjectAccessReview",
+        plural: "selfsubjectaccessreviews",
+        singular: "selfsubjectaccessreview",
+        namespaced: false,
+        short_names: &[],
+        categories: &[],
+        subresources: &[],
+        generation: false,
+        create_only: true,
+        view: None,
+    },
+    ResourceKind {
+        group: "authentication.k8s.io",
+        version: "v1",
+        kind: "SelfSubjectReview",
+        plural: "selfsubjectreviews",
+        singular: "selfsubjectreview",
+        namespaced: false,
+        short_names: &[],
+        categories: &[],
+        subresources: &[],
+        generation: false,
+        create_only: true,
+        view: None,
+    },
+];
+
+/// The API groups served, in discovery order: (group, version).
+pub fn groups() -> Vec<(&'static str, &'static str)> {
+    let mut out: Vec<(&str, &str)> = Vec::new();
+    for k in KINDS.iter().filter(|k| !k.group.is_empty()) {
+        if !out.contains(&(k.group, k.version)) {
+            out.push((k.group, k.version));
+        }
+    }
+    out
+}
+
+pub fn find(group: &str, version: &str, plural: &str) -> Option<&'static ResourceKind> {
+    KINDS
+        .iter()
+        .find(|k| k.group == group && k.version == version && k.plural == plural)
+}
+
+/// The kind stored under `storage_key` in its own (non-view) shape.
+pub fn by_storage(storage_key: &str) -> Option<&'static ResourceKind> {
+    KINDS
+        .iter()
+        .find(|k| k.view.is_none() && k.storage_key() == storage_key)
+}
+
+pub fn by_kind(api_version: &str, kind: &str) -> Option<&'static ResourceKind> {
+    KINDS
+        .iter()
+        .find(|k| k.kind == kind && k.api_version() == api_version)
+}
+
+/// Renames fields between the two Event shapes; `pairs` is (from, to).
+fn rename_fields(obj: &Value, pairs: &[(&str, &str)], api_version: &str) -> Value {
+    let mut out = obj.clone();
+    if let Some(map) = out.as_object_mut() {
+        for (from, to) in pairs {
+            if let Some(v) = map.remove(*from) {
+                map.insert((*to).to_string(), v);
+            }
+        }
+        map.insert("apiVersion".into(), json!(api_version));
+        map.insert("kind".into(), json!("Event"));
+    }
+    out
+}
+
+const EVENT_FIELDS: &[(&str, &str)] = &[
+    ("involvedObject", "regarding"),
+    ("message", "note"),
+    ("reportingComponent", "reportingController"),
+    ("source", "deprecatedSource"),
+    ("firstTimestamp", "deprecatedFirstTimestamp"),
+    ("lastTimestamp", "deprecatedLastTimestamp"),
+    ("count", "deprecatedCount"),
+];
+
+fn core_event_to_events_v1(obj: &Value) -> Value {
+    rename_fields(obj, EVENT_FIELDS, "events.k8s.io/v1")
+}
+
+fn events_v1_to_core_event(obj: &Value) -> Value {
+    let reversed: Vec<(&str, &str)> = EVENT_FIELDS.iter().map(|(a, b)| (*b, *a)).collect();
+    rename_fields(obj, &reversed, "v1")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_views_round_trip() {
+        let core = json!({"apiVersion":"v1","kind":"Event","involvedObject":{"name":"a"},"message":"hi","count":2});
+        let v1 = core_event_to_events_v1(&core);
+        assert_eq!(v1["regarding"]["name"], "a");
+        assert_eq!(v1["note"], "hi");
+        assert_eq!(v1["deprecatedCount"], 2);
+        assert_eq!(events_v1_to_core_event(&v1), core);
+    }
+
+    #[test]
+    fn storage_keys_are_unique_per_stored_kind() {
+        let mut keys: Vec<_> = KINDS
+            .iter()
+            .filter(|k| k.view.is_none())
+            .map(|k| k.storage_key())
+            .collect();
+        keys.sort();
+        let n = keys.len();
+        keys.dedup();
+        assert_eq!(keys.len(), n);
+        assert_eq!(
+            find("events.k8s.io", "v1", "events").map(|k| k.storage_key()),
+            Some("events")
+        );
+    }
+}

@@ -1,0 +1,1005 @@
+//! The HTTP face of the embedded cluster: Kubernetes REST paths, verbs, content types,
+//! watches, tables, discovery, authorization, the request log and fault injection.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde_json::{Value, json};
+use tokio::sync::{broadcast, mpsc};
+use tokio_stream::wrappers::ReceiverStream;
+
+use super::Shared;
+use super::auth::{self, Identity};
+use super::discovery;
+use super::error::ApiError;
+use super::patch::{self, PatchKind};
+use super::resources::{self, ResourceKind};
+use super::selectors::{FieldSelector, LabelSelector};
+use super::store::{self, Change, ChangeType, Part, Store};
+use super::table::{self, IncludeObject};
+
+/// One request as the server saw it, for tests to audit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestRecord {
+    pub method: String,
+    pub path: String,
+    pub query: String,
+    pub user: String,
+    /// The Kubernetes verb (get, list, watch, create, update, patch, delete, ...), or the
+    /// method for non-resource paths.
+    pub verb: String,
+    pub status: u16,
+}
+
+impl RequestRecord {
+    /// Whether the request could have changed the cluster.
+    pub fn is_mutating(&self) -> bool {
+        let review = self.path.contains("selfsubjectaccessreviews")
+            || self.path.contains("selfsubjectreviews");
+        !review && !matches!(self.method.as_str(), "GET" | "HEAD" | "OPTIONS")
+    }
+}
+
+const MAX_BODY: usize = 16 * 1024 * 1024;
+
+#[derive(Debug)]
+enum Route {
+    Version,
+    Api,
+    Apis,
+    Group(String),
+    ResourceList(String, String),
+    OpenApiIndex,
+    OpenApiDoc(String),
+    Health,
+    Resource(ResourceRoute),
+}
+
+#[derive(Debug)]
+struct ResourceRoute {
+    kind: &'static ResourceKind,
+    namespace: Option<String>,
+    name: Option<String>,
+    sub: Option<String>,
+}
+
+fn parse_route(path: &str) -> Option<Route> {
+    let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
+    match segs.as_slice() {
+        ["version"] => return Some(Route::Version),
+        ["healthz" | "livez" | "readyz"] => return Some(Route::Health),
+        ["api"] => return Some(Route::Api),
+        ["apis"] => return Some(Route::Apis),
+        ["openapi", "v3"] => return Some(Route::OpenApiIndex),
+        ["openapi", "v3", rest @ ..] => return Some(Route::OpenApiDoc(rest.join("/"))),
+        ["api", "v1"] => return Some(Route::ResourceList(String::new(), "v1".into())),
+        ["apis", g] => return Some(Route::Group((*g).into())),
+        ["apis", g, v] => return Some(Route::ResourceList((*g).into(), (*v).into())),
+        _ => {}
+    }
+    let (group, version, rest) = match segs.as_slice() {
+        ["api", v, rest @ ..] => ("", *v, rest),
+        ["apis", g, v, rest @ ..] => (*g, *v, rest),
+        _ => return None,
+    };
+    let found = |plural: &str| resources::find(group, version, plural);
+    let route = |kind, ns: Option<&str>, name: Option<&str>, sub: Option<&str>| {
+        Some(Route::Resource(ResourceRoute {
+            kind,
+            namespace: ns.map(str::to_string),
+            name: name.map(str::to_string),
+            sub: sub.map(str::to_string),
+        }))
+    };
+    match rest {
+        ["namespaces", ns, plural, tail @ ..] if found(plural).is_some_and(|k| k.namespaced) => {
+            let kind = found(plural)?;
+            match tail {
+                [] => route(kind, Some(ns), None, None),
+                [name] => route(kind, Some(ns), Some(name), None),
+                [name, sub] => route(kind, Some(ns), Some(name), Some(sub)),
+                _ => None,
+            }
+        }
+        [plural, tail @ ..] => {
+            let kind = found(plural)?;
+            match tail {
+                [] => route(kind, None, None, None),
+                [name] if !kind.namespaced => route(kind, None, Some(name), None),
+                [name, sub] if !kind.namespaced => route(kind, None, Some(name), Some(sub)),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+type Query = Vec<(String, String)>;
+
+fn query_get<'a>(q: &'a Query, key: &str) -> Option<&'a str> {
+    q.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+}
+
+fn json_response(code: u16, body: &Value) -> Response {
+    let bytes = serde_json::to_vec(body).unwrap_or_default();
+    raw_json(code, bytes)
+}
+
+fn raw_json(code: u16, bytes: Vec<u8>) -> Response {
+    let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (
+        status,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        bytes,
+    )
+        .into_response()
+}
+
+fn error_response(err: &ApiError) -> Response {
+    let mut resp = json_response(err.code, &err.to_status());
+    if let Some(secs) = err.retry_after {
+        if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+            resp.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+    }
+    resp
+}
+
+/// Whether the client asked for a meta.k8s.io/v1 Table.
+fn wants_table(headers: &HeaderMap) -> bool {
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    accept.split(',').any(|alt| {
+        let params: Vec<&str> = alt.split(';').map(str::trim).collect();
+        params.contains(&"as=Table")
+            && params.contains(&"g=meta.k8s.io")
+            && params.contains(&"v=v1")
+    })
+}
+
+pub async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let raw_query = req.uri().query().unwrap_or("").to_string();
+    let query: Query = serde_urlencoded::from_str(&raw_query).unwrap_or_default();
+    let headers = req.headers().clone();
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    let identity = auth::identify(authorization);
+    let route = parse_route(&path);
+    let verb = verb_of(&method, route.as_ref(), &query);
+    let record = |status: u16| RequestRecord {
+        method: method.to_string(),
+        path: path.clone(),
+        query: raw_query.clone(),
+        user: identity.map_or("<unknown>", |i| i.user).to_string(),
+        verb: verb.clone(),
+        status,
+    };
+    if let Some(delay) = shared.faults.take_delay() {
+        tokio::time::sleep(delay).await;
+    }
+    if let Some(err) = shared.faults.take_failure() {
+        shared.log_request(record(err.code));
+        return error_response(&err);
+    }
+    let Some(identity) = identity else {
+        shared.log_request(record(401));
+        return error_response(&ApiError::unauthorized());
+    };
+    let body = match axum::body::to_bytes(req.into_body(), MAX_BODY).await {
+        Ok(b) => b,
+        Err(e) => {
+            shared.log_request(record(400));
+            return error_response(&ApiError::bad_request(format!(
+                "the request body could not be read: {e}"
+            )));
+        }
+    };
+    let ctx = Ctx {
+        shared: &shared,
+        identity,
+        method: &method,
+        query: &query,
+        headers: &headers,
+        body,
+        verb: &verb,
+    };
+    let response = match route {
+        None => Err(ApiError::path_not_found()),
+        Some(route) => dispatch(&ctx, route),
+    };
+    let response = response.unwrap_or_else(|e| error_response(&e));
+    shared.log_request(record(response.status().as_u16()));
+    response
+}
+
+fn verb_of(method: &Method, route: Option<&Route>, query: &Query) -> String {
+    let Some(Route::Resource(r)) = route else {
+        return method.as_str().to_lowercase();
+    };
+    let watch = matches!(query_get(query, "watch"), Some("true" | "1"));
+    let verb = match (method.as_str(), r.name.is_some()) {
+        ("GET", false) if watch => "watch",
+        ("GET", false) => "list",
+        ("GET", true) => "get",
+        ("POST", _) => "create",
+        ("PUT", _) => "update",
+        ("PATCH", _) => "patch",
+        ("DELETE", false) => "deletecollection",
+        ("DELETE", true) => "delete",
+        (m, _) => return m.to_lowercase(),
+    };
+    verb.to_string()
+}
+
+struct Ctx<'a> {
+    shared: &'a Arc<Shared>,
+    identity: &'static Identity,
+    method: &'a Method,
+    query: &'a Query,
+    headers: &'a HeaderMap,
+    body: Bytes,
+    verb: &'a str,
+}
+
+impl Ctx<'_> {
+    fn content_type(&self) -> &str {
+        self.headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("application/json")
+    }
+
+    /// The request body as JSON (JSON or YAML content types).
+    fn body_json(&self) -> Result<Value, ApiError> {
+        let ct = self.content_type();
+        let media = ct.split(';').next().unwrap_or("").trim();
+        match media {
+            "" | "application/json" | "*/*" => serde_json::from_slice(&self.body).map_err(|e| {
+                ApiError::bad_request(format!("the body of the request could not be decoded: {e}"))
+            }),
+            "application/yaml" | "application/x-yaml" | "text/yaml" => {
+                serde_yaml::from_slice(&self.body).map_err(|e| {
+                    ApiError::bad_request(format!(
+                        "the body of the request could not be decoded as YAML: {e}"
+                    ))
+                })
+            }
+            other => Err(ApiError::unsupported_media_type(other)),
+        }
+    }
+
+    fn store(&self) -> std::sync::MutexGuard<'_, Store> {
+        self.shared.lock_store()
+    }
+}
+
+fn dispatch(ctx: &Ctx<'_>, route: Route) -> Result<Response, ApiError> {
+    if !matches!(route, Route::Resource(_)) && ctx.method != Method::GET {
+        return Err(ApiError::method_not_allowed());
+    }
+    match route {
+        Route::Version => Ok(json_response(200, &discovery::version())),
+        Route::Health => Ok((StatusCode::OK, "ok").into_response()),
+        Route::Api => Ok(json_response(
+            200,
+            &discovery::api_versions(&ctx.shared.server_address()),
+        )),
+        Route::Apis => Ok(json_response(200, &discovery::api_group_list())),
+        Route::Group(g) => discovery::api_group(&g)
+            .map(|d| json_response(200, &d))
+            .ok_or_else(ApiError::path_not_found),
+        Route::ResourceList(g, v) => discovery::api_resource_list(&g, &v)
+            .map(|d| json_response(200, &d))
+            .ok_or_else(ApiError::path_not_found),
+        Route::OpenApiIndex => Ok(json_response(200, &discovery::openapi_index())),
+        Route::OpenApiDoc(p) => discovery::openapi_document(&p)
+            .map(|d| json_response(200, &d))
+            .ok_or_else(ApiError::path_not_found),
+        Route::Resource(r) => resource(ctx, r),
+    }
+}
+
+fn resource(ctx: &Ctx<'_>, r: ResourceRoute) -> Result<Response, ApiError> {
+    let kind = r.kind;
+    let ns = r.namespace.clone().unwrap_or_default();
+    let name = r.name.clone().unwrap_or_default();
+    if let Some(sub) = &r.sub {
+        if !kind.has_subresource(sub) {
+            return Err(ApiError::path_not_found());
+        }
+    }
+    let resource_name = match &r.sub {
+        Some(sub) => format!("{}/{sub}", kind.plural),
+        None => kind.plural.to_string(),
+    };
+    if !auth::allowed(ctx.identity, ctx.verb, kind.group, &resource_name) {
+        return Err(ApiError::forbidden(
+            ctx.identity.user,
+            ctx.verb,
+            kind,
+            r.sub.as_deref(),
+            &ns,
+            &name,
+        ));
+    }
+    if kind.create_only {
+        return review(ctx, kind);
+    }
+    match (ctx.verb, r.sub.as_deref()) {
+        ("list", _) => list(ctx, kind, r.namespace.as_deref()),
+        ("watch", _) => watch(ctx, kind, r.namespace.as_deref()),
+        ("get", Some("scale")) => {
+            let obj = ctx.store().get(kind, &ns, &name)?;
+            Ok(json_response(200, &scale_of(&obj)))
+        }
+        ("get", _) => {
+            let obj = ctx.store().get(kind, &ns, &name)?;
+            single(ctx, kind, &obj, 200)
+        }
+        ("create", None) => {
+            let body = kind.to_storage(&ctx.body_json()?);
+            let obj = ctx.store().create(kind, &ns, body)?;
+            single(ctx, kind, &obj, 201)
+        }
+        ("update", sub) => {
+            let body = ctx.body_json()?;
+            let obj = if sub == Some("scale") {
+                write_scale(ctx, kind, &ns, &name, |_| Ok(body))?
+            } else {
+                let part = if sub == Some("status") {
+                    Part::Status
+                } else {
+                    Part::Main
+                };
+                ctx.store()
+                    .replace(kind, &ns, &name, kind.to_storage(&body), part)?
+            };
+            scale_or_single(ctx, kind, &obj, sub)
+        }
+        ("patch", sub) => {
+            let patch_kind = PatchKind::from_content_type(ctx.content_type())
+                .ok_or_else(|| ApiError::unsupported_media_type(ctx.content_type()))?;
+            let obj = if sub == Some("scale") {
+                write_scale(ctx, kind, &ns, &name, |scale| {
+                    patch_value(patch_kind, "Scale", scale, &ctx.body)
+                })?
+            } else {
+                patch_object(ctx, kind, &ns, &name, patch_kind, sub)?
+            };
+            scale_or_single(ctx, kind, &obj, sub)
+        }
+        ("delete", None) => {
+            let options: Value = if ctx.body.is_empty() {
+                json!({})
+            } else {
+                ctx.body_json()?
+            };
+            let precondition = options
+                .pointer("/preconditions/resourceVersion")
+                .and_then(Value::as_str);
+            let policy = options
+                .get("propagationPolicy")
+                .and_then(Value::as_str)
+                .or_else(|| query_get(ctx.query, "propagationPolicy"));
+            let gone =
+                ctx.store()
+                    .delete(kind, &ns, &name, precondition, policy == Some("Orphan"))?;
+            let mut details =
+                json!({"name": name, "kind": kind.plural, "uid": gone["metadata"]["uid"]});
+            if !kind.group.is_empty() {
+                details["group"] = json!(kind.group);
+            }
+            Ok(json_response(
+                200,
+                &json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "details": details}),
+            ))
+        }
+        ("deletecollection", None) => {
+            let (labels, fields) = selectors(ctx.query)?;
+            let mut store = ctx.store();
+            let doomed = store.list(kind, r.namespace.as_deref(), &labels, &fields, None, None)?;
+            let mut items = Vec::new();
+            for obj in doomed.items {
+                let (obj_ns, obj_name) = store::key_of(&obj);
+                if let Ok(gone) = store.delete(kind, &obj_ns, &obj_name, None, false) {
+                    items.push(kind.present(&gone));
+                }
+            }
+            let rv = store.resource_version();
+            Ok(json_response(
+                200,
+                &json!({"kind": format!("{}List", kind.kind), "apiVersion": kind.api_version(), "metadata": {"resourceVersion": rv.to_string()}, "items": items}),
+            ))
+        }
+        _ => Err(ApiError::method_not_allowed()),
+    }
+}
+
+fn single(
+    ctx: &Ctx<'_>,
+    kind: &ResourceKind,
+    obj: &Value,
+    code: u16,
+) -> Result<Response, ApiError> {
+    let presented = kind.present(obj);
+    if ctx.method == Method::GET && wants_table(ctx.headers) {
+        let include = IncludeObject::from_query(query_get(ctx.query, "includeObject"));
+        let t = table::to_table(
+            kind.kind,
+            &[&presented],
+            include,
+            store::rv_of(obj),
+            None,
+            jiff::Timestamp::now(),
+        );
+        return Ok(json_response(200, &t));
+    }
+    Ok(json_response(code, &presented))
+}
+
+fn scale_or_single(
+    ctx: &Ctx<'_>,
+    kind: &ResourceKind,
+    obj: &Value,
+    sub: Option<&str>,
+) -> Result<Response, ApiError> {
+    if sub == Some("scale") {
+        Ok(json_response(200, &scale_of(obj)))
+    } else {
+        single(ctx, kind, obj, 200)
+    }
+}
+
+fn patch_value(
+    patch_kind: PatchKind,
+    object_kind: &str,
+    target: &Value,
+    body: &[u8],
+) -> Result<Value, ApiError> {
+    patch::apply_patch(patch_kind, object_kind, target, body).map_err(|e| match e {
+        patch::PatchError::BadRequest(m) => ApiError::bad_request(m),
+        patch::PatchError::Unprocessable(m) => ApiError::unprocessable(m),
+    })
+}
+
+/// Patches under one lock, so the read, the patch and the conditional write are atomic.
+fn patch_object(
+    ctx: &Ctx<'_>,
+    kind: &'static ResourceKind,
+    ns: &str,
+    name: &str,
+    patch_kind: PatchKind,
+    sub: Option<&str>,
+) -> Result<Arc<Value>, ApiError> {
+    let mut store = ctx.store();
+    let current = match store.get(kind, ns, name) {
+        Ok(c) => c,
+        Err(e) if e.code == 404 && patch_kind == PatchKind::Apply && sub.is_none() => {
+            let body = patch::parse_apply_body(&ctx.body).map_err(|e| match e {
+                patch::PatchError::BadRequest(m) | patch::PatchError::Unprocessable(m) => {
+                    ApiError::bad_request(m)
+                }
+            })?;
+            let body_name = body.pointer("/metadata/name").and_then(Value::as_str);
+            if body_name.is_some_and(|n| n != name) {
+                return Err(ApiError::bad_request(
+                    "the name of the object does not match the name on the URL",
+                ));
+            }
+            return store.create(kind, ns, kind.to_storage(&body));
+        }
+        Err(e) => return Err(e),
+    };
+    let patched = patch_value(patch_kind, kind.kind, &kind.present(&current), &ctx.body)?;
+    let part = if sub == Some("status") {
+        Part::Status
+    } else {
+        Part::Main
+    };
+    store.replace(kind, ns, name, kind.to_storage(&patched), part)
+}
+
+fn scale_of(obj: &Value) -> Value {
+    let selector = obj
+        .pointer("/spec/selector")
+        .map(selector_string)
+        .unwrap_or_default();
+    json!({
+        "kind": "Scale",
+        "apiVersion": "autoscaling/v1",
+        "metadata": {
+            "name": obj["metadata"]["name"],
+            "namespace": obj["metadata"]["namespace"],
+            "uid": obj["metadata"]["uid"],
+            "resourceVersion": obj["metadata"]["resourceVersion"],
+            "creationTimestamp": obj["metadata"]["creationTimestamp"],
+        },
+        "spec": {"replicas": obj.pointer("/spec/replicas").cloned().unwrap_or(json!(0))},
+        "status": {
+            "replicas": obj.pointer("/status/replicas").cloned().unwrap_or(json!(0)),
+            "selector": selector,
+        }
+    })
+}
+
+/// A structured label selector in the query-string form (`app=x,tier in (a,b)`).
+pub fn selector_string(sel: &Value) -> String {
+    let mut parts: Vec<String> = sel
+        .get("matchLabels")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
+        .collect();
+    for expr in sel
+        .get("matchExpressions")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let key = expr["key"].as_str().unwrap_or("");
+        let values: Vec<&str> = expr["values"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        parts.push(match expr["operator"].as_str().unwrap_or("") {
+            "In" => format!("{key} in ({})", values.join(",")),
+            "NotIn" => format!("{key} notin ({})", values.join(",")),
+            "DoesNotExist" => format!("!{key}"),
+            _ => key.to_string(),
+        });
+    }
+    parts.join(",")
+}
+
+/// Writes the `scale` subresource: `edit` turns the current Scale into the wanted one.
+fn write_scale(
+    ctx: &Ctx<'_>,
+    kind: &'static ResourceKind,
+    ns: &str,
+    name: &str,
+    edit: impl FnOnce(&Value) -> Result<Value, ApiError>,
+) -> Result<Arc<Value>, ApiError> {
+    let mut store = ctx.store();
+    let current = store.get(kind, ns, name)?;
+    let wanted = edit(&scale_of(&current))?;
+    let replicas = wanted
+        .pointer("/spec/replicas")
+        .and_then(Value::as_i64)
+        .ok_or_else(|| {
+            ApiError::bad_request("the Scale in the request has no integer spec.replicas")
+        })?;
+    let mut obj = (*current).clone();
+    obj["spec"]["replicas"] = json!(replicas);
+    let precondition = wanted
+        .pointer("/metadata/resourceVersion")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    obj["metadata"]["resourceVersion"] = json!(if precondition.is_empty() {
+        store::rv_of(&current)
+    } else {
+        precondition
+    });
+    store.replace(kind, ns, name, obj, Part::Main)
+}
+
+fn review(ctx: &Ctx<'_>, kind: &ResourceKind) -> Result<Response, ApiError> {
+    if ctx.verb != "create" {
+        return Err(ApiError::method_not_allowed());
+    }
+    let body = ctx.body_json()?;
+    let mut out = body.clone();
+    out["apiVersion"] = json!(kind.api_version());
+    out["kind"] = json!(kind.kind);
+    if out.get("metadata").is_none() {
+        out["metadata"] = json!({});
+    }
+    match kind.kind {
+        "SelfSubjectReview" => {
+            out["status"] =
+                json!({"userInfo": {"username": ctx.identity.user, "groups": ctx.identity.groups}});
+        }
+        _ => {
+            let allowed = match body.pointer("/spec/resourceAttributes") {
+                Some(attrs) => {
+                    let s = |k: &str| attrs.get(k).and_then(Value::as_str).unwrap_or("");
+                    let resource = if s("subresource").is_empty() {
+                        s("resource").to_string()
+                    } else {
+                        format!("{}/{}", s("resource"), s("subresource"))
+                    };
+                    let verb = s("verb");
+                    // "*" asks whether every verb/resource is allowed.
+                    if verb == "*" || s("resource") == "*" {
+                        auth::allowed(ctx.identity, "delete", s("group"), &resource)
+                            && auth::allowed(ctx.identity, "patch", s("group"), &resource)
+                    } else {
+                        auth::allowed(ctx.identity, verb, s("group"), &resource)
+                    }
+                }
+                None => true,
+            };
+            let mut status = json!({"allowed": allowed});
+            if !allowed {
+                status["reason"] = json!(format!(
+                    "the embedded cluster's policy does not let {} do this",
+                    ctx.identity.user
+                ));
+            }
+            out["status"] = status;
+        }
+    }
+    Ok(json_response(201, &out))
+}
+
+fn selectors(query: &Query) -> Result<(LabelSelector, FieldSelector), ApiError> {
+    let labels = LabelSelector::parse(query_get(query, "labelSelector").unwrap_or(""))
+        .map_err(|e| ApiError::bad_request(format!("unable to parse requirement: {e}")))?;
+    let fields = FieldSelector::parse(query_get(query, "fieldSelector").unwrap_or(""))
+        .map_err(|e| ApiError::bad_request(format!("invalid field selector: {e}")))?;
+    Ok((labels, fields))
+}
+
+fn list(ctx: &Ctx<'_>, kind: &ResourceKind, ns: Option<&str>) -> Result<Response, ApiError> {
+    let (labels, fields) = selectors(ctx.query)?;
+    let limit = match query_get(ctx.query, "limit") {
+        None | Some("") | Some("0") => None,
+        Some(l) => Some(l.parse::<usize>().map_err(|_| {
+            ApiError::bad_request(format!("limit must be a non-negative integer, got {l:?}"))
+        })?),
+    };
+    let result = ctx.store().list(
+        kind,
+        ns,
+        &labels,
+        &fields,
+        limit,
+        query_get(ctx.query, "continue").filter(|c| !c.is_empty()),
+    )?;
+    let rv = result.resource_version.to_string();
+    if wants_table(ctx.headers) {
+        let presented: Vec<Value> = result.items.iter().map(|o| kind.present(o)).collect();
+        let refs: Vec<&Value> = presented.iter().collect();
+        let include = IncludeObject::from_query(query_get(ctx.query, "includeObject"));
+        let t = table::to_table(
+            kind.kind,
+            &refs,
+            include,
+            &rv,
+            result.continue_token.as_deref(),
+            jiff::Timestamp::now(),
+        );
+        return Ok(json_response(200, &t));
+    }
+    let mut meta = json!({"resourceVersion": rv});
+    if let Some(c) = &result.continue_token {
+        meta["continue"] = json!(c);
+    }
+    if let Some(n) = result.remaining {
+        meta["remainingItemCount"] = json!(n);
+    }
+    // Written piece by piece: large lists are serialized straight from the stored objects.
+    let mut out = Vec::with_capacity(256 + result.items.len() * 1024);
+    out.extend_from_slice(
+        format!(
+            "{{\"kind\":\"{}List\",\"apiVersion\":\"{}\",\"metadata\":{meta},\"items\":[",
+            kind.kind,
+            kind.api_version()
+        )
+        .as_bytes(),
+    );
+    for (i, item) in result.items.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        let written = if kind.view.is_some() {
+            serde_json::to_writer(&mut out, &kind.present(item))
+        } else {
+            serde_json::to_writer(&mut out, item.as_ref())
+        };
+        written.map_err(|e| ApiError::internal(e.to_string()))?;
+    }
+    out.extend_from_slice(b"]}");
+    Ok(raw_json(200, out))
+}
+
+#[derive(Serialize)]
+struct WatchLine<'a> {
+    #[serde(rename = "type")]
+    kind: &'a str,
+    object: &'a Value,
+}
+
+struct WatchFilter {
+    kind: &'static ResourceKind,
+    ns: Option<String>,
+    labels: LabelSelector,
+    fields: FieldSelector,
+    table: Option<IncludeObject>,
+}
+
+impl WatchFilter {
+    fn matches(&self, obj: &Value) -> bool {
+        if let Some(ns) = &self.ns {
+            if obj.pointer("/metadata/namespace").and_then(Value::as_str) != Some(ns.as_str()) {
+                return false;
+            }
+        }
+        self.labels
+            .matches(obj.pointer("/metadata/labels").and_then(Value::as_object))
+            && (self.fields.is_empty() || self.fields.matches(&self.kind.present(obj)))
+    }
+
+    /// The event this watch sends for a change, if any: objects moving into or out of the
+    /// selection are ADDED or DELETED, as the real API server does.
+    fn event_for(&self, change: &Change) -> Option<(&'static str, Arc<Value>)> {
+        if change.storage != self.kind.storage_key() {
+            return None;
+        }
+        let now = self.matches(&change.object);
+        let before = change.previous.as_ref().is_some_and(|p| self.matches(p));
+        let kind = match change.change {
+            ChangeType::Added if now => "ADDED",
+            ChangeType::Modified if now && before => "MODIFIED",
+            ChangeType::Modified if now => "ADDED",
+            ChangeType::Modified if before => "DELETED",
+            ChangeType::Deleted if before || now => "DELETED",
+            _ => return None,
+        };
+        Some((kind, change.object.clone()))
+    }
+
+    fn line(&self, event: &str, obj: &Value) -> Bytes {
+        let presented = self.kind.present(obj);
+        let object = match self.table {
+            Some(include) => table::to_table(
+                self.kind.kind,
+                &[&presented],
+                include,
+                store::rv_of(obj),
+                None,
+                jiff::Timestamp::now(),
+            ),
+            None => presented,
+        };
+        let mut bytes = serde_json::to_vec(&WatchLine {
+            kind: event,
+            object: &object,
+        })
+        .unwrap_or_default();
+        bytes.push(b'\n');
+        Bytes::from(bytes)
+    }
+
+    fn bookmark(&self, rv: u64, initial_end: bool) -> Bytes {
+        let mut meta = json!({"resourceVersion": rv.to_string()});
+        if initial_end {
+            meta["annotations"] = json!({"k8s.io/initial-events-end": "true"});
+        }
+        let obj = json!({"kind": self.kind.kind, "apiVersion": self.kind.api_version(), "metadata": meta});
+        let mut bytes = serde_json::to_vec(&WatchLine {
+            kind: "BOOKMARK",
+            object: &obj,
+        })
+        .unwrap_or_default();
+        bytes.push(b'\n');
+        Bytes::from(bytes)
+    }
+}
+
+fn gone_line(err: &ApiError) -> Bytes {
+    let mut bytes = serde_json::to_vec(&WatchLine {
+        kind: "ERROR",
+        object: &err.to_status(),
+    })
+    .unwrap_or_default();
+    bytes.push(b'\n');
+    Bytes::from(bytes)
+}
+
+fn watch(
+    ctx: &Ctx<'_>,
+    kind: &'static ResourceKind,
+    ns: Option<&str>,
+) -> Result<Response, ApiError> {
+    let (labels, fields) = selectors(ctx.query)?;
+    let rv_param = query_get(ctx.query, "resourceVersion").unwrap_or("");
+    let send_initial = query_get(ctx.query, "sendInitialEvents") == Some("true");
+    let initial = send_initial || rv_param.is_empty() || rv_param == "0";
+    let since = if initial {
+        None
+    } else {
+        Some(rv_param.parse::<u64>().map_err(|_| {
+            ApiError::bad_request(format!("invalid resource version: {rv_param:?}"))
+        })?)
+    };
+    let timeout = query_get(ctx.query, "timeoutSeconds")
+        .and_then(|t| t.parse::<u64>().ok())
+        .map_or(Duration::from_secs(1800), Duration::from_secs);
+    let bookmarks = query_get(ctx.query, "allowWatchBookmarks") == Some("true");
+    let filter = WatchFilter {
+        kind,
+        ns: ns.map(str::to_string),
+        labels,
+        fields,
+        table: wants_table(ctx.headers)
+            .then(|| IncludeObject::from_query(query_get(ctx.query, "includeObject"))),
+    };
+    let mut epoch = ctx.shared.watch_epoch();
+    let (initial_items, start) = {
+        let store = ctx.store();
+        let items = if initial {
+            store
+                .list(kind, ns, &filter.labels, &filter.fields, None, None)?
+                .items
+        } else {
+            Vec::new()
+        };
+        (items, store.watch_from(kind, since)?)
+    };
+    let bookmark_every = ctx.shared.config.bookmark_interval;
+    let (tx, rx) = mpsc::channel::<Result<Bytes, Infallible>>(64);
+    tokio::spawn(async move {
+        let mut receiver = start.receiver;
+        let mut last_rv = start.current_rv;
+        let send = |b: Bytes| {
+            let tx = tx.clone();
+            async move { tx.send(Ok(b)).await.is_ok() }
+        };
+        for obj in &initial_items {
+            if !send(filter.line("ADDED", obj)).await {
+                return;
+            }
+        }
+        if send_initial && !send(filter.bookmark(last_rv, true)).await {
+            return;
+        }
+        for change in &start.backlog {
+            if let Some((event, obj)) = filter.event_for(change) {
+                if !send(filter.line(event, &obj)).await {
+                    return;
+                }
+            }
+        }
+        let deadline = tokio::time::sleep(timeout);
+        tokio::pin!(deadline);
+        let mut ticker = tokio::time::interval(bookmark_every);
+        ticker.tick().await;
+        loop {
+            tokio::select! {
+                _ = &mut deadline => break,
+                _ = epoch.changed() => break,
+                _ = tx.closed() => break,
+                _ = ticker.tick(), if bookmarks => {
+                    if !send(filter.bookmark(last_rv, false)).await { break; }
+                }
+                next = receiver.recv() => match next {
+                    Ok(change) => {
+                        last_rv = last_rv.max(change.rv);
+                        if let Some((event, obj)) = filter.event_for(&change) {
+                            if !send(filter.line(event, &obj)).await { break; }
+                        }
+                    }
+                    Err(broadcast::error::RecvError::Lagged(_)) => {
+                        let _ = send(gone_line(&ApiError::gone(last_rv, last_rv + 1))).await;
+                        break;
+                    }
+                    Err(broadcast::error::RecvError::Closed) => break,
+                },
+            }
+        }
+    });
+    let body = Body::from_stream(ReceiverStream::new(rx));
+    Ok((
+        StatusCode::OK,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response())
+}
+
+/// Used by the simulated controllers and seeding: a create-or-replace that keeps going.
+pub fn apply_json(store: &mut Store, obj: Value) -> Result<Arc<Value>, ApiError> {
+    let api_version = obj.get("apiVersion").and_then(Value::as_str).unwrap_or("");
+    let kind_name = obj.get("kind").and_then(Value::as_str).unwrap_or("");
+    let kind = resources::by_kind(api_version, kind_name).ok_or_else(|| {
+        ApiError::bad_request(format!("no kind {kind_name} in {api_version} is served"))
+    })?;
+    let (ns, name) = store::key_of(&obj);
+    match store.get(kind, &ns, &name) {
+        Ok(_) => store.replace(kind, &ns, &name, obj, Part::Main),
+        Err(_) => store.create(kind, &ns, obj),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_parse() {
+        let cases = [
+            (
+                "/api/v1/namespaces/shop/services",
+                Some(("services", Some("shop"), None, None)),
+            ),
+            (
+                "/api/v1/namespaces/shop/services/web",
+                Some(("services", Some("shop"), Some("web"), None)),
+            ),
+            (
+                "/apis/apps/v1/namespaces/a/deployments/d/scale",
+                Some(("deployments", Some("a"), Some("d"), Some("scale"))),
+            ),
+            (
+                "/apis/apps/v1/deployments",
+                Some(("deployments", None, None, None)),
+            ),
+            (
+                "/api/v1/namespaces/shop",
+                Some(("namespaces", None, Some("shop"), None)),
+            ),
+            (
+                "/api/v1/namespaces/shop/status",
+                Some(("namespaces", None, Some("shop"), Some("status"))),
+            ),
+            ("/api/v1/namespaces", Some(("namespaces", None, None, None))),
+            ("/api/v1/nothings", None),
+        ];
+        for (path, want) in cases {
+            let got = match parse_route(path) {
+                Some(Route::Resource(r)) => Some((
+                    r.kind.plural,
+                    r.namespace.clone(),
+                    r.name.clone(),
+                    r.sub.clone(),
+                )),
+                _ => None,
+            };
+            let want = want.map(
+                |(p, ns, n, s): (&str, Option<&str>, Option<&str>, Option<&str>)| {
+                    (
+                        p,
+                        ns.map(String::from),
+                        n.map(String::from),
+                        s.map(String::from),
+                    )
+                },
+            );
+            assert_eq!(got, want, "{path}");
+        }
+    }
+
+    #[test]
+    fn table_accept_header_is_recognised() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::ACCEPT,
+            HeaderValue::from_static(
+                "application/json;as=Table;v=v1;g=meta.k8s.io,application/json",
+            ),
+        );
+        assert!(wants_table(&h));
+        h.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
+        assert!(!wants_table(&h));
+    }
+}

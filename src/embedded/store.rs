@@ -1,0 +1,732 @@
+//! Object storage with Kubernetes semantics: one global resourceVersion, a bounded history of
+//! changes for watches, conditional writes, generation, owner-reference garbage collection.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::Arc;
+
+use serde_json::{Map, Value, json};
+use tokio::sync::broadcast;
+
+use super::error::ApiError;
+use super::objects;
+use super::resources::{self, ResourceKind};
+use super::selectors::{FieldSelector, LabelSelector};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeType {
+    Added,
+    Modified,
+    Deleted,
+}
+
+impl ChangeType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeType::Added => "ADDED",
+            ChangeType::Modified => "MODIFIED",
+            ChangeType::Deleted => "DELETED",
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct Change {
+    pub rv: u64,
+    pub storage: &'static str,
+    pub change: ChangeType,
+    pub object: Arc<Value>,
+    /// The object before a modification, so label-selected watches can tell entry from exit.
+    pub previous: Option<Arc<Value>>,
+}
+
+/// (namespace, name); namespace is "" for cluster-scoped kinds.
+pub type ObjKey = (String, String);
+
+pub struct ListResult {
+    pub items: Vec<Arc<Value>>,
+    pub resource_version: u64,
+    pub continue_token: Option<String>,
+    pub remaining: Option<usize>,
+}
+
+/// What the watch of a resource needs to start without missing or repeating a change.
+pub struct WatchStart {
+    pub backlog: Vec<Arc<Change>>,
+    pub receiver: broadcast::Receiver<Arc<Change>>,
+    pub current_rv: u64,
+}
+
+/// Which part of an object a write may change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    Main,
+    Status,
+}
+
+pub struct Store {
+    rv: u64,
+    buckets: HashMap<&'static str, BTreeMap<ObjKey, Arc<Value>>>,
+    history: VecDeque<Arc<Change>>,
+    history_cap: usize,
+    /// Watches that start from a resourceVersion below this one get 410 Gone.
+    oldest_rv: u64,
+    tx: broadcast::Sender<Arc<Change>>,
+}
+
+impl Store {
+    pub fn new(history_cap: usize) -> Store {
+        let (tx, _) = broadcast::channel(16_384);
+        let mut store = Store {
+            rv: 1,
+            buckets: HashMap::new(),
+            history: VecDeque::new(),
+            history_cap: history_cap.max(1),
+            oldest_rv: 1,
+            tx,
+        };
+        for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
+            let _ = store.create(ns_kind(), "", json!({"metadata": {"name": ns}}));
+        }
+        store
+    }
+
+    pub fn resource_version(&self) -> u64 {
+        self.rv
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Change>> {
+        self.tx.subscribe()
+    }
+
+    fn bucket(&self, kind: &ResourceKind) -> Option<&BTreeMap<ObjKey, Arc<Value>>> {
+        self.buckets.get(kind.storage_key())
+    }
+
+    pub fn get(&self, kind: &ResourceKind, ns: &str, name: &str) -> Result<Arc<Value>, ApiError> {
+        self.bucket(kind)
+            .and_then(|b| b.get(&(ns_of(kind, ns), name.to_string())))
+            .cloned()
+            .ok_or_else(|| ApiError::not_found(kind, name))
+    }
+
+    pub fn count(&self, kind: &ResourceKind) -> usize {
+        self.bucket(kind).map_or(0, |b| b.len())
+    }
+
+    /// Objects of a kind in one namespace (or all), unfiltered, in key order.
+    pub fn iter_kind<'a>(
+        &'a self,
+        kind: &ResourceKind,
+        ns: Option<&'a str>,
+    ) -> impl Iterator<Item = &'a Arc<Value>> + 'a {
+        self.bucket(kind).into_iter().flat_map(move |b| match ns {
+            Some(ns) => {
+                let lo = (ns.to_string(), String::new());
+                Box::new(
+                    b.range(lo..)
+                        .take_while(move |((n, _), _)| n == ns)
+                        .map(|(_, v)| v),
+                ) as Box<dyn Iterator<Item = &Arc<Value>>>
+            }
+            None => Box::new(b.values()),
+        })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub fn list(
+        &self,
+        kind: &ResourceKind,
+        ns: Option<&str>,
+        labels: &LabelSelector,
+        fields: &FieldSelector,
+        limit: Option<usize>,
+        continue_token: Option<&str>,
+    ) -> Result<ListResult, ApiError> {
+        let (start_after, list_rv) = match continue_token {
+            Some(token) => decode_continue(token)?,
+            None => (None, self.rv),
+        };
+        let matches = |obj: &Value| {
+            labels.matches(obj.pointer("/metadata/labels").and_then(Value::as_object))
+                && (fields.is_empty() || fields.matches(&kind.present(obj)))
+        };
+        let mut items = Vec::new();
+        let mut next_key: Option<ObjKey> = None;
+        let mut remaining = 0usize;
+        let iter = self.iter_kind(kind, ns).filter(|o| matches(o));
+        for obj in iter {
+            let key = key_of(obj);
+            if let Some(after) = &start_after {
+                if &key <= after {
+                    continue;
+                }
+            }
+            if limit.is_some_and(|l| items.len() >= l) {
+                remaining += 1;
+                continue;
+            }
+            next_key = Some(key);
+            items.push(obj.clone());
+        }
+        let continue_token = if remaining > 0 {
+            next_key.map(|k| encode_continue(&k, list_rv))
+        } else {
+            None
+        };
+        Ok(ListResult {
+            items,
+            resource_version: list_rv,
+            continue_token,
+            remaining: (remaining > 0).then_some(remaining),
+        })
+    }
+
+    /// Everything a watch from `since` needs; None as `since` means "from now".
+    pub fn watch_from(
+        &self,
+        kind: &ResourceKind,
+        since: Option<u64>,
+    ) -> Result<WatchStart, ApiError> {
+        let receiver = self.tx.subscribe();
+        let backlog = match since {
+            None => Vec::new(),
+            Some(rv) if rv + 1 < self.oldest_rv => {
+                return Err(ApiError::gone(rv, self.oldest_rv));
+            }
+            Some(rv) => self
+                .history
+                .iter()
+                .filter(|c| c.rv > rv && c.storage == kind.storage_key())
+                .cloned()
+                .collect(),
+        };
+        Ok(WatchStart {
+            backlog,
+            receiver,
+            current_rv: self.rv,
+        })
+    }
+
+    /// Forgets the change history: every watch resuming from before now gets 410 Gone.
+    pub fn compact(&mut self) {
+        self.history.clear();
+        self.oldest_rv = self.rv + 1;
+    }
+
+    fn next_rv(&mut self) -> u64 {
+        self.rv += 1;
+        self.rv
+    }
+
+    fn record(
+        &mut self,
+        kind: &ResourceKind,
+        change: ChangeType,
+        object: Arc<Value>,
+        previous: Option<Arc<Value>>,
+    ) {
+        let change = Arc::new(Change {
+            rv: self.rv,
+            storage: kind.storage_key(),
+            change,
+            object,
+            previous,
+        });
+        self.history.push_back(change.clone());
+        while self.history.len() > self.history_cap {
+            if let Some(dropped) = self.history.pop_front() {
+                self.oldest_rv = dropped.rv + 1;
+            }
+        }
+        // No receivers is fine: nobody is watching.
+        let _ = self.tx.send(change);
+    }
+
+    pub fn create(
+        &mut self,
+        kind: &'static ResourceKind,
+        ns: &str,
+        mut obj: Value,
+    ) -> Result<Arc<Value>, ApiError> {
+        let ns = ns_of(kind, ns);
+        if !obj.is_object() {
+            return Err(ApiError::bad_request(
+                "the body of the request was not a JSON object",
+            ));
+        }
+        objects::check_type(kind, &obj)?;
+        let obj_ns = obj
+            .pointer("/metadata/namespace")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        if kind.namespaced && !obj_ns.is_empty() && obj_ns != ns {
+            return Err(ApiError::bad_request(
+                "the namespace of the provided object does not match the namespace sent on the request",
+            ));
+        }
+        if kind.namespaced && self.get(ns_kind(), "", &ns).is_err() {
+            return Err(ApiError::not_found(ns_kind(), &ns));
+        }
+        if kind.namespaced {
+            let is_terminating = self
+                .get(ns_kind(), "", &ns)
+                .map(|n| n.pointer("/metadata/deletionTimestamp").is_some())
+                .unwrap_or(false);
+            if is_terminating {
+                return Err(ApiError::forbidden_msg(format!(
+                    "unable to create new content in namespace {ns} because it is being terminated"
+                )));
+            }
+        }
+        let meta = metadata_mut(&mut obj);
+        let mut name = meta
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        if name.is_empty() {
+            if let Some(prefix) = meta.get("generateName").and_then(Value::as_str) {
+                name = format!("{prefix}{}", random_suffix(5));
+                meta.insert("name".into(), json!(name));
+            }
+        }
+        if kind.namespaced {
+            meta.insert("namespace".into(), json!(ns));
+        } else {
+            meta.remove("namespace");
+        }
+        let key = (ns.clone(), name.clone());
+        if self.bucket(kind).is_some_and(|b| b.contains_key(&key)) {
+            return Err(ApiError::already_exists(kind, &name));
+        }
+        objects::apply_defaults(kind, &mut obj);
+        objects::validate(kind, &obj, None)?;
+        let rv = self.next_rv();
+        let meta = metadata_mut(&mut obj);
+        meta.insert("uid".into(), json!(new_uid()));
+        meta.insert("resourceVersion".into(), json!(rv.to_string()));
+        meta.insert("creationTimestamp".into(), json!(objects::now_rfc3339()));
+        meta.remove("deletionTimestamp");
+        if kind.generation {
+            meta.insert("generation".into(), json!(1));
+        } else {
+            meta.remove("generation");
+        }
+        let stored = Arc::new(obj);
+        self.buckets
+            .entry(kind.storage_key())
+            .or_default()
+            .insert(key, stored.clone());
+        self.record(kind, ChangeType::Added, stored.clone(), None);
+        Ok(stored)
+    }
+
+    /// Replaces an object (PUT). A `metadata.resourceVersion` in `obj` is a precondition.
+    pub fn replace(
+        &mut self,
+        kind: &'static ResourceKind,
+        ns: &str,
+        name: &str,
+        mut obj: Value,
+        part: Part,
+    ) -> Result<Arc<Value>, ApiError> {
+        let ns = ns_of(kind, ns);
+        let current = self.get(kind, &ns, name)?;
+        if !obj.is_object() {
+            return Err(ApiError::bad_request(
+                "the body of the request was not a JSON object",
+            ));
+        }
+        objects::check_type(kind, &obj)?;
+        let body_name = obj.pointer("/metadata/name").and_then(Value::as_str);
+        if body_name.is_some_and(|n| n != name) {
+            return Err(ApiError::bad_request(format!(
+                "the name of the object ({}) does not match the name on the URL ({name})",
+                body_name.unwrap_or_default()
+            )));
+        }
+        if let Some(wanted) = obj
+            .pointer("/metadata/resourceVersion")
+            .and_then(Value::as_str)
+        {
+            if !wanted.is_empty() && wanted != rv_of(&current) {
+                return Err(ApiError::conflict(kind, name));
+            }
+        }
+        // Status and everything else are written through different endpoints.
+        if kind.status_subresource() {
+            match part {
+                Part::Main => copy_field(&current, &mut obj, "status"),
+                Part::Status => {
+                    let status = obj.get("status").cloned();
+                    obj = (*current).clone();
+                    if let (Some(map), Some(status)) = (obj.as_object_mut(), status) {
+                        map.insert("status".into(), status);
+                    }
+                }
+            }
+        }
+        // Fields the server owns are kept from the stored object.
+        {
+            let cur_meta = current.get("metadata").cloned().unwrap_or(json!({}));
+            let meta = metadata_mut(&mut obj);
+            for field in [
+                "uid",
+                "creationTimestamp",
+                "namespace",
+                "name",
+                "generation",
+                "deletionTimestamp",
+            ] {
+                match cur_meta.get(field) {
+                    Some(v) => {
+                        meta.insert(field.into(), v.clone());
+                    }
+                    None => {
+                        meta.remove(field);
+                    }
+                }
+            }
+            meta.insert("resourceVersion".into(), json!(rv_of(&current)));
+        }
+        objects::apply_defaults(kind, &mut obj);
+        objects::validate(kind, &obj, Some(&current))?;
+        if obj == *current {
+            return Ok(current);
+        }
+        if kind.generation && current.get("spec") != obj.get("spec") {
+            let generation = current
+                .pointer("/metadata/generation")
+                .and_then(Value::as_i64)
+                .unwrap_or(0);
+            metadata_mut(&mut obj).insert("generation".into(), json!(generation + 1));
+        }
+        let rv = self.next_rv();
+        metadata_mut(&mut obj).insert("resourceVersion".into(), json!(rv.to_string()));
+        let stored = Arc::new(obj);
+        self.buckets
+            .entry(kind.storage_key())
+            .or_default()
+            .insert((ns, name.to_string()), stored.clone());
+        self.record(kind, ChangeType::Modified, stored.clone(), Some(current));
+        Ok(stored)
+    }
+
+    /// Marks an object as being deleted (the server-owned `deletionTimestamp`), as the
+    /// kubelet sees a pod that is terminating.
+    pub fn set_deleting(
+        &mut self,
+        kind: &'static ResourceKind,
+        ns: &str,
+        name: &str,
+        mut obj: Value,
+    ) -> Result<Arc<Value>, ApiError> {
+        let ns = ns_of(kind, ns);
+        let current = self.get(kind, &ns, name)?;
+        let rv = self.next_rv();
+        let meta = metadata_mut(&mut obj);
+        meta.insert("resourceVersion".into(), json!(rv.to_string()));
+        if !meta.contains_key("deletionTimestamp") {
+            meta.insert("deletionTimestamp".into(), json!(objects::now_rfc3339()));
+        }
+        let stored = Arc::new(obj);
+        self.buckets
+            .entry(kind.storage_key())
+            .or_default()
+            .insert((ns, name.to_string()), stored.clone());
+        self.record(kind, ChangeType::Modified, stored.clone(), Some(current));
+        Ok(stored)
+    }
+
+    /// Deletes an object and, unless `orphan`, everything it owns (transitively).
+    pub fn delete(
+        &mut self,
+        kind: &'static ResourceKind,
+        ns: &str,
+        name: &str,
+        precondition_rv: Option<&str>,
+        orphan: bool,
+    ) -> Result<Arc<Value>, ApiError> {
+        let ns = ns_of(kind, ns);
+        let current = self.get(kind, &ns, name)?;
+        if let Some(wanted) = precondition_rv {
+            if wanted != rv_of(&current) {
+                return Err(ApiError::conflict(kind, name));
+            }
+        }
+        let removed = self.remove(kind, &ns, name)?;
+        if !orphan {
+            self.collect_garbage(&removed);
+        }
+        if std::ptr::eq(kind, ns_kind()) {
+            self.delete_namespace_contents(name);
+        }
+        Ok(removed)
+    }
+
+    fn remove(
+        &mut self,
+        kind: &'static ResourceKind,
+        ns: &str,
+        name: &str,
+    ) -> Result<Arc<Value>, ApiError> {
+        let key = (ns.to_string(), name.to_string());
+        let current = self
+            .buckets
+            .get_mut(kind.storage_key())
+            .and_then(|b| b.remove(&key))
+            .ok_or_else(|| ApiError::not_found(kind, name))?;
+        let rv = self.next_rv();
+        let mut gone = (*current).clone();
+        metadata_mut(&mut gone).insert("resourceVersion".into(), json!(rv.to_string()));
+        let gone = Arc::new(gone);
+        self.record(kind, ChangeType::Deleted, gone.clone(), Some(current));
+        Ok(gone)
+    }
+
+    fn collect_garbage(&mut self, owner: &Value) {
+        let Some(uid) = owner.pointer("/metadata/uid").and_then(Value::as_str) else {
+            return;
+        };
+        let uid = uid.to_string();
+        let mut dependents = Vec::new();
+        for (storage, bucket) in &self.buckets {
+            for ((ns, name), obj) in bucket {
+                let owned = obj
+                    .pointer("/metadata/ownerReferences")
+                    .and_then(Value::as_array)
+                    .is_some_and(|refs| refs.iter().any(|r| r["uid"] == uid.as_str()));
+                if owned {
+                    dependents.push((*storage, ns.clone(), name.clone()));
+                }
+            }
+        }
+        for (storage, ns, name) in dependents {
+            let Some(kind) = resources::by_storage(storage) else {
+                continue;
+            };
+            if let Ok(removed) = self.remove(kind, &ns, &name) {
+                self.collect_garbage(&removed);
+            }
+        }
+    }
+
+    fn delete_namespace_contents(&mut self, ns: &str) {
+        let mut doomed = Vec::new();
+        for (storage, bucket) in &self.buckets {
+            for (obj_ns, name) in bucket.keys() {
+                if obj_ns == ns {
+                    doomed.push((*storage, name.clone()));
+                }
+            }
+        }
+        for (storage, name) in doomed {
+            if let Some(kind) = resources::by_storage(storage) {
+                let _ = self.remove(kind, ns, &name);
+            }
+        }
+    }
+}
+
+fn ns_kind() -> &'static ResourceKind {
+    resources::find("", "v1", "namespaces").unwrap_or(&resources::KINDS[0])
+}
+
+fn ns_of(kind: &ResourceKind, ns: &str) -> String {
+    if kind.namespaced {
+        ns.to_string()
+    } else {
+        String::new()
+    }
+}
+
+pub fn rv_of(obj: &Value) -> &str {
+    obj.pointer("/metadata/resourceVersion")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+}
+
+pub fn key_of(obj: &Value) -> ObjKey {
+    let get = |p: &str| {
+        obj.pointer(p)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string()
+    };
+    (get("/metadata/namespace"), get("/metadata/name"))
+}
+
+/// The object's metadata map, created if missing or not a map.
+pub fn metadata_mut(obj: &mut Value) -> &mut Map<String, Value> {
+    if !obj.is_object() {
+        *obj = json!({});
+    }
+    let map = match obj.as_object_mut() {
+        Some(map) => map,
+        None => unreachable!("obj was just made an object"),
+    };
+    let meta = map.entry("metadata").or_insert_with(|| json!({}));
+    if !meta.is_object() {
+        *meta = json!({});
+    }
+    match meta.as_object_mut() {
+        Some(m) => m,
+        None => unreachable!("metadata was just made an object"),
+    }
+}
+
+fn copy_field(from: &Value, to: &mut Value, field: &str) {
+    if let Some(map) = to.as_object_mut() {
+        match from.get(field) {
+            Some(v) => {
+                map.insert(field.into(), v.clone());
+            }
+            None => {
+                map.remove(field);
+            }
+        }
+    }
+}
+
+pub fn random_suffix(n: usize) -> String {
+    const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
+    (0..n)
+        .map(|_| ALPHABET[fastrand::usize(..ALPHABET.len())] as char)
+        .collect()
+}
+
+fn new_uid() -> String {
+    let hex = |n: usize| {
+        (0..n)
+            .map(|_| format!("{:x}", fastrand::u8(..16)))
+            .collect::<String>()
+    };
+    format!("{}-{}-{}-{}-{}", hex(8), hex(4), hex(4), hex(4), hex(12))
+}
+
+fn encode_continue(key: &ObjKey, rv: u64) -> String {
+    let raw = json!({"rv": rv, "ns": key.0, "name": key.1}).to_string();
+    raw.bytes().map(|b| format!("{b:02x}")).collect()
+}
+
+fn decode_continue(token: &str) -> Result<(Option<ObjKey>, u64), ApiError> {
+    let bad = || ApiError::bad_request(format!("continue key is not valid: {token}"));
+    if token.len() % 2 != 0 {
+        return Err(bad());
+    }
+    let bytes: Result<Vec<u8>, _> = (0..token.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(token.get(i..i + 2).unwrap_or("zz"), 16))
+        .collect();
+    let bytes = bytes.map_err(|_| bad())?;
+    let v: Value = serde_json::from_slice(&bytes).map_err(|_| bad())?;
+    let rv = v["rv"].as_u64().ok_or_else(bad)?;
+    let ns = v["ns"].as_str().ok_or_else(bad)?.to_string();
+    let name = v["name"].as_str().ok_or_else(bad)?.to_string();
+    Ok((Some((ns, name)), rv))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn deploy_kind() -> &'static ResourceKind {
+        resources::find("apps", "v1", "deployments").expect("deployments")
+    }
+
+    fn svc_kind() -> &'static ResourceKind {
+        resources::find("", "v1", "services").expect("services")
+    }
+
+    fn svc(name: &str) -> Value {
+        json!({"apiVersion":"v1","kind":"Service","metadata":{"name":name},"spec":{"selector":{"app":"x"},"ports":[{"port":80}]}})
+    }
+
+    #[test]
+    fn create_fills_metadata_and_rejects_duplicates() {
+        let mut s = Store::new(100);
+        let o = s.create(svc_kind(), "default", svc("a")).expect("create");
+        assert!(o["metadata"]["uid"].is_string());
+        assert_eq!(o["metadata"]["namespace"], "default");
+        let err = s.create(svc_kind(), "default", svc("a")).expect_err("dup");
+        assert_eq!(err.code, 409);
+        assert_eq!(err.reason, "AlreadyExists");
+        let err = s.create(svc_kind(), "nope", svc("a")).expect_err("no ns");
+        assert_eq!(err.code, 404);
+    }
+
+    #[test]
+    fn stale_resource_version_conflicts() {
+        let mut s = Store::new(100);
+        let o = s.create(svc_kind(), "default", svc("a")).expect("create");
+        let mut upd = (*o).clone();
+        upd["metadata"]["labels"] = json!({"x": "1"});
+        s.replace(svc_kind(), "default", "a", upd.clone(), Part::Main)
+            .expect("first update");
+        let err = s
+            .replace(svc_kind(), "default", "a", upd, Part::Main)
+            .expect_err("stale");
+        assert_eq!((err.code, err.reason), (409, "Conflict"));
+    }
+
+    #[test]
+    fn paging_walks_every_object_once() {
+        let mut s = Store::new(100);
+        for i in 0..7 {
+            s.create(svc_kind(), "default", svc(&format!("s{i}")))
+                .expect("create");
+        }
+        let (l, f) = (
+            LabelSelector::parse("").expect("l"),
+            FieldSelector::parse("").expect("f"),
+        );
+        let mut seen = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let page = s
+                .list(svc_kind(), None, &l, &f, Some(3), token.as_deref())
+                .expect("list");
+            seen.extend(page.items.iter().map(|o| key_of(o).1));
+            token = page.continue_token;
+            if token.is_none() {
+                break;
+            }
+        }
+        assert_eq!(seen.len(), 7);
+    }
+
+    #[test]
+    fn watch_from_compacted_version_is_gone() {
+        let mut s = Store::new(3);
+        let first = s.resource_version();
+        for i in 0..5 {
+            s.create(svc_kind(), "default", svc(&format!("s{i}")))
+                .expect("create");
+        }
+        assert_eq!(
+            s.watch_from(svc_kind(), Some(first)).err().map(|e| e.code),
+            Some(410)
+        );
+        let recent = s.resource_version() - 1;
+        let start = s.watch_from(svc_kind(), Some(recent)).expect("watch");
+        assert_eq!(start.backlog.len(), 1);
+    }
+
+    #[test]
+    fn deleting_an_owner_deletes_dependents() {
+        let mut s = Store::new(100);
+        let d = s
+            .create(
+                deploy_kind(),
+                "default",
+                json!({"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d"},"spec":{"selector":{"matchLabels":{"app":"x"}},"template":{"metadata":{"labels":{"app":"x"}},"spec":{"containers":[{"name":"c","image":"i"}]}}}}),
+            )
+            .expect("deploy");
+        let mut owned = svc("owned");
+        owned["metadata"]["ownerReferences"] = json!([{"uid": d["metadata"]["uid"], "kind":"Deployment","name":"d","apiVersion":"apps/v1"}]);
+        s.create(svc_kind(), "default", owned).expect("owned");
+        s.delete(deploy_kind(), "default", "d", None, false)
+            .expect("delete");
+        assert!(s.get(svc_kind(), "default", "owned").is_err());
+    }
+}
