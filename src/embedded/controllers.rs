@@ -244,22 +244,21 @@ fn owner_ref(owner: &Value, kind: &ResourceKind) -> Value {
     }])
 }
 
-/// Kubernetes' stable template hash, spelled with its safe alphabet.
+/// Kubernetes' stable template hash (FNV-1a), spelled with its safe alphabet.
 fn template_hash(template: &Value) -> String {
-    let text = template.to_string();
-    let mut hash: u32 = 0x811c_9dc5;
-    for b in text.bytes() {
-        hash ^= u32::from(b);
-        hash = hash.wrapping_mul(0x0100_0193);
-    }
     const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
-    let mut out = String::new();
-    let mut n = u64::from(hash);
-    for _ in 0..10 {
-        out.push(ALPHABET[(n % ALPHABET.len() as u64) as usize] as char);
-        n = n / ALPHABET.len() as u64 + u64::from(hash).rotate_left(7) % 97;
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in template.to_string().bytes() {
+        hash ^= u64::from(b);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
     }
-    out
+    (0..10)
+        .map(|_| {
+            let c = ALPHABET[(hash % ALPHABET.len() as u64) as usize] as char;
+            hash /= ALPHABET.len() as u64;
+            c
+        })
+        .collect()
 }
 
 /// The template without the hash label and without nulls (kubectl sends

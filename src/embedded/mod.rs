@@ -9,6 +9,7 @@ pub mod discovery;
 pub mod error;
 pub mod objects;
 pub mod patch;
+pub mod proto;
 pub mod resources;
 pub mod selectors;
 pub mod server;
@@ -220,6 +221,11 @@ impl EmbeddedCluster {
         kubeconfig_yaml(&self.url())
     }
 
+    /// The server URL a client uses to act as `identity`.
+    pub fn url_for(&self, identity: &Identity) -> String {
+        server_url(&self.url(), identity)
+    }
+
     pub fn write_kubeconfig(&self, path: &Path) -> anyhow::Result<()> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)
@@ -358,13 +364,31 @@ pub fn context_name(identity: &Identity) -> String {
     }
 }
 
-fn kubeconfig_yaml(server: &str) -> String {
-    let mut out = format!(
-        "apiVersion: v1\nkind: Config\npreferences: {{}}\ncurrent-context: cutover-demo\nclusters:\n- name: cutover-demo\n  cluster:\n    server: {server}\ncontexts:\n"
+/// client-go sends no bearer token over plain HTTP, so each identity but the admin has its
+/// own server URL whose path prefix (`/as/<user>`) names it; the token is there too.
+fn server_url(base: &str, identity: &Identity) -> String {
+    match identity.role {
+        auth::Role::Admin => base.to_string(),
+        _ => format!("{base}/as/{}", identity.user),
+    }
+}
+
+fn kubeconfig_yaml(base: &str) -> String {
+    let mut out = String::from(
+        "apiVersion: v1\nkind: Config\npreferences: {}\ncurrent-context: cutover-demo\nclusters:\n",
     );
     for id in IDENTITIES {
         out.push_str(&format!(
-            "- name: {}\n  context:\n    cluster: cutover-demo\n    user: {}\n    namespace: default\n",
+            "- name: {}\n  cluster:\n    server: {}\n",
+            context_name(id),
+            server_url(base, id)
+        ));
+    }
+    out.push_str("contexts:\n");
+    for id in IDENTITIES {
+        out.push_str(&format!(
+            "- name: {}\n  context:\n    cluster: {}\n    user: {}\n    namespace: default\n",
+            context_name(id),
             context_name(id),
             id.user
         ));

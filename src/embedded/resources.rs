@@ -225,7 +225,7 @@ pub static KINDS: &[ResourceKind] = &[
         plural: "events",
         singular: "event",
         namespaced: true,
-        short_names: &["ev"],
+        short_names: &[],
         categories: &[],
         subresources: &[],
         generation: false,

@@ -19,6 +19,7 @@ use super::auth::{self, Identity};
 use super::discovery;
 use super::error::ApiError;
 use super::patch::{self, PatchKind};
+use super::proto;
 use super::resources::{self, ResourceKind};
 use super::selectors::{FieldSelector, LabelSelector};
 use super::store::{self, Change, ChangeType, Part, Store};
@@ -170,14 +171,19 @@ fn wants_table(headers: &HeaderMap) -> bool {
 
 pub async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
     let method = req.method().clone();
-    let path = req.uri().path().to_string();
+    let (path_identity, path) = split_identity(req.uri().path());
     let raw_query = req.uri().query().unwrap_or("").to_string();
     let query: Query = serde_urlencoded::from_str(&raw_query).unwrap_or_default();
     let headers = req.headers().clone();
     let authorization = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
-    let identity = auth::identify(authorization);
+    // client-go never sends a bearer token over plain HTTP, so kubeconfigs for the other
+    // identities name them in the server URL's path prefix instead.
+    let identity = match path_identity {
+        Some(user) => auth::IDENTITIES.iter().find(|i| i.user == user),
+        None => auth::identify(authorization),
+    };
     let route = parse_route(&path);
     let verb = verb_of(&method, route.as_ref(), &query);
     let record = |status: u16| RequestRecord {
@@ -216,6 +222,7 @@ pub async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response
         headers: &headers,
         body,
         verb: &verb,
+        reviews_protobuf: matches!(&route, Some(Route::Resource(r)) if r.kind.create_only),
     };
     let response = match route {
         None => Err(ApiError::path_not_found()),
@@ -224,6 +231,15 @@ pub async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response
     let response = response.unwrap_or_else(|e| error_response(&e));
     shared.log_request(record(response.status().as_u16()));
     response
+}
+
+/// `/as/<user>/api/...` → (Some(user), "/api/...").
+fn split_identity(path: &str) -> (Option<String>, String) {
+    if let Some(rest) = path.strip_prefix("/as/") {
+        let (user, tail) = rest.split_once('/').unwrap_or((rest, ""));
+        return (Some(user.to_string()), format!("/{tail}"));
+    }
+    (None, path.to_string())
 }
 
 fn verb_of(method: &Method, route: Option<&Route>, query: &Query) -> String {
@@ -253,6 +269,8 @@ struct Ctx<'a> {
     headers: &'a HeaderMap,
     body: Bytes,
     verb: &'a str,
+    /// Only access reviews are read from protobuf (kubectl sends them no other way).
+    reviews_protobuf: bool,
 }
 
 impl Ctx<'_> {
@@ -271,6 +289,11 @@ impl Ctx<'_> {
             "" | "application/json" | "*/*" => serde_json::from_slice(&self.body).map_err(|e| {
                 ApiError::bad_request(format!("the body of the request could not be decoded: {e}"))
             }),
+            "application/vnd.kubernetes.protobuf" if self.reviews_protobuf => {
+                proto::decode_review(&self.body).map_err(|e| {
+                    ApiError::bad_request(format!("the protobuf body could not be decoded: {e}"))
+                })
+            }
             "application/yaml" | "application/x-yaml" | "text/yaml" => {
                 serde_yaml::from_slice(&self.body).map_err(|e| {
                     ApiError::bad_request(format!(
