@@ -409,7 +409,6 @@ impl Sim {
         &mut self,
         store: &mut Store,
         involved: &Value,
-        kind: &ResourceKind,
         type_: &str,
         reason: &str,
         message: &str,
@@ -419,7 +418,6 @@ impl Sim {
             store,
             &mut self.event_names,
             involved,
-            kind,
             type_,
             reason,
             message,
@@ -535,7 +533,6 @@ impl Sim {
                     self.event(
                         store,
                         &d,
-                        deployments(),
                         "Normal",
                         "ScalingReplicaSet",
                         &format!("Scaled up replica set {name} from 0 to {initial}"),
@@ -576,7 +573,6 @@ impl Sim {
                     self.event(
                         store,
                         &d,
-                        deployments(),
                         "Normal",
                         "ScalingReplicaSet",
                         &format!("Scaled {verb} replica set {rs_name} from {from} to {to}"),
@@ -816,7 +812,6 @@ impl Sim {
         self.event(
             store,
             rs,
-            replicasets(),
             "Normal",
             "SuccessfulCreate",
             &format!("Created pod: {name}"),
@@ -828,7 +823,6 @@ impl Sim {
             Behaviour::Unschedulable => self.event(
                 store,
                 &created,
-                pods(),
                 "Warning",
                 "FailedScheduling",
                 "0/1 nodes are available: 1 Insufficient cpu. preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod.",
@@ -838,7 +832,6 @@ impl Sim {
                 self.event(
                     store,
                     &created,
-                    pods(),
                     "Normal",
                     "Scheduled",
                     &format!("Successfully assigned {ns}/{name} to {NODE}"),
@@ -862,7 +855,6 @@ impl Sim {
             self.event(
                 store,
                 pod,
-                pods(),
                 "Normal",
                 "Pulled",
                 &format!("Container image \"{image}\" already present on machine"),
@@ -871,7 +863,6 @@ impl Sim {
             self.event(
                 store,
                 pod,
-                pods(),
                 "Normal",
                 "Created",
                 &format!("Created container: {cname}"),
@@ -880,7 +871,6 @@ impl Sim {
             self.event(
                 store,
                 pod,
-                pods(),
                 "Normal",
                 "Started",
                 &format!("Started container {cname}"),
@@ -937,7 +927,6 @@ impl Sim {
             self.event(
                 store,
                 pod,
-                pods(),
                 "Warning",
                 "BackOff",
                 &format!(
@@ -999,7 +988,6 @@ impl Sim {
             self.event(
                 store,
                 pod,
-                pods(),
                 "Normal",
                 "Killing",
                 &format!("Stopping container {}", c["name"].as_str().unwrap_or("")),
@@ -1009,7 +997,6 @@ impl Sim {
         self.event(
             store,
             rs,
-            replicasets(),
             "Normal",
             "SuccessfulDelete",
             &format!("Deleted pod: {name}"),
@@ -1195,12 +1182,10 @@ fn sync_endpoints(store: &mut Store, key: &ObjKey) {
 }
 
 /// Writes an Event the way client-go's recorder does: a repeat bumps `count`.
-#[allow(clippy::too_many_arguments)]
 pub fn record_event(
     store: &mut Store,
     names: &mut HashMap<(String, String, String), String>,
     involved: &Value,
-    kind: &ResourceKind,
     type_: &str,
     reason: &str,
     message: &str,
@@ -1217,14 +1202,14 @@ pub fn record_event(
         message.to_string(),
     );
     let now = now_rfc3339();
-    if let Some(name) = names.get(&dedupe) {
-        if let Ok(existing) = store.get(events(), &ns, name) {
-            let mut ev = (*existing).clone();
-            ev["count"] = json!(int_at(&existing, "/count") + 1);
-            ev["lastTimestamp"] = json!(now);
-            let _ = store.replace(events(), &ns, name, ev, Part::Main);
-            return;
-        }
+    if let Some(name) = names.get(&dedupe)
+        && let Ok(existing) = store.get(events(), &ns, name)
+    {
+        let mut ev = (*existing).clone();
+        ev["count"] = json!(int_at(&existing, "/count") + 1);
+        ev["lastTimestamp"] = json!(now);
+        let _ = store.replace(events(), &ns, name, ev, Part::Main);
+        return;
     }
     let name = format!("{involved_name}.{:016x}", fastrand::u64(..));
     let host = if component == "kubelet" {
@@ -1241,8 +1226,8 @@ pub fn record_event(
         "kind": "Event",
         "metadata": {"name": name, "namespace": ns},
         "involvedObject": {
-            "apiVersion": kind.api_version(),
-            "kind": kind.kind,
+            "apiVersion": involved["apiVersion"],
+            "kind": involved["kind"],
             "name": involved_name,
             "namespace": ns,
             "uid": uid(involved),

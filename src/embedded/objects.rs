@@ -31,20 +31,20 @@ fn decodes<T: DeserializeOwned>(obj: &Value) -> Result<(), String> {
 /// stamps apiVersion and kind.
 pub fn check_type(kind: &ResourceKind, obj: &Value) -> Result<(), ApiError> {
     let want = kind.api_version();
-    if let Some(v) = obj.get("apiVersion").and_then(Value::as_str) {
-        if v != want {
-            return Err(ApiError::bad_request(format!(
-                "the API version in the data ({v}) does not match the expected API version ({want})"
-            )));
-        }
+    if let Some(v) = obj.get("apiVersion").and_then(Value::as_str)
+        && v != want
+    {
+        return Err(ApiError::bad_request(format!(
+            "the API version in the data ({v}) does not match the expected API version ({want})"
+        )));
     }
-    if let Some(k) = obj.get("kind").and_then(Value::as_str) {
-        if k != kind.kind {
-            return Err(ApiError::bad_request(format!(
-                "the kind in the data ({k}) does not match the expected kind ({})",
-                kind.kind
-            )));
-        }
+    if let Some(k) = obj.get("kind").and_then(Value::as_str)
+        && k != kind.kind
+    {
+        return Err(ApiError::bad_request(format!(
+            "the kind in the data ({k}) does not match the expected kind ({})",
+            kind.kind
+        )));
     }
     let mut typed = obj.clone();
     if let Some(map) = typed.as_object_mut() {
@@ -268,14 +268,13 @@ pub fn validate(kind: &ResourceKind, obj: &Value, old: Option<&Value>) -> Result
     }
     match kind.kind {
         "Deployment" | "ReplicaSet" => validate_workload(obj, old, &mut causes),
-        "Pod" => {
+        "Pod"
             if obj
                 .pointer("/spec/containers")
                 .and_then(Value::as_array)
-                .is_none_or(Vec::is_empty)
-            {
-                causes.push(Cause::required("spec.containers"));
-            }
+                .is_none_or(Vec::is_empty) =>
+        {
+            causes.push(Cause::required("spec.containers"));
         }
         "Service" => {
             let headless = str_at(obj, "/spec/clusterIP") == Some("None");
@@ -330,19 +329,19 @@ fn validate_workload(obj: &Value, old: Option<&Value>, causes: &mut Vec<Cause>) 
             }
         },
     }
-    if let Some(old) = old {
-        if old.pointer("/spec/selector") != selector {
-            causes.push(Cause::invalid("spec.selector", "", "field is immutable"));
-        }
+    if let Some(old) = old
+        && old.pointer("/spec/selector") != selector
+    {
+        causes.push(Cause::invalid("spec.selector", "", "field is immutable"));
     }
-    if let Some(r) = obj.pointer("/spec/replicas").and_then(Value::as_i64) {
-        if r < 0 {
-            causes.push(Cause::invalid(
-                "spec.replicas",
-                &r.to_string(),
-                "must be greater than or equal to 0",
-            ));
-        }
+    if let Some(r) = obj.pointer("/spec/replicas").and_then(Value::as_i64)
+        && r < 0
+    {
+        causes.push(Cause::invalid(
+            "spec.replicas",
+            &r.to_string(),
+            "must be greater than or equal to 0",
+        ));
     }
     let containers = obj
         .pointer("/spec/template/spec/containers")

@@ -147,10 +147,10 @@ fn raw_json(code: u16, bytes: Vec<u8>) -> Response {
 
 fn error_response(err: &ApiError) -> Response {
     let mut resp = json_response(err.code, &err.to_status());
-    if let Some(secs) = err.retry_after {
-        if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
-            resp.headers_mut().insert(header::RETRY_AFTER, v);
-        }
+    if let Some(secs) = err.retry_after
+        && let Ok(v) = HeaderValue::from_str(&secs.to_string())
+    {
+        resp.headers_mut().insert(header::RETRY_AFTER, v);
     }
     resp
 }
@@ -340,10 +340,10 @@ fn resource(ctx: &Ctx<'_>, r: ResourceRoute) -> Result<Response, ApiError> {
     let kind = r.kind;
     let ns = r.namespace.clone().unwrap_or_default();
     let name = r.name.clone().unwrap_or_default();
-    if let Some(sub) = &r.sub {
-        if !kind.has_subresource(sub) {
-            return Err(ApiError::path_not_found());
-        }
+    if let Some(sub) = &r.sub
+        && !kind.has_subresource(sub)
+    {
+        return Err(ApiError::path_not_found());
     }
     let resource_name = match &r.sub {
         Some(sub) => format!("{}/{sub}", kind.plural),
@@ -759,10 +759,10 @@ struct WatchFilter {
 
 impl WatchFilter {
     fn matches(&self, obj: &Value) -> bool {
-        if let Some(ns) = &self.ns {
-            if obj.pointer("/metadata/namespace").and_then(Value::as_str) != Some(ns.as_str()) {
-                return false;
-            }
+        if let Some(ns) = &self.ns
+            && obj.pointer("/metadata/namespace").and_then(Value::as_str) != Some(ns.as_str())
+        {
+            return false;
         }
         self.labels
             .matches(obj.pointer("/metadata/labels").and_then(Value::as_object))
@@ -894,10 +894,10 @@ fn watch(
             return;
         }
         for change in &start.backlog {
-            if let Some((event, obj)) = filter.event_for(change) {
-                if !send(filter.line(event, &obj)).await {
-                    return;
-                }
+            if let Some((event, obj)) = filter.event_for(change)
+                && !send(filter.line(event, &obj)).await
+            {
+                return;
             }
         }
         let deadline = tokio::time::sleep(timeout);
@@ -915,9 +915,8 @@ fn watch(
                 next = receiver.recv() => match next {
                     Ok(change) => {
                         last_rv = last_rv.max(change.rv);
-                        if let Some((event, obj)) = filter.event_for(&change) {
-                            if !send(filter.line(event, &obj)).await { break; }
-                        }
+                        if let Some((event, obj)) = filter.event_for(&change)
+                            && !send(filter.line(event, &obj)).await { break; }
                     }
                     Err(broadcast::error::RecvError::Lagged(_)) => {
                         let _ = send(gone_line(&ApiError::gone(last_rv, last_rv + 1))).await;

@@ -156,10 +156,10 @@ impl Store {
         let iter = self.iter_kind(kind, ns).filter(|o| matches(o));
         for obj in iter {
             let key = key_of(obj);
-            if let Some(after) = &start_after {
-                if &key <= after {
-                    continue;
-                }
+            if let Some(after) = &start_after
+                && &key <= after
+            {
+                continue;
             }
             if limit.is_some_and(|l| items.len() >= l) {
                 remaining += 1;
@@ -284,11 +284,11 @@ impl Store {
             .and_then(Value::as_str)
             .unwrap_or("")
             .to_string();
-        if name.is_empty() {
-            if let Some(prefix) = meta.get("generateName").and_then(Value::as_str) {
-                name = format!("{prefix}{}", random_suffix(5));
-                meta.insert("name".into(), json!(name));
-            }
+        if name.is_empty()
+            && let Some(prefix) = meta.get("generateName").and_then(Value::as_str)
+        {
+            name = format!("{prefix}{}", random_suffix(5));
+            meta.insert("name".into(), json!(name));
         }
         if kind.namespaced {
             meta.insert("namespace".into(), json!(ns));
@@ -348,10 +348,10 @@ impl Store {
         if let Some(wanted) = obj
             .pointer("/metadata/resourceVersion")
             .and_then(Value::as_str)
+            && !wanted.is_empty()
+            && wanted != rv_of(&current)
         {
-            if !wanted.is_empty() && wanted != rv_of(&current) {
-                return Err(ApiError::conflict(kind, name));
-            }
+            return Err(ApiError::conflict(kind, name));
         }
         // Status and everything else are written through different endpoints.
         if kind.status_subresource() {
@@ -449,10 +449,10 @@ impl Store {
     ) -> Result<Arc<Value>, ApiError> {
         let ns = ns_of(kind, ns);
         let current = self.get(kind, &ns, name)?;
-        if let Some(wanted) = precondition_rv {
-            if wanted != rv_of(&current) {
-                return Err(ApiError::conflict(kind, name));
-            }
+        if let Some(wanted) = precondition_rv
+            && wanted != rv_of(&current)
+        {
+            return Err(ApiError::conflict(kind, name));
         }
         let removed = self.remove(kind, &ns, name)?;
         if !orphan {
@@ -611,7 +611,7 @@ fn encode_continue(key: &ObjKey, rv: u64) -> String {
 
 fn decode_continue(token: &str) -> Result<(Option<ObjKey>, u64), ApiError> {
     let bad = || ApiError::bad_request(format!("continue key is not valid: {token}"));
-    if token.len() % 2 != 0 {
+    if !token.len().is_multiple_of(2) {
         return Err(bad());
     }
     let bytes: Result<Vec<u8>, _> = (0..token.len())
