@@ -874,7 +874,14 @@ fn watch(
         } else {
             Vec::new()
         };
-        (items, store.watch_from(kind, since)?)
+        match store.watch_from(kind, since) {
+            Ok(start) => (items, start),
+            // The real server answers an expired version inside the stream, as an ERROR event.
+            Err(e) if e.code == 410 => {
+                return Ok(stream_response(Body::from(gone_line(&e))));
+            }
+            Err(e) => return Err(e),
+        }
     };
     let bookmark_every = ctx.shared.config.bookmark_interval;
     let (tx, rx) = mpsc::channel::<Result<Bytes, Infallible>>(64);
@@ -927,8 +934,11 @@ fn watch(
             }
         }
     });
-    let body = Body::from_stream(ReceiverStream::new(rx));
-    Ok((
+    Ok(stream_response(Body::from_stream(ReceiverStream::new(rx))))
+}
+
+fn stream_response(body: Body) -> Response {
+    (
         StatusCode::OK,
         [(
             header::CONTENT_TYPE,
@@ -936,7 +946,7 @@ fn watch(
         )],
         body,
     )
-        .into_response())
+        .into_response()
 }
 
 /// Used by the simulated controllers and seeding: a create-or-replace that keeps going.

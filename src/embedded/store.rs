@@ -207,9 +207,11 @@ impl Store {
         })
     }
 
-    /// Forgets the change history: every watch resuming from before now gets 410 Gone.
+    /// Forgets the change history and moves the resourceVersion on, so every watch resuming
+    /// from a version a client already holds gets 410 Gone and must relist.
     pub fn compact(&mut self) {
         self.history.clear();
+        self.rv += 1;
         self.oldest_rv = self.rv + 1;
     }
 
