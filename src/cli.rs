@@ -25,6 +25,61 @@ pub struct Cli {
 pub enum Command {
     /// Run the built-in demo cluster (an embedded Kubernetes API server with simulated controllers).
     Demo(DemoArgs),
+    /// Print the releases discovery finds (read-only).
+    Status(StatusArgs),
+}
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct ClusterArgs {
+    /// Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config).
+    #[arg(long, value_name = "PATH", global = true)]
+    pub kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context to use.
+    #[arg(long, value_name = "NAME", global = true)]
+    pub context: Option<String>,
+    /// The namespace to look in (default: the context's).
+    #[arg(
+        short = 'n',
+        long,
+        value_name = "NS",
+        global = true,
+        conflicts_with = "all_namespaces"
+    )]
+    pub namespace: Option<String>,
+    /// Look in all namespaces.
+    #[arg(short = 'A', long, global = true)]
+    pub all_namespaces: bool,
+}
+
+impl ClusterArgs {
+    pub fn target(&self) -> crate::cluster::Target {
+        crate::cluster::Target {
+            kubeconfig: self.kubeconfig.clone(),
+            context: self.context.clone(),
+            namespace: if self.all_namespaces {
+                Some(None)
+            } else {
+                self.namespace.clone().map(Some)
+            },
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Output {
+    Table,
+    Json,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct StatusArgs {
+    /// One release, as NAMESPACE/NAME (or NAME in the current namespace).
+    pub release: Option<String>,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    /// Output format.
+    #[arg(short = 'o', long, value_enum, default_value = "table")]
+    pub output: Output,
 }
 
 #[derive(clap::Args, Debug)]
@@ -63,13 +118,17 @@ pub fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Demo(args) => demo(args).await,
+            Command::Status(args) => status(args).await,
         }
     });
     match result {
         Ok(code) => code,
         Err(e) => {
             eprintln!("cutover: {e:#}");
-            ExitCode::from(1)
+            let unreachable = e
+                .chain()
+                .any(|c| c.downcast_ref::<crate::cluster::Unreachable>().is_some());
+            ExitCode::from(if unreachable { 3 } else { 1 })
         }
     }
 }
@@ -124,6 +183,39 @@ async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
     println!("Press Ctrl-C to stop.");
     wait_for_shutdown().await;
     println!("cutover demo cluster stopped.");
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn status(args: StatusArgs) -> anyhow::Result<ExitCode> {
+    let mut target = args.cluster.target();
+    let wanted = args.release.as_deref().map(|r| match r.split_once('/') {
+        Some((ns, name)) => (Some(ns.to_string()), name.to_string()),
+        None => (None, r.to_string()),
+    });
+    if let Some((Some(ns), _)) = &wanted {
+        target.namespace = Some(Some(ns.clone()));
+    }
+    let (client, scope) = crate::cluster::connect(&target).await?;
+    let snapshot = crate::cluster::snapshot(&client, scope.as_deref()).await?;
+    let mut releases = crate::release::discover(&snapshot, jiff::Timestamp::now());
+    if let Some((_, name)) = &wanted {
+        releases.retain(|r| &r.name == name);
+        if releases.is_empty() {
+            eprintln!(
+                "cutover: no release named {} in {}",
+                args.release.as_deref().unwrap_or(""),
+                scope.as_deref().unwrap_or("any namespace")
+            );
+            return Ok(ExitCode::from(1));
+        }
+    }
+    match args.output {
+        Output::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&crate::release::status::to_json(&releases))?
+        ),
+        Output::Table => print!("{}", crate::release::status::to_table(&releases)),
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -2,4 +2,6 @@
 //! objects. The layers are re-exported here for the tests.
 
 pub mod cli;
+pub mod cluster;
 pub mod embedded;
+pub mod release;

@@ -1,0 +1,132 @@
+//! Kubernetes I/O: connecting with the user's kubeconfig and reading snapshots. The release
+//! domain never talks to the cluster; this module does, and nothing else.
+
+use anyhow::Context as _;
+use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
+use k8s_openapi::api::core::v1::{Pod, Service};
+use k8s_openapi::api::networking::v1::Ingress;
+use kube::api::{Api, ListParams};
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use serde::de::DeserializeOwned;
+
+use crate::release::Snapshot;
+
+/// Where to connect, as kubectl's flags say it.
+#[derive(Debug, Clone, Default)]
+pub struct Target {
+    pub kubeconfig: Option<std::path::PathBuf>,
+    pub context: Option<String>,
+    /// None: the context's namespace; Some(None): all namespaces.
+    pub namespace: Option<Option<String>>,
+}
+
+/// Why the cluster could not be used, for exit code 3 and a sentence.
+#[derive(Debug)]
+pub struct Unreachable(pub String);
+
+impl std::fmt::Display for Unreachable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Unreachable {}
+
+/// A client for the target and the namespace scope it resolves to (None = all).
+pub async fn connect(target: &Target) -> anyhow::Result<(kube::Client, Option<String>)> {
+    let options = KubeConfigOptions {
+        context: target.context.clone(),
+        ..Default::default()
+    };
+    let config = match &target.kubeconfig {
+        Some(path) => {
+            let kc = Kubeconfig::read_from(path).map_err(|e| {
+                Unreachable(format!(
+                    "could not read the kubeconfig {}: {e}",
+                    path.display()
+                ))
+            })?;
+            kube::Config::from_custom_kubeconfig(kc, &options).await
+        }
+        None => kube::Config::from_kubeconfig(&options).await,
+    }
+    .map_err(|e| Unreachable(format!("could not load the kubeconfig: {e}")))?;
+    let default_ns = config.default_namespace.clone();
+    let client = kube::Client::try_from(config)
+        .map_err(|e| Unreachable(format!("could not build a client for the cluster: {e}")))?;
+    let scope = match &target.namespace {
+        Some(ns) => ns.clone(),
+        None => Some(default_ns),
+    };
+    Ok((client, scope))
+}
+
+async fn list_all<K>(client: &kube::Client, scope: Option<&str>) -> anyhow::Result<Vec<K>>
+where
+    K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>
+        + Clone
+        + DeserializeOwned
+        + std::fmt::Debug,
+    K::DynamicType: Default,
+{
+    let api: Api<K> = match scope {
+        Some(ns) => Api::namespaced(client.clone(), ns),
+        None => Api::all(client.clone()),
+    };
+    let kind = K::plural(&K::DynamicType::default()).to_string();
+    let mut items = Vec::new();
+    let mut params = ListParams::default().limit(500);
+    loop {
+        let page = api
+            .list(&params)
+            .await
+            .map_err(|e| describe(e, &kind, scope))?;
+        items.extend(page.items);
+        match page.metadata.continue_ {
+            Some(token) if !token.is_empty() => params = params.continue_token(&token),
+            _ => return Ok(items),
+        }
+    }
+}
+
+/// A sentence for a failed read, saying what was being read and where.
+fn describe(e: kube::Error, kind: &str, scope: Option<&str>) -> anyhow::Error {
+    let place = match scope {
+        Some(ns) => format!("in {ns}"),
+        None => "in all namespaces".to_string(),
+    };
+    match e {
+        kube::Error::Api(s) if s.code == 403 => anyhow::Error::new(Unreachable(format!(
+            "no permission to list {kind} {place}: {}",
+            s.message
+        ))),
+        kube::Error::Api(s) if s.code == 401 => anyhow::Error::new(Unreachable(format!(
+            "the cluster did not accept the credentials: {}",
+            s.message
+        ))),
+        kube::Error::Api(s) => anyhow::anyhow!("listing {kind} {place} failed: {}", s.message),
+        other => anyhow::Error::new(Unreachable(format!(
+            "the cluster could not be reached while listing {kind} {place}: {other}"
+        ))),
+    }
+}
+
+/// Everything discovery needs, read once.
+pub async fn snapshot(client: &kube::Client, scope: Option<&str>) -> anyhow::Result<Snapshot> {
+    let (deployments, replica_sets, pods, services, ingresses) = tokio::try_join!(
+        list_all::<Deployment>(client, scope),
+        list_all::<ReplicaSet>(client, scope),
+        list_all::<Pod>(client, scope),
+        list_all::<Service>(client, scope),
+        list_all::<Ingress>(client, scope),
+    )
+    .context("reading the cluster")?;
+    Ok(Snapshot {
+        deployments,
+        replica_sets,
+        pods,
+        services,
+        ingresses,
+        events: Vec::new(),
+    })
+}

@@ -1,0 +1,11 @@
+//! The release domain, pure: discovery of releases from a snapshot of cluster objects, the
+//! release record, stages, and (next) the planner. No I/O, no async, no terminal.
+
+pub mod discover;
+pub mod model;
+pub mod record;
+pub mod status;
+
+pub use discover::{Snapshot, discover};
+pub use model::{Canary, ObjectRef, Pattern, PodState, Release, Replicas, Stage, Track, Traffic};
+pub use record::ReleaseRecord;

@@ -1,0 +1,183 @@
+//! What discovery reports: releases, their tracks, their stage and their traffic.
+
+use serde::{Deserialize, Serialize};
+
+use super::record::ReleaseRecord;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Pattern {
+    SelectorSwitch,
+    IngressSwitch,
+    NginxCanary,
+}
+
+impl Pattern {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Pattern::SelectorSwitch => "selector-switch",
+            Pattern::IngressSwitch => "ingress-switch",
+            Pattern::NginxCanary => "nginx-canary",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Stage {
+    AtRest,
+    Staged,
+    Shifting,
+    Switched,
+    Retired,
+    RolledBack,
+}
+
+impl Stage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::AtRest => "at-rest",
+            Stage::Staged => "staged",
+            Stage::Shifting => "shifting",
+            Stage::Switched => "switched",
+            Stage::Retired => "retired",
+            Stage::RolledBack => "rolled-back",
+        }
+    }
+
+    /// Stages that wait for a person to approve before the release moves on.
+    pub fn is_gate(self) -> bool {
+        matches!(self, Stage::Staged | Stage::Switched)
+    }
+}
+
+/// The object that carries the traffic decision (and the release record).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ObjectRef {
+    /// "Service" or "Ingress".
+    pub kind: &'static str,
+    pub namespace: String,
+    pub name: String,
+    pub resource_version: String,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Replicas {
+    pub desired: i32,
+    pub updated: i32,
+    pub ready: i32,
+    pub available: i32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PodState {
+    Ready,
+    Starting,
+    Pending,
+    CrashLooping,
+    Terminating,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PodSummary {
+    pub name: String,
+    pub state: PodState,
+    pub restarts: i32,
+    /// Seconds since creation, if known.
+    pub age_seconds: Option<i64>,
+}
+
+/// One side of a release: the Deployments of one version.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Track {
+    pub deployments: Vec<String>,
+    /// The Service that selects this track, where there is one of its own.
+    pub service: Option<String>,
+    /// The track label's value (selector switch) or the version label of its pods.
+    pub version: Option<String>,
+    pub images: Vec<String>,
+    pub replicas: Replicas,
+    pub pods: Vec<PodSummary>,
+    /// Seconds since the oldest Deployment was created.
+    pub age_seconds: Option<i64>,
+    /// Share of ordinary traffic, 0–100.
+    pub traffic_percent: u32,
+}
+
+impl Track {
+    pub fn pods_in(&self, state: PodState) -> usize {
+        self.pods.iter().filter(|p| p.state == state).count()
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Traffic {
+    pub live_percent: u32,
+    pub candidate_percent: u32,
+    /// Header and cookie rules, e.g. `header _env=grey -> candidate`.
+    pub rules: Vec<String>,
+}
+
+/// The canary Ingress's settings, raw and understood.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Canary {
+    pub primary: Option<String>,
+    pub canary: String,
+    /// canary-weight as written (in units of `total`).
+    pub weight: u32,
+    /// canary-weight-total (100 unless set above 100).
+    pub total: u32,
+    pub header: Option<String>,
+    pub header_value: Option<String>,
+    pub header_pattern: Option<String>,
+    pub cookie: Option<String>,
+    pub host: String,
+    pub path: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Release {
+    pub namespace: String,
+    /// The Service (selector switch), the Ingress (backend switch) or the primary Ingress.
+    pub name: String,
+    pub pattern: Pattern,
+    pub stage: Stage,
+    pub live: Track,
+    pub candidate: Option<Track>,
+    pub traffic: Traffic,
+    pub warnings: Vec<String>,
+    pub traffic_object: ObjectRef,
+    /// The label that tells tracks apart (selector switch).
+    pub track_label: Option<String>,
+    pub canary: Option<Canary>,
+    /// The release record, when one is present and parses.
+    pub record: Option<ReleaseRecord>,
+    /// Why the record could not be read, when it could not.
+    pub record_error: Option<String>,
+    /// Weight steps for a canary (from `cutover.dev/steps`, else 10,25,50,100).
+    pub steps: Vec<u32>,
+    /// Seconds left before the gate's deadline; negative when it has passed.
+    pub gate_remaining_seconds: Option<i64>,
+}
+
+impl Release {
+    pub fn id(&self) -> String {
+        format!("{}/{}", self.namespace, self.name)
+    }
+
+    /// The release waits for a person (a gate) and its deadline, if any, has not passed.
+    pub fn waiting_for_approval(&self) -> bool {
+        self.stage.is_gate()
+            && self.candidate.is_some()
+            && self.gate_remaining_seconds.is_none_or(|s| s >= 0)
+    }
+
+    /// Something is wrong enough that a person should look.
+    pub fn unhealthy(&self) -> bool {
+        let crash = |t: &Track| t.pods_in(PodState::CrashLooping) > 0;
+        crash(&self.live)
+            || self.candidate.as_ref().is_some_and(crash)
+            || self.live.replicas.ready == 0
+    }
+}

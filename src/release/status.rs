@@ -1,0 +1,100 @@
+//! `cutover status`: what discovery sees, as a stable JSON contract and a table that fits
+//! 100 columns.
+
+use serde_json::{Value, json};
+
+use super::model::{PodState, Release, Track};
+
+fn track_json(t: &Track) -> Value {
+    json!({
+        "deployments": t.deployments,
+        "service": t.service,
+        "version": t.version,
+        "images": t.images,
+        "replicas": {
+            "desired": t.replicas.desired,
+            "updated": t.replicas.updated,
+            "ready": t.replicas.ready,
+            "available": t.replicas.available,
+        },
+    })
+}
+
+fn release_json(r: &Release) -> Value {
+    json!({
+        "namespace": r.namespace,
+        "name": r.name,
+        "pattern": r.pattern.as_str(),
+        "stage": r.stage.as_str(),
+        "traffic": {
+            "live_percent": r.traffic.live_percent,
+            "candidate_percent": r.traffic.candidate_percent,
+            "rules": r.traffic.rules,
+        },
+        "live": track_json(&r.live),
+        "candidate": r.candidate.as_ref().map(track_json),
+        "warnings": r.warnings,
+    })
+}
+
+/// The documented JSON contract: `{"releases": [...]}`.
+pub fn to_json(releases: &[Release]) -> Value {
+    json!({"releases": releases.iter().map(release_json).collect::<Vec<_>>()})
+}
+
+fn fit(s: &str, width: usize) -> String {
+    if s.chars().count() <= width {
+        s.to_string()
+    } else {
+        let mut out: String = s.chars().take(width.saturating_sub(1)).collect();
+        out.push('…');
+        out
+    }
+}
+
+fn side(t: Option<&Track>) -> String {
+    match t {
+        None => "-".into(),
+        Some(t) => {
+            let v = t.version.clone().or_else(|| t.deployments.first().cloned());
+            let crash = t.pods_in(PodState::CrashLooping);
+            let mut s = format!(
+                "{} {}/{}",
+                v.unwrap_or_else(|| "?".into()),
+                t.replicas.ready,
+                t.replicas.desired
+            );
+            if crash > 0 {
+                s.push_str(&format!(" {crash}crash"));
+            }
+            s
+        }
+    }
+}
+
+/// One line per release; at most 100 columns wide.
+pub fn to_table(releases: &[Release]) -> String {
+    let mut out = format!(
+        "{:<30} {:<15} {:<11} {:<14} {:<14} {:<7} {}\n",
+        "RELEASE", "PATTERN", "STAGE", "LIVE", "CANDIDATE", "TRAFFIC", "WARNINGS"
+    );
+    for r in releases {
+        let traffic = format!("{}/{}", r.traffic.live_percent, r.traffic.candidate_percent);
+        let line = format!(
+            "{:<30} {:<15} {:<11} {:<14} {:<14} {:<7} {}",
+            fit(&r.id(), 30),
+            r.pattern.as_str(),
+            r.stage.as_str(),
+            fit(&side(Some(&r.live)), 14),
+            fit(&side(r.candidate.as_ref()), 14),
+            traffic,
+            r.warnings.len()
+        );
+        out.push_str(&fit(&line, 100));
+        out.push('\n');
+    }
+    if releases.is_empty() {
+        out.push_str("(no releases found)\n");
+    }
+    out
+}
