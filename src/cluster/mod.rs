@@ -11,6 +11,8 @@ use serde::de::DeserializeOwned;
 
 use crate::release::Snapshot;
 
+pub mod apply;
+
 /// Where to connect, as kubectl's flags say it.
 #[derive(Debug, Clone, Default)]
 pub struct Target {

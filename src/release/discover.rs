@@ -93,14 +93,15 @@ impl<'a> Index<'a> {
                 .deployments
                 .push(d);
         }
-        for svc in &s.services {
+        // A Service or Ingress without a name cannot name a release: malformed, left out.
+        for svc in s.services.iter().filter(|x| !name(&x.metadata).is_empty()) {
             namespaces
                 .entry(ns(&svc.metadata))
                 .or_default()
                 .services
                 .push(svc);
         }
-        for ing in &s.ingresses {
+        for ing in s.ingresses.iter().filter(|x| !name(&x.metadata).is_empty()) {
             namespaces
                 .entry(ns(&ing.metadata))
                 .or_default()
@@ -186,7 +187,10 @@ fn restarts(pod: &Pod) -> i32 {
     pod.status
         .as_ref()
         .and_then(|s| s.container_statuses.as_ref())
-        .map(|cs| cs.iter().map(|c| c.restart_count).sum())
+        .map(|cs| {
+            cs.iter()
+                .fold(0i32, |n, c| n.saturating_add(c.restart_count))
+        })
         .unwrap_or(0)
 }
 
@@ -207,12 +211,24 @@ fn track(
     for d in deployments {
         let d_name = name(&d.metadata);
         t.deployments.push(d_name.to_string());
+        t.resource_versions
+            .push(d.metadata.resource_version.clone().unwrap_or_default());
         let spec = d.spec.as_ref();
         let status = d.status.as_ref();
-        t.replicas.desired += spec.and_then(|s| s.replicas).unwrap_or(1);
-        t.replicas.updated += status.and_then(|s| s.updated_replicas).unwrap_or(0);
-        t.replicas.ready += status.and_then(|s| s.ready_replicas).unwrap_or(0);
-        t.replicas.available += status.and_then(|s| s.available_replicas).unwrap_or(0);
+        // Saturating: a hand-edited object may carry any i32.
+        let desired = spec.and_then(|s| s.replicas).unwrap_or(1);
+        t.desired_each.push(desired);
+        let r = &mut t.replicas;
+        r.desired = r.desired.saturating_add(desired);
+        r.updated = r
+            .updated
+            .saturating_add(status.and_then(|s| s.updated_replicas).unwrap_or(0));
+        r.ready = r
+            .ready
+            .saturating_add(status.and_then(|s| s.ready_replicas).unwrap_or(0));
+        r.available = r
+            .available
+            .saturating_add(status.and_then(|s| s.available_replicas).unwrap_or(0));
         for c in spec
             .and_then(|s| s.template.spec.as_ref())
             .map(|s| s.containers.as_slice())
@@ -327,11 +343,22 @@ fn stage_of(
     let Some(rec) = rec else {
         return derived;
     };
-    let recorded_live = rec.live.version.as_deref().or(rec.live.service.as_deref());
-    if pattern != Pattern::NginxCanary && recorded_live.is_some() && recorded_live != live_version {
+    // The record names the track live when the release began; after a switch the traffic
+    // belongs on its candidate.
+    let on_candidate = matches!(rec.stage, Stage::Switched | Stage::Retired);
+    let expected = if on_candidate {
+        rec.candidate.as_ref()
+    } else {
+        Some(&rec.live)
+    };
+    let expected = expected.and_then(|t| match pattern {
+        Pattern::IngressSwitch => t.service.as_deref(),
+        _ => t.version.as_deref(),
+    });
+    if pattern != Pattern::NginxCanary && expected.is_some() && expected != live_version {
         warnings.push(format!(
             "The release record says traffic is on {}, but it is on {}: it was changed outside cutover.",
-            recorded_live.unwrap_or("?"),
+            expected.unwrap_or("?"),
             live_version.unwrap_or("nothing")
         ));
         return derived;
@@ -565,7 +592,17 @@ fn canaries<'a>(
             }
         };
         claimed.insert(canary_ing.metadata.name.as_deref().unwrap_or(""));
-        for svc in [&candidate_service, live.service.as_deref().unwrap_or("")] {
+        // The Services of the canaries ingress-nginx ignores are part of this release too.
+        let ignored_canaries: Vec<String> = canaries[1..]
+            .iter()
+            .flat_map(|c| ingress_host_paths(c))
+            .filter_map(|(_, _, s)| s)
+            .collect();
+        let services = [&candidate_service, live.service.as_deref().unwrap_or("")];
+        for svc in services
+            .into_iter()
+            .chain(ignored_canaries.iter().map(String::as_str))
+        {
             if let Some(s) = nsx.services.iter().find(|s| name(&s.metadata) == svc) {
                 claimed.insert(name(&s.metadata));
             }
@@ -821,15 +858,28 @@ fn selector_switches(
                     .join(",")
             ));
         }
+        let (rec, record_error, gate) = read_record(&svc.metadata, now);
+        let recorded: Option<&str> = rec.as_ref().and_then(|r| {
+            let on_candidate = matches!(r.stage, Stage::Switched | Stage::Retired);
+            let other = if on_candidate {
+                Some(&r.live)
+            } else {
+                r.candidate.as_ref()
+            };
+            other.and_then(|t| t.version.as_deref())
+        });
         let mut others: Vec<(&String, &Vec<&Deployment>)> =
             by_value.iter().filter(|(v, _)| **v != live_value).collect();
-        // The newest other version is the candidate.
-        others.sort_by_key(|(_, ds)| {
-            std::cmp::Reverse(
+        // The candidate is the one the record names, else one still running, else the newest.
+        others.sort_by_key(|(v, ds)| {
+            std::cmp::Reverse((
+                recorded == Some(v.as_str()),
+                ds.iter()
+                    .any(|d| d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1) > 0),
                 ds.iter()
                     .filter_map(|d| d.metadata.creation_timestamp.as_ref().map(|t| t.0))
                     .max(),
-            )
+            ))
         });
         if others.len() > 1 {
             let names: Vec<&str> = others.iter().map(|(v, _)| v.as_str()).collect();
@@ -844,7 +894,6 @@ fn selector_switches(
             t.traffic_percent = 0;
             t
         });
-        let (rec, record_error, gate) = read_record(&svc.metadata, now);
         if let Some(e) = &record_error {
             warnings.push(format!(
                 "{e} ({namespace}/{svc_name}); the release is shown from its objects."

@@ -3,9 +3,15 @@
 
 pub mod discover;
 pub mod model;
+pub mod plan;
 pub mod record;
 pub mod status;
 
 pub use discover::{Snapshot, discover};
 pub use model::{Canary, ObjectRef, Pattern, PodState, Release, Replicas, Stage, Track, Traffic};
 pub use record::ReleaseRecord;
+
+/// RFC 3339 with whole seconds, as Kubernetes writes times.
+pub fn format_time(t: jiff::Timestamp) -> String {
+    t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+}

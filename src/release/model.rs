@@ -92,6 +92,12 @@ pub struct PodSummary {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Track {
     pub deployments: Vec<String>,
+    /// The resourceVersion of each Deployment, in the order of `deployments`.
+    #[serde(skip)]
+    pub resource_versions: Vec<String>,
+    /// The desired replicas of each Deployment, in the order of `deployments`.
+    #[serde(skip)]
+    pub desired_each: Vec<i32>,
     /// The Service that selects this track, where there is one of its own.
     pub service: Option<String>,
     /// The track label's value (selector switch) or the version label of its pods.

@@ -75,14 +75,14 @@ fn side(t: Option<&Track>) -> String {
 /// One line per release; at most 100 columns wide.
 pub fn to_table(releases: &[Release]) -> String {
     let mut out = format!(
-        "{:<30} {:<15} {:<11} {:<14} {:<14} {:<7} {}\n",
+        "{:<25} {:<15} {:<11} {:<14} {:<14} {:<7} {}\n",
         "RELEASE", "PATTERN", "STAGE", "LIVE", "CANDIDATE", "TRAFFIC", "WARNINGS"
     );
     for r in releases {
         let traffic = format!("{}/{}", r.traffic.live_percent, r.traffic.candidate_percent);
         let line = format!(
-            "{:<30} {:<15} {:<11} {:<14} {:<14} {:<7} {}",
-            fit(&r.id(), 30),
+            "{:<25} {:<15} {:<11} {:<14} {:<14} {:<7} {}",
+            fit(&r.id(), 25),
             r.pattern.as_str(),
             r.stage.as_str(),
             fit(&side(Some(&r.live)), 14),

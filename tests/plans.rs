@@ -1,0 +1,399 @@
+//! Plans applied through the kube client to the embedded cluster: every demo pattern goes
+//! through its release and its rollback, and the objects end up as a person expects.
+
+use std::process::Command;
+use std::time::Duration;
+
+use cutover::cluster::{self, apply::apply};
+use cutover::embedded::{self, ADMIN, Config, EmbeddedCluster};
+use cutover::release::plan::{Actor, Op, Plan, plan};
+use cutover::release::{Release, Stage, discover};
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::{Event, Service};
+use k8s_openapi::api::networking::v1::Ingress;
+use kube::api::{Api, ListParams};
+
+struct Demo {
+    cluster: EmbeddedCluster,
+    client: kube::Client,
+    actor: Actor,
+}
+
+async fn demo() -> Demo {
+    let cluster = EmbeddedCluster::start(Config::test(), "127.0.0.1:0".parse().expect("addr"))
+        .await
+        .expect("start");
+    embedded::demo::seed(&cluster).expect("seed");
+    let client = cluster.client(&ADMIN).await.expect("client");
+    let d = Demo {
+        cluster,
+        client,
+        actor: Actor {
+            name: "ana@example.com".into(),
+        },
+    };
+    d.until("every demo Deployment is ready", |rs| {
+        rs.len() == 4
+            && rs.iter().all(|r| {
+                let ready = |t: &cutover::release::Track| t.replicas.ready == t.replicas.desired;
+                ready(&r.live) && r.candidate.as_ref().is_none_or(ready)
+            })
+    })
+    .await;
+    d
+}
+
+impl Demo {
+    async fn releases(&self) -> (cutover::release::Snapshot, Vec<Release>) {
+        let snap = cluster::snapshot(&self.client, None)
+            .await
+            .expect("snapshot");
+        let releases = discover(&snap, jiff::Timestamp::now());
+        (snap, releases)
+    }
+
+    async fn until(&self, what: &str, check: impl Fn(&[Release]) -> bool) -> Vec<Release> {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let (_, rs) = self.releases().await;
+            if check(&rs) {
+                return rs;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "timed out waiting until {what}: {rs:#?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    async fn release(&self, id: &str) -> Release {
+        let (_, rs) = self.releases().await;
+        rs.into_iter()
+            .find(|r| r.id() == id)
+            .unwrap_or_else(|| panic!("no release {id}"))
+    }
+
+    /// Plans `op` on the current state and applies it; returns the plan.
+    async fn act(&self, id: &str, op: Op) -> Plan {
+        let (snap, rs) = self.releases().await;
+        let r = rs
+            .iter()
+            .find(|r| r.id() == id)
+            .unwrap_or_else(|| panic!("no release {id}"));
+        let p = plan(r, &snap, op.clone(), &self.actor, jiff::Timestamp::now())
+            .unwrap_or_else(|e| panic!("{op:?} on {id} refused: {e}"));
+        let outcome = apply(&self.client, &p, Duration::from_secs(30)).await;
+        assert_eq!(outcome.failure, None, "{op:?} on {id}: {p:#?}");
+        assert_eq!(outcome.done, p.steps.len());
+        assert!(outcome.event_written);
+        p
+    }
+
+    async fn deployment_replicas(&self, ns: &str, name: &str) -> i32 {
+        let d = Api::<Deployment>::namespaced(self.client.clone(), ns)
+            .get(name)
+            .await
+            .expect("deployment");
+        d.spec.and_then(|s| s.replicas).unwrap_or(0)
+    }
+
+    fn kubectl(&self, args: &[&str]) -> String {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let kc = dir.path().join("kc");
+        self.cluster.write_kubeconfig(&kc).expect("kubeconfig");
+        let out = Command::new("kubectl")
+            .args(args)
+            .arg("--kubeconfig")
+            .arg(&kc)
+            .arg("--cache-dir")
+            .arg(dir.path().join("cache"))
+            .env_remove("KUBECONFIG")
+            .output()
+            .expect("kubectl runs");
+        assert!(
+            out.status.success(),
+            "kubectl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+}
+
+fn backend_of(ing: &Ingress) -> String {
+    ing.spec
+        .as_ref()
+        .and_then(|s| s.rules.as_ref())
+        .and_then(|r| r.first())
+        .and_then(|r| r.http.as_ref())
+        .and_then(|h| h.paths.first())
+        .and_then(|p| p.backend.service.as_ref())
+        .map(|s| s.name.clone())
+        .unwrap_or_default()
+}
+
+async fn wait_ready(d: &Demo, ns: &str, name: &str, n: i32) {
+    let api = Api::<Deployment>::namespaced(d.client.clone(), ns);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let ready = api
+            .get(name)
+            .await
+            .ok()
+            .and_then(|x| x.status)
+            .and_then(|s| s.ready_replicas)
+            .unwrap_or(0);
+        if ready == n {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{ns}/{name} never had {n} ready pods"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn selector_switch_release_and_rollback_from_retired() {
+    let d = demo().await;
+    let id = "shop/nginx-service";
+    let p = d.act(id, Op::Approve).await;
+    assert!(
+        p.summary.contains("selector version: v1 → v2"),
+        "{}",
+        p.summary
+    );
+    let r = d.release(id).await;
+    assert_eq!(
+        (r.stage, r.live.version.as_deref()),
+        (Stage::Switched, Some("v2"))
+    );
+    assert_eq!(
+        d.kubectl(&[
+            "get",
+            "svc",
+            "nginx-service",
+            "-n",
+            "shop",
+            "-o",
+            "jsonpath={.spec.selector.version}"
+        ]),
+        "v2"
+    );
+    d.act(id, Op::Approve).await;
+    assert_eq!(d.release(id).await.stage, Stage::Retired);
+    assert_eq!(d.deployment_replicas("shop", "nginx").await, 0);
+    let p = d.act(id, Op::Rollback).await;
+    assert_eq!(
+        p.steps.len(),
+        3,
+        "scale, wait, move traffic: {:#?}",
+        p.steps
+    );
+    assert_eq!(
+        d.kubectl(&[
+            "get",
+            "svc",
+            "nginx-service",
+            "-n",
+            "shop",
+            "-o",
+            "jsonpath={.spec.selector.version}"
+        ]),
+        "v1"
+    );
+    assert_eq!(d.deployment_replicas("shop", "nginx").await, 3);
+    let r = d.release(id).await;
+    assert_eq!(
+        (r.stage, r.live.version.as_deref()),
+        (Stage::RolledBack, Some("v1"))
+    );
+    let events = Api::<Event>::namespaced(d.client.clone(), "shop")
+        .list(&ListParams::default().fields("involvedObject.name=nginx-service"))
+        .await
+        .expect("events");
+    let reasons: Vec<String> = events
+        .items
+        .iter()
+        .filter_map(|e| e.reason.clone())
+        .collect();
+    assert_eq!(
+        reasons.iter().filter(|r| *r == "CutoverApprove").count(),
+        2,
+        "{reasons:?}"
+    );
+    assert!(reasons.contains(&"CutoverRollback".to_string()));
+    assert!(
+        events
+            .items
+            .iter()
+            .all(|e| e.reporting_component.as_deref() == Some("cutover"))
+    );
+    assert!(events.items.iter().any(|e| {
+        e.message
+            .as_deref()
+            .is_some_and(|m| m.contains("ana@example.com") && m.contains("v1 → v2"))
+    }));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stage_a_candidate_from_a_release_at_rest() {
+    let d = demo().await;
+    let id = "shop/nginx-service";
+    d.act(id, Op::Approve).await;
+    d.act(id, Op::Approve).await;
+    // v2 carries the traffic and v1 is retired; a new release starts from v2.
+    let p = d
+        .act(
+            id,
+            Op::Stage {
+                image: "nginx:1.29".into(),
+                version: "v3".into(),
+            },
+        )
+        .await;
+    assert!(p.summary.contains("nginx-v3"), "{}", p.summary);
+    wait_ready(&d, "shop", "nginx-v3", 3).await;
+    let r = d.release(id).await;
+    assert_eq!(r.stage, Stage::Staged);
+    let cand = r.candidate.clone().expect("candidate");
+    assert_eq!(
+        (cand.deployments, cand.images),
+        (vec!["nginx-v3".to_string()], vec!["nginx:1.29".to_string()])
+    );
+    assert_eq!(r.live.version.as_deref(), Some("v2"));
+    let svc = Api::<Service>::namespaced(d.client.clone(), "shop")
+        .get("nginx-service")
+        .await
+        .expect("svc");
+    let selector = svc.spec.and_then(|s| s.selector).unwrap_or_default();
+    assert_eq!(
+        selector.get("version").map(String::as_str),
+        Some("v2"),
+        "staging moves no traffic"
+    );
+    // Staging again while a candidate exists is refused.
+    let (snap, rs) = d.releases().await;
+    let r = rs.iter().find(|r| r.id() == id).expect("release");
+    let refused = plan(
+        r,
+        &snap,
+        Op::Stage {
+            image: "nginx:2".into(),
+            version: "v4".into(),
+        },
+        &d.actor,
+        jiff::Timestamp::now(),
+    );
+    assert!(refused.is_err());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ingress_switch_release_and_rollback() {
+    let d = demo().await;
+    let id = "web/demo-ingress";
+    let ing = || async {
+        Api::<Ingress>::namespaced(d.client.clone(), "web")
+            .get("demo-ingress")
+            .await
+            .expect("ing")
+    };
+    d.act(id, Op::Approve).await;
+    assert_eq!(backend_of(&ing().await), "green-service");
+    d.act(id, Op::Approve).await;
+    assert_eq!(d.deployment_replicas("web", "demo-blue").await, 0);
+    d.act(id, Op::Rollback).await;
+    assert_eq!(backend_of(&ing().await), "blue-service");
+    assert_eq!(d.deployment_replicas("web", "demo-blue").await, 2);
+    assert_eq!(
+        d.kubectl(&[
+            "get",
+            "ing",
+            "demo-ingress",
+            "-n",
+            "web",
+            "-o",
+            "jsonpath={.spec.rules[0].http.paths[0].backend.service.name}"
+        ]),
+        "blue-service"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn canary_steps_finish_and_roll_back() {
+    let d = demo().await;
+    let id = "api/route1";
+    let weight = || async {
+        let ing = Api::<Ingress>::namespaced(d.client.clone(), "api")
+            .get("route2")
+            .await
+            .expect("canary");
+        ing.metadata
+            .annotations
+            .unwrap_or_default()
+            .get("nginx.ingress.kubernetes.io/canary-weight")
+            .cloned()
+            .unwrap_or_default()
+    };
+    let p = d.act(id, Op::Approve).await;
+    assert!(p.summary.contains("canary-weight 30 → 50"), "{}", p.summary);
+    assert_eq!(weight().await, "50");
+    d.act(id, Op::Approve).await;
+    assert_eq!(weight().await, "100");
+    assert_eq!(d.release(id).await.stage, Stage::Switched);
+    d.act(id, Op::Approve).await;
+    let primary = Api::<Ingress>::namespaced(d.client.clone(), "api")
+        .get("route1")
+        .await
+        .expect("primary");
+    assert_eq!(backend_of(&primary), "http-server-v2");
+    assert_eq!(weight().await, "0");
+    assert_eq!(d.deployment_replicas("api", "http-server-v1").await, 0);
+    let r = d.release(id).await;
+    assert_eq!((r.stage, r.traffic.live_percent), (Stage::Retired, 100));
+    d.act(id, Op::Rollback).await;
+    let primary = Api::<Ingress>::namespaced(d.client.clone(), "api")
+        .get("route1")
+        .await
+        .expect("primary");
+    assert_eq!(backend_of(&primary), "http-server-v1");
+    assert_eq!(weight().await, "0");
+    assert_eq!(d.deployment_replicas("api", "http-server-v1").await, 2);
+    let canary = Api::<Ingress>::namespaced(d.client.clone(), "api")
+        .get("route2")
+        .await
+        .expect("canary");
+    assert_eq!(backend_of(&canary), "http-server-v2");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stale_plan_is_refused_with_a_conflict_and_changes_nothing() {
+    let d = demo().await;
+    let id = "shop/nginx-service";
+    let (snap, rs) = d.releases().await;
+    let r = rs.iter().find(|r| r.id() == id).expect("release");
+    let first = plan(r, &snap, Op::Switch, &d.actor, jiff::Timestamp::now()).expect("plan");
+    let second = plan(
+        r,
+        &snap,
+        Op::Switch,
+        &Actor { name: "bo".into() },
+        jiff::Timestamp::now(),
+    )
+    .expect("plan");
+    let a = apply(&d.client, &first, Duration::from_secs(5)).await;
+    let b = apply(&d.client, &second, Duration::from_secs(5)).await;
+    assert_eq!(a.failure, None);
+    assert!(
+        matches!(
+            b.failure,
+            Some(cutover::cluster::apply::Failure::Conflict(_))
+        ),
+        "{b:?}"
+    );
+    assert_eq!(b.done, 0);
+    let r = d.release(id).await;
+    let rec = r.record.expect("record");
+    assert_eq!(rec.started_by, "ana@example.com");
+}
