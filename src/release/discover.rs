@@ -691,19 +691,38 @@ fn sibling_service<'a>(nsx: &Namespace<'a>, ing: &Ingress, live: &str) -> Option
     if let Some(alt) = annotation(&ing.metadata, record::ALTERNATE_SERVICE) {
         return find(alt);
     }
+    // A release in progress names its other Service in its record.
+    let recorded = annotation(&ing.metadata, record::RELEASE)
+        .and_then(|raw| record::parse_record(raw).ok())
+        .and_then(|r| {
+            let on_candidate = matches!(r.stage, Stage::Switched | Stage::Retired);
+            let other = if on_candidate {
+                Some(r.live)
+            } else {
+                r.candidate
+            };
+            other.and_then(|t| t.service)
+        })
+        .filter(|s| s != live)
+        .and_then(|s| find(&s));
+    if recorded.is_some() {
+        return recorded;
+    }
     let live_svc = find(live)?;
     let live_sel = service_selector(live_svc);
+    // The one label apart must tell tracks apart: `app=a` vs `app=b` are two applications.
+    let annotated = annotation(&ing.metadata, record::TRACK_LABEL)
+        .or_else(|| annotation(&live_svc.metadata, record::TRACK_LABEL));
+    let is_track = |k: &str| annotated == Some(k) || TRACK_LABELS.contains(&k);
     let one_value_apart = nsx.services.iter().copied().find(|s| {
         let sel = service_selector(s);
+        let mut apart = sel.iter().filter(|(k, v)| live_sel.get(*k) != Some(*v));
         name(&s.metadata) != live
             && !sel.is_empty()
             && sel.len() == live_sel.len()
             && sel.keys().eq(live_sel.keys())
-            && sel
-                .iter()
-                .filter(|(k, v)| live_sel.get(*k) != Some(*v))
-                .count()
-                == 1
+            && apart.next().is_some_and(|(k, _)| is_track(k))
+            && apart.next().is_none()
     });
     one_value_apart.or_else(|| conventional_sibling(live).iter().find_map(|n| find(n)))
 }

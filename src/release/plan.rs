@@ -318,6 +318,17 @@ pub fn plan(
     }
     let mut p = match (&op, r.pattern) {
         (Op::Stage { image, version }, _) => stage(r, snapshot, image, version, actor, &now_s)?,
+        // A finished canary's other track is scaled to 0: no weight may reach it.
+        (Op::SetWeight(_) | Op::Switch, Pattern::NginxCanary)
+            if r.candidate
+                .as_ref()
+                .is_some_and(|c| c.replicas.desired == 0) =>
+        {
+            return refuse(format!(
+                "{} is retired (scaled to 0): roll back to bring it back.",
+                r.candidate.as_ref().map(label_of).unwrap_or_default()
+            ));
+        }
         (Op::SetWeight(w), Pattern::NginxCanary) => weight(r, *w, actor, &now_s, op.clone())?,
         (Op::SetWeight(_), _) => return refuse(format!("{id} is not a canary: it has no weight.")),
         (Op::Switch, Pattern::NginxCanary) => {
@@ -331,6 +342,11 @@ pub fn plan(
         (Op::Switch, _) => switch(r, snapshot, actor, &now_s, Op::Switch)?,
         (Op::Approve, _) => approve(r, snapshot, actor, &now_s)?,
         (Op::Rollback, _) => rollback(r, snapshot, actor, &now_s)?,
+        // At 100% the old track of a canary still backs the primary Ingress: retiring it is
+        // finishing the canary (the primary moves first), never scaling the candidate.
+        (Op::Retire, Pattern::NginxCanary) if r.stage == Stage::Switched => {
+            finish_canary(r, snapshot, actor, &now_s)?
+        }
         (Op::Retire, _) => retire(r, actor, &now_s, Op::Retire)?,
     };
     p.op = op;
@@ -893,7 +909,11 @@ fn rollback(r: &Release, snapshot: &Snapshot, actor: &Actor, now: &str) -> Resul
         }
         p
     };
-    if let Some(step) = plan.steps.first_mut()
+    // The record goes on the traffic object (for a canary, the canary Ingress: not the primary).
+    if let Some(step) = plan
+        .steps
+        .iter_mut()
+        .find(|s| s.kind.as_str() == r.traffic_object.kind && s.name == r.traffic_object.name)
         && let Action::MergePatch(body) = &mut step.action
     {
         let last = last_action("rollback", actor, now, &label_of(&r.live), &label_of(other));
@@ -1022,8 +1042,9 @@ pub fn clone_name(live: &str, live_version: Option<&str>, version: &str) -> Stri
 /// The version a new image implies: its tag, made a valid label value.
 pub fn version_of_image(image: &str) -> Option<String> {
     let last = image.rsplit('/').next()?;
+    // A digest is not a version: `app@sha256:…` has no tag.
+    let last = last.split('@').next()?;
     let tag = last.split_once(':')?.1;
-    let tag = tag.split('@').next()?;
     let clean: String = tag
         .chars()
         .map(|c| {
@@ -1077,7 +1098,28 @@ fn stage(
     })?;
     let key = match r.pattern {
         Pattern::SelectorSwitch => r.track_label.clone().unwrap_or_else(|| "version".into()),
-        _ => "version".into(),
+        // The label that tells the live Service's pods from the other track's: with any other
+        // (`version` beside `color: green`) the live Service would select the clone and send
+        // it user traffic before anyone approved it.
+        _ => {
+            let selector = |t: Option<&Track>| {
+                t.and_then(|t| find_service(snapshot, &r.namespace, t.service.as_deref()?))
+                    .and_then(|s| s.spec.as_ref()?.selector.clone())
+                    .unwrap_or_default()
+            };
+            let (live_sel, other_sel) = (selector(Some(&r.live)), selector(r.candidate.as_ref()));
+            live_sel
+                .iter()
+                .find(|(k, v)| other_sel.get(*k).is_some_and(|o| o != *v))
+                .map(|(k, _)| k.clone())
+                .or_else(|| {
+                    super::discover::TRACK_LABELS
+                        .iter()
+                        .find(|k| live_sel.contains_key(**k))
+                        .map(|k| k.to_string())
+                })
+                .unwrap_or_else(|| "version".into())
+        }
     };
     if r.live.version.as_deref() == Some(version) {
         return refuse(format!(
