@@ -645,6 +645,67 @@ fn approve(r: &Release, snapshot: &Snapshot, actor: &Actor, now: &str) -> Result
     }
 }
 
+/// Both Ingresses of a canary trade Services: the primary moves from `from` to `to` (first,
+/// so no request falls back to `from` alone) and the canary Ingress moves from `to` to `from`
+/// at weight 0, carrying `annotations` (the record).
+fn canary_swap(
+    r: &Release,
+    snapshot: &Snapshot,
+    from: &str,
+    to: &str,
+    annotations: Value,
+) -> Result<Vec<Step>, Refusal> {
+    let id = r.id();
+    let Some(c) = r.canary.as_ref() else {
+        return refuse(format!("{id} has no canary Ingress."));
+    };
+    let Some(primary_name) = c.primary.as_deref() else {
+        return refuse(format!("{id} has no primary Ingress."));
+    };
+    let rules_of = |name: &str, swap_from: &str, swap_to: &str| {
+        let ing = find_ingress(snapshot, &r.namespace, name).ok_or_else(|| {
+            Refusal::Unsafe(format!(
+                "the Ingress {}/{name} is not in the snapshot",
+                r.namespace
+            ))
+        })?;
+        let mut rules = serde_json::to_value(
+            ing.spec
+                .as_ref()
+                .and_then(|s| s.rules.clone())
+                .unwrap_or_default(),
+        )
+        .unwrap_or(json!([]));
+        repoint(&mut rules, swap_from, swap_to);
+        let rv = ing.metadata.resource_version.clone().unwrap_or_default();
+        Ok::<_, Refusal>((rules, rv))
+    };
+    let (primary_rules, primary_rv) = rules_of(primary_name, from, to)?;
+    let (canary_rules, _) = rules_of(&c.canary, to, from)?;
+    let mut annotations = annotations;
+    annotations["nginx.ingress.kubernetes.io/canary-weight"] = json!("0");
+    Ok(vec![
+        Step {
+            kind: Kind::Ingress,
+            namespace: r.namespace.clone(),
+            name: primary_name.to_string(),
+            action: Action::MergePatch(
+                json!({"metadata": {"resourceVersion": primary_rv}, "spec": {"rules": primary_rules}}),
+            ),
+            precondition: Precondition::ResourceVersion(primary_rv.clone()),
+            description: format!("{}/{primary_name}: backend {from} → {to}", r.namespace),
+        },
+        traffic_step(
+            r,
+            json!({"metadata": {"annotations": annotations}, "spec": {"rules": canary_rules}}),
+            format!(
+                "{}/{}: canary-weight 0, backend {to} → {from}",
+                r.namespace, c.canary
+            ),
+        ),
+    ])
+}
+
 /// The primary Ingress takes the candidate Service; the canary Ingress is kept, pointed at the
 /// old Service with weight 0, so a rollback (and the next release) reuse it; the old track is
 /// scaled to 0.
@@ -655,83 +716,23 @@ fn finish_canary(
     now: &str,
 ) -> Result<Plan, Refusal> {
     let id = r.id();
-    let (Some(c), Some(cand)) = (r.canary.as_ref(), r.candidate.as_ref()) else {
+    let Some(cand) = r.candidate.as_ref() else {
         return refuse(format!("{id} has no canary Ingress."));
     };
-    let Some(primary_name) = c.primary.as_deref() else {
-        return refuse(format!(
-            "{id} has no primary Ingress to point at the candidate."
-        ));
-    };
-    let primary = find_ingress(snapshot, &r.namespace, primary_name).ok_or_else(|| {
-        Refusal::Unsafe(format!(
-            "the primary Ingress {}/{primary_name} is not in the snapshot",
-            r.namespace
-        ))
-    })?;
-    let canary_ing = find_ingress(snapshot, &r.namespace, &c.canary).ok_or_else(|| {
-        Refusal::Unsafe(format!(
-            "the canary Ingress {}/{} is not in the snapshot",
-            r.namespace, c.canary
-        ))
-    })?;
     let old_svc = r.live.service.clone().unwrap_or_default();
     let new_svc = cand.service.clone().unwrap_or_default();
-    let mut primary_rules = serde_json::to_value(
-        primary
-            .spec
-            .as_ref()
-            .and_then(|s| s.rules.clone())
-            .unwrap_or_default(),
-    )
-    .unwrap_or(json!([]));
-    repoint(&mut primary_rules, &old_svc, &new_svc);
-    let mut canary_rules = serde_json::to_value(
-        canary_ing
-            .spec
-            .as_ref()
-            .and_then(|s| s.rules.clone())
-            .unwrap_or_default(),
-    )
-    .unwrap_or(json!([]));
-    repoint(&mut canary_rules, &new_svc, &old_svc);
-    let primary_rv = primary
-        .metadata
-        .resource_version
-        .clone()
-        .unwrap_or_default();
     let mut rec = base_record(r, &r.live, Some(cand), actor, now);
     rec.stage = Stage::Retired;
     rec.old_replicas = Some(r.live.replicas.desired);
     rec.previous.backend = Some(old_svc.clone());
     let last = last_action("approve", actor, now, &old_svc, &new_svc);
-    let mut annotations = record_annotations(&rec, &last);
-    annotations["nginx.ingress.kubernetes.io/canary-weight"] = json!("0");
-    let mut steps = vec![
-        traffic_step(
-            r,
-            json!({"metadata": {"annotations": annotations}, "spec": {"rules": canary_rules}}),
-            format!(
-                "{}/{}: canary-weight 0, backend {new_svc} → {old_svc}",
-                r.namespace, c.canary
-            ),
-        ),
-        Step {
-            kind: Kind::Ingress,
-            namespace: r.namespace.clone(),
-            name: primary_name.to_string(),
-            action: Action::MergePatch(
-                json!({"metadata": {"resourceVersion": primary_rv}, "spec": {"rules": primary_rules}}),
-            ),
-            precondition: Precondition::ResourceVersion(primary_rv.clone()),
-            description: format!(
-                "{}/{primary_name}: backend {old_svc} → {new_svc}",
-                r.namespace
-            ),
-        },
-    ];
-    // The primary moves first so that no request ever falls back to the old Service alone.
-    steps.swap(0, 1);
+    let mut steps = canary_swap(
+        r,
+        snapshot,
+        &old_svc,
+        &new_svc,
+        record_annotations(&rec, &last),
+    )?;
     steps.extend(scale_steps(r, &r.live, 0));
     Ok(Plan {
         release: id.clone(),
@@ -953,79 +954,26 @@ fn unfinish_canary(
     now: &str,
 ) -> Result<Plan, Refusal> {
     let id = r.id();
-    let (Some(c), Some(old)) = (r.canary.as_ref(), r.candidate.as_ref()) else {
+    let Some(old) = r.candidate.as_ref() else {
         return refuse(format!("{id} has no canary Ingress."));
     };
-    let Some(primary_name) = c.primary.as_deref() else {
-        return refuse(format!("{id} has no primary Ingress."));
-    };
-    let primary = find_ingress(snapshot, &r.namespace, primary_name).ok_or_else(|| {
-        Refusal::Unsafe(format!(
-            "the primary Ingress {}/{primary_name} is not in the snapshot",
-            r.namespace
-        ))
-    })?;
-    let canary_ing = find_ingress(snapshot, &r.namespace, &c.canary).ok_or_else(|| {
-        Refusal::Unsafe(format!(
-            "the canary Ingress {}/{} is not in the snapshot",
-            r.namespace, c.canary
-        ))
-    })?;
     let live_svc = r.live.service.clone().unwrap_or_default();
     let old_svc = old.service.clone().unwrap_or_default();
-    let mut primary_rules = serde_json::to_value(
-        primary
-            .spec
-            .as_ref()
-            .and_then(|s| s.rules.clone())
-            .unwrap_or_default(),
-    )
-    .unwrap_or(json!([]));
-    repoint(&mut primary_rules, &live_svc, &old_svc);
-    let mut canary_rules = serde_json::to_value(
-        canary_ing
-            .spec
-            .as_ref()
-            .and_then(|s| s.rules.clone())
-            .unwrap_or_default(),
-    )
-    .unwrap_or(json!([]));
-    repoint(&mut canary_rules, &old_svc, &live_svc);
-    let primary_rv = primary
-        .metadata
-        .resource_version
-        .clone()
-        .unwrap_or_default();
     let mut rec = base_record(r, old, Some(&r.live), actor, now);
     rec.stage = Stage::RolledBack;
+    let last = last_action("rollback", actor, now, &live_svc, &old_svc);
     Ok(Plan {
         release: id.clone(),
         op: Op::Rollback,
         summary: String::new(),
         risk: None,
-        steps: vec![
-            Step {
-                kind: Kind::Ingress,
-                namespace: r.namespace.clone(),
-                name: primary_name.to_string(),
-                action: Action::MergePatch(
-                    json!({"metadata": {"resourceVersion": primary_rv}, "spec": {"rules": primary_rules}}),
-                ),
-                precondition: Precondition::ResourceVersion(primary_rv.clone()),
-                description: format!(
-                    "{}/{primary_name}: backend {live_svc} → {old_svc}",
-                    r.namespace
-                ),
-            },
-            traffic_step(
-                r,
-                json!({"metadata": {"annotations": {"nginx.ingress.kubernetes.io/canary-weight": "0"}}, "spec": {"rules": canary_rules}}),
-                format!(
-                    "{}/{}: canary-weight 0, backend {old_svc} → {live_svc}",
-                    r.namespace, c.canary
-                ),
-            ),
-        ],
+        steps: canary_swap(
+            r,
+            snapshot,
+            &live_svc,
+            &old_svc,
+            record_annotations(&rec, &last),
+        )?,
         record: rec,
         event: event(r, actor, "rolled back", &live_svc, &old_svc),
     })
