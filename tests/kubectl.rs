@@ -1162,3 +1162,38 @@ fn demo_binary_serves_kubectl_until_sigterm() {
     assert!(stdout.contains("serving the Kubernetes API"), "{stdout}");
     assert!(stdout.contains("stopped"), "{stdout}");
 }
+
+#[test]
+fn server_dry_run_and_diff_change_nothing() {
+    let k = start();
+    let manifest = write_echo(k._dir.path(), 2, "nginx:1.25");
+    let out = k.ok(&[
+        "apply",
+        "-f",
+        manifest.to_str().expect("path"),
+        "--dry-run=server",
+    ]);
+    assert!(out.contains("(server dry run)"), "{out}");
+    assert!(
+        !k.kubectl(&["get", "deploy", "echo", "-n", "shop"])
+            .success()
+    );
+    k.ok(&["apply", "-f", manifest.to_str().expect("path")]);
+    let bigger = write_echo(k._dir.path(), 6, "nginx:1.25");
+    // kubectl diff exits 1 when there are differences.
+    let diff = k.kubectl(&["diff", "-f", bigger.to_str().expect("path")]);
+    assert!(diff.stdout.contains("+  replicas: 6"), "{}", diff.stdout);
+    assert_eq!(k.deployment("shop", "echo")["spec"]["replicas"], 2);
+    let out = k.ok(&[
+        "scale",
+        "deploy/nginx",
+        "-n",
+        "shop",
+        "--replicas=1",
+        "--dry-run=server",
+    ]);
+    assert!(out.contains("(server dry run)"), "{out}");
+    assert_eq!(k.deployment("shop", "nginx")["spec"]["replicas"], 3);
+    k.ok(&["delete", "deploy/nginx", "-n", "shop", "--dry-run=server"]);
+    assert_eq!(k.deployment("shop", "nginx")["spec"]["replicas"], 3);
+}

@@ -305,8 +305,33 @@ impl Ctx<'_> {
         }
     }
 
-    fn store(&self) -> std::sync::MutexGuard<'_, Store> {
-        self.shared.lock_store()
+    /// The store, in dry-run mode for the length of this request when it asks for one.
+    fn store(&self) -> StoreGuard<'_> {
+        let mut guard = self.shared.lock_store();
+        guard.dry_run = query_get(self.query, "dryRun") == Some("All");
+        StoreGuard(guard)
+    }
+}
+
+/// Holds the store for one request and clears dry-run mode when the request is done.
+struct StoreGuard<'a>(std::sync::MutexGuard<'a, Store>);
+
+impl std::ops::Deref for StoreGuard<'_> {
+    type Target = Store;
+    fn deref(&self) -> &Store {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for StoreGuard<'_> {
+    fn deref_mut(&mut self) -> &mut Store {
+        &mut self.0
+    }
+}
+
+impl Drop for StoreGuard<'_> {
+    fn drop(&mut self) {
+        self.0.dry_run = false;
     }
 }
 
@@ -418,9 +443,15 @@ fn resource(ctx: &Ctx<'_>, r: ResourceRoute) -> Result<Response, ApiError> {
                 .get("propagationPolicy")
                 .and_then(Value::as_str)
                 .or_else(|| query_get(ctx.query, "propagationPolicy"));
-            let gone =
-                ctx.store()
-                    .delete(kind, &ns, &name, precondition, policy == Some("Orphan"))?;
+            let mut store = ctx.store();
+            // kubectl sends a delete's dryRun in the DeleteOptions body.
+            if options["dryRun"]
+                .as_array()
+                .is_some_and(|d| d.iter().any(|v| v == "All"))
+            {
+                store.dry_run = true;
+            }
+            let gone = store.delete(kind, &ns, &name, precondition, policy == Some("Orphan"))?;
             let mut details =
                 json!({"name": name, "kind": kind.plural, "uid": gone["metadata"]["uid"]});
             if !kind.group.is_empty() {

@@ -71,6 +71,8 @@ pub struct Store {
     /// Watches that start from a resourceVersion below this one get 410 Gone.
     oldest_rv: u64,
     tx: broadcast::Sender<Arc<Change>>,
+    /// While set (`dryRun=All`), writes are checked and answered but not kept.
+    pub dry_run: bool,
 }
 
 impl Store {
@@ -83,6 +85,7 @@ impl Store {
             history_cap: history_cap.max(1),
             oldest_rv: 1,
             tx,
+            dry_run: false,
         };
         for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
             let _ = store.create(ns_kind(), "", json!({"metadata": {"name": ns}}));
@@ -303,7 +306,11 @@ impl Store {
         }
         objects::apply_defaults(kind, &mut obj);
         objects::validate(kind, &obj, None)?;
-        let rv = self.next_rv();
+        let rv = if self.dry_run {
+            self.rv
+        } else {
+            self.next_rv()
+        };
         let meta = metadata_mut(&mut obj);
         meta.insert("uid".into(), json!(new_uid()));
         meta.insert("resourceVersion".into(), json!(rv.to_string()));
@@ -315,6 +322,9 @@ impl Store {
             meta.remove("generation");
         }
         let stored = Arc::new(obj);
+        if self.dry_run {
+            return Ok(stored);
+        }
         self.buckets
             .entry(kind.storage_key())
             .or_default()
@@ -403,6 +413,9 @@ impl Store {
                 .unwrap_or(0);
             metadata_mut(&mut obj).insert("generation".into(), json!(generation + 1));
         }
+        if self.dry_run {
+            return Ok(Arc::new(obj));
+        }
         let rv = self.next_rv();
         metadata_mut(&mut obj).insert("resourceVersion".into(), json!(rv.to_string()));
         let stored = Arc::new(obj);
@@ -455,6 +468,9 @@ impl Store {
             && wanted != rv_of(&current)
         {
             return Err(ApiError::conflict(kind, name));
+        }
+        if self.dry_run {
+            return Ok(current);
         }
         let removed = self.remove(kind, &ns, name)?;
         if !orphan {
