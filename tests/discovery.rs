@@ -1,0 +1,2194 @@
+//! Release discovery as a table: tutorial-shaped objects in, releases out. Pure: no cluster,
+//! no network, no clock (a fixed `now`).
+//!
+//! Every case lists *all* the releases it expects, so a release reported twice (a Service
+//! behind an Ingress release also showing up as a selector switch, a canary primary also
+//! showing up as a backend switch) fails the case. Then a property test throws a few thousand
+//! random, often malformed, snapshots at `discover`.
+
+use cutover::release::{Pattern, Pattern::*};
+use cutover::release::{PodState, Release, Snapshot, Stage, discover};
+use serde_json::{Value, json};
+
+// ---------------------------------------------------------------------------------------
+// Building objects
+// ---------------------------------------------------------------------------------------
+
+const CREATED: &str = "2026-11-23T11:00:00Z";
+
+fn now() -> jiff::Timestamp {
+    "2026-11-23T12:00:00Z".parse().expect("a timestamp")
+}
+
+const CANARY: &str = "nginx.ingress.kubernetes.io/canary";
+const WEIGHT: &str = "nginx.ingress.kubernetes.io/canary-weight";
+const TOTAL: &str = "nginx.ingress.kubernetes.io/canary-weight-total";
+const HEADER: &str = "nginx.ingress.kubernetes.io/canary-by-header";
+const HEADER_VALUE: &str = "nginx.ingress.kubernetes.io/canary-by-header-value";
+const COOKIE: &str = "nginx.ingress.kubernetes.io/canary-by-cookie";
+const RECORD: &str = "cutover.dev/release";
+const TRACK_LABEL: &str = "cutover.dev/track-label";
+
+/// Cluster objects as JSON, turned into a typed `Snapshot` at the end.
+#[derive(Default, Clone)]
+struct Objects {
+    deployments: Vec<Value>,
+    replica_sets: Vec<Value>,
+    pods: Vec<Value>,
+    services: Vec<Value>,
+    ingresses: Vec<Value>,
+}
+
+fn ready_pod(ns: &str, rs: &str, name: &str, labels: &Value, image: &str, ready: bool) -> Value {
+    let state = if ready {
+        json!({"running": {}})
+    } else {
+        json!({"waiting": {"reason": "ContainerCreating"}})
+    };
+    json!({
+        "metadata": {
+            "name": name, "namespace": ns, "labels": labels, "creationTimestamp": CREATED,
+            "ownerReferences": [{
+                "apiVersion": "apps/v1", "kind": "ReplicaSet", "name": rs,
+                "uid": format!("uid-{rs}"), "controller": true
+            }]
+        },
+        "spec": {"nodeName": "node-1", "containers": [{"name": "app", "image": image}]},
+        "status": {
+            "phase": "Running",
+            "conditions": [{"type": "Ready", "status": if ready { "True" } else { "False" }}],
+            "containerStatuses": [{
+                "name": "app", "image": image, "imageID": "", "ready": ready, "restartCount": 0,
+                "state": state
+            }]
+        }
+    })
+}
+
+impl Objects {
+    fn new() -> Objects {
+        Objects::default()
+    }
+
+    /// A Deployment as its controller leaves it: a ReplicaSet `<name>-5d8f7c9b6` and `desired`
+    /// pods owned by it, the first `ready` of them ready (the rest scheduled, starting).
+    fn app(
+        mut self,
+        ns: &str,
+        name: &str,
+        labels: Value,
+        image: &str,
+        desired: i32,
+        ready: i32,
+    ) -> Self {
+        let rs = format!("{name}-5d8f7c9b6");
+        self.deployments.push(json!({
+            "metadata": {
+                "name": name, "namespace": ns, "labels": labels, "creationTimestamp": CREATED
+            },
+            "spec": {
+                "replicas": desired,
+                "selector": {"matchLabels": labels},
+                "template": {
+                    "metadata": {"labels": labels},
+                    "spec": {"containers": [{"name": "app", "image": image}]}
+                }
+            },
+            "status": {
+                "replicas": desired, "updatedReplicas": desired,
+                "readyReplicas": ready, "availableReplicas": ready
+            }
+        }));
+        self.replica_sets.push(json!({
+            "metadata": {
+                "name": rs, "namespace": ns, "labels": labels,
+                "ownerReferences": [{
+                    "apiVersion": "apps/v1", "kind": "Deployment", "name": name,
+                    "uid": format!("uid-{name}"), "controller": true
+                }]
+            },
+            "spec": {"replicas": desired, "selector": {"matchLabels": labels}}
+        }));
+        for i in 0..desired {
+            let pod = format!("{rs}-p{i}");
+            self.pods
+                .push(ready_pod(ns, &rs, &pod, &labels, image, i < ready));
+        }
+        self
+    }
+
+    fn service(mut self, ns: &str, name: &str, selector: Value, annotations: Value) -> Self {
+        self.services.push(json!({
+            "metadata": {"name": name, "namespace": ns, "annotations": annotations},
+            "spec": {"selector": selector, "ports": [{"port": 80, "targetPort": 80}]}
+        }));
+        self
+    }
+
+    fn ingress(
+        mut self,
+        ns: &str,
+        name: &str,
+        host: &str,
+        service: &str,
+        annotations: Value,
+    ) -> Self {
+        self.ingresses.push(json!({
+            "metadata": {
+                "name": name, "namespace": ns, "annotations": annotations,
+                "creationTimestamp": CREATED
+            },
+            "spec": {
+                "ingressClassName": "nginx",
+                "rules": [{"host": host, "http": {"paths": [{
+                    "path": "/", "pathType": "Prefix",
+                    "backend": {"service": {"name": service, "port": {"number": 80}}}
+                }]}}]
+            }
+        }));
+        self
+    }
+
+    /// Edits one pod by name.
+    fn edit_pod(mut self, name: &str, edit: impl FnOnce(&mut Value)) -> Self {
+        let pod = self
+            .pods
+            .iter_mut()
+            .find(|p| p["metadata"]["name"] == name)
+            .unwrap_or_else(|| panic!("no pod {name}"));
+        edit(pod);
+        self
+    }
+
+    fn snapshot(&self) -> Snapshot {
+        fn typed<T: serde::de::DeserializeOwned>(values: &[Value]) -> Vec<T> {
+            values
+                .iter()
+                .map(|v| serde_json::from_value(v.clone()).unwrap_or_else(|e| panic!("{e}: {v}")))
+                .collect()
+        }
+        Snapshot {
+            deployments: typed(&self.deployments),
+            replica_sets: typed(&self.replica_sets),
+            pods: typed(&self.pods),
+            services: typed(&self.services),
+            ingresses: typed(&self.ingresses),
+            events: Vec::new(),
+        }
+    }
+}
+
+/// The demo's four namespaces, as `src/embedded/demo.rs` writes them, with their controllers'
+/// work done (every pod ready).
+fn demo() -> Objects {
+    Objects::new()
+        // shop: Service selector switch.
+        .app(
+            "shop",
+            "nginx",
+            json!({"app": "nginx", "version": "v1"}),
+            "nginx:1.25",
+            3,
+            3,
+        )
+        .app(
+            "shop",
+            "nginx-v2",
+            json!({"app": "nginx", "version": "v2"}),
+            "nginx:1.27",
+            3,
+            3,
+        )
+        .service(
+            "shop",
+            "nginx-service",
+            json!({"app": "nginx", "version": "v1"}),
+            json!({}),
+        )
+        // web: Ingress backend switch.
+        .app(
+            "web",
+            "demo-blue",
+            json!({"app": "demo", "color": "blue"}),
+            "nginxdemos/hello:0.3",
+            2,
+            2,
+        )
+        .app(
+            "web",
+            "demo-green",
+            json!({"app": "demo", "color": "green"}),
+            "nginxdemos/hello:0.4",
+            2,
+            2,
+        )
+        .service(
+            "web",
+            "blue-service",
+            json!({"app": "demo", "color": "blue"}),
+            json!({}),
+        )
+        .service(
+            "web",
+            "green-service",
+            json!({"app": "demo", "color": "green"}),
+            json!({}),
+        )
+        .ingress(
+            "web",
+            "demo-ingress",
+            "demo.example.com",
+            "blue-service",
+            json!({}),
+        )
+        // api: nginx canary by weight.
+        .app(
+            "api",
+            "http-server-v1",
+            json!({"app": "http-server", "version": "v1"}),
+            "hashicorp/http-echo:1.0",
+            2,
+            2,
+        )
+        .app(
+            "api",
+            "http-server-v2",
+            json!({"app": "http-server", "version": "v2"}),
+            "hashicorp/http-echo:1.1",
+            1,
+            1,
+        )
+        .service(
+            "api",
+            "http-server-v1",
+            json!({"app": "http-server", "version": "v1"}),
+            json!({}),
+        )
+        .service(
+            "api",
+            "http-server-v2",
+            json!({"app": "http-server", "version": "v2"}),
+            json!({}),
+        )
+        .ingress(
+            "api",
+            "route1",
+            "api.example.com",
+            "http-server-v1",
+            json!({}),
+        )
+        .ingress(
+            "api",
+            "route2",
+            "api.example.com",
+            "http-server-v2",
+            json!({CANARY: "true", WEIGHT: "30"}),
+        )
+        // grey: nginx canary by header only.
+        .app(
+            "grey",
+            "frontend-v1",
+            json!({"app": "frontend", "version": "v1"}),
+            "ghcr.io/example/frontend:1.8.0",
+            2,
+            2,
+        )
+        .app(
+            "grey",
+            "frontend-v2",
+            json!({"app": "frontend", "version": "v2"}),
+            "ghcr.io/example/frontend:1.9.0",
+            1,
+            1,
+        )
+        .service(
+            "grey",
+            "frontend-v1",
+            json!({"app": "frontend", "version": "v1"}),
+            json!({}),
+        )
+        .service(
+            "grey",
+            "frontend-v2",
+            json!({"app": "frontend", "version": "v2"}),
+            json!({}),
+        )
+        .ingress(
+            "grey",
+            "frontend",
+            "grey.example.com",
+            "frontend-v1",
+            json!({}),
+        )
+        .ingress(
+            "grey",
+            "frontend-grey",
+            "grey.example.com",
+            "frontend-v2",
+            json!({CANARY: "true", HEADER: "_env", HEADER_VALUE: "grey"}),
+        )
+}
+
+/// A canary pair in `ns`: primary `web` → Service web-v1, canary `web-canary` → web-v2.
+fn canary_pair(o: Objects, ns: &str, canary_annotations: Value) -> Objects {
+    o.app(
+        ns,
+        "web-v1",
+        json!({"app": "web", "version": "v1"}),
+        "web:1.0",
+        4,
+        4,
+    )
+    .app(
+        ns,
+        "web-v2",
+        json!({"app": "web", "version": "v2"}),
+        "web:2.0",
+        2,
+        2,
+    )
+    .service(
+        ns,
+        "web-v1",
+        json!({"app": "web", "version": "v1"}),
+        json!({}),
+    )
+    .service(
+        ns,
+        "web-v2",
+        json!({"app": "web", "version": "v2"}),
+        json!({}),
+    )
+    .ingress(ns, "web", "web.example.com", "web-v1", json!({}))
+    .ingress(
+        ns,
+        "web-canary",
+        "web.example.com",
+        "web-v2",
+        canary_annotations,
+    )
+}
+
+/// A selector switch in `ns`: Service `svc` selects `app=shop,<key>=<live>`; one Deployment per
+/// value, `shop-<value>`, 3 replicas each.
+fn switch(o: Objects, ns: &str, svc: &str, key: &str, live: &str, candidate: &str) -> Objects {
+    o.app(
+        ns,
+        &format!("shop-{live}"),
+        json!({"app": "shop", key: live}),
+        &format!("shop:{live}"),
+        3,
+        3,
+    )
+    .app(
+        ns,
+        &format!("shop-{candidate}"),
+        json!({"app": "shop", key: candidate}),
+        &format!("shop:{candidate}"),
+        3,
+        3,
+    )
+    .service(ns, svc, json!({"app": "shop", key: live}), json!({}))
+}
+
+// ---------------------------------------------------------------------------------------
+// Expectations
+// ---------------------------------------------------------------------------------------
+
+/// What a track should be.
+#[derive(Debug, Clone)]
+struct T {
+    deployments: Vec<&'static str>,
+    service: Option<&'static str>,
+    version: Option<&'static str>,
+    images: Vec<&'static str>,
+    /// desired, updated, ready, available.
+    replicas: (i32, i32, i32, i32),
+}
+
+fn t(
+    deployments: &[&'static str],
+    version: Option<&'static str>,
+    images: &[&'static str],
+    replicas: (i32, i32, i32, i32),
+) -> T {
+    T {
+        deployments: deployments.to_vec(),
+        service: None,
+        version,
+        images: images.to_vec(),
+        replicas,
+    }
+}
+
+impl T {
+    fn svc(mut self, service: &'static str) -> T {
+        self.service = Some(service);
+        self
+    }
+}
+
+/// What a release should be.
+struct Want {
+    id: &'static str,
+    pattern: Pattern,
+    stage: Stage,
+    live: T,
+    candidate: Option<T>,
+    /// live %, candidate %, rules.
+    traffic: (u32, u32, &'static [&'static str]),
+    /// One entry per warning, each a list of fragments the sentence must contain.
+    warnings: &'static [&'static [&'static str]],
+}
+
+struct Case {
+    name: &'static str,
+    objects: Objects,
+    want: Vec<Want>,
+    /// Further checks on the releases, where the table's columns do not say enough.
+    check: Option<fn(&[Release])>,
+}
+
+fn check_track(case: &str, side: &str, got: &cutover::release::Track, want: &T) {
+    let ctx = format!("{case}: {side} track {got:#?}");
+    assert_eq!(got.deployments, want.deployments, "{ctx}");
+    assert_eq!(got.service.as_deref(), want.service, "{ctx}");
+    assert_eq!(got.version.as_deref(), want.version, "{ctx}");
+    assert_eq!(got.images, want.images, "{ctx}");
+    let r = got.replicas;
+    assert_eq!(
+        (r.desired, r.updated, r.ready, r.available),
+        want.replicas,
+        "{ctx}"
+    );
+}
+
+fn run(case: Case) {
+    let snapshot = case.objects.snapshot();
+    let releases = discover(&snapshot, now());
+    let ids: Vec<String> = releases.iter().map(Release::id).collect();
+    let want_ids: Vec<&str> = case.want.iter().map(|w| w.id).collect();
+    assert_eq!(ids, want_ids, "{}: the releases found", case.name);
+    for (got, want) in releases.iter().zip(&case.want) {
+        let ctx = format!("{} / {}", case.name, want.id);
+        assert_eq!(got.pattern, want.pattern, "{ctx}");
+        assert_eq!(got.stage, want.stage, "{ctx}");
+        check_track(&ctx, "live", &got.live, &want.live);
+        match (&got.candidate, &want.candidate) {
+            (Some(g), Some(w)) => check_track(&ctx, "candidate", g, w),
+            (None, None) => {}
+            (g, w) => panic!("{ctx}: candidate {g:#?}, wanted {w:#?}"),
+        }
+        let (live, candidate, rules) = want.traffic;
+        assert_eq!(
+            (got.traffic.live_percent, got.traffic.candidate_percent),
+            (live, candidate),
+            "{ctx}: traffic"
+        );
+        assert_eq!(got.traffic.rules, rules, "{ctx}: rules");
+        assert_eq!(got.live.traffic_percent, live, "{ctx}: live track's share");
+        if let Some(c) = &got.candidate {
+            assert_eq!(
+                c.traffic_percent, candidate,
+                "{ctx}: candidate track's share"
+            );
+        }
+        assert_eq!(
+            got.warnings.len(),
+            want.warnings.len(),
+            "{ctx}: warnings {:#?}",
+            got.warnings
+        );
+        for fragments in want.warnings {
+            assert!(
+                got.warnings
+                    .iter()
+                    .any(|w| fragments.iter().all(|f| w.contains(f))),
+                "{ctx}: no warning contains all of {fragments:?}: {:#?}",
+                got.warnings
+            );
+        }
+        for w in &got.warnings {
+            assert!(w.ends_with('.'), "{ctx}: a warning is a sentence: {w:?}");
+        }
+    }
+    if let Some(check) = case.check {
+        check(&releases);
+    }
+}
+
+fn release<'a>(releases: &'a [Release], id: &str) -> &'a Release {
+    releases
+        .iter()
+        .find(|r| r.id() == id)
+        .unwrap_or_else(|| panic!("no release {id}"))
+}
+
+// ---------------------------------------------------------------------------------------
+// The table
+// ---------------------------------------------------------------------------------------
+
+fn demo_wants() -> Vec<Want> {
+    vec![
+        Want {
+            id: "api/route1",
+            pattern: NginxCanary,
+            stage: Stage::Shifting,
+            live: t(
+                &["http-server-v1"],
+                Some("v1"),
+                &["hashicorp/http-echo:1.0"],
+                (2, 2, 2, 2),
+            )
+            .svc("http-server-v1"),
+            candidate: Some(
+                t(
+                    &["http-server-v2"],
+                    Some("v2"),
+                    &["hashicorp/http-echo:1.1"],
+                    (1, 1, 1, 1),
+                )
+                .svc("http-server-v2"),
+            ),
+            traffic: (70, 30, &[]),
+            warnings: &[],
+        },
+        Want {
+            id: "grey/frontend",
+            pattern: NginxCanary,
+            stage: Stage::Staged,
+            live: t(
+                &["frontend-v1"],
+                Some("v1"),
+                &["ghcr.io/example/frontend:1.8.0"],
+                (2, 2, 2, 2),
+            )
+            .svc("frontend-v1"),
+            candidate: Some(
+                t(
+                    &["frontend-v2"],
+                    Some("v2"),
+                    &["ghcr.io/example/frontend:1.9.0"],
+                    (1, 1, 1, 1),
+                )
+                .svc("frontend-v2"),
+            ),
+            traffic: (100, 0, &["header _env=grey -> candidate"]),
+            warnings: &[],
+        },
+        Want {
+            id: "shop/nginx-service",
+            pattern: SelectorSwitch,
+            stage: Stage::Staged,
+            live: t(&["nginx"], Some("v1"), &["nginx:1.25"], (3, 3, 3, 3)).svc("nginx-service"),
+            candidate: Some(t(&["nginx-v2"], Some("v2"), &["nginx:1.27"], (3, 3, 3, 3))),
+            traffic: (100, 0, &[]),
+            warnings: &[],
+        },
+        Want {
+            id: "web/demo-ingress",
+            pattern: IngressSwitch,
+            stage: Stage::Staged,
+            live: t(
+                &["demo-blue"],
+                Some("blue"),
+                &["nginxdemos/hello:0.3"],
+                (2, 2, 2, 2),
+            )
+            .svc("blue-service"),
+            candidate: Some(
+                t(
+                    &["demo-green"],
+                    Some("green"),
+                    &["nginxdemos/hello:0.4"],
+                    (2, 2, 2, 2),
+                )
+                .svc("green-service"),
+            ),
+            traffic: (100, 0, &[]),
+            warnings: &[],
+        },
+    ]
+}
+
+/// The releases of `canary_pair` in `ns` with the given split, stage and warnings.
+fn canary_want(
+    id: &'static str,
+    stage: Stage,
+    traffic: (u32, u32, &'static [&'static str]),
+    warnings: &'static [&'static [&'static str]],
+) -> Want {
+    Want {
+        id,
+        pattern: NginxCanary,
+        stage,
+        live: t(&["web-v1"], Some("v1"), &["web:1.0"], (4, 4, 4, 4)).svc("web-v1"),
+        candidate: Some(t(&["web-v2"], Some("v2"), &["web:2.0"], (2, 2, 2, 2)).svc("web-v2")),
+        traffic,
+        warnings,
+    }
+}
+
+fn switch_want(
+    id: &'static str,
+    service: &'static str,
+    live: (&'static str, &'static str, &'static str),
+    candidate: (&'static str, &'static str, &'static str),
+) -> Want {
+    Want {
+        id,
+        pattern: SelectorSwitch,
+        stage: Stage::Staged,
+        live: t(&[live.0], Some(live.1), &[live.2], (3, 3, 3, 3)).svc(service),
+        candidate: Some(t(
+            &[candidate.0],
+            Some(candidate.1),
+            &[candidate.2],
+            (3, 3, 3, 3),
+        )),
+        traffic: (100, 0, &[]),
+        warnings: &[],
+    }
+}
+
+fn pattern_cases() -> Vec<Case> {
+    vec![
+        Case {
+            name: "the demo: one release per pattern, none reported twice",
+            objects: demo(),
+            want: demo_wants(),
+            check: Some(|rs| {
+                let api = release(rs, "api/route1");
+                let canary = api.canary.as_ref().expect("canary settings");
+                assert_eq!(canary.primary.as_deref(), Some("route1"));
+                assert_eq!(canary.canary, "route2");
+                assert_eq!((canary.weight, canary.total), (30, 100));
+                assert_eq!(api.traffic_object.kind, "Ingress");
+                assert_eq!(
+                    api.traffic_object.name, "route2",
+                    "the record lives on the canary"
+                );
+                let shop = release(rs, "shop/nginx-service");
+                assert_eq!(shop.track_label.as_deref(), Some("version"));
+                assert_eq!(shop.traffic_object.kind, "Service");
+                assert_eq!(shop.live.pods.len(), 3);
+                assert_eq!(shop.live.pods_in(PodState::Ready), 3);
+                assert_eq!(shop.live.age_seconds, Some(3600));
+                let web = release(rs, "web/demo-ingress");
+                assert_eq!(web.traffic_object.kind, "Ingress");
+                let grey = release(rs, "grey/frontend");
+                let c = grey.canary.as_ref().expect("canary settings");
+                assert_eq!(c.header.as_deref(), Some("_env"));
+                assert_eq!(c.header_value.as_deref(), Some("grey"));
+                assert_eq!(c.weight, 0);
+                for r in rs {
+                    assert!(r.record.is_none() && r.record_error.is_none(), "{}", r.id());
+                    assert_eq!(r.steps, [10, 25, 50, 100], "{}", r.id());
+                }
+            }),
+        },
+        Case {
+            name: "color: blue/green on a selector switch",
+            objects: switch(Objects::new(), "shop", "shop", "color", "blue", "green"),
+            want: vec![switch_want(
+                "shop/shop",
+                "shop",
+                ("shop-blue", "blue", "shop:blue"),
+                ("shop-green", "green", "shop:green"),
+            )],
+            check: Some(|rs| assert_eq!(rs[0].track_label.as_deref(), Some("color"))),
+        },
+        Case {
+            name: "track: stable/canary on a selector switch",
+            objects: switch(Objects::new(), "shop", "shop", "track", "stable", "canary"),
+            want: vec![switch_want(
+                "shop/shop",
+                "shop",
+                ("shop-stable", "stable", "shop:stable"),
+                ("shop-canary", "canary", "shop:canary"),
+            )],
+            check: Some(|rs| assert_eq!(rs[0].track_label.as_deref(), Some("track"))),
+        },
+        Case {
+            name: "the track label from cutover.dev/track-label wins over the usual keys",
+            // Both carry version 1.0; only the annotated `release` label tells them apart.
+            objects: Objects::new()
+                .app(
+                    "shop",
+                    "shop-r1",
+                    json!({"app": "shop", "release": "r1", "version": "1.0"}),
+                    "shop:r1",
+                    3,
+                    3,
+                )
+                .app(
+                    "shop",
+                    "shop-r2",
+                    json!({"app": "shop", "release": "r2", "version": "1.0"}),
+                    "shop:r2",
+                    3,
+                    3,
+                )
+                .service(
+                    "shop",
+                    "shop",
+                    json!({"app": "shop", "release": "r1", "version": "1.0"}),
+                    json!({TRACK_LABEL: "release"}),
+                ),
+            want: vec![switch_want(
+                "shop/shop",
+                "shop",
+                ("shop-r1", "r1", "shop:r1"),
+                ("shop-r2", "r2", "shop:r2"),
+            )],
+            check: Some(|rs| assert_eq!(rs[0].track_label.as_deref(), Some("release"))),
+        },
+        Case {
+            name: "an annotated track label with a key of its own, at rest",
+            objects: Objects::new()
+                .app(
+                    "shop",
+                    "shop-a",
+                    json!({"app": "shop", "slotname": "a"}),
+                    "shop:1",
+                    2,
+                    2,
+                )
+                .service(
+                    "shop",
+                    "shop",
+                    json!({"app": "shop", "slotname": "a"}),
+                    json!({TRACK_LABEL: "slotname"}),
+                ),
+            want: vec![Want {
+                id: "shop/shop",
+                pattern: SelectorSwitch,
+                stage: Stage::AtRest,
+                live: t(&["shop-a"], Some("a"), &["shop:1"], (2, 2, 2, 2)).svc("shop"),
+                candidate: None,
+                traffic: (100, 0, &[]),
+                warnings: &[],
+            }],
+            check: None,
+        },
+        Case {
+            name: "a release at rest: a Service selecting one Deployment by version",
+            objects: Objects::new()
+                .app(
+                    "pay",
+                    "pay-v3",
+                    json!({"app": "pay", "version": "v3"}),
+                    "pay:3.0",
+                    2,
+                    2,
+                )
+                .service(
+                    "pay",
+                    "pay",
+                    json!({"app": "pay", "version": "v3"}),
+                    json!({}),
+                ),
+            want: vec![Want {
+                id: "pay/pay",
+                pattern: SelectorSwitch,
+                stage: Stage::AtRest,
+                live: t(&["pay-v3"], Some("v3"), &["pay:3.0"], (2, 2, 2, 2)).svc("pay"),
+                candidate: None,
+                traffic: (100, 0, &[]),
+                warnings: &[],
+            }],
+            check: None,
+        },
+        Case {
+            name: "no release: empty selector, selector of only the track label, no track label",
+            objects: Objects::new()
+                .app(
+                    "misc",
+                    "a-v1",
+                    json!({"app": "a", "version": "v1"}),
+                    "a:1",
+                    1,
+                    1,
+                )
+                .app(
+                    "misc",
+                    "a-v2",
+                    json!({"app": "a", "version": "v2"}),
+                    "a:2",
+                    1,
+                    1,
+                )
+                .service("misc", "empty", json!({}), json!({}))
+                .service("misc", "only-version", json!({"version": "v1"}), json!({}))
+                .service(
+                    "misc",
+                    "only-annotated",
+                    json!({"app": "a"}),
+                    json!({TRACK_LABEL: "app"}),
+                )
+                .service(
+                    "misc",
+                    "annotated-missing",
+                    json!({"app": "a"}),
+                    json!({TRACK_LABEL: "version"}),
+                )
+                .service("misc", "plain", json!({"app": "a"}), json!({})),
+            want: vec![],
+            check: None,
+        },
+    ]
+}
+
+fn canary_cases() -> Vec<Case> {
+    vec![
+        Case {
+            name: "canary-weight-total 1000: 250 is 25%",
+            objects: canary_pair(
+                Objects::new(),
+                "api",
+                json!({CANARY: "true", WEIGHT: "250", TOTAL: "1000"}),
+            ),
+            want: vec![canary_want("api/web", Stage::Shifting, (75, 25, &[]), &[])],
+            check: Some(|rs| {
+                let c = rs[0].canary.as_ref().expect("canary");
+                assert_eq!((c.weight, c.total), (250, 1000));
+            }),
+        },
+        Case {
+            name: "canary-weight-total 50 is ignored: 100 is used",
+            objects: canary_pair(
+                Objects::new(),
+                "api",
+                json!({CANARY: "true", WEIGHT: "30", TOTAL: "50"}),
+            ),
+            want: vec![canary_want("api/web", Stage::Shifting, (70, 30, &[]), &[])],
+            check: Some(|rs| {
+                let c = rs[0].canary.as_ref().expect("canary");
+                assert_eq!((c.weight, c.total), (30, 100));
+            }),
+        },
+        Case {
+            name: "a cookie canary",
+            objects: canary_pair(
+                Objects::new(),
+                "api",
+                json!({CANARY: "true", COOKIE: "canary"}),
+            ),
+            want: vec![canary_want(
+                "api/web",
+                Stage::Staged,
+                (100, 0, &["cookie canary=always -> candidate"]),
+                &[],
+            )],
+            check: None,
+        },
+        Case {
+            name: "header, cookie and weight together: rules in ingress-nginx's order",
+            objects: canary_pair(
+                Objects::new(),
+                "api",
+                json!({CANARY: "true", COOKIE: "beta", HEADER: "X-Canary", WEIGHT: "10"}),
+            ),
+            want: vec![canary_want(
+                "api/web",
+                Stage::Shifting,
+                (
+                    90,
+                    10,
+                    &[
+                        "header X-Canary=always -> candidate",
+                        "cookie beta=always -> candidate",
+                    ],
+                ),
+                &[],
+            )],
+            check: None,
+        },
+        Case {
+            name: "a weight that is not a number",
+            objects: canary_pair(
+                Objects::new(),
+                "api",
+                json!({CANARY: "true", WEIGHT: "abc"}),
+            ),
+            want: vec![canary_want(
+                "api/web",
+                Stage::Staged,
+                (100, 0, &[]),
+                &[&["canary-weight", "\"abc\"", "api/web-canary", "not a number"]],
+            )],
+            check: None,
+        },
+        Case {
+            name: "a negative weight",
+            objects: canary_pair(Objects::new(), "api", json!({CANARY: "true", WEIGHT: "-5"})),
+            want: vec![canary_want(
+                "api/web",
+                Stage::Staged,
+                (100, 0, &[]),
+                &[&["canary-weight -5", "api/web-canary", "negative"]],
+            )],
+            check: None,
+        },
+        Case {
+            name: "a weight above its total",
+            objects: canary_pair(
+                Objects::new(),
+                "api",
+                json!({CANARY: "true", WEIGHT: "150"}),
+            ),
+            want: vec![canary_want(
+                "api/web",
+                Stage::Switched,
+                (0, 100, &[]),
+                &[&["canary-weight 150", "api/web-canary", "above its total 100"]],
+            )],
+            check: None,
+        },
+        Case {
+            name: "a total that is not a number",
+            objects: canary_pair(
+                Objects::new(),
+                "api",
+                json!({CANARY: "true", WEIGHT: "20", TOTAL: "lots"}),
+            ),
+            want: vec![canary_want(
+                "api/web",
+                Stage::Shifting,
+                (80, 20, &[]),
+                &[&[
+                    "canary-weight-total",
+                    "\"lots\"",
+                    "api/web-canary",
+                    "uses 100",
+                ]],
+            )],
+            check: None,
+        },
+        Case {
+            name: "two canary Ingresses for one host and path",
+            objects: canary_pair(Objects::new(), "api", json!({CANARY: "true", WEIGHT: "20"}))
+                .ingress(
+                    "api",
+                    "web-canary-2",
+                    "web.example.com",
+                    "web-v2",
+                    json!({CANARY: "true", WEIGHT: "50"}),
+                ),
+            want: vec![canary_want(
+                "api/web",
+                Stage::Shifting,
+                (80, 20, &[]),
+                &[&[
+                    "More than one canary Ingress",
+                    "web.example.com/",
+                    "web-canary, web-canary-2",
+                    "honours only one",
+                ]],
+            )],
+            check: Some(|rs| {
+                assert_eq!(rs[0].canary.as_ref().expect("canary").canary, "web-canary")
+            }),
+        },
+        Case {
+            name: "a second canary to a third version: its Service is no release of its own",
+            objects: canary_pair(Objects::new(), "api", json!({CANARY: "true", WEIGHT: "20"}))
+                .app(
+                    "api",
+                    "web-v3",
+                    json!({"app": "web", "version": "v3"}),
+                    "web:3.0",
+                    1,
+                    1,
+                )
+                .service(
+                    "api",
+                    "web-v3",
+                    json!({"app": "web", "version": "v3"}),
+                    json!({}),
+                )
+                .ingress(
+                    "api",
+                    "web-canary-3",
+                    "web.example.com",
+                    "web-v3",
+                    json!({CANARY: "true", WEIGHT: "50"}),
+                ),
+            want: vec![canary_want(
+                "api/web",
+                Stage::Shifting,
+                (80, 20, &[]),
+                &[&["More than one canary Ingress", "web-canary, web-canary-3"]],
+            )],
+            check: None,
+        },
+        Case {
+            name: "a canary Ingress without a primary",
+            objects: Objects::new()
+                .app(
+                    "api",
+                    "web-v2",
+                    json!({"app": "web", "version": "v2"}),
+                    "web:2.0",
+                    2,
+                    2,
+                )
+                .service(
+                    "api",
+                    "web-v2",
+                    json!({"app": "web", "version": "v2"}),
+                    json!({}),
+                )
+                .ingress(
+                    "api",
+                    "web-canary",
+                    "web.example.com",
+                    "web-v2",
+                    json!({CANARY: "true", WEIGHT: "20"}),
+                ),
+            want: vec![Want {
+                id: "api/web-canary",
+                pattern: NginxCanary,
+                stage: Stage::Shifting,
+                live: t(&[], None, &[], (0, 0, 0, 0)),
+                candidate: Some(
+                    t(&["web-v2"], Some("v2"), &["web:2.0"], (2, 2, 2, 2)).svc("web-v2"),
+                ),
+                traffic: (80, 20, &[]),
+                warnings: &[&[
+                    "canary Ingress api/web-canary",
+                    "no primary",
+                    "web.example.com/",
+                ]],
+            }],
+            check: None,
+        },
+    ]
+}
+
+fn traffic_cases() -> Vec<Case> {
+    vec![
+        Case {
+            name: "two applications behind their own Ingresses are not each other's blue/green",
+            objects: Objects::new()
+                // Selectors one value apart, in `app`: two applications, each at rest.
+                .app(
+                    "apps",
+                    "front-v1",
+                    json!({"app": "front", "version": "v1"}),
+                    "front:1",
+                    1,
+                    1,
+                )
+                .app(
+                    "apps",
+                    "back-v1",
+                    json!({"app": "back", "version": "v1"}),
+                    "back:1",
+                    1,
+                    1,
+                )
+                .service(
+                    "apps",
+                    "front",
+                    json!({"app": "front", "version": "v1"}),
+                    json!({}),
+                )
+                .service(
+                    "apps",
+                    "back",
+                    json!({"app": "back", "version": "v1"}),
+                    json!({}),
+                )
+                .ingress("apps", "front", "front.example.com", "front", json!({}))
+                .ingress("apps", "back", "back.example.com", "back", json!({}))
+                // One-label selectors, as `kubectl expose` writes them: no release at all.
+                .app("plain", "x", json!({"app": "x"}), "x:1", 1, 1)
+                .app("plain", "y", json!({"app": "y"}), "y:1", 1, 1)
+                .service("plain", "x", json!({"app": "x"}), json!({}))
+                .service("plain", "y", json!({"app": "y"}), json!({}))
+                .ingress("plain", "x", "x.example.com", "x", json!({})),
+            want: vec![
+                Want {
+                    id: "apps/back",
+                    pattern: SelectorSwitch,
+                    stage: Stage::AtRest,
+                    live: t(&["back-v1"], Some("v1"), &["back:1"], (1, 1, 1, 1)).svc("back"),
+                    candidate: None,
+                    traffic: (100, 0, &[]),
+                    warnings: &[],
+                },
+                Want {
+                    id: "apps/front",
+                    pattern: SelectorSwitch,
+                    stage: Stage::AtRest,
+                    live: t(&["front-v1"], Some("v1"), &["front:1"], (1, 1, 1, 1)).svc("front"),
+                    candidate: None,
+                    traffic: (100, 0, &[]),
+                    warnings: &[],
+                },
+            ],
+            check: None,
+        },
+        Case {
+            name: "an Ingress switch one label apart in an annotated track label",
+            objects: Objects::new()
+                .app(
+                    "web",
+                    "site-a",
+                    json!({"app": "site", "flavour": "a"}),
+                    "site:a",
+                    2,
+                    2,
+                )
+                .app(
+                    "web",
+                    "site-b",
+                    json!({"app": "site", "flavour": "b"}),
+                    "site:b",
+                    2,
+                    2,
+                )
+                .service(
+                    "web",
+                    "site-a",
+                    json!({"app": "site", "flavour": "a"}),
+                    json!({}),
+                )
+                .service(
+                    "web",
+                    "site-b",
+                    json!({"app": "site", "flavour": "b"}),
+                    json!({}),
+                )
+                .ingress(
+                    "web",
+                    "site",
+                    "site.example.com",
+                    "site-a",
+                    json!({TRACK_LABEL: "flavour"}),
+                ),
+            want: vec![Want {
+                id: "web/site",
+                pattern: IngressSwitch,
+                stage: Stage::Staged,
+                live: t(&["site-a"], None, &["site:a"], (2, 2, 2, 2)).svc("site-a"),
+                candidate: Some(t(&["site-b"], None, &["site:b"], (2, 2, 2, 2)).svc("site-b")),
+                traffic: (100, 0, &[]),
+                warnings: &[],
+            }],
+            check: None,
+        },
+        Case {
+            name: "an Ingress before a selector switch, no sibling Service: a selector switch",
+            objects: switch(Objects::new(), "shop", "shop", "version", "v1", "v2").ingress(
+                "shop",
+                "shop",
+                "shop.example.com",
+                "shop",
+                json!({}),
+            ),
+            want: vec![switch_want(
+                "shop/shop",
+                "shop",
+                ("shop-v1", "v1", "shop:v1"),
+                ("shop-v2", "v2", "shop:v2"),
+            )],
+            check: None,
+        },
+        Case {
+            name: "an Ingress switch by the blue/green naming convention",
+            objects: Objects::new()
+                .app(
+                    "web",
+                    "site-a",
+                    json!({"app": "site", "build": "a"}),
+                    "site:a",
+                    1,
+                    1,
+                )
+                .app(
+                    "web",
+                    "site-b",
+                    json!({"app": "site-b", "build": "b"}),
+                    "site:b",
+                    1,
+                    1,
+                )
+                .service(
+                    "web",
+                    "site-blue",
+                    json!({"app": "site", "build": "a"}),
+                    json!({}),
+                )
+                .service("web", "site-green", json!({"app": "site-b"}), json!({}))
+                .ingress("web", "site", "site.example.com", "site-blue", json!({})),
+            want: vec![Want {
+                id: "web/site",
+                pattern: IngressSwitch,
+                stage: Stage::Staged,
+                live: t(&["site-a"], None, &["site:a"], (1, 1, 1, 1)).svc("site-blue"),
+                candidate: Some(t(&["site-b"], None, &["site:b"], (1, 1, 1, 1)).svc("site-green")),
+                traffic: (100, 0, &[]),
+                warnings: &[],
+            }],
+            check: None,
+        },
+        Case {
+            name: "an Ingress switch to a cutover.dev/alternate-service",
+            objects: Objects::new()
+                .app("web", "old", json!({"app": "old"}), "site:1", 1, 1)
+                .app("web", "new", json!({"app": "new"}), "site:2", 1, 1)
+                .service("web", "old", json!({"app": "old"}), json!({}))
+                .service("web", "new", json!({"app": "new"}), json!({}))
+                .ingress(
+                    "web",
+                    "site",
+                    "site.example.com",
+                    "old",
+                    json!({"cutover.dev/alternate-service": "new"}),
+                ),
+            want: vec![Want {
+                id: "web/site",
+                pattern: IngressSwitch,
+                stage: Stage::Staged,
+                live: t(&["old"], None, &["site:1"], (1, 1, 1, 1)).svc("old"),
+                candidate: Some(t(&["new"], None, &["site:2"], (1, 1, 1, 1)).svc("new")),
+                traffic: (100, 0, &[]),
+                warnings: &[],
+            }],
+            check: None,
+        },
+        Case {
+            name: "the same names in two namespaces are two releases, each with its own pods",
+            objects: {
+                let o = switch(Objects::new(), "eu", "shop", "version", "v1", "v2");
+                let o = switch(o, "us", "shop", "version", "v2", "v1");
+                canary_pair(o, "us", json!({CANARY: "true", WEIGHT: "50"}))
+            },
+            want: vec![
+                switch_want(
+                    "eu/shop",
+                    "shop",
+                    ("shop-v1", "v1", "shop:v1"),
+                    ("shop-v2", "v2", "shop:v2"),
+                ),
+                switch_want(
+                    "us/shop",
+                    "shop",
+                    ("shop-v2", "v2", "shop:v2"),
+                    ("shop-v1", "v1", "shop:v1"),
+                ),
+                canary_want("us/web", Stage::Shifting, (50, 50, &[]), &[]),
+            ],
+            check: Some(|rs| {
+                for r in rs {
+                    let tracks = std::iter::once(&r.live).chain(r.candidate.as_ref());
+                    for t in tracks {
+                        assert_eq!(
+                            t.pods.len() as i32,
+                            t.replicas.desired,
+                            "{}: {t:#?}",
+                            r.id()
+                        );
+                    }
+                }
+            }),
+        },
+    ]
+}
+
+fn health_cases() -> Vec<Case> {
+    vec![
+        Case {
+            name: "a candidate not fully ready",
+            objects: Objects::new()
+                .app(
+                    "shop",
+                    "nginx",
+                    json!({"app": "nginx", "version": "v1"}),
+                    "nginx:1.25",
+                    3,
+                    3,
+                )
+                .app(
+                    "shop",
+                    "nginx-v2",
+                    json!({"app": "nginx", "version": "v2"}),
+                    "nginx:1.27",
+                    3,
+                    1,
+                )
+                .service(
+                    "shop",
+                    "nginx-service",
+                    json!({"app": "nginx", "version": "v1"}),
+                    json!({}),
+                ),
+            want: vec![Want {
+                id: "shop/nginx-service",
+                pattern: SelectorSwitch,
+                stage: Stage::Staged,
+                live: t(&["nginx"], Some("v1"), &["nginx:1.25"], (3, 3, 3, 3)).svc("nginx-service"),
+                candidate: Some(t(&["nginx-v2"], Some("v2"), &["nginx:1.27"], (3, 3, 1, 1))),
+                traffic: (100, 0, &[]),
+                warnings: &[&["candidate nginx-v2 in shop", "not fully ready", "1 of 3"]],
+            }],
+            check: Some(|rs| {
+                let c = rs[0].candidate.as_ref().expect("candidate");
+                assert_eq!(
+                    (c.pods_in(PodState::Ready), c.pods_in(PodState::Starting)),
+                    (1, 2)
+                );
+            }),
+        },
+        Case {
+            name: "a retired old track (desired 0)",
+            objects: Objects::new()
+                .app(
+                    "shop",
+                    "nginx",
+                    json!({"app": "nginx", "version": "v1"}),
+                    "nginx:1.25",
+                    0,
+                    0,
+                )
+                .app(
+                    "shop",
+                    "nginx-v2",
+                    json!({"app": "nginx", "version": "v2"}),
+                    "nginx:1.27",
+                    3,
+                    3,
+                )
+                .service(
+                    "shop",
+                    "nginx-service",
+                    json!({"app": "nginx", "version": "v2"}),
+                    json!({}),
+                ),
+            want: vec![Want {
+                id: "shop/nginx-service",
+                pattern: SelectorSwitch,
+                stage: Stage::Retired,
+                live: t(&["nginx-v2"], Some("v2"), &["nginx:1.27"], (3, 3, 3, 3))
+                    .svc("nginx-service"),
+                candidate: Some(t(&["nginx"], Some("v1"), &["nginx:1.25"], (0, 0, 0, 0))),
+                traffic: (100, 0, &[]),
+                warnings: &[],
+            }],
+            check: None,
+        },
+    ]
+}
+
+fn record_cases() -> Vec<Case> {
+    vec![
+        Case {
+            name: "a release record that is not JSON: a warning, the release still shown",
+            objects: switch(Objects::new(), "shop", "shop", "version", "v1", "v2")
+                .with_service_annotation("shop", RECORD, "{not json"),
+            want: vec![Want {
+                warnings: &[&[
+                    "cutover.dev/release",
+                    "not a valid release record",
+                    "shop/shop",
+                    "shown from its objects",
+                ]],
+                ..switch_want(
+                    "shop/shop",
+                    "shop",
+                    ("shop-v1", "v1", "shop:v1"),
+                    ("shop-v2", "v2", "shop:v2"),
+                )
+            }],
+            check: Some(|rs| {
+                assert!(rs[0].record.is_none());
+                assert!(
+                    rs[0]
+                        .record_error
+                        .as_deref()
+                        .is_some_and(|e| e.contains(RECORD))
+                );
+            }),
+        },
+        Case {
+            name: "a valid release record with stage switched",
+            objects: switch(Objects::new(), "shop", "shop", "version", "v2", "v1")
+                .with_service_annotation(
+                    "shop",
+                    RECORD,
+                    // The record names the tracks as they were when the release began.
+                    r#"{"stage":"switched","live":{"deployments":["shop-v1"],"version":"v1"},
+                    "candidate":{"deployments":["shop-v2"],"version":"v2"},
+                    "previous":{"selector":{"app":"shop","version":"v1"}},
+                    "started_by":"ana","started_at":"2026-11-23T10:00:00Z"}"#,
+                ),
+            want: vec![Want {
+                stage: Stage::Switched,
+                ..switch_want(
+                    "shop/shop",
+                    "shop",
+                    ("shop-v2", "v2", "shop:v2"),
+                    ("shop-v1", "v1", "shop:v1"),
+                )
+            }],
+            check: Some(|rs| {
+                let rec = rs[0].record.as_ref().expect("the record");
+                assert_eq!(rec.started_by, "ana");
+                assert!(rs[0].record_error.is_none());
+            }),
+        },
+        Case {
+            name: "a record the objects contradict: a warning, the stage from the objects",
+            objects: switch(Objects::new(), "shop", "shop", "version", "v1", "v2")
+                .with_service_annotation(
+                    "shop",
+                    RECORD,
+                    r#"{"stage":"staged","live":{"deployments":["shop-v2"],"version":"v2"}}"#,
+                ),
+            want: vec![Want {
+                warnings: &[&["record says traffic is on v2", "on v1", "outside cutover"]],
+                ..switch_want(
+                    "shop/shop",
+                    "shop",
+                    ("shop-v1", "v1", "shop:v1"),
+                    ("shop-v2", "v2", "shop:v2"),
+                )
+            }],
+            check: None,
+        },
+    ]
+}
+
+fn pod_cases() -> Vec<Case> {
+    vec![
+        Case {
+            name: "a crash-looping candidate pod",
+            objects: Objects::new()
+                .app(
+                    "shop",
+                    "nginx",
+                    json!({"app": "nginx", "version": "v1"}),
+                    "nginx:1.25",
+                    3,
+                    3,
+                )
+                .app(
+                    "shop",
+                    "nginx-v2",
+                    json!({"app": "nginx", "version": "v2"}),
+                    "nginx:1.27",
+                    2,
+                    1,
+                )
+                .edit_pod("nginx-v2-5d8f7c9b6-p1", |p| {
+                    p["status"]["containerStatuses"][0]["restartCount"] = json!(4);
+                    p["status"]["containerStatuses"][0]["state"] = json!({
+                        "waiting": {"reason": "CrashLoopBackOff", "message": "back-off 40s"}
+                    });
+                })
+                .service(
+                    "shop",
+                    "nginx-service",
+                    json!({"app": "nginx", "version": "v1"}),
+                    json!({}),
+                ),
+            want: vec![Want {
+                id: "shop/nginx-service",
+                pattern: SelectorSwitch,
+                stage: Stage::Staged,
+                live: t(&["nginx"], Some("v1"), &["nginx:1.25"], (3, 3, 3, 3)).svc("nginx-service"),
+                candidate: Some(t(&["nginx-v2"], Some("v2"), &["nginx:1.27"], (2, 2, 1, 1))),
+                traffic: (100, 0, &[]),
+                warnings: &[&["candidate nginx-v2", "not fully ready", "1 of 2"]],
+            }],
+            check: Some(|rs| {
+                let c = rs[0].candidate.as_ref().expect("candidate");
+                let names: Vec<&str> = c.pods.iter().map(|p| p.name.as_str()).collect();
+                assert_eq!(names, ["nginx-v2-5d8f7c9b6-p0", "nginx-v2-5d8f7c9b6-p1"]);
+                let crash = &c.pods[1];
+                assert_eq!(crash.state, PodState::CrashLooping);
+                assert_eq!(crash.restarts, 4);
+                assert_eq!(crash.age_seconds, Some(3600));
+                assert_eq!(c.pods[0].state, PodState::Ready);
+                assert!(rs[0].unhealthy());
+                assert_eq!(rs[0].live.pods_in(PodState::CrashLooping), 0);
+            }),
+        },
+        Case {
+            name: "pods find their Deployment by the ReplicaSet name when it is gone",
+            objects: {
+                let mut o = switch(Objects::new(), "shop", "shop", "version", "v1", "v2");
+                o.replica_sets.clear();
+                o
+            },
+            want: vec![switch_want(
+                "shop/shop",
+                "shop",
+                ("shop-v1", "v1", "shop:v1"),
+                ("shop-v2", "v2", "shop:v2"),
+            )],
+            check: Some(|rs| assert_eq!(rs[0].live.pods.len(), 3)),
+        },
+        Case {
+            name: "a live track with no pods, and one with no ready pod",
+            objects: {
+                let mut o = switch(Objects::new(), "a", "shop", "version", "v1", "v2");
+                o.pods.retain(|p| {
+                    p["metadata"]["name"]
+                        .as_str()
+                        .is_some_and(|n| !n.starts_with("shop-v1"))
+                });
+                let mut o = switch(o, "b", "shop", "version", "v1", "v2");
+                for p in o.pods.iter_mut().filter(|p| {
+                    p["metadata"]["namespace"] == "b"
+                        && p["metadata"]["name"]
+                            .as_str()
+                            .is_some_and(|n| n.starts_with("shop-v1"))
+                }) {
+                    p["status"]["conditions"][0]["status"] = json!("False");
+                }
+                o
+            },
+            want: vec![
+                Want {
+                    warnings: &[&["a/shop", "shop-v1", "no pods"]],
+                    ..switch_want(
+                        "a/shop",
+                        "shop",
+                        ("shop-v1", "v1", "shop:v1"),
+                        ("shop-v2", "v2", "shop:v2"),
+                    )
+                },
+                Want {
+                    warnings: &[&["b/shop", "no ready endpoints", "shop-v1"]],
+                    ..switch_want(
+                        "b/shop",
+                        "shop",
+                        ("shop-v1", "v1", "shop:v1"),
+                        ("shop-v2", "v2", "shop:v2"),
+                    )
+                },
+            ],
+            check: None,
+        },
+        Case {
+            name: "a selector that matches no pods",
+            objects: Objects::new()
+                .app(
+                    "shop",
+                    "nginx-v2",
+                    json!({"app": "nginx", "version": "v2"}),
+                    "nginx:1.27",
+                    1,
+                    1,
+                )
+                .app(
+                    "shop",
+                    "nginx-v3",
+                    json!({"app": "nginx", "version": "v3"}),
+                    "nginx:1.28",
+                    1,
+                    1,
+                )
+                .edit_deployment("nginx-v3", |d| {
+                    d["metadata"]["creationTimestamp"] = json!("2026-11-23T11:30:00Z")
+                })
+                .service(
+                    "shop",
+                    "nginx",
+                    json!({"app": "nginx", "version": "v1"}),
+                    json!({}),
+                ),
+            want: vec![Want {
+                id: "shop/nginx",
+                pattern: SelectorSwitch,
+                stage: Stage::Staged,
+                live: t(&[], Some("v1"), &[], (0, 0, 0, 0)).svc("nginx"),
+                candidate: Some(t(&["nginx-v3"], Some("v3"), &["nginx:1.28"], (1, 1, 1, 1))),
+                traffic: (100, 0, &[]),
+                warnings: &[
+                    &[
+                        "selector of shop/nginx",
+                        "app=nginx,version=v1",
+                        "matches no pods",
+                    ],
+                    &[
+                        "shop/nginx",
+                        "more than one candidate version (v3, v2); showing v3",
+                    ],
+                ],
+            }],
+            check: None,
+        },
+    ]
+}
+
+impl Objects {
+    fn edit_deployment(mut self, name: &str, mut edit: impl FnMut(&mut Value)) -> Self {
+        for d in self
+            .deployments
+            .iter_mut()
+            .filter(|d| d["metadata"]["name"] == name)
+        {
+            edit(d);
+        }
+        self
+    }
+
+    fn with_service_annotation(mut self, name: &str, key: &str, value: &str) -> Self {
+        for s in self
+            .services
+            .iter_mut()
+            .filter(|s| s["metadata"]["name"] == name)
+        {
+            s["metadata"]["annotations"][key] = json!(value);
+        }
+        self
+    }
+}
+
+fn cases() -> Vec<Case> {
+    [
+        pattern_cases(),
+        canary_cases(),
+        traffic_cases(),
+        health_cases(),
+        record_cases(),
+        pod_cases(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+#[test]
+fn discovery_table() {
+    let cases = cases();
+    let n = cases.len();
+    for case in cases {
+        run(case);
+    }
+    assert!(n >= 25, "{n} cases");
+}
+
+/// The demo cluster's own objects (not a copy of them) discover as the demo's releases.
+#[test]
+fn demo_objects_discover_as_the_demo_releases() {
+    let mut o = Objects::new();
+    for obj in cutover::embedded::demo::objects() {
+        let mut obj = obj;
+        match obj["kind"].as_str() {
+            Some("Deployment") => {
+                let replicas = obj["spec"]["replicas"].clone();
+                obj["status"] = json!({
+                    "replicas": replicas, "updatedReplicas": replicas,
+                    "readyReplicas": replicas, "availableReplicas": replicas
+                });
+                let ns = obj["metadata"]["namespace"]
+                    .as_str()
+                    .expect("ns")
+                    .to_string();
+                let name = obj["metadata"]["name"].as_str().expect("name").to_string();
+                let labels = obj["spec"]["template"]["metadata"]["labels"].clone();
+                let image = obj["spec"]["template"]["spec"]["containers"][0]["image"]
+                    .as_str()
+                    .expect("image")
+                    .to_string();
+                let rs = format!("{name}-6c4d9b7f8");
+                o.replica_sets.push(json!({"metadata": {
+                    "name": rs, "namespace": ns,
+                    "ownerReferences": [{
+                        "apiVersion": "apps/v1", "kind": "Deployment", "name": name, "uid": "u"
+                    }]
+                }}));
+                for i in 0..replicas.as_i64().expect("replicas") {
+                    o.pods.push(ready_pod(
+                        &ns,
+                        &rs,
+                        &format!("{rs}-{i}"),
+                        &labels,
+                        &image,
+                        true,
+                    ));
+                }
+                o.deployments.push(obj);
+            }
+            Some("Service") => o.services.push(obj),
+            Some("Ingress") => o.ingresses.push(obj),
+            _ => {}
+        }
+    }
+    run(Case {
+        name: "demo::objects()",
+        objects: o,
+        want: demo_wants(),
+        check: None,
+    });
+}
+
+// ---------------------------------------------------------------------------------------
+// Property: nothing in the cluster, however malformed, panics discovery
+// ---------------------------------------------------------------------------------------
+
+/// Random, often malformed, cluster objects from small pools, so that names, labels and
+/// selectors collide often enough to build releases of every pattern.
+struct Gen {
+    rng: fastrand::Rng,
+    /// Extreme numbers (i32::MAX replicas and restart counts) half the time, not a fifth.
+    extreme: bool,
+}
+
+const NAMESPACES: &[&str] = &["a", "b", ""];
+const NAMES: &[&str] = &[
+    "x",
+    "x-v1",
+    "x-v2",
+    "x-blue",
+    "x-green",
+    "blue-x",
+    "green-x",
+    "y",
+    "y-5d8f7",
+    "x-v1-abc12",
+    "x-v2-abc12",
+    "-",
+    "",
+];
+const KEYS: &[&str] = &[
+    "app",
+    "version",
+    "color",
+    "track",
+    "slot",
+    "app.kubernetes.io/version",
+    "tier",
+    "",
+];
+const VALUES: &[&str] = &["x", "v1", "v2", "blue", "green", "stable", "canary", ""];
+const ANNOTATIONS: &[&str] = &[
+    CANARY,
+    CANARY,
+    WEIGHT,
+    TOTAL,
+    HEADER,
+    HEADER_VALUE,
+    "nginx.ingress.kubernetes.io/canary-by-header-pattern",
+    COOKIE,
+    RECORD,
+    TRACK_LABEL,
+    "cutover.dev/alternate-service",
+    "cutover.dev/steps",
+    "cutover.dev/gate-timeout",
+];
+const JUNK: &[&str] = &[
+    "true",
+    "true",
+    "false",
+    "abc",
+    "-5",
+    "0",
+    "30",
+    "50",
+    "100",
+    "150",
+    "250",
+    "1000",
+    "4294967295",
+    "4294967296",
+    "-9223372036854775808",
+    "99999999999999999999999",
+    " 42 ",
+    "",
+    "{",
+    "version",
+    "color",
+    "app",
+    "x-green",
+    "x-v2",
+    "10,25,50,100",
+    "50,10",
+    "30m",
+    r#"{"stage":"switched","live":{}}"#,
+    r#"{"stage":"shifting","live":{"version":"v1"},"gate_deadline":"2026-11-23T12:30:00Z"}"#,
+    r#"{"stage":"retired","live":{"service":"x-v1"},"gate_deadline":"not a time","steps":[1,2]}"#,
+    r#"{"stage":"nope"}"#,
+];
+const INTS: &[i64] = &[0, 1, 2, 3, -1, i32::MAX as i64, i32::MIN as i64];
+
+impl Gen {
+    fn pick<'a>(&mut self, from: &[&'a str]) -> &'a str {
+        from[self.rng.usize(..from.len())]
+    }
+
+    fn chance(&mut self, percent: u8) -> bool {
+        self.rng.u8(..100) < percent
+    }
+
+    fn int(&mut self) -> i64 {
+        if self.chance(if self.extreme { 50 } else { 80 }) {
+            self.rng.i64(0..5)
+        } else {
+            INTS[self.rng.usize(..INTS.len())]
+        }
+    }
+
+    fn labels(&mut self) -> Value {
+        let mut m = serde_json::Map::new();
+        for _ in 0..self.rng.usize(0..4) {
+            m.insert(self.pick(KEYS).to_string(), json!(self.pick(VALUES)));
+        }
+        Value::Object(m)
+    }
+
+    fn maybe_labels(&mut self) -> Value {
+        if self.chance(10) {
+            Value::Null
+        } else {
+            self.labels()
+        }
+    }
+
+    fn annotations(&mut self) -> Value {
+        let mut m = serde_json::Map::new();
+        for _ in 0..self.rng.usize(0..4) {
+            let key = self.pick(ANNOTATIONS);
+            let value = if key == CANARY && self.chance(60) {
+                "true"
+            } else {
+                self.pick(JUNK)
+            };
+            m.insert(key.to_string(), json!(value));
+        }
+        Value::Object(m)
+    }
+
+    fn owner_refs(&mut self, kind: &str) -> Value {
+        let mut refs = Vec::new();
+        for _ in 0..self.rng.usize(0..3) {
+            let k = if self.chance(75) {
+                kind
+            } else {
+                self.pick(&["Deployment", "ReplicaSet", "Job", ""])
+            };
+            refs.push(
+                json!({"apiVersion": "apps/v1", "kind": k, "name": self.pick(NAMES), "uid": "u"}),
+            );
+        }
+        json!(refs)
+    }
+
+    fn timestamp(&mut self) -> Value {
+        if self.chance(30) {
+            Value::Null
+        } else {
+            json!(self.pick(&[
+                "2026-11-23T11:00:00Z",
+                "2026-11-23T11:30:00Z",
+                "2030-01-01T00:00:00Z",
+                "1970-01-01T00:00:00Z",
+            ]))
+        }
+    }
+
+    fn metadata(&mut self, owner_kind: Option<&str>) -> Value {
+        let mut m = json!({});
+        if self.chance(92) {
+            m["name"] = json!(self.pick(NAMES));
+        }
+        if self.chance(95) {
+            m["namespace"] = json!(self.pick(NAMESPACES));
+        }
+        m["labels"] = self.maybe_labels();
+        m["annotations"] = self.annotations();
+        m["creationTimestamp"] = self.timestamp();
+        if self.chance(5) {
+            m["deletionTimestamp"] = json!("2026-11-23T11:59:00Z");
+        }
+        if let Some(kind) = owner_kind {
+            m["ownerReferences"] = self.owner_refs(kind);
+        }
+        m
+    }
+
+    fn deployment(&mut self) -> Value {
+        let mut d = json!({"metadata": self.metadata(None)});
+        if self.chance(90) {
+            let mut spec = json!({"selector": {"matchLabels": self.labels()}});
+            if self.chance(85) {
+                spec["replicas"] = json!(self.int());
+            }
+            if self.chance(90) {
+                let containers: Vec<Value> = (0..self.rng.usize(0..3))
+                    .map(|_| {
+                        if self.chance(85) {
+                            json!({"name": "c", "image": self.pick(&["img:1", "img:2", ""])})
+                        } else {
+                            json!({"name": "c"})
+                        }
+                    })
+                    .collect();
+                spec["template"] = json!({
+                    "metadata": {"labels": self.maybe_labels()},
+                    "spec": {"containers": containers}
+                });
+            }
+            d["spec"] = spec;
+        }
+        if self.chance(80) {
+            d["status"] = json!({
+                "updatedReplicas": self.int(), "readyReplicas": self.int(),
+                "availableReplicas": self.int()
+            });
+        }
+        d
+    }
+
+    fn replica_set(&mut self) -> Value {
+        json!({"metadata": self.metadata(Some("Deployment"))})
+    }
+
+    fn pod(&mut self) -> Value {
+        let mut p = json!({"metadata": self.metadata(Some("ReplicaSet"))});
+        if self.chance(80) {
+            p["spec"] = if self.chance(70) {
+                json!({"nodeName": "n", "containers": [{"name": "c"}]})
+            } else {
+                json!({"containers": []})
+            };
+        }
+        if self.chance(85) {
+            let statuses: Vec<Value> = (0..self.rng.usize(0..3))
+                .map(|_| {
+                    let reason = self.pick(&["CrashLoopBackOff", "Error", "ContainerCreating", ""]);
+                    let state = match self.rng.u8(..3) {
+                        0 => json!({"waiting": {"reason": reason}}),
+                        1 => json!({"running": {}}),
+                        _ => Value::Null,
+                    };
+                    json!({"name": "c", "image": "i", "imageID": "", "ready": self.chance(50),
+                           "restartCount": self.int(), "state": state})
+                })
+                .collect();
+            let conditions: Vec<Value> = (0..self.rng.usize(0..3))
+                .map(|_| {
+                    json!({"type": self.pick(&["Ready", "PodScheduled", ""]),
+                           "status": self.pick(&["True", "False", ""])})
+                })
+                .collect();
+            p["status"] = json!({"containerStatuses": statuses, "conditions": conditions});
+        }
+        p
+    }
+
+    fn service(&mut self) -> Value {
+        let mut s = json!({"metadata": self.metadata(None)});
+        if self.chance(90) {
+            s["spec"] = if self.chance(90) {
+                json!({"selector": self.labels()})
+            } else {
+                json!({})
+            };
+        }
+        s
+    }
+
+    fn backend(&mut self) -> Value {
+        if self.chance(85) {
+            json!({"service": {"name": self.pick(NAMES), "port": {"number": 80}}})
+        } else {
+            json!({"resource": {"kind": "Bucket", "name": "b"}})
+        }
+    }
+
+    fn ingress(&mut self) -> Value {
+        let mut i = json!({"metadata": self.metadata(None)});
+        if self.chance(90) {
+            let mut spec = json!({});
+            if self.chance(85) {
+                let rules: Vec<Value> = (0..self.rng.usize(0..3))
+                    .map(|_| {
+                        let mut rule = json!({});
+                        if self.chance(80) {
+                            rule["host"] =
+                                json!(self.pick(&["h.example.com", "g.example.com", ""]));
+                        }
+                        if self.chance(85) {
+                            let paths: Vec<Value> = (0..self.rng.usize(0..3))
+                                .map(|_| {
+                                    let mut p =
+                                        json!({"pathType": "Prefix", "backend": self.backend()});
+                                    if self.chance(80) {
+                                        p["path"] = json!(self.pick(&["/", "/api", ""]));
+                                    }
+                                    p
+                                })
+                                .collect();
+                            rule["http"] = json!({"paths": paths});
+                        }
+                        rule
+                    })
+                    .collect();
+                spec["rules"] = json!(rules);
+            }
+            if self.chance(20) {
+                spec["defaultBackend"] = self.backend();
+            }
+            i["spec"] = spec;
+        }
+        i
+    }
+
+    /// Extreme numbers on any object, the tutorial-shaped ones included: replicas, statuses
+    /// and restart counts, with pods of two containers (their restarts add up).
+    fn mangle(&mut self, o: &mut Objects) {
+        for d in &mut o.deployments {
+            if self.chance(30) && d["spec"].is_object() {
+                d["spec"]["replicas"] = json!(self.int());
+                d["status"] = json!({
+                    "updatedReplicas": self.int(), "readyReplicas": self.int(),
+                    "availableReplicas": self.int()
+                });
+            }
+        }
+        for p in &mut o.pods {
+            if self.chance(30) {
+                let c = json!({"name": "c", "image": "i", "imageID": "", "ready": true,
+                               "restartCount": self.int(), "state": {"running": {}}});
+                let mut c2 = c.clone();
+                c2["restartCount"] = json!(self.int());
+                p["status"]["containerStatuses"] = json!([c, c2]);
+            }
+        }
+    }
+
+    fn many(&mut self, max: usize, mut make: impl FnMut(&mut Gen) -> Value) -> Vec<Value> {
+        (0..self.rng.usize(0..=max)).map(|_| make(self)).collect()
+    }
+
+    fn objects(&mut self) -> Objects {
+        Objects {
+            deployments: self.many(8, Gen::deployment),
+            replica_sets: self.many(6, Gen::replica_set),
+            pods: self.many(12, Gen::pod),
+            services: self.many(6, Gen::service),
+            ingresses: self.many(5, Gen::ingress),
+        }
+    }
+}
+
+#[test]
+fn discovery_never_panics_and_splits_add_up() {
+    let mut seen = std::collections::BTreeMap::<Pattern, usize>::new();
+    let mut warnings = 0;
+    // Sums that reached i32::MAX: where unchecked addition would have overflowed.
+    let mut saturated = 0;
+    for seed in 0..3_000u64 {
+        let mut g = Gen {
+            rng: fastrand::Rng::with_seed(seed),
+            extreme: seed % 4 == 0,
+        };
+        let objects = g.objects();
+        // Occasionally, a tutorial-shaped release amid the noise.
+        let objects = match seed % 7 {
+            0 => canary_pair(objects, "a", g.annotations()),
+            1 => switch(objects, "b", "x", "version", "v1", "v2"),
+            _ => objects,
+        };
+        let mut objects = objects;
+        g.mangle(&mut objects);
+        let snapshot = objects.snapshot();
+        let releases = std::panic::catch_unwind(|| discover(&snapshot, now()))
+            .unwrap_or_else(|_| panic!("discover panicked on the snapshot of seed {seed}"));
+        for r in &releases {
+            *seen.entry(r.pattern).or_default() += 1;
+            for t in std::iter::once(&r.live).chain(r.candidate.as_ref()) {
+                saturated += usize::from(t.replicas.desired == i32::MAX);
+                saturated += t.pods.iter().filter(|p| p.restarts == i32::MAX).count();
+            }
+            warnings += r.warnings.len();
+            assert_eq!(
+                r.traffic.live_percent + r.traffic.candidate_percent,
+                100,
+                "seed {seed}: {r:#?}"
+            );
+            assert!(
+                !r.name.is_empty(),
+                "seed {seed}: a release without a name: {r:#?}"
+            );
+            assert!(
+                r.candidate.is_some() || r.stage == Stage::AtRest,
+                "seed {seed}: {r:#?}"
+            );
+            // The table never breaks its width, whatever the names.
+            for line in cutover::release::status::to_table(std::slice::from_ref(r)).lines() {
+                assert!(line.chars().count() <= 100, "seed {seed}: {line:?}");
+            }
+        }
+        let json = cutover::release::status::to_json(&releases);
+        assert_eq!(
+            json["releases"].as_array().map(Vec::len),
+            Some(releases.len()),
+            "seed {seed}"
+        );
+    }
+    // The generator reaches every pattern, and warnings, many times over.
+    for p in [SelectorSwitch, IngressSwitch, NginxCanary] {
+        assert!(seen.get(&p).copied().unwrap_or(0) > 100, "{p:?}: {seen:?}");
+    }
+    assert!(warnings > 100, "{warnings} warnings");
+    assert!(saturated > 10, "{saturated} saturated sums");
+}
+
+/// Numbers no controller writes, but a hand-edited or hostile object may carry.
+#[test]
+fn extreme_replica_and_restart_counts_do_not_overflow() {
+    let max = i32::MAX;
+    let mut o = Objects::new()
+        .app(
+            "x",
+            "a-1",
+            json!({"app": "a", "version": "v1", "n": "1"}),
+            "a:1",
+            1,
+            1,
+        )
+        .app(
+            "x",
+            "a-2",
+            json!({"app": "a", "version": "v1", "n": "2"}),
+            "a:1",
+            1,
+            1,
+        )
+        .app(
+            "x",
+            "a-3",
+            json!({"app": "a", "version": "v2"}),
+            "a:2",
+            1,
+            1,
+        )
+        .service("x", "a", json!({"app": "a", "version": "v1"}), json!({}));
+    for d in &mut o.deployments {
+        d["spec"]["replicas"] = json!(max);
+        d["status"] =
+            json!({"updatedReplicas": max, "readyReplicas": max, "availableReplicas": max});
+    }
+    for p in &mut o.pods {
+        let s = p["status"]["containerStatuses"][0].clone();
+        p["status"]["containerStatuses"] = json!([s.clone(), s]);
+        p["status"]["containerStatuses"][0]["restartCount"] = json!(max);
+        p["status"]["containerStatuses"][1]["restartCount"] = json!(max);
+    }
+    let releases = discover(&o.snapshot(), now());
+    assert_eq!(releases.len(), 1, "{releases:#?}");
+    let live = &releases[0].live;
+    assert_eq!(live.deployments, ["a-1", "a-2"]);
+    assert!(
+        live.replicas.desired > 0 && live.replicas.ready > 0,
+        "{live:#?}"
+    );
+    assert!(live.pods.iter().all(|p| p.restarts > 0), "{live:#?}");
+}

@@ -1,0 +1,374 @@
+//! `cutover status` against the real binary: a `cutover demo --serve` process on a free port,
+//! then `cutover status` as a user runs it, checked against the JSON contract, the table's width
+//! and the exit codes.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+const TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A port nothing listens on (at the moment of asking).
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .expect("bind a free port")
+        .local_addr()
+        .expect("its address")
+        .port()
+}
+
+/// Runs `cutover ARGS` to completion.
+fn cutover(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cutover"))
+        .args(args)
+        .env_remove("KUBECONFIG")
+        .env("CUTOVER_LOG", "off")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run cutover")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Polls `check` until it yields a value; fails the test at the deadline.
+fn wait_for<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + TIMEOUT;
+    loop {
+        if let Some(v) = check() {
+            return v;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {TIMEOUT:?} waiting for {what}"
+        );
+        // A polling interval, not a synchronisation: the condition above decides.
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// `cutover demo --serve` in the background; stopped with `kill <pid>` when dropped, so it
+/// also dies when the test panics.
+struct Demo {
+    child: Option<Child>,
+    kubeconfig: PathBuf,
+    log: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Demo {
+    fn start() -> Demo {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let kubeconfig = dir.path().join("kc");
+        let log = dir.path().join("demo.log");
+        let out = std::fs::File::create(&log).expect("create the log");
+        let err = out.try_clone().expect("clone the log");
+        let child = Command::new(env!("CARGO_BIN_EXE_cutover"))
+            .args(["demo", "--serve", &format!("127.0.0.1:{}", free_port())])
+            .arg("--write-kubeconfig")
+            .arg(&kubeconfig)
+            .env("XDG_CACHE_HOME", dir.path())
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            .spawn()
+            .expect("start cutover demo --serve");
+        Demo {
+            child: Some(child),
+            kubeconfig,
+            log,
+            _dir: dir,
+        }
+    }
+
+    fn kc(&self) -> &str {
+        self.kubeconfig.to_str().expect("a UTF-8 path")
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Fails the test, with the server's output, if it has exited.
+    fn assert_running(&mut self) {
+        let child = self.child.as_mut().expect("the demo process");
+        if let Some(status) = child.try_wait().expect("poll the demo process") {
+            panic!("cutover demo exited early: {status}\n{}", self.log());
+        }
+    }
+
+    /// Sends SIGTERM with `kill <pid>` and waits for the exit; SIGKILL if it does not come.
+    fn stop(&mut self) -> Option<std::process::ExitStatus> {
+        let mut child = self.child.take()?;
+        let _ = Command::new("kill").arg(child.id().to_string()).status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        None
+    }
+}
+
+impl Drop for Demo {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Every track of every release has all its replicas ready, updated and available.
+fn all_ready(status: &Value) -> bool {
+    let Some(releases) = status["releases"].as_array() else {
+        return false;
+    };
+    releases.len() == 4
+        && releases.iter().all(|r| {
+            ["live", "candidate"].iter().all(|side| {
+                let n = &r[side]["replicas"];
+                n["desired"].as_i64().is_some_and(|d| d > 0)
+                    && ["updated", "ready", "available"]
+                        .iter()
+                        .all(|k| n[k] == n["desired"])
+            })
+        })
+}
+
+fn track(deployment: &str, service: Value, version: &str, image: &str, replicas: i64) -> Value {
+    json!({
+        "deployments": [deployment],
+        "service": service,
+        "version": version,
+        "images": [image],
+        "replicas": {
+            "desired": replicas, "updated": replicas, "ready": replicas, "available": replicas
+        }
+    })
+}
+
+/// The demo's releases, exactly, once its pods are up.
+fn demo_releases() -> Value {
+    let api_v1 = track(
+        "http-server-v1",
+        json!("http-server-v1"),
+        "v1",
+        "hashicorp/http-echo:1.0",
+        2,
+    );
+    let api_v2 = track(
+        "http-server-v2",
+        json!("http-server-v2"),
+        "v2",
+        "hashicorp/http-echo:1.1",
+        1,
+    );
+    let grey_v1 = track(
+        "frontend-v1",
+        json!("frontend-v1"),
+        "v1",
+        "ghcr.io/example/frontend:1.8.0",
+        2,
+    );
+    let grey_v2 = track(
+        "frontend-v2",
+        json!("frontend-v2"),
+        "v2",
+        "ghcr.io/example/frontend:1.9.0",
+        1,
+    );
+    let blue = track(
+        "demo-blue",
+        json!("blue-service"),
+        "blue",
+        "nginxdemos/hello:0.3",
+        2,
+    );
+    let green = track(
+        "demo-green",
+        json!("green-service"),
+        "green",
+        "nginxdemos/hello:0.4",
+        2,
+    );
+    json!({"releases": [
+        {
+            "namespace": "api", "name": "route1",
+            "pattern": "nginx-canary", "stage": "shifting",
+            "traffic": {"live_percent": 70, "candidate_percent": 30, "rules": []},
+            "live": api_v1,
+            "candidate": api_v2,
+            "warnings": []
+        },
+        {
+            "namespace": "grey", "name": "frontend",
+            "pattern": "nginx-canary", "stage": "staged",
+            "traffic": {
+                "live_percent": 100, "candidate_percent": 0,
+                "rules": ["header _env=grey -> candidate"]
+            },
+            "live": grey_v1,
+            "candidate": grey_v2,
+            "warnings": []
+        },
+        {
+            "namespace": "shop", "name": "nginx-service",
+            "pattern": "selector-switch", "stage": "staged",
+            "traffic": {"live_percent": 100, "candidate_percent": 0, "rules": []},
+            "live": track("nginx", json!("nginx-service"), "v1", "nginx:1.25", 3),
+            "candidate": track("nginx-v2", Value::Null, "v2", "nginx:1.27", 3),
+            "warnings": []
+        },
+        {
+            "namespace": "web", "name": "demo-ingress",
+            "pattern": "ingress-switch", "stage": "staged",
+            "traffic": {"live_percent": 100, "candidate_percent": 0, "rules": []},
+            "live": blue,
+            "candidate": green,
+            "warnings": []
+        }
+    ]})
+}
+
+#[test]
+fn status_reports_the_demo_releases() {
+    let mut demo = Demo::start();
+    let kc = demo.kc().to_string();
+
+    // Wait (no fixed sleep) until the demo's controllers have every pod ready.
+    let status = wait_for("cutover status to report every demo track ready", || {
+        demo.assert_running();
+        if !Path::new(&kc).exists() {
+            return None;
+        }
+        let out = cutover(&["status", "-A", "--kubeconfig", &kc, "-o", "json"]);
+        if !out.status.success() {
+            return None;
+        }
+        let v: Value = serde_json::from_slice(&out.stdout).ok()?;
+        all_ready(&v).then_some(v)
+    });
+    assert_eq!(
+        status,
+        demo_releases(),
+        "{}",
+        serde_json::to_string_pretty(&status).unwrap_or_default()
+    );
+
+    // The table: a header and one line per release, none wider than 100 columns.
+    let out = cutover(&["status", "-A", "--kubeconfig", &kc, "-o", "table"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let table = text(&out.stdout);
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(lines.len(), 5, "{table}");
+    assert!(lines[0].starts_with("RELEASE"), "{table}");
+    for line in &lines {
+        assert!(
+            line.chars().count() <= 100,
+            "{} columns: {line:?}",
+            line.chars().count()
+        );
+    }
+    for (line, (id, pattern)) in lines[1..].iter().zip([
+        ("api/route1", "nginx-canary"),
+        ("grey/frontend", "nginx-canary"),
+        ("shop/nginx-service", "selector-switch"),
+        ("web/demo-ingress", "ingress-switch"),
+    ]) {
+        assert!(line.starts_with(id) && line.contains(pattern), "{table}");
+    }
+    assert!(lines[1].contains("70/30"), "{table}");
+
+    // One release by name, in its namespace.
+    let out = cutover(&[
+        "status",
+        "shop/nginx-service",
+        "--kubeconfig",
+        &kc,
+        "-o",
+        "json",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let one: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(one["releases"], json!([demo_releases()["releases"][2]]));
+
+    // A release that does not exist: exit code 1 and a sentence.
+    let out = cutover(&["status", "nope/nothing", "--kubeconfig", &kc]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("no release named nope/nothing"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(out.stdout.is_empty(), "{}", text(&out.stdout));
+
+    // A usage error: exit code 2.
+    let out = cutover(&["status", "--kubeconfig", &kc, "-o", "yaml"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+
+    demo.assert_running();
+    let stopped = demo.stop().expect("cutover demo stops on SIGTERM");
+    assert!(stopped.success(), "{stopped}\n{}", demo.log());
+}
+
+#[test]
+fn status_against_a_closed_port_exits_3_with_a_sentence() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let kubeconfig = dir.path().join("kc");
+    let port = free_port();
+    std::fs::write(
+        &kubeconfig,
+        format!(
+            "apiVersion: v1
+kind: Config
+clusters:
+- name: closed
+  cluster:
+    server: http://127.0.0.1:{port}
+contexts:
+- name: closed
+  context:
+    cluster: closed
+    user: nobody
+    namespace: default
+current-context: closed
+users:
+- name: nobody
+  user: {{}}
+"
+        ),
+    )
+    .expect("write the kubeconfig");
+    let kc = kubeconfig.to_str().expect("a UTF-8 path");
+    for args in [
+        &["status", "--kubeconfig", kc][..],
+        &["status", "-A", "--kubeconfig", kc, "-o", "json"][..],
+    ] {
+        let out = cutover(args);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{args:?}: {stderr}");
+        assert!(out.stdout.is_empty(), "{args:?}: {}", text(&out.stdout));
+        let sentence = stderr.trim();
+        assert!(
+            sentence.starts_with("cutover: ") && sentence.contains("could not be reached"),
+            "{args:?}: {stderr}"
+        );
+        assert_eq!(sentence.lines().count(), 1, "{args:?}: {stderr}");
+    }
+
+    // A kubeconfig that is not there: also the cluster's fault, also 3.
+    let missing = dir.path().join("missing");
+    let out = cutover(&["status", "--kubeconfig", missing.to_str().expect("path")]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("could not read the kubeconfig"),
+        "{}",
+        text(&out.stderr)
+    );
+}
