@@ -344,6 +344,11 @@ fn serve(shared: Arc<Shared>, listener: TcpListener) -> Listener {
         .fallback(server::handle)
         .with_state(shared);
     let task = tokio::spawn(async move {
+        // Watch events are small writes: without TCP_NODELAY, Nagle and delayed ACKs hold
+        // some of them back ~40 ms.
+        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
         let result = axum::serve(listener, app)
             .with_graceful_shutdown(async {
                 let _ = rx.await;

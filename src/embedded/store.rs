@@ -2,6 +2,7 @@
 //! changes for watches, conditional writes, generation, owner-reference garbage collection.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::ops::Bound;
 use std::sync::Arc;
 
 use serde_json::{Map, Value, json};
@@ -154,16 +155,21 @@ impl Store {
                 && (fields.is_empty() || fields.matches(&kind.present(obj)))
         };
         let mut items = Vec::new();
-        let mut next_key: Option<ObjKey> = None;
+        let mut next_key: Option<&ObjKey> = None;
         let mut remaining = 0usize;
-        let iter = self.iter_kind(kind, ns).filter(|o| matches(o));
-        for obj in iter {
-            let key = key_of(obj);
-            if let Some(after) = &start_after
-                && &key <= after
-            {
-                continue;
-            }
+        // Pages start at their continue key rather than walking the bucket from the start.
+        let lower = match (&start_after, ns) {
+            (Some(after), _) => Bound::Excluded(after.clone()),
+            (None, Some(ns)) => Bound::Included((ns.to_string(), String::new())),
+            (None, None) => Bound::Unbounded,
+        };
+        let entries = self
+            .bucket(kind)
+            .into_iter()
+            .flat_map(|b| b.range((lower.clone(), Bound::Unbounded)))
+            .take_while(|((obj_ns, _), _)| ns.is_none_or(|ns| obj_ns == ns))
+            .filter(|(_, obj)| matches(obj));
+        for (key, obj) in entries {
             if limit.is_some_and(|l| items.len() >= l) {
                 remaining += 1;
                 continue;
@@ -172,7 +178,7 @@ impl Store {
             items.push(obj.clone());
         }
         let continue_token = if remaining > 0 {
-            next_key.map(|k| encode_continue(&k, list_rv))
+            next_key.map(|k| encode_continue(k, list_rv))
         } else {
             None
         };

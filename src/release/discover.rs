@@ -55,11 +55,6 @@ fn annotation<'a>(meta: &'a ObjectMeta, key: &str) -> Option<&'a str> {
     meta.annotations.as_ref()?.get(key).map(String::as_str)
 }
 
-fn selects(selector: &Labels, labels: Option<&Labels>) -> bool {
-    !selector.is_empty()
-        && labels.is_some_and(|l| selector.iter().all(|(k, v)| l.get(k) == Some(v)))
-}
-
 fn template_labels(d: &Deployment) -> Option<&Labels> {
     d.spec.as_ref()?.template.metadata.as_ref()?.labels.as_ref()
 }
@@ -133,6 +128,10 @@ impl<'a> Index<'a> {
                     .or_default()
                     .push(pod);
             }
+        }
+        for nsx in namespaces.values_mut() {
+            nsx.deployments
+                .sort_by(|a, b| name(&a.metadata).cmp(name(&b.metadata)));
         }
         Index { namespaces }
     }
@@ -257,22 +256,31 @@ fn track(
     t
 }
 
-fn service_selector(svc: &Service) -> Labels {
+static NO_LABELS: Labels = Labels::new();
+
+fn service_selector(svc: &Service) -> &Labels {
     svc.spec
         .as_ref()
-        .and_then(|s| s.selector.clone())
-        .unwrap_or_default()
+        .and_then(|s| s.selector.as_ref())
+        .unwrap_or(&NO_LABELS)
 }
 
-fn deployments_selected<'a>(nsx: &Namespace<'a>, selector: &Labels) -> Vec<&'a Deployment> {
-    let mut out: Vec<&Deployment> = nsx
-        .deployments
+/// The namespace's Deployments (kept sorted by name) whose pod template `selector` selects,
+/// ignoring the label `except`.
+fn deployments_selected<'a>(
+    nsx: &Namespace<'a>,
+    selector: &Labels,
+    except: Option<&str>,
+) -> Vec<&'a Deployment> {
+    let wanted = || selector.iter().filter(|(k, _)| Some(k.as_str()) != except);
+    if wanted().next().is_none() {
+        return Vec::new();
+    }
+    nsx.deployments
         .iter()
         .copied()
-        .filter(|d| selects(selector, template_labels(d)))
-        .collect();
-    out.sort_by(|a, b| name(&a.metadata).cmp(name(&b.metadata)));
-    out
+        .filter(|d| template_labels(d).is_some_and(|l| wanted().all(|(k, v)| l.get(k) == Some(v))))
+        .collect()
 }
 
 fn service_ref(svc: &Service) -> ObjectRef {
@@ -447,25 +455,16 @@ fn is_canary(ing: &Ingress) -> bool {
     annotation(&ing.metadata, CANARY) == Some("true")
 }
 
-fn service_track(
-    nsx: &Namespace<'_>,
-    service: &str,
-    now: jiff::Timestamp,
-) -> (Track, Option<Labels>) {
+fn service_track(nsx: &Namespace<'_>, service: &str, now: jiff::Timestamp) -> Track {
     let svc = nsx.services.iter().find(|s| name(&s.metadata) == service);
-    let selector = svc.map(|s| service_selector(s));
-    let deployments = selector
-        .as_ref()
-        .map(|sel| deployments_selected(nsx, sel))
+    let deployments = svc
+        .map(|s| deployments_selected(nsx, service_selector(s), None))
         .unwrap_or_default();
     let version = deployments.first().and_then(|d| {
         let labels = template_labels(d)?;
         TRACK_LABELS.iter().find_map(|k| labels.get(*k).cloned())
     });
-    (
-        track(nsx, &deployments, version, Some(service.to_string()), now),
-        selector,
-    )
+    track(nsx, &deployments, version, Some(service.to_string()), now)
 }
 
 /// nginx canary pairs; returns the names of the primary Ingresses they claimed.
@@ -567,7 +566,7 @@ fn canaries<'a>(
             path: path.clone(),
         };
         let rules = canary_rules(&canary);
-        let (mut candidate, _) = service_track(nsx, &candidate_service, now);
+        let mut candidate = service_track(nsx, &candidate_service, now);
         let (live, name_of_release, traffic_object) = match primary {
             Some(p) => {
                 let live_service = ingress_host_paths(p)
@@ -577,7 +576,7 @@ fn canaries<'a>(
                     .unwrap_or_default();
                 claimed.insert(name(&p.metadata));
                 primaries.insert(name(&p.metadata).to_string());
-                let (live, _) = service_track(nsx, &live_service, now);
+                let live = service_track(nsx, &live_service, now);
                 (live, name(&p.metadata).to_string(), ingress_ref(canary_ing))
             }
             None => {
@@ -748,8 +747,8 @@ fn ingress_switches<'a>(
             continue;
         };
         let mut warnings = Vec::new();
-        let (mut live, _) = service_track(nsx, &live_name, now);
-        let (mut candidate, _) = service_track(nsx, name(&sibling.metadata), now);
+        let mut live = service_track(nsx, &live_name, now);
+        let mut candidate = service_track(nsx, name(&sibling.metadata), now);
         live.traffic_percent = 100;
         candidate.traffic_percent = 0;
         for s in [live_name.as_str(), name(&sibling.metadata)] {
@@ -821,13 +820,11 @@ fn split_by_track<'a>(
         if !selector.contains_key(key) {
             continue;
         }
-        let mut rest = selector.clone();
-        rest.remove(key);
-        if rest.is_empty() {
+        if selector.len() < 2 {
             continue;
         }
         let mut by_value: BTreeMap<String, Vec<&Deployment>> = BTreeMap::new();
-        for d in deployments_selected(nsx, &rest) {
+        for d in deployments_selected(nsx, selector, Some(key)) {
             if let Some(v) = template_labels(d).and_then(|l| l.get(key)) {
                 by_value.entry(v.clone()).or_default().push(d);
             }
