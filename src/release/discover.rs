@@ -849,7 +849,7 @@ fn selector_switches(
             continue;
         }
         let selector = service_selector(svc);
-        let Some((key, by_value)) = split_by_track(nsx, svc, &selector) else {
+        let Some((key, by_value)) = split_by_track(nsx, svc, selector) else {
             continue;
         };
         let live_value = selector.get(&key).cloned().unwrap_or_default();
