@@ -351,6 +351,13 @@ fn stage_of(
     let Some(rec) = rec else {
         return derived;
     };
+    if candidate.is_none() && rec.stage != Stage::AtRest {
+        warnings.push(format!(
+            "The release record says the release is {}, but there is no other track: its Deployments were removed outside cutover.",
+            rec.stage.as_str()
+        ));
+        return derived;
+    }
     // The record names the track live when the release began; after a switch the traffic
     // belongs on its candidate.
     let on_candidate = matches!(rec.stage, Stage::Switched | Stage::Retired);
@@ -574,7 +581,6 @@ fn canaries<'a>(
                     .find(|(h, pa, _)| *h == host && *pa == path)
                     .and_then(|(_, _, s)| s)
                     .unwrap_or_default();
-                claimed.insert(name(&p.metadata));
                 primaries.insert(name(&p.metadata).to_string());
                 let live = service_track(nsx, &live_service, now);
                 (live, name(&p.metadata).to_string(), ingress_ref(canary_ing))
@@ -590,7 +596,7 @@ fn canaries<'a>(
                 )
             }
         };
-        claimed.insert(canary_ing.metadata.name.as_deref().unwrap_or(""));
+        // Only Services are claimed: Ingress names live in another namespace of names.
         // The Services of the canaries ingress-nginx ignores are part of this release too.
         let ignored_canaries: Vec<String> = canaries[1..]
             .iter()
@@ -945,5 +951,90 @@ fn selector_switches(
             steps,
             gate_remaining_seconds: gate,
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn obj<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> T {
+        serde_json::from_value(v).expect("object")
+    }
+
+    fn deployment(name: &str, version: &str) -> Deployment {
+        obj(
+            json!({"metadata": {"name": name, "namespace": "a"}, "spec": {
+            "replicas": 1,
+            "selector": {"matchLabels": {"app": "x", "version": version}},
+            "template": {"metadata": {"labels": {"app": "x", "version": version}},
+                         "spec": {"containers": [{"name": "c", "image": format!("x:{version}")}]}}}}),
+        )
+    }
+
+    fn service(name: &str, annotations: serde_json::Value) -> Service {
+        obj(
+            json!({"metadata": {"name": name, "namespace": "a", "resourceVersion": "1", "annotations": annotations},
+                   "spec": {"selector": {"app": "x", "version": "v1"}}}),
+        )
+    }
+
+    fn ingress(name: &str, backend: &str, canary: bool) -> Ingress {
+        let annotations = if canary {
+            json!({"nginx.ingress.kubernetes.io/canary": "true", "nginx.ingress.kubernetes.io/canary-weight": "10"})
+        } else {
+            json!({})
+        };
+        obj(
+            json!({"metadata": {"name": name, "namespace": "a", "annotations": annotations}, "spec": {"rules": [
+            {"host": "h", "http": {"paths": [{"path": "/", "pathType": "Prefix",
+                "backend": {"service": {"name": backend, "port": {"number": 80}}}}]}}]}}),
+        )
+    }
+
+    #[test]
+    fn a_service_named_like_a_canary_primary_is_still_a_release() {
+        let s = Snapshot {
+            deployments: vec![deployment("x-v1", "v1"), deployment("x-v2", "v2")],
+            services: vec![service("route1", json!({})), service("other", json!({}))],
+            ingresses: vec![
+                ingress("route1", "other", false),
+                ingress("route2", "other", true),
+            ],
+            ..Snapshot::default()
+        };
+        let found: Vec<(String, Pattern)> = discover(&s, jiff::Timestamp::UNIX_EPOCH)
+            .into_iter()
+            .map(|r| (r.name, r.pattern))
+            .collect();
+        assert!(
+            found.contains(&("route1".into(), Pattern::SelectorSwitch)),
+            "{found:?}"
+        );
+        assert!(
+            found.contains(&("route1".into(), Pattern::NginxCanary)),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn a_record_without_its_other_track_is_at_rest_with_a_warning() {
+        let rec =
+            json!({"stage": "staged", "live": {"version": "v1"}, "candidate": {"version": "v2"}})
+                .to_string();
+        let s = Snapshot {
+            deployments: vec![deployment("x-v1", "v1")],
+            services: vec![service("web", json!({"cutover.dev/release": rec}))],
+            ..Snapshot::default()
+        };
+        let r = discover(&s, jiff::Timestamp::UNIX_EPOCH);
+        assert_eq!(r.len(), 1);
+        assert_eq!(r[0].stage, Stage::AtRest);
+        assert!(
+            r[0].warnings.iter().any(|w| w.contains("no other track")),
+            "{:?}",
+            r[0].warnings
+        );
     }
 }
