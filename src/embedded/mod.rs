@@ -221,11 +221,6 @@ impl EmbeddedCluster {
         kubeconfig_yaml(&self.url())
     }
 
-    /// The server URL a client uses to act as `identity`.
-    pub fn url_for(&self, identity: &Identity) -> String {
-        server_url(&self.url(), identity)
-    }
-
     pub fn write_kubeconfig(&self, path: &Path) -> anyhow::Result<()> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)

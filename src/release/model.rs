@@ -172,13 +172,6 @@ impl Release {
         format!("{}/{}", self.namespace, self.name)
     }
 
-    /// The release waits for a person (a gate) and its deadline, if any, has not passed.
-    pub fn waiting_for_approval(&self) -> bool {
-        self.stage.is_gate()
-            && self.candidate.is_some()
-            && self.gate_remaining_seconds.is_none_or(|s| s >= 0)
-    }
-
     /// Something is wrong enough that a person should look.
     pub fn unhealthy(&self) -> bool {
         let crash = |t: &Track| t.pods_in(PodState::CrashLooping) > 0;

@@ -3,9 +3,6 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::core::v1::Service;
-use k8s_openapi::api::networking::v1::Ingress;
 use serde_json::{Value, json};
 
 use super::discover::Snapshot;
@@ -167,21 +164,14 @@ fn refuse<T>(m: impl Into<String>) -> Result<T, Refusal> {
     Err(Refusal::NotApplicable(m.into()))
 }
 
-fn find_deployment<'a>(s: &'a Snapshot, ns: &str, name: &str) -> Option<&'a Deployment> {
-    s.deployments.iter().find(|d| {
-        d.metadata.namespace.as_deref() == Some(ns) && d.metadata.name.as_deref() == Some(name)
-    })
-}
-
-fn find_service<'a>(s: &'a Snapshot, ns: &str, name: &str) -> Option<&'a Service> {
-    s.services.iter().find(|d| {
-        d.metadata.namespace.as_deref() == Some(ns) && d.metadata.name.as_deref() == Some(name)
-    })
-}
-
-fn find_ingress<'a>(s: &'a Snapshot, ns: &str, name: &str) -> Option<&'a Ingress> {
-    s.ingresses.iter().find(|d| {
-        d.metadata.namespace.as_deref() == Some(ns) && d.metadata.name.as_deref() == Some(name)
+/// The object named `ns/name` among `items`.
+fn find<'a, K>(items: &'a [K], ns: &str, name: &str) -> Option<&'a K>
+where
+    K: k8s_openapi::Metadata<Ty = k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta>,
+{
+    items.iter().find(|o| {
+        let meta = o.metadata();
+        meta.namespace.as_deref() == Some(ns) && meta.name.as_deref() == Some(name)
     })
 }
 
@@ -410,7 +400,7 @@ fn traffic_body(r: &Release, snapshot: &Snapshot, to: &Track) -> Result<(Value, 
         Pattern::IngressSwitch => {
             let from = r.live.service.clone().unwrap_or_default();
             let to_svc = to.service.clone().unwrap_or_default();
-            let ing = find_ingress(snapshot, &r.namespace, &r.name).ok_or_else(|| {
+            let ing = find(&snapshot.ingresses, &r.namespace, &r.name).ok_or_else(|| {
                 Refusal::Unsafe(format!("the Ingress {} is not in the snapshot", r.id()))
             })?;
             let mut rules = serde_json::to_value(
@@ -502,7 +492,7 @@ fn switch(
 fn previous_traffic(r: &Release, snapshot: &Snapshot) -> PreviousTraffic {
     match r.pattern {
         Pattern::SelectorSwitch => PreviousTraffic {
-            selector: find_service(snapshot, &r.namespace, &r.name)
+            selector: find(&snapshot.services, &r.namespace, &r.name)
                 .and_then(|s| s.spec.as_ref()?.selector.clone())
                 .map(|m| m.into_iter().collect::<BTreeMap<_, _>>()),
             ..PreviousTraffic::default()
@@ -522,9 +512,9 @@ fn previous_traffic(r: &Release, snapshot: &Snapshot) -> PreviousTraffic {
 fn gate_deadline(r: &Release, snapshot: &Snapshot, now: &str) -> Option<String> {
     let obj_meta = match r.traffic_object.kind {
         "Service" => {
-            find_service(snapshot, &r.namespace, &r.traffic_object.name).map(|s| &s.metadata)
+            find(&snapshot.services, &r.namespace, &r.traffic_object.name).map(|s| &s.metadata)
         }
-        _ => find_ingress(snapshot, &r.namespace, &r.traffic_object.name).map(|s| &s.metadata),
+        _ => find(&snapshot.ingresses, &r.namespace, &r.traffic_object.name).map(|s| &s.metadata),
     }?;
     let raw = obj_meta.annotations.as_ref()?.get(record::GATE_TIMEOUT)?;
     let secs = record::parse_duration(raw)?;
@@ -663,7 +653,7 @@ fn canary_swap(
         return refuse(format!("{id} has no primary Ingress."));
     };
     let rules_of = |name: &str, swap_from: &str, swap_to: &str| {
-        let ing = find_ingress(snapshot, &r.namespace, name).ok_or_else(|| {
+        let ing = find(&snapshot.ingresses, &r.namespace, name).ok_or_else(|| {
             Refusal::Unsafe(format!(
                 "the Ingress {}/{name} is not in the snapshot",
                 r.namespace
@@ -898,7 +888,7 @@ fn rollback(r: &Release, snapshot: &Snapshot, actor: &Actor, now: &str) -> Resul
                 for (k, v) in sel {
                     selector.insert(k.clone(), json!(v));
                 }
-                if let Some(current) = find_service(snapshot, &r.namespace, &r.name)
+                if let Some(current) = find(&snapshot.services, &r.namespace, &r.name)
                     .and_then(|s| s.spec.as_ref()?.selector.clone())
                 {
                     for k in current.keys().filter(|k| !sel.contains_key(*k)) {
@@ -1038,7 +1028,7 @@ fn stage(
     let Some(live_name) = r.live.deployments.first() else {
         return refuse(format!("{id} has no live Deployment to clone."));
     };
-    let live = find_deployment(snapshot, &r.namespace, live_name).ok_or_else(|| {
+    let live = find(&snapshot.deployments, &r.namespace, live_name).ok_or_else(|| {
         Refusal::Unsafe(format!(
             "the Deployment {}/{live_name} is not in the snapshot",
             r.namespace
@@ -1051,7 +1041,7 @@ fn stage(
         // it user traffic before anyone approved it.
         _ => {
             let selector = |t: Option<&Track>| {
-                t.and_then(|t| find_service(snapshot, &r.namespace, t.service.as_deref()?))
+                t.and_then(|t| find(&snapshot.services, &r.namespace, t.service.as_deref()?))
                     .and_then(|s| s.spec.as_ref()?.selector.clone())
                     .unwrap_or_default()
             };
@@ -1075,7 +1065,7 @@ fn stage(
         ));
     }
     let name = clone_name(live_name, r.live.version.as_deref(), version);
-    if find_deployment(snapshot, &r.namespace, &name).is_some() {
+    if find(&snapshot.deployments, &r.namespace, &name).is_some() {
         return refuse(format!(
             "A Deployment {}/{name} already exists: choose another version.",
             r.namespace
@@ -1141,7 +1131,7 @@ fn stage(
         // A Service of its own selects the candidate's pods, for the Ingress to route to.
         let live_svc = r.live.service.clone().unwrap_or_default();
         let svc_name = clone_name(&live_svc, r.live.version.as_deref(), version);
-        let svc = find_service(snapshot, &r.namespace, &live_svc).ok_or_else(|| {
+        let svc = find(&snapshot.services, &r.namespace, &live_svc).ok_or_else(|| {
             Refusal::Unsafe(format!(
                 "the Service {}/{live_svc} is not in the snapshot",
                 r.namespace
@@ -1153,7 +1143,7 @@ fn stage(
             .and_then(|s| s.selector.clone())
             .unwrap_or_default();
         selector.insert(key.clone(), version.to_string());
-        if find_service(snapshot, &r.namespace, &svc_name).is_none() {
+        if find(&snapshot.services, &r.namespace, &svc_name).is_none() {
             let ports = serde_json::to_value(
                 svc.spec
                     .as_ref()
@@ -1201,7 +1191,7 @@ fn stage(
                 .as_ref()
                 .and_then(|t| t.service.clone())
                 .unwrap_or_default();
-            if let Some(ing) = find_ingress(snapshot, &r.namespace, &c.canary) {
+            if let Some(ing) = find(&snapshot.ingresses, &r.namespace, &c.canary) {
                 let mut rules = serde_json::to_value(
                     ing.spec
                         .as_ref()
