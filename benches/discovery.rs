@@ -121,6 +121,7 @@ impl Objects {
             services: typed(self.services),
             ingresses: typed(self.ingresses),
             events: Vec::new(),
+            pod_scope: cutover::release::PodScope::All,
         }
     }
 }

@@ -1,5 +1,5 @@
-//! The command line: `cutover demo --serve` for now; the console and the one-shot
-//! subcommands join it as they land.
+//! The command line: `cutover` opens the console on the kubeconfig's cluster, `cutover demo`
+//! on the built-in cluster; `cutover status` prints what discovery sees.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -8,6 +8,9 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 
+use crate::console::Writer;
+use crate::console::app::Session;
+use crate::console::theme::Theme;
 use crate::embedded::{self, EmbeddedCluster};
 
 #[derive(Parser, Debug)]
@@ -18,12 +21,27 @@ use crate::embedded::{self, EmbeddedCluster};
 )]
 pub struct Cli {
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    #[command(flatten)]
+    pub console: ConsoleArgs,
+}
+
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct ConsoleArgs {
+    /// Watch mode for shared screens: no action keys, no way to write to the cluster.
+    #[arg(long, global = true)]
+    pub read_only: bool,
+    /// Colour theme: default, light, high-contrast, mono, or a file in ~/.config/cutover/themes.
+    #[arg(long, value_name = "NAME", global = true)]
+    pub theme: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Run the built-in demo cluster (an embedded Kubernetes API server with simulated controllers).
+    /// Open the console on a built-in demo cluster (an embedded Kubernetes API server with
+    /// simulated controllers); `--serve` serves it to kubectl instead.
     Demo(DemoArgs),
     /// Print the releases discovery finds (read-only).
     Status(StatusArgs),
@@ -75,8 +93,6 @@ pub enum Output {
 pub struct StatusArgs {
     /// One release, as NAMESPACE/NAME (or NAME in the current namespace).
     pub release: Option<String>,
-    #[command(flatten)]
-    pub cluster: ClusterArgs,
     /// Output format.
     #[arg(short = 'o', long, value_enum, default_value = "table")]
     pub output: Output,
@@ -87,7 +103,8 @@ pub struct DemoArgs {
     /// Serve the demo cluster's API on ADDR (plain HTTP on loopback) until Ctrl-C.
     #[arg(long, value_name = "ADDR", num_args = 0..=1, default_missing_value = "127.0.0.1:6443")]
     pub serve: Option<SocketAddr>,
-    /// Where to write the kubeconfig for the demo cluster (default: in the user's cache directory).
+    /// Where to write the kubeconfig for the demo cluster, so kubectl can join in
+    /// (default: demo.kubeconfig in the user's cache directory).
     #[arg(long, value_name = "PATH")]
     pub write_kubeconfig: Option<PathBuf>,
     /// Start with no demo data (only the default namespaces).
@@ -107,7 +124,11 @@ pub fn main() -> ExitCode {
             };
         }
     };
-    init_logging();
+    let on_screen = !matches!(
+        cli.command,
+        Some(Command::Status(_)) | Some(Command::Demo(DemoArgs { serve: Some(_), .. }))
+    );
+    init_logging(on_screen);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(e) => {
@@ -117,8 +138,9 @@ pub fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
-            Command::Demo(args) => demo(args).await,
-            Command::Status(args) => status(args).await,
+            None => console(&cli.cluster, &cli.console).await,
+            Some(Command::Demo(args)) => demo(args, &cli.console).await,
+            Some(Command::Status(args)) => status(args, &cli.cluster).await,
         }
     });
     match result {
@@ -133,13 +155,55 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn init_logging() {
+/// Logs go to stderr, or for the console (which owns the screen) to `cutover.log` in the cache
+/// directory.
+fn init_logging(console: bool) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("CUTOVER_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    if !console {
+        let _ = builder.with_writer(std::io::stderr).try_init();
+        return;
+    }
+    let dir = cache_dir();
+    let file = std::fs::create_dir_all(&dir).and_then(|_| {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dir.join("cutover.log"))
+    });
+    if let Ok(file) = file {
+        let _ = builder
+            .with_ansi(false)
+            .with_writer(std::sync::Mutex::new(file))
+            .try_init();
+    }
+}
+
+/// The theme asked for, or a sentence saying why it cannot be used.
+fn theme(args: &ConsoleArgs) -> anyhow::Result<Theme> {
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    Theme::select(
+        args.theme.as_deref(),
+        no_color,
+        crate::console::theme::user_config_dir().as_deref(),
+    )
+    .map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+async fn console(cluster: &ClusterArgs, args: &ConsoleArgs) -> anyhow::Result<ExitCode> {
+    let theme = theme(args)?;
+    let connected = crate::cluster::connect_to(&cluster.target()).await?;
+    let session = Session {
+        context: connected.context,
+        server: connected.server,
+        scope: connected.scope,
+        user: connected.user,
+        read_only: args.read_only,
+    };
+    let writer = (!args.read_only).then(|| Writer::new(connected.client.clone()));
+    crate::console::run(connected.client, session, theme, writer).await?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `$XDG_CACHE_HOME/cutover` or `~/.cache/cutover`.
@@ -153,12 +217,9 @@ pub fn cache_dir() -> PathBuf {
     }
 }
 
-async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
+async fn demo(args: DemoArgs, console: &ConsoleArgs) -> anyhow::Result<ExitCode> {
     let Some(addr) = args.serve else {
-        eprintln!(
-            "cutover demo: the console is not part of this build yet; run `cutover demo --serve` to serve the demo cluster for kubectl."
-        );
-        return Ok(ExitCode::from(2));
+        return demo_console(args, console).await;
     };
     let cluster = EmbeddedCluster::start(embedded::Config::demo(), addr).await?;
     if !args.empty {
@@ -186,8 +247,39 @@ async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn status(args: StatusArgs) -> anyhow::Result<ExitCode> {
-    let mut target = args.cluster.target();
+/// The console on an embedded cluster started in this process, reached over HTTP like any other.
+async fn demo_console(args: DemoArgs, console: &ConsoleArgs) -> anyhow::Result<ExitCode> {
+    let theme = theme(console)?;
+    let addr = SocketAddr::from(([127, 0, 0, 1], 0));
+    let cluster = EmbeddedCluster::start(embedded::Config::demo(), addr).await?;
+    if !args.empty {
+        embedded::demo::seed(&cluster).context("seeding the demo cluster")?;
+    }
+    let path = args
+        .write_kubeconfig
+        .unwrap_or_else(|| cache_dir().join("demo.kubeconfig"));
+    cluster.write_kubeconfig(&path)?;
+    // Watch mode reads as the read-only identity too: a second lock on the same door.
+    let identity = if console.read_only {
+        &embedded::auth::READ_ONLY
+    } else {
+        &embedded::auth::ADMIN
+    };
+    let client = cluster.client(identity).await?;
+    let session = Session {
+        context: embedded::context_name(identity),
+        server: cluster.url(),
+        scope: None,
+        user: identity.user.to_string(),
+        read_only: console.read_only,
+    };
+    let writer = (!console.read_only).then(|| Writer::new(client.clone()));
+    crate::console::run(client, session, theme, writer).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn status(args: StatusArgs, cluster: &ClusterArgs) -> anyhow::Result<ExitCode> {
+    let mut target = cluster.target();
     let wanted = args.release.as_deref().map(|r| match r.split_once('/') {
         Some((ns, name)) => (Some(ns.to_string()), name.to_string()),
         None => (None, r.to_string()),

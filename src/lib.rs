@@ -3,5 +3,6 @@
 
 pub mod cli;
 pub mod cluster;
+pub mod console;
 pub mod embedded;
 pub mod release;

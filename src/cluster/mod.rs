@@ -12,6 +12,7 @@ use serde::de::DeserializeOwned;
 use crate::release::Snapshot;
 
 pub mod apply;
+pub mod feed;
 
 /// Where to connect, as kubectl's flags say it.
 #[derive(Debug, Clone, Default)]
@@ -34,33 +35,88 @@ impl std::fmt::Display for Unreachable {
 
 impl std::error::Error for Unreachable {}
 
+/// A client and what the kubeconfig says about where it points.
+pub struct Connected {
+    pub client: kube::Client,
+    /// The namespace scope the target resolves to (None = all namespaces).
+    pub scope: Option<String>,
+    pub context: String,
+    pub server: String,
+    /// The kubeconfig user of the context.
+    pub user: String,
+}
+
 /// A client for the target and the namespace scope it resolves to (None = all).
 pub async fn connect(target: &Target) -> anyhow::Result<(kube::Client, Option<String>)> {
+    let c = connect_to(target).await?;
+    Ok((c.client, c.scope))
+}
+
+/// Like [`connect`], keeping the context, server and user for the console's header.
+pub async fn connect_to(target: &Target) -> anyhow::Result<Connected> {
+    let kubeconfig = match &target.kubeconfig {
+        Some(path) => Kubeconfig::read_from(path).map_err(|e| {
+            Unreachable(format!(
+                "could not read the kubeconfig {}: {e}",
+                path.display()
+            ))
+        })?,
+        None => Kubeconfig::read().map_err(|e| {
+            Unreachable(format!(
+                "could not read the kubeconfig ($KUBECONFIG or ~/.kube/config): {e}"
+            ))
+        })?,
+    };
+    let context = target
+        .context
+        .clone()
+        .or_else(|| kubeconfig.current_context.clone())
+        .unwrap_or_default();
+    let user = kubeconfig
+        .contexts
+        .iter()
+        .find(|c| c.name == context)
+        .and_then(|c| c.context.as_ref())
+        .and_then(|c| c.user.clone())
+        .unwrap_or_default();
+    if target.context.is_some() && !kubeconfig.contexts.iter().any(|c| c.name == context) {
+        let known: Vec<&str> = kubeconfig
+            .contexts
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect();
+        return Err(Unreachable(format!(
+            "there is no context named {context:?} in the kubeconfig; contexts: {}",
+            if known.is_empty() {
+                "none".to_string()
+            } else {
+                known.join(", ")
+            }
+        ))
+        .into());
+    }
     let options = KubeConfigOptions {
         context: target.context.clone(),
         ..Default::default()
     };
-    let config = match &target.kubeconfig {
-        Some(path) => {
-            let kc = Kubeconfig::read_from(path).map_err(|e| {
-                Unreachable(format!(
-                    "could not read the kubeconfig {}: {e}",
-                    path.display()
-                ))
-            })?;
-            kube::Config::from_custom_kubeconfig(kc, &options).await
-        }
-        None => kube::Config::from_kubeconfig(&options).await,
-    }
-    .map_err(|e| Unreachable(format!("could not load the kubeconfig: {e}")))?;
+    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &options)
+        .await
+        .map_err(|e| Unreachable(format!("could not load the kubeconfig: {e}")))?;
     let default_ns = config.default_namespace.clone();
+    let server = config.cluster_url.to_string();
     let client = kube::Client::try_from(config)
         .map_err(|e| Unreachable(format!("could not build a client for the cluster: {e}")))?;
     let scope = match &target.namespace {
         Some(ns) => ns.clone(),
         None => Some(default_ns),
     };
-    Ok((client, scope))
+    Ok(Connected {
+        client,
+        scope,
+        context,
+        server,
+        user,
+    })
 }
 
 async fn list_all<K>(client: &kube::Client, scope: Option<&str>) -> anyhow::Result<Vec<K>>
@@ -130,5 +186,6 @@ pub async fn snapshot(client: &kube::Client, scope: Option<&str>) -> anyhow::Res
         services,
         ingresses,
         events: Vec::new(),
+        pod_scope: crate::release::PodScope::All,
     })
 }

@@ -943,9 +943,11 @@ fn watch(
         let mut ticker = tokio::time::interval(bookmark_every);
         ticker.tick().await;
         loop {
+            // Biased: a dropped or expired watch delivers nothing more, as a cut connection.
             tokio::select! {
-                _ = &mut deadline => break,
+                biased;
                 _ = epoch.changed() => break,
+                _ = &mut deadline => break,
                 _ = tx.closed() => break,
                 _ = ticker.tick(), if bookmarks => {
                     if !send(filter.bookmark(last_rv, false)).await { break; }

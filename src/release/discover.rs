@@ -1,7 +1,14 @@
 //! Discovery: which releases a snapshot of cluster objects holds. Pure and total: any
 //! object, however malformed, yields releases and warnings, never a panic.
+//!
+//! It runs on every change the console sees, over every object of the cluster, so it reads
+//! each object once into a flat index (objects grouped by namespace, Pods grouped by their
+//! Deployment, Deployments indexed by their pod template's labels) and allocates only what
+//! the releases it returns hold.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hash, Hasher};
+use std::ops::Range;
 
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::core::v1::{Event, Pod, Service};
@@ -13,6 +20,16 @@ use super::model::{
 };
 use super::record::{self, ReleaseRecord};
 
+/// Which Deployments' Pods the snapshot holds: the console watches Pods only for the selected release.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum PodScope {
+    /// Every Pod in the snapshot's namespaces is present (a full list, as `cutover status` reads).
+    #[default]
+    All,
+    /// Only the Pods of these Deployments, as (namespace, name).
+    Only(BTreeSet<(String, String)>),
+}
+
 /// The cluster objects discovery reads.
 #[derive(Debug, Clone, Default)]
 pub struct Snapshot {
@@ -22,6 +39,9 @@ pub struct Snapshot {
     pub services: Vec<Service>,
     pub ingresses: Vec<Ingress>,
     pub events: Vec<Event>,
+    /// Which Deployments' Pods `pods` holds. A track whose Deployments are not all in scope
+    /// shows no pods (`Track::pods_known` is false) and no warning that would read them.
+    pub pod_scope: PodScope,
 }
 
 /// Label keys that usually tell tracks apart, in order of preference.
@@ -55,8 +75,14 @@ fn annotation<'a>(meta: &'a ObjectMeta, key: &str) -> Option<&'a str> {
     meta.annotations.as_ref()?.get(key).map(String::as_str)
 }
 
-fn template_labels(d: &Deployment) -> Option<&Labels> {
-    d.spec.as_ref()?.template.metadata.as_ref()?.labels.as_ref()
+static NO_LABELS: Labels = Labels::new();
+
+fn template_labels(d: &Deployment) -> &Labels {
+    d.spec
+        .as_ref()
+        .and_then(|s| s.template.metadata.as_ref())
+        .and_then(|m| m.labels.as_ref())
+        .unwrap_or(&NO_LABELS)
 }
 
 fn age(meta: &ObjectMeta, now: jiff::Timestamp) -> Option<i64> {
@@ -64,76 +90,455 @@ fn age(meta: &ObjectMeta, now: jiff::Timestamp) -> Option<i64> {
     Some(now.as_second() - created.as_second())
 }
 
-/// Objects of one namespace, borrowed from the snapshot.
-#[derive(Default)]
-struct Namespace<'a> {
-    deployments: Vec<&'a Deployment>,
-    services: Vec<&'a Service>,
-    ingresses: Vec<&'a Ingress>,
-    /// Pods by the Deployment that owns them (through their ReplicaSet).
-    pods_by_deployment: HashMap<&'a str, Vec<&'a Pod>>,
+// ---------------------------------------------------------------------------------------
+// The index
+// ---------------------------------------------------------------------------------------
+
+/// A fast hash for the index's short string keys (FxHash, with a final mix so that the
+/// table's low and high bits both vary). Not for untrusted input at the scale of a DoS:
+/// the keys are object names and labels the cluster already validated.
+#[derive(Default, Clone, Copy)]
+struct FastHasher(u64);
+
+const SEED: u64 = 0x517c_c1b7_2722_0a95;
+
+impl FastHasher {
+    #[inline]
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(SEED);
+    }
 }
 
+impl Hasher for FastHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.add(u64::from_le_bytes(w));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(w) ^ ((rest.len() as u64) << 59));
+        }
+    }
+
+    #[inline]
+    fn write_u8(&mut self, n: u8) {
+        self.add(u64::from(n));
+    }
+
+    #[inline]
+    fn write_u32(&mut self, n: u32) {
+        self.add(u64::from(n));
+    }
+
+    #[inline]
+    fn write_u64(&mut self, n: u64) {
+        self.add(n);
+    }
+
+    #[inline]
+    fn write_usize(&mut self, n: usize) {
+        self.add(n as u64);
+    }
+
+    #[inline]
+    fn finish(&self) -> u64 {
+        // murmur3's fmix64.
+        let mut x = self.0;
+        x ^= x >> 33;
+        x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        x ^= x >> 33;
+        x
+    }
+}
+
+type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
+type FastSet<K> = HashSet<K, BuildHasherDefault<FastHasher>>;
+
+fn fast_map<K, V>(capacity: usize) -> FastMap<K, V> {
+    FastMap::with_capacity_and_hasher(capacity, BuildHasherDefault::default())
+}
+
+/// The key of a template label in the label index: its namespace, key and value, hashed.
+fn label_key(ns: u32, key: &str, value: &str) -> u64 {
+    let mut h = FastHasher::default();
+    ns.hash(&mut h);
+    key.hash(&mut h);
+    value.hash(&mut h);
+    h.finish()
+}
+
+const NIL: u32 = u32::MAX;
+
+/// A Deployment, with what discovery reads of it more than once.
+struct Dep<'a> {
+    d: &'a Deployment,
+    name: &'a str,
+    labels: &'a Labels,
+    /// Its Pods, as a range of `Index::pods`; None when the snapshot's pod scope leaves them out.
+    pods: Option<Range<usize>>,
+}
+
+/// An Ingress and its (host, path, backend Service) triples, as a range of `Index::paths`.
+struct Ing<'a> {
+    ing: &'a Ingress,
+    name: &'a str,
+    canary: bool,
+    paths: Range<usize>,
+}
+
+#[derive(Clone, Copy)]
+struct HostPath<'a> {
+    host: &'a str,
+    path: &'a str,
+    service: Option<&'a str>,
+}
+
+/// One namespace's objects: ranges of the index's arrays.
+struct Ns<'a> {
+    name: &'a str,
+    deps: Range<usize>,
+    services: Range<usize>,
+    ingresses: Range<usize>,
+}
+
+/// The snapshot's objects grouped by namespace (namespaces sorted by name), borrowed.
 struct Index<'a> {
-    namespaces: BTreeMap<&'a str, Namespace<'a>>,
+    namespaces: Vec<Ns<'a>>,
+    /// Grouped by namespace, sorted by name within one.
+    deps: Vec<Dep<'a>>,
+    /// Grouped by namespace, in snapshot order within one; only those with a name (a Service
+    /// or Ingress without a name cannot name a release: malformed, left out).
+    services: Vec<(&'a str, &'a Service)>,
+    ingresses: Vec<Ing<'a>>,
+    paths: Vec<HostPath<'a>>,
+    /// Pods grouped by the Deployment that owns them (through their ReplicaSet).
+    pods: Vec<&'a Pod>,
+    /// (namespace, name) → the first Service of that name.
+    service_by_name: FastMap<(u32, &'a str), u32>,
+    /// `label_key` → (first node of its list in `label_nodes`, length): the Deployments whose
+    /// pod template carries that label, in `deps` order.
+    labels: FastMap<u64, (u32, u32)>,
+    /// (index into `deps`, next node or NIL).
+    label_nodes: Vec<(u32, u32)>,
+}
+
+/// The start of each group (`groups + 1` entries) when items with these group `keys` (each
+/// `< groups`) are sorted by group.
+fn group_starts(keys: &[u32], groups: usize) -> Vec<usize> {
+    let mut starts = vec![0usize; groups + 1];
+    for &k in keys {
+        starts[k as usize + 1] += 1;
+    }
+    for i in 0..groups {
+        starts[i + 1] += starts[i];
+    }
+    starts
+}
+
+/// `items` sorted by their group `keys`, stably (a counting sort).
+fn counting_sort<T: Copy>(items: &[T], keys: &[u32], starts: &[usize]) -> Vec<T> {
+    let Some(&first) = items.first() else {
+        return Vec::new();
+    };
+    let mut out = vec![first; items.len()];
+    let mut next = starts.to_vec();
+    for (item, &k) in items.iter().zip(keys) {
+        let slot = &mut next[k as usize];
+        out[*slot] = *item;
+        *slot += 1;
+    }
+    out
 }
 
 impl<'a> Index<'a> {
     fn new(s: &'a Snapshot) -> Index<'a> {
-        let mut namespaces: BTreeMap<&str, Namespace> = BTreeMap::new();
-        for d in &s.deployments {
-            namespaces
-                .entry(ns(&d.metadata))
-                .or_default()
-                .deployments
-                .push(d);
+        // Namespaces, numbered in order of appearance first.
+        let mut ns_ids: FastMap<&'a str, u32> = fast_map(64);
+        let mut ns_names: Vec<&'a str> = Vec::new();
+        let mut id_of = |n: &'a str| -> u32 {
+            *ns_ids.entry(n).or_insert_with(|| {
+                ns_names.push(n);
+                (ns_names.len() - 1) as u32
+            })
+        };
+        let dep_ns: Vec<u32> = s
+            .deployments
+            .iter()
+            .map(|d| id_of(ns(&d.metadata)))
+            .collect();
+        let services: Vec<&Service> = s
+            .services
+            .iter()
+            .filter(|x| !name(&x.metadata).is_empty())
+            .collect();
+        let svc_ns: Vec<u32> = services.iter().map(|x| id_of(ns(&x.metadata))).collect();
+        let ingresses: Vec<&Ingress> = s
+            .ingresses
+            .iter()
+            .filter(|x| !name(&x.metadata).is_empty())
+            .collect();
+        let ing_ns: Vec<u32> = ingresses.iter().map(|x| id_of(ns(&x.metadata))).collect();
+
+        // Then renumbered in order of name.
+        let n = ns_names.len();
+        let mut order: Vec<u32> = (0..n as u32).collect();
+        order.sort_unstable_by(|a, b| ns_names[*a as usize].cmp(ns_names[*b as usize]));
+        let mut rank = vec![0u32; n];
+        for (r, &id) in order.iter().enumerate() {
+            rank[id as usize] = r as u32;
         }
-        // A Service or Ingress without a name cannot name a release: malformed, left out.
-        for svc in s.services.iter().filter(|x| !name(&x.metadata).is_empty()) {
-            namespaces
-                .entry(ns(&svc.metadata))
-                .or_default()
-                .services
-                .push(svc);
+        for id in ns_ids.values_mut() {
+            *id = rank[*id as usize];
         }
-        for ing in s.ingresses.iter().filter(|x| !name(&x.metadata).is_empty()) {
-            namespaces
-                .entry(ns(&ing.metadata))
-                .or_default()
-                .ingresses
-                .push(ing);
+        let renumber =
+            |ids: Vec<u32>| -> Vec<u32> { ids.into_iter().map(|i| rank[i as usize]).collect() };
+        let (dep_ns, svc_ns, ing_ns) = (renumber(dep_ns), renumber(svc_ns), renumber(ing_ns));
+
+        let dep_starts = group_starts(&dep_ns, n);
+        let all: Vec<&Deployment> = s.deployments.iter().collect();
+        let mut deps: Vec<Dep<'a>> = counting_sort(&all, &dep_ns, &dep_starts)
+            .into_iter()
+            .map(|d| Dep {
+                d,
+                name: name(&d.metadata),
+                labels: template_labels(d),
+                pods: None,
+            })
+            .collect();
+        let svc_starts = group_starts(&svc_ns, n);
+        let services: Vec<(&str, &Service)> = counting_sort(&services, &svc_ns, &svc_starts)
+            .into_iter()
+            .map(|x| (name(&x.metadata), x))
+            .collect();
+        let ing_starts = group_starts(&ing_ns, n);
+        let mut paths = Vec::with_capacity(ingresses.len());
+        let ingresses: Vec<Ing<'a>> = counting_sort(&ingresses, &ing_ns, &ing_starts)
+            .into_iter()
+            .map(|ing| {
+                let start = paths.len();
+                host_paths(ing, &mut paths);
+                Ing {
+                    ing,
+                    name: name(&ing.metadata),
+                    canary: is_canary(ing),
+                    paths: start..paths.len(),
+                }
+            })
+            .collect();
+        let namespaces: Vec<Ns<'a>> = order
+            .iter()
+            .enumerate()
+            .map(|(r, &id)| Ns {
+                name: ns_names[id as usize],
+                deps: dep_starts[r]..dep_starts[r + 1],
+                services: svc_starts[r]..svc_starts[r + 1],
+                ingresses: ing_starts[r]..ing_starts[r + 1],
+            })
+            .collect();
+        for nsx in &namespaces {
+            deps[nsx.deps.clone()].sort_by(|a, b| a.name.cmp(b.name));
         }
-        let mut rs_owner: HashMap<(&str, &str), &str> = HashMap::new();
-        for rs in &s.replica_sets {
-            if let Some(owner) = controller_of(&rs.metadata, "Deployment") {
-                rs_owner.insert((ns(&rs.metadata), name(&rs.metadata)), owner);
+
+        let mut service_by_name = fast_map(services.len());
+        for (r, nsx) in namespaces.iter().enumerate() {
+            for i in nsx.services.clone() {
+                service_by_name
+                    .entry((r as u32, services[i].0))
+                    .or_insert(i as u32);
             }
         }
+
+        // The label index, built backwards so that each list comes out in `deps` order.
+        let mut labels: FastMap<u64, (u32, u32)> = fast_map(deps.len() * 2);
+        let mut label_nodes: Vec<(u32, u32)> = Vec::with_capacity(deps.len() * 2);
+        let mut dep_group: FastMap<(u32, &'a str), u32> = fast_map(deps.len());
+        for (r, nsx) in namespaces.iter().enumerate().rev() {
+            for i in nsx.deps.clone().rev() {
+                let dep = &deps[i];
+                for (k, v) in dep.labels {
+                    let entry = labels.entry(label_key(r as u32, k, v)).or_insert((NIL, 0));
+                    label_nodes.push((i as u32, entry.0));
+                    *entry = ((label_nodes.len() - 1) as u32, entry.1 + 1);
+                }
+                // Deployments of one name (malformed, but possible) share their Pods: the
+                // first of them, in `deps` order, stands for all.
+                dep_group.insert((r as u32, dep.name), i as u32);
+            }
+        }
+
+        // Pods, grouped by their Deployment: the ReplicaSet that controls them names it.
+        let in_scope: Vec<bool> = match &s.pod_scope {
+            PodScope::All => vec![true; deps.len()],
+            PodScope::Only(only) => {
+                let mut v = vec![false; deps.len()];
+                for (namespace, d) in only {
+                    if let Some(g) = ns_ids
+                        .get(namespace.as_str())
+                        .and_then(|r| dep_group.get(&(*r, d.as_str())))
+                    {
+                        v[*g as usize] = true;
+                    }
+                }
+                v
+            }
+        };
+        let mut rs_owner: FastMap<(u32, &str), &str> = fast_map(s.replica_sets.len());
+        for rs in &s.replica_sets {
+            if let Some(owner) = controller_of(&rs.metadata, "Deployment")
+                && let Some(&r) = ns_ids.get(ns(&rs.metadata))
+            {
+                rs_owner.insert((r, name(&rs.metadata)), owner);
+            }
+        }
+        let mut owned: Vec<&Pod> = Vec::with_capacity(s.pods.len());
+        let mut owners: Vec<u32> = Vec::with_capacity(s.pods.len());
         for pod in &s.pods {
-            let pod_ns = ns(&pod.metadata);
             let Some(rs) = controller_of(&pod.metadata, "ReplicaSet") else {
+                continue;
+            };
+            let Some(&r) = ns_ids.get(ns(&pod.metadata)) else {
                 continue;
             };
             // Without the ReplicaSet, its name is the Deployment's plus a hash.
             let owner = rs_owner
-                .get(&(pod_ns, rs))
+                .get(&(r, rs))
                 .copied()
                 .or_else(|| rs.rsplit_once('-').map(|(d, _)| d));
-            if let Some(owner) = owner {
-                namespaces
-                    .entry(pod_ns)
-                    .or_default()
-                    .pods_by_deployment
-                    .entry(owner)
-                    .or_default()
-                    .push(pod);
+            let Some(&g) = owner.and_then(|o| dep_group.get(&(r, o))) else {
+                continue;
+            };
+            if in_scope[g as usize] {
+                owned.push(pod);
+                owners.push(g);
             }
         }
-        for nsx in namespaces.values_mut() {
-            nsx.deployments
-                .sort_by(|a, b| name(&a.metadata).cmp(name(&b.metadata)));
+        let pod_starts = group_starts(&owners, deps.len());
+        let pods = counting_sort(&owned, &owners, &pod_starts);
+        for (r, nsx) in namespaces.iter().enumerate() {
+            for i in nsx.deps.clone() {
+                let g = dep_group[&(r as u32, deps[i].name)] as usize;
+                if in_scope[g] {
+                    deps[i].pods = Some(pod_starts[g]..pod_starts[g + 1]);
+                }
+            }
         }
-        Index { namespaces }
+
+        Index {
+            namespaces,
+            deps,
+            services,
+            ingresses,
+            paths,
+            pods,
+            service_by_name,
+            labels,
+            label_nodes,
+        }
+    }
+}
+
+/// The Ingress's (host, path, backend Service) triples; its default backend when it has no
+/// paths.
+fn host_paths<'a>(ing: &'a Ingress, out: &mut Vec<HostPath<'a>>) {
+    let start = out.len();
+    for rule in ing.spec.iter().flat_map(|s| s.rules.iter().flatten()) {
+        let host = rule.host.as_deref().unwrap_or("");
+        for p in rule.http.iter().flat_map(|h| h.paths.iter()) {
+            out.push(HostPath {
+                host,
+                path: p.path.as_deref().unwrap_or("/"),
+                service: p.backend.service.as_ref().map(|s| s.name.as_str()),
+            });
+        }
+    }
+    if out.len() == start {
+        let default = ing
+            .spec
+            .as_ref()
+            .and_then(|s| s.default_backend.as_ref())
+            .and_then(|b| b.service.as_ref())
+            .map(|s| s.name.as_str());
+        if default.is_some() {
+            out.push(HostPath {
+                host: "",
+                path: "/",
+                service: default,
+            });
+        }
+    }
+}
+
+/// One namespace of the index.
+#[derive(Clone, Copy)]
+struct View<'i, 'a> {
+    ix: &'i Index<'a>,
+    /// Its position in `Index::namespaces`.
+    r: u32,
+    name: &'a str,
+    ingresses: &'i [Ing<'a>],
+    services: &'i [(&'a str, &'a Service)],
+}
+
+impl<'i, 'a> View<'i, 'a> {
+    fn new(ix: &'i Index<'a>, r: usize) -> Self {
+        let nsx = &ix.namespaces[r];
+        View {
+            ix,
+            r: r as u32,
+            name: nsx.name,
+            ingresses: &ix.ingresses[nsx.ingresses.clone()],
+            services: &ix.services[nsx.services.clone()],
+        }
+    }
+
+    /// The namespace's first Service named `n`.
+    fn service(&self, n: &str) -> Option<&'a Service> {
+        self.ix
+            .service_by_name
+            .get(&(self.r, n))
+            .map(|&i| self.ix.services[i as usize].1)
+    }
+
+    fn paths(&self, ing: &Ing<'a>) -> &'i [HostPath<'a>] {
+        &self.ix.paths[ing.paths.clone()]
+    }
+
+    /// The namespace's Deployments (as indices into `Index::deps`, in its order: by name)
+    /// whose pod template `selector` selects, ignoring the label `except`.
+    fn selected(&self, selector: &Labels, except: Option<&str>) -> Vec<u32> {
+        let wanted = || selector.iter().filter(|(k, _)| Some(k.as_str()) != except);
+        // Walk the shortest list of the selector's labels, and check the others.
+        let mut shortest: Option<(u32, u32)> = None;
+        for (k, v) in wanted() {
+            match self.ix.labels.get(&label_key(self.r, k, v)) {
+                None => return Vec::new(),
+                Some(&(head, len)) => {
+                    if shortest.is_none_or(|(_, l)| len < l) {
+                        shortest = Some((head, len));
+                    }
+                }
+            }
+        }
+        let Some((mut node, len)) = shortest else {
+            return Vec::new();
+        };
+        let mut out = Vec::with_capacity(len as usize);
+        while node != NIL {
+            let (dep, next) = self.ix.label_nodes[node as usize];
+            let labels = self.ix.deps[dep as usize].labels;
+            // Two labels of one Deployment hashing alike would list it twice, side by side.
+            if out.last() != Some(&dep) && wanted().all(|(k, v)| labels.get(k) == Some(v)) {
+                out.push(dep);
+            }
+            node = next;
+        }
+        out
     }
 }
 
@@ -193,23 +598,29 @@ fn restarts(pod: &Pod) -> i32 {
         .unwrap_or(0)
 }
 
-/// A track made of `deployments` (all in one namespace).
+/// A track made of `deps` (indices into `Index::deps`, all in one namespace).
 fn track(
-    nsx: &Namespace<'_>,
-    deployments: &[&Deployment],
+    ix: &Index<'_>,
+    indices: &[u32],
     version: Option<String>,
     service: Option<String>,
     now: jiff::Timestamp,
 ) -> Track {
+    let deps = || indices.iter().map(|&i| &ix.deps[i as usize]);
+    let n = deps().len();
     let mut t = Track {
+        deployments: Vec::with_capacity(n),
+        resource_versions: Vec::with_capacity(n),
+        desired_each: Vec::with_capacity(n),
         version,
         service,
+        pods_known: deps().all(|d| d.pods.is_some()),
         ..Track::default()
     };
-    let mut images = BTreeSet::new();
-    for d in deployments {
-        let d_name = name(&d.metadata);
-        t.deployments.push(d_name.to_string());
+    let mut images: Vec<&str> = Vec::new();
+    for dep in deps() {
+        let d = dep.d;
+        t.deployments.push(dep.name.to_string());
         t.resource_versions
             .push(d.metadata.resource_version.clone().unwrap_or_default());
         let spec = d.spec.as_ref();
@@ -228,59 +639,43 @@ fn track(
         r.available = r
             .available
             .saturating_add(status.and_then(|s| s.available_replicas).unwrap_or(0));
-        for c in spec
-            .and_then(|s| s.template.spec.as_ref())
-            .map(|s| s.containers.as_slice())
-            .unwrap_or_default()
-        {
-            if let Some(image) = &c.image {
-                images.insert(image.clone());
-            }
-        }
-        for pod in nsx.pods_by_deployment.get(d_name).into_iter().flatten() {
-            t.pods.push(PodSummary {
-                name: name(&pod.metadata).to_string(),
-                state: pod_state(pod),
-                restarts: restarts(pod),
-                age_seconds: age(&pod.metadata, now),
-            });
-        }
+        images.extend(
+            spec.and_then(|s| s.template.spec.as_ref())
+                .map(|s| s.containers.as_slice())
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|c| c.image.as_deref()),
+        );
         let a = age(&d.metadata, now);
         t.age_seconds = match (t.age_seconds, a) {
             (Some(x), Some(y)) => Some(x.max(y)),
             (x, y) => x.or(y),
         };
     }
-    t.images = images.into_iter().collect();
-    t.pods.sort_by(|a, b| a.name.cmp(&b.name));
+    images.sort_unstable();
+    images.dedup();
+    t.images = images.into_iter().map(String::from).collect();
+    if t.pods_known {
+        let pods = || deps().flat_map(|d| &ix.pods[d.pods.clone().unwrap_or_default()]);
+        t.pods.reserve_exact(pods().count());
+        t.pods.extend(pods().map(|pod| PodSummary {
+            name: name(&pod.metadata).to_string(),
+            state: pod_state(pod),
+            restarts: restarts(pod),
+            age_seconds: age(&pod.metadata, now),
+        }));
+        if !t.pods.is_sorted_by(|a, b| a.name <= b.name) {
+            t.pods.sort_by(|a, b| a.name.cmp(&b.name));
+        }
+    }
     t
 }
-
-static NO_LABELS: Labels = Labels::new();
 
 fn service_selector(svc: &Service) -> &Labels {
     svc.spec
         .as_ref()
         .and_then(|s| s.selector.as_ref())
         .unwrap_or(&NO_LABELS)
-}
-
-/// The namespace's Deployments (kept sorted by name) whose pod template `selector` selects,
-/// ignoring the label `except`.
-fn deployments_selected<'a>(
-    nsx: &Namespace<'a>,
-    selector: &Labels,
-    except: Option<&str>,
-) -> Vec<&'a Deployment> {
-    let wanted = || selector.iter().filter(|(k, _)| Some(k.as_str()) != except);
-    if wanted().next().is_none() {
-        return Vec::new();
-    }
-    nsx.deployments
-        .iter()
-        .copied()
-        .filter(|d| template_labels(d).is_some_and(|l| wanted().all(|(k, v)| l.get(k) == Some(v))))
-        .collect()
 }
 
 fn service_ref(svc: &Service) -> ObjectRef {
@@ -381,8 +776,9 @@ fn stage_of(
     rec.stage
 }
 
+/// Readiness from the Deployments' replica counts, and, where the track's pods are known,
+/// from its pods.
 fn readiness_warnings(release: &mut Release) {
-    let id = release.id();
     if let Some(c) = &release.candidate {
         let r = c.replicas;
         if r.desired > 0 && r.ready < r.desired && release.stage != Stage::Retired {
@@ -396,15 +792,20 @@ fn readiness_warnings(release: &mut Release) {
         }
     }
     let live = &release.live;
+    if !live.pods_known {
+        return;
+    }
     if !live.deployments.is_empty() && live.pods.is_empty() && live.replicas.desired > 0 {
         release.warnings.push(format!(
-            "{id} sends traffic to {} but no pods of it exist.",
+            "{} sends traffic to {} but no pods of it exist.",
+            release.id(),
             live.deployments.join(", ")
         ));
     }
     if !live.pods.is_empty() && live.pods_in(PodState::Ready) == 0 {
         release.warnings.push(format!(
-            "{id} has no ready endpoints: none of the pods of {} is ready.",
+            "{} has no ready endpoints: none of the pods of {} is ready.",
+            release.id(),
             live.deployments.join(", ")
         ));
     }
@@ -412,48 +813,22 @@ fn readiness_warnings(release: &mut Release) {
 
 /// Discovers every release in the snapshot, sorted by namespace and name.
 pub fn discover(s: &Snapshot, now: jiff::Timestamp) -> Vec<Release> {
-    let index = Index::new(s);
-    let mut out = Vec::new();
-    for (namespace, nsx) in &index.namespaces {
-        let mut claimed: BTreeSet<&str> = BTreeSet::new();
-        let canary_primaries = canaries(namespace, nsx, now, &mut claimed, &mut out);
-        ingress_switches(
-            namespace,
-            nsx,
-            now,
-            &canary_primaries,
-            &mut claimed,
-            &mut out,
-        );
-        selector_switches(nsx, now, &claimed, &mut out);
-    }
-    for r in &mut out {
-        readiness_warnings(r);
-    }
-    out.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
-    out
-}
-
-fn ingress_host_paths(ing: &Ingress) -> Vec<(String, String, Option<String>)> {
-    let mut out = Vec::new();
-    for rule in ing.spec.iter().flat_map(|s| s.rules.iter().flatten()) {
-        let host = rule.host.clone().unwrap_or_default();
-        for p in rule.http.iter().flat_map(|h| h.paths.iter()) {
-            let path = p.path.clone().unwrap_or_else(|| "/".into());
-            let svc = p.backend.service.as_ref().map(|s| s.name.clone());
-            out.push((host.clone(), path, svc));
+    let ix = Index::new(s);
+    let mut out = Vec::with_capacity(ix.services.len() + ix.ingresses.len());
+    let mut claimed: FastSet<&str> = FastSet::default();
+    for r in 0..ix.namespaces.len() {
+        let v = View::new(&ix, r);
+        let start = out.len();
+        claimed.clear();
+        let canary_primaries = canaries(v, now, &mut claimed, &mut out);
+        ingress_switches(v, now, &canary_primaries, &mut claimed, &mut out);
+        selector_switches(v, now, &claimed, &mut out);
+        let found = &mut out[start..];
+        for r in found.iter_mut() {
+            readiness_warnings(r);
         }
-    }
-    if out.is_empty() {
-        let default = ing
-            .spec
-            .as_ref()
-            .and_then(|s| s.default_backend.as_ref())
-            .and_then(|b| b.service.as_ref())
-            .map(|s| s.name.clone());
-        if default.is_some() {
-            out.push((String::new(), "/".into(), default));
-        }
+        // Stable: releases of one name keep the order they were found in.
+        found.sort_by(|a, b| a.name.cmp(&b.name));
     }
     out
 }
@@ -462,65 +837,77 @@ fn is_canary(ing: &Ingress) -> bool {
     annotation(&ing.metadata, CANARY) == Some("true")
 }
 
-fn service_track(nsx: &Namespace<'_>, service: &str, now: jiff::Timestamp) -> Track {
-    let svc = nsx.services.iter().find(|s| name(&s.metadata) == service);
-    let deployments = svc
-        .map(|s| deployments_selected(nsx, service_selector(s), None))
+fn service_track(v: View<'_, '_>, service: &str, now: jiff::Timestamp) -> Track {
+    let deps = v
+        .service(service)
+        .map(|s| v.selected(service_selector(s), None))
         .unwrap_or_default();
-    let version = deployments.first().and_then(|d| {
-        let labels = template_labels(d)?;
+    let version = deps.first().and_then(|&i| {
+        let labels = v.ix.deps[i as usize].labels;
         TRACK_LABELS.iter().find_map(|k| labels.get(*k).cloned())
     });
-    track(nsx, &deployments, version, Some(service.to_string()), now)
+    track(v.ix, &deps, version, Some(service.to_string()), now)
 }
 
 /// nginx canary pairs; returns the names of the primary Ingresses they claimed.
 fn canaries<'a>(
-    namespace: &str,
-    nsx: &Namespace<'a>,
+    v: View<'_, 'a>,
     now: jiff::Timestamp,
-    claimed: &mut BTreeSet<&'a str>,
+    claimed: &mut FastSet<&'a str>,
     out: &mut Vec<Release>,
-) -> BTreeSet<String> {
-    let mut primaries = BTreeSet::new();
-    let mut by_host_path: BTreeMap<(String, String), Vec<&Ingress>> = BTreeMap::new();
-    for ing in nsx.ingresses.iter().filter(|i| is_canary(i)) {
-        if let Some((host, path, _)) = ingress_host_paths(ing).into_iter().next() {
-            by_host_path.entry((host, path)).or_default().push(ing);
+) -> FastSet<&'a str> {
+    let namespace = v.name;
+    let mut primaries = FastSet::default();
+    // Canary Ingresses by their first (host, path), in order of (host, path).
+    let mut by_host_path: Vec<(&str, &str, &Ing)> = v
+        .ingresses
+        .iter()
+        .filter(|i| i.canary)
+        .filter_map(|i| v.paths(i).first().map(|hp| (hp.host, hp.path, i)))
+        .collect();
+    if by_host_path.is_empty() {
+        return primaries;
+    }
+    by_host_path.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    // The first Ingress, not a canary, that serves a (host, path).
+    let mut primary_of: FastMap<(&str, &str), &Ing> = fast_map(v.ingresses.len());
+    for i in v.ingresses.iter().filter(|i| !i.canary) {
+        for hp in v.paths(i) {
+            primary_of.entry((hp.host, hp.path)).or_insert(i);
         }
     }
-    for ((host, path), mut canaries) in by_host_path {
+    let mut canaries: Vec<&Ing> = Vec::new();
+    for group in by_host_path.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)) {
+        let (host, path) = (group[0].0, group[0].1);
+        canaries.clear();
+        canaries.extend(group.iter().map(|g| g.2));
         canaries.sort_by(|a, b| {
             (
-                a.metadata.creation_timestamp.as_ref().map(|t| t.0),
-                name(&a.metadata),
+                a.ing.metadata.creation_timestamp.as_ref().map(|t| t.0),
+                a.name,
             )
                 .cmp(&(
-                    b.metadata.creation_timestamp.as_ref().map(|t| t.0),
-                    name(&b.metadata),
+                    b.ing.metadata.creation_timestamp.as_ref().map(|t| t.0),
+                    b.name,
                 ))
         });
         let canary_ing = canaries[0];
         let mut warnings = Vec::new();
         if canaries.len() > 1 {
-            let names: Vec<&str> = canaries.iter().map(|c| name(&c.metadata)).collect();
+            let names: Vec<&str> = canaries.iter().map(|c| c.name).collect();
             warnings.push(format!(
                 "More than one canary Ingress for {host}{path} in {namespace} ({}): ingress-nginx honours only one.",
                 names.join(", ")
             ));
         }
-        let primary = nsx.ingresses.iter().find(|i| {
-            !is_canary(i)
-                && ingress_host_paths(i)
-                    .iter()
-                    .any(|(h, p, _)| *h == host && *p == path)
-        });
-        let meta = &canary_ing.metadata;
-        let canary_name = name(meta).to_string();
-        let candidate_service = ingress_host_paths(canary_ing)
-            .into_iter()
-            .find_map(|(_, _, s)| s)
-            .unwrap_or_default();
+        let primary = primary_of.get(&(host, path)).copied();
+        let meta = &canary_ing.ing.metadata;
+        let canary_name = canary_ing.name;
+        let candidate_service = v
+            .paths(canary_ing)
+            .iter()
+            .find_map(|hp| hp.service)
+            .unwrap_or("");
         let total = match annotation(meta, CANARY_TOTAL) {
             None => 100,
             Some(raw) => match raw.trim().parse::<u32>() {
@@ -561,58 +948,44 @@ fn canaries<'a>(
         let percent =
             ((u64::from(weight) * 100 + u64::from(total) / 2) / u64::from(total.max(1))) as u32;
         let canary = Canary {
-            primary: primary.map(|p| name(&p.metadata).to_string()),
-            canary: canary_name.clone(),
+            primary: primary.map(|p| p.name.to_string()),
+            canary: canary_name.to_string(),
             weight,
             total,
             header: annotation(meta, CANARY_HEADER).map(String::from),
             header_value: annotation(meta, CANARY_HEADER_VALUE).map(String::from),
             header_pattern: annotation(meta, CANARY_HEADER_PATTERN).map(String::from),
             cookie: annotation(meta, CANARY_COOKIE).map(String::from),
-            host: host.clone(),
-            path: path.clone(),
+            host: host.to_string(),
+            path: path.to_string(),
         };
         let rules = canary_rules(&canary);
-        let mut candidate = service_track(nsx, &candidate_service, now);
-        let (live, name_of_release, traffic_object) = match primary {
+        let mut candidate = service_track(v, candidate_service, now);
+        let (mut live, name_of_release) = match primary {
             Some(p) => {
-                let live_service = ingress_host_paths(p)
-                    .into_iter()
-                    .find(|(h, pa, _)| *h == host && *pa == path)
-                    .and_then(|(_, _, s)| s)
-                    .unwrap_or_default();
-                primaries.insert(name(&p.metadata).to_string());
-                let live = service_track(nsx, &live_service, now);
-                (live, name(&p.metadata).to_string(), ingress_ref(canary_ing))
+                let live_service = v
+                    .paths(p)
+                    .iter()
+                    .find(|hp| hp.host == host && hp.path == path)
+                    .and_then(|hp| hp.service)
+                    .unwrap_or("");
+                primaries.insert(p.name);
+                // Only Services are claimed: Ingress names live in another namespace of names.
+                claimed.insert(live_service);
+                (service_track(v, live_service, now), p.name.to_string())
             }
             None => {
                 warnings.push(format!(
                     "The canary Ingress {namespace}/{canary_name} has no primary Ingress for {host}{path}: ingress-nginx ignores it."
                 ));
-                (
-                    Track::default(),
-                    canary_name.clone(),
-                    ingress_ref(canary_ing),
-                )
+                (track(v.ix, &[], None, None, now), canary_name.to_string())
             }
         };
-        // Only Services are claimed: Ingress names live in another namespace of names.
         // The Services of the canaries ingress-nginx ignores are part of this release too.
-        let ignored_canaries: Vec<String> = canaries[1..]
-            .iter()
-            .flat_map(|c| ingress_host_paths(c))
-            .filter_map(|(_, _, s)| s)
-            .collect();
-        let services = [&candidate_service, live.service.as_deref().unwrap_or("")];
-        for svc in services
-            .into_iter()
-            .chain(ignored_canaries.iter().map(String::as_str))
-        {
-            if let Some(s) = nsx.services.iter().find(|s| name(&s.metadata) == svc) {
-                claimed.insert(name(&s.metadata));
-            }
+        claimed.insert(candidate_service);
+        for c in &canaries[1..] {
+            claimed.extend(v.paths(c).iter().filter_map(|hp| hp.service));
         }
-        let mut live = live;
         live.traffic_percent = 100 - percent;
         candidate.traffic_percent = percent;
         let (rec, record_error, gate) = read_record(meta, now);
@@ -621,13 +994,12 @@ fn canaries<'a>(
                 "{e} ({namespace}/{canary_name}); the release is shown from its objects."
             ));
         }
-        let live_version = live.service.clone();
         let stage = stage_of(
             Pattern::NginxCanary,
             Some(&candidate),
             percent,
             rec.as_ref(),
-            live_version.as_deref(),
+            live.service.as_deref(),
             &mut warnings,
         );
         let steps = steps_of(meta, rec.as_ref());
@@ -644,7 +1016,7 @@ fn canaries<'a>(
             live,
             candidate: Some(candidate),
             warnings,
-            traffic_object,
+            traffic_object: ingress_ref(canary_ing.ing),
             track_label: None,
             canary: Some(canary),
             record: rec,
@@ -672,29 +1044,26 @@ pub fn canary_rules(c: &Canary) -> Vec<String> {
     rules
 }
 
-/// The Service a blue/green name convention pairs with `service`.
-fn conventional_sibling(service: &str) -> Vec<String> {
-    let mut out = Vec::new();
+/// The first existing Service a blue/green name convention pairs with `service`.
+fn conventional_sibling<'a>(v: View<'_, 'a>, service: &str) -> Option<&'a Service> {
     for (a, b) in [("blue", "green"), ("green", "blue")] {
-        if let Some(rest) = service.strip_suffix(&format!("-{a}")) {
-            out.push(format!("{rest}-{b}"));
+        if let Some(rest) = service.strip_suffix(a).and_then(|s| s.strip_suffix('-'))
+            && let Some(s) = v.service(&format!("{rest}-{b}"))
+        {
+            return Some(s);
         }
-        if let Some(rest) = service.strip_prefix(&format!("{a}-")) {
-            out.push(format!("{b}-{rest}"));
+        if let Some(rest) = service.strip_prefix(a).and_then(|s| s.strip_prefix('-'))
+            && let Some(s) = v.service(&format!("{b}-{rest}"))
+        {
+            return Some(s);
         }
     }
-    out
+    None
 }
 
-fn sibling_service<'a>(nsx: &Namespace<'a>, ing: &Ingress, live: &str) -> Option<&'a Service> {
-    let find = |n: &str| {
-        nsx.services
-            .iter()
-            .copied()
-            .find(|s| name(&s.metadata) == n)
-    };
+fn sibling_service<'a>(v: View<'_, 'a>, ing: &Ingress, live: &str) -> Option<&'a Service> {
     if let Some(alt) = annotation(&ing.metadata, record::ALTERNATE_SERVICE) {
-        return find(alt);
+        return v.service(alt);
     }
     // A release in progress names its other Service in its record.
     let recorded = annotation(&ing.metadata, record::RELEASE)
@@ -709,59 +1078,60 @@ fn sibling_service<'a>(nsx: &Namespace<'a>, ing: &Ingress, live: &str) -> Option
             other.and_then(|t| t.service)
         })
         .filter(|s| s != live)
-        .and_then(|s| find(&s));
+        .and_then(|s| v.service(&s));
     if recorded.is_some() {
         return recorded;
     }
-    let live_svc = find(live)?;
+    let live_svc = v.service(live)?;
     let live_sel = service_selector(live_svc);
     // The one label apart must tell tracks apart: `app=a` vs `app=b` are two applications.
     let annotated = annotation(&ing.metadata, record::TRACK_LABEL)
         .or_else(|| annotation(&live_svc.metadata, record::TRACK_LABEL));
     let is_track = |k: &str| annotated == Some(k) || TRACK_LABELS.contains(&k);
-    let one_value_apart = nsx.services.iter().copied().find(|s| {
+    let one_value_apart = v.services.iter().find(|(n, s)| {
         let sel = service_selector(s);
+        if sel.is_empty() || sel.len() != live_sel.len() || *n == live {
+            return false;
+        }
         let mut apart = sel.iter().filter(|(k, v)| live_sel.get(*k) != Some(*v));
-        name(&s.metadata) != live
-            && !sel.is_empty()
-            && sel.len() == live_sel.len()
-            && sel.keys().eq(live_sel.keys())
+        sel.keys().eq(live_sel.keys())
             && apart.next().is_some_and(|(k, _)| is_track(k))
             && apart.next().is_none()
     });
-    one_value_apart.or_else(|| conventional_sibling(live).iter().find_map(|n| find(n)))
+    one_value_apart
+        .map(|(_, s)| *s)
+        .or_else(|| conventional_sibling(v, live))
 }
 
 fn ingress_switches<'a>(
-    namespace: &str,
-    nsx: &Namespace<'a>,
+    v: View<'_, 'a>,
     now: jiff::Timestamp,
-    canary_primaries: &BTreeSet<String>,
-    claimed: &mut BTreeSet<&'a str>,
+    canary_primaries: &FastSet<&str>,
+    claimed: &mut FastSet<&'a str>,
     out: &mut Vec<Release>,
 ) {
-    for ing in nsx.ingresses.iter().copied() {
-        let ing_name = name(&ing.metadata);
-        if is_canary(ing) || canary_primaries.contains(ing_name) {
+    let namespace = v.name;
+    for i in v.ingresses {
+        let (ing, ing_name) = (i.ing, i.name);
+        if i.canary || canary_primaries.contains(ing_name) {
             continue;
         }
-        let Some((live_name, sibling)) = ingress_host_paths(ing)
-            .into_iter()
-            .filter_map(|(_, _, s)| s)
-            .find_map(|live| sibling_service(nsx, ing, &live).map(|sib| (live, sib)))
+        let Some((live_name, sibling)) = v
+            .paths(i)
+            .iter()
+            .filter_map(|hp| hp.service)
+            .find_map(|live| sibling_service(v, ing, live).map(|sib| (live, sib)))
         else {
             continue;
         };
+        let sibling_name = name(&sibling.metadata);
         let mut warnings = Vec::new();
-        let mut live = service_track(nsx, &live_name, now);
-        let mut candidate = service_track(nsx, name(&sibling.metadata), now);
+        let mut live = service_track(v, live_name, now);
+        let mut candidate = service_track(v, sibling_name, now);
         live.traffic_percent = 100;
         candidate.traffic_percent = 0;
-        for s in [live_name.as_str(), name(&sibling.metadata)] {
-            if let Some(svc) = nsx.services.iter().find(|x| name(&x.metadata) == s) {
-                claimed.insert(name(&svc.metadata));
-            }
-        }
+        claimed.insert(live_name);
+        claimed.insert(sibling_name);
         let (rec, record_error, gate) = read_record(&ing.metadata, now);
         if let Some(e) = &record_error {
             warnings.push(format!(
@@ -773,7 +1143,7 @@ fn ingress_switches<'a>(
             Some(&candidate),
             0,
             rec.as_ref(),
-            Some(live_name.as_str()),
+            Some(live_name),
             &mut warnings,
         );
         let steps = steps_of(&ing.metadata, rec.as_ref());
@@ -801,71 +1171,82 @@ fn ingress_switches<'a>(
     }
 }
 
-/// The track label of a selector and the Deployments it splits into, by label value.
+/// The Deployments of one value of the track label (indices into `Index::deps`).
+type Group<'a> = (&'a str, Vec<u32>);
+
+/// The track label of a selector and the Deployments it splits into, by label value (sorted).
 fn split_by_track<'a>(
-    nsx: &Namespace<'a>,
-    svc: &Service,
-    selector: &Labels,
-) -> Option<(String, BTreeMap<String, Vec<&'a Deployment>>)> {
+    v: View<'_, 'a>,
+    svc: &'a Service,
+    selector: &'a Labels,
+) -> Option<(&'a str, Vec<Group<'a>>)> {
+    if selector.len() < 2 {
+        return None;
+    }
     let annotated = annotation(&svc.metadata, record::TRACK_LABEL);
-    let keys: Vec<&str> = match annotated {
+    let known = TRACK_LABELS
+        .iter()
+        .copied()
+        .filter(|k| selector.contains_key(*k));
+    let other = selector
+        .keys()
+        .map(String::as_str)
+        .filter(|k| !TRACK_LABELS.contains(k));
+    let keys: Vec<&'a str> = match annotated {
         Some(k) => vec![k],
-        None => TRACK_LABELS
-            .iter()
-            .copied()
-            .filter(|k| selector.contains_key(*k))
-            .chain(
-                selector
-                    .keys()
-                    .map(String::as_str)
-                    .filter(|k| !TRACK_LABELS.contains(k)),
-            )
-            .collect(),
+        None => known.chain(other).collect(),
     };
+    let mut by_value: Vec<(&'a str, u32)> = Vec::new();
     for key in keys {
         if !selector.contains_key(key) {
             continue;
         }
-        if selector.len() < 2 {
-            continue;
-        }
-        let mut by_value: BTreeMap<String, Vec<&Deployment>> = BTreeMap::new();
-        for d in deployments_selected(nsx, selector, Some(key)) {
-            if let Some(v) = template_labels(d).and_then(|l| l.get(key)) {
-                by_value.entry(v.clone()).or_default().push(d);
+        by_value.clear();
+        for i in v.selected(selector, Some(key)) {
+            if let Some(value) = v.ix.deps[i as usize].labels.get(key) {
+                by_value.push((value.as_str(), i));
             }
         }
+        // Stable: within one value, Deployments stay in order of name.
+        by_value.sort_by(|a, b| a.0.cmp(b.0));
+        let values = by_value.chunk_by(|a, b| a.0 == b.0).count();
         let known_key = annotated.is_some() || TRACK_LABELS.contains(&key);
-        if by_value.len() >= 2 || (known_key && !by_value.is_empty()) {
-            return Some((key.to_string(), by_value));
+        if values >= 2 || (known_key && values > 0) {
+            let groups = by_value
+                .chunk_by(|a, b| a.0 == b.0)
+                .map(|g| (g[0].0, g.iter().map(|x| x.1).collect()))
+                .collect();
+            return Some((key, groups));
         }
     }
     None
 }
 
 fn selector_switches(
-    nsx: &Namespace<'_>,
+    v: View<'_, '_>,
     now: jiff::Timestamp,
-    claimed: &BTreeSet<&str>,
+    claimed: &FastSet<&str>,
     out: &mut Vec<Release>,
 ) {
-    for svc in nsx.services.iter().copied() {
-        let svc_name = name(&svc.metadata);
+    let namespace = v.name;
+    for &(svc_name, svc) in v.services {
         if claimed.contains(svc_name) {
             continue;
         }
         let selector = service_selector(svc);
-        let Some((key, by_value)) = split_by_track(nsx, svc, selector) else {
+        let Some((key, by_value)) = split_by_track(v, svc, selector) else {
             continue;
         };
-        let live_value = selector.get(&key).cloned().unwrap_or_default();
+        let live_value = selector.get(key).map_or("", String::as_str);
         let mut warnings = Vec::new();
-        let namespace = ns(&svc.metadata);
-        let live_deployments = by_value.get(&live_value).cloned().unwrap_or_default();
+        let live_deployments = by_value
+            .iter()
+            .find(|(value, _)| *value == live_value)
+            .map_or(&[][..], |(_, ds)| ds.as_slice());
         let mut live = track(
-            nsx,
-            &live_deployments,
-            Some(live_value.clone()),
+            v.ix,
+            live_deployments,
+            Some(live_value.to_string()),
             Some(svc_name.to_string()),
             now,
         );
@@ -890,29 +1271,30 @@ fn selector_switches(
             };
             other.and_then(|t| t.version.as_deref())
         });
-        let mut others: Vec<(&String, &Vec<&Deployment>)> =
-            by_value.iter().filter(|(v, _)| **v != live_value).collect();
+        let mut others: Vec<&Group> = by_value
+            .iter()
+            .filter(|(value, _)| *value != live_value)
+            .collect();
         // The candidate is the one the record names, else one still running, else the newest.
-        others.sort_by_key(|(v, ds)| {
-            std::cmp::Reverse((
-                recorded == Some(v.as_str()),
-                ds.iter()
-                    .any(|d| d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1) > 0),
-                ds.iter()
-                    .filter_map(|d| d.metadata.creation_timestamp.as_ref().map(|t| t.0))
-                    .max(),
-            ))
-        });
         if others.len() > 1 {
-            let names: Vec<&str> = others.iter().map(|(v, _)| v.as_str()).collect();
+            others.sort_by_cached_key(|(value, ds)| {
+                let ds = || ds.iter().map(|&i| v.ix.deps[i as usize].d);
+                std::cmp::Reverse((
+                    recorded == Some(*value),
+                    ds().any(|d| d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1) > 0),
+                    ds().filter_map(|d| d.metadata.creation_timestamp.as_ref().map(|t| t.0))
+                        .max(),
+                ))
+            });
+            let names: Vec<&str> = others.iter().map(|(value, _)| *value).collect();
             warnings.push(format!(
                 "{namespace}/{svc_name} has more than one candidate version ({}); showing {}.",
                 names.join(", "),
                 names[0]
             ));
         }
-        let candidate = others.first().map(|(v, ds)| {
-            let mut t = track(nsx, ds, Some((*v).clone()), None, now);
+        let candidate = others.first().map(|(value, ds)| {
+            let mut t = track(v.ix, ds, Some(value.to_string()), None, now);
             t.traffic_percent = 0;
             t
         });
@@ -926,7 +1308,7 @@ fn selector_switches(
             candidate.as_ref(),
             0,
             rec.as_ref(),
-            Some(live_value.as_str()),
+            Some(live_value),
             &mut warnings,
         );
         let steps = steps_of(&svc.metadata, rec.as_ref());
@@ -944,7 +1326,7 @@ fn selector_switches(
             candidate,
             warnings,
             traffic_object: service_ref(svc),
-            track_label: Some(key),
+            track_label: Some(key.to_string()),
             canary: None,
             record: rec,
             record_error,

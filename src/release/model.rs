@@ -109,6 +109,10 @@ pub struct Track {
     pub age_seconds: Option<i64>,
     /// Share of ordinary traffic, 0–100.
     pub traffic_percent: u32,
+    /// Whether the snapshot holds this track's pods (every one of its Deployments is in its
+    /// pod scope). When false, `pods` is empty and says nothing: go by `replicas`.
+    #[serde(skip)]
+    pub pods_known: bool,
 }
 
 impl Track {
@@ -172,7 +176,9 @@ impl Release {
         format!("{}/{}", self.namespace, self.name)
     }
 
-    /// Something is wrong enough that a person should look.
+    /// Something is wrong enough that a person should look: a crash-looping pod (where the
+    /// pods are known), or no ready replica on the live track (from the Deployments' status,
+    /// known either way).
     pub fn unhealthy(&self) -> bool {
         let crash = |t: &Track| t.pods_in(PodState::CrashLooping) > 0;
         crash(&self.live)

@@ -1,0 +1,164 @@
+//! What the feed tells the console: an immutable view of the cluster, replaced whole on change.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use k8s_openapi::api::core::v1::Event;
+
+use crate::release::{Release, Snapshot};
+
+/// One namespace: its objects and the releases discovery found in them.
+#[derive(Debug, Clone, Default)]
+pub struct NamespaceView {
+    pub snapshot: Arc<Snapshot>,
+    pub releases: Arc<Vec<Release>>,
+}
+
+/// How the watches are doing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Connection {
+    /// The first lists have not come back yet.
+    Connecting {
+        since: jiff::Timestamp,
+    },
+    Live,
+    /// A watch failed and is being retried; what is shown may be stale.
+    Reconnecting {
+        since: jiff::Timestamp,
+        reason: String,
+    },
+}
+
+/// The release whose Pods, ReplicaSets and Events are watched.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Focus {
+    /// `namespace/name`.
+    pub release: String,
+    pub namespace: String,
+    /// Deployments of both tracks: their Pods and ReplicaSets are watched.
+    pub deployments: Vec<String>,
+    /// Services and Ingresses of the release, for its events.
+    pub others: Vec<String>,
+}
+
+impl Focus {
+    /// Whether an event about `kind`/`name` concerns this release.
+    pub fn concerns(&self, kind: &str, name: &str) -> bool {
+        match kind {
+            "Deployment" => self.deployments.iter().any(|d| d == name),
+            // `<deployment>-<hash>` and `<deployment>-<hash>-<suffix>`: counting the parts keeps
+            // the Pods of `web-v2` from passing for Pods of `web`.
+            "ReplicaSet" | "Pod" => {
+                let parts = if kind == "Pod" { 2 } else { 1 };
+                self.deployments.iter().any(|d| {
+                    name.strip_prefix(d.as_str())
+                        .and_then(|rest| rest.strip_prefix('-'))
+                        .is_some_and(|rest| {
+                            rest.split('-').filter(|p| !p.is_empty()).count() == parts
+                        })
+                })
+            }
+            "Service" | "Ingress" => self.others.iter().any(|o| o == name),
+            _ => false,
+        }
+    }
+}
+
+/// One line of the events pane.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventLine {
+    /// When it last happened.
+    pub time: Option<jiff::Timestamp>,
+    pub warning: bool,
+    pub reason: String,
+    /// `Kind/name` of the object it is about.
+    pub object: String,
+    pub message: String,
+    pub count: i32,
+    /// Who reported it (e.g. `cutover`, `deployment-controller`).
+    pub source: String,
+}
+
+impl EventLine {
+    pub fn from_event(e: &Event) -> EventLine {
+        let time = e
+            .last_timestamp
+            .as_ref()
+            .map(|t| t.0)
+            .or_else(|| e.event_time.as_ref().map(|t| t.0))
+            .or_else(|| e.first_timestamp.as_ref().map(|t| t.0))
+            .or_else(|| e.metadata.creation_timestamp.as_ref().map(|t| t.0));
+        let source = e
+            .reporting_component
+            .clone()
+            .filter(|c| !c.is_empty())
+            .or_else(|| e.source.as_ref().and_then(|s| s.component.clone()))
+            .unwrap_or_default();
+        EventLine {
+            time,
+            warning: e.type_.as_deref() == Some("Warning"),
+            reason: e.reason.clone().unwrap_or_default(),
+            object: format!(
+                "{}/{}",
+                e.involved_object.kind.as_deref().unwrap_or("?"),
+                e.involved_object.name.as_deref().unwrap_or("?")
+            ),
+            message: e.message.clone().unwrap_or_default().trim().to_string(),
+            count: e.count.unwrap_or(1).max(1),
+            source,
+        }
+    }
+}
+
+/// Everything the console shows about the cluster, at one moment.
+#[derive(Debug, Clone)]
+pub struct ClusterView {
+    pub namespaces: BTreeMap<String, NamespaceView>,
+    /// The release the events and pods are for.
+    pub focus: Option<Focus>,
+    /// Events of the focused release, newest first.
+    pub events: Arc<Vec<EventLine>>,
+    pub connection: Connection,
+    /// Every watch has listed once: an empty list means no releases, not "still loading".
+    pub synced: bool,
+    /// Who the cluster says we are (SelfSubjectReview), when asked.
+    pub identity: Option<String>,
+    /// Bumped on every change, for tests and benchmarks.
+    pub revision: u64,
+}
+
+impl ClusterView {
+    pub fn new(now: jiff::Timestamp) -> ClusterView {
+        ClusterView {
+            namespaces: BTreeMap::new(),
+            focus: None,
+            events: Arc::new(Vec::new()),
+            connection: Connection::Connecting { since: now },
+            synced: false,
+            identity: None,
+            revision: 0,
+        }
+    }
+
+    pub fn releases(&self) -> impl Iterator<Item = &Release> {
+        self.namespaces.values().flat_map(|n| n.releases.iter())
+    }
+
+    /// The release `namespace/name`.
+    pub fn release(&self, id: &str) -> Option<&Release> {
+        let (ns, name) = id.split_once('/')?;
+        self.namespaces
+            .get(ns)?
+            .releases
+            .iter()
+            .find(|r| r.name == name)
+    }
+
+    pub fn snapshot(&self, namespace: &str) -> Option<&Snapshot> {
+        self.namespaces.get(namespace).map(|n| &*n.snapshot)
+    }
+
+    pub fn namespace_names(&self) -> BTreeSet<&str> {
+        self.namespaces.keys().map(String::as_str).collect()
+    }
+}

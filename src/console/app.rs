@@ -1,0 +1,596 @@
+//! The console's state and its update function. `App::update` takes a message (a key, a new
+//! view of the cluster, a tick) and returns effects for the event loop to carry out; it never
+//! does I/O itself, so every key sequence can be tested without a terminal or a cluster.
+
+use std::sync::Arc;
+
+use tui_input::Input;
+
+use super::keymap::{Command, Key, Keymap, Scope};
+use crate::cluster::feed::{ClusterView, Focus};
+use crate::release::plan::{self, Actor, Op, Plan};
+use crate::release::{Pattern, PodState, Release, Stage};
+
+/// In read-only mode, after this long without a key the console selects what needs attention.
+pub const IDLE_AUTO_SELECT_SECONDS: i64 = 30;
+
+/// Who and where, fixed for the session.
+#[derive(Debug, Clone, Default)]
+pub struct Session {
+    /// The kubeconfig context (or `cutover-demo`).
+    pub context: String,
+    pub server: String,
+    /// None: all namespaces.
+    pub scope: Option<String>,
+    /// The kubeconfig user, shown until the cluster says who we are.
+    pub user: String,
+    pub read_only: bool,
+}
+
+/// What a release needs from a person, most urgent first: the list is sorted by it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Attention {
+    /// Pods crash-looping, or the live track has no ready pod.
+    Unhealthy,
+    /// At a gate: staged or switched, waiting for approval.
+    Waiting,
+    /// Something discovery warns about.
+    Warning,
+    /// Moving (shifting, rolled back) and fine.
+    Moving,
+    /// At rest or retired, nothing to do.
+    Quiet,
+}
+
+pub fn attention(r: &Release) -> Attention {
+    if r.unhealthy() {
+        Attention::Unhealthy
+    } else if r.stage.is_gate() && r.candidate.is_some() {
+        Attention::Waiting
+    } else if !r.warnings.is_empty() {
+        Attention::Warning
+    } else if matches!(r.stage, Stage::Shifting | Stage::RolledBack) {
+        Attention::Moving
+    } else {
+        Attention::Quiet
+    }
+}
+
+/// One row of the release list: where the release is in the view.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    pub id: String,
+    pub namespace: String,
+    pub index: usize,
+    pub attention: Attention,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Pane {
+    #[default]
+    Releases,
+    Events,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Info,
+    Success,
+    Warning,
+    Error,
+}
+
+/// The line above the footer: the outcome of the last thing the user asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusLine {
+    pub level: Level,
+    pub text: String,
+}
+
+/// A canary weight being chosen, not yet applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingWeight {
+    pub release: String,
+    /// Percent, 0–100.
+    pub percent: u32,
+    /// Confirmed and sent: it goes once the cluster shows it applied.
+    pub sent: bool,
+}
+
+/// A planned change waiting for `y`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Confirm {
+    pub plan: Plan,
+}
+
+/// An action the console asks the cluster side to carry out.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Watch Pods and Events of this release (None: of nothing).
+    Focus(Option<Focus>),
+    /// Send this confirmed plan. Never produced in read-only mode.
+    Apply(Box<Plan>),
+    Quit,
+}
+
+#[derive(Debug, Clone)]
+pub enum Msg {
+    Key(Key),
+    View(Arc<ClusterView>),
+    Tick(jiff::Timestamp),
+    /// The outcome of an applied plan, as a sentence.
+    Applied {
+        ok: bool,
+        text: String,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct App {
+    pub session: Session,
+    pub view: Arc<ClusterView>,
+    /// The release list as shown: filtered, most urgent first.
+    pub rows: Vec<Row>,
+    /// The selected release's id; kept across updates while it exists.
+    pub selected: Option<String>,
+    pub cursor: usize,
+    pub pane: Pane,
+    /// Lines scrolled down in the events pane.
+    pub events_scroll: usize,
+    pub filter: Input,
+    /// The filter input has the keyboard.
+    pub filtering: bool,
+    /// The help overlay is open, scrolled this many lines.
+    pub help: Option<usize>,
+    pub confirm: Option<Confirm>,
+    pub pending: Option<PendingWeight>,
+    pub status: Option<StatusLine>,
+    pub now: jiff::Timestamp,
+    /// When a key was last pressed.
+    pub last_input: jiff::Timestamp,
+    pub keymap: Keymap,
+    pub quit: bool,
+    /// The user has moved the selection: until then it stays on the most urgent release.
+    navigated: bool,
+    /// `y` was pressed in the confirm dialog.
+    confirmed: bool,
+    focus_sent: Option<Focus>,
+}
+
+impl App {
+    pub fn new(session: Session, now: jiff::Timestamp) -> App {
+        let keymap = Keymap::new(session.read_only);
+        App {
+            session,
+            view: Arc::new(ClusterView::new(now)),
+            rows: Vec::new(),
+            selected: None,
+            cursor: 0,
+            pane: Pane::default(),
+            events_scroll: 0,
+            filter: Input::default(),
+            filtering: false,
+            help: None,
+            confirm: None,
+            pending: None,
+            status: None,
+            now,
+            last_input: now,
+            keymap,
+            quit: false,
+            navigated: false,
+            confirmed: false,
+            focus_sent: None,
+        }
+    }
+
+    pub fn read_only(&self) -> bool {
+        self.session.read_only
+    }
+
+    /// The selected release, if it still exists.
+    pub fn release(&self) -> Option<&Release> {
+        let row = self.rows.get(self.cursor)?;
+        self.row_release(row)
+    }
+
+    pub fn row_release(&self, row: &Row) -> Option<&Release> {
+        self.view
+            .namespaces
+            .get(&row.namespace)?
+            .releases
+            .get(row.index)
+    }
+
+    /// Who the console acts as: the cluster's answer, else the kubeconfig user.
+    pub fn identity(&self) -> &str {
+        self.view
+            .identity
+            .as_deref()
+            .unwrap_or(self.session.user.as_str())
+    }
+
+    /// The key scopes in force, innermost first.
+    pub fn scopes(&self) -> Vec<Scope> {
+        if self.help.is_some() {
+            return vec![Scope::Help];
+        }
+        if self.confirm.is_some() {
+            return vec![Scope::Confirm];
+        }
+        if self.filtering {
+            return vec![Scope::Filter];
+        }
+        let canary = self
+            .release()
+            .is_some_and(|r| r.pattern == Pattern::NginxCanary && r.candidate.is_some());
+        if canary {
+            vec![Scope::Canary, Scope::Main]
+        } else {
+            vec![Scope::Main]
+        }
+    }
+
+    pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
+        match msg {
+            Msg::Key(key) => {
+                self.last_input = self.now;
+                self.key(key);
+            }
+            Msg::View(view) => {
+                self.view = view;
+                self.rebuild_rows();
+                self.settle_pending();
+            }
+            Msg::Tick(now) => {
+                self.now = now;
+                self.auto_select();
+            }
+            Msg::Applied { ok, text } => {
+                if let Some(p) = &mut self.pending
+                    && !ok
+                {
+                    p.sent = false;
+                }
+                let level = if ok { Level::Success } else { Level::Error };
+                self.status = Some(StatusLine { level, text });
+            }
+        }
+        let mut effects = Vec::new();
+        if let Some(plan) = self.take_confirmed() {
+            effects.push(Effect::Apply(Box::new(plan)));
+        }
+        let focus = self.release().map(focus_of);
+        if focus != self.focus_sent {
+            self.focus_sent = focus.clone();
+            effects.push(Effect::Focus(focus));
+        }
+        if self.quit {
+            effects.push(Effect::Quit);
+        }
+        effects
+    }
+
+    fn key(&mut self, key: Key) {
+        let scopes = self.scopes();
+        let command = self.keymap.command(&scopes, key);
+        if self.filtering && command.is_none() {
+            let event = crossterm::event::Event::Key(crossterm::event::KeyEvent::new(
+                key.code,
+                if key.shift {
+                    crossterm::event::KeyModifiers::SHIFT
+                } else {
+                    crossterm::event::KeyModifiers::NONE
+                },
+            ));
+            tui_input::backend::crossterm::EventHandler::handle_event(&mut self.filter, &event);
+            self.rebuild_rows();
+            return;
+        }
+        let Some(command) = command else { return };
+        self.command(command);
+    }
+
+    fn command(&mut self, command: Command) {
+        use Command as C;
+        if self.help.is_some() {
+            match command {
+                C::Back => self.help = None,
+                C::Up => self.help = self.help.map(|s| s.saturating_sub(1)),
+                C::Down => self.help = self.help.map(|s| s + 1),
+                _ => {}
+            }
+            return;
+        }
+        if self.confirm.is_some() {
+            match command {
+                C::Back => {
+                    self.confirm = None;
+                    self.say(Level::Info, "Cancelled: nothing was sent.");
+                }
+                C::Confirm => self.confirmed = true,
+                _ => {}
+            }
+            return;
+        }
+        if self.filtering {
+            match command {
+                C::Confirm => self.filtering = false,
+                C::Back => {
+                    self.filtering = false;
+                    self.filter.reset();
+                    self.rebuild_rows();
+                }
+                _ => {}
+            }
+            return;
+        }
+        match command {
+            C::Quit => self.quit = true,
+            C::Help => self.help = Some(0),
+            C::Up | C::Down | C::Top | C::Bottom if self.pane == Pane::Events => {
+                self.events_scroll = match command {
+                    C::Up => self.events_scroll.saturating_sub(1),
+                    C::Down => self.events_scroll + 1,
+                    C::Top => 0,
+                    _ => self.view.events.len().saturating_sub(1),
+                };
+            }
+            C::Up | C::Down | C::Top | C::Bottom => {
+                self.navigated = true;
+                self.move_cursor(match command {
+                    C::Up => self.cursor.saturating_sub(1),
+                    C::Down => self.cursor + 1,
+                    C::Top => 0,
+                    _ => self.rows.len().saturating_sub(1),
+                });
+            }
+            C::NextPane => {
+                self.pane = match self.pane {
+                    Pane::Releases => Pane::Events,
+                    Pane::Events => Pane::Releases,
+                }
+            }
+            C::Filter => self.filtering = true,
+            C::Back => {
+                if self.pending.take().is_none() && !self.filter.value().is_empty() {
+                    self.filter.reset();
+                    self.rebuild_rows();
+                }
+            }
+            C::WeightUp => self.nudge(5),
+            C::WeightDown => self.nudge(-5),
+            C::WeightUpFine => self.nudge(1),
+            C::WeightDownFine => self.nudge(-1),
+            C::NextStep => self.step(true),
+            C::PrevStep => self.step(false),
+            C::ApplyWeight => match self.pending.clone() {
+                Some(p) => self.propose(Op::SetWeight(p.percent)),
+                None => self.say(
+                    Level::Info,
+                    "Move the weight with ←/→ first, then press enter to apply it.",
+                ),
+            },
+            C::Switch => self.propose(Op::Switch),
+            C::Approve => self.propose(Op::Approve),
+            C::Reject | C::Rollback => self.propose(Op::Rollback),
+            C::Retire => self.propose(Op::Retire),
+            C::Confirm => {}
+        }
+    }
+
+    fn say(&mut self, level: Level, text: impl Into<String>) {
+        self.status = Some(StatusLine {
+            level,
+            text: text.into(),
+        });
+    }
+
+    /// Plans `op` on the selected release and opens the confirm dialog, or says why not.
+    fn propose(&mut self, op: Op) {
+        let Some(release) = self.release() else {
+            return self.say(Level::Info, "No release selected.");
+        };
+        let Some(snapshot) = self.view.snapshot(&release.namespace) else {
+            return self.say(Level::Error, "The release's objects are not loaded yet.");
+        };
+        let actor = Actor {
+            name: self.identity().to_string(),
+        };
+        match plan::plan(release, snapshot, op, &actor, self.now) {
+            Ok(plan) => self.confirm = Some(Confirm { plan }),
+            Err(refusal) => self.say(Level::Warning, refusal.to_string()),
+        }
+    }
+
+    fn take_confirmed(&mut self) -> Option<Plan> {
+        if !std::mem::take(&mut self.confirmed) || self.read_only() {
+            return None;
+        }
+        let confirm = self.confirm.take()?;
+        if let (Op::SetWeight(_), Some(p)) = (&confirm.plan.op, &mut self.pending) {
+            p.sent = true;
+        }
+        self.say(Level::Info, format!("Sending: {}", confirm.plan.summary));
+        Some(confirm.plan)
+    }
+
+    /// The canary's applied weight in percent, for the selected release.
+    fn applied_weight(&self) -> Option<(String, u32)> {
+        let r = self.release()?;
+        (r.pattern == Pattern::NginxCanary && r.candidate.is_some())
+            .then(|| (r.id(), r.traffic.candidate_percent))
+    }
+
+    fn nudge(&mut self, delta: i32) {
+        let Some((id, applied)) = self.applied_weight() else {
+            return;
+        };
+        let from = match &self.pending {
+            Some(p) if p.release == id => p.percent,
+            _ => applied,
+        };
+        let percent = (from as i32 + delta).clamp(0, 100) as u32;
+        self.pending = Some(PendingWeight {
+            release: id,
+            percent,
+            sent: false,
+        });
+    }
+
+    fn step(&mut self, up: bool) {
+        let Some((id, applied)) = self.applied_weight() else {
+            return;
+        };
+        let steps = self.release().map(|r| r.steps.clone()).unwrap_or_default();
+        let from = match &self.pending {
+            Some(p) if p.release == id => p.percent,
+            _ => applied,
+        };
+        let target = if up {
+            steps
+                .iter()
+                .copied()
+                .filter(|s| *s > from)
+                .min()
+                .unwrap_or(100)
+        } else {
+            steps
+                .iter()
+                .copied()
+                .filter(|s| *s < from)
+                .max()
+                .unwrap_or(0)
+        };
+        self.pending = Some(PendingWeight {
+            release: id,
+            percent: target.min(100),
+            sent: false,
+        });
+    }
+
+    /// A pending weight is done with once the cluster shows it applied, or its release is gone.
+    fn settle_pending(&mut self) {
+        if let Some(p) = &self.pending {
+            let done = match self.view.release(&p.release) {
+                Some(r) => p.sent && r.traffic.candidate_percent == p.percent,
+                None => true,
+            };
+            if done {
+                self.pending = None;
+            }
+        }
+    }
+
+    fn move_cursor(&mut self, to: usize) {
+        if self.rows.is_empty() {
+            self.cursor = 0;
+            self.selected = None;
+            return;
+        }
+        self.cursor = to.min(self.rows.len() - 1);
+        let id = self.rows[self.cursor].id.clone();
+        if self.selected.as_deref() != Some(id.as_str()) {
+            self.events_scroll = 0;
+            if self.pending.as_ref().is_some_and(|p| p.release != id) {
+                self.pending = None;
+            }
+        }
+        self.selected = Some(id);
+    }
+
+    /// Rebuilds the list from the view and the filter, keeping the selection where it can.
+    fn rebuild_rows(&mut self) {
+        let needle = self.filter.value().to_lowercase();
+        let mut rows: Vec<Row> = Vec::new();
+        for (ns, nv) in &self.view.namespaces {
+            for (index, r) in nv.releases.iter().enumerate() {
+                if !needle.is_empty() && !matches_filter(r, &needle) {
+                    continue;
+                }
+                rows.push(Row {
+                    id: r.id(),
+                    namespace: ns.clone(),
+                    index,
+                    attention: attention(r),
+                });
+            }
+        }
+        rows.sort_by(|a, b| a.attention.cmp(&b.attention).then_with(|| a.id.cmp(&b.id)));
+        self.rows = rows;
+        let at = self
+            .selected
+            .as_ref()
+            .and_then(|id| self.rows.iter().position(|r| &r.id == id));
+        match at {
+            Some(i) if self.navigated => self.cursor = i,
+            Some(_) => self.move_cursor(0),
+            None => self.move_cursor(self.cursor),
+        }
+    }
+
+    /// Read-only screens follow what needs attention when nobody is at the keyboard.
+    fn auto_select(&mut self) {
+        if !self.read_only()
+            || (self.now.as_second() - self.last_input.as_second()) < IDLE_AUTO_SELECT_SECONDS
+        {
+            return;
+        }
+        if let Some(first) = self.rows.first()
+            && first.attention <= Attention::Waiting
+            && self.cursor != 0
+        {
+            self.move_cursor(0);
+        }
+    }
+}
+
+fn matches_filter(r: &Release, needle: &str) -> bool {
+    let hay = format!(
+        "{}/{} {} {}",
+        r.namespace,
+        r.name,
+        r.pattern.as_str(),
+        r.stage.as_str()
+    );
+    hay.to_lowercase().contains(needle)
+}
+
+/// The objects whose Pods and Events the console watches for `r`.
+pub fn focus_of(r: &Release) -> Focus {
+    let mut deployments: Vec<String> = r.live.deployments.clone();
+    let mut others = vec![r.traffic_object.name.clone()];
+    if let Some(c) = &r.candidate {
+        deployments.extend(c.deployments.iter().cloned());
+    }
+    for t in std::iter::once(&r.live).chain(r.candidate.as_ref()) {
+        others.extend(t.service.iter().cloned());
+    }
+    if let Some(c) = &r.canary {
+        others.push(c.canary.clone());
+        others.extend(c.primary.iter().cloned());
+    }
+    others.push(r.name.clone());
+    deployments.sort();
+    deployments.dedup();
+    others.sort();
+    others.dedup();
+    Focus {
+        release: r.id(),
+        namespace: r.namespace.clone(),
+        deployments,
+        others,
+    }
+}
+
+/// Pods of a track by state, for a one-line summary.
+pub fn pod_counts(t: &crate::release::Track) -> [(PodState, usize); 5] {
+    [
+        PodState::Ready,
+        PodState::Starting,
+        PodState::Pending,
+        PodState::CrashLooping,
+        PodState::Terminating,
+    ]
+    .map(|s| (s, t.pods_in(s)))
+}

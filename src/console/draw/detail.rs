@@ -1,0 +1,883 @@
+//! The release detail, the heart of the console: the two tracks side by side (live on the
+//! left, heavy border, `◀ LIVE`), the traffic bar, the canary slider, the stage and gate, the
+//! actions possible now, and the release's warnings. Sections are fitted to the height there
+//! is by dropping the least important lines first.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Modifier;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Paragraph};
+
+use super::text::{self, pad, width};
+use super::{Cx, fit, take_left, take_top};
+use crate::console::keymap::{Command, Scope};
+use crate::console::theme::Role;
+use crate::release::{Pattern, PodState, Release, Stage, Track};
+
+type Item = (u8, Line<'static>);
+
+/// Labels of the detail's lines, and of the panels' lines, are padded to these widths.
+const LABEL: usize = 9;
+const PANEL_LABEL: usize = 10;
+/// Panel rows kept before other lines are considered: deploy, image, ready, available, pods…
+const PANEL_MIN_ROWS: u16 = 6;
+
+/// What a track is called: its version, else its Service, else its first Deployment.
+pub(super) fn label_of(t: &Track) -> &str {
+    t.version
+        .as_deref()
+        .or(t.service.as_deref())
+        .or(t.deployments.first().map(String::as_str))
+        .unwrap_or("?")
+}
+
+/// The right-hand track's name for the stage the release is in.
+fn other_word(r: &Release) -> &'static str {
+    match r.stage {
+        Stage::Switched if r.pattern != Pattern::NginxCanary => "STANDBY",
+        Stage::Retired => "RETIRED",
+        _ => "CANDIDATE",
+    }
+}
+
+/// The detail laid out as a column: the heading, the two panels, then the other lines.
+struct Column {
+    heading: Line<'static>,
+    /// The lines under the panels, each with its priority.
+    below: Vec<Item>,
+    /// The panels' height with every line shown (borders included).
+    panels_full: u16,
+}
+
+impl Column {
+    fn build(cx: Cx, r: &Release, w: u16) -> Column {
+        let (left_w, right_w) = panel_widths(w);
+        let w = usize::from(w);
+        // Inside the borders, after a column of padding.
+        let inner = |pw: u16| usize::from(pw.saturating_sub(3));
+        let live_rows = track_lines(cx, &r.live, inner(left_w)).len();
+        let other_rows = match &r.candidate {
+            Some(c) => track_lines(cx, c, inner(right_w)).len(),
+            None => no_candidate(cx, inner(right_w)).len(),
+        };
+        let mut below = traffic(cx, r, w);
+        below.extend(slider(cx, r, w));
+        below.extend(stage(cx, r, w));
+        below.extend(warnings(cx, r, w));
+        Column {
+            heading: heading(cx, r, w),
+            below,
+            panels_full: super::rows(live_rows.max(other_rows)).saturating_add(2),
+        }
+    }
+}
+
+/// Rows the detail takes with nothing left out.
+pub(super) fn natural_height(cx: Cx, r: &Release, width: u16) -> u16 {
+    let column = Column::build(cx, r, width.saturating_sub(1));
+    super::rows(column.below.len())
+        .saturating_add(1)
+        .saturating_add(column.panels_full)
+}
+
+/// The detail in `area`, least important lines left out when it is short.
+pub(super) fn render(cx: Cx, frame: &mut Frame, area: Rect, r: &Release) {
+    let mut area = area;
+    take_left(&mut area, 1);
+    if area.is_empty() {
+        return;
+    }
+    let column = Column::build(cx, r, area.width);
+    let panels_min = column.panels_full.min(PANEL_MIN_ROWS + 2).min(area.height);
+    let room = usize::from(area.height - panels_min);
+    // Every line competes for the rows the panels' minimum leaves; the panels take the rest.
+    let items: Vec<(u8, (bool, Line))> = std::iter::once((7, (true, column.heading)))
+        .chain(column.below.into_iter().map(|(p, l)| (p, (false, l))))
+        .collect();
+    let kept = fit(items, room);
+    let panels_h = (area.height - super::rows(kept.len())).min(column.panels_full);
+    let mut rest = area;
+    let mut below: Vec<Line> = Vec::new();
+    for (is_heading, line) in kept {
+        if is_heading {
+            let row = take_top(&mut rest, 1);
+            frame.render_widget(Paragraph::new(line), row);
+        } else {
+            below.push(text::clip(line, usize::from(area.width)));
+        }
+    }
+    let panels = take_top(&mut rest, panels_h);
+    render_panels(cx, frame, panels, r);
+    frame.render_widget(Paragraph::new(below), rest);
+}
+
+/// `shop/web  selector-switch via Service web · label version · started by ana 2h ago`; the
+/// parts after the name give way when narrow: the label, then who started it, then the object.
+fn heading(cx: Cx, r: &Release, w: usize) -> Line<'static> {
+    let via = format!(" via {} {}", r.traffic_object.kind, r.traffic_object.name);
+    let label = r
+        .track_label
+        .as_ref()
+        .map(|l| format!(" · label {l}"))
+        .unwrap_or_default();
+    let started = match &r.record {
+        Some(rec) if !rec.started_by.is_empty() => {
+            let when = rec
+                .started_at
+                .parse::<jiff::Timestamp>()
+                .ok()
+                .map(|t| format!(" {} ago", text::age(cx.app.now.as_second() - t.as_second())))
+                .unwrap_or_default();
+            format!(" · started by {}{when}", rec.started_by)
+        }
+        _ => String::new(),
+    };
+    let id = r.id();
+    let pattern = format!("  {}", r.pattern.as_str());
+    let fixed = width(&id) + width(&pattern);
+    let mut parts = [(via, true), (label, true), (started, true)];
+    // Drop in this order until the rest fits.
+    for drop in [1, 2, 0] {
+        let total: usize = fixed
+            + parts
+                .iter()
+                .filter(|p| p.1)
+                .map(|p| width(&p.0))
+                .sum::<usize>();
+        if total <= w {
+            break;
+        }
+        parts[drop].1 = false;
+    }
+    let mut spans = vec![cx.span(id, Role::Title), cx.span(pattern, Role::Accent)];
+    for (part, keep) in parts {
+        if keep && !part.is_empty() {
+            spans.push(cx.span(part, Role::Muted));
+        }
+    }
+    text::clip(Line::from(spans), w)
+}
+
+/// The left and right panel widths, equal so their gauges compare, with a column between
+/// them when there is room.
+fn panel_widths(w: u16) -> (u16, u16) {
+    let gap = u16::from(w >= 50);
+    let each = w.saturating_sub(gap) / 2;
+    (each, each)
+}
+
+/// LIVE on the left with a heavy border, the other track on the right with a plain one.
+fn render_panels(cx: Cx, frame: &mut Frame, area: Rect, r: &Release) {
+    if area.is_empty() {
+        return;
+    }
+    let (left_w, right_w) = panel_widths(area.width);
+    let mut right = area;
+    let left = take_left(&mut right, left_w);
+    take_left(&mut right, area.width - left_w - right_w);
+    let live_title = format!(
+        " ◀ LIVE {}% · {} ",
+        r.traffic.live_percent,
+        label_of(&r.live)
+    );
+    let title = cx.span(live_title, Role::Live).patch_style(Modifier::BOLD);
+    panel(cx, frame, left, title, Role::Live, BorderType::Thick, |w| {
+        track_lines(cx, &r.live, w)
+    });
+    let title = match &r.candidate {
+        Some(c) => format!(
+            " {} {}% · {} ▶ ",
+            other_word(r),
+            r.traffic.candidate_percent,
+            label_of(c)
+        ),
+        None => " CANDIDATE ▶ ".to_string(),
+    };
+    let title = cx.span(title, Role::Candidate);
+    panel(
+        cx,
+        frame,
+        right,
+        title,
+        Role::Candidate,
+        BorderType::Plain,
+        |w| match &r.candidate {
+            Some(c) => track_lines(cx, c, w),
+            None => no_candidate(cx, w),
+        },
+    );
+}
+
+/// One track's box: its border, its title, and as many of its lines as fit.
+fn panel(
+    cx: Cx,
+    frame: &mut Frame,
+    area: Rect,
+    title: Span<'static>,
+    role: Role,
+    border: BorderType,
+    lines: impl FnOnce(usize) -> Vec<Item>,
+) {
+    let block = Block::bordered()
+        .border_type(border)
+        .border_style(cx.style(role))
+        .title(title);
+    let mut inner = block.inner(area);
+    take_left(&mut inner, 1);
+    frame.render_widget(block, area);
+    let lines = fit(lines(usize::from(inner.width)), usize::from(inner.height));
+    frame.render_widget(Paragraph::new(clip_all(lines, inner.width)), inner);
+}
+
+fn clip_all(lines: Vec<Line<'static>>, w: u16) -> Vec<Line<'static>> {
+    lines
+        .into_iter()
+        .map(|l| text::clip(l, usize::from(w)))
+        .collect()
+}
+
+/// The right panel of a release at rest.
+fn no_candidate(cx: Cx, w: usize) -> Vec<Item> {
+    text::wrap("No candidate: all traffic is on the live track.", w.max(1))
+        .into_iter()
+        .map(|l| (9, Line::from(cx.span(l, Role::Muted))))
+        .collect()
+}
+
+fn label(cx: Cx, name: &str) -> Span<'static> {
+    cx.span(pad(name, PANEL_LABEL), Role::Muted)
+}
+
+/// A track's lines, each with its priority: Deployments, images, Service, replica gauges,
+/// one mark per pod, and the pods counted by state.
+fn track_lines(cx: Cx, t: &Track, w: usize) -> Vec<Item> {
+    let value_w = w.saturating_sub(PANEL_LABEL);
+    let mut items: Vec<Item> = Vec::new();
+    let deploy = if t.deployments.is_empty() {
+        vec![label(cx, "deploy"), cx.span("none found", Role::Warning)]
+    } else {
+        let age = t
+            .age_seconds
+            .map(|s| format!(" · {}", text::age(s)))
+            .unwrap_or_default();
+        let names = t.deployments.join(", ");
+        vec![
+            label(cx, "deploy"),
+            cx.span(
+                text::truncate(&names, value_w.saturating_sub(width(&age))),
+                Role::Text,
+            ),
+            cx.span(age, Role::Muted),
+        ]
+    };
+    items.push((9, Line::from(deploy)));
+    for (i, image) in t.images.iter().enumerate() {
+        let name = if i == 0 { "image" } else { "" };
+        let prio = if i == 0 { 8 } else { 3 };
+        items.push((
+            prio,
+            Line::from(vec![
+                label(cx, name),
+                cx.span(text::truncate_start(image, value_w), Role::Text),
+            ]),
+        ));
+    }
+    if let Some(svc) = &t.service {
+        items.push((
+            2,
+            Line::from(vec![
+                label(cx, "service"),
+                cx.span(text::truncate(svc, value_w), Role::Text),
+            ]),
+        ));
+    }
+    let r = t.replicas;
+    let scaled = if r.desired == 0 { " (scaled to 0)" } else { "" };
+    items.push((
+        3,
+        Line::from(vec![
+            label(cx, "desired"),
+            cx.span(r.desired.to_string(), Role::Text),
+            cx.span(scaled, Role::Muted),
+        ]),
+    ));
+    items.push((4, gauge(cx, "updated", r.updated, r.desired, w)));
+    items.push((9, gauge(cx, "ready", r.ready, r.desired, w)));
+    items.push((5, gauge(cx, "available", r.available, r.desired, w)));
+    if !t.pods_known {
+        items.push((
+            7,
+            Line::from(vec![label(cx, "pods"), cx.span("—", Role::Muted)]),
+        ));
+        return items;
+    }
+    if t.pods.is_empty() {
+        let why = if r.desired == 0 { "none" } else { "none yet" };
+        items.push((
+            7,
+            Line::from(vec![label(cx, "pods"), cx.span(why, Role::Muted)]),
+        ));
+        return items;
+    }
+    for (i, marks) in pod_marks(cx, t, value_w, 3).into_iter().enumerate() {
+        let mut spans = vec![label(cx, if i == 0 { "pods" } else { "" })];
+        spans.extend(marks);
+        items.push((if i == 0 { 7 } else { 2 }, Line::from(spans)));
+    }
+    let mut line = vec![label(cx, "")];
+    let mut used = 0;
+    let mut prio = 6;
+    for piece in pod_counts(cx, t) {
+        let pw = piece.width();
+        if used > 0 && used + 3 + pw > value_w {
+            items.push((prio, Line::from(std::mem::take(&mut line))));
+            line.push(label(cx, ""));
+            used = 0;
+            prio = 4;
+        }
+        if used > 0 {
+            line.push(cx.span(" · ", Role::Muted));
+            used += 3;
+        }
+        line.push(piece);
+        used += pw;
+    }
+    items.push((prio, Line::from(line)));
+    items
+}
+
+/// `ready     ███████░░░ 2/3`
+fn gauge(cx: Cx, name: &str, value: i32, total: i32, w: usize) -> Line<'static> {
+    let count = format!("{value}/{total}");
+    let bar_w = w.saturating_sub(PANEL_LABEL + 1 + width(&count)).min(20);
+    let mut spans = vec![label(cx, name)];
+    spans.extend(bar(cx, value, total, bar_w));
+    let role = if total > 0 && value >= total {
+        Role::Ok
+    } else if total == 0 {
+        Role::Muted
+    } else {
+        Role::Warning
+    };
+    spans.push(cx.span(format!(" {count}"), role));
+    Line::from(spans)
+}
+
+/// A proportional bar: full only when complete, never empty when something is there.
+fn bar(cx: Cx, value: i32, total: i32, w: usize) -> Vec<Span<'static>> {
+    if w == 0 {
+        return Vec::new();
+    }
+    let filled = if total <= 0 || value <= 0 {
+        0
+    } else if value >= total {
+        w
+    } else {
+        let f = (value as f64 / total as f64 * w as f64).round() as usize;
+        f.clamp(1, w - 1)
+    };
+    // A theme that fills by reversing (mono) gets reversed spaces: a reversed `█` is invisible.
+    let reversed = cx
+        .style(Role::GaugeFilled)
+        .add_modifier
+        .contains(Modifier::REVERSED);
+    let glyph = if reversed { " " } else { "█" };
+    vec![
+        cx.span(glyph.repeat(filled), Role::GaugeFilled),
+        cx.span("░".repeat(w - filled), Role::GaugeEmpty),
+    ]
+}
+
+fn pod_mark(state: PodState) -> (&'static str, Role) {
+    match state {
+        PodState::Ready => ("●", Role::Ok),
+        PodState::Starting => ("◐", Role::Warning),
+        PodState::Pending => ("○", Role::Muted),
+        PodState::CrashLooping => ("✖", Role::Danger),
+        PodState::Terminating => ("◌", Role::Muted),
+    }
+}
+
+/// One mark per pod (`● ● ◐ ✖3`), in at most `max_lines` lines of `w` cells; spaced and with
+/// restart counts while they fit, packed when there are many, `+N` for what does not fit.
+fn pod_marks(cx: Cx, t: &Track, w: usize, max_lines: usize) -> Vec<Vec<Span<'static>>> {
+    let w = w.max(1);
+    // Marks grouped by state, ready first, so counts can be read off them.
+    let mut pods: Vec<&crate::release::model::PodSummary> = t.pods.iter().collect();
+    pods.sort_by(|a, b| (a.state, &a.name).cmp(&(b.state, &b.name)));
+    let tokens: Vec<(String, Role)> = pods
+        .iter()
+        .map(|p| {
+            let (mark, role) = pod_mark(p.state);
+            if p.state == PodState::CrashLooping && p.restarts > 0 {
+                (format!("{mark}{}", p.restarts), role)
+            } else {
+                (mark.to_string(), role)
+            }
+        })
+        .collect();
+    let spaced_w: usize = tokens.iter().map(|(s, _)| width(s) + 1).sum();
+    let spaced = spaced_w <= w * max_lines;
+    let tokens: Vec<(String, Role)> = if spaced {
+        tokens
+    } else {
+        pods.iter()
+            .map(|p| {
+                let (mark, role) = pod_mark(p.state);
+                (mark.to_string(), role)
+            })
+            .collect()
+    };
+    let sep = usize::from(spaced);
+    let mut lines: Vec<Vec<Span>> = vec![Vec::new()];
+    let mut used = 0;
+    for (i, (tok, role)) in tokens.iter().enumerate() {
+        let tw = width(tok) + sep;
+        let last_line = lines.len() == max_lines;
+        let left = tokens.len() - i;
+        // On the last line, keep room for `+N` unless this is the last token.
+        let reserve = if last_line && left > 1 {
+            width(&format!("+{left}"))
+        } else {
+            0
+        };
+        if used + tw + reserve > w {
+            if last_line {
+                let more = format!("+{}", left);
+                if let Some(line) = lines.last_mut() {
+                    line.push(cx.span(more, Role::Muted));
+                }
+                break;
+            }
+            lines.push(Vec::new());
+            used = 0;
+        }
+        let text = if spaced {
+            format!("{tok} ")
+        } else {
+            tok.clone()
+        };
+        if let Some(line) = lines.last_mut() {
+            line.push(cx.span(text, *role));
+        }
+        used += tw;
+    }
+    lines
+}
+
+/// `3 ready`, `1 crash-looping`, `7 restarts`: the pods counted by state.
+fn pod_counts(cx: Cx, t: &Track) -> Vec<Span<'static>> {
+    let mut spans = Vec::new();
+    for (state, n) in crate::console::app::pod_counts(t) {
+        if n == 0 {
+            continue;
+        }
+        let (_, role) = pod_mark(state);
+        let word = match state {
+            PodState::Ready => "ready",
+            PodState::Starting => "starting",
+            PodState::Pending => "pending",
+            PodState::CrashLooping => "crash-looping",
+            PodState::Terminating => "terminating",
+        };
+        let text = format!("{n} {word}");
+        spans.push(cx.span(
+            text,
+            if state == PodState::Ready {
+                Role::Text
+            } else {
+                role
+            },
+        ));
+        if state == PodState::CrashLooping {
+            let restarts: i64 = t
+                .pods
+                .iter()
+                .filter(|p| p.state == state)
+                .map(|p| i64::from(p.restarts))
+                .sum();
+            let s = if restarts == 1 { "" } else { "s" };
+            spans.push(cx.span(format!("{restarts} restart{s}"), role));
+        }
+    }
+    spans
+}
+
+fn line_label(cx: Cx, name: &str) -> Span<'static> {
+    cx.span(pad(name, LABEL), Role::Muted)
+}
+
+/// `traffic  ◀ v1 75% ███████████▒▒▒▒ 25% v2 ▶` and the header/cookie rules written out.
+fn traffic(cx: Cx, r: &Release, w: usize) -> Vec<Item> {
+    let mut spans = vec![line_label(cx, "traffic")];
+    spans.extend(traffic_bar(cx, r, w.saturating_sub(LABEL)));
+    let mut items = vec![(9, Line::from(spans))];
+    let cand = r.candidate.as_ref().map(label_of).unwrap_or_default();
+    for rule in &r.traffic.rules {
+        let rule = rule.replace(" -> candidate", &format!(" → {cand} (candidate)"));
+        items.push((
+            6,
+            Line::from(vec![
+                line_label(cx, ""),
+                cx.span(rule.replace(" -> ", " → "), Role::Accent),
+            ]),
+        ));
+    }
+    items
+}
+
+/// The split as a proportional bar, live part `█` on the left, candidate part `▒` on the right,
+/// each side named and numbered so it reads without colour.
+fn traffic_bar(cx: Cx, r: &Release, w: usize) -> Vec<Span<'static>> {
+    let live = r.traffic.live_percent.min(100) as usize;
+    let cand = r.traffic.candidate_percent.min(100) as usize;
+    let left = format!("◀ {} {live}% ", text::truncate(label_of(&r.live), 12));
+    let right = match &r.candidate {
+        Some(c) => format!(" {cand}% {} ▶", text::truncate(label_of(c), 12)),
+        None => " no candidate".to_string(),
+    };
+    let bar_w = w.saturating_sub(width(&left) + width(&right) + 1).min(60);
+    let total = (live + cand).max(1);
+    let mut live_cells = (live * bar_w + total / 2) / total;
+    if live > 0 && cand > 0 && bar_w >= 2 {
+        live_cells = live_cells.clamp(1, bar_w - 1);
+    }
+    let cand_cells = bar_w - live_cells.min(bar_w);
+    vec![
+        cx.span(left, Role::Live),
+        cx.span("█".repeat(live_cells.min(bar_w)), Role::Live),
+        cx.span("▒".repeat(cand_cells), Role::Candidate),
+        cx.span(right, Role::Candidate),
+    ]
+}
+
+/// The canary weight: a 0–100 track with the applied weight `●` and the pending one `◆`,
+/// what is applied and pending in words, and the step plan with the current step in brackets.
+fn slider(cx: Cx, r: &Release, w: usize) -> Vec<Item> {
+    if r.pattern != Pattern::NginxCanary || r.candidate.is_none() {
+        return Vec::new();
+    }
+    let applied = r.traffic.candidate_percent.min(100);
+    let pending = cx
+        .app
+        .pending
+        .as_ref()
+        .filter(|p| p.release == r.id())
+        .map(|p| (p.percent.min(100), p.sent));
+    let n = w.saturating_sub(LABEL + 2 + 2 + 4).clamp(2, 61);
+    let pos = |p: u32| (p as usize * (n - 1) + 50) / 100;
+    let at = pos(applied);
+    let mut track: Vec<Span> = vec![line_label(cx, "weight"), cx.span("0 ├", Role::Muted)];
+    for i in 0..n {
+        let span = match pending {
+            Some((p, _)) if i == pos(p) => cx.span("◆", Role::Pending),
+            _ if i == at => cx.span("●", Role::Candidate),
+            _ if i < at => cx.span("━", Role::Candidate),
+            _ => cx.span("─", Role::Muted),
+        };
+        track.push(span);
+    }
+    track.push(cx.span("┤ 100", Role::Muted));
+    let mut items = vec![(8, Line::from(track))];
+
+    let mut words = vec![line_label(cx, "")];
+    words.push(cx.span(format!("applied {applied}%"), Role::Candidate));
+    if let Some(c) = &r.canary
+        && c.total != 100
+    {
+        words.push(cx.span(
+            format!(" (canary-weight {}/{})", c.weight, c.total),
+            Role::Muted,
+        ));
+    }
+    let prio = match pending {
+        Some((p, false)) => {
+            words.push(cx.span(format!(" → pending {p}% ◆"), Role::Pending));
+            let apply = cx.key(Scope::Canary, Command::ApplyWeight);
+            let drop = cx.key(Scope::Main, Command::Back);
+            if let (Some(apply), Some(drop)) = (apply, drop) {
+                let used: usize = words.iter().map(Span::width).sum();
+                let hint = [
+                    format!("  ({apply} to apply, {drop} to drop)"),
+                    format!(" · {apply} applies, {drop} drops"),
+                    format!(" {apply}/{drop}"),
+                ]
+                .into_iter()
+                .find(|h| used + width(h) <= w)
+                .unwrap_or_default();
+                words.push(cx.span(hint, Role::Muted));
+            }
+            9
+        }
+        Some((p, true)) => {
+            words.push(cx.span(format!(" → sending {p}%…"), Role::Pending));
+            9
+        }
+        None => 4,
+    };
+    items.push((prio, Line::from(words)));
+
+    let mut steps = vec![line_label(cx, "steps")];
+    for (i, s) in r.steps.iter().enumerate() {
+        if i > 0 {
+            steps.push(cx.span(" · ", Role::Muted));
+        }
+        let span = if *s == applied {
+            cx.span(format!("[{s}]"), Role::Accent)
+                .patch_style(Modifier::BOLD)
+        } else if pending.is_some_and(|(p, _)| p == *s) {
+            cx.span(format!("◆{s}"), Role::Pending)
+        } else if *s < applied {
+            cx.span(s.to_string(), Role::Text)
+        } else {
+            cx.span(s.to_string(), Role::Muted)
+        };
+        steps.push(span);
+    }
+    items.push((5, Line::from(steps)));
+    items
+}
+
+/// Seconds left before the release's gate closes (negative once it has), if it has a deadline.
+fn gate_left(cx: Cx, r: &Release) -> Option<(i64, jiff::Timestamp)> {
+    let deadline = r
+        .record
+        .as_ref()
+        .and_then(|rec| rec.gate_deadline.as_deref())
+        .and_then(|d| d.parse::<jiff::Timestamp>().ok())?;
+    Some((deadline.as_second() - cx.app.now.as_second(), deadline))
+}
+
+/// The gate passed its deadline while waiting: the release counts as rejected.
+fn gate_expired(cx: Cx, r: &Release) -> bool {
+    r.stage.is_gate() && gate_left(cx, r).is_some_and(|(left, _)| left < 0)
+}
+
+/// What comes next, in words.
+fn next_step(r: &Release) -> String {
+    let cand = r.candidate.as_ref().map(label_of).unwrap_or_default();
+    let live = label_of(&r.live);
+    let canary = r.pattern == Pattern::NginxCanary;
+    match r.stage {
+        Stage::AtRest => "nothing to do until a candidate is deployed".to_string(),
+        Stage::Staged if canary => {
+            let first = r.steps.first().copied().unwrap_or(10);
+            format!("approve to send {first}% of traffic to {cand}")
+        }
+        Stage::Staged => format!("approve to switch all traffic to {cand}"),
+        Stage::Shifting => {
+            let now = r.traffic.candidate_percent;
+            let next = r.steps.iter().copied().find(|s| *s > now).unwrap_or(100);
+            format!("approve for the next step, {next}% to {cand}")
+        }
+        Stage::Switched if canary => {
+            format!("approve to finish: the primary moves to {cand}")
+        }
+        Stage::Switched => format!("approve to retire {cand} (kept at 0 for rollback)"),
+        Stage::Retired => format!("done; {cand} is kept at 0 replicas for rollback"),
+        Stage::RolledBack => format!("traffic is back on {live}; stage again to retry"),
+    }
+}
+
+/// Which commands make sense in this stage, in the order they are offered.
+fn actions_now(r: &Release, expired: bool) -> &'static [Command] {
+    use Command as C;
+    match (r.stage, r.candidate.is_some()) {
+        (Stage::Staged | Stage::Switched, true) if expired => &[C::Rollback],
+        (_, false) | (Stage::AtRest, _) => &[],
+        (Stage::Staged, _) => &[C::Approve, C::Switch, C::Reject],
+        (Stage::Shifting, _) => &[C::Approve, C::Switch, C::Rollback],
+        (Stage::Switched, _) => &[C::Approve, C::Retire, C::Reject],
+        (Stage::Retired, _) => &[C::Rollback],
+        (Stage::RolledBack, _) => &[C::Retire],
+    }
+}
+
+/// `stage    staged → approve to switch…`, the gate's countdown, and the actions with keys.
+fn stage(cx: Cx, r: &Release, w: usize) -> Vec<Item> {
+    let role = match r.stage {
+        Stage::Staged | Stage::Switched | Stage::RolledBack => Role::Warning,
+        Stage::Shifting => Role::Accent,
+        Stage::AtRest | Stage::Retired => Role::Ok,
+    };
+    let next = if gate_expired(cx, r) {
+        "the gate expired: roll back, or stage the release again".to_string()
+    } else {
+        next_step(r)
+    };
+    let mut items = vec![(
+        9,
+        Line::from(vec![
+            line_label(cx, "stage"),
+            cx.span(r.stage.as_str(), role).patch_style(Modifier::BOLD),
+            cx.span(format!(" → {next}"), Role::Text),
+        ]),
+    )];
+    // A deadline matters only while the release waits at a gate.
+    if let Some((left, deadline)) = gate_left(cx, r).filter(|_| r.stage.is_gate()) {
+        let (words, role) = if left >= 0 {
+            let role = if left < 300 {
+                Role::Warning
+            } else {
+                Role::Text
+            };
+            let mut words = format!("closes in {}", text::countdown(left));
+            let at = format!(" (at {} UTC)", text::clock(deadline));
+            if LABEL + width(&words) + width(&at) <= w {
+                words.push_str(&at);
+            }
+            (words, role)
+        } else {
+            (
+                format!("expired {} ago — counts as rejected", text::age(-left)),
+                Role::Danger,
+            )
+        };
+        items.push((
+            8,
+            Line::from(vec![line_label(cx, "gate"), cx.span(words, role)]),
+        ));
+    }
+    let mut spans = vec![line_label(cx, "actions")];
+    if cx.app.read_only() {
+        spans.push(cx.span("none — read-only watch mode", Role::Muted));
+        items.push((3, Line::from(spans)));
+        return items;
+    }
+    for command in actions_now(r, gate_expired(cx, r)) {
+        let Some(binding) = cx
+            .app
+            .keymap
+            .in_scope(Scope::Main)
+            .find(|b| b.command == *command)
+        else {
+            continue;
+        };
+        if spans.len() > 1 {
+            spans.push(cx.span(" · ", Role::Muted));
+        }
+        spans.push(cx.span(super::short_keys(binding), Role::Key));
+        spans.push(cx.span(format!(" {}", binding.hint), Role::Text));
+    }
+    if spans.len() > 1 {
+        items.push((7, Line::from(spans)));
+    }
+    items
+}
+
+/// Each warning of the release, `⚠` first, wrapped.
+fn warnings(cx: Cx, r: &Release, w: usize) -> Vec<Item> {
+    let mut items = Vec::new();
+    for (i, warning) in r.warnings.iter().enumerate() {
+        for (j, piece) in text::wrap(warning, w.saturating_sub(2))
+            .into_iter()
+            .enumerate()
+        {
+            let mark = if j == 0 { "⚠ " } else { "  " };
+            let prio = if i == 0 && j == 0 { 6 } else { 4 };
+            items.push((
+                prio,
+                Line::from(cx.span(format!("{mark}{piece}"), Role::Warning)),
+            ));
+        }
+    }
+    items
+}
+
+/// The compact layout's detail: each track as two short lines marked `┃` (live) and `│`,
+/// the traffic bar, and then the stage, the slider and the rest as room allows.
+pub(super) fn render_compact(cx: Cx, frame: &mut Frame, area: Rect, r: &Release) {
+    let w = usize::from(area.width);
+    let mut items: Vec<Item> = Vec::new();
+    let live_head = format!(
+        " ◀ LIVE {}% · {}",
+        r.traffic.live_percent,
+        label_of(&r.live)
+    );
+    items.extend(compact_track(cx, &r.live, live_head, "┃", Role::Live, w));
+    match &r.candidate {
+        Some(c) => {
+            let head = format!(
+                " {} {}% · {}",
+                other_word(r),
+                r.traffic.candidate_percent,
+                label_of(c)
+            );
+            items.extend(compact_track(cx, c, head, "│", Role::Candidate, w));
+        }
+        None => {
+            let words = "no candidate: all traffic is on the live track";
+            items.push((
+                9,
+                Line::from(vec![
+                    cx.span("│", Role::Candidate),
+                    cx.span(format!(" {words}"), Role::Muted),
+                ]),
+            ));
+        }
+    }
+    let mut bar = vec![cx.span(pad("traffic", 8), Role::Muted)];
+    bar.extend(traffic_bar(cx, r, w.saturating_sub(8)));
+    items.push((9, Line::from(bar)));
+    let mut slider = slider(cx, r, w);
+    if let Some(first) = slider.first_mut() {
+        first.0 = 6;
+    }
+    slider.truncate(2);
+    items.extend(slider);
+    let mut stage = stage(cx, r, w);
+    if let Some(first) = stage.first_mut() {
+        first.0 = 7;
+    }
+    items.extend(stage.into_iter().map(|(p, l)| (p.min(7), l)));
+    if !r.warnings.is_empty() {
+        let n = r.warnings.len();
+        let s = if n == 1 { "" } else { "s" };
+        items.push((
+            5,
+            Line::from(cx.span(format!("⚠ {n} warning{s}"), Role::Warning)),
+        ));
+    }
+    let lines: Vec<Line> = fit(items, usize::from(area.height))
+        .into_iter()
+        .map(|l| text::clip(l, w))
+        .collect();
+    frame.render_widget(Paragraph::new(lines), area);
+}
+
+/// `┃ ◀ LIVE 100% · v1 · web-v1` over `┃   ready 3/3 ● ● ●`.
+fn compact_track(
+    cx: Cx,
+    t: &Track,
+    head: String,
+    edge: &'static str,
+    role: Role,
+    w: usize,
+) -> Vec<Item> {
+    let deploy = t.deployments.join(", ");
+    let mut first = vec![
+        cx.span(edge, role),
+        cx.span(head, role).patch_style(Modifier::BOLD),
+    ];
+    if !deploy.is_empty() {
+        first.push(cx.span(format!(" · {deploy}"), Role::Muted));
+    }
+    let r = t.replicas;
+    let count = format!("   ready {}/{} ", r.ready, r.desired);
+    let count_role = if r.desired > 0 && r.ready >= r.desired {
+        Role::Ok
+    } else if r.desired == 0 {
+        Role::Muted
+    } else {
+        Role::Warning
+    };
+    let mut second = vec![cx.span(edge, role), cx.span(count.clone(), count_role)];
+    let room = w.saturating_sub(1 + width(&count));
+    if !t.pods_known {
+        second.push(cx.span("pods —", Role::Muted));
+    } else if let Some(marks) = pod_marks(cx, t, room, 1).into_iter().next() {
+        second.extend(marks);
+    }
+    vec![(9, Line::from(first)), (8, Line::from(second))]
+}

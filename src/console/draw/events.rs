@@ -1,0 +1,106 @@
+//! The events pane: what Kubernetes said about the selected release's objects, newest first.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::Line;
+use ratatui::widgets::{Block, Paragraph};
+
+use super::Cx;
+use super::text::{self, pad, pad_left, width};
+use crate::cluster::feed::EventLine;
+use crate::console::app::Pane;
+use crate::console::theme::Role;
+use crate::release::Release;
+
+pub(super) fn render(cx: Cx, frame: &mut Frame, area: Rect, r: &Release) {
+    let app = cx.app;
+    let id = r.id();
+    let border = if app.pane == Pane::Events {
+        Role::BorderFocused
+    } else {
+        Role::Border
+    };
+    let title = Line::from(vec![
+        cx.span(" Events ", Role::Title),
+        cx.span(format!("· {id} · newest first "), Role::Muted),
+    ]);
+    let mut block = Block::bordered()
+        .border_style(cx.style(border))
+        .title(title);
+    let inner = block.inner(area);
+    let focused = app.view.focus.as_ref().is_some_and(|f| f.release == id);
+    let events: &[EventLine] = if focused { &app.view.events } else { &[] };
+    let visible = usize::from(inner.height);
+    let offset = app.events_scroll.min(events.len().saturating_sub(1));
+    if events.len() > visible && visible > 0 {
+        let last = (offset + visible).min(events.len());
+        block = block.title_bottom(cx.span(
+            format!(" {}–{last} of {} ", offset + 1, events.len()),
+            Role::Muted,
+        ));
+    }
+    frame.render_widget(block, area);
+    if !focused || events.is_empty() {
+        let words = if focused {
+            format!("No recent events for the objects of {id}.")
+        } else {
+            format!("Loading the events of {id}…")
+        };
+        frame.render_widget(
+            Paragraph::new(cx.span(format!(" {words}"), Role::Muted)),
+            inner,
+        );
+        return;
+    }
+    let shown = &events[offset..(offset + visible).min(events.len())];
+    let w = usize::from(inner.width);
+    let reason_w = shown
+        .iter()
+        .map(|e| width(&e.reason) + count(e).map_or(0, |c| width(&c) + 1))
+        .max()
+        .unwrap_or(0)
+        .min(24);
+    let object_w = shown
+        .iter()
+        .map(|e| width(&e.object))
+        .max()
+        .unwrap_or(0)
+        .min(w * 2 / 5);
+    let lines: Vec<Line> = shown
+        .iter()
+        .map(|e| {
+            let age = e
+                .time
+                .map(|t| text::age(app.now.as_second() - t.as_second()))
+                .unwrap_or_else(|| "?".to_string());
+            let (mark, role) = if e.warning {
+                ("⚠ ", Role::Warning)
+            } else {
+                ("  ", Role::Accent)
+            };
+            let reason = match count(e) {
+                Some(c) => format!("{} {c}", e.reason),
+                None => e.reason.clone(),
+            };
+            Line::from(vec![
+                cx.span(pad_left(&age, 4), Role::Muted),
+                cx.span(format!(" {mark}"), role),
+                cx.span(pad(&reason, reason_w), role),
+                cx.span(
+                    format!(
+                        "  {}",
+                        pad(&text::truncate_middle(&e.object, object_w), object_w)
+                    ),
+                    Role::Muted,
+                ),
+                cx.span(format!("  {}", e.message), Role::Text),
+            ])
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// `×12` for an event seen more than once.
+fn count(e: &EventLine) -> Option<String> {
+    (e.count > 1).then(|| format!("×{}", e.count))
+}

@@ -1,0 +1,345 @@
+//! The release list: one line per release, most urgent first, with a health mark, the live
+//! side and the split; and its one-line form for the compact layout.
+
+use ratatui::Frame;
+use ratatui::layout::{Position, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph};
+
+use super::text::{self, pad, pad_left, width};
+use super::{Cx, take_top};
+use crate::console::app::{Attention, Pane, Row};
+use crate::console::keymap::{Command, Scope};
+use crate::console::theme::Role;
+use crate::release::{Pattern, Release};
+
+/// Where the list stands: beside the detail (tall) or above it (short, full width).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Place {
+    Side,
+    Top,
+}
+
+/// The mark and role of a release's health, so it reads without colour.
+pub(super) fn health(a: Attention) -> (&'static str, Role) {
+    match a {
+        Attention::Unhealthy => ("✖", Role::Danger),
+        Attention::Waiting => ("⏸", Role::Warning),
+        Attention::Warning => ("⚠", Role::Warning),
+        Attention::Moving => ("↻", Role::Accent),
+        Attention::Quiet => ("✔", Role::Ok),
+    }
+}
+
+const LEGEND: [(Attention, &str); 5] = [
+    (Attention::Unhealthy, "unhealthy"),
+    (Attention::Waiting, "waiting for approval"),
+    (Attention::Warning, "warnings"),
+    (Attention::Moving, "moving"),
+    (Attention::Quiet, "quiet"),
+];
+
+pub(super) fn pattern_short(p: Pattern) -> &'static str {
+    match p {
+        Pattern::SelectorSwitch => "selector",
+        Pattern::IngressSwitch => "ingress",
+        Pattern::NginxCanary => "canary",
+    }
+}
+
+/// What to say in the body when the list has no selection.
+pub(super) fn nothing_selected(cx: Cx) -> Vec<(String, Role)> {
+    let value = cx.app.filter.value();
+    if value.is_empty() {
+        return vec![("No release selected.".to_string(), Role::Muted)];
+    }
+    let mut text = format!("No release matches “{value}”.");
+    if let Some(key) = cx.key(Scope::Main, Command::Back) {
+        text.push_str(&format!(" Press {key} to clear the filter."));
+    }
+    vec![(text, Role::Muted)]
+}
+
+/// One row's cells, borrowed from the view, before they are laid out.
+struct Cells<'a> {
+    mark: (&'static str, Role),
+    name: &'a str,
+    pattern: &'static str,
+    stage: &'static str,
+    live: &'a str,
+    split: Option<(u32, u32)>,
+}
+
+/// Cells longer than this are cut: the live side's name.
+const LIVE_MOST: usize = 8;
+
+fn cells<'a>(row: &'a Row, r: Option<&'a Release>) -> Cells<'a> {
+    Cells {
+        mark: health(row.attention),
+        name: &row.id,
+        pattern: r.map(|r| pattern_short(r.pattern)).unwrap_or(""),
+        stage: r.map(|r| r.stage.as_str()).unwrap_or(""),
+        live: r.map(|r| super::detail::label_of(&r.live)).unwrap_or(""),
+        split: r.map(|r| (r.traffic.live_percent, r.traffic.candidate_percent)),
+    }
+}
+
+impl Cells<'_> {
+    /// `v1 ◀`
+    fn live_text(&self) -> String {
+        if self.live.is_empty() {
+            return String::new();
+        }
+        format!("{} ◀", text::truncate(self.live, LIVE_MOST))
+    }
+
+    /// `75/25`
+    fn split_text(&self) -> String {
+        self.split
+            .map(|(l, c)| format!("{l}/{c}"))
+            .unwrap_or_default()
+    }
+}
+
+/// The list in a bordered box: title with the count and the filter, the filter input while
+/// typing, the rows scrolled to keep the cursor in view, and a legend of the marks if room.
+pub(super) fn render(cx: Cx, frame: &mut Frame, area: Rect, place: Place) {
+    let app = cx.app;
+    let total = app.view.releases().count();
+    let mut title = vec![cx.span(" Releases ", Role::Title)];
+    let count = if app.rows.len() == total {
+        format!("{total} ")
+    } else {
+        format!("{}/{total} ", app.rows.len())
+    };
+    title.push(cx.span(count, Role::Muted));
+    let filter = app.filter.value();
+    if !filter.is_empty() && !app.filtering {
+        title.push(cx.span(format!("· / {} ", text::truncate(filter, 20)), Role::Accent));
+    }
+    let border = if app.pane == Pane::Releases {
+        Role::BorderFocused
+    } else {
+        Role::Border
+    };
+    let mut block = Block::bordered()
+        .border_style(cx.style(border))
+        .title(Line::from(title));
+    let mut inner = block.inner(area);
+    if app.filtering {
+        let line = take_top(&mut inner, 1);
+        filter_input(cx, frame, line);
+    }
+    let visible = usize::from(inner.height);
+    let offset = app.cursor.saturating_sub(visible.saturating_sub(1));
+    if app.rows.len() > visible && visible > 0 {
+        let last = (offset + visible).min(app.rows.len());
+        block = block.title_bottom(cx.span(
+            format!(" {}–{last} of {} ", offset + 1, app.rows.len()),
+            Role::Muted,
+        ));
+    }
+    frame.render_widget(block, area);
+
+    // Every row is measured, so columns keep still while scrolling; only the shown are drawn.
+    let all: Vec<Cells> = app
+        .rows
+        .iter()
+        .map(|row| cells(row, app.row_release(row)))
+        .collect();
+    // One column of margin on the right, so the split does not touch the border.
+    let layout = Columns::fit(&all, usize::from(inner.width).saturating_sub(1), place);
+    let mut lines: Vec<Line> = Vec::new();
+    for (i, c) in all.iter().enumerate().skip(offset).take(visible) {
+        lines.push(layout.line(cx, c, i == app.cursor, usize::from(inner.width)));
+    }
+    if app.rows.is_empty() {
+        let (text, role) = nothing_selected(cx).remove(0);
+        lines.push(Line::from(cx.span(text, role)));
+    }
+    let spare = visible.saturating_sub(lines.len());
+    if place == Place::Side && spare >= 4 {
+        let legend = legend(cx, usize::from(inner.width));
+        if legend.len() < spare {
+            let fill = spare - legend.len();
+            lines.extend(std::iter::repeat_n(Line::default(), fill));
+            lines.extend(legend);
+        }
+    }
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// The marks and what they mean, packed into as few lines as fit.
+fn legend(cx: Cx, w: usize) -> Vec<Line<'static>> {
+    let mut lines = Vec::new();
+    let mut spans: Vec<Span> = Vec::new();
+    let mut used = 0;
+    for (a, word) in LEGEND {
+        let (mark, role) = health(a);
+        let item = width(mark) + 1 + width(word) + 2;
+        if used + item > w && !spans.is_empty() {
+            lines.push(Line::from(std::mem::take(&mut spans)));
+            used = 0;
+        }
+        spans.push(cx.span(mark, role));
+        spans.push(cx.span(format!(" {word}  "), Role::Muted));
+        used += item;
+    }
+    if !spans.is_empty() {
+        lines.push(Line::from(spans));
+    }
+    lines
+}
+
+/// Column widths for the rows, chosen from their contents and the room there is.
+struct Columns {
+    name: usize,
+    pattern: usize,
+    stage: usize,
+    live: usize,
+    split: usize,
+    gap: usize,
+}
+
+impl Columns {
+    fn fit(all: &[Cells], w: usize, place: Place) -> Columns {
+        let most = |f: &dyn Fn(&Cells) -> usize| all.iter().map(f).max().unwrap_or(0);
+        let digits = |n: u32| n.to_string().len();
+        let mut c = Columns {
+            name: most(&|c| width(c.name)),
+            pattern: most(&|c| c.pattern.len()),
+            stage: most(&|c| c.stage.len()),
+            live: most(&|c| match width(c.live) {
+                0 => 0,
+                n => n.min(LIVE_MOST) + 2,
+            }),
+            split: most(&|c| c.split.map_or(0, |(l, r)| digits(l) + 1 + digits(r))),
+            gap: 2,
+        };
+        // Room for the cursor and the mark ("▶ ✖ "), then columns with gaps between.
+        let fixed = |c: &Columns| {
+            4 + [c.pattern, c.stage, c.live, c.split]
+                .iter()
+                .filter(|w| **w > 0)
+                .map(|w| w + c.gap)
+                .sum::<usize>()
+        };
+        let want_name = c.name.min(if place == Place::Top { 40 } else { 18 });
+        // Give way in this order: wide gaps, the pattern, the live version, the stage.
+        if fixed(&c) + want_name > w {
+            c.gap = 1;
+        }
+        if fixed(&c) + want_name.min(14) > w {
+            c.pattern = 0;
+        }
+        if fixed(&c) + want_name.min(12) > w {
+            c.live = 0;
+        }
+        if fixed(&c) + want_name.min(10) > w {
+            c.stage = 0;
+        }
+        c.name = c.name.min(w.saturating_sub(fixed(&c)));
+        c
+    }
+
+    fn line(&self, cx: Cx, c: &Cells, selected: bool, w: usize) -> Line<'static> {
+        let gap = " ".repeat(self.gap);
+        let mut spans = vec![
+            cx.span(if selected { "▶ " } else { "  " }, Role::Accent),
+            cx.span(format!("{} ", c.mark.0), c.mark.1),
+            cx.span(pad(c.name, self.name), Role::Text),
+        ];
+        if self.pattern > 0 {
+            spans.push(cx.span(
+                format!("{gap}{}", pad(c.pattern, self.pattern)),
+                Role::Muted,
+            ));
+        }
+        if self.stage > 0 {
+            spans.push(cx.span(format!("{gap}{}", pad(c.stage, self.stage)), Role::Text));
+        }
+        if self.live > 0 {
+            spans.push(cx.span(
+                format!("{gap}{}", pad(&c.live_text(), self.live)),
+                Role::Live,
+            ));
+        }
+        if self.split > 0 {
+            spans.push(cx.span(
+                format!("{gap}{}", pad_left(&c.split_text(), self.split)),
+                Role::Text,
+            ));
+        }
+        let used: usize = spans.iter().map(Span::width).sum();
+        spans.push(Span::raw(" ".repeat(w.saturating_sub(used))));
+        let line = Line::from(spans);
+        if selected {
+            line.style(cx.style(Role::Selection))
+        } else {
+            line
+        }
+    }
+}
+
+/// `/ text` with the terminal cursor in it, scrolled to keep the cursor in view.
+fn filter_input(cx: Cx, frame: &mut Frame, area: Rect) {
+    if area.is_empty() {
+        return;
+    }
+    let input = &cx.app.filter;
+    let room = usize::from(area.width).saturating_sub(3);
+    let scroll = input.visual_scroll(room);
+    let shown: String = input.value().chars().skip(scroll).collect();
+    let line = Line::from(vec![
+        cx.span("/ ", Role::Key),
+        cx.span(text::truncate(&shown, room), Role::Text),
+    ]);
+    frame.render_widget(Paragraph::new(line), area);
+    let at = (input.visual_cursor().saturating_sub(scroll) + 2).min(usize::from(area.width) - 1);
+    frame.set_cursor_position(Position::new(area.x + super::rows(at), area.y));
+}
+
+/// The compact layout's list: `‹ 2/7 › ⏸ shop/web · staged`, or the filter being typed.
+pub(super) fn render_compact(cx: Cx, frame: &mut Frame, area: Rect) {
+    let app = cx.app;
+    let counter = format!(
+        "‹ {}/{} › ",
+        if app.rows.is_empty() {
+            0
+        } else {
+            app.cursor + 1
+        },
+        app.rows.len()
+    );
+    if app.filtering {
+        let mut rest = area;
+        let cw = super::rows(width(&counter)).min(rest.width);
+        let right = Rect {
+            x: rest.x + rest.width - cw,
+            width: cw,
+            ..rest
+        };
+        rest.width -= cw;
+        filter_input(cx, frame, rest);
+        frame.render_widget(Paragraph::new(cx.span(counter, Role::Muted)), right);
+        return;
+    }
+    let mut spans = vec![cx.span(counter, Role::Accent)];
+    if let Some(row) = app.rows.get(app.cursor) {
+        let (mark, role) = health(row.attention);
+        spans.push(cx.span(format!("{mark} "), role));
+        spans.push(cx.span(row.id.clone(), Role::Title));
+        if let Some(r) = app.row_release(row) {
+            spans.push(cx.span(
+                format!(" · {} · {}", r.stage.as_str(), pattern_short(r.pattern)),
+                Role::Muted,
+            ));
+        }
+    }
+    let filter = app.filter.value();
+    if !filter.is_empty() {
+        spans.push(cx.span(format!("  / {filter}"), Role::Accent));
+    }
+    let line = text::clip(Line::from(spans), usize::from(area.width));
+    frame.render_widget(Paragraph::new(line), area);
+}

@@ -1,0 +1,265 @@
+//! Boxes drawn over the screen: the `?` help, generated from the key map, and the confirm
+//! dialog that every change goes through.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Clear, Paragraph};
+
+use super::text::{self, pad, width};
+use super::{Cx, fit, short_keys};
+use crate::console::app::Confirm;
+use crate::console::keymap::Scope;
+use crate::console::theme::Role;
+
+/// A box of at most `w`×`h` centred in `area`.
+fn centred(area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width);
+    let h = h.min(area.height);
+    Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    }
+}
+
+/// `↑/↓ scroll · ?/esc/q close`: the bindings of one scope, for a box's bottom edge.
+fn scope_hints(cx: Cx, scope: Scope) -> Line<'static> {
+    let mut spans: Vec<Span> = vec![Span::raw(" ")];
+    let mut seen: Vec<&str> = Vec::new();
+    for b in cx.app.keymap.in_scope(scope) {
+        // Up and down both say "scroll": one hint for the pair.
+        if seen.contains(&b.hint) {
+            continue;
+        }
+        seen.push(b.hint);
+        let keys: Vec<String> = cx
+            .app
+            .keymap
+            .in_scope(scope)
+            .filter(|o| o.hint == b.hint)
+            .map(short_keys)
+            .collect();
+        if spans.len() > 1 {
+            spans.push(cx.span(" · ", Role::Muted));
+        }
+        spans.push(cx.span(keys.join("/"), Role::Key));
+        spans.push(cx.span(format!(" {}", b.hint), Role::Text));
+    }
+    spans.push(Span::raw(" "));
+    Line::from(spans)
+}
+
+const HELP_SCOPES: [Scope; 5] = [
+    Scope::Main,
+    Scope::Canary,
+    Scope::Filter,
+    Scope::Confirm,
+    Scope::Help,
+];
+
+/// Every binding of every scope, grouped under the scope's title, then what the marks mean.
+fn help_lines(cx: Cx, w: usize) -> Vec<Line<'static>> {
+    let keymap = &cx.app.keymap;
+    let key_w = keymap
+        .bindings()
+        .iter()
+        .map(|b| width(&b.keys_label()))
+        .max()
+        .unwrap_or(0)
+        .min(16)
+        + 2;
+    let text_w = w.saturating_sub(key_w + 2).max(10);
+    let mut lines: Vec<Line> = Vec::new();
+    if cx.app.read_only() {
+        lines.push(Line::from(cx.span(
+            "Read-only watch mode: keys that change the cluster are off.",
+            Role::Warning,
+        )));
+        lines.push(Line::default());
+    }
+    for scope in HELP_SCOPES {
+        let bindings: Vec<_> = keymap.in_scope(scope).collect();
+        if bindings.is_empty() {
+            continue;
+        }
+        lines.push(Line::from(cx.span(scope.title(), Role::Title)));
+        for b in bindings {
+            for (i, piece) in text::wrap(b.help, text_w).into_iter().enumerate() {
+                let keys = if i == 0 {
+                    b.keys_label()
+                } else {
+                    String::new()
+                };
+                lines.push(Line::from(vec![
+                    Span::raw("  "),
+                    cx.span(pad(&keys, key_w), Role::Key),
+                    cx.span(piece, Role::Text),
+                ]));
+            }
+        }
+        lines.push(Line::default());
+    }
+    lines.push(Line::from(cx.span("Marks", Role::Title)));
+    let legend: [Vec<(&str, Role, &str)>; 5] = [
+        vec![(
+            "┏━ ◀ LIVE",
+            Role::Live,
+            "heavy border, left: the track taking traffic",
+        )],
+        vec![(
+            "┌─ CANDIDATE ▶",
+            Role::Candidate,
+            "the new track (STANDBY after a switch, kept for rollback)",
+        )],
+        vec![
+            ("●", Role::Ok, "ready  "),
+            ("◐", Role::Warning, "starting  "),
+            ("○", Role::Muted, "pending  "),
+            ("✖3", Role::Danger, "crash-looping, 3 restarts  "),
+            ("◌", Role::Muted, "terminating"),
+        ],
+        vec![
+            ("✖", Role::Danger, "unhealthy  "),
+            ("⏸", Role::Warning, "waiting for approval  "),
+            ("⚠", Role::Warning, "warnings  "),
+            ("↻", Role::Accent, "moving  "),
+            ("✔", Role::Ok, "quiet"),
+        ],
+        vec![
+            ("●", Role::Candidate, "applied canary weight  "),
+            ("◆", Role::Pending, "pending weight, not applied yet"),
+        ],
+    ];
+    for group in legend {
+        let mut spans: Vec<Span> = vec![Span::raw("  ")];
+        let mut used = 2;
+        for (mark, role, words) in group {
+            let item = width(mark) + 1 + width(words);
+            if used + item > w && used > 2 {
+                lines.push(Line::from(std::mem::take(&mut spans)));
+                spans.push(Span::raw("  "));
+                used = 2;
+            }
+            spans.push(cx.span(mark, role));
+            spans.push(cx.span(format!(" {words}"), Role::Muted));
+            used += item;
+        }
+        lines.push(Line::from(spans));
+    }
+    lines
+}
+
+pub(super) fn help(cx: Cx, frame: &mut Frame, area: Rect, scroll: usize) {
+    let rect = centred(
+        area,
+        80.min(area.width.saturating_sub(2)),
+        area.height.saturating_sub(2),
+    );
+    if rect.width < 4 || rect.height < 3 {
+        return;
+    }
+    let inner_w = usize::from(rect.width - 2);
+    let lines = help_lines(cx, inner_w);
+    let visible = usize::from(rect.height - 2);
+    let offset = scroll.min(lines.len().saturating_sub(visible));
+    let mut block = Block::bordered()
+        .border_type(BorderType::Rounded)
+        .border_style(cx.style(Role::BorderFocused))
+        .title(cx.span(" Help — keys and marks ", Role::Title))
+        .title_bottom(scope_hints(cx, Scope::Help));
+    if lines.len() > visible {
+        let last = (offset + visible).min(lines.len());
+        block = block.title_bottom(
+            Line::from(cx.span(
+                format!(" {}–{last} of {} ", offset + 1, lines.len()),
+                Role::Muted,
+            ))
+            .right_aligned(),
+        );
+    }
+    let inner = block.inner(rect);
+    frame.render_widget(Clear, rect);
+    frame.render_widget(block, rect);
+    let shown: Vec<Line> = lines.into_iter().skip(offset).take(visible).collect();
+    frame.render_widget(Paragraph::new(shown), inner);
+}
+
+/// The plan in words: what, on which release, the exact steps, the risk; confirm or cancel.
+pub(super) fn confirm(cx: Cx, frame: &mut Frame, area: Rect, confirm: &Confirm) {
+    let plan = &confirm.plan;
+    let w = area.width.saturating_sub(4).min(76);
+    if w < 10 || area.height < 5 {
+        return;
+    }
+    let text_w = usize::from(w - 4);
+    let mut items: Vec<(u8, Line)> = Vec::new();
+    for piece in text::wrap(&plan.summary, text_w) {
+        items.push((9, Line::from(cx.span(piece, Role::Text))));
+    }
+    items.push((4, Line::default()));
+    let n = plan.steps.len();
+    let s = if n == 1 { "" } else { "s" };
+    items.push((
+        5,
+        Line::from(cx.span(format!("{n} step{s}, in order:"), Role::Muted)),
+    ));
+    for (i, step) in plan.steps.iter().enumerate() {
+        let number = format!("{:>2}. ", i + 1);
+        for (j, piece) in text::wrap(&step.description, text_w.saturating_sub(4))
+            .into_iter()
+            .enumerate()
+        {
+            let lead = if j == 0 {
+                number.clone()
+            } else {
+                "    ".to_string()
+            };
+            items.push((
+                3,
+                Line::from(vec![cx.span(lead, Role::Muted), cx.span(piece, Role::Text)]),
+            ));
+        }
+    }
+    if let Some(risk) = &plan.risk {
+        items.push((6, Line::default()));
+        for (j, piece) in text::wrap(&format!("Risk: {risk}"), text_w.saturating_sub(2))
+            .into_iter()
+            .enumerate()
+        {
+            let mark = if j == 0 { "⚠ " } else { "  " };
+            items.push((
+                9,
+                Line::from(cx.span(format!("{mark}{piece}"), Role::Danger)),
+            ));
+        }
+    }
+    let h = super::rows(items.len())
+        .saturating_add(2)
+        .min(area.height.saturating_sub(2));
+    let rect = centred(area, w, h);
+    let lines = fit(items, usize::from(rect.height.saturating_sub(2)));
+    let (border, title_role) = if plan.risk.is_some() {
+        (Role::Danger, Role::Danger)
+    } else {
+        (Role::BorderFocused, Role::Title)
+    };
+    let block = Block::bordered()
+        .border_type(BorderType::Double)
+        .border_style(cx.style(border))
+        .title(cx.span(
+            format!(" Confirm {} · {} ", plan.op.verb(), plan.release),
+            title_role,
+        ))
+        .title_bottom(scope_hints(cx, Scope::Confirm));
+    let inner = block.inner(rect);
+    frame.render_widget(Clear, rect);
+    frame.render_widget(block, rect);
+    let inner = Rect {
+        x: inner.x + 1,
+        width: inner.width.saturating_sub(2),
+        ..inner
+    };
+    frame.render_widget(Paragraph::new(lines), inner);
+}

@@ -1,0 +1,157 @@
+//! The frame around the body: the header, the status line and the footer's key hints.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::text::{self, width};
+use super::{Cx, short_keys};
+use crate::cluster::feed::Connection;
+use crate::console::app::Level;
+use crate::console::keymap::{Binding, Command};
+use crate::console::theme::Role;
+
+/// `cutover · context · ns shop · as admin · ● live …… READ-ONLY 03:00:00`. When narrow, the
+/// identity, then the context, then the scope give way; the connection state is cut last.
+pub(super) fn header(cx: Cx, frame: &mut Frame, area: Rect) {
+    if area.is_empty() {
+        return;
+    }
+    let app = cx.app;
+    let total = usize::from(area.width);
+    let mut right: Vec<Span> = Vec::new();
+    if app.read_only() {
+        right.push(cx.span(" READ-ONLY ", Role::Badge));
+        right.push(Span::raw(" "));
+    }
+    right.push(cx.span(text::clock(app.now), Role::Header));
+    right.push(Span::raw(" "));
+    let right_w: usize = right.iter().map(Span::width).sum();
+
+    let (conn, conn_role) = match &app.view.connection {
+        Connection::Live => ("● live".to_string(), Role::Ok),
+        Connection::Connecting { .. } => ("◌ connecting…".to_string(), Role::Muted),
+        Connection::Reconnecting { since, reason } => (
+            format!("⚠ reconnecting since {}: {reason}", text::clock(*since)),
+            Role::Warning,
+        ),
+    };
+    // (priority, text, role): the lowest priority is dropped first when it does not fit.
+    let mut parts: Vec<(u8, String, Role)> = vec![
+        (9, " cutover".to_string(), Role::Title),
+        (3, app.session.context.clone(), Role::Header),
+        (6, scope_short(cx), Role::Header),
+        (2, format!("as {}", app.identity()), Role::Header),
+        (8, conn, conn_role),
+    ];
+    parts.retain(|(_, t, _)| !t.trim().is_empty());
+    let sep = " · ";
+    let left_w = |parts: &[(u8, String, Role)]| -> usize {
+        parts.iter().map(|(_, t, _)| width(t)).sum::<usize>()
+            + width(sep) * parts.len().saturating_sub(1)
+    };
+    let room = total.saturating_sub(right_w + 1);
+    while left_w(&parts) > room {
+        let lowest = parts
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.0 < 8)
+            .min_by_key(|(_, p)| p.0)
+            .map(|(i, _)| i);
+        match lowest {
+            Some(i) => {
+                parts.remove(i);
+            }
+            None => break,
+        }
+    }
+    // Still too wide: the connection's reason is cut, with an ellipsis.
+    let over = left_w(&parts).saturating_sub(room);
+    if over > 0
+        && let Some(last) = parts.last_mut()
+    {
+        let keep = width(&last.1).saturating_sub(over);
+        last.1 = text::truncate(&last.1, keep);
+    }
+    let mut spans: Vec<Span> = Vec::new();
+    for (i, (_, t, role)) in parts.into_iter().enumerate() {
+        if i > 0 {
+            spans.push(cx.span(sep, Role::Muted));
+        }
+        spans.push(cx.span(t, role));
+    }
+    let used: usize = spans.iter().map(Span::width).sum();
+    if used + right_w <= total {
+        spans.push(Span::raw(" ".repeat(total - used - right_w)));
+        spans.extend(right);
+    }
+    frame.render_widget(
+        Paragraph::new(Line::from(spans)).style(cx.style(Role::Header)),
+        area,
+    );
+}
+
+/// `ns shop` or `all namespaces`.
+fn scope_short(cx: Cx) -> String {
+    match &cx.app.session.scope {
+        Some(ns) => format!("ns {ns}"),
+        None => "all namespaces".to_string(),
+    }
+}
+
+/// The outcome of the last thing asked for, coloured by how it went.
+pub(super) fn status(cx: Cx, frame: &mut Frame, area: Rect) {
+    let Some(status) = &cx.app.status else {
+        return;
+    };
+    let (mark, role) = match status.level {
+        Level::Info => ("·", Role::Text),
+        Level::Success => ("✔", Role::Ok),
+        Level::Warning => ("⚠", Role::Warning),
+        Level::Error => ("✖", Role::Danger),
+    };
+    let room = usize::from(area.width).saturating_sub(3);
+    let line = Line::from(vec![
+        cx.span(format!(" {mark} "), role),
+        cx.span(text::truncate(&status.text, room), role),
+    ]);
+    frame.render_widget(Paragraph::new(line), area);
+}
+
+/// Key hints for the scopes in force, from the key map: `q quit  ? help  tab pane …`. Quit and
+/// help come first, then the innermost scope's keys (the canary's before the console's); hints
+/// that do not fit whole are left out rather than cut.
+pub(super) fn footer(cx: Cx, frame: &mut Frame, area: Rect) {
+    let app = cx.app;
+    let room = usize::from(area.width);
+    let mut spans: Vec<Span> = vec![Span::raw(" ")];
+    let mut used = 1;
+    // With nothing selected there is nothing to act on: the writing keys are left out.
+    let selected = app.release().is_some() || app.confirm.is_some();
+    let scopes = app.scopes();
+    let mut hints: Vec<&Binding> = app
+        .keymap
+        .hints(&scopes)
+        .filter(|b| selected || !b.writes)
+        .collect();
+    hints.sort_by_key(|b| {
+        let first = matches!(b.command, Command::Quit | Command::Help);
+        let scope = scopes
+            .iter()
+            .position(|s| *s == b.scope)
+            .unwrap_or(usize::MAX);
+        (!first, scope)
+    });
+    for b in hints {
+        let key = short_keys(b);
+        let w = width(&key) + 1 + width(b.hint) + 2;
+        if used + w > room {
+            continue;
+        }
+        used += w;
+        spans.push(cx.span(key, Role::Key));
+        spans.push(cx.span(format!(" {}  ", b.hint), Role::Muted));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}

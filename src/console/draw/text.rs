@@ -1,0 +1,263 @@
+//! Text measured in terminal cells: widths, truncation, padding, word wrap, ages and clocks.
+
+use ratatui::text::{Line, Span};
+
+/// Cells `s` takes on screen.
+pub fn width(s: &str) -> usize {
+    Span::raw(s).width()
+}
+
+fn char_width(c: char) -> usize {
+    let mut buf = [0u8; 4];
+    width(c.encode_utf8(&mut buf))
+}
+
+/// `s` cut to at most `max` cells, ending in `…` when something was cut.
+pub fn truncate(s: &str, max: usize) -> String {
+    if width(s) <= max {
+        return s.to_string();
+    }
+    if max == 0 {
+        return String::new();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in s.chars() {
+        let w = char_width(c);
+        if used + w + 1 > max {
+            break;
+        }
+        out.push(c);
+        used += w;
+    }
+    out.push('…');
+    out
+}
+
+/// `s` cut at the front to at most `max` cells, at a `/` where one fits:
+/// `registry.example.com/shop/web:1.5.0` → `…/shop/web:1.5.0`. For images, whose tag matters most.
+pub fn truncate_start(s: &str, max: usize) -> String {
+    if width(s) <= max {
+        return s.to_string();
+    }
+    if max <= 1 {
+        return "…".chars().take(max).collect();
+    }
+    for (i, _) in s.match_indices('/') {
+        let tail = &s[i..];
+        if width(tail) < max {
+            return format!("…{tail}");
+        }
+    }
+    let mut tail: Vec<char> = Vec::new();
+    let mut used = 0;
+    for c in s.chars().rev() {
+        let w = char_width(c);
+        if used + w + 1 > max {
+            break;
+        }
+        tail.push(c);
+        used += w;
+    }
+    std::iter::once('…').chain(tail.into_iter().rev()).collect()
+}
+
+/// `s` cut in the middle to at most `max` cells: `Pod/search-v…-x7k2p`. For names whose
+/// start and end both matter.
+pub fn truncate_middle(s: &str, max: usize) -> String {
+    if width(s) <= max {
+        return s.to_string();
+    }
+    let chars: Vec<char> = s.chars().collect();
+    let keep = max.saturating_sub(1);
+    let tail_w = keep / 2;
+    let head = truncate(s, keep - tail_w + 1);
+    let head = head.trim_end_matches('…');
+    let mut tail: Vec<char> = Vec::new();
+    let mut used = 0;
+    for c in chars.iter().rev() {
+        let w = char_width(*c);
+        if used + w > tail_w {
+            break;
+        }
+        tail.push(*c);
+        used += w;
+    }
+    let tail: String = tail.into_iter().rev().collect();
+    if max == 0 {
+        return String::new();
+    }
+    format!("{head}…{tail}")
+}
+
+/// `line` cut to at most `max` cells, ending in `…` when something was cut.
+pub fn clip(line: Line<'static>, max: usize) -> Line<'static> {
+    if line.width() <= max {
+        return line;
+    }
+    let Line {
+        spans,
+        style,
+        alignment,
+    } = line;
+    let mut out: Vec<Span> = Vec::new();
+    let mut used = 0;
+    for span in spans {
+        let w = span.width();
+        if used + w < max {
+            used += w;
+            out.push(span);
+            continue;
+        }
+        let room = max - used;
+        let mut cut = String::new();
+        let mut cut_w = 0;
+        for c in span.content.chars() {
+            let cw = char_width(c);
+            if cut_w + cw + 1 > room {
+                break;
+            }
+            cut.push(c);
+            cut_w += cw;
+        }
+        if room > 0 {
+            let cut = format!("{}…", cut.trim_end());
+            out.push(Span::styled(cut, span.style));
+        }
+        break;
+    }
+    Line {
+        spans: out,
+        style,
+        alignment,
+    }
+}
+
+/// `s` truncated to `w` cells and padded with spaces to exactly `w`.
+pub fn pad(s: &str, w: usize) -> String {
+    let mut out = truncate(s, w);
+    let used = width(&out);
+    out.extend(std::iter::repeat_n(' ', w.saturating_sub(used)));
+    out
+}
+
+/// `s` padded on the left to `w` cells (numbers in columns).
+pub fn pad_left(s: &str, w: usize) -> String {
+    let s = truncate(s, w);
+    let mut out: String = std::iter::repeat_n(' ', w.saturating_sub(width(&s))).collect();
+    out.push_str(&s);
+    out
+}
+
+/// Word-wraps `s` to lines of at most `max` cells; words longer than a line are cut into pieces.
+pub fn wrap(s: &str, max: usize) -> Vec<String> {
+    let max = max.max(1);
+    let mut lines = Vec::new();
+    for paragraph in s.split('\n') {
+        let mut line = String::new();
+        let mut used = 0;
+        for word in paragraph.split_whitespace() {
+            let ww = width(word);
+            let gap = usize::from(used > 0);
+            if used + gap + ww <= max {
+                if gap == 1 {
+                    line.push(' ');
+                }
+                line.push_str(word);
+                used += gap + ww;
+                continue;
+            }
+            if used > 0 {
+                lines.push(std::mem::take(&mut line));
+                used = 0;
+            }
+            for c in word.chars() {
+                let cw = char_width(c);
+                if used + cw > max && used > 0 {
+                    lines.push(std::mem::take(&mut line));
+                    used = 0;
+                }
+                line.push(c);
+                used += cw;
+            }
+        }
+        lines.push(line);
+    }
+    lines
+}
+
+/// `45s`, `12m`, `3h`, `2d`: the largest whole unit, as kubectl writes ages.
+pub fn age(seconds: i64) -> String {
+    let s = seconds.max(0);
+    match s {
+        0..60 => format!("{s}s"),
+        60..3_600 => format!("{}m", s / 60),
+        3_600..86_400 => format!("{}h", s / 3_600),
+        _ => format!("{}d", s / 86_400),
+    }
+}
+
+/// `12:30` or `1:02:30`: a countdown.
+pub fn countdown(seconds: i64) -> String {
+    let s = seconds.max(0);
+    if s >= 3_600 {
+        format!("{}:{:02}:{:02}", s / 3_600, (s / 60) % 60, s % 60)
+    } else {
+        format!("{}:{:02}", s / 60, s % 60)
+    }
+}
+
+/// `14:03:07`, in UTC.
+pub fn clock(t: jiff::Timestamp) -> String {
+    t.strftime("%H:%M:%S").to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn truncation_and_padding_count_cells() {
+        assert_eq!(truncate("checkout", 5), "chec…");
+        assert_eq!(truncate("web", 5), "web");
+        assert_eq!(truncate("web", 0), "");
+        assert_eq!(truncate("web", 1), "…");
+        assert_eq!(pad("v1", 4), "v1  ");
+        assert_eq!(pad_left("3", 3), "  3");
+        assert_eq!(
+            truncate_start("registry.example.com/shop/web:1.5.0", 18),
+            "…/shop/web:1.5.0"
+        );
+        assert_eq!(truncate_start("abcdef", 4), "…def");
+        assert_eq!(truncate_middle("Pod/search-v5-x7k2p", 11), "Pod/s…x7k2p");
+        assert_eq!(
+            clip(Line::from("staged → approve"), 10).to_string(),
+            "staged →…"
+        );
+        assert_eq!(
+            clip(Line::from(vec![Span::raw("ab"), Span::raw("cd")]), 3).to_string(),
+            "ab…"
+        );
+    }
+
+    #[test]
+    fn wrapping_keeps_words_and_cuts_long_ones() {
+        assert_eq!(
+            wrap("switch shop/web to v2", 10),
+            ["switch", "shop/web", "to v2"]
+        );
+        assert_eq!(wrap("abcdefghij", 4), ["abcd", "efgh", "ij"]);
+        assert_eq!(wrap("", 4), [""]);
+    }
+
+    #[test]
+    fn ages_and_countdowns() {
+        assert_eq!(age(45), "45s");
+        assert_eq!(age(720), "12m");
+        assert_eq!(age(3 * 3_600 + 5), "3h");
+        assert_eq!(age(2 * 86_400), "2d");
+        assert_eq!(age(-5), "0s");
+        assert_eq!(countdown(750), "12:30");
+        assert_eq!(countdown(3_750), "1:02:30");
+    }
+}

@@ -1,0 +1,154 @@
+//! The console: state and update (`app`), key bindings (`keymap`), drawing (`draw`), themes
+//! (`theme`), and here the event loop that joins keys, signals, ticks and the cluster feed.
+
+pub mod app;
+pub mod draw;
+pub mod keymap;
+mod terminal;
+pub mod theme;
+
+use std::time::Duration;
+
+use crossterm::event::{Event as TermEvent, EventStream};
+use futures::StreamExt as _;
+use tokio::sync::mpsc;
+
+use app::{App, Effect, Msg, Session};
+use keymap::Key;
+use theme::Theme;
+
+use crate::cluster::feed::Feed;
+
+/// At most this many frames a second.
+const FRAME: Duration = Duration::from_millis(50);
+/// How long a multi-step plan may wait for pods to become ready.
+const WAIT_LIMIT: Duration = Duration::from_secs(300);
+
+/// Sends confirmed plans. A read-only console is started without one, so it has no way to write.
+pub struct Writer {
+    client: kube::Client,
+}
+
+impl Writer {
+    pub fn new(client: kube::Client) -> Writer {
+        Writer { client }
+    }
+
+    fn send(&self, plan: crate::release::plan::Plan, done: mpsc::UnboundedSender<Msg>) {
+        let client = self.client.clone();
+        tokio::spawn(async move {
+            let outcome = crate::cluster::apply::apply(&client, &plan, WAIT_LIMIT).await;
+            let (ok, text) = match &outcome.failure {
+                None => (true, format!("Done: {}", plan.summary)),
+                Some(f) => (
+                    false,
+                    format!(
+                        "Failed after {} of {} steps: {f}",
+                        outcome.done,
+                        plan.steps.len()
+                    ),
+                ),
+            };
+            let _ = done.send(Msg::Applied { ok, text });
+        });
+    }
+}
+
+/// Where frames go: the real terminal, or a test backend in headless tests.
+pub trait Screen {
+    fn draw(&mut self, render: &mut dyn FnMut(&mut ratatui::Frame)) -> anyhow::Result<()>;
+    /// The terminal changed size.
+    fn resized(&mut self) -> anyhow::Result<()>;
+}
+
+/// Runs the console until the user quits, the terminal goes away or a signal arrives.
+/// `writer` is None in read-only mode.
+pub async fn run(
+    client: kube::Client,
+    session: Session,
+    theme: Theme,
+    writer: Option<Writer>,
+) -> anyhow::Result<()> {
+    let feed = Feed::start(client, session.scope.clone(), !session.read_only);
+    let mut signals = terminal::Signals::new()?;
+    let mut term = terminal::Guard::enter()?;
+    let result = tokio::select! {
+        r = drive(&mut term, EventStream::new(), &feed, session, &theme, writer) => r,
+        signal = signals.next() => {
+            tracing::info!("{signal}: quitting");
+            Ok(())
+        }
+    };
+    drop(term);
+    result
+}
+
+/// The event loop: keys, cluster views, ticks and outcomes in; frames (at most one per
+/// [`FRAME`], only after a change) and effects out. Returns when the user quits or the input
+/// ends (a closed terminal).
+pub async fn drive<S, K>(
+    screen: &mut S,
+    mut keys: K,
+    feed: &Feed,
+    session: Session,
+    theme: &Theme,
+    writer: Option<Writer>,
+) -> anyhow::Result<()>
+where
+    S: Screen,
+    K: futures::Stream<Item = std::io::Result<TermEvent>> + Unpin,
+{
+    let mut app = App::new(session, jiff::Timestamp::now());
+    let mut views = feed.views();
+    let mut ticker = tokio::time::interval(Duration::from_secs(1));
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let (applied_tx, mut applied_rx) = mpsc::unbounded_channel();
+    let mut dirty = true;
+    let mut last_frame = tokio::time::Instant::now() - FRAME;
+    loop {
+        if dirty && last_frame.elapsed() >= FRAME {
+            screen.draw(&mut |f| draw::draw(&app, theme, f))?;
+            dirty = false;
+            last_frame = tokio::time::Instant::now();
+        }
+        let next_frame = last_frame + FRAME;
+        let msg = tokio::select! {
+            event = keys.next() => match event {
+                Some(Ok(TermEvent::Key(k))) => match Key::from_event(&k) {
+                    Some(key) => Msg::Key(key),
+                    None => continue,
+                },
+                Some(Ok(TermEvent::Resize(..))) => {
+                    screen.resized()?;
+                    dirty = true;
+                    continue;
+                }
+                Some(Ok(_)) => continue,
+                // The terminal is gone (hang-up, closed pty): stop rather than spin.
+                Some(Err(e)) => {
+                    tracing::info!("terminal input failed: {e}");
+                    return Ok(());
+                }
+                None => return Ok(()),
+            },
+            changed = views.changed() => match changed {
+                Ok(()) => Msg::View(views.borrow_and_update().clone()),
+                Err(_) => anyhow::bail!("the cluster feed stopped"),
+            },
+            _ = ticker.tick() => Msg::Tick(jiff::Timestamp::now()),
+            Some(msg) = applied_rx.recv() => msg,
+            _ = tokio::time::sleep_until(next_frame), if dirty => continue,
+        };
+        dirty = true;
+        for effect in app.update(msg) {
+            match effect {
+                Effect::Focus(focus) => feed.focus(focus),
+                Effect::Apply(plan) => match &writer {
+                    Some(w) => w.send(*plan, applied_tx.clone()),
+                    None => tracing::error!("a plan reached a console without a writer"),
+                },
+                Effect::Quit => return Ok(()),
+            }
+        }
+    }
+}

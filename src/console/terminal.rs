@@ -1,0 +1,136 @@
+//! The terminal, left as it was found on every exit path (return, error, panic), and the
+//! signals that end the console (SIGHUP when SSH drops, SIGTERM, SIGQUIT, SIGINT).
+
+use std::io::{Stdout, Write as _, stdout};
+
+use anyhow::Context as _;
+use crossterm::terminal::{
+    BeginSynchronizedUpdate, EndSynchronizedUpdate, EnterAlternateScreen, LeaveAlternateScreen,
+    disable_raw_mode, enable_raw_mode,
+};
+use crossterm::{cursor, execute};
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+
+/// Puts the terminal back: main screen, cooked mode, visible cursor. Safe to call twice.
+pub fn restore() {
+    let mut out = stdout();
+    let _ = execute!(
+        out,
+        EndSynchronizedUpdate,
+        LeaveAlternateScreen,
+        cursor::Show
+    );
+    let _ = disable_raw_mode();
+    let _ = out.flush();
+}
+
+/// The console's hold on the terminal; dropping it restores the terminal.
+pub struct Guard {
+    terminal: Terminal<CrosstermBackend<Stdout>>,
+}
+
+impl Guard {
+    pub fn enter() -> anyhow::Result<Guard> {
+        install_panic_hook();
+        enable_raw_mode()
+            .context("could not put the terminal in raw mode (is this a terminal?)")?;
+        let mut out = stdout();
+        if let Err(e) = execute!(out, EnterAlternateScreen, cursor::Hide) {
+            restore();
+            return Err(e).context("could not switch to the alternate screen");
+        }
+        let terminal = match Terminal::new(CrosstermBackend::new(out)) {
+            Ok(t) => t,
+            Err(e) => {
+                restore();
+                return Err(e).context("could not set up the terminal");
+            }
+        };
+        Ok(Guard { terminal })
+    }
+}
+
+impl super::Screen for Guard {
+    /// Draws one frame inside a synchronized update, so the terminal shows it whole.
+    fn draw(&mut self, render: &mut dyn FnMut(&mut ratatui::Frame)) -> anyhow::Result<()> {
+        execute!(self.terminal.backend_mut(), BeginSynchronizedUpdate)
+            .context("writing to the terminal")?;
+        self.terminal
+            .draw(|f| render(f))
+            .context("drawing to the terminal")?;
+        execute!(self.terminal.backend_mut(), EndSynchronizedUpdate)
+            .context("writing to the terminal")?;
+        Ok(())
+    }
+
+    fn resized(&mut self) -> anyhow::Result<()> {
+        self.terminal
+            .autoresize()
+            .context("reading the terminal size")
+    }
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        restore();
+    }
+}
+
+fn install_panic_hook() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            restore();
+            previous(info);
+        }));
+    });
+}
+
+/// Signals that end the console.
+pub struct Signals {
+    #[cfg(unix)]
+    streams: Vec<(&'static str, tokio::signal::unix::Signal)>,
+}
+
+impl Signals {
+    pub fn new() -> anyhow::Result<Signals> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let mut streams = Vec::new();
+            for (name, kind) in [
+                ("SIGHUP", SignalKind::hangup()),
+                ("SIGTERM", SignalKind::terminate()),
+                ("SIGQUIT", SignalKind::quit()),
+                ("SIGINT", SignalKind::interrupt()),
+            ] {
+                let s = signal(kind).with_context(|| format!("could not listen for {name}"))?;
+                streams.push((name, s));
+            }
+            Ok(Signals { streams })
+        }
+        #[cfg(not(unix))]
+        Ok(Signals {})
+    }
+
+    /// Waits for the next signal and names it.
+    pub async fn next(&mut self) -> &'static str {
+        #[cfg(unix)]
+        {
+            let waits = self.streams.iter_mut().map(|(name, s)| {
+                Box::pin(async move {
+                    s.recv().await;
+                    *name
+                })
+            });
+            futures::future::select_all(waits).await.0
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+            "Ctrl-C"
+        }
+    }
+}

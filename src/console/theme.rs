@@ -1,0 +1,913 @@
+//! Themes: the style of every part of the screen, looked up by [`Role`]. Widgets ask for roles
+//! (`live`, `candidate`, `danger`, …), never for raw colours, so a theme file restyles everything.
+//!
+//! The shipped themes live in `themes/*.toml` and are embedded in the binary. A user file
+//! `<config>/themes/<name>.toml` (see [`user_config_dir`]) replaces the shipped theme of that name
+//! or adds a new one. `NO_COLOR` selects `mono` unless a theme is asked for by name.
+//!
+//! The file format (documented for users at the top of `themes/default.toml`):
+//!
+//! ```toml
+//! name = "ocean"          # optional; when given it must match the file name
+//! inherits = "default"    # optional, user files only: roles left out come from this shipped theme
+//!
+//! [roles]                 # one entry per role, keyed by Role::key()
+//! live = { fg = "#4a9eff", bg = "reset", modifiers = ["bold"] }
+//! candidate = { fg = "light-green" }
+//! muted = { fg = 244 }
+//! ```
+//!
+//! `fg` and `bg` take a colour name (`black`, `red`, …, `light-cyan`, `white`, `reset`), a hex
+//! colour `"#rrggbb"` or an index 0-255; `modifiers` takes a list of modifier names. A role given in
+//! a file replaces the inherited one whole. Without `inherits` every role must be given. Unknown
+//! keys, roles, colours and modifiers are errors naming the file, line and column.
+
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use ratatui::style::{Color, Modifier, Style};
+use toml::Spanned;
+use toml::de::{DeString, DeTable, DeValue};
+
+/// What a piece of the screen is, so a theme can colour it. Widgets never use raw colours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    Text,
+    Muted,
+    Accent,
+    Title,
+    Border,
+    BorderFocused,
+    Header,
+    /// The READ-ONLY badge.
+    Badge,
+    Selection,
+    /// The blue track, the one taking traffic.
+    Live,
+    /// The green track, the one being released.
+    Candidate,
+    Ok,
+    Warning,
+    Danger,
+    GaugeFilled,
+    GaugeEmpty,
+    /// A canary weight being edited, not applied yet.
+    Pending,
+    /// Key names in hints.
+    Key,
+}
+
+impl Role {
+    /// Every role, in declaration order (so `role as usize` indexes it).
+    pub const ALL: &'static [Role] = &[
+        Role::Text,
+        Role::Muted,
+        Role::Accent,
+        Role::Title,
+        Role::Border,
+        Role::BorderFocused,
+        Role::Header,
+        Role::Badge,
+        Role::Selection,
+        Role::Live,
+        Role::Candidate,
+        Role::Ok,
+        Role::Warning,
+        Role::Danger,
+        Role::GaugeFilled,
+        Role::GaugeEmpty,
+        Role::Pending,
+        Role::Key,
+    ];
+
+    /// The role's key in a theme file, kebab-case.
+    pub fn key(self) -> &'static str {
+        match self {
+            Role::Text => "text",
+            Role::Muted => "muted",
+            Role::Accent => "accent",
+            Role::Title => "title",
+            Role::Border => "border",
+            Role::BorderFocused => "border-focused",
+            Role::Header => "header",
+            Role::Badge => "badge",
+            Role::Selection => "selection",
+            Role::Live => "live",
+            Role::Candidate => "candidate",
+            Role::Ok => "ok",
+            Role::Warning => "warning",
+            Role::Danger => "danger",
+            Role::GaugeFilled => "gauge-filled",
+            Role::GaugeEmpty => "gauge-empty",
+            Role::Pending => "pending",
+            Role::Key => "key",
+        }
+    }
+
+    fn from_key(key: &str) -> Option<Role> {
+        Role::ALL.iter().copied().find(|role| role.key() == key)
+    }
+}
+
+const ROLE_COUNT: usize = Role::ALL.len();
+
+/// A named set of styles, one per [`Role`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Theme {
+    name: String,
+    styles: [Style; ROLE_COUNT],
+}
+
+/// A theme that could not be found, read or parsed; the message is a full sentence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThemeError(String);
+
+impl fmt::Display for ThemeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ThemeError {}
+
+impl Theme {
+    /// Names of the shipped themes: default, light, high-contrast, mono.
+    pub const BUILTIN: &'static [&'static str] = &["default", "light", "high-contrast", "mono"];
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn style(&self, role: Role) -> Style {
+        self.styles[role as usize]
+    }
+
+    /// A shipped theme (embedded with include_str!). Unknown name → ThemeError.
+    pub fn builtin(name: &str) -> Result<Theme, ThemeError> {
+        let text = shipped_text(name).ok_or_else(|| unknown_theme(name, None))?;
+        let origin = format!("themes/{name}.toml (built in)");
+        parse_theme(name, text, &origin, Inheritance::Forbidden)
+    }
+
+    /// Parse theme TOML text; `origin` (a path, or `themes/<name>.toml (built in)` for a shipped
+    /// theme) is used in error messages.
+    pub fn parse(name: &str, text: &str, origin: &str) -> Result<Theme, ThemeError> {
+        parse_theme(name, text, origin, Inheritance::Allowed)
+    }
+
+    /// The theme the console uses: `requested` (--theme) or "default"; NO_COLOR (no_color=true)
+    /// selects "mono" unless a theme was explicitly requested; a file
+    /// `<user_dir>/themes/<name>.toml` overrides the shipped theme of that name and may add new
+    /// names.
+    pub fn select(
+        requested: Option<&str>,
+        no_color: bool,
+        user_dir: Option<&Path>,
+    ) -> Result<Theme, ThemeError> {
+        let name = match requested {
+            Some(name) => name,
+            None if no_color => "mono",
+            None => "default",
+        };
+        if let Some(dir) = user_dir
+            && is_file_stem(name)
+        {
+            let path = dir.join("themes").join(format!("{name}.toml"));
+            match std::fs::read(&path) {
+                Ok(bytes) => {
+                    let text = String::from_utf8(bytes).map_err(|_| {
+                        ThemeError(format!(
+                            "theme file {} is not UTF-8 text; save it as UTF-8",
+                            path.display()
+                        ))
+                    })?;
+                    return Theme::parse(name, &text, &path.display().to_string());
+                }
+                Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+                Err(err) => {
+                    return Err(ThemeError(format!(
+                        "theme file {} could not be read: {err}; fix or remove it",
+                        path.display()
+                    )));
+                }
+            }
+        }
+        if shipped_text(name).is_some() {
+            return Theme::builtin(name);
+        }
+        Err(unknown_theme(name, user_dir))
+    }
+}
+
+/// The user's config directory for cutover: $XDG_CONFIG_HOME/cutover or ~/.config/cutover.
+pub fn user_config_dir() -> Option<PathBuf> {
+    config_dir_from(
+        std::env::var_os("XDG_CONFIG_HOME"),
+        std::env::var_os("HOME"),
+    )
+}
+
+/// The XDG base directory spec says a relative $XDG_CONFIG_HOME is to be ignored.
+fn config_dir_from(
+    xdg_config_home: Option<std::ffi::OsString>,
+    home: Option<std::ffi::OsString>,
+) -> Option<PathBuf> {
+    if let Some(dir) = xdg_config_home
+        .map(PathBuf::from)
+        .filter(|dir| dir.is_absolute())
+    {
+        return Some(dir.join("cutover"));
+    }
+    home.filter(|home| !home.is_empty())
+        .map(|home| PathBuf::from(home).join(".config").join("cutover"))
+}
+
+fn shipped_text(name: &str) -> Option<&'static str> {
+    match name {
+        "default" => Some(include_str!("../../themes/default.toml")),
+        "light" => Some(include_str!("../../themes/light.toml")),
+        "high-contrast" => Some(include_str!("../../themes/high-contrast.toml")),
+        "mono" => Some(include_str!("../../themes/mono.toml")),
+        _ => None,
+    }
+}
+
+/// A name that can safely be a file name in the themes directory (no paths, no hidden files).
+fn is_file_stem(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with('.')
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '-' || c == '_' || c == '.')
+}
+
+/// Theme names found in `<user_dir>/themes`, for the "no theme named" hint; unreadable is empty.
+fn user_theme_names(user_dir: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(user_dir.join("themes")) else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = entries
+        .filter_map(|entry| entry.ok())
+        .filter_map(|entry| {
+            let path = entry.path();
+            if path.extension()? != "toml" {
+                return None;
+            }
+            let stem = path.file_stem()?.to_str()?.to_owned();
+            is_file_stem(&stem).then_some(stem)
+        })
+        .filter(|name| !Theme::BUILTIN.contains(&name.as_str()))
+        .collect();
+    names.sort();
+    names
+}
+
+fn unknown_theme(name: &str, user_dir: Option<&Path>) -> ThemeError {
+    let mut available: Vec<String> = Theme::BUILTIN.iter().map(|&n| n.to_owned()).collect();
+    if let Some(dir) = user_dir {
+        available.extend(user_theme_names(dir));
+    }
+    let list = format!("available: {}", available.join(", "));
+    let mut message = format!(
+        "no theme named \"{name}\"; {}",
+        suggest(name, available.iter().map(String::as_str), &list)
+    );
+    if let Some(dir) = user_dir
+        && is_file_stem(name)
+    {
+        let path = dir.join("themes").join(format!("{name}.toml"));
+        message.push_str(&format!("; to add it, create {}", path.display()));
+    }
+    ThemeError(message)
+}
+
+/// Shipped themes must stand alone, so that loading one never depends on another.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Inheritance {
+    Allowed,
+    Forbidden,
+}
+
+const COLOUR_NAMES: &[(&str, Color)] = &[
+    ("black", Color::Black),
+    ("red", Color::Red),
+    ("green", Color::Green),
+    ("yellow", Color::Yellow),
+    ("blue", Color::Blue),
+    ("magenta", Color::Magenta),
+    ("cyan", Color::Cyan),
+    ("gray", Color::Gray),
+    ("dark-gray", Color::DarkGray),
+    ("light-red", Color::LightRed),
+    ("light-green", Color::LightGreen),
+    ("light-yellow", Color::LightYellow),
+    ("light-blue", Color::LightBlue),
+    ("light-magenta", Color::LightMagenta),
+    ("light-cyan", Color::LightCyan),
+    ("white", Color::White),
+    ("reset", Color::Reset),
+];
+
+/// Spellings accepted but not advertised.
+const COLOUR_ALIASES: &[(&str, Color)] = &[("grey", Color::Gray), ("dark-grey", Color::DarkGray)];
+
+const MODIFIER_NAMES: &[(&str, Modifier)] = &[
+    ("bold", Modifier::BOLD),
+    ("dim", Modifier::DIM),
+    ("italic", Modifier::ITALIC),
+    ("underlined", Modifier::UNDERLINED),
+    ("slow-blink", Modifier::SLOW_BLINK),
+    ("rapid-blink", Modifier::RAPID_BLINK),
+    ("reversed", Modifier::REVERSED),
+    ("hidden", Modifier::HIDDEN),
+    ("crossed-out", Modifier::CROSSED_OUT),
+];
+
+const TOP_LEVEL_KEYS: &[&str] = &["name", "inherits", "roles"];
+const ROLE_KEYS: &[&str] = &["fg", "bg", "modifiers"];
+
+/// A colour given as a string: a name, "#rrggbb", or an index written as a string.
+fn parse_colour(text: &str) -> Option<Color> {
+    let lower = text.trim().to_ascii_lowercase();
+    if let Some(hex) = lower.strip_prefix('#') {
+        if hex.len() != 6 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+            return None;
+        }
+        let channel = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).ok();
+        return Some(Color::Rgb(channel(0)?, channel(2)?, channel(4)?));
+    }
+    if !lower.is_empty() && lower.chars().all(|c| c.is_ascii_digit()) {
+        return lower.parse::<u8>().ok().map(Color::Indexed);
+    }
+    COLOUR_NAMES
+        .iter()
+        .chain(COLOUR_ALIASES)
+        .find(|(name, _)| *name == lower)
+        .map(|&(_, colour)| colour)
+}
+
+fn parse_modifier(text: &str) -> Option<Modifier> {
+    MODIFIER_NAMES
+        .iter()
+        .find(|(name, _)| *name == text)
+        .map(|&(_, modifier)| modifier)
+}
+
+/// The candidate nearest to `word` by edit distance, if it is close enough to be a typo.
+fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let word = word.to_ascii_lowercase();
+    candidates
+        .into_iter()
+        .map(|candidate| (edit_distance(&word, candidate), candidate))
+        .filter(|&(distance, candidate)| {
+            distance > 0 && distance <= 2 && distance < candidate.len()
+        })
+        .min_by_key(|&(distance, _)| distance)
+        .map(|(_, candidate)| candidate)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, &cb) in b.iter().enumerate() {
+            let substitute = previous[j] + usize::from(ca != cb);
+            current.push(substitute.min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous[b.len()]
+}
+
+/// `rest` (a clause starting in lower case) after a "did you mean" for a near miss, if any.
+fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>, rest: &str) -> String {
+    match closest(word, candidates) {
+        Some(near) => {
+            let mut chars = rest.chars();
+            let capitalised: String = chars
+                .next()
+                .map(|first| first.to_uppercase().chain(chars).collect())
+                .unwrap_or_default();
+            format!("did you mean \"{near}\"? {capitalised}")
+        }
+        None => rest.to_owned(),
+    }
+}
+
+/// "a string", "an array": the type of a TOML value with its article.
+fn a_type(value: &DeValue<'_>) -> String {
+    let name = value.type_str();
+    if name.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        format!("an {name}")
+    } else {
+        format!("a {name}")
+    }
+}
+
+fn quoted_list(items: &[&str]) -> String {
+    let quoted: Vec<String> = items.iter().map(|item| format!("\"{item}\"")).collect();
+    match quoted.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+        _ => quoted.join(""),
+    }
+}
+
+/// One theme file being parsed, for errors that name it and a place in it.
+struct ThemeFile<'a> {
+    text: &'a str,
+    origin: &'a str,
+}
+
+impl ThemeFile<'_> {
+    fn error(&self, detail: impl fmt::Display) -> ThemeError {
+        ThemeError(format!("theme file {}: {detail}", self.origin))
+    }
+
+    /// "line L, column C", both counted from 1, the column in characters.
+    fn at(&self, span: Range<usize>) -> String {
+        let mut offset = span.start.min(self.text.len());
+        while !self.text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let before = &self.text[..offset];
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+        format!("line {line}, column {column}")
+    }
+}
+
+/// Entries of a parsed table in the order they appear in the file, so the first error is reported.
+fn in_file_order<'t, 'i>(
+    table: &'t DeTable<'i>,
+) -> Vec<(&'t Spanned<DeString<'i>>, &'t Spanned<DeValue<'i>>)> {
+    let mut entries: Vec<_> = table.iter().collect();
+    entries.sort_by_key(|(key, _)| key.span().start);
+    entries
+}
+
+fn parse_theme(
+    name: &str,
+    text: &str,
+    origin: &str,
+    inheritance: Inheritance,
+) -> Result<Theme, ThemeError> {
+    let file = ThemeFile { text, origin };
+    let document = DeTable::parse(text).map_err(|err| {
+        let message = err.message().trim_end();
+        match err.span() {
+            // toml names no key in this one; the span is the key's text.
+            Some(span) if message == "duplicate key" => file.error(format!(
+                "TOML syntax error at {}: duplicate key \"{}\"; give each key once",
+                file.at(span.clone()),
+                text.get(span).unwrap_or_default()
+            )),
+            Some(span) => file.error(format!("TOML syntax error at {}: {message}", file.at(span))),
+            None => file.error(format!("TOML syntax error: {message}")),
+        }
+    })?;
+
+    let mut base: Option<Theme> = None;
+    let mut given: [Option<Style>; ROLE_COUNT] = [None; ROLE_COUNT];
+    for (key, value) in in_file_order(document.get_ref()) {
+        let key_name: &str = key.get_ref();
+        match key_name {
+            "name" => {
+                let declared = string_value(&file, value, "name")?;
+                if declared != name {
+                    return Err(file.error(format!(
+                        "name = \"{declared}\" ({}) does not match the file name \"{name}\"; \
+                         change it to name = \"{name}\" or remove it",
+                        file.at(value.span())
+                    )));
+                }
+            }
+            "inherits" => {
+                let parent = string_value(&file, value, "inherits")?;
+                if inheritance == Inheritance::Forbidden {
+                    return Err(file.error(format!(
+                        "inherits ({}) is not allowed in a shipped theme; define every role",
+                        file.at(key.span())
+                    )));
+                }
+                if shipped_text(parent).is_none() {
+                    return Err(file.error(format!(
+                        "inherits = \"{parent}\" ({}) names no shipped theme; {}",
+                        file.at(value.span()),
+                        suggest(
+                            parent,
+                            Theme::BUILTIN.iter().copied(),
+                            &format!("use one of: {}", Theme::BUILTIN.join(", "))
+                        )
+                    )));
+                }
+                base = Some(Theme::builtin(parent)?);
+            }
+            "roles" => {
+                let DeValue::Table(roles) = value.get_ref() else {
+                    return Err(file.error(format!(
+                        "roles ({}) must be a table, written [roles], not {}",
+                        file.at(value.span()),
+                        a_type(value.get_ref())
+                    )));
+                };
+                for (role_key, role_value) in in_file_order(roles) {
+                    let role = Role::from_key(role_key.get_ref()).ok_or_else(|| {
+                        let keys: Vec<&str> = Role::ALL.iter().map(|r| r.key()).collect();
+                        file.error(format!(
+                            "unknown role \"{}\" ({}); {}",
+                            role_key.get_ref(),
+                            file.at(role_key.span()),
+                            suggest(
+                                role_key.get_ref(),
+                                keys.iter().copied(),
+                                &format!("roles are: {}", keys.join(", "))
+                            )
+                        ))
+                    })?;
+                    given[role as usize] = Some(role_style(&file, role, role_value)?);
+                }
+            }
+            other => {
+                return Err(file.error(format!(
+                    "unknown key \"{other}\" ({}); {}",
+                    file.at(key.span()),
+                    suggest(
+                        other,
+                        TOP_LEVEL_KEYS.iter().copied(),
+                        "a theme file has only name, inherits and [roles]"
+                    )
+                )));
+            }
+        }
+    }
+
+    let mut styles = [Style::new(); ROLE_COUNT];
+    let mut missing = Vec::new();
+    for &role in Role::ALL {
+        match (given[role as usize], &base) {
+            (Some(style), _) => styles[role as usize] = style,
+            (None, Some(base)) => styles[role as usize] = base.style(role),
+            (None, None) => missing.push(role.key()),
+        }
+    }
+    if !missing.is_empty() {
+        let (what, them) = match missing.len() {
+            1 => (format!("role {} is", quoted_list(&missing)), "it"),
+            _ => (format!("roles {} are", quoted_list(&missing)), "them"),
+        };
+        let fix = match inheritance {
+            Inheritance::Forbidden => "a shipped theme must define every role".to_owned(),
+            Inheritance::Allowed => {
+                let parent = if shipped_text(name).is_some() {
+                    name
+                } else {
+                    "default"
+                };
+                format!("add {them} or set inherits = \"{parent}\"")
+            }
+        };
+        return Err(file.error(format!("{what} missing; {fix}")));
+    }
+    Ok(Theme {
+        name: name.to_owned(),
+        styles,
+    })
+}
+
+fn string_value<'v>(
+    file: &ThemeFile<'_>,
+    value: &'v Spanned<DeValue<'_>>,
+    key: &str,
+) -> Result<&'v str, ThemeError> {
+    value.get_ref().as_str().ok_or_else(|| {
+        file.error(format!(
+            "{key} ({}) must be a string, not {}",
+            file.at(value.span()),
+            a_type(value.get_ref())
+        ))
+    })
+}
+
+fn role_style(
+    file: &ThemeFile<'_>,
+    role: Role,
+    value: &Spanned<DeValue<'_>>,
+) -> Result<Style, ThemeError> {
+    let DeValue::Table(fields) = value.get_ref() else {
+        return Err(file.error(format!(
+            "role \"{}\" ({}) must be a table such as {{ fg = \"blue\", modifiers = [\"bold\"] }}, \
+             not {}",
+            role.key(),
+            file.at(value.span()),
+            a_type(value.get_ref())
+        )));
+    };
+    let mut style = Style::new();
+    for (key, value) in in_file_order(fields) {
+        let key_name: &str = key.get_ref();
+        match key_name {
+            "fg" => style = style.fg(colour(file, role, key_name, value)?),
+            "bg" => style = style.bg(colour(file, role, key_name, value)?),
+            "modifiers" => style = style.add_modifier(modifiers(file, role, value)?),
+            other => {
+                return Err(file.error(format!(
+                    "unknown key \"{other}\" in role \"{}\" ({}); {}",
+                    role.key(),
+                    file.at(key.span()),
+                    suggest(
+                        other,
+                        ROLE_KEYS.iter().copied(),
+                        "a role takes fg, bg and modifiers"
+                    )
+                )));
+            }
+        }
+    }
+    Ok(style)
+}
+
+fn colour(
+    file: &ThemeFile<'_>,
+    role: Role,
+    key: &str,
+    value: &Spanned<DeValue<'_>>,
+) -> Result<Color, ThemeError> {
+    let at = file.at(value.span());
+    match value.get_ref() {
+        DeValue::String(text) => parse_colour(text).ok_or_else(|| {
+            let names: Vec<&str> = COLOUR_NAMES.iter().map(|&(name, _)| name).collect();
+            let kinds = format!(
+                "a colour is a name ({}), a hex colour \"#rrggbb\", or an index 0-255",
+                names.join(", ")
+            );
+            file.error(format!(
+                "unknown colour \"{text}\" for role \"{}\" ({at}); {}",
+                role.key(),
+                suggest(text, names.iter().copied(), &kinds)
+            ))
+        }),
+        DeValue::Integer(index) => i64::from_str_radix(index.as_str(), index.radix())
+            .ok()
+            .and_then(|index| u8::try_from(index).ok())
+            .map(Color::Indexed)
+            .ok_or_else(|| {
+                file.error(format!(
+                    "colour index {} for role \"{}\" ({at}) is out of range; an index is 0-255",
+                    index.as_str(),
+                    role.key()
+                ))
+            }),
+        other => Err(file.error(format!(
+            "{key} for role \"{}\" ({at}) must be a colour such as \"blue\", \"#4a9eff\" or 33, \
+             not {}",
+            role.key(),
+            a_type(other)
+        ))),
+    }
+}
+
+fn modifiers(
+    file: &ThemeFile<'_>,
+    role: Role,
+    value: &Spanned<DeValue<'_>>,
+) -> Result<Modifier, ThemeError> {
+    let DeValue::Array(items) = value.get_ref() else {
+        return Err(file.error(format!(
+            "modifiers for role \"{}\" ({}) must be a list such as [\"bold\"], not {}",
+            role.key(),
+            file.at(value.span()),
+            a_type(value.get_ref())
+        )));
+    };
+    let names: Vec<&str> = MODIFIER_NAMES.iter().map(|&(name, _)| name).collect();
+    let mut all = Modifier::empty();
+    for item in items.iter() {
+        let at = file.at(item.span());
+        let Some(text) = item.get_ref().as_str() else {
+            return Err(file.error(format!(
+                "modifiers for role \"{}\" ({at}) must be names such as \"bold\", not {}",
+                role.key(),
+                a_type(item.get_ref())
+            )));
+        };
+        let modifier = parse_modifier(text).ok_or_else(|| {
+            file.error(format!(
+                "unknown modifier \"{text}\" for role \"{}\" ({at}); {}",
+                role.key(),
+                suggest(
+                    text,
+                    names.iter().copied(),
+                    &format!("modifiers are: {}", names.join(", "))
+                )
+            ))
+        })?;
+        all |= modifier;
+    }
+    Ok(all)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colour_names_parse_in_any_case() {
+        assert_eq!(parse_colour("blue"), Some(Color::Blue));
+        assert_eq!(parse_colour("Light-Green"), Some(Color::LightGreen));
+        assert_eq!(parse_colour("dark-gray"), Some(Color::DarkGray));
+        assert_eq!(parse_colour("dark-grey"), Some(Color::DarkGray));
+        assert_eq!(parse_colour("grey"), Some(Color::Gray));
+        assert_eq!(parse_colour("reset"), Some(Color::Reset));
+        for &(name, colour) in COLOUR_NAMES {
+            assert_eq!(parse_colour(name), Some(colour), "{name}");
+        }
+    }
+
+    #[test]
+    fn hex_colours_parse() {
+        assert_eq!(parse_colour("#4a9eff"), Some(Color::Rgb(0x4a, 0x9e, 0xff)));
+        assert_eq!(parse_colour("#4A9EFF"), Some(Color::Rgb(0x4a, 0x9e, 0xff)));
+        assert_eq!(parse_colour("#000000"), Some(Color::Rgb(0, 0, 0)));
+    }
+
+    #[test]
+    fn bad_hex_colours_are_rejected() {
+        for text in ["#4a9ef", "#4a9eff0", "#4g9eff", "#", "4a9eff", "#ééé"] {
+            assert_eq!(parse_colour(text), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn indexes_written_as_strings_parse() {
+        assert_eq!(parse_colour("0"), Some(Color::Indexed(0)));
+        assert_eq!(parse_colour("255"), Some(Color::Indexed(255)));
+        assert_eq!(parse_colour("256"), None);
+        assert_eq!(parse_colour("-1"), None);
+    }
+
+    #[test]
+    fn unknown_colour_names_are_rejected() {
+        for text in ["bleu", "lightblue", "", "light blue", "rgb(1,2,3)"] {
+            assert_eq!(parse_colour(text), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn integer_colours_parse_as_indexes() {
+        let theme = Theme::parse(
+            "t",
+            "inherits = \"default\"\n[roles]\nlive = { fg = 33, bg = 0x10 }\n",
+            "t.toml",
+        )
+        .unwrap();
+        assert_eq!(
+            theme.style(Role::Live),
+            Style::new().fg(Color::Indexed(33)).bg(Color::Indexed(16))
+        );
+    }
+
+    #[test]
+    fn out_of_range_index_is_an_error() {
+        let err = Theme::parse(
+            "t",
+            "inherits = \"default\"\n[roles]\nlive = { fg = 256 }\n",
+            "t.toml",
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "theme file t.toml: colour index 256 for role \"live\" (line 3, column 15) is out of \
+             range; an index is 0-255"
+        );
+    }
+
+    #[test]
+    fn wrong_colour_type_is_an_error() {
+        let err = Theme::parse(
+            "t",
+            "inherits = \"default\"\n[roles]\nlive = { bg = true }\n",
+            "t.toml",
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "theme file t.toml: bg for role \"live\" (line 3, column 15) must be a colour such as \
+             \"blue\", \"#4a9eff\" or 33, not a boolean"
+        );
+    }
+
+    #[test]
+    fn modifiers_combine() {
+        let theme = Theme::parse(
+            "t",
+            "inherits = \"mono\"\n[roles.pending]\nmodifiers = [\"bold\", \"crossed-out\"]\n",
+            "t.toml",
+        )
+        .unwrap();
+        assert_eq!(
+            theme.style(Role::Pending),
+            Style::new().add_modifier(Modifier::BOLD | Modifier::CROSSED_OUT)
+        );
+    }
+
+    #[test]
+    fn a_shipped_theme_may_not_inherit() {
+        let err = parse_theme(
+            "x",
+            "name = \"x\"\ninherits = \"default\"\n",
+            "themes/x.toml (built in)",
+            Inheritance::Forbidden,
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "theme file themes/x.toml (built in): inherits (line 2, column 1) is not allowed in a \
+             shipped theme; define every role"
+        );
+    }
+
+    #[test]
+    fn a_shipped_theme_missing_a_role_says_so() {
+        let err = parse_theme("x", "[roles]\n", "x", Inheritance::Forbidden).unwrap_err();
+        assert!(
+            err.to_string()
+                .ends_with("are missing; a shipped theme must define every role"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn lists_read_as_english() {
+        assert_eq!(quoted_list(&["a"]), "\"a\"");
+        assert_eq!(quoted_list(&["a", "b"]), "\"a\" and \"b\"");
+        assert_eq!(quoted_list(&["a", "b", "c"]), "\"a\", \"b\" and \"c\"");
+    }
+
+    #[test]
+    fn duplicate_keys_inside_a_role_are_named() {
+        let err = Theme::parse(
+            "t",
+            "inherits = \"default\"\n[roles]\nlive = { fg = \"blue\", fg = \"red\" }\n",
+            "t.toml",
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "theme file t.toml: TOML syntax error at line 3, column 23: duplicate key \"fg\"; give \
+             each key once"
+        );
+    }
+
+    #[test]
+    fn roles_index_all_in_order() {
+        for (i, &role) in Role::ALL.iter().enumerate() {
+            assert_eq!(role as usize, i, "{role:?}");
+        }
+    }
+
+    #[test]
+    fn every_builtin_name_has_a_file() {
+        for name in Theme::BUILTIN {
+            assert!(shipped_text(name).is_some(), "{name}");
+        }
+    }
+
+    #[test]
+    fn positions_count_characters_from_one() {
+        let file = ThemeFile {
+            text: "a\n\u{e9}\u{e9}x",
+            origin: "t",
+        };
+        assert_eq!(file.at(0..1), "line 1, column 1");
+        assert_eq!(file.at(2..3), "line 2, column 1");
+        assert_eq!(file.at(6..7), "line 2, column 3");
+    }
+
+    #[test]
+    fn typos_get_a_suggestion() {
+        assert_eq!(closest("lve", ["live", "candidate"]), Some("live"));
+        assert_eq!(closest("bleu", ["blue", "black"]), Some("blue"));
+        assert_eq!(closest("zzzzzz", ["live", "candidate"]), None);
+        assert_eq!(closest("ok", ["ok"]), None);
+    }
+
+    #[test]
+    fn config_dir_prefers_an_absolute_xdg_config_home() {
+        assert_eq!(
+            config_dir_from(Some("/x/config".into()), Some("/home/u".into())),
+            Some(PathBuf::from("/x/config/cutover"))
+        );
+        assert_eq!(
+            config_dir_from(Some("relative".into()), Some("/home/u".into())),
+            Some(PathBuf::from("/home/u/.config/cutover"))
+        );
+        assert_eq!(
+            config_dir_from(Some("".into()), Some("/home/u".into())),
+            Some(PathBuf::from("/home/u/.config/cutover"))
+        );
+        assert_eq!(config_dir_from(None, None), None);
+        assert_eq!(config_dir_from(None, Some("".into())), None);
+    }
+}

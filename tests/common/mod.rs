@@ -1,0 +1,80 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use cutover::cluster::feed::{ClusterView, Connection, NamespaceView};
+use cutover::release::{Snapshot, discover};
+use serde_json::Value;
+
+/// A snapshot of objects given as JSON (each with its `kind`); other kinds are left out.
+pub fn snapshot_of(objects: &[Value]) -> Snapshot {
+    fn typed<T: serde::de::DeserializeOwned>(v: &Value) -> T {
+        serde_json::from_value(v.clone()).unwrap_or_else(|e| panic!("{e}: {v}"))
+    }
+    let mut s = Snapshot::default();
+    for o in objects {
+        match o["kind"].as_str() {
+            Some("Deployment") => s.deployments.push(typed(o)),
+            Some("ReplicaSet") => s.replica_sets.push(typed(o)),
+            Some("Pod") => s.pods.push(typed(o)),
+            Some("Service") => s.services.push(typed(o)),
+            Some("Ingress") => s.ingresses.push(typed(o)),
+            Some("Event") => s.events.push(typed(o)),
+            _ => {}
+        }
+    }
+    s
+}
+
+/// The console's view of `snapshot`, split by namespace as the feed does, live and synced.
+pub fn view_of(snapshot: &Snapshot, now: jiff::Timestamp) -> ClusterView {
+    let mut view = ClusterView::new(now);
+    let mut namespaces: std::collections::BTreeMap<String, Snapshot> = Default::default();
+    macro_rules! split {
+        ($field:ident) => {
+            for o in &snapshot.$field {
+                let ns = o.metadata.namespace.clone().unwrap_or_default();
+                namespaces.entry(ns).or_default().$field.push(o.clone());
+            }
+        };
+    }
+    split!(deployments);
+    split!(replica_sets);
+    split!(pods);
+    split!(services);
+    split!(ingresses);
+    for (ns, snap) in namespaces {
+        let releases = discover(&snap, now);
+        view.namespaces.insert(
+            ns,
+            NamespaceView {
+                snapshot: Arc::new(snap),
+                releases: Arc::new(releases),
+            },
+        );
+    }
+    view.connection = Connection::Live;
+    view.synced = true;
+    view.revision = 1;
+    view
+}
+
+/// Polls `check` until it yields a value, failing the test after `secs` seconds.
+pub async fn wait_for<T, F, Fut>(secs: u64, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(secs);
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}

@@ -1,0 +1,300 @@
+//! The console's update function, without a terminal or a cluster: keys, views and ticks in,
+//! state and effects out.
+
+mod common;
+
+use std::sync::Arc;
+
+use crossterm::event::KeyCode;
+use cutover::cluster::feed::ClusterView;
+use cutover::console::app::{App, Effect, Msg, Session};
+use cutover::console::keymap::Key;
+use cutover::release::Stage;
+use serde_json::Value;
+
+fn now() -> jiff::Timestamp {
+    "2026-11-23T03:00:00Z".parse().expect("time")
+}
+
+/// The demo's objects with every Deployment's pods counted ready, as the controllers leave them.
+fn demo_view() -> ClusterView {
+    let objects: Vec<Value> = cutover::embedded::demo::objects()
+        .into_iter()
+        .map(|mut o| {
+            o["metadata"]["resourceVersion"] = "7".into();
+            if o["kind"] == "Deployment" {
+                let n = o["spec"]["replicas"].clone();
+                o["status"] = serde_json::json!({
+                    "observedGeneration": 1, "replicas": n, "updatedReplicas": n,
+                    "readyReplicas": n, "availableReplicas": n
+                });
+            }
+            o
+        })
+        .collect();
+    common::view_of(&common::snapshot_of(&objects), now())
+}
+
+fn app(read_only: bool) -> App {
+    let session = Session {
+        context: "test".into(),
+        server: "http://127.0.0.1:1".into(),
+        scope: None,
+        user: "tester".into(),
+        read_only,
+    };
+    let mut app = App::new(session, now());
+    app.update(Msg::View(Arc::new(demo_view())));
+    app
+}
+
+fn key(app: &mut App, k: Key) -> Vec<Effect> {
+    app.update(Msg::Key(k))
+}
+
+fn select(app: &mut App, id: &str) {
+    let at = app
+        .rows
+        .iter()
+        .position(|r| r.id == id)
+        .unwrap_or_else(|| panic!("no release {id}"));
+    key(app, Key::plain(KeyCode::Home));
+    for _ in 0..at {
+        key(app, Key::plain(KeyCode::Down));
+    }
+    assert_eq!(app.cursor, at);
+}
+
+#[test]
+fn the_list_holds_every_demo_release_most_urgent_first_and_focus_follows_the_selection() {
+    let mut app = App::new(Session::default(), now());
+    let effects = app.update(Msg::View(Arc::new(demo_view())));
+    let ids: Vec<&str> = app.rows.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids.len(), 4, "{ids:?}");
+    assert!(
+        app.rows
+            .windows(2)
+            .all(|w| w[0].attention <= w[1].attention)
+    );
+    // The first view selects the first row and asks for its pods and events.
+    let Some(Effect::Focus(Some(focus))) = effects.first() else {
+        panic!("no focus effect: {effects:?}");
+    };
+    assert_eq!(focus.release, app.rows[0].id);
+    assert_eq!(app.selected.as_deref(), Some(app.rows[0].id.as_str()));
+    let effects = key(&mut app, Key::char('j'));
+    assert!(
+        matches!(&effects[..], [Effect::Focus(Some(f))] if f.release == app.rows[1].id),
+        "{effects:?}"
+    );
+    // A new view with the same releases keeps the selection and sends no new focus.
+    let effects = app.update(Msg::View(Arc::new(demo_view())));
+    assert!(effects.is_empty(), "{effects:?}");
+    assert_eq!(app.cursor, 1);
+}
+
+#[test]
+fn the_filter_narrows_the_list_and_esc_clears_it() {
+    let mut app = app(false);
+    key(&mut app, Key::char('/'));
+    for c in "canary".chars() {
+        key(&mut app, Key::char(c));
+    }
+    assert!(app.filtering);
+    assert_eq!(app.rows.len(), 2, "{:?}", app.rows);
+    key(&mut app, Key::plain(KeyCode::Enter));
+    assert!(!app.filtering);
+    assert_eq!(app.rows.len(), 2);
+    // Typing `q` while filtering is text, not quit.
+    key(&mut app, Key::char('/'));
+    let effects = key(&mut app, Key::char('q'));
+    assert!(!effects.contains(&Effect::Quit));
+    assert_eq!(app.rows.len(), 0);
+    key(&mut app, Key::plain(KeyCode::Esc));
+    assert_eq!(app.rows.len(), 4);
+}
+
+#[test]
+fn the_canary_slider_moves_in_fives_ones_and_steps_and_applies_through_the_confirm_dialog() {
+    let mut app = app(false);
+    select(&mut app, "api/route1");
+    let release = app.release().expect("selected").clone();
+    let applied = release.traffic.candidate_percent;
+    assert_eq!(applied, 30, "the demo canary starts at 30%");
+    let cases: &[(Key, u32)] = &[
+        (Key::plain(KeyCode::Right), 35),
+        (Key::char('l'), 40),
+        (Key::shift(KeyCode::Right), 41),
+        (Key::char('H'), 40),
+        (Key::plain(KeyCode::Left), 35),
+        (Key::char(']'), 50),
+        (Key::char(']'), 100),
+        (Key::char(']'), 100),
+        (Key::char('['), 50),
+        (Key::char('['), 25),
+    ];
+    for (k, want) in cases {
+        key(&mut app, *k);
+        let pending = app.pending.as_ref().expect("pending weight");
+        assert_eq!(pending.percent, *want, "after {}", k.label());
+        assert_eq!(pending.release, release.id());
+    }
+    // esc drops the pending weight; nothing was planned.
+    key(&mut app, Key::plain(KeyCode::Esc));
+    assert_eq!(app.pending, None);
+    for _ in 0..4 {
+        key(&mut app, Key::char('l'));
+    }
+    let effects = key(&mut app, Key::plain(KeyCode::Enter));
+    assert!(
+        effects.is_empty(),
+        "enter only opens the dialog: {effects:?}"
+    );
+    let confirm = app.confirm.as_ref().expect("confirm dialog");
+    assert_eq!(confirm.plan.op, cutover::release::plan::Op::SetWeight(50));
+    let effects = key(&mut app, Key::char('y'));
+    assert!(
+        matches!(&effects[..], [Effect::Apply(plan)] if plan.op == cutover::release::plan::Op::SetWeight(50)),
+        "{effects:?}"
+    );
+    assert!(app.confirm.is_none());
+    assert!(app.pending.as_ref().is_some_and(|p| p.sent));
+}
+
+#[test]
+fn esc_in_the_confirm_dialog_sends_nothing() {
+    let mut app = app(false);
+    select(&mut app, "shop/nginx-service");
+    assert_eq!(app.release().map(|r| r.stage), Some(Stage::Staged));
+    key(&mut app, Key::char('s'));
+    assert!(app.confirm.is_some(), "status: {:?}", app.status);
+    let effects = key(&mut app, Key::plain(KeyCode::Esc));
+    assert!(effects.is_empty());
+    assert!(app.confirm.is_none());
+    assert!(
+        app.status
+            .as_ref()
+            .is_some_and(|s| s.text.contains("nothing was sent"))
+    );
+}
+
+/// Every key a user might press.
+fn all_keys() -> Vec<Key> {
+    let mut keys: Vec<Key> =
+        " abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/?[]<>-+=:"
+            .chars()
+            .map(Key::char)
+            .collect();
+    for code in [
+        KeyCode::Enter,
+        KeyCode::Esc,
+        KeyCode::Tab,
+        KeyCode::Backspace,
+        KeyCode::Left,
+        KeyCode::Right,
+        KeyCode::Up,
+        KeyCode::Down,
+        KeyCode::Home,
+        KeyCode::End,
+        KeyCode::PageUp,
+        KeyCode::PageDown,
+    ] {
+        keys.push(Key::plain(code));
+        keys.push(Key::shift(code));
+    }
+    keys
+}
+
+#[test]
+fn read_only_mode_never_plans_or_applies_whatever_is_pressed() {
+    let mut app = app(true);
+    for round in 0..4 {
+        for k in all_keys() {
+            if k == Key::char('q') {
+                continue;
+            }
+            for e in key(&mut app, k) {
+                assert!(
+                    !matches!(e, Effect::Apply(_)),
+                    "round {round}, key {}",
+                    k.label()
+                );
+            }
+            assert!(app.confirm.is_none(), "key {} opened a dialog", k.label());
+            assert!(app.pending.is_none(), "key {} moved the slider", k.label());
+        }
+        key(&mut app, Key::plain(KeyCode::Esc));
+        key(&mut app, Key::plain(KeyCode::Down));
+    }
+}
+
+#[test]
+fn read_only_mode_selects_what_needs_attention_after_idling() {
+    let mut app = app(true);
+    key(&mut app, Key::plain(KeyCode::End));
+    let last = app.cursor;
+    assert!(last > 0);
+    let first_attention = app.rows[0].attention;
+    app.update(Msg::Tick(now() + jiff::SignedDuration::from_secs(5)));
+    assert_eq!(app.cursor, last, "too soon to move");
+    app.update(Msg::Tick(now() + jiff::SignedDuration::from_secs(60)));
+    if first_attention <= cutover::console::app::Attention::Waiting {
+        assert_eq!(app.cursor, 0);
+    } else {
+        assert_eq!(app.cursor, last);
+    }
+}
+
+/// Random keys, views that come and go, and ticks: update never panics and the state stays
+/// coherent.
+#[test]
+fn random_key_sequences_never_panic() {
+    let keys = all_keys();
+    let full = Arc::new(demo_view());
+    let empty = Arc::new(ClusterView::new(now()));
+    for seed in 0..300u64 {
+        let mut rng = fastrand::Rng::with_seed(seed);
+        let mut app = app(rng.bool());
+        let mut t = now();
+        for _ in 0..200 {
+            let msg = match rng.u8(0..20) {
+                0 => Msg::View(if rng.bool() {
+                    full.clone()
+                } else {
+                    empty.clone()
+                }),
+                1 => {
+                    t += jiff::SignedDuration::from_secs(rng.i64(0..90));
+                    Msg::Tick(t)
+                }
+                2 => Msg::Applied {
+                    ok: rng.bool(),
+                    text: "outcome".into(),
+                },
+                _ => Msg::Key(keys[rng.usize(0..keys.len())]),
+            };
+            let read_only = app.read_only();
+            let effects = app.update(msg);
+            if read_only {
+                assert!(
+                    !effects.iter().any(|e| matches!(e, Effect::Apply(_))),
+                    "seed {seed}"
+                );
+            }
+            if app.quit {
+                break;
+            }
+            assert!(
+                app.rows.is_empty() || app.cursor < app.rows.len(),
+                "seed {seed}"
+            );
+            if let Some(row) = app.rows.get(app.cursor) {
+                assert_eq!(
+                    app.selected.as_deref(),
+                    Some(row.id.as_str()),
+                    "seed {seed}"
+                );
+            }
+        }
+    }
+}

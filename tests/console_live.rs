@@ -1,0 +1,338 @@
+//! The console's live path against the embedded cluster over real HTTP: the feed's watches,
+//! and the real event loop drawing into a test backend.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::wait_for;
+use crossterm::event::{Event as TermEvent, KeyCode, KeyEvent, KeyModifiers};
+use cutover::cluster::feed::{ClusterView, Connection, Feed};
+use cutover::console::app::Session;
+use cutover::console::theme::Theme;
+use cutover::console::{Screen, Writer, drive};
+use cutover::embedded::{self, ADMIN, Config, EmbeddedCluster, READ_ONLY};
+use cutover::release::Pattern;
+use k8s_openapi::api::apps::v1::Deployment;
+use kube::api::{Api, Patch, PatchParams};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use tokio::sync::{mpsc, watch};
+
+async fn demo_cluster() -> EmbeddedCluster {
+    let cluster = EmbeddedCluster::start(Config::test(), "127.0.0.1:0".parse().expect("addr"))
+        .await
+        .expect("start the embedded cluster");
+    embedded::demo::seed(&cluster).expect("seed");
+    cluster
+}
+
+/// Waits until the feed publishes a view that passes `check`; a timeout shows the last view.
+async fn view_where(
+    feed: &Feed,
+    what: &str,
+    check: impl Fn(&ClusterView) -> bool,
+) -> Arc<ClusterView> {
+    let mut views = feed.views();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let v = views.borrow_and_update().clone();
+        if check(&v) {
+            return v;
+        }
+        if tokio::time::Instant::now() > deadline {
+            let releases: Vec<String> = v
+                .releases()
+                .map(|r| {
+                    let t = |t: &cutover::release::Track| {
+                        format!(
+                            "{:?} pods {} known {} {:?}",
+                            t.deployments,
+                            t.pods.len(),
+                            t.pods_known,
+                            t.replicas
+                        )
+                    };
+                    format!(
+                        "{}: live {} / candidate {:?}",
+                        r.id(),
+                        t(&r.live),
+                        r.candidate.as_ref().map(t)
+                    )
+                })
+                .collect();
+            panic!(
+                "timed out waiting for {what}; last view: {:?}, synced {}, focus {:?}, {} events\n{}",
+                v.connection,
+                v.synced,
+                v.focus,
+                v.events.len(),
+                releases.join("\n")
+            );
+        }
+        let _ = tokio::time::timeout(Duration::from_millis(200), views.changed()).await;
+    }
+}
+
+#[tokio::test]
+async fn the_feed_finds_the_demo_releases_and_follows_the_focused_one() {
+    let cluster = demo_cluster().await;
+    let client = cluster.client(&ADMIN).await.expect("client");
+    let feed = Feed::start(client.clone(), None, true);
+
+    let view = view_where(&feed, "the four demo releases, live", |v| {
+        v.synced && v.connection == Connection::Live && v.releases().count() == 4
+    })
+    .await;
+    let mut ids: Vec<String> = view.releases().map(|r| r.id()).collect();
+    ids.sort();
+    assert_eq!(ids.len(), 4);
+    // Pods are not watched for releases nobody looks at.
+    assert!(view.releases().all(|r| r.live.pods.is_empty()));
+    view_where(&feed, "who the cluster says we are", |v| {
+        v.identity.as_deref() == Some(ADMIN.user)
+    })
+    .await;
+
+    // Focus the selector switch: its pods, ReplicaSets and events arrive.
+    let release = view
+        .releases()
+        .find(|r| r.pattern == Pattern::SelectorSwitch)
+        .expect("selector switch")
+        .clone();
+    feed.focus(Some(cutover::console::app::focus_of(&release)));
+    let id = release.id();
+    let focused = view_where(&feed, "the focused release's ready pods and events", |v| {
+        v.release(&id).is_some_and(|r| {
+            r.live.pods_known
+                && r.live.pods.len() == 3
+                && r.live.pods_in(cutover::release::PodState::Ready) == 3
+        }) && !v.events.is_empty()
+    })
+    .await;
+    assert!(
+        focused
+            .events
+            .iter()
+            .all(|e| e.object.starts_with("Deployment/nginx")
+                || e.object.starts_with("ReplicaSet/nginx")
+                || e.object.starts_with("Pod/nginx")
+                || e.object.starts_with("Service/")),
+        "{:?}",
+        focused.events
+    );
+
+    // A change made by someone else shows up: scale the candidate.
+    let candidate = release.candidate.as_ref().expect("candidate").deployments[0].clone();
+    let deployments: Api<Deployment> = Api::namespaced(client.clone(), &release.namespace);
+    deployments
+        .patch(
+            &candidate,
+            &PatchParams::default(),
+            &Patch::Merge(serde_json::json!({"spec": {"replicas": 5}})),
+        )
+        .await
+        .expect("scale");
+    view_where(&feed, "the candidate scaled to 5 ready pods", |v| {
+        v.release(&id).is_some_and(|r| {
+            r.candidate.as_ref().is_some_and(|c| {
+                c.replicas.desired == 5 && c.replicas.ready == 5 && c.pods.len() == 5
+            })
+        })
+    })
+    .await;
+
+    // The server goes away: the view says so and keeps what it had; it comes back by itself.
+    cluster.stop_listener().await;
+    let down = view_where(&feed, "reconnecting", |v| {
+        matches!(v.connection, Connection::Reconnecting { .. })
+    })
+    .await;
+    assert_eq!(down.releases().count(), 4);
+    cluster
+        .restart_listener()
+        .await
+        .expect("restart the listener");
+    view_where(&feed, "live again", |v| v.connection == Connection::Live).await;
+}
+
+/// A screen that publishes each frame's text, for tests to wait on.
+struct TestScreen {
+    terminal: Terminal<TestBackend>,
+    frames: watch::Sender<String>,
+}
+
+impl TestScreen {
+    fn new(width: u16, height: u16) -> (TestScreen, watch::Receiver<String>) {
+        let (frames, rx) = watch::channel(String::new());
+        let terminal = Terminal::new(TestBackend::new(width, height)).expect("terminal");
+        (TestScreen { terminal, frames }, rx)
+    }
+}
+
+impl Screen for TestScreen {
+    fn draw(&mut self, render: &mut dyn FnMut(&mut ratatui::Frame)) -> anyhow::Result<()> {
+        self.terminal.draw(|f| render(f))?;
+        let buffer = self.terminal.backend().buffer();
+        let text: String = buffer
+            .content()
+            .chunks(buffer.area.width as usize)
+            .map(|row| row.iter().map(|c| c.symbol()).collect::<String>() + "\n")
+            .collect();
+        self.frames.send_replace(text);
+        Ok(())
+    }
+
+    fn resized(&mut self) -> anyhow::Result<()> {
+        Ok(())
+    }
+}
+
+fn press(keys: &mpsc::UnboundedSender<std::io::Result<TermEvent>>, code: KeyCode) {
+    let _ = keys.send(Ok(TermEvent::Key(KeyEvent::new(code, KeyModifiers::NONE))));
+}
+
+async fn screen_shows(frames: &mut watch::Receiver<String>, text: &str) -> String {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let screen = frames.borrow_and_update().clone();
+        if screen.contains(text) {
+            return screen;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for the screen to show {text:?}; it shows:\n{screen}"
+        );
+        let _ = tokio::time::timeout(Duration::from_millis(200), frames.changed()).await;
+    }
+}
+
+/// Watch mode, every key pressed, against the cluster: the request log holds reads only.
+#[tokio::test]
+async fn read_only_console_sends_only_reads_whatever_is_pressed() {
+    let cluster = demo_cluster().await;
+    let client = cluster.client(&READ_ONLY).await.expect("client");
+    cluster.clear_requests();
+    let feed = Feed::start(client, None, false);
+    let (mut screen, mut frames) = TestScreen::new(120, 40);
+    let (keys_tx, keys_rx) = mpsc::unbounded_channel();
+    let session = Session {
+        context: "cutover-demo-read-only".into(),
+        server: cluster.url(),
+        scope: None,
+        user: READ_ONLY.user.into(),
+        read_only: true,
+    };
+    let theme = Theme::builtin("default").expect("theme");
+    let console = tokio::spawn(async move {
+        let keys = tokio_stream::wrappers::UnboundedReceiverStream::new(keys_rx);
+        drive(&mut screen, keys, &feed, session, &theme, None).await
+    });
+    screen_shows(&mut frames, "READ-ONLY").await;
+    screen_shows(&mut frames, "grey/frontend").await;
+
+    let mut codes: Vec<KeyCode> = "sarxdnpyYlh[]/?".chars().map(KeyCode::Char).collect();
+    codes.extend([
+        KeyCode::Enter,
+        KeyCode::Left,
+        KeyCode::Right,
+        KeyCode::Esc,
+        KeyCode::Tab,
+    ]);
+    for _ in 0..4 {
+        for code in &codes {
+            press(&keys_tx, *code);
+        }
+        press(&keys_tx, KeyCode::Esc);
+        press(&keys_tx, KeyCode::Esc);
+        press(&keys_tx, KeyCode::Down);
+    }
+    press(&keys_tx, KeyCode::Char('q'));
+    tokio::time::timeout(Duration::from_secs(10), console)
+        .await
+        .expect("q quits")
+        .expect("join")
+        .expect("console");
+
+    let requests = cluster.requests();
+    assert!(!requests.is_empty());
+    let writes: Vec<_> = requests.iter().filter(|r| r.method != "GET").collect();
+    assert!(writes.is_empty(), "a read-only console wrote: {writes:?}");
+    assert!(requests.iter().all(|r| r.user == READ_ONLY.user));
+}
+
+/// The writing console: a slider move confirmed with `y` reaches the cluster, and the screen
+/// shows the new weight because the watch echoed it.
+#[tokio::test]
+async fn a_confirmed_weight_reaches_the_cluster_and_comes_back_on_screen() {
+    let cluster = demo_cluster().await;
+    let client = cluster.client(&ADMIN).await.expect("client");
+    let feed = Feed::start(client.clone(), None, true);
+    let (mut screen, mut frames) = TestScreen::new(120, 40);
+    let (keys_tx, keys_rx) = mpsc::unbounded_channel();
+    let session = Session {
+        context: "cutover-demo".into(),
+        server: cluster.url(),
+        scope: None,
+        user: ADMIN.user.into(),
+        read_only: false,
+    };
+    let theme = Theme::builtin("default").expect("theme");
+    let writer = Writer::new(client.clone());
+    let console = tokio::spawn(async move {
+        let keys = tokio_stream::wrappers::UnboundedReceiverStream::new(keys_rx);
+        drive(&mut screen, keys, &feed, session, &theme, Some(writer)).await
+    });
+    // Filter down to the weighted canary and wait for its candidate to be ready.
+    screen_shows(&mut frames, "api/route1").await;
+    press(&keys_tx, KeyCode::Char('/'));
+    for c in "api/".chars() {
+        press(&keys_tx, KeyCode::Char(c));
+    }
+    press(&keys_tx, KeyCode::Enter);
+    let ingresses: Api<k8s_openapi::api::networking::v1::Ingress> =
+        Api::namespaced(client.clone(), "api");
+    let deployments: Api<Deployment> = Api::namespaced(client.clone(), "api");
+    wait_for(20, "the canary's pods ready", || {
+        let deployments = deployments.clone();
+        async move {
+            let list = deployments.list(&Default::default()).await.ok()?;
+            list.items
+                .iter()
+                .all(|d| {
+                    d.status.as_ref().and_then(|s| s.ready_replicas)
+                        == d.spec.as_ref().and_then(|s| s.replicas)
+                })
+                .then_some(())
+        }
+    })
+    .await;
+    for _ in 0..4 {
+        press(&keys_tx, KeyCode::Right);
+    }
+    press(&keys_tx, KeyCode::Enter);
+    screen_shows(&mut frames, "Confirm").await;
+    press(&keys_tx, KeyCode::Char('y'));
+    let weight = wait_for(20, "the canary weight at 50", || {
+        let ingresses = ingresses.clone();
+        async move {
+            let canary = ingresses.get("route2").await.ok()?;
+            let w = canary
+                .metadata
+                .annotations?
+                .get("nginx.ingress.kubernetes.io/canary-weight")?
+                .clone();
+            (w == "50").then_some(w)
+        }
+    })
+    .await;
+    assert_eq!(weight, "50");
+    screen_shows(&mut frames, "50%").await;
+    press(&keys_tx, KeyCode::Char('q'));
+    tokio::time::timeout(Duration::from_secs(10), console)
+        .await
+        .expect("q quits")
+        .expect("join")
+        .expect("console");
+}

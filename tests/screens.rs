@@ -1,0 +1,1068 @@
+//! Whole screens of the console, drawn with ratatui's TestBackend from an `App` fed a view of
+//! objects built here — no cluster, no terminal, a fixed clock. insta keeps the screens in
+//! tests/snapshots/; colours are not in them, so the styles that matter are asserted apart.
+
+use std::sync::Arc;
+
+use crossterm::event::KeyCode;
+use cutover::cluster::feed::{ClusterView, Connection, EventLine, NamespaceView};
+use cutover::console::app::{App, Msg, Session, focus_of};
+use cutover::console::draw::draw;
+use cutover::console::keymap::Key;
+use cutover::console::theme::{Role, Theme};
+use cutover::release::{PodScope, Snapshot, discover};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use serde_json::{Value, json};
+
+const NOW: &str = "2026-11-23T03:00:00Z";
+
+fn now() -> jiff::Timestamp {
+    NOW.parse().expect("a timestamp")
+}
+
+/// `minutes` before NOW, as Kubernetes writes times.
+fn ago(minutes: i64) -> String {
+    let t = now() - jiff::SignedDuration::from_secs(minutes * 60);
+    cutover::release::format_time(t)
+}
+
+const CANARY: &str = "nginx.ingress.kubernetes.io/canary";
+const WEIGHT: &str = "nginx.ingress.kubernetes.io/canary-weight";
+const HEADER: &str = "nginx.ingress.kubernetes.io/canary-by-header";
+const HEADER_VALUE: &str = "nginx.ingress.kubernetes.io/canary-by-header-value";
+const RECORD: &str = "cutover.dev/release";
+
+/// How a pod of a Deployment is doing.
+#[derive(Clone, Copy)]
+enum Pod {
+    Ready,
+    Starting,
+    Crashing(i32),
+}
+
+/// Cluster objects as JSON, typed into a `Snapshot` at the end.
+#[derive(Default, Clone)]
+struct Objects {
+    deployments: Vec<Value>,
+    replica_sets: Vec<Value>,
+    pods: Vec<Value>,
+    services: Vec<Value>,
+    ingresses: Vec<Value>,
+}
+
+/// Pod name suffixes, fixed so that screens are stable (and filtered all the same).
+const SUFFIXES: [&str; 6] = ["x7k2p", "b9dqz", "m4tfw", "r8sjn", "c2vhl", "q5wye"];
+
+impl Objects {
+    /// A Deployment as its controller leaves it, created `age_min` minutes ago: a ReplicaSet
+    /// `<name>-7c9f8d6b5` and one pod per entry of `pods`.
+    fn app(mut self, name: &str, labels: Value, image: &str, age_min: i64, pods: &[Pod]) -> Self {
+        let desired = pods.len() as i32;
+        let ready = pods.iter().filter(|p| matches!(p, Pod::Ready)).count() as i32;
+        let rs = format!("{name}-7c9f8d6b5");
+        self.deployments.push(json!({
+            "metadata": {
+                "name": name, "namespace": "shop", "labels": labels,
+                "creationTimestamp": ago(age_min), "resourceVersion": "41"
+            },
+            "spec": {
+                "replicas": desired,
+                "selector": {"matchLabels": labels},
+                "template": {
+                    "metadata": {"labels": labels},
+                    "spec": {"containers": [{"name": "app", "image": image}]}
+                }
+            },
+            "status": {
+                "replicas": desired, "updatedReplicas": desired,
+                "readyReplicas": ready, "availableReplicas": ready
+            }
+        }));
+        self.replica_sets.push(json!({
+            "metadata": {
+                "name": rs, "namespace": "shop", "labels": labels, "resourceVersion": "42",
+                "ownerReferences": [{
+                    "apiVersion": "apps/v1", "kind": "Deployment", "name": name,
+                    "uid": format!("uid-{name}"), "controller": true
+                }]
+            },
+            "spec": {"replicas": desired, "selector": {"matchLabels": labels}}
+        }));
+        for (i, pod) in pods.iter().enumerate() {
+            let (ready, restarts, state) = match pod {
+                Pod::Ready => (true, 0, json!({"running": {}})),
+                Pod::Starting => (
+                    false,
+                    0,
+                    json!({"waiting": {"reason": "ContainerCreating"}}),
+                ),
+                Pod::Crashing(n) => (
+                    false,
+                    *n,
+                    json!({"waiting": {"reason": "CrashLoopBackOff"}}),
+                ),
+            };
+            self.pods.push(json!({
+                "metadata": {
+                    "name": format!("{rs}-{}", SUFFIXES[i % SUFFIXES.len()]),
+                    "namespace": "shop", "labels": labels,
+                    "creationTimestamp": ago(age_min.min(30)), "resourceVersion": "43",
+                    "ownerReferences": [{
+                        "apiVersion": "apps/v1", "kind": "ReplicaSet", "name": rs,
+                        "uid": format!("uid-{rs}"), "controller": true
+                    }]
+                },
+                "spec": {"nodeName": "node-1", "containers": [{"name": "app", "image": image}]},
+                "status": {
+                    "phase": "Running",
+                    "conditions": [{"type": "Ready", "status": if ready { "True" } else { "False" }}],
+                    "containerStatuses": [{
+                        "name": "app", "image": image, "imageID": "", "ready": ready,
+                        "restartCount": restarts, "state": state
+                    }]
+                }
+            }));
+        }
+        self
+    }
+
+    fn service(mut self, name: &str, selector: Value, annotations: Value) -> Self {
+        self.services.push(json!({
+            "metadata": {
+                "name": name, "namespace": "shop", "annotations": annotations,
+                "resourceVersion": "51"
+            },
+            "spec": {"selector": selector, "ports": [{"port": 80, "targetPort": 8080}]}
+        }));
+        self
+    }
+
+    fn ingress(mut self, name: &str, host: &str, service: &str, annotations: Value) -> Self {
+        self.ingresses.push(json!({
+            "metadata": {
+                "name": name, "namespace": "shop", "annotations": annotations,
+                "creationTimestamp": ago(3 * 24 * 60), "resourceVersion": "61"
+            },
+            "spec": {
+                "ingressClassName": "nginx",
+                "rules": [{"host": host, "http": {"paths": [{
+                    "path": "/", "pathType": "Prefix",
+                    "backend": {"service": {"name": service, "port": {"number": 80}}}
+                }]}}]
+            }
+        }));
+        self
+    }
+
+    fn snapshot(&self, pod_scope: PodScope) -> Snapshot {
+        fn typed<T: serde::de::DeserializeOwned>(values: &[Value]) -> Vec<T> {
+            values
+                .iter()
+                .map(|v| serde_json::from_value(v.clone()).unwrap_or_else(|e| panic!("{e}: {v}")))
+                .collect()
+        }
+        Snapshot {
+            deployments: typed(&self.deployments),
+            replica_sets: typed(&self.replica_sets),
+            pods: typed(&self.pods),
+            services: typed(&self.services),
+            ingresses: typed(&self.ingresses),
+            pod_scope,
+            ..Snapshot::default()
+        }
+    }
+}
+
+/// A release record annotation.
+fn record(stage: &str, live: Value, candidate: Value, gate_deadline: Option<&str>) -> String {
+    let mut r = json!({
+        "stage": stage,
+        "live": live,
+        "candidate": candidate,
+        "previous": {},
+        "started_by": "ana",
+        "started_at": ago(18),
+    });
+    if let Some(d) = gate_deadline {
+        r["gate_deadline"] = json!(d);
+    }
+    r.to_string()
+}
+
+const READY3: &[Pod] = &[Pod::Ready, Pod::Ready, Pod::Ready];
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Web {
+    AtRest,
+    Staged,
+    Switched,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Store {
+    AtRest,
+    Switched,
+}
+
+/// Namespace `shop`: `web` (Service selector switch) in the stage asked for, `store` (Ingress
+/// backend switch) likewise, `checkout` (nginx canary at 25% with a header rule), `cart`
+/// (selector switch, retired) and `search` (selector switch, staged, candidate crash-looping).
+fn shop(web: Web, store: Store) -> Objects {
+    let mut o = Objects::default().app(
+        "web-v1",
+        json!({"app": "web", "version": "v1"}),
+        "registry.example.com/shop/web:1.4.2",
+        2 * 24 * 60,
+        READY3,
+    );
+    let web_record = |stage: &str, deadline: Option<&str>| {
+        json!({
+            RECORD: record(
+                stage,
+                json!({"deployments": ["web-v1"], "version": "v1"}),
+                json!({"deployments": ["web-v2"], "version": "v2"}),
+                deadline,
+            )
+        })
+    };
+    o = match web {
+        Web::AtRest => o.service("web", json!({"app": "web", "version": "v1"}), json!({})),
+        Web::Staged => o
+            .app(
+                "web-v2",
+                json!({"app": "web", "version": "v2"}),
+                "registry.example.com/shop/web:1.5.0",
+                12,
+                READY3,
+            )
+            .service(
+                "web",
+                json!({"app": "web", "version": "v1"}),
+                web_record("staged", Some("2026-11-23T03:12:30Z")),
+            ),
+        Web::Switched => o
+            .app(
+                "web-v2",
+                json!({"app": "web", "version": "v2"}),
+                "registry.example.com/shop/web:1.5.0",
+                12,
+                READY3,
+            )
+            .service(
+                "web",
+                json!({"app": "web", "version": "v2"}),
+                web_record("switched", Some("2026-11-23T02:57:00Z")),
+            ),
+    };
+
+    let store_blue = if store == Store::AtRest {
+        READY3
+    } else {
+        &[Pod::Ready, Pod::Ready]
+    };
+    o = o
+        .app(
+            "store-blue",
+            json!({"app": "store", "color": "blue"}),
+            "registry.example.com/shop/store:2.0.1",
+            5 * 24 * 60,
+            store_blue,
+        )
+        .service(
+            "store-blue",
+            json!({"app": "store", "color": "blue"}),
+            json!({}),
+        )
+        .service(
+            "store-green",
+            json!({"app": "store", "color": "green"}),
+            json!({}),
+        );
+    let store_record = |stage: &str| {
+        json!({
+            RECORD: record(
+                stage,
+                json!({"deployments": ["store-blue"], "service": "store-blue", "version": "blue"}),
+                json!({"deployments": ["store-green"], "service": "store-green", "version": "green"}),
+                None,
+            )
+        })
+    };
+    o = match store {
+        Store::AtRest => o
+            .app(
+                "store-green",
+                json!({"app": "store", "color": "green"}),
+                "registry.example.com/shop/store:2.0.0",
+                9 * 24 * 60,
+                &[],
+            )
+            .ingress(
+                "store",
+                "store.example.com",
+                "store-blue",
+                json!({
+                    "cutover.dev/alternate-service": "store-green",
+                    RECORD: record(
+                        "at-rest",
+                        json!({"deployments": ["store-blue"], "service": "store-blue", "version": "blue"}),
+                        json!({"deployments": ["store-green"], "service": "store-green", "version": "green"}),
+                        None,
+                    )
+                }),
+            ),
+        Store::Switched => o
+            .app(
+                "store-green",
+                json!({"app": "store", "color": "green"}),
+                "registry.example.com/shop/store:2.1.0",
+                40,
+                READY3,
+            )
+            .ingress(
+                "store",
+                "store.example.com",
+                "store-green",
+                store_record("switched"),
+            ),
+    };
+
+    o.app(
+        "checkout-v1",
+        json!({"app": "checkout", "version": "v1"}),
+        "registry.example.com/shop/checkout:3.2.0",
+        7 * 24 * 60,
+        &[Pod::Ready, Pod::Ready, Pod::Ready, Pod::Ready],
+    )
+    .app(
+        "checkout-v2",
+        json!({"app": "checkout", "version": "v2"}),
+        "registry.example.com/shop/checkout:3.3.0",
+        25,
+        &[Pod::Ready, Pod::Starting],
+    )
+    .service(
+        "checkout-v1",
+        json!({"app": "checkout", "version": "v1"}),
+        json!({}),
+    )
+    .service(
+        "checkout-v2",
+        json!({"app": "checkout", "version": "v2"}),
+        json!({}),
+    )
+    .ingress("checkout", "checkout.example.com", "checkout-v1", json!({}))
+    .ingress(
+        "checkout-canary",
+        "checkout.example.com",
+        "checkout-v2",
+        json!({
+            CANARY: "true", WEIGHT: "25", HEADER: "_env", HEADER_VALUE: "grey",
+            RECORD: record(
+                "shifting",
+                json!({"deployments": ["checkout-v1"], "service": "checkout-v1", "version": "v1"}),
+                json!({"deployments": ["checkout-v2"], "service": "checkout-v2", "version": "v2"}),
+                None,
+            )
+        }),
+    )
+    .app(
+        "cart-v2",
+        json!({"app": "cart", "version": "v2"}),
+        "registry.example.com/shop/cart:7.0.0",
+        4 * 24 * 60,
+        &[],
+    )
+    .app(
+        "cart-v3",
+        json!({"app": "cart", "version": "v3"}),
+        "registry.example.com/shop/cart:7.1.0",
+        3 * 60,
+        READY3,
+    )
+    .service(
+        "cart",
+        json!({"app": "cart", "version": "v3"}),
+        json!({
+            RECORD: record(
+                "retired",
+                json!({"deployments": ["cart-v2"], "version": "v2"}),
+                json!({"deployments": ["cart-v3"], "version": "v3"}),
+                None,
+            )
+        }),
+    )
+    .app(
+        "search-v4",
+        json!({"app": "search", "version": "v4"}),
+        "registry.example.com/shop/search:4.0.3",
+        30 * 24 * 60,
+        &[Pod::Ready, Pod::Ready],
+    )
+    .app(
+        "search-v5",
+        json!({"app": "search", "version": "v5"}),
+        "registry.example.com/shop/search:5.0.0-rc1",
+        9,
+        &[Pod::Crashing(7), Pod::Crashing(4), Pod::Starting],
+    )
+    .service(
+        "search",
+        json!({"app": "search", "version": "v4"}),
+        json!({
+            RECORD: record(
+                "staged",
+                json!({"deployments": ["search-v4"], "version": "v4"}),
+                json!({"deployments": ["search-v5"], "version": "v5"}),
+                Some("2026-11-23T03:25:00Z"),
+            )
+        }),
+    )
+}
+
+fn event(
+    minutes: i64,
+    warning: bool,
+    reason: &str,
+    object: &str,
+    message: &str,
+    count: i32,
+) -> EventLine {
+    EventLine {
+        time: Some(now() - jiff::SignedDuration::from_secs(minutes * 60)),
+        warning,
+        reason: reason.to_string(),
+        object: object.to_string(),
+        message: message.to_string(),
+        count,
+        source: "kubelet".to_string(),
+    }
+}
+
+/// The events of a release, newest first, as the feed would give them.
+fn events_of(id: &str) -> Vec<EventLine> {
+    match id {
+        "shop/search" => vec![
+            event(
+                1,
+                true,
+                "BackOff",
+                "Pod/search-v5-7c9f8d6b5-x7k2p",
+                "Back-off restarting failed container app in pod search-v5-7c9f8d6b5-x7k2p",
+                12,
+            ),
+            event(
+                2,
+                true,
+                "BackOff",
+                "Pod/search-v5-7c9f8d6b5-b9dqz",
+                "Back-off restarting failed container app in pod search-v5-7c9f8d6b5-b9dqz",
+                7,
+            ),
+            event(
+                8,
+                false,
+                "Pulled",
+                "Pod/search-v5-7c9f8d6b5-x7k2p",
+                "Container image \"registry.example.com/shop/search:5.0.0-rc1\" already present on machine",
+                8,
+            ),
+            event(
+                9,
+                false,
+                "ScalingReplicaSet",
+                "Deployment/search-v5",
+                "Scaled up replica set search-v5-7c9f8d6b5 from 0 to 3",
+                1,
+            ),
+        ],
+        "shop/checkout" => vec![
+            event(
+                3,
+                false,
+                "CutoverWeight",
+                "Ingress/checkout-canary",
+                "ana weight shop/checkout: 10% → 25%",
+                1,
+            ),
+            event(
+                4,
+                true,
+                "Unhealthy",
+                "Pod/checkout-v2-7c9f8d6b5-b9dqz",
+                "Readiness probe failed: HTTP probe failed with statuscode: 503",
+                3,
+            ),
+            event(
+                20,
+                false,
+                "CutoverApprove",
+                "Ingress/checkout-canary",
+                "ana approve shop/checkout: 0% → 10%",
+                1,
+            ),
+        ],
+        "shop/store" => vec![event(
+            38,
+            false,
+            "ScalingReplicaSet",
+            "Deployment/store-green",
+            "Scaled up replica set store-green-7c9f8d6b5 from 0 to 3",
+            1,
+        )],
+        "shop/web" => vec![
+            event(
+                6,
+                false,
+                "CutoverStage",
+                "Service/web",
+                "ana stage shop/web: v1 → v2",
+                1,
+            ),
+            event(
+                12,
+                false,
+                "ScalingReplicaSet",
+                "Deployment/web-v2",
+                "Scaled up replica set web-v2-7c9f8d6b5 from 0 to 3",
+                1,
+            ),
+        ],
+        _ => Vec::new(),
+    }
+}
+
+fn session(read_only: bool) -> Session {
+    Session {
+        context: "prod-eu".to_string(),
+        server: "https://203.0.113.10:6443".to_string(),
+        scope: Some("shop".to_string()),
+        user: "admin".to_string(),
+        read_only,
+    }
+}
+
+/// An App showing `objects`, with the cursor on `select` and the feed focused on it.
+fn app_with(objects: &Objects, pod_scope: PodScope, select: &str, read_only: bool) -> App {
+    let snapshot = objects.snapshot(pod_scope);
+    let releases = discover(&snapshot, now());
+    let selected = releases
+        .iter()
+        .find(|r| r.id() == select)
+        .unwrap_or_else(|| {
+            let ids: Vec<String> = releases.iter().map(|r| r.id()).collect();
+            panic!("no release {select} among {ids:?}")
+        });
+    let mut view = ClusterView::new(now());
+    view.focus = Some(focus_of(selected));
+    view.events = Arc::new(events_of(select));
+    view.connection = Connection::Live;
+    view.synced = true;
+    view.revision = 1;
+    view.namespaces.insert(
+        "shop".to_string(),
+        NamespaceView {
+            snapshot: Arc::new(snapshot),
+            releases: Arc::new(releases),
+        },
+    );
+    let mut app = App::new(session(read_only), now());
+    app.update(Msg::View(Arc::new(view)));
+    for _ in 0..app.rows.len() {
+        if app.release().is_some_and(|r| r.id() == select) {
+            break;
+        }
+        press(&mut app, Key::plain(KeyCode::Down));
+    }
+    assert_eq!(app.release().map(|r| r.id()).as_deref(), Some(select));
+    app
+}
+
+fn app(web: Web, store: Store, select: &str) -> App {
+    app_with(&shop(web, store), PodScope::All, select, false)
+}
+
+fn press(app: &mut App, key: Key) {
+    app.update(Msg::Key(key));
+}
+
+fn render(app: &App, theme: &Theme, w: u16, h: u16) -> Terminal<TestBackend> {
+    let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("a test terminal");
+    terminal
+        .draw(|f| draw(app, theme, f))
+        .expect("drawing never fails");
+    terminal
+}
+
+fn default_theme() -> Theme {
+    Theme::builtin("default").expect("the default theme")
+}
+
+/// The three sizes every screen is kept at.
+const SIZES: [(u16, u16); 3] = [(120, 40), (80, 24), (40, 10)];
+
+/// Keeps the screen in `terminal` as `<name>@<w>x<h>`, with pod and ReplicaSet hashes filtered.
+fn keep(name: &str, terminal: &Terminal<TestBackend>) {
+    let area = terminal.backend().buffer().area;
+    let mut settings = insta::Settings::clone_current();
+    // Stable here, but never part of what a screen means.
+    settings.add_filter(r"-[0-9a-f]{8,10}-[a-z0-9]{5}\b", "-[rs]-[pod]");
+    settings.add_filter(r"-[0-9a-f]{8,10}\b", "-[rs]");
+    settings.set_snapshot_suffix(format!("{}x{}", area.width, area.height));
+    settings.set_prepend_module_to_snapshot(false);
+    settings.bind(|| insta::assert_snapshot!(name, terminal.backend()));
+}
+
+/// Snapshots `app` at every size.
+fn screens(name: &str, app: &App) {
+    let theme = default_theme();
+    for (w, h) in SIZES {
+        keep(name, &render(app, &theme, w, h));
+    }
+}
+
+#[test]
+fn selector_switch_at_rest() {
+    screens(
+        "selector_at_rest",
+        &app(Web::AtRest, Store::AtRest, "shop/web"),
+    );
+}
+
+#[test]
+fn selector_switch_staged() {
+    screens(
+        "selector_staged",
+        &app(Web::Staged, Store::AtRest, "shop/web"),
+    );
+}
+
+#[test]
+fn selector_switch_switched() {
+    screens(
+        "selector_switched",
+        &app(Web::Switched, Store::AtRest, "shop/web"),
+    );
+}
+
+#[test]
+fn ingress_switch_at_rest() {
+    screens(
+        "ingress_at_rest",
+        &app(Web::Staged, Store::AtRest, "shop/store"),
+    );
+}
+
+#[test]
+fn ingress_switch_switched() {
+    screens(
+        "ingress_switched",
+        &app(Web::Staged, Store::Switched, "shop/store"),
+    );
+}
+
+#[test]
+fn canary_mid_shift() {
+    screens(
+        "canary_shifting",
+        &app(Web::Staged, Store::AtRest, "shop/checkout"),
+    );
+}
+
+#[test]
+fn canary_with_a_pending_weight() {
+    let mut app = app(Web::Staged, Store::AtRest, "shop/checkout");
+    for _ in 0..3 {
+        press(&mut app, Key::plain(KeyCode::Right));
+    }
+    let pending = app.pending.as_ref().map(|p| p.percent);
+    assert_eq!(pending, Some(40));
+    screens("canary_pending", &app);
+}
+
+#[test]
+fn retired_release() {
+    screens("retired", &app(Web::Staged, Store::AtRest, "shop/cart"));
+}
+
+#[test]
+fn crash_looping_candidate() {
+    screens(
+        "crash_looping",
+        &app(Web::Staged, Store::AtRest, "shop/search"),
+    );
+}
+
+#[test]
+fn read_only_watch_mode() {
+    let app = app_with(
+        &shop(Web::Staged, Store::AtRest),
+        PodScope::All,
+        "shop/web",
+        true,
+    );
+    screens("read_only", &app);
+}
+
+#[test]
+fn help_overlay() {
+    let mut app = app(Web::Staged, Store::AtRest, "shop/web");
+    press(&mut app, Key::char('?'));
+    assert!(app.help.is_some());
+    screens("help", &app);
+}
+
+#[test]
+fn confirm_dialog() {
+    let mut app = app(Web::Staged, Store::AtRest, "shop/web");
+    press(&mut app, Key::char('s'));
+    assert!(app.confirm.is_some(), "status: {:?}", app.status);
+    screens("confirm_switch", &app);
+}
+
+#[test]
+fn unreachable_cluster() {
+    let mut app = App::new(session(false), now());
+    let mut view = ClusterView::new(now());
+    view.connection = Connection::Reconnecting {
+        since: "2026-11-23T02:58:41Z".parse().expect("a timestamp"),
+        reason: "dial tcp 203.0.113.10:6443: connect: connection refused".to_string(),
+    };
+    app.update(Msg::View(Arc::new(view)));
+    screens("unreachable", &app);
+}
+
+#[test]
+fn connected_without_releases() {
+    let mut app = App::new(session(false), now());
+    let mut view = ClusterView::new(now());
+    view.connection = Connection::Live;
+    view.synced = true;
+    app.update(Msg::View(Arc::new(view)));
+    let terminal = render(&app, &default_theme(), 80, 24);
+    keep("no_releases", &terminal);
+}
+
+#[test]
+fn pods_not_watched_yet() {
+    let app = app_with(
+        &shop(Web::Staged, Store::AtRest),
+        PodScope::Only(Default::default()),
+        "shop/web",
+        false,
+    );
+    let terminal = render(&app, &default_theme(), 120, 40);
+    keep("pods_unknown", &terminal);
+}
+
+#[test]
+fn filtering_the_list() {
+    let mut app = app(Web::Staged, Store::AtRest, "shop/web");
+    press(&mut app, Key::char('/'));
+    for c in "sto".chars() {
+        press(&mut app, Key::char(c));
+    }
+    assert!(app.filtering);
+    let terminal = render(&app, &default_theme(), 120, 40);
+    keep("filtering", &terminal);
+    let mut terminal = render(&app, &default_theme(), 40, 10);
+    keep("filtering", &terminal);
+    // The terminal cursor stands in the filter input.
+    let cursor = terminal.get_cursor_position().expect("a cursor");
+    assert_eq!(cursor.y, 1);
+}
+
+#[test]
+fn too_small_says_so() {
+    let app = app(Web::Staged, Store::AtRest, "shop/web");
+    let terminal = render(&app, &default_theme(), 39, 9);
+    keep("too_small", &terminal);
+}
+
+#[test]
+fn tiny_terminals_do_not_panic() {
+    let app = app(Web::Staged, Store::AtRest, "shop/web");
+    for (w, h) in [
+        (1, 1),
+        (0, 0),
+        (0, 5),
+        (5, 0),
+        (2, 1),
+        (39, 9),
+        (40, 9),
+        (39, 10),
+    ] {
+        render(&app, &default_theme(), w, h);
+    }
+}
+
+/// Every screen at every size from nothing to wide: drawing never panics.
+#[test]
+fn every_size_draws() {
+    let theme = default_theme();
+    let mut apps = vec![
+        app(Web::Staged, Store::AtRest, "shop/web"),
+        app(Web::AtRest, Store::Switched, "shop/checkout"),
+        app(Web::Switched, Store::AtRest, "shop/search"),
+    ];
+    let mut help = app(Web::Staged, Store::AtRest, "shop/web");
+    press(&mut help, Key::char('?'));
+    apps.push(help);
+    let mut confirm = app(Web::Staged, Store::AtRest, "shop/web");
+    press(&mut confirm, Key::char('s'));
+    apps.push(confirm);
+    apps.push(App::new(session(false), now()));
+    for app in &apps {
+        for w in 0..=130 {
+            for h in [0, 1, 2, 5, 9, 10, 11, 15, 23, 24, 25, 29, 30, 40] {
+                render(app, &theme, w, h);
+            }
+        }
+        for h in 0..=60 {
+            for w in [1, 20, 39, 40, 41, 60, 79, 80, 99, 100, 160] {
+                render(app, &theme, w, h);
+            }
+        }
+    }
+}
+
+/// Huge names, 200 pods, a long warning: cut and packed, never spilled or panicking.
+#[test]
+fn extremes_stay_inside_their_areas() {
+    let long = "a-very-long-deployment-name-that-nobody-would-type-twice-but-someone-did";
+    let many: Vec<Pod> = (0..200)
+        .map(|i| match i % 7 {
+            0 => Pod::Crashing(i),
+            1 => Pod::Starting,
+            _ => Pod::Ready,
+        })
+        .collect();
+    let objects = Objects::default()
+        .app(
+            &format!("{long}-v1"),
+            json!({"app": long, "version": "v1"}),
+            &format!("registry.example.com/{long}/{long}:1.0.0"),
+            60,
+            &many,
+        )
+        .app(
+            &format!("{long}-v2"),
+            json!({"app": long, "version": "v2"}),
+            "img:2",
+            10,
+            &[],
+        )
+        .service(long, json!({"app": long, "version": "v1"}), json!({}));
+    let app = app_with(&objects, PodScope::All, &format!("shop/{long}"), false);
+    let theme = default_theme();
+    for (w, h) in [(120, 40), (80, 24), (40, 10), (200, 60), (100, 30)] {
+        let terminal = render(&app, &theme, w, h);
+        let screen = terminal.backend().to_string();
+        assert!(
+            screen.contains('…'),
+            "long names are cut with an ellipsis at {w}x{h}"
+        );
+    }
+    let terminal = render(&app, &theme, 120, 40);
+    keep("extremes", &terminal);
+}
+
+// ---------------------------------------------------------------------------------------
+// Styles: the live side is told by text and shape, not only by colour
+// ---------------------------------------------------------------------------------------
+
+/// Where `needle` starts in the buffer, row by row.
+fn find(buf: &Buffer, needle: &str) -> Option<(u16, u16)> {
+    let chars: Vec<char> = needle.chars().collect();
+    for y in 0..buf.area.height {
+        let row: Vec<String> = (0..buf.area.width)
+            .map(|x| buf[(x, y)].symbol().to_string())
+            .collect();
+        'x: for x in 0..row.len() {
+            for (i, c) in chars.iter().enumerate() {
+                if row.get(x + i).map(String::as_str) != Some(c.to_string().as_str()) {
+                    continue 'x;
+                }
+            }
+            return Some((x as u16, y));
+        }
+    }
+    None
+}
+
+#[test]
+fn the_live_side_is_marked_by_text_and_shape_in_every_theme() {
+    let app = app(Web::Staged, Store::AtRest, "shop/web");
+    for name in Theme::BUILTIN {
+        let theme = Theme::builtin(name).expect("a shipped theme");
+        for (w, h) in [(120, 40), (80, 24)] {
+            let terminal = render(&app, &theme, w, h);
+            let buf = terminal.backend().buffer();
+            let (x, y) = find(buf, "◀ LIVE 100%")
+                .unwrap_or_else(|| panic!("{name} {w}x{h}: no ◀ LIVE title"));
+            let live_fg = theme.style(Role::Live).fg;
+            for i in 0..4 {
+                let cell = &buf[(x + 2 + i, y)];
+                assert_eq!(
+                    cell.fg,
+                    live_fg.unwrap_or(cell.fg),
+                    "{name}: the LIVE title is in the live role"
+                );
+            }
+            // The live panel's corner is heavy; the candidate's is light.
+            let corner = (0..x)
+                .rev()
+                .find(|cx| !["━", " "].contains(&buf[(*cx, y)].symbol()))
+                .expect("a corner");
+            assert_eq!(
+                buf[(corner, y)].symbol(),
+                "┏",
+                "{name} {w}x{h}: the live panel has a thick border"
+            );
+            let (cx, cy) = find(buf, "CANDIDATE 0%").expect("the candidate title");
+            let corner = (0..cx)
+                .rev()
+                .find(|x| !["─", " "].contains(&buf[(*x, cy)].symbol()))
+                .expect("a corner");
+            assert_eq!(
+                buf[(corner, cy)].symbol(),
+                "┌",
+                "{name} {w}x{h}: the candidate panel has a plain border"
+            );
+        }
+    }
+}
+
+#[test]
+fn compact_layout_marks_the_live_side_too() {
+    let app = app(Web::Staged, Store::AtRest, "shop/web");
+    for name in Theme::BUILTIN {
+        let theme = Theme::builtin(name).expect("a shipped theme");
+        let terminal = render(&app, &theme, 40, 10);
+        let buf = terminal.backend().buffer();
+        let (x, y) = find(buf, "◀ LIVE").expect("◀ LIVE in the compact layout");
+        assert_eq!(
+            buf[(x - 2, y)].symbol(),
+            "┃",
+            "{name}: heavy edge on the live lines"
+        );
+        let (x, y) = find(buf, "CANDIDATE").expect("the candidate in the compact layout");
+        assert_eq!(
+            buf[(x - 2, y)].symbol(),
+            "│",
+            "{name}: light edge on the candidate lines"
+        );
+    }
+}
+
+#[test]
+fn pending_weight_is_styled_apart_from_the_applied_one() {
+    let mut app = app(Web::Staged, Store::AtRest, "shop/checkout");
+    for _ in 0..3 {
+        press(&mut app, Key::plain(KeyCode::Right));
+    }
+    let theme = default_theme();
+    let terminal = render(&app, &theme, 120, 40);
+    let buf = terminal.backend().buffer();
+    let (x, y) = find(buf, "◆").expect("the pending marker");
+    assert_eq!(buf[(x, y)].style().fg, theme.style(Role::Pending).fg);
+    let (x, y) = find(buf, "pending 40%").expect("the pending weight in words");
+    assert_eq!(buf[(x, y)].style().fg, theme.style(Role::Pending).fg);
+}
+
+#[test]
+fn read_only_shows_the_badge_and_no_action_keys() {
+    let app = app_with(
+        &shop(Web::Staged, Store::AtRest),
+        PodScope::All,
+        "shop/web",
+        true,
+    );
+    let theme = default_theme();
+    let terminal = render(&app, &theme, 120, 40);
+    let buf = terminal.backend().buffer();
+    let (x, y) = find(buf, "READ-ONLY").expect("the badge");
+    assert_eq!(buf[(x, y)].style().bg, theme.style(Role::Badge).bg);
+    let screen = terminal.backend().to_string();
+    for hint in [
+        "s switch",
+        "a approve",
+        "x reject",
+        "r rollback",
+        "d retire",
+    ] {
+        assert!(!screen.contains(hint), "read-only shows no {hint:?}");
+    }
+    assert!(screen.contains("none — read-only watch mode"));
+}
+
+/// A thousand releases: the list scrolls to the cursor and a frame stays cheap.
+#[test]
+fn a_thousand_releases() {
+    let mut objects = Objects::default();
+    for i in 0..1000 {
+        let name = format!("app{i:04}");
+        objects = objects
+            .app(
+                &format!("{name}-v1"),
+                json!({"app": name, "version": "v1"}),
+                "img:1",
+                60,
+                &[Pod::Ready],
+            )
+            .service(&name, json!({"app": name, "version": "v1"}), json!({}));
+    }
+    let mut app = app_with(&objects, PodScope::All, "shop/app0000", false);
+    press(&mut app, Key::plain(KeyCode::End));
+    let theme = default_theme();
+    let started = std::time::Instant::now();
+    let terminal = render(&app, &theme, 120, 40);
+    let took = started.elapsed();
+    let screen = terminal.backend().to_string();
+    assert!(
+        screen.contains("▶ ✔ shop/app0999"),
+        "the cursor's row is in view"
+    );
+    assert!(screen.contains("of 1000"), "the list says where it is");
+    eprintln!("a 120x40 frame with 1000 releases (debug build): {took:?}");
+}
+
+/// A filled gauge cell shows in every theme: a `█`, or a reversed space where the theme fills
+/// by reversing (a reversed `█` would vanish).
+#[test]
+fn gauges_show_in_every_theme() {
+    let app = app(Web::Staged, Store::AtRest, "shop/web");
+    for name in Theme::BUILTIN {
+        let theme = Theme::builtin(name).expect("a shipped theme");
+        let terminal = render(&app, &theme, 120, 40);
+        let buf = terminal.backend().buffer();
+        let (x, y) = find(buf, "ready     ").expect("the ready gauge");
+        let cell = &buf[(x + 10, y)];
+        let reversed = cell.modifier.contains(ratatui::style::Modifier::REVERSED);
+        match cell.symbol() {
+            "█" => assert!(!reversed, "{name}: a reversed █ is invisible"),
+            " " => assert!(reversed, "{name}: a plain space shows nothing"),
+            other => panic!("{name}: unexpected gauge cell {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn the_status_line_sits_above_the_footer() {
+    let mut app = app(Web::Staged, Store::AtRest, "shop/web");
+    app.update(Msg::Applied {
+        ok: false,
+        text: "Failed after 0 of 1 steps: the Service shop/web changed since it was read; look again and retry.".to_string(),
+    });
+    let terminal = render(&app, &default_theme(), 80, 24);
+    keep("status_error", &terminal);
+    let buf = terminal.backend().buffer();
+    let (_, y) = find(buf, "✖ Failed after").expect("the status line");
+    assert_eq!(y, 22, "just above the footer");
+    assert_eq!(
+        buf[(1, y)].fg,
+        default_theme().style(Role::Danger).fg.unwrap_or_default()
+    );
+}

@@ -1,0 +1,322 @@
+//! End to end: the real `cutover` binary in a tmux pane, driven by keys, checked by reading the
+//! pane, with kubectl changing the cluster from outside.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A detached tmux session on its own server socket, killed when dropped.
+struct Tmux {
+    socket: String,
+    session: &'static str,
+}
+
+impl Tmux {
+    fn start(command: &str, width: u16, height: u16, env: &[(&str, &Path)]) -> Tmux {
+        let socket = format!("cutover-test-{}-{}", std::process::id(), fastrand::u32(..));
+        let mut cmd = Command::new("tmux");
+        cmd.args([
+            "-L",
+            &socket,
+            "-f",
+            "/dev/null",
+            "new-session",
+            "-d",
+            "-s",
+            "e2e",
+        ])
+        .args(["-x", &width.to_string(), "-y", &height.to_string()]);
+        for (k, v) in env {
+            cmd.arg("-e").arg(format!("{k}={}", v.display()));
+        }
+        let status = cmd
+            .arg("-e")
+            .arg("TERM=xterm-256color")
+            .arg(command)
+            .stdin(Stdio::null())
+            .status()
+            .expect("run tmux (is it installed?)");
+        assert!(status.success(), "tmux new-session failed");
+        Tmux {
+            socket,
+            session: "e2e",
+        }
+    }
+
+    fn tmux(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux")
+            .args(["-L", &self.socket])
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run tmux");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn screen(&self) -> String {
+        self.tmux(&["capture-pane", "-p", "-t", self.session])
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        for k in keys {
+            self.tmux(&["send-keys", "-t", self.session, k]);
+        }
+    }
+
+    fn type_text(&self, text: &str) {
+        self.tmux(&["send-keys", "-t", self.session, "-l", text]);
+    }
+
+    /// Waits until the pane passes `check`; the failure shows the last screen.
+    fn wait(&self, what: &str, check: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let screen = self.screen();
+            if check(&screen) {
+                return screen;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}; the screen:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn wait_for_text(&self, text: &str) -> String {
+        self.wait(&format!("{text:?} on screen"), |s| s.contains(text))
+    }
+
+    /// A pane format variable, e.g. `#{alternate_on}`.
+    fn pane_value(&self, format: &str) -> String {
+        self.tmux(&["display-message", "-p", "-t", self.session, format])
+            .trim()
+            .to_string()
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        self.tmux(&["kill-server"]);
+    }
+}
+
+fn kubectl(kubeconfig: &Path, cache: &Path, args: &[&str]) -> String {
+    let out = Command::new("kubectl")
+        .arg("--kubeconfig")
+        .arg(kubeconfig)
+        .arg("--cache-dir")
+        .arg(cache)
+        .args(args)
+        .env_remove("KUBECONFIG")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run kubectl");
+    assert!(
+        out.status.success(),
+        "kubectl {} failed: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The line of the screen that mentions `needle`, for focused assertions.
+fn line_with<'a>(screen: &'a str, needle: &str) -> &'a str {
+    screen
+        .lines()
+        .find(|l| l.contains(needle))
+        .unwrap_or_else(|| panic!("no line with {needle:?} in:\n{screen}"))
+}
+
+#[test]
+fn demo_console_shows_releases_follows_kubectl_and_restores_the_terminal() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let kubeconfig: PathBuf = dir.path().join("demo.kubeconfig");
+    let cache = dir.path().join("cache");
+    let bin = env!("CARGO_BIN_EXE_cutover");
+    let tmux = Tmux::start(
+        &format!(
+            "{bin} demo --write-kubeconfig {}; echo cutover exited with $?; sleep 60",
+            kubeconfig.display()
+        ),
+        120,
+        40,
+        &[("XDG_CACHE_HOME", &cache), ("XDG_CONFIG_HOME", dir.path())],
+    );
+    // Every demo release is listed.
+    tmux.wait_for_text("cutover");
+    let screen = tmux.wait("the four demo releases", |s| {
+        ["shop/nginx", "web/demo", "api/route1", "grey/frontend"]
+            .iter()
+            .all(|r| s.contains(r))
+    });
+    assert!(screen.contains("LIVE"), "{screen}");
+    assert_eq!(
+        tmux.pane_value("#{alternate_on}"),
+        "1",
+        "the console uses the alternate screen"
+    );
+
+    // Walk the list: each release's blue | green detail appears beside it.
+    tmux.keys(&["g"]);
+    let mut seen: Vec<String> = Vec::new();
+    for i in 0..4 {
+        let screen = tmux.wait("a new release selected", |s| {
+            s.lines()
+                .any(|l| l.starts_with("│▶") && !seen.iter().any(|id| l.contains(id.as_str())))
+        });
+        let row = line_with(&screen, "│▶");
+        let id = row
+            .split_whitespace()
+            .find(|w| w.contains('/'))
+            .unwrap_or_else(|| panic!("no release id in {row:?}"))
+            .trim_end_matches('…')
+            .to_string();
+        assert!(
+            screen.lines().filter(|l| l.contains(&id)).count() >= 2
+                && screen.contains("LIVE")
+                && screen.contains("CANDIDATE"),
+            "release {i} ({id}) has no detail:\n{screen}"
+        );
+        seen.push(id);
+        tmux.keys(&["j"]);
+    }
+    assert!(
+        seen.iter().any(|id| id.starts_with("shop/nginx")),
+        "{seen:?}"
+    );
+
+    // Select the selector switch and wait for its ready pods.
+    tmux.keys(&["/"]);
+    tmux.type_text("nginx-service");
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait("shop's tracks with 3 ready pods each", |s| {
+        s.contains("nginx-v2") && s.matches("3/3").count() >= 2
+    });
+    assert!(
+        screen.contains("nginx:1.25") && screen.contains("nginx:1.27"),
+        "{screen}"
+    );
+
+    // Someone scales the candidate with kubectl; the console shows it.
+    kubectl(
+        &kubeconfig,
+        &cache,
+        &["-n", "shop", "scale", "deployment/nginx-v2", "--replicas=5"],
+    );
+    tmux.wait("the candidate at 5/5", |s| s.contains("5/5"));
+
+    // q leaves, and the terminal is as it was: main screen, cursor shown, the shell's output
+    // below the command line as before.
+    tmux.keys(&["q"]);
+    let screen = tmux.wait("cutover to exit", |s| s.contains("cutover exited with 0"));
+    assert!(
+        !screen.contains("LIVE"),
+        "the console's screen is gone:\n{screen}"
+    );
+    assert_eq!(
+        tmux.pane_value("#{alternate_on}"),
+        "0",
+        "left the alternate screen"
+    );
+    assert_eq!(
+        tmux.pane_value("#{cursor_flag}"),
+        "1",
+        "the cursor is visible again"
+    );
+}
+
+/// One VHS command as tmux keys; None for settings and comments.
+enum TapeStep {
+    Keys(Vec<String>),
+    Text(String),
+    Sleep(Duration),
+}
+
+fn tape_steps(tape: &str) -> Vec<TapeStep> {
+    let mut steps = Vec::new();
+    for (n, line) in tape.lines().enumerate() {
+        let line = line.trim();
+        let (command, arg) = line.split_once(' ').unwrap_or((line, ""));
+        let key = match command {
+            "" | "Output" | "Set" | "Hide" | "Show" | "Require" => continue,
+            c if c.starts_with('#') => continue,
+            "Type" => {
+                let text = arg.trim().trim_matches('"');
+                steps.push(TapeStep::Text(text.to_string()));
+                continue;
+            }
+            "Sleep" => {
+                let secs: f64 = arg
+                    .trim()
+                    .trim_end_matches('s')
+                    .parse()
+                    .unwrap_or_else(|e| panic!("demo.tape line {}: bad Sleep ({e})", n + 1));
+                steps.push(TapeStep::Sleep(Duration::from_secs_f64(secs)));
+                continue;
+            }
+            "Enter" => "Enter",
+            "Escape" => "Escape",
+            "Tab" => "Tab",
+            "Backspace" => "BSpace",
+            "Up" | "Down" | "Left" | "Right" | "Space" => command,
+            other => panic!("demo.tape line {}: unknown command {other:?}", n + 1),
+        };
+        let count: usize = if arg.trim().is_empty() {
+            1
+        } else {
+            arg.trim()
+                .parse()
+                .unwrap_or_else(|e| panic!("demo.tape line {}: bad count ({e})", n + 1))
+        };
+        steps.push(TapeStep::Keys(vec![key.to_string(); count]));
+    }
+    steps
+}
+
+/// demo.tape, replayed in a shell in tmux against the built binary: every command it types
+/// must still work, and the console must end cleanly.
+#[test]
+fn demo_tape_replays() {
+    let tape = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/demo.tape"))
+        .expect("read demo.tape");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bin_dir = Path::new(env!("CARGO_BIN_EXE_cutover"))
+        .parent()
+        .expect("binary directory")
+        .to_path_buf();
+    let cache = dir.path().join("cache");
+    // tmux takes PATH from its client, not from -e: the shell is started with it.
+    let tmux = Tmux::start(
+        &format!("PATH='{}':\"$PATH\" exec sh", bin_dir.display()),
+        140,
+        42,
+        &[("XDG_CACHE_HOME", &cache), ("XDG_CONFIG_HOME", dir.path())],
+    );
+    let mut typed_console = false;
+    for step in tape_steps(&tape) {
+        match step {
+            TapeStep::Text(text) => {
+                typed_console |= text.starts_with("cutover demo");
+                tmux.type_text(&text);
+            }
+            TapeStep::Keys(keys) => {
+                let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+                tmux.keys(&keys);
+                // The first Enter starts the console: wait for its first full screen.
+                if typed_console {
+                    typed_console = false;
+                    tmux.wait("the console's releases", |s| s.contains("LIVE"));
+                }
+            }
+            TapeStep::Sleep(d) => std::thread::sleep(d.min(Duration::from_millis(300))),
+        }
+    }
+    tmux.type_text("echo tape ended with $?");
+    tmux.keys(&["Enter"]);
+    tmux.wait("the shell back after the tape", |s| {
+        s.contains("tape ended with 0")
+    });
+    assert_eq!(tmux.pane_value("#{alternate_on}"), "0");
+}
