@@ -11,13 +11,11 @@ use crossterm::event::{Event as TermEvent, KeyCode, KeyEvent, KeyModifiers};
 use cutover::cluster::feed::{ClusterView, Connection, Feed};
 use cutover::console::app::Session;
 use cutover::console::theme::Theme;
-use cutover::console::{Screen, Writer, drive};
+use cutover::console::{Headless, Writer, drive};
 use cutover::embedded::{self, ADMIN, Config, EmbeddedCluster, READ_ONLY};
 use cutover::release::Pattern;
 use k8s_openapi::api::apps::v1::Deployment;
 use kube::api::{Api, Patch, PatchParams};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 use tokio::sync::{mpsc, watch};
 
 async fn demo_cluster() -> EmbeddedCluster {
@@ -157,38 +155,6 @@ async fn the_feed_finds_the_demo_releases_and_follows_the_focused_one() {
     view_where(&feed, "live again", |v| v.connection == Connection::Live).await;
 }
 
-/// A screen that publishes each frame's text, for tests to wait on.
-struct TestScreen {
-    terminal: Terminal<TestBackend>,
-    frames: watch::Sender<String>,
-}
-
-impl TestScreen {
-    fn new(width: u16, height: u16) -> (TestScreen, watch::Receiver<String>) {
-        let (frames, rx) = watch::channel(String::new());
-        let terminal = Terminal::new(TestBackend::new(width, height)).expect("terminal");
-        (TestScreen { terminal, frames }, rx)
-    }
-}
-
-impl Screen for TestScreen {
-    fn draw(&mut self, render: &mut dyn FnMut(&mut ratatui::Frame)) -> anyhow::Result<()> {
-        self.terminal.draw(|f| render(f))?;
-        let buffer = self.terminal.backend().buffer();
-        let text: String = buffer
-            .content()
-            .chunks(buffer.area.width as usize)
-            .map(|row| row.iter().map(|c| c.symbol()).collect::<String>() + "\n")
-            .collect();
-        self.frames.send_replace(text);
-        Ok(())
-    }
-
-    fn resized(&mut self) -> anyhow::Result<()> {
-        Ok(())
-    }
-}
-
 fn press(keys: &mpsc::UnboundedSender<std::io::Result<TermEvent>>, code: KeyCode) {
     let _ = keys.send(Ok(TermEvent::Key(KeyEvent::new(code, KeyModifiers::NONE))));
 }
@@ -215,7 +181,7 @@ async fn read_only_console_sends_only_reads_whatever_is_pressed() {
     let client = cluster.client(&READ_ONLY).await.expect("client");
     cluster.clear_requests();
     let feed = Feed::start(client, None, false);
-    let (mut screen, mut frames) = TestScreen::new(120, 40);
+    let (mut screen, mut frames) = Headless::new(120, 40).expect("screen");
     let (keys_tx, keys_rx) = mpsc::unbounded_channel();
     let session = Session {
         context: "cutover-demo-read-only".into(),
@@ -269,7 +235,7 @@ async fn a_confirmed_weight_reaches_the_cluster_and_comes_back_on_screen() {
     let cluster = demo_cluster().await;
     let client = cluster.client(&ADMIN).await.expect("client");
     let feed = Feed::start(client.clone(), None, true);
-    let (mut screen, mut frames) = TestScreen::new(120, 40);
+    let (mut screen, mut frames) = Headless::new(120, 40).expect("screen");
     let (keys_tx, keys_rx) = mpsc::unbounded_channel();
     let session = Session {
         context: "cutover-demo".into(),

@@ -61,6 +61,45 @@ pub trait Screen {
     fn resized(&mut self) -> anyhow::Result<()>;
 }
 
+/// A screen without a terminal: frames are drawn into a test backend and published as text,
+/// for tests and benchmarks that drive the real event loop.
+pub struct Headless {
+    terminal: ratatui::Terminal<ratatui::backend::TestBackend>,
+    frames: tokio::sync::watch::Sender<String>,
+}
+
+impl Headless {
+    /// The screen and a receiver of the text of each frame drawn.
+    pub fn new(
+        width: u16,
+        height: u16,
+    ) -> anyhow::Result<(Headless, tokio::sync::watch::Receiver<String>)> {
+        let (frames, rx) = tokio::sync::watch::channel(String::new());
+        let backend = ratatui::backend::TestBackend::new(width, height);
+        let terminal = ratatui::Terminal::new(backend)?;
+        Ok((Headless { terminal, frames }, rx))
+    }
+}
+
+impl Screen for Headless {
+    fn draw(&mut self, render: &mut dyn FnMut(&mut ratatui::Frame)) -> anyhow::Result<()> {
+        self.terminal.draw(|f| render(f))?;
+        let buffer = self.terminal.backend().buffer();
+        let width = usize::from(buffer.area.width.max(1));
+        let text: String = buffer
+            .content()
+            .chunks(width)
+            .map(|row| row.iter().map(|c| c.symbol()).collect::<String>() + "\n")
+            .collect();
+        self.frames.send_replace(text);
+        Ok(())
+    }
+
+    fn resized(&mut self) -> anyhow::Result<()> {
+        Ok(())
+    }
+}
+
 /// Runs the console until the user quits, the terminal goes away or a signal arrives.
 /// `writer` is None in read-only mode.
 pub async fn run(
