@@ -267,10 +267,13 @@ fn random_key_sequences_never_panic() {
                     t += jiff::SignedDuration::from_secs(rng.i64(0..90));
                     Msg::Tick(t)
                 }
-                2 => Msg::Applied {
+                2 => Msg::Applied(cutover::console::app::Applied {
+                    release: "shop/nginx-service".into(),
+                    op: cutover::release::plan::Op::Switch,
                     ok: rng.bool(),
+                    conflict: rng.bool(),
                     text: "outcome".into(),
-                },
+                }),
                 _ => Msg::Key(keys[rng.usize(0..keys.len())]),
             };
             let read_only = app.read_only();
@@ -297,4 +300,160 @@ fn random_key_sequences_never_panic() {
             }
         }
     }
+}
+
+/// A view of the demo where the selector release is at rest: only `nginx` exists.
+fn at_rest_view() -> ClusterView {
+    let mut view = demo_view();
+    let shop = view.namespaces.get_mut("shop").expect("shop");
+    let mut snapshot = (*shop.snapshot).clone();
+    snapshot
+        .deployments
+        .retain(|d| d.metadata.name.as_deref() == Some("nginx"));
+    shop.releases = Arc::new(cutover::release::discover(&snapshot, now()));
+    shop.snapshot = Arc::new(snapshot);
+    view
+}
+
+#[test]
+fn n_asks_for_the_image_with_the_tag_ready_to_edit_and_plans_the_stage() {
+    let mut app = app(false);
+    app.update(Msg::View(Arc::new(at_rest_view())));
+    select(&mut app, "shop/nginx-service");
+    assert_eq!(app.release().map(|r| r.stage), Some(Stage::AtRest));
+    key(&mut app, Key::char('n'));
+    let prompt = app.prompt.as_ref().expect("the image prompt");
+    assert_eq!(prompt.input.value(), "nginx:1.25");
+    assert_eq!(
+        prompt.input.cursor(),
+        "nginx:".len(),
+        "the cursor starts on the tag"
+    );
+    // Replace the tag: delete to the end, type the new one.
+    for _ in 0..4 {
+        key(&mut app, Key::plain(KeyCode::Delete));
+    }
+    for c in "1.27".chars() {
+        key(&mut app, Key::char(c));
+    }
+    assert_eq!(
+        app.prompt.as_ref().map(|p| p.input.value()),
+        Some("nginx:1.27")
+    );
+    key(&mut app, Key::plain(KeyCode::Enter));
+    assert!(app.prompt.is_none());
+    let confirm = app.confirm.as_ref().expect("the stage plan to confirm");
+    assert_eq!(
+        confirm.plan.op,
+        cutover::release::plan::Op::Stage {
+            image: "nginx:1.27".into(),
+            version: "v1.27".into()
+        }
+    );
+    // esc in the prompt cancels without a plan.
+    key(&mut app, Key::plain(KeyCode::Esc));
+    key(&mut app, Key::char('n'));
+    let effects = key(&mut app, Key::plain(KeyCode::Esc));
+    assert!(effects.is_empty() && app.prompt.is_none() && app.confirm.is_none());
+}
+
+#[test]
+fn a_risky_change_is_confirmed_only_by_typing_the_release_name() {
+    let mut app = app(false);
+    select(&mut app, "shop/nginx-service");
+    // A view where the candidate has no ready pod: switching to it is risky.
+    let mut view = demo_view();
+    let shop = view.namespaces.get_mut("shop").expect("shop");
+    let mut snapshot = (*shop.snapshot).clone();
+    for d in &mut snapshot.deployments {
+        if d.metadata.name.as_deref() == Some("nginx-v2")
+            && let Some(s) = d.status.as_mut()
+        {
+            s.ready_replicas = Some(0);
+            s.available_replicas = Some(0);
+        }
+    }
+    shop.releases = Arc::new(cutover::release::discover(&snapshot, now()));
+    shop.snapshot = Arc::new(snapshot);
+    app.update(Msg::View(Arc::new(view)));
+    key(&mut app, Key::char('s'));
+    let confirm = app.confirm.as_ref().expect("a confirm dialog");
+    assert!(
+        confirm.plan.risk.is_some(),
+        "switching to 0 ready pods is risky"
+    );
+    assert!(confirm.typed.is_some());
+    // y is text here, and enter without the name does nothing.
+    let effects = key(&mut app, Key::char('y'));
+    assert!(effects.is_empty());
+    let effects = key(&mut app, Key::plain(KeyCode::Enter));
+    assert!(effects.is_empty(), "{effects:?}");
+    assert!(
+        app.status
+            .as_ref()
+            .is_some_and(|s| s.text.contains("type shop/nginx-service"))
+    );
+    key(&mut app, Key::plain(KeyCode::Backspace));
+    for c in "nginx-service".chars() {
+        key(&mut app, Key::char(c));
+    }
+    let effects = key(&mut app, Key::plain(KeyCode::Enter));
+    assert!(matches!(&effects[..], [Effect::Apply(_)]), "{effects:?}");
+}
+
+#[test]
+fn a_denied_permission_greys_the_action_and_names_what_is_missing() {
+    let mut app = app(false);
+    select(&mut app, "shop/nginx-service");
+    let mut view = demo_view();
+    view.permissions = Some(cutover::cluster::feed::Permissions {
+        namespace: "shop".into(),
+        denied: [("patch".to_string(), "services".to_string())].into(),
+    });
+    app.update(Msg::View(Arc::new(view)));
+    let switch = app
+        .actions
+        .iter()
+        .find(|a| a.command == cutover::console::keymap::Command::Switch)
+        .expect("switch listed");
+    assert_eq!(
+        switch.allowed,
+        cutover::console::app::Allowed::Denied(
+            "no permission to patch services in shop (as tester)".into()
+        )
+    );
+    let effects = key(&mut app, Key::char('s'));
+    assert!(effects.is_empty() && app.confirm.is_none());
+    assert_eq!(
+        app.status.as_ref().map(|s| s.text.as_str()),
+        Some("no permission to patch services in shop (as tester)")
+    );
+}
+
+#[test]
+fn a_conflict_plans_again_on_the_fresh_objects_and_asks_again() {
+    let mut app = app(false);
+    select(&mut app, "shop/nginx-service");
+    key(&mut app, Key::char('s'));
+    let effects = key(&mut app, Key::char('y'));
+    let [Effect::Apply(plan)] = &effects[..] else {
+        panic!("{effects:?}")
+    };
+    app.update(Msg::Applied(cutover::console::app::Applied {
+        release: plan.release.clone(),
+        op: plan.op.clone(),
+        ok: false,
+        conflict: true,
+        text: "Service shop/nginx-service was changed by someone else".into(),
+    }));
+    assert!(app.confirm.is_none(), "asked again only on the fresh view");
+    app.update(Msg::View(Arc::new(demo_view())));
+    let confirm = app.confirm.as_ref().expect("asked again");
+    assert_eq!(confirm.plan.op, cutover::release::plan::Op::Switch);
+    assert!(
+        confirm
+            .note
+            .as_deref()
+            .is_some_and(|n| n.contains("someone else"))
+    );
 }

@@ -302,3 +302,34 @@ async fn a_confirmed_weight_reaches_the_cluster_and_comes_back_on_screen() {
         .expect("join")
         .expect("console");
 }
+
+/// The cluster is asked once per verb and resource for the focused release; an identity that
+/// cannot write Services sees exactly that.
+#[tokio::test]
+async fn permissions_of_the_focused_release_come_from_access_reviews() {
+    let cluster = demo_cluster().await;
+    let client = cluster
+        .client(&embedded::NO_SERVICE_WRITES)
+        .await
+        .expect("client");
+    let feed = Feed::start(client, None, true);
+    let view = view_where(&feed, "the demo releases", |v| v.releases().count() == 4).await;
+    let release = view
+        .releases()
+        .find(|r| r.pattern == Pattern::SelectorSwitch)
+        .expect("selector switch")
+        .clone();
+    feed.focus(Some(cutover::console::app::focus_of(&release)));
+    let view = view_where(&feed, "the permissions of shop", |v| {
+        v.permissions.is_some()
+    })
+    .await;
+    let perms = view.permissions.as_ref().expect("permissions");
+    assert_eq!(perms.namespace, "shop");
+    let denied: Vec<(&str, &str)> = perms
+        .denied
+        .iter()
+        .map(|(v, r)| (v.as_str(), r.as_str()))
+        .collect();
+    assert_eq!(denied, [("create", "services"), ("patch", "services")]);
+}

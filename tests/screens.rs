@@ -1052,10 +1052,13 @@ fn gauges_show_in_every_theme() {
 #[test]
 fn the_status_line_sits_above_the_footer() {
     let mut app = app(Web::Staged, Store::AtRest, "shop/web");
-    app.update(Msg::Applied {
+    app.update(Msg::Applied(cutover::console::app::Applied {
+        release: "shop/web".into(),
+        op: cutover::release::plan::Op::Switch,
         ok: false,
+        conflict: false,
         text: "Failed after 0 of 1 steps: the Service shop/web changed since it was read; look again and retry.".to_string(),
-    });
+    }));
     let terminal = render(&app, &default_theme(), 80, 24);
     keep("status_error", &terminal);
     let buf = terminal.backend().buffer();

@@ -192,7 +192,7 @@ fn demo_console_shows_releases_follows_kubectl_and_restores_the_terminal() {
     tmux.type_text("nginx-service");
     tmux.keys(&["Enter"]);
     let screen = tmux.wait("shop's tracks with 3 ready pods each", |s| {
-        s.contains("nginx-v2") && s.matches("3/3").count() >= 2
+        s.contains("nginx-v2") && s.matches("3 ready").count() >= 2
     });
     assert!(
         screen.contains("nginx:1.25") && screen.contains("nginx:1.27"),
@@ -319,4 +319,61 @@ fn demo_tape_replays() {
         s.contains("tape ended with 0")
     });
     assert_eq!(tmux.pane_value("#{alternate_on}"), "0");
+}
+
+/// The on-call path: switch the selector release with `s`, see green live, check with kubectl,
+/// roll back with `r`, and see blue live again.
+#[test]
+fn switch_and_rollback_from_the_keyboard() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let kubeconfig: PathBuf = dir.path().join("demo.kubeconfig");
+    let cache = dir.path().join("cache");
+    let bin = env!("CARGO_BIN_EXE_cutover");
+    let tmux = Tmux::start(
+        &format!(
+            "{bin} demo --write-kubeconfig {}; echo cutover exited with $?; sleep 60",
+            kubeconfig.display()
+        ),
+        120,
+        40,
+        &[("XDG_CACHE_HOME", &cache), ("XDG_CONFIG_HOME", dir.path())],
+    );
+    let selector = || {
+        kubectl(
+            &kubeconfig,
+            &cache,
+            &[
+                "-n",
+                "shop",
+                "get",
+                "svc",
+                "nginx-service",
+                "-o",
+                "jsonpath={.spec.selector.version}",
+            ],
+        )
+    };
+    tmux.wait_for_text("LIVE");
+    tmux.keys(&["/"]);
+    tmux.type_text("nginx-service");
+    tmux.keys(&["Enter"]);
+    tmux.wait("the selector release with both tracks ready", |s| {
+        s.contains("◀ LIVE 100% · v1") && s.matches("3 ready").count() >= 2
+    });
+    assert_eq!(selector(), "v1");
+
+    tmux.keys(&["s"]);
+    tmux.wait_for_text("Confirm switch");
+    tmux.keys(&["y"]);
+    tmux.wait("green live", |s| s.contains("◀ LIVE 100% · v2"));
+    assert_eq!(selector(), "v2", "kubectl sees the switch");
+
+    tmux.keys(&["r"]);
+    tmux.wait_for_text("Confirm rollback");
+    tmux.keys(&["y"]);
+    tmux.wait("blue live again", |s| s.contains("◀ LIVE 100% · v1"));
+    assert_eq!(selector(), "v1", "kubectl sees the rollback");
+
+    tmux.keys(&["q"]);
+    tmux.wait("cutover to exit", |s| s.contains("cutover exited with 0"));
 }

@@ -98,9 +98,39 @@ pub struct PendingWeight {
 }
 
 /// A planned change waiting for `y`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Confirm {
     pub plan: Plan,
+    /// A risky plan is confirmed by typing the release's name here.
+    pub typed: Option<Input>,
+    /// Why the dialog is shown again (someone else changed the release meanwhile).
+    pub note: Option<String>,
+}
+
+/// The image of a new release being typed.
+#[derive(Debug, Clone)]
+pub struct Prompt {
+    pub release: String,
+    pub input: Input,
+}
+
+/// Whether an action can be taken on the selected release now, as the planner and the
+/// cluster's permissions say.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Allowed {
+    Yes,
+    /// Allowed, but the release name must be typed to confirm.
+    Risky(String),
+    /// The planner refuses it in this state.
+    No(String),
+    /// The identity lacks a permission it needs.
+    Denied(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActionState {
+    pub command: Command,
+    pub allowed: Allowed,
 }
 
 /// An action the console asks the cluster side to carry out.
@@ -113,16 +143,23 @@ pub enum Effect {
     Quit,
 }
 
+/// What became of a plan that was sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Applied {
+    pub release: String,
+    pub op: Op,
+    pub ok: bool,
+    /// Refused with 409: someone else changed an object first.
+    pub conflict: bool,
+    pub text: String,
+}
+
 #[derive(Debug, Clone)]
 pub enum Msg {
     Key(Key),
     View(Arc<ClusterView>),
     Tick(jiff::Timestamp),
-    /// The outcome of an applied plan, as a sentence.
-    Applied {
-        ok: bool,
-        text: String,
-    },
+    Applied(Applied),
 }
 
 #[derive(Debug, Clone)]
@@ -143,6 +180,9 @@ pub struct App {
     /// The help overlay is open, scrolled this many lines.
     pub help: Option<usize>,
     pub confirm: Option<Confirm>,
+    pub prompt: Option<Prompt>,
+    /// What can be done to the selected release now; empty in read-only mode.
+    pub actions: Vec<ActionState>,
     pub pending: Option<PendingWeight>,
     pub status: Option<StatusLine>,
     pub now: jiff::Timestamp,
@@ -154,6 +194,8 @@ pub struct App {
     navigated: bool,
     /// `y` was pressed in the confirm dialog.
     confirmed: bool,
+    /// An op refused by a conflict, to plan again on the next view.
+    reconfirm: Option<(String, Op, String)>,
     focus_sent: Option<Focus>,
 }
 
@@ -172,6 +214,8 @@ impl App {
             filtering: false,
             help: None,
             confirm: None,
+            prompt: None,
+            actions: Vec::new(),
             pending: None,
             status: None,
             now,
@@ -180,6 +224,7 @@ impl App {
             quit: false,
             navigated: false,
             confirmed: false,
+            reconfirm: None,
             focus_sent: None,
         }
     }
@@ -218,6 +263,9 @@ impl App {
         if self.confirm.is_some() {
             return vec![Scope::Confirm];
         }
+        if self.prompt.is_some() {
+            return vec![Scope::Prompt];
+        }
         if self.filtering {
             return vec![Scope::Filter];
         }
@@ -241,21 +289,32 @@ impl App {
                 self.view = view;
                 self.rebuild_rows();
                 self.settle_pending();
+                if let Some((id, op, why)) = self.reconfirm.take() {
+                    self.plan_again(&id, op, why);
+                }
             }
             Msg::Tick(now) => {
                 self.now = now;
                 self.auto_select();
             }
-            Msg::Applied { ok, text } => {
+            Msg::Applied(a) => {
                 if let Some(p) = &mut self.pending
-                    && !ok
+                    && !a.ok
                 {
                     p.sent = false;
                 }
-                let level = if ok { Level::Success } else { Level::Error };
-                self.status = Some(StatusLine { level, text });
+                let level = if a.ok { Level::Success } else { Level::Error };
+                self.status = Some(StatusLine {
+                    level,
+                    text: a.text.clone(),
+                });
+                if a.conflict {
+                    // The watch brings the other change; the plan is made again on it.
+                    self.reconfirm = Some((a.release, a.op, a.text));
+                }
             }
         }
+        self.actions = self.compute_actions();
         let mut effects = Vec::new();
         if let Some(plan) = self.take_confirmed() {
             effects.push(Effect::Apply(Box::new(plan)));
@@ -274,7 +333,12 @@ impl App {
     fn key(&mut self, key: Key) {
         let scopes = self.scopes();
         let command = self.keymap.command(&scopes, key);
-        if self.filtering && command.is_none() {
+        // In a text field only enter and esc are commands; every other key is text.
+        let typing = self.filtering
+            || self.prompt.is_some()
+            || self.confirm.as_ref().is_some_and(|c| c.typed.is_some());
+        let is_text = typing && !matches!(command, Some(Command::Confirm | Command::Back));
+        if is_text {
             let event = crossterm::event::Event::Key(crossterm::event::KeyEvent::new(
                 key.code,
                 if key.shift {
@@ -283,8 +347,19 @@ impl App {
                     crossterm::event::KeyModifiers::NONE
                 },
             ));
-            tui_input::backend::crossterm::EventHandler::handle_event(&mut self.filter, &event);
-            self.rebuild_rows();
+            let input = if let Some(c) = self.confirm.as_mut() {
+                c.typed.as_mut()
+            } else if let Some(p) = self.prompt.as_mut() {
+                Some(&mut p.input)
+            } else {
+                Some(&mut self.filter)
+            };
+            if let Some(input) = input {
+                tui_input::backend::crossterm::EventHandler::handle_event(input, &event);
+            }
+            if self.filtering {
+                self.rebuild_rows();
+            }
             return;
         }
         let Some(command) = command else { return };
@@ -302,13 +377,33 @@ impl App {
             }
             return;
         }
-        if self.confirm.is_some() {
+        if let Some(confirm) = &self.confirm {
             match command {
                 C::Back => {
                     self.confirm = None;
                     self.say(Level::Info, "Cancelled: nothing was sent.");
                 }
-                C::Confirm => self.confirmed = true,
+                C::Confirm => match &confirm.typed {
+                    Some(typed) if !name_matches(typed.value(), &confirm.plan.release) => {
+                        let name = confirm.plan.release.clone();
+                        self.say(
+                            Level::Warning,
+                            format!("This change is risky: type {name} to confirm it."),
+                        );
+                    }
+                    _ => self.confirmed = true,
+                },
+                _ => {}
+            }
+            return;
+        }
+        if self.prompt.is_some() {
+            match command {
+                C::Back => {
+                    self.prompt = None;
+                    self.say(Level::Info, "Cancelled: no release was staged.");
+                }
+                C::Confirm => self.stage_from_prompt(),
                 _ => {}
             }
             return;
@@ -371,10 +466,12 @@ impl App {
                     "Move the weight with ←/→ first, then press enter to apply it.",
                 ),
             },
-            C::Switch => self.propose(Op::Switch),
-            C::Approve => self.propose(Op::Approve),
-            C::Reject | C::Rollback => self.propose(Op::Rollback),
-            C::Retire => self.propose(Op::Retire),
+            C::Switch | C::Approve | C::Reject | C::Rollback | C::Retire => {
+                if let Some(op) = op_of(command) {
+                    self.propose(op);
+                }
+            }
+            C::Stage => self.open_prompt(),
             C::Confirm => {}
         }
     }
@@ -388,19 +485,149 @@ impl App {
 
     /// Plans `op` on the selected release and opens the confirm dialog, or says why not.
     fn propose(&mut self, op: Op) {
-        let Some(release) = self.release() else {
-            return self.say(Level::Info, "No release selected.");
-        };
-        let Some(snapshot) = self.view.snapshot(&release.namespace) else {
-            return self.say(Level::Error, "The release's objects are not loaded yet.");
-        };
+        match self.plan_selected(op) {
+            Ok(plan) => {
+                let typed = plan.risk.as_ref().map(|_| Input::default());
+                self.confirm = Some(Confirm {
+                    plan,
+                    typed,
+                    note: None,
+                });
+            }
+            Err(why) => self.say(Level::Warning, why),
+        }
+    }
+
+    /// The plan for `op` on the selected release, or a sentence saying why there is none
+    /// (the planner refuses, or a permission is missing).
+    fn plan_selected(&self, op: Op) -> Result<Plan, String> {
+        let release = self.release().ok_or("No release selected.")?;
+        let snapshot = self
+            .view
+            .snapshot(&release.namespace)
+            .ok_or("The release's objects are not loaded yet.")?;
         let actor = Actor {
             name: self.identity().to_string(),
         };
-        match plan::plan(release, snapshot, op, &actor, self.now) {
-            Ok(plan) => self.confirm = Some(Confirm { plan }),
-            Err(refusal) => self.say(Level::Warning, refusal.to_string()),
+        let plan =
+            plan::plan(release, snapshot, op, &actor, self.now).map_err(|r| r.to_string())?;
+        if let Some(denied) = self.denied(&plan) {
+            return Err(denied);
         }
+        Ok(plan)
+    }
+
+    /// The first permission `plan` needs that the cluster said this identity lacks.
+    fn denied(&self, plan: &Plan) -> Option<String> {
+        let perms = self.view.permissions.as_ref()?;
+        plan.steps.iter().find_map(|step| {
+            let (verb, resource) = needs(step)?;
+            perms.denies(&step.namespace, verb, resource).then(|| {
+                format!(
+                    "no permission to {verb} {resource} in {} (as {})",
+                    step.namespace,
+                    self.identity()
+                )
+            })
+        })
+    }
+
+    /// After a conflict: the same op planned on the fresh objects, shown again to confirm.
+    fn plan_again(&mut self, id: &str, op: Op, why: String) {
+        if self.release().map(Release::id).as_deref() != Some(id) {
+            return;
+        }
+        match self.plan_selected(op) {
+            Ok(plan) => {
+                let typed = plan.risk.as_ref().map(|_| Input::default());
+                self.confirm = Some(Confirm {
+                    plan,
+                    typed,
+                    note: Some(why),
+                });
+            }
+            Err(refusal) => self.say(Level::Warning, format!("{why} Now: {refusal}")),
+        }
+    }
+
+    /// What each writing key would do to the selected release now.
+    fn compute_actions(&self) -> Vec<ActionState> {
+        if self.read_only() {
+            return Vec::new();
+        }
+        let Some(release) = self.release() else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for command in [
+            Command::Approve,
+            Command::Switch,
+            Command::Reject,
+            Command::Rollback,
+            Command::Retire,
+        ] {
+            let Some(op) = op_of(command) else { continue };
+            // At a gate rollback is offered as reject; elsewhere there is no reject.
+            let gate = release.stage.is_gate() && release.candidate.is_some();
+            if (command == Command::Reject && !gate) || (command == Command::Rollback && gate) {
+                continue;
+            }
+            let allowed = match self.plan_selected(op) {
+                Ok(plan) => match plan.risk {
+                    Some(risk) => Allowed::Risky(risk),
+                    None => Allowed::Yes,
+                },
+                Err(why) if why.starts_with("no permission") => Allowed::Denied(why),
+                Err(why) => Allowed::No(why),
+            };
+            out.push(ActionState { command, allowed });
+        }
+        let stage = if release.candidate.is_some() {
+            Allowed::No(format!("{} already has a candidate.", release.id()))
+        } else {
+            Allowed::Yes
+        };
+        out.push(ActionState {
+            command: Command::Stage,
+            allowed: stage,
+        });
+        out
+    }
+
+    /// `n`: ask for the new image, the live one prefilled with the cursor on its tag.
+    fn open_prompt(&mut self) {
+        let Some(release) = self.release() else {
+            return self.say(Level::Info, "No release selected.");
+        };
+        if release.candidate.is_some() {
+            let text = format!(
+                "{} already has a candidate: approve, roll back or retire it first.",
+                release.id()
+            );
+            return self.say(Level::Warning, text);
+        }
+        let image = release.live.images.first().cloned().unwrap_or_default();
+        let cursor = tag_start(&image);
+        self.prompt = Some(Prompt {
+            release: release.id(),
+            input: Input::new(image).with_cursor(cursor),
+        });
+    }
+
+    fn stage_from_prompt(&mut self) {
+        let Some(prompt) = self.prompt.take() else {
+            return;
+        };
+        let image = prompt.input.value().trim().to_string();
+        let Some(version) = plan::version_of_image(&image) else {
+            self.say(
+                Level::Warning,
+                format!("{image:?} has no tag to take a version from: write it as name:tag."),
+            );
+            self.prompt = Some(prompt);
+            return;
+        };
+        self.propose(Op::Stage { image, version });
     }
 
     fn take_confirmed(&mut self) -> Option<Plan> {
@@ -542,6 +769,50 @@ impl App {
         {
             self.move_cursor(0);
         }
+    }
+}
+
+/// The op a writing key stands for.
+fn op_of(command: Command) -> Option<Op> {
+    match command {
+        Command::Switch => Some(Op::Switch),
+        Command::Approve => Some(Op::Approve),
+        Command::Reject | Command::Rollback => Some(Op::Rollback),
+        Command::Retire => Some(Op::Retire),
+        _ => None,
+    }
+}
+
+/// The permission a step needs, as (verb, resource).
+fn needs(step: &plan::Step) -> Option<(&'static str, &'static str)> {
+    let resource = match step.kind {
+        plan::Kind::Deployment => "deployments",
+        plan::Kind::Service => "services",
+        plan::Kind::Ingress => "ingresses",
+    };
+    match step.action {
+        plan::Action::MergePatch(_) => Some(("patch", resource)),
+        plan::Action::Create(_) => Some(("create", resource)),
+        plan::Action::WaitReady(_) => None,
+    }
+}
+
+/// A typed confirmation matches the release `namespace/name` or its bare name.
+fn name_matches(typed: &str, release: &str) -> bool {
+    let typed = typed.trim();
+    !typed.is_empty()
+        && (typed == release
+            || release
+                .split_once('/')
+                .is_some_and(|(_, name)| typed == name))
+}
+
+/// Where an image's tag starts (after the last `:` of its last path part), else its end.
+fn tag_start(image: &str) -> usize {
+    let last = image.rfind('/').map_or(0, |i| i + 1);
+    match image[last..].rfind(':') {
+        Some(i) => image[..last + i + 1].chars().count(),
+        None => image.chars().count(),
     }
 }
 

@@ -62,6 +62,8 @@ pub fn draw(app: &App, theme: &Theme, frame: &mut Frame) {
         overlay::help(cx, frame, area, scroll);
     } else if let Some(confirm) = &app.confirm {
         overlay::confirm(cx, frame, area, confirm);
+    } else if let Some(prompt) = &app.prompt {
+        overlay::prompt(cx, frame, area, prompt);
     }
 }
 

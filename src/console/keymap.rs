@@ -29,6 +29,8 @@ pub enum Command {
     Reject,
     Rollback,
     Retire,
+    /// Start a release: asks for the image.
+    Stage,
     Confirm,
 }
 
@@ -42,6 +44,8 @@ pub enum Scope {
     Help,
     Confirm,
     Filter,
+    /// A text prompt (the image of a new release).
+    Prompt,
 }
 
 impl Scope {
@@ -52,6 +56,7 @@ impl Scope {
             Scope::Help => "Help",
             Scope::Confirm => "Confirm dialog",
             Scope::Filter => "Filter",
+            Scope::Prompt => "New release prompt",
         }
     }
 }
@@ -314,6 +319,14 @@ impl Keymap {
             )
             .writes(),
             bind(
+                &[Key::char('n')],
+                C::Stage,
+                S::Main,
+                "new",
+                "New release: stage a candidate from the live track with a new image.",
+            )
+            .writes(),
+            bind(
                 &[Key::plain(K::Right), Key::char('l')],
                 C::WeightUp,
                 S::Canary,
@@ -414,6 +427,22 @@ impl Keymap {
             bind(
                 &[Key::plain(K::Enter)],
                 C::Confirm,
+                S::Prompt,
+                "stage",
+                "Plan the new release with this image (asks to confirm).",
+            )
+            .writes(),
+            bind(
+                &[Key::plain(K::Esc)],
+                C::Back,
+                S::Prompt,
+                "cancel",
+                "Cancel the new release.",
+            )
+            .writes(),
+            bind(
+                &[Key::plain(K::Enter)],
+                C::Confirm,
                 S::Filter,
                 "keep",
                 "Keep the filter and go back to the list.",
@@ -497,6 +526,7 @@ mod tests {
             Scope::Help,
             Scope::Confirm,
             Scope::Filter,
+            Scope::Prompt,
         ] {
             let mut seen = std::collections::HashSet::new();
             for b in map.in_scope(scope) {

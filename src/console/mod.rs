@@ -40,16 +40,27 @@ impl Writer {
             let outcome = crate::cluster::apply::apply(&client, &plan, WAIT_LIMIT).await;
             let (ok, text) = match &outcome.failure {
                 None => (true, format!("Done: {}", plan.summary)),
+                Some(f) if outcome.done == 0 => (false, format!("Nothing was changed: {f}")),
                 Some(f) => (
                     false,
                     format!(
-                        "Failed after {} of {} steps: {f}",
+                        "Stopped after {} of {} steps: {f}",
                         outcome.done,
                         plan.steps.len()
                     ),
                 ),
             };
-            let _ = done.send(Msg::Applied { ok, text });
+            let conflict = matches!(
+                outcome.failure,
+                Some(crate::cluster::apply::Failure::Conflict(_))
+            );
+            let _ = done.send(Msg::Applied(app::Applied {
+                release: plan.release.clone(),
+                op: plan.op.clone(),
+                ok,
+                conflict,
+                text,
+            }));
         });
     }
 }

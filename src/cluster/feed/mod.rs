@@ -11,6 +11,9 @@ use std::sync::Arc;
 use futures::StreamExt as _;
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::authentication::v1::SelfSubjectReview;
+use k8s_openapi::api::authorization::v1::{
+    ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec,
+};
 use k8s_openapi::api::core::v1::{Event as CoreEvent, Pod, Service};
 use k8s_openapi::api::networking::v1::Ingress;
 use kube::api::{Api, PostParams};
@@ -20,7 +23,7 @@ use kube::{Client, Resource, ResourceExt};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
-pub use view::{ClusterView, Connection, EventLine, Focus, NamespaceView};
+pub use view::{ClusterView, Connection, EventLine, Focus, NamespaceView, Permissions};
 
 use crate::release::{PodScope, Snapshot, discover};
 
@@ -53,6 +56,7 @@ enum Change {
     Failed(Global, String),
     FocusFailed(u64, String),
     Identity(String),
+    Permissions(u64, Permissions),
     /// The server answered a probe: watches failing for want of a connection are recovering.
     Reachable,
     ProbeDone,
@@ -204,7 +208,7 @@ async fn run(
             }
         }));
     }
-    let mut state = State::new(views);
+    let mut state = State::new(views, ask_identity);
     // A watch that reconnects without news says nothing, so while one fails the server is
     // probed to know when the connection is back.
     let mut probe = tokio::time::interval(std::time::Duration::from_secs(1));
@@ -247,6 +251,49 @@ async fn run(
         state.publish();
     }
     drop(globals);
+}
+
+/// The writes cutover may make, asked of the cluster one SelfSubjectAccessReview each.
+const WRITES: &[(&str, &str, &str)] = &[
+    ("patch", "apps", "deployments"),
+    ("create", "apps", "deployments"),
+    ("patch", "", "services"),
+    ("create", "", "services"),
+    ("patch", "networking.k8s.io", "ingresses"),
+    ("create", "networking.k8s.io", "ingresses"),
+    ("create", "", "events"),
+];
+
+async fn permissions(client: Client, namespace: String) -> Permissions {
+    let api: Api<SelfSubjectAccessReview> = Api::all(client);
+    let mut denied = BTreeSet::new();
+    for (verb, group, resource) in WRITES {
+        let review = SelfSubjectAccessReview {
+            spec: SelfSubjectAccessReviewSpec {
+                resource_attributes: Some(ResourceAttributes {
+                    namespace: Some(namespace.clone()),
+                    verb: Some(verb.to_string()),
+                    group: Some(group.to_string()),
+                    resource: Some(resource.to_string()),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        // Unknown (the review failed) is not denied: the write itself will say.
+        let allowed = match api.create(&PostParams::default(), &review).await {
+            Ok(r) => r.status.is_none_or(|s| s.allowed),
+            Err(e) => {
+                tracing::info!("SelfSubjectAccessReview failed: {e}");
+                true
+            }
+        };
+        if !allowed {
+            denied.insert((verb.to_string(), resource.to_string()));
+        }
+    }
+    Permissions { namespace, denied }
 }
 
 async fn who_am_i(client: Client) -> Option<String> {
@@ -301,6 +348,7 @@ struct Focused {
     events: Watched<CoreEvent>,
     events_dirty: bool,
     lines: Arc<Vec<EventLine>>,
+    permissions: Option<Permissions>,
 }
 
 struct State {
@@ -315,6 +363,8 @@ struct State {
     failing: BTreeMap<Global, (jiff::Timestamp, String)>,
     focused: Focused,
     identity: Option<String>,
+    /// Whether to ask the cluster what the identity may do (never in read-only mode).
+    ask_permissions: bool,
     started: jiff::Timestamp,
     revision: u64,
     changed: bool,
@@ -325,7 +375,7 @@ fn key_of<K: ResourceExt>(o: &K) -> (String, String) {
 }
 
 impl State {
-    fn new(views: watch::Sender<Arc<ClusterView>>) -> State {
+    fn new(views: watch::Sender<Arc<ClusterView>>, ask_permissions: bool) -> State {
         State {
             views,
             namespaces: BTreeMap::new(),
@@ -336,6 +386,7 @@ impl State {
             failing: BTreeMap::new(),
             focused: Focused::default(),
             identity: None,
+            ask_permissions,
             started: jiff::Timestamp::now(),
             revision: 0,
             changed: true,
@@ -357,6 +408,10 @@ impl State {
                 self.failing.insert(kind, (since, reason));
             }
             Change::Identity(name) => self.identity = Some(name),
+            Change::Permissions(g, p) if g == self.focused.generation => {
+                self.focused.permissions = Some(p);
+            }
+            Change::Permissions(..) => self.changed = false,
             Change::Reachable => self
                 .failing
                 .retain(|_, (_, reason)| !reason.starts_with(UNREACHABLE)),
@@ -511,6 +566,13 @@ impl State {
                 },
             ));
         }
+        if self.ask_permissions {
+            let (client, tx, ns) = (client.clone(), tx.clone(), ns.to_string());
+            self.focused.tasks.0.push(tokio::spawn(async move {
+                let p = permissions(client, ns).await;
+                let _ = tx.send(Change::Permissions(g, p));
+            }));
+        }
         self.focused.tasks.0.push(forward(
             Api::<CoreEvent>::namespaced(client.clone(), ns),
             watcher::Config::default(),
@@ -602,6 +664,7 @@ impl State {
             connection: self.connection(),
             synced: self.listed.len() == GLOBALS.len(),
             identity: self.identity.clone(),
+            permissions: self.focused.permissions.clone(),
             revision: self.revision,
         };
         self.views.send_replace(Arc::new(view));

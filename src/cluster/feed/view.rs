@@ -64,6 +64,20 @@ impl Focus {
     }
 }
 
+/// What the identity may not do in the focused release's namespace (SelfSubjectAccessReview).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Permissions {
+    pub namespace: String,
+    /// (verb, resource) pairs the cluster denied, e.g. ("patch", "services").
+    pub denied: BTreeSet<(String, String)>,
+}
+
+impl Permissions {
+    pub fn denies(&self, namespace: &str, verb: &str, resource: &str) -> bool {
+        self.namespace == namespace && self.denied.iter().any(|(v, r)| v == verb && r == resource)
+    }
+}
+
 /// One line of the events pane.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventLine {
@@ -123,6 +137,8 @@ pub struct ClusterView {
     pub synced: bool,
     /// Who the cluster says we are (SelfSubjectReview), when asked.
     pub identity: Option<String>,
+    /// What the identity may not do where the focused release lives, when asked.
+    pub permissions: Option<Permissions>,
     /// Bumped on every change, for tests and benchmarks.
     pub revision: u64,
 }
@@ -136,6 +152,7 @@ impl ClusterView {
             connection: Connection::Connecting { since: now },
             synced: false,
             identity: None,
+            permissions: None,
             revision: 0,
         }
     }

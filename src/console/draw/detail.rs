@@ -11,6 +11,7 @@ use ratatui::widgets::{Block, BorderType, Paragraph};
 
 use super::text::{self, pad, width};
 use super::{Cx, fit, take_left, take_top};
+use crate::console::app::Allowed;
 use crate::console::keymap::{Command, Scope};
 use crate::console::theme::Role;
 use crate::release::{Pattern, PodState, Release, Stage, Track};
@@ -680,20 +681,6 @@ fn next_step(r: &Release) -> String {
     }
 }
 
-/// Which commands make sense in this stage, in the order they are offered.
-fn actions_now(r: &Release, expired: bool) -> &'static [Command] {
-    use Command as C;
-    match (r.stage, r.candidate.is_some()) {
-        (Stage::Staged | Stage::Switched, true) if expired => &[C::Rollback],
-        (_, false) | (Stage::AtRest, _) => &[],
-        (Stage::Staged, _) => &[C::Approve, C::Switch, C::Reject],
-        (Stage::Shifting, _) => &[C::Approve, C::Switch, C::Rollback],
-        (Stage::Switched, _) => &[C::Approve, C::Retire, C::Reject],
-        (Stage::Retired, _) => &[C::Rollback],
-        (Stage::RolledBack, _) => &[C::Retire],
-    }
-}
-
 /// `stage    staged → approve to switch…`, the gate's countdown, and the actions with keys.
 fn stage(cx: Cx, r: &Release, w: usize) -> Vec<Item> {
     let role = match r.stage {
@@ -745,23 +732,43 @@ fn stage(cx: Cx, r: &Release, w: usize) -> Vec<Item> {
         items.push((3, Line::from(spans)));
         return items;
     }
-    for command in actions_now(r, gate_expired(cx, r)) {
+    // What the planner accepts now; a denied one greyed with the permission it lacks.
+    let mut denied: Vec<&str> = Vec::new();
+    for action in &cx.app.actions {
         let Some(binding) = cx
             .app
             .keymap
             .in_scope(Scope::Main)
-            .find(|b| b.command == *command)
+            .find(|b| b.command == action.command)
         else {
             continue;
+        };
+        let (key_role, hint_role, mark) = match &action.allowed {
+            Allowed::Yes => (Role::Key, Role::Text, ""),
+            Allowed::Risky(_) => (Role::Key, Role::Warning, " ⚠"),
+            Allowed::Denied(why) => {
+                denied.push(why);
+                (Role::Muted, Role::Muted, " ✗")
+            }
+            Allowed::No(_) => continue,
         };
         if spans.len() > 1 {
             spans.push(cx.span(" · ", Role::Muted));
         }
-        spans.push(cx.span(super::short_keys(binding), Role::Key));
-        spans.push(cx.span(format!(" {}", binding.hint), Role::Text));
+        spans.push(cx.span(super::short_keys(binding), key_role));
+        spans.push(cx.span(format!(" {}{mark}", binding.hint), hint_role));
     }
     if spans.len() > 1 {
         items.push((7, Line::from(spans)));
+    }
+    if let Some(why) = denied.first() {
+        items.push((
+            5,
+            Line::from(vec![
+                line_label(cx, ""),
+                cx.span(format!("✗ {why}"), Role::Muted),
+            ]),
+        ));
     }
     items
 }

@@ -8,7 +8,7 @@ use ratatui::widgets::{Block, BorderType, Clear, Paragraph};
 
 use super::text::{self, pad, width};
 use super::{Cx, fit, short_keys};
-use crate::console::app::Confirm;
+use crate::console::app::{Confirm, Prompt};
 use crate::console::keymap::Scope;
 use crate::console::theme::Role;
 
@@ -51,10 +51,11 @@ fn scope_hints(cx: Cx, scope: Scope) -> Line<'static> {
     Line::from(spans)
 }
 
-const HELP_SCOPES: [Scope; 5] = [
+const HELP_SCOPES: [Scope; 6] = [
     Scope::Main,
     Scope::Canary,
     Scope::Filter,
+    Scope::Prompt,
     Scope::Confirm,
     Scope::Help,
 ];
@@ -186,6 +187,61 @@ pub(super) fn help(cx: Cx, frame: &mut Frame, area: Rect, scroll: usize) {
     frame.render_widget(Paragraph::new(shown), inner);
 }
 
+/// The new release's image, typed with the live image prefilled; the version it implies.
+pub(super) fn prompt(cx: Cx, frame: &mut Frame, area: Rect, prompt: &Prompt) {
+    let w = area.width.saturating_sub(4).min(76);
+    if w < 12 || area.height < 5 {
+        return;
+    }
+    let text_w = usize::from(w - 4);
+    let value = prompt.input.value();
+    let version = crate::release::plan::version_of_image(value);
+    let scroll = prompt.input.visual_scroll(text_w.saturating_sub(3));
+    let shown: String = value
+        .chars()
+        .skip(scroll)
+        .take(text_w.saturating_sub(3))
+        .collect();
+    let mut lines = vec![
+        Line::from(cx.span(
+            "Image of the candidate (the tag names the version):",
+            Role::Text,
+        )),
+        Line::from(vec![
+            cx.span("› ", Role::Accent),
+            cx.span(shown, Role::Pending),
+        ]),
+        Line::from(match &version {
+            Some(v) => cx.span(format!("version {v}"), Role::Muted),
+            None => cx.span("no tag: write the image as name:tag", Role::Warning),
+        }),
+    ];
+    lines.truncate(usize::from(area.height.saturating_sub(4)).max(1));
+    let rect = centred(area, w, lines.len() as u16 + 2);
+    let block = Block::bordered()
+        .border_type(BorderType::Double)
+        .border_style(cx.style(Role::BorderFocused))
+        .title(cx.span(format!(" New release · {} ", prompt.release), Role::Title))
+        .title_bottom(scope_hints(cx, Scope::Prompt));
+    let inner = block.inner(rect);
+    frame.render_widget(Clear, rect);
+    frame.render_widget(block, rect);
+    let inner = Rect {
+        x: inner.x + 1,
+        width: inner.width.saturating_sub(2),
+        ..inner
+    };
+    frame.render_widget(Paragraph::new(lines), inner);
+    // The cursor where the next character goes.
+    let cursor = prompt.input.visual_cursor().saturating_sub(scroll) as u16;
+    if inner.height > 1 {
+        frame.set_cursor_position((
+            inner.x + 2 + cursor.min(inner.width.saturating_sub(3)),
+            inner.y + 1,
+        ));
+    }
+}
+
 /// The plan in words: what, on which release, the exact steps, the risk; confirm or cancel.
 pub(super) fn confirm(cx: Cx, frame: &mut Frame, area: Rect, confirm: &Confirm) {
     let plan = &confirm.plan;
@@ -195,6 +251,12 @@ pub(super) fn confirm(cx: Cx, frame: &mut Frame, area: Rect, confirm: &Confirm) 
     }
     let text_w = usize::from(w - 4);
     let mut items: Vec<(u8, Line)> = Vec::new();
+    if let Some(note) = &confirm.note {
+        for piece in text::wrap(&format!("Again: {note}"), text_w) {
+            items.push((9, Line::from(cx.span(piece, Role::Warning))));
+        }
+        items.push((4, Line::default()));
+    }
     for piece in text::wrap(&plan.summary, text_w) {
         items.push((9, Line::from(cx.span(piece, Role::Text))));
     }
@@ -234,6 +296,24 @@ pub(super) fn confirm(cx: Cx, frame: &mut Frame, area: Rect, confirm: &Confirm) 
                 Line::from(cx.span(format!("{mark}{piece}"), Role::Danger)),
             ));
         }
+    }
+    if let Some(typed) = &confirm.typed {
+        let name = plan.release.rsplit('/').next().unwrap_or(&plan.release);
+        items.push((
+            9,
+            Line::from(cx.span(
+                format!("Type {name} and press enter to confirm:"),
+                Role::Text,
+            )),
+        ));
+        items.push((
+            9,
+            Line::from(vec![
+                cx.span("› ", Role::Accent),
+                cx.span(typed.value().to_string(), Role::Pending),
+                cx.span("▏", Role::Accent),
+            ]),
+        ));
     }
     let h = super::rows(items.len())
         .saturating_add(2)
