@@ -333,3 +333,60 @@ async fn permissions_of_the_focused_release_come_from_access_reviews() {
         .collect();
     assert_eq!(denied, [("create", "services"), ("patch", "services")]);
 }
+
+/// Every action writes an Event on the traffic object; a second console focused on the same
+/// release — read-only, even — shows it within a second.
+#[tokio::test]
+async fn a_second_console_sees_the_audit_event_within_a_second() {
+    let cluster = demo_cluster().await;
+    let admin = cluster.client(&ADMIN).await.expect("client");
+    let viewer = cluster.client(&READ_ONLY).await.expect("client");
+    let watcher = Feed::start(viewer, None, false);
+    let view = view_where(&watcher, "the demo releases", |v| {
+        v.releases().count() == 4 && v.synced
+    })
+    .await;
+    let release = view
+        .release("shop/nginx-service")
+        .expect("the selector release")
+        .clone();
+    watcher.focus(Some(cutover::console::app::focus_of(&release)));
+    view_where(&watcher, "the candidate ready", |v| {
+        v.release("shop/nginx-service")
+            .is_some_and(|r| r.candidate.as_ref().is_some_and(|c| c.replicas.ready == 3))
+            && v.focus.is_some()
+    })
+    .await;
+    let view = watcher.views().borrow().clone();
+    let release = view.release("shop/nginx-service").expect("release").clone();
+    let snapshot = view.snapshot("shop").expect("snapshot");
+    let actor = cutover::release::plan::Actor {
+        name: "alice".into(),
+    };
+    let plan = cutover::release::plan::plan(
+        &release,
+        snapshot,
+        cutover::release::plan::Op::Switch,
+        &actor,
+        jiff::Timestamp::now(),
+    )
+    .expect("a switch plan");
+    let sent = tokio::time::Instant::now();
+    let outcome = cutover::cluster::apply::apply(&admin, &plan, Duration::from_secs(10)).await;
+    assert_eq!(outcome.failure, None);
+    assert!(outcome.event_written);
+    let seen = view_where(&watcher, "the CutoverSwitch event", |v| {
+        v.events.iter().any(|e| e.reason == "CutoverSwitch")
+    })
+    .await;
+    let elapsed = sent.elapsed();
+    assert!(elapsed < Duration::from_secs(1), "took {elapsed:?}");
+    let line = seen
+        .events
+        .iter()
+        .find(|e| e.reason == "CutoverSwitch")
+        .expect("event");
+    assert_eq!(line.object, "Service/nginx-service");
+    assert!(line.message.contains("alice"), "{}", line.message);
+    assert_eq!(line.source, "cutover");
+}

@@ -2,6 +2,7 @@
 //! objects built here — no cluster, no terminal, a fixed clock. insta keeps the screens in
 //! tests/snapshots/; colours are not in them, so the styles that matter are asserted apart.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crossterm::event::KeyCode;
@@ -10,7 +11,7 @@ use cutover::console::app::{App, Msg, Session, focus_of};
 use cutover::console::draw::draw;
 use cutover::console::keymap::Key;
 use cutover::console::theme::{Role, Theme};
-use cutover::release::{PodScope, Snapshot, discover};
+use cutover::release::{PodScope, Snapshot, Stage, discover};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
@@ -50,6 +51,8 @@ struct Objects {
     pods: Vec<Value>,
     services: Vec<Value>,
     ingresses: Vec<Value>,
+    /// What the feed gives as the events of a release (by id) while it is selected.
+    events: BTreeMap<String, Vec<EventLine>>,
 }
 
 /// Pod name suffixes, fixed so that screens are stable (and filtered all the same).
@@ -156,6 +159,12 @@ impl Objects {
         self
     }
 
+    /// `events` as the events of release `id`, newest first.
+    fn events(mut self, id: &str, events: Vec<EventLine>) -> Self {
+        self.events.insert(id.to_string(), events);
+        self
+    }
+
     fn snapshot(&self, pod_scope: PodScope) -> Snapshot {
         fn typed<T: serde::de::DeserializeOwned>(values: &[Value]) -> Vec<T> {
             values
@@ -192,7 +201,9 @@ fn record(stage: &str, live: Value, candidate: Value, gate_deadline: Option<&str
 }
 
 const READY3: &[Pod] = &[Pod::Ready, Pod::Ready, Pod::Ready];
+const READY4: &[Pod] = &[Pod::Ready, Pod::Ready, Pod::Ready, Pod::Ready];
 
+/// The stage of `web`, a Service selector switch from v1 to v2.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Web {
     AtRest,
@@ -200,226 +211,493 @@ enum Web {
     Switched,
 }
 
+/// The stage of `store`, an Ingress backend switch from store-blue to store-green.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Store {
     AtRest,
+    Staged,
     Switched,
+    Retired,
 }
 
-/// Namespace `shop`: `web` (Service selector switch) in the stage asked for, `store` (Ingress
-/// backend switch) likewise, `checkout` (nginx canary at 25% with a header rule), `cart`
-/// (selector switch, retired) and `search` (selector switch, staged, candidate crash-looping).
-fn shop(web: Web, store: Store) -> Objects {
-    let mut o = Objects::default().app(
-        "web-v1",
-        json!({"app": "web", "version": "v1"}),
-        "registry.example.com/shop/web:1.4.2",
-        2 * 24 * 60,
-        READY3,
-    );
-    let web_record = |stage: &str, deadline: Option<&str>| {
-        json!({
-            RECORD: record(
-                stage,
-                json!({"deployments": ["web-v1"], "version": "v1"}),
-                json!({"deployments": ["web-v2"], "version": "v2"}),
-                deadline,
-            )
-        })
-    };
-    o = match web {
-        Web::AtRest => o.service("web", json!({"app": "web", "version": "v1"}), json!({})),
-        Web::Staged => o
+/// The stage of `checkout`, an nginx canary from v1 to v2.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Checkout {
+    AtRest,
+    Staged,
+    Shifting,
+    Switched,
+    Retired,
+}
+
+/// Namespace `shop`: `web`, `store` and `checkout` in the stages asked for; `cart` (selector
+/// switch, retired) and `search` (selector switch, staged, candidate crash-looping) always
+/// the same.
+#[derive(Clone, Copy)]
+struct Shop {
+    web: Web,
+    store: Store,
+    checkout: Checkout,
+}
+
+/// The `shop` most screens show: web staged, store at rest, checkout at 25%.
+const SHOP: Shop = Shop {
+    web: Web::Staged,
+    store: Store::AtRest,
+    checkout: Checkout::Shifting,
+};
+
+fn shop(s: Shop) -> Objects {
+    Objects::default()
+        .web(s.web)
+        .store(s.store)
+        .checkout(s.checkout)
+        .cart()
+        .search()
+}
+
+/// The releases of `shop`, each with its objects and the events the feed gives for it.
+impl Objects {
+    fn web(self, stage: Web) -> Self {
+        let o = self
             .app(
+                "web-v1",
+                json!({"app": "web", "version": "v1"}),
+                "registry.example.com/shop/web:1.4.2",
+                2 * 24 * 60,
+                READY3,
+            )
+            .events(
+                "shop/web",
+                vec![
+                    event(
+                        6,
+                        false,
+                        "CutoverStage",
+                        "Service/web",
+                        "ana stage shop/web: v1 → v2",
+                        1,
+                    ),
+                    event(
+                        12,
+                        false,
+                        "ScalingReplicaSet",
+                        "Deployment/web-v2",
+                        "Scaled up replica set web-v2-7c9f8d6b5 from 0 to 3",
+                        1,
+                    ),
+                ],
+            );
+        let recorded = |stage: &str, deadline: Option<&str>| {
+            json!({
+                RECORD: record(
+                    stage,
+                    json!({"deployments": ["web-v1"], "version": "v1"}),
+                    json!({"deployments": ["web-v2"], "version": "v2"}),
+                    deadline,
+                )
+            })
+        };
+        let v2 = |o: Objects| {
+            o.app(
                 "web-v2",
                 json!({"app": "web", "version": "v2"}),
                 "registry.example.com/shop/web:1.5.0",
                 12,
                 READY3,
             )
-            .service(
+        };
+        match stage {
+            Web::AtRest => o.service("web", json!({"app": "web", "version": "v1"}), json!({})),
+            Web::Staged => v2(o).service(
                 "web",
                 json!({"app": "web", "version": "v1"}),
-                web_record("staged", Some("2026-11-23T03:12:30Z")),
+                recorded("staged", Some("2026-11-23T03:12:30Z")),
             ),
-        Web::Switched => o
-            .app(
-                "web-v2",
-                json!({"app": "web", "version": "v2"}),
-                "registry.example.com/shop/web:1.5.0",
-                12,
-                READY3,
-            )
-            .service(
+            Web::Switched => v2(o).service(
                 "web",
                 json!({"app": "web", "version": "v2"}),
-                web_record("switched", Some("2026-11-23T02:57:00Z")),
+                recorded("switched", Some("2026-11-23T02:57:00Z")),
             ),
-    };
+        }
+    }
 
-    let store_blue = if store == Store::AtRest {
-        READY3
-    } else {
-        &[Pod::Ready, Pod::Ready]
-    };
-    o = o
-        .app(
-            "store-blue",
-            json!({"app": "store", "color": "blue"}),
-            "registry.example.com/shop/store:2.0.1",
-            5 * 24 * 60,
-            store_blue,
-        )
-        .service(
-            "store-blue",
-            json!({"app": "store", "color": "blue"}),
-            json!({}),
-        )
-        .service(
-            "store-green",
-            json!({"app": "store", "color": "green"}),
-            json!({}),
-        );
-    let store_record = |stage: &str| {
-        json!({
-            RECORD: record(
-                stage,
-                json!({"deployments": ["store-blue"], "service": "store-blue", "version": "blue"}),
-                json!({"deployments": ["store-green"], "service": "store-green", "version": "green"}),
-                None,
-            )
-        })
-    };
-    o = match store {
-        Store::AtRest => o
+    fn store(self, stage: Store) -> Self {
+        // Blue is cut to two pods once traffic has left it, and to none when retired.
+        let blue: &[Pod] = match stage {
+            Store::AtRest | Store::Staged => READY3,
+            Store::Switched => &[Pod::Ready, Pod::Ready],
+            Store::Retired => &[],
+        };
+        let o = self
             .app(
+                "store-blue",
+                json!({"app": "store", "color": "blue"}),
+                "registry.example.com/shop/store:2.0.1",
+                5 * 24 * 60,
+                blue,
+            )
+            .service(
+                "store-blue",
+                json!({"app": "store", "color": "blue"}),
+                json!({}),
+            )
+            .service(
+                "store-green",
+                json!({"app": "store", "color": "green"}),
+                json!({}),
+            );
+        // At rest, green still holds the release before blue's, scaled to 0.
+        let o = match stage {
+            Store::AtRest => o.app(
                 "store-green",
                 json!({"app": "store", "color": "green"}),
                 "registry.example.com/shop/store:2.0.0",
                 9 * 24 * 60,
                 &[],
-            )
-            .ingress(
-                "store",
-                "store.example.com",
-                "store-blue",
-                json!({
-                    "cutover.dev/alternate-service": "store-green",
-                    RECORD: record(
-                        "at-rest",
-                        json!({"deployments": ["store-blue"], "service": "store-blue", "version": "blue"}),
-                        json!({"deployments": ["store-green"], "service": "store-green", "version": "green"}),
-                        None,
-                    )
-                }),
             ),
-        Store::Switched => o
-            .app(
+            _ => o.app(
                 "store-green",
                 json!({"app": "store", "color": "green"}),
                 "registry.example.com/shop/store:2.1.0",
                 40,
                 READY3,
-            )
-            .ingress(
-                "store",
-                "store.example.com",
-                "store-green",
-                store_record("switched"),
             ),
-    };
+        };
+        let recorded = |stage: &str| {
+            record(
+                stage,
+                json!({"deployments": ["store-blue"], "service": "store-blue", "version": "blue"}),
+                json!({"deployments": ["store-green"], "service": "store-green", "version": "green"}),
+                None,
+            )
+        };
+        let (backend, annotations) = match stage {
+            Store::AtRest => (
+                "store-blue",
+                json!({
+                    "cutover.dev/alternate-service": "store-green",
+                    RECORD: recorded("at-rest"),
+                }),
+            ),
+            Store::Staged => ("store-blue", json!({RECORD: recorded("staged")})),
+            Store::Switched => ("store-green", json!({RECORD: recorded("switched")})),
+            Store::Retired => ("store-green", json!({RECORD: recorded("retired")})),
+        };
+        let scaled_up = event(
+            38,
+            false,
+            "ScalingReplicaSet",
+            "Deployment/store-green",
+            "Scaled up replica set store-green-7c9f8d6b5 from 0 to 3",
+            1,
+        );
+        let events = match stage {
+            Store::Staged => vec![
+                event(
+                    37,
+                    false,
+                    "CutoverStage",
+                    "Ingress/store",
+                    "ana stage shop/store: blue → green",
+                    1,
+                ),
+                scaled_up,
+            ],
+            Store::Retired => vec![
+                event(
+                    2,
+                    false,
+                    "ScalingReplicaSet",
+                    "Deployment/store-blue",
+                    "Scaled down replica set store-blue-7c9f8d6b5 from 3 to 0",
+                    1,
+                ),
+                event(
+                    2,
+                    false,
+                    "CutoverRetire",
+                    "Ingress/store",
+                    "ana retire shop/store: blue 3 → blue 0",
+                    1,
+                ),
+                event(
+                    15,
+                    false,
+                    "CutoverSwitch",
+                    "Ingress/store",
+                    "ana switch shop/store: blue → green",
+                    1,
+                ),
+                scaled_up,
+            ],
+            Store::AtRest | Store::Switched => vec![scaled_up],
+        };
+        o.ingress("store", "store.example.com", backend, annotations)
+            .events("shop/store", events)
+    }
 
-    o.app(
-        "checkout-v1",
-        json!({"app": "checkout", "version": "v1"}),
-        "registry.example.com/shop/checkout:3.2.0",
-        7 * 24 * 60,
-        &[Pod::Ready, Pod::Ready, Pod::Ready, Pod::Ready],
-    )
-    .app(
-        "checkout-v2",
-        json!({"app": "checkout", "version": "v2"}),
-        "registry.example.com/shop/checkout:3.3.0",
-        25,
-        &[Pod::Ready, Pod::Starting],
-    )
-    .service(
-        "checkout-v1",
-        json!({"app": "checkout", "version": "v1"}),
-        json!({}),
-    )
-    .service(
-        "checkout-v2",
-        json!({"app": "checkout", "version": "v2"}),
-        json!({}),
-    )
-    .ingress("checkout", "checkout.example.com", "checkout-v1", json!({}))
-    .ingress(
-        "checkout-canary",
-        "checkout.example.com",
-        "checkout-v2",
-        json!({
-            CANARY: "true", WEIGHT: "25", HEADER: "_env", HEADER_VALUE: "grey",
+    /// The primary Ingress `checkout` and the canary Ingress `checkout-canary` trade Services
+    /// when the canary is finished; the canary keeps a header rule (`_env=grey`) while it
+    /// runs.
+    fn checkout(self, stage: Checkout) -> Self {
+        let v1: &[Pod] = if stage == Checkout::Retired {
+            &[]
+        } else {
+            READY4
+        };
+        let o = self.app(
+            "checkout-v1",
+            json!({"app": "checkout", "version": "v1"}),
+            "registry.example.com/shop/checkout:3.2.0",
+            7 * 24 * 60,
+            v1,
+        );
+        // At rest the canary's Service selects no pods yet.
+        let v2: &[Pod] = match stage {
+            Checkout::AtRest => &[],
+            Checkout::Staged => &[Pod::Ready, Pod::Ready],
+            Checkout::Shifting => &[Pod::Ready, Pod::Starting],
+            Checkout::Switched | Checkout::Retired => READY4,
+        };
+        let o = if stage == Checkout::AtRest {
+            o
+        } else {
+            o.app(
+                "checkout-v2",
+                json!({"app": "checkout", "version": "v2"}),
+                "registry.example.com/shop/checkout:3.3.0",
+                25,
+                v2,
+            )
+        };
+        let (primary, canary) = if stage == Checkout::Retired {
+            ("checkout-v2", "checkout-v1")
+        } else {
+            ("checkout-v1", "checkout-v2")
+        };
+        let (stage_word, weight, deadline) = match stage {
+            Checkout::AtRest => ("at-rest", "0", None),
+            Checkout::Staged => ("staged", "0", Some("2026-11-23T03:40:00Z")),
+            Checkout::Shifting => ("shifting", "25", None),
+            Checkout::Switched => ("switched", "100", Some("2026-11-23T03:20:00Z")),
+            Checkout::Retired => ("retired", "0", None),
+        };
+        let mut annotations = json!({
+            CANARY: "true", WEIGHT: weight,
             RECORD: record(
-                "shifting",
+                stage_word,
                 json!({"deployments": ["checkout-v1"], "service": "checkout-v1", "version": "v1"}),
                 json!({"deployments": ["checkout-v2"], "service": "checkout-v2", "version": "v2"}),
-                None,
+                deadline,
             )
-        }),
-    )
-    .app(
-        "cart-v2",
-        json!({"app": "cart", "version": "v2"}),
-        "registry.example.com/shop/cart:7.0.0",
-        4 * 24 * 60,
-        &[],
-    )
-    .app(
-        "cart-v3",
-        json!({"app": "cart", "version": "v3"}),
-        "registry.example.com/shop/cart:7.1.0",
-        3 * 60,
-        READY3,
-    )
-    .service(
-        "cart",
-        json!({"app": "cart", "version": "v3"}),
-        json!({
-            RECORD: record(
-                "retired",
-                json!({"deployments": ["cart-v2"], "version": "v2"}),
-                json!({"deployments": ["cart-v3"], "version": "v3"}),
-                None,
-            )
-        }),
-    )
-    .app(
-        "search-v4",
-        json!({"app": "search", "version": "v4"}),
-        "registry.example.com/shop/search:4.0.3",
-        30 * 24 * 60,
-        &[Pod::Ready, Pod::Ready],
-    )
-    .app(
-        "search-v5",
-        json!({"app": "search", "version": "v5"}),
-        "registry.example.com/shop/search:5.0.0-rc1",
-        9,
-        &[Pod::Crashing(7), Pod::Crashing(4), Pod::Starting],
-    )
-    .service(
-        "search",
-        json!({"app": "search", "version": "v4"}),
-        json!({
-            RECORD: record(
-                "staged",
-                json!({"deployments": ["search-v4"], "version": "v4"}),
-                json!({"deployments": ["search-v5"], "version": "v5"}),
-                Some("2026-11-23T03:25:00Z"),
-            )
-        }),
-    )
+        });
+        if matches!(
+            stage,
+            Checkout::Staged | Checkout::Shifting | Checkout::Switched
+        ) {
+            annotations[HEADER] = json!("_env");
+            annotations[HEADER_VALUE] = json!("grey");
+        }
+        o.service(
+            "checkout-v1",
+            json!({"app": "checkout", "version": "v1"}),
+            json!({}),
+        )
+        .service(
+            "checkout-v2",
+            json!({"app": "checkout", "version": "v2"}),
+            json!({}),
+        )
+        .ingress("checkout", "checkout.example.com", primary, json!({}))
+        .ingress(
+            "checkout-canary",
+            "checkout.example.com",
+            canary,
+            annotations,
+        )
+        .events("shop/checkout", checkout_events(stage))
+    }
+
+    fn cart(self) -> Self {
+        self.app(
+            "cart-v2",
+            json!({"app": "cart", "version": "v2"}),
+            "registry.example.com/shop/cart:7.0.0",
+            4 * 24 * 60,
+            &[],
+        )
+        .app(
+            "cart-v3",
+            json!({"app": "cart", "version": "v3"}),
+            "registry.example.com/shop/cart:7.1.0",
+            3 * 60,
+            READY3,
+        )
+        .service(
+            "cart",
+            json!({"app": "cart", "version": "v3"}),
+            json!({
+                RECORD: record(
+                    "retired",
+                    json!({"deployments": ["cart-v2"], "version": "v2"}),
+                    json!({"deployments": ["cart-v3"], "version": "v3"}),
+                    None,
+                )
+            }),
+        )
+    }
+
+    fn search(self) -> Self {
+        self.app(
+            "search-v4",
+            json!({"app": "search", "version": "v4"}),
+            "registry.example.com/shop/search:4.0.3",
+            30 * 24 * 60,
+            &[Pod::Ready, Pod::Ready],
+        )
+        .app(
+            "search-v5",
+            json!({"app": "search", "version": "v5"}),
+            "registry.example.com/shop/search:5.0.0-rc1",
+            9,
+            &[Pod::Crashing(7), Pod::Crashing(4), Pod::Starting],
+        )
+        .service(
+            "search",
+            json!({"app": "search", "version": "v4"}),
+            json!({
+                RECORD: record(
+                    "staged",
+                    json!({"deployments": ["search-v4"], "version": "v4"}),
+                    json!({"deployments": ["search-v5"], "version": "v5"}),
+                    Some("2026-11-23T03:25:00Z"),
+                )
+            }),
+        )
+        .events(
+            "shop/search",
+            vec![
+                event(
+                    1,
+                    true,
+                    "BackOff",
+                    "Pod/search-v5-7c9f8d6b5-x7k2p",
+                    "Back-off restarting failed container app in pod search-v5-7c9f8d6b5-x7k2p",
+                    12,
+                ),
+                event(
+                    2,
+                    true,
+                    "BackOff",
+                    "Pod/search-v5-7c9f8d6b5-b9dqz",
+                    "Back-off restarting failed container app in pod search-v5-7c9f8d6b5-b9dqz",
+                    7,
+                ),
+                event(
+                    8,
+                    false,
+                    "Pulled",
+                    "Pod/search-v5-7c9f8d6b5-x7k2p",
+                    "Container image \"registry.example.com/shop/search:5.0.0-rc1\" already present on machine",
+                    8,
+                ),
+                event(
+                    9,
+                    false,
+                    "ScalingReplicaSet",
+                    "Deployment/search-v5",
+                    "Scaled up replica set search-v5-7c9f8d6b5 from 0 to 3",
+                    1,
+                ),
+            ],
+        )
+    }
+}
+
+/// The events of `checkout` in `stage`, newest first.
+fn checkout_events(stage: Checkout) -> Vec<EventLine> {
+    let approve = |minutes: i64, from: u32, to: u32| {
+        event(
+            minutes,
+            false,
+            "CutoverApprove",
+            "Ingress/checkout-canary",
+            &format!("ana approve shop/checkout: {from}% → {to}%"),
+            1,
+        )
+    };
+    match stage {
+        Checkout::AtRest => Vec::new(),
+        Checkout::Staged => vec![
+            event(
+                18,
+                false,
+                "CutoverStage",
+                "Ingress/checkout-canary",
+                "ana stage shop/checkout: v1 → v2",
+                1,
+            ),
+            event(
+                25,
+                false,
+                "ScalingReplicaSet",
+                "Deployment/checkout-v2",
+                "Scaled up replica set checkout-v2-7c9f8d6b5 from 0 to 2",
+                1,
+            ),
+        ],
+        Checkout::Shifting => vec![
+            event(
+                3,
+                false,
+                "CutoverWeight",
+                "Ingress/checkout-canary",
+                "ana weight shop/checkout: 10% → 25%",
+                1,
+            ),
+            event(
+                4,
+                true,
+                "Unhealthy",
+                "Pod/checkout-v2-7c9f8d6b5-b9dqz",
+                "Readiness probe failed: HTTP probe failed with statuscode: 503",
+                3,
+            ),
+            approve(20, 0, 10),
+        ],
+        Checkout::Switched => vec![
+            approve(2, 50, 100),
+            approve(7, 25, 50),
+            event(
+                9,
+                false,
+                "ScalingReplicaSet",
+                "Deployment/checkout-v2",
+                "Scaled up replica set checkout-v2-7c9f8d6b5 from 2 to 4",
+                1,
+            ),
+        ],
+        Checkout::Retired => vec![
+            event(
+                1,
+                false,
+                "ScalingReplicaSet",
+                "Deployment/checkout-v1",
+                "Scaled down replica set checkout-v1-7c9f8d6b5 from 4 to 0",
+                1,
+            ),
+            event(
+                1,
+                false,
+                "CutoverApprove",
+                "Ingress/checkout-canary",
+                "ana finished the canary of shop/checkout: checkout-v1 → checkout-v2",
+                1,
+            ),
+            approve(6, 50, 100),
+        ],
+    }
 }
 
 fn event(
@@ -438,99 +716,6 @@ fn event(
         message: message.to_string(),
         count,
         source: "kubelet".to_string(),
-    }
-}
-
-/// The events of a release, newest first, as the feed would give them.
-fn events_of(id: &str) -> Vec<EventLine> {
-    match id {
-        "shop/search" => vec![
-            event(
-                1,
-                true,
-                "BackOff",
-                "Pod/search-v5-7c9f8d6b5-x7k2p",
-                "Back-off restarting failed container app in pod search-v5-7c9f8d6b5-x7k2p",
-                12,
-            ),
-            event(
-                2,
-                true,
-                "BackOff",
-                "Pod/search-v5-7c9f8d6b5-b9dqz",
-                "Back-off restarting failed container app in pod search-v5-7c9f8d6b5-b9dqz",
-                7,
-            ),
-            event(
-                8,
-                false,
-                "Pulled",
-                "Pod/search-v5-7c9f8d6b5-x7k2p",
-                "Container image \"registry.example.com/shop/search:5.0.0-rc1\" already present on machine",
-                8,
-            ),
-            event(
-                9,
-                false,
-                "ScalingReplicaSet",
-                "Deployment/search-v5",
-                "Scaled up replica set search-v5-7c9f8d6b5 from 0 to 3",
-                1,
-            ),
-        ],
-        "shop/checkout" => vec![
-            event(
-                3,
-                false,
-                "CutoverWeight",
-                "Ingress/checkout-canary",
-                "ana weight shop/checkout: 10% → 25%",
-                1,
-            ),
-            event(
-                4,
-                true,
-                "Unhealthy",
-                "Pod/checkout-v2-7c9f8d6b5-b9dqz",
-                "Readiness probe failed: HTTP probe failed with statuscode: 503",
-                3,
-            ),
-            event(
-                20,
-                false,
-                "CutoverApprove",
-                "Ingress/checkout-canary",
-                "ana approve shop/checkout: 0% → 10%",
-                1,
-            ),
-        ],
-        "shop/store" => vec![event(
-            38,
-            false,
-            "ScalingReplicaSet",
-            "Deployment/store-green",
-            "Scaled up replica set store-green-7c9f8d6b5 from 0 to 3",
-            1,
-        )],
-        "shop/web" => vec![
-            event(
-                6,
-                false,
-                "CutoverStage",
-                "Service/web",
-                "ana stage shop/web: v1 → v2",
-                1,
-            ),
-            event(
-                12,
-                false,
-                "ScalingReplicaSet",
-                "Deployment/web-v2",
-                "Scaled up replica set web-v2-7c9f8d6b5 from 0 to 3",
-                1,
-            ),
-        ],
-        _ => Vec::new(),
     }
 }
 
@@ -557,7 +742,7 @@ fn app_with(objects: &Objects, pod_scope: PodScope, select: &str, read_only: boo
         });
     let mut view = ClusterView::new(now());
     view.focus = Some(focus_of(selected));
-    view.events = Arc::new(events_of(select));
+    view.events = Arc::new(objects.events.get(select).cloned().unwrap_or_default());
     view.connection = Connection::Live;
     view.synced = true;
     view.revision = 1;
@@ -580,8 +765,8 @@ fn app_with(objects: &Objects, pod_scope: PodScope, select: &str, read_only: boo
     app
 }
 
-fn app(web: Web, store: Store, select: &str) -> App {
-    app_with(&shop(web, store), PodScope::All, select, false)
+fn app(s: Shop, select: &str) -> App {
+    app_with(&shop(s), PodScope::All, select, false)
 }
 
 fn press(app: &mut App, key: Key) {
@@ -623,57 +808,132 @@ fn screens(name: &str, app: &App) {
     }
 }
 
+// ---------------------------------------------------------------------------------------
+// Each pattern through its stages: at rest, staged, mid-canary (canary only), switched,
+// retired
+// ---------------------------------------------------------------------------------------
+
+/// Snapshots release `select` of `shop(s)` at every size, once discovery has put it in
+/// `stage`: the fixture is what it says it is.
+fn stage_screens(name: &str, s: Shop, select: &str, stage: Stage) {
+    let app = app(s, select);
+    let release = app.release().expect("the selected release");
+    assert_eq!(release.stage, stage, "{select}: {:?}", release.warnings);
+    screens(name, &app);
+}
+
 #[test]
 fn selector_switch_at_rest() {
-    screens(
-        "selector_at_rest",
-        &app(Web::AtRest, Store::AtRest, "shop/web"),
-    );
+    let s = Shop {
+        web: Web::AtRest,
+        ..SHOP
+    };
+    stage_screens("selector_at_rest", s, "shop/web", Stage::AtRest);
 }
 
 #[test]
 fn selector_switch_staged() {
-    screens(
-        "selector_staged",
-        &app(Web::Staged, Store::AtRest, "shop/web"),
-    );
+    stage_screens("selector_staged", SHOP, "shop/web", Stage::Staged);
 }
 
 #[test]
 fn selector_switch_switched() {
-    screens(
-        "selector_switched",
-        &app(Web::Switched, Store::AtRest, "shop/web"),
-    );
+    let s = Shop {
+        web: Web::Switched,
+        ..SHOP
+    };
+    stage_screens("selector_switched", s, "shop/web", Stage::Switched);
+}
+
+/// `cart`: v3 live, v2 scaled to 0 and kept for rollback.
+#[test]
+fn selector_switch_retired() {
+    stage_screens("selector_retired", SHOP, "shop/cart", Stage::Retired);
 }
 
 #[test]
 fn ingress_switch_at_rest() {
-    screens(
-        "ingress_at_rest",
-        &app(Web::Staged, Store::AtRest, "shop/store"),
-    );
+    stage_screens("ingress_at_rest", SHOP, "shop/store", Stage::AtRest);
+}
+
+#[test]
+fn ingress_switch_staged() {
+    let s = Shop {
+        store: Store::Staged,
+        ..SHOP
+    };
+    stage_screens("ingress_staged", s, "shop/store", Stage::Staged);
 }
 
 #[test]
 fn ingress_switch_switched() {
-    screens(
-        "ingress_switched",
-        &app(Web::Staged, Store::Switched, "shop/store"),
-    );
+    let s = Shop {
+        store: Store::Switched,
+        ..SHOP
+    };
+    stage_screens("ingress_switched", s, "shop/store", Stage::Switched);
+}
+
+#[test]
+fn ingress_switch_retired() {
+    let s = Shop {
+        store: Store::Retired,
+        ..SHOP
+    };
+    stage_screens("ingress_retired", s, "shop/store", Stage::Retired);
+}
+
+#[test]
+fn canary_at_rest() {
+    let s = Shop {
+        checkout: Checkout::AtRest,
+        ..SHOP
+    };
+    stage_screens("canary_at_rest", s, "shop/checkout", Stage::AtRest);
+}
+
+/// Weight 0, the candidate up and reachable by its header only.
+#[test]
+fn canary_staged() {
+    let s = Shop {
+        checkout: Checkout::Staged,
+        ..SHOP
+    };
+    stage_screens("canary_staged", s, "shop/checkout", Stage::Staged);
 }
 
 #[test]
 fn canary_mid_shift() {
-    screens(
-        "canary_shifting",
-        &app(Web::Staged, Store::AtRest, "shop/checkout"),
-    );
+    stage_screens("canary_shifting", SHOP, "shop/checkout", Stage::Shifting);
 }
+
+/// Weight 100, waiting for the approval that finishes the canary.
+#[test]
+fn canary_switched() {
+    let s = Shop {
+        checkout: Checkout::Switched,
+        ..SHOP
+    };
+    stage_screens("canary_switched", s, "shop/checkout", Stage::Switched);
+}
+
+/// Finished: the primary Ingress on v2, the canary Ingress on v1 at weight 0, v1 at 0.
+#[test]
+fn canary_retired() {
+    let s = Shop {
+        checkout: Checkout::Retired,
+        ..SHOP
+    };
+    stage_screens("canary_retired", s, "shop/checkout", Stage::Retired);
+}
+
+// ---------------------------------------------------------------------------------------
+// Other screens
+// ---------------------------------------------------------------------------------------
 
 #[test]
 fn canary_with_a_pending_weight() {
-    let mut app = app(Web::Staged, Store::AtRest, "shop/checkout");
+    let mut app = app(SHOP, "shop/checkout");
     for _ in 0..3 {
         press(&mut app, Key::plain(KeyCode::Right));
     }
@@ -683,32 +943,19 @@ fn canary_with_a_pending_weight() {
 }
 
 #[test]
-fn retired_release() {
-    screens("retired", &app(Web::Staged, Store::AtRest, "shop/cart"));
-}
-
-#[test]
 fn crash_looping_candidate() {
-    screens(
-        "crash_looping",
-        &app(Web::Staged, Store::AtRest, "shop/search"),
-    );
+    screens("crash_looping", &app(SHOP, "shop/search"));
 }
 
 #[test]
 fn read_only_watch_mode() {
-    let app = app_with(
-        &shop(Web::Staged, Store::AtRest),
-        PodScope::All,
-        "shop/web",
-        true,
-    );
+    let app = app_with(&shop(SHOP), PodScope::All, "shop/web", true);
     screens("read_only", &app);
 }
 
 #[test]
 fn help_overlay() {
-    let mut app = app(Web::Staged, Store::AtRest, "shop/web");
+    let mut app = app(SHOP, "shop/web");
     press(&mut app, Key::char('?'));
     assert!(app.help.is_some());
     screens("help", &app);
@@ -716,7 +963,7 @@ fn help_overlay() {
 
 #[test]
 fn confirm_dialog() {
-    let mut app = app(Web::Staged, Store::AtRest, "shop/web");
+    let mut app = app(SHOP, "shop/web");
     press(&mut app, Key::char('s'));
     assert!(app.confirm.is_some(), "status: {:?}", app.status);
     screens("confirm_switch", &app);
@@ -748,7 +995,7 @@ fn connected_without_releases() {
 #[test]
 fn pods_not_watched_yet() {
     let app = app_with(
-        &shop(Web::Staged, Store::AtRest),
+        &shop(SHOP),
         PodScope::Only(Default::default()),
         "shop/web",
         false,
@@ -759,7 +1006,7 @@ fn pods_not_watched_yet() {
 
 #[test]
 fn filtering_the_list() {
-    let mut app = app(Web::Staged, Store::AtRest, "shop/web");
+    let mut app = app(SHOP, "shop/web");
     press(&mut app, Key::char('/'));
     for c in "sto".chars() {
         press(&mut app, Key::char(c));
@@ -776,14 +1023,14 @@ fn filtering_the_list() {
 
 #[test]
 fn too_small_says_so() {
-    let app = app(Web::Staged, Store::AtRest, "shop/web");
+    let app = app(SHOP, "shop/web");
     let terminal = render(&app, &default_theme(), 39, 9);
     keep("too_small", &terminal);
 }
 
 #[test]
 fn tiny_terminals_do_not_panic() {
-    let app = app(Web::Staged, Store::AtRest, "shop/web");
+    let app = app(SHOP, "shop/web");
     for (w, h) in [
         (1, 1),
         (0, 0),
@@ -803,14 +1050,27 @@ fn tiny_terminals_do_not_panic() {
 fn every_size_draws() {
     let theme = default_theme();
     let mut apps = vec![
-        app(Web::Staged, Store::AtRest, "shop/web"),
-        app(Web::AtRest, Store::Switched, "shop/checkout"),
-        app(Web::Switched, Store::AtRest, "shop/search"),
+        app(SHOP, "shop/web"),
+        app(
+            Shop {
+                web: Web::AtRest,
+                store: Store::Switched,
+                ..SHOP
+            },
+            "shop/checkout",
+        ),
+        app(
+            Shop {
+                web: Web::Switched,
+                ..SHOP
+            },
+            "shop/search",
+        ),
     ];
-    let mut help = app(Web::Staged, Store::AtRest, "shop/web");
+    let mut help = app(SHOP, "shop/web");
     press(&mut help, Key::char('?'));
     apps.push(help);
-    let mut confirm = app(Web::Staged, Store::AtRest, "shop/web");
+    let mut confirm = app(SHOP, "shop/web");
     press(&mut confirm, Key::char('s'));
     apps.push(confirm);
     apps.push(App::new(session(false), now()));
@@ -894,7 +1154,7 @@ fn find(buf: &Buffer, needle: &str) -> Option<(u16, u16)> {
 
 #[test]
 fn the_live_side_is_marked_by_text_and_shape_in_every_theme() {
-    let app = app(Web::Staged, Store::AtRest, "shop/web");
+    let app = app(SHOP, "shop/web");
     for name in Theme::BUILTIN {
         let theme = Theme::builtin(name).expect("a shipped theme");
         for (w, h) in [(120, 40), (80, 24)] {
@@ -937,7 +1197,7 @@ fn the_live_side_is_marked_by_text_and_shape_in_every_theme() {
 
 #[test]
 fn compact_layout_marks_the_live_side_too() {
-    let app = app(Web::Staged, Store::AtRest, "shop/web");
+    let app = app(SHOP, "shop/web");
     for name in Theme::BUILTIN {
         let theme = Theme::builtin(name).expect("a shipped theme");
         let terminal = render(&app, &theme, 40, 10);
@@ -959,7 +1219,7 @@ fn compact_layout_marks_the_live_side_too() {
 
 #[test]
 fn pending_weight_is_styled_apart_from_the_applied_one() {
-    let mut app = app(Web::Staged, Store::AtRest, "shop/checkout");
+    let mut app = app(SHOP, "shop/checkout");
     for _ in 0..3 {
         press(&mut app, Key::plain(KeyCode::Right));
     }
@@ -974,12 +1234,7 @@ fn pending_weight_is_styled_apart_from_the_applied_one() {
 
 #[test]
 fn read_only_shows_the_badge_and_no_action_keys() {
-    let app = app_with(
-        &shop(Web::Staged, Store::AtRest),
-        PodScope::All,
-        "shop/web",
-        true,
-    );
+    let app = app_with(&shop(SHOP), PodScope::All, "shop/web", true);
     let theme = default_theme();
     let terminal = render(&app, &theme, 120, 40);
     let buf = terminal.backend().buffer();
@@ -1033,7 +1288,7 @@ fn a_thousand_releases() {
 /// by reversing (a reversed `█` would vanish).
 #[test]
 fn gauges_show_in_every_theme() {
-    let app = app(Web::Staged, Store::AtRest, "shop/web");
+    let app = app(SHOP, "shop/web");
     for name in Theme::BUILTIN {
         let theme = Theme::builtin(name).expect("a shipped theme");
         let terminal = render(&app, &theme, 120, 40);
@@ -1051,7 +1306,7 @@ fn gauges_show_in_every_theme() {
 
 #[test]
 fn the_status_line_sits_above_the_footer() {
-    let mut app = app(Web::Staged, Store::AtRest, "shop/web");
+    let mut app = app(SHOP, "shop/web");
     app.update(Msg::Applied(cutover::console::app::Applied {
         release: "shop/web".into(),
         op: cutover::release::plan::Op::Switch,

@@ -1,13 +1,24 @@
 //! The executor: sends a Plan's steps in order, each with its precondition, then writes the
 //! audit Event. It stops at the first failure and says exactly which steps were done.
+//!
+//! A multi-step plan is resumable without a journal of its own: each step leaves the cluster
+//! in a state the planner reads back (a scaled Deployment, the record on the traffic object,
+//! which is written by the step that moves traffic), so planning the same op again after an
+//! interruption yields only the steps still to do.
 
 use std::time::Duration;
 
 use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::authorization::v1::{
+    ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec,
+};
 use k8s_openapi::api::core::v1::{Event, ObjectReference, Service};
 use k8s_openapi::api::networking::v1::Ingress;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta, Time};
-use kube::api::{Api, Patch, PatchParams, PostParams};
+use kube::Resource as _;
+use kube::api::{Api, GetParams, Patch, PatchParams, PostParams};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::release::plan::{Action, Kind, Plan, Precondition, Step};
@@ -45,12 +56,52 @@ pub struct Outcome {
     pub event_written: bool,
 }
 
+/// One step's progress, reported as it happens (for progress lines and the console).
+#[derive(Debug, Clone, Copy)]
+pub enum Progress<'a> {
+    /// Step `index` (0-based) of `of` is about to be sent.
+    Started {
+        index: usize,
+        of: usize,
+        step: &'a Step,
+    },
+    /// Step `index` of `of` was applied.
+    Done {
+        index: usize,
+        of: usize,
+        step: &'a Step,
+    },
+}
+
 fn plural(kind: Kind) -> &'static str {
     match kind {
         Kind::Deployment => "deployments",
         Kind::Service => "services",
         Kind::Ingress => "ingresses",
     }
+}
+
+fn group(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Deployment => "apps",
+        Kind::Service => "",
+        Kind::Ingress => "networking.k8s.io",
+    }
+}
+
+/// The Kubernetes verb a step needs permission for.
+fn verb(step: &Step) -> &'static str {
+    match step.action {
+        Action::MergePatch(_) => "patch",
+        Action::Create(_) => "create",
+        Action::WaitReady(_) => "get",
+    }
+}
+
+/// `User "ana" cannot patch …` → `ana`.
+fn user_in(message: &str) -> Option<&str> {
+    let rest = &message[message.find("User \"")? + 6..];
+    Some(&rest[..rest.find('"')?])
 }
 
 fn failure(e: kube::Error, step: &Step) -> Failure {
@@ -61,15 +112,15 @@ fn failure(e: kube::Error, step: &Step) -> Failure {
             s.message
         )),
         kube::Error::Api(s) if s.code == 403 => {
-            let verb = match step.action {
-                Action::Create(_) => "create",
-                _ => "patch",
+            let who = match user_in(&s.message) {
+                Some(user) => format!("as {user}"),
+                None => s.message.clone(),
             };
             Failure::Forbidden(format!(
-                "no permission to {verb} {} in {}: {}",
+                "no permission to {} {} in {} ({who})",
+                verb(step),
                 plural(step.kind),
                 step.namespace,
-                s.message
             ))
         }
         kube::Error::Api(s) => Failure::Cluster(format!("{what}: {} ({})", s.message, s.code)),
@@ -92,12 +143,7 @@ async fn send(client: &kube::Client, step: &Step, wait_limit: Duration) -> Resul
                     .map(|_| ())
                     .map_err(|e| failure(e, step)),
                 Action::Create(body) => {
-                    let obj: $t = serde_json::from_value(body.clone()).map_err(|e| {
-                        Failure::Cluster(format!(
-                            "the planned {} is not valid: {e}",
-                            step.kind.as_str()
-                        ))
-                    })?;
+                    let obj: $t = typed(step, body)?;
                     api.create(&pp_create, &obj)
                         .await
                         .map(|_| ())
@@ -198,8 +244,20 @@ async fn wait_ready(
 
 /// Applies `plan` step by step; `wait_limit` bounds each wait for readiness.
 pub async fn apply(client: &kube::Client, plan: &Plan, wait_limit: Duration) -> Outcome {
+    apply_with_progress(client, plan, wait_limit, |_| {}).await
+}
+
+/// Like [`apply`], telling `progress` as each step starts and as it is done.
+pub async fn apply_with_progress(
+    client: &kube::Client,
+    plan: &Plan,
+    wait_limit: Duration,
+    mut progress: impl FnMut(Progress<'_>) + Send,
+) -> Outcome {
+    let of = plan.steps.len();
     let mut done = 0;
-    for step in &plan.steps {
+    for (index, step) in plan.steps.iter().enumerate() {
+        progress(Progress::Started { index, of, step });
         if let Err(f) = send(client, step, wait_limit).await {
             return Outcome {
                 done,
@@ -208,6 +266,7 @@ pub async fn apply(client: &kube::Client, plan: &Plan, wait_limit: Duration) -> 
             };
         }
         done += 1;
+        progress(Progress::Done { index, of, step });
     }
     let event_written = write_event(client, plan).await.is_ok();
     Outcome {
@@ -217,8 +276,156 @@ pub async fn apply(client: &kube::Client, plan: &Plan, wait_limit: Duration) -> 
     }
 }
 
+/// A step as it goes over the wire: what a dry run prints and what [`apply`] sends (both
+/// built by kube's own request builder, with the same parameters).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Request {
+    pub method: String,
+    /// Path and query, e.g. `/api/v1/namespaces/shop/services/nginx-service`.
+    pub path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body: Option<Value>,
+}
+
+fn collection_path(kind: Kind, namespace: &str) -> String {
+    match kind {
+        Kind::Deployment => Deployment::url_path(&(), Some(namespace)),
+        Kind::Service => Service::url_path(&(), Some(namespace)),
+        Kind::Ingress => Ingress::url_path(&(), Some(namespace)),
+    }
+}
+
+/// The planned object as the typed API will send it.
+fn typed<K: DeserializeOwned>(step: &Step, body: &Value) -> Result<K, Failure> {
+    serde_json::from_value(body.clone()).map_err(|e| {
+        Failure::Cluster(format!(
+            "the planned {} {}/{} is not valid: {e}",
+            step.kind.as_str(),
+            step.namespace,
+            step.name
+        ))
+    })
+}
+
+fn typed_json<K: DeserializeOwned + Serialize>(
+    step: &Step,
+    body: &Value,
+) -> Result<Vec<u8>, Failure> {
+    let obj: K = typed(step, body)?;
+    serde_json::to_vec(&obj).map_err(|e| Failure::Cluster(e.to_string()))
+}
+
+/// The request `step` sends (for a wait: the read it repeats until the pods are ready).
+pub fn request_of(step: &Step) -> Result<Request, Failure> {
+    let builder = kube::core::Request::new(collection_path(step.kind, &step.namespace));
+    let built = match &step.action {
+        Action::MergePatch(body) => {
+            builder.patch(&step.name, &PatchParams::default(), &Patch::Merge(body))
+        }
+        Action::Create(body) => {
+            let bytes = match step.kind {
+                Kind::Deployment => typed_json::<Deployment>(step, body)?,
+                Kind::Service => typed_json::<Service>(step, body)?,
+                Kind::Ingress => typed_json::<Ingress>(step, body)?,
+            };
+            builder.create(&PostParams::default(), bytes)
+        }
+        Action::WaitReady(_) => builder.get(&step.name, &GetParams::default()),
+    }
+    .map_err(|e| {
+        Failure::Cluster(format!(
+            "could not build the request for {}/{}: {e}",
+            step.namespace, step.name
+        ))
+    })?;
+    let body = built.body();
+    Ok(Request {
+        method: built.method().as_str().to_string(),
+        path: built.uri().to_string().trim_end_matches('?').to_string(),
+        content_type: built
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string),
+        body: (!body.is_empty())
+            .then(|| serde_json::from_slice(body).ok())
+            .flatten(),
+    })
+}
+
+/// Asks the cluster (SelfSubjectAccessReview, once per verb and resource) whether `who` may
+/// send every step of `plan`, so that a plan it cannot finish is refused before its first
+/// write rather than failing halfway. A cluster that cannot answer leaves it to the requests.
+pub async fn preflight(client: &kube::Client, plan: &Plan, who: &str) -> Result<(), Failure> {
+    let mut asked: Vec<(&str, Kind, &str)> = Vec::new();
+    let api: Api<SelfSubjectAccessReview> = Api::all(client.clone());
+    for step in &plan.steps {
+        let key = (verb(step), step.kind, step.namespace.as_str());
+        if asked.contains(&key) {
+            continue;
+        }
+        asked.push(key);
+        let review = SelfSubjectAccessReview {
+            spec: SelfSubjectAccessReviewSpec {
+                resource_attributes: Some(ResourceAttributes {
+                    verb: Some(key.0.to_string()),
+                    group: Some(group(step.kind).to_string()),
+                    resource: Some(plural(step.kind).to_string()),
+                    namespace: Some(step.namespace.clone()),
+                    // Creating has no name to be allowed on yet.
+                    name: (key.0 != "create").then(|| step.name.clone()),
+                    ..ResourceAttributes::default()
+                }),
+                ..SelfSubjectAccessReviewSpec::default()
+            },
+            ..SelfSubjectAccessReview::default()
+        };
+        let allowed = match api.create(&PostParams::default(), &review).await {
+            Ok(r) => r.status.is_none_or(|s| s.allowed),
+            Err(kube::Error::Api(_)) => true,
+            Err(e) => {
+                return Err(Failure::Cluster(format!(
+                    "the cluster could not be reached while checking permissions: {e}"
+                )));
+            }
+        };
+        if !allowed {
+            return Err(Failure::Forbidden(format!(
+                "no permission to {} {} in {} (as {who})",
+                key.0,
+                plural(step.kind),
+                step.namespace
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// The audit Event on the traffic object, naming the actor and from → to.
 pub async fn write_event(client: &kube::Client, plan: &Plan) -> Result<(), kube::Error> {
+    let ev = event_of(plan, jiff::Timestamp::now());
+    let ns = ev.metadata.namespace.clone().unwrap_or_default();
+    Api::<Event>::namespaced(client.clone(), &ns)
+        .create(&PostParams::default(), &ev)
+        .await
+        .map(|_| ())
+}
+
+/// The request that writes the audit Event, as it would be sent now.
+pub fn event_request(plan: &Plan) -> Request {
+    let ev = event_of(plan, jiff::Timestamp::now());
+    let ns = ev.metadata.namespace.clone().unwrap_or_default();
+    Request {
+        method: "POST".into(),
+        path: Event::url_path(&(), Some(&ns)),
+        content_type: Some("application/json".into()),
+        body: serde_json::to_value(&ev).ok(),
+    }
+}
+
+fn event_of(plan: &Plan, now: jiff::Timestamp) -> Event {
     let ns = plan
         .release
         .split('/')
@@ -230,8 +437,7 @@ pub async fn write_event(client: &kube::Client, plan: &Plan) -> Result<(), kube:
         Kind::Ingress => ("networking.k8s.io/v1", "Ingress"),
         Kind::Deployment => ("apps/v1", "Deployment"),
     };
-    let now = jiff::Timestamp::now();
-    let ev = Event {
+    Event {
         metadata: ObjectMeta {
             generate_name: Some(format!("{}.cutover.", plan.event.name)),
             namespace: Some(ns.clone()),
@@ -259,11 +465,7 @@ pub async fn write_event(client: &kube::Client, plan: &Plan) -> Result<(), kube:
             host: None,
         }),
         ..Event::default()
-    };
-    Api::<Event>::namespaced(client.clone(), &ns)
-        .create(&PostParams::default(), &ev)
-        .await
-        .map(|_| ())
+    }
 }
 
 fn hostname() -> String {

@@ -745,9 +745,12 @@ fn retire(r: &Release, actor: &Actor, now: &str, op: Op) -> Result<Plan, Refusal
             "{id} has only one track: there is nothing to retire."
         ));
     };
+    if r.stage == Stage::RolledBack {
+        return retire_rejected(r, old, actor, now, op);
+    }
     if r.stage != Stage::Switched {
         return refuse(format!(
-            "{id} is {}: only the old track of a switched release can be retired.",
+            "{id} is {}: only the old track of a switched release (or the candidate of a rolled-back one) can be retired.",
             r.stage.as_str()
         ));
     }
@@ -794,6 +797,60 @@ fn retire(r: &Release, actor: &Actor, now: &str, op: Op) -> Result<Plan, Refusal
             &format!("{label} {}", old.replicas.desired),
             &format!("{label} 0"),
         ),
+    })
+}
+
+/// After a rollback the rejected candidate still runs; retiring it scales it to 0, which lets
+/// the next release be staged. Traffic stays where the rollback put it.
+fn retire_rejected(
+    r: &Release,
+    cand: &Track,
+    actor: &Actor,
+    now: &str,
+    op: Op,
+) -> Result<Plan, Refusal> {
+    let id = r.id();
+    let label = label_of(cand);
+    if cand.replicas.desired == 0 {
+        return refuse(format!("{label} is already scaled to 0."));
+    }
+    if cand.traffic_percent > 0 || !r.traffic.rules.is_empty() {
+        return refuse(format!(
+            "{id} still sends requests to {label} ({}): move them off it before retiring it.",
+            if r.traffic.rules.is_empty() {
+                format!("{}% of traffic", cand.traffic_percent)
+            } else {
+                r.traffic.rules.join(", ")
+            }
+        ));
+    }
+    let mut rec = base_record(r, &r.live, Some(cand), actor, now);
+    rec.stage = Stage::RolledBack;
+    rec.gate_deadline = None;
+    let (from, to) = (
+        format!("{label} {}", cand.replicas.desired),
+        format!("{label} 0"),
+    );
+    let last = last_action(op.verb(), actor, now, &from, &to);
+    let mut steps = vec![traffic_step(
+        r,
+        json!({"metadata": {"annotations": record_annotations(&rec, &last)}}),
+        format!("{id}: record the retirement of the rolled-back {label}"),
+    )];
+    steps.extend(scale_steps(r, cand, 0));
+    Ok(Plan {
+        release: id.clone(),
+        op,
+        summary: format!(
+            "{id}: scale the rolled-back {} ({label}) from {} to 0; traffic stays on {}",
+            cand.deployments.join(", "),
+            cand.replicas.desired,
+            label_of(&r.live)
+        ),
+        risk: None,
+        steps,
+        record: rec,
+        event: event(r, actor, "retired", &from, &to),
     })
 }
 
@@ -853,9 +910,26 @@ fn rollback(r: &Release, snapshot: &Snapshot, actor: &Actor, now: &str) -> Resul
         .as_ref()
         .and_then(|x| x.old_replicas)
         .unwrap_or(r.live.replicas.desired.max(1));
+    // Retired yet running: a rollback stopped after scaling the old track back up (the record
+    // moves with the traffic, in the last step). Wait again before traffic moves.
+    let resumed = r.stage == Stage::Retired && other.replicas.desired > 0;
     if other.replicas.desired == 0 {
         steps.extend(scale_steps(r, other, old_replicas));
         steps.extend(wait_steps(r, other, old_replicas));
+    } else if resumed && other.replicas.ready < other.replicas.desired {
+        steps.extend(
+            other
+                .deployments
+                .iter()
+                .zip(other.desired_each.iter())
+                .flat_map(|(name, n)| {
+                    let one = Track {
+                        deployments: vec![name.clone()],
+                        ..Track::default()
+                    };
+                    wait_steps(r, &one, *n)
+                }),
+        );
     }
     let mut restored = other.clone();
     restored.replicas.ready = restored.replicas.ready.max(if other.replicas.desired == 0 {
@@ -921,6 +995,11 @@ fn rollback(r: &Release, snapshot: &Snapshot, actor: &Actor, now: &str) -> Resul
         label_of(other),
         if other.replicas.desired == 0 {
             format!(" after scaling it back to {old_replicas} and waiting until ready")
+        } else if resumed {
+            format!(
+                " once its {} pods are ready (already scaled back: this finishes an interrupted rollback)",
+                other.replicas.desired
+            )
         } else {
             String::new()
         }
@@ -969,12 +1048,28 @@ fn unfinish_canary(
     })
 }
 
-/// The name of a clone: `nginx` → `nginx-v2`; `nginx-v2` → `nginx-v3`.
+/// The name of a clone: `nginx` → `nginx-v2`; `nginx-v2` → `nginx-v3`. A version may hold
+/// what a label value allows and a Service name does not (`v1.27`, `RC_1`): the name keeps
+/// lowercase letters, digits and dashes (`nginx-v1-27`), valid for Deployments and Services.
 pub fn clone_name(live: &str, live_version: Option<&str>, version: &str) -> String {
     let base = live_version
-        .and_then(|v| live.strip_suffix(&format!("-{v}")))
+        .and_then(|v| {
+            live.strip_suffix(&format!("-{v}"))
+                .or_else(|| live.strip_suffix(&format!("-{}", name_part(v))))
+        })
         .unwrap_or(live);
-    format!("{base}-{version}")
+    format!("{base}-{}", name_part(version))
+}
+
+fn name_part(version: &str) -> String {
+    let part: String = version
+        .chars()
+        .map(|c| match c.to_ascii_lowercase() {
+            c @ ('a'..='z' | '0'..='9') => c,
+            _ => '-',
+        })
+        .collect();
+    part.trim_matches('-').to_string()
 }
 
 /// The version a new image implies: its tag, made a valid label value.
@@ -1241,6 +1336,12 @@ mod tests {
             clone_name("http-server-v1", Some("v1"), "v3"),
             "http-server-v3"
         );
+        assert_eq!(
+            clone_name("green-service", Some("green"), "v0.5"),
+            "green-service-v0-5"
+        );
+        assert_eq!(clone_name("app", None, "RC_1"), "app-rc-1");
+        assert_eq!(clone_name("app-v1-27", Some("v1.27"), "v1.28"), "app-v1-28");
         let versions = [
             ("nginx:1.27", Some("v1.27")),
             ("registry:5000/team/app:v2-rc1", Some("v2-rc1")),

@@ -1,0 +1,795 @@
+//! The action subcommands (`cutover switch|weight|approve|reject|rollback|stage|retire`)
+//! through the real binary against an embedded cluster seeded with the demo, with kubectl as
+//! the independent reader of what changed.
+//!
+//! Each test starts its own cluster on a free port, with its own kubeconfig and kubectl cache,
+//! so the tests run in parallel without sharing anything.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use cutover::embedded::{self, Config, EmbeddedCluster};
+use serde_json::Value;
+
+const TIMEOUT: Duration = Duration::from_secs(60);
+
+/// What a process printed and how it ended.
+#[derive(Debug)]
+struct Run {
+    status: ExitStatus,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn code(&self) -> Option<i32> {
+        self.status.code()
+    }
+
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("no JSON on stdout ({e}): {self:#?}"))
+    }
+}
+
+/// Polls `check` until it yields a value; fails the test after `TIMEOUT`.
+fn wait_for<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + TIMEOUT;
+    loop {
+        if let Some(v) = check() {
+            return v;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {TIMEOUT:?} waiting for {what}"
+        );
+        // A polling interval, not a synchronisation: the condition above decides.
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A seeded embedded cluster, a kubeconfig for it, and the runtime it runs on. Fields drop in
+/// order: the cluster stops, then the runtime, then the temporary files.
+struct Kube {
+    cluster: EmbeddedCluster,
+    rt: tokio::runtime::Runtime,
+    kubeconfig: PathBuf,
+    cache_dir: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Kube {
+    /// The demo cluster with the test timings, every demo Deployment ready.
+    fn demo() -> Kube {
+        Kube::demo_with(Config::test())
+    }
+
+    fn demo_with(config: Config) -> Kube {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("build a tokio runtime");
+        let cluster = rt
+            .block_on(EmbeddedCluster::start(
+                config,
+                "127.0.0.1:0".parse().expect("address"),
+            ))
+            .expect("start the embedded cluster");
+        embedded::demo::seed(&cluster).expect("seed the demo data");
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let kubeconfig = dir.path().join("kubeconfig");
+        cluster
+            .write_kubeconfig(&kubeconfig)
+            .expect("write the kubeconfig");
+        let cache_dir = dir.path().join("kube-cache");
+        let k = Kube {
+            cluster,
+            rt,
+            kubeconfig,
+            cache_dir,
+            _dir: dir,
+        };
+        wait_for("every demo Deployment to be ready", || {
+            let deployments = k.kubectl_json(&["get", "deploy", "-A"]);
+            let items = deployments["items"].as_array()?.clone();
+            let ready = |d: &Value| {
+                d["status"]["readyReplicas"].as_i64().unwrap_or(0)
+                    == d["spec"]["replicas"].as_i64().unwrap_or(-1)
+            };
+            (items.len() == 8 && items.iter().all(ready)).then_some(())
+        });
+        k
+    }
+
+    fn command(&self, context: &str, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_cutover"));
+        cmd.args(args)
+            .arg("--kubeconfig")
+            .arg(&self.kubeconfig)
+            .args(["--context", context])
+            .env_remove("KUBECONFIG")
+            .env("CUTOVER_LOG", "off")
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    /// `cutover ARGS` as the admin, with stdin closed.
+    fn cutover(&self, args: &[&str]) -> Run {
+        self.cutover_as("cutover-demo", args)
+    }
+
+    fn cutover_as(&self, context: &str, args: &[&str]) -> Run {
+        let out = self.command(context, args).output().expect("run cutover");
+        Run {
+            status: out.status,
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// `cutover ARGS --yes`, which must succeed; returns its run.
+    fn ok(&self, args: &[&str]) -> Run {
+        let mut args = args.to_vec();
+        args.push("--yes");
+        let run = self.cutover(&args);
+        assert_eq!(run.code(), Some(0), "cutover {args:?}: {run:#?}");
+        run
+    }
+
+    fn kubectl(&self, args: &[&str]) -> String {
+        let out = Command::new("kubectl")
+            .arg("--kubeconfig")
+            .arg(&self.kubeconfig)
+            .arg("--cache-dir")
+            .arg(&self.cache_dir)
+            .args(args)
+            .env_remove("KUBECONFIG")
+            .stdin(Stdio::null())
+            .output()
+            .expect("run kubectl (is it installed?)");
+        assert!(
+            out.status.success(),
+            "kubectl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn kubectl_json(&self, args: &[&str]) -> Value {
+        let mut args = args.to_vec();
+        args.extend(["-o", "json"]);
+        let out = self.kubectl(&args);
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("kubectl printed no JSON ({e})"))
+    }
+
+    /// `kubectl get KIND NAME -n NS -o jsonpath=PATH`.
+    fn get(&self, ns: &str, kind: &str, name: &str, path: &str) -> String {
+        self.kubectl(&[
+            "get",
+            kind,
+            name,
+            "-n",
+            ns,
+            "-o",
+            &format!("jsonpath={path}"),
+        ])
+    }
+
+    fn selector(&self, ns: &str, svc: &str) -> Value {
+        serde_json::from_str(&self.get(ns, "svc", svc, "{.spec.selector}")).expect("selector")
+    }
+
+    fn backend(&self, ns: &str, ing: &str) -> String {
+        self.get(
+            ns,
+            "ing",
+            ing,
+            "{.spec.rules[0].http.paths[0].backend.service.name}",
+        )
+    }
+
+    fn canary_weight(&self, ns: &str, ing: &str) -> String {
+        self.get(
+            ns,
+            "ing",
+            ing,
+            r"{.metadata.annotations.nginx\.ingress\.kubernetes\.io/canary-weight}",
+        )
+    }
+
+    /// (spec.replicas, status.readyReplicas) of a Deployment.
+    fn replicas(&self, ns: &str, name: &str) -> (i64, i64) {
+        let d = self.kubectl_json(&["get", "deploy", name, "-n", ns]);
+        (
+            d["spec"]["replicas"].as_i64().unwrap_or(-1),
+            d["status"]["readyReplicas"].as_i64().unwrap_or(0),
+        )
+    }
+
+    fn wait_ready(&self, ns: &str, name: &str, n: i64) {
+        wait_for(&format!("{ns}/{name} to have {n} ready pods"), || {
+            (self.replicas(ns, name) == (n, n)).then_some(())
+        });
+    }
+
+    /// The release as `cutover status -o json` reports it.
+    fn release(&self, id: &str) -> Value {
+        let run = self.cutover(&["status", id, "-o", "json"]);
+        assert_eq!(run.code(), Some(0), "{run:#?}");
+        run.json()["releases"][0].clone()
+    }
+
+    fn stage_of(&self, id: &str) -> String {
+        self.release(id)["stage"].as_str().unwrap_or("").to_string()
+    }
+
+    /// Waits until the release's candidate has all its pods ready.
+    fn wait_candidate_ready(&self, id: &str) {
+        wait_for(&format!("the candidate of {id} to be ready"), || {
+            let r = self.release(id);
+            let c = &r["candidate"]["replicas"];
+            (c["desired"].as_i64()? > 0 && c["ready"] == c["desired"]).then_some(())
+        });
+    }
+
+    /// The reasons of the Events about `object` in `ns`.
+    fn event_reasons(&self, ns: &str, object: &str) -> Vec<String> {
+        let events = self.kubectl_json(&[
+            "get",
+            "events",
+            "-n",
+            ns,
+            "--field-selector",
+            &format!("involvedObject.name={object}"),
+        ]);
+        events["items"]
+            .as_array()
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(|e| e["reason"].as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The requests that could have changed the cluster since the log was last cleared.
+    fn writes(&self) -> Vec<String> {
+        self.cluster
+            .requests()
+            .iter()
+            .filter(|r| r.is_mutating())
+            .map(|r| format!("{} {} ({})", r.method, r.path, r.user))
+            .collect()
+    }
+}
+
+/// The Service selector, Ingress backends, canary weights and replica counts of the demo's
+/// objects in `ns`: what a release must leave as it found after a rollback.
+fn traffic_and_replicas(k: &Kube, ns: &str) -> Value {
+    let svcs = k.kubectl_json(&["get", "svc", "-n", ns]);
+    let ings = k.kubectl_json(&["get", "ing", "-n", ns]);
+    let deps = k.kubectl_json(&["get", "deploy", "-n", ns]);
+    let mut out = serde_json::Map::new();
+    for s in svcs["items"].as_array().into_iter().flatten() {
+        out.insert(
+            format!("svc/{}", s["metadata"]["name"].as_str().unwrap_or("")),
+            s["spec"]["selector"].clone(),
+        );
+    }
+    for i in ings["items"].as_array().into_iter().flatten() {
+        let ann = &i["metadata"]["annotations"];
+        out.insert(
+            format!("ing/{}", i["metadata"]["name"].as_str().unwrap_or("")),
+            serde_json::json!({
+                "backend": i["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]["name"],
+                "weight": ann["nginx.ingress.kubernetes.io/canary-weight"].as_str().unwrap_or("0"),
+                "header": ann["nginx.ingress.kubernetes.io/canary-by-header"],
+            }),
+        );
+    }
+    for d in deps["items"].as_array().into_iter().flatten() {
+        out.insert(
+            format!("deploy/{}", d["metadata"]["name"].as_str().unwrap_or("")),
+            d["spec"]["replicas"].clone(),
+        );
+    }
+    Value::Object(out)
+}
+
+/// Keeps only the entries of `after` that `before` has (objects a release created are new).
+fn same_objects(before: &Value, after: &Value) -> Value {
+    let mut out = serde_json::Map::new();
+    for (k, _) in before.as_object().into_iter().flatten() {
+        out.insert(k.clone(), after[k].clone());
+    }
+    Value::Object(out)
+}
+
+#[test]
+fn selector_switch_reject_retire_then_a_full_release_and_its_rollback() {
+    let k = Kube::demo();
+    let id = "shop/nginx-service";
+    // The demo has v2 staged: reject it at its gate and put it away, to start from rest.
+    let run = k.ok(&["reject", id]);
+    assert!(run.stdout.contains("recorded as rolled back"), "{run:#?}");
+    assert_eq!(k.stage_of(id), "rolled-back");
+    k.ok(&["retire", id]);
+    assert_eq!(k.replicas("shop", "nginx-v2").0, 0);
+    let at_rest = traffic_and_replicas(&k, "shop");
+    assert_eq!(at_rest["svc/nginx-service"]["version"], "v1");
+
+    // The version comes from the image's tag; the plan and its progress are printed.
+    let run = k.ok(&["stage", id, "--image", "nginx:1.29"]);
+    assert!(
+        run.stdout.contains("1. create shop/nginx-v1-29"),
+        "{run:#?}"
+    );
+    assert!(
+        run.stderr
+            .contains("1/2 create shop/nginx-v1-29 from nginx with nginx:1.29 … done"),
+        "{run:#?}"
+    );
+    assert_eq!(k.selector("shop", "nginx-service")["version"], "v1");
+    k.wait_candidate_ready(id);
+
+    let run = k.cutover(&["approve", id, "--yes", "-o", "json"]);
+    assert_eq!(run.code(), Some(0), "{run:#?}");
+    let report = run.json();
+    assert_eq!(report["release"], id);
+    assert_eq!(report["op"], "approve");
+    assert_eq!(report["outcome"], "done");
+    assert_eq!(report["steps_done"], 1);
+    assert_eq!(report["steps"][0]["done"], true);
+    assert_eq!(k.selector("shop", "nginx-service")["version"], "v1.29");
+
+    // At the second gate, approving retires the old track.
+    k.ok(&["approve", id]);
+    assert_eq!(k.stage_of(id), "retired");
+    assert_eq!(k.replicas("shop", "nginx").0, 0);
+
+    let run = k.ok(&["rollback", id]);
+    for line in [
+        "1/3 scale shop/nginx to 3 … done",
+        "2/3 wait until shop/nginx has 3 ready pods … done",
+        "3/3 shop/nginx-service: selector version: v1.29 → v1 … done",
+    ] {
+        assert!(run.stderr.contains(line), "{line:?} in {run:#?}");
+    }
+    k.wait_ready("shop", "nginx", 3);
+    let after = traffic_and_replicas(&k, "shop");
+    assert_eq!(same_objects(&at_rest, &after), at_rest);
+    assert_eq!(k.stage_of(id), "rolled-back");
+    let reasons = k.event_reasons("shop", "nginx-service");
+    for reason in [
+        "CutoverRollback",
+        "CutoverRetire",
+        "CutoverStage",
+        "CutoverApprove",
+    ] {
+        assert!(reasons.iter().any(|r| r == reason), "{reason}: {reasons:?}");
+    }
+}
+
+#[test]
+fn ingress_switch_stage_approve_retire_rollback() {
+    let k = Kube::demo();
+    let id = "web/demo-ingress";
+    // Finish the demo's release (blue → green) to start from rest on green.
+    k.ok(&["approve", id]);
+    k.ok(&["retire", id]);
+    assert_eq!(k.backend("web", "demo-ingress"), "green-service");
+    assert_eq!(k.replicas("web", "demo-blue").0, 0);
+    let at_rest = traffic_and_replicas(&k, "web");
+
+    // A dotted version (0.5 → v0.5) still gives valid object names.
+    let run = k.ok(&["stage", id, "--image", "nginxdemos/hello:0.5"]);
+    assert!(
+        run.stdout
+            .contains("create Service web/green-service-v0-5 selecting color=v0.5"),
+        "{run:#?}"
+    );
+    k.wait_candidate_ready(id);
+    assert_eq!(k.backend("web", "demo-ingress"), "green-service");
+    k.ok(&["approve", id]);
+    assert_eq!(k.backend("web", "demo-ingress"), "green-service-v0-5");
+    k.ok(&["retire", id]);
+    assert_eq!(k.replicas("web", "demo-green").0, 0);
+    assert_eq!(k.stage_of(id), "retired");
+
+    k.ok(&["rollback", id]);
+    k.wait_ready("web", "demo-green", 2);
+    assert_eq!(k.backend("web", "demo-ingress"), "green-service");
+    let after = traffic_and_replicas(&k, "web");
+    assert_eq!(same_objects(&at_rest, &after), at_rest);
+    assert_eq!(k.stage_of(id), "rolled-back");
+}
+
+#[test]
+fn weighted_canary_stage_steps_weight_finish_and_rollback() {
+    let k = Kube::demo();
+    let id = "api/route1";
+    // The demo's canary is at 30: take it through its steps and finish it. Finishing moves
+    // all traffic to v2, which has fewer ready pods than v1: the planner calls that risky.
+    k.ok(&["approve", id]);
+    assert_eq!(k.canary_weight("api", "route2"), "50");
+    k.ok(&["approve", id]);
+    assert_eq!(k.canary_weight("api", "route2"), "100");
+    let refused = k.cutover(&["approve", id, "--yes"]);
+    assert_eq!(refused.code(), Some(1), "{refused:#?}");
+    assert!(refused.stderr.contains("--force"), "{refused:#?}");
+    assert_eq!(k.backend("api", "route1"), "http-server-v1");
+    k.ok(&["approve", id, "--force"]);
+    assert_eq!(k.backend("api", "route1"), "http-server-v2");
+    assert_eq!(k.replicas("api", "http-server-v1").0, 0);
+    let at_rest = traffic_and_replicas(&k, "api");
+    assert_eq!(at_rest["ing/route2"]["weight"], "0");
+
+    k.ok(&[
+        "stage",
+        id,
+        "--image",
+        "hashicorp/http-echo:1.2",
+        "--version",
+        "v3",
+    ]);
+    k.wait_candidate_ready(id);
+    assert_eq!(k.backend("api", "route2"), "http-server-v3");
+    assert_eq!(k.canary_weight("api", "route2"), "0");
+    assert_eq!(k.backend("api", "route1"), "http-server-v2");
+    k.ok(&["approve", id]);
+    assert_eq!(k.canary_weight("api", "route2"), "10");
+    k.ok(&["approve", id]);
+    assert_eq!(k.canary_weight("api", "route2"), "25");
+    k.ok(&["weight", id, "50"]);
+    assert_eq!(k.canary_weight("api", "route2"), "50");
+    k.ok(&["approve", id]);
+    assert_eq!(k.canary_weight("api", "route2"), "100");
+    k.ok(&["approve", id]);
+    assert_eq!(k.backend("api", "route1"), "http-server-v3");
+    assert_eq!(k.replicas("api", "http-server-v2").0, 0);
+    assert_eq!(k.stage_of(id), "retired");
+
+    let run = k.ok(&["rollback", id]);
+    assert!(
+        run.stderr.contains("1/4 scale api/http-server-v2 to 1"),
+        "{run:#?}"
+    );
+    k.wait_ready("api", "http-server-v2", 1);
+    assert_eq!(k.backend("api", "route1"), "http-server-v2");
+    assert_eq!(k.canary_weight("api", "route2"), "0");
+    let after = traffic_and_replicas(&k, "api");
+    let mut expected = at_rest.clone();
+    // The canary Ingress keeps pointing at the rolled-back candidate, at weight 0.
+    expected["ing/route2"]["backend"] = "http-server-v3".into();
+    assert_eq!(same_objects(&at_rest, &after), expected);
+    assert_eq!(k.stage_of(id), "rolled-back");
+}
+
+#[test]
+fn header_canary_steps_and_rollback_keep_the_header_rule() {
+    let k = Kube::demo();
+    let id = "grey/frontend";
+    let before = traffic_and_replicas(&k, "grey");
+    assert_eq!(before["ing/frontend-grey"]["header"], "_env");
+    k.ok(&["approve", id]);
+    assert_eq!(k.canary_weight("grey", "frontend-grey"), "10");
+    k.ok(&["weight", id, "30"]);
+    assert_eq!(k.canary_weight("grey", "frontend-grey"), "30");
+    // A canary between steps is not at a gate: reject says to roll back instead.
+    let run = k.cutover(&["reject", id, "--yes"]);
+    assert_eq!(run.code(), Some(1), "{run:#?}");
+    assert!(
+        run.stderr.contains("cutover rollback grey/frontend"),
+        "{run:#?}"
+    );
+    k.ok(&["rollback", id]);
+    let after = traffic_and_replicas(&k, "grey");
+    assert_eq!(after, before);
+    // The header rule still reaches v2, so it cannot be retired.
+    let run = k.cutover(&["retire", id, "--yes"]);
+    assert_eq!(run.code(), Some(1), "{run:#?}");
+    assert!(run.stderr.contains("header _env=grey"), "{run:#?}");
+    assert_eq!(k.replicas("grey", "frontend-v2").0, 1);
+}
+
+#[test]
+fn two_clients_switch_the_same_release_at_once_and_exactly_one_wins() {
+    let k = Kube::demo();
+    let id = "shop/nginx-service";
+    // Every response waits 1.5 s: both clients read the Service before either patch lands.
+    k.cluster.set_delay(Some(Duration::from_millis(1500)));
+    let spawn = || {
+        k.command("cutover-demo", &["switch", id, "--yes"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start cutover")
+    };
+    let (a, b) = (spawn(), spawn());
+    let runs: Vec<Run> = [a, b]
+        .into_iter()
+        .map(|c| {
+            let out = c.wait_with_output().expect("wait for cutover");
+            Run {
+                status: out.status,
+                stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+                stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            }
+        })
+        .collect();
+    k.cluster.set_delay(None);
+    let mut codes: Vec<Option<i32>> = runs.iter().map(Run::code).collect();
+    codes.sort();
+    assert_eq!(codes, vec![Some(0), Some(1)], "{runs:#?}");
+    let loser = runs.iter().find(|r| r.code() == Some(1)).expect("loser");
+    assert!(
+        loser
+            .stderr
+            .contains("Service shop/nginx-service was changed by someone else"),
+        "{loser:#?}"
+    );
+    assert!(
+        loser.stderr.contains("switch by cutover-admin") && loser.stderr.contains("(v1 → v2)"),
+        "the loser is told who changed it: {loser:#?}"
+    );
+    // The winner's state, whole: the selector and the record agree.
+    assert_eq!(
+        k.selector("shop", "nginx-service"),
+        serde_json::json!({"app": "nginx", "version": "v2"})
+    );
+    let r = k.release(id);
+    assert_eq!(r["stage"], "switched");
+    assert_eq!(r["live"]["version"], "v2");
+    assert!(r["warnings"].as_array().is_some_and(Vec::is_empty), "{r:#}");
+    let switches = k
+        .event_reasons("shop", "nginx-service")
+        .into_iter()
+        .filter(|r| r == "CutoverSwitch")
+        .count();
+    assert_eq!(switches, 1);
+}
+
+#[test]
+fn a_forbidden_identity_gets_exit_3_naming_the_permission_and_nothing_changes() {
+    let k = Kube::demo();
+    let id = "shop/nginx-service";
+    k.cluster.clear_requests();
+    let run = k.cutover_as("cutover-demo-no-service-writes", &["switch", id, "--yes"]);
+    assert_eq!(run.code(), Some(3), "{run:#?}");
+    assert!(
+        run.stderr
+            .contains("no permission to patch services in shop (as cutover-no-service-writes)"),
+        "{run:#?}"
+    );
+    assert_eq!(k.writes(), Vec::<String>::new());
+    assert_eq!(k.selector("shop", "nginx-service")["version"], "v1");
+
+    // A plan whose first steps would be allowed (scaling) is refused before any of them:
+    // a rollback from retired must not scale up and then fail on the Service.
+    k.ok(&["approve", id]);
+    k.ok(&["approve", id]);
+    assert_eq!(k.replicas("shop", "nginx").0, 0);
+    k.cluster.clear_requests();
+    let run = k.cutover_as(
+        "cutover-demo-no-service-writes",
+        &["rollback", id, "--yes", "-o", "json"],
+    );
+    assert_eq!(run.code(), Some(3), "{run:#?}");
+    let report = run.json();
+    assert_eq!(report["outcome"], "refused");
+    assert_eq!(report["steps_done"], 0);
+    assert_eq!(k.writes(), Vec::<String>::new());
+    assert_eq!(k.replicas("shop", "nginx").0, 0);
+    assert_eq!(k.selector("shop", "nginx-service")["version"], "v2");
+}
+
+#[test]
+fn dry_run_prints_the_exact_patches_and_sends_nothing() {
+    let k = Kube::demo();
+    let id = "shop/nginx-service";
+    let rv = k.get(
+        "shop",
+        "svc",
+        "nginx-service",
+        "{.metadata.resourceVersion}",
+    );
+    k.cluster.clear_requests();
+    let run = k.cutover(&["switch", id, "--dry-run"]);
+    assert_eq!(run.code(), Some(0), "{run:#?}");
+    for want in [
+        "1. shop/nginx-service: selector version: v1 → v2",
+        "1. PATCH /api/v1/namespaces/shop/services/nginx-service",
+        "Content-Type: application/merge-patch+json",
+        &format!("\"resourceVersion\": \"{rv}\""),
+        "\"version\": \"v2\"",
+        "POST /api/v1/namespaces/shop/events",
+    ] {
+        assert!(run.stdout.contains(want), "{want:?} in {run:#?}");
+    }
+
+    // A refusal is a result too, with its sentence.
+    let run = k.cutover(&[
+        "stage",
+        id,
+        "--image",
+        "nginx:1.29",
+        "--dry-run",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(run.code(), Some(1), "{run:#?}");
+    let report = run.json();
+    assert_eq!(
+        report["outcome"], "refused",
+        "v2 is still staged: {report:#}"
+    );
+    assert!(
+        report["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("already has a candidate (nginx-v2)")),
+        "{report:#}"
+    );
+
+    let run = k.cutover(&["switch", id, "--dry-run", "-o", "json"]);
+    assert_eq!(run.code(), Some(0), "{run:#?}");
+    let report = run.json();
+    assert_eq!(report["outcome"], "dry-run");
+    assert_eq!(report["op"], "switch");
+    assert_eq!(report["steps_done"], 0);
+    let request = &report["steps"][0]["request"];
+    assert_eq!(request["method"], "PATCH");
+    assert_eq!(request["content_type"], "application/merge-patch+json");
+    assert_eq!(request["body"]["metadata"]["resourceVersion"], rv.as_str());
+    assert_eq!(request["body"]["spec"]["selector"]["version"], "v2");
+
+    assert_eq!(k.writes(), Vec::<String>::new());
+    assert_eq!(k.selector("shop", "nginx-service")["version"], "v1");
+}
+
+#[test]
+fn without_yes_a_closed_stdin_refuses_and_a_risky_plan_needs_force() {
+    let k = Kube::demo();
+    let id = "shop/nginx-service";
+    k.cluster.clear_requests();
+    let run = k.cutover(&["switch", id]);
+    assert_eq!(run.code(), Some(1), "{run:#?}");
+    assert!(run.stderr.contains("--yes"), "{run:#?}");
+    let run = k.cutover(&["switch", id, "-o", "json"]);
+    assert_eq!(run.code(), Some(1), "{run:#?}");
+    assert_eq!(run.json()["outcome"], "refused");
+    assert_eq!(k.writes(), Vec::<String>::new());
+
+    // v2 with fewer ready pods than v1: switching to it is risky.
+    k.kubectl(&["scale", "deploy/nginx-v2", "-n", "shop", "--replicas=1"]);
+    k.wait_ready("shop", "nginx-v2", 1);
+    k.cluster.clear_requests();
+    let run = k.cutover(&["switch", id, "--yes"]);
+    assert_eq!(run.code(), Some(1), "{run:#?}");
+    assert!(
+        run.stdout
+            .contains("RISKY: v2 has fewer ready pods (1) than v1 (3)"),
+        "{run:#?}"
+    );
+    assert!(run.stderr.contains("Pass --force with --yes"), "{run:#?}");
+    assert_eq!(k.writes(), Vec::<String>::new());
+    assert_eq!(k.selector("shop", "nginx-service")["version"], "v1");
+    k.ok(&["switch", id, "--force"]);
+    assert_eq!(k.selector("shop", "nginx-service")["version"], "v2");
+}
+
+#[test]
+fn usage_errors_unknown_releases_and_an_unreachable_cluster_have_their_exit_codes() {
+    let k = Kube::demo();
+    let run = k.cutover(&["weight", "api/route1", "150", "--yes"]);
+    assert_eq!(run.code(), Some(2), "{run:#?}");
+    let run = k.cutover(&["stage", "shop/nginx-service", "--image", "nginx", "--yes"]);
+    assert_eq!(run.code(), Some(2), "{run:#?}");
+    assert!(run.stderr.contains("--version"), "{run:#?}");
+    let run = k.cutover(&["switch", "--yes"]);
+    assert_eq!(run.code(), Some(2), "{run:#?}");
+    let run = k.cutover(&["switch", "shop/nginx/service", "--yes"]);
+    assert_eq!(run.code(), Some(2), "{run:#?}");
+    // Watch mode has no write path, here either.
+    let run = k.cutover(&["switch", "shop/nginx-service", "--yes", "--read-only"]);
+    assert_eq!(run.code(), Some(2), "{run:#?}");
+    assert_eq!(k.selector("shop", "nginx-service")["version"], "v1");
+
+    let run = k.cutover(&["switch", "shop/nope", "--yes"]);
+    assert_eq!(run.code(), Some(1), "{run:#?}");
+    assert!(
+        run.stderr.contains("no release named nope in shop"),
+        "{run:#?}"
+    );
+    // A name without a namespace is looked for in the context's namespace (default).
+    let run = k.cutover(&["switch", "nginx-service", "--yes"]);
+    assert_eq!(run.code(), Some(1), "{run:#?}");
+    let run = k.cutover(&["switch", "nginx-service", "-n", "shop", "--dry-run"]);
+    assert_eq!(run.code(), Some(0), "{run:#?}");
+    // The planner's refusals are sentences, exit 1.
+    let run = k.cutover(&["weight", "shop/nginx-service", "50", "--yes"]);
+    assert_eq!(run.code(), Some(1), "{run:#?}");
+    assert!(run.stderr.contains("is not a canary"), "{run:#?}");
+
+    k.rt.block_on(k.cluster.stop_listener());
+    let run = k.cutover(&["switch", "shop/nginx-service", "--yes", "-o", "json"]);
+    assert_eq!(run.code(), Some(3), "{run:#?}");
+    assert_eq!(run.json()["outcome"], "failed");
+}
+
+/// Reads `child`'s stderr line by line on a thread.
+fn stderr_lines(child: &mut Child) -> mpsc::Receiver<String> {
+    let stderr = child.stderr.take().expect("piped stderr");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+#[test]
+fn a_rollback_from_retired_killed_after_its_first_step_is_finished_by_a_second_run() {
+    // Pods take 3 s to become ready: long enough to kill the rollback while it waits.
+    let k = Kube::demo_with(Config {
+        pod_ready_delay: Duration::from_secs(3),
+        ..Config::test()
+    });
+    let id = "shop/nginx-service";
+    k.ok(&["approve", id]);
+    k.ok(&["approve", id]);
+    assert_eq!(k.stage_of(id), "retired");
+    assert_eq!(k.replicas("shop", "nginx").0, 0);
+
+    let mut child = k
+        .command("cutover-demo", &["rollback", id, "--yes"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start cutover rollback");
+    let lines = stderr_lines(&mut child);
+    let deadline = Instant::now() + TIMEOUT;
+    let mut seen = Vec::new();
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match lines.recv_timeout(left) {
+            Ok(line) if line.starts_with("1/3 scale shop/nginx to 3") => {
+                assert!(line.ends_with("done"), "{line}");
+                break;
+            }
+            Ok(line) => seen.push(line),
+            Err(e) => panic!("no progress line for the first step ({e}): {seen:#?}"),
+        }
+    }
+    child.kill().expect("kill cutover");
+    let status = child.wait().expect("reap cutover");
+    assert!(!status.success());
+
+    // Scaled back up, traffic not moved: the record still says retired.
+    assert_eq!(k.replicas("shop", "nginx").0, 3);
+    assert_eq!(k.selector("shop", "nginx-service")["version"], "v2");
+    assert_eq!(k.stage_of(id), "retired");
+
+    let run = k.ok(&["rollback", id]);
+    assert!(
+        !run.stdout.contains("scale shop/nginx to"),
+        "the second run does not scale again: {run:#?}"
+    );
+    assert!(
+        run.stdout.contains("finishes an interrupted rollback"),
+        "{run:#?}"
+    );
+    assert_eq!(
+        k.selector("shop", "nginx-service"),
+        serde_json::json!({"app": "nginx", "version": "v1"})
+    );
+    assert_eq!(k.replicas("shop", "nginx"), (3, 3));
+    assert_eq!(k.stage_of(id), "rolled-back");
+}
