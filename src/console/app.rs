@@ -271,7 +271,7 @@ impl App {
         }
         let canary = self
             .release()
-            .is_some_and(|r| r.pattern == Pattern::NginxCanary && r.candidate.is_some());
+            .is_some_and(|r| r.pattern == Pattern::NginxCanary && has_running_candidate(r));
         if canary {
             vec![Scope::Canary, Scope::Main]
         } else {
@@ -582,7 +582,7 @@ impl App {
             };
             out.push(ActionState { command, allowed });
         }
-        let stage = if release.candidate.is_some() {
+        let stage = if has_running_candidate(release) {
             Allowed::No(format!("{} already has a candidate.", release.id()))
         } else {
             Allowed::Yes
@@ -599,7 +599,7 @@ impl App {
         let Some(release) = self.release() else {
             return self.say(Level::Info, "No release selected.");
         };
-        if release.candidate.is_some() {
+        if has_running_candidate(release) {
             let text = format!(
                 "{} already has a candidate: approve, roll back or retire it first.",
                 release.id()
@@ -645,7 +645,7 @@ impl App {
     /// The canary's applied weight in percent, for the selected release.
     fn applied_weight(&self) -> Option<(String, u32)> {
         let r = self.release()?;
-        (r.pattern == Pattern::NginxCanary && r.candidate.is_some())
+        (r.pattern == Pattern::NginxCanary && has_running_candidate(r))
             .then(|| (r.id(), r.traffic.candidate_percent))
     }
 
@@ -770,6 +770,12 @@ impl App {
             self.move_cursor(0);
         }
     }
+}
+
+/// A candidate that is up: a retired one (scaled to 0) takes no weight and does not stop a
+/// new release from being staged.
+fn has_running_candidate(r: &Release) -> bool {
+    r.candidate.as_ref().is_some_and(|c| c.replicas.desired > 0)
 }
 
 /// The op a writing key stands for.

@@ -861,6 +861,11 @@ fn rollback(r: &Release, snapshot: &Snapshot, actor: &Actor, now: &str) -> Resul
             "{id} has only one track: there is nothing to roll back to."
         ));
     };
+    if r.stage == Stage::AtRest {
+        return refuse(format!(
+            "{id} is at rest: its last release is finished. Stage the old image to go back."
+        ));
+    }
     if r.pattern == Pattern::NginxCanary && r.stage != Stage::Retired {
         // User traffic leaves the canary; header and cookie rules stay (and stay visible).
         return weight(r, 0, actor, now, Op::Rollback).map(|mut p| {

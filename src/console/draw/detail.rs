@@ -177,16 +177,40 @@ fn render_panels(cx: Cx, frame: &mut Frame, area: Rect, r: &Release) {
     let mut right = area;
     let left = take_left(&mut right, left_w);
     take_left(&mut right, area.width - left_w - right_w);
-    let live_title = format!(
-        " ◀ LIVE {}% · {} ",
-        r.traffic.live_percent,
-        label_of(&r.live)
-    );
-    let title = cx.span(live_title, Role::Live).patch_style(Modifier::BOLD);
-    panel(cx, frame, left, title, Role::Live, BorderType::Thick, |w| {
+    // LIVE, the heavy border and the arrow go to the side carrying most of the traffic: a
+    // canary past 50% has its candidate live, and the primary is shown as such.
+    let flipped = candidate_carries(r);
+    let (left_border, right_border) = if flipped {
+        (BorderType::Plain, BorderType::Thick)
+    } else {
+        (BorderType::Thick, BorderType::Plain)
+    };
+    let live_title = if flipped {
+        format!(
+            " PRIMARY {}% · {} ",
+            r.traffic.live_percent,
+            label_of(&r.live)
+        )
+    } else {
+        format!(
+            " ◀ LIVE {}% · {} ",
+            r.traffic.live_percent,
+            label_of(&r.live)
+        )
+    };
+    let mut title = cx.span(live_title, Role::Live);
+    if !flipped {
+        title = title.patch_style(Modifier::BOLD);
+    }
+    panel(cx, frame, left, title, Role::Live, left_border, |w| {
         track_lines(cx, &r.live, w)
     });
     let title = match &r.candidate {
+        Some(c) if flipped => format!(
+            " LIVE {}% · {} ▶ ",
+            r.traffic.candidate_percent,
+            label_of(c)
+        ),
         Some(c) => format!(
             " {} {}% · {} ▶ ",
             other_word(r),
@@ -195,19 +219,27 @@ fn render_panels(cx: Cx, frame: &mut Frame, area: Rect, r: &Release) {
         ),
         None => " CANDIDATE ▶ ".to_string(),
     };
-    let title = cx.span(title, Role::Candidate);
+    let mut title = cx.span(title, Role::Candidate);
+    if flipped {
+        title = title.patch_style(Modifier::BOLD);
+    }
     panel(
         cx,
         frame,
         right,
         title,
         Role::Candidate,
-        BorderType::Plain,
+        right_border,
         |w| match &r.candidate {
             Some(c) => track_lines(cx, c, w),
             None => no_candidate(cx, w),
         },
     );
+}
+
+/// A canary whose candidate takes more than half of the ordinary traffic.
+pub(super) fn candidate_carries(r: &Release) -> bool {
+    r.candidate.is_some() && r.traffic.candidate_percent > r.traffic.live_percent
 }
 
 /// One track's box: its border, its title, and as many of its lines as fit.
@@ -797,21 +829,38 @@ fn warnings(cx: Cx, r: &Release, w: usize) -> Vec<Item> {
 pub(super) fn render_compact(cx: Cx, frame: &mut Frame, area: Rect, r: &Release) {
     let w = usize::from(area.width);
     let mut items: Vec<Item> = Vec::new();
-    let live_head = format!(
-        " ◀ LIVE {}% · {}",
-        r.traffic.live_percent,
-        label_of(&r.live)
-    );
-    items.extend(compact_track(cx, &r.live, live_head, "┃", Role::Live, w));
+    let flipped = candidate_carries(r);
+    let live_head = if flipped {
+        format!(
+            " PRIMARY {}% · {}",
+            r.traffic.live_percent,
+            label_of(&r.live)
+        )
+    } else {
+        format!(
+            " ◀ LIVE {}% · {}",
+            r.traffic.live_percent,
+            label_of(&r.live)
+        )
+    };
+    let (live_edge, cand_edge) = if flipped {
+        ("│", "┃")
+    } else {
+        ("┃", "│")
+    };
+    items.extend(compact_track(
+        cx,
+        &r.live,
+        live_head,
+        live_edge,
+        Role::Live,
+        w,
+    ));
     match &r.candidate {
         Some(c) => {
-            let head = format!(
-                " {} {}% · {}",
-                other_word(r),
-                r.traffic.candidate_percent,
-                label_of(c)
-            );
-            items.extend(compact_track(cx, c, head, "│", Role::Candidate, w));
+            let word = if flipped { "▶ LIVE" } else { other_word(r) };
+            let head = format!(" {word} {}% · {}", r.traffic.candidate_percent, label_of(c));
+            items.extend(compact_track(cx, c, head, cand_edge, Role::Candidate, w));
         }
         None => {
             let words = "no candidate: all traffic is on the live track";

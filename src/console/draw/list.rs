@@ -79,7 +79,13 @@ fn cells<'a>(row: &'a Row, r: Option<&'a Release>) -> Cells<'a> {
         name: &row.id,
         pattern: r.map(|r| pattern_short(r.pattern)).unwrap_or(""),
         stage: r.map(|r| r.stage.as_str()).unwrap_or(""),
-        live: r.map(|r| super::detail::label_of(&r.live)).unwrap_or(""),
+        // The side carrying most traffic (a canary past 50% has its candidate live).
+        live: r
+            .map(|r| match &r.candidate {
+                Some(c) if super::detail::candidate_carries(r) => super::detail::label_of(c),
+                _ => super::detail::label_of(&r.live),
+            })
+            .unwrap_or(""),
         split: r.map(|r| (r.traffic.live_percent, r.traffic.candidate_percent)),
     }
 }
