@@ -773,7 +773,7 @@ async fn act_on(cluster: &ClusterArgs, verb: &Verb, release: &str, args: &ApplyA
 
 fn failure_code(f: &Failure) -> u8 {
     match f {
-        Failure::Conflict(_) | Failure::Timeout(_) => exit::REFUSED,
+        Failure::Conflict(_) | Failure::Timeout(_) | Failure::Cancelled(_) => exit::REFUSED,
         Failure::Forbidden(_) | Failure::Cluster(_) => exit::CLUSTER,
     }
 }

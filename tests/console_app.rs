@@ -457,3 +457,36 @@ fn a_conflict_plans_again_on_the_fresh_objects_and_asks_again() {
             .is_some_and(|n| n.contains("someone else"))
     );
 }
+
+#[test]
+fn p_shows_the_next_action_as_a_dry_run_that_sends_nothing() {
+    let mut app = app(false);
+    select(&mut app, "shop/nginx-service");
+    key(&mut app, Key::char('p'));
+    assert!(app.dry_run_armed);
+    key(&mut app, Key::char('s'));
+    let confirm = app.confirm.as_ref().expect("the dry run dialog");
+    assert!(confirm.dry_run);
+    for k in [Key::char('y'), Key::plain(KeyCode::Enter)] {
+        let effects = key(&mut app, k);
+        assert!(effects.is_empty(), "{effects:?}");
+    }
+    key(&mut app, Key::plain(KeyCode::Esc));
+    assert!(app.confirm.is_none() && !app.dry_run_armed);
+    // The next action is a real one again.
+    key(&mut app, Key::char('s'));
+    assert!(app.confirm.as_ref().is_some_and(|c| !c.dry_run));
+}
+
+#[test]
+fn c_cancels_a_running_plan_of_the_selected_release() {
+    let mut app = app(false);
+    select(&mut app, "shop/nginx-service");
+    let effects = key(&mut app, Key::char('c'));
+    assert!(effects.is_empty(), "nothing running: {effects:?}");
+    key(&mut app, Key::char('s'));
+    let effects = key(&mut app, Key::char('y'));
+    assert!(matches!(&effects[..], [Effect::Apply(_)]));
+    let effects = key(&mut app, Key::char('c'));
+    assert_eq!(effects, vec![Effect::Cancel("shop/nginx-service".into())]);
+}

@@ -390,3 +390,55 @@ async fn a_second_console_sees_the_audit_event_within_a_second() {
     assert!(line.message.contains("alice"), "{}", line.message);
     assert_eq!(line.source, "cutover");
 }
+
+/// A plan stopped between steps: the first is applied, the rest are not, and the outcome says so.
+#[tokio::test]
+async fn a_cancelled_plan_stops_before_its_next_step() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let cluster = demo_cluster().await;
+    let admin = cluster.client(&ADMIN).await.expect("client");
+    let feed = Feed::start(admin.clone(), None, false);
+    let view = view_where(&feed, "the demo releases", |v| {
+        v.releases().count() == 4 && v.synced
+    })
+    .await;
+    let release = view.release("shop/nginx-service").expect("release").clone();
+    let actor = cutover::release::plan::Actor { name: "bob".into() };
+    let mut plan = cutover::release::plan::plan(
+        &release,
+        view.snapshot("shop").expect("snapshot"),
+        cutover::release::plan::Op::Switch,
+        &actor,
+        jiff::Timestamp::now(),
+    )
+    .expect("plan");
+    // A second step that must never be sent.
+    let second = plan.steps[0].clone();
+    plan.steps.push(second);
+    let cancel = AtomicBool::new(false);
+    cluster.clear_requests();
+    let outcome = cutover::cluster::apply::apply_cancellable(
+        &admin,
+        &plan,
+        Duration::from_secs(5),
+        |p| {
+            if let cutover::cluster::apply::Progress::Done { index: 0, .. } = p {
+                cancel.store(true, Ordering::SeqCst);
+            }
+        },
+        &cancel,
+    )
+    .await;
+    assert_eq!(outcome.done, 1);
+    assert!(matches!(
+        outcome.failure,
+        Some(cutover::cluster::apply::Failure::Cancelled(_))
+    ));
+    assert!(!outcome.event_written);
+    let patches = cluster
+        .requests()
+        .iter()
+        .filter(|r| r.method == "PATCH")
+        .count();
+    assert_eq!(patches, 1, "only the first step was sent");
+}

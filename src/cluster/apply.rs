@@ -6,6 +6,7 @@
 //! which is written by the step that moves traffic), so planning the same op again after an
 //! interruption yields only the steps still to do.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use k8s_openapi::api::apps::v1::Deployment;
@@ -34,6 +35,8 @@ pub enum Failure {
     Cluster(String),
     /// A wait did not finish in time.
     Timeout(String),
+    /// The person stopped the plan between steps.
+    Cancelled(String),
 }
 
 impl std::fmt::Display for Failure {
@@ -42,7 +45,8 @@ impl std::fmt::Display for Failure {
             Failure::Conflict(m)
             | Failure::Forbidden(m)
             | Failure::Cluster(m)
-            | Failure::Timeout(m) => f.write_str(m),
+            | Failure::Timeout(m)
+            | Failure::Cancelled(m) => f.write_str(m),
         }
     }
 }
@@ -130,7 +134,12 @@ fn failure(e: kube::Error, step: &Step) -> Failure {
     }
 }
 
-async fn send(client: &kube::Client, step: &Step, wait_limit: Duration) -> Result<(), Failure> {
+async fn send(
+    client: &kube::Client,
+    step: &Step,
+    wait_limit: Duration,
+    cancel: &AtomicBool,
+) -> Result<(), Failure> {
     let pp = PatchParams::default();
     let pp_create = PostParams::default();
     macro_rules! write {
@@ -154,7 +163,7 @@ async fn send(client: &kube::Client, step: &Step, wait_limit: Duration) -> Resul
         }};
     }
     if let Action::WaitReady(n) = step.action {
-        return wait_ready(client, step, n, wait_limit).await;
+        return wait_ready(client, step, n, wait_limit, cancel).await;
     }
     if let Action::MergePatch(body) = &step.action {
         // Every patch carries its precondition in the body; refuse to send one that does not.
@@ -221,6 +230,7 @@ async fn wait_ready(
     step: &Step,
     n: i32,
     limit: Duration,
+    cancel: &AtomicBool,
 ) -> Result<(), Failure> {
     let api: Api<Deployment> = Api::namespaced(client.clone(), &step.namespace);
     let deadline = tokio::time::Instant::now() + limit;
@@ -229,6 +239,9 @@ async fn wait_ready(
         let ready = d.status.and_then(|s| s.ready_replicas).unwrap_or(0);
         if ready >= n {
             return Ok(());
+        }
+        if cancel.load(Ordering::SeqCst) {
+            return Err(cancelled(step));
         }
         if tokio::time::Instant::now() >= deadline {
             return Err(Failure::Timeout(format!(
@@ -242,6 +255,13 @@ async fn wait_ready(
     }
 }
 
+fn cancelled(step: &Step) -> Failure {
+    Failure::Cancelled(format!(
+        "cancelled before: {} (the steps before it were applied)",
+        step.description
+    ))
+}
+
 /// Applies `plan` step by step; `wait_limit` bounds each wait for readiness.
 pub async fn apply(client: &kube::Client, plan: &Plan, wait_limit: Duration) -> Outcome {
     apply_with_progress(client, plan, wait_limit, |_| {}).await
@@ -252,13 +272,32 @@ pub async fn apply_with_progress(
     client: &kube::Client,
     plan: &Plan,
     wait_limit: Duration,
+    progress: impl FnMut(Progress<'_>) + Send,
+) -> Outcome {
+    apply_cancellable(client, plan, wait_limit, progress, &AtomicBool::new(false)).await
+}
+
+/// Like [`apply_with_progress`]; setting `cancel` stops the plan before its next step (or
+/// during a wait), with what was done recorded in the outcome. A write in flight completes.
+pub async fn apply_cancellable(
+    client: &kube::Client,
+    plan: &Plan,
+    wait_limit: Duration,
     mut progress: impl FnMut(Progress<'_>) + Send,
+    cancel: &AtomicBool,
 ) -> Outcome {
     let of = plan.steps.len();
     let mut done = 0;
     for (index, step) in plan.steps.iter().enumerate() {
+        if cancel.load(Ordering::SeqCst) {
+            return Outcome {
+                done,
+                failure: Some(cancelled(step)),
+                event_written: false,
+            };
+        }
         progress(Progress::Started { index, of, step });
-        if let Err(f) = send(client, step, wait_limit).await {
+        if let Err(f) = send(client, step, wait_limit, cancel).await {
             return Outcome {
                 done,
                 failure: Some(f),

@@ -105,6 +105,8 @@ pub struct Confirm {
     pub typed: Option<Input>,
     /// Why the dialog is shown again (someone else changed the release meanwhile).
     pub note: Option<String>,
+    /// Shows the requests and sends nothing.
+    pub dry_run: bool,
 }
 
 /// The image of a new release being typed.
@@ -140,6 +142,8 @@ pub enum Effect {
     Focus(Option<Focus>),
     /// Send this confirmed plan. Never produced in read-only mode.
     Apply(Box<Plan>),
+    /// Stop the running plan of this release before its next step.
+    Cancel(String),
     Quit,
 }
 
@@ -159,6 +163,11 @@ pub enum Msg {
     Key(Key),
     View(Arc<ClusterView>),
     Tick(jiff::Timestamp),
+    /// A step of a running plan started or finished, in words.
+    Progress {
+        release: String,
+        text: String,
+    },
     Applied(Applied),
 }
 
@@ -181,6 +190,10 @@ pub struct App {
     pub help: Option<usize>,
     pub confirm: Option<Confirm>,
     pub prompt: Option<Prompt>,
+    /// Plans sent and not finished yet, by release.
+    pub running: Vec<String>,
+    /// `p` was pressed: the next action is shown, not sent.
+    pub dry_run_armed: bool,
     /// What can be done to the selected release now; empty in read-only mode.
     pub actions: Vec<ActionState>,
     pub pending: Option<PendingWeight>,
@@ -194,6 +207,8 @@ pub struct App {
     navigated: bool,
     /// `y` was pressed in the confirm dialog.
     confirmed: bool,
+    /// `c` was pressed on a release with a running plan.
+    cancel_requested: Option<String>,
     /// An op refused by a conflict, to plan again on the next view.
     reconfirm: Option<(String, Op, String)>,
     focus_sent: Option<Focus>,
@@ -215,6 +230,8 @@ impl App {
             help: None,
             confirm: None,
             prompt: None,
+            running: Vec::new(),
+            dry_run_armed: false,
             actions: Vec::new(),
             pending: None,
             status: None,
@@ -225,6 +242,7 @@ impl App {
             navigated: false,
             confirmed: false,
             reconfirm: None,
+            cancel_requested: None,
             focus_sent: None,
         }
     }
@@ -297,7 +315,11 @@ impl App {
                 self.now = now;
                 self.auto_select();
             }
+            Msg::Progress { release, text } => {
+                self.say(Level::Info, format!("{release}: {text}"));
+            }
             Msg::Applied(a) => {
+                self.running.retain(|r| *r != a.release);
                 if let Some(p) = &mut self.pending
                     && !a.ok
                 {
@@ -317,7 +339,11 @@ impl App {
         self.actions = self.compute_actions();
         let mut effects = Vec::new();
         if let Some(plan) = self.take_confirmed() {
+            self.running.push(plan.release.clone());
             effects.push(Effect::Apply(Box::new(plan)));
+        }
+        if let Some(release) = self.cancel_requested.take() {
+            effects.push(Effect::Cancel(release));
         }
         let focus = self.release().map(focus_of);
         if focus != self.focus_sent {
@@ -382,6 +408,9 @@ impl App {
                 C::Back => {
                     self.confirm = None;
                     self.say(Level::Info, "Cancelled: nothing was sent.");
+                }
+                C::Confirm if confirm.dry_run => {
+                    self.say(Level::Info, "Dry run: nothing is sent. esc closes it.");
                 }
                 C::Confirm => match &confirm.typed {
                     Some(typed) if !name_matches(typed.value(), &confirm.plan.release) => {
@@ -472,6 +501,25 @@ impl App {
                 }
             }
             C::Stage => self.open_prompt(),
+            C::DryRun => {
+                self.dry_run_armed = !self.dry_run_armed;
+                let text = if self.dry_run_armed {
+                    "Dry run: press an action key to see the requests it would send."
+                } else {
+                    "Dry run off."
+                };
+                self.say(Level::Info, text);
+            }
+            C::Cancel => match self.release().map(Release::id) {
+                Some(id) if self.running.contains(&id) => {
+                    self.say(
+                        Level::Warning,
+                        format!("{id}: stopping before the next step…"),
+                    );
+                    self.cancel_requested = Some(id);
+                }
+                _ => self.say(Level::Info, "No plan is running for this release."),
+            },
             C::Confirm => {}
         }
     }
@@ -485,13 +533,19 @@ impl App {
 
     /// Plans `op` on the selected release and opens the confirm dialog, or says why not.
     fn propose(&mut self, op: Op) {
+        let dry_run = std::mem::take(&mut self.dry_run_armed);
         match self.plan_selected(op) {
             Ok(plan) => {
-                let typed = plan.risk.as_ref().map(|_| Input::default());
+                let typed = plan
+                    .risk
+                    .as_ref()
+                    .filter(|_| !dry_run)
+                    .map(|_| Input::default());
                 self.confirm = Some(Confirm {
                     plan,
                     typed,
                     note: None,
+                    dry_run,
                 });
             }
             Err(why) => self.say(Level::Warning, why),
@@ -544,6 +598,7 @@ impl App {
                     plan,
                     typed,
                     note: Some(why),
+                    dry_run: false,
                 });
             }
             Err(refusal) => self.say(Level::Warning, format!("{why} Now: {refusal}")),

@@ -31,6 +31,10 @@ pub enum Command {
     Retire,
     /// Start a release: asks for the image.
     Stage,
+    /// Show the requests the next action would send, without sending them.
+    DryRun,
+    /// Stop a running multi-step plan before its next step.
+    Cancel,
     Confirm,
 }
 
@@ -326,6 +330,23 @@ impl Keymap {
                 "New release: stage a candidate from the live track with a new image.",
             )
             .writes(),
+            bind(
+                &[Key::char('p')],
+                C::DryRun,
+                S::Main,
+                "dry run",
+                "Dry run: the next action key shows the exact requests it would send, and sends nothing.",
+            )
+            .writes(),
+            bind(
+                &[Key::char('c')],
+                C::Cancel,
+                S::Main,
+                "cancel plan",
+                "Stop a running multi-step plan before its next step.",
+            )
+            .writes()
+            .quiet(),
             bind(
                 &[Key::plain(K::Right), Key::char('l')],
                 C::WeightUp,

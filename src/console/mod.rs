@@ -7,6 +7,8 @@ pub mod keymap;
 mod terminal;
 pub mod theme;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use crossterm::event::{Event as TermEvent, EventStream};
@@ -34,10 +36,41 @@ impl Writer {
         Writer { client }
     }
 
-    fn send(&self, plan: crate::release::plan::Plan, done: mpsc::UnboundedSender<Msg>) {
+    /// Sends `plan` in the background; the flag returned stops it before its next step.
+    fn send(
+        &self,
+        plan: crate::release::plan::Plan,
+        done: mpsc::UnboundedSender<Msg>,
+    ) -> Arc<AtomicBool> {
         let client = self.client.clone();
+        let cancel = Arc::new(AtomicBool::new(false));
+        let flag = cancel.clone();
         tokio::spawn(async move {
-            let outcome = crate::cluster::apply::apply(&client, &plan, WAIT_LIMIT).await;
+            let release = plan.release.clone();
+            let progress_tx = done.clone();
+            let progress = move |p: crate::cluster::apply::Progress<'_>| {
+                let text = match p {
+                    crate::cluster::apply::Progress::Started { index, of, step } => {
+                        format!("step {}/{of}: {} …", index + 1, step.description)
+                    }
+                    crate::cluster::apply::Progress::Done { index, of, step } => {
+                        let more = if index + 1 < of {
+                            " (c cancels before the next step)"
+                        } else {
+                            ""
+                        };
+                        format!("step {}/{of}: {} — done{more}", index + 1, step.description)
+                    }
+                };
+                let _ = progress_tx.send(Msg::Progress {
+                    release: release.clone(),
+                    text,
+                });
+            };
+            let outcome = crate::cluster::apply::apply_cancellable(
+                &client, &plan, WAIT_LIMIT, progress, &flag,
+            )
+            .await;
             let (ok, text) = match &outcome.failure {
                 None => (true, format!("Done: {}", plan.summary)),
                 Some(f) if outcome.done == 0 => (false, format!("Nothing was changed: {f}")),
@@ -62,6 +95,7 @@ impl Writer {
                 text,
             }));
         });
+        cancel
     }
 }
 
@@ -153,6 +187,8 @@ where
     let mut ticker = tokio::time::interval(Duration::from_secs(1));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let (applied_tx, mut applied_rx) = mpsc::unbounded_channel();
+    // The cancel flag of each running plan, by release.
+    let mut running: std::collections::HashMap<String, Arc<AtomicBool>> = Default::default();
     let mut dirty = true;
     let mut last_frame = tokio::time::Instant::now() - FRAME;
     loop {
@@ -190,13 +226,24 @@ where
             _ = tokio::time::sleep_until(next_frame), if dirty => continue,
         };
         dirty = true;
+        if let Msg::Applied(a) = &msg {
+            running.remove(&a.release);
+        }
         for effect in app.update(msg) {
             match effect {
                 Effect::Focus(focus) => feed.focus(focus),
                 Effect::Apply(plan) => match &writer {
-                    Some(w) => w.send(*plan, applied_tx.clone()),
+                    Some(w) => {
+                        let release = plan.release.clone();
+                        running.insert(release, w.send(*plan, applied_tx.clone()));
+                    }
                     None => tracing::error!("a plan reached a console without a writer"),
                 },
+                Effect::Cancel(release) => {
+                    if let Some(flag) = running.get(&release) {
+                        flag.store(true, Ordering::SeqCst);
+                    }
+                }
                 Effect::Quit => return Ok(()),
             }
         }

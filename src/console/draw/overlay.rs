@@ -297,6 +297,36 @@ pub(super) fn confirm(cx: Cx, frame: &mut Frame, area: Rect, confirm: &Confirm) 
             ));
         }
     }
+    if confirm.dry_run {
+        items.push((6, Line::default()));
+        items.push((
+            9,
+            Line::from(cx.span("Dry run: the exact requests, not sent:", Role::Accent)),
+        ));
+        for step in &plan.steps {
+            let Ok(request) = crate::cluster::apply::request_of(step) else {
+                continue;
+            };
+            let head = match &request.content_type {
+                Some(ct) => format!("{} {}  ({ct})", request.method, request.path),
+                None => format!("{} {}", request.method, request.path),
+            };
+            for piece in text::wrap(&head, text_w) {
+                items.push((8, Line::from(cx.span(piece, Role::Key))));
+            }
+            let body = request
+                .body
+                .as_ref()
+                .and_then(|b| serde_json::to_string_pretty(b).ok())
+                .unwrap_or_default();
+            for line in body.lines() {
+                items.push((
+                    7,
+                    Line::from(cx.span(text::truncate(line, text_w), Role::Text)),
+                ));
+            }
+        }
+    }
     if let Some(typed) = &confirm.typed {
         let name = plan.release.rsplit('/').next().unwrap_or(&plan.release);
         items.push((
@@ -329,7 +359,16 @@ pub(super) fn confirm(cx: Cx, frame: &mut Frame, area: Rect, confirm: &Confirm) 
         .border_type(BorderType::Double)
         .border_style(cx.style(border))
         .title(cx.span(
-            format!(" Confirm {} · {} ", plan.op.verb(), plan.release),
+            format!(
+                " {} {} · {} ",
+                if confirm.dry_run {
+                    "Dry run:"
+                } else {
+                    "Confirm"
+                },
+                plan.op.verb(),
+                plan.release
+            ),
             title_role,
         ))
         .title_bottom(scope_hints(cx, Scope::Confirm));
