@@ -78,6 +78,7 @@ fn session() -> Session {
         scope: None,
         user: ADMIN.user.into(),
         read_only: false,
+        keymap: None,
     }
 }
 

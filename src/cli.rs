@@ -312,6 +312,18 @@ fn theme(args: &ConsoleArgs) -> anyhow::Result<Theme> {
     .map_err(|e| anyhow::anyhow!("{e}"))
 }
 
+/// The key map: the defaults, with the user's `keys.toml` laid over them.
+fn keymap(args: &ConsoleArgs) -> anyhow::Result<crate::console::keymap::Keymap> {
+    let read_only = args.read_only;
+    match crate::console::theme::user_config_dir() {
+        Some(dir) => {
+            crate::console::keymap::Keymap::with_user_file(read_only, &dir.join("keys.toml"))
+                .map_err(|e| anyhow::anyhow!("{e}"))
+        }
+        None => Ok(crate::console::keymap::Keymap::new(read_only)),
+    }
+}
+
 async fn console(cluster: &ClusterArgs, args: &ConsoleArgs) -> anyhow::Result<ExitCode> {
     let theme = theme(args)?;
     let connected = crate::cluster::connect_to(&cluster.target()).await?;
@@ -321,6 +333,7 @@ async fn console(cluster: &ClusterArgs, args: &ConsoleArgs) -> anyhow::Result<Ex
         scope: connected.scope,
         user: connected.user,
         read_only: args.read_only,
+        keymap: Some(keymap(args)?),
     };
     let writer = (!args.read_only).then(|| Writer::new(connected.client.clone()));
     crate::console::run(connected.client, session, theme, writer).await?;
@@ -393,6 +406,7 @@ async fn demo_console(args: DemoArgs, console: &ConsoleArgs) -> anyhow::Result<E
         scope: None,
         user: identity.user.to_string(),
         read_only: console.read_only,
+        keymap: Some(keymap(console)?),
     };
     let writer = (!console.read_only).then(|| Writer::new(client.clone()));
     crate::console::run(client, session, theme, writer).await?;

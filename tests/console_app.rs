@@ -42,6 +42,7 @@ fn app(read_only: bool) -> App {
         scope: None,
         user: "tester".into(),
         read_only,
+        keymap: None,
     };
     let mut app = App::new(session, now());
     app.update(Msg::View(Arc::new(demo_view())));

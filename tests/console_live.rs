@@ -189,6 +189,7 @@ async fn read_only_console_sends_only_reads_whatever_is_pressed() {
         scope: None,
         user: READ_ONLY.user.into(),
         read_only: true,
+        keymap: None,
     };
     let theme = Theme::builtin("default").expect("theme");
     let console = tokio::spawn(async move {
@@ -243,6 +244,7 @@ async fn a_confirmed_weight_reaches_the_cluster_and_comes_back_on_screen() {
         scope: None,
         user: ADMIN.user.into(),
         read_only: false,
+        keymap: None,
     };
     let theme = Theme::builtin("default").expect("theme");
     let writer = Writer::new(client.clone());

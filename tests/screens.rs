@@ -726,6 +726,7 @@ fn session(read_only: bool) -> Session {
         scope: Some("shop".to_string()),
         user: "admin".to_string(),
         read_only,
+        keymap: None,
     }
 }
 

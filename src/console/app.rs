@@ -25,6 +25,8 @@ pub struct Session {
     /// The kubeconfig user, shown until the cluster says who we are.
     pub user: String,
     pub read_only: bool,
+    /// The key map with the user's `keys.toml` applied; None: the defaults.
+    pub keymap: Option<Keymap>,
 }
 
 /// What a release needs from a person, most urgent first: the list is sorted by it.
@@ -216,7 +218,10 @@ pub struct App {
 
 impl App {
     pub fn new(session: Session, now: jiff::Timestamp) -> App {
-        let keymap = Keymap::new(session.read_only);
+        let keymap = session
+            .keymap
+            .clone()
+            .unwrap_or_else(|| Keymap::new(session.read_only));
         App {
             session,
             view: Arc::new(ClusterView::new(now)),

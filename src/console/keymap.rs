@@ -510,6 +510,163 @@ impl Keymap {
     }
 }
 
+/// The actions a user may rebind in `keys.toml`, by the name the file uses.
+const CONFIGURABLE: &[(&str, Command)] = &[
+    ("switch", Command::Switch),
+    ("approve", Command::Approve),
+    ("reject", Command::Reject),
+    ("rollback", Command::Rollback),
+    ("retire", Command::Retire),
+    ("new", Command::Stage),
+    ("dry-run", Command::DryRun),
+    ("cancel", Command::Cancel),
+    ("weight-up", Command::WeightUp),
+    ("weight-down", Command::WeightDown),
+    ("weight-up-fine", Command::WeightUpFine),
+    ("weight-down-fine", Command::WeightDownFine),
+    ("next-step", Command::NextStep),
+    ("prev-step", Command::PrevStep),
+    ("apply-weight", Command::ApplyWeight),
+    ("filter", Command::Filter),
+    ("help", Command::Help),
+    ("quit", Command::Quit),
+];
+
+/// Reads a key as written in `keys.toml`: `s`, `S`, `enter`, `esc`, `tab`, `left`, `right`,
+/// `up`, `down`, `home`, `end`, `space`, `f5`, with `shift+` or `ctrl+` in front.
+pub fn parse_key(text: &str) -> Option<Key> {
+    let (ctrl, shift, rest) = match text.split_once('+') {
+        Some(("ctrl", rest)) if !rest.is_empty() => (true, false, rest),
+        Some(("shift", rest)) if !rest.is_empty() => (false, true, rest),
+        _ => (false, false, text),
+    };
+    let code = match rest {
+        "enter" => KeyCode::Enter,
+        "esc" => KeyCode::Esc,
+        "tab" => KeyCode::Tab,
+        "left" => KeyCode::Left,
+        "right" => KeyCode::Right,
+        "up" => KeyCode::Up,
+        "down" => KeyCode::Down,
+        "home" => KeyCode::Home,
+        "end" => KeyCode::End,
+        "pgup" => KeyCode::PageUp,
+        "pgdn" => KeyCode::PageDown,
+        "backspace" => KeyCode::Backspace,
+        "space" => KeyCode::Char(' '),
+        f if f.len() > 1 && f.starts_with('f') => KeyCode::F(f[1..].parse().ok()?),
+        c if c.chars().count() == 1 => KeyCode::Char(c.chars().next()?),
+        _ => return None,
+    };
+    // Letters carry their case: `shift+s` is written `S`.
+    if shift && matches!(code, KeyCode::Char(_)) {
+        return None;
+    }
+    Some(Key { code, shift, ctrl })
+}
+
+impl Keymap {
+    /// The defaults with the user's `keys.toml` laid over them: each action named there gets
+    /// exactly the keys given. Errors are sentences naming the file and what to fix.
+    pub fn with_user_file(read_only: bool, path: &std::path::Path) -> Result<Keymap, String> {
+        let mut map = Keymap::new(read_only);
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(map),
+            Err(e) => {
+                return Err(format!(
+                    "could not read the key file {}: {e}",
+                    path.display()
+                ));
+            }
+        };
+        let at = |what: String| format!("key file {}: {what}", path.display());
+        let table: toml::Table = text
+            .parse()
+            .map_err(|e: toml::de::Error| at(format!("TOML syntax error: {}", e.message())))?;
+        for (section, value) in &table {
+            if section != "keys" {
+                return Err(at(format!(
+                    "unknown section {section:?}; the file has one section, [keys]"
+                )));
+            }
+            let Some(keys) = value.as_table() else {
+                return Err(at(
+                    "[keys] must be a table of action = \"key\" or [\"key\", …]".into(),
+                ));
+            };
+            for (action, value) in keys {
+                let Some(&(_, command)) = CONFIGURABLE.iter().find(|(name, _)| name == action)
+                else {
+                    let names: Vec<&str> = CONFIGURABLE.iter().map(|(n, _)| *n).collect();
+                    return Err(at(format!(
+                        "unknown action {action:?}; actions are: {}",
+                        names.join(", ")
+                    )));
+                };
+                let texts: Vec<&str> = match value {
+                    toml::Value::String(s) => vec![s.as_str()],
+                    toml::Value::Array(items) => items
+                        .iter()
+                        .map(|i| i.as_str().ok_or(()))
+                        .collect::<Result<_, _>>()
+                        .map_err(|_| at(format!("{action}: every key must be a string")))?,
+                    _ => {
+                        return Err(at(format!(
+                            "{action}: give a key as \"x\" or a list [\"x\", \"y\"]"
+                        )));
+                    }
+                };
+                let mut parsed = Vec::new();
+                for t in texts {
+                    let key = parse_key(t).ok_or_else(|| {
+                        at(format!(
+                            "{action}: {t:?} is not a key; write a character (\"s\", \"S\"), a name (enter, esc, tab, left, right, up, down, home, end, space, f1…) or shift+/ctrl+ before a name"
+                        ))
+                    })?;
+                    parsed.push(key);
+                }
+                if parsed.is_empty() {
+                    return Err(at(format!("{action}: give at least one key")));
+                }
+                for b in map.bindings.iter_mut().filter(|b| b.command == command) {
+                    if matches!(b.scope, Scope::Main | Scope::Canary) {
+                        b.keys = parsed.clone();
+                    }
+                }
+            }
+        }
+        // Two actions on one key in screens where both apply would make one unreachable.
+        for scope in [Scope::Main, Scope::Canary] {
+            let mut seen: Vec<(Key, Command)> = Vec::new();
+            let visible = map
+                .bindings
+                .iter()
+                .filter(|b| b.scope == scope || (scope == Scope::Canary && b.scope == Scope::Main));
+            for b in visible {
+                for k in &b.keys {
+                    if let Some((_, other)) = seen.iter().find(|(s, c)| s == k && *c != b.command) {
+                        let name = |c: Command| {
+                            CONFIGURABLE
+                                .iter()
+                                .find(|(_, x)| *x == c)
+                                .map_or(format!("{c:?}").to_lowercase(), |(n, _)| n.to_string())
+                        };
+                        return Err(at(format!(
+                            "{} is bound to both {} and {}; give one of them another key",
+                            k.label(),
+                            name(*other),
+                            name(b.command)
+                        )));
+                    }
+                    seen.push((*k, b.command));
+                }
+            }
+        }
+        Ok(map)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
