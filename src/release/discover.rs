@@ -651,6 +651,11 @@ fn track(
             (Some(x), Some(y)) => Some(x.max(y)),
             (x, y) => x.or(y),
         };
+        let c = d.metadata.creation_timestamp.as_ref().map(|t| t.0);
+        t.created = match (t.created, c) {
+            (Some(x), Some(y)) => Some(x.min(y)),
+            (x, y) => x.or(y),
+        };
     }
     images.sort_unstable();
     images.dedup();

@@ -107,6 +107,9 @@ pub struct Track {
     pub pods: Vec<PodSummary>,
     /// Seconds since the oldest Deployment was created.
     pub age_seconds: Option<i64>,
+    /// When the oldest Deployment was created, for ages that keep counting on screen.
+    #[serde(skip)]
+    pub created: Option<jiff::Timestamp>,
     /// Share of ordinary traffic, 0–100.
     pub traffic_percent: u32,
     /// Whether the snapshot holds this track's pods (every one of its Deployments is in its

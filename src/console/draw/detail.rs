@@ -290,8 +290,12 @@ fn track_lines(cx: Cx, t: &Track, w: usize) -> Vec<Item> {
     let deploy = if t.deployments.is_empty() {
         vec![label(cx, "deploy"), cx.span("none found", Role::Warning)]
     } else {
-        let age = t
-            .age_seconds
+        // Counted from the creation time so it keeps up with the clock between changes.
+        let seconds = t
+            .created
+            .map(|c| cx.app.now.as_second() - c.as_second())
+            .or(t.age_seconds);
+        let age = seconds
             .map(|s| format!(" · {}", text::age(s)))
             .unwrap_or_default();
         let names = t.deployments.join(", ");
