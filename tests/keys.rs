@@ -35,11 +35,18 @@ weight-up = ["right", "+"]
     .expect("a valid file");
     let main = [Scope::Main];
     assert_eq!(map.command(&main, Key::char('S')), Some(Command::Switch));
-    assert_eq!(map.command(&main, Key::char('s')), None, "the old key is free");
+    assert_eq!(
+        map.command(&main, Key::char('s')),
+        None,
+        "the old key is free"
+    );
     assert_eq!(map.command(&main, Key::char('A')), Some(Command::Approve));
     assert_eq!(map.command(&main, Key::ctrl('a')), Some(Command::Approve));
     let canary = [Scope::Canary, Scope::Main];
-    assert_eq!(map.command(&canary, Key::char('+')), Some(Command::WeightUp));
+    assert_eq!(
+        map.command(&canary, Key::char('+')),
+        Some(Command::WeightUp)
+    );
     assert_eq!(map.command(&canary, Key::char('l')), None);
     assert_eq!(
         map.command(&canary, Key::plain(KeyCode::Right)),
