@@ -112,13 +112,8 @@ fn fleet_view(now: jiff::Timestamp) -> ClusterView {
     for (ns, mut snapshot) in namespaces {
         snapshot.pod_scope = cutover::release::PodScope::Only(Default::default());
         let releases = discover(&snapshot, now);
-        view.namespaces.insert(
-            ns,
-            NamespaceView {
-                snapshot: Arc::new(snapshot),
-                releases: Arc::new(releases),
-            },
-        );
+        view.namespaces
+            .insert(ns, NamespaceView::new(snapshot, releases));
     }
     view.connection = Connection::Live;
     view.synced = true;

@@ -307,12 +307,12 @@ fn random_key_sequences_never_panic() {
 fn at_rest_view() -> ClusterView {
     let mut view = demo_view();
     let shop = view.namespaces.get_mut("shop").expect("shop");
-    let mut snapshot = (*shop.snapshot).clone();
+    let mut snapshot = shop.snapshot().clone();
     snapshot
         .deployments
         .retain(|d| d.metadata.name.as_deref() == Some("nginx"));
-    shop.releases = Arc::new(cutover::release::discover(&snapshot, now()));
-    shop.snapshot = Arc::new(snapshot);
+    let releases = cutover::release::discover(&snapshot, now());
+    *shop = cutover::cluster::feed::NamespaceView::new(snapshot, releases);
     view
 }
 
@@ -365,7 +365,7 @@ fn a_risky_change_is_confirmed_only_by_typing_the_release_name() {
     // A view where the candidate has no ready pod: switching to it is risky.
     let mut view = demo_view();
     let shop = view.namespaces.get_mut("shop").expect("shop");
-    let mut snapshot = (*shop.snapshot).clone();
+    let mut snapshot = shop.snapshot().clone();
     for d in &mut snapshot.deployments {
         if d.metadata.name.as_deref() == Some("nginx-v2")
             && let Some(s) = d.status.as_mut()
@@ -374,8 +374,8 @@ fn a_risky_change_is_confirmed_only_by_typing_the_release_name() {
             s.available_replicas = Some(0);
         }
     }
-    shop.releases = Arc::new(cutover::release::discover(&snapshot, now()));
-    shop.snapshot = Arc::new(snapshot);
+    let releases = cutover::release::discover(&snapshot, now());
+    *shop = cutover::cluster::feed::NamespaceView::new(snapshot, releases);
     app.update(Msg::View(Arc::new(view)));
     key(&mut app, Key::char('s'));
     let confirm = app.confirm.as_ref().expect("a confirm dialog");

@@ -747,13 +747,8 @@ fn app_with(objects: &Objects, pod_scope: PodScope, select: &str, read_only: boo
     view.connection = Connection::Live;
     view.synced = true;
     view.revision = 1;
-    view.namespaces.insert(
-        "shop".to_string(),
-        NamespaceView {
-            snapshot: Arc::new(snapshot),
-            releases: Arc::new(releases),
-        },
-    );
+    view.namespaces
+        .insert("shop".to_string(), NamespaceView::new(snapshot, releases));
     let mut app = App::new(session(read_only), now());
     app.update(Msg::View(Arc::new(view)));
     for _ in 0..app.rows.len() {

@@ -1,8 +1,6 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
-use std::sync::Arc;
-
 use cutover::cluster::feed::{ClusterView, Connection, NamespaceView};
 use cutover::release::{Snapshot, discover};
 use serde_json::Value;
@@ -46,13 +44,8 @@ pub fn view_of(snapshot: &Snapshot, now: jiff::Timestamp) -> ClusterView {
     split!(ingresses);
     for (ns, snap) in namespaces {
         let releases = discover(&snap, now);
-        view.namespaces.insert(
-            ns,
-            NamespaceView {
-                snapshot: Arc::new(snap),
-                releases: Arc::new(releases),
-            },
-        );
+        view.namespaces
+            .insert(ns, NamespaceView::new(snap, releases));
     }
     view.connection = Connection::Live;
     view.synced = true;

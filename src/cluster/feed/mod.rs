@@ -23,9 +23,9 @@ use kube::{Client, Resource, ResourceExt};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
-pub use view::{ClusterView, Connection, EventLine, Focus, NamespaceView, Permissions};
+pub use view::{ClusterView, Connection, Encoded, EventLine, Focus, NamespaceView, Permissions};
 
-use crate::release::{PodScope, Snapshot, discover};
+use crate::release::{PodScope, discover};
 
 /// How a failure to connect is worded; such failures clear when a probe gets through.
 const UNREACHABLE: &str = "cannot reach the cluster";
@@ -306,33 +306,35 @@ async fn who_am_i(client: Client) -> Option<String> {
     review.status?.user_info?.username
 }
 
-/// Objects of one kind kept in a namespace snapshot.
-trait Stored: Resource + ResourceExt + Clone {
-    fn slot(s: &mut Snapshot) -> &mut Vec<Self>;
+/// Objects of one kind kept, encoded, in a namespace's store.
+trait Stored: Resource + ResourceExt + Clone + serde::Serialize {
+    fn slot(s: &mut Encoded) -> &mut Vec<(String, Arc<str>)>;
 }
 
 impl Stored for Deployment {
-    fn slot(s: &mut Snapshot) -> &mut Vec<Self> {
+    fn slot(s: &mut Encoded) -> &mut Vec<(String, Arc<str>)> {
         &mut s.deployments
     }
 }
 
 impl Stored for Service {
-    fn slot(s: &mut Snapshot) -> &mut Vec<Self> {
+    fn slot(s: &mut Encoded) -> &mut Vec<(String, Arc<str>)> {
         &mut s.services
     }
 }
 
 impl Stored for Ingress {
-    fn slot(s: &mut Snapshot) -> &mut Vec<Self> {
+    fn slot(s: &mut Encoded) -> &mut Vec<(String, Arc<str>)> {
         &mut s.ingresses
     }
 }
 
 #[derive(Default)]
 struct Namespace {
-    snapshot: Arc<Snapshot>,
-    releases: Arc<Vec<crate::release::Release>>,
+    /// The objects as compact JSON: a k8s-openapi Deployment takes about 7 KB of memory,
+    /// its JSON under 1 KB. Decoded only to run discovery when something changed.
+    objects: Arc<Encoded>,
+    view: NamespaceView,
     dirty: bool,
 }
 
@@ -368,6 +370,8 @@ struct State {
     started: jiff::Timestamp,
     revision: u64,
     changed: bool,
+    /// Memory was handed back after the first complete listing.
+    trimmed: bool,
 }
 
 fn key_of<K: ResourceExt>(o: &K) -> (String, String) {
@@ -390,6 +394,7 @@ impl State {
             started: jiff::Timestamp::now(),
             revision: 0,
             changed: true,
+            trimmed: false,
         }
     }
 
@@ -461,9 +466,9 @@ impl State {
                 let all = init(self).take().unwrap_or_default();
                 // A relist replaces every object of the kind: clear, then refill.
                 for ns in self.namespaces.values_mut() {
-                    let snap = Arc::make_mut(&mut ns.snapshot);
-                    if !K::slot(snap).is_empty() {
-                        K::slot(snap).clear();
+                    let objects = Arc::make_mut(&mut ns.objects);
+                    if !K::slot(objects).is_empty() {
+                        K::slot(objects).clear();
                         ns.dirty = true;
                     }
                 }
@@ -477,11 +482,18 @@ impl State {
 
     fn upsert<K: Stored>(&mut self, o: K) {
         let (ns, name) = key_of(&o);
+        let text: Arc<str> = match serde_json::to_string(&o) {
+            Ok(t) => t.into(),
+            Err(e) => {
+                tracing::warn!("{ns}/{name} could not be kept: {e}");
+                return;
+            }
+        };
         let entry = self.namespaces.entry(ns).or_default();
-        let items = K::slot(Arc::make_mut(&mut entry.snapshot));
-        match items.iter_mut().find(|x| x.name_any() == name) {
-            Some(slot) => *slot = o,
-            None => items.push(o),
+        let items = K::slot(Arc::make_mut(&mut entry.objects));
+        match items.iter_mut().find(|(n, _)| *n == name) {
+            Some(slot) => slot.1 = text,
+            None => items.push((name, text)),
         }
         entry.dirty = true;
     }
@@ -489,7 +501,7 @@ impl State {
     fn remove<K: Stored>(&mut self, o: &K) {
         let (ns, name) = key_of(o);
         if let Some(entry) = self.namespaces.get_mut(&ns) {
-            K::slot(Arc::make_mut(&mut entry.snapshot)).retain(|x| x.name_any() != name);
+            K::slot(Arc::make_mut(&mut entry.objects)).retain(|(n, _)| *n != name);
             entry.dirty = true;
         }
     }
@@ -537,9 +549,10 @@ impl State {
             .deployments
             .iter()
             .filter_map(|d| {
-                let snap = &self.namespaces.get(ns)?.snapshot;
-                let dep = snap.deployments.iter().find(|x| x.name_any() == *d)?;
-                selector_of(dep)
+                let objects = &self.namespaces.get(ns)?.objects;
+                let (_, text) = objects.deployments.iter().find(|(n, _)| n == d)?;
+                let dep: Deployment = serde_json::from_str(text).ok()?;
+                selector_of(&dep)
             })
             .collect();
         let g = generation;
@@ -612,8 +625,10 @@ impl State {
                 continue;
             }
             ns.dirty = false;
-            let snap = Arc::make_mut(&mut ns.snapshot);
-            if focus_ns.as_deref() == Some(name.as_str()) {
+            let mut snap = ns.objects.decode();
+            let focused = focus_ns.as_deref() == Some(name.as_str());
+            snap.pod_scope = PodScope::Only(BTreeSet::new());
+            if focused {
                 let f = self.focused.focus.as_ref();
                 snap.pods = Watched::all(&self.focused.pods);
                 snap.replica_sets = Watched::all(&self.focused.replica_sets);
@@ -626,15 +641,14 @@ impl State {
                     })
                     .unwrap_or_default(),
                 );
-            } else if !snap.pods.is_empty()
-                || !snap.replica_sets.is_empty()
-                || snap.pod_scope == PodScope::All
-            {
-                snap.pods.clear();
-                snap.replica_sets.clear();
-                snap.pod_scope = PodScope::Only(BTreeSet::new());
             }
-            ns.releases = Arc::new(discover(snap, now));
+            let releases = Arc::new(discover(&snap, now));
+            // The focused namespace stays decoded, ready to plan; the others go back to text.
+            ns.view = if focused {
+                NamespaceView::typed(Arc::new(snap), releases)
+            } else {
+                NamespaceView::encoded(ns.objects.clone(), releases)
+            };
         }
         if self.focused.events_dirty {
             self.focused.events_dirty = false;
@@ -648,16 +662,8 @@ impl State {
             namespaces: self
                 .namespaces
                 .iter()
-                .filter(|(_, n)| !is_empty(&n.snapshot))
-                .map(|(k, n)| {
-                    (
-                        k.clone(),
-                        NamespaceView {
-                            snapshot: n.snapshot.clone(),
-                            releases: n.releases.clone(),
-                        },
-                    )
-                })
+                .filter(|(_, n)| !n.objects.is_empty())
+                .map(|(k, n)| (k.clone(), n.view.clone()))
                 .collect(),
             focus: self.focused.focus.clone(),
             events: self.focused.lines.clone(),
@@ -667,12 +673,25 @@ impl State {
             permissions: self.focused.permissions.clone(),
             revision: self.revision,
         };
+        let first_sync = view.synced && !self.trimmed;
         self.views.send_replace(Arc::new(view));
+        if first_sync {
+            self.trimmed = true;
+            give_back_memory();
+        }
     }
 }
 
-fn is_empty(s: &Snapshot) -> bool {
-    s.deployments.is_empty() && s.services.is_empty() && s.ingresses.is_empty()
+/// The first listing decodes every object twice (kube's typed decode, then discovery's) and
+/// frees it again; glibc keeps those pages. Hand them back once, so a console left open on a
+/// large cluster stays small.
+fn give_back_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only releases free heap pages back to the system; it has no
+    // preconditions and touches no live allocation.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }
 
 /// What one watch has seen, relists applied whole.

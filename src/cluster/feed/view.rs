@@ -10,8 +10,95 @@ use crate::release::{Release, Snapshot};
 /// One namespace: its objects and the releases discovery found in them.
 #[derive(Debug, Clone, Default)]
 pub struct NamespaceView {
-    pub snapshot: Arc<Snapshot>,
+    source: Source,
     pub releases: Arc<Vec<Release>>,
+}
+
+/// Where a namespace's objects are: decoded (the focused namespace, and tests), or kept as
+/// compact JSON and decoded on first use, which is far smaller than k8s-openapi structs.
+#[derive(Debug, Clone)]
+enum Source {
+    Typed(Arc<Snapshot>),
+    Encoded {
+        objects: Arc<Encoded>,
+        decoded: Arc<std::sync::OnceLock<Snapshot>>,
+    },
+}
+
+impl Default for Source {
+    fn default() -> Self {
+        Source::Typed(Arc::default())
+    }
+}
+
+/// A namespace's Deployments, Services and Ingresses as JSON text, by name.
+#[derive(Debug, Clone, Default)]
+pub struct Encoded {
+    pub deployments: Vec<(String, Arc<str>)>,
+    pub services: Vec<(String, Arc<str>)>,
+    pub ingresses: Vec<(String, Arc<str>)>,
+}
+
+impl Encoded {
+    pub fn is_empty(&self) -> bool {
+        self.deployments.is_empty() && self.services.is_empty() && self.ingresses.is_empty()
+    }
+
+    /// The objects as k8s-openapi types (an object that no longer decodes is left out).
+    pub fn decode(&self) -> Snapshot {
+        fn all<K: serde::de::DeserializeOwned>(items: &[(String, Arc<str>)]) -> Vec<K> {
+            items
+                .iter()
+                .filter_map(|(name, text)| {
+                    serde_json::from_str(text)
+                        .map_err(|e| tracing::warn!("{name} no longer decodes: {e}"))
+                        .ok()
+                })
+                .collect()
+        }
+        Snapshot {
+            deployments: all(&self.deployments),
+            services: all(&self.services),
+            ingresses: all(&self.ingresses),
+            ..Snapshot::default()
+        }
+    }
+}
+
+impl NamespaceView {
+    /// A namespace given as decoded objects.
+    pub fn new(snapshot: Snapshot, releases: Vec<Release>) -> NamespaceView {
+        NamespaceView {
+            source: Source::Typed(Arc::new(snapshot)),
+            releases: Arc::new(releases),
+        }
+    }
+
+    /// A namespace kept encoded, decoded only if something asks for its objects.
+    pub fn encoded(objects: Arc<Encoded>, releases: Arc<Vec<Release>>) -> NamespaceView {
+        NamespaceView {
+            source: Source::Encoded {
+                objects,
+                decoded: Arc::default(),
+            },
+            releases,
+        }
+    }
+
+    /// A namespace whose decoded objects are kept (the focused one, to plan without delay).
+    pub fn typed(snapshot: Arc<Snapshot>, releases: Arc<Vec<Release>>) -> NamespaceView {
+        NamespaceView {
+            source: Source::Typed(snapshot),
+            releases,
+        }
+    }
+
+    pub fn snapshot(&self) -> &Snapshot {
+        match &self.source {
+            Source::Typed(s) => s,
+            Source::Encoded { objects, decoded } => decoded.get_or_init(|| objects.decode()),
+        }
+    }
 }
 
 /// How the watches are doing.
@@ -172,7 +259,7 @@ impl ClusterView {
     }
 
     pub fn snapshot(&self, namespace: &str) -> Option<&Snapshot> {
-        self.namespaces.get(namespace).map(|n| &*n.snapshot)
+        self.namespaces.get(namespace).map(NamespaceView::snapshot)
     }
 
     pub fn namespace_names(&self) -> BTreeSet<&str> {
