@@ -2193,3 +2193,312 @@ fn extreme_replica_and_restart_counts_do_not_overflow() {
     );
     assert!(live.pods.iter().all(|p| p.restarts > 0), "{live:#?}");
 }
+
+// ---------------------------------------------------------------------------------------
+// Pod scope: the console watches the Pods of the selected release only
+// ---------------------------------------------------------------------------------------
+
+/// Three releases whose troubles only pods tell, in part:
+/// - a/shop: the live track's pods are gone (the Deployment still says 3 ready), the candidate
+///   has 1 of 3 ready and a crash-looping pod;
+/// - b/web: a healthy nginx canary;
+/// - c/shop: the live Deployment has no ready replica and none of its pods is ready.
+fn scope_objects() -> Objects {
+    let mut o = switch(Objects::new(), "a", "shop", "version", "v1", "v2")
+        .edit_deployment("shop-v2", |d| {
+            d["status"]["readyReplicas"] = json!(1);
+            d["status"]["availableReplicas"] = json!(1);
+        })
+        .edit_pod("shop-v2-5d8f7c9b6-p1", |p| {
+            p["status"]["containerStatuses"][0]["restartCount"] = json!(7);
+            p["status"]["containerStatuses"][0]["state"] =
+                json!({"waiting": {"reason": "CrashLoopBackOff"}});
+        });
+    o.pods.retain(|p| {
+        p["metadata"]["name"]
+            .as_str()
+            .is_some_and(|n| !n.starts_with("shop-v1"))
+    });
+    let mut o = canary_pair(o, "b", json!({CANARY: "true", WEIGHT: "20"}));
+    o = switch(o, "c", "shop", "version", "v3", "v4").edit_deployment("shop-v3", |d| {
+        d["status"]["readyReplicas"] = json!(0);
+        d["status"]["availableReplicas"] = json!(0);
+    });
+    for p in o.pods.iter_mut().filter(|p| {
+        p["metadata"]["name"]
+            .as_str()
+            .is_some_and(|n| n.starts_with("shop-v3"))
+    }) {
+        p["status"]["conditions"][0]["status"] = json!("False");
+    }
+    o
+}
+
+fn discover_scoped(o: &Objects, only: &[(&str, &str)]) -> Vec<Release> {
+    let mut s = o.snapshot();
+    s.pod_scope = cutover::release::PodScope::Only(
+        only.iter()
+            .map(|(ns, d)| (ns.to_string(), d.to_string()))
+            .collect(),
+    );
+    discover(&s, now())
+}
+
+/// The same release apart from what only pods tell: its tracks' pods and pod warnings.
+fn assert_same_but_pods(scoped: &Release, full: &Release) {
+    let ctx = scoped.id();
+    assert_eq!(
+        (scoped.pattern, scoped.stage, &scoped.traffic),
+        (full.pattern, full.stage, &full.traffic),
+        "{ctx}"
+    );
+    let tracks = |r: &Release| {
+        std::iter::once(r.live.clone())
+            .chain(r.candidate.clone())
+            .map(|t| {
+                (
+                    t.deployments,
+                    t.resource_versions,
+                    t.desired_each,
+                    t.service,
+                    t.version,
+                    t.images,
+                    t.replicas,
+                    t.age_seconds,
+                    t.traffic_percent,
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(tracks(scoped), tracks(full), "{ctx}");
+    assert_eq!(
+        (&scoped.traffic_object, &scoped.track_label, &scoped.canary),
+        (&full.traffic_object, &full.track_label, &full.canary),
+        "{ctx}"
+    );
+}
+
+fn pod_warning(w: &str) -> bool {
+    ["no pods of it exist", "no ready endpoints"]
+        .iter()
+        .any(|f| w.contains(f))
+}
+
+#[test]
+fn a_full_pod_list_tells_what_only_pods_tell() {
+    let releases = discover(&scope_objects().snapshot(), now());
+    let ids: Vec<String> = releases.iter().map(Release::id).collect();
+    assert_eq!(ids, ["a/shop", "b/web", "c/shop"]);
+    for r in &releases {
+        assert!(r.live.pods_known, "{}", r.id());
+        assert!(
+            r.candidate.as_ref().is_some_and(|c| c.pods_known),
+            "{}",
+            r.id()
+        );
+    }
+    let (a, b, c) = (&releases[0], &releases[1], &releases[2]);
+    assert!(a.live.pods.is_empty());
+    let candidate = a.candidate.as_ref().expect("candidate");
+    assert_eq!(candidate.pods.len(), 3);
+    assert_eq!(candidate.pods_in(PodState::CrashLooping), 1);
+    assert_eq!(a.warnings.len(), 2, "{:#?}", a.warnings);
+    assert!(a.warnings.iter().any(|w| w.contains("not fully ready")));
+    assert!(
+        a.warnings
+            .iter()
+            .any(|w| w.contains("a/shop sends traffic to shop-v1 but no pods"))
+    );
+    assert!(a.unhealthy(), "a crash-looping candidate pod");
+    assert!(b.warnings.is_empty(), "{:#?}", b.warnings);
+    assert!(!b.unhealthy());
+    assert_eq!(
+        (
+            b.live.pods.len(),
+            b.candidate.as_ref().map(|c| c.pods.len())
+        ),
+        (4, Some(2))
+    );
+    assert_eq!(c.warnings.len(), 1, "{:#?}", c.warnings);
+    assert!(c.warnings[0].contains("c/shop has no ready endpoints"));
+    assert!(c.unhealthy(), "no ready replica on the live track");
+}
+
+#[test]
+fn pods_out_of_scope_are_unknown_and_warn_of_nothing() {
+    let o = scope_objects();
+    let full = discover(&o.snapshot(), now());
+    // The console has b/web selected: only its pods are watched.
+    let scoped = discover_scoped(&o, &[("b", "web-v1"), ("b", "web-v2")]);
+    assert_eq!(scoped.len(), full.len());
+    for (s, f) in scoped.iter().zip(&full) {
+        assert_same_but_pods(s, f);
+    }
+    // b/web is in scope: exactly as with every pod.
+    assert_eq!(scoped[1], full[1]);
+    for r in [&scoped[0], &scoped[2]] {
+        for t in std::iter::once(&r.live).chain(r.candidate.as_ref()) {
+            assert!(!t.pods_known, "{}: {t:#?}", r.id());
+            assert!(t.pods.is_empty(), "{}: {t:#?}", r.id());
+        }
+        assert!(
+            !r.warnings.iter().any(|w| pod_warning(w)),
+            "{}: {:#?}",
+            r.id(),
+            r.warnings
+        );
+    }
+    // What the Deployments' status says still counts.
+    let (a, c) = (&scoped[0], &scoped[2]);
+    assert_eq!(a.warnings.len(), 1, "{:#?}", a.warnings);
+    assert!(a.warnings[0].contains("candidate shop-v2 in a is not fully ready: 1 of 3"));
+    assert!(!a.unhealthy(), "its crash-looping pod is not known");
+    assert!(c.warnings.is_empty(), "{:#?}", c.warnings);
+    assert!(
+        c.unhealthy(),
+        "no ready replica on the live track, by the Deployment"
+    );
+    // The status JSON contract has no field for it.
+    let json = cutover::release::status::to_json(&scoped).to_string();
+    assert!(!json.contains("pods_known"), "{json}");
+}
+
+#[test]
+fn pods_in_scope_are_as_in_a_full_list() {
+    let o = scope_objects();
+    let full = discover(&o.snapshot(), now());
+    let scoped = discover_scoped(&o, &[("a", "shop-v1"), ("a", "shop-v2")]);
+    assert_eq!(scoped[0], full[0]);
+    // Every Deployment of every release in scope: the same releases, all of them.
+    let all: Vec<(&str, &str)> = vec![
+        ("a", "shop-v1"),
+        ("a", "shop-v2"),
+        ("b", "web-v1"),
+        ("b", "web-v2"),
+        ("c", "shop-v3"),
+        ("c", "shop-v4"),
+    ];
+    assert_eq!(discover_scoped(&o, &all), full);
+    // A Deployment's pods, but not its namesake's in another namespace.
+    let other_namespace = discover_scoped(&o, &[("c", "shop-v1"), ("c", "shop-v2")]);
+    assert!(!other_namespace[0].live.pods_known);
+}
+
+#[test]
+fn a_track_with_a_deployment_out_of_scope_has_its_pods_unknown() {
+    let o = scope_objects();
+    let full = discover(&o.snapshot(), now());
+    // The candidate's pods only.
+    let scoped = discover_scoped(&o, &[("a", "shop-v2")]);
+    let (a, f) = (&scoped[0], &full[0]);
+    assert_same_but_pods(a, f);
+    assert!(!a.live.pods_known && a.live.pods.is_empty());
+    assert_eq!(a.candidate, f.candidate);
+    assert!(a.candidate.as_ref().is_some_and(|c| c.pods_known));
+    assert!(
+        !a.warnings.iter().any(|w| pod_warning(w)),
+        "{:#?}",
+        a.warnings
+    );
+    assert!(a.unhealthy(), "its crash-looping candidate pod is known");
+    // A track of two Deployments, one of them in scope: the track's pods are not known.
+    let two = Objects::new()
+        .app(
+            "x",
+            "a-1",
+            json!({"app": "a", "version": "v1", "n": "1"}),
+            "a:1",
+            2,
+            2,
+        )
+        .app(
+            "x",
+            "a-2",
+            json!({"app": "a", "version": "v1", "n": "2"}),
+            "a:1",
+            2,
+            2,
+        )
+        .app(
+            "x",
+            "a-3",
+            json!({"app": "a", "version": "v2"}),
+            "a:2",
+            1,
+            1,
+        )
+        .service("x", "a", json!({"app": "a", "version": "v1"}), json!({}));
+    let full = discover(&two.snapshot(), now());
+    let scoped = discover_scoped(&two, &[("x", "a-1"), ("x", "a-3")]);
+    assert_eq!(full[0].live.deployments, ["a-1", "a-2"]);
+    assert_eq!(full[0].live.pods.len(), 4);
+    assert!(!scoped[0].live.pods_known && scoped[0].live.pods.is_empty());
+    assert_eq!(scoped[0].candidate, full[0].candidate);
+    assert_same_but_pods(&scoped[0], &full[0]);
+}
+
+/// Random snapshots, a random half of their Deployments in scope: every release is the one
+/// a full pod list gives, but for the pods of tracks not wholly in scope and the warnings
+/// that read the live track's pods.
+#[test]
+fn pod_scope_hides_pods_and_pod_warnings_only() {
+    for seed in 0..1_000u64 {
+        let mut g = Gen {
+            rng: fastrand::Rng::with_seed(seed),
+            extreme: seed % 4 == 0,
+        };
+        let objects = g.objects();
+        let objects = match seed % 3 {
+            0 => canary_pair(objects, "a", g.annotations()),
+            1 => switch(objects, "b", "x", "version", "v1", "v2"),
+            _ => objects,
+        };
+        let mut objects = objects;
+        g.mangle(&mut objects);
+        let mut snapshot = objects.snapshot();
+        let full = discover(&snapshot, now());
+        let only: std::collections::BTreeSet<(String, String)> = snapshot
+            .deployments
+            .iter()
+            .filter(|_| g.rng.bool())
+            .map(|d| {
+                let m = &d.metadata;
+                (
+                    m.namespace.clone().unwrap_or_default(),
+                    m.name.clone().unwrap_or_default(),
+                )
+            })
+            .collect();
+        snapshot.pod_scope = cutover::release::PodScope::Only(only.clone());
+        let scoped = discover(&snapshot, now());
+        assert_eq!(scoped.len(), full.len(), "seed {seed}");
+        for (s, f) in scoped.iter().zip(&full) {
+            assert_same_but_pods(s, f);
+            let tracks = std::iter::once((&s.live, &f.live))
+                .chain(s.candidate.as_ref().zip(f.candidate.as_ref()));
+            for (st, ft) in tracks {
+                let known = ft
+                    .deployments
+                    .iter()
+                    .all(|d| only.contains(&(s.namespace.clone(), d.clone())));
+                assert_eq!(st.pods_known, known, "seed {seed}: {}", s.id());
+                if known {
+                    assert_eq!(st.pods, ft.pods, "seed {seed}: {}", s.id());
+                } else {
+                    assert!(st.pods.is_empty(), "seed {seed}: {}", s.id());
+                }
+            }
+            let want: Vec<&String> = f
+                .warnings
+                .iter()
+                .filter(|w| s.live.pods_known || !pod_warning(w))
+                .collect();
+            assert_eq!(
+                s.warnings.iter().collect::<Vec<_>>(),
+                want,
+                "seed {seed}: {}",
+                s.id()
+            );
+        }
+    }
+}

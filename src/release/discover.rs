@@ -1,13 +1,14 @@
 //! Discovery: which releases a snapshot of cluster objects holds. Pure and total: any
 //! object, however malformed, yields releases and warnings, never a panic.
 //!
-//! It runs on every change the console sees, over every object of the cluster, so it reads
-//! each object once into a flat index (objects grouped by namespace, Pods grouped by their
-//! Deployment, Deployments indexed by their pod template's labels) and allocates only what
-//! the releases it returns hold.
+//! Discovery runs on every change the console sees, over every object of the cluster, and
+//! a large snapshot does not stay in the CPU's caches between two runs: its cost is the
+//! memory it reads. So it reads each object once, in one pass per kind, copying what it needs
+//! (names, labels, replica counts, pod states) into a compact index, and finds the releases
+//! in the index alone.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::hash::{BuildHasherDefault, Hash, Hasher};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::ops::Range;
 
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
@@ -61,8 +62,6 @@ const CANARY_HEADER_VALUE: &str = "nginx.ingress.kubernetes.io/canary-by-header-
 const CANARY_HEADER_PATTERN: &str = "nginx.ingress.kubernetes.io/canary-by-header-pattern";
 const CANARY_COOKIE: &str = "nginx.ingress.kubernetes.io/canary-by-cookie";
 
-type Labels = BTreeMap<String, String>;
-
 fn name(meta: &ObjectMeta) -> &str {
     meta.name.as_deref().unwrap_or("")
 }
@@ -75,471 +74,12 @@ fn annotation<'a>(meta: &'a ObjectMeta, key: &str) -> Option<&'a str> {
     meta.annotations.as_ref()?.get(key).map(String::as_str)
 }
 
-static NO_LABELS: Labels = Labels::new();
-
-fn template_labels(d: &Deployment) -> &Labels {
-    d.spec
-        .as_ref()
-        .and_then(|s| s.template.metadata.as_ref())
-        .and_then(|m| m.labels.as_ref())
-        .unwrap_or(&NO_LABELS)
+fn created(meta: &ObjectMeta) -> Option<jiff::Timestamp> {
+    meta.creation_timestamp.as_ref().map(|t| t.0)
 }
 
-fn age(meta: &ObjectMeta, now: jiff::Timestamp) -> Option<i64> {
-    let created = meta.creation_timestamp.as_ref()?.0;
-    Some(now.as_second() - created.as_second())
-}
-
-// ---------------------------------------------------------------------------------------
-// The index
-// ---------------------------------------------------------------------------------------
-
-/// A fast hash for the index's short string keys (FxHash, with a final mix so that the
-/// table's low and high bits both vary). Not for untrusted input at the scale of a DoS:
-/// the keys are object names and labels the cluster already validated.
-#[derive(Default, Clone, Copy)]
-struct FastHasher(u64);
-
-const SEED: u64 = 0x517c_c1b7_2722_0a95;
-
-impl FastHasher {
-    #[inline]
-    fn add(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(SEED);
-    }
-}
-
-impl Hasher for FastHasher {
-    #[inline]
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(c);
-            self.add(u64::from_le_bytes(w));
-        }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut w = [0u8; 8];
-            w[..rest.len()].copy_from_slice(rest);
-            self.add(u64::from_le_bytes(w) ^ ((rest.len() as u64) << 59));
-        }
-    }
-
-    #[inline]
-    fn write_u8(&mut self, n: u8) {
-        self.add(u64::from(n));
-    }
-
-    #[inline]
-    fn write_u32(&mut self, n: u32) {
-        self.add(u64::from(n));
-    }
-
-    #[inline]
-    fn write_u64(&mut self, n: u64) {
-        self.add(n);
-    }
-
-    #[inline]
-    fn write_usize(&mut self, n: usize) {
-        self.add(n as u64);
-    }
-
-    #[inline]
-    fn finish(&self) -> u64 {
-        // murmur3's fmix64.
-        let mut x = self.0;
-        x ^= x >> 33;
-        x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
-        x ^= x >> 33;
-        x
-    }
-}
-
-type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
-type FastSet<K> = HashSet<K, BuildHasherDefault<FastHasher>>;
-
-fn fast_map<K, V>(capacity: usize) -> FastMap<K, V> {
-    FastMap::with_capacity_and_hasher(capacity, BuildHasherDefault::default())
-}
-
-/// The key of a template label in the label index: its namespace, key and value, hashed.
-fn label_key(ns: u32, key: &str, value: &str) -> u64 {
-    let mut h = FastHasher::default();
-    ns.hash(&mut h);
-    key.hash(&mut h);
-    value.hash(&mut h);
-    h.finish()
-}
-
-const NIL: u32 = u32::MAX;
-
-/// A Deployment, with what discovery reads of it more than once.
-struct Dep<'a> {
-    d: &'a Deployment,
-    name: &'a str,
-    labels: &'a Labels,
-    /// Its Pods, as a range of `Index::pods`; None when the snapshot's pod scope leaves them out.
-    pods: Option<Range<usize>>,
-}
-
-/// An Ingress and its (host, path, backend Service) triples, as a range of `Index::paths`.
-struct Ing<'a> {
-    ing: &'a Ingress,
-    name: &'a str,
-    canary: bool,
-    paths: Range<usize>,
-}
-
-#[derive(Clone, Copy)]
-struct HostPath<'a> {
-    host: &'a str,
-    path: &'a str,
-    service: Option<&'a str>,
-}
-
-/// One namespace's objects: ranges of the index's arrays.
-struct Ns<'a> {
-    name: &'a str,
-    deps: Range<usize>,
-    services: Range<usize>,
-    ingresses: Range<usize>,
-}
-
-/// The snapshot's objects grouped by namespace (namespaces sorted by name), borrowed.
-struct Index<'a> {
-    namespaces: Vec<Ns<'a>>,
-    /// Grouped by namespace, sorted by name within one.
-    deps: Vec<Dep<'a>>,
-    /// Grouped by namespace, in snapshot order within one; only those with a name (a Service
-    /// or Ingress without a name cannot name a release: malformed, left out).
-    services: Vec<(&'a str, &'a Service)>,
-    ingresses: Vec<Ing<'a>>,
-    paths: Vec<HostPath<'a>>,
-    /// Pods grouped by the Deployment that owns them (through their ReplicaSet).
-    pods: Vec<&'a Pod>,
-    /// (namespace, name) → the first Service of that name.
-    service_by_name: FastMap<(u32, &'a str), u32>,
-    /// `label_key` → (first node of its list in `label_nodes`, length): the Deployments whose
-    /// pod template carries that label, in `deps` order.
-    labels: FastMap<u64, (u32, u32)>,
-    /// (index into `deps`, next node or NIL).
-    label_nodes: Vec<(u32, u32)>,
-}
-
-/// The start of each group (`groups + 1` entries) when items with these group `keys` (each
-/// `< groups`) are sorted by group.
-fn group_starts(keys: &[u32], groups: usize) -> Vec<usize> {
-    let mut starts = vec![0usize; groups + 1];
-    for &k in keys {
-        starts[k as usize + 1] += 1;
-    }
-    for i in 0..groups {
-        starts[i + 1] += starts[i];
-    }
-    starts
-}
-
-/// `items` sorted by their group `keys`, stably (a counting sort).
-fn counting_sort<T: Copy>(items: &[T], keys: &[u32], starts: &[usize]) -> Vec<T> {
-    let Some(&first) = items.first() else {
-        return Vec::new();
-    };
-    let mut out = vec![first; items.len()];
-    let mut next = starts.to_vec();
-    for (item, &k) in items.iter().zip(keys) {
-        let slot = &mut next[k as usize];
-        out[*slot] = *item;
-        *slot += 1;
-    }
-    out
-}
-
-impl<'a> Index<'a> {
-    fn new(s: &'a Snapshot) -> Index<'a> {
-        // Namespaces, numbered in order of appearance first.
-        let mut ns_ids: FastMap<&'a str, u32> = fast_map(64);
-        let mut ns_names: Vec<&'a str> = Vec::new();
-        let mut id_of = |n: &'a str| -> u32 {
-            *ns_ids.entry(n).or_insert_with(|| {
-                ns_names.push(n);
-                (ns_names.len() - 1) as u32
-            })
-        };
-        let dep_ns: Vec<u32> = s
-            .deployments
-            .iter()
-            .map(|d| id_of(ns(&d.metadata)))
-            .collect();
-        let services: Vec<&Service> = s
-            .services
-            .iter()
-            .filter(|x| !name(&x.metadata).is_empty())
-            .collect();
-        let svc_ns: Vec<u32> = services.iter().map(|x| id_of(ns(&x.metadata))).collect();
-        let ingresses: Vec<&Ingress> = s
-            .ingresses
-            .iter()
-            .filter(|x| !name(&x.metadata).is_empty())
-            .collect();
-        let ing_ns: Vec<u32> = ingresses.iter().map(|x| id_of(ns(&x.metadata))).collect();
-
-        // Then renumbered in order of name.
-        let n = ns_names.len();
-        let mut order: Vec<u32> = (0..n as u32).collect();
-        order.sort_unstable_by(|a, b| ns_names[*a as usize].cmp(ns_names[*b as usize]));
-        let mut rank = vec![0u32; n];
-        for (r, &id) in order.iter().enumerate() {
-            rank[id as usize] = r as u32;
-        }
-        for id in ns_ids.values_mut() {
-            *id = rank[*id as usize];
-        }
-        let renumber =
-            |ids: Vec<u32>| -> Vec<u32> { ids.into_iter().map(|i| rank[i as usize]).collect() };
-        let (dep_ns, svc_ns, ing_ns) = (renumber(dep_ns), renumber(svc_ns), renumber(ing_ns));
-
-        let dep_starts = group_starts(&dep_ns, n);
-        let all: Vec<&Deployment> = s.deployments.iter().collect();
-        let mut deps: Vec<Dep<'a>> = counting_sort(&all, &dep_ns, &dep_starts)
-            .into_iter()
-            .map(|d| Dep {
-                d,
-                name: name(&d.metadata),
-                labels: template_labels(d),
-                pods: None,
-            })
-            .collect();
-        let svc_starts = group_starts(&svc_ns, n);
-        let services: Vec<(&str, &Service)> = counting_sort(&services, &svc_ns, &svc_starts)
-            .into_iter()
-            .map(|x| (name(&x.metadata), x))
-            .collect();
-        let ing_starts = group_starts(&ing_ns, n);
-        let mut paths = Vec::with_capacity(ingresses.len());
-        let ingresses: Vec<Ing<'a>> = counting_sort(&ingresses, &ing_ns, &ing_starts)
-            .into_iter()
-            .map(|ing| {
-                let start = paths.len();
-                host_paths(ing, &mut paths);
-                Ing {
-                    ing,
-                    name: name(&ing.metadata),
-                    canary: is_canary(ing),
-                    paths: start..paths.len(),
-                }
-            })
-            .collect();
-        let namespaces: Vec<Ns<'a>> = order
-            .iter()
-            .enumerate()
-            .map(|(r, &id)| Ns {
-                name: ns_names[id as usize],
-                deps: dep_starts[r]..dep_starts[r + 1],
-                services: svc_starts[r]..svc_starts[r + 1],
-                ingresses: ing_starts[r]..ing_starts[r + 1],
-            })
-            .collect();
-        for nsx in &namespaces {
-            deps[nsx.deps.clone()].sort_by(|a, b| a.name.cmp(b.name));
-        }
-
-        let mut service_by_name = fast_map(services.len());
-        for (r, nsx) in namespaces.iter().enumerate() {
-            for i in nsx.services.clone() {
-                service_by_name
-                    .entry((r as u32, services[i].0))
-                    .or_insert(i as u32);
-            }
-        }
-
-        // The label index, built backwards so that each list comes out in `deps` order.
-        let mut labels: FastMap<u64, (u32, u32)> = fast_map(deps.len() * 2);
-        let mut label_nodes: Vec<(u32, u32)> = Vec::with_capacity(deps.len() * 2);
-        let mut dep_group: FastMap<(u32, &'a str), u32> = fast_map(deps.len());
-        for (r, nsx) in namespaces.iter().enumerate().rev() {
-            for i in nsx.deps.clone().rev() {
-                let dep = &deps[i];
-                for (k, v) in dep.labels {
-                    let entry = labels.entry(label_key(r as u32, k, v)).or_insert((NIL, 0));
-                    label_nodes.push((i as u32, entry.0));
-                    *entry = ((label_nodes.len() - 1) as u32, entry.1 + 1);
-                }
-                // Deployments of one name (malformed, but possible) share their Pods: the
-                // first of them, in `deps` order, stands for all.
-                dep_group.insert((r as u32, dep.name), i as u32);
-            }
-        }
-
-        // Pods, grouped by their Deployment: the ReplicaSet that controls them names it.
-        let in_scope: Vec<bool> = match &s.pod_scope {
-            PodScope::All => vec![true; deps.len()],
-            PodScope::Only(only) => {
-                let mut v = vec![false; deps.len()];
-                for (namespace, d) in only {
-                    if let Some(g) = ns_ids
-                        .get(namespace.as_str())
-                        .and_then(|r| dep_group.get(&(*r, d.as_str())))
-                    {
-                        v[*g as usize] = true;
-                    }
-                }
-                v
-            }
-        };
-        let mut rs_owner: FastMap<(u32, &str), &str> = fast_map(s.replica_sets.len());
-        for rs in &s.replica_sets {
-            if let Some(owner) = controller_of(&rs.metadata, "Deployment")
-                && let Some(&r) = ns_ids.get(ns(&rs.metadata))
-            {
-                rs_owner.insert((r, name(&rs.metadata)), owner);
-            }
-        }
-        let mut owned: Vec<&Pod> = Vec::with_capacity(s.pods.len());
-        let mut owners: Vec<u32> = Vec::with_capacity(s.pods.len());
-        for pod in &s.pods {
-            let Some(rs) = controller_of(&pod.metadata, "ReplicaSet") else {
-                continue;
-            };
-            let Some(&r) = ns_ids.get(ns(&pod.metadata)) else {
-                continue;
-            };
-            // Without the ReplicaSet, its name is the Deployment's plus a hash.
-            let owner = rs_owner
-                .get(&(r, rs))
-                .copied()
-                .or_else(|| rs.rsplit_once('-').map(|(d, _)| d));
-            let Some(&g) = owner.and_then(|o| dep_group.get(&(r, o))) else {
-                continue;
-            };
-            if in_scope[g as usize] {
-                owned.push(pod);
-                owners.push(g);
-            }
-        }
-        let pod_starts = group_starts(&owners, deps.len());
-        let pods = counting_sort(&owned, &owners, &pod_starts);
-        for (r, nsx) in namespaces.iter().enumerate() {
-            for i in nsx.deps.clone() {
-                let g = dep_group[&(r as u32, deps[i].name)] as usize;
-                if in_scope[g] {
-                    deps[i].pods = Some(pod_starts[g]..pod_starts[g + 1]);
-                }
-            }
-        }
-
-        Index {
-            namespaces,
-            deps,
-            services,
-            ingresses,
-            paths,
-            pods,
-            service_by_name,
-            labels,
-            label_nodes,
-        }
-    }
-}
-
-/// The Ingress's (host, path, backend Service) triples; its default backend when it has no
-/// paths.
-fn host_paths<'a>(ing: &'a Ingress, out: &mut Vec<HostPath<'a>>) {
-    let start = out.len();
-    for rule in ing.spec.iter().flat_map(|s| s.rules.iter().flatten()) {
-        let host = rule.host.as_deref().unwrap_or("");
-        for p in rule.http.iter().flat_map(|h| h.paths.iter()) {
-            out.push(HostPath {
-                host,
-                path: p.path.as_deref().unwrap_or("/"),
-                service: p.backend.service.as_ref().map(|s| s.name.as_str()),
-            });
-        }
-    }
-    if out.len() == start {
-        let default = ing
-            .spec
-            .as_ref()
-            .and_then(|s| s.default_backend.as_ref())
-            .and_then(|b| b.service.as_ref())
-            .map(|s| s.name.as_str());
-        if default.is_some() {
-            out.push(HostPath {
-                host: "",
-                path: "/",
-                service: default,
-            });
-        }
-    }
-}
-
-/// One namespace of the index.
-#[derive(Clone, Copy)]
-struct View<'i, 'a> {
-    ix: &'i Index<'a>,
-    /// Its position in `Index::namespaces`.
-    r: u32,
-    name: &'a str,
-    ingresses: &'i [Ing<'a>],
-    services: &'i [(&'a str, &'a Service)],
-}
-
-impl<'i, 'a> View<'i, 'a> {
-    fn new(ix: &'i Index<'a>, r: usize) -> Self {
-        let nsx = &ix.namespaces[r];
-        View {
-            ix,
-            r: r as u32,
-            name: nsx.name,
-            ingresses: &ix.ingresses[nsx.ingresses.clone()],
-            services: &ix.services[nsx.services.clone()],
-        }
-    }
-
-    /// The namespace's first Service named `n`.
-    fn service(&self, n: &str) -> Option<&'a Service> {
-        self.ix
-            .service_by_name
-            .get(&(self.r, n))
-            .map(|&i| self.ix.services[i as usize].1)
-    }
-
-    fn paths(&self, ing: &Ing<'a>) -> &'i [HostPath<'a>] {
-        &self.ix.paths[ing.paths.clone()]
-    }
-
-    /// The namespace's Deployments (as indices into `Index::deps`, in its order: by name)
-    /// whose pod template `selector` selects, ignoring the label `except`.
-    fn selected(&self, selector: &Labels, except: Option<&str>) -> Vec<u32> {
-        let wanted = || selector.iter().filter(|(k, _)| Some(k.as_str()) != except);
-        // Walk the shortest list of the selector's labels, and check the others.
-        let mut shortest: Option<(u32, u32)> = None;
-        for (k, v) in wanted() {
-            match self.ix.labels.get(&label_key(self.r, k, v)) {
-                None => return Vec::new(),
-                Some(&(head, len)) => {
-                    if shortest.is_none_or(|(_, l)| len < l) {
-                        shortest = Some((head, len));
-                    }
-                }
-            }
-        }
-        let Some((mut node, len)) = shortest else {
-            return Vec::new();
-        };
-        let mut out = Vec::with_capacity(len as usize);
-        while node != NIL {
-            let (dep, next) = self.ix.label_nodes[node as usize];
-            let labels = self.ix.deps[dep as usize].labels;
-            // Two labels of one Deployment hashing alike would list it twice, side by side.
-            if out.last() != Some(&dep) && wanted().all(|(k, v)| labels.get(k) == Some(v)) {
-                out.push(dep);
-            }
-            node = next;
-        }
-        out
-    }
+fn age(created: Option<jiff::Timestamp>, now: jiff::Timestamp) -> Option<i64> {
+    Some(now.as_second() - created?.as_second())
 }
 
 fn controller_of<'a>(meta: &'a ObjectMeta, kind: &str) -> Option<&'a str> {
@@ -598,16 +138,879 @@ fn restarts(pod: &Pod) -> i32 {
         .unwrap_or(0)
 }
 
+// ---------------------------------------------------------------------------------------
+// The index
+// ---------------------------------------------------------------------------------------
+
+/// FxHash, with murmur3's final mix so that both the low and the high bits of a hash vary.
+/// The keys are names the API server validated, at most a few thousand per namespace.
+#[derive(Default, Clone, Copy)]
+struct FastHasher(u64);
+
+impl FastHasher {
+    #[inline]
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+}
+
+impl Hasher for FastHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.add(u64::from_le_bytes(w));
+        }
+        let rest = chunks.remainder();
+        let mut w = [0u8; 8];
+        w[..rest.len()].copy_from_slice(rest);
+        // The length tells "ab" from "ab\0".
+        self.add(u64::from_le_bytes(w) ^ ((bytes.len() as u64) << 56));
+    }
+
+    #[inline]
+    fn write_u32(&mut self, n: u32) {
+        self.add(u64::from(n));
+    }
+
+    #[inline]
+    fn write_u64(&mut self, n: u64) {
+        self.add(n);
+    }
+
+    #[inline]
+    fn finish(&self) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 33;
+        x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        x ^= x >> 33;
+        x
+    }
+}
+
+type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
+type FastSet<K> = HashSet<K, BuildHasherDefault<FastHasher>>;
+
+fn fast_map<K, V>(capacity: usize) -> FastMap<K, V> {
+    FastMap::with_capacity_and_hasher(capacity, BuildHasherDefault::default())
+}
+
+fn hash_str(s: &str) -> u64 {
+    let mut h = FastHasher::default();
+    h.write(s.as_bytes());
+    h.finish()
+}
+
+/// The key of a template label in the label index: its namespace, key and value.
+fn label_key(ns: u32, key: &str, value: &str) -> u64 {
+    let mut h = FastHasher::default();
+    h.write_u32(ns);
+    h.write(key.as_bytes());
+    h.write(value.as_bytes());
+    h.finish()
+}
+
+const NONE: u32 = u32::MAX;
+
+/// A string copied into `Text`.
+#[derive(Clone, Copy, Default, PartialEq, Eq, Debug)]
+struct Str {
+    start: u32,
+    len: u32,
+}
+
+/// A range of one of the index's arrays.
+#[derive(Clone, Copy, Default, PartialEq, Eq, Debug)]
+struct Span {
+    start: u32,
+    end: u32,
+}
+
+impl Span {
+    fn of(start: usize, end: usize) -> Span {
+        Span {
+            start: start as u32,
+            end: end as u32,
+        }
+    }
+
+    fn r(self) -> Range<usize> {
+        self.start as usize..self.end as usize
+    }
+}
+
+/// The strings discovery reads, copied out of the snapshot's objects end to end, so that
+/// comparing, hashing and copying them later reads memory that is close and warm.
+#[derive(Default)]
+struct Text(String);
+
+impl Text {
+    fn push(&mut self, s: &str) -> Str {
+        // Past 4 GiB of text (no cluster comes near), strings read as empty.
+        let (Ok(start), Ok(len)) = (u32::try_from(self.0.len()), u32::try_from(s.len())) else {
+            return Str::default();
+        };
+        if start.checked_add(len).is_none() {
+            return Str::default();
+        }
+        self.0.push_str(s);
+        Str { start, len }
+    }
+
+    fn get(&self, s: Str) -> &str {
+        let start = s.start as usize;
+        self.0.get(start..start + s.len as usize).unwrap_or("")
+    }
+}
+
+/// Names within a namespace, looked up exactly: a hash table keyed by (namespace, hash of the
+/// name) that holds the name's copy in `Text` to compare; names whose keys collide are
+/// chained in `more`.
+struct Table {
+    /// (name, value, the next name of the same key in `more`, or NONE).
+    first: FastMap<(u32, u64), (Str, u32, u32)>,
+    more: Vec<(Str, u32, u32)>,
+}
+
+impl Table {
+    fn with_capacity(n: usize) -> Table {
+        Table {
+            first: fast_map(n),
+            more: Vec::new(),
+        }
+    }
+
+    fn get(&self, text: &Text, ns: u32, name: &str) -> Option<u32> {
+        let &(n, value, mut next) = self.first.get(&(ns, hash_str(name)))?;
+        if text.get(n) == name {
+            return Some(value);
+        }
+        while next != NONE {
+            let (n, value, after) = self.more[next as usize];
+            if text.get(n) == name {
+                return Some(value);
+            }
+            next = after;
+        }
+        None
+    }
+
+    /// Adds `name` with `value`; a name already present keeps its value unless `replace`.
+    fn insert(&mut self, text: &Text, ns: u32, name: Str, value: u32, replace: bool) {
+        let s = text.get(name);
+        let key = (ns, hash_str(s));
+        let Some(first) = self.first.get_mut(&key) else {
+            self.first.insert(key, (name, value, NONE));
+            return;
+        };
+        if text.get(first.0) == s {
+            if replace {
+                first.1 = value;
+            }
+            return;
+        }
+        let (mut prev, mut next) = (NONE, first.2);
+        while next != NONE {
+            let e = &mut self.more[next as usize];
+            if text.get(e.0) == s {
+                if replace {
+                    e.1 = value;
+                }
+                return;
+            }
+            (prev, next) = (next, e.2);
+        }
+        let added = self.more.len() as u32;
+        self.more.push((name, value, NONE));
+        if prev == NONE {
+            first.2 = added;
+        } else {
+            self.more[prev as usize].2 = added;
+        }
+    }
+}
+
+/// The namespace of each object, numbered: consecutive objects mostly share theirs, so the
+/// last one is checked first.
+struct Spaces {
+    table: Table,
+    names: Vec<Str>,
+    last: Option<(Str, u32)>,
+}
+
+impl Spaces {
+    /// The namespace's number, new or not.
+    fn id(&mut self, text: &mut Text, n: &str) -> u32 {
+        if let Some(id) = self.find(text, n) {
+            return id;
+        }
+        let name = text.push(n);
+        let id = self.names.len() as u32;
+        self.table.insert(text, 0, name, id, false);
+        self.names.push(name);
+        self.last = Some((name, id));
+        id
+    }
+
+    /// The namespace's number, if it has one.
+    fn find(&mut self, text: &Text, n: &str) -> Option<u32> {
+        if let Some((name, id)) = self.last
+            && text.get(name) == n
+        {
+            return Some(id);
+        }
+        let id = self.table.get(text, 0, n)?;
+        self.last = Some((self.names[id as usize], id));
+        Some(id)
+    }
+}
+
+/// A Deployment, as discovery reads it.
+#[derive(Clone, Copy)]
+struct DepRow {
+    ns: u32,
+    name: Str,
+    resource_version: Str,
+    /// Its pod template's labels, as a range of `Index::pairs` (sorted by key).
+    labels: Span,
+    /// Its containers' images, as a range of `Index::images`.
+    images: Span,
+    desired: i32,
+    updated: i32,
+    ready: i32,
+    available: i32,
+    created: Option<jiff::Timestamp>,
+    /// Its Pods, as a range of `Index::pod_order`; None when the snapshot's pod scope leaves
+    /// them out.
+    pods: Option<Span>,
+}
+
+/// Annotations discovery reads on a Service or an Ingress.
+#[derive(Clone, Copy, Default)]
+struct Notes<'a> {
+    track_label: Option<&'a str>,
+    release: Option<&'a str>,
+    steps: Option<&'a str>,
+    alternate_service: Option<&'a str>,
+}
+
+impl<'a> Notes<'a> {
+    fn of(meta: &'a ObjectMeta) -> Notes<'a> {
+        if meta.annotations.as_ref().is_none_or(BTreeMap::is_empty) {
+            return Notes::default();
+        }
+        Notes {
+            track_label: annotation(meta, record::TRACK_LABEL),
+            release: annotation(meta, record::RELEASE),
+            steps: annotation(meta, record::STEPS),
+            alternate_service: annotation(meta, record::ALTERNATE_SERVICE),
+        }
+    }
+}
+
+/// A Service with a name, as discovery reads it.
+#[derive(Clone, Copy)]
+struct SvcRow<'a> {
+    ns: u32,
+    name: Str,
+    resource_version: Str,
+    /// Its selector, as a range of `Index::pairs` (sorted by key).
+    selector: Span,
+    notes: Notes<'a>,
+}
+
+/// An Ingress with a name, as discovery reads it.
+#[derive(Clone, Copy)]
+struct IngRow<'a> {
+    ns: u32,
+    name: Str,
+    resource_version: Str,
+    created: Option<jiff::Timestamp>,
+    canary: bool,
+    /// Its (host, path, backend Service) triples, as a range of `Index::paths`.
+    paths: Span,
+    notes: Notes<'a>,
+    /// For the canary annotations, read where the Ingress is a canary.
+    meta: &'a ObjectMeta,
+}
+
+#[derive(Clone, Copy)]
+struct HostPath {
+    host: Str,
+    path: Str,
+    service: Option<Str>,
+}
+
+/// A Pod owned by a Deployment, as discovery reports it.
+#[derive(Clone, Copy)]
+struct PodRow {
+    name: Str,
+    state: PodState,
+    restarts: i32,
+    age: Option<i64>,
+}
+
+/// One namespace: its name and its objects, as ranges of the index's rows.
+struct Ns {
+    name: Str,
+    services: Span,
+    ingresses: Span,
+}
+
+/// What discovery reads of a snapshot, grouped by namespace (namespaces sorted by name).
+struct Index<'a> {
+    text: Text,
+    namespaces: Vec<Ns>,
+    /// Grouped by namespace, sorted by name within one.
+    deps: Vec<DepRow>,
+    /// Grouped by namespace, in snapshot order within one. A Service or Ingress without a
+    /// name cannot name a release: malformed, left out.
+    services: Vec<SvcRow<'a>>,
+    ingresses: Vec<IngRow<'a>>,
+    paths: Vec<HostPath>,
+    /// Label maps: Deployments' pod template labels and Services' selectors.
+    pairs: Vec<(Str, Str)>,
+    images: Vec<Str>,
+    /// The Pods owned by a Deployment (through their ReplicaSet), in snapshot order.
+    pods: Vec<PodRow>,
+    /// Indices into `pods`, grouped by Deployment.
+    pod_order: Vec<u32>,
+    /// Services by (namespace, name): the first of that name.
+    service_by_name: Table,
+    /// `label_key` → (first node of its list in `label_nodes`, length): the Deployments whose
+    /// pod template carries that label, in `deps` order.
+    labels: FastMap<u64, (u32, u32)>,
+    /// (index into `deps`, next node or NONE).
+    label_nodes: Vec<(u32, u32)>,
+}
+
+/// The start of each group (`groups + 1` entries) when items with these group `keys` (each
+/// `< groups`) are sorted by group.
+fn group_starts(keys: &[u32], groups: usize) -> Vec<u32> {
+    let mut starts = vec![0u32; groups + 1];
+    for &k in keys {
+        starts[k as usize + 1] += 1;
+    }
+    for i in 0..groups {
+        starts[i + 1] += starts[i];
+    }
+    starts
+}
+
+/// The indices of items with these group `keys`, sorted by group, stably (a counting sort).
+fn group_order(keys: &[u32], starts: &[u32]) -> Vec<u32> {
+    let mut next = starts.to_vec();
+    let mut order = vec![0u32; keys.len()];
+    for (i, &k) in keys.iter().enumerate() {
+        let slot = &mut next[k as usize];
+        order[*slot as usize] = i as u32;
+        *slot += 1;
+    }
+    order
+}
+
+/// Copies a label map into `pairs`.
+fn push_pairs(
+    text: &mut Text,
+    pairs: &mut Vec<(Str, Str)>,
+    labels: Option<&BTreeMap<String, String>>,
+) -> Span {
+    let start = pairs.len();
+    for (k, v) in labels.into_iter().flatten() {
+        let k = text.push(k);
+        let v = text.push(v);
+        pairs.push((k, v));
+    }
+    Span::of(start, pairs.len())
+}
+
+impl<'a> Index<'a> {
+    fn new(s: &'a Snapshot, now: jiff::Timestamp) -> Index<'a> {
+        let mut text = Text(String::with_capacity(
+            s.deployments.len() * 128 + s.services.len() * 64 + s.pods.len() * 40,
+        ));
+        let mut spaces = Spaces {
+            table: Table::with_capacity(64),
+            names: Vec::new(),
+            last: None,
+        };
+        let mut pairs = Vec::with_capacity(s.deployments.len() * 3 + s.services.len() * 2);
+
+        // Each object is read once, here; its namespace is numbered as it comes.
+        let mut images = Vec::with_capacity(s.deployments.len());
+        let deps: Vec<DepRow> = s
+            .deployments
+            .iter()
+            .map(|d| {
+                let meta = &d.metadata;
+                let spec = d.spec.as_ref();
+                let status = d.status.as_ref();
+                let ns = spaces.id(&mut text, ns(meta));
+                let name = text.push(name(meta));
+                let resource_version = text.push(meta.resource_version.as_deref().unwrap_or(""));
+                let template = spec.map(|s| &s.template);
+                let labels = push_pairs(
+                    &mut text,
+                    &mut pairs,
+                    template
+                        .and_then(|t| t.metadata.as_ref())
+                        .and_then(|m| m.labels.as_ref()),
+                );
+                let start = images.len();
+                for c in template
+                    .and_then(|t| t.spec.as_ref())
+                    .map(|s| s.containers.as_slice())
+                    .unwrap_or_default()
+                {
+                    if let Some(image) = &c.image {
+                        images.push(text.push(image));
+                    }
+                }
+                DepRow {
+                    ns,
+                    name,
+                    resource_version,
+                    labels,
+                    images: Span::of(start, images.len()),
+                    desired: spec.and_then(|s| s.replicas).unwrap_or(1),
+                    updated: status.and_then(|s| s.updated_replicas).unwrap_or(0),
+                    ready: status.and_then(|s| s.ready_replicas).unwrap_or(0),
+                    available: status.and_then(|s| s.available_replicas).unwrap_or(0),
+                    created: created(meta),
+                    pods: None,
+                }
+            })
+            .collect();
+        let services: Vec<SvcRow> = s
+            .services
+            .iter()
+            .filter(|x| !name(&x.metadata).is_empty())
+            .map(|x| {
+                let meta = &x.metadata;
+                SvcRow {
+                    ns: spaces.id(&mut text, ns(meta)),
+                    name: text.push(name(meta)),
+                    resource_version: text.push(meta.resource_version.as_deref().unwrap_or("")),
+                    selector: push_pairs(
+                        &mut text,
+                        &mut pairs,
+                        x.spec.as_ref().and_then(|s| s.selector.as_ref()),
+                    ),
+                    notes: Notes::of(meta),
+                }
+            })
+            .collect();
+        let mut paths = Vec::with_capacity(s.ingresses.len());
+        let ingresses: Vec<IngRow> = s
+            .ingresses
+            .iter()
+            .filter(|x| !name(&x.metadata).is_empty())
+            .map(|ing| {
+                let meta = &ing.metadata;
+                IngRow {
+                    ns: spaces.id(&mut text, ns(meta)),
+                    name: text.push(name(meta)),
+                    resource_version: text.push(meta.resource_version.as_deref().unwrap_or("")),
+                    created: created(meta),
+                    canary: annotation(meta, CANARY) == Some("true"),
+                    paths: host_paths(ing, &mut text, &mut paths),
+                    notes: Notes::of(meta),
+                    meta,
+                }
+            })
+            .collect();
+
+        // Namespaces renumbered by name; objects grouped by namespace, keeping their order.
+        let n = spaces.names.len();
+        let mut order: Vec<u32> = (0..n as u32).collect();
+        order.sort_unstable_by(|a, b| {
+            text.get(spaces.names[*a as usize])
+                .cmp(text.get(spaces.names[*b as usize]))
+        });
+        let mut rank = vec![0u32; n];
+        for (r, &id) in order.iter().enumerate() {
+            rank[id as usize] = r as u32;
+        }
+        for e in spaces.table.first.values_mut() {
+            e.1 = rank[e.1 as usize];
+        }
+        for e in &mut spaces.table.more {
+            e.1 = rank[e.1 as usize];
+        }
+        spaces.last = None;
+        let names: Vec<Str> = order.iter().map(|&id| spaces.names[id as usize]).collect();
+        spaces.names = names;
+        let mut services = services;
+        let mut ingresses = ingresses;
+        let mut deps = deps;
+        for ns in deps
+            .iter_mut()
+            .map(|x| &mut x.ns)
+            .chain(services.iter_mut().map(|x| &mut x.ns))
+            .chain(ingresses.iter_mut().map(|x| &mut x.ns))
+        {
+            *ns = rank[*ns as usize];
+        }
+        let by_ns = |ns: &[u32]| -> (Vec<u32>, Vec<u32>) {
+            let starts = group_starts(ns, n);
+            let order = group_order(ns, &starts);
+            (starts, order)
+        };
+        let (dep_starts, dep_order) = by_ns(&deps.iter().map(|x| x.ns).collect::<Vec<_>>());
+        let (svc_starts, svc_order) = by_ns(&services.iter().map(|x| x.ns).collect::<Vec<_>>());
+        let (ing_starts, ing_order) = by_ns(&ingresses.iter().map(|x| x.ns).collect::<Vec<_>>());
+        let mut dep_order = dep_order;
+        for w in dep_starts.windows(2) {
+            dep_order[w[0] as usize..w[1] as usize].sort_by(|a, b| {
+                text.get(deps[*a as usize].name)
+                    .cmp(text.get(deps[*b as usize].name))
+            });
+        }
+        let deps: Vec<DepRow> = dep_order.iter().map(|&i| deps[i as usize]).collect();
+        let services: Vec<SvcRow> = svc_order.iter().map(|&i| services[i as usize]).collect();
+        let ingresses: Vec<IngRow> = ing_order.iter().map(|&i| ingresses[i as usize]).collect();
+        let namespaces: Vec<Ns> = order
+            .iter()
+            .enumerate()
+            .map(|(r, _)| Ns {
+                name: spaces.names[r],
+                services: Span {
+                    start: svc_starts[r],
+                    end: svc_starts[r + 1],
+                },
+                ingresses: Span {
+                    start: ing_starts[r],
+                    end: ing_starts[r + 1],
+                },
+            })
+            .collect();
+
+        let mut service_by_name = Table::with_capacity(services.len());
+        for (i, x) in services.iter().enumerate() {
+            service_by_name.insert(&text, x.ns, x.name, i as u32, false);
+        }
+        // Deployments of one name (malformed, but possible) share their Pods: the first of
+        // them stands for all.
+        let mut dep_by_name = Table::with_capacity(deps.len());
+        for (i, d) in deps.iter().enumerate() {
+            dep_by_name.insert(&text, d.ns, d.name, i as u32, false);
+        }
+        let group: Vec<u32> = deps
+            .iter()
+            .map(|d| {
+                dep_by_name
+                    .get(&text, d.ns, text.get(d.name))
+                    .unwrap_or(NONE)
+            })
+            .collect();
+
+        // The label index, built backwards so that each list comes out in `deps` order.
+        let mut labels: FastMap<u64, (u32, u32)> = fast_map(deps.len() * 2);
+        let mut label_nodes: Vec<(u32, u32)> = Vec::with_capacity(deps.len() * 2);
+        for (i, d) in deps.iter().enumerate().rev() {
+            for &(k, v) in &pairs[d.labels.r()] {
+                let entry = labels
+                    .entry(label_key(d.ns, text.get(k), text.get(v)))
+                    .or_insert((NONE, 0));
+                label_nodes.push((i as u32, entry.0));
+                *entry = ((label_nodes.len() - 1) as u32, entry.1 + 1);
+            }
+        }
+
+        // Pods, by their Deployment: the ReplicaSet that controls them names it.
+        let only: Option<Vec<bool>> = match &s.pod_scope {
+            PodScope::All => None,
+            PodScope::Only(only) => {
+                let mut v = vec![false; deps.len()];
+                for (namespace, d) in only {
+                    if let Some(g) = spaces
+                        .find(&text, namespace)
+                        .and_then(|r| dep_by_name.get(&text, r, d))
+                    {
+                        v[g as usize] = true;
+                    }
+                }
+                Some(v)
+            }
+        };
+        let in_scope = |g: u32| only.as_ref().is_none_or(|v| v[g as usize]);
+        let mut rs_owner = Table::with_capacity(s.replica_sets.len());
+        for rs in &s.replica_sets {
+            let meta = &rs.metadata;
+            if let Some(owner) = controller_of(meta, "Deployment")
+                && let Some(r) = spaces.find(&text, ns(meta))
+            {
+                // The last ReplicaSet of a name counts.
+                let g = dep_by_name.get(&text, r, owner).unwrap_or(NONE);
+                let key = text.push(name(meta));
+                rs_owner.insert(&text, r, key, g, true);
+            }
+        }
+        let mut pods: Vec<PodRow> = Vec::with_capacity(s.pods.len());
+        let mut owners: Vec<u32> = Vec::with_capacity(s.pods.len());
+        // The pods of a ReplicaSet mostly come one after another: the last one is checked first.
+        let mut last: Option<(u32, &str, u32)> = None;
+        for pod in &s.pods {
+            let meta = &pod.metadata;
+            let Some(rs) = controller_of(meta, "ReplicaSet") else {
+                continue;
+            };
+            let Some(r) = spaces.find(&text, ns(meta)) else {
+                continue;
+            };
+            let g = match last {
+                Some((lr, lrs, g)) if lr == r && lrs == rs => g,
+                _ => {
+                    // Without the ReplicaSet, its name is the Deployment's plus a hash.
+                    let g = match rs_owner.get(&text, r, rs) {
+                        Some(g) => g,
+                        None => rs
+                            .rsplit_once('-')
+                            .and_then(|(d, _)| dep_by_name.get(&text, r, d))
+                            .unwrap_or(NONE),
+                    };
+                    last = Some((r, rs, g));
+                    g
+                }
+            };
+            if g == NONE || !in_scope(g) {
+                continue;
+            }
+            pods.push(PodRow {
+                name: text.push(name(meta)),
+                state: pod_state(pod),
+                restarts: restarts(pod),
+                age: age(created(meta), now),
+            });
+            owners.push(g);
+        }
+        let pod_starts = group_starts(&owners, deps.len());
+        let pod_order = group_order(&owners, &pod_starts);
+        let mut deps = deps;
+        for (d, &g) in deps.iter_mut().zip(&group) {
+            if g != NONE && in_scope(g) {
+                let g = g as usize;
+                d.pods = Some(Span {
+                    start: pod_starts[g],
+                    end: pod_starts[g + 1],
+                });
+            }
+        }
+
+        Index {
+            text,
+            namespaces,
+            deps,
+            services,
+            ingresses,
+            paths,
+            pairs,
+            images,
+            pods,
+            pod_order,
+            service_by_name,
+            labels,
+            label_nodes,
+        }
+    }
+}
+
+/// Copies the Ingress's (host, path, backend Service) triples, or its default backend when
+/// it has no paths, into `out`.
+fn host_paths(ing: &Ingress, text: &mut Text, out: &mut Vec<HostPath>) -> Span {
+    let start = out.len();
+    for rule in ing.spec.iter().flat_map(|s| s.rules.iter().flatten()) {
+        let host = rule.host.as_deref().unwrap_or("");
+        for p in rule.http.iter().flat_map(|h| h.paths.iter()) {
+            out.push(HostPath {
+                host: text.push(host),
+                path: text.push(p.path.as_deref().unwrap_or("/")),
+                service: p.backend.service.as_ref().map(|s| text.push(&s.name)),
+            });
+        }
+    }
+    if out.len() == start {
+        let default = ing
+            .spec
+            .as_ref()
+            .and_then(|s| s.default_backend.as_ref())
+            .and_then(|b| b.service.as_ref());
+        if let Some(svc) = default {
+            out.push(HostPath {
+                host: text.push(""),
+                path: text.push("/"),
+                service: Some(text.push(&svc.name)),
+            });
+        }
+    }
+    Span::of(start, out.len())
+}
+
+/// A label map of the index: (key, value) pairs sorted by key.
+#[derive(Clone, Copy)]
+struct Pairs<'i> {
+    text: &'i Text,
+    pairs: &'i [(Str, Str)],
+}
+
+impl<'i> Pairs<'i> {
+    fn iter(self) -> impl Iterator<Item = (&'i str, &'i str)> + Clone {
+        self.pairs
+            .iter()
+            .map(move |&(k, v)| (self.text.get(k), self.text.get(v)))
+    }
+
+    fn keys(self) -> impl Iterator<Item = &'i str> + Clone {
+        self.iter().map(|(k, _)| k)
+    }
+
+    fn get(self, key: &str) -> Option<&'i str> {
+        self.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
+    }
+
+    fn contains_key(self, key: &str) -> bool {
+        self.get(key).is_some()
+    }
+
+    fn len(self) -> usize {
+        self.pairs.len()
+    }
+
+    fn is_empty(self) -> bool {
+        self.pairs.is_empty()
+    }
+}
+
+/// One namespace of the index.
+#[derive(Clone, Copy)]
+struct View<'i, 'a> {
+    ix: &'i Index<'a>,
+    /// Its position in `Index::namespaces`.
+    r: u32,
+    name: &'i str,
+    ingresses: &'i [IngRow<'a>],
+    services: &'i [SvcRow<'a>],
+}
+
+impl<'i, 'a> View<'i, 'a> {
+    fn new(ix: &'i Index<'a>, r: usize) -> Self {
+        let nsx = &ix.namespaces[r];
+        View {
+            ix,
+            r: r as u32,
+            name: ix.text.get(nsx.name),
+            ingresses: &ix.ingresses[nsx.ingresses.r()],
+            services: &ix.services[nsx.services.r()],
+        }
+    }
+
+    fn s(&self, s: Str) -> &'i str {
+        self.ix.text.get(s)
+    }
+
+    fn pairs(&self, span: Span) -> Pairs<'i> {
+        Pairs {
+            text: &self.ix.text,
+            pairs: &self.ix.pairs[span.r()],
+        }
+    }
+
+    fn dep(&self, i: u32) -> &'i DepRow {
+        &self.ix.deps[i as usize]
+    }
+
+    fn labels(&self, i: u32) -> Pairs<'i> {
+        self.pairs(self.dep(i).labels)
+    }
+
+    fn selector(&self, svc: &SvcRow<'_>) -> Pairs<'i> {
+        self.pairs(svc.selector)
+    }
+
+    /// The namespace's first Service named `n`.
+    fn service(&self, n: &str) -> Option<&'i SvcRow<'a>> {
+        self.ix
+            .service_by_name
+            .get(&self.ix.text, self.r, n)
+            .map(|i| &self.ix.services[i as usize])
+    }
+
+    fn paths(&self, ing: &IngRow<'_>) -> &'i [HostPath] {
+        &self.ix.paths[ing.paths.r()]
+    }
+
+    /// Sets `out` to the namespace's Deployments (as indices into `Index::deps`, in its
+    /// order: by name) whose pod template `selector` selects, ignoring the label `except`.
+    fn selected(&self, selector: Pairs<'_>, except: Option<&str>, out: &mut Vec<u32>) {
+        out.clear();
+        let wanted = || selector.iter().filter(|(k, _)| Some(*k) != except);
+        // Walk the shortest list of the selector's labels, and check the others.
+        let mut shortest: Option<(u32, u32)> = None;
+        for (k, v) in wanted() {
+            match self.ix.labels.get(&label_key(self.r, k, v)) {
+                None => return,
+                Some(&(head, len)) => {
+                    if shortest.is_none_or(|(_, l)| len < l) {
+                        shortest = Some((head, len));
+                    }
+                }
+            }
+        }
+        let Some((mut node, _)) = shortest else {
+            return;
+        };
+        while node != NONE {
+            let (dep, next) = self.ix.label_nodes[node as usize];
+            let labels = self.labels(dep);
+            // Two labels of one Deployment hashing alike would list it twice, side by side.
+            if out.last() != Some(&dep) && wanted().all(|(k, v)| labels.get(k) == Some(v)) {
+                out.push(dep);
+            }
+            node = next;
+        }
+    }
+
+    fn object_ref(&self, kind: &'static str, name: Str, resource_version: Str) -> ObjectRef {
+        ObjectRef {
+            kind,
+            namespace: self.name.to_string(),
+            name: self.s(name).to_string(),
+            resource_version: self.s(resource_version).to_string(),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Releases
+// ---------------------------------------------------------------------------------------
+
+/// Buffers one discovery reuses from release to release.
+#[derive(Default)]
+struct Scratch<'i> {
+    /// The Deployments a selector selects.
+    selected: Vec<u32>,
+    /// (track label value, Deployment), sorted by value: the tracks of a selector switch.
+    by_value: Vec<(&'i str, u32)>,
+    /// The Deployments of `by_value`, in its order.
+    grouped: Vec<u32>,
+    /// (value, range of `grouped`): the other tracks of a selector switch.
+    others: Vec<(&'i str, Range<usize>)>,
+    images: Vec<&'i str>,
+}
+
 /// A track made of `deps` (indices into `Index::deps`, all in one namespace).
-fn track(
-    ix: &Index<'_>,
+fn track<'i>(
+    v: View<'i, '_>,
     indices: &[u32],
     version: Option<String>,
     service: Option<String>,
     now: jiff::Timestamp,
+    images: &mut Vec<&'i str>,
 ) -> Track {
-    let deps = || indices.iter().map(|&i| &ix.deps[i as usize]);
-    let n = deps().len();
+    let deps = || indices.iter().map(|&i| v.dep(i));
+    let n = indices.len();
     let mut t = Track {
         deployments: Vec::with_capacity(n),
         resource_versions: Vec::with_capacity(n),
@@ -617,57 +1020,43 @@ fn track(
         pods_known: deps().all(|d| d.pods.is_some()),
         ..Track::default()
     };
-    let mut images: Vec<&str> = Vec::new();
-    for dep in deps() {
-        let d = dep.d;
-        t.deployments.push(dep.name.to_string());
+    images.clear();
+    for d in deps() {
+        t.deployments.push(v.s(d.name).to_string());
         t.resource_versions
-            .push(d.metadata.resource_version.clone().unwrap_or_default());
-        let spec = d.spec.as_ref();
-        let status = d.status.as_ref();
+            .push(v.s(d.resource_version).to_string());
+        t.desired_each.push(d.desired);
         // Saturating: a hand-edited object may carry any i32.
-        let desired = spec.and_then(|s| s.replicas).unwrap_or(1);
-        t.desired_each.push(desired);
         let r = &mut t.replicas;
-        r.desired = r.desired.saturating_add(desired);
-        r.updated = r
-            .updated
-            .saturating_add(status.and_then(|s| s.updated_replicas).unwrap_or(0));
-        r.ready = r
-            .ready
-            .saturating_add(status.and_then(|s| s.ready_replicas).unwrap_or(0));
-        r.available = r
-            .available
-            .saturating_add(status.and_then(|s| s.available_replicas).unwrap_or(0));
-        images.extend(
-            spec.and_then(|s| s.template.spec.as_ref())
-                .map(|s| s.containers.as_slice())
-                .unwrap_or_default()
-                .iter()
-                .filter_map(|c| c.image.as_deref()),
-        );
-        let a = age(&d.metadata, now);
-        t.age_seconds = match (t.age_seconds, a) {
+        r.desired = r.desired.saturating_add(d.desired);
+        r.updated = r.updated.saturating_add(d.updated);
+        r.ready = r.ready.saturating_add(d.ready);
+        r.available = r.available.saturating_add(d.available);
+        images.extend(v.ix.images[d.images.r()].iter().map(|&i| v.s(i)));
+        t.age_seconds = match (t.age_seconds, age(d.created, now)) {
             (Some(x), Some(y)) => Some(x.max(y)),
             (x, y) => x.or(y),
         };
-        let c = d.metadata.creation_timestamp.as_ref().map(|t| t.0);
-        t.created = match (t.created, c) {
+        t.created = match (t.created, d.created) {
             (Some(x), Some(y)) => Some(x.min(y)),
             (x, y) => x.or(y),
         };
     }
     images.sort_unstable();
     images.dedup();
-    t.images = images.into_iter().map(String::from).collect();
+    t.images = images.iter().map(|&i| String::from(i)).collect();
     if t.pods_known {
-        let pods = || deps().flat_map(|d| &ix.pods[d.pods.clone().unwrap_or_default()]);
+        let pods = || {
+            deps()
+                .flat_map(|d| &v.ix.pod_order[d.pods.unwrap_or_default().r()])
+                .map(|&i| &v.ix.pods[i as usize])
+        };
         t.pods.reserve_exact(pods().count());
-        t.pods.extend(pods().map(|pod| PodSummary {
-            name: name(&pod.metadata).to_string(),
-            state: pod_state(pod),
-            restarts: restarts(pod),
-            age_seconds: age(&pod.metadata, now),
+        t.pods.extend(pods().map(|p| PodSummary {
+            name: v.s(p.name).to_string(),
+            state: p.state,
+            restarts: p.restarts,
+            age_seconds: p.age,
         }));
         if !t.pods.is_sorted_by(|a, b| a.name <= b.name) {
             t.pods.sort_by(|a, b| a.name.cmp(&b.name));
@@ -676,37 +1065,12 @@ fn track(
     t
 }
 
-fn service_selector(svc: &Service) -> &Labels {
-    svc.spec
-        .as_ref()
-        .and_then(|s| s.selector.as_ref())
-        .unwrap_or(&NO_LABELS)
-}
-
-fn service_ref(svc: &Service) -> ObjectRef {
-    ObjectRef {
-        kind: "Service",
-        namespace: ns(&svc.metadata).to_string(),
-        name: name(&svc.metadata).to_string(),
-        resource_version: svc.metadata.resource_version.clone().unwrap_or_default(),
-    }
-}
-
-fn ingress_ref(ing: &Ingress) -> ObjectRef {
-    ObjectRef {
-        kind: "Ingress",
-        namespace: ns(&ing.metadata).to_string(),
-        name: name(&ing.metadata).to_string(),
-        resource_version: ing.metadata.resource_version.clone().unwrap_or_default(),
-    }
-}
-
 /// The record, the reason it cannot be read, and the gate's remaining seconds.
 fn read_record(
-    meta: &ObjectMeta,
+    raw: Option<&str>,
     now: jiff::Timestamp,
 ) -> (Option<ReleaseRecord>, Option<String>, Option<i64>) {
-    let Some(raw) = annotation(meta, record::RELEASE) else {
+    let Some(raw) = raw else {
         return (None, None, None);
     };
     match record::parse_record(raw) {
@@ -722,8 +1086,9 @@ fn read_record(
     }
 }
 
-fn steps_of(meta: &ObjectMeta, rec: Option<&ReleaseRecord>) -> Vec<u32> {
-    annotation(meta, record::STEPS)
+fn steps_of(notes: &Notes<'_>, rec: Option<&ReleaseRecord>) -> Vec<u32> {
+    notes
+        .steps
         .and_then(record::parse_steps)
         .or_else(|| rec.map(|r| r.steps.clone()).filter(|s| !s.is_empty()))
         .unwrap_or_else(|| record::DEFAULT_STEPS.to_vec())
@@ -781,8 +1146,8 @@ fn stage_of(
     rec.stage
 }
 
-/// Readiness from the Deployments' replica counts, and, where the track's pods are known,
-/// from its pods.
+/// Readiness from the Deployments' replica counts, and, where the live track's pods are
+/// known, from its pods.
 fn readiness_warnings(release: &mut Release) {
     if let Some(c) = &release.candidate {
         let r = c.replicas;
@@ -801,33 +1166,36 @@ fn readiness_warnings(release: &mut Release) {
         return;
     }
     if !live.deployments.is_empty() && live.pods.is_empty() && live.replicas.desired > 0 {
-        release.warnings.push(format!(
+        let warning = format!(
             "{} sends traffic to {} but no pods of it exist.",
             release.id(),
             live.deployments.join(", ")
-        ));
+        );
+        release.warnings.push(warning);
     }
     if !live.pods.is_empty() && live.pods_in(PodState::Ready) == 0 {
-        release.warnings.push(format!(
+        let warning = format!(
             "{} has no ready endpoints: none of the pods of {} is ready.",
             release.id(),
             live.deployments.join(", ")
-        ));
+        );
+        release.warnings.push(warning);
     }
 }
 
 /// Discovers every release in the snapshot, sorted by namespace and name.
 pub fn discover(s: &Snapshot, now: jiff::Timestamp) -> Vec<Release> {
-    let ix = Index::new(s);
+    let ix = Index::new(s, now);
     let mut out = Vec::with_capacity(ix.services.len() + ix.ingresses.len());
-    let mut claimed: FastSet<&str> = FastSet::default();
+    let mut claimed = FastSet::default();
+    let mut sc = Scratch::default();
     for r in 0..ix.namespaces.len() {
         let v = View::new(&ix, r);
         let start = out.len();
         claimed.clear();
-        let canary_primaries = canaries(v, now, &mut claimed, &mut out);
-        ingress_switches(v, now, &canary_primaries, &mut claimed, &mut out);
-        selector_switches(v, now, &claimed, &mut out);
+        let canary_primaries = canaries(v, now, &mut claimed, &mut sc, &mut out);
+        ingress_switches(v, now, &canary_primaries, &mut claimed, &mut sc, &mut out);
+        selector_switches(v, now, &claimed, &mut sc, &mut out);
         let found = &mut out[start..];
         for r in found.iter_mut() {
             readiness_warnings(r);
@@ -838,81 +1206,80 @@ pub fn discover(s: &Snapshot, now: jiff::Timestamp) -> Vec<Release> {
     out
 }
 
-fn is_canary(ing: &Ingress) -> bool {
-    annotation(&ing.metadata, CANARY) == Some("true")
-}
-
-fn service_track(v: View<'_, '_>, service: &str, now: jiff::Timestamp) -> Track {
-    let deps = v
-        .service(service)
-        .map(|s| v.selected(service_selector(s), None))
-        .unwrap_or_default();
-    let version = deps.first().and_then(|&i| {
-        let labels = v.ix.deps[i as usize].labels;
-        TRACK_LABELS.iter().find_map(|k| labels.get(*k).cloned())
+fn service_track<'i>(
+    v: View<'i, '_>,
+    service: &str,
+    now: jiff::Timestamp,
+    sc: &mut Scratch<'i>,
+) -> Track {
+    match v.service(service) {
+        Some(s) => v.selected(v.selector(s), None, &mut sc.selected),
+        None => sc.selected.clear(),
+    }
+    let version = sc.selected.first().and_then(|&i| {
+        let labels = v.labels(i);
+        TRACK_LABELS
+            .iter()
+            .find_map(|k| labels.get(k).map(String::from))
     });
-    track(v.ix, &deps, version, Some(service.to_string()), now)
+    let service = Some(service.to_string());
+    track(v, &sc.selected, version, service, now, &mut sc.images)
 }
 
 /// nginx canary pairs; returns the names of the primary Ingresses they claimed.
-fn canaries<'a>(
-    v: View<'_, 'a>,
+fn canaries<'i>(
+    v: View<'i, '_>,
     now: jiff::Timestamp,
-    claimed: &mut FastSet<&'a str>,
+    claimed: &mut FastSet<&'i str>,
+    sc: &mut Scratch<'i>,
     out: &mut Vec<Release>,
-) -> FastSet<&'a str> {
+) -> FastSet<&'i str> {
     let namespace = v.name;
     let mut primaries = FastSet::default();
     // Canary Ingresses by their first (host, path), in order of (host, path).
-    let mut by_host_path: Vec<(&str, &str, &Ing)> = v
+    let mut by_host_path: Vec<(&str, &str, &IngRow)> = v
         .ingresses
         .iter()
         .filter(|i| i.canary)
-        .filter_map(|i| v.paths(i).first().map(|hp| (hp.host, hp.path, i)))
+        .filter_map(|i| {
+            let hp = v.paths(i).first()?;
+            Some((v.s(hp.host), v.s(hp.path), i))
+        })
         .collect();
     if by_host_path.is_empty() {
         return primaries;
     }
     by_host_path.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
     // The first Ingress, not a canary, that serves a (host, path).
-    let mut primary_of: FastMap<(&str, &str), &Ing> = fast_map(v.ingresses.len());
+    let mut primary_of: FastMap<(&str, &str), &IngRow> = fast_map(v.ingresses.len());
     for i in v.ingresses.iter().filter(|i| !i.canary) {
         for hp in v.paths(i) {
-            primary_of.entry((hp.host, hp.path)).or_insert(i);
+            primary_of.entry((v.s(hp.host), v.s(hp.path))).or_insert(i);
         }
     }
-    let mut canaries: Vec<&Ing> = Vec::new();
+    let mut canaries: Vec<&IngRow> = Vec::new();
     for group in by_host_path.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)) {
         let (host, path) = (group[0].0, group[0].1);
         canaries.clear();
         canaries.extend(group.iter().map(|g| g.2));
-        canaries.sort_by(|a, b| {
-            (
-                a.ing.metadata.creation_timestamp.as_ref().map(|t| t.0),
-                a.name,
-            )
-                .cmp(&(
-                    b.ing.metadata.creation_timestamp.as_ref().map(|t| t.0),
-                    b.name,
-                ))
-        });
+        canaries.sort_by(|a, b| (a.created, v.s(a.name)).cmp(&(b.created, v.s(b.name))));
         let canary_ing = canaries[0];
         let mut warnings = Vec::new();
         if canaries.len() > 1 {
-            let names: Vec<&str> = canaries.iter().map(|c| c.name).collect();
+            let names: Vec<&str> = canaries.iter().map(|c| v.s(c.name)).collect();
             warnings.push(format!(
                 "More than one canary Ingress for {host}{path} in {namespace} ({}): ingress-nginx honours only one.",
                 names.join(", ")
             ));
         }
         let primary = primary_of.get(&(host, path)).copied();
-        let meta = &canary_ing.ing.metadata;
-        let canary_name = canary_ing.name;
+        let meta = canary_ing.meta;
+        let canary_name = v.s(canary_ing.name);
         let candidate_service = v
             .paths(canary_ing)
             .iter()
             .find_map(|hp| hp.service)
-            .unwrap_or("");
+            .map_or("", |s| v.s(s));
         let total = match annotation(meta, CANARY_TOTAL) {
             None => 100,
             Some(raw) => match raw.trim().parse::<u32>() {
@@ -953,7 +1320,7 @@ fn canaries<'a>(
         let percent =
             ((u64::from(weight) * 100 + u64::from(total) / 2) / u64::from(total.max(1))) as u32;
         let canary = Canary {
-            primary: primary.map(|p| p.name.to_string()),
+            primary: primary.map(|p| v.s(p.name).to_string()),
             canary: canary_name.to_string(),
             weight,
             total,
@@ -965,35 +1332,44 @@ fn canaries<'a>(
             path: path.to_string(),
         };
         let rules = canary_rules(&canary);
-        let mut candidate = service_track(v, candidate_service, now);
+        let mut candidate = service_track(v, candidate_service, now, sc);
         let (mut live, name_of_release) = match primary {
             Some(p) => {
                 let live_service = v
                     .paths(p)
                     .iter()
-                    .find(|hp| hp.host == host && hp.path == path)
+                    .find(|hp| v.s(hp.host) == host && v.s(hp.path) == path)
                     .and_then(|hp| hp.service)
-                    .unwrap_or("");
-                primaries.insert(p.name);
+                    .map_or("", |s| v.s(s));
+                primaries.insert(v.s(p.name));
                 // Only Services are claimed: Ingress names live in another namespace of names.
                 claimed.insert(live_service);
-                (service_track(v, live_service, now), p.name.to_string())
+                (
+                    service_track(v, live_service, now, sc),
+                    v.s(p.name).to_string(),
+                )
             }
             None => {
                 warnings.push(format!(
                     "The canary Ingress {namespace}/{canary_name} has no primary Ingress for {host}{path}: ingress-nginx ignores it."
                 ));
-                (track(v.ix, &[], None, None, now), canary_name.to_string())
+                let live = track(v, &[], None, None, now, &mut sc.images);
+                (live, canary_name.to_string())
             }
         };
         // The Services of the canaries ingress-nginx ignores are part of this release too.
         claimed.insert(candidate_service);
         for c in &canaries[1..] {
-            claimed.extend(v.paths(c).iter().filter_map(|hp| hp.service));
+            claimed.extend(
+                v.paths(c)
+                    .iter()
+                    .filter_map(|hp| hp.service)
+                    .map(|s| v.s(s)),
+            );
         }
         live.traffic_percent = 100 - percent;
         candidate.traffic_percent = percent;
-        let (rec, record_error, gate) = read_record(meta, now);
+        let (rec, record_error, gate) = read_record(canary_ing.notes.release, now);
         if let Some(e) = &record_error {
             warnings.push(format!(
                 "{e} ({namespace}/{canary_name}); the release is shown from its objects."
@@ -1007,7 +1383,7 @@ fn canaries<'a>(
             live.service.as_deref(),
             &mut warnings,
         );
-        let steps = steps_of(meta, rec.as_ref());
+        let steps = steps_of(&canary_ing.notes, rec.as_ref());
         out.push(Release {
             namespace: namespace.to_string(),
             name: name_of_release,
@@ -1021,7 +1397,7 @@ fn canaries<'a>(
             live,
             candidate: Some(candidate),
             warnings,
-            traffic_object: ingress_ref(canary_ing.ing),
+            traffic_object: v.object_ref("Ingress", canary_ing.name, canary_ing.resource_version),
             track_label: None,
             canary: Some(canary),
             record: rec,
@@ -1050,7 +1426,7 @@ pub fn canary_rules(c: &Canary) -> Vec<String> {
 }
 
 /// The first existing Service a blue/green name convention pairs with `service`.
-fn conventional_sibling<'a>(v: View<'_, 'a>, service: &str) -> Option<&'a Service> {
+fn conventional_sibling<'i, 'a>(v: View<'i, 'a>, service: &str) -> Option<&'i SvcRow<'a>> {
     for (a, b) in [("blue", "green"), ("green", "blue")] {
         if let Some(rest) = service.strip_suffix(a).and_then(|s| s.strip_suffix('-'))
             && let Some(s) = v.service(&format!("{rest}-{b}"))
@@ -1066,12 +1442,18 @@ fn conventional_sibling<'a>(v: View<'_, 'a>, service: &str) -> Option<&'a Servic
     None
 }
 
-fn sibling_service<'a>(v: View<'_, 'a>, ing: &Ingress, live: &str) -> Option<&'a Service> {
-    if let Some(alt) = annotation(&ing.metadata, record::ALTERNATE_SERVICE) {
+fn sibling_service<'i, 'a>(
+    v: View<'i, 'a>,
+    ing: &IngRow<'_>,
+    live: &str,
+) -> Option<&'i SvcRow<'a>> {
+    if let Some(alt) = ing.notes.alternate_service {
         return v.service(alt);
     }
     // A release in progress names its other Service in its record.
-    let recorded = annotation(&ing.metadata, record::RELEASE)
+    let recorded = ing
+        .notes
+        .release
         .and_then(|raw| record::parse_record(raw).ok())
         .and_then(|r| {
             let on_candidate = matches!(r.stage, Stage::Switched | Stage::Retired);
@@ -1088,56 +1470,55 @@ fn sibling_service<'a>(v: View<'_, 'a>, ing: &Ingress, live: &str) -> Option<&'a
         return recorded;
     }
     let live_svc = v.service(live)?;
-    let live_sel = service_selector(live_svc);
+    let live_sel = v.selector(live_svc);
     // The one label apart must tell tracks apart: `app=a` vs `app=b` are two applications.
-    let annotated = annotation(&ing.metadata, record::TRACK_LABEL)
-        .or_else(|| annotation(&live_svc.metadata, record::TRACK_LABEL));
+    let annotated = ing.notes.track_label.or(live_svc.notes.track_label);
     let is_track = |k: &str| annotated == Some(k) || TRACK_LABELS.contains(&k);
-    let one_value_apart = v.services.iter().find(|(n, s)| {
-        let sel = service_selector(s);
-        if sel.is_empty() || sel.len() != live_sel.len() || *n == live {
+    let one_value_apart = v.services.iter().find(|s| {
+        let sel = v.selector(s);
+        if sel.is_empty() || sel.len() != live_sel.len() || v.s(s.name) == live {
             return false;
         }
-        let mut apart = sel.iter().filter(|(k, v)| live_sel.get(*k) != Some(*v));
+        let mut apart = sel.iter().filter(|(k, val)| live_sel.get(k) != Some(*val));
         sel.keys().eq(live_sel.keys())
             && apart.next().is_some_and(|(k, _)| is_track(k))
             && apart.next().is_none()
     });
-    one_value_apart
-        .map(|(_, s)| *s)
-        .or_else(|| conventional_sibling(v, live))
+    one_value_apart.or_else(|| conventional_sibling(v, live))
 }
 
-fn ingress_switches<'a>(
-    v: View<'_, 'a>,
+fn ingress_switches<'i>(
+    v: View<'i, '_>,
     now: jiff::Timestamp,
     canary_primaries: &FastSet<&str>,
-    claimed: &mut FastSet<&'a str>,
+    claimed: &mut FastSet<&'i str>,
+    sc: &mut Scratch<'i>,
     out: &mut Vec<Release>,
 ) {
     let namespace = v.name;
-    for i in v.ingresses {
-        let (ing, ing_name) = (i.ing, i.name);
-        if i.canary || canary_primaries.contains(ing_name) {
+    for ing in v.ingresses {
+        let ing_name = v.s(ing.name);
+        if ing.canary || canary_primaries.contains(ing_name) {
             continue;
         }
         let Some((live_name, sibling)) = v
-            .paths(i)
+            .paths(ing)
             .iter()
             .filter_map(|hp| hp.service)
+            .map(|s| v.s(s))
             .find_map(|live| sibling_service(v, ing, live).map(|sib| (live, sib)))
         else {
             continue;
         };
-        let sibling_name = name(&sibling.metadata);
+        let sibling_name = v.s(sibling.name);
         let mut warnings = Vec::new();
-        let mut live = service_track(v, live_name, now);
-        let mut candidate = service_track(v, sibling_name, now);
+        let mut live = service_track(v, live_name, now, sc);
+        let mut candidate = service_track(v, sibling_name, now, sc);
         live.traffic_percent = 100;
         candidate.traffic_percent = 0;
         claimed.insert(live_name);
         claimed.insert(sibling_name);
-        let (rec, record_error, gate) = read_record(&ing.metadata, now);
+        let (rec, record_error, gate) = read_record(ing.notes.release, now);
         if let Some(e) = &record_error {
             warnings.push(format!(
                 "{e} ({namespace}/{ing_name}); the release is shown from its objects."
@@ -1151,7 +1532,7 @@ fn ingress_switches<'a>(
             Some(live_name),
             &mut warnings,
         );
-        let steps = steps_of(&ing.metadata, rec.as_ref());
+        let steps = steps_of(&ing.notes, rec.as_ref());
         out.push(Release {
             namespace: namespace.to_string(),
             name: ing_name.to_string(),
@@ -1165,7 +1546,7 @@ fn ingress_switches<'a>(
                 rules: Vec::new(),
             },
             warnings,
-            traffic_object: ingress_ref(ing),
+            traffic_object: v.object_ref("Ingress", ing.name, ing.resource_version),
             track_label: None,
             canary: None,
             record: rec,
@@ -1176,84 +1557,89 @@ fn ingress_switches<'a>(
     }
 }
 
-/// The Deployments of one value of the track label (indices into `Index::deps`).
-type Group<'a> = (&'a str, Vec<u32>);
-
-/// The track label of a selector and the Deployments it splits into, by label value (sorted).
-fn split_by_track<'a>(
-    v: View<'_, 'a>,
-    svc: &'a Service,
-    selector: &'a Labels,
-) -> Option<(&'a str, Vec<Group<'a>>)> {
+/// The track label of a selector, with the Deployments it splits into by label value in
+/// `sc.by_value` and `sc.grouped`.
+fn split_by_track<'i>(
+    v: View<'i, '_>,
+    svc: &SvcRow<'i>,
+    selector: Pairs<'i>,
+    sc: &mut Scratch<'i>,
+) -> Option<&'i str> {
     if selector.len() < 2 {
         return None;
     }
-    let annotated = annotation(&svc.metadata, record::TRACK_LABEL);
+    let annotated = svc.notes.track_label;
     let known = TRACK_LABELS
         .iter()
         .copied()
-        .filter(|k| selector.contains_key(*k));
-    let other = selector
-        .keys()
-        .map(String::as_str)
-        .filter(|k| !TRACK_LABELS.contains(k));
-    let keys: Vec<&'a str> = match annotated {
-        Some(k) => vec![k],
-        None => known.chain(other).collect(),
-    };
-    let mut by_value: Vec<(&'a str, u32)> = Vec::new();
+        .filter(|k| selector.contains_key(k));
+    let other = selector.keys().filter(|k| !TRACK_LABELS.contains(k));
+    let keys = annotated
+        .into_iter()
+        .chain(known.chain(other).take_while(|_| annotated.is_none()));
     for key in keys {
         if !selector.contains_key(key) {
             continue;
         }
-        by_value.clear();
-        for i in v.selected(selector, Some(key)) {
-            if let Some(value) = v.ix.deps[i as usize].labels.get(key) {
-                by_value.push((value.as_str(), i));
+        v.selected(selector, Some(key), &mut sc.selected);
+        sc.by_value.clear();
+        for &i in &sc.selected {
+            if let Some(value) = v.labels(i).get(key) {
+                sc.by_value.push((value, i));
             }
         }
         // Stable: within one value, Deployments stay in order of name.
-        by_value.sort_by(|a, b| a.0.cmp(b.0));
-        let values = by_value.chunk_by(|a, b| a.0 == b.0).count();
+        sc.by_value.sort_by(|a, b| a.0.cmp(b.0));
+        let values = sc.by_value.chunk_by(|a, b| a.0 == b.0).count();
         let known_key = annotated.is_some() || TRACK_LABELS.contains(&key);
         if values >= 2 || (known_key && values > 0) {
-            let groups = by_value
-                .chunk_by(|a, b| a.0 == b.0)
-                .map(|g| (g[0].0, g.iter().map(|x| x.1).collect()))
-                .collect();
-            return Some((key, groups));
+            sc.grouped.clear();
+            sc.grouped.extend(sc.by_value.iter().map(|x| x.1));
+            return Some(key);
         }
     }
     None
 }
 
-fn selector_switches(
-    v: View<'_, '_>,
+fn selector_switches<'i>(
+    v: View<'i, '_>,
     now: jiff::Timestamp,
     claimed: &FastSet<&str>,
+    sc: &mut Scratch<'i>,
     out: &mut Vec<Release>,
 ) {
     let namespace = v.name;
-    for &(svc_name, svc) in v.services {
+    for svc in v.services {
+        let svc_name = v.s(svc.name);
         if claimed.contains(svc_name) {
             continue;
         }
-        let selector = service_selector(svc);
-        let Some((key, by_value)) = split_by_track(v, svc, selector) else {
+        let selector = v.selector(svc);
+        let Some(key) = split_by_track(v, svc, selector, sc) else {
             continue;
         };
-        let live_value = selector.get(key).map_or("", String::as_str);
+        let live_value = selector.get(key).unwrap_or("");
+        // The tracks, as ranges of `sc.grouped`.
+        let mut live_deployments = 0..0;
+        sc.others.clear();
+        let mut start = 0;
+        for g in sc.by_value.chunk_by(|a, b| a.0 == b.0) {
+            let range = start..start + g.len();
+            start = range.end;
+            if g[0].0 == live_value {
+                live_deployments = range;
+            } else {
+                sc.others.push((g[0].0, range));
+            }
+        }
         let mut warnings = Vec::new();
-        let live_deployments = by_value
-            .iter()
-            .find(|(value, _)| *value == live_value)
-            .map_or(&[][..], |(_, ds)| ds.as_slice());
         let mut live = track(
-            v.ix,
-            live_deployments,
+            v,
+            &sc.grouped[live_deployments.clone()],
             Some(live_value.to_string()),
             Some(svc_name.to_string()),
             now,
+            &mut sc.images,
         );
         live.traffic_percent = 100;
         if live_deployments.is_empty() {
@@ -1266,7 +1652,7 @@ fn selector_switches(
                     .join(",")
             ));
         }
-        let (rec, record_error, gate) = read_record(&svc.metadata, now);
+        let (rec, record_error, gate) = read_record(svc.notes.release, now);
         let recorded: Option<&str> = rec.as_ref().and_then(|r| {
             let on_candidate = matches!(r.stage, Stage::Switched | Stage::Retired);
             let other = if on_candidate {
@@ -1276,30 +1662,27 @@ fn selector_switches(
             };
             other.and_then(|t| t.version.as_deref())
         });
-        let mut others: Vec<&Group> = by_value
-            .iter()
-            .filter(|(value, _)| *value != live_value)
-            .collect();
         // The candidate is the one the record names, else one still running, else the newest.
-        if others.len() > 1 {
-            others.sort_by_cached_key(|(value, ds)| {
-                let ds = || ds.iter().map(|&i| v.ix.deps[i as usize].d);
+        if sc.others.len() > 1 {
+            let grouped = &sc.grouped;
+            sc.others.sort_by_cached_key(|(value, range)| {
+                let ds = || grouped[range.clone()].iter().map(|&i| v.dep(i));
                 std::cmp::Reverse((
                     recorded == Some(*value),
-                    ds().any(|d| d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1) > 0),
-                    ds().filter_map(|d| d.metadata.creation_timestamp.as_ref().map(|t| t.0))
-                        .max(),
+                    ds().any(|d| d.desired > 0),
+                    ds().filter_map(|d| d.created).max(),
                 ))
             });
-            let names: Vec<&str> = others.iter().map(|(value, _)| *value).collect();
+            let names: Vec<&str> = sc.others.iter().map(|(value, _)| *value).collect();
             warnings.push(format!(
                 "{namespace}/{svc_name} has more than one candidate version ({}); showing {}.",
                 names.join(", "),
                 names[0]
             ));
         }
-        let candidate = others.first().map(|(value, ds)| {
-            let mut t = track(v.ix, ds, Some(value.to_string()), None, now);
+        let candidate = sc.others.first().cloned().map(|(value, range)| {
+            let version = Some(value.to_string());
+            let mut t = track(v, &sc.grouped[range], version, None, now, &mut sc.images);
             t.traffic_percent = 0;
             t
         });
@@ -1316,7 +1699,7 @@ fn selector_switches(
             Some(live_value),
             &mut warnings,
         );
-        let steps = steps_of(&svc.metadata, rec.as_ref());
+        let steps = steps_of(&svc.notes, rec.as_ref());
         out.push(Release {
             namespace: namespace.to_string(),
             name: svc_name.to_string(),
@@ -1330,7 +1713,7 @@ fn selector_switches(
             },
             candidate,
             warnings,
-            traffic_object: service_ref(svc),
+            traffic_object: v.object_ref("Service", svc.name, svc.resource_version),
             track_label: Some(key.to_string()),
             canary: None,
             record: rec,
