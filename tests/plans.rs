@@ -397,3 +397,63 @@ async fn a_stale_plan_is_refused_with_a_conflict_and_changes_nothing() {
     let rec = r.record.expect("record");
     assert_eq!(rec.started_by, "ana@example.com");
 }
+
+/// Finishing a header canary takes its header rule off (it would send those users to the
+/// retired track) and a rollback puts it back with the canary.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn finishing_a_header_canary_takes_its_rule_off_and_rollback_restores_it() {
+    let d = demo().await;
+    let id = "grey/frontend";
+    const HEADER: &str = "nginx.ingress.kubernetes.io/canary-by-header";
+    let canary = || async {
+        let (_, rs) = d.releases().await;
+        let name = rs
+            .iter()
+            .find(|r| r.id() == id)
+            .and_then(|r| r.canary.as_ref())
+            .map(|c| c.canary.clone())
+            .expect("the canary Ingress");
+        Api::<Ingress>::namespaced(d.client.clone(), "grey")
+            .get(&name)
+            .await
+            .expect("canary")
+    };
+    let header_of = |ing: &Ingress| {
+        ing.metadata
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get(HEADER).cloned())
+    };
+    assert_eq!(header_of(&canary().await).as_deref(), Some("_env"));
+    // Through the steps to 100%, then the finish.
+    for _ in 0..10 {
+        if d.release(id).await.stage == Stage::Retired {
+            break;
+        }
+        d.act(id, Op::Approve).await;
+    }
+    assert_eq!(d.release(id).await.stage, Stage::Retired);
+    let finished = canary().await;
+    assert_eq!(header_of(&finished), None, "the header rule is off");
+    assert!(
+        d.release(id).await.traffic.rules.is_empty(),
+        "no rule reaches the retired track"
+    );
+    d.act(id, Op::Rollback).await;
+    let back = canary().await;
+    assert_eq!(
+        header_of(&back).as_deref(),
+        Some("_env"),
+        "the rule is back"
+    );
+    assert_eq!(
+        back.metadata
+            .annotations
+            .as_ref()
+            .and_then(|a| a
+                .get("nginx.ingress.kubernetes.io/canary-by-header-value")
+                .cloned())
+            .as_deref(),
+        Some("grey")
+    );
+}

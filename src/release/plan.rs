@@ -544,6 +544,7 @@ fn weight(r: &Release, percent: u32, actor: &Actor, now: &str, op: Op) -> Result
             weight: Some(c.weight.to_string()),
             backend: r.live.service.clone(),
             selector: None,
+            rules: BTreeMap::new(),
         };
     }
     rec.stage = match percent {
@@ -696,6 +697,25 @@ fn canary_swap(
     ])
 }
 
+/// The canary Ingress's header and cookie rule annotations, as written.
+fn canary_rule_annotations(r: &Release, snapshot: &Snapshot) -> BTreeMap<String, String> {
+    const RULES: &[&str] = &[
+        "nginx.ingress.kubernetes.io/canary-by-header",
+        "nginx.ingress.kubernetes.io/canary-by-header-value",
+        "nginx.ingress.kubernetes.io/canary-by-header-pattern",
+        "nginx.ingress.kubernetes.io/canary-by-cookie",
+    ];
+    let Some(c) = r.canary.as_ref() else {
+        return BTreeMap::new();
+    };
+    let annotations = find(&snapshot.ingresses, &r.namespace, &c.canary)
+        .and_then(|ing| ing.metadata.annotations.as_ref());
+    RULES
+        .iter()
+        .filter_map(|k| Some((k.to_string(), annotations?.get(*k)?.clone())))
+        .collect()
+}
+
 /// The primary Ingress takes the candidate Service; the canary Ingress is kept, pointed at the
 /// old Service with weight 0, so a rollback (and the next release) reuse it; the old track is
 /// scaled to 0.
@@ -715,14 +735,15 @@ fn finish_canary(
     rec.stage = Stage::Retired;
     rec.old_replicas = Some(r.live.replicas.desired);
     rec.previous.backend = Some(old_svc.clone());
+    // Header and cookie rules would send their users to the retired track: they come off,
+    // kept in the record for a rollback to put back.
+    rec.previous.rules = canary_rule_annotations(r, snapshot);
     let last = last_action("approve", actor, now, &old_svc, &new_svc);
-    let mut steps = canary_swap(
-        r,
-        snapshot,
-        &old_svc,
-        &new_svc,
-        record_annotations(&rec, &last),
-    )?;
+    let mut annotations = record_annotations(&rec, &last);
+    for key in rec.previous.rules.keys() {
+        annotations[key.as_str()] = Value::Null;
+    }
+    let mut steps = canary_swap(r, snapshot, &old_svc, &new_svc, annotations)?;
     steps.extend(scale_steps(r, &r.live, 0));
     Ok(Plan {
         release: id.clone(),
@@ -1036,18 +1057,18 @@ fn unfinish_canary(
     let mut rec = base_record(r, old, Some(&r.live), actor, now);
     rec.stage = Stage::RolledBack;
     let last = last_action("rollback", actor, now, &live_svc, &old_svc);
+    // The header and cookie rules the finish took off come back with the canary.
+    let restored = std::mem::take(&mut rec.previous.rules);
+    let mut annotations = record_annotations(&rec, &last);
+    for (key, value) in &restored {
+        annotations[key.as_str()] = json!(value);
+    }
     Ok(Plan {
         release: id.clone(),
         op: Op::Rollback,
         summary: String::new(),
         risk: None,
-        steps: canary_swap(
-            r,
-            snapshot,
-            &live_svc,
-            &old_svc,
-            record_annotations(&rec, &last),
-        )?,
+        steps: canary_swap(r, snapshot, &live_svc, &old_svc, annotations)?,
         record: rec,
         event: event(r, actor, "rolled back", &live_svc, &old_svc),
     })

@@ -26,6 +26,10 @@ pub struct PreviousTraffic {
     /// The canary-weight annotation as it was (raw string, in the Ingress's units).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub weight: Option<String>,
+    /// The canary's header and cookie rules, taken off when a canary is finished (they would
+    /// reach the retired track) and put back by a rollback.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub rules: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
