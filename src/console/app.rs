@@ -632,6 +632,13 @@ impl App {
             if (command == Command::Reject && !gate) || (command == Command::Rollback && gate) {
                 continue;
             }
+            // A canary at 100% waiting to finish: switch (weight back to 0) is reject, and
+            // retire (the finish) is approve; offer each once.
+            let finishing =
+                release.pattern == Pattern::NginxCanary && release.stage == Stage::Switched;
+            if finishing && matches!(command, Command::Switch | Command::Retire) {
+                continue;
+            }
             let allowed = match self.plan_selected(op) {
                 Ok(plan) => match plan.risk {
                     Some(risk) => Allowed::Risky(risk),
