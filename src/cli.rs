@@ -426,7 +426,7 @@ async fn status(args: StatusArgs, cluster: &ClusterArgs) -> anyhow::Result<ExitC
     let snapshot = crate::cluster::snapshot(&client, scope.as_deref()).await?;
     let mut releases = crate::release::discover(&snapshot, jiff::Timestamp::now());
     if let Some((_, name)) = &wanted {
-        releases.retain(|r| &r.name == name);
+        releases.retain(|r| r.name == name);
         if releases.is_empty() {
             eprintln!(
                 "cutover: no release named {} in {}",

@@ -452,10 +452,10 @@ struct Case {
 
 fn check_track(case: &str, side: &str, got: &cutover::release::Track, want: &T) {
     let ctx = format!("{case}: {side} track {got:#?}");
-    assert_eq!(got.deployments, want.deployments, "{ctx}");
+    assert_eq!(got.deployments[..], want.deployments[..], "{ctx}");
     assert_eq!(got.service.as_deref(), want.service, "{ctx}");
     assert_eq!(got.version.as_deref(), want.version, "{ctx}");
-    assert_eq!(got.images, want.images, "{ctx}");
+    assert_eq!(got.images[..], want.images[..], "{ctx}");
     let r = got.replicas;
     assert_eq!(
         (r.desired, r.updated, r.ready, r.available),
@@ -684,7 +684,7 @@ fn pattern_cases() -> Vec<Case> {
                 assert_eq!(c.weight, 0);
                 for r in rs {
                     assert!(r.record.is_none() && r.record_error.is_none(), "{}", r.id());
-                    assert_eq!(r.steps, [10, 25, 50, 100], "{}", r.id());
+                    assert_eq!(r.steps[..], [10, 25, 50, 100], "{}", r.id());
                 }
             }),
         },
@@ -2186,7 +2186,7 @@ fn extreme_replica_and_restart_counts_do_not_overflow() {
     let releases = discover(&o.snapshot(), now());
     assert_eq!(releases.len(), 1, "{releases:#?}");
     let live = &releases[0].live;
-    assert_eq!(live.deployments, ["a-1", "a-2"]);
+    assert_eq!(live.deployments[..], ["a-1", "a-2"]);
     assert!(
         live.replicas.desired > 0 && live.replicas.ready > 0,
         "{live:#?}"
@@ -2430,7 +2430,7 @@ fn a_track_with_a_deployment_out_of_scope_has_its_pods_unknown() {
         .service("x", "a", json!({"app": "a", "version": "v1"}), json!({}));
     let full = discover(&two.snapshot(), now());
     let scoped = discover_scoped(&two, &[("x", "a-1"), ("x", "a-3")]);
-    assert_eq!(full[0].live.deployments, ["a-1", "a-2"]);
+    assert_eq!(full[0].live.deployments[..], ["a-1", "a-2"]);
     assert_eq!(full[0].live.pods.len(), 4);
     assert!(!scoped[0].live.pods_known && scoped[0].live.pods.is_empty());
     assert_eq!(scoped[0].candidate, full[0].candidate);
@@ -2480,7 +2480,7 @@ fn pod_scope_hides_pods_and_pod_warnings_only() {
                 let known = ft
                     .deployments
                     .iter()
-                    .all(|d| only.contains(&(s.namespace.clone(), d.clone())));
+                    .all(|d| only.contains(&(s.namespace.to_string(), d.to_string())));
                 assert_eq!(st.pods_known, known, "seed {seed}: {}", s.id());
                 if known {
                     assert_eq!(st.pods, ft.pods, "seed {seed}: {}", s.id());

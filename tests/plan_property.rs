@@ -468,7 +468,7 @@ fn check_rolled_back(sim: &Sim, case: &Case, r: &Release) -> Result<(), String> 
             case.live, case.replicas
         ));
     }
-    if r.live.deployments != [case.live] || r.traffic.live_percent != 100 {
+    if r.live.deployments[..] != [case.live] || r.traffic.live_percent != 100 {
         return Err(format!(
             "discovery shows live {:?} at {}%",
             r.live.deployments, r.traffic.live_percent
@@ -559,7 +559,12 @@ fn run(
                     );
                     return Err(fail(&ran, e));
                 }
-                let shown = after.candidate.as_ref().map(|c| c.deployments.clone());
+                let shown = after.candidate.as_ref().map(|c| {
+                    c.deployments
+                        .iter()
+                        .map(|d| d.to_string())
+                        .collect::<Vec<_>>()
+                });
                 let stage = stats.stages.entry(case.id).or_default();
                 stage.0 += 1;
                 let created = staged_deployments(&sim, &r);
@@ -597,7 +602,7 @@ fn staged_deployments(sim: &Sim, r: &Release) -> Vec<String> {
     let live = r.live.deployments.first().cloned().unwrap_or_default();
     let name = cutover::release::plan::clone_name(&live, r.live.version.as_deref(), "v9");
     sim.deployments
-        .contains_key(&(r.namespace.clone(), name.clone()))
+        .contains_key(&(r.namespace.to_string(), name.clone()))
         .then_some(name)
         .into_iter()
         .collect()

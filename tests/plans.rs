@@ -260,7 +260,7 @@ async fn stage_a_candidate_from_a_release_at_rest() {
     let cand = r.candidate.clone().expect("candidate");
     assert_eq!(
         (cand.deployments, cand.images),
-        (vec!["nginx-v3".to_string()], vec!["nginx:1.29".to_string()])
+        (["nginx-v3".into()].into(), ["nginx:1.29".into()].into())
     );
     assert_eq!(r.live.version.as_deref(), Some("v2"));
     let svc = Api::<Service>::namespaced(d.client.clone(), "shop")

@@ -677,7 +677,7 @@ impl App {
         let cursor = tag_start(&image);
         self.prompt = Some(Prompt {
             release: release.id(),
-            input: Input::new(image).with_cursor(cursor),
+            input: Input::new(image.to_string()).with_cursor(cursor),
         });
     }
 
@@ -902,26 +902,27 @@ fn matches_filter(r: &Release, needle: &str) -> bool {
 
 /// The objects whose Pods and Events the console watches for `r`.
 pub fn focus_of(r: &Release) -> Focus {
-    let mut deployments: Vec<String> = r.live.deployments.clone();
-    let mut others = vec![r.traffic_object.name.clone()];
-    if let Some(c) = &r.candidate {
-        deployments.extend(c.deployments.iter().cloned());
-    }
-    for t in std::iter::once(&r.live).chain(r.candidate.as_ref()) {
-        others.extend(t.service.iter().cloned());
+    let tracks = || std::iter::once(&r.live).chain(r.candidate.as_ref());
+    let mut deployments: Vec<String> = tracks()
+        .flat_map(|t| &t.deployments)
+        .map(|d| d.to_string())
+        .collect();
+    let mut others = vec![r.traffic_object.name.to_string()];
+    for t in tracks() {
+        others.extend(t.service.iter().map(|s| s.to_string()));
     }
     if let Some(c) = &r.canary {
         others.push(c.canary.clone());
         others.extend(c.primary.iter().cloned());
     }
-    others.push(r.name.clone());
+    others.push(r.name.to_string());
     deployments.sort();
     deployments.dedup();
     others.sort();
     others.dedup();
     Focus {
         release: r.id(),
-        namespace: r.namespace.clone(),
+        namespace: r.namespace.to_string(),
         deployments,
         others,
     }

@@ -3,9 +3,10 @@
 //!
 //! Discovery runs on every change the console sees, over every object of the cluster, and
 //! a large snapshot does not stay in the CPU's caches between two runs: its cost is the
-//! memory it reads. So it reads each object once, in one pass per kind, copying what it needs
-//! (names, labels, replica counts, pod states) into a compact index, and finds the releases
-//! in the index alone.
+//! memory it reads. So it works in two parts. `Objects::of` reads each object once, copying
+//! what discovery needs (names, labels, replica counts, pod states) into compact rows;
+//! `discover_objects` does the work across objects (grouping, name and label lookups, Pods
+//! to their Deployments, the releases) over the rows alone. `discover` runs both.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
@@ -16,8 +17,11 @@ use k8s_openapi::api::core::v1::{Event, Pod, Service};
 use k8s_openapi::api::networking::v1::Ingress;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
+use compact_str::CompactString;
+use smallvec::SmallVec;
+
 use super::model::{
-    Canary, ObjectRef, Pattern, PodState, PodSummary, Release, Stage, Track, Traffic,
+    Canary, ObjectRef, One, Pattern, PodState, PodSummary, Release, Stage, Track, Traffic,
 };
 use super::record::{self, ReleaseRecord};
 
@@ -373,9 +377,9 @@ struct DepRow {
     ns: u32,
     name: Str,
     resource_version: Str,
-    /// Its pod template's labels, as a range of `Index::pairs` (sorted by key).
+    /// Its pod template's labels, as a range of `Objects::pairs` (sorted by key).
     labels: Span,
-    /// Its containers' images, as a range of `Index::images`.
+    /// Its containers' images, as a range of `Objects::images`.
     images: Span,
     desired: i32,
     updated: i32,
@@ -383,57 +387,85 @@ struct DepRow {
     available: i32,
     created: Option<jiff::Timestamp>,
     /// Its Pods, as a range of `Index::pod_order`; None when the snapshot's pod scope leaves
-    /// them out.
+    /// them out (and always None in `Objects`: the index groups the Pods).
     pods: Option<Span>,
+}
+
+fn note(text: &mut Text, annotations: &BTreeMap<String, String>, key: &str) -> Option<Str> {
+    annotations.get(key).map(|v| text.push(v))
 }
 
 /// Annotations discovery reads on a Service or an Ingress.
 #[derive(Clone, Copy, Default)]
-struct Notes<'a> {
-    track_label: Option<&'a str>,
-    release: Option<&'a str>,
-    steps: Option<&'a str>,
-    alternate_service: Option<&'a str>,
+struct Notes {
+    track_label: Option<Str>,
+    release: Option<Str>,
+    steps: Option<Str>,
+    alternate_service: Option<Str>,
 }
 
-impl<'a> Notes<'a> {
-    fn of(meta: &'a ObjectMeta) -> Notes<'a> {
-        if meta.annotations.as_ref().is_none_or(BTreeMap::is_empty) {
+impl Notes {
+    fn of(meta: &ObjectMeta, text: &mut Text) -> Notes {
+        let Some(a) = meta.annotations.as_ref().filter(|a| !a.is_empty()) else {
             return Notes::default();
-        }
+        };
         Notes {
-            track_label: annotation(meta, record::TRACK_LABEL),
-            release: annotation(meta, record::RELEASE),
-            steps: annotation(meta, record::STEPS),
-            alternate_service: annotation(meta, record::ALTERNATE_SERVICE),
+            track_label: note(text, a, record::TRACK_LABEL),
+            release: note(text, a, record::RELEASE),
+            steps: note(text, a, record::STEPS),
+            alternate_service: note(text, a, record::ALTERNATE_SERVICE),
+        }
+    }
+}
+
+/// The ingress-nginx annotations of a canary Ingress, as written.
+#[derive(Clone, Copy, Default)]
+struct CanaryNotes {
+    weight: Option<Str>,
+    total: Option<Str>,
+    header: Option<Str>,
+    header_value: Option<Str>,
+    header_pattern: Option<Str>,
+    cookie: Option<Str>,
+}
+
+impl CanaryNotes {
+    fn of(a: &BTreeMap<String, String>, text: &mut Text) -> CanaryNotes {
+        CanaryNotes {
+            weight: note(text, a, CANARY_WEIGHT),
+            total: note(text, a, CANARY_TOTAL),
+            header: note(text, a, CANARY_HEADER),
+            header_value: note(text, a, CANARY_HEADER_VALUE),
+            header_pattern: note(text, a, CANARY_HEADER_PATTERN),
+            cookie: note(text, a, CANARY_COOKIE),
         }
     }
 }
 
 /// A Service with a name, as discovery reads it.
 #[derive(Clone, Copy)]
-struct SvcRow<'a> {
+struct SvcRow {
     ns: u32,
     name: Str,
     resource_version: Str,
-    /// Its selector, as a range of `Index::pairs` (sorted by key).
+    /// Its selector, as a range of `Objects::pairs` (sorted by key).
     selector: Span,
-    notes: Notes<'a>,
+    notes: Notes,
 }
 
 /// An Ingress with a name, as discovery reads it.
 #[derive(Clone, Copy)]
-struct IngRow<'a> {
+struct IngRow {
     ns: u32,
     name: Str,
     resource_version: Str,
     created: Option<jiff::Timestamp>,
     canary: bool,
-    /// Its (host, path, backend Service) triples, as a range of `Index::paths`.
+    /// Its (host, path, backend Service) triples, as a range of `Objects::paths`.
     paths: Span,
-    notes: Notes<'a>,
-    /// For the canary annotations, read where the Ingress is a canary.
-    meta: &'a ObjectMeta,
+    notes: Notes,
+    /// Read where the Ingress is a canary.
+    canary_notes: CanaryNotes,
 }
 
 #[derive(Clone, Copy)]
@@ -443,13 +475,233 @@ struct HostPath {
     service: Option<Str>,
 }
 
-/// A Pod owned by a Deployment, as discovery reports it.
+/// A ReplicaSet: which Deployment controls it.
+#[derive(Clone, Copy)]
+struct RsRow {
+    ns: u32,
+    name: Str,
+    deployment: Str,
+}
+
+/// A Pod controlled by a ReplicaSet, as discovery reports it.
 #[derive(Clone, Copy)]
 struct PodRow {
+    ns: u32,
     name: Str,
+    replica_set: Str,
     state: PodState,
     restarts: i32,
-    age: Option<i64>,
+    created: Option<jiff::Timestamp>,
+}
+
+/// What discovery reads of a set of cluster objects: a compact row per object, its strings
+/// copied end to end into one buffer. Reading a k8s-openapi object costs cache misses on
+/// its scattered heap fields; a row is read once, when the object arrives, and discovery's
+/// work across objects (`discover_objects`) then reads only rows that sit close together.
+pub struct Objects {
+    text: Text,
+    /// Namespaces numbered as they come.
+    spaces: Spaces,
+    deps: Vec<DepRow>,
+    services: Vec<SvcRow>,
+    ingresses: Vec<IngRow>,
+    replica_sets: Vec<RsRow>,
+    pods: Vec<PodRow>,
+    paths: Vec<HostPath>,
+    /// Label maps: Deployments' pod template labels and Services' selectors.
+    pairs: Vec<(Str, Str)>,
+    images: Vec<Str>,
+    pod_scope: PodScope,
+}
+
+impl Default for Objects {
+    fn default() -> Self {
+        Objects {
+            text: Text::default(),
+            spaces: Spaces {
+                table: Table::with_capacity(16),
+                names: Vec::new(),
+                last: None,
+            },
+            deps: Vec::new(),
+            services: Vec::new(),
+            ingresses: Vec::new(),
+            replica_sets: Vec::new(),
+            pods: Vec::new(),
+            paths: Vec::new(),
+            pairs: Vec::new(),
+            images: Vec::new(),
+            pod_scope: PodScope::All,
+        }
+    }
+}
+
+impl std::fmt::Debug for Objects {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Objects")
+            .field("deployments", &self.deps.len())
+            .field("replica_sets", &self.replica_sets.len())
+            .field("pods", &self.pods.len())
+            .field("services", &self.services.len())
+            .field("ingresses", &self.ingresses.len())
+            .field("bytes_of_text", &self.text.0.len())
+            .finish()
+    }
+}
+
+impl Objects {
+    /// The rows of every object of the snapshot, and its pod scope.
+    pub fn of(s: &Snapshot) -> Objects {
+        let mut o = Objects {
+            text: Text(String::with_capacity(
+                s.deployments.len() * 128
+                    + s.services.len() * 64
+                    + s.replica_sets.len() * 48
+                    + s.pods.len() * 64,
+            )),
+            deps: Vec::with_capacity(s.deployments.len()),
+            services: Vec::with_capacity(s.services.len()),
+            ingresses: Vec::with_capacity(s.ingresses.len()),
+            replica_sets: Vec::with_capacity(s.replica_sets.len()),
+            pods: Vec::with_capacity(s.pods.len()),
+            paths: Vec::with_capacity(s.ingresses.len()),
+            pairs: Vec::with_capacity(s.deployments.len() * 3 + s.services.len() * 2),
+            images: Vec::with_capacity(s.deployments.len()),
+            pod_scope: s.pod_scope.clone(),
+            ..Objects::default()
+        };
+        s.deployments.iter().for_each(|d| o.push_deployment(d));
+        s.services.iter().for_each(|x| o.push_service(x));
+        s.ingresses.iter().for_each(|x| o.push_ingress(x));
+        s.replica_sets.iter().for_each(|x| o.push_replica_set(x));
+        s.pods.iter().for_each(|x| o.push_pod(x));
+        o
+    }
+
+    fn push_deployment(&mut self, d: &Deployment) {
+        let meta = &d.metadata;
+        let spec = d.spec.as_ref();
+        let status = d.status.as_ref();
+        let text = &mut self.text;
+        let ns = self.spaces.id(text, ns(meta));
+        let name = text.push(name(meta));
+        let resource_version = text.push(meta.resource_version.as_deref().unwrap_or(""));
+        let template = spec.map(|s| &s.template);
+        let labels = push_pairs(
+            text,
+            &mut self.pairs,
+            template
+                .and_then(|t| t.metadata.as_ref())
+                .and_then(|m| m.labels.as_ref()),
+        );
+        let start = self.images.len();
+        for c in template
+            .and_then(|t| t.spec.as_ref())
+            .map(|s| s.containers.as_slice())
+            .unwrap_or_default()
+        {
+            if let Some(image) = &c.image {
+                self.images.push(text.push(image));
+            }
+        }
+        self.deps.push(DepRow {
+            ns,
+            name,
+            resource_version,
+            labels,
+            images: Span::of(start, self.images.len()),
+            desired: spec.and_then(|s| s.replicas).unwrap_or(1),
+            updated: status.and_then(|s| s.updated_replicas).unwrap_or(0),
+            ready: status.and_then(|s| s.ready_replicas).unwrap_or(0),
+            available: status.and_then(|s| s.available_replicas).unwrap_or(0),
+            created: created(meta),
+            pods: None,
+        });
+    }
+
+    /// A Service without a name cannot name a release: malformed, left out.
+    fn push_service(&mut self, x: &Service) {
+        let meta = &x.metadata;
+        if name(meta).is_empty() {
+            return;
+        }
+        let text = &mut self.text;
+        let row = SvcRow {
+            ns: self.spaces.id(text, ns(meta)),
+            name: text.push(name(meta)),
+            resource_version: text.push(meta.resource_version.as_deref().unwrap_or("")),
+            selector: push_pairs(
+                text,
+                &mut self.pairs,
+                x.spec.as_ref().and_then(|s| s.selector.as_ref()),
+            ),
+            notes: Notes::of(meta, text),
+        };
+        self.services.push(row);
+    }
+
+    /// An Ingress without a name cannot name a release: malformed, left out.
+    fn push_ingress(&mut self, ing: &Ingress) {
+        let meta = &ing.metadata;
+        if name(meta).is_empty() {
+            return;
+        }
+        let text = &mut self.text;
+        let canary = annotation(meta, CANARY) == Some("true");
+        let row = IngRow {
+            ns: self.spaces.id(text, ns(meta)),
+            name: text.push(name(meta)),
+            resource_version: text.push(meta.resource_version.as_deref().unwrap_or("")),
+            created: created(meta),
+            canary,
+            paths: host_paths(ing, text, &mut self.paths),
+            notes: Notes::of(meta, text),
+            canary_notes: match &meta.annotations {
+                Some(a) if canary => CanaryNotes::of(a, text),
+                _ => CanaryNotes::default(),
+            },
+        };
+        self.ingresses.push(row);
+    }
+
+    /// A ReplicaSet that no Deployment controls plays no part: left out.
+    fn push_replica_set(&mut self, rs: &ReplicaSet) {
+        let meta = &rs.metadata;
+        let Some(owner) = controller_of(meta, "Deployment") else {
+            return;
+        };
+        let text = &mut self.text;
+        let row = RsRow {
+            ns: self.spaces.id(text, ns(meta)),
+            name: text.push(name(meta)),
+            deployment: text.push(owner),
+        };
+        self.replica_sets.push(row);
+    }
+
+    /// A Pod that no ReplicaSet controls belongs to no track: left out.
+    fn push_pod(&mut self, pod: &Pod) {
+        let meta = &pod.metadata;
+        let Some(rs) = controller_of(meta, "ReplicaSet") else {
+            return;
+        };
+        let text = &mut self.text;
+        let ns = self.spaces.id(text, ns(meta));
+        // The Pods of a ReplicaSet mostly come one after another: they share its name's copy.
+        let replica_set = match self.pods.last() {
+            Some(last) if last.ns == ns && text.get(last.replica_set) == rs => last.replica_set,
+            _ => text.push(rs),
+        };
+        let row = PodRow {
+            ns,
+            name: text.push(name(meta)),
+            replica_set,
+            state: pod_state(pod),
+            restarts: restarts(pod),
+            created: created(meta),
+        };
+        self.pods.push(row);
+    }
 }
 
 /// One namespace: its name and its objects, as ranges of the index's rows.
@@ -459,23 +711,17 @@ struct Ns {
     ingresses: Span,
 }
 
-/// What discovery reads of a snapshot, grouped by namespace (namespaces sorted by name).
-struct Index<'a> {
-    text: Text,
+/// Discovery's work across objects: the rows grouped by namespace (namespaces sorted by
+/// name), names looked up, labels indexed, Pods given to their Deployments.
+struct Index<'o> {
+    o: &'o Objects,
     namespaces: Vec<Ns>,
-    /// Grouped by namespace, sorted by name within one.
+    /// Grouped by namespace, sorted by name within one; `ns` is the namespace's position.
     deps: Vec<DepRow>,
-    /// Grouped by namespace, in snapshot order within one. A Service or Ingress without a
-    /// name cannot name a release: malformed, left out.
-    services: Vec<SvcRow<'a>>,
-    ingresses: Vec<IngRow<'a>>,
-    paths: Vec<HostPath>,
-    /// Label maps: Deployments' pod template labels and Services' selectors.
-    pairs: Vec<(Str, Str)>,
-    images: Vec<Str>,
-    /// The Pods owned by a Deployment (through their ReplicaSet), in snapshot order.
-    pods: Vec<PodRow>,
-    /// Indices into `pods`, grouped by Deployment.
+    /// Grouped by namespace, in the order they came within one.
+    services: Vec<SvcRow>,
+    ingresses: Vec<IngRow>,
+    /// Indices into `Objects::pods`, grouped by Deployment.
     pod_order: Vec<u32>,
     /// Services by (namespace, name): the first of that name.
     service_by_name: Table,
@@ -526,156 +772,61 @@ fn push_pairs(
     Span::of(start, pairs.len())
 }
 
-impl<'a> Index<'a> {
-    fn new(s: &'a Snapshot, now: jiff::Timestamp) -> Index<'a> {
-        let mut text = Text(String::with_capacity(
-            s.deployments.len() * 128 + s.services.len() * 64 + s.pods.len() * 40,
-        ));
-        let mut spaces = Spaces {
-            table: Table::with_capacity(64),
-            names: Vec::new(),
-            last: None,
-        };
-        let mut pairs = Vec::with_capacity(s.deployments.len() * 3 + s.services.len() * 2);
+/// Rows in the order of `order` (indices), with their namespace renumbered by `rank`.
+fn regroup<T: Copy>(
+    rows: &[T],
+    order: &[u32],
+    rank: &[u32],
+    ns: impl Fn(&mut T) -> &mut u32,
+) -> Vec<T> {
+    order
+        .iter()
+        .map(|&i| {
+            let mut row = rows[i as usize];
+            let n = ns(&mut row);
+            *n = rank[*n as usize];
+            row
+        })
+        .collect()
+}
 
-        // Each object is read once, here; its namespace is numbered as it comes.
-        let mut images = Vec::with_capacity(s.deployments.len());
-        let deps: Vec<DepRow> = s
-            .deployments
-            .iter()
-            .map(|d| {
-                let meta = &d.metadata;
-                let spec = d.spec.as_ref();
-                let status = d.status.as_ref();
-                let ns = spaces.id(&mut text, ns(meta));
-                let name = text.push(name(meta));
-                let resource_version = text.push(meta.resource_version.as_deref().unwrap_or(""));
-                let template = spec.map(|s| &s.template);
-                let labels = push_pairs(
-                    &mut text,
-                    &mut pairs,
-                    template
-                        .and_then(|t| t.metadata.as_ref())
-                        .and_then(|m| m.labels.as_ref()),
-                );
-                let start = images.len();
-                for c in template
-                    .and_then(|t| t.spec.as_ref())
-                    .map(|s| s.containers.as_slice())
-                    .unwrap_or_default()
-                {
-                    if let Some(image) = &c.image {
-                        images.push(text.push(image));
-                    }
-                }
-                DepRow {
-                    ns,
-                    name,
-                    resource_version,
-                    labels,
-                    images: Span::of(start, images.len()),
-                    desired: spec.and_then(|s| s.replicas).unwrap_or(1),
-                    updated: status.and_then(|s| s.updated_replicas).unwrap_or(0),
-                    ready: status.and_then(|s| s.ready_replicas).unwrap_or(0),
-                    available: status.and_then(|s| s.available_replicas).unwrap_or(0),
-                    created: created(meta),
-                    pods: None,
-                }
-            })
-            .collect();
-        let services: Vec<SvcRow> = s
-            .services
-            .iter()
-            .filter(|x| !name(&x.metadata).is_empty())
-            .map(|x| {
-                let meta = &x.metadata;
-                SvcRow {
-                    ns: spaces.id(&mut text, ns(meta)),
-                    name: text.push(name(meta)),
-                    resource_version: text.push(meta.resource_version.as_deref().unwrap_or("")),
-                    selector: push_pairs(
-                        &mut text,
-                        &mut pairs,
-                        x.spec.as_ref().and_then(|s| s.selector.as_ref()),
-                    ),
-                    notes: Notes::of(meta),
-                }
-            })
-            .collect();
-        let mut paths = Vec::with_capacity(s.ingresses.len());
-        let ingresses: Vec<IngRow> = s
-            .ingresses
-            .iter()
-            .filter(|x| !name(&x.metadata).is_empty())
-            .map(|ing| {
-                let meta = &ing.metadata;
-                IngRow {
-                    ns: spaces.id(&mut text, ns(meta)),
-                    name: text.push(name(meta)),
-                    resource_version: text.push(meta.resource_version.as_deref().unwrap_or("")),
-                    created: created(meta),
-                    canary: annotation(meta, CANARY) == Some("true"),
-                    paths: host_paths(ing, &mut text, &mut paths),
-                    notes: Notes::of(meta),
-                    meta,
-                }
-            })
-            .collect();
-
-        // Namespaces renumbered by name; objects grouped by namespace, keeping their order.
-        let n = spaces.names.len();
+impl<'o> Index<'o> {
+    fn new(o: &'o Objects) -> Index<'o> {
+        let text = &o.text;
+        // Namespaces ranked by name; objects grouped by namespace, keeping their order.
+        let n = o.spaces.names.len();
         let mut order: Vec<u32> = (0..n as u32).collect();
         order.sort_unstable_by(|a, b| {
-            text.get(spaces.names[*a as usize])
-                .cmp(text.get(spaces.names[*b as usize]))
+            text.get(o.spaces.names[*a as usize])
+                .cmp(text.get(o.spaces.names[*b as usize]))
         });
         let mut rank = vec![0u32; n];
         for (r, &id) in order.iter().enumerate() {
             rank[id as usize] = r as u32;
         }
-        for e in spaces.table.first.values_mut() {
-            e.1 = rank[e.1 as usize];
-        }
-        for e in &mut spaces.table.more {
-            e.1 = rank[e.1 as usize];
-        }
-        spaces.last = None;
-        let names: Vec<Str> = order.iter().map(|&id| spaces.names[id as usize]).collect();
-        spaces.names = names;
-        let mut services = services;
-        let mut ingresses = ingresses;
-        let mut deps = deps;
-        for ns in deps
-            .iter_mut()
-            .map(|x| &mut x.ns)
-            .chain(services.iter_mut().map(|x| &mut x.ns))
-            .chain(ingresses.iter_mut().map(|x| &mut x.ns))
-        {
-            *ns = rank[*ns as usize];
-        }
-        let by_ns = |ns: &[u32]| -> (Vec<u32>, Vec<u32>) {
-            let starts = group_starts(ns, n);
-            let order = group_order(ns, &starts);
+        let by_ns = |ns: Vec<u32>| -> (Vec<u32>, Vec<u32>) {
+            let ns: Vec<u32> = ns.into_iter().map(|id| rank[id as usize]).collect();
+            let starts = group_starts(&ns, n);
+            let order = group_order(&ns, &starts);
             (starts, order)
         };
-        let (dep_starts, dep_order) = by_ns(&deps.iter().map(|x| x.ns).collect::<Vec<_>>());
-        let (svc_starts, svc_order) = by_ns(&services.iter().map(|x| x.ns).collect::<Vec<_>>());
-        let (ing_starts, ing_order) = by_ns(&ingresses.iter().map(|x| x.ns).collect::<Vec<_>>());
-        let mut dep_order = dep_order;
+        let (dep_starts, mut dep_order) = by_ns(o.deps.iter().map(|x| x.ns).collect());
+        let (svc_starts, svc_order) = by_ns(o.services.iter().map(|x| x.ns).collect());
+        let (ing_starts, ing_order) = by_ns(o.ingresses.iter().map(|x| x.ns).collect());
         for w in dep_starts.windows(2) {
             dep_order[w[0] as usize..w[1] as usize].sort_by(|a, b| {
-                text.get(deps[*a as usize].name)
-                    .cmp(text.get(deps[*b as usize].name))
+                text.get(o.deps[*a as usize].name)
+                    .cmp(text.get(o.deps[*b as usize].name))
             });
         }
-        let deps: Vec<DepRow> = dep_order.iter().map(|&i| deps[i as usize]).collect();
-        let services: Vec<SvcRow> = svc_order.iter().map(|&i| services[i as usize]).collect();
-        let ingresses: Vec<IngRow> = ing_order.iter().map(|&i| ingresses[i as usize]).collect();
+        let deps = regroup(&o.deps, &dep_order, &rank, |x| &mut x.ns);
+        let services = regroup(&o.services, &svc_order, &rank, |x| &mut x.ns);
+        let ingresses = regroup(&o.ingresses, &ing_order, &rank, |x| &mut x.ns);
         let namespaces: Vec<Ns> = order
             .iter()
             .enumerate()
-            .map(|(r, _)| Ns {
-                name: spaces.names[r],
+            .map(|(r, &id)| Ns {
+                name: o.spaces.names[id as usize],
                 services: Span {
                     start: svc_starts[r],
                     end: svc_starts[r + 1],
@@ -689,19 +840,19 @@ impl<'a> Index<'a> {
 
         let mut service_by_name = Table::with_capacity(services.len());
         for (i, x) in services.iter().enumerate() {
-            service_by_name.insert(&text, x.ns, x.name, i as u32, false);
+            service_by_name.insert(text, x.ns, x.name, i as u32, false);
         }
         // Deployments of one name (malformed, but possible) share their Pods: the first of
         // them stands for all.
         let mut dep_by_name = Table::with_capacity(deps.len());
         for (i, d) in deps.iter().enumerate() {
-            dep_by_name.insert(&text, d.ns, d.name, i as u32, false);
+            dep_by_name.insert(text, d.ns, d.name, i as u32, false);
         }
         let group: Vec<u32> = deps
             .iter()
             .map(|d| {
                 dep_by_name
-                    .get(&text, d.ns, text.get(d.name))
+                    .get(text, d.ns, text.get(d.name))
                     .unwrap_or(NONE)
             })
             .collect();
@@ -710,7 +861,7 @@ impl<'a> Index<'a> {
         let mut labels: FastMap<u64, (u32, u32)> = fast_map(deps.len() * 2);
         let mut label_nodes: Vec<(u32, u32)> = Vec::with_capacity(deps.len() * 2);
         for (i, d) in deps.iter().enumerate().rev() {
-            for &(k, v) in &pairs[d.labels.r()] {
+            for &(k, v) in &o.pairs[d.labels.r()] {
                 let entry = labels
                     .entry(label_key(d.ns, text.get(k), text.get(v)))
                     .or_insert((NONE, 0));
@@ -720,14 +871,16 @@ impl<'a> Index<'a> {
         }
 
         // Pods, by their Deployment: the ReplicaSet that controls them names it.
-        let only: Option<Vec<bool>> = match &s.pod_scope {
+        let only: Option<Vec<bool>> = match &o.pod_scope {
             PodScope::All => None,
             PodScope::Only(only) => {
                 let mut v = vec![false; deps.len()];
                 for (namespace, d) in only {
-                    if let Some(g) = spaces
-                        .find(&text, namespace)
-                        .and_then(|r| dep_by_name.get(&text, r, d))
+                    if let Some(g) = o
+                        .spaces
+                        .table
+                        .get(text, 0, namespace)
+                        .and_then(|id| dep_by_name.get(text, rank[id as usize], d))
                     {
                         v[g as usize] = true;
                     }
@@ -736,58 +889,54 @@ impl<'a> Index<'a> {
             }
         };
         let in_scope = |g: u32| only.as_ref().is_none_or(|v| v[g as usize]);
-        let mut rs_owner = Table::with_capacity(s.replica_sets.len());
-        for rs in &s.replica_sets {
-            let meta = &rs.metadata;
-            if let Some(owner) = controller_of(meta, "Deployment")
-                && let Some(r) = spaces.find(&text, ns(meta))
-            {
-                // The last ReplicaSet of a name counts.
-                let g = dep_by_name.get(&text, r, owner).unwrap_or(NONE);
-                let key = text.push(name(meta));
-                rs_owner.insert(&text, r, key, g, true);
-            }
+        let mut rs_owner = Table::with_capacity(o.replica_sets.len());
+        for rs in &o.replica_sets {
+            let r = rank[rs.ns as usize];
+            // The last ReplicaSet of a name counts.
+            let g = dep_by_name
+                .get(text, r, text.get(rs.deployment))
+                .unwrap_or(NONE);
+            rs_owner.insert(text, r, rs.name, g, true);
         }
-        let mut pods: Vec<PodRow> = Vec::with_capacity(s.pods.len());
-        let mut owners: Vec<u32> = Vec::with_capacity(s.pods.len());
+        let mut owned: Vec<u32> = Vec::with_capacity(o.pods.len());
+        let mut owners: Vec<u32> = Vec::with_capacity(o.pods.len());
         // The pods of a ReplicaSet mostly come one after another: the last one is checked first.
-        let mut last: Option<(u32, &str, u32)> = None;
-        for pod in &s.pods {
-            let meta = &pod.metadata;
-            let Some(rs) = controller_of(meta, "ReplicaSet") else {
-                continue;
-            };
-            let Some(r) = spaces.find(&text, ns(meta)) else {
-                continue;
-            };
+        let mut last: Option<(u32, Str, u32)> = None;
+        for (i, pod) in o.pods.iter().enumerate() {
+            let r = rank[pod.ns as usize];
             let g = match last {
-                Some((lr, lrs, g)) if lr == r && lrs == rs => g,
+                Some((lr, lrs, g))
+                    if lr == r
+                        && (lrs == pod.replica_set
+                            || text.get(lrs) == text.get(pod.replica_set)) =>
+                {
+                    g
+                }
                 _ => {
+                    let rs = text.get(pod.replica_set);
                     // Without the ReplicaSet, its name is the Deployment's plus a hash.
-                    let g = match rs_owner.get(&text, r, rs) {
+                    let g = match rs_owner.get(text, r, rs) {
                         Some(g) => g,
                         None => rs
                             .rsplit_once('-')
-                            .and_then(|(d, _)| dep_by_name.get(&text, r, d))
+                            .and_then(|(d, _)| dep_by_name.get(text, r, d))
                             .unwrap_or(NONE),
                     };
-                    last = Some((r, rs, g));
+                    last = Some((r, pod.replica_set, g));
                     g
                 }
             };
             if g == NONE || !in_scope(g) {
                 continue;
             }
-            pods.push(PodRow {
-                name: text.push(name(meta)),
-                state: pod_state(pod),
-                restarts: restarts(pod),
-                age: age(created(meta), now),
-            });
+            owned.push(i as u32);
             owners.push(g);
         }
         let pod_starts = group_starts(&owners, deps.len());
-        let pod_order = group_order(&owners, &pod_starts);
+        let pod_order: Vec<u32> = group_order(&owners, &pod_starts)
+            .into_iter()
+            .map(|k| owned[k as usize])
+            .collect();
         let mut deps = deps;
         for (d, &g) in deps.iter_mut().zip(&group) {
             if g != NONE && in_scope(g) {
@@ -800,15 +949,11 @@ impl<'a> Index<'a> {
         }
 
         Index {
-            text,
+            o,
             namespaces,
             deps,
             services,
             ingresses,
-            paths,
-            pairs,
-            images,
-            pods,
             pod_order,
             service_by_name,
             labels,
@@ -885,35 +1030,41 @@ impl<'i> Pairs<'i> {
 
 /// One namespace of the index.
 #[derive(Clone, Copy)]
-struct View<'i, 'a> {
-    ix: &'i Index<'a>,
+struct View<'i> {
+    ix: &'i Index<'i>,
+    text: &'i Text,
     /// Its position in `Index::namespaces`.
     r: u32,
     name: &'i str,
-    ingresses: &'i [IngRow<'a>],
-    services: &'i [SvcRow<'a>],
+    ingresses: &'i [IngRow],
+    services: &'i [SvcRow],
 }
 
-impl<'i, 'a> View<'i, 'a> {
-    fn new(ix: &'i Index<'a>, r: usize) -> Self {
+impl<'i> View<'i> {
+    fn new(ix: &'i Index<'i>, r: usize) -> Self {
         let nsx = &ix.namespaces[r];
         View {
             ix,
+            text: &ix.o.text,
             r: r as u32,
-            name: ix.text.get(nsx.name),
+            name: ix.o.text.get(nsx.name),
             ingresses: &ix.ingresses[nsx.ingresses.r()],
             services: &ix.services[nsx.services.r()],
         }
     }
 
     fn s(&self, s: Str) -> &'i str {
-        self.ix.text.get(s)
+        self.text.get(s)
+    }
+
+    fn note(&self, s: Option<Str>) -> Option<&'i str> {
+        s.map(|s| self.text.get(s))
     }
 
     fn pairs(&self, span: Span) -> Pairs<'i> {
         Pairs {
-            text: &self.ix.text,
-            pairs: &self.ix.pairs[span.r()],
+            text: self.text,
+            pairs: &self.ix.o.pairs[span.r()],
         }
     }
 
@@ -925,20 +1076,20 @@ impl<'i, 'a> View<'i, 'a> {
         self.pairs(self.dep(i).labels)
     }
 
-    fn selector(&self, svc: &SvcRow<'_>) -> Pairs<'i> {
+    fn selector(&self, svc: &SvcRow) -> Pairs<'i> {
         self.pairs(svc.selector)
     }
 
     /// The namespace's first Service named `n`.
-    fn service(&self, n: &str) -> Option<&'i SvcRow<'a>> {
+    fn service(&self, n: &str) -> Option<&'i SvcRow> {
         self.ix
             .service_by_name
-            .get(&self.ix.text, self.r, n)
+            .get(self.text, self.r, n)
             .map(|i| &self.ix.services[i as usize])
     }
 
-    fn paths(&self, ing: &IngRow<'_>) -> &'i [HostPath] {
-        &self.ix.paths[ing.paths.r()]
+    fn paths(&self, ing: &IngRow) -> &'i [HostPath] {
+        &self.ix.o.paths[ing.paths.r()]
     }
 
     /// Sets `out` to the namespace's Deployments (as indices into `Index::deps`, in its
@@ -975,9 +1126,9 @@ impl<'i, 'a> View<'i, 'a> {
     fn object_ref(&self, kind: &'static str, name: Str, resource_version: Str) -> ObjectRef {
         ObjectRef {
             kind,
-            namespace: self.name.to_string(),
-            name: self.s(name).to_string(),
-            resource_version: self.s(resource_version).to_string(),
+            namespace: self.name.into(),
+            name: self.s(name).into(),
+            resource_version: self.s(resource_version).into(),
         }
     }
 }
@@ -1002,19 +1153,19 @@ struct Scratch<'i> {
 
 /// A track made of `deps` (indices into `Index::deps`, all in one namespace).
 fn track<'i>(
-    v: View<'i, '_>,
+    v: View<'i>,
     indices: &[u32],
-    version: Option<String>,
-    service: Option<String>,
+    version: Option<CompactString>,
+    service: Option<CompactString>,
     now: jiff::Timestamp,
     images: &mut Vec<&'i str>,
 ) -> Track {
     let deps = || indices.iter().map(|&i| v.dep(i));
     let n = indices.len();
     let mut t = Track {
-        deployments: Vec::with_capacity(n),
-        resource_versions: Vec::with_capacity(n),
-        desired_each: Vec::with_capacity(n),
+        deployments: One::with_capacity(n),
+        resource_versions: One::with_capacity(n),
+        desired_each: One::with_capacity(n),
         version,
         service,
         pods_known: deps().all(|d| d.pods.is_some()),
@@ -1022,9 +1173,8 @@ fn track<'i>(
     };
     images.clear();
     for d in deps() {
-        t.deployments.push(v.s(d.name).to_string());
-        t.resource_versions
-            .push(v.s(d.resource_version).to_string());
+        t.deployments.push(v.s(d.name).into());
+        t.resource_versions.push(v.s(d.resource_version).into());
         t.desired_each.push(d.desired);
         // Saturating: a hand-edited object may carry any i32.
         let r = &mut t.replicas;
@@ -1032,7 +1182,7 @@ fn track<'i>(
         r.updated = r.updated.saturating_add(d.updated);
         r.ready = r.ready.saturating_add(d.ready);
         r.available = r.available.saturating_add(d.available);
-        images.extend(v.ix.images[d.images.r()].iter().map(|&i| v.s(i)));
+        images.extend(v.ix.o.images[d.images.r()].iter().map(|&i| v.s(i)));
         t.age_seconds = match (t.age_seconds, age(d.created, now)) {
             (Some(x), Some(y)) => Some(x.max(y)),
             (x, y) => x.or(y),
@@ -1044,19 +1194,19 @@ fn track<'i>(
     }
     images.sort_unstable();
     images.dedup();
-    t.images = images.iter().map(|&i| String::from(i)).collect();
+    t.images = images.iter().map(|&i| CompactString::from(i)).collect();
     if t.pods_known {
         let pods = || {
             deps()
                 .flat_map(|d| &v.ix.pod_order[d.pods.unwrap_or_default().r()])
-                .map(|&i| &v.ix.pods[i as usize])
+                .map(|&i| &v.ix.o.pods[i as usize])
         };
         t.pods.reserve_exact(pods().count());
         t.pods.extend(pods().map(|p| PodSummary {
-            name: v.s(p.name).to_string(),
+            name: v.s(p.name).into(),
             state: p.state,
             restarts: p.restarts,
-            age_seconds: p.age,
+            age_seconds: age(p.created, now),
         }));
         if !t.pods.is_sorted_by(|a, b| a.name <= b.name) {
             t.pods.sort_by(|a, b| a.name.cmp(&b.name));
@@ -1086,12 +1236,14 @@ fn read_record(
     }
 }
 
-fn steps_of(notes: &Notes<'_>, rec: Option<&ReleaseRecord>) -> Vec<u32> {
-    notes
-        .steps
+fn steps_of(steps: Option<&str>, rec: Option<&ReleaseRecord>) -> SmallVec<[u32; 4]> {
+    let given = steps
         .and_then(record::parse_steps)
-        .or_else(|| rec.map(|r| r.steps.clone()).filter(|s| !s.is_empty()))
-        .unwrap_or_else(|| record::DEFAULT_STEPS.to_vec())
+        .or_else(|| rec.map(|r| r.steps.clone()).filter(|s| !s.is_empty()));
+    match given {
+        Some(s) => SmallVec::from_vec(s),
+        None => SmallVec::from_slice(record::DEFAULT_STEPS),
+    }
 }
 
 /// The stage the objects alone tell, then the record's where it agrees with them.
@@ -1185,7 +1337,13 @@ fn readiness_warnings(release: &mut Release) {
 
 /// Discovers every release in the snapshot, sorted by namespace and name.
 pub fn discover(s: &Snapshot, now: jiff::Timestamp) -> Vec<Release> {
-    let ix = Index::new(s, now);
+    discover_objects(&Objects::of(s), now)
+}
+
+/// Discovers every release in the objects' rows, sorted by namespace and name: the work
+/// across objects, once each object has been read (`Objects::of`).
+pub fn discover_objects(o: &Objects, now: jiff::Timestamp) -> Vec<Release> {
+    let ix = Index::new(o);
     let mut out = Vec::with_capacity(ix.services.len() + ix.ingresses.len());
     let mut claimed = FastSet::default();
     let mut sc = Scratch::default();
@@ -1207,7 +1365,7 @@ pub fn discover(s: &Snapshot, now: jiff::Timestamp) -> Vec<Release> {
 }
 
 fn service_track<'i>(
-    v: View<'i, '_>,
+    v: View<'i>,
     service: &str,
     now: jiff::Timestamp,
     sc: &mut Scratch<'i>,
@@ -1220,15 +1378,15 @@ fn service_track<'i>(
         let labels = v.labels(i);
         TRACK_LABELS
             .iter()
-            .find_map(|k| labels.get(k).map(String::from))
+            .find_map(|k| labels.get(k).map(CompactString::from))
     });
-    let service = Some(service.to_string());
+    let service = Some(service.into());
     track(v, &sc.selected, version, service, now, &mut sc.images)
 }
 
 /// nginx canary pairs; returns the names of the primary Ingresses they claimed.
 fn canaries<'i>(
-    v: View<'i, '_>,
+    v: View<'i>,
     now: jiff::Timestamp,
     claimed: &mut FastSet<&'i str>,
     sc: &mut Scratch<'i>,
@@ -1273,14 +1431,14 @@ fn canaries<'i>(
             ));
         }
         let primary = primary_of.get(&(host, path)).copied();
-        let meta = canary_ing.meta;
+        let cn = canary_ing.canary_notes;
         let canary_name = v.s(canary_ing.name);
         let candidate_service = v
             .paths(canary_ing)
             .iter()
             .find_map(|hp| hp.service)
             .map_or("", |s| v.s(s));
-        let total = match annotation(meta, CANARY_TOTAL) {
+        let total = match v.note(cn.total) {
             None => 100,
             Some(raw) => match raw.trim().parse::<u32>() {
                 Ok(t) if t > 100 => t,
@@ -1293,7 +1451,7 @@ fn canaries<'i>(
                 }
             },
         };
-        let weight = match annotation(meta, CANARY_WEIGHT) {
+        let weight = match v.note(cn.weight) {
             None => 0,
             Some(raw) => match raw.trim().parse::<i64>() {
                 Ok(w) if w < 0 => {
@@ -1324,10 +1482,10 @@ fn canaries<'i>(
             canary: canary_name.to_string(),
             weight,
             total,
-            header: annotation(meta, CANARY_HEADER).map(String::from),
-            header_value: annotation(meta, CANARY_HEADER_VALUE).map(String::from),
-            header_pattern: annotation(meta, CANARY_HEADER_PATTERN).map(String::from),
-            cookie: annotation(meta, CANARY_COOKIE).map(String::from),
+            header: v.note(cn.header).map(String::from),
+            header_value: v.note(cn.header_value).map(String::from),
+            header_pattern: v.note(cn.header_pattern).map(String::from),
+            cookie: v.note(cn.cookie).map(String::from),
             host: host.to_string(),
             path: path.to_string(),
         };
@@ -1346,7 +1504,7 @@ fn canaries<'i>(
                 claimed.insert(live_service);
                 (
                     service_track(v, live_service, now, sc),
-                    v.s(p.name).to_string(),
+                    CompactString::from(v.s(p.name)),
                 )
             }
             None => {
@@ -1354,7 +1512,7 @@ fn canaries<'i>(
                     "The canary Ingress {namespace}/{canary_name} has no primary Ingress for {host}{path}: ingress-nginx ignores it."
                 ));
                 let live = track(v, &[], None, None, now, &mut sc.images);
-                (live, canary_name.to_string())
+                (live, CompactString::from(canary_name))
             }
         };
         // The Services of the canaries ingress-nginx ignores are part of this release too.
@@ -1369,7 +1527,7 @@ fn canaries<'i>(
         }
         live.traffic_percent = 100 - percent;
         candidate.traffic_percent = percent;
-        let (rec, record_error, gate) = read_record(canary_ing.notes.release, now);
+        let (rec, record_error, gate) = read_record(v.note(canary_ing.notes.release), now);
         if let Some(e) = &record_error {
             warnings.push(format!(
                 "{e} ({namespace}/{canary_name}); the release is shown from its objects."
@@ -1383,9 +1541,9 @@ fn canaries<'i>(
             live.service.as_deref(),
             &mut warnings,
         );
-        let steps = steps_of(&canary_ing.notes, rec.as_ref());
+        let steps = steps_of(v.note(canary_ing.notes.steps), rec.as_ref());
         out.push(Release {
-            namespace: namespace.to_string(),
+            namespace: namespace.into(),
             name: name_of_release,
             pattern: Pattern::NginxCanary,
             stage,
@@ -1426,7 +1584,7 @@ pub fn canary_rules(c: &Canary) -> Vec<String> {
 }
 
 /// The first existing Service a blue/green name convention pairs with `service`.
-fn conventional_sibling<'i, 'a>(v: View<'i, 'a>, service: &str) -> Option<&'i SvcRow<'a>> {
+fn conventional_sibling<'i>(v: View<'i>, service: &str) -> Option<&'i SvcRow> {
     for (a, b) in [("blue", "green"), ("green", "blue")] {
         if let Some(rest) = service.strip_suffix(a).and_then(|s| s.strip_suffix('-'))
             && let Some(s) = v.service(&format!("{rest}-{b}"))
@@ -1442,18 +1600,13 @@ fn conventional_sibling<'i, 'a>(v: View<'i, 'a>, service: &str) -> Option<&'i Sv
     None
 }
 
-fn sibling_service<'i, 'a>(
-    v: View<'i, 'a>,
-    ing: &IngRow<'_>,
-    live: &str,
-) -> Option<&'i SvcRow<'a>> {
-    if let Some(alt) = ing.notes.alternate_service {
+fn sibling_service<'i>(v: View<'i>, ing: &IngRow, live: &str) -> Option<&'i SvcRow> {
+    if let Some(alt) = v.note(ing.notes.alternate_service) {
         return v.service(alt);
     }
     // A release in progress names its other Service in its record.
-    let recorded = ing
-        .notes
-        .release
+    let recorded = v
+        .note(ing.notes.release)
         .and_then(|raw| record::parse_record(raw).ok())
         .and_then(|r| {
             let on_candidate = matches!(r.stage, Stage::Switched | Stage::Retired);
@@ -1472,7 +1625,9 @@ fn sibling_service<'i, 'a>(
     let live_svc = v.service(live)?;
     let live_sel = v.selector(live_svc);
     // The one label apart must tell tracks apart: `app=a` vs `app=b` are two applications.
-    let annotated = ing.notes.track_label.or(live_svc.notes.track_label);
+    let annotated = v
+        .note(ing.notes.track_label)
+        .or(v.note(live_svc.notes.track_label));
     let is_track = |k: &str| annotated == Some(k) || TRACK_LABELS.contains(&k);
     let one_value_apart = v.services.iter().find(|s| {
         let sel = v.selector(s);
@@ -1488,7 +1643,7 @@ fn sibling_service<'i, 'a>(
 }
 
 fn ingress_switches<'i>(
-    v: View<'i, '_>,
+    v: View<'i>,
     now: jiff::Timestamp,
     canary_primaries: &FastSet<&str>,
     claimed: &mut FastSet<&'i str>,
@@ -1518,7 +1673,7 @@ fn ingress_switches<'i>(
         candidate.traffic_percent = 0;
         claimed.insert(live_name);
         claimed.insert(sibling_name);
-        let (rec, record_error, gate) = read_record(ing.notes.release, now);
+        let (rec, record_error, gate) = read_record(v.note(ing.notes.release), now);
         if let Some(e) = &record_error {
             warnings.push(format!(
                 "{e} ({namespace}/{ing_name}); the release is shown from its objects."
@@ -1532,10 +1687,10 @@ fn ingress_switches<'i>(
             Some(live_name),
             &mut warnings,
         );
-        let steps = steps_of(&ing.notes, rec.as_ref());
+        let steps = steps_of(v.note(ing.notes.steps), rec.as_ref());
         out.push(Release {
-            namespace: namespace.to_string(),
-            name: ing_name.to_string(),
+            namespace: namespace.into(),
+            name: ing_name.into(),
             pattern: Pattern::IngressSwitch,
             stage,
             live,
@@ -1560,15 +1715,15 @@ fn ingress_switches<'i>(
 /// The track label of a selector, with the Deployments it splits into by label value in
 /// `sc.by_value` and `sc.grouped`.
 fn split_by_track<'i>(
-    v: View<'i, '_>,
-    svc: &SvcRow<'i>,
+    v: View<'i>,
+    svc: &SvcRow,
     selector: Pairs<'i>,
     sc: &mut Scratch<'i>,
 ) -> Option<&'i str> {
     if selector.len() < 2 {
         return None;
     }
-    let annotated = svc.notes.track_label;
+    let annotated = v.note(svc.notes.track_label);
     let known = TRACK_LABELS
         .iter()
         .copied()
@@ -1602,7 +1757,7 @@ fn split_by_track<'i>(
 }
 
 fn selector_switches<'i>(
-    v: View<'i, '_>,
+    v: View<'i>,
     now: jiff::Timestamp,
     claimed: &FastSet<&str>,
     sc: &mut Scratch<'i>,
@@ -1636,8 +1791,8 @@ fn selector_switches<'i>(
         let mut live = track(
             v,
             &sc.grouped[live_deployments.clone()],
-            Some(live_value.to_string()),
-            Some(svc_name.to_string()),
+            Some(live_value.into()),
+            Some(svc_name.into()),
             now,
             &mut sc.images,
         );
@@ -1652,7 +1807,7 @@ fn selector_switches<'i>(
                     .join(",")
             ));
         }
-        let (rec, record_error, gate) = read_record(svc.notes.release, now);
+        let (rec, record_error, gate) = read_record(v.note(svc.notes.release), now);
         let recorded: Option<&str> = rec.as_ref().and_then(|r| {
             let on_candidate = matches!(r.stage, Stage::Switched | Stage::Retired);
             let other = if on_candidate {
@@ -1681,7 +1836,7 @@ fn selector_switches<'i>(
             ));
         }
         let candidate = sc.others.first().cloned().map(|(value, range)| {
-            let version = Some(value.to_string());
+            let version = Some(value.into());
             let mut t = track(v, &sc.grouped[range], version, None, now, &mut sc.images);
             t.traffic_percent = 0;
             t
@@ -1699,10 +1854,10 @@ fn selector_switches<'i>(
             Some(live_value),
             &mut warnings,
         );
-        let steps = steps_of(&svc.notes, rec.as_ref());
+        let steps = steps_of(v.note(svc.notes.steps), rec.as_ref());
         out.push(Release {
-            namespace: namespace.to_string(),
-            name: svc_name.to_string(),
+            namespace: namespace.into(),
+            name: svc_name.into(),
             pattern: Pattern::SelectorSwitch,
             stage,
             live,
@@ -1714,7 +1869,7 @@ fn selector_switches<'i>(
             candidate,
             warnings,
             traffic_object: v.object_ref("Service", svc.name, svc.resource_version),
-            track_label: Some(key.to_string()),
+            track_label: Some(key.into()),
             canary: None,
             record: rec,
             record_error,
@@ -1774,7 +1929,7 @@ mod tests {
             ],
             ..Snapshot::default()
         };
-        let found: Vec<(String, Pattern)> = discover(&s, jiff::Timestamp::UNIX_EPOCH)
+        let found: Vec<(CompactString, Pattern)> = discover(&s, jiff::Timestamp::UNIX_EPOCH)
             .into_iter()
             .map(|r| (r.name, r.pattern))
             .collect();

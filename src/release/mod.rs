@@ -7,7 +7,7 @@ pub mod plan;
 pub mod record;
 pub mod status;
 
-pub use discover::{PodScope, Snapshot, discover};
+pub use discover::{Objects, PodScope, Snapshot, discover, discover_objects};
 pub use model::{Canary, ObjectRef, Pattern, PodState, Release, Replicas, Stage, Track, Traffic};
 pub use record::ReleaseRecord;
 

@@ -1,6 +1,17 @@
 //! What discovery reports: releases, their tracks, their stage and their traffic.
+//!
+//! Discovery runs on every change the console sees, and allocating is most of what it costs
+//! to build a result: names, versions and images are `CompactString`s (most fit in the
+//! string itself), and the short lists are `SmallVec`s, so a thousand releases take a few
+//! thousand allocations rather than tens of thousands.
 
+use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
+use smallvec::SmallVec;
+
+/// A list that is nearly always one item long (a track's Deployments, its images): kept in
+/// place, without an allocation of its own, until it grows past one.
+pub type One<T> = SmallVec<[T; 1]>;
 
 use super::record::ReleaseRecord;
 
@@ -56,9 +67,9 @@ impl Stage {
 pub struct ObjectRef {
     /// "Service" or "Ingress".
     pub kind: &'static str,
-    pub namespace: String,
-    pub name: String,
-    pub resource_version: String,
+    pub namespace: CompactString,
+    pub name: CompactString,
+    pub resource_version: CompactString,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -81,7 +92,7 @@ pub enum PodState {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PodSummary {
-    pub name: String,
+    pub name: CompactString,
     pub state: PodState,
     pub restarts: i32,
     /// Seconds since creation, if known.
@@ -91,18 +102,18 @@ pub struct PodSummary {
 /// One side of a release: the Deployments of one version.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Track {
-    pub deployments: Vec<String>,
+    pub deployments: One<CompactString>,
     /// The resourceVersion of each Deployment, in the order of `deployments`.
     #[serde(skip)]
-    pub resource_versions: Vec<String>,
+    pub resource_versions: One<CompactString>,
     /// The desired replicas of each Deployment, in the order of `deployments`.
     #[serde(skip)]
-    pub desired_each: Vec<i32>,
+    pub desired_each: One<i32>,
     /// The Service that selects this track, where there is one of its own.
-    pub service: Option<String>,
+    pub service: Option<CompactString>,
     /// The track label's value (selector switch) or the version label of its pods.
-    pub version: Option<String>,
-    pub images: Vec<String>,
+    pub version: Option<CompactString>,
+    pub images: One<CompactString>,
     pub replicas: Replicas,
     pub pods: Vec<PodSummary>,
     /// Seconds since the oldest Deployment was created.
@@ -151,9 +162,9 @@ pub struct Canary {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Release {
-    pub namespace: String,
+    pub namespace: CompactString,
     /// The Service (selector switch), the Ingress (backend switch) or the primary Ingress.
-    pub name: String,
+    pub name: CompactString,
     pub pattern: Pattern,
     pub stage: Stage,
     pub live: Track,
@@ -162,14 +173,14 @@ pub struct Release {
     pub warnings: Vec<String>,
     pub traffic_object: ObjectRef,
     /// The label that tells tracks apart (selector switch).
-    pub track_label: Option<String>,
+    pub track_label: Option<CompactString>,
     pub canary: Option<Canary>,
     /// The release record, when one is present and parses.
     pub record: Option<ReleaseRecord>,
     /// Why the record could not be read, when it could not.
     pub record_error: Option<String>,
     /// Weight steps for a canary (from `cutover.dev/steps`, else 10,25,50,100).
-    pub steps: Vec<u32>,
+    pub steps: SmallVec<[u32; 4]>,
     /// Seconds left before the gate's deadline; negative when it has passed.
     pub gate_remaining_seconds: Option<i64>,
 }

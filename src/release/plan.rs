@@ -181,13 +181,14 @@ fn label_of(t: &Track) -> String {
         .or_else(|| t.service.clone())
         .or_else(|| t.deployments.first().cloned())
         .unwrap_or_else(|| "?".into())
+        .to_string()
 }
 
 fn record_track(t: &Track) -> RecordTrack {
     RecordTrack {
-        deployments: t.deployments.clone(),
-        service: t.service.clone(),
-        version: t.version.clone(),
+        deployments: t.deployments.iter().map(|d| d.to_string()).collect(),
+        service: t.service.as_deref().map(String::from),
+        version: t.version.as_deref().map(String::from),
     }
 }
 
@@ -213,7 +214,7 @@ fn base_record(
         candidate: new.map(record_track),
         previous: PreviousTraffic::default(),
         old_replicas: None,
-        steps: r.steps.clone(),
+        steps: r.steps.to_vec(),
         step: None,
         gate_deadline: None,
         started_by: actor.name.clone(),
@@ -239,10 +240,10 @@ fn traffic_step(r: &Release, body: Value, description: String) -> Step {
     body["metadata"]["resourceVersion"] = json!(r.traffic_object.resource_version);
     Step {
         kind,
-        namespace: r.namespace.clone(),
-        name: r.traffic_object.name.clone(),
+        namespace: r.namespace.to_string(),
+        name: r.traffic_object.name.to_string(),
         action: Action::MergePatch(body),
-        precondition: Precondition::ResourceVersion(r.traffic_object.resource_version.clone()),
+        precondition: Precondition::ResourceVersion(r.traffic_object.resource_version.to_string()),
         description,
     }
 }
@@ -254,13 +255,13 @@ fn scale_steps(r: &Release, t: &Track, replicas: i32) -> Vec<Step> {
         .zip(t.desired_each.iter())
         .map(|((name, rv), current)| Step {
             kind: Kind::Deployment,
-            namespace: r.namespace.clone(),
-            name: name.clone(),
+            namespace: r.namespace.to_string(),
+            name: name.to_string(),
             action: Action::MergePatch(
                 json!({"metadata": {"resourceVersion": rv}, "spec": {"replicas": replicas}}),
             ),
             precondition: Precondition::Scale {
-                resource_version: rv.clone(),
+                resource_version: rv.to_string(),
                 replicas: *current,
             },
             description: format!("scale {}/{name} to {replicas}", r.namespace),
@@ -273,8 +274,8 @@ fn wait_steps(r: &Release, t: &Track, replicas: i32) -> Vec<Step> {
         .iter()
         .map(|name| Step {
             kind: Kind::Deployment,
-            namespace: r.namespace.clone(),
-            name: name.clone(),
+            namespace: r.namespace.to_string(),
+            name: name.to_string(),
             action: Action::WaitReady(replicas),
             precondition: Precondition::ReadOnly,
             description: format!(
@@ -363,7 +364,7 @@ fn event(r: &Release, actor: &Actor, verb: &str, from: &str, to: &str) -> Planne
         } else {
             Kind::Ingress
         },
-        name: r.traffic_object.name.clone(),
+        name: r.traffic_object.name.to_string(),
     }
 }
 
@@ -498,12 +499,12 @@ fn previous_traffic(r: &Release, snapshot: &Snapshot) -> PreviousTraffic {
             ..PreviousTraffic::default()
         },
         Pattern::IngressSwitch => PreviousTraffic {
-            backend: r.live.service.clone(),
+            backend: r.live.service.as_deref().map(String::from),
             ..PreviousTraffic::default()
         },
         Pattern::NginxCanary => PreviousTraffic {
             weight: r.canary.as_ref().map(|c| c.weight.to_string()),
-            backend: r.live.service.clone(),
+            backend: r.live.service.as_deref().map(String::from),
             ..PreviousTraffic::default()
         },
     }
@@ -542,7 +543,7 @@ fn weight(r: &Release, percent: u32, actor: &Actor, now: &str, op: Op) -> Result
     if rec.previous == PreviousTraffic::default() {
         rec.previous = PreviousTraffic {
             weight: Some(c.weight.to_string()),
-            backend: r.live.service.clone(),
+            backend: r.live.service.as_deref().map(String::from),
             selector: None,
             rules: BTreeMap::new(),
         };
@@ -678,7 +679,7 @@ fn canary_swap(
     Ok(vec![
         Step {
             kind: Kind::Ingress,
-            namespace: r.namespace.clone(),
+            namespace: r.namespace.to_string(),
             name: primary_name.to_string(),
             action: Action::MergePatch(
                 json!({"metadata": {"resourceVersion": primary_rv}, "spec": {"rules": primary_rules}}),
@@ -734,7 +735,7 @@ fn finish_canary(
     let mut rec = base_record(r, &r.live, Some(cand), actor, now);
     rec.stage = Stage::Retired;
     rec.old_replicas = Some(r.live.replicas.desired);
-    rec.previous.backend = Some(old_svc.clone());
+    rec.previous.backend = Some(old_svc.to_string());
     // Header and cookie rules would send their users to the retired track: they come off,
     // kept in the record for a rollback to put back.
     rec.previous.rules = canary_rule_annotations(r, snapshot);
@@ -950,7 +951,7 @@ fn rollback(r: &Release, snapshot: &Snapshot, actor: &Actor, now: &str) -> Resul
                 .zip(other.desired_each.iter())
                 .flat_map(|(name, n)| {
                     let one = Track {
-                        deployments: vec![name.clone()],
+                        deployments: smallvec::smallvec![name.clone()],
                         ..Track::default()
                     };
                     wait_steps(r, &one, *n)
@@ -1156,7 +1157,7 @@ fn stage(
         ))
     })?;
     let key = match r.pattern {
-        Pattern::SelectorSwitch => r.track_label.clone().unwrap_or_else(|| "version".into()),
+        Pattern::SelectorSwitch => r.track_label.as_deref().unwrap_or("version").to_string(),
         // The label that tells the live Service's pods from the other track's: with any other
         // (`version` beside `color: green`) the live Service would select the clone and send
         // it user traffic before anyone approved it.
@@ -1233,7 +1234,7 @@ fn stage(
     clone["kind"] = json!("Deployment");
     let mut steps = vec![Step {
         kind: Kind::Deployment,
-        namespace: r.namespace.clone(),
+        namespace: r.namespace.to_string(),
         name: name.clone(),
         action: Action::Create(clone),
         precondition: Precondition::Absent,
@@ -1243,9 +1244,9 @@ fn stage(
         ),
     }];
     let mut candidate = Track {
-        deployments: vec![name.clone()],
-        version: Some(version.to_string()),
-        images: vec![image.to_string()],
+        deployments: smallvec::smallvec![name.clone().into()],
+        version: Some(version.to_string().into()),
+        images: smallvec::smallvec![image.to_string().into()],
         ..Track::default()
     };
     if r.pattern != Pattern::SelectorSwitch {
@@ -1274,7 +1275,7 @@ fn stage(
             .unwrap_or(json!([]));
             steps.push(Step {
                 kind: Kind::Service,
-                namespace: r.namespace.clone(),
+                namespace: r.namespace.to_string(),
                 name: svc_name.clone(),
                 action: Action::Create(json!({
                     "apiVersion": "v1", "kind": "Service",
@@ -1288,7 +1289,7 @@ fn stage(
                 ),
             });
         }
-        candidate.service = Some(svc_name);
+        candidate.service = Some(svc_name.into());
     }
     let mut rec = ReleaseRecord {
         stage: Stage::Staged,
@@ -1296,7 +1297,7 @@ fn stage(
         candidate: Some(record_track(&candidate)),
         previous: previous_traffic(r, snapshot),
         old_replicas: None,
-        steps: r.steps.clone(),
+        steps: r.steps.to_vec(),
         step: None,
         gate_deadline: gate_deadline(r, snapshot, now),
         started_by: actor.name.clone(),

@@ -29,7 +29,7 @@ pub(super) fn label_of(t: &Track) -> &str {
     t.version
         .as_deref()
         .or(t.service.as_deref())
-        .or(t.deployments.first().map(String::as_str))
+        .or(t.deployments.first().map(|d| d.as_str()))
         .unwrap_or("?")
 }
 
