@@ -912,8 +912,8 @@ pub fn focus_of(r: &Release) -> Focus {
         others.extend(t.service.iter().map(|s| s.to_string()));
     }
     if let Some(c) = &r.canary {
-        others.push(c.canary.clone());
-        others.extend(c.primary.iter().cloned());
+        others.push(c.canary.to_string());
+        others.extend(c.primary.iter().map(|p| p.to_string()));
     }
     others.push(r.name.to_string());
     deployments.sort();

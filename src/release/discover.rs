@@ -1478,16 +1478,16 @@ fn canaries<'i>(
         let percent =
             ((u64::from(weight) * 100 + u64::from(total) / 2) / u64::from(total.max(1))) as u32;
         let canary = Canary {
-            primary: primary.map(|p| v.s(p.name).to_string()),
-            canary: canary_name.to_string(),
+            primary: primary.map(|p| v.s(p.name).into()),
+            canary: canary_name.into(),
             weight,
             total,
-            header: v.note(cn.header).map(String::from),
-            header_value: v.note(cn.header_value).map(String::from),
-            header_pattern: v.note(cn.header_pattern).map(String::from),
-            cookie: v.note(cn.cookie).map(String::from),
-            host: host.to_string(),
-            path: path.to_string(),
+            header: v.note(cn.header).map(CompactString::from),
+            header_value: v.note(cn.header_value).map(CompactString::from),
+            header_pattern: v.note(cn.header_pattern).map(CompactString::from),
+            cookie: v.note(cn.cookie).map(CompactString::from),
+            host: host.into(),
+            path: path.into(),
         };
         let rules = canary_rules(&canary);
         let mut candidate = service_track(v, candidate_service, now, sc);

@@ -146,18 +146,18 @@ pub struct Traffic {
 /// The canary Ingress's settings, raw and understood.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Canary {
-    pub primary: Option<String>,
-    pub canary: String,
+    pub primary: Option<CompactString>,
+    pub canary: CompactString,
     /// canary-weight as written (in units of `total`).
     pub weight: u32,
     /// canary-weight-total (100 unless set above 100).
     pub total: u32,
-    pub header: Option<String>,
-    pub header_value: Option<String>,
-    pub header_pattern: Option<String>,
-    pub cookie: Option<String>,
-    pub host: String,
-    pub path: String,
+    pub header: Option<CompactString>,
+    pub header_value: Option<CompactString>,
+    pub header_pattern: Option<CompactString>,
+    pub cookie: Option<CompactString>,
+    pub host: CompactString,
+    pub path: CompactString,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
