@@ -841,18 +841,12 @@ async fn last_change(client: &kube::Client, r: &Release) -> Option<String> {
         }
     };
     let raw = meta.annotations?.get(record::LAST_ACTION)?.clone();
-    let last: record::LastAction = serde_json::from_str(&raw).ok()?;
-    Some(format!(
-        "Last change recorded on {} {}/{}: {} by {} at {} ({} → {}).",
+    record::describe_last_change(
         r.traffic_object.kind,
-        r.namespace,
-        r.traffic_object.name,
-        last.action,
-        last.actor,
-        last.time,
-        last.from,
-        last.to
-    ))
+        &r.namespace,
+        &r.traffic_object.name,
+        &raw,
+    )
 }
 
 /// The plan in words: summary, numbered steps, and the risk if there is one.

@@ -18,6 +18,11 @@ fn now() -> jiff::Timestamp {
 
 /// The demo's objects with every Deployment's pods counted ready, as the controllers leave them.
 fn demo_view() -> ClusterView {
+    demo_view_with(|_| {})
+}
+
+/// `demo_view`, with `change` applied to each object first.
+fn demo_view_with(change: impl Fn(&mut Value)) -> ClusterView {
     let objects: Vec<Value> = cutover::embedded::demo::objects()
         .into_iter()
         .map(|mut o| {
@@ -29,6 +34,7 @@ fn demo_view() -> ClusterView {
                     "readyReplicas": n, "availableReplicas": n
                 });
             }
+            change(&mut o);
             o
         })
         .collect();
@@ -448,14 +454,26 @@ fn a_conflict_plans_again_on_the_fresh_objects_and_asks_again() {
         text: "Service shop/nginx-service was changed by someone else".into(),
     }));
     assert!(app.confirm.is_none(), "asked again only on the fresh view");
-    app.update(Msg::View(Arc::new(demo_view())));
+    // The other change, as the watch brings it: its author recorded on the Service.
+    let fresh = demo_view_with(|o| {
+        if o["kind"] == "Service" && o["metadata"]["name"] == "nginx-service" {
+            o["metadata"]["annotations"]["cutover.dev/last-action"] = serde_json::json!({
+                "action": "weight", "actor": "alice", "time": "2026-11-23T02:59:00Z",
+                "from": "v1", "to": "v1"
+            })
+            .to_string()
+            .into();
+        }
+    });
+    app.update(Msg::View(Arc::new(fresh)));
     let confirm = app.confirm.as_ref().expect("asked again");
     assert_eq!(confirm.plan.op, cutover::release::plan::Op::Switch);
-    assert!(
-        confirm
-            .note
-            .as_deref()
-            .is_some_and(|n| n.contains("someone else"))
+    assert_eq!(
+        confirm.note.as_deref(),
+        Some(
+            "Service shop/nginx-service was changed by someone else. Last change recorded on \
+             Service shop/nginx-service: weight by alice at 2026-11-23T02:59:00Z (v1 → v1)."
+        )
     );
 }
 

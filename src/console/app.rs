@@ -4,11 +4,13 @@
 
 use std::sync::Arc;
 
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use tui_input::Input;
 
 use super::keymap::{Command, Key, Keymap, Scope};
 use crate::cluster::feed::{ClusterView, Focus};
 use crate::release::plan::{self, Actor, Op, Plan};
+use crate::release::record;
 use crate::release::{Pattern, PodState, Release, Stage};
 
 /// In read-only mode, after this long without a key the console selects what needs attention.
@@ -596,6 +598,10 @@ impl App {
         if self.release().map(Release::id).as_deref() != Some(id) {
             return;
         }
+        let why = match self.last_change() {
+            Some(last) => format!("{}. {last}", why.trim_end_matches('.')),
+            None => why,
+        };
         match self.plan_selected(op) {
             Ok(plan) => {
                 let typed = plan.risk.as_ref().map(|_| Input::default());
@@ -608,6 +614,22 @@ impl App {
             }
             Err(refusal) => self.say(Level::Warning, format!("{why} Now: {refusal}")),
         }
+    }
+
+    /// Who changed the selected release's traffic object last, as the fresh objects say.
+    fn last_change(&self) -> Option<String> {
+        let r = self.release()?;
+        let snapshot = self.view.snapshot(&r.namespace)?;
+        let (ns, name) = (r.namespace.as_str(), r.traffic_object.name.as_str());
+        let is = |m: &ObjectMeta| {
+            m.namespace.as_deref() == Some(ns) && m.name.as_deref() == Some(name)
+        };
+        let meta = match r.traffic_object.kind {
+            "Service" => snapshot.services.iter().map(|s| &s.metadata).find(|m| is(m)),
+            _ => snapshot.ingresses.iter().map(|i| &i.metadata).find(|m| is(m)),
+        }?;
+        let raw = meta.annotations.as_ref()?.get(record::LAST_ACTION)?;
+        record::describe_last_change(r.traffic_object.kind, ns, name, raw)
     }
 
     /// What each writing key would do to the selected release now.

@@ -76,6 +76,16 @@ pub struct LastAction {
     pub to: String,
 }
 
+/// The last change recorded on a traffic object, in a sentence, from its `cutover.dev/last-action`
+/// annotation (`raw`); None when it cannot be read.
+pub fn describe_last_change(kind: &str, namespace: &str, name: &str, raw: &str) -> Option<String> {
+    let last: LastAction = serde_json::from_str(raw).ok()?;
+    Some(format!(
+        "Last change recorded on {kind} {namespace}/{name}: {} by {} at {} ({} → {}).",
+        last.action, last.actor, last.time, last.from, last.to
+    ))
+}
+
 /// Reads the record annotation; Err says why it cannot be used.
 pub fn parse_record(raw: &str) -> Result<ReleaseRecord, String> {
     serde_json::from_str(raw)
