@@ -288,13 +288,22 @@ fn child(kubeconfig: &str) {
         let (mut frames, task) = start_console(connected.client);
         screen_shows(&mut frames, complete).await;
         let first = start.elapsed();
-        // Let the focused release's pods and events arrive, then measure.
+        // Let the focused release's pods and events arrive, then measure a console left
+        // open: RSS sampled every half second for 6 s (the cluster's controllers keep
+        // changing pods meanwhile), its median and its largest.
         tokio::time::sleep(Duration::from_secs(3)).await;
+        let mut samples = Vec::new();
+        for _ in 0..12 {
+            samples.push(vm("VmRSS:").unwrap_or(0));
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+        samples.sort_unstable();
         println!(
-            "child first_frame_ms={:.1} baseline_kb={baseline} live_heap_kb={} rss_kb={} hwm_kb={}",
+            "child first_frame_ms={:.1} baseline_kb={baseline} live_heap_kb={} rss_kb={} rss_max_kb={} hwm_kb={}",
             ms(first),
             live_kb(),
-            vm("VmRSS:").unwrap_or(0),
+            samples[samples.len() / 2],
+            samples[samples.len() - 1],
             vm("VmHWM:").unwrap_or(0)
         );
         task.abort();
@@ -412,7 +421,7 @@ fn main() {
             .and_then(|v| v.parse().ok())
             .unwrap_or(u64::MAX);
         println!(
-            "  target RSS ≤ 40 MB: {} ({:.1} MB)",
+            "  target RSS ≤ 40 MB: {} ({:.1} MB, the median over 6 s)",
             if rss_kb <= 40 * 1024 {
                 "met"
             } else {

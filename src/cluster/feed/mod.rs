@@ -221,6 +221,7 @@ async fn run(
             },
             Some(focus) = focus_rx.recv() => state.set_focus(focus, &client, &tx),
             _ = probe.tick() => {
+                state.trim_now_and_then();
                 if !state.failing.is_empty() && !probing {
                     probing = true;
                     let client = client.clone();
@@ -372,6 +373,10 @@ struct State {
     changed: bool,
     /// Memory was handed back after the first complete listing.
     trimmed: bool,
+    /// A view was published since memory was last handed back, at `last_publish`.
+    trim_due: bool,
+    last_publish: std::time::Instant,
+    last_trim: std::time::Instant,
 }
 
 fn key_of<K: ResourceExt>(o: &K) -> (String, String) {
@@ -395,6 +400,9 @@ impl State {
             revision: 0,
             changed: true,
             trimmed: false,
+            trim_due: false,
+            last_publish: std::time::Instant::now(),
+            last_trim: std::time::Instant::now(),
         }
     }
 
@@ -675,16 +683,34 @@ impl State {
         };
         let first_sync = view.synced && !self.trimmed;
         self.views.send_replace(Arc::new(view));
+        self.last_publish = std::time::Instant::now();
         if first_sync {
             self.trimmed = true;
+            self.last_trim = std::time::Instant::now();
             give_back_memory();
+        } else {
+            self.trim_due = self.trimmed;
+        }
+    }
+
+    /// Hands back what making the views freed: once they have been quiet for a second, or
+    /// every few seconds while they keep changing. On its own thread: it takes milliseconds
+    /// on a large cluster, and the next view should not wait for it.
+    fn trim_now_and_then(&mut self) {
+        let quiet = self.last_publish.elapsed() >= std::time::Duration::from_secs(1);
+        let busy_for_long = self.last_trim.elapsed() >= std::time::Duration::from_secs(3);
+        if self.trim_due && (quiet || busy_for_long) {
+            self.trim_due = false;
+            self.last_trim = std::time::Instant::now();
+            tokio::task::spawn_blocking(give_back_memory);
         }
     }
 }
 
 /// The first listing decodes every object twice (kube's typed decode, then discovery's) and
-/// frees it again; glibc keeps those pages. Hand them back once, so a console left open on a
-/// large cluster stays small.
+/// frees it again, and each view after it decodes the namespaces that changed; glibc keeps
+/// the pages. Handing them back (a few milliseconds on a large cluster, after the first
+/// listing and then when the views are quiet) keeps a console left open small.
 fn give_back_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim only releases free heap pages back to the system; it has no
