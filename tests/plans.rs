@@ -290,6 +290,38 @@ async fn stage_a_candidate_from_a_release_at_rest() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_next_ingress_release_keeps_the_retired_colour_as_part_of_it() {
+    let d = demo().await;
+    let id = "web/demo-ingress";
+    d.act(id, Op::Approve).await;
+    d.act(id, Op::Approve).await;
+    // green carries the traffic and blue is retired; the next release starts from green.
+    d.act(
+        id,
+        Op::Stage {
+            image: "nginx:1.29".into(),
+            version: "v3".into(),
+        },
+    )
+    .await;
+    wait_ready(&d, "web", "demo-v3", 2).await;
+    let (_, releases) = d.releases().await;
+    let web: Vec<String> = releases
+        .iter()
+        .filter(|r| r.namespace == "web")
+        .map(|r| r.id())
+        .collect();
+    // blue-service, retired by the first release, is not a selector switch of its own (one
+    // that would offer to send it v3).
+    assert_eq!(web, ["web/demo-ingress"]);
+    let r = d.release(id).await;
+    assert_eq!(r.stage, Stage::Staged);
+    assert_eq!(r.live.service.as_deref(), Some("green-service"));
+    let candidate = r.candidate.expect("candidate");
+    assert_eq!(candidate.deployments[..], ["demo-v3"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ingress_switch_release_and_rollback() {
     let d = demo().await;
     let id = "web/demo-ingress";

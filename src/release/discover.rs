@@ -1623,23 +1623,26 @@ fn sibling_service<'i>(v: View<'i>, ing: &IngRow, live: &str) -> Option<&'i SvcR
         return recorded;
     }
     let live_svc = v.service(live)?;
-    let live_sel = v.selector(live_svc);
-    // The one label apart must tell tracks apart: `app=a` vs `app=b` are two applications.
+    let one_value_apart = v.services.iter().find(|s| track_apart(v, ing, live_svc, s));
+    one_value_apart.or_else(|| conventional_sibling(v, live))
+}
+
+/// Whether `s` selects what `live` does but for one label's value, a label that tells tracks
+/// apart (`color: blue` beside `color: green`): another colour of the same application. With
+/// any other label apart (`app=a` vs `app=b`) they are two applications.
+fn track_apart(v: View<'_>, ing: &IngRow, live: &SvcRow, s: &SvcRow) -> bool {
+    let (sel, live_sel) = (v.selector(s), v.selector(live));
+    if sel.is_empty() || sel.len() != live_sel.len() || v.s(s.name) == v.s(live.name) {
+        return false;
+    }
     let annotated = v
         .note(ing.notes.track_label)
-        .or(v.note(live_svc.notes.track_label));
+        .or(v.note(live.notes.track_label));
     let is_track = |k: &str| annotated == Some(k) || TRACK_LABELS.contains(&k);
-    let one_value_apart = v.services.iter().find(|s| {
-        let sel = v.selector(s);
-        if sel.is_empty() || sel.len() != live_sel.len() || v.s(s.name) == live {
-            return false;
-        }
-        let mut apart = sel.iter().filter(|(k, val)| live_sel.get(k) != Some(*val));
-        sel.keys().eq(live_sel.keys())
-            && apart.next().is_some_and(|(k, _)| is_track(k))
-            && apart.next().is_none()
-    });
-    one_value_apart.or_else(|| conventional_sibling(v, live))
+    let mut apart = sel.iter().filter(|(k, val)| live_sel.get(k) != Some(*val));
+    sel.keys().eq(live_sel.keys())
+        && apart.next().is_some_and(|(k, _)| is_track(k))
+        && apart.next().is_none()
 }
 
 fn ingress_switches<'i>(
@@ -1673,6 +1676,16 @@ fn ingress_switches<'i>(
         candidate.traffic_percent = 0;
         claimed.insert(live_name);
         claimed.insert(sibling_name);
+        // Its other colours are part of it too: the Service of a track an earlier release
+        // retired, say, is not a release of its own.
+        if let Some(live_svc) = v.service(live_name) {
+            claimed.extend(
+                v.services
+                    .iter()
+                    .filter(|s| track_apart(v, ing, live_svc, s))
+                    .map(|s| v.s(s.name)),
+            );
+        }
         let (rec, record_error, gate) = read_record(v.note(ing.notes.release), now);
         if let Some(e) = &record_error {
             warnings.push(format!(
