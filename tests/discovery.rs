@@ -1067,6 +1067,57 @@ fn canary_cases() -> Vec<Case> {
     ]
 }
 
+/// A canary whose Service selects no Deployment: shifting (not retired), and said so once
+/// requests are sent to it.
+fn canary_without_deployment_case() -> Case {
+    Case {
+        name: "a canary weighted to a Service that selects no Deployment",
+        objects: Objects::new()
+            .app(
+                "api",
+                "web-v1",
+                json!({"app": "web", "version": "v1"}),
+                "web:1.0",
+                4,
+                4,
+            )
+            .service(
+                "api",
+                "web-v1",
+                json!({"app": "web", "version": "v1"}),
+                json!({}),
+            )
+            .service(
+                "api",
+                "web-v2",
+                json!({"app": "web", "version": "v2"}),
+                json!({}),
+            )
+            .ingress("api", "web", "web.example.com", "web-v1", json!({}))
+            .ingress(
+                "api",
+                "web-canary",
+                "web.example.com",
+                "web-v2",
+                json!({CANARY: "true", WEIGHT: "30"}),
+            ),
+        want: vec![Want {
+            id: "api/web",
+            pattern: NginxCanary,
+            stage: Stage::Shifting,
+            live: t(&["web-v1"], Some("v1"), &["web:1.0"], (4, 4, 4, 4)).svc("web-v1"),
+            candidate: Some(t(&[], None, &[], (0, 0, 0, 0)).svc("web-v2")),
+            traffic: (70, 30, &[]),
+            warnings: &[&[
+                "candidate Service api/web-v2",
+                "selects no Deployment",
+                "30% of requests",
+            ]],
+        }],
+        check: None,
+    }
+}
+
 fn traffic_cases() -> Vec<Case> {
     vec![
         Case {
@@ -1658,6 +1709,7 @@ fn cases() -> Vec<Case> {
         health_cases(),
         record_cases(),
         pod_cases(),
+        vec![canary_without_deployment_case()],
     ]
     .into_iter()
     .flatten()

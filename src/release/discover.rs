@@ -1257,7 +1257,8 @@ fn stage_of(
 ) -> Stage {
     let derived = match candidate {
         None => Stage::AtRest,
-        Some(c) if c.replicas.desired == 0 => Stage::Retired,
+        // Scaled to 0; a candidate with no Deployment at all was never up, not retired.
+        Some(c) if c.replicas.desired == 0 && !c.deployments.is_empty() => Stage::Retired,
         Some(_) if pattern == Pattern::NginxCanary => match candidate_percent {
             0 => Stage::Staged,
             100 => Stage::Switched,
@@ -1301,6 +1302,18 @@ fn stage_of(
 /// Readiness from the Deployments' replica counts, and, where the live track's pods are
 /// known, from its pods.
 fn readiness_warnings(release: &mut Release) {
+    // A canary Service set up ahead of its Deployment is fine at weight 0, not above it.
+    let percent = release.traffic.candidate_percent;
+    if let Some(c) = &release.candidate
+        && c.deployments.is_empty()
+        && percent > 0
+    {
+        release.warnings.push(format!(
+            "The candidate Service {}/{} selects no Deployment, yet is given {percent}% of requests.",
+            release.namespace,
+            c.service.as_deref().unwrap_or("?"),
+        ));
+    }
     if let Some(c) = &release.candidate {
         let r = c.replicas;
         if r.desired > 0 && r.ready < r.desired && release.stage != Stage::Retired {
