@@ -1118,6 +1118,126 @@ fn canary_without_deployment_case() -> Case {
     }
 }
 
+/// An Ingress switch between colours, and the other Services of the same application.
+fn colour_cases() -> Vec<Case> {
+    let shop = |o: Objects, name: &str, color: &str, desired: i32| {
+        let labels = json!({"app": "shop", "color": color});
+        o.app(
+            "shop",
+            name,
+            labels.clone(),
+            &format!("shop:{color}"),
+            desired,
+            desired,
+        )
+        .service("shop", name, labels, json!({}))
+    };
+    vec![
+        Case {
+            name: "the Service of a colour an earlier release retired is part of the next one",
+            objects: shop(
+                shop(
+                    shop(Objects::new(), "shop-blue", "blue", 0),
+                    "shop-green",
+                    "green",
+                    2,
+                ),
+                "shop-v3",
+                "v3",
+                2,
+            )
+            .ingress(
+                "shop",
+                "shop",
+                "shop.example.com",
+                "shop-green",
+                json!({"cutover.dev/alternate-service": "shop-v3"}),
+            ),
+            want: vec![Want {
+                id: "shop/shop",
+                pattern: IngressSwitch,
+                stage: Stage::Staged,
+                live: t(
+                    &["shop-green"],
+                    Some("green"),
+                    &["shop:green"],
+                    (2, 2, 2, 2),
+                )
+                .svc("shop-green"),
+                candidate: Some(
+                    t(&["shop-v3"], Some("v3"), &["shop:v3"], (2, 2, 2, 2)).svc("shop-v3"),
+                ),
+                traffic: (100, 0, &[]),
+                warnings: &[],
+            }],
+            check: None,
+        },
+        Case {
+            name: "a Service of the same application with pods of its own is a release of its own",
+            objects: shop(
+                shop(Objects::new(), "shop-blue", "blue", 2),
+                "shop-green",
+                "green",
+                2,
+            )
+            .service(
+                "shop",
+                "shop-preview",
+                json!({"app": "shop", "color": "green"}),
+                json!({}),
+            )
+            .ingress(
+                "shop",
+                "shop",
+                "shop.example.com",
+                "shop-blue",
+                json!({"cutover.dev/alternate-service": "shop-green"}),
+            ),
+            want: vec![
+                Want {
+                    id: "shop/shop",
+                    pattern: IngressSwitch,
+                    stage: Stage::Staged,
+                    live: t(&["shop-blue"], Some("blue"), &["shop:blue"], (2, 2, 2, 2))
+                        .svc("shop-blue"),
+                    candidate: Some(
+                        t(
+                            &["shop-green"],
+                            Some("green"),
+                            &["shop:green"],
+                            (2, 2, 2, 2),
+                        )
+                        .svc("shop-green"),
+                    ),
+                    traffic: (100, 0, &[]),
+                    warnings: &[],
+                },
+                Want {
+                    id: "shop/shop-preview",
+                    pattern: SelectorSwitch,
+                    stage: Stage::Staged,
+                    live: t(
+                        &["shop-green"],
+                        Some("green"),
+                        &["shop:green"],
+                        (2, 2, 2, 2),
+                    )
+                    .svc("shop-preview"),
+                    candidate: Some(t(
+                        &["shop-blue"],
+                        Some("blue"),
+                        &["shop:blue"],
+                        (2, 2, 2, 2),
+                    )),
+                    traffic: (100, 0, &[]),
+                    warnings: &[],
+                },
+            ],
+            check: None,
+        },
+    ]
+}
+
 fn traffic_cases() -> Vec<Case> {
     vec![
         Case {
@@ -1710,6 +1830,7 @@ fn cases() -> Vec<Case> {
         record_cases(),
         pod_cases(),
         vec![canary_without_deployment_case()],
+        colour_cases(),
     ]
     .into_iter()
     .flatten()

@@ -1257,8 +1257,14 @@ fn stage_of(
 ) -> Stage {
     let derived = match candidate {
         None => Stage::AtRest,
-        // Scaled to 0; a candidate with no Deployment at all was never up, not retired.
-        Some(c) if c.replicas.desired == 0 && !c.deployments.is_empty() => Stage::Retired,
+        // Scaled to 0; a canary's Service with no Deployment at all (made ahead of it) has
+        // not been retired: its stage is its weight's.
+        Some(c)
+            if c.replicas.desired == 0
+                && !(pattern == Pattern::NginxCanary && c.deployments.is_empty()) =>
+        {
+            Stage::Retired
+        }
         Some(_) if pattern == Pattern::NginxCanary => match candidate_percent {
             0 => Stage::Staged,
             100 => Stage::Switched,
@@ -1689,15 +1695,20 @@ fn ingress_switches<'i>(
         candidate.traffic_percent = 0;
         claimed.insert(live_name);
         claimed.insert(sibling_name);
-        // Its other colours are part of it too: the Service of a track an earlier release
-        // retired, say, is not a release of its own.
+        // Its retired colours are part of it too: the Service of a track an earlier release
+        // scaled to 0 is not a release of its own (one that would offer to send traffic to
+        // this release's candidate). A Service with pods, or a release record, of its own
+        // still is.
         if let Some(live_svc) = v.service(live_name) {
-            claimed.extend(
-                v.services
-                    .iter()
-                    .filter(|s| track_apart(v, ing, live_svc, s))
-                    .map(|s| v.s(s.name)),
-            );
+            for s in v.services {
+                if s.notes.release.is_some() || !track_apart(v, ing, live_svc, s) {
+                    continue;
+                }
+                v.selected(v.selector(s), None, &mut sc.selected);
+                if sc.selected.iter().all(|&d| v.dep(d).desired == 0) {
+                    claimed.insert(v.s(s.name));
+                }
+            }
         }
         let (rec, record_error, gate) = read_record(v.note(ing.notes.release), now);
         if let Some(e) = &record_error {

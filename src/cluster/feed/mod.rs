@@ -373,10 +373,9 @@ struct State {
     changed: bool,
     /// Memory was handed back after the first complete listing.
     trimmed: bool,
-    /// A view was published since memory was last handed back, at `last_publish`.
-    trim_due: bool,
+    /// Since when views have been published without memory handed back after them.
+    trim_due: Option<std::time::Instant>,
     last_publish: std::time::Instant,
-    last_trim: std::time::Instant,
 }
 
 fn key_of<K: ResourceExt>(o: &K) -> (String, String) {
@@ -400,9 +399,8 @@ impl State {
             revision: 0,
             changed: true,
             trimmed: false,
-            trim_due: false,
+            trim_due: None,
             last_publish: std::time::Instant::now(),
-            last_trim: std::time::Instant::now(),
         }
     }
 
@@ -686,10 +684,9 @@ impl State {
         self.last_publish = std::time::Instant::now();
         if first_sync {
             self.trimmed = true;
-            self.last_trim = std::time::Instant::now();
             give_back_memory();
-        } else {
-            self.trim_due = self.trimmed;
+        } else if self.trimmed && self.trim_due.is_none() {
+            self.trim_due = Some(self.last_publish);
         }
     }
 
@@ -697,11 +694,13 @@ impl State {
     /// every few seconds while they keep changing. On its own thread: it takes milliseconds
     /// on a large cluster, and the next view should not wait for it.
     fn trim_now_and_then(&mut self) {
+        let Some(since) = self.trim_due else {
+            return;
+        };
         let quiet = self.last_publish.elapsed() >= std::time::Duration::from_secs(1);
-        let busy_for_long = self.last_trim.elapsed() >= std::time::Duration::from_secs(3);
-        if self.trim_due && (quiet || busy_for_long) {
-            self.trim_due = false;
-            self.last_trim = std::time::Instant::now();
+        let busy_for_long = since.elapsed() >= std::time::Duration::from_secs(3);
+        if quiet || busy_for_long {
+            self.trim_due = None;
             tokio::task::spawn_blocking(give_back_memory);
         }
     }
