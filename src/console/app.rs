@@ -4,7 +4,6 @@
 
 use std::sync::Arc;
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use tui_input::Input;
 
 use super::keymap::{Command, Key, Keymap, Scope};
@@ -621,20 +620,10 @@ impl App {
         let r = self.release()?;
         let snapshot = self.view.snapshot(&r.namespace)?;
         let (ns, name) = (r.namespace.as_str(), r.traffic_object.name.as_str());
-        let is =
-            |m: &ObjectMeta| m.namespace.as_deref() == Some(ns) && m.name.as_deref() == Some(name);
         let meta = match r.traffic_object.kind {
-            "Service" => snapshot
-                .services
-                .iter()
-                .map(|s| &s.metadata)
-                .find(|m| is(m)),
-            _ => snapshot
-                .ingresses
-                .iter()
-                .map(|i| &i.metadata)
-                .find(|m| is(m)),
-        }?;
+            "Service" => &plan::find(&snapshot.services, ns, name)?.metadata,
+            _ => &plan::find(&snapshot.ingresses, ns, name)?.metadata,
+        };
         let raw = meta.annotations.as_ref()?.get(record::LAST_ACTION)?;
         record::describe_last_change(r.traffic_object.kind, ns, name, raw)
     }

@@ -9,11 +9,11 @@ use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
 
+use super::record::ReleaseRecord;
+
 /// A list that is nearly always one item long (a track's Deployments, its images): kept in
 /// place, without an allocation of its own, until it grows past one.
 pub type One<T> = SmallVec<[T; 1]>;
-
-use super::record::ReleaseRecord;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]

@@ -165,7 +165,7 @@ fn refuse<T>(m: impl Into<String>) -> Result<T, Refusal> {
 }
 
 /// The object named `ns/name` among `items`.
-fn find<'a, K>(items: &'a [K], ns: &str, name: &str) -> Option<&'a K>
+pub fn find<'a, K>(items: &'a [K], ns: &str, name: &str) -> Option<&'a K>
 where
     K: k8s_openapi::Metadata<Ty = k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta>,
 {
