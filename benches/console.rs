@@ -7,6 +7,8 @@
 //! (feed, update, draw) into a headless screen. Memory is measured in a child process that runs
 //! only the console, so the server's memory is not counted.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
+
 #[path = "support/fleet.rs"]
 mod fleet;
 

@@ -9,6 +9,8 @@
 //! Run with `cargo bench --bench discovery`. A plain binary (no harness): it prints the median
 //! and p99 of the iterations and the number of releases found.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
+
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 

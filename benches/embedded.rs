@@ -7,6 +7,8 @@
 //! Server and client share one process and one tokio runtime, so every HTTP figure includes
 //! the client's work (the kube client decoding typed objects) on the same cores.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering::Relaxed};
 use std::time::{Duration, Instant};

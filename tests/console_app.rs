@@ -1,6 +1,8 @@
 //! The console's update function, without a terminal or a cluster: keys, views and ticks in,
 //! state and effects out.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
+
 mod common;
 
 use std::sync::Arc;

@@ -1,6 +1,8 @@
 //! The console's live path against the embedded cluster over real HTTP: the feed's watches,
 //! and the real event loop drawing into a test backend.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
+
 mod common;
 
 use std::sync::Arc;

@@ -6,6 +6,8 @@
 //! showing up as a backend switch) fails the case. Then a property test throws a few thousand
 //! random, often malformed, snapshots at `discover`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
+
 use cutover::release::{Pattern, Pattern::*};
 use cutover::release::{PodState, Release, Snapshot, Stage, discover};
 use serde_json::{Value, json};

@@ -1,6 +1,8 @@
 //! The user's key file (`keys.toml` in the config directory) laid over the default key map,
 //! and its errors, each exact.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
+
 use crossterm::event::KeyCode;
 use cutover::console::keymap::{Command, Key, Keymap, Scope};
 

@@ -1,5 +1,7 @@
 //! The kube crate's client and runtime against the embedded API server, over real HTTP.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
+
 mod common;
 
 use common::wait_for;

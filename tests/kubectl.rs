@@ -4,6 +4,8 @@
 //! Each test starts its own seeded cluster on a free port, with its own kubeconfig and
 //! kubectl cache directory, so the tests run in parallel without sharing anything.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};

@@ -16,6 +16,8 @@
 //! more ready pods than exist with a timeout. A failing sequence is shrunk (ops dropped one at
 //! a time while it still fails) before the test reports it. `--nocapture` prints the counts.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
+
 use std::collections::BTreeMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 

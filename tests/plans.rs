@@ -1,6 +1,8 @@
 //! Plans applied through the kube client to the embedded cluster: every demo pattern goes
 //! through its release and its rollback, and the objects end up as a person expects.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
+
 use std::process::Command;
 use std::time::Duration;
 

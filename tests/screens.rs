@@ -2,6 +2,8 @@
 //! objects built here — no cluster, no terminal, a fixed clock. insta keeps the screens in
 //! tests/snapshots/; colours are not in them, so the styles that matter are asserted apart.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 

@@ -2,6 +2,8 @@
 //! then `cutover status` as a user runs it, checked against the JSON contract, the table's width
 //! and the exit codes.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
+
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};

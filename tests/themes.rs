@@ -1,6 +1,8 @@
 //! Themes: the shipped ones are complete and tell blue from green and pending from applied; the
 //! choice follows --theme, NO_COLOR and user files; every bad theme file has its exact error.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
+
 use std::fs;
 use std::path::{Path, PathBuf};
 

@@ -1,6 +1,8 @@
 //! End to end: the real `cutover` binary in a tmux pane, driven by keys, checked by reading the
 //! pane, with kubectl changing the cluster from outside.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
