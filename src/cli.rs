@@ -342,13 +342,7 @@ async fn console(cluster: &ClusterArgs, args: &ConsoleArgs) -> anyhow::Result<Ex
 
 /// `$XDG_CACHE_HOME/cutover` or `~/.cache/cutover`.
 pub fn cache_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("XDG_CACHE_HOME").filter(|d| !d.is_empty()) {
-        return PathBuf::from(dir).join("cutover");
-    }
-    match std::env::var_os("HOME") {
-        Some(home) => PathBuf::from(home).join(".cache").join("cutover"),
-        None => std::env::temp_dir().join("cutover"),
-    }
+    crate::paths::cache_dir()
 }
 
 async fn demo(args: DemoArgs, console: &ConsoleArgs) -> anyhow::Result<ExitCode> {

@@ -5,4 +5,5 @@ pub mod cli;
 pub mod cluster;
 pub mod console;
 pub mod embedded;
+pub mod paths;
 pub mod release;

@@ -502,7 +502,7 @@ impl App {
                 ),
             },
             C::Switch | C::Approve | C::Reject | C::Rollback | C::Retire => {
-                if let Some(op) = op_of(command) {
+                if let Some(op) = command.op() {
                     self.propose(op);
                 }
             }
@@ -644,7 +644,7 @@ impl App {
             Command::Rollback,
             Command::Retire,
         ] {
-            let Some(op) = op_of(command) else { continue };
+            let Some(op) = command.op() else { continue };
             // At a gate rollback is offered as reject; elsewhere there is no reject.
             let gate = release.stage.is_gate() && release.candidate.is_some();
             if (command == Command::Reject && !gate) || (command == Command::Rollback && gate) {
@@ -861,17 +861,6 @@ impl App {
 /// new release from being staged.
 fn has_running_candidate(r: &Release) -> bool {
     r.candidate.as_ref().is_some_and(|c| c.replicas.desired > 0)
-}
-
-/// The op a writing key stands for.
-fn op_of(command: Command) -> Option<Op> {
-    match command {
-        Command::Switch => Some(Op::Switch),
-        Command::Approve => Some(Op::Approve),
-        Command::Reject | Command::Rollback => Some(Op::Rollback),
-        Command::Retire => Some(Op::Retire),
-        _ => None,
-    }
 }
 
 /// The permission a step needs, as (verb, resource).

@@ -1,22 +1,48 @@
 //! Key bindings as data: one table says which key does what, where, and whether it writes.
 //! The key handler, the footer hints and the `?` help are all read from it, so they cannot
 //! disagree, and read-only mode removes every writing binding in one place.
+//!
+//! The defaults are `keys/default.toml`, embedded in the binary and read with serde; the user's
+//! `keys.toml` (see [`Keymap::with_user_file`]) is laid over them.
+
+use std::sync::LazyLock;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use serde::Deserialize;
+use strum::IntoEnumIterator;
 
-/// What a key asks the console to do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+use crate::release::plan::Op;
+
+/// What a key asks the console to do. Its name (`switch`, `new`, `dry-run`, `weight-up`, …) is
+/// the one the key files use; the configurable commands come first, in the order the key-file
+/// errors list them.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Deserialize,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::EnumIter,
+)]
+#[strum(serialize_all = "kebab-case")]
+#[serde(try_from = "String")]
 pub enum Command {
-    Quit,
-    Help,
-    Up,
-    Down,
-    Top,
-    Bottom,
-    NextPane,
-    Filter,
-    /// Close the dialog, drop the pending weight, or clear the filter.
-    Back,
+    Switch,
+    Approve,
+    Reject,
+    Rollback,
+    Retire,
+    /// Start a release: asks for the image.
+    #[strum(serialize = "new")]
+    Stage,
+    /// Show the requests the next action would send, without sending them.
+    DryRun,
+    /// Stop a running multi-step plan before its next step.
+    Cancel,
     WeightUp,
     WeightDown,
     WeightUpFine,
@@ -24,18 +50,58 @@ pub enum Command {
     NextStep,
     PrevStep,
     ApplyWeight,
-    Switch,
-    Approve,
-    Reject,
-    Rollback,
-    Retire,
-    /// Start a release: asks for the image.
-    Stage,
-    /// Show the requests the next action would send, without sending them.
-    DryRun,
-    /// Stop a running multi-step plan before its next step.
-    Cancel,
+    Filter,
+    Help,
+    Quit,
+    Up,
+    Down,
+    Top,
+    Bottom,
+    NextPane,
+    /// Close the dialog, drop the pending weight, or clear the filter.
+    Back,
     Confirm,
+}
+
+impl Command {
+    /// The command's name in the key files: `switch`, `new`, `weight-up`.
+    pub fn name(self) -> &'static str {
+        self.into()
+    }
+
+    /// A user's `keys.toml` may rebind it (moving and dialog keys stay fixed).
+    pub fn configurable(self) -> bool {
+        !matches!(
+            self,
+            Command::Up
+                | Command::Down
+                | Command::Top
+                | Command::Bottom
+                | Command::NextPane
+                | Command::Back
+                | Command::Confirm
+        )
+    }
+
+    /// The op a writing key stands for; None for keys that need more input (weights, the new
+    /// release's image) or write nothing.
+    pub fn op(self) -> Option<Op> {
+        match self {
+            Command::Switch => Some(Op::Switch),
+            Command::Approve => Some(Op::Approve),
+            Command::Reject | Command::Rollback => Some(Op::Rollback),
+            Command::Retire => Some(Op::Retire),
+            _ => None,
+        }
+    }
+}
+
+impl TryFrom<String> for Command {
+    type Error = String;
+
+    fn try_from(name: String) -> Result<Command, String> {
+        name.parse().map_err(|_| format!("unknown action {name:?}"))
+    }
 }
 
 /// Where a binding applies.
@@ -66,7 +132,8 @@ impl Scope {
 }
 
 /// One key as the user presses it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(try_from = "String")]
 pub struct Key {
     pub code: KeyCode,
     pub shift: bool,
@@ -147,390 +214,13 @@ impl Key {
     }
 }
 
-/// One row of the key map.
-#[derive(Debug, Clone)]
-pub struct Binding {
-    pub keys: Vec<Key>,
-    pub command: Command,
-    pub scope: Scope,
-    /// A word or two for the footer.
-    pub hint: &'static str,
-    /// A sentence for the help overlay.
-    pub help: &'static str,
-    /// Changes the cluster (or prepares a change): absent in read-only mode.
-    pub writes: bool,
-    /// Shown in the footer (the help lists every binding).
-    pub in_footer: bool,
-}
+impl TryFrom<String> for Key {
+    type Error = String;
 
-fn bind(
-    keys: &[Key],
-    command: Command,
-    scope: Scope,
-    hint: &'static str,
-    help: &'static str,
-) -> Binding {
-    Binding {
-        keys: keys.to_vec(),
-        command,
-        scope,
-        hint,
-        help,
-        writes: false,
-        in_footer: true,
+    fn try_from(text: String) -> Result<Key, String> {
+        parse_key(&text).ok_or_else(|| not_a_key(&text))
     }
 }
-
-impl Binding {
-    fn writes(mut self) -> Binding {
-        self.writes = true;
-        self
-    }
-
-    fn quiet(mut self) -> Binding {
-        self.in_footer = false;
-        self
-    }
-
-    /// `←/h`: the keys as one label.
-    pub fn keys_label(&self) -> String {
-        self.keys
-            .iter()
-            .map(Key::label)
-            .collect::<Vec<_>>()
-            .join("/")
-    }
-}
-
-/// The bindings in force: the defaults, minus writing ones in read-only mode.
-#[derive(Debug, Clone)]
-pub struct Keymap {
-    bindings: Vec<Binding>,
-}
-
-impl Keymap {
-    pub fn new(read_only: bool) -> Keymap {
-        use Command as C;
-        use KeyCode as K;
-        use Scope as S;
-        let all = vec![
-            bind(
-                &[Key::char('q'), Key::ctrl('c')],
-                C::Quit,
-                S::Main,
-                "quit",
-                "Quit the console.",
-            ),
-            bind(
-                &[Key::char('?')],
-                C::Help,
-                S::Main,
-                "help",
-                "Show every key.",
-            ),
-            bind(
-                &[Key::plain(K::Up), Key::char('k')],
-                C::Up,
-                S::Main,
-                "up",
-                "Select the release above (or scroll the events up).",
-            )
-            .quiet(),
-            bind(
-                &[Key::plain(K::Down), Key::char('j')],
-                C::Down,
-                S::Main,
-                "down",
-                "Select the release below (or scroll the events down).",
-            )
-            .quiet(),
-            bind(
-                &[Key::plain(K::Home), Key::char('g')],
-                C::Top,
-                S::Main,
-                "first",
-                "Select the first release (what needs attention most).",
-            )
-            .quiet(),
-            bind(
-                &[Key::plain(K::End), Key::char('G')],
-                C::Bottom,
-                S::Main,
-                "last",
-                "Select the last release.",
-            )
-            .quiet(),
-            bind(
-                &[Key::plain(K::Tab)],
-                C::NextPane,
-                S::Main,
-                "pane",
-                "Move the focus between the release list and the events.",
-            ),
-            bind(
-                &[Key::char('/')],
-                C::Filter,
-                S::Main,
-                "filter",
-                "Filter the release list by name, namespace, pattern or stage.",
-            ),
-            bind(
-                &[Key::plain(K::Esc)],
-                C::Back,
-                S::Main,
-                "clear",
-                "Drop the pending canary weight, or clear the filter.",
-            )
-            .quiet(),
-            bind(
-                &[Key::char('s')],
-                C::Switch,
-                S::Main,
-                "switch",
-                "Switch all traffic to the other track.",
-            )
-            .writes(),
-            bind(
-                &[Key::char('a')],
-                C::Approve,
-                S::Main,
-                "approve",
-                "Approve: leave the current gate.",
-            )
-            .writes(),
-            bind(
-                &[Key::char('x')],
-                C::Reject,
-                S::Main,
-                "reject",
-                "Reject at a gate: roll back.",
-            )
-            .writes(),
-            bind(
-                &[Key::char('r')],
-                C::Rollback,
-                S::Main,
-                "rollback",
-                "Roll back: all traffic to the old track.",
-            )
-            .writes(),
-            bind(
-                &[Key::char('d')],
-                C::Retire,
-                S::Main,
-                "retire",
-                "Retire the old track (scale it to 0, kept for rollback).",
-            )
-            .writes(),
-            bind(
-                &[Key::char('n')],
-                C::Stage,
-                S::Main,
-                "new",
-                "New release: stage a candidate from the live track with a new image.",
-            )
-            .writes(),
-            bind(
-                &[Key::char('p')],
-                C::DryRun,
-                S::Main,
-                "dry run",
-                "Dry run: the next action key shows the exact requests it would send, and sends nothing.",
-            )
-            .writes(),
-            bind(
-                &[Key::char('c')],
-                C::Cancel,
-                S::Main,
-                "cancel plan",
-                "Stop a running multi-step plan before its next step.",
-            )
-            .writes()
-            .quiet(),
-            bind(
-                &[Key::plain(K::Right), Key::char('l')],
-                C::WeightUp,
-                S::Canary,
-                "weight+5",
-                "Raise the pending canary weight by 5.",
-            )
-            .writes(),
-            bind(
-                &[Key::plain(K::Left), Key::char('h')],
-                C::WeightDown,
-                S::Canary,
-                "weight-5",
-                "Lower the pending canary weight by 5.",
-            )
-            .writes(),
-            bind(
-                &[Key::shift(K::Right), Key::char('L')],
-                C::WeightUpFine,
-                S::Canary,
-                "+1",
-                "Raise the pending canary weight by 1.",
-            )
-            .writes()
-            .quiet(),
-            bind(
-                &[Key::shift(K::Left), Key::char('H')],
-                C::WeightDownFine,
-                S::Canary,
-                "-1",
-                "Lower the pending canary weight by 1.",
-            )
-            .writes()
-            .quiet(),
-            bind(
-                &[Key::char(']')],
-                C::NextStep,
-                S::Canary,
-                "next step",
-                "Jump the pending weight to the next step of the release's plan.",
-            )
-            .writes(),
-            bind(
-                &[Key::char('[')],
-                C::PrevStep,
-                S::Canary,
-                "prev step",
-                "Jump the pending weight to the previous step of the plan.",
-            )
-            .writes()
-            .quiet(),
-            bind(
-                &[Key::plain(K::Enter)],
-                C::ApplyWeight,
-                S::Canary,
-                "apply weight",
-                "Apply the pending weight (asks to confirm).",
-            )
-            .writes(),
-            bind(
-                &[Key::char('?'), Key::plain(K::Esc), Key::char('q')],
-                C::Back,
-                S::Help,
-                "close",
-                "Close the help.",
-            ),
-            bind(
-                &[Key::plain(K::Up), Key::char('k')],
-                C::Up,
-                S::Help,
-                "scroll",
-                "Scroll the help.",
-            )
-            .quiet(),
-            bind(
-                &[Key::plain(K::Down), Key::char('j')],
-                C::Down,
-                S::Help,
-                "scroll",
-                "Scroll the help.",
-            )
-            .quiet(),
-            bind(
-                &[Key::char('y'), Key::plain(K::Enter)],
-                C::Confirm,
-                S::Confirm,
-                "confirm",
-                "Send the change shown.",
-            )
-            .writes(),
-            bind(
-                &[Key::plain(K::Esc), Key::char('n')],
-                C::Back,
-                S::Confirm,
-                "cancel",
-                "Cancel: nothing is sent.",
-            )
-            .writes(),
-            bind(
-                &[Key::plain(K::Enter)],
-                C::Confirm,
-                S::Prompt,
-                "stage",
-                "Plan the new release with this image (asks to confirm).",
-            )
-            .writes(),
-            bind(
-                &[Key::plain(K::Esc)],
-                C::Back,
-                S::Prompt,
-                "cancel",
-                "Cancel the new release.",
-            )
-            .writes(),
-            bind(
-                &[Key::plain(K::Enter)],
-                C::Confirm,
-                S::Filter,
-                "keep",
-                "Keep the filter and go back to the list.",
-            ),
-            bind(
-                &[Key::plain(K::Esc)],
-                C::Back,
-                S::Filter,
-                "clear",
-                "Clear the filter.",
-            ),
-        ];
-        let bindings = all
-            .into_iter()
-            .filter(|b| !(read_only && b.writes))
-            .collect();
-        Keymap { bindings }
-    }
-
-    pub fn bindings(&self) -> &[Binding] {
-        &self.bindings
-    }
-
-    /// The command `key` stands for in the first of `scopes` that binds it.
-    pub fn command(&self, scopes: &[Scope], key: Key) -> Option<Command> {
-        scopes.iter().find_map(|scope| {
-            self.bindings
-                .iter()
-                .find(|b| b.scope == *scope && b.keys.contains(&key))
-                .map(|b| b.command)
-        })
-    }
-
-    /// Footer hints for the scopes in force, in table order.
-    pub fn hints(&self, scopes: &[Scope]) -> impl Iterator<Item = &Binding> {
-        self.bindings
-            .iter()
-            .filter(move |b| b.in_footer && scopes.contains(&b.scope))
-    }
-
-    /// Every binding of one scope, for the help overlay.
-    pub fn in_scope(&self, scope: Scope) -> impl Iterator<Item = &Binding> {
-        self.bindings.iter().filter(move |b| b.scope == scope)
-    }
-}
-
-/// The actions a user may rebind in `keys.toml`, by the name the file uses.
-const CONFIGURABLE: &[(&str, Command)] = &[
-    ("switch", Command::Switch),
-    ("approve", Command::Approve),
-    ("reject", Command::Reject),
-    ("rollback", Command::Rollback),
-    ("retire", Command::Retire),
-    ("new", Command::Stage),
-    ("dry-run", Command::DryRun),
-    ("cancel", Command::Cancel),
-    ("weight-up", Command::WeightUp),
-    ("weight-down", Command::WeightDown),
-    ("weight-up-fine", Command::WeightUpFine),
-    ("weight-down-fine", Command::WeightDownFine),
-    ("next-step", Command::NextStep),
-    ("prev-step", Command::PrevStep),
-    ("apply-weight", Command::ApplyWeight),
-    ("filter", Command::Filter),
-    ("help", Command::Help),
-    ("quit", Command::Quit),
-];
 
 /// Reads a key as written in `keys.toml`: `s`, `S`, `enter`, `esc`, `tab`, `left`, `right`,
 /// `up`, `down`, `home`, `end`, `space`, `f5`, with `shift+` or `ctrl+` in front.
@@ -565,11 +255,158 @@ pub fn parse_key(text: &str) -> Option<Key> {
     Some(Key { code, shift, ctrl })
 }
 
+/// `"S"` is not a key: the sentence a key file's error ends with.
+fn not_a_key(text: &str) -> String {
+    format!(
+        "{text:?} is not a key; write a character (\"s\", \"S\"), a name (enter, esc, tab, left, right, up, down, home, end, space, f1…) or shift+/ctrl+ before a name"
+    )
+}
+
+/// One row of the key map.
+#[derive(Debug, Clone)]
+pub struct Binding {
+    pub keys: Vec<Key>,
+    pub command: Command,
+    pub scope: Scope,
+    /// A word or two for the footer.
+    pub hint: &'static str,
+    /// A sentence for the help overlay.
+    pub help: &'static str,
+    /// Changes the cluster (or prepares a change): absent in read-only mode.
+    pub writes: bool,
+    /// Shown in the footer (the help lists every binding).
+    pub in_footer: bool,
+}
+
+impl Binding {
+    /// `←/h`: the keys as one label.
+    pub fn keys_label(&self) -> String {
+        self.keys
+            .iter()
+            .map(Key::label)
+            .collect::<Vec<_>>()
+            .join("/")
+    }
+}
+
+/// The default key map as written in `keys/default.toml`.
+const DEFAULT_KEYS: &str = include_str!("../../keys/default.toml");
+
+/// `keys/default.toml`: one array of bindings per scope, read in this order (the footer's).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DefaultFile {
+    main: Vec<Row>,
+    canary: Vec<Row>,
+    help: Vec<Row>,
+    confirm: Vec<Row>,
+    prompt: Vec<Row>,
+    filter: Vec<Row>,
+}
+
+/// One binding in `keys/default.toml`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Row {
+    action: Command,
+    keys: Vec<Key>,
+    hint: String,
+    help: String,
+    #[serde(default)]
+    writes: bool,
+    #[serde(default = "shown")]
+    footer: bool,
+}
+
+fn shown() -> bool {
+    true
+}
+
+/// The parsed default file; the bindings borrow their texts from it for the program's life.
+static DEFAULT_FILE: LazyLock<Result<DefaultFile, String>> = LazyLock::new(|| {
+    toml::from_str(DEFAULT_KEYS)
+        .map_err(|e| format!("the built-in key map keys/default.toml is broken: {e}"))
+});
+
+/// Every default binding, in table order.
+fn default_bindings() -> Result<Vec<Binding>, String> {
+    let file = DEFAULT_FILE.as_ref().map_err(Clone::clone)?;
+    let scopes = [
+        (Scope::Main, &file.main),
+        (Scope::Canary, &file.canary),
+        (Scope::Help, &file.help),
+        (Scope::Confirm, &file.confirm),
+        (Scope::Prompt, &file.prompt),
+        (Scope::Filter, &file.filter),
+    ];
+    let bindings = scopes.into_iter().flat_map(|(scope, rows)| {
+        rows.iter().map(move |row| Binding {
+            keys: row.keys.clone(),
+            command: row.action,
+            scope,
+            hint: &row.hint,
+            help: &row.help,
+            writes: row.writes,
+            in_footer: row.footer,
+        })
+    });
+    Ok(bindings.collect())
+}
+
+/// The bindings in force: the defaults, minus writing ones in read-only mode.
+#[derive(Debug, Clone)]
+pub struct Keymap {
+    bindings: Vec<Binding>,
+}
+
 impl Keymap {
+    /// The default key map. The embedded file is checked by the unit tests; were it broken,
+    /// the map would be empty here and [`Keymap::with_user_file`] would say so.
+    pub fn new(read_only: bool) -> Keymap {
+        Keymap::defaults(read_only).unwrap_or(Keymap {
+            bindings: Vec::new(),
+        })
+    }
+
+    fn defaults(read_only: bool) -> Result<Keymap, String> {
+        let bindings = default_bindings()?
+            .into_iter()
+            .filter(|b| !(read_only && b.writes))
+            .collect();
+        Ok(Keymap { bindings })
+    }
+
+    pub fn bindings(&self) -> &[Binding] {
+        &self.bindings
+    }
+
+    /// The command `key` stands for in the first of `scopes` that binds it.
+    pub fn command(&self, scopes: &[Scope], key: Key) -> Option<Command> {
+        scopes.iter().find_map(|scope| {
+            self.bindings
+                .iter()
+                .find(|b| b.scope == *scope && b.keys.contains(&key))
+                .map(|b| b.command)
+        })
+    }
+
+    /// Footer hints for the scopes in force, in table order.
+    pub fn hints(&self, scopes: &[Scope]) -> impl Iterator<Item = &Binding> {
+        self.bindings
+            .iter()
+            .filter(move |b| b.in_footer && scopes.contains(&b.scope))
+    }
+
+    /// Every binding of one scope, for the help overlay.
+    pub fn in_scope(&self, scope: Scope) -> impl Iterator<Item = &Binding> {
+        self.bindings.iter().filter(move |b| b.scope == scope)
+    }
+
     /// The defaults with the user's `keys.toml` laid over them: each action named there gets
-    /// exactly the keys given. Errors are sentences naming the file and what to fix.
+    /// exactly the keys given (in the main and canary scopes). A missing file means the
+    /// defaults. Errors are sentences naming the file and what to fix.
     pub fn with_user_file(read_only: bool, path: &std::path::Path) -> Result<Keymap, String> {
-        let mut map = Keymap::new(read_only);
+        let mut map = Keymap::defaults(read_only)?;
         let text = match std::fs::read_to_string(path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(map),
@@ -581,95 +418,136 @@ impl Keymap {
             }
         };
         let at = |what: String| format!("key file {}: {what}", path.display());
-        let table: toml::Table = text
-            .parse()
-            .map_err(|e: toml::de::Error| at(format!("TOML syntax error: {}", e.message())))?;
-        for (section, value) in &table {
-            if section != "keys" {
-                return Err(at(format!(
-                    "unknown section {section:?}; the file has one section, [keys]"
-                )));
-            }
-            let Some(keys) = value.as_table() else {
-                return Err(at(
-                    "[keys] must be a table of action = \"key\" or [\"key\", …]".into(),
-                ));
-            };
-            for (action, value) in keys {
-                let Some(&(_, command)) = CONFIGURABLE.iter().find(|(name, _)| name == action)
-                else {
-                    let names: Vec<&str> = CONFIGURABLE.iter().map(|(n, _)| *n).collect();
-                    return Err(at(format!(
-                        "unknown action {action:?}; actions are: {}",
-                        names.join(", ")
-                    )));
-                };
-                let texts: Vec<&str> = match value {
-                    toml::Value::String(s) => vec![s.as_str()],
-                    toml::Value::Array(items) => items
-                        .iter()
-                        .map(|i| i.as_str().ok_or(()))
-                        .collect::<Result<_, _>>()
-                        .map_err(|_| at(format!("{action}: every key must be a string")))?,
-                    _ => {
-                        return Err(at(format!(
-                            "{action}: give a key as \"x\" or a list [\"x\", \"y\"]"
-                        )));
-                    }
-                };
-                let mut parsed = Vec::new();
-                for t in texts {
-                    let key = parse_key(t).ok_or_else(|| {
-                        at(format!(
-                            "{action}: {t:?} is not a key; write a character (\"s\", \"S\"), a name (enter, esc, tab, left, right, up, down, home, end, space, f1…) or shift+/ctrl+ before a name"
-                        ))
-                    })?;
-                    parsed.push(key);
-                }
-                if parsed.is_empty() {
-                    return Err(at(format!("{action}: give at least one key")));
-                }
-                for b in map.bindings.iter_mut().filter(|b| b.command == command) {
-                    if matches!(b.scope, Scope::Main | Scope::Canary) {
-                        b.keys = parsed.clone();
-                    }
-                }
+        for (command, keys) in user_keys(&text).map_err(at)? {
+            map.rebind(command, &keys);
+        }
+        map.check_conflicts().map_err(at)?;
+        Ok(map)
+    }
+
+    /// Gives `command` exactly `keys` where a user may rebind it.
+    fn rebind(&mut self, command: Command, keys: &[Key]) {
+        for b in self.bindings.iter_mut().filter(|b| b.command == command) {
+            if matches!(b.scope, Scope::Main | Scope::Canary) {
+                b.keys = keys.to_vec();
             }
         }
-        // Two actions on one key in screens where both apply would make one unreachable.
+    }
+
+    /// Two actions on one key in screens where both apply would make one unreachable.
+    fn check_conflicts(&self) -> Result<(), String> {
         for scope in [Scope::Main, Scope::Canary] {
             let mut seen: Vec<(Key, Command)> = Vec::new();
-            let visible = map
+            let visible = self
                 .bindings
                 .iter()
                 .filter(|b| b.scope == scope || (scope == Scope::Canary && b.scope == Scope::Main));
             for b in visible {
                 for k in &b.keys {
                     if let Some((_, other)) = seen.iter().find(|(s, c)| s == k && *c != b.command) {
-                        let name = |c: Command| {
-                            CONFIGURABLE
-                                .iter()
-                                .find(|(_, x)| *x == c)
-                                .map_or(format!("{c:?}").to_lowercase(), |(n, _)| n.to_string())
-                        };
-                        return Err(at(format!(
+                        return Err(format!(
                             "{} is bound to both {} and {}; give one of them another key",
                             k.label(),
-                            name(*other),
-                            name(b.command)
-                        )));
+                            other.name(),
+                            b.command.name()
+                        ));
                     }
                     seen.push((*k, b.command));
                 }
             }
         }
-        Ok(map)
+        Ok(())
     }
+}
+
+/// The actions a user's key file rebinds and their keys, in file order; errors say what to fix.
+fn user_keys(text: &str) -> Result<Vec<(Command, Vec<Key>)>, String> {
+    let table: toml::Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| format!("TOML syntax error: {}", e.message()))?;
+    let mut rebound = Vec::new();
+    for (section, value) in &table {
+        if section != "keys" {
+            return Err(format!(
+                "unknown section {section:?}; the file has one section, [keys]"
+            ));
+        }
+        let Some(keys) = value.as_table() else {
+            return Err("[keys] must be a table of action = \"key\" or [\"key\", …]".into());
+        };
+        for (action, value) in keys {
+            let command = action
+                .parse::<Command>()
+                .ok()
+                .filter(|c| c.configurable())
+                .ok_or_else(|| {
+                    let names: Vec<&str> = Command::iter()
+                        .filter(|c| c.configurable())
+                        .map(Command::name)
+                        .collect();
+                    format!(
+                        "unknown action {action:?}; actions are: {}",
+                        names.join(", ")
+                    )
+                })?;
+            rebound.push((command, key_list(action, value)?));
+        }
+    }
+    Ok(rebound)
+}
+
+/// The keys of one action in a user's key file: `"x"` or `["x", "y"]`, at least one.
+fn key_list(action: &str, value: &toml::Value) -> Result<Vec<Key>, String> {
+    let texts: Vec<&str> = match value {
+        toml::Value::String(s) => vec![s.as_str()],
+        toml::Value::Array(items) => items
+            .iter()
+            .map(|i| i.as_str().ok_or(()))
+            .collect::<Result<_, _>>()
+            .map_err(|_| format!("{action}: every key must be a string"))?,
+        _ => {
+            return Err(format!(
+                "{action}: give a key as \"x\" or a list [\"x\", \"y\"]"
+            ));
+        }
+    };
+    let keys = texts
+        .into_iter()
+        .map(|t| parse_key(t).ok_or_else(|| format!("{action}: {}", not_a_key(t))))
+        .collect::<Result<Vec<_>, _>>()?;
+    if keys.is_empty() {
+        return Err(format!("{action}: give at least one key"));
+    }
+    Ok(keys)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_default_file_parses_and_binds_every_command() {
+        let map = Keymap::defaults(false).unwrap();
+        assert_eq!(map.bindings().len(), 33);
+        for command in Command::iter() {
+            assert!(
+                map.bindings().iter().any(|b| b.command == command),
+                "{command:?} has no key"
+            );
+        }
+    }
+
+    #[test]
+    fn command_names_are_the_key_file_names() {
+        assert_eq!(Command::Stage.name(), "new");
+        assert_eq!(Command::WeightUpFine.name(), "weight-up-fine");
+        assert_eq!("dry-run".parse::<Command>(), Ok(Command::DryRun));
+        for command in Command::iter() {
+            assert_eq!(command.name().parse::<Command>(), Ok(command));
+        }
+        assert_eq!(Command::Reject.op(), Some(Op::Rollback));
+        assert_eq!(Command::WeightUp.op(), None);
+    }
 
     #[test]
     fn read_only_drops_every_writing_binding() {

@@ -200,27 +200,10 @@ impl Theme {
     }
 }
 
-/// The user's config directory for cutover: $XDG_CONFIG_HOME/cutover or ~/.config/cutover.
+/// The user's config directory for cutover: $XDG_CONFIG_HOME/cutover or ~/.config/cutover
+/// (see [`crate::paths::config_dir`]).
 pub fn user_config_dir() -> Option<PathBuf> {
-    config_dir_from(
-        std::env::var_os("XDG_CONFIG_HOME"),
-        std::env::var_os("HOME"),
-    )
-}
-
-/// The XDG base directory spec says a relative $XDG_CONFIG_HOME is to be ignored.
-fn config_dir_from(
-    xdg_config_home: Option<std::ffi::OsString>,
-    home: Option<std::ffi::OsString>,
-) -> Option<PathBuf> {
-    if let Some(dir) = xdg_config_home
-        .map(PathBuf::from)
-        .filter(|dir| dir.is_absolute())
-    {
-        return Some(dir.join("cutover"));
-    }
-    home.filter(|home| !home.is_empty())
-        .map(|home| PathBuf::from(home).join(".config").join("cutover"))
+    crate::paths::config_dir()
 }
 
 fn shipped_text(name: &str) -> Option<&'static str> {
@@ -891,23 +874,5 @@ mod tests {
         assert_eq!(closest("bleu", ["blue", "black"]), Some("blue"));
         assert_eq!(closest("zzzzzz", ["live", "candidate"]), None);
         assert_eq!(closest("ok", ["ok"]), None);
-    }
-
-    #[test]
-    fn config_dir_prefers_an_absolute_xdg_config_home() {
-        assert_eq!(
-            config_dir_from(Some("/x/config".into()), Some("/home/u".into())),
-            Some(PathBuf::from("/x/config/cutover"))
-        );
-        assert_eq!(
-            config_dir_from(Some("relative".into()), Some("/home/u".into())),
-            Some(PathBuf::from("/home/u/.config/cutover"))
-        );
-        assert_eq!(
-            config_dir_from(Some("".into()), Some("/home/u".into())),
-            Some(PathBuf::from("/home/u/.config/cutover"))
-        );
-        assert_eq!(config_dir_from(None, None), None);
-        assert_eq!(config_dir_from(None, Some("".into())), None);
     }
 }
