@@ -1,6 +1,7 @@
 //! Text measured in terminal cells: widths, truncation, padding, word wrap, ages and clocks.
 
 use ratatui::text::{Line, Span};
+use unicode_truncate::UnicodeTruncateStr;
 
 /// Cells `s` takes on screen.
 pub fn width(s: &str) -> usize {
@@ -17,21 +18,10 @@ pub fn truncate(s: &str, max: usize) -> String {
     if width(s) <= max {
         return s.to_string();
     }
-    if max == 0 {
-        return String::new();
+    match max.checked_sub(1) {
+        Some(room) => format!("{}…", s.unicode_truncate(room).0),
+        None => String::new(),
     }
-    let mut out = String::new();
-    let mut used = 0;
-    for c in s.chars() {
-        let w = char_width(c);
-        if used + w + 1 > max {
-            break;
-        }
-        out.push(c);
-        used += w;
-    }
-    out.push('…');
-    out
 }
 
 /// `s` cut at the front to at most `max` cells, at a `/` where one fits:
@@ -49,17 +39,7 @@ pub fn truncate_start(s: &str, max: usize) -> String {
             return format!("…{tail}");
         }
     }
-    let mut tail: Vec<char> = Vec::new();
-    let mut used = 0;
-    for c in s.chars().rev() {
-        let w = char_width(c);
-        if used + w + 1 > max {
-            break;
-        }
-        tail.push(c);
-        used += w;
-    }
-    std::iter::once('…').chain(tail.into_iter().rev()).collect()
+    format!("…{}", s.unicode_truncate_start(max - 1).0)
 }
 
 /// `s` cut in the middle to at most `max` cells: `Pod/search-v…-x7k2p`. For names whose
@@ -68,25 +48,13 @@ pub fn truncate_middle(s: &str, max: usize) -> String {
     if width(s) <= max {
         return s.to_string();
     }
-    let chars: Vec<char> = s.chars().collect();
-    let keep = max.saturating_sub(1);
-    let tail_w = keep / 2;
-    let head = truncate(s, keep - tail_w + 1);
-    let head = head.trim_end_matches('…');
-    let mut tail: Vec<char> = Vec::new();
-    let mut used = 0;
-    for c in chars.iter().rev() {
-        let w = char_width(*c);
-        if used + w > tail_w {
-            break;
-        }
-        tail.push(*c);
-        used += w;
-    }
-    let tail: String = tail.into_iter().rev().collect();
-    if max == 0 {
+    let Some(keep) = max.checked_sub(1) else {
         return String::new();
-    }
+    };
+    // The head takes the odd cell.
+    let tail_w = keep / 2;
+    let head = s.unicode_truncate(keep - tail_w).0;
+    let tail = s.unicode_truncate_start(tail_w).0;
     format!("{head}…{tail}")
 }
 
@@ -109,20 +77,9 @@ pub fn clip(line: Line<'static>, max: usize) -> Line<'static> {
             out.push(span);
             continue;
         }
-        let room = max - used;
-        let mut cut = String::new();
-        let mut cut_w = 0;
-        for c in span.content.chars() {
-            let cw = char_width(c);
-            if cut_w + cw + 1 > room {
-                break;
-            }
-            cut.push(c);
-            cut_w += cw;
-        }
-        if room > 0 {
-            let cut = format!("{}…", cut.trim_end());
-            out.push(Span::styled(cut, span.style));
+        if let Some(room) = (max - used).checked_sub(1) {
+            let cut = span.content.unicode_truncate(room).0;
+            out.push(Span::styled(format!("{}…", cut.trim_end()), span.style));
         }
         break;
     }
@@ -215,7 +172,6 @@ pub fn clock(t: jiff::Timestamp) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
     #[test]
     fn truncation_and_padding_count_cells() {
         assert_eq!(truncate("checkout", 5), "chec…");
@@ -238,6 +194,15 @@ mod tests {
             clip(Line::from(vec![Span::raw("ab"), Span::raw("cd")]), 3).to_string(),
             "ab…"
         );
+    }
+
+    #[test]
+    fn cuts_keep_accents_on_their_letters_and_ellipses_in_the_text() {
+        // A combining accent stays with its letter instead of landing after the `…`.
+        assert_eq!(truncate_middle(" e\u{301}", 1), "…");
+        assert_eq!(truncate("ae\u{301}bc", 3), "ae\u{301}…");
+        // A `…` in the text itself is kept: the head is not mistaken for an earlier cut.
+        assert_eq!(truncate_middle("ab…cdefgh", 6), "ab……gh");
     }
 
     #[test]
