@@ -31,7 +31,19 @@ use toml::Spanned;
 use toml::de::{DeString, DeTable, DeValue};
 
 /// What a piece of the screen is, so a theme can colour it. Widgets never use raw colours.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// Its key in a theme file is its name in kebab-case (`border-focused`).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::EnumIter,
+)]
+#[strum(serialize_all = "kebab-case")]
 pub enum Role {
     Text,
     Muted,
@@ -83,30 +95,11 @@ impl Role {
 
     /// The role's key in a theme file, kebab-case.
     pub fn key(self) -> &'static str {
-        match self {
-            Role::Text => "text",
-            Role::Muted => "muted",
-            Role::Accent => "accent",
-            Role::Title => "title",
-            Role::Border => "border",
-            Role::BorderFocused => "border-focused",
-            Role::Header => "header",
-            Role::Badge => "badge",
-            Role::Selection => "selection",
-            Role::Live => "live",
-            Role::Candidate => "candidate",
-            Role::Ok => "ok",
-            Role::Warning => "warning",
-            Role::Danger => "danger",
-            Role::GaugeFilled => "gauge-filled",
-            Role::GaugeEmpty => "gauge-empty",
-            Role::Pending => "pending",
-            Role::Key => "key",
-        }
+        self.into()
     }
 
     fn from_key(key: &str) -> Option<Role> {
-        Role::ALL.iter().copied().find(|role| role.key() == key)
+        key.parse().ok()
     }
 }
 
@@ -272,69 +265,62 @@ enum Inheritance {
     Forbidden,
 }
 
-const COLOUR_NAMES: &[(&str, Color)] = &[
-    ("black", Color::Black),
-    ("red", Color::Red),
-    ("green", Color::Green),
-    ("yellow", Color::Yellow),
-    ("blue", Color::Blue),
-    ("magenta", Color::Magenta),
-    ("cyan", Color::Cyan),
-    ("gray", Color::Gray),
-    ("dark-gray", Color::DarkGray),
-    ("light-red", Color::LightRed),
-    ("light-green", Color::LightGreen),
-    ("light-yellow", Color::LightYellow),
-    ("light-blue", Color::LightBlue),
-    ("light-magenta", Color::LightMagenta),
-    ("light-cyan", Color::LightCyan),
-    ("white", Color::White),
-    ("reset", Color::Reset),
+/// The colour names a theme file may use, as ratatui's `Color::from_str` reads them.
+const COLOUR_NAMES: &[&str] = &[
+    "black",
+    "red",
+    "green",
+    "yellow",
+    "blue",
+    "magenta",
+    "cyan",
+    "gray",
+    "dark-gray",
+    "light-red",
+    "light-green",
+    "light-yellow",
+    "light-blue",
+    "light-magenta",
+    "light-cyan",
+    "white",
+    "reset",
 ];
 
 /// Spellings accepted but not advertised.
-const COLOUR_ALIASES: &[(&str, Color)] = &[("grey", Color::Gray), ("dark-grey", Color::DarkGray)];
-
-const MODIFIER_NAMES: &[(&str, Modifier)] = &[
-    ("bold", Modifier::BOLD),
-    ("dim", Modifier::DIM),
-    ("italic", Modifier::ITALIC),
-    ("underlined", Modifier::UNDERLINED),
-    ("slow-blink", Modifier::SLOW_BLINK),
-    ("rapid-blink", Modifier::RAPID_BLINK),
-    ("reversed", Modifier::REVERSED),
-    ("hidden", Modifier::HIDDEN),
-    ("crossed-out", Modifier::CROSSED_OUT),
-];
+const COLOUR_ALIASES: &[&str] = &["grey", "dark-grey"];
 
 const TOP_LEVEL_KEYS: &[&str] = &["name", "inherits", "roles"];
 const ROLE_KEYS: &[&str] = &["fg", "bg", "modifiers"];
 
-/// A colour given as a string: a name, "#rrggbb", or an index written as a string.
+/// A colour given as a string: a name, "#rrggbb", or an index written as a string. ratatui's
+/// parser also takes `lightblue`, `light blue`, `bright-blue`, `silver` and `+1`; a theme file
+/// keeps to the spellings above, so those stay errors.
 fn parse_colour(text: &str) -> Option<Color> {
     let lower = text.trim().to_ascii_lowercase();
-    if let Some(hex) = lower.strip_prefix('#') {
-        if hex.len() != 6 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
-            return None;
+    let accepted = match lower.strip_prefix('#') {
+        Some(hex) => hex.len() == 6 && hex.chars().all(|c| c.is_ascii_hexdigit()),
+        None => {
+            (!lower.is_empty() && lower.chars().all(|c| c.is_ascii_digit()))
+                || COLOUR_NAMES.contains(&lower.as_str())
+                || COLOUR_ALIASES.contains(&lower.as_str())
         }
-        let channel = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).ok();
-        return Some(Color::Rgb(channel(0)?, channel(2)?, channel(4)?));
-    }
-    if !lower.is_empty() && lower.chars().all(|c| c.is_ascii_digit()) {
-        return lower.parse::<u8>().ok().map(Color::Indexed);
-    }
-    COLOUR_NAMES
-        .iter()
-        .chain(COLOUR_ALIASES)
-        .find(|(name, _)| *name == lower)
-        .map(|&(_, colour)| colour)
+    };
+    accepted.then(|| lower.parse().ok()).flatten()
+}
+
+/// Modifier names as a theme file writes them: ratatui's flag names in kebab-case.
+fn modifier_names() -> Vec<String> {
+    Modifier::all()
+        .iter_names()
+        .map(|(name, _)| name.to_ascii_lowercase().replace('_', "-"))
+        .collect()
 }
 
 fn parse_modifier(text: &str) -> Option<Modifier> {
-    MODIFIER_NAMES
-        .iter()
-        .find(|(name, _)| *name == text)
-        .map(|&(_, modifier)| modifier)
+    if !text.chars().all(|c| c.is_ascii_lowercase() || c == '-') {
+        return None;
+    }
+    Modifier::from_name(&text.to_ascii_uppercase().replace('-', "_"))
 }
 
 /// The candidate nearest to `word` by edit distance, if it is close enough to be a typo.
@@ -342,26 +328,12 @@ fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Opt
     let word = word.to_ascii_lowercase();
     candidates
         .into_iter()
-        .map(|candidate| (edit_distance(&word, candidate), candidate))
+        .map(|candidate| (strsim::levenshtein(&word, candidate), candidate))
         .filter(|&(distance, candidate)| {
             distance > 0 && distance <= 2 && distance < candidate.len()
         })
         .min_by_key(|&(distance, _)| distance)
         .map(|(_, candidate)| candidate)
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut current = vec![i + 1];
-        for (j, &cb) in b.iter().enumerate() {
-            let substitute = previous[j] + usize::from(ca != cb);
-            current.push(substitute.min(previous[j + 1] + 1).min(current[j] + 1));
-        }
-        previous = current;
-    }
-    previous[b.len()]
 }
 
 /// `rest` (a clause starting in lower case) after a "did you mean" for a near miss, if any.
@@ -408,6 +380,25 @@ impl ThemeFile<'_> {
         ThemeError(format!("theme file {}: {detail}", self.origin))
     }
 
+    /// The file's TOML document with the place of every key and value; syntax errors located.
+    fn document(&self) -> Result<Spanned<DeTable<'_>>, ThemeError> {
+        DeTable::parse(self.text).map_err(|err| {
+            let message = err.message().trim_end();
+            match err.span() {
+                // toml names no key in this one; the span is the key's text.
+                Some(span) if message == "duplicate key" => self.error(format!(
+                    "TOML syntax error at {}: duplicate key \"{}\"; give each key once",
+                    self.at(span.clone()),
+                    self.text.get(span).unwrap_or_default()
+                )),
+                Some(span) => {
+                    self.error(format!("TOML syntax error at {}: {message}", self.at(span)))
+                }
+                None => self.error(format!("TOML syntax error: {message}")),
+            }
+        })
+    }
+
     /// "line L, column C", both counted from 1, the column in characters.
     fn at(&self, span: Range<usize>) -> String {
         let mut offset = span.start.min(self.text.len());
@@ -430,6 +421,9 @@ fn in_file_order<'t, 'i>(
     entries
 }
 
+/// The styles a theme file gives, role by role; None where it leaves a role out.
+type Given = [Option<Style>; ROLE_COUNT];
+
 fn parse_theme(
     name: &str,
     text: &str,
@@ -437,81 +431,15 @@ fn parse_theme(
     inheritance: Inheritance,
 ) -> Result<Theme, ThemeError> {
     let file = ThemeFile { text, origin };
-    let document = DeTable::parse(text).map_err(|err| {
-        let message = err.message().trim_end();
-        match err.span() {
-            // toml names no key in this one; the span is the key's text.
-            Some(span) if message == "duplicate key" => file.error(format!(
-                "TOML syntax error at {}: duplicate key \"{}\"; give each key once",
-                file.at(span.clone()),
-                text.get(span).unwrap_or_default()
-            )),
-            Some(span) => file.error(format!("TOML syntax error at {}: {message}", file.at(span))),
-            None => file.error(format!("TOML syntax error: {message}")),
-        }
-    })?;
-
+    let document = file.document()?;
     let mut base: Option<Theme> = None;
-    let mut given: [Option<Style>; ROLE_COUNT] = [None; ROLE_COUNT];
+    let mut given: Given = [None; ROLE_COUNT];
     for (key, value) in in_file_order(document.get_ref()) {
         let key_name: &str = key.get_ref();
         match key_name {
-            "name" => {
-                let declared = string_value(&file, value, "name")?;
-                if declared != name {
-                    return Err(file.error(format!(
-                        "name = \"{declared}\" ({}) does not match the file name \"{name}\"; \
-                         change it to name = \"{name}\" or remove it",
-                        file.at(value.span())
-                    )));
-                }
-            }
-            "inherits" => {
-                let parent = string_value(&file, value, "inherits")?;
-                if inheritance == Inheritance::Forbidden {
-                    return Err(file.error(format!(
-                        "inherits ({}) is not allowed in a shipped theme; define every role",
-                        file.at(key.span())
-                    )));
-                }
-                if shipped_text(parent).is_none() {
-                    return Err(file.error(format!(
-                        "inherits = \"{parent}\" ({}) names no shipped theme; {}",
-                        file.at(value.span()),
-                        suggest(
-                            parent,
-                            Theme::BUILTIN.iter().copied(),
-                            &format!("use one of: {}", Theme::BUILTIN.join(", "))
-                        )
-                    )));
-                }
-                base = Some(Theme::builtin(parent)?);
-            }
-            "roles" => {
-                let DeValue::Table(roles) = value.get_ref() else {
-                    return Err(file.error(format!(
-                        "roles ({}) must be a table, written [roles], not {}",
-                        file.at(value.span()),
-                        a_type(value.get_ref())
-                    )));
-                };
-                for (role_key, role_value) in in_file_order(roles) {
-                    let role = Role::from_key(role_key.get_ref()).ok_or_else(|| {
-                        let keys: Vec<&str> = Role::ALL.iter().map(|r| r.key()).collect();
-                        file.error(format!(
-                            "unknown role \"{}\" ({}); {}",
-                            role_key.get_ref(),
-                            file.at(role_key.span()),
-                            suggest(
-                                role_key.get_ref(),
-                                keys.iter().copied(),
-                                &format!("roles are: {}", keys.join(", "))
-                            )
-                        ))
-                    })?;
-                    given[role as usize] = Some(role_style(&file, role, role_value)?);
-                }
-            }
+            "name" => check_name(&file, name, value)?,
+            "inherits" => base = Some(inherited(&file, key, value, inheritance)?),
+            "roles" => read_roles(&file, value, &mut given)?,
             other => {
                 return Err(file.error(format!(
                     "unknown key \"{other}\" ({}); {}",
@@ -525,38 +453,126 @@ fn parse_theme(
             }
         }
     }
+    let styles = complete(&file, name, inheritance, &given, base.as_ref())?;
+    Ok(Theme {
+        name: name.to_owned(),
+        styles,
+    })
+}
 
+/// `name = "…"`, when given, is the file's own name.
+fn check_name(
+    file: &ThemeFile<'_>,
+    name: &str,
+    value: &Spanned<DeValue<'_>>,
+) -> Result<(), ThemeError> {
+    let declared = string_value(file, value, "name")?;
+    if declared != name {
+        return Err(file.error(format!(
+            "name = \"{declared}\" ({}) does not match the file name \"{name}\"; \
+             change it to name = \"{name}\" or remove it",
+            file.at(value.span())
+        )));
+    }
+    Ok(())
+}
+
+/// The shipped theme `inherits = "…"` names.
+fn inherited(
+    file: &ThemeFile<'_>,
+    key: &Spanned<DeString<'_>>,
+    value: &Spanned<DeValue<'_>>,
+    inheritance: Inheritance,
+) -> Result<Theme, ThemeError> {
+    let parent = string_value(file, value, "inherits")?;
+    if inheritance == Inheritance::Forbidden {
+        return Err(file.error(format!(
+            "inherits ({}) is not allowed in a shipped theme; define every role",
+            file.at(key.span())
+        )));
+    }
+    if shipped_text(parent).is_none() {
+        return Err(file.error(format!(
+            "inherits = \"{parent}\" ({}) names no shipped theme; {}",
+            file.at(value.span()),
+            suggest(
+                parent,
+                Theme::BUILTIN.iter().copied(),
+                &format!("use one of: {}", Theme::BUILTIN.join(", "))
+            )
+        )));
+    }
+    Theme::builtin(parent)
+}
+
+/// The `[roles]` table, each role into `given`.
+fn read_roles(
+    file: &ThemeFile<'_>,
+    value: &Spanned<DeValue<'_>>,
+    given: &mut Given,
+) -> Result<(), ThemeError> {
+    let DeValue::Table(roles) = value.get_ref() else {
+        return Err(file.error(format!(
+            "roles ({}) must be a table, written [roles], not {}",
+            file.at(value.span()),
+            a_type(value.get_ref())
+        )));
+    };
+    for (role_key, role_value) in in_file_order(roles) {
+        let role = Role::from_key(role_key.get_ref()).ok_or_else(|| {
+            let keys: Vec<&str> = Role::ALL.iter().map(|r| r.key()).collect();
+            file.error(format!(
+                "unknown role \"{}\" ({}); {}",
+                role_key.get_ref(),
+                file.at(role_key.span()),
+                suggest(
+                    role_key.get_ref(),
+                    keys.iter().copied(),
+                    &format!("roles are: {}", keys.join(", "))
+                )
+            ))
+        })?;
+        given[role as usize] = Some(role_style(file, role, role_value)?);
+    }
+    Ok(())
+}
+
+/// Every role's style: the file's, else the inherited theme's; a role in neither is an error.
+fn complete(
+    file: &ThemeFile<'_>,
+    name: &str,
+    inheritance: Inheritance,
+    given: &Given,
+    base: Option<&Theme>,
+) -> Result<[Style; ROLE_COUNT], ThemeError> {
     let mut styles = [Style::new(); ROLE_COUNT];
     let mut missing = Vec::new();
     for &role in Role::ALL {
-        match (given[role as usize], &base) {
+        match (given[role as usize], base) {
             (Some(style), _) => styles[role as usize] = style,
             (None, Some(base)) => styles[role as usize] = base.style(role),
             (None, None) => missing.push(role.key()),
         }
     }
-    if !missing.is_empty() {
-        let (what, them) = match missing.len() {
-            1 => (format!("role {} is", quoted_list(&missing)), "it"),
-            _ => (format!("roles {} are", quoted_list(&missing)), "them"),
-        };
-        let fix = match inheritance {
-            Inheritance::Forbidden => "a shipped theme must define every role".to_owned(),
-            Inheritance::Allowed => {
-                let parent = if shipped_text(name).is_some() {
-                    name
-                } else {
-                    "default"
-                };
-                format!("add {them} or set inherits = \"{parent}\"")
-            }
-        };
-        return Err(file.error(format!("{what} missing; {fix}")));
+    if missing.is_empty() {
+        return Ok(styles);
     }
-    Ok(Theme {
-        name: name.to_owned(),
-        styles,
-    })
+    let (what, them) = match missing.len() {
+        1 => (format!("role {} is", quoted_list(&missing)), "it"),
+        _ => (format!("roles {} are", quoted_list(&missing)), "them"),
+    };
+    let fix = match inheritance {
+        Inheritance::Forbidden => "a shipped theme must define every role".to_owned(),
+        Inheritance::Allowed => {
+            let parent = if shipped_text(name).is_some() {
+                name
+            } else {
+                "default"
+            };
+            format!("add {them} or set inherits = \"{parent}\"")
+        }
+    };
+    Err(file.error(format!("{what} missing; {fix}")))
 }
 
 fn string_value<'v>(
@@ -620,7 +636,7 @@ fn colour(
     let at = file.at(value.span());
     match value.get_ref() {
         DeValue::String(text) => parse_colour(text).ok_or_else(|| {
-            let names: Vec<&str> = COLOUR_NAMES.iter().map(|&(name, _)| name).collect();
+            let names = COLOUR_NAMES;
             let kinds = format!(
                 "a colour is a name ({}), a hex colour \"#rrggbb\", or an index 0-255",
                 names.join(", ")
@@ -664,7 +680,8 @@ fn modifiers(
             a_type(value.get_ref())
         )));
     };
-    let names: Vec<&str> = MODIFIER_NAMES.iter().map(|&(name, _)| name).collect();
+    let owned = modifier_names();
+    let names: Vec<&str> = owned.iter().map(String::as_str).collect();
     let mut all = Modifier::empty();
     for item in items.iter() {
         let at = file.at(item.span());
@@ -703,7 +720,26 @@ mod tests {
         assert_eq!(parse_colour("dark-grey"), Some(Color::DarkGray));
         assert_eq!(parse_colour("grey"), Some(Color::Gray));
         assert_eq!(parse_colour("reset"), Some(Color::Reset));
-        for &(name, colour) in COLOUR_NAMES {
+        let colours = [
+            Color::Black,
+            Color::Red,
+            Color::Green,
+            Color::Yellow,
+            Color::Blue,
+            Color::Magenta,
+            Color::Cyan,
+            Color::Gray,
+            Color::DarkGray,
+            Color::LightRed,
+            Color::LightGreen,
+            Color::LightYellow,
+            Color::LightBlue,
+            Color::LightMagenta,
+            Color::LightCyan,
+            Color::White,
+            Color::Reset,
+        ];
+        for (&name, colour) in COLOUR_NAMES.iter().zip(colours) {
             assert_eq!(parse_colour(name), Some(colour), "{name}");
         }
     }
@@ -841,6 +877,38 @@ mod tests {
             "theme file t.toml: TOML syntax error at line 3, column 23: duplicate key \"fg\"; give \
              each key once"
         );
+    }
+
+    #[test]
+    fn all_lists_every_role_and_keys_read_back() {
+        use strum::IntoEnumIterator;
+        assert_eq!(Role::ALL, Role::iter().collect::<Vec<_>>());
+        for &role in Role::ALL {
+            assert_eq!(Role::from_key(role.key()), Some(role));
+        }
+        assert_eq!(Role::from_key("BorderFocused"), None);
+    }
+
+    #[test]
+    fn modifier_names_are_ratatuis_in_kebab_case() {
+        assert_eq!(
+            modifier_names(),
+            [
+                "bold",
+                "dim",
+                "italic",
+                "underlined",
+                "slow-blink",
+                "rapid-blink",
+                "reversed",
+                "hidden",
+                "crossed-out"
+            ]
+        );
+        assert_eq!(parse_modifier("crossed-out"), Some(Modifier::CROSSED_OUT));
+        for text in ["Bold", "BOLD", "crossed_out", "", "blink"] {
+            assert_eq!(parse_modifier(text), None, "{text}");
+        }
     }
 
     #[test]
