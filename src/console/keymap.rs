@@ -9,7 +9,7 @@ use std::sync::LazyLock;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use serde::Deserialize;
-use strum::IntoEnumIterator;
+use strum::{EnumIter, EnumString, IntoEnumIterator, IntoStaticStr};
 
 use crate::release::plan::Op;
 
@@ -17,16 +17,7 @@ use crate::release::plan::Op;
 /// the one the key files use; the configurable commands come first, in the order the key-file
 /// errors list them.
 #[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Deserialize,
-    strum::EnumString,
-    strum::IntoStaticStr,
-    strum::EnumIter,
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, EnumString, IntoStaticStr, EnumIter,
 )]
 #[strum(serialize_all = "kebab-case")]
 #[serde(try_from = "String")]

@@ -27,22 +27,13 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use ratatui::style::{Color, Modifier, Style};
+use strum::{EnumIter, EnumString, IntoStaticStr};
 use toml::Spanned;
 use toml::de::{DeString, DeTable, DeValue};
 
 /// What a piece of the screen is, so a theme can colour it. Widgets never use raw colours.
 /// Its key in a theme file is its name in kebab-case (`border-focused`).
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    strum::EnumString,
-    strum::IntoStaticStr,
-    strum::EnumIter,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumString, IntoStaticStr, EnumIter)]
 #[strum(serialize_all = "kebab-case")]
 pub enum Role {
     Text,
