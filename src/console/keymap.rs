@@ -2,7 +2,7 @@
 //! The key handler, the footer hints and the `?` help are all read from it, so they cannot
 //! disagree, and read-only mode removes every writing binding in one place.
 //!
-//! The defaults are `keys/default.toml`, embedded in the binary and read with serde; the user's
+//! The defaults are `src/console/keys.toml`, embedded in the binary and read with serde; the user's
 //! `keys.toml` (see [`Keymap::with_user_file`]) is laid over them.
 
 use std::sync::LazyLock;
@@ -280,10 +280,10 @@ impl Binding {
     }
 }
 
-/// The default key map as written in `keys/default.toml`.
-const DEFAULT_KEYS: &str = include_str!("../../keys/default.toml");
+/// The default key map as written in `src/console/keys.toml`.
+const DEFAULT_KEYS: &str = include_str!("keys.toml");
 
-/// `keys/default.toml`: one array of bindings per scope, read in this order (the footer's).
+/// `src/console/keys.toml`: one array of bindings per scope, read in this order (the footer's).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct DefaultFile {
@@ -295,7 +295,7 @@ struct DefaultFile {
     filter: Vec<Row>,
 }
 
-/// One binding in `keys/default.toml`.
+/// One binding in `src/console/keys.toml`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Row {
@@ -316,7 +316,7 @@ fn shown() -> bool {
 /// The parsed default file; the bindings borrow their texts from it for the program's life.
 static DEFAULT_FILE: LazyLock<Result<DefaultFile, String>> = LazyLock::new(|| {
     toml::from_str(DEFAULT_KEYS)
-        .map_err(|e| format!("the built-in key map keys/default.toml is broken: {e}"))
+        .map_err(|e| format!("the built-in key map src/console/keys.toml is broken: {e}"))
 });
 
 /// Every default binding, in table order.
