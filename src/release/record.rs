@@ -3,9 +3,10 @@
 
 use std::collections::BTreeMap;
 
+use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use super::model::Stage;
+use super::model::{Kind, Stage};
 
 pub const RELEASE: &str = "cutover.dev/release";
 pub const LAST_ACTION: &str = "cutover.dev/last-action";
@@ -58,38 +59,90 @@ pub struct ReleaseRecord {
     /// Index into `steps` of the weight applied last.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub step: Option<usize>,
-    /// RFC 3339 time after which the waiting gate counts as rejected.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gate_deadline: Option<String>,
+    /// Time after which the waiting gate counts as rejected (RFC 3339 on the cluster; a
+    /// value that is not a time reads as none, as it always has).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "lenient_time"
+    )]
+    pub gate_deadline: Option<Timestamp>,
     #[serde(default)]
     pub started_by: String,
-    #[serde(default)]
-    pub started_at: String,
+    /// When the release was staged; written `""` when unknown, as before times were typed.
+    #[serde(default, with = "lenient_time")]
+    pub started_at: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LastAction {
     pub action: String,
     pub actor: String,
-    pub time: String,
+    #[serde(with = "rfc3339")]
+    pub time: Timestamp,
     pub from: String,
     pub to: String,
 }
 
 /// The last change recorded on a traffic object, in a sentence, from its `cutover.dev/last-action`
 /// annotation (`raw`); None when it cannot be read.
-pub fn describe_last_change(kind: &str, namespace: &str, name: &str, raw: &str) -> Option<String> {
+pub fn describe_last_change(kind: Kind, namespace: &str, name: &str, raw: &str) -> Option<String> {
     let last: LastAction = serde_json::from_str(raw).ok()?;
     Some(format!(
         "Last change recorded on {kind} {namespace}/{name}: {} by {} at {} ({} → {}).",
-        last.action, last.actor, last.time, last.from, last.to
+        last.action,
+        last.actor,
+        super::format_time(last.time),
+        last.from,
+        last.to
     ))
 }
 
+/// Why a release record annotation cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RecordError {
+    /// Not JSON, or not the shape of a record; holds serde's explanation.
+    #[error("the {RELEASE} annotation is not a valid release record: {0}")]
+    Invalid(String),
+}
+
 /// Reads the record annotation; Err says why it cannot be used.
-pub fn parse_record(raw: &str) -> Result<ReleaseRecord, String> {
-    serde_json::from_str(raw)
-        .map_err(|e| format!("the {RELEASE} annotation is not a valid release record: {e}"))
+pub fn parse_record(raw: &str) -> Result<ReleaseRecord, RecordError> {
+    serde_json::from_str(raw).map_err(|e| RecordError::Invalid(e.to_string()))
+}
+
+/// A time as the record writes it: RFC 3339 in UTC with whole seconds (`format_time`).
+mod rfc3339 {
+    use jiff::Timestamp;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(t: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&crate::release::format_time(*t))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Timestamp, D::Error> {
+        let raw = String::deserialize(d)?;
+        raw.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// An optional record time: none is written `""`, and a string that is not a time reads as
+/// none, so a hand-edited record stays readable (the time is then simply unknown).
+mod lenient_time {
+    use jiff::Timestamp;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(t: &Option<Timestamp>, s: S) -> Result<S::Ok, S::Error> {
+        match t {
+            Some(t) => s.serialize_str(&crate::release::format_time(*t)),
+            None => s.serialize_str(""),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Timestamp>, D::Error> {
+        let raw = Option::<String>::deserialize(d)?;
+        Ok(raw.and_then(|r| r.parse().ok()))
+    }
 }
 
 /// `10,25,50,100` → steps; anything unusable gives None.
@@ -178,12 +231,12 @@ mod tests {
             step: None,
             gate_deadline: None,
             started_by: "ana".into(),
-            started_at: "2026-11-23T10:00:00Z".into(),
+            started_at: "2026-11-23T10:00:00Z".parse().ok(),
         };
         let raw = serde_json::to_string(&r).expect("json");
         assert!(raw.contains("\"stage\":\"switched\""));
         assert_eq!(parse_record(&raw), Ok(r));
         let err = parse_record("{not json").expect_err("bad");
-        assert!(err.contains(RELEASE));
+        assert!(err.to_string().contains(RELEASE));
     }
 }
