@@ -269,3 +269,38 @@ impl Release {
             || self.live.replicas.ready == 0
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_carry_their_resource_facts() {
+        let facts = [
+            (
+                Kind::Deployment,
+                "Deployment",
+                "apps",
+                "deployments",
+                "apps/v1",
+            ),
+            (Kind::Service, "Service", "", "services", "v1"),
+            (
+                Kind::Ingress,
+                "Ingress",
+                "networking.k8s.io",
+                "ingresses",
+                "networking.k8s.io/v1",
+            ),
+        ];
+        for (kind, name, group, plural, api_version) in facts {
+            assert_eq!(kind.as_str(), name);
+            assert_eq!(kind.to_string(), name);
+            assert_eq!(kind, name);
+            assert_eq!(kind.group(), group);
+            assert_eq!(kind.version(), "v1");
+            assert_eq!(kind.plural(), plural);
+            assert_eq!(kind.api_version(), api_version);
+        }
+    }
+}

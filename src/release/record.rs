@@ -70,7 +70,11 @@ pub struct ReleaseRecord {
     #[serde(default)]
     pub started_by: String,
     /// When the release was staged; written `""` when unknown, as before times were typed.
-    #[serde(default, with = "lenient_time")]
+    #[serde(
+        default,
+        serialize_with = "lenient_time::serialize",
+        deserialize_with = "lenient_time::deserialize_string"
+    )]
     pub started_at: Option<Timestamp>,
 }
 
@@ -139,9 +143,17 @@ mod lenient_time {
         }
     }
 
+    /// `null` or a string (`gate_deadline` was an `Option<String>`).
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Timestamp>, D::Error> {
         let raw = Option::<String>::deserialize(d)?;
         Ok(raw.and_then(|r| r.parse().ok()))
+    }
+
+    /// A string only, `null` being an invalid record (`started_at` was a `String`).
+    pub fn deserialize_string<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Timestamp>, D::Error> {
+        Ok(String::deserialize(d)?.parse().ok())
     }
 }
 
@@ -238,5 +250,51 @@ mod tests {
         assert_eq!(parse_record(&raw), Ok(r));
         let err = parse_record("{not json").expect_err("bad");
         assert!(err.to_string().contains(RELEASE));
+    }
+
+    #[test]
+    fn record_times_are_written_as_before() {
+        // As the planner writes it, and as the tests and clusters hold it: whole seconds, `Z`.
+        let raw = r#"{"stage":"switched","live":{"deployments":["web"]},"previous":{},"gate_deadline":"2026-11-23T10:30:00Z","started_by":"ana","started_at":"2026-11-23T10:00:00Z"}"#;
+        let r = parse_record(raw).expect("a record");
+        assert_eq!(r.gate_deadline, "2026-11-23T10:30:00Z".parse().ok());
+        assert_eq!(serde_json::to_string(&r).expect("json"), raw);
+        // Unknown or unreadable times read as none, and none is written as before.
+        let r = parse_record(
+            r#"{"stage":"staged","live":{},"gate_deadline":"not a time","started_at":"soon"}"#,
+        )
+        .expect("times that are not times do not spoil the record");
+        assert_eq!((r.gate_deadline, r.started_at), (None, None));
+        let raw = serde_json::to_string(&r).expect("json");
+        assert!(
+            raw.ends_with(r#""started_by":"","started_at":""}"#),
+            "{raw}"
+        );
+        assert!(!raw.contains("gate_deadline"), "{raw}");
+        // As before: a null deadline is none, a null start is not a record.
+        assert!(parse_record(r#"{"stage":"staged","live":{},"gate_deadline":null}"#).is_ok());
+        assert!(parse_record(r#"{"stage":"staged","live":{},"started_at":null}"#).is_err());
+        // A fraction of a second is dropped on the way out, as `format_time` always did.
+        let r =
+            parse_record(r#"{"stage":"staged","live":{},"started_at":"2026-11-23T10:00:00.75Z"}"#)
+                .expect("a record");
+        let raw = serde_json::to_string(&r).expect("json");
+        assert!(
+            raw.contains(r#""started_at":"2026-11-23T10:00:00Z""#),
+            "{raw}"
+        );
+    }
+
+    #[test]
+    fn last_actions_keep_their_time_format() {
+        let raw = r#"{"action":"weight","actor":"alice","time":"2026-11-23T02:59:00Z","from":"10%","to":"25%"}"#;
+        let last: LastAction = serde_json::from_str(raw).expect("a last action");
+        assert_eq!(serde_json::to_string(&last).expect("json"), raw);
+        assert_eq!(
+            describe_last_change(Kind::Ingress, "shop", "web-canary", raw).as_deref(),
+            Some(
+                "Last change recorded on Ingress shop/web-canary: weight by alice at 2026-11-23T02:59:00Z (10% → 25%)."
+            )
+        );
     }
 }
