@@ -21,6 +21,17 @@ const RULES: &[&str] = &[
     "nginx.ingress.kubernetes.io/canary-by-cookie",
 ];
 
+/// The canary's weight (raw, in the Ingress's units) and the primary's Service, for a
+/// rollback to restore.
+pub(super) fn previous(cx: Cx) -> PreviousTraffic {
+    let r = cx.r;
+    PreviousTraffic {
+        weight: r.canary.as_ref().map(|c| c.weight.to_string()),
+        backend: r.live.service.as_deref().map(String::from),
+        ..PreviousTraffic::default()
+    }
+}
+
 /// The candidate's share set to `percent` (0–100, written in the Ingress's units).
 pub(super) fn weight(cx: Cx, percent: u32, op: Op) -> Result<Plan, Refusal> {
     let r = cx.r;
@@ -36,12 +47,7 @@ pub(super) fn weight(cx: Cx, percent: u32, op: Op) -> Result<Plan, Refusal> {
     let from = r.traffic.candidate_percent;
     let mut rec = cx.base_record(&r.live, Some(cand));
     if rec.previous == PreviousTraffic::default() {
-        rec.previous = PreviousTraffic {
-            weight: Some(c.weight.to_string()),
-            backend: r.live.service.as_deref().map(String::from),
-            selector: None,
-            rules: BTreeMap::new(),
-        };
+        rec.previous = previous(cx);
     }
     rec.stage = match percent {
         0 if from > 0 => Stage::RolledBack,

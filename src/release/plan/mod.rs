@@ -1,15 +1,19 @@
 //! The planner: what an action on a release would change, exactly, before anything is sent.
 //! Pure: the same release, snapshot and op always give the same plan.
 //!
-//! One module per kind of move: `stage` (a candidate beside the live track), `switch` (all
-//! traffic at once: selector or Ingress backend, and the retirement after it), `canary` (nginx
-//! weights and the finish), `rollback`; `steps` holds the pieces they share. A new pattern
-//! adds its traffic patch in `switch::traffic_body` (or a module of its own, like `canary`)
-//! and one arm in `plan`.
+//! One module per release pattern for what only that pattern does: `selector` (the Service's
+//! selector), `ingress` (the Ingress's backends), `canary` (nginx weights, the finish and its
+//! undoing). One module per kind of move for what the patterns share: `stage` (a candidate
+//! beside the live track), `switch` (all traffic at once, and the retirement after it),
+//! `rollback`; `steps` holds the pieces every plan is built from. A new pattern is a module
+//! with its traffic patch and previous traffic, an arm in `switch::traffic_body` and
+//! `switch::previous_traffic`, and arms in `plan` where it moves differently.
 
 mod canary;
+mod ingress;
 mod refusal;
 mod rollback;
+mod selector;
 mod stage;
 mod steps;
 mod switch;

@@ -1,12 +1,12 @@
 //! All user traffic back to the old track: scaled back up first when it was retired, the
 //! recorded traffic state restored exactly, the record moving with the traffic.
 
-use serde_json::{Value, json};
+use serde_json::json;
 
-use super::steps::{Cx, find, label_of, record_annotations};
-use super::{Action, Op, Plan, Refusal, Step, canary, switch};
+use super::steps::{Cx, label_of, record_annotations};
+use super::{Action, Op, Plan, Refusal, Step, canary, selector, switch};
 use crate::release::model::{Pattern, Replicas, Stage, Track};
-use crate::release::record::{self, ReleaseRecord};
+use crate::release::record;
 
 pub(super) fn rollback(cx: Cx) -> Result<Plan, Refusal> {
     let r = cx.r;
@@ -142,33 +142,9 @@ fn traffic_back(cx: Cx, other: &Track, old_replicas: i32) -> Result<Plan, Refusa
     if let Some(rec) = &r.record
         && r.pattern == Pattern::SelectorSwitch
     {
-        restore_selector(cx, &mut p, rec);
+        selector::restore(cx, &mut p, rec);
     }
     Ok(p)
-}
-
-/// Restores the recorded selector exactly, not just the track label: keys the Service gained
-/// since are removed.
-fn restore_selector(cx: Cx, p: &mut Plan, rec: &ReleaseRecord) {
-    let r = cx.r;
-    let Some(sel) = &rec.previous.selector else {
-        return;
-    };
-    let Some(Action::MergePatch(body)) = p.steps.first_mut().map(|s| &mut s.action) else {
-        return;
-    };
-    let mut selector = serde_json::Map::new();
-    for (k, v) in sel {
-        selector.insert(k.clone(), json!(v));
-    }
-    if let Some(current) = find(&cx.snapshot.services, &r.namespace, &r.name)
-        .and_then(|s| s.spec.as_ref()?.selector.clone())
-    {
-        for k in current.keys().filter(|k| !sel.contains_key(*k)) {
-            selector.insert(k.clone(), Value::Null);
-        }
-    }
-    body["spec"]["selector"] = Value::Object(selector);
 }
 
 /// The record goes on the traffic object (for a canary, the canary Ingress: not the primary).

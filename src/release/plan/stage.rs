@@ -269,11 +269,11 @@ fn record_step(cx: Cx, candidate: &Track, old_image: &str, image: &str) -> (Rele
         stage: Stage::Staged,
         live: record_track(&r.live),
         candidate: Some(record_track(candidate)),
-        previous: previous_traffic(r, cx.snapshot),
+        previous: previous_traffic(cx),
         old_replicas: None,
         steps: r.steps.to_vec(),
         step: None,
-        gate_deadline: gate_deadline(r, cx.snapshot, cx.now),
+        gate_deadline: gate_deadline(cx),
         started_by: cx.actor.name.clone(),
         started_at: Some(cx.now),
     };

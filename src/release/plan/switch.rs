@@ -1,14 +1,13 @@
-//! All traffic at once: the selector switch (the Service's selector moves) and the Ingress
-//! backend switch (the Ingress's backends move), then the retirement of the track left behind.
-
-use std::collections::BTreeMap;
+//! All traffic at once, for the patterns that switch (the selector switch and the Ingress
+//! backend switch; each pattern's patch is in its own module), then the retirement of the
+//! track left behind.
 
 use jiff::Timestamp;
 use serde_json::json;
 
 use super::steps::{Cx, find, label_of, pods_phrase, record_annotations};
-use super::{Op, Plan, Refusal};
-use crate::release::model::{Kind, Pattern, Release, Stage, Track};
+use super::{Op, Plan, Refusal, canary, ingress, selector};
+use crate::release::model::{Kind, Pattern, Stage, Track};
 use crate::release::record::{self, PreviousTraffic, ReleaseRecord};
 
 /// Why a switch to `to` is risky: it has no ready pods, or fewer than `from`.
@@ -28,31 +27,11 @@ pub(super) fn switch_risk(from: &Track, to: &Track) -> Option<String> {
     }
 }
 
-/// The traffic patch that puts all traffic on `to` (selector value or backend Service), and
-/// the move in words.
+/// The traffic patch that puts all traffic on `to`, by pattern, and the move in words.
 fn traffic_body(cx: Cx, to: &Track) -> Result<(serde_json::Value, String), Refusal> {
-    let r = cx.r;
-    match r.pattern {
-        Pattern::SelectorSwitch => {
-            let key = r.track_label.clone().unwrap_or_default();
-            let value = to.version.clone().unwrap_or_default();
-            Ok((
-                json!({"spec": {"selector": {key.clone(): value.clone()}}}),
-                format!(
-                    "selector {key}: {} → {value}",
-                    r.live.version.clone().unwrap_or_default()
-                ),
-            ))
-        }
-        Pattern::IngressSwitch => {
-            let from = r.live.service.clone().unwrap_or_default();
-            let to_svc = to.service.clone().unwrap_or_default();
-            let (rules, _) = cx.repointed_rules(&r.name, &from, &to_svc)?;
-            Ok((
-                json!({"spec": {"rules": rules}}),
-                format!("backend {from} → {to_svc}"),
-            ))
-        }
+    match cx.r.pattern {
+        Pattern::SelectorSwitch => Ok(selector::traffic_body(cx, to)),
+        Pattern::IngressSwitch => ingress::traffic_body(cx, to),
         Pattern::NginxCanary => Err(Refusal::MovesByWeight),
     }
 }
@@ -75,14 +54,14 @@ pub(super) fn switch(cx: Cx, op: Op) -> Result<Plan, Refusal> {
     let back_to_start = rec.live.version.as_deref() == to.version.as_deref()
         && rec.live.service.as_deref() == to.service.as_deref();
     if rec.previous == PreviousTraffic::default() {
-        rec.previous = previous_traffic(r, cx.snapshot);
+        rec.previous = previous_traffic(cx);
     }
     rec.stage = if back_to_start {
         Stage::RolledBack
     } else {
         Stage::Switched
     };
-    rec.gate_deadline = gate_deadline(r, cx.snapshot, cx.now);
+    rec.gate_deadline = gate_deadline(cx);
     let last = cx.last_action(op.verb(), &from_l, &to_l);
     let mut body = body;
     body["metadata"]["annotations"] = record_annotations(&rec, &last);
@@ -102,44 +81,29 @@ pub(super) fn switch(cx: Cx, op: Op) -> Result<Plan, Refusal> {
     })
 }
 
-/// The traffic state before the release moves it, for a rollback to restore exactly.
-pub(super) fn previous_traffic(
-    r: &Release,
-    snapshot: &crate::release::Snapshot,
-) -> PreviousTraffic {
-    match r.pattern {
-        Pattern::SelectorSwitch => PreviousTraffic {
-            selector: find(&snapshot.services, &r.namespace, &r.name)
-                .and_then(|s| s.spec.as_ref()?.selector.clone())
-                .map(|m| m.into_iter().collect::<BTreeMap<_, _>>()),
-            ..PreviousTraffic::default()
-        },
-        Pattern::IngressSwitch => PreviousTraffic {
-            backend: r.live.service.as_deref().map(String::from),
-            ..PreviousTraffic::default()
-        },
-        Pattern::NginxCanary => PreviousTraffic {
-            weight: r.canary.as_ref().map(|c| c.weight.to_string()),
-            backend: r.live.service.as_deref().map(String::from),
-            ..PreviousTraffic::default()
-        },
+/// The traffic state before the release moves it, by pattern, for a rollback to restore
+/// exactly.
+pub(super) fn previous_traffic(cx: Cx) -> PreviousTraffic {
+    match cx.r.pattern {
+        Pattern::SelectorSwitch => selector::previous(cx),
+        Pattern::IngressSwitch => ingress::previous(cx),
+        Pattern::NginxCanary => canary::previous(cx),
     }
 }
 
 /// `now` plus the traffic object's `cutover.dev/gate-timeout`, when it has a usable one.
-pub(super) fn gate_deadline(
-    r: &Release,
-    snapshot: &crate::release::Snapshot,
-    now: Timestamp,
-) -> Option<Timestamp> {
+pub(super) fn gate_deadline(cx: Cx) -> Option<Timestamp> {
+    let r = cx.r;
     let (ns, name) = (&r.namespace, &r.traffic_object.name);
     let obj_meta = match r.traffic_object.kind {
-        Kind::Service => find(&snapshot.services, ns, name).map(|s| &s.metadata),
-        _ => find(&snapshot.ingresses, ns, name).map(|s| &s.metadata),
+        Kind::Service => find(&cx.snapshot.services, ns, name).map(|s| &s.metadata),
+        _ => find(&cx.snapshot.ingresses, ns, name).map(|s| &s.metadata),
     }?;
     let raw = obj_meta.annotations.as_ref()?.get(record::GATE_TIMEOUT)?;
     let secs = record::parse_duration(raw)?;
-    now.checked_add(jiff::SignedDuration::from_secs(secs)).ok()
+    cx.now
+        .checked_add(jiff::SignedDuration::from_secs(secs))
+        .ok()
 }
 
 /// Scales the old track of a switched release to 0, keeping its replica count in the record.
