@@ -259,3 +259,123 @@ fn approve(cx: steps::Cx) -> Result<Plan, Refusal> {
         (Stage::Shifting, _) => Err(Refusal::NotACanary { release }),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::release::model::{ObjectRef, Track, Traffic};
+
+    /// `shop/web`, a selector switch at rest on `v1`, with no candidate.
+    fn at_rest() -> Release {
+        Release {
+            namespace: "shop".into(),
+            name: "web".into(),
+            pattern: Pattern::SelectorSwitch,
+            stage: Stage::AtRest,
+            live: Track {
+                deployments: smallvec::smallvec!["web".into()],
+                version: Some("v1".into()),
+                ..Track::default()
+            },
+            candidate: None,
+            traffic: Traffic::default(),
+            warnings: Vec::new(),
+            traffic_object: ObjectRef {
+                kind: Kind::Service,
+                namespace: "shop".into(),
+                name: "web".into(),
+                resource_version: "7".into(),
+            },
+            track_label: Some("version".into()),
+            canary: None,
+            record: None,
+            record_error: None,
+            steps: smallvec::smallvec![10, 25, 50, 100],
+            gate_remaining_seconds: None,
+        }
+    }
+
+    #[test]
+    fn refusals_are_told_apart_by_type_and_keep_their_sentences() {
+        let actor = Actor { name: "ana".into() };
+        let now = jiff::Timestamp::UNIX_EPOCH;
+        let refused = |r: &Release, op: Op| {
+            plan(r, &Snapshot::default(), op, &actor, now).expect_err("a refusal")
+        };
+        let r = at_rest();
+        let cases = [
+            (
+                refused(&r, Op::Switch),
+                Refusal::NoCandidate {
+                    release: "shop/web".into(),
+                },
+                "shop/web has no other track to switch to: stage a candidate first.",
+            ),
+            (
+                refused(&r, Op::Rollback),
+                Refusal::OneTrack {
+                    release: "shop/web".into(),
+                    wanted: "roll back to",
+                },
+                "shop/web has only one track: there is nothing to roll back to.",
+            ),
+            (
+                refused(&r, Op::SetWeight(10)),
+                Refusal::NoWeight {
+                    release: "shop/web".into(),
+                },
+                "shop/web is not a canary: it has no weight.",
+            ),
+            (
+                refused(&r, Op::Approve),
+                Refusal::NotAllowedInStage {
+                    stage: Stage::AtRest,
+                    message:
+                        "shop/web is at rest: there is nothing to approve. Stage a candidate first."
+                            .into(),
+                },
+                "shop/web is at rest: there is nothing to approve. Stage a candidate first.",
+            ),
+        ];
+        for (got, want, text) in cases {
+            assert_eq!(got, want);
+            assert_eq!(got.to_string(), text);
+            assert!(!got.is_unsafe());
+        }
+        let mut unversioned = at_rest();
+        unversioned.traffic_object.resource_version = "".into();
+        let got = refused(&unversioned, Op::Switch);
+        assert!(got.is_unsafe());
+        assert_eq!(
+            got.to_string(),
+            "shop/web has no resourceVersion on its Service: refusing to write without a precondition."
+        );
+    }
+
+    #[test]
+    fn every_op_has_one_verb_and_one_reason() {
+        let ops = [
+            Op::Stage {
+                image: "web:2".into(),
+                version: "v2".into(),
+            },
+            Op::Switch,
+            Op::SetWeight(10),
+            Op::Approve,
+            Op::Rollback,
+            Op::Retire,
+        ];
+        let names: Vec<_> = ops.iter().map(|o| (o.verb(), o.reason())).collect();
+        assert_eq!(
+            names,
+            [
+                ("stage", "CutoverStage"),
+                ("switch", "CutoverSwitch"),
+                ("weight", "CutoverWeight"),
+                ("approve", "CutoverApprove"),
+                ("rollback", "CutoverRollback"),
+                ("retire", "CutoverRetire"),
+            ]
+        );
+    }
+}
