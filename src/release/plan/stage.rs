@@ -74,40 +74,9 @@ fn repository(image: &str) -> &str {
 pub(super) fn stage(cx: Cx, image: &str, version: &str) -> Result<Plan, Refusal> {
     let r = cx.r;
     let id = r.id();
-    if image.trim().is_empty() || version.trim().is_empty() {
-        return Err(Refusal::StageNeedsImage);
-    }
-    if let Some(c) = &r.candidate
-        && c.replicas.desired > 0
-    {
-        return Err(Refusal::CandidateExists {
-            release: id,
-            deployments: c.deployments.join(", "),
-        });
-    }
-    let Some(live_name) = r.live.deployments.first() else {
-        return Err(Refusal::NoLiveDeployment { release: id });
-    };
-    let live = find(&cx.snapshot.deployments, &r.namespace, live_name).ok_or_else(|| {
-        Refusal::NotInSnapshot {
-            kind: Kind::Deployment,
-            object: format!("{}/{live_name}", r.namespace),
-        }
-    })?;
+    let (live, name) = live_and_clone_name(cx, image, version)?;
+    let live_name = live.metadata.name.as_deref().unwrap_or_default();
     let key = track_key(cx);
-    if r.live.version.as_deref() == Some(version) {
-        return Err(Refusal::SameVersion {
-            release: id,
-            version: version.to_string(),
-        });
-    }
-    let name = clone_name(live_name, r.live.version.as_deref(), version);
-    if find(&cx.snapshot.deployments, &r.namespace, &name).is_some() {
-        return Err(Refusal::NameTaken {
-            namespace: r.namespace.to_string(),
-            name,
-        });
-    }
     let (clone, old_image) = clone_deployment(cx, live, &name, &key, version, image)?;
     let mut steps = vec![Step {
         kind: Kind::Deployment,
@@ -148,6 +117,51 @@ pub(super) fn stage(cx: Cx, image: &str, version: &str) -> Result<Plan, Refusal>
         record,
         event: cx.event("staged", &old_image, image),
     })
+}
+
+/// The live Deployment to clone and the clone's name, once staging is known to make sense:
+/// an image and a version, no candidate running, a new version, a free name.
+fn live_and_clone_name<'a>(
+    cx: Cx<'a>,
+    image: &str,
+    version: &str,
+) -> Result<(&'a Deployment, String), Refusal> {
+    let r = cx.r;
+    let id = r.id();
+    if image.trim().is_empty() || version.trim().is_empty() {
+        return Err(Refusal::StageNeedsImage);
+    }
+    if let Some(c) = &r.candidate
+        && c.replicas.desired > 0
+    {
+        return Err(Refusal::CandidateExists {
+            release: id,
+            deployments: c.deployments.join(", "),
+        });
+    }
+    let Some(live_name) = r.live.deployments.first() else {
+        return Err(Refusal::NoLiveDeployment { release: id });
+    };
+    let live = find(&cx.snapshot.deployments, &r.namespace, live_name).ok_or_else(|| {
+        Refusal::NotInSnapshot {
+            kind: Kind::Deployment,
+            object: format!("{}/{live_name}", r.namespace),
+        }
+    })?;
+    if r.live.version.as_deref() == Some(version) {
+        return Err(Refusal::SameVersion {
+            release: id,
+            version: version.to_string(),
+        });
+    }
+    let name = clone_name(live_name, r.live.version.as_deref(), version);
+    if find(&cx.snapshot.deployments, &r.namespace, &name).is_some() {
+        return Err(Refusal::NameTaken {
+            namespace: r.namespace.to_string(),
+            name,
+        });
+    }
+    Ok((live, name))
 }
 
 /// The label that tells the tracks apart. For the Ingress patterns, the label that tells the
