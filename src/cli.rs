@@ -816,7 +816,7 @@ async fn last_change(client: &kube::Client, r: &Release) -> Option<String> {
     use crate::release::record;
     use kube::api::Api;
     let meta = match r.traffic_object.kind {
-        "Service" => {
+        crate::release::model::Kind::Service => {
             Api::<k8s_openapi::api::core::v1::Service>::namespaced(client.clone(), &r.namespace)
                 .get(&r.traffic_object.name)
                 .await

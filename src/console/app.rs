@@ -621,7 +621,7 @@ impl App {
         let snapshot = self.view.snapshot(&r.namespace)?;
         let (ns, name) = (r.namespace.as_str(), r.traffic_object.name.as_str());
         let meta = match r.traffic_object.kind {
-            "Service" => &plan::find(&snapshot.services, ns, name)?.metadata,
+            plan::Kind::Service => &plan::find(&snapshot.services, ns, name)?.metadata,
             _ => &plan::find(&snapshot.ingresses, ns, name)?.metadata,
         };
         let raw = meta.annotations.as_ref()?.get(record::LAST_ACTION)?;

@@ -21,7 +21,7 @@ use compact_str::CompactString;
 use smallvec::SmallVec;
 
 use super::model::{
-    Canary, ObjectRef, One, Pattern, PodState, PodSummary, Release, Stage, Track, Traffic,
+    Canary, Kind, ObjectRef, One, Pattern, PodState, PodSummary, Release, Stage, Track, Traffic,
 };
 use super::record::{self, ReleaseRecord};
 
@@ -1123,7 +1123,7 @@ impl<'i> View<'i> {
         }
     }
 
-    fn object_ref(&self, kind: &'static str, name: Str, resource_version: Str) -> ObjectRef {
+    fn object_ref(&self, kind: Kind, name: Str, resource_version: Str) -> ObjectRef {
         ObjectRef {
             kind,
             namespace: self.name.into(),
@@ -1225,14 +1225,10 @@ fn read_record(
     };
     match record::parse_record(raw) {
         Ok(r) => {
-            let remaining = r
-                .gate_deadline
-                .as_deref()
-                .and_then(|d| d.parse::<jiff::Timestamp>().ok())
-                .map(|d| d.as_second() - now.as_second());
+            let remaining = r.gate_deadline.map(|d| d.as_second() - now.as_second());
             (Some(r), None, remaining)
         }
-        Err(e) => (None, Some(e), None),
+        Err(e) => (None, Some(e.to_string()), None),
     }
 }
 
@@ -1574,7 +1570,11 @@ fn canaries<'i>(
             live,
             candidate: Some(candidate),
             warnings,
-            traffic_object: v.object_ref("Ingress", canary_ing.name, canary_ing.resource_version),
+            traffic_object: v.object_ref(
+                Kind::Ingress,
+                canary_ing.name,
+                canary_ing.resource_version,
+            ),
             track_label: None,
             canary: Some(canary),
             record: rec,
@@ -1738,7 +1738,7 @@ fn ingress_switches<'i>(
                 rules: Vec::new(),
             },
             warnings,
-            traffic_object: v.object_ref("Ingress", ing.name, ing.resource_version),
+            traffic_object: v.object_ref(Kind::Ingress, ing.name, ing.resource_version),
             track_label: None,
             canary: None,
             record: rec,
@@ -1905,7 +1905,7 @@ fn selector_switches<'i>(
             },
             candidate,
             warnings,
-            traffic_object: v.object_ref("Service", svc.name, svc.resource_version),
+            traffic_object: v.object_ref(Kind::Service, svc.name, svc.resource_version),
             track_label: Some(key.into()),
             canary: None,
             record: rec,

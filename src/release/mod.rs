@@ -1,5 +1,5 @@
 //! The release domain, pure: discovery of releases from a snapshot of cluster objects, the
-//! release record, stages, and (next) the planner. No I/O, no async, no terminal.
+//! release record, stages, and the planner. No I/O, no async, no terminal.
 
 pub mod discover;
 pub mod model;
@@ -11,7 +11,8 @@ pub use discover::{Objects, PodScope, Snapshot, discover, discover_objects};
 pub use model::{Canary, ObjectRef, Pattern, PodState, Release, Replicas, Stage, Track, Traffic};
 pub use record::ReleaseRecord;
 
-/// RFC 3339 with whole seconds, as Kubernetes writes times.
+/// The crate's one RFC 3339 formatter: `2026-11-23T10:00:00Z`, UTC, whole seconds (a fraction
+/// is dropped), as Kubernetes writes times and as the release record stores them.
 pub fn format_time(t: jiff::Timestamp) -> String {
     t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
 }

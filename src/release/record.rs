@@ -3,9 +3,10 @@
 
 use std::collections::BTreeMap;
 
+use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use super::model::Stage;
+use super::model::{Kind, Stage};
 
 pub const RELEASE: &str = "cutover.dev/release";
 pub const LAST_ACTION: &str = "cutover.dev/last-action";
@@ -58,38 +59,102 @@ pub struct ReleaseRecord {
     /// Index into `steps` of the weight applied last.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub step: Option<usize>,
-    /// RFC 3339 time after which the waiting gate counts as rejected.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gate_deadline: Option<String>,
+    /// Time after which the waiting gate counts as rejected (RFC 3339 on the cluster; a
+    /// value that is not a time reads as none, as it always has).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "lenient_time"
+    )]
+    pub gate_deadline: Option<Timestamp>,
     #[serde(default)]
     pub started_by: String,
-    #[serde(default)]
-    pub started_at: String,
+    /// When the release was staged; written `""` when unknown, as before times were typed.
+    #[serde(
+        default,
+        serialize_with = "lenient_time::serialize",
+        deserialize_with = "lenient_time::deserialize_string"
+    )]
+    pub started_at: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LastAction {
     pub action: String,
     pub actor: String,
-    pub time: String,
+    #[serde(with = "rfc3339")]
+    pub time: Timestamp,
     pub from: String,
     pub to: String,
 }
 
 /// The last change recorded on a traffic object, in a sentence, from its `cutover.dev/last-action`
 /// annotation (`raw`); None when it cannot be read.
-pub fn describe_last_change(kind: &str, namespace: &str, name: &str, raw: &str) -> Option<String> {
+pub fn describe_last_change(kind: Kind, namespace: &str, name: &str, raw: &str) -> Option<String> {
     let last: LastAction = serde_json::from_str(raw).ok()?;
     Some(format!(
         "Last change recorded on {kind} {namespace}/{name}: {} by {} at {} ({} → {}).",
-        last.action, last.actor, last.time, last.from, last.to
+        last.action,
+        last.actor,
+        super::format_time(last.time),
+        last.from,
+        last.to
     ))
 }
 
+/// Why a release record annotation cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RecordError {
+    /// Not JSON, or not the shape of a record; holds serde's explanation.
+    #[error("the {RELEASE} annotation is not a valid release record: {0}")]
+    Invalid(String),
+}
+
 /// Reads the record annotation; Err says why it cannot be used.
-pub fn parse_record(raw: &str) -> Result<ReleaseRecord, String> {
-    serde_json::from_str(raw)
-        .map_err(|e| format!("the {RELEASE} annotation is not a valid release record: {e}"))
+pub fn parse_record(raw: &str) -> Result<ReleaseRecord, RecordError> {
+    serde_json::from_str(raw).map_err(|e| RecordError::Invalid(e.to_string()))
+}
+
+/// A time as the record writes it: RFC 3339 in UTC with whole seconds (`format_time`).
+mod rfc3339 {
+    use jiff::Timestamp;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(t: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&crate::release::format_time(*t))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Timestamp, D::Error> {
+        let raw = String::deserialize(d)?;
+        raw.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// An optional record time: none is written `""`, and a string that is not a time reads as
+/// none, so a hand-edited record stays readable (the time is then simply unknown).
+mod lenient_time {
+    use jiff::Timestamp;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(t: &Option<Timestamp>, s: S) -> Result<S::Ok, S::Error> {
+        match t {
+            Some(t) => s.serialize_str(&crate::release::format_time(*t)),
+            None => s.serialize_str(""),
+        }
+    }
+
+    /// `null` or a string (`gate_deadline` was an `Option<String>`).
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Timestamp>, D::Error> {
+        let raw = Option::<String>::deserialize(d)?;
+        Ok(raw.and_then(|r| r.parse().ok()))
+    }
+
+    /// A string only, `null` being an invalid record (`started_at` was a `String`).
+    pub fn deserialize_string<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Timestamp>, D::Error> {
+        Ok(String::deserialize(d)?.parse().ok())
+    }
 }
 
 /// `10,25,50,100` → steps; anything unusable gives None.
@@ -178,12 +243,58 @@ mod tests {
             step: None,
             gate_deadline: None,
             started_by: "ana".into(),
-            started_at: "2026-11-23T10:00:00Z".into(),
+            started_at: "2026-11-23T10:00:00Z".parse().ok(),
         };
         let raw = serde_json::to_string(&r).expect("json");
         assert!(raw.contains("\"stage\":\"switched\""));
         assert_eq!(parse_record(&raw), Ok(r));
         let err = parse_record("{not json").expect_err("bad");
-        assert!(err.contains(RELEASE));
+        assert!(err.to_string().contains(RELEASE));
+    }
+
+    #[test]
+    fn record_times_are_written_as_before() {
+        // As the planner writes it, and as the tests and clusters hold it: whole seconds, `Z`.
+        let raw = r#"{"stage":"switched","live":{"deployments":["web"]},"previous":{},"gate_deadline":"2026-11-23T10:30:00Z","started_by":"ana","started_at":"2026-11-23T10:00:00Z"}"#;
+        let r = parse_record(raw).expect("a record");
+        assert_eq!(r.gate_deadline, "2026-11-23T10:30:00Z".parse().ok());
+        assert_eq!(serde_json::to_string(&r).expect("json"), raw);
+        // Unknown or unreadable times read as none, and none is written as before.
+        let r = parse_record(
+            r#"{"stage":"staged","live":{},"gate_deadline":"not a time","started_at":"soon"}"#,
+        )
+        .expect("times that are not times do not spoil the record");
+        assert_eq!((r.gate_deadline, r.started_at), (None, None));
+        let raw = serde_json::to_string(&r).expect("json");
+        assert!(
+            raw.ends_with(r#""started_by":"","started_at":""}"#),
+            "{raw}"
+        );
+        assert!(!raw.contains("gate_deadline"), "{raw}");
+        // As before: a null deadline is none, a null start is not a record.
+        assert!(parse_record(r#"{"stage":"staged","live":{},"gate_deadline":null}"#).is_ok());
+        assert!(parse_record(r#"{"stage":"staged","live":{},"started_at":null}"#).is_err());
+        // A fraction of a second is dropped on the way out, as `format_time` always did.
+        let r =
+            parse_record(r#"{"stage":"staged","live":{},"started_at":"2026-11-23T10:00:00.75Z"}"#)
+                .expect("a record");
+        let raw = serde_json::to_string(&r).expect("json");
+        assert!(
+            raw.contains(r#""started_at":"2026-11-23T10:00:00Z""#),
+            "{raw}"
+        );
+    }
+
+    #[test]
+    fn last_actions_keep_their_time_format() {
+        let raw = r#"{"action":"weight","actor":"alice","time":"2026-11-23T02:59:00Z","from":"10%","to":"25%"}"#;
+        let last: LastAction = serde_json::from_str(raw).expect("a last action");
+        assert_eq!(serde_json::to_string(&last).expect("json"), raw);
+        assert_eq!(
+            describe_last_change(Kind::Ingress, "shop", "web-canary", raw).as_deref(),
+            Some(
+                "Last change recorded on Ingress shop/web-canary: weight by alice at 2026-11-23T02:59:00Z (10% → 25%)."
+            )
+        );
     }
 }

@@ -126,8 +126,6 @@ fn heading(cx: Cx, r: &Release, w: usize) -> Line<'static> {
         Some(rec) if !rec.started_by.is_empty() => {
             let when = rec
                 .started_at
-                .parse::<jiff::Timestamp>()
-                .ok()
                 .map(|t| format!(" {} ago", text::age(cx.app.now.as_second() - t.as_second())))
                 .unwrap_or_default();
             format!(" · started by {}{when}", rec.started_by)
@@ -678,11 +676,7 @@ fn slider(cx: Cx, r: &Release, w: usize) -> Vec<Item> {
 
 /// Seconds left before the release's gate closes (negative once it has), if it has a deadline.
 fn gate_left(cx: Cx, r: &Release) -> Option<(i64, jiff::Timestamp)> {
-    let deadline = r
-        .record
-        .as_ref()
-        .and_then(|rec| rec.gate_deadline.as_deref())
-        .and_then(|d| d.parse::<jiff::Timestamp>().ok())?;
+    let deadline = r.record.as_ref().and_then(|rec| rec.gate_deadline)?;
     Some((deadline.as_second() - cx.app.now.as_second(), deadline))
 }
 

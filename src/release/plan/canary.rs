@@ -1,0 +1,230 @@
+//! The nginx canary: a second Ingress (`canary: "true"`) takes a weight of the requests; at
+//! 100% the release finishes by moving the primary Ingress, and a rollback moves it back.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+
+use super::steps::{Cx, find, label_of, pods_phrase, record_annotations};
+use super::switch::switch_risk;
+use super::{Action, Kind, Op, Plan, Precondition, Refusal, Step};
+use crate::release::model::{Stage, Track};
+use crate::release::record::PreviousTraffic;
+
+const WEIGHT: &str = "nginx.ingress.kubernetes.io/canary-weight";
+
+/// The canary Ingress's header and cookie rule annotations.
+const RULES: &[&str] = &[
+    "nginx.ingress.kubernetes.io/canary-by-header",
+    "nginx.ingress.kubernetes.io/canary-by-header-value",
+    "nginx.ingress.kubernetes.io/canary-by-header-pattern",
+    "nginx.ingress.kubernetes.io/canary-by-cookie",
+];
+
+/// The canary's weight (raw, in the Ingress's units) and the primary's Service, for a
+/// rollback to restore.
+pub(super) fn previous(cx: Cx) -> PreviousTraffic {
+    let r = cx.r;
+    PreviousTraffic {
+        weight: r.canary.as_ref().map(|c| c.weight.to_string()),
+        backend: r.live.service.as_deref().map(String::from),
+        ..PreviousTraffic::default()
+    }
+}
+
+/// The candidate's share set to `percent` (0–100, written in the Ingress's units).
+pub(super) fn weight(cx: Cx, percent: u32, op: Op) -> Result<Plan, Refusal> {
+    let r = cx.r;
+    let id = r.id();
+    if percent > 100 {
+        return Err(Refusal::WeightOutOfRange(percent));
+    }
+    let (Some(c), Some(cand)) = (r.canary.as_ref(), r.candidate.as_ref()) else {
+        return Err(Refusal::NoCanaryIngress { release: id });
+    };
+    let total = c.total.max(100);
+    let units = u64::from(percent) * u64::from(total) / 100;
+    let from = r.traffic.candidate_percent;
+    let mut rec = cx.base_record(&r.live, Some(cand));
+    if rec.previous == PreviousTraffic::default() {
+        rec.previous = previous(cx);
+    }
+    rec.stage = match percent {
+        0 if from > 0 => Stage::RolledBack,
+        0 => Stage::Staged,
+        100 => Stage::Switched,
+        _ => Stage::Shifting,
+    };
+    rec.step = r.steps.iter().position(|s| *s == percent).or(rec.step);
+    let (from_p, to_p) = (format!("{from}%"), format!("{percent}%"));
+    let last = cx.last_action(op.verb(), &from_p, &to_p);
+    let mut body = json!({"metadata": {"annotations": {WEIGHT: units.to_string()}}});
+    if let Some(map) = body["metadata"]["annotations"].as_object_mut()
+        && let Some(extra) = record_annotations(&rec, &last).as_object()
+    {
+        map.extend(extra.clone());
+    }
+    let risk = (percent > 0 && cand.replicas.ready == 0)
+        .then(|| format!("{} has no ready pods", label_of(cand)));
+    let target = format!("{}{}", c.host, c.path);
+    Ok(Plan {
+        release: id.clone(),
+        op,
+        summary: format!(
+            "{}/{} canary-weight {from} → {percent}: {} ({}) will take {percent}% of requests to {target}",
+            r.namespace,
+            c.canary,
+            label_of(cand),
+            pods_phrase(cand.replicas.ready)
+        ),
+        risk,
+        steps: vec![cx.traffic_step(
+            body,
+            format!(
+                "{}/{}: canary-weight {} → {units} (of {total})",
+                r.namespace, c.canary, c.weight
+            ),
+        )],
+        record: rec,
+        event: cx.event("set the weight of", &from_p, &to_p),
+    })
+}
+
+/// Both Ingresses of a canary trade Services: the primary moves from `from` to `to` (first,
+/// so no request falls back to `from` alone) and the canary Ingress moves from `to` to `from`
+/// at weight 0, carrying `annotations` (the record).
+fn swap(cx: Cx, from: &str, to: &str, annotations: Value) -> Result<Vec<Step>, Refusal> {
+    let r = cx.r;
+    let Some(c) = r.canary.as_ref() else {
+        return Err(Refusal::NoCanaryIngress { release: r.id() });
+    };
+    let Some(primary_name) = c.primary.as_deref() else {
+        return Err(Refusal::NoPrimaryIngress { release: r.id() });
+    };
+    let (primary_rules, primary_rv) = cx.repointed_rules(primary_name, from, to)?;
+    let (canary_rules, _) = cx.repointed_rules(&c.canary, to, from)?;
+    let mut annotations = annotations;
+    annotations[WEIGHT] = json!("0");
+    Ok(vec![
+        Step {
+            kind: Kind::Ingress,
+            namespace: r.namespace.to_string(),
+            name: primary_name.to_string(),
+            action: Action::MergePatch(
+                json!({"metadata": {"resourceVersion": primary_rv}, "spec": {"rules": primary_rules}}),
+            ),
+            precondition: Precondition::ResourceVersion(primary_rv.clone()),
+            description: format!("{}/{primary_name}: backend {from} → {to}", r.namespace),
+        },
+        cx.traffic_step(
+            json!({"metadata": {"annotations": annotations}, "spec": {"rules": canary_rules}}),
+            format!(
+                "{}/{}: canary-weight 0, backend {to} → {from}",
+                r.namespace, c.canary
+            ),
+        ),
+    ])
+}
+
+/// The canary Ingress's header and cookie rule annotations, as written.
+fn rule_annotations(cx: Cx) -> BTreeMap<String, String> {
+    let r = cx.r;
+    let Some(c) = r.canary.as_ref() else {
+        return BTreeMap::new();
+    };
+    let annotations = find(&cx.snapshot.ingresses, &r.namespace, &c.canary)
+        .and_then(|ing| ing.metadata.annotations.as_ref());
+    RULES
+        .iter()
+        .filter_map(|k| Some((k.to_string(), annotations?.get(*k)?.clone())))
+        .collect()
+}
+
+/// The other track, the live track's Service and the other track's Service.
+fn tracks<'a>(cx: Cx<'a>) -> Result<(&'a Track, String, String), Refusal> {
+    let r = cx.r;
+    let Some(other) = r.candidate.as_ref() else {
+        return Err(Refusal::NoCanaryIngress { release: r.id() });
+    };
+    let live_svc = r.live.service.clone().unwrap_or_default();
+    let other_svc = other.service.clone().unwrap_or_default();
+    Ok((other, live_svc.to_string(), other_svc.to_string()))
+}
+
+/// The primary Ingress takes the candidate Service; the canary Ingress is kept, pointed at the
+/// old Service with weight 0, so a rollback (and the next release) reuse it; the old track is
+/// scaled to 0.
+pub(super) fn finish(cx: Cx) -> Result<Plan, Refusal> {
+    let r = cx.r;
+    let id = r.id();
+    let (cand, old_svc, new_svc) = tracks(cx)?;
+    let mut rec = cx.base_record(&r.live, Some(cand));
+    rec.stage = Stage::Retired;
+    rec.old_replicas = Some(r.live.replicas.desired);
+    rec.previous.backend = Some(old_svc.to_string());
+    // Header and cookie rules would send their users to the retired track: they come off,
+    // kept in the record for a rollback to put back.
+    rec.previous.rules = rule_annotations(cx);
+    let last = cx.last_action("approve", &old_svc, &new_svc);
+    let mut annotations = record_annotations(&rec, &last);
+    for key in rec.previous.rules.keys() {
+        annotations[key.as_str()] = Value::Null;
+    }
+    let mut steps = swap(cx, &old_svc, &new_svc, annotations)?;
+    steps.extend(cx.scale_steps(&r.live, 0));
+    Ok(Plan {
+        release: id.clone(),
+        op: Op::Approve,
+        summary: format!(
+            "{id}: the primary Ingress takes {new_svc} ({}) for all traffic; {old_svc} is scaled to 0 and kept for rollback",
+            pods_phrase(cand.replicas.ready)
+        ),
+        risk: switch_risk(&r.live, cand),
+        steps,
+        record: rec,
+        event: cx.event("finished the canary of", &old_svc, &new_svc),
+    })
+}
+
+/// Rollback of a finished canary: the primary back to the old Service, the canary Ingress
+/// back to the new one at weight 0.
+pub(super) fn unfinish(cx: Cx) -> Result<Plan, Refusal> {
+    let r = cx.r;
+    let id = r.id();
+    let (old, live_svc, old_svc) = tracks(cx)?;
+    let mut rec = cx.base_record(old, Some(&r.live));
+    rec.stage = Stage::RolledBack;
+    let last = cx.last_action("rollback", &live_svc, &old_svc);
+    // The header and cookie rules the finish took off come back with the canary.
+    let restored = std::mem::take(&mut rec.previous.rules);
+    let mut annotations = record_annotations(&rec, &last);
+    for (key, value) in &restored {
+        annotations[key.as_str()] = json!(value);
+    }
+    Ok(Plan {
+        release: id.clone(),
+        op: Op::Rollback,
+        summary: String::new(),
+        risk: None,
+        steps: swap(cx, &live_svc, &old_svc, annotations)?,
+        record: rec,
+        event: cx.event("rolled back", &live_svc, &old_svc),
+    })
+}
+
+/// The canary Ingress, re-pointed from the old candidate's Service to `new_svc` at weight 0,
+/// merged into `body` (the staging patch of the canary Ingress); unchanged when the snapshot
+/// lacks the canary Ingress.
+pub(super) fn stage_onto(cx: Cx, body: &mut Value, new_svc: &str) {
+    let r = cx.r;
+    let Some(c) = &r.canary else { return };
+    let old_svc = r
+        .candidate
+        .as_ref()
+        .and_then(|t| t.service.clone())
+        .unwrap_or_default();
+    if let Ok((rules, _)) = cx.repointed_rules(&c.canary, &old_svc, new_svc) {
+        body["spec"] = json!({"rules": rules});
+        body["metadata"]["annotations"][WEIGHT] = json!("0");
+    }
+}

@@ -1,0 +1,381 @@
+//! The planner: what an action on a release would change, exactly, before anything is sent.
+//! Pure: the same release, snapshot and op always give the same plan.
+//!
+//! One module per release pattern for what only that pattern does: `selector` (the Service's
+//! selector), `ingress` (the Ingress's backends), `canary` (nginx weights, the finish and its
+//! undoing). One module per kind of move for what the patterns share: `stage` (a candidate
+//! beside the live track), `switch` (all traffic at once, and the retirement after it),
+//! `rollback`; `steps` holds the pieces every plan is built from. A new pattern is a module
+//! with its traffic patch and previous traffic, an arm in `switch::traffic_body` and
+//! `switch::previous_traffic`, and arms in `plan` where it moves differently.
+
+mod canary;
+mod ingress;
+mod refusal;
+mod rollback;
+mod selector;
+mod stage;
+mod steps;
+mod switch;
+
+use serde_json::Value;
+
+use super::discover::Snapshot;
+use super::model::{Pattern, Release, Stage};
+use super::record::ReleaseRecord;
+
+pub use super::model::Kind;
+pub use refusal::Refusal;
+pub use stage::{clone_name, version_of_image};
+pub use steps::find;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Op {
+    /// Start a release: a candidate with `image`, labelled `version`, taking no traffic.
+    Stage { image: String, version: String },
+    /// All traffic to the other track.
+    Switch,
+    /// Canary only: the candidate's share, 0–100 percent.
+    SetWeight(u32),
+    /// Leave the current gate.
+    Approve,
+    /// All user traffic back to the old track.
+    Rollback,
+    /// Scale the track without traffic to 0 (kept for rollback).
+    Retire,
+}
+
+impl Op {
+    /// The action's name, as the last-action annotation and the CLI write it: `stage`,
+    /// `switch`, `weight`, `approve`, `rollback`, `retire`.
+    pub fn verb(&self) -> &'static str {
+        self.names().0
+    }
+
+    /// The reason of the Event the action writes: `CutoverStage`, `CutoverSwitch`, …
+    pub fn reason(&self) -> &'static str {
+        self.names().1
+    }
+
+    /// The one table of the action's names: (verb, Event reason).
+    fn names(&self) -> (&'static str, &'static str) {
+        match self {
+            Op::Stage { .. } => ("stage", "CutoverStage"),
+            Op::Switch => ("switch", "CutoverSwitch"),
+            Op::SetWeight(_) => ("weight", "CutoverWeight"),
+            Op::Approve => ("approve", "CutoverApprove"),
+            Op::Rollback => ("rollback", "CutoverRollback"),
+            Op::Retire => ("retire", "CutoverRetire"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub name: String,
+}
+
+/// What must hold for a step to be sent: no step is unconditional.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Precondition {
+    /// The object is still at this resourceVersion (409 otherwise).
+    ResourceVersion(String),
+    /// The object does not exist yet (409 AlreadyExists otherwise).
+    Absent,
+    /// The step only reads (a wait): there is nothing to overwrite.
+    ReadOnly,
+    /// A scale: the Deployment is still at this resourceVersion, or, when only its status
+    /// moved on since (controllers write status all the time), still at these replicas.
+    Scale {
+        resource_version: String,
+        replicas: i32,
+    },
+}
+
+impl Precondition {
+    /// The resourceVersion a patch must carry, if the step is a patch.
+    pub fn resource_version(&self) -> Option<&str> {
+        match self {
+            Precondition::ResourceVersion(rv)
+            | Precondition::Scale {
+                resource_version: rv,
+                ..
+            } => Some(rv),
+            Precondition::Absent | Precondition::ReadOnly => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// A JSON merge patch; its body carries `metadata.resourceVersion`.
+    MergePatch(Value),
+    Create(Value),
+    /// Wait until the Deployment has this many ready replicas.
+    WaitReady(i32),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Step {
+    pub kind: Kind,
+    pub namespace: String,
+    pub name: String,
+    pub action: Action,
+    pub precondition: Precondition,
+    /// One line for the confirm dialog and the progress list.
+    pub description: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedEvent {
+    pub reason: &'static str,
+    pub message: String,
+    /// The traffic object the Event is about.
+    pub kind: Kind,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan {
+    pub release: String,
+    pub op: Op,
+    pub steps: Vec<Step>,
+    pub record: ReleaseRecord,
+    pub event: PlannedEvent,
+    /// What will happen, in words, for the confirm dialog.
+    pub summary: String,
+    /// Why the plan needs `force` (a risky action), if it does.
+    pub risk: Option<String>,
+}
+
+/// Plans `op` on release `r`; `snapshot` holds the objects to clone or patch. Times the plan
+/// writes are `now` in whole seconds.
+///
+/// # Errors
+/// A [`Refusal`] when the op does not apply to the release in its stage, or when the objects
+/// are not in a shape the planner can act on safely.
+pub fn plan(
+    r: &Release,
+    snapshot: &Snapshot,
+    op: Op,
+    actor: &Actor,
+    now: jiff::Timestamp,
+) -> Result<Plan, Refusal> {
+    // The record keeps whole seconds (as `format_time` writes them).
+    let now = jiff::Timestamp::from_second(now.as_second()).unwrap_or(now);
+    let release = r.id();
+    if r.traffic_object.resource_version.is_empty() {
+        return Err(Refusal::NoPrecondition {
+            release,
+            kind: r.traffic_object.kind,
+        });
+    }
+    if matches!(op, Op::Approve) && r.gate_remaining_seconds.is_some_and(|s| s < 0) {
+        return Err(Refusal::GateExpired { release });
+    }
+    let cx = steps::Cx {
+        r,
+        snapshot,
+        actor,
+        now,
+    };
+    let mut p = match (&op, r.pattern) {
+        (Op::Stage { image, version }, _) => stage::stage(cx, image, version)?,
+        // A finished canary's other track is scaled to 0: no weight may reach it.
+        (Op::SetWeight(_) | Op::Switch, Pattern::NginxCanary)
+            if r.candidate
+                .as_ref()
+                .is_some_and(|c| c.replicas.desired == 0) =>
+        {
+            return Err(Refusal::TrackRetired {
+                track: r
+                    .candidate
+                    .as_ref()
+                    .map(steps::label_of)
+                    .unwrap_or_default(),
+            });
+        }
+        (Op::SetWeight(w), Pattern::NginxCanary) => canary::weight(cx, *w, op.clone())?,
+        (Op::SetWeight(_), _) => return Err(Refusal::NoWeight { release }),
+        (Op::Switch, Pattern::NginxCanary) => {
+            let to = if r.traffic.candidate_percent < 100 {
+                100
+            } else {
+                0
+            };
+            canary::weight(cx, to, op.clone())?
+        }
+        (Op::Switch, _) => switch::switch(cx, Op::Switch)?,
+        (Op::Approve, _) => approve(cx)?,
+        (Op::Rollback, _) => rollback::rollback(cx)?,
+        // At 100% the old track of a canary still backs the primary Ingress: retiring it is
+        // finishing the canary (the primary moves first), never scaling the candidate.
+        (Op::Retire, Pattern::NginxCanary) if r.stage == Stage::Switched => canary::finish(cx)?,
+        (Op::Retire, _) => switch::retire(cx, Op::Retire)?,
+    };
+    p.op = op;
+    p.event.reason = p.op.reason();
+    Ok(p)
+}
+
+/// Leaving the gate the release waits at: the next weight of a canary, or the switch after
+/// staging, or the retirement after switching.
+fn approve(cx: steps::Cx) -> Result<Plan, Refusal> {
+    let r = cx.r;
+    let release = r.id();
+    let in_stage = |message: String| {
+        Err(Refusal::NotAllowedInStage {
+            stage: r.stage,
+            message,
+        })
+    };
+    match (r.stage, r.pattern) {
+        (Stage::Staged, Pattern::NginxCanary) => {
+            let first = r.steps.first().copied().unwrap_or(10);
+            canary::weight(cx, first, Op::Approve)
+        }
+        (Stage::Shifting, Pattern::NginxCanary) => {
+            let current = r.traffic.candidate_percent;
+            let next = r
+                .steps
+                .iter()
+                .copied()
+                .find(|s| *s > current)
+                .unwrap_or(100);
+            canary::weight(cx, next, Op::Approve)
+        }
+        (Stage::Switched, Pattern::NginxCanary) => canary::finish(cx),
+        (Stage::Staged, _) => switch::switch(cx, Op::Approve),
+        (Stage::Switched, _) => switch::retire(cx, Op::Approve),
+        (Stage::AtRest, _) => in_stage(format!(
+            "{release} is at rest: there is nothing to approve. Stage a candidate first."
+        )),
+        (Stage::Retired, _) => in_stage(format!(
+            "{release} is complete: the old track is retired. Stage a new candidate to begin another release."
+        )),
+        (Stage::RolledBack, _) => in_stage(format!(
+            "{release} was rolled back: stage it again to retry."
+        )),
+        (Stage::Shifting, _) => Err(Refusal::NotACanary { release }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::release::model::{ObjectRef, Track, Traffic};
+
+    /// `shop/web`, a selector switch at rest on `v1`, with no candidate.
+    fn at_rest() -> Release {
+        Release {
+            namespace: "shop".into(),
+            name: "web".into(),
+            pattern: Pattern::SelectorSwitch,
+            stage: Stage::AtRest,
+            live: Track {
+                deployments: smallvec::smallvec!["web".into()],
+                version: Some("v1".into()),
+                ..Track::default()
+            },
+            candidate: None,
+            traffic: Traffic::default(),
+            warnings: Vec::new(),
+            traffic_object: ObjectRef {
+                kind: Kind::Service,
+                namespace: "shop".into(),
+                name: "web".into(),
+                resource_version: "7".into(),
+            },
+            track_label: Some("version".into()),
+            canary: None,
+            record: None,
+            record_error: None,
+            steps: smallvec::smallvec![10, 25, 50, 100],
+            gate_remaining_seconds: None,
+        }
+    }
+
+    #[test]
+    fn refusals_are_told_apart_by_type_and_keep_their_sentences() {
+        let actor = Actor { name: "ana".into() };
+        let now = jiff::Timestamp::UNIX_EPOCH;
+        let refused = |r: &Release, op: Op| {
+            plan(r, &Snapshot::default(), op, &actor, now).expect_err("a refusal")
+        };
+        let r = at_rest();
+        let cases = [
+            (
+                refused(&r, Op::Switch),
+                Refusal::NoCandidate {
+                    release: "shop/web".into(),
+                },
+                "shop/web has no other track to switch to: stage a candidate first.",
+            ),
+            (
+                refused(&r, Op::Rollback),
+                Refusal::OneTrack {
+                    release: "shop/web".into(),
+                    wanted: "roll back to",
+                },
+                "shop/web has only one track: there is nothing to roll back to.",
+            ),
+            (
+                refused(&r, Op::SetWeight(10)),
+                Refusal::NoWeight {
+                    release: "shop/web".into(),
+                },
+                "shop/web is not a canary: it has no weight.",
+            ),
+            (
+                refused(&r, Op::Approve),
+                Refusal::NotAllowedInStage {
+                    stage: Stage::AtRest,
+                    message:
+                        "shop/web is at rest: there is nothing to approve. Stage a candidate first."
+                            .into(),
+                },
+                "shop/web is at rest: there is nothing to approve. Stage a candidate first.",
+            ),
+        ];
+        for (got, want, text) in cases {
+            assert_eq!(got, want);
+            assert_eq!(got.to_string(), text);
+            assert!(!got.is_unsafe());
+        }
+        let mut unversioned = at_rest();
+        unversioned.traffic_object.resource_version = "".into();
+        let got = refused(&unversioned, Op::Switch);
+        assert!(got.is_unsafe());
+        assert_eq!(
+            got.to_string(),
+            "shop/web has no resourceVersion on its Service: refusing to write without a precondition."
+        );
+    }
+
+    #[test]
+    fn every_op_has_one_verb_and_one_reason() {
+        let ops = [
+            Op::Stage {
+                image: "web:2".into(),
+                version: "v2".into(),
+            },
+            Op::Switch,
+            Op::SetWeight(10),
+            Op::Approve,
+            Op::Rollback,
+            Op::Retire,
+        ];
+        let names: Vec<_> = ops.iter().map(|o| (o.verb(), o.reason())).collect();
+        assert_eq!(
+            names,
+            [
+                ("stage", "CutoverStage"),
+                ("switch", "CutoverSwitch"),
+                ("weight", "CutoverWeight"),
+                ("approve", "CutoverApprove"),
+                ("rollback", "CutoverRollback"),
+                ("retire", "CutoverRetire"),
+            ]
+        );
+    }
+}

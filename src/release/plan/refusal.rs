@@ -1,0 +1,106 @@
+//! Why the planner will not plan an op: one variant per kind of refusal, so callers branch on
+//! the type; the texts are the sentences the console and the CLI show.
+
+use crate::release::model::{Kind, Stage};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// The traffic object has no resourceVersion to make the write conditional on.
+    #[error(
+        "{release} has no resourceVersion on its {kind}: refusing to write without a precondition."
+    )]
+    NoPrecondition { release: String, kind: Kind },
+    /// Approve after the gate's deadline (`cutover.dev/gate-timeout`) passed.
+    #[error(
+        "The gate of {release} passed its deadline: the release counts as rejected. Roll back, or stage it again."
+    )]
+    GateExpired { release: String },
+    /// The op does not apply in the release's stage; `message` says what would.
+    #[error("{message}")]
+    NotAllowedInStage { stage: Stage, message: String },
+    /// A switch with no other track to switch to.
+    #[error("{release} has no other track to switch to: stage a candidate first.")]
+    NoCandidate { release: String },
+    /// A retire or rollback with one track only; `wanted` is the op in words.
+    #[error("{release} has only one track: there is nothing to {wanted}.")]
+    OneTrack {
+        release: String,
+        wanted: &'static str,
+    },
+    /// Staging while a candidate still runs.
+    #[error(
+        "{release} already has a candidate ({deployments}): finish or roll back that release first."
+    )]
+    CandidateExists {
+        release: String,
+        deployments: String,
+    },
+    /// Traffic (or a weight) towards a track scaled to 0 by a retirement.
+    #[error("{track} is retired (scaled to 0): roll back to bring it back.")]
+    TrackRetired { track: String },
+    /// Retiring a track already at 0 replicas.
+    #[error("{track} is already scaled to 0.")]
+    AlreadyRetired { track: String },
+    /// Retiring a rolled-back candidate that still receives requests (`by`: share or rules).
+    #[error(
+        "{release} still sends requests to {track} ({by}): move them off it before retiring it."
+    )]
+    StillServed {
+        release: String,
+        track: String,
+        by: String,
+    },
+    /// A weight for a release that is not a canary.
+    #[error("{release} is not a canary: it has no weight.")]
+    NoWeight { release: String },
+    /// A canary's step for a release that is not a canary.
+    #[error("{release} is not a canary.")]
+    NotACanary { release: String },
+    /// A canary move whose canary Ingress is not known.
+    #[error("{release} has no canary Ingress.")]
+    NoCanaryIngress { release: String },
+    /// A canary move whose primary Ingress is not known.
+    #[error("{release} has no primary Ingress.")]
+    NoPrimaryIngress { release: String },
+    /// A canary's traffic moves by weight, never by a switch of backends.
+    #[error("a canary moves by weight")]
+    MovesByWeight,
+    /// A weight outside 0–100 percent.
+    #[error("A weight is a percentage from 0 to 100, not {0}.")]
+    WeightOutOfRange(u32),
+    /// Staging without an image or a version.
+    #[error("Staging needs an image and a version.")]
+    StageNeedsImage,
+    /// Staging the version the live track already runs.
+    #[error("{release} already runs version {version}: choose another version.")]
+    SameVersion { release: String, version: String },
+    /// The clone's name is taken by another Deployment.
+    #[error("A Deployment {namespace}/{name} already exists: choose another version.")]
+    NameTaken { namespace: String, name: String },
+    /// Staging a release whose live track has no Deployment.
+    #[error("{release} has no live Deployment to clone.")]
+    NoLiveDeployment { release: String },
+    /// An object the plan must read is missing from the snapshot (`object`: namespace/name).
+    #[error("the {kind} {object} is not in the snapshot")]
+    NotInSnapshot { kind: Kind, object: String },
+    /// The live Deployment to clone has no containers (`object`: namespace/name).
+    #[error("{object} has no containers")]
+    NoContainers { object: String },
+    /// The live Deployment could not be copied as JSON.
+    #[error("{0}")]
+    Unreadable(String),
+}
+
+impl Refusal {
+    /// The objects are not in a shape the planner can act on safely (rather than the op not
+    /// applying to the release as it is).
+    pub fn is_unsafe(&self) -> bool {
+        matches!(
+            self,
+            Refusal::NoPrecondition { .. }
+                | Refusal::NotInSnapshot { .. }
+                | Refusal::NoContainers { .. }
+                | Refusal::Unreadable(_)
+        )
+    }
+}

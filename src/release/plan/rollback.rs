@@ -1,0 +1,165 @@
+//! All user traffic back to the old track: scaled back up first when it was retired, the
+//! recorded traffic state restored exactly, the record moving with the traffic.
+
+use serde_json::json;
+
+use super::steps::{Cx, label_of, record_annotations};
+use super::{Action, Op, Plan, Refusal, Step, canary, selector, switch};
+use crate::release::model::{Pattern, Replicas, Stage, Track};
+use crate::release::record;
+
+pub(super) fn rollback(cx: Cx) -> Result<Plan, Refusal> {
+    let r = cx.r;
+    let id = r.id();
+    let other = cx.other_track("roll back to")?;
+    if r.stage == Stage::AtRest {
+        return Err(Refusal::NotAllowedInStage {
+            stage: r.stage,
+            message: format!(
+                "{id} is at rest: its last release is finished. Stage the old image to go back."
+            ),
+        });
+    }
+    if r.pattern == Pattern::NginxCanary && r.stage != Stage::Retired {
+        // User traffic leaves the canary; header and cookie rules stay (and stay visible).
+        return canary::weight(cx, 0, Op::Rollback).map(|mut p| {
+            p.record.stage = Stage::RolledBack;
+            p.risk = None;
+            p
+        });
+    }
+    if !matches!(r.stage, Stage::Switched | Stage::Retired) {
+        return Ok(record_only(cx, other));
+    }
+    let old_replicas = r
+        .record
+        .as_ref()
+        .and_then(|x| x.old_replicas)
+        .unwrap_or(r.live.replicas.desired.max(1));
+    // Retired yet running: a rollback stopped after scaling the old track back up (the record
+    // moves with the traffic, in the last step). Wait again before traffic moves.
+    let resumed = r.stage == Stage::Retired && other.replicas.desired > 0;
+    let mut steps = scale_back(cx, other, old_replicas, resumed);
+    let mut plan = if r.pattern == Pattern::NginxCanary {
+        canary::unfinish(cx)?
+    } else {
+        traffic_back(cx, other, old_replicas)?
+    };
+    record_on_traffic_object(cx, &mut plan, other);
+    steps.extend(plan.steps);
+    plan.steps = steps;
+    plan.risk = None;
+    plan.summary = format!(
+        "{id}: all user traffic back to {}{}",
+        label_of(other),
+        if other.replicas.desired == 0 {
+            format!(" after scaling it back to {old_replicas} and waiting until ready")
+        } else if resumed {
+            format!(
+                " once its {} pods are ready (already scaled back: this finishes an interrupted rollback)",
+                other.replicas.desired
+            )
+        } else {
+            String::new()
+        }
+    );
+    let live = label_of(&r.live);
+    plan.event = cx.event("rolled back", &live, &label_of(other));
+    Ok(plan)
+}
+
+/// Traffic never left the old track: record the rollback, move nothing.
+fn record_only(cx: Cx, other: &Track) -> Plan {
+    let r = cx.r;
+    let id = r.id();
+    let live = label_of(&r.live);
+    let mut rec = cx.base_record(&r.live, Some(other));
+    rec.stage = Stage::RolledBack;
+    let last = cx.last_action("rollback", &live, &live);
+    Plan {
+        release: id.clone(),
+        op: Op::Rollback,
+        summary: format!("{id}: traffic stays on {live}; the release is recorded as rolled back"),
+        risk: None,
+        steps: vec![cx.traffic_step(
+            json!({"metadata": {"annotations": record_annotations(&rec, &last)}}),
+            format!("{id}: record the rollback"),
+        )],
+        record: rec,
+        event: cx.event("rolled back", &live, &live),
+    }
+}
+
+/// The steps that bring the old track back before traffic moves: scale it to `old_replicas`
+/// and wait when it was retired; when a rollback was interrupted after scaling, wait again for
+/// each Deployment still short of ready pods.
+fn scale_back(cx: Cx, other: &Track, old_replicas: i32, resumed: bool) -> Vec<Step> {
+    let mut steps = Vec::new();
+    if other.replicas.desired == 0 {
+        steps.extend(cx.scale_steps(other, old_replicas));
+        steps.extend(cx.wait_steps(other, old_replicas));
+    } else if resumed && other.replicas.ready < other.replicas.desired {
+        steps.extend(
+            other
+                .deployments
+                .iter()
+                .zip(other.desired_each.iter())
+                .flat_map(|(name, n)| {
+                    let one = Track {
+                        deployments: smallvec::smallvec![name.clone()],
+                        ..Track::default()
+                    };
+                    cx.wait_steps(&one, *n)
+                }),
+        );
+    }
+    steps
+}
+
+/// The switch back to `other` (selector or Ingress backend), planned as it will be once
+/// `other` is scaled back to `old_replicas`; a selector switch restores the recorded selector.
+fn traffic_back(cx: Cx, other: &Track, old_replicas: i32) -> Result<Plan, Refusal> {
+    let r = cx.r;
+    let mut restored = other.clone();
+    restored.replicas.ready = restored.replicas.ready.max(if other.replicas.desired == 0 {
+        old_replicas
+    } else {
+        0
+    });
+    let mut p = switch::switch(cx, Op::Rollback).or_else(|_| {
+        // The old track is at 0 now; plan the traffic move as it will be after scaling.
+        let mut scaled = r.clone();
+        scaled.candidate = Some(Track {
+            replicas: Replicas {
+                desired: old_replicas,
+                ..restored.replicas
+            },
+            ..restored.clone()
+        });
+        switch::switch(Cx { r: &scaled, ..cx }, Op::Rollback)
+    })?;
+    p.record.stage = Stage::RolledBack;
+    if let Some(rec) = &r.record
+        && r.pattern == Pattern::SelectorSwitch
+    {
+        selector::restore(cx, &mut p, rec);
+    }
+    Ok(p)
+}
+
+/// The record goes on the traffic object (for a canary, the canary Ingress: not the primary).
+fn record_on_traffic_object(cx: Cx, plan: &mut Plan, other: &Track) {
+    let r = cx.r;
+    if let Some(step) = plan
+        .steps
+        .iter_mut()
+        .find(|s| s.kind == r.traffic_object.kind && s.name == r.traffic_object.name)
+        && let Action::MergePatch(body) = &mut step.action
+    {
+        let last = cx.last_action("rollback", &label_of(&r.live), &label_of(other));
+        body["metadata"]["annotations"][record::RELEASE] =
+            json!(serde_json::to_string(&plan.record).unwrap_or_default());
+        body["metadata"]["annotations"][record::LAST_ACTION] =
+            json!(serde_json::to_string(&last).unwrap_or_default());
+    }
+}

@@ -1,0 +1,206 @@
+//! All traffic at once, for the patterns that switch (the selector switch and the Ingress
+//! backend switch; each pattern's patch is in its own module), then the retirement of the
+//! track left behind.
+
+use jiff::Timestamp;
+use serde_json::json;
+
+use super::steps::{Cx, find, label_of, pods_phrase, record_annotations};
+use super::{Op, Plan, Refusal, canary, ingress, selector};
+use crate::release::model::{Kind, Pattern, Stage, Track};
+use crate::release::record::{self, PreviousTraffic, ReleaseRecord};
+
+/// Why a switch to `to` is risky: it has no ready pods, or fewer than `from`.
+pub(super) fn switch_risk(from: &Track, to: &Track) -> Option<String> {
+    if to.replicas.ready == 0 {
+        Some(format!("{} has no ready pods", label_of(to)))
+    } else if to.replicas.ready < from.replicas.ready {
+        Some(format!(
+            "{} has fewer ready pods ({}) than {} ({})",
+            label_of(to),
+            to.replicas.ready,
+            label_of(from),
+            from.replicas.ready
+        ))
+    } else {
+        None
+    }
+}
+
+/// The traffic patch that puts all traffic on `to`, by pattern, and the move in words.
+fn traffic_body(cx: Cx, to: &Track) -> Result<(serde_json::Value, String), Refusal> {
+    match cx.r.pattern {
+        Pattern::SelectorSwitch => Ok(selector::traffic_body(cx, to)),
+        Pattern::IngressSwitch => ingress::traffic_body(cx, to),
+        Pattern::NginxCanary => Err(Refusal::MovesByWeight),
+    }
+}
+
+/// All traffic to the candidate (or back to where the release began, which is a rollback).
+pub(super) fn switch(cx: Cx, op: Op) -> Result<Plan, Refusal> {
+    let r = cx.r;
+    let Some(to) = r.candidate.as_ref() else {
+        return Err(Refusal::NoCandidate { release: r.id() });
+    };
+    if to.replicas.desired == 0 {
+        return Err(Refusal::TrackRetired {
+            track: label_of(to),
+        });
+    }
+    let (body, what) = traffic_body(cx, to)?;
+    let (from_l, to_l) = (label_of(&r.live), label_of(to));
+    let mut rec = cx.base_record(&r.live, Some(to));
+    // Switching back to the track the release began from is a rollback in effect.
+    let back_to_start = rec.live.version.as_deref() == to.version.as_deref()
+        && rec.live.service.as_deref() == to.service.as_deref();
+    if rec.previous == PreviousTraffic::default() {
+        rec.previous = previous_traffic(cx);
+    }
+    rec.stage = if back_to_start {
+        Stage::RolledBack
+    } else {
+        Stage::Switched
+    };
+    rec.gate_deadline = gate_deadline(cx);
+    let last = cx.last_action(op.verb(), &from_l, &to_l);
+    let mut body = body;
+    body["metadata"]["annotations"] = record_annotations(&rec, &last);
+    let step = cx.traffic_step(body, format!("{}: {what}", r.id()));
+    Ok(Plan {
+        release: r.id(),
+        op,
+        summary: format!(
+            "{} {what} — {} will take 100% of traffic",
+            r.id(),
+            format_args!("{to_l} ({})", pods_phrase(to.replicas.ready))
+        ),
+        risk: switch_risk(&r.live, to),
+        steps: vec![step],
+        record: rec,
+        event: cx.event("switched", &from_l, &to_l),
+    })
+}
+
+/// The traffic state before the release moves it, by pattern, for a rollback to restore
+/// exactly.
+pub(super) fn previous_traffic(cx: Cx) -> PreviousTraffic {
+    match cx.r.pattern {
+        Pattern::SelectorSwitch => selector::previous(cx),
+        Pattern::IngressSwitch => ingress::previous(cx),
+        Pattern::NginxCanary => canary::previous(cx),
+    }
+}
+
+/// `now` plus the traffic object's `cutover.dev/gate-timeout`, when it has a usable one.
+pub(super) fn gate_deadline(cx: Cx) -> Option<Timestamp> {
+    let r = cx.r;
+    let (ns, name) = (&r.namespace, &r.traffic_object.name);
+    let obj_meta = match r.traffic_object.kind {
+        Kind::Service => find(&cx.snapshot.services, ns, name).map(|s| &s.metadata),
+        _ => find(&cx.snapshot.ingresses, ns, name).map(|s| &s.metadata),
+    }?;
+    let raw = obj_meta.annotations.as_ref()?.get(record::GATE_TIMEOUT)?;
+    let secs = record::parse_duration(raw)?;
+    cx.now
+        .checked_add(jiff::SignedDuration::from_secs(secs))
+        .ok()
+}
+
+/// Scales the old track of a switched release to 0, keeping its replica count in the record.
+pub(super) fn retire(cx: Cx, op: Op) -> Result<Plan, Refusal> {
+    let r = cx.r;
+    let id = r.id();
+    let old = cx.other_track("retire")?;
+    if r.stage == Stage::RolledBack {
+        return retire_rejected(cx, old, op);
+    }
+    if r.stage != Stage::Switched {
+        return Err(Refusal::NotAllowedInStage {
+            stage: r.stage,
+            message: format!(
+                "{id} is {}: only the old track of a switched release (or the candidate of a rolled-back one) can be retired.",
+                r.stage.as_str()
+            ),
+        });
+    }
+    let label = label_of(old);
+    if old.replicas.desired == 0 {
+        return Err(Refusal::AlreadyRetired { track: label });
+    }
+    let mut rec = cx.base_record(old, Some(&r.live));
+    rec.stage = Stage::Retired;
+    rec.old_replicas = Some(old.replicas.desired);
+    rec.gate_deadline = None;
+    let desired = old.replicas.desired;
+    let description = format!("{id}: record {desired} replicas of {label} for rollback");
+    let summary = format!(
+        "{id}: scale {} ({label}) from {desired} to 0; kept for rollback",
+        old.deployments.join(", "),
+    );
+    Ok(scale_to_zero(cx, rec, old, op, description, summary))
+}
+
+/// After a rollback the rejected candidate still runs; retiring it scales it to 0, which lets
+/// the next release be staged. Traffic stays where the rollback put it.
+fn retire_rejected(cx: Cx, cand: &Track, op: Op) -> Result<Plan, Refusal> {
+    let r = cx.r;
+    let id = r.id();
+    let label = label_of(cand);
+    if cand.replicas.desired == 0 {
+        return Err(Refusal::AlreadyRetired { track: label });
+    }
+    if cand.traffic_percent > 0 || !r.traffic.rules.is_empty() {
+        return Err(Refusal::StillServed {
+            release: id,
+            track: label,
+            by: if r.traffic.rules.is_empty() {
+                format!("{}% of traffic", cand.traffic_percent)
+            } else {
+                r.traffic.rules.join(", ")
+            },
+        });
+    }
+    let mut rec = cx.base_record(&r.live, Some(cand));
+    rec.stage = Stage::RolledBack;
+    rec.gate_deadline = None;
+    let description = format!("{id}: record the retirement of the rolled-back {label}");
+    let summary = format!(
+        "{id}: scale the rolled-back {} ({label}) from {} to 0; traffic stays on {}",
+        cand.deployments.join(", "),
+        cand.replicas.desired,
+        label_of(&r.live)
+    );
+    Ok(scale_to_zero(cx, rec, cand, op, description, summary))
+}
+
+/// The plan that writes `rec` on the traffic object (step `description`), then scales `t` to
+/// 0; traffic does not move.
+fn scale_to_zero(
+    cx: Cx,
+    rec: ReleaseRecord,
+    t: &Track,
+    op: Op,
+    description: String,
+    summary: String,
+) -> Plan {
+    let label = label_of(t);
+    let (from, to) = (
+        format!("{label} {}", t.replicas.desired),
+        format!("{label} 0"),
+    );
+    let last = cx.last_action(op.verb(), &from, &to);
+    let mut steps = vec![cx.traffic_step(
+        json!({"metadata": {"annotations": record_annotations(&rec, &last)}}),
+        description,
+    )];
+    steps.extend(cx.scale_steps(t, 0));
+    Plan {
+        release: cx.r.id(),
+        op,
+        summary,
+        risk: None,
+        steps,
+        record: rec,
+        event: cx.event("retired", &from, &to),
+    }
+}
