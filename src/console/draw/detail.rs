@@ -12,6 +12,7 @@ use ratatui::widgets::{Block, BorderType, Paragraph};
 use super::text::{self, pad, width};
 use super::{Cx, fit, take_left, take_top};
 use crate::console::app::Allowed;
+pub(super) use crate::console::app::label_of;
 use crate::console::keymap::{Command, Scope};
 use crate::console::theme::Role;
 use crate::release::{Pattern, PodState, Release, Stage, Track};
@@ -23,15 +24,6 @@ const LABEL: usize = 9;
 const PANEL_LABEL: usize = 10;
 /// Panel rows kept before other lines are considered: deploy, image, ready, available, pods…
 const PANEL_MIN_ROWS: u16 = 6;
-
-/// What a track is called: its version, else its Service, else its first Deployment.
-pub(super) fn label_of(t: &Track) -> &str {
-    t.version
-        .as_deref()
-        .or(t.service.as_deref())
-        .or(t.deployments.first().map(|d| d.as_str()))
-        .unwrap_or("?")
-}
 
 /// The right-hand track's name for the stage the release is in.
 fn other_word(r: &Release) -> &'static str {
@@ -676,45 +668,16 @@ fn slider(cx: Cx, r: &Release, w: usize) -> Vec<Item> {
     items
 }
 
-/// Seconds left before the release's gate closes (negative once it has), if it has a deadline.
-fn gate_left(cx: Cx, r: &Release) -> Option<(i64, jiff::Timestamp)> {
-    let deadline = r
-        .record
-        .as_ref()
-        .and_then(|rec| rec.gate_deadline.as_deref())
-        .and_then(|d| d.parse::<jiff::Timestamp>().ok())?;
+/// Seconds left before the selected release's gate closes (negative once it has), if it has
+/// a deadline.
+fn gate_left(cx: Cx) -> Option<(i64, jiff::Timestamp)> {
+    let deadline = cx.app.gate_deadline?;
     Some((deadline.as_second() - cx.app.now.as_second(), deadline))
 }
 
 /// The gate passed its deadline while waiting: the release counts as rejected.
 fn gate_expired(cx: Cx, r: &Release) -> bool {
-    r.stage.is_gate() && gate_left(cx, r).is_some_and(|(left, _)| left < 0)
-}
-
-/// What comes next, in words.
-fn next_step(r: &Release) -> String {
-    let cand = r.candidate.as_ref().map(label_of).unwrap_or_default();
-    let live = label_of(&r.live);
-    let canary = r.pattern == Pattern::NginxCanary;
-    match r.stage {
-        Stage::AtRest => "nothing to do until a candidate is deployed".to_string(),
-        Stage::Staged if canary => {
-            let first = r.steps.first().copied().unwrap_or(10);
-            format!("approve to send {first}% of traffic to {cand}")
-        }
-        Stage::Staged => format!("approve to switch all traffic to {cand}"),
-        Stage::Shifting => {
-            let now = r.traffic.candidate_percent;
-            let next = r.steps.iter().copied().find(|s| *s > now).unwrap_or(100);
-            format!("approve for the next step, {next}% to {cand}")
-        }
-        Stage::Switched if canary => {
-            format!("approve to finish: the primary moves to {cand}")
-        }
-        Stage::Switched => format!("approve to retire {cand} (kept at 0 for rollback)"),
-        Stage::Retired => format!("done; {cand} is kept at 0 replicas for rollback"),
-        Stage::RolledBack => format!("traffic is back on {live}; stage again to retry"),
-    }
+    r.stage.is_gate() && gate_left(cx).is_some_and(|(left, _)| left < 0)
 }
 
 /// `stage    staged → approve to switch…`, the gate's countdown, and the actions with keys.
@@ -727,7 +690,7 @@ fn stage(cx: Cx, r: &Release, w: usize) -> Vec<Item> {
     let next = if gate_expired(cx, r) {
         "the gate expired: roll back, or stage the release again".to_string()
     } else {
-        next_step(r)
+        cx.app.next_step.clone()
     };
     let mut items = vec![(
         9,
@@ -738,7 +701,7 @@ fn stage(cx: Cx, r: &Release, w: usize) -> Vec<Item> {
         ]),
     )];
     // A deadline matters only while the release waits at a gate.
-    if let Some((left, deadline)) = gate_left(cx, r).filter(|_| r.stage.is_gate()) {
+    if let Some((left, deadline)) = gate_left(cx).filter(|_| r.stage.is_gate()) {
         let (words, role) = if left >= 0 {
             let role = if left < 300 {
                 Role::Warning

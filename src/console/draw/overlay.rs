@@ -195,7 +195,6 @@ pub(super) fn prompt(cx: Cx, frame: &mut Frame, area: Rect, prompt: &Prompt) {
     }
     let text_w = usize::from(w - 4);
     let value = prompt.input.value();
-    let version = crate::release::plan::version_of_image(value);
     let scroll = prompt.input.visual_scroll(text_w.saturating_sub(3));
     let shown: String = value
         .chars()
@@ -211,7 +210,7 @@ pub(super) fn prompt(cx: Cx, frame: &mut Frame, area: Rect, prompt: &Prompt) {
             cx.span("› ", Role::Accent),
             cx.span(shown, Role::Pending),
         ]),
-        Line::from(match &version {
+        Line::from(match &prompt.version {
             Some(v) => cx.span(format!("version {v}"), Role::Muted),
             None => cx.span("no tag: write the image as name:tag", Role::Warning),
         }),
@@ -303,23 +302,11 @@ pub(super) fn confirm(cx: Cx, frame: &mut Frame, area: Rect, confirm: &Confirm) 
             9,
             Line::from(cx.span("Dry run: the exact requests, not sent:", Role::Accent)),
         ));
-        for step in &plan.steps {
-            let Ok(request) = crate::cluster::apply::request_of(step) else {
-                continue;
-            };
-            let head = match &request.content_type {
-                Some(ct) => format!("{} {}  ({ct})", request.method, request.path),
-                None => format!("{} {}", request.method, request.path),
-            };
-            for piece in text::wrap(&head, text_w) {
+        for request in &confirm.requests {
+            for piece in text::wrap(&request.head, text_w) {
                 items.push((8, Line::from(cx.span(piece, Role::Key))));
             }
-            let body = request
-                .body
-                .as_ref()
-                .and_then(|b| serde_json::to_string_pretty(b).ok())
-                .unwrap_or_default();
-            for line in body.lines() {
+            for line in request.body.lines() {
                 items.push((
                     7,
                     Line::from(cx.span(text::truncate(line, text_w), Role::Text)),
