@@ -124,6 +124,57 @@ fn the_filter_narrows_the_list_and_esc_clears_it() {
 }
 
 #[test]
+fn text_boxes_edit_like_a_shell_with_ctrl_u_ctrl_w_and_ctrl_a() {
+    let mut app = app(false);
+    key(&mut app, Key::char('/'));
+    for c in "shop canary".chars() {
+        key(&mut app, Key::char(c));
+    }
+    assert_eq!(app.rows.len(), 0, "{:?}", app.rows);
+    // ctrl+w deletes the word before the cursor, ctrl+u the whole line: nothing is typed.
+    key(&mut app, Key::ctrl('w'));
+    assert_eq!(app.filter.value(), "shop ");
+    key(&mut app, Key::ctrl('u'));
+    assert_eq!(app.filter.value(), "");
+    assert_eq!(app.rows.len(), 4);
+    assert!(app.filtering());
+    key(&mut app, Key::plain(KeyCode::Esc));
+
+    // In the image prompt: ctrl+u clears the prefilled image, ctrl+a goes to the start.
+    app.update(Msg::View(Arc::new(at_rest_view())));
+    select(&mut app, "shop/nginx-service");
+    key(&mut app, Key::char('n'));
+    key(&mut app, Key::ctrl('u'));
+    assert_eq!(app.prompt().map(|p| p.input.value()), Some(""));
+    for c in "1.27".chars() {
+        key(&mut app, Key::char(c));
+    }
+    key(&mut app, Key::ctrl('a'));
+    for c in "nginx:".chars() {
+        key(&mut app, Key::char(c));
+    }
+    let prompt = app.prompt().expect("the prompt stays open");
+    assert_eq!(prompt.input.value(), "nginx:1.27");
+    assert_eq!(prompt.version.as_deref(), Some("v1.27"));
+    key(&mut app, Key::ctrl('e'));
+    key(&mut app, Key::ctrl('w'));
+    assert!(
+        app.prompt()
+            .is_some_and(|p| p.input.value().len() < "nginx:1.27".len()),
+        "ctrl+w deleted a word: {:?}",
+        app.prompt().map(|p| p.input.value())
+    );
+    // A key as the terminal sends it keeps every modifier: alt+backspace deletes a word too.
+    let before = app.prompt().map(|p| p.input.value().len()).unwrap_or(0);
+    app.update(Msg::Press(crossterm::event::KeyEvent::new(
+        KeyCode::Backspace,
+        crossterm::event::KeyModifiers::ALT,
+    )));
+    let after = app.prompt().map(|p| p.input.value().len()).unwrap_or(0);
+    assert!(after < before, "{before} → {after}");
+}
+
+#[test]
 fn the_canary_slider_moves_in_fives_ones_and_steps_and_applies_through_the_confirm_dialog() {
     let mut app = app(false);
     select(&mut app, "api/route1");
