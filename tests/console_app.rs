@@ -459,6 +459,43 @@ fn a_risky_change_is_confirmed_only_by_typing_the_release_name() {
 }
 
 #[test]
+fn a_typed_confirmation_takes_every_letter_of_the_name_even_n_and_y() {
+    let mut app = app(false);
+    select(&mut app, "shop/nginx-service");
+    let mut view = demo_view();
+    let shop = view.namespaces.get_mut("shop").expect("shop");
+    let mut snapshot = shop.snapshot().clone();
+    for d in &mut snapshot.deployments {
+        if d.metadata.name.as_deref() == Some("nginx-v2")
+            && let Some(s) = d.status.as_mut()
+        {
+            s.ready_replicas = Some(0);
+        }
+    }
+    let releases = cutover::release::discover(&snapshot, now());
+    *shop = cutover::cluster::feed::NamespaceView::new(snapshot, releases);
+    app.update(Msg::View(Arc::new(view)));
+    key(&mut app, Key::char('s'));
+    assert!(app.confirm().is_some_and(|c| c.typed.is_some()));
+    // `n` (cancel) and `y` (confirm) are letters of the name here, not commands.
+    for c in "nginx-servicey".chars() {
+        key(&mut app, Key::char(c));
+    }
+    let typed = app
+        .confirm()
+        .and_then(|c| c.typed.as_ref())
+        .map(|t| t.value());
+    assert_eq!(typed, Some("nginx-servicey"));
+    key(&mut app, Key::plain(KeyCode::Backspace));
+    let effects = key(&mut app, Key::plain(KeyCode::Enter));
+    let [Effect::Apply(plan)] = &effects[..] else {
+        panic!("{effects:?}")
+    };
+    assert_eq!(plan.release, "shop/nginx-service");
+    assert_eq!(plan.op, cutover::release::plan::Op::Switch);
+}
+
+#[test]
 fn a_denied_permission_greys_the_action_and_names_what_is_missing() {
     let mut app = app(false);
     select(&mut app, "shop/nginx-service");

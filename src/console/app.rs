@@ -9,7 +9,7 @@ mod plans;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use crossterm::event::{KeyEvent, KeyModifiers};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use tui_input::Input;
 
 pub use mode::{Confirm, Mode, Prompt, RequestText};
@@ -365,7 +365,11 @@ impl App {
 
     fn key(&mut self, key: Key, event: &KeyEvent) {
         self.last_input = self.now;
-        let command = self.keymap.command(&self.scopes(), key);
+        let text = self.mode().typing() && matches!(key.code, KeyCode::Char(_)) && !key.ctrl;
+        let command = match text {
+            true => None,
+            false => self.keymap.command(&self.scopes(), key),
+        };
         match self.mode() {
             Mode::Browse => {
                 if let Some(command) = command {

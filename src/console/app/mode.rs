@@ -27,6 +27,16 @@ pub enum Mode {
 }
 
 impl Mode {
+    /// A text box has the keyboard: every character key is text, even one the scope binds
+    /// (`y` and `n` in a typed confirmation).
+    pub fn typing(&self) -> bool {
+        match self {
+            Mode::Filter | Mode::Prompt(_) => true,
+            Mode::Confirm(c) => c.typed.is_some(),
+            Mode::Browse | Mode::Help { .. } => false,
+        }
+    }
+
     /// The key scope the mode reads its keys from; None: the main screen's.
     pub fn scope(&self) -> Option<Scope> {
         match self {
