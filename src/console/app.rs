@@ -1,6 +1,12 @@
 //! The console's state and its update function. `App::update` takes a message (a key, a new
 //! view of the cluster, a tick) and returns effects for the event loop to carry out; it never
 //! does I/O itself, so every key sequence can be tested without a terminal or a cluster.
+//!
+//! Keys go to the [`Mode`] that has the keyboard (`mode`: browse, filter, help, prompt,
+//! confirm), each with its own handler; `browse` holds the main screen's commands and `plans`
+//! what the writing keys would do. What the detail shows that must be worked out (the plans
+//! behind the action list, the next step, the dry run's requests) is computed here when the
+//! view or the selection changes, so drawing a frame plans nothing.
 
 mod browse;
 mod mode;
@@ -365,10 +371,12 @@ impl App {
 
     fn key(&mut self, key: Key, event: &KeyEvent) {
         self.last_input = self.now;
+        // In a text box a character is text even where the scope binds it (`y`, `n`).
         let text = self.mode().typing() && matches!(key.code, KeyCode::Char(_)) && !key.ctrl;
-        let command = match text {
-            true => None,
-            false => self.keymap.command(&self.scopes(), key),
+        let command = if text {
+            None
+        } else {
+            self.keymap.command(&self.scopes(), key)
         };
         match self.mode() {
             Mode::Browse => {

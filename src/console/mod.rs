@@ -176,7 +176,7 @@ pub async fn run(
 }
 
 /// The event loop: keys, cluster views, ticks and outcomes in; frames (at most one per
-/// [`FRAME`], only after a change) and effects out. Returns when the user quits or the input
+/// `FRAME`, only after a change) and effects out. Returns when the user quits or the input
 /// ends (a closed terminal).
 pub async fn drive<S, K>(
     screen: &mut S,
