@@ -568,6 +568,33 @@ fn a_conflict_plans_again_on_the_fresh_objects_and_asks_again() {
 }
 
 #[test]
+fn a_conflict_asked_again_while_filtering_opens_over_the_filter_and_returns_to_it() {
+    let mut app = app(false);
+    select(&mut app, "shop/nginx-service");
+    key(&mut app, Key::char('s'));
+    let effects = key(&mut app, Key::char('y'));
+    let [Effect::Apply(plan)] = &effects[..] else {
+        panic!("{effects:?}")
+    };
+    app.update(Msg::Applied(cutover::console::app::Applied {
+        release: plan.release.clone(),
+        op: plan.op.clone(),
+        ok: false,
+        conflict: true,
+        text: "Service shop/nginx-service was changed by someone else".into(),
+    }));
+    key(&mut app, Key::char('/'));
+    key(&mut app, Key::char('s'));
+    app.update(Msg::View(Arc::new(demo_view())));
+    // The dialog has the keyboard; the filter is still open under it.
+    assert!(app.confirm().is_some() && app.filtering());
+    key(&mut app, Key::plain(KeyCode::Esc));
+    assert!(app.confirm().is_none() && app.filtering());
+    key(&mut app, Key::char('h'));
+    assert_eq!(app.filter.value(), "sh");
+}
+
+#[test]
 fn p_shows_the_next_action_as_a_dry_run_that_sends_nothing() {
     let mut app = app(false);
     select(&mut app, "shop/nginx-service");
