@@ -109,10 +109,10 @@ fn the_filter_narrows_the_list_and_esc_clears_it() {
     for c in "canary".chars() {
         key(&mut app, Key::char(c));
     }
-    assert!(app.filtering);
+    assert!(app.filtering());
     assert_eq!(app.rows.len(), 2, "{:?}", app.rows);
     key(&mut app, Key::plain(KeyCode::Enter));
-    assert!(!app.filtering);
+    assert!(!app.filtering());
     assert_eq!(app.rows.len(), 2);
     // Typing `q` while filtering is text, not quit.
     key(&mut app, Key::char('/'));
@@ -121,6 +121,57 @@ fn the_filter_narrows_the_list_and_esc_clears_it() {
     assert_eq!(app.rows.len(), 0);
     key(&mut app, Key::plain(KeyCode::Esc));
     assert_eq!(app.rows.len(), 4);
+}
+
+#[test]
+fn text_boxes_edit_like_a_shell_with_ctrl_u_ctrl_w_and_ctrl_a() {
+    let mut app = app(false);
+    key(&mut app, Key::char('/'));
+    for c in "shop canary".chars() {
+        key(&mut app, Key::char(c));
+    }
+    assert_eq!(app.rows.len(), 0, "{:?}", app.rows);
+    // ctrl+w deletes the word before the cursor, ctrl+u the whole line: nothing is typed.
+    key(&mut app, Key::ctrl('w'));
+    assert_eq!(app.filter.value(), "shop ");
+    key(&mut app, Key::ctrl('u'));
+    assert_eq!(app.filter.value(), "");
+    assert_eq!(app.rows.len(), 4);
+    assert!(app.filtering());
+    key(&mut app, Key::plain(KeyCode::Esc));
+
+    // In the image prompt: ctrl+u clears the prefilled image, ctrl+a goes to the start.
+    app.update(Msg::View(Arc::new(at_rest_view())));
+    select(&mut app, "shop/nginx-service");
+    key(&mut app, Key::char('n'));
+    key(&mut app, Key::ctrl('u'));
+    assert_eq!(app.prompt().map(|p| p.input.value()), Some(""));
+    for c in "1.27".chars() {
+        key(&mut app, Key::char(c));
+    }
+    key(&mut app, Key::ctrl('a'));
+    for c in "nginx:".chars() {
+        key(&mut app, Key::char(c));
+    }
+    let prompt = app.prompt().expect("the prompt stays open");
+    assert_eq!(prompt.input.value(), "nginx:1.27");
+    assert_eq!(prompt.version.as_deref(), Some("v1.27"));
+    key(&mut app, Key::ctrl('e'));
+    key(&mut app, Key::ctrl('w'));
+    assert!(
+        app.prompt()
+            .is_some_and(|p| p.input.value().len() < "nginx:1.27".len()),
+        "ctrl+w deleted a word: {:?}",
+        app.prompt().map(|p| p.input.value())
+    );
+    // A key as the terminal sends it keeps every modifier: alt+backspace deletes a word too.
+    let before = app.prompt().map(|p| p.input.value().len()).unwrap_or(0);
+    app.update(Msg::Press(crossterm::event::KeyEvent::new(
+        KeyCode::Backspace,
+        crossterm::event::KeyModifiers::ALT,
+    )));
+    let after = app.prompt().map(|p| p.input.value().len()).unwrap_or(0);
+    assert!(after < before, "{before} → {after}");
 }
 
 #[test]
@@ -159,14 +210,14 @@ fn the_canary_slider_moves_in_fives_ones_and_steps_and_applies_through_the_confi
         effects.is_empty(),
         "enter only opens the dialog: {effects:?}"
     );
-    let confirm = app.confirm.as_ref().expect("confirm dialog");
+    let confirm = app.confirm().expect("confirm dialog");
     assert_eq!(confirm.plan.op, cutover::release::plan::Op::SetWeight(50));
     let effects = key(&mut app, Key::char('y'));
     assert!(
         matches!(&effects[..], [Effect::Apply(plan)] if plan.op == cutover::release::plan::Op::SetWeight(50)),
         "{effects:?}"
     );
-    assert!(app.confirm.is_none());
+    assert!(app.confirm().is_none());
     assert!(app.pending.as_ref().is_some_and(|p| p.sent));
 }
 
@@ -176,10 +227,10 @@ fn esc_in_the_confirm_dialog_sends_nothing() {
     select(&mut app, "shop/nginx-service");
     assert_eq!(app.release().map(|r| r.stage), Some(Stage::Staged));
     key(&mut app, Key::char('s'));
-    assert!(app.confirm.is_some(), "status: {:?}", app.status);
+    assert!(app.confirm().is_some(), "status: {:?}", app.status);
     let effects = key(&mut app, Key::plain(KeyCode::Esc));
     assert!(effects.is_empty());
-    assert!(app.confirm.is_none());
+    assert!(app.confirm().is_none());
     assert!(
         app.status
             .as_ref()
@@ -229,7 +280,7 @@ fn read_only_mode_never_plans_or_applies_whatever_is_pressed() {
                     k.label()
                 );
             }
-            assert!(app.confirm.is_none(), "key {} opened a dialog", k.label());
+            assert!(app.confirm().is_none(), "key {} opened a dialog", k.label());
             assert!(app.pending.is_none(), "key {} moved the slider", k.label());
         }
         key(&mut app, Key::plain(KeyCode::Esc));
@@ -331,7 +382,7 @@ fn n_asks_for_the_image_with_the_tag_ready_to_edit_and_plans_the_stage() {
     select(&mut app, "shop/nginx-service");
     assert_eq!(app.release().map(|r| r.stage), Some(Stage::AtRest));
     key(&mut app, Key::char('n'));
-    let prompt = app.prompt.as_ref().expect("the image prompt");
+    let prompt = app.prompt().expect("the image prompt");
     assert_eq!(prompt.input.value(), "nginx:1.25");
     assert_eq!(
         prompt.input.cursor(),
@@ -345,13 +396,10 @@ fn n_asks_for_the_image_with_the_tag_ready_to_edit_and_plans_the_stage() {
     for c in "1.27".chars() {
         key(&mut app, Key::char(c));
     }
-    assert_eq!(
-        app.prompt.as_ref().map(|p| p.input.value()),
-        Some("nginx:1.27")
-    );
+    assert_eq!(app.prompt().map(|p| p.input.value()), Some("nginx:1.27"));
     key(&mut app, Key::plain(KeyCode::Enter));
-    assert!(app.prompt.is_none());
-    let confirm = app.confirm.as_ref().expect("the stage plan to confirm");
+    assert!(app.prompt().is_none());
+    let confirm = app.confirm().expect("the stage plan to confirm");
     assert_eq!(
         confirm.plan.op,
         cutover::release::plan::Op::Stage {
@@ -363,7 +411,7 @@ fn n_asks_for_the_image_with_the_tag_ready_to_edit_and_plans_the_stage() {
     key(&mut app, Key::plain(KeyCode::Esc));
     key(&mut app, Key::char('n'));
     let effects = key(&mut app, Key::plain(KeyCode::Esc));
-    assert!(effects.is_empty() && app.prompt.is_none() && app.confirm.is_none());
+    assert!(effects.is_empty() && app.prompt().is_none() && app.confirm().is_none());
 }
 
 #[test]
@@ -386,7 +434,7 @@ fn a_risky_change_is_confirmed_only_by_typing_the_release_name() {
     *shop = cutover::cluster::feed::NamespaceView::new(snapshot, releases);
     app.update(Msg::View(Arc::new(view)));
     key(&mut app, Key::char('s'));
-    let confirm = app.confirm.as_ref().expect("a confirm dialog");
+    let confirm = app.confirm().expect("a confirm dialog");
     assert!(
         confirm.plan.risk.is_some(),
         "switching to 0 ready pods is risky"
@@ -411,6 +459,43 @@ fn a_risky_change_is_confirmed_only_by_typing_the_release_name() {
 }
 
 #[test]
+fn a_typed_confirmation_takes_every_letter_of_the_name_even_n_and_y() {
+    let mut app = app(false);
+    select(&mut app, "shop/nginx-service");
+    let mut view = demo_view();
+    let shop = view.namespaces.get_mut("shop").expect("shop");
+    let mut snapshot = shop.snapshot().clone();
+    for d in &mut snapshot.deployments {
+        if d.metadata.name.as_deref() == Some("nginx-v2")
+            && let Some(s) = d.status.as_mut()
+        {
+            s.ready_replicas = Some(0);
+        }
+    }
+    let releases = cutover::release::discover(&snapshot, now());
+    *shop = cutover::cluster::feed::NamespaceView::new(snapshot, releases);
+    app.update(Msg::View(Arc::new(view)));
+    key(&mut app, Key::char('s'));
+    assert!(app.confirm().is_some_and(|c| c.typed.is_some()));
+    // `n` (cancel) and `y` (confirm) are letters of the name here, not commands.
+    for c in "nginx-servicey".chars() {
+        key(&mut app, Key::char(c));
+    }
+    let typed = app
+        .confirm()
+        .and_then(|c| c.typed.as_ref())
+        .map(|t| t.value());
+    assert_eq!(typed, Some("nginx-servicey"));
+    key(&mut app, Key::plain(KeyCode::Backspace));
+    let effects = key(&mut app, Key::plain(KeyCode::Enter));
+    let [Effect::Apply(plan)] = &effects[..] else {
+        panic!("{effects:?}")
+    };
+    assert_eq!(plan.release, "shop/nginx-service");
+    assert_eq!(plan.op, cutover::release::plan::Op::Switch);
+}
+
+#[test]
 fn a_denied_permission_greys_the_action_and_names_what_is_missing() {
     let mut app = app(false);
     select(&mut app, "shop/nginx-service");
@@ -432,7 +517,7 @@ fn a_denied_permission_greys_the_action_and_names_what_is_missing() {
         )
     );
     let effects = key(&mut app, Key::char('s'));
-    assert!(effects.is_empty() && app.confirm.is_none());
+    assert!(effects.is_empty() && app.confirm().is_none());
     assert_eq!(
         app.status.as_ref().map(|s| s.text.as_str()),
         Some("no permission to patch services in shop (as tester)")
@@ -455,7 +540,10 @@ fn a_conflict_plans_again_on_the_fresh_objects_and_asks_again() {
         conflict: true,
         text: "Service shop/nginx-service was changed by someone else".into(),
     }));
-    assert!(app.confirm.is_none(), "asked again only on the fresh view");
+    assert!(
+        app.confirm().is_none(),
+        "asked again only on the fresh view"
+    );
     // The other change, as the watch brings it: its author recorded on the Service.
     let fresh = demo_view_with(|o| {
         if o["kind"] == "Service" && o["metadata"]["name"] == "nginx-service" {
@@ -468,7 +556,7 @@ fn a_conflict_plans_again_on_the_fresh_objects_and_asks_again() {
         }
     });
     app.update(Msg::View(Arc::new(fresh)));
-    let confirm = app.confirm.as_ref().expect("asked again");
+    let confirm = app.confirm().expect("asked again");
     assert_eq!(confirm.plan.op, cutover::release::plan::Op::Switch);
     assert_eq!(
         confirm.note.as_deref(),
@@ -480,23 +568,50 @@ fn a_conflict_plans_again_on_the_fresh_objects_and_asks_again() {
 }
 
 #[test]
+fn a_conflict_asked_again_while_filtering_opens_over_the_filter_and_returns_to_it() {
+    let mut app = app(false);
+    select(&mut app, "shop/nginx-service");
+    key(&mut app, Key::char('s'));
+    let effects = key(&mut app, Key::char('y'));
+    let [Effect::Apply(plan)] = &effects[..] else {
+        panic!("{effects:?}")
+    };
+    app.update(Msg::Applied(cutover::console::app::Applied {
+        release: plan.release.clone(),
+        op: plan.op.clone(),
+        ok: false,
+        conflict: true,
+        text: "Service shop/nginx-service was changed by someone else".into(),
+    }));
+    key(&mut app, Key::char('/'));
+    key(&mut app, Key::char('s'));
+    app.update(Msg::View(Arc::new(demo_view())));
+    // The dialog has the keyboard; the filter is still open under it.
+    assert!(app.confirm().is_some() && app.filtering());
+    key(&mut app, Key::plain(KeyCode::Esc));
+    assert!(app.confirm().is_none() && app.filtering());
+    key(&mut app, Key::char('h'));
+    assert_eq!(app.filter.value(), "sh");
+}
+
+#[test]
 fn p_shows_the_next_action_as_a_dry_run_that_sends_nothing() {
     let mut app = app(false);
     select(&mut app, "shop/nginx-service");
     key(&mut app, Key::char('p'));
     assert!(app.dry_run_armed);
     key(&mut app, Key::char('s'));
-    let confirm = app.confirm.as_ref().expect("the dry run dialog");
+    let confirm = app.confirm().expect("the dry run dialog");
     assert!(confirm.dry_run);
     for k in [Key::char('y'), Key::plain(KeyCode::Enter)] {
         let effects = key(&mut app, k);
         assert!(effects.is_empty(), "{effects:?}");
     }
     key(&mut app, Key::plain(KeyCode::Esc));
-    assert!(app.confirm.is_none() && !app.dry_run_armed);
+    assert!(app.confirm().is_none() && !app.dry_run_armed);
     // The next action is a real one again.
     key(&mut app, Key::char('s'));
-    assert!(app.confirm.as_ref().is_some_and(|c| !c.dry_run));
+    assert!(app.confirm().is_some_and(|c| !c.dry_run));
 }
 
 #[test]

@@ -955,7 +955,7 @@ fn read_only_watch_mode() {
 fn help_overlay() {
     let mut app = app(SHOP, "shop/web");
     press(&mut app, Key::char('?'));
-    assert!(app.help.is_some());
+    assert!(app.help().is_some());
     screens("help", &app);
 }
 
@@ -963,7 +963,7 @@ fn help_overlay() {
 fn confirm_dialog() {
     let mut app = app(SHOP, "shop/web");
     press(&mut app, Key::char('s'));
-    assert!(app.confirm.is_some(), "status: {:?}", app.status);
+    assert!(app.confirm().is_some(), "status: {:?}", app.status);
     screens("confirm_switch", &app);
 }
 
@@ -1009,7 +1009,7 @@ fn filtering_the_list() {
     for c in "sto".chars() {
         press(&mut app, Key::char(c));
     }
-    assert!(app.filtering);
+    assert!(app.filtering());
     let terminal = render(&app, &default_theme(), 120, 40);
     keep("filtering", &terminal);
     let mut terminal = render(&app, &default_theme(), 40, 10);

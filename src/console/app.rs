@@ -1,16 +1,30 @@
 //! The console's state and its update function. `App::update` takes a message (a key, a new
 //! view of the cluster, a tick) and returns effects for the event loop to carry out; it never
 //! does I/O itself, so every key sequence can be tested without a terminal or a cluster.
+//!
+//! Keys go to the [`Mode`] that has the keyboard (`mode`: browse, filter, help, prompt,
+//! confirm), each with its own handler; `browse` holds the main screen's commands and `plans`
+//! what the writing keys would do. What the detail shows that must be worked out (the plans
+//! behind the action list, the next step, the dry run's requests) is computed here when the
+//! view or the selection changes, so drawing a frame plans nothing.
 
+mod browse;
+mod mode;
+mod plans;
+
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use tui_input::Input;
+
+pub use mode::{Confirm, Mode, Prompt, RequestText};
+pub use plans::NoPlan;
 
 use super::keymap::{Command, Key, Keymap, Scope};
 use crate::cluster::feed::{ClusterView, Focus};
-use crate::release::plan::{self, Actor, Op, Plan};
-use crate::release::record;
-use crate::release::{Pattern, PodState, Release, Stage};
+use crate::release::plan::{Op, Plan};
+use crate::release::{Pattern, PodState, Release, Stage, Track};
 
 /// In read-only mode, after this long without a key the console selects what needs attention.
 pub const IDLE_AUTO_SELECT_SECONDS: i64 = 30;
@@ -100,25 +114,6 @@ pub struct PendingWeight {
     pub sent: bool,
 }
 
-/// A planned change waiting for `y`.
-#[derive(Debug, Clone)]
-pub struct Confirm {
-    pub plan: Plan,
-    /// A risky plan is confirmed by typing the release's name here.
-    pub typed: Option<Input>,
-    /// Why the dialog is shown again (someone else changed the release meanwhile).
-    pub note: Option<String>,
-    /// Shows the requests and sends nothing.
-    pub dry_run: bool,
-}
-
-/// The image of a new release being typed.
-#[derive(Debug, Clone)]
-pub struct Prompt {
-    pub release: String,
-    pub input: Input,
-}
-
 /// Whether an action can be taken on the selected release now, as the planner and the
 /// cluster's permissions say.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -164,6 +159,8 @@ pub struct Applied {
 #[derive(Debug, Clone)]
 pub enum Msg {
     Key(Key),
+    /// A key as the terminal reported it, modifiers and all: text boxes get it whole.
+    Press(KeyEvent),
     View(Arc<ClusterView>),
     Tick(jiff::Timestamp),
     /// A step of a running plan started or finished, in words.
@@ -187,18 +184,19 @@ pub struct App {
     /// Lines scrolled down in the events pane.
     pub events_scroll: usize,
     pub filter: Input,
-    /// The filter input has the keyboard.
-    pub filtering: bool,
-    /// The help overlay is open, scrolled this many lines.
-    pub help: Option<usize>,
-    pub confirm: Option<Confirm>,
-    pub prompt: Option<Prompt>,
-    /// Plans sent and not finished yet, by release.
-    pub running: Vec<String>,
-    /// `p` was pressed: the next action is shown, not sent.
+    /// Who has the keyboard: the last mode opened, over the ones it came from (empty: browse).
+    modes: Vec<Mode>,
+    /// Releases whose plan was sent and has not finished: the one record of running plans.
+    running: BTreeSet<String>,
+    /// `p` was pressed: the next action is shown, not sent. Kept while other modes come and go.
     pub dry_run_armed: bool,
-    /// What can be done to the selected release now; empty in read-only mode.
+    /// What can be done to the selected release now; empty in read-only mode. Planned when
+    /// the view or the selection changes, never while drawing.
     pub actions: Vec<ActionState>,
+    /// What comes next for the selected release, in words; set with `actions`.
+    pub next_step: String,
+    /// When the selected release's gate closes, if it has a deadline; set with `actions`.
+    pub gate_deadline: Option<jiff::Timestamp>,
     pub pending: Option<PendingWeight>,
     pub status: Option<StatusLine>,
     pub now: jiff::Timestamp,
@@ -208,10 +206,8 @@ pub struct App {
     pub quit: bool,
     /// The user has moved the selection: until then it stays on the most urgent release.
     navigated: bool,
-    /// `y` was pressed in the confirm dialog.
-    confirmed: bool,
-    /// `c` was pressed on a release with a running plan.
-    cancel_requested: Option<String>,
+    /// Effects decided while handling the message, in order.
+    outbox: Vec<Effect>,
     /// An op refused by a conflict, to plan again on the next view.
     reconfirm: Option<(String, Op, String)>,
     focus_sent: Option<Focus>,
@@ -232,13 +228,12 @@ impl App {
             pane: Pane::default(),
             events_scroll: 0,
             filter: Input::default(),
-            filtering: false,
-            help: None,
-            confirm: None,
-            prompt: None,
-            running: Vec::new(),
+            modes: Vec::new(),
+            running: BTreeSet::new(),
             dry_run_armed: false,
             actions: Vec::new(),
+            next_step: String::new(),
+            gate_deadline: None,
             pending: None,
             status: None,
             now,
@@ -246,15 +241,53 @@ impl App {
             keymap,
             quit: false,
             navigated: false,
-            confirmed: false,
+            outbox: Vec::new(),
             reconfirm: None,
-            cancel_requested: None,
             focus_sent: None,
         }
     }
 
     pub fn read_only(&self) -> bool {
         self.session.read_only
+    }
+
+    /// The mode that has the keyboard.
+    pub fn mode(&self) -> &Mode {
+        self.modes.last().unwrap_or(&Mode::Browse)
+    }
+
+    /// The help overlay's scroll, when it is open.
+    pub fn help(&self) -> Option<usize> {
+        match self.mode() {
+            Mode::Help { scroll } => Some(*scroll),
+            _ => None,
+        }
+    }
+
+    /// The confirm dialog, open on top or under the help.
+    pub fn confirm(&self) -> Option<&Confirm> {
+        self.modes.iter().rev().find_map(|m| match m {
+            Mode::Confirm(c) => Some(c.as_ref()),
+            _ => None,
+        })
+    }
+
+    /// The image prompt, open on top or under a dialog.
+    pub fn prompt(&self) -> Option<&Prompt> {
+        self.modes.iter().rev().find_map(|m| match m {
+            Mode::Prompt(p) => Some(p),
+            _ => None,
+        })
+    }
+
+    /// The filter box is open (it may be under a dialog).
+    pub fn filtering(&self) -> bool {
+        self.modes.iter().any(|m| matches!(m, Mode::Filter))
+    }
+
+    /// Whether a plan sent for `release` has not finished yet.
+    pub fn is_running(&self, release: &str) -> bool {
+        self.running.contains(release)
     }
 
     /// The selected release, if it still exists.
@@ -281,17 +314,8 @@ impl App {
 
     /// The key scopes in force, innermost first.
     pub fn scopes(&self) -> Vec<Scope> {
-        if self.help.is_some() {
-            return vec![Scope::Help];
-        }
-        if self.confirm.is_some() {
-            return vec![Scope::Confirm];
-        }
-        if self.prompt.is_some() {
-            return vec![Scope::Prompt];
-        }
-        if self.filtering {
-            return vec![Scope::Filter];
+        if let Some(scope) = self.mode().scope() {
+            return vec![scope];
         }
         let canary = self
             .release()
@@ -304,10 +328,14 @@ impl App {
     }
 
     pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
+        let selected = self.selected.clone();
+        let view_changed = matches!(msg, Msg::View(_));
         match msg {
-            Msg::Key(key) => {
-                self.last_input = self.now;
-                self.key(key);
+            Msg::Key(key) => self.key(key, &key_event(key)),
+            Msg::Press(event) => {
+                if let Some(key) = Key::from_event(&event) {
+                    self.key(key, &event);
+                }
             }
             Msg::View(view) => {
                 self.view = view;
@@ -324,33 +352,12 @@ impl App {
             Msg::Progress { release, text } => {
                 self.say(Level::Info, format!("{release}: {text}"));
             }
-            Msg::Applied(a) => {
-                self.running.retain(|r| *r != a.release);
-                if let Some(p) = &mut self.pending
-                    && !a.ok
-                {
-                    p.sent = false;
-                }
-                let level = if a.ok { Level::Success } else { Level::Error };
-                self.status = Some(StatusLine {
-                    level,
-                    text: a.text.clone(),
-                });
-                if a.conflict {
-                    // The watch brings the other change; the plan is made again on it.
-                    self.reconfirm = Some((a.release, a.op, a.text));
-                }
-            }
+            Msg::Applied(a) => self.applied(a),
         }
-        self.actions = self.compute_actions();
-        let mut effects = Vec::new();
-        if let Some(plan) = self.take_confirmed() {
-            self.running.push(plan.release.clone());
-            effects.push(Effect::Apply(Box::new(plan)));
+        if view_changed || self.selected != selected {
+            self.outlook();
         }
-        if let Some(release) = self.cancel_requested.take() {
-            effects.push(Effect::Cancel(release));
-        }
+        let mut effects = std::mem::take(&mut self.outbox);
         let focus = self.release().map(focus_of);
         if focus != self.focus_sent {
             self.focus_sent = focus.clone();
@@ -362,172 +369,52 @@ impl App {
         effects
     }
 
-    fn key(&mut self, key: Key) {
-        let scopes = self.scopes();
-        let command = self.keymap.command(&scopes, key);
-        // In a text field only enter and esc are commands; every other key is text.
-        let typing = self.filtering
-            || self.prompt.is_some()
-            || self.confirm.as_ref().is_some_and(|c| c.typed.is_some());
-        let is_text = typing && !matches!(command, Some(Command::Confirm | Command::Back));
-        if is_text {
-            let event = crossterm::event::Event::Key(crossterm::event::KeyEvent::new(
-                key.code,
-                if key.shift {
-                    crossterm::event::KeyModifiers::SHIFT
-                } else {
-                    crossterm::event::KeyModifiers::NONE
-                },
-            ));
-            let input = if let Some(c) = self.confirm.as_mut() {
-                c.typed.as_mut()
-            } else if let Some(p) = self.prompt.as_mut() {
-                Some(&mut p.input)
-            } else {
-                Some(&mut self.filter)
-            };
-            if let Some(input) = input {
-                tui_input::backend::crossterm::EventHandler::handle_event(input, &event);
+    fn key(&mut self, key: Key, event: &KeyEvent) {
+        self.last_input = self.now;
+        // In a text box a character is text even where the scope binds it (`y`, `n`).
+        let text = self.mode().typing() && matches!(key.code, KeyCode::Char(_)) && !key.ctrl;
+        let command = if text {
+            None
+        } else {
+            self.keymap.command(&self.scopes(), key)
+        };
+        match self.mode() {
+            Mode::Browse => {
+                if let Some(command) = command {
+                    self.browse(command);
+                }
             }
-            if self.filtering {
-                self.rebuild_rows();
-            }
-            return;
+            Mode::Help { .. } => self.help_key(command),
+            Mode::Filter => self.filter_key(command, event),
+            Mode::Prompt(_) => self.prompt_key(command, event),
+            Mode::Confirm(_) => self.confirm_key(command, event),
         }
-        let Some(command) = command else { return };
-        self.command(command);
     }
 
-    fn command(&mut self, command: Command) {
-        use Command as C;
-        if self.help.is_some() {
-            match command {
-                C::Back => self.help = None,
-                C::Up => self.help = self.help.map(|s| s.saturating_sub(1)),
-                C::Down => self.help = self.help.map(|s| s + 1),
-                _ => {}
-            }
-            return;
+    /// A plan finished: it no longer runs, and its outcome is the status line.
+    fn applied(&mut self, a: Applied) {
+        self.running.remove(&a.release);
+        if let Some(p) = &mut self.pending
+            && !a.ok
+        {
+            p.sent = false;
         }
-        if let Some(confirm) = &self.confirm {
-            match command {
-                C::Back => {
-                    self.confirm = None;
-                    self.say(Level::Info, "Cancelled: nothing was sent.");
-                }
-                C::Confirm if confirm.dry_run => {
-                    self.say(Level::Info, "Dry run: nothing is sent. esc closes it.");
-                }
-                C::Confirm => match &confirm.typed {
-                    Some(typed) if !name_matches(typed.value(), &confirm.plan.release) => {
-                        let name = confirm.plan.release.clone();
-                        self.say(
-                            Level::Warning,
-                            format!("This change is risky: type {name} to confirm it."),
-                        );
-                    }
-                    _ => self.confirmed = true,
-                },
-                _ => {}
-            }
-            return;
+        let level = if a.ok { Level::Success } else { Level::Error };
+        self.say(level, a.text.clone());
+        if a.conflict {
+            // The watch brings the other change; the plan is made again on it.
+            self.reconfirm = Some((a.release, a.op, a.text));
         }
-        if self.prompt.is_some() {
-            match command {
-                C::Back => {
-                    self.prompt = None;
-                    self.say(Level::Info, "Cancelled: no release was staged.");
-                }
-                C::Confirm => self.stage_from_prompt(),
-                _ => {}
-            }
-            return;
-        }
-        if self.filtering {
-            match command {
-                C::Confirm => self.filtering = false,
-                C::Back => {
-                    self.filtering = false;
-                    self.filter.reset();
-                    self.rebuild_rows();
-                }
-                _ => {}
-            }
-            return;
-        }
-        match command {
-            C::Quit => self.quit = true,
-            C::Help => self.help = Some(0),
-            C::Up | C::Down | C::Top | C::Bottom if self.pane == Pane::Events => {
-                self.events_scroll = match command {
-                    C::Up => self.events_scroll.saturating_sub(1),
-                    C::Down => self.events_scroll + 1,
-                    C::Top => 0,
-                    _ => self.view.events.len().saturating_sub(1),
-                };
-            }
-            C::Up | C::Down | C::Top | C::Bottom => {
-                self.navigated = true;
-                self.move_cursor(match command {
-                    C::Up => self.cursor.saturating_sub(1),
-                    C::Down => self.cursor + 1,
-                    C::Top => 0,
-                    _ => self.rows.len().saturating_sub(1),
-                });
-            }
-            C::NextPane => {
-                self.pane = match self.pane {
-                    Pane::Releases => Pane::Events,
-                    Pane::Events => Pane::Releases,
-                }
-            }
-            C::Filter => self.filtering = true,
-            C::Back => {
-                if self.pending.take().is_none() && !self.filter.value().is_empty() {
-                    self.filter.reset();
-                    self.rebuild_rows();
-                }
-            }
-            C::WeightUp => self.nudge(5),
-            C::WeightDown => self.nudge(-5),
-            C::WeightUpFine => self.nudge(1),
-            C::WeightDownFine => self.nudge(-1),
-            C::NextStep => self.step(true),
-            C::PrevStep => self.step(false),
-            C::ApplyWeight => match self.pending.clone() {
-                Some(p) => self.propose(Op::SetWeight(p.percent)),
-                None => self.say(
-                    Level::Info,
-                    "Move the weight with ←/→ first, then press enter to apply it.",
-                ),
-            },
-            C::Switch | C::Approve | C::Reject | C::Rollback | C::Retire => {
-                if let Some(op) = command.op() {
-                    self.propose(op);
-                }
-            }
-            C::Stage => self.open_prompt(),
-            C::DryRun => {
-                self.dry_run_armed = !self.dry_run_armed;
-                let text = if self.dry_run_armed {
-                    "Dry run: press an action key to see the requests it would send."
-                } else {
-                    "Dry run off."
-                };
-                self.say(Level::Info, text);
-            }
-            C::Cancel => match self.release().map(Release::id) {
-                Some(id) if self.running.contains(&id) => {
-                    self.say(
-                        Level::Warning,
-                        format!("{id}: stopping before the next step…"),
-                    );
-                    self.cancel_requested = Some(id);
-                }
-                _ => self.say(Level::Info, "No plan is running for this release."),
-            },
-            C::Confirm => {}
-        }
+    }
+
+    /// Opens `mode` over the current one.
+    fn open(&mut self, mode: Mode) {
+        self.modes.push(mode);
+    }
+
+    /// Closes the mode that has the keyboard, giving it back to the one under it.
+    fn close(&mut self) -> Option<Mode> {
+        self.modes.pop()
     }
 
     fn say(&mut self, level: Level, text: impl Into<String>) {
@@ -537,248 +424,14 @@ impl App {
         });
     }
 
-    /// Plans `op` on the selected release and opens the confirm dialog, or says why not.
-    fn propose(&mut self, op: Op) {
-        let dry_run = std::mem::take(&mut self.dry_run_armed);
-        match self.plan_selected(op) {
-            Ok(plan) => {
-                let typed = plan
-                    .risk
-                    .as_ref()
-                    .filter(|_| !dry_run)
-                    .map(|_| Input::default());
-                self.confirm = Some(Confirm {
-                    plan,
-                    typed,
-                    note: None,
-                    dry_run,
-                });
-            }
-            Err(why) => self.say(Level::Warning, why),
-        }
-    }
-
-    /// The plan for `op` on the selected release, or a sentence saying why there is none
-    /// (the planner refuses, or a permission is missing).
-    fn plan_selected(&self, op: Op) -> Result<Plan, String> {
-        let release = self.release().ok_or("No release selected.")?;
-        let snapshot = self
-            .view
-            .snapshot(&release.namespace)
-            .ok_or("The release's objects are not loaded yet.")?;
-        let actor = Actor {
-            name: self.identity().to_string(),
-        };
-        let plan =
-            plan::plan(release, snapshot, op, &actor, self.now).map_err(|r| r.to_string())?;
-        if let Some(denied) = self.denied(&plan) {
-            return Err(denied);
-        }
-        Ok(plan)
-    }
-
-    /// The first permission `plan` needs that the cluster said this identity lacks.
-    fn denied(&self, plan: &Plan) -> Option<String> {
-        let perms = self.view.permissions.as_ref()?;
-        plan.steps.iter().find_map(|step| {
-            let (verb, resource) = needs(step)?;
-            perms.denies(&step.namespace, verb, resource).then(|| {
-                format!(
-                    "no permission to {verb} {resource} in {} (as {})",
-                    step.namespace,
-                    self.identity()
-                )
-            })
-        })
-    }
-
-    /// After a conflict: the same op planned on the fresh objects, shown again to confirm.
-    fn plan_again(&mut self, id: &str, op: Op, why: String) {
-        if self.release().map(Release::id).as_deref() != Some(id) {
-            return;
-        }
-        let why = match self.last_change() {
-            Some(last) => format!("{}. {last}", why.trim_end_matches('.')),
-            None => why,
-        };
-        match self.plan_selected(op) {
-            Ok(plan) => {
-                let typed = plan.risk.as_ref().map(|_| Input::default());
-                self.confirm = Some(Confirm {
-                    plan,
-                    typed,
-                    note: Some(why),
-                    dry_run: false,
-                });
-            }
-            Err(refusal) => self.say(Level::Warning, format!("{why} Now: {refusal}")),
-        }
-    }
-
-    /// Who changed the selected release's traffic object last, as the fresh objects say.
-    fn last_change(&self) -> Option<String> {
-        let r = self.release()?;
-        let snapshot = self.view.snapshot(&r.namespace)?;
-        let (ns, name) = (r.namespace.as_str(), r.traffic_object.name.as_str());
-        let meta = match r.traffic_object.kind {
-            plan::Kind::Service => &plan::find(&snapshot.services, ns, name)?.metadata,
-            _ => &plan::find(&snapshot.ingresses, ns, name)?.metadata,
-        };
-        let raw = meta.annotations.as_ref()?.get(record::LAST_ACTION)?;
-        record::describe_last_change(r.traffic_object.kind, ns, name, raw)
-    }
-
-    /// What each writing key would do to the selected release now.
-    fn compute_actions(&self) -> Vec<ActionState> {
-        if self.read_only() {
-            return Vec::new();
-        }
-        let Some(release) = self.release() else {
-            return Vec::new();
-        };
-        let mut out = Vec::new();
-        for command in [
-            Command::Approve,
-            Command::Switch,
-            Command::Reject,
-            Command::Rollback,
-            Command::Retire,
-        ] {
-            let Some(op) = command.op() else { continue };
-            // At a gate rollback is offered as reject; elsewhere there is no reject.
-            let gate = release.stage.is_gate() && release.candidate.is_some();
-            if (command == Command::Reject && !gate) || (command == Command::Rollback && gate) {
-                continue;
-            }
-            // A canary at 100% waiting to finish: switch (weight back to 0) is reject, and
-            // retire (the finish) is approve; offer each once.
-            let finishing =
-                release.pattern == Pattern::NginxCanary && release.stage == Stage::Switched;
-            if finishing && matches!(command, Command::Switch | Command::Retire) {
-                continue;
-            }
-            let allowed = match self.plan_selected(op) {
-                Ok(plan) => match plan.risk {
-                    Some(risk) => Allowed::Risky(risk),
-                    None => Allowed::Yes,
-                },
-                Err(why) if why.starts_with("no permission") => Allowed::Denied(why),
-                Err(why) => Allowed::No(why),
-            };
-            out.push(ActionState { command, allowed });
-        }
-        let stage = if has_running_candidate(release) {
-            Allowed::No(format!("{} already has a candidate.", release.id()))
-        } else {
-            Allowed::Yes
-        };
-        out.push(ActionState {
-            command: Command::Stage,
-            allowed: stage,
-        });
-        out
-    }
-
-    /// `n`: ask for the new image, the live one prefilled with the cursor on its tag.
-    fn open_prompt(&mut self) {
-        let Some(release) = self.release() else {
-            return self.say(Level::Info, "No release selected.");
-        };
-        if has_running_candidate(release) {
-            let text = format!(
-                "{} already has a candidate: approve, roll back or retire it first.",
-                release.id()
-            );
-            return self.say(Level::Warning, text);
-        }
-        let image = release.live.images.first().cloned().unwrap_or_default();
-        let cursor = tag_start(&image);
-        self.prompt = Some(Prompt {
-            release: release.id(),
-            input: Input::new(image.to_string()).with_cursor(cursor),
-        });
-    }
-
-    fn stage_from_prompt(&mut self) {
-        let Some(prompt) = self.prompt.take() else {
-            return;
-        };
-        let image = prompt.input.value().trim().to_string();
-        let Some(version) = plan::version_of_image(&image) else {
-            self.say(
-                Level::Warning,
-                format!("{image:?} has no tag to take a version from: write it as name:tag."),
-            );
-            self.prompt = Some(prompt);
-            return;
-        };
-        self.propose(Op::Stage { image, version });
-    }
-
-    fn take_confirmed(&mut self) -> Option<Plan> {
-        if !std::mem::take(&mut self.confirmed) || self.read_only() {
-            return None;
-        }
-        let confirm = self.confirm.take()?;
-        if let (Op::SetWeight(_), Some(p)) = (&confirm.plan.op, &mut self.pending) {
-            p.sent = true;
-        }
-        self.say(Level::Info, format!("Sending: {}", confirm.plan.summary));
-        Some(confirm.plan)
-    }
-
-    /// The canary's applied weight in percent, for the selected release.
-    fn applied_weight(&self) -> Option<(String, u32)> {
-        let r = self.release()?;
-        (r.pattern == Pattern::NginxCanary && has_running_candidate(r))
-            .then(|| (r.id(), r.traffic.candidate_percent))
-    }
-
-    fn nudge(&mut self, delta: i32) {
-        let Some((id, applied)) = self.applied_weight() else {
-            return;
-        };
-        let from = match &self.pending {
-            Some(p) if p.release == id => p.percent,
-            _ => applied,
-        };
-        let percent = (from as i32 + delta).clamp(0, 100) as u32;
-        self.pending = Some(PendingWeight {
-            release: id,
-            percent,
-            sent: false,
-        });
-    }
-
-    fn step(&mut self, up: bool) {
-        let Some((id, applied)) = self.applied_weight() else {
-            return;
-        };
-        let steps = self.release().map(|r| r.steps.clone()).unwrap_or_default();
-        let from = match &self.pending {
-            Some(p) if p.release == id => p.percent,
-            _ => applied,
-        };
-        let target = if up {
-            steps
-                .iter()
-                .copied()
-                .filter(|s| *s > from)
-                .min()
-                .unwrap_or(100)
-        } else {
-            steps
-                .iter()
-                .copied()
-                .filter(|s| *s < from)
-                .max()
-                .unwrap_or(0)
-        };
-        self.pending = Some(PendingWeight {
-            release: id,
-            percent: target.min(100),
-            sent: false,
-        });
+    /// What the detail shows of the selected release that is worked out rather than read:
+    /// the actions the planner accepts, the next step and the gate's deadline.
+    fn outlook(&mut self) {
+        self.actions = self.compute_actions();
+        self.next_step = self.release().map(next_step).unwrap_or_default();
+        self.gate_deadline = self
+            .release()
+            .and_then(|r| r.record.as_ref()?.gate_deadline);
     }
 
     /// A pending weight is done with once the cluster shows it applied, or its release is gone.
@@ -857,43 +510,57 @@ impl App {
     }
 }
 
+/// The terminal event a key stands for, with its ctrl and shift, for keys sent as [`Msg::Key`].
+fn key_event(key: Key) -> KeyEvent {
+    let mut modifiers = KeyModifiers::NONE;
+    if key.ctrl {
+        modifiers |= KeyModifiers::CONTROL;
+    }
+    if key.shift {
+        modifiers |= KeyModifiers::SHIFT;
+    }
+    KeyEvent::new(key.code, modifiers)
+}
+
+/// What comes next for `r`, in words.
+fn next_step(r: &Release) -> String {
+    let cand = r.candidate.as_ref().map(label_of).unwrap_or_default();
+    let live = label_of(&r.live);
+    let canary = r.pattern == Pattern::NginxCanary;
+    match r.stage {
+        Stage::AtRest => "nothing to do until a candidate is deployed".to_string(),
+        Stage::Staged if canary => {
+            let first = r.steps.first().copied().unwrap_or(10);
+            format!("approve to send {first}% of traffic to {cand}")
+        }
+        Stage::Staged => format!("approve to switch all traffic to {cand}"),
+        Stage::Shifting => {
+            let now = r.traffic.candidate_percent;
+            let next = r.steps.iter().copied().find(|s| *s > now).unwrap_or(100);
+            format!("approve for the next step, {next}% to {cand}")
+        }
+        Stage::Switched if canary => {
+            format!("approve to finish: the primary moves to {cand}")
+        }
+        Stage::Switched => format!("approve to retire {cand} (kept at 0 for rollback)"),
+        Stage::Retired => format!("done; {cand} is kept at 0 replicas for rollback"),
+        Stage::RolledBack => format!("traffic is back on {live}; stage again to retry"),
+    }
+}
+
+/// What a track is called: its version, else its Service, else its first Deployment.
+pub fn label_of(t: &Track) -> &str {
+    t.version
+        .as_deref()
+        .or(t.service.as_deref())
+        .or(t.deployments.first().map(|d| d.as_str()))
+        .unwrap_or("?")
+}
+
 /// A candidate that is up: a retired one (scaled to 0) takes no weight and does not stop a
 /// new release from being staged.
 fn has_running_candidate(r: &Release) -> bool {
     r.candidate.as_ref().is_some_and(|c| c.replicas.desired > 0)
-}
-
-/// The permission a step needs, as (verb, resource).
-fn needs(step: &plan::Step) -> Option<(&'static str, &'static str)> {
-    let resource = match step.kind {
-        plan::Kind::Deployment => "deployments",
-        plan::Kind::Service => "services",
-        plan::Kind::Ingress => "ingresses",
-    };
-    match step.action {
-        plan::Action::MergePatch(_) => Some(("patch", resource)),
-        plan::Action::Create(_) => Some(("create", resource)),
-        plan::Action::WaitReady(_) => None,
-    }
-}
-
-/// A typed confirmation matches the release `namespace/name` or its bare name.
-fn name_matches(typed: &str, release: &str) -> bool {
-    let typed = typed.trim();
-    !typed.is_empty()
-        && (typed == release
-            || release
-                .split_once('/')
-                .is_some_and(|(_, name)| typed == name))
-}
-
-/// Where an image's tag starts (after the last `:` of its last path part), else its end.
-fn tag_start(image: &str) -> usize {
-    let last = image.rfind('/').map_or(0, |i| i + 1);
-    match image[last..].rfind(':') {
-        Some(i) => image[..last + i + 1].chars().count(),
-        None => image.chars().count(),
-    }
 }
 
 fn matches_filter(r: &Release, needle: &str) -> bool {
@@ -936,7 +603,7 @@ pub fn focus_of(r: &Release) -> Focus {
 }
 
 /// Pods of a track by state, for a one-line summary.
-pub fn pod_counts(t: &crate::release::Track) -> [(PodState, usize); 5] {
+pub fn pod_counts(t: &Track) -> [(PodState, usize); 5] {
     [
         PodState::Ready,
         PodState::Starting,

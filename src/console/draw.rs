@@ -58,11 +58,11 @@ pub fn draw(app: &App, theme: &Theme, frame: &mut Frame) {
             Size::Compact => compact(cx, frame, body),
         },
     }
-    if let Some(scroll) = app.help {
+    if let Some(scroll) = app.help() {
         overlay::help(cx, frame, area, scroll);
-    } else if let Some(confirm) = &app.confirm {
+    } else if let Some(confirm) = app.confirm() {
         overlay::confirm(cx, frame, area, confirm);
-    } else if let Some(prompt) = &app.prompt {
+    } else if let Some(prompt) = app.prompt() {
         overlay::prompt(cx, frame, area, prompt);
     }
 }
@@ -217,7 +217,7 @@ fn medium(cx: Cx, frame: &mut Frame, body: Rect) {
     let mut rest = body;
     let most = if body.height >= 30 { 6 } else { 4 };
     let rows = cx.app.rows.len().clamp(1, most) as u16;
-    let filter = u16::from(cx.app.filtering);
+    let filter = u16::from(cx.app.filtering());
     let top = take_top(&mut rest, rows + filter + 2);
     list::render(cx, frame, top, list::Place::Top);
     detail_and_events(cx, frame, rest, 4);

@@ -29,22 +29,31 @@ const WAIT_LIMIT: Duration = Duration::from_secs(300);
 /// Sends confirmed plans. A read-only console is started without one, so it has no way to write.
 pub struct Writer {
     client: kube::Client,
+    /// The stop switch of each plan sent, by release, until its outcome comes back. Which
+    /// plans run is the app's to say ([`App::is_running`]); these are only the handles.
+    stops: std::collections::HashMap<String, Arc<AtomicBool>>,
 }
 
 impl Writer {
     pub fn new(client: kube::Client) -> Writer {
-        Writer { client }
+        Writer {
+            client,
+            stops: Default::default(),
+        }
     }
 
-    /// Sends `plan` in the background; the flag returned stops it before its next step.
-    fn send(
-        &self,
-        plan: crate::release::plan::Plan,
-        done: mpsc::UnboundedSender<Msg>,
-    ) -> Arc<AtomicBool> {
+    /// Stops the plan running for `release` before its next step.
+    fn cancel(&self, release: &str) {
+        if let Some(flag) = self.stops.get(release) {
+            flag.store(true, Ordering::SeqCst);
+        }
+    }
+
+    /// Sends `plan` in the background; its outcome comes back on `done` as [`Msg::Applied`].
+    fn send(&mut self, plan: crate::release::plan::Plan, done: mpsc::UnboundedSender<Msg>) {
         let client = self.client.clone();
-        let cancel = Arc::new(AtomicBool::new(false));
-        let flag = cancel.clone();
+        let flag = Arc::new(AtomicBool::new(false));
+        self.stops.insert(plan.release.clone(), flag.clone());
         tokio::spawn(async move {
             let release = plan.release.clone();
             let progress_tx = done.clone();
@@ -95,7 +104,6 @@ impl Writer {
                 text,
             }));
         });
-        cancel
     }
 }
 
@@ -168,7 +176,7 @@ pub async fn run(
 }
 
 /// The event loop: keys, cluster views, ticks and outcomes in; frames (at most one per
-/// [`FRAME`], only after a change) and effects out. Returns when the user quits or the input
+/// `FRAME`, only after a change) and effects out. Returns when the user quits or the input
 /// ends (a closed terminal).
 pub async fn drive<S, K>(
     screen: &mut S,
@@ -176,7 +184,7 @@ pub async fn drive<S, K>(
     feed: &Feed,
     session: Session,
     theme: &Theme,
-    writer: Option<Writer>,
+    mut writer: Option<Writer>,
 ) -> anyhow::Result<()>
 where
     S: Screen,
@@ -187,8 +195,6 @@ where
     let mut ticker = tokio::time::interval(Duration::from_secs(1));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let (applied_tx, mut applied_rx) = mpsc::unbounded_channel();
-    // The cancel flag of each running plan, by release.
-    let mut running: std::collections::HashMap<String, Arc<AtomicBool>> = Default::default();
     let mut dirty = true;
     let mut last_frame = tokio::time::Instant::now() - FRAME;
     loop {
@@ -200,10 +206,7 @@ where
         let next_frame = last_frame + FRAME;
         let msg = tokio::select! {
             event = keys.next() => match event {
-                Some(Ok(TermEvent::Key(k))) => match Key::from_event(&k) {
-                    Some(key) => Msg::Key(key),
-                    None => continue,
-                },
+                Some(Ok(TermEvent::Key(k))) if Key::from_event(&k).is_some() => Msg::Press(k),
                 Some(Ok(TermEvent::Resize(..))) => {
                     screen.resized()?;
                     dirty = true;
@@ -226,22 +229,19 @@ where
             _ = tokio::time::sleep_until(next_frame), if dirty => continue,
         };
         dirty = true;
-        if let Msg::Applied(a) = &msg {
-            running.remove(&a.release);
+        if let (Msg::Applied(a), Some(w)) = (&msg, &mut writer) {
+            w.stops.remove(&a.release);
         }
         for effect in app.update(msg) {
             match effect {
                 Effect::Focus(focus) => feed.focus(focus),
-                Effect::Apply(plan) => match &writer {
-                    Some(w) => {
-                        let release = plan.release.clone();
-                        running.insert(release, w.send(*plan, applied_tx.clone()));
-                    }
+                Effect::Apply(plan) => match &mut writer {
+                    Some(w) => w.send(*plan, applied_tx.clone()),
                     None => tracing::error!("a plan reached a console without a writer"),
                 },
                 Effect::Cancel(release) => {
-                    if let Some(flag) = running.get(&release) {
-                        flag.store(true, Ordering::SeqCst);
+                    if let Some(w) = &writer {
+                        w.cancel(&release);
                     }
                 }
                 Effect::Quit => return Ok(()),

@@ -12,9 +12,14 @@ use ratatui::widgets::{Block, BorderType, Paragraph};
 use super::text::{self, pad, width};
 use super::{Cx, fit, take_left, take_top};
 use crate::console::app::Allowed;
+pub(super) use crate::console::app::label_of;
 use crate::console::keymap::{Command, Scope};
 use crate::console::theme::Role;
-use crate::release::{Pattern, PodState, Release, Stage, Track};
+use crate::release::{Pattern, Release, Stage};
+
+mod track;
+
+use track::{compact_track, track_lines};
 
 type Item = (u8, Line<'static>);
 
@@ -23,15 +28,6 @@ const LABEL: usize = 9;
 const PANEL_LABEL: usize = 10;
 /// Panel rows kept before other lines are considered: deploy, image, ready, available, pods…
 const PANEL_MIN_ROWS: u16 = 6;
-
-/// What a track is called: its version, else its Service, else its first Deployment.
-pub(super) fn label_of(t: &Track) -> &str {
-    t.version
-        .as_deref()
-        .or(t.service.as_deref())
-        .or(t.deployments.first().map(|d| d.as_str()))
-        .unwrap_or("?")
-}
 
 /// The right-hand track's name for the stage the release is in.
 fn other_word(r: &Release) -> &'static str {
@@ -276,269 +272,6 @@ fn no_candidate(cx: Cx, w: usize) -> Vec<Item> {
         .collect()
 }
 
-fn label(cx: Cx, name: &str) -> Span<'static> {
-    cx.span(pad(name, PANEL_LABEL), Role::Muted)
-}
-
-/// A track's lines, each with its priority: Deployments, images, Service, replica gauges,
-/// one mark per pod, and the pods counted by state.
-fn track_lines(cx: Cx, t: &Track, w: usize) -> Vec<Item> {
-    let value_w = w.saturating_sub(PANEL_LABEL);
-    let mut items: Vec<Item> = Vec::new();
-    let deploy = if t.deployments.is_empty() {
-        vec![label(cx, "deploy"), cx.span("none found", Role::Warning)]
-    } else {
-        // Counted from the creation time so it keeps up with the clock between changes.
-        let seconds = t
-            .created
-            .map(|c| cx.app.now.as_second() - c.as_second())
-            .or(t.age_seconds);
-        let age = seconds
-            .map(|s| format!(" · {}", text::age(s)))
-            .unwrap_or_default();
-        let names = t.deployments.join(", ");
-        vec![
-            label(cx, "deploy"),
-            cx.span(
-                text::truncate(&names, value_w.saturating_sub(width(&age))),
-                Role::Text,
-            ),
-            cx.span(age, Role::Muted),
-        ]
-    };
-    items.push((9, Line::from(deploy)));
-    for (i, image) in t.images.iter().enumerate() {
-        let name = if i == 0 { "image" } else { "" };
-        let prio = if i == 0 { 8 } else { 3 };
-        items.push((
-            prio,
-            Line::from(vec![
-                label(cx, name),
-                cx.span(text::truncate_start(image, value_w), Role::Text),
-            ]),
-        ));
-    }
-    if let Some(svc) = &t.service {
-        items.push((
-            2,
-            Line::from(vec![
-                label(cx, "service"),
-                cx.span(text::truncate(svc, value_w), Role::Text),
-            ]),
-        ));
-    }
-    let r = t.replicas;
-    let scaled = if r.desired == 0 { " (scaled to 0)" } else { "" };
-    items.push((
-        3,
-        Line::from(vec![
-            label(cx, "desired"),
-            cx.span(r.desired.to_string(), Role::Text),
-            cx.span(scaled, Role::Muted),
-        ]),
-    ));
-    items.push((4, gauge(cx, "updated", r.updated, r.desired, w)));
-    items.push((9, gauge(cx, "ready", r.ready, r.desired, w)));
-    items.push((5, gauge(cx, "available", r.available, r.desired, w)));
-    if !t.pods_known {
-        items.push((
-            7,
-            Line::from(vec![label(cx, "pods"), cx.span("—", Role::Muted)]),
-        ));
-        return items;
-    }
-    if t.pods.is_empty() {
-        let why = if r.desired == 0 { "none" } else { "none yet" };
-        items.push((
-            7,
-            Line::from(vec![label(cx, "pods"), cx.span(why, Role::Muted)]),
-        ));
-        return items;
-    }
-    for (i, marks) in pod_marks(cx, t, value_w, 3).into_iter().enumerate() {
-        let mut spans = vec![label(cx, if i == 0 { "pods" } else { "" })];
-        spans.extend(marks);
-        items.push((if i == 0 { 7 } else { 2 }, Line::from(spans)));
-    }
-    let mut line = vec![label(cx, "")];
-    let mut used = 0;
-    let mut prio = 6;
-    for piece in pod_counts(cx, t) {
-        let pw = piece.width();
-        if used > 0 && used + 3 + pw > value_w {
-            items.push((prio, Line::from(std::mem::take(&mut line))));
-            line.push(label(cx, ""));
-            used = 0;
-            prio = 4;
-        }
-        if used > 0 {
-            line.push(cx.span(" · ", Role::Muted));
-            used += 3;
-        }
-        line.push(piece);
-        used += pw;
-    }
-    items.push((prio, Line::from(line)));
-    items
-}
-
-/// `ready     ███████░░░ 2/3`
-fn gauge(cx: Cx, name: &str, value: i32, total: i32, w: usize) -> Line<'static> {
-    let count = format!("{value}/{total}");
-    let bar_w = w.saturating_sub(PANEL_LABEL + 1 + width(&count)).min(20);
-    let mut spans = vec![label(cx, name)];
-    spans.extend(bar(cx, value, total, bar_w));
-    let role = if total > 0 && value >= total {
-        Role::Ok
-    } else if total == 0 {
-        Role::Muted
-    } else {
-        Role::Warning
-    };
-    spans.push(cx.span(format!(" {count}"), role));
-    Line::from(spans)
-}
-
-/// A proportional bar: full only when complete, never empty when something is there.
-fn bar(cx: Cx, value: i32, total: i32, w: usize) -> Vec<Span<'static>> {
-    if w == 0 {
-        return Vec::new();
-    }
-    let filled = if total <= 0 || value <= 0 {
-        0
-    } else if value >= total {
-        w
-    } else {
-        let f = (value as f64 / total as f64 * w as f64).round() as usize;
-        f.clamp(1, w - 1)
-    };
-    // A theme that fills by reversing (mono) gets reversed spaces: a reversed `█` is invisible.
-    let reversed = cx
-        .style(Role::GaugeFilled)
-        .add_modifier
-        .contains(Modifier::REVERSED);
-    let glyph = if reversed { " " } else { "█" };
-    vec![
-        cx.span(glyph.repeat(filled), Role::GaugeFilled),
-        cx.span("░".repeat(w - filled), Role::GaugeEmpty),
-    ]
-}
-
-fn pod_mark(state: PodState) -> (&'static str, Role) {
-    match state {
-        PodState::Ready => ("●", Role::Ok),
-        PodState::Starting => ("◐", Role::Warning),
-        PodState::Pending => ("○", Role::Muted),
-        PodState::CrashLooping => ("✖", Role::Danger),
-        PodState::Terminating => ("◌", Role::Muted),
-    }
-}
-
-/// One mark per pod (`● ● ◐ ✖3`), in at most `max_lines` lines of `w` cells; spaced and with
-/// restart counts while they fit, packed when there are many, `+N` for what does not fit.
-fn pod_marks(cx: Cx, t: &Track, w: usize, max_lines: usize) -> Vec<Vec<Span<'static>>> {
-    let w = w.max(1);
-    // Marks grouped by state, ready first, so counts can be read off them.
-    let mut pods: Vec<&crate::release::model::PodSummary> = t.pods.iter().collect();
-    pods.sort_by(|a, b| (a.state, &a.name).cmp(&(b.state, &b.name)));
-    let tokens: Vec<(String, Role)> = pods
-        .iter()
-        .map(|p| {
-            let (mark, role) = pod_mark(p.state);
-            if p.state == PodState::CrashLooping && p.restarts > 0 {
-                (format!("{mark}{}", p.restarts), role)
-            } else {
-                (mark.to_string(), role)
-            }
-        })
-        .collect();
-    let spaced_w: usize = tokens.iter().map(|(s, _)| width(s) + 1).sum();
-    let spaced = spaced_w <= w * max_lines;
-    let tokens: Vec<(String, Role)> = if spaced {
-        tokens
-    } else {
-        pods.iter()
-            .map(|p| {
-                let (mark, role) = pod_mark(p.state);
-                (mark.to_string(), role)
-            })
-            .collect()
-    };
-    let sep = usize::from(spaced);
-    let mut lines: Vec<Vec<Span>> = vec![Vec::new()];
-    let mut used = 0;
-    for (i, (tok, role)) in tokens.iter().enumerate() {
-        let tw = width(tok) + sep;
-        let last_line = lines.len() == max_lines;
-        let left = tokens.len() - i;
-        // On the last line, keep room for `+N` unless this is the last token.
-        let reserve = if last_line && left > 1 {
-            width(&format!("+{left}"))
-        } else {
-            0
-        };
-        if used + tw + reserve > w {
-            if last_line {
-                let more = format!("+{}", left);
-                if let Some(line) = lines.last_mut() {
-                    line.push(cx.span(more, Role::Muted));
-                }
-                break;
-            }
-            lines.push(Vec::new());
-            used = 0;
-        }
-        let text = if spaced {
-            format!("{tok} ")
-        } else {
-            tok.clone()
-        };
-        if let Some(line) = lines.last_mut() {
-            line.push(cx.span(text, *role));
-        }
-        used += tw;
-    }
-    lines
-}
-
-/// `3 ready`, `1 crash-looping`, `7 restarts`: the pods counted by state.
-fn pod_counts(cx: Cx, t: &Track) -> Vec<Span<'static>> {
-    let mut spans = Vec::new();
-    for (state, n) in crate::console::app::pod_counts(t) {
-        if n == 0 {
-            continue;
-        }
-        let (_, role) = pod_mark(state);
-        let word = match state {
-            PodState::Ready => "ready",
-            PodState::Starting => "starting",
-            PodState::Pending => "pending",
-            PodState::CrashLooping => "crash-looping",
-            PodState::Terminating => "terminating",
-        };
-        let text = format!("{n} {word}");
-        spans.push(cx.span(
-            text,
-            if state == PodState::Ready {
-                Role::Text
-            } else {
-                role
-            },
-        ));
-        if state == PodState::CrashLooping {
-            let restarts: i64 = t
-                .pods
-                .iter()
-                .filter(|p| p.state == state)
-                .map(|p| i64::from(p.restarts))
-                .sum();
-            let s = if restarts == 1 { "" } else { "s" };
-            spans.push(cx.span(format!("{restarts} restart{s}"), role));
-        }
-    }
-    spans
-}
-
 fn line_label(cx: Cx, name: &str) -> Span<'static> {
     cx.span(pad(name, LABEL), Role::Muted)
 }
@@ -600,21 +333,7 @@ fn slider(cx: Cx, r: &Release, w: usize) -> Vec<Item> {
         .as_ref()
         .filter(|p| p.release == r.id())
         .map(|p| (p.percent.min(100), p.sent));
-    let n = w.saturating_sub(LABEL + 2 + 2 + 4).clamp(2, 61);
-    let pos = |p: u32| (p as usize * (n - 1) + 50) / 100;
-    let at = pos(applied);
-    let mut track: Vec<Span> = vec![line_label(cx, "weight"), cx.span("0 ├", Role::Muted)];
-    for i in 0..n {
-        let span = match pending {
-            Some((p, _)) if i == pos(p) => cx.span("◆", Role::Pending),
-            _ if i == at => cx.span("●", Role::Candidate),
-            _ if i < at => cx.span("━", Role::Candidate),
-            _ => cx.span("─", Role::Muted),
-        };
-        track.push(span);
-    }
-    track.push(cx.span("┤ 100", Role::Muted));
-    let mut items = vec![(8, Line::from(track))];
+    let mut items = vec![(8, slider_track(cx, applied, pending.map(|(p, _)| p), w))];
 
     let mut words = vec![line_label(cx, "")];
     words.push(cx.span(format!("applied {applied}%"), Role::Candidate));
@@ -652,7 +371,31 @@ fn slider(cx: Cx, r: &Release, w: usize) -> Vec<Item> {
         None => 4,
     };
     items.push((prio, Line::from(words)));
+    items.push((5, slider_steps(cx, r, applied, pending.map(|(p, _)| p))));
+    items
+}
 
+/// `weight   0 ├━━━━●───◆──────┤ 100`: the applied weight `●`, the pending one `◆`.
+fn slider_track(cx: Cx, applied: u32, pending: Option<u32>, w: usize) -> Line<'static> {
+    let n = w.saturating_sub(LABEL + 2 + 2 + 4).clamp(2, 61);
+    let pos = |p: u32| (p as usize * (n - 1) + 50) / 100;
+    let at = pos(applied);
+    let mut track: Vec<Span> = vec![line_label(cx, "weight"), cx.span("0 ├", Role::Muted)];
+    for i in 0..n {
+        let span = match pending {
+            Some(p) if i == pos(p) => cx.span("◆", Role::Pending),
+            _ if i == at => cx.span("●", Role::Candidate),
+            _ if i < at => cx.span("━", Role::Candidate),
+            _ => cx.span("─", Role::Muted),
+        };
+        track.push(span);
+    }
+    track.push(cx.span("┤ 100", Role::Muted));
+    Line::from(track)
+}
+
+/// `steps    10 · [25] · ◆50 · 100`: the step plan, the current step in brackets.
+fn slider_steps(cx: Cx, r: &Release, applied: u32, pending: Option<u32>) -> Line<'static> {
     let mut steps = vec![line_label(cx, "steps")];
     for (i, s) in r.steps.iter().enumerate() {
         if i > 0 {
@@ -661,7 +404,7 @@ fn slider(cx: Cx, r: &Release, w: usize) -> Vec<Item> {
         let span = if *s == applied {
             cx.span(format!("[{s}]"), Role::Accent)
                 .patch_style(Modifier::BOLD)
-        } else if pending.is_some_and(|(p, _)| p == *s) {
+        } else if pending == Some(*s) {
             cx.span(format!("◆{s}"), Role::Pending)
         } else if *s < applied {
             cx.span(s.to_string(), Role::Text)
@@ -670,45 +413,19 @@ fn slider(cx: Cx, r: &Release, w: usize) -> Vec<Item> {
         };
         steps.push(span);
     }
-    items.push((5, Line::from(steps)));
-    items
+    Line::from(steps)
 }
 
-/// Seconds left before the release's gate closes (negative once it has), if it has a deadline.
-fn gate_left(cx: Cx, r: &Release) -> Option<(i64, jiff::Timestamp)> {
-    let deadline = r.record.as_ref().and_then(|rec| rec.gate_deadline)?;
+/// Seconds left before the selected release's gate closes (negative once it has), if it has
+/// a deadline.
+fn gate_left(cx: Cx) -> Option<(i64, jiff::Timestamp)> {
+    let deadline = cx.app.gate_deadline?;
     Some((deadline.as_second() - cx.app.now.as_second(), deadline))
 }
 
 /// The gate passed its deadline while waiting: the release counts as rejected.
 fn gate_expired(cx: Cx, r: &Release) -> bool {
-    r.stage.is_gate() && gate_left(cx, r).is_some_and(|(left, _)| left < 0)
-}
-
-/// What comes next, in words.
-fn next_step(r: &Release) -> String {
-    let cand = r.candidate.as_ref().map(label_of).unwrap_or_default();
-    let live = label_of(&r.live);
-    let canary = r.pattern == Pattern::NginxCanary;
-    match r.stage {
-        Stage::AtRest => "nothing to do until a candidate is deployed".to_string(),
-        Stage::Staged if canary => {
-            let first = r.steps.first().copied().unwrap_or(10);
-            format!("approve to send {first}% of traffic to {cand}")
-        }
-        Stage::Staged => format!("approve to switch all traffic to {cand}"),
-        Stage::Shifting => {
-            let now = r.traffic.candidate_percent;
-            let next = r.steps.iter().copied().find(|s| *s > now).unwrap_or(100);
-            format!("approve for the next step, {next}% to {cand}")
-        }
-        Stage::Switched if canary => {
-            format!("approve to finish: the primary moves to {cand}")
-        }
-        Stage::Switched => format!("approve to retire {cand} (kept at 0 for rollback)"),
-        Stage::Retired => format!("done; {cand} is kept at 0 replicas for rollback"),
-        Stage::RolledBack => format!("traffic is back on {live}; stage again to retry"),
-    }
+    r.stage.is_gate() && gate_left(cx).is_some_and(|(left, _)| left < 0)
 }
 
 /// `stage    staged → approve to switch…`, the gate's countdown, and the actions with keys.
@@ -721,7 +438,7 @@ fn stage(cx: Cx, r: &Release, w: usize) -> Vec<Item> {
     let next = if gate_expired(cx, r) {
         "the gate expired: roll back, or stage the release again".to_string()
     } else {
-        next_step(r)
+        cx.app.next_step.clone()
     };
     let mut items = vec![(
         9,
@@ -732,35 +449,43 @@ fn stage(cx: Cx, r: &Release, w: usize) -> Vec<Item> {
         ]),
     )];
     // A deadline matters only while the release waits at a gate.
-    if let Some((left, deadline)) = gate_left(cx, r).filter(|_| r.stage.is_gate()) {
-        let (words, role) = if left >= 0 {
-            let role = if left < 300 {
-                Role::Warning
-            } else {
-                Role::Text
-            };
-            let mut words = format!("closes in {}", text::countdown(left));
-            let at = format!(" (at {} UTC)", text::clock(deadline));
-            if LABEL + width(&words) + width(&at) <= w {
-                words.push_str(&at);
-            }
-            (words, role)
-        } else {
-            (
-                format!("expired {} ago — counts as rejected", text::age(-left)),
-                Role::Danger,
-            )
-        };
-        items.push((
-            8,
-            Line::from(vec![line_label(cx, "gate"), cx.span(words, role)]),
-        ));
+    if let Some((left, deadline)) = gate_left(cx).filter(|_| r.stage.is_gate()) {
+        items.push((8, gate_line(cx, left, deadline, w)));
     }
+    items.extend(action_lines(cx));
+    items
+}
+
+/// `gate     closes in 12m (at 03:12 UTC)`, or how long ago it expired.
+fn gate_line(cx: Cx, left: i64, deadline: jiff::Timestamp, w: usize) -> Line<'static> {
+    let (words, role) = if left >= 0 {
+        let role = if left < 300 {
+            Role::Warning
+        } else {
+            Role::Text
+        };
+        let mut words = format!("closes in {}", text::countdown(left));
+        let at = format!(" (at {} UTC)", text::clock(deadline));
+        if LABEL + width(&words) + width(&at) <= w {
+            words.push_str(&at);
+        }
+        (words, role)
+    } else {
+        (
+            format!("expired {} ago — counts as rejected", text::age(-left)),
+            Role::Danger,
+        )
+    };
+    Line::from(vec![line_label(cx, "gate"), cx.span(words, role)])
+}
+
+/// `actions  a approve · s switch ⚠ · r rollback ✗` and why the first greyed one is denied.
+fn action_lines(cx: Cx) -> Vec<Item> {
+    let mut items = Vec::new();
     let mut spans = vec![line_label(cx, "actions")];
     if cx.app.read_only() {
         spans.push(cx.span("none — read-only watch mode", Role::Muted));
-        items.push((3, Line::from(spans)));
-        return items;
+        return vec![(3, Line::from(spans))];
     }
     // What the planner accepts now; a denied one greyed with the permission it lacks.
     let mut denied: Vec<&str> = Vec::new();
@@ -898,40 +623,4 @@ pub(super) fn render_compact(cx: Cx, frame: &mut Frame, area: Rect, r: &Release)
         .map(|l| text::clip(l, w))
         .collect();
     frame.render_widget(Paragraph::new(lines), area);
-}
-
-/// `┃ ◀ LIVE 100% · v1 · web-v1` over `┃   ready 3/3 ● ● ●`.
-fn compact_track(
-    cx: Cx,
-    t: &Track,
-    head: String,
-    edge: &'static str,
-    role: Role,
-    w: usize,
-) -> Vec<Item> {
-    let deploy = t.deployments.join(", ");
-    let mut first = vec![
-        cx.span(edge, role),
-        cx.span(head, role).patch_style(Modifier::BOLD),
-    ];
-    if !deploy.is_empty() {
-        first.push(cx.span(format!(" · {deploy}"), Role::Muted));
-    }
-    let r = t.replicas;
-    let count = format!("   ready {}/{} ", r.ready, r.desired);
-    let count_role = if r.desired > 0 && r.ready >= r.desired {
-        Role::Ok
-    } else if r.desired == 0 {
-        Role::Muted
-    } else {
-        Role::Warning
-    };
-    let mut second = vec![cx.span(edge, role), cx.span(count.clone(), count_role)];
-    let room = w.saturating_sub(1 + width(&count));
-    if !t.pods_known {
-        second.push(cx.span("pods —", Role::Muted));
-    } else if let Some(marks) = pod_marks(cx, t, room, 1).into_iter().next() {
-        second.extend(marks);
-    }
-    vec![(9, Line::from(first)), (8, Line::from(second))]
 }

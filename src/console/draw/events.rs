@@ -53,7 +53,13 @@ pub(super) fn render(cx: Cx, frame: &mut Frame, area: Rect, r: &Release) {
         return;
     }
     let shown = &events[offset..(offset + visible).min(events.len())];
-    let w = usize::from(inner.width);
+    frame.render_widget(Paragraph::new(lines(cx, shown, inner.width)), inner);
+}
+
+/// `  2m ⚠ BackOff ×3  pod/web-v2-x  Back-off restarting…`: one line per event, the reason
+/// and object columns as wide as the widest shown (within limits).
+fn lines(cx: Cx, shown: &[EventLine], width_cells: u16) -> Vec<Line<'static>> {
+    let w = usize::from(width_cells);
     let reason_w = shown
         .iter()
         .map(|e| width(&e.reason) + count(e).map_or(0, |c| width(&c) + 1))
@@ -66,12 +72,12 @@ pub(super) fn render(cx: Cx, frame: &mut Frame, area: Rect, r: &Release) {
         .max()
         .unwrap_or(0)
         .min(w * 2 / 5);
-    let lines: Vec<Line> = shown
+    shown
         .iter()
         .map(|e| {
             let age = e
                 .time
-                .map(|t| text::age(app.now.as_second() - t.as_second()))
+                .map(|t| text::age(cx.app.now.as_second() - t.as_second()))
                 .unwrap_or_else(|| "?".to_string());
             let (mark, role) = if e.warning {
                 ("⚠ ", Role::Warning)
@@ -96,8 +102,7 @@ pub(super) fn render(cx: Cx, frame: &mut Frame, area: Rect, r: &Release) {
                 cx.span(format!("  {}", e.message), Role::Text),
             ])
         })
-        .collect();
-    frame.render_widget(Paragraph::new(lines), inner);
+        .collect()
 }
 
 /// `×12` for an event seen more than once.

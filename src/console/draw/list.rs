@@ -120,7 +120,7 @@ pub(super) fn render(cx: Cx, frame: &mut Frame, area: Rect, place: Place) {
     };
     title.push(cx.span(count, Role::Muted));
     let filter = app.filter.value();
-    if !filter.is_empty() && !app.filtering {
+    if !filter.is_empty() && !app.filtering() {
         title.push(cx.span(format!("· / {} ", text::truncate(filter, 20)), Role::Accent));
     }
     let border = if app.pane == Pane::Releases {
@@ -132,7 +132,7 @@ pub(super) fn render(cx: Cx, frame: &mut Frame, area: Rect, place: Place) {
         .border_style(cx.style(border))
         .title(Line::from(title));
     let mut inner = block.inner(area);
-    if app.filtering {
+    if app.filtering() {
         let line = take_top(&mut inner, 1);
         filter_input(cx, frame, line);
     }
@@ -317,7 +317,7 @@ pub(super) fn render_compact(cx: Cx, frame: &mut Frame, area: Rect) {
         },
         app.rows.len()
     );
-    if app.filtering {
+    if app.filtering() {
         let mut rest = area;
         let cw = super::rows(width(&counter)).min(rest.width);
         let right = Rect {

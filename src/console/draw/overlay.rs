@@ -24,6 +24,21 @@ fn centred(area: Rect, w: u16, h: u16) -> Rect {
     }
 }
 
+/// A dialog box over whatever is under `rect`: its border, then `lines` inside it a column in
+/// from each side. Returns where the lines went.
+fn dialog(frame: &mut Frame, rect: Rect, block: Block, lines: Vec<Line>) -> Rect {
+    let inner = block.inner(rect);
+    frame.render_widget(Clear, rect);
+    frame.render_widget(block, rect);
+    let inner = Rect {
+        x: inner.x + 1,
+        width: inner.width.saturating_sub(2),
+        ..inner
+    };
+    frame.render_widget(Paragraph::new(lines), inner);
+    inner
+}
+
 /// `↑/↓ scroll · ?/esc/q close`: the bindings of one scope, for a box's bottom edge.
 fn scope_hints(cx: Cx, scope: Scope) -> Line<'static> {
     let mut spans: Vec<Span> = vec![Span::raw(" ")];
@@ -102,7 +117,13 @@ fn help_lines(cx: Cx, w: usize) -> Vec<Line<'static>> {
         }
         lines.push(Line::default());
     }
-    lines.push(Line::from(cx.span("Marks", Role::Title)));
+    lines.extend(marks_lines(cx, w));
+    lines
+}
+
+/// What the marks on the screen mean, as many to a line as fit in `w`.
+fn marks_lines(cx: Cx, w: usize) -> Vec<Line<'static>> {
+    let mut lines = vec![Line::from(cx.span("Marks", Role::Title))];
     let legend: [Vec<(&str, Role, &str)>; 5] = [
         vec![(
             "┏━ ◀ LIVE",
@@ -195,7 +216,6 @@ pub(super) fn prompt(cx: Cx, frame: &mut Frame, area: Rect, prompt: &Prompt) {
     }
     let text_w = usize::from(w - 4);
     let value = prompt.input.value();
-    let version = crate::release::plan::version_of_image(value);
     let scroll = prompt.input.visual_scroll(text_w.saturating_sub(3));
     let shown: String = value
         .chars()
@@ -211,7 +231,7 @@ pub(super) fn prompt(cx: Cx, frame: &mut Frame, area: Rect, prompt: &Prompt) {
             cx.span("› ", Role::Accent),
             cx.span(shown, Role::Pending),
         ]),
-        Line::from(match &version {
+        Line::from(match &prompt.version {
             Some(v) => cx.span(format!("version {v}"), Role::Muted),
             None => cx.span("no tag: write the image as name:tag", Role::Warning),
         }),
@@ -223,15 +243,7 @@ pub(super) fn prompt(cx: Cx, frame: &mut Frame, area: Rect, prompt: &Prompt) {
         .border_style(cx.style(Role::BorderFocused))
         .title(cx.span(format!(" New release · {} ", prompt.release), Role::Title))
         .title_bottom(scope_hints(cx, Scope::Prompt));
-    let inner = block.inner(rect);
-    frame.render_widget(Clear, rect);
-    frame.render_widget(block, rect);
-    let inner = Rect {
-        x: inner.x + 1,
-        width: inner.width.saturating_sub(2),
-        ..inner
-    };
-    frame.render_widget(Paragraph::new(lines), inner);
+    let inner = dialog(frame, rect, block, lines);
     // The cursor where the next character goes.
     let cursor = prompt.input.visual_cursor().saturating_sub(scroll) as u16;
     if inner.height > 1 {
@@ -250,6 +262,58 @@ pub(super) fn confirm(cx: Cx, frame: &mut Frame, area: Rect, confirm: &Confirm) 
         return;
     }
     let text_w = usize::from(w - 4);
+    let mut items = plan_items(cx, confirm, text_w);
+    if confirm.dry_run {
+        items.extend(request_items(cx, confirm, text_w));
+    }
+    if let Some(typed) = &confirm.typed {
+        let name = plan.release.rsplit('/').next().unwrap_or(&plan.release);
+        items.push((
+            9,
+            Line::from(cx.span(
+                format!("Type {name} and press enter to confirm:"),
+                Role::Text,
+            )),
+        ));
+        items.push((
+            9,
+            Line::from(vec![
+                cx.span("› ", Role::Accent),
+                cx.span(typed.value().to_string(), Role::Pending),
+                cx.span("▏", Role::Accent),
+            ]),
+        ));
+    }
+    let h = super::rows(items.len())
+        .saturating_add(2)
+        .min(area.height.saturating_sub(2));
+    let rect = centred(area, w, h);
+    let lines = fit(items, usize::from(rect.height.saturating_sub(2)));
+    let (border, title_role) = if plan.risk.is_some() {
+        (Role::Danger, Role::Danger)
+    } else {
+        (Role::BorderFocused, Role::Title)
+    };
+    let verb = if confirm.dry_run {
+        "Dry run:"
+    } else {
+        "Confirm"
+    };
+    let block = Block::bordered()
+        .border_type(BorderType::Double)
+        .border_style(cx.style(border))
+        .title(cx.span(
+            format!(" {verb} {} · {} ", plan.op.verb(), plan.release),
+            title_role,
+        ))
+        .title_bottom(scope_hints(cx, Scope::Confirm));
+    dialog(frame, rect, block, lines);
+}
+
+/// Why it is asked again, the summary, the numbered steps and the risk, each line with its
+/// priority.
+fn plan_items(cx: Cx, confirm: &Confirm, text_w: usize) -> Vec<(u8, Line<'static>)> {
+    let plan = &confirm.plan;
     let mut items: Vec<(u8, Line)> = Vec::new();
     if let Some(note) = &confirm.note {
         for piece in text::wrap(&format!("Again: {note}"), text_w) {
@@ -297,88 +361,28 @@ pub(super) fn confirm(cx: Cx, frame: &mut Frame, area: Rect, confirm: &Confirm) 
             ));
         }
     }
-    if confirm.dry_run {
-        items.push((6, Line::default()));
-        items.push((
+    items
+}
+
+/// The dry run's requests as worked out when the dialog opened: method, path, body.
+fn request_items(cx: Cx, confirm: &Confirm, text_w: usize) -> Vec<(u8, Line<'static>)> {
+    let mut items: Vec<(u8, Line)> = vec![
+        (6, Line::default()),
+        (
             9,
             Line::from(cx.span("Dry run: the exact requests, not sent:", Role::Accent)),
-        ));
-        for step in &plan.steps {
-            let Ok(request) = crate::cluster::apply::request_of(step) else {
-                continue;
-            };
-            let head = match &request.content_type {
-                Some(ct) => format!("{} {}  ({ct})", request.method, request.path),
-                None => format!("{} {}", request.method, request.path),
-            };
-            for piece in text::wrap(&head, text_w) {
-                items.push((8, Line::from(cx.span(piece, Role::Key))));
-            }
-            let body = request
-                .body
-                .as_ref()
-                .and_then(|b| serde_json::to_string_pretty(b).ok())
-                .unwrap_or_default();
-            for line in body.lines() {
-                items.push((
-                    7,
-                    Line::from(cx.span(text::truncate(line, text_w), Role::Text)),
-                ));
-            }
+        ),
+    ];
+    for request in &confirm.requests {
+        for piece in text::wrap(&request.head, text_w) {
+            items.push((8, Line::from(cx.span(piece, Role::Key))));
+        }
+        for line in request.body.lines() {
+            items.push((
+                7,
+                Line::from(cx.span(text::truncate(line, text_w), Role::Text)),
+            ));
         }
     }
-    if let Some(typed) = &confirm.typed {
-        let name = plan.release.rsplit('/').next().unwrap_or(&plan.release);
-        items.push((
-            9,
-            Line::from(cx.span(
-                format!("Type {name} and press enter to confirm:"),
-                Role::Text,
-            )),
-        ));
-        items.push((
-            9,
-            Line::from(vec![
-                cx.span("› ", Role::Accent),
-                cx.span(typed.value().to_string(), Role::Pending),
-                cx.span("▏", Role::Accent),
-            ]),
-        ));
-    }
-    let h = super::rows(items.len())
-        .saturating_add(2)
-        .min(area.height.saturating_sub(2));
-    let rect = centred(area, w, h);
-    let lines = fit(items, usize::from(rect.height.saturating_sub(2)));
-    let (border, title_role) = if plan.risk.is_some() {
-        (Role::Danger, Role::Danger)
-    } else {
-        (Role::BorderFocused, Role::Title)
-    };
-    let block = Block::bordered()
-        .border_type(BorderType::Double)
-        .border_style(cx.style(border))
-        .title(cx.span(
-            format!(
-                " {} {} · {} ",
-                if confirm.dry_run {
-                    "Dry run:"
-                } else {
-                    "Confirm"
-                },
-                plan.op.verb(),
-                plan.release
-            ),
-            title_role,
-        ))
-        .title_bottom(scope_hints(cx, Scope::Confirm));
-    let inner = block.inner(rect);
-    frame.render_widget(Clear, rect);
-    frame.render_widget(block, rect);
-    let inner = Rect {
-        x: inner.x + 1,
-        width: inner.width.saturating_sub(2),
-        ..inner
-    };
-    frame.render_widget(Paragraph::new(lines), inner);
+    items
 }

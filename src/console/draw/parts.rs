@@ -128,7 +128,7 @@ pub(super) fn footer(cx: Cx, frame: &mut Frame, area: Rect) {
     let mut spans: Vec<Span> = vec![Span::raw(" ")];
     let mut used = 1;
     // With nothing selected there is nothing to act on: the writing keys are left out.
-    let selected = app.release().is_some() || app.confirm.is_some();
+    let selected = app.release().is_some() || app.confirm().is_some();
     let scopes = app.scopes();
     let mut hints: Vec<&Binding> = app
         .keymap

@@ -1,0 +1,182 @@
+//! The main screen's keys: moving through the list and the events, the canary weight, and the
+//! writing actions, each of which goes through the confirm dialog.
+
+use super::{App, Effect, Level, Mode, Pane, PendingWeight, Prompt, has_running_candidate};
+use crate::console::keymap::Command;
+use crate::release::Release;
+use crate::release::plan::Op;
+
+impl App {
+    /// A command of the main screen (`Main`, or `Canary` with a canary selected).
+    pub(super) fn browse(&mut self, command: Command) {
+        use Command as C;
+        match command {
+            C::Quit => self.quit = true,
+            C::Help => self.open(Mode::Help { scroll: 0 }),
+            C::Filter => self.open(Mode::Filter),
+            C::Up | C::Down | C::Top | C::Bottom | C::NextPane => self.navigate(command),
+            C::Back => {
+                if self.pending.take().is_none() && !self.filter.value().is_empty() {
+                    self.filter.reset();
+                    self.rebuild_rows();
+                }
+            }
+            C::WeightUp => self.nudge(5),
+            C::WeightDown => self.nudge(-5),
+            C::WeightUpFine => self.nudge(1),
+            C::WeightDownFine => self.nudge(-1),
+            C::NextStep => self.step(true),
+            C::PrevStep => self.step(false),
+            C::ApplyWeight => match self.pending.clone() {
+                Some(p) => self.propose(Op::SetWeight(p.percent)),
+                None => self.say(
+                    Level::Info,
+                    "Move the weight with ←/→ first, then press enter to apply it.",
+                ),
+            },
+            C::Switch | C::Approve | C::Reject | C::Rollback | C::Retire => {
+                if let Some(op) = command.op() {
+                    self.propose(op);
+                }
+            }
+            C::Stage => self.open_prompt(),
+            C::DryRun => self.arm_dry_run(),
+            C::Cancel => self.cancel_running(),
+            C::Confirm => {}
+        }
+    }
+
+    /// Up, down, first, last: the selection, or the events' scroll when they have focus.
+    fn navigate(&mut self, command: Command) {
+        use Command as C;
+        if command == C::NextPane {
+            self.pane = match self.pane {
+                Pane::Releases => Pane::Events,
+                Pane::Events => Pane::Releases,
+            };
+            return;
+        }
+        if self.pane == Pane::Events {
+            self.events_scroll = match command {
+                C::Up => self.events_scroll.saturating_sub(1),
+                C::Down => self.events_scroll + 1,
+                C::Top => 0,
+                _ => self.view.events.len().saturating_sub(1),
+            };
+            return;
+        }
+        self.navigated = true;
+        self.move_cursor(match command {
+            C::Up => self.cursor.saturating_sub(1),
+            C::Down => self.cursor + 1,
+            C::Top => 0,
+            _ => self.rows.len().saturating_sub(1),
+        });
+    }
+
+    fn arm_dry_run(&mut self) {
+        self.dry_run_armed = !self.dry_run_armed;
+        let text = if self.dry_run_armed {
+            "Dry run: press an action key to see the requests it would send."
+        } else {
+            "Dry run off."
+        };
+        self.say(Level::Info, text);
+    }
+
+    /// `c`: stops the selected release's running plan before its next step.
+    fn cancel_running(&mut self) {
+        match self.release().map(Release::id) {
+            Some(id) if self.is_running(&id) => {
+                self.say(
+                    Level::Warning,
+                    format!("{id}: stopping before the next step…"),
+                );
+                self.outbox.push(Effect::Cancel(id));
+            }
+            _ => self.say(Level::Info, "No plan is running for this release."),
+        }
+    }
+
+    /// `n`: ask for the new image, the live one prefilled with the cursor on its tag.
+    fn open_prompt(&mut self) {
+        let Some(release) = self.release() else {
+            return self.say(Level::Info, "No release selected.");
+        };
+        if has_running_candidate(release) {
+            let text = format!(
+                "{} already has a candidate: approve, roll back or retire it first.",
+                release.id()
+            );
+            return self.say(Level::Warning, text);
+        }
+        let image = release.live.images.first().cloned().unwrap_or_default();
+        let prompt = Prompt::new(release.id(), &image, tag_start(&image));
+        self.open(Mode::Prompt(prompt));
+    }
+
+    /// The canary's applied weight in percent, for the selected release.
+    fn applied_weight(&self) -> Option<(String, u32)> {
+        let r = self.release()?;
+        (r.pattern == crate::release::Pattern::NginxCanary && has_running_candidate(r))
+            .then(|| (r.id(), r.traffic.candidate_percent))
+    }
+
+    /// The weight the slider moves from: the pending one, else the applied one.
+    fn weight_from(&self) -> Option<(String, u32)> {
+        let (id, applied) = self.applied_weight()?;
+        let from = match &self.pending {
+            Some(p) if p.release == id => p.percent,
+            _ => applied,
+        };
+        Some((id, from))
+    }
+
+    fn nudge(&mut self, delta: i32) {
+        let Some((id, from)) = self.weight_from() else {
+            return;
+        };
+        let percent = (from as i32 + delta).clamp(0, 100) as u32;
+        self.pending = Some(PendingWeight {
+            release: id,
+            percent,
+            sent: false,
+        });
+    }
+
+    fn step(&mut self, up: bool) {
+        let Some((id, from)) = self.weight_from() else {
+            return;
+        };
+        let steps = self.release().map(|r| r.steps.clone()).unwrap_or_default();
+        let target = if up {
+            steps
+                .iter()
+                .copied()
+                .filter(|s| *s > from)
+                .min()
+                .unwrap_or(100)
+        } else {
+            steps
+                .iter()
+                .copied()
+                .filter(|s| *s < from)
+                .max()
+                .unwrap_or(0)
+        };
+        self.pending = Some(PendingWeight {
+            release: id,
+            percent: target.min(100),
+            sent: false,
+        });
+    }
+}
+
+/// Where an image's tag starts (after the last `:` of its last path part), else its end.
+fn tag_start(image: &str) -> usize {
+    let last = image.rfind('/').map_or(0, |i| i + 1);
+    match image[last..].rfind(':') {
+        Some(i) => image[..last + i + 1].chars().count(),
+        None => image.chars().count(),
+    }
+}

@@ -1,0 +1,288 @@
+//! Who has the keyboard. Each mode handles its own keys, so a text box never loses a key to a
+//! global binding: in the filter, the image prompt and the typed confirmation, only enter and
+//! esc are commands and every other key, modifiers and all, edits the text.
+
+use crossterm::event::{Event, KeyEvent};
+use tui_input::Input;
+use tui_input::backend::crossterm::EventHandler as _;
+
+use super::{App, Effect, Level};
+use crate::console::keymap::{Command, Scope};
+use crate::release::plan::{self, Op, Plan};
+
+/// A mode of the console, opened over the one it came from.
+#[derive(Debug, Clone)]
+pub enum Mode {
+    /// The list, the detail and the events have the keyboard.
+    Browse,
+    /// The filter box has the keyboard.
+    Filter,
+    /// The help overlay, scrolled this many lines.
+    Help { scroll: usize },
+    /// The image of a new release is being typed.
+    Prompt(Prompt),
+    /// A planned change waits for `y`, for the release's name when risky, or (a dry run)
+    /// only for esc.
+    Confirm(Box<Confirm>),
+}
+
+impl Mode {
+    /// A text box has the keyboard: every character key is text, even one the scope binds
+    /// (`y` and `n` in a typed confirmation).
+    pub fn typing(&self) -> bool {
+        match self {
+            Mode::Filter | Mode::Prompt(_) => true,
+            Mode::Confirm(c) => c.typed.is_some(),
+            Mode::Browse | Mode::Help { .. } => false,
+        }
+    }
+
+    /// The key scope the mode reads its keys from; None: the main screen's.
+    pub fn scope(&self) -> Option<Scope> {
+        match self {
+            Mode::Browse => None,
+            Mode::Filter => Some(Scope::Filter),
+            Mode::Help { .. } => Some(Scope::Help),
+            Mode::Prompt(_) => Some(Scope::Prompt),
+            Mode::Confirm(_) => Some(Scope::Confirm),
+        }
+    }
+}
+
+/// A planned change waiting for `y`.
+#[derive(Debug, Clone)]
+pub struct Confirm {
+    pub plan: Plan,
+    /// A risky plan is confirmed by typing the release's name here.
+    pub typed: Option<Input>,
+    /// Why the dialog is shown again (someone else changed the release meanwhile).
+    pub note: Option<String>,
+    /// Shows the requests and sends nothing.
+    pub dry_run: bool,
+    /// In a dry run, the exact requests the plan would send, in order; empty otherwise.
+    pub requests: Vec<RequestText>,
+}
+
+/// One HTTP request of a plan, written out for the dry run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestText {
+    /// `PATCH /api/v1/namespaces/shop/services/web  (application/merge-patch+json)`.
+    pub head: String,
+    /// The body as indented JSON; empty without a body.
+    pub body: String,
+}
+
+impl Confirm {
+    /// The dialog for `plan`: typed when risky (never in a dry run), with the requests
+    /// written out in a dry run.
+    pub(super) fn new(plan: Plan, note: Option<String>, dry_run: bool) -> Confirm {
+        let typed = plan
+            .risk
+            .as_ref()
+            .filter(|_| !dry_run)
+            .map(|_| Input::default());
+        let requests = if dry_run {
+            plan.steps.iter().filter_map(request_text).collect()
+        } else {
+            Vec::new()
+        };
+        Confirm {
+            plan,
+            typed,
+            note,
+            dry_run,
+            requests,
+        }
+    }
+}
+
+fn request_text(step: &plan::Step) -> Option<RequestText> {
+    let request = crate::cluster::apply::request_of(step).ok()?;
+    let head = match &request.content_type {
+        Some(ct) => format!("{} {}  ({ct})", request.method, request.path),
+        None => format!("{} {}", request.method, request.path),
+    };
+    let body = request
+        .body
+        .as_ref()
+        .and_then(|b| serde_json::to_string_pretty(b).ok())
+        .unwrap_or_default();
+    Some(RequestText { head, body })
+}
+
+/// The image of a new release being typed.
+#[derive(Debug, Clone)]
+pub struct Prompt {
+    pub release: String,
+    pub input: Input,
+    /// The version the image's tag names; None while it has no tag.
+    pub version: Option<String>,
+}
+
+impl Prompt {
+    /// The prompt for `release`, `image` prefilled with the cursor at `cursor` (in chars).
+    pub(super) fn new(release: String, image: &str, cursor: usize) -> Prompt {
+        Prompt {
+            release,
+            input: Input::new(image.to_string()).with_cursor(cursor),
+            version: plan::version_of_image(image),
+        }
+    }
+}
+
+/// What a key did in a text box.
+enum Typing {
+    Done,
+    Cancel,
+    Edited,
+}
+
+/// Enter and esc (as the scope binds them) finish a text box; every other key edits `input`
+/// with its modifiers, so ctrl+u, ctrl+w, ctrl+a/e and ctrl+k work as in a shell.
+fn type_into(input: &mut Input, command: Option<Command>, event: &KeyEvent) -> Typing {
+    match command {
+        Some(Command::Confirm) => Typing::Done,
+        Some(Command::Back) => Typing::Cancel,
+        _ => {
+            input.handle_event(&Event::Key(*event));
+            Typing::Edited
+        }
+    }
+}
+
+/// A typed confirmation matches the release `namespace/name` or its bare name.
+fn name_matches(typed: &str, release: &str) -> bool {
+    let typed = typed.trim();
+    !typed.is_empty()
+        && (typed == release
+            || release
+                .split_once('/')
+                .is_some_and(|(_, name)| typed == name))
+}
+
+impl App {
+    pub(super) fn help_key(&mut self, command: Option<Command>) {
+        let Some(Mode::Help { scroll }) = self.modes.last_mut() else {
+            return;
+        };
+        match command {
+            Some(Command::Back) => {
+                self.close();
+            }
+            Some(Command::Up) => *scroll = scroll.saturating_sub(1),
+            Some(Command::Down) => *scroll += 1,
+            _ => {}
+        }
+    }
+
+    pub(super) fn filter_key(&mut self, command: Option<Command>, event: &KeyEvent) {
+        match type_into(&mut self.filter, command, event) {
+            Typing::Done => {
+                self.close();
+            }
+            Typing::Cancel => {
+                self.close();
+                self.filter.reset();
+                self.rebuild_rows();
+            }
+            Typing::Edited => self.rebuild_rows(),
+        }
+    }
+
+    pub(super) fn prompt_key(&mut self, command: Option<Command>, event: &KeyEvent) {
+        let Some(Mode::Prompt(prompt)) = self.modes.last_mut() else {
+            return;
+        };
+        match type_into(&mut prompt.input, command, event) {
+            Typing::Done => self.stage_from_prompt(),
+            Typing::Cancel => {
+                self.close();
+                self.say(Level::Info, "Cancelled: no release was staged.");
+            }
+            Typing::Edited => prompt.version = plan::version_of_image(prompt.input.value()),
+        }
+    }
+
+    /// Enter in the prompt: plans the stage of the image typed, or says what it lacks.
+    fn stage_from_prompt(&mut self) {
+        let Some(Mode::Prompt(prompt)) = self.close() else {
+            return;
+        };
+        let image = prompt.input.value().trim().to_string();
+        let Some(version) = plan::version_of_image(&image) else {
+            self.say(
+                Level::Warning,
+                format!("{image:?} has no tag to take a version from: write it as name:tag."),
+            );
+            self.open(Mode::Prompt(prompt));
+            return;
+        };
+        self.propose(Op::Stage { image, version });
+    }
+
+    pub(super) fn confirm_key(&mut self, command: Option<Command>, event: &KeyEvent) {
+        let Some(Mode::Confirm(confirm)) = self.modes.last_mut() else {
+            return;
+        };
+        let typing = match (&mut confirm.typed, command) {
+            (Some(typed), command) => type_into(typed, command, event),
+            (None, Some(Command::Confirm)) => Typing::Done,
+            (None, Some(Command::Back)) => Typing::Cancel,
+            (None, _) => return,
+        };
+        match typing {
+            Typing::Edited => {}
+            Typing::Cancel => {
+                self.close();
+                self.say(Level::Info, "Cancelled: nothing was sent.");
+            }
+            Typing::Done if confirm.dry_run => {
+                self.say(Level::Info, "Dry run: nothing is sent. esc closes it.");
+            }
+            Typing::Done => match &confirm.typed {
+                Some(typed) if !name_matches(typed.value(), &confirm.plan.release) => {
+                    let name = confirm.plan.release.clone();
+                    self.say(
+                        Level::Warning,
+                        format!("This change is risky: type {name} to confirm it."),
+                    );
+                }
+                _ => self.send_confirmed(),
+            },
+        }
+    }
+
+    /// `y` in the confirm dialog: the plan is sent and runs until its outcome comes back.
+    fn send_confirmed(&mut self) {
+        if self.read_only() {
+            return;
+        }
+        let Some(Mode::Confirm(confirm)) = self.close() else {
+            return;
+        };
+        if let (Op::SetWeight(_), Some(p)) = (&confirm.plan.op, &mut self.pending) {
+            p.sent = true;
+        }
+        self.say(Level::Info, format!("Sending: {}", confirm.plan.summary));
+        self.running.insert(confirm.plan.release.clone());
+        self.outbox.push(Effect::Apply(Box::new(confirm.plan)));
+    }
+
+    /// Opens the confirm dialog, in place of one already open; under the help if the help
+    /// is open, as the help stays on top until closed.
+    pub(super) fn ask(&mut self, confirm: Confirm) {
+        let mode = Mode::Confirm(Box::new(confirm));
+        if let Some(open) = self
+            .modes
+            .iter_mut()
+            .find(|m| matches!(m, Mode::Confirm(_)))
+        {
+            *open = mode;
+        } else if let Some(Mode::Help { .. }) = self.modes.last() {
+            let at = self.modes.len() - 1;
+            self.modes.insert(at, mode);
+        } else {
+            self.open(mode);
+        }
+    }
+}

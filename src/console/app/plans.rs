@@ -1,0 +1,163 @@
+//! Plans for the selected release: what the writing keys would do now, the confirm dialog a
+//! key opens, and the plan made again after a conflict.
+
+use super::{ActionState, Allowed, App, Confirm, Level, has_running_candidate};
+use crate::console::keymap::Command;
+use crate::release::plan::{self, Actor, Op, Plan};
+use crate::release::{Pattern, Release, Stage, record};
+
+/// Why there is no plan for an action on the selected release now.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NoPlan {
+    #[error("No release selected.")]
+    NoSelection,
+    #[error("The release's objects are not loaded yet.")]
+    NotLoaded,
+    /// The planner refuses the action in the release's state.
+    #[error(transparent)]
+    Refused(#[from] plan::Refusal),
+    /// The identity lacks a permission the plan needs: `no permission to patch services in
+    /// shop (as ana)`.
+    #[error("{0}")]
+    Denied(String),
+}
+
+impl App {
+    /// Plans `op` on the selected release and opens the confirm dialog, or says why not.
+    pub(super) fn propose(&mut self, op: Op) {
+        let dry_run = std::mem::take(&mut self.dry_run_armed);
+        match self.plan_selected(op) {
+            Ok(plan) => self.ask(Confirm::new(plan, None, dry_run)),
+            Err(why) => self.say(Level::Warning, why.to_string()),
+        }
+    }
+
+    /// The plan for `op` on the selected release, or why there is none (the planner refuses,
+    /// or a permission is missing).
+    fn plan_selected(&self, op: Op) -> Result<Plan, NoPlan> {
+        let release = self.release().ok_or(NoPlan::NoSelection)?;
+        let snapshot = self
+            .view
+            .snapshot(&release.namespace)
+            .ok_or(NoPlan::NotLoaded)?;
+        let actor = Actor {
+            name: self.identity().to_string(),
+        };
+        let plan = plan::plan(release, snapshot, op, &actor, self.now)?;
+        match self.denied(&plan) {
+            Some(denied) => Err(NoPlan::Denied(denied)),
+            None => Ok(plan),
+        }
+    }
+
+    /// The first permission `plan` needs that the cluster said this identity lacks.
+    fn denied(&self, plan: &Plan) -> Option<String> {
+        let perms = self.view.permissions.as_ref()?;
+        plan.steps.iter().find_map(|step| {
+            let (verb, resource) = needs(step)?;
+            perms.denies(&step.namespace, verb, resource).then(|| {
+                format!(
+                    "no permission to {verb} {resource} in {} (as {})",
+                    step.namespace,
+                    self.identity()
+                )
+            })
+        })
+    }
+
+    /// After a conflict: the same op planned on the fresh objects, shown again to confirm.
+    pub(super) fn plan_again(&mut self, id: &str, op: Op, why: String) {
+        if self.release().map(Release::id).as_deref() != Some(id) {
+            return;
+        }
+        let why = match self.last_change() {
+            Some(last) => format!("{}. {last}", why.trim_end_matches('.')),
+            None => why,
+        };
+        match self.plan_selected(op) {
+            Ok(plan) => self.ask(Confirm::new(plan, Some(why), false)),
+            Err(refusal) => self.say(Level::Warning, format!("{why} Now: {refusal}")),
+        }
+    }
+
+    /// Who changed the selected release's traffic object last, as the fresh objects say.
+    fn last_change(&self) -> Option<String> {
+        let r = self.release()?;
+        let snapshot = self.view.snapshot(&r.namespace)?;
+        let (ns, name) = (r.namespace.as_str(), r.traffic_object.name.as_str());
+        let meta = match r.traffic_object.kind {
+            plan::Kind::Service => &plan::find(&snapshot.services, ns, name)?.metadata,
+            _ => &plan::find(&snapshot.ingresses, ns, name)?.metadata,
+        };
+        let raw = meta.annotations.as_ref()?.get(record::LAST_ACTION)?;
+        record::describe_last_change(r.traffic_object.kind, ns, name, raw)
+    }
+
+    /// What each writing key would do to the selected release now.
+    pub(super) fn compute_actions(&self) -> Vec<ActionState> {
+        if self.read_only() {
+            return Vec::new();
+        }
+        let Some(release) = self.release() else {
+            return Vec::new();
+        };
+        let mut out: Vec<ActionState> = [
+            Command::Approve,
+            Command::Switch,
+            Command::Reject,
+            Command::Rollback,
+            Command::Retire,
+        ]
+        .into_iter()
+        .filter(|command| offered(release, *command))
+        .filter_map(|command| {
+            let op = command.op()?;
+            let allowed = match self.plan_selected(op) {
+                Ok(plan) => match plan.risk {
+                    Some(risk) => Allowed::Risky(risk),
+                    None => Allowed::Yes,
+                },
+                Err(NoPlan::Denied(why)) => Allowed::Denied(why),
+                Err(why) => Allowed::No(why.to_string()),
+            };
+            Some(ActionState { command, allowed })
+        })
+        .collect();
+        let stage = if has_running_candidate(release) {
+            Allowed::No(format!("{} already has a candidate.", release.id()))
+        } else {
+            Allowed::Yes
+        };
+        out.push(ActionState {
+            command: Command::Stage,
+            allowed: stage,
+        });
+        out
+    }
+}
+
+/// Whether the action list offers `command` for `release`: at a gate rollback is offered as
+/// reject (elsewhere there is no reject); a canary at 100% waiting to finish offers reject
+/// and approve, not the switch (weight back to 0) and retire (the finish) they stand for.
+fn offered(release: &Release, command: Command) -> bool {
+    let gate = release.stage.is_gate() && release.candidate.is_some();
+    if (command == Command::Reject && !gate) || (command == Command::Rollback && gate) {
+        return false;
+    }
+    let finishing = release.pattern == Pattern::NginxCanary && release.stage == Stage::Switched;
+    !(finishing && matches!(command, Command::Switch | Command::Retire))
+}
+
+/// The permission a step needs, as (verb, resource).
+fn needs(step: &plan::Step) -> Option<(&'static str, &'static str)> {
+    let resource = match step.kind {
+        plan::Kind::Deployment => "deployments",
+        plan::Kind::Service => "services",
+        plan::Kind::Ingress => "ingresses",
+    };
+    match step.action {
+        plan::Action::MergePatch(_) => Some(("patch", resource)),
+        plan::Action::Create(_) => Some(("create", resource)),
+        plan::Action::WaitReady(_) => None,
+    }
+}
