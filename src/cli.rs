@@ -177,10 +177,12 @@ pub fn cache_dir() -> PathBuf {
     }
 }
 
-async fn demo(args: DemoArgs, console: &ConsoleArgs) -> anyhow::Result<ExitCode> {
-    let Some(addr) = args.serve else {
-        return demo_console(args, console).await;
-    };
+/// Starts the demo cluster on `addr`, seeded unless `--empty`, and writes its kubeconfig
+/// (to `--write-kubeconfig`, or `demo.kubeconfig` in the cache directory) for kubectl.
+async fn start_demo(
+    args: DemoArgs,
+    addr: SocketAddr,
+) -> anyhow::Result<(EmbeddedCluster, PathBuf)> {
     let cluster = EmbeddedCluster::start(embedded::Config::demo(), addr).await?;
     if !args.empty {
         embedded::demo::seed(&cluster).context("seeding the demo cluster")?;
@@ -189,6 +191,14 @@ async fn demo(args: DemoArgs, console: &ConsoleArgs) -> anyhow::Result<ExitCode>
         .write_kubeconfig
         .unwrap_or_else(|| cache_dir().join("demo.kubeconfig"));
     cluster.write_kubeconfig(&path)?;
+    Ok((cluster, path))
+}
+
+async fn demo(args: DemoArgs, console: &ConsoleArgs) -> anyhow::Result<ExitCode> {
+    let Some(addr) = args.serve else {
+        return demo_console(args, console).await;
+    };
+    let (cluster, path) = start_demo(args, addr).await?;
     println!(
         "cutover demo cluster serving the Kubernetes API on {}",
         cluster.url()
@@ -211,14 +221,7 @@ async fn demo(args: DemoArgs, console: &ConsoleArgs) -> anyhow::Result<ExitCode>
 async fn demo_console(args: DemoArgs, console: &ConsoleArgs) -> anyhow::Result<ExitCode> {
     let theme = theme(console)?;
     let addr = SocketAddr::from(([127, 0, 0, 1], 0));
-    let cluster = EmbeddedCluster::start(embedded::Config::demo(), addr).await?;
-    if !args.empty {
-        embedded::demo::seed(&cluster).context("seeding the demo cluster")?;
-    }
-    let path = args
-        .write_kubeconfig
-        .unwrap_or_else(|| cache_dir().join("demo.kubeconfig"));
-    cluster.write_kubeconfig(&path)?;
+    let (cluster, _) = start_demo(args, addr).await?;
     // Watch mode reads as the read-only identity too: a second lock on the same door.
     let identity = if console.read_only {
         &embedded::auth::READ_ONLY
