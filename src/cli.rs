@@ -44,14 +44,13 @@ impl From<Exit> for ExitCode {
 }
 
 impl Exit {
-    /// The exit code of an error a command returned: 3 when the cluster could not be used
-    /// (a [`crate::cluster::Error`] in its chain says so), otherwise 1.
+    /// The exit code of an error a command returned: 3 when the cluster could not be used or
+    /// answered a read with an error (a [`crate::cluster::Error`] in its chain), otherwise 1.
     fn of(e: &anyhow::Error) -> Exit {
-        let unreachable = e
+        let cluster = e
             .chain()
-            .filter_map(|c| c.downcast_ref::<crate::cluster::Error>())
-            .any(crate::cluster::Error::is_unreachable);
-        if unreachable {
+            .any(|c| c.downcast_ref::<crate::cluster::Error>().is_some());
+        if cluster {
             Exit::Cluster
         } else {
             Exit::Refused

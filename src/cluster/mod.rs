@@ -67,14 +67,6 @@ pub enum Error {
     },
 }
 
-impl Error {
-    /// Whether the cluster itself could not be used (kubeconfig, connection, credentials,
-    /// permission), as opposed to answering a read with an error.
-    pub fn is_unreachable(&self) -> bool {
-        !matches!(self, Error::ListFailed { .. })
-    }
-}
-
 /// A client and what the kubeconfig says about where it points.
 pub struct Connected {
     pub client: kube::Client,
