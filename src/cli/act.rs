@@ -445,7 +445,7 @@ fn describe_requests(plan: &Plan) -> String {
                 out.push_str(&format!("{}. {} {}\n", i + 1, req.method, req.path));
                 if let Action::WaitReady(n) = step.action {
                     out.push_str(&format!(
-                        "   (repeated until it reports {n} ready replicas)\n"
+                        "   (then watched until it reports {n} ready replicas)\n"
                     ));
                 }
                 if let Some(ct) = &req.content_type {

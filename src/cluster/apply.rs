@@ -360,7 +360,7 @@ fn typed_json<K: DeserializeOwned + Serialize>(
     serde_json::to_vec(&obj).map_err(|e| Failure::Cluster(e.to_string()))
 }
 
-/// The request `step` sends (for a wait: the read it repeats until the pods are ready).
+/// The request `step` sends (for a wait: the first read, before the object is watched).
 pub fn request_of(step: &Step) -> Result<Request, Failure> {
     let builder =
         kube::core::Request::new(resource::of(step.kind).collection_path(&step.namespace));
