@@ -16,7 +16,7 @@ use k8s_openapi::api::networking::v1::Ingress;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta, Time};
 use kube::Resource as _;
 use kube::api::{Api, GetParams, Patch, PatchParams, PostParams};
-use kube::runtime::watcher;
+use kube::runtime::{WatchStreamExt as _, watcher};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -232,14 +232,17 @@ async fn wait_ready(
             limit.as_secs()
         ))
     };
-    let read = |api: Api<Deployment>| async move {
+    // One read, bounded by the deadline; `known` is what to report if the deadline comes first.
+    let read = |api: Api<Deployment>, known: i32| async move {
         match tokio::time::timeout_at(deadline, api.get(&step.name)).await {
             Ok(got) => got.map(|d| ready_of(&d)).map_err(|e| failure(e, step)),
-            Err(_) => Err(timeout(0)),
+            Err(_) => Err(timeout(known)),
         }
     };
-    let mut ready = read(api.clone()).await?;
-    let mut changes = watcher::watch_object(api.clone(), &step.name).boxed();
+    let mut ready = read(api.clone(), 0).await?;
+    let mut changes = watcher::watch_object(api.clone(), &step.name)
+        .default_backoff()
+        .boxed();
     let mut check = tokio::time::interval(CANCEL_CHECK);
     while ready < n {
         if cancel.load(Ordering::SeqCst) {
@@ -250,19 +253,19 @@ async fn wait_ready(
             _ = check.tick() => {}
             change = changes.next() => match change {
                 Some(Ok(Some(d))) => ready = ready_of(&d),
-                // Gone: the read says how, as the API server words it.
-                Some(Ok(None)) => ready = read(api.clone()).await?,
-                Some(Err(e)) => return Err(watch_failure(&e, step)),
-                None => ready = read(api.clone()).await?,
+                // Gone, or the watch failed (it retries with backoff): a read says where things
+                // stand, and fails the step in the API server's words if it fails too.
+                Some(Ok(None) | Err(_)) => ready = read(api.clone(), ready).await?,
+                None => return Err(watch_ended(step)),
             },
         }
     }
     Ok(())
 }
 
-fn watch_failure(e: &watcher::Error, step: &Step) -> Failure {
+fn watch_ended(step: &Step) -> Failure {
     Failure::Cluster(format!(
-        "the watch of {}/{} failed while waiting for ready pods: {e}",
+        "the watch of {}/{} ended while waiting for ready pods",
         step.namespace, step.name
     ))
 }
