@@ -837,3 +837,32 @@ fn event_lines<'a>(focus: &Focus, events: impl Iterator<Item = &'a CoreEvent>) -
     lines.truncate(MAX_EVENTS);
     lines
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_probe_that_gets_through_clears_only_connection_failures() {
+        let now = jiff::Timestamp::now();
+        let (views, _) = watch::channel(Arc::new(ClusterView::new(now)));
+        let mut state = State::new(views, false);
+        let refused = WatchFailure::Unreachable("connection refused".into());
+        let forbidden = WatchFailure::Forbidden("services is forbidden".into());
+        assert_eq!(
+            refused.to_string(),
+            "cannot reach the cluster: connection refused"
+        );
+        state.apply(Change::Failed(Global::Deployments, refused));
+        state.apply(Change::Failed(Global::Services, forbidden));
+        state.apply(Change::Reachable);
+        assert_eq!(
+            state.failing.keys().collect::<Vec<_>>(),
+            [&Global::Services]
+        );
+        let Connection::Reconnecting { reason, .. } = state.connection() else {
+            panic!("still failing: {:?}", state.connection());
+        };
+        assert_eq!(reason, "no permission: services is forbidden");
+    }
+}
