@@ -557,6 +557,30 @@ fn two_clients_switch_the_same_release_at_once_and_exactly_one_wins() {
 }
 
 #[test]
+fn a_cluster_that_answers_a_read_with_an_error_gets_exit_3() {
+    // README: 3 is "the cluster is unreachable or answered with an error".
+    let k = Kube::demo();
+    let id = "shop/nginx-service";
+    k.cluster.fail_next(1, 500, 0);
+    let run = k.cutover(&["switch", id, "--yes", "-o", "json"]);
+    assert_eq!(run.code(), Some(3), "{run:#?}");
+    let report = run.json();
+    assert_eq!(report["outcome"], "failed");
+    let message = report["message"].as_str().unwrap_or_default();
+    assert!(
+        message.starts_with("reading the cluster: listing ")
+            && message.contains(" in shop failed: injected failure"),
+        "{report:#}"
+    );
+    assert_eq!(k.selector("shop", "nginx-service")["version"], "v1");
+
+    k.cluster.fail_next(1, 500, 0);
+    let run = k.cutover(&["status", id]);
+    assert_eq!(run.code(), Some(3), "{run:#?}");
+    assert!(run.stderr.contains("failed: injected failure"), "{run:#?}");
+}
+
+#[test]
 fn a_forbidden_identity_gets_exit_3_naming_the_permission_and_nothing_changes() {
     let k = Kube::demo();
     let id = "shop/nginx-service";

@@ -446,3 +446,142 @@ async fn a_cancelled_plan_stops_before_its_next_step() {
         .count();
     assert_eq!(patches, 1, "only the first step was sent");
 }
+
+/// A plan for shop/nginx-service whose only step waits for `n` ready pods of shop/nginx.
+async fn wait_plan(admin: &kube::Client, n: i32) -> cutover::release::plan::Plan {
+    use cutover::release::plan::{Action, Actor, Kind, Op, Precondition, Step};
+    let snapshot = cutover::cluster::snapshot(admin, Some("shop"))
+        .await
+        .expect("snapshot");
+    let now = jiff::Timestamp::now();
+    let releases = cutover::release::discover(&snapshot, now);
+    let release = releases
+        .iter()
+        .find(|r| r.id() == "shop/nginx-service")
+        .expect("release");
+    let actor = Actor { name: "bob".into() };
+    let mut plan =
+        cutover::release::plan::plan(release, &snapshot, Op::Switch, &actor, now).expect("plan");
+    plan.steps = vec![Step {
+        kind: Kind::Deployment,
+        namespace: "shop".into(),
+        name: "nginx".into(),
+        action: Action::WaitReady(n),
+        precondition: Precondition::ReadOnly,
+        description: format!("wait until shop/nginx has {n} ready pods"),
+    }];
+    plan
+}
+
+/// Waits until every pod of shop/nginx is ready; how many there are.
+async fn nginx_ready(admin: &kube::Client) -> i32 {
+    let deployments = Api::<Deployment>::namespaced(admin.clone(), "shop");
+    wait_for(20, "shop/nginx to be ready", || async {
+        let d = deployments.get("nginx").await.ok()?;
+        let want = d.spec.as_ref()?.replicas?;
+        (d.status?.ready_replicas? == want).then_some(want)
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_wait_for_ready_pods_ends_when_the_watch_sees_them_not_by_polling() {
+    let cluster = EmbeddedCluster::start(
+        Config {
+            pod_ready_delay: Duration::from_millis(1500),
+            ..Config::test()
+        },
+        "127.0.0.1:0".parse().expect("addr"),
+    )
+    .await
+    .expect("start the embedded cluster");
+    embedded::demo::seed(&cluster).expect("seed");
+    let admin = cluster.client(&ADMIN).await.expect("client");
+    let deployments = Api::<Deployment>::namespaced(admin.clone(), "shop");
+    let replicas = nginx_ready(&admin).await;
+    let plan = wait_plan(&admin, replicas + 2).await;
+    deployments
+        .patch(
+            "nginx",
+            &PatchParams::default(),
+            &Patch::Merge(serde_json::json!({"spec": {"replicas": replicas + 2}})),
+        )
+        .await
+        .expect("scale up");
+    cluster.clear_requests();
+    let started = std::time::Instant::now();
+    let outcome = cutover::cluster::apply::apply(&admin, &plan, Duration::from_secs(20)).await;
+    assert_eq!(outcome.failure, None);
+    assert_eq!(outcome.done, 1);
+    assert!(
+        started.elapsed() >= Duration::from_millis(1000),
+        "it waited"
+    );
+    let requests = cluster.requests();
+    let on_nginx = |verb: &str| {
+        requests
+            .iter()
+            .filter(|r| r.verb == verb && r.path.contains("/deployments"))
+            .count()
+    };
+    assert!(on_nginx("watch") >= 1, "{requests:#?}");
+    assert!(
+        on_nginx("get") <= 1,
+        "read once, then watched: {requests:#?}"
+    );
+}
+
+#[tokio::test]
+async fn a_wait_for_ready_pods_stops_when_cancelled() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let cluster = demo_cluster().await;
+    let admin = cluster.client(&ADMIN).await.expect("client");
+    let plan = wait_plan(&admin, 99).await;
+    let cancel = Arc::new(AtomicBool::new(false));
+    let flag = cancel.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        flag.store(true, Ordering::SeqCst);
+    });
+    let started = std::time::Instant::now();
+    let outcome = cutover::cluster::apply::apply_cancellable(
+        &admin,
+        &plan,
+        Duration::from_secs(60),
+        |_| {},
+        &cancel,
+    )
+    .await;
+    assert_eq!(outcome.done, 0);
+    assert_eq!(
+        outcome.failure,
+        Some(cutover::cluster::apply::Failure::Cancelled(
+            "cancelled before: wait until shop/nginx has 99 ready pods (the steps before it were applied)"
+                .into()
+        ))
+    );
+    assert!(started.elapsed() < Duration::from_secs(5), "stopped soon");
+    assert!(!outcome.event_written);
+}
+
+#[tokio::test]
+async fn a_wait_for_ready_pods_gives_up_at_its_deadline() {
+    let cluster = demo_cluster().await;
+    let admin = cluster.client(&ADMIN).await.expect("client");
+    let plan = wait_plan(&admin, 99).await;
+    let ready = nginx_ready(&admin).await;
+    let started = std::time::Instant::now();
+    let outcome = cutover::cluster::apply::apply(&admin, &plan, Duration::from_secs(1)).await;
+    assert_eq!(outcome.done, 0);
+    assert_eq!(
+        outcome.failure,
+        Some(cutover::cluster::apply::Failure::Timeout(format!(
+            "shop/nginx had {ready} of 99 pods ready after 1s"
+        )))
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+}

@@ -9,46 +9,39 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use futures::StreamExt as _;
 use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::authorization::v1::{
-    ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec,
-};
 use k8s_openapi::api::core::v1::{Event, ObjectReference, Service};
 use k8s_openapi::api::networking::v1::Ingress;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta, Time};
 use kube::Resource as _;
 use kube::api::{Api, GetParams, Patch, PatchParams, PostParams};
+use kube::runtime::{WatchStreamExt as _, watcher};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use super::access::Access;
 use crate::release::plan::{Action, Kind, Plan, Precondition, Step};
 
-/// Why a step failed, in the terms a person acts on.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Why a step failed, in the terms a person acts on; each holds the sentence to show.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Failure {
     /// 409: someone else changed the object (or it already exists).
+    #[error("{0}")]
     Conflict(String),
     /// 403: the identity lacks a permission.
+    #[error("{0}")]
     Forbidden(String),
     /// The cluster could not be reached or answered with an error.
+    #[error("{0}")]
     Cluster(String),
     /// A wait did not finish in time.
+    #[error("{0}")]
     Timeout(String),
     /// The person stopped the plan between steps.
+    #[error("{0}")]
     Cancelled(String),
-}
-
-impl std::fmt::Display for Failure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Failure::Conflict(m)
-            | Failure::Forbidden(m)
-            | Failure::Cluster(m)
-            | Failure::Timeout(m)
-            | Failure::Cancelled(m) => f.write_str(m),
-        }
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,22 +68,6 @@ pub enum Progress<'a> {
         of: usize,
         step: &'a Step,
     },
-}
-
-fn plural(kind: Kind) -> &'static str {
-    match kind {
-        Kind::Deployment => "deployments",
-        Kind::Service => "services",
-        Kind::Ingress => "ingresses",
-    }
-}
-
-fn group(kind: Kind) -> &'static str {
-    match kind {
-        Kind::Deployment => "apps",
-        Kind::Service => "",
-        Kind::Ingress => "networking.k8s.io",
-    }
 }
 
 /// The Kubernetes verb a step needs permission for.
@@ -123,7 +100,7 @@ fn failure(e: kube::Error, step: &Step) -> Failure {
             Failure::Forbidden(format!(
                 "no permission to {} {} in {} ({who})",
                 verb(step),
-                plural(step.kind),
+                step.kind.resource().plural,
                 step.namespace,
             ))
         }
@@ -225,6 +202,18 @@ async fn rescale(client: &kube::Client, step: &Step, expected: i32) -> Result<()
     )))
 }
 
+/// How often a wait looks at the cancel flag between watch events (a local check, no request).
+const CANCEL_CHECK: Duration = Duration::from_millis(100);
+
+fn ready_of(d: &Deployment) -> i32 {
+    d.status
+        .as_ref()
+        .and_then(|s| s.ready_replicas)
+        .unwrap_or(0)
+}
+
+/// Waits until the step's Deployment reports `n` ready replicas: read once, then watched
+/// (kube-runtime's `watch_object`), until `limit` has passed or `cancel` is set.
 async fn wait_ready(
     client: &kube::Client,
     step: &Step,
@@ -234,25 +223,50 @@ async fn wait_ready(
 ) -> Result<(), Failure> {
     let api: Api<Deployment> = Api::namespaced(client.clone(), &step.namespace);
     let deadline = tokio::time::Instant::now() + limit;
-    loop {
-        let d = api.get(&step.name).await.map_err(|e| failure(e, step))?;
-        let ready = d.status.and_then(|s| s.ready_replicas).unwrap_or(0);
-        if ready >= n {
-            return Ok(());
+    let timeout = |ready: i32| {
+        Failure::Timeout(format!(
+            "{}/{} had {ready} of {n} pods ready after {}s",
+            step.namespace,
+            step.name,
+            limit.as_secs()
+        ))
+    };
+    // One read, bounded by the deadline; `known` is what to report if the deadline comes first.
+    let read = |api: Api<Deployment>, known: i32| async move {
+        match tokio::time::timeout_at(deadline, api.get(&step.name)).await {
+            Ok(got) => got.map(|d| ready_of(&d)).map_err(|e| failure(e, step)),
+            Err(_) => Err(timeout(known)),
         }
+    };
+    let mut ready = read(api.clone(), 0).await?;
+    let mut changes = watcher::watch_object(api.clone(), &step.name)
+        .default_backoff()
+        .boxed();
+    let mut check = tokio::time::interval(CANCEL_CHECK);
+    while ready < n {
         if cancel.load(Ordering::SeqCst) {
             return Err(cancelled(step));
         }
-        if tokio::time::Instant::now() >= deadline {
-            return Err(Failure::Timeout(format!(
-                "{}/{} had {ready} of {n} pods ready after {}s",
-                step.namespace,
-                step.name,
-                limit.as_secs()
-            )));
+        tokio::select! {
+            () = tokio::time::sleep_until(deadline) => return Err(timeout(ready)),
+            _ = check.tick() => {}
+            change = changes.next() => match change {
+                Some(Ok(Some(d))) => ready = ready_of(&d),
+                // Gone, or the watch failed (it retries with backoff): a read says where things
+                // stand, and fails the step in the API server's words if it fails too.
+                Some(Ok(None) | Err(_)) => ready = read(api.clone(), ready).await?,
+                None => return Err(watch_ended(step)),
+            },
         }
-        tokio::time::sleep(Duration::from_millis(250)).await;
     }
+    Ok(())
+}
+
+fn watch_ended(step: &Step) -> Failure {
+    Failure::Cluster(format!(
+        "the watch of {}/{} ended while waiting for ready pods",
+        step.namespace, step.name
+    ))
 }
 
 fn cancelled(step: &Step) -> Failure {
@@ -328,14 +342,6 @@ pub struct Request {
     pub body: Option<Value>,
 }
 
-fn collection_path(kind: Kind, namespace: &str) -> String {
-    match kind {
-        Kind::Deployment => Deployment::url_path(&(), Some(namespace)),
-        Kind::Service => Service::url_path(&(), Some(namespace)),
-        Kind::Ingress => Ingress::url_path(&(), Some(namespace)),
-    }
-}
-
 /// The planned object as the typed API will send it.
 fn typed<K: DeserializeOwned>(step: &Step, body: &Value) -> Result<K, Failure> {
     serde_json::from_value(body.clone()).map_err(|e| {
@@ -356,9 +362,9 @@ fn typed_json<K: DeserializeOwned + Serialize>(
     serde_json::to_vec(&obj).map_err(|e| Failure::Cluster(e.to_string()))
 }
 
-/// The request `step` sends (for a wait: the read it repeats until the pods are ready).
+/// The request `step` sends (for a wait: the first read, before the object is watched).
 pub fn request_of(step: &Step) -> Result<Request, Failure> {
-    let builder = kube::core::Request::new(collection_path(step.kind, &step.namespace));
+    let builder = kube::core::Request::new(step.kind.resource().collection_path(&step.namespace));
     let built = match &step.action {
         Action::MergePatch(body) => {
             builder.patch(&step.name, &PatchParams::default(), &Patch::Merge(body))
@@ -399,30 +405,23 @@ pub fn request_of(step: &Step) -> Result<Request, Failure> {
 /// write rather than failing halfway. A cluster that cannot answer leaves it to the requests.
 pub async fn preflight(client: &kube::Client, plan: &Plan, who: &str) -> Result<(), Failure> {
     let mut asked: Vec<(&str, Kind, &str)> = Vec::new();
-    let api: Api<SelfSubjectAccessReview> = Api::all(client.clone());
     for step in &plan.steps {
         let key = (verb(step), step.kind, step.namespace.as_str());
         if asked.contains(&key) {
             continue;
         }
         asked.push(key);
-        let review = SelfSubjectAccessReview {
-            spec: SelfSubjectAccessReviewSpec {
-                resource_attributes: Some(ResourceAttributes {
-                    verb: Some(key.0.to_string()),
-                    group: Some(group(step.kind).to_string()),
-                    resource: Some(plural(step.kind).to_string()),
-                    namespace: Some(step.namespace.clone()),
-                    // Creating has no name to be allowed on yet.
-                    name: (key.0 != "create").then(|| step.name.clone()),
-                    ..ResourceAttributes::default()
-                }),
-                ..SelfSubjectAccessReviewSpec::default()
-            },
-            ..SelfSubjectAccessReview::default()
+        let resource = step.kind.resource();
+        let access = Access {
+            verb: key.0,
+            group: resource.group,
+            resource: resource.plural,
+            namespace: &step.namespace,
+            // Creating has no name to be allowed on yet.
+            name: (key.0 != "create").then_some(step.name.as_str()),
         };
-        let allowed = match api.create(&PostParams::default(), &review).await {
-            Ok(r) => r.status.is_none_or(|s| s.allowed),
+        let allowed = match access.allowed(client).await {
+            Ok(allowed) => allowed,
             Err(kube::Error::Api(_)) => true,
             Err(e) => {
                 return Err(Failure::Cluster(format!(
@@ -433,9 +432,7 @@ pub async fn preflight(client: &kube::Client, plan: &Plan, who: &str) -> Result<
         if !allowed {
             return Err(Failure::Forbidden(format!(
                 "no permission to {} {} in {} (as {who})",
-                key.0,
-                plural(step.kind),
-                step.namespace
+                key.0, resource.plural, step.namespace
             )));
         }
     }
@@ -471,11 +468,7 @@ fn event_of(plan: &Plan, now: jiff::Timestamp) -> Event {
         .next()
         .unwrap_or("default")
         .to_string();
-    let (api_version, kind) = match plan.event.kind {
-        Kind::Service => ("v1", "Service"),
-        Kind::Ingress => ("networking.k8s.io/v1", "Ingress"),
-        Kind::Deployment => ("apps/v1", "Deployment"),
-    };
+    let object = plan.event.kind.resource();
     Event {
         metadata: ObjectMeta {
             generate_name: Some(format!("{}.cutover.", plan.event.name)),
@@ -483,8 +476,8 @@ fn event_of(plan: &Plan, now: jiff::Timestamp) -> Event {
             ..ObjectMeta::default()
         },
         involved_object: ObjectReference {
-            api_version: Some(api_version.into()),
-            kind: Some(kind.into()),
+            api_version: Some(object.api_version.into()),
+            kind: Some(object.kind.into()),
             name: Some(plan.event.name.clone()),
             namespace: Some(ns.clone()),
             ..ObjectReference::default()

@@ -6,11 +6,12 @@ use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::core::v1::{Pod, Service};
 use k8s_openapi::api::networking::v1::Ingress;
 use kube::api::{Api, ListParams};
-use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::config::{KubeConfigOptions, Kubeconfig, KubeconfigError};
 use serde::de::DeserializeOwned;
 
 use crate::release::Snapshot;
 
+pub mod access;
 pub mod apply;
 pub mod feed;
 
@@ -23,17 +24,47 @@ pub struct Target {
     pub namespace: Option<Option<String>>,
 }
 
-/// Why the cluster could not be used, for exit code 3 and a sentence.
-#[derive(Debug)]
-pub struct Unreachable(pub String);
-
-impl std::fmt::Display for Unreachable {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
+/// Why the cluster could not be read. The causes are kept in the variants but not chained as
+/// sources: each message already ends with its cause, as `{:#}` prints it.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("could not read the kubeconfig {}: {error}", path.display())]
+    KubeconfigFile {
+        path: std::path::PathBuf,
+        error: KubeconfigError,
+    },
+    #[error("could not read the kubeconfig ($KUBECONFIG or ~/.kube/config): {0}")]
+    Kubeconfig(KubeconfigError),
+    #[error("there is no context named {context:?} in the kubeconfig; contexts: {known}")]
+    NoSuchContext { context: String, known: String },
+    #[error("could not load the kubeconfig: {0}")]
+    BadKubeconfig(KubeconfigError),
+    #[error("could not build a client for the cluster: {0}")]
+    NoClient(kube::Error),
+    /// 403 on a list.
+    #[error("no permission to list {kind} {place}: {message}")]
+    Forbidden {
+        kind: String,
+        place: String,
+        message: String,
+    },
+    /// 401.
+    #[error("the cluster did not accept the credentials: {0}")]
+    Unauthorized(String),
+    /// Any other status the API server answered a list with.
+    #[error("listing {kind} {place} failed: {message}")]
+    ListFailed {
+        kind: String,
+        place: String,
+        message: String,
+    },
+    #[error("the cluster could not be reached while listing {kind} {place}: {error}")]
+    Unreachable {
+        kind: String,
+        place: String,
+        error: kube::Error,
+    },
 }
-
-impl std::error::Error for Unreachable {}
 
 /// A client and what the kubeconfig says about where it points.
 pub struct Connected {
@@ -47,25 +78,19 @@ pub struct Connected {
 }
 
 /// A client for the target and the namespace scope it resolves to (None = all).
-pub async fn connect(target: &Target) -> anyhow::Result<(kube::Client, Option<String>)> {
+pub async fn connect(target: &Target) -> Result<(kube::Client, Option<String>), Error> {
     let c = connect_to(target).await?;
     Ok((c.client, c.scope))
 }
 
 /// Like [`connect`], keeping the context, server and user for the console's header.
-pub async fn connect_to(target: &Target) -> anyhow::Result<Connected> {
+pub async fn connect_to(target: &Target) -> Result<Connected, Error> {
     let kubeconfig = match &target.kubeconfig {
-        Some(path) => Kubeconfig::read_from(path).map_err(|e| {
-            Unreachable(format!(
-                "could not read the kubeconfig {}: {e}",
-                path.display()
-            ))
+        Some(path) => Kubeconfig::read_from(path).map_err(|error| Error::KubeconfigFile {
+            path: path.clone(),
+            error,
         })?,
-        None => Kubeconfig::read().map_err(|e| {
-            Unreachable(format!(
-                "could not read the kubeconfig ($KUBECONFIG or ~/.kube/config): {e}"
-            ))
-        })?,
+        None => Kubeconfig::read().map_err(Error::Kubeconfig)?,
     };
     let context = target
         .context
@@ -85,15 +110,14 @@ pub async fn connect_to(target: &Target) -> anyhow::Result<Connected> {
             .iter()
             .map(|c| c.name.as_str())
             .collect();
-        return Err(Unreachable(format!(
-            "there is no context named {context:?} in the kubeconfig; contexts: {}",
-            if known.is_empty() {
+        return Err(Error::NoSuchContext {
+            context,
+            known: if known.is_empty() {
                 "none".to_string()
             } else {
                 known.join(", ")
-            }
-        ))
-        .into());
+            },
+        });
     }
     let options = KubeConfigOptions {
         context: target.context.clone(),
@@ -101,11 +125,10 @@ pub async fn connect_to(target: &Target) -> anyhow::Result<Connected> {
     };
     let config = kube::Config::from_custom_kubeconfig(kubeconfig, &options)
         .await
-        .map_err(|e| Unreachable(format!("could not load the kubeconfig: {e}")))?;
+        .map_err(Error::BadKubeconfig)?;
     let default_ns = config.default_namespace.clone();
     let server = config.cluster_url.to_string();
-    let client = kube::Client::try_from(config)
-        .map_err(|e| Unreachable(format!("could not build a client for the cluster: {e}")))?;
+    let client = kube::Client::try_from(config).map_err(Error::NoClient)?;
     let scope = match &target.namespace {
         Some(ns) => ns.clone(),
         None => Some(default_ns),
@@ -119,7 +142,7 @@ pub async fn connect_to(target: &Target) -> anyhow::Result<Connected> {
     })
 }
 
-async fn list_all<K>(client: &kube::Client, scope: Option<&str>) -> anyhow::Result<Vec<K>>
+async fn list_all<K>(client: &kube::Client, scope: Option<&str>) -> Result<Vec<K>, Error>
 where
     K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>
         + Clone
@@ -147,25 +170,26 @@ where
     }
 }
 
-/// A sentence for a failed read, saying what was being read and where.
-fn describe(e: kube::Error, kind: &str, scope: Option<&str>) -> anyhow::Error {
+/// What a failed read was reading, and where.
+fn describe(e: kube::Error, kind: &str, scope: Option<&str>) -> Error {
     let place = match scope {
         Some(ns) => format!("in {ns}"),
         None => "in all namespaces".to_string(),
     };
+    let kind = kind.to_string();
     match e {
-        kube::Error::Api(s) if s.code == 403 => anyhow::Error::new(Unreachable(format!(
-            "no permission to list {kind} {place}: {}",
-            s.message
-        ))),
-        kube::Error::Api(s) if s.code == 401 => anyhow::Error::new(Unreachable(format!(
-            "the cluster did not accept the credentials: {}",
-            s.message
-        ))),
-        kube::Error::Api(s) => anyhow::anyhow!("listing {kind} {place} failed: {}", s.message),
-        other => anyhow::Error::new(Unreachable(format!(
-            "the cluster could not be reached while listing {kind} {place}: {other}"
-        ))),
+        kube::Error::Api(s) if s.code == 403 => Error::Forbidden {
+            kind,
+            place,
+            message: s.message,
+        },
+        kube::Error::Api(s) if s.code == 401 => Error::Unauthorized(s.message),
+        kube::Error::Api(s) => Error::ListFailed {
+            kind,
+            place,
+            message: s.message,
+        },
+        error => Error::Unreachable { kind, place, error },
     }
 }
 

@@ -6,13 +6,10 @@
 //! thousand allocations rather than tens of thousands.
 
 use compact_str::CompactString;
-use k8s_openapi::Resource;
-use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::core::v1::Service;
-use k8s_openapi::api::networking::v1::Ingress;
 use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
 
+pub use super::kind::Kind;
 use super::record::ReleaseRecord;
 
 /// A list that is nearly always one item long (a track's Deployments, its images): kept in
@@ -63,71 +60,6 @@ impl Stage {
     /// Stages that wait for a person to approve before the release moves on.
     pub fn is_gate(self) -> bool {
         matches!(self, Stage::Staged | Stage::Switched)
-    }
-}
-
-/// The kinds of Kubernetes object a release is made of; the resource facts (plural, group,
-/// version) come from k8s-openapi's `Resource` impls, so no table repeats them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-pub enum Kind {
-    Deployment,
-    Service,
-    Ingress,
-}
-
-impl Kind {
-    /// The kind as the API writes it: `Deployment`, `Service`, `Ingress`.
-    pub fn as_str(self) -> &'static str {
-        self.facts().0
-    }
-
-    /// The API group: `apps`, `` (core) or `networking.k8s.io`.
-    pub fn group(self) -> &'static str {
-        self.facts().1
-    }
-
-    /// The API version within the group: `v1` for all three.
-    pub fn version(self) -> &'static str {
-        self.facts().2
-    }
-
-    /// The resource name in URLs and RBAC rules: `deployments`, `services`, `ingresses`.
-    pub fn plural(self) -> &'static str {
-        self.facts().3
-    }
-
-    /// `apiVersion` as objects carry it: `apps/v1`, `v1`, `networking.k8s.io/v1`.
-    pub fn api_version(self) -> &'static str {
-        match self {
-            Kind::Deployment => <Deployment as Resource>::API_VERSION,
-            Kind::Service => <Service as Resource>::API_VERSION,
-            Kind::Ingress => <Ingress as Resource>::API_VERSION,
-        }
-    }
-
-    /// (kind, group, version, plural) from k8s-openapi.
-    fn facts(self) -> (&'static str, &'static str, &'static str, &'static str) {
-        fn of<R: Resource>() -> (&'static str, &'static str, &'static str, &'static str) {
-            (R::KIND, R::GROUP, R::VERSION, R::URL_PATH_SEGMENT)
-        }
-        match self {
-            Kind::Deployment => of::<Deployment>(),
-            Kind::Service => of::<Service>(),
-            Kind::Ingress => of::<Ingress>(),
-        }
-    }
-}
-
-impl std::fmt::Display for Kind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// A kind compares equal to the name the API gives it (`Kind::Service == "Service"`).
-impl PartialEq<&str> for Kind {
-    fn eq(&self, other: &&str) -> bool {
-        self.as_str() == *other
     }
 }
 
@@ -267,40 +199,5 @@ impl Release {
         crash(&self.live)
             || self.candidate.as_ref().is_some_and(crash)
             || self.live.replicas.ready == 0
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn kinds_carry_their_resource_facts() {
-        let facts = [
-            (
-                Kind::Deployment,
-                "Deployment",
-                "apps",
-                "deployments",
-                "apps/v1",
-            ),
-            (Kind::Service, "Service", "", "services", "v1"),
-            (
-                Kind::Ingress,
-                "Ingress",
-                "networking.k8s.io",
-                "ingresses",
-                "networking.k8s.io/v1",
-            ),
-        ];
-        for (kind, name, group, plural, api_version) in facts {
-            assert_eq!(kind.as_str(), name);
-            assert_eq!(kind.to_string(), name);
-            assert_eq!(kind, name);
-            assert_eq!(kind.group(), group);
-            assert_eq!(kind.version(), "v1");
-            assert_eq!(kind.plural(), plural);
-            assert_eq!(kind.api_version(), api_version);
-        }
     }
 }

@@ -11,9 +11,6 @@ use std::sync::Arc;
 use futures::StreamExt as _;
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::authentication::v1::SelfSubjectReview;
-use k8s_openapi::api::authorization::v1::{
-    ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec,
-};
 use k8s_openapi::api::core::v1::{Event as CoreEvent, Pod, Service};
 use k8s_openapi::api::networking::v1::Ingress;
 use kube::api::{Api, PostParams};
@@ -25,10 +22,52 @@ use tokio::task::JoinHandle;
 
 pub use view::{ClusterView, Connection, Encoded, EventLine, Focus, NamespaceView, Permissions};
 
+use super::access::Access;
+use crate::release::kind::{Kind, RestResource};
 use crate::release::{PodScope, discover};
 
-/// How a failure to connect is worded; such failures clear when a probe gets through.
-const UNREACHABLE: &str = "cannot reach the cluster";
+/// Why a watch failed, worded for the status line.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+enum WatchFailure {
+    /// No connection: cleared when a probe gets through.
+    #[error("cannot reach the cluster: {0}")]
+    Unreachable(String),
+    #[error("no permission: {0}")]
+    Forbidden(String),
+    #[error("{message} ({code})")]
+    Api { message: String, code: u16 },
+    #[error("the watch ended with an error: {0}")]
+    Ended(String),
+    #[error("{0}")]
+    Other(String),
+}
+
+impl From<&watcher::Error> for WatchFailure {
+    fn from(e: &watcher::Error) -> WatchFailure {
+        match e {
+            watcher::Error::InitialListFailed(e)
+            | watcher::Error::WatchStartFailed(e)
+            | watcher::Error::WatchFailed(e) => WatchFailure::from(e),
+            watcher::Error::WatchError(s) => WatchFailure::Ended(s.message.clone()),
+            other => WatchFailure::Other(other.to_string()),
+        }
+    }
+}
+
+impl From<&kube::Error> for WatchFailure {
+    fn from(e: &kube::Error) -> WatchFailure {
+        match e {
+            kube::Error::Api(s) if s.code == 403 => WatchFailure::Forbidden(s.message.clone()),
+            kube::Error::Api(s) => WatchFailure::Api {
+                message: s.message.clone(),
+                code: s.code,
+            },
+            kube::Error::HyperError(e) => WatchFailure::Unreachable(e.to_string()),
+            kube::Error::Service(e) => WatchFailure::Unreachable(e.to_string()),
+            other => WatchFailure::Other(other.to_string()),
+        }
+    }
+}
 
 /// Most events kept for the focused release.
 const MAX_EVENTS: usize = 200;
@@ -53,8 +92,8 @@ enum Change {
     ReplicaSet(u64, usize, Event<ReplicaSet>),
     Event(u64, Event<CoreEvent>),
     /// A watch failed; it is retried with backoff.
-    Failed(Global, String),
-    FocusFailed(u64, String),
+    Failed(Global, WatchFailure),
+    FocusFailed(u64, WatchFailure),
     Identity(String),
     Permissions(u64, Permissions),
     /// The server answered a probe: watches failing for want of a connection are recovering.
@@ -125,7 +164,7 @@ fn forward<K>(
     api: Api<K>,
     config: watcher::Config,
     tx: mpsc::UnboundedSender<Change>,
-    wrap: impl Fn(Result<Event<K>, String>) -> Change + Send + 'static,
+    wrap: impl Fn(Result<Event<K>, WatchFailure>) -> Change + Send + 'static,
 ) -> JoinHandle<()>
 where
     K: Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug + Send + 'static,
@@ -133,7 +172,7 @@ where
     tokio::spawn(async move {
         let mut stream = watcher::watcher(api, config).default_backoff().boxed();
         while let Some(item) = stream.next().await {
-            let change = wrap(item.map_err(|e| describe_watch_error(&e)));
+            let change = wrap(item.map_err(|e| WatchFailure::from(&e)));
             if tx.send(change).is_err() {
                 return;
             }
@@ -141,23 +180,69 @@ where
     })
 }
 
-fn describe_watch_error(e: &watcher::Error) -> String {
-    match e {
-        watcher::Error::InitialListFailed(e) | watcher::Error::WatchStartFailed(e) => kube_error(e),
-        watcher::Error::WatchError(s) => format!("the watch ended with an error: {}", s.message),
-        watcher::Error::WatchFailed(e) => kube_error(e),
-        other => other.to_string(),
-    }
+/// Forwards the watch of one kind over the whole scope.
+fn watch_global<K>(
+    client: &Client,
+    scope: Option<&str>,
+    tx: &mpsc::UnboundedSender<Change>,
+    kind: Global,
+    wrap: fn(Event<K>) -> Change,
+) -> JoinHandle<()>
+where
+    K: Resource<Scope = k8s_openapi::NamespaceResourceScope>
+        + Clone
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug
+        + Send
+        + 'static,
+    K::DynamicType: Default,
+{
+    forward(
+        api::<K>(client, scope),
+        watcher::Config::default(),
+        tx.clone(),
+        move |r| match r {
+            Ok(e) => wrap(e),
+            Err(m) => Change::Failed(kind, m),
+        },
+    )
 }
 
-fn kube_error(e: &kube::Error) -> String {
-    match e {
-        kube::Error::Api(s) if s.code == 403 => format!("no permission: {}", s.message),
-        kube::Error::Api(s) => format!("{} ({})", s.message, s.code),
-        kube::Error::HyperError(e) => format!("{UNREACHABLE}: {e}"),
-        kube::Error::Service(e) => format!("{UNREACHABLE}: {e}"),
-        other => other.to_string(),
+/// The watches over the whole scope, and the question of who we are if asked.
+fn start_globals(
+    client: &Client,
+    scope: Option<&str>,
+    ask_identity: bool,
+    tx: &mpsc::UnboundedSender<Change>,
+) -> Tasks {
+    let mut globals = Tasks(vec![
+        watch_global(client, scope, tx, Global::Deployments, Change::Deployment),
+        watch_global(client, scope, tx, Global::Services, Change::Service),
+        watch_global(client, scope, tx, Global::Ingresses, Change::Ingress),
+    ]);
+    if ask_identity {
+        let client = client.clone();
+        let tx = tx.clone();
+        globals.0.push(tokio::spawn(async move {
+            if let Some(name) = who_am_i(client).await {
+                let _ = tx.send(Change::Identity(name));
+            }
+        }));
     }
+    globals
+}
+
+/// Asks the server for its version once: an answer says watches failing for want of a
+/// connection are recovering.
+fn probe(client: &Client, tx: &mpsc::UnboundedSender<Change>) {
+    let client = client.clone();
+    let tx = tx.clone();
+    tokio::spawn(async move {
+        if client.apiserver_version().await.is_ok() {
+            let _ = tx.send(Change::Reachable);
+        }
+        let _ = tx.send(Change::ProbeDone);
+    });
 }
 
 async fn run(
@@ -168,70 +253,20 @@ async fn run(
     mut focus_rx: mpsc::UnboundedReceiver<Option<Focus>>,
 ) {
     let (tx, mut rx) = mpsc::unbounded_channel();
-    let sc = scope.as_deref();
-    let mut globals = Tasks::default();
-    globals.0 = vec![
-        forward(
-            api::<Deployment>(&client, sc),
-            watcher::Config::default(),
-            tx.clone(),
-            |r| match r {
-                Ok(e) => Change::Deployment(e),
-                Err(m) => Change::Failed(Global::Deployments, m),
-            },
-        ),
-        forward(
-            api::<Service>(&client, sc),
-            watcher::Config::default(),
-            tx.clone(),
-            |r| match r {
-                Ok(e) => Change::Service(e),
-                Err(m) => Change::Failed(Global::Services, m),
-            },
-        ),
-        forward(
-            api::<Ingress>(&client, sc),
-            watcher::Config::default(),
-            tx.clone(),
-            |r| match r {
-                Ok(e) => Change::Ingress(e),
-                Err(m) => Change::Failed(Global::Ingresses, m),
-            },
-        ),
-    ];
-    if ask_identity {
-        let client = client.clone();
-        let tx = tx.clone();
-        globals.0.push(tokio::spawn(async move {
-            if let Some(name) = who_am_i(client).await {
-                let _ = tx.send(Change::Identity(name));
-            }
-        }));
-    }
+    let _globals = start_globals(&client, scope.as_deref(), ask_identity, &tx);
     let mut state = State::new(views, ask_identity);
     // A watch that reconnects without news says nothing, so while one fails the server is
     // probed to know when the connection is back.
-    let mut probe = tokio::time::interval(std::time::Duration::from_secs(1));
-    let mut probing = false;
+    let mut probe_tick = tokio::time::interval(std::time::Duration::from_secs(1));
     loop {
         tokio::select! {
-            Some(change) = rx.recv() => match change {
-                Change::ProbeDone => probing = false,
-                change => state.apply(change),
-            },
+            Some(change) = rx.recv() => state.receive(change),
             Some(focus) = focus_rx.recv() => state.set_focus(focus, &client, &tx),
-            _ = probe.tick() => {
+            _ = probe_tick.tick() => {
                 state.trim_now_and_then();
-                if !state.failing.is_empty() && !probing {
-                    probing = true;
-                    let client = client.clone();
-                    let tx = tx.clone();
-                    tokio::spawn(async move {
-                        if client.apiserver_version().await.is_ok() {
-                            let _ = tx.send(Change::Reachable);
-                        }
-                        let _ = tx.send(Change::ProbeDone);
-                    });
+                if !state.failing.is_empty() && !state.probing {
+                    state.probing = true;
+                    probe(&client, &tx);
                 }
                 continue;
             }
@@ -244,54 +279,43 @@ async fn run(
                 continue;
             }
             match rx.try_recv() {
-                Ok(Change::ProbeDone) => probing = false,
-                Ok(change) => state.apply(change),
+                Ok(change) => state.receive(change),
                 Err(_) => break,
             }
         }
         state.publish();
     }
-    drop(globals);
 }
 
-/// The writes cutover may make, asked of the cluster one SelfSubjectAccessReview each.
-const WRITES: &[(&str, &str, &str)] = &[
-    ("patch", "apps", "deployments"),
-    ("create", "apps", "deployments"),
-    ("patch", "", "services"),
-    ("create", "", "services"),
-    ("patch", "networking.k8s.io", "ingresses"),
-    ("create", "networking.k8s.io", "ingresses"),
-    ("create", "", "events"),
-];
+/// The writes cutover may make, asked of the cluster one SelfSubjectAccessReview each: patch
+/// and create of every kind a plan writes, and create of the audit Event.
+fn writes() -> impl Iterator<Item = (&'static str, RestResource)> {
+    Kind::ALL
+        .into_iter()
+        .flat_map(|kind| ["patch", "create"].map(|verb| (verb, kind.resource())))
+        .chain([("create", RestResource::of::<CoreEvent>())])
+}
 
 async fn permissions(client: Client, namespace: String) -> Permissions {
-    let api: Api<SelfSubjectAccessReview> = Api::all(client);
     let mut denied = BTreeSet::new();
-    for (verb, group, resource) in WRITES {
-        let review = SelfSubjectAccessReview {
-            spec: SelfSubjectAccessReviewSpec {
-                resource_attributes: Some(ResourceAttributes {
-                    namespace: Some(namespace.clone()),
-                    verb: Some(verb.to_string()),
-                    group: Some(group.to_string()),
-                    resource: Some(resource.to_string()),
-                    ..Default::default()
-                }),
-                ..Default::default()
-            },
-            ..Default::default()
+    for (verb, resource) in writes() {
+        let access = Access {
+            verb,
+            group: resource.group,
+            resource: resource.plural,
+            namespace: &namespace,
+            name: None,
         };
         // Unknown (the review failed) is not denied: the write itself will say.
-        let allowed = match api.create(&PostParams::default(), &review).await {
-            Ok(r) => r.status.is_none_or(|s| s.allowed),
+        let allowed = match access.allowed(&client).await {
+            Ok(allowed) => allowed,
             Err(e) => {
                 tracing::info!("SelfSubjectAccessReview failed: {e}");
                 true
             }
         };
         if !allowed {
-            denied.insert((verb.to_string(), resource.to_string()));
+            denied.insert((verb.to_string(), resource.plural.to_string()));
         }
     }
     Permissions { namespace, denied }
@@ -362,8 +386,10 @@ struct State {
     ingresses_init: Option<Vec<Ingress>>,
     /// Kinds that have listed once.
     listed: BTreeSet<Global>,
-    /// Kinds whose watch is failing, with the first failure's time and reason.
-    failing: BTreeMap<Global, (jiff::Timestamp, String)>,
+    /// Kinds whose watch is failing, with the first failure's time and the latest reason.
+    failing: BTreeMap<Global, (jiff::Timestamp, WatchFailure)>,
+    /// A probe of the server is under way.
+    probing: bool,
     focused: Focused,
     identity: Option<String>,
     /// Whether to ask the cluster what the identity may do (never in read-only mode).
@@ -392,6 +418,7 @@ impl State {
             ingresses_init: None,
             listed: BTreeSet::new(),
             failing: BTreeMap::new(),
+            probing: false,
             focused: Focused::default(),
             identity: None,
             ask_permissions,
@@ -401,6 +428,13 @@ impl State {
             trimmed: false,
             trim_due: None,
             last_publish: std::time::Instant::now(),
+        }
+    }
+
+    fn receive(&mut self, change: Change) {
+        match change {
+            Change::ProbeDone => self.probing = false,
+            change => self.apply(change),
         }
     }
 
@@ -425,7 +459,7 @@ impl State {
             Change::Permissions(..) => self.changed = false,
             Change::Reachable => self
                 .failing
-                .retain(|_, (_, reason)| !reason.starts_with(UNREACHABLE)),
+                .retain(|_, (_, reason)| !matches!(reason, WatchFailure::Unreachable(_))),
             Change::ProbeDone => {}
             Change::Pod(g, i, e) if g == self.focused.generation => {
                 if let Some(w) = self.focused.pods.get_mut(i) {
@@ -550,18 +584,29 @@ impl State {
         };
         let Some(focus) = focus else { return };
         self.mark_focus_namespace();
-        let ns = focus.namespace.as_str();
-        let selectors: Vec<String> = focus
+        self.watch_focus(&focus, client, tx);
+    }
+
+    /// The `key=value,…` selectors of the focus's Deployments, as the scope's watch has them.
+    fn selectors(&self, focus: &Focus) -> Vec<String> {
+        focus
             .deployments
             .iter()
             .filter_map(|d| {
-                let objects = &self.namespaces.get(ns)?.objects;
+                let objects = &self.namespaces.get(&focus.namespace)?.objects;
                 let (_, text) = objects.deployments.iter().find(|(n, _)| n == d)?;
                 let dep: Deployment = serde_json::from_str(text).ok()?;
                 selector_of(&dep)
             })
-            .collect();
-        let g = generation;
+            .collect()
+    }
+
+    /// Starts the focus's watches: Pods and ReplicaSets per Deployment, its namespace's
+    /// Events, and (unless read-only) the question of what the identity may write there.
+    fn watch_focus(&mut self, focus: &Focus, client: &Client, tx: &mpsc::UnboundedSender<Change>) {
+        let ns = focus.namespace.as_str();
+        let selectors = self.selectors(focus);
+        let g = self.focused.generation;
         self.focused.pods = selectors.iter().map(|_| Watched::default()).collect();
         self.focused.replica_sets = selectors.iter().map(|_| Watched::default()).collect();
         for (i, selector) in selectors.into_iter().enumerate() {
@@ -570,18 +615,17 @@ impl State {
                 Api::<Pod>::namespaced(client.clone(), ns),
                 config.clone(),
                 tx.clone(),
-                move |r| match r {
-                    Ok(e) => Change::Pod(g, i, e),
-                    Err(m) => Change::FocusFailed(g, m),
-                },
+                move |r| r.map_or_else(|m| Change::FocusFailed(g, m), |e| Change::Pod(g, i, e)),
             ));
             self.focused.tasks.0.push(forward(
                 Api::<ReplicaSet>::namespaced(client.clone(), ns),
                 config,
                 tx.clone(),
-                move |r| match r {
-                    Ok(e) => Change::ReplicaSet(g, i, e),
-                    Err(m) => Change::FocusFailed(g, m),
+                move |r| {
+                    r.map_or_else(
+                        |m| Change::FocusFailed(g, m),
+                        |e| Change::ReplicaSet(g, i, e),
+                    )
                 },
             ));
         }
@@ -596,10 +640,7 @@ impl State {
             Api::<CoreEvent>::namespaced(client.clone(), ns),
             watcher::Config::default(),
             tx.clone(),
-            move |r| match r {
-                Ok(e) => Change::Event(g, e),
-                Err(m) => Change::FocusFailed(g, m),
-            },
+            move |r| r.map_or_else(|m| Change::FocusFailed(g, m), |e| Change::Event(g, e)),
         ));
     }
 
@@ -607,7 +648,7 @@ impl State {
         if let Some((since, reason)) = self.failing.values().min_by_key(|(t, _)| *t) {
             return Connection::Reconnecting {
                 since: *since,
-                reason: reason.clone(),
+                reason: reason.to_string(),
             };
         }
         if self.listed.len() == GLOBALS.len() {
@@ -795,4 +836,33 @@ fn event_lines<'a>(focus: &Focus, events: impl Iterator<Item = &'a CoreEvent>) -
     lines.sort_by(|a, b| b.time.cmp(&a.time).then_with(|| a.object.cmp(&b.object)));
     lines.truncate(MAX_EVENTS);
     lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_probe_that_gets_through_clears_only_connection_failures() {
+        let now = jiff::Timestamp::now();
+        let (views, _) = watch::channel(Arc::new(ClusterView::new(now)));
+        let mut state = State::new(views, false);
+        let refused = WatchFailure::Unreachable("connection refused".into());
+        let forbidden = WatchFailure::Forbidden("services is forbidden".into());
+        assert_eq!(
+            refused.to_string(),
+            "cannot reach the cluster: connection refused"
+        );
+        state.apply(Change::Failed(Global::Deployments, refused));
+        state.apply(Change::Failed(Global::Services, forbidden));
+        state.apply(Change::Reachable);
+        assert_eq!(
+            state.failing.keys().collect::<Vec<_>>(),
+            [&Global::Services]
+        );
+        let Connection::Reconnecting { reason, .. } = state.connection() else {
+            panic!("still failing: {:?}", state.connection());
+        };
+        assert_eq!(reason, "no permission: services is forbidden");
+    }
 }

@@ -3,7 +3,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use k8s_openapi::api::core::v1::Event;
+use k8s_openapi::Resource;
+use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
+use k8s_openapi::api::core::v1::{Event, Pod, Service};
+use k8s_openapi::api::networking::v1::Ingress;
 
 use crate::release::{Release, Snapshot};
 
@@ -132,11 +135,15 @@ impl Focus {
     /// Whether an event about `kind`/`name` concerns this release.
     pub fn concerns(&self, kind: &str, name: &str) -> bool {
         match kind {
-            "Deployment" => self.deployments.iter().any(|d| d == name),
+            <Deployment as Resource>::KIND => self.deployments.iter().any(|d| d == name),
             // `<deployment>-<hash>` and `<deployment>-<hash>-<suffix>`: counting the parts keeps
             // the Pods of `web-v2` from passing for Pods of `web`.
-            "ReplicaSet" | "Pod" => {
-                let parts = if kind == "Pod" { 2 } else { 1 };
+            <ReplicaSet as Resource>::KIND | <Pod as Resource>::KIND => {
+                let parts = if kind == <Pod as Resource>::KIND {
+                    2
+                } else {
+                    1
+                };
                 self.deployments.iter().any(|d| {
                     name.strip_prefix(d.as_str())
                         .and_then(|rest| rest.strip_prefix('-'))
@@ -145,7 +152,9 @@ impl Focus {
                         })
                 })
             }
-            "Service" | "Ingress" => self.others.iter().any(|o| o == name),
+            <Service as Resource>::KIND | <Ingress as Resource>::KIND => {
+                self.others.iter().any(|o| o == name)
+            }
             _ => false,
         }
     }

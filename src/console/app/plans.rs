@@ -150,11 +150,7 @@ fn offered(release: &Release, command: Command) -> bool {
 
 /// The permission a step needs, as (verb, resource).
 fn needs(step: &plan::Step) -> Option<(&'static str, &'static str)> {
-    let resource = match step.kind {
-        plan::Kind::Deployment => "deployments",
-        plan::Kind::Service => "services",
-        plan::Kind::Ingress => "ingresses",
-    };
+    let resource = step.kind.plural();
     match step.action {
         plan::Action::MergePatch(_) => Some(("patch", resource)),
         plan::Action::Create(_) => Some(("create", resource)),

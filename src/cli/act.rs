@@ -1,0 +1,546 @@
+//! The action subcommands: one action through the planner and the executor, confirmed at the
+//! terminal (or by `--yes`), with progress on stderr and its ending as text or JSON.
+
+use std::io::{IsTerminal as _, Write as _};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use super::{ActionOutput, ApplyArgs, Asked, ClusterArgs, ConsoleArgs, Exit};
+use crate::cluster::Connected;
+use crate::cluster::apply::{Failure, Outcome, Progress, request_of};
+use crate::release::plan::{Action, Actor, Op, Plan, Refusal};
+use crate::release::{Release, Snapshot};
+
+/// How an action ended, for `-o json`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+enum Ending {
+    Done,
+    Refused,
+    Failed,
+    DryRun,
+}
+
+/// An action that ran to its end.
+enum Finished {
+    /// Applied; the message says so (and whether the audit Event is missing).
+    Done(String),
+    DryRun,
+}
+
+/// Why an action was not done: its Display is the message shown, its type gives the ending
+/// and the exit code.
+#[derive(Debug, thiserror::Error)]
+enum Stop {
+    #[error("--read-only forbids writing: nothing was sent (--dry-run shows the plan)")]
+    ReadOnly,
+    #[error("{0:?} is not a release name: write NAMESPACE/NAME or NAME")]
+    NotAName(String),
+    #[error("the image {0} has no tag to take a version from: pass --version V")]
+    Untagged(String),
+    /// Connecting to the cluster or reading it failed.
+    #[error("{0:#}")]
+    Read(anyhow::Error),
+    #[error("there is no release named {name} in {place} (releases there: {known})")]
+    NoSuchRelease {
+        name: String,
+        place: String,
+        known: String,
+    },
+    #[error("{name} names more than one release ({ids}): write NAMESPACE/NAME")]
+    Ambiguous { name: String, ids: String },
+    #[error(
+        "{id} is {stage}: it is not waiting at a gate, so there is nothing to reject; `cutover rollback {id}` rolls it back"
+    )]
+    NotAtGate { id: String, stage: &'static str },
+    #[error("{0}")]
+    Planner(Refusal),
+    #[error("{0}")]
+    NotConfirmed(NotConfirmed),
+    /// The permission check before the first write.
+    #[error("{0}")]
+    Preflight(Failure),
+    /// A step failed; the message adds who changed the object and how far the plan got.
+    #[error("{message}")]
+    Failed { failure: Failure, message: String },
+}
+
+impl Stop {
+    fn ending(&self) -> Ending {
+        match self {
+            Stop::Read(_) | Stop::Failed { .. } => Ending::Failed,
+            _ => Ending::Refused,
+        }
+    }
+
+    fn exit(&self) -> Exit {
+        match self {
+            Stop::ReadOnly | Stop::NotAName(_) | Stop::Untagged(_) => Exit::Usage,
+            Stop::Read(e) => Exit::of(e),
+            Stop::NoSuchRelease { .. }
+            | Stop::Ambiguous { .. }
+            | Stop::NotAtGate { .. }
+            | Stop::Planner(_)
+            | Stop::NotConfirmed(_) => Exit::Refused,
+            Stop::Preflight(failure) | Stop::Failed { failure, .. } => exit_of(failure),
+        }
+    }
+}
+
+/// A 409, a wait that timed out or a cancel is refused (1); a 403 or a cluster error is 3.
+fn exit_of(failure: &Failure) -> Exit {
+    match failure {
+        Failure::Conflict(_) | Failure::Timeout(_) | Failure::Cancelled(_) => Exit::Refused,
+        Failure::Forbidden(_) | Failure::Cluster(_) => Exit::Cluster,
+    }
+}
+
+/// The result of one action, printed as text or as JSON.
+#[derive(Debug, serde::Serialize)]
+struct Report {
+    release: String,
+    op: &'static str,
+    outcome: Ending,
+    steps_done: usize,
+    steps: Vec<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    summary: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    risk: Option<String>,
+    message: String,
+    #[serde(skip)]
+    exit: Exit,
+}
+
+impl Report {
+    fn new(release: &str, name: &'static str) -> Report {
+        Report {
+            release: release.to_string(),
+            op: name,
+            outcome: Ending::Refused,
+            steps_done: 0,
+            steps: Vec::new(),
+            summary: None,
+            risk: None,
+            message: String::new(),
+            exit: Exit::Refused,
+        }
+    }
+
+    fn end(mut self, ending: Result<Finished, Stop>) -> Report {
+        (self.outcome, self.exit, self.message) = match ending {
+            Ok(Finished::Done(message)) => (Ending::Done, Exit::Done, message),
+            Ok(Finished::DryRun) => (
+                Ending::DryRun,
+                Exit::Done,
+                "dry run: nothing was sent".to_string(),
+            ),
+            Err(stop) => (stop.ending(), stop.exit(), stop.to_string()),
+        };
+        self
+    }
+
+    fn with_plan(&mut self, plan: &Plan) {
+        self.release = plan.release.clone();
+        self.summary = Some(plan.summary.clone());
+        self.risk = plan.risk.clone();
+        self.steps = plan
+            .steps
+            .iter()
+            .map(|step| {
+                serde_json::json!({
+                    "description": step.description,
+                    "kind": step.kind.as_str(),
+                    "namespace": step.namespace,
+                    "name": step.name,
+                    "action": match step.action {
+                        Action::MergePatch(_) => "patch",
+                        Action::Create(_) => "create",
+                        Action::WaitReady(_) => "wait",
+                    },
+                    "done": false,
+                    "request": request_of(step).ok(),
+                })
+            })
+            .collect();
+    }
+
+    fn done_steps(&mut self, n: usize) {
+        self.steps_done = n;
+        for step in self.steps.iter_mut().take(n) {
+            step["done"] = serde_json::json!(true);
+        }
+    }
+}
+
+/// `ns/name` → (Some(ns), name); `name` → (None, name).
+fn release_name(raw: &str) -> (Option<&str>, &str) {
+    match raw.split_once('/') {
+        Some((ns, name)) => (Some(ns), name),
+        None => (None, raw),
+    }
+}
+
+/// Runs one action through the planner and the executor, and prints how it ended.
+pub(super) async fn act(
+    cluster: &ClusterArgs,
+    console: &ConsoleArgs,
+    asked: &Asked,
+    release: &str,
+    args: &ApplyArgs,
+) -> anyhow::Result<ExitCode> {
+    let mut report = Report::new(release, asked.name());
+    let ending = if console.read_only && !args.dry_run {
+        Err(Stop::ReadOnly)
+    } else {
+        attempt(cluster, asked, release, args, &mut report).await
+    };
+    let report = report.end(ending);
+    match args.output {
+        ActionOutput::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+        ActionOutput::Text if report.outcome == Ending::Done => println!("{}", report.message),
+        ActionOutput::Text if report.outcome == Ending::DryRun => {}
+        ActionOutput::Text => eprintln!("cutover: {}", report.message),
+    }
+    Ok(report.exit.into())
+}
+
+/// Runs one action, filling in `report` as it learns the release, the plan and the steps done.
+async fn attempt(
+    cluster: &ClusterArgs,
+    asked: &Asked,
+    release: &str,
+    args: &ApplyArgs,
+    report: &mut Report,
+) -> Result<Finished, Stop> {
+    let (ns, name) = release_name(release);
+    if name.is_empty() || name.contains('/') || ns.is_some_and(str::is_empty) {
+        return Err(Stop::NotAName(release.to_string()));
+    }
+    if asked.untagged
+        && let Op::Stage { image, .. } = &asked.op
+    {
+        return Err(Stop::Untagged(image.clone()));
+    }
+    let found = find(cluster, ns, name).await?;
+    let r = &found.release;
+    report.release = r.id();
+    if asked.reject && !r.stage.is_gate() {
+        return Err(Stop::NotAtGate {
+            id: r.id(),
+            stage: r.stage.as_str(),
+        });
+    }
+    let client = &found.connected.client;
+    let actor = Actor {
+        name: if found.connected.user.is_empty() {
+            "cutover".to_string()
+        } else {
+            found.connected.user.clone()
+        },
+    };
+    let plan = crate::release::plan::plan(r, &found.snapshot, asked.op.clone(), &actor, found.now)
+        .map_err(Stop::Planner)?;
+    report.with_plan(&plan);
+    let text = args.output == ActionOutput::Text;
+    let plan_text = describe_plan(&plan, asked.name(), &actor);
+    if args.dry_run {
+        if text {
+            print!("{plan_text}{}", describe_requests(&plan));
+        }
+        return Ok(Finished::DryRun);
+    }
+    if text {
+        print!("{plan_text}");
+        let _ = std::io::stdout().flush();
+    }
+    // With JSON on stdout, the plan for the person asked goes to stderr.
+    confirm(&plan, args, (!text).then_some(plan_text))
+        .await
+        .map_err(Stop::NotConfirmed)?;
+    crate::cluster::apply::preflight(client, &plan, &actor.name)
+        .await
+        .map_err(Stop::Preflight)?;
+    let outcome = apply_with_progress(client, &plan, args.timeout).await;
+    report.done_steps(outcome.done);
+    finish(client, r, &plan, outcome).await
+}
+
+/// The release an action names, and the cluster it was found in.
+struct Found {
+    connected: Connected,
+    snapshot: Snapshot,
+    release: Release,
+    now: jiff::Timestamp,
+}
+
+/// Reads the cluster once and finds the one release `ns`/`name` names.
+async fn find(cluster: &ClusterArgs, ns: Option<&str>, name: &str) -> Result<Found, Stop> {
+    let mut target = cluster.target();
+    if let Some(ns) = ns {
+        target.namespace = Some(Some(ns.to_string()));
+    }
+    let connected = crate::cluster::connect_to(&target)
+        .await
+        .map_err(|e| Stop::Read(e.into()))?;
+    let scope = connected.scope.as_deref();
+    let snapshot = crate::cluster::snapshot(&connected.client, scope)
+        .await
+        .map_err(Stop::Read)?;
+    let now = jiff::Timestamp::now();
+    let releases = crate::release::discover(&snapshot, now);
+    let found: Vec<&Release> = releases
+        .iter()
+        .filter(|r| r.name == name && ns.is_none_or(|ns| r.namespace == ns))
+        .collect();
+    let release = match found.as_slice() {
+        [r] => (*r).clone(),
+        [] => {
+            let known: Vec<String> = releases.iter().map(Release::id).collect();
+            return Err(Stop::NoSuchRelease {
+                name: name.to_string(),
+                place: scope.unwrap_or("any namespace").to_string(),
+                known: if known.is_empty() {
+                    "none".to_string()
+                } else {
+                    known.join(", ")
+                },
+            });
+        }
+        many => {
+            let ids: Vec<String> = many.iter().map(|r| r.id()).collect();
+            return Err(Stop::Ambiguous {
+                name: name.to_string(),
+                ids: ids.join(", "),
+            });
+        }
+    };
+    Ok(Found {
+        connected,
+        snapshot,
+        release,
+        now,
+    })
+}
+
+/// How an applied plan ended: done (saying so if the audit Event is missing), or where it
+/// stopped, who changed the object if that is why, and how to finish it.
+async fn finish(
+    client: &kube::Client,
+    r: &Release,
+    plan: &Plan,
+    outcome: Outcome,
+) -> Result<Finished, Stop> {
+    let Some(failure) = outcome.failure else {
+        let mut message = format!("Done: {}", plan.summary);
+        if !outcome.event_written {
+            message.push_str(
+                "\n(the audit Event could not be written; the release record on the traffic object was)",
+            );
+        }
+        return Ok(Finished::Done(message));
+    };
+    let mut message = failure.to_string();
+    if let Failure::Conflict(_) = failure
+        && let Some(last) = last_change(client, r).await
+    {
+        message.push_str(&format!("\n{last}"));
+    }
+    if outcome.done > 0 {
+        message.push_str(&format!(
+            "\n{} of {} steps were applied before it stopped.",
+            outcome.done,
+            plan.steps.len()
+        ));
+        if plan.op == Op::Rollback {
+            message.push_str(&format!(
+                " Run `cutover rollback {}` again to finish it.",
+                plan.release
+            ));
+        }
+    }
+    Err(Stop::Failed { failure, message })
+}
+
+/// Applies `plan`, with one progress line per step on stderr: `1/3 scale shop/nginx to 3 … done`.
+async fn apply_with_progress(
+    client: &kube::Client,
+    plan: &Plan,
+    wait_limit: Duration,
+) -> crate::cluster::apply::Outcome {
+    let mut open = false;
+    let outcome =
+        crate::cluster::apply::apply_with_progress(client, plan, wait_limit, |p| match p {
+            Progress::Started { index, of, step } => {
+                eprint!("{}/{of} {} … ", index + 1, step.description);
+                open = true;
+            }
+            Progress::Done { .. } => {
+                eprintln!("done");
+                open = false;
+            }
+        })
+        .await;
+    if open {
+        eprintln!("failed");
+    }
+    outcome
+}
+
+/// Who changed the release's traffic object last, from its `cutover.dev/last-action`.
+async fn last_change(client: &kube::Client, r: &Release) -> Option<String> {
+    use crate::release::record;
+    use kube::api::Api;
+    let meta = match r.traffic_object.kind {
+        crate::release::model::Kind::Service => {
+            Api::<k8s_openapi::api::core::v1::Service>::namespaced(client.clone(), &r.namespace)
+                .get(&r.traffic_object.name)
+                .await
+                .ok()?
+                .metadata
+        }
+        _ => {
+            Api::<k8s_openapi::api::networking::v1::Ingress>::namespaced(
+                client.clone(),
+                &r.namespace,
+            )
+            .get(&r.traffic_object.name)
+            .await
+            .ok()?
+            .metadata
+        }
+    };
+    let raw = meta.annotations?.get(record::LAST_ACTION)?.clone();
+    record::describe_last_change(
+        r.traffic_object.kind,
+        &r.namespace,
+        &r.traffic_object.name,
+        &raw,
+    )
+}
+
+/// The plan in words: summary, numbered steps, and the risk if there is one.
+fn describe_plan(plan: &Plan, name: &str, actor: &Actor) -> String {
+    let mut out = format!(
+        "{} {} (as {}):\n  {}\n",
+        name, plan.release, actor.name, plan.summary
+    );
+    for (i, step) in plan.steps.iter().enumerate() {
+        out.push_str(&format!("  {}. {}\n", i + 1, step.description));
+    }
+    if let Some(risk) = &plan.risk {
+        out.push_str(&format!(
+            "  RISKY: {risk}; applying it needs --force (or typing the release name when asked)\n"
+        ));
+    }
+    out
+}
+
+/// Every request the plan would send, exactly: method, path, content type and body.
+fn describe_requests(plan: &Plan) -> String {
+    let mut out = String::from("Dry run: nothing was sent. These requests would be:\n");
+    for (i, step) in plan.steps.iter().enumerate() {
+        match request_of(step) {
+            Ok(req) => {
+                out.push_str(&format!("{}. {} {}\n", i + 1, req.method, req.path));
+                if let Action::WaitReady(n) = step.action {
+                    out.push_str(&format!(
+                        "   (then watched until it reports {n} ready replicas)\n"
+                    ));
+                }
+                if let Some(ct) = &req.content_type {
+                    out.push_str(&format!("   Content-Type: {ct}\n"));
+                }
+                if let Some(body) = &req.body {
+                    let pretty = serde_json::to_string_pretty(body).unwrap_or_default();
+                    for line in pretty.lines() {
+                        out.push_str(&format!("   {line}\n"));
+                    }
+                }
+            }
+            Err(e) => out.push_str(&format!("{}. cannot be sent: {e}\n", i + 1)),
+        }
+    }
+    let ev = crate::cluster::apply::event_request(plan);
+    out.push_str(&format!(
+        "then {} {} (the audit Event: {} \"{}\")\n",
+        ev.method, ev.path, plan.event.reason, plan.event.message
+    ));
+    out
+}
+
+/// Why a plan was not confirmed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+enum NotConfirmed {
+    #[error(
+        "this plan is risky ({0}): nothing was sent. Pass --force with --yes to apply it anyway."
+    )]
+    Risky(String),
+    #[error(
+        "nobody can confirm (stdin is not a terminal): nothing was sent. Pass --yes to apply without asking{}.",
+        force_hint(.risky)
+    )]
+    NoTerminal { risky: bool },
+    #[error("cancelled: nothing was sent.")]
+    Cancelled,
+}
+
+fn force_hint(risky: &bool) -> &'static str {
+    if *risky {
+        ", and --force for a risky plan"
+    } else {
+        ""
+    }
+}
+
+/// Asks the person at the terminal, unless `--yes` answered already.
+async fn confirm(
+    plan: &Plan,
+    args: &ApplyArgs,
+    plan_text: Option<String>,
+) -> Result<(), NotConfirmed> {
+    let risky = plan.risk.is_some() && !args.force;
+    if args.yes {
+        return match &plan.risk {
+            Some(risk) if risky => Err(NotConfirmed::Risky(risk.clone())),
+            _ => Ok(()),
+        };
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(NotConfirmed::NoTerminal { risky });
+    }
+    if let Some(text) = plan_text {
+        eprint!("{text}");
+    }
+    let question = if risky {
+        format!(
+            "This is risky: {}. Type the release name ({}) to apply it: ",
+            plan.risk.clone().unwrap_or_default(),
+            plan.release
+        )
+    } else {
+        "Apply? [y/N] ".to_string()
+    };
+    eprint!("{question}");
+    let _ = std::io::stderr().flush();
+    let answer = tokio::task::spawn_blocking(|| {
+        let mut line = String::new();
+        // End of input (Ctrl-D) reads nothing: a no.
+        std::io::stdin().read_line(&mut line).map(|_| line)
+    })
+    .await
+    .ok()
+    .and_then(Result::ok)
+    .unwrap_or_default();
+    let answer = answer.trim();
+    let yes = if risky {
+        answer == plan.release
+    } else {
+        matches!(answer.to_ascii_lowercase().as_str(), "y" | "yes")
+    };
+    if yes {
+        Ok(())
+    } else {
+        Err(NotConfirmed::Cancelled)
+    }
+}
