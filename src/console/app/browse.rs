@@ -172,11 +172,8 @@ impl App {
     }
 }
 
-/// Where an image's tag starts (after the last `:` of its last path part), else its end.
+/// Where an image's tag starts, in characters (the prompt's cursor), else where its name ends.
 fn tag_start(image: &str) -> usize {
-    let last = image.rfind('/').map_or(0, |i| i + 1);
-    match image[last..].rfind(':') {
-        Some(i) => image[..last + i + 1].chars().count(),
-        None => image.chars().count(),
-    }
+    let start = crate::release::image::ImageRef::parse(image).tag_start;
+    image.get(..start).map_or(0, |s| s.chars().count())
 }

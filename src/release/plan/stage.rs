@@ -1,6 +1,7 @@
 //! Staging: a clone of the live Deployment with the new image and version beside the live
 //! track, taking no traffic; for the Ingress patterns a Service of its own selects it.
 
+use crate::release::image::ImageRef;
 use k8s_openapi::api::apps::v1::Deployment;
 use serde_json::{Value, json};
 
@@ -36,10 +37,8 @@ fn name_part(version: &str) -> String {
 
 /// The version a new image implies: its tag, made a valid label value.
 pub fn version_of_image(image: &str) -> Option<String> {
-    let last = image.rsplit('/').next()?;
     // A digest is not a version: `app@sha256:…` has no tag.
-    let last = last.split('@').next()?;
-    let tag = last.split_once(':')?.1;
+    let tag = ImageRef::parse(image).tag?;
     let clean: String = tag
         .chars()
         .map(|c| {
@@ -64,11 +63,7 @@ pub fn version_of_image(image: &str) -> Option<String> {
 
 /// The repository part of an image reference: `registry:5000/app:v2` → `registry:5000/app`.
 fn repository(image: &str) -> &str {
-    let last_slash = image.rfind('/').map_or(0, |p| p + 1);
-    match image[last_slash..].find(':') {
-        Some(colon) => &image[..last_slash + colon],
-        None => image.split('@').next().unwrap_or(image),
-    }
+    ImageRef::parse(image).name
 }
 
 pub(super) fn stage(cx: Cx, image: &str, version: &str) -> Result<Plan, Refusal> {
@@ -332,6 +327,22 @@ mod tests {
         ];
         for (image, want) in versions {
             assert_eq!(version_of_image(image).as_deref(), want, "{image}");
+        }
+    }
+
+    #[test]
+    fn a_container_pinned_by_digest_is_found_by_its_repository() {
+        // Staging `app:2` on a pod of [sidecar, app@sha256:…] replaces the app's image,
+        // not the sidecar's (the digest used to be read as part of the repository).
+        let cases = [
+            ("app@sha256:abc", "app"),
+            ("app:1.0@sha256:abc", "app"),
+            ("registry:5000/team/app:v2", "registry:5000/team/app"),
+            ("registry:5000/team/app", "registry:5000/team/app"),
+            ("app", "app"),
+        ];
+        for (image, want) in cases {
+            assert_eq!(repository(image), want, "{image}");
         }
     }
 }
