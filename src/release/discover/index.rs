@@ -9,7 +9,7 @@ use hashbrown::HashTable;
 use hashbrown::hash_table::Entry;
 
 use super::PodScope;
-use super::objects::{DepRow, HostPath, IngRow, Objects, Span, Str, SvcRow, Text};
+use super::objects::{DepRow, HostPath, IngRow, Objects, PodRow, Span, Str, SvcRow, Text};
 use crate::release::model::ObjectRef;
 
 pub(super) const NONE: u32 = u32::MAX;
@@ -444,7 +444,7 @@ impl<'i> View<'i> {
     }
 
     /// The Pods of a Deployment, in the order they came (none when they are not in scope).
-    pub(super) fn pods(&self, d: &DepRow) -> impl Iterator<Item = &'i super::objects::PodRow> {
+    pub(super) fn pods(&self, d: &DepRow) -> impl Iterator<Item = &'i PodRow> {
         let ix = self.ix;
         ix.pod_order[d.pods.unwrap_or_default().r()]
             .iter()
