@@ -7,8 +7,7 @@ use super::assembly::{Found, all_to_live, assemble, read_record, track};
 use super::index::{Pairs, View};
 use super::objects::SvcRow;
 use super::{Context, Scratch, TRACK_LABELS};
-use crate::release::model::Pattern;
-use crate::release::model::{Release, Track};
+use crate::release::model::{Pattern, Release, Track};
 
 /// Selector switches: every Service not claimed yet whose selector splits Deployments into
 /// tracks by a label.
