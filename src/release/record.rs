@@ -43,6 +43,18 @@ pub struct RecordTrack {
     pub version: Option<String>,
 }
 
+impl ReleaseRecord {
+    /// (the track the record says carries the traffic, the other one): the track live when
+    /// the release began until it is switched, its candidate once switched or retired.
+    pub fn serving_and_idle(&self) -> (Option<&RecordTrack>, Option<&RecordTrack>) {
+        if matches!(self.stage, Stage::Switched | Stage::Retired) {
+            (self.candidate.as_ref(), Some(&self.live))
+        } else {
+            (Some(&self.live), self.candidate.as_ref())
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReleaseRecord {
     pub stage: Stage,

@@ -1,0 +1,312 @@
+//! A release assembled from what its pattern found: tracks made of Deployments, the record
+//! read off the traffic object, the stage, the steps and the warnings every pattern shares.
+
+use compact_str::CompactString;
+use smallvec::SmallVec;
+
+use super::index::View;
+use super::{Context, TRACK_LABELS};
+use crate::release::model::{
+    Canary, ObjectRef, One, Pattern, PodState, PodSummary, Release, Stage, Track, Traffic,
+};
+use crate::release::record::{self, ReleaseRecord};
+
+fn age(created: Option<jiff::Timestamp>, now: jiff::Timestamp) -> Option<i64> {
+    Some(now.as_second() - created?.as_second())
+}
+
+/// A track made of `indices` (into `Index::deps`, all in one namespace); `images` is a buffer.
+pub(super) fn track<'i>(
+    v: View<'i>,
+    indices: &[u32],
+    version: Option<CompactString>,
+    service: Option<CompactString>,
+    now: jiff::Timestamp,
+    images: &mut Vec<&'i str>,
+) -> Track {
+    let deps = || indices.iter().map(|&i| v.dep(i));
+    let n = indices.len();
+    let mut t = Track {
+        deployments: One::with_capacity(n),
+        resource_versions: One::with_capacity(n),
+        desired_each: One::with_capacity(n),
+        version,
+        service,
+        pods_known: deps().all(|d| d.pods.is_some()),
+        ..Track::default()
+    };
+    images.clear();
+    for d in deps() {
+        t.deployments.push(v.s(d.name).into());
+        t.resource_versions.push(v.s(d.resource_version).into());
+        t.desired_each.push(d.desired);
+        // Saturating: a hand-edited object may carry any i32.
+        let r = &mut t.replicas;
+        r.desired = r.desired.saturating_add(d.desired);
+        r.updated = r.updated.saturating_add(d.updated);
+        r.ready = r.ready.saturating_add(d.ready);
+        r.available = r.available.saturating_add(d.available);
+        images.extend(v.images(d));
+        t.age_seconds = match (t.age_seconds, age(d.created, now)) {
+            (Some(x), Some(y)) => Some(x.max(y)),
+            (x, y) => x.or(y),
+        };
+        t.created = match (t.created, d.created) {
+            (Some(x), Some(y)) => Some(x.min(y)),
+            (x, y) => x.or(y),
+        };
+    }
+    images.sort_unstable();
+    images.dedup();
+    t.images = images.iter().map(|&i| CompactString::from(i)).collect();
+    if t.pods_known {
+        let pods = || deps().flat_map(|d| v.pods(d));
+        t.pods.reserve_exact(pods().count());
+        t.pods.extend(pods().map(|p| PodSummary {
+            name: v.s(p.name).into(),
+            state: p.state,
+            restarts: p.restarts,
+            age_seconds: age(p.created, now),
+        }));
+        if !t.pods.is_sorted_by(|a, b| a.name <= b.name) {
+            t.pods.sort_by(|a, b| a.name.cmp(&b.name));
+        }
+    }
+    t
+}
+
+/// The track of the Deployments the Service named `service` selects (none when there is no
+/// such Service), its version told by the first one's track label.
+pub(super) fn service_track<'i>(v: View<'i>, service: &str, cx: &mut Context<'i>) -> Track {
+    let sc = &mut cx.scratch;
+    match v.service(service) {
+        Some(s) => v.selected(v.selector(s), None, &mut sc.selected),
+        None => sc.selected.clear(),
+    }
+    let version = sc.selected.first().and_then(|&i| {
+        let labels = v.labels(i);
+        TRACK_LABELS
+            .iter()
+            .find_map(|k| labels.get(k).map(CompactString::from))
+    });
+    let service = Some(service.into());
+    track(v, &sc.selected, version, service, cx.now, &mut sc.images)
+}
+
+/// The release record as read off a traffic object.
+#[derive(Default)]
+pub(super) struct Recorded {
+    pub(super) record: Option<ReleaseRecord>,
+    /// Why the record cannot be read.
+    error: Option<String>,
+    /// Seconds left before the gate's deadline.
+    gate_remaining: Option<i64>,
+}
+
+/// Reads the `cutover.dev/release` annotation (`raw`), when there is one.
+pub(super) fn read_record(raw: Option<&str>, now: jiff::Timestamp) -> Recorded {
+    let Some(raw) = raw else {
+        return Recorded::default();
+    };
+    match record::parse_record(raw) {
+        Ok(r) => {
+            let gate_remaining = r.gate_deadline.map(|d| d.as_second() - now.as_second());
+            Recorded {
+                record: Some(r),
+                error: None,
+                gate_remaining,
+            }
+        }
+        Err(e) => Recorded {
+            error: Some(e.to_string()),
+            ..Recorded::default()
+        },
+    }
+}
+
+fn steps_of(steps: Option<&str>, rec: Option<&ReleaseRecord>) -> SmallVec<[u32; 4]> {
+    let given = steps
+        .and_then(record::parse_steps)
+        .or_else(|| rec.map(|r| r.steps.clone()).filter(|s| !s.is_empty()));
+    match given {
+        Some(s) => SmallVec::from_vec(s),
+        None => SmallVec::from_slice(record::DEFAULT_STEPS),
+    }
+}
+
+/// The stage the objects alone tell, then the record's where it agrees with them; and a
+/// warning where it does not.
+fn stage_of(r: &Release) -> (Stage, Option<String>) {
+    let (pattern, candidate) = (r.pattern, r.candidate.as_ref());
+    let derived = match candidate {
+        None => Stage::AtRest,
+        // Scaled to 0; a canary's Service with no Deployment at all (made ahead of it) has
+        // not been retired: its stage is its weight's.
+        Some(c)
+            if c.replicas.desired == 0
+                && !(pattern == Pattern::NginxCanary && c.deployments.is_empty()) =>
+        {
+            Stage::Retired
+        }
+        Some(_) if pattern == Pattern::NginxCanary => match r.traffic.candidate_percent {
+            0 => Stage::Staged,
+            100 => Stage::Switched,
+            _ => Stage::Shifting,
+        },
+        Some(_) => Stage::Staged,
+    };
+    let Some(rec) = &r.record else {
+        return (derived, None);
+    };
+    if candidate.is_none() && rec.stage != Stage::AtRest {
+        let warning = format!(
+            "The release record says the release is {}, but there is no other track: its Deployments were removed outside cutover.",
+            rec.stage.as_str()
+        );
+        return (derived, Some(warning));
+    }
+    // An Ingress switch moves traffic between Services, the others between versions.
+    let (serving, _) = rec.serving_and_idle();
+    let (expected, live) = match pattern {
+        Pattern::IngressSwitch => (serving.and_then(|t| t.service.as_deref()), &r.live.service),
+        _ => (serving.and_then(|t| t.version.as_deref()), &r.live.version),
+    };
+    let live = live.as_deref();
+    if pattern != Pattern::NginxCanary && expected.is_some() && expected != live {
+        let warning = format!(
+            "The release record says traffic is on {}, but it is on {}: it was changed outside cutover.",
+            expected.unwrap_or("?"),
+            live.unwrap_or("nothing")
+        );
+        return (derived, Some(warning));
+    }
+    (rec.stage, None)
+}
+
+/// All requests to the live track, by no rule.
+pub(super) fn all_to_live() -> Traffic {
+    Traffic {
+        live_percent: 100,
+        candidate_percent: 0,
+        rules: Vec::new(),
+    }
+}
+
+/// What a pattern found of one release; `assemble` adds the record's part.
+pub(super) struct Found<'i> {
+    pub(super) pattern: Pattern,
+    pub(super) name: CompactString,
+    /// The object that carries the traffic decision and the record.
+    pub(super) traffic_object: ObjectRef,
+    /// The tracks' share of requests is set from `traffic`.
+    pub(super) live: Track,
+    pub(super) candidate: Option<Track>,
+    pub(super) traffic: Traffic,
+    pub(super) track_label: Option<CompactString>,
+    pub(super) canary: Option<Canary>,
+    /// The pattern's own warnings, shown first.
+    pub(super) warnings: Vec<String>,
+    /// The traffic object's `cutover.dev/steps` annotation.
+    pub(super) steps: Option<&'i str>,
+}
+
+/// The release of what a pattern found and the record read off its traffic object.
+pub(super) fn assemble(found: Found<'_>, recorded: Recorded) -> Release {
+    let Found {
+        pattern,
+        name,
+        traffic_object,
+        mut live,
+        mut candidate,
+        traffic,
+        track_label,
+        canary,
+        mut warnings,
+        steps,
+    } = found;
+    let Recorded {
+        record,
+        error,
+        gate_remaining,
+    } = recorded;
+    live.traffic_percent = traffic.live_percent;
+    if let Some(c) = &mut candidate {
+        c.traffic_percent = traffic.candidate_percent;
+    }
+    if let Some(e) = &error {
+        warnings.push(format!(
+            "{e} ({}/{}); the release is shown from its objects.",
+            traffic_object.namespace, traffic_object.name
+        ));
+    }
+    let mut release = Release {
+        namespace: traffic_object.namespace.clone(),
+        name,
+        pattern,
+        stage: Stage::AtRest,
+        live,
+        candidate,
+        traffic,
+        warnings,
+        traffic_object,
+        track_label,
+        canary,
+        steps: steps_of(steps, record.as_ref()),
+        record,
+        record_error: error,
+        gate_remaining_seconds: gate_remaining,
+    };
+    let (stage, warning) = stage_of(&release);
+    release.stage = stage;
+    release.warnings.extend(warning);
+    release
+}
+
+/// Readiness from the Deployments' replica counts, and, where the live track's pods are
+/// known, from its pods.
+pub(super) fn readiness_warnings(release: &mut Release) {
+    // A canary Service set up ahead of its Deployment is fine at weight 0, not above it.
+    let percent = release.traffic.candidate_percent;
+    if let Some(c) = &release.candidate
+        && c.deployments.is_empty()
+        && percent > 0
+    {
+        release.warnings.push(format!(
+            "The candidate Service {}/{} selects no Deployment, yet is given {percent}% of requests.",
+            release.namespace,
+            c.service.as_deref().unwrap_or("?"),
+        ));
+    }
+    if let Some(c) = &release.candidate {
+        let r = c.replicas;
+        if r.desired > 0 && r.ready < r.desired && release.stage != Stage::Retired {
+            release.warnings.push(format!(
+                "The candidate {} in {} is not fully ready: {} of {} pods ready.",
+                c.deployments.join(", "),
+                release.namespace,
+                r.ready,
+                r.desired
+            ));
+        }
+    }
+    let live = &release.live;
+    if !live.pods_known {
+        return;
+    }
+    if !live.deployments.is_empty() && live.pods.is_empty() && live.replicas.desired > 0 {
+        let warning = format!(
+            "{} sends traffic to {} but no pods of it exist.",
+            release.id(),
+            live.deployments.join(", ")
+        );
+        release.warnings.push(warning);
+    }
+    if !live.pods.is_empty() && live.pods_in(PodState::Ready) == 0 {
+        let warning = format!(
+            "{} has no ready endpoints: none of the pods of {} is ready.",
+            release.id(),
+            live.deployments.join(", ")
+        );
+        release.warnings.push(warning);
+    }
+}

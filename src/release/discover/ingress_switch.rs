@@ -1,0 +1,137 @@
+//! The Ingress backend switch: an Ingress whose backend is one of two Services (one per
+//! colour), switched by pointing the backend at the other one.
+
+use super::assembly::{Found, Recorded, all_to_live, assemble, read_record, service_track};
+use super::index::View;
+use super::objects::{IngRow, SvcRow};
+use super::{Context, TRACK_LABELS};
+use crate::release::model::{Kind, Pattern, Release};
+
+/// Ingress backend switches, but for canaries and the primaries canaries claimed: claims
+/// both Services and the Services of the colours retired beside them.
+pub(super) fn discover<'i>(v: View<'i>, cx: &mut Context<'i>, out: &mut Vec<Release>) {
+    for ing in v.ingresses {
+        if ing.canary || cx.claimed_ingresses.contains(v.s(ing.name)) {
+            continue;
+        }
+        let recorded = read_record(v.note(ing.notes.release), cx.now);
+        let Some((live, sibling)) = v
+            .paths(ing)
+            .iter()
+            .filter_map(|hp| hp.service)
+            .map(|s| v.s(s))
+            .find_map(|live| sibling_service(v, ing, live, &recorded).map(|sib| (live, sib)))
+        else {
+            continue;
+        };
+        out.push(release(v, cx, ing, (live, v.s(sibling.name)), recorded));
+    }
+}
+
+fn release<'i>(
+    v: View<'i>,
+    cx: &mut Context<'i>,
+    ing: &IngRow,
+    (live_name, sibling_name): (&'i str, &'i str),
+    recorded: Recorded,
+) -> Release {
+    let live = service_track(v, live_name, cx);
+    let candidate = service_track(v, sibling_name, cx);
+    cx.claimed_services.insert(live_name);
+    cx.claimed_services.insert(sibling_name);
+    claim_retired_colours(v, cx, ing, live_name);
+    let found = Found {
+        pattern: Pattern::IngressSwitch,
+        name: v.s(ing.name).into(),
+        traffic_object: v.object_ref(Kind::Ingress, ing.name, ing.resource_version),
+        live,
+        candidate: Some(candidate),
+        traffic: all_to_live(),
+        track_label: None,
+        canary: None,
+        warnings: Vec::new(),
+        steps: v.note(ing.notes.steps),
+    };
+    assemble(found, recorded)
+}
+
+/// Its retired colours are part of it too: the Service of a track an earlier release scaled
+/// to 0 is not a release of its own (one that would offer to send traffic to this release's
+/// candidate). A Service with pods, or a release record, of its own still is.
+fn claim_retired_colours<'i>(v: View<'i>, cx: &mut Context<'i>, ing: &IngRow, live_name: &str) {
+    let Some(live_svc) = v.service(live_name) else {
+        return;
+    };
+    let selected = &mut cx.scratch.selected;
+    for s in v.services {
+        if s.notes.release.is_some() || !track_apart(v, ing, live_svc, s) {
+            continue;
+        }
+        v.selected(v.selector(s), None, selected);
+        if selected.iter().all(|&d| v.dep(d).desired == 0) {
+            cx.claimed_services.insert(v.s(s.name));
+        }
+    }
+}
+
+/// The first existing Service a blue/green name convention pairs with `service`.
+fn conventional_sibling<'i>(v: View<'i>, service: &str) -> Option<&'i SvcRow> {
+    for (a, b) in [("blue", "green"), ("green", "blue")] {
+        if let Some(rest) = service.strip_suffix(a).and_then(|s| s.strip_suffix('-'))
+            && let Some(s) = v.service(&format!("{rest}-{b}"))
+        {
+            return Some(s);
+        }
+        if let Some(rest) = service.strip_prefix(a).and_then(|s| s.strip_prefix('-'))
+            && let Some(s) = v.service(&format!("{b}-{rest}"))
+        {
+            return Some(s);
+        }
+    }
+    None
+}
+
+/// The other Service of the Ingress whose backend is `live`: the one its annotation names,
+/// else the one its record names, else one a track label apart, else one a name convention
+/// pairs with it.
+fn sibling_service<'i>(
+    v: View<'i>,
+    ing: &IngRow,
+    live: &str,
+    recorded: &Recorded,
+) -> Option<&'i SvcRow> {
+    if let Some(alt) = v.note(ing.notes.alternate_service) {
+        return v.service(alt);
+    }
+    // A release in progress names its other Service in its record.
+    let in_record = recorded
+        .record
+        .as_ref()
+        .and_then(|r| r.serving_and_idle().1?.service.as_deref())
+        .filter(|s| *s != live)
+        .and_then(|s| v.service(s));
+    if in_record.is_some() {
+        return in_record;
+    }
+    let live_svc = v.service(live)?;
+    let one_value_apart = v.services.iter().find(|s| track_apart(v, ing, live_svc, s));
+    one_value_apart.or_else(|| conventional_sibling(v, live))
+}
+
+/// Whether `s` selects what `live` does but for one label's value, a label that tells tracks
+/// apart (`color: blue` beside `color: green`): another colour of the same application. With
+/// any other label apart (`app=a` vs `app=b`) they are two applications.
+fn track_apart(v: View<'_>, ing: &IngRow, live: &SvcRow, s: &SvcRow) -> bool {
+    let (sel, live_sel) = (v.selector(s), v.selector(live));
+    if sel.is_empty() || sel.len() != live_sel.len() || v.s(s.name) == v.s(live.name) {
+        return false;
+    }
+    let annotated = v
+        .note(ing.notes.track_label)
+        .or(v.note(live.notes.track_label));
+    let is_track = |k: &str| annotated == Some(k) || TRACK_LABELS.contains(&k);
+    let mut apart = sel.iter().filter(|(k, val)| live_sel.get(k) != Some(*val));
+    sel.keys().eq(live_sel.keys())
+        && apart.next().is_some_and(|(k, _)| is_track(k))
+        && apart.next().is_none()
+}

@@ -1,0 +1,538 @@
+//! Reading objects into rows: each object is read once, when it arrives, and what discovery
+//! needs of it (names, labels, replica counts, pod states) is copied into a compact row whose
+//! strings sit end to end in one buffer (`Text`).
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
+use k8s_openapi::api::core::v1::{Pod, Service};
+use k8s_openapi::api::networking::v1::Ingress;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+use super::index::Table;
+use super::nginx_canary::{CANARY, CanaryNotes};
+use super::{PodScope, Snapshot};
+use crate::release::model::PodState;
+use crate::release::record;
+
+fn name(meta: &ObjectMeta) -> &str {
+    meta.name.as_deref().unwrap_or("")
+}
+
+fn ns(meta: &ObjectMeta) -> &str {
+    meta.namespace.as_deref().unwrap_or("")
+}
+
+fn annotation<'a>(meta: &'a ObjectMeta, key: &str) -> Option<&'a str> {
+    meta.annotations.as_ref()?.get(key).map(String::as_str)
+}
+
+fn created(meta: &ObjectMeta) -> Option<jiff::Timestamp> {
+    meta.creation_timestamp.as_ref().map(|t| t.0)
+}
+
+fn controller_of<'a>(meta: &'a ObjectMeta, kind: &str) -> Option<&'a str> {
+    meta.owner_references
+        .as_ref()?
+        .iter()
+        .find(|r| r.kind == kind)
+        .map(|r| r.name.as_str())
+}
+
+fn pod_state(pod: &Pod) -> PodState {
+    if pod.metadata.deletion_timestamp.is_some() {
+        return PodState::Terminating;
+    }
+    let status = pod.status.as_ref();
+    let statuses = status
+        .and_then(|s| s.container_statuses.as_ref())
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let crash = statuses.iter().any(|c| {
+        c.state
+            .as_ref()
+            .and_then(|s| s.waiting.as_ref())
+            .and_then(|w| w.reason.as_deref())
+            .is_some_and(|r| r == "CrashLoopBackOff" || r == "Error")
+    });
+    if crash {
+        return PodState::CrashLooping;
+    }
+    let ready = status
+        .and_then(|s| s.conditions.as_ref())
+        .is_some_and(|cs| cs.iter().any(|c| c.type_ == "Ready" && c.status == "True"));
+    if ready {
+        return PodState::Ready;
+    }
+    let scheduled = pod
+        .spec
+        .as_ref()
+        .and_then(|s| s.node_name.as_ref())
+        .is_some();
+    if scheduled {
+        PodState::Starting
+    } else {
+        PodState::Pending
+    }
+}
+
+fn restarts(pod: &Pod) -> i32 {
+    pod.status
+        .as_ref()
+        .and_then(|s| s.container_statuses.as_ref())
+        .map(|cs| {
+            cs.iter()
+                .fold(0i32, |n, c| n.saturating_add(c.restart_count))
+        })
+        .unwrap_or(0)
+}
+
+/// A string copied into `Text`.
+#[derive(Clone, Copy, Default, PartialEq, Eq, Debug)]
+pub(super) struct Str {
+    pub(super) start: u32,
+    pub(super) len: u32,
+}
+
+/// A range of one of the index's arrays.
+#[derive(Clone, Copy, Default, PartialEq, Eq, Debug)]
+pub(super) struct Span {
+    pub(super) start: u32,
+    pub(super) end: u32,
+}
+
+impl Span {
+    pub(super) fn of(start: usize, end: usize) -> Span {
+        Span {
+            start: start as u32,
+            end: end as u32,
+        }
+    }
+
+    pub(super) fn r(self) -> Range<usize> {
+        self.start as usize..self.end as usize
+    }
+}
+
+/// The strings discovery reads, copied out of the snapshot's objects end to end, so that
+/// comparing, hashing and copying them later reads memory that is close and warm.
+#[derive(Default)]
+pub(super) struct Text(String);
+
+impl Text {
+    pub(super) fn push(&mut self, s: &str) -> Str {
+        // Past 4 GiB of text (no cluster comes near), strings read as empty.
+        let (Ok(start), Ok(len)) = (u32::try_from(self.0.len()), u32::try_from(s.len())) else {
+            return Str::default();
+        };
+        if start.checked_add(len).is_none() {
+            return Str::default();
+        }
+        self.0.push_str(s);
+        Str { start, len }
+    }
+
+    pub(super) fn get(&self, s: Str) -> &str {
+        let start = s.start as usize;
+        self.0.get(start..start + s.len as usize).unwrap_or("")
+    }
+}
+
+/// The namespace of each object, numbered: consecutive objects mostly share theirs, so the
+/// last one is checked first.
+pub(super) struct Spaces {
+    pub(super) table: Table,
+    pub(super) names: Vec<Str>,
+    pub(super) last: Option<(Str, u32)>,
+}
+
+impl Spaces {
+    /// The namespace's number, new or not.
+    pub(super) fn id(&mut self, text: &mut Text, n: &str) -> u32 {
+        if let Some(id) = self.find(text, n) {
+            return id;
+        }
+        let name = text.push(n);
+        let id = self.names.len() as u32;
+        self.table.insert(text, 0, name, id, false);
+        self.names.push(name);
+        self.last = Some((name, id));
+        id
+    }
+
+    /// The namespace's number, if it has one.
+    pub(super) fn find(&mut self, text: &Text, n: &str) -> Option<u32> {
+        if let Some((name, id)) = self.last
+            && text.get(name) == n
+        {
+            return Some(id);
+        }
+        let id = self.table.get(text, 0, n)?;
+        self.last = Some((self.names[id as usize], id));
+        Some(id)
+    }
+}
+
+/// A Deployment, as discovery reads it.
+#[derive(Clone, Copy)]
+pub(super) struct DepRow {
+    pub(super) ns: u32,
+    pub(super) name: Str,
+    pub(super) resource_version: Str,
+    /// Its pod template's labels, as a range of `Objects::pairs` (sorted by key).
+    pub(super) labels: Span,
+    /// Its containers' images, as a range of `Objects::images`.
+    pub(super) images: Span,
+    pub(super) desired: i32,
+    pub(super) updated: i32,
+    pub(super) ready: i32,
+    pub(super) available: i32,
+    pub(super) created: Option<jiff::Timestamp>,
+    /// Its Pods, as a range of `Index::pod_order`; None when the snapshot's pod scope leaves
+    /// them out (and always None in `Objects`: the index groups the Pods).
+    pub(super) pods: Option<Span>,
+}
+
+pub(super) fn note(
+    text: &mut Text,
+    annotations: &BTreeMap<String, String>,
+    key: &str,
+) -> Option<Str> {
+    annotations.get(key).map(|v| text.push(v))
+}
+
+/// Annotations discovery reads on a Service or an Ingress.
+#[derive(Clone, Copy, Default)]
+pub(super) struct Notes {
+    pub(super) track_label: Option<Str>,
+    pub(super) release: Option<Str>,
+    pub(super) steps: Option<Str>,
+    pub(super) alternate_service: Option<Str>,
+}
+
+impl Notes {
+    pub(super) fn of(meta: &ObjectMeta, text: &mut Text) -> Notes {
+        let Some(a) = meta.annotations.as_ref().filter(|a| !a.is_empty()) else {
+            return Notes::default();
+        };
+        Notes {
+            track_label: note(text, a, record::TRACK_LABEL),
+            release: note(text, a, record::RELEASE),
+            steps: note(text, a, record::STEPS),
+            alternate_service: note(text, a, record::ALTERNATE_SERVICE),
+        }
+    }
+}
+
+/// A Service with a name, as discovery reads it.
+#[derive(Clone, Copy)]
+pub(super) struct SvcRow {
+    pub(super) ns: u32,
+    pub(super) name: Str,
+    pub(super) resource_version: Str,
+    /// Its selector, as a range of `Objects::pairs` (sorted by key).
+    pub(super) selector: Span,
+    pub(super) notes: Notes,
+}
+
+/// An Ingress with a name, as discovery reads it.
+#[derive(Clone, Copy)]
+pub(super) struct IngRow {
+    pub(super) ns: u32,
+    pub(super) name: Str,
+    pub(super) resource_version: Str,
+    pub(super) created: Option<jiff::Timestamp>,
+    pub(super) canary: bool,
+    /// Its (host, path, backend Service) triples, as a range of `Objects::paths`.
+    pub(super) paths: Span,
+    pub(super) notes: Notes,
+    /// Read where the Ingress is a canary.
+    pub(super) canary_notes: CanaryNotes,
+}
+
+#[derive(Clone, Copy)]
+pub(super) struct HostPath {
+    pub(super) host: Str,
+    pub(super) path: Str,
+    pub(super) service: Option<Str>,
+}
+
+/// A ReplicaSet: which Deployment controls it.
+#[derive(Clone, Copy)]
+pub(super) struct RsRow {
+    pub(super) ns: u32,
+    pub(super) name: Str,
+    pub(super) deployment: Str,
+}
+
+/// A Pod controlled by a ReplicaSet, as discovery reports it.
+#[derive(Clone, Copy)]
+pub(super) struct PodRow {
+    pub(super) ns: u32,
+    pub(super) name: Str,
+    pub(super) replica_set: Str,
+    pub(super) state: PodState,
+    pub(super) restarts: i32,
+    pub(super) created: Option<jiff::Timestamp>,
+}
+
+/// What discovery reads of a set of cluster objects: a compact row per object, its strings
+/// copied end to end into one buffer. Reading a k8s-openapi object costs cache misses on
+/// its scattered heap fields; a row is read once, when the object arrives, and discovery's
+/// work across objects (`discover_objects`) then reads only rows that sit close together.
+pub struct Objects {
+    pub(super) text: Text,
+    /// Namespaces numbered as they come.
+    pub(super) spaces: Spaces,
+    /// One row an object, in the order the objects came.
+    pub(super) deps: Vec<DepRow>,
+    pub(super) services: Vec<SvcRow>,
+    pub(super) ingresses: Vec<IngRow>,
+    /// Only those a Deployment controls.
+    pub(super) replica_sets: Vec<RsRow>,
+    /// Only those a ReplicaSet controls.
+    pub(super) pods: Vec<PodRow>,
+    /// Ingresses' (host, path, backend Service) triples.
+    pub(super) paths: Vec<HostPath>,
+    /// Label maps: Deployments' pod template labels and Services' selectors.
+    pub(super) pairs: Vec<(Str, Str)>,
+    pub(super) images: Vec<Str>,
+    pub(super) pod_scope: PodScope,
+}
+
+impl Default for Objects {
+    fn default() -> Self {
+        Objects {
+            text: Text::default(),
+            spaces: Spaces {
+                table: Table::with_capacity(16),
+                names: Vec::new(),
+                last: None,
+            },
+            deps: Vec::new(),
+            services: Vec::new(),
+            ingresses: Vec::new(),
+            replica_sets: Vec::new(),
+            pods: Vec::new(),
+            paths: Vec::new(),
+            pairs: Vec::new(),
+            images: Vec::new(),
+            pod_scope: PodScope::All,
+        }
+    }
+}
+
+impl std::fmt::Debug for Objects {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Objects")
+            .field("deployments", &self.deps.len())
+            .field("replica_sets", &self.replica_sets.len())
+            .field("pods", &self.pods.len())
+            .field("services", &self.services.len())
+            .field("ingresses", &self.ingresses.len())
+            .field("bytes_of_text", &self.text.0.len())
+            .finish()
+    }
+}
+
+impl Objects {
+    /// The rows of every object of the snapshot, and its pod scope.
+    pub fn of(s: &Snapshot) -> Objects {
+        let mut o = Objects {
+            text: Text(String::with_capacity(
+                s.deployments.len() * 128
+                    + s.services.len() * 64
+                    + s.replica_sets.len() * 48
+                    + s.pods.len() * 64,
+            )),
+            deps: Vec::with_capacity(s.deployments.len()),
+            services: Vec::with_capacity(s.services.len()),
+            ingresses: Vec::with_capacity(s.ingresses.len()),
+            replica_sets: Vec::with_capacity(s.replica_sets.len()),
+            pods: Vec::with_capacity(s.pods.len()),
+            paths: Vec::with_capacity(s.ingresses.len()),
+            pairs: Vec::with_capacity(s.deployments.len() * 3 + s.services.len() * 2),
+            images: Vec::with_capacity(s.deployments.len()),
+            pod_scope: s.pod_scope.clone(),
+            ..Objects::default()
+        };
+        s.deployments.iter().for_each(|d| o.push_deployment(d));
+        s.services.iter().for_each(|x| o.push_service(x));
+        s.ingresses.iter().for_each(|x| o.push_ingress(x));
+        s.replica_sets.iter().for_each(|x| o.push_replica_set(x));
+        s.pods.iter().for_each(|x| o.push_pod(x));
+        o
+    }
+
+    fn push_deployment(&mut self, d: &Deployment) {
+        let meta = &d.metadata;
+        let spec = d.spec.as_ref();
+        let status = d.status.as_ref();
+        let text = &mut self.text;
+        let ns = self.spaces.id(text, ns(meta));
+        let name = text.push(name(meta));
+        let resource_version = text.push(meta.resource_version.as_deref().unwrap_or(""));
+        let template = spec.map(|s| &s.template);
+        let labels = push_pairs(
+            text,
+            &mut self.pairs,
+            template
+                .and_then(|t| t.metadata.as_ref())
+                .and_then(|m| m.labels.as_ref()),
+        );
+        let start = self.images.len();
+        for c in template
+            .and_then(|t| t.spec.as_ref())
+            .map(|s| s.containers.as_slice())
+            .unwrap_or_default()
+        {
+            if let Some(image) = &c.image {
+                self.images.push(text.push(image));
+            }
+        }
+        self.deps.push(DepRow {
+            ns,
+            name,
+            resource_version,
+            labels,
+            images: Span::of(start, self.images.len()),
+            desired: spec.and_then(|s| s.replicas).unwrap_or(1),
+            updated: status.and_then(|s| s.updated_replicas).unwrap_or(0),
+            ready: status.and_then(|s| s.ready_replicas).unwrap_or(0),
+            available: status.and_then(|s| s.available_replicas).unwrap_or(0),
+            created: created(meta),
+            pods: None,
+        });
+    }
+
+    /// A Service without a name cannot name a release: malformed, left out.
+    fn push_service(&mut self, x: &Service) {
+        let meta = &x.metadata;
+        if name(meta).is_empty() {
+            return;
+        }
+        let text = &mut self.text;
+        let row = SvcRow {
+            ns: self.spaces.id(text, ns(meta)),
+            name: text.push(name(meta)),
+            resource_version: text.push(meta.resource_version.as_deref().unwrap_or("")),
+            selector: push_pairs(
+                text,
+                &mut self.pairs,
+                x.spec.as_ref().and_then(|s| s.selector.as_ref()),
+            ),
+            notes: Notes::of(meta, text),
+        };
+        self.services.push(row);
+    }
+
+    /// An Ingress without a name cannot name a release: malformed, left out.
+    fn push_ingress(&mut self, ing: &Ingress) {
+        let meta = &ing.metadata;
+        if name(meta).is_empty() {
+            return;
+        }
+        let text = &mut self.text;
+        let canary = annotation(meta, CANARY) == Some("true");
+        let row = IngRow {
+            ns: self.spaces.id(text, ns(meta)),
+            name: text.push(name(meta)),
+            resource_version: text.push(meta.resource_version.as_deref().unwrap_or("")),
+            created: created(meta),
+            canary,
+            paths: host_paths(ing, text, &mut self.paths),
+            notes: Notes::of(meta, text),
+            canary_notes: match &meta.annotations {
+                Some(a) if canary => CanaryNotes::of(a, text),
+                _ => CanaryNotes::default(),
+            },
+        };
+        self.ingresses.push(row);
+    }
+
+    /// A ReplicaSet that no Deployment controls plays no part: left out.
+    fn push_replica_set(&mut self, rs: &ReplicaSet) {
+        let meta = &rs.metadata;
+        let Some(owner) = controller_of(meta, "Deployment") else {
+            return;
+        };
+        let text = &mut self.text;
+        let row = RsRow {
+            ns: self.spaces.id(text, ns(meta)),
+            name: text.push(name(meta)),
+            deployment: text.push(owner),
+        };
+        self.replica_sets.push(row);
+    }
+
+    /// A Pod that no ReplicaSet controls belongs to no track: left out.
+    fn push_pod(&mut self, pod: &Pod) {
+        let meta = &pod.metadata;
+        let Some(rs) = controller_of(meta, "ReplicaSet") else {
+            return;
+        };
+        let text = &mut self.text;
+        let ns = self.spaces.id(text, ns(meta));
+        // The Pods of a ReplicaSet mostly come one after another: they share its name's copy.
+        let replica_set = match self.pods.last() {
+            Some(last) if last.ns == ns && text.get(last.replica_set) == rs => last.replica_set,
+            _ => text.push(rs),
+        };
+        let row = PodRow {
+            ns,
+            name: text.push(name(meta)),
+            replica_set,
+            state: pod_state(pod),
+            restarts: restarts(pod),
+            created: created(meta),
+        };
+        self.pods.push(row);
+    }
+}
+
+/// Copies a label map into `pairs`.
+fn push_pairs(
+    text: &mut Text,
+    pairs: &mut Vec<(Str, Str)>,
+    labels: Option<&BTreeMap<String, String>>,
+) -> Span {
+    let start = pairs.len();
+    for (k, v) in labels.into_iter().flatten() {
+        let k = text.push(k);
+        let v = text.push(v);
+        pairs.push((k, v));
+    }
+    Span::of(start, pairs.len())
+}
+
+/// Copies the Ingress's (host, path, backend Service) triples, or its default backend when
+/// it has no paths, into `out`.
+fn host_paths(ing: &Ingress, text: &mut Text, out: &mut Vec<HostPath>) -> Span {
+    let start = out.len();
+    for rule in ing.spec.iter().flat_map(|s| s.rules.iter().flatten()) {
+        let host = rule.host.as_deref().unwrap_or("");
+        for p in rule.http.iter().flat_map(|h| h.paths.iter()) {
+            out.push(HostPath {
+                host: text.push(host),
+                path: text.push(p.path.as_deref().unwrap_or("/")),
+                service: p.backend.service.as_ref().map(|s| text.push(&s.name)),
+            });
+        }
+    }
+    if out.len() == start {
+        let default = ing
+            .spec
+            .as_ref()
+            .and_then(|s| s.default_backend.as_ref())
+            .and_then(|b| b.service.as_ref());
+        if let Some(svc) = default {
+            out.push(HostPath {
+                host: text.push(""),
+                path: text.push("/"),
+                service: Some(text.push(&svc.name)),
+            });
+        }
+    }
+    Span::of(start, out.len())
+}

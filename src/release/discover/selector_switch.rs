@@ -1,0 +1,173 @@
+//! The selector switch: a Service whose selector picks one track by a label's value
+//! (`version: v1`), switched by changing that value to the candidate's.
+
+use std::ops::Range;
+
+use super::assembly::{Found, all_to_live, assemble, read_record, track};
+use super::index::{Pairs, View};
+use super::objects::SvcRow;
+use super::{Context, Scratch, TRACK_LABELS};
+use crate::release::model::{Kind, Pattern, Release, Track};
+
+/// Selector switches: every Service not claimed yet whose selector splits Deployments into
+/// tracks by a label.
+pub(super) fn discover<'i>(v: View<'i>, cx: &mut Context<'i>, out: &mut Vec<Release>) {
+    for svc in v.services {
+        if cx.claimed_services.contains(v.s(svc.name)) {
+            continue;
+        }
+        let selector = v.selector(svc);
+        let Some(key) = split_by_track(v, svc, selector, &mut cx.scratch) else {
+            continue;
+        };
+        out.push(release(v, cx, svc, key));
+    }
+}
+
+/// The track label of a selector, with the Deployments it splits into by label value in
+/// `sc.by_value` and `sc.grouped`.
+fn split_by_track<'i>(
+    v: View<'i>,
+    svc: &SvcRow,
+    selector: Pairs<'i>,
+    sc: &mut Scratch<'i>,
+) -> Option<&'i str> {
+    if selector.len() < 2 {
+        return None;
+    }
+    let annotated = v.note(svc.notes.track_label);
+    let known = TRACK_LABELS
+        .iter()
+        .copied()
+        .filter(|k| selector.contains_key(k));
+    let other = selector.keys().filter(|k| !TRACK_LABELS.contains(k));
+    let keys = annotated
+        .into_iter()
+        .chain(known.chain(other).take_while(|_| annotated.is_none()));
+    for key in keys {
+        if !selector.contains_key(key) {
+            continue;
+        }
+        v.selected(selector, Some(key), &mut sc.selected);
+        sc.by_value.clear();
+        for &i in &sc.selected {
+            if let Some(value) = v.labels(i).get(key) {
+                sc.by_value.push((value, i));
+            }
+        }
+        // Stable: within one value, Deployments stay in order of name.
+        sc.by_value.sort_by(|a, b| a.0.cmp(b.0));
+        let values = sc.by_value.chunk_by(|a, b| a.0 == b.0).count();
+        let known_key = annotated.is_some() || TRACK_LABELS.contains(&key);
+        if values >= 2 || (known_key && values > 0) {
+            sc.grouped.clear();
+            sc.grouped.extend(sc.by_value.iter().map(|x| x.1));
+            return Some(key);
+        }
+    }
+    None
+}
+
+/// The release of a Service whose selector splits by the track label `key`, its tracks in
+/// `cx.scratch` (`split_by_track`).
+fn release<'i>(v: View<'i>, cx: &mut Context<'i>, svc: &SvcRow, key: &'i str) -> Release {
+    let (namespace, svc_name) = (v.name, v.s(svc.name));
+    let selector = v.selector(svc);
+    let live_value = selector.get(key).unwrap_or("");
+    let live_deployments = group_tracks(&mut cx.scratch, live_value);
+    let sc = &mut cx.scratch;
+    let mut warnings = Vec::new();
+    let live = track(
+        v,
+        &sc.grouped[live_deployments.clone()],
+        Some(live_value.into()),
+        Some(svc_name.into()),
+        cx.now,
+        &mut sc.images,
+    );
+    if live_deployments.is_empty() {
+        warnings.push(format!(
+            "The selector of {namespace}/{svc_name} ({}) matches no pods.",
+            selector
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(",")
+        ));
+    }
+    let recorded = read_record(v.note(svc.notes.release), cx.now);
+    let in_record = recorded
+        .record
+        .as_ref()
+        .and_then(|r| r.serving_and_idle().1?.version.as_deref());
+    let candidate = candidate(v, cx, in_record, &mut warnings, (namespace, svc_name));
+    let found = Found {
+        pattern: Pattern::SelectorSwitch,
+        name: svc_name.into(),
+        traffic_object: v.object_ref(Kind::Service, svc.name, svc.resource_version),
+        live,
+        candidate,
+        traffic: all_to_live(),
+        track_label: Some(key.into()),
+        canary: None,
+        warnings,
+        steps: v.note(svc.notes.steps),
+    };
+    assemble(found, recorded)
+}
+
+/// Splits `sc.by_value` into tracks: returns the live one's range of `sc.grouped`, and sets
+/// `sc.others` to the others'.
+fn group_tracks(sc: &mut Scratch<'_>, live_value: &str) -> Range<usize> {
+    let mut live = 0..0;
+    sc.others.clear();
+    let mut start = 0;
+    for g in sc.by_value.chunk_by(|a, b| a.0 == b.0) {
+        let range = start..start + g.len();
+        start = range.end;
+        if g[0].0 == live_value {
+            live = range;
+        } else {
+            sc.others.push((g[0].0, range));
+        }
+    }
+    live
+}
+
+/// The candidate among the other tracks (`sc.others`): the one the record names (`in_record`),
+/// else one still running, else the newest; a warning when there is more than one.
+fn candidate<'i>(
+    v: View<'i>,
+    cx: &mut Context<'i>,
+    in_record: Option<&str>,
+    warnings: &mut Vec<String>,
+    (namespace, svc_name): (&str, &str),
+) -> Option<Track> {
+    let sc = &mut cx.scratch;
+    if sc.others.len() > 1 {
+        let grouped = &sc.grouped;
+        sc.others.sort_by_cached_key(|(value, range)| {
+            let ds = || grouped[range.clone()].iter().map(|&i| v.dep(i));
+            std::cmp::Reverse((
+                in_record == Some(*value),
+                ds().any(|d| d.desired > 0),
+                ds().filter_map(|d| d.created).max(),
+            ))
+        });
+        let names: Vec<&str> = sc.others.iter().map(|(value, _)| *value).collect();
+        warnings.push(format!(
+            "{namespace}/{svc_name} has more than one candidate version ({}); showing {}.",
+            names.join(", "),
+            names[0]
+        ));
+    }
+    let (value, range) = sc.others.first().cloned()?;
+    Some(track(
+        v,
+        &sc.grouped[range],
+        Some(value.into()),
+        None,
+        cx.now,
+        &mut sc.images,
+    ))
+}
