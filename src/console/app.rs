@@ -59,6 +59,17 @@ pub enum Attention {
     Quiet,
 }
 
+impl Attention {
+    /// Every kind, most urgent first.
+    pub const ALL: [Attention; 5] = [
+        Attention::Unhealthy,
+        Attention::Waiting,
+        Attention::Warning,
+        Attention::Moving,
+        Attention::Quiet,
+    ];
+}
+
 pub fn attention(r: &Release) -> Attention {
     if r.unhealthy() {
         Attention::Unhealthy

@@ -91,6 +91,17 @@ pub enum PodState {
     Terminating,
 }
 
+impl PodState {
+    /// Every state, from ready to terminating.
+    pub const ALL: [PodState; 5] = [
+        PodState::Ready,
+        PodState::Starting,
+        PodState::Pending,
+        PodState::CrashLooping,
+        PodState::Terminating,
+    ];
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PodSummary {
     pub name: CompactString,

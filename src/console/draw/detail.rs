@@ -19,6 +19,8 @@ use crate::release::{Pattern, Release, Stage};
 
 mod track;
 
+pub(super) use track::pod_mark;
+
 use track::{compact_track, track_lines};
 
 type Item = (u8, Line<'static>);
@@ -179,20 +181,7 @@ fn render_panels(cx: Cx, frame: &mut Frame, area: Rect, r: &Release) {
     } else {
         (BorderType::Thick, BorderType::Plain)
     };
-    let live_title = if flipped {
-        format!(
-            " PRIMARY {}% · {} ",
-            r.traffic.live_percent,
-            label_of(&r.live)
-        )
-    } else {
-        format!(
-            " ◀ LIVE {}% · {} ",
-            r.traffic.live_percent,
-            label_of(&r.live)
-        )
-    };
-    let mut title = cx.span(live_title, Role::Live);
+    let mut title = cx.span(format!("{} ", live_heading(r, flipped)), Role::Live);
     if !flipped {
         title = title.patch_style(Modifier::BOLD);
     }
@@ -547,25 +536,24 @@ fn warnings(cx: Cx, r: &Release, w: usize) -> Vec<Item> {
     items
 }
 
+/// The live track's heading: `◀ LIVE 70% · v1`, or `PRIMARY 30% · v1` once the candidate
+/// carries most of the traffic (`flipped`).
+fn live_heading(r: &Release, flipped: bool) -> String {
+    let word = if flipped { "PRIMARY" } else { "◀ LIVE" };
+    format!(
+        " {word} {}% · {}",
+        r.traffic.live_percent,
+        label_of(&r.live)
+    )
+}
+
 /// The compact layout's detail: each track as two short lines marked `┃` (live) and `│`,
 /// the traffic bar, and then the stage, the slider and the rest as room allows.
 pub(super) fn render_compact(cx: Cx, frame: &mut Frame, area: Rect, r: &Release) {
     let w = usize::from(area.width);
     let mut items: Vec<Item> = Vec::new();
     let flipped = candidate_carries(r);
-    let live_head = if flipped {
-        format!(
-            " PRIMARY {}% · {}",
-            r.traffic.live_percent,
-            label_of(&r.live)
-        )
-    } else {
-        format!(
-            " ◀ LIVE {}% · {}",
-            r.traffic.live_percent,
-            label_of(&r.live)
-        )
-    };
+    let live_head = live_heading(r, flipped);
     let (live_edge, cand_edge) = if flipped {
         ("│", "┃")
     } else {

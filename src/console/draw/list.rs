@@ -20,24 +20,17 @@ pub(super) enum Place {
     Top,
 }
 
-/// The mark and role of a release's health, so it reads without colour.
-pub(super) fn health(a: Attention) -> (&'static str, Role) {
+/// The mark, role and meaning of a release's health, so it reads without colour: the list,
+/// its legend and the help's legend all read this one table.
+pub(super) fn health(a: Attention) -> (&'static str, Role, &'static str) {
     match a {
-        Attention::Unhealthy => ("✖", Role::Danger),
-        Attention::Waiting => ("⏸", Role::Warning),
-        Attention::Warning => ("⚠", Role::Warning),
-        Attention::Moving => ("↻", Role::Accent),
-        Attention::Quiet => ("✔", Role::Ok),
+        Attention::Unhealthy => ("✖", Role::Danger, "unhealthy"),
+        Attention::Waiting => ("⏸", Role::Warning, "waiting for approval"),
+        Attention::Warning => ("⚠", Role::Warning, "warnings"),
+        Attention::Moving => ("↻", Role::Accent, "moving"),
+        Attention::Quiet => ("✔", Role::Ok, "quiet"),
     }
 }
-
-const LEGEND: [(Attention, &str); 5] = [
-    (Attention::Unhealthy, "unhealthy"),
-    (Attention::Waiting, "waiting for approval"),
-    (Attention::Warning, "warnings"),
-    (Attention::Moving, "moving"),
-    (Attention::Quiet, "quiet"),
-];
 
 pub(super) fn pattern_short(p: Pattern) -> &'static str {
     match p {
@@ -75,7 +68,10 @@ const LIVE_MOST: usize = 8;
 
 fn cells<'a>(row: &'a Row, r: Option<&'a Release>) -> Cells<'a> {
     Cells {
-        mark: health(row.attention),
+        mark: {
+            let (mark, role, _) = health(row.attention);
+            (mark, role)
+        },
         name: &row.id,
         pattern: r.map(|r| pattern_short(r.pattern)).unwrap_or(""),
         stage: r.map(|r| r.stage.as_str()).unwrap_or(""),
@@ -180,8 +176,8 @@ fn legend(cx: Cx, w: usize) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
     let mut spans: Vec<Span> = Vec::new();
     let mut used = 0;
-    for (a, word) in LEGEND {
-        let (mark, role) = health(a);
+    for a in Attention::ALL {
+        let (mark, role, word) = health(a);
         let item = width(mark) + 1 + width(word) + 2;
         if used + item > w && !spans.is_empty() {
             lines.push(Line::from(std::mem::take(&mut spans)));
@@ -332,7 +328,7 @@ pub(super) fn render_compact(cx: Cx, frame: &mut Frame, area: Rect) {
     }
     let mut spans = vec![cx.span(counter, Role::Accent)];
     if let Some(row) = app.rows.get(app.cursor) {
-        let (mark, role) = health(row.attention);
+        let (mark, role, _) = health(row.attention);
         spans.push(cx.span(format!("{mark} "), role));
         spans.push(cx.span(row.id.clone(), Role::Title));
         if let Some(r) = app.row_release(row) {

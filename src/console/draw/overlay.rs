@@ -6,11 +6,14 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Clear, Paragraph};
 
+use super::detail::pod_mark;
+use super::list::health;
 use super::text::{self, pad, width};
 use super::{Cx, fit, short_keys};
-use crate::console::app::{Confirm, Prompt};
+use crate::console::app::{Attention, Confirm, Prompt};
 use crate::console::keymap::Scope;
 use crate::console::theme::Role;
+use crate::release::PodState;
 
 /// A box of at most `w`×`h` centred in `area`.
 fn centred(area: Rect, w: u16, h: u16) -> Rect {
@@ -124,41 +127,50 @@ fn help_lines(cx: Cx, w: usize) -> Vec<Line<'static>> {
 /// What the marks on the screen mean, as many to a line as fit in `w`.
 fn marks_lines(cx: Cx, w: usize) -> Vec<Line<'static>> {
     let mut lines = vec![Line::from(cx.span("Marks", Role::Title))];
-    let legend: [Vec<(&str, Role, &str)>; 5] = [
+    let pods = PodState::ALL.map(|state| match pod_mark(state) {
+        (mark, role, word) if state == PodState::CrashLooping => {
+            (format!("{mark}3"), role, format!("{word}, 3 restarts"))
+        }
+        (mark, role, word) => (mark.to_string(), role, word.to_string()),
+    });
+    let health = Attention::ALL.map(|a| {
+        let (mark, role, word) = health(a);
+        (mark.to_string(), role, word.to_string())
+    });
+    let legend: [Vec<(String, Role, String)>; 5] = [
         vec![(
-            "┏━ ◀ LIVE",
+            "┏━ ◀ LIVE".into(),
             Role::Live,
-            "heavy border, left: the track taking traffic",
+            "heavy border, left: the track taking traffic".into(),
         )],
         vec![(
-            "┌─ CANDIDATE ▶",
+            "┌─ CANDIDATE ▶".into(),
             Role::Candidate,
-            "the new track (STANDBY after a switch, kept for rollback)",
+            "the new track (STANDBY after a switch, kept for rollback)".into(),
         )],
+        pods.into(),
+        health.into(),
         vec![
-            ("●", Role::Ok, "ready  "),
-            ("◐", Role::Warning, "starting  "),
-            ("○", Role::Muted, "pending  "),
-            ("✖3", Role::Danger, "crash-looping, 3 restarts  "),
-            ("◌", Role::Muted, "terminating"),
-        ],
-        vec![
-            ("✖", Role::Danger, "unhealthy  "),
-            ("⏸", Role::Warning, "waiting for approval  "),
-            ("⚠", Role::Warning, "warnings  "),
-            ("↻", Role::Accent, "moving  "),
-            ("✔", Role::Ok, "quiet"),
-        ],
-        vec![
-            ("●", Role::Candidate, "applied canary weight  "),
-            ("◆", Role::Pending, "pending weight, not applied yet"),
+            ("●".into(), Role::Candidate, "applied canary weight".into()),
+            (
+                "◆".into(),
+                Role::Pending,
+                "pending weight, not applied yet".into(),
+            ),
         ],
     ];
     for group in legend {
         let mut spans: Vec<Span> = vec![Span::raw("  ")];
         let mut used = 2;
-        for (mark, role, words) in group {
-            let item = width(mark) + 1 + width(words);
+        let last = group.len().saturating_sub(1);
+        for (i, (mark, role, words)) in group.into_iter().enumerate() {
+            // Two spaces part the items of a group.
+            let words = if i < last {
+                format!("{words}  ")
+            } else {
+                words
+            };
+            let item = width(&mark) + 1 + width(&words);
             if used + item > w && used > 2 {
                 lines.push(Line::from(std::mem::take(&mut spans)));
                 spans.push(Span::raw("  "));

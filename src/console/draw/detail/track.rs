@@ -172,13 +172,15 @@ fn bar(cx: Cx, value: i32, total: i32, w: usize) -> Vec<Span<'static>> {
     ]
 }
 
-fn pod_mark(state: PodState) -> (&'static str, Role) {
+/// The mark, role and word of a pod state: the pod marks, the counts and the help's legend
+/// all read this one table.
+pub(in crate::console::draw) fn pod_mark(state: PodState) -> (&'static str, Role, &'static str) {
     match state {
-        PodState::Ready => ("●", Role::Ok),
-        PodState::Starting => ("◐", Role::Warning),
-        PodState::Pending => ("○", Role::Muted),
-        PodState::CrashLooping => ("✖", Role::Danger),
-        PodState::Terminating => ("◌", Role::Muted),
+        PodState::Ready => ("●", Role::Ok, "ready"),
+        PodState::Starting => ("◐", Role::Warning, "starting"),
+        PodState::Pending => ("○", Role::Muted, "pending"),
+        PodState::CrashLooping => ("✖", Role::Danger, "crash-looping"),
+        PodState::Terminating => ("◌", Role::Muted, "terminating"),
     }
 }
 
@@ -192,7 +194,7 @@ fn pod_marks(cx: Cx, t: &Track, w: usize, max_lines: usize) -> Vec<Vec<Span<'sta
     let tokens: Vec<(String, Role)> = pods
         .iter()
         .map(|p| {
-            let (mark, role) = pod_mark(p.state);
+            let (mark, role, _) = pod_mark(p.state);
             if p.state == PodState::CrashLooping && p.restarts > 0 {
                 (format!("{mark}{}", p.restarts), role)
             } else {
@@ -207,7 +209,7 @@ fn pod_marks(cx: Cx, t: &Track, w: usize, max_lines: usize) -> Vec<Vec<Span<'sta
     } else {
         pods.iter()
             .map(|p| {
-                let (mark, role) = pod_mark(p.state);
+                let (mark, role, _) = pod_mark(p.state);
                 (mark.to_string(), role)
             })
             .collect()
@@ -256,14 +258,7 @@ fn pod_counts(cx: Cx, t: &Track) -> Vec<Span<'static>> {
         if n == 0 {
             continue;
         }
-        let (_, role) = pod_mark(state);
-        let word = match state {
-            PodState::Ready => "ready",
-            PodState::Starting => "starting",
-            PodState::Pending => "pending",
-            PodState::CrashLooping => "crash-looping",
-            PodState::Terminating => "terminating",
-        };
+        let (_, role, word) = pod_mark(state);
         let text = format!("{n} {word}");
         spans.push(cx.span(
             text,
