@@ -1322,3 +1322,18 @@ fn the_status_line_sits_above_the_footer() {
         default_theme().style(Role::Danger).fg.unwrap_or_default()
     );
 }
+
+/// The help's legend of marks, at the end of the help: generated from the same tables as the
+/// marks themselves.
+#[test]
+fn help_marks_legend() {
+    let mut app = app(SHOP, "shop/web");
+    press(&mut app, Key::char('?'));
+    for _ in 0..200 {
+        press(&mut app, Key::char('j'));
+    }
+    let theme = default_theme();
+    for (w, h) in [(120, 40), (80, 24)] {
+        keep("help_marks", &render(&app, &theme, w, h));
+    }
+}
