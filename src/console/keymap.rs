@@ -471,7 +471,7 @@ impl Keymap {
 
     /// The defaults with the user's `keys.toml` laid over them: each action named there gets
     /// exactly the keys given (in the main and canary scopes). A missing file means the
-    /// defaults. Errors are sentences naming the file and what to fix.
+    /// defaults. Errors ([`KeymapError`]) are sentences naming the file and what to fix.
     pub fn with_user_file(read_only: bool, path: &Path) -> Result<Keymap, KeymapError> {
         let mut map = Keymap::defaults(read_only)?;
         let text = match std::fs::read_to_string(path) {

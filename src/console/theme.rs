@@ -333,7 +333,7 @@ impl Theme {
         self.styles[role as usize]
     }
 
-    /// A shipped theme (embedded with include_str!). Unknown name → ThemeError.
+    /// A shipped theme (embedded with include_str!). Unknown name → [`ThemeError::UnknownTheme`].
     pub fn builtin(name: &str) -> Result<Theme, ThemeError> {
         let text = shipped_text(name).ok_or_else(|| unknown_theme(name, None))?;
         let origin = format!("themes/{name}.toml (built in)");
@@ -349,7 +349,7 @@ impl Theme {
     /// The theme the console uses: `requested` (--theme) or "default"; NO_COLOR (no_color=true)
     /// selects "mono" unless a theme was explicitly requested; a file
     /// `<user_dir>/themes/<name>.toml` overrides the shipped theme of that name and may add new
-    /// names.
+    /// names. Errors: the file unreadable or wrong (any [`ThemeError`] variant), or no such theme.
     pub fn select(
         requested: Option<&str>,
         no_color: bool,
