@@ -134,7 +134,7 @@ fn theme(args: &ConsoleArgs) -> anyhow::Result<Theme> {
         no_color,
         crate::console::theme::user_config_dir().as_deref(),
     )
-    .map_err(|e| anyhow::anyhow!("{e}"))
+    .map_err(anyhow::Error::from)
 }
 
 /// The key map: the defaults, with the user's `keys.toml` laid over them.
@@ -143,7 +143,7 @@ fn keymap(args: &ConsoleArgs) -> anyhow::Result<crate::console::keymap::Keymap> 
     match crate::console::theme::user_config_dir() {
         Some(dir) => {
             crate::console::keymap::Keymap::with_user_file(read_only, &dir.join("keys.toml"))
-                .map_err(|e| anyhow::anyhow!("{e}"))
+                .map_err(anyhow::Error::from)
         }
         None => Ok(crate::console::keymap::Keymap::new(read_only)),
     }

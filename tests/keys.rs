@@ -10,8 +10,10 @@ fn load(text: &str) -> Result<Keymap, String> {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("keys.toml");
     std::fs::write(&path, text).expect("write");
-    Keymap::with_user_file(false, &path)
-        .map_err(|e| e.replace(&path.display().to_string(), "<keys.toml>"))
+    Keymap::with_user_file(false, &path).map_err(|e| {
+        e.to_string()
+            .replace(&path.display().to_string(), "<keys.toml>")
+    })
 }
 
 #[test]

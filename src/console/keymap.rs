@@ -5,6 +5,7 @@
 //! The defaults are `src/console/keys.toml`, embedded in the binary and read with serde; the user's
 //! `keys.toml` (see [`Keymap::with_user_file`]) is laid over them.
 
+use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
@@ -12,6 +13,88 @@ use serde::Deserialize;
 use strum::{EnumIter, EnumString, IntoEnumIterator, IntoStaticStr};
 
 use crate::release::plan::Op;
+
+/// A key map that could not be built: the user's key file is unreadable or wrong, or the
+/// built-in one is broken (a bug the unit tests catch). Each variant is one kind of mistake with
+/// its data; its message is a sentence naming the file and what to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum KeymapError {
+    #[error("could not read the key file {path}: {reason}", path = .path.display())]
+    Unreadable {
+        path: PathBuf,
+        reason: std::io::Error,
+    },
+    #[error("key file {path}: TOML syntax error: {message}", path = .path.display())]
+    Syntax { path: PathBuf, message: String },
+    /// A table other than `[keys]`.
+    #[error(
+        "key file {path}: unknown section {section:?}; the file has one section, [keys]",
+        path = .path.display()
+    )]
+    UnknownSection { path: PathBuf, section: String },
+    #[error(
+        "key file {path}: [keys] must be a table of action = \"key\" or [\"key\", …]",
+        path = .path.display()
+    )]
+    KeysNotTable { path: PathBuf },
+    /// An action that does not exist or may not be rebound; `configurable` lists those that may.
+    #[error(
+        "key file {path}: unknown action {action:?}; actions are: {}",
+        .configurable.join(", "),
+        path = .path.display()
+    )]
+    UnknownAction {
+        path: PathBuf,
+        action: String,
+        configurable: Vec<&'static str>,
+    },
+    /// An action given a value that is neither a key nor a list of keys.
+    #[error(
+        "key file {path}: {action}: give a key as \"x\" or a list [\"x\", \"y\"]",
+        path = .path.display()
+    )]
+    NotKeys { path: PathBuf, action: String },
+    /// A list of keys with something other than a string in it.
+    #[error("key file {path}: {action}: every key must be a string", path = .path.display())]
+    KeyNotString { path: PathBuf, action: String },
+    #[error("key file {path}: {action}: give at least one key", path = .path.display())]
+    NoKeys { path: PathBuf, action: String },
+    /// A key spelled in a way [`parse_key`] does not read.
+    #[error(
+        "key file {path}: {action}: {key:?} is not a key; {KEY_SPELLING}",
+        path = .path.display()
+    )]
+    BadKey {
+        path: PathBuf,
+        action: String,
+        key: String,
+    },
+    /// One key for two actions in screens where both apply, `first` in table order.
+    #[error(
+        "key file {path}: {key} is bound to both {first} and {second}; give one of them another key",
+        path = .path.display(),
+        key = .key.label(),
+        first = .first.name(),
+        second = .second.name()
+    )]
+    Conflict {
+        path: PathBuf,
+        key: Key,
+        first: Command,
+        second: Command,
+    },
+    /// A name that is no command, as the built-in file's reader reports it.
+    #[error("unknown action {name:?}")]
+    NotACommand { name: String },
+    /// A key spelled in a way [`parse_key`] does not read, as the built-in file's reader reports it.
+    #[error("{text:?} is not a key; {KEY_SPELLING}")]
+    NotAKey { text: String },
+    #[error("the built-in key map src/console/keys.toml is broken: {0}")]
+    BrokenBuiltIn(toml::de::Error),
+}
+
+/// How keys are written, the end of a bad key's error.
+const KEY_SPELLING: &str = "write a character (\"s\", \"S\"), a name (enter, esc, tab, left, right, up, down, home, end, space, f1…) or shift+/ctrl+ before a name";
 
 /// What a key asks the console to do. Its name (`switch`, `new`, `dry-run`, `weight-up`, …) is
 /// the one the key files use; the configurable commands come first, in the order the key-file
@@ -88,10 +171,10 @@ impl Command {
 }
 
 impl TryFrom<String> for Command {
-    type Error = String;
+    type Error = KeymapError;
 
-    fn try_from(name: String) -> Result<Command, String> {
-        name.parse().map_err(|_| format!("unknown action {name:?}"))
+    fn try_from(name: String) -> Result<Command, KeymapError> {
+        name.parse().map_err(|_| KeymapError::NotACommand { name })
     }
 }
 
@@ -206,10 +289,10 @@ impl Key {
 }
 
 impl TryFrom<String> for Key {
-    type Error = String;
+    type Error = KeymapError;
 
-    fn try_from(text: String) -> Result<Key, String> {
-        parse_key(&text).ok_or_else(|| not_a_key(&text))
+    fn try_from(text: String) -> Result<Key, KeymapError> {
+        parse_key(&text).ok_or(KeymapError::NotAKey { text })
     }
 }
 
@@ -244,13 +327,6 @@ pub fn parse_key(text: &str) -> Option<Key> {
         return None;
     }
     Some(Key { code, shift, ctrl })
-}
-
-/// `"S"` is not a key: the sentence a key file's error ends with.
-fn not_a_key(text: &str) -> String {
-    format!(
-        "{text:?} is not a key; write a character (\"s\", \"S\"), a name (enter, esc, tab, left, right, up, down, home, end, space, f1…) or shift+/ctrl+ before a name"
-    )
 }
 
 /// One row of the key map.
@@ -314,14 +390,14 @@ fn shown() -> bool {
 }
 
 /// The parsed default file; the bindings borrow their texts from it for the program's life.
-static DEFAULT_FILE: LazyLock<Result<DefaultFile, String>> = LazyLock::new(|| {
-    toml::from_str(DEFAULT_KEYS)
-        .map_err(|e| format!("the built-in key map src/console/keys.toml is broken: {e}"))
-});
+static DEFAULT_FILE: LazyLock<Result<DefaultFile, toml::de::Error>> =
+    LazyLock::new(|| toml::from_str(DEFAULT_KEYS));
 
 /// Every default binding, in table order.
-fn default_bindings() -> Result<Vec<Binding>, String> {
-    let file = DEFAULT_FILE.as_ref().map_err(Clone::clone)?;
+fn default_bindings() -> Result<Vec<Binding>, KeymapError> {
+    let file = DEFAULT_FILE
+        .as_ref()
+        .map_err(|e| KeymapError::BrokenBuiltIn(e.clone()))?;
     let scopes = [
         (Scope::Main, &file.main),
         (Scope::Canary, &file.canary),
@@ -359,7 +435,7 @@ impl Keymap {
         })
     }
 
-    fn defaults(read_only: bool) -> Result<Keymap, String> {
+    fn defaults(read_only: bool) -> Result<Keymap, KeymapError> {
         let bindings = default_bindings()?
             .into_iter()
             .filter(|b| !(read_only && b.writes))
@@ -395,24 +471,23 @@ impl Keymap {
 
     /// The defaults with the user's `keys.toml` laid over them: each action named there gets
     /// exactly the keys given (in the main and canary scopes). A missing file means the
-    /// defaults. Errors are sentences naming the file and what to fix.
-    pub fn with_user_file(read_only: bool, path: &std::path::Path) -> Result<Keymap, String> {
+    /// defaults. Errors ([`KeymapError`]) are sentences naming the file and what to fix.
+    pub fn with_user_file(read_only: bool, path: &Path) -> Result<Keymap, KeymapError> {
         let mut map = Keymap::defaults(read_only)?;
         let text = match std::fs::read_to_string(path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(map),
-            Err(e) => {
-                return Err(format!(
-                    "could not read the key file {}: {e}",
-                    path.display()
-                ));
+            Err(reason) => {
+                return Err(KeymapError::Unreadable {
+                    path: path.to_owned(),
+                    reason,
+                });
             }
         };
-        let at = |what: String| format!("key file {}: {what}", path.display());
-        for (command, keys) in user_keys(&text).map_err(at)? {
+        for (command, keys) in user_keys(path, &text)? {
             map.rebind(command, &keys);
         }
-        map.check_conflicts().map_err(at)?;
+        map.check_conflicts(path)?;
         Ok(map)
     }
 
@@ -426,7 +501,7 @@ impl Keymap {
     }
 
     /// Two actions on one key in screens where both apply would make one unreachable.
-    fn check_conflicts(&self) -> Result<(), String> {
+    fn check_conflicts(&self, path: &Path) -> Result<(), KeymapError> {
         for scope in [Scope::Main, Scope::Canary] {
             let mut seen: Vec<(Key, Command)> = Vec::new();
             let visible = self
@@ -436,12 +511,12 @@ impl Keymap {
             for b in visible {
                 for k in &b.keys {
                     if let Some((_, other)) = seen.iter().find(|(s, c)| s == k && *c != b.command) {
-                        return Err(format!(
-                            "{} is bound to both {} and {}; give one of them another key",
-                            k.label(),
-                            other.name(),
-                            b.command.name()
-                        ));
+                        return Err(KeymapError::Conflict {
+                            path: path.to_owned(),
+                            key: *k,
+                            first: *other,
+                            second: b.command,
+                        });
                     }
                     seen.push((*k, b.command));
                 }
@@ -451,63 +526,81 @@ impl Keymap {
     }
 }
 
-/// The actions a user's key file rebinds and their keys, in file order; errors say what to fix.
-fn user_keys(text: &str) -> Result<Vec<(Command, Vec<Key>)>, String> {
+/// The actions a user's key file (`text`, read from `path`) rebinds and their keys, in file
+/// order; errors say what to fix.
+fn user_keys(path: &Path, text: &str) -> Result<Vec<(Command, Vec<Key>)>, KeymapError> {
     let table: toml::Table = text
         .parse()
-        .map_err(|e: toml::de::Error| format!("TOML syntax error: {}", e.message()))?;
+        .map_err(|e: toml::de::Error| KeymapError::Syntax {
+            path: path.to_owned(),
+            message: e.message().to_owned(),
+        })?;
     let mut rebound = Vec::new();
     for (section, value) in &table {
         if section != "keys" {
-            return Err(format!(
-                "unknown section {section:?}; the file has one section, [keys]"
-            ));
+            return Err(KeymapError::UnknownSection {
+                path: path.to_owned(),
+                section: section.clone(),
+            });
         }
         let Some(keys) = value.as_table() else {
-            return Err("[keys] must be a table of action = \"key\" or [\"key\", …]".into());
+            return Err(KeymapError::KeysNotTable {
+                path: path.to_owned(),
+            });
         };
         for (action, value) in keys {
             let command = action
                 .parse::<Command>()
                 .ok()
                 .filter(|c| c.configurable())
-                .ok_or_else(|| {
-                    let names: Vec<&str> = Command::iter()
+                .ok_or_else(|| KeymapError::UnknownAction {
+                    path: path.to_owned(),
+                    action: action.clone(),
+                    configurable: Command::iter()
                         .filter(|c| c.configurable())
                         .map(Command::name)
-                        .collect();
-                    format!(
-                        "unknown action {action:?}; actions are: {}",
-                        names.join(", ")
-                    )
+                        .collect(),
                 })?;
-            rebound.push((command, key_list(action, value)?));
+            rebound.push((command, key_list(path, action, value)?));
         }
     }
     Ok(rebound)
 }
 
 /// The keys of one action in a user's key file: `"x"` or `["x", "y"]`, at least one.
-fn key_list(action: &str, value: &toml::Value) -> Result<Vec<Key>, String> {
+fn key_list(path: &Path, action: &str, value: &toml::Value) -> Result<Vec<Key>, KeymapError> {
     let texts: Vec<&str> = match value {
         toml::Value::String(s) => vec![s.as_str()],
         toml::Value::Array(items) => items
             .iter()
             .map(|i| i.as_str().ok_or(()))
             .collect::<Result<_, _>>()
-            .map_err(|_| format!("{action}: every key must be a string"))?,
+            .map_err(|_| KeymapError::KeyNotString {
+                path: path.to_owned(),
+                action: action.to_owned(),
+            })?,
         _ => {
-            return Err(format!(
-                "{action}: give a key as \"x\" or a list [\"x\", \"y\"]"
-            ));
+            return Err(KeymapError::NotKeys {
+                path: path.to_owned(),
+                action: action.to_owned(),
+            });
         }
     };
     let keys = texts
         .into_iter()
-        .map(|t| parse_key(t).ok_or_else(|| format!("{action}: {}", not_a_key(t))))
+        .map(|t| {
+            parse_key(t).ok_or_else(|| KeymapError::BadKey {
+                path: path.to_owned(),
+                action: action.to_owned(),
+                key: t.to_owned(),
+            })
+        })
         .collect::<Result<Vec<_>, _>>()?;
     if keys.is_empty() {
-        return Err(format!("{action}: give at least one key"));
+        return Err(KeymapError::NoKeys {
+            path: path.to_owned(),
+            action: action.to_owned(),
+        });
     }
     Ok(keys)
 }
@@ -582,6 +675,53 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn key_file_errors_carry_the_mistake_as_data() {
+        let path = Path::new("keys.toml");
+        let err = user_keys(path, "[keys]\nswich = \"s\"\n").unwrap_err();
+        assert!(
+            matches!(
+                &err,
+                KeymapError::UnknownAction { action, configurable, .. }
+                    if action == "swich" && configurable.contains(&"switch")
+                        && !configurable.contains(&"up")
+            ),
+            "{err:?}"
+        );
+        let err = user_keys(path, "[keys]\nswitch = [\"s\", \"shift+s\"]\n").unwrap_err();
+        assert!(
+            matches!(&err, KeymapError::BadKey { action, key, .. } if action == "switch" && key == "shift+s"),
+            "{err:?}"
+        );
+        let mut map = Keymap::new(false);
+        map.rebind(Command::Switch, &[Key::char('a')]);
+        let err = map.check_conflicts(path).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                KeymapError::Conflict {
+                    first: Command::Switch,
+                    second: Command::Approve,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn names_serde_reads_fail_as_typed_errors() {
+        let err = Command::try_from("nope".to_owned()).unwrap_err();
+        assert!(matches!(&err, KeymapError::NotACommand { name } if name == "nope"));
+        assert_eq!(err.to_string(), "unknown action \"nope\"");
+        let err = Key::try_from("shift+s".to_owned()).unwrap_err();
+        assert!(matches!(&err, KeymapError::NotAKey { text } if text == "shift+s"));
+        assert!(
+            err.to_string()
+                .starts_with("\"shift+s\" is not a key; write a character")
+        );
     }
 
     #[test]

@@ -103,17 +103,223 @@ pub struct Theme {
     styles: [Style; ROLE_COUNT],
 }
 
-/// A theme that could not be found, read or parsed; the message is a full sentence.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ThemeError(String);
+/// A theme that could not be found, read or parsed. Each variant is one kind of mistake and
+/// carries its data (the file, the place in it, the offending word, a near miss); its message is
+/// a full sentence saying what to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum ThemeError {
+    /// No shipped theme and no user file has this name; `create` is the file that would add it.
+    #[error(
+        "no theme named \"{name}\"; {}{}",
+        with_near_miss(.near, &format!("available: {}", .available.join(", "))),
+        to_add_it(.create.as_deref())
+    )]
+    UnknownTheme {
+        name: String,
+        near: Option<String>,
+        available: Vec<String>,
+        create: Option<PathBuf>,
+    },
+    #[error("theme file {path} is not UTF-8 text; save it as UTF-8", path = .path.display())]
+    NotUtf8 { path: PathBuf },
+    #[error(
+        "theme file {path} could not be read: {reason}; fix or remove it",
+        path = .path.display()
+    )]
+    Unreadable {
+        path: PathBuf,
+        reason: std::io::Error,
+    },
+    /// A key given twice in one table (toml reports it without naming the key).
+    #[error(
+        "theme file {origin}: TOML syntax error at {at}: duplicate key \"{key}\"; give each key once"
+    )]
+    DuplicateKey {
+        origin: String,
+        at: Position,
+        key: String,
+    },
+    /// Any other TOML syntax error, at its place when toml gives one.
+    #[error("theme file {origin}: TOML syntax error{}: {message}", at_place(.at))]
+    Syntax {
+        origin: String,
+        at: Option<Position>,
+        message: String,
+    },
+    /// A top-level key other than name, inherits and roles.
+    #[error(
+        "theme file {origin}: unknown key \"{key}\" ({at}); {}",
+        with_near_miss(.near, "a theme file has only name, inherits and [roles]")
+    )]
+    UnknownKey {
+        origin: String,
+        at: Position,
+        key: String,
+        near: Option<String>,
+    },
+    #[error(
+        "theme file {origin}: name = \"{declared}\" ({at}) does not match the file name \"{name}\"; \
+         change it to name = \"{name}\" or remove it"
+    )]
+    NameMismatch {
+        origin: String,
+        at: Position,
+        declared: String,
+        name: String,
+    },
+    #[error(
+        "theme file {origin}: inherits ({at}) is not allowed in a shipped theme; define every role"
+    )]
+    InheritsInShipped { origin: String, at: Position },
+    #[error(
+        "theme file {origin}: inherits = \"{parent}\" ({at}) names no shipped theme; {}",
+        with_near_miss(.near, &format!("use one of: {}", Theme::BUILTIN.join(", ")))
+    )]
+    UnknownParent {
+        origin: String,
+        at: Position,
+        parent: String,
+        near: Option<String>,
+    },
+    #[error(
+        "theme file {origin}: unknown role \"{role}\" ({at}); {}",
+        with_near_miss(.near, &format!("roles are: {}", role_keys().join(", ")))
+    )]
+    UnknownRole {
+        origin: String,
+        at: Position,
+        role: String,
+        near: Option<String>,
+    },
+    #[error(
+        "theme file {origin}: unknown key \"{key}\" in role \"{role}\" ({at}); {}",
+        with_near_miss(.near, "a role takes fg, bg and modifiers"),
+        role = .role.key()
+    )]
+    UnknownRoleKey {
+        origin: String,
+        at: Position,
+        role: Role,
+        key: String,
+        near: Option<String>,
+    },
+    #[error(
+        "theme file {origin}: unknown colour \"{colour}\" for role \"{role}\" ({at}); {}",
+        with_near_miss(.near, &colour_kinds()),
+        role = .role.key()
+    )]
+    UnknownColour {
+        origin: String,
+        at: Position,
+        role: Role,
+        colour: String,
+        near: Option<String>,
+    },
+    /// An integer colour outside 0-255; `index` as written in the file.
+    #[error(
+        "theme file {origin}: colour index {index} for role \"{role}\" ({at}) is out of range; \
+         an index is 0-255",
+        role = .role.key()
+    )]
+    ColourOutOfRange {
+        origin: String,
+        at: Position,
+        role: Role,
+        index: String,
+    },
+    #[error(
+        "theme file {origin}: unknown modifier \"{modifier}\" for role \"{role}\" ({at}); {}",
+        with_near_miss(.near, &format!("modifiers are: {}", modifier_names().join(", "))),
+        role = .role.key()
+    )]
+    UnknownModifier {
+        origin: String,
+        at: Position,
+        role: Role,
+        modifier: String,
+        near: Option<String>,
+    },
+    /// A value of the wrong TOML type; `found` is toml's name for the type given ("integer").
+    #[error(
+        "theme file {origin}: {setting} ({at}) must be {}, not {}",
+        .setting.expected(),
+        with_article(.found)
+    )]
+    WrongType {
+        origin: String,
+        at: Position,
+        setting: Setting,
+        found: &'static str,
+    },
+    /// Roles neither the file nor an inherited theme gives; `inherit_from` is the theme the
+    /// message suggests inheriting, None for a shipped theme (which must stand alone).
+    #[error(
+        "theme file {origin}: {}",
+        missing_roles(.missing, .inherit_from.as_deref())
+    )]
+    MissingRoles {
+        origin: String,
+        missing: Vec<Role>,
+        inherit_from: Option<String>,
+    },
+}
 
-impl fmt::Display for ThemeError {
+/// A place in a theme file: line and column, both counted from 1, the column in characters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Position {
+    pub line: usize,
+    pub column: usize,
+}
+
+impl fmt::Display for Position {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        write!(f, "line {}, column {}", self.line, self.column)
     }
 }
 
-impl std::error::Error for ThemeError {}
+/// The setting a value of the wrong type was given for, as an error names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Setting {
+    Name,
+    Inherits,
+    Roles,
+    Role(Role),
+    Fg(Role),
+    Bg(Role),
+    Modifiers(Role),
+    /// One entry of a role's modifier list.
+    Modifier(Role),
+}
+
+impl Setting {
+    /// What the setting takes, with its article: "a string".
+    fn expected(self) -> &'static str {
+        match self {
+            Setting::Name | Setting::Inherits => "a string",
+            Setting::Roles => "a table, written [roles]",
+            Setting::Role(_) => "a table such as { fg = \"blue\", modifiers = [\"bold\"] }",
+            Setting::Fg(_) | Setting::Bg(_) => "a colour such as \"blue\", \"#4a9eff\" or 33",
+            Setting::Modifiers(_) => "a list such as [\"bold\"]",
+            Setting::Modifier(_) => "names such as \"bold\"",
+        }
+    }
+}
+
+impl fmt::Display for Setting {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Setting::Name => f.write_str("name"),
+            Setting::Inherits => f.write_str("inherits"),
+            Setting::Roles => f.write_str("roles"),
+            Setting::Role(role) => write!(f, "role \"{}\"", role.key()),
+            Setting::Fg(role) => write!(f, "fg for role \"{}\"", role.key()),
+            Setting::Bg(role) => write!(f, "bg for role \"{}\"", role.key()),
+            Setting::Modifiers(role) | Setting::Modifier(role) => {
+                write!(f, "modifiers for role \"{}\"", role.key())
+            }
+        }
+    }
+}
 
 impl Theme {
     /// Names of the shipped themes: default, light, high-contrast, mono.
@@ -127,7 +333,7 @@ impl Theme {
         self.styles[role as usize]
     }
 
-    /// A shipped theme (embedded with include_str!). Unknown name → ThemeError.
+    /// A shipped theme (embedded with include_str!). Unknown name → [`ThemeError::UnknownTheme`].
     pub fn builtin(name: &str) -> Result<Theme, ThemeError> {
         let text = shipped_text(name).ok_or_else(|| unknown_theme(name, None))?;
         let origin = format!("themes/{name}.toml (built in)");
@@ -143,7 +349,7 @@ impl Theme {
     /// The theme the console uses: `requested` (--theme) or "default"; NO_COLOR (no_color=true)
     /// selects "mono" unless a theme was explicitly requested; a file
     /// `<user_dir>/themes/<name>.toml` overrides the shipped theme of that name and may add new
-    /// names.
+    /// names. Errors: the file unreadable or wrong (any [`ThemeError`] variant), or no such theme.
     pub fn select(
         requested: Option<&str>,
         no_color: bool,
@@ -160,21 +366,12 @@ impl Theme {
             let path = dir.join("themes").join(format!("{name}.toml"));
             match std::fs::read(&path) {
                 Ok(bytes) => {
-                    let text = String::from_utf8(bytes).map_err(|_| {
-                        ThemeError(format!(
-                            "theme file {} is not UTF-8 text; save it as UTF-8",
-                            path.display()
-                        ))
-                    })?;
+                    let text = String::from_utf8(bytes)
+                        .map_err(|_| ThemeError::NotUtf8 { path: path.clone() })?;
                     return Theme::parse(name, &text, &path.display().to_string());
                 }
                 Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
-                Err(err) => {
-                    return Err(ThemeError(format!(
-                        "theme file {} could not be read: {err}; fix or remove it",
-                        path.display()
-                    )));
-                }
+                Err(reason) => return Err(ThemeError::Unreadable { path, reason }),
             }
         }
         if shipped_text(name).is_some() {
@@ -235,18 +432,23 @@ fn unknown_theme(name: &str, user_dir: Option<&Path>) -> ThemeError {
     if let Some(dir) = user_dir {
         available.extend(user_theme_names(dir));
     }
-    let list = format!("available: {}", available.join(", "));
-    let mut message = format!(
-        "no theme named \"{name}\"; {}",
-        suggest(name, available.iter().map(String::as_str), &list)
-    );
-    if let Some(dir) = user_dir
-        && is_file_stem(name)
-    {
-        let path = dir.join("themes").join(format!("{name}.toml"));
-        message.push_str(&format!("; to add it, create {}", path.display()));
+    let near = closest(name, available.iter().map(String::as_str)).map(str::to_owned);
+    let create = user_dir
+        .filter(|_| is_file_stem(name))
+        .map(|dir| dir.join("themes").join(format!("{name}.toml")));
+    ThemeError::UnknownTheme {
+        name: name.to_owned(),
+        near,
+        available,
+        create,
     }
-    ThemeError(message)
+}
+
+/// "; to add it, create <file>" when there is a user directory to create it in.
+fn to_add_it(create: Option<&Path>) -> String {
+    create
+        .map(|path| format!("; to add it, create {}", path.display()))
+        .unwrap_or_default()
 }
 
 /// Shipped themes must stand alone, so that loading one never depends on another.
@@ -327,9 +529,14 @@ fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Opt
         .map(|(_, candidate)| candidate)
 }
 
+/// `word`'s near miss among `candidates`, owned for an error to keep.
+fn near_miss<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    closest(word, candidates).map(str::to_owned)
+}
+
 /// `rest` (a clause starting in lower case) after a "did you mean" for a near miss, if any.
-fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>, rest: &str) -> String {
-    match closest(word, candidates) {
+fn with_near_miss(near: &Option<String>, rest: &str) -> String {
+    match near {
         Some(near) => {
             let mut chars = rest.chars();
             let capitalised: String = chars
@@ -342,9 +549,8 @@ fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>, rest: 
     }
 }
 
-/// "a string", "an array": the type of a TOML value with its article.
-fn a_type(value: &DeValue<'_>) -> String {
-    let name = value.type_str();
+/// "a string", "an array": a TOML type name with its article.
+fn with_article(name: &str) -> String {
     if name.starts_with(['a', 'e', 'i', 'o', 'u']) {
         format!("an {name}")
     } else {
@@ -367,8 +573,8 @@ struct ThemeFile<'a> {
 }
 
 impl ThemeFile<'_> {
-    fn error(&self, detail: impl fmt::Display) -> ThemeError {
-        ThemeError(format!("theme file {}: {detail}", self.origin))
+    fn origin(&self) -> String {
+        self.origin.to_owned()
     }
 
     /// The file's TOML document with the place of every key and value; syntax errors located.
@@ -377,30 +583,75 @@ impl ThemeFile<'_> {
             let message = err.message().trim_end();
             match err.span() {
                 // toml names no key in this one; the span is the key's text.
-                Some(span) if message == "duplicate key" => self.error(format!(
-                    "TOML syntax error at {}: duplicate key \"{}\"; give each key once",
-                    self.at(span.clone()),
-                    self.text.get(span).unwrap_or_default()
-                )),
-                Some(span) => {
-                    self.error(format!("TOML syntax error at {}: {message}", self.at(span)))
-                }
-                None => self.error(format!("TOML syntax error: {message}")),
+                Some(span) if message == "duplicate key" => ThemeError::DuplicateKey {
+                    origin: self.origin(),
+                    at: self.at(span.clone()),
+                    key: self.text.get(span).unwrap_or_default().to_owned(),
+                },
+                span => ThemeError::Syntax {
+                    origin: self.origin(),
+                    at: span.map(|span| self.at(span)),
+                    message: message.to_owned(),
+                },
             }
         })
     }
 
-    /// "line L, column C", both counted from 1, the column in characters.
-    fn at(&self, span: Range<usize>) -> String {
+    /// The place `span` starts at.
+    fn at(&self, span: Range<usize>) -> Position {
         let mut offset = span.start.min(self.text.len());
         while !self.text.is_char_boundary(offset) {
             offset -= 1;
         }
         let before = &self.text[..offset];
-        let line = before.matches('\n').count() + 1;
-        let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
-        format!("line {line}, column {column}")
+        Position {
+            line: before.matches('\n').count() + 1,
+            column: before.rsplit('\n').next().unwrap_or("").chars().count() + 1,
+        }
     }
+
+    /// `value` is not of the type `setting` takes.
+    fn wrong_type(&self, setting: Setting, value: &Spanned<DeValue<'_>>) -> ThemeError {
+        ThemeError::WrongType {
+            origin: self.origin(),
+            at: self.at(value.span()),
+            setting,
+            found: value.get_ref().type_str(),
+        }
+    }
+}
+
+/// " at line L, column C" when toml located a syntax error, else nothing.
+fn at_place(at: &Option<Position>) -> String {
+    at.map(|at| format!(" at {at}")).unwrap_or_default()
+}
+
+/// Every role's key, in declaration order.
+fn role_keys() -> Vec<&'static str> {
+    Role::ALL.iter().map(|role| role.key()).collect()
+}
+
+/// What a colour may be, for an unknown colour's error.
+fn colour_kinds() -> String {
+    format!(
+        "a colour is a name ({}), a hex colour \"#rrggbb\", or an index 0-255",
+        COLOUR_NAMES.join(", ")
+    )
+}
+
+/// `role "x" is missing; …` or `roles "x" and "y" are missing; …` and how to fix it: inherit
+/// `inherit_from`, or (None, a shipped theme) define every role.
+fn missing_roles(missing: &[Role], inherit_from: Option<&str>) -> String {
+    let keys: Vec<&str> = missing.iter().map(|role| role.key()).collect();
+    let (what, them) = match keys.len() {
+        1 => (format!("role {} is", quoted_list(&keys)), "it"),
+        _ => (format!("roles {} are", quoted_list(&keys)), "them"),
+    };
+    let fix = match inherit_from {
+        None => "a shipped theme must define every role".to_owned(),
+        Some(parent) => format!("add {them} or set inherits = \"{parent}\""),
+    };
+    format!("{what} missing; {fix}")
 }
 
 /// Entries of a parsed table in the order they appear in the file, so the first error is reported.
@@ -432,15 +683,12 @@ fn parse_theme(
             "inherits" => base = Some(inherited(&file, key, value, inheritance)?),
             "roles" => read_roles(&file, value, &mut given)?,
             other => {
-                return Err(file.error(format!(
-                    "unknown key \"{other}\" ({}); {}",
-                    file.at(key.span()),
-                    suggest(
-                        other,
-                        TOP_LEVEL_KEYS.iter().copied(),
-                        "a theme file has only name, inherits and [roles]"
-                    )
-                )));
+                return Err(ThemeError::UnknownKey {
+                    origin: file.origin(),
+                    at: file.at(key.span()),
+                    key: other.to_owned(),
+                    near: near_miss(other, TOP_LEVEL_KEYS.iter().copied()),
+                });
             }
         }
     }
@@ -457,13 +705,14 @@ fn check_name(
     name: &str,
     value: &Spanned<DeValue<'_>>,
 ) -> Result<(), ThemeError> {
-    let declared = string_value(file, value, "name")?;
+    let declared = string_value(file, value, Setting::Name)?;
     if declared != name {
-        return Err(file.error(format!(
-            "name = \"{declared}\" ({}) does not match the file name \"{name}\"; \
-             change it to name = \"{name}\" or remove it",
-            file.at(value.span())
-        )));
+        return Err(ThemeError::NameMismatch {
+            origin: file.origin(),
+            at: file.at(value.span()),
+            declared: declared.to_owned(),
+            name: name.to_owned(),
+        });
     }
     Ok(())
 }
@@ -475,23 +724,20 @@ fn inherited(
     value: &Spanned<DeValue<'_>>,
     inheritance: Inheritance,
 ) -> Result<Theme, ThemeError> {
-    let parent = string_value(file, value, "inherits")?;
+    let parent = string_value(file, value, Setting::Inherits)?;
     if inheritance == Inheritance::Forbidden {
-        return Err(file.error(format!(
-            "inherits ({}) is not allowed in a shipped theme; define every role",
-            file.at(key.span())
-        )));
+        return Err(ThemeError::InheritsInShipped {
+            origin: file.origin(),
+            at: file.at(key.span()),
+        });
     }
     if shipped_text(parent).is_none() {
-        return Err(file.error(format!(
-            "inherits = \"{parent}\" ({}) names no shipped theme; {}",
-            file.at(value.span()),
-            suggest(
-                parent,
-                Theme::BUILTIN.iter().copied(),
-                &format!("use one of: {}", Theme::BUILTIN.join(", "))
-            )
-        )));
+        return Err(ThemeError::UnknownParent {
+            origin: file.origin(),
+            at: file.at(value.span()),
+            parent: parent.to_owned(),
+            near: near_miss(parent, Theme::BUILTIN.iter().copied()),
+        });
     }
     Theme::builtin(parent)
 }
@@ -503,25 +749,15 @@ fn read_roles(
     given: &mut Given,
 ) -> Result<(), ThemeError> {
     let DeValue::Table(roles) = value.get_ref() else {
-        return Err(file.error(format!(
-            "roles ({}) must be a table, written [roles], not {}",
-            file.at(value.span()),
-            a_type(value.get_ref())
-        )));
+        return Err(file.wrong_type(Setting::Roles, value));
     };
     for (role_key, role_value) in in_file_order(roles) {
-        let role = Role::from_key(role_key.get_ref()).ok_or_else(|| {
-            let keys: Vec<&str> = Role::ALL.iter().map(|r| r.key()).collect();
-            file.error(format!(
-                "unknown role \"{}\" ({}); {}",
-                role_key.get_ref(),
-                file.at(role_key.span()),
-                suggest(
-                    role_key.get_ref(),
-                    keys.iter().copied(),
-                    &format!("roles are: {}", keys.join(", "))
-                )
-            ))
+        let key: &str = role_key.get_ref();
+        let role = Role::from_key(key).ok_or_else(|| ThemeError::UnknownRole {
+            origin: file.origin(),
+            at: file.at(role_key.span()),
+            role: key.to_owned(),
+            near: near_miss(key, role_keys()),
         })?;
         given[role as usize] = Some(role_style(file, role, role_value)?);
     }
@@ -542,42 +778,33 @@ fn complete(
         match (given[role as usize], base) {
             (Some(style), _) => styles[role as usize] = style,
             (None, Some(base)) => styles[role as usize] = base.style(role),
-            (None, None) => missing.push(role.key()),
+            (None, None) => missing.push(role),
         }
     }
     if missing.is_empty() {
         return Ok(styles);
     }
-    let (what, them) = match missing.len() {
-        1 => (format!("role {} is", quoted_list(&missing)), "it"),
-        _ => (format!("roles {} are", quoted_list(&missing)), "them"),
+    let inherit_from = match inheritance {
+        Inheritance::Forbidden => None,
+        Inheritance::Allowed if shipped_text(name).is_some() => Some(name.to_owned()),
+        Inheritance::Allowed => Some("default".to_owned()),
     };
-    let fix = match inheritance {
-        Inheritance::Forbidden => "a shipped theme must define every role".to_owned(),
-        Inheritance::Allowed => {
-            let parent = if shipped_text(name).is_some() {
-                name
-            } else {
-                "default"
-            };
-            format!("add {them} or set inherits = \"{parent}\"")
-        }
-    };
-    Err(file.error(format!("{what} missing; {fix}")))
+    Err(ThemeError::MissingRoles {
+        origin: file.origin(),
+        missing,
+        inherit_from,
+    })
 }
 
 fn string_value<'v>(
     file: &ThemeFile<'_>,
     value: &'v Spanned<DeValue<'_>>,
-    key: &str,
+    setting: Setting,
 ) -> Result<&'v str, ThemeError> {
-    value.get_ref().as_str().ok_or_else(|| {
-        file.error(format!(
-            "{key} ({}) must be a string, not {}",
-            file.at(value.span()),
-            a_type(value.get_ref())
-        ))
-    })
+    value
+        .get_ref()
+        .as_str()
+        .ok_or_else(|| file.wrong_type(setting, value))
 }
 
 fn role_style(
@@ -586,75 +813,56 @@ fn role_style(
     value: &Spanned<DeValue<'_>>,
 ) -> Result<Style, ThemeError> {
     let DeValue::Table(fields) = value.get_ref() else {
-        return Err(file.error(format!(
-            "role \"{}\" ({}) must be a table such as {{ fg = \"blue\", modifiers = [\"bold\"] }}, \
-             not {}",
-            role.key(),
-            file.at(value.span()),
-            a_type(value.get_ref())
-        )));
+        return Err(file.wrong_type(Setting::Role(role), value));
     };
     let mut style = Style::new();
     for (key, value) in in_file_order(fields) {
         let key_name: &str = key.get_ref();
         match key_name {
-            "fg" => style = style.fg(colour(file, role, key_name, value)?),
-            "bg" => style = style.bg(colour(file, role, key_name, value)?),
+            "fg" => style = style.fg(colour(file, Setting::Fg(role), role, value)?),
+            "bg" => style = style.bg(colour(file, Setting::Bg(role), role, value)?),
             "modifiers" => style = style.add_modifier(modifiers(file, role, value)?),
             other => {
-                return Err(file.error(format!(
-                    "unknown key \"{other}\" in role \"{}\" ({}); {}",
-                    role.key(),
-                    file.at(key.span()),
-                    suggest(
-                        other,
-                        ROLE_KEYS.iter().copied(),
-                        "a role takes fg, bg and modifiers"
-                    )
-                )));
+                return Err(ThemeError::UnknownRoleKey {
+                    origin: file.origin(),
+                    at: file.at(key.span()),
+                    role,
+                    key: other.to_owned(),
+                    near: near_miss(other, ROLE_KEYS.iter().copied()),
+                });
             }
         }
     }
     Ok(style)
 }
 
+/// The colour `setting` (fg or bg of `role`) is given.
 fn colour(
     file: &ThemeFile<'_>,
+    setting: Setting,
     role: Role,
-    key: &str,
     value: &Spanned<DeValue<'_>>,
 ) -> Result<Color, ThemeError> {
     let at = file.at(value.span());
     match value.get_ref() {
-        DeValue::String(text) => parse_colour(text).ok_or_else(|| {
-            let names = COLOUR_NAMES;
-            let kinds = format!(
-                "a colour is a name ({}), a hex colour \"#rrggbb\", or an index 0-255",
-                names.join(", ")
-            );
-            file.error(format!(
-                "unknown colour \"{text}\" for role \"{}\" ({at}); {}",
-                role.key(),
-                suggest(text, names.iter().copied(), &kinds)
-            ))
+        DeValue::String(text) => parse_colour(text).ok_or_else(|| ThemeError::UnknownColour {
+            origin: file.origin(),
+            at,
+            role,
+            colour: text.to_string(),
+            near: near_miss(text, COLOUR_NAMES.iter().copied()),
         }),
         DeValue::Integer(index) => i64::from_str_radix(index.as_str(), index.radix())
             .ok()
             .and_then(|index| u8::try_from(index).ok())
             .map(Color::Indexed)
-            .ok_or_else(|| {
-                file.error(format!(
-                    "colour index {} for role \"{}\" ({at}) is out of range; an index is 0-255",
-                    index.as_str(),
-                    role.key()
-                ))
+            .ok_or_else(|| ThemeError::ColourOutOfRange {
+                origin: file.origin(),
+                at,
+                role,
+                index: index.as_str().to_owned(),
             }),
-        other => Err(file.error(format!(
-            "{key} for role \"{}\" ({at}) must be a colour such as \"blue\", \"#4a9eff\" or 33, \
-             not {}",
-            role.key(),
-            a_type(other)
-        ))),
+        _ => Err(file.wrong_type(setting, value)),
     }
 }
 
@@ -664,35 +872,21 @@ fn modifiers(
     value: &Spanned<DeValue<'_>>,
 ) -> Result<Modifier, ThemeError> {
     let DeValue::Array(items) = value.get_ref() else {
-        return Err(file.error(format!(
-            "modifiers for role \"{}\" ({}) must be a list such as [\"bold\"], not {}",
-            role.key(),
-            file.at(value.span()),
-            a_type(value.get_ref())
-        )));
+        return Err(file.wrong_type(Setting::Modifiers(role), value));
     };
     let owned = modifier_names();
     let names: Vec<&str> = owned.iter().map(String::as_str).collect();
     let mut all = Modifier::empty();
     for item in items.iter() {
-        let at = file.at(item.span());
         let Some(text) = item.get_ref().as_str() else {
-            return Err(file.error(format!(
-                "modifiers for role \"{}\" ({at}) must be names such as \"bold\", not {}",
-                role.key(),
-                a_type(item.get_ref())
-            )));
+            return Err(file.wrong_type(Setting::Modifier(role), item));
         };
-        let modifier = parse_modifier(text).ok_or_else(|| {
-            file.error(format!(
-                "unknown modifier \"{text}\" for role \"{}\" ({at}); {}",
-                role.key(),
-                suggest(
-                    text,
-                    names.iter().copied(),
-                    &format!("modifiers are: {}", names.join(", "))
-                )
-            ))
+        let modifier = parse_modifier(text).ok_or_else(|| ThemeError::UnknownModifier {
+            origin: file.origin(),
+            at: file.at(item.span()),
+            role,
+            modifier: text.to_owned(),
+            near: near_miss(text, names.iter().copied()),
         })?;
         all |= modifier;
     }
@@ -922,9 +1116,39 @@ mod tests {
             text: "a\n\u{e9}\u{e9}x",
             origin: "t",
         };
-        assert_eq!(file.at(0..1), "line 1, column 1");
-        assert_eq!(file.at(2..3), "line 2, column 1");
-        assert_eq!(file.at(6..7), "line 2, column 3");
+        assert_eq!(file.at(0..1).to_string(), "line 1, column 1");
+        assert_eq!(file.at(2..3).to_string(), "line 2, column 1");
+        assert_eq!(file.at(6..7).to_string(), "line 2, column 3");
+    }
+
+    #[test]
+    fn errors_carry_the_mistake_as_data() {
+        let err = Theme::parse("t", "[roles]\nlve = { fg = \"blue\" }\n", "t.toml").unwrap_err();
+        assert!(
+            matches!(
+                &err,
+                ThemeError::UnknownRole { role, near: Some(near), at, .. }
+                    if role == "lve" && near == "live" && *at == Position { line: 2, column: 1 }
+            ),
+            "{err:?}"
+        );
+        let err = Theme::parse("t", "[roles]\nlive = { fg = true }\n", "t.toml").unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ThemeError::WrongType {
+                    setting: Setting::Fg(Role::Live),
+                    found: "boolean",
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        let err = Theme::builtin("mnoo").unwrap_err();
+        assert!(
+            matches!(&err, ThemeError::UnknownTheme { near: Some(near), create: None, .. } if near == "mono"),
+            "{err:?}"
+        );
     }
 
     #[test]
