@@ -295,7 +295,7 @@ impl Ctx<'_> {
                 })
             }
             "application/yaml" | "application/x-yaml" | "text/yaml" => {
-                serde_yaml::from_slice(&self.body).map_err(|e| {
+                serde_saphyr::from_slice(&self.body).map_err(|e| {
                     ApiError::bad_request(format!(
                         "the body of the request could not be decoded as YAML: {e}"
                     ))
