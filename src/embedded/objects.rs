@@ -13,18 +13,13 @@ use super::error::{ApiError, Cause};
 use super::resources::ResourceKind;
 use super::selectors::LabelSelector;
 
+/// Now in RFC 3339 with whole seconds, as Kubernetes writes times.
 pub fn now_rfc3339() -> String {
-    format_time(jiff::Timestamp::now())
+    crate::release::format_time(jiff::Timestamp::now())
 }
 
-pub fn format_time(t: jiff::Timestamp) -> String {
-    t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
-}
-
-fn decodes<T: DeserializeOwned>(obj: &Value) -> Result<(), String> {
-    serde_json::from_value::<T>(obj.clone())
-        .map(|_| ())
-        .map_err(|e| e.to_string())
+fn decodes<T: DeserializeOwned>(obj: &Value) -> Result<(), serde_json::Error> {
+    serde_json::from_value::<T>(obj.clone()).map(|_| ())
 }
 
 /// Checks the body has the shape of the kind (a decode error in the real server: 400) and

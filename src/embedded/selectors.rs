@@ -603,6 +603,46 @@ fn unescape_field_value(raw: &str) -> Result<String, String> {
     Ok(out)
 }
 
+/// A structured selector (`{"matchLabels": {..}, "matchExpressions": [..]}`) in the query-string
+/// form (`app=web,tier in (a,b)`), requirements sorted by key and values sorted, as apimachinery's
+/// `LabelSelectorAsSelector(..).String()` prints it. No selector prints as ""; None where Go errors
+/// (an expression without a key, or values that do not suit its operator).
+pub fn selector_string(selector: Option<&Value>) -> Option<String> {
+    let Some(selector) = selector else {
+        return Some(String::new());
+    };
+    let mut requirements: Vec<(&str, String)> = Vec::new();
+    if let Some(labels) = selector.get("matchLabels").and_then(Value::as_object) {
+        for (key, value) in labels {
+            requirements.push((key, format!("{key}={}", value.as_str().unwrap_or(""))));
+        }
+    }
+    let expressions = selector.get("matchExpressions").and_then(Value::as_array);
+    for expr in expressions.into_iter().flatten() {
+        let key = expr.get("key").and_then(Value::as_str).unwrap_or("");
+        if key.is_empty() {
+            return None;
+        }
+        let mut values: Vec<&str> = (expr.get("values").and_then(Value::as_array))
+            .into_iter()
+            .flatten()
+            .map(|v| v.as_str().unwrap_or(""))
+            .collect();
+        values.sort_unstable();
+        let rendered = match expr.get("operator").and_then(Value::as_str).unwrap_or("") {
+            "In" if !values.is_empty() => format!("{key} in ({})", values.join(",")),
+            "NotIn" if !values.is_empty() => format!("{key} notin ({})", values.join(",")),
+            "Exists" if values.is_empty() => key.to_string(),
+            "DoesNotExist" if values.is_empty() => format!("!{key}"),
+            _ => return None,
+        };
+        requirements.push((key, rendered));
+    }
+    requirements.sort_by(|a, b| a.0.cmp(b.0));
+    let rendered: Vec<String> = requirements.into_iter().map(|(_, r)| r).collect();
+    Some(rendered.join(","))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

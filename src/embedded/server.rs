@@ -21,7 +21,7 @@ use super::error::ApiError;
 use super::patch::{self, PatchKind};
 use super::proto;
 use super::resources::{self, ResourceKind};
-use super::selectors::{FieldSelector, LabelSelector};
+use super::selectors::{FieldSelector, LabelSelector, selector_string};
 use super::store::{self, Change, ChangeType, Part, Store};
 use super::table::{self, IncludeObject};
 
@@ -568,10 +568,7 @@ fn patch_object(
 }
 
 fn scale_of(obj: &Value) -> Value {
-    let selector = obj
-        .pointer("/spec/selector")
-        .map(selector_string)
-        .unwrap_or_default();
+    let selector = selector_string(obj.pointer("/spec/selector")).unwrap_or_default();
     json!({
         "kind": "Scale",
         "apiVersion": "autoscaling/v1",
@@ -588,38 +585,6 @@ fn scale_of(obj: &Value) -> Value {
             "selector": selector,
         }
     })
-}
-
-/// A structured label selector in the query-string form (`app=x,tier in (a,b)`).
-pub fn selector_string(sel: &Value) -> String {
-    let mut parts: Vec<String> = sel
-        .get("matchLabels")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-        .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
-        .collect();
-    for expr in sel
-        .get("matchExpressions")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let key = expr["key"].as_str().unwrap_or("");
-        let values: Vec<&str> = expr["values"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .collect();
-        parts.push(match expr["operator"].as_str().unwrap_or("") {
-            "In" => format!("{key} in ({})", values.join(",")),
-            "NotIn" => format!("{key} notin ({})", values.join(",")),
-            "DoesNotExist" => format!("!{key}"),
-            _ => key.to_string(),
-        });
-    }
-    parts.join(",")
 }
 
 /// Writes the `scale` subresource: `edit` turns the current Scale into the wanted one.

@@ -582,20 +582,20 @@ pub fn key_of(obj: &Value) -> ObjKey {
 
 /// The object's metadata map, created if missing or not a map.
 pub fn metadata_mut(obj: &mut Value) -> &mut Map<String, Value> {
-    if !obj.is_object() {
-        *obj = json!({});
-    }
-    let map = match obj.as_object_mut() {
-        Some(map) => map,
-        None => unreachable!("obj was just made an object"),
-    };
-    let meta = map.entry("metadata").or_insert_with(|| json!({}));
-    if !meta.is_object() {
-        *meta = json!({});
-    }
-    match meta.as_object_mut() {
-        Some(m) => m,
-        None => unreachable!("metadata was just made an object"),
+    let meta = object_mut(obj)
+        .entry("metadata")
+        .or_insert_with(|| json!({}));
+    object_mut(meta)
+}
+
+/// The value as a map, replaced by an empty one first when it is not a map.
+fn object_mut(value: &mut Value) -> &mut Map<String, Value> {
+    match value {
+        Value::Object(map) => map,
+        other => {
+            *other = Value::Object(Map::new());
+            object_mut(other)
+        }
     }
 }
 

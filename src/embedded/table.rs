@@ -5,6 +5,8 @@ use std::collections::BTreeSet;
 use jiff::Timestamp;
 use serde_json::{Map, Value, json};
 
+use super::selectors::selector_string;
+
 /// kubectl reads row objects for `-A`'s NAMESPACE column and `--show-labels`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IncludeObject {
@@ -889,43 +891,6 @@ fn partial_metadata(obj: &Value) -> Value {
         "apiVersion": "meta.k8s.io/v1",
         "metadata": metadata,
     })
-}
-
-// None where Go's LabelSelectorAsSelector errors, since Deployment and ReplicaSet print that differently.
-fn selector_string(selector: Option<&Value>) -> Option<String> {
-    let Some(selector) = selector else {
-        return Some(String::new());
-    };
-    let mut requirements: Vec<(&str, String)> = Vec::new();
-    if let Some(labels) = at(selector, &["matchLabels"]).and_then(Value::as_object) {
-        for (key, value) in labels {
-            requirements.push((key, format!("{key}={}", value.as_str().unwrap_or(""))));
-        }
-    }
-    for expr in list(selector, &["matchExpressions"]) {
-        let key = text(expr, &["key"]);
-        let mut values = strings(list(expr, &["values"]));
-        if key.is_empty() {
-            return None;
-        }
-        values.sort_unstable();
-        let rendered = match text(expr, &["operator"]) {
-            "In" if !values.is_empty() => format!("{key} in ({})", values.join(",")),
-            "NotIn" if !values.is_empty() => format!("{key} notin ({})", values.join(",")),
-            "Exists" if values.is_empty() => key.to_string(),
-            "DoesNotExist" if values.is_empty() => format!("!{key}"),
-            _ => return None,
-        };
-        requirements.push((key, rendered));
-    }
-    requirements.sort_by(|a, b| a.0.cmp(b.0));
-    Some(
-        requirements
-            .into_iter()
-            .map(|(_, r)| r)
-            .collect::<Vec<_>>()
-            .join(","),
-    )
 }
 
 // Mirrors labels.FormatLabels so Service selectors read as on a real cluster.
