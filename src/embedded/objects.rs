@@ -146,31 +146,7 @@ pub fn apply_defaults(kind: &ResourceKind, obj: &mut Value) {
                 );
             }
         }
-        ("", "Service") => {
-            if let Some(spec) = object_at(obj, &["spec"]) {
-                set_default(spec, "type", json!("ClusterIP"));
-                set_default(spec, "sessionAffinity", json!("None"));
-                set_default(spec, "ipFamilies", json!(["IPv4"]));
-                set_default(spec, "ipFamilyPolicy", json!("SingleStack"));
-                set_default(spec, "internalTrafficPolicy", json!("Cluster"));
-                if spec.get("clusterIP").is_none_or(Value::is_null) {
-                    let ip = format!("10.96.{}.{}", fastrand::u8(..), fastrand::u8(1..255));
-                    spec.insert("clusterIP".into(), json!(ip));
-                    spec.insert("clusterIPs".into(), json!([ip]));
-                }
-                if let Some(ports) = spec.get_mut("ports").and_then(Value::as_array_mut) {
-                    for p in ports.iter_mut().filter_map(Value::as_object_mut) {
-                        set_default(p, "protocol", json!("TCP"));
-                        if let Some(port) = p.get("port").cloned() {
-                            set_default(p, "targetPort", port);
-                        }
-                    }
-                }
-            }
-            if let Some(map) = obj.as_object_mut() {
-                set_default(map, "status", json!({"loadBalancer": {}}));
-            }
-        }
+        ("", "Service") => default_service(obj),
         ("networking.k8s.io", "Ingress") => {
             if let Some(map) = obj.as_object_mut() {
                 set_default(map, "status", json!({"loadBalancer": {}}));
@@ -187,6 +163,34 @@ pub fn apply_defaults(kind: &ResourceKind, obj: &mut Value) {
             }
         }
         _ => {}
+    }
+}
+
+/// A Service's defaults: ClusterIP type with an address from 10.96.0.0/16, single-stack IPv4,
+/// TCP ports whose targetPort is their port.
+fn default_service(obj: &mut Value) {
+    if let Some(spec) = object_at(obj, &["spec"]) {
+        set_default(spec, "type", json!("ClusterIP"));
+        set_default(spec, "sessionAffinity", json!("None"));
+        set_default(spec, "ipFamilies", json!(["IPv4"]));
+        set_default(spec, "ipFamilyPolicy", json!("SingleStack"));
+        set_default(spec, "internalTrafficPolicy", json!("Cluster"));
+        if spec.get("clusterIP").is_none_or(Value::is_null) {
+            let ip = format!("10.96.{}.{}", fastrand::u8(..), fastrand::u8(1..255));
+            spec.insert("clusterIP".into(), json!(ip));
+            spec.insert("clusterIPs".into(), json!([ip]));
+        }
+        if let Some(ports) = spec.get_mut("ports").and_then(Value::as_array_mut) {
+            for p in ports.iter_mut().filter_map(Value::as_object_mut) {
+                set_default(p, "protocol", json!("TCP"));
+                if let Some(port) = p.get("port").cloned() {
+                    set_default(p, "targetPort", port);
+                }
+            }
+        }
+    }
+    if let Some(map) = obj.as_object_mut() {
+        set_default(map, "status", json!({"loadBalancer": {}}));
     }
 }
 

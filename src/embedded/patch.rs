@@ -507,6 +507,49 @@ impl StrategicMerger<'_> {
         }
     }
 
+    /// Patch elements merged into the original element with the same merge key, appended when
+    /// there is none, or removing it when they carry `$patch: delete`.
+    fn merge_by_key(
+        &self,
+        original: &[Value],
+        items: &[&Value],
+        key: &str,
+        path: &[&str],
+        field: &str,
+    ) -> Result<Vec<Value>, PatchError> {
+        let child: Vec<&str> = path.iter().copied().chain([field]).collect();
+        let mut merged = original.to_vec();
+        for item in items {
+            let Value::Object(item_map) = item else {
+                return Err(bad(format!(
+                    "elements of {} must be objects with merge key {key:?}",
+                    display_path(path, field)
+                )));
+            };
+            let Some(wanted) = item_map.get(key) else {
+                return Err(bad(format!(
+                    "an element of {} does not contain its merge key {key:?}",
+                    display_path(path, field)
+                )));
+            };
+            let same_key = |v: &Value| v.get(key).is_some_and(|existing| json_eq(existing, wanted));
+            if patch_directive(item_map)? == Some("delete") {
+                merged.retain(|v| !same_key(v));
+                continue;
+            }
+            let empty = Map::new();
+            match merged.iter_mut().find(|v| same_key(v)) {
+                Some(slot) => {
+                    let base = slot.as_object().unwrap_or(&empty);
+                    let next = self.merge_map(base, item_map, &child)?;
+                    *slot = Value::Object(next);
+                }
+                None => merged.push(Value::Object(self.merge_map(&empty, item_map, &child)?)),
+            }
+        }
+        Ok(merged)
+    }
+
     fn merge_list(
         &self,
         original: &[Value],
@@ -541,38 +584,7 @@ impl StrategicMerger<'_> {
         }
         match strategy {
             ListStrategy::MergeByKey(key) => {
-                let mut merged = original.to_vec();
-                for item in items {
-                    let Value::Object(item_map) = item else {
-                        return Err(bad(format!(
-                            "elements of {} must be objects with merge key {key:?}",
-                            display_path(path, field)
-                        )));
-                    };
-                    let Some(wanted) = item_map.get(key) else {
-                        return Err(bad(format!(
-                            "an element of {} does not contain its merge key {key:?}",
-                            display_path(path, field)
-                        )));
-                    };
-                    let same_key =
-                        |v: &Value| v.get(key).is_some_and(|existing| json_eq(existing, wanted));
-                    if patch_directive(item_map)? == Some("delete") {
-                        merged.retain(|v| !same_key(v));
-                        continue;
-                    }
-                    let empty = Map::new();
-                    match merged.iter_mut().find(|v| same_key(v)) {
-                        Some(slot) => {
-                            let base = slot.as_object().unwrap_or(&empty);
-                            let next = self.merge_map(base, item_map, &child)?;
-                            *slot = Value::Object(next);
-                        }
-                        None => {
-                            merged.push(Value::Object(self.merge_map(&empty, item_map, &child)?))
-                        }
-                    }
-                }
+                let merged = self.merge_by_key(original, &items, key, path, field)?;
                 Ok(Some(Value::Array(merged)))
             }
             ListStrategy::PrimitiveSet => {
