@@ -59,7 +59,7 @@ fn ingress(ns: &str, name: &str, host: &str, service: &str, annotations: Value) 
 /// One Deployment of an app: its name, the label that tells it from the other track, its image
 /// and replica count.
 struct Track {
-    name: &'static str,
+    name: String,
     label: (&'static str, &'static str),
     image: &'static str,
     replicas: i64,
@@ -73,61 +73,89 @@ impl Track {
     }
 
     fn deployment(&self, ns: &str, app: &str) -> Value {
-        deployment(ns, self.name, self.labels(app), self.image, self.replicas)
+        deployment(ns, &self.name, self.labels(app), self.image, self.replicas)
     }
 }
 
-const fn track(
-    name: &'static str,
+fn track(
+    name: &str,
     label: (&'static str, &'static str),
     image: &'static str,
     replicas: i64,
 ) -> Track {
     Track {
-        name,
+        name: name.to_string(),
         label,
         image,
         replicas,
     }
 }
 
-/// An nginx canary: a Deployment and a Service of the same name per track, a main Ingress to the
-/// stable track and a canary Ingress (with `annotations`) to the other, on one host.
+/// How a canary Ingress takes its share of the requests (ingress-nginx annotations).
+enum Split {
+    /// A percentage of the requests.
+    Weight(u32),
+    /// Only requests whose header (name, value) matches.
+    Header(&'static str, &'static str),
+}
+
+impl Split {
+    fn annotations(&self) -> Value {
+        const PREFIX: &str = "nginx.ingress.kubernetes.io";
+        let mut annotations = json!({format!("{PREFIX}/canary"): "true"});
+        match self {
+            Split::Weight(weight) => {
+                annotations[format!("{PREFIX}/canary-weight")] = json!(weight.to_string());
+            }
+            Split::Header(name, value) => {
+                annotations[format!("{PREFIX}/canary-by-header")] = json!(name);
+                annotations[format!("{PREFIX}/canary-by-header-value")] = json!(value);
+            }
+        }
+        annotations
+    }
+}
+
+/// An nginx canary: tracks `<app>-v1` (stable) and `<app>-v2` (canary) with the given images and
+/// replica counts, a Deployment and a Service of that name each, a main Ingress to the stable
+/// track and a canary Ingress to the other, on one host.
 struct Canary {
     ns: &'static str,
     app: &'static str,
     host: &'static str,
     ingresses: (&'static str, &'static str),
-    tracks: [Track; 2],
+    split: Split,
+    images: [(&'static str, i64); 2],
 }
 
 impl Canary {
-    fn objects(&self, annotations: Value) -> Vec<Value> {
-        let [stable, canary] = &self.tracks;
-        let (main_ingress, canary_ingress) = self.ingresses;
-        let mut out: Vec<Value> = self
-            .tracks
-            .iter()
+    fn objects(&self) -> Vec<Value> {
+        let tracks: Vec<Track> = (self.images.iter().zip(["v1", "v2"]))
+            .map(|((image, replicas), version)| {
+                let name = format!("{}-{version}", self.app);
+                track(&name, ("version", version), image, *replicas)
+            })
+            .collect();
+        let mut out: Vec<Value> = (tracks.iter())
             .map(|t| t.deployment(self.ns, self.app))
             .collect();
-        out.extend(
-            self.tracks
-                .iter()
-                .map(|t| service(self.ns, t.name, t.labels(self.app))),
-        );
+        out.extend((tracks.iter()).map(|t| service(self.ns, &t.name, t.labels(self.app))));
+        let (main_ingress, canary_ingress) = self.ingresses;
+        let stable = format!("{}-v1", self.app);
+        let canary = format!("{}-v2", self.app);
         out.push(ingress(
             self.ns,
             main_ingress,
             self.host,
-            stable.name,
+            &stable,
             json!({}),
         ));
         out.push(ingress(
             self.ns,
             canary_ingress,
             self.host,
-            canary.name,
-            annotations,
+            &canary,
+            self.split.annotations(),
         ));
         out
     }
@@ -151,10 +179,11 @@ pub fn objects() -> Vec<Value> {
     out.extend(demo.iter().map(|t| t.deployment("web", "demo")));
     out.push(service("web", "blue-service", demo[0].labels("demo")));
     out.push(service("web", "green-service", demo[1].labels("demo")));
+    let host = "demo.example.com";
     out.push(ingress(
         "web",
         "demo-ingress",
-        "demo.example.com",
+        host,
         "blue-service",
         json!({}),
     ));
@@ -164,51 +193,26 @@ pub fn objects() -> Vec<Value> {
         app: "http-server",
         host: "api.example.com",
         ingresses: ("route1", "route2"),
-        tracks: [
-            track(
-                "http-server-v1",
-                ("version", "v1"),
-                "hashicorp/http-echo:1.0",
-                2,
-            ),
-            track(
-                "http-server-v2",
-                ("version", "v2"),
-                "hashicorp/http-echo:1.1",
-                1,
-            ),
+        split: Split::Weight(30),
+        images: [
+            ("hashicorp/http-echo:1.0", 2),
+            ("hashicorp/http-echo:1.1", 1),
         ],
     };
-    out.extend(api.objects(json!({
-        "nginx.ingress.kubernetes.io/canary": "true",
-        "nginx.ingress.kubernetes.io/canary-weight": "30"
-    })));
+    out.extend(api.objects());
     // grey: nginx canary by header only.
     let grey = Canary {
         ns: "grey",
         app: "frontend",
         host: "grey.example.com",
         ingresses: ("frontend", "frontend-grey"),
-        tracks: [
-            track(
-                "frontend-v1",
-                ("version", "v1"),
-                "ghcr.io/example/frontend:1.8.0",
-                2,
-            ),
-            track(
-                "frontend-v2",
-                ("version", "v2"),
-                "ghcr.io/example/frontend:1.9.0",
-                1,
-            ),
+        split: Split::Header("_env", "grey"),
+        images: [
+            ("ghcr.io/example/frontend:1.8.0", 2),
+            ("ghcr.io/example/frontend:1.9.0", 1),
         ],
     };
-    out.extend(grey.objects(json!({
-        "nginx.ingress.kubernetes.io/canary": "true",
-        "nginx.ingress.kubernetes.io/canary-by-header": "_env",
-        "nginx.ingress.kubernetes.io/canary-by-header-value": "grey"
-    })));
+    out.extend(grey.objects());
     out
 }
 

@@ -383,48 +383,45 @@ fn server_url(base: &str, identity: &Identity) -> String {
 
 /// The demo cluster's kubeconfig: one cluster, user and context per identity, the admin's current.
 fn kubeconfig(base: &str) -> Kubeconfig {
-    Kubeconfig {
+    let mut config = Kubeconfig {
         api_version: Some("v1".into()),
         kind: Some("Config".into()),
         preferences: Some(Preferences::default()),
         current_context: Some(context_name(&ADMIN)),
-        clusters: IDENTITIES
-            .iter()
-            .map(|id| NamedCluster {
-                name: context_name(id),
-                cluster: Some(Cluster {
-                    server: Some(server_url(base, id)),
-                    ..Cluster::default()
-                }),
-                ..NamedCluster::default()
-            })
-            .collect(),
-        contexts: IDENTITIES
-            .iter()
-            .map(|id| NamedContext {
-                name: context_name(id),
-                context: Some(Context {
-                    cluster: context_name(id),
-                    user: Some(id.user.to_string()),
-                    namespace: Some("default".into()),
-                    ..Context::default()
-                }),
-                ..NamedContext::default()
-            })
-            .collect(),
-        auth_infos: IDENTITIES
-            .iter()
-            .map(|id| NamedAuthInfo {
-                name: id.user.to_string(),
-                auth_info: Some(AuthInfo {
-                    token: Some(id.token.to_string().into()),
-                    ..AuthInfo::default()
-                }),
-                ..NamedAuthInfo::default()
-            })
-            .collect(),
         ..Kubeconfig::default()
+    };
+    for id in IDENTITIES {
+        let cluster = Cluster {
+            server: Some(server_url(base, id)),
+            ..Cluster::default()
+        };
+        let context = Context {
+            cluster: context_name(id),
+            user: Some(id.user.to_string()),
+            namespace: Some("default".into()),
+            ..Context::default()
+        };
+        let user = AuthInfo {
+            token: Some(id.token.to_string().into()),
+            ..AuthInfo::default()
+        };
+        config.clusters.push(NamedCluster {
+            name: context_name(id),
+            cluster: Some(cluster),
+            ..NamedCluster::default()
+        });
+        config.contexts.push(NamedContext {
+            name: context_name(id),
+            context: Some(context),
+            ..NamedContext::default()
+        });
+        config.auth_infos.push(NamedAuthInfo {
+            name: id.user.to_string(),
+            auth_info: Some(user),
+            ..NamedAuthInfo::default()
+        });
     }
+    config
 }
 
 #[cfg(test)]

@@ -7,9 +7,8 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 
 use super::{
-    HASH_LABEL, REVISION, Sim, annotation, deployments, int_at, owned_by, owner_ref, replace,
-    replicasets, resolve, revision_of, set_annotation, template_hash, template_without_hash,
-    terminating, uid,
+    HASH_LABEL, KIND, REVISION, Sim, annotation, int_at, owned_by, owner_ref, replace, resolve,
+    revision_of, set_annotation, template_hash, template_without_hash, terminating, uid,
 };
 use crate::embedded::objects::now_rfc3339;
 use crate::embedded::store::{self, ObjKey, Part, Store};
@@ -69,13 +68,13 @@ fn max_revision(all: &[Arc<Value>]) -> i64 {
 
 impl Sim {
     pub(super) fn sync_deployment(&mut self, store: &mut Store, key: &ObjKey) {
-        let Ok(d) = store.get(deployments(), &key.0, &key.1) else {
+        let Ok(d) = store.get(KIND.deployments, &key.0, &key.1) else {
             return;
         };
         if terminating(&d) {
             return;
         }
-        let mut all = owned_by(store, replicasets(), &key.0, uid(&d));
+        let mut all = owned_by(store, KIND.replicasets, &key.0, uid(&d));
         let rollout = Rollout::of(&d);
         let Some(new_index) = self.new_replicaset(store, &d, &mut all, &rollout) else {
             return;
@@ -117,7 +116,7 @@ impl Sim {
             // A rollback to an older template makes it the newest revision again.
             let mut rs = (*all[i]).clone();
             set_annotation(&mut rs, REVISION, &(max_revision + 1).to_string());
-            if let Ok(updated) = replace(store, replicasets(), rs) {
+            if let Ok(updated) = replace(store, KIND.replicasets, rs) {
                 all[i] = updated;
             }
         }
@@ -164,11 +163,11 @@ impl Sim {
                     "deployment.kubernetes.io/desired-replicas": desired.to_string(),
                     "deployment.kubernetes.io/max-replicas": (desired + surge).to_string(),
                 },
-                "ownerReferences": owner_ref(d, deployments()),
+                "ownerReferences": owner_ref(d, KIND.deployments),
             },
             "spec": {"replicas": initial, "selector": selector, "template": rs_template},
         });
-        let created = match store.create(replicasets(), ns, rs) {
+        let created = match store.create(KIND.replicasets, ns, rs) {
             Ok(c) => c,
             Err(e) => {
                 tracing::warn!("simulated deployment controller: {e}");
@@ -216,7 +215,7 @@ impl Sim {
                 &desired.to_string(),
             );
             let rs_name = rs["metadata"]["name"].as_str().unwrap_or("").to_string();
-            if let Ok(updated) = replace(store, replicasets(), rs) {
+            if let Ok(updated) = replace(store, KIND.replicasets, rs) {
                 all[i] = updated;
                 let verb = if target > current { "up" } else { "down" };
                 self.event(
@@ -336,12 +335,12 @@ fn store_deployment_status(store: &mut Store, d: &Value, revision: &str, status:
     let mut obj = d.clone();
     if annotation(&obj, REVISION) != Some(revision) {
         set_annotation(&mut obj, REVISION, revision);
-        let _ = replace(store, deployments(), obj.clone()).map(|u| obj = (*u).clone());
+        let _ = replace(store, KIND.deployments, obj.clone()).map(|u| obj = (*u).clone());
     }
     if obj.get("status") != Some(&status) {
         obj["status"] = status;
         let (ns, name) = store::key_of(&obj);
-        if let Err(e) = store.replace(deployments(), &ns, &name, obj, Part::Status) {
+        if let Err(e) = store.replace(KIND.deployments, &ns, &name, obj, Part::Status) {
             tracing::debug!("deployment status write: {e}");
         }
     }

@@ -4,7 +4,7 @@
 //! controllers write.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -27,24 +27,24 @@ const REVISION: &str = "deployment.kubernetes.io/revision";
 fn kind(group: &str, plural: &str) -> &'static ResourceKind {
     resources::find(group, "v1", plural).unwrap_or(&resources::KINDS[0])
 }
-fn deployments() -> &'static ResourceKind {
-    kind("apps", "deployments")
+/// The kinds the controllers read and write.
+struct Kinds {
+    deployments: &'static ResourceKind,
+    replicasets: &'static ResourceKind,
+    pods: &'static ResourceKind,
+    services: &'static ResourceKind,
+    endpoints: &'static ResourceKind,
+    events: &'static ResourceKind,
 }
-fn replicasets() -> &'static ResourceKind {
-    kind("apps", "replicasets")
-}
-fn pods() -> &'static ResourceKind {
-    kind("", "pods")
-}
-fn services() -> &'static ResourceKind {
-    kind("", "services")
-}
-fn endpoints() -> &'static ResourceKind {
-    kind("", "endpoints")
-}
-fn events() -> &'static ResourceKind {
-    kind("", "events")
-}
+
+static KIND: LazyLock<Kinds> = LazyLock::new(|| Kinds {
+    deployments: kind("apps", "deployments"),
+    replicasets: kind("apps", "replicasets"),
+    pods: kind("", "pods"),
+    services: kind("", "services"),
+    endpoints: kind("", "endpoints"),
+    events: kind("", "events"),
+});
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 enum Timer {
@@ -150,13 +150,13 @@ async fn sleep_until(when: Option<Instant>) {
 }
 
 fn full_resync(store: &Store, dirty: &mut Dirty) {
-    for d in store.iter_kind(deployments(), None) {
+    for d in store.iter_kind(KIND.deployments, None) {
         dirty.deployments.insert(store::key_of(d));
     }
-    for rs in store.iter_kind(replicasets(), None) {
+    for rs in store.iter_kind(KIND.replicasets, None) {
         dirty.replicasets.insert(store::key_of(rs));
     }
-    for s in store.iter_kind(services(), None) {
+    for s in store.iter_kind(KIND.services, None) {
         dirty.services.insert(store::key_of(s));
     }
 }
@@ -359,7 +359,7 @@ impl Sim {
                 (k.clone(), u.clone())
             }
         };
-        let Ok(pod) = store.get(pods(), &key.0, &key.1) else {
+        let Ok(pod) = store.get(KIND.pods, &key.0, &key.1) else {
             return;
         };
         if uid(&pod) != want_uid {
@@ -367,7 +367,7 @@ impl Sim {
         }
         match timer {
             Timer::PodGone(..) => {
-                let _ = store.delete(pods(), &key.0, &key.1, None, false);
+                let _ = store.delete(KIND.pods, &key.0, &key.1, None, false);
             }
             Timer::PodStarted(..) if !terminating(&pod) => self.start_pod(store, &pod),
             Timer::CrashRestart(..) if !terminating(&pod) => self.crash_again(store, &pod),
@@ -387,7 +387,7 @@ impl Sim {
         }
         let mut dirty_services: BTreeSet<ObjKey> = dirty.services;
         for (ns, changed_pods) in &dirty.pod_namespaces {
-            for svc in store.iter_kind(services(), Some(ns)) {
+            for svc in store.iter_kind(KIND.services, Some(ns)) {
                 let Some(sel) = svc.pointer("/spec/selector").and_then(Value::as_object) else {
                     continue;
                 };
@@ -404,7 +404,7 @@ impl Sim {
             sync_endpoints(store, key);
         }
         for (ns, name) in &dirty.removed_services {
-            let _ = store.delete(endpoints(), ns, name, None, false);
+            let _ = store.delete(KIND.endpoints, ns, name, None, false);
         }
     }
 
@@ -458,7 +458,7 @@ fn replace(
 }
 
 fn sync_endpoints(store: &mut Store, key: &ObjKey) {
-    let Ok(svc) = store.get(services(), &key.0, &key.1) else {
+    let Ok(svc) = store.get(KIND.services, &key.0, &key.1) else {
         return;
     };
     let Some(sel) = svc.pointer("/spec/selector").and_then(Value::as_object) else {
@@ -470,7 +470,7 @@ fn sync_endpoints(store: &mut Store, key: &ObjKey) {
     }
     let mut ready = Vec::new();
     let mut not_ready = Vec::new();
-    for pod in store.iter_kind(pods(), Some(&key.0)) {
+    for pod in store.iter_kind(KIND.pods, Some(&key.0)) {
         if terminating(pod) || !selector.matches(labels(pod)) {
             continue;
         }
@@ -520,15 +520,15 @@ fn sync_endpoints(store: &mut Store, key: &ObjKey) {
         "metadata": {"name": key.1, "namespace": key.0, "labels": svc.pointer("/metadata/labels").cloned().unwrap_or(json!({}))},
         "subsets": subsets,
     });
-    match store.get(endpoints(), &key.0, &key.1) {
+    match store.get(KIND.endpoints, &key.0, &key.1) {
         Ok(current) => {
             if current.get("subsets") != ep.get("subsets") {
                 ep["metadata"]["resourceVersion"] = json!(store::rv_of(&current));
-                let _ = store.replace(endpoints(), &key.0, &key.1, ep, Part::Main);
+                let _ = store.replace(KIND.endpoints, &key.0, &key.1, ep, Part::Main);
             }
         }
         Err(_) => {
-            let _ = store.create(endpoints(), &key.0, ep);
+            let _ = store.create(KIND.endpoints, &key.0, ep);
         }
     }
 }
@@ -555,12 +555,12 @@ pub fn record_event(
     );
     let now = now_rfc3339();
     if let Some(name) = names.get(&dedupe)
-        && let Ok(existing) = store.get(events(), &ns, name)
+        && let Ok(existing) = store.get(KIND.events, &ns, name)
     {
         let mut ev = (*existing).clone();
         ev["count"] = json!(int_at(&existing, "/count") + 1);
         ev["lastTimestamp"] = json!(now);
-        let _ = store.replace(events(), &ns, name, ev, Part::Main);
+        let _ = store.replace(KIND.events, &ns, name, ev, Part::Main);
         return;
     }
     let name = format!("{involved_name}.{:016x}", fastrand::u64(..));
@@ -595,7 +595,7 @@ pub fn record_event(
         "reportingComponent": component,
         "reportingInstance": if component == "kubelet" { NODE } else { "" },
     });
-    if store.create(events(), &ns, ev).is_ok() {
+    if store.create(KIND.events, &ns, ev).is_ok() {
         names.insert(dedupe, name);
     }
 }

@@ -13,11 +13,11 @@ const UNSCHEDULABLE: &str = "0/1 nodes are available: 1 Insufficient cpu. preemp
 
 impl Sim {
     pub(super) fn sync_replicaset(&mut self, store: &mut Store, key: &ObjKey) {
-        let Ok(rs) = store.get(replicasets(), &key.0, &key.1) else {
+        let Ok(rs) = store.get(KIND.replicasets, &key.0, &key.1) else {
             return;
         };
         let ns = key.0.as_str();
-        let owned = owned_by(store, pods(), ns, uid(&rs));
+        let owned = owned_by(store, KIND.pods, ns, uid(&rs));
         let (mut active, _terminating): (Vec<_>, Vec<_>) =
             owned.into_iter().partition(|p| !terminating(p));
         let want = int_at(&rs, "/spec/replicas");
@@ -57,7 +57,7 @@ impl Sim {
         if rs.get("status") != Some(&status) {
             let mut obj = (*rs).clone();
             obj["status"] = status;
-            if let Err(e) = store.replace(replicasets(), ns, &key.1, obj, Part::Status) {
+            if let Err(e) = store.replace(KIND.replicasets, ns, &key.1, obj, Part::Status) {
                 tracing::debug!("replicaset status write: {e}");
             }
         }
@@ -87,7 +87,7 @@ impl Sim {
                 "name": name,
                 "namespace": ns,
                 "labels": template.pointer("/metadata/labels").cloned().unwrap_or(json!({})),
-                "ownerReferences": owner_ref(rs, replicasets()),
+                "ownerReferences": owner_ref(rs, KIND.replicasets),
             },
             "spec": spec,
         });
@@ -98,7 +98,7 @@ impl Sim {
         if behaviour != Behaviour::Unschedulable {
             pod["spec"]["nodeName"] = json!(NODE);
         }
-        let created = match store.create(pods(), ns, pod) {
+        let created = match store.create(KIND.pods, ns, pod) {
             Ok(p) => p,
             Err(e) => {
                 tracing::warn!("simulated replicaset controller: {e}");
@@ -118,11 +118,7 @@ impl Sim {
     }
 
     pub(super) fn start_pod(&mut self, store: &mut Store, pod: &Value) {
-        let containers: Vec<Value> = pod
-            .pointer("/spec/containers")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
+        let containers = containers_of(pod);
         for c in &containers {
             let image = c["image"].as_str().unwrap_or("");
             let cname = c["name"].as_str().unwrap_or("");
@@ -181,7 +177,7 @@ impl Sim {
         let key = store::key_of(&obj);
         let pod_uid = uid(pod).to_string();
         if store
-            .replace(pods(), &key.0, &key.1, obj, Part::Status)
+            .replace(KIND.pods, &key.0, &key.1, obj, Part::Status)
             .is_ok()
             && crash
         {
@@ -213,11 +209,7 @@ impl Sim {
     }
 
     pub(super) fn crash_again(&mut self, store: &mut Store, pod: &Value) {
-        let containers: Vec<Value> = pod
-            .pointer("/spec/containers")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
+        let containers = containers_of(pod);
         let restarts = pod
             .pointer("/status/containerStatuses/0/restartCount")
             .and_then(Value::as_i64)
@@ -233,7 +225,7 @@ impl Sim {
         );
         let key = store::key_of(&obj);
         if store
-            .replace(pods(), &key.0, &key.1, obj, Part::Status)
+            .replace(KIND.pods, &key.0, &key.1, obj, Part::Status)
             .is_ok()
         {
             self.back_off(store, pod, &containers);
@@ -250,7 +242,7 @@ impl Sim {
         obj["metadata"]["deletionTimestamp"] = json!(now_rfc3339());
         obj["metadata"]["deletionGracePeriodSeconds"] = json!(30);
         // deletionTimestamp is server-owned: write the stored object directly.
-        if store.set_deleting(pods(), &ns, &name, obj).is_err() {
+        if store.set_deleting(KIND.pods, &ns, &name, obj).is_err() {
             return;
         }
         for c in pod
@@ -359,4 +351,11 @@ fn crash_status(c: &Value, restarts: i64, now: &str) -> Value {
         "state": {"waiting": {"reason": "CrashLoopBackOff",
             "message": format!("back-off 10s restarting failed container={} pod=…", c["name"].as_str().unwrap_or(""))}},
         "lastState": {"terminated": {"exitCode": 1, "reason": "Error", "startedAt": now, "finishedAt": now}}})
+}
+
+fn containers_of(pod: &Value) -> Vec<Value> {
+    pod.pointer("/spec/containers")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default()
 }

@@ -400,51 +400,46 @@ fn resource(ctx: &Ctx<'_>, r: ResourceRoute) -> Result<Response, ApiError> {
             let obj = ctx.store().create(kind, &ns, body)?;
             single(ctx, kind, &obj, 201)
         }
-        ("update", sub) => update(ctx, kind, &ns, &name, sub),
-        ("patch", sub) => patch(ctx, kind, &ns, &name, sub),
+        ("update" | "patch", sub) => write(ctx, kind, &ns, &name, sub),
         ("delete", None) => delete(ctx, kind, &ns, &name),
         ("deletecollection", None) => delete_collection(ctx, kind, r.namespace.as_deref()),
         _ => Err(ApiError::method_not_allowed()),
     }
 }
 
-fn update(
+/// PUT or PATCH of an object, its status or its scale.
+fn write(
     ctx: &Ctx<'_>,
     kind: &'static ResourceKind,
     ns: &str,
     name: &str,
     sub: Option<&str>,
 ) -> Result<Response, ApiError> {
-    let body = ctx.body_json()?;
-    let obj = if sub == Some("scale") {
-        write_scale(ctx, kind, ns, name, |_| Ok(body))?
-    } else {
-        let part = if sub == Some("status") {
-            Part::Status
-        } else {
-            Part::Main
-        };
-        ctx.store()
-            .replace(kind, ns, name, kind.to_storage(&body), part)?
+    let patch_kind = || {
+        PatchKind::from_content_type(ctx.content_type())
+            .ok_or_else(|| ApiError::unsupported_media_type(ctx.content_type()))
     };
-    scale_or_single(ctx, kind, &obj, sub)
-}
-
-fn patch(
-    ctx: &Ctx<'_>,
-    kind: &'static ResourceKind,
-    ns: &str,
-    name: &str,
-    sub: Option<&str>,
-) -> Result<Response, ApiError> {
-    let patch_kind = PatchKind::from_content_type(ctx.content_type())
-        .ok_or_else(|| ApiError::unsupported_media_type(ctx.content_type()))?;
-    let obj = if sub == Some("scale") {
-        write_scale(ctx, kind, ns, name, |scale| {
-            patch_value(patch_kind, "Scale", scale, &ctx.body)
-        })?
-    } else {
-        patch_object(ctx, kind, ns, name, patch_kind, sub)?
+    let obj = match (ctx.verb, sub) {
+        ("update", Some("scale")) => {
+            let body = ctx.body_json()?;
+            write_scale(ctx, kind, ns, name, |_| Ok(body))?
+        }
+        ("update", _) => {
+            let body = kind.to_storage(&ctx.body_json()?);
+            let part = if sub == Some("status") {
+                Part::Status
+            } else {
+                Part::Main
+            };
+            ctx.store().replace(kind, ns, name, body, part)?
+        }
+        (_, Some("scale")) => {
+            let patch_kind = patch_kind()?;
+            write_scale(ctx, kind, ns, name, |scale| {
+                patch_value(patch_kind, "Scale", scale, &ctx.body)
+            })?
+        }
+        _ => patch_object(ctx, kind, ns, name, patch_kind()?, sub)?,
     };
     scale_or_single(ctx, kind, &obj, sub)
 }
