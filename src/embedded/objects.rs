@@ -308,7 +308,7 @@ fn validate_workload(obj: &Value, old: Option<&Value>, causes: &mut Vec<Cause>) 
     match selector {
         None | Some(Value::Null) => causes.push(Cause::required("spec.selector")),
         Some(sel) => match LabelSelector::from_label_selector_object(sel) {
-            Err(e) => causes.push(Cause::invalid("spec.selector", "", &e)),
+            Err(e) => causes.push(Cause::invalid("spec.selector", "", &e.to_string())),
             Ok(s) if s.is_empty() => causes.push(Cause::invalid(
                 "spec.selector",
                 "{}",
