@@ -247,6 +247,7 @@ fn apply_json_patch(target: &Value, ops: &[PatchOperation]) -> Result<Value, Pat
             }
             continue;
         }
+        // No rollback needed: a failed patch drops `doc`, a copy.
         json_patch::patch_unsafe(&mut doc, std::slice::from_ref(op))
             .map_err(|e| explain_failure(&doc, op, &e.kind))?;
     }

@@ -1026,4 +1026,25 @@ mod tests {
         assert_eq!(FieldSelector::parse("").map(|s| s.is_empty()), Ok(true));
         assert_eq!(FieldSelector::parse("a=b").map(|s| s.is_empty()), Ok(false));
     }
+
+    #[test]
+    fn structured_selectors_print_sorted_as_apimachinery_does() {
+        let selector = json!({
+            "matchLabels": {"b": "2", "a": "1"},
+            "matchExpressions": [
+                {"key": "d", "operator": "DoesNotExist"},
+                {"key": "c", "operator": "In", "values": ["y", "x"]}
+            ]
+        });
+        assert_eq!(
+            selector_string(Some(&selector)).as_deref(),
+            Some("a=1,b=2,c in (x,y),!d")
+        );
+        assert_eq!(selector_string(None).as_deref(), Some(""));
+        let without_key = json!({"matchExpressions": [{"operator": "Exists"}]});
+        assert_eq!(selector_string(Some(&without_key)), None);
+        let exists_with_values =
+            json!({"matchExpressions": [{"key": "a", "operator": "Exists", "values": ["x"]}]});
+        assert_eq!(selector_string(Some(&exists_with_values)), None);
+    }
 }
