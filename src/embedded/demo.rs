@@ -56,146 +56,163 @@ fn ingress(ns: &str, name: &str, host: &str, service: &str, annotations: Value) 
     })
 }
 
+/// One Deployment of an app: its name, the label that tells it from the other track, its image
+/// and replica count.
+struct Track {
+    name: String,
+    label: (&'static str, &'static str),
+    image: &'static str,
+    replicas: i64,
+}
+
+impl Track {
+    fn labels(&self, app: &str) -> Value {
+        let mut labels = json!({"app": app});
+        labels[self.label.0] = json!(self.label.1);
+        labels
+    }
+
+    fn deployment(&self, ns: &str, app: &str) -> Value {
+        deployment(ns, &self.name, self.labels(app), self.image, self.replicas)
+    }
+}
+
+fn track(
+    name: &str,
+    label: (&'static str, &'static str),
+    image: &'static str,
+    replicas: i64,
+) -> Track {
+    Track {
+        name: name.to_string(),
+        label,
+        image,
+        replicas,
+    }
+}
+
+/// How a canary Ingress takes its share of the requests (ingress-nginx annotations).
+enum Split {
+    /// A percentage of the requests.
+    Weight(u32),
+    /// Only requests whose header (name, value) matches.
+    Header(&'static str, &'static str),
+}
+
+impl Split {
+    fn annotations(&self) -> Value {
+        const PREFIX: &str = "nginx.ingress.kubernetes.io";
+        let mut annotations = json!({format!("{PREFIX}/canary"): "true"});
+        match self {
+            Split::Weight(weight) => {
+                annotations[format!("{PREFIX}/canary-weight")] = json!(weight.to_string());
+            }
+            Split::Header(name, value) => {
+                annotations[format!("{PREFIX}/canary-by-header")] = json!(name);
+                annotations[format!("{PREFIX}/canary-by-header-value")] = json!(value);
+            }
+        }
+        annotations
+    }
+}
+
+/// An nginx canary: tracks `<app>-v1` (stable) and `<app>-v2` (canary) with the given images and
+/// replica counts, a Deployment and a Service of that name each, a main Ingress to the stable
+/// track and a canary Ingress to the other, on one host.
+struct Canary {
+    ns: &'static str,
+    app: &'static str,
+    host: &'static str,
+    ingresses: (&'static str, &'static str),
+    split: Split,
+    images: [(&'static str, i64); 2],
+}
+
+impl Canary {
+    fn objects(&self) -> Vec<Value> {
+        let tracks: Vec<Track> = (self.images.iter().zip(["v1", "v2"]))
+            .map(|((image, replicas), version)| {
+                let name = format!("{}-{version}", self.app);
+                track(&name, ("version", version), image, *replicas)
+            })
+            .collect();
+        let mut out: Vec<Value> = (tracks.iter())
+            .map(|t| t.deployment(self.ns, self.app))
+            .collect();
+        out.extend((tracks.iter()).map(|t| service(self.ns, &t.name, t.labels(self.app))));
+        let (main_ingress, canary_ingress) = self.ingresses;
+        let stable = format!("{}-v1", self.app);
+        let canary = format!("{}-v2", self.app);
+        out.push(ingress(
+            self.ns,
+            main_ingress,
+            self.host,
+            &stable,
+            json!({}),
+        ));
+        out.push(ingress(
+            self.ns,
+            canary_ingress,
+            self.host,
+            &canary,
+            self.split.annotations(),
+        ));
+        out
+    }
+}
+
 /// Every demo object, namespaces first.
 pub fn objects() -> Vec<Value> {
     let mut out: Vec<Value> = NAMESPACES.iter().map(|n| namespace(n)).collect();
     // shop: Service selector switch; nginx-v2 is staged, ready, without traffic.
-    out.push(deployment(
-        "shop",
-        "nginx",
-        json!({"app": "nginx", "version": "v1"}),
-        "nginx:1.25",
-        3,
-    ));
-    out.push(deployment(
-        "shop",
-        "nginx-v2",
-        json!({"app": "nginx", "version": "v2"}),
-        "nginx:1.27",
-        3,
-    ));
-    out.push(service(
-        "shop",
-        "nginx-service",
-        json!({"app": "nginx", "version": "v1"}),
-    ));
+    let nginx = [
+        track("nginx", ("version", "v1"), "nginx:1.25", 3),
+        track("nginx-v2", ("version", "v2"), "nginx:1.27", 3),
+    ];
+    out.extend(nginx.iter().map(|t| t.deployment("shop", "nginx")));
+    out.push(service("shop", "nginx-service", nginx[0].labels("nginx")));
     // web: Ingress backend switch between two Services.
-    out.push(deployment(
-        "web",
-        "demo-blue",
-        json!({"app": "demo", "color": "blue"}),
-        "nginxdemos/hello:0.3",
-        2,
-    ));
-    out.push(deployment(
-        "web",
-        "demo-green",
-        json!({"app": "demo", "color": "green"}),
-        "nginxdemos/hello:0.4",
-        2,
-    ));
-    out.push(service(
-        "web",
-        "blue-service",
-        json!({"app": "demo", "color": "blue"}),
-    ));
-    out.push(service(
-        "web",
-        "green-service",
-        json!({"app": "demo", "color": "green"}),
-    ));
+    let demo = [
+        track("demo-blue", ("color", "blue"), "nginxdemos/hello:0.3", 2),
+        track("demo-green", ("color", "green"), "nginxdemos/hello:0.4", 2),
+    ];
+    out.extend(demo.iter().map(|t| t.deployment("web", "demo")));
+    out.push(service("web", "blue-service", demo[0].labels("demo")));
+    out.push(service("web", "green-service", demo[1].labels("demo")));
+    let host = "demo.example.com";
     out.push(ingress(
         "web",
         "demo-ingress",
-        "demo.example.com",
+        host,
         "blue-service",
         json!({}),
     ));
     // api: nginx canary by weight.
-    out.push(deployment(
-        "api",
-        "http-server-v1",
-        json!({"app": "http-server", "version": "v1"}),
-        "hashicorp/http-echo:1.0",
-        2,
-    ));
-    out.push(deployment(
-        "api",
-        "http-server-v2",
-        json!({"app": "http-server", "version": "v2"}),
-        "hashicorp/http-echo:1.1",
-        1,
-    ));
-    out.push(service(
-        "api",
-        "http-server-v1",
-        json!({"app": "http-server", "version": "v1"}),
-    ));
-    out.push(service(
-        "api",
-        "http-server-v2",
-        json!({"app": "http-server", "version": "v2"}),
-    ));
-    out.push(ingress(
-        "api",
-        "route1",
-        "api.example.com",
-        "http-server-v1",
-        json!({}),
-    ));
-    out.push(ingress(
-        "api",
-        "route2",
-        "api.example.com",
-        "http-server-v2",
-        json!({
-            "nginx.ingress.kubernetes.io/canary": "true",
-            "nginx.ingress.kubernetes.io/canary-weight": "30"
-        }),
-    ));
+    let api = Canary {
+        ns: "api",
+        app: "http-server",
+        host: "api.example.com",
+        ingresses: ("route1", "route2"),
+        split: Split::Weight(30),
+        images: [
+            ("hashicorp/http-echo:1.0", 2),
+            ("hashicorp/http-echo:1.1", 1),
+        ],
+    };
+    out.extend(api.objects());
     // grey: nginx canary by header only.
-    out.push(deployment(
-        "grey",
-        "frontend-v1",
-        json!({"app": "frontend", "version": "v1"}),
-        "ghcr.io/example/frontend:1.8.0",
-        2,
-    ));
-    out.push(deployment(
-        "grey",
-        "frontend-v2",
-        json!({"app": "frontend", "version": "v2"}),
-        "ghcr.io/example/frontend:1.9.0",
-        1,
-    ));
-    out.push(service(
-        "grey",
-        "frontend-v1",
-        json!({"app": "frontend", "version": "v1"}),
-    ));
-    out.push(service(
-        "grey",
-        "frontend-v2",
-        json!({"app": "frontend", "version": "v2"}),
-    ));
-    out.push(ingress(
-        "grey",
-        "frontend",
-        "grey.example.com",
-        "frontend-v1",
-        json!({}),
-    ));
-    out.push(ingress(
-        "grey",
-        "frontend-grey",
-        "grey.example.com",
-        "frontend-v2",
-        json!({
-            "nginx.ingress.kubernetes.io/canary": "true",
-            "nginx.ingress.kubernetes.io/canary-by-header": "_env",
-            "nginx.ingress.kubernetes.io/canary-by-header-value": "grey"
-        }),
-    ));
+    let grey = Canary {
+        ns: "grey",
+        app: "frontend",
+        host: "grey.example.com",
+        ingresses: ("frontend", "frontend-grey"),
+        split: Split::Header("_env", "grey"),
+        images: [
+            ("ghcr.io/example/frontend:1.8.0", 2),
+            ("ghcr.io/example/frontend:1.9.0", 1),
+        ],
+    };
+    out.extend(grey.objects());
     out
 }
 

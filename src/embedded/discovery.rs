@@ -82,15 +82,18 @@ fn resource_entries(kind: &ResourceKind) -> Vec<Value> {
     out
 }
 
-/// `APIResourceList` for one group/version ("" group is the core `/api/v1`).
-pub fn api_resource_list(group: &str, version: &str) -> Option<Value> {
+/// The kinds served in one group/version; None when there are none.
+fn kinds_in(group: &str, version: &str) -> Option<Vec<&'static ResourceKind>> {
     let kinds: Vec<&ResourceKind> = KINDS
         .iter()
         .filter(|k| k.group == group && k.version == version)
         .collect();
-    if kinds.is_empty() {
-        return None;
-    }
+    (!kinds.is_empty()).then_some(kinds)
+}
+
+/// `APIResourceList` for one group/version ("" group is the core `/api/v1`).
+pub fn api_resource_list(group: &str, version: &str) -> Option<Value> {
+    let kinds = kinds_in(group, version)?;
     let group_version = if group.is_empty() {
         version.to_string()
     } else {
@@ -137,13 +140,7 @@ pub fn openapi_document(path: &str) -> Option<Value> {
         ["apis", g, v] => (*g, *v),
         _ => return None,
     };
-    let kinds: Vec<&ResourceKind> = KINDS
-        .iter()
-        .filter(|k| k.group == group && k.version == version)
-        .collect();
-    if kinds.is_empty() {
-        return None;
-    }
+    let kinds = kinds_in(group, version)?;
     let mut paths = serde_json::Map::new();
     for kind in kinds {
         let gvk = json!({"group": kind.group, "version": kind.version, "kind": kind.kind});

@@ -67,15 +67,28 @@ impl ApiError {
         }
     }
 
-    pub fn not_found(kind: &ResourceKind, name: &str) -> ApiError {
+    /// An error about one object, naming it in the Status details.
+    fn about(
+        kind: &ResourceKind,
+        name: &str,
+        code: u16,
+        reason: &'static str,
+        message: impl Into<String>,
+    ) -> ApiError {
         ApiError {
             details: Some(details(kind, name)),
-            ..ApiError::new(
-                404,
-                "NotFound",
-                format!("{} \"{name}\" not found", qualified(kind)),
-            )
+            ..ApiError::new(code, reason, message)
         }
+    }
+
+    pub fn not_found(kind: &ResourceKind, name: &str) -> ApiError {
+        ApiError::about(
+            kind,
+            name,
+            404,
+            "NotFound",
+            format!("{} \"{name}\" not found", qualified(kind)),
+        )
     }
 
     pub fn path_not_found() -> ApiError {
@@ -87,28 +100,26 @@ impl ApiError {
     }
 
     pub fn already_exists(kind: &ResourceKind, name: &str) -> ApiError {
-        ApiError {
-            details: Some(details(kind, name)),
-            ..ApiError::new(
-                409,
-                "AlreadyExists",
-                format!("{} \"{name}\" already exists", qualified(kind)),
-            )
-        }
+        ApiError::about(
+            kind,
+            name,
+            409,
+            "AlreadyExists",
+            format!("{} \"{name}\" already exists", qualified(kind)),
+        )
     }
 
     pub fn conflict(kind: &ResourceKind, name: &str) -> ApiError {
-        ApiError {
-            details: Some(details(kind, name)),
-            ..ApiError::new(
-                409,
-                "Conflict",
-                format!(
-                    "Operation cannot be fulfilled on {} \"{name}\": the object has been modified; please apply your changes to the latest version and try again",
-                    qualified(kind)
-                ),
-            )
-        }
+        ApiError::about(
+            kind,
+            name,
+            409,
+            "Conflict",
+            format!(
+                "Operation cannot be fulfilled on {} \"{name}\": the object has been modified; please apply your changes to the latest version and try again",
+                qualified(kind)
+            ),
+        )
     }
 
     pub fn invalid(kind: &ResourceKind, name: &str, causes: &[Cause]) -> ApiError {
@@ -170,17 +181,16 @@ impl ApiError {
         } else {
             format!("in the namespace \"{ns}\"")
         };
-        ApiError {
-            details: Some(details(kind, name)),
-            ..ApiError::new(
-                403,
-                "Forbidden",
-                format!(
-                    "{subject} is forbidden: User \"{user}\" cannot {verb} resource \"{resource}\" in API group \"{}\" {scope}",
-                    kind.group
-                ),
-            )
-        }
+        ApiError::about(
+            kind,
+            name,
+            403,
+            "Forbidden",
+            format!(
+                "{subject} is forbidden: User \"{user}\" cannot {verb} resource \"{resource}\" in API group \"{}\" {scope}",
+                kind.group
+            ),
+        )
     }
 
     pub fn forbidden_msg(message: impl Into<String>) -> ApiError {

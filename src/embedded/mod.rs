@@ -22,6 +22,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use anyhow::Context as _;
+use kube::config::{
+    AuthInfo, Cluster, Context, Kubeconfig, NamedAuthInfo, NamedCluster, NamedContext, Preferences,
+};
 use serde_json::Value;
 use tokio::net::TcpListener;
 use tokio::sync::{oneshot, watch};
@@ -217,8 +220,14 @@ impl EmbeddedCluster {
     }
 
     /// A kubeconfig with one context per identity; `cutover-demo` (the admin) is current.
-    pub fn kubeconfig_yaml(&self) -> String {
-        kubeconfig_yaml(&self.url())
+    pub fn kubeconfig(&self) -> Kubeconfig {
+        kubeconfig(&self.url())
+    }
+
+    /// The kubeconfig as YAML, as kubectl and kube's `Kubeconfig::read_from` read it.
+    pub fn kubeconfig_yaml(&self) -> anyhow::Result<String> {
+        serde_saphyr::to_string(&self.kubeconfig())
+            .context("writing the embedded cluster's kubeconfig as YAML")
     }
 
     pub fn write_kubeconfig(&self, path: &Path) -> anyhow::Result<()> {
@@ -226,14 +235,13 @@ impl EmbeddedCluster {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("creating the directory {}", dir.display()))?;
         }
-        std::fs::write(path, self.kubeconfig_yaml())
+        std::fs::write(path, self.kubeconfig_yaml()?)
             .with_context(|| format!("writing the kubeconfig {}", path.display()))
     }
 
     /// A kube client for `identity`, over the same HTTP path as a real cluster.
     pub async fn client(&self, identity: &Identity) -> anyhow::Result<kube::Client> {
-        let kubeconfig = kube::config::Kubeconfig::from_yaml(&self.kubeconfig_yaml())
-            .context("parsing the embedded cluster's kubeconfig")?;
+        let kubeconfig = self.kubeconfig();
         let options = kube::config::KubeConfigOptions {
             context: Some(context_name(identity)),
             ..Default::default()
@@ -373,32 +381,76 @@ fn server_url(base: &str, identity: &Identity) -> String {
     }
 }
 
-fn kubeconfig_yaml(base: &str) -> String {
-    let mut out = String::from(
-        "apiVersion: v1\nkind: Config\npreferences: {}\ncurrent-context: cutover-demo\nclusters:\n",
-    );
+/// The demo cluster's kubeconfig: one cluster, user and context per identity, the admin's current.
+fn kubeconfig(base: &str) -> Kubeconfig {
+    let mut config = Kubeconfig {
+        api_version: Some("v1".into()),
+        kind: Some("Config".into()),
+        preferences: Some(Preferences::default()),
+        current_context: Some(context_name(&ADMIN)),
+        ..Kubeconfig::default()
+    };
     for id in IDENTITIES {
-        out.push_str(&format!(
-            "- name: {}\n  cluster:\n    server: {}\n",
-            context_name(id),
-            server_url(base, id)
-        ));
+        let cluster = Cluster {
+            server: Some(server_url(base, id)),
+            ..Cluster::default()
+        };
+        let context = Context {
+            cluster: context_name(id),
+            user: Some(id.user.to_string()),
+            namespace: Some("default".into()),
+            ..Context::default()
+        };
+        let user = AuthInfo {
+            token: Some(id.token.to_string().into()),
+            ..AuthInfo::default()
+        };
+        config.clusters.push(NamedCluster {
+            name: context_name(id),
+            cluster: Some(cluster),
+            ..NamedCluster::default()
+        });
+        config.contexts.push(NamedContext {
+            name: context_name(id),
+            context: Some(context),
+            ..NamedContext::default()
+        });
+        config.auth_infos.push(NamedAuthInfo {
+            name: id.user.to_string(),
+            auth_info: Some(user),
+            ..NamedAuthInfo::default()
+        });
     }
-    out.push_str("contexts:\n");
-    for id in IDENTITIES {
-        out.push_str(&format!(
-            "- name: {}\n  context:\n    cluster: {}\n    user: {}\n    namespace: default\n",
-            context_name(id),
-            context_name(id),
-            id.user
-        ));
+    config
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kubeconfig_yaml_reads_back() {
+        let written = serde_saphyr::to_string(&kubeconfig("http://127.0.0.1:6443")).unwrap();
+        let read = Kubeconfig::from_yaml(&written).unwrap();
+        assert_eq!(read.current_context.as_deref(), Some("cutover-demo"));
+        let servers: Vec<_> = read
+            .clusters
+            .iter()
+            .filter_map(|c| c.cluster.as_ref()?.server.clone())
+            .collect();
+        assert_eq!(
+            servers,
+            [
+                "http://127.0.0.1:6443",
+                "http://127.0.0.1:6443/as/cutover-viewer",
+                "http://127.0.0.1:6443/as/cutover-no-service-writes"
+            ]
+        );
+        assert_eq!(read.auth_infos.len(), IDENTITIES.len());
+        assert!(
+            read.auth_infos
+                .iter()
+                .all(|a| { a.auth_info.as_ref().is_some_and(|i| i.token.is_some()) })
+        );
     }
-    out.push_str("users:\n");
-    for id in IDENTITIES {
-        out.push_str(&format!(
-            "- name: {}\n  user:\n    token: {}\n",
-            id.user, id.token
-        ));
-    }
-    out
 }

@@ -13,18 +13,13 @@ use super::error::{ApiError, Cause};
 use super::resources::ResourceKind;
 use super::selectors::LabelSelector;
 
+/// Now in RFC 3339 with whole seconds, as Kubernetes writes times.
 pub fn now_rfc3339() -> String {
-    format_time(jiff::Timestamp::now())
+    crate::release::format_time(jiff::Timestamp::now())
 }
 
-pub fn format_time(t: jiff::Timestamp) -> String {
-    t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
-}
-
-fn decodes<T: DeserializeOwned>(obj: &Value) -> Result<(), String> {
-    serde_json::from_value::<T>(obj.clone())
-        .map(|_| ())
-        .map_err(|e| e.to_string())
+fn decodes<T: DeserializeOwned>(obj: &Value) -> Result<(), serde_json::Error> {
+    serde_json::from_value::<T>(obj.clone()).map(|_| ())
 }
 
 /// Checks the body has the shape of the kind (a decode error in the real server: 400) and
@@ -151,31 +146,7 @@ pub fn apply_defaults(kind: &ResourceKind, obj: &mut Value) {
                 );
             }
         }
-        ("", "Service") => {
-            if let Some(spec) = object_at(obj, &["spec"]) {
-                set_default(spec, "type", json!("ClusterIP"));
-                set_default(spec, "sessionAffinity", json!("None"));
-                set_default(spec, "ipFamilies", json!(["IPv4"]));
-                set_default(spec, "ipFamilyPolicy", json!("SingleStack"));
-                set_default(spec, "internalTrafficPolicy", json!("Cluster"));
-                if spec.get("clusterIP").is_none_or(Value::is_null) {
-                    let ip = format!("10.96.{}.{}", fastrand::u8(..), fastrand::u8(1..255));
-                    spec.insert("clusterIP".into(), json!(ip));
-                    spec.insert("clusterIPs".into(), json!([ip]));
-                }
-                if let Some(ports) = spec.get_mut("ports").and_then(Value::as_array_mut) {
-                    for p in ports.iter_mut().filter_map(Value::as_object_mut) {
-                        set_default(p, "protocol", json!("TCP"));
-                        if let Some(port) = p.get("port").cloned() {
-                            set_default(p, "targetPort", port);
-                        }
-                    }
-                }
-            }
-            if let Some(map) = obj.as_object_mut() {
-                set_default(map, "status", json!({"loadBalancer": {}}));
-            }
-        }
+        ("", "Service") => default_service(obj),
         ("networking.k8s.io", "Ingress") => {
             if let Some(map) = obj.as_object_mut() {
                 set_default(map, "status", json!({"loadBalancer": {}}));
@@ -192,6 +163,34 @@ pub fn apply_defaults(kind: &ResourceKind, obj: &mut Value) {
             }
         }
         _ => {}
+    }
+}
+
+/// A Service's defaults: ClusterIP type with an address from 10.96.0.0/16, single-stack IPv4,
+/// TCP ports whose targetPort is their port.
+fn default_service(obj: &mut Value) {
+    if let Some(spec) = object_at(obj, &["spec"]) {
+        set_default(spec, "type", json!("ClusterIP"));
+        set_default(spec, "sessionAffinity", json!("None"));
+        set_default(spec, "ipFamilies", json!(["IPv4"]));
+        set_default(spec, "ipFamilyPolicy", json!("SingleStack"));
+        set_default(spec, "internalTrafficPolicy", json!("Cluster"));
+        if spec.get("clusterIP").is_none_or(Value::is_null) {
+            let ip = format!("10.96.{}.{}", fastrand::u8(..), fastrand::u8(1..255));
+            spec.insert("clusterIP".into(), json!(ip));
+            spec.insert("clusterIPs".into(), json!([ip]));
+        }
+        if let Some(ports) = spec.get_mut("ports").and_then(Value::as_array_mut) {
+            for p in ports.iter_mut().filter_map(Value::as_object_mut) {
+                set_default(p, "protocol", json!("TCP"));
+                if let Some(port) = p.get("port").cloned() {
+                    set_default(p, "targetPort", port);
+                }
+            }
+        }
+    }
+    if let Some(map) = obj.as_object_mut() {
+        set_default(map, "status", json!({"loadBalancer": {}}));
     }
 }
 
@@ -309,7 +308,7 @@ fn validate_workload(obj: &Value, old: Option<&Value>, causes: &mut Vec<Cause>) 
     match selector {
         None | Some(Value::Null) => causes.push(Cause::required("spec.selector")),
         Some(sel) => match LabelSelector::from_label_selector_object(sel) {
-            Err(e) => causes.push(Cause::invalid("spec.selector", "", &e)),
+            Err(e) => causes.push(Cause::invalid("spec.selector", "", &e.to_string())),
             Ok(s) if s.is_empty() => causes.push(Cause::invalid(
                 "spec.selector",
                 "{}",

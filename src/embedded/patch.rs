@@ -6,6 +6,11 @@
 
 use std::fmt;
 
+use json_patch::jsonptr::{ParseError, Pointer, PointerBuf};
+use json_patch::{
+    AddOperation, CopyOperation, MoveOperation, PatchErrorKind, PatchOperation, RemoveOperation,
+    ReplaceOperation, TestOperation,
+};
 use serde_json::{Map, Value};
 
 const PATCH_DIRECTIVE: &str = "$patch";
@@ -90,8 +95,8 @@ pub fn apply_patch(
 
 /// Parses a server-side apply body (YAML or JSON) into an object that names its apiVersion and kind.
 pub fn parse_apply_body(body: &[u8]) -> Result<Value, PatchError> {
-    // serde_yaml reads JSON too, since JSON is a subset of YAML.
-    let value: Value = serde_yaml::from_slice(body)
+    // A YAML reader reads JSON too, since JSON is a subset of YAML.
+    let value: Value = serde_saphyr::from_slice(body)
         .map_err(|e| bad(format!("apply patch body is not valid YAML or JSON: {e}")))?;
     if !value.is_object() {
         return Err(bad("apply patch body must be an object"));
@@ -138,89 +143,28 @@ fn json_eq(a: &Value, b: &Value) -> bool {
     }
 }
 
+/// RFC 7386 JSON merge patch of `patch` onto a copy of `target`.
 fn merge_patch(target: &Value, patch: &Value) -> Value {
-    let Value::Object(patch) = patch else {
-        return patch.clone();
-    };
-    let mut result = match target {
-        Value::Object(map) => map.clone(),
-        _ => Map::new(),
-    };
-    for (key, value) in patch {
-        if value.is_null() {
-            result.remove(key);
-        } else {
-            let merged = merge_patch(result.get(key).unwrap_or(&Value::Null), value);
-            result.insert(key.clone(), merged);
-        }
-    }
-    Value::Object(result)
+    let mut merged = target.clone();
+    json_patch::merge(&mut merged, patch);
+    merged
 }
 
-#[derive(Debug)]
-struct Pointer {
-    raw: String,
-    tokens: Vec<String>,
-}
-
-impl Pointer {
-    fn parse(raw: &str) -> Result<Pointer, PatchError> {
-        if raw.is_empty() {
-            return Ok(Pointer {
-                raw: String::new(),
-                tokens: Vec::new(),
-            });
+/// Reads an RFC 6901 pointer, with kube-apiserver's texts for a malformed one.
+fn parse_pointer(raw: &str) -> Result<PointerBuf, PatchError> {
+    match Pointer::parse(raw) {
+        Ok(pointer) => Ok(pointer.to_buf()),
+        Err(ParseError::NoLeadingSlash) => {
+            Err(bad(format!("JSON pointer {raw:?} must start with '/'")))
         }
-        let Some(rest) = raw.strip_prefix('/') else {
-            return Err(bad(format!("JSON pointer {raw:?} must start with '/'")));
-        };
-        let tokens = rest
-            .split('/')
-            .map(|token| unescape_pointer_token(raw, token))
-            .collect::<Result<_, _>>()?;
-        Ok(Pointer {
-            raw: raw.to_string(),
-            tokens,
-        })
-    }
-
-    fn is_proper_prefix_of(&self, other: &Pointer) -> bool {
-        self.tokens.len() < other.tokens.len() && other.tokens.starts_with(&self.tokens)
+        Err(_) => Err(bad(format!(
+            "JSON pointer {raw:?} has a '~' not followed by 0 or 1"
+        ))),
     }
 }
 
-fn unescape_pointer_token(raw: &str, token: &str) -> Result<String, PatchError> {
-    let mut out = String::with_capacity(token.len());
-    let mut chars = token.chars();
-    while let Some(c) = chars.next() {
-        if c != '~' {
-            out.push(c);
-            continue;
-        }
-        match chars.next() {
-            Some('0') => out.push('~'),
-            Some('1') => out.push('/'),
-            _ => {
-                return Err(bad(format!(
-                    "JSON pointer {raw:?} has a '~' not followed by 0 or 1"
-                )));
-            }
-        }
-    }
-    Ok(out)
-}
-
-#[derive(Debug)]
-enum Operation {
-    Add { path: Pointer, value: Value },
-    Remove { path: Pointer },
-    Replace { path: Pointer, value: Value },
-    Move { from: Pointer, path: Pointer },
-    Copy { from: Pointer, path: Pointer },
-    Test { path: Pointer, value: Value },
-}
-
-fn parse_json_patch(body: &[u8]) -> Result<Vec<Operation>, PatchError> {
+/// Reads an RFC 6902 JSON patch body, naming the first malformed operation by its index.
+fn parse_json_patch(body: &[u8]) -> Result<Vec<PatchOperation>, PatchError> {
     let parsed: Value = serde_json::from_slice(body)
         .map_err(|e| bad(format!("JSON patch body is not valid JSON: {e}")))?;
     let Value::Array(ops) = parsed else {
@@ -232,15 +176,15 @@ fn parse_json_patch(body: &[u8]) -> Result<Vec<Operation>, PatchError> {
         .collect()
 }
 
-fn parse_operation(index: usize, op: &Value) -> Result<Operation, PatchError> {
+fn parse_operation(index: usize, op: &Value) -> Result<PatchOperation, PatchError> {
     let Value::Object(op) = op else {
         return Err(bad(format!(
             "JSON patch operation {index} must be an object"
         )));
     };
-    let pointer = |field: &str| -> Result<Pointer, PatchError> {
+    let pointer = |field: &str| -> Result<PointerBuf, PatchError> {
         match op.get(field) {
-            Some(Value::String(raw)) => Pointer::parse(raw),
+            Some(Value::String(raw)) => parse_pointer(raw),
             _ => Err(bad(format!(
                 "JSON patch operation {index} needs a string {field:?}"
             ))),
@@ -251,153 +195,114 @@ fn parse_operation(index: usize, op: &Value) -> Result<Operation, PatchError> {
             .cloned()
             .ok_or_else(|| bad(format!("JSON patch operation {index} needs a \"value\"")))
     };
-    match op.get("op").and_then(Value::as_str) {
-        Some("add") => Ok(Operation::Add {
+    Ok(match op.get("op").and_then(Value::as_str) {
+        Some("add") => PatchOperation::Add(AddOperation {
             path: pointer("path")?,
             value: value()?,
         }),
-        Some("remove") => Ok(Operation::Remove {
+        Some("remove") => PatchOperation::Remove(RemoveOperation {
             path: pointer("path")?,
         }),
-        Some("replace") => Ok(Operation::Replace {
+        Some("replace") => PatchOperation::Replace(ReplaceOperation {
             path: pointer("path")?,
             value: value()?,
         }),
-        Some("move") => Ok(Operation::Move {
+        Some("move") => PatchOperation::Move(MoveOperation {
             from: pointer("from")?,
             path: pointer("path")?,
         }),
-        Some("copy") => Ok(Operation::Copy {
+        Some("copy") => PatchOperation::Copy(CopyOperation {
             from: pointer("from")?,
             path: pointer("path")?,
         }),
-        Some("test") => Ok(Operation::Test {
+        Some("test") => PatchOperation::Test(TestOperation {
             path: pointer("path")?,
             value: value()?,
         }),
-        Some(other) => Err(bad(format!(
-            "JSON patch operation {index} has unknown op {other:?}"
-        ))),
-        None => Err(bad(format!(
-            "JSON patch operation {index} needs a string \"op\""
-        ))),
+        Some(other) => {
+            return Err(bad(format!(
+                "JSON patch operation {index} has unknown op {other:?}"
+            )));
+        }
+        None => {
+            return Err(bad(format!(
+                "JSON patch operation {index} needs a string \"op\""
+            )));
+        }
+    })
+}
+
+/// Applies `ops` in order to a copy of `target`; the first failing operation fails the patch (422).
+fn apply_json_patch(target: &Value, ops: &[PatchOperation]) -> Result<Value, PatchError> {
+    let mut doc = target.clone();
+    for op in ops {
+        if let PatchOperation::Test(test) = op {
+            // json_patch compares numbers by representation; RFC 6902 by value (1 equals 1.0).
+            let actual = doc.pointer(test.path.as_str());
+            if !actual.is_some_and(|actual| json_eq(actual, &test.value)) {
+                return Err(unprocessable(format!(
+                    "testing value {} failed",
+                    test.path.as_str()
+                )));
+            }
+            continue;
+        }
+        // No rollback needed: a failed patch drops `doc`, a copy.
+        json_patch::patch_unsafe(&mut doc, std::slice::from_ref(op))
+            .map_err(|e| explain_failure(&doc, op, &e.kind))?;
+    }
+    Ok(doc)
+}
+
+/// kube-apiserver's text for an operation that does not apply to the document.
+fn explain_failure(doc: &Value, op: &PatchOperation, kind: &PatchErrorKind) -> PatchError {
+    let (name, from) = match op {
+        PatchOperation::Add(_) => ("add", None),
+        PatchOperation::Remove(_) => ("remove", None),
+        PatchOperation::Replace(_) => ("replace", None),
+        PatchOperation::Move(m) => ("move", Some(&m.from)),
+        PatchOperation::Copy(c) => ("copy", Some(&c.from)),
+        PatchOperation::Test(_) => ("test", None),
+    };
+    let path = op.path();
+    match (kind, from) {
+        (PatchErrorKind::CannotMoveInsideItself, Some(from)) => unprocessable(format!(
+            "move operation cannot move {} into its own child {}",
+            from.as_str(),
+            path.as_str()
+        )),
+        (PatchErrorKind::InvalidFromPointer, Some(from)) if name == "move" && from.is_root() => {
+            whole_document(name)
+        }
+        (PatchErrorKind::InvalidFromPointer, Some(from)) => missing(name, from),
+        _ if name == "remove" && path.is_root() => whole_document(name),
+        _ if name != "remove" && parent_is_array(doc, path) => unprocessable(format!(
+            "{name} operation does not apply: index {:?} is out of range in {}",
+            path.last()
+                .map(|token| token.decoded().into_owned())
+                .unwrap_or_default(),
+            path.as_str()
+        )),
+        _ => missing(name, path),
     }
 }
 
-fn apply_json_patch(target: &Value, ops: &[Operation]) -> Result<Value, PatchError> {
-    let mut doc = target.clone();
-    for op in ops {
-        match op {
-            Operation::Add { path, value } => pointer_add(&mut doc, path, value.clone(), "add")?,
-            Operation::Remove { path } => {
-                pointer_remove(&mut doc, path, "remove")?;
-            }
-            Operation::Replace { path, value } => match pointer_get_mut(&mut doc, &path.tokens) {
-                Some(slot) => *slot = value.clone(),
-                None => return Err(missing("replace", path)),
-            },
-            Operation::Move { from, path } => {
-                if from.is_proper_prefix_of(path) {
-                    return Err(unprocessable(format!(
-                        "move operation cannot move {} into its own child {}",
-                        from.raw, path.raw
-                    )));
-                }
-                let value = pointer_remove(&mut doc, from, "move")?;
-                pointer_add(&mut doc, path, value, "move")?;
-            }
-            Operation::Copy { from, path } => {
-                let Some(value) = pointer_get(&doc, &from.tokens).cloned() else {
-                    return Err(missing("copy", from));
-                };
-                pointer_add(&mut doc, path, value, "copy")?;
-            }
-            Operation::Test { path, value } => {
-                if !pointer_get(&doc, &path.tokens).is_some_and(|actual| json_eq(actual, value)) {
-                    return Err(unprocessable(format!("testing value {} failed", path.raw)));
-                }
-            }
-        }
-    }
-    Ok(doc)
+fn whole_document(op: &str) -> PatchError {
+    unprocessable(format!("{op} operation cannot remove the whole document"))
 }
 
 fn missing(op: &str, path: &Pointer) -> PatchError {
     unprocessable(format!(
         "{op} operation does not apply: doc is missing path: {}",
-        path.raw
+        path.as_str()
     ))
 }
 
-/// RFC 6901 forbids leading zeros, so `01` names a missing member rather than index 1.
-fn array_index(token: &str) -> Option<usize> {
-    let digits = !token.is_empty() && token.bytes().all(|b| b.is_ascii_digit());
-    if !digits || (token.len() > 1 && token.starts_with('0')) {
-        return None;
-    }
-    token.parse().ok()
-}
-
-fn pointer_get<'a>(doc: &'a Value, tokens: &[String]) -> Option<&'a Value> {
-    tokens.iter().try_fold(doc, |current, token| match current {
-        Value::Object(map) => map.get(token),
-        Value::Array(items) => array_index(token).and_then(|i| items.get(i)),
-        _ => None,
-    })
-}
-
-fn pointer_get_mut<'a>(doc: &'a mut Value, tokens: &[String]) -> Option<&'a mut Value> {
-    tokens.iter().try_fold(doc, |current, token| match current {
-        Value::Object(map) => map.get_mut(token),
-        Value::Array(items) => array_index(token).and_then(|i| items.get_mut(i)),
-        _ => None,
-    })
-}
-
-fn pointer_add(doc: &mut Value, path: &Pointer, value: Value, op: &str) -> Result<(), PatchError> {
-    let Some((last, parent_tokens)) = path.tokens.split_last() else {
-        *doc = value;
-        return Ok(());
-    };
-    match pointer_get_mut(doc, parent_tokens) {
-        Some(Value::Object(map)) => {
-            map.insert(last.clone(), value);
-            Ok(())
-        }
-        Some(Value::Array(items)) => {
-            if last == "-" {
-                items.push(value);
-                return Ok(());
-            }
-            match array_index(last) {
-                Some(i) if i <= items.len() => {
-                    items.insert(i, value);
-                    Ok(())
-                }
-                _ => Err(unprocessable(format!(
-                    "{op} operation does not apply: index {last:?} is out of range in {}",
-                    path.raw
-                ))),
-            }
-        }
-        _ => Err(missing(op, path)),
-    }
-}
-
-fn pointer_remove(doc: &mut Value, path: &Pointer, op: &str) -> Result<Value, PatchError> {
-    let Some((last, parent_tokens)) = path.tokens.split_last() else {
-        return Err(unprocessable(format!(
-            "{op} operation cannot remove the whole document"
-        )));
-    };
-    let removed = match pointer_get_mut(doc, parent_tokens) {
-        Some(Value::Object(map)) => map.remove(last),
-        Some(Value::Array(items)) => {
-            array_index(last).and_then(|i| (i < items.len()).then(|| items.remove(i)))
-        }
-        _ => None,
-    };
-    removed.ok_or_else(|| missing(op, path))
+/// Whether `path` names an element of an array (adding past its end is "out of range").
+fn parent_is_array(doc: &Value, path: &Pointer) -> bool {
+    path.parent()
+        .and_then(|parent| doc.pointer(parent.as_str()))
+        .is_some_and(Value::is_array)
 }
 
 fn strategic_merge(
@@ -603,6 +508,49 @@ impl StrategicMerger<'_> {
         }
     }
 
+    /// Patch elements merged into the original element with the same merge key, appended when
+    /// there is none, or removing it when they carry `$patch: delete`.
+    fn merge_by_key(
+        &self,
+        original: &[Value],
+        items: &[&Value],
+        key: &str,
+        path: &[&str],
+        field: &str,
+    ) -> Result<Vec<Value>, PatchError> {
+        let child: Vec<&str> = path.iter().copied().chain([field]).collect();
+        let mut merged = original.to_vec();
+        for item in items {
+            let Value::Object(item_map) = item else {
+                return Err(bad(format!(
+                    "elements of {} must be objects with merge key {key:?}",
+                    display_path(path, field)
+                )));
+            };
+            let Some(wanted) = item_map.get(key) else {
+                return Err(bad(format!(
+                    "an element of {} does not contain its merge key {key:?}",
+                    display_path(path, field)
+                )));
+            };
+            let same_key = |v: &Value| v.get(key).is_some_and(|existing| json_eq(existing, wanted));
+            if patch_directive(item_map)? == Some("delete") {
+                merged.retain(|v| !same_key(v));
+                continue;
+            }
+            let empty = Map::new();
+            match merged.iter_mut().find(|v| same_key(v)) {
+                Some(slot) => {
+                    let base = slot.as_object().unwrap_or(&empty);
+                    let next = self.merge_map(base, item_map, &child)?;
+                    *slot = Value::Object(next);
+                }
+                None => merged.push(Value::Object(self.merge_map(&empty, item_map, &child)?)),
+            }
+        }
+        Ok(merged)
+    }
+
     fn merge_list(
         &self,
         original: &[Value],
@@ -637,38 +585,7 @@ impl StrategicMerger<'_> {
         }
         match strategy {
             ListStrategy::MergeByKey(key) => {
-                let mut merged = original.to_vec();
-                for item in items {
-                    let Value::Object(item_map) = item else {
-                        return Err(bad(format!(
-                            "elements of {} must be objects with merge key {key:?}",
-                            display_path(path, field)
-                        )));
-                    };
-                    let Some(wanted) = item_map.get(key) else {
-                        return Err(bad(format!(
-                            "an element of {} does not contain its merge key {key:?}",
-                            display_path(path, field)
-                        )));
-                    };
-                    let same_key =
-                        |v: &Value| v.get(key).is_some_and(|existing| json_eq(existing, wanted));
-                    if patch_directive(item_map)? == Some("delete") {
-                        merged.retain(|v| !same_key(v));
-                        continue;
-                    }
-                    let empty = Map::new();
-                    match merged.iter_mut().find(|v| same_key(v)) {
-                        Some(slot) => {
-                            let base = slot.as_object().unwrap_or(&empty);
-                            let next = self.merge_map(base, item_map, &child)?;
-                            *slot = Value::Object(next);
-                        }
-                        None => {
-                            merged.push(Value::Object(self.merge_map(&empty, item_map, &child)?))
-                        }
-                    }
-                }
+                let merged = self.merge_by_key(original, &items, key, path, field)?;
                 Ok(Some(Value::Array(merged)))
             }
             ListStrategy::PrimitiveSet => {

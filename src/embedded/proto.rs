@@ -5,26 +5,45 @@ use serde_json::{Map, Value, json};
 
 const MAGIC: &[u8] = b"k8s\0";
 
+/// Why a protobuf body could not be read (the server answers 400 with this text).
+#[derive(Debug, thiserror::Error)]
+pub enum ProtoError {
+    #[error("the body is not a Kubernetes protobuf envelope")]
+    NotAnEnvelope,
+    #[error("truncated varint")]
+    TruncatedVarint,
+    #[error("varint too long")]
+    VarintTooLong,
+    #[error("{0}")]
+    LengthTooLarge(#[from] std::num::TryFromIntError),
+    #[error("length overflow")]
+    LengthOverflow,
+    #[error("truncated field")]
+    TruncatedField,
+    #[error("unsupported wire type {0}")]
+    UnsupportedWireType(u64),
+}
+
 /// One field of a protobuf message: its number and, for length-delimited fields, the bytes.
 struct Field<'a> {
     number: u64,
     bytes: Option<&'a [u8]>,
 }
 
-fn varint(buf: &[u8], pos: &mut usize) -> Result<u64, String> {
+fn varint(buf: &[u8], pos: &mut usize) -> Result<u64, ProtoError> {
     let mut out = 0u64;
     for shift in (0..64).step_by(7) {
-        let b = *buf.get(*pos).ok_or("truncated varint")?;
+        let b = *buf.get(*pos).ok_or(ProtoError::TruncatedVarint)?;
         *pos += 1;
         out |= u64::from(b & 0x7f) << shift;
         if b & 0x80 == 0 {
             return Ok(out);
         }
     }
-    Err("varint too long".into())
+    Err(ProtoError::VarintTooLong)
 }
 
-fn fields(buf: &[u8]) -> Result<Vec<Field<'_>>, String> {
+fn fields(buf: &[u8]) -> Result<Vec<Field<'_>>, ProtoError> {
     let mut pos = 0;
     let mut out = Vec::new();
     while pos < buf.len() {
@@ -40,9 +59,9 @@ fn fields(buf: &[u8]) -> Result<Vec<Field<'_>>, String> {
             }
             1 => pos += 8,
             2 => {
-                let len = usize::try_from(varint(buf, &mut pos)?).map_err(|e| e.to_string())?;
-                let end = pos.checked_add(len).ok_or("length overflow")?;
-                let bytes = buf.get(pos..end).ok_or("truncated field")?;
+                let len = usize::try_from(varint(buf, &mut pos)?)?;
+                let end = pos.checked_add(len).ok_or(ProtoError::LengthOverflow)?;
+                let bytes = buf.get(pos..end).ok_or(ProtoError::TruncatedField)?;
                 out.push(Field {
                     number,
                     bytes: Some(bytes),
@@ -50,7 +69,7 @@ fn fields(buf: &[u8]) -> Result<Vec<Field<'_>>, String> {
                 pos = end;
             }
             5 => pos += 4,
-            w => return Err(format!("unsupported wire type {w}")),
+            w => return Err(ProtoError::UnsupportedWireType(w)),
         }
     }
     Ok(out)
@@ -60,7 +79,7 @@ fn sub<'a>(fs: &[Field<'a>], number: u64) -> Option<&'a [u8]> {
     fs.iter().find(|f| f.number == number).and_then(|f| f.bytes)
 }
 
-fn strings(buf: &[u8], names: &[(u64, &str)]) -> Result<Map<String, Value>, String> {
+fn strings(buf: &[u8], names: &[(u64, &str)]) -> Result<Map<String, Value>, ProtoError> {
     let fs = fields(buf)?;
     let mut out = Map::new();
     for (number, name) in names {
@@ -75,10 +94,8 @@ fn strings(buf: &[u8], names: &[(u64, &str)]) -> Result<Map<String, Value>, Stri
 }
 
 /// The object inside a protobuf envelope, as JSON (reviews only).
-pub fn decode_review(body: &[u8]) -> Result<Value, String> {
-    let envelope = body
-        .strip_prefix(MAGIC)
-        .ok_or("the body is not a Kubernetes protobuf envelope")?;
+pub fn decode_review(body: &[u8]) -> Result<Value, ProtoError> {
+    let envelope = body.strip_prefix(MAGIC).ok_or(ProtoError::NotAnEnvelope)?;
     let unknown = fields(envelope)?;
     let type_meta = strings(
         sub(&unknown, 1).unwrap_or(&[]),

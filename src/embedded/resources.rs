@@ -105,164 +105,108 @@ impl ResourceKind {
     }
 }
 
-pub static KINDS: &[ResourceKind] = &[
+/// A namespaced kind without subresources, short names, categories or generations, served
+/// for every verb; each entry of [`KINDS`] says how it differs.
+const fn served(
+    group: &'static str,
+    version: &'static str,
+    kind: &'static str,
+    plural: &'static str,
+    singular: &'static str,
+) -> ResourceKind {
     ResourceKind {
-        group: "",
-        version: "v1",
-        kind: "Namespace",
-        plural: "namespaces",
-        singular: "namespace",
-        namespaced: false,
-        short_names: &["ns"],
-        categories: &[],
-        subresources: &["status"],
-        generation: false,
-        create_only: false,
-        view: None,
-    },
-    ResourceKind {
-        group: "",
-        version: "v1",
-        kind: "Pod",
-        plural: "pods",
-        singular: "pod",
-        namespaced: true,
-        short_names: &["po"],
-        categories: &["all"],
-        subresources: &["status"],
-        generation: true,
-        create_only: false,
-        view: None,
-    },
-    ResourceKind {
-        group: "",
-        version: "v1",
-        kind: "Service",
-        plural: "services",
-        singular: "service",
-        namespaced: true,
-        short_names: &["svc"],
-        categories: &["all"],
-        subresources: &["status"],
-        generation: false,
-        create_only: false,
-        view: None,
-    },
-    ResourceKind {
-        group: "",
-        version: "v1",
-        kind: "Endpoints",
-        plural: "endpoints",
-        singular: "endpoints",
-        namespaced: true,
-        short_names: &["ep"],
-        categories: &[],
-        subresources: &[],
-        generation: false,
-        create_only: false,
-        view: None,
-    },
-    ResourceKind {
-        group: "",
-        version: "v1",
-        kind: "Event",
-        plural: "events",
-        singular: "event",
-        namespaced: true,
-        short_names: &["ev"],
-        categories: &[],
-        subresources: &[],
-        generation: false,
-        create_only: false,
-        view: None,
-    },
-    ResourceKind {
-        group: "apps",
-        version: "v1",
-        kind: "Deployment",
-        plural: "deployments",
-        singular: "deployment",
-        namespaced: true,
-        short_names: &["deploy"],
-        categories: &["all"],
-        subresources: &["status", "scale"],
-        generation: true,
-        create_only: false,
-        view: None,
-    },
-    ResourceKind {
-        group: "apps",
-        version: "v1",
-        kind: "ReplicaSet",
-        plural: "replicasets",
-        singular: "replicaset",
-        namespaced: true,
-        short_names: &["rs"],
-        categories: &["all"],
-        subresources: &["status", "scale"],
-        generation: true,
-        create_only: false,
-        view: None,
-    },
-    ResourceKind {
-        group: "networking.k8s.io",
-        version: "v1",
-        kind: "Ingress",
-        plural: "ingresses",
-        singular: "ingress",
-        namespaced: true,
-        short_names: &["ing"],
-        categories: &[],
-        subresources: &["status"],
-        generation: true,
-        create_only: false,
-        view: None,
-    },
-    ResourceKind {
-        group: "events.k8s.io",
-        version: "v1",
-        kind: "Event",
-        plural: "events",
-        singular: "event",
+        group,
+        version,
+        kind,
+        plural,
+        singular,
         namespaced: true,
         short_names: &[],
         categories: &[],
         subresources: &[],
         generation: false,
         create_only: false,
+        view: None,
+    }
+}
+
+pub static KINDS: &[ResourceKind] = &[
+    ResourceKind {
+        namespaced: false,
+        short_names: &["ns"],
+        subresources: &["status"],
+        ..served("", "v1", "Namespace", "namespaces", "namespace")
+    },
+    ResourceKind {
+        short_names: &["po"],
+        categories: &["all"],
+        subresources: &["status"],
+        generation: true,
+        ..served("", "v1", "Pod", "pods", "pod")
+    },
+    ResourceKind {
+        short_names: &["svc"],
+        categories: &["all"],
+        subresources: &["status"],
+        ..served("", "v1", "Service", "services", "service")
+    },
+    ResourceKind {
+        short_names: &["ep"],
+        ..served("", "v1", "Endpoints", "endpoints", "endpoints")
+    },
+    ResourceKind {
+        short_names: &["ev"],
+        ..served("", "v1", "Event", "events", "event")
+    },
+    ResourceKind {
+        short_names: &["deploy"],
+        categories: &["all"],
+        subresources: &["status", "scale"],
+        generation: true,
+        ..served("apps", "v1", "Deployment", "deployments", "deployment")
+    },
+    ResourceKind {
+        short_names: &["rs"],
+        categories: &["all"],
+        subresources: &["status", "scale"],
+        generation: true,
+        ..served("apps", "v1", "ReplicaSet", "replicasets", "replicaset")
+    },
+    ResourceKind {
+        short_names: &["ing"],
+        subresources: &["status"],
+        generation: true,
+        ..served("networking.k8s.io", "v1", "Ingress", "ingresses", "ingress")
+    },
+    ResourceKind {
         view: Some(View {
             storage: "events",
             to_view: core_event_to_events_v1,
             from_view: events_v1_to_core_event,
         }),
+        ..served("events.k8s.io", "v1", "Event", "events", "event")
     },
     ResourceKind {
-        group: "authorization.k8s.io",
-        version: "v1",
-        kind: "SelfSubjectAccessReview",
-        plural: "selfsubjectaccessreviews",
-        singular: "selfsubjectaccessreview",
         namespaced: false,
-        short_names: &[],
-        categories: &[],
-        subresources: &[],
-        generation: false,
         create_only: true,
-        view: None,
+        ..served(
+            "authorization.k8s.io",
+            "v1",
+            "SelfSubjectAccessReview",
+            "selfsubjectaccessreviews",
+            "selfsubjectaccessreview",
+        )
     },
     ResourceKind {
-        group: "authentication.k8s.io",
-        version: "v1",
-        kind: "SelfSubjectReview",
-        plural: "selfsubjectreviews",
-        singular: "selfsubjectreview",
         namespaced: false,
-        short_names: &[],
-        categories: &[],
-        subresources: &[],
-        generation: false,
         create_only: true,
-        view: None,
+        ..served(
+            "authentication.k8s.io",
+            "v1",
+            "SelfSubjectReview",
+            "selfsubjectreviews",
+            "selfsubjectreview",
+        )
     },
 ];
 

@@ -6,6 +6,79 @@ use std::fmt;
 use serde_json::{Map, Value};
 
 const MAX_NAME_LEN: usize = 63;
+
+/// Why a label selector (the query parameter or a selector object) is invalid; the texts are the
+/// server's 400 and 422 messages.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LabelSelectorError {
+    #[error("unable to parse label selector {input:?}: found {found}, expected {expected}")]
+    Syntax {
+        input: String,
+        found: String,
+        expected: &'static str,
+    },
+    #[error(
+        "invalid label key {0:?}: a key is an optional DNS-subdomain prefix and '/', then a name of at most 63 alphanumerics, '-', '_' or '.', starting and ending with an alphanumeric"
+    )]
+    InvalidKey(String),
+    #[error(
+        "invalid value {value:?} for label key {key:?}: a value is empty or at most 63 alphanumerics, '-', '_' or '.', starting and ending with an alphanumeric"
+    )]
+    InvalidValue { key: String, value: String },
+    #[error("the values for key {0:?} cannot be empty with the 'in' and 'notin' operators")]
+    NoValues(String),
+    #[error("key {0:?} needs exactly one value for '=' and '!='")]
+    NotOneValue(String),
+    #[error("key {0:?} cannot have values with the exists and does-not-exist operators")]
+    UnwantedValues(String),
+    #[error("the value for key {0:?} must be a single integer with '>' and '<'")]
+    NotOneInteger(String),
+    #[error("a label selector must be an object, not {0}")]
+    NotAnObject(Value),
+    #[error("matchLabels value for key {0:?} must be a string")]
+    MatchLabelNotAString(String),
+    #[error("matchLabels must be an object, not {0}")]
+    MatchLabelsNotAnObject(Value),
+    #[error("matchExpressions must be a list, not {0}")]
+    MatchExpressionsNotAList(Value),
+    #[error("matchExpressions entry {0} needs a string key")]
+    ExpressionWithoutKey(Value),
+    #[error(
+        "matchExpressions entry for key {0:?} has an operator that is not In, NotIn, Exists or DoesNotExist"
+    )]
+    UnknownOperator(String),
+    #[error("matchExpressions values for key {key:?} must be strings, not {value}")]
+    ValueNotAString { key: String, value: Value },
+    #[error("matchExpressions values for key {key:?} must be a list, not {values}")]
+    ValuesNotAList { key: String, values: Value },
+}
+
+/// Why a field selector is invalid (the server's 400 message).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FieldSelectorError {
+    #[error(
+        "invalid field selector {selector:?}: {term:?} is not of the form path=value or path!=value"
+    )]
+    NotATerm { selector: String, term: String },
+    #[error("invalid field selector {selector:?}: {term:?} has no field path")]
+    NoPath { selector: String, term: String },
+    #[error("invalid field selector {selector:?}: {reason}")]
+    BadValue {
+        selector: String,
+        reason: FieldValueError,
+    },
+}
+
+/// Why a field selector's value is invalid: `\\`, `\,` and `\=` are its only escapes.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FieldValueError {
+    #[error("invalid escape sequence '\\{escape}' in value {raw:?}")]
+    InvalidEscape { escape: char, raw: String },
+    #[error("value {0:?} ends with an unfinished escape")]
+    UnfinishedEscape(String),
+    #[error("value {raw:?} contains an unescaped {c:?}; write it as '\\{c}'")]
+    Unescaped { c: char, raw: String },
+}
 const MAX_PREFIX_LEN: usize = 253;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,31 +102,27 @@ struct Requirement {
 }
 
 impl Requirement {
-    fn new(key: &str, op: Operator, mut values: Vec<String>) -> Result<Requirement, String> {
+    fn new(
+        key: &str,
+        op: Operator,
+        mut values: Vec<String>,
+    ) -> Result<Requirement, LabelSelectorError> {
         validate_label_key(key)?;
         values.sort();
         values.dedup();
         match op {
             Operator::In | Operator::NotIn if values.is_empty() => {
-                return Err(format!(
-                    "the values for key {key:?} cannot be empty with the 'in' and 'notin' operators"
-                ));
+                return Err(LabelSelectorError::NoValues(key.to_string()));
             }
             Operator::Equals | Operator::NotEquals if values.len() != 1 => {
-                return Err(format!(
-                    "key {key:?} needs exactly one value for '=' and '!='"
-                ));
+                return Err(LabelSelectorError::NotOneValue(key.to_string()));
             }
             Operator::Exists | Operator::DoesNotExist if !values.is_empty() => {
-                return Err(format!(
-                    "key {key:?} cannot have values with the exists and does-not-exist operators"
-                ));
+                return Err(LabelSelectorError::UnwantedValues(key.to_string()));
             }
             Operator::GreaterThan | Operator::LessThan if !matches!(values.as_slice(), [v] if v.parse::<i64>().is_ok()) =>
             {
-                return Err(format!(
-                    "the value for key {key:?} must be a single integer with '>' and '<'"
-                ));
+                return Err(LabelSelectorError::NotOneInteger(key.to_string()));
             }
             _ => {}
         }
@@ -117,7 +186,7 @@ pub struct LabelSelector {
 
 impl LabelSelector {
     /// Parses the `labelSelector` query parameter syntax.
-    pub fn parse(s: &str) -> Result<LabelSelector, String> {
+    pub fn parse(s: &str) -> Result<LabelSelector, LabelSelectorError> {
         let tokens = lex(s);
         let mut parser = Parser {
             input: s,
@@ -138,11 +207,11 @@ impl LabelSelector {
     }
 
     /// From a `{"matchLabels":{..},"matchExpressions":[..]}` object, as in Deployment.spec.selector.
-    pub fn from_label_selector_object(v: &Value) -> Result<LabelSelector, String> {
+    pub fn from_label_selector_object(v: &Value) -> Result<LabelSelector, LabelSelectorError> {
         let obj = match v {
             Value::Null => return Ok(LabelSelector::default()),
             Value::Object(obj) => obj,
-            other => return Err(format!("a label selector must be an object, not {other}")),
+            other => return Err(LabelSelectorError::NotAnObject(other.clone())),
         };
         let mut requirements = Vec::new();
         match obj.get("matchLabels") {
@@ -150,9 +219,7 @@ impl LabelSelector {
             Some(Value::Object(labels)) => {
                 for (key, value) in labels {
                     let Value::String(value) = value else {
-                        return Err(format!(
-                            "matchLabels value for key {key:?} must be a string"
-                        ));
+                        return Err(LabelSelectorError::MatchLabelNotAString(key.clone()));
                     };
                     requirements.push(Requirement::new(
                         key,
@@ -161,7 +228,7 @@ impl LabelSelector {
                     )?);
                 }
             }
-            Some(other) => return Err(format!("matchLabels must be an object, not {other}")),
+            Some(other) => return Err(LabelSelectorError::MatchLabelsNotAnObject(other.clone())),
         }
         match obj.get("matchExpressions") {
             None | Some(Value::Null) => {}
@@ -170,7 +237,9 @@ impl LabelSelector {
                     requirements.push(requirement_from_expression(expr)?);
                 }
             }
-            Some(other) => return Err(format!("matchExpressions must be a list, not {other}")),
+            Some(other) => {
+                return Err(LabelSelectorError::MatchExpressionsNotAList(other.clone()));
+            }
         }
         Ok(LabelSelector { requirements })
     }
@@ -201,9 +270,9 @@ impl fmt::Display for LabelSelector {
     }
 }
 
-fn requirement_from_expression(expr: &Value) -> Result<Requirement, String> {
+fn requirement_from_expression(expr: &Value) -> Result<Requirement, LabelSelectorError> {
     let Some(key) = expr.get("key").and_then(Value::as_str) else {
-        return Err(format!("matchExpressions entry {expr} needs a string key"));
+        return Err(LabelSelectorError::ExpressionWithoutKey(expr.clone()));
     };
     let op = match expr.get("operator").and_then(Value::as_str) {
         Some("In") => Operator::In,
@@ -211,9 +280,7 @@ fn requirement_from_expression(expr: &Value) -> Result<Requirement, String> {
         Some("Exists") => Operator::Exists,
         Some("DoesNotExist") => Operator::DoesNotExist,
         _ => {
-            return Err(format!(
-                "matchExpressions entry for key {key:?} has an operator that is not In, NotIn, Exists or DoesNotExist"
-            ));
+            return Err(LabelSelectorError::UnknownOperator(key.to_string()));
         }
     };
     let values = match expr.get("values") {
@@ -222,15 +289,17 @@ fn requirement_from_expression(expr: &Value) -> Result<Requirement, String> {
             .iter()
             .map(|v| match v {
                 Value::String(s) => Ok(s.clone()),
-                other => Err(format!(
-                    "matchExpressions values for key {key:?} must be strings, not {other}"
-                )),
+                other => Err(LabelSelectorError::ValueNotAString {
+                    key: key.to_string(),
+                    value: other.clone(),
+                }),
             })
             .collect::<Result<Vec<_>, _>>()?,
         Some(other) => {
-            return Err(format!(
-                "matchExpressions values for key {key:?} must be a list, not {other}"
-            ));
+            return Err(LabelSelectorError::ValuesNotAList {
+                key: key.to_string(),
+                values: other.clone(),
+            });
         }
     };
     Requirement::new(key, op, values)
@@ -318,14 +387,15 @@ impl Parser<'_> {
         token
     }
 
-    fn error(&self, found: &Token, expected: &str) -> String {
-        format!(
-            "unable to parse label selector {:?}: found {found}, expected {expected}",
-            self.input
-        )
+    fn error(&self, found: &Token, expected: &'static str) -> LabelSelectorError {
+        LabelSelectorError::Syntax {
+            input: self.input.to_string(),
+            found: found.to_string(),
+            expected,
+        }
     }
 
-    fn parse_selector(&mut self) -> Result<Vec<Requirement>, String> {
+    fn parse_selector(&mut self) -> Result<Vec<Requirement>, LabelSelectorError> {
         let mut requirements = Vec::new();
         if *self.peek() == Token::End {
             return Ok(requirements);
@@ -343,7 +413,7 @@ impl Parser<'_> {
         }
     }
 
-    fn parse_requirement(&mut self) -> Result<Requirement, String> {
+    fn parse_requirement(&mut self) -> Result<Requirement, LabelSelectorError> {
         let negated = *self.peek() == Token::Not;
         if negated {
             self.pos += 1;
@@ -376,7 +446,7 @@ impl Parser<'_> {
         Requirement::new(&key, op, values)
     }
 
-    fn parse_exact_value(&mut self) -> Result<String, String> {
+    fn parse_exact_value(&mut self) -> Result<String, LabelSelectorError> {
         match self.peek() {
             // apimachinery accepts `k=` as an empty value.
             Token::End | Token::Comma => Ok(String::new()),
@@ -389,7 +459,7 @@ impl Parser<'_> {
         }
     }
 
-    fn parse_value_list(&mut self) -> Result<Vec<String>, String> {
+    fn parse_value_list(&mut self) -> Result<Vec<String>, LabelSelectorError> {
         let open = self.next();
         if open != Token::Open {
             return Err(self.error(&open, "'('"));
@@ -454,7 +524,7 @@ fn is_dns_subdomain(s: &str) -> bool {
         })
 }
 
-fn validate_label_key(key: &str) -> Result<(), String> {
+fn validate_label_key(key: &str) -> Result<(), LabelSelectorError> {
     let valid = match key.split_once('/') {
         Some((prefix, name)) => is_dns_subdomain(prefix) && is_name_part(name),
         None => is_name_part(key),
@@ -462,19 +532,18 @@ fn validate_label_key(key: &str) -> Result<(), String> {
     if valid {
         Ok(())
     } else {
-        Err(format!(
-            "invalid label key {key:?}: a key is an optional DNS-subdomain prefix and '/', then a name of at most 63 alphanumerics, '-', '_' or '.', starting and ending with an alphanumeric"
-        ))
+        Err(LabelSelectorError::InvalidKey(key.to_string()))
     }
 }
 
-fn validate_label_value(key: &str, value: &str) -> Result<(), String> {
+fn validate_label_value(key: &str, value: &str) -> Result<(), LabelSelectorError> {
     if value.is_empty() || is_name_part(value) {
         Ok(())
     } else {
-        Err(format!(
-            "invalid value {value:?} for label key {key:?}: a value is empty or at most 63 alphanumerics, '-', '_' or '.', starting and ending with an alphanumeric"
-        ))
+        Err(LabelSelectorError::InvalidValue {
+            key: key.to_string(),
+            value: value.to_string(),
+        })
     }
 }
 
@@ -492,7 +561,7 @@ pub struct FieldSelector {
 }
 
 impl FieldSelector {
-    pub fn parse(s: &str) -> Result<FieldSelector, String> {
+    pub fn parse(s: &str) -> Result<FieldSelector, FieldSelectorError> {
         let mut terms = Vec::new();
         for term in split_unescaped_commas(s) {
             let term = term.trim();
@@ -506,18 +575,25 @@ impl FieldSelector {
                     .find(|op| term[i..].starts_with(op))
                     .map(|op| (i, op))
             }) else {
-                return Err(format!(
-                    "invalid field selector {s:?}: {term:?} is not of the form path=value or path!=value"
-                ));
+                return Err(FieldSelectorError::NotATerm {
+                    selector: s.to_string(),
+                    term: term.to_string(),
+                });
             };
             let path = term[..index].trim();
             if path.is_empty() {
-                return Err(format!(
-                    "invalid field selector {s:?}: {term:?} has no field path"
-                ));
+                return Err(FieldSelectorError::NoPath {
+                    selector: s.to_string(),
+                    term: term.to_string(),
+                });
             }
-            let value = unescape_field_value(term[index + op.len()..].trim())
-                .map_err(|e| format!("invalid field selector {s:?}: {e}"))?;
+            let value =
+                unescape_field_value(term[index + op.len()..].trim()).map_err(|reason| {
+                    FieldSelectorError::BadValue {
+                        selector: s.to_string(),
+                        reason,
+                    }
+                })?;
             terms.push(FieldTerm {
                 path: path.to_string(),
                 negated: op == "!=",
@@ -582,25 +658,71 @@ fn split_unescaped_commas(s: &str) -> Vec<&str> {
     parts
 }
 
-fn unescape_field_value(raw: &str) -> Result<String, String> {
+fn unescape_field_value(raw: &str) -> Result<String, FieldValueError> {
     let mut out = String::with_capacity(raw.len());
     let mut chars = raw.chars();
     while let Some(c) = chars.next() {
         match c {
             '\\' => match chars.next() {
                 Some(e @ ('\\' | ',' | '=')) => out.push(e),
-                Some(e) => return Err(format!("invalid escape sequence '\\{e}' in value {raw:?}")),
-                None => return Err(format!("value {raw:?} ends with an unfinished escape")),
+                Some(escape) => {
+                    return Err(FieldValueError::InvalidEscape {
+                        escape,
+                        raw: raw.to_string(),
+                    });
+                }
+                None => return Err(FieldValueError::UnfinishedEscape(raw.to_string())),
             },
             ',' | '=' => {
-                return Err(format!(
-                    "value {raw:?} contains an unescaped {c:?}; write it as '\\{c}'"
-                ));
+                return Err(FieldValueError::Unescaped {
+                    c,
+                    raw: raw.to_string(),
+                });
             }
             c => out.push(c),
         }
     }
     Ok(out)
+}
+
+/// A structured selector (`{"matchLabels": {..}, "matchExpressions": [..]}`) in the query-string
+/// form (`app=web,tier in (a,b)`), requirements sorted by key and values sorted, as apimachinery's
+/// `LabelSelectorAsSelector(..).String()` prints it. No selector prints as ""; None where Go errors
+/// (an expression without a key, or values that do not suit its operator).
+pub fn selector_string(selector: Option<&Value>) -> Option<String> {
+    let Some(selector) = selector else {
+        return Some(String::new());
+    };
+    let mut requirements: Vec<(&str, String)> = Vec::new();
+    if let Some(labels) = selector.get("matchLabels").and_then(Value::as_object) {
+        for (key, value) in labels {
+            requirements.push((key, format!("{key}={}", value.as_str().unwrap_or(""))));
+        }
+    }
+    let expressions = selector.get("matchExpressions").and_then(Value::as_array);
+    for expr in expressions.into_iter().flatten() {
+        let key = expr.get("key").and_then(Value::as_str).unwrap_or("");
+        if key.is_empty() {
+            return None;
+        }
+        let mut values: Vec<&str> = (expr.get("values").and_then(Value::as_array))
+            .into_iter()
+            .flatten()
+            .map(|v| v.as_str().unwrap_or(""))
+            .collect();
+        values.sort_unstable();
+        let rendered = match expr.get("operator").and_then(Value::as_str).unwrap_or("") {
+            "In" if !values.is_empty() => format!("{key} in ({})", values.join(",")),
+            "NotIn" if !values.is_empty() => format!("{key} notin ({})", values.join(",")),
+            "Exists" if values.is_empty() => key.to_string(),
+            "DoesNotExist" if values.is_empty() => format!("!{key}"),
+            _ => return None,
+        };
+        requirements.push((key, rendered));
+    }
+    requirements.sort_by(|a, b| a.0.cmp(b.0));
+    let rendered: Vec<String> = requirements.into_iter().map(|(_, r)| r).collect();
+    Some(rendered.join(","))
 }
 
 #[cfg(test)]
@@ -723,7 +845,10 @@ mod tests {
         for (selector, needle) in cases {
             match LabelSelector::parse(selector) {
                 Ok(parsed) => panic!("{selector:?} parsed as {parsed:?}"),
-                Err(e) => assert!(e.contains(needle), "{selector:?}: {e:?} lacks {needle:?}"),
+                Err(e) => assert!(
+                    e.to_string().contains(needle),
+                    "{selector:?}: {e:?} lacks {needle:?}"
+                ),
             }
         }
     }
@@ -892,10 +1017,34 @@ mod tests {
         for (selector, needle) in cases {
             match FieldSelector::parse(selector) {
                 Ok(parsed) => panic!("{selector:?} parsed as {parsed:?}"),
-                Err(e) => assert!(e.contains(needle), "{selector:?}: {e:?} lacks {needle:?}"),
+                Err(e) => assert!(
+                    e.to_string().contains(needle),
+                    "{selector:?}: {e:?} lacks {needle:?}"
+                ),
             }
         }
         assert_eq!(FieldSelector::parse("").map(|s| s.is_empty()), Ok(true));
         assert_eq!(FieldSelector::parse("a=b").map(|s| s.is_empty()), Ok(false));
+    }
+
+    #[test]
+    fn structured_selectors_print_sorted_as_apimachinery_does() {
+        let selector = json!({
+            "matchLabels": {"b": "2", "a": "1"},
+            "matchExpressions": [
+                {"key": "d", "operator": "DoesNotExist"},
+                {"key": "c", "operator": "In", "values": ["y", "x"]}
+            ]
+        });
+        assert_eq!(
+            selector_string(Some(&selector)).as_deref(),
+            Some("a=1,b=2,c in (x,y),!d")
+        );
+        assert_eq!(selector_string(None).as_deref(), Some(""));
+        let without_key = json!({"matchExpressions": [{"operator": "Exists"}]});
+        assert_eq!(selector_string(Some(&without_key)), None);
+        let exists_with_values =
+            json!({"matchExpressions": [{"key": "a", "operator": "Exists", "values": ["x"]}]});
+        assert_eq!(selector_string(Some(&exists_with_values)), None);
     }
 }

@@ -253,6 +253,29 @@ impl Store {
         let _ = self.tx.send(change);
     }
 
+    /// A namespaced object may only be created in a namespace that exists and is not terminating,
+    /// and must not name another namespace in its body.
+    fn check_namespace(&self, ns: &str, obj: &Value) -> Result<(), ApiError> {
+        let obj_ns = obj
+            .pointer("/metadata/namespace")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        if !obj_ns.is_empty() && obj_ns != ns {
+            return Err(ApiError::bad_request(
+                "the namespace of the provided object does not match the namespace sent on the request",
+            ));
+        }
+        let namespace = self
+            .get(ns_kind(), "", ns)
+            .map_err(|_| ApiError::not_found(ns_kind(), ns))?;
+        if namespace.pointer("/metadata/deletionTimestamp").is_some() {
+            return Err(ApiError::forbidden_msg(format!(
+                "unable to create new content in namespace {ns} because it is being terminated"
+            )));
+        }
+        Ok(())
+    }
+
     pub fn create(
         &mut self,
         kind: &'static ResourceKind,
@@ -260,52 +283,11 @@ impl Store {
         mut obj: Value,
     ) -> Result<Arc<Value>, ApiError> {
         let ns = ns_of(kind, ns);
-        if !obj.is_object() {
-            return Err(ApiError::bad_request(
-                "the body of the request was not a JSON object",
-            ));
-        }
-        objects::check_type(kind, &obj)?;
-        let obj_ns = obj
-            .pointer("/metadata/namespace")
-            .and_then(Value::as_str)
-            .unwrap_or("");
-        if kind.namespaced && !obj_ns.is_empty() && obj_ns != ns {
-            return Err(ApiError::bad_request(
-                "the namespace of the provided object does not match the namespace sent on the request",
-            ));
-        }
-        if kind.namespaced && self.get(ns_kind(), "", &ns).is_err() {
-            return Err(ApiError::not_found(ns_kind(), &ns));
-        }
+        check_body(kind, &obj)?;
         if kind.namespaced {
-            let is_terminating = self
-                .get(ns_kind(), "", &ns)
-                .map(|n| n.pointer("/metadata/deletionTimestamp").is_some())
-                .unwrap_or(false);
-            if is_terminating {
-                return Err(ApiError::forbidden_msg(format!(
-                    "unable to create new content in namespace {ns} because it is being terminated"
-                )));
-            }
+            self.check_namespace(&ns, &obj)?;
         }
-        let meta = metadata_mut(&mut obj);
-        let mut name = meta
-            .get("name")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string();
-        if name.is_empty()
-            && let Some(prefix) = meta.get("generateName").and_then(Value::as_str)
-        {
-            name = format!("{prefix}{}", random_suffix(5));
-            meta.insert("name".into(), json!(name));
-        }
-        if kind.namespaced {
-            meta.insert("namespace".into(), json!(ns));
-        } else {
-            meta.remove("namespace");
-        }
+        let name = stamp_name(kind, &ns, &mut obj);
         let key = (ns.clone(), name.clone());
         if self.bucket(kind).is_some_and(|b| b.contains_key(&key)) {
             return Err(ApiError::already_exists(kind, &name));
@@ -350,12 +332,7 @@ impl Store {
     ) -> Result<Arc<Value>, ApiError> {
         let ns = ns_of(kind, ns);
         let current = self.get(kind, &ns, name)?;
-        if !obj.is_object() {
-            return Err(ApiError::bad_request(
-                "the body of the request was not a JSON object",
-            ));
-        }
-        objects::check_type(kind, &obj)?;
+        check_body(kind, &obj)?;
         let body_name = obj.pointer("/metadata/name").and_then(Value::as_str);
         if body_name.is_some_and(|n| n != name) {
             return Err(ApiError::bad_request(format!(
@@ -371,42 +348,7 @@ impl Store {
         {
             return Err(ApiError::conflict(kind, name));
         }
-        // Status and everything else are written through different endpoints.
-        if kind.status_subresource() {
-            match part {
-                Part::Main => copy_field(&current, &mut obj, "status"),
-                Part::Status => {
-                    let status = obj.get("status").cloned();
-                    obj = (*current).clone();
-                    if let (Some(map), Some(status)) = (obj.as_object_mut(), status) {
-                        map.insert("status".into(), status);
-                    }
-                }
-            }
-        }
-        // Fields the server owns are kept from the stored object.
-        {
-            let cur_meta = current.get("metadata").cloned().unwrap_or(json!({}));
-            let meta = metadata_mut(&mut obj);
-            for field in [
-                "uid",
-                "creationTimestamp",
-                "namespace",
-                "name",
-                "generation",
-                "deletionTimestamp",
-            ] {
-                match cur_meta.get(field) {
-                    Some(v) => {
-                        meta.insert(field.into(), v.clone());
-                    }
-                    None => {
-                        meta.remove(field);
-                    }
-                }
-            }
-            meta.insert("resourceVersion".into(), json!(rv_of(&current)));
-        }
+        keep_server_fields(kind, &current, &mut obj, part);
         objects::apply_defaults(kind, &mut obj);
         objects::validate(kind, &obj, Some(&current))?;
         if obj == *current {
@@ -580,34 +522,102 @@ pub fn key_of(obj: &Value) -> ObjKey {
     (get("/metadata/namespace"), get("/metadata/name"))
 }
 
+/// A write's body must be an object of the kind's shape.
+fn check_body(kind: &ResourceKind, obj: &Value) -> Result<(), ApiError> {
+    if !obj.is_object() {
+        return Err(ApiError::bad_request(
+            "the body of the request was not a JSON object",
+        ));
+    }
+    objects::check_type(kind, obj)
+}
+
+/// Names a new object (from `generateName` when it has no name) and sets its namespace; returns
+/// the name.
+fn stamp_name(kind: &ResourceKind, ns: &str, obj: &mut Value) -> String {
+    let meta = metadata_mut(obj);
+    let mut name = meta
+        .get("name")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    if name.is_empty()
+        && let Some(prefix) = meta.get("generateName").and_then(Value::as_str)
+    {
+        name = format!("{prefix}{}", random_suffix(5));
+        meta.insert("name".into(), json!(name));
+    }
+    if kind.namespaced {
+        meta.insert("namespace".into(), json!(ns));
+    } else {
+        meta.remove("namespace");
+    }
+    name
+}
+
+/// What a replace keeps from the stored object: the status or everything but it (the other
+/// endpoint writes them), and the metadata fields the server owns.
+fn keep_server_fields(kind: &ResourceKind, current: &Arc<Value>, obj: &mut Value, part: Part) {
+    // Status and everything else are written through different endpoints.
+    if kind.status_subresource() {
+        match part {
+            Part::Main => copy_field(current, obj, "status"),
+            Part::Status => {
+                let status = obj.get("status").cloned();
+                *obj = (**current).clone();
+                if let (Some(map), Some(status)) = (obj.as_object_mut(), status) {
+                    map.insert("status".into(), status);
+                }
+            }
+        }
+    }
+    let meta = metadata_mut(obj);
+    for field in [
+        "uid",
+        "creationTimestamp",
+        "namespace",
+        "name",
+        "generation",
+        "deletionTimestamp",
+    ] {
+        copy_key(&current["metadata"], meta, field);
+    }
+    meta.insert("resourceVersion".into(), json!(rv_of(current)));
+}
+
 /// The object's metadata map, created if missing or not a map.
 pub fn metadata_mut(obj: &mut Value) -> &mut Map<String, Value> {
-    if !obj.is_object() {
-        *obj = json!({});
-    }
-    let map = match obj.as_object_mut() {
-        Some(map) => map,
-        None => unreachable!("obj was just made an object"),
-    };
-    let meta = map.entry("metadata").or_insert_with(|| json!({}));
-    if !meta.is_object() {
-        *meta = json!({});
-    }
-    match meta.as_object_mut() {
-        Some(m) => m,
-        None => unreachable!("metadata was just made an object"),
+    let meta = object_mut(obj)
+        .entry("metadata")
+        .or_insert_with(|| json!({}));
+    object_mut(meta)
+}
+
+/// The value as a map, replaced by an empty one first when it is not a map.
+fn object_mut(value: &mut Value) -> &mut Map<String, Value> {
+    match value {
+        Value::Object(map) => map,
+        other => {
+            *other = Value::Object(Map::new());
+            object_mut(other)
+        }
     }
 }
 
 fn copy_field(from: &Value, to: &mut Value, field: &str) {
     if let Some(map) = to.as_object_mut() {
-        match from.get(field) {
-            Some(v) => {
-                map.insert(field.into(), v.clone());
-            }
-            None => {
-                map.remove(field);
-            }
+        copy_key(from, map, field);
+    }
+}
+
+/// `to[field]` becomes `from[field]`, or goes when `from` has none.
+fn copy_key(from: &Value, to: &mut Map<String, Value>, field: &str) {
+    match from.get(field) {
+        Some(v) => {
+            to.insert(field.into(), v.clone());
+        }
+        None => {
+            to.remove(field);
         }
     }
 }

@@ -5,6 +5,11 @@ use std::collections::BTreeSet;
 use jiff::Timestamp;
 use serde_json::{Map, Value, json};
 
+mod pod;
+
+use super::selectors::selector_string;
+use pod::pod_row;
+
 /// kubectl reads row objects for `-A`'s NAMESPACE column and `--show-labels`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IncludeObject {
@@ -449,186 +454,6 @@ fn replica_set_row(rs: &Value, now: Timestamp) -> Row {
     ])
 }
 
-fn pod_row(pod: &Value, now: Timestamp) -> Row {
-    let phase = text(pod, &["status", "phase"]);
-    let status_reason = text(pod, &["status", "reason"]);
-    let mut reason = if status_reason.is_empty() {
-        phase.to_string()
-    } else {
-        status_reason.to_string()
-    };
-    let conditions = list(pod, &["status", "conditions"]);
-    if conditions
-        .iter()
-        .any(|c| text(c, &["type"]) == "PodScheduled" && text(c, &["reason"]) == "SchedulingGated")
-    {
-        reason = "SchedulingGated".into();
-    }
-
-    let init_specs = list(pod, &["spec", "initContainers"]);
-    let is_sidecar = |c: &Value| text(c, &["restartPolicy"]) == "Always";
-    // Statuses find their spec by name, the last spec of a name winning as in the Go map.
-    let sidecar_named = |name: &str| {
-        init_specs
-            .iter()
-            .rev()
-            .find(|c| text(c, &["name"]) == name)
-            .is_some_and(is_sidecar)
-    };
-    let total = list(pod, &["spec", "containers"]).len()
-        + init_specs.iter().filter(|c| is_sidecar(c)).count();
-
-    let mut ready = 0usize;
-    let mut restarts = 0i64;
-    let mut sidecar_restarts = 0i64;
-    let mut last_restart: Option<Timestamp> = None;
-    let mut last_sidecar_restart: Option<Timestamp> = None;
-    let mut initializing = false;
-    for (i, status) in list(pod, &["status", "initContainerStatuses"])
-        .iter()
-        .enumerate()
-    {
-        let count = int(status, &["restartCount"]);
-        let finished = timestamp(status, &["lastState", "terminated", "finishedAt"]);
-        restarts = restarts.saturating_add(count);
-        last_restart = later(last_restart, finished);
-        let sidecar = sidecar_named(text(status, &["name"]));
-        if sidecar {
-            sidecar_restarts = sidecar_restarts.saturating_add(count);
-            last_sidecar_restart = later(last_sidecar_restart, finished);
-        }
-        let terminated = at(status, &["state", "terminated"]);
-        let waiting_reason = text(status, &["state", "waiting", "reason"]);
-        if terminated.is_some_and(|t| int(t, &["exitCode"]) == 0) {
-            continue;
-        }
-        if sidecar && flag(status, &["started"]) {
-            if flag(status, &["ready"]) {
-                ready += 1;
-            }
-            continue;
-        }
-        reason = if let Some(t) = terminated {
-            let r = text(t, &["reason"]);
-            if !r.is_empty() {
-                format!("Init:{r}")
-            } else if int(t, &["signal"]) != 0 {
-                format!("Init:Signal:{}", int(t, &["signal"]))
-            } else {
-                format!("Init:ExitCode:{}", int(t, &["exitCode"]))
-            }
-        } else if !waiting_reason.is_empty() && waiting_reason != "PodInitializing" {
-            format!("Init:{waiting_reason}")
-        } else {
-            format!("Init:{i}/{}", init_specs.len())
-        };
-        initializing = true;
-        break;
-    }
-
-    let has_condition = |ty: &str| {
-        conditions
-            .iter()
-            .any(|c| text(c, &["type"]) == ty && text(c, &["status"]) == "True")
-    };
-    if !initializing || has_condition("Initialized") {
-        restarts = sidecar_restarts;
-        last_restart = last_sidecar_restart;
-        let mut has_running = false;
-        for status in list(pod, &["status", "containerStatuses"]).iter().rev() {
-            restarts = restarts.saturating_add(int(status, &["restartCount"]));
-            last_restart = later(
-                last_restart,
-                timestamp(status, &["lastState", "terminated", "finishedAt"]),
-            );
-            let waiting_reason = text(status, &["state", "waiting", "reason"]);
-            let terminated = at(status, &["state", "terminated"]);
-            if !waiting_reason.is_empty() {
-                reason = waiting_reason.to_string();
-            } else if let Some(t) = terminated {
-                let r = text(t, &["reason"]);
-                reason = if !r.is_empty() {
-                    r.to_string()
-                } else if int(t, &["signal"]) != 0 {
-                    format!("Signal:{}", int(t, &["signal"]))
-                } else {
-                    format!("ExitCode:{}", int(t, &["exitCode"]))
-                };
-            } else if flag(status, &["ready"]) && at(status, &["state", "running"]).is_some() {
-                has_running = true;
-                ready += 1;
-            }
-        }
-        // A pod whose last container finished while another still runs is not "Completed".
-        if reason == "Completed" && has_running {
-            reason = if has_condition("Ready") {
-                "Running".into()
-            } else {
-                "NotReady".into()
-            };
-        }
-    }
-
-    let deleting = at(pod, &["metadata", "deletionTimestamp"]).is_some();
-    if deleting && status_reason == "NodeLost" {
-        reason = "Unknown".into();
-    } else if deleting && phase != "Succeeded" && phase != "Failed" {
-        reason = "Terminating".into();
-    }
-
-    let restarts_cell = match last_restart {
-        Some(last) if restarts != 0 => format!("{restarts} ({} ago)", since(Some(last), now)),
-        _ => restarts.to_string(),
-    };
-
-    let pod_ip = list(pod, &["status", "podIPs"])
-        .first()
-        .map(|ip| text(ip, &["ip"]))
-        .unwrap_or_else(|| text(pod, &["status", "podIP"]));
-    let gates = list(pod, &["spec", "readinessGates"]);
-    let readiness_gates = if gates.is_empty() {
-        "<none>".to_string()
-    } else {
-        let passing = gates
-            .iter()
-            .filter(|gate| {
-                let ty = text(gate, &["conditionType"]);
-                conditions
-                    .iter()
-                    .find(|c| text(c, &["type"]) == ty)
-                    .is_some_and(|c| text(c, &["status"]) == "True")
-            })
-            .count();
-        format!("{passing}/{}", gates.len())
-    };
-
-    Row {
-        cells: vec![
-            json!(name(pod)),
-            json!(format!("{ready}/{total}")),
-            json!(reason),
-            json!(restarts_cell),
-            json!(creation_age(pod, now)),
-            json!(or_none(pod_ip)),
-            json!(or_none(text(pod, &["spec", "nodeName"]))),
-            json!(or_none(text(pod, &["status", "nominatedNodeName"]))),
-            json!(readiness_gates),
-        ],
-        conditions: match phase {
-            "Succeeded" => Some(completed_condition(
-                "Succeeded",
-                "The pod has completed successfully.",
-            )),
-            "Failed" => Some(completed_condition("Failed", "The pod failed.")),
-            _ => None,
-        },
-    }
-}
-
-fn completed_condition(reason: &str, message: &str) -> Value {
-    json!([{"type": "Completed", "status": "True", "reason": reason, "message": message}])
-}
-
 fn service_row(svc: &Value, now: Timestamp) -> Row {
     // Defaulting sets type and protocol on every stored Service.
     let ty = match text(svc, &["spec", "type"]) {
@@ -889,43 +714,6 @@ fn partial_metadata(obj: &Value) -> Value {
         "apiVersion": "meta.k8s.io/v1",
         "metadata": metadata,
     })
-}
-
-// None where Go's LabelSelectorAsSelector errors, since Deployment and ReplicaSet print that differently.
-fn selector_string(selector: Option<&Value>) -> Option<String> {
-    let Some(selector) = selector else {
-        return Some(String::new());
-    };
-    let mut requirements: Vec<(&str, String)> = Vec::new();
-    if let Some(labels) = at(selector, &["matchLabels"]).and_then(Value::as_object) {
-        for (key, value) in labels {
-            requirements.push((key, format!("{key}={}", value.as_str().unwrap_or(""))));
-        }
-    }
-    for expr in list(selector, &["matchExpressions"]) {
-        let key = text(expr, &["key"]);
-        let mut values = strings(list(expr, &["values"]));
-        if key.is_empty() {
-            return None;
-        }
-        values.sort_unstable();
-        let rendered = match text(expr, &["operator"]) {
-            "In" if !values.is_empty() => format!("{key} in ({})", values.join(",")),
-            "NotIn" if !values.is_empty() => format!("{key} notin ({})", values.join(",")),
-            "Exists" if values.is_empty() => key.to_string(),
-            "DoesNotExist" if values.is_empty() => format!("!{key}"),
-            _ => return None,
-        };
-        requirements.push((key, rendered));
-    }
-    requirements.sort_by(|a, b| a.0.cmp(b.0));
-    Some(
-        requirements
-            .into_iter()
-            .map(|(_, r)| r)
-            .collect::<Vec<_>>()
-            .join(","),
-    )
 }
 
 // Mirrors labels.FormatLabels so Service selectors read as on a real cluster.

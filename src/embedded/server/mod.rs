@@ -1,18 +1,15 @@
 //! The HTTP face of the embedded cluster: Kubernetes REST paths, verbs, content types,
 //! watches, tables, discovery, authorization, the request log and fault injection.
 
-use std::convert::Infallible;
 use std::sync::Arc;
-use std::time::Duration;
 
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
 use serde_json::{Value, json};
-use tokio::sync::{broadcast, mpsc};
-use tokio_stream::wrappers::ReceiverStream;
+
+mod watch;
 
 use super::Shared;
 use super::auth::{self, Identity};
@@ -21,8 +18,8 @@ use super::error::ApiError;
 use super::patch::{self, PatchKind};
 use super::proto;
 use super::resources::{self, ResourceKind};
-use super::selectors::{FieldSelector, LabelSelector};
-use super::store::{self, Change, ChangeType, Part, Store};
+use super::selectors::{FieldSelector, LabelSelector, selector_string};
+use super::store::{self, Part, Store};
 use super::table::{self, IncludeObject};
 
 /// One request as the server saw it, for tests to audit.
@@ -295,7 +292,7 @@ impl Ctx<'_> {
                 })
             }
             "application/yaml" | "application/x-yaml" | "text/yaml" => {
-                serde_yaml::from_slice(&self.body).map_err(|e| {
+                serde_saphyr::from_slice(&self.body).map_err(|e| {
                     ApiError::bad_request(format!(
                         "the body of the request could not be decoded as YAML: {e}"
                     ))
@@ -388,8 +385,8 @@ fn resource(ctx: &Ctx<'_>, r: ResourceRoute) -> Result<Response, ApiError> {
         return review(ctx, kind);
     }
     match (ctx.verb, r.sub.as_deref()) {
-        ("list", _) => list(ctx, kind, r.namespace.as_deref()),
-        ("watch", _) => watch(ctx, kind, r.namespace.as_deref()),
+        ("list", _) => watch::list(ctx, kind, r.namespace.as_deref()),
+        ("watch", _) => watch::watch(ctx, kind, r.namespace.as_deref()),
         ("get", Some("scale")) => {
             let obj = ctx.store().get(kind, &ns, &name)?;
             Ok(json_response(200, &scale_of(&obj)))
@@ -403,84 +400,107 @@ fn resource(ctx: &Ctx<'_>, r: ResourceRoute) -> Result<Response, ApiError> {
             let obj = ctx.store().create(kind, &ns, body)?;
             single(ctx, kind, &obj, 201)
         }
-        ("update", sub) => {
-            let body = ctx.body_json()?;
-            let obj = if sub == Some("scale") {
-                write_scale(ctx, kind, &ns, &name, |_| Ok(body))?
-            } else {
-                let part = if sub == Some("status") {
-                    Part::Status
-                } else {
-                    Part::Main
-                };
-                ctx.store()
-                    .replace(kind, &ns, &name, kind.to_storage(&body), part)?
-            };
-            scale_or_single(ctx, kind, &obj, sub)
-        }
-        ("patch", sub) => {
-            let patch_kind = PatchKind::from_content_type(ctx.content_type())
-                .ok_or_else(|| ApiError::unsupported_media_type(ctx.content_type()))?;
-            let obj = if sub == Some("scale") {
-                write_scale(ctx, kind, &ns, &name, |scale| {
-                    patch_value(patch_kind, "Scale", scale, &ctx.body)
-                })?
-            } else {
-                patch_object(ctx, kind, &ns, &name, patch_kind, sub)?
-            };
-            scale_or_single(ctx, kind, &obj, sub)
-        }
-        ("delete", None) => {
-            let options: Value = if ctx.body.is_empty() {
-                json!({})
-            } else {
-                ctx.body_json()?
-            };
-            let precondition = options
-                .pointer("/preconditions/resourceVersion")
-                .and_then(Value::as_str);
-            let policy = options
-                .get("propagationPolicy")
-                .and_then(Value::as_str)
-                .or_else(|| query_get(ctx.query, "propagationPolicy"));
-            let mut store = ctx.store();
-            // kubectl sends a delete's dryRun in the DeleteOptions body.
-            if options["dryRun"]
-                .as_array()
-                .is_some_and(|d| d.iter().any(|v| v == "All"))
-            {
-                store.dry_run = true;
-            }
-            let gone = store.delete(kind, &ns, &name, precondition, policy == Some("Orphan"))?;
-            let mut details =
-                json!({"name": name, "kind": kind.plural, "uid": gone["metadata"]["uid"]});
-            if !kind.group.is_empty() {
-                details["group"] = json!(kind.group);
-            }
-            Ok(json_response(
-                200,
-                &json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "details": details}),
-            ))
-        }
-        ("deletecollection", None) => {
-            let (labels, fields) = selectors(ctx.query)?;
-            let mut store = ctx.store();
-            let doomed = store.list(kind, r.namespace.as_deref(), &labels, &fields, None, None)?;
-            let mut items = Vec::new();
-            for obj in doomed.items {
-                let (obj_ns, obj_name) = store::key_of(&obj);
-                if let Ok(gone) = store.delete(kind, &obj_ns, &obj_name, None, false) {
-                    items.push(kind.present(&gone));
-                }
-            }
-            let rv = store.resource_version();
-            Ok(json_response(
-                200,
-                &json!({"kind": format!("{}List", kind.kind), "apiVersion": kind.api_version(), "metadata": {"resourceVersion": rv.to_string()}, "items": items}),
-            ))
-        }
+        ("update" | "patch", sub) => write(ctx, kind, &ns, &name, sub),
+        ("delete", None) => delete(ctx, kind, &ns, &name),
+        ("deletecollection", None) => delete_collection(ctx, kind, r.namespace.as_deref()),
         _ => Err(ApiError::method_not_allowed()),
     }
+}
+
+/// PUT or PATCH of an object, its status or its scale.
+fn write(
+    ctx: &Ctx<'_>,
+    kind: &'static ResourceKind,
+    ns: &str,
+    name: &str,
+    sub: Option<&str>,
+) -> Result<Response, ApiError> {
+    let patch_kind = || {
+        PatchKind::from_content_type(ctx.content_type())
+            .ok_or_else(|| ApiError::unsupported_media_type(ctx.content_type()))
+    };
+    let obj = match (ctx.verb, sub) {
+        ("update", Some("scale")) => {
+            let body = ctx.body_json()?;
+            write_scale(ctx, kind, ns, name, |_| Ok(body))?
+        }
+        ("update", _) => {
+            let body = kind.to_storage(&ctx.body_json()?);
+            let part = if sub == Some("status") {
+                Part::Status
+            } else {
+                Part::Main
+            };
+            ctx.store().replace(kind, ns, name, body, part)?
+        }
+        (_, Some("scale")) => {
+            let patch_kind = patch_kind()?;
+            write_scale(ctx, kind, ns, name, |scale| {
+                patch_value(patch_kind, "Scale", scale, &ctx.body)
+            })?
+        }
+        _ => patch_object(ctx, kind, ns, name, patch_kind()?, sub)?,
+    };
+    scale_or_single(ctx, kind, &obj, sub)
+}
+
+fn delete(
+    ctx: &Ctx<'_>,
+    kind: &'static ResourceKind,
+    ns: &str,
+    name: &str,
+) -> Result<Response, ApiError> {
+    let options: Value = if ctx.body.is_empty() {
+        json!({})
+    } else {
+        ctx.body_json()?
+    };
+    let precondition = options
+        .pointer("/preconditions/resourceVersion")
+        .and_then(Value::as_str);
+    let policy = options
+        .get("propagationPolicy")
+        .and_then(Value::as_str)
+        .or_else(|| query_get(ctx.query, "propagationPolicy"));
+    let mut store = ctx.store();
+    // kubectl sends a delete's dryRun in the DeleteOptions body.
+    if options["dryRun"]
+        .as_array()
+        .is_some_and(|d| d.iter().any(|v| v == "All"))
+    {
+        store.dry_run = true;
+    }
+    let gone = store.delete(kind, ns, name, precondition, policy == Some("Orphan"))?;
+    let mut details = json!({"name": name, "kind": kind.plural, "uid": gone["metadata"]["uid"]});
+    if !kind.group.is_empty() {
+        details["group"] = json!(kind.group);
+    }
+    Ok(json_response(
+        200,
+        &json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "details": details}),
+    ))
+}
+
+fn delete_collection(
+    ctx: &Ctx<'_>,
+    kind: &'static ResourceKind,
+    ns: Option<&str>,
+) -> Result<Response, ApiError> {
+    let (labels, fields) = selectors(ctx.query)?;
+    let mut store = ctx.store();
+    let doomed = store.list(kind, ns, &labels, &fields, None, None)?;
+    let mut items = Vec::new();
+    for obj in doomed.items {
+        let (obj_ns, obj_name) = store::key_of(&obj);
+        if let Ok(gone) = store.delete(kind, &obj_ns, &obj_name, None, false) {
+            items.push(kind.present(&gone));
+        }
+    }
+    let rv = store.resource_version();
+    Ok(json_response(
+        200,
+        &json!({"kind": format!("{}List", kind.kind), "apiVersion": kind.api_version(), "metadata": {"resourceVersion": rv.to_string()}, "items": items}),
+    ))
 }
 
 fn single(
@@ -568,10 +588,7 @@ fn patch_object(
 }
 
 fn scale_of(obj: &Value) -> Value {
-    let selector = obj
-        .pointer("/spec/selector")
-        .map(selector_string)
-        .unwrap_or_default();
+    let selector = selector_string(obj.pointer("/spec/selector")).unwrap_or_default();
     json!({
         "kind": "Scale",
         "apiVersion": "autoscaling/v1",
@@ -588,38 +605,6 @@ fn scale_of(obj: &Value) -> Value {
             "selector": selector,
         }
     })
-}
-
-/// A structured label selector in the query-string form (`app=x,tier in (a,b)`).
-pub fn selector_string(sel: &Value) -> String {
-    let mut parts: Vec<String> = sel
-        .get("matchLabels")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-        .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
-        .collect();
-    for expr in sel
-        .get("matchExpressions")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let key = expr["key"].as_str().unwrap_or("");
-        let values: Vec<&str> = expr["values"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .collect();
-        parts.push(match expr["operator"].as_str().unwrap_or("") {
-            "In" => format!("{key} in ({})", values.join(",")),
-            "NotIn" => format!("{key} notin ({})", values.join(",")),
-            "DoesNotExist" => format!("!{key}"),
-            _ => key.to_string(),
-        });
-    }
-    parts.join(",")
 }
 
 /// Writes the `scale` subresource: `edit` turns the current Scale into the wanted one.
@@ -708,278 +693,6 @@ fn selectors(query: &Query) -> Result<(LabelSelector, FieldSelector), ApiError> 
     let fields = FieldSelector::parse(query_get(query, "fieldSelector").unwrap_or(""))
         .map_err(|e| ApiError::bad_request(format!("invalid field selector: {e}")))?;
     Ok((labels, fields))
-}
-
-fn list(ctx: &Ctx<'_>, kind: &ResourceKind, ns: Option<&str>) -> Result<Response, ApiError> {
-    let (labels, fields) = selectors(ctx.query)?;
-    let limit = match query_get(ctx.query, "limit") {
-        None | Some("") | Some("0") => None,
-        Some(l) => Some(l.parse::<usize>().map_err(|_| {
-            ApiError::bad_request(format!("limit must be a non-negative integer, got {l:?}"))
-        })?),
-    };
-    let result = ctx.store().list(
-        kind,
-        ns,
-        &labels,
-        &fields,
-        limit,
-        query_get(ctx.query, "continue").filter(|c| !c.is_empty()),
-    )?;
-    let rv = result.resource_version.to_string();
-    if wants_table(ctx.headers) {
-        let presented: Vec<Value> = result.items.iter().map(|o| kind.present(o)).collect();
-        let refs: Vec<&Value> = presented.iter().collect();
-        let include = IncludeObject::from_query(query_get(ctx.query, "includeObject"));
-        let t = table::to_table(
-            kind.kind,
-            &refs,
-            include,
-            &rv,
-            result.continue_token.as_deref(),
-            jiff::Timestamp::now(),
-        );
-        return Ok(json_response(200, &t));
-    }
-    let mut meta = json!({"resourceVersion": rv});
-    if let Some(c) = &result.continue_token {
-        meta["continue"] = json!(c);
-    }
-    if let Some(n) = result.remaining {
-        meta["remainingItemCount"] = json!(n);
-    }
-    // Written piece by piece: large lists are serialized straight from the stored objects.
-    let mut out = Vec::with_capacity(256 + result.items.len() * 1024);
-    out.extend_from_slice(
-        format!(
-            "{{\"kind\":\"{}List\",\"apiVersion\":\"{}\",\"metadata\":{meta},\"items\":[",
-            kind.kind,
-            kind.api_version()
-        )
-        .as_bytes(),
-    );
-    for (i, item) in result.items.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        let written = if kind.view.is_some() {
-            serde_json::to_writer(&mut out, &kind.present(item))
-        } else {
-            serde_json::to_writer(&mut out, item.as_ref())
-        };
-        written.map_err(|e| ApiError::internal(e.to_string()))?;
-    }
-    out.extend_from_slice(b"]}");
-    Ok(raw_json(200, out))
-}
-
-#[derive(Serialize)]
-struct WatchLine<'a> {
-    #[serde(rename = "type")]
-    kind: &'a str,
-    object: &'a Value,
-}
-
-struct WatchFilter {
-    kind: &'static ResourceKind,
-    ns: Option<String>,
-    labels: LabelSelector,
-    fields: FieldSelector,
-    table: Option<IncludeObject>,
-}
-
-impl WatchFilter {
-    fn matches(&self, obj: &Value) -> bool {
-        if let Some(ns) = &self.ns
-            && obj.pointer("/metadata/namespace").and_then(Value::as_str) != Some(ns.as_str())
-        {
-            return false;
-        }
-        self.labels
-            .matches(obj.pointer("/metadata/labels").and_then(Value::as_object))
-            && (self.fields.is_empty() || self.fields.matches(&self.kind.present(obj)))
-    }
-
-    /// The event this watch sends for a change, if any: objects moving into or out of the
-    /// selection are ADDED or DELETED, as the real API server does.
-    fn event_for(&self, change: &Change) -> Option<(&'static str, Arc<Value>)> {
-        if change.storage != self.kind.storage_key() {
-            return None;
-        }
-        let now = self.matches(&change.object);
-        let before = change.previous.as_ref().is_some_and(|p| self.matches(p));
-        let kind = match change.change {
-            ChangeType::Added if now => "ADDED",
-            ChangeType::Modified if now && before => "MODIFIED",
-            ChangeType::Modified if now => "ADDED",
-            ChangeType::Modified if before => "DELETED",
-            ChangeType::Deleted if before || now => "DELETED",
-            _ => return None,
-        };
-        Some((kind, change.object.clone()))
-    }
-
-    fn line(&self, event: &str, obj: &Value) -> Bytes {
-        let presented = self.kind.present(obj);
-        let object = match self.table {
-            Some(include) => table::to_table(
-                self.kind.kind,
-                &[&presented],
-                include,
-                store::rv_of(obj),
-                None,
-                jiff::Timestamp::now(),
-            ),
-            None => presented,
-        };
-        let mut bytes = serde_json::to_vec(&WatchLine {
-            kind: event,
-            object: &object,
-        })
-        .unwrap_or_default();
-        bytes.push(b'\n');
-        Bytes::from(bytes)
-    }
-
-    fn bookmark(&self, rv: u64, initial_end: bool) -> Bytes {
-        let mut meta = json!({"resourceVersion": rv.to_string()});
-        if initial_end {
-            meta["annotations"] = json!({"k8s.io/initial-events-end": "true"});
-        }
-        let obj = json!({"kind": self.kind.kind, "apiVersion": self.kind.api_version(), "metadata": meta});
-        let mut bytes = serde_json::to_vec(&WatchLine {
-            kind: "BOOKMARK",
-            object: &obj,
-        })
-        .unwrap_or_default();
-        bytes.push(b'\n');
-        Bytes::from(bytes)
-    }
-}
-
-fn gone_line(err: &ApiError) -> Bytes {
-    let mut bytes = serde_json::to_vec(&WatchLine {
-        kind: "ERROR",
-        object: &err.to_status(),
-    })
-    .unwrap_or_default();
-    bytes.push(b'\n');
-    Bytes::from(bytes)
-}
-
-fn watch(
-    ctx: &Ctx<'_>,
-    kind: &'static ResourceKind,
-    ns: Option<&str>,
-) -> Result<Response, ApiError> {
-    let (labels, fields) = selectors(ctx.query)?;
-    let rv_param = query_get(ctx.query, "resourceVersion").unwrap_or("");
-    let send_initial = query_get(ctx.query, "sendInitialEvents") == Some("true");
-    let initial = send_initial || rv_param.is_empty() || rv_param == "0";
-    let since = if initial {
-        None
-    } else {
-        Some(rv_param.parse::<u64>().map_err(|_| {
-            ApiError::bad_request(format!("invalid resource version: {rv_param:?}"))
-        })?)
-    };
-    let timeout = query_get(ctx.query, "timeoutSeconds")
-        .and_then(|t| t.parse::<u64>().ok())
-        .map_or(Duration::from_secs(1800), Duration::from_secs);
-    let bookmarks = query_get(ctx.query, "allowWatchBookmarks") == Some("true");
-    let filter = WatchFilter {
-        kind,
-        ns: ns.map(str::to_string),
-        labels,
-        fields,
-        table: wants_table(ctx.headers)
-            .then(|| IncludeObject::from_query(query_get(ctx.query, "includeObject"))),
-    };
-    let mut epoch = ctx.shared.watch_epoch();
-    let (initial_items, start) = {
-        let store = ctx.store();
-        let items = if initial {
-            store
-                .list(kind, ns, &filter.labels, &filter.fields, None, None)?
-                .items
-        } else {
-            Vec::new()
-        };
-        match store.watch_from(kind, since) {
-            Ok(start) => (items, start),
-            // The real server answers an expired version inside the stream, as an ERROR event.
-            Err(e) if e.code == 410 => {
-                return Ok(stream_response(Body::from(gone_line(&e))));
-            }
-            Err(e) => return Err(e),
-        }
-    };
-    let bookmark_every = ctx.shared.config.bookmark_interval;
-    let (tx, rx) = mpsc::channel::<Result<Bytes, Infallible>>(64);
-    tokio::spawn(async move {
-        let mut receiver = start.receiver;
-        let mut last_rv = start.current_rv;
-        let send = |b: Bytes| {
-            let tx = tx.clone();
-            async move { tx.send(Ok(b)).await.is_ok() }
-        };
-        for obj in &initial_items {
-            if !send(filter.line("ADDED", obj)).await {
-                return;
-            }
-        }
-        if send_initial && !send(filter.bookmark(last_rv, true)).await {
-            return;
-        }
-        for change in &start.backlog {
-            if let Some((event, obj)) = filter.event_for(change)
-                && !send(filter.line(event, &obj)).await
-            {
-                return;
-            }
-        }
-        let deadline = tokio::time::sleep(timeout);
-        tokio::pin!(deadline);
-        let mut ticker = tokio::time::interval(bookmark_every);
-        ticker.tick().await;
-        loop {
-            // Biased: a dropped or expired watch delivers nothing more, as a cut connection.
-            tokio::select! {
-                biased;
-                _ = epoch.changed() => break,
-                _ = &mut deadline => break,
-                _ = tx.closed() => break,
-                _ = ticker.tick(), if bookmarks => {
-                    if !send(filter.bookmark(last_rv, false)).await { break; }
-                }
-                next = receiver.recv() => match next {
-                    Ok(change) => {
-                        last_rv = last_rv.max(change.rv);
-                        if let Some((event, obj)) = filter.event_for(&change)
-                            && !send(filter.line(event, &obj)).await { break; }
-                    }
-                    Err(broadcast::error::RecvError::Lagged(_)) => {
-                        let _ = send(gone_line(&ApiError::gone(last_rv, last_rv + 1))).await;
-                        break;
-                    }
-                    Err(broadcast::error::RecvError::Closed) => break,
-                },
-            }
-        }
-    });
-    Ok(stream_response(Body::from_stream(ReceiverStream::new(rx))))
-}
-
-fn stream_response(body: Body) -> Response {
-    (
-        StatusCode::OK,
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        )],
-        body,
-    )
-        .into_response()
 }
 
 /// Used by the simulated controllers and seeding: a create-or-replace that keeps going.

@@ -1,0 +1,657 @@
+//! Simulated controllers: Deployment → ReplicaSet → Pods (rolling updates honouring maxSurge
+//! and maxUnavailable), a kubelet that makes pods ready after a delay (or crash-loop, or stay
+//! unschedulable, by image tag), Endpoints that follow ready pods, and the Events real
+//! controllers write.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, LazyLock};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tokio::sync::broadcast::error::RecvError;
+use tokio::time::Instant;
+
+mod deployment;
+mod pods;
+
+use super::Shared;
+use super::objects::now_rfc3339;
+use super::resources::{self, ResourceKind};
+use super::selectors::LabelSelector;
+use super::store::{self, Change, ChangeType, ObjKey, Part, Store};
+
+const NODE: &str = "cutover-worker";
+const HASH_LABEL: &str = "pod-template-hash";
+const REVISION: &str = "deployment.kubernetes.io/revision";
+
+fn kind(group: &str, plural: &str) -> &'static ResourceKind {
+    resources::find(group, "v1", plural).unwrap_or(&resources::KINDS[0])
+}
+/// The kinds the controllers read and write.
+struct Kinds {
+    deployments: &'static ResourceKind,
+    replicasets: &'static ResourceKind,
+    pods: &'static ResourceKind,
+    services: &'static ResourceKind,
+    endpoints: &'static ResourceKind,
+    events: &'static ResourceKind,
+}
+
+static KIND: LazyLock<Kinds> = LazyLock::new(|| Kinds {
+    deployments: kind("apps", "deployments"),
+    replicasets: kind("apps", "replicasets"),
+    pods: kind("", "pods"),
+    services: kind("", "services"),
+    endpoints: kind("", "endpoints"),
+    events: kind("", "events"),
+});
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Timer {
+    PodStarted(ObjKey, String),
+    CrashRestart(ObjKey, String),
+    PodGone(ObjKey, String),
+}
+
+/// What the image's tag asks the simulated kubelet to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Behaviour {
+    Healthy,
+    Crash,
+    Unschedulable,
+}
+
+fn behaviour_of(image: &str) -> Behaviour {
+    let last = image.rsplit('/').next().unwrap_or(image);
+    let tag = last.split_once(':').map_or("", |(_, t)| t);
+    if tag.contains("crash") {
+        Behaviour::Crash
+    } else if tag.contains("pending") {
+        Behaviour::Unschedulable
+    } else {
+        Behaviour::Healthy
+    }
+}
+
+#[derive(Default)]
+struct Dirty {
+    deployments: BTreeSet<ObjKey>,
+    replicasets: BTreeSet<ObjKey>,
+    services: BTreeSet<ObjKey>,
+    /// Namespaces whose pods changed: their Services' endpoints may change.
+    pod_namespaces: BTreeMap<String, Vec<Arc<Value>>>,
+    removed_services: BTreeSet<ObjKey>,
+}
+
+impl Dirty {
+    fn is_empty(&self) -> bool {
+        self.deployments.is_empty()
+            && self.replicasets.is_empty()
+            && self.services.is_empty()
+            && self.pod_namespaces.is_empty()
+            && self.removed_services.is_empty()
+    }
+}
+
+struct Sim {
+    config: super::Config,
+    timers: BTreeMap<Instant, Vec<Timer>>,
+    /// (involved uid, reason, message) → event name, so repeats bump `count`.
+    event_names: HashMap<(String, String, String), String>,
+    next_ip: u32,
+}
+
+pub async fn run(shared: Arc<Shared>) {
+    let mut rx = shared.lock_store().subscribe();
+    let mut sim = Sim {
+        config: shared.config.clone(),
+        timers: BTreeMap::new(),
+        event_names: HashMap::new(),
+        next_ip: 1,
+    };
+    let mut dirty = Dirty::default();
+    full_resync(&shared.lock_store(), &mut dirty);
+    loop {
+        if dirty.is_empty() && !sim.timer_due() {
+            let wake = sim.next_timer();
+            tokio::select! {
+                next = rx.recv() => match next {
+                    Ok(change) => mark(&change, &mut dirty),
+                    Err(RecvError::Lagged(_)) => full_resync(&shared.lock_store(), &mut dirty),
+                    Err(RecvError::Closed) => return,
+                },
+                _ = sleep_until(wake) => {}
+            }
+        }
+        loop {
+            match rx.try_recv() {
+                Ok(change) => mark(&change, &mut dirty),
+                Err(tokio::sync::broadcast::error::TryRecvError::Lagged(_)) => {
+                    full_resync(&shared.lock_store(), &mut dirty)
+                }
+                Err(_) => break,
+            }
+        }
+        {
+            let mut store = shared.lock_store();
+            sim.fire_timers(&mut store, &mut dirty);
+            sim.reconcile(&mut store, std::mem::take(&mut dirty));
+        }
+        // Let the HTTP side in between passes.
+        tokio::task::yield_now().await;
+    }
+}
+
+async fn sleep_until(when: Option<Instant>) {
+    match when {
+        Some(t) => tokio::time::sleep_until(t).await,
+        None => std::future::pending::<()>().await,
+    }
+}
+
+fn full_resync(store: &Store, dirty: &mut Dirty) {
+    for d in store.iter_kind(KIND.deployments, None) {
+        dirty.deployments.insert(store::key_of(d));
+    }
+    for rs in store.iter_kind(KIND.replicasets, None) {
+        dirty.replicasets.insert(store::key_of(rs));
+    }
+    for s in store.iter_kind(KIND.services, None) {
+        dirty.services.insert(store::key_of(s));
+    }
+}
+
+fn owner_name<'a>(obj: &'a Value, owner_kind: &str) -> Option<&'a str> {
+    obj.pointer("/metadata/ownerReferences")?
+        .as_array()?
+        .iter()
+        .find(|r| r["kind"] == owner_kind)?
+        .get("name")?
+        .as_str()
+}
+
+fn mark(change: &Change, dirty: &mut Dirty) {
+    let (ns, name) = store::key_of(&change.object);
+    match change.storage {
+        "deployments.apps" => {
+            dirty.deployments.insert((ns, name));
+        }
+        "replicasets.apps" => {
+            if let Some(owner) = owner_name(&change.object, "Deployment") {
+                dirty.deployments.insert((ns.clone(), owner.to_string()));
+            }
+            if change.change != ChangeType::Deleted {
+                dirty.replicasets.insert((ns, name));
+            }
+        }
+        "pods" => {
+            if let Some(owner) = owner_name(&change.object, "ReplicaSet") {
+                dirty.replicasets.insert((ns.clone(), owner.to_string()));
+            }
+            let entry = dirty.pod_namespaces.entry(ns).or_default();
+            entry.push(change.object.clone());
+            if let Some(prev) = &change.previous {
+                entry.push(prev.clone());
+            }
+        }
+        "services" => {
+            if change.change == ChangeType::Deleted {
+                dirty.removed_services.insert((ns, name));
+            } else {
+                dirty.services.insert((ns, name));
+            }
+        }
+        _ => {}
+    }
+}
+
+fn labels(obj: &Value) -> Option<&serde_json::Map<String, Value>> {
+    obj.pointer("/metadata/labels").and_then(Value::as_object)
+}
+
+fn uid(obj: &Value) -> &str {
+    obj.pointer("/metadata/uid")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+}
+
+fn int_at(obj: &Value, ptr: &str) -> i64 {
+    obj.pointer(ptr).and_then(Value::as_i64).unwrap_or(0)
+}
+
+fn owned_by<'a>(
+    store: &'a Store,
+    kind: &ResourceKind,
+    ns: &'a str,
+    owner_uid: &'a str,
+) -> Vec<Arc<Value>> {
+    store
+        .iter_kind(kind, Some(ns))
+        .filter(|o| {
+            o.pointer("/metadata/ownerReferences")
+                .and_then(Value::as_array)
+                .is_some_and(|refs| refs.iter().any(|r| r["uid"] == owner_uid))
+        })
+        .cloned()
+        .collect()
+}
+
+fn owner_ref(owner: &Value, kind: &ResourceKind) -> Value {
+    json!([{
+        "apiVersion": kind.api_version(),
+        "kind": kind.kind,
+        "name": owner["metadata"]["name"],
+        "uid": owner["metadata"]["uid"],
+        "controller": true,
+        "blockOwnerDeletion": true,
+    }])
+}
+
+/// Kubernetes' stable template hash (FNV-1a), spelled with its safe alphabet.
+fn template_hash(template: &Value) -> String {
+    const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in template.to_string().bytes() {
+        hash ^= u64::from(b);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    (0..10)
+        .map(|_| {
+            let c = ALPHABET[(hash % ALPHABET.len() as u64) as usize] as char;
+            hash /= ALPHABET.len() as u64;
+            c
+        })
+        .collect()
+}
+
+/// The template without the hash label and without nulls (kubectl sends
+/// `creationTimestamp: null`), to compare a ReplicaSet with its Deployment as Go structs do.
+fn template_without_hash(template: &Value) -> Value {
+    let mut t = without_nulls(template);
+    if let Some(l) = t
+        .pointer_mut("/metadata/labels")
+        .and_then(Value::as_object_mut)
+    {
+        l.remove(HASH_LABEL);
+    }
+    t
+}
+
+fn without_nulls(v: &Value) -> Value {
+    match v {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k.clone(), without_nulls(v)))
+                .filter(|(_, v)| !v.as_object().is_some_and(|m| m.is_empty()))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(without_nulls).collect()),
+        other => other.clone(),
+    }
+}
+
+/// maxSurge / maxUnavailable: an integer or a percentage of `total`.
+fn resolve(v: Option<&Value>, total: i64, round_up: bool, default_percent: i64) -> i64 {
+    let percent = |p: i64| {
+        if round_up {
+            (p * total + 99) / 100
+        } else {
+            p * total / 100
+        }
+    };
+    match v {
+        Some(Value::Number(n)) => n.as_i64().unwrap_or(0),
+        Some(Value::String(s)) => s
+            .trim_end_matches('%')
+            .parse::<i64>()
+            .map(percent)
+            .unwrap_or(0),
+        _ => percent(default_percent),
+    }
+}
+
+fn pod_is_ready(pod: &Value) -> bool {
+    pod.pointer("/status/conditions")
+        .and_then(Value::as_array)
+        .is_some_and(|cs| {
+            cs.iter()
+                .any(|c| c["type"] == "Ready" && c["status"] == "True")
+        })
+}
+
+fn terminating(obj: &Value) -> bool {
+    obj.pointer("/metadata/deletionTimestamp").is_some()
+}
+
+impl Sim {
+    fn timer_due(&self) -> bool {
+        self.timers
+            .keys()
+            .next()
+            .is_some_and(|t| *t <= Instant::now())
+    }
+
+    fn next_timer(&self) -> Option<Instant> {
+        self.timers.keys().next().copied()
+    }
+
+    fn schedule(&mut self, after: Duration, timer: Timer) {
+        self.timers
+            .entry(Instant::now() + after)
+            .or_default()
+            .push(timer);
+    }
+
+    fn fire_timers(&mut self, store: &mut Store, dirty: &mut Dirty) {
+        let now = Instant::now();
+        let due: Vec<Instant> = self.timers.range(..=now).map(|(t, _)| *t).collect();
+        for t in due {
+            for timer in self.timers.remove(&t).unwrap_or_default() {
+                self.fire(store, timer, dirty);
+            }
+        }
+    }
+
+    fn fire(&mut self, store: &mut Store, timer: Timer, dirty: &mut Dirty) {
+        let (key, want_uid) = match &timer {
+            Timer::PodStarted(k, u) | Timer::CrashRestart(k, u) | Timer::PodGone(k, u) => {
+                (k.clone(), u.clone())
+            }
+        };
+        let Ok(pod) = store.get(KIND.pods, &key.0, &key.1) else {
+            return;
+        };
+        if uid(&pod) != want_uid {
+            return;
+        }
+        match timer {
+            Timer::PodGone(..) => {
+                let _ = store.delete(KIND.pods, &key.0, &key.1, None, false);
+            }
+            Timer::PodStarted(..) if !terminating(&pod) => self.start_pod(store, &pod),
+            Timer::CrashRestart(..) if !terminating(&pod) => self.crash_again(store, &pod),
+            _ => {}
+        }
+        if let Some(owner) = owner_name(&pod, "ReplicaSet") {
+            dirty.replicasets.insert((key.0.clone(), owner.to_string()));
+        }
+    }
+
+    fn reconcile(&mut self, store: &mut Store, dirty: Dirty) {
+        for key in &dirty.deployments {
+            self.sync_deployment(store, key);
+        }
+        for key in &dirty.replicasets {
+            self.sync_replicaset(store, key);
+        }
+        let mut dirty_services: BTreeSet<ObjKey> = dirty.services;
+        for (ns, changed_pods) in &dirty.pod_namespaces {
+            for svc in store.iter_kind(KIND.services, Some(ns)) {
+                let Some(sel) = svc.pointer("/spec/selector").and_then(Value::as_object) else {
+                    continue;
+                };
+                let selector = LabelSelector::from_map(sel);
+                if selector.is_empty() {
+                    continue;
+                }
+                if changed_pods.iter().any(|p| selector.matches(labels(p))) {
+                    dirty_services.insert(store::key_of(svc));
+                }
+            }
+        }
+        for key in &dirty_services {
+            sync_endpoints(store, key);
+        }
+        for (ns, name) in &dirty.removed_services {
+            let _ = store.delete(KIND.endpoints, ns, name, None, false);
+        }
+    }
+
+    fn event(
+        &mut self,
+        store: &mut Store,
+        involved: &Value,
+        type_: &str,
+        reason: &str,
+        message: &str,
+        component: &str,
+    ) {
+        record_event(
+            store,
+            &mut self.event_names,
+            involved,
+            type_,
+            reason,
+            message,
+            component,
+        );
+    }
+}
+
+fn revision_of(rs: &Value) -> i64 {
+    annotation(rs, REVISION)
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(0)
+}
+
+fn annotation<'a>(obj: &'a Value, key: &str) -> Option<&'a str> {
+    obj.pointer("/metadata/annotations")?.get(key)?.as_str()
+}
+
+fn set_annotation(obj: &mut Value, key: &str, value: &str) {
+    let meta = store::metadata_mut(obj);
+    let ann = meta.entry("annotations").or_insert_with(|| json!({}));
+    if !ann.is_object() {
+        *ann = json!({});
+    }
+    ann[key] = json!(value);
+}
+
+fn replace(
+    store: &mut Store,
+    kind: &'static ResourceKind,
+    obj: Value,
+) -> Result<Arc<Value>, super::ApiError> {
+    let (ns, name) = store::key_of(&obj);
+    store.replace(kind, &ns, &name, obj, Part::Main)
+}
+
+fn sync_endpoints(store: &mut Store, key: &ObjKey) {
+    let Ok(svc) = store.get(KIND.services, &key.0, &key.1) else {
+        return;
+    };
+    let Some(sel) = svc.pointer("/spec/selector").and_then(Value::as_object) else {
+        return;
+    };
+    let selector = LabelSelector::from_map(sel);
+    if selector.is_empty() {
+        return;
+    }
+    let mut ready = Vec::new();
+    let mut not_ready = Vec::new();
+    for pod in store.iter_kind(KIND.pods, Some(&key.0)) {
+        if terminating(pod) || !selector.matches(labels(pod)) {
+            continue;
+        }
+        let Some(ip) = pod.pointer("/status/podIP").and_then(Value::as_str) else {
+            continue;
+        };
+        let address = json!({"ip": ip, "nodeName": NODE, "targetRef": {"kind": "Pod", "namespace": key.0, "name": pod["metadata"]["name"], "uid": pod["metadata"]["uid"]}});
+        if pod_is_ready(pod) {
+            ready.push(address);
+        } else {
+            not_ready.push(address);
+        }
+    }
+    let ports: Vec<Value> = svc
+        .pointer("/spec/ports")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|p| {
+            let port = p["targetPort"]
+                .as_i64()
+                .or_else(|| p["port"].as_i64())
+                .unwrap_or(0);
+            let mut out =
+                json!({"port": port, "protocol": p["protocol"].as_str().unwrap_or("TCP")});
+            if let Some(n) = p["name"].as_str() {
+                out["name"] = json!(n);
+            }
+            out
+        })
+        .collect();
+    let mut subset = json!({"ports": ports});
+    if !ready.is_empty() {
+        subset["addresses"] = json!(ready);
+    }
+    if !not_ready.is_empty() {
+        subset["notReadyAddresses"] = json!(not_ready);
+    }
+    let subsets = if ready.is_empty() && not_ready.is_empty() {
+        json!([])
+    } else {
+        json!([subset])
+    };
+    let mut ep = json!({
+        "apiVersion": "v1",
+        "kind": "Endpoints",
+        "metadata": {"name": key.1, "namespace": key.0, "labels": svc.pointer("/metadata/labels").cloned().unwrap_or(json!({}))},
+        "subsets": subsets,
+    });
+    match store.get(KIND.endpoints, &key.0, &key.1) {
+        Ok(current) => {
+            if current.get("subsets") != ep.get("subsets") {
+                ep["metadata"]["resourceVersion"] = json!(store::rv_of(&current));
+                let _ = store.replace(KIND.endpoints, &key.0, &key.1, ep, Part::Main);
+            }
+        }
+        Err(_) => {
+            let _ = store.create(KIND.endpoints, &key.0, ep);
+        }
+    }
+}
+
+/// Writes an Event the way client-go's recorder does: a repeat bumps `count`.
+pub fn record_event(
+    store: &mut Store,
+    names: &mut HashMap<(String, String, String), String>,
+    involved: &Value,
+    type_: &str,
+    reason: &str,
+    message: &str,
+    component: &str,
+) {
+    let ns = involved["metadata"]["namespace"]
+        .as_str()
+        .unwrap_or("default")
+        .to_string();
+    let involved_name = involved["metadata"]["name"].as_str().unwrap_or("");
+    let dedupe = (
+        uid(involved).to_string(),
+        reason.to_string(),
+        message.to_string(),
+    );
+    let now = now_rfc3339();
+    if let Some(name) = names.get(&dedupe)
+        && let Ok(existing) = store.get(KIND.events, &ns, name)
+    {
+        let mut ev = (*existing).clone();
+        ev["count"] = json!(int_at(&existing, "/count") + 1);
+        ev["lastTimestamp"] = json!(now);
+        let _ = store.replace(KIND.events, &ns, name, ev, Part::Main);
+        return;
+    }
+    let name = format!("{involved_name}.{:016x}", fastrand::u64(..));
+    let host = if component == "kubelet" {
+        json!(NODE)
+    } else {
+        Value::Null
+    };
+    let mut source = json!({"component": component});
+    if !host.is_null() {
+        source["host"] = host;
+    }
+    let ev = json!({
+        "apiVersion": "v1",
+        "kind": "Event",
+        "metadata": {"name": name, "namespace": ns},
+        "involvedObject": {
+            "apiVersion": involved["apiVersion"],
+            "kind": involved["kind"],
+            "name": involved_name,
+            "namespace": ns,
+            "uid": uid(involved),
+            "resourceVersion": store::rv_of(involved),
+        },
+        "reason": reason,
+        "message": message,
+        "type": type_,
+        "count": 1,
+        "firstTimestamp": now,
+        "lastTimestamp": now,
+        "source": source,
+        "reportingComponent": component,
+        "reportingInstance": if component == "kubelet" { NODE } else { "" },
+    });
+    if store.create(KIND.events, &ns, ev).is_ok() {
+        names.insert(dedupe, name);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::deployment::rolling_targets;
+    use super::*;
+
+    fn rs(spec: i64, available: i64) -> Arc<Value> {
+        Arc::new(
+            json!({"spec": {"replicas": spec}, "status": {"replicas": spec, "availableReplicas": available}}),
+        )
+    }
+
+    #[test]
+    fn rolling_update_steps_within_surge_and_unavailability() {
+        // (old spec, old available, new spec, new available, desired, surge, unavailable) → (old, new)
+        let cases = [
+            ((3, 3, 0, 0, 3, 1, 0), (3, 1)),
+            ((3, 3, 1, 0, 3, 1, 0), (3, 1)),
+            ((3, 3, 1, 1, 3, 1, 0), (2, 1)),
+            ((2, 2, 1, 1, 3, 1, 0), (2, 2)),
+            ((0, 0, 3, 3, 3, 1, 0), (0, 3)),
+            ((4, 4, 0, 0, 4, 1, 1), (3, 1)),
+            ((3, 3, 1, 0, 3, 1, 1), (2, 1)),
+        ];
+        for ((os, oa, ns, na, d, s, u), want) in cases {
+            let all = vec![rs(os, oa), rs(ns, na)];
+            let t = rolling_targets(&all, 1, d, s, u);
+            assert_eq!((t[0].1, t[1].1), want, "{:?}", (os, oa, ns, na, d, s, u));
+        }
+    }
+
+    #[test]
+    fn percentages_resolve_like_kubernetes() {
+        assert_eq!(resolve(Some(&json!("25%")), 3, true, 25), 1);
+        assert_eq!(resolve(Some(&json!("25%")), 3, false, 25), 0);
+        assert_eq!(resolve(Some(&json!(2)), 3, false, 25), 2);
+        assert_eq!(resolve(None, 10, true, 25), 3);
+    }
+
+    #[test]
+    fn image_tags_choose_behaviour() {
+        assert_eq!(behaviour_of("nginx:1.25"), Behaviour::Healthy);
+        assert_eq!(behaviour_of("registry:5000/app:v2-crash"), Behaviour::Crash);
+        assert_eq!(behaviour_of("app:pending"), Behaviour::Unschedulable);
+        assert_eq!(behaviour_of("crash/app:v1"), Behaviour::Healthy);
+    }
+
+    #[test]
+    fn template_hash_is_stable_and_distinct() {
+        let a = json!({"spec": {"containers": [{"image": "a"}]}});
+        let b = json!({"spec": {"containers": [{"image": "b"}]}});
+        assert_eq!(template_hash(&a), template_hash(&a));
+        assert_ne!(template_hash(&a), template_hash(&b));
+        assert_eq!(template_hash(&a).len(), 10);
+    }
+}

@@ -1,0 +1,361 @@
+//! The simulated ReplicaSet controller and kubelet: pods created and deleted to match a
+//! ReplicaSet, started after a delay, crash-looping or left unschedulable by their image's tag,
+//! and terminated with a grace period.
+
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+
+use super::*;
+
+/// The scheduler's message for a pod that fits no node, as a one-node kind cluster writes it.
+const UNSCHEDULABLE: &str = "0/1 nodes are available: 1 Insufficient cpu. preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod.";
+
+impl Sim {
+    pub(super) fn sync_replicaset(&mut self, store: &mut Store, key: &ObjKey) {
+        let Ok(rs) = store.get(KIND.replicasets, &key.0, &key.1) else {
+            return;
+        };
+        let ns = key.0.as_str();
+        let owned = owned_by(store, KIND.pods, ns, uid(&rs));
+        let (mut active, _terminating): (Vec<_>, Vec<_>) =
+            owned.into_iter().partition(|p| !terminating(p));
+        let want = int_at(&rs, "/spec/replicas");
+        let have = active.len() as i64;
+        if want > have {
+            for _ in 0..(want - have) {
+                if let Some(pod) = self.create_pod(store, &rs) {
+                    active.push(pod);
+                }
+            }
+        } else if want < have {
+            // Not-ready pods go first, then the newest, as the real controller prefers.
+            active.sort_by_key(|p| {
+                (
+                    pod_is_ready(p),
+                    std::cmp::Reverse(
+                        p.pointer("/metadata/creationTimestamp")
+                            .and_then(Value::as_str)
+                            .unwrap_or("")
+                            .to_string(),
+                    ),
+                )
+            });
+            let doomed: Vec<Arc<Value>> = active.drain(..(have - want) as usize).collect();
+            for pod in doomed {
+                self.terminate_pod(store, &rs, &pod);
+            }
+        }
+        let ready = active.iter().filter(|p| pod_is_ready(p)).count() as i64;
+        let status = json!({
+            "replicas": active.len(),
+            "fullyLabeledReplicas": active.len(),
+            "readyReplicas": ready,
+            "availableReplicas": ready,
+            "observedGeneration": int_at(&rs, "/metadata/generation"),
+        });
+        if rs.get("status") != Some(&status) {
+            let mut obj = (*rs).clone();
+            obj["status"] = status;
+            if let Err(e) = store.replace(KIND.replicasets, ns, &key.1, obj, Part::Status) {
+                tracing::debug!("replicaset status write: {e}");
+            }
+        }
+    }
+
+    fn create_pod(&mut self, store: &mut Store, rs: &Value) -> Option<Arc<Value>> {
+        let ns = rs["metadata"]["namespace"].as_str().unwrap_or("default");
+        let rs_name = rs["metadata"]["name"].as_str().unwrap_or("");
+        let template = rs.pointer("/spec/template").cloned().unwrap_or(json!({}));
+        let name = format!("{rs_name}-{}", store::random_suffix(5));
+        let spec = template.get("spec").cloned().unwrap_or(json!({}));
+        let containers: Vec<Value> = spec["containers"].as_array().cloned().unwrap_or_default();
+        let images: Vec<String> = containers
+            .iter()
+            .filter_map(|c| c["image"].as_str().map(String::from))
+            .collect();
+        let behaviour = images
+            .iter()
+            .map(|i| behaviour_of(i))
+            .find(|b| *b != Behaviour::Healthy)
+            .unwrap_or(Behaviour::Healthy);
+        let now = now_rfc3339();
+        let mut pod = json!({
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {
+                "name": name,
+                "namespace": ns,
+                "labels": template.pointer("/metadata/labels").cloned().unwrap_or(json!({})),
+                "ownerReferences": owner_ref(rs, KIND.replicasets),
+            },
+            "spec": spec,
+        });
+        if let Some(ann) = template.pointer("/metadata/annotations") {
+            pod["metadata"]["annotations"] = ann.clone();
+        }
+        pod["status"] = self.new_pod_status(behaviour, &containers, &now);
+        if behaviour != Behaviour::Unschedulable {
+            pod["spec"]["nodeName"] = json!(NODE);
+        }
+        let created = match store.create(KIND.pods, ns, pod) {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::warn!("simulated replicaset controller: {e}");
+                return None;
+            }
+        };
+        self.event(
+            store,
+            rs,
+            "Normal",
+            "SuccessfulCreate",
+            &format!("Created pod: {name}"),
+            "replicaset-controller",
+        );
+        self.announce_pod(store, &created, behaviour);
+        Some(created)
+    }
+
+    pub(super) fn start_pod(&mut self, store: &mut Store, pod: &Value) {
+        let containers = containers_of(pod);
+        for c in &containers {
+            let image = c["image"].as_str().unwrap_or("");
+            let cname = c["name"].as_str().unwrap_or("");
+            self.event(
+                store,
+                pod,
+                "Normal",
+                "Pulled",
+                &format!("Container image \"{image}\" already present on machine"),
+                "kubelet",
+            );
+            self.event(
+                store,
+                pod,
+                "Normal",
+                "Created",
+                &format!("Created container: {cname}"),
+                "kubelet",
+            );
+            self.event(
+                store,
+                pod,
+                "Normal",
+                "Started",
+                &format!("Started container {cname}"),
+                "kubelet",
+            );
+        }
+        let crash = containers
+            .iter()
+            .any(|c| behaviour_of(c["image"].as_str().unwrap_or("")) == Behaviour::Crash);
+        let now = now_rfc3339();
+        let mut obj = pod.clone();
+        obj["status"]["phase"] = json!("Running");
+        let statuses: Vec<Value> = containers
+            .iter()
+            .map(|c| {
+                if crash {
+                    crash_status(c, 0, &now)
+                } else {
+                    json!({"name": c["name"], "image": c["image"], "imageID": format!("docker.io/library/{}", c["image"].as_str().unwrap_or("")),
+                        "containerID": format!("containerd://{}", store::random_suffix(12)),
+                        "ready": true, "started": true, "restartCount": 0,
+                        "state": {"running": {"startedAt": now}}})
+                }
+            })
+            .collect();
+        obj["status"]["containerStatuses"] = json!(statuses);
+        let ready = if crash { "False" } else { "True" };
+        obj["status"]["conditions"] = json!([
+            {"type": "PodScheduled", "status": "True", "lastTransitionTime": now},
+            {"type": "Initialized", "status": "True", "lastTransitionTime": now},
+            {"type": "ContainersReady", "status": ready, "lastTransitionTime": now},
+            {"type": "Ready", "status": ready, "lastTransitionTime": now},
+        ]);
+        let key = store::key_of(&obj);
+        let pod_uid = uid(pod).to_string();
+        if store
+            .replace(KIND.pods, &key.0, &key.1, obj, Part::Status)
+            .is_ok()
+            && crash
+        {
+            self.back_off(store, pod, &containers);
+            self.schedule(
+                self.config.crash_restart_interval,
+                Timer::CrashRestart(key, pod_uid),
+            );
+        }
+    }
+
+    fn back_off(&mut self, store: &mut Store, pod: &Value, containers: &[Value]) {
+        let ns = pod["metadata"]["namespace"].as_str().unwrap_or("");
+        let name = pod["metadata"]["name"].as_str().unwrap_or("");
+        for c in containers {
+            let cname = c["name"].as_str().unwrap_or("");
+            self.event(
+                store,
+                pod,
+                "Warning",
+                "BackOff",
+                &format!(
+                    "Back-off restarting failed container {cname} in pod {name}_{ns}({})",
+                    uid(pod)
+                ),
+                "kubelet",
+            );
+        }
+    }
+
+    pub(super) fn crash_again(&mut self, store: &mut Store, pod: &Value) {
+        let containers = containers_of(pod);
+        let restarts = pod
+            .pointer("/status/containerStatuses/0/restartCount")
+            .and_then(Value::as_i64)
+            .unwrap_or(0)
+            + 1;
+        let now = now_rfc3339();
+        let mut obj = pod.clone();
+        obj["status"]["containerStatuses"] = json!(
+            containers
+                .iter()
+                .map(|c| crash_status(c, restarts, &now))
+                .collect::<Vec<_>>()
+        );
+        let key = store::key_of(&obj);
+        if store
+            .replace(KIND.pods, &key.0, &key.1, obj, Part::Status)
+            .is_ok()
+        {
+            self.back_off(store, pod, &containers);
+            self.schedule(
+                self.config.crash_restart_interval,
+                Timer::CrashRestart(key, uid(pod).to_string()),
+            );
+        }
+    }
+
+    fn terminate_pod(&mut self, store: &mut Store, rs: &Value, pod: &Value) {
+        let mut obj = pod.clone();
+        let (ns, name) = store::key_of(pod);
+        obj["metadata"]["deletionTimestamp"] = json!(now_rfc3339());
+        obj["metadata"]["deletionGracePeriodSeconds"] = json!(30);
+        // deletionTimestamp is server-owned: write the stored object directly.
+        if store.set_deleting(KIND.pods, &ns, &name, obj).is_err() {
+            return;
+        }
+        for c in pod
+            .pointer("/spec/containers")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            self.event(
+                store,
+                pod,
+                "Normal",
+                "Killing",
+                &format!("Stopping container {}", c["name"].as_str().unwrap_or("")),
+                "kubelet",
+            );
+        }
+        self.event(
+            store,
+            rs,
+            "Normal",
+            "SuccessfulDelete",
+            &format!("Deleted pod: {name}"),
+            "replicaset-controller",
+        );
+        self.schedule(
+            self.config.pod_terminate_delay,
+            Timer::PodGone((ns, name), uid(pod).to_string()),
+        );
+    }
+
+    /// A new pod's status: Pending and unschedulable, or scheduled with its containers creating.
+    fn new_pod_status(&mut self, behaviour: Behaviour, containers: &[Value], now: &str) -> Value {
+        let waiting = |reason: &str| {
+            containers
+                .iter()
+                .map(|c| json!({"name": c["name"], "image": c["image"], "imageID": "", "ready": false, "restartCount": 0, "started": false, "state": {"waiting": {"reason": reason}}}))
+                .collect::<Vec<_>>()
+        };
+        if behaviour == Behaviour::Unschedulable {
+            return json!({
+                "phase": "Pending",
+                "qosClass": "BestEffort",
+                "conditions": [{"type": "PodScheduled", "status": "False", "reason": "Unschedulable",
+                    "message": UNSCHEDULABLE,
+                    "lastTransitionTime": now}],
+            });
+        }
+        self.next_ip = self.next_ip.wrapping_add(1);
+        let ip = format!(
+            "10.244.{}.{}",
+            (self.next_ip >> 8) & 0xff,
+            (self.next_ip & 0xff).max(2)
+        );
+        json!({
+            "phase": "Pending",
+            "qosClass": "BestEffort",
+            "hostIP": "172.18.0.2",
+            "podIP": ip,
+            "podIPs": [{"ip": ip}],
+            "startTime": now,
+            "conditions": [
+                {"type": "PodScheduled", "status": "True", "lastTransitionTime": now},
+                {"type": "Initialized", "status": "True", "lastTransitionTime": now},
+                {"type": "ContainersReady", "status": "False", "reason": "ContainersNotReady", "lastTransitionTime": now},
+                {"type": "Ready", "status": "False", "reason": "ContainersNotReady", "lastTransitionTime": now},
+            ],
+            "containerStatuses": waiting("ContainerCreating"),
+        })
+    }
+
+    /// The scheduler's Event for a new pod, and its start on the kubelet's timer when scheduled.
+    fn announce_pod(&mut self, store: &mut Store, created: &Arc<Value>, behaviour: Behaviour) {
+        let (ns, name) = store::key_of(created);
+        let pod_uid = uid(created).to_string();
+        match behaviour {
+            Behaviour::Unschedulable => self.event(
+                store,
+                created,
+                "Warning",
+                "FailedScheduling",
+                UNSCHEDULABLE,
+                "default-scheduler",
+            ),
+            _ => {
+                self.event(
+                    store,
+                    created,
+                    "Normal",
+                    "Scheduled",
+                    &format!("Successfully assigned {ns}/{name} to {NODE}"),
+                    "default-scheduler",
+                );
+                self.schedule(
+                    self.config.pod_ready_delay,
+                    Timer::PodStarted((ns, name), pod_uid),
+                );
+            }
+        }
+    }
+}
+
+fn crash_status(c: &Value, restarts: i64, now: &str) -> Value {
+    json!({"name": c["name"], "image": c["image"], "imageID": "", "ready": false, "started": false,
+        "restartCount": restarts,
+        "state": {"waiting": {"reason": "CrashLoopBackOff",
+            "message": format!("back-off 10s restarting failed container={} pod=…", c["name"].as_str().unwrap_or(""))}},
+        "lastState": {"terminated": {"exitCode": 1, "reason": "Error", "startedAt": now, "finishedAt": now}}})
+}
+
+fn containers_of(pod: &Value) -> Vec<Value> {
+    pod.pointer("/spec/containers")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default()
+}

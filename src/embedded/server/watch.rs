@@ -1,0 +1,349 @@
+//! Lists and watches: the list body written straight from the stored objects, and the watch
+//! stream (initial events, backlog, bookmarks, timeouts and 410 Gone), one JSON object a line.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde_json::{Value, json};
+use tokio::sync::{broadcast, mpsc, watch};
+use tokio_stream::wrappers::ReceiverStream;
+
+use super::{Ctx, Query, json_response, query_get, raw_json, selectors, wants_table};
+use crate::embedded::error::ApiError;
+use crate::embedded::resources::ResourceKind;
+use crate::embedded::selectors::{FieldSelector, LabelSelector};
+use crate::embedded::store::{self, Change, ChangeType, WatchStart};
+use crate::embedded::table::{self, IncludeObject};
+
+pub(super) fn list(
+    ctx: &Ctx<'_>,
+    kind: &ResourceKind,
+    ns: Option<&str>,
+) -> Result<Response, ApiError> {
+    let (labels, fields) = selectors(ctx.query)?;
+    let limit = match query_get(ctx.query, "limit") {
+        None | Some("") | Some("0") => None,
+        Some(l) => Some(l.parse::<usize>().map_err(|_| {
+            ApiError::bad_request(format!("limit must be a non-negative integer, got {l:?}"))
+        })?),
+    };
+    let result = ctx.store().list(
+        kind,
+        ns,
+        &labels,
+        &fields,
+        limit,
+        query_get(ctx.query, "continue").filter(|c| !c.is_empty()),
+    )?;
+    let rv = result.resource_version.to_string();
+    if wants_table(ctx.headers) {
+        let presented: Vec<Value> = result.items.iter().map(|o| kind.present(o)).collect();
+        let refs: Vec<&Value> = presented.iter().collect();
+        let include = IncludeObject::from_query(query_get(ctx.query, "includeObject"));
+        let t = table::to_table(
+            kind.kind,
+            &refs,
+            include,
+            &rv,
+            result.continue_token.as_deref(),
+            jiff::Timestamp::now(),
+        );
+        return Ok(json_response(200, &t));
+    }
+    let mut meta = json!({"resourceVersion": rv});
+    if let Some(c) = &result.continue_token {
+        meta["continue"] = json!(c);
+    }
+    if let Some(n) = result.remaining {
+        meta["remainingItemCount"] = json!(n);
+    }
+    // Written piece by piece: large lists are serialized straight from the stored objects.
+    let mut out = Vec::with_capacity(256 + result.items.len() * 1024);
+    out.push(b'{');
+    out.extend_from_slice(
+        format!(
+            "\"kind\":\"{}List\",\"apiVersion\":\"{}\",\"metadata\":{meta},\"items\":[",
+            kind.kind,
+            kind.api_version()
+        )
+        .as_bytes(),
+    );
+    for (i, item) in result.items.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        let written = if kind.view.is_some() {
+            serde_json::to_writer(&mut out, &kind.present(item))
+        } else {
+            serde_json::to_writer(&mut out, item.as_ref())
+        };
+        written.map_err(|e| ApiError::internal(e.to_string()))?;
+    }
+    out.extend_from_slice(b"]}");
+    Ok(raw_json(200, out))
+}
+
+#[derive(Serialize)]
+struct WatchLine<'a> {
+    #[serde(rename = "type")]
+    kind: &'a str,
+    object: &'a Value,
+}
+
+struct WatchFilter {
+    kind: &'static ResourceKind,
+    ns: Option<String>,
+    labels: LabelSelector,
+    fields: FieldSelector,
+    table: Option<IncludeObject>,
+}
+
+impl WatchFilter {
+    fn matches(&self, obj: &Value) -> bool {
+        if let Some(ns) = &self.ns
+            && obj.pointer("/metadata/namespace").and_then(Value::as_str) != Some(ns.as_str())
+        {
+            return false;
+        }
+        self.labels
+            .matches(obj.pointer("/metadata/labels").and_then(Value::as_object))
+            && (self.fields.is_empty() || self.fields.matches(&self.kind.present(obj)))
+    }
+
+    /// The event this watch sends for a change, if any: objects moving into or out of the
+    /// selection are ADDED or DELETED, as the real API server does.
+    fn event_for(&self, change: &Change) -> Option<(&'static str, Arc<Value>)> {
+        if change.storage != self.kind.storage_key() {
+            return None;
+        }
+        let now = self.matches(&change.object);
+        let before = change.previous.as_ref().is_some_and(|p| self.matches(p));
+        let kind = match change.change {
+            ChangeType::Added if now => "ADDED",
+            ChangeType::Modified if now && before => "MODIFIED",
+            ChangeType::Modified if now => "ADDED",
+            ChangeType::Modified if before => "DELETED",
+            ChangeType::Deleted if before || now => "DELETED",
+            _ => return None,
+        };
+        Some((kind, change.object.clone()))
+    }
+
+    fn line(&self, event: &str, obj: &Value) -> Bytes {
+        let presented = self.kind.present(obj);
+        let object = match self.table {
+            Some(include) => table::to_table(
+                self.kind.kind,
+                &[&presented],
+                include,
+                store::rv_of(obj),
+                None,
+                jiff::Timestamp::now(),
+            ),
+            None => presented,
+        };
+        let mut bytes = serde_json::to_vec(&WatchLine {
+            kind: event,
+            object: &object,
+        })
+        .unwrap_or_default();
+        bytes.push(b'\n');
+        Bytes::from(bytes)
+    }
+
+    fn bookmark(&self, rv: u64, initial_end: bool) -> Bytes {
+        let mut meta = json!({"resourceVersion": rv.to_string()});
+        if initial_end {
+            meta["annotations"] = json!({"k8s.io/initial-events-end": "true"});
+        }
+        let obj = json!({"kind": self.kind.kind, "apiVersion": self.kind.api_version(), "metadata": meta});
+        let mut bytes = serde_json::to_vec(&WatchLine {
+            kind: "BOOKMARK",
+            object: &obj,
+        })
+        .unwrap_or_default();
+        bytes.push(b'\n');
+        Bytes::from(bytes)
+    }
+}
+
+fn gone_line(err: &ApiError) -> Bytes {
+    let mut bytes = serde_json::to_vec(&WatchLine {
+        kind: "ERROR",
+        object: &err.to_status(),
+    })
+    .unwrap_or_default();
+    bytes.push(b'\n');
+    Bytes::from(bytes)
+}
+
+/// What a watch request asks for, read from its query.
+struct WatchParams {
+    /// The version to resume after; None sends the current objects first as ADDED.
+    since: Option<u64>,
+    /// `sendInitialEvents=true`: a bookmark marks the end of the initial events.
+    send_initial: bool,
+    timeout: Duration,
+    bookmarks: bool,
+}
+
+impl WatchParams {
+    fn from_query(query: &Query) -> Result<WatchParams, ApiError> {
+        let rv_param = query_get(query, "resourceVersion").unwrap_or("");
+        let send_initial = query_get(query, "sendInitialEvents") == Some("true");
+        let initial = send_initial || rv_param.is_empty() || rv_param == "0";
+        let since = if initial {
+            None
+        } else {
+            Some(rv_param.parse::<u64>().map_err(|_| {
+                ApiError::bad_request(format!("invalid resource version: {rv_param:?}"))
+            })?)
+        };
+        let timeout = query_get(query, "timeoutSeconds")
+            .and_then(|t| t.parse::<u64>().ok())
+            .map_or(Duration::from_secs(1800), Duration::from_secs);
+        Ok(WatchParams {
+            since,
+            send_initial,
+            timeout,
+            bookmarks: query_get(query, "allowWatchBookmarks") == Some("true"),
+        })
+    }
+}
+
+pub(super) fn watch(
+    ctx: &Ctx<'_>,
+    kind: &'static ResourceKind,
+    ns: Option<&str>,
+) -> Result<Response, ApiError> {
+    let (labels, fields) = selectors(ctx.query)?;
+    let params = WatchParams::from_query(ctx.query)?;
+    let filter = WatchFilter {
+        kind,
+        ns: ns.map(str::to_string),
+        labels,
+        fields,
+        table: wants_table(ctx.headers)
+            .then(|| IncludeObject::from_query(query_get(ctx.query, "includeObject"))),
+    };
+    let epoch = ctx.shared.watch_epoch();
+    let (initial_items, start) = {
+        let store = ctx.store();
+        let items = if params.since.is_none() {
+            store
+                .list(kind, ns, &filter.labels, &filter.fields, None, None)?
+                .items
+        } else {
+            Vec::new()
+        };
+        match store.watch_from(kind, params.since) {
+            Ok(start) => (items, start),
+            // The real server answers an expired version inside the stream, as an ERROR event.
+            Err(e) if e.code == 410 => {
+                return Ok(stream_response(Body::from(gone_line(&e))));
+            }
+            Err(e) => return Err(e),
+        }
+    };
+    let stream = WatchStream {
+        filter,
+        params,
+        bookmark_every: ctx.shared.config.bookmark_interval,
+        epoch,
+    };
+    let (tx, rx) = mpsc::channel::<Result<Bytes, Infallible>>(64);
+    tokio::spawn(stream.run(tx, initial_items, start));
+    Ok(stream_response(Body::from_stream(ReceiverStream::new(rx))))
+}
+
+/// One open watch: what it selects and when it ends.
+struct WatchStream {
+    filter: WatchFilter,
+    params: WatchParams,
+    bookmark_every: Duration,
+    /// Changes when the cluster drops every watch.
+    epoch: watch::Receiver<u64>,
+}
+
+type LineSender = mpsc::Sender<Result<Bytes, Infallible>>;
+
+async fn send(tx: &LineSender, line: Bytes) -> bool {
+    tx.send(Ok(line)).await.is_ok()
+}
+
+impl WatchStream {
+    /// Sends the initial events and the backlog, then live changes until the watch ends.
+    async fn run(mut self, tx: LineSender, initial_items: Vec<Arc<Value>>, start: WatchStart) {
+        let filter = &self.filter;
+        for obj in &initial_items {
+            if !send(&tx, filter.line("ADDED", obj)).await {
+                return;
+            }
+        }
+        if self.params.send_initial && !send(&tx, filter.bookmark(start.current_rv, true)).await {
+            return;
+        }
+        for change in &start.backlog {
+            if let Some((event, obj)) = filter.event_for(change)
+                && !send(&tx, filter.line(event, &obj)).await
+            {
+                return;
+            }
+        }
+        self.follow(&tx, start.receiver, start.current_rv).await;
+    }
+
+    async fn follow(
+        &mut self,
+        tx: &LineSender,
+        mut receiver: broadcast::Receiver<Arc<Change>>,
+        mut last_rv: u64,
+    ) {
+        let filter = &self.filter;
+        let deadline = tokio::time::sleep(self.params.timeout);
+        tokio::pin!(deadline);
+        let mut ticker = tokio::time::interval(self.bookmark_every);
+        ticker.tick().await;
+        loop {
+            // Biased: a dropped or expired watch delivers nothing more, as a cut connection.
+            tokio::select! {
+                biased;
+                _ = self.epoch.changed() => break,
+                _ = &mut deadline => break,
+                _ = tx.closed() => break,
+                _ = ticker.tick(), if self.params.bookmarks => {
+                    if !send(tx, filter.bookmark(last_rv, false)).await { break; }
+                }
+                next = receiver.recv() => match next {
+                    Ok(change) => {
+                        last_rv = last_rv.max(change.rv);
+                        if let Some((event, obj)) = filter.event_for(&change)
+                            && !send(tx, filter.line(event, &obj)).await { break; }
+                    }
+                    Err(broadcast::error::RecvError::Lagged(_)) => {
+                        let _ = send(tx, gone_line(&ApiError::gone(last_rv, last_rv + 1))).await;
+                        break;
+                    }
+                    Err(broadcast::error::RecvError::Closed) => break,
+                },
+            }
+        }
+    }
+}
+
+fn stream_response(body: Body) -> Response {
+    (
+        StatusCode::OK,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response()
+}
