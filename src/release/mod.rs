@@ -4,6 +4,7 @@
 pub mod discover;
 pub mod image;
 pub mod kind;
+pub mod labels;
 pub mod model;
 pub mod plan;
 pub mod record;

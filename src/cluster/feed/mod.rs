@@ -813,13 +813,9 @@ fn selector_of(d: &Deployment) -> Option<String> {
     if labels.is_empty() {
         return None;
     }
-    Some(
-        labels
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join(","),
-    )
+    Some(crate::release::labels::selector_string(
+        labels.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+    ))
 }
 
 /// The events about `focus`'s objects, newest first.

@@ -728,11 +728,10 @@ fn format_labels(labels: Option<&Value>) -> String {
         .unwrap_or_default();
     // serde_json keeps insertion order when preserve_order is on anywhere in the build.
     pairs.sort_unstable();
-    let pairs: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}={v}")).collect();
     if pairs.is_empty() {
         "<none>".into()
     } else {
-        pairs.join(",")
+        crate::release::labels::selector_string(pairs)
     }
 }
 

@@ -88,11 +88,7 @@ fn release<'i>(v: View<'i>, cx: &mut Context<'i>, svc: &SvcRow, key: &'i str) ->
     if live_deployments.is_empty() {
         warnings.push(format!(
             "The selector of {namespace}/{svc_name} ({}) matches no pods.",
-            selector
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect::<Vec<_>>()
-                .join(",")
+            crate::release::labels::selector_string(selector.iter())
         ));
     }
     let recorded = read_record(v.note(svc.notes.release), cx.now);
