@@ -585,3 +585,68 @@ async fn a_wait_for_ready_pods_gives_up_at_its_deadline() {
         started.elapsed()
     );
 }
+
+#[tokio::test]
+async fn a_wait_whose_watch_fails_reads_on_a_timer_until_the_pods_are_ready() {
+    let cluster = EmbeddedCluster::start(
+        Config {
+            pod_ready_delay: Duration::from_millis(1500),
+            ..Config::test()
+        },
+        "127.0.0.1:0".parse().expect("addr"),
+    )
+    .await
+    .expect("start the embedded cluster");
+    embedded::demo::seed(&cluster).expect("seed");
+    let admin = cluster.client(&ADMIN).await.expect("client");
+    let deployments = Api::<Deployment>::namespaced(admin.clone(), "shop");
+    let replicas = nginx_ready(&admin).await;
+    let plan = wait_plan(&admin, replicas + 2).await;
+    deployments
+        .patch(
+            "nginx",
+            &PatchParams::default(),
+            &Patch::Merge(serde_json::json!({"spec": {"replicas": replicas + 2}})),
+        )
+        .await
+        .expect("scale up");
+    cluster.clear_requests();
+    let wait = tokio::spawn({
+        let admin = admin.clone();
+        async move { cutover::cluster::apply::apply(&admin, &plan, Duration::from_secs(20)).await }
+    });
+    let watching = || {
+        cluster
+            .requests()
+            .iter()
+            .any(|r| r.verb == "watch" && r.path.contains("/deployments"))
+    };
+    wait_for(10, "the wait to watch shop/nginx", || async {
+        watching().then_some(())
+    })
+    .await;
+    // The watch ends and its next request fails, as it would for an identity without watch.
+    cluster.fail_next(1, 500, 0);
+    cluster.drop_watches();
+    let outcome = wait.await.expect("the wait ran");
+    assert_eq!(outcome.failure, None);
+    assert_eq!(outcome.done, 1);
+    let reads = cluster
+        .requests()
+        .iter()
+        .filter(|r| r.verb == "get" && r.path.contains("/deployments/nginx"))
+        .count();
+    // The first read, the read after the failure, then one every 250 ms while the pods start.
+    assert!(reads >= 4, "read on a timer once the watch failed: {reads}");
+}
+
+#[tokio::test]
+async fn a_wait_with_no_time_left_still_reads_once() {
+    let cluster = demo_cluster().await;
+    let admin = cluster.client(&ADMIN).await.expect("client");
+    let ready = nginx_ready(&admin).await;
+    let plan = wait_plan(&admin, ready).await;
+    let outcome = cutover::cluster::apply::apply(&admin, &plan, Duration::ZERO).await;
+    assert_eq!(outcome.failure, None, "the pods were ready already");
+    assert_eq!(outcome.done, 1);
+}

@@ -204,6 +204,10 @@ async fn rescale(client: &kube::Client, step: &Step, expected: i32) -> Result<()
 
 /// How often a wait looks at the cancel flag between watch events (a local check, no request).
 const CANCEL_CHECK: Duration = Duration::from_millis(100);
+/// How often a wait reads the Deployment when it cannot watch it.
+const POLL: Duration = Duration::from_millis(250);
+/// How long the first read of a wait may take, whatever the wait's own limit.
+const READ_LIMIT: Duration = Duration::from_secs(10);
 
 fn ready_of(d: &Deployment) -> i32 {
     d.status
@@ -213,7 +217,9 @@ fn ready_of(d: &Deployment) -> i32 {
 }
 
 /// Waits until the step's Deployment reports `n` ready replicas: read once, then watched
-/// (kube-runtime's `watch_object`), until `limit` has passed or `cancel` is set.
+/// (kube-runtime's `watch_object`), until `limit` has passed or `cancel` is set. An identity
+/// that may get but not list or watch Deployments (the watch fails) is served by reading every
+/// `POLL` instead, as before the watch.
 async fn wait_ready(
     client: &kube::Client,
     step: &Step,
@@ -231,30 +237,49 @@ async fn wait_ready(
             limit.as_secs()
         ))
     };
-    // One read, bounded by the deadline; `known` is what to report if the deadline comes first.
+    // The first read answers whatever the limit (pods already ready need no waiting); later
+    // reads are bounded by the deadline, and report what was known if it comes first.
+    let first = tokio::time::timeout(READ_LIMIT, api.get(&step.name))
+        .await
+        .map_err(|_| timeout(0))?;
+    let mut ready = first.map(|d| ready_of(&d)).map_err(|e| failure(e, step))?;
     let read = |api: Api<Deployment>, known: i32| async move {
         match tokio::time::timeout_at(deadline, api.get(&step.name)).await {
             Ok(got) => got.map(|d| ready_of(&d)).map_err(|e| failure(e, step)),
             Err(_) => Err(timeout(known)),
         }
     };
-    let mut ready = read(api.clone(), 0).await?;
-    let mut changes = watcher::watch_object(api.clone(), &step.name)
-        .default_backoff()
-        .boxed();
+    let mut changes = Some(
+        watcher::watch_object(api.clone(), &step.name)
+            .default_backoff()
+            .boxed(),
+    );
     let mut check = tokio::time::interval(CANCEL_CHECK);
+    let mut poll = tokio::time::interval(POLL);
     while ready < n {
         if cancel.load(Ordering::SeqCst) {
             return Err(cancelled(step));
         }
+        let Some(watch) = changes.as_mut() else {
+            tokio::select! {
+                () = tokio::time::sleep_until(deadline) => return Err(timeout(ready)),
+                _ = check.tick() => {}
+                _ = poll.tick() => ready = read(api.clone(), ready).await?,
+            }
+            continue;
+        };
         tokio::select! {
             () = tokio::time::sleep_until(deadline) => return Err(timeout(ready)),
             _ = check.tick() => {}
-            change = changes.next() => match change {
+            change = watch.next() => match change {
                 Some(Ok(Some(d))) => ready = ready_of(&d),
-                // Gone, or the watch failed (it retries with backoff): a read says where things
-                // stand, and fails the step in the API server's words if it fails too.
-                Some(Ok(None) | Err(_)) => ready = read(api.clone(), ready).await?,
+                // Gone: a read fails the step in the API server's words.
+                Some(Ok(None)) => ready = read(api.clone(), ready).await?,
+                // The watch failed (e.g. no list/watch permission): read on a timer instead.
+                Some(Err(_)) => {
+                    changes = None;
+                    ready = read(api.clone(), ready).await?;
+                }
                 None => return Err(watch_ended(step)),
             },
         }
