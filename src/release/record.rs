@@ -94,8 +94,12 @@ pub struct ReleaseRecord {
 pub struct LastAction {
     pub action: String,
     pub actor: String,
-    #[serde(with = "rfc3339")]
-    pub time: Timestamp,
+    /// Unknown when the annotation's time does not parse (hand-edited, another tool's).
+    #[serde(
+        serialize_with = "lenient_time::serialize",
+        deserialize_with = "lenient_time::deserialize_string"
+    )]
+    pub time: Option<Timestamp>,
     pub from: String,
     pub to: String,
 }
@@ -108,7 +112,8 @@ pub fn describe_last_change(kind: Kind, namespace: &str, name: &str, raw: &str) 
         "Last change recorded on {kind} {namespace}/{name}: {} by {} at {} ({} → {}).",
         last.action,
         last.actor,
-        super::format_time(last.time),
+        last.time
+            .map_or_else(|| "an unknown time".to_string(), super::format_time),
         last.from,
         last.to
     ))
@@ -125,21 +130,6 @@ pub enum RecordError {
 /// Reads the record annotation; Err says why it cannot be used.
 pub fn parse_record(raw: &str) -> Result<ReleaseRecord, RecordError> {
     serde_json::from_str(raw).map_err(|e| RecordError::Invalid(e.to_string()))
-}
-
-/// A time as the record writes it: RFC 3339 in UTC with whole seconds (`format_time`).
-mod rfc3339 {
-    use jiff::Timestamp;
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(t: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&crate::release::format_time(*t))
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Timestamp, D::Error> {
-        let raw = String::deserialize(d)?;
-        raw.parse().map_err(serde::de::Error::custom)
-    }
 }
 
 /// An optional record time: none is written `""`, and a string that is not a time reads as
@@ -307,6 +297,23 @@ mod tests {
             Some(
                 "Last change recorded on Ingress shop/web-canary: weight by alice at 2026-11-23T02:59:00Z (10% → 25%)."
             )
+        );
+    }
+
+    #[test]
+    fn a_last_action_with_an_unreadable_time_is_still_described() {
+        let raw = r#"{"action":"switch","actor":"ana","time":"yesterday","from":"v1","to":"v2"}"#;
+        assert_eq!(
+            describe_last_change(Kind::Service, "shop", "web", raw).as_deref(),
+            Some(
+                "Last change recorded on Service shop/web: switch by ana at an unknown time (v1 → v2)."
+            )
+        );
+        let raw = r#"{"action":"switch","actor":"ana","time":"2026-11-23T10:00:00Z","from":"v1","to":"v2"}"#;
+        let described = describe_last_change(Kind::Service, "shop", "web", raw);
+        assert!(
+            described.is_some_and(|d| d.contains("at 2026-11-23T10:00:00Z")),
+            "a readable time is shown"
         );
     }
 }

@@ -102,7 +102,7 @@ impl Cx<'_> {
         LastAction {
             action: op.into(),
             actor: self.actor.name.clone(),
-            time: self.now,
+            time: Some(self.now),
             from: from.into(),
             to: to.into(),
         }
