@@ -173,7 +173,7 @@ pub fn parse_steps(raw: &str) -> Option<Vec<u32>> {
     steps.filter(|s| !s.is_empty() && s.windows(2).all(|w| w[0] < w[1]))
 }
 
-/// `30m`, `1h`, `90s`, `2h30m` → seconds.
+/// `30m`, `1h`, `90s`, `2h30m` → seconds; None when malformed, zero or too large for an i64.
 pub fn parse_duration(raw: &str) -> Option<i64> {
     let mut total = 0i64;
     let mut number = String::new();
@@ -184,13 +184,15 @@ pub fn parse_duration(raw: &str) -> Option<i64> {
         }
         let n: i64 = number.parse().ok()?;
         number.clear();
-        total += n * match c {
+        let unit = match c {
             's' => 1,
             'm' => 60,
             'h' => 3600,
             'd' => 86_400,
             _ => return None,
         };
+        // A value from an annotation may be any length: too large is unusable, not a panic.
+        total = n.checked_mul(unit).and_then(|s| total.checked_add(s))?;
     }
     if !number.is_empty() {
         return None;
@@ -298,6 +300,14 @@ mod tests {
                 "Last change recorded on Ingress shop/web-canary: weight by alice at 2026-11-23T02:59:00Z (10% → 25%)."
             )
         );
+    }
+
+    #[test]
+    fn durations_too_large_are_unusable_not_a_panic() {
+        assert_eq!(parse_duration("999999999999999d"), None);
+        assert_eq!(parse_duration("9223372036854775807s"), Some(i64::MAX));
+        assert_eq!(parse_duration("9223372036854775807s1s"), None);
+        assert_eq!(parse_duration("99999999999999999999s"), None);
     }
 
     #[test]
