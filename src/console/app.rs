@@ -535,19 +535,18 @@ fn key_event(key: Key) -> KeyEvent {
 
 /// What comes next for `r`, in words.
 fn next_step(r: &Release) -> String {
-    let cand = r.candidate.as_ref().map(label_of).unwrap_or_default();
-    let live = label_of(&r.live);
+    let cand = r.candidate.as_ref().map(Track::label).unwrap_or_default();
+    let live = r.live.label();
     let canary = r.pattern == Pattern::NginxCanary;
     match r.stage {
         Stage::AtRest => "nothing to do until a candidate is deployed".to_string(),
         Stage::Staged if canary => {
-            let first = r.steps.first().copied().unwrap_or(10);
+            let first = r.step_after(r.traffic.candidate_percent);
             format!("approve to send {first}% of traffic to {cand}")
         }
         Stage::Staged => format!("approve to switch all traffic to {cand}"),
         Stage::Shifting => {
-            let now = r.traffic.candidate_percent;
-            let next = r.steps.iter().copied().find(|s| *s > now).unwrap_or(100);
+            let next = r.step_after(r.traffic.candidate_percent);
             format!("approve for the next step, {next}% to {cand}")
         }
         Stage::Switched if canary => {
@@ -560,14 +559,6 @@ fn next_step(r: &Release) -> String {
 }
 
 /// What a track is called: its version, else its Service, else its first Deployment.
-pub fn label_of(t: &Track) -> &str {
-    t.version
-        .as_deref()
-        .or(t.service.as_deref())
-        .or(t.deployments.first().map(|d| d.as_str()))
-        .unwrap_or("?")
-}
-
 /// A candidate that is up: a retired one (scaled to 0) takes no weight and does not stop a
 /// new release from being staged.
 fn has_running_candidate(r: &Release) -> bool {

@@ -142,6 +142,16 @@ pub struct Track {
 }
 
 impl Track {
+    /// What the track is called on screen and in plans: its version, else its Service, else
+    /// its first Deployment, else `?`.
+    pub fn label(&self) -> &str {
+        self.version
+            .as_deref()
+            .or(self.service.as_deref())
+            .or(self.deployments.first().map(|d| d.as_str()))
+            .unwrap_or("?")
+    }
+
     pub fn pods_in(&self, state: PodState) -> usize {
         self.pods.iter().filter(|p| p.state == state).count()
     }
@@ -198,6 +208,26 @@ pub struct Release {
 }
 
 impl Release {
+    /// The canary's next step above `percent`: the first of its steps past it, else 100. The
+    /// planner's approve, the stage line and the slider's `]` all read it.
+    pub fn step_after(&self, percent: u32) -> u32 {
+        self.steps
+            .iter()
+            .copied()
+            .find(|s| *s > percent)
+            .unwrap_or(100)
+    }
+
+    /// The canary's step below `percent`: the last of its steps under it, else 0.
+    pub fn step_before(&self, percent: u32) -> u32 {
+        self.steps
+            .iter()
+            .copied()
+            .filter(|s| *s < percent)
+            .max()
+            .unwrap_or(0)
+    }
+
     pub fn id(&self) -> String {
         format!("{}/{}", self.namespace, self.name)
     }

@@ -148,21 +148,13 @@ impl App {
         let Some((id, from)) = self.weight_from() else {
             return;
         };
-        let steps = self.release().map(|r| r.steps.clone()).unwrap_or_default();
+        let Some(r) = self.release() else {
+            return;
+        };
         let target = if up {
-            steps
-                .iter()
-                .copied()
-                .filter(|s| *s > from)
-                .min()
-                .unwrap_or(100)
+            r.step_after(from)
         } else {
-            steps
-                .iter()
-                .copied()
-                .filter(|s| *s < from)
-                .max()
-                .unwrap_or(0)
+            r.step_before(from)
         };
         self.pending = Some(PendingWeight {
             release: id,

@@ -12,7 +12,6 @@ use ratatui::widgets::{Block, BorderType, Paragraph};
 use super::text::{self, pad, width};
 use super::{Cx, fit, take_left, take_top};
 use crate::console::app::Allowed;
-pub(super) use crate::console::app::label_of;
 use crate::console::keymap::{Command, Scope};
 use crate::console::theme::Role;
 use crate::release::{Pattern, Release, Stage};
@@ -189,16 +188,12 @@ fn render_panels(cx: Cx, frame: &mut Frame, area: Rect, r: &Release) {
         track_lines(cx, &r.live, w)
     });
     let title = match &r.candidate {
-        Some(c) if flipped => format!(
-            " LIVE {}% · {} ▶ ",
-            r.traffic.candidate_percent,
-            label_of(c)
-        ),
+        Some(c) if flipped => format!(" LIVE {}% · {} ▶ ", r.traffic.candidate_percent, c.label()),
         Some(c) => format!(
             " {} {}% · {} ▶ ",
             other_word(r),
             r.traffic.candidate_percent,
-            label_of(c)
+            c.label()
         ),
         None => " CANDIDATE ▶ ".to_string(),
     };
@@ -270,7 +265,7 @@ fn traffic(cx: Cx, r: &Release, w: usize) -> Vec<Item> {
     let mut spans = vec![line_label(cx, "traffic")];
     spans.extend(traffic_bar(cx, r, w.saturating_sub(LABEL)));
     let mut items = vec![(9, Line::from(spans))];
-    let cand = r.candidate.as_ref().map(label_of).unwrap_or_default();
+    let cand = r.candidate.as_ref().map(|c| c.label()).unwrap_or_default();
     for rule in &r.traffic.rules {
         let rule = rule.replace(" -> candidate", &format!(" → {cand} (candidate)"));
         items.push((
@@ -289,9 +284,9 @@ fn traffic(cx: Cx, r: &Release, w: usize) -> Vec<Item> {
 fn traffic_bar(cx: Cx, r: &Release, w: usize) -> Vec<Span<'static>> {
     let live = r.traffic.live_percent.min(100) as usize;
     let cand = r.traffic.candidate_percent.min(100) as usize;
-    let left = format!("◀ {} {live}% ", text::truncate(label_of(&r.live), 12));
+    let left = format!("◀ {} {live}% ", text::truncate(r.live.label(), 12));
     let right = match &r.candidate {
-        Some(c) => format!(" {cand}% {} ▶", text::truncate(label_of(c), 12)),
+        Some(c) => format!(" {cand}% {} ▶", text::truncate(c.label(), 12)),
         None => " no candidate".to_string(),
     };
     let bar_w = w.saturating_sub(width(&left) + width(&right) + 1).min(60);
@@ -540,11 +535,7 @@ fn warnings(cx: Cx, r: &Release, w: usize) -> Vec<Item> {
 /// carries most of the traffic (`flipped`).
 fn live_heading(r: &Release, flipped: bool) -> String {
     let word = if flipped { "PRIMARY" } else { "◀ LIVE" };
-    format!(
-        " {word} {}% · {}",
-        r.traffic.live_percent,
-        label_of(&r.live)
-    )
+    format!(" {word} {}% · {}", r.traffic.live_percent, r.live.label())
 }
 
 /// The compact layout's detail: each track as two short lines marked `┃` (live) and `│`,
@@ -570,7 +561,7 @@ pub(super) fn render_compact(cx: Cx, frame: &mut Frame, area: Rect, r: &Release)
     match &r.candidate {
         Some(c) => {
             let word = if flipped { "▶ LIVE" } else { other_word(r) };
-            let head = format!(" {word} {}% · {}", r.traffic.candidate_percent, label_of(c));
+            let head = format!(" {word} {}% · {}", r.traffic.candidate_percent, c.label());
             items.extend(compact_track(cx, c, head, cand_edge, Role::Candidate, w));
         }
         None => {

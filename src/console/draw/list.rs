@@ -78,8 +78,8 @@ fn cells<'a>(row: &'a Row, r: Option<&'a Release>) -> Cells<'a> {
         // The side carrying most traffic (a canary past 50% has its candidate live).
         live: r
             .map(|r| match &r.candidate {
-                Some(c) if super::detail::candidate_carries(r) => super::detail::label_of(c),
-                _ => super::detail::label_of(&r.live),
+                Some(c) if super::detail::candidate_carries(r) => c.label(),
+                _ => r.live.label(),
             })
             .unwrap_or(""),
         split: r.map(|r| (r.traffic.live_percent, r.traffic.candidate_percent)),

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use super::steps::{Cx, find, label_of, pods_phrase, record_annotations};
+use super::steps::{Cx, find, pods_phrase, record_annotations};
 use super::switch::switch_risk;
 use super::{Action, Kind, Op, Plan, Precondition, Refusal, Step};
 use crate::release::model::{Stage, Track};
@@ -65,7 +65,7 @@ pub(super) fn weight(cx: Cx, percent: u32, op: Op) -> Result<Plan, Refusal> {
         map.extend(extra.clone());
     }
     let risk = (percent > 0 && cand.replicas.ready == 0)
-        .then(|| format!("{} has no ready pods", label_of(cand)));
+        .then(|| format!("{} has no ready pods", cand.label()));
     let target = format!("{}{}", c.host, c.path);
     Ok(Plan {
         release: id.clone(),
@@ -74,7 +74,7 @@ pub(super) fn weight(cx: Cx, percent: u32, op: Op) -> Result<Plan, Refusal> {
             "{}/{} canary-weight {from} → {percent}: {} ({}) will take {percent}% of requests to {target}",
             r.namespace,
             c.canary,
-            label_of(cand),
+            cand.label(),
             pods_phrase(cand.replicas.ready)
         ),
         risk,

@@ -191,7 +191,7 @@ pub fn plan(
                 track: r
                     .candidate
                     .as_ref()
-                    .map(steps::label_of)
+                    .map(|t| t.label().to_string())
                     .unwrap_or_default(),
             });
         }
@@ -230,18 +230,8 @@ fn approve(cx: steps::Cx) -> Result<Plan, Refusal> {
         })
     };
     match (r.stage, r.pattern) {
-        (Stage::Staged, Pattern::NginxCanary) => {
-            let first = r.steps.first().copied().unwrap_or(10);
-            canary::weight(cx, first, Op::Approve)
-        }
-        (Stage::Shifting, Pattern::NginxCanary) => {
-            let current = r.traffic.candidate_percent;
-            let next = r
-                .steps
-                .iter()
-                .copied()
-                .find(|s| *s > current)
-                .unwrap_or(100);
+        (Stage::Staged | Stage::Shifting, Pattern::NginxCanary) => {
+            let next = r.step_after(r.traffic.candidate_percent);
             canary::weight(cx, next, Op::Approve)
         }
         (Stage::Switched, Pattern::NginxCanary) => canary::finish(cx),

@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use super::steps::{Cx, label_of, record_annotations};
+use super::steps::{Cx, record_annotations};
 use super::{Action, Op, Plan, Refusal, Step, canary, selector, switch};
 use crate::release::model::{Pattern, Replicas, Stage, Track};
 use crate::release::record;
@@ -51,7 +51,7 @@ pub(super) fn rollback(cx: Cx) -> Result<Plan, Refusal> {
     plan.risk = None;
     plan.summary = format!(
         "{id}: all user traffic back to {}{}",
-        label_of(other),
+        other.label(),
         if other.replicas.desired == 0 {
             format!(" after scaling it back to {old_replicas} and waiting until ready")
         } else if resumed {
@@ -63,8 +63,8 @@ pub(super) fn rollback(cx: Cx) -> Result<Plan, Refusal> {
             String::new()
         }
     );
-    let live = label_of(&r.live);
-    plan.event = cx.event("rolled back", &live, &label_of(other));
+    let live = r.live.label();
+    plan.event = cx.event("rolled back", live, other.label());
     Ok(plan)
 }
 
@@ -72,10 +72,10 @@ pub(super) fn rollback(cx: Cx) -> Result<Plan, Refusal> {
 fn record_only(cx: Cx, other: &Track) -> Plan {
     let r = cx.r;
     let id = r.id();
-    let live = label_of(&r.live);
+    let live = r.live.label();
     let mut rec = cx.base_record(&r.live, Some(other));
     rec.stage = Stage::RolledBack;
-    let last = cx.last_action("rollback", &live, &live);
+    let last = cx.last_action("rollback", live, live);
     Plan {
         release: id.clone(),
         op: Op::Rollback,
@@ -86,7 +86,7 @@ fn record_only(cx: Cx, other: &Track) -> Plan {
             format!("{id}: record the rollback"),
         )],
         record: rec,
-        event: cx.event("rolled back", &live, &live),
+        event: cx.event("rolled back", live, live),
     }
 }
 
@@ -156,7 +156,7 @@ fn record_on_traffic_object(cx: Cx, plan: &mut Plan, other: &Track) {
         .find(|s| s.kind == r.traffic_object.kind && s.name == r.traffic_object.name)
         && let Action::MergePatch(body) = &mut step.action
     {
-        let last = cx.last_action("rollback", &label_of(&r.live), &label_of(other));
+        let last = cx.last_action("rollback", r.live.label(), other.label());
         body["metadata"]["annotations"][record::RELEASE] =
             json!(serde_json::to_string(&plan.record).unwrap_or_default());
         body["metadata"]["annotations"][record::LAST_ACTION] =

@@ -31,15 +31,6 @@ where
 }
 
 /// How a track is named to people: its version, else its Service, else its first Deployment.
-pub(super) fn label_of(t: &Track) -> String {
-    t.version
-        .clone()
-        .or_else(|| t.service.clone())
-        .or_else(|| t.deployments.first().cloned())
-        .unwrap_or_else(|| "?".into())
-        .to_string()
-}
-
 pub(super) fn record_track(t: &Track) -> RecordTrack {
     RecordTrack {
         deployments: t.deployments.iter().map(|d| d.to_string()).collect(),

@@ -5,7 +5,7 @@
 use jiff::Timestamp;
 use serde_json::json;
 
-use super::steps::{Cx, find, label_of, pods_phrase, record_annotations};
+use super::steps::{Cx, find, pods_phrase, record_annotations};
 use super::{Op, Plan, Refusal, canary, ingress, selector};
 use crate::release::model::{Kind, Pattern, Stage, Track};
 use crate::release::record::{self, PreviousTraffic, ReleaseRecord};
@@ -13,13 +13,13 @@ use crate::release::record::{self, PreviousTraffic, ReleaseRecord};
 /// Why a switch to `to` is risky: it has no ready pods, or fewer than `from`.
 pub(super) fn switch_risk(from: &Track, to: &Track) -> Option<String> {
     if to.replicas.ready == 0 {
-        Some(format!("{} has no ready pods", label_of(to)))
+        Some(format!("{} has no ready pods", to.label()))
     } else if to.replicas.ready < from.replicas.ready {
         Some(format!(
             "{} has fewer ready pods ({}) than {} ({})",
-            label_of(to),
+            to.label(),
             to.replicas.ready,
-            label_of(from),
+            from.label(),
             from.replicas.ready
         ))
     } else {
@@ -44,11 +44,11 @@ pub(super) fn switch(cx: Cx, op: Op) -> Result<Plan, Refusal> {
     };
     if to.replicas.desired == 0 {
         return Err(Refusal::TrackRetired {
-            track: label_of(to),
+            track: to.label().to_string(),
         });
     }
     let (body, what) = traffic_body(cx, to)?;
-    let (from_l, to_l) = (label_of(&r.live), label_of(to));
+    let (from_l, to_l) = (r.live.label(), to.label());
     let mut rec = cx.base_record(&r.live, Some(to));
     // Switching back to the track the release began from is a rollback in effect.
     let back_to_start = rec.live.version.as_deref() == to.version.as_deref()
@@ -62,7 +62,7 @@ pub(super) fn switch(cx: Cx, op: Op) -> Result<Plan, Refusal> {
         Stage::Switched
     };
     rec.gate_deadline = gate_deadline(cx);
-    let last = cx.last_action(op.verb(), &from_l, &to_l);
+    let last = cx.last_action(op.verb(), from_l, to_l);
     let mut body = body;
     body["metadata"]["annotations"] = record_annotations(&rec, &last);
     let step = cx.traffic_step(body, format!("{}: {what}", r.id()));
@@ -77,7 +77,7 @@ pub(super) fn switch(cx: Cx, op: Op) -> Result<Plan, Refusal> {
         risk: switch_risk(&r.live, to),
         steps: vec![step],
         record: rec,
-        event: cx.event("switched", &from_l, &to_l),
+        event: cx.event("switched", from_l, to_l),
     })
 }
 
@@ -123,9 +123,11 @@ pub(super) fn retire(cx: Cx, op: Op) -> Result<Plan, Refusal> {
             ),
         });
     }
-    let label = label_of(old);
+    let label = old.label();
     if old.replicas.desired == 0 {
-        return Err(Refusal::AlreadyRetired { track: label });
+        return Err(Refusal::AlreadyRetired {
+            track: label.to_string(),
+        });
     }
     let mut rec = cx.base_record(old, Some(&r.live));
     rec.stage = Stage::Retired;
@@ -145,14 +147,16 @@ pub(super) fn retire(cx: Cx, op: Op) -> Result<Plan, Refusal> {
 fn retire_rejected(cx: Cx, cand: &Track, op: Op) -> Result<Plan, Refusal> {
     let r = cx.r;
     let id = r.id();
-    let label = label_of(cand);
+    let label = cand.label();
     if cand.replicas.desired == 0 {
-        return Err(Refusal::AlreadyRetired { track: label });
+        return Err(Refusal::AlreadyRetired {
+            track: label.to_string(),
+        });
     }
     if cand.traffic_percent > 0 || !r.traffic.rules.is_empty() {
         return Err(Refusal::StillServed {
             release: id,
-            track: label,
+            track: label.to_string(),
             by: if r.traffic.rules.is_empty() {
                 format!("{}% of traffic", cand.traffic_percent)
             } else {
@@ -168,7 +172,7 @@ fn retire_rejected(cx: Cx, cand: &Track, op: Op) -> Result<Plan, Refusal> {
         "{id}: scale the rolled-back {} ({label}) from {} to 0; traffic stays on {}",
         cand.deployments.join(", "),
         cand.replicas.desired,
-        label_of(&r.live)
+        r.live.label()
     );
     Ok(scale_to_zero(cx, rec, cand, op, description, summary))
 }
@@ -183,7 +187,7 @@ fn scale_to_zero(
     description: String,
     summary: String,
 ) -> Plan {
-    let label = label_of(t);
+    let label = t.label();
     let (from, to) = (
         format!("{label} {}", t.replicas.desired),
         format!("{label} 0"),
