@@ -151,6 +151,17 @@ impl Objects {
         self
     }
 
+    /// Sets an Ingress's creationTimestamp, by name.
+    fn created(mut self, ingress: &str, at: &str) -> Self {
+        let ing = self
+            .ingresses
+            .iter_mut()
+            .find(|i| i["metadata"]["name"] == ingress)
+            .unwrap_or_else(|| panic!("no Ingress {ingress}"));
+        ing["metadata"]["creationTimestamp"] = json!(at);
+        self
+    }
+
     /// Edits one pod by name.
     fn edit_pod(mut self, name: &str, edit: impl FnOnce(&mut Value)) -> Self {
         let pod = self
@@ -880,7 +891,14 @@ fn canary_cases() -> Vec<Case> {
             want: vec![canary_want(
                 "api/web",
                 Stage::Staged,
-                (100, 0, &["cookie canary=always -> candidate"]),
+                (
+                    100,
+                    0,
+                    &[
+                        "cookie canary=always -> candidate",
+                        "cookie canary=never -> live",
+                    ],
+                ),
                 &[],
             )],
             check: None,
@@ -900,7 +918,9 @@ fn canary_cases() -> Vec<Case> {
                     10,
                     &[
                         "header X-Canary=always -> candidate",
+                        "header X-Canary=never -> live",
                         "cookie beta=always -> candidate",
+                        "cookie beta=never -> live",
                     ],
                 ),
                 &[],
@@ -978,19 +998,24 @@ fn canary_cases() -> Vec<Case> {
                     "web-v2",
                     json!({CANARY: "true", WEIGHT: "50"}),
                 ),
+            // Created in the same second: ingress-nginx honours the greater name
+            // (store.go, sortIngressSlice: `in > jn`), not the lesser.
             want: vec![canary_want(
                 "api/web",
                 Stage::Shifting,
-                (80, 20, &[]),
+                (50, 50, &[]),
                 &[&[
                     "More than one canary Ingress",
                     "web.example.com/",
-                    "web-canary, web-canary-2",
-                    "honours only one",
+                    "web-canary-2, web-canary",
+                    "honours only one, web-canary-2",
                 ]],
             )],
             check: Some(|rs| {
-                assert_eq!(rs[0].canary.as_ref().expect("canary").canary, "web-canary")
+                assert_eq!(
+                    rs[0].canary.as_ref().expect("canary").canary,
+                    "web-canary-2"
+                )
             }),
         },
         Case {
@@ -1016,7 +1041,8 @@ fn canary_cases() -> Vec<Case> {
                     "web.example.com",
                     "web-v3",
                     json!({CANARY: "true", WEIGHT: "50"}),
-                ),
+                )
+                .created("web-canary-3", "2026-11-23T11:30:00Z"),
             want: vec![canary_want(
                 "api/web",
                 Stage::Shifting,

@@ -15,6 +15,7 @@ use crate::console::app::Allowed;
 pub(super) use crate::console::app::label_of;
 use crate::console::keymap::{Command, Scope};
 use crate::console::theme::Role;
+use crate::release::model::MILLION;
 use crate::release::{Pattern, Release, Stage};
 
 mod track;
@@ -191,13 +192,13 @@ fn render_panels(cx: Cx, frame: &mut Frame, area: Rect, r: &Release) {
     let title = match &r.candidate {
         Some(c) if flipped => format!(
             " LIVE {}% · {} ▶ ",
-            r.traffic.candidate_percent,
+            r.traffic.exact_percents().1,
             label_of(c)
         ),
         Some(c) => format!(
             " {} {}% · {} ▶ ",
             other_word(r),
-            r.traffic.candidate_percent,
+            r.traffic.exact_percents().1,
             label_of(c)
         ),
         None => " CANDIDATE ▶ ".to_string(),
@@ -287,11 +288,13 @@ fn traffic(cx: Cx, r: &Release, w: usize) -> Vec<Item> {
 /// The split as a proportional bar, live part `█` on the left, candidate part `▒` on the right,
 /// each side named and numbered so it reads without colour.
 fn traffic_bar(cx: Cx, r: &Release, w: usize) -> Vec<Span<'static>> {
-    let live = r.traffic.live_percent.min(100) as usize;
-    let cand = r.traffic.candidate_percent.min(100) as usize;
-    let left = format!("◀ {} {live}% ", text::truncate(label_of(&r.live), 12));
+    // Labels short (`<1%`), cells from the exact share.
+    let (live_text, cand_text) = r.traffic.short_percents();
+    let cand = r.traffic.candidate_per_million.min(MILLION) as usize;
+    let live = MILLION as usize - cand;
+    let left = format!("◀ {} {live_text}% ", text::truncate(label_of(&r.live), 12));
     let right = match &r.candidate {
-        Some(c) => format!(" {cand}% {} ▶", text::truncate(label_of(c), 12)),
+        Some(c) => format!(" {cand_text}% {} ▶", text::truncate(label_of(c), 12)),
         None => " no candidate".to_string(),
     };
     let bar_w = w.saturating_sub(width(&left) + width(&right) + 1).min(60);
@@ -325,7 +328,10 @@ fn slider(cx: Cx, r: &Release, w: usize) -> Vec<Item> {
     let mut items = vec![(8, slider_track(cx, applied, pending.map(|(p, _)| p), w))];
 
     let mut words = vec![line_label(cx, "")];
-    words.push(cx.span(format!("applied {applied}%"), Role::Candidate));
+    words.push(cx.span(
+        format!("applied {}%", r.traffic.exact_percents().1),
+        Role::Candidate,
+    ));
     if let Some(c) = &r.canary
         && c.total != 100
     {
@@ -542,7 +548,7 @@ fn live_heading(r: &Release, flipped: bool) -> String {
     let word = if flipped { "PRIMARY" } else { "◀ LIVE" };
     format!(
         " {word} {}% · {}",
-        r.traffic.live_percent,
+        r.traffic.exact_percents().0,
         label_of(&r.live)
     )
 }
@@ -570,7 +576,11 @@ pub(super) fn render_compact(cx: Cx, frame: &mut Frame, area: Rect, r: &Release)
     match &r.candidate {
         Some(c) => {
             let word = if flipped { "▶ LIVE" } else { other_word(r) };
-            let head = format!(" {word} {}% · {}", r.traffic.candidate_percent, label_of(c));
+            let head = format!(
+                " {word} {}% · {}",
+                r.traffic.exact_percents().1,
+                label_of(c)
+            );
             items.extend(compact_track(cx, c, head, cand_edge, Role::Candidate, w));
         }
         None => {
