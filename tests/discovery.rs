@@ -151,15 +151,38 @@ impl Objects {
         self
     }
 
-    /// Sets an Ingress's creationTimestamp, by name.
-    fn created(mut self, ingress: &str, at: &str) -> Self {
+    /// Edits one Ingress by name.
+    fn edit_ingress(mut self, name: &str, edit: impl FnOnce(&mut Value)) -> Self {
         let ing = self
             .ingresses
             .iter_mut()
-            .find(|i| i["metadata"]["name"] == ingress)
-            .unwrap_or_else(|| panic!("no Ingress {ingress}"));
-        ing["metadata"]["creationTimestamp"] = json!(at);
+            .find(|i| i["metadata"]["name"] == name)
+            .unwrap_or_else(|| panic!("no Ingress {name}"));
+        edit(ing);
         self
+    }
+
+    /// Sets an Ingress's creationTimestamp, by name.
+    fn created(self, ingress: &str, at: &str) -> Self {
+        self.edit_ingress(ingress, |i| i["metadata"]["creationTimestamp"] = json!(at))
+    }
+
+    /// Sets an Ingress's class, by name: `spec.ingressClassName` (None removes it) and the
+    /// legacy `kubernetes.io/ingress.class` annotation (None leaves it unset).
+    fn class(self, ingress: &str, spec: Option<&str>, legacy: Option<&str>) -> Self {
+        self.edit_ingress(ingress, |i| {
+            match spec {
+                Some(c) => i["spec"]["ingressClassName"] = json!(c),
+                None => {
+                    i["spec"]
+                        .as_object_mut()
+                        .map(|s| s.remove("ingressClassName"));
+                }
+            }
+            if let Some(c) = legacy {
+                i["metadata"]["annotations"]["kubernetes.io/ingress.class"] = json!(c);
+            }
+        })
     }
 
     /// Edits one pod by name.
@@ -2701,5 +2724,434 @@ fn pod_scope_hides_pods_and_pod_warnings_only() {
                 s.id()
             );
         }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Conformance with ingress-nginx: one row per rule, each citing the source it follows
+// (kubernetes/ingress-nginx, read at dbb11b92ddb77bee9c35e462479129354c84f939).
+// ---------------------------------------------------------------------------------------
+
+const HEADER_PATTERN: &str = "nginx.ingress.kubernetes.io/canary-by-header-pattern";
+
+/// One rule of ingress-nginx, its source, and the case that shows cutover follows it.
+struct Rule {
+    source: &'static str,
+    case: Case,
+}
+
+fn canary_row(source: &'static str, name: &'static str, annotations: Value, want: Want) -> Rule {
+    Rule {
+        source,
+        case: Case {
+            name,
+            objects: canary_pair(Objects::new(), "api", annotations),
+            want: vec![want],
+            check: None,
+        },
+    }
+}
+
+const BALANCER: &str = "rootfs/etc/nginx/lua/balancer.lua, route_to_alternative_balancer";
+const CANARY_PARSE: &str = "internal/ingress/annotations/canary/main.go, canary.Parse";
+const PARSE_BOOL: &str =
+    "internal/ingress/annotations/parser/main.go, ingAnnotations.parseBool (strconv.ParseBool)";
+const PARSE_STRING: &str =
+    "internal/ingress/annotations/parser/main.go, ingAnnotations.parseString";
+const SORT: &str = "internal/ingress/controller/store/store.go, sortIngressSlice; controller.go, mergeAlternativeBackends";
+const CLASS: &str = "internal/ingress/controller/store/store.go, GetIngressClass";
+const SERVERS: &str = "internal/ingress/controller/controller.go, getBackendServers (first Ingress of a location wins)";
+const MERGE: &str =
+    "internal/ingress/controller/controller.go, mergeAlternativeBackends (every rule and path)";
+
+fn weight_rules() -> Vec<Rule> {
+    vec![
+        Rule {
+            source: BALANCER,
+            case: Case {
+                name: "weight 1 of total 1000: 0.1 %, shifting, never 0 %",
+                objects: canary_pair(
+                    Objects::new(),
+                    "api",
+                    json!({CANARY: "true", WEIGHT: "1", TOTAL: "1000"}),
+                ),
+                want: vec![canary_want("api/web", Stage::Shifting, (99, 1, &[]), &[])],
+                check: Some(|rs| {
+                    let t = &rs[0].traffic;
+                    assert_eq!(t.candidate_per_million, 1_000);
+                    assert_eq!(t.candidate_share(), 0.001);
+                    assert_eq!(t.exact_percents(), ("99.9".into(), "0.1".into()));
+                    assert_eq!(t.short_percents(), (">99".into(), "<1".into()));
+                }),
+            },
+        },
+        canary_row(
+            BALANCER,
+            "a total of 100 or less is 100 (weightTotal is used only above 100)",
+            json!({CANARY: "true", WEIGHT: "30", TOTAL: "50"}),
+            canary_want("api/web", Stage::Shifting, (70, 30, &[]), &[]),
+        ),
+        canary_row(
+            BALANCER,
+            "a weight above its total sends every request (math.random(total) <= weight)",
+            json!({CANARY: "true", WEIGHT: "1500", TOTAL: "1000"}),
+            canary_want(
+                "api/web",
+                Stage::Switched,
+                (0, 100, &[]),
+                &[&["canary-weight 1500", "above its total 1000"]],
+            ),
+        ),
+        canary_row(
+            CANARY_PARSE,
+            "a weight strconv.Atoi does not read (\" 30\") is 0",
+            json!({CANARY: "true", WEIGHT: " 30"}),
+            canary_want(
+                "api/web",
+                Stage::Staged,
+                (100, 0, &[]),
+                &[&["canary-weight", "not a number"]],
+            ),
+        ),
+        canary_row(
+            CANARY_PARSE,
+            "a total strconv.Atoi does not read is 100",
+            json!({CANARY: "true", WEIGHT: "1", TOTAL: "1e3"}),
+            canary_want(
+                "api/web",
+                Stage::Shifting,
+                (99, 1, &[]),
+                &[&["canary-weight-total", "uses 100"]],
+            ),
+        ),
+    ]
+}
+
+fn header_rules() -> Vec<Rule> {
+    vec![
+        canary_row(
+            PARSE_STRING,
+            "an empty header value is unset: the header's always/never apply",
+            json!({CANARY: "true", HEADER: "X-Beta", HEADER_VALUE: ""}),
+            canary_want(
+                "api/web",
+                Stage::Staged,
+                (
+                    100,
+                    0,
+                    &[
+                        "header X-Beta=always -> candidate",
+                        "header X-Beta=never -> live",
+                    ],
+                ),
+                &[],
+            ),
+        ),
+        canary_row(
+            PARSE_STRING,
+            "an empty header pattern is unset too",
+            json!({CANARY: "true", HEADER: "X-Beta", HEADER_PATTERN: ""}),
+            canary_want(
+                "api/web",
+                Stage::Staged,
+                (
+                    100,
+                    0,
+                    &[
+                        "header X-Beta=always -> candidate",
+                        "header X-Beta=never -> live",
+                    ],
+                ),
+                &[],
+            ),
+        ),
+        canary_row(
+            BALANCER,
+            "a header value wins over a header pattern",
+            json!({CANARY: "true", HEADER: "X-Beta", HEADER_VALUE: "on", HEADER_PATTERN: "^o"}),
+            canary_want(
+                "api/web",
+                Stage::Staged,
+                (100, 0, &["header X-Beta=on -> candidate"]),
+                &[],
+            ),
+        ),
+        canary_row(
+            BALANCER,
+            "a header pattern without a value",
+            json!({CANARY: "true", HEADER: "X-Beta", HEADER_PATTERN: "^o"}),
+            canary_want(
+                "api/web",
+                Stage::Staged,
+                (100, 0, &["header X-Beta~^o -> candidate"]),
+                &[],
+            ),
+        ),
+        canary_row(
+            PARSE_STRING,
+            "an empty header name: no header rule; an empty cookie: no cookie rule",
+            json!({CANARY: "true", HEADER: "", HEADER_VALUE: "on", COOKIE: ""}),
+            canary_want("api/web", Stage::Staged, (100, 0, &[]), &[]),
+        ),
+        canary_row(
+            BALANCER,
+            "header before cookie before weight; cookie always/never",
+            json!({CANARY: "true", HEADER: "X-Beta", HEADER_VALUE: "on", COOKIE: "beta", WEIGHT: "5"}),
+            canary_want(
+                "api/web",
+                Stage::Shifting,
+                (
+                    95,
+                    5,
+                    &[
+                        "header X-Beta=on -> candidate",
+                        "cookie beta=always -> candidate",
+                        "cookie beta=never -> live",
+                    ],
+                ),
+                &[],
+            ),
+        ),
+    ]
+}
+
+/// The canary flag: every spelling strconv.ParseBool reads true is a canary.
+fn flag_rules() -> Vec<Rule> {
+    let mut rules: Vec<Rule> = ["1", "t", "T", "TRUE", "true", "True"]
+        .into_iter()
+        .map(|flag| {
+            canary_row(
+                PARSE_BOOL,
+                "a canary flag strconv.ParseBool reads true",
+                json!({CANARY: flag, WEIGHT: "30"}),
+                canary_want("api/web", Stage::Shifting, (70, 30, &[]), &[]),
+            )
+        })
+        .collect();
+    for flag in ["false", "yes"] {
+        rules.push(Rule {
+            source: CANARY_PARSE,
+            case: Case {
+                name: "a flag not true with a weight: no canary, the weight does nothing, one release",
+                objects: canary_pair(Objects::new(), "api", json!({CANARY: flag, WEIGHT: "30"}))
+                    .created("web-canary", "2026-11-23T11:30:00Z"),
+                want: vec![canary_want(
+                "api/web",
+                Stage::Staged,
+                (100, 0, &[]),
+                &[&[
+                    "api/web-canary",
+                    "not true",
+                    "weight does nothing",
+                    "served by api/web.",
+                ]],
+                )],
+                check: None,
+            },
+        });
+    }
+    rules.push(Rule {
+        source: SERVERS,
+        case: Case {
+            name: "a flag not true on the older Ingress: it serves the host/path, all of it",
+            objects: canary_pair(
+                Objects::new(),
+                "api",
+                json!({CANARY: "false", WEIGHT: "30"}),
+            )
+            .created("web-canary", "2026-11-23T10:00:00Z"),
+            want: vec![canary_want(
+                "api/web",
+                Stage::Switched,
+                (0, 100, &[]),
+                &[&["api/web-canary", "served by api/web-canary"]],
+            )],
+            check: None,
+        },
+    });
+    rules
+}
+
+fn class_row(name: &'static str, objects: Objects, want: Want) -> Rule {
+    Rule {
+        source: CLASS,
+        case: Case {
+            name,
+            objects,
+            want: vec![want],
+            check: None,
+        },
+    }
+}
+
+fn class_rules() -> Vec<Rule> {
+    let pair = || canary_pair(Objects::new(), "api", json!({CANARY: "true", WEIGHT: "30"}));
+    let unread: &'static [&'static [&'static str]] = &[&[
+        "api/web-canary",
+        "api/web",
+        "nginx-internal",
+        "nginx",
+        "never reads",
+    ]];
+    vec![
+        class_row(
+            "a canary of another ingressClassName: 100/0 and a warning",
+            pair().class("web-canary", Some("nginx-internal"), None),
+            canary_want("api/web", Stage::Staged, (100, 0, &[]), unread),
+        ),
+        class_row(
+            "the legacy class annotation when there is no ingressClassName",
+            pair().class("web-canary", None, Some("nginx-internal")),
+            canary_want("api/web", Stage::Staged, (100, 0, &[]), unread),
+        ),
+        class_row(
+            "ingressClassName wins over the legacy annotation",
+            pair().class("web-canary", Some("nginx"), Some("nginx-internal")),
+            canary_want("api/web", Stage::Shifting, (70, 30, &[]), &[]),
+        ),
+        class_row(
+            "the legacy annotation on both sides",
+            pair()
+                .class("web", None, Some("nginx"))
+                .class("web-canary", None, Some("nginx")),
+            canary_want("api/web", Stage::Shifting, (70, 30, &[]), &[]),
+        ),
+        class_row(
+            "a class-less canary beside a classed primary is not read with it",
+            pair().class("web-canary", None, None),
+            canary_want(
+                "api/web",
+                Stage::Staged,
+                (100, 0, &[]),
+                &[&["api/web-canary", "(none)", "api/web", "never reads"]],
+            ),
+        ),
+    ]
+}
+
+fn several_rules() -> Vec<Rule> {
+    let third = |o: Objects| {
+        o.ingress(
+            "api",
+            "web-canary-0",
+            "web.example.com",
+            "web-v2",
+            json!({CANARY: "true", WEIGHT: "50"}),
+        )
+    };
+    vec![
+        Rule {
+            source: SORT,
+            case: Case {
+                name: "several canaries: the oldest is honoured",
+                objects: third(canary_pair(
+                    Objects::new(),
+                    "api",
+                    json!({CANARY: "true", WEIGHT: "20"}),
+                ))
+                .created("web-canary-0", "2026-11-23T11:30:00Z"),
+                want: vec![canary_want(
+                    "api/web",
+                    Stage::Shifting,
+                    (80, 20, &[]),
+                    &[&[
+                        "More than one canary Ingress",
+                        "honours only one, web-canary.",
+                    ]],
+                )],
+                check: None,
+            },
+        },
+        Rule {
+            source: SORT,
+            case: Case {
+                name: "several canaries of one age: the greater name is honoured",
+                objects: third(canary_pair(
+                    Objects::new(),
+                    "api",
+                    json!({CANARY: "true", WEIGHT: "20"}),
+                )),
+                want: vec![canary_want(
+                    "api/web",
+                    Stage::Shifting,
+                    (50, 50, &[]),
+                    &[&[
+                        "More than one canary Ingress",
+                        "honours only one, web-canary-0.",
+                    ]],
+                )],
+                check: None,
+            },
+        },
+        Rule {
+            source: CLASS,
+            case: Case {
+                name: "several canaries: one of the primary's class wins over an older other",
+                objects: third(canary_pair(
+                    Objects::new(),
+                    "api",
+                    json!({CANARY: "true", WEIGHT: "20"}),
+                ))
+                .class("web-canary", Some("nginx-internal"), None)
+                .created("web-canary-0", "2026-11-23T11:30:00Z"),
+                want: vec![canary_want(
+                    "api/web",
+                    Stage::Shifting,
+                    (50, 50, &[]),
+                    &[&[
+                        "More than one canary Ingress",
+                        "honours only one, web-canary-0.",
+                    ]],
+                )],
+                check: None,
+            },
+        },
+        Rule {
+            source: MERGE,
+            case: Case {
+                name: "a canary over two hosts: the other host/path is named",
+                objects: canary_pair(Objects::new(), "api", json!({CANARY: "true", WEIGHT: "20"}))
+                    .edit_ingress("web-canary", |i| {
+                        let mut second = i["spec"]["rules"][0].clone();
+                        second["host"] = json!("beta.example.com");
+                        i["spec"]["rules"]
+                            .as_array_mut()
+                            .expect("rules")
+                            .push(second);
+                    }),
+                want: vec![canary_want(
+                    "api/web",
+                    Stage::Shifting,
+                    (80, 20, &[]),
+                    &[&[
+                        "api/web-canary",
+                        "also splits beta.example.com/",
+                        "web.example.com/ only",
+                    ]],
+                )],
+                check: None,
+            },
+        },
+    ]
+}
+
+/// Each rule of ingress-nginx's canaries that cutover follows, with the source it follows.
+#[test]
+fn nginx_canary_conformance_table() {
+    let rules: Vec<Rule> = [
+        weight_rules(),
+        header_rules(),
+        flag_rules(),
+        class_rules(),
+        several_rules(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    for rule in rules {
+        assert!(rule.source.contains(".go") || rule.source.contains(".lua"));
+        let name = rule.case.name;
+        eprintln!("{name}: {}", rule.source);
+        run(rule.case);
     }
 }
