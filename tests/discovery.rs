@@ -2782,6 +2782,11 @@ fn weight_rules() -> Vec<Rule> {
                     assert_eq!(t.candidate_share(), 0.001);
                     assert_eq!(t.exact_percents(), ("99.9".into(), "0.1".into()));
                     assert_eq!(t.short_percents(), (">99".into(), "<1".into()));
+                    let json = cutover::release::status::to_json(rs);
+                    assert_eq!(json["releases"][0]["traffic"]["candidate_share"], 0.001);
+                    assert_eq!(json["releases"][0]["traffic"]["candidate_percent"], 1);
+                    let table = cutover::release::status::to_table(rs);
+                    assert!(table.contains(" >99/<1 "), "{table}");
                 }),
             },
         },

@@ -282,3 +282,31 @@ impl Release {
             || self.live.replicas.ready == 0
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shares_are_exact_where_long_and_never_zero_where_short() {
+        let t = Traffic::of_share(1_000, Vec::new());
+        assert_eq!((t.live_percent, t.candidate_percent), (99, 1));
+        assert_eq!(t.exact_percents(), ("99.9".to_string(), "0.1".to_string()));
+        assert_eq!(t.short_percents(), (">99".to_string(), "<1".to_string()));
+        let t = Traffic::of_share(999_000, Vec::new());
+        assert_eq!((t.live_percent, t.candidate_percent), (1, 99));
+        assert_eq!(t.short_percents(), ("<1".to_string(), ">99".to_string()));
+        let t = Traffic::of_share(125_000, Vec::new());
+        assert_eq!(t.exact_percents(), ("87.5".to_string(), "12.5".to_string()));
+        assert_eq!(t.short_percents(), ("88".to_string(), "13".to_string()));
+        let t = Traffic::of_share(0, Vec::new());
+        assert_eq!((t.live_percent, t.candidate_percent), (100, 0));
+        assert_eq!(t.exact_percents(), ("100".to_string(), "0".to_string()));
+        let t = Traffic::of_share(2 * MILLION, Vec::new());
+        assert_eq!(
+            (t.candidate_per_million, t.candidate_percent),
+            (MILLION, 100)
+        );
+        assert_eq!(t.candidate_share(), 1.0);
+    }
+}

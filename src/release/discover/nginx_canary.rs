@@ -474,3 +474,31 @@ pub(super) fn parse_bool(s: &str) -> Option<bool> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn booleans_read_as_go_strconv_parse_bool() {
+        for t in ["1", "t", "T", "TRUE", "true", "True"] {
+            assert_eq!(parse_bool(t), Some(true), "{t}");
+        }
+        for f in ["0", "f", "F", "FALSE", "false", "False"] {
+            assert_eq!(parse_bool(f), Some(false), "{f}");
+        }
+        for e in ["", "yes", "tRUE", " true", "on"] {
+            assert_eq!(parse_bool(e), None, "{e}");
+        }
+    }
+
+    #[test]
+    fn shares_round_to_the_millionth_but_never_to_nothing_or_all() {
+        assert_eq!(share(1, 1_000), 1_000);
+        assert_eq!(share(1, 3), 333_333);
+        assert_eq!(share(1, 10_000_000), 1);
+        assert_eq!(share(9_999_999, 10_000_000), MILLION - 1);
+        assert_eq!(share(0, 100), 0);
+        assert_eq!(share(150, 100), MILLION);
+    }
+}
