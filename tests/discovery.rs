@@ -1101,12 +1101,13 @@ fn canary_cases() -> Vec<Case> {
             want: vec![Want {
                 id: "api/web-canary",
                 pattern: NginxCanary,
-                stage: Stage::Shifting,
+                stage: Stage::Staged,
                 live: t(&[], None, &[], (0, 0, 0, 0)),
                 candidate: Some(
                     t(&["web-v2"], Some("v2"), &["web:2.0"], (2, 2, 2, 2)).svc("web-v2"),
                 ),
-                traffic: (80, 20, &[]),
+                // controller.go: a canary merges into a primary or into nothing.
+                traffic: (100, 0, &[]),
                 warnings: &[&[
                     "canary Ingress api/web-canary",
                     "no primary",

@@ -34,23 +34,12 @@ pub(super) struct CanaryNotes {
     header_value: Option<Str>,
     header_pattern: Option<Str>,
     cookie: Option<Str>,
+    /// ingress-nginx's "configured": a weight above 0, or a header, header value, header
+    /// pattern or cookie that is not empty. Source: `canary/main.go`, `Parse`.
+    configured: bool,
 }
 
 impl CanaryNotes {
-    /// Whether any setting is written (ingress-nginx's "configured": a weight or a header,
-    /// header value, header pattern or cookie), whether or not it reads.
-    fn configured(&self) -> bool {
-        [
-            self.header,
-            self.header_value,
-            self.header_pattern,
-            self.cookie,
-        ]
-        .iter()
-        .any(|s| s.is_some_and(|s| s.len > 0))
-            || self.weight.is_some_and(|s| s.len > 0)
-    }
-
     pub(super) fn of(a: &BTreeMap<String, String>, text: &mut Text) -> CanaryNotes {
         CanaryNotes {
             weight: note(text, a, CANARY_WEIGHT),
@@ -59,6 +48,15 @@ impl CanaryNotes {
             header_value: note(text, a, CANARY_HEADER_VALUE),
             header_pattern: note(text, a, CANARY_HEADER_PATTERN),
             cookie: note(text, a, CANARY_COOKIE),
+            configured: a.get(CANARY_WEIGHT).and_then(|w| w.parse::<i64>().ok()) > Some(0)
+                || [
+                    CANARY_HEADER,
+                    CANARY_HEADER_VALUE,
+                    CANARY_HEADER_PATTERN,
+                    CANARY_COOKIE,
+                ]
+                .iter()
+                .any(|k| a.get(*k).is_some_and(|v| !v.is_empty())),
         }
     }
 }
@@ -76,7 +74,7 @@ fn nginx_order(v: View<'_>, a: &IngRow, b: &IngRow) -> Ordering {
 /// An Ingress ingress-nginx reads as a canary, or one whose canary flag does not read true
 /// while it carries canary settings ("configured but not enabled": not a canary at all).
 fn contender(i: &IngRow) -> bool {
-    i.canary || (i.canary_flag.is_some() && i.canary_notes.configured())
+    i.canary || (i.canary_flag.is_some() && i.canary_notes.configured)
 }
 
 /// nginx canary pairs: claims the primary Ingresses and the Services of both tracks.
@@ -215,9 +213,11 @@ fn split(
         return Traffic::of_share(if serves { MILLION } else { 0 }, Vec::new());
     }
     let (weight, total) = weight_of(v, canary_ing, warnings);
-    if let Some(p) = primary
-        && v.note(p.class) != v.note(canary_ing.class)
-    {
+    // No primary: controller.go merges the canary into nothing and serves none of its paths.
+    let Some(p) = primary else {
+        return Traffic::of_share(0, Vec::new());
+    };
+    if v.note(p.class) != v.note(canary_ing.class) {
         let class = |i: &IngRow| v.note(i.class).unwrap_or("(none)").to_owned();
         warnings.push(format!(
             "The canary Ingress {ns}/{c} has ingress class {cc} and the primary Ingress {ns}/{p} has {pc}: the controller of {pc} never reads the canary, so the candidate gets no requests.",
@@ -324,7 +324,7 @@ fn assemble_release<'i>(
         Some(p) => (primary_track(v, cx, p, (host, path)), v.s(p.name)),
         None => {
             warnings.push(format!(
-                "The canary Ingress {namespace}/{canary_name} has no primary Ingress for {host}{path}: ingress-nginx ignores it."
+                "The canary Ingress {namespace}/{canary_name} has no primary Ingress for {host}{path}: ingress-nginx ignores it, and the candidate gets no requests."
             ));
             let live = track(v, &[], None, None, cx.now, &mut cx.scratch.images);
             (live, canary_name)
