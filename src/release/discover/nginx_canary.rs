@@ -183,17 +183,35 @@ fn release<'i>(
         warnings.push(misflagged_warning(v, m, serving, (host, path)));
     }
     other_paths_warning(v, canary_ing, (host, path), &mut warnings);
-    let traffic = split(v, canary_ing, primary, serving, &mut warnings);
-    Some(assemble_release(
-        v,
-        cx,
-        (host, path),
+    // The weight of an Ingress that is no canary is read only to be shown: it warns of nothing.
+    let mut unread = Vec::new();
+    let weight_warnings = if canary_ing.canary {
+        &mut warnings
+    } else {
+        &mut unread
+    };
+    let weights = weight_of(v, canary_ing, weight_warnings);
+    let pairing = Pairing {
+        host,
+        path,
         contenders,
         canary_ing,
         primary,
-        traffic,
-        warnings,
-    ))
+        weights,
+    };
+    let traffic = split(v, &pairing, serving, &mut warnings);
+    Some(assemble_release(v, cx, &pairing, traffic, warnings))
+}
+
+/// The Ingresses of one release: the contender ingress-nginx honours for (host, path), the
+/// primary it is paired with, every contender, and the honoured one's (weight, total).
+struct Pairing<'a, 'i> {
+    host: &'a str,
+    path: &'a str,
+    contenders: &'a [&'i IngRow],
+    canary_ing: &'i IngRow,
+    primary: Option<&'i IngRow>,
+    weights: (u32, u32),
 }
 
 /// The split ingress-nginx makes for the honoured contender: its weight and rules when it is
@@ -201,18 +219,18 @@ fn release<'i>(
 /// for an Ingress that is no canary (whether it serves the host/path itself).
 fn split(
     v: View<'_>,
-    canary_ing: &IngRow,
-    primary: Option<&IngRow>,
+    pairing: &Pairing<'_, '_>,
     serving: &[&IngRow],
     warnings: &mut Vec<String>,
 ) -> Traffic {
+    let (canary_ing, primary) = (pairing.canary_ing, pairing.primary);
     if !canary_ing.canary {
         let serves = serving
             .first()
             .is_some_and(|s| std::ptr::eq(*s, canary_ing));
         return Traffic::of_share(if serves { MILLION } else { 0 }, Vec::new());
     }
-    let (weight, total) = weight_of(v, canary_ing, warnings);
+    let (weight, total) = pairing.weights;
     // No primary: controller.go merges the canary into nothing and serves none of its paths.
     let Some(p) = primary else {
         return Traffic::of_share(0, Vec::new());
@@ -290,25 +308,32 @@ fn other_paths_warning(
     }
 }
 
-#[allow(clippy::too_many_arguments)] // the parts of one release, named
+/// The release of a pairing: claims its Ingresses and the Services of every contender.
 fn assemble_release<'i>(
     v: View<'i>,
     cx: &mut Context<'i>,
-    (host, path): (&str, &str),
-    contenders: &[&'i IngRow],
-    canary_ing: &'i IngRow,
-    primary: Option<&'i IngRow>,
+    pairing: &Pairing<'_, 'i>,
     traffic: Traffic,
     mut warnings: Vec<String>,
 ) -> Release {
+    let Pairing {
+        host,
+        path,
+        contenders,
+        canary_ing,
+        primary,
+        weights: (weight, total),
+    } = *pairing;
     let namespace = v.name;
     let canary_name = v.s(canary_ing.name);
-    let candidate_service = v
-        .paths(canary_ing)
+    // The Service the canary sends this (host, path) to (else its first).
+    let paths = v.paths(canary_ing);
+    let candidate_service = paths
         .iter()
-        .find_map(|hp| hp.service)
+        .find(|hp| v.s(hp.host) == host && v.s(hp.path) == path)
+        .and_then(|hp| hp.service)
+        .or_else(|| paths.iter().find_map(|hp| hp.service))
         .map_or("", |s| v.s(s));
-    let (weight, total) = weight_of(v, canary_ing, &mut Vec::new());
     let notes = settings(v, canary_ing);
     let canary = Canary {
         primary: primary.map(|p| v.s(p.name).into()),
