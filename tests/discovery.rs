@@ -2007,11 +2007,17 @@ const ANNOTATIONS: &[&str] = &[
     "cutover.dev/alternate-service",
     "cutover.dev/steps",
     "cutover.dev/gate-timeout",
+    "kubernetes.io/ingress.class",
 ];
 const JUNK: &[&str] = &[
     "true",
     "true",
     "false",
+    "True",
+    "1",
+    "yes",
+    "nginx",
+    "nginx-internal",
     "abc",
     "-5",
     "0",
@@ -2351,6 +2357,18 @@ fn discovery_never_panics_and_splits_add_up() {
             for line in cutover::release::status::to_table(std::slice::from_ref(r)).lines() {
                 assert!(line.chars().count() <= 100, "seed {seed}: {line:?}");
             }
+        }
+        // No two canary releases split the same host and path.
+        let mut splits = std::collections::BTreeSet::new();
+        for c in releases
+            .iter()
+            .filter_map(|r| Some((r, r.canary.as_ref()?)))
+        {
+            let key = (c.0.namespace.clone(), c.1.host.clone(), c.1.path.clone());
+            assert!(
+                splits.insert(key),
+                "seed {seed}: two splits of one host/path"
+            );
         }
         let json = cutover::release::status::to_json(&releases);
         assert_eq!(
