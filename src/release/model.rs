@@ -155,9 +155,9 @@ pub struct Traffic {
     /// never to 0 while `candidate_per_million` is above 0 (nor to 100 while below a million).
     pub candidate_percent: u32,
     /// The candidate's exact share of ordinary requests, in millionths (0..=1_000_000): an
-    /// nginx canary's `canary-weight` out of `canary-weight-total`, rounded up so that any
-    /// weight above 0 is above 0 (ingress-nginx totals are integers, so 1 in 1,000 is exactly
-    /// 1_000).
+    /// nginx canary's `canary-weight` out of `canary-weight-total` (1 in 1,000 is 1_000),
+    /// to the nearest millionth but never 0 of a weight above 0 nor a million of one below
+    /// its total. 0 for the patterns that switch rather than split.
     pub candidate_per_million: u32,
     /// Header and cookie rules, e.g. `header _env=grey -> candidate`.
     pub rules: Vec<String>,

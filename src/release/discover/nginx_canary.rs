@@ -1,7 +1,11 @@
 //! The nginx canary: a canary Ingress (`nginx.ingress.kubernetes.io/canary: "true"`) beside
 //! the primary Ingress that serves the same host and path, sending the candidate's Service a
 //! weight of the requests, and those its header and cookie rules pick.
-//! Source: kubernetes/ingress-nginx, `internal/ingress/annotations/canary/`.
+//! Source: kubernetes/ingress-nginx: `internal/ingress/annotations/canary/main.go` (what is
+//! read), `internal/ingress/controller/controller.go` (which canary merges into which
+//! primary), `internal/ingress/controller/store/store.go` (order, classes) and
+//! `rootfs/etc/nginx/lua/balancer.lua` (how a request is routed). The conformance table in
+//! `tests/discovery.rs` has a row per rule.
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
