@@ -3131,6 +3131,38 @@ fn several_rules() -> Vec<Rule> {
             },
         },
         Rule {
+            source: "internal/ingress/controller/controller.go, canMergeBackend",
+            case: Case {
+                name: "a canary to the primary's own Service: no split",
+                objects: {
+                    let mut o = canary_pair(
+                        Objects::new(),
+                        "api",
+                        json!({CANARY: "true", WEIGHT: "20"}),
+                    )
+                    .edit_ingress("web-canary", |i| {
+                        i["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]["name"] =
+                            json!("web-v1");
+                    });
+                    // Only v1 is left: no Service of v2 to be a release of its own.
+                    o.services.retain(|s| s["metadata"]["name"] != "web-v2");
+                    o
+                },
+                want: vec![Want {
+                    id: "api/web",
+                    pattern: NginxCanary,
+                    stage: Stage::Staged,
+                    live: t(&["web-v1"], Some("v1"), &["web:1.0"], (4, 4, 4, 4)).svc("web-v1"),
+                    candidate: Some(
+                        t(&["web-v1"], Some("v1"), &["web:1.0"], (4, 4, 4, 4)).svc("web-v1"),
+                    ),
+                    traffic: (100, 0, &[]),
+                    warnings: &[&["api/web-canary", "web-v1", "merges no backend into itself"]],
+                }],
+                check: None,
+            },
+        },
+        Rule {
             source: MERGE,
             case: Case {
                 name: "a canary over two hosts: the other host/path is named",

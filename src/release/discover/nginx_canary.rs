@@ -239,6 +239,20 @@ fn split(
     let Some(p) = primary else {
         return Traffic::of_share(0, Vec::new());
     };
+    let hp = (pairing.host, pairing.path);
+    let to = |i: &IngRow| backend(v, i, hp).map(|s| v.s(s));
+    if to(p).is_some() && to(p) == to(canary_ing) {
+        warnings.push(format!(
+            "The canary Ingress {ns}/{c} sends {host}{path} to the Service {svc} that its primary {ns}/{p} serves already: ingress-nginx merges no backend into itself, so there is no split.",
+            ns = v.name,
+            c = v.s(canary_ing.name),
+            host = pairing.host,
+            path = pairing.path,
+            svc = to(p).unwrap_or(""),
+            p = v.s(p.name),
+        ));
+        return Traffic::of_share(0, Vec::new());
+    }
     if v.note(p.class) != v.note(canary_ing.class) {
         let class = |i: &IngRow| v.note(i.class).unwrap_or("(none)").to_owned();
         warnings.push(format!(
@@ -331,12 +345,8 @@ fn assemble_release<'i>(
     let namespace = v.name;
     let canary_name = v.s(canary_ing.name);
     // The Service the canary sends this (host, path) to (else its first).
-    let paths = v.paths(canary_ing);
-    let candidate_service = paths
-        .iter()
-        .find(|hp| v.s(hp.host) == host && v.s(hp.path) == path)
-        .and_then(|hp| hp.service)
-        .or_else(|| paths.iter().find_map(|hp| hp.service))
+    let candidate_service = backend(v, canary_ing, (host, path))
+        .or_else(|| v.paths(canary_ing).iter().find_map(|hp| hp.service))
         .map_or("", |s| v.s(s));
     let notes = settings(v, canary_ing);
     let canary = Canary {
@@ -411,15 +421,18 @@ fn primary_track<'i>(
     primary: &'i IngRow,
     (host, path): (&str, &str),
 ) -> Track {
-    let live_service = v
-        .paths(primary)
-        .iter()
-        .find(|hp| v.s(hp.host) == host && v.s(hp.path) == path)
-        .and_then(|hp| hp.service)
-        .map_or("", |s| v.s(s));
+    let live_service = backend(v, primary, (host, path)).map_or("", |s| v.s(s));
     cx.claimed_ingresses.insert(v.s(primary.name));
     cx.claimed_services.insert(live_service);
     service_track(v, live_service, cx)
+}
+
+/// The Service an Ingress sends (host, path) to, if it serves that host/path with a Service.
+fn backend(v: View<'_>, ing: &IngRow, (host, path): (&str, &str)) -> Option<Str> {
+    v.paths(ing)
+        .iter()
+        .find(|hp| v.s(hp.host) == host && v.s(hp.path) == path)
+        .and_then(|hp| hp.service)
 }
 
 /// The canary's (weight, total) as ingress-nginx reads them: the total defaults to 100 (and
