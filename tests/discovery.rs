@@ -151,6 +151,40 @@ impl Objects {
         self
     }
 
+    /// Edits one Ingress by name.
+    fn edit_ingress(mut self, name: &str, edit: impl FnOnce(&mut Value)) -> Self {
+        let ing = self
+            .ingresses
+            .iter_mut()
+            .find(|i| i["metadata"]["name"] == name)
+            .unwrap_or_else(|| panic!("no Ingress {name}"));
+        edit(ing);
+        self
+    }
+
+    /// Sets an Ingress's creationTimestamp, by name.
+    fn created(self, ingress: &str, at: &str) -> Self {
+        self.edit_ingress(ingress, |i| i["metadata"]["creationTimestamp"] = json!(at))
+    }
+
+    /// Sets an Ingress's class, by name: `spec.ingressClassName` (None removes it) and the
+    /// legacy `kubernetes.io/ingress.class` annotation (None leaves it unset).
+    fn class(self, ingress: &str, spec: Option<&str>, legacy: Option<&str>) -> Self {
+        self.edit_ingress(ingress, |i| {
+            match spec {
+                Some(c) => i["spec"]["ingressClassName"] = json!(c),
+                None => {
+                    i["spec"]
+                        .as_object_mut()
+                        .map(|s| s.remove("ingressClassName"));
+                }
+            }
+            if let Some(c) = legacy {
+                i["metadata"]["annotations"]["kubernetes.io/ingress.class"] = json!(c);
+            }
+        })
+    }
+
     /// Edits one pod by name.
     fn edit_pod(mut self, name: &str, edit: impl FnOnce(&mut Value)) -> Self {
         let pod = self
@@ -880,7 +914,14 @@ fn canary_cases() -> Vec<Case> {
             want: vec![canary_want(
                 "api/web",
                 Stage::Staged,
-                (100, 0, &["cookie canary=always -> candidate"]),
+                (
+                    100,
+                    0,
+                    &[
+                        "cookie canary=always -> candidate",
+                        "cookie canary=never -> live",
+                    ],
+                ),
                 &[],
             )],
             check: None,
@@ -900,7 +941,9 @@ fn canary_cases() -> Vec<Case> {
                     10,
                     &[
                         "header X-Canary=always -> candidate",
+                        "header X-Canary=never -> live",
                         "cookie beta=always -> candidate",
+                        "cookie beta=never -> live",
                     ],
                 ),
                 &[],
@@ -978,19 +1021,24 @@ fn canary_cases() -> Vec<Case> {
                     "web-v2",
                     json!({CANARY: "true", WEIGHT: "50"}),
                 ),
+            // Created in the same second: ingress-nginx honours the greater name
+            // (store.go, sortIngressSlice: `in > jn`), not the lesser.
             want: vec![canary_want(
                 "api/web",
                 Stage::Shifting,
-                (80, 20, &[]),
+                (50, 50, &[]),
                 &[&[
                     "More than one canary Ingress",
                     "web.example.com/",
-                    "web-canary, web-canary-2",
-                    "honours only one",
+                    "web-canary-2, web-canary",
+                    "honours only one, web-canary-2",
                 ]],
             )],
             check: Some(|rs| {
-                assert_eq!(rs[0].canary.as_ref().expect("canary").canary, "web-canary")
+                assert_eq!(
+                    rs[0].canary.as_ref().expect("canary").canary,
+                    "web-canary-2"
+                )
             }),
         },
         Case {
@@ -1016,7 +1064,8 @@ fn canary_cases() -> Vec<Case> {
                     "web.example.com",
                     "web-v3",
                     json!({CANARY: "true", WEIGHT: "50"}),
-                ),
+                )
+                .created("web-canary-3", "2026-11-23T11:30:00Z"),
             want: vec![canary_want(
                 "api/web",
                 Stage::Shifting,
@@ -1052,12 +1101,13 @@ fn canary_cases() -> Vec<Case> {
             want: vec![Want {
                 id: "api/web-canary",
                 pattern: NginxCanary,
-                stage: Stage::Shifting,
+                stage: Stage::Staged,
                 live: t(&[], None, &[], (0, 0, 0, 0)),
                 candidate: Some(
                     t(&["web-v2"], Some("v2"), &["web:2.0"], (2, 2, 2, 2)).svc("web-v2"),
                 ),
-                traffic: (80, 20, &[]),
+                // controller.go: a canary merges into a primary or into nothing.
+                traffic: (100, 0, &[]),
                 warnings: &[&[
                     "canary Ingress api/web-canary",
                     "no primary",
@@ -1957,11 +2007,17 @@ const ANNOTATIONS: &[&str] = &[
     "cutover.dev/alternate-service",
     "cutover.dev/steps",
     "cutover.dev/gate-timeout",
+    "kubernetes.io/ingress.class",
 ];
 const JUNK: &[&str] = &[
     "true",
     "true",
     "false",
+    "True",
+    "1",
+    "yes",
+    "nginx",
+    "nginx-internal",
     "abc",
     "-5",
     "0",
@@ -2301,6 +2357,18 @@ fn discovery_never_panics_and_splits_add_up() {
             for line in cutover::release::status::to_table(std::slice::from_ref(r)).lines() {
                 assert!(line.chars().count() <= 100, "seed {seed}: {line:?}");
             }
+        }
+        // No two canary releases split the same host and path.
+        let mut splits = std::collections::BTreeSet::new();
+        for c in releases
+            .iter()
+            .filter_map(|r| Some((r, r.canary.as_ref()?)))
+        {
+            let key = (c.0.namespace.clone(), c.1.host.clone(), c.1.path.clone());
+            assert!(
+                splits.insert(key),
+                "seed {seed}: two splits of one host/path"
+            );
         }
         let json = cutover::release::status::to_json(&releases);
         assert_eq!(
@@ -2675,5 +2743,471 @@ fn pod_scope_hides_pods_and_pod_warnings_only() {
                 s.id()
             );
         }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Conformance with ingress-nginx: one row per rule, each citing the source it follows
+// (kubernetes/ingress-nginx, read at dbb11b92ddb77bee9c35e462479129354c84f939).
+// ---------------------------------------------------------------------------------------
+
+const HEADER_PATTERN: &str = "nginx.ingress.kubernetes.io/canary-by-header-pattern";
+
+/// One rule of ingress-nginx, its source, and the case that shows cutover follows it.
+struct Rule {
+    source: &'static str,
+    case: Case,
+}
+
+fn canary_row(source: &'static str, name: &'static str, annotations: Value, want: Want) -> Rule {
+    Rule {
+        source,
+        case: Case {
+            name,
+            objects: canary_pair(Objects::new(), "api", annotations),
+            want: vec![want],
+            check: None,
+        },
+    }
+}
+
+const BALANCER: &str = "rootfs/etc/nginx/lua/balancer.lua, route_to_alternative_balancer";
+const CANARY_PARSE: &str = "internal/ingress/annotations/canary/main.go, canary.Parse";
+const PARSE_BOOL: &str =
+    "internal/ingress/annotations/parser/main.go, ingAnnotations.parseBool (strconv.ParseBool)";
+const PARSE_STRING: &str =
+    "internal/ingress/annotations/parser/main.go, ingAnnotations.parseString";
+const SORT: &str = "internal/ingress/controller/store/store.go, sortIngressSlice; controller.go, mergeAlternativeBackends";
+const CLASS: &str = "internal/ingress/controller/store/store.go, GetIngressClass";
+const SERVERS: &str = "internal/ingress/controller/controller.go, getBackendServers (first Ingress of a location wins)";
+const MERGE: &str =
+    "internal/ingress/controller/controller.go, mergeAlternativeBackends (every rule and path)";
+
+fn weight_rules() -> Vec<Rule> {
+    vec![
+        Rule {
+            source: BALANCER,
+            case: Case {
+                name: "weight 1 of total 1000: 0.1 %, shifting, never 0 %",
+                objects: canary_pair(
+                    Objects::new(),
+                    "api",
+                    json!({CANARY: "true", WEIGHT: "1", TOTAL: "1000"}),
+                ),
+                want: vec![canary_want("api/web", Stage::Shifting, (99, 1, &[]), &[])],
+                check: Some(|rs| {
+                    let t = &rs[0].traffic;
+                    assert_eq!(t.candidate_per_million, 1_000);
+                    assert_eq!(t.candidate_share(), 0.001);
+                    assert_eq!(t.exact_percents(), ("99.9".into(), "0.1".into()));
+                    assert_eq!(t.short_percents(), (">99".into(), "<1".into()));
+                    let json = cutover::release::status::to_json(rs);
+                    assert_eq!(json["releases"][0]["traffic"]["candidate_share"], 0.001);
+                    assert_eq!(json["releases"][0]["traffic"]["candidate_percent"], 1);
+                    let table = cutover::release::status::to_table(rs);
+                    assert!(table.contains(" >99/<1 "), "{table}");
+                }),
+            },
+        },
+        canary_row(
+            BALANCER,
+            "a total of 100 or less is 100 (weightTotal is used only above 100)",
+            json!({CANARY: "true", WEIGHT: "30", TOTAL: "50"}),
+            canary_want("api/web", Stage::Shifting, (70, 30, &[]), &[]),
+        ),
+        canary_row(
+            BALANCER,
+            "a weight above its total sends every request (math.random(total) <= weight)",
+            json!({CANARY: "true", WEIGHT: "1500", TOTAL: "1000"}),
+            canary_want(
+                "api/web",
+                Stage::Switched,
+                (0, 100, &[]),
+                &[&["canary-weight 1500", "above its total 1000"]],
+            ),
+        ),
+        canary_row(
+            CANARY_PARSE,
+            "a weight strconv.Atoi does not read (\" 30\") is 0",
+            json!({CANARY: "true", WEIGHT: " 30"}),
+            canary_want(
+                "api/web",
+                Stage::Staged,
+                (100, 0, &[]),
+                &[&["canary-weight", "not a number"]],
+            ),
+        ),
+        canary_row(
+            CANARY_PARSE,
+            "a total strconv.Atoi does not read is 100",
+            json!({CANARY: "true", WEIGHT: "1", TOTAL: "1e3"}),
+            canary_want(
+                "api/web",
+                Stage::Shifting,
+                (99, 1, &[]),
+                &[&["canary-weight-total", "uses 100"]],
+            ),
+        ),
+    ]
+}
+
+fn header_rules() -> Vec<Rule> {
+    vec![
+        canary_row(
+            PARSE_STRING,
+            "an empty header value is unset: the header's always/never apply",
+            json!({CANARY: "true", HEADER: "X-Beta", HEADER_VALUE: ""}),
+            canary_want(
+                "api/web",
+                Stage::Staged,
+                (
+                    100,
+                    0,
+                    &[
+                        "header X-Beta=always -> candidate",
+                        "header X-Beta=never -> live",
+                    ],
+                ),
+                &[],
+            ),
+        ),
+        canary_row(
+            PARSE_STRING,
+            "an empty header pattern is unset too",
+            json!({CANARY: "true", HEADER: "X-Beta", HEADER_PATTERN: ""}),
+            canary_want(
+                "api/web",
+                Stage::Staged,
+                (
+                    100,
+                    0,
+                    &[
+                        "header X-Beta=always -> candidate",
+                        "header X-Beta=never -> live",
+                    ],
+                ),
+                &[],
+            ),
+        ),
+        canary_row(
+            BALANCER,
+            "a header value wins over a header pattern",
+            json!({CANARY: "true", HEADER: "X-Beta", HEADER_VALUE: "on", HEADER_PATTERN: "^o"}),
+            canary_want(
+                "api/web",
+                Stage::Staged,
+                (100, 0, &["header X-Beta=on -> candidate"]),
+                &[],
+            ),
+        ),
+        canary_row(
+            BALANCER,
+            "a header pattern without a value",
+            json!({CANARY: "true", HEADER: "X-Beta", HEADER_PATTERN: "^o"}),
+            canary_want(
+                "api/web",
+                Stage::Staged,
+                (100, 0, &["header X-Beta~^o -> candidate"]),
+                &[],
+            ),
+        ),
+        canary_row(
+            PARSE_STRING,
+            "an empty header name: no header rule; an empty cookie: no cookie rule",
+            json!({CANARY: "true", HEADER: "", HEADER_VALUE: "on", COOKIE: ""}),
+            canary_want("api/web", Stage::Staged, (100, 0, &[]), &[]),
+        ),
+        canary_row(
+            BALANCER,
+            "header before cookie before weight; cookie always/never",
+            json!({CANARY: "true", HEADER: "X-Beta", HEADER_VALUE: "on", COOKIE: "beta", WEIGHT: "5"}),
+            canary_want(
+                "api/web",
+                Stage::Shifting,
+                (
+                    95,
+                    5,
+                    &[
+                        "header X-Beta=on -> candidate",
+                        "cookie beta=always -> candidate",
+                        "cookie beta=never -> live",
+                    ],
+                ),
+                &[],
+            ),
+        ),
+    ]
+}
+
+/// The canary flag: every spelling strconv.ParseBool reads true is a canary.
+fn flag_rules() -> Vec<Rule> {
+    let mut rules: Vec<Rule> = ["1", "t", "T", "TRUE", "true", "True"]
+        .into_iter()
+        .map(|flag| {
+            canary_row(
+                PARSE_BOOL,
+                "a canary flag strconv.ParseBool reads true",
+                json!({CANARY: flag, WEIGHT: "30"}),
+                canary_want("api/web", Stage::Shifting, (70, 30, &[]), &[]),
+            )
+        })
+        .collect();
+    for flag in ["false", "yes"] {
+        rules.push(Rule {
+            source: CANARY_PARSE,
+            case: Case {
+                name: "a flag not true with a weight: no canary, the weight does nothing, one release",
+                objects: canary_pair(Objects::new(), "api", json!({CANARY: flag, WEIGHT: "30"}))
+                    .created("web-canary", "2026-11-23T11:30:00Z"),
+                want: vec![canary_want(
+                "api/web",
+                Stage::Staged,
+                (100, 0, &[]),
+                &[&[
+                    "api/web-canary",
+                    "not true",
+                    "weight does nothing",
+                    "served by api/web.",
+                ]],
+                )],
+                check: None,
+            },
+        });
+    }
+    rules.push(Rule {
+        source: SERVERS,
+        case: Case {
+            name: "a flag not true on the older Ingress: it serves the host/path, all of it",
+            objects: canary_pair(
+                Objects::new(),
+                "api",
+                json!({CANARY: "false", WEIGHT: "30"}),
+            )
+            .created("web-canary", "2026-11-23T10:00:00Z"),
+            want: vec![canary_want(
+                "api/web",
+                Stage::Switched,
+                (0, 100, &[]),
+                &[&["api/web-canary", "served by api/web-canary"]],
+            )],
+            check: None,
+        },
+    });
+    rules
+}
+
+fn class_row(name: &'static str, objects: Objects, want: Want) -> Rule {
+    Rule {
+        source: CLASS,
+        case: Case {
+            name,
+            objects,
+            want: vec![want],
+            check: None,
+        },
+    }
+}
+
+fn class_rules() -> Vec<Rule> {
+    let pair = || canary_pair(Objects::new(), "api", json!({CANARY: "true", WEIGHT: "30"}));
+    let unread: &'static [&'static [&'static str]] = &[&[
+        "api/web-canary",
+        "api/web",
+        "nginx-internal",
+        "nginx",
+        "never reads",
+    ]];
+    vec![
+        class_row(
+            "a canary of another ingressClassName: 100/0 and a warning",
+            pair().class("web-canary", Some("nginx-internal"), None),
+            canary_want("api/web", Stage::Staged, (100, 0, &[]), unread),
+        ),
+        class_row(
+            "the legacy class annotation when there is no ingressClassName",
+            pair().class("web-canary", None, Some("nginx-internal")),
+            canary_want("api/web", Stage::Staged, (100, 0, &[]), unread),
+        ),
+        class_row(
+            "ingressClassName wins over the legacy annotation",
+            pair().class("web-canary", Some("nginx"), Some("nginx-internal")),
+            canary_want("api/web", Stage::Shifting, (70, 30, &[]), &[]),
+        ),
+        class_row(
+            "the legacy annotation on both sides",
+            pair()
+                .class("web", None, Some("nginx"))
+                .class("web-canary", None, Some("nginx")),
+            canary_want("api/web", Stage::Shifting, (70, 30, &[]), &[]),
+        ),
+        class_row(
+            "a class-less canary beside a classed primary is not read with it",
+            pair().class("web-canary", None, None),
+            canary_want(
+                "api/web",
+                Stage::Staged,
+                (100, 0, &[]),
+                &[&["api/web-canary", "(none)", "api/web", "never reads"]],
+            ),
+        ),
+    ]
+}
+
+fn several_rules() -> Vec<Rule> {
+    let third = |o: Objects| {
+        o.ingress(
+            "api",
+            "web-canary-0",
+            "web.example.com",
+            "web-v2",
+            json!({CANARY: "true", WEIGHT: "50"}),
+        )
+    };
+    vec![
+        Rule {
+            source: SORT,
+            case: Case {
+                name: "several canaries: the oldest is honoured",
+                objects: third(canary_pair(
+                    Objects::new(),
+                    "api",
+                    json!({CANARY: "true", WEIGHT: "20"}),
+                ))
+                .created("web-canary-0", "2026-11-23T11:30:00Z"),
+                want: vec![canary_want(
+                    "api/web",
+                    Stage::Shifting,
+                    (80, 20, &[]),
+                    &[&[
+                        "More than one canary Ingress",
+                        "honours only one, web-canary.",
+                    ]],
+                )],
+                check: None,
+            },
+        },
+        Rule {
+            source: SORT,
+            case: Case {
+                name: "several canaries of one age: the greater name is honoured",
+                objects: third(canary_pair(
+                    Objects::new(),
+                    "api",
+                    json!({CANARY: "true", WEIGHT: "20"}),
+                )),
+                want: vec![canary_want(
+                    "api/web",
+                    Stage::Shifting,
+                    (50, 50, &[]),
+                    &[&[
+                        "More than one canary Ingress",
+                        "honours only one, web-canary-0.",
+                    ]],
+                )],
+                check: None,
+            },
+        },
+        Rule {
+            source: CLASS,
+            case: Case {
+                name: "several canaries: one of the primary's class wins over an older other",
+                objects: third(canary_pair(
+                    Objects::new(),
+                    "api",
+                    json!({CANARY: "true", WEIGHT: "20"}),
+                ))
+                .class("web-canary", Some("nginx-internal"), None)
+                .created("web-canary-0", "2026-11-23T11:30:00Z"),
+                want: vec![canary_want(
+                    "api/web",
+                    Stage::Shifting,
+                    (50, 50, &[]),
+                    &[&[
+                        "More than one canary Ingress",
+                        "honours only one, web-canary-0.",
+                    ]],
+                )],
+                check: None,
+            },
+        },
+        Rule {
+            source: "internal/ingress/controller/controller.go, canMergeBackend",
+            case: Case {
+                name: "a canary to the primary's own Service: no split",
+                objects: {
+                    let mut o = canary_pair(
+                        Objects::new(),
+                        "api",
+                        json!({CANARY: "true", WEIGHT: "20"}),
+                    )
+                    .edit_ingress("web-canary", |i| {
+                        i["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]["name"] =
+                            json!("web-v1");
+                    });
+                    // Only v1 is left: no Service of v2 to be a release of its own.
+                    o.services.retain(|s| s["metadata"]["name"] != "web-v2");
+                    o
+                },
+                want: vec![Want {
+                    id: "api/web",
+                    pattern: NginxCanary,
+                    stage: Stage::Staged,
+                    live: t(&["web-v1"], Some("v1"), &["web:1.0"], (4, 4, 4, 4)).svc("web-v1"),
+                    candidate: Some(
+                        t(&["web-v1"], Some("v1"), &["web:1.0"], (4, 4, 4, 4)).svc("web-v1"),
+                    ),
+                    traffic: (100, 0, &[]),
+                    warnings: &[&["api/web-canary", "web-v1", "merges no backend into itself"]],
+                }],
+                check: None,
+            },
+        },
+        Rule {
+            source: MERGE,
+            case: Case {
+                name: "a canary over two hosts: the other host/path is named",
+                objects: canary_pair(Objects::new(), "api", json!({CANARY: "true", WEIGHT: "20"}))
+                    .edit_ingress("web-canary", |i| {
+                        let mut second = i["spec"]["rules"][0].clone();
+                        second["host"] = json!("beta.example.com");
+                        i["spec"]["rules"]
+                            .as_array_mut()
+                            .expect("rules")
+                            .push(second);
+                    }),
+                want: vec![canary_want(
+                    "api/web",
+                    Stage::Shifting,
+                    (80, 20, &[]),
+                    &[&[
+                        "api/web-canary",
+                        "also splits beta.example.com/",
+                        "web.example.com/ only",
+                    ]],
+                )],
+                check: None,
+            },
+        },
+    ]
+}
+
+/// Each rule of ingress-nginx's canaries that cutover follows, with the source it follows.
+#[test]
+fn nginx_canary_conformance_table() {
+    let rules: Vec<Rule> = [
+        weight_rules(),
+        header_rules(),
+        flag_rules(),
+        class_rules(),
+        several_rules(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    for rule in rules {
+        assert!(rule.source.contains(".go") || rule.source.contains(".lua"));
+        let name = rule.case.name;
+        eprintln!("{name}: {}", rule.source);
+        run(rule.case);
     }
 }

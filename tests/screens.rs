@@ -1337,3 +1337,31 @@ fn help_marks_legend() {
         keep("help_marks", &render(&app, &theme, w, h));
     }
 }
+
+/// A canary at 1 in 1,000 (canary-weight-total 1000): the share reads `0.1%` where room
+/// allows, `<1%` where short (the traffic bar, the list's split), and never `0%`.
+#[test]
+fn a_share_below_one_percent_is_never_zero() {
+    let mut objects = shop(SHOP);
+    let canary = objects
+        .ingresses
+        .iter_mut()
+        .find(|i| i["metadata"]["name"] == "checkout-canary")
+        .expect("the canary Ingress");
+    canary["metadata"]["annotations"][WEIGHT] = json!("1");
+    canary["metadata"]["annotations"]["nginx.ingress.kubernetes.io/canary-weight-total"] =
+        json!("1000");
+    let app = app_with(&objects, PodScope::All, "shop/checkout", false);
+    let theme = default_theme();
+    for (w, h) in [(120, 40), (80, 24)] {
+        let screen = render(&app, &theme, w, h).backend().to_string();
+        assert!(
+            screen.contains("0.1%"),
+            "{w}x{h}: the exact share\n{screen}"
+        );
+        assert!(screen.contains("<1%"), "{w}x{h}: the short share\n{screen}");
+        assert!(!screen.contains(" 0%"), "{w}x{h}: never 0 %\n{screen}");
+    }
+    let screen = render(&app, &theme, 120, 40).backend().to_string();
+    assert!(screen.contains(">99/<1"), "the list's split\n{screen}");
+}

@@ -203,7 +203,9 @@ fn demo_releases() -> Value {
         {
             "namespace": "api", "name": "route1",
             "pattern": "nginx-canary", "stage": "shifting",
-            "traffic": {"live_percent": 70, "candidate_percent": 30, "rules": []},
+            "traffic": {
+                "live_percent": 70, "candidate_percent": 30, "candidate_share": 0.3, "rules": []
+            },
             "live": api_v1,
             "candidate": api_v2,
             "warnings": []
@@ -212,7 +214,7 @@ fn demo_releases() -> Value {
             "namespace": "grey", "name": "frontend",
             "pattern": "nginx-canary", "stage": "staged",
             "traffic": {
-                "live_percent": 100, "candidate_percent": 0,
+                "live_percent": 100, "candidate_percent": 0, "candidate_share": 0.0,
                 "rules": ["header _env=grey -> candidate"]
             },
             "live": grey_v1,
@@ -222,7 +224,9 @@ fn demo_releases() -> Value {
         {
             "namespace": "shop", "name": "nginx-service",
             "pattern": "selector-switch", "stage": "staged",
-            "traffic": {"live_percent": 100, "candidate_percent": 0, "rules": []},
+            "traffic": {
+                "live_percent": 100, "candidate_percent": 0, "candidate_share": 0.0, "rules": []
+            },
             "live": track("nginx", json!("nginx-service"), "v1", "nginx:1.25", 3),
             "candidate": track("nginx-v2", Value::Null, "v2", "nginx:1.27", 3),
             "warnings": []
@@ -230,7 +234,9 @@ fn demo_releases() -> Value {
         {
             "namespace": "web", "name": "demo-ingress",
             "pattern": "ingress-switch", "stage": "staged",
-            "traffic": {"live_percent": 100, "candidate_percent": 0, "rules": []},
+            "traffic": {
+                "live_percent": 100, "candidate_percent": 0, "candidate_share": 0.0, "rules": []
+            },
             "live": blue,
             "candidate": green,
             "warnings": []

@@ -159,10 +159,80 @@ impl Track {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Traffic {
+    /// Share of ordinary requests to the live track, 0–100, rounded (kept for compatibility).
     pub live_percent: u32,
+    /// Share of ordinary requests to the candidate, 0–100, rounded to the nearest percent but
+    /// never to 0 while `candidate_per_million` is above 0 (nor to 100 while below a million).
     pub candidate_percent: u32,
+    /// The candidate's exact share of ordinary requests, in millionths (0..=1_000_000): an
+    /// nginx canary's `canary-weight` out of `canary-weight-total` (1 in 1,000 is 1_000),
+    /// to the nearest millionth but never 0 of a weight above 0 nor a million of one below
+    /// its total. 0 for the patterns that switch rather than split.
+    pub candidate_per_million: u32,
     /// Header and cookie rules, e.g. `header _env=grey -> candidate`.
     pub rules: Vec<String>,
+}
+
+/// A whole share, in `Traffic::candidate_per_million`'s unit.
+pub const MILLION: u32 = 1_000_000;
+
+impl Traffic {
+    /// The split of an exact candidate share (millionths, clamped to a million); the percents
+    /// are rounded but never say 0 (or 100) of a share that is not.
+    pub fn of_share(candidate_per_million: u32, rules: Vec<String>) -> Traffic {
+        let share = candidate_per_million.min(MILLION);
+        let rounded = (share + 5_000) / 10_000;
+        let candidate_percent = match share {
+            0 => 0,
+            MILLION => 100,
+            _ => rounded.clamp(1, 99),
+        };
+        Traffic {
+            live_percent: 100 - candidate_percent,
+            candidate_percent,
+            candidate_per_million: share,
+            rules,
+        }
+    }
+
+    /// The candidate's exact share as a fraction, 0.0–1.0 (`candidate_share` in the JSON).
+    pub fn candidate_share(&self) -> f64 {
+        f64::from(self.candidate_per_million) / f64::from(MILLION)
+    }
+
+    /// The (live, candidate) shares as shown where room allows: exact, e.g. `99.9` and `0.1`.
+    pub fn exact_percents(&self) -> (String, String) {
+        let c = self.candidate_per_million.min(MILLION);
+        (percent_of(MILLION - c), percent_of(c))
+    }
+
+    /// The (live, candidate) shares as shown where room is short: whole percents, with `<1`
+    /// and `>99` for shares a whole percent would round to 0 or 100.
+    pub fn short_percents(&self) -> (String, String) {
+        let c = self.candidate_per_million.min(MILLION);
+        (short_percent(MILLION - c), short_percent(c))
+    }
+}
+
+/// A share in millionths as a percent, exactly, without trailing zeros: `0.1`, `12.5`, `30`.
+fn percent_of(per_million: u32) -> String {
+    let (whole, rest) = (per_million / 10_000, per_million % 10_000);
+    if rest == 0 {
+        return whole.to_string();
+    }
+    let digits = format!("{rest:04}");
+    format!("{whole}.{}", digits.trim_end_matches('0'))
+}
+
+/// A share in millionths as a whole percent that never says 0 or 100 of a share that is not.
+fn short_percent(per_million: u32) -> String {
+    match per_million {
+        0 => "0".into(),
+        MILLION => "100".into(),
+        p if p < 10_000 => "<1".into(),
+        p if p > MILLION - 10_000 => ">99".into(),
+        p => ((p + 5_000) / 10_000).to_string(),
+    }
 }
 
 /// The canary Ingress's settings, raw and understood.
@@ -240,5 +310,33 @@ impl Release {
         crash(&self.live)
             || self.candidate.as_ref().is_some_and(crash)
             || self.live.replicas.ready == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shares_are_exact_where_long_and_never_zero_where_short() {
+        let t = Traffic::of_share(1_000, Vec::new());
+        assert_eq!((t.live_percent, t.candidate_percent), (99, 1));
+        assert_eq!(t.exact_percents(), ("99.9".to_string(), "0.1".to_string()));
+        assert_eq!(t.short_percents(), (">99".to_string(), "<1".to_string()));
+        let t = Traffic::of_share(999_000, Vec::new());
+        assert_eq!((t.live_percent, t.candidate_percent), (1, 99));
+        assert_eq!(t.short_percents(), ("<1".to_string(), ">99".to_string()));
+        let t = Traffic::of_share(125_000, Vec::new());
+        assert_eq!(t.exact_percents(), ("87.5".to_string(), "12.5".to_string()));
+        assert_eq!(t.short_percents(), ("88".to_string(), "13".to_string()));
+        let t = Traffic::of_share(0, Vec::new());
+        assert_eq!((t.live_percent, t.candidate_percent), (100, 0));
+        assert_eq!(t.exact_percents(), ("100".to_string(), "0".to_string()));
+        let t = Traffic::of_share(2 * MILLION, Vec::new());
+        assert_eq!(
+            (t.candidate_per_million, t.candidate_percent),
+            (MILLION, 100)
+        );
+        assert_eq!(t.candidate_share(), 1.0);
     }
 }

@@ -29,6 +29,7 @@ fn release_json(r: &Release) -> Value {
         "traffic": {
             "live_percent": r.traffic.live_percent,
             "candidate_percent": r.traffic.candidate_percent,
+            "candidate_share": r.traffic.candidate_share(),
             "rules": r.traffic.rules,
         },
         "live": track_json(&r.live),
@@ -79,7 +80,8 @@ pub fn to_table(releases: &[Release]) -> String {
         "RELEASE", "PATTERN", "STAGE", "LIVE", "CANDIDATE", "TRAFFIC", "WARNINGS"
     );
     for r in releases {
-        let traffic = format!("{}/{}", r.traffic.live_percent, r.traffic.candidate_percent);
+        let (live, candidate) = r.traffic.short_percents();
+        let traffic = format!("{live}/{candidate}");
         let line = format!(
             "{:<25} {:<15} {:<11} {:<14} {:<14} {:<7} {}",
             fit(&r.id(), 25),

@@ -14,6 +14,7 @@ use super::{Cx, fit, take_left, take_top};
 use crate::console::app::Allowed;
 use crate::console::keymap::{Command, Scope};
 use crate::console::theme::Role;
+use crate::release::model::MILLION;
 use crate::release::{Pattern, Release, Stage};
 
 mod track;
@@ -188,11 +189,11 @@ fn render_panels(cx: Cx, frame: &mut Frame, area: Rect, r: &Release) {
         track_lines(cx, &r.live, w)
     });
     let title = match &r.candidate {
-        Some(c) if flipped => format!(" LIVE {}% · {} ▶ ", r.traffic.candidate_percent, c.label()),
+        Some(c) if flipped => format!(" LIVE {}% · {} ▶ ", r.traffic.exact_percents().1, c.label()),
         Some(c) => format!(
             " {} {}% · {} ▶ ",
             other_word(r),
-            r.traffic.candidate_percent,
+            r.traffic.exact_percents().1,
             c.label()
         ),
         None => " CANDIDATE ▶ ".to_string(),
@@ -282,11 +283,13 @@ fn traffic(cx: Cx, r: &Release, w: usize) -> Vec<Item> {
 /// The split as a proportional bar, live part `█` on the left, candidate part `▒` on the right,
 /// each side named and numbered so it reads without colour.
 fn traffic_bar(cx: Cx, r: &Release, w: usize) -> Vec<Span<'static>> {
-    let live = r.traffic.live_percent.min(100) as usize;
-    let cand = r.traffic.candidate_percent.min(100) as usize;
-    let left = format!("◀ {} {live}% ", text::truncate(r.live.label(), 12));
+    // Labels short (`<1%`), cells from the exact share.
+    let (live_text, cand_text) = r.traffic.short_percents();
+    let cand = r.traffic.candidate_per_million.min(MILLION) as usize;
+    let live = MILLION as usize - cand;
+    let left = format!("◀ {} {live_text}% ", text::truncate(r.live.label(), 12));
     let right = match &r.candidate {
-        Some(c) => format!(" {cand}% {} ▶", text::truncate(c.label(), 12)),
+        Some(c) => format!(" {cand_text}% {} ▶", text::truncate(c.label(), 12)),
         None => " no candidate".to_string(),
     };
     let bar_w = w.saturating_sub(width(&left) + width(&right) + 1).min(60);
@@ -320,7 +323,10 @@ fn slider(cx: Cx, r: &Release, w: usize) -> Vec<Item> {
     let mut items = vec![(8, slider_track(cx, applied, pending.map(|(p, _)| p), w))];
 
     let mut words = vec![line_label(cx, "")];
-    words.push(cx.span(format!("applied {applied}%"), Role::Candidate));
+    words.push(cx.span(
+        format!("applied {}%", r.traffic.exact_percents().1),
+        Role::Candidate,
+    ));
     if let Some(c) = &r.canary
         && c.total != 100
     {
@@ -535,7 +541,11 @@ fn warnings(cx: Cx, r: &Release, w: usize) -> Vec<Item> {
 /// carries most of the traffic (`flipped`).
 fn live_heading(r: &Release, flipped: bool) -> String {
     let word = if flipped { "PRIMARY" } else { "◀ LIVE" };
-    format!(" {word} {}% · {}", r.traffic.live_percent, r.live.label())
+    format!(
+        " {word} {}% · {}",
+        r.traffic.exact_percents().0,
+        r.live.label()
+    )
 }
 
 /// The compact layout's detail: each track as two short lines marked `┃` (live) and `│`,
@@ -561,7 +571,7 @@ pub(super) fn render_compact(cx: Cx, frame: &mut Frame, area: Rect, r: &Release)
     match &r.candidate {
         Some(c) => {
             let word = if flipped { "▶ LIVE" } else { other_word(r) };
-            let head = format!(" {word} {}% · {}", r.traffic.candidate_percent, c.label());
+            let head = format!(" {word} {}% · {}", r.traffic.exact_percents().1, c.label());
             items.extend(compact_track(cx, c, head, cand_edge, Role::Candidate, w));
         }
         None => {

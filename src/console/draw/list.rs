@@ -60,7 +60,8 @@ struct Cells<'a> {
     pattern: &'static str,
     stage: &'static str,
     live: &'a str,
-    split: Option<(u32, u32)>,
+    /// The split, short (`75/25`, `>99/<1`): whole percents that never say 0 of a share.
+    split: Option<String>,
 }
 
 /// Cells longer than this are cut: the live side's name.
@@ -82,7 +83,10 @@ fn cells<'a>(row: &'a Row, r: Option<&'a Release>) -> Cells<'a> {
                 _ => r.live.label(),
             })
             .unwrap_or(""),
-        split: r.map(|r| (r.traffic.live_percent, r.traffic.candidate_percent)),
+        split: r.map(|r| {
+            let (live, candidate) = r.traffic.short_percents();
+            format!("{live}/{candidate}")
+        }),
     }
 }
 
@@ -97,9 +101,7 @@ impl Cells<'_> {
 
     /// `75/25`
     fn split_text(&self) -> String {
-        self.split
-            .map(|(l, c)| format!("{l}/{c}"))
-            .unwrap_or_default()
+        self.split.clone().unwrap_or_default()
     }
 }
 
@@ -206,7 +208,6 @@ struct Columns {
 impl Columns {
     fn fit(all: &[Cells], w: usize, place: Place) -> Columns {
         let most = |f: &dyn Fn(&Cells) -> usize| all.iter().map(f).max().unwrap_or(0);
-        let digits = |n: u32| n.to_string().len();
         let mut c = Columns {
             name: most(&|c| width(c.name)),
             pattern: most(&|c| c.pattern.len()),
@@ -215,7 +216,7 @@ impl Columns {
                 0 => 0,
                 n => n.min(LIVE_MOST) + 2,
             }),
-            split: most(&|c| c.split.map_or(0, |(l, r)| digits(l) + 1 + digits(r))),
+            split: most(&|c| c.split.as_deref().map_or(0, width)),
             gap: 2,
         };
         // Room for the cursor and the mark ("▶ ✖ "), then columns with gaps between.

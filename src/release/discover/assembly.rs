@@ -7,7 +7,7 @@ use smallvec::SmallVec;
 use super::index::View;
 use super::{Context, TRACK_LABELS};
 use crate::release::model::{
-    Canary, ObjectRef, One, Pattern, PodState, PodSummary, Release, Stage, Track, Traffic,
+    Canary, MILLION, ObjectRef, One, Pattern, PodState, PodSummary, Release, Stage, Track, Traffic,
 };
 use crate::release::record::{self, ReleaseRecord};
 
@@ -148,9 +148,11 @@ fn stage_of(r: &Release) -> (Stage, Option<String>) {
         {
             Stage::Retired
         }
-        Some(_) if pattern == Pattern::NginxCanary => match r.traffic.candidate_percent {
+        // Any share above 0, however small, is a shift (header and cookie rules alone are
+        // not: they reach the candidate only for requests that ask for it).
+        Some(_) if pattern == Pattern::NginxCanary => match r.traffic.candidate_per_million {
             0 => Stage::Staged,
-            100 => Stage::Switched,
+            MILLION => Stage::Switched,
             _ => Stage::Shifting,
         },
         Some(_) => Stage::Staged,
@@ -180,6 +182,13 @@ fn stage_of(r: &Release) -> (Stage, Option<String>) {
         );
         return (derived, Some(warning));
     }
+    // A record written at 0 % says staged; a share given since is a shift all the same.
+    if pattern == Pattern::NginxCanary
+        && rec.stage == Stage::Staged
+        && r.traffic.candidate_per_million > 0
+    {
+        return (Stage::Shifting, None);
+    }
     (rec.stage, None)
 }
 
@@ -188,6 +197,7 @@ pub(super) fn all_to_live() -> Traffic {
     Traffic {
         live_percent: 100,
         candidate_percent: 0,
+        candidate_per_million: 0,
         rules: Vec::new(),
     }
 }

@@ -1,8 +1,13 @@
 //! The nginx canary: a canary Ingress (`nginx.ingress.kubernetes.io/canary: "true"`) beside
 //! the primary Ingress that serves the same host and path, sending the candidate's Service a
 //! weight of the requests, and those its header and cookie rules pick.
-//! Source: kubernetes/ingress-nginx, `internal/ingress/annotations/canary/`.
+//! Source: kubernetes/ingress-nginx: `internal/ingress/annotations/canary/main.go` (what is
+//! read), `internal/ingress/controller/controller.go` (which canary merges into which
+//! primary), `internal/ingress/controller/store/store.go` (order, classes) and
+//! `rootfs/etc/nginx/lua/balancer.lua` (how a request is routed). The conformance table in
+//! `tests/discovery.rs` has a row per rule.
 
+use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
 use compact_str::CompactString;
@@ -11,10 +16,12 @@ use hashbrown::HashMap;
 use super::Context;
 use super::assembly::{Found, assemble, read_record, service_track, track};
 use super::index::View;
-use super::objects::{IngRow, Str, Text, note};
-use crate::release::model::{Canary, Kind, Pattern, Release, Track, Traffic};
+use super::objects::{HostPath, IngRow, Str, Text, note};
+use crate::release::model::{Canary, Kind, MILLION, Pattern, Release, Track, Traffic};
 
 pub(super) const CANARY: &str = "nginx.ingress.kubernetes.io/canary";
+/// The legacy class annotation, read when `spec.ingressClassName` is not set.
+pub(super) const INGRESS_CLASS: &str = "kubernetes.io/ingress.class";
 const CANARY_WEIGHT: &str = "nginx.ingress.kubernetes.io/canary-weight";
 const CANARY_TOTAL: &str = "nginx.ingress.kubernetes.io/canary-weight-total";
 const CANARY_HEADER: &str = "nginx.ingress.kubernetes.io/canary-by-header";
@@ -31,6 +38,9 @@ pub(super) struct CanaryNotes {
     header_value: Option<Str>,
     header_pattern: Option<Str>,
     cookie: Option<Str>,
+    /// ingress-nginx's "configured": a weight above 0, or a header, header value, header
+    /// pattern or cookie that is not empty. Source: `canary/main.go`, `Parse`.
+    configured: bool,
 }
 
 impl CanaryNotes {
@@ -42,99 +52,330 @@ impl CanaryNotes {
             header_value: note(text, a, CANARY_HEADER_VALUE),
             header_pattern: note(text, a, CANARY_HEADER_PATTERN),
             cookie: note(text, a, CANARY_COOKIE),
+            configured: a.get(CANARY_WEIGHT).and_then(|w| w.parse::<i64>().ok()) > Some(0)
+                || [
+                    CANARY_HEADER,
+                    CANARY_HEADER_VALUE,
+                    CANARY_HEADER_PATTERN,
+                    CANARY_COOKIE,
+                ]
+                .iter()
+                .any(|k| a.get(*k).is_some_and(|v| !v.is_empty())),
         }
     }
+}
+
+/// ingress-nginx's order of the Ingresses it reads: oldest first and, of the same age, the
+/// greater namespace/name first (one namespace here: the greater name). The first Ingress of a
+/// host/path serves it; the first canary of it is the one honoured.
+/// Source: `internal/ingress/controller/store/store.go`, `sortIngressSlice`.
+fn nginx_order(v: View<'_>, a: &IngRow, b: &IngRow) -> Ordering {
+    a.created
+        .cmp(&b.created)
+        .then_with(|| v.s(b.name).cmp(v.s(a.name)))
+}
+
+/// An Ingress ingress-nginx reads as a canary, or one whose canary flag does not read true
+/// while it carries canary settings ("configured but not enabled": not a canary at all).
+fn contender(i: &IngRow) -> bool {
+    i.canary || (i.canary_flag.is_some() && i.canary_notes.configured)
 }
 
 /// nginx canary pairs: claims the primary Ingresses and the Services of both tracks.
 pub(super) fn discover<'i>(v: View<'i>, cx: &mut Context<'i>, out: &mut Vec<Release>) {
-    // Canary Ingresses by their first (host, path), in order of (host, path).
-    let mut by_host_path: Vec<(&str, &str, &IngRow)> = v
-        .ingresses
+    let mut ordered: Vec<&IngRow> = v.ingresses.iter().collect();
+    if !ordered.iter().any(|i| contender(i)) {
+        return;
+    }
+    ordered.sort_by(|a, b| nginx_order(v, a, b));
+    // The Ingresses, not canaries, that serve a (host, path), in ingress-nginx's order.
+    let mut primaries: HashMap<(&str, &str), Vec<&IngRow>> = HashMap::new();
+    for &i in ordered.iter().filter(|i| !i.canary) {
+        for hp in v.paths(i) {
+            let list = primaries.entry((v.s(hp.host), v.s(hp.path))).or_default();
+            if !list.iter().any(|p| std::ptr::eq(*p, i)) {
+                list.push(i);
+            }
+        }
+    }
+    // Each contender by the first of its (host, path)s that has a primary (else its first).
+    let mut keyed: Vec<(&str, &str, &IngRow)> = ordered
         .iter()
-        .filter(|i| i.canary)
-        .filter_map(|i| {
-            let hp = v.paths(i).first()?;
+        .filter(|i| contender(i))
+        .filter_map(|&i| {
+            let paths = v.paths(i);
+            let has_primary = |hp: &&HostPath| {
+                primaries
+                    .get(&(v.s(hp.host), v.s(hp.path)))
+                    .is_some_and(|l| l.iter().any(|p| !std::ptr::eq(*p, i)))
+            };
+            let hp = paths.iter().find(has_primary).or_else(|| paths.first())?;
             Some((v.s(hp.host), v.s(hp.path), i))
         })
         .collect();
-    if by_host_path.is_empty() {
-        return;
-    }
-    by_host_path.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
-    // The first Ingress, not a canary, that serves a (host, path).
-    let mut primary_of: HashMap<(&str, &str), &IngRow> = HashMap::with_capacity(v.ingresses.len());
-    for i in v.ingresses.iter().filter(|i| !i.canary) {
-        for hp in v.paths(i) {
-            primary_of.entry((v.s(hp.host), v.s(hp.path))).or_insert(i);
-        }
-    }
-    let mut canaries: Vec<&IngRow> = Vec::new();
-    for group in by_host_path.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)) {
+    // Stable: within a (host, path), ingress-nginx's order stays.
+    keyed.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    let none = Vec::new();
+    for group in keyed.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)) {
         let (host, path) = (group[0].0, group[0].1);
-        canaries.clear();
-        canaries.extend(group.iter().map(|g| g.2));
-        canaries.sort_by(|a, b| (a.created, v.s(a.name)).cmp(&(b.created, v.s(b.name))));
-        let primary = primary_of.get(&(host, path)).copied();
-        out.push(release(v, cx, (host, path), &canaries, primary));
+        let contenders: Vec<&IngRow> = group.iter().map(|g| g.2).collect();
+        let serving = primaries.get(&(host, path)).unwrap_or(&none);
+        if let Some(r) = release(v, cx, (host, path), &contenders, serving) {
+            out.push(r);
+        }
     }
 }
 
-/// The release of the canary Ingresses of one (host, path), oldest first (ingress-nginx
-/// honours the first), beside its primary Ingress.
+/// The primary the canary's controller pairs it with: the first Ingress serving (host, path)
+/// of the canary's class, else (no pairing: a warning) the first of any class.
+/// Source: `internal/ingress/controller/store/store.go`, `GetIngressClass`; a missing class
+/// is a class of its own, as ingress-nginx reads class-less Ingresses only when started with
+/// `--watch-ingress-without-class` (off by default).
+fn primary_for<'i>(v: View<'i>, canary: &IngRow, serving: &[&'i IngRow]) -> Option<&'i IngRow> {
+    let others = || {
+        serving
+            .iter()
+            .copied()
+            .filter(|p| !std::ptr::eq(*p, canary))
+    };
+    let class = v.note(canary.class);
+    others()
+        .find(|p| v.note(p.class) == class)
+        .or_else(|| others().next())
+}
+
+/// The release of the contenders for one (host, path), in ingress-nginx's order, beside the
+/// Ingresses that serve it. None when the only contenders are not canaries and nothing else
+/// serves the (host, path): they are plain Ingresses, left to the other patterns.
 fn release<'i>(
     v: View<'i>,
     cx: &mut Context<'i>,
     (host, path): (&str, &str),
-    canaries: &[&'i IngRow],
-    primary: Option<&'i IngRow>,
-) -> Release {
+    contenders: &[&'i IngRow],
+    serving: &[&'i IngRow],
+) -> Option<Release> {
     let namespace = v.name;
-    let canary_ing = canaries[0];
-    let canary_name = v.s(canary_ing.name);
+    let canaries: Vec<&IngRow> = contenders.iter().copied().filter(|c| c.canary).collect();
+    let misflagged = contenders.iter().copied().filter(|c| !c.canary);
+    // The first canary of the primary's class is honoured (balancer.lua takes
+    // `alternative_backends[1]`, the first merged by controller.go's `mergeAlternativeBackends`).
+    let canary_ing = match canaries.first() {
+        Some(&first) => primary_for(v, first, serving)
+            .and_then(|p| {
+                canaries
+                    .iter()
+                    .copied()
+                    .find(|c| v.note(c.class) == v.note(p.class))
+            })
+            .unwrap_or(first),
+        None => contenders
+            .iter()
+            .copied()
+            .find(|c| primary_for(v, c, serving).is_some())?,
+    };
+    let primary = primary_for(v, canary_ing, serving);
     let mut warnings = Vec::new();
     if canaries.len() > 1 {
         let names: Vec<&str> = canaries.iter().map(|c| v.s(c.name)).collect();
         warnings.push(format!(
-            "More than one canary Ingress for {host}{path} in {namespace} ({}): ingress-nginx honours only one.",
-            names.join(", ")
+            "More than one canary Ingress for {host}{path} in {namespace} ({}): ingress-nginx honours only one, {}.",
+            names.join(", "),
+            v.s(canary_ing.name)
         ));
     }
-    let candidate_service = v
+    for m in misflagged {
+        warnings.push(misflagged_warning(v, m, serving, (host, path)));
+    }
+    other_paths_warning(v, canary_ing, (host, path), &mut warnings);
+    // The weight of an Ingress that is no canary is read only to be shown: it warns of nothing.
+    let mut unread = Vec::new();
+    let weight_warnings = if canary_ing.canary {
+        &mut warnings
+    } else {
+        &mut unread
+    };
+    let weights = weight_of(v, canary_ing, weight_warnings);
+    let pairing = Pairing {
+        host,
+        path,
+        contenders,
+        canary_ing,
+        primary,
+        weights,
+    };
+    let traffic = split(v, &pairing, serving, &mut warnings);
+    Some(assemble_release(v, cx, &pairing, traffic, warnings))
+}
+
+/// The Ingresses of one release: the contender ingress-nginx honours for (host, path), the
+/// primary it is paired with, every contender, and the honoured one's (weight, total).
+struct Pairing<'a, 'i> {
+    host: &'a str,
+    path: &'a str,
+    contenders: &'a [&'i IngRow],
+    canary_ing: &'i IngRow,
+    primary: Option<&'i IngRow>,
+    weights: (u32, u32),
+}
+
+/// The split ingress-nginx makes for the honoured contender: its weight and rules when it is
+/// a canary paired with a primary of its class; none when the classes differ; all or nothing
+/// for an Ingress that is no canary (whether it serves the host/path itself).
+fn split(
+    v: View<'_>,
+    pairing: &Pairing<'_, '_>,
+    serving: &[&IngRow],
+    warnings: &mut Vec<String>,
+) -> Traffic {
+    let (canary_ing, primary) = (pairing.canary_ing, pairing.primary);
+    if !canary_ing.canary {
+        let serves = serving
+            .first()
+            .is_some_and(|s| std::ptr::eq(*s, canary_ing));
+        return Traffic::of_share(if serves { MILLION } else { 0 }, Vec::new());
+    }
+    let (weight, total) = pairing.weights;
+    // No primary: controller.go merges the canary into nothing and serves none of its paths.
+    let Some(p) = primary else {
+        return Traffic::of_share(0, Vec::new());
+    };
+    let hp = (pairing.host, pairing.path);
+    let to = |i: &IngRow| backend(v, i, hp).map(|s| v.s(s));
+    if to(p).is_some() && to(p) == to(canary_ing) {
+        warnings.push(format!(
+            "The canary Ingress {ns}/{c} sends {host}{path} to the Service {svc} that its primary {ns}/{p} serves already: ingress-nginx merges no backend into itself, so there is no split.",
+            ns = v.name,
+            c = v.s(canary_ing.name),
+            host = pairing.host,
+            path = pairing.path,
+            svc = to(p).unwrap_or(""),
+            p = v.s(p.name),
+        ));
+        return Traffic::of_share(0, Vec::new());
+    }
+    if v.note(p.class) != v.note(canary_ing.class) {
+        let class = |i: &IngRow| v.note(i.class).unwrap_or("(none)").to_owned();
+        warnings.push(format!(
+            "The canary Ingress {ns}/{c} has ingress class {cc} and the primary Ingress {ns}/{p} has {pc}: the controller of {pc} never reads the canary, so the candidate gets no requests.",
+            ns = v.name,
+            c = v.s(canary_ing.name),
+            cc = class(canary_ing),
+            p = v.s(p.name),
+            pc = class(p),
+        ));
+        return Traffic::of_share(0, Vec::new());
+    }
+    let notes = settings(v, canary_ing);
+    Traffic::of_share(share(weight, total), canary_rules(&notes))
+}
+
+/// The share of `weight` out of `total` in millionths, to the nearest, but never 0 of a
+/// weight above 0 nor a million of a weight below its total.
+fn share(weight: u32, total: u32) -> u32 {
+    if weight == 0 || total == 0 {
+        return 0;
+    }
+    if weight >= total {
+        return MILLION;
+    }
+    let exact = (u64::from(weight) * u64::from(MILLION) + u64::from(total) / 2) / u64::from(total);
+    u32::try_from(exact)
+        .unwrap_or(MILLION)
+        .clamp(1, MILLION - 1)
+}
+
+/// The warning on an Ingress whose canary flag does not read true but carries canary settings.
+/// Source: `internal/ingress/annotations/canary/main.go`, `Parse` ("configured but not enabled").
+fn misflagged_warning(
+    v: View<'_>,
+    m: &IngRow,
+    serving: &[&IngRow],
+    (host, path): (&str, &str),
+) -> String {
+    let flag = v.note(m.canary_flag).unwrap_or("");
+    let server = serving.first().map_or("no Ingress", |s| v.s(s.name));
+    format!(
+        "The Ingress {ns}/{name} has canary settings but its canary annotation is {flag:?}, which is not true (ingress-nginx reads it like Go's strconv.ParseBool): it is no canary and its weight does nothing; {host}{path} is served by {ns}/{server}.",
+        ns = v.name,
+        name = v.s(m.name),
+    )
+}
+
+/// A warning naming the other host/paths of the canary: each is a split of its own, with the
+/// same annotations, that this release does not show.
+fn other_paths_warning(
+    v: View<'_>,
+    canary_ing: &IngRow,
+    (host, path): (&str, &str),
+    warnings: &mut Vec<String>,
+) {
+    let mut others: Vec<String> = v
         .paths(canary_ing)
         .iter()
-        .find_map(|hp| hp.service)
+        .map(|hp| format!("{}{}", v.s(hp.host), v.s(hp.path)))
+        .filter(|hp| *hp != format!("{host}{path}"))
+        .collect();
+    others.dedup();
+    if !others.is_empty() {
+        warnings.push(format!(
+            "The canary Ingress {}/{} also splits {}: each is a split of its own with the same settings; this release shows {host}{path} only.",
+            v.name,
+            v.s(canary_ing.name),
+            others.join(", ")
+        ));
+    }
+}
+
+/// The release of a pairing: claims its Ingresses and the Services of every contender.
+fn assemble_release<'i>(
+    v: View<'i>,
+    cx: &mut Context<'i>,
+    pairing: &Pairing<'_, 'i>,
+    traffic: Traffic,
+    mut warnings: Vec<String>,
+) -> Release {
+    let Pairing {
+        host,
+        path,
+        contenders,
+        canary_ing,
+        primary,
+        weights: (weight, total),
+    } = *pairing;
+    let namespace = v.name;
+    let canary_name = v.s(canary_ing.name);
+    // The Service the canary sends this (host, path) to (else its first).
+    let candidate_service = backend(v, canary_ing, (host, path))
+        .or_else(|| v.paths(canary_ing).iter().find_map(|hp| hp.service))
         .map_or("", |s| v.s(s));
-    let (weight, total) = weight_of(v, canary_ing, &mut warnings);
-    let percent =
-        ((u64::from(weight) * 100 + u64::from(total) / 2) / u64::from(total.max(1))) as u32;
-    let cn = canary_ing.canary_notes;
+    let notes = settings(v, canary_ing);
     let canary = Canary {
         primary: primary.map(|p| v.s(p.name).into()),
         canary: canary_name.into(),
         weight,
         total,
-        header: v.note(cn.header).map(CompactString::from),
-        header_value: v.note(cn.header_value).map(CompactString::from),
-        header_pattern: v.note(cn.header_pattern).map(CompactString::from),
-        cookie: v.note(cn.cookie).map(CompactString::from),
         host: host.into(),
         path: path.into(),
+        ..notes
     };
     let candidate = service_track(v, candidate_service, cx);
     let (live, name) = match primary {
         Some(p) => (primary_track(v, cx, p, (host, path)), v.s(p.name)),
         None => {
             warnings.push(format!(
-                "The canary Ingress {namespace}/{canary_name} has no primary Ingress for {host}{path}: ingress-nginx ignores it."
+                "The canary Ingress {namespace}/{canary_name} has no primary Ingress for {host}{path}: ingress-nginx ignores it, and the candidate gets no requests."
             ));
             let live = track(v, &[], None, None, cx.now, &mut cx.scratch.images);
             (live, canary_name)
         }
     };
-    // The Services of the canaries ingress-nginx ignores are part of this release too.
+    // The Services of the contenders ingress-nginx ignores are part of this release too.
     cx.claimed_services.insert(candidate_service);
-    for c in &canaries[1..] {
+    for c in contenders {
+        cx.claimed_ingresses.insert(v.s(c.name));
+        if std::ptr::eq(*c, canary_ing) {
+            continue;
+        }
         cx.claimed_services.extend(
             v.paths(c)
                 .iter()
@@ -148,17 +389,28 @@ fn release<'i>(
         traffic_object: v.object_ref(Kind::Ingress, canary_ing.name, canary_ing.resource_version),
         live,
         candidate: Some(candidate),
-        traffic: Traffic {
-            live_percent: 100 - percent,
-            candidate_percent: percent,
-            rules: canary_rules(&canary),
-        },
+        traffic,
         track_label: None,
         canary: Some(canary),
         warnings,
         steps: v.note(canary_ing.notes.steps),
     };
     assemble(found, read_record(v.note(canary_ing.notes.release), cx.now))
+}
+
+/// The header and cookie settings as ingress-nginx keeps them: an empty value is unset.
+/// Source: `internal/ingress/annotations/parser/main.go`, `parseString` (an empty string is
+/// invalid content, so the setting stays "").
+fn settings(v: View<'_>, canary_ing: &IngRow) -> Canary {
+    let cn = canary_ing.canary_notes;
+    let set = |s: Option<Str>| v.note(s).filter(|s| !s.is_empty()).map(CompactString::from);
+    Canary {
+        header: set(cn.header),
+        header_value: set(cn.header_value),
+        header_pattern: set(cn.header_pattern),
+        cookie: set(cn.cookie),
+        ..Canary::default()
+    }
 }
 
 /// The live track: the Service the primary Ingress sends (host, path) to. Claims the primary
@@ -169,15 +421,18 @@ fn primary_track<'i>(
     primary: &'i IngRow,
     (host, path): (&str, &str),
 ) -> Track {
-    let live_service = v
-        .paths(primary)
-        .iter()
-        .find(|hp| v.s(hp.host) == host && v.s(hp.path) == path)
-        .and_then(|hp| hp.service)
-        .map_or("", |s| v.s(s));
+    let live_service = backend(v, primary, (host, path)).map_or("", |s| v.s(s));
     cx.claimed_ingresses.insert(v.s(primary.name));
     cx.claimed_services.insert(live_service);
     service_track(v, live_service, cx)
+}
+
+/// The Service an Ingress sends (host, path) to, if it serves that host/path with a Service.
+fn backend(v: View<'_>, ing: &IngRow, (host, path): (&str, &str)) -> Option<Str> {
+    v.paths(ing)
+        .iter()
+        .find(|hp| v.s(hp.host) == host && v.s(hp.path) == path)
+        .and_then(|hp| hp.service)
 }
 
 /// The canary's (weight, total) as ingress-nginx reads them: the total defaults to 100 (and
@@ -188,8 +443,8 @@ fn weight_of(v: View<'_>, canary: &IngRow, warnings: &mut Vec<String>) -> (u32, 
     let cn = canary.canary_notes;
     let total = match v.note(cn.total) {
         None => 100,
-        Some(raw) => match raw.trim().parse::<u32>() {
-            Ok(t) if t > 100 => t,
+        Some(raw) => match raw.parse::<i64>() {
+            Ok(t) if t > 100 => u32::try_from(t).unwrap_or(u32::MAX),
             Ok(_) => 100,
             Err(_) => {
                 warnings.push(format!(
@@ -201,7 +456,7 @@ fn weight_of(v: View<'_>, canary: &IngRow, warnings: &mut Vec<String>) -> (u32, 
     };
     let weight = match v.note(cn.weight) {
         None => 0,
-        Some(raw) => match raw.trim().parse::<i64>() {
+        Some(raw) => match raw.parse::<i64>() {
             Ok(w) if w < 0 => {
                 warnings.push(format!(
                     "The canary-weight {w} on {namespace}/{name} is negative; it is treated as 0."
@@ -226,18 +481,66 @@ fn weight_of(v: View<'_>, canary: &IngRow, warnings: &mut Vec<String>) -> (u32, 
     (weight, total)
 }
 
-/// Header and cookie rules, in the order ingress-nginx applies them.
+/// Header and cookie rules, in the order ingress-nginx applies them: a header value, else a
+/// header pattern, else the header's `always`/`never`; then the cookie's `always`/`never`.
+/// Source: `rootfs/etc/nginx/lua/balancer.lua`, `route_to_alternative_balancer`.
 pub fn canary_rules(c: &Canary) -> Vec<String> {
     let mut rules = Vec::new();
-    if let Some(h) = &c.header {
-        rules.push(match (&c.header_value, &c.header_pattern) {
-            (Some(v), _) => format!("header {h}={v} -> candidate"),
-            (None, Some(p)) => format!("header {h}~{p} -> candidate"),
-            (None, None) => format!("header {h}=always -> candidate"),
-        });
+    let set = |s: &Option<CompactString>| s.as_ref().filter(|s| !s.is_empty()).cloned();
+    if let Some(h) = set(&c.header) {
+        match (set(&c.header_value), set(&c.header_pattern)) {
+            (Some(v), _) => rules.push(format!("header {h}={v} -> candidate")),
+            (None, Some(p)) => rules.push(format!("header {h}~{p} -> candidate")),
+            (None, None) => {
+                rules.push(format!("header {h}=always -> candidate"));
+                rules.push(format!("header {h}=never -> live"));
+            }
+        }
     }
-    if let Some(cookie) = &c.cookie {
+    if let Some(cookie) = set(&c.cookie) {
         rules.push(format!("cookie {cookie}=always -> candidate"));
+        rules.push(format!("cookie {cookie}=never -> live"));
     }
     rules
+}
+
+/// Go's `strconv.ParseBool`, which ingress-nginx reads boolean annotations with: `1 t T TRUE
+/// true True` are true, `0 f F FALSE false False` false, anything else is an error (None),
+/// which ingress-nginx reads as false for the canary flag.
+/// Source: `internal/ingress/annotations/parser/main.go`, `parseBool`;
+/// `internal/ingress/annotations/canary/main.go`, `Parse`.
+pub(super) fn parse_bool(s: &str) -> Option<bool> {
+    match s {
+        "1" | "t" | "T" | "TRUE" | "true" | "True" => Some(true),
+        "0" | "f" | "F" | "FALSE" | "false" | "False" => Some(false),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn booleans_read_as_go_strconv_parse_bool() {
+        for t in ["1", "t", "T", "TRUE", "true", "True"] {
+            assert_eq!(parse_bool(t), Some(true), "{t}");
+        }
+        for f in ["0", "f", "F", "FALSE", "false", "False"] {
+            assert_eq!(parse_bool(f), Some(false), "{f}");
+        }
+        for e in ["", "yes", "tRUE", " true", "on"] {
+            assert_eq!(parse_bool(e), None, "{e}");
+        }
+    }
+
+    #[test]
+    fn shares_round_to_the_millionth_but_never_to_nothing_or_all() {
+        assert_eq!(share(1, 1_000), 1_000);
+        assert_eq!(share(1, 3), 333_333);
+        assert_eq!(share(1, 10_000_000), 1);
+        assert_eq!(share(9_999_999, 10_000_000), MILLION - 1);
+        assert_eq!(share(0, 100), 0);
+        assert_eq!(share(150, 100), MILLION);
+    }
 }

@@ -11,7 +11,7 @@ use k8s_openapi::api::networking::v1::Ingress;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::index::Table;
-use super::nginx_canary::{CANARY, CanaryNotes};
+use super::nginx_canary::{CANARY, CanaryNotes, INGRESS_CLASS, parse_bool};
 use super::{PodScope, Snapshot};
 use crate::release::model::PodState;
 use crate::release::record;
@@ -243,7 +243,12 @@ pub(super) struct IngRow {
     pub(super) name: Str,
     pub(super) resource_version: Str,
     pub(super) created: Option<jiff::Timestamp>,
+    /// `nginx.ingress.kubernetes.io/canary` reads true (as Go's `strconv.ParseBool`).
     pub(super) canary: bool,
+    /// The canary annotation as written, where it is present but does not read true.
+    pub(super) canary_flag: Option<Str>,
+    /// Its ingress class: `spec.ingressClassName`, else the legacy annotation.
+    pub(super) class: Option<Str>,
     /// Its (host, path, backend Service) triples, as a range of `Objects::paths`.
     pub(super) paths: Span,
     pub(super) notes: Notes,
@@ -434,17 +439,28 @@ impl Objects {
             return;
         }
         let text = &mut self.text;
-        let canary = annotation(meta, CANARY) == Some("true");
+        let flag = annotation(meta, CANARY);
+        let canary = flag.and_then(parse_bool) == Some(true);
+        let class = ing
+            .spec
+            .as_ref()
+            .and_then(|s| s.ingress_class_name.as_deref())
+            .or_else(|| annotation(meta, INGRESS_CLASS));
         let row = IngRow {
             ns: self.spaces.id(text, ns(meta)),
             name: text.push(name(meta)),
             resource_version: text.push(meta.resource_version.as_deref().unwrap_or("")),
             created: created(meta),
             canary,
+            canary_flag: flag.filter(|_| !canary).map(|f| text.push(f)),
+            class: class.map(|c| text.push(c)),
             paths: host_paths(ing, text, &mut self.paths),
             notes: Notes::of(meta, text),
+            // Read on an Ingress whose canary flag is not true too: to say its weight does nothing.
             canary_notes: match &meta.annotations {
-                Some(a) if canary => CanaryNotes::of(a, text),
+                Some(a) if canary || a.keys().any(|k| k.starts_with(CANARY)) => {
+                    CanaryNotes::of(a, text)
+                }
                 _ => CanaryNotes::default(),
             },
         };
