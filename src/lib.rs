@@ -3,7 +3,9 @@
 //!
 //! # A map of the crate
 //!
-//! Four layers, each with one job; only `cluster` and `embedded` do I/O.
+//! Four layers, each with one job, and the command line over them. `release` is pure; cluster
+//! I/O lives in `cluster` (and the server side in `embedded`); `console` does only terminal and
+//! config-file I/O.
 //!
 //! - [`release`] — the domain, pure (no I/O, no async): the same objects and op always give the
 //!   same result.
@@ -16,7 +18,8 @@
 //!     of move; `refusal` says why an op cannot be planned.
 //!   - `model` (releases, tracks, stages, traffic), `kind` (the kinds a plan writes and their REST
 //!     resources), `record` (the `cutover.dev/*` annotations, times parsed once), `image` (image
-//!     references), `status` (`cutover status` as JSON and a table).
+//!     references), `labels` (label sets as selector text), `status` (`cutover status` as JSON
+//!     and a table).
 //! - [`cluster`] — kube I/O: connecting from the kubeconfig, `feed` (watches kept in
 //!   per-namespace snapshots, discovery re-run, an immutable view sent on), `apply` (the executor:
 //!   each step as a patch with its resourceVersion precondition, then the Event), `access`
