@@ -1365,3 +1365,36 @@ fn a_share_below_one_percent_is_never_zero() {
     let screen = render(&app, &theme, 120, 40).backend().to_string();
     assert!(screen.contains(">99/<1"), "the list's split\n{screen}");
 }
+
+/// A dry run shows every step of its plan: when room is short, the request bodies give way,
+/// never a step (a hidden step may be the one that moves the traffic).
+#[test]
+fn a_dry_run_lists_every_step_before_any_request_body() {
+    let mut app = app(SHOP, "shop/cart");
+    press(&mut app, Key::char('p'));
+    press(&mut app, Key::char('r'));
+    let confirm = app.confirm().expect("the dry run dialog");
+    assert!(confirm.dry_run);
+    let steps: Vec<String> = confirm
+        .plan
+        .steps
+        .iter()
+        .map(|s| s.description.clone())
+        .collect();
+    assert!(steps.len() >= 3, "a rollback from retired: {steps:?}");
+    for (w, h) in [(120, 40), (80, 24)] {
+        let terminal = render(&app, &default_theme(), w, h);
+        let buf = terminal.backend().buffer();
+        for (i, step) in steps.iter().enumerate() {
+            // The step's number and the start of its words, as the dialog writes them.
+            let head: String = step.chars().take(30).collect();
+            let line = format!("{:>2}. {head}", i + 1);
+            assert!(
+                find(buf, &line).is_some(),
+                "at {w}x{h}, step {} of {} is not on screen: {line:?}",
+                i + 1,
+                steps.len()
+            );
+        }
+    }
+}

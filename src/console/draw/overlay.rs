@@ -389,9 +389,10 @@ fn request_items(cx: Cx, confirm: &Confirm, text_w: usize) -> Vec<(u8, Line<'sta
         for piece in text::wrap(&request.head, text_w) {
             items.push((8, Line::from(cx.span(piece, Role::Key))));
         }
+        // Bodies give way first when room is short: every step must stay in sight.
         for line in request.body.lines() {
             items.push((
-                7,
+                2,
                 Line::from(cx.span(text::truncate(line, text_w), Role::Text)),
             ));
         }
