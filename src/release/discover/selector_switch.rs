@@ -29,6 +29,10 @@ pub(super) fn discover<'i>(v: View<'i>, cx: &mut Context<'i>, out: &mut Vec<Rele
             if !absent.is_empty() {
                 key = split_by_track(v, svc, selector, &absent, &mut cx.scratch);
             }
+            if key.is_none() {
+                // Setting them aside found no release: the selector is not read as one.
+                absent.clear();
+            }
         }
         let key = match key {
             Some(key) => key,
@@ -145,7 +149,7 @@ fn release<'i>(
             .map(|(k, v)| format!("{k}={v}"))
             .collect();
         warnings.push(format!(
-            "The selector of {namespace}/{svc_name} has {}, a label no Deployment's pods in {namespace} carry: the Service sends traffic to no pod. Remove {} from the Service's selector (a rollback restores the recorded one), or add it to the pods' template.",
+            "The selector of {namespace}/{svc_name} has {}, which no Deployment's pods in {namespace} carry: the Service sends traffic to no pod. Remove {} from the Service's selector (a rollback restores the recorded one), or add it to the pods' template.",
             pairs.join(", "),
             absent.join(", ")
         ));
