@@ -23,8 +23,9 @@ pub(super) fn discover<'i>(v: View<'i>, cx: &mut Context<'i>, out: &mut Vec<Rele
         let selector = v.selector(svc);
         let mut absent: SmallVec<[&'i str; 2]> = SmallVec::new();
         let mut key = split_by_track(v, svc, selector, &absent, &mut cx.scratch);
-        if key.is_none() {
-            // Rare: only a Service that is not a release pays for this scan.
+        // Two keys must be left once one is set aside: a Service that is not a release and
+        // has three keys or more is the only one to pay for this scan.
+        if key.is_none() && selector.len() > 2 {
             absent.extend(selector.keys().filter(|k| !v.carried(k)));
             if !absent.is_empty() {
                 key = split_by_track(v, svc, selector, &absent, &mut cx.scratch);
