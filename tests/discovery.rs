@@ -1873,8 +1873,101 @@ impl Objects {
     }
 }
 
+/// Broken objects are shown, never dropped (issue 11, input 5): each release stays listed
+/// with a warning naming what is wrong.
+fn broken_cases() -> Vec<Case> {
+    let shop = |live_desired: i32| {
+        Objects::new()
+            .app(
+                "shop",
+                "shop-v1",
+                json!({"app": "shop", "version": "v1"}),
+                "shop:v1",
+                live_desired,
+                live_desired,
+            )
+            .app(
+                "shop",
+                "shop-v2",
+                json!({"app": "shop", "version": "v2"}),
+                "shop:v2",
+                3,
+                3,
+            )
+    };
+    vec![
+        Case {
+            name: "a selector with a key no pod carries: listed, the key named",
+            objects: shop(3).service(
+                "shop",
+                "web",
+                json!({"app": "shop", "version": "v1", "tier": "frontend"}),
+                json!({}),
+            ),
+            want: vec![Want {
+                id: "shop/web",
+                pattern: SelectorSwitch,
+                stage: Stage::Staged,
+                live: t(&["shop-v1"], Some("v1"), &["shop:v1"], (3, 3, 3, 3)).svc("web"),
+                candidate: Some(t(&["shop-v2"], Some("v2"), &["shop:v2"], (3, 3, 3, 3))),
+                traffic: (100, 0, &[]),
+                warnings: &[&[
+                    "selector of shop/web",
+                    "tier=frontend",
+                    "no Deployment's pods",
+                    "no pod",
+                    "Remove tier",
+                ]],
+            }],
+            check: None,
+        },
+        Case {
+            name: "a Service with a release record whose Deployments are gone: listed",
+            objects: Objects::new().service(
+                "shop",
+                "web",
+                json!({"app": "shop", "version": "v2"}),
+                json!({"cutover.dev/release": r#"{"stage":"switched","live":{"version":"v1"},"candidate":{"version":"v2"},"previous":{"selector":{"app":"shop","version":"v1"}}}"#}),
+            ),
+            want: vec![Want {
+                id: "shop/web",
+                pattern: SelectorSwitch,
+                stage: Stage::AtRest,
+                live: t(&[], Some("v2"), &[], (0, 0, 0, 0)).svc("web"),
+                candidate: None,
+                traffic: (100, 0, &[]),
+                warnings: &[
+                    &["selector of shop/web", "matches no pods"],
+                    &["record says the release is switched", "no other track"],
+                ],
+            }],
+            check: Some(|rs| assert!(rs[0].unhealthy(), "{:#?}", rs[0])),
+        },
+        Case {
+            name: "the live track scaled to 0 by hand: a warning, unhealthy",
+            objects: shop(0).service(
+                "shop",
+                "web",
+                json!({"app": "shop", "version": "v1"}),
+                json!({}),
+            ),
+            want: vec![Want {
+                id: "shop/web",
+                pattern: SelectorSwitch,
+                stage: Stage::Staged,
+                live: t(&["shop-v1"], Some("v1"), &["shop:v1"], (0, 0, 0, 0)).svc("web"),
+                candidate: Some(t(&["shop-v2"], Some("v2"), &["shop:v2"], (3, 3, 3, 3))),
+                traffic: (100, 0, &[]),
+                warnings: &[&["shop/web sends traffic to shop-v1", "scaled to 0"]],
+            }],
+            check: Some(|rs| assert!(rs[0].unhealthy(), "{:#?}", rs[0])),
+        },
+    ]
+}
+
 fn cases() -> Vec<Case> {
     [
+        broken_cases(),
         pattern_cases(),
         canary_cases(),
         traffic_cases(),
@@ -2368,6 +2461,43 @@ fn discovery_never_panics_and_splits_add_up() {
             assert!(
                 splits.insert(key),
                 "seed {seed}: two splits of one host/path"
+            );
+        }
+        // Broken objects are shown, never dropped: a Service with a release record is in
+        // exactly one release (its traffic object or one of its tracks' Service). Only a
+        // Service the cluster could hold counts: named, and the only one of its name.
+        let id = |svc: &Value| {
+            let m = &svc["metadata"];
+            (
+                m["namespace"].as_str().unwrap_or("").to_string(),
+                m["name"].as_str().unwrap_or("").to_string(),
+            )
+        };
+        for svc in &objects.services {
+            let (ns, name) = id(svc);
+            if svc["metadata"]["annotations"]["cutover.dev/release"].is_null()
+                || name.is_empty()
+                || objects
+                    .services
+                    .iter()
+                    .filter(|o| id(o) == (ns.clone(), name.clone()))
+                    .count()
+                    > 1
+            {
+                continue;
+            }
+            let holds = |r: &&Release| {
+                let named = |n: Option<&str>| n == Some(name.as_str());
+                r.namespace == ns
+                    && ((r.traffic_object.kind == cutover::release::model::Kind::Service
+                        && named(Some(&r.traffic_object.name)))
+                        || named(r.live.service.as_deref())
+                        || named(r.candidate.as_ref().and_then(|c| c.service.as_deref())))
+            };
+            let n = releases.iter().filter(holds).count();
+            assert_eq!(
+                n, 1,
+                "seed {seed}: {ns}/{name} with a record in {n} releases"
             );
         }
         let json = cutover::release::status::to_json(&releases);

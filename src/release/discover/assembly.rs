@@ -80,7 +80,7 @@ pub(super) fn track<'i>(
 pub(super) fn service_track<'i>(v: View<'i>, service: &str, cx: &mut Context<'i>) -> Track {
     let sc = &mut cx.scratch;
     match v.service(service) {
-        Some(s) => v.selected(v.selector(s), None, &mut sc.selected),
+        Some(s) => v.selected(v.selector(s), &[], &mut sc.selected),
         None => sc.selected.clear(),
     }
     let version = sc.selected.first().and_then(|&i| {
@@ -300,6 +300,14 @@ pub(super) fn readiness_warnings(release: &mut Release) {
         }
     }
     let live = &release.live;
+    if !live.deployments.is_empty() && live.replicas.desired == 0 {
+        let warning = format!(
+            "{} sends traffic to {} but it is scaled to 0: no pod serves it. Scale it back up, or roll back to a track that runs.",
+            release.id(),
+            live.deployments.join(", ")
+        );
+        release.warnings.push(warning);
+    }
     if !live.pods_known {
         return;
     }

@@ -106,6 +106,7 @@ impl Labels {
 /// One namespace: its name and its objects, as ranges of the index's rows.
 pub(super) struct Ns {
     name: Str,
+    deps: Span,
     services: Span,
     ingresses: Span,
 }
@@ -224,6 +225,7 @@ impl Grouped {
                 .enumerate()
                 .map(|(r, &id)| Ns {
                     name: o.spaces.names[id as usize],
+                    deps: span(&dep_starts, r),
                     services: span(&svc_starts, r),
                     ingresses: span(&ing_starts, r),
                 })
@@ -451,6 +453,12 @@ impl<'i> View<'i> {
             .map(|&i| &ix.o.pods[i as usize])
     }
 
+    /// Whether any Deployment of the namespace gives its pods the label `key` (any value).
+    pub(super) fn carried(&self, key: &str) -> bool {
+        let deps = &self.ix.deps[self.ix.namespaces[self.r as usize].deps.r()];
+        deps.iter().any(|d| self.pairs(d.labels).contains_key(key))
+    }
+
     pub(super) fn selector(&self, svc: &SvcRow) -> Pairs<'i> {
         self.pairs(svc.selector)
     }
@@ -468,10 +476,10 @@ impl<'i> View<'i> {
     }
 
     /// Sets `out` to the namespace's Deployments (as indices into `Index::deps`, in its
-    /// order: by name) whose pod template `selector` selects, ignoring the label `except`.
-    pub(super) fn selected(&self, selector: Pairs<'_>, except: Option<&str>, out: &mut Vec<u32>) {
+    /// order: by name) whose pod template `selector` selects, ignoring the labels `except`.
+    pub(super) fn selected(&self, selector: Pairs<'_>, except: &[&str], out: &mut Vec<u32>) {
         out.clear();
-        let wanted = || selector.iter().filter(|(k, _)| Some(*k) != except);
+        let wanted = || selector.iter().filter(|(k, _)| !except.contains(k));
         // Walk the shortest list of the selector's labels, and check the others.
         let mut shortest: Option<(u32, u32)> = None;
         for (k, v) in wanted() {

@@ -67,7 +67,7 @@ fn claim_retired_colours<'i>(v: View<'i>, cx: &mut Context<'i>, ing: &IngRow, li
         if s.notes.release.is_some() || !track_apart(v, ing, live_svc, s) {
             continue;
         }
-        v.selected(v.selector(s), None, selected);
+        v.selected(v.selector(s), &[], selected);
         if selected.iter().all(|&d| v.dep(d).desired == 0) {
             cx.claimed_services.insert(v.s(s.name));
         }

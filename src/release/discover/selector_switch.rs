@@ -3,6 +3,8 @@
 
 use std::ops::Range;
 
+use smallvec::SmallVec;
+
 use super::assembly::{Found, all_to_live, assemble, read_record, track};
 use super::index::{Pairs, View};
 use super::objects::SvcRow;
@@ -10,29 +12,90 @@ use super::{Context, Scratch, TRACK_LABELS};
 use crate::release::model::{Kind, Pattern, Release, Track};
 
 /// Selector switches: every Service not claimed yet whose selector splits Deployments into
-/// tracks by a label.
+/// tracks by a label, once the keys no Deployment's pods carry are set aside (the release is
+/// shown broken, not dropped); and every Service that carries a release record, whatever its
+/// selector selects.
 pub(super) fn discover<'i>(v: View<'i>, cx: &mut Context<'i>, out: &mut Vec<Release>) {
     for svc in v.services {
         if cx.claimed_services.contains(v.s(svc.name)) {
             continue;
         }
         let selector = v.selector(svc);
-        let Some(key) = split_by_track(v, svc, selector, &mut cx.scratch) else {
-            continue;
+        let mut absent: SmallVec<[&'i str; 2]> = SmallVec::new();
+        let mut key = split_by_track(v, svc, selector, &absent, &mut cx.scratch);
+        // Two keys must be left once one is set aside: a Service that is not a release and
+        // has three keys or more is the only one to pay for this scan.
+        if key.is_none() && selector.len() > 2 {
+            absent.extend(selector.keys().filter(|k| !v.carried(k)));
+            if !absent.is_empty() {
+                key = split_by_track(v, svc, selector, &absent, &mut cx.scratch);
+            }
+            if key.is_none() {
+                // Setting them aside found no release: the selector is not read as one.
+                absent.clear();
+            }
+        }
+        let key = match key {
+            Some(key) => key,
+            None if svc.notes.release.is_some() => {
+                let key = recorded_key(v, svc, selector);
+                group_by(v, selector, key, &absent, &mut cx.scratch);
+                key
+            }
+            None => continue,
         };
-        out.push(release(v, cx, svc, key));
+        out.push(release(v, cx, svc, key, &absent));
     }
 }
 
-/// The track label of a selector, with the Deployments it splits into by label value in
-/// `sc.by_value` and `sc.grouped`.
+/// The track label of a Service whose selector splits no Deployments but that carries a
+/// release record: the annotated one, else a usual one of its selector, else its first key.
+fn recorded_key<'i>(v: View<'i>, svc: &SvcRow, selector: Pairs<'i>) -> &'i str {
+    v.note(svc.notes.track_label)
+        .or_else(|| {
+            TRACK_LABELS
+                .iter()
+                .find_map(|k| selector.keys().find(|s| s == k))
+        })
+        .or_else(|| selector.keys().next())
+        .unwrap_or(TRACK_LABELS[0])
+}
+
+/// Groups the Deployments the selector selects, but for `key` and the keys `absent`, by
+/// their value of `key` into `sc.by_value` and `sc.grouped`; returns how many values.
+fn group_by<'i>(
+    v: View<'i>,
+    selector: Pairs<'i>,
+    key: &'i str,
+    absent: &[&'i str],
+    sc: &mut Scratch<'i>,
+) -> usize {
+    let mut except: SmallVec<[&str; 3]> = SmallVec::from_slice(absent);
+    except.push(key);
+    v.selected(selector, &except, &mut sc.selected);
+    sc.by_value.clear();
+    for &i in &sc.selected {
+        if let Some(value) = v.labels(i).get(key) {
+            sc.by_value.push((value, i));
+        }
+    }
+    // Stable: within one value, Deployments stay in order of name.
+    sc.by_value.sort_by(|a, b| a.0.cmp(b.0));
+    sc.grouped.clear();
+    sc.grouped.extend(sc.by_value.iter().map(|x| x.1));
+    sc.by_value.chunk_by(|a, b| a.0 == b.0).count()
+}
+
+/// The track label of a selector (but for the keys `absent`), with the Deployments it splits
+/// into by label value in `sc.by_value` and `sc.grouped`.
 fn split_by_track<'i>(
     v: View<'i>,
     svc: &SvcRow,
     selector: Pairs<'i>,
+    absent: &[&'i str],
     sc: &mut Scratch<'i>,
 ) -> Option<&'i str> {
-    if selector.len() < 2 {
+    if selector.len() < 2 + absent.len() {
         return None;
     }
     let annotated = v.note(svc.notes.track_label);
@@ -45,23 +108,12 @@ fn split_by_track<'i>(
         .into_iter()
         .chain(known.chain(other).take_while(|_| annotated.is_none()));
     for key in keys {
-        if !selector.contains_key(key) {
+        if !selector.contains_key(key) || absent.contains(&key) {
             continue;
         }
-        v.selected(selector, Some(key), &mut sc.selected);
-        sc.by_value.clear();
-        for &i in &sc.selected {
-            if let Some(value) = v.labels(i).get(key) {
-                sc.by_value.push((value, i));
-            }
-        }
-        // Stable: within one value, Deployments stay in order of name.
-        sc.by_value.sort_by(|a, b| a.0.cmp(b.0));
-        let values = sc.by_value.chunk_by(|a, b| a.0 == b.0).count();
+        let values = group_by(v, selector, key, absent, sc);
         let known_key = annotated.is_some() || TRACK_LABELS.contains(&key);
         if values >= 2 || (known_key && values > 0) {
-            sc.grouped.clear();
-            sc.grouped.extend(sc.by_value.iter().map(|x| x.1));
             return Some(key);
         }
     }
@@ -69,8 +121,14 @@ fn split_by_track<'i>(
 }
 
 /// The release of a Service whose selector splits by the track label `key`, its tracks in
-/// `cx.scratch` (`split_by_track`).
-fn release<'i>(v: View<'i>, cx: &mut Context<'i>, svc: &SvcRow, key: &'i str) -> Release {
+/// `cx.scratch` (`split_by_track`); `absent` are the selector's keys no Deployment's pods carry.
+fn release<'i>(
+    v: View<'i>,
+    cx: &mut Context<'i>,
+    svc: &SvcRow,
+    key: &'i str,
+    absent: &[&'i str],
+) -> Release {
     let (namespace, svc_name) = (v.name, v.s(svc.name));
     let selector = v.selector(svc);
     let live_value = selector.get(key).unwrap_or("");
@@ -85,7 +143,18 @@ fn release<'i>(v: View<'i>, cx: &mut Context<'i>, svc: &SvcRow, key: &'i str) ->
         cx.now,
         &mut sc.images,
     );
-    if live_deployments.is_empty() {
+    if !absent.is_empty() {
+        let pairs: Vec<String> = selector
+            .iter()
+            .filter(|(k, _)| absent.contains(k))
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        warnings.push(format!(
+            "The selector of {namespace}/{svc_name} has {}, which no Deployment's pods in {namespace} carry: the Service sends traffic to no pod. Remove {} from the Service's selector (a rollback restores the recorded one), or add it to the pods' template.",
+            pairs.join(", "),
+            absent.join(", ")
+        ));
+    } else if live_deployments.is_empty() {
         warnings.push(format!(
             "The selector of {namespace}/{svc_name} ({}) matches no pods.",
             crate::release::labels::selector_string(selector.iter())

@@ -1,0 +1,171 @@
+//! Issue 11's input 5 against the embedded API server: a release whose objects are
+//! inconsistent stays listed with a warning naming the object, and the action that repairs it
+//! (a rollback restoring the recorded selector) still runs. Objects are written with the kube
+//! client and read back as `cutover status` reads them.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use cutover::cluster::{self, apply::apply};
+use cutover::embedded::{ADMIN, Config, EmbeddedCluster};
+use cutover::release::plan::{Actor, Op, plan};
+use cutover::release::{Release, Snapshot, Stage, discover};
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::{Namespace, Service};
+use kube::api::{Api, PostParams};
+use serde_json::{Value, json};
+
+const NS: &str = "shop";
+
+fn typed<T: serde::de::DeserializeOwned>(v: Value) -> T {
+    serde_json::from_value(v).expect("a typed object")
+}
+
+/// A cluster with `web-v1` and `web-v2` (2 replicas each, pods run by the simulated
+/// controllers) and the Service `web` with `selector` and `annotations`.
+async fn shop(selector: Value, annotations: Value) -> (EmbeddedCluster, kube::Client) {
+    let c = EmbeddedCluster::start(Config::test(), "127.0.0.1:0".parse().expect("addr"))
+        .await
+        .expect("start the embedded cluster");
+    let client = c.client(&ADMIN).await.expect("a client");
+    let pp = PostParams::default();
+    Api::<Namespace>::all(client.clone())
+        .create(&pp, &typed(json!({"metadata": {"name": NS}})))
+        .await
+        .expect("namespace");
+    for v in ["v1", "v2"] {
+        let labels = json!({"app": "web", "version": v});
+        let d: Deployment = typed(json!({
+            "metadata": {"name": format!("web-{v}"), "namespace": NS},
+            "spec": {
+                "replicas": 2,
+                "selector": {"matchLabels": labels},
+                "template": {
+                    "metadata": {"labels": labels},
+                    "spec": {"containers": [{"name": "app", "image": format!("web:{v}")}]}
+                }
+            }
+        }));
+        Api::<Deployment>::namespaced(client.clone(), NS)
+            .create(&pp, &d)
+            .await
+            .expect("deployment");
+    }
+    let s: Service = typed(json!({
+        "metadata": {"name": "web", "namespace": NS, "annotations": annotations},
+        "spec": {"selector": selector, "ports": [{"port": 80}]}
+    }));
+    Api::<Service>::namespaced(client.clone(), NS)
+        .create(&pp, &s)
+        .await
+        .expect("service");
+    (c, client)
+}
+
+async fn releases(client: &kube::Client) -> (Snapshot, Vec<Release>) {
+    let snapshot = cluster::snapshot(client, Some(NS))
+        .await
+        .expect("a snapshot");
+    let rs = discover(&snapshot, jiff::Timestamp::now());
+    (snapshot, rs)
+}
+
+/// The releases once both tracks of shop/web have all their pods ready.
+async fn when_ready(client: &kube::Client) -> (Snapshot, Vec<Release>) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let (snapshot, rs) = releases(client).await;
+        let ready = |t: &cutover::release::Track| t.replicas.ready == 2;
+        if rs
+            .iter()
+            .any(|r| ready(&r.live) && r.candidate.as_ref().is_some_and(ready))
+        {
+            return (snapshot, rs);
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for ready tracks: {rs:#?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn input_5_a_selector_key_no_pod_carries_keeps_the_release_listed_with_a_warning() {
+    let selector = json!({"app": "web", "version": "v1", "tier": "frontend"});
+    let (_c, client) = shop(selector, json!({})).await;
+    let (_, rs) = when_ready(&client).await;
+    let ids: Vec<String> = rs.iter().map(Release::id).collect();
+    assert_eq!(ids, ["shop/web"], "the release stays listed");
+    let json = cutover::release::status::to_json(&rs);
+    let warnings = json["releases"][0]["warnings"].to_string();
+    assert!(
+        warnings.contains("shop/web") && warnings.contains("tier=frontend"),
+        "{json:#}"
+    );
+    assert_eq!(json["releases"][0]["live"]["version"], "v1", "{json:#}");
+    assert_eq!(
+        json["releases"][0]["candidate"]["version"], "v2",
+        "{json:#}"
+    );
+    let table = cutover::release::status::to_table(&rs);
+    assert!(table.contains("shop/web"), "{table}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn input_5_a_switched_release_whose_selector_gained_a_key_rolls_back_to_the_recorded_one() {
+    let record = json!({
+        "stage": "switched",
+        "live": {"deployments": ["web-v1"], "version": "v1"},
+        "candidate": {"deployments": ["web-v2"], "version": "v2"},
+        "previous": {"selector": {"app": "web", "version": "v1"}},
+        "started_by": "ana@example.com",
+        "started_at": "2026-11-23T11:00:00Z"
+    });
+    let annotations = json!({
+        "cutover.dev/release": record.to_string(),
+        "cutover.dev/track-label": "version"
+    });
+    // Switched to v2, then `tier: frontend` added by hand: no pod carries it.
+    let selector = json!({"app": "web", "version": "v2", "tier": "frontend"});
+    let (_c, client) = shop(selector, annotations).await;
+    let (snapshot, rs) = when_ready(&client).await;
+    let r = rs
+        .iter()
+        .find(|r| r.id() == "shop/web")
+        .unwrap_or_else(|| panic!("shop/web is listed: {rs:#?}"));
+    assert_eq!(r.stage, Stage::Switched, "{r:#?}");
+    assert!(
+        r.warnings.iter().any(|w| w.contains("tier=frontend")),
+        "{:#?}",
+        r.warnings
+    );
+    let actor = Actor {
+        name: "ana@example.com".into(),
+    };
+    let p = plan(r, &snapshot, Op::Rollback, &actor, jiff::Timestamp::now())
+        .unwrap_or_else(|e| panic!("rollback refused: {e}"));
+    let outcome = apply(&client, &p, Duration::from_secs(30)).await;
+    assert_eq!(outcome.failure, None, "{p:#?}");
+    let svc = Api::<Service>::namespaced(client.clone(), NS)
+        .get("web")
+        .await
+        .expect("the Service");
+    let selector = svc.spec.and_then(|s| s.selector).unwrap_or_default();
+    let want: BTreeMap<String, String> = [("app", "web"), ("version", "v1")]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    assert_eq!(selector, want, "the recorded selector, exactly");
+    let (_, rs) = releases(&client).await;
+    let r = rs.iter().find(|r| r.id() == "shop/web").expect("shop/web");
+    assert_eq!(r.stage, Stage::RolledBack, "{r:#?}");
+    assert_eq!(r.live.version.as_deref(), Some("v1"));
+    assert!(
+        !r.warnings.iter().any(|w| w.contains("tier")),
+        "{:#?}",
+        r.warnings
+    );
+}
