@@ -50,7 +50,9 @@ pub(super) fn weight(cx: Cx, percent: u32, op: Op) -> Result<Plan, Refusal> {
     if rec.previous == PreviousTraffic::default() {
         rec.previous = previous(cx);
     }
+    // A rollback is one whatever it starts from: 0.1 %, 100 %, or header rules alone.
     rec.stage = match percent {
+        _ if op == Op::Rollback => Stage::RolledBack,
         0 if r.traffic.candidate_per_million > 0 => Stage::RolledBack,
         0 => Stage::Staged,
         100 => Stage::Switched,

@@ -350,14 +350,22 @@ mod tests {
             let p = plan_of(&r, Op::Rollback).expect("a rollback");
             assert_eq!(p.record.stage, Stage::RolledBack, "from {per_million}");
             assert_eq!(p.risk, None);
-            let weight = match &p.steps[0].action {
-                crate::release::plan::Action::MergePatch(body) => {
-                    body["metadata"]["annotations"]["nginx.ingress.kubernetes.io/canary-weight"]
-                        .clone()
-                }
-                other => panic!("a patch, not {other:?}"),
+            let crate::release::plan::Action::MergePatch(body) = &p.steps[0].action else {
+                panic!("a patch of the canary Ingress");
             };
-            assert_eq!(weight, "0", "from {per_million}");
+            let annotations = &body["metadata"]["annotations"];
+            assert_eq!(
+                annotations["nginx.ingress.kubernetes.io/canary-weight"], "0",
+                "from {per_million}"
+            );
+            // The record the patch writes, not only the plan's copy of it.
+            let written: crate::release::record::ReleaseRecord = serde_json::from_str(
+                annotations[crate::release::record::RELEASE]
+                    .as_str()
+                    .unwrap_or_default(),
+            )
+            .expect("a record");
+            assert_eq!(written.stage, Stage::RolledBack, "from {per_million}");
         }
     }
 
