@@ -233,9 +233,7 @@ fn approve(cx: steps::Cx) -> Result<Plan, Refusal> {
     };
     match (r.stage, r.pattern) {
         (Stage::Staged | Stage::Shifting, Pattern::NginxCanary) => {
-            // The first step above the exact share: 9.6 % goes to 10, not past it.
-            let next = r.step_after(r.traffic.candidate_per_million / (MILLION / 100));
-            canary::weight(cx, next, Op::Approve)
+            canary::weight(cx, r.next_step(), Op::Approve)
         }
         (Stage::Switched, Pattern::NginxCanary) => canary::finish(cx),
         (Stage::Staged, _) => switch::switch(cx, Op::Approve),
