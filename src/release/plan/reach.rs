@@ -446,4 +446,65 @@ mod tests {
         r.live = track("v2", 1);
         assert_eq!(plan_of(&r, Op::Retire).expect("a plan").risk, None);
     }
+
+    #[test]
+    fn staging_behind_a_header_rule_waits_for_the_pods_before_the_rule_reaches_them() {
+        let deployment: k8s_openapi::api::apps::v1::Deployment =
+            serde_json::from_value(serde_json::json!({
+                "metadata": {"name": "web-v1", "namespace": "shop", "resourceVersion": "5"},
+                "spec": {
+                    "replicas": 2,
+                    "selector": {"matchLabels": {"app": "web", "version": "v1"}},
+                    "template": {
+                        "metadata": {"labels": {"app": "web", "version": "v1"}},
+                        "spec": {"containers": [{"name": "web", "image": "web:1"}]}
+                    }
+                }
+            }))
+            .expect("a Deployment");
+        let service: k8s_openapi::api::core::v1::Service =
+            serde_json::from_value(serde_json::json!({
+                "metadata": {"name": "web-v1", "namespace": "shop"},
+                "spec": {"selector": {"app": "web", "version": "v1"}}
+            }))
+            .expect("a Service");
+        let snapshot = Snapshot {
+            deployments: vec![deployment],
+            services: vec![service],
+            ..Snapshot::default()
+        };
+        let stage = |rules: &[&str]| {
+            let mut r = canary(Stage::RolledBack, 0, rules);
+            if let Some(c) = r.candidate.as_mut() {
+                c.replicas = Replicas::default();
+            }
+            let op = Op::Stage {
+                image: "web:3".into(),
+                version: "v3".into(),
+            };
+            let actor = Actor { name: "ana".into() };
+            plan(&r, &snapshot, op, &actor, jiff::Timestamp::UNIX_EPOCH).expect("a plan")
+        };
+        let p = stage(HEADER);
+        let steps: Vec<_> = p.steps.iter().map(|s| s.description.as_str()).collect();
+        assert_eq!(
+            steps,
+            [
+                "create shop/web-v3 from web-v1 with web:3",
+                "create Service shop/web-v3 selecting version=v3",
+                "wait until shop/web-v3 has 2 ready pods",
+                "shop/web: record the release (no traffic moves)",
+            ]
+        );
+        assert!(
+            p.summary.ends_with(
+                "it takes the requests of header _env=grey -> candidate once its pods are ready, and no other traffic until approved"
+            ),
+            "{}",
+            p.summary
+        );
+        let p = stage(&[]);
+        assert_eq!(p.steps.len(), 3);
+        assert!(p.summary.ends_with("it takes no traffic until approved"));
+    }
 }
