@@ -552,3 +552,35 @@ async fn a_rollback_is_recorded_as_rolled_back_whatever_weight_it_started_from()
         "from a header-only canary: {grey:#?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn approving_the_retirement_of_the_only_running_pods_is_risky() {
+    let d = demo().await;
+    let id = "shop/nginx-service";
+    d.act(id, Op::Approve).await;
+    assert_eq!(d.release(id).await.stage, Stage::Switched);
+    // The live v2 is scaled to 0 by hand: v1 (the Deployment nginx) has the only pods left.
+    d.kubectl(&["scale", "deploy/nginx-v2", "-n", "shop", "--replicas=0"]);
+    let rs = d
+        .until("v2 has no ready pods", |rs| {
+            rs.iter()
+                .any(|r| r.id() == id && r.live.replicas.ready == 0)
+        })
+        .await;
+    let r = rs.iter().find(|r| r.id() == id).expect("the release");
+    assert_eq!(r.stage, Stage::Switched);
+    let (snap, _) = d.releases().await;
+    let p = plan(r, &snap, Op::Approve, &d.actor, jiff::Timestamp::now()).expect("a plan");
+    assert!(
+        p.steps
+            .iter()
+            .any(|s| s.description == "scale shop/nginx to 0"),
+        "{p:#?}"
+    );
+    assert_eq!(
+        p.risk.as_deref(),
+        Some(
+            "v2 takes 100 % of requests but has no ready pods: retiring v1 leaves no running pods to serve them"
+        )
+    );
+}
