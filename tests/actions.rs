@@ -473,6 +473,56 @@ fn weighted_canary_stage_steps_weight_finish_and_rollback() {
 }
 
 #[test]
+fn a_candidate_that_takes_one_request_in_a_thousand_is_not_retired() {
+    let k = Kube::demo();
+    let id = "api/route1";
+    let weigh = |weight: &str| {
+        k.kubectl(&[
+            "annotate",
+            "ing/route2",
+            "-n",
+            "api",
+            "--overwrite",
+            &format!("nginx.ingress.kubernetes.io/canary-weight={weight}"),
+            "nginx.ingress.kubernetes.io/canary-weight-total=1000",
+        ]);
+    };
+    weigh("1");
+    wait_for("the canary at 1 in 1,000", || {
+        let r = k.release(id);
+        (r["traffic"]["candidate_share"] == 0.001 && r["stage"] == "shifting").then_some(())
+    });
+    k.ok(&["rollback", id]);
+    assert_eq!(k.canary_weight("api", "route2"), "0");
+    assert_eq!(k.stage_of(id), "rolled-back");
+    // Someone puts the weight back by hand: 0.1 % of requests reach the rolled-back v2 again.
+    weigh("1");
+    wait_for("the hand-set weight", || {
+        (k.release(id)["traffic"]["candidate_share"] == 0.001).then_some(())
+    });
+    assert_eq!(k.stage_of(id), "rolled-back");
+    k.cluster.clear_requests();
+    let run = k.cutover(&["retire", id, "--yes"]);
+    // A refusal by the planner: exit 1 (README, "Exit codes"), and nothing is written.
+    assert_eq!(run.code(), Some(1), "{run:#?}");
+    assert!(
+        run.stderr.contains(
+            "api/route1 still sends 0.1 % of requests to v2: set the canary weight to 0 (cutover weight api/route1 0) before retiring it."
+        ),
+        "{run:#?}"
+    );
+    assert_eq!(k.writes(), Vec::<String>::new());
+    assert_eq!(k.replicas("api", "http-server-v2").0, 1);
+    // At exactly 0, with no rule, it is retired.
+    weigh("0");
+    wait_for("the weight at 0", || {
+        (k.release(id)["traffic"]["candidate_share"] == 0.0).then_some(())
+    });
+    k.ok(&["retire", id]);
+    assert_eq!(k.replicas("api", "http-server-v2").0, 0);
+}
+
+#[test]
 fn header_canary_steps_and_rollback_keep_the_header_rule() {
     let k = Kube::demo();
     let id = "grey/frontend";

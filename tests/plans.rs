@@ -491,3 +491,96 @@ async fn finishing_a_header_canary_takes_its_rule_off_and_rollback_restores_it()
         Some("grey")
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rollback_is_recorded_as_rolled_back_whatever_weight_it_started_from() {
+    use kube::api::{Patch, PatchParams};
+    let d = &demo().await;
+    let id = "api/route1";
+    let by_hand = |weight: &'static str| {
+        let api = Api::<Ingress>::namespaced(d.client.clone(), "api");
+        async move {
+            let body = serde_json::json!({"metadata": {"annotations": {
+                "nginx.ingress.kubernetes.io/canary-weight": weight,
+                "nginx.ingress.kubernetes.io/canary-weight-total": "1000",
+            }}});
+            api.patch("route2", &PatchParams::default(), &Patch::Merge(&body))
+                .await
+                .expect("patch the canary");
+        }
+    };
+    let rolled_back = |from: &'static str| async move {
+        d.act(id, Op::Rollback).await;
+        let r = d
+            .until(&format!("the rollback from {from} is seen"), |rs| {
+                rs.iter()
+                    .any(|r| r.id() == id && r.traffic.candidate_per_million == 0)
+            })
+            .await;
+        let r = r.iter().find(|r| r.id() == id).expect("the release");
+        assert_eq!(r.stage, Stage::RolledBack, "from {from}");
+        assert_eq!(r.record.as_ref().map(|x| x.stage), Some(Stage::RolledBack));
+    };
+    // 1 in 1,000, set by hand: shifting, and a rollback from it is a rollback.
+    by_hand("1").await;
+    d.until("the canary at 1 in 1,000", |rs| {
+        rs.iter().any(|r| {
+            r.id() == id && r.traffic.candidate_per_million == 1_000 && r.stage == Stage::Shifting
+        })
+    })
+    .await;
+    rolled_back("0.1 %").await;
+    // Half, then all of it, by the planner.
+    d.act(id, Op::SetWeight(50)).await;
+    assert_eq!(d.release(id).await.stage, Stage::Shifting);
+    rolled_back("50 %").await;
+    d.act(id, Op::SetWeight(100)).await;
+    assert_eq!(d.release(id).await.stage, Stage::Switched);
+    rolled_back("100 %").await;
+    // A canary by header alone, at weight 0.
+    let grey = d.release("grey/frontend").await;
+    assert_eq!(
+        (grey.stage, grey.traffic.candidate_per_million),
+        (Stage::Staged, 0)
+    );
+    assert!(!grey.traffic.rules.is_empty());
+    d.act("grey/frontend", Op::Rollback).await;
+    let grey = d.release("grey/frontend").await;
+    assert_eq!(
+        grey.stage,
+        Stage::RolledBack,
+        "from a header-only canary: {grey:#?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn approving_the_retirement_of_the_only_running_pods_is_risky() {
+    let d = demo().await;
+    let id = "shop/nginx-service";
+    d.act(id, Op::Approve).await;
+    assert_eq!(d.release(id).await.stage, Stage::Switched);
+    // The live v2 is scaled to 0 by hand: v1 (the Deployment nginx) has the only pods left.
+    d.kubectl(&["scale", "deploy/nginx-v2", "-n", "shop", "--replicas=0"]);
+    let rs = d
+        .until("v2 has no ready pods", |rs| {
+            rs.iter()
+                .any(|r| r.id() == id && r.live.replicas.ready == 0)
+        })
+        .await;
+    let r = rs.iter().find(|r| r.id() == id).expect("the release");
+    assert_eq!(r.stage, Stage::Switched);
+    let (snap, _) = d.releases().await;
+    let p = plan(r, &snap, Op::Approve, &d.actor, jiff::Timestamp::now()).expect("a plan");
+    assert!(
+        p.steps
+            .iter()
+            .any(|s| s.description == "scale shop/nginx to 0"),
+        "{p:#?}"
+    );
+    assert_eq!(
+        p.risk.as_deref(),
+        Some(
+            "v2 takes 100 % of requests but has no ready pods: retiring v1 leaves no running pods to serve them"
+        )
+    );
+}

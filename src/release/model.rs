@@ -288,6 +288,13 @@ impl Release {
             .unwrap_or(100)
     }
 
+    /// The step a canary's approve moves to: the first of its steps above the exact share
+    /// (9.6 % goes to 10, where the rounded 10 % would skip to 25), else 100.
+    pub fn next_step(&self) -> u32 {
+        // A step above the floor of the exact percent is above the exact percent.
+        self.step_after(self.traffic.candidate_per_million / (MILLION / 100))
+    }
+
     /// The canary's step below `percent`: the last of its steps under it, else 0.
     pub fn step_before(&self, percent: u32) -> u32 {
         self.steps

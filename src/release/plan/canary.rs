@@ -5,10 +5,11 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
+use super::reach::{self, Side, Unserved};
 use super::steps::{Cx, find, pods_phrase, record_annotations};
 use super::switch::switch_risk;
 use super::{Action, Kind, Op, Plan, Precondition, Refusal, Step};
-use crate::release::model::{Stage, Track};
+use crate::release::model::{MILLION, Stage, Track};
 use crate::release::record::PreviousTraffic;
 
 const WEIGHT: &str = "nginx.ingress.kubernetes.io/canary-weight";
@@ -44,13 +45,15 @@ pub(super) fn weight(cx: Cx, percent: u32, op: Op) -> Result<Plan, Refusal> {
     };
     let total = c.total.max(100);
     let units = u64::from(percent) * u64::from(total) / 100;
-    let from = r.traffic.candidate_percent;
+    let from = r.traffic.exact_percents().1;
     let mut rec = cx.base_record(&r.live, Some(cand));
     if rec.previous == PreviousTraffic::default() {
         rec.previous = previous(cx);
     }
+    // A rollback is one whatever it starts from: 0.1 %, 100 %, or header rules alone.
     rec.stage = match percent {
-        0 if from > 0 => Stage::RolledBack,
+        _ if op == Op::Rollback => Stage::RolledBack,
+        0 if r.traffic.candidate_per_million > 0 => Stage::RolledBack,
         0 => Stage::Staged,
         100 => Stage::Switched,
         _ => Stage::Shifting,
@@ -64,8 +67,7 @@ pub(super) fn weight(cx: Cx, percent: u32, op: Op) -> Result<Plan, Refusal> {
     {
         map.extend(extra.clone());
     }
-    let risk = (percent > 0 && cand.replicas.ready == 0)
-        .then(|| format!("{} has no ready pods", cand.label()));
+    let risk = reach::podless_risk(r, percent * (MILLION / 100));
     let target = format!("{}{}", c.host, c.path);
     Ok(Plan {
         release: id.clone(),
@@ -158,6 +160,7 @@ pub(super) fn finish(cx: Cx) -> Result<Plan, Refusal> {
     let r = cx.r;
     let id = r.id();
     let (cand, old_svc, new_svc) = tracks(cx)?;
+    reach::ensure_unserved(cx, Side::Live, Unserved::Finish)?;
     let mut rec = cx.base_record(&r.live, Some(cand));
     rec.stage = Stage::Retired;
     rec.old_replicas = Some(r.live.replicas.desired);

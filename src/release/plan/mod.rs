@@ -5,12 +5,14 @@
 //! selector), `ingress` (the Ingress's backends), `canary` (nginx weights, the finish and its
 //! undoing). One module per kind of move for what the patterns share: `stage` (a candidate
 //! beside the live track), `switch` (all traffic at once, and the retirement after it),
-//! `rollback`; `steps` holds the pieces every plan is built from. A new pattern is a module
+//! `rollback`; `steps` holds the pieces every plan is built from; `reach` is the one answer to
+//! "does this track still take requests", by exact share and by rule. A new pattern is a module
 //! with its traffic patch and previous traffic, an arm in `switch::traffic_body` and
 //! `switch::previous_traffic`, and arms in `plan` where it moves differently.
 
 mod canary;
 mod ingress;
+mod reach;
 mod refusal;
 mod rollback;
 mod selector;
@@ -21,7 +23,7 @@ mod switch;
 use serde_json::Value;
 
 use super::discover::Snapshot;
-use super::model::{Pattern, Release, Stage};
+use super::model::{MILLION, Pattern, Release, Stage};
 use super::record::ReleaseRecord;
 
 pub use super::model::Kind;
@@ -198,7 +200,7 @@ pub fn plan(
         (Op::SetWeight(w), Pattern::NginxCanary) => canary::weight(cx, *w, op.clone())?,
         (Op::SetWeight(_), _) => return Err(Refusal::NoWeight { release }),
         (Op::Switch, Pattern::NginxCanary) => {
-            let to = if r.traffic.candidate_percent < 100 {
+            let to = if r.traffic.candidate_per_million < MILLION {
                 100
             } else {
                 0
@@ -231,8 +233,7 @@ fn approve(cx: steps::Cx) -> Result<Plan, Refusal> {
     };
     match (r.stage, r.pattern) {
         (Stage::Staged | Stage::Shifting, Pattern::NginxCanary) => {
-            let next = r.step_after(r.traffic.candidate_percent);
-            canary::weight(cx, next, Op::Approve)
+            canary::weight(cx, r.next_step(), Op::Approve)
         }
         (Stage::Switched, Pattern::NginxCanary) => canary::finish(cx),
         (Stage::Staged, _) => switch::switch(cx, Op::Approve),

@@ -41,14 +41,15 @@ pub enum Refusal {
     /// Retiring a track already at 0 replicas.
     #[error("{track} is already scaled to 0.")]
     AlreadyRetired { track: String },
-    /// Retiring a rolled-back candidate that still receives requests (`by`: share or rules).
-    #[error(
-        "{release} still sends requests to {track} ({by}): move them off it before retiring it."
-    )]
+    /// A step that assumes `track` takes no requests while some still reach it: `by` names
+    /// the exact share and the rules, `todo` what moves them off, `step` the step in words.
+    #[error("{release} still sends {by} to {track}: {todo} before {step}.")]
     StillServed {
         release: String,
         track: String,
         by: String,
+        todo: String,
+        step: &'static str,
     },
     /// A weight for a release that is not a canary.
     #[error("{release} is not a canary: it has no weight.")]

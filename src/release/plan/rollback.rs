@@ -23,7 +23,6 @@ pub(super) fn rollback(cx: Cx) -> Result<Plan, Refusal> {
     if r.pattern == Pattern::NginxCanary && r.stage != Stage::Retired {
         // User traffic leaves the canary; header and cookie rules stay (and stay visible).
         return canary::weight(cx, 0, Op::Rollback).map(|mut p| {
-            p.record.stage = Stage::RolledBack;
             p.risk = None;
             p
         });

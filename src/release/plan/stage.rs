@@ -5,6 +5,7 @@ use crate::release::image::ImageRef;
 use k8s_openapi::api::apps::v1::Deployment;
 use serde_json::{Value, json};
 
+use super::reach::{Reach, Side};
 use super::steps::{Cx, find, record_annotations, record_track};
 use super::switch::{gate_deadline, previous_traffic};
 use super::{Action, Kind, Op, Plan, Precondition, Refusal, Step, canary};
@@ -95,9 +96,17 @@ pub(super) fn stage(cx: Cx, image: &str, version: &str) -> Result<Plan, Refusal>
         steps.extend(step);
         candidate.service = Some(svc_name.into());
     }
+    let replicas = r.live.replicas.desired;
+    // Header and cookie rules reach the candidate as soon as the canary Ingress points at it
+    // (at weight 0): its pods must be ready first.
+    let ruled = Reach::after(r, Side::Candidate, 0)
+        .filter(|x| !x.is_none())
+        .map(|x| x.requests());
+    if ruled.is_some() {
+        steps.extend(cx.wait_steps(&candidate, replicas));
+    }
     let (record, step) = record_step(cx, &candidate, &old_image, image);
     steps.push(step);
-    let replicas = r.live.replicas.desired;
     Ok(Plan {
         release: id.clone(),
         op: Op::Stage {
@@ -105,7 +114,10 @@ pub(super) fn stage(cx: Cx, image: &str, version: &str) -> Result<Plan, Refusal>
             version: version.into(),
         },
         summary: format!(
-            "{id}: stage {name} ({key}={version}, {image}, {replicas} replicas) beside {live_name}; it takes no traffic until approved"
+            "{id}: stage {name} ({key}={version}, {image}, {replicas} replicas) beside {live_name}; it takes {} until approved",
+            ruled.map_or("no traffic".into(), |by| format!(
+                "{by} once its pods are ready, and no other traffic"
+            ))
         ),
         risk: None,
         steps,

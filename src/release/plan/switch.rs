@@ -5,6 +5,7 @@
 use jiff::Timestamp;
 use serde_json::json;
 
+use super::reach::{self, Side, Unserved};
 use super::steps::{Cx, find, pods_phrase, record_annotations};
 use super::{Op, Plan, Refusal, canary, ingress, selector};
 use crate::release::model::{Kind, Pattern, Stage, Track};
@@ -129,6 +130,7 @@ pub(super) fn retire(cx: Cx, op: Op) -> Result<Plan, Refusal> {
             track: label.to_string(),
         });
     }
+    reach::ensure_unserved(cx, Side::Candidate, Unserved::Retire)?;
     let mut rec = cx.base_record(old, Some(&r.live));
     rec.stage = Stage::Retired;
     rec.old_replicas = Some(old.replicas.desired);
@@ -153,17 +155,7 @@ fn retire_rejected(cx: Cx, cand: &Track, op: Op) -> Result<Plan, Refusal> {
             track: label.to_string(),
         });
     }
-    if cand.traffic_percent > 0 || !r.traffic.rules.is_empty() {
-        return Err(Refusal::StillServed {
-            release: id,
-            track: label.to_string(),
-            by: if r.traffic.rules.is_empty() {
-                format!("{}% of traffic", cand.traffic_percent)
-            } else {
-                r.traffic.rules.join(", ")
-            },
-        });
-    }
+    reach::ensure_unserved(cx, Side::Candidate, Unserved::Retire)?;
     let mut rec = cx.base_record(&r.live, Some(cand));
     rec.stage = Stage::RolledBack;
     rec.gate_deadline = None;
@@ -202,7 +194,7 @@ fn scale_to_zero(
         release: cx.r.id(),
         op,
         summary,
-        risk: None,
+        risk: reach::last_pods_risk(cx.r, t),
         steps,
         record: rec,
         event: cx.event("retired", &from, &to),

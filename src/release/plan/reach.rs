@@ -1,0 +1,510 @@
+//! What still sends requests to a track: its exact share (millionths, never a rounded
+//! percent) and the header and cookie rules that route to it. Every step that assumes a track
+//! takes no requests (a retirement, a finish) asks here first, and every move of a canary's
+//! weight asks here whether it leaves requests on a track without ready pods.
+
+use super::Refusal;
+use super::steps::Cx;
+use crate::release::model::{MILLION, Pattern, Release, Track, Traffic};
+
+/// One track of a release, by the part it plays in the split.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Side {
+    Live,
+    Candidate,
+}
+
+impl Side {
+    /// The arrow's target in a rule as discovery writes it (`header _env=grey -> candidate`).
+    fn rule_target(self) -> &'static str {
+        match self {
+            Side::Live => "-> live",
+            Side::Candidate => "-> candidate",
+        }
+    }
+}
+
+/// The step that needs a track to take no requests: it names the step in the refusal and says
+/// which rules count (a finish takes the canary's rules off itself, before it scales).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Unserved {
+    Retire,
+    Finish,
+}
+
+/// The requests that reach one track of a release, after a step that leaves the candidate
+/// `candidate_per_million` of them (rules are as they are now).
+pub(super) struct Reach<'r> {
+    pub track: &'r Track,
+    /// The track's exact share of ordinary requests, in millionths.
+    pub per_million: u32,
+    /// The header and cookie rules that route requests to the track.
+    pub rules: Vec<&'r str>,
+}
+
+impl<'r> Reach<'r> {
+    /// The requests that reach `side` of `r` now; `None` when `r` has no such track.
+    pub fn now(r: &'r Release, side: Side) -> Option<Reach<'r>> {
+        Reach::after(r, side, r.traffic.candidate_per_million)
+    }
+
+    /// The requests that would reach `side` of `r` once the candidate's share is
+    /// `candidate_per_million` (clamped to a million).
+    pub fn after(r: &'r Release, side: Side, candidate_per_million: u32) -> Option<Reach<'r>> {
+        let candidate = candidate_per_million.min(MILLION);
+        let (track, per_million) = match side {
+            Side::Live => (&r.live, MILLION - candidate),
+            Side::Candidate => (r.candidate.as_ref()?, candidate),
+        };
+        let rules = r
+            .traffic
+            .rules
+            .iter()
+            .map(String::as_str)
+            .filter(|rule| rule.ends_with(side.rule_target()))
+            .collect();
+        Some(Reach {
+            track,
+            per_million,
+            rules,
+        })
+    }
+
+    /// No request reaches the track, by share or by rule.
+    pub fn is_none(&self) -> bool {
+        self.per_million == 0 && self.rules.is_empty()
+    }
+
+    /// What reaches the track, in words: `0.1 % of requests`, `the requests of header
+    /// _env=grey -> candidate`, or both.
+    pub fn requests(&self) -> String {
+        let share = (self.per_million > 0).then(|| format!("{} % of requests", percent(self)));
+        let rules =
+            (!self.rules.is_empty()).then(|| format!("the requests of {}", self.rules.join(", ")));
+        match (share, rules) {
+            (Some(s), Some(r)) => format!("{s} and {r}"),
+            (Some(s), None) => s,
+            (None, Some(r)) => r,
+            (None, None) => "no requests".into(),
+        }
+    }
+}
+
+/// A track's exact share as a percent without trailing zeros: `0.1`, `0.0001`, `30`.
+fn percent(reach: &Reach) -> String {
+    Traffic::of_share(reach.per_million, Vec::new())
+        .exact_percents()
+        .1
+}
+
+/// Refuses `step` while any request reaches `side`: for a retirement, any share or rule; for
+/// a finish, any share (its swap takes the rules off before the old track is scaled).
+///
+/// # Errors
+/// [`Refusal::StillServed`] naming the share or the rules, and what moves them off.
+pub(super) fn ensure_unserved(cx: Cx, side: Side, step: Unserved) -> Result<(), Refusal> {
+    let r = cx.r;
+    let Some(mut reach) = Reach::now(r, side) else {
+        return Ok(());
+    };
+    if step == Unserved::Finish {
+        reach.rules.clear();
+    }
+    if reach.is_none() {
+        return Ok(());
+    }
+    let id = r.id();
+    let mut todo = Vec::new();
+    if reach.per_million > 0 {
+        let to = if side == Side::Live { 100 } else { 0 };
+        todo.push(match r.pattern {
+            Pattern::NginxCanary => {
+                format!("set the canary weight to {to} (cutover weight {id} {to})")
+            }
+            Pattern::SelectorSwitch | Pattern::IngressSwitch => {
+                "switch its traffic to the other track".into()
+            }
+        });
+    }
+    if !reach.rules.is_empty() {
+        let canary = r.canary.as_ref().map_or("", |c| c.canary.as_str());
+        todo.push(format!(
+            "remove the canary-by-header and canary-by-cookie annotations from {}/{canary}",
+            r.namespace
+        ));
+    }
+    Err(Refusal::StillServed {
+        release: id,
+        track: reach.track.label().to_string(),
+        by: reach.requests(),
+        todo: todo.join(" and "),
+        step: match step {
+            Unserved::Retire => "retiring it",
+            Unserved::Finish => "finishing the canary",
+        },
+    })
+}
+
+/// Why a canary whose candidate would take `candidate_per_million` of the requests is risky:
+/// a track with no ready pods would still take some of them (by share or by rule).
+pub(super) fn podless_risk(r: &Release, candidate_per_million: u32) -> Option<String> {
+    [Side::Candidate, Side::Live]
+        .into_iter()
+        .filter_map(|side| Reach::after(r, side, candidate_per_million))
+        .find(|reach| !reach.is_none() && reach.track.replicas.ready == 0)
+        .map(|reach| {
+            format!(
+                "{} has no ready pods but would take {}",
+                reach.track.label(),
+                reach.requests()
+            )
+        })
+}
+
+/// Why scaling the track left behind is risky: the track that serves has no ready pods, so
+/// the retirement leaves the release no pods at all to serve with.
+pub(super) fn last_pods_risk(r: &Release, retired: &Track) -> Option<String> {
+    let serving = Reach::now(r, Side::Live)?;
+    (!serving.is_none() && serving.track.replicas.ready == 0).then(|| {
+        format!(
+            "{} takes {} but has no ready pods: retiring {} leaves no running pods to serve them",
+            serving.track.label(),
+            serving.requests(),
+            retired.label()
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::release::discover::Snapshot;
+    use crate::release::model::{Canary, Kind, ObjectRef, Replicas, Stage};
+    use crate::release::plan::{Actor, Op, Plan, plan};
+
+    /// A track `version` of the Deployment and Service `web-<version>`, `ready` of 2 pods ready.
+    fn track(version: &str, ready: i32) -> Track {
+        let name = format!("web-{version}");
+        Track {
+            deployments: smallvec::smallvec![name.as_str().into()],
+            resource_versions: smallvec::smallvec!["5".into()],
+            desired_each: smallvec::smallvec![2],
+            service: Some(name.as_str().into()),
+            version: Some(version.into()),
+            replicas: Replicas {
+                desired: 2,
+                updated: 2,
+                ready,
+                available: ready,
+            },
+            ..Track::default()
+        }
+    }
+
+    /// `shop/web`, an nginx canary from `v1` to `v2` in `stage`, the candidate taking
+    /// `per_million` of the requests and those of `rules`.
+    fn canary(stage: Stage, per_million: u32, rules: &[&str]) -> Release {
+        Release {
+            namespace: "shop".into(),
+            name: "web".into(),
+            pattern: Pattern::NginxCanary,
+            stage,
+            live: track("v1", 2),
+            candidate: Some(track("v2", 2)),
+            traffic: Traffic::of_share(per_million, rules.iter().map(|r| r.to_string()).collect()),
+            warnings: Vec::new(),
+            traffic_object: ObjectRef {
+                kind: Kind::Ingress,
+                namespace: "shop".into(),
+                name: "web-canary".into(),
+                resource_version: "9".into(),
+            },
+            track_label: None,
+            canary: Some(Canary {
+                primary: Some("web".into()),
+                canary: "web-canary".into(),
+                weight: per_million / 1_000,
+                total: 1_000,
+                host: "web.example".into(),
+                path: "/".into(),
+                ..Canary::default()
+            }),
+            record: None,
+            record_error: None,
+            steps: smallvec::smallvec![10, 25, 50, 100],
+            gate_remaining_seconds: None,
+        }
+    }
+
+    fn plan_of(r: &Release, op: Op) -> Result<Plan, Refusal> {
+        let actor = Actor { name: "ana".into() };
+        plan(
+            r,
+            &Snapshot::default(),
+            op,
+            &actor,
+            jiff::Timestamp::UNIX_EPOCH,
+        )
+    }
+
+    const HEADER: &[&str] = &["header _env=grey -> candidate"];
+    const ALWAYS: &[&str] = &[
+        "header X-Beta=always -> candidate",
+        "header X-Beta=never -> live",
+    ];
+
+    #[test]
+    fn a_rolled_back_candidate_is_retired_only_when_no_share_and_no_rule_reaches_it() {
+        let refused = |per_million: u32, rules: &[&str]| {
+            let r = canary(Stage::RolledBack, per_million, rules);
+            plan_of(&r, Op::Retire).expect_err("a refusal").to_string()
+        };
+        let weight = "set the canary weight to 0 (cutover weight shop/web 0)";
+        let annotations =
+            "remove the canary-by-header and canary-by-cookie annotations from shop/web-canary";
+        let cases = [
+            (
+                refused(1_000, &[]),
+                format!(
+                    "shop/web still sends 0.1 % of requests to v2: {weight} before retiring it."
+                ),
+            ),
+            (
+                refused(1, &[]),
+                format!(
+                    "shop/web still sends 0.0001 % of requests to v2: {weight} before retiring it."
+                ),
+            ),
+            (
+                refused(0, HEADER),
+                format!(
+                    "shop/web still sends the requests of header _env=grey -> candidate to v2: {annotations} before retiring it."
+                ),
+            ),
+            (
+                refused(0, ALWAYS),
+                format!(
+                    "shop/web still sends the requests of header X-Beta=always -> candidate to v2: {annotations} before retiring it."
+                ),
+            ),
+            (
+                refused(500_000, HEADER),
+                format!(
+                    "shop/web still sends 50 % of requests and the requests of header _env=grey -> candidate to v2: {weight} and {annotations} before retiring it."
+                ),
+            ),
+        ];
+        for (got, want) in cases {
+            assert_eq!(got, want);
+        }
+        let r = canary(Stage::RolledBack, 0, &[]);
+        let p = plan_of(&r, Op::Retire).expect("retired at exactly 0 with no rule");
+        assert_eq!(p.risk, None);
+        assert!(
+            p.steps
+                .iter()
+                .any(|s| s.name == "web-v2" && s.description == "scale shop/web-v2 to 0")
+        );
+    }
+
+    #[test]
+    fn the_refusal_is_typed_and_names_the_track() {
+        let r = canary(Stage::RolledBack, 1_000, &[]);
+        let Err(Refusal::StillServed { track, by, .. }) = plan_of(&r, Op::Retire) else {
+            panic!("a StillServed refusal");
+        };
+        assert_eq!((track.as_str(), by.as_str()), ("v2", "0.1 % of requests"));
+    }
+
+    #[test]
+    fn a_finish_needs_the_whole_share_but_takes_the_rules_off_itself() {
+        // The record says switched, but the weight was set to 999 of 1000 by hand since.
+        let r = canary(Stage::Switched, 999_000, HEADER);
+        for op in [Op::Approve, Op::Retire] {
+            assert_eq!(
+                plan_of(&r, op).expect_err("a refusal").to_string(),
+                "shop/web still sends 0.1 % of requests to v1: set the canary weight to 100 (cutover weight shop/web 100) before finishing the canary."
+            );
+        }
+        // At the whole share the finish goes ahead as far as the traffic goes (the snapshot
+        // here has no Ingress to patch, so it stops there).
+        let r = canary(Stage::Switched, MILLION, ALWAYS);
+        assert!(matches!(
+            plan_of(&r, Op::Approve),
+            Err(Refusal::NotInSnapshot { .. })
+        ));
+    }
+
+    #[test]
+    fn a_rollback_records_rolled_back_whatever_weight_it_started_from() {
+        let cases = [
+            (Stage::Shifting, 1_000, &[][..]),
+            (Stage::Shifting, 1, &[][..]),
+            (Stage::Shifting, 500_000, &[][..]),
+            (Stage::Switched, MILLION, &[][..]),
+            (Stage::Staged, 0, HEADER),
+            (Stage::Shifting, 300_000, ALWAYS),
+        ];
+        for (stage, per_million, rules) in cases {
+            let r = canary(stage, per_million, rules);
+            let p = plan_of(&r, Op::Rollback).expect("a rollback");
+            assert_eq!(p.record.stage, Stage::RolledBack, "from {per_million}");
+            assert_eq!(p.risk, None);
+            let crate::release::plan::Action::MergePatch(body) = &p.steps[0].action else {
+                panic!("a patch of the canary Ingress");
+            };
+            let annotations = &body["metadata"]["annotations"];
+            assert_eq!(
+                annotations["nginx.ingress.kubernetes.io/canary-weight"], "0",
+                "from {per_million}"
+            );
+            // The record the patch writes, not only the plan's copy of it.
+            let written: crate::release::record::ReleaseRecord = serde_json::from_str(
+                annotations[crate::release::record::RELEASE]
+                    .as_str()
+                    .unwrap_or_default(),
+            )
+            .expect("a record");
+            assert_eq!(written.stage, Stage::RolledBack, "from {per_million}");
+        }
+    }
+
+    #[test]
+    fn approve_steps_from_the_exact_share() {
+        let next = |per_million: u32| {
+            let r = canary(Stage::Shifting, per_million, &[]);
+            plan_of(&r, Op::Approve).expect("a step").record.step
+        };
+        // 9.6 % rounds to 10, but its next step is 10 (index 0), not 25.
+        assert_eq!(next(96_000), Some(0));
+        assert_eq!(next(1_000), Some(0));
+        assert_eq!(next(100_000), Some(1));
+        assert_eq!(next(999_000), Some(3));
+    }
+
+    #[test]
+    fn a_weight_that_leaves_requests_on_a_track_without_ready_pods_is_risky() {
+        let unready = |mut r: Release| {
+            if let Some(c) = r.candidate.as_mut() {
+                c.replicas.ready = 0;
+            }
+            r
+        };
+        let r = unready(canary(Stage::Shifting, 1_000, &[]));
+        let risk = |r: &Release, op: Op| plan_of(r, op).expect("a plan").risk;
+        assert_eq!(
+            risk(&r, Op::SetWeight(10)).as_deref(),
+            Some("v2 has no ready pods but would take 10 % of requests")
+        );
+        assert_eq!(risk(&r, Op::SetWeight(0)), None);
+        // A header rule still reaches the candidate at weight 0.
+        let header = unready(canary(Stage::Staged, 0, HEADER));
+        assert_eq!(
+            risk(&header, Op::SetWeight(0)).as_deref(),
+            Some(
+                "v2 has no ready pods but would take the requests of header _env=grey -> candidate"
+            )
+        );
+        // The live track scaled to 0 by hand: any share left on it is risky, all of it is not.
+        let mut r = canary(Stage::Shifting, 500_000, &[]);
+        r.live.replicas.ready = 0;
+        assert_eq!(
+            risk(&r, Op::SetWeight(25)).as_deref(),
+            Some("v1 has no ready pods but would take 75 % of requests")
+        );
+        assert_eq!(risk(&r, Op::SetWeight(100)), None);
+        // A rollback is never held up.
+        assert_eq!(risk(&r, Op::Rollback), None);
+    }
+
+    #[test]
+    fn retiring_the_last_running_pods_is_risky() {
+        let mut r = canary(Stage::RolledBack, 0, &[]);
+        r.live.replicas.ready = 0;
+        assert_eq!(
+            plan_of(&r, Op::Retire).expect("a plan").risk.as_deref(),
+            Some(
+                "v1 takes 100 % of requests but has no ready pods: retiring v2 leaves no running pods to serve them"
+            )
+        );
+        // A switched selector switch whose live track was scaled to 0 by hand: approving
+        // retires the only pods left.
+        let mut r = canary(Stage::Switched, 0, &[]);
+        r.pattern = Pattern::SelectorSwitch;
+        r.canary = None;
+        r.traffic_object.kind = Kind::Service;
+        r.live = track("v2", 0);
+        r.candidate = Some(track("v1", 2));
+        for op in [Op::Approve, Op::Retire] {
+            assert_eq!(
+                plan_of(&r, op).expect("a plan").risk.as_deref(),
+                Some(
+                    "v2 takes 100 % of requests but has no ready pods: retiring v1 leaves no running pods to serve them"
+                )
+            );
+        }
+        r.live = track("v2", 1);
+        assert_eq!(plan_of(&r, Op::Retire).expect("a plan").risk, None);
+    }
+
+    #[test]
+    fn staging_behind_a_header_rule_waits_for_the_pods_before_the_rule_reaches_them() {
+        let deployment: k8s_openapi::api::apps::v1::Deployment =
+            serde_json::from_value(serde_json::json!({
+                "metadata": {"name": "web-v1", "namespace": "shop", "resourceVersion": "5"},
+                "spec": {
+                    "replicas": 2,
+                    "selector": {"matchLabels": {"app": "web", "version": "v1"}},
+                    "template": {
+                        "metadata": {"labels": {"app": "web", "version": "v1"}},
+                        "spec": {"containers": [{"name": "web", "image": "web:1"}]}
+                    }
+                }
+            }))
+            .expect("a Deployment");
+        let service: k8s_openapi::api::core::v1::Service =
+            serde_json::from_value(serde_json::json!({
+                "metadata": {"name": "web-v1", "namespace": "shop"},
+                "spec": {"selector": {"app": "web", "version": "v1"}}
+            }))
+            .expect("a Service");
+        let snapshot = Snapshot {
+            deployments: vec![deployment],
+            services: vec![service],
+            ..Snapshot::default()
+        };
+        let stage = |rules: &[&str]| {
+            let mut r = canary(Stage::RolledBack, 0, rules);
+            if let Some(c) = r.candidate.as_mut() {
+                c.replicas = Replicas::default();
+            }
+            let op = Op::Stage {
+                image: "web:3".into(),
+                version: "v3".into(),
+            };
+            let actor = Actor { name: "ana".into() };
+            plan(&r, &snapshot, op, &actor, jiff::Timestamp::UNIX_EPOCH).expect("a plan")
+        };
+        let p = stage(HEADER);
+        let steps: Vec<_> = p.steps.iter().map(|s| s.description.as_str()).collect();
+        assert_eq!(
+            steps,
+            [
+                "create shop/web-v3 from web-v1 with web:3",
+                "create Service shop/web-v3 selecting version=v3",
+                "wait until shop/web-v3 has 2 ready pods",
+                "shop/web: record the release (no traffic moves)",
+            ]
+        );
+        assert!(
+            p.summary.ends_with(
+                "it takes the requests of header _env=grey -> candidate once its pods are ready, and no other traffic until approved"
+            ),
+            "{}",
+            p.summary
+        );
+        let p = stage(&[]);
+        assert_eq!(p.steps.len(), 3);
+        assert!(p.summary.ends_with("it takes no traffic until approved"));
+    }
+}
