@@ -541,12 +541,12 @@ fn next_step(r: &Release) -> String {
     match r.stage {
         Stage::AtRest => "nothing to do until a candidate is deployed".to_string(),
         Stage::Staged if canary => {
-            let first = r.step_after(r.traffic.candidate_percent);
+            let first = r.next_step();
             format!("approve to send {first}% of traffic to {cand}")
         }
         Stage::Staged => format!("approve to switch all traffic to {cand}"),
         Stage::Shifting => {
-            let next = r.step_after(r.traffic.candidate_percent);
+            let next = r.next_step();
             format!("approve for the next step, {next}% to {cand}")
         }
         Stage::Switched if canary => {
