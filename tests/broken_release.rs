@@ -112,6 +112,12 @@ async fn input_5_a_selector_key_no_pod_carries_keeps_the_release_listed_with_a_w
     );
     let table = cutover::release::status::to_table(&rs);
     assert!(table.contains("shop/web"), "{table}");
+    // ✖, not ⚠: the Service sends no request to the pods it means, ready as they are.
+    assert!(rs[0].live.unreached && rs[0].unhealthy(), "{:#?}", rs[0]);
+    assert_eq!(
+        cutover::console::app::attention(&rs[0]),
+        cutover::console::app::Attention::Unhealthy
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

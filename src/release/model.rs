@@ -139,6 +139,9 @@ pub struct Track {
     /// pod scope). When false, `pods` is empty and says nothing: go by `replicas`.
     #[serde(skip)]
     pub pods_known: bool,
+    /// The traffic object's selector reaches none of this track's pods (it has a key no pod
+    /// carries): the track is meant to serve, yet no request reaches it.
+    pub unreached: bool,
 }
 
 impl Track {
@@ -317,6 +320,7 @@ impl Release {
         crash(&self.live)
             || self.candidate.as_ref().is_some_and(crash)
             || self.live.replicas.ready == 0
+            || self.live.unreached
     }
 }
 

@@ -135,7 +135,7 @@ fn release<'i>(
     let live_deployments = group_tracks(&mut cx.scratch, live_value);
     let sc = &mut cx.scratch;
     let mut warnings = Vec::new();
-    let live = track(
+    let mut live = track(
         v,
         &sc.grouped[live_deployments.clone()],
         Some(live_value.into()),
@@ -144,14 +144,12 @@ fn release<'i>(
         &mut sc.images,
     );
     if !absent.is_empty() {
-        let pairs: Vec<String> = selector
-            .iter()
-            .filter(|(k, _)| absent.contains(k))
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect();
+        live.unreached = true;
+        let pairs = crate::release::labels::selector_string(
+            selector.iter().filter(|(k, _)| absent.contains(k)),
+        );
         warnings.push(format!(
-            "The selector of {namespace}/{svc_name} has {}, which no Deployment's pods in {namespace} carry: the Service sends traffic to no pod. Remove {} from the Service's selector (a rollback restores the recorded one), or add it to the pods' template.",
-            pairs.join(", "),
+            "The selector of {namespace}/{svc_name} has {pairs}, which no Deployment's pods in {namespace} carry: the Service sends traffic to no pod. Remove {} from the Service's selector (a rollback restores the recorded one), or add it to the pods' template.",
             absent.join(", ")
         ));
     } else if live_deployments.is_empty() {
