@@ -139,6 +139,17 @@ pub struct Track {
     /// pod scope). When false, `pods` is empty and says nothing: go by `replicas`.
     #[serde(skip)]
     pub pods_known: bool,
+    /// A Deployment of this track has `spec.paused`: template changes are not rolled out.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub paused: bool,
+    /// The images the Deployments' templates ask for, where they differ from `images` (those
+    /// of the ReplicaSets that have pods): a rollout paused, stalled or under way.
+    #[serde(skip_serializing_if = "One::is_empty")]
+    pub template_images: One<CompactString>,
+    /// A Deployment of this track is past its progress deadline (`Progressing=False`,
+    /// reason `ProgressDeadlineExceeded`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub stalled: bool,
 }
 
 impl Track {
