@@ -153,6 +153,31 @@ pub struct Track {
 }
 
 impl Track {
+    /// Why sending traffic to this track is risky for what its pods run, not what is asked:
+    /// a Deployment paused (kube rolls no template change out while `spec.paused`), past its
+    /// progress deadline, or pods that run other images than the template.
+    pub fn rollout_risk(&self) -> Option<String> {
+        let label = self.label();
+        let (running, asked) = (self.images.join(", "), self.template_images.join(", "));
+        if self.paused && !asked.is_empty() {
+            Some(format!(
+                "{label} is paused: its pods run {running}, not its template's {asked}"
+            ))
+        } else if self.paused {
+            Some(format!(
+                "{label} is paused: changes to its template are not rolled out"
+            ))
+        } else if self.stalled {
+            Some(format!("{label} is past its progress deadline"))
+        } else if !asked.is_empty() {
+            Some(format!(
+                "{label} is mid-rollout: its pods run {running}, its template asks for {asked}"
+            ))
+        } else {
+            None
+        }
+    }
+
     /// What the track is called on screen and in plans: its version, else its Service, else
     /// its first Deployment, else `?`.
     pub fn label(&self) -> &str {
