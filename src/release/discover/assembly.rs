@@ -48,12 +48,12 @@ pub(super) fn track<'i>(
         r.ready = r.ready.saturating_add(d.ready);
         r.available = r.available.saturating_add(d.available);
         // What runs: the images of its ReplicaSets that have pods, else its template's.
-        let before = images.len();
-        images.extend(v.running_images(d));
-        if images.len() == before {
+        if d.running.start == d.running.end {
             images.extend(v.images(d));
-        } else if !same_images(&images[before..], v.images(d)) {
-            template_differs = true;
+        } else {
+            let before = images.len();
+            images.extend(v.running_images(d));
+            template_differs |= !same_images(&images[before..], v.images(d));
         }
         t.paused |= d.paused;
         t.stalled |= d.stalled;

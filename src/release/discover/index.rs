@@ -303,6 +303,21 @@ fn pod_owners(o: &Objects, rank: &[u32], dep_by_name: &Table) -> (Vec<u32>, Vec<
     (pods, rs_owners)
 }
 
+/// Whether each of `replica_sets` (indices into `Objects::replica_sets`) runs the images of
+/// Deployment `d`'s template, in the same order.
+fn runs_template(o: &Objects, replica_sets: &[u32], d: &DepRow) -> bool {
+    let text = &o.text;
+    let template = &o.images[d.images.r()];
+    replica_sets.iter().all(|&i| {
+        let images = &o.images[o.replica_sets[i as usize].images.r()];
+        images.len() == template.len()
+            && images
+                .iter()
+                .zip(template)
+                .all(|(&a, &b)| text.get(a) == text.get(b))
+    })
+}
+
 /// The ReplicaSets that have pods (indices into `Objects::replica_sets`) grouped by their
 /// Deployment, and the start of each Deployment's group.
 fn running_groups(o: &Objects, rs_owners: &[u32], deps: usize) -> (Vec<u32>, Vec<u32>) {
@@ -364,10 +379,14 @@ impl<'o> Index<'o> {
                 .unwrap_or(NONE);
             if g != NONE {
                 let g = g as usize;
-                d.running = Span {
+                let running = Span {
                     start: running_starts[g],
                     end: running_starts[g + 1],
                 };
+                // Left empty where every ReplicaSet runs the template: tracks read no further.
+                if !runs_template(o, &running_order[running.r()], d) {
+                    d.running = running;
+                }
             }
             if in_scope(g) {
                 let g = g as usize;
@@ -479,8 +498,8 @@ impl<'i> View<'i> {
         self.ix.o.images[d.images.r()].iter().map(|&i| self.s(i))
     }
 
-    /// The images of the containers of a Deployment's ReplicaSets that have pods, and whether
-    /// it has any such ReplicaSet.
+    /// The images of the containers of a Deployment's ReplicaSets that have pods; none where
+    /// they all run its template's.
     pub(super) fn running_images(&self, d: &DepRow) -> impl Iterator<Item = &'i str> {
         let ix = self.ix;
         ix.running_order[d.running.r()]

@@ -192,8 +192,8 @@ pub(super) struct DepRow {
     /// Its Pods, as a range of `Index::pod_order`; None when the snapshot's pod scope leaves
     /// them out (and always None in `Objects`: the index groups the Pods).
     pub(super) pods: Option<Span>,
-    /// Its ReplicaSets that have pods, as a range of `Index::running_order` (always empty in
-    /// `Objects`: the index groups the ReplicaSets).
+    /// Its ReplicaSets that have pods, as a range of `Index::running_order`; empty where they
+    /// all run its template (and always in `Objects`: the index groups the ReplicaSets).
     pub(super) running: Span,
     /// `spec.paused` is true.
     pub(super) paused: bool,
