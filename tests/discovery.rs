@@ -185,6 +185,43 @@ impl Objects {
         })
     }
 
+    /// Pauses Deployment `name` and then changes its template's image to `image`: its
+    /// ReplicaSet (given the template it was made from) and pods keep the old image.
+    fn paused_with_image(mut self, name: &str, image: &str) -> Self {
+        let d = self
+            .deployments
+            .iter_mut()
+            .find(|d| d["metadata"]["name"] == name)
+            .unwrap_or_else(|| panic!("no Deployment {name}"));
+        let old_template = d["spec"]["template"].clone();
+        d["spec"]["paused"] = json!(true);
+        d["spec"]["template"]["spec"]["containers"][0]["image"] = json!(image);
+        d["status"]["updatedReplicas"] = json!(0);
+        d["status"]["conditions"] = json!([{"type": "Progressing", "status": "Unknown",
+            "reason": "DeploymentPaused", "message": "Deployment is paused"}]);
+        let rs = format!("{name}-5d8f7c9b6");
+        let rs = self
+            .replica_sets
+            .iter_mut()
+            .find(|r| r["metadata"]["name"] == rs.as_str())
+            .unwrap_or_else(|| panic!("no ReplicaSet {rs}"));
+        rs["spec"]["template"] = old_template;
+        self
+    }
+
+    /// Deployment `name` past its progress deadline, as kube's controller marks it.
+    fn stalled(mut self, name: &str) -> Self {
+        let d = self
+            .deployments
+            .iter_mut()
+            .find(|d| d["metadata"]["name"] == name)
+            .unwrap_or_else(|| panic!("no Deployment {name}"));
+        d["status"]["conditions"] = json!([{"type": "Progressing", "status": "False",
+            "reason": "ProgressDeadlineExceeded",
+            "message": format!("ReplicaSet \"{name}-5d8f7c9b6\" has timed out progressing.")}]);
+        self
+    }
+
     /// Edits one pod by name.
     fn edit_pod(mut self, name: &str, edit: impl FnOnce(&mut Value)) -> Self {
         let pod = self
@@ -1965,6 +2002,77 @@ fn broken_cases() -> Vec<Case> {
     ]
 }
 
+/// What runs, not only what is asked (issue 11, input 6): a paused candidate whose template
+/// changed shows the image its pods run, a badge and a warning; a Deployment past its progress
+/// deadline warns.
+fn rollout_cases() -> Vec<Case> {
+    let pair = || {
+        Objects::new()
+            .app(
+                "shop",
+                "nginx",
+                json!({"app": "nginx", "version": "v1"}),
+                "nginx:1.25",
+                3,
+                3,
+            )
+            .app(
+                "shop",
+                "nginx-v2",
+                json!({"app": "nginx", "version": "v2"}),
+                "nginx:1.27",
+                3,
+                3,
+            )
+            .service(
+                "shop",
+                "nginx-service",
+                json!({"app": "nginx", "version": "v1"}),
+                json!({}),
+            )
+    };
+    vec![
+        Case {
+            name: "a paused candidate whose template changed",
+            objects: pair().paused_with_image("nginx-v2", "nginx:1.28"),
+            want: vec![Want {
+                id: "shop/nginx-service",
+                pattern: SelectorSwitch,
+                stage: Stage::Staged,
+                live: t(&["nginx"], Some("v1"), &["nginx:1.25"], (3, 3, 3, 3)).svc("nginx-service"),
+                candidate: Some(t(&["nginx-v2"], Some("v2"), &["nginx:1.27"], (3, 0, 3, 3))),
+                traffic: (100, 0, &[]),
+                warnings: &[&[
+                    "shop/nginx-v2 is paused",
+                    "template (image nginx:1.28) is not rolled out",
+                    "pods run nginx:1.27",
+                ]],
+            }],
+            check: Some(|rs| {
+                let c = rs[0].candidate.as_ref().expect("candidate");
+                assert!(c.paused);
+                assert_eq!(c.template_images[..], ["nginx:1.28"]);
+                assert!(!rs[0].live.paused);
+                assert!(rs[0].live.template_images.is_empty());
+            }),
+        },
+        Case {
+            name: "a candidate past its progress deadline",
+            objects: pair().stalled("nginx-v2"),
+            want: vec![Want {
+                id: "shop/nginx-service",
+                pattern: SelectorSwitch,
+                stage: Stage::Staged,
+                live: t(&["nginx"], Some("v1"), &["nginx:1.25"], (3, 3, 3, 3)).svc("nginx-service"),
+                candidate: Some(t(&["nginx-v2"], Some("v2"), &["nginx:1.27"], (3, 3, 3, 3))),
+                traffic: (100, 0, &[]),
+                warnings: &[&["shop/nginx-v2", "ProgressDeadlineExceeded"]],
+            }],
+            check: Some(|rs| assert!(rs[0].candidate.as_ref().is_some_and(|c| c.stalled))),
+        },
+    ]
+}
+
 fn cases() -> Vec<Case> {
     [
         broken_cases(),
@@ -1976,6 +2084,7 @@ fn cases() -> Vec<Case> {
         pod_cases(),
         vec![canary_without_deployment_case()],
         colour_cases(),
+        rollout_cases(),
     ]
     .into_iter()
     .flatten()

@@ -813,3 +813,116 @@ async fn pending_images_fail_scheduling_and_endpoints_follow_ready_pods() {
     })
     .await;
 }
+
+/// The images of the pods of `app` that are not terminating.
+async fn pod_images(pods: &Api<Pod>, app: &str) -> Vec<String> {
+    let list = pods
+        .list(&ListParams::default().labels(&format!("app={app}")))
+        .await
+        .expect("pods");
+    list.items
+        .iter()
+        .filter(|p| p.metadata.deletion_timestamp.is_none())
+        .filter_map(|p| p.spec.as_ref().and_then(|s| s.containers[0].image.clone()))
+        .collect()
+}
+
+fn progressing_reason(d: &Deployment) -> Option<String> {
+    d.status
+        .as_ref()?
+        .conditions
+        .as_ref()?
+        .iter()
+        .find(|c| c.type_ == "Progressing")?
+        .reason
+        .clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn paused_deployments_scale_but_never_roll_out() {
+    let c = cluster().await;
+    let client = c.client(&ADMIN).await.expect("client");
+    let deploys: Api<Deployment> = Api::namespaced(client.clone(), "default");
+    let pods: Api<Pod> = Api::namespaced(client.clone(), "default");
+    deploys
+        .create(&PostParams::default(), &deployment("hold", "nginx:1.25", 2))
+        .await
+        .expect("create");
+    wait_for(20, "two pods of 1.25", || {
+        let pods = pods.clone();
+        async move { (pod_images(&pods, "hold").await.len() == 2).then_some(()) }
+    })
+    .await;
+    let patch = |body: serde_json::Value| {
+        let deploys = deploys.clone();
+        async move {
+            deploys
+                .patch("hold", &PatchParams::default(), &Patch::Strategic(body))
+                .await
+                .expect("patch")
+        }
+    };
+    patch(json!({"spec": {"paused": true}})).await;
+    patch(json!({"spec": {"replicas": 3, "template": {"spec": {"containers": [{"name": "app", "image": "nginx:1.27"}]}}}})).await;
+    let d = wait_for(20, "the paused condition and 3 pods", || {
+        let (deploys, pods) = (deploys.clone(), pods.clone());
+        async move {
+            let d = deploys.get("hold").await.ok()?;
+            let seen = d.status.as_ref()?.observed_generation == d.metadata.generation;
+            let three = pod_images(&pods, "hold").await.len() == 3;
+            (seen && three).then_some(d)
+        }
+    })
+    .await;
+    assert_eq!(progressing_reason(&d).as_deref(), Some("DeploymentPaused"));
+    let progressing = d.status.unwrap().conditions.unwrap();
+    let progressing = progressing
+        .iter()
+        .find(|c| c.type_ == "Progressing")
+        .unwrap();
+    assert_eq!(progressing.status, "Unknown");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(pod_images(&pods, "hold").await, vec!["nginx:1.25"; 3]);
+    let replicasets = || {
+        c.store()
+            .iter_kind(
+                cutover::embedded::resources::find("apps", "v1", "replicasets").expect("rs"),
+                Some("default"),
+            )
+            .count()
+    };
+    assert_eq!(replicasets(), 1, "no new ReplicaSet while paused");
+    patch(json!({"spec": {"paused": false}})).await;
+    wait_for(30, "the resumed rollout", || {
+        let pods = pods.clone();
+        async move {
+            let images = pod_images(&pods, "hold").await;
+            (images == vec!["nginx:1.27"; 3]).then_some(())
+        }
+    })
+    .await;
+    assert_eq!(replicasets(), 2);
+
+    let mut created_paused = deployment("still", "nginx:1.25", 2);
+    created_paused.spec.as_mut().unwrap().paused = Some(true);
+    deploys
+        .create(&PostParams::default(), &created_paused)
+        .await
+        .expect("create paused");
+    let d = wait_for(20, "the paused condition", || {
+        let deploys = deploys.clone();
+        async move {
+            let d = deploys.get("still").await.ok()?;
+            (progressing_reason(&d).as_deref() == Some("DeploymentPaused")).then_some(d)
+        }
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(pod_images(&pods, "still").await.is_empty());
+    assert_eq!(
+        replicasets(),
+        2,
+        "a Deployment created paused gets no ReplicaSet"
+    );
+    assert_eq!(d.status.unwrap().replicas.unwrap_or(0), 0);
+}

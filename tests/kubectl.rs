@@ -1199,3 +1199,54 @@ fn server_dry_run_and_diff_change_nothing() {
     k.ok(&["delete", "deploy/nginx", "-n", "shop", "--dry-run=server"]);
     assert_eq!(k.deployment("shop", "nginx")["spec"]["replicas"], 3);
 }
+
+/// Issue 11, input 6: `kubectl rollout pause`, then `set image`: the pods keep the old image
+/// and the Deployment says it is paused as kube-controller-manager writes it; `rollout
+/// resume` rolls the new image out.
+#[test]
+fn rollout_pause_holds_the_image_until_resume() {
+    let k = start();
+    k.rollout_status("shop", "nginx");
+    let out = k.ok(&["rollout", "pause", "deployment/nginx", "-n", "shop"]);
+    assert_eq!(out.trim(), "deployment.apps/nginx paused");
+    k.ok(&[
+        "set",
+        "image",
+        "deployment/nginx",
+        "app=nginx:1.27",
+        "-n",
+        "shop",
+    ]);
+    let d = wait_for("the paused condition", TIMEOUT, || {
+        let d = k.deployment("shop", "nginx");
+        let seen = d["status"]["observedGeneration"] == d["metadata"]["generation"];
+        let progressing = d["status"]["conditions"]
+            .as_array()
+            .and_then(|cs| cs.iter().find(|c| c["type"] == "Progressing"))
+            .cloned();
+        progressing
+            .filter(|c| seen && c["reason"] == "DeploymentPaused")
+            .map(|c| (d, c))
+    });
+    assert_eq!(d.1["status"], "Unknown");
+    assert_eq!(d.1["message"], "Deployment is paused");
+    std::thread::sleep(Duration::from_millis(300));
+    let pods = k.live_pods("shop", "app=nginx,version=v1");
+    assert_eq!(pods.len(), 3);
+    assert!(
+        pods.iter()
+            .all(|p| p["spec"]["containers"][0]["image"] == "nginx:1.25"),
+        "the pods keep the old image while paused"
+    );
+    let out = k.ok(&["rollout", "resume", "deployment/nginx", "-n", "shop"]);
+    assert_eq!(out.trim(), "deployment.apps/nginx resumed");
+    k.rollout_status("shop", "nginx");
+    wait_for("only nginx:1.27 pods", TIMEOUT, || {
+        let pods = k.live_pods("shop", "app=nginx,version=v1");
+        (pods.len() == 3
+            && pods
+                .iter()
+                .all(|p| p["spec"]["containers"][0]["image"] == "nginx:1.27"))
+        .then_some(())
+    });
+}

@@ -584,3 +584,121 @@ async fn approving_the_retirement_of_the_only_running_pods_is_risky() {
         )
     );
 }
+
+/// Patches Deployment `ns/name` with a strategic merge patch.
+async fn patch_deployment(d: &Demo, ns: &str, name: &str, body: serde_json::Value) {
+    Api::<Deployment>::namespaced(d.client.clone(), ns)
+        .patch(
+            name,
+            &kube::api::PatchParams::default(),
+            &kube::api::Patch::Strategic(body),
+        )
+        .await
+        .expect("patch deployment");
+}
+
+/// Issue 11, input 6: a switch onto a paused candidate whose pods run another image than its
+/// template is risky; `stage` from a paused live Deployment creates the clone unpaused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paused_candidate_is_risky_and_a_clone_of_a_paused_live_is_unpaused() {
+    let d = demo().await;
+    let id = "shop/nginx-service";
+    patch_deployment(
+        &d,
+        "shop",
+        "nginx-v2",
+        serde_json::json!({"spec": {"paused": true}}),
+    )
+    .await;
+    let image = serde_json::json!({"spec": {"template": {"spec": {"containers": [
+        {"name": "nginx", "image": "nginx:1.28"}
+    ]}}}});
+    let container = Api::<Deployment>::namespaced(d.client.clone(), "shop")
+        .get("nginx-v2")
+        .await
+        .expect("nginx-v2")
+        .spec
+        .and_then(|s| s.template.spec)
+        .map(|s| s.containers[0].name.clone())
+        .expect("a container");
+    let mut image = image;
+    image["spec"]["template"]["spec"]["containers"][0]["name"] = serde_json::json!(container);
+    patch_deployment(&d, "shop", "nginx-v2", image).await;
+    let rs = d
+        .until("the candidate shows it is paused", |rs| {
+            rs.iter().any(|r| {
+                r.id() == id
+                    && r.candidate
+                        .as_ref()
+                        .is_some_and(|c| c.paused && c.template_images[..] == ["nginx:1.28"])
+            })
+        })
+        .await;
+    let r = rs.iter().find(|r| r.id() == id).expect("release");
+    let cand = r.candidate.as_ref().expect("candidate");
+    assert!(
+        !cand.images.iter().any(|i| i == "nginx:1.28"),
+        "the pods still run the old image: {cand:#?}"
+    );
+    assert!(
+        r.warnings.iter().any(|w| w.contains("is paused")),
+        "{:#?}",
+        r.warnings
+    );
+    let (snap, _) = d.releases().await;
+    let p = plan(r, &snap, Op::Approve, &d.actor, jiff::Timestamp::now()).expect("approve");
+    assert!(
+        p.risk.as_deref().is_some_and(|x| x.contains("paused")),
+        "switch onto a paused candidate is risky: {p:#?}"
+    );
+
+    // Resumed, the template rolls out; then, switched and retired, the live Deployment is
+    // paused and the next release is staged from it.
+    patch_deployment(
+        &d,
+        "shop",
+        "nginx-v2",
+        serde_json::json!({"spec": {"paused": false}}),
+    )
+    .await;
+    d.until("the resumed candidate rolled out", |rs| {
+        rs.iter().any(|r| {
+            r.id() == id
+                && r.candidate.as_ref().is_some_and(|c| {
+                    !c.paused
+                        && c.template_images.is_empty()
+                        && c.images[..] == ["nginx:1.28"]
+                        && c.replicas.ready == c.replicas.desired
+                })
+        })
+    })
+    .await;
+    let p = d.act(id, Op::Approve).await;
+    assert_eq!(p.risk, None, "{p:#?}");
+    d.act(id, Op::Approve).await;
+    patch_deployment(
+        &d,
+        "shop",
+        "nginx-v2",
+        serde_json::json!({"spec": {"paused": true}}),
+    )
+    .await;
+    d.until("the live track shows it is paused", |rs| {
+        rs.iter().any(|r| r.id() == id && r.live.paused)
+    })
+    .await;
+    d.act(
+        id,
+        Op::Stage {
+            image: "nginx:1.29".into(),
+            version: "v3".into(),
+        },
+    )
+    .await;
+    let clone = Api::<Deployment>::namespaced(d.client.clone(), "shop")
+        .get("nginx-v3")
+        .await
+        .expect("the clone");
+    assert_ne!(clone.spec.and_then(|s| s.paused), Some(true));
+    wait_ready(&d, "shop", "nginx-v3", 3).await;
+}

@@ -141,10 +141,47 @@ pub struct Track {
     pub pods_known: bool,
     /// The traffic object's selector reaches none of this track's pods (it has a key no pod
     /// carries): the track is meant to serve, yet no request reaches it.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub unreached: bool,
+    /// A Deployment of this track has `spec.paused`: template changes are not rolled out.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub paused: bool,
+    /// The images the Deployments' templates ask for, where they differ from `images` (those
+    /// of the ReplicaSets that have pods): a rollout paused, stalled or under way.
+    #[serde(skip_serializing_if = "One::is_empty")]
+    pub template_images: One<CompactString>,
+    /// A Deployment of this track is past its progress deadline (`Progressing=False`,
+    /// reason `ProgressDeadlineExceeded`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub stalled: bool,
 }
 
 impl Track {
+    /// Why sending traffic to this track is risky for what its pods run, not what is asked:
+    /// a Deployment paused (kube rolls no template change out while `spec.paused`), past its
+    /// progress deadline, or pods that run other images than the template.
+    pub fn rollout_risk(&self) -> Option<String> {
+        let label = self.label();
+        let (running, asked) = (self.images.join(", "), self.template_images.join(", "));
+        if self.paused && !asked.is_empty() {
+            Some(format!(
+                "{label} is paused: its pods run {running}, not its template's {asked}"
+            ))
+        } else if self.paused {
+            Some(format!(
+                "{label} is paused: changes to its template are not rolled out"
+            ))
+        } else if self.stalled {
+            Some(format!("{label} is past its progress deadline"))
+        } else if !asked.is_empty() {
+            Some(format!(
+                "{label} is mid-rollout: its pods run {running}, its template asks for {asked}"
+            ))
+        } else {
+            None
+        }
+    }
+
     /// What the track is called on screen and in plans: its version, else its Service, else
     /// its first Deployment, else `?`.
     pub fn label(&self) -> &str {

@@ -76,14 +76,19 @@ impl Sim {
         }
         let mut all = owned_by(store, KIND.replicasets, &key.0, uid(&d));
         let rollout = Rollout::of(&d);
+        if is_paused(&d) {
+            // kube's `sync` for a paused Deployment: no new ReplicaSet, scaling still applies.
+            let new_index = template_index(&d, &all);
+            let targets = paused_targets(&all, new_index, &rollout);
+            self.apply_targets(store, &d, &mut all, targets, rollout.desired);
+            self.write_deployment_status(store, &d, &all, new_index, &rollout);
+            return;
+        }
         let Some(new_index) = self.new_replicaset(store, &d, &mut all, &rollout) else {
             return;
         };
-        let paused = d.pointer("/spec/paused").and_then(Value::as_bool) == Some(true);
-        if !paused {
-            self.scale_replicasets(store, &d, &mut all, new_index, &rollout);
-        }
-        self.write_deployment_status(store, &d, &all, new_index, &rollout);
+        self.scale_replicasets(store, &d, &mut all, new_index, &rollout);
+        self.write_deployment_status(store, &d, &all, Some(new_index), &rollout);
     }
 
     /// The index in `all` of the ReplicaSet for the current template, created if there is none;
@@ -95,18 +100,9 @@ impl Sim {
         all: &mut Vec<Arc<Value>>,
         rollout: &Rollout,
     ) -> Option<usize> {
-        let template = d
-            .pointer("/spec/template")
-            .map(template_without_hash)
-            .unwrap_or(json!({}));
+        let template = template_of(d);
         let max_revision = max_revision(all);
-        let existing = all.iter().position(|rs| {
-            rs.pointer("/spec/template")
-                .map(template_without_hash)
-                .as_ref()
-                == Some(&template)
-        });
-        let Some(i) = existing else {
+        let Some(i) = template_index(d, all) else {
             let created =
                 self.create_replicaset(store, d, all, &template, rollout, max_revision)?;
             all.push(created);
@@ -202,6 +198,18 @@ impl Sim {
         } else {
             rolling_targets(all, new_index, desired, rollout.surge, rollout.unavailable)
         };
+        self.apply_targets(store, d, all, targets, desired);
+    }
+
+    /// Scales each ReplicaSet `(index in all, replicas)` to its target, with an Event each.
+    fn apply_targets(
+        &mut self,
+        store: &mut Store,
+        d: &Value,
+        all: &mut [Arc<Value>],
+        targets: Vec<(usize, i64)>,
+        desired: i64,
+    ) {
         for (i, target) in targets {
             let current = int_at(&all[i], "/spec/replicas");
             if current == target {
@@ -235,20 +243,23 @@ impl Sim {
         store: &mut Store,
         d: &Value,
         all: &[Arc<Value>],
-        new_index: usize,
+        new_index: Option<usize>,
         rollout: &Rollout,
     ) {
         let desired = rollout.desired;
         let sum = |ptr: &str| all.iter().map(|rs| int_at(rs, ptr)).sum::<i64>();
         let replicas = sum("/status/replicas");
         let available = sum("/status/availableReplicas");
-        let new_rs = &all[new_index];
-        let updated = int_at(new_rs, "/status/replicas");
+        let new_rs = new_index.map(|i| &all[i]);
+        let updated = new_rs.map_or(0, |rs| int_at(rs, "/status/replicas"));
         let counts = ReplicaCounts {
             has_min: available >= desired - rollout.unavailable,
             complete: updated == desired && replicas == desired && available == desired,
+            paused: is_paused(d),
         };
-        let new_name = new_rs["metadata"]["name"].as_str().unwrap_or("");
+        let new_name = new_rs
+            .and_then(|rs| rs["metadata"]["name"].as_str())
+            .unwrap_or("");
         let mut status = json!({
             "observedGeneration": int_at(d, "/metadata/generation"),
             "replicas": replicas,
@@ -260,7 +271,11 @@ impl Sim {
         if desired - available > 0 {
             status["unavailableReplicas"] = json!(desired - available);
         }
-        store_deployment_status(store, d, &revision_of(new_rs).to_string(), status);
+        let revision = match new_rs {
+            Some(rs) => revision_of(rs).to_string(),
+            None => annotation(d, REVISION).unwrap_or("").to_string(),
+        };
+        store_deployment_status(store, d, &revision, status);
     }
 }
 
@@ -270,6 +285,74 @@ struct ReplicaCounts {
     has_min: bool,
     /// Every pod is updated and available.
     complete: bool,
+    /// `spec.paused` is true.
+    paused: bool,
+}
+
+fn is_paused(d: &Value) -> bool {
+    d.pointer("/spec/paused").and_then(Value::as_bool) == Some(true)
+}
+
+/// The Deployment's pod template without the pod-template-hash label.
+fn template_of(d: &Value) -> Value {
+    d.pointer("/spec/template")
+        .map(template_without_hash)
+        .unwrap_or(json!({}))
+}
+
+/// The index in `all` of the ReplicaSet whose template is the Deployment's, if any.
+fn template_index(d: &Value, all: &[Arc<Value>]) -> Option<usize> {
+    let template = template_of(d);
+    all.iter().position(|rs| {
+        rs.pointer("/spec/template")
+            .map(template_without_hash)
+            .as_ref()
+            == Some(&template)
+    })
+}
+
+/// The ReplicaSet sizes for a paused Deployment, as kube's `scale` (pkg/controller/deployment/
+/// sync.go) computes them: the only active (or else the newest) ReplicaSet takes `desired`; a
+/// saturated new one sends the old ones to 0; otherwise the difference to desired + maxSurge is
+/// shared out in proportion to the current sizes, the rest to the largest.
+fn paused_targets(
+    all: &[Arc<Value>],
+    new_index: Option<usize>,
+    rollout: &Rollout,
+) -> Vec<(usize, i64)> {
+    let desired = rollout.desired;
+    let spec = |i: usize| int_at(&all[i], "/spec/replicas");
+    let active: Vec<usize> = (0..all.len()).filter(|&i| spec(i) > 0).collect();
+    let newest = || new_index.or_else(|| (0..all.len()).max_by_key(|&i| revision_of(&all[i])));
+    match active.as_slice() {
+        [] => return newest().map(|i| vec![(i, desired)]).unwrap_or_default(),
+        [only] => return vec![(*only, desired)],
+        _ => {}
+    }
+    if let Some(n) = new_index
+        .filter(|&n| spec(n) == desired && int_at(&all[n], "/status/availableReplicas") == desired)
+    {
+        return (0..all.len()).filter(|&i| i != n).map(|i| (i, 0)).collect();
+    }
+    let total: i64 = active.iter().map(|&i| spec(i)).sum();
+    let allowed = if desired > 0 {
+        desired + rollout.surge
+    } else {
+        0
+    };
+    let to_add = allowed - total;
+    if to_add == 0 || rollout.recreate {
+        return Vec::new();
+    }
+    let mut targets: Vec<(usize, i64)> = active
+        .iter()
+        .map(|&i| (i, spec(i) + to_add * spec(i) / total))
+        .collect();
+    let added: i64 = targets.iter().map(|(i, t)| t - spec(*i)).sum();
+    if let Some(largest) = targets.iter_mut().max_by_key(|(_, t)| *t) {
+        largest.1 = (largest.1 + to_add - added).max(0);
+    }
+    targets
 }
 
 /// The Available and Progressing conditions, keeping the old times of those that did not change.
@@ -279,8 +362,7 @@ fn deployment_conditions(d: &Value, new_name: &str, counts: &ReplicaCounts) -> V
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
-    let condition = |type_: &str, status: bool, reason: &str, message: String| {
-        let status = if status { "True" } else { "False" };
+    let condition = |type_: &str, status: &str, reason: &str, message: String| {
         let now = now_rfc3339();
         let old = old_conditions.iter().find(|c| c["type"] == type_);
         let same = old.is_some_and(|o| o["status"] == status && o["reason"] == reason);
@@ -300,29 +382,37 @@ fn deployment_conditions(d: &Value, new_name: &str, counts: &ReplicaCounts) -> V
     let available = if counts.has_min {
         condition(
             "Available",
-            true,
+            "True",
             "MinimumReplicasAvailable",
             "Deployment has minimum availability.".into(),
         )
     } else {
         condition(
             "Available",
-            false,
+            "False",
             "MinimumReplicasUnavailable",
             "Deployment does not have minimum availability.".into(),
         )
     };
-    let progressing = if counts.complete {
+    let progressing = if counts.paused {
+        // checkPausedConditions in pkg/controller/deployment/sync.go: status Unknown.
         condition(
             "Progressing",
-            true,
+            "Unknown",
+            "DeploymentPaused",
+            "Deployment is paused".into(),
+        )
+    } else if counts.complete {
+        condition(
+            "Progressing",
+            "True",
             "NewReplicaSetAvailable",
             format!("ReplicaSet \"{new_name}\" has successfully progressed."),
         )
     } else {
         condition(
             "Progressing",
-            true,
+            "True",
             "ReplicaSetUpdated",
             format!("ReplicaSet \"{new_name}\" is progressing."),
         )

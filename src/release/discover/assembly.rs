@@ -36,6 +36,7 @@ pub(super) fn track<'i>(
         ..Track::default()
     };
     images.clear();
+    let mut template_differs = false;
     for d in deps() {
         t.deployments.push(v.s(d.name).into());
         t.resource_versions.push(v.s(d.resource_version).into());
@@ -46,7 +47,16 @@ pub(super) fn track<'i>(
         r.updated = r.updated.saturating_add(d.updated);
         r.ready = r.ready.saturating_add(d.ready);
         r.available = r.available.saturating_add(d.available);
-        images.extend(v.images(d));
+        // What runs: the images of its ReplicaSets that have pods, else its template's.
+        if d.running.start == d.running.end {
+            images.extend(v.images(d));
+        } else {
+            let before = images.len();
+            images.extend(v.running_images(d));
+            template_differs |= !same_images(&images[before..], v.images(d));
+        }
+        t.paused |= d.paused;
+        t.stalled |= d.stalled;
         t.age_seconds = match (t.age_seconds, age(d.created, now)) {
             (Some(x), Some(y)) => Some(x.max(y)),
             (x, y) => x.or(y),
@@ -59,6 +69,13 @@ pub(super) fn track<'i>(
     images.sort_unstable();
     images.dedup();
     t.images = images.iter().map(|&i| CompactString::from(i)).collect();
+    if template_differs {
+        images.clear();
+        images.extend(deps().flat_map(|d| v.images(d)));
+        images.sort_unstable();
+        images.dedup();
+        t.template_images = images.iter().map(|&i| CompactString::from(i)).collect();
+    }
     if t.pods_known {
         let pods = || deps().flat_map(|d| v.pods(d));
         t.pods.reserve_exact(pods().count());
@@ -73,6 +90,12 @@ pub(super) fn track<'i>(
         }
     }
     t
+}
+
+/// Whether `running` holds the same images as `template`, as sets.
+fn same_images<'a>(running: &[&str], template: impl Iterator<Item = &'a str> + Clone) -> bool {
+    running.iter().all(|r| template.clone().any(|t| t == *r))
+        && template.clone().all(|t| running.contains(&t))
 }
 
 /// The track of the Deployments the Service named `service` selects (none when there is no
@@ -299,6 +322,7 @@ pub(super) fn readiness_warnings(release: &mut Release) {
             ));
         }
     }
+    rollout_warnings(release);
     let live = &release.live;
     if !live.deployments.is_empty() && live.replicas.desired == 0 {
         let warning = format!(
@@ -327,4 +351,30 @@ pub(super) fn readiness_warnings(release: &mut Release) {
         );
         release.warnings.push(warning);
     }
+}
+
+/// What runs against what is asked: a paused Deployment, one past its progress deadline, or
+/// pods that run other images than the template.
+fn rollout_warnings(release: &mut Release) {
+    let tracks = std::iter::once(&release.live).chain(release.candidate.as_ref());
+    let mut warnings = Vec::new();
+    for t in tracks.filter(|t| !t.deployments.is_empty()) {
+        let who = format!("{}/{}", release.namespace, t.deployments.join(", "));
+        let (asked, running) = (t.template_images.join(", "), t.images.join(", "));
+        if t.paused && !t.template_images.is_empty() {
+            warnings.push(format!(
+                "{who} is paused: its template (image {asked}) is not rolled out; pods run {running}. Resume it (kubectl rollout resume) to roll it out."
+            ));
+        } else if t.paused {
+            warnings.push(format!(
+                "{who} is paused: changes to its template are not rolled out until it is resumed (kubectl rollout resume)."
+            ));
+        }
+        if t.stalled {
+            warnings.push(format!(
+                "{who} is past its progress deadline (ProgressDeadlineExceeded): its rollout is stuck; pods run {running}."
+            ));
+        }
+    }
+    release.warnings.extend(warnings);
 }

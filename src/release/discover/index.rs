@@ -123,6 +123,8 @@ pub(super) struct Index<'o> {
     pub(super) ingresses: Vec<IngRow>,
     /// Indices into `Objects::pods`, grouped by Deployment.
     pod_order: Vec<u32>,
+    /// Indices into `Objects::replica_sets` of those that have pods, grouped by Deployment.
+    running_order: Vec<u32>,
     /// Services by (namespace, name): the first of that name.
     service_by_name: Table,
     labels: Labels,
@@ -258,10 +260,12 @@ fn in_scope(o: &Objects, rank: &[u32], dep_by_name: &Table, deps: usize) -> Opti
 }
 
 /// The Deployment (the first of its name, as an index into `deps`, or NONE) of each Pod of
-/// `Objects::pods`: the ReplicaSet that controls it names it.
-fn pod_owners(o: &Objects, rank: &[u32], dep_by_name: &Table) -> Vec<u32> {
+/// `Objects::pods`: the ReplicaSet that controls it names it; and of each ReplicaSet of
+/// `Objects::replica_sets`.
+fn pod_owners(o: &Objects, rank: &[u32], dep_by_name: &Table) -> (Vec<u32>, Vec<u32>) {
     let text = &o.text;
     let mut rs_owner = Table::with_capacity(o.replica_sets.len());
+    let mut rs_owners = Vec::with_capacity(o.replica_sets.len());
     for rs in &o.replica_sets {
         let r = rank[rs.ns as usize];
         // The last ReplicaSet of a name counts.
@@ -269,6 +273,7 @@ fn pod_owners(o: &Objects, rank: &[u32], dep_by_name: &Table) -> Vec<u32> {
             .get(text, r, text.get(rs.deployment))
             .unwrap_or(NONE);
         rs_owner.insert(text, r, rs.name, g, true);
+        rs_owners.push(g);
     }
     // The pods of a ReplicaSet mostly come one after another: the last one is checked first.
     let mut last: Option<(u32, Str, u32)> = None;
@@ -292,10 +297,46 @@ fn pod_owners(o: &Objects, rank: &[u32], dep_by_name: &Table) -> Vec<u32> {
             g
         }
     };
-    o.pods
+    let pods = o
+        .pods
         .iter()
         .map(|pod| owner(rank[pod.ns as usize], pod.replica_set))
-        .collect()
+        .collect();
+    (pods, rs_owners)
+}
+
+/// Whether each of `replica_sets` (indices into `Objects::replica_sets`) runs the images of
+/// Deployment `d`'s template, in the same order.
+fn runs_template(o: &Objects, replica_sets: &[u32], d: &DepRow) -> bool {
+    let text = &o.text;
+    let template = &o.images[d.images.r()];
+    replica_sets.iter().all(|&i| {
+        let images = &o.images[o.replica_sets[i as usize].images.r()];
+        images.len() == template.len()
+            && images
+                .iter()
+                .zip(template)
+                .all(|(&a, &b)| text.get(a) == text.get(b))
+    })
+}
+
+/// The ReplicaSets that have pods (indices into `Objects::replica_sets`) grouped by their
+/// Deployment, and the start of each Deployment's group.
+fn running_groups(o: &Objects, rs_owners: &[u32], deps: usize) -> (Vec<u32>, Vec<u32>) {
+    let (running, owners): (Vec<u32>, Vec<u32>) = rs_owners
+        .iter()
+        .enumerate()
+        .filter(|&(i, &g)| {
+            g != NONE && o.replica_sets[i].images.start < o.replica_sets[i].images.end
+        })
+        .map(|(i, &g)| (i as u32, g))
+        .unzip();
+    let starts = group_starts(&owners, deps);
+    let order = group_order(&owners, &starts)
+        .into_iter()
+        .map(|k| running[k as usize])
+        .collect();
+    (order, starts)
 }
 
 impl<'o> Index<'o> {
@@ -321,7 +362,9 @@ impl<'o> Index<'o> {
         let labels = Labels::of(o, &deps);
         let only = in_scope(o, &rank, &dep_by_name, deps.len());
         let in_scope = |g: u32| g != NONE && only.as_ref().is_none_or(|v| v[g as usize]);
-        let (owned, owners): (Vec<u32>, Vec<u32>) = pod_owners(o, &rank, &dep_by_name)
+        let (pod_owners, rs_owners) = pod_owners(o, &rank, &dep_by_name);
+        let (running_order, running_starts) = running_groups(o, &rs_owners, deps.len());
+        let (owned, owners): (Vec<u32>, Vec<u32>) = pod_owners
             .into_iter()
             .enumerate()
             .filter(|&(_, g)| in_scope(g))
@@ -336,6 +379,17 @@ impl<'o> Index<'o> {
             let g = dep_by_name
                 .get(text, d.ns, text.get(d.name))
                 .unwrap_or(NONE);
+            if g != NONE {
+                let g = g as usize;
+                let running = Span {
+                    start: running_starts[g],
+                    end: running_starts[g + 1],
+                };
+                // Left empty where every ReplicaSet runs the template: tracks read no further.
+                if !runs_template(o, &running_order[running.r()], d) {
+                    d.running = running;
+                }
+            }
             if in_scope(g) {
                 let g = g as usize;
                 d.pods = Some(Span {
@@ -351,6 +405,7 @@ impl<'o> Index<'o> {
             services,
             ingresses,
             pod_order,
+            running_order,
             service_by_name,
             labels,
         }
@@ -441,8 +496,18 @@ impl<'i> View<'i> {
     }
 
     /// The images of a Deployment's containers.
-    pub(super) fn images(&self, d: &DepRow) -> impl Iterator<Item = &'i str> {
+    pub(super) fn images(&self, d: &DepRow) -> impl Iterator<Item = &'i str> + Clone {
         self.ix.o.images[d.images.r()].iter().map(|&i| self.s(i))
+    }
+
+    /// The images of the containers of a Deployment's ReplicaSets that have pods; none where
+    /// they all run its template's.
+    pub(super) fn running_images(&self, d: &DepRow) -> impl Iterator<Item = &'i str> {
+        let ix = self.ix;
+        ix.running_order[d.running.r()]
+            .iter()
+            .flat_map(move |&i| ix.o.images[ix.o.replica_sets[i as usize].images.r()].iter())
+            .map(|&i| self.s(i))
     }
 
     /// The Pods of a Deployment, in the order they came (none when they are not in scope).

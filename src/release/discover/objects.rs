@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 use std::ops::Range;
 
-use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
-use k8s_openapi::api::core::v1::{Pod, Service};
+use k8s_openapi::api::apps::v1::{Deployment, DeploymentCondition, ReplicaSet};
+use k8s_openapi::api::core::v1::{Pod, PodTemplateSpec, Service};
 use k8s_openapi::api::networking::v1::Ingress;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
@@ -192,6 +192,13 @@ pub(super) struct DepRow {
     /// Its Pods, as a range of `Index::pod_order`; None when the snapshot's pod scope leaves
     /// them out (and always None in `Objects`: the index groups the Pods).
     pub(super) pods: Option<Span>,
+    /// Its ReplicaSets that have pods, as a range of `Index::running_order`; empty where they
+    /// all run its template (and always in `Objects`: the index groups the ReplicaSets).
+    pub(super) running: Span,
+    /// `spec.paused` is true.
+    pub(super) paused: bool,
+    /// Progressing is False with reason ProgressDeadlineExceeded.
+    pub(super) stalled: bool,
 }
 
 pub(super) fn note(
@@ -263,12 +270,22 @@ pub(super) struct HostPath {
     pub(super) service: Option<Str>,
 }
 
-/// A ReplicaSet: which Deployment controls it.
+/// The condition kube's deployment controller writes once a rollout is past its
+/// progressDeadlineSeconds (`TimedOutReason`, pkg/controller/deployment/util/deployment_util.go).
+fn deadline_exceeded(c: &DeploymentCondition) -> bool {
+    c.type_ == "Progressing"
+        && c.status == "False"
+        && c.reason.as_deref() == Some("ProgressDeadlineExceeded")
+}
+
+/// A ReplicaSet: which Deployment controls it, and the images of its pods if it has any.
 #[derive(Clone, Copy)]
 pub(super) struct RsRow {
     pub(super) ns: u32,
     pub(super) name: Str,
     pub(super) deployment: Str,
+    /// Its containers' images, as a range of `Objects::images`; empty when it has no pods.
+    pub(super) images: Span,
 }
 
 /// A Pod controlled by a ReplicaSet, as discovery reports it.
@@ -387,15 +404,7 @@ impl Objects {
                 .and_then(|m| m.labels.as_ref()),
         );
         let start = self.images.len();
-        for c in template
-            .and_then(|t| t.spec.as_ref())
-            .map(|s| s.containers.as_slice())
-            .unwrap_or_default()
-        {
-            if let Some(image) = &c.image {
-                self.images.push(text.push(image));
-            }
-        }
+        push_images(text, &mut self.images, template);
         self.deps.push(DepRow {
             ns,
             name,
@@ -408,6 +417,11 @@ impl Objects {
             available: status.and_then(|s| s.available_replicas).unwrap_or(0),
             created: created(meta),
             pods: None,
+            running: Span::default(),
+            paused: spec.and_then(|s| s.paused) == Some(true),
+            stalled: status
+                .and_then(|s| s.conditions.as_ref())
+                .is_some_and(|cs| cs.iter().any(deadline_exceeded)),
         });
     }
 
@@ -474,10 +488,22 @@ impl Objects {
             return;
         };
         let text = &mut self.text;
+        let pods = rs
+            .status
+            .as_ref()
+            .map(|s| s.replicas)
+            .max(rs.spec.as_ref().and_then(|s| s.replicas))
+            .unwrap_or(0);
+        let start = self.images.len();
+        if pods > 0 {
+            let template = rs.spec.as_ref().and_then(|s| s.template.as_ref());
+            push_images(text, &mut self.images, template);
+        }
         let row = RsRow {
             ns: self.spaces.id(text, ns(meta)),
             name: text.push(name(meta)),
             deployment: text.push(owner),
+            images: Span::of(start, self.images.len()),
         };
         self.replica_sets.push(row);
     }
@@ -504,6 +530,19 @@ impl Objects {
             created: created(meta),
         };
         self.pods.push(row);
+    }
+}
+
+/// Copies the images of a pod template's containers into `images`.
+fn push_images(text: &mut Text, images: &mut Vec<Str>, template: Option<&PodTemplateSpec>) {
+    for c in template
+        .and_then(|t| t.spec.as_ref())
+        .map(|s| s.containers.as_slice())
+        .unwrap_or_default()
+    {
+        if let Some(image) = &c.image {
+            images.push(text.push(image));
+        }
     }
 }
 

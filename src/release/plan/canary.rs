@@ -182,7 +182,7 @@ pub(super) fn finish(cx: Cx) -> Result<Plan, Refusal> {
             "{id}: the primary Ingress takes {new_svc} ({}) for all traffic; {old_svc} is scaled to 0 and kept for rollback",
             pods_phrase(cand.replicas.ready)
         ),
-        risk: switch_risk(&r.live, cand),
+        risk: switch_risk(&r.live, cand).or_else(|| cand.rollout_risk()),
         steps,
         record: rec,
         event: cx.event("finished the canary of", &old_svc, &new_svc),

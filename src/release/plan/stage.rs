@@ -219,6 +219,8 @@ fn clone_deployment(
     }
     clone["metadata"] = meta;
     clone.as_object_mut().map(|m| m.remove("status"));
+    // A clone of a paused Deployment would never get pods: the clone always rolls out.
+    clone["spec"].as_object_mut().map(|s| s.remove("paused"));
     clone["spec"]["template"]["metadata"]["labels"][key] = json!(version);
     clone["spec"]["selector"]["matchLabels"][key] = json!(version);
     let Some(containers) = clone["spec"]["template"]["spec"]["containers"].as_array_mut() else {

@@ -75,7 +75,7 @@ pub(super) fn switch(cx: Cx, op: Op) -> Result<Plan, Refusal> {
             r.id(),
             format_args!("{to_l} ({})", pods_phrase(to.replicas.ready))
         ),
-        risk: switch_risk(&r.live, to),
+        risk: switch_risk(&r.live, to).or_else(|| to.rollout_risk()),
         steps: vec![step],
         record: rec,
         event: cx.event("switched", from_l, to_l),

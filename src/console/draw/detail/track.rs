@@ -47,6 +47,7 @@ pub(super) fn track_lines(cx: Cx, t: &Track, w: usize) -> Vec<Item> {
             label(cx, "desired"),
             cx.span(r.desired.to_string(), Role::Text),
             cx.span(scaled, Role::Muted),
+            cx.span(if t.paused { " ⏸ paused" } else { "" }, Role::Warning),
         ]),
     ));
     items.push((4, gauge(cx, "updated", r.updated, r.desired, w)));
