@@ -229,6 +229,23 @@ impl Store {
         self.rv
     }
 
+    /// Stores `obj` in place of `previous` under `key` and records the change.
+    fn keep_modified(
+        &mut self,
+        kind: &ResourceKind,
+        key: (String, String),
+        obj: Value,
+        previous: Arc<Value>,
+    ) -> Arc<Value> {
+        let stored = Arc::new(obj);
+        self.buckets
+            .entry(kind.storage_key())
+            .or_default()
+            .insert(key, stored.clone());
+        self.record(kind, ChangeType::Modified, stored.clone(), Some(previous));
+        stored
+    }
+
     fn record(
         &mut self,
         kind: &ResourceKind,
@@ -366,13 +383,7 @@ impl Store {
         }
         let rv = self.next_rv();
         metadata_mut(&mut obj).insert("resourceVersion".into(), json!(rv.to_string()));
-        let stored = Arc::new(obj);
-        self.buckets
-            .entry(kind.storage_key())
-            .or_default()
-            .insert((ns, name.to_string()), stored.clone());
-        self.record(kind, ChangeType::Modified, stored.clone(), Some(current));
-        Ok(stored)
+        Ok(self.keep_modified(kind, (ns, name.to_string()), obj, current))
     }
 
     /// Marks an object as being deleted (the server-owned `deletionTimestamp`), as the
@@ -392,13 +403,7 @@ impl Store {
         if !meta.contains_key("deletionTimestamp") {
             meta.insert("deletionTimestamp".into(), json!(objects::now_rfc3339()));
         }
-        let stored = Arc::new(obj);
-        self.buckets
-            .entry(kind.storage_key())
-            .or_default()
-            .insert((ns, name.to_string()), stored.clone());
-        self.record(kind, ChangeType::Modified, stored.clone(), Some(current));
-        Ok(stored)
+        Ok(self.keep_modified(kind, (ns, name.to_string()), obj, current))
     }
 
     /// Deletes an object and, unless `orphan`, everything it owns (transitively).
