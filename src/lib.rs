@@ -15,7 +15,8 @@
 //!     releases behind one interface; `assembly` builds every [`release::Release`] the same way.
 //!   - `plan/`: what an [`release::plan::Op`] would change, as a [`release::plan::Plan`] of steps,
 //!     each with its precondition, and the Event to record; one module per pattern and per kind
-//!     of move; `refusal` says why an op cannot be planned.
+//!     of move; `reach` says whether a track still takes requests (exact share and header/cookie
+//!     rules), which every "no traffic" interlock asks; `refusal` says why an op cannot be planned.
 //!   - `model` (releases, tracks, stages, traffic), `kind` (the kinds a plan writes and their REST
 //!     resources), `record` (the `cutover.dev/*` annotations, times parsed once), `image` (image
 //!     references), `labels` (label sets as selector text), `status` (`cutover status` as JSON
