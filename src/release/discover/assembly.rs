@@ -212,7 +212,33 @@ fn stage_of(r: &Release) -> (Stage, Option<String>) {
     {
         return (Stage::Shifting, None);
     }
+    if let Some(warning) = canary_share_contradicts(r, rec.stage) {
+        return (derived, Some(warning));
+    }
     (rec.stage, None)
+}
+
+/// A canary whose record says rolled back (no share to the candidate) or switched (all of
+/// it) while its weight, set by hand since, says otherwise: the weight is what ingress-nginx
+/// does, so the stage is the weight's, with a sentence saying so.
+fn canary_share_contradicts(r: &Release, recorded: Stage) -> Option<String> {
+    let share = r.traffic.candidate_per_million;
+    let contradicts = match recorded {
+        Stage::RolledBack => share > 0,
+        Stage::Switched => share < MILLION,
+        _ => false,
+    };
+    if r.pattern != Pattern::NginxCanary || !contradicts {
+        return None;
+    }
+    let o = &r.traffic_object;
+    Some(format!(
+        "The release record says the release is {}, but the canary Ingress {}/{} sends {}% of requests to the candidate: its weight was changed outside cutover.",
+        recorded.as_str(),
+        o.namespace,
+        o.name,
+        r.traffic.exact_percents().1
+    ))
 }
 
 /// All requests to the live track, by no rule.

@@ -223,4 +223,63 @@ mod tests {
             r[0].warnings
         );
     }
+
+    /// A canary at `weight` whose record says `stage`.
+    fn canary_with_record(weight: &str, stage: &str) -> Snapshot {
+        let svc = |name: &str, version: &str| -> Service {
+            obj(
+                json!({"metadata": {"name": name, "namespace": "a", "resourceVersion": "1"},
+                       "spec": {"selector": {"app": "x", "version": version}}}),
+            )
+        };
+        let rec = json!({"stage": stage, "live": {"version": "v1", "service": "live"},
+                         "candidate": {"version": "v2", "service": "cand"}})
+        .to_string();
+        let mut canary = ingress("web-canary", "cand", true);
+        let notes = canary.metadata.annotations.get_or_insert_default();
+        notes.insert(
+            "nginx.ingress.kubernetes.io/canary-weight".into(),
+            weight.into(),
+        );
+        notes.insert(crate::release::record::RELEASE.into(), rec);
+        Snapshot {
+            deployments: vec![deployment("x-v1", "v1"), deployment("x-v2", "v2")],
+            services: vec![svc("live", "v1"), svc("cand", "v2")],
+            ingresses: vec![ingress("web", "live", false), canary],
+            ..Snapshot::default()
+        }
+    }
+
+    #[test]
+    fn a_canary_weight_set_by_hand_outranks_its_record() {
+        let cases = [
+            ("10", "rolled-back", Stage::Shifting, Some("rolled-back")),
+            ("50", "switched", Stage::Shifting, Some("switched")),
+            ("0", "rolled-back", Stage::RolledBack, None),
+            ("100", "switched", Stage::Switched, None),
+        ];
+        for (weight, recorded, want, warned) in cases {
+            let releases = discover(
+                &canary_with_record(weight, recorded),
+                jiff::Timestamp::UNIX_EPOCH,
+            );
+            let r = releases
+                .iter()
+                .find(|r| r.pattern == Pattern::NginxCanary)
+                .expect("the canary release");
+            assert_eq!(r.stage, want, "weight {weight}, record {recorded}: {r:#?}");
+            let warning = r
+                .warnings
+                .iter()
+                .find(|w| w.contains("changed outside cutover"));
+            match warned {
+                Some(stage) => assert!(
+                    warning.is_some_and(|w| w.contains(stage) && w.contains("a/web-canary")),
+                    "weight {weight}, record {recorded}: {:?}",
+                    r.warnings
+                ),
+                None => assert!(warning.is_none(), "{:?}", r.warnings),
+            }
+        }
+    }
 }
