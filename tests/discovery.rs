@@ -252,33 +252,36 @@ impl Objects {
     }
 }
 
+/// The demo's shop namespace: a Service selector switch, nginx v1 live beside nginx-v2.
+fn shop_switch(o: Objects) -> Objects {
+    o.app(
+        "shop",
+        "nginx",
+        json!({"app": "nginx", "version": "v1"}),
+        "nginx:1.25",
+        3,
+        3,
+    )
+    .app(
+        "shop",
+        "nginx-v2",
+        json!({"app": "nginx", "version": "v2"}),
+        "nginx:1.27",
+        3,
+        3,
+    )
+    .service(
+        "shop",
+        "nginx-service",
+        json!({"app": "nginx", "version": "v1"}),
+        json!({}),
+    )
+}
+
 /// The demo's four namespaces, as `src/embedded/demo.rs` writes them, with their controllers'
 /// work done (every pod ready).
 fn demo() -> Objects {
-    Objects::new()
-        // shop: Service selector switch.
-        .app(
-            "shop",
-            "nginx",
-            json!({"app": "nginx", "version": "v1"}),
-            "nginx:1.25",
-            3,
-            3,
-        )
-        .app(
-            "shop",
-            "nginx-v2",
-            json!({"app": "nginx", "version": "v2"}),
-            "nginx:1.27",
-            3,
-            3,
-        )
-        .service(
-            "shop",
-            "nginx-service",
-            json!({"app": "nginx", "version": "v1"}),
-            json!({}),
-        )
+    shop_switch(Objects::new())
         // web: Ingress backend switch.
         .app(
             "web",
@@ -2006,31 +2009,7 @@ fn broken_cases() -> Vec<Case> {
 /// changed shows the image its pods run, a badge and a warning; a Deployment past its progress
 /// deadline warns.
 fn rollout_cases() -> Vec<Case> {
-    let pair = || {
-        Objects::new()
-            .app(
-                "shop",
-                "nginx",
-                json!({"app": "nginx", "version": "v1"}),
-                "nginx:1.25",
-                3,
-                3,
-            )
-            .app(
-                "shop",
-                "nginx-v2",
-                json!({"app": "nginx", "version": "v2"}),
-                "nginx:1.27",
-                3,
-                3,
-            )
-            .service(
-                "shop",
-                "nginx-service",
-                json!({"app": "nginx", "version": "v1"}),
-                json!({}),
-            )
-    };
+    let pair = || shop_switch(Objects::new());
     vec![
         Case {
             name: "a paused candidate whose template changed",
