@@ -5,6 +5,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -12,8 +14,7 @@ use cutover::cluster::{self, apply::apply};
 use cutover::embedded::{ADMIN, Config, EmbeddedCluster};
 use cutover::release::plan::{Actor, Op, plan};
 use cutover::release::{Release, Snapshot, Stage, discover};
-use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::core::v1::{Namespace, Service};
+use k8s_openapi::api::core::v1::Service;
 use kube::api::{Api, PostParams};
 use serde_json::{Value, json};
 
@@ -30,29 +31,8 @@ async fn shop(selector: Value, annotations: Value) -> (EmbeddedCluster, kube::Cl
         .await
         .expect("start the embedded cluster");
     let client = c.client(&ADMIN).await.expect("a client");
+    common::web_tracks(&client, NS, 2).await;
     let pp = PostParams::default();
-    Api::<Namespace>::all(client.clone())
-        .create(&pp, &typed(json!({"metadata": {"name": NS}})))
-        .await
-        .expect("namespace");
-    for v in ["v1", "v2"] {
-        let labels = json!({"app": "web", "version": v});
-        let d: Deployment = typed(json!({
-            "metadata": {"name": format!("web-{v}"), "namespace": NS},
-            "spec": {
-                "replicas": 2,
-                "selector": {"matchLabels": labels},
-                "template": {
-                    "metadata": {"labels": labels},
-                    "spec": {"containers": [{"name": "app", "image": format!("web:{v}")}]}
-                }
-            }
-        }));
-        Api::<Deployment>::namespaced(client.clone(), NS)
-            .create(&pp, &d)
-            .await
-            .expect("deployment");
-    }
     let s: Service = typed(json!({
         "metadata": {"name": "web", "namespace": NS, "annotations": annotations},
         "spec": {"selector": selector, "ports": [{"port": 80}]}

@@ -4,10 +4,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
 
+mod common;
+
 use cutover::embedded::{ADMIN, Config, EmbeddedCluster};
 use cutover::release::{Release, Stage, discover};
-use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::core::v1::{Namespace, Service};
+use k8s_openapi::api::core::v1::Service;
 use k8s_openapi::api::networking::v1::Ingress;
 use kube::api::{Api, PostParams};
 use serde_json::{Value, json};
@@ -45,31 +46,10 @@ fn ingress(name: &str, service: &str, class: Option<&str>, annotations: Value) -
 async fn releases_with(canary: Ingress) -> Vec<Release> {
     let c = cluster().await;
     let client = c.client(&ADMIN).await.expect("a client");
-    Api::<Namespace>::all(client.clone())
-        .create(
-            &PostParams::default(),
-            &typed(json!({"metadata": {"name": NS}})),
-        )
-        .await
-        .expect("namespace");
+    common::web_tracks(&client, NS, 1).await;
     let pp = PostParams::default();
     for v in ["v1", "v2"] {
         let labels = json!({"app": "web", "version": v});
-        let d: Deployment = typed(json!({
-            "metadata": {"name": format!("web-{v}"), "namespace": NS},
-            "spec": {
-                "replicas": 1,
-                "selector": {"matchLabels": labels},
-                "template": {
-                    "metadata": {"labels": labels},
-                    "spec": {"containers": [{"name": "app", "image": format!("web:{v}")}]}
-                }
-            }
-        }));
-        Api::<Deployment>::namespaced(client.clone(), NS)
-            .create(&pp, &d)
-            .await
-            .expect("deployment");
         let s: Service = typed(json!({
             "metadata": {"name": format!("web-{v}"), "namespace": NS},
             "spec": {"selector": labels, "ports": [{"port": 80}]}

@@ -71,3 +71,37 @@ where
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
 }
+
+/// Creates the namespace `ns` and in it the Deployments `web-v1` and `web-v2` (labels
+/// `app: web, version: vN`, image `web:vN`), `replicas` each.
+pub async fn web_tracks(client: &kube::Client, ns: &str, replicas: i32) {
+    use k8s_openapi::api::apps::v1::Deployment;
+    use k8s_openapi::api::core::v1::Namespace;
+    use kube::api::{Api, PostParams};
+    let pp = PostParams::default();
+    let namespace: Namespace =
+        serde_json::from_value(serde_json::json!({"metadata": {"name": ns}})).expect("namespace");
+    Api::<Namespace>::all(client.clone())
+        .create(&pp, &namespace)
+        .await
+        .expect("namespace");
+    for v in ["v1", "v2"] {
+        let labels = serde_json::json!({"app": "web", "version": v});
+        let d: Deployment = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": format!("web-{v}"), "namespace": ns},
+            "spec": {
+                "replicas": replicas,
+                "selector": {"matchLabels": labels},
+                "template": {
+                    "metadata": {"labels": labels},
+                    "spec": {"containers": [{"name": "app", "image": format!("web:{v}")}]}
+                }
+            }
+        }))
+        .expect("a deployment");
+        Api::<Deployment>::namespaced(client.clone(), ns)
+            .create(&pp, &d)
+            .await
+            .expect("deployment");
+    }
+}
