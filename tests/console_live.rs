@@ -484,8 +484,9 @@ async fn nginx_ready(admin: &kube::Client) -> i32 {
     .await
 }
 
-#[tokio::test]
-async fn a_wait_for_ready_pods_ends_when_the_watch_sees_them_not_by_polling() {
+/// A demo cluster whose pods take 1.5 s to become ready, shop/nginx just scaled up by 2, and
+/// the plan that waits for those 2 (requests recorded from here on).
+async fn scaled_up_nginx() -> (EmbeddedCluster, kube::Client, cutover::release::plan::Plan) {
     let cluster = EmbeddedCluster::start(
         Config {
             pod_ready_delay: Duration::from_millis(1500),
@@ -509,6 +510,12 @@ async fn a_wait_for_ready_pods_ends_when_the_watch_sees_them_not_by_polling() {
         .await
         .expect("scale up");
     cluster.clear_requests();
+    (cluster, admin, plan)
+}
+
+#[tokio::test]
+async fn a_wait_for_ready_pods_ends_when_the_watch_sees_them_not_by_polling() {
+    let (cluster, admin, plan) = scaled_up_nginx().await;
     let started = std::time::Instant::now();
     let outcome = cutover::cluster::apply::apply(&admin, &plan, Duration::from_secs(20)).await;
     assert_eq!(outcome.failure, None);
@@ -588,29 +595,7 @@ async fn a_wait_for_ready_pods_gives_up_at_its_deadline() {
 
 #[tokio::test]
 async fn a_wait_whose_watch_fails_reads_on_a_timer_until_the_pods_are_ready() {
-    let cluster = EmbeddedCluster::start(
-        Config {
-            pod_ready_delay: Duration::from_millis(1500),
-            ..Config::test()
-        },
-        "127.0.0.1:0".parse().expect("addr"),
-    )
-    .await
-    .expect("start the embedded cluster");
-    embedded::demo::seed(&cluster).expect("seed");
-    let admin = cluster.client(&ADMIN).await.expect("client");
-    let deployments = Api::<Deployment>::namespaced(admin.clone(), "shop");
-    let replicas = nginx_ready(&admin).await;
-    let plan = wait_plan(&admin, replicas + 2).await;
-    deployments
-        .patch(
-            "nginx",
-            &PatchParams::default(),
-            &Patch::Merge(serde_json::json!({"spec": {"replicas": replicas + 2}})),
-        )
-        .await
-        .expect("scale up");
-    cluster.clear_requests();
+    let (cluster, admin, plan) = scaled_up_nginx().await;
     let wait = tokio::spawn({
         let admin = admin.clone();
         async move { cutover::cluster::apply::apply(&admin, &plan, Duration::from_secs(20)).await }
