@@ -11,7 +11,10 @@ pub mod record;
 pub mod status;
 
 pub use discover::{Objects, PodScope, Snapshot, discover, discover_objects};
-pub use model::{Canary, ObjectRef, Pattern, PodState, Release, Replicas, Stage, Track, Traffic};
+pub use model::{
+    Canary, ObjectRef, Pattern, PodState, Release, Replicas, Rule, RuleMatch, RuleSource, Side,
+    Stage, Track, Traffic,
+};
 pub use record::ReleaseRecord;
 
 /// The crate's one RFC 3339 formatter: `2026-11-23T10:00:00Z`, UTC, whole seconds (a fraction

@@ -209,8 +209,108 @@ pub struct Traffic {
     /// to the nearest millionth but never 0 of a weight above 0 nor a million of one below
     /// its total. 0 for the patterns that switch rather than split.
     pub candidate_per_million: u32,
-    /// Header and cookie rules, e.g. `header _env=grey -> candidate`.
-    pub rules: Vec<String>,
+    /// Header and cookie rules, in the order ingress-nginx applies them.
+    pub rules: Vec<Rule>,
+}
+
+/// One track of a release, by the part it plays in the split.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Side {
+    Live,
+    Candidate,
+}
+
+impl Side {
+    /// `live` or `candidate`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Side::Live => "live",
+            Side::Candidate => "candidate",
+        }
+    }
+}
+
+/// What part of a request an nginx canary rule reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RuleSource {
+    /// `canary-by-header`: a request header.
+    Header,
+    /// `canary-by-cookie`: a cookie.
+    Cookie,
+}
+
+/// Which requests a rule picks, by the header's or cookie's value.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum RuleMatch {
+    /// `canary-by-header-value`: exactly this value.
+    Value(CompactString),
+    /// `canary-by-header-pattern`: a value matching this PCRE.
+    Pattern(CompactString),
+    /// The value `always`.
+    Always,
+    /// The value `never`: the one rule that sends requests to the live track.
+    Never,
+}
+
+/// A header or cookie rule of an nginx canary, typed: discovery builds it from the
+/// annotations, the planner reads its target, and only display and the JSON render it as text
+/// (`header X-Beta=always -> candidate`).
+/// Source: ingress-nginx `rootfs/etc/nginx/lua/balancer.lua`, `route_to_alternative_balancer`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Rule {
+    pub source: RuleSource,
+    /// The header's or cookie's name.
+    pub name: CompactString,
+    pub matches: RuleMatch,
+}
+
+impl Rule {
+    /// The track the requests it picks go to: `never` sends them to the live track, every other
+    /// match to the candidate.
+    pub fn to(&self) -> Side {
+        match self.matches {
+            RuleMatch::Never => Side::Live,
+            _ => Side::Candidate,
+        }
+    }
+
+    /// The requests it picks, in words: `header X-Beta=always`, `header X-Beta~^b`,
+    /// `cookie beta=never`.
+    pub fn condition(&self) -> String {
+        let source = match self.source {
+            RuleSource::Header => "header",
+            RuleSource::Cookie => "cookie",
+        };
+        let (op, value) = match &self.matches {
+            RuleMatch::Value(v) => ("=", v.as_str()),
+            RuleMatch::Pattern(p) => ("~", p.as_str()),
+            RuleMatch::Always => ("=", "always"),
+            RuleMatch::Never => ("=", "never"),
+        };
+        format!("{source} {}{op}{value}", self.name)
+    }
+}
+
+/// `header X-Beta=always -> candidate`: the rule's condition and the track it routes to.
+impl std::fmt::Display for Rule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} -> {}", self.condition(), self.to().as_str())
+    }
+}
+
+/// The JSON keeps the text form (`"rules": ["header _env=grey -> candidate"]`, README).
+impl Serialize for Rule {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// Compares with the text form, so tests can list rules as they read.
+impl PartialEq<&str> for Rule {
+    fn eq(&self, other: &&str) -> bool {
+        *other == self.to_string()
+    }
 }
 
 /// A whole share, in `Traffic::candidate_per_million`'s unit.
@@ -219,7 +319,7 @@ pub const MILLION: u32 = 1_000_000;
 impl Traffic {
     /// The split of an exact candidate share (millionths, clamped to a million); the percents
     /// are rounded but never say 0 (or 100) of a share that is not.
-    pub fn of_share(candidate_per_million: u32, rules: Vec<String>) -> Traffic {
+    pub fn of_share(candidate_per_million: u32, rules: Vec<Rule>) -> Traffic {
         let share = candidate_per_million.min(MILLION);
         let rounded = (share + 5_000) / 10_000;
         let candidate_percent = match share {
@@ -364,6 +464,41 @@ impl Release {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_rule_routes_by_its_match_and_reads_as_written() {
+        let rule = |source, matches| Rule {
+            source,
+            name: "X-Beta".into(),
+            matches,
+        };
+        let cases = [
+            (
+                rule(RuleSource::Header, RuleMatch::Value("on".into())),
+                Side::Candidate,
+                "header X-Beta=on -> candidate",
+            ),
+            (
+                rule(RuleSource::Header, RuleMatch::Pattern("^o".into())),
+                Side::Candidate,
+                "header X-Beta~^o -> candidate",
+            ),
+            (
+                rule(RuleSource::Header, RuleMatch::Always),
+                Side::Candidate,
+                "header X-Beta=always -> candidate",
+            ),
+            (
+                rule(RuleSource::Cookie, RuleMatch::Never),
+                Side::Live,
+                "cookie X-Beta=never -> live",
+            ),
+        ];
+        for (rule, to, text) in cases {
+            assert_eq!((rule.to(), rule.to_string()), (to, text.to_string()));
+            assert_eq!(serde_json::to_value(&rule).ok(), Some(text.into()));
+        }
+    }
 
     #[test]
     fn shares_are_exact_where_long_and_never_zero_where_short() {

@@ -15,7 +15,7 @@ use crate::console::app::Allowed;
 use crate::console::keymap::{Command, Scope};
 use crate::console::theme::Role;
 use crate::release::model::MILLION;
-use crate::release::{Pattern, Release, Stage};
+use crate::release::{Pattern, Release, Side, Stage};
 
 mod track;
 
@@ -268,13 +268,13 @@ fn traffic(cx: Cx, r: &Release, w: usize) -> Vec<Item> {
     let mut items = vec![(9, Line::from(spans))];
     let cand = r.candidate.as_ref().map(|c| c.label()).unwrap_or_default();
     for rule in &r.traffic.rules {
-        let rule = rule.replace(" -> candidate", &format!(" → {cand} (candidate)"));
+        let rule = match rule.to() {
+            Side::Candidate => format!("{} → {cand} (candidate)", rule.condition()),
+            Side::Live => format!("{} → live", rule.condition()),
+        };
         items.push((
             6,
-            Line::from(vec![
-                line_label(cx, ""),
-                cx.span(rule.replace(" -> ", " → "), Role::Accent),
-            ]),
+            Line::from(vec![line_label(cx, ""), cx.span(rule, Role::Accent)]),
         ));
     }
     items

@@ -17,7 +17,9 @@ use super::Context;
 use super::assembly::{Found, assemble, read_record, service_track, track};
 use super::index::View;
 use super::objects::{HostPath, IngRow, Str, Text, note};
-use crate::release::model::{Canary, Kind, MILLION, Pattern, Release, Track, Traffic};
+use crate::release::model::{
+    Canary, Kind, MILLION, Pattern, Release, Rule, RuleMatch, RuleSource, Track, Traffic,
+};
 
 pub(super) const CANARY: &str = "nginx.ingress.kubernetes.io/canary";
 /// The legacy class annotation, read when `spec.ingressClassName` is not set.
@@ -484,22 +486,27 @@ fn weight_of(v: View<'_>, canary: &IngRow, warnings: &mut Vec<String>) -> (u32, 
 /// Header and cookie rules, in the order ingress-nginx applies them: a header value, else a
 /// header pattern, else the header's `always`/`never`; then the cookie's `always`/`never`.
 /// Source: `rootfs/etc/nginx/lua/balancer.lua`, `route_to_alternative_balancer`.
-pub fn canary_rules(c: &Canary) -> Vec<String> {
+pub fn canary_rules(c: &Canary) -> Vec<Rule> {
     let mut rules = Vec::new();
     let set = |s: &Option<CompactString>| s.as_ref().filter(|s| !s.is_empty()).cloned();
+    let rule = |source, name: &CompactString, matches| Rule {
+        source,
+        name: name.clone(),
+        matches,
+    };
     if let Some(h) = set(&c.header) {
         match (set(&c.header_value), set(&c.header_pattern)) {
-            (Some(v), _) => rules.push(format!("header {h}={v} -> candidate")),
-            (None, Some(p)) => rules.push(format!("header {h}~{p} -> candidate")),
+            (Some(v), _) => rules.push(rule(RuleSource::Header, &h, RuleMatch::Value(v))),
+            (None, Some(p)) => rules.push(rule(RuleSource::Header, &h, RuleMatch::Pattern(p))),
             (None, None) => {
-                rules.push(format!("header {h}=always -> candidate"));
-                rules.push(format!("header {h}=never -> live"));
+                rules.push(rule(RuleSource::Header, &h, RuleMatch::Always));
+                rules.push(rule(RuleSource::Header, &h, RuleMatch::Never));
             }
         }
     }
     if let Some(cookie) = set(&c.cookie) {
-        rules.push(format!("cookie {cookie}=always -> candidate"));
-        rules.push(format!("cookie {cookie}=never -> live"));
+        rules.push(rule(RuleSource::Cookie, &cookie, RuleMatch::Always));
+        rules.push(rule(RuleSource::Cookie, &cookie, RuleMatch::Never));
     }
     rules
 }

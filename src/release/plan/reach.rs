@@ -5,24 +5,8 @@
 
 use super::Refusal;
 use super::steps::Cx;
-use crate::release::model::{MILLION, Pattern, Release, Track, Traffic};
-
-/// One track of a release, by the part it plays in the split.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Side {
-    Live,
-    Candidate,
-}
-
-impl Side {
-    /// The arrow's target in a rule as discovery writes it (`header _env=grey -> candidate`).
-    fn rule_target(self) -> &'static str {
-        match self {
-            Side::Live => "-> live",
-            Side::Candidate => "-> candidate",
-        }
-    }
-}
+pub(super) use crate::release::model::Side;
+use crate::release::model::{MILLION, Pattern, Release, Rule, Track, Traffic};
 
 /// The step that needs a track to take no requests: it names the step in the refusal and says
 /// which rules count (a finish takes the canary's rules off itself, before it scales).
@@ -39,7 +23,7 @@ pub(super) struct Reach<'r> {
     /// The track's exact share of ordinary requests, in millionths.
     pub per_million: u32,
     /// The header and cookie rules that route requests to the track.
-    pub rules: Vec<&'r str>,
+    pub rules: Vec<&'r Rule>,
 }
 
 impl<'r> Reach<'r> {
@@ -60,8 +44,7 @@ impl<'r> Reach<'r> {
             .traffic
             .rules
             .iter()
-            .map(String::as_str)
-            .filter(|rule| rule.ends_with(side.rule_target()))
+            .filter(|rule| rule.to() == side)
             .collect();
         Some(Reach {
             track,
@@ -80,7 +63,7 @@ impl<'r> Reach<'r> {
     pub fn requests(&self) -> String {
         let share = (self.per_million > 0).then(|| format!("{} % of requests", percent(self)));
         let rules =
-            (!self.rules.is_empty()).then(|| format!("the requests of {}", self.rules.join(", ")));
+            (!self.rules.is_empty()).then(|| format!("the requests of {}", rule_list(&self.rules)));
         match (share, rules) {
             (Some(s), Some(r)) => format!("{s} and {r}"),
             (Some(s), None) => s,
@@ -88,6 +71,13 @@ impl<'r> Reach<'r> {
             (None, None) => "no requests".into(),
         }
     }
+}
+
+/// Rules as they read, comma-separated: `header X-Beta=always -> candidate, cookie beta=always
+/// -> candidate`.
+fn rule_list(rules: &[&Rule]) -> String {
+    let texts: Vec<String> = rules.iter().map(ToString::to_string).collect();
+    texts.join(", ")
 }
 
 /// A track's exact share as a percent without trailing zeros: `0.1`, `0.0001`, `30`.
@@ -179,7 +169,7 @@ pub(super) fn last_pods_risk(r: &Release, retired: &Track) -> Option<String> {
 mod tests {
     use super::*;
     use crate::release::discover::Snapshot;
-    use crate::release::model::{Canary, Kind, ObjectRef, Replicas, Stage};
+    use crate::release::model::{Canary, Kind, ObjectRef, Replicas, RuleMatch, RuleSource, Stage};
     use crate::release::plan::{Actor, Op, Plan, plan};
 
     /// A track `version` of the Deployment and Service `web-<version>`, `ready` of 2 pods ready.
@@ -203,7 +193,7 @@ mod tests {
 
     /// `shop/web`, an nginx canary from `v1` to `v2` in `stage`, the candidate taking
     /// `per_million` of the requests and those of `rules`.
-    fn canary(stage: Stage, per_million: u32, rules: &[&str]) -> Release {
+    fn canary(stage: Stage, per_million: u32, rules: &[Rule]) -> Release {
         Release {
             namespace: "shop".into(),
             name: "web".into(),
@@ -211,7 +201,7 @@ mod tests {
             stage,
             live: track("v1", 2),
             candidate: Some(track("v2", 2)),
-            traffic: Traffic::of_share(per_million, rules.iter().map(|r| r.to_string()).collect()),
+            traffic: Traffic::of_share(per_million, rules.to_vec()),
             warnings: Vec::new(),
             traffic_object: ObjectRef {
                 kind: Kind::Ingress,
@@ -247,15 +237,30 @@ mod tests {
         )
     }
 
-    const HEADER: &[&str] = &["header _env=grey -> candidate"];
-    const ALWAYS: &[&str] = &[
-        "header X-Beta=always -> candidate",
-        "header X-Beta=never -> live",
-    ];
+    /// `header _env=grey -> candidate`.
+    fn header() -> Vec<Rule> {
+        vec![Rule {
+            source: RuleSource::Header,
+            name: "_env".into(),
+            matches: RuleMatch::Value("grey".into()),
+        }]
+    }
+
+    /// `header X-Beta=always -> candidate` and `header X-Beta=never -> live`.
+    fn always() -> Vec<Rule> {
+        [RuleMatch::Always, RuleMatch::Never]
+            .into_iter()
+            .map(|matches| Rule {
+                source: RuleSource::Header,
+                name: "X-Beta".into(),
+                matches,
+            })
+            .collect()
+    }
 
     #[test]
     fn a_rolled_back_candidate_is_retired_only_when_no_share_and_no_rule_reaches_it() {
-        let refused = |per_million: u32, rules: &[&str]| {
+        let refused = |per_million: u32, rules: &[Rule]| {
             let r = canary(Stage::RolledBack, per_million, rules);
             plan_of(&r, Op::Retire).expect_err("a refusal").to_string()
         };
@@ -276,19 +281,19 @@ mod tests {
                 ),
             ),
             (
-                refused(0, HEADER),
+                refused(0, &header()),
                 format!(
                     "shop/web still sends the requests of header _env=grey -> candidate to v2: {annotations} before retiring it."
                 ),
             ),
             (
-                refused(0, ALWAYS),
+                refused(0, &always()),
                 format!(
                     "shop/web still sends the requests of header X-Beta=always -> candidate to v2: {annotations} before retiring it."
                 ),
             ),
             (
-                refused(500_000, HEADER),
+                refused(500_000, &header()),
                 format!(
                     "shop/web still sends 50 % of requests and the requests of header _env=grey -> candidate to v2: {weight} and {annotations} before retiring it."
                 ),
@@ -319,7 +324,7 @@ mod tests {
     #[test]
     fn a_finish_needs_the_whole_share_but_takes_the_rules_off_itself() {
         // The record says switched, but the weight was set to 999 of 1000 by hand since.
-        let r = canary(Stage::Switched, 999_000, HEADER);
+        let r = canary(Stage::Switched, 999_000, &header());
         for op in [Op::Approve, Op::Retire] {
             assert_eq!(
                 plan_of(&r, op).expect_err("a refusal").to_string(),
@@ -328,7 +333,7 @@ mod tests {
         }
         // At the whole share the finish goes ahead as far as the traffic goes (the snapshot
         // here has no Ingress to patch, so it stops there).
-        let r = canary(Stage::Switched, MILLION, ALWAYS);
+        let r = canary(Stage::Switched, MILLION, &always());
         assert!(matches!(
             plan_of(&r, Op::Approve),
             Err(Refusal::NotInSnapshot { .. })
@@ -342,8 +347,8 @@ mod tests {
             (Stage::Shifting, 1, &[][..]),
             (Stage::Shifting, 500_000, &[][..]),
             (Stage::Switched, MILLION, &[][..]),
-            (Stage::Staged, 0, HEADER),
-            (Stage::Shifting, 300_000, ALWAYS),
+            (Stage::Staged, 0, &header()),
+            (Stage::Shifting, 300_000, &always()),
         ];
         for (stage, per_million, rules) in cases {
             let r = canary(stage, per_million, rules);
@@ -398,7 +403,7 @@ mod tests {
         );
         assert_eq!(risk(&r, Op::SetWeight(0)), None);
         // A header rule still reaches the candidate at weight 0.
-        let header = unready(canary(Stage::Staged, 0, HEADER));
+        let header = unready(canary(Stage::Staged, 0, &header()));
         assert_eq!(
             risk(&header, Op::SetWeight(0)).as_deref(),
             Some(
@@ -473,7 +478,7 @@ mod tests {
             services: vec![service],
             ..Snapshot::default()
         };
-        let stage = |rules: &[&str]| {
+        let stage = |rules: &[Rule]| {
             let mut r = canary(Stage::RolledBack, 0, rules);
             if let Some(c) = r.candidate.as_mut() {
                 c.replicas = Replicas::default();
@@ -485,7 +490,7 @@ mod tests {
             let actor = Actor { name: "ana".into() };
             plan(&r, &snapshot, op, &actor, jiff::Timestamp::UNIX_EPOCH).expect("a plan")
         };
-        let p = stage(HEADER);
+        let p = stage(&header());
         let steps: Vec<_> = p.steps.iter().map(|s| s.description.as_str()).collect();
         assert_eq!(
             steps,
