@@ -309,7 +309,10 @@ impl Serialize for Rule {
 /// Compares with the text form, so tests can list rules as they read.
 impl PartialEq<&str> for Rule {
     fn eq(&self, other: &&str) -> bool {
-        *other == self.to_string()
+        other
+            .strip_prefix(self.condition().as_str())
+            .and_then(|rest| rest.strip_prefix(" -> "))
+            == Some(self.to().as_str())
     }
 }
 
