@@ -2491,6 +2491,18 @@ impl Gen {
     }
 }
 
+/// The ingress class of the Ingress `ns/name`: `spec.ingressClassName`, else the legacy
+/// annotation (None: none, or no such Ingress).
+fn ingress_class(objects: &Objects, ns: &str, name: &str) -> Option<String> {
+    let ing = objects.ingresses.iter().find(|i| {
+        i["metadata"]["namespace"].as_str().unwrap_or("") == ns && i["metadata"]["name"] == name
+    })?;
+    ing["spec"]["ingressClassName"]
+        .as_str()
+        .or(ing["metadata"]["annotations"]["kubernetes.io/ingress.class"].as_str())
+        .map(str::to_string)
+}
+
 #[test]
 fn discovery_never_panics_and_splits_add_up() {
     let mut seen = std::collections::BTreeMap::<Pattern, usize>::new();
@@ -2539,17 +2551,33 @@ fn discovery_never_panics_and_splits_add_up() {
                 assert!(line.chars().count() <= 100, "seed {seed}: {line:?}");
             }
         }
-        // No two canary releases split the same host and path.
-        let mut splits = std::collections::BTreeSet::new();
-        for c in releases
-            .iter()
-            .filter_map(|r| Some((r, r.canary.as_ref()?)))
-        {
-            let key = (c.0.namespace.clone(), c.1.host.clone(), c.1.path.clone());
-            assert!(
-                splits.insert(key),
-                "seed {seed}: two splits of one host/path"
-            );
+        // No two releases claim the same host and path of one ingress class: the routes an
+        // Ingress serves (a canary's, an Ingress switch's).
+        let mut claimed = std::collections::BTreeMap::new();
+        for r in &releases {
+            if let Some(c) = &r.canary {
+                assert!(
+                    r.traffic
+                        .routes
+                        .iter()
+                        .any(|rt| (rt.host.as_str(), rt.path.as_str())
+                            == (c.host.as_str(), c.path.as_str())),
+                    "seed {seed}: the release's own host/path is one of its routes: {r:#?}"
+                );
+            }
+            for rt in &r.traffic.routes {
+                let Some(primary) = rt.primary.as_deref() else {
+                    continue;
+                };
+                let key = (
+                    r.namespace.to_string(),
+                    ingress_class(&objects, &r.namespace, primary),
+                    rt.target(),
+                );
+                if let Some(other) = claimed.insert(key.clone(), r.id()) {
+                    panic!("seed {seed}: {key:?} claimed by {other} and {}", r.id());
+                }
+            }
         }
         // Broken objects are shown, never dropped: a Service with a release record is in
         // exactly one release (its traffic object or one of its tracks' Service). Only a
@@ -3383,30 +3411,142 @@ fn several_rules() -> Vec<Rule> {
         Rule {
             source: MERGE,
             case: Case {
-                name: "a canary over two hosts: the other host/path is named",
+                name: "a canary over two hosts, one served by no Ingress: a route at 0 there",
                 objects: canary_pair(Objects::new(), "api", json!({CANARY: "true", WEIGHT: "20"}))
-                    .edit_ingress("web-canary", |i| {
-                        let mut second = i["spec"]["rules"][0].clone();
-                        second["host"] = json!("beta.example.com");
-                        i["spec"]["rules"]
-                            .as_array_mut()
-                            .expect("rules")
-                            .push(second);
-                    }),
+                    .edit_ingress("web-canary", |i| also_host(i, "beta.example.com")),
                 want: vec![canary_want(
                     "api/web",
                     Stage::Shifting,
                     (80, 20, &[]),
                     &[&[
                         "api/web-canary",
-                        "also splits beta.example.com/",
-                        "web.example.com/ only",
+                        "also names beta.example.com/",
+                        "ignores the canary there",
                     ]],
                 )],
-                check: None,
+                check: Some(|rs| {
+                    assert_eq!(
+                        routes(&rs[0]),
+                        [
+                            (
+                                "web.example.com/".into(),
+                                Some("web-v1"),
+                                Some("web-v2"),
+                                200_000,
+                                true
+                            ),
+                            ("beta.example.com/".into(), None, Some("web-v2"), 0, false),
+                        ]
+                    );
+                }),
+            },
+        },
+        Rule {
+            source: MERGE,
+            case: Case {
+                name: "a canary over two hosts its primary serves: each a weighted route",
+                objects: canary_pair(Objects::new(), "api", json!({CANARY: "true", WEIGHT: "20"}))
+                    .edit_ingress("web-canary", |i| also_host(i, "beta.example.com"))
+                    .edit_ingress("web", |i| also_host(i, "beta.example.com")),
+                want: vec![canary_want("api/web", Stage::Shifting, (80, 20, &[]), &[])],
+                check: Some(|rs| {
+                    let weighted = |host: &str| {
+                        (
+                            format!("{host}/"),
+                            Some("web-v1"),
+                            Some("web-v2"),
+                            200_000,
+                            true,
+                        )
+                    };
+                    assert_eq!(
+                        routes(&rs[0]),
+                        [weighted("web.example.com"), weighted("beta.example.com")]
+                    );
+                }),
+            },
+        },
+        Rule {
+            source: MERGE,
+            case: Case {
+                name: "a canary over two hosts served by two primaries: one release, both claimed",
+                objects: canary_pair(Objects::new(), "api", json!({CANARY: "true", WEIGHT: "20"}))
+                    .edit_ingress("web-canary", |i| also_host(i, "beta.example.com"))
+                    .ingress("api", "web-beta", "beta.example.com", "web-v1", json!({})),
+                want: vec![canary_want("api/web", Stage::Shifting, (80, 20, &[]), &[])],
+                check: Some(|rs| {
+                    assert_eq!(
+                        routes(&rs[0])
+                            .iter()
+                            .map(|r| (r.0.as_str(), r.3))
+                            .collect::<Vec<_>>(),
+                        [
+                            ("web.example.com/", 200_000),
+                            ("beta.example.com/", 200_000)
+                        ]
+                    );
+                }),
+            },
+        },
+        Rule {
+            source: SORT,
+            case: Case {
+                name: "the older canary names two hosts, a younger one of them: the older is honoured on both",
+                objects: canary_pair(Objects::new(), "api", json!({CANARY: "true", WEIGHT: "20"}))
+                    .edit_ingress("web-canary", |i| also_host(i, "beta.example.com"))
+                    .edit_ingress("web", |i| also_host(i, "beta.example.com"))
+                    .ingress(
+                        "api",
+                        "web-canary-late",
+                        "beta.example.com",
+                        "web-v2",
+                        json!({CANARY: "true", WEIGHT: "90"}),
+                    )
+                    .created("web-canary-late", "2026-11-23T13:30:00Z"),
+                want: vec![canary_want(
+                    "api/web",
+                    Stage::Shifting,
+                    (80, 20, &[]),
+                    &[&[
+                        "More than one canary Ingress for beta.example.com/",
+                        "honours only one, web-canary.",
+                    ]],
+                )],
+                check: Some(|rs| {
+                    let shares: Vec<u32> = routes(&rs[0]).iter().map(|r| r.3).collect();
+                    assert_eq!(shares, [200_000, 200_000]);
+                }),
             },
         },
     ]
+}
+
+/// Adds `host` to an Ingress: a copy of its first rule for that host.
+fn also_host(i: &mut Value, host: &str) {
+    let mut second = i["spec"]["rules"][0].clone();
+    second["host"] = json!(host);
+    i["spec"]["rules"]
+        .as_array_mut()
+        .expect("rules")
+        .push(second);
+}
+
+/// A release's routes as (host/path, live Service, candidate Service, share, weighted).
+#[allow(clippy::type_complexity)]
+fn routes(r: &Release) -> Vec<(String, Option<&str>, Option<&str>, u32, bool)> {
+    r.traffic
+        .routes
+        .iter()
+        .map(|rt| {
+            (
+                rt.target(),
+                rt.live_service.as_deref(),
+                rt.candidate_service.as_deref(),
+                rt.candidate_per_million,
+                rt.weighted,
+            )
+        })
+        .collect()
 }
 
 /// Each rule of ingress-nginx's canaries that cutover follows, with the source it follows.

@@ -1398,3 +1398,29 @@ fn a_dry_run_lists_every_step_before_any_request_body() {
         }
     }
 }
+
+/// A canary over two hosts shows each host's split: one weighted, one no Ingress serves.
+#[test]
+fn a_canary_over_two_hosts_shows_each_split() {
+    let mut objects = shop(SHOP);
+    let canary = objects
+        .ingresses
+        .iter_mut()
+        .find(|i| i["metadata"]["name"] == "checkout-canary")
+        .expect("the canary Ingress");
+    let mut second = canary["spec"]["rules"][0].clone();
+    second["host"] = json!("beta.example.com");
+    canary["spec"]["rules"]
+        .as_array_mut()
+        .expect("rules")
+        .push(second);
+    let app = app_with(&objects, PodScope::All, "shop/checkout", false);
+    let screen = render(&app, &default_theme(), 120, 40)
+        .backend()
+        .to_string();
+    assert!(
+        screen.contains("beta.example.com/  not split: no Ingress serves it"),
+        "{screen}"
+    );
+    assert!(screen.contains("checkout-v2 25 %"), "{screen}");
+}

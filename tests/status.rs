@@ -199,12 +199,21 @@ fn demo_releases() -> Value {
         "nginxdemos/hello:0.4",
         2,
     );
+    // The host/path an nginx canary splits, with each side's Service.
+    let route = |host: &str, primary: &str, live: &str, candidate: &str, share: f64| {
+        json!({
+            "host": host, "path": "/", "primary": primary,
+            "live_service": live, "candidate_service": candidate,
+            "candidate_share": share, "weighted": true
+        })
+    };
     json!({"releases": [
         {
             "namespace": "api", "name": "route1",
             "pattern": "nginx-canary", "stage": "shifting",
             "traffic": {
-                "live_percent": 70, "candidate_percent": 30, "candidate_share": 0.3, "rules": []
+                "live_percent": 70, "candidate_percent": 30, "candidate_share": 0.3, "rules": [],
+                "routes": [route("api.example.com", "route1", "http-server-v1", "http-server-v2", 0.3)]
             },
             "live": api_v1,
             "candidate": api_v2,
@@ -215,7 +224,8 @@ fn demo_releases() -> Value {
             "pattern": "nginx-canary", "stage": "staged",
             "traffic": {
                 "live_percent": 100, "candidate_percent": 0, "candidate_share": 0.0,
-                "rules": ["header _env=grey -> candidate"]
+                "rules": ["header _env=grey -> candidate"],
+                "routes": [route("grey.example.com", "frontend", "frontend-v1", "frontend-v2", 0.0)]
             },
             "live": grey_v1,
             "candidate": grey_v2,
@@ -225,7 +235,8 @@ fn demo_releases() -> Value {
             "namespace": "shop", "name": "nginx-service",
             "pattern": "selector-switch", "stage": "staged",
             "traffic": {
-                "live_percent": 100, "candidate_percent": 0, "candidate_share": 0.0, "rules": []
+                "live_percent": 100, "candidate_percent": 0, "candidate_share": 0.0, "rules": [],
+                "routes": []
             },
             "live": track("nginx", json!("nginx-service"), "v1", "nginx:1.25", 3),
             "candidate": track("nginx-v2", Value::Null, "v2", "nginx:1.27", 3),
@@ -235,7 +246,12 @@ fn demo_releases() -> Value {
             "namespace": "web", "name": "demo-ingress",
             "pattern": "ingress-switch", "stage": "staged",
             "traffic": {
-                "live_percent": 100, "candidate_percent": 0, "candidate_share": 0.0, "rules": []
+                "live_percent": 100, "candidate_percent": 0, "candidate_share": 0.0, "rules": [],
+                "routes": [{
+                    "host": "demo.example.com", "path": "/", "primary": "demo-ingress",
+                    "live_service": "blue-service", "candidate_service": "green-service",
+                    "candidate_share": 0.0, "weighted": false
+                }]
             },
             "live": blue,
             "candidate": green,

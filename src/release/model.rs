@@ -211,6 +211,38 @@ pub struct Traffic {
     pub candidate_per_million: u32,
     /// Header and cookie rules, in the order ingress-nginx applies them.
     pub rules: Vec<Rule>,
+    /// The host/paths an nginx canary covers, each a split of its own (empty for the other
+    /// patterns). The release's own share above is that of its first weighted route.
+    pub routes: Vec<Route>,
+}
+
+/// One host/path of an nginx canary: where ingress-nginx sends its requests. Every route of
+/// one canary Ingress takes the same weight, but only where a primary Ingress of the
+/// canary's class serves it with another Service; elsewhere the canary does nothing.
+/// Source: ingress-nginx `internal/ingress/controller/controller.go`,
+/// `mergeAlternativeBackends` (per server and location).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Route {
+    pub host: CompactString,
+    pub path: CompactString,
+    /// The Ingress that serves the route, which the canary is paired with; None when none does.
+    pub primary: Option<CompactString>,
+    /// The Service the primary Ingress sends the route to; None when no Ingress serves it.
+    pub live_service: Option<CompactString>,
+    /// The Service the canary sends the route to.
+    pub candidate_service: Option<CompactString>,
+    /// The candidate's exact share of the route's ordinary requests, in millionths.
+    pub candidate_per_million: u32,
+    /// The canary's weight (and rules) apply here: ingress-nginx merged the canary into the
+    /// primary's backend for this route.
+    pub weighted: bool,
+}
+
+impl Route {
+    /// `web.example/api`.
+    pub fn target(&self) -> String {
+        format!("{}{}", self.host, self.path)
+    }
 }
 
 /// One track of a release, by the part it plays in the split.
@@ -335,6 +367,7 @@ impl Traffic {
             candidate_percent,
             candidate_per_million: share,
             rules,
+            routes: Vec::new(),
         }
     }
 

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::model::{PodState, Release, Track};
+use super::model::{MILLION, PodState, Release, Route, Track};
 
 fn track_json(t: &Track) -> Value {
     json!({
@@ -20,6 +20,18 @@ fn track_json(t: &Track) -> Value {
     })
 }
 
+fn route_json(rt: &Route) -> Value {
+    json!({
+        "host": rt.host,
+        "path": rt.path,
+        "primary": rt.primary,
+        "live_service": rt.live_service,
+        "candidate_service": rt.candidate_service,
+        "candidate_share": f64::from(rt.candidate_per_million) / f64::from(MILLION),
+        "weighted": rt.weighted,
+    })
+}
+
 fn release_json(r: &Release) -> Value {
     json!({
         "namespace": r.namespace,
@@ -31,6 +43,7 @@ fn release_json(r: &Release) -> Value {
             "candidate_percent": r.traffic.candidate_percent,
             "candidate_share": r.traffic.candidate_share(),
             "rules": r.traffic.rules,
+            "routes": r.traffic.routes.iter().map(route_json).collect::<Vec<_>>(),
         },
         "live": track_json(&r.live),
         "candidate": r.candidate.as_ref().map(track_json),

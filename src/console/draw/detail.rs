@@ -14,7 +14,7 @@ use super::{Cx, fit, take_left, take_top};
 use crate::console::app::Allowed;
 use crate::console::keymap::{Command, Scope};
 use crate::console::theme::Role;
-use crate::release::model::MILLION;
+use crate::release::model::{MILLION, Route, Traffic};
 use crate::release::{Pattern, Release, Side, Stage};
 
 mod track;
@@ -277,7 +277,33 @@ fn traffic(cx: Cx, r: &Release, w: usize) -> Vec<Item> {
             Line::from(vec![line_label(cx, ""), cx.span(rule, Role::Accent)]),
         ));
     }
+    // A canary over several host/paths: each is a split of its own.
+    if r.traffic.routes.len() > 1 {
+        for rt in &r.traffic.routes {
+            items.push((
+                6,
+                Line::from(vec![
+                    line_label(cx, ""),
+                    cx.span(route_line(rt), Role::Muted),
+                ]),
+            ));
+        }
+    }
     items
+}
+
+/// `beta.example.com/  v2 20 %`, or why the canary does not split it.
+fn route_line(rt: &Route) -> String {
+    let target = rt.target();
+    if rt.weighted {
+        let share = Traffic::of_share(rt.candidate_per_million, Vec::new());
+        let candidate = rt.candidate_service.as_deref().unwrap_or("?");
+        return format!("{target}  {candidate} {} %", share.exact_percents().1);
+    }
+    match &rt.live_service {
+        Some(live) => format!("{target}  not split: all to {live}"),
+        None => format!("{target}  not split: no Ingress serves it"),
+    }
 }
 
 /// The split as a proportional bar, live part `█` on the left, candidate part `▒` on the right,

@@ -243,12 +243,7 @@ fn canary_share_contradicts(r: &Release, recorded: Stage) -> Option<String> {
 
 /// All requests to the live track, by no rule.
 pub(super) fn all_to_live() -> Traffic {
-    Traffic {
-        live_percent: 100,
-        candidate_percent: 0,
-        candidate_per_million: 0,
-        rules: Vec::new(),
-    }
+    Traffic::of_share(0, Vec::new())
 }
 
 /// What a pattern found of one release; `assemble` adds the record's part.

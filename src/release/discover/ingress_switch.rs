@@ -4,12 +4,16 @@
 use super::assembly::{Found, Recorded, all_to_live, assemble, read_record, service_track};
 use super::index::View;
 use super::objects::{IngRow, SvcRow};
+use super::serving::{HostPaths, nginx_order};
 use super::{Context, TRACK_LABELS};
-use crate::release::model::{Kind, Pattern, Release};
+use crate::release::model::{Kind, Pattern, Release, Route, Traffic};
 
 /// Ingress backend switches, but for canaries and the primaries canaries claimed: claims
 /// both Services and the Services of the colours retired beside them.
 pub(super) fn discover<'i>(v: View<'i>, cx: &mut Context<'i>, out: &mut Vec<Release>) {
+    let mut ordered: Vec<&IngRow> = v.ingresses.iter().collect();
+    ordered.sort_by(|a, b| nginx_order(v, a, b));
+    let hps = HostPaths::of(v, &ordered);
     for ing in v.ingresses {
         if ing.canary || cx.claimed_ingresses.contains(v.s(ing.name)) {
             continue;
@@ -24,17 +28,27 @@ pub(super) fn discover<'i>(v: View<'i>, cx: &mut Context<'i>, out: &mut Vec<Rele
         else {
             continue;
         };
-        out.push(release(v, cx, ing, (live, v.s(sibling.name)), recorded));
+        out.push(release(
+            v,
+            cx,
+            &hps,
+            ing,
+            (live, v.s(sibling.name)),
+            recorded,
+        ));
     }
 }
 
 fn release<'i>(
     v: View<'i>,
     cx: &mut Context<'i>,
+    hps: &HostPaths<'i>,
     ing: &IngRow,
     (live_name, sibling_name): (&'i str, &'i str),
     recorded: Recorded,
 ) -> Release {
+    let mut warnings = Vec::new();
+    let routes = routes(v, hps, ing, (live_name, sibling_name), &mut warnings);
     let live = service_track(v, live_name, cx);
     let candidate = service_track(v, sibling_name, cx);
     cx.claimed_services.insert(live_name);
@@ -46,13 +60,61 @@ fn release<'i>(
         traffic_object: v.object_ref(Kind::Ingress, ing.name, ing.resource_version),
         live,
         candidate: Some(candidate),
-        traffic: all_to_live(),
+        traffic: Traffic {
+            routes,
+            ..all_to_live()
+        },
         track_label: None,
         canary: None,
-        warnings: Vec::new(),
+        warnings,
         steps: v.note(ing.notes.steps),
     };
     assemble(found, recorded)
+}
+
+/// The host/paths ingress-nginx serves with `ing` (it is the first Ingress of its class to
+/// name them), and a warning naming those another Ingress serves first.
+fn routes<'i>(
+    v: View<'i>,
+    hps: &HostPaths<'i>,
+    ing: &IngRow,
+    (live, sibling): (&str, &str),
+    warnings: &mut Vec<String>,
+) -> Vec<Route> {
+    let mut routes: Vec<Route> = Vec::new();
+    let mut shadowed: Vec<(String, &str)> = Vec::new();
+    for hp in v.paths(ing) {
+        let (host, path) = (v.s(hp.host), v.s(hp.path));
+        let target = format!("{host}{path}");
+        match hps.first_of_class(v, ing, (host, path)) {
+            Some(first) if !std::ptr::eq(first, ing) => {
+                if !shadowed.iter().any(|s| s.0 == target) {
+                    shadowed.push((target, v.s(first.name)));
+                }
+            }
+            _ if routes.iter().any(|r| r.target() == target) => {}
+            _ => {
+                let service = hp.service.map(|s| v.s(s));
+                routes.push(Route {
+                    host: host.into(),
+                    path: path.into(),
+                    primary: Some(v.s(ing.name).into()),
+                    live_service: service.map(Into::into),
+                    candidate_service: (service == Some(live)).then(|| sibling.into()),
+                    candidate_per_million: 0,
+                    weighted: false,
+                });
+            }
+        }
+    }
+    for (target, first) in shadowed {
+        warnings.push(format!(
+            "The Ingress {ns}/{name} names {target}, which {ns}/{first} serves first: ingress-nginx keeps the first Ingress's backend for a host/path, so {ns}/{name} gets none of its requests.",
+            ns = v.name,
+            name = v.s(ing.name),
+        ));
+    }
+    routes
 }
 
 /// Its retired colours are part of it too: the Service of a track an earlier release scaled

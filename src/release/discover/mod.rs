@@ -17,6 +17,7 @@ mod ingress_switch;
 mod nginx_canary;
 mod objects;
 mod selector_switch;
+mod serving;
 
 use std::collections::BTreeSet;
 use std::ops::Range;

@@ -7,18 +7,17 @@
 //! `rootfs/etc/nginx/lua/balancer.lua` (how a request is routed). The conformance table in
 //! `tests/discovery.rs` has a row per rule.
 
-use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
 use compact_str::CompactString;
-use hashbrown::HashMap;
 
 use super::Context;
 use super::assembly::{Found, assemble, read_record, service_track, track};
 use super::index::View;
-use super::objects::{HostPath, IngRow, Str, Text, note};
+use super::objects::{IngRow, Str, Text, note};
+use super::serving::{HostPaths, nginx_order};
 use crate::release::model::{
-    Canary, Kind, MILLION, Pattern, Release, Rule, RuleMatch, RuleSource, Track, Traffic,
+    Canary, Kind, MILLION, Pattern, Release, Route, Rule, RuleMatch, RuleSource, Track, Traffic,
 };
 
 pub(super) const CANARY: &str = "nginx.ingress.kubernetes.io/canary";
@@ -67,64 +66,66 @@ impl CanaryNotes {
     }
 }
 
-/// ingress-nginx's order of the Ingresses it reads: oldest first and, of the same age, the
-/// greater namespace/name first (one namespace here: the greater name). The first Ingress of a
-/// host/path serves it; the first canary of it is the one honoured.
-/// Source: `internal/ingress/controller/store/store.go`, `sortIngressSlice`.
-fn nginx_order(v: View<'_>, a: &IngRow, b: &IngRow) -> Ordering {
-    a.created
-        .cmp(&b.created)
-        .then_with(|| v.s(b.name).cmp(v.s(a.name)))
-}
-
 /// An Ingress ingress-nginx reads as a canary, or one whose canary flag does not read true
 /// while it carries canary settings ("configured but not enabled": not a canary at all).
-fn contender(i: &IngRow) -> bool {
+pub(super) fn contender(i: &IngRow) -> bool {
     i.canary || (i.canary_flag.is_some() && i.canary_notes.configured)
 }
 
-/// nginx canary pairs: claims the primary Ingresses and the Services of both tracks.
+/// nginx canary pairs: one release per contender ingress-nginx honours somewhere, over every
+/// host/path it is honoured on (each a route of its own). Claims the primary Ingresses and
+/// the Services of both tracks.
 pub(super) fn discover<'i>(v: View<'i>, cx: &mut Context<'i>, out: &mut Vec<Release>) {
     let mut ordered: Vec<&IngRow> = v.ingresses.iter().collect();
     if !ordered.iter().any(|i| contender(i)) {
         return;
     }
     ordered.sort_by(|a, b| nginx_order(v, a, b));
-    // The Ingresses, not canaries, that serve a (host, path), in ingress-nginx's order.
-    let mut primaries: HashMap<(&str, &str), Vec<&IngRow>> = HashMap::new();
-    for &i in ordered.iter().filter(|i| !i.canary) {
-        for hp in v.paths(i) {
-            let list = primaries.entry((v.s(hp.host), v.s(hp.path))).or_default();
-            if !list.iter().any(|p| std::ptr::eq(*p, i)) {
-                list.push(i);
-            }
+    let hps = HostPaths::of(v, &ordered);
+    // Each honoured contender with the host/paths it is honoured on.
+    let mut groups: Vec<(&IngRow, Vec<(&str, &str)>)> = Vec::new();
+    for (&hp, contenders) in &hps.contending {
+        let Some(h) = honoured(v, contenders, hps.serving(hp)) else {
+            continue;
+        };
+        match groups.iter_mut().find(|g| std::ptr::eq(g.0, h)) {
+            Some(g) => g.1.push(hp),
+            None => groups.push((h, vec![hp])),
         }
     }
-    // Each contender by the first of its (host, path)s that has a primary (else its first).
-    let mut keyed: Vec<(&str, &str, &IngRow)> = ordered
-        .iter()
-        .filter(|i| contender(i))
-        .filter_map(|&i| {
-            let paths = v.paths(i);
-            let has_primary = |hp: &&HostPath| {
-                primaries
-                    .get(&(v.s(hp.host), v.s(hp.path)))
-                    .is_some_and(|l| l.iter().any(|p| !std::ptr::eq(*p, i)))
-            };
-            let hp = paths.iter().find(has_primary).or_else(|| paths.first())?;
-            Some((v.s(hp.host), v.s(hp.path), i))
-        })
-        .collect();
-    // Stable: within a (host, path), ingress-nginx's order stays.
-    keyed.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
-    let none = Vec::new();
-    for group in keyed.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)) {
-        let (host, path) = (group[0].0, group[0].1);
-        let contenders: Vec<&IngRow> = group.iter().map(|g| g.2).collect();
-        let serving = primaries.get(&(host, path)).unwrap_or(&none);
-        if let Some(r) = release(v, cx, (host, path), &contenders, serving) {
-            out.push(r);
-        }
+    for (canary_ing, mut on) in groups {
+        // In the order the canary names them: its first host/path is its own.
+        let paths = v.paths(canary_ing);
+        on.sort_by_key(|&(h, p)| {
+            paths
+                .iter()
+                .position(|hp| (v.s(hp.host), v.s(hp.path)) == (h, p))
+        });
+        out.push(release(v, cx, &hps, canary_ing, &on));
+    }
+}
+
+/// The contender ingress-nginx honours for a host/path: the first canary of the class of the
+/// primary serving it (balancer.lua takes `alternative_backends[1]`, the first merged by
+/// controller.go's `mergeAlternativeBackends`), else the first canary; with no canary, the
+/// first Ingress with canary settings that has a primary beside it. None: plain Ingresses,
+/// left to the other patterns.
+fn honoured<'i>(
+    v: View<'i>,
+    contenders: &[&'i IngRow],
+    serving: &[&'i IngRow],
+) -> Option<&'i IngRow> {
+    let canaries = || contenders.iter().copied().filter(|c| c.canary);
+    match canaries().next() {
+        Some(first) => Some(
+            primary_for(v, first, serving)
+                .and_then(|p| canaries().find(|c| v.note(c.class) == v.note(p.class)))
+                .unwrap_or(first),
+        ),
+        None => contenders
+            .iter()
+            .copied()
+            .find(|c| primary_for(v, c, serving).is_some()),
     }
 }
 
@@ -146,49 +147,17 @@ fn primary_for<'i>(v: View<'i>, canary: &IngRow, serving: &[&'i IngRow]) -> Opti
         .or_else(|| others().next())
 }
 
-/// The release of the contenders for one (host, path), in ingress-nginx's order, beside the
-/// Ingresses that serve it. None when the only contenders are not canaries and nothing else
-/// serves the (host, path): they are plain Ingresses, left to the other patterns.
+/// The release of the contender ingress-nginx honours on the host/paths `on` (in the order
+/// it names them): a route per host/path, the release's own being the first weighted one
+/// (else the first a primary serves, else the first).
 fn release<'i>(
     v: View<'i>,
     cx: &mut Context<'i>,
-    (host, path): (&str, &str),
-    contenders: &[&'i IngRow],
-    serving: &[&'i IngRow],
-) -> Option<Release> {
-    let namespace = v.name;
-    let canaries: Vec<&IngRow> = contenders.iter().copied().filter(|c| c.canary).collect();
-    let misflagged = contenders.iter().copied().filter(|c| !c.canary);
-    // The first canary of the primary's class is honoured (balancer.lua takes
-    // `alternative_backends[1]`, the first merged by controller.go's `mergeAlternativeBackends`).
-    let canary_ing = match canaries.first() {
-        Some(&first) => primary_for(v, first, serving)
-            .and_then(|p| {
-                canaries
-                    .iter()
-                    .copied()
-                    .find(|c| v.note(c.class) == v.note(p.class))
-            })
-            .unwrap_or(first),
-        None => contenders
-            .iter()
-            .copied()
-            .find(|c| primary_for(v, c, serving).is_some())?,
-    };
-    let primary = primary_for(v, canary_ing, serving);
+    hps: &HostPaths<'i>,
+    canary_ing: &'i IngRow,
+    on: &[(&'i str, &'i str)],
+) -> Release {
     let mut warnings = Vec::new();
-    if canaries.len() > 1 {
-        let names: Vec<&str> = canaries.iter().map(|c| v.s(c.name)).collect();
-        warnings.push(format!(
-            "More than one canary Ingress for {host}{path} in {namespace} ({}): ingress-nginx honours only one, {}.",
-            names.join(", "),
-            v.s(canary_ing.name)
-        ));
-    }
-    for m in misflagged {
-        warnings.push(misflagged_warning(v, m, serving, (host, path)));
-    }
-    other_paths_warning(v, canary_ing, (host, path), &mut warnings);
     // The weight of an Ingress that is no canary is read only to be shown: it warns of nothing.
     let mut unread = Vec::new();
     let weight_warnings = if canary_ing.canary {
@@ -197,24 +166,136 @@ fn release<'i>(
         &mut unread
     };
     let weights = weight_of(v, canary_ing, weight_warnings);
-    let pairing = Pairing {
-        host,
-        path,
-        contenders,
-        canary_ing,
-        primary,
-        weights,
-    };
-    let traffic = split(v, &pairing, serving, &mut warnings);
-    Some(assemble_release(v, cx, &pairing, traffic, warnings))
+    let mut routes = Vec::with_capacity(on.len());
+    for &(host, path) in on {
+        let serving = hps.serving((host, path));
+        let pairing = Pairing {
+            host,
+            path,
+            canary_ing,
+            primary: primary_for(v, canary_ing, serving),
+            weights,
+        };
+        let (traffic, weighted) = split(v, &pairing, serving, &mut warnings);
+        routes.push((route(v, cx, &pairing, &traffic, weighted), traffic, pairing));
+    }
+    let own = routes
+        .iter()
+        .position(|r| r.0.weighted)
+        .or_else(|| routes.iter().position(|r| r.0.live_service.is_some()))
+        .unwrap_or(0);
+    let mut contenders: Vec<&IngRow> = Vec::new();
+    for &hp in on {
+        let here = hps.contending(hp);
+        several_canaries_warning(v, canary_ing, hp, here, &mut warnings);
+        for &c in here {
+            if !contenders.iter().any(|k| std::ptr::eq(*k, c)) {
+                contenders.push(c);
+            }
+        }
+    }
+    contenders.sort_by(|a, b| nginx_order(v, a, b));
+    for m in contenders.iter().filter(|c| !c.canary) {
+        let hp = on
+            .iter()
+            .copied()
+            .find(|hp| hps.contending(*hp).iter().any(|c| std::ptr::eq(*c, *m)))
+            .unwrap_or(on[own]);
+        warnings.push(misflagged_warning(v, m, hps.serving(hp), hp));
+    }
+    unserved_routes_warning(v, canary_ing, &routes, &mut warnings);
+    let mut seen = hashbrown::HashSet::new();
+    warnings.retain(|w| seen.insert(w.clone()));
+    let all: Vec<Route> = routes.iter().map(|r| r.0.clone()).collect();
+    let (_, mut traffic, pairing) = routes.swap_remove(own);
+    traffic.routes = all;
+    assemble_release(v, cx, &pairing, &contenders, traffic, warnings)
 }
 
-/// The Ingresses of one release: the contender ingress-nginx honours for (host, path), the
-/// primary it is paired with, every contender, and the honoured one's (weight, total).
+/// The route of one pairing, claiming its primary Ingress and the Services of both sides.
+fn route<'i>(
+    v: View<'i>,
+    cx: &mut Context<'i>,
+    pairing: &Pairing<'_, 'i>,
+    traffic: &Traffic,
+    weighted: bool,
+) -> Route {
+    let hp = (pairing.host, pairing.path);
+    let live = pairing
+        .primary
+        .and_then(|p| backend(v, p, hp))
+        .map(|s| v.s(s));
+    let candidate = backend(v, pairing.canary_ing, hp).map(|s| v.s(s));
+    if let Some(p) = pairing.primary {
+        cx.claimed_ingresses.insert(v.s(p.name));
+    }
+    cx.claimed_services
+        .extend(live.into_iter().chain(candidate));
+    Route {
+        host: pairing.host.into(),
+        path: pairing.path.into(),
+        primary: pairing.primary.map(|p| v.s(p.name).into()),
+        live_service: live.map(CompactString::from),
+        candidate_service: candidate.map(CompactString::from),
+        candidate_per_million: traffic.candidate_per_million,
+        weighted,
+    }
+}
+
+/// Warns when more than one canary names a host/path: ingress-nginx honours only one.
+fn several_canaries_warning(
+    v: View<'_>,
+    canary_ing: &IngRow,
+    (host, path): (&str, &str),
+    here: &[&IngRow],
+    warnings: &mut Vec<String>,
+) {
+    let names: Vec<&str> = here
+        .iter()
+        .filter(|c| c.canary)
+        .map(|c| v.s(c.name))
+        .collect();
+    if names.len() > 1 {
+        warnings.push(format!(
+            "More than one canary Ingress for {host}{path} in {} ({}): ingress-nginx honours only one, {}.",
+            v.name,
+            names.join(", "),
+            v.s(canary_ing.name)
+        ));
+    }
+}
+
+/// Warns of the canary's host/paths no Ingress serves (when another of them is served: a
+/// canary with no primary anywhere gets its own warning): ingress-nginx ignores it there.
+fn unserved_routes_warning(
+    v: View<'_>,
+    canary_ing: &IngRow,
+    routes: &[(Route, Traffic, Pairing<'_, '_>)],
+    warnings: &mut Vec<String>,
+) {
+    if routes.iter().all(|r| r.2.primary.is_none()) || !canary_ing.canary {
+        return;
+    }
+    let unserved: Vec<String> = routes
+        .iter()
+        .filter(|r| r.2.primary.is_none())
+        .map(|r| r.0.target())
+        .collect();
+    if !unserved.is_empty() {
+        warnings.push(format!(
+            "The canary Ingress {}/{} also names {}, which no other Ingress serves: ingress-nginx ignores the canary there.",
+            v.name,
+            v.s(canary_ing.name),
+            unserved.join(", ")
+        ));
+    }
+}
+
+/// The Ingresses of one route: the contender ingress-nginx honours for (host, path), the
+/// primary it is paired with, and the honoured one's (weight, total).
 struct Pairing<'a, 'i> {
     host: &'a str,
     path: &'a str,
-    contenders: &'a [&'i IngRow],
     canary_ing: &'i IngRow,
     primary: Option<&'i IngRow>,
     weights: (u32, u32),
@@ -222,24 +303,28 @@ struct Pairing<'a, 'i> {
 
 /// The split ingress-nginx makes for the honoured contender: its weight and rules when it is
 /// a canary paired with a primary of its class; none when the classes differ; all or nothing
-/// for an Ingress that is no canary (whether it serves the host/path itself).
+/// for an Ingress that is no canary (whether it serves the host/path itself). True when the
+/// weight applies (ingress-nginx merged the canary into the primary's backend).
 fn split(
     v: View<'_>,
     pairing: &Pairing<'_, '_>,
     serving: &[&IngRow],
     warnings: &mut Vec<String>,
-) -> Traffic {
+) -> (Traffic, bool) {
     let (canary_ing, primary) = (pairing.canary_ing, pairing.primary);
     if !canary_ing.canary {
         let serves = serving
             .first()
             .is_some_and(|s| std::ptr::eq(*s, canary_ing));
-        return Traffic::of_share(if serves { MILLION } else { 0 }, Vec::new());
+        return (
+            Traffic::of_share(if serves { MILLION } else { 0 }, Vec::new()),
+            false,
+        );
     }
     let (weight, total) = pairing.weights;
     // No primary: controller.go merges the canary into nothing and serves none of its paths.
     let Some(p) = primary else {
-        return Traffic::of_share(0, Vec::new());
+        return (Traffic::of_share(0, Vec::new()), false);
     };
     let hp = (pairing.host, pairing.path);
     let to = |i: &IngRow| backend(v, i, hp).map(|s| v.s(s));
@@ -253,7 +338,7 @@ fn split(
             svc = to(p).unwrap_or(""),
             p = v.s(p.name),
         ));
-        return Traffic::of_share(0, Vec::new());
+        return (Traffic::of_share(0, Vec::new()), false);
     }
     if v.note(p.class) != v.note(canary_ing.class) {
         let class = |i: &IngRow| v.note(i.class).unwrap_or("(none)").to_owned();
@@ -265,10 +350,13 @@ fn split(
             p = v.s(p.name),
             pc = class(p),
         ));
-        return Traffic::of_share(0, Vec::new());
+        return (Traffic::of_share(0, Vec::new()), false);
     }
     let notes = settings(v, canary_ing);
-    Traffic::of_share(share(weight, total), canary_rules(&notes))
+    (
+        Traffic::of_share(share(weight, total), canary_rules(&notes)),
+        true,
+    )
 }
 
 /// The share of `weight` out of `total` in millionths, to the nearest, but never 0 of a
@@ -303,43 +391,18 @@ fn misflagged_warning(
     )
 }
 
-/// A warning naming the other host/paths of the canary: each is a split of its own, with the
-/// same annotations, that this release does not show.
-fn other_paths_warning(
-    v: View<'_>,
-    canary_ing: &IngRow,
-    (host, path): (&str, &str),
-    warnings: &mut Vec<String>,
-) {
-    let mut others: Vec<String> = v
-        .paths(canary_ing)
-        .iter()
-        .map(|hp| format!("{}{}", v.s(hp.host), v.s(hp.path)))
-        .filter(|hp| *hp != format!("{host}{path}"))
-        .collect();
-    others.dedup();
-    if !others.is_empty() {
-        warnings.push(format!(
-            "The canary Ingress {}/{} also splits {}: each is a split of its own with the same settings; this release shows {host}{path} only.",
-            v.name,
-            v.s(canary_ing.name),
-            others.join(", ")
-        ));
-    }
-}
-
 /// The release of a pairing: claims its Ingresses and the Services of every contender.
 fn assemble_release<'i>(
     v: View<'i>,
     cx: &mut Context<'i>,
     pairing: &Pairing<'_, 'i>,
+    contenders: &[&'i IngRow],
     traffic: Traffic,
     mut warnings: Vec<String>,
 ) -> Release {
     let Pairing {
         host,
         path,
-        contenders,
         canary_ing,
         primary,
         weights: (weight, total),

@@ -6,7 +6,7 @@
 use super::Refusal;
 use super::steps::Cx;
 pub(super) use crate::release::model::Side;
-use crate::release::model::{MILLION, Pattern, Release, Rule, Track, Traffic};
+use crate::release::model::{MILLION, Pattern, Release, Route, Rule, Track, Traffic};
 
 /// The step that needs a track to take no requests: it names the step in the refusal and says
 /// which rules count (a finish takes the canary's rules off itself, before it scales).
@@ -24,6 +24,9 @@ pub(super) struct Reach<'r> {
     pub per_million: u32,
     /// The header and cookie rules that route requests to the track.
     pub rules: Vec<&'r Rule>,
+    /// The host/paths (`beta.example.com/`) whose requests all reach the track whatever the
+    /// canary's weight: routes of an nginx canary it is not merged into, served by the track.
+    pub routes: Vec<String>,
 }
 
 impl<'r> Reach<'r> {
@@ -46,29 +49,44 @@ impl<'r> Reach<'r> {
             .iter()
             .filter(|rule| rule.to() == side)
             .collect();
+        let service = track.service.as_deref();
+        let routes = r
+            .traffic
+            .routes
+            .iter()
+            .filter(|_| r.pattern == Pattern::NginxCanary && side == Side::Live)
+            .filter(|rt| !rt.weighted && rt.live_service.as_deref() == service)
+            .map(Route::target)
+            .collect();
         Some(Reach {
             track,
             per_million,
             rules,
+            routes,
         })
     }
 
     /// No request reaches the track, by share or by rule.
     pub fn is_none(&self) -> bool {
-        self.per_million == 0 && self.rules.is_empty()
+        self.per_million == 0 && self.rules.is_empty() && self.routes.is_empty()
     }
 
     /// What reaches the track, in words: `0.1 % of requests`, `the requests of header
     /// _env=grey -> candidate`, or both.
     pub fn requests(&self) -> String {
-        let share = (self.per_million > 0).then(|| format!("{} % of requests", percent(self)));
-        let rules =
-            (!self.rules.is_empty()).then(|| format!("the requests of {}", rule_list(&self.rules)));
-        match (share, rules) {
-            (Some(s), Some(r)) => format!("{s} and {r}"),
-            (Some(s), None) => s,
-            (None, Some(r)) => r,
-            (None, None) => "no requests".into(),
+        let mut parts = Vec::new();
+        if self.per_million > 0 {
+            parts.push(format!("{} % of requests", percent(self)));
+        }
+        if !self.rules.is_empty() {
+            parts.push(format!("the requests of {}", rule_list(&self.rules)));
+        }
+        if !self.routes.is_empty() {
+            parts.push(format!("all requests to {}", self.routes.join(", ")));
+        }
+        match parts.len() {
+            0 => "no requests".into(),
+            _ => parts.join(" and "),
         }
     }
 }
@@ -87,8 +105,9 @@ fn percent(reach: &Reach) -> String {
         .1
 }
 
-/// Refuses `step` while any request reaches `side`: for a retirement, any share or rule; for
-/// a finish, any share (its swap takes the rules off before the old track is scaled).
+/// Refuses `step` while any request reaches `side`: for a retirement, any share, rule or
+/// route; for a finish, any share or route (its swap takes the rules off before the old track
+/// is scaled, but re-points only the release's own primary Ingress).
 ///
 /// # Errors
 /// [`Refusal::StillServed`] naming the share or the rules, and what moves them off.
@@ -97,8 +116,20 @@ pub(super) fn ensure_unserved(cx: Cx, side: Side, step: Unserved) -> Result<(), 
     let Some(mut reach) = Reach::now(r, side) else {
         return Ok(());
     };
+    let primary = r.canary.as_ref().and_then(|c| c.primary.as_deref());
     if step == Unserved::Finish {
         reach.rules.clear();
+        // The finish re-points the release's own primary Ingress only: a route another
+        // Ingress serves stays on the live track.
+        let service = reach.track.service.as_deref();
+        reach.routes.extend(
+            r.traffic
+                .routes
+                .iter()
+                .filter(|rt| rt.weighted && rt.primary.as_deref() != primary)
+                .filter(|rt| side == Side::Live && rt.live_service.as_deref() == service)
+                .map(Route::target),
+        );
     }
     if reach.is_none() {
         return Ok(());
@@ -121,6 +152,14 @@ pub(super) fn ensure_unserved(cx: Cx, side: Side, step: Unserved) -> Result<(), 
         todo.push(format!(
             "remove the canary-by-header and canary-by-cookie annotations from {}/{canary}",
             r.namespace
+        ));
+    }
+    if !reach.routes.is_empty() {
+        todo.push(format!(
+            "move the requests to {} off it (the canary's weight does not, and a finish re-points only {}/{})",
+            reach.routes.join(", "),
+            r.namespace,
+            primary.unwrap_or("its primary Ingress")
         ));
     }
     Err(Refusal::StillServed {
@@ -310,6 +349,77 @@ mod tests {
                 .iter()
                 .any(|s| s.name == "web-v2" && s.description == "scale shop/web-v2 to 0")
         );
+    }
+
+    /// A route of the canary: `host/`, served by `primary` with `live`, the canary merged
+    /// there or not.
+    fn route(host: &str, primary: Option<&str>, live: Option<&str>, weighted: bool) -> Route {
+        Route {
+            host: host.into(),
+            path: "/".into(),
+            primary: primary.map(Into::into),
+            live_service: live.map(Into::into),
+            candidate_service: Some("web-v2".into()),
+            candidate_per_million: if weighted { MILLION } else { 0 },
+            weighted,
+        }
+    }
+
+    #[test]
+    fn a_finish_is_refused_while_a_route_it_does_not_repoint_stays_on_the_live_track() {
+        let finish = |routes: Vec<Route>| {
+            let mut r = canary(Stage::Switched, MILLION, &[]);
+            r.traffic.routes = routes;
+            match plan_of(&r, Op::Approve) {
+                Err(Refusal::StillServed { by, todo, .. }) => Some((by, todo)),
+                Err(Refusal::NotInSnapshot { .. }) => None,
+                other => panic!("{other:?}"),
+            }
+        };
+        let own = route("web.example", Some("web"), Some("web-v1"), true);
+        let cases = [
+            // Merged everywhere, all through its own primary: the finish goes ahead.
+            (
+                vec![
+                    own.clone(),
+                    route("b.example", Some("web"), Some("web-v1"), true),
+                ],
+                None,
+            ),
+            // Another primary serves b.example with the live Service: the finish would
+            // leave it there.
+            (
+                vec![
+                    own.clone(),
+                    route("b.example", Some("web-b"), Some("web-v1"), true),
+                ],
+                Some("all requests to b.example/"),
+            ),
+            // Not merged there (another class, say): all of it stays on v1 whatever the weight.
+            (
+                vec![
+                    own.clone(),
+                    route("c.example", Some("web"), Some("web-v1"), false),
+                ],
+                Some("all requests to c.example/"),
+            ),
+            // Served by another Service, or by none: not this track's requests.
+            (
+                vec![
+                    own.clone(),
+                    route("d.example", Some("api"), Some("api-v1"), false),
+                    route("e.example", None, None, false),
+                ],
+                None,
+            ),
+        ];
+        for (routes, want) in cases {
+            let got = finish(routes.clone());
+            assert_eq!(got.as_ref().map(|g| g.0.as_str()), want, "{routes:?}");
+            if let Some((_, todo)) = got {
+                assert!(todo.contains("re-points only shop/web"), "{todo}");
+            }
+        }
     }
 
     #[test]
