@@ -3489,6 +3489,52 @@ fn several_rules() -> Vec<Rule> {
             },
         },
         Rule {
+            source: "internal/ingress/controller/controller.go, mergeAlternativeBackends (loc.Path == path.Path && *loc.PathType == *path.PathType)",
+            case: Case {
+                name: "an Exact canary beside a Prefix primary: no merge, the candidate gets nothing",
+                objects: canary_pair(Objects::new(), "api", json!({CANARY: "true", WEIGHT: "20"}))
+                    .edit_ingress("web-canary", |i| path_type(i, "Exact")),
+                want: vec![canary_want(
+                    "api/web",
+                    Stage::Staged,
+                    (100, 0, &[]),
+                    &[&[
+                        "api/web-canary names web.example.com/ as Exact",
+                        "api/web as Prefix",
+                        "only where path and pathType both match",
+                    ]],
+                )],
+                check: None,
+            },
+        },
+        Rule {
+            source: "internal/ingress/controller/controller.go, createServers (same paths but different types are two locations)",
+            case: Case {
+                name: "an Exact canary beside an Exact primary: merged",
+                objects: canary_pair(Objects::new(), "api", json!({CANARY: "true", WEIGHT: "20"}))
+                    .edit_ingress("web-canary", |i| path_type(i, "Exact"))
+                    .edit_ingress("web", |i| path_type(i, "Exact")),
+                want: vec![canary_want("api/web", Stage::Shifting, (80, 20, &[]), &[])],
+                check: Some(|rs| {
+                    assert_eq!(
+                        routes(&rs[0])[0].0,
+                        "web.example.com/ (Exact)",
+                        "the route names its type"
+                    );
+                }),
+            },
+        },
+        Rule {
+            source: "internal/k8s/main.go, SetDefaultNGINXPathType (ImplementationSpecific reads as Prefix)",
+            case: Case {
+                name: "an ImplementationSpecific canary beside a Prefix primary: merged",
+                objects: canary_pair(Objects::new(), "api", json!({CANARY: "true", WEIGHT: "20"}))
+                    .edit_ingress("web-canary", |i| path_type(i, "ImplementationSpecific")),
+                want: vec![canary_want("api/web", Stage::Shifting, (80, 20, &[]), &[])],
+                check: None,
+            },
+        },
+        Rule {
             source: SORT,
             case: Case {
                 name: "the older canary names two hosts, a younger one of them: the older is honoured on both",
@@ -3519,6 +3565,15 @@ fn several_rules() -> Vec<Rule> {
             },
         },
     ]
+}
+
+/// Sets the pathType of every path of an Ingress.
+fn path_type(i: &mut Value, kind: &str) {
+    for rule in i["spec"]["rules"].as_array_mut().expect("rules") {
+        for p in rule["http"]["paths"].as_array_mut().expect("paths") {
+            p["pathType"] = json!(kind);
+        }
+    }
 }
 
 /// Adds `host` to an Ingress: a copy of its first rule for that host.

@@ -202,7 +202,7 @@ fn demo_releases() -> Value {
     // The host/path an nginx canary splits, with each side's Service.
     let route = |host: &str, primary: &str, live: &str, candidate: &str, share: f64| {
         json!({
-            "host": host, "path": "/", "primary": primary,
+            "host": host, "path": "/", "path_type": "Prefix", "primary": primary,
             "live_service": live, "candidate_service": candidate,
             "candidate_share": share, "weighted": true
         })
@@ -248,7 +248,8 @@ fn demo_releases() -> Value {
             "traffic": {
                 "live_percent": 100, "candidate_percent": 0, "candidate_share": 0.0, "rules": [],
                 "routes": [{
-                    "host": "demo.example.com", "path": "/", "primary": "demo-ingress",
+                    "host": "demo.example.com", "path": "/", "path_type": "Prefix",
+                    "primary": "demo-ingress",
                     "live_service": "blue-service", "candidate_service": "green-service",
                     "candidate_share": 0.0, "weighted": false
                 }]

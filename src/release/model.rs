@@ -225,6 +225,8 @@ pub struct Traffic {
 pub struct Route {
     pub host: CompactString,
     pub path: CompactString,
+    /// `pathType: Exact` (every other type reads as Prefix, as ingress-nginx reads them).
+    pub exact: bool,
     /// The Ingress that serves the route, which the canary is paired with; None when none does.
     pub primary: Option<CompactString>,
     /// The Service the primary Ingress sends the route to; None when no Ingress serves it.
@@ -239,9 +241,10 @@ pub struct Route {
 }
 
 impl Route {
-    /// `web.example/api`.
+    /// `web.example/api`, with ` (Exact)` for an Exact path.
     pub fn target(&self) -> String {
-        format!("{}{}", self.host, self.path)
+        let exact = if self.exact { " (Exact)" } else { "" };
+        format!("{}{}{exact}", self.host, self.path)
     }
 }
 

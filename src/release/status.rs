@@ -24,6 +24,7 @@ fn route_json(rt: &Route) -> Value {
     json!({
         "host": rt.host,
         "path": rt.path,
+        "path_type": if rt.exact { "Exact" } else { "Prefix" },
         "primary": rt.primary,
         "live_service": rt.live_service,
         "candidate_service": rt.candidate_service,

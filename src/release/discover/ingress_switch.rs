@@ -4,7 +4,7 @@
 use super::assembly::{Found, Recorded, all_to_live, assemble, read_record, service_track};
 use super::index::View;
 use super::objects::{IngRow, SvcRow};
-use super::serving::{HostPaths, nginx_order};
+use super::serving::{HostPaths, Loc, nginx_order};
 use super::{Context, TRACK_LABELS};
 use crate::release::model::{Kind, Pattern, Release, Route, Traffic};
 
@@ -84,9 +84,9 @@ fn routes<'i>(
     let mut routes: Vec<Route> = Vec::new();
     let mut shadowed: Vec<(String, &str)> = Vec::new();
     for hp in v.paths(ing) {
-        let (host, path) = (v.s(hp.host), v.s(hp.path));
-        let target = format!("{host}{path}");
-        match hps.first_of_class(v, ing, (host, path)) {
+        let loc = Loc::of(v, hp);
+        let target = loc.target();
+        match hps.first_of_class(v, ing, loc) {
             Some(first) if !std::ptr::eq(first, ing) => {
                 if !shadowed.iter().any(|s| s.0 == target) {
                     shadowed.push((target, v.s(first.name)));
@@ -96,8 +96,9 @@ fn routes<'i>(
             _ => {
                 let service = hp.service.map(|s| v.s(s));
                 routes.push(Route {
-                    host: host.into(),
-                    path: path.into(),
+                    host: loc.host.into(),
+                    path: loc.path.into(),
+                    exact: loc.exact,
                     primary: Some(v.s(ing.name).into()),
                     live_service: service.map(Into::into),
                     candidate_service: (service == Some(live)).then(|| sibling.into()),

@@ -15,7 +15,7 @@ use super::Context;
 use super::assembly::{Found, assemble, read_record, service_track, track};
 use super::index::View;
 use super::objects::{IngRow, Str, Text, note};
-use super::serving::{HostPaths, nginx_order};
+use super::serving::{HostPaths, Loc, nginx_order};
 use crate::release::model::{
     Canary, Kind, MILLION, Pattern, Release, Route, Rule, RuleMatch, RuleSource, Track, Traffic,
 };
@@ -83,7 +83,7 @@ pub(super) fn discover<'i>(v: View<'i>, cx: &mut Context<'i>, out: &mut Vec<Rele
     ordered.sort_by(|a, b| nginx_order(v, a, b));
     let hps = HostPaths::of(v, &ordered);
     // Each honoured contender with the host/paths it is honoured on.
-    let mut groups: Vec<(&IngRow, Vec<(&str, &str)>)> = Vec::new();
+    let mut groups: Vec<(&IngRow, Vec<Loc>)> = Vec::new();
     for (&hp, contenders) in &hps.contending {
         let Some(h) = honoured(v, contenders, hps.serving(hp)) else {
             continue;
@@ -96,11 +96,7 @@ pub(super) fn discover<'i>(v: View<'i>, cx: &mut Context<'i>, out: &mut Vec<Rele
     for (canary_ing, mut on) in groups {
         // In the order the canary names them: its first host/path is its own.
         let paths = v.paths(canary_ing);
-        on.sort_by_key(|&(h, p)| {
-            paths
-                .iter()
-                .position(|hp| (v.s(hp.host), v.s(hp.path)) == (h, p))
-        });
+        on.sort_by_key(|&loc| paths.iter().position(|hp| Loc::of(v, hp) == loc));
         out.push(release(v, cx, &hps, canary_ing, &on));
     }
 }
@@ -155,7 +151,7 @@ fn release<'i>(
     cx: &mut Context<'i>,
     hps: &HostPaths<'i>,
     canary_ing: &'i IngRow,
-    on: &[(&'i str, &'i str)],
+    on: &[Loc<'i>],
 ) -> Release {
     let mut warnings = Vec::new();
     // The weight of an Ingress that is no canary is read only to be shown: it warns of nothing.
@@ -167,11 +163,16 @@ fn release<'i>(
     };
     let weights = weight_of(v, canary_ing, weight_warnings);
     let mut routes = Vec::with_capacity(on.len());
-    for &(host, path) in on {
-        let serving = hps.serving((host, path));
+    for &loc in on {
+        // No Ingress on this path of this type: one of the other type is the primary it
+        // does not merge into (split says so).
+        let (primary_loc, serving) = match hps.serving(loc) {
+            [] => (loc.other_type(), hps.serving(loc.other_type())),
+            serving => (loc, serving),
+        };
         let pairing = Pairing {
-            host,
-            path,
+            loc,
+            primary_loc,
             canary_ing,
             primary: primary_for(v, canary_ing, serving),
             weights,
@@ -220,10 +221,10 @@ fn route<'i>(
     traffic: &Traffic,
     weighted: bool,
 ) -> Route {
-    let hp = (pairing.host, pairing.path);
+    let hp = pairing.loc;
     let live = pairing
         .primary
-        .and_then(|p| backend(v, p, hp))
+        .and_then(|p| backend(v, p, pairing.primary_loc))
         .map(|s| v.s(s));
     let candidate = backend(v, pairing.canary_ing, hp).map(|s| v.s(s));
     if let Some(p) = pairing.primary {
@@ -232,8 +233,9 @@ fn route<'i>(
     cx.claimed_services
         .extend(live.into_iter().chain(candidate));
     Route {
-        host: pairing.host.into(),
-        path: pairing.path.into(),
+        host: hp.host.into(),
+        path: hp.path.into(),
+        exact: hp.exact,
         primary: pairing.primary.map(|p| v.s(p.name).into()),
         live_service: live.map(CompactString::from),
         candidate_service: candidate.map(CompactString::from),
@@ -246,7 +248,7 @@ fn route<'i>(
 fn several_canaries_warning(
     v: View<'_>,
     canary_ing: &IngRow,
-    (host, path): (&str, &str),
+    loc: Loc<'_>,
     here: &[&IngRow],
     warnings: &mut Vec<String>,
 ) {
@@ -257,7 +259,8 @@ fn several_canaries_warning(
         .collect();
     if names.len() > 1 {
         warnings.push(format!(
-            "More than one canary Ingress for {host}{path} in {} ({}): ingress-nginx honours only one, {}.",
+            "More than one canary Ingress for {} in {} ({}): ingress-nginx honours only one, {}.",
+            loc.target(),
             v.name,
             names.join(", "),
             v.s(canary_ing.name)
@@ -294,8 +297,9 @@ fn unserved_routes_warning(
 /// The Ingresses of one route: the contender ingress-nginx honours for (host, path), the
 /// primary it is paired with, and the honoured one's (weight, total).
 struct Pairing<'a, 'i> {
-    host: &'a str,
-    path: &'a str,
+    loc: Loc<'a>,
+    /// The location of the primary: `loc`, or the same path of the other type.
+    primary_loc: Loc<'a>,
     canary_ing: &'i IngRow,
     primary: Option<&'i IngRow>,
     weights: (u32, u32),
@@ -326,15 +330,29 @@ fn split(
     let Some(p) = primary else {
         return (Traffic::of_share(0, Vec::new()), false);
     };
-    let hp = (pairing.host, pairing.path);
+    let hp = pairing.loc;
+    if pairing.primary_loc != hp {
+        let kind = |exact| if exact { "Exact" } else { "Prefix" };
+        warnings.push(format!(
+            "The canary Ingress {ns}/{c} names {host}{path} as {ck} and the primary Ingress {ns}/{p} as {pk}: ingress-nginx merges a canary only where path and pathType both match, so the candidate gets no requests.",
+            ns = v.name,
+            c = v.s(canary_ing.name),
+            host = hp.host,
+            path = hp.path,
+            ck = kind(hp.exact),
+            p = v.s(p.name),
+            pk = kind(pairing.primary_loc.exact),
+        ));
+        return (Traffic::of_share(0, Vec::new()), false);
+    }
     let to = |i: &IngRow| backend(v, i, hp).map(|s| v.s(s));
     if to(p).is_some() && to(p) == to(canary_ing) {
         warnings.push(format!(
             "The canary Ingress {ns}/{c} sends {host}{path} to the Service {svc} that its primary {ns}/{p} serves already: ingress-nginx merges no backend into itself, so there is no split.",
             ns = v.name,
             c = v.s(canary_ing.name),
-            host = pairing.host,
-            path = pairing.path,
+            host = hp.host,
+            path = hp.path,
             svc = to(p).unwrap_or(""),
             p = v.s(p.name),
         ));
@@ -376,16 +394,12 @@ fn share(weight: u32, total: u32) -> u32 {
 
 /// The warning on an Ingress whose canary flag does not read true but carries canary settings.
 /// Source: `internal/ingress/annotations/canary/main.go`, `Parse` ("configured but not enabled").
-fn misflagged_warning(
-    v: View<'_>,
-    m: &IngRow,
-    serving: &[&IngRow],
-    (host, path): (&str, &str),
-) -> String {
+fn misflagged_warning(v: View<'_>, m: &IngRow, serving: &[&IngRow], loc: Loc<'_>) -> String {
     let flag = v.note(m.canary_flag).unwrap_or("");
     let server = serving.first().map_or("no Ingress", |s| v.s(s.name));
     format!(
-        "The Ingress {ns}/{name} has canary settings but its canary annotation is {flag:?}, which is not true (ingress-nginx reads it like Go's strconv.ParseBool): it is no canary and its weight does nothing; {host}{path} is served by {ns}/{server}.",
+        "The Ingress {ns}/{name} has canary settings but its canary annotation is {flag:?}, which is not true (ingress-nginx reads it like Go's strconv.ParseBool): it is no canary and its weight does nothing; {target} is served by {ns}/{server}.",
+        target = loc.target(),
         ns = v.name,
         name = v.s(m.name),
     )
@@ -401,8 +415,8 @@ fn assemble_release<'i>(
     mut warnings: Vec<String>,
 ) -> Release {
     let Pairing {
-        host,
-        path,
+        loc,
+        primary_loc,
         canary_ing,
         primary,
         weights: (weight, total),
@@ -410,7 +424,7 @@ fn assemble_release<'i>(
     let namespace = v.name;
     let canary_name = v.s(canary_ing.name);
     // The Service the canary sends this (host, path) to (else its first).
-    let candidate_service = backend(v, canary_ing, (host, path))
+    let candidate_service = backend(v, canary_ing, loc)
         .or_else(|| v.paths(canary_ing).iter().find_map(|hp| hp.service))
         .map_or("", |s| v.s(s));
     let notes = settings(v, canary_ing);
@@ -419,16 +433,17 @@ fn assemble_release<'i>(
         canary: canary_name.into(),
         weight,
         total,
-        host: host.into(),
-        path: path.into(),
+        host: loc.host.into(),
+        path: loc.path.into(),
         ..notes
     };
     let candidate = service_track(v, candidate_service, cx);
     let (live, name) = match primary {
-        Some(p) => (primary_track(v, cx, p, (host, path)), v.s(p.name)),
+        Some(p) => (primary_track(v, cx, p, primary_loc), v.s(p.name)),
         None => {
             warnings.push(format!(
-                "The canary Ingress {namespace}/{canary_name} has no primary Ingress for {host}{path}: ingress-nginx ignores it, and the candidate gets no requests."
+                "The canary Ingress {namespace}/{canary_name} has no primary Ingress for {target}: ingress-nginx ignores it, and the candidate gets no requests.",
+                target = loc.target()
             ));
             let live = track(v, &[], None, None, cx.now, &mut cx.scratch.images);
             (live, canary_name)
@@ -484,19 +499,19 @@ fn primary_track<'i>(
     v: View<'i>,
     cx: &mut Context<'i>,
     primary: &'i IngRow,
-    (host, path): (&str, &str),
+    loc: Loc<'_>,
 ) -> Track {
-    let live_service = backend(v, primary, (host, path)).map_or("", |s| v.s(s));
+    let live_service = backend(v, primary, loc).map_or("", |s| v.s(s));
     cx.claimed_ingresses.insert(v.s(primary.name));
     cx.claimed_services.insert(live_service);
     service_track(v, live_service, cx)
 }
 
 /// The Service an Ingress sends (host, path) to, if it serves that host/path with a Service.
-fn backend(v: View<'_>, ing: &IngRow, (host, path): (&str, &str)) -> Option<Str> {
+fn backend(v: View<'_>, ing: &IngRow, loc: Loc<'_>) -> Option<Str> {
     v.paths(ing)
         .iter()
-        .find(|hp| v.s(hp.host) == host && v.s(hp.path) == path)
+        .find(|hp| Loc::of(v, hp) == loc)
         .and_then(|hp| hp.service)
 }
 

@@ -267,6 +267,9 @@ pub(super) struct IngRow {
 pub(super) struct HostPath {
     pub(super) host: Str,
     pub(super) path: Str,
+    /// `pathType: Exact`; every other type reads as Prefix, as ingress-nginx reads them
+    /// (`internal/k8s/main.go`, `SetDefaultNGINXPathType`).
+    pub(super) exact: bool,
     pub(super) service: Option<Str>,
 }
 
@@ -571,6 +574,7 @@ fn host_paths(ing: &Ingress, text: &mut Text, out: &mut Vec<HostPath>) -> Span {
             out.push(HostPath {
                 host: text.push(host),
                 path: text.push(p.path.as_deref().unwrap_or("/")),
+                exact: p.path_type == "Exact",
                 service: p.backend.service.as_ref().map(|s| text.push(&s.name)),
             });
         }
@@ -585,6 +589,7 @@ fn host_paths(ing: &Ingress, text: &mut Text, out: &mut Vec<HostPath>) -> Span {
             out.push(HostPath {
                 host: text.push(""),
                 path: text.push("/"),
+                exact: false,
                 service: Some(text.push(&svc.name)),
             });
         }

@@ -10,7 +10,42 @@ use std::collections::BTreeMap;
 
 use super::index::View;
 use super::nginx_canary::contender;
-use super::objects::IngRow;
+use super::objects::{HostPath, IngRow};
+
+/// A location as ingress-nginx keys it: host, path, and whether the path is Exact (a Prefix
+/// and an Exact path of one text are two locations). Source: `controller.go`, `createServers`
+/// ("Same paths but different types are allowed") and `mergeAlternativeBackends` (a canary
+/// merges only where path and pathType both match).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(super) struct Loc<'i> {
+    pub(super) host: &'i str,
+    pub(super) path: &'i str,
+    pub(super) exact: bool,
+}
+
+impl<'i> Loc<'i> {
+    pub(super) fn of(v: View<'i>, hp: &HostPath) -> Loc<'i> {
+        Loc {
+            host: v.s(hp.host),
+            path: v.s(hp.path),
+            exact: hp.exact,
+        }
+    }
+
+    /// The same host and path, of the other type.
+    pub(super) fn other_type(self) -> Loc<'i> {
+        Loc {
+            exact: !self.exact,
+            ..self
+        }
+    }
+
+    /// `web.example.com/api`, with ` (Exact)` for an Exact path.
+    pub(super) fn target(self) -> String {
+        let exact = if self.exact { " (Exact)" } else { "" };
+        format!("{}{}{exact}", self.host, self.path)
+    }
+}
 
 /// ingress-nginx's order of the Ingresses it reads: oldest first and, of the same age, the
 /// greater namespace/name first (one namespace here: the greater name). The first Ingress of a
@@ -27,9 +62,9 @@ pub(super) fn nginx_order(v: View<'_>, a: &IngRow, b: &IngRow) -> Ordering {
 #[derive(Default)]
 pub(super) struct HostPaths<'i> {
     /// The Ingresses, not canaries, that serve a host/path.
-    pub(super) serving: BTreeMap<(&'i str, &'i str), Vec<&'i IngRow>>,
+    pub(super) serving: BTreeMap<Loc<'i>, Vec<&'i IngRow>>,
     /// The contenders (canaries, and Ingresses with canary settings) that name it.
-    pub(super) contending: BTreeMap<(&'i str, &'i str), Vec<&'i IngRow>>,
+    pub(super) contending: BTreeMap<Loc<'i>, Vec<&'i IngRow>>,
 }
 
 impl<'i> HostPaths<'i> {
@@ -37,7 +72,7 @@ impl<'i> HostPaths<'i> {
         let mut hps = HostPaths::default();
         for &i in ordered {
             for hp in v.paths(i) {
-                let key = (v.s(hp.host), v.s(hp.path));
+                let key = Loc::of(v, hp);
                 let add = |map: &mut BTreeMap<_, Vec<&'i IngRow>>| {
                     let list = map.entry(key).or_default();
                     if !list.iter().any(|p| std::ptr::eq(*p, i)) {
@@ -55,24 +90,24 @@ impl<'i> HostPaths<'i> {
         hps
     }
 
-    pub(super) fn serving(&self, hp: (&'i str, &'i str)) -> &[&'i IngRow] {
-        self.serving.get(&hp).map_or(&[], Vec::as_slice)
+    pub(super) fn serving(&self, loc: Loc<'i>) -> &[&'i IngRow] {
+        self.serving.get(&loc).map_or(&[], Vec::as_slice)
     }
 
-    pub(super) fn contending(&self, hp: (&'i str, &'i str)) -> &[&'i IngRow] {
-        self.contending.get(&hp).map_or(&[], Vec::as_slice)
+    pub(super) fn contending(&self, loc: Loc<'i>) -> &[&'i IngRow] {
+        self.contending.get(&loc).map_or(&[], Vec::as_slice)
     }
 }
 
 impl<'i> HostPaths<'i> {
-    /// The first Ingress of `ing`'s class that serves (host, path).
+    /// The first Ingress of `ing`'s class that serves `loc`.
     pub(super) fn first_of_class(
         &self,
         v: View<'i>,
         ing: &IngRow,
-        hp: (&'i str, &'i str),
+        loc: Loc<'i>,
     ) -> Option<&'i IngRow> {
-        self.serving(hp)
+        self.serving(loc)
             .iter()
             .copied()
             .find(|s| v.note(s.class) == v.note(ing.class))

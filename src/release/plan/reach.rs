@@ -357,6 +357,7 @@ mod tests {
         Route {
             host: host.into(),
             path: "/".into(),
+            exact: false,
             primary: primary.map(Into::into),
             live_service: live.map(Into::into),
             candidate_service: Some("web-v2".into()),
