@@ -2491,6 +2491,25 @@ impl Gen {
     }
 }
 
+/// Whether the Service's selector picks a track (has a track label beside another key) and
+/// selects the pods of some Deployment in its namespace.
+fn picks_a_track(objects: &Objects, svc: &Value) -> bool {
+    let Some(selector) = svc["spec"]["selector"].as_object() else {
+        return false;
+    };
+    let ns = &svc["metadata"]["namespace"];
+    selector.len() >= 2
+        && selector
+            .keys()
+            .any(|k| cutover::release::discover::TRACK_LABELS.contains(&k.as_str()))
+        && objects.deployments.iter().any(|d| {
+            let labels = &d["spec"]["template"]["metadata"]["labels"];
+            d["metadata"]["namespace"] == *ns
+                && d["metadata"]["name"].is_string()
+                && selector.iter().all(|(k, v)| labels[k] == *v)
+        })
+}
+
 /// The ingress class of the Ingress `ns/name`: `spec.ingressClassName`, else the legacy
 /// annotation (None: none, or no such Ingress).
 fn ingress_class(objects: &Objects, ns: &str, name: &str) -> Option<String> {
@@ -2579,9 +2598,12 @@ fn discovery_never_panics_and_splits_add_up() {
                 }
             }
         }
-        // Broken objects are shown, never dropped: a Service with a release record is in
-        // exactly one release (its traffic object or one of its tracks' Service). Only a
-        // Service the cluster could hold counts: named, and the only one of its name.
+        // Broken objects are shown, never dropped: a Service with a release record, or one
+        // whose selector picks a track (a track label beside another key) and selects some
+        // Deployment's pods, is in exactly one release (its traffic object, one of its
+        // tracks' Service, or a route's). Only a Service the cluster could hold counts: named,
+        // and the only one of its name. (A selector with no track label, `app: web`, is no
+        // release: nothing can be switched on it without a rollout.)
         let id = |svc: &Value| {
             let m = &svc["metadata"];
             (
@@ -2591,7 +2613,8 @@ fn discovery_never_panics_and_splits_add_up() {
         };
         for svc in &objects.services {
             let (ns, name) = id(svc);
-            if svc["metadata"]["annotations"]["cutover.dev/release"].is_null()
+            let recorded = !svc["metadata"]["annotations"]["cutover.dev/release"].is_null();
+            if !(recorded || picks_a_track(&objects, svc))
                 || name.is_empty()
                 || objects
                     .services
@@ -2608,12 +2631,19 @@ fn discovery_never_panics_and_splits_add_up() {
                     && ((r.traffic_object.kind == cutover::release::model::Kind::Service
                         && named(Some(&r.traffic_object.name)))
                         || named(r.live.service.as_deref())
-                        || named(r.candidate.as_ref().and_then(|c| c.service.as_deref())))
+                        || named(r.candidate.as_ref().and_then(|c| c.service.as_deref()))
+                        || r.traffic.routes.iter().any(|rt| {
+                            named(rt.live_service.as_deref())
+                                || named(rt.candidate_service.as_deref())
+                        }))
             };
             let n = releases.iter().filter(holds).count();
             assert_eq!(
-                n, 1,
-                "seed {seed}: {ns}/{name} with a record in {n} releases"
+                n,
+                1,
+                "seed {seed}: {ns}/{name} (record: {recorded}) in {n} releases: {releases:#?}\n{:#}\n{:#}",
+                json!(objects.services),
+                json!(objects.deployments)
             );
         }
         let json = cutover::release::status::to_json(&releases);
@@ -3535,6 +3565,24 @@ fn several_rules() -> Vec<Rule> {
             },
         },
         Rule {
+            source: "internal/ingress/controller/controller.go, createServers (a location already configured keeps its first backend)",
+            case: Case {
+                name: "two plain Ingresses for one host/path: the older serves it, the younger is no release",
+                objects: canary_pair(Objects::new(), "api", json!({}))
+                    .created("web-canary", "2026-11-23T13:30:00Z"),
+                want: vec![switch_like_canary_pair("api/web")],
+                check: Some(|rs| {
+                    assert!(
+                        rs[0].warnings.iter().any(|w| w.contains(
+                            "The Ingress api/web-canary also names web.example.com/, which api/web serves first"
+                        )),
+                        "{:?}",
+                        rs[0].warnings
+                    );
+                }),
+            },
+        },
+        Rule {
             source: SORT,
             case: Case {
                 name: "the older canary names two hosts, a younger one of them: the older is honoured on both",
@@ -3565,6 +3613,20 @@ fn several_rules() -> Vec<Rule> {
             },
         },
     ]
+}
+
+/// The Ingress switch `canary_pair` makes when neither Ingress is a canary: the primary
+/// `web` from web-v1 to web-v2, one warning (the younger Ingress it serves first).
+fn switch_like_canary_pair(id: &'static str) -> Want {
+    Want {
+        id,
+        pattern: IngressSwitch,
+        stage: Stage::Staged,
+        live: t(&["web-v1"], Some("v1"), &["web:1.0"], (4, 4, 4, 4)).svc("web-v1"),
+        candidate: Some(t(&["web-v2"], Some("v2"), &["web:2.0"], (2, 2, 2, 2)).svc("web-v2")),
+        traffic: (100, 0, &[]),
+        warnings: &[&["api/web-canary", "serves first"]],
+    }
 }
 
 /// Sets the pathType of every path of an Ingress.

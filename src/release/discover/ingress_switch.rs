@@ -18,6 +18,18 @@ pub(super) fn discover<'i>(v: View<'i>, cx: &mut Context<'i>, out: &mut Vec<Rele
         if ing.canary || cx.claimed_ingresses.contains(v.s(ing.name)) {
             continue;
         }
+        // Another Ingress of its class serves each of its host/paths first: it does nothing,
+        // and the release of the one that serves names it. A record keeps it listed.
+        let paths = v.paths(ing);
+        if ing.notes.release.is_none()
+            && !paths.is_empty()
+            && paths.iter().all(|hp| {
+                hps.first_of_class(v, ing, Loc::of(v, hp))
+                    .is_some_and(|first| !std::ptr::eq(first, ing))
+            })
+        {
+            continue;
+        }
         let recorded = read_record(v.note(ing.notes.release), cx.now);
         let Some((live, sibling)) = v
             .paths(ing)
@@ -73,7 +85,8 @@ fn release<'i>(
 }
 
 /// The host/paths ingress-nginx serves with `ing` (it is the first Ingress of its class to
-/// name them), and a warning naming those another Ingress serves first.
+/// name them); a warning naming those another Ingress serves first, and one naming the other
+/// Ingresses of its class that name a host/path it serves.
 fn routes<'i>(
     v: View<'i>,
     hps: &HostPaths<'i>,
@@ -83,6 +96,8 @@ fn routes<'i>(
 ) -> Vec<Route> {
     let mut routes: Vec<Route> = Vec::new();
     let mut shadowed: Vec<(String, &str)> = Vec::new();
+    // (host/path, Ingress) for the Ingresses of its class that name a host/path it serves.
+    let mut ignored: Vec<(String, &str)> = Vec::new();
     for hp in v.paths(ing) {
         let loc = Loc::of(v, hp);
         let target = loc.target();
@@ -94,6 +109,13 @@ fn routes<'i>(
             }
             _ if routes.iter().any(|r| r.target() == target) => {}
             _ => {
+                for other in hps
+                    .serving(loc)
+                    .iter()
+                    .filter(|o| !std::ptr::eq(**o, ing) && v.note(o.class) == v.note(ing.class))
+                {
+                    ignored.push((target.clone(), v.s(other.name)));
+                }
                 let service = hp.service.map(|s| v.s(s));
                 routes.push(Route {
                     host: loc.host.into(),
@@ -107,6 +129,13 @@ fn routes<'i>(
                 });
             }
         }
+    }
+    for (target, other) in ignored {
+        warnings.push(format!(
+            "The Ingress {ns}/{other} also names {target}, which {ns}/{name} serves first: ingress-nginx keeps the first Ingress's backend for a host/path, so {ns}/{other} gets none of its requests.",
+            ns = v.name,
+            name = v.s(ing.name),
+        ));
     }
     for (target, first) in shadowed {
         warnings.push(format!(
