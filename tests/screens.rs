@@ -1424,3 +1424,45 @@ fn a_canary_over_two_hosts_shows_each_split() {
     );
     assert!(screen.contains("checkout-v2 25 %"), "{screen}");
 }
+
+/// A paused candidate whose template asks for another image shows what its pods run, what
+/// it asks for, and the paused badge.
+#[test]
+fn a_paused_candidate_shows_what_runs_beside_what_is_asked() {
+    let mut objects = shop(SHOP);
+    let v2 = objects
+        .deployments
+        .iter_mut()
+        .find(|d| d["metadata"]["name"] == "checkout-v2")
+        .expect("the candidate Deployment");
+    let running = v2["spec"]["template"]["spec"]["containers"][0]["image"]
+        .as_str()
+        .expect("an image")
+        .to_string();
+    v2["spec"]["paused"] = json!(true);
+    v2["spec"]["template"]["spec"]["containers"][0]["image"] =
+        json!("registry.example.com/shop/checkout:9.9.9");
+    // Its ReplicaSet, the one its pods belong to, holds the template they were made from.
+    let rs = objects
+        .replica_sets
+        .iter_mut()
+        .find(|r| r["metadata"]["name"] == "checkout-v2-7c9f8d6b5")
+        .expect("the candidate's ReplicaSet");
+    rs["spec"]["template"] = json!({"spec": {"containers": [{"name": "app", "image": running}]}});
+    let app = app_with(&objects, PodScope::All, "shop/checkout", false);
+    let screen = render(&app, &default_theme(), 160, 40).backend().to_string();
+    let tag = running.rsplit(':').next().unwrap_or_default();
+    // The candidate's panel: right of the live panel's border.
+    let line = |word: &str| {
+        screen
+            .lines()
+            .filter_map(|l| l.split_once("┃  │").map(|(_, right)| right.trim_start()))
+            .find(|right| right.starts_with(word))
+            .map(str::to_string)
+    };
+    let image = line("image").expect("an image line");
+    assert!(image.contains(tag), "{image}\n{screen}");
+    let asked = line("asked").expect("an asked line");
+    assert!(asked.contains("checkout:9.9.9"), "{asked}\n{screen}");
+    assert!(screen.contains("paused"), "{screen}");
+}

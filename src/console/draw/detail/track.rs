@@ -30,6 +30,18 @@ pub(super) fn track_lines(cx: Cx, t: &Track, w: usize) -> Vec<Item> {
             ]),
         ));
     }
+    // The Deployments ask for other images than their pods run (a rollout paused, stuck or
+    // under way): what they ask for, beside what runs.
+    for (i, image) in t.template_images.iter().enumerate() {
+        let name = if i == 0 { "asked" } else { "" };
+        items.push((
+            if i == 0 { 7 } else { 3 },
+            Line::from(vec![
+                label(cx, name),
+                cx.span(text::truncate_start(image, value_w), Role::Warning),
+            ]),
+        ));
+    }
     if let Some(svc) = &t.service {
         items.push((
             2,
