@@ -3529,8 +3529,8 @@ fn several_rules() -> Vec<Rule> {
                     Stage::Staged,
                     (100, 0, &[]),
                     &[&[
-                        "api/web-canary names web.example.com/ as Exact",
-                        "api/web as Prefix",
+                        "api/web-canary names web.example.com/ (Exact)",
+                        "api/web names web.example.com/ (Prefix)",
                         "only where path and pathType both match",
                     ]],
                 )],
@@ -3552,6 +3552,26 @@ fn several_rules() -> Vec<Rule> {
                         "the route names its type"
                     );
                 }),
+            },
+        },
+        Rule {
+            source: "internal/ingress/controller/controller.go, mergeAlternativeBackends (loc.Path == path.Path, the canary's path as written) and createServers (rootLocation for an empty path)",
+            case: Case {
+                name: "a canary with no path beside a primary with none: the primary serves /, the canary never merges",
+                objects: canary_pair(Objects::new(), "api", json!({CANARY: "true", WEIGHT: "20"}))
+                    .edit_ingress("web-canary", no_path)
+                    .edit_ingress("web", no_path),
+                want: vec![canary_want(
+                    "api/web",
+                    Stage::Staged,
+                    (100, 0, &[]),
+                    &[&[
+                        "api/web-canary names web.example.com (no path)",
+                        "api/web names web.example.com/ (Prefix)",
+                        "stays empty on the canary",
+                    ]],
+                )],
+                check: None,
             },
         },
         Rule {
@@ -3626,6 +3646,16 @@ fn switch_like_canary_pair(id: &'static str) -> Want {
         candidate: Some(t(&["web-v2"], Some("v2"), &["web:2.0"], (2, 2, 2, 2)).svc("web-v2")),
         traffic: (100, 0, &[]),
         warnings: &[&["api/web-canary", "serves first"]],
+    }
+}
+
+/// Removes the path of every path of an Ingress (ImplementationSpecific, as the API requires).
+fn no_path(i: &mut Value) {
+    for rule in i["spec"]["rules"].as_array_mut().expect("rules") {
+        for p in rule["http"]["paths"].as_array_mut().expect("paths") {
+            p.as_object_mut().expect("a path").remove("path");
+            p["pathType"] = json!("ImplementationSpecific");
+        }
     }
 }
 

@@ -1450,7 +1450,9 @@ fn a_paused_candidate_shows_what_runs_beside_what_is_asked() {
         .expect("the candidate's ReplicaSet");
     rs["spec"]["template"] = json!({"spec": {"containers": [{"name": "app", "image": running}]}});
     let app = app_with(&objects, PodScope::All, "shop/checkout", false);
-    let screen = render(&app, &default_theme(), 160, 40).backend().to_string();
+    let screen = render(&app, &default_theme(), 160, 40)
+        .backend()
+        .to_string();
     let tag = running.rsplit(':').next().unwrap_or_default();
     // The candidate's panel: right of the live panel's border.
     let line = |word: &str| {

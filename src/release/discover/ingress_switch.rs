@@ -24,7 +24,7 @@ pub(super) fn discover<'i>(v: View<'i>, cx: &mut Context<'i>, out: &mut Vec<Rele
         if ing.notes.release.is_none()
             && !paths.is_empty()
             && paths.iter().all(|hp| {
-                hps.first_of_class(v, ing, Loc::of(v, hp))
+                hps.first_of_class(v, ing, Loc::of(v, ing, hp))
                     .is_some_and(|first| !std::ptr::eq(first, ing))
             })
         {
@@ -99,7 +99,7 @@ fn routes<'i>(
     // (host/path, Ingress) for the Ingresses of its class that name a host/path it serves.
     let mut ignored: Vec<(String, &str)> = Vec::new();
     for hp in v.paths(ing) {
-        let loc = Loc::of(v, hp);
+        let loc = Loc::of(v, ing, hp);
         let target = loc.target();
         match hps.first_of_class(v, ing, loc) {
             Some(first) if !std::ptr::eq(first, ing) => {

@@ -96,7 +96,11 @@ pub(super) fn discover<'i>(v: View<'i>, cx: &mut Context<'i>, out: &mut Vec<Rele
     for (canary_ing, mut on) in groups {
         // In the order the canary names them: its first host/path is its own.
         let paths = v.paths(canary_ing);
-        on.sort_by_key(|&loc| paths.iter().position(|hp| Loc::of(v, hp) == loc));
+        on.sort_by_key(|&loc| {
+            paths
+                .iter()
+                .position(|hp| Loc::of(v, canary_ing, hp) == loc)
+        });
         out.push(release(v, cx, &hps, canary_ing, &on));
     }
 }
@@ -164,12 +168,15 @@ fn release<'i>(
     let weights = weight_of(v, canary_ing, weight_warnings);
     let mut routes = Vec::with_capacity(on.len());
     for &loc in on {
-        // No Ingress on this path of this type: one of the other type is the primary it
-        // does not merge into (split says so).
-        let (primary_loc, serving) = match hps.serving(loc) {
-            [] => (loc.other_type(), hps.serving(loc.other_type())),
-            serving => (loc, serving),
-        };
+        // No Ingress on this location: one on the same path as the canary means it (of the
+        // other type, or `/` for a canary with no path) is the primary it does not merge
+        // into (split says so).
+        let (primary_loc, serving) = loc
+            .near()
+            .into_iter()
+            .map(|near| (near, hps.serving(near)))
+            .find(|(_, serving)| !serving.is_empty())
+            .unwrap_or((loc, &[]));
         let pairing = Pairing {
             loc,
             primary_loc,
@@ -205,6 +212,7 @@ fn release<'i>(
         warnings.push(misflagged_warning(v, m, hps.serving(hp), hp));
     }
     unserved_routes_warning(v, canary_ing, &routes, &mut warnings);
+
     let mut seen = hashbrown::HashSet::new();
     warnings.retain(|w| seen.insert(w.clone()));
     let all: Vec<Route> = routes.iter().map(|r| r.0.clone()).collect();
@@ -332,16 +340,13 @@ fn split(
     };
     let hp = pairing.loc;
     if pairing.primary_loc != hp {
-        let kind = |exact| if exact { "Exact" } else { "Prefix" };
         warnings.push(format!(
-            "The canary Ingress {ns}/{c} names {host}{path} as {ck} and the primary Ingress {ns}/{p} as {pk}: ingress-nginx merges a canary only where path and pathType both match, so the candidate gets no requests.",
+            "The canary Ingress {ns}/{c} names {cl} and its primary Ingress {ns}/{p} names {pl}: ingress-nginx merges a canary only where path and pathType both match (a path left empty is \"/\" on the primary but stays empty on the canary), so the candidate gets no requests.",
             ns = v.name,
             c = v.s(canary_ing.name),
-            host = hp.host,
-            path = hp.path,
-            ck = kind(hp.exact),
+            cl = hp.described(),
             p = v.s(p.name),
-            pk = kind(pairing.primary_loc.exact),
+            pl = pairing.primary_loc.described(),
         ));
         return (Traffic::of_share(0, Vec::new()), false);
     }
@@ -511,7 +516,7 @@ fn primary_track<'i>(
 fn backend(v: View<'_>, ing: &IngRow, loc: Loc<'_>) -> Option<Str> {
     v.paths(ing)
         .iter()
-        .find(|hp| Loc::of(v, hp) == loc)
+        .find(|hp| Loc::of(v, ing, hp) == loc)
         .and_then(|hp| hp.service)
 }
 

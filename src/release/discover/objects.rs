@@ -573,7 +573,8 @@ fn host_paths(ing: &Ingress, text: &mut Text, out: &mut Vec<HostPath>) -> Span {
         for p in rule.http.iter().flat_map(|h| h.paths.iter()) {
             out.push(HostPath {
                 host: text.push(host),
-                path: text.push(p.path.as_deref().unwrap_or("/")),
+                // As written: Go reads a missing path as "" (see `serving::Loc::of`).
+                path: text.push(p.path.as_deref().unwrap_or("")),
                 exact: p.path_type == "Exact",
                 service: p.backend.service.as_ref().map(|s| text.push(&s.name)),
             });

@@ -8,6 +8,8 @@
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
+use smallvec::SmallVec;
+
 use super::index::View;
 use super::nginx_canary::contender;
 use super::objects::{HostPath, IngRow};
@@ -24,19 +26,46 @@ pub(super) struct Loc<'i> {
 }
 
 impl<'i> Loc<'i> {
-    pub(super) fn of(v: View<'i>, hp: &HostPath) -> Loc<'i> {
+    /// The location of one path of `ing`. An empty path is `/` for an Ingress that serves
+    /// (`createServers` uses `rootLocation`), but stays empty for a canary, which
+    /// `mergeAlternativeBackends` compares as written: it never merges.
+    pub(super) fn of(v: View<'i>, ing: &IngRow, hp: &HostPath) -> Loc<'i> {
+        let path = match v.s(hp.path) {
+            "" if !ing.canary => "/",
+            path => path,
+        };
         Loc {
             host: v.s(hp.host),
-            path: v.s(hp.path),
+            path,
             exact: hp.exact,
         }
     }
 
-    /// The same host and path, of the other type.
-    pub(super) fn other_type(self) -> Loc<'i> {
-        Loc {
-            exact: !self.exact,
-            ..self
+    /// The locations on the same path as this one, in the order a canary is paired with
+    /// them: itself, the other type, and for an empty path `/` of either type.
+    pub(super) fn near(self) -> SmallVec<[Loc<'i>; 4]> {
+        let mut near = SmallVec::new();
+        for path in [self.path, "/"] {
+            for exact in [self.exact, !self.exact] {
+                near.push(Loc {
+                    path,
+                    exact,
+                    ..self
+                });
+            }
+            if !self.path.is_empty() {
+                break;
+            }
+        }
+        near
+    }
+
+    /// `web.example.com/ (Prefix)`, `web.example.com/ (Exact)`, `web.example.com (no path)`.
+    pub(super) fn described(self) -> String {
+        match (self.path, self.exact) {
+            ("", _) => format!("{} (no path)", self.host),
+            (path, true) => format!("{}{path} (Exact)", self.host),
+            (path, false) => format!("{}{path} (Prefix)", self.host),
         }
     }
 
@@ -72,7 +101,7 @@ impl<'i> HostPaths<'i> {
         let mut hps = HostPaths::default();
         for &i in ordered {
             for hp in v.paths(i) {
-                let key = Loc::of(v, hp);
+                let key = Loc::of(v, i, hp);
                 let add = |map: &mut BTreeMap<_, Vec<&'i IngRow>>| {
                     let list = map.entry(key).or_default();
                     if !list.iter().any(|p| std::ptr::eq(*p, i)) {
