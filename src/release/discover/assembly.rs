@@ -375,7 +375,7 @@ pub(super) fn readiness_warnings(release: &mut Release) {
 }
 
 /// What runs against what is asked: a paused Deployment, one past its progress deadline, or
-/// pods that run other images than the template.
+/// one mid-rollout (pods that run other images than the template).
 fn rollout_warnings(release: &mut Release) {
     let tracks = std::iter::once(&release.live).chain(release.candidate.as_ref());
     let mut warnings = Vec::new();
@@ -389,6 +389,12 @@ fn rollout_warnings(release: &mut Release) {
         } else if t.paused {
             warnings.push(format!(
                 "{who} is paused: changes to its template are not rolled out until it is resumed (kubectl rollout resume)."
+            ));
+        } else if !t.stalled && !t.template_images.is_empty() {
+            let r = t.replicas;
+            warnings.push(format!(
+                "{who} is rolling out image {asked}: {} of {} pods updated; the others run {running}.",
+                r.updated, r.desired
             ));
         }
         if t.stalled {
