@@ -415,19 +415,63 @@ fn ingress_switch_stage_approve_retire_rollback() {
 fn weighted_canary_stage_steps_weight_finish_and_rollback() {
     let k = Kube::demo();
     let id = "api/route1";
-    // The demo's canary is at 30: take it through its steps and finish it. Finishing moves
-    // all traffic to v2, which has fewer ready pods than v1: the planner calls that risky.
+    // The demo's canary is at 30: take it through its steps and finish it. v2 has 1 ready pod
+    // where v1 has 2: 50 % on it is fine, 100 % is risky (issue 12, point 2).
     k.ok(&["approve", id]);
     assert_eq!(k.canary_weight("api", "route2"), "50");
-    k.ok(&["approve", id]);
-    assert_eq!(k.canary_weight("api", "route2"), "100");
+    let run = k.cutover(&["approve", id, "--dry-run", "-o", "json"]);
+    assert_eq!(run.code(), Some(0), "{run:#?}");
+    assert_eq!(
+        run.json()["risk"],
+        "v2 has fewer ready pods (1) than v1 (2)",
+        "{run:#?}"
+    );
     let refused = k.cutover(&["approve", id, "--yes"]);
     assert_eq!(refused.code(), Some(1), "{refused:#?}");
+    assert!(
+        refused
+            .stdout
+            .contains("RISKY: v2 has fewer ready pods (1) than v1 (2)"),
+        "{refused:#?}"
+    );
     assert!(refused.stderr.contains("--force"), "{refused:#?}");
-    assert_eq!(k.backend("api", "route1"), "http-server-v1");
+    assert_eq!(k.canary_weight("api", "route2"), "50");
     k.ok(&["approve", id, "--force"]);
+    assert_eq!(k.canary_weight("api", "route2"), "100");
+    // The finish moves no traffic: not risky. It scales v2 up to what v1 had first, so
+    // production is not left on fewer replicas.
+    let run = k.cutover(&["approve", id, "--dry-run", "-o", "json"]);
+    let report = run.json();
+    assert_eq!(report["risk"], Value::Null, "{report:#}");
+    let steps: Vec<&str> = report["steps"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s["description"].as_str())
+        .collect();
+    assert_eq!(
+        steps[..2],
+        [
+            "scale api/http-server-v2 to 2 (live had 2)",
+            "wait until api/http-server-v2 has 2 ready pods",
+        ],
+        "{report:#}"
+    );
+    assert_eq!(
+        report["steps"][0]["request"]["body"]["metadata"]["resourceVersion"],
+        k.get(
+            "api",
+            "deploy",
+            "http-server-v2",
+            "{.metadata.resourceVersion}"
+        )
+        .as_str()
+    );
+    assert_eq!(k.backend("api", "route1"), "http-server-v1");
+    k.ok(&["approve", id]);
     assert_eq!(k.backend("api", "route1"), "http-server-v2");
     assert_eq!(k.replicas("api", "http-server-v1").0, 0);
+    assert_eq!(k.replicas("api", "http-server-v2"), (2, 2));
     let at_rest = traffic_and_replicas(&k, "api");
     assert_eq!(at_rest["ing/route2"]["weight"], "0");
 
@@ -458,10 +502,10 @@ fn weighted_canary_stage_steps_weight_finish_and_rollback() {
 
     let run = k.ok(&["rollback", id]);
     assert!(
-        run.stderr.contains("1/4 scale api/http-server-v2 to 1"),
+        run.stderr.contains("1/4 scale api/http-server-v2 to 2"),
         "{run:#?}"
     );
-    k.wait_ready("api", "http-server-v2", 1);
+    k.wait_ready("api", "http-server-v2", 2);
     assert_eq!(k.backend("api", "route1"), "http-server-v2");
     assert_eq!(k.canary_weight("api", "route2"), "0");
     let after = traffic_and_replicas(&k, "api");

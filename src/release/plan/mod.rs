@@ -14,6 +14,7 @@ mod canary;
 mod ingress;
 mod reach;
 mod refusal;
+mod risk;
 mod rollback;
 mod selector;
 mod stage;
@@ -28,6 +29,7 @@ use super::record::ReleaseRecord;
 
 pub use super::model::Kind;
 pub use refusal::Refusal;
+pub use risk::rule_warnings;
 pub use stage::{clone_name, version_of_image};
 pub use steps::find;
 
@@ -150,6 +152,32 @@ pub struct Plan {
     pub risk: Option<String>,
 }
 
+impl Plan {
+    /// Whether `typed` confirms this risky plan: the release's `namespace/name` or its bare
+    /// `name`, spaces around it ignored. The one rule the console's typed confirmation and the
+    /// CLI's question both use.
+    pub fn confirmed_by(&self, typed: &str) -> bool {
+        let typed = typed.trim();
+        !typed.is_empty() && (typed == self.release || typed == self.release_name())
+    }
+
+    /// The release's bare name: `web` of `shop/web`, the shortest answer that confirms.
+    pub fn release_name(&self) -> &str {
+        self.release.rsplit('/').next().unwrap_or(&self.release)
+    }
+
+    /// What to type, and what was typed when it does not confirm: `type shop/web or web to
+    /// confirm (you typed "sho")`.
+    pub fn wrong_answer(&self, typed: &str) -> String {
+        format!(
+            "type {} or {} to confirm (you typed {:?})",
+            self.release,
+            self.release_name(),
+            typed.trim()
+        )
+    }
+}
+
 /// Plans `op` on release `r`; `snapshot` holds the objects to clone or patch. Times the plan
 /// writes are `now` in whole seconds.
 ///
@@ -174,6 +202,9 @@ pub fn plan(
     }
     if matches!(op, Op::Approve) && r.gate_remaining_seconds.is_some_and(|s| s < 0) {
         return Err(Refusal::GateExpired { release });
+    }
+    if let Some(already) = already(r, &op) {
+        return Err(Refusal::NoChange { release, already });
     }
     let cx = steps::Cx {
         r,
@@ -218,6 +249,26 @@ pub fn plan(
     p.op = op;
     p.event.reason = p.op.reason();
     Ok(p)
+}
+
+/// Where the release already is when `op` would change nothing: `at 40 %` for a canary's
+/// weight, `rolled back to v1` for a rollback of a release rolled back with no share left on
+/// its candidate.
+fn already(r: &Release, op: &Op) -> Option<String> {
+    match op {
+        Op::SetWeight(w)
+            if r.pattern == Pattern::NginxCanary
+                && r.canary.is_some()
+                && *w <= 100
+                && r.traffic.candidate_per_million == w * (MILLION / 100) =>
+        {
+            Some(format!("at {w} %"))
+        }
+        Op::Rollback if r.stage == Stage::RolledBack && r.traffic.candidate_per_million == 0 => {
+            Some(format!("rolled back to {}", r.live.label()))
+        }
+        _ => None,
+    }
 }
 
 /// Leaving the gate the release waits at: the next weight of a canary, or the switch after
