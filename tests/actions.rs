@@ -916,3 +916,145 @@ fn a_rollback_from_retired_killed_after_its_first_step_is_finished_by_a_second_r
     assert_eq!(k.replicas("shop", "nginx"), (3, 3));
     assert_eq!(k.stage_of(id), "rolled-back");
 }
+
+/// The keys of a JSON object, sorted.
+fn keys(v: &Value) -> Vec<&str> {
+    let mut keys: Vec<&str> = v
+        .as_object()
+        .map(|o| o.keys().map(String::as_str).collect())
+        .unwrap_or_default();
+    keys.sort_unstable();
+    keys
+}
+
+#[test]
+fn a_no_op_writes_nothing_and_says_so_with_exit_0() {
+    let k = Kube::demo();
+    let id = "api/route1";
+    assert_eq!(k.canary_weight("api", "route2"), "30");
+    let events = k.event_reasons("api", "route2").len();
+    k.cluster.clear_requests();
+    // Asked with --yes, without it (stdin closed: nothing to confirm), and as JSON.
+    for args in [&["--yes"][..], &[], &["--dry-run"]] {
+        let run = k.cutover(&[&["weight", id, "30"][..], args].concat());
+        assert_eq!(run.code(), Some(0), "{run:#?}");
+        assert_eq!(
+            run.stdout, "api/route1 is already at 30 %: nothing to do\n",
+            "{run:#?}"
+        );
+    }
+    let run = k.cutover(&["weight", id, "30", "-o", "json"]);
+    assert_eq!(run.code(), Some(0), "{run:#?}");
+    let report = run.json();
+    assert_eq!(
+        keys(&report),
+        [
+            "event",
+            "message",
+            "op",
+            "outcome",
+            "release",
+            "risk",
+            "steps",
+            "steps_done",
+            "summary"
+        ]
+    );
+    assert_eq!(report["outcome"], "nothing-to-do");
+    assert_eq!(
+        (&report["risk"], &report["summary"], &report["event"]),
+        (&Value::Null, &Value::Null, &Value::Null)
+    );
+    assert_eq!(k.writes(), Vec::<String>::new());
+    assert_eq!(k.event_reasons("api", "route2").len(), events);
+    assert_eq!(k.canary_weight("api", "route2"), "30");
+
+    // A rollback already done is nothing to do either.
+    let shop = "shop/nginx-service";
+    k.ok(&["reject", shop]);
+    k.cluster.clear_requests();
+    let run = k.ok(&["rollback", shop]);
+    assert_eq!(
+        run.stdout,
+        "shop/nginx-service is already rolled back to v1: nothing to do\n"
+    );
+    assert_eq!(k.writes(), Vec::<String>::new());
+}
+
+#[test]
+fn a_json_dry_run_has_every_key_and_the_requests_of_the_text_one_event_included() {
+    let k = Kube::demo();
+    let id = "api/route1";
+    let text = k.cutover(&["weight", id, "40", "--dry-run"]);
+    assert_eq!(text.code(), Some(0), "{text:#?}");
+    let run = k.cutover(&["weight", id, "40", "--dry-run", "-o", "json"]);
+    assert_eq!(run.code(), Some(0), "{run:#?}");
+    let report = run.json();
+    assert_eq!(
+        keys(&report),
+        [
+            "event",
+            "message",
+            "op",
+            "outcome",
+            "release",
+            "risk",
+            "steps",
+            "steps_done",
+            "summary"
+        ]
+    );
+    // 30 → 40 onto v2's 1 ready pod of the 1 that 40 % of v1's 2 needs: no risk, and null says so.
+    assert_eq!(report["risk"], Value::Null, "{report:#}");
+    let steps = report["steps"].as_array().expect("steps");
+    for step in steps {
+        assert_eq!(
+            keys(step),
+            [
+                "action",
+                "description",
+                "done",
+                "kind",
+                "name",
+                "namespace",
+                "request"
+            ]
+        );
+        assert_eq!(
+            keys(&step["request"]),
+            ["body", "content_type", "method", "path"]
+        );
+    }
+    let event = &report["event"];
+    assert_eq!(keys(event), ["message", "reason", "request"]);
+    assert_eq!(event["reason"], "CutoverWeight");
+    // The same requests, in the same order, as the text dry run lists.
+    let json_requests: Vec<String> = steps
+        .iter()
+        .map(|s| &s["request"])
+        .chain([&event["request"]])
+        .map(|r| {
+            format!(
+                "{} {}",
+                r["method"].as_str().unwrap_or(""),
+                r["path"].as_str().unwrap_or("")
+            )
+        })
+        .collect();
+    // `1. PATCH /apis/…` for each step, then `then POST /api/v1/…/events (the audit Event …)`.
+    let text_requests: Vec<String> = text
+        .stdout
+        .lines()
+        .filter_map(|l| {
+            let rest = l.strip_prefix("then ").or_else(|| {
+                let (n, rest) = l.split_once(". ")?;
+                n.parse::<u32>().is_ok().then_some(rest)
+            })?;
+            let mut words = rest.split(' ');
+            let (method, path) = (words.next()?, words.next()?);
+            path.starts_with('/').then(|| format!("{method} {path}"))
+        })
+        .collect();
+    assert_eq!(json_requests, text_requests, "{}", text.stdout);
+    assert_eq!(json_requests.len(), 2);
+}

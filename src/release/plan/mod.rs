@@ -395,6 +395,57 @@ mod tests {
     }
 
     #[test]
+    fn an_op_that_changes_nothing_is_nothing_to_do() {
+        let actor = Actor { name: "ana".into() };
+        let now = jiff::Timestamp::UNIX_EPOCH;
+        let canary = |stage, per_million| reach::tests::canary(stage, per_million, &[]);
+        let cases = [
+            (
+                canary(Stage::Shifting, 400_000),
+                Op::SetWeight(40),
+                "shop/web is already at 40 %: nothing to do",
+            ),
+            (
+                canary(Stage::RolledBack, 0),
+                Op::Rollback,
+                "shop/web is already rolled back to v1: nothing to do",
+            ),
+        ];
+        for (r, op, text) in cases {
+            let got = plan(&r, &Snapshot::default(), op, &actor, now).expect_err("nothing to do");
+            assert!(got.is_no_op(), "{got:?}");
+            assert_eq!(got.to_string(), text);
+        }
+        // 40.1 % is not 40 %.
+        let r = canary(Stage::Shifting, 401_000);
+        assert!(plan(&r, &Snapshot::default(), Op::SetWeight(40), &actor, now).is_ok());
+    }
+
+    #[test]
+    fn a_risky_plan_is_confirmed_by_its_full_or_its_bare_name_only() {
+        let actor = Actor { name: "ana".into() };
+        let r = reach::tests::canary(Stage::Shifting, 100_000, &[]);
+        let p = plan(
+            &r,
+            &Snapshot::default(),
+            Op::SetWeight(25),
+            &actor,
+            jiff::Timestamp::UNIX_EPOCH,
+        )
+        .expect("a plan");
+        for yes in ["shop/web", "web", " web \n"] {
+            assert!(p.confirmed_by(yes), "{yes:?}");
+        }
+        for no in ["", "sho", "y", "shop/", "/web", "other/web", "Web"] {
+            assert!(!p.confirmed_by(no), "{no:?}");
+        }
+        assert_eq!(
+            p.wrong_answer("sho"),
+            r#"type shop/web or web to confirm (you typed "sho")"#
+        );
+    }
+
+    #[test]
     fn every_op_has_one_verb_and_one_reason() {
         let ops = [
             Op::Stage {
