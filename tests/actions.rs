@@ -1058,3 +1058,53 @@ fn a_json_dry_run_has_every_key_and_the_requests_of_the_text_one_event_included(
     assert_eq!(json_requests, text_requests, "{}", text.stdout);
     assert_eq!(json_requests.len(), 2);
 }
+
+#[test]
+fn at_a_terminal_a_risky_plan_takes_the_same_answers_as_the_console() {
+    let k = Kube::demo();
+    let id = "shop/nginx-service";
+    // v2 with fewer ready pods than v1: switching to it is risky.
+    k.kubectl(&["scale", "deploy/nginx-v2", "-n", "shop", "--replicas=1"]);
+    k.wait_ready("shop", "nginx-v2", 1);
+    // `script` gives cutover a terminal, fed `answer`; it exits with cutover's code.
+    let ask = |answer: &str| {
+        let line = format!(
+            "{} switch {id} --kubeconfig {} --context cutover-demo",
+            env!("CARGO_BIN_EXE_cutover"),
+            k.kubeconfig.display()
+        );
+        let mut child = Command::new("script")
+            .args(["-qec", &line, "/dev/null"])
+            .env_remove("KUBECONFIG")
+            .env("CUTOVER_LOG", "off")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run script (util-linux)");
+        use std::io::Write as _;
+        let mut stdin = child.stdin.take().expect("stdin");
+        writeln!(stdin, "{answer}").expect("answer");
+        drop(stdin);
+        let out = child.wait_with_output().expect("wait for script");
+        Run {
+            status: out.status,
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    };
+    k.cluster.clear_requests();
+    let run = ask("sho");
+    assert_eq!(run.code(), Some(1), "{run:#?}");
+    for want in [
+        "Type shop/nginx-service or nginx-service to apply it: ",
+        r#"type shop/nginx-service or nginx-service to confirm (you typed "sho"): nothing was sent."#,
+    ] {
+        assert!(run.stdout.contains(want), "{want:?} in {run:#?}");
+    }
+    assert_eq!(k.writes(), Vec::<String>::new());
+    // The bare name confirms, as in the console.
+    let run = ask("nginx-service");
+    assert_eq!(run.code(), Some(0), "{run:#?}");
+    assert_eq!(k.selector("shop", "nginx-service")["version"], "v2");
+}

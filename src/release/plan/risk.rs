@@ -231,4 +231,61 @@ mod tests {
             Some("v1 has 1 crash-looping pod")
         );
     }
+
+    #[test]
+    fn a_finish_scales_the_new_track_up_to_what_the_old_had_before_retiring_it() {
+        use crate::release::discover::Snapshot;
+        use crate::release::model::{Kind, Pattern};
+        use crate::release::plan::{Actor, Op, Precondition, plan};
+        // A switched selector switch: v2 serves on 1 replica, v1 (to retire) had 3.
+        let mut r = crate::release::plan::reach::tests::canary(Stage::Switched, 0, &[]);
+        r.pattern = Pattern::SelectorSwitch;
+        r.canary = None;
+        r.traffic_object.kind = Kind::Service;
+        r.live = track("v2", 1);
+        r.live.replicas.desired = 1;
+        r.live.desired_each = smallvec::smallvec![1];
+        let mut old = track("v1", 3);
+        old.replicas.desired = 3;
+        r.candidate = Some(old);
+        let actor = Actor { name: "ana".into() };
+        let p = plan(
+            &r,
+            &Snapshot::default(),
+            Op::Approve,
+            &actor,
+            jiff::Timestamp::UNIX_EPOCH,
+        )
+        .expect("a plan");
+        let said: Vec<&str> = p.steps.iter().map(|s| s.description.as_str()).collect();
+        assert_eq!(
+            said,
+            [
+                "scale shop/web-v2 to 3 (live had 3)",
+                "wait until shop/web-v2 has 3 ready pods",
+                "shop/web: record 3 replicas of v1 for rollback",
+                "scale shop/web-v1 to 0",
+            ]
+        );
+        assert_eq!(
+            p.steps[0].precondition,
+            Precondition::Scale {
+                resource_version: "5".into(),
+                replicas: 1
+            }
+        );
+        // Retiring is not risky in itself; v2 has a ready pod.
+        assert_eq!(p.risk, None);
+        // With as many replicas as v1 had, nothing is scaled up.
+        r.live.replicas.desired = 3;
+        let p = plan(
+            &r,
+            &Snapshot::default(),
+            Op::Retire,
+            &actor,
+            jiff::Timestamp::UNIX_EPOCH,
+        )
+        .expect("a plan");
+        assert_eq!(p.steps.len(), 2);
+    }
 }
