@@ -249,14 +249,11 @@ mod tests {
         old.replicas.desired = 3;
         r.candidate = Some(old);
         let actor = Actor { name: "ana".into() };
-        let p = plan(
-            &r,
-            &Snapshot::default(),
-            Op::Approve,
-            &actor,
-            jiff::Timestamp::UNIX_EPOCH,
-        )
-        .expect("a plan");
+        let plan_of = |r: &Release, op| {
+            let now = jiff::Timestamp::UNIX_EPOCH;
+            plan(r, &Snapshot::default(), op, &actor, now).expect("a plan")
+        };
+        let p = plan_of(&r, Op::Approve);
         let said: Vec<&str> = p.steps.iter().map(|s| s.description.as_str()).collect();
         assert_eq!(
             said,
@@ -278,14 +275,6 @@ mod tests {
         assert_eq!(p.risk, None);
         // With as many replicas as v1 had, nothing is scaled up.
         r.live.replicas.desired = 3;
-        let p = plan(
-            &r,
-            &Snapshot::default(),
-            Op::Retire,
-            &actor,
-            jiff::Timestamp::UNIX_EPOCH,
-        )
-        .expect("a plan");
-        assert_eq!(p.steps.len(), 2);
+        assert_eq!(plan_of(&r, Op::Retire).steps.len(), 2);
     }
 }
