@@ -725,3 +725,23 @@ fn a_rule_to_a_track_without_ready_pods_is_unhealthy_with_a_warning_naming_the_s
         cutover::console::app::Attention::Unhealthy
     );
 }
+
+#[test]
+fn a_weight_already_applied_is_nothing_to_do_and_opens_no_dialog() {
+    let mut app = app(false);
+    select(&mut app, "api/route1");
+    // 30 → 35 → 30: the slider is back where the canary is.
+    key(&mut app, Key::char('l'));
+    key(&mut app, Key::char('h'));
+    let effects = key(&mut app, Key::plain(KeyCode::Enter));
+    assert!(effects.is_empty(), "{effects:?}");
+    assert!(app.confirm().is_none());
+    let status = app.status.as_ref().expect("a status line");
+    assert_eq!(
+        (status.level, status.text.as_str()),
+        (
+            cutover::console::app::Level::Info,
+            "api/route1 is already at 30 %: nothing to do"
+        )
+    );
+}
