@@ -4,6 +4,7 @@
 //! on the command line.
 
 use super::reach;
+use super::steps::pods_phrase;
 use crate::release::model::{MILLION, PodState, Release, Track};
 
 /// The most a canary's share may grow in one step, in millionths: 50 points. Beyond it (and
@@ -68,11 +69,12 @@ fn capacity_risk(live: &Track, c: &Track, share: u32) -> Option<String> {
         )
     } else {
         format!(
-            "{} would take {} % of requests with {have} ready of the {needed} that share of {}'s {} ready pods needs",
+            "{} would take {} % of requests on {}, where that share of {}'s {} is {needed}",
             c.label(),
             percent(share),
+            pods_phrase(have),
             live.label(),
-            live.replicas.ready
+            pods_phrase(live.replicas.ready)
         )
     })
 }
@@ -163,7 +165,7 @@ mod tests {
                 pct(25),
                 Moves::ByWeight,
                 Some(
-                    "v2 would take 25 % of requests with 1 ready of the 3 that share of v1's 10 ready pods needs",
+                    "v2 would take 25 % of requests on 1 ready pod, where that share of v1's 10 ready pods is 3",
                 ),
             ),
             (
