@@ -745,3 +745,29 @@ fn a_weight_already_applied_is_nothing_to_do_and_opens_no_dialog() {
         )
     );
 }
+
+#[test]
+fn weighting_a_canary_to_100_onto_fewer_ready_pods_asks_for_the_name() {
+    let mut app = app(false);
+    select(&mut app, "api/route1");
+    // 30 → 50 → 100 on the slider: v2 has 1 ready pod, v1 has 2.
+    key(&mut app, Key::char(']'));
+    key(&mut app, Key::char(']'));
+    key(&mut app, Key::plain(KeyCode::Enter));
+    let confirm = app.confirm().expect("a confirm dialog");
+    assert_eq!(confirm.plan.op, cutover::release::plan::Op::SetWeight(100));
+    assert_eq!(
+        confirm.plan.risk.as_deref(),
+        Some("v2 has fewer ready pods (1) than v1 (2); a jump of 70 points at once (30 % → 100 %)")
+    );
+    assert!(confirm.typed.is_some(), "a risky weight is typed");
+    // 50 % on 1 of v1's 2 ready pods is its share: no risk, `y` confirms.
+    key(&mut app, Key::plain(KeyCode::Esc));
+    select(&mut app, "api/route1");
+    key(&mut app, Key::char(']'));
+    key(&mut app, Key::plain(KeyCode::Enter));
+    let confirm = app.confirm().expect("a confirm dialog");
+    assert_eq!(confirm.plan.op, cutover::release::plan::Op::SetWeight(50));
+    assert_eq!(confirm.plan.risk, None);
+    assert!(confirm.typed.is_none());
+}
