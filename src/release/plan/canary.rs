@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use super::reach::{self, Side, Unserved};
-use super::risk::{Moves, traffic_risk};
+use super::risk::{Moves, shrink_risk, traffic_risk};
 use super::steps::{Cx, find, pods_phrase, record_annotations};
 use super::{Action, Kind, Op, Plan, Precondition, Refusal, Step};
 use crate::release::model::{Canary, MILLION, Release, Rule, Stage, Track};
@@ -262,7 +262,8 @@ pub(super) fn finish(cx: Cx) -> Result<Plan, Refusal> {
             pods_phrase(cand.replicas.ready)
         ),
         // The finish moves no traffic: only leaving nothing running to serve is risky.
-        risk: reach::last_pods_risk(r, Side::Candidate, &r.live),
+        risk: reach::last_pods_risk(r, Side::Candidate, &r.live)
+            .or_else(|| shrink_risk(cand, &r.live)),
         steps,
         record: rec,
         event: cx.event("finished the canary of", &old_svc, &new_svc),

@@ -101,6 +101,21 @@ fn pods_risk(t: &Track) -> Option<String> {
     })
 }
 
+/// Why retiring `old` shrinks production: `serving` has fewer replicas than `old` had and is
+/// made of several Deployments, so the plan cannot scale it up itself (one Deployment, it
+/// does: `keep_replicas`).
+pub(super) fn shrink_risk(serving: &Track, old: &Track) -> Option<String> {
+    let (now, had) = (serving.replicas.desired, old.replicas.desired);
+    (now < had && serving.deployments.len() != 1).then(|| {
+        format!(
+            "{} runs {now} replicas where {} had {had}: scale its Deployments ({}) up first",
+            serving.label(),
+            old.label(),
+            serving.deployments.join(", ")
+        )
+    })
+}
+
 /// A warning for each header or cookie rule that sends requests to a track without ready
 /// pods: `header X-Beta=always sends its requests to v2 (Service shop/web-v2), which has no
 /// ready pods: they fail. …`. Discovery adds them to the release, which then counts as
@@ -278,5 +293,16 @@ mod tests {
         // With as many replicas as v1 had, nothing is scaled up.
         r.live.replicas.desired = 3;
         assert_eq!(plan_of(&r, Op::Retire).steps.len(), 2);
+        // Several Deployments short of what v1 had: not scaled by the plan, but said.
+        r.live.replicas.desired = 2;
+        r.live.deployments.push("web-v2-b".into());
+        let p = plan_of(&r, Op::Retire);
+        assert_eq!(p.steps.len(), 2);
+        assert_eq!(
+            p.risk.as_deref(),
+            Some(
+                "v2 runs 2 replicas where v1 had 3: scale its Deployments (web-v2, web-v2-b) up first"
+            )
+        );
     }
 }

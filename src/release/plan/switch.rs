@@ -6,7 +6,7 @@ use jiff::Timestamp;
 use serde_json::json;
 
 use super::reach::{self, Side, Unserved};
-use super::risk::{Moves, traffic_risk};
+use super::risk::{Moves, shrink_risk, traffic_risk};
 use super::steps::{Cx, find, pods_phrase, record_annotations};
 use super::{Op, Plan, Refusal, canary, ingress, selector};
 use crate::release::model::{Kind, MILLION, Pattern, Stage, Track};
@@ -128,6 +128,7 @@ pub(super) fn retire(cx: Cx, op: Op) -> Result<Plan, Refusal> {
     let mut p = scale_to_zero(cx, rec, old, op, description, summary);
     // Production keeps the replicas it had: the live track is scaled up before the old goes.
     p.steps.splice(0..0, cx.keep_replicas(&r.live, old));
+    p.risk = p.risk.or_else(|| shrink_risk(&r.live, old));
     Ok(p)
 }
 
