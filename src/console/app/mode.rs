@@ -94,9 +94,7 @@ impl Confirm {
             requests,
         }
     }
-}
 
-impl Confirm {
     /// A typed dialog's footer, exactly what to do: `type web and Enter to confirm · esc
     /// cancel`, with the keys `keymap` binds that are not text (`y` and `n` are letters here);
     /// None for a dialog confirmed by a key.
