@@ -415,19 +415,63 @@ fn ingress_switch_stage_approve_retire_rollback() {
 fn weighted_canary_stage_steps_weight_finish_and_rollback() {
     let k = Kube::demo();
     let id = "api/route1";
-    // The demo's canary is at 30: take it through its steps and finish it. Finishing moves
-    // all traffic to v2, which has fewer ready pods than v1: the planner calls that risky.
+    // The demo's canary is at 30: take it through its steps and finish it. v2 has 1 ready pod
+    // where v1 has 2: 50 % on it is fine, 100 % is risky (issue 12, point 2).
     k.ok(&["approve", id]);
     assert_eq!(k.canary_weight("api", "route2"), "50");
-    k.ok(&["approve", id]);
-    assert_eq!(k.canary_weight("api", "route2"), "100");
+    let run = k.cutover(&["approve", id, "--dry-run", "-o", "json"]);
+    assert_eq!(run.code(), Some(0), "{run:#?}");
+    assert_eq!(
+        run.json()["risk"],
+        "v2 has fewer ready pods (1) than v1 (2)",
+        "{run:#?}"
+    );
     let refused = k.cutover(&["approve", id, "--yes"]);
     assert_eq!(refused.code(), Some(1), "{refused:#?}");
+    assert!(
+        refused
+            .stdout
+            .contains("RISKY: v2 has fewer ready pods (1) than v1 (2)"),
+        "{refused:#?}"
+    );
     assert!(refused.stderr.contains("--force"), "{refused:#?}");
-    assert_eq!(k.backend("api", "route1"), "http-server-v1");
+    assert_eq!(k.canary_weight("api", "route2"), "50");
     k.ok(&["approve", id, "--force"]);
+    assert_eq!(k.canary_weight("api", "route2"), "100");
+    // The finish moves no traffic: not risky. It scales v2 up to what v1 had first, so
+    // production is not left on fewer replicas.
+    let run = k.cutover(&["approve", id, "--dry-run", "-o", "json"]);
+    let report = run.json();
+    assert_eq!(report["risk"], Value::Null, "{report:#}");
+    let steps: Vec<&str> = report["steps"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s["description"].as_str())
+        .collect();
+    assert_eq!(
+        steps[..2],
+        [
+            "scale api/http-server-v2 to 2 (live had 2)",
+            "wait until api/http-server-v2 has 2 ready pods",
+        ],
+        "{report:#}"
+    );
+    assert_eq!(
+        report["steps"][0]["request"]["body"]["metadata"]["resourceVersion"],
+        k.get(
+            "api",
+            "deploy",
+            "http-server-v2",
+            "{.metadata.resourceVersion}"
+        )
+        .as_str()
+    );
+    assert_eq!(k.backend("api", "route1"), "http-server-v1");
+    k.ok(&["approve", id]);
     assert_eq!(k.backend("api", "route1"), "http-server-v2");
     assert_eq!(k.replicas("api", "http-server-v1").0, 0);
+    assert_eq!(k.replicas("api", "http-server-v2"), (2, 2));
     let at_rest = traffic_and_replicas(&k, "api");
     assert_eq!(at_rest["ing/route2"]["weight"], "0");
 
@@ -458,10 +502,10 @@ fn weighted_canary_stage_steps_weight_finish_and_rollback() {
 
     let run = k.ok(&["rollback", id]);
     assert!(
-        run.stderr.contains("1/4 scale api/http-server-v2 to 1"),
+        run.stderr.contains("1/4 scale api/http-server-v2 to 2"),
         "{run:#?}"
     );
-    k.wait_ready("api", "http-server-v2", 1);
+    k.wait_ready("api", "http-server-v2", 2);
     assert_eq!(k.backend("api", "route1"), "http-server-v2");
     assert_eq!(k.canary_weight("api", "route2"), "0");
     let after = traffic_and_replicas(&k, "api");
@@ -871,4 +915,196 @@ fn a_rollback_from_retired_killed_after_its_first_step_is_finished_by_a_second_r
     );
     assert_eq!(k.replicas("shop", "nginx"), (3, 3));
     assert_eq!(k.stage_of(id), "rolled-back");
+}
+
+/// The keys of a JSON object, sorted.
+fn keys(v: &Value) -> Vec<&str> {
+    let mut keys: Vec<&str> = v
+        .as_object()
+        .map(|o| o.keys().map(String::as_str).collect())
+        .unwrap_or_default();
+    keys.sort_unstable();
+    keys
+}
+
+#[test]
+fn a_no_op_writes_nothing_and_says_so_with_exit_0() {
+    let k = Kube::demo();
+    let id = "api/route1";
+    assert_eq!(k.canary_weight("api", "route2"), "30");
+    let events = k.event_reasons("api", "route2").len();
+    k.cluster.clear_requests();
+    // Asked with --yes, without it (stdin closed: nothing to confirm), and as JSON.
+    for args in [&["--yes"][..], &[], &["--dry-run"]] {
+        let run = k.cutover(&[&["weight", id, "30"][..], args].concat());
+        assert_eq!(run.code(), Some(0), "{run:#?}");
+        assert_eq!(
+            run.stdout, "api/route1 is already at 30 %: nothing to do\n",
+            "{run:#?}"
+        );
+    }
+    let run = k.cutover(&["weight", id, "30", "-o", "json"]);
+    assert_eq!(run.code(), Some(0), "{run:#?}");
+    let report = run.json();
+    assert_eq!(
+        keys(&report),
+        [
+            "event",
+            "message",
+            "op",
+            "outcome",
+            "release",
+            "risk",
+            "steps",
+            "steps_done",
+            "summary"
+        ]
+    );
+    assert_eq!(report["outcome"], "nothing-to-do");
+    assert_eq!(
+        (&report["risk"], &report["summary"], &report["event"]),
+        (&Value::Null, &Value::Null, &Value::Null)
+    );
+    assert_eq!(k.writes(), Vec::<String>::new());
+    assert_eq!(k.event_reasons("api", "route2").len(), events);
+    assert_eq!(k.canary_weight("api", "route2"), "30");
+
+    // A rollback already done is nothing to do either.
+    let shop = "shop/nginx-service";
+    k.ok(&["reject", shop]);
+    k.cluster.clear_requests();
+    let run = k.ok(&["rollback", shop]);
+    assert_eq!(
+        run.stdout,
+        "shop/nginx-service is already rolled back to v1: nothing to do\n"
+    );
+    assert_eq!(k.writes(), Vec::<String>::new());
+}
+
+#[test]
+fn a_json_dry_run_has_every_key_and_the_requests_of_the_text_one_event_included() {
+    let k = Kube::demo();
+    let id = "api/route1";
+    let text = k.cutover(&["weight", id, "40", "--dry-run"]);
+    assert_eq!(text.code(), Some(0), "{text:#?}");
+    let run = k.cutover(&["weight", id, "40", "--dry-run", "-o", "json"]);
+    assert_eq!(run.code(), Some(0), "{run:#?}");
+    let report = run.json();
+    assert_eq!(
+        keys(&report),
+        [
+            "event",
+            "message",
+            "op",
+            "outcome",
+            "release",
+            "risk",
+            "steps",
+            "steps_done",
+            "summary"
+        ]
+    );
+    // 30 → 40 onto v2's 1 ready pod of the 1 that 40 % of v1's 2 needs: no risk, and null says so.
+    assert_eq!(report["risk"], Value::Null, "{report:#}");
+    let steps = report["steps"].as_array().expect("steps");
+    for step in steps {
+        assert_eq!(
+            keys(step),
+            [
+                "action",
+                "description",
+                "done",
+                "kind",
+                "name",
+                "namespace",
+                "request"
+            ]
+        );
+        assert_eq!(
+            keys(&step["request"]),
+            ["body", "content_type", "method", "path"]
+        );
+    }
+    let event = &report["event"];
+    assert_eq!(keys(event), ["message", "reason", "request"]);
+    assert_eq!(event["reason"], "CutoverWeight");
+    // The same requests, in the same order, as the text dry run lists.
+    let json_requests: Vec<String> = steps
+        .iter()
+        .map(|s| &s["request"])
+        .chain([&event["request"]])
+        .map(|r| {
+            format!(
+                "{} {}",
+                r["method"].as_str().unwrap_or(""),
+                r["path"].as_str().unwrap_or("")
+            )
+        })
+        .collect();
+    // `1. PATCH /apis/…` for each step, then `then POST /api/v1/…/events (the audit Event …)`.
+    let text_requests: Vec<String> = text
+        .stdout
+        .lines()
+        .filter_map(|l| {
+            let rest = l.strip_prefix("then ").or_else(|| {
+                let (n, rest) = l.split_once(". ")?;
+                n.parse::<u32>().is_ok().then_some(rest)
+            })?;
+            let mut words = rest.split(' ');
+            let (method, path) = (words.next()?, words.next()?);
+            path.starts_with('/').then(|| format!("{method} {path}"))
+        })
+        .collect();
+    assert_eq!(json_requests, text_requests, "{}", text.stdout);
+    assert_eq!(json_requests.len(), 2);
+}
+
+#[test]
+fn at_a_terminal_a_risky_plan_takes_the_same_answers_as_the_console() {
+    let k = Kube::demo();
+    let id = "shop/nginx-service";
+    // v2 with fewer ready pods than v1: switching to it is risky.
+    k.kubectl(&["scale", "deploy/nginx-v2", "-n", "shop", "--replicas=1"]);
+    k.wait_ready("shop", "nginx-v2", 1);
+    // `script` gives cutover a terminal, fed `answer`; it exits with cutover's code.
+    let ask = |answer: &str| {
+        let line = format!(
+            "{} switch {id} --kubeconfig {} --context cutover-demo",
+            env!("CARGO_BIN_EXE_cutover"),
+            k.kubeconfig.display()
+        );
+        let mut child = Command::new("script")
+            .args(["-qec", &line, "/dev/null"])
+            .env_remove("KUBECONFIG")
+            .env("CUTOVER_LOG", "off")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run script (util-linux)");
+        use std::io::Write as _;
+        let mut stdin = child.stdin.take().expect("stdin");
+        writeln!(stdin, "{answer}").expect("answer");
+        drop(stdin);
+        let out = child.wait_with_output().expect("wait for script");
+        Run {
+            status: out.status,
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    };
+    k.cluster.clear_requests();
+    let run = ask("sho");
+    assert_eq!(run.code(), Some(1), "{run:#?}");
+    for want in [
+        "Type shop/nginx-service or nginx-service to apply it: ",
+        r#"type shop/nginx-service or nginx-service to confirm (you typed "sho"): nothing was sent."#,
+    ] {
+        assert!(run.stdout.contains(want), "{want:?} in {run:#?}");
+    }
+    assert_eq!(k.writes(), Vec::<String>::new());
+    // The bare name confirms, as in the console.
+    let run = ask("nginx-service");
+    assert_eq!(run.code(), Some(0), "{run:#?}");
+    assert_eq!(k.selector("shop", "nginx-service")["version"], "v2");
 }

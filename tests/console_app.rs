@@ -626,3 +626,148 @@ fn c_cancels_a_running_plan_of_the_selected_release() {
     let effects = key(&mut app, Key::char('c'));
     assert_eq!(effects, vec![Effect::Cancel("shop/nginx-service".into())]);
 }
+
+/// The app with shop/nginx-service selected and its candidate v2 without a ready pod, so a
+/// switch to it is risky (typed confirmation).
+fn with_unready_candidate() -> App {
+    let mut app = app(false);
+    select(&mut app, "shop/nginx-service");
+    app.update(Msg::View(Arc::new(demo_view_with(|o| {
+        if o["kind"] == "Deployment" && o["metadata"]["name"] == "nginx-v2" {
+            o["status"]["readyReplicas"] = 0.into();
+            o["status"]["availableReplicas"] = 0.into();
+        }
+    }))));
+    app
+}
+
+/// The screen at 120×40, one string per row.
+fn screen(app: &App) -> Vec<String> {
+    let theme = cutover::console::theme::Theme::builtin("default").expect("the default theme");
+    let mut terminal =
+        ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 40)).expect("a terminal");
+    terminal
+        .draw(|f| cutover::console::draw::draw(app, &theme, f))
+        .expect("drawing never fails");
+    let buffer = terminal.backend().buffer();
+    (0..buffer.area.height)
+        .map(|y| {
+            (0..buffer.area.width)
+                .map(|x| buffer[(x, y)].symbol())
+                .collect::<String>()
+        })
+        .collect()
+}
+
+#[test]
+fn a_typed_confirmation_shows_what_to_type_and_a_wrong_answer_keeps_the_dialog() {
+    let mut app = with_unready_candidate();
+    key(&mut app, Key::char('s'));
+    assert!(app.confirm().is_some_and(|c| c.typed.is_some()));
+    // The footer and the dialog's edge say exactly what to type; never `y confirm`/`n cancel`.
+    let rows = screen(&app);
+    let footer = rows.last().expect("a footer");
+    assert_eq!(
+        footer.trim_end(),
+        " type nginx-service and Enter to confirm · esc cancel"
+    );
+    assert!(
+        rows.iter()
+            .any(|r| r.contains("╚ type nginx-service and Enter to confirm · esc cancel ═")),
+        "{rows:#?}"
+    );
+    assert!(
+        !rows
+            .iter()
+            .any(|r| r.contains("y confirm") || r.contains("n cancel")),
+        "{rows:#?}"
+    );
+    for c in "ngi".chars() {
+        key(&mut app, Key::char(c));
+    }
+    let effects = key(&mut app, Key::plain(KeyCode::Enter));
+    assert!(effects.is_empty(), "{effects:?}");
+    assert_eq!(
+        app.status.as_ref().map(|s| s.text.as_str()),
+        Some(r#"type shop/nginx-service or nginx-service to confirm (you typed "ngi")"#)
+    );
+    assert!(app.confirm().is_some(), "the dialog stays");
+    // The whole `namespace/name` confirms as well as the bare name (as the CLI accepts).
+    for _ in 0..3 {
+        key(&mut app, Key::plain(KeyCode::Backspace));
+    }
+    for c in "shop/nginx-service".chars() {
+        key(&mut app, Key::char(c));
+    }
+    let effects = key(&mut app, Key::plain(KeyCode::Enter));
+    assert!(matches!(&effects[..], [Effect::Apply(_)]), "{effects:?}");
+}
+
+#[test]
+fn a_rule_to_a_track_without_ready_pods_is_unhealthy_with_a_warning_naming_the_service() {
+    let mut app = app(false);
+    app.update(Msg::View(Arc::new(demo_view_with(|o| {
+        if o["kind"] == "Deployment" && o["metadata"]["name"] == "frontend-v2" {
+            o["status"]["readyReplicas"] = 0.into();
+            o["status"]["availableReplicas"] = 0.into();
+        }
+    }))));
+    select(&mut app, "grey/frontend");
+    let r = app.release().expect("grey/frontend");
+    assert!(
+        r.warnings.iter().any(|w| w
+            == "header _env=grey sends its requests to v2 (Service grey/frontend-v2), which has no ready pods: they fail whatever the weight. Remove the rule from grey/frontend-grey, or bring v2 up."),
+        "{:#?}",
+        r.warnings
+    );
+    assert_eq!(
+        cutover::console::app::attention(r),
+        cutover::console::app::Attention::Unhealthy
+    );
+}
+
+#[test]
+fn a_weight_already_applied_is_nothing_to_do_and_opens_no_dialog() {
+    let mut app = app(false);
+    select(&mut app, "api/route1");
+    // 30 → 35 → 30: the slider is back where the canary is.
+    key(&mut app, Key::char('l'));
+    key(&mut app, Key::char('h'));
+    let effects = key(&mut app, Key::plain(KeyCode::Enter));
+    assert!(effects.is_empty(), "{effects:?}");
+    assert!(app.confirm().is_none());
+    let status = app.status.as_ref().expect("a status line");
+    assert_eq!(
+        (status.level, status.text.as_str()),
+        (
+            cutover::console::app::Level::Info,
+            "api/route1 is already at 30 %: nothing to do"
+        )
+    );
+}
+
+#[test]
+fn weighting_a_canary_to_100_onto_fewer_ready_pods_asks_for_the_name() {
+    let mut app = app(false);
+    select(&mut app, "api/route1");
+    // 30 → 50 → 100 on the slider: v2 has 1 ready pod, v1 has 2.
+    key(&mut app, Key::char(']'));
+    key(&mut app, Key::char(']'));
+    key(&mut app, Key::plain(KeyCode::Enter));
+    let confirm = app.confirm().expect("a confirm dialog");
+    assert_eq!(confirm.plan.op, cutover::release::plan::Op::SetWeight(100));
+    assert_eq!(
+        confirm.plan.risk.as_deref(),
+        Some("v2 has fewer ready pods (1) than v1 (2); a jump of 70 points at once (30 % → 100 %)")
+    );
+    assert!(confirm.typed.is_some(), "a risky weight is typed");
+    // 50 % on 1 of v1's 2 ready pods is its share: no risk, `y` confirms.
+    key(&mut app, Key::plain(KeyCode::Esc));
+    select(&mut app, "api/route1");
+    key(&mut app, Key::char(']'));
+    key(&mut app, Key::plain(KeyCode::Enter));
+    let confirm = app.confirm().expect("a confirm dialog");
+    assert_eq!(confirm.plan.op, cutover::release::plan::Op::SetWeight(50));
+    assert_eq!(confirm.plan.risk, None);
+    assert!(confirm.typed.is_none());
+}

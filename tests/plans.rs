@@ -460,20 +460,48 @@ async fn finishing_a_header_canary_takes_its_rule_off_and_rollback_restores_it()
     };
     assert_eq!(header_of(&canary().await).as_deref(), Some("_env"));
     // Through the steps to 100%, then the finish.
+    let mut plans = Vec::new();
     for _ in 0..10 {
         if d.release(id).await.stage == Stage::Retired {
             break;
         }
-        d.act(id, Op::Approve).await;
+        plans.push(d.act(id, Op::Approve).await);
     }
     assert_eq!(d.release(id).await.stage, Stage::Retired);
+    // Every weight says what the weight does not move (issue 12, point 3) ...
+    let (finish, weights) = plans.split_last().expect("plans");
+    for p in weights {
+        assert!(
+            p.summary
+                .ends_with("; requests with header _env=grey go 100 % to v2, whatever the weight"),
+            "{}",
+            p.summary
+        );
+    }
+    // ... and the finish says which rule it takes off.
+    let said =
+        |p: &Plan| -> Vec<String> { p.steps.iter().map(|s| s.description.clone()).collect() };
+    assert!(
+        said(finish).iter().any(|s| s.ends_with(
+            "canary-weight 0, backend frontend-v2 → frontend-v1; remove header _env=grey -> v2 from grey/frontend-grey"
+        )),
+        "{:#?}",
+        said(finish)
+    );
     let finished = canary().await;
     assert_eq!(header_of(&finished), None, "the header rule is off");
     assert!(
         d.release(id).await.traffic.rules.is_empty(),
         "no rule reaches the retired track"
     );
-    d.act(id, Op::Rollback).await;
+    let rollback = d.act(id, Op::Rollback).await;
+    assert!(
+        said(&rollback).iter().any(|s| s.ends_with(
+            "canary-weight 0, backend frontend-v1 → frontend-v2; restore header _env=grey -> v2 on grey/frontend-grey"
+        )),
+        "{:#?}",
+        said(&rollback)
+    );
     let back = canary().await;
     assert_eq!(
         header_of(&back).as_deref(),

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::{ActionOutput, ApplyArgs, Asked, ClusterArgs, ConsoleArgs, Exit};
 use crate::cluster::Connected;
-use crate::cluster::apply::{Failure, Outcome, Progress, request_of};
+use crate::cluster::apply::{Failure, Outcome, Progress, Request, request_of};
 use crate::release::plan::{Action, Actor, Op, Plan, Refusal};
 use crate::release::{Release, Snapshot};
 
@@ -19,6 +19,8 @@ enum Ending {
     Refused,
     Failed,
     DryRun,
+    /// The release is already where the action would put it: nothing was written.
+    NothingToDo,
 }
 
 /// An action that ran to its end.
@@ -26,6 +28,8 @@ enum Finished {
     /// Applied; the message says so (and whether the audit Event is missing).
     Done(String),
     DryRun,
+    /// Nothing to do; the message says where the release already is.
+    NothingToDo(String),
 }
 
 /// Why an action was not done: its Display is the message shown, its type gives the ending
@@ -95,7 +99,8 @@ fn exit_of(failure: &Failure) -> Exit {
     }
 }
 
-/// The result of one action, printed as text or as JSON.
+/// The result of one action, printed as text or as JSON: every key README documents, null
+/// when empty (no plan yet, no risk, no Event).
 #[derive(Debug, serde::Serialize)]
 struct Report {
     release: String,
@@ -103,10 +108,10 @@ struct Report {
     outcome: Ending,
     steps_done: usize,
     steps: Vec<serde_json::Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     summary: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     risk: Option<String>,
+    /// The audit Event the plan writes after its steps: reason, message and its request.
+    event: Option<serde_json::Value>,
     message: String,
     #[serde(skip)]
     exit: Exit,
@@ -122,6 +127,7 @@ impl Report {
             steps: Vec::new(),
             summary: None,
             risk: None,
+            event: None,
             message: String::new(),
             exit: Exit::Refused,
         }
@@ -135,6 +141,7 @@ impl Report {
                 Exit::Done,
                 "dry run: nothing was sent".to_string(),
             ),
+            Ok(Finished::NothingToDo(message)) => (Ending::NothingToDo, Exit::Done, message),
             Err(stop) => (stop.ending(), stop.exit(), stop.to_string()),
         };
         self
@@ -159,10 +166,16 @@ impl Report {
                         Action::WaitReady(_) => "wait",
                     },
                     "done": false,
-                    "request": request_of(step).ok(),
+                    "request": request_of(step).ok().as_ref().map(request_json),
                 })
             })
             .collect();
+        let event = crate::cluster::apply::event_request(plan);
+        self.event = Some(serde_json::json!({
+            "reason": plan.event.reason,
+            "message": plan.event.message,
+            "request": request_json(&event),
+        }));
     }
 
     fn done_steps(&mut self, n: usize) {
@@ -171,6 +184,16 @@ impl Report {
             step["done"] = serde_json::json!(true);
         }
     }
+}
+
+/// A request as JSON with every key, null when it has none: method, path, content type, body.
+fn request_json(request: &Request) -> serde_json::Value {
+    serde_json::json!({
+        "method": request.method,
+        "path": request.path,
+        "content_type": request.content_type,
+        "body": request.body,
+    })
 }
 
 /// `ns/name` → (Some(ns), name); `name` → (None, name).
@@ -198,7 +221,9 @@ pub(super) async fn act(
     let report = report.end(ending);
     match args.output {
         ActionOutput::Json => println!("{}", serde_json::to_string_pretty(&report)?),
-        ActionOutput::Text if report.outcome == Ending::Done => println!("{}", report.message),
+        ActionOutput::Text if matches!(report.outcome, Ending::Done | Ending::NothingToDo) => {
+            println!("{}", report.message)
+        }
         ActionOutput::Text if report.outcome == Ending::DryRun => {}
         ActionOutput::Text => eprintln!("cutover: {}", report.message),
     }
@@ -239,8 +264,15 @@ async fn attempt(
             found.connected.user.clone()
         },
     };
-    let plan = crate::release::plan::plan(r, &found.snapshot, asked.op.clone(), &actor, found.now)
-        .map_err(Stop::Planner)?;
+    let plan =
+        match crate::release::plan::plan(r, &found.snapshot, asked.op.clone(), &actor, found.now) {
+            Ok(plan) => plan,
+            // Already there: nothing is written, not even the audit Event.
+            Err(refusal) if refusal.is_no_op() => {
+                return Ok(Finished::NothingToDo(refusal.to_string()));
+            }
+            Err(refusal) => return Err(Stop::Planner(refusal)),
+        };
     report.with_plan(&plan);
     let text = args.output == ActionOutput::Text;
     let plan_text = describe_plan(&plan, asked.name(), &actor);
@@ -430,7 +462,9 @@ fn describe_plan(plan: &Plan, name: &str, actor: &Actor) -> String {
     }
     if let Some(risk) = &plan.risk {
         out.push_str(&format!(
-            "  RISKY: {risk}; applying it needs --force (or typing the release name when asked)\n"
+            "  RISKY: {risk}; applying it needs --force (or typing {} or {} when asked)\n",
+            plan.release,
+            plan.release_name()
         ));
     }
     out
@@ -483,6 +517,9 @@ enum NotConfirmed {
     NoTerminal { risky: bool },
     #[error("cancelled: nothing was sent.")]
     Cancelled,
+    /// A risky plan answered with something other than its release's name.
+    #[error("{0}: nothing was sent.")]
+    WrongAnswer(String),
 }
 
 fn force_hint(risky: &bool) -> &'static str {
@@ -514,9 +551,10 @@ async fn confirm(
     }
     let question = if risky {
         format!(
-            "This is risky: {}. Type the release name ({}) to apply it: ",
+            "This is risky: {}. Type {} or {} to apply it: ",
             plan.risk.clone().unwrap_or_default(),
-            plan.release
+            plan.release,
+            plan.release_name()
         )
     } else {
         "Apply? [y/N] ".to_string()
@@ -533,14 +571,10 @@ async fn confirm(
     .and_then(Result::ok)
     .unwrap_or_default();
     let answer = answer.trim();
-    let yes = if risky {
-        answer == plan.release
-    } else {
-        matches!(answer.to_ascii_lowercase().as_str(), "y" | "yes")
-    };
-    if yes {
-        Ok(())
-    } else {
-        Err(NotConfirmed::Cancelled)
+    match risky {
+        true if plan.confirmed_by(answer) => Ok(()),
+        true if !answer.is_empty() => Err(NotConfirmed::WrongAnswer(plan.wrong_answer(answer))),
+        false if matches!(answer.to_ascii_lowercase().as_str(), "y" | "yes") => Ok(()),
+        _ => Err(NotConfirmed::Cancelled),
     }
 }

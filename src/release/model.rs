@@ -497,6 +497,19 @@ impl Release {
             || self.candidate.as_ref().is_some_and(crash)
             || self.live.replicas.ready == 0
             || self.live.unreached
+            || self.rules_without_pods().next().is_some()
+    }
+
+    /// The header and cookie rules that send requests to a track with no ready pods, each with
+    /// that track: those requests fail whatever the weight.
+    pub fn rules_without_pods(&self) -> impl Iterator<Item = (&Rule, &Track)> {
+        self.traffic.rules.iter().filter_map(|rule| {
+            let track = match rule.to() {
+                Side::Live => Some(&self.live),
+                Side::Candidate => self.candidate.as_ref(),
+            }?;
+            (track.replicas.ready == 0).then_some((rule, track))
+        })
     }
 }
 

@@ -2,12 +2,12 @@
 //! global binding: in the filter, the image prompt and the typed confirmation, only enter and
 //! esc are commands and every other key, modifiers and all, edits the text.
 
-use crossterm::event::{Event, KeyEvent};
+use crossterm::event::{Event, KeyCode, KeyEvent};
 use tui_input::Input;
 use tui_input::backend::crossterm::EventHandler as _;
 
 use super::{App, Effect, Level};
-use crate::console::keymap::{Command, Scope};
+use crate::console::keymap::{Command, Keymap, Scope};
 use crate::release::plan::{self, Op, Plan};
 
 /// A mode of the console, opened over the one it came from.
@@ -94,6 +94,32 @@ impl Confirm {
             requests,
         }
     }
+
+    /// A typed dialog's footer, exactly what to do: `type web and Enter to confirm · esc
+    /// cancel`, with the keys `keymap` binds that are not text (`y` and `n` are letters here);
+    /// None for a dialog confirmed by a key.
+    pub fn typed_footer(&self, keymap: &Keymap) -> Option<String> {
+        self.typed.as_ref()?;
+        let keys = |command: Command| {
+            let labels: Vec<String> = keymap
+                .in_scope(Scope::Confirm)
+                .filter(|b| b.command == command)
+                .flat_map(|b| b.keys.iter())
+                .filter(|k| k.ctrl || !matches!(k.code, KeyCode::Char(_)))
+                .map(|k| match k.code {
+                    KeyCode::Enter if !k.ctrl && !k.shift => "Enter".to_string(),
+                    _ => k.label(),
+                })
+                .collect();
+            labels.join("/")
+        };
+        Some(format!(
+            "type {} and {} to confirm · {} cancel",
+            self.plan.release_name(),
+            keys(Command::Confirm),
+            keys(Command::Back)
+        ))
+    }
 }
 
 fn request_text(step: &plan::Step) -> Option<RequestText> {
@@ -148,16 +174,6 @@ fn type_into(input: &mut Input, command: Option<Command>, event: &KeyEvent) -> T
             Typing::Edited
         }
     }
-}
-
-/// A typed confirmation matches the release `namespace/name` or its bare name.
-fn name_matches(typed: &str, release: &str) -> bool {
-    let typed = typed.trim();
-    !typed.is_empty()
-        && (typed == release
-            || release
-                .split_once('/')
-                .is_some_and(|(_, name)| typed == name))
 }
 
 impl App {
@@ -240,12 +256,9 @@ impl App {
                 self.say(Level::Info, "Dry run: nothing is sent. esc closes it.");
             }
             Typing::Done => match &confirm.typed {
-                Some(typed) if !name_matches(typed.value(), &confirm.plan.release) => {
-                    let name = confirm.plan.release.clone();
-                    self.say(
-                        Level::Warning,
-                        format!("This change is risky: type {name} to confirm it."),
-                    );
+                Some(typed) if !confirm.plan.confirmed_by(typed.value()) => {
+                    let why = confirm.plan.wrong_answer(typed.value());
+                    self.say(Level::Warning, why);
                 }
                 _ => self.send_confirmed(),
             },

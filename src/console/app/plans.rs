@@ -28,6 +28,7 @@ impl App {
         let dry_run = std::mem::take(&mut self.dry_run_armed);
         match self.plan_selected(op) {
             Ok(plan) => self.ask(Confirm::new(plan, None, dry_run)),
+            Err(NoPlan::Refused(why)) if why.is_no_op() => self.say(Level::Info, why.to_string()),
             Err(why) => self.say(Level::Warning, why.to_string()),
         }
     }

@@ -318,7 +318,10 @@ pub(super) fn confirm(cx: Cx, frame: &mut Frame, area: Rect, confirm: &Confirm) 
             format!(" {verb} {} · {} ", plan.op.verb(), plan.release),
             title_role,
         ))
-        .title_bottom(scope_hints(cx, Scope::Confirm));
+        .title_bottom(match confirm.typed_footer(&cx.app.keymap) {
+            Some(typed) => Line::from(cx.span(format!(" {typed} "), Role::Key)),
+            None => scope_hints(cx, Scope::Confirm),
+        });
     dialog(frame, rect, block, lines);
 }
 

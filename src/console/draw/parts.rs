@@ -124,6 +124,15 @@ pub(super) fn status(cx: Cx, frame: &mut Frame, area: Rect) {
 /// that do not fit whole are left out rather than cut.
 pub(super) fn footer(cx: Cx, frame: &mut Frame, area: Rect) {
     let app = cx.app;
+    // A typed confirmation has the keyboard: its keys are letters, not the scope's hints.
+    if let Some(typed) = (app.mode().typing())
+        .then(|| app.confirm()?.typed_footer(&app.keymap))
+        .flatten()
+    {
+        let line = Line::from(cx.span(format!(" {typed}"), Role::Muted));
+        frame.render_widget(Paragraph::new(line), area);
+        return;
+    }
     let room = usize::from(area.width);
     let mut spans: Vec<Span> = vec![Span::raw(" ")];
     let mut used = 1;

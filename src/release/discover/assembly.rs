@@ -344,6 +344,8 @@ pub(super) fn readiness_warnings(release: &mut Release) {
         }
     }
     rollout_warnings(release);
+    let rules = crate::release::plan::rule_warnings(release);
+    release.warnings.extend(rules);
     let live = &release.live;
     if !live.deployments.is_empty() && live.replicas.desired == 0 {
         let warning = format!(

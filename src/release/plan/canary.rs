@@ -6,10 +6,10 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use super::reach::{self, Side, Unserved};
+use super::risk::{Moves, shrink_risk, traffic_risk};
 use super::steps::{Cx, find, pods_phrase, record_annotations};
-use super::switch::switch_risk;
 use super::{Action, Kind, Op, Plan, Precondition, Refusal, Step};
-use crate::release::model::{MILLION, Stage, Track};
+use crate::release::model::{Canary, MILLION, Release, Rule, Stage, Track};
 use crate::release::record::PreviousTraffic;
 
 const WEIGHT: &str = "nginx.ingress.kubernetes.io/canary-weight";
@@ -67,17 +67,18 @@ pub(super) fn weight(cx: Cx, percent: u32, op: Op) -> Result<Plan, Refusal> {
     {
         map.extend(extra.clone());
     }
-    let risk = reach::podless_risk(r, percent * (MILLION / 100));
+    let risk = traffic_risk(r, percent * (MILLION / 100), Moves::ByWeight);
     let target = format!("{}{}", c.host, c.path);
     Ok(Plan {
         release: id.clone(),
         op,
         summary: format!(
-            "{}/{} canary-weight {from} → {percent}: {} ({}) will take {percent}% of requests to {target}",
+            "{}/{} canary-weight {from} → {percent}: {} ({}) will take {percent}% of requests to {target}{}",
             r.namespace,
             c.canary,
             cand.label(),
-            pods_phrase(cand.replicas.ready)
+            pods_phrase(cand.replicas.ready),
+            rules_note(r, &r.traffic.rules)
         ),
         risk,
         steps: vec![cx.traffic_step(
@@ -92,10 +93,72 @@ pub(super) fn weight(cx: Cx, percent: u32, op: Op) -> Result<Plan, Refusal> {
     })
 }
 
+/// What the weight does not move, for a weight's summary: `; requests with header
+/// X-Beta=always go 100 % to v2, whatever the weight`; empty without rules.
+fn rules_note(r: &Release, rules: &[Rule]) -> String {
+    let each: Vec<String> = rules
+        .iter()
+        .map(|rule| {
+            format!(
+                "requests with {} go 100 % to {}",
+                rule.condition(),
+                target(labels(r), rule)
+            )
+        })
+        .collect();
+    if each.is_empty() {
+        String::new()
+    } else {
+        format!("; {}, whatever the weight", each.join(" and "))
+    }
+}
+
+/// The labels of the (live, candidate) tracks as the rules route now: `("v1", "v2")`.
+fn labels(r: &Release) -> (&str, &str) {
+    (
+        r.live.label(),
+        r.candidate.as_ref().map_or("?", Track::label),
+    )
+}
+
+/// The track a rule sends its requests to, by label, of the (live, candidate) `labels`.
+fn target<'a>(labels: (&'a str, &'a str), rule: &Rule) -> &'a str {
+    match rule.to() {
+        Side::Live => labels.0,
+        Side::Candidate => labels.1,
+    }
+}
+
+/// `verb` each rule `on` the canary Ingress, as a step says it: `remove header X-Beta=always
+/// -> v2 from shop/web-canary`, each clause led by `; `; the rules route to the (live,
+/// candidate) tracks `to`.
+fn rule_clauses(r: &Release, rules: &[Rule], (verb, on): (&str, &str), to: (&str, &str)) -> String {
+    let Some(c) = r.canary.as_ref() else {
+        return String::new();
+    };
+    rules
+        .iter()
+        .map(|rule| {
+            format!(
+                "; {verb} {} -> {} {on} {}/{}",
+                rule.condition(),
+                target(to, rule),
+                r.namespace,
+                c.canary
+            )
+        })
+        .collect()
+}
+
 /// Both Ingresses of a canary trade Services: the primary moves from `from` to `to` (first,
 /// so no request falls back to `from` alone) and the canary Ingress moves from `to` to `from`
 /// at weight 0, carrying `annotations` (the record).
-fn swap(cx: Cx, from: &str, to: &str, annotations: Value) -> Result<Vec<Step>, Refusal> {
+fn swap(
+    cx: Cx,
+    (from, to): (&str, &str),
+    annotations: Value,
+    rules_said: String,
+) -> Result<Vec<Step>, Refusal> {
     let r = cx.r;
     let Some(c) = r.canary.as_ref() else {
         return Err(Refusal::NoCanaryIngress { release: r.id() });
@@ -121,7 +184,7 @@ fn swap(cx: Cx, from: &str, to: &str, annotations: Value) -> Result<Vec<Step>, R
         cx.traffic_step(
             json!({"metadata": {"annotations": annotations}, "spec": {"rules": canary_rules}}),
             format!(
-                "{}/{}: canary-weight 0, backend {to} → {from}",
+                "{}/{}: canary-weight 0, backend {to} → {from}{rules_said}",
                 r.namespace, c.canary
             ),
         ),
@@ -140,6 +203,19 @@ fn rule_annotations(cx: Cx) -> BTreeMap<String, String> {
         .iter()
         .filter_map(|k| Some((k.to_string(), annotations?.get(*k)?.clone())))
         .collect()
+}
+
+/// The rules a rollback puts back, typed from the annotations the finish kept, as they will
+/// route once restored (the canary Ingress then backs the track rolled back from).
+fn restored_rules(annotations: &BTreeMap<String, String>) -> Vec<Rule> {
+    let get = |k: &str| annotations.get(k).map(|v| v.as_str().into());
+    crate::release::discover::canary_rules(&Canary {
+        header: get(RULES[0]),
+        header_value: get(RULES[1]),
+        header_pattern: get(RULES[2]),
+        cookie: get(RULES[3]),
+        ..Canary::default()
+    })
 }
 
 /// The other track, the live track's Service and the other track's Service.
@@ -173,7 +249,10 @@ pub(super) fn finish(cx: Cx) -> Result<Plan, Refusal> {
     for key in rec.previous.rules.keys() {
         annotations[key.as_str()] = Value::Null;
     }
-    let mut steps = swap(cx, &old_svc, &new_svc, annotations)?;
+    // Production keeps the replicas it had: the candidate is scaled up before the swap.
+    let mut steps = cx.keep_replicas(cand, &r.live);
+    let removed = rule_clauses(r, &r.traffic.rules, ("remove", "from"), labels(r));
+    steps.extend(swap(cx, (&old_svc, &new_svc), annotations, removed)?);
     steps.extend(cx.scale_steps(&r.live, 0));
     Ok(Plan {
         release: id.clone(),
@@ -182,7 +261,9 @@ pub(super) fn finish(cx: Cx) -> Result<Plan, Refusal> {
             "{id}: the primary Ingress takes {new_svc} ({}) for all traffic; {old_svc} is scaled to 0 and kept for rollback",
             pods_phrase(cand.replicas.ready)
         ),
-        risk: switch_risk(&r.live, cand).or_else(|| cand.rollout_risk()),
+        // The finish moves no traffic: only leaving nothing running to serve is risky.
+        risk: reach::last_pods_risk(r, Side::Candidate, &r.live)
+            .or_else(|| shrink_risk(cand, &r.live)),
         steps,
         record: rec,
         event: cx.event("finished the canary of", &old_svc, &new_svc),
@@ -209,7 +290,18 @@ pub(super) fn unfinish(cx: Cx) -> Result<Plan, Refusal> {
         op: Op::Rollback,
         summary: String::new(),
         risk: None,
-        steps: swap(cx, &live_svc, &old_svc, annotations)?,
+        steps: swap(
+            cx,
+            (&live_svc, &old_svc),
+            annotations,
+            // Restored, they route to the track rolled back from (the canary's again).
+            rule_clauses(
+                r,
+                &restored_rules(&restored),
+                ("restore", "on"),
+                (old.label(), r.live.label()),
+            ),
+        )?,
         record: rec,
         event: cx.event("rolled back", &live_svc, &old_svc),
     })

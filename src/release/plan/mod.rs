@@ -14,6 +14,7 @@ mod canary;
 mod ingress;
 mod reach;
 mod refusal;
+mod risk;
 mod rollback;
 mod selector;
 mod stage;
@@ -28,6 +29,7 @@ use super::record::ReleaseRecord;
 
 pub use super::model::Kind;
 pub use refusal::Refusal;
+pub use risk::rule_warnings;
 pub use stage::{clone_name, version_of_image};
 pub use steps::find;
 
@@ -150,6 +152,32 @@ pub struct Plan {
     pub risk: Option<String>,
 }
 
+impl Plan {
+    /// Whether `typed` confirms this risky plan: the release's `namespace/name` or its bare
+    /// `name`, spaces around it ignored. The one rule the console's typed confirmation and the
+    /// CLI's question both use.
+    pub fn confirmed_by(&self, typed: &str) -> bool {
+        let typed = typed.trim();
+        !typed.is_empty() && (typed == self.release || typed == self.release_name())
+    }
+
+    /// The release's bare name: `web` of `shop/web`, the shortest answer that confirms.
+    pub fn release_name(&self) -> &str {
+        self.release.rsplit('/').next().unwrap_or(&self.release)
+    }
+
+    /// What to type, and what was typed when it does not confirm: `type shop/web or web to
+    /// confirm (you typed "sho")`.
+    pub fn wrong_answer(&self, typed: &str) -> String {
+        format!(
+            "type {} or {} to confirm (you typed {:?})",
+            self.release,
+            self.release_name(),
+            typed.trim()
+        )
+    }
+}
+
 /// Plans `op` on release `r`; `snapshot` holds the objects to clone or patch. Times the plan
 /// writes are `now` in whole seconds.
 ///
@@ -174,6 +202,9 @@ pub fn plan(
     }
     if matches!(op, Op::Approve) && r.gate_remaining_seconds.is_some_and(|s| s < 0) {
         return Err(Refusal::GateExpired { release });
+    }
+    if let Some(already) = already(r, &op) {
+        return Err(Refusal::NoChange { release, already });
     }
     let cx = steps::Cx {
         r,
@@ -218,6 +249,26 @@ pub fn plan(
     p.op = op;
     p.event.reason = p.op.reason();
     Ok(p)
+}
+
+/// Where the release already is when `op` would change nothing: `at 40 %` for a canary's
+/// weight, `rolled back to v1` for a rollback of a release rolled back with no share left on
+/// its candidate.
+fn already(r: &Release, op: &Op) -> Option<String> {
+    match op {
+        Op::SetWeight(w)
+            if r.pattern == Pattern::NginxCanary
+                && r.canary.is_some()
+                && *w <= 100
+                && r.traffic.candidate_per_million == w * (MILLION / 100) =>
+        {
+            Some(format!("at {w} %"))
+        }
+        Op::Rollback if r.stage == Stage::RolledBack && r.traffic.candidate_per_million == 0 => {
+            Some(format!("rolled back to {}", r.live.label()))
+        }
+        _ => None,
+    }
 }
 
 /// Leaving the gate the release waits at: the next weight of a canary, or the switch after
@@ -340,6 +391,57 @@ mod tests {
         assert_eq!(
             got.to_string(),
             "shop/web has no resourceVersion on its Service: refusing to write without a precondition."
+        );
+    }
+
+    #[test]
+    fn an_op_that_changes_nothing_is_nothing_to_do() {
+        let actor = Actor { name: "ana".into() };
+        let now = jiff::Timestamp::UNIX_EPOCH;
+        let canary = |stage, per_million| reach::tests::canary(stage, per_million, &[]);
+        let cases = [
+            (
+                canary(Stage::Shifting, 400_000),
+                Op::SetWeight(40),
+                "shop/web is already at 40 %: nothing to do",
+            ),
+            (
+                canary(Stage::RolledBack, 0),
+                Op::Rollback,
+                "shop/web is already rolled back to v1: nothing to do",
+            ),
+        ];
+        for (r, op, text) in cases {
+            let got = plan(&r, &Snapshot::default(), op, &actor, now).expect_err("nothing to do");
+            assert!(got.is_no_op(), "{got:?}");
+            assert_eq!(got.to_string(), text);
+        }
+        // 40.1 % is not 40 %.
+        let r = canary(Stage::Shifting, 401_000);
+        assert!(plan(&r, &Snapshot::default(), Op::SetWeight(40), &actor, now).is_ok());
+    }
+
+    #[test]
+    fn a_risky_plan_is_confirmed_by_its_full_or_its_bare_name_only() {
+        let actor = Actor { name: "ana".into() };
+        let r = reach::tests::canary(Stage::Shifting, 100_000, &[]);
+        let p = plan(
+            &r,
+            &Snapshot::default(),
+            Op::SetWeight(25),
+            &actor,
+            jiff::Timestamp::UNIX_EPOCH,
+        )
+        .expect("a plan");
+        for yes in ["shop/web", "web", " web \n"] {
+            assert!(p.confirmed_by(yes), "{yes:?}");
+        }
+        for no in ["", "sho", "y", "shop/", "/web", "other/web", "Web"] {
+            assert!(!p.confirmed_by(no), "{no:?}");
+        }
+        assert_eq!(
+            p.wrong_answer("sho"),
+            r#"type shop/web or web to confirm (you typed "sho")"#
         );
     }
 

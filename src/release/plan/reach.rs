@@ -190,10 +190,11 @@ pub(super) fn podless_risk(r: &Release, candidate_per_million: u32) -> Option<St
         })
 }
 
-/// Why scaling the track left behind is risky: the track that serves has no ready pods, so
-/// the retirement leaves the release no pods at all to serve with.
-pub(super) fn last_pods_risk(r: &Release, retired: &Track) -> Option<String> {
-    let serving = Reach::now(r, Side::Live)?;
+/// Why scaling the track left behind is risky: the track that serves (`serving`: the live
+/// one, or a finished canary's candidate) has no ready pods, so the retirement leaves the
+/// release no pods at all to serve with.
+pub(super) fn last_pods_risk(r: &Release, serving: Side, retired: &Track) -> Option<String> {
+    let serving = Reach::now(r, serving)?;
     (!serving.is_none() && serving.track.replicas.ready == 0).then(|| {
         format!(
             "{} takes {} but has no ready pods: retiring {} leaves no running pods to serve them",
@@ -205,14 +206,14 @@ pub(super) fn last_pods_risk(r: &Release, retired: &Track) -> Option<String> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::release::discover::Snapshot;
     use crate::release::model::{Canary, Kind, ObjectRef, Replicas, RuleMatch, RuleSource, Stage};
     use crate::release::plan::{Actor, Op, Plan, plan};
 
     /// A track `version` of the Deployment and Service `web-<version>`, `ready` of 2 pods ready.
-    fn track(version: &str, ready: i32) -> Track {
+    pub(in crate::release::plan) fn track(version: &str, ready: i32) -> Track {
         let name = format!("web-{version}");
         Track {
             deployments: smallvec::smallvec![name.as_str().into()],
@@ -232,7 +233,11 @@ mod tests {
 
     /// `shop/web`, an nginx canary from `v1` to `v2` in `stage`, the candidate taking
     /// `per_million` of the requests and those of `rules`.
-    fn canary(stage: Stage, per_million: u32, rules: &[Rule]) -> Release {
+    pub(in crate::release::plan) fn canary(
+        stage: Stage,
+        per_million: u32,
+        rules: &[Rule],
+    ) -> Release {
         Release {
             namespace: "shop".into(),
             name: "web".into(),
@@ -513,8 +518,9 @@ mod tests {
             Some("v2 has no ready pods but would take 10 % of requests")
         );
         assert_eq!(risk(&r, Op::SetWeight(0)), None);
-        // A header rule still reaches the candidate at weight 0.
-        let header = unready(canary(Stage::Staged, 0, &header()));
+        // A header rule still reaches the candidate at weight 0 (from 10: at 0 already, a
+        // weight of 0 is nothing to do).
+        let header = unready(canary(Stage::Shifting, 100_000, &header()));
         assert_eq!(
             risk(&header, Op::SetWeight(0)).as_deref(),
             Some(

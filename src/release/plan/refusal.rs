@@ -39,8 +39,11 @@ pub enum Refusal {
     #[error("{track} is retired (scaled to 0): roll back to bring it back.")]
     TrackRetired { track: String },
     /// Retiring a track already at 0 replicas.
-    #[error("{track} is already scaled to 0.")]
+    #[error("{track} is already scaled to 0: nothing to do.")]
     AlreadyRetired { track: String },
+    /// The op would change nothing: the release is `already` where it would put it.
+    #[error("{release} is already {already}: nothing to do")]
+    NoChange { release: String, already: String },
     /// A step that assumes `track` takes no requests while some still reach it: `by` names
     /// the exact share and the rules, `todo` what moves them off, `step` the step in words.
     #[error("{release} still sends {by} to {track}: {todo} before {step}.")]
@@ -93,6 +96,14 @@ pub enum Refusal {
 }
 
 impl Refusal {
+    /// The op would write nothing but the same state again: done already, not refused.
+    pub fn is_no_op(&self) -> bool {
+        matches!(
+            self,
+            Refusal::NoChange { .. } | Refusal::AlreadyRetired { .. }
+        )
+    }
+
     /// The objects are not in a shape the planner can act on safely (rather than the op not
     /// applying to the release as it is).
     pub fn is_unsafe(&self) -> bool {

@@ -160,6 +160,22 @@ impl Cx<'_> {
             .collect()
     }
 
+    /// Before `old` is retired: when `serving` (one Deployment) has fewer replicas than `old`,
+    /// scales it up to `old`'s and waits until they are ready, so that production is left on as
+    /// many as before; nothing otherwise (a track of several Deployments is left to a person).
+    pub fn keep_replicas(&self, serving: &Track, old: &Track) -> Vec<Step> {
+        let had = old.replicas.desired;
+        if serving.replicas.desired >= had || serving.deployments.len() != 1 {
+            return Vec::new();
+        }
+        let mut steps = self.scale_steps(serving, had);
+        for step in &mut steps {
+            step.description.push_str(&format!(" (live had {had})"));
+        }
+        steps.extend(self.wait_steps(serving, had));
+        steps
+    }
+
     /// Waits until each Deployment of `t` has `replicas` ready pods.
     pub fn wait_steps(&self, t: &Track, replicas: i32) -> Vec<Step> {
         let ns = &self.r.namespace;

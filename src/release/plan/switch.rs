@@ -6,27 +6,11 @@ use jiff::Timestamp;
 use serde_json::json;
 
 use super::reach::{self, Side, Unserved};
+use super::risk::{Moves, shrink_risk, traffic_risk};
 use super::steps::{Cx, find, pods_phrase, record_annotations};
 use super::{Op, Plan, Refusal, canary, ingress, selector};
-use crate::release::model::{Kind, Pattern, Stage, Track};
+use crate::release::model::{Kind, MILLION, Pattern, Stage, Track};
 use crate::release::record::{self, PreviousTraffic, ReleaseRecord};
-
-/// Why a switch to `to` is risky: it has no ready pods, or fewer than `from`.
-pub(super) fn switch_risk(from: &Track, to: &Track) -> Option<String> {
-    if to.replicas.ready == 0 {
-        Some(format!("{} has no ready pods", to.label()))
-    } else if to.replicas.ready < from.replicas.ready {
-        Some(format!(
-            "{} has fewer ready pods ({}) than {} ({})",
-            to.label(),
-            to.replicas.ready,
-            from.label(),
-            from.replicas.ready
-        ))
-    } else {
-        None
-    }
-}
 
 /// The traffic patch that puts all traffic on `to`, by pattern, and the move in words.
 fn traffic_body(cx: Cx, to: &Track) -> Result<(serde_json::Value, String), Refusal> {
@@ -75,7 +59,7 @@ pub(super) fn switch(cx: Cx, op: Op) -> Result<Plan, Refusal> {
             r.id(),
             format_args!("{to_l} ({})", pods_phrase(to.replicas.ready))
         ),
-        risk: switch_risk(&r.live, to).or_else(|| to.rollout_risk()),
+        risk: traffic_risk(r, MILLION, Moves::AllAtOnce),
         steps: vec![step],
         record: rec,
         event: cx.event("switched", from_l, to_l),
@@ -141,7 +125,11 @@ pub(super) fn retire(cx: Cx, op: Op) -> Result<Plan, Refusal> {
         "{id}: scale {} ({label}) from {desired} to 0; kept for rollback",
         old.deployments.join(", "),
     );
-    Ok(scale_to_zero(cx, rec, old, op, description, summary))
+    let mut p = scale_to_zero(cx, rec, old, op, description, summary);
+    // Production keeps the replicas it had: the live track is scaled up before the old goes.
+    p.steps.splice(0..0, cx.keep_replicas(&r.live, old));
+    p.risk = p.risk.or_else(|| shrink_risk(&r.live, old));
+    Ok(p)
 }
 
 /// After a rollback the rejected candidate still runs; retiring it scales it to 0, which lets
@@ -194,7 +182,7 @@ fn scale_to_zero(
         release: cx.r.id(),
         op,
         summary,
-        risk: reach::last_pods_risk(cx.r, t),
+        risk: reach::last_pods_risk(cx.r, Side::Live, t),
         steps,
         record: rec,
         event: cx.event("retired", &from, &to),
