@@ -3716,3 +3716,35 @@ fn nginx_canary_conformance_table() {
         run(rule.case);
     }
 }
+
+/// A pod says when its container last stopped before a restart: discovery reports how long
+/// ago (the planner counts only recent restarts as a risk), and nothing where it does not say.
+#[test]
+fn a_pods_last_restart_is_reported_by_how_long_ago() {
+    let mut objects = canary_pair(Objects::new(), "api", json!({CANARY: "true", WEIGHT: "20"}));
+    let pod = objects
+        .pods
+        .iter_mut()
+        .find(|p| {
+            p["metadata"]["name"]
+                .as_str()
+                .is_some_and(|n| n.starts_with("web-v2"))
+        })
+        .expect("a pod of web-v2");
+    pod["status"]["containerStatuses"][0]["restartCount"] = json!(2);
+    pod["status"]["containerStatuses"][0]["lastState"] =
+        json!({"terminated": {"exitCode": 1, "finishedAt": "2026-11-23T11:55:00Z"}});
+    let name = pod["metadata"]["name"].as_str().unwrap_or("").to_string();
+    let releases = discover(&objects.snapshot(), now());
+    let candidate = releases[0].candidate.as_ref().expect("a candidate");
+    let got: Vec<(&str, i32, Option<i64>)> = candidate
+        .pods
+        .iter()
+        .map(|p| (p.name.as_str(), p.restarts, p.restarted_seconds_ago))
+        .collect();
+    assert!(got.contains(&(name.as_str(), 2, Some(300))), "{got:?}");
+    assert!(
+        got.iter().filter(|p| p.0 != name).all(|p| p.2.is_none()),
+        "{got:?}"
+    );
+}

@@ -107,6 +107,8 @@ pub struct PodSummary {
     pub name: CompactString,
     pub state: PodState,
     pub restarts: i32,
+    /// Seconds since a container last stopped before restarting, if the pod says.
+    pub restarted_seconds_ago: Option<i64>,
     /// Seconds since creation, if known.
     pub age_seconds: Option<i64>,
 }

@@ -83,6 +83,7 @@ pub(super) fn track<'i>(
             name: v.s(p.name).into(),
             state: p.state,
             restarts: p.restarts,
+            restarted_seconds_ago: age(p.last_restart, now),
             age_seconds: age(p.created, now),
         }));
         if !t.pods.is_sorted_by(|a, b| a.name <= b.name) {

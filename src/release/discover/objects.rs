@@ -77,6 +77,24 @@ fn pod_state(pod: &Pod) -> PodState {
     }
 }
 
+/// When a container of the pod last stopped before its restart (its `lastState.terminated
+/// .finishedAt`), the latest of its containers; None when none says.
+fn last_restart(pod: &Pod) -> Option<jiff::Timestamp> {
+    let statuses = pod.status.as_ref()?.container_statuses.as_ref()?;
+    statuses
+        .iter()
+        .filter_map(|c| {
+            c.last_state
+                .as_ref()?
+                .terminated
+                .as_ref()?
+                .finished_at
+                .as_ref()
+        })
+        .map(|t| t.0)
+        .max()
+}
+
 fn restarts(pod: &Pod) -> i32 {
     pod.status
         .as_ref()
@@ -299,6 +317,8 @@ pub(super) struct PodRow {
     pub(super) replica_set: Str,
     pub(super) state: PodState,
     pub(super) restarts: i32,
+    /// When a container last stopped before restarting, if the pod says.
+    pub(super) last_restart: Option<jiff::Timestamp>,
     pub(super) created: Option<jiff::Timestamp>,
 }
 
@@ -530,6 +550,7 @@ impl Objects {
             replica_set,
             state: pod_state(pod),
             restarts: restarts(pod),
+            last_restart: last_restart(pod),
             created: created(meta),
         };
         self.pods.push(row);

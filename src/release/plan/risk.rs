@@ -79,7 +79,13 @@ fn capacity_risk(live: &Track, c: &Track, share: u32) -> Option<String> {
     })
 }
 
-/// Crash-looping pods, else pods that restarted, on `t` (where its pods are known).
+/// How long after a restart a pod still counts as restarting: long enough to cover a few
+/// crash-loop back-offs (10 s doubling to 5 min), short enough that a restart last week does
+/// not mark every move risky.
+pub const RECENT_RESTART_SECONDS: i64 = 15 * 60;
+
+/// Crash-looping pods, else pods that restarted in the last [`RECENT_RESTART_SECONDS`] (or
+/// restarted at a time the pod does not say), on `t` (where its pods are known).
 fn pods_risk(t: &Track) -> Option<String> {
     let crashing = t.pods_in(PodState::CrashLooping);
     if crashing > 0 {
@@ -90,11 +96,15 @@ fn pods_risk(t: &Track) -> Option<String> {
         .pods
         .iter()
         .filter(|p| p.restarts > 0)
+        .filter(|p| {
+            p.restarted_seconds_ago
+                .is_none_or(|s| s < RECENT_RESTART_SECONDS)
+        })
         .map(|p| format!("{} {}×", p.name, p.restarts))
         .collect();
     (!restarted.is_empty()).then(|| {
         format!(
-            "{} has pods that restarted ({})",
+            "{} has pods that restarted lately ({})",
             t.label(),
             restarted.join(", ")
         )
@@ -223,6 +233,7 @@ mod tests {
             name: name.into(),
             state,
             restarts,
+            restarted_seconds_ago: None,
             age_seconds: None,
         };
         let mut r = canary(2, 2, 100_000);
@@ -231,7 +242,19 @@ mod tests {
         }
         assert_eq!(
             traffic_risk(&r, 250_000, Moves::ByWeight).as_deref(),
-            Some("v2 has pods that restarted (web-v2-a 3×)")
+            Some("v2 has pods that restarted lately (web-v2-a 3×)")
+        );
+        // A restart long ago is history, not a warning.
+        if let Some(c) = r.candidate.as_mut() {
+            c.pods[0].restarted_seconds_ago = Some(RECENT_RESTART_SECONDS + 1);
+        }
+        assert_eq!(traffic_risk(&r, 250_000, Moves::ByWeight), None);
+        if let Some(c) = r.candidate.as_mut() {
+            c.pods[0].restarted_seconds_ago = Some(60);
+        }
+        assert_eq!(
+            traffic_risk(&r, 250_000, Moves::ByWeight).as_deref(),
+            Some("v2 has pods that restarted lately (web-v2-a 3×)")
         );
         if let Some(c) = r.candidate.as_mut() {
             c.pods.push(pod("web-v2-b", PodState::CrashLooping, 7));
