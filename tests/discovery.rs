@@ -2036,6 +2036,35 @@ fn rollout_cases() -> Vec<Case> {
             }),
         },
         Case {
+            name: "a candidate mid-rollout: its pods still run the old image",
+            objects: pair()
+                .paused_with_image("nginx-v2", "nginx:1.28")
+                .edit_deployment("nginx-v2", |d| {
+                    d["spec"]["paused"] = json!(false);
+                    d["status"]["updatedReplicas"] = json!(1);
+                    d["status"]["conditions"] = json!([{"type": "Progressing", "status": "True",
+                        "reason": "ReplicaSetUpdated"}]);
+                }),
+            want: vec![Want {
+                id: "shop/nginx-service",
+                pattern: SelectorSwitch,
+                stage: Stage::Staged,
+                live: t(&["nginx"], Some("v1"), &["nginx:1.25"], (3, 3, 3, 3)).svc("nginx-service"),
+                candidate: Some(t(&["nginx-v2"], Some("v2"), &["nginx:1.27"], (3, 1, 3, 3))),
+                traffic: (100, 0, &[]),
+                warnings: &[&[
+                    "shop/nginx-v2 is rolling out image nginx:1.28",
+                    "1 of 3 pods updated",
+                    "the others run nginx:1.27",
+                ]],
+            }],
+            check: Some(|rs| {
+                let c = rs[0].candidate.as_ref().expect("candidate");
+                assert!(!c.paused && !c.stalled);
+                assert_eq!(c.template_images[..], ["nginx:1.28"]);
+            }),
+        },
+        Case {
             name: "a candidate past its progress deadline",
             objects: pair().stalled("nginx-v2"),
             want: vec![Want {
