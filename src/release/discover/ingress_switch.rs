@@ -4,16 +4,18 @@
 use super::assembly::{Found, Recorded, all_to_live, assemble, read_record, service_track};
 use super::index::View;
 use super::objects::{IngRow, SvcRow};
-use super::serving::{HostPaths, Loc, nginx_order};
+use super::serving::{HostPaths, Loc};
 use super::{Context, TRACK_LABELS};
 use crate::release::model::{Kind, Pattern, Release, Route, Traffic};
 
 /// Ingress backend switches, but for canaries and the primaries canaries claimed: claims
 /// both Services and the Services of the colours retired beside them.
-pub(super) fn discover<'i>(v: View<'i>, cx: &mut Context<'i>, out: &mut Vec<Release>) {
-    let mut ordered: Vec<&IngRow> = v.ingresses.iter().collect();
-    ordered.sort_by(|a, b| nginx_order(v, a, b));
-    let hps = HostPaths::of(v, &ordered);
+pub(super) fn discover<'i>(
+    v: View<'i>,
+    hps: &HostPaths<'i>,
+    cx: &mut Context<'i>,
+    out: &mut Vec<Release>,
+) {
     for ing in v.ingresses {
         if ing.canary || cx.claimed_ingresses.contains(v.s(ing.name)) {
             continue;
@@ -43,7 +45,7 @@ pub(super) fn discover<'i>(v: View<'i>, cx: &mut Context<'i>, out: &mut Vec<Rele
         out.push(release(
             v,
             cx,
-            &hps,
+            hps,
             ing,
             (live, v.s(sibling.name)),
             recorded,

@@ -29,6 +29,7 @@ use k8s_openapi::api::networking::v1::Ingress;
 
 use super::model::Release;
 use index::{Index, View};
+use serving::HostPaths;
 
 pub use nginx_canary::canary_rules;
 pub use objects::Objects;
@@ -69,7 +70,7 @@ pub const TRACK_LABELS: &[&str] = &[
 /// One release pattern's discovery over one namespace: it pushes the releases it finds to
 /// `out`, skips the objects an earlier pattern claimed and claims the ones its releases are
 /// made of.
-type Detect = for<'i> fn(View<'i>, &mut Context<'i>, &mut Vec<Release>);
+type Detect = for<'i> fn(View<'i>, &HostPaths<'i>, &mut Context<'i>, &mut Vec<Release>);
 
 /// The release patterns, in the order they claim objects: a canary claims its Services and
 /// its primary Ingress before an Ingress switch could take that Ingress, and both claim
@@ -121,13 +122,15 @@ pub fn discover_objects(o: &Objects, now: jiff::Timestamp) -> Vec<Release> {
         claimed_ingresses: HashSet::default(),
         scratch: Scratch::default(),
     };
+    let mut host_paths = HostPaths::default();
     for r in 0..ix.namespaces.len() {
         let v = View::new(&ix, r);
+        host_paths.fill(v);
         let start = out.len();
         cx.claimed_services.clear();
         cx.claimed_ingresses.clear();
         for detect in PATTERNS {
-            detect(v, &mut cx, &mut out);
+            detect(v, &host_paths, &mut cx, &mut out);
         }
         let found = &mut out[start..];
         for r in found.iter_mut() {

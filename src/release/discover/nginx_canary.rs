@@ -75,16 +75,15 @@ pub(super) fn contender(i: &IngRow) -> bool {
 /// nginx canary pairs: one release per contender ingress-nginx honours somewhere, over every
 /// host/path it is honoured on (each a route of its own). Claims the primary Ingresses and
 /// the Services of both tracks.
-pub(super) fn discover<'i>(v: View<'i>, cx: &mut Context<'i>, out: &mut Vec<Release>) {
-    let mut ordered: Vec<&IngRow> = v.ingresses.iter().collect();
-    if !ordered.iter().any(|i| contender(i)) {
-        return;
-    }
-    ordered.sort_by(|a, b| nginx_order(v, a, b));
-    let hps = HostPaths::of(v, &ordered);
+pub(super) fn discover<'i>(
+    v: View<'i>,
+    hps: &HostPaths<'i>,
+    cx: &mut Context<'i>,
+    out: &mut Vec<Release>,
+) {
     // Each honoured contender with the host/paths it is honoured on.
     let mut groups: Vec<(&IngRow, Vec<Loc>)> = Vec::new();
-    for (&hp, contenders) in &hps.contending {
+    for (hp, contenders) in hps.contended() {
         let Some(h) = honoured(v, contenders, hps.serving(hp)) else {
             continue;
         };
@@ -101,7 +100,7 @@ pub(super) fn discover<'i>(v: View<'i>, cx: &mut Context<'i>, out: &mut Vec<Rele
                 .iter()
                 .position(|hp| Loc::of(v, canary_ing, hp) == loc)
         });
-        out.push(release(v, cx, &hps, canary_ing, &on));
+        out.push(release(v, cx, hps, canary_ing, &on));
     }
 }
 
@@ -213,11 +212,18 @@ fn release<'i>(
     }
     unserved_routes_warning(v, canary_ing, &routes, &mut warnings);
 
-    let mut seen = hashbrown::HashSet::new();
-    warnings.retain(|w| seen.insert(w.clone()));
-    let all: Vec<Route> = routes.iter().map(|r| r.0.clone()).collect();
-    let (_, mut traffic, pairing) = routes.swap_remove(own);
-    traffic.routes = all;
+    // Routes of one canary repeat a class or backend warning: say each once.
+    let mut i = 0;
+    while i < warnings.len() {
+        if warnings[..i].contains(&warnings[i]) {
+            warnings.remove(i);
+        } else {
+            i += 1;
+        }
+    }
+    // `on` is never empty (each group starts with a host/path), so neither is `routes`.
+    let (mut traffic, pairing) = (routes[own].1.clone(), routes[own].2);
+    traffic.routes = routes.into_iter().map(|r| r.0).collect();
     assemble_release(v, cx, &pairing, &contenders, traffic, warnings)
 }
 
@@ -304,6 +310,7 @@ fn unserved_routes_warning(
 
 /// The Ingresses of one route: the contender ingress-nginx honours for (host, path), the
 /// primary it is paired with, and the honoured one's (weight, total).
+#[derive(Clone, Copy)]
 struct Pairing<'a, 'i> {
     loc: Loc<'a>,
     /// The location of the primary: `loc`, or the same path of the other type.

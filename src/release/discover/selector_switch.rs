@@ -8,6 +8,7 @@ use smallvec::SmallVec;
 use super::assembly::{Found, all_to_live, assemble, read_record, track};
 use super::index::{Pairs, View};
 use super::objects::SvcRow;
+use super::serving::HostPaths;
 use super::{Context, Scratch, TRACK_LABELS};
 use crate::release::model::{Kind, Pattern, Release, Track};
 
@@ -15,7 +16,12 @@ use crate::release::model::{Kind, Pattern, Release, Track};
 /// tracks by a label, once the keys no Deployment's pods carry are set aside (the release is
 /// shown broken, not dropped); and every Service that carries a release record, whatever its
 /// selector selects.
-pub(super) fn discover<'i>(v: View<'i>, cx: &mut Context<'i>, out: &mut Vec<Release>) {
+pub(super) fn discover<'i>(
+    v: View<'i>,
+    _: &HostPaths<'i>,
+    cx: &mut Context<'i>,
+    out: &mut Vec<Release>,
+) {
     for svc in v.services {
         if cx.claimed_services.contains(v.s(svc.name)) {
             continue;

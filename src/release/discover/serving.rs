@@ -5,8 +5,8 @@
 //! (`sortIngressSlice`) and `internal/ingress/controller/controller.go` (`createServers`,
 //! `getBackendServers`: a location already defined keeps its first backend).
 
+use hashbrown::HashMap;
 use std::cmp::Ordering;
-use std::collections::BTreeMap;
 
 use smallvec::SmallVec;
 
@@ -87,44 +87,64 @@ pub(super) fn nginx_order(v: View<'_>, a: &IngRow, b: &IngRow) -> Ordering {
 }
 
 /// The Ingresses of a namespace by the host/paths they name, each list in ingress-nginx's
-/// order.
+/// order. Built once per namespace (`fill`), its buffers reused from one to the next.
 #[derive(Default)]
 pub(super) struct HostPaths<'i> {
+    /// The namespace's Ingresses in ingress-nginx's order.
+    pub(super) ordered: Vec<&'i IngRow>,
     /// The Ingresses, not canaries, that serve a host/path.
-    pub(super) serving: BTreeMap<Loc<'i>, Vec<&'i IngRow>>,
+    serving: HashMap<Loc<'i>, Ingresses<'i>>,
     /// The contenders (canaries, and Ingresses with canary settings) that name it.
-    pub(super) contending: BTreeMap<Loc<'i>, Vec<&'i IngRow>>,
+    contending: HashMap<Loc<'i>, Ingresses<'i>>,
 }
 
+/// The Ingresses of one location: nearly always one or two, kept in place.
+type Ingresses<'i> = SmallVec<[&'i IngRow; 2]>;
+
 impl<'i> HostPaths<'i> {
-    pub(super) fn of(v: View<'i>, ordered: &[&'i IngRow]) -> HostPaths<'i> {
-        let mut hps = HostPaths::default();
-        for &i in ordered {
+    /// Reads the namespace `v`'s Ingresses, in place of the previous namespace's.
+    pub(super) fn fill(&mut self, v: View<'i>) {
+        self.ordered.clear();
+        self.serving.clear();
+        self.contending.clear();
+        self.ordered.extend(v.ingresses.iter());
+        self.ordered.sort_by(|a, b| nginx_order(v, a, b));
+        for &i in &self.ordered {
             for hp in v.paths(i) {
                 let key = Loc::of(v, i, hp);
-                let add = |map: &mut BTreeMap<_, Vec<&'i IngRow>>| {
+                let add = |map: &mut HashMap<Loc<'i>, Ingresses<'i>>| {
                     let list = map.entry(key).or_default();
                     if !list.iter().any(|p| std::ptr::eq(*p, i)) {
                         list.push(i);
                     }
                 };
                 if !i.canary {
-                    add(&mut hps.serving);
+                    add(&mut self.serving);
                 }
                 if contender(i) {
-                    add(&mut hps.contending);
+                    add(&mut self.contending);
                 }
             }
         }
-        hps
+    }
+
+    /// The locations contenders name, sorted, each with its contenders.
+    pub(super) fn contended(&self) -> Vec<(Loc<'i>, &[&'i IngRow])> {
+        let mut locs: Vec<(Loc<'i>, &[&'i IngRow])> = self
+            .contending
+            .iter()
+            .map(|(loc, list)| (*loc, list.as_slice()))
+            .collect();
+        locs.sort_unstable_by_key(|l| l.0);
+        locs
     }
 
     pub(super) fn serving(&self, loc: Loc<'i>) -> &[&'i IngRow] {
-        self.serving.get(&loc).map_or(&[], Vec::as_slice)
+        self.serving.get(&loc).map_or(&[], SmallVec::as_slice)
     }
 
     pub(super) fn contending(&self, loc: Loc<'i>) -> &[&'i IngRow] {
-        self.contending.get(&loc).map_or(&[], Vec::as_slice)
+        self.contending.get(&loc).map_or(&[], SmallVec::as_slice)
     }
 }
 
