@@ -1398,3 +1398,81 @@ fn a_dry_run_lists_every_step_before_any_request_body() {
         }
     }
 }
+
+/// The symbol of the border corner left of `needle` on its row.
+fn corner_left_of(buf: &Buffer, needle: &str) -> Option<String> {
+    let (x, y) = find(buf, needle)?;
+    (0..x)
+        .rev()
+        .map(|cx| buf[(cx, y)].symbol())
+        .find(|s| !["━", "─", " "].contains(s))
+        .map(str::to_string)
+}
+
+/// A canary past half keeps its sides: the live (primary) track on the left with the LIVE
+/// label and the heavy border, the candidate on the right, and the list names v1 live, as
+/// `cutover status` does.
+#[test]
+fn sides_never_swap_when_the_canary_carries_most_of_the_traffic() {
+    let mut objects = shop(SHOP);
+    let canary = objects
+        .ingresses
+        .iter_mut()
+        .find(|i| i["metadata"]["name"] == "checkout-canary")
+        .expect("the canary Ingress");
+    canary["metadata"]["annotations"][WEIGHT] = json!("80");
+    let app = app_with(&objects, PodScope::All, "shop/checkout", false);
+    let release = app.release().expect("checkout");
+    assert_eq!(release.live.label(), "v1");
+    let theme = default_theme();
+    for (w, h) in [(120, 40), (80, 24)] {
+        let terminal = render(&app, &theme, w, h);
+        let buf = terminal.backend().buffer();
+        let screen = terminal.backend().to_string();
+        assert_eq!(
+            corner_left_of(buf, "◀ LIVE 20% · v1").as_deref(),
+            Some("┏"),
+            "{w}x{h}: the live track keeps the LIVE label and the heavy border\n{screen}"
+        );
+        assert_eq!(
+            corner_left_of(buf, "CANDIDATE 80% · v2 ▶").as_deref(),
+            Some("┌"),
+            "{w}x{h}: the candidate stays on the right, plain\n{screen}"
+        );
+        let (live_x, _) = find(buf, "◀ LIVE 20%").expect("live title");
+        let (cand_x, _) = find(buf, "CANDIDATE 80%").expect("candidate title");
+        assert!(live_x < cand_x, "{w}x{h}: live on the left\n{screen}");
+        assert!(
+            !screen.contains("PRIMARY") && !screen.contains("▶ LIVE"),
+            "{w}x{h}: no second name for the sides\n{screen}"
+        );
+        assert!(
+            screen.contains("v1 ◀") && screen.contains("20/80") && !screen.contains("v2 ◀"),
+            "{w}x{h}: the list names v1 live\n{screen}"
+        );
+    }
+    let terminal = render(&app, &theme, 40, 10);
+    let buf = terminal.backend().buffer();
+    let (x, y) = find(buf, "◀ LIVE 20% · v1").expect("the live track, compact");
+    assert_eq!(
+        buf[(x - 2, y)].symbol(),
+        "┃",
+        "heavy edge on the live lines"
+    );
+    let (x, y) = find(buf, "CANDIDATE 80% · v2").expect("the candidate, compact");
+    assert_eq!(
+        buf[(x - 2, y)].symbol(),
+        "│",
+        "light edge on the candidate lines"
+    );
+    // `cutover status` names the same track live.
+    let table = cutover::release::status::to_table(std::slice::from_ref(release));
+    let row = table.lines().nth(1).expect("a row");
+    assert!(row.contains("v1 ") && row.contains("20/80"), "{table}");
+    let live_col = table
+        .lines()
+        .next()
+        .and_then(|h| h.find("LIVE"))
+        .expect("LIVE");
+    assert!(row[live_col..].starts_with("v1"), "{table}");
+}

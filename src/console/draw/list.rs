@@ -76,13 +76,8 @@ fn cells<'a>(row: &'a Row, r: Option<&'a Release>) -> Cells<'a> {
         name: &row.id,
         pattern: r.map(|r| pattern_short(r.pattern)).unwrap_or(""),
         stage: r.map(|r| r.stage.as_str()).unwrap_or(""),
-        // The side carrying most traffic (a canary past 50% has its candidate live).
-        live: r
-            .map(|r| match &r.candidate {
-                Some(c) if super::detail::candidate_carries(r) => c.label(),
-                _ => r.live.label(),
-            })
-            .unwrap_or(""),
+        // The model's live track whatever its share, as `cutover status` names it.
+        live: r.map(|r| r.live.label()).unwrap_or(""),
         split: r.map(|r| {
             let (live, candidate) = r.traffic.short_percents();
             format!("{live}/{candidate}")

@@ -141,12 +141,12 @@ fn marks_lines(cx: Cx, w: usize) -> Vec<Line<'static>> {
         vec![(
             "┏━ ◀ LIVE".into(),
             Role::Live,
-            "heavy border, left: the track taking traffic".into(),
+            "heavy border, left: the live (stable) track, whatever its share".into(),
         )],
         vec![(
             "┌─ CANDIDATE ▶".into(),
             Role::Candidate,
-            "the new track (STANDBY after a switch, kept for rollback)".into(),
+            "right: the candidate (canary); STANDBY after a switch".into(),
         )],
         pods.into(),
         health.into(),
