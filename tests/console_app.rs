@@ -626,3 +626,36 @@ fn c_cancels_a_running_plan_of_the_selected_release() {
     let effects = key(&mut app, Key::char('c'));
     assert_eq!(effects, vec![Effect::Cancel("shop/nginx-service".into())]);
 }
+
+/// A dry run's dialog sends nothing and takes only esc, the scroll keys and nothing else:
+/// j/k and PgUp/PgDn move through it, y, enter and n do nothing (issue 12, point 12).
+#[test]
+fn a_dry_run_dialog_scrolls_with_j_k_and_pages_and_closes_only_with_esc() {
+    let mut app = app(false);
+    select(&mut app, "shop/nginx-service");
+    key(&mut app, Key::char('p'));
+    key(&mut app, Key::char('s'));
+    assert_eq!(app.scopes(), vec![cutover::console::keymap::Scope::DryRun]);
+    let scroll = |app: &App| app.confirm().map(|c| c.scroll);
+    key(&mut app, Key::char('j'));
+    key(&mut app, Key::plain(KeyCode::Down));
+    assert_eq!(scroll(&app), Some(2));
+    key(&mut app, Key::char('k'));
+    assert_eq!(scroll(&app), Some(1));
+    key(&mut app, Key::plain(KeyCode::PageDown));
+    assert_eq!(scroll(&app), Some(11));
+    key(&mut app, Key::plain(KeyCode::PageUp));
+    key(&mut app, Key::plain(KeyCode::PageUp));
+    assert_eq!(scroll(&app), Some(0));
+    // Scrolling stops at what there is to scroll.
+    for _ in 0..500 {
+        key(&mut app, Key::char('j'));
+    }
+    assert!(scroll(&app).is_some_and(|s| s < 100), "{:?}", scroll(&app));
+    for k in [Key::char('y'), Key::plain(KeyCode::Enter), Key::char('n')] {
+        let effects = key(&mut app, k);
+        assert!(effects.is_empty() && app.confirm().is_some(), "{k:?}");
+    }
+    key(&mut app, Key::plain(KeyCode::Esc));
+    assert!(app.confirm().is_none());
+}

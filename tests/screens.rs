@@ -1476,3 +1476,67 @@ fn sides_never_swap_when_the_canary_carries_most_of_the_traffic() {
         .expect("LIVE");
     assert!(row[live_col..].starts_with("v1"), "{table}");
 }
+
+/// Keeps the screen as `<name>@<w>x<h>` at each of `sizes`.
+fn screens_at(name: &str, app: &App, sizes: &[(u16, u16)]) {
+    let theme = default_theme();
+    for (w, h) in sizes {
+        keep(name, &render(app, &theme, *w, *h));
+    }
+}
+
+/// A dry run's dialog lists its steps before any request: at 120×30 and 80×24 every step,
+/// at 40×10 at least the first with `+1 more step`; the requests that do not fit say how many
+/// lines are left and scroll with j/k; the footer offers only `esc close`.
+#[test]
+fn a_dry_run_dialog_shows_steps_first_says_what_is_cut_and_scrolls() {
+    let mut app = app(SHOP, "shop/cart");
+    press(&mut app, Key::char('p'));
+    press(&mut app, Key::char('r'));
+    let steps = app.confirm().expect("the dry run").plan.steps.len();
+    assert_eq!(steps, 3, "scale up, wait, move the traffic");
+    let theme = default_theme();
+    for (w, h) in [(120, 30), (80, 24)] {
+        let screen = render(&app, &theme, w, h).backend().to_string();
+        for n in 1..=steps {
+            assert!(
+                screen.contains(&format!(" {n}. ")),
+                "{w}x{h}: step {n}\n{screen}"
+            );
+        }
+        assert!(
+            screen.contains("more lines · j/k scroll"),
+            "{w}x{h}\n{screen}"
+        );
+    }
+    let screen = render(&app, &theme, 40, 10).backend().to_string();
+    assert!(
+        screen.contains(" 1. scale") && screen.contains("+1 more step"),
+        "40x10: a step and the cut marker\n{screen}"
+    );
+    for (w, h) in [(120, 30), (80, 24), (40, 10)] {
+        let screen = render(&app, &theme, w, h).backend().to_string();
+        let footer = screen.lines().last().unwrap_or_default();
+        assert_eq!(footer.trim_matches(|c| c == '"' || c == ' '), "esc close");
+        assert!(
+            !screen.contains("confirm ·") && !screen.contains("cancel"),
+            "{screen}"
+        );
+    }
+    screens_at("dry_run_rollback", &app, &[(120, 30), (80, 24), (40, 10)]);
+    // j scrolls the requests (after the steps, when those are cut too).
+    for _ in 0..5 {
+        press(&mut app, Key::char('j'));
+    }
+    let screen = render(&app, &theme, 80, 24).backend().to_string();
+    assert!(screen.contains("↑ 5 lines above"), "{screen}");
+    assert!(screen.contains(" 3. shop/cart"), "the steps stay\n{screen}");
+    let screen = render(&app, &theme, 40, 10).backend().to_string();
+    assert!(
+        screen.contains("2 steps above") && screen.contains(" 3. "),
+        "{screen}"
+    );
+    screens_at("dry_run_rollback_scrolled", &app, &[(80, 24), (40, 10)]);
+    press(&mut app, Key::plain(KeyCode::Esc));
+    assert!(app.confirm().is_none());
+}

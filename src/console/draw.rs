@@ -3,6 +3,7 @@
 //! draws without panicking: a wide layout (list | detail over events), an 80×24 one (list over
 //! detail), a compact one down to 40×10, and below that a "too small" message.
 
+mod confirm;
 mod detail;
 mod events;
 mod list;
@@ -61,7 +62,7 @@ pub fn draw(app: &App, theme: &Theme, frame: &mut Frame) {
     if let Some(scroll) = app.help() {
         overlay::help(cx, frame, area, scroll);
     } else if let Some(confirm) = app.confirm() {
-        overlay::confirm(cx, frame, area, confirm);
+        confirm::render(cx, frame, area, confirm);
     } else if let Some(prompt) = app.prompt() {
         overlay::prompt(cx, frame, area, prompt);
     }

@@ -7,6 +7,7 @@ use tui_input::Input;
 use tui_input::backend::crossterm::EventHandler as _;
 
 use super::{App, Effect, Level};
+use crate::cluster::feed::EventLine;
 use crate::console::keymap::{Command, Scope};
 use crate::release::plan::{self, Op, Plan};
 
@@ -24,6 +25,8 @@ pub enum Mode {
     /// A planned change waits for `y`, for the release's name when risky, or (a dry run)
     /// only for esc.
     Confirm(Box<Confirm>),
+    /// One event of the events pane, shown in full.
+    Event(Box<EventLine>),
 }
 
 impl Mode {
@@ -33,7 +36,7 @@ impl Mode {
         match self {
             Mode::Filter | Mode::Prompt(_) => true,
             Mode::Confirm(c) => c.typed.is_some(),
-            Mode::Browse | Mode::Help { .. } => false,
+            Mode::Browse | Mode::Help { .. } | Mode::Event(_) => false,
         }
     }
 
@@ -44,7 +47,9 @@ impl Mode {
             Mode::Filter => Some(Scope::Filter),
             Mode::Help { .. } => Some(Scope::Help),
             Mode::Prompt(_) => Some(Scope::Prompt),
+            Mode::Confirm(c) if c.dry_run => Some(Scope::DryRun),
             Mode::Confirm(_) => Some(Scope::Confirm),
+            Mode::Event(_) => Some(Scope::Event),
         }
     }
 }
@@ -61,6 +66,9 @@ pub struct Confirm {
     pub dry_run: bool,
     /// In a dry run, the exact requests the plan would send, in order; empty otherwise.
     pub requests: Vec<RequestText>,
+    /// Lines scrolled down in what scrolls: the requests of a dry run, else the steps. The
+    /// drawing clamps it to what there is.
+    pub scroll: usize,
 }
 
 /// One HTTP request of a plan, written out for the dry run.
@@ -92,7 +100,21 @@ impl Confirm {
             note,
             dry_run,
             requests,
+            scroll: 0,
         }
+    }
+}
+
+impl Confirm {
+    /// Lines there are to scroll through, at most: the steps (two lines each, as they wrap in
+    /// a narrow dialog) and the requests' lines. The drawing clamps to what it cut.
+    fn scroll_lines(&self) -> usize {
+        let requests: usize = self
+            .requests
+            .iter()
+            .map(|r| 2 + r.body.lines().count())
+            .sum();
+        2 * self.plan.steps.len() + requests
     }
 }
 
@@ -150,6 +172,20 @@ fn type_into(input: &mut Input, command: Option<Command>, event: &KeyEvent) -> T
     }
 }
 
+/// Lines a scrolling command moves a dialog by: a line, or a page of [`PAGE_LINES`].
+fn scroll_lines(command: Command) -> Option<isize> {
+    match command {
+        Command::Up => Some(-1),
+        Command::Down => Some(1),
+        Command::PageUp => Some(-PAGE_LINES),
+        Command::PageDown => Some(PAGE_LINES),
+        _ => None,
+    }
+}
+
+/// A page of a dialog: the rows a dialog has on an 80×24 terminal, give or take.
+const PAGE_LINES: isize = 10;
+
 /// A typed confirmation matches the release `namespace/name` or its bare name.
 fn name_matches(typed: &str, release: &str) -> bool {
     let typed = typed.trim();
@@ -172,6 +208,27 @@ impl App {
             Some(Command::Up) => *scroll = scroll.saturating_sub(1),
             Some(Command::Down) => *scroll += 1,
             _ => {}
+        }
+    }
+
+    /// Enter on the events pane: the event at the top of the pane, in full.
+    pub(super) fn open_event(&mut self) {
+        let id = self.release().map(|r| r.id());
+        let focused = self.view.focus.as_ref().map(|f| &f.release) == id.as_ref();
+        let event = focused
+            .then(|| {
+                let last = self.view.events.len().saturating_sub(1);
+                self.view.events.get(self.events_scroll.min(last))
+            })
+            .flatten();
+        if let Some(event) = event {
+            self.open(Mode::Event(Box::new(event.clone())));
+        }
+    }
+
+    pub(super) fn event_key(&mut self, command: Option<Command>) {
+        if command == Some(Command::Back) {
+            self.close();
         }
     }
 
@@ -224,6 +281,11 @@ impl App {
         let Some(Mode::Confirm(confirm)) = self.modes.last_mut() else {
             return;
         };
+        if let Some(lines) = command.and_then(scroll_lines) {
+            let most = confirm.scroll_lines();
+            confirm.scroll = confirm.scroll.saturating_add_signed(lines).min(most);
+            return;
+        }
         let typing = match (&mut confirm.typed, command) {
             (Some(typed), command) => type_into(typed, command, event),
             (None, Some(Command::Confirm)) => Typing::Done,
