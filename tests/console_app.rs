@@ -659,3 +659,167 @@ fn a_dry_run_dialog_scrolls_with_j_k_and_pages_and_closes_only_with_esc() {
     key(&mut app, Key::plain(KeyCode::Esc));
     assert!(app.confirm().is_none());
 }
+
+/// A view of the demo where switching shop/nginx-service is risky (its candidate has no
+/// ready pod), so the switch asks for the name to be typed.
+fn risky_switch_view() -> ClusterView {
+    demo_view_with(|o| {
+        if o["kind"] == "Deployment" && o["metadata"]["name"] == "nginx-v2" {
+            o["status"]["readyReplicas"] = 0.into();
+            o["status"]["availableReplicas"] = 0.into();
+        }
+    })
+}
+
+/// The three kinds of text box, each opened empty: the filter, the image prompt and the
+/// typed confirmation.
+#[derive(Debug, Clone, Copy)]
+enum TextBox {
+    Filter,
+    Prompt,
+    Typed,
+}
+
+impl TextBox {
+    fn open(self) -> App {
+        let mut app = app(false);
+        match self {
+            TextBox::Filter => {
+                key(&mut app, Key::char('/'));
+            }
+            TextBox::Prompt => {
+                app.update(Msg::View(Arc::new(at_rest_view())));
+                select(&mut app, "shop/nginx-service");
+                key(&mut app, Key::char('n'));
+                key(&mut app, Key::ctrl('u'));
+            }
+            TextBox::Typed => {
+                app.update(Msg::View(Arc::new(risky_switch_view())));
+                select(&mut app, "shop/nginx-service");
+                key(&mut app, Key::char('s'));
+            }
+        }
+        assert_eq!(self.state(&app), (String::new(), 0), "{self:?} opens empty");
+        app
+    }
+
+    /// The box's text and cursor (in chars).
+    fn state(self, app: &App) -> (String, usize) {
+        let input = match self {
+            TextBox::Filter => Some(&app.filter),
+            TextBox::Prompt => app.prompt().map(|p| &p.input),
+            TextBox::Typed => app.confirm().and_then(|c| c.typed.as_ref()),
+        };
+        let input = input.unwrap_or_else(|| panic!("{self:?} is closed"));
+        (input.value().to_string(), input.cursor())
+    }
+}
+
+fn type_text(app: &mut App, text: &str) {
+    for c in text.chars() {
+        key(app, Key::char(c));
+    }
+}
+
+/// Every text box edits like a shell: ctrl+a and ctrl+e go to the start and the end, ctrl+w
+/// deletes the word before the cursor, ctrl+k to the end, ctrl+u the line; none of them is
+/// typed or taken by a binding of the screen under the box (issue 12, point 16).
+#[test]
+fn every_text_box_takes_ctrl_a_e_w_k_and_u() {
+    for kind in [TextBox::Filter, TextBox::Prompt, TextBox::Typed] {
+        let mut app = kind.open();
+        type_text(&mut app, "ab cd");
+        assert_eq!(kind.state(&app), ("ab cd".into(), 5), "{kind:?}");
+        key(&mut app, Key::ctrl('a'));
+        assert_eq!(kind.state(&app), ("ab cd".into(), 0), "{kind:?}: ctrl+a");
+        key(&mut app, Key::ctrl('e'));
+        assert_eq!(kind.state(&app), ("ab cd".into(), 5), "{kind:?}: ctrl+e");
+        key(&mut app, Key::ctrl('w'));
+        assert_eq!(kind.state(&app), ("ab ".into(), 3), "{kind:?}: ctrl+w");
+        type_text(&mut app, "cd");
+        key(&mut app, Key::ctrl('a'));
+        key(&mut app, Key::plain(KeyCode::Right));
+        key(&mut app, Key::plain(KeyCode::Right));
+        key(&mut app, Key::ctrl('k'));
+        assert_eq!(kind.state(&app), ("ab".into(), 2), "{kind:?}: ctrl+k");
+        type_text(&mut app, " cd");
+        key(&mut app, Key::ctrl('u'));
+        assert_eq!(kind.state(&app), (String::new(), 0), "{kind:?}: ctrl+u");
+        assert!(!app.quit, "{kind:?}");
+    }
+}
+
+/// The `n` prompt opens with the old tag selected: the first printable key replaces it,
+/// backspace removes it, and arrows, home and end keep it to edit (issue 12, point 16).
+#[test]
+fn the_new_release_prompt_selects_the_old_tag_so_typing_replaces_it() {
+    let open = || {
+        let mut app = app(false);
+        app.update(Msg::View(Arc::new(at_rest_view())));
+        select(&mut app, "shop/nginx-service");
+        key(&mut app, Key::char('n'));
+        let prompt = app.prompt().expect("the prompt");
+        assert_eq!(prompt.input.value(), "nginx:1.25");
+        assert_eq!(prompt.selected, Some((6, 10)), "the old tag is selected");
+        app
+    };
+    let value = |app: &App| app.prompt().map(|p| p.input.value().to_string());
+
+    let mut app = open();
+    type_text(&mut app, "1.29");
+    assert_eq!(value(&app).as_deref(), Some("nginx:1.29"));
+    assert_eq!(
+        app.prompt().and_then(|p| p.version.clone()).as_deref(),
+        Some("v1.29")
+    );
+    assert_eq!(app.prompt().and_then(|p| p.selected), None);
+
+    let mut app = open();
+    key(&mut app, Key::plain(KeyCode::Backspace));
+    assert_eq!(value(&app).as_deref(), Some("nginx:"));
+
+    let mut app = open();
+    key(&mut app, Key::plain(KeyCode::End));
+    type_text(&mut app, "-r1");
+    assert_eq!(
+        value(&app).as_deref(),
+        Some("nginx:1.25-r1"),
+        "end keeps the tag"
+    );
+
+    let mut app = open();
+    key(&mut app, Key::plain(KeyCode::Left));
+    type_text(&mut app, "x");
+    assert_eq!(
+        value(&app).as_deref(),
+        Some("nginxx:1.25"),
+        "left keeps the tag"
+    );
+
+    let mut app = open();
+    key(&mut app, Key::plain(KeyCode::Right));
+    type_text(&mut app, "0");
+    assert_eq!(
+        value(&app).as_deref(),
+        Some("nginx:10.25"),
+        "right keeps the tag"
+    );
+
+    let mut app = open();
+    key(&mut app, Key::plain(KeyCode::Home));
+    type_text(&mut app, "r/");
+    assert_eq!(
+        value(&app).as_deref(),
+        Some("r/nginx:1.25"),
+        "home keeps the tag"
+    );
+    key(&mut app, Key::plain(KeyCode::Enter));
+    let confirm = app.confirm().expect("the stage plan");
+    assert_eq!(
+        confirm.plan.op,
+        cutover::release::plan::Op::Stage {
+            image: "r/nginx:1.25".into(),
+            version: "v1.25".into()
+        }
+    );
+}

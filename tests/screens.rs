@@ -17,6 +17,7 @@ use cutover::release::{PodScope, Snapshot, Stage, discover};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
+use ratatui::style::Modifier;
 use serde_json::{Value, json};
 
 const NOW: &str = "2026-11-23T03:00:00Z";
@@ -1539,4 +1540,38 @@ fn a_dry_run_dialog_shows_steps_first_says_what_is_cut_and_scrolls() {
     screens_at("dry_run_rollback_scrolled", &app, &[(80, 24), (40, 10)]);
     press(&mut app, Key::plain(KeyCode::Esc));
     assert!(app.confirm().is_none());
+}
+
+/// The `n` prompt shows its old tag selected (reversed, readable without colour), and says
+/// that typing replaces it (issue 12, point 16).
+#[test]
+fn the_new_release_prompt_shows_the_selected_tag() {
+    let mut app = app(SHOP, "shop/store");
+    press(&mut app, Key::char('n'));
+    let prompt = app.prompt().expect("the image prompt");
+    let image = prompt.input.value().to_string();
+    let (start, end) = prompt.selected.expect("the tag is selected");
+    let tag: String = image.chars().skip(start).take(end - start).collect();
+    let theme = Theme::builtin("mono").expect("the mono theme");
+    let terminal = render(&app, &theme, 80, 24);
+    let buf = terminal.backend().buffer();
+    let screen = terminal.backend().to_string();
+    assert!(
+        screen.contains("typing replaces the selected tag"),
+        "{screen}"
+    );
+    let (x, y) = find(buf, &format!("› {image}")).expect("the image in the prompt");
+    let at = |i: usize| &buf[(x + 2 + u16::try_from(i).expect("small"), y)];
+    for i in 0..image.chars().count() {
+        let reversed = at(i).modifier.contains(Modifier::REVERSED);
+        assert_eq!(
+            reversed,
+            (start..end).contains(&i),
+            "{image}: char {i} of tag {tag}"
+        );
+    }
+    keep(
+        "new_release_prompt",
+        &render(&app, &default_theme(), 80, 24),
+    );
 }

@@ -2,7 +2,7 @@
 //! global binding: in the filter, the image prompt and the typed confirmation, only enter and
 //! esc are commands and every other key, modifiers and all, edits the text.
 
-use crossterm::event::{Event, KeyEvent};
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use tui_input::Input;
 use tui_input::backend::crossterm::EventHandler as _;
 
@@ -139,16 +139,48 @@ pub struct Prompt {
     pub input: Input,
     /// The version the image's tag names; None while it has no tag.
     pub version: Option<String>,
+    /// The old tag, selected (chars `start..end` of the value): the first printable key
+    /// replaces it, backspace and delete remove it, any other key keeps it and edits.
+    pub selected: Option<(usize, usize)>,
 }
 
 impl Prompt {
-    /// The prompt for `release`, `image` prefilled with the cursor at `cursor` (in chars).
+    /// The prompt for `release`, `image` prefilled with the cursor at `cursor` (in chars) and
+    /// what follows it (the old tag) selected.
     pub(super) fn new(release: String, image: &str, cursor: usize) -> Prompt {
+        let len = image.chars().count();
         Prompt {
             release,
             input: Input::new(image.to_string()).with_cursor(cursor),
             version: plan::version_of_image(image),
+            selected: (cursor < len).then_some((cursor, len)),
         }
+    }
+
+    /// A key in the prompt while the old tag is selected: a printable key or a deletion
+    /// removes the selection first (true: the deletion was the whole of the key's work);
+    /// any other key drops the selection and edits as usual.
+    fn replace_selection(&mut self, event: &KeyEvent) -> bool {
+        let Some((start, end)) = self.selected.take() else {
+            return false;
+        };
+        let printable = matches!(event.code, KeyCode::Char(_))
+            && (event.modifiers - KeyModifiers::SHIFT).is_empty();
+        let deletion = matches!(event.code, KeyCode::Backspace | KeyCode::Delete)
+            && event.modifiers.is_empty();
+        if !(printable || deletion) {
+            return false;
+        }
+        let value: String = self
+            .input
+            .value()
+            .chars()
+            .enumerate()
+            .filter(|(i, _)| !(start..end).contains(i))
+            .map(|(_, c)| c)
+            .collect();
+        self.input = Input::new(value).with_cursor(start);
+        deletion
     }
 }
 
@@ -250,6 +282,10 @@ impl App {
         let Some(Mode::Prompt(prompt)) = self.modes.last_mut() else {
             return;
         };
+        if command.is_none() && prompt.replace_selection(event) {
+            prompt.version = plan::version_of_image(prompt.input.value());
+            return;
+        }
         match type_into(&mut prompt.input, command, event) {
             Typing::Done => self.stage_from_prompt(),
             Typing::Cancel => {

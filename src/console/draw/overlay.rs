@@ -236,23 +236,21 @@ pub(super) fn prompt(cx: Cx, frame: &mut Frame, area: Rect, prompt: &Prompt) {
         return;
     }
     let text_w = usize::from(w - 4);
-    let value = prompt.input.value();
-    let scroll = prompt.input.visual_scroll(text_w.saturating_sub(3));
-    let shown: String = value
-        .chars()
-        .skip(scroll)
-        .take(text_w.saturating_sub(3))
-        .collect();
+    let room = text_w.saturating_sub(3);
+    let scroll = prompt.input.visual_scroll(room);
+    let mut typed = vec![cx.span("› ", Role::Accent)];
+    typed.extend(selection_spans(cx, prompt, scroll, room));
     let mut lines = vec![
         Line::from(cx.span(
             "Image of the candidate (the tag names the version):",
             Role::Text,
         )),
-        Line::from(vec![
-            cx.span("› ", Role::Accent),
-            cx.span(shown, Role::Pending),
-        ]),
+        Line::from(typed),
         Line::from(match &prompt.version {
+            Some(v) if prompt.selected.is_some() => cx.span(
+                format!("version {v} · typing replaces the selected tag"),
+                Role::Muted,
+            ),
             Some(v) => cx.span(format!("version {v}"), Role::Muted),
             None => cx.span("no tag: write the image as name:tag", Role::Warning),
         }),
@@ -273,4 +271,43 @@ pub(super) fn prompt(cx: Cx, frame: &mut Frame, area: Rect, prompt: &Prompt) {
             inner.y + 1,
         ));
     }
+}
+
+/// The prompt's value from `scroll`, `room` chars of it, the selected old tag (if any) in
+/// the selection's style so it reads as "typing replaces this".
+fn selection_spans(cx: Cx, prompt: &Prompt, scroll: usize, room: usize) -> Vec<Span<'static>> {
+    let (start, end) = prompt.selected.unwrap_or((0, 0));
+    let mut spans: Vec<Span> = Vec::new();
+    let mut run = String::new();
+    let mut run_selected = false;
+    for (i, c) in prompt
+        .input
+        .value()
+        .chars()
+        .enumerate()
+        .skip(scroll)
+        .take(room)
+    {
+        let selected = (start..end).contains(&i);
+        if selected != run_selected && !run.is_empty() {
+            spans.push(selection_span(cx, std::mem::take(&mut run), run_selected));
+        }
+        run_selected = selected;
+        run.push(c);
+    }
+    if !run.is_empty() {
+        spans.push(selection_span(cx, run, run_selected));
+    }
+    spans
+}
+
+/// Selected text in the selection's style (reversed in every theme, so it reads without
+/// colour), the rest as plain text.
+fn selection_span(cx: Cx, text: String, selected: bool) -> Span<'static> {
+    let role = if selected {
+        Role::Selection
+    } else {
+        Role::Text
+    };
+    cx.span(text, role)
 }
