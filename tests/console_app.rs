@@ -823,3 +823,27 @@ fn the_new_release_prompt_selects_the_old_tag_so_typing_replaces_it() {
         }
     );
 }
+
+/// With the events pane focused, enter opens the event, never the canary's pending weight:
+/// the events pane's keys come before the canary's (issue 12, point 13).
+#[test]
+fn enter_on_the_events_pane_is_not_the_canary_apply_key() {
+    let mut app = app(false);
+    select(&mut app, "api/route1");
+    key(&mut app, Key::plain(KeyCode::Right));
+    assert!(app.pending.is_some(), "a pending weight");
+    key(&mut app, Key::plain(KeyCode::Tab));
+    assert_eq!(
+        app.scopes().first(),
+        Some(&cutover::console::keymap::Scope::Events)
+    );
+    let effects = key(&mut app, Key::plain(KeyCode::Enter));
+    assert!(effects.is_empty(), "{effects:?}");
+    assert!(app.confirm().is_none(), "enter did not apply the weight");
+    key(&mut app, Key::plain(KeyCode::Tab));
+    key(&mut app, Key::plain(KeyCode::Enter));
+    assert!(
+        app.confirm().is_some(),
+        "on the list, enter applies the weight"
+    );
+}

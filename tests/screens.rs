@@ -1126,6 +1126,15 @@ fn extremes_stay_inside_their_areas() {
     }
     let terminal = render(&app, &theme, 120, 40);
     keep("extremes", &terminal);
+    // Two Deployments that differ only at the end are cut at the start, so each panel shows
+    // the end that tells them apart (issue 12, point 13).
+    for (w, h) in [(120, 40), (80, 24)] {
+        let screen = render(&app, &theme, w, h).backend().to_string();
+        assert!(
+            screen.contains("did-v1") && screen.contains("did-v2"),
+            "{w}x{h}: the distinguishing ends\n{screen}"
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1316,8 +1325,11 @@ fn the_status_line_sits_above_the_footer() {
     let terminal = render(&app, &default_theme(), 80, 24);
     keep("status_error", &terminal);
     let buf = terminal.backend().buffer();
+    // The sentence wraps rather than being cut; its last row is just above the footer.
     let (_, y) = find(buf, "✖ Failed after").expect("the status line");
-    assert_eq!(y, 22, "just above the footer");
+    assert_eq!(y, 21, "two rows above the footer");
+    let (_, end) = find(buf, "retry.").expect("the whole sentence");
+    assert_eq!(end, 22, "the sentence ends just above the footer");
     assert_eq!(
         buf[(1, y)].fg,
         default_theme().style(Role::Danger).fg.unwrap_or_default()
@@ -1574,4 +1586,94 @@ fn the_new_release_prompt_shows_the_selected_tag() {
         "new_release_prompt",
         &render(&app, &default_theme(), 80, 24),
     );
+}
+
+/// At 120 columns an event's message gets the spare width: the reason and object columns
+/// take what they need (issue 12, point 13).
+#[test]
+fn event_messages_get_the_spare_width() {
+    let app = app(SHOP, "shop/search");
+    let screen = render(&app, &default_theme(), 120, 40)
+        .backend()
+        .to_string();
+    let row = screen
+        .lines()
+        .find(|l| l.contains("BackOff ×12"))
+        .expect("the back-off event");
+    let message = row
+        .split("  ")
+        .filter(|p| !p.trim().is_empty())
+        .last()
+        .unwrap_or("");
+    assert!(
+        message.trim_end_matches(['│', '"']).chars().count() >= 20,
+        "the message has room: {row}"
+    );
+    assert!(row.contains("Back-off restarting"), "{row}");
+}
+
+/// Enter on the events pane opens the top event in full: reason, object, source, time and
+/// the whole message; esc closes it (issue 12, point 13).
+#[test]
+fn enter_on_the_events_pane_opens_the_event_in_full() {
+    let mut app = app(SHOP, "shop/search");
+    press(&mut app, Key::plain(KeyCode::Tab));
+    press(&mut app, Key::plain(KeyCode::Down));
+    let theme = default_theme();
+    let screen = render(&app, &theme, 120, 40).backend().to_string();
+    assert!(
+        screen.contains("enter open event"),
+        "the footer offers it\n{screen}"
+    );
+    press(&mut app, Key::plain(KeyCode::Enter));
+    let event = app.event().expect("the event overlay").clone();
+    assert_eq!(event.reason, "BackOff");
+    assert_eq!(
+        event.count, 7,
+        "the second event: the pane was scrolled by one"
+    );
+    for (w, h) in [(120, 40), (80, 24), (40, 10)] {
+        let screen = render(&app, &theme, w, h).backend().to_string();
+        assert!(screen.contains("BackOff ×7"), "{w}x{h}\n{screen}");
+    }
+    let screen = render(&app, &theme, 120, 40).backend().to_string();
+    let words: String = screen
+        .lines()
+        .map(|l| l.split('│').nth(2).unwrap_or("").trim())
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        words.contains(
+            event
+                .message
+                .split_whitespace()
+                .take(6)
+                .collect::<Vec<_>>()
+                .join(" ")
+                .as_str()
+        ),
+        "the message in full\n{screen}"
+    );
+    screens_at("event_in_full", &app, &[(120, 40), (40, 10)]);
+    press(&mut app, Key::plain(KeyCode::Esc));
+    assert!(app.event().is_none());
+}
+
+/// The list's columns are as wide as the longest stage: a release moving on to `shifting`
+/// does not move the columns of the others (issue 12, point 13).
+#[test]
+fn list_columns_keep_still_when_a_longer_stage_appears() {
+    let theme = default_theme();
+    let column = |s: Shop| {
+        let app = app(s, "shop/web");
+        let terminal = render(&app, &theme, 80, 24);
+        let (x, _) = find(terminal.backend().buffer(), "100/0").expect("a split");
+        x
+    };
+    let at_rest = column(Shop {
+        checkout: Checkout::AtRest,
+        ..SHOP
+    });
+    let shifting = column(SHOP);
+    assert_eq!(at_rest, shifting, "the split column stays put");
 }

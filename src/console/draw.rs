@@ -43,11 +43,7 @@ pub fn draw(app: &App, theme: &Theme, frame: &mut Frame) {
     let mut body = area;
     let header = take_top(&mut body, 1);
     let footer = take_bottom(&mut body, 1);
-    let status = if app.status.is_some() {
-        take_bottom(&mut body, 1)
-    } else {
-        Rect::default()
-    };
+    let status = take_bottom(&mut body, parts::status_rows(cx, area));
     parts::header(cx, frame, header);
     parts::status(cx, frame, status);
     parts::footer(cx, frame, footer);
@@ -65,6 +61,9 @@ pub fn draw(app: &App, theme: &Theme, frame: &mut Frame) {
         confirm::render(cx, frame, area, confirm);
     } else if let Some(prompt) = app.prompt() {
         overlay::prompt(cx, frame, area, prompt);
+    }
+    if let Some(event) = app.event() {
+        overlay::event(cx, frame, area, event);
     }
 }
 
@@ -206,7 +205,8 @@ fn message(cx: Cx, frame: &mut Frame, area: Rect, sentences: Vec<(String, Role)>
 /// ≥ 100×30: list on the left; the release's detail on the right over its events.
 fn wide(cx: Cx, frame: &mut Frame, body: Rect) {
     let mut right = body;
-    let list_w = (body.width * 44 / 100).clamp(38, 60);
+    // 46%: at 120 columns the list's fixed columns fit beside the longest demo name.
+    let list_w = (body.width * 46 / 100).clamp(38, 60);
     let left = take_left(&mut right, list_w);
     list::render(cx, frame, left, list::Place::Side);
     take_left(&mut right, 1);

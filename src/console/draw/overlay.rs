@@ -10,6 +10,7 @@ use super::detail::pod_mark;
 use super::list::health;
 use super::text::{self, pad, width};
 use super::{Cx, short_keys};
+use crate::cluster::feed::EventLine;
 use crate::console::app::{Attention, Prompt};
 use crate::console::keymap::Scope;
 use crate::console::theme::Role;
@@ -310,4 +311,70 @@ fn selection_span(cx: Cx, text: String, selected: bool) -> Span<'static> {
         Role::Text
     };
     cx.span(text, role)
+}
+
+/// One event in full, opened with enter on the events pane: what, about which object, who
+/// said it and when, and the whole message, wrapped.
+pub(super) fn event(cx: Cx, frame: &mut Frame, area: Rect, e: &EventLine) {
+    let w = area.width.saturating_sub(4).min(80);
+    if w < 12 || area.height < 5 {
+        return;
+    }
+    let text_w = usize::from(w - 4);
+    let mut reason = e.reason.clone();
+    if e.count > 1 {
+        reason.push_str(&format!(" ×{}", e.count));
+    }
+    let (kind, role) = if e.warning {
+        ("⚠ warning", Role::Warning)
+    } else {
+        ("normal", Role::Accent)
+    };
+    let when = match e.time {
+        Some(t) => format!(
+            "{} UTC, {} ago",
+            text::clock(t),
+            text::age(cx.app.now.as_second() - t.as_second())
+        ),
+        None => "unknown".to_string(),
+    };
+    // The message first: on a small screen the details give way to it.
+    let mut lines = vec![Line::from(vec![
+        cx.span(reason, role),
+        cx.span(format!(" · {kind}"), role),
+    ])];
+    for piece in text::wrap(&e.message, text_w) {
+        lines.push(Line::from(cx.span(piece, Role::Text)));
+    }
+    lines.push(Line::default());
+    for (label, value) in [("object", &e.object), ("from", &e.source), ("when", &when)] {
+        for (i, piece) in text::wrap(value, text_w.saturating_sub(8))
+            .into_iter()
+            .enumerate()
+        {
+            let label = if i == 0 { label } else { "" };
+            lines.push(Line::from(vec![
+                cx.span(pad(label, 8), Role::Muted),
+                cx.span(piece, Role::Text),
+            ]));
+        }
+    }
+    let h = super::rows(lines.len())
+        .saturating_add(2)
+        .min(area.height.saturating_sub(2));
+    let rect = centred(area, w, h);
+    let room = usize::from(h.saturating_sub(2));
+    if lines.len() > room {
+        // The details give way at the end; the cut says so.
+        lines.truncate(room.saturating_sub(1));
+        lines.push(Line::from(
+            cx.span("… (the rest does not fit)", Role::Muted),
+        ));
+    }
+    let block = Block::bordered()
+        .border_type(BorderType::Rounded)
+        .border_style(cx.style(Role::BorderFocused))
+        .title(cx.span(" Event ", Role::Title))
+        .title_bottom(scope_hints(cx, Scope::Event, false));
+    dialog(frame, rect, block, lines);
 }
