@@ -263,7 +263,7 @@ fn parts(cx: Cx, confirm: &Confirm, text_w: usize) -> Vec<Part> {
         None => Vec::new(),
     };
     let has_risk = !risk.is_empty();
-    let typed = typed_lines(cx, confirm);
+    let typed = typed_lines(cx, confirm, text_w);
     let has_typed = !typed.is_empty();
     let requests = if confirm.dry_run {
         request_lines(cx, confirm, text_w)
@@ -292,24 +292,25 @@ fn parts(cx: Cx, confirm: &Confirm, text_w: usize) -> Vec<Part> {
     parts
 }
 
-/// `Type web and press enter to confirm:` and the box being typed in.
-fn typed_lines(cx: Cx, confirm: &Confirm) -> Vec<Line<'static>> {
+/// `Type web and press enter to confirm:`, wrapped so the name is never cut, and the box
+/// being typed in.
+fn typed_lines(cx: Cx, confirm: &Confirm, text_w: usize) -> Vec<Line<'static>> {
     let Some(typed) = &confirm.typed else {
         return Vec::new();
     };
     let release = &confirm.plan.release;
     let name = release.rsplit('/').next().unwrap_or(release);
-    vec![
-        Line::from(cx.span(
-            format!("Type {name} and press enter to confirm:"),
-            Role::Text,
-        )),
-        Line::from(vec![
-            cx.span("› ", Role::Accent),
-            cx.span(typed.value().to_string(), Role::Pending),
-            cx.span("▏", Role::Accent),
-        ]),
-    ]
+    let ask = format!("Type {name} and press enter to confirm:");
+    let mut lines: Vec<Line> = text::wrap(&ask, text_w)
+        .into_iter()
+        .map(|piece| Line::from(cx.span(piece, Role::Text)))
+        .collect();
+    lines.push(Line::from(vec![
+        cx.span("› ", Role::Accent),
+        cx.span(typed.value().to_string(), Role::Pending),
+        cx.span("▏", Role::Accent),
+    ]));
+    lines
 }
 
 /// The dry run's requests as worked out when the dialog opened: method, path, body.
