@@ -771,3 +771,224 @@ fn weighting_a_canary_to_100_onto_fewer_ready_pods_asks_for_the_name() {
     assert_eq!(confirm.plan.risk, None);
     assert!(confirm.typed.is_none());
 }
+
+/// A dry run's dialog sends nothing and takes only esc, the scroll keys and nothing else:
+/// j/k and PgUp/PgDn move through it, y, enter and n do nothing (issue 12, point 12).
+#[test]
+fn a_dry_run_dialog_scrolls_with_j_k_and_pages_and_closes_only_with_esc() {
+    let mut app = app(false);
+    select(&mut app, "shop/nginx-service");
+    key(&mut app, Key::char('p'));
+    key(&mut app, Key::char('s'));
+    assert_eq!(app.scopes(), vec![cutover::console::keymap::Scope::DryRun]);
+    let scroll = |app: &App| app.confirm().map(|c| c.scroll);
+    key(&mut app, Key::char('j'));
+    key(&mut app, Key::plain(KeyCode::Down));
+    assert_eq!(scroll(&app), Some(2));
+    key(&mut app, Key::char('k'));
+    assert_eq!(scroll(&app), Some(1));
+    key(&mut app, Key::plain(KeyCode::PageDown));
+    assert_eq!(scroll(&app), Some(11));
+    key(&mut app, Key::plain(KeyCode::PageUp));
+    key(&mut app, Key::plain(KeyCode::PageUp));
+    assert_eq!(scroll(&app), Some(0));
+    // Scrolling stops at what there is to scroll.
+    for _ in 0..500 {
+        key(&mut app, Key::char('j'));
+    }
+    assert!(scroll(&app).is_some_and(|s| s < 100), "{:?}", scroll(&app));
+    for k in [Key::char('y'), Key::plain(KeyCode::Enter), Key::char('n')] {
+        let effects = key(&mut app, k);
+        assert!(effects.is_empty() && app.confirm().is_some(), "{k:?}");
+    }
+    key(&mut app, Key::plain(KeyCode::Esc));
+    assert!(app.confirm().is_none());
+}
+
+/// A view of the demo where switching shop/nginx-service is risky (its candidate has no
+/// ready pod), so the switch asks for the name to be typed.
+fn risky_switch_view() -> ClusterView {
+    demo_view_with(|o| {
+        if o["kind"] == "Deployment" && o["metadata"]["name"] == "nginx-v2" {
+            o["status"]["readyReplicas"] = 0.into();
+            o["status"]["availableReplicas"] = 0.into();
+        }
+    })
+}
+
+/// The three kinds of text box, each opened empty: the filter, the image prompt and the
+/// typed confirmation.
+#[derive(Debug, Clone, Copy)]
+enum TextBox {
+    Filter,
+    Prompt,
+    Typed,
+}
+
+impl TextBox {
+    fn open(self) -> App {
+        let mut app = app(false);
+        match self {
+            TextBox::Filter => {
+                key(&mut app, Key::char('/'));
+            }
+            TextBox::Prompt => {
+                app.update(Msg::View(Arc::new(at_rest_view())));
+                select(&mut app, "shop/nginx-service");
+                key(&mut app, Key::char('n'));
+                key(&mut app, Key::ctrl('u'));
+            }
+            TextBox::Typed => {
+                app.update(Msg::View(Arc::new(risky_switch_view())));
+                select(&mut app, "shop/nginx-service");
+                key(&mut app, Key::char('s'));
+            }
+        }
+        assert_eq!(self.state(&app), (String::new(), 0), "{self:?} opens empty");
+        app
+    }
+
+    /// The box's text and cursor (in chars).
+    fn state(self, app: &App) -> (String, usize) {
+        let input = match self {
+            TextBox::Filter => Some(&app.filter),
+            TextBox::Prompt => app.prompt().map(|p| &p.input),
+            TextBox::Typed => app.confirm().and_then(|c| c.typed.as_ref()),
+        };
+        let input = input.unwrap_or_else(|| panic!("{self:?} is closed"));
+        (input.value().to_string(), input.cursor())
+    }
+}
+
+fn type_text(app: &mut App, text: &str) {
+    for c in text.chars() {
+        key(app, Key::char(c));
+    }
+}
+
+/// Every text box edits like a shell: ctrl+a and ctrl+e go to the start and the end, ctrl+w
+/// deletes the word before the cursor, ctrl+k to the end, ctrl+u the line; none of them is
+/// typed or taken by a binding of the screen under the box (issue 12, point 16).
+#[test]
+fn every_text_box_takes_ctrl_a_e_w_k_and_u() {
+    for kind in [TextBox::Filter, TextBox::Prompt, TextBox::Typed] {
+        let mut app = kind.open();
+        type_text(&mut app, "ab cd");
+        assert_eq!(kind.state(&app), ("ab cd".into(), 5), "{kind:?}");
+        key(&mut app, Key::ctrl('a'));
+        assert_eq!(kind.state(&app), ("ab cd".into(), 0), "{kind:?}: ctrl+a");
+        key(&mut app, Key::ctrl('e'));
+        assert_eq!(kind.state(&app), ("ab cd".into(), 5), "{kind:?}: ctrl+e");
+        key(&mut app, Key::ctrl('w'));
+        assert_eq!(kind.state(&app), ("ab ".into(), 3), "{kind:?}: ctrl+w");
+        type_text(&mut app, "cd");
+        key(&mut app, Key::ctrl('a'));
+        key(&mut app, Key::plain(KeyCode::Right));
+        key(&mut app, Key::plain(KeyCode::Right));
+        key(&mut app, Key::ctrl('k'));
+        assert_eq!(kind.state(&app), ("ab".into(), 2), "{kind:?}: ctrl+k");
+        type_text(&mut app, " cd");
+        key(&mut app, Key::ctrl('u'));
+        assert_eq!(kind.state(&app), (String::new(), 0), "{kind:?}: ctrl+u");
+        assert!(!app.quit, "{kind:?}");
+    }
+}
+
+/// The `n` prompt opens with the old tag selected: the first printable key replaces it,
+/// backspace removes it, and arrows, home and end keep it to edit (issue 12, point 16).
+#[test]
+fn the_new_release_prompt_selects_the_old_tag_so_typing_replaces_it() {
+    let open = || {
+        let mut app = app(false);
+        app.update(Msg::View(Arc::new(at_rest_view())));
+        select(&mut app, "shop/nginx-service");
+        key(&mut app, Key::char('n'));
+        let prompt = app.prompt().expect("the prompt");
+        assert_eq!(prompt.input.value(), "nginx:1.25");
+        assert_eq!(prompt.selected, Some((6, 10)), "the old tag is selected");
+        app
+    };
+    let value = |app: &App| app.prompt().map(|p| p.input.value().to_string());
+
+    let mut app = open();
+    type_text(&mut app, "1.29");
+    assert_eq!(value(&app).as_deref(), Some("nginx:1.29"));
+    assert_eq!(
+        app.prompt().and_then(|p| p.version.clone()).as_deref(),
+        Some("v1.29")
+    );
+    assert_eq!(app.prompt().and_then(|p| p.selected), None);
+
+    let mut app = open();
+    key(&mut app, Key::plain(KeyCode::Backspace));
+    assert_eq!(value(&app).as_deref(), Some("nginx:"));
+
+    let mut app = open();
+    key(&mut app, Key::plain(KeyCode::End));
+    type_text(&mut app, "-r1");
+    assert_eq!(
+        value(&app).as_deref(),
+        Some("nginx:1.25-r1"),
+        "end keeps the tag"
+    );
+
+    let mut app = open();
+    key(&mut app, Key::plain(KeyCode::Left));
+    type_text(&mut app, "x");
+    assert_eq!(
+        value(&app).as_deref(),
+        Some("nginxx:1.25"),
+        "left keeps the tag"
+    );
+
+    let mut app = open();
+    key(&mut app, Key::plain(KeyCode::Right));
+    type_text(&mut app, "0");
+    assert_eq!(
+        value(&app).as_deref(),
+        Some("nginx:10.25"),
+        "right keeps the tag"
+    );
+
+    let mut app = open();
+    key(&mut app, Key::plain(KeyCode::Home));
+    type_text(&mut app, "r/");
+    assert_eq!(
+        value(&app).as_deref(),
+        Some("r/nginx:1.25"),
+        "home keeps the tag"
+    );
+    key(&mut app, Key::plain(KeyCode::Enter));
+    let confirm = app.confirm().expect("the stage plan");
+    assert_eq!(
+        confirm.plan.op,
+        cutover::release::plan::Op::Stage {
+            image: "r/nginx:1.25".into(),
+            version: "v1.25".into()
+        }
+    );
+}
+
+/// With the events pane focused, enter opens the event, never the canary's pending weight:
+/// the events pane's keys come before the canary's (issue 12, point 13).
+#[test]
+fn enter_on_the_events_pane_is_not_the_canary_apply_key() {
+    let mut app = app(false);
+    select(&mut app, "api/route1");
+    key(&mut app, Key::plain(KeyCode::Right));
+    assert!(app.pending.is_some(), "a pending weight");
+    key(&mut app, Key::plain(KeyCode::Tab));
+    assert_eq!(
+        app.scopes().first(),
+        Some(&cutover::console::keymap::Scope::Events)
+    );
+    let effects = key(&mut app, Key::plain(KeyCode::Enter));
+    assert!(effects.is_empty(), "{effects:?}");
+    assert!(app.confirm().is_none(), "enter did not apply the weight");
+    key(&mut app, Key::plain(KeyCode::Tab));
+    key(&mut app, Key::plain(KeyCode::Enter));
+    assert!(
+        app.confirm().is_some(),
+        "on the list, enter applies the weight"
+    );
+}

@@ -17,6 +17,7 @@ use cutover::release::{PodScope, Snapshot, Stage, discover};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
+use ratatui::style::Modifier;
 use serde_json::{Value, json};
 
 const NOW: &str = "2026-11-23T03:00:00Z";
@@ -1125,6 +1126,15 @@ fn extremes_stay_inside_their_areas() {
     }
     let terminal = render(&app, &theme, 120, 40);
     keep("extremes", &terminal);
+    // Two Deployments that differ only at the end are cut at the start, so each panel shows
+    // the end that tells them apart (issue 12, point 13).
+    for (w, h) in [(120, 40), (80, 24)] {
+        let screen = render(&app, &theme, w, h).backend().to_string();
+        assert!(
+            screen.contains("did-v1") && screen.contains("did-v2"),
+            "{w}x{h}: the distinguishing ends\n{screen}"
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1315,8 +1325,11 @@ fn the_status_line_sits_above_the_footer() {
     let terminal = render(&app, &default_theme(), 80, 24);
     keep("status_error", &terminal);
     let buf = terminal.backend().buffer();
+    // The sentence wraps rather than being cut; its last row is just above the footer.
     let (_, y) = find(buf, "✖ Failed after").expect("the status line");
-    assert_eq!(y, 22, "just above the footer");
+    assert_eq!(y, 21, "two rows above the footer");
+    let (_, end) = find(buf, "retry.").expect("the whole sentence");
+    assert_eq!(end, 22, "the sentence ends just above the footer");
     assert_eq!(
         buf[(1, y)].fg,
         default_theme().style(Role::Danger).fg.unwrap_or_default()
@@ -1467,4 +1480,270 @@ fn a_paused_candidate_shows_what_runs_beside_what_is_asked() {
     let asked = line("asked").expect("an asked line");
     assert!(asked.contains("checkout:9.9.9"), "{asked}\n{screen}");
     assert!(screen.contains("paused"), "{screen}");
+}
+
+/// The symbol of the border corner left of `needle` on its row.
+fn corner_left_of(buf: &Buffer, needle: &str) -> Option<String> {
+    let (x, y) = find(buf, needle)?;
+    (0..x)
+        .rev()
+        .map(|cx| buf[(cx, y)].symbol())
+        .find(|s| !["━", "─", " "].contains(s))
+        .map(str::to_string)
+}
+
+/// A canary past half keeps its sides: the live (primary) track on the left with the LIVE
+/// label and the heavy border, the candidate on the right, and the list names v1 live, as
+/// `cutover status` does.
+#[test]
+fn sides_never_swap_when_the_canary_carries_most_of_the_traffic() {
+    let mut objects = shop(SHOP);
+    let canary = objects
+        .ingresses
+        .iter_mut()
+        .find(|i| i["metadata"]["name"] == "checkout-canary")
+        .expect("the canary Ingress");
+    canary["metadata"]["annotations"][WEIGHT] = json!("80");
+    let app = app_with(&objects, PodScope::All, "shop/checkout", false);
+    let release = app.release().expect("checkout");
+    assert_eq!(release.live.label(), "v1");
+    let theme = default_theme();
+    for (w, h) in [(120, 40), (80, 24)] {
+        let terminal = render(&app, &theme, w, h);
+        let buf = terminal.backend().buffer();
+        let screen = terminal.backend().to_string();
+        assert_eq!(
+            corner_left_of(buf, "◀ LIVE 20% · v1").as_deref(),
+            Some("┏"),
+            "{w}x{h}: the live track keeps the LIVE label and the heavy border\n{screen}"
+        );
+        assert_eq!(
+            corner_left_of(buf, "CANDIDATE 80% · v2 ▶").as_deref(),
+            Some("┌"),
+            "{w}x{h}: the candidate stays on the right, plain\n{screen}"
+        );
+        let (live_x, _) = find(buf, "◀ LIVE 20%").expect("live title");
+        let (cand_x, _) = find(buf, "CANDIDATE 80%").expect("candidate title");
+        assert!(live_x < cand_x, "{w}x{h}: live on the left\n{screen}");
+        assert!(
+            !screen.contains("PRIMARY") && !screen.contains("▶ LIVE"),
+            "{w}x{h}: no second name for the sides\n{screen}"
+        );
+        assert!(
+            screen.contains("v1 ◀") && screen.contains("20/80") && !screen.contains("v2 ◀"),
+            "{w}x{h}: the list names v1 live\n{screen}"
+        );
+    }
+    let terminal = render(&app, &theme, 40, 10);
+    let buf = terminal.backend().buffer();
+    let (x, y) = find(buf, "◀ LIVE 20% · v1").expect("the live track, compact");
+    assert_eq!(
+        buf[(x - 2, y)].symbol(),
+        "┃",
+        "heavy edge on the live lines"
+    );
+    let (x, y) = find(buf, "CANDIDATE 80% · v2").expect("the candidate, compact");
+    assert_eq!(
+        buf[(x - 2, y)].symbol(),
+        "│",
+        "light edge on the candidate lines"
+    );
+    // `cutover status` names the same track live.
+    let table = cutover::release::status::to_table(std::slice::from_ref(release));
+    let row = table.lines().nth(1).expect("a row");
+    assert!(row.contains("v1 ") && row.contains("20/80"), "{table}");
+    let live_col = table
+        .lines()
+        .next()
+        .and_then(|h| h.find("LIVE"))
+        .expect("LIVE");
+    assert!(row[live_col..].starts_with("v1"), "{table}");
+}
+
+/// Keeps the screen as `<name>@<w>x<h>` at each of `sizes`.
+fn screens_at(name: &str, app: &App, sizes: &[(u16, u16)]) {
+    let theme = default_theme();
+    for (w, h) in sizes {
+        keep(name, &render(app, &theme, *w, *h));
+    }
+}
+
+/// A dry run's dialog lists its steps before any request: at 120×30 and 80×24 every step,
+/// at 40×10 at least the first with `+1 more step`; the requests that do not fit say how many
+/// lines are left and scroll with j/k; the footer offers only `esc close`.
+#[test]
+fn a_dry_run_dialog_shows_steps_first_says_what_is_cut_and_scrolls() {
+    let mut app = app(SHOP, "shop/cart");
+    press(&mut app, Key::char('p'));
+    press(&mut app, Key::char('r'));
+    let steps = app.confirm().expect("the dry run").plan.steps.len();
+    assert_eq!(steps, 3, "scale up, wait, move the traffic");
+    let theme = default_theme();
+    for (w, h) in [(120, 30), (80, 24)] {
+        let screen = render(&app, &theme, w, h).backend().to_string();
+        for n in 1..=steps {
+            assert!(
+                screen.contains(&format!(" {n}. ")),
+                "{w}x{h}: step {n}\n{screen}"
+            );
+        }
+        assert!(
+            screen.contains("more lines · j/k scroll"),
+            "{w}x{h}\n{screen}"
+        );
+    }
+    let screen = render(&app, &theme, 40, 10).backend().to_string();
+    assert!(
+        screen.contains(" 1. scale") && screen.contains("+1 more step"),
+        "40x10: a step and the cut marker\n{screen}"
+    );
+    for (w, h) in [(120, 30), (80, 24), (40, 10)] {
+        let screen = render(&app, &theme, w, h).backend().to_string();
+        let footer = screen.lines().last().unwrap_or_default();
+        assert_eq!(footer.trim_matches(|c| c == '"' || c == ' '), "esc close");
+        assert!(
+            !screen.contains("confirm ·") && !screen.contains("cancel"),
+            "{screen}"
+        );
+    }
+    screens_at("dry_run_rollback", &app, &[(120, 30), (80, 24), (40, 10)]);
+    // j scrolls the requests (after the steps, when those are cut too).
+    for _ in 0..5 {
+        press(&mut app, Key::char('j'));
+    }
+    let screen = render(&app, &theme, 80, 24).backend().to_string();
+    assert!(screen.contains("↑ 5 lines above"), "{screen}");
+    assert!(screen.contains(" 3. shop/cart"), "the steps stay\n{screen}");
+    let screen = render(&app, &theme, 40, 10).backend().to_string();
+    assert!(
+        screen.contains("2 steps above") && screen.contains(" 3. "),
+        "{screen}"
+    );
+    screens_at("dry_run_rollback_scrolled", &app, &[(80, 24), (40, 10)]);
+    press(&mut app, Key::plain(KeyCode::Esc));
+    assert!(app.confirm().is_none());
+}
+
+/// The `n` prompt shows its old tag selected (reversed, readable without colour), and says
+/// that typing replaces it (issue 12, point 16).
+#[test]
+fn the_new_release_prompt_shows_the_selected_tag() {
+    let mut app = app(SHOP, "shop/store");
+    press(&mut app, Key::char('n'));
+    let prompt = app.prompt().expect("the image prompt");
+    let image = prompt.input.value().to_string();
+    let (start, end) = prompt.selected.expect("the tag is selected");
+    let tag: String = image.chars().skip(start).take(end - start).collect();
+    let theme = Theme::builtin("mono").expect("the mono theme");
+    let terminal = render(&app, &theme, 80, 24);
+    let buf = terminal.backend().buffer();
+    let screen = terminal.backend().to_string();
+    assert!(
+        screen.contains("typing replaces the selected tag"),
+        "{screen}"
+    );
+    let (x, y) = find(buf, &format!("› {image}")).expect("the image in the prompt");
+    let at = |i: usize| &buf[(x + 2 + u16::try_from(i).expect("small"), y)];
+    for i in 0..image.chars().count() {
+        let reversed = at(i).modifier.contains(Modifier::REVERSED);
+        assert_eq!(
+            reversed,
+            (start..end).contains(&i),
+            "{image}: char {i} of tag {tag}"
+        );
+    }
+    keep(
+        "new_release_prompt",
+        &render(&app, &default_theme(), 80, 24),
+    );
+}
+
+/// At 120 columns an event's message gets the spare width: the reason and object columns
+/// take what they need (issue 12, point 13).
+#[test]
+fn event_messages_get_the_spare_width() {
+    let app = app(SHOP, "shop/search");
+    let screen = render(&app, &default_theme(), 120, 40)
+        .backend()
+        .to_string();
+    let row = screen
+        .lines()
+        .find(|l| l.contains("BackOff ×12"))
+        .expect("the back-off event");
+    let message = row
+        .split("  ")
+        .filter(|p| !p.trim().is_empty())
+        .last()
+        .unwrap_or("");
+    assert!(
+        message.trim_end_matches(['│', '"']).chars().count() >= 20,
+        "the message has room: {row}"
+    );
+    assert!(row.contains("Back-off restarting"), "{row}");
+}
+
+/// Enter on the events pane opens the top event in full: reason, object, source, time and
+/// the whole message; esc closes it (issue 12, point 13).
+#[test]
+fn enter_on_the_events_pane_opens_the_event_in_full() {
+    let mut app = app(SHOP, "shop/search");
+    press(&mut app, Key::plain(KeyCode::Tab));
+    press(&mut app, Key::plain(KeyCode::Down));
+    let theme = default_theme();
+    let screen = render(&app, &theme, 120, 40).backend().to_string();
+    assert!(
+        screen.contains("enter open event"),
+        "the footer offers it\n{screen}"
+    );
+    press(&mut app, Key::plain(KeyCode::Enter));
+    let event = app.event().expect("the event overlay").clone();
+    assert_eq!(event.reason, "BackOff");
+    assert_eq!(
+        event.count, 7,
+        "the second event: the pane was scrolled by one"
+    );
+    for (w, h) in [(120, 40), (80, 24), (40, 10)] {
+        let screen = render(&app, &theme, w, h).backend().to_string();
+        assert!(screen.contains("BackOff ×7"), "{w}x{h}\n{screen}");
+    }
+    let screen = render(&app, &theme, 120, 40).backend().to_string();
+    let words: String = screen
+        .lines()
+        .map(|l| l.split('│').nth(2).unwrap_or("").trim())
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        words.contains(
+            event
+                .message
+                .split_whitespace()
+                .take(6)
+                .collect::<Vec<_>>()
+                .join(" ")
+                .as_str()
+        ),
+        "the message in full\n{screen}"
+    );
+    screens_at("event_in_full", &app, &[(120, 40), (40, 10)]);
+    press(&mut app, Key::plain(KeyCode::Esc));
+    assert!(app.event().is_none());
+}
+
+/// The list's columns are as wide as the longest stage: a release moving on to `shifting`
+/// does not move the columns of the others (issue 12, point 13).
+#[test]
+fn list_columns_keep_still_when_a_longer_stage_appears() {
+    let theme = default_theme();
+    let column = |s: Shop| {
+        let app = app(s, "shop/web");
+        let terminal = render(&app, &theme, 80, 24);
+        let (x, _) = find(terminal.backend().buffer(), "100/0").expect("a split");
+        x
+    };
+    let at_rest = column(Shop {
+        checkout: Checkout::AtRest,
+        ..SHOP
+    });
+    let shifting = column(SHOP);
+    assert_eq!(at_rest, shifting, "the split column stays put");
 }

@@ -22,7 +22,7 @@ pub use mode::{Confirm, Mode, Prompt, RequestText};
 pub use plans::NoPlan;
 
 use super::keymap::{Command, Key, Keymap, Scope};
-use crate::cluster::feed::{ClusterView, Focus};
+use crate::cluster::feed::{ClusterView, EventLine, Focus};
 use crate::release::plan::{Op, Plan};
 use crate::release::{Pattern, PodState, Release, Stage, Track};
 
@@ -291,6 +291,14 @@ impl App {
         })
     }
 
+    /// The event shown in full, when its overlay has the keyboard.
+    pub fn event(&self) -> Option<&EventLine> {
+        match self.mode() {
+            Mode::Event(e) => Some(e),
+            _ => None,
+        }
+    }
+
     /// The filter box is open (it may be under a dialog).
     pub fn filtering(&self) -> bool {
         self.modes.iter().any(|m| matches!(m, Mode::Filter))
@@ -331,11 +339,16 @@ impl App {
         let canary = self
             .release()
             .is_some_and(|r| r.pattern == Pattern::NginxCanary && has_running_candidate(r));
-        if canary {
-            vec![Scope::Canary, Scope::Main]
-        } else {
-            vec![Scope::Main]
+        let mut scopes = Vec::new();
+        // The events pane's keys (enter opens an event) come before the canary's.
+        if self.pane == Pane::Events {
+            scopes.push(Scope::Events);
         }
+        if canary {
+            scopes.push(Scope::Canary);
+        }
+        scopes.push(Scope::Main);
+        scopes
     }
 
     pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
@@ -399,6 +412,7 @@ impl App {
             Mode::Filter => self.filter_key(command, event),
             Mode::Prompt(_) => self.prompt_key(command, event),
             Mode::Confirm(_) => self.confirm_key(command, event),
+            Mode::Event(_) => self.event_key(command),
         }
     }
 

@@ -3,6 +3,7 @@
 //! draws without panicking: a wide layout (list | detail over events), an 80×24 one (list over
 //! detail), a compact one down to 40×10, and below that a "too small" message.
 
+mod confirm;
 mod detail;
 mod events;
 mod list;
@@ -42,11 +43,7 @@ pub fn draw(app: &App, theme: &Theme, frame: &mut Frame) {
     let mut body = area;
     let header = take_top(&mut body, 1);
     let footer = take_bottom(&mut body, 1);
-    let status = if app.status.is_some() {
-        take_bottom(&mut body, 1)
-    } else {
-        Rect::default()
-    };
+    let status = take_bottom(&mut body, parts::status_rows(cx, area));
     parts::header(cx, frame, header);
     parts::status(cx, frame, status);
     parts::footer(cx, frame, footer);
@@ -61,9 +58,12 @@ pub fn draw(app: &App, theme: &Theme, frame: &mut Frame) {
     if let Some(scroll) = app.help() {
         overlay::help(cx, frame, area, scroll);
     } else if let Some(confirm) = app.confirm() {
-        overlay::confirm(cx, frame, area, confirm);
+        confirm::render(cx, frame, area, confirm);
     } else if let Some(prompt) = app.prompt() {
         overlay::prompt(cx, frame, area, prompt);
+    }
+    if let Some(event) = app.event() {
+        overlay::event(cx, frame, area, event);
     }
 }
 
@@ -205,7 +205,8 @@ fn message(cx: Cx, frame: &mut Frame, area: Rect, sentences: Vec<(String, Role)>
 /// ≥ 100×30: list on the left; the release's detail on the right over its events.
 fn wide(cx: Cx, frame: &mut Frame, body: Rect) {
     let mut right = body;
-    let list_w = (body.width * 44 / 100).clamp(38, 60);
+    // 46%: at 120 columns the list's fixed columns fit beside the longest demo name.
+    let list_w = (body.width * 46 / 100).clamp(38, 60);
     let left = take_left(&mut right, list_w);
     list::render(cx, frame, left, list::Place::Side);
     take_left(&mut right, 1);

@@ -135,6 +135,11 @@ pub enum Command {
     /// Close the dialog, drop the pending weight, or clear the filter.
     Back,
     Confirm,
+    /// Scroll a dialog by a page.
+    PageUp,
+    PageDown,
+    /// Open the selected event in full.
+    Open,
 }
 
 impl Command {
@@ -154,6 +159,9 @@ impl Command {
                 | Command::NextPane
                 | Command::Back
                 | Command::Confirm
+                | Command::PageUp
+                | Command::PageDown
+                | Command::Open
         )
     }
 
@@ -190,6 +198,12 @@ pub enum Scope {
     Filter,
     /// A text prompt (the image of a new release).
     Prompt,
+    /// A dry run's dialog: it sends nothing, so it only scrolls and closes.
+    DryRun,
+    /// The main screen with the events pane focused (checked before the others).
+    Events,
+    /// One event shown in full.
+    Event,
 }
 
 impl Scope {
@@ -201,6 +215,9 @@ impl Scope {
             Scope::Confirm => "Confirm dialog",
             Scope::Filter => "Filter",
             Scope::Prompt => "New release prompt",
+            Scope::DryRun => "Dry run dialog",
+            Scope::Events => "Events pane",
+            Scope::Event => "Event in full",
         }
     }
 }
@@ -369,6 +386,10 @@ struct DefaultFile {
     confirm: Vec<Row>,
     prompt: Vec<Row>,
     filter: Vec<Row>,
+    #[serde(rename = "dry-run")]
+    dry_run: Vec<Row>,
+    events: Vec<Row>,
+    event: Vec<Row>,
 }
 
 /// One binding in `src/console/keys.toml`.
@@ -405,6 +426,9 @@ fn default_bindings() -> Result<Vec<Binding>, KeymapError> {
         (Scope::Confirm, &file.confirm),
         (Scope::Prompt, &file.prompt),
         (Scope::Filter, &file.filter),
+        (Scope::DryRun, &file.dry_run),
+        (Scope::Events, &file.events),
+        (Scope::Event, &file.event),
     ];
     let bindings = scopes.into_iter().flat_map(|(scope, rows)| {
         rows.iter().map(move |row| Binding {
@@ -612,7 +636,7 @@ mod tests {
     #[test]
     fn the_default_file_parses_and_binds_every_command() {
         let map = Keymap::defaults(false).unwrap();
-        assert_eq!(map.bindings().len(), 33);
+        assert_eq!(map.bindings().len(), 44);
         for command in Command::iter() {
             assert!(
                 map.bindings().iter().any(|b| b.command == command),
@@ -667,6 +691,9 @@ mod tests {
             Scope::Confirm,
             Scope::Filter,
             Scope::Prompt,
+            Scope::DryRun,
+            Scope::Events,
+            Scope::Event,
         ] {
             let mut seen = std::collections::HashSet::new();
             for b in map.in_scope(scope) {

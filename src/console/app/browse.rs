@@ -42,7 +42,8 @@ impl App {
             C::Stage => self.open_prompt(),
             C::DryRun => self.arm_dry_run(),
             C::Cancel => self.cancel_running(),
-            C::Confirm => {}
+            C::Open => self.open_event(),
+            C::Confirm | C::PageUp | C::PageDown => {}
         }
     }
 

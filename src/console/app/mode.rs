@@ -2,11 +2,12 @@
 //! global binding: in the filter, the image prompt and the typed confirmation, only enter and
 //! esc are commands and every other key, modifiers and all, edits the text.
 
-use crossterm::event::{Event, KeyCode, KeyEvent};
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use tui_input::Input;
 use tui_input::backend::crossterm::EventHandler as _;
 
 use super::{App, Effect, Level};
+use crate::cluster::feed::EventLine;
 use crate::console::keymap::{Command, Keymap, Scope};
 use crate::release::plan::{self, Op, Plan};
 
@@ -24,6 +25,8 @@ pub enum Mode {
     /// A planned change waits for `y`, for the release's name when risky, or (a dry run)
     /// only for esc.
     Confirm(Box<Confirm>),
+    /// One event of the events pane, shown in full.
+    Event(Box<EventLine>),
 }
 
 impl Mode {
@@ -33,7 +36,7 @@ impl Mode {
         match self {
             Mode::Filter | Mode::Prompt(_) => true,
             Mode::Confirm(c) => c.typed.is_some(),
-            Mode::Browse | Mode::Help { .. } => false,
+            Mode::Browse | Mode::Help { .. } | Mode::Event(_) => false,
         }
     }
 
@@ -44,7 +47,9 @@ impl Mode {
             Mode::Filter => Some(Scope::Filter),
             Mode::Help { .. } => Some(Scope::Help),
             Mode::Prompt(_) => Some(Scope::Prompt),
+            Mode::Confirm(c) if c.dry_run => Some(Scope::DryRun),
             Mode::Confirm(_) => Some(Scope::Confirm),
+            Mode::Event(_) => Some(Scope::Event),
         }
     }
 }
@@ -61,6 +66,9 @@ pub struct Confirm {
     pub dry_run: bool,
     /// In a dry run, the exact requests the plan would send, in order; empty otherwise.
     pub requests: Vec<RequestText>,
+    /// Lines scrolled down in what scrolls: the requests of a dry run, else the steps. The
+    /// drawing clamps it to what there is.
+    pub scroll: usize,
 }
 
 /// One HTTP request of a plan, written out for the dry run.
@@ -92,6 +100,7 @@ impl Confirm {
             note,
             dry_run,
             requests,
+            scroll: 0,
         }
     }
 
@@ -122,6 +131,19 @@ impl Confirm {
     }
 }
 
+impl Confirm {
+    /// Lines there are to scroll through, at most: the steps (two lines each, as they wrap in
+    /// a narrow dialog) and the requests' lines. The drawing clamps to what it cut.
+    fn scroll_lines(&self) -> usize {
+        let requests: usize = self
+            .requests
+            .iter()
+            .map(|r| 2 + r.body.lines().count())
+            .sum();
+        2 * self.plan.steps.len() + requests
+    }
+}
+
 fn request_text(step: &plan::Step) -> Option<RequestText> {
     let request = crate::cluster::apply::request_of(step).ok()?;
     let head = match &request.content_type {
@@ -143,16 +165,48 @@ pub struct Prompt {
     pub input: Input,
     /// The version the image's tag names; None while it has no tag.
     pub version: Option<String>,
+    /// The old tag, selected (chars `start..end` of the value): the first printable key
+    /// replaces it, backspace and delete remove it, any other key keeps it and edits.
+    pub selected: Option<(usize, usize)>,
 }
 
 impl Prompt {
-    /// The prompt for `release`, `image` prefilled with the cursor at `cursor` (in chars).
+    /// The prompt for `release`, `image` prefilled with the cursor at `cursor` (in chars) and
+    /// what follows it (the old tag) selected.
     pub(super) fn new(release: String, image: &str, cursor: usize) -> Prompt {
+        let len = image.chars().count();
         Prompt {
             release,
             input: Input::new(image.to_string()).with_cursor(cursor),
             version: plan::version_of_image(image),
+            selected: (cursor < len).then_some((cursor, len)),
         }
+    }
+
+    /// A key in the prompt while the old tag is selected: a printable key or a deletion
+    /// removes the selection first (true: the deletion was the whole of the key's work);
+    /// any other key drops the selection and edits as usual.
+    fn replace_selection(&mut self, event: &KeyEvent) -> bool {
+        let Some((start, end)) = self.selected.take() else {
+            return false;
+        };
+        let printable = matches!(event.code, KeyCode::Char(_))
+            && (event.modifiers - KeyModifiers::SHIFT).is_empty();
+        let deletion = matches!(event.code, KeyCode::Backspace | KeyCode::Delete)
+            && event.modifiers.is_empty();
+        if !(printable || deletion) {
+            return false;
+        }
+        let value: String = self
+            .input
+            .value()
+            .chars()
+            .enumerate()
+            .filter(|(i, _)| !(start..end).contains(i))
+            .map(|(_, c)| c)
+            .collect();
+        self.input = Input::new(value).with_cursor(start);
+        deletion
     }
 }
 
@@ -176,6 +230,20 @@ fn type_into(input: &mut Input, command: Option<Command>, event: &KeyEvent) -> T
     }
 }
 
+/// Lines a scrolling command moves a dialog by: a line, or a page of [`PAGE_LINES`].
+fn scroll_lines(command: Command) -> Option<isize> {
+    match command {
+        Command::Up => Some(-1),
+        Command::Down => Some(1),
+        Command::PageUp => Some(-PAGE_LINES),
+        Command::PageDown => Some(PAGE_LINES),
+        _ => None,
+    }
+}
+
+/// A page of a dialog: the rows a dialog has on an 80×24 terminal, give or take.
+const PAGE_LINES: isize = 10;
+
 impl App {
     pub(super) fn help_key(&mut self, command: Option<Command>) {
         let Some(Mode::Help { scroll }) = self.modes.last_mut() else {
@@ -188,6 +256,27 @@ impl App {
             Some(Command::Up) => *scroll = scroll.saturating_sub(1),
             Some(Command::Down) => *scroll += 1,
             _ => {}
+        }
+    }
+
+    /// Enter on the events pane: the event at the top of the pane, in full.
+    pub(super) fn open_event(&mut self) {
+        let id = self.release().map(|r| r.id());
+        let focused = self.view.focus.as_ref().map(|f| &f.release) == id.as_ref();
+        let event = focused
+            .then(|| {
+                let last = self.view.events.len().saturating_sub(1);
+                self.view.events.get(self.events_scroll.min(last))
+            })
+            .flatten();
+        if let Some(event) = event {
+            self.open(Mode::Event(Box::new(event.clone())));
+        }
+    }
+
+    pub(super) fn event_key(&mut self, command: Option<Command>) {
+        if command == Some(Command::Back) {
+            self.close();
         }
     }
 
@@ -209,6 +298,10 @@ impl App {
         let Some(Mode::Prompt(prompt)) = self.modes.last_mut() else {
             return;
         };
+        if command.is_none() && prompt.replace_selection(event) {
+            prompt.version = plan::version_of_image(prompt.input.value());
+            return;
+        }
         match type_into(&mut prompt.input, command, event) {
             Typing::Done => self.stage_from_prompt(),
             Typing::Cancel => {
@@ -240,6 +333,11 @@ impl App {
         let Some(Mode::Confirm(confirm)) = self.modes.last_mut() else {
             return;
         };
+        if let Some(lines) = command.and_then(scroll_lines) {
+            let most = confirm.scroll_lines();
+            confirm.scroll = confirm.scroll.saturating_add_signed(lines).min(most);
+            return;
+        }
         let typing = match (&mut confirm.typed, command) {
             (Some(typed), command) => type_into(typed, command, event),
             (None, Some(Command::Confirm)) => Typing::Done,

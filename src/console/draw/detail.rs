@@ -15,7 +15,7 @@ use crate::console::app::Allowed;
 use crate::console::keymap::{Command, Scope};
 use crate::console::theme::Role;
 use crate::release::model::{MILLION, Route, Traffic};
-use crate::release::{Pattern, Release, Side, Stage};
+use crate::release::{Pattern, Release, Side, Stage, Track};
 
 mod track;
 
@@ -164,7 +164,8 @@ fn panel_widths(w: u16) -> (u16, u16) {
     (each, each)
 }
 
-/// LIVE on the left with a heavy border, the other track on the right with a plain one.
+/// LIVE on the left with a heavy border, the candidate on the right with a plain one, for the
+/// release's whole life: the sides are the model's `live` and `candidate`, never the larger share.
 fn render_panels(cx: Cx, frame: &mut Frame, area: Rect, r: &Release) {
     if area.is_empty() {
         return;
@@ -173,52 +174,28 @@ fn render_panels(cx: Cx, frame: &mut Frame, area: Rect, r: &Release) {
     let mut right = area;
     let left = take_left(&mut right, left_w);
     take_left(&mut right, area.width - left_w - right_w);
-    // LIVE, the heavy border and the arrow go to the side carrying most of the traffic: a
-    // canary past 50% has its candidate live, and the primary is shown as such.
-    let flipped = candidate_carries(r);
-    let (left_border, right_border) = if flipped {
-        (BorderType::Plain, BorderType::Thick)
-    } else {
-        (BorderType::Thick, BorderType::Plain)
-    };
-    let mut title = cx.span(format!("{} ", live_heading(r, flipped)), Role::Live);
-    if !flipped {
-        title = title.patch_style(Modifier::BOLD);
-    }
-    panel(cx, frame, left, title, Role::Live, left_border, |w| {
+    let title = cx
+        .span(format!("{} ", live_heading(r)), Role::Live)
+        .patch_style(Modifier::BOLD);
+    panel(cx, frame, left, title, Role::Live, BorderType::Thick, |w| {
         track_lines(cx, &r.live, w)
     });
     let title = match &r.candidate {
-        Some(c) if flipped => format!(" LIVE {}% · {} ▶ ", r.traffic.exact_percents().1, c.label()),
-        Some(c) => format!(
-            " {} {}% · {} ▶ ",
-            other_word(r),
-            r.traffic.exact_percents().1,
-            c.label()
-        ),
+        Some(c) => format!(" {} ▶ ", candidate_heading(r, c)),
         None => " CANDIDATE ▶ ".to_string(),
     };
-    let mut title = cx.span(title, Role::Candidate);
-    if flipped {
-        title = title.patch_style(Modifier::BOLD);
-    }
     panel(
         cx,
         frame,
         right,
-        title,
+        cx.span(title, Role::Candidate),
         Role::Candidate,
-        right_border,
+        BorderType::Plain,
         |w| match &r.candidate {
             Some(c) => track_lines(cx, c, w),
             None => no_candidate(cx, w),
         },
     );
-}
-
-/// A canary whose candidate takes more than half of the ordinary traffic.
-pub(super) fn candidate_carries(r: &Release) -> bool {
-    r.candidate.is_some() && r.traffic.candidate_percent > r.traffic.live_percent
 }
 
 /// One track's box: its border, its title, and as many of its lines as fit.
@@ -563,14 +540,22 @@ fn warnings(cx: Cx, r: &Release, w: usize) -> Vec<Item> {
     items
 }
 
-/// The live track's heading: `◀ LIVE 70% · v1`, or `PRIMARY 30% · v1` once the candidate
-/// carries most of the traffic (`flipped`).
-fn live_heading(r: &Release, flipped: bool) -> String {
-    let word = if flipped { "PRIMARY" } else { "◀ LIVE" };
+/// The live track's heading: `◀ LIVE 20% · v1`, whatever its share.
+fn live_heading(r: &Release) -> String {
     format!(
-        " {word} {}% · {}",
+        " ◀ LIVE {}% · {}",
         r.traffic.exact_percents().0,
         r.live.label()
+    )
+}
+
+/// The candidate's heading: `CANDIDATE 80% · v2` (STANDBY or RETIRED by stage).
+fn candidate_heading(r: &Release, c: &Track) -> String {
+    format!(
+        "{} {}% · {}",
+        other_word(r),
+        r.traffic.exact_percents().1,
+        c.label()
     )
 }
 
@@ -579,26 +564,12 @@ fn live_heading(r: &Release, flipped: bool) -> String {
 pub(super) fn render_compact(cx: Cx, frame: &mut Frame, area: Rect, r: &Release) {
     let w = usize::from(area.width);
     let mut items: Vec<Item> = Vec::new();
-    let flipped = candidate_carries(r);
-    let live_head = live_heading(r, flipped);
-    let (live_edge, cand_edge) = if flipped {
-        ("│", "┃")
-    } else {
-        ("┃", "│")
-    };
-    items.extend(compact_track(
-        cx,
-        &r.live,
-        live_head,
-        live_edge,
-        Role::Live,
-        w,
-    ));
+    let live_head = live_heading(r);
+    items.extend(compact_track(cx, &r.live, live_head, "┃", Role::Live, w));
     match &r.candidate {
         Some(c) => {
-            let word = if flipped { "▶ LIVE" } else { other_word(r) };
-            let head = format!(" {word} {}% · {}", r.traffic.exact_percents().1, c.label());
-            items.extend(compact_track(cx, c, head, cand_edge, Role::Candidate, w));
+            let head = format!(" {}", candidate_heading(r, c));
+            items.extend(compact_track(cx, c, head, "│", Role::Candidate, w));
         }
         None => {
             let words = "no candidate: all traffic is on the live track";

@@ -56,25 +56,34 @@ pub(super) fn render(cx: Cx, frame: &mut Frame, area: Rect, r: &Release) {
     frame.render_widget(Paragraph::new(lines(cx, shown, inner.width)), inner);
 }
 
-/// `  2m ⚠ BackOff ×3  pod/web-v2-x  Back-off restarting…`: one line per event, the reason
-/// and object columns as wide as the widest shown (within limits).
+/// Cells the reason column takes at most (`ScalingReplicaSet ×3` is cut).
+const REASON_MOST: usize = 18;
+
+/// `  2m ⚠ BackOff ×3  pod/…-x7k2p  Back-off restarting failed container…`: one line per
+/// event. The reason and object columns take what the widest shown needs, the object at most
+/// 40% of what the reason leaves, so the message keeps the spare width; the top line is the
+/// one enter opens, marked while the pane has focus.
 fn lines(cx: Cx, shown: &[EventLine], width_cells: u16) -> Vec<Line<'static>> {
     let w = usize::from(width_cells);
     let reason_w = shown
         .iter()
-        .map(|e| width(&e.reason) + count(e).map_or(0, |c| width(&c) + 1))
+        .map(|e| width(&reason(e)))
         .max()
         .unwrap_or(0)
-        .min(24);
+        .min(REASON_MOST);
+    // Age (4), mark (3) and the two gaps (2 each) are fixed.
+    let spare = w.saturating_sub(4 + 3 + reason_w + 4);
     let object_w = shown
         .iter()
         .map(|e| width(&e.object))
         .max()
         .unwrap_or(0)
-        .min(w * 2 / 5);
+        .min(spare * 2 / 5);
+    let focused = cx.app.pane == Pane::Events;
     shown
         .iter()
-        .map(|e| {
+        .enumerate()
+        .map(|(i, e)| {
             let age = e
                 .time
                 .map(|t| text::age(cx.app.now.as_second() - t.as_second()))
@@ -84,25 +93,54 @@ fn lines(cx: Cx, shown: &[EventLine], width_cells: u16) -> Vec<Line<'static>> {
             } else {
                 ("  ", Role::Accent)
             };
-            let reason = match count(e) {
-                Some(c) => format!("{} {c}", e.reason),
-                None => e.reason.clone(),
-            };
-            Line::from(vec![
+            let line = Line::from(vec![
                 cx.span(pad_left(&age, 4), Role::Muted),
                 cx.span(format!(" {mark}"), role),
-                cx.span(pad(&reason, reason_w), role),
+                cx.span(pad(&reason(e), reason_w), role),
                 cx.span(
-                    format!(
-                        "  {}",
-                        pad(&text::truncate_middle(&e.object, object_w), object_w)
-                    ),
+                    format!("  {}", pad(&object(&e.object, object_w), object_w)),
                     Role::Muted,
                 ),
                 cx.span(format!("  {}", e.message), Role::Text),
-            ])
+            ]);
+            if focused && i == 0 {
+                line.style(cx.style(Role::Selection))
+            } else {
+                line
+            }
         })
         .collect()
+}
+
+/// `Deployment/search-v5` as it fits in `w` cells: whole, else with kubectl's short kind
+/// (`deploy/search-v5`), else cut at the start by the one rule for names.
+fn object(object: &str, w: usize) -> String {
+    if width(object) <= w {
+        return object.to_string();
+    }
+    let short = match object.split_once('/') {
+        Some((kind, name)) => {
+            let kind = match kind {
+                "Deployment" => "deploy",
+                "ReplicaSet" => "rs",
+                "Service" => "svc",
+                "Ingress" => "ing",
+                "Pod" => "pod",
+                other => other,
+            };
+            format!("{kind}/{name}")
+        }
+        None => object.to_string(),
+    };
+    text::truncate_name(&short, w)
+}
+
+/// `BackOff ×12`: the reason and how often it was seen.
+fn reason(e: &EventLine) -> String {
+    match count(e) {
+        Some(c) => format!("{} {c}", e.reason),
+        None => e.reason.clone(),
+    }
 }
 
 /// `×12` for an event seen more than once.

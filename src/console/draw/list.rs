@@ -11,7 +11,7 @@ use super::{Cx, take_top};
 use crate::console::app::{Attention, Pane, Row};
 use crate::console::keymap::{Command, Scope};
 use crate::console::theme::Role;
-use crate::release::{Pattern, Release};
+use crate::release::{Pattern, Release, Stage};
 
 /// Where the list stands: beside the detail (tall) or above it (short, full width).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,6 +67,22 @@ struct Cells<'a> {
 /// Cells longer than this are cut: the live side's name.
 const LIVE_MOST: usize = 8;
 
+/// Every stage and pattern a row can show: their columns are as wide as the longest, so
+/// they keep still when a release moves on to a longer stage.
+const STAGES: [Stage; 6] = [
+    Stage::AtRest,
+    Stage::Staged,
+    Stage::Shifting,
+    Stage::Switched,
+    Stage::Retired,
+    Stage::RolledBack,
+];
+const PATTERNS: [Pattern; 3] = [
+    Pattern::SelectorSwitch,
+    Pattern::IngressSwitch,
+    Pattern::NginxCanary,
+];
+
 fn cells<'a>(row: &'a Row, r: Option<&'a Release>) -> Cells<'a> {
     Cells {
         mark: {
@@ -76,13 +92,8 @@ fn cells<'a>(row: &'a Row, r: Option<&'a Release>) -> Cells<'a> {
         name: &row.id,
         pattern: r.map(|r| pattern_short(r.pattern)).unwrap_or(""),
         stage: r.map(|r| r.stage.as_str()).unwrap_or(""),
-        // The side carrying most traffic (a canary past 50% has its candidate live).
-        live: r
-            .map(|r| match &r.candidate {
-                Some(c) if super::detail::candidate_carries(r) => c.label(),
-                _ => r.live.label(),
-            })
-            .unwrap_or(""),
+        // The model's live track whatever its share, as `cutover status` names it.
+        live: r.map(|r| r.live.label()).unwrap_or(""),
         split: r.map(|r| {
             let (live, candidate) = r.traffic.short_percents();
             format!("{live}/{candidate}")
@@ -210,8 +221,16 @@ impl Columns {
         let most = |f: &dyn Fn(&Cells) -> usize| all.iter().map(f).max().unwrap_or(0);
         let mut c = Columns {
             name: most(&|c| width(c.name)),
-            pattern: most(&|c| c.pattern.len()),
-            stage: most(&|c| c.stage.len()),
+            pattern: PATTERNS
+                .map(|p| pattern_short(p).len())
+                .into_iter()
+                .max()
+                .unwrap_or(0),
+            stage: STAGES
+                .map(|s| s.as_str().len())
+                .into_iter()
+                .max()
+                .unwrap_or(0),
             live: most(&|c| match width(c.live) {
                 0 => 0,
                 n => n.min(LIVE_MOST) + 2,

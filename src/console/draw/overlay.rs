@@ -9,14 +9,15 @@ use ratatui::widgets::{Block, BorderType, Clear, Paragraph};
 use super::detail::pod_mark;
 use super::list::health;
 use super::text::{self, pad, width};
-use super::{Cx, fit, short_keys};
-use crate::console::app::{Attention, Confirm, Prompt};
+use super::{Cx, short_keys};
+use crate::cluster::feed::EventLine;
+use crate::console::app::{Attention, Prompt};
 use crate::console::keymap::Scope;
 use crate::console::theme::Role;
 use crate::release::PodState;
 
 /// A box of at most `w`×`h` centred in `area`.
-fn centred(area: Rect, w: u16, h: u16) -> Rect {
+pub(super) fn centred(area: Rect, w: u16, h: u16) -> Rect {
     let w = w.min(area.width);
     let h = h.min(area.height);
     Rect {
@@ -29,7 +30,7 @@ fn centred(area: Rect, w: u16, h: u16) -> Rect {
 
 /// A dialog box over whatever is under `rect`: its border, then `lines` inside it a column in
 /// from each side. Returns where the lines went.
-fn dialog(frame: &mut Frame, rect: Rect, block: Block, lines: Vec<Line>) -> Rect {
+pub(super) fn dialog(frame: &mut Frame, rect: Rect, block: Block, lines: Vec<Line>) -> Rect {
     let inner = block.inner(rect);
     frame.render_widget(Clear, rect);
     frame.render_widget(block, rect);
@@ -42,11 +43,17 @@ fn dialog(frame: &mut Frame, rect: Rect, block: Block, lines: Vec<Line>) -> Rect
     inner
 }
 
-/// `↑/↓ scroll · ?/esc/q close`: the bindings of one scope, for a box's bottom edge.
-fn scope_hints(cx: Cx, scope: Scope) -> Line<'static> {
+/// `↑/↓ scroll · ?/esc/q close`: the bindings of one scope (only the footer's when
+/// `footer_only`), for a box's bottom edge.
+pub(super) fn scope_hints(cx: Cx, scope: Scope, footer_only: bool) -> Line<'static> {
     let mut spans: Vec<Span> = vec![Span::raw(" ")];
     let mut seen: Vec<&str> = Vec::new();
-    for b in cx.app.keymap.in_scope(scope) {
+    let shown = cx
+        .app
+        .keymap
+        .in_scope(scope)
+        .filter(|b| b.in_footer || !footer_only);
+    for b in shown {
         // Up and down both say "scroll": one hint for the pair.
         if seen.contains(&b.hint) {
             continue;
@@ -69,12 +76,15 @@ fn scope_hints(cx: Cx, scope: Scope) -> Line<'static> {
     Line::from(spans)
 }
 
-const HELP_SCOPES: [Scope; 6] = [
+const HELP_SCOPES: [Scope; 9] = [
     Scope::Main,
     Scope::Canary,
+    Scope::Events,
     Scope::Filter,
     Scope::Prompt,
     Scope::Confirm,
+    Scope::DryRun,
+    Scope::Event,
     Scope::Help,
 ];
 
@@ -141,12 +151,12 @@ fn marks_lines(cx: Cx, w: usize) -> Vec<Line<'static>> {
         vec![(
             "┏━ ◀ LIVE".into(),
             Role::Live,
-            "heavy border, left: the track taking traffic".into(),
+            "heavy border, left: the live (stable) track, whatever its share".into(),
         )],
         vec![(
             "┌─ CANDIDATE ▶".into(),
             Role::Candidate,
-            "the new track (STANDBY after a switch, kept for rollback)".into(),
+            "right: the candidate (canary); STANDBY after a switch".into(),
         )],
         pods.into(),
         health.into(),
@@ -202,7 +212,7 @@ pub(super) fn help(cx: Cx, frame: &mut Frame, area: Rect, scroll: usize) {
         .border_type(BorderType::Rounded)
         .border_style(cx.style(Role::BorderFocused))
         .title(cx.span(" Help — keys and marks ", Role::Title))
-        .title_bottom(scope_hints(cx, Scope::Help));
+        .title_bottom(scope_hints(cx, Scope::Help, false));
     if lines.len() > visible {
         let last = (offset + visible).min(lines.len());
         block = block.title_bottom(
@@ -227,23 +237,21 @@ pub(super) fn prompt(cx: Cx, frame: &mut Frame, area: Rect, prompt: &Prompt) {
         return;
     }
     let text_w = usize::from(w - 4);
-    let value = prompt.input.value();
-    let scroll = prompt.input.visual_scroll(text_w.saturating_sub(3));
-    let shown: String = value
-        .chars()
-        .skip(scroll)
-        .take(text_w.saturating_sub(3))
-        .collect();
+    let room = text_w.saturating_sub(3);
+    let scroll = prompt.input.visual_scroll(room);
+    let mut typed = vec![cx.span("› ", Role::Accent)];
+    typed.extend(selection_spans(cx, prompt, scroll, room));
     let mut lines = vec![
         Line::from(cx.span(
             "Image of the candidate (the tag names the version):",
             Role::Text,
         )),
-        Line::from(vec![
-            cx.span("› ", Role::Accent),
-            cx.span(shown, Role::Pending),
-        ]),
+        Line::from(typed),
         Line::from(match &prompt.version {
+            Some(v) if prompt.selected.is_some() => cx.span(
+                format!("version {v} · typing replaces the selected tag"),
+                Role::Muted,
+            ),
             Some(v) => cx.span(format!("version {v}"), Role::Muted),
             None => cx.span("no tag: write the image as name:tag", Role::Warning),
         }),
@@ -254,7 +262,7 @@ pub(super) fn prompt(cx: Cx, frame: &mut Frame, area: Rect, prompt: &Prompt) {
         .border_type(BorderType::Double)
         .border_style(cx.style(Role::BorderFocused))
         .title(cx.span(format!(" New release · {} ", prompt.release), Role::Title))
-        .title_bottom(scope_hints(cx, Scope::Prompt));
+        .title_bottom(scope_hints(cx, Scope::Prompt, false));
     let inner = dialog(frame, rect, block, lines);
     // The cursor where the next character goes.
     let cursor = prompt.input.visual_cursor().saturating_sub(scroll) as u16;
@@ -266,139 +274,107 @@ pub(super) fn prompt(cx: Cx, frame: &mut Frame, area: Rect, prompt: &Prompt) {
     }
 }
 
-/// The plan in words: what, on which release, the exact steps, the risk; confirm or cancel.
-pub(super) fn confirm(cx: Cx, frame: &mut Frame, area: Rect, confirm: &Confirm) {
-    let plan = &confirm.plan;
-    let w = area.width.saturating_sub(4).min(76);
-    if w < 10 || area.height < 5 {
+/// The prompt's value from `scroll`, `room` chars of it, the selected old tag (if any) in
+/// the selection's style so it reads as "typing replaces this".
+fn selection_spans(cx: Cx, prompt: &Prompt, scroll: usize, room: usize) -> Vec<Span<'static>> {
+    let (start, end) = prompt.selected.unwrap_or((0, 0));
+    let mut spans: Vec<Span> = Vec::new();
+    let mut run = String::new();
+    let mut run_selected = false;
+    for (i, c) in prompt
+        .input
+        .value()
+        .chars()
+        .enumerate()
+        .skip(scroll)
+        .take(room)
+    {
+        let selected = (start..end).contains(&i);
+        if selected != run_selected && !run.is_empty() {
+            spans.push(selection_span(cx, std::mem::take(&mut run), run_selected));
+        }
+        run_selected = selected;
+        run.push(c);
+    }
+    if !run.is_empty() {
+        spans.push(selection_span(cx, run, run_selected));
+    }
+    spans
+}
+
+/// Selected text in the selection's style (reversed in every theme, so it reads without
+/// colour), the rest as plain text.
+fn selection_span(cx: Cx, text: String, selected: bool) -> Span<'static> {
+    let role = if selected {
+        Role::Selection
+    } else {
+        Role::Text
+    };
+    cx.span(text, role)
+}
+
+/// One event in full, opened with enter on the events pane: what, about which object, who
+/// said it and when, and the whole message, wrapped.
+pub(super) fn event(cx: Cx, frame: &mut Frame, area: Rect, e: &EventLine) {
+    let w = area.width.saturating_sub(4).min(80);
+    if w < 12 || area.height < 5 {
         return;
     }
     let text_w = usize::from(w - 4);
-    let mut items = plan_items(cx, confirm, text_w);
-    if confirm.dry_run {
-        items.extend(request_items(cx, confirm, text_w));
+    let mut reason = e.reason.clone();
+    if e.count > 1 {
+        reason.push_str(&format!(" ×{}", e.count));
     }
-    if let Some(typed) = &confirm.typed {
-        let name = plan.release.rsplit('/').next().unwrap_or(&plan.release);
-        items.push((
-            9,
-            Line::from(cx.span(
-                format!("Type {name} and press enter to confirm:"),
-                Role::Text,
-            )),
-        ));
-        items.push((
-            9,
-            Line::from(vec![
-                cx.span("› ", Role::Accent),
-                cx.span(typed.value().to_string(), Role::Pending),
-                cx.span("▏", Role::Accent),
-            ]),
-        ));
+    let (kind, role) = if e.warning {
+        ("⚠ warning", Role::Warning)
+    } else {
+        ("normal", Role::Accent)
+    };
+    let when = match e.time {
+        Some(t) => format!(
+            "{} UTC, {} ago",
+            text::clock(t),
+            text::age(cx.app.now.as_second() - t.as_second())
+        ),
+        None => "unknown".to_string(),
+    };
+    // The message first: on a small screen the details give way to it.
+    let mut lines = vec![Line::from(vec![
+        cx.span(reason, role),
+        cx.span(format!(" · {kind}"), role),
+    ])];
+    for piece in text::wrap(&e.message, text_w) {
+        lines.push(Line::from(cx.span(piece, Role::Text)));
     }
-    let h = super::rows(items.len())
+    lines.push(Line::default());
+    for (label, value) in [("object", &e.object), ("from", &e.source), ("when", &when)] {
+        for (i, piece) in text::wrap(value, text_w.saturating_sub(8))
+            .into_iter()
+            .enumerate()
+        {
+            let label = if i == 0 { label } else { "" };
+            lines.push(Line::from(vec![
+                cx.span(pad(label, 8), Role::Muted),
+                cx.span(piece, Role::Text),
+            ]));
+        }
+    }
+    let h = super::rows(lines.len())
         .saturating_add(2)
         .min(area.height.saturating_sub(2));
     let rect = centred(area, w, h);
-    let lines = fit(items, usize::from(rect.height.saturating_sub(2)));
-    let (border, title_role) = if plan.risk.is_some() {
-        (Role::Danger, Role::Danger)
-    } else {
-        (Role::BorderFocused, Role::Title)
-    };
-    let verb = if confirm.dry_run {
-        "Dry run:"
-    } else {
-        "Confirm"
-    };
+    let room = usize::from(h.saturating_sub(2));
+    if lines.len() > room {
+        // The details give way at the end; the cut says so.
+        lines.truncate(room.saturating_sub(1));
+        lines.push(Line::from(
+            cx.span("… (the rest does not fit)", Role::Muted),
+        ));
+    }
     let block = Block::bordered()
-        .border_type(BorderType::Double)
-        .border_style(cx.style(border))
-        .title(cx.span(
-            format!(" {verb} {} · {} ", plan.op.verb(), plan.release),
-            title_role,
-        ))
-        .title_bottom(match confirm.typed_footer(&cx.app.keymap) {
-            Some(typed) => Line::from(cx.span(format!(" {typed} "), Role::Key)),
-            None => scope_hints(cx, Scope::Confirm),
-        });
+        .border_type(BorderType::Rounded)
+        .border_style(cx.style(Role::BorderFocused))
+        .title(cx.span(" Event ", Role::Title))
+        .title_bottom(scope_hints(cx, Scope::Event, false));
     dialog(frame, rect, block, lines);
-}
-
-/// Why it is asked again, the summary, the numbered steps and the risk, each line with its
-/// priority.
-fn plan_items(cx: Cx, confirm: &Confirm, text_w: usize) -> Vec<(u8, Line<'static>)> {
-    let plan = &confirm.plan;
-    let mut items: Vec<(u8, Line)> = Vec::new();
-    if let Some(note) = &confirm.note {
-        for piece in text::wrap(&format!("Again: {note}"), text_w) {
-            items.push((9, Line::from(cx.span(piece, Role::Warning))));
-        }
-        items.push((4, Line::default()));
-    }
-    for piece in text::wrap(&plan.summary, text_w) {
-        items.push((9, Line::from(cx.span(piece, Role::Text))));
-    }
-    items.push((4, Line::default()));
-    let n = plan.steps.len();
-    let s = if n == 1 { "" } else { "s" };
-    items.push((
-        5,
-        Line::from(cx.span(format!("{n} step{s}, in order:"), Role::Muted)),
-    ));
-    for (i, step) in plan.steps.iter().enumerate() {
-        let number = format!("{:>2}. ", i + 1);
-        for (j, piece) in text::wrap(&step.description, text_w.saturating_sub(4))
-            .into_iter()
-            .enumerate()
-        {
-            let lead = if j == 0 {
-                number.clone()
-            } else {
-                "    ".to_string()
-            };
-            items.push((
-                3,
-                Line::from(vec![cx.span(lead, Role::Muted), cx.span(piece, Role::Text)]),
-            ));
-        }
-    }
-    if let Some(risk) = &plan.risk {
-        items.push((6, Line::default()));
-        for (j, piece) in text::wrap(&format!("Risk: {risk}"), text_w.saturating_sub(2))
-            .into_iter()
-            .enumerate()
-        {
-            let mark = if j == 0 { "⚠ " } else { "  " };
-            items.push((
-                9,
-                Line::from(cx.span(format!("{mark}{piece}"), Role::Danger)),
-            ));
-        }
-    }
-    items
-}
-
-/// The dry run's requests as worked out when the dialog opened: method, path, body.
-fn request_items(cx: Cx, confirm: &Confirm, text_w: usize) -> Vec<(u8, Line<'static>)> {
-    let mut items: Vec<(u8, Line)> = vec![
-        (6, Line::default()),
-        (
-            9,
-            Line::from(cx.span("Dry run: the exact requests, not sent:", Role::Accent)),
-        ),
-    ];
-    for request in &confirm.requests {
-        for piece in text::wrap(&request.head, text_w) {
-            items.push((8, Line::from(cx.span(piece, Role::Key))));
-        }
-        // Bodies give way first when room is short: every step must stay in sight.
-        for line in request.body.lines() {
-            items.push((
-                2,
-                Line::from(cx.span(text::truncate(line, text_w), Role::Text)),
-            ));
-        }
-    }
-    items
 }

@@ -100,7 +100,18 @@ fn scope_short(cx: Cx) -> String {
     }
 }
 
-/// The outcome of the last thing asked for, coloured by how it went.
+/// Rows the status line takes in `area`: its sentence wrapped, at most 3 rows (2 below
+/// 24 rows, where the body is short): who changed the release is a whole sentence.
+pub(super) fn status_rows(cx: Cx, area: Rect) -> u16 {
+    let Some(status) = &cx.app.status else {
+        return 0;
+    };
+    let most = if area.height >= 24 { 3 } else { 2 };
+    let n = text::wrap(&status.text, usize::from(area.width).saturating_sub(3)).len();
+    super::rows(n.min(most))
+}
+
+/// The outcome of the last thing asked for, coloured by how it went, wrapped under its mark.
 pub(super) fn status(cx: Cx, frame: &mut Frame, area: Rect) {
     let Some(status) = &cx.app.status else {
         return;
@@ -112,11 +123,27 @@ pub(super) fn status(cx: Cx, frame: &mut Frame, area: Rect) {
         Level::Error => ("✖", Role::Danger),
     };
     let room = usize::from(area.width).saturating_sub(3);
-    let line = Line::from(vec![
-        cx.span(format!(" {mark} "), role),
-        cx.span(text::truncate(&status.text, room), role),
-    ]);
-    frame.render_widget(Paragraph::new(line), area);
+    let mut pieces = text::wrap(&status.text, room);
+    let rows = usize::from(area.height).max(1);
+    if pieces.len() > rows {
+        pieces.truncate(rows);
+        if let Some(last) = pieces.last_mut() {
+            *last = text::truncate(&format!("{last} …"), room);
+        }
+    }
+    let lines: Vec<Line> = pieces
+        .into_iter()
+        .enumerate()
+        .map(|(i, piece)| {
+            let lead = if i == 0 {
+                format!(" {mark} ")
+            } else {
+                "   ".into()
+            };
+            Line::from(vec![cx.span(lead, role), cx.span(piece, role)])
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), area);
 }
 
 /// Key hints for the scopes in force, from the key map: `q quit  ? help  tab pane …`. Quit and

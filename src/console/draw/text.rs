@@ -42,20 +42,33 @@ pub fn truncate_start(s: &str, max: usize) -> String {
     format!("…{}", s.unicode_truncate_start(max - 1).0)
 }
 
-/// `s` cut in the middle to at most `max` cells: `Pod/search-v…-x7k2p`. For names whose
-/// start and end both matter.
-pub fn truncate_middle(s: &str, max: usize) -> String {
+/// An object's name cut at the start to at most `max` cells, keeping its end: Deployments
+/// of one release differ at the end (`http-service-v1`, `http-service-v2`), so
+/// `…service-v2` tells them apart where `http-service-…` cannot. One rule for every name on
+/// screen. A `Kind/` in front is kept while the name keeps 8 cells (`Deployment/…service-v2`),
+/// else the name goes alone: `…service-v2`.
+pub fn truncate_name(s: &str, max: usize) -> String {
     if width(s) <= max {
         return s.to_string();
     }
-    let Some(keep) = max.checked_sub(1) else {
-        return String::new();
-    };
-    // The head takes the odd cell.
-    let tail_w = keep / 2;
-    let head = s.unicode_truncate(keep - tail_w).0;
-    let tail = s.unicode_truncate_start(tail_w).0;
-    format!("{head}…{tail}")
+    match s.split_once('/') {
+        Some((kind, name)) if max.saturating_sub(width(kind) + 1) >= 8 => {
+            format!("{kind}/{}", cut_start(name, max - width(kind) - 1))
+        }
+        Some((_, name)) => cut_start(name, max),
+        None => cut_start(s, max),
+    }
+}
+
+/// `…` and the end of `s` that fits in `max` cells.
+fn cut_start(s: &str, max: usize) -> String {
+    if width(s) <= max {
+        return s.to_string();
+    }
+    match max.checked_sub(1) {
+        Some(room) => format!("…{}", s.unicode_truncate_start(room).0),
+        None => String::new(),
+    }
 }
 
 /// `line` cut to at most `max` cells, ending in `…` when something was cut.
@@ -185,7 +198,21 @@ mod tests {
             "…/shop/web:1.5.0"
         );
         assert_eq!(truncate_start("abcdef", 4), "…def");
-        assert_eq!(truncate_middle("Pod/search-v5-x7k2p", 11), "Pod/s…x7k2p");
+        assert_eq!(truncate_name("http-service-v2", 11), "…service-v2");
+        assert_eq!(
+            truncate_name("Deployment/http-service-v2", 22),
+            "Deployment/…service-v2"
+        );
+        assert_eq!(
+            truncate_name("Deployment/http-service-v2", 12),
+            "…-service-v2"
+        );
+        assert_eq!(truncate_name("deploy/search-v5", 14), "search-v5");
+        assert_eq!(
+            truncate_name("pod/search-v5-7c9f8d6b5-x7k2p", 14),
+            "pod/…6b5-x7k2p"
+        );
+        assert_eq!(truncate_name("web-v2", 11), "web-v2");
         assert_eq!(
             clip(Line::from("staged → approve"), 10).to_string(),
             "staged →…"
@@ -199,10 +226,10 @@ mod tests {
     #[test]
     fn cuts_keep_accents_on_their_letters_and_ellipses_in_the_text() {
         // A combining accent stays with its letter instead of landing after the `…`.
-        assert_eq!(truncate_middle(" e\u{301}", 1), "…");
+        assert_eq!(truncate_name(" e\u{301}", 1), "…");
         assert_eq!(truncate("ae\u{301}bc", 3), "ae\u{301}…");
-        // A `…` in the text itself is kept: the head is not mistaken for an earlier cut.
-        assert_eq!(truncate_middle("ab…cdefgh", 6), "ab……gh");
+        // A `…` in the text itself is kept: the tail is not mistaken for an earlier cut.
+        assert_eq!(truncate_name("abcdef…gh", 4), "……gh");
     }
 
     #[test]

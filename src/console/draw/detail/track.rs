@@ -89,7 +89,7 @@ fn deploy_line(cx: Cx, t: &Track, value_w: usize) -> Line<'static> {
     Line::from(vec![
         label(cx, "deploy"),
         cx.span(
-            text::truncate(&names, value_w.saturating_sub(width(&age))),
+            text::truncate_name(&names, value_w.saturating_sub(width(&age))),
             Role::Text,
         ),
         cx.span(age, Role::Muted),
@@ -305,12 +305,15 @@ pub(super) fn compact_track(
     w: usize,
 ) -> Vec<Item> {
     let deploy = t.deployments.join(", ");
+    // The name gets what the heading leaves, cut by the one rule for names.
+    let room = w.saturating_sub(1 + width(&head) + 3);
     let mut first = vec![
         cx.span(edge, role),
         cx.span(head, role).patch_style(Modifier::BOLD),
     ];
-    if !deploy.is_empty() {
-        first.push(cx.span(format!(" · {deploy}"), Role::Muted));
+    if !deploy.is_empty() && room >= 4 {
+        let name = text::truncate_name(&deploy, room);
+        first.push(cx.span(format!(" · {name}"), Role::Muted));
     }
     let r = t.replicas;
     let count = format!("   ready {}/{} ", r.ready, r.desired);
