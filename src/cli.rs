@@ -102,13 +102,18 @@ pub fn main() -> ExitCode {
 }
 
 /// Logs go to stderr, or for the console (which owns the screen) to `cutover.log` in the cache
-/// directory.
+/// directory. Colour codes only reach a terminal, and never under `NO_COLOR`.
 fn init_logging(console: bool) {
+    use std::io::IsTerminal as _;
     let filter = tracing_subscriber::EnvFilter::try_from_env("CUTOVER_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
     if !console {
-        let _ = builder.with_writer(std::io::stderr).try_init();
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let _ = builder
+            .with_ansi(std::io::stderr().is_terminal() && !no_color)
+            .with_writer(std::io::stderr)
+            .try_init();
         return;
     }
     let dir = cache_dir();
@@ -244,8 +249,9 @@ async fn status(args: StatusArgs, cluster: &ClusterArgs) -> anyhow::Result<ExitC
     if let Some((Some(ns), _)) = &wanted {
         target.namespace = Some(Some(ns.clone()));
     }
-    let (client, scope) = crate::cluster::connect(&target).await?;
-    let snapshot = crate::cluster::snapshot(&client, scope.as_deref()).await?;
+    let connected = crate::cluster::connect_to(&target).await?;
+    let scope = connected.scope.clone();
+    let snapshot = connected.snapshot().await?;
     let mut releases = crate::release::discover(&snapshot, jiff::Timestamp::now());
     if let Some((_, name)) = &wanted {
         releases.retain(|r| r.name == name);
