@@ -5,6 +5,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
 
+mod common;
+
 use std::io::{Read as _, Write as _};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -213,5 +215,325 @@ fn a_missing_kubeconfig_is_named_once_with_where_its_path_came_from() {
         let stderr = text(&out.stderr);
         assert_eq!(out.status.code(), Some(3), "{env:?}: {stderr}");
         assert_eq!(stderr.trim(), format!("cutover: {said}"), "{env:?}");
+    }
+}
+
+mod feed {
+    //! The feed behind a link that goes dark, and a server restarted with other state.
+
+    use std::net::SocketAddr;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use super::common;
+    use cutover::cluster::feed::{ClusterView, Connection, Feed, Liveness};
+    use cutover::cluster::{Target, Timeouts};
+    use cutover::embedded::{self, ADMIN, Config, EmbeddedCluster};
+    use k8s_openapi::api::apps::v1::Deployment;
+    use kube::api::{Api, Patch, PatchParams};
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    use tokio::net::{TcpListener, TcpStream};
+    use tokio::sync::watch;
+    use tokio::task::JoinHandle;
+
+    /// Staleness in a second rather than 20, so the tests take seconds.
+    const QUICK: Liveness = Liveness {
+        probe_every: Duration::from_millis(300),
+        answer_within: Duration::from_millis(300),
+        stale_after: Duration::from_secs(1),
+        // The production value: a hung watch would stay hung well past the tests' deadlines.
+        watch: Timeouts::DEFAULT.watch,
+    };
+
+    /// Which connections a [`Proxy`] passes bytes for.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    struct Link {
+        /// Connections opened before the last black hole are dead for good, as after a NAT
+        /// or VPN drop.
+        epoch: u64,
+        dark: bool,
+    }
+
+    /// A TCP proxy on loopback that can black-hole the link: no bytes pass either way and no
+    /// socket is closed (no FIN, no RST).
+    struct Proxy {
+        addr: SocketAddr,
+        link: watch::Sender<Link>,
+        task: JoinHandle<()>,
+    }
+
+    impl Drop for Proxy {
+        fn drop(&mut self) {
+            self.task.abort();
+        }
+    }
+
+    impl Proxy {
+        async fn start(upstream: SocketAddr) -> Proxy {
+            let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+            let addr = listener.local_addr().expect("addr");
+            let (link, _) = watch::channel(Link {
+                epoch: 0,
+                dark: false,
+            });
+            let links = link.clone();
+            let task = tokio::spawn(async move {
+                while let Ok((inbound, _)) = listener.accept().await {
+                    let Ok(outbound) = TcpStream::connect(upstream).await else {
+                        continue;
+                    };
+                    let born = links.borrow().epoch;
+                    let (in_read, in_write) = inbound.into_split();
+                    let (out_read, out_write) = outbound.into_split();
+                    tokio::spawn(pipe(in_read, out_write, links.subscribe(), born));
+                    tokio::spawn(pipe(out_read, in_write, links.subscribe(), born));
+                }
+            });
+            Proxy { addr, link, task }
+        }
+
+        fn url(&self) -> String {
+            format!("http://{}", self.addr)
+        }
+
+        /// Stops every byte; the connections open now never pass one again.
+        fn black_hole(&self) {
+            self.link.send_modify(|l| {
+                l.epoch += 1;
+                l.dark = true;
+            });
+        }
+
+        /// Connections opened since the black hole pass bytes again.
+        fn resume(&self) {
+            self.link.send_modify(|l| l.dark = false);
+        }
+    }
+
+    /// Copies bytes while the link lets connections born at `born` through; holds them
+    /// otherwise.
+    async fn pipe(
+        mut from: tokio::net::tcp::OwnedReadHalf,
+        mut to: tokio::net::tcp::OwnedWriteHalf,
+        mut link: watch::Receiver<Link>,
+        born: u64,
+    ) {
+        let open = move |l: &Link| !l.dark && l.epoch == born;
+        let mut buf = vec![0u8; 16 * 1024];
+        loop {
+            let passing = link.wait_for(open).await.is_ok();
+            if !passing {
+                return;
+            }
+            let n = tokio::select! {
+                read = from.read(&mut buf) => match read {
+                    Ok(0) | Err(_) => {
+                        let _ = to.shutdown().await;
+                        return;
+                    }
+                    Ok(n) => n,
+                },
+                _ = async { link.wait_for(move |l| !open(l)).await.is_ok() } => continue,
+            };
+            let passing = link.wait_for(open).await.is_ok();
+            if !passing || to.write_all(&buf[..n]).await.is_err() {
+                return;
+            }
+        }
+    }
+
+    async fn demo_cluster(addr: SocketAddr) -> EmbeddedCluster {
+        let cluster = EmbeddedCluster::start(Config::test(), addr)
+            .await
+            .expect("start the embedded cluster");
+        embedded::demo::seed(&cluster).expect("seed");
+        cluster
+    }
+
+    /// A feed on `url` (the admin's kubeconfig context), connected as the console connects.
+    async fn feed_on(cluster: &EmbeddedCluster, url: &str, dir: &std::path::Path) -> Feed {
+        let mut kubeconfig = cluster.kubeconfig();
+        for c in &mut kubeconfig.clusters {
+            if let Some(cluster) = c.cluster.as_mut() {
+                cluster.server = Some(url.to_string());
+            }
+        }
+        let path = dir.join("kubeconfig");
+        std::fs::write(
+            &path,
+            serde_json::to_string(&kubeconfig).expect("kubeconfig as JSON"),
+        )
+        .expect("write the kubeconfig");
+        let target = Target {
+            kubeconfig: Some(path),
+            context: Some(embedded::context_name(&ADMIN)),
+            namespace: Some(None),
+            ..Target::default()
+        };
+        let connected = cutover::cluster::connect_to(&target)
+            .await
+            .expect("connect");
+        Feed::start_with(connected.client, None, false, QUICK)
+    }
+
+    /// Waits up to `within` for a view that passes `check`; a timeout shows the last view.
+    async fn view_where(
+        feed: &Feed,
+        within: Duration,
+        what: &str,
+        check: impl Fn(&ClusterView) -> bool,
+    ) -> Arc<ClusterView> {
+        let mut views = feed.views();
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let v = views.borrow_and_update().clone();
+            if check(&v) {
+                return v;
+            }
+            if tokio::time::Instant::now() > deadline {
+                let ids: Vec<String> = v.releases().map(|r| r.id()).collect();
+                panic!(
+                    "timed out after {within:?} waiting for {what}; last view: {:?}, {ids:?}",
+                    v.connection
+                );
+            }
+            let _ = tokio::time::timeout(Duration::from_millis(100), views.changed()).await;
+        }
+    }
+
+    /// The replicas the view's copy of Deployment `ns`/`name` asks for.
+    fn replicas(v: &ClusterView, ns: &str, name: &str) -> Option<i32> {
+        v.snapshot(ns)?
+            .deployments
+            .iter()
+            .find(|d| d.metadata.name.as_deref() == Some(name))?
+            .spec
+            .as_ref()?
+            .replicas
+    }
+
+    fn ids(v: &ClusterView) -> Vec<String> {
+        v.releases().map(|r| r.id()).collect()
+    }
+
+    #[tokio::test]
+    async fn a_link_that_goes_dark_is_called_stale_and_current_again_when_it_is_back() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let cluster = demo_cluster("127.0.0.1:0".parse().expect("addr")).await;
+        let proxy = Proxy::start(cluster.addr()).await;
+        let feed = feed_on(&cluster, &proxy.url(), dir.path()).await;
+        let live = view_where(&feed, Duration::from_secs(20), "live", |v| {
+            v.connection == Connection::Live && v.synced
+        })
+        .await;
+        let before = replicas(&live, "shop", "nginx-v2").expect("shop/nginx-v2");
+        let releases = ids(&live);
+
+        let dark = tokio::time::Instant::now();
+        proxy.black_hole();
+        let stale = view_where(&feed, Duration::from_secs(5), "stale", |v| {
+            matches!(
+                v.connection,
+                Connection::Stale {
+                    relisting: false,
+                    ..
+                }
+            )
+        })
+        .await;
+        let noticed = dark.elapsed();
+        assert!(
+            noticed <= QUICK.stale_after + Duration::from_secs(1),
+            "noticed after {noticed:?}"
+        );
+        // Stale, not empty: what was seen stays on screen, said to be old.
+        assert_eq!(ids(&stale), releases);
+        let Connection::Stale { since, .. } = stale.connection else {
+            unreachable!()
+        };
+        let silent = jiff::Timestamp::now().duration_since(since);
+        assert!(
+            silent.as_secs_f64() >= QUICK.stale_after.as_secs_f64() - 0.1,
+            "stale since {since}, {silent:?} ago"
+        );
+
+        // Someone scales while the link is dark.
+        let admin = cluster.client(&ADMIN).await.expect("a direct client");
+        let wanted = before + 3;
+        Api::<Deployment>::namespaced(admin, "shop")
+            .patch(
+                "nginx-v2",
+                &PatchParams::default(),
+                &Patch::Merge(serde_json::json!({"spec": {"replicas": wanted}})),
+            )
+            .await
+            .expect("scale shop/nginx-v2");
+
+        // The old connections stay dead; within seconds of the link coming back the view is
+        // current, not after the 25 s a hung watch takes to give up.
+        proxy.resume();
+        let back = tokio::time::Instant::now();
+        view_where(&feed, Duration::from_secs(8), "current again", |v| {
+            v.connection == Connection::Live && replicas(v, "shop", "nginx-v2") == Some(wanted)
+        })
+        .await;
+        assert!(back.elapsed() < QUICK.watch, "{:?}", back.elapsed());
+    }
+
+    #[tokio::test]
+    async fn a_server_restarted_with_other_state_is_relisted_and_replaces_the_view() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let first = demo_cluster("127.0.0.1:0".parse().expect("addr")).await;
+        let addr = first.addr();
+        let feed = feed_on(&first, &first.url(), dir.path()).await;
+        let before = view_where(&feed, Duration::from_secs(20), "the demo releases", |v| {
+            v.connection == Connection::Live && v.synced && v.releases().count() > 1
+        })
+        .await;
+        let gone = ids(&before);
+        // Changes made before it went down move the first server's version past the second's.
+        let admin = first.client(&ADMIN).await.expect("client");
+        for replicas in 2..6 {
+            Api::<Deployment>::namespaced(admin.clone(), "shop")
+                .patch(
+                    "nginx-v2",
+                    &PatchParams::default(),
+                    &Patch::Merge(serde_json::json!({"spec": {"replicas": replicas}})),
+                )
+                .await
+                .expect("scale");
+        }
+
+        drop(first);
+        view_where(&feed, Duration::from_secs(10), "the server gone", |v| {
+            v.connection != Connection::Live
+        })
+        .await;
+        // Restored elsewhere from an older backup: one release only, the others deleted.
+        let second = EmbeddedCluster::start(Config::test(), addr)
+            .await
+            .expect("restart on the same address");
+        let admin = second.client(&ADMIN).await.expect("client");
+        common::web_tracks(&admin, "fresh", 1).await;
+        second
+            .apply_all(&[serde_json::json!({
+                "apiVersion": "v1",
+                "kind": "Service",
+                "metadata": {"name": "web", "namespace": "fresh"},
+                "spec": {
+                    "selector": {"app": "web", "version": "v1"},
+                    "ports": [{"name": "http", "port": 80}]
+                }
+            })])
+            .expect("the Service");
+
+        let after = view_where(&feed, Duration::from_secs(10), "only fresh/web", |v| {
+            v.connection == Connection::Live && ids(v) == ["fresh/web"]
+        })
+        .await;
+        assert!(
+            gone.iter().all(|id| after.release(id).is_none()),
+            "{gone:?}"
+        );
     }
 }

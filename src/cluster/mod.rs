@@ -54,11 +54,6 @@ impl Timeouts {
         // The read limit counts from each request, not from when a pooled connection went idle.
         config.reset_reader_on_write = true;
     }
-
-    /// The server-side limit of a watch, in whole seconds as `timeoutSeconds` takes it.
-    pub fn watch_seconds(&self) -> u32 {
-        u32::try_from(self.watch.as_secs().max(1)).unwrap_or(u32::MAX)
-    }
 }
 
 impl Default for Timeouts {
