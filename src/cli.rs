@@ -251,7 +251,7 @@ async fn status(args: StatusArgs, cluster: &ClusterArgs) -> anyhow::Result<ExitC
     }
     let connected = crate::cluster::connect_to(&target).await?;
     let scope = connected.scope.clone();
-    let snapshot = connected.snapshot().await?;
+    let snapshot = connected.snapshot().await.context("reading the cluster")?;
     let mut releases = crate::release::discover(&snapshot, jiff::Timestamp::now());
     if let Some((_, name)) = &wanted {
         releases.retain(|r| r.name == name);

@@ -125,7 +125,7 @@ fn status_against_a_server_that_never_answers_gives_up_naming_it() {
     assert_eq!(sentence.lines().count(), 1, "{stderr}");
     assert!(
         sentence.starts_with(&format!(
-            "cutover: {url} (context silent) did not answer GET /"
+            "cutover: reading the cluster: {url} (context silent) did not answer GET /"
         )),
         "{stderr}"
     );
@@ -155,7 +155,7 @@ fn status_against_a_server_that_is_not_kubernetes_says_what_answered() {
         assert_eq!(out.status.code(), Some(3), "{args:?}: {stderr}");
         let sentence = stderr.trim();
         assert_eq!(sentence.lines().count(), 1, "{args:?}: {stderr}");
-        let start = format!("cutover: {url} answered 404 Not Found to GET /");
+        let start = format!("cutover: reading the cluster: {url} answered 404 Not Found to GET /");
         assert!(sentence.starts_with(&start), "{args:?}: {stderr}");
         assert!(
             sentence.contains(": this does not look like a Kubernetes API server"),

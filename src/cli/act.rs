@@ -286,7 +286,7 @@ async fn find(cluster: &ClusterArgs, ns: Option<&str>, name: &str) -> Result<Fou
     let snapshot = connected
         .snapshot()
         .await
-        .map_err(|e| Stop::Read(e.into()))?;
+        .map_err(|e| Stop::Read(anyhow::Error::from(e).context("reading the cluster")))?;
     let scope = connected.scope.as_deref();
     let now = jiff::Timestamp::now();
     let releases = crate::release::discover(&snapshot, now);
