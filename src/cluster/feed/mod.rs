@@ -5,6 +5,7 @@
 
 mod liveness;
 mod view;
+mod watched;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -25,6 +26,7 @@ pub use liveness::Liveness;
 pub use view::{ClusterView, Connection, Encoded, EventLine, Focus, NamespaceView, Permissions};
 
 use self::liveness::Contact;
+use self::watched::Watched;
 use super::access::Access;
 use crate::release::kind::{Kind, RestResource};
 use crate::release::{PodScope, discover};
@@ -824,53 +826,6 @@ fn give_back_memory() {
     // preconditions and touches no live allocation.
     unsafe {
         libc::malloc_trim(0);
-    }
-}
-
-/// What one watch has seen, relists applied whole.
-struct Watched<K> {
-    items: BTreeMap<String, K>,
-    /// The buffer of a relist in progress.
-    init: Option<BTreeMap<String, K>>,
-}
-
-impl<K> Default for Watched<K> {
-    fn default() -> Self {
-        Watched {
-            items: BTreeMap::new(),
-            init: None,
-        }
-    }
-}
-
-impl<K: ResourceExt + Clone> Watched<K> {
-    fn apply(&mut self, event: Event<K>) {
-        match event {
-            Event::Apply(o) => {
-                self.items.insert(o.name_any(), o);
-            }
-            Event::Delete(o) => {
-                self.items.remove(&o.name_any());
-            }
-            Event::Init => self.init = Some(BTreeMap::new()),
-            Event::InitApply(o) => {
-                self.init
-                    .get_or_insert_with(BTreeMap::new)
-                    .insert(o.name_any(), o);
-            }
-            Event::InitDone => self.items = self.init.take().unwrap_or_default(),
-        }
-    }
-
-    /// Every object the watches hold, each once.
-    fn all(watches: &[Watched<K>]) -> Vec<K> {
-        let mut seen = BTreeMap::new();
-        for w in watches {
-            for (name, o) in &w.items {
-                seen.entry(name.clone()).or_insert_with(|| o.clone());
-            }
-        }
-        seen.into_values().collect()
     }
 }
 
