@@ -537,3 +537,148 @@ mod feed {
         );
     }
 }
+
+mod screen {
+    //! What the header says about the connection, and the panes dimmed while the view is stale.
+
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use super::common;
+    use cutover::cluster::feed::{Connection, Feed, Liveness};
+    use cutover::console::app::{App, Msg, Session};
+    use cutover::console::draw::draw;
+    use cutover::console::theme::{Role, Theme};
+    use cutover::console::{Headless, drive};
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+    use ratatui::style::Modifier;
+
+    fn session(server: &str) -> Session {
+        Session {
+            context: "prod-eu".to_string(),
+            server: server.to_string(),
+            scope: None,
+            user: "admin".to_string(),
+            read_only: true,
+            keymap: None,
+        }
+    }
+
+    fn at(time: &str) -> jiff::Timestamp {
+        time.parse().expect("a timestamp")
+    }
+
+    /// The demo's releases, as a view in `connection` at 03:13:11.
+    fn app_in(connection: Connection) -> App {
+        let now = at("2026-11-30T03:13:11Z");
+        let snapshot = common::snapshot_of(&cutover::embedded::demo::objects());
+        let mut view = common::view_of(&snapshot, now);
+        view.connection = connection;
+        let mut app = App::new(session("https://203.0.113.10:6443"), now);
+        app.update(Msg::View(Arc::new(view)));
+        app
+    }
+
+    fn render(app: &App, theme: &Theme) -> Terminal<TestBackend> {
+        let mut terminal = Terminal::new(TestBackend::new(120, 40)).expect("a test terminal");
+        terminal
+            .draw(|f| draw(app, theme, f))
+            .expect("drawing never fails");
+        terminal
+    }
+
+    fn row(terminal: &Terminal<TestBackend>, y: u16) -> String {
+        let buffer = terminal.backend().buffer();
+        (0..buffer.area.width)
+            .map(|x| buffer[(x, y)].symbol().to_string())
+            .collect()
+    }
+
+    #[test]
+    fn a_stale_view_says_since_when_and_dims_every_pane() {
+        let theme = Theme::builtin("default").expect("the default theme");
+        let muted = theme.style(Role::Muted);
+        let stale = app_in(Connection::Stale {
+            since: at("2026-11-30T03:12:40Z"),
+            relisting: false,
+        });
+        let terminal = render(&stale, &theme);
+        let header = row(&terminal, 0);
+        assert!(
+            header.contains("⚠ stale since 03:12:40 (no answer for 0:31)"),
+            "{header}"
+        );
+        let buffer = terminal.backend().buffer();
+        let area = buffer.area;
+        // Below the header, every cell is drawn in the muted style; live, none of them is.
+        let dimmed = |buffer: &ratatui::buffer::Buffer| {
+            (1..area.height - 1)
+                .flat_map(|y| (0..area.width).map(move |x| (x, y)))
+                .filter(|&(x, y)| buffer[(x, y)].symbol().trim() != "")
+                .all(|(x, y)| buffer[(x, y)].fg == muted.fg.expect("muted has a colour"))
+        };
+        assert!(dimmed(buffer), "a stale view is not dimmed");
+        let live = render(&app_in(Connection::Live), &theme);
+        assert!(!dimmed(live.backend().buffer()), "a live view is dimmed");
+        assert!(row(&live, 0).contains("● live"), "{}", row(&live, 0));
+
+        // Answering again, not yet relisted: still stale, and says why.
+        let relisting = app_in(Connection::Stale {
+            since: at("2026-11-30T03:12:40Z"),
+            relisting: true,
+        });
+        let header = row(&render(&relisting, &theme), 0);
+        assert!(
+            header.contains("⚠ stale since 03:12:40 (answering again, reloading…)"),
+            "{header}"
+        );
+        // In mono the dimming is the terminal's own dim.
+        let mono = Theme::builtin("mono").expect("the mono theme");
+        let terminal = render(&stale, &mono);
+        let buffer = terminal.backend().buffer();
+        let name = (0..area.width)
+            .flat_map(|x| (1..area.height - 1).map(move |y| (x, y)))
+            .find(|&(x, y)| buffer[(x, y)].symbol() == "w")
+            .expect("some text in the body");
+        assert!(buffer[name].modifier.contains(Modifier::DIM));
+    }
+
+    /// The real event loop against a server that never answers: the header counts the time.
+    #[tokio::test]
+    async fn connecting_says_to_which_server_and_for_how_long() {
+        let port = super::silent_server();
+        let url = format!("http://127.0.0.1:{port}");
+        let config = kube::Config::new(url.parse().expect("a URL"));
+        let client = kube::Client::try_from(config).expect("a client");
+        let feed = Feed::start_with(client, None, false, Liveness::DEFAULT);
+        let (mut screen, mut frames) = Headless::new(120, 40).expect("a screen");
+        let theme = Theme::builtin("default").expect("the default theme");
+        let (_keys, keys) = tokio::sync::mpsc::unbounded_channel();
+        let keys = tokio_stream::wrappers::UnboundedReceiverStream::new(keys);
+        let session = session(&url);
+        let console = drive(&mut screen, keys, &feed, session, &theme, None);
+        let watch = async {
+            for elapsed in ["0:01", "0:02"] {
+                let wanted = format!("◌ connecting to {url} for {elapsed}…");
+                let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+                loop {
+                    let frame = frames.borrow_and_update().clone();
+                    if frame.lines().next().is_some_and(|l| l.contains(&wanted)) {
+                        break;
+                    }
+                    assert!(
+                        tokio::time::Instant::now() < deadline,
+                        "no {wanted:?} in:\n{frame}"
+                    );
+                    let _ =
+                        tokio::time::timeout(Duration::from_millis(200), frames.changed()).await;
+                }
+            }
+        };
+        tokio::select! {
+            r = console => panic!("the console ended: {r:?}"),
+            () = watch => {}
+        }
+    }
+}
