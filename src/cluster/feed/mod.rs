@@ -711,7 +711,9 @@ impl State {
     }
 
     fn connection(&self) -> Connection {
-        if let Some(stale) = self.contact.stale() {
+        // Before the first complete listing there is nothing to be stale: still connecting.
+        let synced = self.listed.len() == GLOBALS.len();
+        if synced && let Some(stale) = self.contact.stale() {
             return stale;
         }
         if let Some((since, reason)) = self.failing.values().min_by_key(|(t, _)| *t) {
@@ -859,6 +861,23 @@ fn event_lines<'a>(focus: &Focus, events: impl Iterator<Item = &'a CoreEvent>) -
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_feed_that_never_listed_is_connecting_not_stale() {
+        let (views, _) = watch::channel(Arc::new(ClusterView::new(jiff::Timestamp::now())));
+        let quick = Liveness {
+            stale_after: std::time::Duration::from_millis(20),
+            ..Liveness::DEFAULT
+        };
+        let mut state = State::new(views, false, Contact::new(quick));
+        std::thread::sleep(std::time::Duration::from_millis(30));
+        assert!(state.contact.tick(false).went_stale);
+        assert!(matches!(state.connection(), Connection::Connecting { .. }));
+        for kind in GLOBALS {
+            state.listed.insert(kind);
+        }
+        assert!(matches!(state.connection(), Connection::Stale { .. }));
+    }
 
     #[test]
     fn a_probe_that_gets_through_clears_only_connection_failures() {
