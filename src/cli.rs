@@ -219,24 +219,31 @@ async fn demo(args: DemoArgs, console: &ConsoleArgs) -> anyhow::Result<ExitCode>
 async fn demo_console(args: DemoArgs, console: &ConsoleArgs) -> anyhow::Result<ExitCode> {
     let theme = theme(console)?;
     let addr = SocketAddr::from(([127, 0, 0, 1], 0));
-    let (cluster, _) = start_demo(args, addr).await?;
+    let (cluster, kubeconfig) = start_demo(args, addr).await?;
     // Watch mode reads as the read-only identity too: a second lock on the same door.
     let identity = if console.read_only {
         &embedded::auth::READ_ONLY
     } else {
         &embedded::auth::ADMIN
     };
-    let client = cluster.client(identity).await?;
+    // Through the kubeconfig it wrote, as any cluster: the same client, with the same timeouts.
+    let target = crate::cluster::Target {
+        kubeconfig: Some(kubeconfig),
+        context: Some(embedded::context_name(identity)),
+        namespace: Some(None),
+        ..Default::default()
+    };
+    let connected = crate::cluster::connect_to(&target).await?;
     let session = Session {
-        context: embedded::context_name(identity),
+        context: connected.context,
         server: cluster.url(),
         scope: None,
         user: identity.user.to_string(),
         read_only: console.read_only,
         keymap: Some(keymap(console)?),
     };
-    let writer = (!console.read_only).then(|| Writer::new(client.clone()));
-    crate::console::run(client, session, theme, writer).await?;
+    let writer = (!console.read_only).then(|| Writer::new(connected.client.clone()));
+    crate::console::run(connected.client, session, theme, writer).await?;
     Ok(ExitCode::SUCCESS)
 }
 
