@@ -76,18 +76,23 @@ fn silent_server() -> u16 {
 
 /// An HTTP server on loopback that answers every request with 404 and an empty body.
 fn not_found_server() -> u16 {
+    web_server(b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n")
+}
+
+/// An HTTP server on loopback that answers every request with `reply`.
+fn web_server(reply: &'static [u8]) -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("addr").port();
     std::thread::spawn(move || {
         for conn in listener.incoming().flatten() {
-            std::thread::spawn(move || answer_404(conn));
+            std::thread::spawn(move || answer(conn, reply));
         }
     });
     port
 }
 
-/// Answers each request on a kept-alive connection with 404 until the client closes it.
-fn answer_404(mut conn: TcpStream) {
+/// Answers each request on a kept-alive connection with `reply` until the client closes it.
+fn answer(mut conn: TcpStream, reply: &[u8]) {
     let mut seen = Vec::new();
     let mut buf = [0u8; 4096];
     loop {
@@ -97,7 +102,6 @@ fn answer_404(mut conn: TcpStream) {
         }
         while let Some(end) = seen.windows(4).position(|w| w == b"\r\n\r\n") {
             seen.drain(..end + 4);
-            let reply = b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n";
             if conn.write_all(reply).is_err() {
                 return;
             }
@@ -163,6 +167,27 @@ fn status_against_a_server_that_is_not_kubernetes_says_what_answered() {
         );
         assert!(sentence.contains("context web"), "{args:?}: {stderr}");
     }
+}
+
+#[test]
+fn status_against_a_web_page_says_what_answered() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let page =
+        b"HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: 13\r\n\r\n<html></html>";
+    let url = format!("http://127.0.0.1:{}", web_server(page));
+    let kc = kubeconfig(dir.path(), &url, "web");
+    let out = cutover(&["status", "--kubeconfig", kc.to_str().expect("path")], &[]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    let said = format!(
+        "cutover: reading the cluster: {url} answered 200 OK with a body that is not a \
+         Kubernetes list to GET /"
+    );
+    assert!(stderr.trim().starts_with(&said), "{stderr}");
+    assert!(
+        stderr.contains("this does not look like a Kubernetes API server"),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -363,6 +363,12 @@ fn describe(e: kube::Error, kind: &str, at: &Reads<'_>, request: String) -> Erro
             status: http_status(s.code),
             request,
         },
+        // A success whose body is not a Kubernetes list: a web page, a proxy's answer.
+        kube::Error::SerdeError(_) => Error::NotKubernetes {
+            server: at.server.clone(),
+            status: "200 OK with a body that is not a Kubernetes list".to_string(),
+            request,
+        },
         kube::Error::Api(s) if s.code == 403 => Error::Forbidden {
             kind,
             place,
