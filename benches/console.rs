@@ -281,6 +281,7 @@ fn child(kubeconfig: &str) {
             kubeconfig: Some(kubeconfig.into()),
             context: Some("cutover-demo".into()),
             namespace: Some(None),
+            ..Default::default()
         };
         let connected = cutover::cluster::connect_to(&target)
             .await

@@ -102,13 +102,18 @@ pub fn main() -> ExitCode {
 }
 
 /// Logs go to stderr, or for the console (which owns the screen) to `cutover.log` in the cache
-/// directory.
+/// directory. Colour codes only reach a terminal, and never under `NO_COLOR`.
 fn init_logging(console: bool) {
+    use std::io::IsTerminal as _;
     let filter = tracing_subscriber::EnvFilter::try_from_env("CUTOVER_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
     if !console {
-        let _ = builder.with_writer(std::io::stderr).try_init();
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let _ = builder
+            .with_ansi(std::io::stderr().is_terminal() && !no_color)
+            .with_writer(std::io::stderr)
+            .try_init();
         return;
     }
     let dir = cache_dir();
@@ -214,24 +219,31 @@ async fn demo(args: DemoArgs, console: &ConsoleArgs) -> anyhow::Result<ExitCode>
 async fn demo_console(args: DemoArgs, console: &ConsoleArgs) -> anyhow::Result<ExitCode> {
     let theme = theme(console)?;
     let addr = SocketAddr::from(([127, 0, 0, 1], 0));
-    let (cluster, _) = start_demo(args, addr).await?;
+    let (cluster, kubeconfig) = start_demo(args, addr).await?;
     // Watch mode reads as the read-only identity too: a second lock on the same door.
     let identity = if console.read_only {
         &embedded::auth::READ_ONLY
     } else {
         &embedded::auth::ADMIN
     };
-    let client = cluster.client(identity).await?;
+    // Through the kubeconfig it wrote, as any cluster: the same client, with the same timeouts.
+    let target = crate::cluster::Target {
+        kubeconfig: Some(kubeconfig),
+        context: Some(embedded::context_name(identity)),
+        namespace: Some(None),
+        ..Default::default()
+    };
+    let connected = crate::cluster::connect_to(&target).await?;
     let session = Session {
-        context: embedded::context_name(identity),
+        context: connected.context,
         server: cluster.url(),
         scope: None,
         user: identity.user.to_string(),
         read_only: console.read_only,
         keymap: Some(keymap(console)?),
     };
-    let writer = (!console.read_only).then(|| Writer::new(client.clone()));
-    crate::console::run(client, session, theme, writer).await?;
+    let writer = (!console.read_only).then(|| Writer::new(connected.client.clone()));
+    crate::console::run(connected.client, session, theme, writer).await?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -244,8 +256,9 @@ async fn status(args: StatusArgs, cluster: &ClusterArgs) -> anyhow::Result<ExitC
     if let Some((Some(ns), _)) = &wanted {
         target.namespace = Some(Some(ns.clone()));
     }
-    let (client, scope) = crate::cluster::connect(&target).await?;
-    let snapshot = crate::cluster::snapshot(&client, scope.as_deref()).await?;
+    let connected = crate::cluster::connect_to(&target).await?;
+    let scope = connected.scope.clone();
+    let snapshot = connected.snapshot().await.context("reading the cluster")?;
     let mut releases = crate::release::discover(&snapshot, jiff::Timestamp::now());
     if let Some((_, name)) = &wanted {
         releases.retain(|r| r.name == name);

@@ -392,7 +392,7 @@ users:
     let out = cutover(&["status", "--kubeconfig", missing.to_str().expect("path")]);
     assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
     assert!(
-        text(&out.stderr).contains("could not read the kubeconfig"),
+        text(&out.stderr).contains("no kubeconfig at"),
         "{}",
         text(&out.stderr)
     );

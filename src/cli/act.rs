@@ -315,10 +315,11 @@ async fn find(cluster: &ClusterArgs, ns: Option<&str>, name: &str) -> Result<Fou
     let connected = crate::cluster::connect_to(&target)
         .await
         .map_err(|e| Stop::Read(e.into()))?;
-    let scope = connected.scope.as_deref();
-    let snapshot = crate::cluster::snapshot(&connected.client, scope)
+    let snapshot = connected
+        .snapshot()
         .await
-        .map_err(Stop::Read)?;
+        .map_err(|e| Stop::Read(anyhow::Error::from(e).context("reading the cluster")))?;
+    let scope = connected.scope.as_deref();
     let now = jiff::Timestamp::now();
     let releases = crate::release::discover(&snapshot, now);
     let found: Vec<&Release> = releases

@@ -165,6 +165,17 @@ fn parse_wait(raw: &str) -> Result<Duration, BadDuration> {
         .ok_or_else(|| BadDuration(raw.to_string()))
 }
 
+/// A request timeout: a duration above zero (no request waits forever).
+fn parse_request_timeout(raw: &str) -> Result<Duration, BadDuration> {
+    parse_wait(raw).and_then(|d| {
+        if d.is_zero() {
+            Err(BadDuration(raw.to_string()))
+        } else {
+            Ok(d)
+        }
+    })
+}
+
 #[derive(clap::Args, Debug)]
 pub struct ActionArgs {
     /// The release, as NAMESPACE/NAME (or NAME in the context's namespace).
@@ -218,6 +229,10 @@ pub struct ClusterArgs {
     /// Look in all namespaces.
     #[arg(short = 'A', long, global = true)]
     pub all_namespaces: bool,
+    /// How long one request to the API server may take before cutover gives up, e.g. 10s, 1m.
+    #[arg(long, value_name = "DURATION", default_value = "10s", global = true,
+          value_parser = parse_request_timeout)]
+    pub request_timeout: Duration,
 }
 
 impl ClusterArgs {
@@ -229,6 +244,10 @@ impl ClusterArgs {
                 Some(None)
             } else {
                 self.namespace.clone().map(Some)
+            },
+            timeouts: crate::cluster::Timeouts {
+                request: self.request_timeout,
+                ..crate::cluster::Timeouts::DEFAULT
             },
         }
     }

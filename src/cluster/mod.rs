@@ -1,6 +1,9 @@
 //! Kubernetes I/O: connecting with the user's kubeconfig and reading snapshots. The release
 //! domain never talks to the cluster; this module does, and nothing else.
 
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
 use anyhow::Context as _;
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::core::v1::{Pod, Service};
@@ -15,19 +18,95 @@ pub mod access;
 pub mod apply;
 pub mod feed;
 
+/// The limits every request to the API server runs under, in one place. A server that
+/// accepts connections and never answers costs at most `request` per read, and a watch that
+/// goes silent is dropped after `watch` + 5 s (kube's watcher margin) or `idle` at the socket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// Opening the TCP (and TLS) connection.
+    pub connect: Duration,
+    /// One request's whole answer (lists, reads, writes; not watches): kubectl's
+    /// `--request-timeout`.
+    pub request: Duration,
+    /// How long the server keeps a watch open (its `timeoutSeconds`); kube's watcher treats a
+    /// watch silent for 5 s longer as dead and starts another.
+    pub watch: Duration,
+    /// No byte read on a connection for this long ends it: the socket-level backstop, above
+    /// `watch` + 5 s so a quiet, healthy watch is never cut.
+    pub idle: Duration,
+}
+
+impl Timeouts {
+    /// connect 5 s, request 10 s, watch 20 s, idle 30 s: `cutover status` against a server
+    /// that never answers gives up within 15 s.
+    pub const DEFAULT: Timeouts = Timeouts {
+        connect: Duration::from_secs(5),
+        request: Duration::from_secs(10),
+        watch: Duration::from_secs(20),
+        idle: Duration::from_secs(30),
+    };
+
+    /// Sets the socket-level limits of a client's configuration.
+    pub fn configure(&self, config: &mut kube::Config) {
+        config.connect_timeout = Some(self.connect);
+        config.read_timeout = Some(self.idle);
+        config.write_timeout = Some(self.request);
+        // The read limit counts from each request, not from when a pooled connection went idle.
+        config.reset_reader_on_write = true;
+    }
+}
+
+impl Default for Timeouts {
+    fn default() -> Timeouts {
+        Timeouts::DEFAULT
+    }
+}
+
 /// Where to connect, as kubectl's flags say it.
 #[derive(Debug, Clone, Default)]
 pub struct Target {
-    pub kubeconfig: Option<std::path::PathBuf>,
+    pub kubeconfig: Option<PathBuf>,
     pub context: Option<String>,
     /// None: the context's namespace; Some(None): all namespaces.
     pub namespace: Option<Option<String>>,
+    pub timeouts: Timeouts,
+}
+
+/// Which API server a request went to, for the sentences that report its failures.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Server {
+    /// The server URL, `https://host:port`.
+    pub url: String,
+    /// The kubeconfig context that named it.
+    pub context: String,
+}
+
+impl std::fmt::Display for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.url.is_empty(), self.context.is_empty()) {
+            (true, _) => f.write_str("the API server"),
+            (false, true) => f.write_str(&self.url),
+            (false, false) => write!(f, "{} (context {})", self.url, self.context),
+        }
+    }
 }
 
 /// Why the cluster could not be read. The causes are kept in the variants but not chained as
 /// sources: each message already ends with its cause, as `{:#}` prints it.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// The kubeconfig file named by `--kubeconfig`, `$KUBECONFIG` or the default path is not
+    /// there.
+    #[error(
+        "no kubeconfig at {} ({from}) — {}",
+        path.display(),
+        if *.from == "--kubeconfig" {
+            "pass the path of an existing file"
+        } else {
+            "set KUBECONFIG or pass --kubeconfig to point at one"
+        }
+    )]
+    NoKubeconfig { path: PathBuf, from: &'static str },
     #[error("could not read the kubeconfig {}: {error}", path.display())]
     KubeconfigFile {
         path: std::path::PathBuf,
@@ -58,11 +137,35 @@ pub enum Error {
         place: String,
         message: String,
     },
-    #[error("the cluster could not be reached while listing {kind} {place}: {error}")]
+    #[error("{server} could not be reached while listing {kind} {place}: {error}")]
     Unreachable {
+        server: Server,
         kind: String,
         place: String,
-        error: kube::Error,
+        error: Box<kube::Error>,
+    },
+    /// The server took the request and said nothing for the whole request timeout.
+    #[error(
+        "{server} did not answer GET {request} within {}s: check the network or VPN, or allow \
+         longer with --request-timeout",
+        after.as_secs_f32()
+    )]
+    NoAnswer {
+        server: Server,
+        request: String,
+        after: Duration,
+    },
+    /// An HTTP error without a Kubernetes `Status` body: something else answered.
+    #[error(
+        "{} answered {status} to GET {request}: this does not look like a Kubernetes API server; \
+         check the server of context {} in the kubeconfig",
+        server.url,
+        server.context
+    )]
+    NotKubernetes {
+        server: Server,
+        status: String,
+        request: String,
     },
 }
 
@@ -75,23 +178,76 @@ pub struct Connected {
     pub server: String,
     /// The kubeconfig user of the context.
     pub user: String,
+    pub timeouts: Timeouts,
 }
 
-/// A client for the target and the namespace scope it resolves to (None = all).
-pub async fn connect(target: &Target) -> Result<(kube::Client, Option<String>), Error> {
-    let c = connect_to(target).await?;
-    Ok((c.client, c.scope))
+impl Connected {
+    /// The server and context, for messages.
+    pub fn server(&self) -> Server {
+        Server {
+            url: self.server.clone(),
+            context: self.context.clone(),
+        }
+    }
+
+    /// Everything discovery needs, read once in the scope, each list within the request
+    /// timeout; errors name the server and the context.
+    pub async fn snapshot(&self) -> Result<Snapshot, Error> {
+        let at = Reads {
+            client: &self.client,
+            scope: self.scope.as_deref(),
+            server: self.server(),
+            timeout: self.timeouts.request,
+        };
+        read_snapshot(&at).await
+    }
 }
 
-/// Like [`connect`], keeping the context, server and user for the console's header.
-pub async fn connect_to(target: &Target) -> Result<Connected, Error> {
-    let kubeconfig = match &target.kubeconfig {
-        Some(path) => Kubeconfig::read_from(path).map_err(|error| Error::KubeconfigFile {
+/// Reads the kubeconfig the target names: `--kubeconfig`, else `$KUBECONFIG` (a list of
+/// paths, merged as kubectl does), else `~/.kube/config`. A file that is not there is named
+/// once, with where its path came from.
+fn read_kubeconfig(target: &Target) -> Result<Kubeconfig, Error> {
+    if let Some(path) = &target.kubeconfig {
+        missing(path, "--kubeconfig")?;
+        return Kubeconfig::read_from(path).map_err(|error| Error::KubeconfigFile {
             path: path.clone(),
             error,
-        })?,
-        None => Kubeconfig::read().map_err(Error::Kubeconfig)?,
-    };
+        });
+    }
+    match std::env::var_os("KUBECONFIG").filter(|v| !v.is_empty()) {
+        Some(list) => {
+            let paths: Vec<PathBuf> = std::env::split_paths(&list).collect();
+            // kubectl skips missing entries of the list; only a list of none is an error.
+            if let [path] = paths.as_slice() {
+                missing(path, "KUBECONFIG")?;
+            }
+        }
+        None => {
+            if let Some(home) = std::env::var_os("HOME").filter(|v| !v.is_empty()) {
+                let path = Path::new(&home).join(".kube").join("config");
+                missing(&path, "the default; KUBECONFIG is not set")?;
+            }
+        }
+    }
+    Kubeconfig::read().map_err(Error::Kubeconfig)
+}
+
+/// [`Error::NoKubeconfig`] when nothing is at `path`.
+fn missing(path: &Path, from: &'static str) -> Result<(), Error> {
+    if path.exists() {
+        Ok(())
+    } else {
+        Err(Error::NoKubeconfig {
+            path: path.to_path_buf(),
+            from,
+        })
+    }
+}
+
+/// A client for the target, with the context, server and user for the console's header and
+/// messages.
+pub async fn connect_to(target: &Target) -> Result<Connected, Error> {
+    let kubeconfig = read_kubeconfig(target)?;
     let context = target
         .context
         .clone()
@@ -123,11 +279,16 @@ pub async fn connect_to(target: &Target) -> Result<Connected, Error> {
         context: target.context.clone(),
         ..Default::default()
     };
-    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &options)
+    let mut config = kube::Config::from_custom_kubeconfig(kubeconfig, &options)
         .await
         .map_err(Error::BadKubeconfig)?;
+    target.timeouts.configure(&mut config);
     let default_ns = config.default_namespace.clone();
-    let server = config.cluster_url.to_string();
+    let server = config
+        .cluster_url
+        .to_string()
+        .trim_end_matches('/')
+        .to_string();
     let client = kube::Client::try_from(config).map_err(Error::NoClient)?;
     let scope = match &target.namespace {
         Some(ns) => ns.clone(),
@@ -139,10 +300,19 @@ pub async fn connect_to(target: &Target) -> Result<Connected, Error> {
         context,
         server,
         user,
+        timeouts: target.timeouts,
     })
 }
 
-async fn list_all<K>(client: &kube::Client, scope: Option<&str>) -> Result<Vec<K>, Error>
+/// Where one-shot reads go and how long each may take.
+struct Reads<'a> {
+    client: &'a kube::Client,
+    scope: Option<&'a str>,
+    server: Server,
+    timeout: Duration,
+}
+
+async fn list_all<K>(at: &Reads<'_>) -> Result<Vec<K>, Error>
 where
     K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>
         + Clone
@@ -150,18 +320,25 @@ where
         + std::fmt::Debug,
     K::DynamicType: Default,
 {
-    let api: Api<K> = match scope {
-        Some(ns) => Api::namespaced(client.clone(), ns),
-        None => Api::all(client.clone()),
+    let api: Api<K> = match at.scope {
+        Some(ns) => Api::namespaced(at.client.clone(), ns),
+        None => Api::all(at.client.clone()),
     };
     let kind = K::plural(&K::DynamicType::default()).to_string();
     let mut items = Vec::new();
     let mut params = ListParams::default().limit(500);
     loop {
-        let page = api
-            .list(&params)
-            .await
-            .map_err(|e| describe(e, &kind, scope))?;
+        let request = format!("{}?limit=500", api.resource_url());
+        let page = match tokio::time::timeout(at.timeout, api.list(&params)).await {
+            Ok(page) => page.map_err(|e| describe(e, &kind, at, request))?,
+            Err(_) => {
+                return Err(Error::NoAnswer {
+                    server: at.server.clone(),
+                    request,
+                    after: at.timeout,
+                });
+            }
+        };
         items.extend(page.items);
         match page.metadata.continue_ {
             Some(token) if !token.is_empty() => params = params.continue_token(&token),
@@ -170,14 +347,28 @@ where
     }
 }
 
+/// kube's reason for an HTTP error whose body is not a Kubernetes `Status`.
+const NOT_A_STATUS: &str = "Failed to parse error data";
+
 /// What a failed read was reading, and where.
-fn describe(e: kube::Error, kind: &str, scope: Option<&str>) -> Error {
-    let place = match scope {
+fn describe(e: kube::Error, kind: &str, at: &Reads<'_>, request: String) -> Error {
+    let place = match at.scope {
         Some(ns) => format!("in {ns}"),
         None => "in all namespaces".to_string(),
     };
     let kind = kind.to_string();
     match e {
+        kube::Error::Api(s) if s.reason == NOT_A_STATUS => Error::NotKubernetes {
+            server: at.server.clone(),
+            status: http_status(s.code),
+            request,
+        },
+        // A success whose body is not a Kubernetes list: a web page, a proxy's answer.
+        kube::Error::SerdeError(_) => Error::NotKubernetes {
+            server: at.server.clone(),
+            status: "200 OK with a body that is not a Kubernetes list".to_string(),
+            request,
+        },
         kube::Error::Api(s) if s.code == 403 => Error::Forbidden {
             kind,
             place,
@@ -189,20 +380,45 @@ fn describe(e: kube::Error, kind: &str, scope: Option<&str>) -> Error {
             place,
             message: s.message,
         },
-        error => Error::Unreachable { kind, place, error },
+        error => Error::Unreachable {
+            server: at.server.clone(),
+            kind,
+            place,
+            error: Box::new(error),
+        },
     }
 }
 
-/// Everything discovery needs, read once.
+/// `404 Not Found`: the code and its reason phrase.
+fn http_status(code: u16) -> String {
+    let reason = http::StatusCode::from_u16(code)
+        .ok()
+        .and_then(|c| c.canonical_reason());
+    match reason {
+        Some(reason) => format!("{code} {reason}"),
+        None => code.to_string(),
+    }
+}
+
+/// Everything discovery needs, read once, each list within the default request timeout.
 pub async fn snapshot(client: &kube::Client, scope: Option<&str>) -> anyhow::Result<Snapshot> {
+    let at = Reads {
+        client,
+        scope,
+        server: Server::default(),
+        timeout: Timeouts::DEFAULT.request,
+    };
+    read_snapshot(&at).await.context("reading the cluster")
+}
+
+async fn read_snapshot(at: &Reads<'_>) -> Result<Snapshot, Error> {
     let (deployments, replica_sets, pods, services, ingresses) = tokio::try_join!(
-        list_all::<Deployment>(client, scope),
-        list_all::<ReplicaSet>(client, scope),
-        list_all::<Pod>(client, scope),
-        list_all::<Service>(client, scope),
-        list_all::<Ingress>(client, scope),
-    )
-    .context("reading the cluster")?;
+        list_all::<Deployment>(at),
+        list_all::<ReplicaSet>(at),
+        list_all::<Pod>(at),
+        list_all::<Service>(at),
+        list_all::<Ingress>(at),
+    )?;
     Ok(Snapshot {
         deployments,
         replica_sets,

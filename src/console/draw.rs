@@ -55,6 +55,10 @@ pub fn draw(app: &App, theme: &Theme, frame: &mut Frame) {
             Size::Compact => compact(cx, frame, body),
         },
     }
+    // A view the feed cannot vouch for is dimmed whole: it was true then, maybe not now.
+    if matches!(app.view.connection, Connection::Stale { .. }) {
+        frame.buffer_mut().set_style(body, cx.style(Role::Muted));
+    }
     if let Some(scroll) = app.help() {
         overlay::help(cx, frame, area, scroll);
     } else if let Some(confirm) = app.confirm() {
@@ -156,6 +160,20 @@ fn empty_body(cx: Cx) -> Option<Vec<(String, Role)>> {
         Connection::Connecting { .. } => {
             vec![(format!("Connecting to {server}…"), Role::Muted)]
         }
+        Connection::Stale { since, .. } => vec![
+            (
+                format!("No answer from the cluster at {server}."),
+                Role::Danger,
+            ),
+            (
+                format!(
+                    "Retrying… (last heard {} UTC, context {})",
+                    text::clock(*since),
+                    app.session.context
+                ),
+                Role::Muted,
+            ),
+        ],
         Connection::Live if !view.synced => {
             vec![(format!("Loading releases from {server}…"), Role::Muted)]
         }

@@ -3,7 +3,9 @@
 //! Services and Ingresses are watched in the whole scope; Pods, ReplicaSets and Events only for
 //! the focused release, so memory follows what is on screen rather than the cluster's size.
 
+mod liveness;
 mod view;
+mod watched;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -20,8 +22,11 @@ use kube::{Client, Resource, ResourceExt};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
+pub use liveness::Liveness;
 pub use view::{ClusterView, Connection, Encoded, EventLine, Focus, NamespaceView, Permissions};
 
+use self::liveness::Contact;
+use self::watched::Watched;
 use super::access::Access;
 use crate::release::kind::{Kind, RestResource};
 use crate::release::{PodScope, discover};
@@ -130,10 +135,25 @@ impl Feed {
     /// Starts watching `scope` (None: all namespaces). `ask_identity` sends one
     /// SelfSubjectReview (a POST, so read-only consoles leave it out).
     pub fn start(client: Client, scope: Option<String>, ask_identity: bool) -> Feed {
+        Feed::start_with(client, scope, ask_identity, Liveness::DEFAULT)
+    }
+
+    /// Like [`Feed::start`], probing the server and calling the view stale as `liveness` says.
+    pub fn start_with(
+        client: Client,
+        scope: Option<String>,
+        ask_identity: bool,
+        liveness: Liveness,
+    ) -> Feed {
         let now = jiff::Timestamp::now();
         let (views_tx, views) = watch::channel(Arc::new(ClusterView::new(now)));
         let (focus, focus_rx) = mpsc::unbounded_channel();
-        let task = tokio::spawn(run(client, scope, ask_identity, views_tx, focus_rx));
+        let asked = Asked {
+            scope,
+            identity: ask_identity,
+            liveness,
+        };
+        let task = tokio::spawn(run(client, asked, views_tx, focus_rx));
         Feed { focus, views, task }
     }
 
@@ -180,10 +200,17 @@ where
     })
 }
 
+/// What the feed was asked to watch, and how to check the server is there.
+struct Asked {
+    scope: Option<String>,
+    identity: bool,
+    liveness: Liveness,
+}
+
 /// Forwards the watch of one kind over the whole scope.
 fn watch_global<K>(
     client: &Client,
-    scope: Option<&str>,
+    asked: &Asked,
     tx: &mpsc::UnboundedSender<Change>,
     kind: Global,
     wrap: fn(Event<K>) -> Change,
@@ -198,8 +225,8 @@ where
     K::DynamicType: Default,
 {
     forward(
-        api::<K>(client, scope),
-        watcher::Config::default(),
+        api::<K>(client, asked.scope.as_deref()),
+        asked.liveness.watch_config(),
         tx.clone(),
         move |r| match r {
             Ok(e) => wrap(e),
@@ -211,14 +238,14 @@ where
 /// The watches over the whole scope, and the question of who we are if asked.
 fn start_globals(
     client: &Client,
-    scope: Option<&str>,
+    asked: &Asked,
     ask_identity: bool,
     tx: &mpsc::UnboundedSender<Change>,
 ) -> Tasks {
     let mut globals = Tasks(vec![
-        watch_global(client, scope, tx, Global::Deployments, Change::Deployment),
-        watch_global(client, scope, tx, Global::Services, Change::Service),
-        watch_global(client, scope, tx, Global::Ingresses, Change::Ingress),
+        watch_global(client, asked, tx, Global::Deployments, Change::Deployment),
+        watch_global(client, asked, tx, Global::Services, Change::Service),
+        watch_global(client, asked, tx, Global::Ingresses, Change::Ingress),
     ]);
     if ask_identity {
         let client = client.clone();
@@ -232,13 +259,13 @@ fn start_globals(
     globals
 }
 
-/// Asks the server for its version once: an answer says watches failing for want of a
-/// connection are recovering.
-fn probe(client: &Client, tx: &mpsc::UnboundedSender<Change>) {
+/// Asks the server for its version once, within `within`: an answer says the link works, and
+/// watches failing for want of a connection are recovering.
+fn probe(client: &Client, tx: &mpsc::UnboundedSender<Change>, within: std::time::Duration) {
     let client = client.clone();
     let tx = tx.clone();
     tokio::spawn(async move {
-        if client.apiserver_version().await.is_ok() {
+        if let Ok(Ok(_)) = tokio::time::timeout(within, client.apiserver_version()).await {
             let _ = tx.send(Change::Reachable);
         }
         let _ = tx.send(Change::ProbeDone);
@@ -247,30 +274,38 @@ fn probe(client: &Client, tx: &mpsc::UnboundedSender<Change>) {
 
 async fn run(
     client: Client,
-    scope: Option<String>,
-    ask_identity: bool,
+    asked: Asked,
     views: watch::Sender<Arc<ClusterView>>,
     mut focus_rx: mpsc::UnboundedReceiver<Option<Focus>>,
 ) {
-    let (tx, mut rx) = mpsc::unbounded_channel();
-    let _globals = start_globals(&client, scope.as_deref(), ask_identity, &tx);
-    let mut state = State::new(views, ask_identity);
-    // A watch that reconnects without news says nothing, so while one fails the server is
-    // probed to know when the connection is back.
-    let mut probe_tick = tokio::time::interval(std::time::Duration::from_secs(1));
+    let (mut tx, mut rx) = mpsc::unbounded_channel();
+    let mut _globals = start_globals(&client, &asked, asked.identity, &tx);
+    let mut state = State::new(views, asked.identity, Contact::new(asked.liveness));
+    // A watch on a dead link, or one that reconnects without news, says nothing: the server
+    // is probed on a timer, and every tick while something is wrong.
+    let mut tick = tokio::time::interval(asked.liveness.tick());
     loop {
         tokio::select! {
             Some(change) = rx.recv() => state.receive(change),
             Some(focus) = focus_rx.recv() => state.set_focus(focus, &client, &tx),
-            _ = probe_tick.tick() => {
+            _ = tick.tick() => {
                 state.trim_now_and_then();
-                if !state.failing.is_empty() && !state.probing {
-                    state.probing = true;
-                    probe(&client, &tx);
+                let tick = state.contact.tick(!state.failing.is_empty());
+                if tick.probe {
+                    probe(&client, &tx, asked.liveness.answer_within);
                 }
-                continue;
+                if !tick.went_stale {
+                    continue;
+                }
+                state.changed = true;
             }
             else => break,
+        }
+        if state.restart_due {
+            // A new channel: what the old watches had queued is dropped with them.
+            (tx, rx) = mpsc::unbounded_channel();
+            _globals = start_globals(&client, &asked, false, &tx);
+            state.restart(&client, &tx);
         }
         // Take everything already waiting so a burst costs one discovery and one view.
         loop {
@@ -388,8 +423,10 @@ struct State {
     listed: BTreeSet<Global>,
     /// Kinds whose watch is failing, with the first failure's time and the latest reason.
     failing: BTreeMap<Global, (jiff::Timestamp, WatchFailure)>,
-    /// A probe of the server is under way.
-    probing: bool,
+    /// When the server was last heard from, and whether the view is stale.
+    contact: Contact,
+    /// Contact is back after it was lost: the watches are to be started again, to relist.
+    restart_due: bool,
     focused: Focused,
     identity: Option<String>,
     /// Whether to ask the cluster what the identity may do (never in read-only mode).
@@ -409,7 +446,11 @@ fn key_of<K: ResourceExt>(o: &K) -> (String, String) {
 }
 
 impl State {
-    fn new(views: watch::Sender<Arc<ClusterView>>, ask_permissions: bool) -> State {
+    fn new(
+        views: watch::Sender<Arc<ClusterView>>,
+        ask_permissions: bool,
+        contact: Contact,
+    ) -> State {
         State {
             views,
             namespaces: BTreeMap::new(),
@@ -418,7 +459,8 @@ impl State {
             ingresses_init: None,
             listed: BTreeSet::new(),
             failing: BTreeMap::new(),
-            probing: false,
+            contact,
+            restart_due: false,
             focused: Focused::default(),
             identity: None,
             ask_permissions,
@@ -433,13 +475,16 @@ impl State {
 
     fn receive(&mut self, change: Change) {
         match change {
-            Change::ProbeDone => self.probing = false,
+            Change::ProbeDone => self.contact.probing = false,
             change => self.apply(change),
         }
     }
 
     fn apply(&mut self, change: Change) {
         self.changed = true;
+        if !matches!(change, Change::Failed(..) | Change::FocusFailed(..)) {
+            self.contact.heard();
+        }
         match change {
             Change::Deployment(e) => {
                 self.global(Global::Deployments, e, |s| &mut s.deployments_init)
@@ -448,6 +493,9 @@ impl State {
             Change::Ingress(e) => self.global(Global::Ingresses, e, |s| &mut s.ingresses_init),
             Change::Failed(kind, reason) => {
                 tracing::warn!("watch of {kind:?} failed: {reason}");
+                if matches!(reason, WatchFailure::Unreachable(_)) {
+                    self.contact.lose();
+                }
                 let since = self.failing.get(&kind).map(|f| f.0);
                 let since = since.unwrap_or_else(jiff::Timestamp::now);
                 self.failing.insert(kind, (since, reason));
@@ -457,9 +505,13 @@ impl State {
                 self.focused.permissions = Some(p);
             }
             Change::Permissions(..) => self.changed = false,
-            Change::Reachable => self
-                .failing
-                .retain(|_, (_, reason)| !matches!(reason, WatchFailure::Unreachable(_))),
+            Change::Reachable => {
+                self.failing
+                    .retain(|_, (_, reason)| !matches!(reason, WatchFailure::Unreachable(_)));
+                let failing = (self.failing.values())
+                    .any(|(_, reason)| !matches!(reason, WatchFailure::Forbidden(_)));
+                self.restart_due |= self.contact.answered(failing);
+            }
             Change::ProbeDone => {}
             Change::Pod(g, i, e) if g == self.focused.generation => {
                 if let Some(w) = self.focused.pods.get_mut(i) {
@@ -516,6 +568,7 @@ impl State {
                     self.upsert(o);
                 }
                 self.listed.insert(kind);
+                self.contact.listed(kind);
             }
         }
     }
@@ -610,7 +663,7 @@ impl State {
         self.focused.pods = selectors.iter().map(|_| Watched::default()).collect();
         self.focused.replica_sets = selectors.iter().map(|_| Watched::default()).collect();
         for (i, selector) in selectors.into_iter().enumerate() {
-            let config = watcher::Config::default().labels(&selector);
+            let config = self.contact.liveness().watch_config().labels(&selector);
             self.focused.tasks.0.push(forward(
                 Api::<Pod>::namespaced(client.clone(), ns),
                 config.clone(),
@@ -638,13 +691,31 @@ impl State {
         }
         self.focused.tasks.0.push(forward(
             Api::<CoreEvent>::namespaced(client.clone(), ns),
-            watcher::Config::default(),
+            self.contact.liveness().watch_config(),
             tx.clone(),
             move |r| r.map_or_else(|m| Change::FocusFailed(g, m), |e| Change::Event(g, e)),
         ));
     }
 
+    /// Starts every watch again after contact came back, so each relists and what the server
+    /// no longer has goes; the view stays stale until they have.
+    fn restart(&mut self, client: &Client, tx: &mpsc::UnboundedSender<Change>) {
+        self.restart_due = false;
+        let failing_since = self.failing.values().map(|f| f.0).min();
+        self.failing.clear();
+        self.contact.restarted(failing_since);
+        self.changed = true;
+        let focus = self.focused.focus.clone();
+        self.set_focus(None, client, tx);
+        self.set_focus(focus, client, tx);
+    }
+
     fn connection(&self) -> Connection {
+        // Before the first complete listing there is nothing to be stale: still connecting.
+        let synced = self.listed.len() == GLOBALS.len();
+        if synced && let Some(stale) = self.contact.stale() {
+            return stale;
+        }
         if let Some((since, reason)) = self.failing.values().min_by_key(|(t, _)| *t) {
             return Connection::Reconnecting {
                 since: *since,
@@ -760,53 +831,6 @@ fn give_back_memory() {
     }
 }
 
-/// What one watch has seen, relists applied whole.
-struct Watched<K> {
-    items: BTreeMap<String, K>,
-    /// The buffer of a relist in progress.
-    init: Option<BTreeMap<String, K>>,
-}
-
-impl<K> Default for Watched<K> {
-    fn default() -> Self {
-        Watched {
-            items: BTreeMap::new(),
-            init: None,
-        }
-    }
-}
-
-impl<K: ResourceExt + Clone> Watched<K> {
-    fn apply(&mut self, event: Event<K>) {
-        match event {
-            Event::Apply(o) => {
-                self.items.insert(o.name_any(), o);
-            }
-            Event::Delete(o) => {
-                self.items.remove(&o.name_any());
-            }
-            Event::Init => self.init = Some(BTreeMap::new()),
-            Event::InitApply(o) => {
-                self.init
-                    .get_or_insert_with(BTreeMap::new)
-                    .insert(o.name_any(), o);
-            }
-            Event::InitDone => self.items = self.init.take().unwrap_or_default(),
-        }
-    }
-
-    /// Every object the watches hold, each once.
-    fn all(watches: &[Watched<K>]) -> Vec<K> {
-        let mut seen = BTreeMap::new();
-        for w in watches {
-            for (name, o) in &w.items {
-                seen.entry(name.clone()).or_insert_with(|| o.clone());
-            }
-        }
-        seen.into_values().collect()
-    }
-}
-
 /// `key=value,…` from a Deployment's matchLabels; None when it has none to select by.
 fn selector_of(d: &Deployment) -> Option<String> {
     let labels = d.spec.as_ref()?.selector.match_labels.as_ref()?;
@@ -839,10 +863,27 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_feed_that_never_listed_is_connecting_not_stale() {
+        let (views, _) = watch::channel(Arc::new(ClusterView::new(jiff::Timestamp::now())));
+        let quick = Liveness {
+            stale_after: std::time::Duration::from_millis(20),
+            ..Liveness::DEFAULT
+        };
+        let mut state = State::new(views, false, Contact::new(quick));
+        std::thread::sleep(std::time::Duration::from_millis(30));
+        assert!(state.contact.tick(false).went_stale);
+        assert!(matches!(state.connection(), Connection::Connecting { .. }));
+        for kind in GLOBALS {
+            state.listed.insert(kind);
+        }
+        assert!(matches!(state.connection(), Connection::Stale { .. }));
+    }
+
+    #[test]
     fn a_probe_that_gets_through_clears_only_connection_failures() {
         let now = jiff::Timestamp::now();
         let (views, _) = watch::channel(Arc::new(ClusterView::new(now)));
-        let mut state = State::new(views, false);
+        let mut state = State::new(views, false, Contact::new(Liveness::DEFAULT));
         let refused = WatchFailure::Unreachable("connection refused".into());
         let forbidden = WatchFailure::Forbidden("services is forbidden".into());
         assert_eq!(

@@ -117,6 +117,13 @@ pub enum Connection {
         since: jiff::Timestamp,
         reason: String,
     },
+    /// Nothing has been heard from the server since `since` for longer than the feed's limit,
+    /// or it answers again and the watches are relisting (`relisting`): what is shown is
+    /// what was true at `since`, not necessarily now.
+    Stale {
+        since: jiff::Timestamp,
+        relisting: bool,
+    },
 }
 
 /// The release whose Pods, ReplicaSets and Events are watched.

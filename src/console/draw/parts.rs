@@ -29,14 +29,7 @@ pub(super) fn header(cx: Cx, frame: &mut Frame, area: Rect) {
     right.push(Span::raw(" "));
     let right_w: usize = right.iter().map(Span::width).sum();
 
-    let (conn, conn_role) = match &app.view.connection {
-        Connection::Live => ("● live".to_string(), Role::Ok),
-        Connection::Connecting { .. } => ("◌ connecting…".to_string(), Role::Muted),
-        Connection::Reconnecting { since, reason } => (
-            format!("⚠ reconnecting since {}: {reason}", text::clock(*since)),
-            Role::Warning,
-        ),
-    };
+    let (conn, conn_role) = connection(cx);
     // (priority, text, role): the lowest priority is dropped first when it does not fit.
     let mut parts: Vec<(u8, String, Role)> = vec![
         (9, " cutover".to_string(), Role::Title),
@@ -90,6 +83,52 @@ pub(super) fn header(cx: Cx, frame: &mut Frame, area: Rect) {
         Paragraph::new(Line::from(spans)).style(cx.style(Role::Header)),
         area,
     );
+}
+
+/// The connection state and how long it has lasted: `● live`, `◌ connecting to https://… for
+/// 0:12…`, `⚠ stale since 03:12:40 (no answer for 0:31)`.
+fn connection(cx: Cx) -> (String, Role) {
+    let app = cx.app;
+    let for_how_long = |since: jiff::Timestamp| {
+        let seconds = app.now.duration_since(since).as_secs();
+        text::countdown(seconds)
+    };
+    match &app.view.connection {
+        Connection::Live => ("● live".to_string(), Role::Ok),
+        Connection::Connecting { since } => {
+            let server = match app.session.server.as_str() {
+                "" => "the cluster",
+                server => server,
+            };
+            let took = for_how_long(*since);
+            (format!("◌ connecting to {server} for {took}…"), Role::Muted)
+        }
+        Connection::Reconnecting { since, reason } => (
+            format!("⚠ reconnecting since {}: {reason}", text::clock(*since)),
+            Role::Warning,
+        ),
+        Connection::Stale {
+            since,
+            relisting: false,
+        } => (
+            format!(
+                "⚠ stale since {} (no answer for {})",
+                text::clock(*since),
+                for_how_long(*since)
+            ),
+            Role::Warning,
+        ),
+        Connection::Stale {
+            since,
+            relisting: true,
+        } => (
+            format!(
+                "⚠ stale since {} (answering again, reloading…)",
+                text::clock(*since)
+            ),
+            Role::Warning,
+        ),
+    }
 }
 
 /// `ns shop` or `all namespaces`.

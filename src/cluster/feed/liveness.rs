@@ -1,0 +1,229 @@
+//! Whether the feed can vouch for its view: when it last heard from the server, a cheap probe
+//! (`GET /version`) on a timer, the view called stale when nothing has been heard for too long,
+//! and the watches restarted (so they relist) once the server answers again.
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use super::{Connection, Global};
+use crate::cluster::Timeouts;
+
+/// How the feed checks that the server is there, and when it calls its view stale. A link
+/// that silently stops passing packets is noticed within `stale_after` + one tick.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Liveness {
+    /// Between probes while all is well.
+    pub probe_every: Duration,
+    /// A probe not answered within this has failed.
+    pub answer_within: Duration,
+    /// Nothing heard from the server (no watch event, no probe answer) for this long: the view
+    /// is stale.
+    pub stale_after: Duration,
+    /// How long the server keeps each watch open (`timeoutSeconds`).
+    pub watch: Duration,
+}
+
+impl Liveness {
+    /// Probe every 10 s, answer within 5 s, stale after 20 s of silence: a dead link shows
+    /// within 21 s, and the screen is current within a few seconds of the link coming back.
+    pub const DEFAULT: Liveness = Liveness {
+        probe_every: Duration::from_secs(10),
+        answer_within: Duration::from_secs(5),
+        stale_after: Duration::from_secs(20),
+        watch: Timeouts::DEFAULT.watch,
+    };
+
+    /// How often the feed looks at the clock: often enough to notice staleness promptly.
+    pub(super) fn tick(&self) -> Duration {
+        (self.stale_after / 8).clamp(Duration::from_millis(10), Duration::from_secs(1))
+    }
+
+    /// A watch's configuration: bounded by the server-side `timeoutSeconds` (whole seconds,
+    /// at least 1), after which kube's watcher gives a silent watch 5 s more.
+    pub(super) fn watch_config(&self) -> kube::runtime::watcher::Config {
+        let seconds = u32::try_from(self.watch.as_secs().max(1)).unwrap_or(u32::MAX);
+        kube::runtime::watcher::Config::default().timeout(seconds)
+    }
+}
+
+impl Default for Liveness {
+    fn default() -> Liveness {
+        Liveness::DEFAULT
+    }
+}
+
+/// What the feed knows about its contact with the server.
+pub(super) struct Contact {
+    liveness: Liveness,
+    last_heard: Instant,
+    last_heard_at: jiff::Timestamp,
+    last_probe: Option<Instant>,
+    /// A probe is under way.
+    pub(super) probing: bool,
+    /// The last time the server was heard before the view went stale; kept until the watches
+    /// have relisted after contact came back.
+    stale_since: Option<jiff::Timestamp>,
+    /// Contact was lost since the watches started: once it is back they are restarted, so
+    /// they relist and drop what no longer exists.
+    lost: bool,
+    last_restart: Option<Instant>,
+    /// Kinds that have not relisted since the watches were restarted.
+    relisting: BTreeSet<Global>,
+}
+
+/// What a tick asks of the feed.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(super) struct Tick {
+    /// The view just went stale: publish it.
+    pub(super) went_stale: bool,
+    /// Send a probe now.
+    pub(super) probe: bool,
+}
+
+impl Contact {
+    pub(super) fn new(liveness: Liveness) -> Contact {
+        Contact {
+            liveness,
+            last_heard: Instant::now(),
+            last_heard_at: jiff::Timestamp::now(),
+            last_probe: None,
+            probing: false,
+            stale_since: None,
+            lost: false,
+            last_restart: None,
+            relisting: BTreeSet::new(),
+        }
+    }
+
+    pub(super) fn liveness(&self) -> &Liveness {
+        &self.liveness
+    }
+
+    /// The server said something: a watch event, a list, a probe's answer.
+    pub(super) fn heard(&mut self) {
+        self.last_heard = Instant::now();
+        self.last_heard_at = jiff::Timestamp::now();
+    }
+
+    /// A watch failed for want of a connection.
+    pub(super) fn lose(&mut self) {
+        self.lost = true;
+    }
+
+    /// Once a tick: goes stale after `stale_after` of silence, and says whether to probe (on
+    /// the timer, or every tick while something is wrong, to know when it is right again).
+    pub(super) fn tick(&mut self, watches_failing: bool) -> Tick {
+        let mut tick = Tick::default();
+        let silent = self.last_heard.elapsed() >= self.liveness.stale_after;
+        if silent && self.stale_since.is_none() {
+            self.stale_since = Some(self.last_heard_at);
+            self.lost = true;
+            tick.went_stale = true;
+        }
+        let troubled = watches_failing || self.lost || self.stale_since.is_some();
+        let due = self
+            .last_probe
+            .is_none_or(|at| at.elapsed() >= self.liveness.probe_every);
+        if !self.probing && (troubled || due) {
+            self.probing = true;
+            self.last_probe = Some(Instant::now());
+            tick.probe = true;
+        }
+        tick
+    }
+
+    /// The server answered a probe. True when the watches should be restarted now: contact
+    /// had been lost, or a watch keeps failing while the server answers (a restored server
+    /// refuses the versions we hold); at most once per probe interval.
+    pub(super) fn answered(&mut self, watches_failing: bool) -> bool {
+        self.heard();
+        let wanted = self.lost || watches_failing;
+        let allowed = self
+            .last_restart
+            .is_none_or(|at| at.elapsed() >= self.liveness.probe_every);
+        wanted && allowed
+    }
+
+    /// The watches were started again: the view stays stale (since the last time the server
+    /// was heard before, or `failing_since`) until every kind has relisted.
+    pub(super) fn restarted(&mut self, failing_since: Option<jiff::Timestamp>) {
+        self.lost = false;
+        self.probing = false;
+        self.last_restart = Some(Instant::now());
+        self.relisting = super::GLOBALS.into_iter().collect();
+        if self.stale_since.is_none() {
+            self.stale_since = Some(failing_since.unwrap_or(self.last_heard_at));
+        }
+    }
+
+    /// `kind` has listed; once every kind has relisted after a restart, the view is current.
+    pub(super) fn listed(&mut self, kind: Global) {
+        self.relisting.remove(&kind);
+        let answering = self.last_heard.elapsed() < self.liveness.stale_after;
+        if self.relisting.is_empty() && answering {
+            self.stale_since = None;
+        }
+    }
+
+    /// The view's connection when it is stale, else None.
+    pub(super) fn stale(&self) -> Option<Connection> {
+        let since = self.stale_since?;
+        let answering = self.last_heard.elapsed() < self.liveness.stale_after;
+        Some(Connection::Stale {
+            since,
+            relisting: answering && !self.relisting.is_empty(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn quick() -> Liveness {
+        Liveness {
+            probe_every: Duration::from_millis(30),
+            answer_within: Duration::from_millis(20),
+            stale_after: Duration::from_millis(40),
+            watch: Duration::from_secs(1),
+        }
+    }
+
+    #[test]
+    fn silence_makes_the_view_stale_and_an_answer_relists_it() {
+        let mut c = Contact::new(quick());
+        assert_eq!(
+            c.tick(false),
+            Tick {
+                went_stale: false,
+                probe: true
+            }
+        );
+        assert!(c.stale().is_none());
+        std::thread::sleep(Duration::from_millis(50));
+        c.probing = false;
+        let tick = c.tick(false);
+        assert!(tick.went_stale && tick.probe, "{tick:?}");
+        let Some(Connection::Stale { relisting, .. }) = c.stale() else {
+            panic!("not stale: {:?}", c.stale());
+        };
+        assert!(!relisting);
+        // The server answers again: restart, relist, current.
+        assert!(c.answered(false));
+        c.restarted(None);
+        assert!(matches!(
+            c.stale(),
+            Some(Connection::Stale {
+                relisting: true,
+                ..
+            })
+        ));
+        for kind in super::super::GLOBALS {
+            c.listed(kind);
+        }
+        assert_eq!(c.stale(), None);
+        // A second restart waits for the probe interval.
+        c.lose();
+        assert!(!c.answered(false));
+    }
+}
