@@ -77,33 +77,22 @@ fn pod_state(pod: &Pod) -> PodState {
     }
 }
 
-/// When a container of the pod last stopped before its restart (its `lastState.terminated
-/// .finishedAt`), the latest of its containers; None when none says.
-fn last_restart(pod: &Pod) -> Option<jiff::Timestamp> {
-    let statuses = pod.status.as_ref()?.container_statuses.as_ref()?;
-    statuses
-        .iter()
-        .filter_map(|c| {
-            c.last_state
-                .as_ref()?
-                .terminated
-                .as_ref()?
-                .finished_at
-                .as_ref()
-        })
-        .map(|t| t.0)
-        .max()
-}
-
-fn restarts(pod: &Pod) -> i32 {
-    pod.status
+/// The restarts of the pod's containers, added up, and when a container last stopped before
+/// its restart (the latest `lastState.terminated.finishedAt`; None when none says): one pass.
+fn restarts(pod: &Pod) -> (i32, Option<jiff::Timestamp>) {
+    let statuses = pod
+        .status
         .as_ref()
-        .and_then(|s| s.container_statuses.as_ref())
-        .map(|cs| {
-            cs.iter()
-                .fold(0i32, |n, c| n.saturating_add(c.restart_count))
-        })
-        .unwrap_or(0)
+        .and_then(|s| s.container_statuses.as_deref())
+        .unwrap_or_default();
+    statuses.iter().fold((0i32, None), |(n, last), c| {
+        let stopped = c
+            .last_state
+            .as_ref()
+            .and_then(|l| l.terminated.as_ref()?.finished_at.as_ref())
+            .map(|t| t.0);
+        (n.saturating_add(c.restart_count), last.max(stopped))
+    })
 }
 
 /// A string copied into `Text`.
@@ -544,13 +533,14 @@ impl Objects {
             Some(last) if last.ns == ns && text.get(last.replica_set) == rs => last.replica_set,
             _ => text.push(rs),
         };
+        let (restarts, last_restart) = restarts(pod);
         let row = PodRow {
             ns,
             name: text.push(name(meta)),
             replica_set,
             state: pod_state(pod),
-            restarts: restarts(pod),
-            last_restart: last_restart(pod),
+            restarts,
+            last_restart,
             created: created(meta),
         };
         self.pods.push(row);
