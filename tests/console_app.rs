@@ -332,6 +332,7 @@ fn random_key_sequences_never_panic() {
                     op: cutover::release::plan::Op::Switch,
                     ok: rng.bool(),
                     conflict: rng.bool(),
+                    cancelled: false,
                     text: "outcome".into(),
                 }),
                 _ => Msg::Key(keys[rng.usize(0..keys.len())]),
@@ -538,6 +539,7 @@ fn a_conflict_plans_again_on_the_fresh_objects_and_asks_again() {
         op: plan.op.clone(),
         ok: false,
         conflict: true,
+        cancelled: false,
         text: "Service shop/nginx-service was changed by someone else".into(),
     }));
     assert!(
@@ -581,6 +583,7 @@ fn a_conflict_asked_again_while_filtering_opens_over_the_filter_and_returns_to_i
         op: plan.op.clone(),
         ok: false,
         conflict: true,
+        cancelled: false,
         text: "Service shop/nginx-service was changed by someone else".into(),
     }));
     key(&mut app, Key::char('/'));

@@ -1310,12 +1310,13 @@ fn the_status_line_sits_above_the_footer() {
         op: cutover::release::plan::Op::Switch,
         ok: false,
         conflict: false,
+        cancelled: false,
         text: "Failed after 0 of 1 steps: the Service shop/web changed since it was read; look again and retry.".to_string(),
     }));
     let terminal = render(&app, &default_theme(), 80, 24);
     keep("status_error", &terminal);
     let buf = terminal.backend().buffer();
-    let (_, y) = find(buf, "✖ Failed after").expect("the status line");
+    let (_, y) = find(buf, "✖ 03:00:00 Failed after").expect("the status line, with its time");
     assert_eq!(y, 22, "just above the footer");
     assert_eq!(
         buf[(1, y)].fg,

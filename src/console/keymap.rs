@@ -117,6 +117,8 @@ pub enum Command {
     DryRun,
     /// Stop a running multi-step plan before its next step.
     Cancel,
+    /// Show the last actions on the selected release: who, what, when.
+    History,
     WeightUp,
     WeightDown,
     WeightUpFine,

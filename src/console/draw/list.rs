@@ -8,7 +8,7 @@ use ratatui::widgets::{Block, Paragraph};
 
 use super::text::{self, pad, pad_left, width};
 use super::{Cx, take_top};
-use crate::console::app::{Attention, Pane, Row};
+use crate::console::app::{App, Attention, Pane, Row, WAIT_LIMIT};
 use crate::console::keymap::{Command, Scope};
 use crate::console::theme::Role;
 use crate::release::{Pattern, Release};
@@ -62,13 +62,49 @@ struct Cells<'a> {
     live: &'a str,
     /// The split, short (`75/25`, `>99/<1`): whole percents that never say 0 of a share.
     split: Option<String>,
+    /// A plan running or stopped part-way, said in place of the stage and what follows it.
+    plan: Option<(String, Role)>,
 }
 
 /// Cells longer than this are cut: the live side's name.
 const LIVE_MOST: usize = 8;
 
-fn cells<'a>(row: &'a Row, r: Option<&'a Release>) -> Cells<'a> {
+/// `rollback 2/3 · waiting 0:42 of 5:00` for a running plan (with its elapsed time when not
+/// waiting), `rollback cancelled at 2/3 · done: scale shop/nginx to 3` for a stopped one.
+pub(super) fn plan_note(app: &App, id: &str) -> Option<(String, Role)> {
+    if let Some(run) = app.running(id) {
+        let since = |t: jiff::Timestamp| app.now.as_second() - t.as_second();
+        let mut text = format!("{} {}/{}", run.verb, run.step(), run.len());
+        match run.waiting_since() {
+            Some(t) => text.push_str(&format!(
+                " · waiting {} of {}",
+                text::countdown(since(t)),
+                text::countdown(WAIT_LIMIT.as_secs().try_into().unwrap_or(i64::MAX))
+            )),
+            None => text.push_str(&format!(" · {}", text::countdown(since(run.sent)))),
+        }
+        if run.cancelling {
+            text.push_str(" · cancelling");
+        }
+        return Some((text, Role::Accent));
+    }
+    let stop = app.stopped(id)?;
+    let how = if stop.cancelled {
+        "cancelled"
+    } else {
+        "failed"
+    };
+    let mut text = format!("{} {how} at {}/{}", stop.verb, stop.at, stop.of);
+    match stop.done.as_slice() {
+        [] => text.push_str(" · nothing was changed"),
+        done => text.push_str(&format!(" · done: {}", done.join("; "))),
+    }
+    Some((text, Role::Warning))
+}
+
+fn cells<'a>(app: &App, row: &'a Row, r: Option<&'a Release>) -> Cells<'a> {
     Cells {
+        plan: plan_note(app, &row.id),
         mark: {
             let (mark, role, _) = health(row.attention);
             (mark, role)
@@ -149,7 +185,7 @@ pub(super) fn render(cx: Cx, frame: &mut Frame, area: Rect, place: Place) {
     let all: Vec<Cells> = app
         .rows
         .iter()
-        .map(|row| cells(row, app.row_release(row)))
+        .map(|row| cells(app, row, app.row_release(row)))
         .collect();
     // One column of margin on the right, so the split does not touch the border.
     let layout = Columns::fit(&all, usize::from(inner.width).saturating_sub(1), place);
@@ -245,13 +281,8 @@ impl Columns {
         c
     }
 
-    fn line(&self, cx: Cx, c: &Cells, selected: bool, w: usize) -> Line<'static> {
-        let gap = " ".repeat(self.gap);
-        let mut spans = vec![
-            cx.span(if selected { "▶ " } else { "  " }, Role::Accent),
-            cx.span(format!("{} ", c.mark.0), c.mark.1),
-            cx.span(pad(c.name, self.name), Role::Text),
-        ];
+    /// The cells after the name: pattern, stage, live side and split.
+    fn columns(&self, cx: Cx, c: &Cells, gap: &str, spans: &mut Vec<Span<'static>>) {
         if self.pattern > 0 {
             spans.push(cx.span(
                 format!("{gap}{}", pad(c.pattern, self.pattern)),
@@ -272,6 +303,24 @@ impl Columns {
                 format!("{gap}{}", pad_left(&c.split_text(), self.split)),
                 Role::Text,
             ));
+        }
+    }
+
+    fn line(&self, cx: Cx, c: &Cells, selected: bool, w: usize) -> Line<'static> {
+        let gap = " ".repeat(self.gap);
+        let mut spans = vec![
+            cx.span(if selected { "▶ " } else { "  " }, Role::Accent),
+            cx.span(format!("{} ", c.mark.0), c.mark.1),
+            cx.span(pad(c.name, self.name), Role::Text),
+        ];
+        match &c.plan {
+            Some((note, role)) => {
+                // The plan takes the columns after the name, the right margin kept.
+                let used: usize = spans.iter().map(Span::width).sum::<usize>() + self.gap + 1;
+                let room = w.saturating_sub(used);
+                spans.push(cx.span(format!("{gap}{}", text::truncate(note, room)), *role));
+            }
+            None => self.columns(cx, c, &gap, &mut spans),
         }
         let used: usize = spans.iter().map(Span::width).sum();
         spans.push(Span::raw(" ".repeat(w.saturating_sub(used))));
@@ -332,7 +381,9 @@ pub(super) fn render_compact(cx: Cx, frame: &mut Frame, area: Rect) {
         let (mark, role, _) = health(row.attention);
         spans.push(cx.span(format!("{mark} "), role));
         spans.push(cx.span(row.id.clone(), Role::Title));
-        if let Some(r) = app.row_release(row) {
+        if let Some((note, role)) = plan_note(app, &row.id) {
+            spans.push(cx.span(format!(" · {note}"), role));
+        } else if let Some(r) = app.row_release(row) {
             spans.push(cx.span(
                 format!(" · {} · {}", r.stage.as_str(), pattern_short(r.pattern)),
                 Role::Muted,

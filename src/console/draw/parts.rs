@@ -21,6 +21,7 @@ pub(super) fn header(cx: Cx, frame: &mut Frame, area: Rect) {
     let app = cx.app;
     let total = usize::from(area.width);
     let mut right: Vec<Span> = Vec::new();
+    right.extend(plans_running(cx));
     if app.read_only() {
         right.push(cx.span(" READ-ONLY ", Role::Badge));
         right.push(Span::raw(" "));
@@ -92,6 +93,20 @@ pub(super) fn header(cx: Cx, frame: &mut Frame, area: Rect) {
     );
 }
 
+/// `1 plan running · c cancels`, while plans this console sent have not finished.
+fn plans_running(cx: Cx) -> Option<Span<'static>> {
+    let n = cx.app.running_count();
+    if n == 0 {
+        return None;
+    }
+    let plans = if n == 1 { "plan" } else { "plans" };
+    let mut text = format!("{n} {plans} running");
+    if let Some(key) = cx.key(crate::console::keymap::Scope::Main, Command::Cancel) {
+        text.push_str(&format!(" · {key} cancels"));
+    }
+    Some(cx.span(format!("↻ {text}  "), Role::Accent))
+}
+
 /// `ns shop` or `all namespaces`.
 fn scope_short(cx: Cx) -> String {
     match &cx.app.session.scope {
@@ -111,10 +126,17 @@ pub(super) fn status(cx: Cx, frame: &mut Frame, area: Rect) {
         Level::Warning => ("⚠", Role::Warning),
         Level::Error => ("✖", Role::Danger),
     };
+    // Dimmed after a while, so old news does not read as the latest.
+    let role = if status.faded(cx.app.now) {
+        Role::Muted
+    } else {
+        role
+    };
     let room = usize::from(area.width).saturating_sub(3);
+    let said = format!("{} {}", text::clock(status.at), status.text);
     let line = Line::from(vec![
         cx.span(format!(" {mark} "), role),
-        cx.span(text::truncate(&status.text, room), role),
+        cx.span(text::truncate(&said, room), role),
     ]);
     frame.render_widget(Paragraph::new(line), area);
 }
