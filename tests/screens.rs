@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use crossterm::event::KeyCode;
 use cutover::cluster::feed::{ClusterView, Connection, EventLine, NamespaceView};
-use cutover::console::app::{App, Msg, Session, focus_of};
+use cutover::console::app::{App, Effect, Msg, Session, focus_of};
 use cutover::console::draw::draw;
 use cutover::console::keymap::Key;
 use cutover::console::theme::{Role, Theme};
@@ -1398,4 +1398,108 @@ fn a_dry_run_lists_every_step_before_any_request_body() {
             );
         }
     }
+}
+
+/// The text of row `y` of `buf`.
+fn row_text(buf: &Buffer, y: u16) -> String {
+    (0..buf.area.width).map(|x| buf[(x, y)].symbol()).collect()
+}
+
+/// Issue 12, point 5: a rollback of `cart` (retired) runs in three steps; while it waits for
+/// pods its row says so with the elapsed time and the limit, and the header counts it; after
+/// `c` the row says where it stopped and what was done.
+#[test]
+fn a_running_plan_shows_on_its_row_and_in_the_header_until_it_stops() {
+    let mut app = app(SHOP, "shop/cart");
+    press(&mut app, Key::char('r'));
+    let confirm = app.confirm().expect("the rollback's dialog");
+    let typed = confirm.typed.is_some();
+    let waits = confirm
+        .plan
+        .steps
+        .iter()
+        .position(|s| matches!(s.action, cutover::release::plan::Action::WaitReady(_)))
+        .expect("a wait for pods");
+    let of = confirm.plan.steps.len();
+    if typed {
+        for c in "shop/cart".chars() {
+            press(&mut app, Key::char(c));
+        }
+        press(&mut app, Key::plain(KeyCode::Enter));
+    } else {
+        press(&mut app, Key::char('y'));
+    }
+    assert!(app.is_running("shop/cart"), "sent");
+    let step = |index, done| {
+        Msg::Progress(cutover::console::app::StepProgress {
+            release: "shop/cart".into(),
+            index,
+            done,
+        })
+    };
+    for i in 0..waits {
+        app.update(step(i, false));
+        app.update(step(i, true));
+    }
+    app.update(step(waits, false));
+    app.update(Msg::Tick(now() + jiff::SignedDuration::from_secs(42)));
+
+    let terminal = render(&app, &default_theme(), 120, 40);
+    let buf = terminal.backend().buffer();
+    // The short form where the row is narrow; the long one at 80 columns, where it is wide.
+    let running = format!("rollback {}/{of} · wait 0:42/5:00", waits + 1);
+    let (_, y) = find(buf, &running)
+        .unwrap_or_else(|| panic!("{running:?} on the row:\n{}", terminal.backend()));
+    assert!(
+        row_text(buf, y).contains("↻ shop/cart"),
+        "{}",
+        row_text(buf, y)
+    );
+    assert!(
+        row_text(buf, 0).contains("1 plan running · c cancels"),
+        "{}",
+        row_text(buf, 0)
+    );
+    let wide = render(&app, &default_theme(), 80, 24);
+    let long = format!("rollback {}/{of} · waiting 0:42 of 5:00", waits + 1);
+    assert!(
+        find(wide.backend().buffer(), &long).is_some(),
+        "{long:?} at 80 columns:\n{}",
+        wide.backend()
+    );
+
+    let effects = app.update(Msg::Key(Key::char('c')));
+    assert!(
+        effects.contains(&Effect::Cancel("shop/cart".into())),
+        "{effects:?}"
+    );
+    app.update(Msg::Applied(cutover::console::app::Applied {
+        release: "shop/cart".into(),
+        op: cutover::release::plan::Op::Rollback,
+        ok: false,
+        conflict: false,
+        cancelled: true,
+        text: "Stopped: cancelled".into(),
+    }));
+    let terminal = render(&app, &default_theme(), 120, 40);
+    let buf = terminal.backend().buffer();
+    let stopped = format!("rollback cancelled at {}/{of}", waits + 1);
+    assert!(
+        find(buf, &stopped).is_some(),
+        "{stopped:?} on the row:\n{}",
+        terminal.backend()
+    );
+    assert!(
+        !row_text(buf, 0).contains("running"),
+        "{}",
+        row_text(buf, 0)
+    );
+    let wide = render(&app, &default_theme(), 80, 24);
+    let done = format!("{stopped} · done: scale");
+    assert!(
+        find(wide.backend().buffer(), &done).is_some(),
+        "{done:?} at 80 columns:\n{}",
+        wide.backend()
+    );
+    keep("plan_cancelled", &terminal);
 }

@@ -773,7 +773,13 @@ impl App {
     fn attention_now(&self, r: &Release, id: &str) -> Attention {
         let deadline = r.record.as_ref().and_then(|rec| rec.gate_deadline);
         let expired = deadline.is_some_and(|d| d < self.now);
-        attention_at(r, expired, self.is_running(id))
+        let now = attention_at(r, expired, self.is_running(id));
+        // A plan that stopped part-way left the release between states: look at it.
+        if self.stopped.contains_key(id) {
+            now.min(Attention::Warning)
+        } else {
+            now
+        }
     }
 
     /// The rows again when a mark has changed since they were built (a gate expired, a
@@ -836,7 +842,12 @@ fn next_step(r: &Release) -> String {
             format!("approve to finish: the primary moves to {cand}")
         }
         Stage::Switched => format!("approve to retire {cand} (kept at 0 for rollback)"),
-        Stage::Retired => format!("done; {cand} is kept at 0 replicas for rollback"),
+        Stage::Retired => match r.candidate.as_ref().map(|c| c.replicas.desired) {
+            Some(n) if n > 0 => format!(
+                "{cand} is retired yet has {n} replicas and no traffic: roll back to finish, or retire it again"
+            ),
+            _ => format!("done; {cand} is kept at 0 replicas for rollback"),
+        },
         Stage::RolledBack => format!(
             "traffic is back on {live}; switch to send it to {cand} again, or retire {cand} to stage a new one"
         ),

@@ -63,30 +63,58 @@ struct Cells<'a> {
     /// The split, short (`75/25`, `>99/<1`): whole percents that never say 0 of a share.
     split: Option<String>,
     /// A plan running or stopped part-way, said in place of the stage and what follows it.
-    plan: Option<(String, Role)>,
+    plan: Option<PlanNote>,
 }
 
 /// Cells longer than this are cut: the live side's name.
 const LIVE_MOST: usize = 8;
 
-/// `rollback 2/3 · waiting 0:42 of 5:00` for a running plan (with its elapsed time when not
-/// waiting), `rollback cancelled at 2/3 · done: scale shop/nginx to 3` for a stopped one.
-pub(super) fn plan_note(app: &App, id: &str) -> Option<(String, Role)> {
+/// A plan running or stopped part-way, in words, long and short (for narrow rows).
+pub(super) struct PlanNote {
+    /// `rollback 2/3 · waiting 0:42 of 5:00`, `rollback cancelled at 2/3 · done: …`.
+    pub(super) long: String,
+    /// `rollback 2/3 · wait 0:42/5:00`, `rollback cancelled at 2/3`.
+    pub(super) short: String,
+    pub(super) role: Role,
+}
+
+impl PlanNote {
+    /// The long form if it fits in `room` cells, else the short one, cut to fit.
+    fn fitted(&self, room: usize) -> String {
+        if width(&self.long) <= room {
+            self.long.clone()
+        } else {
+            text::truncate(&self.short, room)
+        }
+    }
+}
+
+/// What the row of release `id` says of its plan: a running one with its step, and the time
+/// it has waited for pods against the limit (else since it was sent); a stopped one, where it
+/// stopped and what was done.
+pub(super) fn plan_note(app: &App, id: &str) -> Option<PlanNote> {
     if let Some(run) = app.running(id) {
-        let since = |t: jiff::Timestamp| app.now.as_second() - t.as_second();
-        let mut text = format!("{} {}/{}", run.verb, run.step(), run.len());
-        match run.waiting_since() {
-            Some(t) => text.push_str(&format!(
-                " · waiting {} of {}",
-                text::countdown(since(t)),
-                text::countdown(WAIT_LIMIT.as_secs().try_into().unwrap_or(i64::MAX))
-            )),
-            None => text.push_str(&format!(" · {}", text::countdown(since(run.sent)))),
-        }
-        if run.cancelling {
-            text.push_str(" · cancelling");
-        }
-        return Some((text, Role::Accent));
+        let since = |t: jiff::Timestamp| text::countdown(app.now.as_second() - t.as_second());
+        let head = format!("{} {}/{}", run.verb, run.step(), run.len());
+        let cancelling = if run.cancelling { " · cancelling" } else { "" };
+        let (long, short) = match run.waiting_since() {
+            Some(t) => {
+                let limit = text::countdown(WAIT_LIMIT.as_secs().try_into().unwrap_or(i64::MAX));
+                (
+                    format!("{head} · waiting {} of {limit}{cancelling}", since(t)),
+                    format!("{head} · wait {}/{limit}{cancelling}", since(t)),
+                )
+            }
+            None => {
+                let long = format!("{head} · {}{cancelling}", since(run.sent));
+                (long.clone(), long)
+            }
+        };
+        return Some(PlanNote {
+            long,
+            short,
+            role: Role::Accent,
+        });
     }
     let stop = app.stopped(id)?;
     let how = if stop.cancelled {
@@ -94,12 +122,16 @@ pub(super) fn plan_note(app: &App, id: &str) -> Option<(String, Role)> {
     } else {
         "failed"
     };
-    let mut text = format!("{} {how} at {}/{}", stop.verb, stop.at, stop.of);
-    match stop.done.as_slice() {
-        [] => text.push_str(" · nothing was changed"),
-        done => text.push_str(&format!(" · done: {}", done.join("; "))),
-    }
-    Some((text, Role::Warning))
+    let short = format!("{} {how} at {}/{}", stop.verb, stop.at, stop.of);
+    let long = match stop.done.as_slice() {
+        [] => format!("{short} · nothing was changed"),
+        done => format!("{short} · done: {}", done.join("; ")),
+    };
+    Some(PlanNote {
+        long,
+        short,
+        role: Role::Warning,
+    })
 }
 
 fn cells<'a>(app: &App, row: &'a Row, r: Option<&'a Release>) -> Cells<'a> {
@@ -314,11 +346,11 @@ impl Columns {
             cx.span(pad(c.name, self.name), Role::Text),
         ];
         match &c.plan {
-            Some((note, role)) => {
+            Some(note) => {
                 // The plan takes the columns after the name, the right margin kept.
                 let used: usize = spans.iter().map(Span::width).sum::<usize>() + self.gap + 1;
                 let room = w.saturating_sub(used);
-                spans.push(cx.span(format!("{gap}{}", text::truncate(note, room)), *role));
+                spans.push(cx.span(format!("{gap}{}", note.fitted(room)), note.role));
             }
             None => self.columns(cx, c, &gap, &mut spans),
         }
@@ -381,8 +413,8 @@ pub(super) fn render_compact(cx: Cx, frame: &mut Frame, area: Rect) {
         let (mark, role, _) = health(row.attention);
         spans.push(cx.span(format!("{mark} "), role));
         spans.push(cx.span(row.id.clone(), Role::Title));
-        if let Some((note, role)) = plan_note(app, &row.id) {
-            spans.push(cx.span(format!(" · {note}"), role));
+        if let Some(note) = plan_note(app, &row.id) {
+            spans.push(cx.span(format!(" · {}", note.short), note.role));
         } else if let Some(r) = app.row_release(row) {
             spans.push(cx.span(
                 format!(" · {} · {}", r.stage.as_str(), pattern_short(r.pattern)),
