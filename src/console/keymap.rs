@@ -614,7 +614,7 @@ mod tests {
     #[test]
     fn the_default_file_parses_and_binds_every_command() {
         let map = Keymap::defaults(false).unwrap();
-        assert_eq!(map.bindings().len(), 33);
+        assert_eq!(map.bindings().len(), 34);
         for command in Command::iter() {
             assert!(
                 map.bindings().iter().any(|b| b.command == command),
