@@ -1494,6 +1494,41 @@ fn a_running_plan_shows_on_its_row_and_in_the_header_until_it_stops() {
         "{}",
         row_text(buf, 0)
     );
+    // What the cancelled rollback left: cart-v2 scaled back up, its pods unschedulable. The
+    // record still says retired: the objects say otherwise, and the screen says so.
+    let mut snapshot = app.view.snapshot("shop").expect("shop").clone();
+    let v2 = snapshot
+        .deployments
+        .iter_mut()
+        .find(|d| d.metadata.name.as_deref() == Some("cart-v2"))
+        .expect("cart-v2");
+    v2.spec.as_mut().expect("a spec").replicas = Some(2);
+    v2.metadata.resource_version = Some("99".into());
+    let releases = discover(&snapshot, now());
+    let mut view = (*app.view).clone();
+    view.namespaces
+        .insert("shop".into(), NamespaceView::new(snapshot, releases));
+    app.update(Msg::View(Arc::new(view)));
+    let cart = app.release().expect("cart, still selected");
+    assert!(
+        cart.warnings
+            .iter()
+            .any(|w| w.contains("shop/cart-v2 is retired (scaled to 0), but it has 2 replicas")),
+        "{:?}",
+        cart.warnings
+    );
+    assert!(
+        app.next_step.contains("v2 has 2 replicas but no traffic"),
+        "{}",
+        app.next_step
+    );
+    let terminal = render(&app, &default_theme(), 120, 40);
+    let buf = terminal.backend().buffer();
+    assert!(
+        find(buf, "▶ ⚠ shop/cart").is_some(),
+        "a warning on the row:\n{}",
+        terminal.backend()
+    );
     let wide = render(&app, &default_theme(), 80, 24);
     let done = format!("{stopped} · done: scale");
     assert!(

@@ -678,9 +678,7 @@ fn next_step(r: &Release) -> String {
         }
         Stage::Switched => format!("approve to retire {cand} (kept at 0 for rollback)"),
         Stage::Retired => match r.candidate.as_ref().map(|c| c.replicas.desired) {
-            Some(n) if n > 0 => format!(
-                "{cand} is retired yet has {n} replicas and no traffic: roll back to finish, or retire it again"
-            ),
+            Some(n) if n > 0 => format!("{cand} has {n} replicas but no traffic: roll back"),
             _ => format!("done; {cand} is kept at 0 replicas for rollback"),
         },
         Stage::RolledBack => format!(
