@@ -486,7 +486,7 @@ impl App {
     }
 
     /// The key bound to `command` on the main screen, for advice: `s`.
-    fn key_name(&self, command: Command) -> String {
+    pub(super) fn key_name(&self, command: Command) -> String {
         self.keymap
             .in_scope(Scope::Main)
             .find(|b| b.command == command)

@@ -2,6 +2,7 @@
 //! pods), and where one stopped part-way, for the list, the header and the status line.
 
 use super::{App, Applied, Level};
+use crate::console::keymap::Command;
 use crate::release::plan::{Action, Plan};
 
 /// A plan sent and not finished, as the list and the header show it.
@@ -101,7 +102,7 @@ impl App {
 
     /// A step started or was applied: the list shows it, the status line says it.
     pub(super) fn progress(&mut self, p: StepProgress) {
-        let now = self.now;
+        let (now, cancel) = (self.now, self.key_name(Command::Cancel));
         let Some(run) = self.running.get_mut(&p.release) else {
             return;
         };
@@ -110,9 +111,9 @@ impl App {
             run.done = run.done.max(p.index + 1);
             run.current = None;
             let more = if p.index + 1 < of {
-                " (c cancels before the next step)"
+                format!(" ({cancel} cancels before the next step)")
             } else {
-                ""
+                String::new()
             };
             format!("step {}/{of}: {what} — done{more}", p.index + 1)
         } else {
