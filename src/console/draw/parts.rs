@@ -21,7 +21,10 @@ pub(super) fn header(cx: Cx, frame: &mut Frame, area: Rect) {
     let app = cx.app;
     let total = usize::from(area.width);
     let mut right: Vec<Span> = Vec::new();
-    right.extend(plans_running(cx));
+    // Narrow screens tell a running plan on the release's line instead.
+    if total >= 80 {
+        right.extend(plans_running(cx));
+    }
     if app.read_only() {
         right.push(cx.span(" READ-ONLY ", Role::Badge));
         right.push(Span::raw(" "));
