@@ -1447,7 +1447,7 @@ fn a_running_plan_shows_on_its_row_and_in_the_header_until_it_stops() {
     let terminal = render(&app, &default_theme(), 120, 40);
     let buf = terminal.backend().buffer();
     // The short form where the row is narrow; the long one at 80 columns, where it is wide.
-    let running = format!("rollback {}/{of} · wait 0:42/5:00", waits + 1);
+    let running = format!("rollback {}/{of} · 0:42/5:00", waits + 1);
     let (_, y) = find(buf, &running)
         .unwrap_or_else(|| panic!("{running:?} on the row:\n{}", terminal.backend()));
     assert!(

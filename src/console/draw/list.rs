@@ -73,7 +73,7 @@ const LIVE_MOST: usize = 8;
 pub(super) struct PlanNote {
     /// `rollback 2/3 · waiting 0:42 of 5:00`, `rollback cancelled at 2/3 · done: …`.
     pub(super) long: String,
-    /// `rollback 2/3 · wait 0:42/5:00`, `rollback cancelled at 2/3`.
+    /// `rollback 2/3 · 0:42/5:00`, `rollback cancelled at 2/3`.
     pub(super) short: String,
     pub(super) role: Role,
 }
@@ -102,7 +102,7 @@ pub(super) fn plan_note(app: &App, id: &str) -> Option<PlanNote> {
                 let limit = text::countdown(WAIT_LIMIT.as_secs().try_into().unwrap_or(i64::MAX));
                 (
                     format!("{head} · waiting {} of {limit}{cancelling}", since(t)),
-                    format!("{head} · wait {}/{limit}{cancelling}", since(t)),
+                    format!("{head} · {}/{limit}{cancelling}", since(t)),
                 )
             }
             None => {
