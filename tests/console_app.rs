@@ -332,6 +332,7 @@ fn random_key_sequences_never_panic() {
                     op: cutover::release::plan::Op::Switch,
                     ok: rng.bool(),
                     conflict: rng.bool(),
+                    cancelled: false,
                     text: "outcome".into(),
                 }),
                 _ => Msg::Key(keys[rng.usize(0..keys.len())]),
@@ -538,6 +539,7 @@ fn a_conflict_plans_again_on_the_fresh_objects_and_asks_again() {
         op: plan.op.clone(),
         ok: false,
         conflict: true,
+        cancelled: false,
         text: "Service shop/nginx-service was changed by someone else".into(),
     }));
     assert!(
@@ -581,6 +583,7 @@ fn a_conflict_asked_again_while_filtering_opens_over_the_filter_and_returns_to_i
         op: plan.op.clone(),
         ok: false,
         conflict: true,
+        cancelled: false,
         text: "Service shop/nginx-service was changed by someone else".into(),
     }));
     key(&mut app, Key::char('/'));
@@ -991,4 +994,226 @@ fn enter_on_the_events_pane_is_not_the_canary_apply_key() {
         app.confirm().is_some(),
         "on the list, enter applies the weight"
     );
+}
+
+fn secs(n: i64) -> jiff::SignedDuration {
+    jiff::SignedDuration::from_secs(n)
+}
+
+/// The demo with `shop/nginx-service` rolled back: traffic on v1 again, v2 still running.
+fn rolled_back_view() -> ClusterView {
+    demo_view_with(|o| {
+        if o["kind"] == "Service" && o["metadata"]["name"] == "nginx-service" {
+            let record = serde_json::json!({
+                "stage": "rolled-back",
+                "live": {"deployments": ["nginx"], "version": "v1"},
+                "candidate": {"deployments": ["nginx-v2"], "version": "v2"},
+                "previous": {},
+                "started_by": "ana",
+            });
+            o["metadata"]["annotations"] =
+                serde_json::json!({"cutover.dev/release": record.to_string()});
+        }
+    })
+}
+
+/// Issue 12, point 7: read-write, the selection is the user's: it stays on its release (by
+/// id) when another release becomes the most urgent, without the user touching a key.
+#[test]
+fn read_write_selection_stays_on_its_release_when_another_becomes_urgent() {
+    let mut app = app(false);
+    let first = app.selected.clone().expect("a selection");
+    // The live Deployment of another release loses its ready pods: it sorts first now.
+    let (victim, deployment) = [
+        ("api/route1", "http-server-v1"),
+        ("shop/nginx-service", "nginx"),
+    ]
+    .into_iter()
+    .find(|(id, _)| *id != first)
+    .expect("another release");
+    app.update(Msg::View(Arc::new(demo_view_with(|o| {
+        if o["kind"] == "Deployment" && o["metadata"]["name"] == deployment {
+            o["status"]["readyReplicas"] = 0.into();
+            o["status"]["availableReplicas"] = 0.into();
+        }
+    }))));
+    assert_eq!(app.rows[0].id, victim, "the unhealthy release sorts first");
+    assert_eq!(app.selected.as_deref(), Some(first.as_str()));
+    assert_eq!(app.release().map(|r| r.id()), Some(first));
+}
+
+/// Issue 12, point 7: a dialog whose objects change on the cluster while it is open is
+/// planned again on the fresh objects, and says so; an unchanged view leaves it alone.
+#[test]
+fn an_open_dialog_whose_release_changed_is_planned_again_and_says_so() {
+    let mut app = app(false);
+    select(&mut app, "shop/nginx-service");
+    key(&mut app, Key::char('s'));
+    let before = app.confirm().expect("the switch's dialog").plan.clone();
+    app.update(Msg::View(Arc::new(demo_view())));
+    let same = app.confirm().expect("still open");
+    assert_eq!(same.note, None, "nothing changed");
+    assert_eq!(same.plan, before);
+
+    app.update(Msg::View(Arc::new(demo_view_with(|o| {
+        if o["kind"] == "Service" && o["metadata"]["name"] == "nginx-service" {
+            o["metadata"]["resourceVersion"] = "8".into();
+        }
+    }))));
+    let again = app.confirm().expect("still open, planned again").clone();
+    assert_eq!(
+        again.note.as_deref(),
+        Some("shop/nginx-service changed while this was open: plan re-made.")
+    );
+    assert_ne!(again.plan.steps, before.steps, "made on the fresh objects");
+    let effects = key(&mut app, Key::char('y'));
+    let sent = effects.iter().find_map(|e| match e {
+        Effect::Apply(plan) => Some(plan.clone()),
+        _ => None,
+    });
+    assert_eq!(sent.map(|p| p.steps), Some(again.plan.steps.clone()));
+}
+
+/// Issue 12, point 15: read-only, an action key says it is off (by its command's name);
+/// every status line carries its time and fades after a while.
+#[test]
+fn read_only_action_keys_say_they_are_off_and_status_lines_fade() {
+    let mut app = app(true);
+    for (k, name) in [('a', "approve"), ('s', "switch"), ('n', "new")] {
+        app.update(Msg::Tick(now()));
+        key(&mut app, Key::char(k));
+        let status = app.status.clone().expect("a status line");
+        assert_eq!(status.text, format!("read-only: {name} is off"));
+        assert_eq!(status.at, now());
+        assert!(!status.faded(now() + secs(9)));
+        assert!(status.faded(now() + secs(cutover::console::app::STATUS_FADE_SECONDS)));
+    }
+    key(&mut app, Key::char('j'));
+    assert!(
+        app.status
+            .as_ref()
+            .is_some_and(|s| s.text.contains("approve") || s.text.contains("new")),
+        "a key that reads says nothing new"
+    );
+}
+
+/// Issue 12, point 15: `w` shows the last actions on the selected release (who, what, when)
+/// from the audit Events cutover wrote, and says when there are none.
+#[test]
+fn w_shows_the_last_actions_on_the_selected_release() {
+    use cutover::cluster::feed::EventLine;
+    let mut app = app(false);
+    select(&mut app, "shop/nginx-service");
+    key(&mut app, Key::char('w'));
+    assert_eq!(
+        app.status.as_ref().map(|s| s.text.as_str()),
+        Some("shop/nginx-service: no action by cutover is recorded.")
+    );
+    let mut view = demo_view();
+    let release = view
+        .release("shop/nginx-service")
+        .expect("the release")
+        .clone();
+    view.focus = Some(cutover::console::app::focus_of(&release));
+    let event = |source: &str, ago: i64, message: &str| EventLine {
+        time: Some(now() - secs(ago)),
+        warning: false,
+        reason: "CutoverSwitch".into(),
+        object: "Service/nginx-service".into(),
+        message: message.into(),
+        count: 1,
+        source: source.into(),
+    };
+    view.events = Arc::new(vec![
+        event("cutover", 60, "ana switch shop/nginx-service: v1 → v2"),
+        event("kubelet", 90, "Started container nginx"),
+        event("cutover", 600, "bob stage shop/nginx-service: nginx:1.27"),
+    ]);
+    app.update(Msg::View(Arc::new(view)));
+    key(&mut app, Key::char('w'));
+    assert_eq!(
+        app.status.as_ref().map(|s| s.text.as_str()),
+        Some(
+            "shop/nginx-service, last actions: 02:59:00 ana switch shop/nginx-service: v1 → v2 · 02:50:00 bob stage shop/nginx-service: nginx:1.27"
+        )
+    );
+}
+
+/// Issue 12, point 17: after a rollback, approve and new both point to what works (switch
+/// again, or retire the candidate first), never to "stage it again".
+#[test]
+fn after_a_rollback_approve_and_new_point_to_what_works() {
+    let mut app = app(false);
+    app.update(Msg::View(Arc::new(rolled_back_view())));
+    select(&mut app, "shop/nginx-service");
+    assert_eq!(app.release().map(|r| r.stage), Some(Stage::RolledBack));
+    key(&mut app, Key::char('a'));
+    let approve = app.status.clone().expect("why not").text;
+    assert!(
+        approve.contains("switch") && approve.contains("retire"),
+        "{approve}"
+    );
+    key(&mut app, Key::char('n'));
+    let new = app.status.clone().expect("why not").text;
+    assert_eq!(
+        new,
+        "shop/nginx-service already has a candidate, v2 (rolled back): s switches to it again; d retires it so a new one can be staged."
+    );
+    assert!(!approve.contains("stage it again") && !app.next_step.contains("stage again"));
+    // What they point at is what the planner accepts.
+    let allowed = |c| {
+        app.actions
+            .iter()
+            .find(|a| a.command == c)
+            .map(|a| a.allowed.clone())
+    };
+    use cutover::console::app::Allowed;
+    use cutover::console::keymap::Command;
+    assert!(matches!(
+        allowed(Command::Switch),
+        Some(Allowed::Yes | Allowed::Risky(_))
+    ));
+    assert!(matches!(
+        allowed(Command::Retire),
+        Some(Allowed::Yes | Allowed::Risky(_))
+    ));
+}
+
+/// Issue 12, point 17: `↻ moving` only for a release whose traffic or pods move: a canary
+/// held at a step waits for approval; pods not yet ready are moving.
+#[test]
+fn moving_only_while_pods_or_traffic_move() {
+    use cutover::console::app::{Attention, attention};
+    let view = demo_view();
+    // (The demo's objects come without pods here: their warning is not what is tested.)
+    let mut canary = view.release("api/route1").expect("the canary").clone();
+    canary.warnings.clear();
+    assert_eq!(canary.stage, Stage::Shifting);
+    assert_eq!(
+        attention(&canary),
+        Attention::Waiting,
+        "held at a step: {:?}",
+        canary.warnings
+    );
+    let at_rest = view
+        .release("shop/nginx-service")
+        .expect("a staged release");
+    assert_ne!(attention(at_rest), Attention::Moving);
+    let rolling = demo_view_with(|o| {
+        if o["kind"] == "Deployment" && o["metadata"]["name"] == "nginx-v2" {
+            o["status"]["updatedReplicas"] = 1.into();
+        }
+    });
+    let r = rolling.release("shop/nginx-service").expect("the release");
+    let rolled_back = rolled_back_view();
+    let mut quiet = rolled_back
+        .release("shop/nginx-service")
+        .expect("the release")
+        .clone();
+    quiet.warnings.clear();
+    assert_eq!(attention(&quiet), Attention::Quiet, "rolled back, at rest");
+    let mut r = r.clone();
+    r.stage = Stage::RolledBack;
+    r.warnings.clear();
+    assert_eq!(attention(&r), Attention::Moving, "pods are being replaced");
 }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use crossterm::event::KeyCode;
 use cutover::cluster::feed::{ClusterView, Connection, EventLine, NamespaceView};
-use cutover::console::app::{App, Msg, Session, focus_of};
+use cutover::console::app::{App, Effect, Msg, Session, focus_of};
 use cutover::console::draw::draw;
 use cutover::console::keymap::Key;
 use cutover::console::theme::{Role, Theme};
@@ -1320,13 +1320,15 @@ fn the_status_line_sits_above_the_footer() {
         op: cutover::release::plan::Op::Switch,
         ok: false,
         conflict: false,
+        cancelled: false,
         text: "Failed after 0 of 1 steps: the Service shop/web changed since it was read; look again and retry.".to_string(),
     }));
     let terminal = render(&app, &default_theme(), 80, 24);
     keep("status_error", &terminal);
     let buf = terminal.backend().buffer();
-    // The sentence wraps rather than being cut; its last row is just above the footer.
-    let (_, y) = find(buf, "✖ Failed after").expect("the status line");
+    // The sentence, with its time, wraps rather than being cut; its last row is just above
+    // the footer.
+    let (_, y) = find(buf, "✖ 03:00:00 Failed after").expect("the status line, with its time");
     assert_eq!(y, 21, "two rows above the footer");
     let (_, end) = find(buf, "retry.").expect("the whole sentence");
     assert_eq!(end, 22, "the sentence ends just above the footer");
@@ -1746,4 +1748,143 @@ fn list_columns_keep_still_when_a_longer_stage_appears() {
     });
     let shifting = column(SHOP);
     assert_eq!(at_rest, shifting, "the split column stays put");
+}
+
+/// The text of row `y` of `buf`.
+fn row_text(buf: &Buffer, y: u16) -> String {
+    (0..buf.area.width).map(|x| buf[(x, y)].symbol()).collect()
+}
+
+/// Issue 12, point 5: a rollback of `cart` (retired) runs in three steps; while it waits for
+/// pods its row says so with the elapsed time and the limit, and the header counts it; after
+/// `c` the row says where it stopped and what was done.
+#[test]
+fn a_running_plan_shows_on_its_row_and_in_the_header_until_it_stops() {
+    let mut app = app(SHOP, "shop/cart");
+    press(&mut app, Key::char('r'));
+    let confirm = app.confirm().expect("the rollback's dialog");
+    let typed = confirm.typed.is_some();
+    let waits = confirm
+        .plan
+        .steps
+        .iter()
+        .position(|s| matches!(s.action, cutover::release::plan::Action::WaitReady(_)))
+        .expect("a wait for pods");
+    let of = confirm.plan.steps.len();
+    if typed {
+        for c in "shop/cart".chars() {
+            press(&mut app, Key::char(c));
+        }
+        press(&mut app, Key::plain(KeyCode::Enter));
+    } else {
+        press(&mut app, Key::char('y'));
+    }
+    assert!(app.is_running("shop/cart"), "sent");
+    let step = |index, done| {
+        Msg::Progress(cutover::console::app::StepProgress {
+            release: "shop/cart".into(),
+            index,
+            done,
+        })
+    };
+    for i in 0..waits {
+        app.update(step(i, false));
+        app.update(step(i, true));
+    }
+    app.update(step(waits, false));
+    app.update(Msg::Tick(now() + jiff::SignedDuration::from_secs(42)));
+
+    let terminal = render(&app, &default_theme(), 120, 40);
+    let buf = terminal.backend().buffer();
+    // The short form where the row is narrow; the long one at 80 columns, where it is wide.
+    let running = format!("rollback {}/{of} · 0:42/5:00", waits + 1);
+    let (_, y) = find(buf, &running)
+        .unwrap_or_else(|| panic!("{running:?} on the row:\n{}", terminal.backend()));
+    assert!(
+        row_text(buf, y).contains("↻ shop/cart"),
+        "{}",
+        row_text(buf, y)
+    );
+    assert!(
+        row_text(buf, 0).contains("1 plan running · c cancels"),
+        "{}",
+        row_text(buf, 0)
+    );
+    let wide = render(&app, &default_theme(), 80, 24);
+    let long = format!("rollback {}/{of} · waiting 0:42 of 5:00", waits + 1);
+    assert!(
+        find(wide.backend().buffer(), &long).is_some(),
+        "{long:?} at 80 columns:\n{}",
+        wide.backend()
+    );
+
+    let effects = app.update(Msg::Key(Key::char('c')));
+    assert!(
+        effects.contains(&Effect::Cancel("shop/cart".into())),
+        "{effects:?}"
+    );
+    app.update(Msg::Applied(cutover::console::app::Applied {
+        release: "shop/cart".into(),
+        op: cutover::release::plan::Op::Rollback,
+        ok: false,
+        conflict: false,
+        cancelled: true,
+        text: "Stopped: cancelled".into(),
+    }));
+    let terminal = render(&app, &default_theme(), 120, 40);
+    let buf = terminal.backend().buffer();
+    let stopped = format!("rollback cancelled at {}/{of}", waits + 1);
+    assert!(
+        find(buf, &stopped).is_some(),
+        "{stopped:?} on the row:\n{}",
+        terminal.backend()
+    );
+    assert!(
+        !row_text(buf, 0).contains("running"),
+        "{}",
+        row_text(buf, 0)
+    );
+    // What the cancelled rollback left: cart-v2 scaled back up, its pods unschedulable. The
+    // record still says retired: the objects say otherwise, and the screen says so.
+    let mut snapshot = app.view.snapshot("shop").expect("shop").clone();
+    let v2 = snapshot
+        .deployments
+        .iter_mut()
+        .find(|d| d.metadata.name.as_deref() == Some("cart-v2"))
+        .expect("cart-v2");
+    v2.spec.as_mut().expect("a spec").replicas = Some(2);
+    v2.metadata.resource_version = Some("99".into());
+    let releases = discover(&snapshot, now());
+    let mut view = (*app.view).clone();
+    view.namespaces
+        .insert("shop".into(), NamespaceView::new(snapshot, releases));
+    app.update(Msg::View(Arc::new(view)));
+    let cart = app.release().expect("cart, still selected");
+    assert!(
+        cart.warnings
+            .iter()
+            .any(|w| w.contains("shop/cart-v2 is retired (scaled to 0), but it has 2 replicas")),
+        "{:?}",
+        cart.warnings
+    );
+    assert!(
+        app.next_step.contains("v2 has 2 replicas but no traffic"),
+        "{}",
+        app.next_step
+    );
+    let terminal = render(&app, &default_theme(), 120, 40);
+    let buf = terminal.backend().buffer();
+    assert!(
+        find(buf, "▶ ⚠ shop/cart").is_some(),
+        "a warning on the row:\n{}",
+        terminal.backend()
+    );
+    let wide = render(&app, &default_theme(), 80, 24);
+    let done = format!("{stopped} · done: scale");
+    assert!(
+        find(wide.backend().buffer(), &done).is_some(),
+        "{done:?} at 80 columns:\n{}",
+        wide.backend()
+    );
+    keep("plan_cancelled", &terminal);
 }

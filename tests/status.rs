@@ -397,3 +397,162 @@ users:
         text(&out.stderr)
     );
 }
+
+/// `kubectl ARGS` against the demo, with its own cache directory; fails the test on an error.
+fn kubectl(kubeconfig: &str, args: &[&str]) {
+    let cache = tempfile::tempdir().expect("a kubectl cache directory");
+    let out = Command::new("kubectl")
+        .arg("--kubeconfig")
+        .arg(kubeconfig)
+        .arg("--cache-dir")
+        .arg(cache.path())
+        .args(args)
+        .env_remove("KUBECONFIG")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run kubectl (is it installed?)");
+    assert!(
+        out.status.success(),
+        "kubectl {args:?}: {}",
+        text(&out.stderr)
+    );
+}
+
+/// `cutover ARGS --kubeconfig KC`, which must succeed.
+fn cutover_ok(kc: &str, args: &[&str]) -> Output {
+    let out = cutover(&[args, &["--kubeconfig", kc]].concat());
+    assert!(
+        out.status.success(),
+        "cutover {args:?}: {}",
+        text(&out.stderr)
+    );
+    out
+}
+
+/// The warnings `cutover status -o json` gives for `id`.
+fn warnings_of(kc: &str, id: &str) -> Vec<String> {
+    let out = cutover_ok(kc, &["status", id, "-o", "json"]);
+    let v: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    serde_json::from_value(v["releases"][0]["warnings"].clone()).expect("warnings")
+}
+
+/// The WARNINGS column of `id` in `cutover status`.
+fn warnings_counted(kc: &str, id: &str) -> String {
+    let out = cutover_ok(kc, &["status", id]);
+    let table = text(&out.stdout);
+    let line = table
+        .lines()
+        .find(|l| l.starts_with(id))
+        .unwrap_or_else(|| panic!("{id} in {table}"));
+    line.split_whitespace()
+        .last()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Issue 12, points 6, 5 and 17, against the demo served over HTTP:
+/// - a gate past its deadline is a warning in `status` (JSON and the table's count) saying
+///   that nothing changed and where traffic is, never "counts as rejected";
+/// - a track the record says retired that has replicas is a warning naming its Deployment;
+/// - a release cutover finished carries no warning about the track it retired, not even
+///   once a new candidate is staged.
+#[test]
+fn status_says_what_is_true_of_expired_gates_and_retired_tracks() {
+    let mut demo = Demo::start();
+    let kc = demo.kc().to_string();
+    let id = "shop/nginx-service";
+    wait_for("the demo's pods to be ready", || {
+        demo.assert_running();
+        let out = cutover(&["status", "-A", "--kubeconfig", &kc, "-o", "json"]);
+        let v: Value = serde_json::from_slice(&out.stdout).ok()?;
+        all_ready(&v).then_some(())
+    });
+
+    // A one-second gate: switched, then left waiting past its deadline.
+    let gate = "cutover.dev/gate-timeout=1s";
+    kubectl(
+        &kc,
+        &["-n", "shop", "annotate", "service", "nginx-service", gate],
+    );
+    cutover_ok(&kc, &["approve", id, "--yes"]);
+    let expired = wait_for("the gate to expire", || {
+        warnings_of(&kc, id)
+            .into_iter()
+            .find(|w| w.contains("expired"))
+    });
+    assert!(
+        expired.starts_with("The gate of shop/nginx-service expired at ")
+            && expired.contains("nothing was changed, traffic is 100% still on v2")
+            && expired.contains("cutover rollback shop/nginx-service"),
+        "{expired}"
+    );
+    assert_eq!(warnings_counted(&kc, id), "1");
+    let refused = cutover(&["approve", id, "--yes", "--kubeconfig", &kc]);
+    assert!(!refused.status.success());
+    let said = text(&refused.stderr);
+    assert!(
+        said.contains("nothing was changed") && !said.contains("rejected"),
+        "{said}"
+    );
+
+    // Finished: v1 retired. No warning about it, then or once a new candidate is staged.
+    kubectl(
+        &kc,
+        &[
+            "-n",
+            "shop",
+            "annotate",
+            "service",
+            "nginx-service",
+            "cutover.dev/gate-timeout-",
+        ],
+    );
+    cutover_ok(&kc, &["rollback", id, "--yes"]);
+    cutover_ok(&kc, &["switch", id, "--yes"]);
+    cutover_ok(&kc, &["approve", id, "--yes"]);
+    let stage = || {
+        let out = cutover(&["status", id, "--kubeconfig", &kc, "-o", "json"]);
+        let v: Value = serde_json::from_slice(&out.stdout).ok()?;
+        Some(v["releases"][0]["stage"].as_str()?.to_string())
+    };
+    assert_eq!(stage().as_deref(), Some("retired"));
+    assert_eq!(warnings_of(&kc, id), Vec::<String>::new());
+    cutover_ok(&kc, &["stage", id, "--image", "nginx:1.29", "--yes"]);
+    wait_for("the new candidate's pods to be ready", || {
+        let out = cutover(&["status", id, "--kubeconfig", &kc, "-o", "json"]);
+        let v: Value = serde_json::from_slice(&out.stdout).ok()?;
+        let n = &v["releases"][0]["candidate"]["replicas"];
+        (n["desired"].as_i64()? > 0 && n["ready"] == n["desired"]).then_some(())
+    });
+    cutover_ok(&kc, &["approve", id, "--yes"]);
+    cutover_ok(&kc, &["approve", id, "--yes"]);
+    assert_eq!(stage().as_deref(), Some("retired"));
+    assert_eq!(
+        warnings_of(&kc, id),
+        Vec::<String>::new(),
+        "v1 and v2 are history"
+    );
+
+    // The retired track scaled up outside cutover: a warning naming the Deployment.
+    kubectl(
+        &kc,
+        &[
+            "-n",
+            "shop",
+            "scale",
+            "deployment",
+            "nginx-v2",
+            "--replicas=2",
+        ],
+    );
+    let running = wait_for("the retired track's replicas to show", || {
+        warnings_of(&kc, id)
+            .into_iter()
+            .find(|w| w.contains("retired"))
+    });
+    assert!(
+        running.contains("shop/nginx-v2 is retired (scaled to 0), but it has 2 replicas"),
+        "{running}"
+    );
+    demo.assert_running();
+}

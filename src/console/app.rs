@@ -11,8 +11,9 @@
 mod browse;
 mod mode;
 mod plans;
+mod running;
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -20,6 +21,7 @@ use tui_input::Input;
 
 pub use mode::{Confirm, Mode, Prompt, RequestText};
 pub use plans::NoPlan;
+pub use running::{RunningPlan, StepProgress, StoppedPlan};
 
 use super::keymap::{Command, Key, Keymap, Scope};
 use crate::cluster::feed::{ClusterView, EventLine, Focus};
@@ -28,6 +30,12 @@ use crate::release::{Pattern, PodState, Release, Stage, Track};
 
 /// In read-only mode, after this long without a key the console selects what needs attention.
 pub const IDLE_AUTO_SELECT_SECONDS: i64 = 30;
+
+/// How long a step of a plan may wait for pods to become ready (the limit the list shows).
+pub const WAIT_LIMIT: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// A status message is dimmed once it is this old.
+pub const STATUS_FADE_SECONDS: i64 = 10;
 
 /// Who and where, fixed for the session.
 #[derive(Debug, Clone, Default)]
@@ -49,13 +57,13 @@ pub struct Session {
 pub enum Attention {
     /// Pods crash-looping, or the live track has no ready pod.
     Unhealthy,
-    /// At a gate: staged or switched, waiting for approval.
+    /// At a gate (staged, switched, or a canary between steps), waiting for approval.
     Waiting,
-    /// Something discovery warns about.
+    /// Something discovery warns about, or a gate that passed its deadline.
     Warning,
-    /// Moving (shifting, rolled back) and fine.
+    /// A plan is running, or pods are being replaced, started or stopped.
     Moving,
-    /// At rest or retired, nothing to do.
+    /// At rest, retired or rolled back, nothing to do.
     Quiet,
 }
 
@@ -70,18 +78,45 @@ impl Attention {
     ];
 }
 
+/// What `r` needs from a person, as discovery saw it (a gate expired by then is a warning).
 pub fn attention(r: &Release) -> Attention {
+    let expired = r.gate_remaining_seconds.is_some_and(|s| s < 0);
+    attention_at(r, expired, false)
+}
+
+/// What `r` needs: `gate_expired` by the console's clock, `running` a plan of this console.
+fn attention_at(r: &Release, gate_expired: bool, running: bool) -> Attention {
+    let gate = r.stage.is_gate() && r.candidate.is_some();
     if r.unhealthy() {
         Attention::Unhealthy
-    } else if r.stage.is_gate() && r.candidate.is_some() {
+    } else if running {
+        Attention::Moving
+    } else if gate && gate_expired {
+        Attention::Warning
+    } else if gate {
         Attention::Waiting
     } else if !r.warnings.is_empty() {
         Attention::Warning
-    } else if matches!(r.stage, Stage::Shifting | Stage::RolledBack) {
+    } else if r.stage == Stage::Shifting {
+        // A canary between steps waits for the next approval; its traffic stands still.
+        Attention::Waiting
+    } else if pods_moving(r) {
         Attention::Moving
     } else {
         Attention::Quiet
     }
+}
+
+/// Pods of a track are being replaced, started or stopped: its ready or updated count is
+/// not yet what it asks for.
+fn pods_moving(r: &Release) -> bool {
+    std::iter::once(&r.live)
+        .chain(r.candidate.as_ref())
+        .filter(|t| !t.deployments.is_empty())
+        .any(|t| {
+            let n = t.replicas;
+            n.ready != n.desired || n.updated != n.desired
+        })
 }
 
 /// One row of the release list: where the release is in the view.
@@ -113,6 +148,15 @@ pub enum Level {
 pub struct StatusLine {
     pub level: Level,
     pub text: String,
+    /// When it was said.
+    pub at: jiff::Timestamp,
+}
+
+impl StatusLine {
+    /// Older than [`STATUS_FADE_SECONDS`] at `now`: shown dimmed, as news no longer.
+    pub fn faded(&self, now: jiff::Timestamp) -> bool {
+        now.as_second() - self.at.as_second() >= STATUS_FADE_SECONDS
+    }
 }
 
 /// A canary weight being chosen, not yet applied.
@@ -164,6 +208,8 @@ pub struct Applied {
     pub ok: bool,
     /// Refused with 409: someone else changed an object first.
     pub conflict: bool,
+    /// Stopped by a cancel between steps.
+    pub cancelled: bool,
     pub text: String,
 }
 
@@ -174,11 +220,8 @@ pub enum Msg {
     Press(KeyEvent),
     View(Arc<ClusterView>),
     Tick(jiff::Timestamp),
-    /// A step of a running plan started or finished, in words.
-    Progress {
-        release: String,
-        text: String,
-    },
+    /// A step of a running plan started or was applied.
+    Progress(StepProgress),
     Applied(Applied),
 }
 
@@ -197,8 +240,10 @@ pub struct App {
     pub filter: Input,
     /// Who has the keyboard: the last mode opened, over the ones it came from (empty: browse).
     modes: Vec<Mode>,
-    /// Releases whose plan was sent and has not finished: the one record of running plans.
-    running: BTreeSet<String>,
+    /// Plans sent and not finished, by release: the one record of running plans.
+    running: BTreeMap<String, RunningPlan>,
+    /// Plans that stopped before their last step, by release.
+    stopped: BTreeMap<String, StoppedPlan>,
     /// `p` was pressed: the next action is shown, not sent. Kept while other modes come and go.
     pub dry_run_armed: bool,
     /// What can be done to the selected release now; empty in read-only mode. Planned when
@@ -214,8 +259,11 @@ pub struct App {
     /// When a key was last pressed.
     pub last_input: jiff::Timestamp,
     pub keymap: Keymap,
+    /// Read-only: the writing bindings the key map left out, to name a key that is off.
+    writes_off: Option<Keymap>,
     pub quit: bool,
-    /// The user has moved the selection: until then it stays on the most urgent release.
+    /// The selection is the user's (moved by them, or read-write once the cluster is
+    /// listed): it stays on its release. Until then it follows the most urgent one.
     navigated: bool,
     /// Effects decided while handling the message, in order.
     outbox: Vec<Effect>,
@@ -230,8 +278,10 @@ impl App {
             .keymap
             .clone()
             .unwrap_or_else(|| Keymap::new(session.read_only));
+        let writes_off = session.read_only.then(|| Keymap::new(false));
         App {
             session,
+            writes_off,
             view: Arc::new(ClusterView::new(now)),
             rows: Vec::new(),
             selected: None,
@@ -240,7 +290,8 @@ impl App {
             events_scroll: 0,
             filter: Input::default(),
             modes: Vec::new(),
-            running: BTreeSet::new(),
+            running: BTreeMap::new(),
+            stopped: BTreeMap::new(),
             dry_run_armed: false,
             actions: Vec::new(),
             next_step: String::new(),
@@ -306,7 +357,23 @@ impl App {
 
     /// Whether a plan sent for `release` has not finished yet.
     pub fn is_running(&self, release: &str) -> bool {
-        self.running.contains(release)
+        self.running.contains_key(release)
+    }
+
+    /// The plan running for `release`, if one is.
+    pub fn running(&self, release: &str) -> Option<&RunningPlan> {
+        self.running.get(release)
+    }
+
+    /// How many plans are running.
+    pub fn running_count(&self) -> usize {
+        self.running.len()
+    }
+
+    /// Where the last plan for `release` stopped, if it stopped before its end and the
+    /// release has not changed since.
+    pub fn stopped(&self, release: &str) -> Option<&StoppedPlan> {
+        self.stopped.get(release)
     }
 
     /// The selected release, if it still exists.
@@ -363,8 +430,10 @@ impl App {
             }
             Msg::View(view) => {
                 self.view = view;
+                self.forget_stale_stops();
                 self.rebuild_rows();
                 self.settle_pending();
+                self.replan_open_dialog();
                 if let Some((id, op, why)) = self.reconfirm.take() {
                     self.plan_again(&id, op, why);
                 }
@@ -373,10 +442,11 @@ impl App {
                 self.now = now;
                 self.auto_select();
             }
-            Msg::Progress { release, text } => {
-                self.say(Level::Info, format!("{release}: {text}"));
-            }
+            Msg::Progress(p) => self.progress(p),
             Msg::Applied(a) => self.applied(a),
+        }
+        if !view_changed {
+            self.refresh_marks();
         }
         if view_changed || self.selected != selected {
             self.outlook();
@@ -403,11 +473,10 @@ impl App {
             self.keymap.command(&self.scopes(), key)
         };
         match self.mode() {
-            Mode::Browse => {
-                if let Some(command) = command {
-                    self.browse(command);
-                }
-            }
+            Mode::Browse => match command {
+                Some(command) => self.browse(command),
+                None => self.key_off(key),
+            },
             Mode::Help { .. } => self.help_key(command),
             Mode::Filter => self.filter_key(command, event),
             Mode::Prompt(_) => self.prompt_key(command, event),
@@ -416,20 +485,43 @@ impl App {
         }
     }
 
-    /// A plan finished: it no longer runs, and its outcome is the status line.
-    fn applied(&mut self, a: Applied) {
-        self.running.remove(&a.release);
-        if let Some(p) = &mut self.pending
-            && !a.ok
-        {
-            p.sent = false;
+    /// Read-only: a key that would write says it is off, rather than doing nothing.
+    fn key_off(&mut self, key: Key) {
+        let off = self
+            .writes_off
+            .as_ref()
+            .and_then(|map| map.command(&self.scopes(), key));
+        if let Some(command) = off {
+            self.say(
+                Level::Warning,
+                format!("read-only: {} is off", command.name()),
+            );
         }
-        let level = if a.ok { Level::Success } else { Level::Error };
-        self.say(level, a.text.clone());
-        if a.conflict {
-            // The watch brings the other change; the plan is made again on it.
-            self.reconfirm = Some((a.release, a.op, a.text));
+    }
+
+    /// The key bound to `command` on the main screen, for advice: `s`.
+    pub(super) fn key_name(&self, command: Command) -> String {
+        self.keymap
+            .in_scope(Scope::Main)
+            .find(|b| b.command == command)
+            .and_then(|b| b.keys.first())
+            .map(|k| k.label())
+            .unwrap_or_else(|| command.name().to_string())
+    }
+
+    /// Why `n` cannot stage a new release on `r` while its candidate runs, and what can.
+    fn candidate_in_the_way(&self, r: &Release) -> String {
+        let cand = r.candidate.as_ref().map(Track::label).unwrap_or_default();
+        let (id, retire) = (r.id(), self.key_name(Command::Retire));
+        if r.stage == Stage::RolledBack {
+            let switch = self.key_name(Command::Switch);
+            return format!(
+                "{id} already has a candidate, {cand} (rolled back): {switch} switches to it again; {retire} retires it so a new one can be staged."
+            );
         }
+        format!(
+            "{id} already has a candidate, {cand}: approve, roll back or {retire} retire it first."
+        )
     }
 
     /// Opens `mode` over the current one.
@@ -446,6 +538,7 @@ impl App {
         self.status = Some(StatusLine {
             level,
             text: text.into(),
+            at: self.now,
         });
     }
 
@@ -498,11 +591,12 @@ impl App {
                 if !needle.is_empty() && !matches_filter(r, &needle) {
                     continue;
                 }
+                let id = r.id();
                 rows.push(Row {
-                    id: r.id(),
+                    attention: self.attention_now(r, &id),
+                    id,
                     namespace: ns.clone(),
                     index,
-                    attention: attention(r),
                 });
             }
         }
@@ -516,6 +610,36 @@ impl App {
             Some(i) if self.navigated => self.cursor = i,
             Some(_) => self.move_cursor(0),
             None => self.move_cursor(self.cursor),
+        }
+        // Read-write: once the cluster is listed, the selection is the user's; it stays on
+        // its release (by id) whatever else changes, appears or vanishes.
+        if !self.read_only() && self.view.synced && self.selected.is_some() {
+            self.navigated = true;
+        }
+    }
+
+    /// What `r` (whose id is `id`) needs now: by the console's clock and its running plans.
+    fn attention_now(&self, r: &Release, id: &str) -> Attention {
+        let deadline = r.record.as_ref().and_then(|rec| rec.gate_deadline);
+        let expired = deadline.is_some_and(|d| d < self.now);
+        let now = attention_at(r, expired, self.is_running(id));
+        // A plan that stopped part-way left the release between states: look at it.
+        if self.stopped.contains_key(id) {
+            now.min(Attention::Warning)
+        } else {
+            now
+        }
+    }
+
+    /// The rows again when a mark has changed since they were built (a gate expired, a
+    /// plan started or ended), so the list never shows a stale mark.
+    fn refresh_marks(&mut self) {
+        let stale = self.rows.iter().any(|row| {
+            self.row_release(row)
+                .is_some_and(|r| self.attention_now(r, &row.id) != row.attention)
+        });
+        if stale {
+            self.rebuild_rows();
         }
     }
 
@@ -567,8 +691,13 @@ fn next_step(r: &Release) -> String {
             format!("approve to finish: the primary moves to {cand}")
         }
         Stage::Switched => format!("approve to retire {cand} (kept at 0 for rollback)"),
-        Stage::Retired => format!("done; {cand} is kept at 0 replicas for rollback"),
-        Stage::RolledBack => format!("traffic is back on {live}; stage again to retry"),
+        Stage::Retired => match r.candidate.as_ref().map(|c| c.replicas.desired) {
+            Some(n) if n > 0 => format!("{cand} has {n} replicas but no traffic: roll back"),
+            _ => format!("done; {cand} is kept at 0 replicas for rollback"),
+        },
+        Stage::RolledBack => format!(
+            "traffic is back on {live}; switch to send it to {cand} again, or retire {cand} to stage a new one"
+        ),
     }
 }
 

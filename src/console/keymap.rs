@@ -117,6 +117,8 @@ pub enum Command {
     DryRun,
     /// Stop a running multi-step plan before its next step.
     Cancel,
+    /// Show the last actions on the selected release: who, what, when.
+    History,
     WeightUp,
     WeightDown,
     WeightUpFine,
@@ -636,7 +638,7 @@ mod tests {
     #[test]
     fn the_default_file_parses_and_binds_every_command() {
         let map = Keymap::defaults(false).unwrap();
-        assert_eq!(map.bindings().len(), 44);
+        assert_eq!(map.bindings().len(), 45);
         for command in Command::iter() {
             assert!(
                 map.bindings().iter().any(|b| b.command == command),

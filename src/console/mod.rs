@@ -23,8 +23,7 @@ use crate::cluster::feed::Feed;
 
 /// At most this many frames a second.
 const FRAME: Duration = Duration::from_millis(50);
-/// How long a multi-step plan may wait for pods to become ready.
-const WAIT_LIMIT: Duration = Duration::from_secs(300);
+use app::WAIT_LIMIT;
 
 /// Sends confirmed plans. A read-only console is started without one, so it has no way to write.
 pub struct Writer {
@@ -58,23 +57,15 @@ impl Writer {
             let release = plan.release.clone();
             let progress_tx = done.clone();
             let progress = move |p: crate::cluster::apply::Progress<'_>| {
-                let text = match p {
-                    crate::cluster::apply::Progress::Started { index, of, step } => {
-                        format!("step {}/{of}: {} …", index + 1, step.description)
-                    }
-                    crate::cluster::apply::Progress::Done { index, of, step } => {
-                        let more = if index + 1 < of {
-                            " (c cancels before the next step)"
-                        } else {
-                            ""
-                        };
-                        format!("step {}/{of}: {} — done{more}", index + 1, step.description)
-                    }
+                let (index, done) = match p {
+                    crate::cluster::apply::Progress::Started { index, .. } => (index, false),
+                    crate::cluster::apply::Progress::Done { index, .. } => (index, true),
                 };
-                let _ = progress_tx.send(Msg::Progress {
+                let _ = progress_tx.send(Msg::Progress(app::StepProgress {
                     release: release.clone(),
-                    text,
-                });
+                    index,
+                    done,
+                }));
             };
             let outcome = crate::cluster::apply::apply_cancellable(
                 &client, &plan, WAIT_LIMIT, progress, &flag,
@@ -96,11 +87,16 @@ impl Writer {
                 outcome.failure,
                 Some(crate::cluster::apply::Failure::Conflict(_))
             );
+            let cancelled = matches!(
+                outcome.failure,
+                Some(crate::cluster::apply::Failure::Cancelled(_))
+            );
             let _ = done.send(Msg::Applied(app::Applied {
                 release: plan.release.clone(),
                 op: plan.op.clone(),
                 ok,
                 conflict,
+                cancelled,
                 text,
             }));
         });

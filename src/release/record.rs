@@ -71,7 +71,7 @@ pub struct ReleaseRecord {
     /// Index into `steps` of the weight applied last.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub step: Option<usize>,
-    /// Time after which the waiting gate counts as rejected (RFC 3339 on the cluster; a
+    /// Time after which approving the waiting gate is refused (nothing else changes) (RFC 3339 on the cluster; a
     /// value that is not a time reads as none, as it always has).
     #[serde(
         default,

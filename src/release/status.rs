@@ -52,6 +52,24 @@ fn release_json(r: &Release) -> Value {
     })
 }
 
+/// Where requests go now, in a few words: `100% still on v2`, or `75% on v1, 25% on v2`.
+pub fn where_traffic_is(r: &Release) -> String {
+    let (live, candidate) = r.traffic.exact_percents();
+    match &r.candidate {
+        Some(c) if r.traffic.live_percent == 0 && r.traffic.candidate_per_million > 0 => {
+            format!("{candidate}% on {}", c.label())
+        }
+        Some(c) if r.traffic.candidate_per_million > 0 => {
+            format!(
+                "{live}% on {}, {candidate}% on {}",
+                r.live.label(),
+                c.label()
+            )
+        }
+        _ => format!("{live}% still on {}", r.live.label()),
+    }
+}
+
 /// The documented JSON contract: `{"releases": [...]}`.
 pub fn to_json(releases: &[Release]) -> Value {
     json!({"releases": releases.iter().map(release_json).collect::<Vec<_>>()})

@@ -43,6 +43,7 @@ impl App {
             C::DryRun => self.arm_dry_run(),
             C::Cancel => self.cancel_running(),
             C::Open => self.open_event(),
+            C::History => self.show_history(),
             C::Confirm | C::PageUp | C::PageDown => {}
         }
     }
@@ -89,6 +90,9 @@ impl App {
     fn cancel_running(&mut self) {
         match self.release().map(Release::id) {
             Some(id) if self.is_running(&id) => {
+                if let Some(run) = self.running.get_mut(&id) {
+                    run.cancelling = true;
+                }
                 self.say(
                     Level::Warning,
                     format!("{id}: stopping before the next step…"),
@@ -99,16 +103,42 @@ impl App {
         }
     }
 
+    /// `w`: the last actions on the selected release (who, what, when), newest first: the
+    /// audit Events cutover wrote on it, else the record's last action.
+    fn show_history(&mut self) {
+        let Some(r) = self.release() else {
+            return self.say(Level::Info, "No release selected.");
+        };
+        let id = r.id();
+        let focused = self.view.focus.as_ref().is_some_and(|f| f.release == id);
+        let actions: Vec<String> = self
+            .view
+            .events
+            .iter()
+            .filter(|e| focused && e.source == "cutover")
+            .take(HISTORY_SHOWN)
+            .map(|e| {
+                let at = e
+                    .time
+                    .map_or_else(|| "?".to_string(), |t| t.strftime("%H:%M:%S").to_string());
+                format!("{at} {}", e.message)
+            })
+            .collect();
+        let text = match (actions.is_empty(), self.last_change()) {
+            (false, _) => format!("{id}, last actions: {}", actions.join(" · ")),
+            (true, Some(last)) => last,
+            (true, None) => format!("{id}: no action by cutover is recorded."),
+        };
+        self.say(Level::Info, text);
+    }
+
     /// `n`: ask for the new image, the live one prefilled with the cursor on its tag.
     fn open_prompt(&mut self) {
         let Some(release) = self.release() else {
             return self.say(Level::Info, "No release selected.");
         };
         if has_running_candidate(release) {
-            let text = format!(
-                "{} already has a candidate: approve, roll back or retire it first.",
-                release.id()
-            );
+            let text = self.candidate_in_the_way(release);
             return self.say(Level::Warning, text);
         }
         let image = release.live.images.first().cloned().unwrap_or_default();
@@ -164,6 +194,9 @@ impl App {
         });
     }
 }
+
+/// How many of a release's last actions `w` shows.
+const HISTORY_SHOWN: usize = 3;
 
 /// Where an image's tag starts, in characters (the prompt's cursor), else where its name ends.
 fn tag_start(image: &str) -> usize {

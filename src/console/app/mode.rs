@@ -375,7 +375,7 @@ impl App {
             p.sent = true;
         }
         self.say(Level::Info, format!("Sending: {}", confirm.plan.summary));
-        self.running.insert(confirm.plan.release.clone());
+        self.start_plan(&confirm.plan);
         self.outbox.push(Effect::Apply(Box::new(confirm.plan)));
     }
 

@@ -36,7 +36,11 @@ impl App {
     /// The plan for `op` on the selected release, or why there is none (the planner refuses,
     /// or a permission is missing).
     fn plan_selected(&self, op: Op) -> Result<Plan, NoPlan> {
-        let release = self.release().ok_or(NoPlan::NoSelection)?;
+        self.plan_release(self.release().ok_or(NoPlan::NoSelection)?, op)
+    }
+
+    /// The plan for `op` on `release`, or why there is none.
+    fn plan_release(&self, release: &Release, op: Op) -> Result<Plan, NoPlan> {
         let snapshot = self
             .view
             .snapshot(&release.namespace)
@@ -81,8 +85,50 @@ impl App {
         }
     }
 
+    /// The open confirm dialog, made again when an object its plan touches changed on the
+    /// cluster (another resourceVersion), so nothing is confirmed against stale objects; closed
+    /// when the release is gone or its op no longer applies.
+    pub(super) fn replan_open_dialog(&mut self) {
+        let Some(open) = self.confirm() else {
+            return;
+        };
+        let (id, op, dry_run) = (
+            open.plan.release.clone(),
+            open.plan.op.clone(),
+            open.dry_run,
+        );
+        let typed = open.typed.as_ref().map(|t| t.value().to_string());
+        let fresh = match self.view.release(&id) {
+            Some(release) => self.plan_release(release, op),
+            None => Err(NoPlan::NoSelection),
+        };
+        let changed = format!("{id} changed while this was open");
+        match fresh {
+            Ok(plan) if touched(&plan) == touched(&open.plan) => {}
+            Ok(plan) => {
+                let mut confirm =
+                    Confirm::new(plan, Some(format!("{changed}: plan re-made.")), dry_run);
+                if let (Some(input), Some(text)) = (&mut confirm.typed, typed) {
+                    *input = tui_input::Input::new(text);
+                }
+                self.ask(confirm);
+            }
+            Err(why) => {
+                self.modes.retain(|m| !matches!(m, super::Mode::Confirm(_)));
+                let why = match why {
+                    NoPlan::NoSelection => format!("{id} is gone."),
+                    why => why.to_string(),
+                };
+                self.say(
+                    Level::Warning,
+                    format!("{changed}: {why} Nothing was sent."),
+                );
+            }
+        }
+    }
+
     /// Who changed the selected release's traffic object last, as the fresh objects say.
-    fn last_change(&self) -> Option<String> {
+    pub(super) fn last_change(&self) -> Option<String> {
         let r = self.release()?;
         let snapshot = self.view.snapshot(&r.namespace)?;
         let (ns, name) = (r.namespace.as_str(), r.traffic_object.name.as_str());
@@ -125,7 +171,7 @@ impl App {
         })
         .collect();
         let stage = if has_running_candidate(release) {
-            Allowed::No(format!("{} already has a candidate.", release.id()))
+            Allowed::No(self.candidate_in_the_way(release))
         } else {
             Allowed::Yes
         };
@@ -147,6 +193,22 @@ fn offered(release: &Release, command: Command) -> bool {
     }
     let finishing = release.pattern == Pattern::NginxCanary && release.stage == Stage::Switched;
     !(finishing && matches!(command, Command::Switch | Command::Retire))
+}
+
+/// The objects a plan touches and the versions it expects of them: a change to any is a
+/// change under the plan.
+fn touched(plan: &Plan) -> Vec<(plan::Kind, &str, &str, &plan::Precondition)> {
+    plan.steps
+        .iter()
+        .map(|s| {
+            (
+                s.kind,
+                s.namespace.as_str(),
+                s.name.as_str(),
+                &s.precondition,
+            )
+        })
+        .collect()
 }
 
 /// The permission a step needs, as (verb, resource).

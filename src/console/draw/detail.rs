@@ -416,7 +416,7 @@ fn gate_left(cx: Cx) -> Option<(i64, jiff::Timestamp)> {
     Some((deadline.as_second() - cx.app.now.as_second(), deadline))
 }
 
-/// The gate passed its deadline while waiting: the release counts as rejected.
+/// The gate passed its deadline while waiting: approving is refused, nothing else changed.
 fn gate_expired(cx: Cx, r: &Release) -> bool {
     r.stage.is_gate() && gate_left(cx).is_some_and(|(left, _)| left < 0)
 }
@@ -429,7 +429,7 @@ fn stage(cx: Cx, r: &Release, w: usize) -> Vec<Item> {
         Stage::AtRest | Stage::Retired => Role::Ok,
     };
     let next = if gate_expired(cx, r) {
-        "the gate expired: roll back, or stage the release again".to_string()
+        "the gate expired: approving is refused".to_string()
     } else {
         cx.app.next_step.clone()
     };
@@ -443,33 +443,54 @@ fn stage(cx: Cx, r: &Release, w: usize) -> Vec<Item> {
     )];
     // A deadline matters only while the release waits at a gate.
     if let Some((left, deadline)) = gate_left(cx).filter(|_| r.stage.is_gate()) {
-        items.push((8, gate_line(cx, left, deadline, w)));
+        items.extend(gate_lines(cx, r, (left, deadline), w));
     }
     items.extend(action_lines(cx));
     items
 }
 
-/// `gate     closes in 12m (at 03:12 UTC)`, or how long ago it expired.
-fn gate_line(cx: Cx, left: i64, deadline: jiff::Timestamp, w: usize) -> Line<'static> {
-    let (words, role) = if left >= 0 {
-        let role = if left < 300 {
-            Role::Warning
-        } else {
-            Role::Text
-        };
-        let mut words = format!("closes in {}", text::countdown(left));
-        let at = format!(" (at {} UTC)", text::clock(deadline));
-        if LABEL + width(&words) + width(&at) <= w {
-            words.push_str(&at);
-        }
-        (words, role)
+/// `gate     closes in 12m (at 03:12 UTC)`, or how long ago it expired and what is true then.
+fn gate_lines(cx: Cx, r: &Release, gate: (i64, jiff::Timestamp), w: usize) -> Vec<Item> {
+    let (left, deadline) = gate;
+    if left < 0 {
+        // Nothing happens at the deadline but the refusal to approve: say where traffic is.
+        let key = cx.key(Scope::Main, Command::Rollback).unwrap_or_default();
+        let traffic = crate::release::status::where_traffic_is(r);
+        let ago = text::countdown(-left);
+        return vec![
+            (
+                8,
+                Line::from(vec![
+                    line_label(cx, "gate"),
+                    cx.span(
+                        format!("expired {ago} ago — nothing was changed"),
+                        Role::Warning,
+                    ),
+                ]),
+            ),
+            (
+                8,
+                Line::from(vec![
+                    line_label(cx, ""),
+                    cx.span(format!("{traffic}; {key} rolls back"), Role::Warning),
+                ]),
+            ),
+        ];
+    }
+    let role = if left < 300 {
+        Role::Warning
     } else {
-        (
-            format!("expired {} ago — counts as rejected", text::age(-left)),
-            Role::Danger,
-        )
+        Role::Text
     };
-    Line::from(vec![line_label(cx, "gate"), cx.span(words, role)])
+    let mut words = format!("closes in {}", text::countdown(left));
+    let at = format!(" (at {} UTC)", text::clock(deadline));
+    if LABEL + width(&words) + width(&at) <= w {
+        words.push_str(&at);
+    }
+    vec![(
+        8,
+        Line::from(vec![line_label(cx, "gate"), cx.span(words, role)]),
+    )]
 }
 
 /// `actions  a approve · s switch ⚠ · r rollback ✗` and why the first greyed one is denied.

@@ -8,7 +8,7 @@ use ratatui::widgets::{Block, Paragraph};
 
 use super::text::{self, pad, pad_left, width};
 use super::{Cx, take_top};
-use crate::console::app::{Attention, Pane, Row};
+use crate::console::app::{App, Attention, Pane, Row, WAIT_LIMIT};
 use crate::console::keymap::{Command, Scope};
 use crate::console::theme::Role;
 use crate::release::{Pattern, Release, Stage};
@@ -62,6 +62,8 @@ struct Cells<'a> {
     live: &'a str,
     /// The split, short (`75/25`, `>99/<1`): whole percents that never say 0 of a share.
     split: Option<String>,
+    /// A plan running or stopped part-way, said in place of the stage and what follows it.
+    plan: Option<PlanNote>,
 }
 
 /// Cells longer than this are cut: the live side's name.
@@ -83,8 +85,74 @@ const PATTERNS: [Pattern; 3] = [
     Pattern::NginxCanary,
 ];
 
-fn cells<'a>(row: &'a Row, r: Option<&'a Release>) -> Cells<'a> {
+/// A plan running or stopped part-way, in words, long and short (for narrow rows).
+pub(super) struct PlanNote {
+    /// `rollback 2/3 · waiting 0:42 of 5:00`, `rollback cancelled at 2/3 · done: …`.
+    pub(super) long: String,
+    /// `rollback 2/3 · 0:42/5:00`, `rollback cancelled at 2/3`.
+    pub(super) short: String,
+    pub(super) role: Role,
+}
+
+impl PlanNote {
+    /// The long form if it fits in `room` cells, else the short one, cut to fit.
+    fn fitted(&self, room: usize) -> String {
+        if width(&self.long) <= room {
+            self.long.clone()
+        } else {
+            text::truncate(&self.short, room)
+        }
+    }
+}
+
+/// What the row of release `id` says of its plan: a running one with its step, and the time
+/// it has waited for pods against the limit (else since it was sent); a stopped one, where it
+/// stopped and what was done.
+pub(super) fn plan_note(app: &App, id: &str) -> Option<PlanNote> {
+    if let Some(run) = app.running(id) {
+        let since = |t: jiff::Timestamp| text::countdown(app.now.as_second() - t.as_second());
+        let head = format!("{} {}/{}", run.verb, run.step(), run.len());
+        let cancelling = if run.cancelling { " · cancelling" } else { "" };
+        let (long, short) = match run.waiting_since() {
+            Some(t) => {
+                let limit = text::countdown(WAIT_LIMIT.as_secs().try_into().unwrap_or(i64::MAX));
+                (
+                    format!("{head} · waiting {} of {limit}{cancelling}", since(t)),
+                    format!("{head} · {}/{limit}{cancelling}", since(t)),
+                )
+            }
+            None => {
+                let long = format!("{head} · {}{cancelling}", since(run.sent));
+                (long.clone(), long)
+            }
+        };
+        return Some(PlanNote {
+            long,
+            short,
+            role: Role::Accent,
+        });
+    }
+    let stop = app.stopped(id)?;
+    let how = if stop.cancelled {
+        "cancelled"
+    } else {
+        "failed"
+    };
+    let short = format!("{} {how} at {}/{}", stop.verb, stop.at, stop.of);
+    let long = match stop.done.as_slice() {
+        [] => format!("{short} · nothing was changed"),
+        done => format!("{short} · done: {}", done.join("; ")),
+    };
+    Some(PlanNote {
+        long,
+        short,
+        role: Role::Warning,
+    })
+}
+
+fn cells<'a>(app: &App, row: &'a Row, r: Option<&'a Release>) -> Cells<'a> {
     Cells {
+        plan: plan_note(app, &row.id),
         mark: {
             let (mark, role, _) = health(row.attention);
             (mark, role)
@@ -160,7 +228,7 @@ pub(super) fn render(cx: Cx, frame: &mut Frame, area: Rect, place: Place) {
     let all: Vec<Cells> = app
         .rows
         .iter()
-        .map(|row| cells(row, app.row_release(row)))
+        .map(|row| cells(app, row, app.row_release(row)))
         .collect();
     // One column of margin on the right, so the split does not touch the border.
     let layout = Columns::fit(&all, usize::from(inner.width).saturating_sub(1), place);
@@ -264,13 +332,8 @@ impl Columns {
         c
     }
 
-    fn line(&self, cx: Cx, c: &Cells, selected: bool, w: usize) -> Line<'static> {
-        let gap = " ".repeat(self.gap);
-        let mut spans = vec![
-            cx.span(if selected { "▶ " } else { "  " }, Role::Accent),
-            cx.span(format!("{} ", c.mark.0), c.mark.1),
-            cx.span(pad(c.name, self.name), Role::Text),
-        ];
+    /// The cells after the name: pattern, stage, live side and split.
+    fn columns(&self, cx: Cx, c: &Cells, gap: &str, spans: &mut Vec<Span<'static>>) {
         if self.pattern > 0 {
             spans.push(cx.span(
                 format!("{gap}{}", pad(c.pattern, self.pattern)),
@@ -291,6 +354,24 @@ impl Columns {
                 format!("{gap}{}", pad_left(&c.split_text(), self.split)),
                 Role::Text,
             ));
+        }
+    }
+
+    fn line(&self, cx: Cx, c: &Cells, selected: bool, w: usize) -> Line<'static> {
+        let gap = " ".repeat(self.gap);
+        let mut spans = vec![
+            cx.span(if selected { "▶ " } else { "  " }, Role::Accent),
+            cx.span(format!("{} ", c.mark.0), c.mark.1),
+            cx.span(pad(c.name, self.name), Role::Text),
+        ];
+        match &c.plan {
+            Some(note) => {
+                // The plan takes the columns after the name, the right margin kept.
+                let used: usize = spans.iter().map(Span::width).sum::<usize>() + self.gap + 1;
+                let room = w.saturating_sub(used);
+                spans.push(cx.span(format!("{gap}{}", note.fitted(room)), note.role));
+            }
+            None => self.columns(cx, c, &gap, &mut spans),
         }
         let used: usize = spans.iter().map(Span::width).sum();
         spans.push(Span::raw(" ".repeat(w.saturating_sub(used))));
@@ -351,7 +432,9 @@ pub(super) fn render_compact(cx: Cx, frame: &mut Frame, area: Rect) {
         let (mark, role, _) = health(row.attention);
         spans.push(cx.span(format!("{mark} "), role));
         spans.push(cx.span(row.id.clone(), Role::Title));
-        if let Some(r) = app.row_release(row) {
+        if let Some(note) = plan_note(app, &row.id) {
+            spans.push(cx.span(format!(" · {}", note.short), note.role));
+        } else if let Some(r) = app.row_release(row) {
             spans.push(cx.span(
                 format!(" · {} · {}", r.stage.as_str(), pattern_short(r.pattern)),
                 Role::Muted,

@@ -8,7 +8,7 @@ use ratatui::widgets::Paragraph;
 use super::text::{self, width};
 use super::{Cx, short_keys};
 use crate::cluster::feed::Connection;
-use crate::console::app::Level;
+use crate::console::app::{Level, StatusLine};
 use crate::console::keymap::{Binding, Command};
 use crate::console::theme::Role;
 
@@ -21,6 +21,10 @@ pub(super) fn header(cx: Cx, frame: &mut Frame, area: Rect) {
     let app = cx.app;
     let total = usize::from(area.width);
     let mut right: Vec<Span> = Vec::new();
+    // Narrow screens tell a running plan on the release's line instead.
+    if total >= 80 {
+        right.extend(plans_running(cx));
+    }
     if app.read_only() {
         right.push(cx.span(" READ-ONLY ", Role::Badge));
         right.push(Span::raw(" "));
@@ -131,6 +135,20 @@ fn connection(cx: Cx) -> (String, Role) {
     }
 }
 
+/// `1 plan running · c cancels`, while plans this console sent have not finished.
+fn plans_running(cx: Cx) -> Option<Span<'static>> {
+    let n = cx.app.running_count();
+    if n == 0 {
+        return None;
+    }
+    let plans = if n == 1 { "plan" } else { "plans" };
+    let mut text = format!("{n} {plans} running");
+    if let Some(key) = cx.key(crate::console::keymap::Scope::Main, Command::Cancel) {
+        text.push_str(&format!(" · {key} cancels"));
+    }
+    Some(cx.span(format!("↻ {text}  "), Role::Accent))
+}
+
 /// `ns shop` or `all namespaces`.
 fn scope_short(cx: Cx) -> String {
     match &cx.app.session.scope {
@@ -146,8 +164,13 @@ pub(super) fn status_rows(cx: Cx, area: Rect) -> u16 {
         return 0;
     };
     let most = if area.height >= 24 { 3 } else { 2 };
-    let n = text::wrap(&status.text, usize::from(area.width).saturating_sub(3)).len();
+    let n = text::wrap(&said(status), usize::from(area.width).saturating_sub(3)).len();
     super::rows(n.min(most))
+}
+
+/// A status line as said: its time and its text, `03:12:40 switched shop/web …`.
+fn said(status: &StatusLine) -> String {
+    format!("{} {}", text::clock(status.at), status.text)
 }
 
 /// The outcome of the last thing asked for, coloured by how it went, wrapped under its mark.
@@ -161,8 +184,14 @@ pub(super) fn status(cx: Cx, frame: &mut Frame, area: Rect) {
         Level::Warning => ("⚠", Role::Warning),
         Level::Error => ("✖", Role::Danger),
     };
+    // Dimmed after a while, so old news does not read as the latest.
+    let role = if status.faded(cx.app.now) {
+        Role::Muted
+    } else {
+        role
+    };
     let room = usize::from(area.width).saturating_sub(3);
-    let mut pieces = text::wrap(&status.text, room);
+    let mut pieces = text::wrap(&said(status), room);
     let rows = usize::from(area.height).max(1);
     if pieces.len() > rows {
         pieces.truncate(rows);

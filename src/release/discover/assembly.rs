@@ -314,7 +314,41 @@ pub(super) fn assemble(found: Found<'_>, recorded: Recorded) -> Release {
     let (stage, warning) = stage_of(&release);
     release.stage = stage;
     release.warnings.extend(warning);
+    release.warnings.extend(gate_expired(&release));
+    release.warnings.extend(retired_but_running(&release));
     release
+}
+
+/// A gate past its deadline changes nothing on the cluster: only approving is refused. Says
+/// so, with where traffic is, so nobody reads the release as rejected and rolled back.
+fn gate_expired(r: &Release) -> Option<String> {
+    let deadline = r.record.as_ref()?.gate_deadline?;
+    let waiting = matches!(r.stage, Stage::Staged | Stage::Switched | Stage::Shifting);
+    if !waiting || r.candidate.is_none() || r.gate_remaining_seconds.is_none_or(|s| s >= 0) {
+        return None;
+    }
+    let id = r.id();
+    Some(format!(
+        "The gate of {id} expired at {} UTC: nothing was changed, traffic is {}. Approving is refused; roll back (cutover rollback {id}) to end the release.",
+        deadline.strftime("%H:%M:%S"),
+        crate::release::status::where_traffic_is(r)
+    ))
+}
+
+/// A track the record says was retired (scaled to 0) that has replicas again: a rollback
+/// stopped after scaling it up, or a scale made outside cutover.
+fn retired_but_running(r: &Release) -> Option<String> {
+    let c = r.candidate.as_ref()?;
+    if r.stage != Stage::Retired || c.replicas.desired == 0 {
+        return None;
+    }
+    Some(format!(
+        "The release record says {}/{} is retired (scaled to 0), but it has {} replicas ({} ready) and takes no traffic: a rollback stopped part-way, or it was scaled outside cutover. Roll back to finish, or retire it again.",
+        r.namespace,
+        c.deployments.join(", "),
+        c.replicas.desired,
+        c.replicas.ready
+    ))
 }
 
 /// Readiness from the Deployments' replica counts, and, where the live track's pods are

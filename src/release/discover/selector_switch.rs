@@ -223,12 +223,18 @@ fn candidate<'i>(
                 ds().filter_map(|d| d.created).max(),
             ))
         });
-        let names: Vec<&str> = sc.others.iter().map(|(value, _)| *value).collect();
-        warnings.push(format!(
-            "{namespace}/{svc_name} has more than one candidate version ({}); showing {}.",
-            names.join(", "),
-            names[0]
-        ));
+        // Tracks scaled to 0 (retired by earlier releases) are history, not rival candidates.
+        let runs = |range: &std::ops::Range<usize>| {
+            grouped[range.clone()].iter().any(|&i| v.dep(i).desired > 0)
+        };
+        if sc.others[1..].iter().any(|(_, range)| runs(range)) {
+            let names: Vec<&str> = sc.others.iter().map(|(value, _)| *value).collect();
+            warnings.push(format!(
+                "{namespace}/{svc_name} has more than one candidate version ({}); showing {}.",
+                names.join(", "),
+                names[0]
+            ));
+        }
     }
     let (value, range) = sc.others.first().cloned()?;
     Some(track(

@@ -296,7 +296,7 @@ fn approve(cx: steps::Cx) -> Result<Plan, Refusal> {
             "{release} is complete: the old track is retired. Stage a new candidate to begin another release."
         )),
         (Stage::RolledBack, _) => in_stage(format!(
-            "{release} was rolled back: stage it again to retry."
+            "{release} was rolled back: switch to send traffic to the candidate again, or retire it before staging a new one."
         )),
         (Stage::Shifting, _) => Err(Refusal::NotACanary { release }),
     }

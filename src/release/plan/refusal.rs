@@ -12,7 +12,7 @@ pub enum Refusal {
     NoPrecondition { release: String, kind: Kind },
     /// Approve after the gate's deadline (`cutover.dev/gate-timeout`) passed.
     #[error(
-        "The gate of {release} passed its deadline: the release counts as rejected. Roll back, or stage it again."
+        "The gate of {release} passed its deadline: approving is refused (nothing was changed). Roll back to end the release."
     )]
     GateExpired { release: String },
     /// The op does not apply in the release's stage; `message` says what would.
