@@ -3777,3 +3777,32 @@ fn a_pods_last_restart_is_reported_by_how_long_ago() {
         "{got:?}"
     );
 }
+
+/// A candidate that takes a share of requests with no ready pod is unhealthy, with a sentence
+/// saying so and what to do; at weight 0 it is only not ready.
+#[test]
+fn a_share_sent_to_a_candidate_without_ready_pods_is_unhealthy() {
+    let unready = |weight: &str| {
+        let objects = canary_pair(
+            Objects::new(),
+            "api",
+            json!({CANARY: "true", WEIGHT: weight}),
+        )
+        .edit_deployment("web-v2", |d| {
+            d["status"]["readyReplicas"] = json!(0);
+            d["status"]["availableReplicas"] = json!(0);
+        });
+        discover(&objects.snapshot(), now()).remove(0)
+    };
+    let r = unready("80");
+    assert!(r.unhealthy(), "{:?}", r.warnings);
+    assert!(
+        r.warnings.iter().any(|w| w.contains(
+            "api/web sends 80 % of requests to web-v2, which has no ready pods: those requests fail"
+        )),
+        "{:?}",
+        r.warnings
+    );
+    let r = unready("0");
+    assert!(!r.candidate_share_without_pods(), "{:?}", r.warnings);
+}

@@ -500,6 +500,17 @@ impl Release {
             || self.live.replicas.ready == 0
             || self.live.unreached
             || self.rules_without_pods().next().is_some()
+            || self.candidate_share_without_pods()
+    }
+
+    /// The candidate takes a share of ordinary requests (any, even one in a million) but has
+    /// Deployments with no ready pod: those requests fail.
+    pub fn candidate_share_without_pods(&self) -> bool {
+        self.traffic.candidate_per_million > 0
+            && self
+                .candidate
+                .as_ref()
+                .is_some_and(|c| !c.deployments.is_empty() && c.replicas.ready == 0)
     }
 
     /// The header and cookie rules that send requests to a track with no ready pods, each with

@@ -378,6 +378,17 @@ pub(super) fn readiness_warnings(release: &mut Release) {
             ));
         }
     }
+    if release.candidate_share_without_pods()
+        && let Some(c) = &release.candidate
+    {
+        let warning = format!(
+            "{id} sends {share} % of requests to {deps}, which has no ready pods: those requests fail. Set the weight back (cutover weight {id} 0) or roll back, or scale {deps} up.",
+            id = release.id(),
+            share = release.traffic.exact_percents().1,
+            deps = c.deployments.join(", "),
+        );
+        release.warnings.push(warning);
+    }
     rollout_warnings(release);
     let rules = crate::release::plan::rule_warnings(release);
     release.warnings.extend(rules);

@@ -303,6 +303,23 @@ pub(super) mod tests {
     }
 
     #[test]
+    fn a_rollback_onto_a_live_track_without_ready_pods_is_risky_and_a_jump_is_not() {
+        let mut r = canary(Stage::Shifting, 700_000, &[]);
+        let p = plan_of(&r, Op::Rollback).expect("a rollback");
+        assert_eq!(
+            p.risk, None,
+            "70 % back to a ready v1 at once is the way out"
+        );
+        r.live.replicas.ready = 0;
+        r.live.replicas.available = 0;
+        let p = plan_of(&r, Op::Rollback).expect("a rollback");
+        assert_eq!(
+            p.risk.as_deref(),
+            Some("v1 has no ready pods but would take 100 % of requests")
+        );
+    }
+
+    #[test]
     fn a_rolled_back_candidate_is_retired_only_when_no_share_and_no_rule_reaches_it() {
         let refused = |per_million: u32, rules: &[Rule]| {
             let r = canary(Stage::RolledBack, per_million, rules);
@@ -535,8 +552,12 @@ pub(super) mod tests {
             Some("v1 has no ready pods but would take 75 % of requests")
         );
         assert_eq!(risk(&r, Op::SetWeight(100)), None);
-        // A rollback is never held up.
-        assert_eq!(risk(&r, Op::Rollback), None);
+        // A rollback is never refused, but sending every request to a track with no ready
+        // pods says so (typed confirmation).
+        assert_eq!(
+            risk(&r, Op::Rollback).as_deref(),
+            Some("v1 has no ready pods but would take 100 % of requests")
+        );
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use super::steps::{Cx, record_annotations};
-use super::{Action, Op, Plan, Refusal, Step, canary, selector, switch};
+use super::{Action, Op, Plan, Refusal, Step, canary, reach, selector, switch};
 use crate::release::model::{Pattern, Replicas, Stage, Track};
 use crate::release::record;
 
@@ -22,8 +22,10 @@ pub(super) fn rollback(cx: Cx) -> Result<Plan, Refusal> {
     }
     if r.pattern == Pattern::NginxCanary && r.stage != Stage::Retired {
         // User traffic leaves the canary; header and cookie rules stay (and stay visible).
+        // A rollback is the way out, so a jump is no risk; a live track with no ready pods
+        // to take the requests is.
         return canary::weight(cx, 0, Op::Rollback).map(|mut p| {
-            p.risk = None;
+            p.risk = reach::podless_risk(r, 0);
             p
         });
     }
