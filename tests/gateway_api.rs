@@ -1,0 +1,525 @@
+//! The embedded cluster serves the Gateway API (gateway.networking.k8s.io/v1 GatewayClass,
+//! Gateway, HTTPRoute) as a cluster with the upstream standard-channel CRDs installed does,
+//! judged by a real kubectl and by the kube client.
+//!
+//! Weights are relative (Gateway API spec, apis/v1/httproute_types.go `BackendRef.Weight`):
+//! the tests only move them, the share semantics are the planner's.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use cutover::embedded::auth::ADMIN;
+use cutover::embedded::{Config, EmbeddedCluster};
+use serde_json::{Value, json};
+
+#[derive(Debug)]
+struct Run {
+    status: ExitStatus,
+    stdout: String,
+    stderr: String,
+}
+
+const TIMEOUT: Duration = Duration::from_secs(30);
+
+/// An empty embedded cluster with a kubeconfig for it; fields drop in order.
+struct Kube {
+    cluster: EmbeddedCluster,
+    rt: tokio::runtime::Runtime,
+    kubeconfig: PathBuf,
+    cache_dir: PathBuf,
+    dir: tempfile::TempDir,
+}
+
+fn start() -> Kube {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("build a tokio runtime");
+    let cluster = rt
+        .block_on(EmbeddedCluster::start(
+            Config::test(),
+            "127.0.0.1:0".parse().expect("address"),
+        ))
+        .expect("start the embedded cluster");
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let kubeconfig = dir.path().join("kubeconfig");
+    cluster
+        .write_kubeconfig(&kubeconfig)
+        .expect("write the kubeconfig");
+    let cache_dir = dir.path().join("kube-cache");
+    Kube {
+        cluster,
+        rt,
+        kubeconfig,
+        cache_dir,
+        dir,
+    }
+}
+
+impl Kube {
+    fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new("kubectl");
+        cmd.arg("--kubeconfig")
+            .arg(&self.kubeconfig)
+            .arg("--cache-dir")
+            .arg(&self.cache_dir)
+            .args(args)
+            .env_remove("KUBECONFIG")
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    fn kubectl(&self, args: &[&str]) -> Run {
+        let out = self
+            .command(args)
+            .output()
+            .expect("run kubectl (is it installed?)");
+        Run {
+            status: out.status,
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// Runs kubectl, fails the test unless it succeeds, and returns its stdout.
+    fn ok(&self, args: &[&str]) -> String {
+        let run = self.kubectl(args);
+        assert!(
+            run.status.success(),
+            "kubectl {} failed ({}):\nstdout: {}\nstderr: {}",
+            args.join(" "),
+            run.status,
+            run.stdout,
+            run.stderr
+        );
+        run.stdout
+    }
+
+    fn json(&self, args: &[&str]) -> Value {
+        let mut args = args.to_vec();
+        args.extend(["-o", "json"]);
+        let out = self.ok(&args);
+        serde_json::from_str(&out)
+            .unwrap_or_else(|e| panic!("kubectl printed no JSON ({e}): {out}"))
+    }
+
+    fn route(&self, name: &str) -> Value {
+        self.json(&["get", "httproute", name, "-n", NS])
+    }
+
+    /// Writes `yaml` to a file and `kubectl apply -f`s it; returns kubectl's output.
+    fn apply(&self, file: &str, yaml: &str) -> String {
+        let path = self.dir.path().join(file);
+        std::fs::write(&path, yaml).expect("write the manifest");
+        self.ok(&["apply", "-f", path.to_str().expect("path")])
+    }
+}
+
+const NS: &str = "edge";
+
+/// A namespace with the stable and candidate Services, a GatewayClass, a Gateway and an
+/// HTTPRoute splitting 90/10 between them.
+fn manifests(candidate_weight: u32) -> String {
+    format!(
+        r#"apiVersion: v1
+kind: Namespace
+metadata:
+  name: edge
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: web-stable
+  namespace: edge
+spec:
+  selector: {{app: web, track: stable}}
+  ports: [{{port: 80}}]
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: web-canary
+  namespace: edge
+spec:
+  selector: {{app: web, track: canary}}
+  ports: [{{port: 80}}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata:
+  name: sim
+spec:
+  controllerName: cutover.dev/simulated-gateway
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata:
+  name: public
+  namespace: edge
+spec:
+  gatewayClassName: sim
+  listeners:
+  - name: http
+    protocol: HTTP
+    port: 80
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata:
+  name: web
+  namespace: edge
+spec:
+  parentRefs:
+  - name: public
+  hostnames: ["shop.example.com"]
+  rules:
+  - backendRefs:
+    - name: web-stable
+      port: 80
+      weight: 90
+    - name: web-canary
+      port: 80
+      weight: {candidate_weight}
+"#
+    )
+}
+
+fn weights(route: &Value) -> Vec<i64> {
+    route["spec"]["rules"][0]["backendRefs"]
+        .as_array()
+        .expect("backendRefs")
+        .iter()
+        .map(|b| b["weight"].as_i64().expect("weight"))
+        .collect()
+}
+
+/// Column names of a `kubectl get` header line.
+fn header(out: &str) -> Vec<&str> {
+    out.lines()
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .collect()
+}
+
+#[test]
+fn discovery_names_the_kinds_as_the_upstream_crds_do() {
+    let k = start();
+    let out = k.ok(&[
+        "api-resources",
+        "--api-group=gateway.networking.k8s.io",
+        "-o",
+        "wide",
+    ]);
+    let row = |name: &str| -> Vec<String> {
+        out.lines()
+            .find(|l| l.split_whitespace().next() == Some(name))
+            .unwrap_or_else(|| panic!("no {name} in:\n{out}"))
+            .split_whitespace()
+            .map(str::to_string)
+            .collect()
+    };
+    // NAME SHORTNAMES APIVERSION NAMESPACED KIND VERBS CATEGORIES
+    assert_eq!(
+        row("gatewayclasses")[1..5],
+        [
+            "gc",
+            "gateway.networking.k8s.io/v1",
+            "false",
+            "GatewayClass"
+        ]
+    );
+    assert_eq!(
+        row("gateways")[1..5],
+        ["gtw", "gateway.networking.k8s.io/v1", "true", "Gateway"]
+    );
+    assert_eq!(
+        row("httproutes")[1..4],
+        ["gateway.networking.k8s.io/v1", "true", "HTTPRoute"]
+    );
+    for name in ["gatewayclasses", "gateways", "httproutes"] {
+        assert_eq!(
+            row(name).last().map(String::as_str),
+            Some("gateway-api"),
+            "{out}"
+        );
+    }
+    let group = k.ok(&["get", "--raw", "/apis/gateway.networking.k8s.io"]);
+    let group: Value = serde_json::from_str(&group).expect("APIGroup");
+    assert_eq!(
+        group["preferredVersion"]["groupVersion"],
+        "gateway.networking.k8s.io/v1"
+    );
+    let list = k.ok(&["get", "--raw", "/apis/gateway.networking.k8s.io/v1"]);
+    assert!(list.contains("\"httproutes/status\""), "{list}");
+}
+
+#[test]
+fn apply_get_patch_and_status_as_for_a_custom_resource() {
+    let k = start();
+    let out = k.apply("gw.yaml", &manifests(10));
+    assert!(
+        out.contains("httproute.gateway.networking.k8s.io/web created"),
+        "{out}"
+    );
+    assert!(
+        out.contains("gatewayclass.gateway.networking.k8s.io/sim created"),
+        "{out}"
+    );
+
+    let out = k.ok(&["get", "httproutes", "-n", NS]);
+    assert_eq!(header(&out), ["NAME", "HOSTNAMES", "AGE"], "{out}");
+    assert!(
+        out.lines().nth(1).unwrap_or("").starts_with("web "),
+        "{out}"
+    );
+    assert!(out.contains("[\"shop.example.com\"]"), "{out}");
+    let out = k.ok(&["get", "gtw", "-n", NS]);
+    assert_eq!(
+        header(&out),
+        ["NAME", "CLASS", "ADDRESS", "PROGRAMMED", "AGE"],
+        "{out}"
+    );
+    let out = k.ok(&["get", "gc"]);
+    assert_eq!(
+        header(&out),
+        ["NAME", "CONTROLLER", "ACCEPTED", "AGE"],
+        "{out}"
+    );
+    assert!(out.contains("cutover.dev/simulated-gateway"), "{out}");
+    let out = k.ok(&["get", "gateway-api", "-n", NS, "-o", "name"]);
+    assert!(
+        out.contains("httproute.gateway.networking.k8s.io/web")
+            && out.contains("gateway.gateway.networking.k8s.io/public"),
+        "{out}"
+    );
+
+    // Client-side apply of a changed route: kubectl falls back to a merge patch.
+    let out = k.apply("gw2.yaml", &manifests(30));
+    assert!(
+        out.contains("httproute.gateway.networking.k8s.io/web configured"),
+        "{out}"
+    );
+    assert_eq!(weights(&k.route("web")), [90, 30]);
+    let generation = k.route("web")["metadata"]["generation"]
+        .as_i64()
+        .expect("generation");
+    assert_eq!(generation, 2, "a spec change bumps the generation");
+
+    // A merge patch replaces the rules list; a JSON patch moves one weight.
+    let merge = json!({"spec": {"rules": [{"backendRefs": [
+        {"name": "web-stable", "port": 80, "weight": 50},
+        {"name": "web-canary", "port": 80, "weight": 50}]}]}});
+    k.ok(&[
+        "patch",
+        "httproute",
+        "web",
+        "-n",
+        NS,
+        "--type=merge",
+        "-p",
+        &merge.to_string(),
+    ]);
+    assert_eq!(weights(&k.route("web")), [50, 50]);
+    let ops = r#"[{"op":"replace","path":"/spec/rules/0/backendRefs/1/weight","value":100}]"#;
+    k.ok(&[
+        "patch",
+        "httproute",
+        "web",
+        "-n",
+        NS,
+        "--type=json",
+        "-p",
+        ops,
+    ]);
+    assert_eq!(weights(&k.route("web")), [50, 100]);
+
+    // A strategic merge patch is refused as kube-apiserver refuses it for a custom resource
+    // (415; kubectl words the refusal itself around the server's message).
+    let run = k.kubectl(&[
+        "patch",
+        "httproute",
+        "web",
+        "-n",
+        NS,
+        "--type=strategic",
+        "-p",
+        &merge.to_string(),
+    ]);
+    assert!(!run.status.success(), "{run:?}");
+    assert_eq!(
+        run.stderr.trim(),
+        "error: application/strategic-merge-patch+json is not supported by gateway.networking.k8s.io/v1, Kind=HTTPRoute: the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml"
+    );
+    assert!(
+        k.cluster
+            .requests()
+            .iter()
+            .any(|r| r.method == "PATCH" && r.status == 415)
+    );
+    assert_eq!(
+        weights(&k.route("web")),
+        [50, 100],
+        "the refused patch changed nothing"
+    );
+}
+
+#[test]
+fn status_and_spec_are_written_through_their_own_endpoints() {
+    let k = start();
+    k.apply("gw.yaml", &manifests(10));
+    let status = json!({"status": {"parents": [{"parentRef": {"name": "elsewhere"}, "controllerName": "x.dev/test", "conditions": []}]}});
+    // A status written to the main endpoint is dropped...
+    k.ok(&[
+        "patch",
+        "httproute",
+        "web",
+        "-n",
+        NS,
+        "--type=merge",
+        "-p",
+        &status.to_string(),
+    ]);
+    let route = k.route("web");
+    assert!(
+        route["status"]["parents"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .all(|p| p["controllerName"] != "x.dev/test"),
+        "{route}"
+    );
+    // ...and a spec written to the status endpoint is dropped.
+    let both = json!({"spec": {"hostnames": ["other.example.com"]}, "status": status["status"]});
+    k.ok(&[
+        "patch",
+        "httproute",
+        "web",
+        "-n",
+        NS,
+        "--subresource=status",
+        "--type=merge",
+        "-p",
+        &both.to_string(),
+    ]);
+    let route = k.route("web");
+    assert_eq!(route["spec"]["hostnames"], json!(["shop.example.com"]));
+    assert!(
+        route["status"]["parents"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|p| p["controllerName"] == "x.dev/test"),
+        "{route}"
+    );
+    assert_eq!(
+        route["metadata"]["generation"], 1,
+        "a status write is no spec change"
+    );
+}
+
+#[test]
+fn a_watch_sees_a_weight_change() {
+    let k = start();
+    k.apply("gw.yaml", &manifests(10));
+    let mut child = k
+        .command(&[
+            "get",
+            "httproute",
+            "web",
+            "-n",
+            NS,
+            "-w",
+            "-o",
+            "jsonpath={.spec.rules[0].backendRefs[1].weight}{\"\\n\"}",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn kubectl get -w");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let deadline = Instant::now() + TIMEOUT;
+    let next = || {
+        rx.recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .expect("a line from kubectl get -w")
+    };
+    assert_eq!(next(), "10");
+    let ops = r#"[{"op":"replace","path":"/spec/rules/0/backendRefs/1/weight","value":40}]"#;
+    k.ok(&[
+        "patch",
+        "httproute",
+        "web",
+        "-n",
+        NS,
+        "--type=json",
+        "-p",
+        ops,
+    ]);
+    while next() != "40" {}
+    child.kill().expect("kill kubectl get -w");
+    child.wait().expect("reap kubectl get -w");
+}
+
+/// The kube client lists HTTPRoutes as dynamic objects and patches one with a resourceVersion
+/// precondition: the current version is taken, a stale one is refused with 409 Conflict.
+#[test]
+fn kube_client_patches_a_route_with_a_resource_version_precondition() {
+    use kube::api::{
+        Api, ApiResource, DynamicObject, GroupVersionKind, ListParams, Patch, PatchParams,
+    };
+
+    let k = start();
+    k.apply("gw.yaml", &manifests(10));
+    let resource = ApiResource::from_gvk_with_plural(
+        &GroupVersionKind::gvk("gateway.networking.k8s.io", "v1", "HTTPRoute"),
+        "httproutes",
+    );
+    k.rt.block_on(async {
+        let client = k.cluster.client(&ADMIN).await.expect("a client");
+        let routes: Api<DynamicObject> = Api::namespaced_with(client, NS, &resource);
+        let listed = routes
+            .list(&ListParams::default())
+            .await
+            .expect("list httproutes");
+        assert_eq!(listed.items.len(), 1);
+        let stale = listed.items[0]
+            .metadata
+            .resource_version
+            .clone()
+            .expect("resourceVersion");
+        let patch = |rv: &str, weight: u32| {
+            json!({"metadata": {"resourceVersion": rv}, "spec": {"rules": [{"backendRefs": [
+                {"name": "web-stable", "port": 80, "weight": 90},
+                {"name": "web-canary", "port": 80, "weight": weight}]}]}})
+        };
+        let params = PatchParams::default();
+        routes
+            .patch("web", &params, &Patch::Merge(patch(&stale, 20)))
+            .await
+            .expect("a patch at the current resourceVersion");
+        let refused = routes
+            .patch("web", &params, &Patch::Merge(patch(&stale, 70)))
+            .await
+            .expect_err("a patch at a stale resourceVersion");
+        match refused {
+            kube::Error::Api(status) => assert_eq!(status.code, 409, "{status:?}"),
+            other => panic!("not an API error: {other:?}"),
+        }
+    });
+    assert_eq!(weights(&k.route("web")), [90, 20]);
+}
