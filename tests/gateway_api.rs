@@ -26,6 +26,22 @@ struct Run {
 
 const TIMEOUT: Duration = Duration::from_secs(30);
 
+/// Polls `check` until it yields a value; fails the test after `timeout`.
+fn wait_for<T>(what: &str, timeout: Duration, mut check: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(v) = check() {
+            return v;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for {what}"
+        );
+        // A polling interval, not a synchronisation: the condition above decides.
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 /// An empty embedded cluster with a kubeconfig for it; fields drop in order.
 struct Kube {
     cluster: EmbeddedCluster,
@@ -522,4 +538,126 @@ fn kube_client_patches_a_route_with_a_resource_version_precondition() {
         }
     });
     assert_eq!(weights(&k.route("web")), [90, 20]);
+}
+
+/// The simulated controller's condition `ty` on the route's first parent, once it is there
+/// and observes the route's current generation.
+fn parent_condition(k: &Kube, route: &str, ty: &str) -> Option<Value> {
+    let route = k.route(route);
+    let parent = route["status"]["parents"]
+        .as_array()?
+        .iter()
+        .find(|p| p["controllerName"] == "cutover.dev/simulated-gateway")?
+        .clone();
+    let condition = parent["conditions"]
+        .as_array()?
+        .iter()
+        .find(|c| c["type"] == ty)?
+        .clone();
+    (condition["observedGeneration"] == route["metadata"]["generation"]).then_some(condition)
+}
+
+/// Waits until the route's `ty` condition has `status` and `reason`; returns it.
+fn wait_condition(k: &Kube, route: &str, ty: &str, status: &str, reason: &str) -> Value {
+    wait_for(
+        &format!("{route} {ty}={status} ({reason})"),
+        TIMEOUT,
+        || {
+            parent_condition(k, route, ty)
+                .filter(|c| c["status"] == status && c["reason"] == reason)
+        },
+    )
+}
+
+#[test]
+fn the_simulated_controller_accepts_routes_and_programs_gateways() {
+    let k = start();
+    k.apply("gw.yaml", &manifests(10));
+    let accepted = wait_condition(&k, "web", "Accepted", "True", "Accepted");
+    assert!(accepted["lastTransitionTime"].is_string(), "{accepted}");
+    wait_condition(&k, "web", "ResolvedRefs", "True", "ResolvedRefs");
+    let route = k.route("web");
+    assert_eq!(
+        route["status"]["parents"][0]["parentRef"],
+        json!({"name": "public"})
+    );
+
+    let out = wait_for("the Gateway programmed", TIMEOUT, || {
+        let out = k.ok(&["get", "gtw", "public", "-n", NS, "--no-headers"]);
+        out.split_whitespace()
+            .nth(3)
+            .is_some_and(|p| p == "True")
+            .then_some(out)
+    });
+    let cols: Vec<&str> = out.split_whitespace().collect();
+    assert_eq!(cols[..2], ["public", "sim"], "{out}");
+    assert!(cols[2].starts_with("10.96.200."), "an address: {out}");
+    wait_for("the GatewayClass accepted", TIMEOUT, || {
+        let out = k.ok(&["get", "gc", "sim", "--no-headers"]);
+        (out.split_whitespace().nth(2) == Some("True")).then_some(())
+    });
+
+    // A spec change is observed: the conditions follow the new generation.
+    let ops = r#"[{"op":"replace","path":"/spec/rules/0/backendRefs/1/weight","value":50}]"#;
+    k.ok(&[
+        "patch",
+        "httproute",
+        "web",
+        "-n",
+        NS,
+        "--type=json",
+        "-p",
+        ops,
+    ]);
+    let again = wait_condition(&k, "web", "Accepted", "True", "Accepted");
+    assert_eq!(again["observedGeneration"], 2);
+    assert_eq!(
+        again["lastTransitionTime"], accepted["lastTransitionTime"],
+        "no transition"
+    );
+}
+
+#[test]
+fn a_missing_backend_service_or_parent_gateway_is_reported() {
+    let k = start();
+    k.apply("gw.yaml", &manifests(10));
+    wait_condition(&k, "web", "ResolvedRefs", "True", "ResolvedRefs");
+
+    k.ok(&["delete", "service", "web-canary", "-n", NS]);
+    let missing = wait_condition(&k, "web", "ResolvedRefs", "False", "BackendNotFound");
+    let message = missing["message"].as_str().unwrap_or("");
+    assert!(
+        message.contains("edge/web-canary"),
+        "names the Service: {missing}"
+    );
+    wait_condition(&k, "web", "Accepted", "True", "Accepted");
+
+    let ops = r#"[{"op":"replace","path":"/spec/parentRefs/0/name","value":"private"}]"#;
+    k.ok(&[
+        "patch",
+        "httproute",
+        "web",
+        "-n",
+        NS,
+        "--type=json",
+        "-p",
+        ops,
+    ]);
+    let orphan = wait_condition(&k, "web", "Accepted", "False", "NoMatchingParent");
+    assert!(
+        orphan["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("edge/private"),
+        "{orphan}"
+    );
+    assert_eq!(
+        k.route("web")["status"]["parents"].as_array().map(Vec::len),
+        Some(1),
+        "one entry per parentRef; the old parent's entry is gone"
+    );
+
+    // The Service comes back: the refs resolve again.
+    k.apply("gw2.yaml", &manifests(10));
+    wait_condition(&k, "web", "ResolvedRefs", "True", "ResolvedRefs");
 }

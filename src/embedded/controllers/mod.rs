@@ -12,6 +12,7 @@ use tokio::sync::broadcast::error::RecvError;
 use tokio::time::Instant;
 
 mod deployment;
+mod gateway;
 mod pods;
 
 use super::Shared;
@@ -81,6 +82,8 @@ struct Dirty {
     /// Namespaces whose pods changed: their Services' endpoints may change.
     pod_namespaces: BTreeMap<String, Vec<Arc<Value>>>,
     removed_services: BTreeSet<ObjKey>,
+    /// A Gateway API object or a Service changed: route and gateway status may change.
+    gateway_api: bool,
 }
 
 impl Dirty {
@@ -90,6 +93,7 @@ impl Dirty {
             && self.services.is_empty()
             && self.pod_namespaces.is_empty()
             && self.removed_services.is_empty()
+            && !self.gateway_api
     }
 }
 
@@ -150,6 +154,7 @@ async fn sleep_until(when: Option<Instant>) {
 }
 
 fn full_resync(store: &Store, dirty: &mut Dirty) {
+    dirty.gateway_api = true;
     for d in store.iter_kind(KIND.deployments, None) {
         dirty.deployments.insert(store::key_of(d));
     }
@@ -195,11 +200,15 @@ fn mark(change: &Change, dirty: &mut Dirty) {
             }
         }
         "services" => {
+            dirty.gateway_api = true;
             if change.change == ChangeType::Deleted {
                 dirty.removed_services.insert((ns, name));
             } else {
                 dirty.services.insert((ns, name));
             }
+        }
+        storage if storage.ends_with(super::resources::GATEWAY_GROUP) => {
+            dirty.gateway_api = true;
         }
         _ => {}
     }
@@ -405,6 +414,9 @@ impl Sim {
         }
         for (ns, name) in &dirty.removed_services {
             let _ = store.delete(KIND.endpoints, ns, name, None, false);
+        }
+        if dirty.gateway_api {
+            gateway::sync(store);
         }
     }
 
