@@ -323,6 +323,16 @@ fn apply_get_patch_and_status_as_for_a_custom_resource() {
         "{out}"
     );
     assert_eq!(weights(&k.route("web")), [90, 30]);
+    // Applying it again rewrites the defaulted lists (kubectl says "configured", as against a
+    // real cluster) but the server stores the same object: no new version, no new generation.
+    wait_condition(&k, "web", "Accepted", "True", "Accepted"); // the controller is done with it
+    let before = k.route("web");
+    k.apply("gw2.yaml", &manifests(30));
+    let after = k.route("web");
+    assert_eq!(
+        after["metadata"]["resourceVersion"],
+        before["metadata"]["resourceVersion"]
+    );
     let generation = k.route("web")["metadata"]["generation"]
         .as_i64()
         .expect("generation");
@@ -579,7 +589,17 @@ fn the_simulated_controller_accepts_routes_and_programs_gateways() {
     let route = k.route("web");
     assert_eq!(
         route["status"]["parents"][0]["parentRef"],
-        json!({"name": "public"})
+        json!({"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": "public"}),
+        "the CRD's defaults are stored"
+    );
+    let backend = &route["spec"]["rules"][0]["backendRefs"][0];
+    assert_eq!(
+        (backend["group"].as_str(), backend["kind"].as_str()),
+        (Some(""), Some("Service"))
+    );
+    assert_eq!(
+        route["spec"]["rules"][0]["matches"][0]["path"]["type"],
+        "PathPrefix"
     );
 
     let out = wait_for("the Gateway programmed", TIMEOUT, || {
@@ -656,6 +676,30 @@ fn a_missing_backend_service_or_parent_gateway_is_reported() {
         Some(1),
         "one entry per parentRef; the old parent's entry is gone"
     );
+
+    // A Gateway of a class nobody has keeps the CRD's "Pending" status.
+    let orphan_gateway = json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway",
+        "metadata": {"name": "private", "namespace": NS},
+        "spec": {"gatewayClassName": "missing", "listeners": [{"name": "http", "protocol": "HTTP", "port": 80}]}});
+    k.apply("private.json", &orphan_gateway.to_string());
+    wait_condition(&k, "web", "Accepted", "False", "NoMatchingParent");
+    let gw = k.json(&["get", "gtw", "private", "-n", NS]);
+    let programmed = gw["status"]["conditions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|c| c["type"] == "Programmed")
+        .cloned();
+    assert_eq!(
+        programmed
+            .as_ref()
+            .map(|c| (c["status"].clone(), c["reason"].clone())),
+        Some((json!("Unknown"), json!("Pending"))),
+        "{gw}"
+    );
+    let out = k.ok(&["get", "gtw", "private", "-n", NS, "--no-headers"]);
+    // kubectl prints the null ADDRESS cell as nothing.
+    assert_eq!(out.split_whitespace().nth(2), Some("Unknown"), "{out}");
 
     // The Service comes back: the refs resolve again.
     k.apply("gw2.yaml", &manifests(10));
