@@ -366,6 +366,23 @@ fn apply_get_patch_and_status_as_for_a_custom_resource() {
     ]);
     assert_eq!(weights(&k.route("web")), [50, 100]);
 
+    // A weight over the CRD's maximum is refused as the schema refuses it.
+    let ops = r#"[{"op":"replace","path":"/spec/rules/0/backendRefs/1/weight","value":1000001}]"#;
+    let run = k.kubectl(&[
+        "patch",
+        "httproute",
+        "web",
+        "-n",
+        NS,
+        "--type=json",
+        "-p",
+        ops,
+    ]);
+    assert_eq!(
+        run.stderr.trim(),
+        "The HTTPRoute \"web\" is invalid: spec.rules[0].backendRefs[1].weight: Invalid value: 1000001: spec.rules[0].backendRefs[1].weight in body should be less than or equal to 1000000"
+    );
+
     // A strategic merge patch is refused as kube-apiserver refuses it for a custom resource
     // (415; kubectl words the refusal itself around the server's message).
     let run = k.kubectl(&[

@@ -297,6 +297,9 @@ pub fn validate(kind: &ResourceKind, obj: &Value, old: Option<&Value>) -> Result
             }
         }
         "Ingress" => validate_ingress(obj, &mut causes),
+        "HTTPRoute" if kind.group == GATEWAY_GROUP => {
+            gateway::validate_http_route(obj, &mut causes);
+        }
         _ => {}
     }
     if causes.is_empty() {

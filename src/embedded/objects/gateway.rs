@@ -5,7 +5,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{GATEWAY_GROUP, object_at, set_default};
+use super::{Cause, GATEWAY_GROUP, object_at, set_default};
 
 /// The status a Gateway API object carries until a controller writes one (the CRDs' default).
 fn pending(types: &[&str]) -> Value {
@@ -103,6 +103,91 @@ pub(super) fn apply_defaults(kind: &str, obj: &mut Value) {
     }
 }
 
+/// The largest backendRef weight the CRD allows (`maximum: 1000000`).
+pub const MAX_WEIGHT: i64 = 1_000_000;
+
+/// A cause worded as kube-apiserver's OpenAPI schema validation words it.
+fn schema_cause(reason: &'static str, field: &str, value: &Value, why: &str) -> Cause {
+    Cause {
+        reason,
+        field: field.to_string(),
+        message: format!("Invalid value: {value}: {field} in body {why}"),
+    }
+}
+
+/// `items` against the CRD's `maxItems`.
+fn max_items(items: &[Value], max: usize, field: &str, causes: &mut Vec<Cause>) {
+    if items.len() > max {
+        causes.push(Cause {
+            reason: "FieldValueTooMany",
+            field: field.to_string(),
+            message: format!("Too many: {}: must have at most {max} items", items.len()),
+        });
+    }
+}
+
+fn array<'a>(obj: &'a Value, key: &str) -> &'a [Value] {
+    obj.get(key)
+        .and_then(Value::as_array)
+        .map_or(&[], Vec::as_slice)
+}
+
+/// The HTTPRoute schema rules a release writer can break: backendRef weights (integers from 0
+/// to 1,000,000), required names, and the CRD's item limits.
+pub(super) fn validate_http_route(route: &Value, causes: &mut Vec<Cause>) {
+    let spec = route.get("spec").unwrap_or(&Value::Null);
+    max_items(array(spec, "parentRefs"), 32, "spec.parentRefs", causes);
+    for (i, parent) in array(spec, "parentRefs").iter().enumerate() {
+        if parent
+            .get("name")
+            .and_then(Value::as_str)
+            .is_none_or(str::is_empty)
+        {
+            causes.push(Cause::required(&format!("spec.parentRefs[{i}].name")));
+        }
+    }
+    max_items(array(spec, "rules"), 16, "spec.rules", causes);
+    for (r, rule) in array(spec, "rules").iter().enumerate() {
+        let refs = array(rule, "backendRefs");
+        max_items(refs, 16, &format!("spec.rules[{r}].backendRefs"), causes);
+        for (b, backend) in refs.iter().enumerate() {
+            let field = format!("spec.rules[{r}].backendRefs[{b}]");
+            if backend
+                .get("name")
+                .and_then(Value::as_str)
+                .is_none_or(str::is_empty)
+            {
+                causes.push(Cause::required(&format!("{field}.name")));
+            }
+            let field = format!("{field}.weight");
+            match backend.get("weight") {
+                None => {}
+                Some(w) => match w.as_i64() {
+                    None => causes.push(schema_cause(
+                        "FieldValueTypeInvalid",
+                        &field,
+                        w,
+                        &format!("must be of type integer: {w}"),
+                    )),
+                    Some(n) if n < 0 => causes.push(schema_cause(
+                        "FieldValueInvalid",
+                        &field,
+                        w,
+                        "should be greater than or equal to 0",
+                    )),
+                    Some(n) if n > MAX_WEIGHT => causes.push(schema_cause(
+                        "FieldValueInvalid",
+                        &field,
+                        w,
+                        &format!("should be less than or equal to {MAX_WEIGHT}"),
+                    )),
+                    Some(_) => {}
+                },
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,5 +213,38 @@ mod tests {
         let header = &spec["rules"][1]["matches"][0];
         assert_eq!(header["headers"][0]["type"], "Exact");
         assert_eq!(header["path"], json!({"type": "PathPrefix", "value": "/"}));
+    }
+
+    fn causes(weights: &[Value]) -> Vec<String> {
+        let refs: Vec<Value> = weights
+            .iter()
+            .map(|w| json!({"name": "web", "weight": w}))
+            .collect();
+        let route =
+            json!({"spec": {"parentRefs": [{"name": "public"}], "rules": [{"backendRefs": refs}]}});
+        let mut out = Vec::new();
+        validate_http_route(&route, &mut out);
+        out.into_iter()
+            .map(|c| format!("{}: {}", c.field, c.message))
+            .collect()
+    }
+
+    #[test]
+    fn weights_from_0_to_a_million_are_valid() {
+        assert!(causes(&[json!(0), json!(1), json!(MAX_WEIGHT)]).is_empty());
+        assert_eq!(
+            causes(&[json!(1_000_001)]),
+            [
+                "spec.rules[0].backendRefs[0].weight: Invalid value: 1000001: spec.rules[0].backendRefs[0].weight in body should be less than or equal to 1000000"
+            ]
+        );
+        assert_eq!(
+            causes(&[json!(-1)]),
+            [
+                "spec.rules[0].backendRefs[0].weight: Invalid value: -1: spec.rules[0].backendRefs[0].weight in body should be greater than or equal to 0"
+            ]
+        );
+        assert_eq!(causes(&[json!("50")]).len(), 1);
+        assert_eq!(causes(&[json!(0.5)]).len(), 1);
     }
 }
