@@ -259,7 +259,11 @@ fn discovery_names_the_kinds_as_the_upstream_crds_do() {
         row("httproutes")[1..4],
         ["gateway.networking.k8s.io/v1", "true", "HTTPRoute"]
     );
-    for name in ["gatewayclasses", "gateways", "httproutes"] {
+    assert_eq!(
+        row("grpcroutes")[1..4],
+        ["gateway.networking.k8s.io/v1", "true", "GRPCRoute"]
+    );
+    for name in ["gatewayclasses", "gateways", "httproutes", "grpcroutes"] {
         assert_eq!(
             row(name).last().map(String::as_str),
             Some("gateway-api"),
@@ -721,4 +725,54 @@ fn a_missing_backend_service_or_parent_gateway_is_reported() {
     // The Service comes back: the refs resolve again.
     k.apply("gw2.yaml", &manifests(10));
     wait_condition(&k, "web", "ResolvedRefs", "True", "ResolvedRefs");
+}
+
+/// GRPCRoute has HTTPRoute's backendRefs: the same defaults, columns and controller status.
+#[test]
+fn grpc_routes_are_served_and_accepted_like_http_routes() {
+    let k = start();
+    k.apply("gw.yaml", &manifests(10));
+    let grpc = r#"apiVersion: gateway.networking.k8s.io/v1
+kind: GRPCRoute
+metadata:
+  name: rpc
+  namespace: edge
+spec:
+  parentRefs: [{name: public}]
+  rules:
+  - matches: [{method: {service: shop.Cart}}]
+    backendRefs:
+    - {name: web-stable, port: 80}
+    - {name: web-gone, port: 80, weight: 0}
+"#;
+    let out = k.apply("grpc.yaml", grpc);
+    assert_eq!(
+        out.trim(),
+        "grpcroute.gateway.networking.k8s.io/rpc created"
+    );
+    let out = k.ok(&["get", "grpcroutes", "-n", NS]);
+    assert_eq!(header(&out), ["NAME", "HOSTNAMES", "AGE"], "{out}");
+    let route = k.json(&["get", "grpcroute", "rpc", "-n", NS]);
+    let rule = &route["spec"]["rules"][0];
+    assert_eq!(rule["matches"][0]["method"]["type"], "Exact");
+    assert_eq!(rule["backendRefs"][0]["weight"], 1);
+    assert!(
+        rule["matches"][0].get("path").is_none(),
+        "no HTTP path default: {rule}"
+    );
+    let resolved = wait_for("the GRPCRoute's ResolvedRefs", TIMEOUT, || {
+        let route = k.json(&["get", "grpcroute", "rpc", "-n", NS]);
+        route["status"]["parents"][0]["conditions"]
+            .as_array()?
+            .iter()
+            .find(|c| c["type"] == "ResolvedRefs")
+            .cloned()
+    });
+    assert_eq!(resolved["reason"], "BackendNotFound", "{resolved}");
+    assert!(
+        resolved["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("edge/web-gone")
+    );
 }

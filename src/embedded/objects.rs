@@ -297,8 +297,8 @@ pub fn validate(kind: &ResourceKind, obj: &Value, old: Option<&Value>) -> Result
             }
         }
         "Ingress" => validate_ingress(obj, &mut causes),
-        "HTTPRoute" if kind.group == GATEWAY_GROUP => {
-            gateway::validate_http_route(obj, &mut causes);
+        "HTTPRoute" | "GRPCRoute" if kind.group == GATEWAY_GROUP => {
+            gateway::validate_route(obj, &mut causes);
         }
         _ => {}
     }

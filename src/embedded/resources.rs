@@ -74,6 +74,7 @@ impl ResourceKind {
             ("gatewayclasses", _) => "gatewayclasses.gateway.networking.k8s.io",
             ("gateways", _) => "gateways.gateway.networking.k8s.io",
             ("httproutes", _) => "httproutes.gateway.networking.k8s.io",
+            ("grpcroutes", _) => "grpcroutes.gateway.networking.k8s.io",
             (plural, _) => plural,
         }
     }
@@ -217,6 +218,8 @@ pub static KINDS: &[ResourceKind] = &[
     },
     // gateway.networking.k8s.io_httproutes.yaml: no short names.
     gateway_api("HTTPRoute", "httproutes", "httproute"),
+    // gateway.networking.k8s.io_grpcroutes.yaml: no short names.
+    gateway_api("GRPCRoute", "grpcroutes", "grpcroute"),
     ResourceKind {
         view: Some(View {
             storage: "events",

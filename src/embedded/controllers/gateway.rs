@@ -98,13 +98,11 @@ fn write_status(store: &mut Store, kind: &'static ResourceKind, obj: &Arc<Value>
     }
 }
 
-/// Recomputes the status of every GatewayClass, Gateway and HTTPRoute.
+/// Recomputes the status of every GatewayClass, Gateway, HTTPRoute and GRPCRoute.
 pub(super) fn sync(store: &mut Store) {
-    let (Some(classes), Some(gateways), Some(routes)) = (
-        gateway_kind("gatewayclasses"),
-        gateway_kind("gateways"),
-        gateway_kind("httproutes"),
-    ) else {
+    let (Some(classes), Some(gateways)) =
+        (gateway_kind("gatewayclasses"), gateway_kind("gateways"))
+    else {
         return;
     };
     let now = now_rfc3339();
@@ -123,9 +121,15 @@ pub(super) fn sync(store: &mut Store) {
         let status = gateway_status(store, classes, gw, index, &now);
         write_status(store, gateways, gw, status);
     }
-    for route in store.iter_kind(routes, None).cloned().collect::<Vec<_>>() {
-        let status = route_status(store, gateways, classes, &route, &now);
-        write_status(store, routes, &route, status);
+    // GRPCRoute has HTTPRoute's parentRefs and backendRefs, so both get the same status.
+    for routes in ["httproutes", "grpcroutes"]
+        .into_iter()
+        .filter_map(gateway_kind)
+    {
+        for route in store.iter_kind(routes, None).cloned().collect::<Vec<_>>() {
+            let status = route_status(store, gateways, classes, &route, &now);
+            write_status(store, routes, &route, status);
+        }
     }
 }
 

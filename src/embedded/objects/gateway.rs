@@ -1,5 +1,5 @@
 //! The defaults the upstream Gateway API CRDs declare in their schemas (kubernetes-sigs/gateway-api
-//! v1.4 `config/crd/standard/gateway.networking.k8s.io_{gatewayclasses,gateways,httproutes}.yaml`),
+//! v1.4 `config/crd/standard/gateway.networking.k8s.io_{gatewayclasses,gateways,httproutes,grpcroutes}.yaml`),
 //! which kube-apiserver writes into every stored object: a client reads `weight: 1` and
 //! `kind: Service` even when the manifest left them out.
 
@@ -40,11 +40,28 @@ fn each_object<'a>(
         .filter_map(Value::as_object_mut)
 }
 
-fn default_http_route(spec: &mut Map<String, Value>) {
+/// What HTTPRoute and GRPCRoute share: parentRefs, backendRefs, header matches.
+fn default_route_refs(spec: &mut Map<String, Value>) {
     for parent in each_object(spec, "parentRefs") {
         set_default(parent, "group", json!(GATEWAY_GROUP));
         set_default(parent, "kind", json!("Gateway"));
     }
+    for rule in each_object(spec, "rules") {
+        for backend in each_object(rule, "backendRefs") {
+            set_default(backend, "group", json!(""));
+            set_default(backend, "kind", json!("Service"));
+            set_default(backend, "weight", json!(1));
+        }
+        for matched in each_object(rule, "matches") {
+            for header in each_object(matched, "headers") {
+                set_default(header, "type", json!("Exact"));
+            }
+        }
+    }
+}
+
+/// HTTPRoute alone defaults its rules and matches to every path and query matches to Exact.
+fn default_http_route(spec: &mut Map<String, Value>) {
     set_default(spec, "rules", json!([{"matches": [match_all()]}]));
     for rule in each_object(spec, "rules") {
         set_default(rule, "matches", json!([match_all()]));
@@ -54,18 +71,24 @@ fn default_http_route(spec: &mut Map<String, Value>) {
                 set_default(path, "type", json!("PathPrefix"));
                 set_default(path, "value", json!("/"));
             }
-            for key in ["headers", "queryParams"] {
-                for m in each_object(matched, key) {
-                    set_default(m, "type", json!("Exact"));
-                }
+            for query in each_object(matched, "queryParams") {
+                set_default(query, "type", json!("Exact"));
             }
         }
-        for backend in each_object(rule, "backendRefs") {
-            set_default(backend, "group", json!(""));
-            set_default(backend, "kind", json!("Service"));
-            set_default(backend, "weight", json!(1));
+    }
+    default_route_refs(spec);
+}
+
+/// GRPCRoute's method matches default to Exact.
+fn default_grpc_route(spec: &mut Map<String, Value>) {
+    for rule in each_object(spec, "rules") {
+        for matched in each_object(rule, "matches") {
+            if let Some(method) = matched.get_mut("method").and_then(Value::as_object_mut) {
+                set_default(method, "type", json!("Exact"));
+            }
         }
     }
+    default_route_refs(spec);
 }
 
 fn default_gateway(spec: &mut Map<String, Value>) {
@@ -84,6 +107,11 @@ pub(super) fn apply_defaults(kind: &str, obj: &mut Value) {
         "HTTPRoute" => {
             if let Some(spec) = object_at(obj, &["spec"]) {
                 default_http_route(spec);
+            }
+        }
+        "GRPCRoute" => {
+            if let Some(spec) = object_at(obj, &["spec"]) {
+                default_grpc_route(spec);
             }
         }
         "Gateway" => {
@@ -132,9 +160,9 @@ fn array<'a>(obj: &'a Value, key: &str) -> &'a [Value] {
         .map_or(&[], Vec::as_slice)
 }
 
-/// The HTTPRoute schema rules a release writer can break: backendRef weights (integers from 0
+/// The HTTPRoute and GRPCRoute schema rules a release writer can break: backendRef weights (integers from 0
 /// to 1,000,000), required names, and the CRD's item limits.
-pub(super) fn validate_http_route(route: &Value, causes: &mut Vec<Cause>) {
+pub(super) fn validate_route(route: &Value, causes: &mut Vec<Cause>) {
     let spec = route.get("spec").unwrap_or(&Value::Null);
     max_items(array(spec, "parentRefs"), 32, "spec.parentRefs", causes);
     for (i, parent) in array(spec, "parentRefs").iter().enumerate() {
@@ -223,7 +251,7 @@ mod tests {
         let route =
             json!({"spec": {"parentRefs": [{"name": "public"}], "rules": [{"backendRefs": refs}]}});
         let mut out = Vec::new();
-        validate_http_route(&route, &mut out);
+        validate_route(&route, &mut out);
         out.into_iter()
             .map(|c| format!("{}: {}", c.field, c.message))
             .collect()

@@ -1,6 +1,6 @@
 //! Printer columns of the Gateway API kinds, as kube-apiserver prints a custom resource: the
 //! CRD's `additionalPrinterColumns` (kubernetes-sigs/gateway-api v1.4
-//! `config/crd/standard/gateway.networking.k8s.io_{gatewayclasses,gateways,httproutes}.yaml`)
+//! `config/crd/standard/gateway.networking.k8s.io_{gatewayclasses,gateways,httproutes,grpcroutes}.yaml`)
 //! through apiextensions-apiserver's tableconvertor: a missing value is a null cell, a list or
 //! map is printed as JSON, only the first result of a `[*]` path is kept, a date is an age.
 
@@ -60,7 +60,8 @@ pub(super) const GATEWAY_COLUMNS: &[Column] = &[
     AGE,
 ];
 
-pub(super) const HTTP_ROUTE_COLUMNS: &[Column] = &[
+/// HTTPRoute and GRPCRoute declare the same columns.
+pub(super) const ROUTE_COLUMNS: &[Column] = &[
     NAME,
     col(
         "Hostnames",
@@ -113,7 +114,7 @@ pub(super) fn gateway_row(gw: &Value, now: Timestamp) -> Row {
     ])
 }
 
-pub(super) fn http_route_row(route: &Value, now: Timestamp) -> Row {
+pub(super) fn route_row(route: &Value, now: Timestamp) -> Row {
     Row::new(vec![
         json!(name(route)),
         cell(at(route, &["spec", "hostnames"])),
@@ -130,11 +131,11 @@ mod tests {
         let now = Timestamp::now();
         let route = json!({"metadata": {"name": "web"}, "spec": {"hostnames": ["a.example.com", "b.example.com"]}});
         assert_eq!(
-            http_route_row(&route, now).cells[1],
+            route_row(&route, now).cells[1],
             json!("[\"a.example.com\",\"b.example.com\"]")
         );
         let bare = json!({"metadata": {"name": "web"}, "spec": {}});
-        assert_eq!(http_route_row(&bare, now).cells[1], Value::Null);
+        assert_eq!(route_row(&bare, now).cells[1], Value::Null);
         let gw = json!({"metadata": {"name": "gw"}, "spec": {"gatewayClassName": "sim"},
             "status": {"addresses": [{"value": "10.0.0.1"}, {"value": "10.0.0.2"}],
                        "conditions": [{"type": "Accepted", "status": "True"}, {"type": "Programmed", "status": "False"}]}});

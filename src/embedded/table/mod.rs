@@ -10,8 +10,8 @@ mod pod;
 
 use super::selectors::selector_string;
 use gateway::{
-    GATEWAY_CLASS_COLUMNS, GATEWAY_COLUMNS, HTTP_ROUTE_COLUMNS, gateway_class_row, gateway_row,
-    http_route_row,
+    GATEWAY_CLASS_COLUMNS, GATEWAY_COLUMNS, ROUTE_COLUMNS, gateway_class_row, gateway_row,
+    route_row,
 };
 use pod::pod_row;
 
@@ -54,7 +54,7 @@ pub fn to_table(
         "Endpoints" => (ENDPOINTS_COLUMNS, endpoints_row),
         "GatewayClass" => (GATEWAY_CLASS_COLUMNS, gateway_class_row),
         "Gateway" => (GATEWAY_COLUMNS, gateway_row),
-        "HTTPRoute" => (HTTP_ROUTE_COLUMNS, http_route_row),
+        "HTTPRoute" | "GRPCRoute" => (ROUTE_COLUMNS, route_row),
         _ => (DEFAULT_COLUMNS, default_row),
     };
     let rows: Vec<Value> = items
