@@ -638,6 +638,41 @@ fn the_simulated_controller_accepts_routes_and_programs_gateways() {
         (out.split_whitespace().nth(2) == Some("True")).then_some(())
     });
 
+    let gw = k.json(&["get", "gtw", "public", "-n", NS]);
+    let listener = &gw["status"]["listeners"][0];
+    assert_eq!(
+        (
+            listener["name"].as_str(),
+            listener["attachedRoutes"].as_i64()
+        ),
+        (Some("http"), Some(1)),
+        "{gw}"
+    );
+
+    // A route from another namespace is not admitted by a listener that takes routes from
+    // its own namespace only (the CRD's default `allowedRoutes`).
+    let foreign = r#"apiVersion: v1
+kind: Namespace
+metadata: {name: elsewhere}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: foreign, namespace: elsewhere}
+spec:
+  parentRefs: [{name: public, namespace: edge}]
+  rules: [{backendRefs: [{name: web, port: 80}]}]
+"#;
+    k.apply("foreign.yaml", foreign);
+    let refused = wait_for("the foreign route refused", TIMEOUT, || {
+        let route = k.json(&["get", "httproute", "foreign", "-n", "elsewhere"]);
+        route["status"]["parents"][0]["conditions"]
+            .as_array()?
+            .iter()
+            .find(|c| c["type"] == "Accepted")
+            .cloned()
+    });
+    assert_eq!(refused["reason"], "NotAllowedByListeners", "{refused}");
+
     // A spec change is observed: the conditions follow the new generation.
     let ops = r#"[{"op":"replace","path":"/spec/rules/0/backendRefs/1/weight","value":50}]"#;
     k.ok(&[

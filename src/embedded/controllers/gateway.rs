@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 
 use super::super::objects::now_rfc3339;
 use super::super::resources::{self, GATEWAY_GROUP, ResourceKind};
+use super::super::selectors::LabelSelector;
 use super::super::store::{self, Part, Store};
 use super::{KIND, int_at};
 
@@ -116,21 +117,35 @@ pub(super) fn sync(store: &mut Store) {
         let status = json!({"conditions": conditions_json(&class, previous, &accepted, &now)});
         write_status(store, classes, &class, status);
     }
+    let route_kinds: Vec<&'static ResourceKind> = ["httproutes", "grpcroutes"]
+        .into_iter()
+        .filter_map(gateway_kind)
+        .collect();
+    let all_routes: Vec<Arc<Value>> = route_kinds
+        .iter()
+        .flat_map(|kind| store.iter_kind(kind, None).cloned())
+        .collect();
     let all_gateways: Vec<Arc<Value>> = store.iter_kind(gateways, None).cloned().collect();
-    for (index, gw) in all_gateways.iter().enumerate() {
-        let status = gateway_status(store, classes, gw, index, &now);
+    for gw in &all_gateways {
+        let status = gateway_status(store, classes, gw, &all_routes, &now);
         write_status(store, gateways, gw, status);
     }
     // GRPCRoute has HTTPRoute's parentRefs and backendRefs, so both get the same status.
-    for routes in ["httproutes", "grpcroutes"]
-        .into_iter()
-        .filter_map(gateway_kind)
-    {
+    for routes in route_kinds {
         for route in store.iter_kind(routes, None).cloned().collect::<Vec<_>>() {
             let status = route_status(store, gateways, classes, &route, &now);
             write_status(store, routes, &route, status);
         }
     }
+}
+
+/// A stable simulated address for a Gateway, from its namespace and name.
+fn address_of(gw: &Value) -> String {
+    let (ns, name) = store::key_of(gw);
+    let hash = format!("{ns}/{name}")
+        .bytes()
+        .fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)));
+    format!("10.96.200.{}", 10 + hash % 240)
 }
 
 /// A Gateway whose class exists is accepted and programmed on a simulated address; without
@@ -139,7 +154,7 @@ fn gateway_status(
     store: &Store,
     classes: &ResourceKind,
     gw: &Value,
-    index: usize,
+    routes: &[Arc<Value>],
     now: &str,
 ) -> Value {
     let class = gw
@@ -170,8 +185,9 @@ fn gateway_status(
         ),
     ];
     json!({
-        "addresses": [{"type": "IPAddress", "value": format!("10.96.200.{}", 10 + index % 240)}],
+        "addresses": [{"type": "IPAddress", "value": address_of(gw)}],
         "conditions": conditions_json(gw, previous, &wanted, now),
+        "listeners": listener_status(store, gw, routes, now),
     })
 }
 
@@ -249,15 +265,27 @@ fn accepted(
             format!("Gateway {ns}/{name} is not accepted: GatewayClass {class} does not exist"),
         );
     }
-    if let Some(section) = str_at(parent_ref, "sectionName")
-        && !list_at(&gw, "/spec/listeners")
-            .iter()
-            .any(|l| str_at(l, "name") == Some(section))
-    {
+    let section = str_at(parent_ref, "sectionName");
+    let listeners = list_at(&gw, "/spec/listeners");
+    let mut selected = listeners
+        .iter()
+        .filter(|l| section.is_none_or(|s| str_at(l, "name") == Some(s)))
+        .peekable();
+    if selected.peek().is_none() {
         return Condition::fails(
             "Accepted",
             "NoMatchingParent",
-            format!("Gateway {ns}/{name} has no listener named {section}"),
+            format!(
+                "Gateway {ns}/{name} has no listener named {}",
+                section.unwrap_or("")
+            ),
+        );
+    }
+    if !selected.any(|l| admits(store, &gw, l, route_ns)) {
+        return Condition::fails(
+            "Accepted",
+            "NotAllowedByListeners",
+            format!("no listener of Gateway {ns}/{name} allows routes from namespace {route_ns}"),
         );
     }
     Condition::holds(
@@ -265,6 +293,80 @@ fn accepted(
         "Accepted",
         format!("accepted by Gateway {ns}/{name}"),
     )
+}
+
+/// Whether `listener` of `gw` takes routes from `route_ns` (`allowedRoutes.namespaces.from`:
+/// Same, All, or the namespaces its label selector selects).
+fn admits(store: &Store, gw: &Value, listener: &Value, route_ns: &str) -> bool {
+    let (gw_ns, _) = store::key_of(gw);
+    let namespaces = listener
+        .pointer("/allowedRoutes/namespaces")
+        .unwrap_or(&Value::Null);
+    match str_at(namespaces, "from").unwrap_or("Same") {
+        "All" => true,
+        "Selector" => {
+            let selector = namespaces.get("selector").unwrap_or(&Value::Null);
+            let namespace = store.get(KIND.namespaces, "", route_ns).ok();
+            let labels = namespace
+                .as_deref()
+                .and_then(|n| n.pointer("/metadata/labels"))
+                .and_then(Value::as_object);
+            LabelSelector::from_label_selector_object(selector)
+                .is_ok_and(|s| !s.is_empty() && s.matches(labels))
+        }
+        _ => gw_ns == route_ns,
+    }
+}
+
+/// Whether `parent_ref` of a route in `route_ns` names `gw` and, with a sectionName, `listener`.
+fn selects(parent_ref: &Value, route_ns: &str, gw: &Value, listener: &Value) -> bool {
+    let (gw_ns, gw_name) = store::key_of(gw);
+    str_at(parent_ref, "group").unwrap_or(GATEWAY_GROUP) == GATEWAY_GROUP
+        && str_at(parent_ref, "kind").unwrap_or("Gateway") == "Gateway"
+        && str_at(parent_ref, "name") == Some(gw_name.as_str())
+        && str_at(parent_ref, "namespace").unwrap_or(route_ns) == gw_ns
+        && str_at(parent_ref, "sectionName").is_none_or(|s| str_at(listener, "name") == Some(s))
+}
+
+/// `status.listeners[]`: the route kinds each listener takes and how many routes it admits.
+fn listener_status(store: &Store, gw: &Value, routes: &[Arc<Value>], now: &str) -> Vec<Value> {
+    let kinds = json!([{"group": GATEWAY_GROUP, "kind": "HTTPRoute"}, {"group": GATEWAY_GROUP, "kind": "GRPCRoute"}]);
+    list_at(gw, "/spec/listeners")
+        .iter()
+        .map(|listener| {
+            let name = str_at(listener, "name").unwrap_or("");
+            let attached = routes
+                .iter()
+                .filter(|route| {
+                    let (route_ns, _) = store::key_of(route);
+                    admits(store, gw, listener, &route_ns)
+                        && list_at(route, "/spec/parentRefs")
+                            .iter()
+                            .any(|p| selects(p, &route_ns, gw, listener))
+                })
+                .count();
+            let before = list_at(gw, "/status/listeners")
+                .iter()
+                .find(|l| str_at(l, "name") == Some(name))
+                .map_or(&[][..], |l| list_at(l, "/conditions"));
+            let wanted = [
+                Condition::holds("Accepted", "Accepted", "listener accepted"),
+                Condition::holds("Programmed", "Programmed", "listener programmed"),
+                Condition::holds(
+                    "ResolvedRefs",
+                    "ResolvedRefs",
+                    "listener references resolved",
+                ),
+                Condition::fails("Conflicted", "NoConflicts", "no conflicts"),
+            ];
+            json!({
+                "name": name,
+                "supportedKinds": kinds,
+                "attachedRoutes": attached,
+                "conditions": conditions_json(gw, before, &wanted, now),
+            })
+        })
+        .collect()
 }
 
 /// `ResolvedRefs` over every backendRef of every rule (RouteReasonBackendNotFound,

@@ -36,6 +36,7 @@ struct Kinds {
     services: &'static ResourceKind,
     endpoints: &'static ResourceKind,
     events: &'static ResourceKind,
+    namespaces: &'static ResourceKind,
 }
 
 static KIND: LazyLock<Kinds> = LazyLock::new(|| Kinds {
@@ -45,6 +46,7 @@ static KIND: LazyLock<Kinds> = LazyLock::new(|| Kinds {
     services: kind("", "services"),
     endpoints: kind("", "endpoints"),
     events: kind("", "events"),
+    namespaces: kind("", "namespaces"),
 });
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -207,6 +209,8 @@ fn mark(change: &Change, dirty: &mut Dirty) {
                 dirty.services.insert((ns, name));
             }
         }
+        // Namespace labels decide which listeners admit a namespace's routes.
+        "namespaces" => dirty.gateway_api = true,
         storage if storage.ends_with(super::resources::GATEWAY_GROUP) => {
             dirty.gateway_api = true;
         }
