@@ -342,6 +342,22 @@ fn apply_get_patch_and_status_as_for_a_custom_resource() {
         .expect("generation");
     assert_eq!(generation, 2, "a spec change bumps the generation");
 
+    // Server-side apply of the same manifest moves the weight too.
+    let path = k.dir.path().join("gw3.yaml");
+    std::fs::write(&path, manifests(35)).expect("write the manifest");
+    let out = k.ok(&[
+        "apply",
+        "--server-side",
+        "--force-conflicts",
+        "-f",
+        path.to_str().expect("path"),
+    ]);
+    assert!(
+        out.contains("httproute.gateway.networking.k8s.io/web serverside-applied"),
+        "{out}"
+    );
+    assert_eq!(weights(&k.route("web")), [90, 35]);
+
     // A merge patch replaces the rules list; a JSON patch moves one weight.
     let merge = json!({"spec": {"rules": [{"backendRefs": [
         {"name": "web-stable", "port": 80, "weight": 50},
@@ -420,7 +436,16 @@ fn apply_get_patch_and_status_as_for_a_custom_resource() {
 #[test]
 fn status_and_spec_are_written_through_their_own_endpoints() {
     let k = start();
-    k.apply("gw.yaml", &manifests(10));
+    // A status in a created object is dropped: the Gateway reads back as the CRD's Pending.
+    let with_status = manifests(10).replace(
+        "  gatewayClassName: sim\n",
+        "  gatewayClassName: missing\nstatus:\n  addresses: [{value: 192.0.2.1}]\n",
+    );
+    assert_ne!(with_status, manifests(10));
+    k.apply("gw.yaml", &with_status);
+    let gw = k.json(&["get", "gtw", "public", "-n", NS]);
+    assert!(gw["status"].get("addresses").is_none(), "{gw}");
+    assert_eq!(gw["status"]["conditions"][0]["reason"], "Pending", "{gw}");
     let status = json!({"status": {"parents": [{"parentRef": {"name": "elsewhere"}, "controllerName": "x.dev/test", "conditions": []}]}});
     // A status written to the main endpoint is dropped...
     k.ok(&[
