@@ -836,3 +836,51 @@ spec:
             .contains("edge/web-gone")
     );
 }
+
+/// Access reviews and writes name the Gateway API resources as RBAC does
+/// (`patch httproutes.gateway.networking.k8s.io`): the read-only identity reads, never writes.
+#[test]
+fn the_read_only_identity_reads_routes_but_cannot_patch_them() {
+    let k = start();
+    k.apply("gw.yaml", &manifests(10));
+    let can_i = |context: &str, verb: &str| {
+        let run = k.kubectl(&[
+            "--context",
+            context,
+            "auth",
+            "can-i",
+            verb,
+            "httproutes.gateway.networking.k8s.io",
+            "-n",
+            NS,
+        ]);
+        run.stdout.trim().to_string()
+    };
+    assert_eq!(can_i("cutover-demo", "patch"), "yes");
+    assert_eq!(can_i("cutover-demo-read-only", "watch"), "yes");
+    assert!(can_i("cutover-demo-read-only", "patch").starts_with("no"));
+
+    let ops = r#"[{"op":"replace","path":"/spec/rules/0/backendRefs/1/weight","value":50}]"#;
+    let run = k.kubectl(&[
+        "--context",
+        "cutover-demo-read-only",
+        "patch",
+        "httproute",
+        "web",
+        "-n",
+        NS,
+        "--type=json",
+        "-p",
+        ops,
+    ]);
+    assert!(!run.status.success(), "{run:?}");
+    assert!(
+        run.stderr.contains("Forbidden")
+            && run
+                .stderr
+                .contains("httproutes.gateway.networking.k8s.io \"web\""),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(weights(&k.route("web")), [90, 10]);
+}
