@@ -22,8 +22,8 @@ fn gateway_kind(plural: &str) -> Option<&'static ResourceKind> {
     resources::find(GATEWAY_GROUP, "v1", plural)
 }
 
-#[derive(Clone)]
 /// One condition as the spec's `metav1.Condition`: type, status, reason, message.
+#[derive(Clone)]
 struct Condition {
     ty: &'static str,
     status: &'static str,
