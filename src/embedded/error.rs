@@ -231,6 +231,20 @@ impl ApiError {
         )
     }
 
+    /// A patch type the kind does not take. kube-apiserver's text: `errUnsupportedMediaType` in
+    /// k8s.io/apiserver/pkg/endpoints/handlers/negotiation/errors.go; a custom resource accepts
+    /// the types listed in apiextensions-apiserver's customresource_handler.go (`supportedTypes`).
+    pub fn unsupported_patch_type(accepted: &[&str]) -> ApiError {
+        ApiError::new(
+            415,
+            "UnsupportedMediaType",
+            format!(
+                "the body of the request was in an unknown format - accepted media types include: {}",
+                accepted.join(", ")
+            ),
+        )
+    }
+
     pub fn internal(message: impl Into<String>) -> ApiError {
         ApiError::new(500, "InternalError", message)
     }

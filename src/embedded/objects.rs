@@ -10,7 +10,9 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 
 use super::error::{ApiError, Cause};
-use super::resources::ResourceKind;
+use super::resources::{GATEWAY_GROUP, ResourceKind};
+
+mod gateway;
 use super::selectors::LabelSelector;
 
 /// Now in RFC 3339 with whole seconds, as Kubernetes writes times.
@@ -152,6 +154,7 @@ pub fn apply_defaults(kind: &ResourceKind, obj: &mut Value) {
                 set_default(map, "status", json!({"loadBalancer": {}}));
             }
         }
+        (GATEWAY_GROUP, name) => gateway::apply_defaults(name, obj),
         ("", "Namespace") => {
             if let Some(map) = obj.as_object_mut() {
                 set_default(map, "spec", json!({"finalizers": ["kubernetes"]}));
@@ -294,6 +297,9 @@ pub fn validate(kind: &ResourceKind, obj: &Value, old: Option<&Value>) -> Result
             }
         }
         "Ingress" => validate_ingress(obj, &mut causes),
+        "HTTPRoute" | "GRPCRoute" if kind.group == GATEWAY_GROUP => {
+            gateway::validate_route(obj, &mut causes);
+        }
         _ => {}
     }
     if causes.is_empty() {

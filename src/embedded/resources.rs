@@ -28,6 +28,9 @@ pub struct ResourceKind {
     pub generation: bool,
     /// Virtual kinds that are only ever created (reviews) and never stored.
     pub create_only: bool,
+    /// Served as kube-apiserver serves a CustomResourceDefinition's kind: no strategic merge
+    /// patch (415) and printer columns from the CRD's `additionalPrinterColumns`.
+    pub custom: bool,
     pub view: Option<View>,
 }
 
@@ -68,6 +71,10 @@ impl ResourceKind {
             ("deployments", _) => "deployments.apps",
             ("replicasets", _) => "replicasets.apps",
             ("ingresses", _) => "ingresses.networking.k8s.io",
+            ("gatewayclasses", _) => "gatewayclasses.gateway.networking.k8s.io",
+            ("gateways", _) => "gateways.gateway.networking.k8s.io",
+            ("httproutes", _) => "httproutes.gateway.networking.k8s.io",
+            ("grpcroutes", _) => "grpcroutes.gateway.networking.k8s.io",
             (plural, _) => plural,
         }
     }
@@ -126,7 +133,27 @@ const fn served(
         subresources: &[],
         generation: false,
         create_only: false,
+        custom: false,
         view: None,
+    }
+}
+
+/// The Gateway API group, served as the upstream standard-channel CRDs (v1.4) declare it.
+pub const GATEWAY_GROUP: &str = "gateway.networking.k8s.io";
+
+/// A Gateway API kind as its CRD declares it: category `gateway-api`, a status subresource,
+/// generations. Source: kubernetes-sigs/gateway-api `config/crd/standard/*.yaml`.
+const fn gateway_api(
+    kind: &'static str,
+    plural: &'static str,
+    singular: &'static str,
+) -> ResourceKind {
+    ResourceKind {
+        categories: &["gateway-api"],
+        subresources: &["status"],
+        generation: true,
+        custom: true,
+        ..served(GATEWAY_GROUP, "v1", kind, plural, singular)
     }
 }
 
@@ -178,6 +205,21 @@ pub static KINDS: &[ResourceKind] = &[
         generation: true,
         ..served("networking.k8s.io", "v1", "Ingress", "ingresses", "ingress")
     },
+    // gateway.networking.k8s.io_gatewayclasses.yaml: cluster-scoped, short name gc.
+    ResourceKind {
+        namespaced: false,
+        short_names: &["gc"],
+        ..gateway_api("GatewayClass", "gatewayclasses", "gatewayclass")
+    },
+    // gateway.networking.k8s.io_gateways.yaml: short name gtw.
+    ResourceKind {
+        short_names: &["gtw"],
+        ..gateway_api("Gateway", "gateways", "gateway")
+    },
+    // gateway.networking.k8s.io_httproutes.yaml: no short names.
+    gateway_api("HTTPRoute", "httproutes", "httproute"),
+    // gateway.networking.k8s.io_grpcroutes.yaml: no short names.
+    gateway_api("GRPCRoute", "grpcroutes", "grpcroute"),
     ResourceKind {
         view: Some(View {
             storage: "events",

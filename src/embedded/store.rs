@@ -309,6 +309,14 @@ impl Store {
         if self.bucket(kind).is_some_and(|b| b.contains_key(&key)) {
             return Err(ApiError::already_exists(kind, &name));
         }
+        // A custom resource's status is written through its status subresource only, so a
+        // create drops it (apiextensions-apiserver's PrepareForCreate).
+        if kind.custom
+            && kind.status_subresource()
+            && let Some(map) = obj.as_object_mut()
+        {
+            map.remove("status");
+        }
         objects::apply_defaults(kind, &mut obj);
         objects::validate(kind, &obj, None)?;
         let rv = if self.dry_run {
@@ -692,6 +700,18 @@ mod tests {
         assert_eq!(err.reason, "AlreadyExists");
         let err = s.create(svc_kind(), "nope", svc("a")).expect_err("no ns");
         assert_eq!(err.code, 404);
+    }
+
+    #[test]
+    fn a_custom_resource_is_created_without_the_status_it_was_sent_with() {
+        let mut s = Store::new(100);
+        let class = resources::find(resources::GATEWAY_GROUP, "v1", "gatewayclasses")
+            .expect("gatewayclasses");
+        let body = json!({"metadata": {"name": "sim"}, "spec": {"controllerName": "x.dev/y"},
+            "status": {"conditions": [{"type": "Accepted", "status": "True"}]}});
+        let o = s.create(class, "", body).expect("create");
+        assert_eq!(o["status"]["conditions"][0]["reason"], "Pending", "{o}");
+        assert_eq!(o["status"]["conditions"][0]["status"], "Unknown", "{o}");
     }
 
     #[test]

@@ -12,6 +12,7 @@ use tokio::sync::broadcast::error::RecvError;
 use tokio::time::Instant;
 
 mod deployment;
+mod gateway;
 mod pods;
 
 use super::Shared;
@@ -35,6 +36,7 @@ struct Kinds {
     services: &'static ResourceKind,
     endpoints: &'static ResourceKind,
     events: &'static ResourceKind,
+    namespaces: &'static ResourceKind,
 }
 
 static KIND: LazyLock<Kinds> = LazyLock::new(|| Kinds {
@@ -44,6 +46,7 @@ static KIND: LazyLock<Kinds> = LazyLock::new(|| Kinds {
     services: kind("", "services"),
     endpoints: kind("", "endpoints"),
     events: kind("", "events"),
+    namespaces: kind("", "namespaces"),
 });
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -81,6 +84,8 @@ struct Dirty {
     /// Namespaces whose pods changed: their Services' endpoints may change.
     pod_namespaces: BTreeMap<String, Vec<Arc<Value>>>,
     removed_services: BTreeSet<ObjKey>,
+    /// A Gateway API object or a Service changed: route and gateway status may change.
+    gateway_api: bool,
 }
 
 impl Dirty {
@@ -90,6 +95,7 @@ impl Dirty {
             && self.services.is_empty()
             && self.pod_namespaces.is_empty()
             && self.removed_services.is_empty()
+            && !self.gateway_api
     }
 }
 
@@ -150,6 +156,7 @@ async fn sleep_until(when: Option<Instant>) {
 }
 
 fn full_resync(store: &Store, dirty: &mut Dirty) {
+    dirty.gateway_api = true;
     for d in store.iter_kind(KIND.deployments, None) {
         dirty.deployments.insert(store::key_of(d));
     }
@@ -195,11 +202,17 @@ fn mark(change: &Change, dirty: &mut Dirty) {
             }
         }
         "services" => {
+            dirty.gateway_api = true;
             if change.change == ChangeType::Deleted {
                 dirty.removed_services.insert((ns, name));
             } else {
                 dirty.services.insert((ns, name));
             }
+        }
+        // Namespace labels decide which listeners admit a namespace's routes.
+        "namespaces" => dirty.gateway_api = true,
+        storage if storage.ends_with(super::resources::GATEWAY_GROUP) => {
+            dirty.gateway_api = true;
         }
         _ => {}
     }
@@ -405,6 +418,9 @@ impl Sim {
         }
         for (ns, name) in &dirty.removed_services {
             let _ = store.delete(KIND.endpoints, ns, name, None, false);
+        }
+        if dirty.gateway_api {
+            gateway::sync(store);
         }
     }
 

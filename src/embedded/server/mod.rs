@@ -407,6 +407,14 @@ fn resource(ctx: &Ctx<'_>, r: ResourceRoute) -> Result<Response, ApiError> {
     }
 }
 
+/// The patch types a custom resource takes, in kube-apiserver's order (CBOR apply is behind a
+/// feature gate that is off by default).
+const CUSTOM_RESOURCE_PATCH_TYPES: &[&str] = &[
+    "application/json-patch+json",
+    "application/merge-patch+json",
+    "application/apply-patch+yaml",
+];
+
 /// PUT or PATCH of an object, its status or its scale.
 fn write(
     ctx: &Ctx<'_>,
@@ -415,9 +423,12 @@ fn write(
     name: &str,
     sub: Option<&str>,
 ) -> Result<Response, ApiError> {
-    let patch_kind = || {
-        PatchKind::from_content_type(ctx.content_type())
-            .ok_or_else(|| ApiError::unsupported_media_type(ctx.content_type()))
+    let patch_kind = || match PatchKind::from_content_type(ctx.content_type()) {
+        Some(PatchKind::Strategic) if kind.custom => Err(ApiError::unsupported_patch_type(
+            CUSTOM_RESOURCE_PATCH_TYPES,
+        )),
+        Some(patch_kind) => Ok(patch_kind),
+        None => Err(ApiError::unsupported_media_type(ctx.content_type())),
     };
     let obj = match (ctx.verb, sub) {
         ("update", Some("scale")) => {

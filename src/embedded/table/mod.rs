@@ -5,9 +5,14 @@ use std::collections::BTreeSet;
 use jiff::Timestamp;
 use serde_json::{Map, Value, json};
 
+mod gateway;
 mod pod;
 
 use super::selectors::selector_string;
+use gateway::{
+    GATEWAY_CLASS_COLUMNS, GATEWAY_COLUMNS, ROUTE_COLUMNS, gateway_class_row, gateway_row,
+    route_row,
+};
 use pod::pod_row;
 
 /// kubectl reads row objects for `-A`'s NAMESPACE column and `--show-labels`.
@@ -47,6 +52,9 @@ pub fn to_table(
         "Event" => (EVENT_COLUMNS, event_row),
         "Namespace" => (NAMESPACE_COLUMNS, namespace_row),
         "Endpoints" => (ENDPOINTS_COLUMNS, endpoints_row),
+        "GatewayClass" => (GATEWAY_CLASS_COLUMNS, gateway_class_row),
+        "Gateway" => (GATEWAY_COLUMNS, gateway_row),
+        "HTTPRoute" | "GRPCRoute" => (ROUTE_COLUMNS, route_row),
         _ => (DEFAULT_COLUMNS, default_row),
     };
     let rows: Vec<Value> = items

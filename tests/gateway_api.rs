@@ -1,0 +1,886 @@
+//! The embedded cluster serves the Gateway API (gateway.networking.k8s.io/v1 GatewayClass,
+//! Gateway, HTTPRoute) as a cluster with the upstream standard-channel CRDs installed does,
+//! judged by a real kubectl and by the kube client.
+//!
+//! Weights are relative (Gateway API spec, apis/v1/httproute_types.go `BackendRef.Weight`):
+//! the tests only move them, the share semantics are the planner's.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use cutover::embedded::auth::ADMIN;
+use cutover::embedded::{Config, EmbeddedCluster};
+use serde_json::{Value, json};
+
+#[derive(Debug)]
+struct Run {
+    status: ExitStatus,
+    stdout: String,
+    stderr: String,
+}
+
+const TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Polls `check` until it yields a value; fails the test after `timeout`.
+fn wait_for<T>(what: &str, timeout: Duration, mut check: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(v) = check() {
+            return v;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for {what}"
+        );
+        // A polling interval, not a synchronisation: the condition above decides.
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// An empty embedded cluster with a kubeconfig for it; fields drop in order.
+struct Kube {
+    cluster: EmbeddedCluster,
+    rt: tokio::runtime::Runtime,
+    kubeconfig: PathBuf,
+    cache_dir: PathBuf,
+    dir: tempfile::TempDir,
+}
+
+fn start() -> Kube {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("build a tokio runtime");
+    let cluster = rt
+        .block_on(EmbeddedCluster::start(
+            Config::test(),
+            "127.0.0.1:0".parse().expect("address"),
+        ))
+        .expect("start the embedded cluster");
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let kubeconfig = dir.path().join("kubeconfig");
+    cluster
+        .write_kubeconfig(&kubeconfig)
+        .expect("write the kubeconfig");
+    let cache_dir = dir.path().join("kube-cache");
+    Kube {
+        cluster,
+        rt,
+        kubeconfig,
+        cache_dir,
+        dir,
+    }
+}
+
+impl Kube {
+    fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new("kubectl");
+        cmd.arg("--kubeconfig")
+            .arg(&self.kubeconfig)
+            .arg("--cache-dir")
+            .arg(&self.cache_dir)
+            .args(args)
+            .env_remove("KUBECONFIG")
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    fn kubectl(&self, args: &[&str]) -> Run {
+        let out = self
+            .command(args)
+            .output()
+            .expect("run kubectl (is it installed?)");
+        Run {
+            status: out.status,
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// Runs kubectl, fails the test unless it succeeds, and returns its stdout.
+    fn ok(&self, args: &[&str]) -> String {
+        let run = self.kubectl(args);
+        assert!(
+            run.status.success(),
+            "kubectl {} failed ({}):\nstdout: {}\nstderr: {}",
+            args.join(" "),
+            run.status,
+            run.stdout,
+            run.stderr
+        );
+        run.stdout
+    }
+
+    fn json(&self, args: &[&str]) -> Value {
+        let mut args = args.to_vec();
+        args.extend(["-o", "json"]);
+        let out = self.ok(&args);
+        serde_json::from_str(&out)
+            .unwrap_or_else(|e| panic!("kubectl printed no JSON ({e}): {out}"))
+    }
+
+    fn route(&self, name: &str) -> Value {
+        self.json(&["get", "httproute", name, "-n", NS])
+    }
+
+    /// Writes `yaml` to a file and `kubectl apply -f`s it; returns kubectl's output.
+    fn apply(&self, file: &str, yaml: &str) -> String {
+        let path = self.dir.path().join(file);
+        std::fs::write(&path, yaml).expect("write the manifest");
+        self.ok(&["apply", "-f", path.to_str().expect("path")])
+    }
+}
+
+const NS: &str = "edge";
+
+/// A namespace with the stable and candidate Services, a GatewayClass, a Gateway and an
+/// HTTPRoute splitting 90/10 between them.
+fn manifests(candidate_weight: u32) -> String {
+    format!(
+        r#"apiVersion: v1
+kind: Namespace
+metadata:
+  name: edge
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: web-stable
+  namespace: edge
+spec:
+  selector: {{app: web, track: stable}}
+  ports: [{{port: 80}}]
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: web-canary
+  namespace: edge
+spec:
+  selector: {{app: web, track: canary}}
+  ports: [{{port: 80}}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata:
+  name: sim
+spec:
+  controllerName: cutover.dev/simulated-gateway
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata:
+  name: public
+  namespace: edge
+spec:
+  gatewayClassName: sim
+  listeners:
+  - name: http
+    protocol: HTTP
+    port: 80
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata:
+  name: web
+  namespace: edge
+spec:
+  parentRefs:
+  - name: public
+  hostnames: ["shop.example.com"]
+  rules:
+  - backendRefs:
+    - name: web-stable
+      port: 80
+      weight: 90
+    - name: web-canary
+      port: 80
+      weight: {candidate_weight}
+"#
+    )
+}
+
+fn weights(route: &Value) -> Vec<i64> {
+    route["spec"]["rules"][0]["backendRefs"]
+        .as_array()
+        .expect("backendRefs")
+        .iter()
+        .map(|b| b["weight"].as_i64().expect("weight"))
+        .collect()
+}
+
+/// Column names of a `kubectl get` header line.
+fn header(out: &str) -> Vec<&str> {
+    out.lines()
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .collect()
+}
+
+#[test]
+fn discovery_names_the_kinds_as_the_upstream_crds_do() {
+    let k = start();
+    let out = k.ok(&[
+        "api-resources",
+        "--api-group=gateway.networking.k8s.io",
+        "-o",
+        "wide",
+    ]);
+    let row = |name: &str| -> Vec<String> {
+        out.lines()
+            .find(|l| l.split_whitespace().next() == Some(name))
+            .unwrap_or_else(|| panic!("no {name} in:\n{out}"))
+            .split_whitespace()
+            .map(str::to_string)
+            .collect()
+    };
+    // NAME SHORTNAMES APIVERSION NAMESPACED KIND VERBS CATEGORIES
+    assert_eq!(
+        row("gatewayclasses")[1..5],
+        [
+            "gc",
+            "gateway.networking.k8s.io/v1",
+            "false",
+            "GatewayClass"
+        ]
+    );
+    assert_eq!(
+        row("gateways")[1..5],
+        ["gtw", "gateway.networking.k8s.io/v1", "true", "Gateway"]
+    );
+    assert_eq!(
+        row("httproutes")[1..4],
+        ["gateway.networking.k8s.io/v1", "true", "HTTPRoute"]
+    );
+    assert_eq!(
+        row("grpcroutes")[1..4],
+        ["gateway.networking.k8s.io/v1", "true", "GRPCRoute"]
+    );
+    for name in ["gatewayclasses", "gateways", "httproutes", "grpcroutes"] {
+        assert_eq!(
+            row(name).last().map(String::as_str),
+            Some("gateway-api"),
+            "{out}"
+        );
+    }
+    let group = k.ok(&["get", "--raw", "/apis/gateway.networking.k8s.io"]);
+    let group: Value = serde_json::from_str(&group).expect("APIGroup");
+    assert_eq!(
+        group["preferredVersion"]["groupVersion"],
+        "gateway.networking.k8s.io/v1"
+    );
+    let list = k.ok(&["get", "--raw", "/apis/gateway.networking.k8s.io/v1"]);
+    assert!(list.contains("\"httproutes/status\""), "{list}");
+}
+
+#[test]
+fn apply_get_patch_and_status_as_for_a_custom_resource() {
+    let k = start();
+    let out = k.apply("gw.yaml", &manifests(10));
+    assert!(
+        out.contains("httproute.gateway.networking.k8s.io/web created"),
+        "{out}"
+    );
+    assert!(
+        out.contains("gatewayclass.gateway.networking.k8s.io/sim created"),
+        "{out}"
+    );
+
+    let out = k.ok(&["get", "httproutes", "-n", NS]);
+    assert_eq!(header(&out), ["NAME", "HOSTNAMES", "AGE"], "{out}");
+    assert!(
+        out.lines().nth(1).unwrap_or("").starts_with("web "),
+        "{out}"
+    );
+    assert!(out.contains("[\"shop.example.com\"]"), "{out}");
+    let out = k.ok(&["get", "gtw", "-n", NS]);
+    assert_eq!(
+        header(&out),
+        ["NAME", "CLASS", "ADDRESS", "PROGRAMMED", "AGE"],
+        "{out}"
+    );
+    let out = k.ok(&["get", "gc"]);
+    assert_eq!(
+        header(&out),
+        ["NAME", "CONTROLLER", "ACCEPTED", "AGE"],
+        "{out}"
+    );
+    assert!(out.contains("cutover.dev/simulated-gateway"), "{out}");
+    let out = k.ok(&["get", "gateway-api", "-n", NS, "-o", "name"]);
+    assert!(
+        out.contains("httproute.gateway.networking.k8s.io/web")
+            && out.contains("gateway.gateway.networking.k8s.io/public"),
+        "{out}"
+    );
+
+    // Client-side apply of a changed route: kubectl falls back to a merge patch.
+    let out = k.apply("gw2.yaml", &manifests(30));
+    assert!(
+        out.contains("httproute.gateway.networking.k8s.io/web configured"),
+        "{out}"
+    );
+    assert_eq!(weights(&k.route("web")), [90, 30]);
+    // Applying it again rewrites the defaulted lists (kubectl says "configured", as against a
+    // real cluster) but the server stores the same object: no new version, no new generation.
+    wait_condition(&k, "web", "Accepted", "True", "Accepted"); // the controller is done with it
+    let before = k.route("web");
+    k.apply("gw2.yaml", &manifests(30));
+    let after = k.route("web");
+    assert_eq!(
+        after["metadata"]["resourceVersion"],
+        before["metadata"]["resourceVersion"]
+    );
+    let generation = k.route("web")["metadata"]["generation"]
+        .as_i64()
+        .expect("generation");
+    assert_eq!(generation, 2, "a spec change bumps the generation");
+
+    // Server-side apply of the same manifest moves the weight too.
+    let path = k.dir.path().join("gw3.yaml");
+    std::fs::write(&path, manifests(35)).expect("write the manifest");
+    let out = k.ok(&[
+        "apply",
+        "--server-side",
+        "--force-conflicts",
+        "-f",
+        path.to_str().expect("path"),
+    ]);
+    assert!(
+        out.contains("httproute.gateway.networking.k8s.io/web serverside-applied"),
+        "{out}"
+    );
+    assert_eq!(weights(&k.route("web")), [90, 35]);
+
+    // A merge patch replaces the rules list; a JSON patch moves one weight.
+    let merge = json!({"spec": {"rules": [{"backendRefs": [
+        {"name": "web-stable", "port": 80, "weight": 50},
+        {"name": "web-canary", "port": 80, "weight": 50}]}]}});
+    k.ok(&[
+        "patch",
+        "httproute",
+        "web",
+        "-n",
+        NS,
+        "--type=merge",
+        "-p",
+        &merge.to_string(),
+    ]);
+    assert_eq!(weights(&k.route("web")), [50, 50]);
+    let ops = r#"[{"op":"replace","path":"/spec/rules/0/backendRefs/1/weight","value":100}]"#;
+    k.ok(&[
+        "patch",
+        "httproute",
+        "web",
+        "-n",
+        NS,
+        "--type=json",
+        "-p",
+        ops,
+    ]);
+    assert_eq!(weights(&k.route("web")), [50, 100]);
+
+    // A weight over the CRD's maximum is refused as the schema refuses it.
+    let ops = r#"[{"op":"replace","path":"/spec/rules/0/backendRefs/1/weight","value":1000001}]"#;
+    let run = k.kubectl(&[
+        "patch",
+        "httproute",
+        "web",
+        "-n",
+        NS,
+        "--type=json",
+        "-p",
+        ops,
+    ]);
+    assert_eq!(
+        run.stderr.trim(),
+        "The HTTPRoute \"web\" is invalid: spec.rules[0].backendRefs[1].weight: Invalid value: 1000001: spec.rules[0].backendRefs[1].weight in body should be less than or equal to 1000000"
+    );
+
+    // A strategic merge patch is refused as kube-apiserver refuses it for a custom resource
+    // (415; kubectl words the refusal itself around the server's message).
+    let run = k.kubectl(&[
+        "patch",
+        "httproute",
+        "web",
+        "-n",
+        NS,
+        "--type=strategic",
+        "-p",
+        &merge.to_string(),
+    ]);
+    assert!(!run.status.success(), "{run:?}");
+    assert_eq!(
+        run.stderr.trim(),
+        "error: application/strategic-merge-patch+json is not supported by gateway.networking.k8s.io/v1, Kind=HTTPRoute: the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml"
+    );
+    assert!(
+        k.cluster
+            .requests()
+            .iter()
+            .any(|r| r.method == "PATCH" && r.status == 415)
+    );
+    assert_eq!(
+        weights(&k.route("web")),
+        [50, 100],
+        "the refused patch changed nothing"
+    );
+}
+
+#[test]
+fn status_and_spec_are_written_through_their_own_endpoints() {
+    let k = start();
+    // A status in a created object is dropped: the Gateway reads back as the CRD's Pending.
+    let with_status = manifests(10).replace(
+        "  gatewayClassName: sim\n",
+        "  gatewayClassName: missing\nstatus:\n  addresses: [{value: 192.0.2.1}]\n",
+    );
+    assert_ne!(with_status, manifests(10));
+    k.apply("gw.yaml", &with_status);
+    let gw = k.json(&["get", "gtw", "public", "-n", NS]);
+    assert!(gw["status"].get("addresses").is_none(), "{gw}");
+    assert_eq!(gw["status"]["conditions"][0]["reason"], "Pending", "{gw}");
+    let status = json!({"status": {"parents": [{"parentRef": {"name": "elsewhere"}, "controllerName": "x.dev/test", "conditions": []}]}});
+    // A status written to the main endpoint is dropped...
+    k.ok(&[
+        "patch",
+        "httproute",
+        "web",
+        "-n",
+        NS,
+        "--type=merge",
+        "-p",
+        &status.to_string(),
+    ]);
+    let route = k.route("web");
+    assert!(
+        route["status"]["parents"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .all(|p| p["controllerName"] != "x.dev/test"),
+        "{route}"
+    );
+    // ...and a spec written to the status endpoint is dropped.
+    let both = json!({"spec": {"hostnames": ["other.example.com"]}, "status": status["status"]});
+    k.ok(&[
+        "patch",
+        "httproute",
+        "web",
+        "-n",
+        NS,
+        "--subresource=status",
+        "--type=merge",
+        "-p",
+        &both.to_string(),
+    ]);
+    let route = k.route("web");
+    assert_eq!(route["spec"]["hostnames"], json!(["shop.example.com"]));
+    assert!(
+        route["status"]["parents"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|p| p["controllerName"] == "x.dev/test"),
+        "{route}"
+    );
+    assert_eq!(
+        route["metadata"]["generation"], 1,
+        "a status write is no spec change"
+    );
+}
+
+#[test]
+fn a_watch_sees_a_weight_change() {
+    let k = start();
+    k.apply("gw.yaml", &manifests(10));
+    let mut child = k
+        .command(&[
+            "get",
+            "httproute",
+            "web",
+            "-n",
+            NS,
+            "-w",
+            "-o",
+            "jsonpath={.spec.rules[0].backendRefs[1].weight}{\"\\n\"}",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn kubectl get -w");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let deadline = Instant::now() + TIMEOUT;
+    let next = || {
+        rx.recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .expect("a line from kubectl get -w")
+    };
+    assert_eq!(next(), "10");
+    let ops = r#"[{"op":"replace","path":"/spec/rules/0/backendRefs/1/weight","value":40}]"#;
+    k.ok(&[
+        "patch",
+        "httproute",
+        "web",
+        "-n",
+        NS,
+        "--type=json",
+        "-p",
+        ops,
+    ]);
+    while next() != "40" {}
+    child.kill().expect("kill kubectl get -w");
+    child.wait().expect("reap kubectl get -w");
+}
+
+/// The kube client lists HTTPRoutes as dynamic objects and patches one with a resourceVersion
+/// precondition: the current version is taken, a stale one is refused with 409 Conflict.
+#[test]
+fn kube_client_patches_a_route_with_a_resource_version_precondition() {
+    use kube::api::{
+        Api, ApiResource, DynamicObject, GroupVersionKind, ListParams, Patch, PatchParams,
+    };
+
+    let k = start();
+    k.apply("gw.yaml", &manifests(10));
+    let resource = ApiResource::from_gvk_with_plural(
+        &GroupVersionKind::gvk("gateway.networking.k8s.io", "v1", "HTTPRoute"),
+        "httproutes",
+    );
+    k.rt.block_on(async {
+        let client = k.cluster.client(&ADMIN).await.expect("a client");
+        let routes: Api<DynamicObject> = Api::namespaced_with(client, NS, &resource);
+        let listed = routes
+            .list(&ListParams::default())
+            .await
+            .expect("list httproutes");
+        assert_eq!(listed.items.len(), 1);
+        let stale = listed.items[0]
+            .metadata
+            .resource_version
+            .clone()
+            .expect("resourceVersion");
+        let patch = |rv: &str, weight: u32| {
+            json!({"metadata": {"resourceVersion": rv}, "spec": {"rules": [{"backendRefs": [
+                {"name": "web-stable", "port": 80, "weight": 90},
+                {"name": "web-canary", "port": 80, "weight": weight}]}]}})
+        };
+        let params = PatchParams::default();
+        routes
+            .patch("web", &params, &Patch::Merge(patch(&stale, 20)))
+            .await
+            .expect("a patch at the current resourceVersion");
+        let refused = routes
+            .patch("web", &params, &Patch::Merge(patch(&stale, 70)))
+            .await
+            .expect_err("a patch at a stale resourceVersion");
+        match refused {
+            kube::Error::Api(status) => assert_eq!(status.code, 409, "{status:?}"),
+            other => panic!("not an API error: {other:?}"),
+        }
+    });
+    assert_eq!(weights(&k.route("web")), [90, 20]);
+}
+
+/// The simulated controller's condition `ty` on the route's first parent, once it is there
+/// and observes the route's current generation.
+fn parent_condition(k: &Kube, route: &str, ty: &str) -> Option<Value> {
+    let route = k.route(route);
+    let parent = route["status"]["parents"]
+        .as_array()?
+        .iter()
+        .find(|p| p["controllerName"] == "cutover.dev/simulated-gateway")?
+        .clone();
+    let condition = parent["conditions"]
+        .as_array()?
+        .iter()
+        .find(|c| c["type"] == ty)?
+        .clone();
+    (condition["observedGeneration"] == route["metadata"]["generation"]).then_some(condition)
+}
+
+/// Waits until the route's `ty` condition has `status` and `reason`; returns it.
+fn wait_condition(k: &Kube, route: &str, ty: &str, status: &str, reason: &str) -> Value {
+    wait_for(
+        &format!("{route} {ty}={status} ({reason})"),
+        TIMEOUT,
+        || {
+            parent_condition(k, route, ty)
+                .filter(|c| c["status"] == status && c["reason"] == reason)
+        },
+    )
+}
+
+#[test]
+fn the_simulated_controller_accepts_routes_and_programs_gateways() {
+    let k = start();
+    k.apply("gw.yaml", &manifests(10));
+    let accepted = wait_condition(&k, "web", "Accepted", "True", "Accepted");
+    assert!(accepted["lastTransitionTime"].is_string(), "{accepted}");
+    wait_condition(&k, "web", "ResolvedRefs", "True", "ResolvedRefs");
+    let route = k.route("web");
+    assert_eq!(
+        route["status"]["parents"][0]["parentRef"],
+        json!({"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": "public"}),
+        "the CRD's defaults are stored"
+    );
+    let backend = &route["spec"]["rules"][0]["backendRefs"][0];
+    assert_eq!(
+        (backend["group"].as_str(), backend["kind"].as_str()),
+        (Some(""), Some("Service"))
+    );
+    assert_eq!(
+        route["spec"]["rules"][0]["matches"][0]["path"]["type"],
+        "PathPrefix"
+    );
+
+    let out = wait_for("the Gateway programmed", TIMEOUT, || {
+        let out = k.ok(&["get", "gtw", "public", "-n", NS, "--no-headers"]);
+        out.split_whitespace()
+            .nth(3)
+            .is_some_and(|p| p == "True")
+            .then_some(out)
+    });
+    let cols: Vec<&str> = out.split_whitespace().collect();
+    assert_eq!(cols[..2], ["public", "sim"], "{out}");
+    assert!(cols[2].starts_with("10.96.200."), "an address: {out}");
+    wait_for("the GatewayClass accepted", TIMEOUT, || {
+        let out = k.ok(&["get", "gc", "sim", "--no-headers"]);
+        (out.split_whitespace().nth(2) == Some("True")).then_some(())
+    });
+
+    let gw = k.json(&["get", "gtw", "public", "-n", NS]);
+    let listener = &gw["status"]["listeners"][0];
+    assert_eq!(
+        (
+            listener["name"].as_str(),
+            listener["attachedRoutes"].as_i64()
+        ),
+        (Some("http"), Some(1)),
+        "{gw}"
+    );
+
+    // A route from another namespace is not admitted by a listener that takes routes from
+    // its own namespace only (the CRD's default `allowedRoutes`).
+    let foreign = r#"apiVersion: v1
+kind: Namespace
+metadata: {name: elsewhere}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: foreign, namespace: elsewhere}
+spec:
+  parentRefs: [{name: public, namespace: edge}]
+  rules: [{backendRefs: [{name: web, port: 80}]}]
+"#;
+    k.apply("foreign.yaml", foreign);
+    let refused = wait_for("the foreign route refused", TIMEOUT, || {
+        let route = k.json(&["get", "httproute", "foreign", "-n", "elsewhere"]);
+        route["status"]["parents"][0]["conditions"]
+            .as_array()?
+            .iter()
+            .find(|c| c["type"] == "Accepted")
+            .cloned()
+    });
+    assert_eq!(refused["reason"], "NotAllowedByListeners", "{refused}");
+
+    // A spec change is observed: the conditions follow the new generation.
+    let ops = r#"[{"op":"replace","path":"/spec/rules/0/backendRefs/1/weight","value":50}]"#;
+    k.ok(&[
+        "patch",
+        "httproute",
+        "web",
+        "-n",
+        NS,
+        "--type=json",
+        "-p",
+        ops,
+    ]);
+    let again = wait_condition(&k, "web", "Accepted", "True", "Accepted");
+    assert_eq!(again["observedGeneration"], 2);
+    assert_eq!(
+        again["lastTransitionTime"], accepted["lastTransitionTime"],
+        "no transition"
+    );
+}
+
+#[test]
+fn a_missing_backend_service_or_parent_gateway_is_reported() {
+    let k = start();
+    k.apply("gw.yaml", &manifests(10));
+    wait_condition(&k, "web", "ResolvedRefs", "True", "ResolvedRefs");
+
+    k.ok(&["delete", "service", "web-canary", "-n", NS]);
+    let missing = wait_condition(&k, "web", "ResolvedRefs", "False", "BackendNotFound");
+    let message = missing["message"].as_str().unwrap_or("");
+    assert!(
+        message.contains("edge/web-canary"),
+        "names the Service: {missing}"
+    );
+    wait_condition(&k, "web", "Accepted", "True", "Accepted");
+
+    let ops = r#"[{"op":"replace","path":"/spec/parentRefs/0/name","value":"private"}]"#;
+    k.ok(&[
+        "patch",
+        "httproute",
+        "web",
+        "-n",
+        NS,
+        "--type=json",
+        "-p",
+        ops,
+    ]);
+    let orphan = wait_condition(&k, "web", "Accepted", "False", "NoMatchingParent");
+    assert!(
+        orphan["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("edge/private"),
+        "{orphan}"
+    );
+    assert_eq!(
+        k.route("web")["status"]["parents"].as_array().map(Vec::len),
+        Some(1),
+        "one entry per parentRef; the old parent's entry is gone"
+    );
+
+    // A Gateway of a class nobody has keeps the CRD's "Pending" status.
+    let orphan_gateway = json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway",
+        "metadata": {"name": "private", "namespace": NS},
+        "spec": {"gatewayClassName": "missing", "listeners": [{"name": "http", "protocol": "HTTP", "port": 80}]}});
+    k.apply("private.json", &orphan_gateway.to_string());
+    wait_condition(&k, "web", "Accepted", "False", "NoMatchingParent");
+    let gw = k.json(&["get", "gtw", "private", "-n", NS]);
+    let programmed = gw["status"]["conditions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|c| c["type"] == "Programmed")
+        .cloned();
+    assert_eq!(
+        programmed
+            .as_ref()
+            .map(|c| (c["status"].clone(), c["reason"].clone())),
+        Some((json!("Unknown"), json!("Pending"))),
+        "{gw}"
+    );
+    let out = k.ok(&["get", "gtw", "private", "-n", NS, "--no-headers"]);
+    // kubectl prints the null ADDRESS cell as nothing.
+    assert_eq!(out.split_whitespace().nth(2), Some("Unknown"), "{out}");
+
+    // The Service comes back: the refs resolve again.
+    k.apply("gw2.yaml", &manifests(10));
+    wait_condition(&k, "web", "ResolvedRefs", "True", "ResolvedRefs");
+}
+
+/// GRPCRoute has HTTPRoute's backendRefs: the same defaults, columns and controller status.
+#[test]
+fn grpc_routes_are_served_and_accepted_like_http_routes() {
+    let k = start();
+    k.apply("gw.yaml", &manifests(10));
+    let grpc = r#"apiVersion: gateway.networking.k8s.io/v1
+kind: GRPCRoute
+metadata:
+  name: rpc
+  namespace: edge
+spec:
+  parentRefs: [{name: public}]
+  rules:
+  - matches: [{method: {service: shop.Cart}}]
+    backendRefs:
+    - {name: web-stable, port: 80}
+    - {name: web-gone, port: 80, weight: 0}
+"#;
+    let out = k.apply("grpc.yaml", grpc);
+    assert_eq!(
+        out.trim(),
+        "grpcroute.gateway.networking.k8s.io/rpc created"
+    );
+    let out = k.ok(&["get", "grpcroutes", "-n", NS]);
+    assert_eq!(header(&out), ["NAME", "HOSTNAMES", "AGE"], "{out}");
+    let route = k.json(&["get", "grpcroute", "rpc", "-n", NS]);
+    let rule = &route["spec"]["rules"][0];
+    assert_eq!(rule["matches"][0]["method"]["type"], "Exact");
+    assert_eq!(rule["backendRefs"][0]["weight"], 1);
+    assert!(
+        rule["matches"][0].get("path").is_none(),
+        "no HTTP path default: {rule}"
+    );
+    let resolved = wait_for("the GRPCRoute's ResolvedRefs", TIMEOUT, || {
+        let route = k.json(&["get", "grpcroute", "rpc", "-n", NS]);
+        route["status"]["parents"][0]["conditions"]
+            .as_array()?
+            .iter()
+            .find(|c| c["type"] == "ResolvedRefs")
+            .cloned()
+    });
+    assert_eq!(resolved["reason"], "BackendNotFound", "{resolved}");
+    assert!(
+        resolved["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("edge/web-gone")
+    );
+}
+
+/// Access reviews and writes name the Gateway API resources as RBAC does
+/// (`patch httproutes.gateway.networking.k8s.io`): the read-only identity reads, never writes.
+#[test]
+fn the_read_only_identity_reads_routes_but_cannot_patch_them() {
+    let k = start();
+    k.apply("gw.yaml", &manifests(10));
+    let can_i = |context: &str, verb: &str| {
+        let run = k.kubectl(&[
+            "--context",
+            context,
+            "auth",
+            "can-i",
+            verb,
+            "httproutes.gateway.networking.k8s.io",
+            "-n",
+            NS,
+        ]);
+        run.stdout.trim().to_string()
+    };
+    assert_eq!(can_i("cutover-demo", "patch"), "yes");
+    assert_eq!(can_i("cutover-demo-read-only", "watch"), "yes");
+    assert!(can_i("cutover-demo-read-only", "patch").starts_with("no"));
+
+    let ops = r#"[{"op":"replace","path":"/spec/rules/0/backendRefs/1/weight","value":50}]"#;
+    let run = k.kubectl(&[
+        "--context",
+        "cutover-demo-read-only",
+        "patch",
+        "httproute",
+        "web",
+        "-n",
+        NS,
+        "--type=json",
+        "-p",
+        ops,
+    ]);
+    assert!(!run.status.success(), "{run:?}");
+    assert!(
+        run.stderr.contains("Forbidden")
+            && run
+                .stderr
+                .contains("httproutes.gateway.networking.k8s.io \"web\""),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(weights(&k.route("web")), [90, 10]);
+}
