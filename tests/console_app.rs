@@ -1217,3 +1217,30 @@ fn moving_only_while_pods_or_traffic_move() {
     r.warnings.clear();
     assert_eq!(attention(&r), Attention::Moving, "pods are being replaced");
 }
+
+/// A canary rolled back with its header rule in place: ordinary traffic is back on v1, but
+/// the header's requests still reach v2, and the next step says so rather than "traffic is
+/// back" (found by a new-user review).
+#[test]
+fn a_rolled_back_canary_with_a_header_rule_says_those_requests_still_reach_the_candidate() {
+    let mut app = app(false);
+    app.update(Msg::View(Arc::new(demo_view_with(|o| {
+        if o["kind"] == "Ingress" && o["metadata"]["name"] == "frontend-grey" {
+            let record = serde_json::json!({
+                "stage": "rolled-back",
+                "live": {"deployments": ["frontend-v1"], "version": "v1"},
+                "candidate": {"deployments": ["frontend-v2"], "version": "v2"},
+                "previous": {},
+                "started_by": "ana",
+            });
+            o["metadata"]["annotations"]["cutover.dev/release"] =
+                serde_json::json!(record.to_string());
+        }
+    }))));
+    select(&mut app, "grey/frontend");
+    assert_eq!(app.release().map(|r| r.stage), Some(Stage::RolledBack));
+    assert_eq!(
+        app.next_step,
+        "ordinary traffic is back on v1, but requests with header _env=grey still go to v2: remove the canary-by-header/cookie annotations from grey/frontend-grey to end that"
+    );
+}

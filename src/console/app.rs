@@ -26,7 +26,7 @@ pub use running::{RunningPlan, StepProgress, StoppedPlan};
 use super::keymap::{Command, Key, Keymap, Scope};
 use crate::cluster::feed::{ClusterView, EventLine, Focus};
 use crate::release::plan::{Op, Plan};
-use crate::release::{Pattern, PodState, Release, Stage, Track};
+use crate::release::{Pattern, PodState, Release, Side, Stage, Track};
 
 /// In read-only mode, after this long without a key the console selects what needs attention.
 pub const IDLE_AUTO_SELECT_SECONDS: i64 = 30;
@@ -695,10 +695,31 @@ fn next_step(r: &Release) -> String {
             Some(n) if n > 0 => format!("{cand} has {n} replicas but no traffic: roll back"),
             _ => format!("done; {cand} is kept at 0 replicas for rollback"),
         },
-        Stage::RolledBack => format!(
-            "traffic is back on {live}; switch to send it to {cand} again, or retire {cand} to stage a new one"
-        ),
+        Stage::RolledBack => rolled_back_step(r, live, cand),
     }
+}
+
+/// After a rollback: ordinary traffic is back on the live track, but a header or cookie rule
+/// the rollback left in place still sends its requests to the candidate, and says so.
+fn rolled_back_step(r: &Release, live: &str, cand: &str) -> String {
+    let ruled: Vec<String> = r
+        .traffic
+        .rules
+        .iter()
+        .filter(|rule| rule.to() == Side::Candidate)
+        .map(|rule| rule.condition())
+        .collect();
+    if ruled.is_empty() {
+        return format!(
+            "traffic is back on {live}; switch to send it to {cand} again, or retire {cand} to stage a new one"
+        );
+    }
+    let canary = r.canary.as_ref().map_or("", |c| c.canary.as_str());
+    format!(
+        "ordinary traffic is back on {live}, but requests with {} still go to {cand}: remove the canary-by-header/cookie annotations from {}/{canary} to end that",
+        ruled.join(", "),
+        r.namespace
+    )
 }
 
 /// What a track is called: its version, else its Service, else its first Deployment.
