@@ -1244,3 +1244,25 @@ fn a_rolled_back_canary_with_a_header_rule_says_those_requests_still_reach_the_c
         "ordinary traffic is back on v1, but requests with header _env=grey still go to v2: remove the canary-by-header/cookie annotations from grey/frontend-grey to end that"
     );
 }
+
+/// `n` on a release whose candidate runs names only the keys the planner accepts for it: on
+/// a staged canary, approve and switch, not retire (found by a new-user review).
+#[test]
+fn n_on_a_staged_canary_points_only_at_actions_that_work() {
+    let mut app = app(false);
+    select(&mut app, "grey/frontend");
+    assert_eq!(app.release().map(|r| r.stage), Some(Stage::Staged));
+    key(&mut app, Key::char('n'));
+    let said = app.status.clone().expect("why not").text;
+    assert_eq!(
+        said,
+        "grey/frontend already has a candidate, v2: end that release first (a approves · s switches to it)."
+    );
+    use cutover::console::app::Allowed;
+    use cutover::console::keymap::Command;
+    let retire = app.actions.iter().find(|a| a.command == Command::Retire);
+    assert!(
+        matches!(retire.map(|a| &a.allowed), Some(Allowed::No(_))),
+        "{retire:?}"
+    );
+}

@@ -509,8 +509,9 @@ impl App {
             .unwrap_or_else(|| command.name().to_string())
     }
 
-    /// Why `n` cannot stage a new release on `r` while its candidate runs, and what can.
-    fn candidate_in_the_way(&self, r: &Release) -> String {
+    /// Why `n` cannot stage a new release on `r` while its candidate runs, and what can: the
+    /// actions `actions` (the planner's answers for `r`) allow, by their keys.
+    fn candidate_in_the_way(&self, r: &Release, actions: &[ActionState]) -> String {
         let cand = r.candidate.as_ref().map(Track::label).unwrap_or_default();
         let (id, retire) = (r.id(), self.key_name(Command::Retire));
         if r.stage == Stage::RolledBack {
@@ -519,9 +520,27 @@ impl App {
                 "{id} already has a candidate, {cand} (rolled back): {switch} switches to it again; {retire} retires it so a new one can be staged."
             );
         }
-        format!(
-            "{id} already has a candidate, {cand}: approve, roll back or {retire} retire it first."
-        )
+        let ways: Vec<String> = actions
+            .iter()
+            .filter(|a| matches!(a.allowed, Allowed::Yes | Allowed::Risky(_)))
+            .filter_map(|a| {
+                let what = match a.command {
+                    Command::Approve => "approves",
+                    Command::Switch => "switches to it",
+                    Command::Rollback => "rolls back",
+                    Command::Retire => "retires it",
+                    _ => return None,
+                };
+                Some(format!("{} {what}", self.key_name(a.command)))
+            })
+            .collect();
+        match ways.as_slice() {
+            [] => format!("{id} already has a candidate, {cand}: end that release first."),
+            _ => format!(
+                "{id} already has a candidate, {cand}: end that release first ({}).",
+                ways.join(" · ")
+            ),
+        }
     }
 
     /// Opens `mode` over the current one.

@@ -138,7 +138,7 @@ impl App {
             return self.say(Level::Info, "No release selected.");
         };
         if has_running_candidate(release) {
-            let text = self.candidate_in_the_way(release);
+            let text = self.candidate_in_the_way(release, &self.actions);
             return self.say(Level::Warning, text);
         }
         let image = release.live.images.first().cloned().unwrap_or_default();

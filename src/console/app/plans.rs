@@ -171,7 +171,7 @@ impl App {
         })
         .collect();
         let stage = if has_running_candidate(release) {
-            Allowed::No(self.candidate_in_the_way(release))
+            Allowed::No(self.candidate_in_the_way(release, &out))
         } else {
             Allowed::Yes
         };

@@ -214,19 +214,16 @@ pub fn plan(
     };
     let mut p = match (&op, r.pattern) {
         (Op::Stage { image, version }, _) => stage::stage(cx, image, version)?,
-        // A finished canary's other track is scaled to 0: no weight may reach it.
-        (Op::SetWeight(_) | Op::Switch, Pattern::NginxCanary)
-            if r.candidate
-                .as_ref()
-                .is_some_and(|c| c.replicas.desired == 0) =>
+        // A candidate scaled to 0 takes no more weight (a weight of 0 moves requests off it,
+        // and stays possible).
+        (Op::SetWeight(w), Pattern::NginxCanary)
+            if *w > 0
+                && let Some(refusal) = switch::at_zero(r) =>
         {
-            return Err(Refusal::TrackRetired {
-                track: r
-                    .candidate
-                    .as_ref()
-                    .map(|t| t.label().to_string())
-                    .unwrap_or_default(),
-            });
+            return Err(refusal);
+        }
+        (Op::Switch, Pattern::NginxCanary) if let Some(refusal) = switch::at_zero(r) => {
+            return Err(refusal);
         }
         (Op::SetWeight(w), Pattern::NginxCanary) => canary::weight(cx, *w, op.clone())?,
         (Op::SetWeight(_), _) => return Err(Refusal::NoWeight { release }),

@@ -303,6 +303,29 @@ pub(super) mod tests {
     }
 
     #[test]
+    fn a_candidate_scaled_to_0_by_hand_takes_no_more_weight_but_can_be_weighted_off() {
+        let mut r = canary(Stage::Shifting, 800_000, &[]);
+        if let Some(c) = r.candidate.as_mut() {
+            c.replicas = Replicas::default();
+        }
+        for op in [Op::SetWeight(50), Op::Switch] {
+            assert_eq!(
+                plan_of(&r, op).expect_err("a refusal").to_string(),
+                "v2 is scaled to 0 (web-v2), not retired by cutover: scale it up first (kubectl scale deployment/NAME --replicas=N), then send it traffic."
+            );
+        }
+        // The way out stays open: the weight back to 0, or a rollback.
+        assert!(plan_of(&r, Op::SetWeight(0)).is_ok());
+        assert!(plan_of(&r, Op::Rollback).is_ok());
+        // Scaled to 0 by a retirement, a rollback brings it back.
+        r.stage = Stage::Retired;
+        assert!(matches!(
+            plan_of(&r, Op::SetWeight(50)),
+            Err(Refusal::TrackRetired { .. })
+        ));
+    }
+
+    #[test]
     fn a_rollback_onto_a_live_track_without_ready_pods_is_risky_and_a_jump_is_not() {
         let mut r = canary(Stage::Shifting, 700_000, &[]);
         let p = plan_of(&r, Op::Rollback).expect("a rollback");

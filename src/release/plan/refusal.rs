@@ -38,6 +38,12 @@ pub enum Refusal {
     /// Traffic (or a weight) towards a track scaled to 0 by a retirement.
     #[error("{track} is retired (scaled to 0): roll back to bring it back.")]
     TrackRetired { track: String },
+    /// Traffic towards a track scaled to 0 outside a retirement: a rollback would not bring
+    /// it back.
+    #[error(
+        "{track} is scaled to 0 ({deployments}), not retired by cutover: scale it up first (kubectl scale deployment/NAME --replicas=N), then send it traffic."
+    )]
+    ScaledToZero { track: String, deployments: String },
     /// Retiring a track already at 0 replicas.
     #[error("{track} is already scaled to 0: nothing to do.")]
     AlreadyRetired { track: String },

@@ -9,7 +9,7 @@ use super::reach::{self, Side, Unserved};
 use super::risk::{Moves, shrink_risk, traffic_risk};
 use super::steps::{Cx, find, pods_phrase, record_annotations};
 use super::{Op, Plan, Refusal, canary, ingress, selector};
-use crate::release::model::{Kind, MILLION, Pattern, Stage, Track};
+use crate::release::model::{Kind, MILLION, Pattern, Release, Stage, Track};
 use crate::release::record::{self, PreviousTraffic, ReleaseRecord};
 
 /// The traffic patch that puts all traffic on `to`, by pattern, and the move in words.
@@ -21,16 +21,29 @@ fn traffic_body(cx: Cx, to: &Track) -> Result<(serde_json::Value, String), Refus
     }
 }
 
+/// Why no traffic may move to `r`'s candidate: it is scaled to 0, by a retirement (a rollback
+/// brings it back) or outside one (it must be scaled up first).
+pub(super) fn at_zero(r: &Release) -> Option<Refusal> {
+    let to = r.candidate.as_ref().filter(|c| c.replicas.desired == 0)?;
+    let track = to.label().to_string();
+    Some(if r.stage == Stage::Retired {
+        Refusal::TrackRetired { track }
+    } else {
+        Refusal::ScaledToZero {
+            track,
+            deployments: to.deployments.join(", "),
+        }
+    })
+}
+
 /// All traffic to the candidate (or back to where the release began, which is a rollback).
 pub(super) fn switch(cx: Cx, op: Op) -> Result<Plan, Refusal> {
     let r = cx.r;
     let Some(to) = r.candidate.as_ref() else {
         return Err(Refusal::NoCandidate { release: r.id() });
     };
-    if to.replicas.desired == 0 {
-        return Err(Refusal::TrackRetired {
-            track: to.label().to_string(),
-        });
+    if let Some(refusal) = at_zero(r) {
+        return Err(refusal);
     }
     let (body, what) = traffic_body(cx, to)?;
     let (from_l, to_l) = (r.live.label(), to.label());
