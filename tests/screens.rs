@@ -1833,7 +1833,7 @@ fn a_running_plan_shows_on_its_row_and_in_the_header_until_it_stops() {
     }));
     let terminal = render(&app, &default_theme(), 120, 40);
     let buf = terminal.backend().buffer();
-    let stopped = format!("rollback cancelled at {}/{of}", waits + 1);
+    let stopped = format!("rollback cancelled after {waits}/{of}");
     assert!(
         find(buf, &stopped).is_some(),
         "{stopped:?} on the row:\n{}",

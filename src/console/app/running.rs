@@ -73,8 +73,6 @@ pub struct StoppedPlan {
     pub verb: &'static str,
     /// Stopped by `c` (else by a failure).
     pub cancelled: bool,
-    /// The step it stopped at, 1-based, of `of`.
-    pub at: usize,
     pub of: usize,
     /// The steps applied before it stopped, in words.
     pub done: Vec<String>,
@@ -138,7 +136,6 @@ impl App {
             let stopped = StoppedPlan {
                 verb: run.verb,
                 cancelled: a.cancelled,
-                at: run.step().min(run.len().max(1)),
                 of: run.len(),
                 done: run
                     .steps

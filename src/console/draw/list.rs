@@ -87,18 +87,21 @@ const PATTERNS: [Pattern; 3] = [
 
 /// A plan running or stopped part-way, in words, long and short (for narrow rows).
 pub(super) struct PlanNote {
-    /// `rollback 2/3 · waiting 0:42 of 5:00`, `rollback cancelled at 2/3 · done: …`.
+    /// `rollback 2/3 · waiting 0:42 of 5:00`, `rollback cancelled after 1/3 · done: …`.
     pub(super) long: String,
-    /// `rollback 2/3 · 0:42/5:00`, `rollback cancelled at 2/3`.
+    /// `rollback 2/3 · 0:42/5:00`, `rollback cancelled after 1/3`.
     pub(super) short: String,
     pub(super) role: Role,
 }
 
 impl PlanNote {
-    /// The long form if it fits in `room` cells, else the short one, cut to fit.
+    /// The long form if it fits in `room` cells; else, when the long form only adds to the
+    /// short one (what a stopped plan did), as much of it as fits; else the short one, cut.
     fn fitted(&self, room: usize) -> String {
         if width(&self.long) <= room {
             self.long.clone()
+        } else if width(&self.short) < room && self.long.starts_with(&self.short) {
+            text::truncate(&self.long, room)
         } else {
             text::truncate(&self.short, room)
         }
@@ -138,7 +141,8 @@ pub(super) fn plan_note(app: &App, id: &str) -> Option<PlanNote> {
     } else {
         "failed"
     };
-    let short = format!("{} {how} at {}/{}", stop.verb, stop.at, stop.of);
+    // Counted as the status line counts them ("Stopped after 1 of 3 steps").
+    let short = format!("{} {how} after {}/{}", stop.verb, stop.done.len(), stop.of);
     let long = match stop.done.as_slice() {
         [] => format!("{short} · nothing was changed"),
         done => format!("{short} · done: {}", done.join("; ")),
