@@ -1266,3 +1266,37 @@ fn n_on_a_staged_canary_points_only_at_actions_that_work() {
         "{retire:?}"
     );
 }
+
+/// An open dialog whose risk changes with the pods (the plan's objects unchanged) is made
+/// again: a weight that was safe asks for the name once the candidate has no ready pod
+/// (found by a new-user review: the risk line went stale).
+#[test]
+fn an_open_dialog_is_planned_again_when_its_risk_changes() {
+    let mut app = app(false);
+    select(&mut app, "api/route1");
+    key(&mut app, Key::char(']'));
+    key(&mut app, Key::plain(KeyCode::Enter));
+    let confirm = app.confirm().expect("a confirm dialog");
+    assert_eq!(confirm.plan.op, cutover::release::plan::Op::SetWeight(50));
+    assert_eq!(confirm.plan.risk, None);
+    app.update(Msg::View(Arc::new(demo_view_with(|o| {
+        if o["kind"] == "Deployment" && o["metadata"]["name"] == "http-server-v2" {
+            o["status"]["readyReplicas"] = serde_json::json!(0);
+            o["status"]["availableReplicas"] = serde_json::json!(0);
+        }
+    }))));
+    let confirm = app.confirm().expect("the dialog, made again");
+    assert_eq!(
+        confirm.plan.risk.as_deref(),
+        Some("v2 has no ready pods but would take 50 % of requests")
+    );
+    assert!(confirm.typed.is_some(), "now risky: typed");
+    assert!(
+        confirm
+            .note
+            .as_deref()
+            .is_some_and(|n| n.contains("changed while this was open: plan re-made")),
+        "{:?}",
+        confirm.note
+    );
+}

@@ -86,8 +86,9 @@ impl App {
     }
 
     /// The open confirm dialog, made again when an object its plan touches changed on the
-    /// cluster (another resourceVersion), so nothing is confirmed against stale objects; closed
-    /// when the release is gone or its op no longer applies.
+    /// cluster (another resourceVersion) or its risk did (pods became ready, or stopped being),
+    /// so nothing is confirmed against stale objects or a stale risk; closed when the release
+    /// is gone or its op no longer applies.
     pub(super) fn replan_open_dialog(&mut self) {
         let Some(open) = self.confirm() else {
             return;
@@ -104,7 +105,7 @@ impl App {
         };
         let changed = format!("{id} changed while this was open");
         match fresh {
-            Ok(plan) if touched(&plan) == touched(&open.plan) => {}
+            Ok(plan) if touched(&plan) == touched(&open.plan) && plan.risk == open.plan.risk => {}
             Ok(plan) => {
                 let mut confirm =
                     Confirm::new(plan, Some(format!("{changed}: plan re-made.")), dry_run);
