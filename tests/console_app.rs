@@ -1300,3 +1300,38 @@ fn an_open_dialog_is_planned_again_when_its_risk_changes() {
         confirm.note
     );
 }
+
+/// A dialog opened while the view is stale says so: the plan was made from what was read
+/// before the link went quiet (found by a new-user review).
+#[test]
+fn a_dialog_opened_over_a_stale_view_says_it_is_stale() {
+    let mut app = app(false);
+    let mut view = demo_view();
+    view.connection = cutover::cluster::feed::Connection::Stale {
+        since: "2026-11-23T02:59:10Z".parse().expect("time"),
+        relisting: false,
+    };
+    app.update(Msg::View(Arc::new(view)));
+    select(&mut app, "shop/nginx-service");
+    key(&mut app, Key::char('s'));
+    let confirm = app.confirm().expect("a confirm dialog");
+    assert!(
+        confirm
+            .note
+            .as_deref()
+            .is_some_and(|n| n
+                .starts_with("The view is stale: planned from objects read before 02:59:10 UTC")),
+        "{:?}",
+        confirm.note
+    );
+    // Live again, a dialog says nothing of the kind.
+    key(&mut app, Key::plain(KeyCode::Esc));
+    app.update(Msg::View(Arc::new(demo_view())));
+    key(&mut app, Key::char('s'));
+    let confirm = app.confirm().expect("a confirm dialog");
+    assert!(
+        !confirm.note.as_deref().unwrap_or("").contains("stale"),
+        "{:?}",
+        confirm.note
+    );
+}

@@ -7,7 +7,7 @@ use tui_input::Input;
 use tui_input::backend::crossterm::EventHandler as _;
 
 use super::{App, Effect, Level};
-use crate::cluster::feed::EventLine;
+use crate::cluster::feed::{Connection, EventLine};
 use crate::console::keymap::{Command, Keymap, Scope};
 use crate::release::plan::{self, Op, Plan};
 
@@ -381,7 +381,25 @@ impl App {
 
     /// Opens the confirm dialog, in place of one already open; under the help if the help
     /// is open, as the help stays on top until closed.
-    pub(super) fn ask(&mut self, confirm: Confirm) {
+    pub(super) fn ask(&mut self, mut confirm: Confirm) {
+        // Planned from what was read before the link went quiet: the dialog says so (the
+        // preconditions still refuse a write onto objects changed since).
+        let since = match &self.view.connection {
+            Connection::Stale { since, .. } | Connection::Reconnecting { since, .. } => {
+                Some(*since)
+            }
+            Connection::Live | Connection::Connecting { .. } => None,
+        };
+        if let Some(since) = since {
+            let stale = format!(
+                "The view is stale: planned from objects read before {} UTC (nothing heard since); a write onto objects changed since is refused.",
+                since.strftime("%H:%M:%S")
+            );
+            confirm.note = Some(match confirm.note.take() {
+                Some(note) => format!("{stale} {note}"),
+                None => stale,
+            });
+        }
         let mode = Mode::Confirm(Box::new(confirm));
         if let Some(open) = self
             .modes
