@@ -7,124 +7,23 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
 
-use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
-use std::process::{Command, ExitStatus, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+mod common;
 
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+use std::sync::mpsc;
+use std::time::Instant;
+
+use common::kubectl::{Kube, TIMEOUT, wait_for};
 use cutover::embedded::auth::ADMIN;
-use cutover::embedded::{Config, EmbeddedCluster};
 use serde_json::{Value, json};
 
-#[derive(Debug)]
-struct Run {
-    status: ExitStatus,
-    stdout: String,
-    stderr: String,
-}
-
-const TIMEOUT: Duration = Duration::from_secs(30);
-
-/// Polls `check` until it yields a value; fails the test after `timeout`.
-fn wait_for<T>(what: &str, timeout: Duration, mut check: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Some(v) = check() {
-            return v;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "timed out after {timeout:?} waiting for {what}"
-        );
-        // A polling interval, not a synchronisation: the condition above decides.
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-/// An empty embedded cluster with a kubeconfig for it; fields drop in order.
-struct Kube {
-    cluster: EmbeddedCluster,
-    rt: tokio::runtime::Runtime,
-    kubeconfig: PathBuf,
-    cache_dir: PathBuf,
-    dir: tempfile::TempDir,
-}
-
+/// An empty cluster: the tests create what they read.
 fn start() -> Kube {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("build a tokio runtime");
-    let cluster = rt
-        .block_on(EmbeddedCluster::start(
-            Config::test(),
-            "127.0.0.1:0".parse().expect("address"),
-        ))
-        .expect("start the embedded cluster");
-    let dir = tempfile::tempdir().expect("temporary directory");
-    let kubeconfig = dir.path().join("kubeconfig");
-    cluster
-        .write_kubeconfig(&kubeconfig)
-        .expect("write the kubeconfig");
-    let cache_dir = dir.path().join("kube-cache");
-    Kube {
-        cluster,
-        rt,
-        kubeconfig,
-        cache_dir,
-        dir,
-    }
+    common::kubectl::start(false)
 }
 
 impl Kube {
-    fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new("kubectl");
-        cmd.arg("--kubeconfig")
-            .arg(&self.kubeconfig)
-            .arg("--cache-dir")
-            .arg(&self.cache_dir)
-            .args(args)
-            .env_remove("KUBECONFIG")
-            .stdin(Stdio::null());
-        cmd
-    }
-
-    fn kubectl(&self, args: &[&str]) -> Run {
-        let out = self
-            .command(args)
-            .output()
-            .expect("run kubectl (is it installed?)");
-        Run {
-            status: out.status,
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
-    }
-
-    /// Runs kubectl, fails the test unless it succeeds, and returns its stdout.
-    fn ok(&self, args: &[&str]) -> String {
-        let run = self.kubectl(args);
-        assert!(
-            run.status.success(),
-            "kubectl {} failed ({}):\nstdout: {}\nstderr: {}",
-            args.join(" "),
-            run.status,
-            run.stdout,
-            run.stderr
-        );
-        run.stdout
-    }
-
-    fn json(&self, args: &[&str]) -> Value {
-        let mut args = args.to_vec();
-        args.extend(["-o", "json"]);
-        let out = self.ok(&args);
-        serde_json::from_str(&out)
-            .unwrap_or_else(|e| panic!("kubectl printed no JSON ({e}): {out}"))
-    }
-
     fn route(&self, name: &str) -> Value {
         self.json(&["get", "httproute", name, "-n", NS])
     }

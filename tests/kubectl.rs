@@ -6,143 +6,28 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use cutover::embedded::{self, Config, EmbeddedCluster};
+use common::kubectl::{Kube, Run, TIMEOUT, kubectl_at, kubectl_command, wait_for};
+use cutover::embedded;
 use serde_json::Value;
+
+/// A cluster with the demo data.
+fn start() -> Kube {
+    common::kubectl::start(true)
+}
 
 // ---------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------
 
-/// What a kubectl run printed and how it ended.
-#[derive(Debug)]
-struct Run {
-    status: ExitStatus,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn success(&self) -> bool {
-        self.status.success()
-    }
-}
-
-/// A kubectl command line with the kubeconfig and cache directory every call needs.
-fn kubectl_command(kubeconfig: &Path, cache_dir: &Path, args: &[&str]) -> Command {
-    let mut cmd = Command::new("kubectl");
-    cmd.arg("--kubeconfig")
-        .arg(kubeconfig)
-        .arg("--cache-dir")
-        .arg(cache_dir)
-        .args(args)
-        .env_remove("KUBECONFIG")
-        .stdin(Stdio::null());
-    cmd
-}
-
-/// Runs kubectl to completion and returns its exit status, stdout and stderr.
-fn kubectl_at(kubeconfig: &Path, cache_dir: &Path, args: &[&str]) -> Run {
-    let out = kubectl_command(kubeconfig, cache_dir, args)
-        .output()
-        .expect("run kubectl (is it installed?)");
-    Run {
-        status: out.status,
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-/// Polls `check` until it yields a value; fails the test after `timeout`.
-fn wait_for<T>(what: &str, timeout: Duration, mut check: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Some(v) = check() {
-            return v;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "timed out after {timeout:?} waiting for {what}"
-        );
-        // A polling interval, not a synchronisation: the condition above decides.
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-const TIMEOUT: Duration = Duration::from_secs(30);
-
-/// A seeded embedded cluster with a kubeconfig for it, and the runtime it runs on.
-/// Fields drop in order: the cluster stops, then the runtime, then the temporary files.
-struct Kube {
-    cluster: EmbeddedCluster,
-    _rt: tokio::runtime::Runtime,
-    kubeconfig: PathBuf,
-    cache_dir: PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-/// Starts a cluster with the demo data on 127.0.0.1:0 and writes its kubeconfig.
-fn start() -> Kube {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("build a tokio runtime");
-    let cluster = rt
-        .block_on(EmbeddedCluster::start(
-            Config::test(),
-            "127.0.0.1:0".parse().expect("address"),
-        ))
-        .expect("start the embedded cluster");
-    embedded::demo::seed(&cluster).expect("seed the demo data");
-    let dir = tempfile::tempdir().expect("temporary directory");
-    let kubeconfig = dir.path().join("kubeconfig");
-    cluster
-        .write_kubeconfig(&kubeconfig)
-        .expect("write the kubeconfig");
-    let cache_dir = dir.path().join("kube-cache");
-    Kube {
-        cluster,
-        _rt: rt,
-        kubeconfig,
-        cache_dir,
-        _dir: dir,
-    }
-}
-
 impl Kube {
-    fn kubectl(&self, args: &[&str]) -> Run {
-        kubectl_at(&self.kubeconfig, &self.cache_dir, args)
-    }
-
-    /// Runs kubectl, fails the test unless it succeeds, and returns its stdout.
-    fn ok(&self, args: &[&str]) -> String {
-        let run = self.kubectl(args);
-        assert!(
-            run.success(),
-            "kubectl {} failed ({}):\nstdout: {}\nstderr: {}",
-            args.join(" "),
-            run.status,
-            run.stdout,
-            run.stderr
-        );
-        run.stdout
-    }
-
-    /// `kubectl <args> -o json`, parsed.
-    fn json(&self, args: &[&str]) -> Value {
-        let mut args = args.to_vec();
-        args.extend(["-o", "json"]);
-        let out = self.ok(&args);
-        serde_json::from_str(&out)
-            .unwrap_or_else(|e| panic!("kubectl printed no JSON ({e}): {out}"))
-    }
-
     /// The items of `kubectl get <args> -o json`.
     fn items(&self, args: &[&str]) -> Vec<Value> {
         let mut full = vec!["get"];
@@ -1168,7 +1053,7 @@ fn demo_binary_serves_kubectl_until_sigterm() {
 #[test]
 fn server_dry_run_and_diff_change_nothing() {
     let k = start();
-    let manifest = write_echo(k._dir.path(), 2, "nginx:1.25");
+    let manifest = write_echo(k.dir.path(), 2, "nginx:1.25");
     let out = k.ok(&[
         "apply",
         "-f",
@@ -1181,7 +1066,7 @@ fn server_dry_run_and_diff_change_nothing() {
             .success()
     );
     k.ok(&["apply", "-f", manifest.to_str().expect("path")]);
-    let bigger = write_echo(k._dir.path(), 6, "nginx:1.25");
+    let bigger = write_echo(k.dir.path(), 6, "nginx:1.25");
     // kubectl diff exits 1 when there are differences.
     let diff = k.kubectl(&["diff", "-f", bigger.to_str().expect("path")]);
     assert!(diff.stdout.contains("+  replicas: 6"), "{}", diff.stdout);

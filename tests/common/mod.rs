@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod kubectl;
+
 use cutover::cluster::feed::{ClusterView, Connection, NamespaceView};
 use cutover::release::{Snapshot, discover};
 use serde_json::Value;
