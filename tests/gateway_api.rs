@@ -9,9 +9,6 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::Stdio;
-use std::sync::mpsc;
 use std::time::Instant;
 
 use common::kubectl::{Kube, TIMEOUT, wait_for};
@@ -37,6 +34,23 @@ impl Kube {
 }
 
 const NS: &str = "edge";
+
+/// Sets the weight of the second backendRef (the candidate) of route `edge/web`, by JSON patch.
+fn set_candidate_weight(k: &Kube, weight: u32) {
+    let ops = format!(
+        r#"[{{"op":"replace","path":"/spec/rules/0/backendRefs/1/weight","value":{weight}}}]"#
+    );
+    k.ok(&[
+        "patch",
+        "httproute",
+        "web",
+        "-n",
+        NS,
+        "--type=json",
+        "-p",
+        &ops,
+    ]);
+}
 
 /// A namespace with the stable and candidate Services, a GatewayClass, a Gateway and an
 /// HTTPRoute splitting 90/10 between them.
@@ -272,17 +286,7 @@ fn apply_get_patch_and_status_as_for_a_custom_resource() {
         &merge.to_string(),
     ]);
     assert_eq!(weights(&k.route("web")), [50, 50]);
-    let ops = r#"[{"op":"replace","path":"/spec/rules/0/backendRefs/1/weight","value":100}]"#;
-    k.ok(&[
-        "patch",
-        "httproute",
-        "web",
-        "-n",
-        NS,
-        "--type=json",
-        "-p",
-        ops,
-    ]);
+    set_candidate_weight(&k, 100);
     assert_eq!(weights(&k.route("web")), [50, 100]);
 
     // A weight over the CRD's maximum is refused as the schema refuses it.
@@ -399,48 +403,23 @@ fn status_and_spec_are_written_through_their_own_endpoints() {
 fn a_watch_sees_a_weight_change() {
     let k = start();
     k.apply("gw.yaml", &manifests(10));
-    let mut child = k
-        .command(&[
-            "get",
-            "httproute",
-            "web",
-            "-n",
-            NS,
-            "-w",
-            "-o",
-            "jsonpath={.spec.rules[0].backendRefs[1].weight}{\"\\n\"}",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn kubectl get -w");
-    let stdout = child.stdout.take().expect("stdout");
-    let (tx, rx) = mpsc::channel::<String>();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
+    let (mut child, rx) = k.watch(&[
+        "get",
+        "httproute",
+        "web",
+        "-n",
+        NS,
+        "-w",
+        "-o",
+        "jsonpath={.spec.rules[0].backendRefs[1].weight}{\"\\n\"}",
+    ]);
     let deadline = Instant::now() + TIMEOUT;
     let next = || {
         rx.recv_timeout(deadline.saturating_duration_since(Instant::now()))
             .expect("a line from kubectl get -w")
     };
     assert_eq!(next(), "10");
-    let ops = r#"[{"op":"replace","path":"/spec/rules/0/backendRefs/1/weight","value":40}]"#;
-    k.ok(&[
-        "patch",
-        "httproute",
-        "web",
-        "-n",
-        NS,
-        "--type=json",
-        "-p",
-        ops,
-    ]);
+    set_candidate_weight(&k, 40);
     while next() != "40" {}
     child.kill().expect("kill kubectl get -w");
     child.wait().expect("reap kubectl get -w");
@@ -598,17 +577,7 @@ spec:
     assert_eq!(refused["reason"], "NotAllowedByListeners", "{refused}");
 
     // A spec change is observed: the conditions follow the new generation.
-    let ops = r#"[{"op":"replace","path":"/spec/rules/0/backendRefs/1/weight","value":50}]"#;
-    k.ok(&[
-        "patch",
-        "httproute",
-        "web",
-        "-n",
-        NS,
-        "--type=json",
-        "-p",
-        ops,
-    ]);
+    set_candidate_weight(&k, 50);
     let again = wait_condition(&k, "web", "Accepted", "True", "Accepted");
     assert_eq!(again["observedGeneration"], 2);
     assert_eq!(

@@ -8,13 +8,11 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use common::kubectl::{Kube, Run, TIMEOUT, kubectl_at, kubectl_command, wait_for};
+use common::kubectl::{Kube, Run, TIMEOUT, kubectl_at, wait_for};
 use cutover::embedded;
 use serde_json::Value;
 
@@ -242,25 +240,7 @@ fn get_lists_deployments_services_ingresses_and_events() {
 #[test]
 fn get_watch_sees_a_change() {
     let k = start();
-    let mut child: Child = kubectl_command(
-        &k.kubeconfig,
-        &k.cache_dir,
-        &["get", "deploy", "-n", "shop", "-w"],
-    )
-    .stdout(Stdio::piped())
-    .stderr(Stdio::null())
-    .spawn()
-    .expect("spawn kubectl get -w");
-    let stdout = child.stdout.take().expect("stdout");
-    let (tx, rx) = mpsc::channel::<String>();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
+    let (mut child, rx) = k.watch(&["get", "deploy", "-n", "shop", "-w"]);
 
     let deadline = Instant::now() + TIMEOUT;
     let mut seen = Vec::new();

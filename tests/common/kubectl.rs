@@ -1,8 +1,10 @@
 //! An embedded cluster with a kubeconfig, and real kubectl run against it: shared by the
 //! tests that let kubectl judge the embedded API server.
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitStatus, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use cutover::embedded::{self, Config, EmbeddedCluster};
@@ -137,5 +139,27 @@ impl Kube {
         let out = self.ok(&args);
         serde_json::from_str(&out)
             .unwrap_or_else(|e| panic!("kubectl printed no JSON ({e}): {out}"))
+    }
+
+    /// Starts `kubectl <args>` (a `-w` watch) and forwards each line of its stdout; kill the
+    /// child when done.
+    pub fn watch(&self, args: &[&str]) -> (Child, mpsc::Receiver<String>) {
+        let mut child = self
+            .command(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn kubectl get -w");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = mpsc::channel::<String>();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        (child, rx)
     }
 }
