@@ -126,6 +126,7 @@ impl Manifests {
             pods: typed(self.pods),
             services: typed(self.services),
             ingresses: typed(self.ingresses),
+            http_routes: Vec::new(),
             events: Vec::new(),
             pod_scope: PodScope::All,
         }

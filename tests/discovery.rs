@@ -246,6 +246,7 @@ impl Objects {
             pods: typed(&self.pods),
             services: typed(&self.services),
             ingresses: typed(&self.ingresses),
+            http_routes: Vec::new(),
             events: Vec::new(),
             pod_scope: cutover::release::PodScope::All,
         }

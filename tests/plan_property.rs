@@ -294,6 +294,24 @@ impl Sim {
                     obj["metadata"]["resourceVersion"] = json!(self.bump());
                     self.put(kind, obj).map_err(|e| format!("{what}: {e}"))?;
                 }
+                Action::JsonPatch(ops) => {
+                    let Some(mut obj) = current else {
+                        return Err(format!("{what}: 404"));
+                    };
+                    let current_rv = obj["metadata"]["resourceVersion"].clone();
+                    if ops.pointer("/0/path") != Some(&json!("/metadata/resourceVersion"))
+                        || ops.pointer("/0/value") != Some(&current_rv)
+                    {
+                        return Err(format!(
+                            "{what}: 409 Conflict: JSON patch without the object's resourceVersion {current_rv}"
+                        ));
+                    }
+                    let patch: json_patch::Patch = serde_json::from_value(ops.clone())
+                        .map_err(|e| format!("{what}: 400: {e}"))?;
+                    json_patch::patch(&mut obj, &patch).map_err(|e| format!("{what}: 422: {e}"))?;
+                    obj["metadata"]["resourceVersion"] = json!(self.bump());
+                    self.put(kind, obj).map_err(|e| format!("{what}: {e}"))?;
+                }
                 Action::Create(body) => {
                     if current.is_some() {
                         return Err(format!("{what}: 409 AlreadyExists"));
@@ -540,6 +558,7 @@ fn run(
                 for s in &p.steps {
                     let k = match s.action {
                         Action::MergePatch(_) => "merge patch",
+                        Action::JsonPatch(_) => "JSON patch",
                         Action::Create(_) => "create",
                         Action::WaitReady(_) => "wait",
                     };

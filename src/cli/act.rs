@@ -161,7 +161,7 @@ impl Report {
                     "namespace": step.namespace,
                     "name": step.name,
                     "action": match step.action {
-                        Action::MergePatch(_) => "patch",
+                        Action::MergePatch(_) | Action::JsonPatch(_) => "patch",
                         Action::Create(_) => "create",
                         Action::WaitReady(_) => "wait",
                     },

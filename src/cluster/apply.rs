@@ -22,6 +22,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::access::Access;
+use crate::release::http_route::HttpRoute;
 use crate::release::plan::{Action, Kind, Plan, Precondition, Step};
 
 /// Why a step failed, in the terms a person acts on; each holds the sentence to show.
@@ -73,7 +74,7 @@ pub enum Progress<'a> {
 /// The Kubernetes verb a step needs permission for.
 fn verb(step: &Step) -> &'static str {
     match step.action {
-        Action::MergePatch(_) => "patch",
+        Action::MergePatch(_) | Action::JsonPatch(_) => "patch",
         Action::Create(_) => "create",
         Action::WaitReady(_) => "get",
     }
@@ -128,6 +129,11 @@ async fn send(
                     .await
                     .map(|_| ())
                     .map_err(|e| failure(e, step)),
+                Action::JsonPatch(ops) => api
+                    .patch(&step.name, &pp, &Patch::Json::<()>(json_patch(step, ops)?))
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| failure(e, step)),
                 Action::Create(body) => {
                     let obj: $t = typed(step, body)?;
                     api.create(&pp_create, &obj)
@@ -142,13 +148,15 @@ async fn send(
     if let Action::WaitReady(n) = step.action {
         return wait_ready(client, step, n, wait_limit, cancel).await;
     }
-    if let Action::MergePatch(body) = &step.action {
-        // Every patch carries its precondition in the body; refuse to send one that does not.
-        let carried = body
-            .pointer("/metadata/resourceVersion")
-            .and_then(Value::as_str);
+    // Every patch carries its precondition; refuse to send one that does not.
+    let carried = match &step.action {
+        Action::MergePatch(body) => Some(body.pointer("/metadata/resourceVersion")),
+        Action::JsonPatch(ops) => Some(json_patch_precondition(ops)),
+        Action::Create(_) | Action::WaitReady(_) => None,
+    };
+    if let Some(carried) = carried {
         let wanted = step.precondition.resource_version();
-        if carried.is_none() || carried != wanted || wanted == Some("") {
+        if carried.and_then(Value::as_str) != wanted || wanted.is_none_or(str::is_empty) {
             return Err(Failure::Cluster(format!(
                 "refusing to send a patch to {}/{} without its resourceVersion precondition",
                 step.namespace, step.name
@@ -159,6 +167,7 @@ async fn send(
         Kind::Deployment => write!(Deployment),
         Kind::Service => write!(Service),
         Kind::Ingress => write!(Ingress),
+        Kind::HttpRoute => write!(HttpRoute),
     };
     match (result, &step.precondition) {
         (Err(Failure::Conflict(_)), Precondition::Scale { replicas, .. }) => {
@@ -367,6 +376,26 @@ pub struct Request {
     pub body: Option<Value>,
 }
 
+/// The resourceVersion a JSON patch's first operation sets (`replace /metadata/resourceVersion`),
+/// which makes kube-apiserver refuse it with 409 once the object has moved on.
+fn json_patch_precondition(ops: &Value) -> Option<&Value> {
+    let first = ops.as_array()?.first()?;
+    (first["op"] == "replace" && first["path"] == "/metadata/resourceVersion")
+        .then(|| &first["value"])
+}
+
+/// The planned JSON patch as kube sends it.
+fn json_patch(step: &Step, ops: &Value) -> Result<json_patch::Patch, Failure> {
+    serde_json::from_value(ops.clone()).map_err(|e| {
+        Failure::Cluster(format!(
+            "the planned JSON patch of {} {}/{} is not valid: {e}",
+            step.kind.as_str(),
+            step.namespace,
+            step.name
+        ))
+    })
+}
+
 /// The planned object as the typed API will send it.
 fn typed<K: DeserializeOwned>(step: &Step, body: &Value) -> Result<K, Failure> {
     serde_json::from_value(body.clone()).map_err(|e| {
@@ -394,11 +423,17 @@ pub fn request_of(step: &Step) -> Result<Request, Failure> {
         Action::MergePatch(body) => {
             builder.patch(&step.name, &PatchParams::default(), &Patch::Merge(body))
         }
+        Action::JsonPatch(ops) => builder.patch(
+            &step.name,
+            &PatchParams::default(),
+            &Patch::Json::<()>(json_patch(step, ops)?),
+        ),
         Action::Create(body) => {
             let bytes = match step.kind {
                 Kind::Deployment => typed_json::<Deployment>(step, body)?,
                 Kind::Service => typed_json::<Service>(step, body)?,
                 Kind::Ingress => typed_json::<Ingress>(step, body)?,
+                Kind::HttpRoute => typed_json::<HttpRoute>(step, body)?,
             };
             builder.create(&PostParams::default(), bytes)
         }

@@ -425,6 +425,7 @@ async fn read_snapshot(at: &Reads<'_>) -> Result<Snapshot, Error> {
         pods,
         services,
         ingresses,
+        http_routes: Vec::new(),
         events: Vec::new(),
         pod_scope: crate::release::PodScope::All,
     })

@@ -7,6 +7,8 @@ use k8s_openapi::api::core::v1::Service;
 use k8s_openapi::api::networking::v1::Ingress;
 use serde::Serialize;
 
+use super::http_route::HttpRoute;
+
 /// A kind's place in the API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RestResource {
@@ -49,11 +51,18 @@ pub enum Kind {
     Deployment,
     Service,
     Ingress,
+    /// Gateway API `HTTPRoute`.
+    HttpRoute,
 }
 
 impl Kind {
     /// Every kind a plan writes, in the planner's order.
-    pub const ALL: [Kind; 3] = [Kind::Deployment, Kind::Service, Kind::Ingress];
+    pub const ALL: [Kind; 4] = [
+        Kind::Deployment,
+        Kind::Service,
+        Kind::Ingress,
+        Kind::HttpRoute,
+    ];
 
     /// Where the kind sits in the API: the one table of kinds to resources.
     pub const fn resource(self) -> RestResource {
@@ -61,25 +70,27 @@ impl Kind {
             Kind::Deployment => RestResource::of::<Deployment>(),
             Kind::Service => RestResource::of::<Service>(),
             Kind::Ingress => RestResource::of::<Ingress>(),
+            Kind::HttpRoute => RestResource::of::<HttpRoute>(),
         }
     }
 
-    /// The kind as the API writes it: `Deployment`, `Service`, `Ingress`.
+    /// The kind as the API writes it: `Deployment`, `Service`, `Ingress`, `HTTPRoute`.
     pub fn as_str(self) -> &'static str {
         self.resource().kind
     }
 
-    /// The API group: `apps`, `` (core) or `networking.k8s.io`.
+    /// The API group: `apps`, `` (core), `networking.k8s.io` or `gateway.networking.k8s.io`.
     pub fn group(self) -> &'static str {
         self.resource().group
     }
 
-    /// The API version within the group: `v1` for all three.
+    /// The API version within the group: `v1` for all four.
     pub fn version(self) -> &'static str {
         self.resource().version
     }
 
-    /// The resource name in URLs and RBAC rules: `deployments`, `services`, `ingresses`.
+    /// The resource name in URLs and RBAC rules: `deployments`, `services`, `ingresses`,
+    /// `httproutes`.
     pub fn plural(self) -> &'static str {
         self.resource().plural
     }
@@ -126,6 +137,13 @@ mod tests {
                 "ingresses",
                 "networking.k8s.io/v1",
             ),
+            (
+                Kind::HttpRoute,
+                "HTTPRoute",
+                "gateway.networking.k8s.io",
+                "httproutes",
+                "gateway.networking.k8s.io/v1",
+            ),
         ];
         for (kind, name, group, plural, api_version) in facts {
             assert_eq!(kind.as_str(), name);
@@ -145,5 +163,6 @@ mod tests {
         assert_eq!(path(Kind::Deployment), Deployment::url_path(&(), shop));
         assert_eq!(path(Kind::Service), Service::url_path(&(), shop));
         assert_eq!(path(Kind::Ingress), Ingress::url_path(&(), shop));
+        assert_eq!(path(Kind::HttpRoute), HttpRoute::url_path(&(), shop));
     }
 }

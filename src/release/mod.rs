@@ -2,6 +2,7 @@
 //! release record, stages, and the planner. No I/O, no async, no terminal.
 
 pub mod discover;
+pub mod http_route;
 pub mod image;
 pub mod kind;
 pub mod labels;

@@ -22,6 +22,14 @@ pub enum Pattern {
     SelectorSwitch,
     IngressSwitch,
     NginxCanary,
+    /// A Gateway API HTTPRoute rule whose backendRefs split requests between the live and the
+    /// candidate Service by weight.
+    #[serde(rename = "httproute-canary")]
+    HttpRouteCanary,
+    /// A Gateway API HTTPRoute rule whose one backendRef names the live Service, switched by
+    /// naming the other.
+    #[serde(rename = "httproute-switch")]
+    HttpRouteSwitch,
 }
 
 impl Pattern {
@@ -30,6 +38,8 @@ impl Pattern {
             Pattern::SelectorSwitch => "selector-switch",
             Pattern::IngressSwitch => "ingress-switch",
             Pattern::NginxCanary => "nginx-canary",
+            Pattern::HttpRouteCanary => "httproute-canary",
+            Pattern::HttpRouteSwitch => "httproute-switch",
         }
     }
 }

@@ -216,7 +216,7 @@ fn touched(plan: &Plan) -> Vec<(plan::Kind, &str, &str, &plan::Precondition)> {
 fn needs(step: &plan::Step) -> Option<(&'static str, &'static str)> {
     let resource = step.kind.plural();
     match step.action {
-        plan::Action::MergePatch(_) => Some(("patch", resource)),
+        plan::Action::MergePatch(_) | plan::Action::JsonPatch(_) => Some(("patch", resource)),
         plan::Action::Create(_) => Some(("create", resource)),
         plan::Action::WaitReady(_) => None,
     }

@@ -37,6 +37,8 @@ pub(super) fn pattern_short(p: Pattern) -> &'static str {
         Pattern::SelectorSwitch => "selector",
         Pattern::IngressSwitch => "ingress",
         Pattern::NginxCanary => "canary",
+        Pattern::HttpRouteSwitch => "route",
+        Pattern::HttpRouteCanary => "route-canary",
     }
 }
 

@@ -27,6 +27,7 @@ use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::core::v1::{Event, Pod, Service};
 use k8s_openapi::api::networking::v1::Ingress;
 
+use super::http_route::HttpRoute;
 use super::model::Release;
 use index::{Index, View};
 use serving::HostPaths;
@@ -52,6 +53,8 @@ pub struct Snapshot {
     pub pods: Vec<Pod>,
     pub services: Vec<Service>,
     pub ingresses: Vec<Ingress>,
+    /// Gateway API HTTPRoutes (empty where the cluster does not serve the API).
+    pub http_routes: Vec<HttpRoute>,
     pub events: Vec<Event>,
     /// Which Deployments' Pods `pods` holds. A track whose Deployments are not all in scope
     /// shows no pods (`Track::pods_known` is false) and no warning that would read them.

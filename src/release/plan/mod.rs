@@ -114,6 +114,11 @@ impl Precondition {
 pub enum Action {
     /// A JSON merge patch; its body carries `metadata.resourceVersion`.
     MergePatch(Value),
+    /// A JSON patch (RFC 6902): an array of operations, the first of which replaces
+    /// `/metadata/resourceVersion` with the precondition's (kube-apiserver then answers 409
+    /// when the object moved on). For objects whose lists must be edited in place (an
+    /// HTTPRoute's backendRefs), so the rest of the object is never sent back.
+    JsonPatch(Value),
     Create(Value),
     /// Wait until the Deployment has this many ready replicas.
     WaitReady(i32),

@@ -142,7 +142,10 @@ pub(super) fn ensure_unserved(cx: Cx, side: Side, step: Unserved) -> Result<(), 
             Pattern::NginxCanary => {
                 format!("set the canary weight to {to} (cutover weight {id} {to})")
             }
-            Pattern::SelectorSwitch | Pattern::IngressSwitch => {
+            Pattern::HttpRouteCanary => {
+                format!("set the candidate's weight to {to} (cutover weight {id} {to})")
+            }
+            Pattern::SelectorSwitch | Pattern::IngressSwitch | Pattern::HttpRouteSwitch => {
                 "switch its traffic to the other track".into()
             }
         });

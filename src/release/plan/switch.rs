@@ -17,7 +17,8 @@ fn traffic_body(cx: Cx, to: &Track) -> Result<(serde_json::Value, String), Refus
     match cx.r.pattern {
         Pattern::SelectorSwitch => Ok(selector::traffic_body(cx, to)),
         Pattern::IngressSwitch => ingress::traffic_body(cx, to),
-        Pattern::NginxCanary => Err(Refusal::MovesByWeight),
+        Pattern::NginxCanary | Pattern::HttpRouteCanary => Err(Refusal::MovesByWeight),
+        Pattern::HttpRouteSwitch => Err(Refusal::MovesByWeight),
     }
 }
 
@@ -86,6 +87,7 @@ pub(super) fn previous_traffic(cx: Cx) -> PreviousTraffic {
         Pattern::SelectorSwitch => selector::previous(cx),
         Pattern::IngressSwitch => ingress::previous(cx),
         Pattern::NginxCanary => canary::previous(cx),
+        Pattern::HttpRouteCanary | Pattern::HttpRouteSwitch => PreviousTraffic::default(),
     }
 }
 
