@@ -13,8 +13,8 @@ pub mod status;
 
 pub use discover::{Objects, PodScope, Snapshot, discover, discover_objects};
 pub use model::{
-    Canary, ObjectRef, Pattern, PodState, Release, Replicas, Route, Rule, RuleMatch, RuleSource,
-    Side, Stage, Track, Traffic,
+    Canary, Condition, ObjectRef, Pattern, PodState, Release, Replicas, Route, Rule, RuleMatch,
+    RuleSource, Side, Stage, Track, Traffic,
 };
 pub use record::ReleaseRecord;
 

@@ -278,64 +278,110 @@ impl Side {
     }
 }
 
-/// What part of a request an nginx canary rule reads.
+/// What part of a request a rule reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RuleSource {
-    /// `canary-by-header`: a request header.
+    /// A request header: nginx `canary-by-header`, HTTPRoute `matches[].headers`.
     Header,
-    /// `canary-by-cookie`: a cookie.
+    /// A cookie: nginx `canary-by-cookie`.
     Cookie,
+    /// A query parameter: HTTPRoute `matches[].queryParams`.
+    Query,
+    /// The request path: HTTPRoute `matches[].path`, where it narrows the route's own.
+    Path,
+    /// The request method: HTTPRoute `matches[].method`.
+    Method,
 }
 
-/// Which requests a rule picks, by the header's or cookie's value.
+/// Which requests a condition picks, by the value read.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum RuleMatch {
-    /// `canary-by-header-value`: exactly this value.
+    /// Exactly this value (`canary-by-header-value`; Gateway API `Exact`).
     Value(CompactString),
-    /// `canary-by-header-pattern`: a value matching this PCRE.
+    /// A value matching this regular expression (`canary-by-header-pattern`, a PCRE; Gateway
+    /// API `RegularExpression`).
     Pattern(CompactString),
-    /// The value `always`.
+    /// A path under this prefix (Gateway API `PathPrefix`, by whole segments).
+    Prefix(CompactString),
+    /// The nginx value `always`.
     Always,
-    /// The value `never`: the one rule that sends requests to the live track.
+    /// The nginx value `never`: the one nginx rule that sends requests to the live track.
     Never,
 }
 
-/// A header or cookie rule of an nginx canary, typed: discovery builds it from the
-/// annotations, the planner reads its target, and only display and the JSON render it as text
-/// (`header X-Beta=always -> candidate`).
-/// Source: ingress-nginx `rootfs/etc/nginx/lua/balancer.lua`, `route_to_alternative_balancer`.
+/// One condition of a rule: `header X-Beta=always`, `query beta=1`, `path /beta*`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Rule {
+pub struct Condition {
     pub source: RuleSource,
-    /// The header's or cookie's name.
+    /// The header's, cookie's or query parameter's name; empty for a path or a method.
     pub name: CompactString,
     pub matches: RuleMatch,
 }
 
-impl Rule {
-    /// The track the requests it picks go to: `never` sends them to the live track, every other
-    /// match to the candidate.
-    pub fn to(&self) -> Side {
-        match self.matches {
-            RuleMatch::Never => Side::Live,
-            _ => Side::Candidate,
-        }
-    }
-
-    /// The requests it picks, in words: `header X-Beta=always`, `header X-Beta~^b`,
-    /// `cookie beta=never`.
-    pub fn condition(&self) -> String {
+impl std::fmt::Display for Condition {
+    /// `header X-Beta=always`, `header X-Beta~^b`, `cookie beta=never`, `query v=2`,
+    /// `path /beta*`, `path=/beta`, `method=POST`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let source = match self.source {
             RuleSource::Header => "header",
             RuleSource::Cookie => "cookie",
+            RuleSource::Query => "query",
+            RuleSource::Path => "path",
+            RuleSource::Method => "method",
         };
-        let (op, value) = match &self.matches {
-            RuleMatch::Value(v) => ("=", v.as_str()),
-            RuleMatch::Pattern(p) => ("~", p.as_str()),
-            RuleMatch::Always => ("=", "always"),
-            RuleMatch::Never => ("=", "never"),
+        let gap = if self.name.is_empty() { "" } else { " " };
+        match &self.matches {
+            RuleMatch::Prefix(p) => write!(f, "{source}{gap}{} {p}*", self.name),
+            RuleMatch::Value(v) => write!(f, "{source}{gap}{}={v}", self.name),
+            RuleMatch::Pattern(p) => write!(f, "{source}{gap}{}~{p}", self.name),
+            RuleMatch::Always => write!(f, "{source}{gap}{}=always", self.name),
+            RuleMatch::Never => write!(f, "{source}{gap}{}=never", self.name),
+        }
+    }
+}
+
+/// A rule that sends the requests it picks to one track whatever the weight, typed: discovery
+/// builds it from nginx canary annotations or from an HTTPRoute rule with matches, the planner
+/// reads its target, and only display and the JSON render it as text
+/// (`header X-Beta=always -> candidate`).
+/// Sources: ingress-nginx `rootfs/etc/nginx/lua/balancer.lua`, `route_to_alternative_balancer`;
+/// Gateway API `HTTPRouteMatch` (conditions of one match are ANDed).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Rule {
+    /// Every condition a request must meet (one for nginx rules).
+    pub when: One<Condition>,
+    /// The track the requests it picks go to.
+    pub to: Side,
+}
+
+impl Rule {
+    /// An nginx canary rule: one condition; `never` sends requests to the live track, every
+    /// other match to the candidate.
+    pub fn nginx(source: RuleSource, name: CompactString, matches: RuleMatch) -> Rule {
+        let to = match matches {
+            RuleMatch::Never => Side::Live,
+            _ => Side::Candidate,
         };
-        format!("{source} {}{op}{value}", self.name)
+        Rule {
+            when: smallvec::smallvec![Condition {
+                source,
+                name,
+                matches
+            }],
+            to,
+        }
+    }
+
+    /// The track the requests it picks go to.
+    pub fn to(&self) -> Side {
+        self.to
+    }
+
+    /// The requests it picks, in words: `header X-Beta=always`, `header X-Beta~^b`,
+    /// `cookie beta=never`, `header X-Beta=on and query v=2`.
+    pub fn condition(&self) -> String {
+        let each: Vec<String> = self.when.iter().map(ToString::to_string).collect();
+        each.join(" and ")
     }
 }
 
@@ -542,9 +588,10 @@ mod tests {
 
     #[test]
     fn a_rule_routes_by_its_match_and_reads_as_written() {
-        let rule = |source, matches| Rule {
+        let rule = |source, matches| Rule::nginx(source, "X-Beta".into(), matches);
+        let cond = |source, name: &str, matches| Condition {
             source,
-            name: "X-Beta".into(),
+            name: name.into(),
             matches,
         };
         let cases = [
@@ -568,10 +615,23 @@ mod tests {
                 Side::Live,
                 "cookie X-Beta=never -> live",
             ),
+            (
+                Rule {
+                    when: smallvec::smallvec![
+                        cond(RuleSource::Path, "", RuleMatch::Prefix("/beta".into())),
+                        cond(RuleSource::Method, "", RuleMatch::Value("POST".into())),
+                        cond(RuleSource::Query, "v", RuleMatch::Value("2".into())),
+                    ],
+                    to: Side::Live,
+                },
+                Side::Live,
+                "path /beta* and method=POST and query v=2 -> live",
+            ),
         ];
         for (rule, to, text) in cases {
             assert_eq!((rule.to(), rule.to_string()), (to, text.to_string()));
             assert_eq!(serde_json::to_value(&rule).ok(), Some(text.into()));
+            assert_eq!(rule, text);
         }
     }
 

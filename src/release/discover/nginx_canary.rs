@@ -579,11 +579,7 @@ fn weight_of(v: View<'_>, canary: &IngRow, warnings: &mut Vec<String>) -> (u32, 
 pub fn canary_rules(c: &Canary) -> Vec<Rule> {
     let mut rules = Vec::new();
     let set = |s: &Option<CompactString>| s.as_ref().filter(|s| !s.is_empty()).cloned();
-    let rule = |source, name: &CompactString, matches| Rule {
-        source,
-        name: name.clone(),
-        matches,
-    };
+    let rule = |source, name: &CompactString, matches| Rule::nginx(source, name.clone(), matches);
     if let Some(h) = set(&c.header) {
         match (set(&c.header_value), set(&c.header_pattern)) {
             (Some(v), _) => rules.push(rule(RuleSource::Header, &h, RuleMatch::Value(v))),

@@ -286,22 +286,18 @@ pub(super) mod tests {
 
     /// `header _env=grey -> candidate`.
     fn header() -> Vec<Rule> {
-        vec![Rule {
-            source: RuleSource::Header,
-            name: "_env".into(),
-            matches: RuleMatch::Value("grey".into()),
-        }]
+        vec![Rule::nginx(
+            RuleSource::Header,
+            "_env".into(),
+            RuleMatch::Value("grey".into()),
+        )]
     }
 
     /// `header X-Beta=always -> candidate` and `header X-Beta=never -> live`.
     fn always() -> Vec<Rule> {
         [RuleMatch::Always, RuleMatch::Never]
             .into_iter()
-            .map(|matches| Rule {
-                source: RuleSource::Header,
-                name: "X-Beta".into(),
-                matches,
-            })
+            .map(|matches| Rule::nginx(RuleSource::Header, "X-Beta".into(), matches))
             .collect()
     }
 
