@@ -422,34 +422,39 @@ async fn apply_with_progress(
 
 /// Who changed the release's traffic object last, from its `cutover.dev/last-action`.
 async fn last_change(client: &kube::Client, r: &Release) -> Option<String> {
+    use crate::release::model::Kind;
     use crate::release::record;
-    use kube::api::Api;
+    let (ns, name) = (r.namespace.as_str(), r.traffic_object.name.as_str());
     let meta = match r.traffic_object.kind {
-        crate::release::model::Kind::Service => {
-            Api::<k8s_openapi::api::core::v1::Service>::namespaced(client.clone(), &r.namespace)
-                .get(&r.traffic_object.name)
-                .await
-                .ok()?
-                .metadata
+        Kind::Deployment => {
+            metadata_of::<k8s_openapi::api::apps::v1::Deployment>(client, ns, name).await
         }
-        _ => {
-            Api::<k8s_openapi::api::networking::v1::Ingress>::namespaced(
-                client.clone(),
-                &r.namespace,
-            )
-            .get(&r.traffic_object.name)
-            .await
-            .ok()?
-            .metadata
+        Kind::Service => metadata_of::<k8s_openapi::api::core::v1::Service>(client, ns, name).await,
+        Kind::Ingress => {
+            metadata_of::<k8s_openapi::api::networking::v1::Ingress>(client, ns, name).await
         }
-    };
+        Kind::HttpRoute => {
+            metadata_of::<crate::release::http_route::HttpRoute>(client, ns, name).await
+        }
+    }?;
     let raw = meta.annotations?.get(record::LAST_ACTION)?.clone();
-    record::describe_last_change(
-        r.traffic_object.kind,
-        &r.namespace,
-        &r.traffic_object.name,
-        &raw,
-    )
+    record::describe_last_change(r.traffic_object.kind, ns, name, &raw)
+}
+
+/// The metadata of the `K` named `name` in `namespace`, if it can be read (metadata only).
+async fn metadata_of<K>(
+    client: &kube::Client,
+    namespace: &str,
+    name: &str,
+) -> Option<k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta>
+where
+    K: kube::Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
+        + Clone
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug,
+{
+    let api = kube::api::Api::<K>::namespaced(client.clone(), namespace);
+    Some(api.get_metadata(name).await.ok()?.metadata)
 }
 
 /// The plan in words: summary, numbered steps, and the risk if there is one.

@@ -405,7 +405,7 @@ impl App {
         }
         let canary = self
             .release()
-            .is_some_and(|r| r.pattern == Pattern::NginxCanary && has_running_candidate(r));
+            .is_some_and(|r| r.pattern.splits_by_weight() && has_running_candidate(r));
         let mut scopes = Vec::new();
         // The events pane's keys (enter opens an event) come before the canary's.
         if self.pane == Pane::Events {
@@ -694,7 +694,7 @@ fn key_event(key: Key) -> KeyEvent {
 fn next_step(r: &Release) -> String {
     let cand = r.candidate.as_ref().map(Track::label).unwrap_or_default();
     let live = r.live.label();
-    let canary = r.pattern == Pattern::NginxCanary;
+    let canary = r.pattern.splits_by_weight();
     match r.stage {
         Stage::AtRest => "nothing to do until a candidate is deployed".to_string(),
         Stage::Staged if canary => {
@@ -706,8 +706,11 @@ fn next_step(r: &Release) -> String {
             let next = r.next_step();
             format!("approve for the next step, {next}% to {cand}")
         }
-        Stage::Switched if canary => {
+        Stage::Switched if r.pattern == Pattern::NginxCanary => {
             format!("approve to finish: the primary moves to {cand}")
+        }
+        Stage::Switched if canary => {
+            format!("approve to finish: {live} is scaled to 0 (kept for rollback)")
         }
         Stage::Switched => format!("approve to retire {cand} (kept at 0 for rollback)"),
         Stage::Retired => match r.candidate.as_ref().map(|c| c.replicas.desired) {
@@ -733,12 +736,37 @@ fn rolled_back_step(r: &Release, live: &str, cand: &str) -> String {
             "traffic is back on {live}; switch to send it to {cand} again, or retire {cand} to stage a new one"
         );
     }
-    let canary = r.canary.as_ref().map_or("", |c| c.canary.as_str());
+    let end = match &r.canary {
+        Some(c) => format!(
+            "remove the canary-by-header/cookie annotations from {}/{}",
+            r.namespace, c.canary
+        ),
+        None => format!("remove those rules from the HTTPRoute {}", routes_of(r)),
+    };
     format!(
-        "ordinary traffic is back on {live}, but requests with {} still go to {cand}: remove the canary-by-header/cookie annotations from {}/{canary} to end that",
+        "ordinary traffic is back on {live}, but requests with {} still go to {cand}: {end} to end that",
         ruled.join(", "),
-        r.namespace
     )
+}
+
+/// The HTTPRoutes a release's traffic is on, `ns/a, ns/b`: its traffic object and the route
+/// of each of its splits.
+fn routes_of(r: &Release) -> String {
+    let mut names: Vec<&str> = std::iter::once(r.traffic_object.name.as_str())
+        .chain(
+            r.traffic
+                .routes
+                .iter()
+                .filter_map(|rt| rt.primary.as_deref()),
+        )
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    let each: Vec<String> = names
+        .iter()
+        .map(|n| format!("{}/{n}", r.namespace))
+        .collect();
+    each.join(", ")
 }
 
 /// What a track is called: its version, else its Service, else its first Deployment.
@@ -774,6 +802,13 @@ pub fn focus_of(r: &Release) -> Focus {
         others.push(c.canary.to_string());
         others.extend(c.primary.iter().map(|p| p.to_string()));
     }
+    // Every Ingress or HTTPRoute that carries one of its splits.
+    others.extend(
+        r.traffic
+            .routes
+            .iter()
+            .filter_map(|rt| rt.primary.as_deref().map(String::from)),
+    );
     others.push(r.name.to_string());
     deployments.sort();
     deployments.dedup();

@@ -42,6 +42,12 @@ impl Pattern {
             Pattern::HttpRouteSwitch => "httproute-switch",
         }
     }
+
+    /// The patterns whose candidate takes a share by weight (the slider, steps, a finish at
+    /// 100 %), rather than all traffic at once.
+    pub fn splits_by_weight(self) -> bool {
+        matches!(self, Pattern::NginxCanary | Pattern::HttpRouteCanary)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

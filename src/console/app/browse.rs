@@ -149,7 +149,7 @@ impl App {
     /// The canary's applied weight in percent, for the selected release.
     fn applied_weight(&self) -> Option<(String, u32)> {
         let r = self.release()?;
-        (r.pattern == crate::release::Pattern::NginxCanary && has_running_candidate(r))
+        (r.pattern.splits_by_weight() && has_running_candidate(r))
             .then(|| (r.id(), r.traffic.candidate_percent))
     }
 

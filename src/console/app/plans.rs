@@ -4,7 +4,7 @@
 use super::{ActionState, Allowed, App, Confirm, Level, has_running_candidate};
 use crate::console::keymap::Command;
 use crate::release::plan::{self, Actor, Op, Plan};
-use crate::release::{Pattern, Release, Stage, record};
+use crate::release::{Release, Stage, record};
 
 /// Why there is no plan for an action on the selected release now.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -192,7 +192,7 @@ fn offered(release: &Release, command: Command) -> bool {
     if (command == Command::Reject && !gate) || (command == Command::Rollback && gate) {
         return false;
     }
-    let finishing = release.pattern == Pattern::NginxCanary && release.stage == Stage::Switched;
+    let finishing = release.pattern.splits_by_weight() && release.stage == Stage::Switched;
     !(finishing && matches!(command, Command::Switch | Command::Retire))
 }
 

@@ -15,7 +15,7 @@ use crate::console::app::Allowed;
 use crate::console::keymap::{Command, Scope};
 use crate::console::theme::Role;
 use crate::release::model::{MILLION, Route, Traffic};
-use crate::release::{Pattern, Release, Side, Stage, Track};
+use crate::release::{Release, Side, Stage, Track};
 
 mod track;
 
@@ -34,7 +34,7 @@ const PANEL_MIN_ROWS: u16 = 6;
 /// The right-hand track's name for the stage the release is in.
 fn other_word(r: &Release) -> &'static str {
     match r.stage {
-        Stage::Switched if r.pattern != Pattern::NginxCanary => "STANDBY",
+        Stage::Switched if !r.pattern.splits_by_weight() => "STANDBY",
         Stage::Retired => "RETIRED",
         _ => "CANDIDATE",
     }
@@ -313,7 +313,7 @@ fn traffic_bar(cx: Cx, r: &Release, w: usize) -> Vec<Span<'static>> {
 /// The canary weight: a 0–100 track with the applied weight `●` and the pending one `◆`,
 /// what is applied and pending in words, and the step plan with the current step in brackets.
 fn slider(cx: Cx, r: &Release, w: usize) -> Vec<Item> {
-    if r.pattern != Pattern::NginxCanary || r.candidate.is_none() {
+    if !r.pattern.splits_by_weight() || r.candidate.is_none() {
         return Vec::new();
     }
     let applied = r.traffic.candidate_percent.min(100);

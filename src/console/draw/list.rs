@@ -36,9 +36,10 @@ pub(super) fn pattern_short(p: Pattern) -> &'static str {
     match p {
         Pattern::SelectorSwitch => "selector",
         Pattern::IngressSwitch => "ingress",
-        Pattern::NginxCanary => "canary",
+        // A canary is one to the person at the keys, whichever object carries its weights; the
+        // detail's title names the pattern and the object.
+        Pattern::NginxCanary | Pattern::HttpRouteCanary => "canary",
         Pattern::HttpRouteSwitch => "route",
-        Pattern::HttpRouteCanary => "route-canary",
     }
 }
 
@@ -81,10 +82,12 @@ const STAGES: [Stage; 6] = [
     Stage::Retired,
     Stage::RolledBack,
 ];
-const PATTERNS: [Pattern; 3] = [
+const PATTERNS: [Pattern; 5] = [
     Pattern::SelectorSwitch,
     Pattern::IngressSwitch,
     Pattern::NginxCanary,
+    Pattern::HttpRouteCanary,
+    Pattern::HttpRouteSwitch,
 ];
 
 /// A plan running or stopped part-way, in words, long and short (for narrow rows).
