@@ -8,8 +8,8 @@ use serde_json::{Value, json};
 use super::reach::{self, Side, Unserved};
 use super::risk::{Moves, shrink_risk, traffic_risk};
 use super::steps::{Cx, find, pods_phrase, record_annotations};
-use super::{Action, Kind, Op, Plan, Precondition, Refusal, Step};
-use crate::release::model::{Canary, MILLION, Release, Rule, Stage, Track};
+use super::{Action, Kind, Op, Plan, Precondition, Refusal, Step, http_route};
+use crate::release::model::{Canary, MILLION, Pattern, Release, Rule, Stage, Track};
 use crate::release::record::PreviousTraffic;
 
 const WEIGHT: &str = "nginx.ingress.kubernetes.io/canary-weight";
@@ -33,18 +33,17 @@ pub(super) fn previous(cx: Cx) -> PreviousTraffic {
     }
 }
 
-/// The candidate's share set to `percent` (0–100, written in the Ingress's units).
+/// The candidate's share set to `percent` (0–100, written in the Ingress's units, or as
+/// HTTPRoute weights on the route's own scale).
 pub(super) fn weight(cx: Cx, percent: u32, op: Op) -> Result<Plan, Refusal> {
     let r = cx.r;
     let id = r.id();
     if percent > 100 {
         return Err(Refusal::WeightOutOfRange(percent));
     }
-    let (Some(c), Some(cand)) = (r.canary.as_ref(), r.candidate.as_ref()) else {
+    let Some(cand) = r.candidate.as_ref() else {
         return Err(Refusal::NoCanaryIngress { release: id });
     };
-    let total = c.total.max(100);
-    let units = u64::from(percent) * u64::from(total) / 100;
     let from = r.traffic.exact_percents().1;
     let mut rec = cx.base_record(&r.live, Some(cand));
     if rec.previous == PreviousTraffic::default() {
@@ -61,36 +60,67 @@ pub(super) fn weight(cx: Cx, percent: u32, op: Op) -> Result<Plan, Refusal> {
     rec.step = r.steps.iter().position(|s| *s == percent).or(rec.step);
     let (from_p, to_p) = (format!("{from}%"), format!("{percent}%"));
     let last = cx.last_action(op.verb(), &from_p, &to_p);
-    let mut body = json!({"metadata": {"annotations": {WEIGHT: units.to_string()}}});
-    if let Some(map) = body["metadata"]["annotations"].as_object_mut()
-        && let Some(extra) = record_annotations(&rec, &last).as_object()
-    {
-        map.extend(extra.clone());
-    }
-    let risk = traffic_risk(r, percent * (MILLION / 100), Moves::ByWeight);
-    let target = format!("{}{}", c.host, c.path);
+    let annotations = record_annotations(&rec, &last);
+    let (steps, moved, target, note) = if r.pattern == Pattern::HttpRouteCanary {
+        (
+            http_route::weight_steps(cx, percent, &annotations)?,
+            format!("{id} weights {from} → {percent}"),
+            http_route::targets(cx),
+            http_route::rules_note(cx),
+        )
+    } else {
+        nginx_weight(cx, percent, annotations, &from)?
+    };
     Ok(Plan {
         release: id.clone(),
         op,
         summary: format!(
-            "{}/{} canary-weight {from} → {percent}: {} ({}) will take {percent}% of requests to {target}{}",
-            r.namespace,
-            c.canary,
+            "{moved}: {} ({}) will take {percent}% of requests to {target}{note}",
             cand.label(),
             pods_phrase(cand.replicas.ready),
-            rules_note(r, &r.traffic.rules)
         ),
-        risk,
-        steps: vec![cx.traffic_step(
-            body,
-            format!(
-                "{}/{}: canary-weight {} → {units} (of {total})",
-                r.namespace, c.canary, c.weight
-            ),
-        )],
+        risk: traffic_risk(r, percent * (MILLION / 100), Moves::ByWeight),
+        steps,
         record: rec,
         event: cx.event("set the weight of", &from_p, &to_p),
     })
+}
+
+/// The canary Ingress's weight step, the move and its target in words, and the rules note.
+fn nginx_weight(
+    cx: Cx,
+    percent: u32,
+    annotations: Value,
+    from: &str,
+) -> Result<(Vec<Step>, String, String, String), Refusal> {
+    let r = cx.r;
+    let Some(c) = r.canary.as_ref() else {
+        return Err(Refusal::NoCanaryIngress { release: r.id() });
+    };
+    let total = c.total.max(100);
+    let units = u64::from(percent) * u64::from(total) / 100;
+    let mut body = json!({"metadata": {"annotations": {WEIGHT: units.to_string()}}});
+    if let Some(map) = body["metadata"]["annotations"].as_object_mut()
+        && let Some(extra) = annotations.as_object()
+    {
+        map.extend(extra.clone());
+    }
+    let step = cx.traffic_step(
+        body,
+        format!(
+            "{}/{}: canary-weight {} → {units} (of {total})",
+            r.namespace, c.canary, c.weight
+        ),
+    );
+    Ok((
+        vec![step],
+        format!(
+            "{}/{} canary-weight {from} → {percent}",
+            r.namespace, c.canary
+        ),
+        format!("{}{}", c.host, c.path),
+        rules_note(r, &r.traffic.rules),
+    ))
 }
 
 /// What the weight does not move, for a weight's summary: `; requests with header
@@ -251,16 +281,26 @@ pub(super) fn finish(cx: Cx) -> Result<Plan, Refusal> {
     }
     // Production keeps the replicas it had: the candidate is scaled up before the swap.
     let mut steps = cx.keep_replicas(cand, &r.live);
-    let removed = rule_clauses(r, &r.traffic.rules, ("remove", "from"), labels(r));
-    steps.extend(swap(cx, (&old_svc, &new_svc), annotations, removed)?);
+    let ready = pods_phrase(cand.replicas.ready);
+    let summary = if r.pattern == Pattern::HttpRouteCanary {
+        // The weights stay where 100 % put them (old 0, new all): only stragglers move.
+        steps.extend(http_route::weight_steps(cx, 100, &annotations)?);
+        format!(
+            "{id}: {new_svc} ({ready}) keeps all traffic at weight 100 %; {old_svc} stays on the route at weight 0, is scaled to 0 and kept for rollback{}",
+            http_route::rules_note(cx)
+        )
+    } else {
+        let removed = rule_clauses(r, &r.traffic.rules, ("remove", "from"), labels(r));
+        steps.extend(swap(cx, (&old_svc, &new_svc), annotations, removed)?);
+        format!(
+            "{id}: the primary Ingress takes {new_svc} ({ready}) for all traffic; {old_svc} is scaled to 0 and kept for rollback"
+        )
+    };
     steps.extend(cx.scale_steps(&r.live, 0));
     Ok(Plan {
         release: id.clone(),
         op: Op::Approve,
-        summary: format!(
-            "{id}: the primary Ingress takes {new_svc} ({}) for all traffic; {old_svc} is scaled to 0 and kept for rollback",
-            pods_phrase(cand.replicas.ready)
-        ),
+        summary,
         // The finish moves no traffic: only leaving nothing running to serve is risky.
         risk: reach::last_pods_risk(r, Side::Candidate, &r.live)
             .or_else(|| shrink_risk(cand, &r.live)),
@@ -285,12 +325,11 @@ pub(super) fn unfinish(cx: Cx) -> Result<Plan, Refusal> {
     for (key, value) in &restored {
         annotations[key.as_str()] = json!(value);
     }
-    Ok(Plan {
-        release: id.clone(),
-        op: Op::Rollback,
-        summary: String::new(),
-        risk: None,
-        steps: swap(
+    let steps = if r.pattern == Pattern::HttpRouteCanary {
+        // The old Service takes its weight back: the candidate of this release is the old track.
+        http_route::weight_steps(cx, 100, &annotations)?
+    } else {
+        swap(
             cx,
             (&live_svc, &old_svc),
             annotations,
@@ -301,7 +340,14 @@ pub(super) fn unfinish(cx: Cx) -> Result<Plan, Refusal> {
                 ("restore", "on"),
                 (old.label(), r.live.label()),
             ),
-        )?,
+        )?
+    };
+    Ok(Plan {
+        release: id.clone(),
+        op: Op::Rollback,
+        summary: String::new(),
+        risk: None,
+        steps,
         record: rec,
         event: cx.event("rolled back", &live_svc, &old_svc),
     })
