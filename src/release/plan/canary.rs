@@ -5,10 +5,11 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
+use super::http_route::{self, SplitMove};
 use super::reach::{self, Side, Unserved};
 use super::risk::{Moves, shrink_risk, traffic_risk};
 use super::steps::{Cx, find, pods_phrase, record_annotations};
-use super::{Action, Kind, Op, Plan, Precondition, Refusal, Step, http_route};
+use super::{Action, Kind, Op, Plan, Precondition, Refusal, Step};
 use crate::release::model::{Canary, MILLION, Pattern, Release, Rule, Stage, Track};
 use crate::release::record::PreviousTraffic;
 
@@ -63,7 +64,7 @@ pub(super) fn weight(cx: Cx, percent: u32, op: Op) -> Result<Plan, Refusal> {
     let annotations = record_annotations(&rec, &last);
     let (steps, moved, target, note) = if r.pattern == Pattern::HttpRouteCanary {
         (
-            http_route::weight_steps(cx, percent, &annotations)?,
+            http_route::split_steps(cx, SplitMove::Share(percent), &annotations)?,
             format!("{id} weights {from} → {percent}"),
             http_route::targets(cx),
             http_route::rules_note(cx),
@@ -284,7 +285,11 @@ pub(super) fn finish(cx: Cx) -> Result<Plan, Refusal> {
     let ready = pods_phrase(cand.replicas.ready);
     let summary = if r.pattern == Pattern::HttpRouteCanary {
         // The weights stay where 100 % put them (old 0, new all): only stragglers move.
-        steps.extend(http_route::weight_steps(cx, 100, &annotations)?);
+        steps.extend(http_route::split_steps(
+            cx,
+            SplitMove::Share(100),
+            &annotations,
+        )?);
         format!(
             "{id}: {new_svc} ({ready}) keeps all traffic at weight 100 %; {old_svc} stays on the route at weight 0, is scaled to 0 and kept for rollback{}",
             http_route::rules_note(cx)
@@ -327,7 +332,7 @@ pub(super) fn unfinish(cx: Cx) -> Result<Plan, Refusal> {
     }
     let steps = if r.pattern == Pattern::HttpRouteCanary {
         // The old Service takes its weight back: the candidate of this release is the old track.
-        http_route::weight_steps(cx, 100, &annotations)?
+        http_route::split_steps(cx, SplitMove::Share(100), &annotations)?
     } else {
         swap(
             cx,

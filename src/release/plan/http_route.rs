@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use super::steps::{Cx, find};
 use super::{Action, Kind, Precondition, Refusal, Step};
-use crate::release::http_route::{HttpRoute, HttpRouteRule};
+use crate::release::http_route::{HttpBackendRef, HttpRoute, HttpRouteRule};
 use crate::release::model::{Side, Track};
 use crate::release::record::{self, LastAction, ReleaseRecord};
 
@@ -140,55 +140,92 @@ fn gcd(a: u64, b: u64) -> u64 {
 /// What one rule's edit writes: the JSON patch ops and the change in words.
 type RuleEdit = (Vec<Value>, String);
 
-/// The ops that set a split rule `i` to give the candidate `percent` % (none when it already
-/// does); None when the rule does not split between the pair.
+/// The (live, candidate) backendRefs of a rule that splits between the pair; None when it
+/// does not.
 ///
 /// # Errors
-/// [`Refusal::RouteShape`] when the split has a third backend or the weights would pass the
-/// maximum.
-fn weight_edit(
+/// [`Refusal::RouteShape`] when the split has a third backend.
+fn split_pair(
     cx: Cx,
     route: &str,
     (i, rule): (usize, &HttpRouteRule),
-    percent: u32,
-) -> Result<Option<RuleEdit>, Refusal> {
+) -> Result<Option<(usize, usize)>, Refusal> {
     let found = backends(cx, rule);
     let (Some(l), Some(c)) = (found.live, found.candidate) else {
         return Ok(None);
     };
-    let shape = |why: String| Refusal::RouteShape {
-        object: format!("{}/{route}", cx.r.namespace),
-        rule: i,
-        why,
-    };
     if found.others > 0 {
-        return Err(shape(format!(
-            "splits its requests with {} other backend{} besides the live and the candidate Service",
-            found.others,
-            if found.others == 1 { "" } else { "s" }
-        )));
+        return Err(Refusal::RouteShape {
+            object: format!("{}/{route}", cx.r.namespace),
+            rule: i,
+            why: format!(
+                "splits its requests with {} other backend{} besides the live and the candidate Service",
+                found.others,
+                if found.others == 1 { "" } else { "s" }
+            ),
+        });
     }
+    Ok(Some((l, c)))
+}
+
+/// The op that sets backendRef `j` of rule `i` to `weight`; none when it has that weight.
+fn weight_op(i: usize, j: usize, b: &HttpBackendRef, weight: u64) -> Option<Value> {
+    (b.weight.map(i64::from) != i64::try_from(weight).ok())
+        .then(|| backend_op(i, j, "weight", b.weight.is_some(), json!(weight)))
+}
+
+/// What a write does to each rule that splits between the pair.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum SplitMove<'a> {
+    /// The candidate's exact share, in percent.
+    Share(u32),
+    /// Staging: the candidate backendRef names this Service at weight 0.
+    Stage(&'a str),
+}
+
+/// The ops that make split rule `i` do `how` (none when it already does); None when the rule
+/// does not split between the pair.
+///
+/// # Errors
+/// [`Refusal::RouteShape`] when the split has a third backend or the weights would pass the
+/// maximum.
+fn split_edit(
+    cx: Cx,
+    route: &str,
+    (i, rule): (usize, &HttpRouteRule),
+    how: SplitMove,
+) -> Result<Option<RuleEdit>, Refusal> {
+    let Some((l, c)) = split_pair(cx, route, (i, rule))? else {
+        return Ok(None);
+    };
     let (lb, cb) = (&rule.backend_refs[l], &rule.backend_refs[c]);
-    let total = u64::from(lb.weight_or_default()) + u64::from(cb.weight_or_default());
-    let (lw, cw) = split(percent, total).ok_or_else(|| {
-        shape(format!(
-            "has weights summing to {total}: {percent} % of it needs a weight above 1000000"
-        ))
-    })?;
-    let mut ops = Vec::new();
-    for (j, b, w) in [(l, lb, lw), (c, cb, cw)] {
-        if b.weight.map(i64::from) != i64::try_from(w).ok() {
-            ops.push(backend_op(i, j, "weight", b.weight.is_some(), json!(w)));
+    let (ops, said) = match how {
+        SplitMove::Share(percent) => {
+            let total = u64::from(lb.weight_or_default()) + u64::from(cb.weight_or_default());
+            let (lw, cw) = split(percent, total).ok_or_else(|| Refusal::RouteShape {
+                object: format!("{}/{route}", cx.r.namespace),
+                rule: i,
+                why: format!(
+                    "has weights summing to {total}: {percent} % of it needs a weight above 1000000"
+                ),
+            })?;
+            let said = format!(
+                "rule {i}: {} {} → {lw}, {} {} → {cw}",
+                lb.name,
+                lb.weight_or_default(),
+                cb.name,
+                cb.weight_or_default()
+            );
+            ([weight_op(i, l, lb, lw), weight_op(i, c, cb, cw)], said)
         }
-    }
-    let said = format!(
-        "rule {i}: {} {} → {lw}, {} {} → {cw}",
-        lb.name,
-        lb.weight_or_default(),
-        cb.name,
-        cb.weight_or_default()
-    );
-    Ok(Some((ops, said)))
+        SplitMove::Stage(new_svc) => {
+            let rename =
+                (cb.name != new_svc).then(|| backend_op(i, c, "name", true, json!(new_svc)));
+            let said = format!("rule {i}: backend {} → {new_svc} at weight 0", cb.name);
+            ([rename, weight_op(i, c, cb, 0)], said)
+        }
+    };
+    Ok(Some((ops.into_iter().flatten().collect(), said)))
 }
 
 /// The op that points rule `i`'s one backendRef at `to`'s Service (its port kept); none
@@ -300,16 +337,16 @@ fn write_routes(
     Ok(steps)
 }
 
-/// The steps that give the candidate exactly `percent` % in every split rule of the
-/// release's routes, the record's route last carrying `annotations`. A rule already at the
-/// share is left as it is (the record is still written).
+/// The steps that make every split rule of the release's routes do `how` (the candidate's
+/// exact share, or staging), the record's route last carrying `annotations`. A rule already
+/// there is left as it is (the record is still written).
 ///
 /// # Errors
 /// A refusal naming the route (missing) or the rule (a third backend, weights out of range);
 /// [`Refusal::NoRouteRule`] when no rule splits between the pair.
-pub(super) fn weight_steps(
+pub(super) fn split_steps(
     cx: Cx,
-    percent: u32,
+    how: SplitMove,
     annotations: &Value,
 ) -> Result<Vec<Step>, Refusal> {
     let (live, candidate) = services(cx);
@@ -317,7 +354,7 @@ pub(super) fn weight_steps(
         cx,
         annotations,
         format!("splits its requests between {live} and {candidate}"),
-        |route, rule| weight_edit(cx, route, rule, percent),
+        |route, rule| split_edit(cx, route, rule, how),
     )
 }
 
@@ -915,10 +952,6 @@ mod tests {
         let web = |rules: Value| route_json("web", "7", None, rules);
         let two =
             json!([{"backendRefs": [{"name": "web-v1", "port": 80}, {"name": "x", "port": 80}]}]);
-        let stage = Op::Stage {
-            image: "web:2".into(),
-            version: "v2".into(),
-        };
         // (release, its route, op, the refusal, whether the objects are unsafe to act on)
         let cases = [
             (
@@ -943,18 +976,11 @@ mod tests {
                 false,
             ),
             (
-                switch.clone(),
-                web(two.clone()),
+                switch,
+                web(two),
                 Op::Switch,
                 "Rule 0 of the HTTPRoute shop/web sends its requests to 2 backends, not to web-v1 alone: cutover will not patch it. Edit the rule by hand (kubectl edit httproute), then try again.",
                 true,
-            ),
-            (
-                switch,
-                web(two),
-                stage,
-                "shop/web routes through an HTTPRoute: cutover cannot stage its candidate yet. Create the candidate's Deployment and Service and add it to the route (at weight 0 for a canary), then move traffic with cutover.",
-                false,
             ),
         ];
         for (r, route, op, text, is_unsafe) in cases {
@@ -962,6 +988,86 @@ mod tests {
             assert_eq!(got.to_string(), text);
             assert_eq!(got.is_unsafe(), is_unsafe, "{text}");
         }
+    }
+
+    #[test]
+    fn staging_points_the_split_at_the_new_service_at_weight_0_or_records_the_sibling() {
+        let mut snap = Snapshot {
+            deployments: vec![
+                serde_json::from_value(json!({
+                    "metadata": {"name": "web-v1", "namespace": "shop", "resourceVersion": "5",
+                                 "labels": {"app": "web", "version": "v1"}},
+                    "spec": {"selector": {"matchLabels": {"app": "web", "version": "v1"}},
+                             "template": {"metadata": {"labels": {"app": "web", "version": "v1"}},
+                                          "spec": {"containers": [{"name": "web", "image": "web:1"}]}}}
+                }))
+                .expect("a Deployment"),
+            ],
+            services: vec![
+                serde_json::from_value(json!({
+                    "metadata": {"name": "web-v1", "namespace": "shop"},
+                    "spec": {"selector": {"app": "web", "version": "v1"}, "ports": [{"port": 80}]}
+                }))
+                .expect("a Service"),
+            ],
+            ..Snapshot::default()
+        };
+        let stage = Op::Stage {
+            image: "web:2".into(),
+            version: "v2".into(),
+        };
+        let actor = Actor { name: "ana".into() };
+        // A canary after its last release: v0 retired, still on the route at weight 0.
+        let route = route_json(
+            "web",
+            "7",
+            None,
+            json!([{"backendRefs": [{"name": "web-v1", "port": 80, "weight": 100},
+                                    {"name": "web-v0", "port": 80, "weight": 0}]}]),
+        );
+        snap.http_routes = vec![serde_json::from_value(route.clone()).expect("a route")];
+        let mut r = release(Pattern::HttpRouteCanary, Stage::Retired, 0, &["web"]);
+        let mut v0 = track("v0", 0);
+        v0.replicas.desired = 0;
+        r.candidate = Some(v0);
+        let p = plan(
+            &r,
+            &snap,
+            stage.clone(),
+            &actor,
+            jiff::Timestamp::UNIX_EPOCH,
+        )
+        .expect("a stage");
+        let descriptions: Vec<_> = p.steps.iter().map(|s| s.description.as_str()).collect();
+        assert_eq!(
+            descriptions,
+            [
+                "create shop/web-v2 from web-v1 with web:2",
+                "create Service shop/web-v2 selecting version=v2",
+                "shop/web: rule 0: backend web-v0 → web-v2 at weight 0; record the release",
+            ]
+        );
+        let got = after(&p, &route);
+        assert_eq!(
+            got["spec"]["rules"][0]["backendRefs"][1],
+            json!({"name": "web-v2", "port": 80, "weight": 0})
+        );
+        assert_eq!(weights(&got, 0), (json!(100), json!(0)));
+        assert_eq!(record_of(&got).stage, Stage::Staged);
+        // A switch at rest: the new Service is the sibling the record names; the route moves
+        // nothing.
+        let route = switch_route("7", "web-v1", None);
+        snap.http_routes = vec![serde_json::from_value(route.clone()).expect("a route")];
+        let mut r = release(Pattern::HttpRouteSwitch, Stage::AtRest, 0, &["web"]);
+        r.candidate = None;
+        let p = plan(&r, &snap, stage, &actor, jiff::Timestamp::UNIX_EPOCH).expect("a stage");
+        let got = after(&p, &route);
+        assert_eq!(got["spec"], route["spec"]);
+        let rec = record_of(&got);
+        assert_eq!(
+            rec.candidate.and_then(|c| c.service).as_deref(),
+            Some("web-v2")
+        );
     }
 
     #[test]

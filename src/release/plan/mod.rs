@@ -3,11 +3,12 @@
 //!
 //! One module per release pattern for what only that pattern does: `selector` (the Service's
 //! selector), `ingress` (the Ingress's backends), `canary` (nginx weights, the finish and its
-//! undoing). One module per kind of move for what the patterns share: `stage` (a candidate
+//! undoing, shared with the HTTPRoute canary), `http_route` (HTTPRoute weights and backend
+//! names, written by JSON patches). One module per kind of move for what the patterns share: `stage` (a candidate
 //! beside the live track), `switch` (all traffic at once, and the retirement after it),
 //! `rollback`; `steps` holds the pieces every plan is built from; `reach` is the one answer to
 //! "does this track still take requests", by exact share and by rule. A new pattern is a module
-//! with its traffic patch and previous traffic, an arm in `switch::traffic_body` and
+//! with its traffic patch and previous traffic, an arm in `switch::traffic_steps` and
 //! `switch::previous_traffic`, and arms in `plan` where it moves differently.
 
 mod canary;
@@ -220,9 +221,6 @@ pub fn plan(
     };
     let canary = matches!(r.pattern, Pattern::NginxCanary | Pattern::HttpRouteCanary);
     let mut p = match (&op, r.pattern) {
-        (Op::Stage { .. }, Pattern::HttpRouteCanary | Pattern::HttpRouteSwitch) => {
-            return Err(Refusal::StageOnHttpRoute { release });
-        }
         (Op::Stage { image, version }, _) => stage::stage(cx, image, version)?,
         // A candidate scaled to 0 takes no more weight (a weight of 0 moves requests off it,
         // and stays possible).

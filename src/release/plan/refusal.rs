@@ -109,11 +109,6 @@ pub enum Refusal {
     /// No rule of the release's HTTPRoutes is one the op moves (`wanted`: which, in words).
     #[error("No HTTPRoute rule of {release} {wanted}: there is nothing to move.")]
     NoRouteRule { release: String, wanted: String },
-    /// Staging on an HTTPRoute release, which the planner does not write yet.
-    #[error(
-        "{release} routes through an HTTPRoute: cutover cannot stage its candidate yet. Create the candidate's Deployment and Service and add it to the route (at weight 0 for a canary), then move traffic with cutover."
-    )]
-    StageOnHttpRoute { release: String },
     /// The live Deployment could not be copied as JSON.
     #[error("{0}")]
     Unreadable(String),
