@@ -43,7 +43,7 @@ pub(super) fn weight(cx: Cx, percent: u32, op: Op) -> Result<Plan, Refusal> {
         return Err(Refusal::WeightOutOfRange(percent));
     }
     let Some(cand) = r.candidate.as_ref() else {
-        return Err(Refusal::NoCanaryIngress { release: id });
+        return Err(no_candidate(r));
     };
     let from = r.traffic.exact_percents().1;
     let mut rec = cx.base_record(&r.live, Some(cand));
@@ -62,13 +62,13 @@ pub(super) fn weight(cx: Cx, percent: u32, op: Op) -> Result<Plan, Refusal> {
     let (from_p, to_p) = (format!("{from}%"), format!("{percent}%"));
     let last = cx.last_action(op.verb(), &from_p, &to_p);
     let annotations = record_annotations(&rec, &last);
-    let (steps, moved, target, note) = if r.pattern == Pattern::HttpRouteCanary {
-        (
-            http_route::split_steps(cx, SplitMove::Share(percent), &annotations)?,
-            format!("{id} weights {from} → {percent}"),
-            http_route::targets(cx),
-            http_route::rules_note(cx),
-        )
+    let w = if r.pattern == Pattern::HttpRouteCanary {
+        WeightWrite {
+            steps: http_route::split_steps(cx, SplitMove::Share(percent), &annotations)?,
+            moved: format!("{id} weights {from} → {percent}"),
+            target: http_route::targets(cx),
+            note: http_route::rules_note(cx),
+        }
     } else {
         nginx_weight(cx, percent, annotations, &from)?
     };
@@ -76,24 +76,48 @@ pub(super) fn weight(cx: Cx, percent: u32, op: Op) -> Result<Plan, Refusal> {
         release: id.clone(),
         op,
         summary: format!(
-            "{moved}: {} ({}) will take {percent}% of requests to {target}{note}",
+            "{}: {} ({}) will take {percent}% of requests to {}{}",
+            w.moved,
             cand.label(),
             pods_phrase(cand.replicas.ready),
+            w.target,
+            w.note
         ),
         risk: traffic_risk(r, percent * (MILLION / 100), Moves::ByWeight),
-        steps,
+        steps: w.steps,
         record: rec,
         event: cx.event("set the weight of", &from_p, &to_p),
     })
 }
 
-/// The canary Ingress's weight step, the move and its target in words, and the rules note.
+/// Why a canary without a second track cannot move: an nginx canary lacks its canary
+/// Ingress, an HTTPRoute canary its candidate Service.
+fn no_candidate(r: &Release) -> Refusal {
+    if r.pattern == Pattern::HttpRouteCanary {
+        Refusal::NoCandidate { release: r.id() }
+    } else {
+        Refusal::NoCanaryIngress { release: r.id() }
+    }
+}
+
+/// How a canary's weight is written, by pattern, and said in its summary.
+struct WeightWrite {
+    steps: Vec<Step>,
+    /// The move: `shop/web-canary canary-weight 10 → 50`.
+    moved: String,
+    /// Where the share applies: `web.example/`.
+    target: String,
+    /// What the weight leaves to the rules (`; requests with …`), or empty.
+    note: String,
+}
+
+/// The canary Ingress's weight step, carrying `annotations` (the record).
 fn nginx_weight(
     cx: Cx,
     percent: u32,
     annotations: Value,
     from: &str,
-) -> Result<(Vec<Step>, String, String, String), Refusal> {
+) -> Result<WeightWrite, Refusal> {
     let r = cx.r;
     let Some(c) = r.canary.as_ref() else {
         return Err(Refusal::NoCanaryIngress { release: r.id() });
@@ -113,15 +137,15 @@ fn nginx_weight(
             r.namespace, c.canary, c.weight
         ),
     );
-    Ok((
-        vec![step],
-        format!(
+    Ok(WeightWrite {
+        steps: vec![step],
+        moved: format!(
             "{}/{} canary-weight {from} → {percent}",
             r.namespace, c.canary
         ),
-        format!("{}{}", c.host, c.path),
-        rules_note(r, &r.traffic.rules),
-    ))
+        target: format!("{}{}", c.host, c.path),
+        note: rules_note(r, &r.traffic.rules),
+    })
 }
 
 /// What the weight does not move, for a weight's summary: `; requests with header
@@ -253,7 +277,7 @@ fn restored_rules(annotations: &BTreeMap<String, String>) -> Vec<Rule> {
 fn tracks<'a>(cx: Cx<'a>) -> Result<(&'a Track, String, String), Refusal> {
     let r = cx.r;
     let Some(other) = r.candidate.as_ref() else {
-        return Err(Refusal::NoCanaryIngress { release: r.id() });
+        return Err(no_candidate(r));
     };
     let live_svc = r.live.service.clone().unwrap_or_default();
     let other_svc = other.service.clone().unwrap_or_default();
@@ -291,7 +315,7 @@ pub(super) fn finish(cx: Cx) -> Result<Plan, Refusal> {
             &annotations,
         )?);
         format!(
-            "{id}: {new_svc} ({ready}) keeps all traffic at weight 100 %; {old_svc} stays on the route at weight 0, is scaled to 0 and kept for rollback{}",
+            "{id}: {new_svc} ({ready}) keeps all traffic; {old_svc} stays on the route at weight 0, is scaled to 0 and kept for rollback{}",
             http_route::rules_note(cx)
         )
     } else {

@@ -130,7 +130,8 @@ pub(super) fn split(percent: u32, total: u64) -> Option<(u64, u64)> {
     let factor = 100 / gcd(percent * total, 100);
     let total = total.checked_mul(factor)?;
     let candidate = percent * total / 100;
-    (total <= MAX_WEIGHT).then_some((total - candidate, candidate))
+    let live = total - candidate;
+    (live.max(candidate) <= MAX_WEIGHT).then_some((live, candidate))
 }
 
 fn gcd(a: u64, b: u64) -> u64 {
@@ -206,7 +207,7 @@ fn split_edit(
                 object: format!("{}/{route}", cx.r.namespace),
                 rule: i,
                 why: format!(
-                    "has weights summing to {total}: {percent} % of it needs a weight above 1000000"
+                    "has weights summing to {total}: {percent} % of that needs a weight above 1000000"
                 ),
             })?;
             let said = format!(
@@ -269,7 +270,13 @@ fn route_step(cx: Cx, route: &HttpRoute, ops: Vec<Value>, annotations: &Value, s
     let mut all = vec![json!({"op": "replace", "path": "/metadata/resourceVersion", "value": rv})];
     all.extend(ops);
     if let Some(map) = annotations.as_object().filter(|m| !m.is_empty()) {
-        if route.metadata.annotations.is_none() {
+        // An empty map may be left out of the stored object: adding one over it is harmless.
+        if route
+            .metadata
+            .annotations
+            .as_ref()
+            .is_none_or(|a| a.is_empty())
+        {
             all.push(json!({"op": "add", "path": "/metadata/annotations", "value": {}}));
         }
         for (key, value) in map {
@@ -701,6 +708,8 @@ mod tests {
             );
         }
         assert_eq!(split(1, 999_999), None, "a weight above 1,000,000");
+        assert_eq!(split(50, 2_000_000), Some((1_000_000, 1_000_000)));
+        assert_eq!(split(10, 2_000_000), None);
         assert_eq!(split(0, 7), Some((7, 0)));
     }
 
@@ -785,6 +794,10 @@ mod tests {
         assert_eq!(rec.stage, Stage::Retired);
         assert_eq!(rec.old_replicas, Some(2));
         assert_eq!(p.steps[1].description, "scale shop/web-v1 to 0");
+        assert_eq!(
+            p.summary,
+            "shop/web: web-v2 (2 ready pods) keeps all traffic; web-v1 stays on the route at weight 0, is scaled to 0 and kept for rollback"
+        );
         // Finished: v2 serves, v1 is scaled to 0 (the record's serving track is its candidate).
         let mut r = release(Pattern::HttpRouteCanary, Stage::Retired, 0, &["web"]);
         r.live = track("v2", 2);
@@ -1086,6 +1099,21 @@ mod tests {
         assert_eq!(
             got.to_string(),
             "shop/web still sends the requests of header X-Old=1 -> candidate to v2: point rule 0 of shop/web elsewhere (cutover leaves header and query rules as they are) before retiring it."
+        );
+        // A header rule to the old track keeps its requests there: no finish.
+        let mut r = release(
+            Pattern::HttpRouteCanary,
+            Stage::Switched,
+            1_000_000,
+            &["web"],
+        );
+        let mut to_old = header_rule("X-Old", "1");
+        to_old.to = Side::Live;
+        r.traffic.rules = vec![to_old];
+        let got = plan_on(&r, std::slice::from_ref(&route), Op::Approve).expect_err("a refusal");
+        assert_eq!(
+            got.to_string(),
+            "shop/web still sends the requests of header X-Old=1 -> live to v1: point rule 0 of shop/web elsewhere (cutover leaves header and query rules as they are) before finishing the canary."
         );
         let mut r = release(Pattern::HttpRouteCanary, Stage::Switched, 990_000, &["web"]);
         r.traffic.rules.clear();
