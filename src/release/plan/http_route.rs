@@ -493,8 +493,12 @@ pub(super) fn rules_note(cx: Cx) -> String {
         })
         .collect();
     let (named, many) = header_rules_named(cx);
-    let verb = if many { "are" } else { "is" };
-    format!("; {}: {named} {verb} left as it is", each.join(" and "))
+    let left = if many {
+        "are left as they are"
+    } else {
+        "is left as it is"
+    };
+    format!("; {}: {named} {left}", each.join(" and "))
 }
 
 /// The host/paths of the release's split rules, as a weight's summary names them:

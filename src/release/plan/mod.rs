@@ -4,12 +4,13 @@
 //! One module per release pattern for what only that pattern does: `selector` (the Service's
 //! selector), `ingress` (the Ingress's backends), `canary` (nginx weights, the finish and its
 //! undoing, shared with the HTTPRoute canary), `http_route` (HTTPRoute weights and backend
-//! names, written by JSON patches). One module per kind of move for what the patterns share: `stage` (a candidate
-//! beside the live track), `switch` (all traffic at once, and the retirement after it),
-//! `rollback`; `steps` holds the pieces every plan is built from; `reach` is the one answer to
-//! "does this track still take requests", by exact share and by rule. A new pattern is a module
-//! with its traffic patch and previous traffic, an arm in `switch::traffic_steps` and
-//! `switch::previous_traffic`, and arms in `plan` where it moves differently.
+//! names, written by JSON patches). One module per kind of move for what the patterns share:
+//! `stage` (a candidate beside the live track), `switch` (all traffic at once, and the
+//! retirement after it), `rollback`; `steps` holds the pieces every plan is built from; `reach`
+//! is the one answer to "does this track still take requests", by exact share and by rule. A
+//! new pattern is a module with its traffic patch and previous traffic, an arm in
+//! `switch::traffic_steps` and `switch::previous_traffic`, and arms in `plan` where it moves
+//! differently.
 
 mod canary;
 mod http_route;
