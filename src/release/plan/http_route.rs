@@ -1127,4 +1127,57 @@ mod tests {
             "shop/web still sends 1 % of requests to v1: set the candidate's weight to 100 (cutover weight shop/web 100) before finishing the canary."
         );
     }
+
+    /// Random walks of weights over random scales: after every step the candidate's share is
+    /// exactly the percent asked (weight / sum of the rule's weights), no weight passes
+    /// 1,000,000, and everything but the two weights and the record is as it was.
+    #[test]
+    fn every_weight_walk_lands_on_exact_shares() {
+        let mut rng = fastrand::Rng::with_seed(13);
+        for _ in 0..300 {
+            let (live, candidate) = (rng.u64(0..=2_000), rng.u64(0..=2_000));
+            let mut route = route_json(
+                "web",
+                "7",
+                None,
+                json!([split_rule(Some(live), Some(candidate))]),
+            );
+            for _ in 0..6 {
+                let percent = rng.u32(0..=100);
+                let rv = route["metadata"]["resourceVersion"]
+                    .as_str()
+                    .expect("rv")
+                    .to_string();
+                let mut r = release(Pattern::HttpRouteCanary, Stage::Shifting, 1, &["web"]);
+                r.traffic_object.resource_version = rv.as_str().into();
+                let before = route.clone();
+                let p = match plan_on(&r, std::slice::from_ref(&route), Op::SetWeight(percent)) {
+                    Ok(p) => p,
+                    Err(Refusal::RouteShape { .. }) => break,
+                    Err(e) => panic!("{live}/{candidate} at {percent} %: {e}"),
+                };
+                route = after(&p, &route);
+                let (lw, cw) = weights(&route, 0);
+                let (lw, cw) = (lw.as_u64().expect("weight"), cw.as_u64().expect("weight"));
+                assert!(lw.max(cw) <= MAX_WEIGHT);
+                assert_eq!(
+                    cw * 100,
+                    u64::from(percent) * (lw + cw),
+                    "{lw}/{cw} at {percent} %"
+                );
+                let mut unchanged = route.clone();
+                unchanged["spec"]["rules"][0]["backendRefs"] =
+                    before["spec"]["rules"][0]["backendRefs"].clone();
+                unchanged["metadata"]["annotations"] = before["metadata"]["annotations"].clone();
+                if before["metadata"].get("annotations").is_none() {
+                    unchanged["metadata"]
+                        .as_object_mut()
+                        .map(|m| m.remove("annotations"));
+                }
+                assert_eq!(unchanged, before);
+                route["metadata"]["resourceVersion"] =
+                    json!((rv.parse::<u64>().expect("n") + 1).to_string());
+            }
+        }
+    }
 }
