@@ -7,8 +7,8 @@
 //! failure before it leaves the record as it was.
 //!
 //! Weights are relative (0 to 1,000,000, default 1): a backend's share is its weight over the
-//! sum of the rule's weights. Source: Gateway API v1.4 `apis/v1/httproute_types.go`
-//! (`HTTPBackendRef.Weight`), conformance test `HTTPRouteWeight`.
+//! sum of the rule's weights. Source: Gateway API v1.4 `apis/v1/shared_types.go`
+//! (`BackendRef.Weight`, which `HTTPBackendRef` embeds), conformance test `HTTPRouteWeight`.
 
 use serde_json::{Value, json};
 
@@ -521,9 +521,11 @@ pub(super) fn targets(cx: Cx) -> String {
 
 #[cfg(test)]
 mod tests {
-    //! Weight semantics: Gateway API `HTTPBackendRef.Weight` ("proportional to the sum of all
-    //! weights in the rule", 0 sends nothing, default 1) and the conformance test
-    //! `HTTPRouteWeight` (kubernetes-sigs/gateway-api `conformance/tests/httproute-weight.go`).
+    //! Weight semantics: Gateway API `BackendRef.Weight` in `apis/v1/shared_types.go` ("computed
+    //! as weight/(sum of all weights in this BackendRefs list)", 0 sends nothing, unset is 1,
+    //! at most 1,000,000) and the conformance test `HTTPRouteWeight`
+    //! (kubernetes-sigs/gateway-api `conformance/tests/httproute-weight.go`: weights 70/30/0
+    //! give 0.7/0.3/0 of the requests).
     use super::*;
     use crate::release::discover::Snapshot;
     use crate::release::model::{
