@@ -5,11 +5,12 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
+use super::http_route::{self, SplitMove};
 use super::reach::{self, Side, Unserved};
 use super::risk::{Moves, shrink_risk, traffic_risk};
 use super::steps::{Cx, find, pods_phrase, record_annotations};
 use super::{Action, Kind, Op, Plan, Precondition, Refusal, Step};
-use crate::release::model::{Canary, MILLION, Release, Rule, Stage, Track};
+use crate::release::model::{Canary, MILLION, Pattern, Release, Rule, Stage, Track};
 use crate::release::record::PreviousTraffic;
 
 const WEIGHT: &str = "nginx.ingress.kubernetes.io/canary-weight";
@@ -33,18 +34,17 @@ pub(super) fn previous(cx: Cx) -> PreviousTraffic {
     }
 }
 
-/// The candidate's share set to `percent` (0–100, written in the Ingress's units).
+/// The candidate's share set to `percent` (0–100, written in the Ingress's units, or as
+/// HTTPRoute weights on the route's own scale).
 pub(super) fn weight(cx: Cx, percent: u32, op: Op) -> Result<Plan, Refusal> {
     let r = cx.r;
     let id = r.id();
     if percent > 100 {
         return Err(Refusal::WeightOutOfRange(percent));
     }
-    let (Some(c), Some(cand)) = (r.canary.as_ref(), r.candidate.as_ref()) else {
-        return Err(Refusal::NoCanaryIngress { release: id });
+    let Some(cand) = r.candidate.as_ref() else {
+        return Err(no_candidate(r));
     };
-    let total = c.total.max(100);
-    let units = u64::from(percent) * u64::from(total) / 100;
     let from = r.traffic.exact_percents().1;
     let mut rec = cx.base_record(&r.live, Some(cand));
     if rec.previous == PreviousTraffic::default() {
@@ -61,35 +61,90 @@ pub(super) fn weight(cx: Cx, percent: u32, op: Op) -> Result<Plan, Refusal> {
     rec.step = r.steps.iter().position(|s| *s == percent).or(rec.step);
     let (from_p, to_p) = (format!("{from}%"), format!("{percent}%"));
     let last = cx.last_action(op.verb(), &from_p, &to_p);
-    let mut body = json!({"metadata": {"annotations": {WEIGHT: units.to_string()}}});
-    if let Some(map) = body["metadata"]["annotations"].as_object_mut()
-        && let Some(extra) = record_annotations(&rec, &last).as_object()
-    {
-        map.extend(extra.clone());
-    }
-    let risk = traffic_risk(r, percent * (MILLION / 100), Moves::ByWeight);
-    let target = format!("{}{}", c.host, c.path);
+    let annotations = record_annotations(&rec, &last);
+    let w = if r.pattern == Pattern::HttpRouteCanary {
+        WeightWrite {
+            steps: http_route::split_steps(cx, SplitMove::Share(percent), &annotations)?,
+            moved: format!("{id} weights {from} → {percent}"),
+            target: http_route::targets(cx),
+            note: http_route::rules_note(cx),
+        }
+    } else {
+        nginx_weight(cx, percent, annotations, &from)?
+    };
     Ok(Plan {
         release: id.clone(),
         op,
         summary: format!(
-            "{}/{} canary-weight {from} → {percent}: {} ({}) will take {percent}% of requests to {target}{}",
-            r.namespace,
-            c.canary,
+            "{}: {} ({}) will take {percent}% of requests to {}{}",
+            w.moved,
             cand.label(),
             pods_phrase(cand.replicas.ready),
-            rules_note(r, &r.traffic.rules)
+            w.target,
+            w.note
         ),
-        risk,
-        steps: vec![cx.traffic_step(
-            body,
-            format!(
-                "{}/{}: canary-weight {} → {units} (of {total})",
-                r.namespace, c.canary, c.weight
-            ),
-        )],
+        risk: traffic_risk(r, percent * (MILLION / 100), Moves::ByWeight),
+        steps: w.steps,
         record: rec,
         event: cx.event("set the weight of", &from_p, &to_p),
+    })
+}
+
+/// Why a canary without a second track cannot move: an nginx canary lacks its canary
+/// Ingress, an HTTPRoute canary its candidate Service.
+fn no_candidate(r: &Release) -> Refusal {
+    if r.pattern == Pattern::HttpRouteCanary {
+        Refusal::NoCandidate { release: r.id() }
+    } else {
+        Refusal::NoCanaryIngress { release: r.id() }
+    }
+}
+
+/// How a canary's weight is written, by pattern, and said in its summary.
+struct WeightWrite {
+    steps: Vec<Step>,
+    /// The move: `shop/web-canary canary-weight 10 → 50`.
+    moved: String,
+    /// Where the share applies: `web.example/`.
+    target: String,
+    /// What the weight leaves to the rules (`; requests with …`), or empty.
+    note: String,
+}
+
+/// The canary Ingress's weight step, carrying `annotations` (the record).
+fn nginx_weight(
+    cx: Cx,
+    percent: u32,
+    annotations: Value,
+    from: &str,
+) -> Result<WeightWrite, Refusal> {
+    let r = cx.r;
+    let Some(c) = r.canary.as_ref() else {
+        return Err(Refusal::NoCanaryIngress { release: r.id() });
+    };
+    let total = c.total.max(100);
+    let units = u64::from(percent) * u64::from(total) / 100;
+    let mut body = json!({"metadata": {"annotations": {WEIGHT: units.to_string()}}});
+    if let Some(map) = body["metadata"]["annotations"].as_object_mut()
+        && let Some(extra) = annotations.as_object()
+    {
+        map.extend(extra.clone());
+    }
+    let step = cx.traffic_step(
+        body,
+        format!(
+            "{}/{}: canary-weight {} → {units} (of {total})",
+            r.namespace, c.canary, c.weight
+        ),
+    );
+    Ok(WeightWrite {
+        steps: vec![step],
+        moved: format!(
+            "{}/{} canary-weight {from} → {percent}",
+            r.namespace, c.canary
+        ),
+        target: format!("{}{}", c.host, c.path),
+        note: rules_note(r, &r.traffic.rules),
     })
 }
 
@@ -222,7 +277,7 @@ fn restored_rules(annotations: &BTreeMap<String, String>) -> Vec<Rule> {
 fn tracks<'a>(cx: Cx<'a>) -> Result<(&'a Track, String, String), Refusal> {
     let r = cx.r;
     let Some(other) = r.candidate.as_ref() else {
-        return Err(Refusal::NoCanaryIngress { release: r.id() });
+        return Err(no_candidate(r));
     };
     let live_svc = r.live.service.clone().unwrap_or_default();
     let other_svc = other.service.clone().unwrap_or_default();
@@ -251,16 +306,30 @@ pub(super) fn finish(cx: Cx) -> Result<Plan, Refusal> {
     }
     // Production keeps the replicas it had: the candidate is scaled up before the swap.
     let mut steps = cx.keep_replicas(cand, &r.live);
-    let removed = rule_clauses(r, &r.traffic.rules, ("remove", "from"), labels(r));
-    steps.extend(swap(cx, (&old_svc, &new_svc), annotations, removed)?);
+    let ready = pods_phrase(cand.replicas.ready);
+    let summary = if r.pattern == Pattern::HttpRouteCanary {
+        // The weights stay where 100 % put them (old 0, new all): only stragglers move.
+        steps.extend(http_route::split_steps(
+            cx,
+            SplitMove::Share(100),
+            &annotations,
+        )?);
+        format!(
+            "{id}: {new_svc} ({ready}) keeps all traffic; {old_svc} stays on the route at weight 0, is scaled to 0 and kept for rollback{}",
+            http_route::rules_note(cx)
+        )
+    } else {
+        let removed = rule_clauses(r, &r.traffic.rules, ("remove", "from"), labels(r));
+        steps.extend(swap(cx, (&old_svc, &new_svc), annotations, removed)?);
+        format!(
+            "{id}: the primary Ingress takes {new_svc} ({ready}) for all traffic; {old_svc} is scaled to 0 and kept for rollback"
+        )
+    };
     steps.extend(cx.scale_steps(&r.live, 0));
     Ok(Plan {
         release: id.clone(),
         op: Op::Approve,
-        summary: format!(
-            "{id}: the primary Ingress takes {new_svc} ({}) for all traffic; {old_svc} is scaled to 0 and kept for rollback",
-            pods_phrase(cand.replicas.ready)
-        ),
+        summary,
         // The finish moves no traffic: only leaving nothing running to serve is risky.
         risk: reach::last_pods_risk(r, Side::Candidate, &r.live)
             .or_else(|| shrink_risk(cand, &r.live)),
@@ -285,12 +354,11 @@ pub(super) fn unfinish(cx: Cx) -> Result<Plan, Refusal> {
     for (key, value) in &restored {
         annotations[key.as_str()] = json!(value);
     }
-    Ok(Plan {
-        release: id.clone(),
-        op: Op::Rollback,
-        summary: String::new(),
-        risk: None,
-        steps: swap(
+    let steps = if r.pattern == Pattern::HttpRouteCanary {
+        // The old Service takes its weight back: the candidate of this release is the old track.
+        http_route::split_steps(cx, SplitMove::Share(100), &annotations)?
+    } else {
+        swap(
             cx,
             (&live_svc, &old_svc),
             annotations,
@@ -301,7 +369,14 @@ pub(super) fn unfinish(cx: Cx) -> Result<Plan, Refusal> {
                 ("restore", "on"),
                 (old.label(), r.live.label()),
             ),
-        )?,
+        )?
+    };
+    Ok(Plan {
+        release: id.clone(),
+        op: Op::Rollback,
+        summary: String::new(),
+        risk: None,
+        steps,
         record: rec,
         event: cx.event("rolled back", &live_svc, &old_svc),
     })

@@ -3,14 +3,17 @@
 //!
 //! One module per release pattern for what only that pattern does: `selector` (the Service's
 //! selector), `ingress` (the Ingress's backends), `canary` (nginx weights, the finish and its
-//! undoing). One module per kind of move for what the patterns share: `stage` (a candidate
-//! beside the live track), `switch` (all traffic at once, and the retirement after it),
-//! `rollback`; `steps` holds the pieces every plan is built from; `reach` is the one answer to
-//! "does this track still take requests", by exact share and by rule. A new pattern is a module
-//! with its traffic patch and previous traffic, an arm in `switch::traffic_body` and
-//! `switch::previous_traffic`, and arms in `plan` where it moves differently.
+//! undoing, shared with the HTTPRoute canary), `http_route` (HTTPRoute weights and backend
+//! names, written by JSON patches). One module per kind of move for what the patterns share:
+//! `stage` (a candidate beside the live track), `switch` (all traffic at once, and the
+//! retirement after it), `rollback`; `steps` holds the pieces every plan is built from; `reach`
+//! is the one answer to "does this track still take requests", by exact share and by rule. A
+//! new pattern is a module with its traffic patch and previous traffic, an arm in
+//! `switch::traffic_steps` and `switch::previous_traffic`, and arms in `plan` where it moves
+//! differently.
 
 mod canary;
+mod http_route;
 mod ingress;
 mod reach;
 mod refusal;
@@ -217,22 +220,24 @@ pub fn plan(
         actor,
         now,
     };
+    let canary = matches!(r.pattern, Pattern::NginxCanary | Pattern::HttpRouteCanary);
     let mut p = match (&op, r.pattern) {
         (Op::Stage { image, version }, _) => stage::stage(cx, image, version)?,
         // A candidate scaled to 0 takes no more weight (a weight of 0 moves requests off it,
         // and stays possible).
-        (Op::SetWeight(w), Pattern::NginxCanary)
-            if *w > 0
+        (Op::SetWeight(w), _)
+            if canary
+                && *w > 0
                 && let Some(refusal) = switch::at_zero(r) =>
         {
             return Err(refusal);
         }
-        (Op::Switch, Pattern::NginxCanary) if let Some(refusal) = switch::at_zero(r) => {
+        (Op::Switch, _) if canary && let Some(refusal) = switch::at_zero(r) => {
             return Err(refusal);
         }
-        (Op::SetWeight(w), Pattern::NginxCanary) => canary::weight(cx, *w, op.clone())?,
+        (Op::SetWeight(w), _) if canary => canary::weight(cx, *w, op.clone())?,
         (Op::SetWeight(_), _) => return Err(Refusal::NoWeight { release }),
-        (Op::Switch, Pattern::NginxCanary) => {
+        (Op::Switch, _) if canary => {
             let to = if r.traffic.candidate_per_million < MILLION {
                 100
             } else {
@@ -245,7 +250,7 @@ pub fn plan(
         (Op::Rollback, _) => rollback::rollback(cx)?,
         // At 100% the old track of a canary still backs the primary Ingress: retiring it is
         // finishing the canary (the primary moves first), never scaling the candidate.
-        (Op::Retire, Pattern::NginxCanary) if r.stage == Stage::Switched => canary::finish(cx)?,
+        (Op::Retire, _) if canary && r.stage == Stage::Switched => canary::finish(cx)?,
         (Op::Retire, _) => switch::retire(cx, Op::Retire)?,
     };
     p.op = op;
@@ -259,8 +264,8 @@ pub fn plan(
 fn already(r: &Release, op: &Op) -> Option<String> {
     match op {
         Op::SetWeight(w)
-            if r.pattern == Pattern::NginxCanary
-                && r.canary.is_some()
+            if (r.pattern == Pattern::HttpRouteCanary
+                || r.pattern == Pattern::NginxCanary && r.canary.is_some())
                 && *w <= 100
                 && r.traffic.candidate_per_million == w * (MILLION / 100) =>
         {
@@ -284,11 +289,12 @@ fn approve(cx: steps::Cx) -> Result<Plan, Refusal> {
             message,
         })
     };
+    let canary = matches!(r.pattern, Pattern::NginxCanary | Pattern::HttpRouteCanary);
     match (r.stage, r.pattern) {
-        (Stage::Staged | Stage::Shifting, Pattern::NginxCanary) => {
+        (Stage::Staged | Stage::Shifting, _) if canary => {
             canary::weight(cx, r.next_step(), Op::Approve)
         }
-        (Stage::Switched, Pattern::NginxCanary) => canary::finish(cx),
+        (Stage::Switched, _) if canary => canary::finish(cx),
         (Stage::Staged, _) => switch::switch(cx, Op::Approve),
         (Stage::Switched, _) => switch::retire(cx, Op::Approve),
         (Stage::AtRest, _) => in_stage(format!(

@@ -54,7 +54,7 @@ impl<'r> Reach<'r> {
             .traffic
             .routes
             .iter()
-            .filter(|_| r.pattern == Pattern::NginxCanary && side == Side::Live)
+            .filter(|_| is_split(r.pattern) && side == Side::Live)
             .filter(|rt| !rt.weighted && rt.live_service.as_deref() == service)
             .map(Route::target)
             .collect();
@@ -91,6 +91,11 @@ impl<'r> Reach<'r> {
     }
 }
 
+/// Whether the pattern splits by weight, so routes it does not weigh stay on the live track.
+fn is_split(pattern: Pattern) -> bool {
+    matches!(pattern, Pattern::NginxCanary | Pattern::HttpRouteCanary)
+}
+
 /// Rules as they read, comma-separated: `header X-Beta=always -> candidate, cookie beta=always
 /// -> candidate`.
 fn rule_list(rules: &[&Rule]) -> String {
@@ -117,7 +122,9 @@ pub(super) fn ensure_unserved(cx: Cx, side: Side, step: Unserved) -> Result<(), 
         return Ok(());
     };
     let primary = r.canary.as_ref().and_then(|c| c.primary.as_deref());
-    if step == Unserved::Finish {
+    // An HTTPRoute finish rewrites weights only: its header rules, and its routes that
+    // name one Service alone, keep sending to the track they name.
+    if step == Unserved::Finish && r.pattern == Pattern::NginxCanary {
         reach.rules.clear();
         // The finish re-points the release's own primary Ingress only: a route another
         // Ingress serves stays on the live track.
@@ -150,14 +157,24 @@ pub(super) fn ensure_unserved(cx: Cx, side: Side, step: Unserved) -> Result<(), 
             }
         });
     }
-    if !reach.rules.is_empty() {
+    if !reach.rules.is_empty() && r.pattern == Pattern::HttpRouteCanary {
+        todo.push(format!(
+            "point {} elsewhere (cutover leaves header and query rules as they are)",
+            super::http_route::header_rules_named(cx).0
+        ));
+    } else if !reach.rules.is_empty() {
         let canary = r.canary.as_ref().map_or("", |c| c.canary.as_str());
         todo.push(format!(
             "remove the canary-by-header and canary-by-cookie annotations from {}/{canary}",
             r.namespace
         ));
     }
-    if !reach.routes.is_empty() {
+    if !reach.routes.is_empty() && r.pattern == Pattern::HttpRouteCanary {
+        todo.push(format!(
+            "move the requests to {} off it (their rules name its Service alone: cutover moves weights only in rules that split)",
+            reach.routes.join(", ")
+        ));
+    } else if !reach.routes.is_empty() {
         todo.push(format!(
             "move the requests to {} off it (the canary's weight does not, and a finish re-points only {}/{})",
             reach.routes.join(", "),

@@ -96,6 +96,19 @@ pub enum Refusal {
     /// The live Deployment to clone has no containers (`object`: namespace/name).
     #[error("{object} has no containers")]
     NoContainers { object: String },
+    /// An HTTPRoute rule in a shape the planner cannot move safely (`object`: namespace/name,
+    /// `rule`: its index, `why`: what is in the way).
+    #[error(
+        "Rule {rule} of the HTTPRoute {object} {why}: cutover will not patch it. Edit the rule by hand (kubectl edit httproute), then try again."
+    )]
+    RouteShape {
+        object: String,
+        rule: usize,
+        why: String,
+    },
+    /// No rule of the release's HTTPRoutes is one the op moves (`wanted`: which, in words).
+    #[error("No HTTPRoute rule of {release} {wanted}: there is nothing to move.")]
+    NoRouteRule { release: String, wanted: String },
     /// The live Deployment could not be copied as JSON.
     #[error("{0}")]
     Unreadable(String),
@@ -117,6 +130,7 @@ impl Refusal {
             self,
             Refusal::NoPrecondition { .. }
                 | Refusal::NotInSnapshot { .. }
+                | Refusal::RouteShape { .. }
                 | Refusal::NoContainers { .. }
                 | Refusal::Unreadable(_)
         )

@@ -3,8 +3,8 @@
 
 use serde_json::json;
 
-use super::steps::{Cx, record_annotations};
-use super::{Action, Op, Plan, Refusal, Step, canary, reach, selector, switch};
+use super::steps::Cx;
+use super::{Action, Op, Plan, Refusal, Step, canary, http_route, reach, selector, switch};
 use crate::release::model::{Pattern, Replicas, Stage, Track};
 use crate::release::record;
 
@@ -20,7 +20,8 @@ pub(super) fn rollback(cx: Cx) -> Result<Plan, Refusal> {
             ),
         });
     }
-    if r.pattern == Pattern::NginxCanary && r.stage != Stage::Retired {
+    let canary = matches!(r.pattern, Pattern::NginxCanary | Pattern::HttpRouteCanary);
+    if canary && r.stage != Stage::Retired {
         // User traffic leaves the canary; header and cookie rules stay (and stay visible).
         // A rollback is the way out, so a jump is no risk; a live track with no ready pods
         // to take the requests is.
@@ -30,7 +31,7 @@ pub(super) fn rollback(cx: Cx) -> Result<Plan, Refusal> {
         });
     }
     if !matches!(r.stage, Stage::Switched | Stage::Retired) {
-        return Ok(record_only(cx, other));
+        return record_only(cx, other);
     }
     let old_replicas = r
         .record
@@ -41,7 +42,7 @@ pub(super) fn rollback(cx: Cx) -> Result<Plan, Refusal> {
     // moves with the traffic, in the last step). Wait again before traffic moves.
     let resumed = r.stage == Stage::Retired && other.replicas.desired > 0;
     let mut steps = scale_back(cx, other, old_replicas, resumed);
-    let mut plan = if r.pattern == Pattern::NginxCanary {
+    let mut plan = if canary {
         canary::unfinish(cx)?
     } else {
         traffic_back(cx, other, old_replicas)?
@@ -64,31 +65,31 @@ pub(super) fn rollback(cx: Cx) -> Result<Plan, Refusal> {
             String::new()
         }
     );
+    if r.pattern == Pattern::HttpRouteCanary {
+        plan.summary.push_str(&http_route::rules_note(cx));
+    }
     let live = r.live.label();
     plan.event = cx.event("rolled back", live, other.label());
     Ok(plan)
 }
 
 /// Traffic never left the old track: record the rollback, move nothing.
-fn record_only(cx: Cx, other: &Track) -> Plan {
+fn record_only(cx: Cx, other: &Track) -> Result<Plan, Refusal> {
     let r = cx.r;
     let id = r.id();
     let live = r.live.label();
     let mut rec = cx.base_record(&r.live, Some(other));
     rec.stage = Stage::RolledBack;
     let last = cx.last_action("rollback", live, live);
-    Plan {
+    Ok(Plan {
         release: id.clone(),
         op: Op::Rollback,
         summary: format!("{id}: traffic stays on {live}; the release is recorded as rolled back"),
         risk: None,
-        steps: vec![cx.traffic_step(
-            json!({"metadata": {"annotations": record_annotations(&rec, &last)}}),
-            format!("{id}: record the rollback"),
-        )],
+        steps: vec![cx.record_step(&rec, &last, format!("{id}: record the rollback"))?],
         record: rec,
         event: cx.event("rolled back", live, live),
-    }
+    })
 }
 
 /// The steps that bring the old track back before traffic moves: scale it to `old_replicas`
@@ -151,16 +152,22 @@ fn traffic_back(cx: Cx, other: &Track, old_replicas: i32) -> Result<Plan, Refusa
 /// The record goes on the traffic object (for a canary, the canary Ingress: not the primary).
 fn record_on_traffic_object(cx: Cx, plan: &mut Plan, other: &Track) {
     let r = cx.r;
-    if let Some(step) = plan
+    let last = cx.last_action("rollback", r.live.label(), other.label());
+    let Some(step) = plan
         .steps
         .iter_mut()
         .find(|s| s.kind == r.traffic_object.kind && s.name == r.traffic_object.name)
-        && let Action::MergePatch(body) = &mut step.action
-    {
-        let last = cx.last_action("rollback", r.live.label(), other.label());
-        body["metadata"]["annotations"][record::RELEASE] =
-            json!(serde_json::to_string(&plan.record).unwrap_or_default());
-        body["metadata"]["annotations"][record::LAST_ACTION] =
-            json!(serde_json::to_string(&last).unwrap_or_default());
+    else {
+        return;
+    };
+    match &mut step.action {
+        Action::MergePatch(body) => {
+            body["metadata"]["annotations"][record::RELEASE] =
+                json!(serde_json::to_string(&plan.record).unwrap_or_default());
+            body["metadata"]["annotations"][record::LAST_ACTION] =
+                json!(serde_json::to_string(&last).unwrap_or_default());
+        }
+        Action::JsonPatch(ops) => http_route::set_record(ops, &plan.record, &last),
+        Action::Create(_) | Action::WaitReady(_) => {}
     }
 }

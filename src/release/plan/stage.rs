@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use super::reach::{Reach, Side};
 use super::steps::{Cx, find, record_annotations, record_track};
 use super::switch::{gate_deadline, previous_traffic};
-use super::{Action, Kind, Op, Plan, Precondition, Refusal, Step, canary};
+use super::{Action, Kind, Op, Plan, Precondition, Refusal, Step, canary, http_route};
 use crate::release::model::{Pattern, Stage, Track};
 use crate::release::record::ReleaseRecord;
 
@@ -99,14 +99,15 @@ pub(super) fn stage(cx: Cx, image: &str, version: &str) -> Result<Plan, Refusal>
     let replicas = r.live.replicas.desired;
     // Header and cookie rules reach the candidate as soon as the canary Ingress points at it
     // (at weight 0): its pods must be ready first.
+    // An HTTPRoute's header rules are never re-pointed: they keep naming the Service they name.
     let ruled = Reach::after(r, Side::Candidate, 0)
-        .filter(|x| !x.is_none())
+        .filter(|x| !x.is_none() && r.traffic_object.kind != Kind::HttpRoute)
         .map(|x| x.requests());
     if ruled.is_some() {
         steps.extend(cx.wait_steps(&candidate, replicas));
     }
-    let (record, step) = record_step(cx, &candidate, &old_image, image);
-    steps.push(step);
+    let (record, record_steps) = record_step(cx, &candidate, &old_image, image)?;
+    steps.extend(record_steps);
     Ok(Plan {
         release: id.clone(),
         op: Op::Stage {
@@ -284,9 +285,15 @@ fn candidate_service(cx: Cx, key: &str, version: &str) -> Result<(String, Option
     Ok((svc_name, Some(step)))
 }
 
-/// The new record, and the step that writes it on the traffic object (for a canary, with
-/// the canary Ingress re-pointed at the candidate's Service at weight 0).
-fn record_step(cx: Cx, candidate: &Track, old_image: &str, image: &str) -> (ReleaseRecord, Step) {
+/// The new record, and the steps that write it on the traffic object (for a canary, with the
+/// canary Ingress, or every split rule of its HTTPRoutes, re-pointed at the candidate's
+/// Service at weight 0).
+fn record_step(
+    cx: Cx,
+    candidate: &Track,
+    old_image: &str,
+    image: &str,
+) -> Result<(ReleaseRecord, Vec<Step>), Refusal> {
     let r = cx.r;
     let rec = ReleaseRecord {
         stage: Stage::Staged,
@@ -301,17 +308,24 @@ fn record_step(cx: Cx, candidate: &Track, old_image: &str, image: &str) -> (Rele
         started_at: Some(cx.now),
     };
     let last = cx.last_action("stage", old_image, image);
-    let mut body = json!({"metadata": {"annotations": record_annotations(&rec, &last)}});
-    if r.pattern == Pattern::NginxCanary
-        && let Some(new_svc) = &candidate.service
-    {
-        canary::stage_onto(cx, &mut body, new_svc);
-    }
-    let step = cx.traffic_step(
-        body,
-        format!("{}: record the release (no traffic moves)", r.id()),
-    );
-    (rec, step)
+    let description = format!("{}: record the release (no traffic moves)", r.id());
+    let new_svc = candidate.service.as_deref().unwrap_or_default();
+    let steps = match r.pattern {
+        Pattern::HttpRouteCanary => http_route::split_steps(
+            cx,
+            http_route::SplitMove::Stage(new_svc),
+            &record_annotations(&rec, &last),
+        )?,
+        Pattern::HttpRouteSwitch => vec![cx.record_step(&rec, &last, description)?],
+        Pattern::NginxCanary | Pattern::SelectorSwitch | Pattern::IngressSwitch => {
+            let mut body = json!({"metadata": {"annotations": record_annotations(&rec, &last)}});
+            if r.pattern == Pattern::NginxCanary && !new_svc.is_empty() {
+                canary::stage_onto(cx, &mut body, new_svc);
+            }
+            vec![cx.traffic_step(body, description)]
+        }
+    };
+    Ok((rec, steps))
 }
 
 #[cfg(test)]

@@ -137,6 +137,27 @@ impl Cx<'_> {
         }
     }
 
+    /// The step that writes `rec` and `last` on the traffic object, moving nothing: a merge
+    /// patch of its annotations, or a JSON patch adding them to an HTTPRoute.
+    ///
+    /// # Errors
+    /// [`Refusal::NotInSnapshot`] when the HTTPRoute is not in the snapshot.
+    pub fn record_step(
+        &self,
+        rec: &ReleaseRecord,
+        last: &LastAction,
+        description: String,
+    ) -> Result<Step, Refusal> {
+        let annotations = record_annotations(rec, last);
+        if self.r.traffic_object.kind == Kind::HttpRoute {
+            return super::http_route::record_step(*self, &annotations, description);
+        }
+        Ok(self.traffic_step(
+            json!({"metadata": {"annotations": annotations}}),
+            description,
+        ))
+    }
+
     /// Scales each Deployment of `t` to `replicas`.
     pub fn scale_steps(&self, t: &Track, replicas: i32) -> Vec<Step> {
         let ns = &self.r.namespace;

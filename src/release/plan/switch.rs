@@ -3,23 +3,30 @@
 //! track left behind.
 
 use jiff::Timestamp;
-use serde_json::json;
 
 use super::reach::{self, Side, Unserved};
 use super::risk::{Moves, shrink_risk, traffic_risk};
 use super::steps::{Cx, find, pods_phrase, record_annotations};
-use super::{Op, Plan, Refusal, canary, ingress, selector};
+use super::{Op, Plan, Refusal, Step, canary, http_route, ingress, selector};
 use crate::release::model::{Kind, MILLION, Pattern, Release, Stage, Track};
 use crate::release::record::{self, PreviousTraffic, ReleaseRecord};
 
-/// The traffic patch that puts all traffic on `to`, by pattern, and the move in words.
-fn traffic_body(cx: Cx, to: &Track) -> Result<(serde_json::Value, String), Refusal> {
-    match cx.r.pattern {
-        Pattern::SelectorSwitch => Ok(selector::traffic_body(cx, to)),
-        Pattern::IngressSwitch => ingress::traffic_body(cx, to),
-        Pattern::NginxCanary | Pattern::HttpRouteCanary => Err(Refusal::MovesByWeight),
-        Pattern::HttpRouteSwitch => Err(Refusal::MovesByWeight),
-    }
+/// The steps that put all traffic on `to`, the last carrying `annotations` (the record), by
+/// pattern, and the move in words.
+fn traffic_steps(
+    cx: Cx,
+    to: &Track,
+    annotations: serde_json::Value,
+) -> Result<(Vec<Step>, String), Refusal> {
+    let (mut body, what) = match cx.r.pattern {
+        Pattern::SelectorSwitch => selector::traffic_body(cx, to),
+        Pattern::IngressSwitch => ingress::traffic_body(cx, to)?,
+        Pattern::HttpRouteSwitch => return http_route::switch_steps(cx, to, &annotations),
+        Pattern::NginxCanary | Pattern::HttpRouteCanary => return Err(Refusal::MovesByWeight),
+    };
+    body["metadata"]["annotations"] = annotations;
+    let step = cx.traffic_step(body, format!("{}: {what}", cx.r.id()));
+    Ok((vec![step], what))
 }
 
 /// Why no traffic may move to `r`'s candidate: it is scaled to 0, by a retirement (a rollback
@@ -46,7 +53,6 @@ pub(super) fn switch(cx: Cx, op: Op) -> Result<Plan, Refusal> {
     if let Some(refusal) = at_zero(r) {
         return Err(refusal);
     }
-    let (body, what) = traffic_body(cx, to)?;
     let (from_l, to_l) = (r.live.label(), to.label());
     let mut rec = cx.base_record(&r.live, Some(to));
     // Switching back to the track the release began from is a rollback in effect.
@@ -62,9 +68,7 @@ pub(super) fn switch(cx: Cx, op: Op) -> Result<Plan, Refusal> {
     };
     rec.gate_deadline = gate_deadline(cx);
     let last = cx.last_action(op.verb(), from_l, to_l);
-    let mut body = body;
-    body["metadata"]["annotations"] = record_annotations(&rec, &last);
-    let step = cx.traffic_step(body, format!("{}: {what}", r.id()));
+    let (steps, what) = traffic_steps(cx, to, record_annotations(&rec, &last))?;
     Ok(Plan {
         release: r.id(),
         op,
@@ -74,7 +78,7 @@ pub(super) fn switch(cx: Cx, op: Op) -> Result<Plan, Refusal> {
             format_args!("{to_l} ({})", pods_phrase(to.replicas.ready))
         ),
         risk: traffic_risk(r, MILLION, Moves::AllAtOnce),
-        steps: vec![step],
+        steps,
         record: rec,
         event: cx.event("switched", from_l, to_l),
     })
@@ -85,9 +89,9 @@ pub(super) fn switch(cx: Cx, op: Op) -> Result<Plan, Refusal> {
 pub(super) fn previous_traffic(cx: Cx) -> PreviousTraffic {
     match cx.r.pattern {
         Pattern::SelectorSwitch => selector::previous(cx),
-        Pattern::IngressSwitch => ingress::previous(cx),
-        Pattern::NginxCanary => canary::previous(cx),
-        Pattern::HttpRouteCanary | Pattern::HttpRouteSwitch => PreviousTraffic::default(),
+        // An HTTPRoute's rollback restores the live Service's weight or name, as the Ingress's.
+        Pattern::IngressSwitch | Pattern::HttpRouteSwitch => ingress::previous(cx),
+        Pattern::NginxCanary | Pattern::HttpRouteCanary => canary::previous(cx),
     }
 }
 
@@ -97,6 +101,7 @@ pub(super) fn gate_deadline(cx: Cx) -> Option<Timestamp> {
     let (ns, name) = (&r.namespace, &r.traffic_object.name);
     let obj_meta = match r.traffic_object.kind {
         Kind::Service => find(&cx.snapshot.services, ns, name).map(|s| &s.metadata),
+        Kind::HttpRoute => find(&cx.snapshot.http_routes, ns, name).map(|s| &s.metadata),
         _ => find(&cx.snapshot.ingresses, ns, name).map(|s| &s.metadata),
     }?;
     let raw = obj_meta.annotations.as_ref()?.get(record::GATE_TIMEOUT)?;
@@ -140,7 +145,7 @@ pub(super) fn retire(cx: Cx, op: Op) -> Result<Plan, Refusal> {
         "{id}: scale {} ({label}) from {desired} to 0; kept for rollback",
         old.deployments.join(", "),
     );
-    let mut p = scale_to_zero(cx, rec, old, op, description, summary);
+    let mut p = scale_to_zero(cx, rec, old, op, description, summary)?;
     // Production keeps the replicas it had: the live track is scaled up before the old goes.
     p.steps.splice(0..0, cx.keep_replicas(&r.live, old));
     p.risk = p.risk.or_else(|| shrink_risk(&r.live, old));
@@ -169,7 +174,7 @@ fn retire_rejected(cx: Cx, cand: &Track, op: Op) -> Result<Plan, Refusal> {
         cand.replicas.desired,
         r.live.label()
     );
-    Ok(scale_to_zero(cx, rec, cand, op, description, summary))
+    scale_to_zero(cx, rec, cand, op, description, summary)
 }
 
 /// The plan that writes `rec` on the traffic object (step `description`), then scales `t` to
@@ -181,19 +186,16 @@ fn scale_to_zero(
     op: Op,
     description: String,
     summary: String,
-) -> Plan {
+) -> Result<Plan, Refusal> {
     let label = t.label();
     let (from, to) = (
         format!("{label} {}", t.replicas.desired),
         format!("{label} 0"),
     );
     let last = cx.last_action(op.verb(), &from, &to);
-    let mut steps = vec![cx.traffic_step(
-        json!({"metadata": {"annotations": record_annotations(&rec, &last)}}),
-        description,
-    )];
+    let mut steps = vec![cx.record_step(&rec, &last, description)?];
     steps.extend(cx.scale_steps(t, 0));
-    Plan {
+    Ok(Plan {
         release: cx.r.id(),
         op,
         summary,
@@ -201,5 +203,5 @@ fn scale_to_zero(
         steps,
         record: rec,
         event: cx.event("retired", &from, &to),
-    }
+    })
 }
