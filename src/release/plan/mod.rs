@@ -220,7 +220,7 @@ pub fn plan(
         actor,
         now,
     };
-    let canary = matches!(r.pattern, Pattern::NginxCanary | Pattern::HttpRouteCanary);
+    let canary = r.pattern.splits_by_weight();
     let mut p = match (&op, r.pattern) {
         (Op::Stage { image, version }, _) => stage::stage(cx, image, version)?,
         // A candidate scaled to 0 takes no more weight (a weight of 0 moves requests off it,
@@ -289,7 +289,7 @@ fn approve(cx: steps::Cx) -> Result<Plan, Refusal> {
             message,
         })
     };
-    let canary = matches!(r.pattern, Pattern::NginxCanary | Pattern::HttpRouteCanary);
+    let canary = r.pattern.splits_by_weight();
     match (r.stage, r.pattern) {
         (Stage::Staged | Stage::Shifting, _) if canary => {
             canary::weight(cx, r.next_step(), Op::Approve)

@@ -54,7 +54,7 @@ impl<'r> Reach<'r> {
             .traffic
             .routes
             .iter()
-            .filter(|_| is_split(r.pattern) && side == Side::Live)
+            .filter(|_| r.pattern.splits_by_weight() && side == Side::Live)
             .filter(|rt| !rt.weighted && rt.live_service.as_deref() == service)
             .map(Route::target)
             .collect();
@@ -89,11 +89,6 @@ impl<'r> Reach<'r> {
             _ => parts.join(" and "),
         }
     }
-}
-
-/// Whether the pattern splits by weight, so routes it does not weigh stay on the live track.
-fn is_split(pattern: Pattern) -> bool {
-    matches!(pattern, Pattern::NginxCanary | Pattern::HttpRouteCanary)
 }
 
 /// Rules as they read, comma-separated: `header X-Beta=always -> candidate, cookie beta=always

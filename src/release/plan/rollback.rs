@@ -20,7 +20,7 @@ pub(super) fn rollback(cx: Cx) -> Result<Plan, Refusal> {
             ),
         });
     }
-    let canary = matches!(r.pattern, Pattern::NginxCanary | Pattern::HttpRouteCanary);
+    let canary = r.pattern.splits_by_weight();
     if canary && r.stage != Stage::Retired {
         // User traffic leaves the canary; header and cookie rules stay (and stay visible).
         // A rollback is the way out, so a jump is no risk; a live track with no ready pods
