@@ -42,6 +42,18 @@ impl Pattern {
             Pattern::HttpRouteSwitch => "httproute-switch",
         }
     }
+
+    /// The patterns that split ordinary requests by weight, whose stage is told by the
+    /// candidate's share: the nginx canary and the HTTPRoute canary.
+    pub fn splits_by_weight(self) -> bool {
+        matches!(self, Pattern::NginxCanary | Pattern::HttpRouteCanary)
+    }
+
+    /// The patterns that move all requests from one Service to another, whose record names
+    /// the serving track by its Service: the Ingress and the HTTPRoute backend switch.
+    pub fn switches_services(self) -> bool {
+        matches!(self, Pattern::IngressSwitch | Pattern::HttpRouteSwitch)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -223,9 +235,40 @@ pub struct Traffic {
     pub candidate_per_million: u32,
     /// Header and cookie rules, in the order ingress-nginx applies them.
     pub rules: Vec<Rule>,
-    /// The host/paths an nginx canary covers, each a split of its own (empty for the other
-    /// patterns). The release's own share above is that of its first weighted route.
+    /// The host/paths an Ingress release covers, or the ordinary rules of an HTTPRoute
+    /// release (one per route and rule), each a split of its own (empty for a selector
+    /// switch). The release's own share above is that of its first weighted route.
     pub routes: Vec<Route>,
+    /// Why requests the release's HTTPRoutes would carry reach no backend, one per cause: a
+    /// parent that refuses a route, a rule whose backendRefs all weigh 0. Any makes the
+    /// release unhealthy; each also has a warning. Empty for the other patterns (and left
+    /// out of the JSON when empty).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub faults: Vec<RouteFault>,
+}
+
+/// Why an HTTPRoute of a release carries no requests, or none of a rule's: a parent
+/// (Gateway) whose `Accepted` or `ResolvedRefs` condition on the route is `False`, or a rule
+/// whose backendRefs all have weight 0 (no backend is picked; the spec names no status code,
+/// gateways answer 500 or 503).
+/// Sources: Gateway API `apis/v1/shared_types.go` (`RouteConditionAccepted`,
+/// `RouteConditionResolvedRefs`; `BackendRef.Weight`: "If weight is set to 0, no traffic
+/// should be forwarded for this entry"), `apis/v1/httproute_types.go` (`BackendRefs`: an
+/// invalid backend's requests get a 500).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RouteFault {
+    /// The HTTPRoute's name (in the release's namespace).
+    pub route: CompactString,
+    /// The parent whose status says so, `Gateway shop/gw`; None for a fault of the rules.
+    pub parent: Option<CompactString>,
+    /// The condition that is `False` (`Accepted`, `ResolvedRefs`); None for a fault of the
+    /// rules.
+    pub condition: Option<CompactString>,
+    /// The condition's reason (`NotAllowedByListeners`, `BackendNotFound`), or
+    /// `AllWeightsZero` for a rule whose backendRefs all weigh 0.
+    pub reason: CompactString,
+    /// The condition's message, or what the rule does.
+    pub message: CompactString,
 }
 
 /// One host/path of an nginx canary: where ingress-nginx sends its requests. Every route of
@@ -429,6 +472,7 @@ impl Traffic {
             candidate_per_million: share,
             rules,
             routes: Vec::new(),
+            faults: Vec::new(),
         }
     }
 
@@ -492,7 +536,8 @@ pub struct Canary {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Release {
     pub namespace: CompactString,
-    /// The Service (selector switch), the Ingress (backend switch) or the primary Ingress.
+    /// The Service (selector switch), the Ingress (backend switch), the primary Ingress
+    /// (nginx canary) or the HTTPRoute that carries the record (else the first by name).
     pub name: CompactString,
     pub pattern: Pattern,
     pub stage: Stage,
@@ -547,8 +592,8 @@ impl Release {
     }
 
     /// Something is wrong enough that a person should look: a crash-looping pod (where the
-    /// pods are known), or no ready replica on the live track (from the Deployments' status,
-    /// known either way).
+    /// pods are known), no ready replica on the live track (from the Deployments' status,
+    /// known either way), or an HTTPRoute that carries no requests (`Traffic::faults`).
     pub fn unhealthy(&self) -> bool {
         let crash = |t: &Track| t.pods_in(PodState::CrashLooping) > 0;
         crash(&self.live)
@@ -557,6 +602,7 @@ impl Release {
             || self.live.unreached
             || self.rules_without_pods().next().is_some()
             || self.candidate_share_without_pods()
+            || !self.traffic.faults.is_empty()
     }
 
     /// The candidate takes a share of ordinary requests (any, even one in a million) but has
