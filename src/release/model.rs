@@ -229,7 +229,8 @@ pub struct Traffic {
     /// never to 0 while `candidate_per_million` is above 0 (nor to 100 while below a million).
     pub candidate_percent: u32,
     /// The candidate's exact share of ordinary requests, in millionths (0..=1_000_000): an
-    /// nginx canary's `canary-weight` out of `canary-weight-total` (1 in 1,000 is 1_000),
+    /// nginx canary's `canary-weight` out of `canary-weight-total` (1 in 1,000 is 1_000), or
+    /// an HTTPRoute canary's candidate weight out of the sum of its rule's backendRef weights,
     /// to the nearest millionth but never 0 of a weight above 0 nor a million of one below
     /// its total. 0 for the patterns that switch rather than split.
     pub candidate_per_million: u32,
@@ -276,6 +277,10 @@ pub struct RouteFault {
 /// canary's class serves it with another Service; elsewhere the canary does nothing.
 /// Source: ingress-nginx `internal/ingress/controller/controller.go`,
 /// `mergeAlternativeBackends` (per server and location).
+/// For the HTTPRoute patterns, one ordinary rule of one HTTPRoute: `primary` is the
+/// HTTPRoute, `host` its hostnames joined with `,`, `path` the rule's first path match,
+/// `live_service`/`candidate_service` the release's two Services, `weighted` whether the
+/// rule names both, and the share the candidate's weight over the sum of the rule's.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Route {
     pub host: CompactString,

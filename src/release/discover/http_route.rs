@@ -458,12 +458,17 @@ fn refusals(v: View<'_>, g: &Group<'_>, warnings: &mut Vec<String>, faults: &mut
             let (parent, condition) = (v.s(f.parent), v.s(f.condition));
             let (reason, message) = (v.s(f.reason), v.s(f.message));
             let id = route_id(v, route);
+            // The status's words, as written: `Reason: message.`
+            let said = match message.trim_end_matches('.') {
+                "" => format!("{reason}."),
+                m => format!("{reason}: {m}."),
+            };
             warnings.push(match condition {
                 "Accepted" => format!(
-                    "The HTTPRoute {id} is not accepted by {parent}: {reason}: {message} It carries no traffic there."
+                    "The HTTPRoute {id} is not accepted by {parent}: {said} It carries no traffic there."
                 ),
                 _ => format!(
-                    "The HTTPRoute {id} has references {parent} cannot resolve ({condition} False): {reason}: {message} The gateway answers the requests for those backends with 500."
+                    "The HTTPRoute {id} has references {parent} cannot resolve ({condition} False): {said} The gateway answers the requests for those backends with 500."
                 ),
             });
             faults.push(RouteFault {
@@ -837,7 +842,8 @@ mod tests {
     /// A backendRef to a Service that does not exist gets its share of requests answered
     /// with 500. Source: `apis/v1/httproute_types.go`, `HTTPRouteRule.BackendRefs` ("500
     /// status codes MUST be returned for requests that would have otherwise been routed to
-    /// an invalid backend").
+    /// an invalid backend"); conformance
+    /// `conformance/tests/httproute-invalid-nonexistent-backendref.go`.
     #[test]
     fn a_backend_service_that_does_not_exist_is_named() {
         let r = one(vec![route(
@@ -870,7 +876,7 @@ mod tests {
     /// Source: `apis/v1/shared_types.go`, `RouteConditionAccepted` ("whether the route has
     /// been accepted or rejected by a Gateway") and `RouteConditionResolvedRefs`
     /// (`BackendNotFound`, `RefNotPermitted`, `InvalidKind`); conformance
-    /// `conformance/tests/httproute-invalid-backendref-nonexistent.go`.
+    /// `conformance/tests/httproute-invalid-nonexistent-backendref.go`.
     #[test]
     fn a_parent_that_refuses_the_route_makes_the_release_unhealthy() {
         let cases = [
@@ -974,9 +980,10 @@ mod tests {
 
     /// Header, query and method matches send the requests they pick to the side their one
     /// backendRef names, beside the split: one rule per match (matches ORed), its conditions
-    /// ANDed. Source: `apis/v1/httproute_types.go`, `HTTPRouteRule.Matches` ("A request
-    /// matches the rule if any of the match conditions is satisfied"; "Multiple match values
-    /// are ANDed together"); conformance `conformance/tests/httproute-matching.go`.
+    /// ANDed. Source: `apis/v1/httproute_types.go`, `HTTPRouteRule.Matches` ("this rule will
+    /// be matched if **any** one of the matches is satisfied"), `HTTPRouteMatch` ("Multiple
+    /// match types are ANDed together"); conformance `conformance/tests/httproute-matching.go`,
+    /// `httproute-header-matching.go`, `httproute-query-param-matching.go`.
     #[test]
     fn header_and_query_matches_are_rules_beside_the_split() {
         let rules = json!([
