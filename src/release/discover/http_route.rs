@@ -49,6 +49,9 @@ struct Group<'i> {
     ordinary: Vec<RuleAt>,
     /// Rules whose matches all carry conditions, each sending them to one of the pair.
     matched: Vec<RuleAt>,
+    /// Rules whose matches all carry conditions and that split them between the pair: not
+    /// shown as rules (a rule sends its requests to one side), named in a warning.
+    split_matched: Vec<RuleAt>,
 }
 
 impl Group<'_> {
@@ -95,9 +98,20 @@ pub(super) fn discover<'i>(
         }
     }
     for (at, rule) in rules(v).filter(|&(_, rule)| !ordinary(v, rule)) {
-        let only = single_service(v, rule);
-        if let Some(g) = groups.iter_mut().find(|g| only.is_some_and(|s| g.has(s))) {
-            g.matched.push(at);
+        match single_service(v, rule) {
+            Some(only) => {
+                if let Some(g) = groups.iter_mut().find(|g| g.has(only)) {
+                    g.matched.push(at);
+                }
+            }
+            None => {
+                let split = groups
+                    .iter_mut()
+                    .find(|g| g.pair.iter().all(|s| names(v, rule, s)));
+                if let Some(g) = split {
+                    g.split_matched.push(at);
+                }
+            }
         }
     }
     for g in groups {
@@ -127,6 +141,7 @@ fn group_for<'g, 'i>(groups: &'g mut Vec<Group<'i>>, pair: [&'i str; 2]) -> &'g 
             pair,
             ordinary: Vec::new(),
             matched: Vec::new(),
+            split_matched: Vec::new(),
         });
         groups.len() - 1
     });
@@ -258,6 +273,7 @@ fn release<'i>(
     refusals(v, &g, &mut warnings, &mut faults);
     missing_services(v, &g, &mut warnings);
     split_differently(v, live, candidate, &routes, &mut warnings);
+    split_matched(v, &g, (live, candidate), &mut warnings);
     let weighted = routes.iter().find(|r| r.weighted);
     let pattern = match weighted {
         Some(_) => Pattern::HttpRouteCanary,
@@ -482,6 +498,33 @@ fn refusals(v: View<'_>, g: &Group<'_>, warnings: &mut Vec<String>, faults: &mut
     }
 }
 
+/// A warning naming each rule of conditions that splits its requests between the pair.
+fn split_matched(
+    v: View<'_>,
+    g: &Group<'_>,
+    (live, candidate): (&str, &str),
+    warnings: &mut Vec<String>,
+) {
+    for &at in &g.split_matched {
+        let when: Vec<String> = v
+            .matches(rule_of(v, at))
+            .iter()
+            .map(|m| {
+                let each: Vec<String> = conditions(v, m, ("/", false))
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect();
+                each.join(" and ")
+            })
+            .collect();
+        warnings.push(format!(
+            "The HTTPRoute {} splits the requests with {} between {live} and {candidate} by weight: cutover lists only rules that send their requests to one side, so this one is not shown and its share is not the release's.",
+            route_id(v, &v.routes[at.route]),
+            when.join(" or "),
+        ));
+    }
+}
+
 /// A warning for each backendRef of the group's rules to a Service that does not exist.
 fn missing_services(v: View<'_>, g: &Group<'_>, warnings: &mut Vec<String>) {
     let mut seen: Vec<(usize, &str)> = Vec::new();
@@ -589,16 +632,22 @@ mod tests {
     /// The HTTPRoute releases of `routes` beside the Services and Deployments of web-v1 and
     /// web-v2 (and web-blue and web-green).
     fn found(routes: Vec<HttpRoute>) -> Vec<Release> {
+        found_beside(routes, &[])
+    }
+
+    /// As `found`, with the Services (name, app, version) of `before` listed first.
+    fn found_beside(routes: Vec<HttpRoute>, before: &[(&str, &str, &str)]) -> Vec<Release> {
         let mut s = Snapshot {
             http_routes: routes,
             ..Snapshot::default()
         };
-        for (name, app, version) in [
+        let usual = [
             ("web-v1", "web", "v1"),
             ("web-v2", "web", "v2"),
             ("web-blue", "shop", "blue"),
             ("web-green", "shop", "green"),
-        ] {
+        ];
+        for &(name, app, version) in before.iter().chain(&usual) {
             let (svc, dep) = track(name, app, version);
             s.services.push(obj(svc));
             s.deployments.push(obj(dep));
@@ -837,6 +886,23 @@ mod tests {
         )]);
         assert_eq!(r.live.service.as_deref(), Some("web-green"));
         assert!(warned(&r, "changed outside cutover"), "{:?}", r.warnings);
+        // The record's serving Service is green's other, ahead of any Service a track label
+        // apart from it (web-red, listed first).
+        let rec = json!({"stage": "staged", "live": {"service": "web-blue"},
+                         "candidate": {"service": "web-green"}})
+        .to_string();
+        let routes = vec![route(
+            "web",
+            split(json!([svc("web-green", None)])),
+            json!({"cutover.dev/release": rec}),
+            accepted(),
+        )];
+        let r = found_beside(routes, &[("web-red", "shop", "red")]);
+        assert_eq!(r.len(), 1, "{r:#?}");
+        assert_eq!(
+            r[0].candidate.as_ref().and_then(|c| c.service.as_deref()),
+            Some("web-blue")
+        );
     }
 
     /// A backendRef to a Service that does not exist gets its share of requests answered
@@ -995,6 +1061,8 @@ mod tests {
              "backendRefs": [svc("web-v2", None)]},
             {"matches": [{"headers": [{"name": "X-Stable", "value": "1"}]}],
              "backendRefs": [svc("web-v1", None)]},
+            {"matches": [{"headers": [{"name": "X-Half", "value": "1"}]}],
+             "backendRefs": [svc("web-v1", Some(1)), svc("web-v2", Some(1))]},
             {"matches": [{"path": {"type": "PathPrefix", "value": "/"}}],
              "backendRefs": [svc("web-v1", Some(90)), svc("web-v2", Some(10))]},
         ]);
@@ -1014,6 +1082,14 @@ mod tests {
                 "path /beta* and header X-Beta~^o and query v=2 and method=POST -> candidate",
                 "header X-Stable=1 -> live",
             ]
+        );
+        assert!(
+            warned(
+                &r,
+                "The HTTPRoute shop/web splits the requests with header X-Half=1 between web-v1 and web-v2 by weight"
+            ),
+            "{:?}",
+            r.warnings
         );
     }
 
