@@ -39,6 +39,7 @@ struct Objects {
     pods: Vec<Value>,
     services: Vec<Value>,
     ingresses: Vec<Value>,
+    http_routes: Vec<Value>,
 }
 
 fn ready_pod(ns: &str, rs: &str, name: &str, labels: &Value, image: &str, ready: bool) -> Value {
@@ -246,7 +247,7 @@ impl Objects {
             pods: typed(&self.pods),
             services: typed(&self.services),
             ingresses: typed(&self.ingresses),
-            http_routes: Vec::new(),
+            http_routes: typed(&self.http_routes),
             events: Vec::new(),
             pod_scope: cutover::release::PodScope::All,
         }
@@ -2517,7 +2518,75 @@ impl Gen {
             pods: self.many(12, Gen::pod),
             services: self.many(6, Gen::service),
             ingresses: self.many(5, Gen::ingress),
+            http_routes: Vec::new(),
         }
+    }
+
+    /// A backendRef: mostly a Service of the generated names, weighted anyhow.
+    fn backend_ref(&mut self) -> Value {
+        let mut b = json!({"name": self.pick(NAMES), "port": 80});
+        if self.chance(70) {
+            b["weight"] = json!(self.pick_int(&[0, 1, 2, 9, 10, 90, 100, 1_000_000, -3]));
+        }
+        if self.chance(8) {
+            b["namespace"] = json!("other");
+        }
+        if self.chance(5) {
+            b["group"] = json!("multicluster.x-k8s.io");
+            b["kind"] = json!("ServiceImport");
+        }
+        b
+    }
+
+    fn pick_int(&mut self, from: &[i64]) -> i64 {
+        from[self.rng.usize(..from.len())]
+    }
+
+    /// A match: a path alone, or header, query and method conditions, or nothing.
+    fn route_match(&mut self) -> Value {
+        let mut m = json!({});
+        if self.chance(60) {
+            let kind = self.pick(&["PathPrefix", "Exact", "RegularExpression"]);
+            m["path"] = json!({"type": kind, "value": self.pick(&["/", "/api", "/beta", ""])});
+        }
+        if self.chance(35) {
+            m["headers"] = json!([{"name": "X-Beta", "value": self.pick(VALUES)}]);
+        }
+        if self.chance(20) {
+            m["queryParams"] = json!([{"name": "v", "value": "2", "type": "RegularExpression"}]);
+        }
+        if self.chance(10) {
+            m["method"] = json!("POST");
+        }
+        m
+    }
+
+    fn http_route(&mut self) -> Value {
+        let mut r = json!({"metadata": self.metadata(None)});
+        let rules: Vec<Value> = (0..self.rng.usize(0..4))
+            .map(|_| {
+                let matches: Vec<Value> = (0..self.rng.usize(0..3))
+                    .map(|_| self.route_match())
+                    .collect();
+                let backends: Vec<Value> = (0..if self.chance(50) {
+                    1
+                } else {
+                    self.rng.usize(0..4)
+                })
+                    .map(|_| self.backend_ref())
+                    .collect();
+                json!({"matches": matches, "backendRefs": backends})
+            })
+            .collect();
+        r["spec"] =
+            json!({"parentRefs": [{"name": "gw"}], "hostnames": ["h.example.com"], "rules": rules});
+        if self.chance(30) {
+            let condition = self.pick(&["Accepted", "ResolvedRefs"]);
+            let status = self.pick(&["True", "False", "Unknown"]);
+            r["status"] = json!({"parents": [{"parentRef": {"name": "gw"}, "controllerName": "x",
+                "conditions": [{"type": condition, "status": status, "reason": "R", "message": "m"}]}]});
+        }
+        r
     }
 }
 
@@ -2689,6 +2758,84 @@ fn discovery_never_panics_and_splits_add_up() {
     }
     assert!(warnings > 100, "{warnings} warnings");
     assert!(saturated > 10, "{saturated} saturated sums");
+}
+
+/// HTTPRoutes of any shape beside the generated objects: discovery never panics, every
+/// HTTPRoute release splits between two Services with a share that adds up, names routes
+/// that exist, is unhealthy where a route carries nothing, and its Services are no selector
+/// switch of their own. Weights: Gateway API `apis/v1/shared_types.go`, `BackendRef.Weight`.
+#[test]
+fn http_routes_never_panic_and_their_shares_add_up() {
+    let mut seen = std::collections::BTreeMap::<Pattern, usize>::new();
+    for seed in 0..1_500u64 {
+        let mut g = Gen {
+            rng: fastrand::Rng::with_seed(seed),
+            extreme: seed % 4 == 0,
+        };
+        let mut objects = g.objects();
+        objects.http_routes = g.many(6, Gen::http_route);
+        // Occasionally, a tutorial-shaped blue-green route amid the noise.
+        if seed % 5 == 0 {
+            for colour in ["blue", "green"] {
+                objects.services.push(json!({
+                    "metadata": {"name": format!("x-{colour}"), "namespace": "a"},
+                    "spec": {"selector": {"app": "x", "color": colour}}}));
+            }
+            objects.http_routes.push(json!({
+                "metadata": {"name": "x", "namespace": "a"},
+                "spec": {"rules": [{"backendRefs": [{"name": "x-blue", "port": 80}]}]}}));
+        }
+        let snapshot = objects.snapshot();
+        let releases = std::panic::catch_unwind(|| discover(&snapshot, now()))
+            .unwrap_or_else(|_| panic!("discover panicked on the snapshot of seed {seed}"));
+        let json = cutover::release::status::to_json(&releases);
+        for (i, r) in releases.iter().enumerate() {
+            *seen.entry(r.pattern).or_default() += 1;
+            if !matches!(r.pattern, HttpRouteCanary | HttpRouteSwitch) {
+                continue;
+            }
+            let at = format!("seed {seed}: {r:#?}");
+            assert_eq!(json["releases"][i]["pattern"], r.pattern.as_str(), "{at}");
+            assert!(r.traffic.candidate_per_million <= 1_000_000, "{at}");
+            assert_eq!(
+                r.traffic.live_percent + r.traffic.candidate_percent,
+                100,
+                "{at}"
+            );
+            let (live, candidate) = (
+                r.live.service.clone(),
+                r.candidate.as_ref().and_then(|c| c.service.clone()),
+            );
+            assert!(
+                live.is_some() && candidate.is_some() && live != candidate,
+                "{at}"
+            );
+            assert!(!r.traffic.routes.is_empty(), "{at}");
+            for rt in &r.traffic.routes {
+                let named = objects.http_routes.iter().any(|h| {
+                    h["metadata"]["name"].as_str() == rt.primary.as_deref()
+                        && h["metadata"]["namespace"].as_str().unwrap_or("") == r.namespace
+                });
+                assert!(named, "{at}");
+                assert!(rt.candidate_per_million <= 1_000_000, "{at}");
+            }
+            assert!(r.traffic.faults.is_empty() || r.unhealthy(), "{at}");
+            let selector_switch_of = |s: &Option<compact_str::CompactString>| {
+                releases.iter().any(|o| {
+                    o.pattern == SelectorSwitch
+                        && o.namespace == r.namespace
+                        && Some(&o.traffic_object.name) == s.as_ref()
+                })
+            };
+            assert!(
+                !selector_switch_of(&live) && !selector_switch_of(&candidate),
+                "{at}"
+            );
+        }
+    }
+    for p in [HttpRouteCanary, HttpRouteSwitch] {
+        assert!(seen.get(&p).copied().unwrap_or(0) > 20, "{p:?}: {seen:?}");
+    }
 }
 
 /// Numbers no controller writes, but a hand-edited or hostile object may carry.

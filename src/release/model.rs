@@ -43,10 +43,16 @@ impl Pattern {
         }
     }
 
-    /// The patterns whose candidate takes a share by weight (the slider, steps, a finish at
-    /// 100 %), rather than all traffic at once.
+    /// The patterns that split ordinary requests by weight, whose stage is told by the
+    /// candidate's share: the nginx canary and the HTTPRoute canary.
     pub fn splits_by_weight(self) -> bool {
         matches!(self, Pattern::NginxCanary | Pattern::HttpRouteCanary)
+    }
+
+    /// The patterns that move all requests from one Service to another, whose record names
+    /// the serving track by its Service: the Ingress and the HTTPRoute backend switch.
+    pub fn switches_services(self) -> bool {
+        matches!(self, Pattern::IngressSwitch | Pattern::HttpRouteSwitch)
     }
 }
 
@@ -223,15 +229,47 @@ pub struct Traffic {
     /// never to 0 while `candidate_per_million` is above 0 (nor to 100 while below a million).
     pub candidate_percent: u32,
     /// The candidate's exact share of ordinary requests, in millionths (0..=1_000_000): an
-    /// nginx canary's `canary-weight` out of `canary-weight-total` (1 in 1,000 is 1_000),
+    /// nginx canary's `canary-weight` out of `canary-weight-total` (1 in 1,000 is 1_000), or
+    /// an HTTPRoute canary's candidate weight out of the sum of its rule's backendRef weights,
     /// to the nearest millionth but never 0 of a weight above 0 nor a million of one below
     /// its total. 0 for the patterns that switch rather than split.
     pub candidate_per_million: u32,
     /// Header and cookie rules, in the order ingress-nginx applies them.
     pub rules: Vec<Rule>,
-    /// The host/paths an nginx canary covers, each a split of its own (empty for the other
-    /// patterns). The release's own share above is that of its first weighted route.
+    /// The host/paths an Ingress release covers, or the ordinary rules of an HTTPRoute
+    /// release (one per route and rule), each a split of its own (empty for a selector
+    /// switch). The release's own share above is that of its first weighted route.
     pub routes: Vec<Route>,
+    /// Why requests the release's HTTPRoutes would carry reach no backend, one per cause: a
+    /// parent that refuses a route, a rule whose backendRefs all weigh 0. Any makes the
+    /// release unhealthy; each also has a warning. Empty for the other patterns (and left
+    /// out of the JSON when empty).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub faults: Vec<RouteFault>,
+}
+
+/// Why an HTTPRoute of a release carries no requests, or none of a rule's: a parent
+/// (Gateway) whose `Accepted` or `ResolvedRefs` condition on the route is `False`, or a rule
+/// whose backendRefs all have weight 0 (no backend is picked; the spec names no status code,
+/// gateways answer 500 or 503).
+/// Sources: Gateway API `apis/v1/shared_types.go` (`RouteConditionAccepted`,
+/// `RouteConditionResolvedRefs`; `BackendRef.Weight`: "If weight is set to 0, no traffic
+/// should be forwarded for this entry"), `apis/v1/httproute_types.go` (`BackendRefs`: an
+/// invalid backend's requests get a 500).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RouteFault {
+    /// The HTTPRoute's name (in the release's namespace).
+    pub route: CompactString,
+    /// The parent whose status says so, `Gateway shop/gw`; None for a fault of the rules.
+    pub parent: Option<CompactString>,
+    /// The condition that is `False` (`Accepted`, `ResolvedRefs`); None for a fault of the
+    /// rules.
+    pub condition: Option<CompactString>,
+    /// The condition's reason (`NotAllowedByListeners`, `BackendNotFound`), or
+    /// `AllWeightsZero` for a rule whose backendRefs all weigh 0.
+    pub reason: CompactString,
+    /// The condition's message, or what the rule does.
+    pub message: CompactString,
 }
 
 /// One host/path of an nginx canary: where ingress-nginx sends its requests. Every route of
@@ -239,6 +277,10 @@ pub struct Traffic {
 /// canary's class serves it with another Service; elsewhere the canary does nothing.
 /// Source: ingress-nginx `internal/ingress/controller/controller.go`,
 /// `mergeAlternativeBackends` (per server and location).
+/// For the HTTPRoute patterns, one ordinary rule of one HTTPRoute: `primary` is the
+/// HTTPRoute, `host` its hostnames joined with `,`, `path` the rule's first path match,
+/// `live_service`/`candidate_service` the release's two Services, `weighted` whether the
+/// rule names both, and the share the candidate's weight over the sum of the rule's.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Route {
     pub host: CompactString,
@@ -435,6 +477,7 @@ impl Traffic {
             candidate_per_million: share,
             rules,
             routes: Vec::new(),
+            faults: Vec::new(),
         }
     }
 
@@ -498,7 +541,8 @@ pub struct Canary {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Release {
     pub namespace: CompactString,
-    /// The Service (selector switch), the Ingress (backend switch) or the primary Ingress.
+    /// The Service (selector switch), the Ingress (backend switch), the primary Ingress
+    /// (nginx canary) or the HTTPRoute that carries the record (else the first by name).
     pub name: CompactString,
     pub pattern: Pattern,
     pub stage: Stage,
@@ -553,8 +597,8 @@ impl Release {
     }
 
     /// Something is wrong enough that a person should look: a crash-looping pod (where the
-    /// pods are known), or no ready replica on the live track (from the Deployments' status,
-    /// known either way).
+    /// pods are known), no ready replica on the live track (from the Deployments' status,
+    /// known either way), or an HTTPRoute that carries no requests (`Traffic::faults`).
     pub fn unhealthy(&self) -> bool {
         let crash = |t: &Track| t.pods_in(PodState::CrashLooping) > 0;
         crash(&self.live)
@@ -563,6 +607,7 @@ impl Release {
             || self.live.unreached
             || self.rules_without_pods().next().is_some()
             || self.candidate_share_without_pods()
+            || !self.traffic.faults.is_empty()
     }
 
     /// The candidate takes a share of ordinary requests (any, even one in a million) but has

@@ -34,7 +34,7 @@ fn route_json(rt: &Route) -> Value {
 }
 
 fn release_json(r: &Release) -> Value {
-    json!({
+    let mut release = json!({
         "namespace": r.namespace,
         "name": r.name,
         "pattern": r.pattern.as_str(),
@@ -49,7 +49,14 @@ fn release_json(r: &Release) -> Value {
         "live": track_json(&r.live),
         "candidate": r.candidate.as_ref().map(track_json),
         "warnings": r.warnings,
-    })
+    });
+    // Only HTTPRoute releases have faults; the key is absent when there are none.
+    if !r.traffic.faults.is_empty()
+        && let Some(traffic) = release.get_mut("traffic").and_then(Value::as_object_mut)
+    {
+        traffic.insert("faults".into(), json!(r.traffic.faults));
+    }
+    release
 }
 
 /// Where requests go now, in a few words: `100% still on v2`, or `75% on v1, 25% on v2`.

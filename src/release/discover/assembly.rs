@@ -7,7 +7,8 @@ use smallvec::SmallVec;
 use super::index::View;
 use super::{Context, TRACK_LABELS};
 use crate::release::model::{
-    Canary, MILLION, ObjectRef, One, Pattern, PodState, PodSummary, Release, Stage, Track, Traffic,
+    Canary, Kind, MILLION, ObjectRef, One, Pattern, PodState, PodSummary, Release, Stage, Track,
+    Traffic,
 };
 use crate::release::record::{self, ReleaseRecord};
 
@@ -168,13 +169,13 @@ fn stage_of(r: &Release) -> (Stage, Option<String>) {
         // not been retired: its stage is its weight's.
         Some(c)
             if c.replicas.desired == 0
-                && !(pattern == Pattern::NginxCanary && c.deployments.is_empty()) =>
+                && !(pattern.splits_by_weight() && c.deployments.is_empty()) =>
         {
             Stage::Retired
         }
         // Any share above 0, however small, is a shift (header and cookie rules alone are
         // not: they reach the candidate only for requests that ask for it).
-        Some(_) if pattern == Pattern::NginxCanary => match r.traffic.candidate_per_million {
+        Some(_) if pattern.splits_by_weight() => match r.traffic.candidate_per_million {
             0 => Stage::Staged,
             MILLION => Stage::Switched,
             _ => Stage::Shifting,
@@ -191,14 +192,15 @@ fn stage_of(r: &Release) -> (Stage, Option<String>) {
         );
         return (derived, Some(warning));
     }
-    // An Ingress switch moves traffic between Services, the others between versions.
+    // A backend switch moves traffic between Services, the others between versions.
     let (serving, _) = rec.serving_and_idle();
-    let (expected, live) = match pattern {
-        Pattern::IngressSwitch => (serving.and_then(|t| t.service.as_deref()), &r.live.service),
-        _ => (serving.and_then(|t| t.version.as_deref()), &r.live.version),
+    let (expected, live) = if pattern.switches_services() {
+        (serving.and_then(|t| t.service.as_deref()), &r.live.service)
+    } else {
+        (serving.and_then(|t| t.version.as_deref()), &r.live.version)
     };
     let live = live.as_deref();
-    if pattern != Pattern::NginxCanary && expected.is_some() && expected != live {
+    if !pattern.splits_by_weight() && expected.is_some() && expected != live {
         let warning = format!(
             "The release record says traffic is on {}, but it is on {}: it was changed outside cutover.",
             expected.unwrap_or("?"),
@@ -207,7 +209,7 @@ fn stage_of(r: &Release) -> (Stage, Option<String>) {
         return (derived, Some(warning));
     }
     // A record written at 0 % says staged; a share given since is a shift all the same.
-    if pattern == Pattern::NginxCanary
+    if pattern.splits_by_weight()
         && rec.stage == Stage::Staged
         && r.traffic.candidate_per_million > 0
     {
@@ -221,7 +223,7 @@ fn stage_of(r: &Release) -> (Stage, Option<String>) {
 
 /// A canary whose record says rolled back (no share to the candidate) or switched (all of
 /// it) while its weight, set by hand since, says otherwise: the weight is what ingress-nginx
-/// does, so the stage is the weight's, with a sentence saying so.
+/// (or the gateway) does, so the stage is the weight's, with a sentence saying so.
 fn canary_share_contradicts(r: &Release, recorded: Stage) -> Option<String> {
     let share = r.traffic.candidate_per_million;
     let contradicts = match recorded {
@@ -229,12 +231,16 @@ fn canary_share_contradicts(r: &Release, recorded: Stage) -> Option<String> {
         Stage::Switched => share < MILLION,
         _ => false,
     };
-    if r.pattern != Pattern::NginxCanary || !contradicts {
+    if !r.pattern.splits_by_weight() || !contradicts {
         return None;
     }
     let o = &r.traffic_object;
+    let object = match o.kind {
+        Kind::HttpRoute => "HTTPRoute",
+        _ => "canary Ingress",
+    };
     Some(format!(
-        "The release record says the release is {}, but the canary Ingress {}/{} sends {}% of requests to the candidate: its weight was changed outside cutover.",
+        "The release record says the release is {}, but the {object} {}/{} sends {}% of requests to the candidate: its weight was changed outside cutover.",
         recorded.as_str(),
         o.namespace,
         o.name,

@@ -9,7 +9,10 @@ use hashbrown::HashTable;
 use hashbrown::hash_table::Entry;
 
 use super::PodScope;
-use super::objects::{DepRow, HostPath, IngRow, Objects, PodRow, Span, Str, SvcRow, Text};
+use super::objects::{
+    BackendRow, CondRow, DepRow, HostPath, IngRow, MatchRow, Objects, PodRow, RefusalRow, RouteRow,
+    RouteRuleRow, Span, Str, SvcRow, Text,
+};
 use crate::release::model::{Kind, ObjectRef};
 
 pub(super) const NONE: u32 = u32::MAX;
@@ -109,6 +112,7 @@ pub(super) struct Ns {
     deps: Span,
     services: Span,
     ingresses: Span,
+    routes: Span,
 }
 
 /// Discovery's work across objects: the rows grouped by namespace (namespaces sorted by
@@ -121,6 +125,8 @@ pub(super) struct Index<'o> {
     /// Grouped by namespace, in the order they came within one.
     pub(super) services: Vec<SvcRow>,
     pub(super) ingresses: Vec<IngRow>,
+    /// HTTPRoutes, grouped by namespace, sorted by name within one.
+    pub(super) routes: Vec<RouteRow>,
     /// Indices into `Objects::pods`, grouped by Deployment.
     pod_order: Vec<u32>,
     /// Indices into `Objects::replica_sets` of those that have pods, grouped by Deployment.
@@ -196,6 +202,7 @@ struct Grouped {
     deps: Vec<DepRow>,
     services: Vec<SvcRow>,
     ingresses: Vec<IngRow>,
+    routes: Vec<RouteRow>,
 }
 
 impl Grouped {
@@ -210,11 +217,20 @@ impl Grouped {
         let (dep_starts, mut dep_order) = by_ns(o.deps.iter().map(|x| x.ns).collect());
         let (svc_starts, svc_order) = by_ns(o.services.iter().map(|x| x.ns).collect());
         let (ing_starts, ing_order) = by_ns(o.ingresses.iter().map(|x| x.ns).collect());
+        let (route_starts, mut route_order) = by_ns(o.routes.iter().map(|x| x.ns).collect());
         for w in dep_starts.windows(2) {
             dep_order[w[0] as usize..w[1] as usize].sort_by(|a, b| {
                 o.text
                     .get(o.deps[*a as usize].name)
                     .cmp(o.text.get(o.deps[*b as usize].name))
+            });
+        }
+        // By name: a release's record route is, failing a record, the first of its routes.
+        for w in route_starts.windows(2) {
+            route_order[w[0] as usize..w[1] as usize].sort_by(|a, b| {
+                o.text
+                    .get(o.routes[*a as usize].name)
+                    .cmp(o.text.get(o.routes[*b as usize].name))
             });
         }
         let span = |starts: &[u32], r: usize| Span {
@@ -230,11 +246,13 @@ impl Grouped {
                     deps: span(&dep_starts, r),
                     services: span(&svc_starts, r),
                     ingresses: span(&ing_starts, r),
+                    routes: span(&route_starts, r),
                 })
                 .collect(),
             deps: regroup(&o.deps, &dep_order, rank, |x| &mut x.ns),
             services: regroup(&o.services, &svc_order, rank, |x| &mut x.ns),
             ingresses: regroup(&o.ingresses, &ing_order, rank, |x| &mut x.ns),
+            routes: regroup(&o.routes, &route_order, rank, |x| &mut x.ns),
         }
     }
 }
@@ -348,6 +366,7 @@ impl<'o> Index<'o> {
             mut deps,
             services,
             ingresses,
+            routes,
         } = Grouped::of(o, &rank, &ns_order);
         let mut service_by_name = Table::with_capacity(services.len());
         for (i, x) in services.iter().enumerate() {
@@ -404,6 +423,7 @@ impl<'o> Index<'o> {
             deps,
             services,
             ingresses,
+            routes,
             pod_order,
             running_order,
             service_by_name,
@@ -457,6 +477,8 @@ pub(super) struct View<'i> {
     pub(super) name: &'i str,
     pub(super) ingresses: &'i [IngRow],
     pub(super) services: &'i [SvcRow],
+    /// Sorted by name.
+    pub(super) routes: &'i [RouteRow],
 }
 
 impl<'i> View<'i> {
@@ -469,6 +491,7 @@ impl<'i> View<'i> {
             name: ix.o.text.get(nsx.name),
             ingresses: &ix.ingresses[nsx.ingresses.r()],
             services: &ix.services[nsx.services.r()],
+            routes: &ix.routes[nsx.routes.r()],
         }
     }
 
@@ -538,6 +561,26 @@ impl<'i> View<'i> {
 
     pub(super) fn paths(&self, ing: &IngRow) -> &'i [HostPath] {
         &self.ix.o.paths[ing.paths.r()]
+    }
+
+    pub(super) fn route_rules(&self, route: &RouteRow) -> &'i [RouteRuleRow] {
+        &self.ix.o.route_rules[route.rules.r()]
+    }
+
+    pub(super) fn matches(&self, rule: &RouteRuleRow) -> &'i [MatchRow] {
+        &self.ix.o.route_matches[rule.matches.r()]
+    }
+
+    pub(super) fn conditions(&self, m: &MatchRow) -> &'i [CondRow] {
+        &self.ix.o.route_conds[m.conditions.r()]
+    }
+
+    pub(super) fn backends(&self, rule: &RouteRuleRow) -> &'i [BackendRow] {
+        &self.ix.o.route_backends[rule.backends.r()]
+    }
+
+    pub(super) fn refusals(&self, route: &RouteRow) -> &'i [RefusalRow] {
+        &self.ix.o.route_refusals[route.refusals.r()]
     }
 
     /// Sets `out` to the namespace's Deployments (as indices into `Index::deps`, in its

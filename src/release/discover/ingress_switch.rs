@@ -3,7 +3,7 @@
 
 use super::assembly::{Found, Recorded, all_to_live, assemble, read_record, service_track};
 use super::index::View;
-use super::objects::{IngRow, SvcRow};
+use super::objects::{IngRow, Notes, SvcRow};
 use super::serving::{HostPaths, Loc};
 use super::{Context, TRACK_LABELS};
 use crate::release::model::{Kind, Pattern, Release, Route, Traffic};
@@ -38,7 +38,9 @@ pub(super) fn discover<'i>(
             .iter()
             .filter_map(|hp| hp.service)
             .map(|s| v.s(s))
-            .find_map(|live| sibling_service(v, ing, live, &recorded).map(|sib| (live, sib)))
+            .find_map(|live| {
+                sibling_service(v, &ing.notes, live, &recorded).map(|sib| (live, sib))
+            })
         else {
             continue;
         };
@@ -67,7 +69,7 @@ fn release<'i>(
     let candidate = service_track(v, sibling_name, cx);
     cx.claimed_services.insert(live_name);
     cx.claimed_services.insert(sibling_name);
-    claim_retired_colours(v, cx, ing, live_name);
+    claim_retired_colours(v, cx, &ing.notes, live_name);
     let found = Found {
         pattern: Pattern::IngressSwitch,
         name: v.s(ing.name).into(),
@@ -151,14 +153,20 @@ fn routes<'i>(
 
 /// Its retired colours are part of it too: the Service of a track an earlier release scaled
 /// to 0 is not a release of its own (one that would offer to send traffic to this release's
-/// candidate). A Service with pods, or a release record, of its own still is.
-fn claim_retired_colours<'i>(v: View<'i>, cx: &mut Context<'i>, ing: &IngRow, live_name: &str) {
+/// candidate). A Service with pods, or a release record, of its own still is. `notes` are the
+/// traffic object's (an Ingress or an HTTPRoute).
+pub(super) fn claim_retired_colours<'i>(
+    v: View<'i>,
+    cx: &mut Context<'i>,
+    notes: &Notes,
+    live_name: &str,
+) {
     let Some(live_svc) = v.service(live_name) else {
         return;
     };
     let selected = &mut cx.scratch.selected;
     for s in v.services {
-        if s.notes.release.is_some() || !track_apart(v, ing, live_svc, s) {
+        if s.notes.release.is_some() || !track_apart(v, notes, live_svc, s) {
             continue;
         }
         v.selected(v.selector(s), &[], selected);
@@ -185,44 +193,49 @@ fn conventional_sibling<'i>(v: View<'i>, service: &str) -> Option<&'i SvcRow> {
     None
 }
 
-/// The other Service of the Ingress whose backend is `live`: the one its annotation names,
-/// else the one its record names, else one a track label apart, else one a name convention
-/// pairs with it.
-fn sibling_service<'i>(
+/// The other Service of a traffic object (an Ingress, an HTTPRoute rule; `notes` are its
+/// annotations) whose backend is `live`: the one its annotation names, else the one its
+/// record names, else one a track label apart, else one a name convention pairs with it.
+pub(super) fn sibling_service<'i>(
     v: View<'i>,
-    ing: &IngRow,
+    notes: &Notes,
     live: &str,
     recorded: &Recorded,
 ) -> Option<&'i SvcRow> {
-    if let Some(alt) = v.note(ing.notes.alternate_service) {
+    if let Some(alt) = v.note(notes.alternate_service) {
         return v.service(alt);
     }
-    // A release in progress names its other Service in its record.
-    let in_record = recorded
-        .record
-        .as_ref()
-        .and_then(|r| r.serving_and_idle().1?.service.as_deref())
-        .filter(|s| *s != live)
-        .and_then(|s| v.service(s));
+    // A release in progress names its other Service in its record: the idle one, or the
+    // serving one where traffic was moved to the idle one by hand.
+    let in_record = recorded.record.as_ref().and_then(|r| {
+        let (serving, idle) = r.serving_and_idle();
+        [idle, serving]
+            .into_iter()
+            .flatten()
+            .filter_map(|t| t.service.as_deref())
+            .find(|s| *s != live)
+            .and_then(|s| v.service(s))
+    });
     if in_record.is_some() {
         return in_record;
     }
     let live_svc = v.service(live)?;
-    let one_value_apart = v.services.iter().find(|s| track_apart(v, ing, live_svc, s));
+    let one_value_apart = v
+        .services
+        .iter()
+        .find(|s| track_apart(v, notes, live_svc, s));
     one_value_apart.or_else(|| conventional_sibling(v, live))
 }
 
 /// Whether `s` selects what `live` does but for one label's value, a label that tells tracks
 /// apart (`color: blue` beside `color: green`): another colour of the same application. With
 /// any other label apart (`app=a` vs `app=b`) they are two applications.
-fn track_apart(v: View<'_>, ing: &IngRow, live: &SvcRow, s: &SvcRow) -> bool {
+fn track_apart(v: View<'_>, notes: &Notes, live: &SvcRow, s: &SvcRow) -> bool {
     let (sel, live_sel) = (v.selector(s), v.selector(live));
     if sel.is_empty() || sel.len() != live_sel.len() || v.s(s.name) == v.s(live.name) {
         return false;
     }
-    let annotated = v
-        .note(ing.notes.track_label)
-        .or(v.note(live.notes.track_label));
+    let annotated = v.note(notes.track_label).or(v.note(live.notes.track_label));
     let is_track = |k: &str| annotated == Some(k) || TRACK_LABELS.contains(&k);
     let mut apart = sel.iter().filter(|(k, val)| live_sel.get(k) != Some(*val));
     sel.keys().eq(live_sel.keys())

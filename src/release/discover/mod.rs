@@ -12,6 +12,7 @@
 //! A release pattern is one module with one `Detect` function, listed in `PATTERNS`.
 
 mod assembly;
+mod http_route;
 mod index;
 mod ingress_switch;
 mod nginx_canary;
@@ -76,11 +77,12 @@ pub const TRACK_LABELS: &[&str] = &[
 type Detect = for<'i> fn(View<'i>, &HostPaths<'i>, &mut Context<'i>, &mut Vec<Release>);
 
 /// The release patterns, in the order they claim objects: a canary claims its Services and
-/// its primary Ingress before an Ingress switch could take that Ingress, and both claim
-/// their Services before a selector switch could take them.
+/// its primary Ingress before an Ingress switch could take that Ingress, and they and the
+/// HTTPRoute patterns claim their Services before a selector switch could take them.
 const PATTERNS: &[Detect] = &[
     nginx_canary::discover,
     ingress_switch::discover,
+    http_route::discover,
     selector_switch::discover,
 ];
 

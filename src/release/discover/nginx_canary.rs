@@ -391,7 +391,7 @@ fn split(
 
 /// The share of `weight` out of `total` in millionths, to the nearest, but never 0 of a
 /// weight above 0 nor a million of a weight below its total.
-fn share(weight: u32, total: u32) -> u32 {
+pub(super) fn share(weight: u32, total: u32) -> u32 {
     if weight == 0 || total == 0 {
         return 0;
     }

@@ -13,7 +13,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use super::index::Table;
 use super::nginx_canary::{CANARY, CanaryNotes, INGRESS_CLASS, parse_bool};
 use super::{PodScope, Snapshot};
-use crate::release::model::PodState;
+use crate::release::http_route::{HttpBackendRef, HttpRoute, HttpRouteMatch, RouteParentStatus};
+use crate::release::model::{PodState, RuleSource};
 use crate::release::record;
 
 fn name(meta: &ObjectMeta) -> &str {
@@ -280,6 +281,81 @@ pub(super) struct HostPath {
     pub(super) service: Option<Str>,
 }
 
+/// How an HTTPRoute match reads the path (Gateway API `HTTPPathMatch.type`; unset is
+/// `PathPrefix`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum PathKind {
+    Prefix,
+    Exact,
+    Regex,
+}
+
+/// A condition of an HTTPRoute match other than its path: a header, a query parameter
+/// (`Exact` unless `RegularExpression`) or the method.
+#[derive(Clone, Copy)]
+pub(super) struct CondRow {
+    pub(super) source: RuleSource,
+    /// Empty for the method.
+    pub(super) name: Str,
+    pub(super) value: Str,
+    pub(super) regex: bool,
+}
+
+/// One match of an HTTPRoute rule: its path, if it names one, and its other conditions.
+#[derive(Clone, Copy)]
+pub(super) struct MatchRow {
+    pub(super) path: Option<(PathKind, Str)>,
+    /// A range of `Objects::route_conds`.
+    pub(super) conditions: Span,
+}
+
+/// A backendRef of an HTTPRoute rule.
+#[derive(Clone, Copy)]
+pub(super) struct BackendRow {
+    pub(super) name: Str,
+    /// A core Service in the route's namespace (`HttpBackendRef::is_service_in`): only these
+    /// can be a track of a release.
+    pub(super) service: bool,
+    /// Relative weight as the data plane reads it (default 1).
+    pub(super) weight: u32,
+    /// `Service web-v3`, `Service other/web`, `ServiceImport web`: how warnings name it.
+    pub(super) described: Str,
+}
+
+/// One rule of an HTTPRoute.
+#[derive(Clone, Copy)]
+pub(super) struct RouteRuleRow {
+    /// A range of `Objects::route_matches`; empty matches every request.
+    pub(super) matches: Span,
+    /// A range of `Objects::route_backends`.
+    pub(super) backends: Span,
+}
+
+/// A parent's status condition (`Accepted`, `ResolvedRefs`) that is `False`.
+#[derive(Clone, Copy)]
+pub(super) struct RefusalRow {
+    /// `Gateway shop/gw`.
+    pub(super) parent: Str,
+    pub(super) condition: Str,
+    pub(super) reason: Str,
+    pub(super) message: Str,
+}
+
+/// An HTTPRoute with a name, as discovery reads it.
+#[derive(Clone, Copy)]
+pub(super) struct RouteRow {
+    pub(super) ns: u32,
+    pub(super) name: Str,
+    pub(super) resource_version: Str,
+    /// Its hostnames joined with `,` (empty: every host name of its listeners).
+    pub(super) hostnames: Str,
+    /// A range of `Objects::route_rules`.
+    pub(super) rules: Span,
+    /// A range of `Objects::route_refusals`.
+    pub(super) refusals: Span,
+    pub(super) notes: Notes,
+}
+
 /// The condition kube's deployment controller writes once a rollout is past its
 /// progressDeadlineSeconds (`TimedOutReason`, pkg/controller/deployment/util/deployment_util.go).
 fn deadline_exceeded(c: &DeploymentCondition) -> bool {
@@ -329,6 +405,13 @@ pub struct Objects {
     pub(super) pods: Vec<PodRow>,
     /// Ingresses' (host, path, backend Service) triples.
     pub(super) paths: Vec<HostPath>,
+    pub(super) routes: Vec<RouteRow>,
+    /// HTTPRoutes' rules, their matches, match conditions, backendRefs and refusals.
+    pub(super) route_rules: Vec<RouteRuleRow>,
+    pub(super) route_matches: Vec<MatchRow>,
+    pub(super) route_conds: Vec<CondRow>,
+    pub(super) route_backends: Vec<BackendRow>,
+    pub(super) route_refusals: Vec<RefusalRow>,
     /// Label maps: Deployments' pod template labels and Services' selectors.
     pub(super) pairs: Vec<(Str, Str)>,
     pub(super) images: Vec<Str>,
@@ -347,6 +430,12 @@ impl Default for Objects {
             deps: Vec::new(),
             services: Vec::new(),
             ingresses: Vec::new(),
+            routes: Vec::new(),
+            route_rules: Vec::new(),
+            route_matches: Vec::new(),
+            route_conds: Vec::new(),
+            route_backends: Vec::new(),
+            route_refusals: Vec::new(),
             replica_sets: Vec::new(),
             pods: Vec::new(),
             paths: Vec::new(),
@@ -365,6 +454,7 @@ impl std::fmt::Debug for Objects {
             .field("pods", &self.pods.len())
             .field("services", &self.services.len())
             .field("ingresses", &self.ingresses.len())
+            .field("http_routes", &self.routes.len())
             .field("bytes_of_text", &self.text.0.len())
             .finish()
     }
@@ -394,6 +484,7 @@ impl Objects {
         s.deployments.iter().for_each(|d| o.push_deployment(d));
         s.services.iter().for_each(|x| o.push_service(x));
         s.ingresses.iter().for_each(|x| o.push_ingress(x));
+        s.http_routes.iter().for_each(|x| o.push_http_route(x));
         s.replica_sets.iter().for_each(|x| o.push_replica_set(x));
         s.pods.iter().for_each(|x| o.push_pod(x));
         o
@@ -493,6 +584,49 @@ impl Objects {
         self.ingresses.push(row);
     }
 
+    /// An HTTPRoute without a name cannot name a release: malformed, left out. Every other
+    /// field reads as its default when missing.
+    fn push_http_route(&mut self, route: &HttpRoute) {
+        let meta = &route.metadata;
+        if name(meta).is_empty() {
+            return;
+        }
+        let text = &mut self.text;
+        let namespace = ns(meta);
+        let ns_id = self.spaces.id(text, namespace);
+        let rules_start = self.route_rules.len();
+        for rule in &route.spec.rules {
+            let matches_start = self.route_matches.len();
+            for m in &rule.matches {
+                let row = match_row(text, &mut self.route_conds, m);
+                self.route_matches.push(row);
+            }
+            let backends_start = self.route_backends.len();
+            for b in &rule.backend_refs {
+                let row = backend_row(text, namespace, b);
+                self.route_backends.push(row);
+            }
+            self.route_rules.push(RouteRuleRow {
+                matches: Span::of(matches_start, self.route_matches.len()),
+                backends: Span::of(backends_start, self.route_backends.len()),
+            });
+        }
+        let refusals_start = self.route_refusals.len();
+        for parent in route.status.iter().flat_map(|s| &s.parents) {
+            push_refusals(text, &mut self.route_refusals, namespace, parent);
+        }
+        let row = RouteRow {
+            ns: ns_id,
+            name: text.push(name(meta)),
+            resource_version: text.push(meta.resource_version.as_deref().unwrap_or("")),
+            hostnames: text.push(&route.spec.hostnames.join(",")),
+            rules: Span::of(rules_start, self.route_rules.len()),
+            refusals: Span::of(refusals_start, self.route_refusals.len()),
+            notes: Notes::of(meta, text),
+        };
+        self.routes.push(row);
+    }
+
     /// A ReplicaSet that no Deployment controls plays no part: left out.
     fn push_replica_set(&mut self, rs: &ReplicaSet) {
         let meta = &rs.metadata;
@@ -544,6 +678,93 @@ impl Objects {
             created: created(meta),
         };
         self.pods.push(row);
+    }
+}
+
+/// An HTTPRoute match, its header, query and method conditions copied into `conds`.
+fn match_row(text: &mut Text, conds: &mut Vec<CondRow>, m: &HttpRouteMatch) -> MatchRow {
+    let start = conds.len();
+    let regex = |t: &Option<String>| t.as_deref() == Some("RegularExpression");
+    for h in &m.headers {
+        conds.push(CondRow {
+            source: RuleSource::Header,
+            name: text.push(&h.name),
+            value: text.push(&h.value),
+            regex: regex(&h.type_),
+        });
+    }
+    for q in &m.query_params {
+        conds.push(CondRow {
+            source: RuleSource::Query,
+            name: text.push(&q.name),
+            value: text.push(&q.value),
+            regex: regex(&q.type_),
+        });
+    }
+    if let Some(method) = &m.method {
+        conds.push(CondRow {
+            source: RuleSource::Method,
+            name: text.push(""),
+            value: text.push(method),
+            regex: false,
+        });
+    }
+    let path = m.path.as_ref().map(|p| {
+        let kind = match p.type_.as_deref() {
+            Some("Exact") => PathKind::Exact,
+            Some("RegularExpression") => PathKind::Regex,
+            _ => PathKind::Prefix,
+        };
+        (kind, text.push(p.value.as_deref().unwrap_or("/")))
+    });
+    MatchRow {
+        path,
+        conditions: Span::of(start, conds.len()),
+    }
+}
+
+/// A backendRef of an HTTPRoute in `namespace`.
+fn backend_row(text: &mut Text, namespace: &str, b: &HttpBackendRef) -> BackendRow {
+    let service = b.is_service_in(namespace);
+    let kind = b.kind.as_deref().unwrap_or("Service");
+    let described = match b.namespace.as_deref() {
+        Some(other) if other != namespace => format!("{kind} {other}/{}", b.name),
+        _ => format!("{kind} {}", b.name),
+    };
+    BackendRow {
+        name: text.push(&b.name),
+        service,
+        weight: b.weight_or_default(),
+        described: text.push(&described),
+    }
+}
+
+/// The conditions of one parent that say the route is not carried there: `Accepted` or
+/// `ResolvedRefs` `False`. Source: Gateway API `apis/v1/shared_types.go`
+/// (`RouteConditionAccepted`, `RouteConditionResolvedRefs`).
+fn push_refusals(
+    text: &mut Text,
+    out: &mut Vec<RefusalRow>,
+    namespace: &str,
+    parent: &RouteParentStatus,
+) {
+    let p = &parent.parent_ref;
+    let refused = |c: &&crate::release::http_route::RouteCondition| {
+        matches!(c.type_.as_str(), "Accepted" | "ResolvedRefs") && c.status == "False"
+    };
+    for c in parent.conditions.iter().filter(refused) {
+        let described = format!(
+            "{} {}/{}",
+            p.kind.as_deref().unwrap_or("Gateway"),
+            p.namespace.as_deref().unwrap_or(namespace),
+            p.name
+        );
+        out.push(RefusalRow {
+            parent: text.push(&described),
+            condition: text.push(&c.type_),
+            reason: text.push(&c.reason),
+            message: text.push(&c.message),
+        });
     }
 }
 
