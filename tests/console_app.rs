@@ -719,7 +719,7 @@ fn a_rule_to_a_track_without_ready_pods_is_unhealthy_with_a_warning_naming_the_s
     let r = app.release().expect("grey/frontend");
     assert!(
         r.warnings.iter().any(|w| w
-            == "header _env=grey sends its requests to v2 (Service grey/frontend-v2), which has no ready pods: they fail whatever the weight. Remove the rule from grey/frontend-grey, or bring v2 up."),
+            == "header _env=grey sends its requests to v2 (Service grey/frontend-v2), which has no ready pods: they fail whatever the weight. Remove the rule from the canary Ingress grey/frontend-grey (its canary-by-header/cookie annotations), or bring v2 up."),
         "{:#?}",
         r.warnings
     );
@@ -1241,7 +1241,7 @@ fn a_rolled_back_canary_with_a_header_rule_says_those_requests_still_reach_the_c
     assert_eq!(app.release().map(|r| r.stage), Some(Stage::RolledBack));
     assert_eq!(
         app.next_step,
-        "ordinary traffic is back on v1, but requests with header _env=grey still go to v2: remove the canary-by-header/cookie annotations from grey/frontend-grey to end that"
+        "ordinary traffic is back on v1, but requests with header _env=grey still go to v2: remove the rules from the canary Ingress grey/frontend-grey (its canary-by-header/cookie annotations) to end that"
     );
 }
 

@@ -736,37 +736,11 @@ fn rolled_back_step(r: &Release, live: &str, cand: &str) -> String {
             "traffic is back on {live}; switch to send it to {cand} again, or retire {cand} to stage a new one"
         );
     }
-    let end = match &r.canary {
-        Some(c) => format!(
-            "remove the canary-by-header/cookie annotations from {}/{}",
-            r.namespace, c.canary
-        ),
-        None => format!("remove those rules from the HTTPRoute {}", routes_of(r)),
-    };
     format!(
-        "ordinary traffic is back on {live}, but requests with {} still go to {cand}: {end} to end that",
+        "ordinary traffic is back on {live}, but requests with {} still go to {cand}: remove the rules from {} to end that",
         ruled.join(", "),
+        r.rules_home()
     )
-}
-
-/// The HTTPRoutes a release's traffic is on, `ns/a, ns/b`: its traffic object and the route
-/// of each of its splits.
-fn routes_of(r: &Release) -> String {
-    let mut names: Vec<&str> = std::iter::once(r.traffic_object.name.as_str())
-        .chain(
-            r.traffic
-                .routes
-                .iter()
-                .filter_map(|rt| rt.primary.as_deref()),
-        )
-        .collect();
-    names.sort_unstable();
-    names.dedup();
-    let each: Vec<String> = names
-        .iter()
-        .map(|n| format!("{}/{n}", r.namespace))
-        .collect();
-    each.join(", ")
 }
 
 /// What a track is called: its version, else its Service, else its first Deployment.

@@ -610,6 +610,37 @@ impl Release {
             || !self.traffic.faults.is_empty()
     }
 
+    /// Where its header, cookie and query rules are written, for a sentence that says where
+    /// to remove them: `the canary Ingress shop/web-canary (its canary-by-header/cookie
+    /// annotations)` (nginx),
+    /// `the HTTPRoute shop/web` or `the HTTPRoutes shop/a, shop/b` (its traffic object and
+    /// the routes of its splits).
+    pub fn rules_home(&self) -> String {
+        if let Some(c) = &self.canary {
+            return format!(
+                "the canary Ingress {}/{} (its canary-by-header/cookie annotations)",
+                self.namespace, c.canary
+            );
+        }
+        let mut names: Vec<&str> = std::iter::once(self.traffic_object.name.as_str())
+            .chain(
+                self.traffic
+                    .routes
+                    .iter()
+                    .filter_map(|rt| rt.primary.as_deref()),
+            )
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        let each: Vec<String> = names
+            .iter()
+            .map(|n| format!("{}/{n}", self.namespace))
+            .collect();
+        let kind = self.traffic_object.kind.as_str();
+        let plural = if each.len() > 1 { "s" } else { "" };
+        format!("the {kind}{plural} {}", each.join(", "))
+    }
+
     /// The candidate takes a share of ordinary requests (any, even one in a million) but has
     /// Deployments with no ready pod: those requests fail.
     pub fn candidate_share_without_pods(&self) -> bool {

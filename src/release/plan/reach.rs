@@ -50,12 +50,21 @@ impl<'r> Reach<'r> {
             .filter(|rule| rule.to() == side)
             .collect();
         let service = track.service.as_deref();
+        // A route the split does not weigh sends all its requests to one Service: the live
+        // one's at share 0 (an nginx primary's, an HTTPRoute rule naming it), the candidate's
+        // at a million (an HTTPRoute rule naming it).
+        let all_to_side = |rt: &&Route| match side {
+            Side::Live => rt.candidate_per_million == 0 && rt.live_service.as_deref() == service,
+            Side::Candidate => {
+                rt.candidate_per_million >= MILLION && rt.candidate_service.as_deref() == service
+            }
+        };
         let routes = r
             .traffic
             .routes
             .iter()
-            .filter(|_| r.pattern.splits_by_weight() && side == Side::Live)
-            .filter(|rt| !rt.weighted && rt.live_service.as_deref() == service)
+            .filter(|rt| r.pattern.splits_by_weight() && !rt.weighted)
+            .filter(all_to_side)
             .map(Route::target)
             .collect();
         Some(Reach {
@@ -158,11 +167,7 @@ pub(super) fn ensure_unserved(cx: Cx, side: Side, step: Unserved) -> Result<(), 
             super::http_route::header_rules_named(cx).0
         ));
     } else if !reach.rules.is_empty() {
-        let canary = r.canary.as_ref().map_or("", |c| c.canary.as_str());
-        todo.push(format!(
-            "remove the canary-by-header and canary-by-cookie annotations from {}/{canary}",
-            r.namespace
-        ));
+        todo.push(format!("remove the rules from {}", r.rules_home()));
     }
     if !reach.routes.is_empty() && r.pattern == Pattern::HttpRouteCanary {
         todo.push(format!(
@@ -360,8 +365,7 @@ pub(super) mod tests {
             plan_of(&r, Op::Retire).expect_err("a refusal").to_string()
         };
         let weight = "set the canary weight to 0 (cutover weight shop/web 0)";
-        let annotations =
-            "remove the canary-by-header and canary-by-cookie annotations from shop/web-canary";
+        let annotations = "remove the rules from the canary Ingress shop/web-canary (its canary-by-header/cookie annotations)";
         let cases = [
             (
                 refused(1_000, &[]),
@@ -420,6 +424,29 @@ pub(super) mod tests {
             candidate_per_million: if weighted { MILLION } else { 0 },
             weighted,
         }
+    }
+
+    /// An HTTPRoute rule naming the candidate alone sends it every request for its path, whatever
+    /// the split's weights: retiring the candidate of a rolled-back canary is refused while one
+    /// does; a rule naming the live Service alone does not stop it.
+    #[test]
+    fn a_route_that_names_the_candidate_alone_keeps_it_served() {
+        let retire = |share: u32| {
+            let mut r = canary(Stage::RolledBack, 0, &[]);
+            r.pattern = Pattern::HttpRouteCanary;
+            let mut rt = route("c.example", Some("web"), Some("web-v1"), false);
+            rt.candidate_per_million = share;
+            r.traffic.routes = vec![route("web.example", Some("web"), Some("web-v1"), true), rt];
+            match Reach::now(&r, Side::Candidate) {
+                Some(reach) if !reach.is_none() => Some(reach.requests()),
+                _ => None,
+            }
+        };
+        assert_eq!(
+            retire(MILLION),
+            Some("all requests to c.example/".to_string())
+        );
+        assert_eq!(retire(0), None);
     }
 
     #[test]

@@ -131,7 +131,6 @@ pub(super) fn shrink_risk(serving: &Track, old: &Track) -> Option<String> {
 /// ready pods: they fail. …`. Discovery adds them to the release, which then counts as
 /// unhealthy (✖).
 pub fn rule_warnings(r: &Release) -> Vec<String> {
-    let canary = r.canary.as_ref().map_or("", |c| c.canary.as_str());
     r.rules_without_pods()
         .map(|(rule, t)| {
             let service = t
@@ -140,10 +139,10 @@ pub fn rule_warnings(r: &Release) -> Vec<String> {
                 .map(|s| format!(" (Service {}/{s})", r.namespace))
                 .unwrap_or_default();
             format!(
-                "{} sends its requests to {}{service}, which has no ready pods: they fail whatever the weight. Remove the rule from {}/{canary}, or bring {} up.",
+                "{} sends its requests to {}{service}, which has no ready pods: they fail whatever the weight. Remove the rule from {}, or bring {} up.",
                 rule.condition(),
                 t.label(),
-                r.namespace,
+                r.rules_home(),
                 t.label()
             )
         })
@@ -269,6 +268,44 @@ mod tests {
         assert_eq!(
             traffic_risk(&r, 0, Moves::ByWeight).as_deref(),
             Some("v1 has 1 crash-looping pod")
+        );
+    }
+
+    /// A rule to a track without ready pods names where it is written, for every pattern.
+    #[test]
+    fn a_rule_without_pods_says_which_object_holds_it() {
+        use crate::release::model::{Kind, Pattern, Route};
+        let mut r = crate::release::plan::reach::tests::canary(Stage::Shifting, 0, &[]);
+        r.traffic.rules = vec![crate::release::model::Rule::nginx(
+            crate::release::model::RuleSource::Header,
+            "X-Beta".into(),
+            crate::release::model::RuleMatch::Always,
+        )];
+        if let Some(c) = r.candidate.as_mut() {
+            c.replicas.ready = 0;
+        }
+        let said = |r: &Release| rule_warnings(r).join(" ");
+        assert!(
+            said(&r).contains("Remove the rule from the canary Ingress shop/web-canary (its canary-by-header/cookie annotations)"),
+            "{}",
+            said(&r)
+        );
+        r.pattern = Pattern::HttpRouteCanary;
+        r.canary = None;
+        r.traffic_object.kind = Kind::HttpRoute;
+        r.traffic_object.name = "web".into();
+        r.traffic.routes = ["web", "web-b", "web"]
+            .map(|name| Route {
+                primary: Some(name.into()),
+                ..Route::default()
+            })
+            .to_vec();
+        assert!(
+            said(&r).contains(
+                "Remove the rule from the HTTPRoutes shop/web, shop/web-b, or bring v2 up."
+            ),
+            "{}",
+            said(&r)
         );
     }
 
