@@ -415,9 +415,21 @@ pub async fn snapshot(client: &kube::Client, scope: Option<&str>) -> anyhow::Res
 
 /// The HTTPRoutes in scope: none where the Gateway API is not served (no CRDs), and none,
 /// said once as a warning on the log (stderr for the CLI), where listing them is forbidden;
-/// any other failure fails the read as for every other kind.
+/// any other failure (of discovery too) fails the read as for every other kind.
 async fn list_routes(at: &Reads<'_>) -> Result<Vec<HttpRoute>, Error> {
-    if gateway_api::served(at.client, at.timeout).await == gateway_api::Served::No {
+    let request = gateway_api::discovery_path();
+    let asked = tokio::time::timeout(at.timeout, gateway_api::serves_http_routes(at.client));
+    let served = match asked.await {
+        Ok(served) => served.map_err(|e| describe(e, "the Gateway API", at, request))?,
+        Err(_) => {
+            return Err(Error::NoAnswer {
+                server: at.server.clone(),
+                request,
+                after: at.timeout,
+            });
+        }
+    };
+    if !served {
         return Ok(Vec::new());
     }
     match list_all::<HttpRoute>(at).await {

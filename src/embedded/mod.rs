@@ -466,7 +466,8 @@ mod tests {
             [
                 "http://127.0.0.1:6443",
                 "http://127.0.0.1:6443/as/cutover-viewer",
-                "http://127.0.0.1:6443/as/cutover-no-service-writes"
+                "http://127.0.0.1:6443/as/cutover-no-service-writes",
+                "http://127.0.0.1:6443/as/cutover-no-gateway-api"
             ]
         );
         assert_eq!(read.auth_infos.len(), IDENTITIES.len());

@@ -4,6 +4,7 @@
 //! whole scope; Pods, ReplicaSets and Events only for
 //! the focused release, so memory follows what is on screen rather than the cluster's size.
 
+mod identity;
 mod liveness;
 mod routes;
 mod view;
@@ -14,10 +15,9 @@ use std::sync::Arc;
 
 use futures::StreamExt as _;
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
-use k8s_openapi::api::authentication::v1::SelfSubjectReview;
 use k8s_openapi::api::core::v1::{Event as CoreEvent, Pod, Service};
 use k8s_openapi::api::networking::v1::Ingress;
-use kube::api::{Api, PostParams};
+use kube::api::Api;
 use kube::runtime::WatchStreamExt as _;
 use kube::runtime::watcher::{self, Event};
 use kube::{Client, Resource, ResourceExt};
@@ -29,11 +29,10 @@ pub use view::{
     ClusterView, Connection, Encoded, EventLine, Focus, GatewayApi, NamespaceView, Permissions,
 };
 
+use self::identity::{permissions, who_am_i};
 use self::liveness::Contact;
 use self::watched::Watched;
-use super::access::Access;
 use crate::release::http_route::HttpRoute;
-use crate::release::kind::{Kind, RestResource};
 use crate::release::{PodScope, discover};
 
 /// Why a watch failed, worded for the status line.
@@ -341,53 +340,6 @@ async fn run(
         }
         state.publish();
     }
-}
-
-/// The writes cutover may make, asked of the cluster one SelfSubjectAccessReview each: patch
-/// and create of every kind a plan writes, and create of the audit Event. HTTPRoutes are left
-/// out where the Gateway API is not served: there is nothing to write, nor to warn about.
-fn writes(gateway_api: &GatewayApi) -> impl Iterator<Item = (&'static str, RestResource)> {
-    let no_routes = *gateway_api == GatewayApi::NotServed;
-    Kind::ALL
-        .into_iter()
-        .filter(move |kind| !(no_routes && *kind == Kind::HttpRoute))
-        .flat_map(|kind| ["patch", "create"].map(|verb| (verb, kind.resource())))
-        .chain([("create", RestResource::of::<CoreEvent>())])
-}
-
-async fn permissions(client: Client, namespace: String, gateway_api: GatewayApi) -> Permissions {
-    let mut denied = BTreeSet::new();
-    for (verb, resource) in writes(&gateway_api) {
-        let access = Access {
-            verb,
-            group: resource.group,
-            resource: resource.plural,
-            namespace: &namespace,
-            name: None,
-        };
-        // Unknown (the review failed) is not denied: the write itself will say.
-        let allowed = match access.allowed(&client).await {
-            Ok(allowed) => allowed,
-            Err(e) => {
-                tracing::info!("SelfSubjectAccessReview failed: {e}");
-                true
-            }
-        };
-        if !allowed {
-            denied.insert((verb.to_string(), resource.plural.to_string()));
-        }
-    }
-    Permissions { namespace, denied }
-}
-
-async fn who_am_i(client: Client) -> Option<String> {
-    let api: Api<SelfSubjectReview> = Api::all(client);
-    let review = api
-        .create(&PostParams::default(), &SelfSubjectReview::default())
-        .await
-        .map_err(|e| tracing::info!("SelfSubjectReview failed: {e}"))
-        .ok()?;
-    review.status?.user_info?.username
 }
 
 /// Objects of one kind kept, encoded, in a namespace's store.

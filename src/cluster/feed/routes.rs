@@ -13,7 +13,7 @@ use tokio::sync::mpsc;
 
 use super::view::GatewayApi;
 use super::{Change, WatchFailure};
-use crate::cluster::gateway_api::{Served, served};
+use crate::cluster::gateway_api::serves_http_routes;
 use crate::release::http_route::HttpRoute;
 
 /// Where the HTTPRoute watch goes, and how often an API that is not served is asked for again.
@@ -29,16 +29,19 @@ pub(super) struct RouteWatch {
 /// when it is not served or not readable. Returns when the feed stops listening.
 pub(super) async fn follow(client: Client, at: RouteWatch, tx: mpsc::UnboundedSender<Change>) {
     loop {
-        let state = match served(&client, at.request).await {
-            Served::Yes => match watch(&at, &tx).await {
+        let asked = tokio::time::timeout(at.request, serves_http_routes(&client)).await;
+        let state = match asked {
+            Ok(Ok(true)) => match watch(&at, &tx).await {
                 Some(state) => state,
                 None => return,
             },
-            Served::No => GatewayApi::NotServed,
-            Served::Unknown(why) => {
-                tracing::info!("could not ask whether the Gateway API is served: {why}");
+            Ok(Ok(false)) => GatewayApi::NotServed,
+            // No answer says nothing about the API: asked again later, nothing shown.
+            Ok(Err(e)) => {
+                tracing::info!("could not ask whether the Gateway API is served: {e}");
                 GatewayApi::Asking
             }
+            Err(_) => GatewayApi::Asking,
         };
         if tx.send(Change::GatewayApi(state)).is_err() {
             return;
