@@ -190,6 +190,56 @@ fn status_against_a_web_page_says_what_answered() {
     );
 }
 
+/// `cutover status` as an identity that may not list HTTPRoutes: the other releases, exit 0,
+/// and one warning on stderr saying what is not shown and what permission to ask for.
+#[test]
+fn status_without_permission_on_httproutes_says_so_and_reports_the_rest() {
+    use cutover::embedded::{Config, EmbeddedCluster, NO_GATEWAY_API, context_name};
+    let rt = tokio::runtime::Runtime::new().expect("a runtime");
+    let cluster = rt
+        .block_on(EmbeddedCluster::start(
+            Config::test(),
+            "127.0.0.1:0".parse().expect("addr"),
+        ))
+        .expect("start the embedded cluster");
+    cutover::embedded::demo::seed(&cluster).expect("seed");
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let kc = dir.path().join("kubeconfig");
+    cluster.write_kubeconfig(&kc).expect("write the kubeconfig");
+    let kc = kc.to_str().expect("a UTF-8 path");
+    let context = context_name(&NO_GATEWAY_API);
+    let args = [
+        "status",
+        "-A",
+        "-o",
+        "json",
+        "--kubeconfig",
+        kc,
+        "--context",
+        &context,
+    ];
+    let out = cutover(&args, &[("CUTOVER_LOG", "warn")]);
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("Gateway API releases are not shown: no permission to list httproutes")
+            && stderr.contains("httproutes.gateway.networking.k8s.io"),
+        "{stderr}"
+    );
+    let status: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let ids: Vec<String> = (status["releases"].as_array().expect("releases").iter())
+        .map(|r| {
+            format!(
+                "{}/{}",
+                r["namespace"].as_str().unwrap_or(""),
+                r["name"].as_str().unwrap_or("")
+            )
+        })
+        .collect();
+    assert!(ids.iter().any(|id| id == "shop/nginx-service"), "{ids:?}");
+    assert!(!ids.iter().any(|id| id == "checkout/cart"), "{ids:?}");
+}
+
 #[test]
 fn logs_reach_a_stderr_that_is_not_a_terminal_without_colour_codes() {
     let dir = tempfile::tempdir().expect("a temporary directory");
@@ -658,7 +708,7 @@ mod feed {
         .await;
         assert_eq!(
             v.gateway_api.note(),
-            Some("Gateway API releases not shown: no permission to list httproutes")
+            Some("Gateway API releases not shown: may not list httproutes")
         );
         assert_eq!(v.connection, Connection::Live);
         assert!(v.synced);
@@ -771,6 +821,30 @@ mod screen {
             .find(|&(x, y)| buffer[(x, y)].symbol() == "w")
             .expect("some text in the body");
         assert!(buffer[name].modifier.contains(Modifier::DIM));
+    }
+
+    /// HTTPRoutes the identity may not list: one warning on the header, beside `● live`,
+    /// and gone once they can be read.
+    #[test]
+    fn httproutes_not_readable_are_a_note_on_the_header() {
+        use cutover::cluster::feed::GatewayApi;
+        let theme = Theme::builtin("default").expect("the default theme");
+        let mut view = (*app_in(Connection::Live).view).clone();
+        view.gateway_api = GatewayApi::Forbidden("httproutes is forbidden".into());
+        let mut app = App::new(
+            session("https://203.0.113.10:6443"),
+            at("2026-11-30T03:13:11Z"),
+        );
+        app.update(Msg::View(Arc::new(view.clone())));
+        let header = row(&render(&app, &theme), 0);
+        assert!(
+            header.contains("● live · ⚠ Gateway API releases not shown: may not list httproutes"),
+            "{header}"
+        );
+        view.gateway_api = GatewayApi::Served;
+        app.update(Msg::View(Arc::new(view)));
+        let header = row(&render(&app, &theme), 0);
+        assert!(!header.contains("Gateway API"), "{header}");
     }
 
     /// The real event loop against a server that never answers: the header counts the time.

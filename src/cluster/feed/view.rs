@@ -194,7 +194,7 @@ impl GatewayApi {
     pub fn note(&self) -> Option<&'static str> {
         match self {
             GatewayApi::Forbidden(_) => {
-                Some("Gateway API releases not shown: no permission to list httproutes")
+                Some("Gateway API releases not shown: may not list httproutes")
             }
             _ => None,
         }
