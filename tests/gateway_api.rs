@@ -444,6 +444,27 @@ fn a_json_patch_with_a_stale_resource_version_is_a_conflict() {
     assert_eq!(weights(&k.route("web")), [90, 30]);
 }
 
+/// `kubectl explain` reads the Gateway API kinds from the server's OpenAPI, as for a cluster
+/// with their CRDs: the weight's meaning in the words of `apis/v1/httproute_types.go`.
+#[test]
+fn kubectl_explains_the_gateway_api_kinds() {
+    let k = start();
+    let weight = k.ok(&["explain", "httproute.spec.rules.backendRefs.weight"]);
+    assert!(
+        weight.contains("KIND:       HTTPRoute") && weight.contains("FIELD: weight <integer>"),
+        "{weight}"
+    );
+    assert!(weight.contains("weight/(sum of all weights"), "{weight}");
+    for kind in ["gateway", "gatewayclass", "grpcroute"] {
+        let out = k.ok(&[
+            "explain",
+            kind,
+            "--api-version=gateway.networking.k8s.io/v1",
+        ]);
+        assert!(out.contains("DESCRIPTION:"), "{kind}: {out}");
+    }
+}
+
 #[test]
 fn a_watch_sees_a_weight_change() {
     let k = start();

@@ -11,6 +11,7 @@ pub mod objects;
 pub mod patch;
 pub mod proto;
 pub mod resources;
+pub mod schemas;
 pub mod selectors;
 pub mod server;
 pub mod store;
