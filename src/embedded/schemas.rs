@@ -21,6 +21,20 @@ fn text(description: &str) -> Value {
     json!({"type": "string", "description": description})
 }
 
+/// A kind's schema: the object envelope around its spec and status.
+fn top_level(description: &str, spec: Value, status: Value) -> Value {
+    object(
+        description,
+        json!({
+            "apiVersion": text("APIVersion defines the versioned schema of this representation of an object."),
+            "kind": text("Kind is a string value representing the REST resource this object represents."),
+            "metadata": object("Standard object's metadata.", json!({})),
+            "spec": spec,
+            "status": status
+        }),
+    )
+}
+
 fn number(description: &str) -> Value {
     json!({"type": "integer", "format": "int32", "description": description})
 }
@@ -119,49 +133,43 @@ fn http_route() -> Value {
             "backendRefs": backend_refs("A 500 status code is returned for requests that would have been sent to an invalid backend.")
         }),
     );
-    object(
+    top_level(
         "HTTPRoute provides a way to route HTTP requests. This includes the capability to match requests by hostname, path, header, or query param. Filters can be used to specify additional processing steps. Backends specify where matching requests should be routed.",
-        json!({
-            "apiVersion": text("APIVersion defines the versioned schema of this representation of an object."),
-            "kind": text("Kind is a string value representing the REST resource this object represents."),
-            "metadata": object("Standard object's metadata.", json!({})),
-            "spec": object("Spec defines the desired state of HTTPRoute.", json!({
+        object(
+            "Spec defines the desired state of HTTPRoute.",
+            json!({
                 "parentRefs": parent_refs(),
                 "hostnames": list("Hostnames defines a set of hostnames that should match against the HTTP Host header to select a HTTPRoute used to process the request.", text("Hostname is the fully qualified domain name of a network host.")),
                 "rules": list("Rules are a list of HTTP matchers, filters and actions.", rule)
-            })),
-            "status": route_status()
-        }),
+            }),
+        ),
+        route_status(),
     )
 }
 
 fn grpc_route() -> Value {
-    object(
+    top_level(
         "GRPCRoute provides a way to route gRPC requests. This includes the capability to match requests by hostname, gRPC service, gRPC method, or HTTP/2 header.",
-        json!({
-            "apiVersion": text("APIVersion defines the versioned schema of this representation of an object."),
-            "kind": text("Kind is a string value representing the REST resource this object represents."),
-            "metadata": object("Standard object's metadata.", json!({})),
-            "spec": object("Spec defines the desired state of GRPCRoute.", json!({
+        object(
+            "Spec defines the desired state of GRPCRoute.",
+            json!({
                 "parentRefs": parent_refs(),
                 "hostnames": list("Hostnames defines a set of hostnames to match against the GRPC Host header to select a GRPCRoute to process the request.", text("Hostname is the fully qualified domain name of a network host.")),
                 "rules": list("Rules are a list of gRPC matchers, filters and actions.", object("GRPCRouteRule defines the semantics for matching a gRPC request based on conditions (matches), processing it (filters), and forwarding the request to an API object (backendRefs).", json!({
                     "backendRefs": backend_refs("Failure behavior here depends on how many BackendRefs are specified and how many are invalid.")
                 })))
-            })),
-            "status": route_status()
-        }),
+            }),
+        ),
+        route_status(),
     )
 }
 
 fn gateway() -> Value {
-    object(
+    top_level(
         "Gateway represents an instance of a service-traffic handling infrastructure by binding Listeners to a set of IP addresses.",
-        json!({
-            "apiVersion": text("APIVersion defines the versioned schema of this representation of an object."),
-            "kind": text("Kind is a string value representing the REST resource this object represents."),
-            "metadata": object("Standard object's metadata.", json!({})),
-            "spec": object("Spec defines the desired state of Gateway.", json!({
+        object(
+            "Spec defines the desired state of Gateway.",
+            json!({
                 "gatewayClassName": text("GatewayClassName used for this Gateway. This is the name of a GatewayClass resource."),
                 "listeners": list("Listeners associated with this Gateway. Listeners define logical endpoints that are bound on this Gateway's addresses.", object("Listener embodies the concept of a logical endpoint where a Gateway accepts network connections.", json!({
                     "name": text("Name is the name of the Listener. This name MUST be unique within a Gateway."),
@@ -169,25 +177,26 @@ fn gateway() -> Value {
                     "port": number("Port is the network port."),
                     "protocol": text("Protocol specifies the network protocol this listener expects to receive.")
                 })))
-            })),
-            "status": object("Status defines the current state of Gateway.", json!({}))
-        }),
+            }),
+        ),
+        object("Status defines the current state of Gateway.", json!({})),
     )
 }
 
 fn gateway_class() -> Value {
-    object(
+    top_level(
         "GatewayClass describes a class of Gateways available to the user for creating Gateway resources.",
-        json!({
-            "apiVersion": text("APIVersion defines the versioned schema of this representation of an object."),
-            "kind": text("Kind is a string value representing the REST resource this object represents."),
-            "metadata": object("Standard object's metadata.", json!({})),
-            "spec": object("Spec defines the desired state of GatewayClass.", json!({
+        object(
+            "Spec defines the desired state of GatewayClass.",
+            json!({
                 "controllerName": text("ControllerName is the name of the controller that is managing Gateways of this class."),
                 "description": text("Description helps describe a GatewayClass with more details.")
-            })),
-            "status": object("Status defines the current state of GatewayClass.", json!({}))
-        }),
+            }),
+        ),
+        object(
+            "Status defines the current state of GatewayClass.",
+            json!({}),
+        ),
     )
 }
 
