@@ -102,7 +102,9 @@ impl Kube {
                 d["status"]["readyReplicas"].as_i64().unwrap_or(0)
                     == d["spec"]["replicas"].as_i64().unwrap_or(-1)
             };
-            (items.len() == 8 && items.iter().all(ready)).then_some(())
+            let demo = embedded::demo::objects();
+            let expected = demo.iter().filter(|o| o["kind"] == "Deployment").count();
+            (items.len() == expected && items.iter().all(ready)).then_some(())
         });
         k
     }

@@ -190,6 +190,56 @@ fn status_against_a_web_page_says_what_answered() {
     );
 }
 
+/// `cutover status` as an identity that may not list HTTPRoutes: the other releases, exit 0,
+/// and one warning on stderr saying what is not shown and what permission to ask for.
+#[test]
+fn status_without_permission_on_httproutes_says_so_and_reports_the_rest() {
+    use cutover::embedded::{Config, EmbeddedCluster, NO_GATEWAY_API, context_name};
+    let rt = tokio::runtime::Runtime::new().expect("a runtime");
+    let cluster = rt
+        .block_on(EmbeddedCluster::start(
+            Config::test(),
+            "127.0.0.1:0".parse().expect("addr"),
+        ))
+        .expect("start the embedded cluster");
+    cutover::embedded::demo::seed(&cluster).expect("seed");
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let kc = dir.path().join("kubeconfig");
+    cluster.write_kubeconfig(&kc).expect("write the kubeconfig");
+    let kc = kc.to_str().expect("a UTF-8 path");
+    let context = context_name(&NO_GATEWAY_API);
+    let args = [
+        "status",
+        "-A",
+        "-o",
+        "json",
+        "--kubeconfig",
+        kc,
+        "--context",
+        &context,
+    ];
+    let out = cutover(&args, &[("CUTOVER_LOG", "warn")]);
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("Gateway API releases are not shown: no permission to list httproutes")
+            && stderr.contains("httproutes.gateway.networking.k8s.io"),
+        "{stderr}"
+    );
+    let status: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let ids: Vec<String> = (status["releases"].as_array().expect("releases").iter())
+        .map(|r| {
+            format!(
+                "{}/{}",
+                r["namespace"].as_str().unwrap_or(""),
+                r["name"].as_str().unwrap_or("")
+            )
+        })
+        .collect();
+    assert!(ids.iter().any(|id| id == "shop/nginx-service"), "{ids:?}");
+    assert!(!ids.iter().any(|id| id == "checkout/cart"), "{ids:?}");
+}
+
 #[test]
 fn logs_reach_a_stderr_that_is_not_a_terminal_without_colour_codes() {
     let dir = tempfile::tempdir().expect("a temporary directory");
@@ -251,9 +301,9 @@ mod feed {
     use std::time::Duration;
 
     use super::common;
-    use cutover::cluster::feed::{ClusterView, Connection, Feed, Liveness};
+    use cutover::cluster::feed::{ClusterView, Connection, Feed, Focus, GatewayApi, Liveness};
     use cutover::cluster::{Target, Timeouts};
-    use cutover::embedded::{self, ADMIN, Config, EmbeddedCluster};
+    use cutover::embedded::{self, ADMIN, Config, EmbeddedCluster, NO_GATEWAY_API};
     use k8s_openapi::api::apps::v1::Deployment;
     use kube::api::{Api, Patch, PatchParams};
     use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
@@ -268,6 +318,7 @@ mod feed {
         stale_after: Duration::from_secs(1),
         // The production value: a hung watch would stay hung well past the tests' deadlines.
         watch: Timeouts::DEFAULT.watch,
+        ..Liveness::DEFAULT
     };
 
     /// Which connections a [`Proxy`] passes bytes for.
@@ -561,6 +612,109 @@ mod feed {
             "{gone:?}"
         );
     }
+
+    /// QUICK, asking again every 300 ms whether the Gateway API is served.
+    const ASK_OFTEN: Liveness = Liveness {
+        ask_again: Duration::from_millis(300),
+        ..QUICK
+    };
+
+    /// The names of the HTTPRoutes the view holds in `ns`.
+    fn routes(v: &ClusterView, ns: &str) -> Vec<String> {
+        let Some(snapshot) = v.snapshot(ns) else {
+            return Vec::new();
+        };
+        let mut names: Vec<String> = (snapshot.http_routes.iter())
+            .filter_map(|r| r.metadata.name.clone())
+            .collect();
+        names.sort();
+        names
+    }
+
+    /// A cluster without the Gateway API CRDs is live, watched without HTTPRoutes and with
+    /// nothing said about them; installed later, its routes arrive; removed (its watch ends
+    /// and the relist answers 404), they go.
+    #[tokio::test]
+    async fn the_gateway_api_is_watched_only_while_the_cluster_serves_it() {
+        let cluster = demo_cluster("127.0.0.1:0".parse().expect("addr")).await;
+        cluster.serve_gateway_api(false);
+        let client = cluster.client(&ADMIN).await.expect("client");
+        let feed = Feed::start_with(client, None, false, ASK_OFTEN);
+        let v = view_where(
+            &feed,
+            Duration::from_secs(10),
+            "live, no Gateway API",
+            |v| {
+                v.connection == Connection::Live
+                    && v.synced
+                    && v.gateway_api == GatewayApi::NotServed
+            },
+        )
+        .await;
+        assert_eq!(v.gateway_api.note(), None);
+        assert!(v.snapshot("checkout").is_some(), "the Services are there");
+        assert_eq!(routes(&v, "checkout"), Vec::<String>::new());
+        // No want of an API that is not there turns the view stale.
+        tokio::time::sleep(QUICK.stale_after * 2).await;
+        assert_eq!(feed.views().borrow().connection, Connection::Live);
+
+        cluster.serve_gateway_api(true);
+        view_where(&feed, Duration::from_secs(10), "the demo routes", |v| {
+            v.gateway_api == GatewayApi::Served && routes(v, "checkout") == ["cart", "payments"]
+        })
+        .await;
+
+        cluster.serve_gateway_api(false);
+        cluster.drop_watches();
+        let v = view_where(&feed, Duration::from_secs(10), "the routes gone", |v| {
+            v.gateway_api == GatewayApi::NotServed && routes(v, "checkout").is_empty()
+        })
+        .await;
+        assert_eq!(v.connection, Connection::Live);
+    }
+
+    /// An identity that may not list HTTPRoutes: one note, the rest of the console live and
+    /// its releases shown; without the Gateway API no permission on it is even asked.
+    #[tokio::test]
+    async fn httproutes_not_readable_are_one_note_and_the_rest_stays_live() {
+        let cluster = demo_cluster("127.0.0.1:0".parse().expect("addr")).await;
+        cluster.serve_gateway_api(false);
+        let client = cluster.client(&NO_GATEWAY_API).await.expect("client");
+        let feed = Feed::start_with(client, None, true, ASK_OFTEN);
+        view_where(
+            &feed,
+            Duration::from_secs(10),
+            "live, no Gateway API",
+            |v| v.connection == Connection::Live && v.gateway_api == GatewayApi::NotServed,
+        )
+        .await;
+        feed.focus(Some(Focus {
+            release: "shop/nginx-service".into(),
+            namespace: "shop".into(),
+            deployments: vec!["nginx".into(), "nginx-v2".into()],
+            others: vec!["nginx-service".into()],
+        }));
+        let v = view_where(&feed, Duration::from_secs(10), "the permissions", |v| {
+            v.permissions.is_some()
+        })
+        .await;
+        let denied = &v.permissions.as_ref().expect("permissions").denied;
+        assert!(denied.iter().all(|(_, r)| r != "httproutes"), "{denied:?}");
+
+        cluster.serve_gateway_api(true);
+        let v = view_where(&feed, Duration::from_secs(10), "the note", |v| {
+            matches!(v.gateway_api, GatewayApi::Forbidden(_))
+        })
+        .await;
+        assert_eq!(
+            v.gateway_api.note(),
+            Some("Gateway API releases not shown: may not list httproutes")
+        );
+        assert_eq!(v.connection, Connection::Live);
+        assert!(v.synced);
+        assert!(v.releases().any(|r| r.id() == "shop/nginx-service"));
+        assert!(routes(&v, "checkout").is_empty());
+    }
 }
 
 mod screen {
@@ -667,6 +821,30 @@ mod screen {
             .find(|&(x, y)| buffer[(x, y)].symbol() == "w")
             .expect("some text in the body");
         assert!(buffer[name].modifier.contains(Modifier::DIM));
+    }
+
+    /// HTTPRoutes the identity may not list: one warning on the header, beside `● live`,
+    /// and gone once they can be read.
+    #[test]
+    fn httproutes_not_readable_are_a_note_on_the_header() {
+        use cutover::cluster::feed::GatewayApi;
+        let theme = Theme::builtin("default").expect("the default theme");
+        let mut view = (*app_in(Connection::Live).view).clone();
+        view.gateway_api = GatewayApi::Forbidden("httproutes is forbidden".into());
+        let mut app = App::new(
+            session("https://203.0.113.10:6443"),
+            at("2026-11-30T03:13:11Z"),
+        );
+        app.update(Msg::View(Arc::new(view.clone())));
+        let header = row(&render(&app, &theme), 0);
+        assert!(
+            header.contains("● live · ⚠ Gateway API releases not shown: may not list httproutes"),
+            "{header}"
+        );
+        view.gateway_api = GatewayApi::Served;
+        app.update(Msg::View(Arc::new(view)));
+        let header = row(&render(&app, &theme), 0);
+        assert!(!header.contains("Gateway API"), "{header}");
     }
 
     /// The real event loop against a server that never answers: the header counts the time.

@@ -79,7 +79,7 @@ fn the_list_holds_every_demo_release_most_urgent_first_and_focus_follows_the_sel
     let mut app = App::new(Session::default(), now());
     let effects = app.update(Msg::View(Arc::new(demo_view())));
     let ids: Vec<&str> = app.rows.iter().map(|r| r.id.as_str()).collect();
-    assert_eq!(ids.len(), 4, "{ids:?}");
+    assert_eq!(ids.len(), 6, "{ids:?}");
     assert!(
         app.rows
             .windows(2)
@@ -110,17 +110,18 @@ fn the_filter_narrows_the_list_and_esc_clears_it() {
         key(&mut app, Key::char(c));
     }
     assert!(app.filtering());
-    assert_eq!(app.rows.len(), 2, "{:?}", app.rows);
+    // Two nginx canaries and the HTTPRoute one.
+    assert_eq!(app.rows.len(), 3, "{:?}", app.rows);
     key(&mut app, Key::plain(KeyCode::Enter));
     assert!(!app.filtering());
-    assert_eq!(app.rows.len(), 2);
+    assert_eq!(app.rows.len(), 3);
     // Typing `q` while filtering is text, not quit.
     key(&mut app, Key::char('/'));
     let effects = key(&mut app, Key::char('q'));
     assert!(!effects.contains(&Effect::Quit));
     assert_eq!(app.rows.len(), 0);
     key(&mut app, Key::plain(KeyCode::Esc));
-    assert_eq!(app.rows.len(), 4);
+    assert_eq!(app.rows.len(), 6);
 }
 
 #[test]
@@ -136,7 +137,7 @@ fn text_boxes_edit_like_a_shell_with_ctrl_u_ctrl_w_and_ctrl_a() {
     assert_eq!(app.filter.value(), "shop ");
     key(&mut app, Key::ctrl('u'));
     assert_eq!(app.filter.value(), "");
-    assert_eq!(app.rows.len(), 4);
+    assert_eq!(app.rows.len(), 6);
     assert!(app.filtering());
     key(&mut app, Key::plain(KeyCode::Esc));
 

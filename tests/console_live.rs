@@ -81,13 +81,13 @@ async fn the_feed_finds_the_demo_releases_and_follows_the_focused_one() {
     let client = cluster.client(&ADMIN).await.expect("client");
     let feed = Feed::start(client.clone(), None, true);
 
-    let view = view_where(&feed, "the four demo releases, live", |v| {
-        v.synced && v.connection == Connection::Live && v.releases().count() == 4
+    let view = view_where(&feed, "the six demo releases, live", |v| {
+        v.synced && v.connection == Connection::Live && v.releases().count() == 6
     })
     .await;
     let mut ids: Vec<String> = view.releases().map(|r| r.id()).collect();
     ids.sort();
-    assert_eq!(ids.len(), 4);
+    assert_eq!(ids.len(), 6);
     // Pods are not watched for releases nobody looks at.
     assert!(view.releases().all(|r| r.live.pods.is_empty()));
     view_where(&feed, "who the cluster says we are", |v| {
@@ -149,7 +149,7 @@ async fn the_feed_finds_the_demo_releases_and_follows_the_focused_one() {
         matches!(v.connection, Connection::Reconnecting { .. })
     })
     .await;
-    assert_eq!(down.releases().count(), 4);
+    assert_eq!(down.releases().count(), 6);
     cluster
         .restart_listener()
         .await
@@ -317,7 +317,7 @@ async fn permissions_of_the_focused_release_come_from_access_reviews() {
         .await
         .expect("client");
     let feed = Feed::start(client, None, true);
-    let view = view_where(&feed, "the demo releases", |v| v.releases().count() == 4).await;
+    let view = view_where(&feed, "the demo releases", |v| v.releases().count() == 6).await;
     let release = view
         .releases()
         .find(|r| r.pattern == Pattern::SelectorSwitch)
@@ -347,7 +347,7 @@ async fn a_second_console_sees_the_audit_event_within_a_second() {
     let viewer = cluster.client(&READ_ONLY).await.expect("client");
     let watcher = Feed::start(viewer, None, false);
     let view = view_where(&watcher, "the demo releases", |v| {
-        v.releases().count() == 4 && v.synced
+        v.releases().count() == 6 && v.synced
     })
     .await;
     let release = view
@@ -403,7 +403,7 @@ async fn a_cancelled_plan_stops_before_its_next_step() {
     let admin = cluster.client(&ADMIN).await.expect("client");
     let feed = Feed::start(admin.clone(), None, false);
     let view = view_where(&feed, "the demo releases", |v| {
-        v.releases().count() == 4 && v.synced
+        v.releases().count() == 6 && v.synced
     })
     .await;
     let release = view.release("shop/nginx-service").expect("release").clone();

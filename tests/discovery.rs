@@ -2116,6 +2116,11 @@ fn discovery_table() {
 fn demo_objects_discover_as_the_demo_releases() {
     let mut o = Objects::new();
     for obj in cutover::embedded::demo::objects() {
+        // Its HTTPRoute releases are the Gateway API discovery's to pin (`Objects` has no
+        // HTTPRoutes yet); without them its Services would read as selector switches.
+        if obj["metadata"]["namespace"] == "checkout" {
+            continue;
+        }
         let mut obj = obj;
         match obj["kind"].as_str() {
             Some("Deployment") => {

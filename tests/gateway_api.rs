@@ -399,6 +399,72 @@ fn status_and_spec_are_written_through_their_own_endpoints() {
     );
 }
 
+/// kubectl as the judge of the precondition cutover's JSON patches carry: a first op that
+/// replaces `/metadata/resourceVersion` applies at the current version and, as kube-apiserver
+/// answers an update whose resourceVersion is not the stored one, gets 409 Conflict at a
+/// stale one (k8s.io/apiserver `registry/generic/registry/store.go` Update: "the object has
+/// been modified"), leaving the route as it was.
+#[test]
+fn a_json_patch_with_a_stale_resource_version_is_a_conflict() {
+    let k = start();
+    k.apply("gw.yaml", &manifests(10));
+    let stale = k.route("web")["metadata"]["resourceVersion"]
+        .as_str()
+        .expect("resourceVersion")
+        .to_string();
+    let ops = |rv: &str, weight: u32| {
+        format!(
+            r#"[{{"op":"replace","path":"/metadata/resourceVersion","value":"{rv}"}},
+               {{"op":"replace","path":"/spec/rules/0/backendRefs/1/weight","value":{weight}}}]"#
+        )
+    };
+    let patch = |rv: &str, weight: u32| {
+        k.kubectl(&[
+            "patch",
+            "httproute",
+            "web",
+            "-n",
+            NS,
+            "--type=json",
+            "-p",
+            &ops(rv, weight),
+        ])
+    };
+    let applied = patch(&stale, 30);
+    assert!(applied.success(), "{applied:?}");
+    assert_eq!(weights(&k.route("web")), [90, 30]);
+    let refused = patch(&stale, 70);
+    assert!(!refused.success(), "{refused:?}");
+    assert!(
+        refused.stderr.contains("Error from server (Conflict)")
+            && refused.stderr.contains("the object has been modified"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(weights(&k.route("web")), [90, 30]);
+}
+
+/// `kubectl explain` reads the Gateway API kinds from the server's OpenAPI, as for a cluster
+/// with their CRDs: the weight's meaning in the words of `apis/v1/httproute_types.go`.
+#[test]
+fn kubectl_explains_the_gateway_api_kinds() {
+    let k = start();
+    let weight = k.ok(&["explain", "httproute.spec.rules.backendRefs.weight"]);
+    assert!(
+        weight.contains("KIND:       HTTPRoute") && weight.contains("FIELD: weight <integer>"),
+        "{weight}"
+    );
+    assert!(weight.contains("weight/(sum of all weights"), "{weight}");
+    for kind in ["gateway", "gatewayclass", "grpcroute"] {
+        let out = k.ok(&[
+            "explain",
+            kind,
+            "--api-version=gateway.networking.k8s.io/v1",
+        ]);
+        assert!(out.contains("DESCRIPTION:"), "{kind}: {out}");
+    }
+}
+
 #[test]
 fn a_watch_sees_a_weight_change() {
     let k = start();

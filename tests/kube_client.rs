@@ -926,3 +926,139 @@ async fn paused_deployments_scale_but_never_roll_out() {
     );
     assert_eq!(d.status.unwrap().replicas.unwrap_or(0), 0);
 }
+
+/// A plan of one JSON patch on HTTPRoute `checkout/cart`: the candidate's weight in the split
+/// rule (the second rule, its second backendRef) set to `weight`, at resourceVersion `rv`;
+/// with `precondition` false the resourceVersion op is left out of the patch.
+fn cart_weight_plan(rv: &str, weight: u32, precondition: bool) -> cutover::release::plan::Plan {
+    use cutover::release::kind::Kind;
+    use cutover::release::plan::{Action, Op, Plan, PlannedEvent, Precondition, Step};
+    let mut ops = vec![json!({"op": "replace", "path": "/metadata/resourceVersion", "value": rv})];
+    if !precondition {
+        ops.clear();
+    }
+    ops.push(
+        json!({"op": "replace", "path": "/spec/rules/1/backendRefs/1/weight", "value": weight}),
+    );
+    Plan {
+        release: "checkout/cart".into(),
+        op: Op::SetWeight(weight),
+        steps: vec![Step {
+            kind: Kind::HttpRoute,
+            namespace: "checkout".into(),
+            name: "cart".into(),
+            action: Action::JsonPatch(serde_json::Value::Array(ops)),
+            precondition: Precondition::ResourceVersion(rv.into()),
+            description: format!("set the weight of cart-v2 to {weight}"),
+        }],
+        record: serde_json::from_value(
+            json!({"stage": "shifting", "live": {"service": "cart-v1"}}),
+        )
+        .expect("a record"),
+        event: PlannedEvent {
+            reason: "CutoverWeight",
+            message: format!("cart-v2 weight {weight}"),
+            kind: Kind::HttpRoute,
+            name: "cart".into(),
+        },
+        summary: String::new(),
+        risk: None,
+    }
+}
+
+/// The executor's JSON patch on an HTTPRoute over real HTTP: at the route's resourceVersion it
+/// applies (and the audit Event names the HTTPRoute); at a stale one the server answers 409 and
+/// the outcome is a conflict; without the resourceVersion op it is refused before sending.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_json_patch_on_an_httproute_applies_conflicts_when_stale_and_needs_its_precondition() {
+    use cutover::cluster::apply::{Failure, apply, event_request};
+    use cutover::release::http_route::HttpRoute;
+
+    let cluster = cluster_without_controllers().await;
+    cutover::embedded::demo::seed(&cluster).expect("seed");
+    let client = cluster.client(&ADMIN).await.expect("client");
+    let routes: Api<HttpRoute> = Api::namespaced(client.clone(), "checkout");
+    let weights = |r: &HttpRoute| -> Vec<u32> {
+        r.spec.rules[1]
+            .backend_refs
+            .iter()
+            .map(|b| b.weight_or_default())
+            .collect()
+    };
+    let before = routes.get("cart").await.expect("the demo route");
+    assert_eq!(weights(&before), [90, 10]);
+    let rv = before
+        .metadata
+        .resource_version
+        .clone()
+        .expect("resourceVersion");
+
+    let plan = cart_weight_plan(&rv, 50, true);
+    let event = event_request(&plan).body.expect("an Event body");
+    assert_eq!(
+        event["involvedObject"],
+        json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
+               "name": "cart", "namespace": "checkout"})
+    );
+    let applied = apply(&client, &plan, Duration::from_secs(5)).await;
+    assert_eq!((applied.done, applied.failure), (1, None));
+    assert!(applied.event_written);
+    let after = routes.get("cart").await.expect("the route");
+    assert_eq!(weights(&after), [90, 50]);
+    // The rest of the route (the header rule) is not sent back, so it is as it was.
+    assert_eq!(after.spec.rules[0], before.spec.rules[0]);
+    let events: Api<Event> = Api::namespaced(client.clone(), "checkout");
+    let written = events.list(&ListParams::default()).await.expect("events");
+    let ours = written
+        .items
+        .iter()
+        .find(|e| e.reason.as_deref() == Some("CutoverWeight"))
+        .expect("the audit Event");
+    assert_eq!(
+        (
+            ours.involved_object.api_version.as_deref(),
+            ours.involved_object.kind.as_deref()
+        ),
+        (Some("gateway.networking.k8s.io/v1"), Some("HTTPRoute"))
+    );
+
+    let stale = apply(
+        &client,
+        &cart_weight_plan(&rv, 70, true),
+        Duration::from_secs(5),
+    )
+    .await;
+    assert_eq!(stale.done, 0);
+    assert!(
+        matches!(stale.failure, Some(Failure::Conflict(_))),
+        "{stale:?}"
+    );
+
+    let fresh = after
+        .metadata
+        .resource_version
+        .clone()
+        .expect("resourceVersion");
+    cluster.clear_requests();
+    let bare = apply(
+        &client,
+        &cart_weight_plan(&fresh, 70, false),
+        Duration::from_secs(5),
+    )
+    .await;
+    let Some(Failure::Cluster(why)) = &bare.failure else {
+        panic!("not refused: {bare:?}");
+    };
+    assert!(
+        why.contains("without its resourceVersion precondition"),
+        "{why}"
+    );
+    assert!(
+        cluster.requests().iter().all(|r| r.method != "PATCH"),
+        "nothing was sent"
+    );
+    assert_eq!(
+        weights(&routes.get("cart").await.expect("the route")),
+        [90, 50]
+    );
+}

@@ -122,7 +122,7 @@ fn write_echo(dir: &Path, replicas: u32, image: &str) -> PathBuf {
     path
 }
 
-const DEMO_DEPLOYMENTS: [&str; 8] = [
+const DEMO_DEPLOYMENTS: [&str; 12] = [
     "nginx",
     "nginx-v2",
     "demo-blue",
@@ -131,6 +131,10 @@ const DEMO_DEPLOYMENTS: [&str; 8] = [
     "http-server-v2",
     "frontend-v1",
     "frontend-v2",
+    "cart-v1",
+    "cart-v2",
+    "payments-blue",
+    "payments-green",
 ];
 
 // ---------------------------------------------------------------------------------------

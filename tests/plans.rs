@@ -35,7 +35,7 @@ async fn demo() -> Demo {
         },
     };
     d.until("every demo Deployment is ready", |rs| {
-        rs.len() == 4
+        rs.len() == 6
             && rs.iter().all(|r| {
                 let ready = |t: &cutover::release::Track| t.replicas.ready == t.replicas.desired;
                 ready(&r.live) && r.candidate.as_ref().is_none_or(ready)

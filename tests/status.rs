@@ -131,7 +131,7 @@ fn all_ready(status: &Value) -> bool {
     let Some(releases) = status["releases"].as_array() else {
         return false;
     };
-    releases.len() == 4
+    releases.len() == 6
         && releases.iter().all(|r| {
             ["live", "candidate"].iter().all(|side| {
                 let n = &r[side]["replicas"];
@@ -199,13 +199,35 @@ fn demo_releases() -> Value {
         "nginxdemos/hello:0.4",
         2,
     );
-    // The host/path an nginx canary splits, with each side's Service.
-    let route = |host: &str, primary: &str, live: &str, candidate: &str, share: f64| {
+    let cart_v1 = track(
+        "cart-v1",
+        json!("cart-v1"),
+        "v1",
+        "ghcr.io/example/cart:2.3.0",
+        2,
+    );
+    let cart_v2 = track(
+        "cart-v2",
+        json!("cart-v2"),
+        "v2",
+        "ghcr.io/example/cart:2.4.0",
+        1,
+    );
+    let payments = |color: &str, version: &str| {
+        let name = format!("payments-{color}");
+        let image = format!("ghcr.io/example/payments:{version}");
+        track(&name, json!(name), color, &image, 2)
+    };
+    // The host/path a canary splits (or a switch sends), with each side's Service.
+    let split = |host: &str, primary: &str, live: &str, candidate: &str, share: f64, weighted| {
         json!({
             "host": host, "path": "/", "path_type": "Prefix", "primary": primary,
             "live_service": live, "candidate_service": candidate,
-            "candidate_share": share, "weighted": true
+            "candidate_share": share, "weighted": weighted
         })
+    };
+    let route = |host: &str, primary: &str, live: &str, candidate: &str, share: f64| {
+        split(host, primary, live, candidate, share, true)
     };
     json!({"releases": [
         {
@@ -217,6 +239,32 @@ fn demo_releases() -> Value {
             },
             "live": api_v1,
             "candidate": api_v2,
+            "warnings": []
+        },
+        {
+            "namespace": "checkout", "name": "cart",
+            "pattern": "httproute-canary", "stage": "shifting",
+            "traffic": {
+                "live_percent": 90, "candidate_percent": 10, "candidate_share": 0.1,
+                "rules": ["header X-Canary=always -> candidate"],
+                "routes": [route("cart.example.com", "cart", "cart-v1", "cart-v2", 0.1)]
+            },
+            "live": cart_v1,
+            "candidate": cart_v2,
+            "warnings": []
+        },
+        {
+            "namespace": "checkout", "name": "payments",
+            "pattern": "httproute-switch", "stage": "staged",
+            "traffic": {
+                "live_percent": 100, "candidate_percent": 0, "candidate_share": 0.0, "rules": [],
+                "routes": [split(
+                    "payments.example.com", "payments", "payments-blue", "payments-green", 0.0,
+                    false
+                )]
+            },
+            "live": payments("blue", "5.1"),
+            "candidate": payments("green", "5.2"),
             "warnings": []
         },
         {
@@ -291,7 +339,7 @@ fn status_reports_the_demo_releases() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let table = text(&out.stdout);
     let lines: Vec<&str> = table.lines().collect();
-    assert_eq!(lines.len(), 5, "{table}");
+    assert_eq!(lines.len(), 7, "{table}");
     assert!(lines[0].starts_with("RELEASE"), "{table}");
     for line in &lines {
         assert!(
@@ -302,6 +350,8 @@ fn status_reports_the_demo_releases() {
     }
     for (line, (id, pattern)) in lines[1..].iter().zip([
         ("api/route1", "nginx-canary"),
+        ("checkout/cart", "httproute-canary"),
+        ("checkout/payments", "httproute-switch"),
         ("grey/frontend", "nginx-canary"),
         ("shop/nginx-service", "selector-switch"),
         ("web/demo-ingress", "ingress-switch"),
@@ -321,7 +371,7 @@ fn status_reports_the_demo_releases() {
     ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let one: Value = serde_json::from_slice(&out.stdout).expect("JSON");
-    assert_eq!(one["releases"], json!([demo_releases()["releases"][2]]));
+    assert_eq!(one["releases"], json!([demo_releases()["releases"][4]]));
 
     // A release that does not exist: exit code 1 and a sentence.
     let out = cutover(&["status", "nope/nothing", "--kubeconfig", &kc]);

@@ -148,10 +148,17 @@ fn demo_console_shows_releases_follows_kubectl_and_restores_the_terminal() {
     );
     // Every demo release is listed.
     tmux.wait_for_text("cutover");
-    let screen = tmux.wait("the four demo releases", |s| {
-        ["shop/nginx", "web/demo", "api/route1", "grey/frontend"]
-            .iter()
-            .all(|r| s.contains(r))
+    let screen = tmux.wait("the six demo releases", |s| {
+        [
+            "shop/nginx",
+            "web/demo",
+            "api/route1",
+            "grey/frontend",
+            "checkout/cart",
+            "checkout/paym",
+        ]
+        .iter()
+        .all(|r| s.contains(r))
     });
     assert!(screen.contains("LIVE"), "{screen}");
     assert_eq!(
@@ -163,7 +170,7 @@ fn demo_console_shows_releases_follows_kubectl_and_restores_the_terminal() {
     // Walk the list: each release's blue | green detail appears beside it.
     tmux.keys(&["g"]);
     let mut seen: Vec<String> = Vec::new();
-    for i in 0..4 {
+    for i in 0..6 {
         let screen = tmux.wait("a new release selected", |s| {
             s.lines()
                 .any(|l| l.starts_with("│▶") && !seen.iter().any(|id| l.contains(id.as_str())))

@@ -13,10 +13,12 @@ use kube::config::{KubeConfigOptions, Kubeconfig, KubeconfigError};
 use serde::de::DeserializeOwned;
 
 use crate::release::Snapshot;
+use crate::release::http_route::HttpRoute;
 
 pub mod access;
 pub mod apply;
 pub mod feed;
+pub mod gateway_api;
 
 /// The limits every request to the API server runs under, in one place. A server that
 /// accepts connections and never answers costs at most `request` per read, and a watch that
@@ -411,13 +413,49 @@ pub async fn snapshot(client: &kube::Client, scope: Option<&str>) -> anyhow::Res
     read_snapshot(&at).await.context("reading the cluster")
 }
 
+/// The HTTPRoutes in scope: none where the Gateway API is not served (no CRDs), and none,
+/// said once as a warning on the log (stderr for the CLI), where listing them is forbidden;
+/// any other failure (of discovery too) fails the read as for every other kind.
+async fn list_routes(at: &Reads<'_>) -> Result<Vec<HttpRoute>, Error> {
+    let request = gateway_api::discovery_path();
+    let asked = tokio::time::timeout(at.timeout, gateway_api::serves_http_routes(at.client));
+    let served = match asked.await {
+        Ok(served) => served.map_err(|e| describe(e, "the Gateway API", at, request))?,
+        Err(_) => {
+            return Err(Error::NoAnswer {
+                server: at.server.clone(),
+                request,
+                after: at.timeout,
+            });
+        }
+    };
+    if !served {
+        return Ok(Vec::new());
+    }
+    match list_all::<HttpRoute>(at).await {
+        Err(Error::Forbidden {
+            kind,
+            place,
+            message,
+        }) => {
+            tracing::warn!(
+                "Gateway API releases are not shown: no permission to list {kind} {place} \
+                 ({message}); ask for list on httproutes.gateway.networking.k8s.io to see them"
+            );
+            Ok(Vec::new())
+        }
+        listed => listed,
+    }
+}
+
 async fn read_snapshot(at: &Reads<'_>) -> Result<Snapshot, Error> {
-    let (deployments, replica_sets, pods, services, ingresses) = tokio::try_join!(
+    let (deployments, replica_sets, pods, services, ingresses, http_routes) = tokio::try_join!(
         list_all::<Deployment>(at),
         list_all::<ReplicaSet>(at),
         list_all::<Pod>(at),
         list_all::<Service>(at),
         list_all::<Ingress>(at),
+        list_routes(at),
     )?;
     Ok(Snapshot {
         deployments,
@@ -425,7 +463,7 @@ async fn read_snapshot(at: &Reads<'_>) -> Result<Snapshot, Error> {
         pods,
         services,
         ingresses,
-        http_routes: Vec::new(),
+        http_routes,
         events: Vec::new(),
         pod_scope: crate::release::PodScope::All,
     })

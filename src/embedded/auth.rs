@@ -10,6 +10,8 @@ pub enum Role {
     ReadOnly,
     /// Everything except writing Services (it can still read and watch them).
     NoServiceWrites,
+    /// Everything except the Gateway API group (not even listing its objects).
+    NoGatewayApi,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,7 +43,14 @@ pub const NO_SERVICE_WRITES: Identity = Identity {
     role: Role::NoServiceWrites,
 };
 
-pub const IDENTITIES: &[Identity] = &[ADMIN, READ_ONLY, NO_SERVICE_WRITES];
+pub const NO_GATEWAY_API: Identity = Identity {
+    token: "cutover-no-gateway-api-token",
+    user: "cutover-no-gateway-api",
+    groups: &["system:authenticated"],
+    role: Role::NoGatewayApi,
+};
+
+pub const IDENTITIES: &[Identity] = &[ADMIN, READ_ONLY, NO_SERVICE_WRITES, NO_GATEWAY_API];
 
 /// Resolves the `Authorization` header. No header is the admin (the embedded cluster is a
 /// loopback toy whose default policy allows everything); an unknown token is None (401).
@@ -75,6 +84,7 @@ pub fn allowed(identity: &Identity, verb: &str, group: &str, resource: &str) -> 
             let base = resource.split('/').next().unwrap_or(resource);
             !(group.is_empty() && base == "services" && !READ_VERBS.contains(&verb))
         }
+        Role::NoGatewayApi => group != super::resources::GATEWAY_GROUP,
     }
 }
 

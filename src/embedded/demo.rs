@@ -1,11 +1,11 @@
-//! The demo cluster's contents: the three release patterns, each in the shape of the
-//! tutorials people learn them from, in its own namespace.
+//! The demo cluster's contents: the release patterns, each in the shape of the tutorials
+//! people learn them from, in its own namespace (the Gateway API ones share `checkout`).
 
 use serde_json::{Value, json};
 
 use super::{ApiError, EmbeddedCluster};
 
-pub const NAMESPACES: &[&str] = &["shop", "web", "api", "grey"];
+pub const NAMESPACES: &[&str] = &["shop", "web", "api", "grey", "checkout"];
 
 fn namespace(name: &str) -> Value {
     json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
@@ -161,6 +161,114 @@ impl Canary {
     }
 }
 
+/// The Gateway API's group version, as objects carry it.
+const GATEWAY_API: &str = "gateway.networking.k8s.io/v1";
+
+/// A `backendRef` to Service `name` port 80, with a weight if given (the spec's default is 1).
+fn backend(name: &str, weight: Option<u32>) -> Value {
+    let mut backend = json!({"name": name, "port": 80});
+    if let Some(weight) = weight {
+        backend["weight"] = json!(weight);
+    }
+    backend
+}
+
+fn http_route(ns: &str, name: &str, host: &str, rules: Value) -> Value {
+    json!({
+        "apiVersion": GATEWAY_API,
+        "kind": "HTTPRoute",
+        "metadata": {"name": name, "namespace": ns},
+        "spec": {
+            "parentRefs": [{"name": "public"}],
+            "hostnames": [host],
+            "rules": rules
+        }
+    })
+}
+
+/// checkout: Gateway API releases behind Gateway `public` (class `cutover-demo`, which the
+/// simulated controller accepts), as the Gateway API guides lay them out
+/// (gateway-api.sigs.k8s.io/guides/traffic-splitting): `cart` splits 90/10 between
+/// `cart-v1` and `cart-v2`, with a rule sending `X-Canary: always` to v2; `payments` sends
+/// everything to `payments-blue`, with `payments-green` ready beside it.
+fn gateway_api() -> Vec<Value> {
+    let ns = "checkout";
+    let mut out = vec![
+        json!({
+            "apiVersion": GATEWAY_API,
+            "kind": "GatewayClass",
+            "metadata": {"name": "cutover-demo"},
+            "spec": {"controllerName": super::controllers::gateway::CONTROLLER_NAME}
+        }),
+        json!({
+            "apiVersion": GATEWAY_API,
+            "kind": "Gateway",
+            "metadata": {"name": "public", "namespace": ns},
+            "spec": {
+                "gatewayClassName": "cutover-demo",
+                "listeners": [{"name": "http", "protocol": "HTTP", "port": 80}]
+            }
+        }),
+    ];
+    let tracks = [
+        (
+            "cart",
+            track(
+                "cart-v1",
+                ("version", "v1"),
+                "ghcr.io/example/cart:2.3.0",
+                2,
+            ),
+        ),
+        (
+            "cart",
+            track(
+                "cart-v2",
+                ("version", "v2"),
+                "ghcr.io/example/cart:2.4.0",
+                1,
+            ),
+        ),
+        (
+            "payments",
+            track(
+                "payments-blue",
+                ("color", "blue"),
+                "ghcr.io/example/payments:5.1",
+                2,
+            ),
+        ),
+        (
+            "payments",
+            track(
+                "payments-green",
+                ("color", "green"),
+                "ghcr.io/example/payments:5.2",
+                2,
+            ),
+        ),
+    ];
+    out.extend(tracks.iter().map(|(app, t)| t.deployment(ns, app)));
+    out.extend((tracks.iter()).map(|(app, t)| service(ns, &t.name, t.labels(app))));
+    let canary_header = json!({"headers": [{"name": "X-Canary", "value": "always"}]});
+    out.push(http_route(
+        ns,
+        "cart",
+        "cart.example.com",
+        json!([
+            {"matches": [canary_header], "backendRefs": [backend("cart-v2", None)]},
+            {"backendRefs": [backend("cart-v1", Some(90)), backend("cart-v2", Some(10))]}
+        ]),
+    ));
+    out.push(http_route(
+        ns,
+        "payments",
+        "payments.example.com",
+        json!([{"backendRefs": [backend("payments-blue", None)]}]),
+    ));
+    out
+}
+
 /// Every demo object, namespaces first.
 pub fn objects() -> Vec<Value> {
     let mut out: Vec<Value> = NAMESPACES.iter().map(|n| namespace(n)).collect();
@@ -213,6 +321,7 @@ pub fn objects() -> Vec<Value> {
         ],
     };
     out.extend(grey.objects());
+    out.extend(gateway_api());
     out
 }
 

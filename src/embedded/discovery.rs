@@ -132,8 +132,9 @@ pub fn openapi_index() -> Value {
 }
 
 /// The OpenAPI v3 document for one group/version, as `apis/apps/v1`. It declares the
-/// operations and their `fieldValidation` parameter (so kubectl validates on the server)
-/// and leaves schemas out (so kubectl builds patches from its compiled-in types).
+/// operations and their `fieldValidation` parameter (so kubectl validates on the server);
+/// built-in kinds have no schema (kubectl builds their patches from its compiled-in types),
+/// the Gateway API kinds theirs, as a CRD's (for `kubectl explain`).
 pub fn openapi_document(path: &str) -> Option<Value> {
     let (group, version) = match path.split('/').collect::<Vec<_>>().as_slice() {
         ["api", v] => ("", *v),
@@ -180,7 +181,7 @@ pub fn openapi_document(path: &str) -> Option<Value> {
         "openapi": "3.0.0",
         "info": {"title": "Kubernetes", "version": "v1.33.1"},
         "paths": paths,
-        "components": {"schemas": {}}
+        "components": {"schemas": super::schemas::for_group_version(group, version)}
     }))
 }
 

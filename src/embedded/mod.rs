@@ -11,6 +11,7 @@ pub mod objects;
 pub mod patch;
 pub mod proto;
 pub mod resources;
+pub mod schemas;
 pub mod selectors;
 pub mod server;
 pub mod store;
@@ -30,7 +31,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 
-pub use auth::{ADMIN, IDENTITIES, Identity, NO_SERVICE_WRITES, READ_ONLY};
+pub use auth::{ADMIN, IDENTITIES, Identity, NO_GATEWAY_API, NO_SERVICE_WRITES, READ_ONLY};
 pub use error::ApiError;
 pub use server::RequestRecord;
 pub use store::Store;
@@ -124,6 +125,9 @@ pub struct Shared {
     log: Mutex<Vec<RequestRecord>>,
     epoch: watch::Sender<u64>,
     address: Mutex<String>,
+    /// The Gateway API CRDs are not installed: its group answers 404, as on a cluster
+    /// without them.
+    without_gateway_api: std::sync::atomic::AtomicBool,
 }
 
 impl Shared {
@@ -141,6 +145,15 @@ impl Shared {
 
     pub(crate) fn watch_epoch(&self) -> watch::Receiver<u64> {
         self.epoch.subscribe()
+    }
+
+    /// Whether the server serves `group` (every group but the Gateway API's, which only
+    /// while its CRDs are "installed").
+    pub(crate) fn serves(&self, group: &str) -> bool {
+        group != resources::GATEWAY_GROUP
+            || !self
+                .without_gateway_api
+                .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     pub(crate) fn server_address(&self) -> String {
@@ -175,6 +188,7 @@ impl EmbeddedCluster {
             log: Mutex::new(Vec::new()),
             epoch,
             address: Mutex::new(String::new()),
+            without_gateway_api: std::sync::atomic::AtomicBool::new(false),
         });
         let listener = TcpListener::bind(addr)
             .await
@@ -192,6 +206,15 @@ impl EmbeddedCluster {
             controllers,
         };
         Ok(cluster)
+    }
+
+    /// Serves the Gateway API group or not, as a cluster with or without its CRDs: without,
+    /// its discovery, OpenAPI and objects answer 404 (the objects stay stored for when it
+    /// is served again).
+    pub fn serve_gateway_api(&self, served: bool) {
+        self.shared
+            .without_gateway_api
+            .store(!served, std::sync::atomic::Ordering::Relaxed);
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -369,6 +392,7 @@ pub fn context_name(identity: &Identity) -> String {
         auth::Role::Admin => "cutover-demo".into(),
         auth::Role::ReadOnly => "cutover-demo-read-only".into(),
         auth::Role::NoServiceWrites => "cutover-demo-no-service-writes".into(),
+        auth::Role::NoGatewayApi => "cutover-demo-no-gateway-api".into(),
     }
 }
 
@@ -443,7 +467,8 @@ mod tests {
             [
                 "http://127.0.0.1:6443",
                 "http://127.0.0.1:6443/as/cutover-viewer",
-                "http://127.0.0.1:6443/as/cutover-no-service-writes"
+                "http://127.0.0.1:6443/as/cutover-no-service-writes",
+                "http://127.0.0.1:6443/as/cutover-no-gateway-api"
             ]
         );
         assert_eq!(read.auth_infos.len(), IDENTITIES.len());

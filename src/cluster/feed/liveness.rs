@@ -21,16 +21,24 @@ pub struct Liveness {
     pub stale_after: Duration,
     /// How long the server keeps each watch open (`timeoutSeconds`).
     pub watch: Duration,
+    /// One request's whole answer (API discovery of the Gateway API).
+    pub request: Duration,
+    /// Between questions whether an API that is not served (the Gateway API without its
+    /// CRDs) has been installed since.
+    pub ask_again: Duration,
 }
 
 impl Liveness {
     /// Probe every 10 s, answer within 5 s, stale after 20 s of silence: a dead link shows
     /// within 21 s, and the screen is current within a few seconds of the link coming back.
+    /// An API that is not served is asked for again every 3 minutes.
     pub const DEFAULT: Liveness = Liveness {
         probe_every: Duration::from_secs(10),
         answer_within: Duration::from_secs(5),
         stale_after: Duration::from_secs(20),
         watch: Timeouts::DEFAULT.watch,
+        request: Timeouts::DEFAULT.request,
+        ask_again: Duration::from_secs(180),
     };
 
     /// How often the feed looks at the clock: often enough to notice staleness promptly.
@@ -186,6 +194,7 @@ mod tests {
             answer_within: Duration::from_millis(20),
             stale_after: Duration::from_millis(40),
             watch: Duration::from_secs(1),
+            ..Liveness::DEFAULT
         }
     }
 

@@ -1,9 +1,12 @@
 //! The feed: kube watches kept in per-namespace snapshots, discovery re-run for the namespaces
 //! that changed, and the result published as an immutable [`ClusterView`]. Deployments,
-//! Services and Ingresses are watched in the whole scope; Pods, ReplicaSets and Events only for
+//! Services, Ingresses and (where the Gateway API is served) HTTPRoutes are watched in the
+//! whole scope; Pods, ReplicaSets and Events only for
 //! the focused release, so memory follows what is on screen rather than the cluster's size.
 
+mod identity;
 mod liveness;
+mod routes;
 mod view;
 mod watched;
 
@@ -12,10 +15,9 @@ use std::sync::Arc;
 
 use futures::StreamExt as _;
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
-use k8s_openapi::api::authentication::v1::SelfSubjectReview;
 use k8s_openapi::api::core::v1::{Event as CoreEvent, Pod, Service};
 use k8s_openapi::api::networking::v1::Ingress;
-use kube::api::{Api, PostParams};
+use kube::api::Api;
 use kube::runtime::WatchStreamExt as _;
 use kube::runtime::watcher::{self, Event};
 use kube::{Client, Resource, ResourceExt};
@@ -23,12 +25,14 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
 pub use liveness::Liveness;
-pub use view::{ClusterView, Connection, Encoded, EventLine, Focus, NamespaceView, Permissions};
+pub use view::{
+    ClusterView, Connection, Encoded, EventLine, Focus, GatewayApi, NamespaceView, Permissions,
+};
 
+use self::identity::{permissions, who_am_i};
 use self::liveness::Contact;
 use self::watched::Watched;
-use super::access::Access;
-use crate::release::kind::{Kind, RestResource};
+use crate::release::http_route::HttpRoute;
 use crate::release::{PodScope, discover};
 
 /// Why a watch failed, worded for the status line.
@@ -83,6 +87,9 @@ enum Global {
     Deployments,
     Services,
     Ingresses,
+    /// Only where the Gateway API is served: not in [`GLOBALS`], so the console is live and
+    /// synced without it.
+    HttpRoutes,
 }
 
 const GLOBALS: [Global; 3] = [Global::Deployments, Global::Services, Global::Ingresses];
@@ -91,6 +98,9 @@ enum Change {
     Deployment(Event<Deployment>),
     Service(Event<Service>),
     Ingress(Event<Ingress>),
+    HttpRoute(Event<HttpRoute>),
+    /// What discovery or the HTTPRoute watch says about the Gateway API.
+    GatewayApi(GatewayApi),
     /// Focused-release changes carry the focus generation they were started for, and which of
     /// its watches (one per Deployment) they come from.
     Pod(u64, usize, Event<Pod>),
@@ -246,6 +256,16 @@ fn start_globals(
         watch_global(client, asked, tx, Global::Deployments, Change::Deployment),
         watch_global(client, asked, tx, Global::Services, Change::Service),
         watch_global(client, asked, tx, Global::Ingresses, Change::Ingress),
+        tokio::spawn(routes::follow(
+            client.clone(),
+            routes::RouteWatch {
+                api: api::<HttpRoute>(client, asked.scope.as_deref()),
+                config: asked.liveness.watch_config(),
+                request: asked.liveness.request,
+                ask_again: asked.liveness.ask_again,
+            },
+            tx.clone(),
+        )),
     ]);
     if ask_identity {
         let client = client.clone();
@@ -322,50 +342,6 @@ async fn run(
     }
 }
 
-/// The writes cutover may make, asked of the cluster one SelfSubjectAccessReview each: patch
-/// and create of every kind a plan writes, and create of the audit Event.
-fn writes() -> impl Iterator<Item = (&'static str, RestResource)> {
-    Kind::ALL
-        .into_iter()
-        .flat_map(|kind| ["patch", "create"].map(|verb| (verb, kind.resource())))
-        .chain([("create", RestResource::of::<CoreEvent>())])
-}
-
-async fn permissions(client: Client, namespace: String) -> Permissions {
-    let mut denied = BTreeSet::new();
-    for (verb, resource) in writes() {
-        let access = Access {
-            verb,
-            group: resource.group,
-            resource: resource.plural,
-            namespace: &namespace,
-            name: None,
-        };
-        // Unknown (the review failed) is not denied: the write itself will say.
-        let allowed = match access.allowed(&client).await {
-            Ok(allowed) => allowed,
-            Err(e) => {
-                tracing::info!("SelfSubjectAccessReview failed: {e}");
-                true
-            }
-        };
-        if !allowed {
-            denied.insert((verb.to_string(), resource.plural.to_string()));
-        }
-    }
-    Permissions { namespace, denied }
-}
-
-async fn who_am_i(client: Client) -> Option<String> {
-    let api: Api<SelfSubjectReview> = Api::all(client);
-    let review = api
-        .create(&PostParams::default(), &SelfSubjectReview::default())
-        .await
-        .map_err(|e| tracing::info!("SelfSubjectReview failed: {e}"))
-        .ok()?;
-    review.status?.user_info?.username
-}
-
 /// Objects of one kind kept, encoded, in a namespace's store.
 trait Stored: Resource + ResourceExt + Clone + serde::Serialize {
     fn slot(s: &mut Encoded) -> &mut Vec<(String, Arc<str>)>;
@@ -386,6 +362,12 @@ impl Stored for Service {
 impl Stored for Ingress {
     fn slot(s: &mut Encoded) -> &mut Vec<(String, Arc<str>)> {
         &mut s.ingresses
+    }
+}
+
+impl Stored for HttpRoute {
+    fn slot(s: &mut Encoded) -> &mut Vec<(String, Arc<str>)> {
+        &mut s.http_routes
     }
 }
 
@@ -419,6 +401,8 @@ struct State {
     deployments_init: Option<Vec<Deployment>>,
     services_init: Option<Vec<Service>>,
     ingresses_init: Option<Vec<Ingress>>,
+    http_routes_init: Option<Vec<HttpRoute>>,
+    gateway_api: GatewayApi,
     /// Kinds that have listed once.
     listed: BTreeSet<Global>,
     /// Kinds whose watch is failing, with the first failure's time and the latest reason.
@@ -457,6 +441,8 @@ impl State {
             deployments_init: None,
             services_init: None,
             ingresses_init: None,
+            http_routes_init: None,
+            gateway_api: GatewayApi::Asking,
             listed: BTreeSet::new(),
             failing: BTreeMap::new(),
             contact,
@@ -482,7 +468,10 @@ impl State {
 
     fn apply(&mut self, change: Change) {
         self.changed = true;
-        if !matches!(change, Change::Failed(..) | Change::FocusFailed(..)) {
+        if !matches!(
+            change,
+            Change::Failed(..) | Change::FocusFailed(..) | Change::GatewayApi(_)
+        ) {
             self.contact.heard();
         }
         match change {
@@ -491,6 +480,11 @@ impl State {
             }
             Change::Service(e) => self.global(Global::Services, e, |s| &mut s.services_init),
             Change::Ingress(e) => self.global(Global::Ingresses, e, |s| &mut s.ingresses_init),
+            Change::HttpRoute(e) => {
+                self.gateway_api = GatewayApi::Served;
+                self.global(Global::HttpRoutes, e, |s| &mut s.http_routes_init);
+            }
+            Change::GatewayApi(state) => self.gateway_api_is(state),
             Change::Failed(kind, reason) => {
                 tracing::warn!("watch of {kind:?} failed: {reason}");
                 if matches!(reason, WatchFailure::Unreachable(_)) {
@@ -557,18 +551,37 @@ impl State {
             Event::InitDone => {
                 let all = init(self).take().unwrap_or_default();
                 // A relist replaces every object of the kind: clear, then refill.
-                for ns in self.namespaces.values_mut() {
-                    let objects = Arc::make_mut(&mut ns.objects);
-                    if !K::slot(objects).is_empty() {
-                        K::slot(objects).clear();
-                        ns.dirty = true;
-                    }
-                }
+                self.clear::<K>();
                 for o in all {
                     self.upsert(o);
                 }
                 self.listed.insert(kind);
                 self.contact.listed(kind);
+            }
+        }
+    }
+
+    /// A change of what is known of the Gateway API; once it is not served, its routes go.
+    fn gateway_api_is(&mut self, state: GatewayApi) {
+        if state == self.gateway_api {
+            self.changed = false;
+            return;
+        }
+        if state == GatewayApi::NotServed {
+            self.listed.remove(&Global::HttpRoutes);
+            self.http_routes_init = None;
+            self.clear::<HttpRoute>();
+        }
+        self.gateway_api = state;
+    }
+
+    /// Forgets every object of kind `K`, in every namespace.
+    fn clear<K: Stored>(&mut self) {
+        for ns in self.namespaces.values_mut() {
+            let objects = Arc::make_mut(&mut ns.objects);
+            if !K::slot(objects).is_empty() {
+                K::slot(objects).clear();
+                ns.dirty = true;
             }
         }
     }
@@ -684,8 +697,9 @@ impl State {
         }
         if self.ask_permissions {
             let (client, tx, ns) = (client.clone(), tx.clone(), ns.to_string());
+            let gateway_api = self.gateway_api.clone();
             self.focused.tasks.0.push(tokio::spawn(async move {
-                let p = permissions(client, ns).await;
+                let p = permissions(client, ns, gateway_api).await;
                 let _ = tx.send(Change::Permissions(g, p));
             }));
         }
@@ -710,9 +724,15 @@ impl State {
         self.set_focus(focus, client, tx);
     }
 
+    /// Every kind the console needs has listed once (HTTPRoutes are not needed: a cluster
+    /// may not serve them).
+    fn synced(&self) -> bool {
+        GLOBALS.iter().all(|kind| self.listed.contains(kind))
+    }
+
     fn connection(&self) -> Connection {
         // Before the first complete listing there is nothing to be stale: still connecting.
-        let synced = self.listed.len() == GLOBALS.len();
+        let synced = self.synced();
         if synced && let Some(stale) = self.contact.stale() {
             return stale;
         }
@@ -722,7 +742,7 @@ impl State {
                 reason: reason.to_string(),
             };
         }
-        if self.listed.len() == GLOBALS.len() {
+        if synced {
             Connection::Live
         } else {
             Connection::Connecting {
@@ -786,9 +806,10 @@ impl State {
             focus: self.focused.focus.clone(),
             events: self.focused.lines.clone(),
             connection: self.connection(),
-            synced: self.listed.len() == GLOBALS.len(),
+            synced: self.synced(),
             identity: self.identity.clone(),
             permissions: self.focused.permissions.clone(),
+            gateway_api: self.gateway_api.clone(),
             revision: self.revision,
         };
         let first_sync = view.synced && !self.trimmed;

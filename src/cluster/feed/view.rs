@@ -8,6 +8,7 @@ use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::core::v1::{Event, Pod, Service};
 use k8s_openapi::api::networking::v1::Ingress;
 
+use crate::release::http_route::HttpRoute;
 use crate::release::{Release, Snapshot};
 
 /// One namespace: its objects and the releases discovery found in them.
@@ -34,17 +35,21 @@ impl Default for Source {
     }
 }
 
-/// A namespace's Deployments, Services and Ingresses as JSON text, by name.
+/// A namespace's Deployments, Services, Ingresses and HTTPRoutes as JSON text, by name.
 #[derive(Debug, Clone, Default)]
 pub struct Encoded {
     pub deployments: Vec<(String, Arc<str>)>,
     pub services: Vec<(String, Arc<str>)>,
     pub ingresses: Vec<(String, Arc<str>)>,
+    pub http_routes: Vec<(String, Arc<str>)>,
 }
 
 impl Encoded {
     pub fn is_empty(&self) -> bool {
-        self.deployments.is_empty() && self.services.is_empty() && self.ingresses.is_empty()
+        self.deployments.is_empty()
+            && self.services.is_empty()
+            && self.ingresses.is_empty()
+            && self.http_routes.is_empty()
     }
 
     /// The objects as k8s-openapi types (an object that no longer decodes is left out).
@@ -63,6 +68,7 @@ impl Encoded {
             deployments: all(&self.deployments),
             services: all(&self.services),
             ingresses: all(&self.ingresses),
+            http_routes: all(&self.http_routes),
             ..Snapshot::default()
         }
     }
@@ -134,7 +140,7 @@ pub struct Focus {
     pub namespace: String,
     /// Deployments of both tracks: their Pods and ReplicaSets are watched.
     pub deployments: Vec<String>,
-    /// Services and Ingresses of the release, for its events.
+    /// Services, Ingresses and HTTPRoutes of the release, for its events.
     pub others: Vec<String>,
 }
 
@@ -159,10 +165,38 @@ impl Focus {
                         })
                 })
             }
-            <Service as Resource>::KIND | <Ingress as Resource>::KIND => {
+            <Service as Resource>::KIND | <Ingress as Resource>::KIND | HttpRoute::KIND => {
                 self.others.iter().any(|o| o == name)
             }
             _ => false,
+        }
+    }
+}
+
+/// Whether HTTPRoutes can be read: a cluster serves the Gateway API only with its CRDs
+/// installed, and an identity may not be allowed to list them.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum GatewayApi {
+    /// Not known yet (or discovery did not answer): nothing is said.
+    #[default]
+    Asking,
+    /// API discovery has no `gateway.networking.k8s.io/v1` httproutes: no CRDs, no releases.
+    NotServed,
+    /// HTTPRoutes are watched.
+    Served,
+    /// Listing HTTPRoutes answered 403, with the server's message.
+    Forbidden(String),
+}
+
+impl GatewayApi {
+    /// The one line the status bar shows about it: only when routes may exist that are not
+    /// shown (rule 1: say what is not seen, and why).
+    pub fn note(&self) -> Option<&'static str> {
+        match self {
+            GatewayApi::Forbidden(_) => {
+                Some("Gateway API releases not shown: may not list httproutes")
+            }
+            _ => None,
         }
     }
 }
@@ -242,6 +276,8 @@ pub struct ClusterView {
     pub identity: Option<String>,
     /// What the identity may not do where the focused release lives, when asked.
     pub permissions: Option<Permissions>,
+    /// Whether HTTPRoutes are served and readable.
+    pub gateway_api: GatewayApi,
     /// Bumped on every change, for tests and benchmarks.
     pub revision: u64,
 }
@@ -256,6 +292,7 @@ impl ClusterView {
             synced: false,
             identity: None,
             permissions: None,
+            gateway_api: GatewayApi::Asking,
             revision: 0,
         }
     }

@@ -42,6 +42,8 @@ pub(super) fn header(cx: Cx, frame: &mut Frame, area: Rect) {
         (2, format!("as {}", app.identity()), Role::Header),
         (8, conn, conn_role),
     ];
+    // Above the identity and the context: it says what the screen leaves out.
+    parts.extend((app.view.gateway_api.note()).map(|n| (4, format!("⚠ {n}"), Role::Warning)));
     parts.retain(|(_, t, _)| !t.trim().is_empty());
     let sep = " · ";
     let left_w = |parts: &[(u8, String, Role)]| -> usize {

@@ -12,7 +12,7 @@ use tokio::sync::broadcast::error::RecvError;
 use tokio::time::Instant;
 
 mod deployment;
-mod gateway;
+pub(super) mod gateway;
 mod pods;
 
 use super::Shared;

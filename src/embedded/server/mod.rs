@@ -336,6 +336,11 @@ fn dispatch(ctx: &Ctx<'_>, route: Route) -> Result<Response, ApiError> {
     if !matches!(route, Route::Resource(_)) && ctx.method != Method::GET {
         return Err(ApiError::method_not_allowed());
     }
+    if let Some(group) = route_group(&route)
+        && !ctx.shared.serves(group)
+    {
+        return Err(ApiError::path_not_found());
+    }
     match route {
         Route::Version => Ok(json_response(200, &discovery::version())),
         Route::Health => Ok((StatusCode::OK, "ok").into_response()),
@@ -343,18 +348,43 @@ fn dispatch(ctx: &Ctx<'_>, route: Route) -> Result<Response, ApiError> {
             200,
             &discovery::api_versions(&ctx.shared.server_address()),
         )),
-        Route::Apis => Ok(json_response(200, &discovery::api_group_list())),
+        Route::Apis => {
+            let mut list = discovery::api_group_list();
+            if let Some(groups) = list["groups"].as_array_mut() {
+                groups.retain(|g| ctx.shared.serves(g["name"].as_str().unwrap_or("")));
+            }
+            Ok(json_response(200, &list))
+        }
         Route::Group(g) => discovery::api_group(&g)
             .map(|d| json_response(200, &d))
             .ok_or_else(ApiError::path_not_found),
         Route::ResourceList(g, v) => discovery::api_resource_list(&g, &v)
             .map(|d| json_response(200, &d))
             .ok_or_else(ApiError::path_not_found),
-        Route::OpenApiIndex => Ok(json_response(200, &discovery::openapi_index())),
+        Route::OpenApiIndex => {
+            let mut index = discovery::openapi_index();
+            if let Some(paths) = index["paths"].as_object_mut() {
+                paths.retain(|p, _| {
+                    let group = p.strip_prefix("apis/").and_then(|p| p.split('/').next());
+                    ctx.shared.serves(group.unwrap_or(""))
+                });
+            }
+            Ok(json_response(200, &index))
+        }
         Route::OpenApiDoc(p) => discovery::openapi_document(&p)
             .map(|d| json_response(200, &d))
             .ok_or_else(ApiError::path_not_found),
         Route::Resource(r) => resource(ctx, r),
+    }
+}
+
+/// The API group a route is about, if it is about one.
+fn route_group(route: &Route) -> Option<&str> {
+    match route {
+        Route::Group(g) | Route::ResourceList(g, _) => Some(g),
+        Route::OpenApiDoc(p) => p.strip_prefix("apis/")?.split('/').next(),
+        Route::Resource(r) => Some(r.kind.group),
+        _ => None,
     }
 }
 
