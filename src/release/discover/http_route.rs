@@ -30,7 +30,7 @@ use super::nginx_canary::share;
 use super::objects::{BackendRow, CondRow, MatchRow, PathKind, RouteRow, RouteRuleRow};
 use super::serving::HostPaths;
 use crate::release::model::{
-    Condition, Kind, Pattern, Release, Route, RouteFault, Rule, RuleMatch, RuleSource, Side,
+    Condition, Kind, Pattern, Release, Route, RouteFault, Rule, RuleMatch, RuleSource, Side, Stage,
     Traffic,
 };
 
@@ -206,7 +206,8 @@ fn rule_share(v: View<'_>, rule: &RouteRuleRow, candidate: &str) -> u32 {
     share(clamp(to), clamp(all))
 }
 
-/// (live, candidate): a split's live Service is the one its record names, else the one its
+/// (live, candidate): a split's live Service is the one its record says serves (its live
+/// track, or its candidate once finished), else the one its
 /// first split rule weighs more, ties to the first backendRef; a switch's is the one its
 /// first rule names.
 fn sides<'i>(v: View<'i>, g: &Group<'i>, recorded: &Recorded) -> (&'i str, &'i str) {
@@ -223,10 +224,16 @@ fn sides<'i>(v: View<'i>, g: &Group<'i>, recorded: &Recorded) -> (&'i str, &'i s
             .unwrap_or(g.pair[0]);
         return (live, other(live));
     };
+    // A split keeps its live track through a share of 100 % (switched); once the release is
+    // finished (retired) the track that serves is the record's candidate.
     let recorded_live = recorded
         .record
         .as_ref()
-        .and_then(|r| r.live.service.as_deref())
+        .and_then(|r| match r.stage {
+            Stage::Retired => r.candidate.as_ref(),
+            _ => Some(&r.live),
+        })
+        .and_then(|t| t.service.as_deref())
         .and_then(|s| g.pair.iter().copied().find(|p| *p == s));
     if let Some(live) = recorded_live {
         return (live, other(live));
@@ -816,6 +823,24 @@ mod tests {
         assert_eq!(
             (r.live.service.as_deref(), r.traffic.candidate_per_million),
             (Some("web-v1"), MILLION)
+        );
+        // Finished: the candidate serves, the old track is kept at weight 0.
+        let rec = json!({"stage": "retired", "live": {"service": "web-v1"},
+                         "candidate": {"service": "web-v2"}})
+        .to_string();
+        let r = one(vec![route(
+            "web",
+            split(json!([svc("web-v1", Some(0)), svc("web-v2", Some(100))])),
+            json!({"cutover.dev/release": rec}),
+            accepted(),
+        )]);
+        assert_eq!(
+            (
+                r.live.service.as_deref(),
+                r.traffic.candidate_per_million,
+                r.stage
+            ),
+            (Some("web-v2"), 0, Stage::Retired)
         );
     }
 
