@@ -359,6 +359,25 @@ fn status_reports_the_demo_releases() {
         assert!(line.starts_with(id) && line.contains(pattern), "{table}");
     }
     assert!(lines[1].contains("70/30"), "{table}");
+    // Every cell starts under its header: `httproute-canary` (16 letters) shifts nothing.
+    for (line, r) in lines[1..]
+        .iter()
+        .zip(status["releases"].as_array().expect("releases"))
+    {
+        let id = format!(
+            "{}/{}",
+            r["namespace"].as_str().unwrap(),
+            r["name"].as_str().unwrap()
+        );
+        for (column, want) in [
+            ("RELEASE", id.as_str()),
+            ("PATTERN", r["pattern"].as_str().unwrap()),
+            ("STAGE", r["stage"].as_str().unwrap()),
+            ("WARNINGS", "0"),
+        ] {
+            assert_eq!(cell_under(lines[0], line, column), want, "{table}");
+        }
+    }
 
     // One release by name, in its namespace.
     let out = cutover(&[
@@ -477,6 +496,19 @@ fn cutover_ok(kc: &str, args: &[&str]) -> Output {
         text(&out.stderr)
     );
     out
+}
+
+/// The word of table line `line` that starts where `column` starts in the `header` line.
+fn cell_under<'a>(header: &str, line: &'a str, column: &str) -> &'a str {
+    let at = header
+        .find(column)
+        .unwrap_or_else(|| panic!("{column} in {header:?}"));
+    let rest = line.get(at..).unwrap_or_default();
+    assert!(
+        at == 0 || line[..at].ends_with(' '),
+        "{column} cell cut in {line:?}"
+    );
+    rest.split_whitespace().next().unwrap_or_default()
 }
 
 /// The warnings `cutover status -o json` gives for `id`.
