@@ -30,7 +30,7 @@ use super::nginx_canary::share;
 use super::objects::{BackendRow, CondRow, MatchRow, PathKind, RouteRow, RouteRuleRow};
 use super::serving::HostPaths;
 use crate::release::model::{
-    Condition, Kind, Pattern, Release, Route, RouteFault, Rule, RuleMatch, RuleSource, Side,
+    Condition, Kind, Pattern, Release, Route, RouteFault, Rule, RuleMatch, RuleSource, Side, Stage,
     Traffic,
 };
 
@@ -223,10 +223,16 @@ fn sides<'i>(v: View<'i>, g: &Group<'i>, recorded: &Recorded) -> (&'i str, &'i s
             .unwrap_or(g.pair[0]);
         return (live, other(live));
     };
+    // A finished canary (retired) serves its record's candidate, the old track kept on the
+    // route at weight 0 for rollback (the nginx canary's primary Ingress says the same).
     let recorded_live = recorded
         .record
         .as_ref()
-        .and_then(|r| r.live.service.as_deref())
+        .and_then(|r| match r.stage {
+            Stage::Retired => r.candidate.as_ref(),
+            _ => Some(&r.live),
+        })
+        .and_then(|t| t.service.as_deref())
         .and_then(|s| g.pair.iter().copied().find(|p| *p == s));
     if let Some(live) = recorded_live {
         return (live, other(live));
@@ -817,6 +823,32 @@ mod tests {
             (r.live.service.as_deref(), r.traffic.candidate_per_million),
             (Some("web-v1"), MILLION)
         );
+    }
+
+    /// A finished canary's record (retired) names the old track as `live` and the one it
+    /// finished on as `candidate`: the latter serves and is live, the old one (weight 0, kept
+    /// for rollback) is the candidate, as the nginx canary's primary Ingress tells it.
+    #[test]
+    fn a_finished_canary_is_live_on_the_service_it_finished_on() {
+        let rec = json!({"stage": "retired", "live": {"service": "web-v1"},
+                         "candidate": {"service": "web-v2"}, "old_replicas": 1})
+        .to_string();
+        let r = one(vec![route(
+            "web",
+            split(json!([svc("web-v1", Some(0)), svc("web-v2", Some(100))])),
+            json!({"cutover.dev/release": rec}),
+            accepted(),
+        )]);
+        let candidate = r.candidate.as_ref().and_then(|c| c.service.as_deref());
+        assert_eq!(
+            (r.live.service.as_deref(), candidate),
+            (Some("web-v2"), Some("web-v1"))
+        );
+        assert_eq!(r.traffic.candidate_per_million, 0);
+        assert_eq!(r.stage, Stage::Retired);
+        // The old track is the retired one (these fixtures run it at 1 replica).
+        assert!(warned(&r, "shop/web-v1 is retired"), "{:?}", r.warnings);
+        assert!(!warned(&r, "changed outside cutover"), "{:?}", r.warnings);
     }
 
     /// Every weight 0: no backend is picked. The spec says a weight 0 entry gets nothing and
