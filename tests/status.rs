@@ -359,6 +359,27 @@ fn status_reports_the_demo_releases() {
         assert!(line.starts_with(id) && line.contains(pattern), "{table}");
     }
     assert!(lines[1].contains("70/30"), "{table}");
+    // A reader that has had enough (`cutover status | head -1`) closes the pipe: status ends
+    // quietly with 0, no panic about a broken pipe.
+    for format in ["table", "json"] {
+        let (reader, writer) = std::io::pipe().expect("a pipe");
+        drop(reader);
+        let out = Command::new(env!("CARGO_BIN_EXE_cutover"))
+            .args(["status", "-A", "--kubeconfig", &kc, "-o", format])
+            .env_remove("KUBECONFIG")
+            .env("CUTOVER_LOG", "off")
+            .stdin(Stdio::null())
+            .stdout(writer)
+            .output()
+            .expect("run cutover");
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "-o {format}: {}",
+            text(&out.stderr)
+        );
+        assert_eq!(text(&out.stderr), "", "-o {format}");
+    }
     // Every cell starts under its header: `httproute-canary` (16 letters) shifts nothing.
     for (line, r) in lines[1..]
         .iter()
