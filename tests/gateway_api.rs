@@ -1,9 +1,10 @@
 //! The embedded cluster serves the Gateway API (gateway.networking.k8s.io/v1 GatewayClass,
 //! Gateway, HTTPRoute) as a cluster with the upstream standard-channel CRDs installed does,
-//! judged by a real kubectl and by the kube client.
+//! judged by a real kubectl and by the kube client; and releases on HTTPRoutes end to end, the
+//! `cutover` binary acting and kubectl judging (the second half of this file).
 //!
-//! Weights are relative (Gateway API spec, apis/v1/httproute_types.go `BackendRef.Weight`):
-//! the tests only move them, the share semantics are the planner's.
+//! Weights are relative (Gateway API spec, apis/v1/shared_types.go `BackendRef.Weight`): the
+//! server tests only move them; the release tests check the shares the planner writes.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
 
@@ -823,13 +824,15 @@ fn the_read_only_identity_reads_routes_but_cannot_patch_them() {
 // Releases on HTTPRoutes end to end: the real `cutover` binary acts, kubectl judges.
 //
 // Weight semantics, from the Gateway API spec (kubernetes-sigs/gateway-api
-// `apis/v1/shared_types.go`, `BackendRef.Weight`): "the proportion of requests forwarded to
-// the referenced backend ... computed as weight/(sum of all weights in this BackendRefs
-// list)"; 0 forwards nothing, unset is 1, at most 1,000,000. Conformance test `HTTPRouteWeight`
+// `apis/v1/shared_types.go`, `BackendRef.Weight`): "Weight specifies the proportion of requests
+// forwarded to the referenced backend. This is computed as weight/(sum of all weights in this
+// BackendRefs list) ... Weight is not a percentage and the sum of weights does not need to equal
+// 100"; 0 forwards nothing, unset is 1, at most 1,000,000. Conformance test `HTTPRouteWeight`
 // (`conformance/tests/httproute-weight.go`, `httproute-weight.yaml`: weights 70/30/0 expect
-// 0.7/0.3/0 of the requests). A rule with header matches is more specific than the path-only
-// split and takes its requests first (`HTTPRouteRule` precedence in `apis/v1/httproute_types.go`;
-// conformance `httproute-header-matching.go`).
+// 0.7/0.3/0.0 of the requests). The header rule takes its requests before the split: both match
+// the path prefix `/`, and precedence then goes to the rule with the most header matches
+// (`HTTPRouteRule.Matches` in `apis/v1/httproute_types.go`; conformance
+// `httproute-header-matching.go`).
 
 /// The demo cluster, every Deployment of `checkout` ready.
 fn demo() -> Kube {
