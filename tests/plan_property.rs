@@ -477,6 +477,11 @@ fn backends(ing: &Value) -> Vec<String> {
         .collect()
 }
 
+/// The HTTPRoute carrying a case's release (the demo names the route after the release).
+fn route_of(case: &Case) -> Option<&'static str> {
+    (case.namespace == "checkout").then(|| case.id.trim_start_matches("checkout/"))
+}
+
 fn is_empty(v: &Value) -> bool {
     v.is_null() || v.as_array().is_some_and(Vec::is_empty)
 }
@@ -540,12 +545,10 @@ fn check_rolled_back(sim: &Sim, start: &Sim, case: &Case, r: &Release) -> Result
             .ok_or_else(|| format!("{kind} {ns}/{name} is gone"))
     };
     match case.id {
-        "checkout/cart" | "checkout/payments" => {
-            let (name, live) = case
-                .id
-                .split_once('/')
-                .map_or(("", ""), |(_, n)| (n, case.live));
-            check_route_back(sim, start, ns, name, live)?;
+        _ if route_of(case).is_some() => {
+            let name = route_of(case).unwrap_or_default();
+            // The demo's checkout Services are named after their Deployments.
+            check_route_back(sim, start, ns, name, case.live)?;
             if r.traffic.candidate_percent != 0 {
                 return Err(format!(
                     "{name} gives the candidate {}%",
@@ -686,6 +689,12 @@ fn run(
                         r.live.deployments, after.live.deployments, after.traffic.live_percent
                     );
                     return Err(fail(&ran, e));
+                }
+                // On a route, read off the object: every ordinary rule still all on the live
+                // Service, the header rules as they were.
+                if let (Some(name), Some(live)) = (route_of(case), r.live.service.as_deref()) {
+                    check_route_back(&sim, start, case.namespace, name, live)
+                        .map_err(|e| fail(&ran, format!("staging moved user traffic: {e}")))?;
                 }
                 let shown = after.candidate.as_ref().map(|c| {
                     c.deployments
