@@ -1314,3 +1314,44 @@ fn a_route_changed_between_plan_and_apply_is_a_conflict_and_nothing_is_written()
     assert_eq!(cart_split(&route), (80, 20));
     assert_eq!(k.route_events("cart"), []);
 }
+
+/// The next release on a finished HTTPRoute canary: staging re-points the old track's
+/// backendRef (weight 0) at the new candidate's Service, still at weight 0, so the track that
+/// finished keeps every request; the first step then splits 90/10 between them. (Before
+/// discovery read a finished canary's record as such, the stage was refused: it took the
+/// retired track for the live one.)
+#[test]
+fn a_release_staged_after_a_finished_httproute_canary_starts_from_the_track_it_finished_on() {
+    let k = demo();
+    let id = "checkout/cart";
+    k.act(&["weight", id, "100", "--force"]);
+    k.act(&["approve", id]);
+    let finished = k.checkout_route("cart");
+    assert_eq!(cart_split(&finished), (0, 100));
+
+    let out = k.act(&["stage", id, "--image", "ghcr.io/example/cart:2.5.0"]);
+    assert!(out.contains("beside cart-v2"), "{out}");
+    let route = k.checkout_route("cart");
+    assert_eq!(
+        rule_weights(&route, 1),
+        [("cart-v2-5-0".to_string(), 0), ("cart-v2".to_string(), 100)]
+    );
+    assert_eq!(all_but(&route, 1, "name"), all_but(&finished, 1, "name"));
+    k.json(&["get", "svc", "cart-v2-5-0", "-n", "checkout"]);
+    let r = wait_for("the new candidate ready", TIMEOUT, || {
+        let r = k.release(id);
+        let c = &r["candidate"]["replicas"];
+        (c["desired"].as_i64()? > 0 && c["ready"] == c["desired"]).then_some(r)
+    });
+    assert_eq!(r["stage"], "staged", "{r:#}");
+    assert_eq!(r["live"]["service"], "cart-v2", "{r:#}");
+    assert_eq!(r["candidate"]["service"], "cart-v2-5-0", "{r:#}");
+    assert_eq!(r["traffic"]["live_percent"], 100, "{r:#}");
+
+    k.act(&["approve", id]);
+    assert_eq!(
+        rule_weights(&k.checkout_route("cart"), 1),
+        [("cart-v2-5-0".to_string(), 10), ("cart-v2".to_string(), 90)]
+    );
+    assert_eq!(k.release(id)["stage"], "shifting");
+}
