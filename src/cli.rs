@@ -271,14 +271,29 @@ async fn status(args: StatusArgs, cluster: &ClusterArgs) -> anyhow::Result<ExitC
             return Ok(Exit::Refused.into());
         }
     }
-    match args.output {
-        Output::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(&crate::release::status::to_json(&releases))?
-        ),
-        Output::Table => print!("{}", crate::release::status::to_table(&releases)),
-    }
+    let text = match args.output {
+        Output::Json => {
+            let json = crate::release::status::to_json(&releases);
+            format!("{}\n", serde_json::to_string_pretty(&json)?)
+        }
+        Output::Table => crate::release::status::to_table(&releases),
+    };
+    print_out(&text).context("writing to standard output")?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writes `text` to standard output. A reader that closed the pipe early (`cutover status |
+/// head -1`) has what it wanted: the rest is dropped quietly, never a panic.
+///
+/// # Errors
+/// Any other write error (a full disk, a closed terminal).
+fn print_out(text: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
 }
 
 async fn wait_for_shutdown() {

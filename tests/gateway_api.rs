@@ -1,9 +1,10 @@
 //! The embedded cluster serves the Gateway API (gateway.networking.k8s.io/v1 GatewayClass,
 //! Gateway, HTTPRoute) as a cluster with the upstream standard-channel CRDs installed does,
-//! judged by a real kubectl and by the kube client.
+//! judged by a real kubectl and by the kube client; and releases on HTTPRoutes end to end, the
+//! `cutover` binary acting and kubectl judging (the second half of this file).
 //!
-//! Weights are relative (Gateway API spec, apis/v1/httproute_types.go `BackendRef.Weight`):
-//! the tests only move them, the share semantics are the planner's.
+//! Weights are relative (Gateway API spec, apis/v1/shared_types.go `BackendRef.Weight`): the
+//! server tests only move them; the release tests check the shares the planner writes.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
 
@@ -817,4 +818,540 @@ fn the_read_only_identity_reads_routes_but_cannot_patch_them() {
         run.stderr
     );
     assert_eq!(weights(&k.route("web")), [90, 10]);
+}
+
+// ---------------------------------------------------------------------------------------
+// Releases on HTTPRoutes end to end: the real `cutover` binary acts, kubectl judges.
+//
+// Weight semantics, from the Gateway API spec (kubernetes-sigs/gateway-api
+// `apis/v1/shared_types.go`, `BackendRef.Weight`): "Weight specifies the proportion of requests
+// forwarded to the referenced backend. This is computed as weight/(sum of all weights in this
+// BackendRefs list) ... Weight is not a percentage and the sum of weights does not need to equal
+// 100"; 0 forwards nothing, unset is 1, at most 1,000,000. Conformance test `HTTPRouteWeight`
+// (`conformance/tests/httproute-weight.go`, `httproute-weight.yaml`: weights 70/30/0 expect
+// 0.7/0.3/0.0 of the requests). The header rule takes its requests before the split: both match
+// the path prefix `/`, and precedence then goes to the rule with the most header matches
+// (`HTTPRouteRule.Matches` in `apis/v1/httproute_types.go`; conformance
+// `httproute-header-matching.go`).
+
+/// The demo cluster, every Deployment of `checkout` ready.
+fn demo() -> Kube {
+    let k = common::kubectl::start(true);
+    wait_for("every checkout Deployment to be ready", TIMEOUT, || {
+        let deps = k.json(&["get", "deploy", "-n", "checkout"]);
+        let items = deps["items"].as_array()?.clone();
+        let ready = |d: &Value| {
+            d["status"]["readyReplicas"].as_i64().unwrap_or(0)
+                == d["spec"]["replicas"].as_i64().unwrap_or(-1)
+        };
+        (items.len() == 4 && items.iter().all(ready)).then_some(())
+    });
+    k
+}
+
+impl Kube {
+    /// `cutover ARGS` as the admin, stdin closed.
+    fn cutover(&self, args: &[&str]) -> common::kubectl::Run {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_cutover"))
+            .args(args)
+            .arg("--kubeconfig")
+            .arg(&self.kubeconfig)
+            .args(["--context", "cutover-demo"])
+            .env_remove("KUBECONFIG")
+            .env("CUTOVER_LOG", "off")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("run cutover");
+        common::kubectl::Run {
+            status: out.status,
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// `cutover ARGS --yes`, which must succeed; returns its stdout.
+    fn act(&self, args: &[&str]) -> String {
+        let mut args = args.to_vec();
+        args.push("--yes");
+        let run = self.cutover(&args);
+        assert_eq!(run.status.code(), Some(0), "cutover {args:?}: {run:#?}");
+        run.stdout
+    }
+
+    /// The release as `cutover status -o json` reports it.
+    fn release(&self, id: &str) -> Value {
+        let run = self.cutover(&["status", id, "-o", "json"]);
+        assert!(run.success(), "{run:#?}");
+        let v: Value = serde_json::from_str(&run.stdout).expect("status JSON");
+        v["releases"][0].clone()
+    }
+
+    fn checkout_route(&self, name: &str) -> Value {
+        self.json(&["get", "httproute", name, "-n", "checkout"])
+    }
+
+    /// spec.replicas of a Deployment in `checkout`.
+    fn replicas(&self, name: &str) -> i64 {
+        self.json(&["get", "deploy", name, "-n", "checkout"])["spec"]["replicas"]
+            .as_i64()
+            .unwrap_or(-1)
+    }
+
+    /// (reason, message) of the Events about HTTPRoute `name` in `checkout`, oldest first.
+    fn route_events(&self, name: &str) -> Vec<(String, String)> {
+        let events = self.json(&[
+            "get",
+            "events",
+            "-n",
+            "checkout",
+            "--field-selector",
+            &format!("involvedObject.kind=HTTPRoute,involvedObject.name={name}"),
+        ]);
+        let mut items = events["items"].as_array().cloned().unwrap_or_default();
+        items.sort_by_key(|e| {
+            e["metadata"]["resourceVersion"]
+                .as_str()
+                .map(|rv| rv.parse::<u64>().unwrap_or(0))
+        });
+        items
+            .iter()
+            .map(|e| {
+                assert_eq!(
+                    e["involvedObject"]["apiVersion"],
+                    "gateway.networking.k8s.io/v1"
+                );
+                (
+                    e["reason"].as_str().unwrap_or("").to_string(),
+                    e["message"].as_str().unwrap_or("").to_string(),
+                )
+            })
+            .collect()
+    }
+}
+
+/// (Service, weight) of each backendRef of rule `i`.
+fn rule_weights(route: &Value, i: usize) -> Vec<(String, i64)> {
+    route["spec"]["rules"][i]["backendRefs"]
+        .as_array()
+        .expect("backendRefs")
+        .iter()
+        .map(|b| {
+            (
+                b["name"].as_str().unwrap_or("").to_string(),
+                b["weight"].as_i64().unwrap_or(-1),
+            )
+        })
+        .collect()
+}
+
+/// The route's spec with the `field` of every backendRef of rule `i` taken out, and its
+/// labels and non-cutover annotations: everything a write to that field must leave alone.
+fn all_but(route: &Value, i: usize, field: &str) -> Value {
+    let mut spec = route["spec"].clone();
+    for b in spec["rules"][i]["backendRefs"]
+        .as_array_mut()
+        .expect("backendRefs")
+    {
+        b.as_object_mut().expect("backendRef").remove(field);
+    }
+    let annotations: serde_json::Map<String, Value> = route["metadata"]["annotations"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(k, _)| !k.starts_with("cutover.dev/"))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    json!({"spec": spec, "labels": route["metadata"]["labels"], "annotations": annotations})
+}
+
+/// The header rule of `checkout/cart`: X-Canary: always goes to cart-v2.
+fn cart_header_rule(route: &Value) -> &Value {
+    let rule = &route["spec"]["rules"][0];
+    assert_eq!(
+        rule["matches"][0]["headers"][0]["name"], "X-Canary",
+        "{rule:#}"
+    );
+    assert_eq!(
+        rule["matches"][0]["headers"][0]["value"], "always",
+        "{rule:#}"
+    );
+    assert_eq!(rule_weights(route, 0), [("cart-v2".to_string(), 1)]);
+    rule
+}
+
+/// The split rule of `checkout/cart` as (cart-v1, cart-v2) weights.
+fn cart_split(route: &Value) -> (i64, i64) {
+    match rule_weights(route, 1).as_slice() {
+        [(a, wa), (b, wb)] if a == "cart-v1" && b == "cart-v2" => (*wa, *wb),
+        other => panic!("rule 1 of checkout/cart: {other:?}"),
+    }
+}
+
+/// Issue 13, acceptance: the HTTPRoute canary `checkout/cart` (90/10 with an `X-Canary:
+/// always` header rule) through weight 10 → 50 → 100 → approve (the finish) → rollback, each
+/// step judged by kubectl: the split rule's weights exactly, the header rule and every other
+/// field untouched, `cutover status` agreeing, an audit Event on the HTTPRoute.
+#[test]
+fn httproute_canary_weights_finish_and_rollback_judged_by_kubectl() {
+    let k = demo();
+    let id = "checkout/cart";
+    let before = k.checkout_route("cart");
+    let header_rule = cart_header_rule(&before).clone();
+    assert_eq!(cart_split(&before), (90, 10));
+    let untouched = all_but(&before, 1, "weight");
+
+    // The demo's canary is at 10 already: nothing is written, not even an Event.
+    let out = k.act(&["weight", id, "10"]);
+    assert!(out.contains("checkout/cart is already at 10 %"), "{out}");
+    assert_eq!(
+        k.checkout_route("cart")["metadata"]["resourceVersion"],
+        before["metadata"]["resourceVersion"]
+    );
+    assert_eq!(k.route_events("cart"), []);
+
+    let steps = [
+        // (percent, weights on the route's scale of 100, stage, extra args, Event reason)
+        (50, (50, 50), "shifting", None, "CutoverWeight"),
+        // v2 runs 1 pod where v1 runs 2: all traffic on it is risky, hence --force.
+        (100, (0, 100), "switched", Some("--force"), "CutoverWeight"),
+    ];
+    let mut from = 10;
+    for (percent, want, stage, extra, reason) in steps {
+        let p = percent.to_string();
+        let mut args = vec!["weight", id, &p];
+        args.extend(extra);
+        let out = k.act(&args);
+        assert!(
+            out.contains("requests with header X-Canary=always still go to v2: rule 0 of checkout/cart is left as it is"),
+            "{out}"
+        );
+        let route = k.checkout_route("cart");
+        assert_eq!(cart_split(&route), want, "weight {percent}");
+        assert_eq!(&route["spec"]["rules"][0], &header_rule);
+        assert_eq!(all_but(&route, 1, "weight"), untouched, "weight {percent}");
+        let r = k.release(id);
+        assert_eq!(r["pattern"], "httproute-canary");
+        assert_eq!(r["stage"], stage, "{r:#}");
+        assert_eq!(r["traffic"]["candidate_percent"], percent, "{r:#}");
+        assert_eq!(
+            r["traffic"]["routes"][0]["candidate_share"],
+            f64::from(percent) / 100.0
+        );
+        assert_eq!(
+            r["traffic"]["rules"],
+            json!(["header X-Canary=always -> candidate"])
+        );
+        let events = k.route_events("cart");
+        assert_eq!(
+            events.last(),
+            Some(&(
+                reason.to_string(),
+                format!("cutover-admin set the weight of checkout/cart: {from}% → {percent}%")
+            )),
+            "{events:#?}"
+        );
+        from = percent;
+    }
+
+    // The finish: v2 scaled up to what v1 had, then v1 to 0, kept at weight 0 for rollback.
+    let out = k.act(&["approve", id]);
+    assert!(
+        out.contains("cart-v1 stays on the route at weight 0"),
+        "{out}"
+    );
+    let route = k.checkout_route("cart");
+    assert_eq!(cart_split(&route), (0, 100));
+    assert_eq!(all_but(&route, 1, "weight"), untouched);
+    assert_eq!((k.replicas("cart-v1"), k.replicas("cart-v2")), (0, 2));
+    let r = k.release(id);
+    assert_eq!(r["stage"], "retired", "{r:#}");
+    assert_eq!(r["live"]["service"], "cart-v2", "{r:#}");
+    assert_eq!(r["candidate"]["service"], "cart-v1", "{r:#}");
+    assert_eq!(r["warnings"], json!([]), "{r:#}");
+    let events = k.route_events("cart");
+    assert_eq!(
+        events.last().map(|e| e.0.as_str()),
+        Some("CutoverApprove"),
+        "{events:#?}"
+    );
+
+    // The rollback: v1 back to its replicas, every ordinary request back on cart-v1 (the
+    // candidate's weight 0); the header rule still sends X-Canary: always to v2, and says so.
+    let out = k.act(&["rollback", id]);
+    assert!(
+        out.contains("all user traffic back to v1 after scaling it back to 2")
+            && out.contains("requests with header X-Canary=always still go to v2: rule 0 of checkout/cart is left as it is"),
+        "{out}"
+    );
+    let route = k.checkout_route("cart");
+    assert_eq!(cart_split(&route), (100, 0));
+    assert_eq!(&route["spec"]["rules"][0], &header_rule);
+    assert_eq!(all_but(&route, 1, "weight"), untouched);
+    assert_eq!((k.replicas("cart-v1"), k.replicas("cart-v2")), (2, 2));
+    let r = k.release(id);
+    assert_eq!(r["stage"], "rolled-back", "{r:#}");
+    assert_eq!(r["live"]["service"], "cart-v1", "{r:#}");
+    assert_eq!(r["traffic"]["candidate_share"], 0.0, "{r:#}");
+    assert_eq!(r["warnings"], json!([]), "{r:#}");
+    let events = k.route_events("cart");
+    assert_eq!(
+        events.last(),
+        Some(&(
+            "CutoverRollback".to_string(),
+            "cutover-admin rolled back checkout/cart: v2 → v1".to_string()
+        )),
+        "{events:#?}"
+    );
+    assert_eq!(events.len(), 4, "{events:#?}");
+}
+
+/// Sets the split rule of `checkout/cart` to these (cart-v1, cart-v2) weights by hand (each
+/// `cutover` run reads the cluster afresh: no wait needed).
+fn set_cart_split(k: &Kube, (live, candidate): (i64, i64)) {
+    let ops = json!([
+        {"op": "replace", "path": "/spec/rules/1/backendRefs/0/weight", "value": live},
+        {"op": "replace", "path": "/spec/rules/1/backendRefs/1/weight", "value": candidate},
+    ]);
+    k.ok(&[
+        "patch",
+        "httproute",
+        "cart",
+        "-n",
+        "checkout",
+        "--type=json",
+        "-p",
+        &ops.to_string(),
+    ]);
+}
+
+/// The route's own scale is kept: 900/100 moves on a sum of 1000, 2/1 (a third, as the spec's
+/// weight/sum gives it) on a multiple of 3, each landing on the exact share asked.
+#[test]
+fn an_httproute_weight_keeps_the_routes_scale() {
+    let k = demo();
+    let id = "checkout/cart";
+    let cases = [
+        // (weights by hand, share cutover reads, percent asked, weights written)
+        ((900, 100), 0.1, 25, (750, 250)),
+        ((900, 100), 0.1, 50, (500, 500)),
+        ((2, 1), 1.0 / 3.0, 10, (27, 3)),
+        ((2, 1), 1.0 / 3.0, 50, (3, 3)),
+    ];
+    for (by_hand, share, percent, want) in cases {
+        set_cart_split(&k, by_hand);
+        let r = k.release(id);
+        let read = r["traffic"]["candidate_share"].as_f64().expect("share");
+        assert!((read - share).abs() < 1e-6, "{by_hand:?}: {r:#}");
+        let before = k.checkout_route("cart");
+        k.act(&["weight", id, &percent.to_string()]);
+        let route = k.checkout_route("cart");
+        assert_eq!(cart_split(&route), want, "{by_hand:?} → {percent} %");
+        let (l, c) = want;
+        assert_eq!(c * 100, percent * (l + c), "the share is exact");
+        assert_eq!((l + c) % (by_hand.0 + by_hand.1), 0, "on the route's scale");
+        assert_eq!(all_but(&route, 1, "weight"), all_but(&before, 1, "weight"));
+        assert_eq!(k.release(id)["traffic"]["candidate_percent"], percent);
+    }
+}
+
+/// Issue 13, acceptance: the HTTPRoute blue-green `checkout/payments` through switch → approve
+/// (retire) → rollback, judged by kubectl: the backendRef's name, the Deployments' replicas,
+/// the stage, the rest of the route untouched, an Event on the HTTPRoute for each.
+#[test]
+fn httproute_blue_green_switch_retire_and_rollback_judged_by_kubectl() {
+    let k = demo();
+    let id = "checkout/payments";
+    let before = k.checkout_route("payments");
+    let untouched = all_but(&before, 0, "name");
+    let backend = |route: &Value| rule_weights(route, 0);
+    assert_eq!(backend(&before), [("payments-blue".to_string(), 1)]);
+    assert_eq!(k.release(id)["stage"], "staged");
+    let steps = [
+        // (op, backendRef, (blue, green) replicas, stage, live, Event reason)
+        (
+            "switch",
+            "payments-green",
+            (2, 2),
+            "switched",
+            "payments-green",
+            "CutoverSwitch",
+        ),
+        (
+            "approve",
+            "payments-green",
+            (0, 2),
+            "retired",
+            "payments-green",
+            "CutoverApprove",
+        ),
+        (
+            "rollback",
+            "payments-blue",
+            (2, 2),
+            "rolled-back",
+            "payments-blue",
+            "CutoverRollback",
+        ),
+    ];
+    for (n, (op, service, replicas, stage, live, reason)) in steps.into_iter().enumerate() {
+        k.act(&[op, id]);
+        let route = k.checkout_route("payments");
+        assert_eq!(backend(&route), [(service.to_string(), 1)], "after {op}");
+        assert_eq!(all_but(&route, 0, "name"), untouched, "after {op}");
+        assert_eq!(
+            (k.replicas("payments-blue"), k.replicas("payments-green")),
+            replicas,
+            "after {op}"
+        );
+        let r = k.release(id);
+        assert_eq!(r["pattern"], "httproute-switch");
+        assert_eq!(
+            (r["stage"].as_str(), r["live"]["service"].as_str()),
+            (Some(stage), Some(live)),
+            "{r:#}"
+        );
+        assert_eq!(r["traffic"]["live_percent"], 100, "{r:#}");
+        assert_eq!(r["warnings"], json!([]), "{r:#}");
+        let events = k.route_events("payments");
+        assert_eq!(events.len(), n + 1, "{events:#?}");
+        assert_eq!(events[n].0, reason, "{events:#?}");
+        assert!(events[n].1.contains("checkout/payments"), "{events:#?}");
+    }
+}
+
+/// Issue 13, acceptance: a 409 when the route changed underneath. cutover plans the weight and
+/// waits at its question (`script` gives it a terminal); kubectl changes the route meanwhile;
+/// the answer `y` sends the plan's JSON patch, whose resourceVersion op is now stale: the
+/// server answers 409 Conflict, cutover says the HTTPRoute was changed by someone else, and
+/// nothing else is written (no other step, no Event).
+#[test]
+fn a_route_changed_between_plan_and_apply_is_a_conflict_and_nothing_is_written() {
+    use std::io::{Read as _, Write as _};
+    use std::process::{Command, Stdio};
+
+    let k = demo();
+    let id = "checkout/cart";
+    let line = format!(
+        "{} weight {id} 50 --kubeconfig {} --context cutover-demo",
+        env!("CARGO_BIN_EXE_cutover"),
+        k.kubeconfig.display()
+    );
+    let mut child = Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .env_remove("KUBECONFIG")
+        .env("CUTOVER_LOG", "off")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run script (util-linux)");
+    let mut stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = stdout.read(&mut buf) {
+            if n == 0
+                || tx
+                    .send(String::from_utf8_lossy(&buf[..n]).into_owned())
+                    .is_err()
+            {
+                break;
+            }
+        }
+    });
+    // The plan is made and shown; cutover waits for the answer.
+    let mut seen = String::new();
+    let deadline = Instant::now() + TIMEOUT;
+    while !seen.contains("Apply? [y/N]") {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(chunk) => seen.push_str(&chunk),
+            Err(e) => panic!("no question from cutover ({e}): {seen}"),
+        }
+    }
+    assert!(
+        seen.contains("rule 1: cart-v1 90 → 50, cart-v2 10 → 50"),
+        "{seen}"
+    );
+
+    // Someone else moves the weight meanwhile.
+    set_cart_split(&k, (80, 20));
+    let changed = k.checkout_route("cart");
+    k.cluster.clear_requests();
+    let mut stdin = child.stdin.take().expect("stdin");
+    writeln!(stdin, "y").expect("answer");
+    drop(stdin);
+    let status = child.wait().expect("wait for script");
+    while let Ok(chunk) = rx.recv_timeout(TIMEOUT) {
+        seen.push_str(&chunk);
+    }
+    // A 409 is a refusal (README, "Exit codes": 1).
+    assert_eq!(status.code(), Some(1), "{seen}");
+    assert!(
+        seen.contains(
+            "HTTPRoute checkout/cart was changed by someone else — review and confirm again"
+        ),
+        "{seen}"
+    );
+    let writes: Vec<(String, String, u16)> = k
+        .cluster
+        .requests()
+        .iter()
+        .filter(|r| r.is_mutating())
+        .map(|r| (r.method.clone(), r.path.clone(), r.status))
+        .collect();
+    assert_eq!(
+        writes,
+        [(
+            "PATCH".to_string(),
+            "/apis/gateway.networking.k8s.io/v1/namespaces/checkout/httproutes/cart".to_string(),
+            409
+        )],
+        "{seen}"
+    );
+    let route = k.checkout_route("cart");
+    assert_eq!(route, changed, "the route is as kubectl left it");
+    assert_eq!(cart_split(&route), (80, 20));
+    assert_eq!(k.route_events("cart"), []);
+}
+
+/// The next release on a finished HTTPRoute canary: staging re-points the old track's
+/// backendRef (weight 0) at the new candidate's Service, still at weight 0, so the track that
+/// finished keeps every request; the first step then splits 90/10 between them. (Before
+/// discovery read a finished canary's record as such, the stage was refused: it took the
+/// retired track for the live one.)
+#[test]
+fn a_release_staged_after_a_finished_httproute_canary_starts_from_the_track_it_finished_on() {
+    let k = demo();
+    let id = "checkout/cart";
+    k.act(&["weight", id, "100", "--force"]);
+    k.act(&["approve", id]);
+    let finished = k.checkout_route("cart");
+    assert_eq!(cart_split(&finished), (0, 100));
+
+    let out = k.act(&["stage", id, "--image", "ghcr.io/example/cart:2.5.0"]);
+    assert!(out.contains("beside cart-v2"), "{out}");
+    let route = k.checkout_route("cart");
+    assert_eq!(
+        rule_weights(&route, 1),
+        [("cart-v2-5-0".to_string(), 0), ("cart-v2".to_string(), 100)]
+    );
+    assert_eq!(all_but(&route, 1, "name"), all_but(&finished, 1, "name"));
+    k.json(&["get", "svc", "cart-v2-5-0", "-n", "checkout"]);
+    let r = wait_for("the new candidate ready", TIMEOUT, || {
+        let r = k.release(id);
+        let c = &r["candidate"]["replicas"];
+        (c["desired"].as_i64()? > 0 && c["ready"] == c["desired"]).then_some(r)
+    });
+    assert_eq!(r["stage"], "staged", "{r:#}");
+    assert_eq!(r["live"]["service"], "cart-v2", "{r:#}");
+    assert_eq!(r["candidate"]["service"], "cart-v2-5-0", "{r:#}");
+    assert_eq!(r["traffic"]["live_percent"], 100, "{r:#}");
+
+    k.act(&["approve", id]);
+    assert_eq!(
+        rule_weights(&k.checkout_route("cart"), 1),
+        [("cart-v2-5-0".to_string(), 10), ("cart-v2".to_string(), 90)]
+    );
+    assert_eq!(k.release(id)["stage"], "shifting");
 }

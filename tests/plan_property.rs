@@ -1,12 +1,17 @@
-//! The planner against an in-memory cluster: random sequences of ops on the three demo
-//! releases, every plan applied to a simulated object set the way the executor and the API
-//! server would (resourceVersion preconditions, JSON merge patches, creates that must not
-//! collide, an instant Deployment controller), and after each op:
+//! The planner against an in-memory cluster: random sequences of ops on the demo releases
+//! (Service selector, Ingress backend, nginx canary, and the Gateway API's HTTPRoute canary
+//! and blue-green), every plan applied to a simulated object set the way the executor and the
+//! API server would (resourceVersion preconditions, JSON merge patches, RFC 6902 JSON patches,
+//! creates that must not collide, an instant Deployment controller), and after each op:
 //!
 //! 1. every step carries its precondition: a merge patch names the resourceVersion its
-//!    precondition names (never empty), a create expects the object absent, a wait only reads;
+//!    precondition names (never empty), a JSON patch's first op replaces
+//!    `/metadata/resourceVersion` with it, a create expects the object absent, a wait only
+//!    reads;
 //! 2. a rollback (in a sequence that staged nothing) leaves all user traffic on the track that
-//!    was live when the sequence began, with its original replica count;
+//!    was live when the sequence began, with its original replica count (for an HTTPRoute:
+//!    every ordinary rule's weight on the live Service, or its one backendRef naming it; the
+//!    header rules as they were);
 //! 3. the same release, snapshot and op give the same plan (and discovery the same releases);
 //! 4. discovery is total (no panic) and every release splits 100% of its traffic;
 //! 5. staging moves no user traffic: the live track is the same Deployments, at 100%.
@@ -22,6 +27,7 @@ use std::collections::BTreeMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use cutover::embedded::demo;
+use cutover::release::http_route::HttpRoute;
 use cutover::release::plan::{Action, Actor, Op, Plan, Precondition, plan};
 use cutover::release::{Release, Snapshot, Stage, discover, format_time};
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentStatus, ReplicaSet};
@@ -67,7 +73,23 @@ const CASES: &[Case] = &[
         live: "http-server-v1",
         replicas: 2,
     },
+    Case {
+        id: "checkout/cart",
+        namespace: "checkout",
+        live: "cart-v1",
+        replicas: 2,
+    },
+    Case {
+        id: "checkout/payments",
+        namespace: "checkout",
+        live: "payments-blue",
+        replicas: 2,
+    },
 ];
+
+/// The Kubernetes kinds the simulator stores (the demo's Gateway and GatewayClass are the
+/// simulated gateway controller's, read by no release).
+const KINDS: &[&str] = &["Deployment", "Service", "Ingress", "HTTPRoute"];
 
 // ---------------------------------------------------------------------------------------
 // The simulated cluster
@@ -81,6 +103,7 @@ struct Sim {
     deployments: BTreeMap<Key, Deployment>,
     services: BTreeMap<Key, Service>,
     ingresses: BTreeMap<Key, Ingress>,
+    http_routes: BTreeMap<Key, HttpRoute>,
     /// The global resourceVersion counter, as etcd's revision.
     revision: u64,
 }
@@ -143,12 +166,13 @@ fn owned_by(kind: &str, name: &str) -> Option<Vec<OwnerReference>> {
 }
 
 impl Sim {
-    /// The demo's shop, web and api namespaces as `src/embedded/demo.rs` seeds them.
+    /// The demo's namespaces of `CASES` as `src/embedded/demo.rs` seeds them.
     fn demo() -> Sim {
         let mut sim = Sim::default();
         for mut obj in demo::objects() {
             let ns = obj["metadata"]["namespace"].as_str().unwrap_or_default();
-            if obj["kind"] == "Namespace" || !CASES.iter().any(|c| c.namespace == ns) {
+            let stored = KINDS.iter().any(|k| obj["kind"] == *k);
+            if !stored || !CASES.iter().any(|c| c.namespace == ns) {
                 continue;
             }
             obj["metadata"]["resourceVersion"] = json!(sim.bump());
@@ -170,6 +194,7 @@ impl Sim {
             "Deployment" => self.deployments.get(&key).map(untyped),
             "Service" => self.services.get(&key).map(untyped),
             "Ingress" => self.ingresses.get(&key).map(untyped),
+            "HTTPRoute" => self.http_routes.get(&key).map(untyped),
             _ => None,
         }
     }
@@ -193,6 +218,9 @@ impl Sim {
             "Ingress" => {
                 self.ingresses.insert(key, typed(obj)?);
             }
+            "HTTPRoute" => {
+                self.http_routes.insert(key, typed(obj)?);
+            }
             other => return Err(format!("unexpected kind {other}")),
         }
         Ok(())
@@ -204,6 +232,7 @@ impl Sim {
             deployments: self.deployments.values().cloned().collect(),
             services: self.services.values().cloned().collect(),
             ingresses: self.ingresses.values().cloned().collect(),
+            http_routes: self.http_routes.values().cloned().collect(),
             ..Snapshot::default()
         };
         for ((ns, name), d) in &self.deployments {
@@ -410,6 +439,13 @@ fn check_preconditions(p: &Plan) -> Result<(), String> {
                         .and_then(Value::as_str)
                         == Some(want)
             }
+            (Action::JsonPatch(ops), Precondition::ResourceVersion(rv)) => {
+                !rv.is_empty()
+                    && ops.pointer("/0")
+                        == Some(
+                            &json!({"op": "replace", "path": "/metadata/resourceVersion", "value": rv}),
+                        )
+            }
             (Action::Create(_), Precondition::Absent) => true,
             (Action::WaitReady(_), Precondition::ReadOnly) => true,
             _ => false,
@@ -441,15 +477,86 @@ fn backends(ing: &Value) -> Vec<String> {
         .collect()
 }
 
+/// The HTTPRoute carrying a case's release (the demo names the route after the release).
+fn route_of(case: &Case) -> Option<&'static str> {
+    (case.namespace == "checkout").then(|| case.id.trim_start_matches("checkout/"))
+}
+
+fn is_empty(v: &Value) -> bool {
+    v.is_null() || v.as_array().is_some_and(Vec::is_empty)
+}
+
+/// Property 2 for HTTPRoute `name`: every ordinary rule (no match, or one that is only a path)
+/// sends all its requests to the `live` Service (its backendRefs to it weigh above 0, every
+/// other weighs 0; unset is 1), and every header rule is as it was in `start`.
+fn check_route_back(
+    sim: &Sim,
+    start: &Sim,
+    ns: &str,
+    name: &str,
+    live: &str,
+) -> Result<(), String> {
+    let route = sim
+        .get("HTTPRoute", ns, name)
+        .ok_or_else(|| format!("HTTPRoute {ns}/{name} is gone"))?;
+    let was = start.get("HTTPRoute", ns, name).unwrap_or_default();
+    let rules = route.pointer("/spec/rules").and_then(Value::as_array);
+    for (i, rule) in rules.into_iter().flatten().enumerate() {
+        let matches = rule.get("matches").and_then(Value::as_array);
+        let ordinary = matches.is_none_or(|m| {
+            m.is_empty()
+                || m.iter().any(|m| {
+                    ["headers", "queryParams", "method"]
+                        .iter()
+                        .all(|k| is_empty(&m[k]))
+                })
+        });
+        if !ordinary {
+            if rule != &was["spec"]["rules"][i] {
+                return Err(format!("{name} rule {i} (a header rule) changed: {rule}"));
+            }
+            continue;
+        }
+        let backends = rule["backendRefs"].as_array().cloned().unwrap_or_default();
+        let (mut on_live, mut elsewhere) = (0, 0);
+        for b in &backends {
+            let w = b["weight"].as_i64().unwrap_or(1);
+            if b["name"] == live {
+                on_live += w;
+            } else {
+                elsewhere += w;
+            }
+        }
+        if on_live == 0 || elsewhere != 0 {
+            return Err(format!(
+                "{name} rule {i} sends {elsewhere} of {} to others than {live}: {backends:?}",
+                on_live + elsewhere
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Property 2: all user traffic on the original live track, at its original replicas.
-fn check_rolled_back(sim: &Sim, case: &Case, r: &Release) -> Result<(), String> {
+fn check_rolled_back(sim: &Sim, start: &Sim, case: &Case, r: &Release) -> Result<(), String> {
     let ns = case.namespace;
     let obj = |kind: &str, name: &str| {
         sim.get(kind, ns, name)
             .ok_or_else(|| format!("{kind} {ns}/{name} is gone"))
     };
-    match ns {
-        "shop" => {
+    match case.id {
+        _ if route_of(case).is_some() => {
+            let name = route_of(case).unwrap_or_default();
+            // The demo's checkout Services are named after their Deployments.
+            check_route_back(sim, start, ns, name, case.live)?;
+            if r.traffic.candidate_percent != 0 {
+                return Err(format!(
+                    "{name} gives the candidate {}%",
+                    r.traffic.candidate_percent
+                ));
+            }
+        }
+        "shop/nginx-service" => {
             let sel = obj("Service", "nginx-service")?["spec"]["selector"].clone();
             if sel != json!({"app": "nginx", "version": "v1"}) {
                 return Err(format!(
@@ -457,7 +564,7 @@ fn check_rolled_back(sim: &Sim, case: &Case, r: &Release) -> Result<(), String> 
                 ));
             }
         }
-        "web" => {
+        "web/demo-ingress" => {
             let b = backends(&obj("Ingress", "demo-ingress")?);
             if b.is_empty() || b.iter().any(|s| s != "blue-service") {
                 return Err(format!("demo-ingress routes to {b:?}, not blue-service"));
@@ -583,6 +690,12 @@ fn run(
                     );
                     return Err(fail(&ran, e));
                 }
+                // On a route, read off the object: every ordinary rule still all on the live
+                // Service, the header rules as they were.
+                if let (Some(name), Some(live)) = (route_of(case), r.live.service.as_deref()) {
+                    check_route_back(&sim, start, case.namespace, name, live)
+                        .map_err(|e| fail(&ran, format!("staging moved user traffic: {e}")))?;
+                }
                 let shown = after.candidate.as_ref().map(|c| {
                     c.deployments
                         .iter()
@@ -606,7 +719,7 @@ fn run(
                     (true, true) => "after the closing rollback",
                     (false, true) => "after a rollback",
                 };
-                check_rolled_back(&sim, case, &after)
+                check_rolled_back(&sim, start, case, &after)
                     .map_err(|e| fail(&ran, format!("{how}: {e}")))?;
             }
             _ => {}

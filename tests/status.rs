@@ -359,6 +359,46 @@ fn status_reports_the_demo_releases() {
         assert!(line.starts_with(id) && line.contains(pattern), "{table}");
     }
     assert!(lines[1].contains("70/30"), "{table}");
+    // A reader that has had enough (`cutover status | head -1`) closes the pipe: status ends
+    // quietly with 0, no panic about a broken pipe.
+    for format in ["table", "json"] {
+        let (reader, writer) = std::io::pipe().expect("a pipe");
+        drop(reader);
+        let out = Command::new(env!("CARGO_BIN_EXE_cutover"))
+            .args(["status", "-A", "--kubeconfig", &kc, "-o", format])
+            .env_remove("KUBECONFIG")
+            .env("CUTOVER_LOG", "off")
+            .stdin(Stdio::null())
+            .stdout(writer)
+            .output()
+            .expect("run cutover");
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "-o {format}: {}",
+            text(&out.stderr)
+        );
+        assert_eq!(text(&out.stderr), "", "-o {format}");
+    }
+    // Every cell starts under its header: `httproute-canary` (16 letters) shifts nothing.
+    for (line, r) in lines[1..]
+        .iter()
+        .zip(status["releases"].as_array().expect("releases"))
+    {
+        let id = format!(
+            "{}/{}",
+            r["namespace"].as_str().unwrap(),
+            r["name"].as_str().unwrap()
+        );
+        for (column, want) in [
+            ("RELEASE", id.as_str()),
+            ("PATTERN", r["pattern"].as_str().unwrap()),
+            ("STAGE", r["stage"].as_str().unwrap()),
+            ("WARNINGS", "0"),
+        ] {
+            assert_eq!(cell_under(lines[0], line, column), want, "{table}");
+        }
+    }
 
     // One release by name, in its namespace.
     let out = cutover(&[
@@ -477,6 +517,19 @@ fn cutover_ok(kc: &str, args: &[&str]) -> Output {
         text(&out.stderr)
     );
     out
+}
+
+/// The word of table line `line` that starts where `column` starts in the `header` line.
+fn cell_under<'a>(header: &str, line: &'a str, column: &str) -> &'a str {
+    let at = header
+        .find(column)
+        .unwrap_or_else(|| panic!("{column} in {header:?}"));
+    let rest = line.get(at..).unwrap_or_default();
+    assert!(
+        at == 0 || line[..at].ends_with(' '),
+        "{column} cell cut in {line:?}"
+    );
+    rest.split_whitespace().next().unwrap_or_default()
 }
 
 /// The warnings `cutover status -o json` gives for `id`.

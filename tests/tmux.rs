@@ -386,3 +386,99 @@ fn switch_and_rollback_from_the_keyboard() {
     tmux.keys(&["q"]);
     tmux.wait("cutover to exit", |s| s.contains("cutover exited with 0"));
 }
+
+/// Issue 13: the HTTPRoute canary in the console. `checkout/cart` shows its pattern and
+/// route, the 90/10 split and the `X-Canary: always` header rule; four presses of the slider
+/// key raise the pending weight to 30, enter and `y` apply it, and kubectl reads the route's
+/// split rule at exactly 70/30 (the route's scale of 100 kept), the header rule untouched.
+#[test]
+fn an_httproute_canary_is_shown_and_its_weight_moved_from_the_keyboard() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let kubeconfig: PathBuf = dir.path().join("demo.kubeconfig");
+    let cache = dir.path().join("cache");
+    let bin = env!("CARGO_BIN_EXE_cutover");
+    let tmux = Tmux::start(
+        &format!(
+            "{bin} demo --write-kubeconfig {}; echo cutover exited with $?; sleep 60",
+            kubeconfig.display()
+        ),
+        120,
+        40,
+        &[("XDG_CACHE_HOME", &cache), ("XDG_CONFIG_HOME", dir.path())],
+    );
+    let route = |path: &str| {
+        kubectl(
+            &kubeconfig,
+            &cache,
+            &[
+                "-n",
+                "checkout",
+                "get",
+                "httproute",
+                "cart",
+                "-o",
+                &format!("jsonpath={path}"),
+            ],
+        )
+    };
+    let split =
+        || route("{.spec.rules[1].backendRefs[*].name}={.spec.rules[1].backendRefs[*].weight}");
+    let header_rule = || route("{.spec.rules[0]}");
+    tmux.wait_for_text("LIVE");
+    tmux.keys(&["/"]);
+    tmux.type_text("checkout/cart");
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait("the cart canary at 90/10 with its header rule", |s| {
+        s.contains("◀ LIVE 90% · v1") && s.contains("CANDIDATE 10% · v2")
+    });
+    let title = line_with(&screen, "httproute-canary");
+    assert!(
+        title.contains("checkout/cart") && title.contains("HTTPRoute cart"),
+        "{screen}"
+    );
+    assert!(
+        line_with(&screen, "X-Canary=always").contains("v2"),
+        "{screen}"
+    );
+    assert_eq!(split(), "cart-v1 cart-v2=90 10");
+    let rule_before = header_rule();
+
+    // The slider: four steps of 5 from the applied 10 %, pending until confirmed.
+    tmux.keys(&["l", "l", "l", "l"]);
+    tmux.wait_for_text("pending 30%");
+    assert_eq!(
+        split(),
+        "cart-v1 cart-v2=90 10",
+        "nothing is written while pending"
+    );
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for_text("Confirm weight");
+    assert!(
+        screen.contains("cart-v1 90 → 70, cart-v2 10 → 30"),
+        "{screen}"
+    );
+    // A release that changed while the dialog was open (the demo's pods and the gateway's
+    // route status settle in its first seconds) is planned again and asked again: say yes
+    // to the same plan once more.
+    let applied = |s: &str| s.contains("◀ LIVE 70% · v1") && s.contains("CANDIDATE 30% · v2");
+    for _ in 0..3 {
+        tmux.keys(&["y"]);
+        let screen = tmux.wait(
+            "the split at 70/30 on screen, or the plan asked again",
+            |s| applied(s) || s.contains("plan re-made"),
+        );
+        if applied(&screen) {
+            break;
+        }
+        assert!(
+            screen.contains("cart-v1 90 → 70, cart-v2 10 → 30"),
+            "{screen}"
+        );
+    }
+    tmux.wait("the split at 70/30 on screen", applied);
+    assert_eq!(split(), "cart-v1 cart-v2=70 30", "kubectl sees the weights");
+    assert_eq!(header_rule(), rule_before, "the header rule is untouched");
+
+    tmux.keys(&["q"]);
+    tmux.wait("cutover to exit", |s| s.contains("cutover exited with 0"));
+}

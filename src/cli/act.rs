@@ -5,7 +5,7 @@ use std::io::{IsTerminal as _, Write as _};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use super::{ActionOutput, ApplyArgs, Asked, ClusterArgs, ConsoleArgs, Exit};
+use super::{ActionOutput, ApplyArgs, Asked, ClusterArgs, ConsoleArgs, Exit, print_out};
 use crate::cluster::Connected;
 use crate::cluster::apply::{Failure, Outcome, Progress, Request, request_of};
 use crate::release::plan::{Action, Actor, Op, Plan, Refusal};
@@ -220,9 +220,9 @@ pub(super) async fn act(
     };
     let report = report.end(ending);
     match args.output {
-        ActionOutput::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+        ActionOutput::Json => print_out(&format!("{}\n", serde_json::to_string_pretty(&report)?))?,
         ActionOutput::Text if matches!(report.outcome, Ending::Done | Ending::NothingToDo) => {
-            println!("{}", report.message)
+            print_out(&format!("{}\n", report.message))?
         }
         ActionOutput::Text if report.outcome == Ending::DryRun => {}
         ActionOutput::Text => eprintln!("cutover: {}", report.message),
@@ -278,13 +278,13 @@ async fn attempt(
     let plan_text = describe_plan(&plan, asked.name(), &actor);
     if args.dry_run {
         if text {
-            print!("{plan_text}{}", describe_requests(&plan));
+            // Shown for information: a closed or failing stdout does not stop the action.
+            let _ = print_out(&format!("{plan_text}{}", describe_requests(&plan)));
         }
         return Ok(Finished::DryRun);
     }
     if text {
-        print!("{plan_text}");
-        let _ = std::io::stdout().flush();
+        let _ = print_out(&plan_text);
     }
     // With JSON on stdout, the plan for the person asked goes to stderr.
     confirm(&plan, args, (!text).then_some(plan_text))

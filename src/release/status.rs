@@ -112,26 +112,65 @@ fn side(t: Option<&Track>) -> String {
     }
 }
 
-/// One line per release; at most 100 columns wide.
+/// The table's columns: each header with the most a cell may take (`None`: cells of a closed
+/// set, such as pattern and stage names, are never cut). At their widest (24 + 16 + 11 + 14 +
+/// 14 + 7 + 8, and six spaces) they fill exactly 100 columns.
+const COLUMNS: [(&str, Option<usize>); 7] = [
+    ("RELEASE", Some(24)),
+    ("PATTERN", None),
+    ("STAGE", None),
+    ("LIVE", Some(14)),
+    ("CANDIDATE", Some(14)),
+    ("TRAFFIC", None),
+    ("WARNINGS", None),
+];
+
+/// The cells of one release's line, in the order of `COLUMNS`.
+fn cells(r: &Release) -> [String; 7] {
+    let (live, candidate) = r.traffic.short_percents();
+    [
+        r.id(),
+        r.pattern.as_str().to_string(),
+        r.stage.as_str().to_string(),
+        side(Some(&r.live)),
+        side(r.candidate.as_ref()),
+        format!("{live}/{candidate}"),
+        r.warnings.len().to_string(),
+    ]
+}
+
+/// One line per release, each column as wide as its widest cell (as `kubectl get` lays out),
+/// so a long pattern name such as `httproute-canary` never shifts the columns after it; at
+/// most 100 columns wide.
 pub fn to_table(releases: &[Release]) -> String {
-    let mut out = format!(
-        "{:<25} {:<15} {:<11} {:<14} {:<14} {:<7} {}\n",
-        "RELEASE", "PATTERN", "STAGE", "LIVE", "CANDIDATE", "TRAFFIC", "WARNINGS"
-    );
-    for r in releases {
-        let (live, candidate) = r.traffic.short_percents();
-        let traffic = format!("{live}/{candidate}");
-        let line = format!(
-            "{:<25} {:<15} {:<11} {:<14} {:<14} {:<7} {}",
-            fit(&r.id(), 25),
-            r.pattern.as_str(),
-            r.stage.as_str(),
-            fit(&side(Some(&r.live)), 14),
-            fit(&side(r.candidate.as_ref()), 14),
-            traffic,
-            r.warnings.len()
-        );
-        out.push_str(&fit(&line, 100));
+    let header = COLUMNS.map(|(name, _)| name.to_string());
+    let rows: Vec<[String; 7]> = releases
+        .iter()
+        .map(|r| {
+            let mut row = cells(r);
+            for (cell, (_, cap)) in row.iter_mut().zip(COLUMNS) {
+                if let Some(cap) = cap {
+                    *cell = fit(cell, cap);
+                }
+            }
+            row
+        })
+        .collect();
+    let mut widths = [0; 7];
+    for row in std::iter::once(&header).chain(&rows) {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    for row in std::iter::once(&header).chain(&rows) {
+        let line = row
+            .iter()
+            .zip(widths)
+            .map(|(cell, w)| format!("{cell:<w$}"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        out.push_str(&fit(line.trim_end(), 100));
         out.push('\n');
     }
     if releases.is_empty() {
