@@ -1104,7 +1104,7 @@ mod tests {
         let got = plan_on(&r, std::slice::from_ref(&route), Op::Retire).expect_err("a refusal");
         assert_eq!(
             got.to_string(),
-            "shop/web still sends the requests of header X-Old=1 -> candidate to v2: point rule 0 of shop/web elsewhere (cutover leaves header and query rules as they are) before retiring it."
+            "shop/web still sends the requests with header X-Old=1 to v2: point rule 0 of shop/web elsewhere (cutover leaves header and query rules as they are) before retiring it."
         );
         // A header rule to the old track keeps its requests there: no finish.
         let mut r = release(
@@ -1119,7 +1119,7 @@ mod tests {
         let got = plan_on(&r, std::slice::from_ref(&route), Op::Approve).expect_err("a refusal");
         assert_eq!(
             got.to_string(),
-            "shop/web still sends the requests of header X-Old=1 -> live to v1: point rule 0 of shop/web elsewhere (cutover leaves header and query rules as they are) before finishing the canary."
+            "shop/web still sends the requests with header X-Old=1 to v1: point rule 0 of shop/web elsewhere (cutover leaves header and query rules as they are) before finishing the canary."
         );
         let mut r = release(Pattern::HttpRouteCanary, Stage::Switched, 990_000, &["web"]);
         r.traffic.rules.clear();

@@ -80,15 +80,15 @@ impl<'r> Reach<'r> {
         self.per_million == 0 && self.rules.is_empty() && self.routes.is_empty()
     }
 
-    /// What reaches the track, in words: `0.1 % of requests`, `the requests of header
-    /// _env=grey -> candidate`, or both.
+    /// What reaches the track, in words: `0.1 % of requests`, `the requests with header
+    /// _env=grey`, or both (the rules' conditions: the track is the sentence's to name).
     pub fn requests(&self) -> String {
         let mut parts = Vec::new();
         if self.per_million > 0 {
             parts.push(format!("{} % of requests", percent(self)));
         }
         if !self.rules.is_empty() {
-            parts.push(format!("the requests of {}", rule_list(&self.rules)));
+            parts.push(format!("the requests with {}", rule_list(&self.rules)));
         }
         if !self.routes.is_empty() {
             parts.push(format!("all requests to {}", self.routes.join(", ")));
@@ -100,11 +100,10 @@ impl<'r> Reach<'r> {
     }
 }
 
-/// Rules as they read, comma-separated: `header X-Beta=always -> candidate, cookie beta=always
-/// -> candidate`.
+/// Rules by the requests they pick: `header X-Beta=always, or with cookie beta=always`.
 fn rule_list(rules: &[&Rule]) -> String {
-    let texts: Vec<String> = rules.iter().map(ToString::to_string).collect();
-    texts.join(", ")
+    let texts: Vec<String> = rules.iter().map(|r| r.condition()).collect();
+    texts.join(", or with ")
 }
 
 /// A track's exact share as a percent without trailing zeros: `0.1`, `0.0001`, `30`.
@@ -382,19 +381,19 @@ pub(super) mod tests {
             (
                 refused(0, &header()),
                 format!(
-                    "shop/web still sends the requests of header _env=grey -> candidate to v2: {annotations} before retiring it."
+                    "shop/web still sends the requests with header _env=grey to v2: {annotations} before retiring it."
                 ),
             ),
             (
                 refused(0, &always()),
                 format!(
-                    "shop/web still sends the requests of header X-Beta=always -> candidate to v2: {annotations} before retiring it."
+                    "shop/web still sends the requests with header X-Beta=always to v2: {annotations} before retiring it."
                 ),
             ),
             (
                 refused(500_000, &header()),
                 format!(
-                    "shop/web still sends 50 % of requests and the requests of header _env=grey -> candidate to v2: {weight} and {annotations} before retiring it."
+                    "shop/web still sends 50 % of requests and the requests with header _env=grey to v2: {weight} and {annotations} before retiring it."
                 ),
             ),
         ];
@@ -602,7 +601,7 @@ pub(super) mod tests {
         assert_eq!(
             risk(&header, Op::SetWeight(0)).as_deref(),
             Some(
-                "v2 has no ready pods but would take the requests of header _env=grey -> candidate"
+                "v2 has no ready pods but would take the requests with header _env=grey"
             )
         );
         // The live track scaled to 0 by hand: any share left on it is risky, all of it is not.
@@ -702,7 +701,7 @@ pub(super) mod tests {
         );
         assert!(
             p.summary.ends_with(
-                "it takes the requests of header _env=grey -> candidate once its pods are ready, and no other traffic until approved"
+                "it takes the requests with header _env=grey once its pods are ready, and no other traffic until approved"
             ),
             "{}",
             p.summary
