@@ -600,9 +600,7 @@ pub(super) mod tests {
         let header = unready(canary(Stage::Shifting, 100_000, &header()));
         assert_eq!(
             risk(&header, Op::SetWeight(0)).as_deref(),
-            Some(
-                "v2 has no ready pods but would take the requests with header _env=grey"
-            )
+            Some("v2 has no ready pods but would take the requests with header _env=grey")
         );
         // The live track scaled to 0 by hand: any share left on it is risky, all of it is not.
         let mut r = canary(Stage::Shifting, 500_000, &[]);
