@@ -1,0 +1,85 @@
+//! The shares the screen shows, asked in one place for every pattern: what each track takes
+//! of the ordinary requests, or why neither takes any (an HTTPRoute no Gateway accepts, a rule
+//! whose weights are all 0), and the weights as the traffic object writes them.
+
+use crate::release::model::{Kind, Route};
+use crate::release::{Release, Traffic};
+
+/// The route whose share is the release's: its first weighted one, else its first.
+fn share_route(r: &Release) -> Option<&Route> {
+    let routes = &r.traffic.routes;
+    routes.iter().find(|rt| rt.weighted).or(routes.first())
+}
+
+/// Why the release's ordinary requests reach neither track, in a few words (`no traffic:
+/// Gateway infra/public does not accept HTTPRoute web`); None when they reach the split the
+/// traffic object writes.
+/// Sources: Gateway API `apis/v1/shared_types.go` (`RouteConditionAccepted`: a route not
+/// accepted is not attached; `BackendRef.Weight`: weight 0 forwards nothing).
+pub(super) fn unserved(r: &Release) -> Option<String> {
+    let route = share_route(r)?;
+    if route.weights.is_some_and(|(_, total)| total == 0) {
+        return Some("no backend: every weight is 0; the gateway answers with errors".into());
+    }
+    let name = route.primary.as_deref()?;
+    let refusal = r
+        .traffic
+        .faults
+        .iter()
+        .find(|f| f.route == name && f.condition.as_deref() == Some("Accepted"))?;
+    let parent = refusal.parent.as_deref().unwrap_or("its Gateway");
+    Some(format!(
+        "no traffic: {parent} does not accept {} {name}",
+        Kind::HttpRoute
+    ))
+}
+
+/// The (live, candidate) shares in full (`99.9`, `0.1`); `0` each when neither takes any.
+pub(super) fn exact(r: &Release) -> (String, String) {
+    match unserved(r) {
+        Some(_) => ("0".into(), "0".into()),
+        None => r.traffic.exact_percents(),
+    }
+}
+
+/// The (live, candidate) shares short (`>99`, `<1`); `0` each when neither takes any.
+pub(super) fn short(r: &Release) -> (String, String) {
+    match unserved(r) {
+        Some(_) => ("0".into(), "0".into()),
+        None => r.traffic.short_percents(),
+    }
+}
+
+/// The weights behind the applied share where they are not plain percents: an nginx
+/// `canary-weight` out of a total other than 100 (`canary-weight 1/1000`), an HTTPRoute
+/// rule's candidate weight out of a sum other than 100 (`weight 1 of 3`).
+pub(super) fn weights(r: &Release) -> Option<String> {
+    if let Some(c) = r.canary.as_ref().filter(|c| c.total != 100) {
+        return Some(format!("canary-weight {}/{}", c.weight, c.total));
+    }
+    // A sum of 0 is said by `unserved`.
+    let (candidate, total) = share_route(r)?
+        .weights
+        .filter(|(_, t)| *t != 100 && *t != 0)?;
+    Some(format!("weight {candidate} of {total}"))
+}
+
+/// `beta.example.com/  v2 20 %`, or why the split does not reach it.
+pub(super) fn route_line(r: &Release, rt: &Route) -> String {
+    let target = rt.target();
+    if rt.weights.is_some_and(|(_, total)| total == 0) {
+        return format!("{target}  no backend: every weight is 0");
+    }
+    if rt.weighted {
+        let share = Traffic::of_share(rt.candidate_per_million, Vec::new());
+        let candidate = rt.candidate_service.as_deref().unwrap_or("?");
+        return format!("{target}  {candidate} {} %", share.exact_percents().1);
+    }
+    match &rt.live_service {
+        Some(live) => format!("{target}  not split: all to {live}"),
+        None => format!(
+            "{target}  not split: no {} serves it",
+            r.traffic_object.kind
+        ),
+    }
+}
