@@ -2183,16 +2183,40 @@ fn httproute_switch_switched() {
     );
 }
 
+/// A route its Gateway does not accept carries nothing: ✖, 0/0 and the refusal, never the
+/// 95/5 its weights write.
 #[test]
 fn httproute_not_accepted() {
     let app = app_with(&edge(EDGE), PodScope::All, "edge/search", false);
     screens("httproute_not_accepted", &app);
+    let theme = default_theme();
+    for (w, h) in SIZES {
+        let terminal = render(&app, &theme, w, h);
+        let buf = terminal.backend().buffer();
+        for claim in ["95/5", "LIVE 95%", "v4 95%"] {
+            assert_eq!(find(buf, claim), None, "{w}x{h}: a share nobody gets");
+        }
+        assert!(find(buf, "✖ no traffic").is_some(), "{w}x{h}");
+    }
 }
 
+/// A rule whose weights are all 0 sends nothing to either track (the gateway answers with
+/// errors): never `100/0`.
+/// Source: Gateway API `apis/v1/shared_types.go`, `BackendRef.Weight` ("If weight is set to
+/// 0, no traffic should be forwarded for this entry").
 #[test]
 fn httproute_every_weight_zero() {
     let app = app_with(&edge(EDGE), PodScope::All, "edge/web", false);
     screens("httproute_weights_zero", &app);
+    let theme = default_theme();
+    for (w, h) in SIZES {
+        let terminal = render(&app, &theme, w, h);
+        let buf = terminal.backend().buffer();
+        for claim in ["LIVE 100%", "v1 100%"] {
+            assert_eq!(find(buf, claim), None, "{w}x{h}: a share nobody gets");
+        }
+        assert!(find(buf, "✖ no backend").is_some(), "{w}x{h}");
+    }
 }
 
 /// The confirm dialogs of an HTTPRoute canary: a weight, the finish and a rollback say what

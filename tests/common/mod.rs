@@ -20,6 +20,7 @@ pub fn snapshot_of(objects: &[Value]) -> Snapshot {
             Some("Pod") => s.pods.push(typed(o)),
             Some("Service") => s.services.push(typed(o)),
             Some("Ingress") => s.ingresses.push(typed(o)),
+            Some("HTTPRoute") => s.http_routes.push(typed(o)),
             Some("Event") => s.events.push(typed(o)),
             _ => {}
         }
@@ -44,6 +45,7 @@ pub fn view_of(snapshot: &Snapshot, now: jiff::Timestamp) -> ClusterView {
     split!(pods);
     split!(services);
     split!(ingresses);
+    split!(http_routes);
     for (ns, snap) in namespaces {
         let releases = discover(&snap, now);
         view.namespaces
