@@ -9,7 +9,6 @@ mod events;
 mod list;
 mod overlay;
 mod parts;
-mod share;
 mod text;
 
 use ratatui::Frame;

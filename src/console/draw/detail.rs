@@ -10,9 +10,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Paragraph};
 
 use super::text::{self, pad, width};
-use super::{Cx, fit, share, take_left, take_top};
+use super::{Cx, fit, take_left, take_top};
 use crate::console::app::Allowed;
 use crate::console::keymap::{Command, Scope};
+use crate::console::share;
 use crate::console::theme::Role;
 use crate::release::model::MILLION;
 use crate::release::{Release, Side, Stage, Track};

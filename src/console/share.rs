@@ -2,7 +2,7 @@
 //! of the ordinary requests, or why neither takes any (an HTTPRoute no Gateway accepts, a rule
 //! whose weights are all 0), and the weights as the traffic object writes them.
 
-use crate::release::model::{Kind, Route};
+use crate::release::model::{Kind, Route, RouteFault};
 use crate::release::{Release, Traffic};
 
 /// The route whose share is the release's: its first weighted one, else its first.
@@ -21,17 +21,24 @@ pub(super) fn unserved(r: &Release) -> Option<String> {
     if route.weights.is_some_and(|(_, total)| total == 0) {
         return Some("no backend: every weight is 0; the gateway answers with errors".into());
     }
-    let name = route.primary.as_deref()?;
-    let refusal = r
+    refused(r).map(|(parent, name)| {
+        format!(
+            "no traffic: {parent} does not accept {} {name}",
+            Kind::HttpRoute
+        )
+    })
+}
+
+/// The parent that does not accept the route carrying the release's share, and that route's
+/// name: no change to its weights reaches anyone until it does.
+pub(super) fn refused(r: &Release) -> Option<(&str, &str)> {
+    let name = share_route(r)?.primary.as_deref()?;
+    let refusal: &RouteFault = r
         .traffic
         .faults
         .iter()
         .find(|f| f.route == name && f.condition.as_deref() == Some("Accepted"))?;
-    let parent = refusal.parent.as_deref().unwrap_or("its Gateway");
-    Some(format!(
-        "no traffic: {parent} does not accept {} {name}",
-        Kind::HttpRoute
-    ))
+    Some((refusal.parent.as_deref().unwrap_or("its Gateway"), name))
 }
 
 /// The (live, candidate) shares in full (`99.9`, `0.1`); `0` each when neither takes any.
