@@ -21,24 +21,39 @@ pub(super) fn unserved(r: &Release) -> Option<String> {
     if route.weights.is_some_and(|(_, total)| total == 0) {
         return Some("no backend: every weight is 0; the gateway answers with errors".into());
     }
-    refused(r).map(|(parent, name)| {
-        format!(
-            "no traffic: {parent} does not accept {} {name}",
-            Kind::HttpRoute
-        )
-    })
+    let name = route.primary.as_deref()?;
+    let f = refusal_of(r, name)?;
+    // The status's own words, as the on-call engineer would read them in kubectl.
+    let said = match f.message.trim_end_matches('.') {
+        "" => format!("{}.", f.reason),
+        m => format!("{}: {m}.", f.reason),
+    };
+    Some(format!(
+        "no traffic: {} does not accept {} {name}. {said}",
+        parent(f),
+        Kind::HttpRoute
+    ))
 }
 
 /// The parent that does not accept the route carrying the release's share, and that route's
 /// name: no change to its weights reaches anyone until it does.
 pub(super) fn refused(r: &Release) -> Option<(&str, &str)> {
     let name = share_route(r)?.primary.as_deref()?;
-    let refusal: &RouteFault = r
-        .traffic
+    Some((parent(refusal_of(r, name)?), name))
+}
+
+/// The fault of a parent whose `Accepted` condition on the release's HTTPRoute `route` is
+/// `False`.
+fn refusal_of<'r>(r: &'r Release, route: &str) -> Option<&'r RouteFault> {
+    r.traffic
         .faults
         .iter()
-        .find(|f| f.route == name && f.condition.as_deref() == Some("Accepted"))?;
-    Some((refusal.parent.as_deref().unwrap_or("its Gateway"), name))
+        .find(|f| f.route == route && f.condition.as_deref() == Some("Accepted"))
+}
+
+/// `Gateway infra/public`, the parent a fault names.
+fn parent(f: &RouteFault) -> &str {
+    f.parent.as_deref().unwrap_or("its Gateway")
 }
 
 /// The (live, candidate) shares in full (`99.9`, `0.1`); `0` each when neither takes any.
@@ -74,6 +89,9 @@ pub(super) fn weights(r: &Release) -> Option<String> {
 /// `beta.example.com/  v2 20 %`, or why the split does not reach it.
 pub(super) fn route_line(r: &Release, rt: &Route) -> String {
     let target = rt.target();
+    if let Some(f) = rt.primary.as_deref().and_then(|p| refusal_of(r, p)) {
+        return format!("{target}  no traffic: {} does not accept it", parent(f));
+    }
     if rt.weights.is_some_and(|(_, total)| total == 0) {
         return format!("{target}  no backend: every weight is 0");
     }

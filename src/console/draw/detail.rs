@@ -247,8 +247,9 @@ fn traffic(cx: Cx, r: &Release, w: usize) -> Vec<Item> {
             .into_iter()
             .enumerate()
             .map(|(i, piece)| {
-                let label = line_label(cx, if i == 0 { "traffic" } else { "" });
-                (9, Line::from(vec![label, cx.span(piece, Role::Danger)]))
+                let (label, prio) = if i == 0 { ("traffic", 9) } else { ("", 8) };
+                let label = line_label(cx, label);
+                (prio, Line::from(vec![label, cx.span(piece, Role::Danger)]))
             })
             .collect(),
         None => {
