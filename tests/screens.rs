@@ -2223,11 +2223,23 @@ fn httproute_every_weight_zero() {
 /// happens to the route's header and query rules.
 #[test]
 fn httproute_confirm_dialogs() {
+    // Each dialog names both rules and says they stay as they are.
+    let says_what_happens_to_the_rules = |app: &App| {
+        let summary = &app.confirm().expect("a dialog").plan.summary;
+        for part in [
+            "header X-Canary=always still go to v2",
+            "query canary=1 still go to v2",
+            "are left as they are",
+        ] {
+            assert!(summary.contains(part), "{part}: {summary}");
+        }
+    };
     let mut app = app_with(&edge(EDGE), PodScope::All, "edge/checkout", false);
     press(&mut app, Key::char(']'));
     press(&mut app, Key::plain(KeyCode::Enter));
     assert!(app.confirm().is_some(), "status: {:?}", app.status);
     screens_at("httproute_confirm_weight", &app, &[(120, 40), (80, 24)]);
+    says_what_happens_to_the_rules(&app);
     let e = Edge {
         checkout: EdgeCheckout::Switched,
         ..EDGE
@@ -2236,8 +2248,40 @@ fn httproute_confirm_dialogs() {
     press(&mut app, Key::char('a'));
     assert!(app.confirm().is_some(), "status: {:?}", app.status);
     screens_at("httproute_confirm_finish", &app, &[(120, 40), (80, 24)]);
+    says_what_happens_to_the_rules(&app);
     let mut app = app_with(&edge(EDGE), PodScope::All, "edge/checkout", false);
     press(&mut app, Key::char('r'));
     assert!(app.confirm().is_some(), "status: {:?}", app.status);
     screens_at("httproute_confirm_rollback", &app, &[(120, 40), (80, 24)]);
+    says_what_happens_to_the_rules(&app);
+}
+
+/// Two HTTPRoutes split between the same Services: one release, one line per rule, each
+/// naming its route.
+#[test]
+fn httproute_routes_of_one_release_are_each_named() {
+    let objects = edge(EDGE).http_route(
+        "beta",
+        "beta.example.com",
+        json!([path_rule(
+            "/",
+            json!([
+                backend("checkout-v1", Some(90)),
+                backend("checkout-v2", Some(10))
+            ])
+        )]),
+        json!({}),
+        accepted_by_public(),
+    );
+    let app = app_with(&objects, PodScope::All, "edge/checkout", false);
+    let screen = render(&app, &default_theme(), 120, 40)
+        .backend()
+        .to_string();
+    for line in [
+        "checkout: checkout.example.com/  checkout-v2 10 %",
+        "checkout: checkout.example.com/api  checkout-v2 10 %",
+        "beta: beta.example.com/  checkout-v2 10 %",
+    ] {
+        assert!(screen.contains(line), "{line}\n{screen}");
+    }
 }

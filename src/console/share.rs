@@ -86,9 +86,13 @@ pub(super) fn weights(r: &Release) -> Option<String> {
     Some(format!("weight {candidate} of {total}"))
 }
 
-/// `beta.example.com/  v2 20 %`, or why the split does not reach it.
+/// `beta.example.com/  v2 20 %`, or why the split does not reach it; the object that carries
+/// it first (`beta: beta.example.com/  v2 20 %`) when the release's splits are on several.
 pub(super) fn route_line(r: &Release, rt: &Route) -> String {
-    let target = rt.target();
+    let target = match rt.primary.as_deref() {
+        Some(object) if on_several_objects(r) => format!("{object}: {}", rt.target()),
+        _ => rt.target(),
+    };
     if let Some(f) = rt.primary.as_deref().and_then(|p| refusal_of(r, p)) {
         return format!("{target}  no traffic: {} does not accept it", parent(f));
     }
@@ -107,4 +111,16 @@ pub(super) fn route_line(r: &Release, rt: &Route) -> String {
             r.traffic_object.kind
         ),
     }
+}
+
+/// Whether the release's splits are carried by more than one object (several HTTPRoutes for
+/// one pair of Services, or several primary Ingresses).
+fn on_several_objects(r: &Release) -> bool {
+    let mut objects = r
+        .traffic
+        .routes
+        .iter()
+        .filter_map(|rt| rt.primary.as_deref());
+    let first = objects.next();
+    objects.any(|o| Some(o) != first)
 }
