@@ -2285,3 +2285,17 @@ fn httproute_routes_of_one_release_are_each_named() {
         assert!(screen.contains(line), "{line}\n{screen}");
     }
 }
+
+/// The help on an HTTPRoute canary lists the slider's keys, as on an nginx one.
+#[test]
+fn httproute_canary_help_lists_the_slider_keys() {
+    let mut app = app_with(&edge(EDGE), PodScope::All, "edge/checkout", false);
+    press(&mut app, Key::char('?'));
+    assert!(app.help().is_some());
+    let screen = render(&app, &default_theme(), 120, 40)
+        .backend()
+        .to_string();
+    for part in ["Canary weight", "Raise the pending canary weight by 5"] {
+        assert!(screen.contains(part), "{part}\n{screen}");
+    }
+}
