@@ -2152,7 +2152,15 @@ fn httproute_canary_mid_shift() {
 
 #[test]
 fn httproute_canary_on_relative_weights() {
-    edge_screens("httproute_relative", EDGE, "edge/pay", Stage::Shifting);
+    let app = edge_screens("httproute_relative", EDGE, "edge/pay", Stage::Shifting);
+    let screen = render(&app, &default_theme(), 120, 40)
+        .backend()
+        .to_string();
+    // 1 of 2+1 is not a percent: the slider says the weights behind it.
+    assert!(
+        screen.contains("applied 33.3333% (weight 1 of 3)"),
+        "{screen}"
+    );
 }
 
 #[test]
