@@ -1336,3 +1336,166 @@ fn a_dialog_opened_over_a_stale_view_says_it_is_stale() {
         confirm.note
     );
 }
+
+/// Namespace `gw`: Deployments and Services `web-v1` (4 ready) and `web-v2` (2 ready), and
+/// the HTTPRoute `web` (resourceVersion 7) whose rule 0 sends `X-Canary: always` to web-v2 and
+/// whose rule 1 splits `/` 90/10 between them; `annotations` on the route.
+fn route_objects(annotations: Value) -> Vec<Value> {
+    let mut objects = Vec::new();
+    for (v, n) in [("v1", 4), ("v2", 2)] {
+        let name = format!("web-{v}");
+        let labels = serde_json::json!({"app": "web", "version": v});
+        objects.push(serde_json::json!({
+            "kind": "Deployment",
+            "metadata": {"name": name, "namespace": "gw", "resourceVersion": "7"},
+            "spec": {"replicas": n, "selector": {"matchLabels": labels},
+                     "template": {"metadata": {"labels": labels},
+                                  "spec": {"containers": [{"name": "app", "image": format!("web:{v}")}]}}},
+            "status": {"observedGeneration": 1, "replicas": n, "updatedReplicas": n,
+                       "readyReplicas": n, "availableReplicas": n}
+        }));
+        objects.push(serde_json::json!({
+            "kind": "Service",
+            "metadata": {"name": name, "namespace": "gw", "resourceVersion": "7"},
+            "spec": {"selector": labels, "ports": [{"port": 80}]}
+        }));
+    }
+    objects.push(serde_json::json!({
+        "apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
+        "metadata": {"name": "web", "namespace": "gw", "resourceVersion": "7",
+                     "annotations": annotations},
+        "spec": {
+            "parentRefs": [{"name": "public"}],
+            "hostnames": ["web.example"],
+            "rules": [
+                {"matches": [{"headers": [{"name": "X-Canary", "value": "always"}]}],
+                 "backendRefs": [{"name": "web-v2", "port": 80}]},
+                {"matches": [{"path": {"type": "PathPrefix", "value": "/"}}],
+                 "backendRefs": [{"name": "web-v1", "port": 80, "weight": 90},
+                                 {"name": "web-v2", "port": 80, "weight": 10}]}
+            ]
+        },
+        "status": {"parents": [{"parentRef": {"name": "public"}, "controllerName": "x",
+            "conditions": [{"type": "Accepted", "status": "True", "reason": "Accepted"},
+                           {"type": "ResolvedRefs", "status": "True", "reason": "ResolvedRefs"}]}]}
+    }));
+    objects
+}
+
+fn route_app(annotations: Value) -> App {
+    let view = common::view_of(&common::snapshot_of(&route_objects(annotations)), now());
+    let mut app = App::new(Session::default(), now());
+    app.update(Msg::View(Arc::new(view)));
+    select(&mut app, "gw/web");
+    app
+}
+
+/// The weight ops of a JSON patch: (path, value) of every op but the resourceVersion's.
+fn weight_ops(action: &cutover::release::plan::Action) -> Vec<(String, Value)> {
+    let cutover::release::plan::Action::JsonPatch(ops) = action else {
+        panic!("not a JSON patch: {action:?}")
+    };
+    let ops = ops.as_array().expect("an array of ops");
+    assert_eq!(
+        ops[0],
+        serde_json::json!({"op": "replace", "path": "/metadata/resourceVersion", "value": "7"}),
+        "the first op is the resourceVersion precondition"
+    );
+    ops.iter()
+        .filter(|op| op["path"].as_str().is_some_and(|p| p.ends_with("/weight")))
+        .map(|op| {
+            (
+                op["path"].as_str().unwrap_or("").to_string(),
+                op["value"].clone(),
+            )
+        })
+        .collect()
+}
+
+/// The slider's keys work on an HTTPRoute canary exactly as on an nginx one: `]` and `[` move
+/// the pending weight by the steps, `l` by 5, enter opens the dialog, y applies; the plan is a
+/// JSON patch of the split rule's two weights on the route's own scale of 100, with the
+/// resourceVersion first, and the header rule is left alone.
+/// Source: Gateway API `apis/v1/shared_types.go`, `BackendRef.Weight` (relative weights).
+#[test]
+fn the_canary_keys_on_an_httproute_plan_a_json_patch_of_the_routes_weights() {
+    let mut app = route_app(serde_json::json!({}));
+    let release = app.release().expect("selected").clone();
+    assert_eq!(
+        (release.pattern.as_str(), release.traffic.candidate_percent),
+        ("httproute-canary", 10)
+    );
+    for (k, want) in [
+        (Key::char(']'), 25),
+        (Key::char(']'), 50),
+        (Key::char('['), 25),
+        (Key::char('l'), 30),
+        (Key::char('h'), 25),
+    ] {
+        key(&mut app, k);
+        let pending = app.pending.as_ref().expect("pending weight");
+        assert_eq!(pending.percent, want, "after {}", k.label());
+    }
+    assert!(key(&mut app, Key::plain(KeyCode::Enter)).is_empty());
+    let confirm = app.confirm().expect("confirm dialog");
+    assert_eq!(confirm.plan.op, cutover::release::plan::Op::SetWeight(25));
+    assert!(
+        confirm
+            .plan
+            .summary
+            .contains("header X-Canary=always still go to"),
+        "the dialog says what happens to the header rule: {}",
+        confirm.plan.summary
+    );
+    let effects = key(&mut app, Key::char('y'));
+    let [Effect::Apply(plan)] = &effects[..] else {
+        panic!("{effects:?}")
+    };
+    let route_steps: Vec<_> = plan
+        .steps
+        .iter()
+        .filter(|s| s.kind == cutover::release::plan::Kind::HttpRoute)
+        .collect();
+    assert_eq!(route_steps.len(), 1, "one write to the route: {plan:#?}");
+    assert_eq!(
+        weight_ops(&route_steps[0].action),
+        vec![
+            ("/spec/rules/1/backendRefs/0/weight".to_string(), 75.into()),
+            ("/spec/rules/1/backendRefs/1/weight".to_string(), 25.into()),
+        ]
+    );
+}
+
+/// A conflict on an HTTPRoute asks again naming who changed the route last, read from the
+/// route's `cutover.dev/last-action` (the console looked among the Ingresses for it).
+#[test]
+fn a_conflict_on_an_httproute_names_who_changed_the_route_last() {
+    let mut app = route_app(serde_json::json!({}));
+    key(&mut app, Key::char(']'));
+    key(&mut app, Key::plain(KeyCode::Enter));
+    let effects = key(&mut app, Key::char('y'));
+    let [Effect::Apply(plan)] = &effects[..] else {
+        panic!("{effects:?}")
+    };
+    app.update(Msg::Applied(cutover::console::app::Applied {
+        release: plan.release.clone(),
+        op: plan.op.clone(),
+        ok: false,
+        conflict: true,
+        cancelled: false,
+        text: "HTTPRoute gw/web was changed by someone else".into(),
+    }));
+    let last = serde_json::json!({
+        "action": "weight", "actor": "alice", "time": "2026-11-23T02:59:00Z",
+        "from": "10%", "to": "20%"
+    });
+    let objects = route_objects(serde_json::json!({"cutover.dev/last-action": last.to_string()}));
+    let view = common::view_of(&common::snapshot_of(&objects), now());
+    app.update(Msg::View(Arc::new(view)));
+    let confirm = app.confirm().expect("asked again");
+    let note = confirm.note.as_deref().unwrap_or("");
+    assert!(
+        note.contains("Last change recorded on HTTPRoute gw/web: weight by alice"),
+        "{note}"
+    );
+}

@@ -54,6 +54,9 @@ struct Objects {
     pods: Vec<Value>,
     services: Vec<Value>,
     ingresses: Vec<Value>,
+    http_routes: Vec<Value>,
+    /// The namespace of every object; `shop` when empty.
+    namespace: String,
     /// What the feed gives as the events of a release (by id) while it is selected.
     events: BTreeMap<String, Vec<EventLine>>,
 }
@@ -65,12 +68,13 @@ impl Objects {
     /// A Deployment as its controller leaves it, created `age_min` minutes ago: a ReplicaSet
     /// `<name>-7c9f8d6b5` and one pod per entry of `pods`.
     fn app(mut self, name: &str, labels: Value, image: &str, age_min: i64, pods: &[Pod]) -> Self {
+        let ns = self.ns().to_string();
         let desired = pods.len() as i32;
         let ready = pods.iter().filter(|p| matches!(p, Pod::Ready)).count() as i32;
         let rs = format!("{name}-7c9f8d6b5");
         self.deployments.push(json!({
             "metadata": {
-                "name": name, "namespace": "shop", "labels": labels,
+                "name": name, "namespace": ns, "labels": labels,
                 "creationTimestamp": ago(age_min), "resourceVersion": "41"
             },
             "spec": {
@@ -88,7 +92,7 @@ impl Objects {
         }));
         self.replica_sets.push(json!({
             "metadata": {
-                "name": rs, "namespace": "shop", "labels": labels, "resourceVersion": "42",
+                "name": rs, "namespace": ns, "labels": labels, "resourceVersion": "42",
                 "ownerReferences": [{
                     "apiVersion": "apps/v1", "kind": "Deployment", "name": name,
                     "uid": format!("uid-{name}"), "controller": true
@@ -113,7 +117,7 @@ impl Objects {
             self.pods.push(json!({
                 "metadata": {
                     "name": format!("{rs}-{}", SUFFIXES[i % SUFFIXES.len()]),
-                    "namespace": "shop", "labels": labels,
+                    "namespace": ns, "labels": labels,
                     "creationTimestamp": ago(age_min.min(30)), "resourceVersion": "43",
                     "ownerReferences": [{
                         "apiVersion": "apps/v1", "kind": "ReplicaSet", "name": rs,
@@ -135,9 +139,10 @@ impl Objects {
     }
 
     fn service(mut self, name: &str, selector: Value, annotations: Value) -> Self {
+        let ns = self.ns().to_string();
         self.services.push(json!({
             "metadata": {
-                "name": name, "namespace": "shop", "annotations": annotations,
+                "name": name, "namespace": ns, "annotations": annotations,
                 "resourceVersion": "51"
             },
             "spec": {"selector": selector, "ports": [{"port": 80, "targetPort": 8080}]}
@@ -146,9 +151,10 @@ impl Objects {
     }
 
     fn ingress(mut self, name: &str, host: &str, service: &str, annotations: Value) -> Self {
+        let ns = self.ns().to_string();
         self.ingresses.push(json!({
             "metadata": {
-                "name": name, "namespace": "shop", "annotations": annotations,
+                "name": name, "namespace": ns, "annotations": annotations,
                 "creationTimestamp": ago(3 * 24 * 60), "resourceVersion": "61"
             },
             "spec": {
@@ -160,6 +166,15 @@ impl Objects {
             }
         }));
         self
+    }
+
+    /// The namespace every object is in.
+    fn ns(&self) -> &str {
+        if self.namespace.is_empty() {
+            "shop"
+        } else {
+            &self.namespace
+        }
     }
 
     /// `events` as the events of release `id`, newest first.
@@ -181,6 +196,7 @@ impl Objects {
             pods: typed(&self.pods),
             services: typed(&self.services),
             ingresses: typed(&self.ingresses),
+            http_routes: typed(&self.http_routes),
             pod_scope,
             ..Snapshot::default()
         }
@@ -722,11 +738,11 @@ fn event(
     }
 }
 
-fn session(read_only: bool) -> Session {
+fn session(read_only: bool, namespace: &str) -> Session {
     Session {
         context: "prod-eu".to_string(),
         server: "https://203.0.113.10:6443".to_string(),
-        scope: Some("shop".to_string()),
+        scope: Some(namespace.to_string()),
         user: "admin".to_string(),
         read_only,
         keymap: None,
@@ -750,9 +766,11 @@ fn app_with(objects: &Objects, pod_scope: PodScope, select: &str, read_only: boo
     view.connection = Connection::Live;
     view.synced = true;
     view.revision = 1;
-    view.namespaces
-        .insert("shop".to_string(), NamespaceView::new(snapshot, releases));
-    let mut app = App::new(session(read_only), now());
+    view.namespaces.insert(
+        objects.ns().to_string(),
+        NamespaceView::new(snapshot, releases),
+    );
+    let mut app = App::new(session(read_only, objects.ns()), now());
     app.update(Msg::View(Arc::new(view)));
     for _ in 0..app.rows.len() {
         if app.release().is_some_and(|r| r.id() == select) {
@@ -970,7 +988,7 @@ fn confirm_dialog() {
 
 #[test]
 fn unreachable_cluster() {
-    let mut app = App::new(session(false), now());
+    let mut app = App::new(session(false, "shop"), now());
     let mut view = ClusterView::new(now());
     view.connection = Connection::Reconnecting {
         since: "2026-11-23T02:58:41Z".parse().expect("a timestamp"),
@@ -982,7 +1000,7 @@ fn unreachable_cluster() {
 
 #[test]
 fn connected_without_releases() {
-    let mut app = App::new(session(false), now());
+    let mut app = App::new(session(false, "shop"), now());
     let mut view = ClusterView::new(now());
     view.connection = Connection::Live;
     view.synced = true;
@@ -1072,7 +1090,7 @@ fn every_size_draws() {
     let mut confirm = app(SHOP, "shop/web");
     press(&mut confirm, Key::char('s'));
     apps.push(confirm);
-    apps.push(App::new(session(false), now()));
+    apps.push(App::new(session(false, "shop"), now()));
     for app in &apps {
         for w in 0..=130 {
             for h in [0, 1, 2, 5, 9, 10, 11, 15, 23, 24, 25, 29, 30, 40] {
@@ -1887,4 +1905,405 @@ fn a_running_plan_shows_on_its_row_and_in_the_header_until_it_stops() {
         wide.backend()
     );
     keep("plan_cancelled", &terminal);
+}
+
+// ---------------------------------------------------------------------------------------
+// Gateway API: HTTPRoute releases in a namespace of their own, `edge`
+// ---------------------------------------------------------------------------------------
+
+/// The HTTPRoute canary `checkout`'s weights (v1, v2) on its two ordinary rules.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum EdgeCheckout {
+    /// 90/10, on the route's scale of 100.
+    Shifting,
+    /// 0/100, waiting for the approval that finishes it.
+    Switched,
+}
+
+/// The HTTPRoute backend switch `store`: its one backendRef names store-blue or store-green.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum EdgeStore {
+    Staged,
+    Switched,
+}
+
+/// The stages of `edge`'s releases that change between screens.
+#[derive(Clone, Copy)]
+struct Edge {
+    checkout: EdgeCheckout,
+    store: EdgeStore,
+}
+
+const EDGE: Edge = Edge {
+    checkout: EdgeCheckout::Shifting,
+    store: EdgeStore::Staged,
+};
+
+/// A route status in which Gateway `infra/public` accepts the route and resolves its refs.
+fn accepted_by_public() -> Value {
+    json!([
+        {"type": "Accepted", "status": "True", "reason": "Accepted", "message": "Route is accepted"},
+        {"type": "ResolvedRefs", "status": "True", "reason": "ResolvedRefs", "message": "Resolved all references"}
+    ])
+}
+
+/// A backendRef to Service `name` port 80 with `weight` (unset when None).
+fn backend(name: &str, weight: Option<u32>) -> Value {
+    match weight {
+        Some(w) => json!({"name": name, "port": 80, "weight": w}),
+        None => json!({"name": name, "port": 80}),
+    }
+}
+
+/// An ordinary rule: every request under `path` to `backends`.
+fn path_rule(path: &str, backends: Value) -> Value {
+    json!({"matches": [{"path": {"type": "PathPrefix", "value": path}}], "backendRefs": backends})
+}
+
+impl Objects {
+    /// An HTTPRoute attached to Gateway `infra/public` whose status on it carries `conditions`.
+    fn http_route(
+        mut self,
+        name: &str,
+        host: &str,
+        rules: Value,
+        annotations: Value,
+        conditions: Value,
+    ) -> Self {
+        let ns = self.ns().to_string();
+        self.http_routes.push(json!({
+            "apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
+            "metadata": {
+                "name": name, "namespace": ns, "annotations": annotations,
+                "creationTimestamp": ago(3 * 24 * 60), "resourceVersion": "71"
+            },
+            "spec": {
+                "parentRefs": [{"name": "public", "namespace": "infra"}],
+                "hostnames": [host],
+                "rules": rules
+            },
+            "status": {"parents": [{
+                "parentRef": {"name": "public", "namespace": "infra"},
+                "controllerName": "example.net/gateway-controller",
+                "conditions": conditions
+            }]}
+        }));
+        self
+    }
+
+    /// Two tracks `<app>-<v_live>` and `<app>-<v_cand>`, each a Deployment and a Service of
+    /// its own.
+    fn service_pair(self, app: &str, tracks: [(&str, &str, &[Pod]); 2]) -> Self {
+        let mut o = self;
+        for (version, tag, pods) in tracks {
+            let name = format!("{app}-{version}");
+            let labels = json!({"app": app, "version": version});
+            o = o
+                .app(
+                    &name,
+                    labels.clone(),
+                    &format!("registry.example.com/edge/{app}:{tag}"),
+                    if version == "v1" { 7 * 24 * 60 } else { 25 },
+                    pods,
+                )
+                .service(&name, labels, json!({}));
+        }
+        o
+    }
+}
+
+/// The record of an HTTPRoute canary or switch between `<app>-<live>` and `<app>-<cand>`.
+fn route_record(stage: &str, app: &str, live: &str, cand: &str, deadline: Option<&str>) -> Value {
+    let track = |v: &str| json!({"deployments": [format!("{app}-{v}")], "service": format!("{app}-{v}"), "version": v});
+    json!({ RECORD: record(stage, track(live), track(cand), deadline) })
+}
+
+/// Namespace `edge`: the HTTPRoute canary `checkout` (header and query rules beside two split
+/// rules), the canary `pay` at 2/1 (33.3 %), the backend switch `store`, `search` whose
+/// route Gateway `infra/public` does not accept, and `web` whose weights are all 0.
+fn edge(e: Edge) -> Objects {
+    let objects = Objects {
+        namespace: "edge".to_string(),
+        ..Objects::default()
+    };
+    let (v1, v2) = match e.checkout {
+        EdgeCheckout::Shifting => (90, 10),
+        EdgeCheckout::Switched => (0, 100),
+    };
+    let checkout_split = || {
+        json!([
+            backend("checkout-v1", Some(v1)),
+            backend("checkout-v2", Some(v2))
+        ])
+    };
+    let (checkout_stage, checkout_deadline) = match e.checkout {
+        EdgeCheckout::Shifting => ("shifting", None),
+        EdgeCheckout::Switched => ("switched", Some("2026-11-23T03:20:00Z")),
+    };
+    let v2_pods: &[Pod] = match e.checkout {
+        EdgeCheckout::Shifting => &[Pod::Ready, Pod::Ready],
+        EdgeCheckout::Switched => READY4,
+    };
+    let (store_backend, store_stage) = match e.store {
+        EdgeStore::Staged => ("store-blue", "staged"),
+        EdgeStore::Switched => ("store-green", "switched"),
+    };
+    objects
+        .service_pair("checkout", [("v1", "3.2.0", READY4), ("v2", "3.3.0", v2_pods)])
+        .http_route(
+            "checkout",
+            "checkout.example.com",
+            json!([
+                {"matches": [{"headers": [{"type": "Exact", "name": "X-Canary", "value": "always"}]}],
+                 "backendRefs": [backend("checkout-v2", None)]},
+                {"matches": [{"queryParams": [{"type": "Exact", "name": "canary", "value": "1"}]}],
+                 "backendRefs": [backend("checkout-v2", None)]},
+                path_rule("/", checkout_split()),
+                path_rule("/api", checkout_split()),
+            ]),
+            route_record(checkout_stage, "checkout", "v1", "v2", checkout_deadline),
+            accepted_by_public(),
+        )
+        .events(
+            "edge/checkout",
+            vec![event(
+                3,
+                false,
+                "CutoverWeight",
+                "HTTPRoute/checkout",
+                "ana weight edge/checkout: 0% → 10%",
+                1,
+            )],
+        )
+        .service_pair("pay", [("v1", "1.8.0", READY3), ("v2", "1.9.0", READY3)])
+        .http_route(
+            "pay",
+            "pay.example.com",
+            json!([path_rule("/", json!([backend("pay-v1", Some(2)), backend("pay-v2", Some(1))]))]),
+            route_record("shifting", "pay", "v1", "v2", None),
+            accepted_by_public(),
+        )
+        .app(
+            "store-blue",
+            json!({"app": "store", "color": "blue"}),
+            "registry.example.com/edge/store:2.0.1",
+            5 * 24 * 60,
+            READY3,
+        )
+        .app(
+            "store-green",
+            json!({"app": "store", "color": "green"}),
+            "registry.example.com/edge/store:2.1.0",
+            40,
+            READY3,
+        )
+        .service("store-blue", json!({"app": "store", "color": "blue"}), json!({}))
+        .service("store-green", json!({"app": "store", "color": "green"}), json!({}))
+        .http_route(
+            "store",
+            "store.example.com",
+            json!([path_rule("/", json!([backend(store_backend, None)]))]),
+            json!({
+                RECORD: record(
+                    store_stage,
+                    json!({"deployments": ["store-blue"], "service": "store-blue", "version": "blue"}),
+                    json!({"deployments": ["store-green"], "service": "store-green", "version": "green"}),
+                    None,
+                )
+            }),
+            accepted_by_public(),
+        )
+        .service_pair("search", [("v4", "4.0.3", READY3), ("v5", "5.0.0", READY3)])
+        .http_route(
+            "search",
+            "search.example.com",
+            json!([path_rule("/", json!([backend("search-v4", Some(95)), backend("search-v5", Some(5))]))]),
+            json!({}),
+            json!([
+                {"type": "Accepted", "status": "False", "reason": "NotAllowedByListeners",
+                 "message": "No listener of Gateway infra/public allows routes from namespace edge"},
+                {"type": "ResolvedRefs", "status": "True", "reason": "ResolvedRefs", "message": "Resolved all references"}
+            ]),
+        )
+        .service_pair("web", [("v1", "1.4.2", READY3), ("v2", "1.5.0", READY3)])
+        .http_route(
+            "web",
+            "web.example.com",
+            json!([path_rule("/", json!([backend("web-v1", Some(0)), backend("web-v2", Some(0))]))]),
+            route_record("shifting", "web", "v1", "v2", None),
+            accepted_by_public(),
+        )
+}
+
+/// Snapshots release `select` of `edge(e)` at every size, once discovery has put it in
+/// `stage`.
+fn edge_screens(name: &str, e: Edge, select: &str, stage: Stage) -> App {
+    let app = app_with(&edge(e), PodScope::All, select, false);
+    let release = app.release().expect("the selected release");
+    assert_eq!(release.stage, stage, "{select}: {:?}", release.warnings);
+    screens(name, &app);
+    app
+}
+
+#[test]
+fn httproute_canary_mid_shift() {
+    edge_screens("httproute_shifting", EDGE, "edge/checkout", Stage::Shifting);
+}
+
+#[test]
+fn httproute_canary_on_relative_weights() {
+    let app = edge_screens("httproute_relative", EDGE, "edge/pay", Stage::Shifting);
+    let screen = render(&app, &default_theme(), 120, 40)
+        .backend()
+        .to_string();
+    // 1 of 2+1 is not a percent: the slider says the weights behind it.
+    assert!(
+        screen.contains("applied 33.3333% (weight 1 of 3)"),
+        "{screen}"
+    );
+}
+
+#[test]
+fn httproute_canary_switched() {
+    let e = Edge {
+        checkout: EdgeCheckout::Switched,
+        ..EDGE
+    };
+    edge_screens("httproute_switched", e, "edge/checkout", Stage::Switched);
+}
+
+#[test]
+fn httproute_switch_staged() {
+    edge_screens("httproute_switch_staged", EDGE, "edge/store", Stage::Staged);
+}
+
+#[test]
+fn httproute_switch_switched() {
+    let e = Edge {
+        store: EdgeStore::Switched,
+        ..EDGE
+    };
+    edge_screens(
+        "httproute_switch_switched",
+        e,
+        "edge/store",
+        Stage::Switched,
+    );
+}
+
+/// A route its Gateway does not accept carries nothing: ✖, 0/0 and the refusal, never the
+/// 95/5 its weights write.
+#[test]
+fn httproute_not_accepted() {
+    let app = app_with(&edge(EDGE), PodScope::All, "edge/search", false);
+    screens("httproute_not_accepted", &app);
+    let theme = default_theme();
+    for (w, h) in SIZES {
+        let terminal = render(&app, &theme, w, h);
+        let buf = terminal.backend().buffer();
+        for claim in ["95/5", "LIVE 95%", "v4 95%"] {
+            assert_eq!(find(buf, claim), None, "{w}x{h}: a share nobody gets");
+        }
+        assert!(find(buf, "✖ no traffic").is_some(), "{w}x{h}");
+    }
+}
+
+/// A rule whose weights are all 0 sends nothing to either track (the gateway answers with
+/// errors): never `100/0`.
+/// Source: Gateway API `apis/v1/shared_types.go`, `BackendRef.Weight` ("If weight is set to
+/// 0, no traffic should be forwarded for this entry").
+#[test]
+fn httproute_every_weight_zero() {
+    let app = app_with(&edge(EDGE), PodScope::All, "edge/web", false);
+    screens("httproute_weights_zero", &app);
+    let theme = default_theme();
+    for (w, h) in SIZES {
+        let terminal = render(&app, &theme, w, h);
+        let buf = terminal.backend().buffer();
+        for claim in ["LIVE 100%", "v1 100%"] {
+            assert_eq!(find(buf, claim), None, "{w}x{h}: a share nobody gets");
+        }
+        assert!(find(buf, "✖ no backend").is_some(), "{w}x{h}");
+    }
+}
+
+/// The confirm dialogs of an HTTPRoute canary: a weight, the finish and a rollback say what
+/// happens to the route's header and query rules.
+#[test]
+fn httproute_confirm_dialogs() {
+    // Each dialog names both rules and says they stay as they are.
+    let says_what_happens_to_the_rules = |app: &App| {
+        let summary = &app.confirm().expect("a dialog").plan.summary;
+        for part in [
+            "header X-Canary=always still go to v2",
+            "query canary=1 still go to v2",
+            "are left as they are",
+        ] {
+            assert!(summary.contains(part), "{part}: {summary}");
+        }
+    };
+    let mut app = app_with(&edge(EDGE), PodScope::All, "edge/checkout", false);
+    press(&mut app, Key::char(']'));
+    press(&mut app, Key::plain(KeyCode::Enter));
+    assert!(app.confirm().is_some(), "status: {:?}", app.status);
+    screens_at("httproute_confirm_weight", &app, &[(120, 40), (80, 24)]);
+    says_what_happens_to_the_rules(&app);
+    let e = Edge {
+        checkout: EdgeCheckout::Switched,
+        ..EDGE
+    };
+    let mut app = app_with(&edge(e), PodScope::All, "edge/checkout", false);
+    press(&mut app, Key::char('a'));
+    assert!(app.confirm().is_some(), "status: {:?}", app.status);
+    screens_at("httproute_confirm_finish", &app, &[(120, 40), (80, 24)]);
+    says_what_happens_to_the_rules(&app);
+    let mut app = app_with(&edge(EDGE), PodScope::All, "edge/checkout", false);
+    press(&mut app, Key::char('r'));
+    assert!(app.confirm().is_some(), "status: {:?}", app.status);
+    screens_at("httproute_confirm_rollback", &app, &[(120, 40), (80, 24)]);
+    says_what_happens_to_the_rules(&app);
+}
+
+/// Two HTTPRoutes split between the same Services: one release, one line per rule, each
+/// naming its route.
+#[test]
+fn httproute_routes_of_one_release_are_each_named() {
+    let objects = edge(EDGE).http_route(
+        "beta",
+        "beta.example.com",
+        json!([path_rule(
+            "/",
+            json!([
+                backend("checkout-v1", Some(90)),
+                backend("checkout-v2", Some(10))
+            ])
+        )]),
+        json!({}),
+        accepted_by_public(),
+    );
+    let app = app_with(&objects, PodScope::All, "edge/checkout", false);
+    let screen = render(&app, &default_theme(), 120, 40)
+        .backend()
+        .to_string();
+    for line in [
+        "checkout: checkout.example.com/  checkout-v2 10 %",
+        "checkout: checkout.example.com/api  checkout-v2 10 %",
+        "beta: beta.example.com/  checkout-v2 10 %",
+    ] {
+        assert!(screen.contains(line), "{line}\n{screen}");
+    }
+}
+
+/// The help on an HTTPRoute canary lists the slider's keys, as on an nginx one.
+#[test]
+fn httproute_canary_help_lists_the_slider_keys() {
+    let mut app = app_with(&edge(EDGE), PodScope::All, "edge/checkout", false);
+    press(&mut app, Key::char('?'));
+    assert!(app.help().is_some());
+    let screen = render(&app, &default_theme(), 120, 40)
+        .backend()
+        .to_string();
+    for part in ["Canary weight", "Raise the pending canary weight by 5"] {
+        assert!(screen.contains(part), "{part}\n{screen}");
+    }
 }

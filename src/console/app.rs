@@ -695,6 +695,10 @@ fn next_step(r: &Release) -> String {
     let cand = r.candidate.as_ref().map(Track::label).unwrap_or_default();
     let live = r.live.label();
     let canary = r.pattern.splits_by_weight();
+    // The bar says which Gateway refuses it; approving would move no request.
+    if super::share::refused(r).is_some() {
+        return "fix the route first: it carries nothing".to_string();
+    }
     match r.stage {
         Stage::AtRest => "nothing to do until a candidate is deployed".to_string(),
         Stage::Staged if canary => {

@@ -181,7 +181,8 @@ fn empty_body(cx: Cx) -> Option<Vec<(String, Role)>> {
             (format!("No releases in {}.", scope_words(cx)), Role::Text),
             (
                 "cutover looks for Services that select one of two Deployment tracks, Ingresses \
-                 that switch between two Services, and nginx canary Ingresses."
+                 that switch between two Services, nginx canary Ingresses, and HTTPRoute rules \
+                 that split or switch between two Services."
                     .to_string(),
                 Role::Muted,
             ),

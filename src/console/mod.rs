@@ -4,6 +4,7 @@
 pub mod app;
 pub mod draw;
 pub mod keymap;
+mod share;
 mod terminal;
 pub mod theme;
 

@@ -298,6 +298,10 @@ pub struct Route {
     /// The canary's weight (and rules) apply here: ingress-nginx merged the canary into the
     /// primary's backend for this route.
     pub weighted: bool,
+    /// An HTTPRoute rule's weights as written: (the candidate's backendRef weight, the sum of
+    /// all the rule's backendRef weights); None for the Ingress patterns.
+    #[serde(skip)]
+    pub weights: Option<(u32, u32)>,
 }
 
 impl Route {

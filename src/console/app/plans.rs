@@ -135,6 +135,7 @@ impl App {
         let (ns, name) = (r.namespace.as_str(), r.traffic_object.name.as_str());
         let meta = match r.traffic_object.kind {
             plan::Kind::Service => &plan::find(&snapshot.services, ns, name)?.metadata,
+            plan::Kind::HttpRoute => &plan::find(&snapshot.http_routes, ns, name)?.metadata,
             _ => &plan::find(&snapshot.ingresses, ns, name)?.metadata,
         };
         let raw = meta.annotations.as_ref()?.get(record::LAST_ACTION)?;

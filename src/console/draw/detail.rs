@@ -13,8 +13,9 @@ use super::text::{self, pad, width};
 use super::{Cx, fit, take_left, take_top};
 use crate::console::app::Allowed;
 use crate::console::keymap::{Command, Scope};
+use crate::console::share;
 use crate::console::theme::Role;
-use crate::release::model::{MILLION, Route, Traffic};
+use crate::release::model::MILLION;
 use crate::release::{Release, Side, Stage, Track};
 
 mod track;
@@ -240,9 +241,23 @@ fn line_label(cx: Cx, name: &str) -> Span<'static> {
 
 /// `traffic  ◀ v1 75% ███████████▒▒▒▒ 25% v2 ▶` and the header/cookie rules written out.
 fn traffic(cx: Cx, r: &Release, w: usize) -> Vec<Item> {
-    let mut spans = vec![line_label(cx, "traffic")];
-    spans.extend(traffic_bar(cx, r, w.saturating_sub(LABEL)));
-    let mut items = vec![(9, Line::from(spans))];
+    let mut items = match share::unserved(r) {
+        // Said whole, wrapped: it is why the bar is not shown.
+        Some(why) => text::wrap(&format!("✖ {why}"), w.saturating_sub(LABEL).max(1))
+            .into_iter()
+            .enumerate()
+            .map(|(i, piece)| {
+                let (label, prio) = if i == 0 { ("traffic", 9) } else { ("", 8) };
+                let label = line_label(cx, label);
+                (prio, Line::from(vec![label, cx.span(piece, Role::Danger)]))
+            })
+            .collect(),
+        None => {
+            let mut spans = vec![line_label(cx, "traffic")];
+            spans.extend(traffic_bar(cx, r, w.saturating_sub(LABEL)));
+            vec![(9, Line::from(spans))]
+        }
+    };
     let cand = r.candidate.as_ref().map(|c| c.label()).unwrap_or_default();
     for rule in &r.traffic.rules {
         let rule = match rule.to() {
@@ -261,7 +276,7 @@ fn traffic(cx: Cx, r: &Release, w: usize) -> Vec<Item> {
                 6,
                 Line::from(vec![
                     line_label(cx, ""),
-                    cx.span(route_line(rt), Role::Muted),
+                    cx.span(share::route_line(r, rt), Role::Muted),
                 ]),
             ));
         }
@@ -269,25 +284,14 @@ fn traffic(cx: Cx, r: &Release, w: usize) -> Vec<Item> {
     items
 }
 
-/// `beta.example.com/  v2 20 %`, or why the canary does not split it.
-fn route_line(rt: &Route) -> String {
-    let target = rt.target();
-    if rt.weighted {
-        let share = Traffic::of_share(rt.candidate_per_million, Vec::new());
-        let candidate = rt.candidate_service.as_deref().unwrap_or("?");
-        return format!("{target}  {candidate} {} %", share.exact_percents().1);
-    }
-    match &rt.live_service {
-        Some(live) => format!("{target}  not split: all to {live}"),
-        None => format!("{target}  not split: no Ingress serves it"),
-    }
-}
-
 /// The split as a proportional bar, live part `█` on the left, candidate part `▒` on the right,
 /// each side named and numbered so it reads without colour.
 fn traffic_bar(cx: Cx, r: &Release, w: usize) -> Vec<Span<'static>> {
+    if let Some(why) = share::unserved(r) {
+        return vec![cx.span(format!("✖ {why}"), Role::Danger)];
+    }
     // Labels short (`<1%`), cells from the exact share.
-    let (live_text, cand_text) = r.traffic.short_percents();
+    let (live_text, cand_text) = share::short(r);
     let cand = r.traffic.candidate_per_million.min(MILLION) as usize;
     let live = MILLION as usize - cand;
     let left = format!("◀ {} {live_text}% ", text::truncate(r.live.label(), 12));
@@ -330,13 +334,8 @@ fn slider(cx: Cx, r: &Release, w: usize) -> Vec<Item> {
         format!("applied {}%", r.traffic.exact_percents().1),
         Role::Candidate,
     ));
-    if let Some(c) = &r.canary
-        && c.total != 100
-    {
-        words.push(cx.span(
-            format!(" (canary-weight {}/{})", c.weight, c.total),
-            Role::Muted,
-        ));
+    if let Some(weights) = share::weights(r) {
+        words.push(cx.span(format!(" ({weights})"), Role::Muted));
     }
     let prio = match pending {
         Some((p, false)) => {
@@ -563,21 +562,12 @@ fn warnings(cx: Cx, r: &Release, w: usize) -> Vec<Item> {
 
 /// The live track's heading: `◀ LIVE 20% · v1`, whatever its share.
 fn live_heading(r: &Release) -> String {
-    format!(
-        " ◀ LIVE {}% · {}",
-        r.traffic.exact_percents().0,
-        r.live.label()
-    )
+    format!(" ◀ LIVE {}% · {}", share::exact(r).0, r.live.label())
 }
 
 /// The candidate's heading: `CANDIDATE 80% · v2` (STANDBY or RETIRED by stage).
 fn candidate_heading(r: &Release, c: &Track) -> String {
-    format!(
-        "{} {}% · {}",
-        other_word(r),
-        r.traffic.exact_percents().1,
-        c.label()
-    )
+    format!("{} {}% · {}", other_word(r), share::exact(r).1, c.label())
 }
 
 /// The compact layout's detail: each track as two short lines marked `┃` (live) and `│`,

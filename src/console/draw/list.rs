@@ -172,7 +172,7 @@ fn cells<'a>(app: &App, row: &'a Row, r: Option<&'a Release>) -> Cells<'a> {
         // The model's live track whatever its share, as `cutover status` names it.
         live: r.map(|r| r.live.label()).unwrap_or(""),
         split: r.map(|r| {
-            let (live, candidate) = r.traffic.short_percents();
+            let (live, candidate) = crate::console::share::short(r);
             format!("{live}/{candidate}")
         }),
     }

@@ -331,6 +331,8 @@ fn routes(
     for &at in &g.ordinary {
         let (route, rule) = (&v.routes[at.route], rule_of(v, at));
         let (path, exact) = rule_path(v, rule);
+        let all = weights(v, rule, "").1;
+        let clamp = |w: u64| u32::try_from(w).unwrap_or(u32::MAX);
         let r = Route {
             host: v.s(route.hostnames).into(),
             path,
@@ -340,8 +342,8 @@ fn routes(
             candidate_service: Some(candidate.into()),
             candidate_per_million: rule_share(v, rule, candidate),
             weighted: names(v, rule, live) && names(v, rule, candidate),
+            weights: Some((clamp(weights(v, rule, candidate).0), clamp(all))),
         };
-        let all = weights(v, rule, "").1;
         for b in v.backends(rule) {
             if b.service && g.has(v.s(b.name)) {
                 continue;

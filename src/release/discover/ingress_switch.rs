@@ -130,6 +130,7 @@ fn routes<'i>(
                     candidate_service: (service == Some(live)).then(|| sibling.into()),
                     candidate_per_million: 0,
                     weighted: false,
+                    weights: None,
                 });
             }
         }

@@ -255,6 +255,7 @@ fn route<'i>(
         candidate_service: candidate.map(CompactString::from),
         candidate_per_million: traffic.candidate_per_million,
         weighted,
+        weights: None,
     }
 }
 

@@ -422,6 +422,7 @@ pub(super) mod tests {
             candidate_service: Some("web-v2".into()),
             candidate_per_million: if weighted { MILLION } else { 0 },
             weighted,
+            weights: None,
         }
     }
 
