@@ -2,58 +2,20 @@
 //! of the ordinary requests, or why neither takes any (an HTTPRoute no Gateway accepts, a rule
 //! whose weights are all 0), and the weights as the traffic object writes them.
 
-use crate::release::model::{Kind, Route, RouteFault};
+use crate::release::model::Route;
 use crate::release::{Release, Traffic};
 
-/// The route whose share is the release's: its first weighted one, else its first.
-fn share_route(r: &Release) -> Option<&Route> {
-    let routes = &r.traffic.routes;
-    routes.iter().find(|rt| rt.weighted).or(routes.first())
-}
-
-/// Why the release's ordinary requests reach neither track, in a few words (`no traffic:
-/// Gateway infra/public does not accept HTTPRoute web`); None when they reach the split the
-/// traffic object writes.
-/// Sources: Gateway API `apis/v1/shared_types.go` (`RouteConditionAccepted`: a route not
-/// accepted is not attached; `BackendRef.Weight`: weight 0 forwards nothing).
+/// Why the release's ordinary requests reach neither track, in a few words; None when they
+/// reach the split the traffic object writes (`Release::unserved`, which the CLI reads too).
 pub(super) fn unserved(r: &Release) -> Option<String> {
-    let route = share_route(r)?;
-    if route.weights.is_some_and(|(_, total)| total == 0) {
-        return Some("no backend: every weight is 0; the gateway answers with errors".into());
-    }
-    let name = route.primary.as_deref()?;
-    let f = refusal_of(r, name)?;
-    // The status's own words, as the on-call engineer would read them in kubectl.
-    let said = match f.message.trim_end_matches('.') {
-        "" => format!("{}.", f.reason),
-        m => format!("{}: {m}.", f.reason),
-    };
-    Some(format!(
-        "no traffic: {} does not accept {} {name}. {said}",
-        parent(f),
-        Kind::HttpRoute
-    ))
+    r.unserved()
 }
 
 /// The parent that does not accept the route carrying the release's share, and that route's
 /// name: no change to its weights reaches anyone until it does.
 pub(super) fn refused(r: &Release) -> Option<(&str, &str)> {
-    let name = share_route(r)?.primary.as_deref()?;
-    Some((parent(refusal_of(r, name)?), name))
-}
-
-/// The fault of a parent whose `Accepted` condition on the release's HTTPRoute `route` is
-/// `False`.
-fn refusal_of<'r>(r: &'r Release, route: &str) -> Option<&'r RouteFault> {
-    r.traffic
-        .faults
-        .iter()
-        .find(|f| f.route == route && f.condition.as_deref() == Some("Accepted"))
-}
-
-/// `Gateway infra/public`, the parent a fault names.
-fn parent(f: &RouteFault) -> &str {
-    f.parent.as_deref().unwrap_or("its Gateway")
+    let name = r.share_route()?.primary.as_deref()?;
+    Some((r.refusal_of(name)?.parent_or_gateway(), name))
 }
 
 /// The (live, candidate) shares in full (`99.9`, `0.1`); `0` each when neither takes any.
@@ -80,7 +42,8 @@ pub(super) fn weights(r: &Release) -> Option<String> {
         return Some(format!("canary-weight {}/{}", c.weight, c.total));
     }
     // A sum of 0 is said by `unserved`.
-    let (candidate, total) = share_route(r)?
+    let (candidate, total) = r
+        .share_route()?
         .weights
         .filter(|(_, t)| *t != 100 && *t != 0)?;
     Some(format!("weight {candidate} of {total}"))
@@ -93,8 +56,14 @@ pub(super) fn route_line(r: &Release, rt: &Route) -> String {
         Some(object) if on_several_objects(r) => format!("{object}: {}", rt.target()),
         _ => rt.target(),
     };
-    if let Some(f) = rt.primary.as_deref().and_then(|p| refusal_of(r, p)) {
-        return format!("{target}  no traffic: {} does not accept it", parent(f));
+    if let Some(f) = rt.primary.as_deref().and_then(|p| r.refusal_of(p)) {
+        return match f.parent {
+            Some(_) => format!(
+                "{target}  no traffic: {} does not accept it",
+                f.parent_or_gateway()
+            ),
+            None => format!("{target}  no traffic: it names no Gateway"),
+        };
     }
     if rt.weights.is_some_and(|(_, total)| total == 0) {
         return format!("{target}  no backend: every weight is 0");

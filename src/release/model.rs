@@ -272,6 +272,13 @@ pub struct RouteFault {
     pub message: CompactString,
 }
 
+impl RouteFault {
+    /// `Gateway infra/public`, the parent it names, else `its Gateway`.
+    pub fn parent_or_gateway(&self) -> &str {
+        self.parent.as_deref().unwrap_or("its Gateway")
+    }
+}
+
 /// One host/path of an nginx canary: where ingress-nginx sends its requests. Every route of
 /// one canary Ingress takes the same weight, but only where a primary Ingress of the
 /// canary's class serves it with another Service; elsewhere the canary does nothing.
@@ -643,6 +650,52 @@ impl Release {
         let kind = self.traffic_object.kind.as_str();
         let plural = if each.len() > 1 { "s" } else { "" };
         format!("the {kind}{plural} {}", each.join(", "))
+    }
+
+    /// The route whose share is the release's: its first weighted one, else its first.
+    pub fn share_route(&self) -> Option<&Route> {
+        let routes = &self.traffic.routes;
+        routes.iter().find(|rt| rt.weighted).or(routes.first())
+    }
+
+    /// The fault that leaves the HTTPRoute `route` carrying nothing: no parent accepts it
+    /// (`Accepted: False` where none says `True`), or it names none.
+    pub fn refusal_of(&self, route: &str) -> Option<&RouteFault> {
+        self.traffic
+            .faults
+            .iter()
+            .find(|f| f.route == route && f.condition.as_deref() == Some("Accepted"))
+    }
+
+    /// Why the release's ordinary requests reach neither track, in a few words (`no traffic:
+    /// Gateway infra/public does not accept HTTPRoute web. NotAllowedByListeners: …`); None
+    /// when they reach the split the traffic object writes. The console and `cutover status`
+    /// both ask it, so neither shows a split nobody serves.
+    /// Sources: Gateway API `apis/v1/shared_types.go` (`RouteConditionAccepted`: a route not
+    /// accepted is not attached; `BackendRef.Weight`: weight 0 forwards nothing).
+    pub fn unserved(&self) -> Option<String> {
+        let route = self.share_route()?;
+        if route.weights.is_some_and(|(_, total)| total == 0) {
+            return Some("no backend: every weight is 0; the gateway answers with errors".into());
+        }
+        let name = route.primary.as_deref()?;
+        let f = self.refusal_of(name)?;
+        if f.parent.is_none() {
+            return Some(format!(
+                "no traffic: {} {name} names no Gateway in spec.parentRefs",
+                Kind::HttpRoute
+            ));
+        }
+        // The status's own words, as the on-call engineer would read them in kubectl.
+        let said = match f.message.trim_end_matches('.') {
+            "" => format!("{}.", f.reason),
+            m => format!("{}: {m}.", f.reason),
+        };
+        Some(format!(
+            "no traffic: {} does not accept {} {name}. {said}",
+            f.parent_or_gateway(),
+            Kind::HttpRoute
+        ))
     }
 
     /// The candidate takes a share of ordinary requests (any, even one in a million) but has

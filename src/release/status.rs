@@ -56,11 +56,19 @@ fn release_json(r: &Release) -> Value {
     {
         traffic.insert("faults".into(), json!(r.traffic.faults));
     }
+    if let Some(why) = r.unserved()
+        && let Some(traffic) = release.get_mut("traffic").and_then(Value::as_object_mut)
+    {
+        traffic.insert("unserved".into(), json!(why));
+    }
     release
 }
 
 /// Where requests go now, in a few words: `100% still on v2`, or `75% on v1, 25% on v2`.
 pub fn where_traffic_is(r: &Release) -> String {
+    if let Some(why) = r.unserved() {
+        return why;
+    }
     let (live, candidate) = r.traffic.exact_percents();
     match &r.candidate {
         Some(c) if r.traffic.live_percent == 0 && r.traffic.candidate_per_million > 0 => {
@@ -127,7 +135,11 @@ const COLUMNS: [(&str, Option<usize>); 7] = [
 
 /// The cells of one release's line, in the order of `COLUMNS`.
 fn cells(r: &Release) -> [String; 7] {
-    let (live, candidate) = r.traffic.short_percents();
+    // A split nobody serves is no split: 0 each, as the console shows it.
+    let (live, candidate) = match r.unserved() {
+        Some(_) => ("0".into(), "0".into()),
+        None => r.traffic.short_percents(),
+    };
     [
         r.id(),
         r.pattern.as_str().to_string(),

@@ -345,7 +345,8 @@ fn routes(
             weights: Some((clamp(weights(v, rule, candidate).0), clamp(all))),
         };
         for b in v.backends(rule) {
-            if b.service && g.has(v.s(b.name)) {
+            // A backendRef of weight 0 gets nothing: it takes no share from either track.
+            if b.weight == 0 || b.service && g.has(v.s(b.name)) {
                 continue;
             }
             let (w, a) = (b.weight, u32::try_from(all).unwrap_or(u32::MAX));
@@ -474,11 +475,26 @@ fn routes_of(g: &Group<'_>) -> Vec<usize> {
     at
 }
 
-/// A warning and a fault for each parent whose `Accepted` or `ResolvedRefs` condition on one
-/// of the group's routes is `False`.
+/// A warning for each parent whose `Accepted` or `ResolvedRefs` condition on one of the
+/// group's routes is `False`, and a fault where that leaves requests unserved: a route that
+/// names no parent, or that no parent accepts, carries nothing (a route accepted by another
+/// parent still carries its split there); unresolved references get 500s wherever they are.
 fn refusals(v: View<'_>, g: &Group<'_>, warnings: &mut Vec<String>, faults: &mut Vec<RouteFault>) {
     for r in routes_of(g) {
         let route = &v.routes[r];
+        if route.parents == 0 {
+            let id = route_id(v, route);
+            warnings.push(format!(
+                "The HTTPRoute {id} names no Gateway in spec.parentRefs: no Gateway serves it, so it carries no traffic."
+            ));
+            faults.push(RouteFault {
+                route: v.s(route.name).into(),
+                parent: None,
+                condition: Some("Accepted".into()),
+                reason: "NoParentRefs".into(),
+                message: "it names no Gateway in spec.parentRefs".into(),
+            });
+        }
         for f in v.refusals(route) {
             let (parent, condition) = (v.s(f.parent), v.s(f.condition));
             let (reason, message) = (v.s(f.reason), v.s(f.message));
@@ -488,7 +504,11 @@ fn refusals(v: View<'_>, g: &Group<'_>, warnings: &mut Vec<String>, faults: &mut
                 "" => format!("{reason}."),
                 m => format!("{reason}: {m}."),
             };
+            let elsewhere = condition == "Accepted" && route.accepted > 0;
             warnings.push(match condition {
+                "Accepted" if elsewhere => format!(
+                    "The HTTPRoute {id} is not accepted by {parent}: {said} It carries traffic only through the parents that accept it."
+                ),
                 "Accepted" => format!(
                     "The HTTPRoute {id} is not accepted by {parent}: {said} It carries no traffic there."
                 ),
@@ -496,6 +516,9 @@ fn refusals(v: View<'_>, g: &Group<'_>, warnings: &mut Vec<String>, faults: &mut
                     "The HTTPRoute {id} has references {parent} cannot resolve ({condition} False): {said} The gateway answers the requests for those backends with 500."
                 ),
             });
+            if elsewhere {
+                continue;
+            }
             faults.push(RouteFault {
                 route: v.s(route.name).into(),
                 parent: Some(parent.into()),
@@ -1017,6 +1040,71 @@ mod tests {
         assert!(
             json["releases"][0]["traffic"].get("faults").is_none(),
             "{json}"
+        );
+    }
+
+    /// A route carries nothing only where no parent accepts it: one Gateway refusing it while
+    /// another accepts it leaves its split served (a warning, no fault, the share shown); a
+    /// route naming no parent carries nothing. `Release::unserved` says which, for the
+    /// console, the status table and JSON, and the plans alike.
+    /// Source: Gateway API `apis/v1/shared_types.go` (`RouteConditionAccepted`, per parent).
+    #[test]
+    fn a_route_carries_nothing_only_where_no_parent_accepts_it() {
+        let mut two = route(
+            "web",
+            split(json!([svc("web-v1", Some(9)), svc("web-v2", Some(1))])),
+            json!({}),
+            accepted(),
+        );
+        two.spec
+            .parent_refs
+            .push(crate::release::http_route::ParentReference {
+                name: "nope".into(),
+                ..Default::default()
+            });
+        if let Some(status) = two.status.as_mut() {
+            let refused = serde_json::from_value(json!({"parentRef": {"name": "nope"},
+                "controllerName": "x", "conditions": [{"type": "Accepted", "status": "False",
+                "reason": "NoMatchingParent", "message": "No Gateway nope."}]}))
+            .expect("status");
+            status.parents.push(refused);
+        }
+        let r = one(vec![two]);
+        assert!(r.traffic.faults.is_empty(), "{:?}", r.traffic.faults);
+        assert_eq!(r.unserved(), None);
+        assert!(warned(
+            &r,
+            "It carries traffic only through the parents that accept it"
+        ));
+        assert_eq!(r.traffic.candidate_per_million, 100_000);
+        let table = crate::release::status::to_table(std::slice::from_ref(&r));
+        assert!(table.contains(" 90/10 "), "{table}");
+
+        let mut orphan = route(
+            "web",
+            split(json!([svc("web-v1", Some(9)), svc("web-v2", Some(1))])),
+            json!({}),
+            json!([]),
+        );
+        orphan.spec.parent_refs.clear();
+        orphan.status = None;
+        let r = one(vec![orphan]);
+        assert!(r.unhealthy());
+        assert!(
+            warned(&r, "names no Gateway in spec.parentRefs"),
+            "{:?}",
+            r.warnings
+        );
+        assert_eq!(
+            r.unserved().as_deref(),
+            Some("no traffic: HTTPRoute web names no Gateway in spec.parentRefs")
+        );
+        let table = crate::release::status::to_table(std::slice::from_ref(&r));
+        assert!(table.contains(" 0/0 "), "{table}");
+        let json = crate::release::status::to_json(std::slice::from_ref(&r));
+        assert_eq!(
+            json["releases"][0]["traffic"]["unserved"],
+            "no traffic: HTTPRoute web names no Gateway in spec.parentRefs"
         );
     }
 

@@ -353,6 +353,10 @@ pub(super) struct RouteRow {
     pub(super) rules: Span,
     /// A range of `Objects::route_refusals`.
     pub(super) refusals: Span,
+    /// How many parents `spec.parentRefs` names: none, and no Gateway serves the route.
+    pub(super) parents: u32,
+    /// How many parents' status says `Accepted: True`: the route carries traffic through them.
+    pub(super) accepted: u32,
     pub(super) notes: Notes,
 }
 
@@ -622,6 +626,20 @@ impl Objects {
             hostnames: text.push(&route.spec.hostnames.join(",")),
             rules: Span::of(rules_start, self.route_rules.len()),
             refusals: Span::of(refusals_start, self.route_refusals.len()),
+            parents: u32::try_from(route.spec.parent_refs.len()).unwrap_or(u32::MAX),
+            accepted: u32::try_from(
+                route
+                    .status
+                    .iter()
+                    .flat_map(|s| &s.parents)
+                    .filter(|p| {
+                        p.conditions
+                            .iter()
+                            .any(|c| c.type_ == "Accepted" && c.status == "True")
+                    })
+                    .count(),
+            )
+            .unwrap_or(u32::MAX),
             notes: Notes::of(meta, text),
         };
         self.routes.push(row);

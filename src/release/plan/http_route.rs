@@ -103,7 +103,8 @@ fn backends(cx: Cx, rule: &HttpRouteRule) -> Backends {
             found.live = Some(j);
         } else if named(candidate) && found.candidate.is_none() {
             found.candidate = Some(j);
-        } else {
+        } else if b.weight_or_default() > 0 {
+            // Another backend at weight 0 takes nothing: the pair's weights alone set the share.
             found.others += 1;
         }
     }
@@ -1007,6 +1008,67 @@ mod tests {
             assert_eq!(got.to_string(), text);
             assert_eq!(got.is_unsafe(), is_unsafe, "{text}");
         }
+    }
+
+    /// Routes that split differently with no record to say which Service is live: discovery
+    /// took the live side from one of them, so writing one split onto all could send
+    /// production to the candidate (a route at 0/100 beside one at 90/10). Every move is
+    /// refused, naming each route's share; with a record, or when they agree, it goes ahead.
+    #[test]
+    fn routes_that_split_differently_without_a_record_are_not_moved() {
+        let mut r = release(
+            Pattern::HttpRouteCanary,
+            Stage::Shifting,
+            100_000,
+            &["web", "a-web"],
+        );
+        r.traffic.routes[1].candidate_per_million = crate::release::model::MILLION;
+        let routes = [
+            route_json("web", "7", None, json!([split_rule(Some(90), Some(10))])),
+            route_json("a-web", "8", None, json!([split_rule(Some(0), Some(100))])),
+        ];
+        for op in [Op::SetWeight(50), Op::Rollback, Op::Switch, Op::Approve] {
+            let got = plan_on(&r, &routes, op.clone()).expect_err("a refusal");
+            assert_eq!(
+                got.to_string(),
+                "The HTTPRoutes of shop/web split differently (shop/web 10 % to web-v2, shop/a-web 100 % to web-v2) and no release record says which Service is live: cutover will not write one split onto all of them. Make them agree by hand (kubectl edit httproute), then try again.",
+                "{op:?}"
+            );
+            assert!(got.is_unsafe());
+        }
+        r.traffic.routes[1].candidate_per_million = 100_000;
+        assert!(plan_on(&r, &routes, Op::SetWeight(50)).is_ok());
+    }
+
+    /// A backendRef at weight 0 takes nothing (Gateway API `BackendRef.Weight`): a leftover
+    /// one beside the pair does not stop a weight or a rollback, and keeps its 0.
+    #[test]
+    fn a_third_backend_at_weight_0_does_not_stop_a_move() {
+        let r = release(Pattern::HttpRouteCanary, Stage::Shifting, 1, &["web"]);
+        let mut rule = split_rule(Some(80), Some(10));
+        rule["backendRefs"]
+            .as_array_mut()
+            .expect("refs")
+            .push(json!({"name": "web-v0", "port": 80, "weight": 0}));
+        let route = route_json("web", "7", None, json!([rule]));
+        let p = plan_on(&r, std::slice::from_ref(&route), Op::SetWeight(50)).expect("a plan");
+        let Action::JsonPatch(ops) = &p.steps[0].action else {
+            panic!("{:?}", p.steps[0].action)
+        };
+        let touched: Vec<&str> = ops
+            .as_array()
+            .expect("ops")
+            .iter()
+            .filter_map(|o| o["path"].as_str())
+            .filter(|path| path.contains("backendRefs"))
+            .collect();
+        assert_eq!(
+            touched,
+            [
+                "/spec/rules/0/backendRefs/0/weight",
+                "/spec/rules/0/backendRefs/1/weight"
+            ]
+        );
     }
 
     #[test]

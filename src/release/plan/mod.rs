@@ -214,6 +214,11 @@ pub fn plan(
     if let Some(already) = already(r, &op) {
         return Err(Refusal::NoChange { release, already });
     }
+    if let Some(shares) = disagreeing_routes(r)
+        && !matches!(op, Op::Stage { .. })
+    {
+        return Err(Refusal::RoutesDisagree { release, shares });
+    }
     let cx = steps::Cx {
         r,
         snapshot,
@@ -255,7 +260,56 @@ pub fn plan(
     };
     p.op = op;
     p.event.reason = p.op.reason();
+    // The weights and backends are written as asked, but nobody serves them until the route
+    // is fixed: the summary says so rather than promise a share.
+    if let Some(why) = r.unserved()
+        && !matches!(p.op, Op::Stage { .. } | Op::Retire)
+    {
+        p.summary = format!(
+            "{}; but {why}, so no request reaches either track",
+            p.summary
+        );
+    }
     Ok(p)
+}
+
+/// The candidate's share on each HTTPRoute of a release whose routes split differently while
+/// no record names its live Service (`shop/web 10 %, shop/a-web 100 %`): discovery then took
+/// the live side from one route, which the others may contradict.
+fn disagreeing_routes(r: &Release) -> Option<String> {
+    let routes_pattern = matches!(
+        r.pattern,
+        Pattern::HttpRouteCanary | Pattern::HttpRouteSwitch
+    );
+    if !routes_pattern || r.record.is_some() {
+        return None;
+    }
+    // The rules a move writes: a canary's splits (a rule naming one Service alone is not
+    // written), a switch's every rule.
+    let written: Vec<&super::model::Route> = r
+        .traffic
+        .routes
+        .iter()
+        .filter(|rt| rt.weighted || r.pattern == Pattern::HttpRouteSwitch)
+        .collect();
+    let first = written.first()?.candidate_per_million;
+    if written.iter().all(|rt| rt.candidate_per_million == first) {
+        return None;
+    }
+    let each: Vec<String> = written
+        .iter()
+        .map(|rt| {
+            let share = super::model::Traffic::of_share(rt.candidate_per_million, Vec::new());
+            format!(
+                "{}/{} {} % to {}",
+                r.namespace,
+                rt.primary.as_deref().unwrap_or("?"),
+                share.exact_percents().1,
+                rt.candidate_service.as_deref().unwrap_or("?")
+            )
+        })
+        .collect();
+    Some(each.join(", "))
 }
 
 /// Where the release already is when `op` would change nothing: `at 40 %` for a canary's

@@ -106,6 +106,12 @@ pub enum Refusal {
         rule: usize,
         why: String,
     },
+    /// The release's HTTPRoutes split differently and no record says which Service is live:
+    /// one split written onto all of them could send production to the candidate.
+    #[error(
+        "The HTTPRoutes of {release} split differently ({shares}) and no release record says which Service is live: cutover will not write one split onto all of them. Make them agree by hand (kubectl edit httproute), then try again."
+    )]
+    RoutesDisagree { release: String, shares: String },
     /// No rule of the release's HTTPRoutes is one the op moves (`wanted`: which, in words).
     #[error("No HTTPRoute rule of {release} {wanted}: there is nothing to move.")]
     NoRouteRule { release: String, wanted: String },
@@ -131,6 +137,7 @@ impl Refusal {
             Refusal::NoPrecondition { .. }
                 | Refusal::NotInSnapshot { .. }
                 | Refusal::RouteShape { .. }
+                | Refusal::RoutesDisagree { .. }
                 | Refusal::NoContainers { .. }
                 | Refusal::Unreadable(_)
         )
