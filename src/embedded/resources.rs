@@ -243,6 +243,17 @@ pub static KINDS: &[ResourceKind] = &[
         namespaced: false,
         create_only: true,
         ..served(
+            "authorization.k8s.io",
+            "v1",
+            "SelfSubjectRulesReview",
+            "selfsubjectrulesreviews",
+            "selfsubjectrulesreview",
+        )
+    },
+    ResourceKind {
+        namespaced: false,
+        create_only: true,
+        ..served(
             "authentication.k8s.io",
             "v1",
             "SelfSubjectReview",
