@@ -104,3 +104,67 @@ fn kubectl_auth_can_i_answers_per_namespace() {
         api.stdout
     );
 }
+
+/// `cutover status ARGS --context cutover-demo-team` against `k`: (exit code, stdout, stderr).
+fn status(k: &Kube, args: &[&str]) -> (Option<i32>, String, String) {
+    let kubeconfig = k.kubeconfig.to_str().expect("a UTF-8 path");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cutover"))
+        .args(["status", "--kubeconfig", kubeconfig, "--context", TEAM])
+        .args(args)
+        .env_remove("KUBECONFIG")
+        .output()
+        .expect("run cutover");
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    (out.status.code(), text(&out.stdout), text(&out.stderr))
+}
+
+/// The namespaces of the releases `cutover status -o json` printed.
+fn namespaces_shown(stdout: &str) -> Vec<String> {
+    let json: serde_json::Value = serde_json::from_str(stdout).expect("status JSON");
+    let releases = json.as_array().or_else(|| json["releases"].as_array());
+    let mut out: Vec<String> = releases
+        .expect("a list of releases")
+        .iter()
+        .map(|r| r["namespace"].as_str().expect("namespace").to_string())
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+#[test]
+fn status_all_namespaces_falls_back_to_the_readable_ones() {
+    let k = common::kubectl::start(true);
+    let (code, stdout, stderr) = status(&k, &["-A", "-o", "json"]);
+    assert_eq!(
+        code,
+        Some(0),
+        "a forbidden cluster-wide list is not fatal: {stderr}"
+    );
+    assert_eq!(namespaces_shown(&stdout), ["shop"], "{stdout}");
+    assert!(
+        stderr.contains("no permission to list") && stderr.contains("in all namespaces"),
+        "says why: {stderr}"
+    );
+    assert!(
+        stderr.contains("pass -n"),
+        "says how to read others: {stderr}"
+    );
+    assert!(stderr.contains("showing shop"), "{stderr}");
+
+    let (code, stdout, stderr) = status(&k, &["--namespaces", "shop,web,api", "-o", "json"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(namespaces_shown(&stdout), ["shop", "web"], "{stdout}");
+    assert!(
+        stderr.contains("not visible: api (no permission to list"),
+        "{stderr}"
+    );
+
+    let (code, _, stderr) = status(&k, &["-n", "api"]);
+    assert_ne!(
+        code,
+        Some(0),
+        "one namespace asked and forbidden fails: {stderr}"
+    );
+    assert!(stderr.contains("no permission to list"), "{stderr}");
+}
