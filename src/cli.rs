@@ -157,10 +157,14 @@ fn keymap(args: &ConsoleArgs) -> anyhow::Result<crate::console::keymap::Keymap> 
 async fn console(cluster: &ClusterArgs, args: &ConsoleArgs) -> anyhow::Result<ExitCode> {
     let theme = theme(args)?;
     let connected = crate::cluster::connect_to(&cluster.target()).await?;
+    let (scope, why) = connected.watchable_scope().await;
+    if let Some(why) = why {
+        tracing::warn!("{why}");
+    }
     let session = Session {
         context: connected.context,
         server: connected.server,
-        scope: connected.scope,
+        scope,
         user: connected.user,
         read_only: args.read_only,
         keymap: Some(keymap(args)?),

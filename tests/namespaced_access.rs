@@ -168,3 +168,34 @@ fn status_all_namespaces_falls_back_to_the_readable_ones() {
     );
     assert!(stderr.contains("no permission to list"), "{stderr}");
 }
+
+#[test]
+fn console_watches_the_context_namespace_when_all_namespaces_are_denied() {
+    let k = common::kubectl::start(true);
+    let scope_for = |context: &str| {
+        let target = cutover::cluster::Target {
+            kubeconfig: Some(k.kubeconfig.clone()),
+            context: Some(context.to_string()),
+            namespace: Some(None),
+            ..Default::default()
+        };
+        k.rt.block_on(async {
+            let connected = cutover::cluster::connect_to(&target)
+                .await
+                .expect("connect");
+            connected.watchable_scope().await
+        })
+    };
+    let (scope, why) = scope_for(TEAM);
+    assert_eq!(scope.as_deref(), Some("shop"));
+    let why = why.expect("a reason");
+    assert!(
+        why.contains("no permission to watch deployments in all namespaces"),
+        "{why}"
+    );
+    assert_eq!(
+        scope_for("cutover-demo"),
+        (None, None),
+        "the admin watches everything"
+    );
+}

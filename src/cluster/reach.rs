@@ -1,6 +1,7 @@
 //! Reading every namespace the identity may read when a cluster-wide list is forbidden, as
 //! for an on-call engineer who holds Roles in a few namespaces only.
 
+use futures::StreamExt as _;
 use k8s_openapi::api::core::v1::Namespace;
 use kube::api::{Api, ListParams};
 
@@ -57,6 +58,10 @@ pub(super) async fn read_reachable(
     read_each(at, &candidates, notes).await
 }
 
+/// Namespaces read at once: a few, so a cluster of hundreds is read in reasonable time without
+/// tripping the API server's priority and fairness limits.
+const CONCURRENT_READS: usize = 4;
+
 /// Reads each of `candidates`, merged; a namespace whose lists are forbidden is named in
 /// the notes and left out.
 async fn read_each(
@@ -68,14 +73,21 @@ async fn read_each(
     let mut shown = Vec::new();
     let mut hidden = Vec::new();
     let mut refusal = None;
-    for ns in candidates {
-        let scoped = Reads {
-            client: at.client,
-            scope: Some(ns),
-            server: at.server.clone(),
-            timeout: at.timeout,
-        };
-        match read_snapshot(&scoped).await {
+    let reads = futures::stream::iter(candidates)
+        .map(|ns| async move {
+            let scoped = Reads {
+                client: at.client,
+                scope: Some(ns),
+                server: at.server.clone(),
+                timeout: at.timeout,
+            };
+            (ns, read_snapshot(&scoped).await)
+        })
+        .buffered(CONCURRENT_READS)
+        .collect::<Vec<_>>()
+        .await;
+    for (ns, read) in reads {
+        match read {
             Ok(part) => {
                 merge(&mut merged, part);
                 shown.push(ns.as_str());
@@ -104,6 +116,37 @@ async fn read_each(
         snapshot: merged,
         notes,
     })
+}
+
+impl super::Connected {
+    /// The scope the console can watch: the asked one, except that where watching
+    /// Deployments across all namespaces is denied (SelfSubjectAccessReview) it is the
+    /// context's namespace, with a sentence saying why. A review that fails keeps the asked
+    /// scope (the watch itself then says what is wrong).
+    pub async fn watchable_scope(&self) -> (Option<String>, Option<String>) {
+        if self.scope.is_some() {
+            return (self.scope.clone(), None);
+        }
+        let question = super::access::Access {
+            verb: "watch",
+            group: "apps",
+            resource: "deployments",
+            namespace: "",
+            name: None,
+        };
+        let asked = tokio::time::timeout(self.timeouts.request, question.allowed(&self.client));
+        match asked.await {
+            Ok(Ok(false)) => {
+                let ns = self.context_namespace.clone();
+                let why = format!(
+                    "showing {ns} (the context's namespace) only: no permission to watch \
+                     deployments in all namespaces; pass -n <namespace> to watch another"
+                );
+                (Some(ns), Some(why))
+            }
+            _ => (None, None),
+        }
+    }
 }
 
 /// The names of every namespace, or None when listing them is not allowed or fails.
