@@ -157,10 +157,14 @@ fn keymap(args: &ConsoleArgs) -> anyhow::Result<crate::console::keymap::Keymap> 
 async fn console(cluster: &ClusterArgs, args: &ConsoleArgs) -> anyhow::Result<ExitCode> {
     let theme = theme(args)?;
     let connected = crate::cluster::connect_to(&cluster.target()).await?;
+    let (scope, why) = connected.watchable_scope().await;
+    if let Some(why) = why {
+        tracing::warn!("{why}");
+    }
     let session = Session {
         context: connected.context,
         server: connected.server,
-        scope: connected.scope,
+        scope,
         user: connected.user,
         read_only: args.read_only,
         keymap: Some(keymap(args)?),
@@ -258,8 +262,12 @@ async fn status(args: StatusArgs, cluster: &ClusterArgs) -> anyhow::Result<ExitC
     }
     let connected = crate::cluster::connect_to(&target).await?;
     let scope = connected.scope.clone();
-    let snapshot = connected.snapshot().await.context("reading the cluster")?;
-    let mut releases = crate::release::discover(&snapshot, jiff::Timestamp::now());
+    let reached = connected
+        .snapshot(&args.namespaces)
+        .await
+        .context("reading the cluster")?;
+    tell(&reached.notes);
+    let mut releases = crate::release::discover(&reached.snapshot, jiff::Timestamp::now());
     if let Some((_, name)) = &wanted {
         releases.retain(|r| r.name == name);
         if releases.is_empty() {
@@ -280,6 +288,14 @@ async fn status(args: StatusArgs, cluster: &ClusterArgs) -> anyhow::Result<ExitC
     };
     print_out(&text).context("writing to standard output")?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Says on stderr what a read covers when it is not what was asked (see
+/// [`crate::cluster::reach::Reached::notes`]).
+fn tell(notes: &[String]) {
+    for note in notes {
+        eprintln!("cutover: {note}");
+    }
 }
 
 /// Writes `text` to standard output. A reader that closed the pipe early (`cutover status |

@@ -315,10 +315,12 @@ async fn find(cluster: &ClusterArgs, ns: Option<&str>, name: &str) -> Result<Fou
     let connected = crate::cluster::connect_to(&target)
         .await
         .map_err(|e| Stop::Read(e.into()))?;
-    let snapshot = connected
-        .snapshot()
+    let reached = connected
+        .snapshot(&[])
         .await
         .map_err(|e| Stop::Read(anyhow::Error::from(e).context("reading the cluster")))?;
+    super::tell(&reached.notes);
+    let snapshot = reached.snapshot;
     let scope = connected.scope.as_deref();
     let now = jiff::Timestamp::now();
     let releases = crate::release::discover(&snapshot, now);

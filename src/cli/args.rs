@@ -266,6 +266,15 @@ pub struct StatusArgs {
     /// Output format.
     #[arg(short = 'o', long, value_enum, default_value = "table")]
     pub output: Output,
+    /// Read these namespaces one by one (comma-separated or repeated), for an identity that
+    /// may not list across all namespaces.
+    #[arg(
+        long,
+        value_name = "NS,NS",
+        value_delimiter = ',',
+        conflicts_with_all = ["all_namespaces", "namespace"]
+    )]
+    pub namespaces: Vec<String>,
 }
 
 #[derive(clap::Args, Debug)]

@@ -19,6 +19,7 @@ pub mod access;
 pub mod apply;
 pub mod feed;
 pub mod gateway_api;
+pub mod reach;
 
 /// The limits every request to the API server runs under, in one place. A server that
 /// accepts connections and never answers costs at most `request` per read, and a watch that
@@ -180,6 +181,8 @@ pub struct Connected {
     pub server: String,
     /// The kubeconfig user of the context.
     pub user: String,
+    /// The context's namespace (`default` when it names none).
+    pub context_namespace: String,
     pub timeouts: Timeouts,
 }
 
@@ -193,15 +196,17 @@ impl Connected {
     }
 
     /// Everything discovery needs, read once in the scope, each list within the request
-    /// timeout; errors name the server and the context.
-    pub async fn snapshot(&self) -> Result<Snapshot, Error> {
+    /// timeout; errors name the server and the context. Where a list across all namespaces
+    /// is forbidden, the namespaces the identity may read instead, with notes saying so.
+    /// `named` namespaces, when any, are read instead of the scope.
+    pub async fn snapshot(&self, named: &[String]) -> Result<reach::Reached, Error> {
         let at = Reads {
             client: &self.client,
             scope: self.scope.as_deref(),
             server: self.server(),
             timeout: self.timeouts.request,
         };
-        read_snapshot(&at).await
+        reach::read_reachable(&at, &self.context_namespace, named).await
     }
 }
 
@@ -294,7 +299,7 @@ pub async fn connect_to(target: &Target) -> Result<Connected, Error> {
     let client = kube::Client::try_from(config).map_err(Error::NoClient)?;
     let scope = match &target.namespace {
         Some(ns) => ns.clone(),
-        None => Some(default_ns),
+        None => Some(default_ns.clone()),
     };
     Ok(Connected {
         client,
@@ -302,6 +307,7 @@ pub async fn connect_to(target: &Target) -> Result<Connected, Error> {
         context,
         server,
         user,
+        context_namespace: default_ns,
         timeouts: target.timeouts,
     })
 }

@@ -1,5 +1,10 @@
-//! Who is calling (from the bearer token) and what they may do. One policy answers both the
-//! request authorizer and SelfSubjectAccessReview, so the two can never disagree.
+//! Who is calling (from the bearer token) and what they may do. One policy answers the
+//! request authorizer, SelfSubjectAccessReview and SelfSubjectRulesReview, so they can never
+//! disagree.
+//!
+//! The policy is a rule table, not stored rbac.authorization.k8s.io objects: the team identity
+//! (`Role::Namespaces`) stands for a RoleBinding, in each of its namespaces, to a Role with the
+//! rule `apiGroups: ["*"], resources: ["*"], verbs: ["*"]`, and no ClusterRoleBinding at all.
 
 /// What an identity may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -12,6 +17,9 @@ pub enum Role {
     NoServiceWrites,
     /// Everything except the Gateway API group (not even listing its objects).
     NoGatewayApi,
+    /// Everything inside these namespaces and nothing cluster-wide: a RoleBinding per
+    /// namespace, as most on-call engineers hold.
+    Namespaces(&'static [&'static str]),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,7 +58,17 @@ pub const NO_GATEWAY_API: Identity = Identity {
     role: Role::NoGatewayApi,
 };
 
-pub const IDENTITIES: &[Identity] = &[ADMIN, READ_ONLY, NO_SERVICE_WRITES, NO_GATEWAY_API];
+/// The namespaces the team identity holds a RoleBinding in.
+pub const TEAM_NAMESPACES: &[&str] = &["shop", "web"];
+
+pub const TEAM: Identity = Identity {
+    token: "cutover-team-token",
+    user: "cutover-team",
+    groups: &["system:authenticated"],
+    role: Role::Namespaces(TEAM_NAMESPACES),
+};
+
+pub const IDENTITIES: &[Identity] = &[ADMIN, READ_ONLY, NO_SERVICE_WRITES, NO_GATEWAY_API, TEAM];
 
 /// Resolves the `Authorization` header. No header is the admin (the embedded cluster is a
 /// loopback toy whose default policy allows everything); an unknown token is None (401).
@@ -67,14 +85,16 @@ pub fn identify(authorization: Option<&str>) -> Option<&'static Identity> {
 const READ_VERBS: &[&str] = &["get", "list", "watch"];
 
 /// Whether `identity` may `verb` the `resource` (plural, optionally `resource/subresource`)
-/// in `group`. Reviews about oneself are always allowed, as in a real cluster.
-pub fn allowed(identity: &Identity, verb: &str, group: &str, resource: &str) -> bool {
-    let self_review = matches!(
-        (group, resource),
-        ("authorization.k8s.io", "selfsubjectaccessreviews")
-            | ("authentication.k8s.io", "selfsubjectreviews")
-    );
-    if self_review {
+/// in `group`, in `namespace` ("" for a cluster-wide request or a cluster-scoped object).
+/// Reviews about oneself are always allowed, as in a real cluster.
+pub fn allowed(
+    identity: &Identity,
+    verb: &str,
+    group: &str,
+    resource: &str,
+    namespace: &str,
+) -> bool {
+    if is_self_review(group, resource) {
         return true;
     }
     match identity.role {
@@ -85,7 +105,61 @@ pub fn allowed(identity: &Identity, verb: &str, group: &str, resource: &str) -> 
             !(group.is_empty() && base == "services" && !READ_VERBS.contains(&verb))
         }
         Role::NoGatewayApi => group != super::resources::GATEWAY_GROUP,
+        Role::Namespaces(held) => !namespace.is_empty() && held.contains(&namespace),
     }
+}
+
+fn is_self_review(group: &str, resource: &str) -> bool {
+    matches!(
+        (group, resource),
+        (
+            "authorization.k8s.io",
+            "selfsubjectaccessreviews" | "selfsubjectrulesreviews"
+        ) | ("authentication.k8s.io", "selfsubjectreviews")
+    )
+}
+
+/// The namespace a request's RBAC check is made in: its path's namespace, or for a single
+/// Namespace object its own name (kube-apiserver's RequestInfo does the same, so a Role in
+/// `shop` can grant `get namespaces/shop`).
+pub fn request_namespace<'a>(path_namespace: &'a str, plural: &str, name: &'a str) -> &'a str {
+    if path_namespace.is_empty() && plural == "namespaces" {
+        name
+    } else {
+        path_namespace
+    }
+}
+
+/// What `identity` may do in `namespace`, as a SelfSubjectRulesReview's `status`: rules in
+/// the rbac.authorization.k8s.io/v1 PolicyRule shape (verbs, apiGroups, resources), the
+/// self-reviews every authenticated user may create, and `incomplete: false`.
+pub fn rules_review_status(identity: &Identity, namespace: &str) -> serde_json::Value {
+    let rule = |verbs: &[&str], groups: &[&str], resources: &[&str]| serde_json::json!({"verbs": verbs, "apiGroups": groups, "resources": resources});
+    let mut rules = vec![
+        rule(
+            &["create"],
+            &["authorization.k8s.io"],
+            &["selfsubjectaccessreviews", "selfsubjectrulesreviews"],
+        ),
+        rule(
+            &["create"],
+            &["authentication.k8s.io"],
+            &["selfsubjectreviews"],
+        ),
+    ];
+    let everything = || rule(&["*"], &["*"], &["*"]);
+    match identity.role {
+        Role::Admin => rules.push(everything()),
+        Role::ReadOnly | Role::NoServiceWrites | Role::NoGatewayApi => {
+            rules.push(rule(READ_VERBS, &["*"], &["*"]));
+        }
+        Role::Namespaces(held) if held.contains(&namespace) => rules.push(everything()),
+        Role::Namespaces(_) => {}
+    }
+    // PolicyRules cannot say "all but services" or "all but one group" without listing every
+    // resource, so those two report less than they hold and say the list is incomplete.
+    let incomplete = matches!(identity.role, Role::NoServiceWrites | Role::NoGatewayApi);
+    serde_json::json!({"resourceRules": rules, "nonResourceRules": [], "incomplete": incomplete})
 }
 
 #[cfg(test)]
@@ -120,12 +194,56 @@ mod tests {
         ];
         for (who, verb, group, resource, want) in cases {
             assert_eq!(
-                allowed(&who, verb, group, resource),
+                allowed(&who, verb, group, resource, "shop"),
                 want,
                 "{} {verb} {group}/{resource}",
                 who.user
             );
         }
+    }
+
+    #[test]
+    fn team_holds_only_its_namespaces() {
+        let cases = [
+            ("list", "apps", "deployments", "shop", true),
+            ("patch", "", "services", "web", true),
+            ("watch", "networking.k8s.io", "ingresses", "web", true),
+            ("list", "apps", "deployments", "", false),
+            ("watch", "", "services", "", false),
+            ("list", "", "namespaces", "", false),
+            ("get", "apps", "deployments", "api", false),
+            (
+                "create",
+                "authorization.k8s.io",
+                "selfsubjectrulesreviews",
+                "",
+                true,
+            ),
+        ];
+        for (verb, group, resource, ns, want) in cases {
+            assert_eq!(
+                allowed(&TEAM, verb, group, resource, ns),
+                want,
+                "{verb} {group}/{resource} in {ns:?}"
+            );
+        }
+        assert_eq!(request_namespace("", "namespaces", "shop"), "shop");
+        assert_eq!(request_namespace("", "deployments", ""), "");
+        let held = rules_review_status(&TEAM, "web");
+        assert!(
+            held["resourceRules"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|r| r["verbs"][0] == "*")
+        );
+        let none = rules_review_status(&TEAM, "api");
+        assert_eq!(
+            none["resourceRules"].as_array().unwrap().len(),
+            2,
+            "only the self-reviews"
+        );
+        assert_eq!(none["incomplete"], false);
     }
 
     #[test]

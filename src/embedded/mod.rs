@@ -31,7 +31,10 @@ use tokio::net::TcpListener;
 use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 
-pub use auth::{ADMIN, IDENTITIES, Identity, NO_GATEWAY_API, NO_SERVICE_WRITES, READ_ONLY};
+pub use auth::{
+    ADMIN, IDENTITIES, Identity, NO_GATEWAY_API, NO_SERVICE_WRITES, READ_ONLY, TEAM,
+    TEAM_NAMESPACES,
+};
 pub use error::ApiError;
 pub use server::RequestRecord;
 pub use store::Store;
@@ -393,6 +396,7 @@ pub fn context_name(identity: &Identity) -> String {
         auth::Role::ReadOnly => "cutover-demo-read-only".into(),
         auth::Role::NoServiceWrites => "cutover-demo-no-service-writes".into(),
         auth::Role::NoGatewayApi => "cutover-demo-no-gateway-api".into(),
+        auth::Role::Namespaces(_) => "cutover-demo-team".into(),
     }
 }
 
@@ -422,7 +426,11 @@ fn kubeconfig(base: &str) -> Kubeconfig {
         let context = Context {
             cluster: context_name(id),
             user: Some(id.user.to_string()),
-            namespace: Some("default".into()),
+            // A team's kubeconfig names a namespace it holds a Role in, as real ones do.
+            namespace: Some(match id.role {
+                auth::Role::Namespaces([first, ..]) => (*first).into(),
+                _ => "default".into(),
+            }),
             ..Context::default()
         };
         let user = AuthInfo {
@@ -468,7 +476,8 @@ mod tests {
                 "http://127.0.0.1:6443",
                 "http://127.0.0.1:6443/as/cutover-viewer",
                 "http://127.0.0.1:6443/as/cutover-no-service-writes",
-                "http://127.0.0.1:6443/as/cutover-no-gateway-api"
+                "http://127.0.0.1:6443/as/cutover-no-gateway-api",
+                "http://127.0.0.1:6443/as/cutover-team"
             ]
         );
         assert_eq!(read.auth_infos.len(), IDENTITIES.len());

@@ -129,6 +129,10 @@ pub fn decode_review(body: &[u8]) -> Result<Value, ProtoError> {
         }
         out["spec"] = spec_json;
     }
+    if kind == "SelfSubjectRulesReview" {
+        let spec_bytes = sub(&fields(raw)?, 2).unwrap_or(&[]);
+        out["spec"] = Value::Object(strings(spec_bytes, &[(1, "namespace")])?);
+    }
     Ok(out)
 }
 

@@ -138,6 +138,20 @@ const fn served(
     }
 }
 
+/// A review about the caller: cluster-scoped, only ever created, never stored.
+const fn self_review(
+    group: &'static str,
+    kind: &'static str,
+    plural: &'static str,
+    singular: &'static str,
+) -> ResourceKind {
+    ResourceKind {
+        namespaced: false,
+        create_only: true,
+        ..served(group, "v1", kind, plural, singular)
+    }
+}
+
 /// The Gateway API group, served as the upstream standard-channel CRDs (v1.4) declare it.
 pub const GATEWAY_GROUP: &str = "gateway.networking.k8s.io";
 
@@ -228,28 +242,24 @@ pub static KINDS: &[ResourceKind] = &[
         }),
         ..served("events.k8s.io", "v1", "Event", "events", "event")
     },
-    ResourceKind {
-        namespaced: false,
-        create_only: true,
-        ..served(
-            "authorization.k8s.io",
-            "v1",
-            "SelfSubjectAccessReview",
-            "selfsubjectaccessreviews",
-            "selfsubjectaccessreview",
-        )
-    },
-    ResourceKind {
-        namespaced: false,
-        create_only: true,
-        ..served(
-            "authentication.k8s.io",
-            "v1",
-            "SelfSubjectReview",
-            "selfsubjectreviews",
-            "selfsubjectreview",
-        )
-    },
+    self_review(
+        "authorization.k8s.io",
+        "SelfSubjectAccessReview",
+        "selfsubjectaccessreviews",
+        "selfsubjectaccessreview",
+    ),
+    self_review(
+        "authorization.k8s.io",
+        "SelfSubjectRulesReview",
+        "selfsubjectrulesreviews",
+        "selfsubjectrulesreview",
+    ),
+    self_review(
+        "authentication.k8s.io",
+        "SelfSubjectReview",
+        "selfsubjectreviews",
+        "selfsubjectreview",
+    ),
 ];
 
 /// The API groups served, in discovery order: (group, version).

@@ -39,6 +39,7 @@ impl RequestRecord {
     /// Whether the request could have changed the cluster.
     pub fn is_mutating(&self) -> bool {
         let review = self.path.contains("selfsubjectaccessreviews")
+            || self.path.contains("selfsubjectrulesreviews")
             || self.path.contains("selfsubjectreviews");
         !review && !matches!(self.method.as_str(), "GET" | "HEAD" | "OPTIONS")
     }
@@ -401,7 +402,14 @@ fn resource(ctx: &Ctx<'_>, r: ResourceRoute) -> Result<Response, ApiError> {
         Some(sub) => format!("{}/{sub}", kind.plural),
         None => kind.plural.to_string(),
     };
-    if !auth::allowed(ctx.identity, ctx.verb, kind.group, &resource_name) {
+    let rbac_namespace = auth::request_namespace(&ns, kind.plural, &name);
+    if !auth::allowed(
+        ctx.identity,
+        ctx.verb,
+        kind.group,
+        &resource_name,
+        rbac_namespace,
+    ) {
         return Err(ApiError::forbidden(
             ctx.identity.user,
             ctx.verb,
@@ -695,6 +703,10 @@ fn review(ctx: &Ctx<'_>, kind: &ResourceKind) -> Result<Response, ApiError> {
             out["status"] =
                 json!({"userInfo": {"username": ctx.identity.user, "groups": ctx.identity.groups}});
         }
+        "SelfSubjectRulesReview" => {
+            let ns = body.pointer("/spec/namespace").and_then(Value::as_str);
+            out["status"] = auth::rules_review_status(ctx.identity, ns.unwrap_or(""));
+        }
         _ => {
             let allowed = match body.pointer("/spec/resourceAttributes") {
                 Some(attrs) => {
@@ -705,12 +717,13 @@ fn review(ctx: &Ctx<'_>, kind: &ResourceKind) -> Result<Response, ApiError> {
                         format!("{}/{}", s("resource"), s("subresource"))
                     };
                     let verb = s("verb");
+                    let ns = auth::request_namespace(s("namespace"), s("resource"), s("name"));
+                    let may = |verb| auth::allowed(ctx.identity, verb, s("group"), &resource, ns);
                     // "*" asks whether every verb/resource is allowed.
                     if verb == "*" || s("resource") == "*" {
-                        auth::allowed(ctx.identity, "delete", s("group"), &resource)
-                            && auth::allowed(ctx.identity, "patch", s("group"), &resource)
+                        may("delete") && may("patch")
                     } else {
-                        auth::allowed(ctx.identity, verb, s("group"), &resource)
+                        may(verb)
                     }
                 }
                 None => true,

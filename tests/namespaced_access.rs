@@ -1,0 +1,201 @@
+//! Access to some namespaces only (issue 14, point 1): the demo's `cutover-demo-team` identity
+//! holds a RoleBinding in `shop` and `web` and nothing cluster-wide, judged by kubectl.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
+
+mod common;
+
+use common::kubectl::{Kube, Run};
+
+const TEAM: &str = "cutover-demo-team";
+
+fn team(k: &Kube, args: &[&str]) -> Run {
+    let mut full = vec!["--context", TEAM];
+    full.extend_from_slice(args);
+    k.kubectl(&full)
+}
+
+fn forbidden(run: &Run) -> bool {
+    !run.success() && run.stderr.contains("Forbidden")
+}
+
+#[test]
+fn kubectl_team_reads_and_writes_only_shop_and_web() {
+    let k = common::kubectl::start(true);
+    let all = team(&k, &["get", "deploy", "-A"]);
+    assert!(forbidden(&all), "a cluster-wide list is forbidden: {all:?}");
+    let namespaces = team(&k, &["get", "namespaces"]);
+    assert!(
+        forbidden(&namespaces),
+        "listing namespaces is forbidden: {namespaces:?}"
+    );
+    for ns in ["shop", "web"] {
+        let run = team(&k, &["get", "deploy", "-n", ns, "-o", "name"]);
+        assert!(
+            run.success() && run.stdout.contains("deployment.apps/"),
+            "{ns}: {run:?}"
+        );
+        let own = team(&k, &["get", "namespace", ns, "-o", "name"]);
+        assert!(
+            own.success(),
+            "a Role in {ns} lets it read namespaces/{ns}: {own:?}"
+        );
+    }
+    let other = team(&k, &["get", "deploy", "-n", "api"]);
+    assert!(forbidden(&other), "api is not held: {other:?}");
+    // The context's namespace is one it holds.
+    let here = team(&k, &["get", "svc", "-o", "name"]);
+    assert!(
+        here.success() && here.stdout.contains("service/nginx-service"),
+        "{here:?}"
+    );
+    let write = team(
+        &k,
+        &["label", "svc", "nginx-service", "-n", "shop", "team=yes"],
+    );
+    assert!(write.success(), "it may write in shop: {write:?}");
+    let elsewhere = team(&k, &["label", "ns", "api", "team=yes"]);
+    assert!(forbidden(&elsewhere), "not in api: {elsewhere:?}");
+}
+
+#[test]
+fn kubectl_auth_can_i_answers_per_namespace() {
+    let k = common::kubectl::start(true);
+    let can_i = |args: &[&str]| {
+        let mut full = vec!["auth", "can-i"];
+        full.extend_from_slice(args);
+        team(&k, &full)
+    };
+    for args in [
+        ["list", "deployments", "-n", "shop"],
+        ["patch", "services", "-n", "web"],
+        ["watch", "ingresses.networking.k8s.io", "-n", "web"],
+    ] {
+        let run = can_i(&args);
+        assert_eq!(run.stdout.trim(), "yes", "{args:?}: {run:?}");
+    }
+    for args in [
+        &["list", "deployments", "-A"][..],
+        // Without -A kubectl asks in the context namespace, where a real RBAC says yes too.
+        &["list", "namespaces", "-A"],
+        &["get", "deployments", "-n", "api"],
+    ] {
+        let run = can_i(args);
+        assert!(
+            !run.success() && run.stdout.trim().starts_with("no"),
+            "{args:?}: {run:?}"
+        );
+    }
+    // SelfSubjectRulesReview, as `auth can-i --list` asks it.
+    let shop = can_i(&["--list", "-n", "shop"]);
+    assert!(shop.success(), "{shop:?}");
+    assert!(
+        shop.stdout
+            .lines()
+            .any(|l| l.starts_with("*.*") && l.contains("[*]")),
+        "everything in shop: {}",
+        shop.stdout
+    );
+    let api = can_i(&["--list", "-n", "api"]);
+    assert!(api.success(), "{api:?}");
+    assert!(
+        !api.stdout.lines().any(|l| l.starts_with("*.*")),
+        "nothing in api: {}",
+        api.stdout
+    );
+}
+
+/// `cutover status ARGS --context cutover-demo-team` against `k`: (exit code, stdout, stderr).
+fn status(k: &Kube, args: &[&str]) -> (Option<i32>, String, String) {
+    let kubeconfig = k.kubeconfig.to_str().expect("a UTF-8 path");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cutover"))
+        .args(["status", "--kubeconfig", kubeconfig, "--context", TEAM])
+        .args(args)
+        .env_remove("KUBECONFIG")
+        .output()
+        .expect("run cutover");
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    (out.status.code(), text(&out.stdout), text(&out.stderr))
+}
+
+/// The namespaces of the releases `cutover status -o json` printed.
+fn namespaces_shown(stdout: &str) -> Vec<String> {
+    let json: serde_json::Value = serde_json::from_str(stdout).expect("status JSON");
+    let releases = json.as_array().or_else(|| json["releases"].as_array());
+    let mut out: Vec<String> = releases
+        .expect("a list of releases")
+        .iter()
+        .map(|r| r["namespace"].as_str().expect("namespace").to_string())
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+#[test]
+fn status_all_namespaces_falls_back_to_the_readable_ones() {
+    let k = common::kubectl::start(true);
+    let (code, stdout, stderr) = status(&k, &["-A", "-o", "json"]);
+    assert_eq!(
+        code,
+        Some(0),
+        "a forbidden cluster-wide list is not fatal: {stderr}"
+    );
+    assert_eq!(namespaces_shown(&stdout), ["shop"], "{stdout}");
+    assert!(
+        stderr.contains("no permission to list") && stderr.contains("in all namespaces"),
+        "says why: {stderr}"
+    );
+    assert!(
+        stderr.contains("pass -n"),
+        "says how to read others: {stderr}"
+    );
+    assert!(stderr.contains("showing shop"), "{stderr}");
+
+    let (code, stdout, stderr) = status(&k, &["--namespaces", "shop,web,api", "-o", "json"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(namespaces_shown(&stdout), ["shop", "web"], "{stdout}");
+    assert!(
+        stderr.contains("not visible: api (no permission to list"),
+        "{stderr}"
+    );
+
+    let (code, _, stderr) = status(&k, &["-n", "api"]);
+    assert_ne!(
+        code,
+        Some(0),
+        "one namespace asked and forbidden fails: {stderr}"
+    );
+    assert!(stderr.contains("no permission to list"), "{stderr}");
+}
+
+#[test]
+fn console_watches_the_context_namespace_when_all_namespaces_are_denied() {
+    let k = common::kubectl::start(true);
+    let scope_for = |context: &str| {
+        let target = cutover::cluster::Target {
+            kubeconfig: Some(k.kubeconfig.clone()),
+            context: Some(context.to_string()),
+            namespace: Some(None),
+            ..Default::default()
+        };
+        k.rt.block_on(async {
+            let connected = cutover::cluster::connect_to(&target)
+                .await
+                .expect("connect");
+            connected.watchable_scope().await
+        })
+    };
+    let (scope, why) = scope_for(TEAM);
+    assert_eq!(scope.as_deref(), Some("shop"));
+    let why = why.expect("a reason");
+    assert!(
+        why.contains("no permission to watch deployments in all namespaces"),
+        "{why}"
+    );
+    assert_eq!(
+        scope_for("cutover-demo"),
+        (None, None),
+        "the admin watches everything"
+    );
+}
