@@ -31,6 +31,16 @@ impl Cause {
         }
     }
 
+    /// `field.TooLong` (k8s.io/apimachinery/pkg/util/validation/field/errors.go, v0.33): the
+    /// value is left out of the message.
+    pub fn too_long(field: &str, max_bytes: usize) -> Cause {
+        Cause {
+            reason: "FieldValueTooLong",
+            field: field.into(),
+            message: format!("Too long: may not be more than {max_bytes} bytes"),
+        }
+    }
+
     pub fn invalid(field: &str, value: &str, why: &str) -> Cause {
         Cause {
             reason: "FieldValueInvalid",
@@ -245,6 +255,19 @@ impl ApiError {
         )
     }
 
+    /// A create whose body carries `metadata.resourceVersion`. kube-apiserver's etcd3 store
+    /// returns the plain error `storage.ErrResourceVersionSetOnCreate`
+    /// (k8s.io/apiserver/pkg/storage/errors.go, `store.Create` in storage/etcd3/store.go); no
+    /// `Interpret*Error` maps it, so `responsewriters.ErrorToAPIStatus` answers 500 with an
+    /// empty (Unknown) reason and the error's text.
+    pub fn resource_version_set_on_create() -> ApiError {
+        ApiError::new(
+            500,
+            "",
+            "resourceVersion should not be set on objects to be created",
+        )
+    }
+
     pub fn internal(message: impl Into<String>) -> ApiError {
         ApiError::new(500, "InternalError", message)
     }
@@ -268,9 +291,12 @@ impl ApiError {
             "metadata": {},
             "status": "Failure",
             "message": self.message,
-            "reason": self.reason,
             "code": self.code,
         });
+        // StatusReasonUnknown is "" and metav1.Status omits an empty reason.
+        if !self.reason.is_empty() {
+            status["reason"] = json!(self.reason);
+        }
         if let Some(d) = &self.details {
             status["details"] = d.clone();
         }

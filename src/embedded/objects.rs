@@ -13,6 +13,7 @@ use super::error::{ApiError, Cause};
 use super::resources::{GATEWAY_GROUP, ResourceKind};
 
 mod gateway;
+mod meta;
 use super::selectors::LabelSelector;
 
 /// Now in RFC 3339 with whole seconds, as Kubernetes writes times.
@@ -207,28 +208,11 @@ fn labels_mut(obj: &mut Value) -> Option<&mut Map<String, Value>> {
 }
 
 fn is_dns_subdomain(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 253
-        && s.split('.').all(|part| {
-            !part.is_empty()
-                && part
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-                && !part.starts_with('-')
-                && !part.ends_with('-')
-        })
+    meta::dns_subdomain_errors(s).is_empty()
 }
 
 fn is_dns_label(s: &str) -> bool {
     is_dns_subdomain(s) && s.len() <= 63 && !s.contains('.')
-}
-
-fn is_label_value(s: &str) -> bool {
-    s.len() <= 63
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
-        && s.chars().next().is_none_or(char::is_alphanumeric)
-        && s.chars().last().is_none_or(char::is_alphanumeric)
 }
 
 fn str_at<'a>(obj: &'a Value, ptr: &str) -> Option<&'a str> {
@@ -257,16 +241,13 @@ pub fn validate(kind: &ResourceKind, obj: &Value, old: Option<&Value>) -> Result
         }
     }
     if let Some(labels) = obj.pointer("/metadata/labels").and_then(Value::as_object) {
-        for (k, v) in labels {
-            let v = v.as_str().unwrap_or("");
-            if !is_label_value(v) {
-                causes.push(Cause::invalid(
-                    "metadata.labels",
-                    v,
-                    &format!("a valid label value for {k} must be 63 characters or less and consist of alphanumeric characters, '-', '_' or '.'"),
-                ));
-            }
-        }
+        meta::validate_labels(labels, &mut causes);
+    }
+    if let Some(annotations) = obj
+        .pointer("/metadata/annotations")
+        .and_then(Value::as_object)
+    {
+        meta::validate_annotations(annotations, &mut causes);
     }
     match kind.kind {
         "Deployment" | "ReplicaSet" => validate_workload(obj, old, &mut causes),

@@ -1,0 +1,175 @@
+//! The embedded API server refuses what kube-apiserver refuses (issue 14), judged by kubectl:
+//! each test sends what a user could send by mistake and checks kubectl reports the refusal a
+//! real cluster gives, and that nothing was stored.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
+
+mod common;
+
+use std::path::PathBuf;
+
+use common::kubectl::{Kube, Run};
+
+/// A cluster with the demo data.
+fn start() -> Kube {
+    common::kubectl::start(true)
+}
+
+/// A Service manifest in `shop` with `metadata` lines added under the name.
+fn write_service(k: &Kube, file: &str, extra_metadata: &str) -> PathBuf {
+    let yaml = format!(
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: refused\n  namespace: shop\n{extra_metadata}spec:\n  selector:\n    app: refused\n  ports:\n  - port: 80\n"
+    );
+    let path = k.dir.path().join(file);
+    std::fs::write(&path, yaml).expect("write the manifest");
+    path
+}
+
+fn failed_with(run: &Run, what: &str, wanted: &str) {
+    assert!(
+        !run.success(),
+        "{what} succeeded but kube-apiserver refuses it:\n{}",
+        run.stdout
+    );
+    assert!(
+        run.stderr.contains(wanted),
+        "{what}: kubectl's error does not say {wanted:?}:\n{}",
+        run.stderr
+    );
+}
+
+fn service_exists(k: &Kube) -> bool {
+    k.kubectl(&["get", "service", "refused", "-n", "shop"])
+        .success()
+}
+
+/// Writes `body` as JSON, for `kubectl create --raw`, which POSTs a file unchanged.
+fn write_json(k: &Kube, file: &str, body: &serde_json::Value) -> PathBuf {
+    let path = k.dir.path().join(file);
+    std::fs::write(&path, body.to_string()).expect("write the body");
+    path
+}
+
+const SERVICES: &str = "/api/v1/namespaces/shop/services";
+
+/// A create whose body carries `metadata.resourceVersion` (an object copied from `kubectl get
+/// -o json`) is refused by kube-apiserver's etcd3 `store.Create` with
+/// `storage.ErrResourceVersionSetOnCreate`, a plain error that `responsewriters.ErrorToAPIStatus`
+/// turns into a 500 with the error's text (k8s.io/apiserver/pkg/storage/errors.go,
+/// pkg/endpoints/handlers/responsewriters/status.go); a server dry run never reaches etcd
+/// (`DryRunnableStorage.Create`), so it passes. `kubectl create -f` clears the version before
+/// sending (resource.Helper's `modify`), so `--raw` sends the body as it is.
+#[test]
+fn a_create_carrying_a_resource_version_is_refused() {
+    let k = start();
+    let mut service = serde_json::json!({
+        "apiVersion": "v1", "kind": "Service",
+        "metadata": {"name": "refused", "namespace": "shop", "resourceVersion": "12345"},
+        "spec": {"selector": {"app": "refused"}, "ports": [{"port": 80}]},
+    });
+    let body = write_json(&k, "with-rv.json", &service);
+    let path = body.to_str().expect("path");
+    let run = k.kubectl(&["create", "--raw", SERVICES, "-f", path]);
+    failed_with(
+        &run,
+        "a create with metadata.resourceVersion",
+        "resourceVersion should not be set on objects to be created",
+    );
+    assert!(!service_exists(&k), "the refused Service was stored");
+
+    let dry_run = format!("{SERVICES}?dryRun=All");
+    k.ok(&["create", "--raw", &dry_run, "-f", path]);
+    assert!(!service_exists(&k), "a dry run stored the Service");
+
+    // "0" parses to the zero version, which etcd3's check lets through.
+    service["metadata"]["resourceVersion"] = serde_json::json!("0");
+    let zero = write_json(&k, "rv-zero.json", &service);
+    k.ok(&[
+        "create",
+        "--raw",
+        SERVICES,
+        "-f",
+        zero.to_str().expect("path"),
+    ]);
+    assert!(service_exists(&k));
+}
+
+/// Annotations whose keys and values add up to more than 256 KiB are refused with
+/// `field.TooLong` on `metadata.annotations` (`ValidateAnnotations` and
+/// `TotalAnnotationSizeLimitB` in k8s.io/apimachinery/pkg/api/validation/objectmeta.go), on a
+/// create and on a patch; cutover's release record lives in one annotation.
+#[test]
+fn annotations_over_256_kib_are_refused() {
+    let k = start();
+    // One argument may not exceed 128 KiB on Linux, so three annotations make up the total.
+    let value = "x".repeat(90_000);
+    let args: Vec<String> = ["a", "b", "c"]
+        .iter()
+        .map(|key| format!("cutover.dev/{key}={value}"))
+        .collect();
+    let mut annotate = vec!["annotate", "deployment", "nginx", "-n", "shop"];
+    annotate.extend(args.iter().map(String::as_str));
+    let run = k.kubectl(&annotate);
+    failed_with(
+        &run,
+        "kubectl annotate past 256 KiB",
+        "metadata.annotations: Too long: may not be more than 262144 bytes",
+    );
+    let nginx = k.json(&["get", "deployment", "nginx", "-n", "shop"]);
+    assert!(
+        nginx["metadata"]["annotations"]
+            .get("cutover.dev/a")
+            .is_none(),
+        "the refused annotation was stored"
+    );
+
+    // Just under the limit is fine: two of them.
+    k.ok(&annotate[..7]);
+}
+
+/// Label keys must be qualified names and values label values (`ValidateLabels` in
+/// k8s.io/apimachinery/pkg/apis/meta/v1/validation/validation.go, `IsQualifiedName` and
+/// `IsValidLabelValue` in pkg/util/validation/validation.go); kubectl's own `label` checks
+/// them before sending, so a manifest carries them here.
+#[test]
+fn bad_label_keys_and_values_are_refused_with_the_apimachinery_messages() {
+    let k = start();
+    let cases = [
+        (
+            "bad-key.yaml",
+            "  labels:\n    -app: web\n",
+            "metadata.labels: Invalid value: \"-app\": name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')",
+        ),
+        (
+            "bad-value.yaml",
+            "  labels:\n    app: web!\n",
+            "metadata.labels: Invalid value: \"web!\": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')",
+        ),
+        (
+            "long-value.yaml",
+            &format!("  labels:\n    app: {}\n", "v".repeat(64)),
+            "must be no more than 63 characters",
+        ),
+        (
+            "bad-annotation-key.yaml",
+            "  annotations:\n    cutover.dev/a/b: x\n",
+            "metadata.annotations: Invalid value: \"cutover.dev/a/b\": a qualified name must consist of",
+        ),
+    ];
+    for (file, metadata, wanted) in cases {
+        let manifest = write_service(&k, file, metadata);
+        let run = k.kubectl(&["create", "-f", manifest.to_str().expect("path")]);
+        failed_with(&run, file, wanted);
+        assert!(run.stderr.contains("is invalid"), "{file}: {}", run.stderr);
+        assert!(
+            !service_exists(&k),
+            "{file}: the refused Service was stored"
+        );
+    }
+    let good = write_service(
+        &k,
+        "good.yaml",
+        "  labels:\n    cutover.dev/track: blue\n    app: refused_1.x\n",
+    );
+    k.ok(&["create", "-f", good.to_str().expect("path")]);
+}
