@@ -173,3 +173,39 @@ fn bad_label_keys_and_values_are_refused_with_the_apimachinery_messages() {
     );
     k.ok(&["create", "-f", good.to_str().expect("path")]);
 }
+
+/// `dryRun` takes only `All` (`ValidateDryRun` in k8s.io/apimachinery/pkg/apis/meta/v1/
+/// validation/validation.go); the create and delete handlers answer
+/// `errors.NewInvalid(GroupKind{meta.k8s.io, CreateOptions|DeleteOptions}, "", errs)`
+/// (k8s.io/apiserver/pkg/endpoints/handlers/create.go, delete.go) before touching storage.
+/// kubectl only ever sends `All`, so `--raw` sends the others.
+#[test]
+fn dry_run_values_other_than_all_are_refused() {
+    let k = start();
+    let service = serde_json::json!({
+        "apiVersion": "v1", "kind": "Service",
+        "metadata": {"name": "refused", "namespace": "shop"},
+        "spec": {"selector": {"app": "refused"}, "ports": [{"port": 80}]},
+    });
+    let body = write_json(&k, "service.json", &service);
+    let path = body.to_str().expect("path");
+    let uri = format!("{SERVICES}?dryRun=Server");
+    let run = k.kubectl(&["create", "--raw", &uri, "-f", path]);
+    failed_with(
+        &run,
+        "a create with dryRun=Server",
+        "The CreateOptions \"\" is invalid: dryRun: Unsupported value: []string{\"Server\"}: supported values: \"All\"",
+    );
+    assert!(!service_exists(&k), "the refused create stored the Service");
+
+    let nginx = "/apis/apps/v1/namespaces/shop/deployments/nginx";
+    let run = k.kubectl(&["delete", "--raw", &format!("{nginx}?dryRun=All&dryRun=")]);
+    failed_with(
+        &run,
+        "a delete with an empty dryRun",
+        "The DeleteOptions \"\" is invalid: dryRun: Unsupported value: []string{\"All\", \"\"}: supported values: \"All\"",
+    );
+    k.ok(&["get", "deployment", "nginx", "-n", "shop"]);
+    k.ok(&["delete", "--raw", &format!("{nginx}?dryRun=All")]);
+    k.ok(&["get", "deployment", "nginx", "-n", "shop"]);
+}

@@ -41,6 +41,22 @@ impl Cause {
         }
     }
 
+    /// `field.NotSupported` for a list of strings, which Go prints with `%#v`.
+    pub fn not_supported_list(field: &str, values: &[&str], supported: &[&str]) -> Cause {
+        let quote = |v: &&str| format!("{v:?}");
+        let values: Vec<String> = values.iter().map(quote).collect();
+        let supported: Vec<String> = supported.iter().map(quote).collect();
+        Cause {
+            reason: "FieldValueNotSupported",
+            field: field.into(),
+            message: format!(
+                "Unsupported value: []string{{{}}}: supported values: {}",
+                values.join(", "),
+                supported.join(", ")
+            ),
+        }
+    }
+
     pub fn invalid(field: &str, value: &str, why: &str) -> Cause {
         Cause {
             reason: "FieldValueInvalid",
@@ -133,18 +149,30 @@ impl ApiError {
     }
 
     pub fn invalid(kind: &ResourceKind, name: &str, causes: &[Cause]) -> ApiError {
-        let group_kind = if kind.group.is_empty() {
-            kind.kind.to_string()
+        ApiError::invalid_group_kind(kind.group, kind.kind, name, causes)
+    }
+
+    /// A request's options (`CreateOptions`, `PatchOptions`, ...) are invalid: kube-apiserver's
+    /// handlers answer `errors.NewInvalid(GroupKind{meta.k8s.io, <Kind>}, "", errs)`
+    /// (k8s.io/apiserver/pkg/endpoints/handlers/create.go and its siblings).
+    pub fn invalid_options(options_kind: &str, causes: &[Cause]) -> ApiError {
+        ApiError::invalid_group_kind("meta.k8s.io", options_kind, "", causes)
+    }
+
+    /// `errors.NewInvalid`: a 422 naming the group/kind and object, one cause per field error.
+    fn invalid_group_kind(group: &str, kind: &str, name: &str, causes: &[Cause]) -> ApiError {
+        let group_kind = if group.is_empty() {
+            kind.to_string()
         } else {
-            format!("{}.{}", kind.kind, kind.group)
+            format!("{kind}.{group}")
         };
         let summary: Vec<String> = causes
             .iter()
             .map(|c| format!("{}: {}", c.field, c.message))
             .collect();
-        let mut d = json!({"name": name, "kind": kind.kind});
-        if !kind.group.is_empty() {
-            d["group"] = json!(kind.group);
+        let mut d = json!({"name": name, "kind": kind});
+        if !group.is_empty() {
+            d["group"] = json!(group);
         }
         d["causes"] = causes
             .iter()

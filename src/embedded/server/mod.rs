@@ -14,7 +14,7 @@ mod watch;
 use super::Shared;
 use super::auth::{self, Identity};
 use super::discovery;
-use super::error::ApiError;
+use super::error::{ApiError, Cause};
 use super::patch::{self, PatchKind};
 use super::proto;
 use super::resources::{self, ResourceKind};
@@ -411,6 +411,7 @@ fn resource(ctx: &Ctx<'_>, r: ResourceRoute) -> Result<Response, ApiError> {
             &name,
         ));
     }
+    check_dry_run(ctx)?;
     if kind.create_only {
         return review(ctx, kind);
     }
@@ -435,6 +436,35 @@ fn resource(ctx: &Ctx<'_>, r: ResourceRoute) -> Result<Response, ApiError> {
         ("deletecollection", None) => delete_collection(ctx, kind, r.namespace.as_deref()),
         _ => Err(ApiError::method_not_allowed()),
     }
+}
+
+/// `dryRun` may only be `All` (`ValidateDryRun` in k8s.io/apimachinery/pkg/apis/meta/v1/
+/// validation); the write handlers refuse any other value before reading the body.
+fn check_dry_run(ctx: &Ctx<'_>) -> Result<(), ApiError> {
+    let options_kind = match ctx.verb {
+        "create" => "CreateOptions",
+        "update" => "UpdateOptions",
+        "patch" => "PatchOptions",
+        "delete" | "deletecollection" => "DeleteOptions",
+        _ => return Ok(()),
+    };
+    let values: Vec<&str> = ctx
+        .query
+        .iter()
+        .filter(|(k, _)| k == "dryRun")
+        .map(|(_, v)| v.as_str())
+        .collect();
+    check_dry_run_values(options_kind, &values)
+}
+
+fn check_dry_run_values(options_kind: &str, values: &[&str]) -> Result<(), ApiError> {
+    if values.iter().all(|v| *v == "All") {
+        return Ok(());
+    }
+    Err(ApiError::invalid_options(
+        options_kind,
+        &[Cause::not_supported_list("dryRun", values, &["All"])],
+    ))
 }
 
 /// The patch types a custom resource takes, in kube-apiserver's order (CBOR apply is behind a
@@ -503,12 +533,14 @@ fn delete(
         .get("propagationPolicy")
         .and_then(Value::as_str)
         .or_else(|| query_get(ctx.query, "propagationPolicy"));
-    let mut store = ctx.store();
     // kubectl sends a delete's dryRun in the DeleteOptions body.
-    if options["dryRun"]
+    let body_dry_run: Vec<&str> = options["dryRun"]
         .as_array()
-        .is_some_and(|d| d.iter().any(|v| v == "All"))
-    {
+        .map(|d| d.iter().map(|v| v.as_str().unwrap_or("")).collect())
+        .unwrap_or_default();
+    check_dry_run_values("DeleteOptions", &body_dry_run)?;
+    let mut store = ctx.store();
+    if !body_dry_run.is_empty() {
         store.dry_run = true;
     }
     let gone = store.delete(kind, ns, name, precondition, policy == Some("Orphan"))?;
