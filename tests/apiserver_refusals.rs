@@ -209,3 +209,53 @@ fn dry_run_values_other_than_all_are_refused() {
     k.ok(&["delete", "--raw", &format!("{nginx}?dryRun=All")]);
     k.ok(&["get", "deployment", "nginx", "-n", "shop"]);
 }
+
+/// A field selector may only name the fields the kind's `AddFieldLabelConversionFunc`
+/// accepts (kubernetes pkg/apis/core/v1/conversion.go), or `metadata.name`/`metadata.namespace`
+/// for kinds without one (`runtime.DefaultMetaV1FieldSelectorConversion`); the list handler
+/// answers any other with `errors.NewBadRequest(err.Error())`
+/// (k8s.io/apiserver/pkg/endpoints/handlers/get.go, `ListResource`).
+#[test]
+fn field_selectors_on_unsupported_fields_are_refused() {
+    let k = start();
+    let cases = [
+        (
+            "pods",
+            "spec.replicas=1",
+            "field label not supported: spec.replicas",
+        ),
+        (
+            "deployments",
+            "spec.replicas=3",
+            "\"spec.replicas\" is not a known field selector: only \"metadata.name\", \"metadata.namespace\"",
+        ),
+        ("events", "message=x", "field label not supported: message"),
+    ];
+    for (resource, selector, wanted) in cases {
+        let run = k.kubectl(&["get", resource, "-n", "shop", "--field-selector", selector]);
+        failed_with(&run, &format!("{resource} by {selector}"), wanted);
+        assert!(run.stderr.contains("(BadRequest)"), "{}", run.stderr);
+    }
+    let running = k.ok(&[
+        "get",
+        "pods",
+        "-n",
+        "shop",
+        "--field-selector",
+        "status.phase=Running,metadata.namespace=shop",
+        "-o",
+        "name",
+    ]);
+    assert!(running.contains("pod/"), "{running}");
+    let nginx = k.ok(&[
+        "get",
+        "deployments",
+        "-n",
+        "shop",
+        "--field-selector",
+        "metadata.name=nginx",
+        "-o",
+        "name",
+    ]);
+    assert_eq!(nginx.trim(), "deployment.apps/nginx");
+}

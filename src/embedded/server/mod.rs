@@ -559,7 +559,7 @@ fn delete_collection(
     kind: &'static ResourceKind,
     ns: Option<&str>,
 ) -> Result<Response, ApiError> {
-    let (labels, fields) = selectors(ctx.query)?;
+    let (labels, fields) = selectors(ctx.query, kind)?;
     let mut store = ctx.store();
     let doomed = store.list(kind, ns, &labels, &fields, None, None)?;
     let mut items = Vec::new();
@@ -760,11 +760,19 @@ fn review(ctx: &Ctx<'_>, kind: &ResourceKind) -> Result<Response, ApiError> {
     Ok(json_response(201, &out))
 }
 
-fn selectors(query: &Query) -> Result<(LabelSelector, FieldSelector), ApiError> {
+/// The request's label and field selectors; a field the kind cannot be selected by is a 400.
+fn selectors(
+    query: &Query,
+    kind: &ResourceKind,
+) -> Result<(LabelSelector, FieldSelector), ApiError> {
     let labels = LabelSelector::parse(query_get(query, "labelSelector").unwrap_or(""))
         .map_err(|e| ApiError::bad_request(format!("unable to parse requirement: {e}")))?;
     let fields = FieldSelector::parse(query_get(query, "fieldSelector").unwrap_or(""))
         .map_err(|e| ApiError::bad_request(format!("invalid field selector: {e}")))?;
+    for path in fields.paths() {
+        kind.check_field_label(path)
+            .map_err(ApiError::bad_request)?;
+    }
     Ok((labels, fields))
 }
 

@@ -25,7 +25,7 @@ pub(super) fn list(
     kind: &ResourceKind,
     ns: Option<&str>,
 ) -> Result<Response, ApiError> {
-    let (labels, fields) = selectors(ctx.query)?;
+    let (labels, fields) = selectors(ctx.query, kind)?;
     let limit = match query_get(ctx.query, "limit") {
         None | Some("") | Some("0") => None,
         Some(l) => Some(l.parse::<usize>().map_err(|_| {
@@ -221,7 +221,7 @@ pub(super) fn watch(
     kind: &'static ResourceKind,
     ns: Option<&str>,
 ) -> Result<Response, ApiError> {
-    let (labels, fields) = selectors(ctx.query)?;
+    let (labels, fields) = selectors(ctx.query, kind)?;
     let params = WatchParams::from_query(ctx.query)?;
     let filter = WatchFilter {
         kind,
