@@ -259,3 +259,45 @@ fn field_selectors_on_unsupported_fields_are_refused() {
     ]);
     assert_eq!(nginx.trim(), "deployment.apps/nginx");
 }
+
+/// A SelfSubjectAccessReview with neither `resourceAttributes` nor `nonResourceAttributes` is
+/// refused with a 422 (`ValidateSelfSubjectAccessReviewSpec` in kubernetes
+/// pkg/apis/authorization/validation/validation.go, `REST.Create` in
+/// pkg/registry/authorization/selfsubjectaccessreview/rest.go), not answered "allowed".
+#[test]
+fn an_access_review_with_an_empty_spec_is_refused() {
+    let k = start();
+    let reviews = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews";
+    let empty = serde_json::json!({
+        "apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview", "spec": {},
+    });
+    let body = write_json(&k, "empty-review.json", &empty);
+    let run = k.kubectl(&[
+        "create",
+        "--raw",
+        reviews,
+        "-f",
+        body.to_str().expect("path"),
+    ]);
+    failed_with(
+        &run,
+        "an access review with an empty spec",
+        "spec.resourceAttributes: Invalid value: \"null\": exactly one of nonResourceAttributes or resourceAttributes must be specified",
+    );
+    assert!(!run.stdout.contains("allowed"), "{}", run.stdout);
+
+    let asked = serde_json::json!({
+        "apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview",
+        "spec": {"resourceAttributes": {"verb": "get", "resource": "pods", "namespace": "shop"}},
+    });
+    let body = write_json(&k, "review.json", &asked);
+    let out = k.ok(&[
+        "create",
+        "--raw",
+        reviews,
+        "-f",
+        body.to_str().expect("path"),
+    ]);
+    let answer: serde_json::Value = serde_json::from_str(&out).expect("a review");
+    assert_eq!(answer["status"]["allowed"], true, "{out}");
+}

@@ -160,7 +160,7 @@ impl ApiError {
     }
 
     /// `errors.NewInvalid`: a 422 naming the group/kind and object, one cause per field error.
-    fn invalid_group_kind(group: &str, kind: &str, name: &str, causes: &[Cause]) -> ApiError {
+    pub fn invalid_group_kind(group: &str, kind: &str, name: &str, causes: &[Cause]) -> ApiError {
         let group_kind = if group.is_empty() {
             kind.to_string()
         } else {
@@ -170,9 +170,12 @@ impl ApiError {
             .iter()
             .map(|c| format!("{}: {}", c.field, c.message))
             .collect();
-        let mut d = json!({"name": name, "kind": kind});
-        if !group.is_empty() {
-            d["group"] = json!(group);
+        // metav1.StatusDetails omits empty fields.
+        let mut d = json!({});
+        for (key, value) in [("name", name), ("group", group), ("kind", kind)] {
+            if !value.is_empty() {
+                d[key] = json!(value);
+            }
         }
         d["causes"] = causes
             .iter()

@@ -716,6 +716,9 @@ fn review(ctx: &Ctx<'_>, kind: &ResourceKind) -> Result<Response, ApiError> {
         return Err(ApiError::method_not_allowed());
     }
     let body = ctx.body_json()?;
+    if kind.kind == "SelfSubjectAccessReview" {
+        check_access_review_spec(&body)?;
+    }
     let mut out = body.clone();
     out["apiVersion"] = json!(kind.api_version());
     out["kind"] = json!(kind.kind);
@@ -761,6 +764,28 @@ fn review(ctx: &Ctx<'_>, kind: &ResourceKind) -> Result<Response, ApiError> {
 }
 
 /// The request's label and field selectors; a field the kind cannot be selected by is a 400.
+/// A SelfSubjectAccessReview asks about a resource or a non-resource path, never neither:
+/// `ValidateSelfSubjectAccessReviewSpec` (kubernetes pkg/apis/authorization/validation, 1.33)
+/// reports the missing `resourceAttributes` with the nil `nonResourceAttributes` as its value,
+/// and `selfsubjectaccessreview.REST.Create` answers `NewInvalid(authorization.Kind(kind), "",
+/// errs)`, where the decoded internal object's kind is empty.
+fn check_access_review_spec(review: &Value) -> Result<(), ApiError> {
+    let given = |field: &str| review.pointer(field).is_some_and(|v| !v.is_null());
+    if given("/spec/resourceAttributes") || given("/spec/nonResourceAttributes") {
+        return Ok(());
+    }
+    Err(ApiError::invalid_group_kind(
+        "authorization.k8s.io",
+        "",
+        "",
+        &[Cause::invalid(
+            "spec.resourceAttributes",
+            "null",
+            "exactly one of nonResourceAttributes or resourceAttributes must be specified",
+        )],
+    ))
+}
+
 fn selectors(
     query: &Query,
     kind: &ResourceKind,
