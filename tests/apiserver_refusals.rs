@@ -301,3 +301,49 @@ fn an_access_review_with_an_empty_spec_is_refused() {
     let answer: serde_json::Value = serde_json::from_str(&out).expect("a review");
     assert_eq!(answer["status"]["allowed"], true, "{out}");
 }
+
+/// kube-apiserver encodes a built-in kind's list as the typed list (`DeploymentList`, ...),
+/// whose items carry no `kind`/`apiVersion`, while a single object and each watch event's
+/// object carry both. A client that reads an item's kind from a list works here only if it
+/// works there. (kubectl's `-o json` fills them in from the list, so `--raw` reads the body.)
+#[test]
+fn list_items_of_built_in_kinds_carry_no_kind() {
+    let k = start();
+    let raw = |uri: &str| -> serde_json::Value {
+        serde_json::from_str(&k.ok(&["get", "--raw", uri])).expect("a JSON list")
+    };
+    for uri in [
+        "/apis/apps/v1/namespaces/shop/deployments",
+        "/api/v1/namespaces/shop/services",
+        "/api/v1/namespaces/shop/pods?limit=2",
+        "/apis/events.k8s.io/v1/namespaces/shop/events",
+    ] {
+        let list = raw(uri);
+        assert!(
+            list["kind"].as_str().is_some_and(|k| k.ends_with("List")),
+            "{uri}: {list}"
+        );
+        assert!(list["apiVersion"].is_string(), "{uri}");
+        let items = list["items"].as_array().expect("items");
+        assert!(
+            !items.is_empty() || uri.contains("events"),
+            "{uri}: no items"
+        );
+        for item in items {
+            assert!(
+                item.get("kind").is_none(),
+                "{uri}: an item has a kind: {item}"
+            );
+            assert!(
+                item.get("apiVersion").is_none(),
+                "{uri}: an item has an apiVersion"
+            );
+            assert!(item["metadata"]["name"].is_string(), "{uri}");
+        }
+    }
+    let nginx = raw("/apis/apps/v1/namespaces/shop/deployments/nginx");
+    assert_eq!(
+        nginx["kind"], "Deployment",
+        "a single object keeps its kind"
+    );
+}

@@ -77,15 +77,37 @@ pub(super) fn list(
         if i > 0 {
             out.push(b',');
         }
-        let written = if kind.view.is_some() {
-            serde_json::to_writer(&mut out, &kind.present(item))
-        } else {
-            serde_json::to_writer(&mut out, item.as_ref())
+        let written = match (kind.view.is_some(), kind.custom) {
+            (true, _) => serde_json::to_writer(&mut out, &ListItem(&kind.present(item))),
+            (false, false) => serde_json::to_writer(&mut out, &ListItem(item)),
+            // Custom resources are listed as unstructured objects, each with its kind.
+            (false, true) => serde_json::to_writer(&mut out, item.as_ref()),
         };
         written.map_err(|e| ApiError::internal(e.to_string()))?;
     }
     out.extend_from_slice(b"]}");
     Ok(raw_json(200, out))
+}
+
+/// An item of a built-in kind's JSON list: kube-apiserver encodes the typed list, whose items
+/// carry no `kind` or `apiVersion` (only the list has them).
+struct ListItem<'a>(&'a Value);
+
+impl Serialize for ListItem<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let Some(fields) = self.0.as_object() else {
+            return self.0.serialize(serializer);
+        };
+        let kept = fields
+            .iter()
+            .filter(|(k, _)| !matches!(k.as_str(), "kind" | "apiVersion"));
+        let mut map = serializer.serialize_map(None)?;
+        for (key, value) in kept {
+            map.serialize_entry(key, value)?;
+        }
+        map.end()
+    }
 }
 
 #[derive(Serialize)]
