@@ -347,3 +347,73 @@ fn list_items_of_built_in_kinds_carry_no_kind() {
         "a single object keeps its kind"
     );
 }
+
+/// The status code and body of a plain HTTP GET against the cluster (the admin identity).
+fn http_get(k: &Kube, path: &str) -> (u16, String, serde_json::Value) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(k.cluster.addr()).expect("connect");
+    stream
+        .set_read_timeout(Some(common::kubectl::TIMEOUT))
+        .expect("read timeout");
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: cluster\r\nAccept: application/json\r\nConnection: close\r\n\r\n"
+    )
+    .expect("send the request");
+    let mut raw = String::new();
+    stream.read_to_string(&mut raw).expect("read the answer");
+    let (head, body) = raw.split_once("\r\n\r\n").expect("an HTTP answer");
+    let code = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .expect("a status code");
+    let body = serde_json::from_str(body.trim()).expect("a JSON body");
+    (code, head.to_string(), body)
+}
+
+/// A get or list at a resourceVersion the server has not reached is refused by the watch
+/// cache with `storage.NewTooLargeResourceVersionError` (k8s.io/apiserver/pkg/storage/
+/// errors.go, from the cacher's `waitUntilFreshAndBlock`): 504, reason Timeout, a
+/// `ResourceVersionTooLarge` cause and `Retry-After: 1`. client-go retries such answers, so a
+/// raw request reads the first one.
+#[test]
+fn a_too_new_resource_version_is_refused() {
+    let k = start();
+    let (code, _, list) = http_get(&k, "/apis/apps/v1/namespaces/shop/deployments");
+    assert_eq!(code, 200);
+    let current: u64 = list["metadata"]["resourceVersion"]
+        .as_str()
+        .and_then(|v| v.parse().ok())
+        .expect("a list resourceVersion");
+    let future = current + 1_000_000;
+    for path in [
+        format!("/apis/apps/v1/namespaces/shop/deployments?resourceVersion={future}"),
+        format!("/apis/apps/v1/namespaces/shop/deployments/nginx?resourceVersion={future}"),
+    ] {
+        let (code, head, status) = http_get(&k, &path);
+        assert_eq!(code, 504, "{path}: {status}");
+        assert_eq!(status["reason"], "Timeout", "{path}");
+        let message = status["message"].as_str().expect("a message");
+        assert!(
+            message.starts_with(&format!(
+                "Timeout: Too large resource version: {future}, current: "
+            )),
+            "{path}: {message}"
+        );
+        assert_eq!(
+            status["details"]["causes"][0]["reason"], "ResourceVersionTooLarge",
+            "{path}"
+        );
+        assert_eq!(status["details"]["retryAfterSeconds"], 1, "{path}");
+        assert!(
+            head.to_ascii_lowercase().contains("retry-after: 1"),
+            "{head}"
+        );
+    }
+    let (code, _, _) = http_get(
+        &k,
+        &format!("/apis/apps/v1/namespaces/shop/deployments?resourceVersion={current}"),
+    );
+    assert_eq!(code, 200, "a version the server has reached is served");
+}

@@ -299,6 +299,25 @@ impl ApiError {
         )
     }
 
+    /// A get or list at a resourceVersion newer than the store's: the watch cache gives up
+    /// with `storage.NewTooLargeResourceVersionError(wanted, current, 1)`
+    /// (k8s.io/apiserver/pkg/storage/errors.go), a 504 Timeout with a
+    /// `ResourceVersionTooLarge` cause and one second to wait.
+    pub fn resource_version_too_large(wanted: u64, current: u64) -> ApiError {
+        ApiError {
+            retry_after: Some(1),
+            details: Some(json!({
+                "causes": [{"reason": "ResourceVersionTooLarge", "message": "Too large resource version"}],
+                "retryAfterSeconds": 1,
+            })),
+            ..ApiError::new(
+                504,
+                "Timeout",
+                format!("Timeout: Too large resource version: {wanted}, current: {current}"),
+            )
+        }
+    }
+
     pub fn internal(message: impl Into<String>) -> ApiError {
         ApiError::new(500, "InternalError", message)
     }

@@ -423,7 +423,10 @@ fn resource(ctx: &Ctx<'_>, r: ResourceRoute) -> Result<Response, ApiError> {
             Ok(json_response(200, &scale_of(&obj)))
         }
         ("get", _) => {
-            let obj = ctx.store().get(kind, &ns, &name)?;
+            let store = ctx.store();
+            check_not_newer(ctx.query, &store)?;
+            let obj = store.get(kind, &ns, &name)?;
+            drop(store);
             single(ctx, kind, &obj, 200)
         }
         ("create", None) => {
@@ -764,6 +767,18 @@ fn review(ctx: &Ctx<'_>, kind: &ResourceKind) -> Result<Response, ApiError> {
 }
 
 /// The request's label and field selectors; a field the kind cannot be selected by is a 400.
+/// A read at `resourceVersion=N` wants a state at least as new as N; the server cannot serve
+/// one it has not reached yet. Unparsable versions are left to the other checks.
+fn check_not_newer(query: &Query, store: &Store) -> Result<(), ApiError> {
+    let wanted = query_get(query, "resourceVersion").and_then(|v| v.parse::<u64>().ok());
+    match wanted {
+        Some(wanted) if wanted > store.resource_version() => Err(
+            ApiError::resource_version_too_large(wanted, store.resource_version()),
+        ),
+        _ => Ok(()),
+    }
+}
+
 /// A SelfSubjectAccessReview asks about a resource or a non-resource path, never neither:
 /// `ValidateSelfSubjectAccessReviewSpec` (kubernetes pkg/apis/authorization/validation, 1.33)
 /// reports the missing `resourceAttributes` with the nil `nonResourceAttributes` as its value,

@@ -13,7 +13,9 @@ use serde_json::{Value, json};
 use tokio::sync::{broadcast, mpsc, watch};
 use tokio_stream::wrappers::ReceiverStream;
 
-use super::{Ctx, Query, json_response, query_get, raw_json, selectors, wants_table};
+use super::{
+    Ctx, Query, check_not_newer, json_response, query_get, raw_json, selectors, wants_table,
+};
 use crate::embedded::error::ApiError;
 use crate::embedded::resources::ResourceKind;
 use crate::embedded::selectors::{FieldSelector, LabelSelector};
@@ -32,14 +34,18 @@ pub(super) fn list(
             ApiError::bad_request(format!("limit must be a non-negative integer, got {l:?}"))
         })?),
     };
-    let result = ctx.store().list(
-        kind,
-        ns,
-        &labels,
-        &fields,
-        limit,
-        query_get(ctx.query, "continue").filter(|c| !c.is_empty()),
-    )?;
+    let result = {
+        let store = ctx.store();
+        check_not_newer(ctx.query, &store)?;
+        store.list(
+            kind,
+            ns,
+            &labels,
+            &fields,
+            limit,
+            query_get(ctx.query, "continue").filter(|c| !c.is_empty()),
+        )?
+    };
     let rv = result.resource_version.to_string();
     if wants_table(ctx.headers) {
         let presented: Vec<Value> = result.items.iter().map(|o| kind.present(o)).collect();
