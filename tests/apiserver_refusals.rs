@@ -417,3 +417,53 @@ fn a_too_new_resource_version_is_refused() {
     );
     assert_eq!(code, 200, "a version the server has reached is served");
 }
+
+/// Ingress paths as `validateHTTPIngressPath` and `validateIngressBackend` check them
+/// (kubernetes pkg/apis/networking/validation/validation.go): a path type is required, Exact
+/// and Prefix paths must be absolute, a backend port is a name or a number, not both.
+#[test]
+fn bad_ingress_paths_are_refused_with_the_real_messages() {
+    let k = start();
+    let ingress = |path: &str| {
+        format!(
+            "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: refused\n  namespace: shop\nspec:\n  rules:\n  - http:\n      paths:\n{path}"
+        )
+    };
+    let cases = [
+        (
+            "no-type.yaml",
+            "      - path: /\n        backend:\n          service:\n            name: nginx\n            port:\n              number: 80\n",
+            "spec.rules[0].http.paths[0].pathType: Required value: pathType must be specified",
+        ),
+        (
+            "relative.yaml",
+            "      - path: api\n        pathType: Prefix\n        backend:\n          service:\n            name: nginx\n            port:\n              number: 80\n",
+            "spec.rules[0].http.paths[0].path: Invalid value: \"api\": must be an absolute path",
+        ),
+        (
+            "both-ports.yaml",
+            "      - path: /\n        pathType: Prefix\n        backend:\n          service:\n            name: nginx\n            port:\n              number: 80\n              name: http\n",
+            "spec.rules[0].http.paths[0].backend: Invalid value: \"\": cannot set both port name & port number",
+        ),
+        (
+            "no-port.yaml",
+            "      - path: /\n        pathType: Exact\n        backend:\n          service:\n            name: nginx\n            port: {}\n",
+            "spec.rules[0].http.paths[0].backend: Required value: port name or number is required",
+        ),
+    ];
+    for (file, path, wanted) in cases {
+        let manifest = k.dir.path().join(file);
+        std::fs::write(&manifest, ingress(path)).expect("write the manifest");
+        let run = k.kubectl(&["create", "-f", manifest.to_str().expect("path")]);
+        failed_with(&run, file, wanted);
+        assert!(
+            !k.kubectl(&["get", "ingress", "refused", "-n", "shop"])
+                .success(),
+            "{file}: the refused Ingress was stored"
+        );
+    }
+    let good = k.dir.path().join("good.yaml");
+    let path = "      - path: /api\n        pathType: ImplementationSpecific\n        backend:\n          service:\n            name: nginx\n            port:\n              name: http\n";
+    std::fs::write(&good, ingress(path)).expect("write the manifest");
+    k.ok(&["create", "-f", good.to_str().expect("path")]);
+}

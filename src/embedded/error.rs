@@ -31,6 +31,14 @@ impl Cause {
         }
     }
 
+    /// `field.Required` with its detail.
+    pub fn required_because(field: &str, detail: &str) -> Cause {
+        Cause {
+            message: format!("Required value: {detail}"),
+            ..Cause::required(field)
+        }
+    }
+
     /// `field.TooLong` (k8s.io/apimachinery/pkg/util/validation/field/errors.go, v0.33): the
     /// value is left out of the message.
     pub fn too_long(field: &str, max_bytes: usize) -> Cause {

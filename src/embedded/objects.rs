@@ -364,13 +364,54 @@ fn validate_ingress(obj: &Value, causes: &mut Vec<Cause>) {
         let paths = rule.pointer("/http/paths").and_then(Value::as_array);
         for (j, path) in paths.into_iter().flatten().enumerate() {
             let at = format!("spec.rules[{i}].http.paths[{j}]");
-            if path.get("pathType").and_then(Value::as_str).is_none() {
-                causes.push(Cause::required(&format!("{at}.pathType")));
-            }
-            if path.get("backend").is_none_or(Value::is_null) {
-                causes.push(Cause::required(&format!("{at}.backend")));
-            }
+            validate_ingress_path(path, &at, causes);
         }
+    }
+}
+
+/// `validateHTTPIngressPath` and the service half of `validateIngressBackend` (kubernetes
+/// pkg/apis/networking/validation/validation.go): a path type, an absolute path for Exact and
+/// Prefix, and a backend port given by name or by number, not both.
+fn validate_ingress_path(path: &Value, at: &str, causes: &mut Vec<Cause>) {
+    let Some(path_type) = path.get("pathType").and_then(Value::as_str) else {
+        causes.push(Cause::required_because(
+            &format!("{at}.pathType"),
+            "pathType must be specified",
+        ));
+        return;
+    };
+    let url_path = path.get("path").and_then(Value::as_str).unwrap_or("");
+    let must_be_absolute = match path_type {
+        "Exact" | "Prefix" => true,
+        _ => !url_path.is_empty(),
+    };
+    if must_be_absolute && !url_path.starts_with('/') {
+        causes.push(Cause::invalid(
+            &format!("{at}.path"),
+            url_path,
+            "must be an absolute path",
+        ));
+    }
+    let backend = format!("{at}.backend");
+    let Some(service) = path.pointer("/backend/service") else {
+        return;
+    };
+    let port_name = str_at(service, "/port/name").is_some_and(|n| !n.is_empty());
+    let port_number = service
+        .pointer("/port/number")
+        .and_then(Value::as_i64)
+        .is_some_and(|n| n != 0);
+    match (port_name, port_number) {
+        (true, true) => causes.push(Cause::invalid(
+            &backend,
+            "",
+            "cannot set both port name & port number",
+        )),
+        (false, false) => causes.push(Cause::required_because(
+            &backend,
+            "port name or number is required",
+        )),
+        _ => {}
     }
 }
 
