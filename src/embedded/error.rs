@@ -31,6 +31,40 @@ impl Cause {
         }
     }
 
+    /// `field.Required` with its detail.
+    pub fn required_because(field: &str, detail: &str) -> Cause {
+        Cause {
+            message: format!("Required value: {detail}"),
+            ..Cause::required(field)
+        }
+    }
+
+    /// `field.TooLong` (k8s.io/apimachinery/pkg/util/validation/field/errors.go, v0.33): the
+    /// value is left out of the message.
+    pub fn too_long(field: &str, max_bytes: usize) -> Cause {
+        Cause {
+            reason: "FieldValueTooLong",
+            field: field.into(),
+            message: format!("Too long: may not be more than {max_bytes} bytes"),
+        }
+    }
+
+    /// `field.NotSupported` for a list of strings, which Go prints with `%#v`.
+    pub fn not_supported_list(field: &str, values: &[&str], supported: &[&str]) -> Cause {
+        let quote = |v: &&str| format!("{v:?}");
+        let values: Vec<String> = values.iter().map(quote).collect();
+        let supported: Vec<String> = supported.iter().map(quote).collect();
+        Cause {
+            reason: "FieldValueNotSupported",
+            field: field.into(),
+            message: format!(
+                "Unsupported value: []string{{{}}}: supported values: {}",
+                values.join(", "),
+                supported.join(", ")
+            ),
+        }
+    }
+
     pub fn invalid(field: &str, value: &str, why: &str) -> Cause {
         Cause {
             reason: "FieldValueInvalid",
@@ -123,18 +157,33 @@ impl ApiError {
     }
 
     pub fn invalid(kind: &ResourceKind, name: &str, causes: &[Cause]) -> ApiError {
-        let group_kind = if kind.group.is_empty() {
-            kind.kind.to_string()
+        ApiError::invalid_group_kind(kind.group, kind.kind, name, causes)
+    }
+
+    /// A request's options (`CreateOptions`, `PatchOptions`, ...) are invalid: kube-apiserver's
+    /// handlers answer `errors.NewInvalid(GroupKind{meta.k8s.io, <Kind>}, "", errs)`
+    /// (k8s.io/apiserver/pkg/endpoints/handlers/create.go and its siblings).
+    pub fn invalid_options(options_kind: &str, causes: &[Cause]) -> ApiError {
+        ApiError::invalid_group_kind("meta.k8s.io", options_kind, "", causes)
+    }
+
+    /// `errors.NewInvalid`: a 422 naming the group/kind and object, one cause per field error.
+    pub fn invalid_group_kind(group: &str, kind: &str, name: &str, causes: &[Cause]) -> ApiError {
+        let group_kind = if group.is_empty() {
+            kind.to_string()
         } else {
-            format!("{}.{}", kind.kind, kind.group)
+            format!("{kind}.{group}")
         };
         let summary: Vec<String> = causes
             .iter()
             .map(|c| format!("{}: {}", c.field, c.message))
             .collect();
-        let mut d = json!({"name": name, "kind": kind.kind});
-        if !kind.group.is_empty() {
-            d["group"] = json!(kind.group);
+        // metav1.StatusDetails omits empty fields.
+        let mut d = json!({});
+        for (key, value) in [("name", name), ("group", group), ("kind", kind)] {
+            if !value.is_empty() {
+                d[key] = json!(value);
+            }
         }
         d["causes"] = causes
             .iter()
@@ -245,6 +294,38 @@ impl ApiError {
         )
     }
 
+    /// A create whose body carries `metadata.resourceVersion`. kube-apiserver's etcd3 store
+    /// returns the plain error `storage.ErrResourceVersionSetOnCreate`
+    /// (k8s.io/apiserver/pkg/storage/errors.go, `store.Create` in storage/etcd3/store.go); no
+    /// `Interpret*Error` maps it, so `responsewriters.ErrorToAPIStatus` answers 500 with an
+    /// empty (Unknown) reason and the error's text.
+    pub fn resource_version_set_on_create() -> ApiError {
+        ApiError::new(
+            500,
+            "",
+            "resourceVersion should not be set on objects to be created",
+        )
+    }
+
+    /// A get or list at a resourceVersion newer than the store's: the watch cache gives up
+    /// with `storage.NewTooLargeResourceVersionError(wanted, current, 1)`
+    /// (k8s.io/apiserver/pkg/storage/errors.go), a 504 Timeout with a
+    /// `ResourceVersionTooLarge` cause and one second to wait.
+    pub fn resource_version_too_large(wanted: u64, current: u64) -> ApiError {
+        ApiError {
+            retry_after: Some(1),
+            details: Some(json!({
+                "causes": [{"reason": "ResourceVersionTooLarge", "message": "Too large resource version"}],
+                "retryAfterSeconds": 1,
+            })),
+            ..ApiError::new(
+                504,
+                "Timeout",
+                format!("Timeout: Too large resource version: {wanted}, current: {current}"),
+            )
+        }
+    }
+
     pub fn internal(message: impl Into<String>) -> ApiError {
         ApiError::new(500, "InternalError", message)
     }
@@ -268,9 +349,12 @@ impl ApiError {
             "metadata": {},
             "status": "Failure",
             "message": self.message,
-            "reason": self.reason,
             "code": self.code,
         });
+        // StatusReasonUnknown is "" and metav1.Status omits an empty reason.
+        if !self.reason.is_empty() {
+            status["reason"] = json!(self.reason);
+        }
         if let Some(d) = &self.details {
             status["details"] = d.clone();
         }

@@ -13,6 +13,7 @@ use super::error::{ApiError, Cause};
 use super::resources::{GATEWAY_GROUP, ResourceKind};
 
 mod gateway;
+mod meta;
 use super::selectors::LabelSelector;
 
 /// Now in RFC 3339 with whole seconds, as Kubernetes writes times.
@@ -207,28 +208,11 @@ fn labels_mut(obj: &mut Value) -> Option<&mut Map<String, Value>> {
 }
 
 fn is_dns_subdomain(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 253
-        && s.split('.').all(|part| {
-            !part.is_empty()
-                && part
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-                && !part.starts_with('-')
-                && !part.ends_with('-')
-        })
+    meta::dns_subdomain_errors(s).is_empty()
 }
 
 fn is_dns_label(s: &str) -> bool {
     is_dns_subdomain(s) && s.len() <= 63 && !s.contains('.')
-}
-
-fn is_label_value(s: &str) -> bool {
-    s.len() <= 63
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
-        && s.chars().next().is_none_or(char::is_alphanumeric)
-        && s.chars().last().is_none_or(char::is_alphanumeric)
 }
 
 fn str_at<'a>(obj: &'a Value, ptr: &str) -> Option<&'a str> {
@@ -257,16 +241,13 @@ pub fn validate(kind: &ResourceKind, obj: &Value, old: Option<&Value>) -> Result
         }
     }
     if let Some(labels) = obj.pointer("/metadata/labels").and_then(Value::as_object) {
-        for (k, v) in labels {
-            let v = v.as_str().unwrap_or("");
-            if !is_label_value(v) {
-                causes.push(Cause::invalid(
-                    "metadata.labels",
-                    v,
-                    &format!("a valid label value for {k} must be 63 characters or less and consist of alphanumeric characters, '-', '_' or '.'"),
-                ));
-            }
-        }
+        meta::validate_labels(labels, &mut causes);
+    }
+    if let Some(annotations) = obj
+        .pointer("/metadata/annotations")
+        .and_then(Value::as_object)
+    {
+        meta::validate_annotations(annotations, &mut causes);
     }
     match kind.kind {
         "Deployment" | "ReplicaSet" => validate_workload(obj, old, &mut causes),
@@ -383,13 +364,54 @@ fn validate_ingress(obj: &Value, causes: &mut Vec<Cause>) {
         let paths = rule.pointer("/http/paths").and_then(Value::as_array);
         for (j, path) in paths.into_iter().flatten().enumerate() {
             let at = format!("spec.rules[{i}].http.paths[{j}]");
-            if path.get("pathType").and_then(Value::as_str).is_none() {
-                causes.push(Cause::required(&format!("{at}.pathType")));
-            }
-            if path.get("backend").is_none_or(Value::is_null) {
-                causes.push(Cause::required(&format!("{at}.backend")));
-            }
+            validate_ingress_path(path, &at, causes);
         }
+    }
+}
+
+/// `validateHTTPIngressPath` and the service half of `validateIngressBackend` (kubernetes
+/// pkg/apis/networking/validation/validation.go): a path type, an absolute path for Exact and
+/// Prefix, and a backend port given by name or by number, not both.
+fn validate_ingress_path(path: &Value, at: &str, causes: &mut Vec<Cause>) {
+    let Some(path_type) = path.get("pathType").and_then(Value::as_str) else {
+        causes.push(Cause::required_because(
+            &format!("{at}.pathType"),
+            "pathType must be specified",
+        ));
+        return;
+    };
+    let url_path = path.get("path").and_then(Value::as_str).unwrap_or("");
+    let must_be_absolute = match path_type {
+        "Exact" | "Prefix" => true,
+        _ => !url_path.is_empty(),
+    };
+    if must_be_absolute && !url_path.starts_with('/') {
+        causes.push(Cause::invalid(
+            &format!("{at}.path"),
+            url_path,
+            "must be an absolute path",
+        ));
+    }
+    let backend = format!("{at}.backend");
+    let Some(service) = path.pointer("/backend/service") else {
+        return;
+    };
+    let port_name = str_at(service, "/port/name").is_some_and(|n| !n.is_empty());
+    let port_number = service
+        .pointer("/port/number")
+        .and_then(Value::as_i64)
+        .is_some_and(|n| n != 0);
+    match (port_name, port_number) {
+        (true, true) => causes.push(Cause::invalid(
+            &backend,
+            "",
+            "cannot set both port name & port number",
+        )),
+        (false, false) => causes.push(Cause::required_because(
+            &backend,
+            "port name or number is required",
+        )),
+        _ => {}
     }
 }
 

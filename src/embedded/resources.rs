@@ -110,6 +110,66 @@ impl ResourceKind {
     pub fn status_subresource(&self) -> bool {
         self.has_subresource("status")
     }
+
+    /// Whether a field selector may name `label` for this kind; the error is kube-apiserver's
+    /// text, which its list, watch and deletecollection handlers answer as a 400. Sources: the
+    /// `AddFieldLabelConversionFunc` calls in kubernetes pkg/apis/core/v1/conversion.go, and
+    /// `runtime.DefaultMetaV1FieldSelectorConversion` (k8s.io/apimachinery/pkg/runtime/
+    /// conversion.go) for kinds without one. Kinds whose list was not checked against the
+    /// source (ReplicaSets, events.k8s.io Events, Gateway API kinds) take any field.
+    pub fn check_field_label(&self, label: &str) -> Result<(), String> {
+        let own: &[&str] = match (self.group, self.kind) {
+            ("", "Pod") => &[
+                "metadata.name",
+                "metadata.namespace",
+                "spec.nodeName",
+                "spec.restartPolicy",
+                "spec.schedulerName",
+                "spec.serviceAccountName",
+                "spec.hostNetwork",
+                "status.phase",
+                "status.podIP",
+                "status.podIPs",
+                "status.nominatedNodeName",
+            ],
+            ("", "Event") => &[
+                "involvedObject.kind",
+                "involvedObject.namespace",
+                "involvedObject.name",
+                "involvedObject.uid",
+                "involvedObject.apiVersion",
+                "involvedObject.resourceVersion",
+                "involvedObject.fieldPath",
+                "reason",
+                "reportingComponent",
+                "source",
+                "type",
+                "metadata.namespace",
+                "metadata.name",
+            ],
+            ("", "Namespace") => &["status.phase", "metadata.name"],
+            ("", "Service") => &[
+                "metadata.namespace",
+                "metadata.name",
+                "spec.clusterIP",
+                "spec.type",
+            ],
+            ("", "Endpoints") | ("apps", "Deployment") | ("networking.k8s.io", "Ingress") => {
+                return match label {
+                    "metadata.name" | "metadata.namespace" => Ok(()),
+                    _ => Err(format!(
+                        "{label:?} is not a known field selector: only \"metadata.name\", \"metadata.namespace\""
+                    )),
+                };
+            }
+            _ => return Ok(()),
+        };
+        if own.contains(&label) {
+            Ok(())
+        } else {
+            Err(format!("field label not supported: {label}"))
+        }
+    }
 }
 
 /// A namespaced kind without subresources, short names, categories or generations, served

@@ -619,6 +619,11 @@ impl FieldSelector {
     pub fn is_empty(&self) -> bool {
         self.terms.is_empty()
     }
+
+    /// The field paths the selector names, in order.
+    pub fn paths(&self) -> impl Iterator<Item = &str> {
+        self.terms.iter().map(|t| t.path.as_str())
+    }
 }
 
 impl fmt::Display for FieldSelector {

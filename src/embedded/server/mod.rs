@@ -14,7 +14,7 @@ mod watch;
 use super::Shared;
 use super::auth::{self, Identity};
 use super::discovery;
-use super::error::ApiError;
+use super::error::{ApiError, Cause};
 use super::patch::{self, PatchKind};
 use super::proto;
 use super::resources::{self, ResourceKind};
@@ -419,6 +419,7 @@ fn resource(ctx: &Ctx<'_>, r: ResourceRoute) -> Result<Response, ApiError> {
             &name,
         ));
     }
+    check_dry_run(ctx)?;
     if kind.create_only {
         return review(ctx, kind);
     }
@@ -430,7 +431,10 @@ fn resource(ctx: &Ctx<'_>, r: ResourceRoute) -> Result<Response, ApiError> {
             Ok(json_response(200, &scale_of(&obj)))
         }
         ("get", _) => {
-            let obj = ctx.store().get(kind, &ns, &name)?;
+            let store = ctx.store();
+            check_not_newer(ctx.query, &store)?;
+            let obj = store.get(kind, &ns, &name)?;
+            drop(store);
             single(ctx, kind, &obj, 200)
         }
         ("create", None) => {
@@ -443,6 +447,35 @@ fn resource(ctx: &Ctx<'_>, r: ResourceRoute) -> Result<Response, ApiError> {
         ("deletecollection", None) => delete_collection(ctx, kind, r.namespace.as_deref()),
         _ => Err(ApiError::method_not_allowed()),
     }
+}
+
+/// `dryRun` may only be `All` (`ValidateDryRun` in k8s.io/apimachinery/pkg/apis/meta/v1/
+/// validation); the write handlers refuse any other value before reading the body.
+fn check_dry_run(ctx: &Ctx<'_>) -> Result<(), ApiError> {
+    let options_kind = match ctx.verb {
+        "create" => "CreateOptions",
+        "update" => "UpdateOptions",
+        "patch" => "PatchOptions",
+        "delete" | "deletecollection" => "DeleteOptions",
+        _ => return Ok(()),
+    };
+    let values: Vec<&str> = ctx
+        .query
+        .iter()
+        .filter(|(k, _)| k == "dryRun")
+        .map(|(_, v)| v.as_str())
+        .collect();
+    check_dry_run_values(options_kind, &values)
+}
+
+fn check_dry_run_values(options_kind: &str, values: &[&str]) -> Result<(), ApiError> {
+    if values.iter().all(|v| *v == "All") {
+        return Ok(());
+    }
+    Err(ApiError::invalid_options(
+        options_kind,
+        &[Cause::not_supported_list("dryRun", values, &["All"])],
+    ))
 }
 
 /// The patch types a custom resource takes, in kube-apiserver's order (CBOR apply is behind a
@@ -511,12 +544,14 @@ fn delete(
         .get("propagationPolicy")
         .and_then(Value::as_str)
         .or_else(|| query_get(ctx.query, "propagationPolicy"));
-    let mut store = ctx.store();
     // kubectl sends a delete's dryRun in the DeleteOptions body.
-    if options["dryRun"]
+    let body_dry_run: Vec<&str> = options["dryRun"]
         .as_array()
-        .is_some_and(|d| d.iter().any(|v| v == "All"))
-    {
+        .map(|d| d.iter().map(|v| v.as_str().unwrap_or("")).collect())
+        .unwrap_or_default();
+    check_dry_run_values("DeleteOptions", &body_dry_run)?;
+    let mut store = ctx.store();
+    if !body_dry_run.is_empty() {
         store.dry_run = true;
     }
     let gone = store.delete(kind, ns, name, precondition, policy == Some("Orphan"))?;
@@ -535,7 +570,7 @@ fn delete_collection(
     kind: &'static ResourceKind,
     ns: Option<&str>,
 ) -> Result<Response, ApiError> {
-    let (labels, fields) = selectors(ctx.query)?;
+    let (labels, fields) = selectors(ctx.query, kind)?;
     let mut store = ctx.store();
     let doomed = store.list(kind, ns, &labels, &fields, None, None)?;
     let mut items = Vec::new();
@@ -692,6 +727,9 @@ fn review(ctx: &Ctx<'_>, kind: &ResourceKind) -> Result<Response, ApiError> {
         return Err(ApiError::method_not_allowed());
     }
     let body = ctx.body_json()?;
+    if kind.kind == "SelfSubjectAccessReview" {
+        check_access_review_spec(&body)?;
+    }
     let mut out = body.clone();
     out["apiVersion"] = json!(kind.api_version());
     out["kind"] = json!(kind.kind);
@@ -741,11 +779,53 @@ fn review(ctx: &Ctx<'_>, kind: &ResourceKind) -> Result<Response, ApiError> {
     Ok(json_response(201, &out))
 }
 
-fn selectors(query: &Query) -> Result<(LabelSelector, FieldSelector), ApiError> {
+/// The request's label and field selectors; a field the kind cannot be selected by is a 400.
+/// A read at `resourceVersion=N` wants a state at least as new as N; the server cannot serve
+/// one it has not reached yet. Unparsable versions are left to the other checks.
+fn check_not_newer(query: &Query, store: &Store) -> Result<(), ApiError> {
+    let wanted = query_get(query, "resourceVersion").and_then(|v| v.parse::<u64>().ok());
+    match wanted {
+        Some(wanted) if wanted > store.resource_version() => Err(
+            ApiError::resource_version_too_large(wanted, store.resource_version()),
+        ),
+        _ => Ok(()),
+    }
+}
+
+/// A SelfSubjectAccessReview asks about a resource or a non-resource path, never neither:
+/// `ValidateSelfSubjectAccessReviewSpec` (kubernetes pkg/apis/authorization/validation, 1.33)
+/// reports the missing `resourceAttributes` with the nil `nonResourceAttributes` as its value,
+/// and `selfsubjectaccessreview.REST.Create` answers `NewInvalid(authorization.Kind(kind), "",
+/// errs)`, where the decoded internal object's kind is empty.
+fn check_access_review_spec(review: &Value) -> Result<(), ApiError> {
+    let given = |field: &str| review.pointer(field).is_some_and(|v| !v.is_null());
+    if given("/spec/resourceAttributes") || given("/spec/nonResourceAttributes") {
+        return Ok(());
+    }
+    Err(ApiError::invalid_group_kind(
+        "authorization.k8s.io",
+        "",
+        "",
+        &[Cause::invalid(
+            "spec.resourceAttributes",
+            "null",
+            "exactly one of nonResourceAttributes or resourceAttributes must be specified",
+        )],
+    ))
+}
+
+fn selectors(
+    query: &Query,
+    kind: &ResourceKind,
+) -> Result<(LabelSelector, FieldSelector), ApiError> {
     let labels = LabelSelector::parse(query_get(query, "labelSelector").unwrap_or(""))
         .map_err(|e| ApiError::bad_request(format!("unable to parse requirement: {e}")))?;
     let fields = FieldSelector::parse(query_get(query, "fieldSelector").unwrap_or(""))
         .map_err(|e| ApiError::bad_request(format!("invalid field selector: {e}")))?;
+    for path in fields.paths() {
+        kind.check_field_label(path)
+            .map_err(ApiError::bad_request)?;
+    }
     Ok((labels, fields))
 }
 

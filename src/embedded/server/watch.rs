@@ -13,7 +13,9 @@ use serde_json::{Value, json};
 use tokio::sync::{broadcast, mpsc, watch};
 use tokio_stream::wrappers::ReceiverStream;
 
-use super::{Ctx, Query, json_response, query_get, raw_json, selectors, wants_table};
+use super::{
+    Ctx, Query, check_not_newer, json_response, query_get, raw_json, selectors, wants_table,
+};
 use crate::embedded::error::ApiError;
 use crate::embedded::resources::ResourceKind;
 use crate::embedded::selectors::{FieldSelector, LabelSelector};
@@ -25,21 +27,25 @@ pub(super) fn list(
     kind: &ResourceKind,
     ns: Option<&str>,
 ) -> Result<Response, ApiError> {
-    let (labels, fields) = selectors(ctx.query)?;
+    let (labels, fields) = selectors(ctx.query, kind)?;
     let limit = match query_get(ctx.query, "limit") {
         None | Some("") | Some("0") => None,
         Some(l) => Some(l.parse::<usize>().map_err(|_| {
             ApiError::bad_request(format!("limit must be a non-negative integer, got {l:?}"))
         })?),
     };
-    let result = ctx.store().list(
-        kind,
-        ns,
-        &labels,
-        &fields,
-        limit,
-        query_get(ctx.query, "continue").filter(|c| !c.is_empty()),
-    )?;
+    let result = {
+        let store = ctx.store();
+        check_not_newer(ctx.query, &store)?;
+        store.list(
+            kind,
+            ns,
+            &labels,
+            &fields,
+            limit,
+            query_get(ctx.query, "continue").filter(|c| !c.is_empty()),
+        )?
+    };
     let rv = result.resource_version.to_string();
     if wants_table(ctx.headers) {
         let presented: Vec<Value> = result.items.iter().map(|o| kind.present(o)).collect();
@@ -77,15 +83,37 @@ pub(super) fn list(
         if i > 0 {
             out.push(b',');
         }
-        let written = if kind.view.is_some() {
-            serde_json::to_writer(&mut out, &kind.present(item))
-        } else {
-            serde_json::to_writer(&mut out, item.as_ref())
+        let written = match (kind.view.is_some(), kind.custom) {
+            (true, _) => serde_json::to_writer(&mut out, &ListItem(&kind.present(item))),
+            (false, false) => serde_json::to_writer(&mut out, &ListItem(item)),
+            // Custom resources are listed as unstructured objects, each with its kind.
+            (false, true) => serde_json::to_writer(&mut out, item.as_ref()),
         };
         written.map_err(|e| ApiError::internal(e.to_string()))?;
     }
     out.extend_from_slice(b"]}");
     Ok(raw_json(200, out))
+}
+
+/// An item of a built-in kind's JSON list: kube-apiserver encodes the typed list, whose items
+/// carry no `kind` or `apiVersion` (only the list has them).
+struct ListItem<'a>(&'a Value);
+
+impl Serialize for ListItem<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let Some(fields) = self.0.as_object() else {
+            return self.0.serialize(serializer);
+        };
+        let kept = fields
+            .iter()
+            .filter(|(k, _)| !matches!(k.as_str(), "kind" | "apiVersion"));
+        let mut map = serializer.serialize_map(None)?;
+        for (key, value) in kept {
+            map.serialize_entry(key, value)?;
+        }
+        map.end()
+    }
 }
 
 #[derive(Serialize)]
@@ -221,7 +249,7 @@ pub(super) fn watch(
     kind: &'static ResourceKind,
     ns: Option<&str>,
 ) -> Result<Response, ApiError> {
-    let (labels, fields) = selectors(ctx.query)?;
+    let (labels, fields) = selectors(ctx.query, kind)?;
     let params = WatchParams::from_query(ctx.query)?;
     let filter = WatchFilter {
         kind,
