@@ -297,10 +297,12 @@ impl Store {
         &mut self,
         kind: &'static ResourceKind,
         ns: &str,
-        mut obj: Value,
+        obj: Value,
     ) -> Result<Arc<Value>, ApiError> {
         let ns = ns_of(kind, ns);
         check_body(kind, &obj)?;
+        // A view's object is checked in its own shape and kept in its storage's shape.
+        let (kind, mut obj) = (kind.stored_kind(), kind.to_storage(&obj));
         if kind.namespaced {
             self.check_namespace(&ns, &obj)?;
         }
@@ -352,12 +354,13 @@ impl Store {
         kind: &'static ResourceKind,
         ns: &str,
         name: &str,
-        mut obj: Value,
+        obj: Value,
         part: Part,
     ) -> Result<Arc<Value>, ApiError> {
         let ns = ns_of(kind, ns);
         let current = self.get(kind, &ns, name)?;
         check_body(kind, &obj)?;
+        let (kind, mut obj) = (kind.stored_kind(), kind.to_storage(&obj));
         let body_name = obj.pointer("/metadata/name").and_then(Value::as_str);
         if body_name.is_some_and(|n| n != name) {
             return Err(ApiError::bad_request(format!(
