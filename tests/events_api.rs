@@ -8,9 +8,19 @@
 mod common;
 
 use std::io::Write;
+use std::time::Duration;
 
 use common::kubectl::{Kube, TIMEOUT, wait_for};
-use serde_json::Value;
+use crossterm::event::{Event as TermEvent, KeyCode, KeyEvent, KeyModifiers};
+use cutover::cluster::feed::Feed;
+use cutover::console::app::Session;
+use cutover::console::theme::Theme;
+use cutover::console::{Headless, drive};
+use cutover::embedded::{self, ADMIN, Config, EmbeddedCluster, READ_ONLY};
+use k8s_openapi::api::events::v1::Event as EventsV1;
+use kube::api::{Api, PostParams};
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
 
 /// A scheduler's Event as client-go's events.k8s.io/v1 recorder writes it after three
 /// attempts: the repeats in `series`, none of the deprecated core/v1 fields.
@@ -201,4 +211,98 @@ fn the_simulated_components_record_in_their_own_api() {
         out.contains("Scheduled") && out.contains("Started"),
         "{out}"
     );
+}
+
+fn press(keys: &mpsc::UnboundedSender<std::io::Result<TermEvent>>, code: KeyCode) {
+    let _ = keys.send(Ok(TermEvent::Key(KeyEvent::new(code, KeyModifiers::NONE))));
+}
+
+/// The console's events pane, over the real feed and event loop: an Event written through
+/// events.k8s.io/v1 with its repeats in `series` shows the series' count and is last seen at
+/// `series.lastObservedTime`, not at its `eventTime` twenty minutes before.
+#[tokio::test]
+async fn the_events_pane_shows_the_count_and_last_seen_of_a_series() {
+    let cluster = EmbeddedCluster::start(Config::test(), "127.0.0.1:0".parse().expect("addr"))
+        .await
+        .expect("start the embedded cluster");
+    embedded::demo::seed(&cluster).expect("seed");
+    let admin = cluster.client(&ADMIN).await.expect("admin client");
+    let now = jiff::Timestamp::now();
+    let micro = |t: jiff::Timestamp| {
+        format!(
+            "{}.{:06}Z",
+            t.strftime("%Y-%m-%dT%H:%M:%S"),
+            t.subsec_microsecond()
+        )
+    };
+    let first = now - jiff::SignedDuration::from_mins(20);
+    let event: EventsV1 = serde_json::from_value(json!({
+        "metadata": {"name": "nginx.series", "namespace": "shop"},
+        "eventTime": micro(first),
+        "series": {"count": 5, "lastObservedTime": micro(now)},
+        "reportingController": "kubelet",
+        "reportingInstance": "node1",
+        "action": "Probing",
+        "reason": "Unhealthy",
+        "regarding": {"apiVersion": "apps/v1", "kind": "Deployment", "namespace": "shop", "name": "nginx"},
+        "note": "Readiness probe failed: connection refused",
+        "type": "Warning",
+    }))
+    .expect("an events.k8s.io/v1 Event");
+    Api::<EventsV1>::namespaced(admin, "shop")
+        .create(&PostParams::default(), &event)
+        .await
+        .expect("create through events.k8s.io/v1");
+
+    let client = cluster.client(&READ_ONLY).await.expect("client");
+    let feed = Feed::start(client, None, false);
+    let (mut screen, mut frames) = Headless::new(120, 40).expect("screen");
+    let (keys_tx, keys_rx) = mpsc::unbounded_channel();
+    let session = Session {
+        context: "cutover-demo-read-only".into(),
+        server: cluster.url(),
+        scope: None,
+        user: READ_ONLY.user.into(),
+        read_only: true,
+        keymap: None,
+    };
+    let theme = Theme::builtin("default").expect("theme");
+    let console = tokio::spawn(async move {
+        let keys = tokio_stream::wrappers::UnboundedReceiverStream::new(keys_rx);
+        drive(&mut screen, keys, &feed, session, &theme, None).await
+    });
+    // Select shop/nginx-service: the focus, and so the events pane, follows the selection.
+    press(&keys_tx, KeyCode::Char('/'));
+    for c in "shop/nginx".chars() {
+        press(&keys_tx, KeyCode::Char(c));
+    }
+    press(&keys_tx, KeyCode::Enter);
+
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let line = loop {
+        let shown = frames.borrow_and_update().clone();
+        if let Some(line) = shown.lines().find(|l| l.contains("Unhealthy ×5")) {
+            break line.to_string();
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for the series on screen; it shows:\n{shown}"
+        );
+        let _ = tokio::time::timeout(Duration::from_millis(200), frames.changed()).await;
+    };
+    // Last seen now (a few seconds at most), not twenty minutes ago.
+    let before_mark = line.split('⚠').next().unwrap_or("");
+    let age = before_mark.split_whitespace().last().unwrap_or("");
+    assert!(
+        age.ends_with('s') && age[..age.len() - 1].parse::<u32>().is_ok_and(|s| s < 60),
+        "last seen from the series, seconds ago: {line}"
+    );
+    assert!(line.contains("Readiness probe"), "{line}");
+
+    press(&keys_tx, KeyCode::Char('q'));
+    tokio::time::timeout(Duration::from_secs(10), console)
+        .await
+        .expect("q quits")
+        .expect("join")
+        .expect("console");
 }
