@@ -306,3 +306,38 @@ async fn the_events_pane_shows_the_count_and_last_seen_of_a_series() {
         .expect("join")
         .expect("console");
 }
+
+/// An unschedulable pod: the simulated scheduler tries again and again, and its
+/// `FailedScheduling` Event counts the tries in `series`, as kubectl shows.
+#[test]
+fn the_schedulers_repeats_land_in_the_series() {
+    let k = common::kubectl::start(true);
+    let manifest = write_file(
+        &k,
+        "stuck.json",
+        r#"{"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "stuck", "namespace": "shop"},
+            "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "stuck"}},
+              "template": {"metadata": {"labels": {"app": "stuck"}},
+                "spec": {"containers": [{"name": "app", "image": "app:pending"}]}}}}"#,
+    );
+    k.ok(&["apply", "-f", &manifest]);
+    let event = wait_for("FailedScheduling seen three times", TIMEOUT, || {
+        let all = k.json(&["get", "events.events.k8s.io", "-n", "shop"]);
+        all["items"].as_array()?.iter().find_map(|e| {
+            let repeated = e["reason"] == "FailedScheduling"
+                && e["series"]["count"].as_i64().is_some_and(|c| c >= 3);
+            repeated.then(|| e.clone())
+        })
+    });
+    assert_eq!(event["reportingController"], "default-scheduler", "{event}");
+    assert_eq!(event["action"], "Scheduling", "{event}");
+    assert!(event.get("deprecatedCount").is_none(), "{event}");
+    assert!(event["series"]["lastObservedTime"].is_string(), "{event}");
+    let out = k.ok(&["events", "-n", "shop"]);
+    assert!(
+        out.lines()
+            .any(|l| l.contains("FailedScheduling") && l.contains("(x")),
+        "{out}"
+    );
+}

@@ -57,6 +57,8 @@ enum Timer {
     PodStarted(ObjKey, String),
     CrashRestart(ObjKey, String),
     PodGone(ObjKey, String),
+    /// The scheduler tries an unschedulable pod again.
+    ScheduleAgain(ObjKey, String),
 }
 
 /// What the image's tag asks the simulated kubelet to do.
@@ -371,9 +373,10 @@ impl Sim {
 
     fn fire(&mut self, store: &mut Store, timer: Timer, dirty: &mut Dirty) {
         let (key, want_uid) = match &timer {
-            Timer::PodStarted(k, u) | Timer::CrashRestart(k, u) | Timer::PodGone(k, u) => {
-                (k.clone(), u.clone())
-            }
+            Timer::PodStarted(k, u)
+            | Timer::CrashRestart(k, u)
+            | Timer::PodGone(k, u)
+            | Timer::ScheduleAgain(k, u) => (k.clone(), u.clone()),
         };
         let Ok(pod) = store.get(KIND.pods, &key.0, &key.1) else {
             return;
@@ -387,6 +390,7 @@ impl Sim {
             }
             Timer::PodStarted(..) if !terminating(&pod) => self.start_pod(store, &pod),
             Timer::CrashRestart(..) if !terminating(&pod) => self.crash_again(store, &pod),
+            Timer::ScheduleAgain(..) if !terminating(&pod) => self.schedule_again(store, &pod),
             _ => {}
         }
         if let Some(owner) = owner_name(&pod, "ReplicaSet") {
