@@ -99,6 +99,14 @@ impl ResourceKind {
         }
     }
 
+    /// The kind whose shape objects of this kind are kept in: itself, or the kind a view shows.
+    pub fn stored_kind(&'static self) -> &'static ResourceKind {
+        match &self.view {
+            Some(view) => by_storage(view.storage).unwrap_or(self),
+            None => self,
+        }
+    }
+
     /// The object as it is kept in storage.
     pub fn to_storage(&self, obj: &Value) -> Value {
         match &self.view {

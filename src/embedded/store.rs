@@ -297,7 +297,7 @@ impl Store {
         &mut self,
         kind: &'static ResourceKind,
         ns: &str,
-        mut obj: Value,
+        obj: Value,
     ) -> Result<Arc<Value>, ApiError> {
         let ns = ns_of(kind, ns);
         check_body(kind, &obj)?;
@@ -306,6 +306,8 @@ impl Store {
         if !self.dry_run && rv_of(&obj).parse::<u64>().is_ok_and(|rv| rv != 0) {
             return Err(ApiError::resource_version_set_on_create());
         }
+        // A view's object is checked in its own shape and kept in its storage's shape.
+        let (kind, mut obj) = (kind.stored_kind(), kind.to_storage(&obj));
         if kind.namespaced {
             self.check_namespace(&ns, &obj)?;
         }
@@ -357,12 +359,13 @@ impl Store {
         kind: &'static ResourceKind,
         ns: &str,
         name: &str,
-        mut obj: Value,
+        obj: Value,
         part: Part,
     ) -> Result<Arc<Value>, ApiError> {
         let ns = ns_of(kind, ns);
         let current = self.get(kind, &ns, name)?;
         check_body(kind, &obj)?;
+        let (kind, mut obj) = (kind.stored_kind(), kind.to_storage(&obj));
         let body_name = obj.pointer("/metadata/name").and_then(Value::as_str);
         if body_name.is_some_and(|n| n != name) {
             return Err(ApiError::bad_request(format!(

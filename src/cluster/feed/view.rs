@@ -231,14 +231,21 @@ pub struct EventLine {
 }
 
 impl EventLine {
+    /// Reads either shape of an Event through its core/v1 view: an events.k8s.io/v1 Event
+    /// records repeats in `series` (count, lastObservedTime) and leaves `count` and
+    /// `lastTimestamp` empty, a core/v1 recorder the other way round. Last seen is
+    /// series.lastObservedTime, else lastTimestamp, else eventTime, else firstTimestamp (as
+    /// kubectl's printer reads it); the count is series.count, else count, else 1.
     pub fn from_event(e: &Event) -> EventLine {
-        let time = e
-            .last_timestamp
-            .as_ref()
+        let series = e.series.as_ref();
+        let time = series
+            .and_then(|s| s.last_observed_time.as_ref())
             .map(|t| t.0)
+            .or_else(|| e.last_timestamp.as_ref().map(|t| t.0))
             .or_else(|| e.event_time.as_ref().map(|t| t.0))
             .or_else(|| e.first_timestamp.as_ref().map(|t| t.0))
             .or_else(|| e.metadata.creation_timestamp.as_ref().map(|t| t.0));
+        let count = series.and_then(|s| s.count).or(e.count).unwrap_or(1);
         let source = e
             .reporting_component
             .clone()
@@ -255,8 +262,17 @@ impl EventLine {
                 e.involved_object.name.as_deref().unwrap_or("?")
             ),
             message: e.message.clone().unwrap_or_default().trim().to_string(),
-            count: e.count.unwrap_or(1).max(1),
+            count: count.max(1),
             source,
+        }
+    }
+
+    /// `BackOff ×12`: the reason and, for an event seen more than once, how often.
+    pub fn reason_seen(&self) -> String {
+        if self.count > 1 {
+            format!("{} ×{}", self.reason, self.count)
+        } else {
+            self.reason.clone()
         }
     }
 }
@@ -317,5 +333,117 @@ impl ClusterView {
 
     pub fn namespace_names(&self) -> BTreeSet<&str> {
         self.namespaces.keys().map(String::as_str).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k8s_openapi::api::core::v1::EventSeries;
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta, Time};
+
+    fn at(s: &str) -> jiff::Timestamp {
+        s.parse().unwrap_or_else(|e| unreachable!("{s}: {e}"))
+    }
+
+    /// Last seen and count from either Event shape, with the fallbacks kubectl uses.
+    #[test]
+    fn event_lines_read_counts_and_last_seen_from_either_shape() {
+        let (first, last, event_time, observed, created) = (
+            "2026-11-30T07:00:00Z",
+            "2026-11-30T07:10:00Z",
+            "2026-11-30T07:01:00.5Z",
+            "2026-11-30T07:20:00.25Z",
+            "2026-11-30T06:59:00Z",
+        );
+        // (count, lastTimestamp, eventTime, firstTimestamp, series) → (time, count)
+        type Case = (
+            Option<i32>,
+            Option<&'static str>,
+            Option<&'static str>,
+            Option<&'static str>,
+            Option<(i32, &'static str)>,
+        );
+        let cases: [(&str, Case, (&str, i32)); 7] = [
+            (
+                "core/v1 repeat",
+                (Some(4), Some(last), None, Some(first), None),
+                (last, 4),
+            ),
+            (
+                "core/v1 once",
+                (Some(1), Some(first), None, Some(first), None),
+                (first, 1),
+            ),
+            (
+                "events/v1 once",
+                (None, None, Some(event_time), None, None),
+                (event_time, 1),
+            ),
+            (
+                "events/v1 series",
+                (None, None, Some(event_time), None, Some((3, observed))),
+                (observed, 3),
+            ),
+            (
+                "series over deprecated fields",
+                (
+                    Some(2),
+                    Some(last),
+                    Some(event_time),
+                    Some(first),
+                    Some((7, observed)),
+                ),
+                (observed, 7),
+            ),
+            (
+                "only firstTimestamp",
+                (None, None, None, Some(first), None),
+                (first, 1),
+            ),
+            (
+                "nothing but creation",
+                (Some(0), None, None, None, None),
+                (created, 1),
+            ),
+        ];
+        for (what, (count, last_ts, ev_time, first_ts, series), (want_time, want_count)) in cases {
+            let e = Event {
+                metadata: ObjectMeta {
+                    creation_timestamp: Some(Time(at(created))),
+                    ..ObjectMeta::default()
+                },
+                count,
+                last_timestamp: last_ts.map(|t| Time(at(t))),
+                event_time: ev_time.map(|t| MicroTime(at(t))),
+                first_timestamp: first_ts.map(|t| Time(at(t))),
+                series: series.map(|(c, t)| EventSeries {
+                    count: Some(c),
+                    last_observed_time: Some(MicroTime(at(t))),
+                }),
+                ..Event::default()
+            };
+            let line = EventLine::from_event(&e);
+            assert_eq!(
+                (line.time, line.count),
+                (Some(at(want_time)), want_count),
+                "{what}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_reason_says_how_often_an_event_was_seen() {
+        let mut e = Event {
+            reason: Some("BackOff".into()),
+            series: Some(EventSeries {
+                count: Some(12),
+                last_observed_time: None,
+            }),
+            ..Event::default()
+        };
+        assert_eq!(EventLine::from_event(&e).reason_seen(), "BackOff ×12");
+        e.series = None;
+        assert_eq!(EventLine::from_event(&e).reason_seen(), "BackOff");
     }
 }

@@ -67,7 +67,7 @@ fn lines(cx: Cx, shown: &[EventLine], width_cells: u16) -> Vec<Line<'static>> {
     let w = usize::from(width_cells);
     let reason_w = shown
         .iter()
-        .map(|e| width(&reason(e)))
+        .map(|e| width(&e.reason_seen()))
         .max()
         .unwrap_or(0)
         .min(REASON_MOST);
@@ -96,7 +96,7 @@ fn lines(cx: Cx, shown: &[EventLine], width_cells: u16) -> Vec<Line<'static>> {
             let line = Line::from(vec![
                 cx.span(pad_left(&age, 4), Role::Muted),
                 cx.span(format!(" {mark}"), role),
-                cx.span(pad(&reason(e), reason_w), role),
+                cx.span(pad(&e.reason_seen(), reason_w), role),
                 cx.span(
                     format!("  {}", pad(&object(&e.object, object_w), object_w)),
                     Role::Muted,
@@ -133,17 +133,4 @@ fn object(object: &str, w: usize) -> String {
         None => object.to_string(),
     };
     text::truncate_name(&short, w)
-}
-
-/// `BackOff ×12`: the reason and how often it was seen.
-fn reason(e: &EventLine) -> String {
-    match count(e) {
-        Some(c) => format!("{} {c}", e.reason),
-        None => e.reason.clone(),
-    }
-}
-
-/// `×12` for an event seen more than once.
-fn count(e: &EventLine) -> Option<String> {
-    (e.count > 1).then(|| format!("×{}", e.count))
 }

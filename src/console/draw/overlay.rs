@@ -321,10 +321,7 @@ pub(super) fn event(cx: Cx, frame: &mut Frame, area: Rect, e: &EventLine) {
         return;
     }
     let text_w = usize::from(w - 4);
-    let mut reason = e.reason.clone();
-    if e.count > 1 {
-        reason.push_str(&format!(" ×{}", e.count));
-    }
+    let reason = e.reason_seen();
     let (kind, role) = if e.warning {
         ("⚠ warning", Role::Warning)
     } else {

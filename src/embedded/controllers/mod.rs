@@ -16,7 +16,7 @@ pub(super) mod gateway;
 mod pods;
 
 use super::Shared;
-use super::objects::now_rfc3339;
+use super::objects::{now_micro_rfc3339, now_rfc3339};
 use super::resources::{self, ResourceKind};
 use super::selectors::LabelSelector;
 use super::store::{self, Change, ChangeType, ObjKey, Part, Store};
@@ -36,6 +36,8 @@ struct Kinds {
     services: &'static ResourceKind,
     endpoints: &'static ResourceKind,
     events: &'static ResourceKind,
+    /// The same Events through events.k8s.io/v1, for the components that record there.
+    events_v1: &'static ResourceKind,
     namespaces: &'static ResourceKind,
 }
 
@@ -46,6 +48,7 @@ static KIND: LazyLock<Kinds> = LazyLock::new(|| Kinds {
     services: kind("", "services"),
     endpoints: kind("", "endpoints"),
     events: kind("", "events"),
+    events_v1: resources::find("events.k8s.io", "v1", "events").unwrap_or(&resources::KINDS[0]),
     namespaces: kind("", "namespaces"),
 });
 
@@ -54,6 +57,8 @@ enum Timer {
     PodStarted(ObjKey, String),
     CrashRestart(ObjKey, String),
     PodGone(ObjKey, String),
+    /// The scheduler tries an unschedulable pod again.
+    ScheduleAgain(ObjKey, String),
 }
 
 /// What the image's tag asks the simulated kubelet to do.
@@ -368,9 +373,10 @@ impl Sim {
 
     fn fire(&mut self, store: &mut Store, timer: Timer, dirty: &mut Dirty) {
         let (key, want_uid) = match &timer {
-            Timer::PodStarted(k, u) | Timer::CrashRestart(k, u) | Timer::PodGone(k, u) => {
-                (k.clone(), u.clone())
-            }
+            Timer::PodStarted(k, u)
+            | Timer::CrashRestart(k, u)
+            | Timer::PodGone(k, u)
+            | Timer::ScheduleAgain(k, u) => (k.clone(), u.clone()),
         };
         let Ok(pod) = store.get(KIND.pods, &key.0, &key.1) else {
             return;
@@ -384,6 +390,7 @@ impl Sim {
             }
             Timer::PodStarted(..) if !terminating(&pod) => self.start_pod(store, &pod),
             Timer::CrashRestart(..) if !terminating(&pod) => self.crash_again(store, &pod),
+            Timer::ScheduleAgain(..) if !terminating(&pod) => self.schedule_again(store, &pod),
             _ => {}
         }
         if let Some(owner) = owner_name(&pod, "ReplicaSet") {
@@ -549,7 +556,23 @@ fn sync_endpoints(store: &mut Store, key: &ObjKey) {
     }
 }
 
-/// Writes an Event the way client-go's recorder does: a repeat bumps `count`.
+/// The `action` an events.k8s.io/v1 recorder gives `reason`, for the components that record
+/// through that API. Sources (kubernetes/kubernetes): the scheduler records with
+/// `k8s.io/client-go/tools/events` (pkg/scheduler/schedule_one.go: `"Scheduled", "Binding"`,
+/// `"FailedScheduling", "Scheduling"`); the kubelet (cmd/kubelet/app/server.go
+/// `makeEventRecorder`) and the Deployment and ReplicaSet controllers still record with
+/// `k8s.io/client-go/tools/record`, the core/v1 API, so they get None.
+fn events_v1_action(component: &str, reason: &str) -> Option<&'static str> {
+    match (component, reason) {
+        ("default-scheduler", "FailedScheduling") => Some("Scheduling"),
+        ("default-scheduler", _) => Some("Binding"),
+        _ => None,
+    }
+}
+
+/// Writes an Event the way the component's recorder does: client-go's core/v1 recorder
+/// (`tools/record`) bumps `count` and `lastTimestamp` on a repeat; the events.k8s.io/v1
+/// recorder (`tools/events`) writes through that API and records repeats in `series`.
 pub fn record_event(
     store: &mut Store,
     names: &mut HashMap<(String, String, String), String>,
@@ -563,44 +586,92 @@ pub fn record_event(
         .as_str()
         .unwrap_or("default")
         .to_string();
-    let involved_name = involved["metadata"]["name"].as_str().unwrap_or("");
     let dedupe = (
         uid(involved).to_string(),
         reason.to_string(),
         message.to_string(),
     );
-    let now = now_rfc3339();
+    let action = events_v1_action(component, reason);
     if let Some(name) = names.get(&dedupe)
         && let Ok(existing) = store.get(KIND.events, &ns, name)
     {
-        let mut ev = (*existing).clone();
-        ev["count"] = json!(int_at(&existing, "/count") + 1);
-        ev["lastTimestamp"] = json!(now);
-        let _ = store.replace(KIND.events, &ns, name, ev, Part::Main);
+        let name = name.clone();
+        let _ = match action {
+            Some(_) => {
+                let kind = KIND.events_v1;
+                let repeated = repeat_in_series(&kind.present(&existing));
+                store.replace(kind, &ns, &name, repeated, Part::Main)
+            }
+            None => store.replace(
+                KIND.events,
+                &ns,
+                &name,
+                repeat_in_count(&existing),
+                Part::Main,
+            ),
+        };
         return;
     }
-    let name = format!("{involved_name}.{:016x}", fastrand::u64(..));
-    let host = if component == "kubelet" {
-        json!(NODE)
-    } else {
-        Value::Null
+    let regarding = json!({
+        "apiVersion": involved["apiVersion"],
+        "kind": involved["kind"],
+        "name": involved["metadata"]["name"],
+        "namespace": ns,
+        "uid": uid(involved),
+        "resourceVersion": store::rv_of(involved),
+    });
+    let name = format!(
+        "{}.{:016x}",
+        involved["metadata"]["name"].as_str().unwrap_or(""),
+        fastrand::u64(..)
+    );
+    let meta = json!({"name": name, "namespace": ns});
+    let created = match action {
+        Some(action) => store.create(
+            KIND.events_v1,
+            &ns,
+            json!({
+                "metadata": meta,
+                "eventTime": now_micro_rfc3339(),
+                "regarding": regarding,
+                "reason": reason,
+                "note": message,
+                "type": type_,
+                "action": action,
+                "reportingController": component,
+                // tools/events: the controller's name, a dash and the host's name.
+                "reportingInstance": format!("{component}-{NODE}"),
+            }),
+        ),
+        None => store.create(
+            KIND.events,
+            &ns,
+            core_event(meta, regarding, type_, reason, message, component),
+        ),
     };
-    let mut source = json!({"component": component});
-    if !host.is_null() {
-        source["host"] = host;
+    if created.is_ok() {
+        names.insert(dedupe, name);
     }
-    let ev = json!({
-        "apiVersion": "v1",
-        "kind": "Event",
-        "metadata": {"name": name, "namespace": ns},
-        "involvedObject": {
-            "apiVersion": involved["apiVersion"],
-            "kind": involved["kind"],
-            "name": involved_name,
-            "namespace": ns,
-            "uid": uid(involved),
-            "resourceVersion": store::rv_of(involved),
-        },
+}
+
+/// A core/v1 Event as client-go's `tools/record` recorder first writes it.
+fn core_event(
+    meta: Value,
+    involved: Value,
+    type_: &str,
+    reason: &str,
+    message: &str,
+    component: &str,
+) -> Value {
+    let now = now_rfc3339();
+    let kubelet = component == "kubelet";
+    let mut source = json!({"component": component});
+    if kubelet {
+        source["host"] = json!(NODE);
+    }
+    json!({
+        "metadata": meta,
+        "involvedObject": involved,
         "reason": reason,
         "message": message,
         "type": type_,
@@ -609,11 +680,26 @@ pub fn record_event(
         "lastTimestamp": now,
         "source": source,
         "reportingComponent": component,
-        "reportingInstance": if component == "kubelet" { NODE } else { "" },
-    });
-    if store.create(KIND.events, &ns, ev).is_ok() {
-        names.insert(dedupe, name);
-    }
+        "reportingInstance": if kubelet { NODE } else { "" },
+    })
+}
+
+/// A core/v1 Event seen once more: `count` and `lastTimestamp` (tools/record/events_cache.go).
+fn repeat_in_count(existing: &Value) -> Value {
+    let mut ev = existing.clone();
+    ev["count"] = json!(int_at(existing, "/count").max(1) + 1);
+    ev["lastTimestamp"] = json!(now_rfc3339());
+    ev
+}
+
+/// An events.k8s.io/v1 Event seen once more: its `series` starts at count 2 and counts on
+/// (tools/events/event_broadcaster.go). The real recorder sends the count at most every
+/// 30 minutes after the second; this one sends every repeat.
+fn repeat_in_series(existing: &Value) -> Value {
+    let mut ev = existing.clone();
+    let count = int_at(existing, "/series/count").max(1) + 1;
+    ev["series"] = json!({"count": count, "lastObservedTime": now_micro_rfc3339()});
+    ev
 }
 
 #[cfg(test)]
@@ -652,6 +738,52 @@ mod tests {
         assert_eq!(resolve(Some(&json!("25%")), 3, false, 25), 0);
         assert_eq!(resolve(Some(&json!(2)), 3, false, 25), 2);
         assert_eq!(resolve(None, 10, true, 25), 3);
+    }
+
+    /// The scheduler's repeats land in `series` through events.k8s.io/v1; the kubelet's in
+    /// `count` and `lastTimestamp` through core/v1, as their client-go recorders write them.
+    #[test]
+    fn repeats_are_recorded_in_each_recorders_shape() {
+        let mut store = Store::new(100);
+        let pod = json!({"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": "web-1", "namespace": "default", "uid": "u1", "resourceVersion": "7"}});
+        let mut names = HashMap::new();
+        let mut record = |store: &mut Store, reason: &str, component: &str| {
+            record_event(
+                store, &mut names, &pod, "Warning", reason, "again", component,
+            );
+        };
+        let one = |store: &Store, reason: &str| {
+            let all: Vec<Arc<Value>> = store.iter_kind(KIND.events, None).cloned().collect();
+            let found: Vec<Value> = all
+                .iter()
+                .filter(|e| e["reason"] == reason)
+                .map(|e| KIND.events_v1.present(e))
+                .collect();
+            assert_eq!(found.len(), 1, "one {reason} event: {found:?}");
+            found[0].clone()
+        };
+        record(&mut store, "FailedScheduling", "default-scheduler");
+        let first = one(&store, "FailedScheduling");
+        assert_eq!(first["action"], "Scheduling");
+        assert_eq!(first["reportingController"], "default-scheduler");
+        assert!(
+            first["eventTime"].as_str().is_some_and(|t| t.len() == 27),
+            "{first}"
+        );
+        assert!(first.get("series").is_none() && first.get("deprecatedCount").is_none());
+        for want in [2, 3] {
+            record(&mut store, "FailedScheduling", "default-scheduler");
+            let ev = one(&store, "FailedScheduling");
+            assert_eq!(ev["series"]["count"], want, "{ev}");
+            assert!(ev["series"]["lastObservedTime"].is_string(), "{ev}");
+        }
+        record(&mut store, "BackOff", "kubelet");
+        record(&mut store, "BackOff", "kubelet");
+        let back_off = one(&store, "BackOff");
+        assert_eq!(back_off["deprecatedCount"], 2, "{back_off}");
+        assert_eq!(back_off["deprecatedSource"]["component"], "kubelet");
+        assert!(back_off.get("series").is_none() && back_off.get("action").is_none());
     }
 
     #[test]

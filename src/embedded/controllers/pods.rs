@@ -314,19 +314,34 @@ impl Sim {
         })
     }
 
+    /// An unschedulable pod's `FailedScheduling`, again on every try: the scheduler records
+    /// through events.k8s.io/v1, so the repeats land in the Event's `series`. It tries again
+    /// on the kubelet's restart interval (10 s in the demo, the real scheduler's
+    /// podMaxBackoffSeconds).
+    pub(super) fn schedule_again(&mut self, store: &mut Store, pod: &Value) {
+        if pod.pointer("/spec/nodeName").is_some_and(|n| !n.is_null()) {
+            return;
+        }
+        self.event(
+            store,
+            pod,
+            "Warning",
+            "FailedScheduling",
+            UNSCHEDULABLE,
+            "default-scheduler",
+        );
+        self.schedule(
+            self.config.crash_restart_interval,
+            Timer::ScheduleAgain(store::key_of(pod), uid(pod).to_string()),
+        );
+    }
+
     /// The scheduler's Event for a new pod, and its start on the kubelet's timer when scheduled.
     fn announce_pod(&mut self, store: &mut Store, created: &Arc<Value>, behaviour: Behaviour) {
         let (ns, name) = store::key_of(created);
         let pod_uid = uid(created).to_string();
         match behaviour {
-            Behaviour::Unschedulable => self.event(
-                store,
-                created,
-                "Warning",
-                "FailedScheduling",
-                UNSCHEDULABLE,
-                "default-scheduler",
-            ),
+            Behaviour::Unschedulable => self.schedule_again(store, created),
             _ => {
                 self.event(
                     store,

@@ -438,7 +438,7 @@ fn resource(ctx: &Ctx<'_>, r: ResourceRoute) -> Result<Response, ApiError> {
             single(ctx, kind, &obj, 200)
         }
         ("create", None) => {
-            let body = kind.to_storage(&ctx.body_json()?);
+            let body = ctx.body_json()?;
             let obj = ctx.store().create(kind, &ns, body)?;
             single(ctx, kind, &obj, 201)
         }
@@ -507,7 +507,7 @@ fn write(
             write_scale(ctx, kind, ns, name, |_| Ok(body))?
         }
         ("update", _) => {
-            let body = kind.to_storage(&ctx.body_json()?);
+            let body = ctx.body_json()?;
             let part = if sub == Some("status") {
                 Part::Status
             } else {
@@ -658,7 +658,7 @@ fn patch_object(
                     "the name of the object does not match the name on the URL",
                 ));
             }
-            return store.create(kind, ns, kind.to_storage(&body));
+            return store.create(kind, ns, body);
         }
         Err(e) => return Err(e),
     };
@@ -668,7 +668,7 @@ fn patch_object(
     } else {
         Part::Main
     };
-    store.replace(kind, ns, name, kind.to_storage(&patched), part)
+    store.replace(kind, ns, name, patched, part)
 }
 
 fn scale_of(obj: &Value) -> Value {
