@@ -7,6 +7,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -55,6 +57,19 @@ fn wait_for<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
 
 /// A seeded embedded cluster, a kubeconfig for it, and the runtime it runs on. Fields drop in
 /// order: the cluster stops, then the runtime, then the temporary files.
+/// Every key of an action's JSON report, sorted.
+const REPORT_KEYS: [&str; 9] = [
+    "event",
+    "message",
+    "op",
+    "outcome",
+    "release",
+    "risk",
+    "steps",
+    "steps_done",
+    "summary",
+];
+
 struct Kube {
     cluster: EmbeddedCluster,
     rt: tokio::runtime::Runtime,
@@ -948,20 +963,7 @@ fn a_no_op_writes_nothing_and_says_so_with_exit_0() {
     let run = k.cutover(&["weight", id, "30", "-o", "json"]);
     assert_eq!(run.code(), Some(0), "{run:#?}");
     let report = run.json();
-    assert_eq!(
-        keys(&report),
-        [
-            "event",
-            "message",
-            "op",
-            "outcome",
-            "release",
-            "risk",
-            "steps",
-            "steps_done",
-            "summary"
-        ]
-    );
+    assert_eq!(keys(&report), REPORT_KEYS);
     assert_eq!(report["outcome"], "nothing-to-do");
     assert_eq!(
         (&report["risk"], &report["summary"], &report["event"]),
@@ -992,20 +994,7 @@ fn a_json_dry_run_has_every_key_and_the_requests_of_the_text_one_event_included(
     let run = k.cutover(&["weight", id, "40", "--dry-run", "-o", "json"]);
     assert_eq!(run.code(), Some(0), "{run:#?}");
     let report = run.json();
-    assert_eq!(
-        keys(&report),
-        [
-            "event",
-            "message",
-            "op",
-            "outcome",
-            "release",
-            "risk",
-            "steps",
-            "steps_done",
-            "summary"
-        ]
-    );
+    assert_eq!(keys(&report), REPORT_KEYS);
     // 30 → 40 onto v2's 1 ready pod of the 1 that 40 % of v1's 2 needs: no risk, and null says so.
     assert_eq!(report["risk"], Value::Null, "{report:#}");
     let steps = report["steps"].as_array().expect("steps");
@@ -1070,20 +1059,7 @@ fn at_a_terminal_a_risky_plan_takes_the_same_answers_as_the_console() {
     k.wait_ready("shop", "nginx-v2", 1);
     // `script` gives cutover a terminal, fed `answer`; it exits with cutover's code.
     let ask = |answer: &str| {
-        let line = format!(
-            "{} switch {id} --kubeconfig {} --context cutover-demo",
-            env!("CARGO_BIN_EXE_cutover"),
-            k.kubeconfig.display()
-        );
-        let mut child = Command::new("script")
-            .args(["-qec", &line, "/dev/null"])
-            .env_remove("KUBECONFIG")
-            .env("CUTOVER_LOG", "off")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("run script (util-linux)");
+        let mut child = common::cutover_at_terminal(&k.kubeconfig, &format!("switch {id}"));
         use std::io::Write as _;
         let mut stdin = child.stdin.take().expect("stdin");
         writeln!(stdin, "{answer}").expect("answer");

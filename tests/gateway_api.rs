@@ -1227,24 +1227,10 @@ fn httproute_blue_green_switch_retire_and_rollback_judged_by_kubectl() {
 #[test]
 fn a_route_changed_between_plan_and_apply_is_a_conflict_and_nothing_is_written() {
     use std::io::{Read as _, Write as _};
-    use std::process::{Command, Stdio};
 
     let k = demo();
     let id = "checkout/cart";
-    let line = format!(
-        "{} weight {id} 50 --kubeconfig {} --context cutover-demo",
-        env!("CARGO_BIN_EXE_cutover"),
-        k.kubeconfig.display()
-    );
-    let mut child = Command::new("script")
-        .args(["-qec", &line, "/dev/null"])
-        .env_remove("KUBECONFIG")
-        .env("CUTOVER_LOG", "off")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run script (util-linux)");
+    let mut child = common::cutover_at_terminal(&k.kubeconfig, &format!("weight {id} 50"));
     let mut stdout = child.stdout.take().expect("stdout");
     let (tx, rx) = std::sync::mpsc::channel::<String>();
     std::thread::spawn(move || {

@@ -3,6 +3,9 @@
 
 pub mod kubectl;
 
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
 use cutover::cluster::feed::{ClusterView, Connection, NamespaceView};
 use cutover::release::{Snapshot, discover};
 use serde_json::Value;
@@ -108,4 +111,23 @@ pub async fn web_tracks(client: &kube::Client, ns: &str, replicas: i32) {
             .await
             .expect("deployment");
     }
+}
+
+/// The cutover binary run with `args` and the demo context of `kubeconfig` at a terminal
+/// (`script` gives it one, so it asks its questions), stdin, stdout and stderr piped.
+pub fn cutover_at_terminal(kubeconfig: &Path, args: &str) -> Child {
+    let line = format!(
+        "{} {args} --kubeconfig {} --context cutover-demo",
+        env!("CARGO_BIN_EXE_cutover"),
+        kubeconfig.display()
+    );
+    Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .env_remove("KUBECONFIG")
+        .env("CUTOVER_LOG", "off")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run script (util-linux)")
 }
