@@ -5,20 +5,18 @@
 
 mod common;
 
+use common::console::{Console, press};
 use std::sync::Arc;
 use std::time::Duration;
 
 use common::wait_for;
-use crossterm::event::{Event as TermEvent, KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::KeyCode;
 use cutover::cluster::feed::{ClusterView, Connection, Feed};
-use cutover::console::app::Session;
-use cutover::console::theme::Theme;
-use cutover::console::{Headless, Writer, drive};
 use cutover::embedded::{self, ADMIN, Config, EmbeddedCluster, READ_ONLY};
 use cutover::release::Pattern;
 use k8s_openapi::api::apps::v1::Deployment;
 use kube::api::{Api, Patch, PatchParams};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 
 async fn demo_cluster() -> EmbeddedCluster {
     let cluster = EmbeddedCluster::start(Config::test(), "127.0.0.1:0".parse().expect("addr"))
@@ -157,10 +155,6 @@ async fn the_feed_finds_the_demo_releases_and_follows_the_focused_one() {
     view_where(&feed, "live again", |v| v.connection == Connection::Live).await;
 }
 
-fn press(keys: &mpsc::UnboundedSender<std::io::Result<TermEvent>>, code: KeyCode) {
-    let _ = keys.send(Ok(TermEvent::Key(KeyEvent::new(code, KeyModifiers::NONE))));
-}
-
 async fn screen_shows(frames: &mut watch::Receiver<String>, text: &str) -> String {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     loop {
@@ -180,26 +174,11 @@ async fn screen_shows(frames: &mut watch::Receiver<String>, text: &str) -> Strin
 #[tokio::test]
 async fn read_only_console_sends_only_reads_whatever_is_pressed() {
     let cluster = demo_cluster().await;
-    let client = cluster.client(&READ_ONLY).await.expect("client");
     cluster.clear_requests();
-    let feed = Feed::start(client, None, false);
-    let (mut screen, mut frames) = Headless::new(120, 40).expect("screen");
-    let (keys_tx, keys_rx) = mpsc::unbounded_channel();
-    let session = Session {
-        context: "cutover-demo-read-only".into(),
-        server: cluster.url(),
-        scope: None,
-        user: READ_ONLY.user.into(),
-        read_only: true,
-        keymap: None,
-    };
-    let theme = Theme::builtin("default").expect("theme");
-    let console = tokio::spawn(async move {
-        let keys = tokio_stream::wrappers::UnboundedReceiverStream::new(keys_rx);
-        drive(&mut screen, keys, &feed, session, &theme, None).await
-    });
-    screen_shows(&mut frames, "READ-ONLY").await;
-    screen_shows(&mut frames, "grey/frontend").await;
+    let mut console = Console::start(&cluster, &READ_ONLY, true).await;
+    let (keys_tx, frames) = (console.keys.clone(), &mut console.frames);
+    screen_shows(frames, "READ-ONLY").await;
+    screen_shows(frames, "grey/frontend").await;
 
     let mut codes: Vec<KeyCode> = "sarxdnpyYlh[]/?".chars().map(KeyCode::Char).collect();
     codes.extend([
@@ -217,12 +196,7 @@ async fn read_only_console_sends_only_reads_whatever_is_pressed() {
         press(&keys_tx, KeyCode::Esc);
         press(&keys_tx, KeyCode::Down);
     }
-    press(&keys_tx, KeyCode::Char('q'));
-    tokio::time::timeout(Duration::from_secs(10), console)
-        .await
-        .expect("q quits")
-        .expect("join")
-        .expect("console");
+    console.quit().await;
 
     let requests = cluster.requests();
     assert!(!requests.is_empty());
@@ -237,25 +211,10 @@ async fn read_only_console_sends_only_reads_whatever_is_pressed() {
 async fn a_confirmed_weight_reaches_the_cluster_and_comes_back_on_screen() {
     let cluster = demo_cluster().await;
     let client = cluster.client(&ADMIN).await.expect("client");
-    let feed = Feed::start(client.clone(), None, true);
-    let (mut screen, mut frames) = Headless::new(120, 40).expect("screen");
-    let (keys_tx, keys_rx) = mpsc::unbounded_channel();
-    let session = Session {
-        context: "cutover-demo".into(),
-        server: cluster.url(),
-        scope: None,
-        user: ADMIN.user.into(),
-        read_only: false,
-        keymap: None,
-    };
-    let theme = Theme::builtin("default").expect("theme");
-    let writer = Writer::new(client.clone());
-    let console = tokio::spawn(async move {
-        let keys = tokio_stream::wrappers::UnboundedReceiverStream::new(keys_rx);
-        drive(&mut screen, keys, &feed, session, &theme, Some(writer)).await
-    });
+    let mut console = Console::start(&cluster, &ADMIN, false).await;
+    let (keys_tx, frames) = (console.keys.clone(), &mut console.frames);
     // Filter down to the weighted canary and wait for its candidate to be ready.
-    screen_shows(&mut frames, "api/route1").await;
+    screen_shows(frames, "api/route1").await;
     press(&keys_tx, KeyCode::Char('/'));
     for c in "api/".chars() {
         press(&keys_tx, KeyCode::Char(c));
@@ -282,7 +241,7 @@ async fn a_confirmed_weight_reaches_the_cluster_and_comes_back_on_screen() {
         press(&keys_tx, KeyCode::Right);
     }
     press(&keys_tx, KeyCode::Enter);
-    screen_shows(&mut frames, "Confirm").await;
+    screen_shows(frames, "Confirm").await;
     press(&keys_tx, KeyCode::Char('y'));
     let weight = wait_for(20, "the canary weight at 50", || {
         let ingresses = ingresses.clone();
@@ -298,13 +257,8 @@ async fn a_confirmed_weight_reaches_the_cluster_and_comes_back_on_screen() {
     })
     .await;
     assert_eq!(weight, "50");
-    screen_shows(&mut frames, "50%").await;
-    press(&keys_tx, KeyCode::Char('q'));
-    tokio::time::timeout(Duration::from_secs(10), console)
-        .await
-        .expect("q quits")
-        .expect("join")
-        .expect("console");
+    screen_shows(frames, "50%").await;
+    console.quit().await;
 }
 
 /// The cluster is asked once per verb and resource for the focused release; an identity that

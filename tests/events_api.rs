@@ -7,20 +7,16 @@
 
 mod common;
 
+use common::console::{Console, press};
 use std::io::Write;
 use std::time::Duration;
 
 use common::kubectl::{Kube, TIMEOUT, wait_for};
-use crossterm::event::{Event as TermEvent, KeyCode, KeyEvent, KeyModifiers};
-use cutover::cluster::feed::Feed;
-use cutover::console::app::Session;
-use cutover::console::theme::Theme;
-use cutover::console::{Headless, drive};
+use crossterm::event::KeyCode;
 use cutover::embedded::{self, ADMIN, Config, EmbeddedCluster, READ_ONLY};
 use k8s_openapi::api::events::v1::Event as EventsV1;
 use kube::api::{Api, PostParams};
 use serde_json::{Value, json};
-use tokio::sync::mpsc;
 
 /// A scheduler's Event as client-go's events.k8s.io/v1 recorder writes it after three
 /// attempts: the repeats in `series`, none of the deprecated core/v1 fields.
@@ -213,10 +209,6 @@ fn the_simulated_components_record_in_their_own_api() {
     );
 }
 
-fn press(keys: &mpsc::UnboundedSender<std::io::Result<TermEvent>>, code: KeyCode) {
-    let _ = keys.send(Ok(TermEvent::Key(KeyEvent::new(code, KeyModifiers::NONE))));
-}
-
 /// The console's events pane, over the real feed and event loop: an Event written through
 /// events.k8s.io/v1 with its repeats in `series` shows the series' count and is last seen at
 /// `series.lastObservedTime`, not at its `eventTime` twenty minutes before.
@@ -254,23 +246,8 @@ async fn the_events_pane_shows_the_count_and_last_seen_of_a_series() {
         .await
         .expect("create through events.k8s.io/v1");
 
-    let client = cluster.client(&READ_ONLY).await.expect("client");
-    let feed = Feed::start(client, None, false);
-    let (mut screen, mut frames) = Headless::new(120, 40).expect("screen");
-    let (keys_tx, keys_rx) = mpsc::unbounded_channel();
-    let session = Session {
-        context: "cutover-demo-read-only".into(),
-        server: cluster.url(),
-        scope: None,
-        user: READ_ONLY.user.into(),
-        read_only: true,
-        keymap: None,
-    };
-    let theme = Theme::builtin("default").expect("theme");
-    let console = tokio::spawn(async move {
-        let keys = tokio_stream::wrappers::UnboundedReceiverStream::new(keys_rx);
-        drive(&mut screen, keys, &feed, session, &theme, None).await
-    });
+    let mut console = Console::start(&cluster, &READ_ONLY, true).await;
+    let (keys_tx, frames) = (console.keys.clone(), &mut console.frames);
     // Select shop/nginx-service: the focus, and so the events pane, follows the selection.
     press(&keys_tx, KeyCode::Char('/'));
     for c in "shop/nginx".chars() {
@@ -299,12 +276,7 @@ async fn the_events_pane_shows_the_count_and_last_seen_of_a_series() {
     );
     assert!(line.contains("Readiness probe"), "{line}");
 
-    press(&keys_tx, KeyCode::Char('q'));
-    tokio::time::timeout(Duration::from_secs(10), console)
-        .await
-        .expect("q quits")
-        .expect("join")
-        .expect("console");
+    console.quit().await;
 }
 
 /// An unschedulable pod: the simulated scheduler tries again and again, and its

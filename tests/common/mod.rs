@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod console;
 pub mod kubectl;
 
 use std::path::Path;
