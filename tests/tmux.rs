@@ -131,21 +131,48 @@ fn line_with<'a>(screen: &'a str, needle: &str) -> &'a str {
         .unwrap_or_else(|| panic!("no line with {needle:?} in:\n{screen}"))
 }
 
+/// `cutover demo` running in tmux at 120×40, its kubeconfig and kubectl cache in a
+/// directory of its own (which also holds its config and cache homes).
+struct Demo {
+    dir: tempfile::TempDir,
+    kubeconfig: PathBuf,
+    cache: PathBuf,
+    tmux: Tmux,
+}
+
+impl Demo {
+    fn start() -> Demo {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let kubeconfig: PathBuf = dir.path().join("demo.kubeconfig");
+        let cache = dir.path().join("cache");
+        let bin = env!("CARGO_BIN_EXE_cutover");
+        let tmux = Tmux::start(
+            &format!(
+                "{bin} demo --write-kubeconfig {}; echo cutover exited with $?; sleep 60",
+                kubeconfig.display()
+            ),
+            120,
+            40,
+            &[("XDG_CACHE_HOME", &cache), ("XDG_CONFIG_HOME", dir.path())],
+        );
+        Demo {
+            dir,
+            kubeconfig,
+            cache,
+            tmux,
+        }
+    }
+}
+
 #[test]
 fn demo_console_shows_releases_follows_kubectl_and_restores_the_terminal() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let kubeconfig: PathBuf = dir.path().join("demo.kubeconfig");
-    let cache = dir.path().join("cache");
-    let bin = env!("CARGO_BIN_EXE_cutover");
-    let tmux = Tmux::start(
-        &format!(
-            "{bin} demo --write-kubeconfig {}; echo cutover exited with $?; sleep 60",
-            kubeconfig.display()
-        ),
-        120,
-        40,
-        &[("XDG_CACHE_HOME", &cache), ("XDG_CONFIG_HOME", dir.path())],
-    );
+    let Demo {
+        // Kept to the end of the test: the directory goes with it.
+        dir: _dir,
+        kubeconfig,
+        cache,
+        tmux,
+    } = Demo::start();
     // Every demo release is listed.
     tmux.wait_for_text("cutover");
     let screen = tmux.wait("the six demo releases", |s| {
@@ -334,19 +361,13 @@ fn demo_tape_replays() {
 /// roll back with `r`, and see blue live again.
 #[test]
 fn switch_and_rollback_from_the_keyboard() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let kubeconfig: PathBuf = dir.path().join("demo.kubeconfig");
-    let cache = dir.path().join("cache");
-    let bin = env!("CARGO_BIN_EXE_cutover");
-    let tmux = Tmux::start(
-        &format!(
-            "{bin} demo --write-kubeconfig {}; echo cutover exited with $?; sleep 60",
-            kubeconfig.display()
-        ),
-        120,
-        40,
-        &[("XDG_CACHE_HOME", &cache), ("XDG_CONFIG_HOME", dir.path())],
-    );
+    let Demo {
+        // Kept to the end of the test: the directory goes with it.
+        dir: _dir,
+        kubeconfig,
+        cache,
+        tmux,
+    } = Demo::start();
     let selector = || {
         kubectl(
             &kubeconfig,
@@ -393,19 +414,13 @@ fn switch_and_rollback_from_the_keyboard() {
 /// split rule at exactly 70/30 (the route's scale of 100 kept), the header rule untouched.
 #[test]
 fn an_httproute_canary_is_shown_and_its_weight_moved_from_the_keyboard() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let kubeconfig: PathBuf = dir.path().join("demo.kubeconfig");
-    let cache = dir.path().join("cache");
-    let bin = env!("CARGO_BIN_EXE_cutover");
-    let tmux = Tmux::start(
-        &format!(
-            "{bin} demo --write-kubeconfig {}; echo cutover exited with $?; sleep 60",
-            kubeconfig.display()
-        ),
-        120,
-        40,
-        &[("XDG_CACHE_HOME", &cache), ("XDG_CONFIG_HOME", dir.path())],
-    );
+    let Demo {
+        // Kept to the end of the test: the directory goes with it.
+        dir: _dir,
+        kubeconfig,
+        cache,
+        tmux,
+    } = Demo::start();
     let route = |path: &str| {
         kubectl(
             &kubeconfig,
