@@ -307,6 +307,23 @@ fn apply_get_patch_and_status_as_for_a_custom_resource() {
         "The HTTPRoute \"web\" is invalid: spec.rules[0].backendRefs[1].weight: Invalid value: 1000001: spec.rules[0].backendRefs[1].weight in body should be less than or equal to 1000000"
     );
 
+    // A redirect answers the request itself: the CRD's CEL rule refuses one with a backend.
+    let ops = r#"[{"op":"add","path":"/spec/rules/0/filters","value":[{"type":"RequestRedirect","requestRedirect":{"scheme":"https"}}]}]"#;
+    let run = k.kubectl(&[
+        "patch",
+        "httproute",
+        "web",
+        "-n",
+        NS,
+        "--type=json",
+        "-p",
+        ops,
+    ]);
+    assert_eq!(
+        run.stderr.trim(),
+        "The HTTPRoute \"web\" is invalid: spec.rules[0]: Invalid value: \"object\": RequestRedirect filter must not be used together with backendRefs"
+    );
+
     // A strategic merge patch is refused as kube-apiserver refuses it for a custom resource
     // (415; kubectl words the refusal itself around the server's message).
     let run = k.kubectl(&[

@@ -289,9 +289,11 @@ pub fn validate(kind: &ResourceKind, obj: &Value, old: Option<&Value>) -> Result
             }
         }
         "Ingress" => validate_ingress(obj, &mut causes),
-        "HTTPRoute" | "GRPCRoute" if kind.group == GATEWAY_GROUP => {
+        "HTTPRoute" if kind.group == GATEWAY_GROUP => {
             gateway::validate_route(obj, &mut causes);
+            gateway::validate_http_route_rules(obj, &mut causes);
         }
+        "GRPCRoute" if kind.group == GATEWAY_GROUP => gateway::validate_route(obj, &mut causes),
         _ => {}
     }
     if causes.is_empty() {

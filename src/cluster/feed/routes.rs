@@ -50,6 +50,32 @@ pub(super) async fn follow(client: Client, at: RouteWatch, tx: mpsc::UnboundedSe
     }
 }
 
+/// What a failed HTTPRoute watch means for the header.
+#[derive(Debug, PartialEq, Eq)]
+enum Failed {
+    /// The Gateway API's state to show (a relist that succeeds shows the routes again).
+    Say(GatewayApi),
+    /// 404: the CRDs were removed.
+    Gone,
+    /// No connection: the other watches say so, once.
+    Unreachable,
+}
+
+/// How a failure of the HTTPRoute watch is shown: 403 as "may not list", 404 as the API gone,
+/// a lost connection by the other watches, and anything else (a 500, an answer that does not
+/// decode) as routes that may be out of date, with the reason in the log.
+fn on_failure(failure: WatchFailure) -> Failed {
+    match failure {
+        WatchFailure::Forbidden(why) => Failed::Say(GatewayApi::Forbidden(why)),
+        WatchFailure::Api { code: 404, .. } => Failed::Gone,
+        WatchFailure::Unreachable(_) => Failed::Unreachable,
+        other => {
+            tracing::warn!("watch of HTTPRoutes failed: {other}");
+            Failed::Say(GatewayApi::Failing(other.to_string()))
+        }
+    }
+}
+
 /// Watches HTTPRoutes until the API goes away (404: the CRDs were removed), then says so;
 /// None when the feed stopped listening. A 403 is said once per change and retried with
 /// the watcher's backoff, so a permission granted later is picked up.
@@ -61,17 +87,64 @@ async fn watch(at: &RouteWatch, tx: &mpsc::UnboundedSender<Change>) -> Option<Ga
     while let Some(item) = stream.next().await {
         let change = match item {
             Ok(event) => Change::HttpRoute(event),
-            Err(e) => match WatchFailure::from(&e) {
-                WatchFailure::Forbidden(why) => Change::GatewayApi(GatewayApi::Forbidden(why)),
-                WatchFailure::Api { code: 404, .. } => return Some(GatewayApi::NotServed),
-                // The other watches say when the cluster cannot be reached.
-                other => {
-                    tracing::info!("watch of HTTPRoutes failed: {other}");
-                    continue;
-                }
+            Err(e) => match on_failure(WatchFailure::from(&e)) {
+                Failed::Say(state) => Change::GatewayApi(state),
+                Failed::Gone => return Some(GatewayApi::NotServed),
+                Failed::Unreachable => continue,
             },
         };
         tx.send(change).ok()?;
     }
     Some(GatewayApi::Asking)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_failure_of_the_route_watch_is_shown_or_left_to_the_others() {
+        let api = |code: u16| WatchFailure::Api {
+            message: "boom".into(),
+            code,
+        };
+        let cases = [
+            (
+                WatchFailure::Forbidden("no".into()),
+                Failed::Say(GatewayApi::Forbidden("no".into())),
+            ),
+            (api(404), Failed::Gone),
+            (
+                WatchFailure::Unreachable("refused".into()),
+                Failed::Unreachable,
+            ),
+            (
+                api(500),
+                Failed::Say(GatewayApi::Failing("boom (500)".into())),
+            ),
+            (
+                api(410),
+                Failed::Say(GatewayApi::Failing("boom (410)".into())),
+            ),
+            (
+                WatchFailure::Other("invalid type: string, expected u32".into()),
+                Failed::Say(GatewayApi::Failing(
+                    "invalid type: string, expected u32".into(),
+                )),
+            ),
+            (
+                WatchFailure::Ended("too old".into()),
+                Failed::Say(GatewayApi::Failing(
+                    "the watch ended with an error: too old".into(),
+                )),
+            ),
+        ];
+        for (failure, want) in cases {
+            assert_eq!(on_failure(failure.clone()), want, "{failure:?}");
+        }
+        assert_eq!(
+            GatewayApi::Failing("boom (500)".into()).note(),
+            Some("Gateway API releases may be out of date: the httproutes watch is failing")
+        );
+    }
 }

@@ -186,6 +186,9 @@ pub enum GatewayApi {
     Served,
     /// Listing HTTPRoutes answered 403, with the server's message.
     Forbidden(String),
+    /// Watching HTTPRoutes fails for another reason (a 500, an answer that does not decode),
+    /// with the reason: the routes shown are as last listed, if ever.
+    Failing(String),
 }
 
 impl GatewayApi {
@@ -195,6 +198,9 @@ impl GatewayApi {
         match self {
             GatewayApi::Forbidden(_) => {
                 Some("Gateway API releases not shown: may not list httproutes")
+            }
+            GatewayApi::Failing(_) => {
+                Some("Gateway API releases may be out of date: the httproutes watch is failing")
             }
             _ => None,
         }

@@ -155,9 +155,7 @@ fn max_items(items: &[Value], max: usize, field: &str, causes: &mut Vec<Cause>) 
 }
 
 fn array<'a>(obj: &'a Value, key: &str) -> &'a [Value] {
-    obj.get(key)
-        .and_then(Value::as_array)
-        .map_or(&[], Vec::as_slice)
+    obj.get(key).map_or(&[], array_of)
 }
 
 /// The HTTPRoute and GRPCRoute schema rules a release writer can break: backendRef weights (integers from 0
@@ -214,6 +212,38 @@ pub(super) fn validate_route(route: &Value, causes: &mut Vec<Cause>) {
             }
         }
     }
+}
+
+/// The HTTPRouteRule CEL rules a release writer can break, from Gateway API
+/// `apis/v1/httproute_types.go` (`+kubebuilder:validation:XValidation` on HTTPRouteRule and its
+/// filters): a RequestRedirect filter answers the request itself, so its rule may name no
+/// backendRefs; and a rule may not both redirect and rewrite.
+pub(super) fn validate_http_route_rules(route: &Value, causes: &mut Vec<Cause>) {
+    let rules = route.pointer("/spec/rules").unwrap_or(&Value::Null);
+    for (r, rule) in array_of(rules).iter().enumerate() {
+        let filters = array(rule, "filters");
+        let has = |key: &str| filters.iter().any(|f| f.get(key).is_some());
+        let typed = |kind: &str| filters.iter().any(|f| f.get("type") == Some(&json!(kind)));
+        if !array(rule, "backendRefs").is_empty() && has("requestRedirect") {
+            // apiextensions-apiserver words a broken `x-kubernetes-validations` rule so.
+            causes.push(Cause::invalid(
+                &format!("spec.rules[{r}]"),
+                "object",
+                "RequestRedirect filter must not be used together with backendRefs",
+            ));
+        }
+        if typed("RequestRedirect") && typed("URLRewrite") {
+            causes.push(Cause::invalid(
+                &format!("spec.rules[{r}].filters"),
+                "object",
+                "May specify either httpRouteFilterRequestRedirect or httpRouteFilterRequestRewrite, but not both",
+            ));
+        }
+    }
+}
+
+fn array_of(value: &Value) -> &[Value] {
+    value.as_array().map_or(&[], Vec::as_slice)
 }
 
 #[cfg(test)]
@@ -274,5 +304,41 @@ mod tests {
         );
         assert_eq!(causes(&[json!("50")]).len(), 1);
         assert_eq!(causes(&[json!(0.5)]).len(), 1);
+    }
+
+    #[test]
+    fn a_redirect_rule_may_name_no_backend_nor_rewrite() {
+        let redirect = json!({"type": "RequestRedirect", "requestRedirect": {"scheme": "https"}});
+        let rewrite = json!({"type": "URLRewrite", "urlRewrite": {"hostname": "b.example"}});
+        let backend = json!([{"name": "web", "port": 80}]);
+        // (filters, backendRefs, the causes' fields and messages)
+        let cases = [
+            (json!([redirect]), json!([]), vec![]),
+            (json!([rewrite]), backend.clone(), vec![]),
+            (
+                json!([redirect]),
+                backend.clone(),
+                vec![
+                    "spec.rules[0]: Invalid value: \"object\": RequestRedirect filter must not be used together with backendRefs",
+                ],
+            ),
+            (
+                json!([redirect, rewrite]),
+                json!([]),
+                vec![
+                    "spec.rules[0].filters: Invalid value: \"object\": May specify either httpRouteFilterRequestRedirect or httpRouteFilterRequestRewrite, but not both",
+                ],
+            ),
+        ];
+        for (filters, refs, want) in cases {
+            let route = json!({"spec": {"rules": [{"filters": filters, "backendRefs": refs}]}});
+            let mut out = Vec::new();
+            validate_http_route_rules(&route, &mut out);
+            let got: Vec<String> = out
+                .into_iter()
+                .map(|c| format!("{}: {}", c.field, c.message))
+                .collect();
+            assert_eq!(got, want, "{route}");
+        }
     }
 }
