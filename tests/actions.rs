@@ -339,6 +339,16 @@ fn selector_switch_reject_retire_then_a_full_release_and_its_rollback() {
     assert_eq!(k.stage_of(id), "rolled-back");
     k.ok(&["retire", id]);
     assert_eq!(k.replicas("shop", "nginx-v2").0, 0);
+    // Switching onto the candidate cutover rolled back and retired: no rollback brings it
+    // back, so the refusal names the two ways that do.
+    let run = k.cutover(&["switch", id, "--yes"]);
+    assert_ne!(run.code(), Some(0), "{run:#?}");
+    assert!(
+        run.stderr.contains(
+            "v2 was rolled back and is scaled to 0 (nginx-v2): stage a new version, or scale it up first"
+        ),
+        "{run:#?}"
+    );
     let at_rest = traffic_and_replicas(&k, "shop");
     assert_eq!(at_rest["svc/nginx-service"]["version"], "v1");
 

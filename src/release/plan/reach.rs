@@ -338,6 +338,16 @@ pub(super) mod tests {
             plan_of(&r, Op::SetWeight(50)),
             Err(Refusal::TrackRetired { .. })
         ));
+        // Rolled back, then the rejected candidate retired: no rollback brings it back, and
+        // cutover did scale it to 0, so the refusal says neither.
+        r.stage = Stage::RolledBack;
+        r.traffic = Traffic::of_share(0, Vec::new());
+        for op in [Op::SetWeight(50), Op::Switch] {
+            assert_eq!(
+                plan_of(&r, op).expect_err("a refusal").to_string(),
+                "v2 was rolled back and is scaled to 0 (web-v2): stage a new version, or scale it up first (kubectl scale deployment/NAME --replicas=N), then send it traffic."
+            );
+        }
     }
 
     #[test]

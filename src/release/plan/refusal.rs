@@ -44,6 +44,13 @@ pub enum Refusal {
         "{track} is scaled to 0 ({deployments}), not retired by cutover: scale it up first (kubectl scale deployment/NAME --replicas=N), then send it traffic."
     )]
     ScaledToZero { track: String, deployments: String },
+    /// Traffic towards a rolled-back candidate scaled to 0 since (by cutover's retire of the
+    /// rejected candidate, or by hand): a rollback has already happened, so only a new stage or
+    /// a scale-up brings a candidate back.
+    #[error(
+        "{track} was rolled back and is scaled to 0 ({deployments}): stage a new version, or scale it up first (kubectl scale deployment/NAME --replicas=N), then send it traffic."
+    )]
+    RolledBackAtZero { track: String, deployments: String },
     /// Retiring a track already at 0 replicas.
     #[error("{track} is already scaled to 0: nothing to do.")]
     AlreadyRetired { track: String },

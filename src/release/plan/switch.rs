@@ -30,17 +30,16 @@ fn traffic_steps(
 }
 
 /// Why no traffic may move to `r`'s candidate: it is scaled to 0, by a retirement (a rollback
-/// brings it back) or outside one (it must be scaled up first).
+/// brings it back), after a rollback (a new stage or a scale-up brings a candidate back), or
+/// outside a release (it must be scaled up first).
 pub(super) fn at_zero(r: &Release) -> Option<Refusal> {
     let to = r.candidate.as_ref().filter(|c| c.replicas.desired == 0)?;
     let track = to.label().to_string();
-    Some(if r.stage == Stage::Retired {
-        Refusal::TrackRetired { track }
-    } else {
-        Refusal::ScaledToZero {
-            track,
-            deployments: to.deployments.join(", "),
-        }
+    let deployments = to.deployments.join(", ");
+    Some(match r.stage {
+        Stage::Retired => Refusal::TrackRetired { track },
+        Stage::RolledBack => Refusal::RolledBackAtZero { track, deployments },
+        _ => Refusal::ScaledToZero { track, deployments },
     })
 }
 
