@@ -169,6 +169,9 @@ fn bar(cx: Cx, value: i32, total: i32, w: usize) -> Vec<Span<'static>> {
         0
     } else if value >= total {
         w
+    } else if w == 1 {
+        // One cell cannot be both not empty and not full: not full says less.
+        0
     } else {
         let f = (value as f64 / total as f64 * w as f64).round() as usize;
         f.clamp(1, w - 1)
