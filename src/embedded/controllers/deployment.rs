@@ -111,7 +111,11 @@ impl Sim {
         if revision_of(&all[i]) < max_revision {
             // A rollback to an older template makes it the newest revision again.
             let mut rs = (*all[i]).clone();
-            set_annotation(&mut rs, REVISION, &(max_revision + 1).to_string());
+            set_annotation(
+                &mut rs,
+                REVISION,
+                &max_revision.saturating_add(1).to_string(),
+            );
             if let Ok(updated) = replace(store, KIND.replicasets, rs) {
                 all[i] = updated;
             }
@@ -155,7 +159,7 @@ impl Sim {
                 "namespace": ns,
                 "labels": rs_template["metadata"]["labels"],
                 "annotations": {
-                    REVISION: (max_revision + 1).to_string(),
+                    REVISION: max_revision.saturating_add(1).to_string(),
                     "deployment.kubernetes.io/desired-replicas": desired.to_string(),
                     "deployment.kubernetes.io/max-replicas": (desired + surge).to_string(),
                 },

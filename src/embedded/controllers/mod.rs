@@ -233,8 +233,15 @@ fn uid(obj: &Value) -> &str {
         .unwrap_or("")
 }
 
+/// The integer at `ptr`, 0 when absent, held to the int32 range of every count the
+/// controllers read (replicas, maxSurge, ports): sums and percentages of a few of them in
+/// i64 then never overflow, whatever a client stored.
 fn int_at(obj: &Value, ptr: &str) -> i64 {
-    obj.pointer(ptr).and_then(Value::as_i64).unwrap_or(0)
+    int32(obj.pointer(ptr).and_then(Value::as_i64).unwrap_or(0))
+}
+
+fn int32(n: i64) -> i64 {
+    n.clamp(i64::from(i32::MIN), i64::from(i32::MAX))
 }
 
 fn owned_by<'a>(
@@ -312,18 +319,18 @@ fn without_nulls(v: &Value) -> Value {
 /// maxSurge / maxUnavailable: an integer or a percentage of `total`.
 fn resolve(v: Option<&Value>, total: i64, round_up: bool, default_percent: i64) -> i64 {
     let percent = |p: i64| {
-        if round_up {
+        int32(if round_up {
             (p * total + 99) / 100
         } else {
             p * total / 100
-        }
+        })
     };
     match v {
-        Some(Value::Number(n)) => n.as_i64().unwrap_or(0),
+        Some(Value::Number(n)) => int32(n.as_i64().unwrap_or(0)),
         Some(Value::String(s)) => s
             .trim_end_matches('%')
             .parse::<i64>()
-            .map(percent)
+            .map(|p| percent(int32(p)))
             .unwrap_or(0),
         _ => percent(default_percent),
     }
@@ -711,6 +718,27 @@ mod tests {
         Arc::new(
             json!({"spec": {"replicas": spec}, "status": {"replicas": spec, "availableReplicas": available}}),
         )
+    }
+
+    /// Numbers a client stored are held to int32 before any arithmetic: a debug build
+    /// panicked on `maxSurge: 9223372036854775807` times the replicas.
+    #[test]
+    fn counts_from_objects_never_overflow() {
+        let d = json!({"spec": {"replicas": i64::MAX}});
+        let total = int_at(&d, "/spec/replicas");
+        assert_eq!(total, i64::from(i32::MAX));
+        // (maxSurge as stored, rounded up?) → resolved against the clamped replicas
+        let cases = [
+            (json!(i64::MAX), true, i64::from(i32::MAX)),
+            (json!(i64::MIN), false, i64::from(i32::MIN)),
+            (json!("9223372036854775807%"), true, i64::from(i32::MAX)),
+            (json!("100%"), false, i64::from(i32::MAX)),
+            (json!("-100%"), true, -i64::from(i32::MAX) + 1),
+            (json!("x%"), true, 0),
+        ];
+        for (stored, up, want) in cases {
+            assert_eq!(resolve(Some(&stored), total, up, 25), want, "{stored}");
+        }
     }
 
     #[test]

@@ -214,7 +214,7 @@ impl Sim {
             .pointer("/status/containerStatuses/0/restartCount")
             .and_then(Value::as_i64)
             .unwrap_or(0)
-            + 1;
+            .saturating_add(1);
         let now = now_rfc3339();
         let mut obj = pod.clone();
         obj["status"]["containerStatuses"] = json!(

@@ -354,7 +354,7 @@ impl WatchStream {
                             && !send(tx, filter.line(event, &obj)).await { break; }
                     }
                     Err(broadcast::error::RecvError::Lagged(_)) => {
-                        let _ = send(tx, gone_line(&ApiError::gone(last_rv, last_rv + 1))).await;
+                        let _ = send(tx, gone_line(&ApiError::gone(last_rv, last_rv.saturating_add(1)))).await;
                         break;
                     }
                     Err(broadcast::error::RecvError::Closed) => break,
