@@ -120,7 +120,24 @@ impl Sim {
             get,
             &now,
         );
-        let current = int_at(&target, "/spec/replicas");
+        self.act(store, hpa, &target, &mut conditions, &mut status, &now);
+        status["conditions"] = json!(conditions);
+        status["observedGeneration"] = json!(int_at(hpa, "/metadata/generation"));
+        write_status(store, hpa, status);
+    }
+
+    /// Decides for `target` and acts: rescales it or not, and sets the conditions and replica
+    /// counts of `status` as `reconcileAutoscaler` does.
+    fn act(
+        &mut self,
+        store: &mut Store,
+        hpa: &Value,
+        target: &Value,
+        conditions: &mut Vec<Value>,
+        status: &mut Value,
+        now: &str,
+    ) {
+        let current = int_at(target, "/spec/replicas");
         let min = hpa
             .pointer("/spec/minReplicas")
             .and_then(Value::as_i64)
@@ -132,28 +149,28 @@ impl Sim {
             Decision::Disabled => {
                 let message = "scaling is disabled since the replica count of the target is zero";
                 set_condition(
-                    &mut conditions,
+                    conditions,
                     "ScalingActive",
                     false,
                     "ScalingDisabled",
                     message,
-                    &now,
+                    now,
                 );
                 status["desiredReplicas"] = json!(0);
             }
             Decision::Rescale { to, reason } => {
-                let mut scaled = (*target).clone();
+                let mut scaled = target.clone();
                 scaled["spec"]["replicas"] = json!(to);
                 if replace(store, KIND.deployments, scaled).is_ok() {
                     let message =
                         format!("the HPA controller was able to update the target scale to {to}");
                     set_condition(
-                        &mut conditions,
+                        conditions,
                         "AbleToScale",
                         true,
                         "SucceededRescale",
                         &message,
-                        &now,
+                        now,
                     );
                     let event = format!("New size: {to}; reason: {reason}");
                     self.event(store, hpa, "Normal", "SuccessfulRescale", &event, COMPONENT);
@@ -175,22 +192,19 @@ impl Sim {
                     ),
                 ];
                 for (ty, reason, message) in steady {
-                    set_condition(&mut conditions, ty, true, reason, message, &now);
+                    set_condition(conditions, ty, true, reason, message, now);
                 }
                 let within = "the desired count is within the acceptable range";
                 set_condition(
-                    &mut conditions,
+                    conditions,
                     "ScalingLimited",
                     false,
                     "DesiredWithinRange",
                     within,
-                    &now,
+                    now,
                 );
             }
         }
-        status["conditions"] = json!(conditions);
-        status["observedGeneration"] = json!(int_at(hpa, "/metadata/generation"));
-        write_status(store, hpa, status);
     }
 }
 
