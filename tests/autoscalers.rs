@@ -7,9 +7,14 @@
 
 mod common;
 
+use std::time::Duration;
+
 use common::kubectl::{self, TIMEOUT};
 use common::wait_for;
+use cutover::cluster::{self, apply::apply};
 use cutover::embedded::{ADMIN, Config, EmbeddedCluster};
+use cutover::release::plan::{Actor, Op, Plan, plan};
+use cutover::release::{Release, Snapshot, Stage, Track, discover};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::autoscaling::{v1, v2::HorizontalPodAutoscaler};
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
@@ -237,4 +242,153 @@ fn kubectl_gets_and_creates_autoscalers() {
         all.contains("horizontalpodautoscaler.autoscaling/nginx"),
         "{all}"
     );
+}
+
+/// The releases of the cluster, as `cutover status` reads them.
+async fn releases(client: &kube::Client) -> (Snapshot, Vec<Release>) {
+    let snap = cluster::snapshot(client, Some("auto"))
+        .await
+        .expect("snapshot");
+    let releases = discover(&snap, jiff::Timestamp::now());
+    (snap, releases)
+}
+
+/// Plans `op` on `auto/web` once `ready` holds for it, applies it, and returns the plan.
+async fn act(client: &kube::Client, op: Op, ready: impl Fn(&Release) -> bool) -> Plan {
+    let (snap, r) = wait_for(20, "the release ready for the next op", || async {
+        let (snap, rs) = releases(client).await;
+        let r = rs.into_iter().find(|r| r.id() == "auto/web" && ready(r))?;
+        Some((snap, r))
+    })
+    .await;
+    let actor = Actor {
+        name: "ana@example.com".into(),
+    };
+    let p = plan(&r, &snap, op.clone(), &actor, jiff::Timestamp::now())
+        .unwrap_or_else(|e| panic!("{op:?} refused: {e}"));
+    let outcome = apply(client, &p, Duration::from_secs(30)).await;
+    assert_eq!(outcome.failure, None, "{op:?}: {p:#?}");
+    p
+}
+
+fn all_ready(r: &Release) -> bool {
+    let ready = |t: &Track| t.replicas.ready == t.replicas.desired;
+    ready(&r.live) && r.candidate.as_ref().is_none_or(ready)
+}
+
+/// A selector switch whose live Deployment is autoscaled 2–5: staging clones the autoscaler
+/// for the candidate; retiring the old track scales it to 0, where its autoscaler stops (as
+/// kube's does) rather than scale it back up; a rollback restores the recorded replicas and
+/// the autoscaler takes over again. Every plan says what the autoscalers do.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stage_retire_and_rollback_a_track_with_an_autoscaler() {
+    let c = EmbeddedCluster::start(Config::test(), "127.0.0.1:0".parse().expect("addr"))
+        .await
+        .expect("start");
+    let labels = json!({"app": "web", "version": "v1"});
+    c.apply_all(&[
+        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "auto"}}),
+        json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "auto", "labels": labels},
+            "spec": {"replicas": 3, "selector": {"matchLabels": labels},
+                "template": {"metadata": {"labels": labels}, "spec": {"containers": [{"name": "web", "image": "web:1"}]}}}}),
+        json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": "auto"},
+            "spec": {"selector": labels, "ports": [{"port": 80}]}}),
+        json!({"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": {"name": "web", "namespace": "auto"},
+            "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"}, "minReplicas": 2, "maxReplicas": 5}}),
+    ])
+    .expect("the objects");
+    let client = c.client(&ADMIN).await.expect("client");
+    let hpas: Api<HorizontalPodAutoscaler> = Api::namespaced(client.clone(), "auto");
+
+    // The live track shows its autoscaler (and so does `cutover status -o json`).
+    let (_, rs) = wait_for(20, "web's autoscaler seen at 3", || async {
+        let (snap, rs) = releases(&client).await;
+        let seen = rs
+            .iter()
+            .any(|r| r.live.autoscaler.as_ref().is_some_and(|h| h.current == 3));
+        seen.then_some((snap, rs))
+    })
+    .await;
+    let shown = serde_json::to_value(&rs[0].live).expect("the track as JSON");
+    assert_eq!(
+        shown["autoscaler"],
+        json!({"name": "web", "target": "web", "min": 2, "max": 5, "current": 3}),
+        "{shown}"
+    );
+
+    let staged = act(
+        &client,
+        Op::Stage {
+            image: "web:2".into(),
+            version: "v2".into(),
+        },
+        all_ready,
+    )
+    .await;
+    assert!(
+        staged.summary.contains("beside web, with HPA web-v2 (2–5)"),
+        "{}",
+        staged.summary
+    );
+    assert!(
+        staged
+            .steps
+            .iter()
+            .any(|s| s.description == "create HPA auto/web-v2 for web-v2, 2–5 as web"),
+        "{staged:#?}"
+    );
+    let clone = hpas.get("web-v2").await.expect("the cloned HPA");
+    let spec = clone.spec.expect("spec");
+    assert_eq!(spec.scale_target_ref.name, "web-v2");
+    assert_eq!((spec.min_replicas, spec.max_replicas), (Some(2), 5));
+
+    act(&client, Op::Switch, |r| {
+        all_ready(r) && r.stage == Stage::Staged
+    })
+    .await;
+    let retired = act(&client, Op::Approve, |r| {
+        all_ready(r) && r.stage == Stage::Switched
+    })
+    .await;
+    assert!(
+        retired
+            .summary
+            .ends_with("; web at 0: HPA web stops scaling while it is at 0"),
+        "{}",
+        retired.summary
+    );
+    wait_for(10, "web's HPA off at 0", || async {
+        let h = hpas.get("web").await.ok()?;
+        (condition(&h, "ScalingActive", "False").as_deref() == Some("ScalingDisabled"))
+            .then_some(())
+    })
+    .await;
+    let deployments: Api<Deployment> = Api::namespaced(client.clone(), "auto");
+    assert_eq!(
+        replicas(&deployments, "web").await,
+        Some(0),
+        "the HPA left it at 0"
+    );
+    let (_, rs) = releases(&client).await;
+    assert!(
+        rs[0]
+            .candidate
+            .as_ref()
+            .and_then(|t| t.autoscaler.as_ref())
+            .is_some_and(|h| h.disabled)
+    );
+
+    let back = act(&client, Op::Rollback, |r| r.stage == Stage::Retired).await;
+    assert!(
+        back.summary
+            .contains("web at 3: HPA web takes over within 2–5"),
+        "{}",
+        back.summary
+    );
+    wait_for(20, "web back at 3 with its HPA active", || async {
+        let h = hpas.get("web").await.ok()?;
+        let active = condition(&h, "ScalingActive", "True").is_some();
+        (active && replicas(&deployments, "web").await == Some(3)).then_some(())
+    })
+    .await;
 }

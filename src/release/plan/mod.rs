@@ -12,6 +12,7 @@
 //! `switch::traffic_steps` and `switch::previous_traffic`, and arms in `plan` where it moves
 //! differently.
 
+mod autoscale;
 mod canary;
 mod http_route;
 mod ingress;
@@ -260,6 +261,7 @@ pub fn plan(
     };
     p.op = op;
     p.event.reason = p.op.reason();
+    autoscale::say_what_autoscalers_do(r, &mut p);
     // The weights and backends are written as asked, but nobody serves them until the route
     // is fixed: the summary says so rather than promise a share.
     if let Some(why) = r.unserved()

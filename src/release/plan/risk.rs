@@ -32,6 +32,7 @@ pub(super) fn traffic_risk(r: &Release, to: u32, moves: Moves) -> Option<String>
     if let Some(c) = r.candidate.as_ref() {
         let receiving = if to > from || moves == Moves::AllAtOnce {
             reasons.extend(capacity_risk(&r.live, c, to));
+            reasons.extend(super::autoscale::ceiling_risk(&r.live, c, to));
             c
         } else {
             &r.live
