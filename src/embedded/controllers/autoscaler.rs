@@ -229,26 +229,15 @@ mod tests {
         let above = "Current number of replicas above Spec.MaxReplicas";
         let below = "Current number of replicas below Spec.MinReplicas";
         // (replicas, min, max) → decision
+        let rescale = |to, reason| Decision::Rescale { to, reason };
         let cases = [
             ((0, 2, 5), Decision::Disabled),
             // minReplicas 0 (HPAScaleToZero): 0 is in range.
             ((0, 0, 5), Decision::Steady),
-            (
-                (1, 2, 5),
-                Decision::Rescale {
-                    to: 2,
-                    reason: below,
-                },
-            ),
+            ((1, 2, 5), rescale(2, below)),
             ((2, 2, 5), Decision::Steady),
             ((5, 2, 5), Decision::Steady),
-            (
-                (7, 2, 5),
-                Decision::Rescale {
-                    to: 5,
-                    reason: above,
-                },
-            ),
+            ((7, 2, 5), rescale(5, above)),
         ];
         for ((replicas, min, max), want) in cases {
             assert_eq!(
@@ -262,33 +251,17 @@ mod tests {
     #[test]
     fn a_condition_keeps_its_transition_time_while_its_status_holds() {
         let mut conditions = Vec::new();
-        set_condition(
-            &mut conditions,
-            "ScalingActive",
-            true,
-            "ValidMetricFound",
-            "m",
-            "t1",
-        );
-        set_condition(
-            &mut conditions,
-            "ScalingActive",
-            true,
-            "ValidMetricFound",
-            "m",
-            "t2",
-        );
-        assert_eq!(conditions[0]["lastTransitionTime"], "t1");
-        set_condition(
-            &mut conditions,
-            "ScalingActive",
-            false,
-            "ScalingDisabled",
-            "m",
-            "t3",
-        );
-        assert_eq!(conditions.len(), 1);
-        assert_eq!(conditions[0]["lastTransitionTime"], "t3");
-        assert_eq!(conditions[0]["reason"], "ScalingDisabled");
+        // (holds, reason, now) → lastTransitionTime after
+        let steps = [
+            (true, "ValidMetricFound", "t1", "t1"),
+            (true, "ValidMetricFound", "t2", "t1"),
+            (false, "ScalingDisabled", "t3", "t3"),
+        ];
+        for (holds, reason, now, since) in steps {
+            set_condition(&mut conditions, "ScalingActive", holds, reason, "m", now);
+            assert_eq!(conditions.len(), 1);
+            assert_eq!(conditions[0]["lastTransitionTime"], since, "at {now}");
+            assert_eq!(conditions[0]["reason"], reason);
+        }
     }
 }

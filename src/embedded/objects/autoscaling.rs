@@ -91,6 +91,36 @@ fn copy(from: &Value, to: &mut Map<String, Value>, fields: &[&str]) {
     }
 }
 
+/// The spec and status fields both versions have, as they are.
+fn shared_fields(obj: &Value) -> (Map<String, Value>, Map<String, Value>) {
+    let (mut spec, mut status) = (Map::new(), Map::new());
+    let spec_fields = ["scaleTargetRef", "minReplicas", "maxReplicas"];
+    copy(&obj["spec"], &mut spec, &spec_fields);
+    let status_fields = [
+        "observedGeneration",
+        "lastScaleTime",
+        "currentReplicas",
+        "desiredReplicas",
+    ];
+    copy(&obj["status"], &mut status, &status_fields);
+    (spec, status)
+}
+
+fn shaped(
+    api_version: &str,
+    metadata: Value,
+    spec: Map<String, Value>,
+    status: Map<String, Value>,
+) -> Value {
+    json!({
+        "apiVersion": api_version,
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": metadata,
+        "spec": spec,
+        "status": status,
+    })
+}
+
 fn cpu_utilization(metrics: Option<&Value>, at: &str) -> Option<Value> {
     metrics?
         .as_array()?
@@ -102,27 +132,11 @@ fn cpu_utilization(metrics: Option<&Value>, at: &str) -> Option<Value> {
 
 /// An autoscaling/v2 object as autoscaling/v1 shows it.
 pub fn v2_to_v1(obj: &Value) -> Value {
-    let mut spec = Map::new();
-    let mut status = Map::new();
-    copy(
-        &obj["spec"],
-        &mut spec,
-        &["scaleTargetRef", "minReplicas", "maxReplicas"],
-    );
+    let (mut spec, mut status) = shared_fields(obj);
     let target = "/resource/target/averageUtilization";
     if let Some(cpu) = cpu_utilization(obj.pointer("/spec/metrics"), target) {
         spec.insert("targetCPUUtilizationPercentage".into(), cpu);
     }
-    copy(
-        &obj["status"],
-        &mut status,
-        &[
-            "observedGeneration",
-            "lastScaleTime",
-            "currentReplicas",
-            "desiredReplicas",
-        ],
-    );
     let current = "/resource/current/averageUtilization";
     if let Some(cpu) = cpu_utilization(obj.pointer("/status/currentMetrics"), current) {
         status.insert("currentCPUUtilizationPercentage".into(), cpu);
@@ -134,40 +148,18 @@ pub fn v2_to_v1(obj: &Value) -> Value {
     {
         metadata["annotations"][CONDITIONS_ANNOTATION] = json!(conditions.to_string());
     }
-    json!({
-        "apiVersion": "autoscaling/v1",
-        "kind": "HorizontalPodAutoscaler",
-        "metadata": metadata,
-        "spec": spec,
-        "status": status,
-    })
+    shaped("autoscaling/v1", metadata, spec, status)
 }
 
 /// An autoscaling/v1 object in the autoscaling/v2 shape it is stored in.
 pub fn v1_to_v2(obj: &Value) -> Value {
-    let mut spec = Map::new();
-    let mut status = Map::new();
-    copy(
-        &obj["spec"],
-        &mut spec,
-        &["scaleTargetRef", "minReplicas", "maxReplicas"],
-    );
+    let (mut spec, mut status) = shared_fields(obj);
     if let Some(cpu) = obj
         .pointer("/spec/targetCPUUtilizationPercentage")
         .and_then(Value::as_i64)
     {
         spec.insert("metrics".into(), json!([cpu_metric(cpu)]));
     }
-    copy(
-        &obj["status"],
-        &mut status,
-        &[
-            "observedGeneration",
-            "lastScaleTime",
-            "currentReplicas",
-            "desiredReplicas",
-        ],
-    );
     let mut metadata = obj.get("metadata").cloned().unwrap_or_else(|| json!({}));
     let annotations = metadata
         .get_mut("annotations")
@@ -179,13 +171,7 @@ pub fn v1_to_v2(obj: &Value) -> Value {
     {
         status.insert("conditions".into(), conditions);
     }
-    json!({
-        "apiVersion": "autoscaling/v2",
-        "kind": "HorizontalPodAutoscaler",
-        "metadata": metadata,
-        "spec": spec,
-        "status": status,
-    })
+    shaped("autoscaling/v2", metadata, spec, status)
 }
 
 #[cfg(test)]
