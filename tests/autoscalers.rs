@@ -392,3 +392,43 @@ async fn stage_retire_and_rollback_a_track_with_an_autoscaler() {
     })
     .await;
 }
+
+/// A candidate whose autoscaler cannot grow to what the live track runs: moving all traffic
+/// onto it is a named risk, and the finish scales it only up to that maximum (more, and its
+/// autoscaler would lower it again while the plan waits for pods that never come).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_candidate_capped_below_the_live_track_is_a_risk() {
+    let c = EmbeddedCluster::start(Config::test(), "127.0.0.1:0".parse().expect("addr"))
+        .await
+        .expect("start");
+    let client = c.client(&ADMIN).await.expect("client");
+    common::web_tracks(&client, "auto", 3).await;
+    let labels = json!({"app": "web", "version": "v1"});
+    c.apply_all(&[
+        json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": "auto"},
+            "spec": {"selector": labels, "ports": [{"port": 80}]}}),
+        json!({"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": {"name": "web-v2", "namespace": "auto"},
+            "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web-v2"}, "minReplicas": 1, "maxReplicas": 2}}),
+    ])
+    .expect("the objects");
+    let capped =
+        |r: &Release| all_ready(r) && r.candidate.as_ref().is_some_and(|t| t.replicas.ready == 2);
+    let switched = act(&client, Op::Switch, capped).await;
+    let risk = switched.risk.unwrap_or_default();
+    assert!(
+        risk.contains("v2's HPA web-v2 scales it to at most 2 replicas, where v1 runs 3"),
+        "{risk}"
+    );
+    let finished = act(&client, Op::Approve, |r| {
+        all_ready(r) && r.stage == Stage::Switched
+    })
+    .await;
+    assert_eq!(
+        finished.risk.as_deref(),
+        Some("v2's HPA web-v2 scales it to at most 2 replicas, where v1 runs 3")
+    );
+    assert!(
+        !finished.steps.iter().any(|s| s.name == "web-v2"),
+        "web-v2 is not scaled past its HPA's maximum: {finished:#?}"
+    );
+}
