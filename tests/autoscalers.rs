@@ -432,3 +432,51 @@ async fn a_candidate_capped_below_the_live_track_is_a_risk() {
         "web-v2 is not scaled past its HPA's maximum: {finished:#?}"
     );
 }
+
+/// The text of the console's screen once it shows `text` (20 s at most).
+async fn screen_shows(frames: &mut tokio::sync::watch::Receiver<String>, text: &str) -> String {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let screen = frames.borrow_and_update().clone();
+        if screen.contains(text) {
+            return screen;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for the screen to show {text:?}; it shows:\n{screen}"
+        );
+        let _ = tokio::time::timeout(Duration::from_millis(200), frames.changed()).await;
+    }
+}
+
+/// The console watches autoscalers: the demo's nginx track shows its HPA, and what the
+/// autoscaler does (scaled past its maximum, it lowers it) reaches the screen.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_shows_a_tracks_autoscaler_as_it_acts() {
+    use crossterm::event::KeyCode;
+    let c = EmbeddedCluster::start(Config::test(), "127.0.0.1:0".parse().expect("addr"))
+        .await
+        .expect("start");
+    cutover::embedded::demo::seed(&c).expect("seed");
+    let mut console =
+        common::console::Console::start(&c, &cutover::embedded::READ_ONLY, true).await;
+    let (keys, frames) = (console.keys.clone(), &mut console.frames);
+    screen_shows(frames, "shop/nginx-se").await;
+    common::console::press(&keys, KeyCode::Char('/'));
+    for ch in "shop/".chars() {
+        common::console::press(&keys, KeyCode::Char(ch));
+    }
+    common::console::press(&keys, KeyCode::Enter);
+    screen_shows(frames, "hpa       1–6, now 3").await;
+    let admin = c.client(&ADMIN).await.expect("client");
+    Api::<Deployment>::namespaced(admin, "shop")
+        .patch(
+            "nginx",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"spec": {"replicas": 9}})),
+        )
+        .await
+        .expect("scale nginx past its maximum");
+    screen_shows(frames, "hpa       1–6, now 6").await;
+    console.quit().await;
+}
