@@ -127,6 +127,7 @@ impl Manifests {
             services: typed(self.services),
             ingresses: typed(self.ingresses),
             http_routes: Vec::new(),
+            autoscalers: Vec::new(),
             events: Vec::new(),
             pod_scope: PodScope::All,
         }

@@ -360,7 +360,13 @@ fn selector_switch_reject_retire_then_a_full_release_and_its_rollback() {
     );
     assert!(
         run.stderr
-            .contains("1/2 create shop/nginx-v1-29 from nginx with nginx:1.29 … done"),
+            .contains("1/3 create shop/nginx-v1-29 from nginx with nginx:1.29 … done"),
+        "{run:#?}"
+    );
+    // The demo's nginx is autoscaled: its HPA is cloned for the candidate.
+    assert!(
+        run.stderr
+            .contains("2/3 create HPA shop/nginx-v1-29 for nginx-v1-29, 1–6 as nginx … done"),
         "{run:#?}"
     );
     assert_eq!(k.selector("shop", "nginx-service")["version"], "v1");

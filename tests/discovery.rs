@@ -248,6 +248,7 @@ impl Objects {
             services: typed(&self.services),
             ingresses: typed(&self.ingresses),
             http_routes: typed(&self.http_routes),
+            autoscalers: Vec::new(),
             events: Vec::new(),
             pod_scope: cutover::release::PodScope::All,
         }

@@ -55,6 +55,7 @@ struct Objects {
     services: Vec<Value>,
     ingresses: Vec<Value>,
     http_routes: Vec<Value>,
+    autoscalers: Vec<Value>,
     /// The namespace of every object; `shop` when empty.
     namespace: String,
     /// What the feed gives as the events of a release (by id) while it is selected.
@@ -197,6 +198,7 @@ impl Objects {
             services: typed(&self.services),
             ingresses: typed(&self.ingresses),
             http_routes: typed(&self.http_routes),
+            autoscalers: typed(&self.autoscalers),
             pod_scope,
             ..Snapshot::default()
         }
@@ -851,6 +853,39 @@ fn selector_switch_at_rest() {
 #[test]
 fn selector_switch_staged() {
     stage_screens("selector_staged", SHOP, "shop/web", Stage::Staged);
+}
+
+/// An HPA (autoscaling/v2) as kube's controller leaves it: scaling `target`, which runs
+/// `current` replicas (0: ScalingDisabled).
+fn autoscaler(target: &str, min: i32, max: i32, current: i32) -> Value {
+    let active = if current == 0 {
+        json!({"type": "ScalingActive", "status": "False", "reason": "ScalingDisabled"})
+    } else {
+        json!({"type": "ScalingActive", "status": "True", "reason": "ValidMetricFound"})
+    };
+    json!({
+        "metadata": {"name": target, "namespace": "shop", "resourceVersion": "43"},
+        "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": target},
+                 "minReplicas": min, "maxReplicas": max},
+        "status": {"currentReplicas": current, "desiredReplicas": current, "conditions": [active]}
+    })
+}
+
+/// Each track shows the HPA that scales it: its range and the replicas it last saw.
+#[test]
+fn tracks_with_autoscalers() {
+    let mut objects = shop(SHOP);
+    objects.autoscalers = vec![
+        autoscaler("web-v1", 2, 10, 3),
+        autoscaler("web-v2", 2, 4, 3),
+    ];
+    let app = app_with(&objects, PodScope::All, "shop/web", false);
+    let r = app.release().expect("the selected release");
+    assert_eq!(
+        r.live.autoscaler.as_ref().map(|h| h.state()).as_deref(),
+        Some("2–10, now 3")
+    );
+    screens("tracks_with_autoscalers", &app);
 }
 
 #[test]

@@ -157,6 +157,12 @@ fn track(deployment: &str, service: Value, version: &str, image: &str, replicas:
 
 /// The demo's releases, exactly, once its pods are up.
 fn demo_releases() -> Value {
+    // The demo's nginx is autoscaled 1–6: its track says so.
+    let mut nginx = track("nginx", json!("nginx-service"), "v1", "nginx:1.25", 3);
+    nginx["autoscaler"] = json!({
+        "name": "nginx", "deployment": "nginx", "min": 1, "max": 6, "current": 3,
+        "scaling_disabled": false
+    });
     let api_v1 = track(
         "http-server-v1",
         json!("http-server-v1"),
@@ -286,7 +292,7 @@ fn demo_releases() -> Value {
                 "live_percent": 100, "candidate_percent": 0, "candidate_share": 0.0, "rules": [],
                 "routes": []
             },
-            "live": track("nginx", json!("nginx-service"), "v1", "nginx:1.25", 3),
+            "live": nginx,
             "candidate": track("nginx-v2", Value::Null, "v2", "nginx:1.27", 3),
             "warnings": []
         },

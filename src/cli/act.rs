@@ -438,6 +438,10 @@ async fn last_change(client: &kube::Client, r: &Release) -> Option<String> {
         Kind::HttpRoute => {
             metadata_of::<crate::release::http_route::HttpRoute>(client, ns, name).await
         }
+        Kind::HorizontalPodAutoscaler => {
+            use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
+            metadata_of::<HorizontalPodAutoscaler>(client, ns, name).await
+        }
     }?;
     let raw = meta.annotations?.get(record::LAST_ACTION)?.clone();
     record::describe_last_change(r.traffic_object.kind, ns, name, &raw)

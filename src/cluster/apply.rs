@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use futures::StreamExt as _;
 use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::core::v1::{Event, ObjectReference, Service};
 use k8s_openapi::api::networking::v1::Ingress;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta, Time};
@@ -168,6 +169,7 @@ async fn send(
         Kind::Service => write!(Service),
         Kind::Ingress => write!(Ingress),
         Kind::HttpRoute => write!(HttpRoute),
+        Kind::HorizontalPodAutoscaler => write!(HorizontalPodAutoscaler),
     };
     match (result, &step.precondition) {
         (Err(Failure::Conflict(_)), Precondition::Scale { replicas, .. }) => {
@@ -434,6 +436,7 @@ pub fn request_of(step: &Step) -> Result<Request, Failure> {
                 Kind::Service => typed_json::<Service>(step, body)?,
                 Kind::Ingress => typed_json::<Ingress>(step, body)?,
                 Kind::HttpRoute => typed_json::<HttpRoute>(step, body)?,
+                Kind::HorizontalPodAutoscaler => typed_json::<HorizontalPodAutoscaler>(step, body)?,
             };
             builder.create(&PostParams::default(), bytes)
         }

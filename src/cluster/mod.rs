@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
+use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::core::v1::{Pod, Service};
 use k8s_openapi::api::networking::v1::Ingress;
 use kube::api::{Api, ListParams};
@@ -438,15 +439,26 @@ async fn list_routes(at: &Reads<'_>) -> Result<Vec<HttpRoute>, Error> {
     if !served {
         return Ok(Vec::new());
     }
-    match list_all::<HttpRoute>(at).await {
+    let what = "Gateway API releases are not shown";
+    let resource = "httproutes.gateway.networking.k8s.io";
+    unless_forbidden(list_all::<HttpRoute>(at).await, what, resource)
+}
+
+/// A list, or none where listing is forbidden, said once on the log (stderr for the CLI)
+/// with `what` that leaves out and the `resource` to ask for; any other failure fails the read.
+fn unless_forbidden<K>(
+    listed: Result<Vec<K>, Error>,
+    what: &str,
+    resource: &str,
+) -> Result<Vec<K>, Error> {
+    match listed {
         Err(Error::Forbidden {
             kind,
             place,
             message,
         }) => {
             tracing::warn!(
-                "Gateway API releases are not shown: no permission to list {kind} {place} \
-                 ({message}); ask for list on httproutes.gateway.networking.k8s.io to see them"
+                "{what}: no permission to list {kind} {place} ({message}); ask for list on {resource} to see them"
             );
             Ok(Vec::new())
         }
@@ -455,13 +467,23 @@ async fn list_routes(at: &Reads<'_>) -> Result<Vec<HttpRoute>, Error> {
 }
 
 async fn read_snapshot(at: &Reads<'_>) -> Result<Snapshot, Error> {
-    let (deployments, replica_sets, pods, services, ingresses, http_routes) = tokio::try_join!(
+    let autoscalers = async {
+        let what = "HorizontalPodAutoscalers are not shown on tracks";
+        let resource = "horizontalpodautoscalers.autoscaling";
+        unless_forbidden(
+            list_all::<HorizontalPodAutoscaler>(at).await,
+            what,
+            resource,
+        )
+    };
+    let (deployments, replica_sets, pods, services, ingresses, http_routes, autoscalers) = tokio::try_join!(
         list_all::<Deployment>(at),
         list_all::<ReplicaSet>(at),
         list_all::<Pod>(at),
         list_all::<Service>(at),
         list_all::<Ingress>(at),
         list_routes(at),
+        autoscalers,
     )?;
     Ok(Snapshot {
         deployments,
@@ -470,6 +492,7 @@ async fn read_snapshot(at: &Reads<'_>) -> Result<Snapshot, Error> {
         services,
         ingresses,
         http_routes,
+        autoscalers,
         events: Vec::new(),
         pod_scope: crate::release::PodScope::All,
     })

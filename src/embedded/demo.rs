@@ -31,6 +31,20 @@ fn deployment(ns: &str, name: &str, labels: Value, image: &str, replicas: i64) -
     })
 }
 
+/// An autoscaling/v2 HorizontalPodAutoscaler for the Deployment of the same name.
+fn autoscaler(ns: &str, name: &str, min: i64, max: i64) -> Value {
+    json!({
+        "apiVersion": "autoscaling/v2",
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": {"name": name, "namespace": ns},
+        "spec": {
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": name},
+            "minReplicas": min,
+            "maxReplicas": max,
+        },
+    })
+}
+
 fn service(ns: &str, name: &str, selector: Value) -> Value {
     json!({
         "apiVersion": "v1",
@@ -279,6 +293,8 @@ pub fn objects() -> Vec<Value> {
     ];
     out.extend(nginx.iter().map(|t| t.deployment("shop", "nginx")));
     out.push(service("shop", "nginx-service", nginx[0].labels("nginx")));
+    // The live track is autoscaled: its HPA shows on the track and is cloned when staging.
+    out.push(autoscaler("shop", "nginx", 1, 6));
     // web: Ingress backend switch between two Services.
     let demo = [
         track("demo-blue", ("color", "blue"), "nginxdemos/hello:0.3", 2),

@@ -31,19 +31,27 @@ pub fn api_versions(server_address: &str) -> Value {
     })
 }
 
-fn group_doc(group: &str, version: &str) -> Value {
-    let gv = json!({"groupVersion": format!("{group}/{version}"), "version": version});
-    json!({"name": group, "versions": [gv.clone()], "preferredVersion": gv})
+/// A group with every version it serves, the first (in [`KINDS`] order) preferred.
+fn group_doc(group: &str) -> Value {
+    let versions: Vec<Value> = groups()
+        .into_iter()
+        .filter(|(g, _)| *g == group)
+        .map(|(_, v)| json!({"groupVersion": format!("{group}/{v}"), "version": v}))
+        .collect();
+    let preferred = versions.first().cloned().unwrap_or(Value::Null);
+    json!({"name": group, "versions": versions, "preferredVersion": preferred})
 }
 
 pub fn api_group_list() -> Value {
-    let groups: Vec<Value> = groups().iter().map(|(g, v)| group_doc(g, v)).collect();
+    let mut names: Vec<&str> = groups().into_iter().map(|(g, _)| g).collect();
+    names.dedup();
+    let groups: Vec<Value> = names.into_iter().map(group_doc).collect();
     json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups})
 }
 
 pub fn api_group(group: &str) -> Option<Value> {
-    let (g, v) = groups().into_iter().find(|(g, _)| *g == group)?;
-    let mut doc = group_doc(g, v);
+    let (g, _) = groups().into_iter().find(|(g, _)| *g == group)?;
+    let mut doc = group_doc(g);
     doc["kind"] = json!("APIGroup");
     doc["apiVersion"] = json!("v1");
     Some(doc)

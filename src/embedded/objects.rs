@@ -12,6 +12,7 @@ use serde_json::{Map, Value, json};
 use super::error::{ApiError, Cause};
 use super::resources::{GATEWAY_GROUP, ResourceKind};
 
+pub(super) mod autoscaling;
 mod gateway;
 mod meta;
 use super::selectors::LabelSelector;
@@ -70,6 +71,12 @@ pub fn check_type(kind: &ResourceKind, obj: &Value) -> Result<(), ApiError> {
         ("", "Event") => decodes::<Event>(&typed),
         ("events.k8s.io", "Event") => decodes::<k8s_openapi::api::events::v1::Event>(&typed),
         ("networking.k8s.io", "Ingress") => decodes::<Ingress>(&typed),
+        ("autoscaling", "HorizontalPodAutoscaler") if kind.version == "v2" => {
+            decodes::<k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler>(&typed)
+        }
+        ("autoscaling", "HorizontalPodAutoscaler") => {
+            decodes::<k8s_openapi::api::autoscaling::v1::HorizontalPodAutoscaler>(&typed)
+        }
         _ => Ok(()),
     };
     result.map_err(|e| {
@@ -167,6 +174,7 @@ pub fn apply_defaults(kind: &ResourceKind, obj: &mut Value) {
             }
         }
         (GATEWAY_GROUP, name) => gateway::apply_defaults(name, obj),
+        ("autoscaling", "HorizontalPodAutoscaler") => autoscaling::apply_defaults(obj),
         ("", "Namespace") => {
             if let Some(map) = obj.as_object_mut() {
                 set_default(map, "spec", json!({"finalizers": ["kubernetes"]}));
@@ -289,6 +297,7 @@ pub fn validate(kind: &ResourceKind, obj: &Value, old: Option<&Value>) -> Result
             }
         }
         "Ingress" => validate_ingress(obj, &mut causes),
+        "HorizontalPodAutoscaler" => autoscaling::validate(obj, &mut causes),
         "HTTPRoute" if kind.group == GATEWAY_GROUP => {
             gateway::validate_route(obj, &mut causes);
             gateway::validate_http_route_rules(obj, &mut causes);

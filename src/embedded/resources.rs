@@ -75,6 +75,7 @@ impl ResourceKind {
             ("gateways", _) => "gateways.gateway.networking.k8s.io",
             ("httproutes", _) => "httproutes.gateway.networking.k8s.io",
             ("grpcroutes", _) => "grpcroutes.gateway.networking.k8s.io",
+            ("horizontalpodautoscalers", _) => "horizontalpodautoscalers.autoscaling",
             (plural, _) => plural,
         }
     }
@@ -286,6 +287,39 @@ pub static KINDS: &[ResourceKind] = &[
         subresources: &["status"],
         generation: true,
         ..served("networking.k8s.io", "v1", "Ingress", "ingresses", "ingress")
+    },
+    // One store, two versions, as kube-apiserver serves them: v2 is the stored and preferred
+    // shape, v1 a view of it (a CPU target, conditions in an annotation).
+    ResourceKind {
+        short_names: &["hpa"],
+        categories: &["all"],
+        subresources: &["status"],
+        generation: true,
+        ..served(
+            "autoscaling",
+            "v2",
+            "HorizontalPodAutoscaler",
+            "horizontalpodautoscalers",
+            "horizontalpodautoscaler",
+        )
+    },
+    ResourceKind {
+        short_names: &["hpa"],
+        categories: &["all"],
+        subresources: &["status"],
+        generation: true,
+        view: Some(View {
+            storage: "horizontalpodautoscalers.autoscaling",
+            to_view: super::objects::autoscaling::v2_to_v1,
+            from_view: super::objects::autoscaling::v1_to_v2,
+        }),
+        ..served(
+            "autoscaling",
+            "v1",
+            "HorizontalPodAutoscaler",
+            "horizontalpodautoscalers",
+            "horizontalpodautoscaler",
+        )
     },
     // gateway.networking.k8s.io_gatewayclasses.yaml: cluster-scoped, short name gc.
     ResourceKind {

@@ -3,6 +3,7 @@
 //! access reviews and Events never spell a plural or a group by hand.
 
 use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::core::v1::Service;
 use k8s_openapi::api::networking::v1::Ingress;
 use serde::Serialize;
@@ -53,15 +54,19 @@ pub enum Kind {
     Ingress,
     /// Gateway API `HTTPRoute`.
     HttpRoute,
+    /// autoscaling/v2 `HorizontalPodAutoscaler`: a staged candidate gets a clone of the live
+    /// track's.
+    HorizontalPodAutoscaler,
 }
 
 impl Kind {
     /// Every kind a plan writes, in the planner's order.
-    pub const ALL: [Kind; 4] = [
+    pub const ALL: [Kind; 5] = [
         Kind::Deployment,
         Kind::Service,
         Kind::Ingress,
         Kind::HttpRoute,
+        Kind::HorizontalPodAutoscaler,
     ];
 
     /// Where the kind sits in the API: the one table of kinds to resources.
@@ -71,6 +76,7 @@ impl Kind {
             Kind::Service => RestResource::of::<Service>(),
             Kind::Ingress => RestResource::of::<Ingress>(),
             Kind::HttpRoute => RestResource::of::<HttpRoute>(),
+            Kind::HorizontalPodAutoscaler => RestResource::of::<HorizontalPodAutoscaler>(),
         }
     }
 

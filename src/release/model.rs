@@ -178,6 +178,56 @@ pub struct Track {
     /// reason `ProgressDeadlineExceeded`).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub stalled: bool,
+    /// The HorizontalPodAutoscaler that scales this track's (first autoscaled) Deployment.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub autoscaler: Option<Autoscaler>,
+}
+
+/// A HorizontalPodAutoscaler (autoscaling/v2) whose `scaleTargetRef` is a track's Deployment.
+/// What it does, from kubernetes `pkg/controller/podautoscaler/horizontal.go`
+/// (`reconcileAutoscaler`): it keeps the Deployment's replicas within [min, max]; a Deployment
+/// scaled to 0 it leaves at 0 (`ScalingActive=False`, reason `ScalingDisabled`) until someone
+/// scales it up again, when it takes over.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Autoscaler {
+    pub name: CompactString,
+    /// The Deployment it scales (`spec.scaleTargetRef.name`).
+    pub target: CompactString,
+    /// `spec.minReplicas`; 1 where unset, as the controller reads it.
+    pub min: i32,
+    /// `spec.maxReplicas`.
+    pub max: i32,
+    /// `status.currentReplicas`: the replicas it last saw.
+    pub current: i32,
+    /// `ScalingActive=False, ScalingDisabled`: its target is at 0 and it is not scaling.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub disabled: bool,
+}
+
+impl Autoscaler {
+    /// Its range and state as the track panel shows it: `2–10, now 4`, or `2–10, off at 0`.
+    pub fn state(&self) -> String {
+        let (min, max) = (self.min, self.max);
+        if self.disabled {
+            format!("{min}–{max}, off at 0")
+        } else {
+            format!("{min}–{max}, now {}", self.current)
+        }
+    }
+
+    /// What it does once its Deployment is scaled to `replicas`: the sentence a plan shows.
+    pub fn after_scale(&self, replicas: i32) -> String {
+        let (name, min, max) = (&self.name, self.min, self.max);
+        if replicas == 0 && min != 0 {
+            format!("HPA {name} stops scaling while it is at 0")
+        } else if replicas < min {
+            format!("HPA {name} raises it to its minimum {min}")
+        } else if replicas > max {
+            format!("HPA {name} lowers it to its maximum {max}")
+        } else {
+            format!("HPA {name} takes over within {min}–{max}")
+        }
+    }
 }
 
 impl Track {

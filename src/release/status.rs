@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use super::model::{MILLION, PodState, Release, Route, Track};
 
 fn track_json(t: &Track) -> Value {
-    json!({
+    let mut out = json!({
         "deployments": t.deployments,
         "service": t.service,
         "version": t.version,
@@ -17,7 +17,19 @@ fn track_json(t: &Track) -> Value {
             "ready": t.replicas.ready,
             "available": t.replicas.available,
         },
-    })
+    });
+    // Only on a track a HorizontalPodAutoscaler scales.
+    if let Some(hpa) = &t.autoscaler {
+        out["autoscaler"] = json!({
+            "name": hpa.name,
+            "deployment": hpa.target,
+            "min": hpa.min,
+            "max": hpa.max,
+            "current": hpa.current,
+            "scaling_disabled": hpa.disabled,
+        });
+    }
+    out
 }
 
 fn route_json(rt: &Route) -> Value {

@@ -25,6 +25,7 @@ pub fn snapshot_of(objects: &[Value]) -> Snapshot {
             Some("Service") => s.services.push(typed(o)),
             Some("Ingress") => s.ingresses.push(typed(o)),
             Some("HTTPRoute") => s.http_routes.push(typed(o)),
+            Some("HorizontalPodAutoscaler") => s.autoscalers.push(typed(o)),
             Some("Event") => s.events.push(typed(o)),
             _ => {}
         }
@@ -50,6 +51,7 @@ pub fn view_of(snapshot: &Snapshot, now: jiff::Timestamp) -> ClusterView {
     split!(services);
     split!(ingresses);
     split!(http_routes);
+    split!(autoscalers);
     for (ns, snap) in namespaces {
         let releases = discover(&snap, now);
         view.namespaces

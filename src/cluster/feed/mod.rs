@@ -34,6 +34,7 @@ use self::liveness::Contact;
 use self::watched::Watched;
 use crate::release::http_route::HttpRoute;
 use crate::release::{PodScope, discover};
+use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 
 /// Why a watch failed, worded for the status line.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -90,6 +91,9 @@ enum Global {
     /// Only where the Gateway API is served: not in [`GLOBALS`], so the console is live and
     /// synced without it.
     HttpRoutes,
+    /// Not in [`GLOBALS`] either: tracks show their autoscalers once listed, and the console
+    /// is live and synced without them.
+    Autoscalers,
 }
 
 const GLOBALS: [Global; 3] = [Global::Deployments, Global::Services, Global::Ingresses];
@@ -99,6 +103,7 @@ enum Change {
     Service(Event<Service>),
     Ingress(Event<Ingress>),
     HttpRoute(Event<HttpRoute>),
+    Autoscaler(Event<HorizontalPodAutoscaler>),
     /// What discovery or the HTTPRoute watch says about the Gateway API.
     GatewayApi(GatewayApi),
     /// Focused-release changes carry the focus generation they were started for, and which of
@@ -256,6 +261,7 @@ fn start_globals(
         watch_global(client, asked, tx, Global::Deployments, Change::Deployment),
         watch_global(client, asked, tx, Global::Services, Change::Service),
         watch_global(client, asked, tx, Global::Ingresses, Change::Ingress),
+        watch_global(client, asked, tx, Global::Autoscalers, Change::Autoscaler),
         tokio::spawn(routes::follow(
             client.clone(),
             routes::RouteWatch {
@@ -365,6 +371,12 @@ impl Stored for Ingress {
     }
 }
 
+impl Stored for HorizontalPodAutoscaler {
+    fn slot(s: &mut Encoded) -> &mut Vec<(String, Arc<str>)> {
+        &mut s.autoscalers
+    }
+}
+
 impl Stored for HttpRoute {
     fn slot(s: &mut Encoded) -> &mut Vec<(String, Arc<str>)> {
         &mut s.http_routes
@@ -402,6 +414,7 @@ struct State {
     services_init: Option<Vec<Service>>,
     ingresses_init: Option<Vec<Ingress>>,
     http_routes_init: Option<Vec<HttpRoute>>,
+    autoscalers_init: Option<Vec<HorizontalPodAutoscaler>>,
     gateway_api: GatewayApi,
     /// Kinds that have listed once.
     listed: BTreeSet<Global>,
@@ -442,6 +455,7 @@ impl State {
             services_init: None,
             ingresses_init: None,
             http_routes_init: None,
+            autoscalers_init: None,
             gateway_api: GatewayApi::Asking,
             listed: BTreeSet::new(),
             failing: BTreeMap::new(),
@@ -483,6 +497,9 @@ impl State {
             Change::HttpRoute(e) => {
                 self.gateway_api = GatewayApi::Served;
                 self.global(Global::HttpRoutes, e, |s| &mut s.http_routes_init);
+            }
+            Change::Autoscaler(e) => {
+                self.global(Global::Autoscalers, e, |s| &mut s.autoscalers_init)
             }
             Change::GatewayApi(state) => self.gateway_api_is(state),
             Change::Failed(kind, reason) => {

@@ -42,6 +42,7 @@ pub struct Encoded {
     pub services: Vec<(String, Arc<str>)>,
     pub ingresses: Vec<(String, Arc<str>)>,
     pub http_routes: Vec<(String, Arc<str>)>,
+    pub autoscalers: Vec<(String, Arc<str>)>,
 }
 
 impl Encoded {
@@ -50,6 +51,7 @@ impl Encoded {
             && self.services.is_empty()
             && self.ingresses.is_empty()
             && self.http_routes.is_empty()
+            && self.autoscalers.is_empty()
     }
 
     /// The objects as k8s-openapi types (an object that no longer decodes is left out).
@@ -69,6 +71,7 @@ impl Encoded {
             services: all(&self.services),
             ingresses: all(&self.ingresses),
             http_routes: all(&self.http_routes),
+            autoscalers: all(&self.autoscalers),
             ..Snapshot::default()
         }
     }

@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use tokio::sync::broadcast::error::RecvError;
 use tokio::time::Instant;
 
+mod autoscaler;
 mod deployment;
 pub(super) mod gateway;
 mod pods;
@@ -39,6 +40,7 @@ struct Kinds {
     /// The same Events through events.k8s.io/v1, for the components that record there.
     events_v1: &'static ResourceKind,
     namespaces: &'static ResourceKind,
+    autoscalers: &'static ResourceKind,
 }
 
 static KIND: LazyLock<Kinds> = LazyLock::new(|| Kinds {
@@ -50,6 +52,8 @@ static KIND: LazyLock<Kinds> = LazyLock::new(|| Kinds {
     events: kind("", "events"),
     events_v1: resources::find("events.k8s.io", "v1", "events").unwrap_or(&resources::KINDS[0]),
     namespaces: kind("", "namespaces"),
+    autoscalers: resources::find("autoscaling", "v2", "horizontalpodautoscalers")
+        .unwrap_or(&resources::KINDS[0]),
 });
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -91,6 +95,8 @@ struct Dirty {
     removed_services: BTreeSet<ObjKey>,
     /// A Gateway API object or a Service changed: route and gateway status may change.
     gateway_api: bool,
+    /// Namespaces where an HorizontalPodAutoscaler or a Deployment changed.
+    autoscaled: BTreeSet<String>,
 }
 
 impl Dirty {
@@ -101,6 +107,7 @@ impl Dirty {
             && self.pod_namespaces.is_empty()
             && self.removed_services.is_empty()
             && !self.gateway_api
+            && self.autoscaled.is_empty()
     }
 }
 
@@ -165,6 +172,9 @@ fn full_resync(store: &Store, dirty: &mut Dirty) {
     for d in store.iter_kind(KIND.deployments, None) {
         dirty.deployments.insert(store::key_of(d));
     }
+    for hpa in store.iter_kind(KIND.autoscalers, None) {
+        dirty.autoscaled.insert(store::key_of(hpa).0);
+    }
     for rs in store.iter_kind(KIND.replicasets, None) {
         dirty.replicasets.insert(store::key_of(rs));
     }
@@ -186,7 +196,11 @@ fn mark(change: &Change, dirty: &mut Dirty) {
     let (ns, name) = store::key_of(&change.object);
     match change.storage {
         "deployments.apps" => {
+            dirty.autoscaled.insert(ns.clone());
             dirty.deployments.insert((ns, name));
+        }
+        "horizontalpodautoscalers.autoscaling" => {
+            dirty.autoscaled.insert(ns);
         }
         "replicasets.apps" => {
             if let Some(owner) = owner_name(&change.object, "Deployment") {
@@ -406,6 +420,9 @@ impl Sim {
     }
 
     fn reconcile(&mut self, store: &mut Store, dirty: Dirty) {
+        for ns in &dirty.autoscaled {
+            self.sync_autoscalers(store, ns);
+        }
         for key in &dirty.deployments {
             self.sync_deployment(store, key);
         }

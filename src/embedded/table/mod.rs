@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 use jiff::Timestamp;
 use serde_json::{Map, Value, json};
 
+mod autoscaling;
 mod gateway;
 mod pod;
 
@@ -55,6 +56,7 @@ pub fn to_table(
         "GatewayClass" => (GATEWAY_CLASS_COLUMNS, gateway_class_row),
         "Gateway" => (GATEWAY_COLUMNS, gateway_row),
         "HTTPRoute" | "GRPCRoute" => (ROUTE_COLUMNS, route_row),
+        "HorizontalPodAutoscaler" => (autoscaling::HPA_COLUMNS, autoscaling::hpa_row),
         _ => (DEFAULT_COLUMNS, default_row),
     };
     let rows: Vec<Value> = items

@@ -58,6 +58,9 @@ pub(super) fn track<'i>(
         }
         t.paused |= d.paused;
         t.stalled |= d.stalled;
+        if t.autoscaler.is_none() {
+            t.autoscaler = d.autoscaler.and_then(|i| v.autoscaler(i)).cloned();
+        }
         t.age_seconds = match (t.age_seconds, age(d.created, now)) {
             (Some(x), Some(y)) => Some(x.max(y)),
             (x, y) => x.or(y),

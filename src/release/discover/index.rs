@@ -514,6 +514,11 @@ impl<'i> View<'i> {
         &self.ix.deps[i as usize]
     }
 
+    /// The HorizontalPodAutoscaler at `i` of `Objects::autoscalers`.
+    pub(super) fn autoscaler(&self, i: u32) -> Option<&'i crate::release::model::Autoscaler> {
+        self.ix.o.autoscalers.get(i as usize)
+    }
+
     pub(super) fn labels(&self, i: u32) -> Pairs<'i> {
         self.pairs(self.dep(i).labels)
     }

@@ -12,6 +12,7 @@
 //! A release pattern is one module with one `Detect` function, listed in `PATTERNS`.
 
 mod assembly;
+mod autoscalers;
 mod http_route;
 mod index;
 mod ingress_switch;
@@ -25,6 +26,7 @@ use std::ops::Range;
 
 use hashbrown::HashSet;
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
+use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::core::v1::{Event, Pod, Service};
 use k8s_openapi::api::networking::v1::Ingress;
 
@@ -56,6 +58,8 @@ pub struct Snapshot {
     pub ingresses: Vec<Ingress>,
     /// Gateway API HTTPRoutes (empty where the cluster does not serve the API).
     pub http_routes: Vec<HttpRoute>,
+    /// HorizontalPodAutoscalers (autoscaling/v2); empty where they cannot be read.
+    pub autoscalers: Vec<HorizontalPodAutoscaler>,
     pub events: Vec<Event>,
     /// Which Deployments' Pods `pods` holds. A track whose Deployments are not all in scope
     /// shows no pods (`Track::pods_known` is false) and no warning that would read them.

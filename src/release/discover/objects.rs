@@ -14,7 +14,7 @@ use super::index::Table;
 use super::nginx_canary::{CANARY, CanaryNotes, INGRESS_CLASS, parse_bool};
 use super::{PodScope, Snapshot};
 use crate::release::http_route::{HttpBackendRef, HttpRoute, HttpRouteMatch, RouteParentStatus};
-use crate::release::model::{PodState, RuleSource};
+use crate::release::model::{Autoscaler, PodState, RuleSource};
 use crate::release::record;
 
 fn name(meta: &ObjectMeta) -> &str {
@@ -207,6 +207,8 @@ pub(super) struct DepRow {
     pub(super) paused: bool,
     /// Progressing is False with reason ProgressDeadlineExceeded.
     pub(super) stalled: bool,
+    /// The HorizontalPodAutoscaler that targets it, as an index of `Objects::autoscalers`.
+    pub(super) autoscaler: Option<u32>,
 }
 
 pub(super) fn note(
@@ -419,6 +421,8 @@ pub struct Objects {
     /// Label maps: Deployments' pod template labels and Services' selectors.
     pub(super) pairs: Vec<(Str, Str)>,
     pub(super) images: Vec<Str>,
+    /// HorizontalPodAutoscalers that target a Deployment (few: read whole).
+    pub(super) autoscalers: Vec<Autoscaler>,
     pub(super) pod_scope: PodScope,
 }
 
@@ -445,6 +449,7 @@ impl Default for Objects {
             paths: Vec::new(),
             pairs: Vec::new(),
             images: Vec::new(),
+            autoscalers: Vec::new(),
             pod_scope: PodScope::All,
         }
     }
@@ -485,7 +490,14 @@ impl Objects {
             pod_scope: s.pod_scope.clone(),
             ..Objects::default()
         };
-        s.deployments.iter().for_each(|d| o.push_deployment(d));
+        let targets = super::autoscalers::read(&s.autoscalers, &mut o.autoscalers);
+        for d in &s.deployments {
+            o.push_deployment(d);
+            let key = (ns(&d.metadata), name(&d.metadata));
+            if let (Some(&i), Some(row)) = (targets.get(&key), o.deps.last_mut()) {
+                row.autoscaler = Some(i);
+            }
+        }
         s.services.iter().for_each(|x| o.push_service(x));
         s.ingresses.iter().for_each(|x| o.push_ingress(x));
         s.http_routes.iter().for_each(|x| o.push_http_route(x));
@@ -529,6 +541,7 @@ impl Objects {
             stalled: status
                 .and_then(|s| s.conditions.as_ref())
                 .is_some_and(|cs| cs.iter().any(deadline_exceeded)),
+            autoscaler: None,
         });
     }
 

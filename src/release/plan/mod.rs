@@ -12,6 +12,7 @@
 //! `switch::traffic_steps` and `switch::previous_traffic`, and arms in `plan` where it moves
 //! differently.
 
+mod autoscale;
 mod canary;
 mod http_route;
 mod ingress;
@@ -260,6 +261,14 @@ pub fn plan(
     };
     p.op = op;
     p.event.reason = p.op.reason();
+    say_what_follows(r, &mut p);
+    Ok(p)
+}
+
+/// Adds to the summary what follows the plan beyond its own steps: what autoscalers do with
+/// the replicas it sets, and that nobody serves a route it writes.
+fn say_what_follows(r: &Release, p: &mut Plan) {
+    autoscale::say_what_autoscalers_do(r, p);
     // The weights and backends are written as asked, but nobody serves them until the route
     // is fixed: the summary says so rather than promise a share.
     if let Some(why) = r.unserved()
@@ -270,7 +279,6 @@ pub fn plan(
             p.summary
         );
     }
-    Ok(p)
 }
 
 /// The candidate's share on each HTTPRoute of a release whose routes split differently while

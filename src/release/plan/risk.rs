@@ -32,6 +32,7 @@ pub(super) fn traffic_risk(r: &Release, to: u32, moves: Moves) -> Option<String>
     if let Some(c) = r.candidate.as_ref() {
         let receiving = if to > from || moves == Moves::AllAtOnce {
             reasons.extend(capacity_risk(&r.live, c, to));
+            reasons.extend(super::autoscale::ceiling_risk(&r.live, c, to));
             c
         } else {
             &r.live
@@ -113,9 +114,14 @@ fn pods_risk(t: &Track) -> Option<String> {
 
 /// Why retiring `old` shrinks production: `serving` has fewer replicas than `old` had and is
 /// made of several Deployments, so the plan cannot scale it up itself (one Deployment, it
-/// does: `keep_replicas`).
+/// does: `keep_replicas`), or its autoscaler's maximum is below what `old` had.
 pub(super) fn shrink_risk(serving: &Track, old: &Track) -> Option<String> {
     let (now, had) = (serving.replicas.desired, old.replicas.desired);
+    if now < had
+        && let Some(ceiling) = super::autoscale::ceiling_risk(old, serving, MILLION)
+    {
+        return Some(ceiling);
+    }
     (now < had && serving.deployments.len() != 1).then(|| {
         format!(
             "{} runs {now} replicas where {} had {had}: scale its Deployments ({}) up first",

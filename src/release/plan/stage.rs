@@ -85,6 +85,14 @@ pub(super) fn stage(cx: Cx, image: &str, version: &str) -> Result<Plan, Refusal>
             r.namespace
         ),
     }];
+    let autoscaler = match super::autoscale::clone_for(cx, live_name, &name, version) {
+        super::autoscale::Cloned::Step(step, named) => {
+            steps.push(*step);
+            format!(", with {named}")
+        }
+        super::autoscale::Cloned::Not(why) => format!("; {why}"),
+        super::autoscale::Cloned::Nothing => String::new(),
+    };
     let mut candidate = Track {
         deployments: smallvec::smallvec![name.clone().into()],
         version: Some(version.to_string().into()),
@@ -115,7 +123,7 @@ pub(super) fn stage(cx: Cx, image: &str, version: &str) -> Result<Plan, Refusal>
             version: version.into(),
         },
         summary: format!(
-            "{id}: stage {name} ({key}={version}, {image}, {replicas} replicas) beside {live_name}; it takes {} until approved",
+            "{id}: stage {name} ({key}={version}, {image}, {replicas} replicas) beside {live_name}{autoscaler}; it takes {} until approved",
             ruled.map_or("no traffic".into(), |by| format!(
                 "{by} once its pods are ready, and no other traffic"
             ))

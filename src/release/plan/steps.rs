@@ -184,8 +184,11 @@ impl Cx<'_> {
     /// Before `old` is retired: when `serving` (one Deployment) has fewer replicas than `old`,
     /// scales it up to `old`'s and waits until they are ready, so that production is left on as
     /// many as before; nothing otherwise (a track of several Deployments is left to a person).
+    /// An autoscaler on `serving` would lower more than its maximum back to it (and the
+    /// wait would never end): it is scaled to at most that, a risk named when traffic moved.
     pub fn keep_replicas(&self, serving: &Track, old: &Track) -> Vec<Step> {
         let had = old.replicas.desired;
+        let had = serving.autoscaler.as_ref().map_or(had, |h| had.min(h.max));
         if serving.replicas.desired >= had || serving.deployments.len() != 1 {
             return Vec::new();
         }

@@ -51,6 +51,16 @@ pub(super) fn track_lines(cx: Cx, t: &Track, w: usize) -> Vec<Item> {
             ]),
         ));
     }
+    if let Some(hpa) = &t.autoscaler {
+        // `hpa       1–6, now 3`: the autoscaler keeps replicas in that range (off at 0).
+        items.push((
+            4,
+            Line::from(vec![
+                label(cx, "hpa"),
+                cx.span(text::truncate(&hpa.state(), value_w), Role::Text),
+            ]),
+        ));
+    }
     let r = t.replicas;
     let scaled = if r.desired == 0 { " (scaled to 0)" } else { "" };
     items.push((
