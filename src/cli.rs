@@ -117,12 +117,9 @@ fn init_logging(console: bool) {
         return;
     }
     let dir = cache_dir();
-    let file = std::fs::create_dir_all(&dir).and_then(|_| {
-        std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(dir.join("cutover.log"))
-    });
+    // 0600: a log line may quote what the cluster or a plugin said.
+    let file = std::fs::create_dir_all(&dir)
+        .and_then(|_| crate::paths::open_private(&dir.join("cutover.log"), true));
     if let Ok(file) = file {
         let _ = builder
             .with_ansi(false)
@@ -185,7 +182,12 @@ async fn start_demo(
     args: DemoArgs,
     addr: SocketAddr,
 ) -> anyhow::Result<(EmbeddedCluster, PathBuf)> {
-    let cluster = EmbeddedCluster::start(embedded::Config::demo(), addr).await?;
+    let cluster = if args.tls {
+        let options = embedded::TlsOptions::default();
+        EmbeddedCluster::start_tls(embedded::Config::demo(), addr, options).await?
+    } else {
+        EmbeddedCluster::start(embedded::Config::demo(), addr).await?
+    };
     if !args.empty {
         embedded::demo::seed(&cluster).context("seeding the demo cluster")?;
     }

@@ -9,6 +9,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
+pub mod tls;
 mod watch;
 
 use super::Shared;
@@ -176,11 +177,22 @@ pub async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response
     let authorization = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
-    // client-go never sends a bearer token over plain HTTP, so kubeconfigs for the other
-    // identities name them in the server URL's path prefix instead.
-    let identity = match path_identity {
-        Some(user) => auth::IDENTITIES.iter().find(|i| i.user == user),
-        None => auth::identify(authorization),
+    let peer = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<tls::Peer>>()
+        .map(|c| &c.0);
+    let identity = match (peer, path_identity) {
+        (Some(peer), _) => auth::authenticate(
+            auth::Credentials {
+                certificate_user: peer.certificate.as_ref().map(|s| s.common_name.as_str()),
+                authorization,
+            },
+            &shared.tokens,
+        ),
+        // client-go never sends a bearer token over plain HTTP, so kubeconfigs for the other
+        // identities name them in the server URL's path prefix instead.
+        (None, Some(user)) => auth::IDENTITIES.iter().find(|i| i.user == user),
+        (None, None) => auth::identify(authorization, &shared.tokens),
     };
     let route = parse_route(&path);
     let verb = verb_of(&method, route.as_ref(), &query);
