@@ -155,7 +155,7 @@ async fn console(cluster: &ClusterArgs, args: &ConsoleArgs) -> anyhow::Result<Ex
     let theme = theme(args)?;
     let connected = crate::cluster::connect_to(&cluster.target()).await?;
     let (scope, why) = connected.watchable_scope().await;
-    if let Some(why) = why {
+    for why in why.into_iter().chain(connected.insecure_warning()) {
         tracing::warn!("{why}");
     }
     let session = Session {
@@ -165,6 +165,7 @@ async fn console(cluster: &ClusterArgs, args: &ConsoleArgs) -> anyhow::Result<Ex
         user: connected.user,
         read_only: args.read_only,
         keymap: Some(keymap(args)?),
+        insecure_cluster: connected.insecure_cluster,
     };
     let writer = (!args.read_only).then(|| Writer::new(connected.client.clone()));
     crate::console::run(connected.client, session, theme, writer).await?;
@@ -247,6 +248,7 @@ async fn demo_console(args: DemoArgs, console: &ConsoleArgs) -> anyhow::Result<E
         user: identity.user.to_string(),
         read_only: console.read_only,
         keymap: Some(keymap(console)?),
+        insecure_cluster: connected.insecure_cluster,
     };
     let writer = (!console.read_only).then(|| Writer::new(connected.client.clone()));
     crate::console::run(connected.client, session, theme, writer).await?;
@@ -263,6 +265,7 @@ async fn status(args: StatusArgs, cluster: &ClusterArgs) -> anyhow::Result<ExitC
         target.namespace = Some(Some(ns.clone()));
     }
     let connected = crate::cluster::connect_to(&target).await?;
+    tell(connected.insecure_warning().as_slice());
     let scope = connected.scope.clone();
     let reached = connected
         .snapshot(&args.namespaces)
