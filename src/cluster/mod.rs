@@ -135,7 +135,7 @@ pub enum Error {
         why: String,
     },
     /// TLS or the credentials failed: [`sign_in::explain`]'s sentence.
-    #[error("{server}: {why}")]
+    #[error("{}: {why}", server.url)]
     SignIn { server: Server, why: String },
     /// 403 on a list.
     #[error("no permission to list {kind} {place}: {message}")]

@@ -80,8 +80,11 @@ fn tls_failure(error: &rustls::Error, context: &str) -> String {
             "the server's certificate is expired or not yet valid ({context}): check \
              this machine's clock, or ask for the server's certificate to be renewed"
         ),
+        // DecryptError: a certificate from another CA of the same name (every kubeadm CA is
+        // CN=kubernetes) fails its signature check.
         rustls::Error::AlertReceived(
-            AlertDescription::BadCertificate
+            AlertDescription::DecryptError
+            | AlertDescription::BadCertificate
             | AlertDescription::UnknownCA
             | AlertDescription::CertificateRequired
             | AlertDescription::CertificateUnknown
