@@ -543,6 +543,13 @@ fn planted_secrets_never_come_out() {
     );
     let bad_token = ["token: cutover-planted-wrong-token".to_string()];
     let unknown = tls.kubeconfig("unknown", "u", &[ca], &bad_token);
+    // Not YAML on the token's own line: a parser's error would quote it.
+    let broken = tls.dir.path().join("broken");
+    std::fs::write(
+        &broken,
+        format!("users:\n- name: u\n  user:\n    token: {token}: [\n"),
+    )
+    .expect("write a broken kubeconfig");
 
     let mut seen = Vec::new();
     for (kubeconfig, args) in [
@@ -552,6 +559,7 @@ fn planted_secrets_never_come_out() {
         (&failing, &["status", "-A"]),
         (&unknown, &["status", "-A"]),
         (&failing, &["switch", "shop/checkout", "--yes"]),
+        (&broken, &["status", "-A"]),
     ] {
         let out = tls.cutover(kubeconfig, "trace", args);
         seen.push((format!("cutover {}", args.join(" ")), text(&out.stdout)));

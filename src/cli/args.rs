@@ -290,10 +290,11 @@ pub struct DemoArgs {
     /// Start with no demo data (only the default namespaces).
     #[arg(long)]
     pub empty: bool,
-    /// Serve HTTPS, as a real cluster does: a CA made at start (its certificate goes in the
-    /// kubeconfig as certificate-authority-data), a server certificate for 127.0.0.1,
-    /// localhost and cutover-demo.internal (for tls-server-name), and a context
-    /// cutover-demo-x509 that signs in with a client certificate.
-    #[arg(long, requires = "serve")]
+    /// Serve HTTPS (to kubectl with --serve, else to the console), as a real cluster does: a
+    /// CA made at start (its certificate goes in the kubeconfig as
+    /// certificate-authority-data), a server certificate for 127.0.0.1, localhost and
+    /// cutover-demo.internal (for tls-server-name), and a context cutover-demo-x509 that
+    /// signs in with a client certificate.
+    #[arg(long)]
     pub tls: bool,
 }

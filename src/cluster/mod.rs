@@ -111,16 +111,22 @@ pub enum Error {
         }
     )]
     NoKubeconfig { path: PathBuf, from: &'static str },
-    #[error("could not read the kubeconfig {}: {error}", path.display())]
+    #[error("could not read the kubeconfig {}: {}", path.display(), sign_in::kubeconfig_error(error))]
     KubeconfigFile {
         path: std::path::PathBuf,
         error: KubeconfigError,
     },
-    #[error("could not read the kubeconfig ($KUBECONFIG or ~/.kube/config): {0}")]
+    #[error(
+        "could not read the kubeconfig ($KUBECONFIG or ~/.kube/config): {}",
+        sign_in::kubeconfig_error(.0)
+    )]
     Kubeconfig(KubeconfigError),
     #[error("there is no context named {context:?} in the kubeconfig; contexts: {known}")]
     NoSuchContext { context: String, known: String },
-    #[error("could not load context {context} from the kubeconfig {file}: {error}")]
+    #[error(
+        "could not load context {context} from the kubeconfig {file}: {}",
+        sign_in::kubeconfig_error(error)
+    )]
     BadKubeconfig {
         context: String,
         /// The file or files read, as [`kubeconfig_source`] names them.

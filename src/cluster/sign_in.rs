@@ -32,6 +32,26 @@ pub fn describe(error: &kube::Error, context: &str) -> String {
     explain(error, context).unwrap_or_else(|| error.to_string())
 }
 
+/// What a kubeconfig error says, safe to show: a YAML parse error gives its place only, as
+/// the parser would quote the lines around it (a token, a key) and its message may quote the
+/// value it could not read.
+pub fn kubeconfig_error(error: &kube::config::KubeconfigError) -> String {
+    match error {
+        kube::config::KubeconfigError::Parse(e) => match e.location() {
+            Some(at) => format!(
+                "it is not a valid kubeconfig at line {} column {} ({NOT_QUOTED})",
+                at.line(),
+                at.column()
+            ),
+            None => format!("it is not a valid kubeconfig ({NOT_QUOTED})"),
+        },
+        other => other.to_string(),
+    }
+}
+
+/// Why a kubeconfig's text is not repeated in an error.
+const NOT_QUOTED: &str = "the text there is not quoted, as it may hold credentials";
+
 /// The warning for a context whose cluster has `insecure-skip-tls-verify: true`, naming it.
 pub fn unverified_warning(cluster: &str, context: &str) -> String {
     format!(
@@ -140,6 +160,22 @@ mod tests {
         assert!(!said.contains("planted-secret"), "{said}");
         assert!(
             said.contains("context prod") && said.contains("exit status: 1"),
+            "{said}"
+        );
+    }
+
+    #[test]
+    fn a_kubeconfig_parse_error_quotes_no_line() {
+        let yaml = "users:\n- name: u\n  user:\n    token: planted-secret: [\n";
+        let error = kube::config::Kubeconfig::from_yaml(yaml).unwrap_err();
+        assert!(
+            error.to_string().contains("planted-secret"),
+            "the parser quotes it"
+        );
+        let said = kubeconfig_error(&error);
+        assert!(!said.contains("planted-secret"), "{said}");
+        assert!(
+            said.starts_with("it is not a valid kubeconfig at line 4 column"),
             "{said}"
         );
     }
