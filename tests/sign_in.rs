@@ -157,15 +157,20 @@ fn namespaces_of(status: &Value) -> Vec<String> {
     seen
 }
 
-/// `kubectl auth whoami -o json`'s user name.
-fn whoami(tls: &Tls, kubeconfig: &Path) -> String {
+/// `kubectl auth whoami -o json`'s user name and groups.
+fn whoami(tls: &Tls, kubeconfig: &Path) -> (String, Vec<String>) {
     let run = tls.kubectl(kubeconfig, &["auth", "whoami", "-o", "json"]);
     assert!(run.success(), "kubectl auth whoami: {}", run.stderr);
     let review: Value = serde_json::from_str(&run.stdout).expect("JSON");
-    review["status"]["userInfo"]["username"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string()
+    let user = &review["status"]["userInfo"];
+    let groups = user["groups"].as_array().into_iter().flatten();
+    (
+        user["username"].as_str().unwrap_or_default().to_string(),
+        groups
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect(),
+    )
 }
 
 /// Point 4 end to end: `cutover demo --serve --tls` writes a kubeconfig (0600) with the CA's
@@ -252,7 +257,9 @@ fn a_client_certificate_signs_in_as_its_common_name() {
         format!("client-key-data: {}", b64(&issued.key_pem)),
     ];
     let kubeconfig = tls.kubeconfig("cert", "team-cert", std::slice::from_ref(&ca), &user);
-    assert_eq!(whoami(&tls, &kubeconfig), "cutover-team");
+    let (user, groups) = whoami(&tls, &kubeconfig);
+    assert_eq!(user, "cutover-team", "the certificate's CN");
+    assert_eq!(groups, ["cutover-teams", "system:authenticated"], "its O");
     let read = ["status", "--namespaces", "shop,web,api", "-o", "json"];
     let out = tls.cutover(&kubeconfig, "off", &read);
     assert_eq!(namespaces_of(&status_json(&out)), ["shop", "web"]);
@@ -290,7 +297,7 @@ fn an_exec_plugin_token_signs_in() {
     let ca = format!("certificate-authority-data: {}", tls.ca());
     let user = tls.plugin("plugin.sh", &token, 0);
     let kubeconfig = tls.kubeconfig("exec", "exec", std::slice::from_ref(&ca), &user);
-    assert_eq!(whoami(&tls, &kubeconfig), "cutover-viewer");
+    assert_eq!(whoami(&tls, &kubeconfig).0, "cutover-viewer");
     let out = tls.cutover(&kubeconfig, "off", &["status", "-A", "-o", "json"]);
     assert!(!namespaces_of(&status_json(&out)).is_empty());
 

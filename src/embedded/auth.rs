@@ -119,6 +119,16 @@ impl IssuedTokens {
     }
 }
 
+/// The groups of a user a client certificate names: its O values, then
+/// `system:authenticated` (kube-apiserver adds it to every authenticated user).
+pub fn certificate_groups(organizations: &[String]) -> Vec<String> {
+    let mut groups: Vec<String> = organizations.to_vec();
+    if !groups.iter().any(|g| g == "system:authenticated") {
+        groups.push("system:authenticated".into());
+    }
+    groups
+}
+
 /// What a request over TLS presented: a client certificate's CN, a bearer token.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Credentials<'a> {
