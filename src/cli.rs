@@ -117,12 +117,9 @@ fn init_logging(console: bool) {
         return;
     }
     let dir = cache_dir();
-    let file = std::fs::create_dir_all(&dir).and_then(|_| {
-        std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(dir.join("cutover.log"))
-    });
+    // 0600: a log line may quote what the cluster or a plugin said.
+    let file = std::fs::create_dir_all(&dir)
+        .and_then(|_| crate::paths::open_private(&dir.join("cutover.log"), true));
     if let Ok(file) = file {
         let _ = builder
             .with_ansi(false)
@@ -158,7 +155,7 @@ async fn console(cluster: &ClusterArgs, args: &ConsoleArgs) -> anyhow::Result<Ex
     let theme = theme(args)?;
     let connected = crate::cluster::connect_to(&cluster.target()).await?;
     let (scope, why) = connected.watchable_scope().await;
-    if let Some(why) = why {
+    for why in why.into_iter().chain(connected.insecure_warning()) {
         tracing::warn!("{why}");
     }
     let session = Session {
@@ -168,6 +165,7 @@ async fn console(cluster: &ClusterArgs, args: &ConsoleArgs) -> anyhow::Result<Ex
         user: connected.user,
         read_only: args.read_only,
         keymap: Some(keymap(args)?),
+        insecure_cluster: connected.insecure_cluster,
     };
     let writer = (!args.read_only).then(|| Writer::new(connected.client.clone()));
     crate::console::run(connected.client, session, theme, writer).await?;
@@ -185,7 +183,12 @@ async fn start_demo(
     args: DemoArgs,
     addr: SocketAddr,
 ) -> anyhow::Result<(EmbeddedCluster, PathBuf)> {
-    let cluster = EmbeddedCluster::start(embedded::Config::demo(), addr).await?;
+    let cluster = if args.tls {
+        let options = embedded::TlsOptions::default();
+        EmbeddedCluster::start_tls(embedded::Config::demo(), addr, options).await?
+    } else {
+        EmbeddedCluster::start(embedded::Config::demo(), addr).await?
+    };
     if !args.empty {
         embedded::demo::seed(&cluster).context("seeding the demo cluster")?;
     }
@@ -245,6 +248,7 @@ async fn demo_console(args: DemoArgs, console: &ConsoleArgs) -> anyhow::Result<E
         user: identity.user.to_string(),
         read_only: console.read_only,
         keymap: Some(keymap(console)?),
+        insecure_cluster: connected.insecure_cluster,
     };
     let writer = (!console.read_only).then(|| Writer::new(connected.client.clone()));
     crate::console::run(connected.client, session, theme, writer).await?;
@@ -261,6 +265,7 @@ async fn status(args: StatusArgs, cluster: &ClusterArgs) -> anyhow::Result<ExitC
         target.namespace = Some(Some(ns.clone()));
     }
     let connected = crate::cluster::connect_to(&target).await?;
+    tell(connected.insecure_warning().as_slice());
     let scope = connected.scope.clone();
     let reached = connected
         .snapshot(&args.namespaces)

@@ -24,6 +24,40 @@ pub fn cache_dir() -> PathBuf {
     }
 }
 
+/// Opens `path` for writing, readable and writable by the user only (0600): created so, and
+/// an existing file's mode narrowed to it. `append` keeps what is there; else it is emptied.
+/// For files that hold or may hold credentials: kubeconfigs, the log.
+///
+/// # Errors
+/// The file could not be opened or its mode changed.
+pub fn open_private(path: &std::path::Path, append: bool) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true);
+    if append {
+        options.append(true);
+    } else {
+        options.write(true).truncate(true);
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+        let file = options.mode(0o600).open(path)?;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        Ok(file)
+    }
+    #[cfg(not(unix))]
+    options.open(path)
+}
+
+/// Writes `contents` to `path` as [`open_private`] opens it.
+///
+/// # Errors
+/// As [`open_private`], or the write failed.
+pub fn write_private(path: &std::path::Path, contents: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    open_private(path, false)?.write_all(contents)
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::PathBuf;
@@ -31,6 +65,24 @@ mod tests {
 
     /// Set in the child process this test starts, which prints the directories it sees.
     const CHILD: &str = "CUTOVER_PATHS_TEST_CHILD";
+
+    #[cfg(unix)]
+    #[test]
+    fn private_files_are_0600_even_when_they_were_wider() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        std::fs::write(&path, "old").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        super::write_private(&path, b"new").unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "new");
+        let fresh = dir.path().join("g");
+        drop(super::open_private(&fresh, true).unwrap());
+        let mode = std::fs::metadata(&fresh).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
 
     #[test]
     fn print_dirs_in_child() {

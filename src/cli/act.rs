@@ -315,6 +315,7 @@ async fn find(cluster: &ClusterArgs, ns: Option<&str>, name: &str) -> Result<Fou
     let connected = crate::cluster::connect_to(&target)
         .await
         .map_err(|e| Stop::Read(e.into()))?;
+    super::tell(connected.insecure_warning().as_slice());
     let reached = connected
         .snapshot(&[])
         .await

@@ -279,7 +279,8 @@ pub struct StatusArgs {
 
 #[derive(clap::Args, Debug)]
 pub struct DemoArgs {
-    /// Serve the demo cluster's API on ADDR (plain HTTP on loopback) until Ctrl-C.
+    /// Serve the demo cluster's API on ADDR (plain HTTP on loopback, or HTTPS with --tls)
+    /// until Ctrl-C.
     #[arg(long, value_name = "ADDR", num_args = 0..=1, default_missing_value = "127.0.0.1:6443")]
     pub serve: Option<SocketAddr>,
     /// Where to write the kubeconfig for the demo cluster, so kubectl can join in
@@ -289,4 +290,11 @@ pub struct DemoArgs {
     /// Start with no demo data (only the default namespaces).
     #[arg(long)]
     pub empty: bool,
+    /// Serve HTTPS (to kubectl with --serve, else to the console), as a real cluster does: a
+    /// CA made at start (its certificate goes in the kubeconfig as
+    /// certificate-authority-data), a server certificate for 127.0.0.1, localhost and
+    /// cutover-demo.internal (for tls-server-name), and a context cutover-demo-x509 that
+    /// signs in with a client certificate.
+    #[arg(long)]
+    pub tls: bool,
 }

@@ -108,7 +108,8 @@ fn failure(e: kube::Error, step: &Step) -> Failure {
         }
         kube::Error::Api(s) => Failure::Cluster(format!("{what}: {} ({})", s.message, s.code)),
         other => Failure::Cluster(format!(
-            "the cluster could not be reached while changing {what}: {other}"
+            "the cluster could not be reached while changing {what}: {}",
+            super::sign_in::describe(&other, "")
         )),
     }
 }
@@ -488,7 +489,8 @@ pub async fn preflight(client: &kube::Client, plan: &Plan, who: &str) -> Result<
             Err(kube::Error::Api(_)) => true,
             Err(e) => {
                 return Err(Failure::Cluster(format!(
-                    "the cluster could not be reached while checking permissions: {e}"
+                    "the cluster could not be reached while checking permissions: {}",
+                    super::sign_in::describe(&e, "")
                 )));
             }
         };

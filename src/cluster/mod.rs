@@ -21,6 +21,7 @@ pub mod apply;
 pub mod feed;
 pub mod gateway_api;
 pub mod reach;
+pub mod sign_in;
 
 /// The limits every request to the API server runs under, in one place. A server that
 /// accepts connections and never answers costs at most `request` per read, and a watch that
@@ -111,19 +112,38 @@ pub enum Error {
         }
     )]
     NoKubeconfig { path: PathBuf, from: &'static str },
-    #[error("could not read the kubeconfig {}: {error}", path.display())]
+    #[error("could not read the kubeconfig {}: {}", path.display(), sign_in::kubeconfig_error(error))]
     KubeconfigFile {
         path: std::path::PathBuf,
         error: KubeconfigError,
     },
-    #[error("could not read the kubeconfig ($KUBECONFIG or ~/.kube/config): {0}")]
+    #[error(
+        "could not read the kubeconfig ($KUBECONFIG or ~/.kube/config): {}",
+        sign_in::kubeconfig_error(.0)
+    )]
     Kubeconfig(KubeconfigError),
     #[error("there is no context named {context:?} in the kubeconfig; contexts: {known}")]
     NoSuchContext { context: String, known: String },
-    #[error("could not load the kubeconfig: {0}")]
-    BadKubeconfig(KubeconfigError),
-    #[error("could not build a client for the cluster: {0}")]
-    NoClient(kube::Error),
+    #[error(
+        "could not load context {context} from the kubeconfig {file}: {}",
+        sign_in::kubeconfig_error(error)
+    )]
+    BadKubeconfig {
+        context: String,
+        /// The file or files read, as [`kubeconfig_source`] names them.
+        file: String,
+        error: KubeconfigError,
+    },
+    #[error("could not build a client for context {context} of the kubeconfig {file}: {why}")]
+    NoClient {
+        context: String,
+        file: String,
+        /// [`sign_in::describe`]'s words: no credential quoted.
+        why: String,
+    },
+    /// TLS or the credentials failed: [`sign_in::explain`]'s sentence.
+    #[error("{}: {why}", server.url)]
+    SignIn { server: Server, why: String },
     /// 403 on a list.
     #[error("no permission to list {kind} {place}: {message}")]
     Forbidden {
@@ -185,9 +205,17 @@ pub struct Connected {
     /// The context's namespace (`default` when it names none).
     pub context_namespace: String,
     pub timeouts: Timeouts,
+    /// The kubeconfig cluster of the context when it sets `insecure-skip-tls-verify`.
+    pub insecure_cluster: Option<String>,
 }
 
 impl Connected {
+    /// [`sign_in::unverified_warning`] when TLS is not verified, for stderr and the log.
+    pub fn insecure_warning(&self) -> Option<String> {
+        let cluster = self.insecure_cluster.as_deref()?;
+        Some(sign_in::unverified_warning(cluster, &self.context))
+    }
+
     /// The server and context, for messages.
     pub fn server(&self) -> Server {
         Server {
@@ -240,6 +268,17 @@ fn read_kubeconfig(target: &Target) -> Result<Kubeconfig, Error> {
     Kubeconfig::read().map_err(Error::Kubeconfig)
 }
 
+/// The file or files `target` reads its kubeconfig from, for messages.
+fn kubeconfig_source(target: &Target) -> String {
+    if let Some(path) = &target.kubeconfig {
+        return path.display().to_string();
+    }
+    match std::env::var("KUBECONFIG").ok().filter(|v| !v.is_empty()) {
+        Some(list) => format!("{list} ($KUBECONFIG)"),
+        None => "~/.kube/config".to_string(),
+    }
+}
+
 /// [`Error::NoKubeconfig`] when nothing is at `path`.
 fn missing(path: &Path, from: &'static str) -> Result<(), Error> {
     if path.exists() {
@@ -261,13 +300,13 @@ pub async fn connect_to(target: &Target) -> Result<Connected, Error> {
         .clone()
         .or_else(|| kubeconfig.current_context.clone())
         .unwrap_or_default();
-    let user = kubeconfig
+    let named = kubeconfig
         .contexts
         .iter()
         .find(|c| c.name == context)
-        .and_then(|c| c.context.as_ref())
-        .and_then(|c| c.user.clone())
-        .unwrap_or_default();
+        .and_then(|c| c.context.as_ref());
+    let user = named.and_then(|c| c.user.clone()).unwrap_or_default();
+    let cluster = named.map(|c| c.cluster.clone()).unwrap_or_default();
     if target.context.is_some() && !kubeconfig.contexts.iter().any(|c| c.name == context) {
         let known: Vec<&str> = kubeconfig
             .contexts
@@ -289,15 +328,24 @@ pub async fn connect_to(target: &Target) -> Result<Connected, Error> {
     };
     let mut config = kube::Config::from_custom_kubeconfig(kubeconfig, &options)
         .await
-        .map_err(Error::BadKubeconfig)?;
+        .map_err(|error| Error::BadKubeconfig {
+            context: context.clone(),
+            file: kubeconfig_source(target),
+            error,
+        })?;
     target.timeouts.configure(&mut config);
+    let insecure_cluster = config.accept_invalid_certs.then_some(cluster);
     let default_ns = config.default_namespace.clone();
     let server = config
         .cluster_url
         .to_string()
         .trim_end_matches('/')
         .to_string();
-    let client = kube::Client::try_from(config).map_err(Error::NoClient)?;
+    let client = kube::Client::try_from(config).map_err(|e| Error::NoClient {
+        why: sign_in::describe(&e, &context),
+        context: context.clone(),
+        file: kubeconfig_source(target),
+    })?;
     let scope = match &target.namespace {
         Some(ns) => ns.clone(),
         None => Some(default_ns.clone()),
@@ -310,6 +358,7 @@ pub async fn connect_to(target: &Target) -> Result<Connected, Error> {
         user,
         context_namespace: default_ns,
         timeouts: target.timeouts,
+        insecure_cluster,
     })
 }
 
@@ -366,6 +415,14 @@ fn describe(e: kube::Error, kind: &str, at: &Reads<'_>, request: String) -> Erro
         None => "in all namespaces".to_string(),
     };
     let kind = kind.to_string();
+    if !matches!(e, kube::Error::Api(_))
+        && let Some(why) = sign_in::explain(&e, &at.server.context)
+    {
+        return Error::SignIn {
+            server: at.server.clone(),
+            why,
+        };
+    }
     match e {
         kube::Error::Api(s) if s.reason == NOT_A_STATUS => Error::NotKubernetes {
             server: at.server.clone(),

@@ -161,7 +161,8 @@ async fn namespaces(at: &Reads<'_>) -> Option<Vec<String>> {
                 .collect(),
         ),
         Ok(Err(e)) => {
-            tracing::info!("listing namespaces failed: {e}");
+            let why = super::sign_in::describe(&e, &at.server.context);
+            tracing::info!("listing namespaces failed: {why}");
             None
         }
         Err(_) => None,

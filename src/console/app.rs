@@ -50,6 +50,9 @@ pub struct Session {
     pub read_only: bool,
     /// The key map with the user's `keys.toml` applied; None: the defaults.
     pub keymap: Option<Keymap>,
+    /// The kubeconfig cluster whose TLS is not verified (`insecure-skip-tls-verify`), warned
+    /// in the header.
+    pub insecure_cluster: Option<String>,
 }
 
 /// What a release needs from a person, most urgent first: the list is sorted by it.

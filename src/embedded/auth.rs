@@ -72,14 +72,83 @@ pub const IDENTITIES: &[Identity] = &[ADMIN, READ_ONLY, NO_SERVICE_WRITES, NO_GA
 
 /// Resolves the `Authorization` header. No header is the admin (the embedded cluster is a
 /// loopback toy whose default policy allows everything); an unknown token is None (401).
-pub fn identify(authorization: Option<&str>) -> Option<&'static Identity> {
+pub fn identify(authorization: Option<&str>, issued: &IssuedTokens) -> Option<&'static Identity> {
     match authorization {
         None => Some(&IDENTITIES[0]),
-        Some(h) => {
-            let token = h.strip_prefix("Bearer ").unwrap_or(h).trim();
-            IDENTITIES.iter().find(|i| i.token == token)
-        }
+        Some(h) => bearer(h, issued),
     }
+}
+
+/// The identity of a bearer token: a fixed one of [`IDENTITIES`] or one `issued`.
+fn bearer(authorization: &str, issued: &IssuedTokens) -> Option<&'static Identity> {
+    let token = authorization
+        .strip_prefix("Bearer ")
+        .unwrap_or(authorization)
+        .trim();
+    IDENTITIES
+        .iter()
+        .find(|i| i.token == token)
+        .or_else(|| issued.identity(token))
+}
+
+/// Tokens handed out at run time, as a cloud's token service issues the ones its exec
+/// credential plugin returns (EKS, GKE, AKS): each stands for one of [`IDENTITIES`].
+#[derive(Default)]
+pub struct IssuedTokens {
+    tokens: std::sync::Mutex<Vec<(String, &'static Identity)>>,
+}
+
+impl IssuedTokens {
+    /// A new random token for `identity`, `cutover-issued-<32 hex digits>`.
+    pub fn issue(&self, identity: &'static Identity) -> String {
+        let token = format!(
+            "cutover-issued-{:016x}{:016x}",
+            fastrand::u64(..),
+            fastrand::u64(..)
+        );
+        self.tokens
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((token.clone(), identity));
+        token
+    }
+
+    fn identity(&self, token: &str) -> Option<&'static Identity> {
+        let tokens = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
+        tokens.iter().find(|(t, _)| t == token).map(|(_, i)| *i)
+    }
+}
+
+/// The groups of a user a client certificate names: its O values, then
+/// `system:authenticated` (kube-apiserver adds it to every authenticated user).
+pub fn certificate_groups(organizations: &[String]) -> Vec<String> {
+    let mut groups: Vec<String> = organizations.to_vec();
+    if !groups.iter().any(|g| g == "system:authenticated") {
+        groups.push("system:authenticated".into());
+    }
+    groups
+}
+
+/// What a request over TLS presented: a client certificate's CN, a bearer token.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Credentials<'a> {
+    /// The verified client certificate's CN.
+    pub certificate_user: Option<&'a str>,
+    /// The `Authorization` header.
+    pub authorization: Option<&'a str>,
+}
+
+/// Who a request over TLS is, as kube-apiserver's authenticators decide in turn: a client
+/// certificate the CA signed names its user by CN, else a bearer token; anonymous requests
+/// and unknown users are None (401), as on a cluster with anonymous auth off.
+pub fn authenticate(
+    credentials: Credentials<'_>,
+    issued: &IssuedTokens,
+) -> Option<&'static Identity> {
+    let by_certificate = credentials
+        .certificate_user
+        .and_then(|user| IDENTITIES.iter().find(|i| i.user == user));
+    by_certificate.or_else(|| bearer(credentials.authorization?, issued))
 }
 
 const READ_VERBS: &[&str] = &["get", "list", "watch"];
@@ -247,12 +316,39 @@ mod tests {
     }
 
     #[test]
-    fn tokens_pick_identities() {
-        assert_eq!(identify(None).map(|i| i.user), Some("cutover-admin"));
+    fn tls_requests_need_credentials() {
+        let issued = IssuedTokens::default();
+        let token = issued.issue(&READ_ONLY);
+        let who = |certificate_user, authorization| {
+            let credentials = Credentials {
+                certificate_user,
+                authorization,
+            };
+            authenticate(credentials, &issued).map(|i| i.user)
+        };
+        assert_eq!(who(None, None), None, "anonymous");
+        assert_eq!(who(Some("cutover-team"), None), Some("cutover-team"));
+        assert_eq!(who(Some("nobody"), None), None, "unknown user");
+        let header = format!("Bearer {token}");
+        assert_eq!(who(None, Some(&header)), Some("cutover-viewer"));
         assert_eq!(
-            identify(Some("Bearer cutover-viewer-token")).map(|i| i.role),
+            who(None, Some("Bearer cutover-admin-token")),
+            Some("cutover-admin")
+        );
+        assert_eq!(who(None, Some("Bearer cutover-issued-0")), None);
+    }
+
+    #[test]
+    fn tokens_pick_identities() {
+        let issued = IssuedTokens::default();
+        assert_eq!(
+            identify(None, &issued).map(|i| i.user),
+            Some("cutover-admin")
+        );
+        assert_eq!(
+            identify(Some("Bearer cutover-viewer-token"), &issued).map(|i| i.role),
             Some(Role::ReadOnly)
         );
-        assert!(identify(Some("Bearer nope")).is_none());
+        assert!(identify(Some("Bearer nope"), &issued).is_none());
     }
 }

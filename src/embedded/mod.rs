@@ -37,6 +37,7 @@ pub use auth::{
 };
 pub use error::ApiError;
 pub use server::RequestRecord;
+pub use server::tls::{ClientCredentials, SERVER_NAME, TlsOptions};
 pub use store::Store;
 
 /// How the simulated cluster behaves.
@@ -131,6 +132,8 @@ pub struct Shared {
     /// The Gateway API CRDs are not installed: its group answers 404, as on a cluster
     /// without them.
     without_gateway_api: std::sync::atomic::AtomicBool,
+    /// Bearer tokens handed out at run time (what an exec credential plugin returns).
+    pub(crate) tokens: auth::IssuedTokens,
 }
 
 impl Shared {
@@ -172,17 +175,56 @@ struct Listener {
     task: JoinHandle<()>,
 }
 
+/// How a TLS cluster serves: its CA, the names its certificate is valid for, and the client
+/// certificate its kubeconfig's `cutover-demo-x509` context signs in with.
+struct Tls {
+    authority: server::tls::Authority,
+    options: TlsOptions,
+    viewer: ClientCredentials,
+}
+
 /// A running embedded cluster. Dropping it stops the listener and the controllers.
 pub struct EmbeddedCluster {
     shared: Arc<Shared>,
     addr: SocketAddr,
     listener: Mutex<Option<Listener>>,
     controllers: Option<JoinHandle<()>>,
+    tls: Option<Tls>,
 }
 
 impl EmbeddedCluster {
-    /// Starts the server on `addr` (port 0 picks a free port) and the controllers.
+    /// Starts the server on `addr` (port 0 picks a free port) and the controllers, serving
+    /// plain HTTP.
     pub async fn start(config: Config, addr: SocketAddr) -> anyhow::Result<EmbeddedCluster> {
+        EmbeddedCluster::start_with(config, addr, None).await
+    }
+
+    /// As [`start`](Self::start), serving HTTPS with a CA generated now: a server certificate
+    /// for `options`' names, client certificates and bearer tokens accepted, anonymous
+    /// requests refused (401).
+    pub async fn start_tls(
+        config: Config,
+        addr: SocketAddr,
+        options: TlsOptions,
+    ) -> anyhow::Result<EmbeddedCluster> {
+        let authority =
+            server::tls::Authority::generate().context("making the demo cluster's CA")?;
+        let viewer = authority
+            .issue_client(READ_ONLY.user, READ_ONLY.groups)
+            .context("issuing the demo cluster's client certificate")?;
+        let tls = Tls {
+            authority,
+            options,
+            viewer,
+        };
+        EmbeddedCluster::start_with(config, addr, Some(tls)).await
+    }
+
+    async fn start_with(
+        config: Config,
+        addr: SocketAddr,
+        tls: Option<Tls>,
+    ) -> anyhow::Result<EmbeddedCluster> {
         let (epoch, _) = watch::channel(0);
         let shared = Arc::new(Shared {
             store: Mutex::new(Store::new(config.history)),
@@ -192,6 +234,7 @@ impl EmbeddedCluster {
             epoch,
             address: Mutex::new(String::new()),
             without_gateway_api: std::sync::atomic::AtomicBool::new(false),
+            tokens: auth::IssuedTokens::default(),
         });
         let listener = TcpListener::bind(addr)
             .await
@@ -203,10 +246,11 @@ impl EmbeddedCluster {
             .controllers
             .then(|| tokio::spawn(controllers::run(shared.clone())));
         let cluster = EmbeddedCluster {
-            listener: Mutex::new(Some(serve(shared.clone(), listener))),
+            listener: Mutex::new(Some(serve(shared.clone(), listener, tls.as_ref())?)),
             shared,
             addr,
             controllers,
+            tls,
         };
         Ok(cluster)
     }
@@ -224,8 +268,38 @@ impl EmbeddedCluster {
         self.addr
     }
 
+    /// `http://` or, when serving TLS, `https://` and the address.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
+    }
+
+    /// The CA certificate (PEM) when serving TLS.
+    pub fn certificate_authority_pem(&self) -> Option<&str> {
+        self.tls.as_ref().map(|t| t.authority.certificate_pem())
+    }
+
+    /// A client certificate this cluster's CA signs for `user` (CN) in `groups` (O), when
+    /// serving TLS.
+    ///
+    /// # Errors
+    /// Not serving TLS, or signing failed.
+    pub fn issue_client_certificate(
+        &self,
+        user: &str,
+        groups: &[&str],
+    ) -> anyhow::Result<ClientCredentials> {
+        let tls = self
+            .tls
+            .as_ref()
+            .context("the embedded cluster issues client certificates only when serving TLS")?;
+        tls.authority.issue_client(user, groups)
+    }
+
+    /// A new bearer token for `identity`, as a cloud's token service issues the one its exec
+    /// credential plugin prints.
+    pub fn issue_token(&self, identity: &'static Identity) -> String {
+        self.shared.tokens.issue(identity)
     }
 
     pub fn shared(&self) -> &Arc<Shared> {
@@ -247,7 +321,11 @@ impl EmbeddedCluster {
 
     /// A kubeconfig with one context per identity; `cutover-demo` (the admin) is current.
     pub fn kubeconfig(&self) -> Kubeconfig {
-        kubeconfig(&self.url())
+        let mut config = kubeconfig(&self.url(), self.tls.is_none());
+        if let Some(tls) = &self.tls {
+            add_tls(&mut config, tls);
+        }
+        config
     }
 
     /// The kubeconfig as YAML, as kubectl and kube's `Kubeconfig::read_from` read it.
@@ -256,12 +334,15 @@ impl EmbeddedCluster {
             .context("writing the embedded cluster's kubeconfig as YAML")
     }
 
+    /// Writes the kubeconfig to `path`, readable and writable by the user only (0600, as
+    /// it holds credentials), whatever mode an older file there had.
     pub fn write_kubeconfig(&self, path: &Path) -> anyhow::Result<()> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("creating the directory {}", dir.display()))?;
         }
-        std::fs::write(path, self.kubeconfig_yaml()?)
+        let yaml = self.kubeconfig_yaml()?;
+        crate::paths::write_private(path, yaml.as_bytes())
             .with_context(|| format!("writing the kubeconfig {}", path.display()))
     }
 
@@ -344,7 +425,7 @@ impl EmbeddedCluster {
             .await
             .with_context(|| format!("could not listen on {} again", self.addr))?;
         *self.listener.lock().unwrap_or_else(|e| e.into_inner()) =
-            Some(serve(self.shared.clone(), listener));
+            Some(serve(self.shared.clone(), listener, self.tls.as_ref())?);
         Ok(())
     }
 }
@@ -367,27 +448,96 @@ impl Drop for EmbeddedCluster {
     }
 }
 
-fn serve(shared: Arc<Shared>, listener: TcpListener) -> Listener {
+/// Serves the API on `listener`, over TLS when `tls` is given (each request then carries the
+/// connection's [`server::tls::Peer`]).
+fn serve(
+    shared: Arc<Shared>,
+    listener: TcpListener,
+    tls: Option<&Tls>,
+) -> anyhow::Result<Listener> {
     let (shutdown, rx) = oneshot::channel::<()>();
     let app = axum::Router::new()
         .fallback(server::handle)
         .with_state(shared);
-    let task = tokio::spawn(async move {
-        // Watch events are small writes: without TCP_NODELAY, Nagle and delayed ACKs hold
-        // some of them back ~40 ms.
-        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-            let _ = tcp.set_nodelay(true);
-        });
-        let result = axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = rx.await;
-            })
-            .await;
-        if let Err(e) = result {
-            tracing::warn!("embedded API server stopped: {e}");
+    let stopped = async {
+        let _ = rx.await;
+    };
+    let task = match tls {
+        None => {
+            // Watch events are small writes: without TCP_NODELAY, Nagle and delayed ACKs hold
+            // some of them back ~40 ms.
+            let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+                let _ = tcp.set_nodelay(true);
+            });
+            let serving = axum::serve(listener, app).with_graceful_shutdown(stopped);
+            tokio::spawn(async move { report_stop(serving.await) })
         }
+        Some(tls) => {
+            let listener = server::tls::listen(listener, &tls.authority, &tls.options)?;
+            let app = app.into_make_service_with_connect_info::<server::tls::Peer>();
+            let serving = axum::serve(listener, app).with_graceful_shutdown(stopped);
+            tokio::spawn(async move { report_stop(serving.await) })
+        }
+    };
+    Ok(Listener { shutdown, task })
+}
+
+fn report_stop(result: std::io::Result<()>) {
+    if let Err(e) = result {
+        tracing::warn!("embedded API server stopped: {e}");
+    }
+}
+
+/// The context whose user signs in with a client certificate (CN `cutover-viewer`) on a TLS
+/// cluster.
+pub const X509_CONTEXT: &str = "cutover-demo-x509";
+
+/// Makes a TLS cluster's kubeconfig: every cluster trusts the CA, and the `cutover-demo-x509`
+/// context signs in as the viewer with a client certificate.
+fn add_tls(config: &mut Kubeconfig, tls: &Tls) {
+    use base64::Engine as _;
+    let encode = |pem: &str| base64::engine::general_purpose::STANDARD.encode(pem);
+    let ca = encode(tls.authority.certificate_pem());
+    for cluster in config
+        .clusters
+        .iter_mut()
+        .filter_map(|c| c.cluster.as_mut())
+    {
+        cluster.certificate_authority_data = Some(ca.clone());
+    }
+    let Some(server) = config
+        .clusters
+        .first()
+        .and_then(|c| c.cluster.as_ref())
+        .cloned()
+    else {
+        return;
+    };
+    let user = format!("{}-x509", READ_ONLY.user);
+    config.clusters.push(NamedCluster {
+        name: X509_CONTEXT.into(),
+        cluster: Some(server),
+        ..NamedCluster::default()
     });
-    Listener { shutdown, task }
+    config.contexts.push(NamedContext {
+        name: X509_CONTEXT.into(),
+        context: Some(Context {
+            cluster: X509_CONTEXT.into(),
+            user: Some(user.clone()),
+            namespace: Some("default".into()),
+            ..Context::default()
+        }),
+        ..NamedContext::default()
+    });
+    config.auth_infos.push(NamedAuthInfo {
+        name: user,
+        auth_info: Some(AuthInfo {
+            client_certificate_data: Some(encode(&tls.viewer.certificate_pem)),
+            client_key_data: Some(encode(&tls.viewer.key_pem).into()),
+            ..AuthInfo::default()
+        }),
+        ..NamedAuthInfo::default()
+    });
 }
 
 pub fn context_name(identity: &Identity) -> String {
@@ -400,17 +550,19 @@ pub fn context_name(identity: &Identity) -> String {
     }
 }
 
-/// client-go sends no bearer token over plain HTTP, so each identity but the admin has its
-/// own server URL whose path prefix (`/as/<user>`) names it; the token is there too.
-fn server_url(base: &str, identity: &Identity) -> String {
+/// client-go sends no bearer token over plain HTTP, so over it each identity but the admin
+/// has its own server URL whose path prefix (`/as/<user>`) names it; the token is there too
+/// (and alone names the identity over HTTPS).
+fn server_url(base: &str, identity: &Identity, plain_http: bool) -> String {
     match identity.role {
         auth::Role::Admin => base.to_string(),
+        _ if !plain_http => base.to_string(),
         _ => format!("{base}/as/{}", identity.user),
     }
 }
 
 /// The demo cluster's kubeconfig: one cluster, user and context per identity, the admin's current.
-fn kubeconfig(base: &str) -> Kubeconfig {
+fn kubeconfig(base: &str, plain_http: bool) -> Kubeconfig {
     let mut config = Kubeconfig {
         api_version: Some("v1".into()),
         kind: Some("Config".into()),
@@ -420,7 +572,7 @@ fn kubeconfig(base: &str) -> Kubeconfig {
     };
     for id in IDENTITIES {
         let cluster = Cluster {
-            server: Some(server_url(base, id)),
+            server: Some(server_url(base, id, plain_http)),
             ..Cluster::default()
         };
         let context = Context {
@@ -462,7 +614,7 @@ mod tests {
 
     #[test]
     fn kubeconfig_yaml_reads_back() {
-        let written = serde_saphyr::to_string(&kubeconfig("http://127.0.0.1:6443")).unwrap();
+        let written = serde_saphyr::to_string(&kubeconfig("http://127.0.0.1:6443", true)).unwrap();
         let read = Kubeconfig::from_yaml(&written).unwrap();
         assert_eq!(read.current_context.as_deref(), Some("cutover-demo"));
         let servers: Vec<_> = read

@@ -42,7 +42,8 @@ pub(super) async fn permissions(
         let allowed = match access.allowed(&client).await {
             Ok(allowed) => allowed,
             Err(e) => {
-                tracing::info!("SelfSubjectAccessReview failed: {e}");
+                let why = crate::cluster::sign_in::describe(&e, "");
+                tracing::info!("SelfSubjectAccessReview failed: {why}");
                 true
             }
         };
@@ -58,7 +59,10 @@ pub(super) async fn who_am_i(client: Client) -> Option<String> {
     let review = api
         .create(&PostParams::default(), &SelfSubjectReview::default())
         .await
-        .map_err(|e| tracing::info!("SelfSubjectReview failed: {e}"))
+        .map_err(|e| {
+            let why = crate::cluster::sign_in::describe(&e, "");
+            tracing::info!("SelfSubjectReview failed: {why}");
+        })
         .ok()?;
     review.status?.user_info?.username
 }

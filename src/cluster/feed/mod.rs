@@ -66,6 +66,10 @@ impl From<&watcher::Error> for WatchFailure {
 
 impl From<&kube::Error> for WatchFailure {
     fn from(e: &kube::Error) -> WatchFailure {
+        // TLS and credential failures in words that quote no credential.
+        if let Some(why) = super::sign_in::explain(e, "") {
+            return WatchFailure::Unreachable(why);
+        }
         match e {
             kube::Error::Api(s) if s.code == 403 => WatchFailure::Forbidden(s.message.clone()),
             kube::Error::Api(s) => WatchFailure::Api {

@@ -38,7 +38,8 @@ pub(super) async fn follow(client: Client, at: RouteWatch, tx: mpsc::UnboundedSe
             Ok(Ok(false)) => GatewayApi::NotServed,
             // No answer says nothing about the API: asked again later, nothing shown.
             Ok(Err(e)) => {
-                tracing::info!("could not ask whether the Gateway API is served: {e}");
+                let why = crate::cluster::sign_in::describe(&e, "");
+                tracing::info!("could not ask whether the Gateway API is served: {why}");
                 GatewayApi::Asking
             }
             Err(_) => GatewayApi::Asking,

@@ -44,6 +44,7 @@ pub(super) fn header(cx: Cx, frame: &mut Frame, area: Rect) {
     ];
     // Above the identity and the context: it says what the screen leaves out.
     parts.extend((app.view.gateway_api.note()).map(|n| (4, format!("⚠ {n}"), Role::Warning)));
+    parts.extend(unverified_tls(cx));
     parts.retain(|(_, t, _)| !t.trim().is_empty());
     let sep = " · ";
     let left_w = |parts: &[(u8, String, Role)]| -> usize {
@@ -89,6 +90,17 @@ pub(super) fn header(cx: Cx, frame: &mut Frame, area: Rect) {
         Paragraph::new(Line::from(spans)).style(cx.style(Role::Header)),
         area,
     );
+}
+
+/// `⚠ TLS not verified (cluster prod)` when the kubeconfig says `insecure-skip-tls-verify`:
+/// kept above the context, as it says whom the screen may not be talking to.
+fn unverified_tls(cx: Cx) -> Option<(u8, String, Role)> {
+    let cluster = cx.app.session.insecure_cluster.as_deref()?;
+    Some((
+        7,
+        format!("⚠ TLS not verified (cluster {cluster})"),
+        Role::Warning,
+    ))
 }
 
 /// The connection state and how long it has lasted: `● live`, `◌ connecting to https://… for

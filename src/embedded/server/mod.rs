@@ -9,6 +9,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
+pub mod tls;
 mod watch;
 
 use super::Shared;
@@ -176,12 +177,11 @@ pub async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response
     let authorization = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
-    // client-go never sends a bearer token over plain HTTP, so kubeconfigs for the other
-    // identities name them in the server URL's path prefix instead.
-    let identity = match path_identity {
-        Some(user) => auth::IDENTITIES.iter().find(|i| i.user == user),
-        None => auth::identify(authorization),
-    };
+    let peer = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<tls::Peer>>()
+        .map(|c| &c.0);
+    let (identity, groups) = who(&shared, peer, path_identity, authorization);
     let route = parse_route(&path);
     let verb = verb_of(&method, route.as_ref(), &query);
     let record = |status: u16| RequestRecord {
@@ -215,6 +215,7 @@ pub async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response
     let ctx = Ctx {
         shared: &shared,
         identity,
+        groups,
         method: &method,
         query: &query,
         headers: &headers,
@@ -229,6 +230,35 @@ pub async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response
     let response = response.unwrap_or_else(|e| error_response(&e));
     shared.log_request(record(response.status().as_u16()));
     response
+}
+
+/// Who sent a request, and its groups when a client certificate says them (its O values, as
+/// kube-apiserver's x509 authenticator reads them; else the identity's own).
+fn who(
+    shared: &Shared,
+    peer: Option<&tls::Peer>,
+    path_identity: Option<String>,
+    authorization: Option<&str>,
+) -> (Option<&'static Identity>, Option<Vec<String>>) {
+    let Some(peer) = peer else {
+        let identity = match path_identity {
+            // client-go never sends a bearer token over plain HTTP, so kubeconfigs for the
+            // other identities name them in the server URL's path prefix instead.
+            Some(user) => auth::IDENTITIES.iter().find(|i| i.user == user),
+            None => auth::identify(authorization, &shared.tokens),
+        };
+        return (identity, None);
+    };
+    let subject = peer.certificate.as_ref();
+    let credentials = auth::Credentials {
+        certificate_user: subject.map(|s| s.common_name.as_str()),
+        authorization,
+    };
+    let identity = auth::authenticate(credentials, &shared.tokens);
+    let groups = subject
+        .filter(|s| identity.is_some_and(|i| i.user == s.common_name))
+        .map(|s| auth::certificate_groups(&s.organizations));
+    (identity, groups)
 }
 
 /// `/as/<user>/api/...` → (Some(user), "/api/...").
@@ -262,6 +292,8 @@ fn verb_of(method: &Method, route: Option<&Route>, query: &Query) -> String {
 struct Ctx<'a> {
     shared: &'a Arc<Shared>,
     identity: &'static Identity,
+    /// The groups a client certificate gave; None: the identity's.
+    groups: Option<Vec<String>>,
     method: &'a Method,
     query: &'a Query,
     headers: &'a HeaderMap,
@@ -738,8 +770,11 @@ fn review(ctx: &Ctx<'_>, kind: &ResourceKind) -> Result<Response, ApiError> {
     }
     match kind.kind {
         "SelfSubjectReview" => {
-            out["status"] =
-                json!({"userInfo": {"username": ctx.identity.user, "groups": ctx.identity.groups}});
+            let groups = match &ctx.groups {
+                Some(groups) => json!(groups),
+                None => json!(ctx.identity.groups),
+            };
+            out["status"] = json!({"userInfo": {"username": ctx.identity.user, "groups": groups}});
         }
         "SelfSubjectRulesReview" => {
             let ns = body.pointer("/spec/namespace").and_then(Value::as_str);
