@@ -240,6 +240,7 @@ fn session() -> Session {
         user: "admin".into(),
         read_only: false,
         keymap: None,
+        insecure_cluster: None,
     }
 }
 
