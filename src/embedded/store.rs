@@ -13,6 +13,9 @@ use super::objects;
 use super::resources::{self, ResourceKind};
 use super::selectors::{FieldSelector, LabelSelector};
 
+mod deletion;
+pub use deletion::{DeleteRequest, Deletion};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChangeType {
     Added,
@@ -399,7 +402,12 @@ impl Store {
         }
         let rv = self.next_rv();
         metadata_mut(&mut obj).insert("resourceVersion".into(), json!(rv.to_string()));
-        Ok(self.keep_modified(kind, (ns, name.to_string()), obj, current))
+        let stored = self.keep_modified(kind, (ns.clone(), name.to_string()), obj, current);
+        // The last finalizer of an object being deleted is gone: it goes now.
+        if deletion::finalized(&stored) {
+            return self.delete(kind, &ns, name, None, false);
+        }
+        Ok(stored)
     }
 
     /// Marks an object as being deleted (the server-owned `deletionTimestamp`), as the
@@ -600,6 +608,7 @@ fn keep_server_fields(kind: &ResourceKind, current: &Arc<Value>, obj: &mut Value
         "name",
         "generation",
         "deletionTimestamp",
+        "deletionGracePeriodSeconds",
     ] {
         copy_key(&current["metadata"], meta, field);
     }

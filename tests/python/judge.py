@@ -26,14 +26,8 @@ KNOWN = {
     "deployment_patch_apply": "server-side apply merges but keeps no managedFields, so apply conflicts between managers are not detected",
     "apply_without_field_manager_is_refused": "an apply patch without fieldManager is accepted",
     "service_cluster_ip_is_immutable": "spec.clusterIP may be changed",
-    "service_delete": "DELETE of a Service answers Status, the client's model wants the Service",
-    "service_delete_answers_with_the_object": "DELETE of a Service answers Status, not the deleted Service",
     "events_v1_requires_event_time": "events.k8s.io/v1 Events without eventTime are accepted",
-    "namespace_create_and_delete_is_terminating": "a Namespace is removed at once, never Terminating",
-    "pod_delete_is_graceful": "a Pod is removed at once, never Terminating for its grace period",
-    "finalizers_hold_deletion": "finalizers do not hold deletion",
     "create_without_name_is_invalid": "the Required message lacks \"name or generateName is required\"",
-    "dry_run_delete_keeps_the_object": "DELETE of a Service answers Status, the client's model wants the Service",
     "events_v1_note_over_1k_is_invalid": "an Event note over 1024 characters is accepted",
     "unknown_field_warns": "unknown fields are kept, without a Warning header",
     "unknown_field_strict_is_bad_request": "fieldValidation=Strict is ignored",
@@ -105,6 +99,15 @@ def status_of(fn, *args, **kwargs):
             body = {"unparsed": e.body}
         return e.status, body
     raise AssertionError("the call succeeded but kube-apiserver refuses it")
+
+
+def gone(read, *args):
+    """Whether reading the object answers 404."""
+    try:
+        read(*args)
+        return False
+    except ApiException as e:
+        return e.status == 404
 
 
 def refused(fn, code, reason, *args, **kwargs):
@@ -1021,6 +1024,13 @@ def pod_delete_is_graceful():
     assert body.get("kind") == "Pod", body.get("kind")
     assert body["metadata"].get("deletionTimestamp"), "no deletionTimestamp"
     assert body["metadata"].get("deletionGracePeriodSeconds") == 30, body["metadata"]
+    kept = core.read_namespaced_pod(pod.metadata.name, NS)
+    assert kept.metadata.deletion_timestamp, "the pod is Terminating, not gone"
+    wait_until(f"{pod.metadata.name} to go once its containers stopped",
+               lambda: gone(core.read_namespaced_pod, pod.metadata.name, NS))
+    wait_until("the ReplicaSet to replace it",
+               lambda: len([p for p in core.list_namespaced_pod(NS, label_selector="app=web").items
+                            if not p.metadata.deletion_timestamp]) == 2)
 
 
 @check
@@ -1035,7 +1045,7 @@ def finalizers_hold_deletion():
     assert held.metadata.deletion_timestamp, "deletionTimestamp not set"
     core.patch_namespaced_service("svc-final", NS, {"metadata": {"finalizers": None}},
                                   _content_type="application/merge-patch+json")
-    wait_until("svc-final to go", lambda: status_of(core.read_namespaced_service, "svc-final", NS)[0] == 404)
+    wait_until("svc-final to go", lambda: gone(core.read_namespaced_service, "svc-final", NS))
 
 
 @check

@@ -19,7 +19,7 @@ use super::patch::{self, PatchKind};
 use super::proto;
 use super::resources::{self, ResourceKind};
 use super::selectors::{FieldSelector, LabelSelector, selector_string};
-use super::store::{self, Part, Store};
+use super::store::{self, DeleteRequest, Deletion, Part, Store};
 use super::table::{self, IncludeObject};
 
 /// One request as the server saw it, for tests to audit.
@@ -550,19 +550,38 @@ fn delete(
         .map(|d| d.iter().map(|v| v.as_str().unwrap_or("")).collect())
         .unwrap_or_default();
     check_dry_run_values("DeleteOptions", &body_dry_run)?;
+    let grace_period = options
+        .get("gracePeriodSeconds")
+        .and_then(Value::as_i64)
+        .or_else(|| query_get(ctx.query, "gracePeriodSeconds").and_then(|g| g.parse().ok()));
+    let request = DeleteRequest {
+        precondition_rv: precondition,
+        orphan: policy == Some("Orphan"),
+        grace_period,
+    };
     let mut store = ctx.store();
     if !body_dry_run.is_empty() {
         store.dry_run = true;
     }
-    let gone = store.delete(kind, ns, name, precondition, policy == Some("Orphan"))?;
-    let mut details = json!({"name": name, "kind": kind.plural, "uid": gone["metadata"]["uid"]});
-    if !kind.group.is_empty() {
-        details["group"] = json!(kind.group);
+    let deletion = store.delete_requested(kind, ns, name, &request)?;
+    drop(store);
+    match deletion {
+        // registry/generic/registry/store.go: a pending deletion answers the marked object,
+        // a finished one the object where ReturnDeletedObject is set, else a Status.
+        Deletion::Pending(obj) => single(ctx, kind, &obj, 200),
+        Deletion::Gone(obj) if kind.delete_returns_object() => single(ctx, kind, &obj, 200),
+        Deletion::Gone(gone) => {
+            let mut details =
+                json!({"name": name, "kind": kind.plural, "uid": gone["metadata"]["uid"]});
+            if !kind.group.is_empty() {
+                details["group"] = json!(kind.group);
+            }
+            Ok(json_response(
+                200,
+                &json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "details": details}),
+            ))
+        }
     }
-    Ok(json_response(
-        200,
-        &json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "details": details}),
-    ))
 }
 
 fn delete_collection(
@@ -576,8 +595,9 @@ fn delete_collection(
     let mut items = Vec::new();
     for obj in doomed.items {
         let (obj_ns, obj_name) = store::key_of(&obj);
-        if let Ok(gone) = store.delete(kind, &obj_ns, &obj_name, None, false) {
-            items.push(kind.present(&gone));
+        match store.delete_requested(kind, &obj_ns, &obj_name, &DeleteRequest::default()) {
+            Ok(Deletion::Gone(obj) | Deletion::Pending(obj)) => items.push(kind.present(&obj)),
+            Err(_) => {}
         }
     }
     let rv = store.resource_version();
