@@ -467,3 +467,39 @@ fn bad_ingress_paths_are_refused_with_the_real_messages() {
     std::fs::write(&good, ingress(path)).expect("write the manifest");
     k.ok(&["create", "-f", good.to_str().expect("path")]);
 }
+
+/// A field the kind does not have: kubectl asks for `fieldValidation=Strict` by default and
+/// kube-apiserver refuses with 400 and the strict decoder's message; with `--validate=warn` the
+/// write succeeds with `Warning: 299 - "unknown field \"…\""` and the field is dropped
+/// (KEP-2885; k8s.io/apiserver/pkg/endpoints/handlers/create.go, k8s.io/apimachinery/pkg/
+/// runtime/serializer/json strict decoding).
+#[test]
+fn unknown_fields_are_refused_when_strict_and_warned_and_dropped_otherwise() {
+    let k = start();
+    let yaml = "apiVersion: v1\nkind: Service\nmetadata:\n  name: refused\n  namespace: shop\nspec:\n  selector:\n    app: refused\n  ports:\n  - port: 80\n    targetPrt: 8080\n";
+    let path = k.dir.path().join("typo.yaml");
+    std::fs::write(&path, yaml).expect("write the manifest");
+    let path = path.to_str().expect("path");
+    let run = k.kubectl(&["apply", "-f", path]);
+    failed_with(
+        &run,
+        "kubectl apply with an unknown field",
+        "Service in version \"v1\" cannot be handled as a Service: strict decoding error: unknown field \"spec.ports[0].targetPrt\"",
+    );
+    assert!(!service_exists(&k), "the refused Service was stored");
+
+    let run = k.kubectl(&["apply", "-f", path, "--validate=warn"]);
+    assert!(run.success(), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("Warning: unknown field \"spec.ports[0].targetPrt\""),
+        "kubectl shows the server's warning:\n{}",
+        run.stderr
+    );
+    let stored = k.json(&["get", "service", "refused", "-n", "shop"]);
+    assert_eq!(
+        stored["spec"]["ports"][0],
+        serde_json::json!({"port": 80, "protocol": "TCP", "targetPort": 80}),
+        "the unknown field was dropped"
+    );
+}

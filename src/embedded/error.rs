@@ -50,6 +50,19 @@ impl Cause {
     }
 
     /// `field.NotSupported` for a list of strings, which Go prints with `%#v`.
+    /// `field.NotSupported` of one string value: `Unsupported value: "x": supported values: "a", "b"`.
+    pub fn not_supported(field: &str, value: &str, supported: &[&str]) -> Cause {
+        let supported: Vec<String> = supported.iter().map(|v| format!("{v:?}")).collect();
+        Cause {
+            reason: "FieldValueNotSupported",
+            field: field.into(),
+            message: format!(
+                "Unsupported value: {value:?}: supported values: {}",
+                supported.join(", ")
+            ),
+        }
+    }
+
     pub fn not_supported_list(field: &str, values: &[&str], supported: &[&str]) -> Cause {
         let quote = |v: &&str| format!("{v:?}");
         let values: Vec<String> = values.iter().map(quote).collect();

@@ -32,8 +32,85 @@ pub fn now_micro_rfc3339() -> String {
     )
 }
 
-fn decodes<T: DeserializeOwned>(obj: &Value) -> Result<(), serde_json::Error> {
-    serde_json::from_value::<T>(obj.clone()).map(|_| ())
+/// The object as the kind's Go struct keeps it: decoded into the k8s-openapi type and encoded
+/// again, so unknown fields are gone.
+fn round_trip<T: DeserializeOwned + serde::Serialize>(
+    obj: &Value,
+) -> Result<Value, serde_json::Error> {
+    serde_json::to_value(serde_json::from_value::<T>(obj.clone())?)
+}
+
+/// The object through its kind's typed form; None for kinds without one (custom resources).
+fn typed_form(kind: &ResourceKind, typed: &Value) -> Option<Result<Value, serde_json::Error>> {
+    Some(match (kind.group, kind.kind) {
+        ("apps", "Deployment") => round_trip::<Deployment>(typed),
+        ("apps", "ReplicaSet") => round_trip::<ReplicaSet>(typed),
+        ("", "Pod") => round_trip::<Pod>(typed),
+        ("", "Service") => round_trip::<Service>(typed),
+        ("", "Namespace") => round_trip::<Namespace>(typed),
+        ("", "Endpoints") => round_trip::<Endpoints>(typed),
+        ("", "Event") => round_trip::<Event>(typed),
+        ("events.k8s.io", "Event") => round_trip::<k8s_openapi::api::events::v1::Event>(typed),
+        ("networking.k8s.io", "Ingress") => round_trip::<Ingress>(typed),
+        _ => return None,
+    })
+}
+
+/// Removes the fields the kind does not have and returns their paths as kube-apiserver names
+/// them in its warnings (`spec.template.spec.containers[0].foo`). Nulls are not fields.
+/// An object that does not decode is left alone ([`check_type`] refuses it).
+pub fn prune_unknown_fields(kind: &ResourceKind, obj: &mut Value) -> Vec<String> {
+    let Some(Ok(known)) = typed_form(kind, &with_type(kind, obj)) else {
+        return Vec::new();
+    };
+    let mut unknown = Vec::new();
+    prune_against(obj, &known, "", &mut unknown);
+    unknown
+}
+
+fn prune_against(obj: &mut Value, known: &Value, path: &str, unknown: &mut Vec<String>) {
+    match (obj, known) {
+        (Value::Object(map), Value::Object(known_map)) => {
+            map.retain(|key, value| {
+                let field = if path.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{path}.{key}")
+                };
+                if value.is_null() || known_map.contains_key(key) {
+                    return true;
+                }
+                unknown.push(field);
+                false
+            });
+            for (key, value) in map.iter_mut() {
+                if let Some(known_value) = known_map.get(key) {
+                    let field = if path.is_empty() {
+                        key.clone()
+                    } else {
+                        format!("{path}.{key}")
+                    };
+                    prune_against(value, known_value, &field, unknown);
+                }
+            }
+        }
+        (Value::Array(items), Value::Array(known_items)) => {
+            for (i, (item, known_item)) in items.iter_mut().zip(known_items).enumerate() {
+                prune_against(item, known_item, &format!("{path}[{i}]"), unknown);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The object with the kind's apiVersion and kind stamped, as the decoder sees it.
+fn with_type(kind: &ResourceKind, obj: &Value) -> Value {
+    let mut typed = obj.clone();
+    if let Some(map) = typed.as_object_mut() {
+        map.insert("apiVersion".into(), json!(kind.api_version()));
+        map.insert("kind".into(), json!(kind.kind));
+    }
+    typed
 }
 
 /// Checks the body has the shape of the kind (a decode error in the real server: 400) and
@@ -55,24 +132,8 @@ pub fn check_type(kind: &ResourceKind, obj: &Value) -> Result<(), ApiError> {
             kind.kind
         )));
     }
-    let mut typed = obj.clone();
-    if let Some(map) = typed.as_object_mut() {
-        map.insert("apiVersion".into(), json!(want));
-        map.insert("kind".into(), json!(kind.kind));
-    }
-    let result = match (kind.group, kind.kind) {
-        ("apps", "Deployment") => decodes::<Deployment>(&typed),
-        ("apps", "ReplicaSet") => decodes::<ReplicaSet>(&typed),
-        ("", "Pod") => decodes::<Pod>(&typed),
-        ("", "Service") => decodes::<Service>(&typed),
-        ("", "Namespace") => decodes::<Namespace>(&typed),
-        ("", "Endpoints") => decodes::<Endpoints>(&typed),
-        ("", "Event") => decodes::<Event>(&typed),
-        ("events.k8s.io", "Event") => decodes::<k8s_openapi::api::events::v1::Event>(&typed),
-        ("networking.k8s.io", "Ingress") => decodes::<Ingress>(&typed),
-        _ => Ok(()),
-    };
-    result.map_err(|e| {
+    let result = typed_form(kind, &with_type(kind, obj)).unwrap_or(Ok(Value::Null));
+    result.map(|_| ()).map_err(|e| {
         ApiError::bad_request(format!(
             "the body of the request could not be decoded as {}: {e}",
             kind.kind

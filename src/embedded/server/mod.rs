@@ -9,6 +9,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
+mod field_validation;
 mod watch;
 
 use super::Shared;
@@ -420,6 +421,7 @@ fn resource(ctx: &Ctx<'_>, r: ResourceRoute) -> Result<Response, ApiError> {
         ));
     }
     check_dry_run(ctx)?;
+    field_validation::check_directive(ctx.verb, ctx.query)?;
     if kind.create_only {
         return review(ctx, kind);
     }
@@ -438,9 +440,11 @@ fn resource(ctx: &Ctx<'_>, r: ResourceRoute) -> Result<Response, ApiError> {
             single(ctx, kind, &obj, 200)
         }
         ("create", None) => {
-            let body = ctx.body_json()?;
+            let mut body = ctx.body_json()?;
+            let unknown = field_validation::drop_unknown_fields(ctx, kind, &mut body)?;
             let obj = ctx.store().create(kind, &ns, body)?;
-            single(ctx, kind, &obj, 201)
+            let response = single(ctx, kind, &obj, 201)?;
+            Ok(field_validation::with_warnings(ctx, response, &unknown))
         }
         ("update" | "patch", sub) => write(ctx, kind, &ns, &name, sub),
         ("delete", None) => delete(ctx, kind, &ns, &name),
@@ -501,29 +505,32 @@ fn write(
         Some(patch_kind) => Ok(patch_kind),
         None => Err(ApiError::unsupported_media_type(ctx.content_type())),
     };
-    let obj = match (ctx.verb, sub) {
+    let (obj, unknown) = match (ctx.verb, sub) {
         ("update", Some("scale")) => {
             let body = ctx.body_json()?;
-            write_scale(ctx, kind, ns, name, |_| Ok(body))?
+            (write_scale(ctx, kind, ns, name, |_| Ok(body))?, Vec::new())
         }
         ("update", _) => {
-            let body = ctx.body_json()?;
+            let mut body = ctx.body_json()?;
+            let unknown = field_validation::drop_unknown_fields(ctx, kind, &mut body)?;
             let part = if sub == Some("status") {
                 Part::Status
             } else {
                 Part::Main
             };
-            ctx.store().replace(kind, ns, name, body, part)?
+            (ctx.store().replace(kind, ns, name, body, part)?, unknown)
         }
         (_, Some("scale")) => {
             let patch_kind = patch_kind()?;
-            write_scale(ctx, kind, ns, name, |scale| {
+            let scale = write_scale(ctx, kind, ns, name, |scale| {
                 patch_value(patch_kind, "Scale", scale, &ctx.body)
-            })?
+            })?;
+            (scale, Vec::new())
         }
         _ => patch_object(ctx, kind, ns, name, patch_kind()?, sub)?,
     };
-    scale_or_single(ctx, kind, &obj, sub)
+    let response = scale_or_single(ctx, kind, &obj, sub)?;
+    Ok(field_validation::with_warnings(ctx, response, &unknown))
 }
 
 fn delete(
@@ -662,12 +669,12 @@ fn patch_object(
     name: &str,
     patch_kind: PatchKind,
     sub: Option<&str>,
-) -> Result<Arc<Value>, ApiError> {
+) -> Result<(Arc<Value>, Vec<String>), ApiError> {
     let mut store = ctx.store();
     let current = match store.get(kind, ns, name) {
         Ok(c) => c,
         Err(e) if e.code == 404 && patch_kind == PatchKind::Apply && sub.is_none() => {
-            let body = patch::parse_apply_body(&ctx.body).map_err(|e| match e {
+            let mut body = patch::parse_apply_body(&ctx.body).map_err(|e| match e {
                 patch::PatchError::BadRequest(m) | patch::PatchError::Unprocessable(m) => {
                     ApiError::bad_request(m)
                 }
@@ -678,17 +685,19 @@ fn patch_object(
                     "the name of the object does not match the name on the URL",
                 ));
             }
-            return store.create(kind, ns, body);
+            let unknown = field_validation::drop_unknown_fields(ctx, kind, &mut body)?;
+            return Ok((store.create(kind, ns, body)?, unknown));
         }
         Err(e) => return Err(e),
     };
-    let patched = patch_value(patch_kind, kind.kind, &kind.present(&current), &ctx.body)?;
+    let mut patched = patch_value(patch_kind, kind.kind, &kind.present(&current), &ctx.body)?;
+    let unknown = field_validation::drop_unknown_fields(ctx, kind, &mut patched)?;
     let part = if sub == Some("status") {
         Part::Status
     } else {
         Part::Main
     };
-    store.replace(kind, ns, name, patched, part)
+    Ok((store.replace(kind, ns, name, patched, part)?, unknown))
 }
 
 fn scale_of(obj: &Value) -> Value {
