@@ -39,6 +39,15 @@ impl Cause {
         }
     }
 
+    /// `field.Forbidden`.
+    pub fn forbidden(field: &str, detail: &str) -> Cause {
+        Cause {
+            reason: "FieldValueForbidden",
+            field: field.into(),
+            message: format!("Forbidden: {detail}"),
+        }
+    }
+
     /// `field.TooLong` (k8s.io/apimachinery/pkg/util/validation/field/errors.go, v0.33): the
     /// value is left out of the message.
     pub fn too_long(field: &str, max_bytes: usize) -> Cause {

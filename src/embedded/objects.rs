@@ -12,6 +12,7 @@ use serde_json::{Map, Value, json};
 use super::error::{ApiError, Cause};
 use super::resources::{GATEWAY_GROUP, ResourceKind};
 
+mod event;
 mod gateway;
 mod meta;
 use super::selectors::LabelSelector;
@@ -111,6 +112,20 @@ fn with_type(kind: &ResourceKind, obj: &Value) -> Value {
         map.insert("kind".into(), json!(kind.kind));
     }
     typed
+}
+
+/// The rules only a create through `kind` checks, on the object in that kind's own shape
+/// (events.k8s.io/v1's stricter Event rules).
+pub fn validate_create(kind: &ResourceKind, obj: &Value) -> Result<(), ApiError> {
+    if (kind.group, kind.kind) != ("events.k8s.io", "Event") {
+        return Ok(());
+    }
+    let causes = event::validate_v1_create(obj);
+    if causes.is_empty() {
+        return Ok(());
+    }
+    let name = str_at(obj, "/metadata/name").unwrap_or("");
+    Err(ApiError::invalid(kind, name, &causes))
 }
 
 /// Checks the body has the shape of the kind (a decode error in the real server: 400) and
@@ -296,7 +311,11 @@ pub fn validate(kind: &ResourceKind, obj: &Value, old: Option<&Value>) -> Result
     let name = str_at(obj, "/metadata/name").unwrap_or("");
     let mut causes = Vec::new();
     if name.is_empty() {
-        causes.push(Cause::required("metadata.name"));
+        // ValidateObjectMeta; a generateName was turned into a name before this.
+        causes.push(Cause::required_because(
+            "metadata.name",
+            "name or generateName is required",
+        ));
     } else {
         let dns_label_only = matches!(kind.kind, "Service" | "Namespace");
         let valid = if dns_label_only {
@@ -338,6 +357,7 @@ pub fn validate(kind: &ResourceKind, obj: &Value, old: Option<&Value>) -> Result
             if !headless && !external && ports.is_none_or(Vec::is_empty) {
                 causes.push(Cause::required("spec.ports"));
             }
+            check_cluster_ip_kept(obj, old, &mut causes);
             for (i, p) in ports.into_iter().flatten().enumerate() {
                 let port = p.get("port").and_then(Value::as_i64).unwrap_or(0);
                 if !(1..=65535).contains(&port) {
@@ -349,6 +369,7 @@ pub fn validate(kind: &ResourceKind, obj: &Value, old: Option<&Value>) -> Result
                 }
             }
         }
+        "Event" => event::validate_core(obj, &mut causes),
         "Ingress" => validate_ingress(obj, &mut causes),
         "HTTPRoute" | "GRPCRoute" if kind.group == GATEWAY_GROUP => {
             gateway::validate_route(obj, &mut causes);
@@ -359,6 +380,27 @@ pub fn validate(kind: &ResourceKind, obj: &Value, old: Option<&Value>) -> Result
         Ok(())
     } else {
         Err(ApiError::invalid(kind, name, &causes))
+    }
+}
+
+/// A Service's allocated cluster IP may not change once set (ValidateServiceUpdate in
+/// pkg/apis/core/validation/validation.go); ExternalName Services have none.
+fn check_cluster_ip_kept(obj: &Value, old: Option<&Value>, causes: &mut Vec<Cause>) {
+    let Some(old) = old else { return };
+    let ip = |o: &Value| str_at(o, "/spec/clusterIP").unwrap_or("").to_string();
+    let external = |o: &Value| str_at(o, "/spec/type") == Some("ExternalName");
+    let (new_ip, old_ip) = (ip(obj), ip(old));
+    if !new_ip.is_empty()
+        && !old_ip.is_empty()
+        && new_ip != old_ip
+        && !external(obj)
+        && !external(old)
+    {
+        causes.push(Cause::invalid(
+            "spec.clusterIPs[0]",
+            &new_ip,
+            "may not change once set",
+        ));
     }
 }
 

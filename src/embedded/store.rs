@@ -304,6 +304,7 @@ impl Store {
     ) -> Result<Arc<Value>, ApiError> {
         let ns = ns_of(kind, ns);
         check_body(kind, &obj)?;
+        objects::validate_create(kind, &obj)?;
         // etcd3's store.Create refuses a version that parses as a non-zero integer ("-1" or "0"
         // pass, kubernetes#113847); a dry run never reaches etcd (DryRunnableStorage).
         if !self.dry_run && rv_of(&obj).parse::<u64>().is_ok_and(|rv| rv != 0) {

@@ -24,12 +24,6 @@ from kubernetes.client.exceptions import ApiException
 # Differences from kube-apiserver kept on purpose, each with why (name -> one line).
 KNOWN = {
     "deployment_patch_apply": "server-side apply merges but keeps no managedFields, so apply conflicts between managers are not detected",
-    "apply_without_field_manager_is_refused": "an apply patch without fieldManager is accepted",
-    "service_cluster_ip_is_immutable": "spec.clusterIP may be changed",
-    "events_v1_requires_event_time": "events.k8s.io/v1 Events without eventTime are accepted",
-    "create_without_name_is_invalid": "the Required message lacks \"name or generateName is required\"",
-    "events_v1_note_over_1k_is_invalid": "an Event note over 1024 characters is accepted",
-    "list_rv_match_without_rv_is_invalid": "resourceVersionMatch without resourceVersion is accepted",
     "watch_from_compacted_rv_is_gone": "watch history never expires",
     "progress_deadline_exceeded": "progressDeadlineSeconds is not modelled",
 }
@@ -1305,6 +1299,20 @@ def core_event_message_over_1k_is_accepted_by_core():
     ValidateEventCreate: for v1 events with reportingController set, note must be < 1024
     bytes; legacy core events are not limited (pkg/apis/core/validation/events.go)."""
     e = core_event("long.judge", message="m" * 2000)
+    core.create_namespaced_event(NS, e)
+
+
+@check
+def core_event_with_event_time_message_over_1k_is_invalid():
+    """legacyValidateEvent: a core/v1 Event with eventTime (as cutover's audit Event) keeps its
+    message to 1024 bytes and names reportingComponent, reportingInstance and action."""
+    e = core_event("long-new.judge", message="m" * 1025)
+    e.event_time = time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime())
+    body = refused(core.create_namespaced_event, 422, "Invalid", NS, e)
+    fields = sorted(c["field"] for c in body["details"]["causes"])
+    assert fields == ["action", "message", "reportingComponent", "reportingInstance"], fields
+    e.message = "m" * 1024
+    e.action, e.reporting_component, e.reporting_instance = "Judge", "judge", "judge-1"
     core.create_namespaced_event(NS, e)
 
 

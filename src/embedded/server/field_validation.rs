@@ -6,31 +6,10 @@ use axum::http::HeaderValue;
 use axum::response::Response;
 use serde_json::Value;
 
-use super::{Ctx, Query, query_get};
-use crate::embedded::error::{ApiError, Cause};
+use super::{Ctx, query_get};
+use crate::embedded::error::ApiError;
 use crate::embedded::objects;
 use crate::embedded::resources::ResourceKind;
-
-const DIRECTIVES: &[&str] = &["Ignore", "Warn", "Strict"];
-
-/// Refuses a `fieldValidation` other than Ignore, Warn or Strict, as `ValidateFieldValidation`
-/// (apimachinery/pkg/apis/meta/v1/validation) does: 422 Invalid of the write's options kind.
-pub(super) fn check_directive(verb: &str, query: &Query) -> Result<(), ApiError> {
-    let options_kind = match verb {
-        "create" => "CreateOptions",
-        "update" => "UpdateOptions",
-        "patch" => "PatchOptions",
-        _ => return Ok(()),
-    };
-    match query_get(query, "fieldValidation") {
-        None | Some("") => Ok(()),
-        Some(d) if DIRECTIVES.contains(&d) => Ok(()),
-        Some(d) => Err(ApiError::invalid_options(
-            options_kind,
-            &[Cause::not_supported("fieldValidation", d, DIRECTIVES)],
-        )),
-    }
-}
 
 /// Drops the fields of `obj` its kind does not have and returns them, or refuses them when the
 /// request asks for `Strict` (the message of the strict decoder in apimachinery's serializer).

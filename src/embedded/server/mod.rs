@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 mod field_validation;
+mod options;
 mod watch;
 
 use super::Shared;
@@ -421,9 +422,12 @@ fn resource(ctx: &Ctx<'_>, r: ResourceRoute) -> Result<Response, ApiError> {
         ));
     }
     check_dry_run(ctx)?;
-    field_validation::check_directive(ctx.verb, ctx.query)?;
+    options::check_directive(ctx.verb, ctx.query)?;
     if kind.create_only {
         return review(ctx, kind);
+    }
+    if matches!(ctx.verb, "list" | "watch") {
+        options::check_list_options(ctx.query, ctx.verb == "watch")?;
     }
     match (ctx.verb, r.sub.as_deref()) {
         ("list", _) => watch::list(ctx, kind, r.namespace.as_deref()),
@@ -502,7 +506,9 @@ fn write(
         Some(PatchKind::Strategic) if kind.custom => Err(ApiError::unsupported_patch_type(
             CUSTOM_RESOURCE_PATCH_TYPES,
         )),
-        Some(patch_kind) => Ok(patch_kind),
+        Some(patch_kind) => {
+            options::check_field_manager(patch_kind, ctx.query).map(|()| patch_kind)
+        }
         None => Err(ApiError::unsupported_media_type(ctx.content_type())),
     };
     let (obj, unknown) = match (ctx.verb, sub) {
