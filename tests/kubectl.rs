@@ -1119,3 +1119,53 @@ fn rollout_pause_holds_the_image_until_resume() {
         .then_some(())
     });
 }
+
+/// A rollout that makes no progress for `progressDeadlineSeconds` gets Progressing False with
+/// reason ProgressDeadlineExceeded (kubernetes pkg/controller/deployment/progress.go), and
+/// `kubectl rollout status` then fails with "exceeded its progress deadline"
+/// (kubectl/pkg/polymorphichelpers/rollout_status.go). An image tagged `crash` never becomes
+/// ready in the simulated cluster.
+#[test]
+fn rollout_status_fails_once_the_progress_deadline_passes() {
+    let k = start();
+    k.ok(&[
+        "apply",
+        "-f",
+        write_echo(k.dir.path(), 1, "echo:crash")
+            .to_str()
+            .expect("path"),
+    ]);
+    k.ok(&[
+        "patch",
+        "deployment",
+        "echo",
+        "-n",
+        "shop",
+        "--type=merge",
+        "-p",
+        r#"{"spec":{"progressDeadlineSeconds":1}}"#,
+    ]);
+    let run = k.kubectl(&[
+        "rollout",
+        "status",
+        "deployment/echo",
+        "-n",
+        "shop",
+        "--timeout=25s",
+    ]);
+    assert!(!run.success(), "rollout status succeeded:\n{}", run.stdout);
+    assert!(
+        run.stderr
+            .contains("deployment \"echo\" exceeded its progress deadline"),
+        "{}",
+        run.stderr
+    );
+    let d = k.deployment("shop", "echo");
+    let progressing = d["status"]["conditions"]
+        .as_array()
+        .and_then(|cs| cs.iter().find(|c| c["type"] == "Progressing"))
+        .cloned()
+        .expect("a Progressing condition");
+    assert_eq!(progressing["status"], "False");
+    assert_eq!(progressing["reason"], "ProgressDeadlineExceeded");
+}

@@ -25,7 +25,6 @@ from kubernetes.client.exceptions import ApiException
 KNOWN = {
     "deployment_patch_apply": "server-side apply merges but keeps no managedFields, so apply conflicts between managers are not detected",
     "watch_from_compacted_rv_is_gone": "watch history never expires",
-    "progress_deadline_exceeded": "progressDeadlineSeconds is not modelled",
 }
 
 NS = "judge"
@@ -1582,7 +1581,8 @@ def paused_deployment_still_scales():
 def progress_deadline_exceeded():
     """A rollout that cannot finish within progressDeadlineSeconds: Progressing False,
     reason ProgressDeadlineExceeded (pkg/controller/deployment/progress.go)."""
-    d = deployment("stuck", replicas=1, image="registry.invalid/never:1")
+    # The simulated kubelet crash-loops an image tagged "crash", so the rollout never finishes.
+    d = deployment("stuck", replicas=1, image="nginx:crash")
     d.spec.progress_deadline_seconds = 1
     apps.create_namespaced_deployment(NS, d)
 
@@ -1595,6 +1595,7 @@ def progress_deadline_exceeded():
 
     c = wait_until("ProgressDeadlineExceeded", exceeded, timeout=15)
     assert c.status == "False"
+    assert c.message == f'ReplicaSet "{apps.list_namespaced_replica_set(NS, label_selector="app=stuck").items[0].metadata.name}" has timed out progressing.', c.message
 
 
 @check

@@ -59,6 +59,8 @@ enum Timer {
     PodGone(ObjKey, String),
     /// The scheduler tries an unschedulable pod again.
     ScheduleAgain(ObjKey, String),
+    /// A Deployment's progress deadline may have passed.
+    ProgressDeadline(ObjKey),
 }
 
 /// What the image's tag asks the simulated kubelet to do.
@@ -380,6 +382,10 @@ impl Sim {
             | Timer::CrashRestart(k, u)
             | Timer::PodGone(k, u)
             | Timer::ScheduleAgain(k, u) => (k.clone(), u.clone()),
+            Timer::ProgressDeadline(k) => {
+                dirty.deployments.insert(k.clone());
+                return;
+            }
         };
         let Ok(pod) = store.get(KIND.pods, &key.0, &key.1) else {
             return;
