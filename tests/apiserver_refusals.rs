@@ -503,3 +503,55 @@ fn unknown_fields_are_refused_when_strict_and_warned_and_dropped_otherwise() {
         "the unknown field was dropped"
     );
 }
+
+/// Watch history expires with time: kube-apiserver has etcd compact every
+/// `--etcd-compaction-interval` (5 minutes) up to the revision of the previous compaction
+/// (k8s.io/apiserver/pkg/storage/etcd3/compact.go), and a watch resuming from a compacted
+/// version gets an ERROR event with a 410 Expired Status (etcd3/watcher.go), so clients relist
+/// in ordinary use. The interval is shortened here; a version from after the last compaction
+/// still resumes.
+#[test]
+fn watch_history_expires_with_compaction() {
+    let k = common::kubectl::start_with(
+        cutover::embedded::Config {
+            compaction_interval: std::time::Duration::from_millis(200),
+            ..cutover::embedded::Config::test()
+        },
+        true,
+    );
+    let watch_from = |rv: &str| {
+        k.ok(&[
+            "get",
+            "--raw",
+            &format!("/apis/apps/v1/namespaces/shop/deployments?watch=true&resourceVersion={rv}&timeoutSeconds=1"),
+        ])
+    };
+    let list_rv = || {
+        let (_, _, list) = http_get(&k, "/apis/apps/v1/namespaces/shop/deployments");
+        list["metadata"]["resourceVersion"]
+            .as_str()
+            .expect("a list resourceVersion")
+            .to_string()
+    };
+    let old = list_rv();
+    k.ok(&["label", "deployment", "nginx", "-n", "shop", "judged=yes"]);
+    let gone = common::kubectl::wait_for(
+        "the old version to be compacted",
+        common::kubectl::TIMEOUT,
+        || {
+            let out = watch_from(&old);
+            out.contains("\"type\":\"ERROR\"").then_some(out)
+        },
+    );
+    let event: serde_json::Value =
+        serde_json::from_str(gone.lines().next().expect("one event")).expect("a JSON event");
+    assert_eq!(event["object"]["code"], 410, "{event}");
+    assert_eq!(event["object"]["reason"], "Expired", "{event}");
+
+    // A compaction may land between the list and the watch; a fresh version soon resumes.
+    common::kubectl::wait_for(
+        "a watch from a fresh version to resume",
+        common::kubectl::TIMEOUT,
+        || (!watch_from(&list_rv()).contains("\"type\":\"ERROR\"")).then_some(()),
+    );
+}

@@ -39,6 +39,9 @@ pub use error::ApiError;
 pub use server::RequestRecord;
 pub use store::Store;
 
+/// kube-apiserver's default `--etcd-compaction-interval`.
+const ETCD_COMPACTION_INTERVAL: Duration = Duration::from_secs(5 * 60);
+
 /// How the simulated cluster behaves.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -52,6 +55,10 @@ pub struct Config {
     pub history: usize,
     /// How often a watch that allows bookmarks gets one.
     pub bookmark_interval: Duration,
+    /// How often history is compacted, as kube-apiserver has etcd compact every 5 minutes
+    /// (`--etcd-compaction-interval`): each time, the changes before the previous compaction's
+    /// resourceVersion go, and watches resuming from them get 410 Gone.
+    pub compaction_interval: Duration,
     /// Run the Deployment/ReplicaSet/Pod/Endpoints controllers.
     pub controllers: bool,
 }
@@ -65,6 +72,7 @@ impl Config {
             crash_restart_interval: Duration::from_secs(10),
             history: 50_000,
             bookmark_interval: Duration::from_secs(60),
+            compaction_interval: ETCD_COMPACTION_INTERVAL,
             controllers: true,
         }
     }
@@ -77,6 +85,7 @@ impl Config {
             crash_restart_interval: Duration::from_millis(200),
             history: 50_000,
             bookmark_interval: Duration::from_millis(500),
+            compaction_interval: ETCD_COMPACTION_INTERVAL,
             controllers: true,
         }
     }
@@ -178,6 +187,7 @@ pub struct EmbeddedCluster {
     addr: SocketAddr,
     listener: Mutex<Option<Listener>>,
     controllers: Option<JoinHandle<()>>,
+    compactor: JoinHandle<()>,
 }
 
 impl EmbeddedCluster {
@@ -202,11 +212,13 @@ impl EmbeddedCluster {
             .config
             .controllers
             .then(|| tokio::spawn(controllers::run(shared.clone())));
+        let compactor = tokio::spawn(compact_periodically(shared.clone()));
         let cluster = EmbeddedCluster {
             listener: Mutex::new(Some(serve(shared.clone(), listener))),
             shared,
             addr,
             controllers,
+            compactor,
         };
         Ok(cluster)
     }
@@ -349,6 +361,19 @@ impl EmbeddedCluster {
     }
 }
 
+/// Compacts the history every `compaction_interval` up to the version the previous
+/// compaction saw, as kube-apiserver's etcd compactor (k8s.io/apiserver/pkg/storage/etcd3/
+/// compact.go), so history lasts one to two intervals.
+async fn compact_periodically(shared: Arc<Shared>) {
+    let mut seen = shared.lock_store().resource_version();
+    loop {
+        tokio::time::sleep(shared.config.compaction_interval).await;
+        let mut store = shared.lock_store();
+        store.compact_to(seen);
+        seen = store.resource_version();
+    }
+}
+
 impl Drop for EmbeddedCluster {
     fn drop(&mut self) {
         self.drop_watches();
@@ -364,6 +389,7 @@ impl Drop for EmbeddedCluster {
         if let Some(c) = self.controllers.take() {
             c.abort();
         }
+        self.compactor.abort();
     }
 }
 

@@ -227,6 +227,14 @@ impl Store {
         self.oldest_rv = self.rv + 1;
     }
 
+    /// Forgets the changes up to `rv`: watches resuming from an older version get 410 Gone.
+    pub fn compact_to(&mut self, rv: u64) {
+        while self.history.front().is_some_and(|c| c.rv <= rv) {
+            self.history.pop_front();
+        }
+        self.oldest_rv = self.oldest_rv.max(rv + 1);
+    }
+
     fn next_rv(&mut self) -> u64 {
         self.rv += 1;
         self.rv
