@@ -316,6 +316,35 @@ fn create_deployment_is_refused_as_unsupported_media_type() {
     );
     let run = k.kubectl(&["get", "deploy", "made", "-n", "shop"]);
     assert!(!run.success() && run.stderr.contains("NotFound"), "{run:?}");
+    // The other generators the issue names send protobuf too, and fail as clearly.
+    for args in [
+        &["create", "namespace", "made"][..],
+        &[
+            "create",
+            "service",
+            "clusterip",
+            "made",
+            "--tcp=80:80",
+            "-n",
+            "shop",
+        ],
+        &[
+            "create",
+            "ingress",
+            "made",
+            "--rule=made.example.com/=made:80",
+            "-n",
+            "shop",
+        ],
+    ] {
+        let run = k.kubectl(args);
+        assert!(!run.success(), "{args:?}: {run:?}");
+        assert!(
+            run.stderr.contains("unknown format") && run.stderr.contains("application/json"),
+            "{args:?}: a clear unsupported-media-type message: {}",
+            run.stderr
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------------------

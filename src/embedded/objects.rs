@@ -215,6 +215,7 @@ pub fn apply_defaults(kind: &ResourceKind, obj: &mut Value) {
             if let Some(spec) = object_at(obj, &["spec", "template", "spec"]) {
                 default_pod_spec(spec);
             }
+            empty_status(obj);
         }
         ("apps", "ReplicaSet") => {
             if let Some(spec) = object_at(obj, &["spec"]) {
@@ -223,6 +224,7 @@ pub fn apply_defaults(kind: &ResourceKind, obj: &mut Value) {
             if let Some(spec) = object_at(obj, &["spec", "template", "spec"]) {
                 default_pod_spec(spec);
             }
+            empty_status(obj);
         }
         ("", "Pod") => {
             if let Some(spec) = object_at(obj, &["spec"]) {
@@ -254,6 +256,14 @@ pub fn apply_defaults(kind: &ResourceKind, obj: &mut Value) {
             }
         }
         _ => {}
+    }
+}
+
+/// `status: {}` on an object not yet seen by its controller: Go's encoder writes an empty
+/// struct despite `omitempty`, so clients always find a status.
+fn empty_status(obj: &mut Value) {
+    if let Some(map) = obj.as_object_mut() {
+        set_default(map, "status", json!({}));
     }
 }
 
