@@ -555,3 +555,60 @@ fn watch_history_expires_with_compaction() {
         || (!watch_from(&list_rv()).contains("\"type\":\"ERROR\"")).then_some(()),
     );
 }
+
+/// Deletion waits as kube-apiserver's registry store makes it wait (k8s.io/apiserver/pkg/
+/// registry/generic/registry/store.go `Delete`, pkg/registry/core/pod/strategy.go
+/// `CheckGracefulDelete`): an object with finalizers only gets a `deletionTimestamp` and stays
+/// until they are removed; a scheduled Pod shows Terminating with its grace period (30 s by
+/// default) until the kubelet has stopped it.
+#[test]
+fn finalizers_and_grace_periods_hold_deletion() {
+    // The simulated kubelet takes 3 s to stop a pod, long enough to see it Terminating.
+    let k = common::kubectl::start_with(
+        cutover::embedded::Config {
+            pod_terminate_delay: std::time::Duration::from_secs(3),
+            ..cutover::embedded::Config::test()
+        },
+        true,
+    );
+    let manifest = write_service(&k, "held.yaml", "  finalizers:\n  - example.com/hold\n");
+    k.ok(&["apply", "-f", manifest.to_str().expect("path")]);
+    k.ok(&["delete", "service", "refused", "-n", "shop", "--wait=false"]);
+    let held = k.json(&["get", "service", "refused", "-n", "shop"]);
+    assert!(
+        held["metadata"]["deletionTimestamp"].is_string(),
+        "a Service with a finalizer is kept, marked: {held}"
+    );
+    k.ok(&[
+        "patch",
+        "service",
+        "refused",
+        "-n",
+        "shop",
+        "--type=merge",
+        "-p",
+        r#"{"metadata":{"finalizers":null}}"#,
+    ]);
+    common::kubectl::wait_for("the Service to go", common::kubectl::TIMEOUT, || {
+        (!service_exists(&k)).then_some(())
+    });
+
+    let pods = k.json(&["get", "pods", "-n", "shop", "-l", "app=nginx"]);
+    let pod = pods["items"][0]["metadata"]["name"]
+        .as_str()
+        .expect("an nginx pod")
+        .to_string();
+    k.ok(&["delete", "pod", &pod, "-n", "shop", "--wait=false"]);
+    let terminating = k.json(&["get", "pod", &pod, "-n", "shop"]);
+    assert_eq!(
+        terminating["metadata"]["deletionGracePeriodSeconds"], 30,
+        "{terminating}"
+    );
+    let listed = k.ok(&["get", "pod", &pod, "-n", "shop"]);
+    assert!(listed.contains("Terminating"), "{listed}");
+    let listed = k.ok(&["get", "pod", &pod, "-n", "shop"]);
+    assert!(listed.contains("Terminating"), "{listed}");
+    common::kubectl::wait_for("the pod to go", common::kubectl::TIMEOUT, || {
+        (!k.kubectl(&["get", "pod", &pod, "-n", "shop"]).success()).then_some(())
+    });
+}

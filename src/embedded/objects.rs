@@ -544,6 +544,28 @@ mod tests {
     use super::*;
     use crate::embedded::resources;
 
+    #[test]
+    fn unknown_fields_are_pruned_and_named_by_path() {
+        let kind = resources::find("", "v1", "services").expect("services");
+        let mut obj = json!({
+            "metadata": {"name": "web", "creationTimestamp": null, "bogus": 1},
+            "spec": {"foo": "bar", "ports": [{"port": 80, "targetPrt": 8080}], "selector": {"any-key": "kept"}},
+        });
+        let unknown = prune_unknown_fields(kind, &mut obj);
+        assert_eq!(
+            unknown,
+            ["metadata.bogus", "spec.foo", "spec.ports[0].targetPrt"]
+        );
+        assert_eq!(
+            obj,
+            json!({
+                "metadata": {"name": "web", "creationTimestamp": null},
+                "spec": {"ports": [{"port": 80}], "selector": {"any-key": "kept"}},
+            }),
+            "nulls and map keys are not unknown fields"
+        );
+    }
+
     fn deploy_kind() -> &'static ResourceKind {
         resources::find("apps", "v1", "deployments").expect("deployments")
     }

@@ -781,6 +781,23 @@ mod tests {
     }
 
     #[test]
+    fn compaction_keeps_changes_after_the_compacted_version() {
+        let mut s = Store::new(1000);
+        s.create(svc_kind(), "default", svc("a")).expect("create");
+        let compacted = s.resource_version();
+        s.create(svc_kind(), "default", svc("b")).expect("create");
+        s.compact_to(compacted);
+        assert_eq!(
+            s.watch_from(svc_kind(), Some(compacted - 1))
+                .err()
+                .map(|e| e.code),
+            Some(410)
+        );
+        let start = s.watch_from(svc_kind(), Some(compacted)).expect("watch");
+        assert_eq!(start.backlog.len(), 1, "the change after the compaction");
+    }
+
+    #[test]
     fn watch_from_compacted_version_is_gone() {
         let mut s = Store::new(3);
         let first = s.resource_version();
