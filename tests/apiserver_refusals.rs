@@ -612,3 +612,31 @@ fn finalizers_and_grace_periods_hold_deletion() {
         (!k.kubectl(&["get", "pod", &pod, "-n", "shop"]).success()).then_some(())
     });
 }
+
+/// Every object the demo and the simulated controllers write has only fields its kind has:
+/// with unknown fields refused under Strict (kubectl's default), one stray field in a stored
+/// object would make every later `kubectl patch` or `apply` of it fail.
+#[test]
+fn stored_objects_carry_no_unknown_fields() {
+    let k = start();
+    // Let the controllers roll out the demo and write their statuses and Events.
+    k.ok(&["rollout", "status", "deployment/nginx", "-n", "shop"]);
+    let store = k.cluster.store();
+    let mut stray = Vec::new();
+    for kind in cutover::embedded::resources::KINDS.iter() {
+        for obj in store.iter_kind(kind, None) {
+            let mut shown = kind.present(obj);
+            for field in cutover::embedded::objects::prune_unknown_fields(kind, &mut shown) {
+                stray.push(format!(
+                    "{} {}: {field}",
+                    kind.kind, obj["metadata"]["name"]
+                ));
+            }
+        }
+    }
+    assert!(
+        stray.is_empty(),
+        "unknown fields stored:\n{}",
+        stray.join("\n")
+    );
+}
