@@ -467,3 +467,176 @@ fn bad_ingress_paths_are_refused_with_the_real_messages() {
     std::fs::write(&good, ingress(path)).expect("write the manifest");
     k.ok(&["create", "-f", good.to_str().expect("path")]);
 }
+
+/// A field the kind does not have: kubectl asks for `fieldValidation=Strict` by default and
+/// kube-apiserver refuses with 400 and the strict decoder's message; with `--validate=warn` the
+/// write succeeds with `Warning: 299 - "unknown field \"…\""` and the field is dropped
+/// (KEP-2885; k8s.io/apiserver/pkg/endpoints/handlers/create.go, k8s.io/apimachinery/pkg/
+/// runtime/serializer/json strict decoding).
+#[test]
+fn unknown_fields_are_refused_when_strict_and_warned_and_dropped_otherwise() {
+    let k = start();
+    let yaml = "apiVersion: v1\nkind: Service\nmetadata:\n  name: refused\n  namespace: shop\nspec:\n  selector:\n    app: refused\n  ports:\n  - port: 80\n    targetPrt: 8080\n";
+    let path = k.dir.path().join("typo.yaml");
+    std::fs::write(&path, yaml).expect("write the manifest");
+    let path = path.to_str().expect("path");
+    let run = k.kubectl(&["apply", "-f", path]);
+    failed_with(
+        &run,
+        "kubectl apply with an unknown field",
+        "Service in version \"v1\" cannot be handled as a Service: strict decoding error: unknown field \"spec.ports[0].targetPrt\"",
+    );
+    assert!(!service_exists(&k), "the refused Service was stored");
+
+    let run = k.kubectl(&["apply", "-f", path, "--validate=warn"]);
+    assert!(run.success(), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("Warning: unknown field \"spec.ports[0].targetPrt\""),
+        "kubectl shows the server's warning:\n{}",
+        run.stderr
+    );
+    let stored = k.json(&["get", "service", "refused", "-n", "shop"]);
+    assert_eq!(
+        stored["spec"]["ports"][0],
+        serde_json::json!({"port": 80, "protocol": "TCP", "targetPort": 80}),
+        "the unknown field was dropped"
+    );
+}
+
+/// Watch history expires with time: kube-apiserver has etcd compact every
+/// `--etcd-compaction-interval` (5 minutes) up to the revision of the previous compaction
+/// (k8s.io/apiserver/pkg/storage/etcd3/compact.go), and a watch resuming from a compacted
+/// version gets an ERROR event with a 410 Expired Status (etcd3/watcher.go), so clients relist
+/// in ordinary use. The interval is shortened here; a version from after the last compaction
+/// still resumes.
+#[test]
+fn watch_history_expires_with_compaction() {
+    let k = common::kubectl::start_with(
+        cutover::embedded::Config {
+            compaction_interval: std::time::Duration::from_millis(200),
+            ..cutover::embedded::Config::test()
+        },
+        true,
+    );
+    let watch_from = |rv: &str| {
+        k.ok(&[
+            "get",
+            "--raw",
+            &format!("/apis/apps/v1/namespaces/shop/deployments?watch=true&resourceVersion={rv}&timeoutSeconds=1"),
+        ])
+    };
+    let list_rv = || {
+        let (_, _, list) = http_get(&k, "/apis/apps/v1/namespaces/shop/deployments");
+        list["metadata"]["resourceVersion"]
+            .as_str()
+            .expect("a list resourceVersion")
+            .to_string()
+    };
+    let old = list_rv();
+    k.ok(&["label", "deployment", "nginx", "-n", "shop", "judged=yes"]);
+    let gone = common::kubectl::wait_for(
+        "the old version to be compacted",
+        common::kubectl::TIMEOUT,
+        || {
+            let out = watch_from(&old);
+            out.contains("\"type\":\"ERROR\"").then_some(out)
+        },
+    );
+    let event: serde_json::Value =
+        serde_json::from_str(gone.lines().next().expect("one event")).expect("a JSON event");
+    assert_eq!(event["object"]["code"], 410, "{event}");
+    assert_eq!(event["object"]["reason"], "Expired", "{event}");
+
+    // A compaction may land between the list and the watch; a fresh version soon resumes.
+    common::kubectl::wait_for(
+        "a watch from a fresh version to resume",
+        common::kubectl::TIMEOUT,
+        || (!watch_from(&list_rv()).contains("\"type\":\"ERROR\"")).then_some(()),
+    );
+}
+
+/// Deletion waits as kube-apiserver's registry store makes it wait (k8s.io/apiserver/pkg/
+/// registry/generic/registry/store.go `Delete`, pkg/registry/core/pod/strategy.go
+/// `CheckGracefulDelete`): an object with finalizers only gets a `deletionTimestamp` and stays
+/// until they are removed; a scheduled Pod shows Terminating with its grace period (30 s by
+/// default) until the kubelet has stopped it.
+#[test]
+fn finalizers_and_grace_periods_hold_deletion() {
+    // The simulated kubelet takes 3 s to stop a pod, long enough to see it Terminating.
+    let k = common::kubectl::start_with(
+        cutover::embedded::Config {
+            pod_terminate_delay: std::time::Duration::from_secs(3),
+            ..cutover::embedded::Config::test()
+        },
+        true,
+    );
+    let manifest = write_service(&k, "held.yaml", "  finalizers:\n  - example.com/hold\n");
+    k.ok(&["apply", "-f", manifest.to_str().expect("path")]);
+    k.ok(&["delete", "service", "refused", "-n", "shop", "--wait=false"]);
+    let held = k.json(&["get", "service", "refused", "-n", "shop"]);
+    assert!(
+        held["metadata"]["deletionTimestamp"].is_string(),
+        "a Service with a finalizer is kept, marked: {held}"
+    );
+    k.ok(&[
+        "patch",
+        "service",
+        "refused",
+        "-n",
+        "shop",
+        "--type=merge",
+        "-p",
+        r#"{"metadata":{"finalizers":null}}"#,
+    ]);
+    common::kubectl::wait_for("the Service to go", common::kubectl::TIMEOUT, || {
+        (!service_exists(&k)).then_some(())
+    });
+
+    let pods = k.json(&["get", "pods", "-n", "shop", "-l", "app=nginx"]);
+    let pod = pods["items"][0]["metadata"]["name"]
+        .as_str()
+        .expect("an nginx pod")
+        .to_string();
+    k.ok(&["delete", "pod", &pod, "-n", "shop", "--wait=false"]);
+    let terminating = k.json(&["get", "pod", &pod, "-n", "shop"]);
+    assert_eq!(
+        terminating["metadata"]["deletionGracePeriodSeconds"], 30,
+        "{terminating}"
+    );
+    let listed = k.ok(&["get", "pod", &pod, "-n", "shop"]);
+    assert!(listed.contains("Terminating"), "{listed}");
+    let listed = k.ok(&["get", "pod", &pod, "-n", "shop"]);
+    assert!(listed.contains("Terminating"), "{listed}");
+    common::kubectl::wait_for("the pod to go", common::kubectl::TIMEOUT, || {
+        (!k.kubectl(&["get", "pod", &pod, "-n", "shop"]).success()).then_some(())
+    });
+}
+
+/// Every object the demo and the simulated controllers write has only fields its kind has:
+/// with unknown fields refused under Strict (kubectl's default), one stray field in a stored
+/// object would make every later `kubectl patch` or `apply` of it fail.
+#[test]
+fn stored_objects_carry_no_unknown_fields() {
+    let k = start();
+    // Let the controllers roll out the demo and write their statuses and Events.
+    k.ok(&["rollout", "status", "deployment/nginx", "-n", "shop"]);
+    let store = k.cluster.store();
+    let mut stray = Vec::new();
+    for kind in cutover::embedded::resources::KINDS.iter() {
+        for obj in store.iter_kind(kind, None) {
+            let mut shown = kind.present(obj);
+            for field in cutover::embedded::objects::prune_unknown_fields(kind, &mut shown) {
+                stray.push(format!(
+                    "{} {}: {field}",
+                    kind.kind, obj["metadata"]["name"]
+                ));
+            }
+        }
+    }
+    assert!(
+        stray.is_empty(),
+        "unknown fields stored:\n{}",
+        stray.join("\n")
+    );
+}

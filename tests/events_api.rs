@@ -15,7 +15,7 @@ use common::kubectl::{Kube, TIMEOUT, wait_for};
 use crossterm::event::KeyCode;
 use cutover::embedded::{self, ADMIN, Config, EmbeddedCluster, READ_ONLY};
 use k8s_openapi::api::events::v1::Event as EventsV1;
-use kube::api::{Api, PostParams};
+use kube::api::{Api, ListParams, PostParams};
 use serde_json::{Value, json};
 
 /// A scheduler's Event as client-go's events.k8s.io/v1 recorder writes it after three
@@ -219,6 +219,27 @@ async fn the_events_pane_shows_the_count_and_last_seen_of_a_series() {
         .expect("start the embedded cluster");
     embedded::demo::seed(&cluster).expect("seed");
     let admin = cluster.client(&ADMIN).await.expect("admin client");
+    // The demo's pods write their Events (whole seconds) as they start: once they are ready,
+    // those are no newer than the series below, which must head the newest-first pane.
+    let pods = Api::<k8s_openapi::api::core::v1::Pod>::namespaced(admin.clone(), "shop");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let listed = pods.list(&ListParams::default()).await.expect("list pods");
+        let ready = |p: &k8s_openapi::api::core::v1::Pod| {
+            p.status
+                .as_ref()
+                .and_then(|s| s.conditions.as_ref())
+                .is_some_and(|cs| cs.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
+        };
+        if !listed.items.is_empty() && listed.items.iter().all(ready) {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the demo's shop pods never became ready"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     let now = jiff::Timestamp::now();
     let micro = |t: jiff::Timestamp| {
         format!(

@@ -316,6 +316,35 @@ fn create_deployment_is_refused_as_unsupported_media_type() {
     );
     let run = k.kubectl(&["get", "deploy", "made", "-n", "shop"]);
     assert!(!run.success() && run.stderr.contains("NotFound"), "{run:?}");
+    // The other generators the issue names send protobuf too, and fail as clearly.
+    for args in [
+        &["create", "namespace", "made"][..],
+        &[
+            "create",
+            "service",
+            "clusterip",
+            "made",
+            "--tcp=80:80",
+            "-n",
+            "shop",
+        ],
+        &[
+            "create",
+            "ingress",
+            "made",
+            "--rule=made.example.com/=made:80",
+            "-n",
+            "shop",
+        ],
+    ] {
+        let run = k.kubectl(args);
+        assert!(!run.success(), "{args:?}: {run:?}");
+        assert!(
+            run.stderr.contains("unknown format") && run.stderr.contains("application/json"),
+            "{args:?}: a clear unsupported-media-type message: {}",
+            run.stderr
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1118,4 +1147,54 @@ fn rollout_pause_holds_the_image_until_resume() {
                 .all(|p| p["spec"]["containers"][0]["image"] == "nginx:1.27"))
         .then_some(())
     });
+}
+
+/// A rollout that makes no progress for `progressDeadlineSeconds` gets Progressing False with
+/// reason ProgressDeadlineExceeded (kubernetes pkg/controller/deployment/progress.go), and
+/// `kubectl rollout status` then fails with "exceeded its progress deadline"
+/// (kubectl/pkg/polymorphichelpers/rollout_status.go). An image tagged `crash` never becomes
+/// ready in the simulated cluster.
+#[test]
+fn rollout_status_fails_once_the_progress_deadline_passes() {
+    let k = start();
+    k.ok(&[
+        "apply",
+        "-f",
+        write_echo(k.dir.path(), 1, "echo:crash")
+            .to_str()
+            .expect("path"),
+    ]);
+    k.ok(&[
+        "patch",
+        "deployment",
+        "echo",
+        "-n",
+        "shop",
+        "--type=merge",
+        "-p",
+        r#"{"spec":{"progressDeadlineSeconds":1}}"#,
+    ]);
+    let run = k.kubectl(&[
+        "rollout",
+        "status",
+        "deployment/echo",
+        "-n",
+        "shop",
+        "--timeout=25s",
+    ]);
+    assert!(!run.success(), "rollout status succeeded:\n{}", run.stdout);
+    assert!(
+        run.stderr
+            .contains("deployment \"echo\" exceeded its progress deadline"),
+        "{}",
+        run.stderr
+    );
+    let d = k.deployment("shop", "echo");
+    let progressing = d["status"]["conditions"]
+        .as_array()
+        .and_then(|cs| cs.iter().find(|c| c["type"] == "Progressing"))
+        .cloned()
+        .expect("a Progressing condition");
+    assert_eq!(progressing["status"], "False");
+    assert_eq!(progressing["reason"], "ProgressDeadlineExceeded");
 }

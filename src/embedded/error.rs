@@ -39,6 +39,15 @@ impl Cause {
         }
     }
 
+    /// `field.Forbidden`.
+    pub fn forbidden(field: &str, detail: &str) -> Cause {
+        Cause {
+            reason: "FieldValueForbidden",
+            field: field.into(),
+            message: format!("Forbidden: {detail}"),
+        }
+    }
+
     /// `field.TooLong` (k8s.io/apimachinery/pkg/util/validation/field/errors.go, v0.33): the
     /// value is left out of the message.
     pub fn too_long(field: &str, max_bytes: usize) -> Cause {
@@ -50,6 +59,19 @@ impl Cause {
     }
 
     /// `field.NotSupported` for a list of strings, which Go prints with `%#v`.
+    /// `field.NotSupported` of one string value: `Unsupported value: "x": supported values: "a", "b"`.
+    pub fn not_supported(field: &str, value: &str, supported: &[&str]) -> Cause {
+        let supported: Vec<String> = supported.iter().map(|v| format!("{v:?}")).collect();
+        Cause {
+            reason: "FieldValueNotSupported",
+            field: field.into(),
+            message: format!(
+                "Unsupported value: {value:?}: supported values: {}",
+                supported.join(", ")
+            ),
+        }
+    }
+
     pub fn not_supported_list(field: &str, values: &[&str], supported: &[&str]) -> Cause {
         let quote = |v: &&str| format!("{v:?}");
         let values: Vec<String> = values.iter().map(quote).collect();

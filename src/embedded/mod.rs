@@ -40,6 +40,9 @@ pub use server::RequestRecord;
 pub use server::tls::{ClientCredentials, SERVER_NAME, TlsOptions};
 pub use store::Store;
 
+/// kube-apiserver's default `--etcd-compaction-interval`.
+const ETCD_COMPACTION_INTERVAL: Duration = Duration::from_secs(5 * 60);
+
 /// How the simulated cluster behaves.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -53,6 +56,10 @@ pub struct Config {
     pub history: usize,
     /// How often a watch that allows bookmarks gets one.
     pub bookmark_interval: Duration,
+    /// How often history is compacted, as kube-apiserver has etcd compact every 5 minutes
+    /// (`--etcd-compaction-interval`): each time, the changes before the previous compaction's
+    /// resourceVersion go, and watches resuming from them get 410 Gone.
+    pub compaction_interval: Duration,
     /// Run the Deployment/ReplicaSet/Pod/Endpoints controllers.
     pub controllers: bool,
 }
@@ -66,6 +73,7 @@ impl Config {
             crash_restart_interval: Duration::from_secs(10),
             history: 50_000,
             bookmark_interval: Duration::from_secs(60),
+            compaction_interval: ETCD_COMPACTION_INTERVAL,
             controllers: true,
         }
     }
@@ -78,6 +86,7 @@ impl Config {
             crash_restart_interval: Duration::from_millis(200),
             history: 50_000,
             bookmark_interval: Duration::from_millis(500),
+            compaction_interval: ETCD_COMPACTION_INTERVAL,
             controllers: true,
         }
     }
@@ -190,6 +199,7 @@ pub struct EmbeddedCluster {
     listener: Mutex<Option<Listener>>,
     controllers: Option<JoinHandle<()>>,
     tls: Option<Tls>,
+    compactor: JoinHandle<()>,
 }
 
 impl EmbeddedCluster {
@@ -245,12 +255,14 @@ impl EmbeddedCluster {
             .config
             .controllers
             .then(|| tokio::spawn(controllers::run(shared.clone())));
+        let compactor = tokio::spawn(compact_periodically(shared.clone()));
         let cluster = EmbeddedCluster {
             listener: Mutex::new(Some(serve(shared.clone(), listener, tls.as_ref())?)),
             shared,
             addr,
             controllers,
             tls,
+            compactor,
         };
         Ok(cluster)
     }
@@ -430,6 +442,19 @@ impl EmbeddedCluster {
     }
 }
 
+/// Compacts the history every `compaction_interval` up to the version the previous
+/// compaction saw, as kube-apiserver's etcd compactor (k8s.io/apiserver/pkg/storage/etcd3/
+/// compact.go), so history lasts one to two intervals.
+async fn compact_periodically(shared: Arc<Shared>) {
+    let mut seen = shared.lock_store().resource_version();
+    loop {
+        tokio::time::sleep(shared.config.compaction_interval).await;
+        let mut store = shared.lock_store();
+        store.compact_to(seen);
+        seen = store.resource_version();
+    }
+}
+
 impl Drop for EmbeddedCluster {
     fn drop(&mut self) {
         self.drop_watches();
@@ -445,6 +470,7 @@ impl Drop for EmbeddedCluster {
         if let Some(c) = self.controllers.take() {
             c.abort();
         }
+        self.compactor.abort();
     }
 }
 

@@ -13,6 +13,7 @@ use super::error::{ApiError, Cause};
 use super::resources::{GATEWAY_GROUP, ResourceKind};
 
 pub(super) mod autoscaling;
+mod event;
 mod gateway;
 mod meta;
 use super::selectors::LabelSelector;
@@ -33,8 +34,105 @@ pub fn now_micro_rfc3339() -> String {
     )
 }
 
-fn decodes<T: DeserializeOwned>(obj: &Value) -> Result<(), serde_json::Error> {
-    serde_json::from_value::<T>(obj.clone()).map(|_| ())
+/// The object as the kind's Go struct keeps it: decoded into the k8s-openapi type and encoded
+/// again, so unknown fields are gone.
+fn round_trip<T: DeserializeOwned + serde::Serialize>(
+    obj: &Value,
+) -> Result<Value, serde_json::Error> {
+    serde_json::to_value(serde_json::from_value::<T>(obj.clone())?)
+}
+
+/// The object through its kind's typed form; None for kinds without one (custom resources).
+fn typed_form(kind: &ResourceKind, typed: &Value) -> Option<Result<Value, serde_json::Error>> {
+    Some(match (kind.group, kind.kind) {
+        ("apps", "Deployment") => round_trip::<Deployment>(typed),
+        ("apps", "ReplicaSet") => round_trip::<ReplicaSet>(typed),
+        ("", "Pod") => round_trip::<Pod>(typed),
+        ("", "Service") => round_trip::<Service>(typed),
+        ("", "Namespace") => round_trip::<Namespace>(typed),
+        ("", "Endpoints") => round_trip::<Endpoints>(typed),
+        ("", "Event") => round_trip::<Event>(typed),
+        ("events.k8s.io", "Event") => round_trip::<k8s_openapi::api::events::v1::Event>(typed),
+        ("networking.k8s.io", "Ingress") => round_trip::<Ingress>(typed),
+        ("autoscaling", "HorizontalPodAutoscaler") if kind.version == "v2" => {
+            round_trip::<k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler>(typed)
+        }
+        ("autoscaling", "HorizontalPodAutoscaler") => {
+            round_trip::<k8s_openapi::api::autoscaling::v1::HorizontalPodAutoscaler>(typed)
+        }
+        _ => return None,
+    })
+}
+
+/// Removes the fields the kind does not have and returns their paths as kube-apiserver names
+/// them in its warnings (`spec.template.spec.containers[0].foo`). Nulls are not fields.
+/// An object that does not decode is left alone ([`check_type`] refuses it).
+pub fn prune_unknown_fields(kind: &ResourceKind, obj: &mut Value) -> Vec<String> {
+    let Some(Ok(known)) = typed_form(kind, &with_type(kind, obj)) else {
+        return Vec::new();
+    };
+    let mut unknown = Vec::new();
+    prune_against(obj, &known, "", &mut unknown);
+    unknown
+}
+
+fn prune_against(obj: &mut Value, known: &Value, path: &str, unknown: &mut Vec<String>) {
+    match (obj, known) {
+        (Value::Object(map), Value::Object(known_map)) => {
+            map.retain(|key, value| {
+                let field = if path.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{path}.{key}")
+                };
+                if value.is_null() || known_map.contains_key(key) {
+                    return true;
+                }
+                unknown.push(field);
+                false
+            });
+            for (key, value) in map.iter_mut() {
+                if let Some(known_value) = known_map.get(key) {
+                    let field = if path.is_empty() {
+                        key.clone()
+                    } else {
+                        format!("{path}.{key}")
+                    };
+                    prune_against(value, known_value, &field, unknown);
+                }
+            }
+        }
+        (Value::Array(items), Value::Array(known_items)) => {
+            for (i, (item, known_item)) in items.iter_mut().zip(known_items).enumerate() {
+                prune_against(item, known_item, &format!("{path}[{i}]"), unknown);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The object with the kind's apiVersion and kind stamped, as the decoder sees it.
+fn with_type(kind: &ResourceKind, obj: &Value) -> Value {
+    let mut typed = obj.clone();
+    if let Some(map) = typed.as_object_mut() {
+        map.insert("apiVersion".into(), json!(kind.api_version()));
+        map.insert("kind".into(), json!(kind.kind));
+    }
+    typed
+}
+
+/// The rules only a create through `kind` checks, on the object in that kind's own shape
+/// (events.k8s.io/v1's stricter Event rules).
+pub fn validate_create(kind: &ResourceKind, obj: &Value) -> Result<(), ApiError> {
+    if (kind.group, kind.kind) != ("events.k8s.io", "Event") {
+        return Ok(());
+    }
+    let causes = event::validate_v1_create(obj);
+    if causes.is_empty() {
+        return Ok(());
+    }
+    let name = str_at(obj, "/metadata/name").unwrap_or("");
+    Err(ApiError::invalid(kind, name, &causes))
 }
 
 /// Checks the body has the shape of the kind (a decode error in the real server: 400) and
@@ -56,30 +154,8 @@ pub fn check_type(kind: &ResourceKind, obj: &Value) -> Result<(), ApiError> {
             kind.kind
         )));
     }
-    let mut typed = obj.clone();
-    if let Some(map) = typed.as_object_mut() {
-        map.insert("apiVersion".into(), json!(want));
-        map.insert("kind".into(), json!(kind.kind));
-    }
-    let result = match (kind.group, kind.kind) {
-        ("apps", "Deployment") => decodes::<Deployment>(&typed),
-        ("apps", "ReplicaSet") => decodes::<ReplicaSet>(&typed),
-        ("", "Pod") => decodes::<Pod>(&typed),
-        ("", "Service") => decodes::<Service>(&typed),
-        ("", "Namespace") => decodes::<Namespace>(&typed),
-        ("", "Endpoints") => decodes::<Endpoints>(&typed),
-        ("", "Event") => decodes::<Event>(&typed),
-        ("events.k8s.io", "Event") => decodes::<k8s_openapi::api::events::v1::Event>(&typed),
-        ("networking.k8s.io", "Ingress") => decodes::<Ingress>(&typed),
-        ("autoscaling", "HorizontalPodAutoscaler") if kind.version == "v2" => {
-            decodes::<k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler>(&typed)
-        }
-        ("autoscaling", "HorizontalPodAutoscaler") => {
-            decodes::<k8s_openapi::api::autoscaling::v1::HorizontalPodAutoscaler>(&typed)
-        }
-        _ => Ok(()),
-    };
-    result.map_err(|e| {
+    let result = typed_form(kind, &with_type(kind, obj)).unwrap_or(Ok(Value::Null));
+    result.map(|_| ()).map_err(|e| {
         ApiError::bad_request(format!(
             "the body of the request could not be decoded as {}: {e}",
             kind.kind
@@ -146,6 +222,7 @@ pub fn apply_defaults(kind: &ResourceKind, obj: &mut Value) {
             if let Some(spec) = object_at(obj, &["spec", "template", "spec"]) {
                 default_pod_spec(spec);
             }
+            empty_status(obj);
         }
         ("apps", "ReplicaSet") => {
             if let Some(spec) = object_at(obj, &["spec"]) {
@@ -154,6 +231,7 @@ pub fn apply_defaults(kind: &ResourceKind, obj: &mut Value) {
             if let Some(spec) = object_at(obj, &["spec", "template", "spec"]) {
                 default_pod_spec(spec);
             }
+            empty_status(obj);
         }
         ("", "Pod") => {
             if let Some(spec) = object_at(obj, &["spec"]) {
@@ -186,6 +264,14 @@ pub fn apply_defaults(kind: &ResourceKind, obj: &mut Value) {
             }
         }
         _ => {}
+    }
+}
+
+/// `status: {}` on an object not yet seen by its controller: Go's encoder writes an empty
+/// struct despite `omitempty`, so clients always find a status.
+fn empty_status(obj: &mut Value) {
+    if let Some(map) = obj.as_object_mut() {
+        set_default(map, "status", json!({}));
     }
 }
 
@@ -243,7 +329,11 @@ pub fn validate(kind: &ResourceKind, obj: &Value, old: Option<&Value>) -> Result
     let name = str_at(obj, "/metadata/name").unwrap_or("");
     let mut causes = Vec::new();
     if name.is_empty() {
-        causes.push(Cause::required("metadata.name"));
+        // ValidateObjectMeta; a generateName was turned into a name before this.
+        causes.push(Cause::required_because(
+            "metadata.name",
+            "name or generateName is required",
+        ));
     } else {
         let dns_label_only = matches!(kind.kind, "Service" | "Namespace");
         let valid = if dns_label_only {
@@ -285,6 +375,7 @@ pub fn validate(kind: &ResourceKind, obj: &Value, old: Option<&Value>) -> Result
             if !headless && !external && ports.is_none_or(Vec::is_empty) {
                 causes.push(Cause::required("spec.ports"));
             }
+            check_cluster_ip_kept(obj, old, &mut causes);
             for (i, p) in ports.into_iter().flatten().enumerate() {
                 let port = p.get("port").and_then(Value::as_i64).unwrap_or(0);
                 if !(1..=65535).contains(&port) {
@@ -296,6 +387,7 @@ pub fn validate(kind: &ResourceKind, obj: &Value, old: Option<&Value>) -> Result
                 }
             }
         }
+        "Event" => event::validate_core(obj, &mut causes),
         "Ingress" => validate_ingress(obj, &mut causes),
         "HorizontalPodAutoscaler" => autoscaling::validate(obj, &mut causes),
         "HTTPRoute" if kind.group == GATEWAY_GROUP => {
@@ -309,6 +401,27 @@ pub fn validate(kind: &ResourceKind, obj: &Value, old: Option<&Value>) -> Result
         Ok(())
     } else {
         Err(ApiError::invalid(kind, name, &causes))
+    }
+}
+
+/// A Service's allocated cluster IP may not change once set (ValidateServiceUpdate in
+/// pkg/apis/core/validation/validation.go); ExternalName Services have none.
+fn check_cluster_ip_kept(obj: &Value, old: Option<&Value>, causes: &mut Vec<Cause>) {
+    let Some(old) = old else { return };
+    let ip = |o: &Value| str_at(o, "/spec/clusterIP").unwrap_or("").to_string();
+    let external = |o: &Value| str_at(o, "/spec/type") == Some("ExternalName");
+    let (new_ip, old_ip) = (ip(obj), ip(old));
+    if !new_ip.is_empty()
+        && !old_ip.is_empty()
+        && new_ip != old_ip
+        && !external(obj)
+        && !external(old)
+    {
+        causes.push(Cause::invalid(
+            "spec.clusterIPs[0]",
+            &new_ip,
+            "may not change once set",
+        ));
     }
 }
 
@@ -441,6 +554,28 @@ fn validate_ingress_path(path: &Value, at: &str, causes: &mut Vec<Cause>) {
 mod tests {
     use super::*;
     use crate::embedded::resources;
+
+    #[test]
+    fn unknown_fields_are_pruned_and_named_by_path() {
+        let kind = resources::find("", "v1", "services").expect("services");
+        let mut obj = json!({
+            "metadata": {"name": "web", "creationTimestamp": null, "bogus": 1},
+            "spec": {"foo": "bar", "ports": [{"port": 80, "targetPrt": 8080}], "selector": {"any-key": "kept"}},
+        });
+        let unknown = prune_unknown_fields(kind, &mut obj);
+        assert_eq!(
+            unknown,
+            ["metadata.bogus", "spec.foo", "spec.ports[0].targetPrt"]
+        );
+        assert_eq!(
+            obj,
+            json!({
+                "metadata": {"name": "web", "creationTimestamp": null},
+                "spec": {"ports": [{"port": 80}], "selector": {"any-key": "kept"}},
+            }),
+            "nulls and map keys are not unknown fields"
+        );
+    }
 
     fn deploy_kind() -> &'static ResourceKind {
         resources::find("apps", "v1", "deployments").expect("deployments")

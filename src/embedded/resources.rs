@@ -88,6 +88,13 @@ impl ResourceKind {
         }
     }
 
+    /// Whether a finished DELETE answers the deleted object rather than a Status: the kinds
+    /// whose registry sets `ReturnDeletedObject` (Pods and Services in kube-apiserver 1.33; the
+    /// OpenAPI's DELETE responses say which).
+    pub fn delete_returns_object(&self) -> bool {
+        self.group.is_empty() && matches!(self.plural, "pods" | "services")
+    }
+
     pub fn has_subresource(&self, sub: &str) -> bool {
         self.subresources.contains(&sub)
     }

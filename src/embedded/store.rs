@@ -13,6 +13,9 @@ use super::objects;
 use super::resources::{self, ResourceKind};
 use super::selectors::{FieldSelector, LabelSelector};
 
+mod deletion;
+pub use deletion::{DeleteRequest, Deletion};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChangeType {
     Added,
@@ -224,6 +227,14 @@ impl Store {
         self.oldest_rv = self.rv + 1;
     }
 
+    /// Forgets the changes up to `rv`: watches resuming from an older version get 410 Gone.
+    pub fn compact_to(&mut self, rv: u64) {
+        while self.history.front().is_some_and(|c| c.rv <= rv) {
+            self.history.pop_front();
+        }
+        self.oldest_rv = self.oldest_rv.max(rv + 1);
+    }
+
     fn next_rv(&mut self) -> u64 {
         self.rv += 1;
         self.rv
@@ -301,6 +312,7 @@ impl Store {
     ) -> Result<Arc<Value>, ApiError> {
         let ns = ns_of(kind, ns);
         check_body(kind, &obj)?;
+        objects::validate_create(kind, &obj)?;
         // etcd3's store.Create refuses a version that parses as a non-zero integer ("-1" or "0"
         // pass, kubernetes#113847); a dry run never reaches etcd (DryRunnableStorage).
         if !self.dry_run && rv_of(&obj).parse::<u64>().is_ok_and(|rv| rv != 0) {
@@ -399,7 +411,12 @@ impl Store {
         }
         let rv = self.next_rv();
         metadata_mut(&mut obj).insert("resourceVersion".into(), json!(rv.to_string()));
-        Ok(self.keep_modified(kind, (ns, name.to_string()), obj, current))
+        let stored = self.keep_modified(kind, (ns.clone(), name.to_string()), obj, current);
+        // The last finalizer of an object being deleted is gone: it goes now.
+        if deletion::finalized(&stored) {
+            return self.delete(kind, &ns, name, None, false);
+        }
+        Ok(stored)
     }
 
     /// Marks an object as being deleted (the server-owned `deletionTimestamp`), as the
@@ -600,6 +617,7 @@ fn keep_server_fields(kind: &ResourceKind, current: &Arc<Value>, obj: &mut Value
         "name",
         "generation",
         "deletionTimestamp",
+        "deletionGracePeriodSeconds",
     ] {
         copy_key(&current["metadata"], meta, field);
     }
@@ -760,6 +778,23 @@ mod tests {
             }
         }
         assert_eq!(seen.len(), 7);
+    }
+
+    #[test]
+    fn compaction_keeps_changes_after_the_compacted_version() {
+        let mut s = Store::new(1000);
+        s.create(svc_kind(), "default", svc("a")).expect("create");
+        let compacted = s.resource_version();
+        s.create(svc_kind(), "default", svc("b")).expect("create");
+        s.compact_to(compacted);
+        assert_eq!(
+            s.watch_from(svc_kind(), Some(compacted - 1))
+                .err()
+                .map(|e| e.code),
+            Some(410)
+        );
+        let start = s.watch_from(svc_kind(), Some(compacted)).expect("watch");
+        assert_eq!(start.backlog.len(), 1, "the change after the compaction");
     }
 
     #[test]

@@ -80,6 +80,11 @@ pub struct Kube {
 
 /// Starts a cluster on 127.0.0.1:0, with the demo data when `demo`, and writes its kubeconfig.
 pub fn start(demo: bool) -> Kube {
+    start_with(Config::test(), demo)
+}
+
+/// [`start`] with its own [`Config`].
+pub fn start_with(config: Config, demo: bool) -> Kube {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -87,7 +92,7 @@ pub fn start(demo: bool) -> Kube {
         .expect("build a tokio runtime");
     let cluster = rt
         .block_on(EmbeddedCluster::start(
-            Config::test(),
+            config,
             "127.0.0.1:0".parse().expect("address"),
         ))
         .expect("start the embedded cluster");

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 
 use super::{
-    HASH_LABEL, KIND, REVISION, Sim, annotation, int_at, owned_by, owner_ref, replace, resolve,
-    revision_of, set_annotation, template_hash, template_without_hash, terminating, uid,
+    HASH_LABEL, KIND, REVISION, Sim, Timer, annotation, int_at, owned_by, owner_ref, replace,
+    resolve, revision_of, set_annotation, template_hash, template_without_hash, terminating, uid,
 };
 use crate::embedded::objects::now_rfc3339;
 use crate::embedded::store::{self, ObjKey, Part, Store};
@@ -256,11 +256,27 @@ impl Sim {
         let available = sum("/status/availableReplicas");
         let new_rs = new_index.map(|i| &all[i]);
         let updated = new_rs.map_or(0, |rs| int_at(rs, "/status/replicas"));
+        let ready = sum("/status/readyReplicas");
+        let was = |field: &str| int_at(d, &format!("/status/{field}"));
+        // DeploymentProgressing in pkg/controller/deployment/util: more updated, ready or
+        // available pods, or fewer old ones; a new generation starts a rollout.
+        let progressed = updated > was("updatedReplicas")
+            || ready > was("readyReplicas")
+            || available > was("availableReplicas")
+            || replicas - updated < was("replicas") - was("updatedReplicas")
+            || int_at(d, "/metadata/generation") != was("observedGeneration");
         let counts = ReplicaCounts {
             has_min: available >= desired - rollout.unavailable,
             complete: updated == desired && replicas == desired && available == desired,
             paused: is_paused(d),
+            progressed,
         };
+        if progressed && !counts.complete && !counts.paused {
+            // Look again once the deadline has passed, in case nothing moves until then.
+            let key = store::key_of(d);
+            let after = progress_deadline(d) + std::time::Duration::from_secs(1);
+            self.schedule(after, Timer::ProgressDeadline(key));
+        }
         let new_name = new_rs
             .and_then(|rs| rs["metadata"]["name"].as_str())
             .unwrap_or("");
@@ -268,7 +284,7 @@ impl Sim {
             "observedGeneration": int_at(d, "/metadata/generation"),
             "replicas": replicas,
             "updatedReplicas": updated,
-            "readyReplicas": sum("/status/readyReplicas"),
+            "readyReplicas": ready,
             "availableReplicas": available,
             "conditions": deployment_conditions(d, new_name, &counts),
         });
@@ -291,6 +307,8 @@ struct ReplicaCounts {
     complete: bool,
     /// `spec.paused` is true.
     paused: bool,
+    /// Some progress since the last status (kube's `DeploymentProgressing`).
+    progressed: bool,
 }
 
 fn is_paused(d: &Value) -> bool {
@@ -361,67 +379,119 @@ fn paused_targets(
 
 /// The Available and Progressing conditions, keeping the old times of those that did not change.
 fn deployment_conditions(d: &Value, new_name: &str, counts: &ReplicaCounts) -> Value {
-    let old_conditions = d
+    let old = d
         .pointer("/status/conditions")
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
-    let condition = |type_: &str, status: &str, reason: &str, message: String| {
-        let now = now_rfc3339();
-        let old = old_conditions.iter().find(|c| c["type"] == type_);
-        let same = old.is_some_and(|o| o["status"] == status && o["reason"] == reason);
-        let transition = match old {
-            Some(o) if o["status"] == status => o["lastTransitionTime"].clone(),
-            _ => json!(now),
-        };
-        let update = if same {
-            old.map(|o| o["lastUpdateTime"].clone())
-                .unwrap_or(json!(now))
-        } else {
-            json!(now)
-        };
-        json!({"type": type_, "status": status, "reason": reason, "message": message,
-               "lastUpdateTime": update, "lastTransitionTime": transition})
-    };
     let available = if counts.has_min {
         condition(
-            "Available",
-            "True",
-            "MinimumReplicasAvailable",
+            &old,
+            ("Available", "True", "MinimumReplicasAvailable"),
             "Deployment has minimum availability.".into(),
+            false,
         )
     } else {
         condition(
-            "Available",
-            "False",
-            "MinimumReplicasUnavailable",
+            &old,
+            ("Available", "False", "MinimumReplicasUnavailable"),
             "Deployment does not have minimum availability.".into(),
+            false,
         )
     };
-    let progressing = if counts.paused {
+    json!([available, progressing_condition(d, &old, new_name, counts)])
+}
+
+/// A condition of (type, status, reason); its lastUpdateTime moves when it changed or when
+/// `fresh`, its lastTransitionTime only when its status changed.
+fn condition(
+    old: &[Value],
+    (type_, status, reason): (&str, &str, &str),
+    message: String,
+    fresh: bool,
+) -> Value {
+    let now = now_rfc3339();
+    let old = old.iter().find(|c| c["type"] == type_);
+    let same = old.is_some_and(|o| o["status"] == status && o["reason"] == reason);
+    let transition = match old {
+        Some(o) if o["status"] == status => o["lastTransitionTime"].clone(),
+        _ => json!(now),
+    };
+    let update = match old {
+        Some(o) if same && !fresh => o["lastUpdateTime"].clone(),
+        _ => json!(now),
+    };
+    json!({"type": type_, "status": status, "reason": reason, "message": message,
+           "lastUpdateTime": update, "lastTransitionTime": transition})
+}
+
+/// The Progressing condition as kube's `syncRolloutStatus` (pkg/controller/deployment/
+/// progress.go) keeps it: paused, complete, progressing (lastUpdateTime moves with each bit of
+/// progress), or `ProgressDeadlineExceeded` once `progressDeadlineSeconds` pass without any.
+fn progressing_condition(
+    d: &Value,
+    old: &[Value],
+    new_name: &str,
+    counts: &ReplicaCounts,
+) -> Value {
+    if counts.paused {
         // checkPausedConditions in pkg/controller/deployment/sync.go: status Unknown.
-        condition(
-            "Progressing",
-            "Unknown",
-            "DeploymentPaused",
+        return condition(
+            old,
+            ("Progressing", "Unknown", "DeploymentPaused"),
             "Deployment is paused".into(),
-        )
-    } else if counts.complete {
-        condition(
-            "Progressing",
-            "True",
-            "NewReplicaSetAvailable",
+            false,
+        );
+    }
+    if counts.complete {
+        return condition(
+            old,
+            ("Progressing", "True", "NewReplicaSetAvailable"),
             format!("ReplicaSet \"{new_name}\" has successfully progressed."),
-        )
-    } else {
-        condition(
-            "Progressing",
-            "True",
-            "ReplicaSetUpdated",
-            format!("ReplicaSet \"{new_name}\" is progressing."),
-        )
+            false,
+        );
+    }
+    let updating = ("Progressing", "True", "ReplicaSetUpdated");
+    let updating_message = format!("ReplicaSet \"{new_name}\" is progressing.");
+    if counts.progressed {
+        return condition(old, updating, updating_message, true);
+    }
+    let current = old.iter().find(|c| c["type"] == "Progressing");
+    let timed_out = current.is_some_and(|c| c["reason"] == TIMED_OUT)
+        || current.is_some_and(|c| past_deadline(d, c));
+    if timed_out {
+        return condition(
+            old,
+            ("Progressing", "False", TIMED_OUT),
+            format!("ReplicaSet \"{new_name}\" has timed out progressing."),
+            false,
+        );
+    }
+    condition(old, updating, updating_message, false)
+}
+
+/// The reason of a Progressing condition whose deadline passed without progress.
+const TIMED_OUT: &str = "ProgressDeadlineExceeded";
+
+/// `spec.progressDeadlineSeconds` (default 600), as a duration.
+fn progress_deadline(d: &Value) -> std::time::Duration {
+    let seconds = d
+        .pointer("/spec/progressDeadlineSeconds")
+        .and_then(Value::as_u64)
+        .unwrap_or(600);
+    std::time::Duration::from_secs(seconds)
+}
+
+/// `DeploymentTimedOut`: the condition's lastUpdateTime is more than the deadline ago.
+fn past_deadline(d: &Value, progressing: &Value) -> bool {
+    let Some(since) = progressing["lastUpdateTime"]
+        .as_str()
+        .and_then(|t| t.parse::<jiff::Timestamp>().ok())
+    else {
+        return false;
     };
-    json!([available, progressing])
+    let deadline = jiff::SignedDuration::try_from(progress_deadline(d)).unwrap_or_default();
+    jiff::Timestamp::now() > since + deadline
 }
 
 /// Writes the revision annotation and then the status, each only when it changed.

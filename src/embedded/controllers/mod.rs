@@ -3,7 +3,7 @@
 //! unschedulable, by image tag), Endpoints that follow ready pods, and the Events real
 //! controllers write.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
@@ -63,6 +63,8 @@ enum Timer {
     PodGone(ObjKey, String),
     /// The scheduler tries an unschedulable pod again.
     ScheduleAgain(ObjKey, String),
+    /// A Deployment's progress deadline may have passed.
+    ProgressDeadline(ObjKey),
 }
 
 /// What the image's tag asks the simulated kubelet to do.
@@ -116,6 +118,8 @@ struct Sim {
     timers: BTreeMap<Instant, Vec<Timer>>,
     /// (involved uid, reason, message) → event name, so repeats bump `count`.
     event_names: HashMap<(String, String, String), String>,
+    /// Uids of the pods whose containers the simulated kubelet is stopping.
+    killing: HashSet<String>,
     next_ip: u32,
 }
 
@@ -125,6 +129,7 @@ pub async fn run(shared: Arc<Shared>) {
         config: shared.config.clone(),
         timers: BTreeMap::new(),
         event_names: HashMap::new(),
+        killing: HashSet::new(),
         next_ip: 1,
     };
     let mut dirty = Dirty::default();
@@ -398,6 +403,10 @@ impl Sim {
             | Timer::CrashRestart(k, u)
             | Timer::PodGone(k, u)
             | Timer::ScheduleAgain(k, u) => (k.clone(), u.clone()),
+            Timer::ProgressDeadline(k) => {
+                dirty.deployments.insert(k.clone());
+                return;
+            }
         };
         let Ok(pod) = store.get(KIND.pods, &key.0, &key.1) else {
             return;
@@ -407,6 +416,7 @@ impl Sim {
         }
         match timer {
             Timer::PodGone(..) => {
+                self.killing.remove(&want_uid);
                 let _ = store.delete(KIND.pods, &key.0, &key.1, None, false);
             }
             Timer::PodStarted(..) if !terminating(&pod) => self.start_pod(store, &pod),
@@ -429,6 +439,7 @@ impl Sim {
         for key in &dirty.replicasets {
             self.sync_replicaset(store, key);
         }
+        self.kill_deleted_pods(store, &dirty.pod_namespaces);
         let mut dirty_services: BTreeSet<ObjKey> = dirty.services;
         for (ns, changed_pods) in &dirty.pod_namespaces {
             for svc in store.iter_kind(KIND.services, Some(ns)) {
@@ -452,6 +463,27 @@ impl Sim {
         }
         if dirty.gateway_api {
             gateway::sync(store);
+        }
+    }
+
+    /// Pods a client deleted gracefully: the kubelet stops them (a DELETE only marks them).
+    fn kill_deleted_pods(
+        &mut self,
+        store: &mut Store,
+        changed: &BTreeMap<String, Vec<Arc<Value>>>,
+    ) {
+        let doomed: Vec<Arc<Value>> = changed
+            .values()
+            .flatten()
+            .filter(|p| terminating(p) && !self.killing.contains(uid(p)))
+            .filter_map(|p| {
+                let (ns, name) = store::key_of(p);
+                let stored = store.get(KIND.pods, &ns, &name).ok()?;
+                (uid(&stored) == uid(p) && terminating(&stored)).then_some(stored)
+            })
+            .collect();
+        for pod in doomed {
+            self.kill_pod(store, &pod);
         }
     }
 

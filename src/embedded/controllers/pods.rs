@@ -242,7 +242,24 @@ impl Sim {
         obj["metadata"]["deletionTimestamp"] = json!(now_rfc3339());
         obj["metadata"]["deletionGracePeriodSeconds"] = json!(30);
         // deletionTimestamp is server-owned: write the stored object directly.
-        if store.set_deleting(KIND.pods, &ns, &name, obj).is_err() {
+        let Ok(marked) = store.set_deleting(KIND.pods, &ns, &name, obj) else {
+            return;
+        };
+        self.event(
+            store,
+            rs,
+            "Normal",
+            "SuccessfulDelete",
+            &format!("Deleted pod: {name}"),
+            "replicaset-controller",
+        );
+        self.kill_pod(store, &marked);
+    }
+
+    /// The simulated kubelet stops a terminating pod's containers and removes the pod once
+    /// they have stopped, once per pod.
+    pub(super) fn kill_pod(&mut self, store: &mut Store, pod: &Value) {
+        if !self.killing.insert(uid(pod).to_string()) {
             return;
         }
         for c in pod
@@ -260,17 +277,9 @@ impl Sim {
                 "kubelet",
             );
         }
-        self.event(
-            store,
-            rs,
-            "Normal",
-            "SuccessfulDelete",
-            &format!("Deleted pod: {name}"),
-            "replicaset-controller",
-        );
         self.schedule(
             self.config.pod_terminate_delay,
-            Timer::PodGone((ns, name), uid(pod).to_string()),
+            Timer::PodGone(store::key_of(pod), uid(pod).to_string()),
         );
     }
 

@@ -9,6 +9,8 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
+mod field_validation;
+mod options;
 pub mod tls;
 mod watch;
 
@@ -20,7 +22,7 @@ use super::patch::{self, PatchKind};
 use super::proto;
 use super::resources::{self, ResourceKind};
 use super::selectors::{FieldSelector, LabelSelector, selector_string};
-use super::store::{self, Part, Store};
+use super::store::{self, DeleteRequest, Deletion, Part, Store};
 use super::table::{self, IncludeObject};
 
 /// One request as the server saw it, for tests to audit.
@@ -452,8 +454,12 @@ fn resource(ctx: &Ctx<'_>, r: ResourceRoute) -> Result<Response, ApiError> {
         ));
     }
     check_dry_run(ctx)?;
+    options::check_directive(ctx.verb, ctx.query)?;
     if kind.create_only {
         return review(ctx, kind);
+    }
+    if matches!(ctx.verb, "list" | "watch") {
+        options::check_list_options(ctx.query, ctx.verb == "watch")?;
     }
     match (ctx.verb, r.sub.as_deref()) {
         ("list", _) => watch::list(ctx, kind, r.namespace.as_deref()),
@@ -470,9 +476,11 @@ fn resource(ctx: &Ctx<'_>, r: ResourceRoute) -> Result<Response, ApiError> {
             single(ctx, kind, &obj, 200)
         }
         ("create", None) => {
-            let body = ctx.body_json()?;
+            let mut body = ctx.body_json()?;
+            let unknown = field_validation::drop_unknown_fields(ctx, kind, &mut body)?;
             let obj = ctx.store().create(kind, &ns, body)?;
-            single(ctx, kind, &obj, 201)
+            let response = single(ctx, kind, &obj, 201)?;
+            Ok(field_validation::with_warnings(ctx, response, &unknown))
         }
         ("update" | "patch", sub) => write(ctx, kind, &ns, &name, sub),
         ("delete", None) => delete(ctx, kind, &ns, &name),
@@ -530,32 +538,37 @@ fn write(
         Some(PatchKind::Strategic) if kind.custom => Err(ApiError::unsupported_patch_type(
             CUSTOM_RESOURCE_PATCH_TYPES,
         )),
-        Some(patch_kind) => Ok(patch_kind),
+        Some(patch_kind) => {
+            options::check_field_manager(patch_kind, ctx.query).map(|()| patch_kind)
+        }
         None => Err(ApiError::unsupported_media_type(ctx.content_type())),
     };
-    let obj = match (ctx.verb, sub) {
+    let (obj, unknown) = match (ctx.verb, sub) {
         ("update", Some("scale")) => {
             let body = ctx.body_json()?;
-            write_scale(ctx, kind, ns, name, |_| Ok(body))?
+            (write_scale(ctx, kind, ns, name, |_| Ok(body))?, Vec::new())
         }
         ("update", _) => {
-            let body = ctx.body_json()?;
+            let mut body = ctx.body_json()?;
+            let unknown = field_validation::drop_unknown_fields(ctx, kind, &mut body)?;
             let part = if sub == Some("status") {
                 Part::Status
             } else {
                 Part::Main
             };
-            ctx.store().replace(kind, ns, name, body, part)?
+            (ctx.store().replace(kind, ns, name, body, part)?, unknown)
         }
         (_, Some("scale")) => {
             let patch_kind = patch_kind()?;
-            write_scale(ctx, kind, ns, name, |scale| {
+            let scale = write_scale(ctx, kind, ns, name, |scale| {
                 patch_value(patch_kind, "Scale", scale, &ctx.body)
-            })?
+            })?;
+            (scale, Vec::new())
         }
         _ => patch_object(ctx, kind, ns, name, patch_kind()?, sub)?,
     };
-    scale_or_single(ctx, kind, &obj, sub)
+    let response = scale_or_single(ctx, kind, &obj, sub)?;
+    Ok(field_validation::with_warnings(ctx, response, &unknown))
 }
 
 fn delete(
@@ -582,19 +595,38 @@ fn delete(
         .map(|d| d.iter().map(|v| v.as_str().unwrap_or("")).collect())
         .unwrap_or_default();
     check_dry_run_values("DeleteOptions", &body_dry_run)?;
+    let grace_period = options
+        .get("gracePeriodSeconds")
+        .and_then(Value::as_i64)
+        .or_else(|| query_get(ctx.query, "gracePeriodSeconds").and_then(|g| g.parse().ok()));
+    let request = DeleteRequest {
+        precondition_rv: precondition,
+        orphan: policy == Some("Orphan"),
+        grace_period,
+    };
     let mut store = ctx.store();
     if !body_dry_run.is_empty() {
         store.dry_run = true;
     }
-    let gone = store.delete(kind, ns, name, precondition, policy == Some("Orphan"))?;
-    let mut details = json!({"name": name, "kind": kind.plural, "uid": gone["metadata"]["uid"]});
-    if !kind.group.is_empty() {
-        details["group"] = json!(kind.group);
+    let deletion = store.delete_requested(kind, ns, name, &request)?;
+    drop(store);
+    match deletion {
+        // registry/generic/registry/store.go: a pending deletion answers the marked object,
+        // a finished one the object where ReturnDeletedObject is set, else a Status.
+        Deletion::Pending(obj) => single(ctx, kind, &obj, 200),
+        Deletion::Gone(obj) if kind.delete_returns_object() => single(ctx, kind, &obj, 200),
+        Deletion::Gone(gone) => {
+            let mut details =
+                json!({"name": name, "kind": kind.plural, "uid": gone["metadata"]["uid"]});
+            if !kind.group.is_empty() {
+                details["group"] = json!(kind.group);
+            }
+            Ok(json_response(
+                200,
+                &json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "details": details}),
+            ))
+        }
     }
-    Ok(json_response(
-        200,
-        &json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "details": details}),
-    ))
 }
 
 fn delete_collection(
@@ -608,8 +640,9 @@ fn delete_collection(
     let mut items = Vec::new();
     for obj in doomed.items {
         let (obj_ns, obj_name) = store::key_of(&obj);
-        if let Ok(gone) = store.delete(kind, &obj_ns, &obj_name, None, false) {
-            items.push(kind.present(&gone));
+        match store.delete_requested(kind, &obj_ns, &obj_name, &DeleteRequest::default()) {
+            Ok(Deletion::Gone(obj) | Deletion::Pending(obj)) => items.push(kind.present(&obj)),
+            Err(_) => {}
         }
     }
     let rv = store.resource_version();
@@ -674,12 +707,12 @@ fn patch_object(
     name: &str,
     patch_kind: PatchKind,
     sub: Option<&str>,
-) -> Result<Arc<Value>, ApiError> {
+) -> Result<(Arc<Value>, Vec<String>), ApiError> {
     let mut store = ctx.store();
     let current = match store.get(kind, ns, name) {
         Ok(c) => c,
         Err(e) if e.code == 404 && patch_kind == PatchKind::Apply && sub.is_none() => {
-            let body = patch::parse_apply_body(&ctx.body).map_err(|e| match e {
+            let mut body = patch::parse_apply_body(&ctx.body).map_err(|e| match e {
                 patch::PatchError::BadRequest(m) | patch::PatchError::Unprocessable(m) => {
                     ApiError::bad_request(m)
                 }
@@ -690,17 +723,19 @@ fn patch_object(
                     "the name of the object does not match the name on the URL",
                 ));
             }
-            return store.create(kind, ns, body);
+            let unknown = field_validation::drop_unknown_fields(ctx, kind, &mut body)?;
+            return Ok((store.create(kind, ns, body)?, unknown));
         }
         Err(e) => return Err(e),
     };
-    let patched = patch_value(patch_kind, kind.kind, &kind.present(&current), &ctx.body)?;
+    let mut patched = patch_value(patch_kind, kind.kind, &kind.present(&current), &ctx.body)?;
+    let unknown = field_validation::drop_unknown_fields(ctx, kind, &mut patched)?;
     let part = if sub == Some("status") {
         Part::Status
     } else {
         Part::Main
     };
-    store.replace(kind, ns, name, patched, part)
+    Ok((store.replace(kind, ns, name, patched, part)?, unknown))
 }
 
 fn scale_of(obj: &Value) -> Value {
