@@ -71,7 +71,12 @@ pub(super) fn route_line(r: &Release, rt: &Route) -> String {
     if rt.weighted {
         let share = Traffic::of_share(rt.candidate_per_million, Vec::new());
         let candidate = rt.candidate_service.as_deref().unwrap_or("?");
-        return format!("{target}  {candidate} {} %", share.exact_percents().1);
+        let line = format!("{target}  {candidate} {} %", share.exact_percents().1);
+        let rest = crate::release::model::elsewhere(&rt.others);
+        return match rest {
+            Some(rest) => format!("{line}, {rest}"),
+            None => line,
+        };
     }
     match &rt.live_service {
         Some(live) => format!("{target}  not split: all to {live}"),

@@ -223,7 +223,8 @@ impl Track {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Traffic {
-    /// Share of ordinary requests to the live track, 0–100, rounded (kept for compatibility).
+    /// Share of ordinary requests to the live track, 0–100, rounded as `candidate_percent`
+    /// is (kept for compatibility; with `others` the two need not add up to 100).
     pub live_percent: u32,
     /// Share of ordinary requests to the candidate, 0–100, rounded to the nearest percent but
     /// never to 0 while `candidate_per_million` is above 0 (nor to 100 while below a million).
@@ -234,6 +235,15 @@ pub struct Traffic {
     /// to the nearest millionth but never 0 of a weight above 0 nor a million of one below
     /// its total. 0 for the patterns that switch rather than split.
     pub candidate_per_million: u32,
+    /// The live track's exact share of ordinary requests, in millionths, as the candidate's:
+    /// a million less the candidate's and the `others`' shares (0 when the share route's
+    /// weights are all 0).
+    pub live_per_million: u32,
+    /// Backends of the release's split that are neither track yet take a share of its
+    /// ordinary requests (an HTTPRoute rule's third backendRef at a weight above 0), each
+    /// with its share; empty for every other split (and left out of the JSON when empty).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub others: Vec<OtherBackend>,
     /// Header and cookie rules, in the order ingress-nginx applies them.
     pub rules: Vec<Rule>,
     /// The host/paths an Ingress release covers, or the ordinary rules of an HTTPRoute
@@ -270,6 +280,17 @@ pub struct RouteFault {
     pub reason: CompactString,
     /// The condition's message, or what the rule does.
     pub message: CompactString,
+}
+
+/// A backend of a split that is neither the live nor the candidate track, and its share.
+/// Source: Gateway API `apis/v1/shared_types.go`, `BackendRef.Weight` (weight over the sum
+/// of all the rule's weights, whatever the backend).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OtherBackend {
+    /// How the route names it: `Service web-blue`, `Service other/web`, `ServiceImport web`.
+    pub backend: CompactString,
+    /// Its exact share of the split's requests, in millionths.
+    pub per_million: u32,
 }
 
 impl RouteFault {
@@ -309,6 +330,10 @@ pub struct Route {
     /// all the rule's backendRef weights); None for the Ingress patterns.
     #[serde(skip)]
     pub weights: Option<(u32, u32)>,
+    /// An HTTPRoute rule's backendRefs to neither Service of the release that take a share
+    /// (weight above 0); empty for the Ingress patterns.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub others: Vec<OtherBackend>,
 }
 
 impl Route {
@@ -472,24 +497,48 @@ impl PartialEq<&str> for Rule {
 pub const MILLION: u32 = 1_000_000;
 
 impl Traffic {
-    /// The split of an exact candidate share (millionths, clamped to a million); the percents
-    /// are rounded but never say 0 (or 100) of a share that is not.
+    /// The split of an exact candidate share (millionths, clamped to a million) between the
+    /// two tracks alone: the live track takes the rest. The percents are rounded but never
+    /// say 0 (or 100) of a share that is not.
     pub fn of_share(candidate_per_million: u32, rules: Vec<Rule>) -> Traffic {
-        let share = candidate_per_million.min(MILLION);
-        let rounded = (share + 5_000) / 10_000;
-        let candidate_percent = match share {
-            0 => 0,
-            MILLION => 100,
-            _ => rounded.clamp(1, 99),
-        };
+        let candidate = candidate_per_million.min(MILLION);
+        Traffic::of_split(MILLION - candidate, candidate, Vec::new(), rules)
+    }
+
+    /// A split among the live track, the candidate and `others` (each in millionths): the
+    /// live share is clamped to what the others leave.
+    pub fn of_split(
+        live_per_million: u32,
+        candidate_per_million: u32,
+        others: Vec<OtherBackend>,
+        rules: Vec<Rule>,
+    ) -> Traffic {
+        let candidate = candidate_per_million.min(MILLION);
+        let rest = others.iter().fold(MILLION - candidate, |left, o| {
+            left.saturating_sub(o.per_million)
+        });
+        let live = live_per_million.min(rest);
         Traffic {
-            live_percent: 100 - candidate_percent,
-            candidate_percent,
-            candidate_per_million: share,
+            live_percent: whole_percent(live),
+            candidate_percent: whole_percent(candidate),
+            candidate_per_million: candidate,
+            live_per_million: live,
+            others,
             rules,
             routes: Vec::new(),
             faults: Vec::new(),
         }
+    }
+
+    /// The share the `others` take together, in millionths (0 for a two-way split).
+    pub fn other_per_million(&self) -> u32 {
+        total_of(&self.others)
+    }
+
+    /// Where the share neither track takes goes, in words (`elsewhere`); None for a two-way
+    /// split.
+    pub fn elsewhere(&self) -> Option<String> {
+        elsewhere(&self.others)
     }
 
     /// The candidate's exact share as a fraction, 0.0–1.0 (`candidate_share` in the JSON).
@@ -500,14 +549,61 @@ impl Traffic {
     /// The (live, candidate) shares as shown where room allows: exact, e.g. `99.9` and `0.1`.
     pub fn exact_percents(&self) -> (String, String) {
         let c = self.candidate_per_million.min(MILLION);
-        (percent_of(MILLION - c), percent_of(c))
+        (
+            percent_of(self.live_per_million.min(MILLION)),
+            percent_of(c),
+        )
+    }
+
+    /// The share of `others`, exact (`20`) and short (`<1`); None for a two-way split.
+    pub fn other_percents(&self) -> Option<(String, String)> {
+        let o = self.other_per_million();
+        (!self.others.is_empty()).then(|| (percent_of(o), short_percent(o)))
     }
 
     /// The (live, candidate) shares as shown where room is short: whole percents, with `<1`
     /// and `>99` for shares a whole percent would round to 0 or 100.
     pub fn short_percents(&self) -> (String, String) {
         let c = self.candidate_per_million.min(MILLION);
-        (short_percent(MILLION - c), short_percent(c))
+        (
+            short_percent(self.live_per_million.min(MILLION)),
+            short_percent(c),
+        )
+    }
+}
+
+/// Where the share of `others` goes, in words: `20% to Service web-blue`, `30% to Service a
+/// (20%), Service b (10%)`; None when there are none.
+pub fn elsewhere(others: &[OtherBackend]) -> Option<String> {
+    let total = total_of(others);
+    match others {
+        [] => None,
+        [one] => Some(format!("{}% to {}", percent_of(total), one.backend)),
+        many => {
+            let each: Vec<String> = many
+                .iter()
+                .map(|o| format!("{} ({}%)", o.backend, percent_of(o.per_million)))
+                .collect();
+            Some(format!("{}% to {}", percent_of(total), each.join(", ")))
+        }
+    }
+}
+
+/// The share `others` take together, in millionths, at most a million.
+fn total_of(others: &[OtherBackend]) -> u32 {
+    others
+        .iter()
+        .fold(0u32, |sum, o| sum.saturating_add(o.per_million))
+        .min(MILLION)
+}
+
+/// A share in millionths as a whole percent, rounded to the nearest but never 0 (or 100) of
+/// a share that is not.
+fn whole_percent(per_million: u32) -> u32 {
+    match per_million.min(MILLION) {
+        0 => 0,
+        MILLION => 100,
+        p => ((p + 5_000) / 10_000).clamp(1, 99),
     }
 }
 
@@ -698,6 +794,20 @@ impl Release {
         ))
     }
 
+    /// The split, short, as the status table and the console's list show it: `75/25`,
+    /// `>99/<1`, `60/20+20` where other backends take a share, `0/0` where neither track
+    /// takes any (`unserved`).
+    pub fn short_split(&self) -> String {
+        if self.unserved().is_some() {
+            return "0/0".into();
+        }
+        let (live, candidate) = self.traffic.short_percents();
+        match self.traffic.other_percents() {
+            Some((_, rest)) => format!("{live}/{candidate}+{rest}"),
+            None => format!("{live}/{candidate}"),
+        }
+    }
+
     /// The candidate takes a share of ordinary requests (any, even one in a million) but has
     /// Deployments with no ready pod: those requests fail.
     pub fn candidate_share_without_pods(&self) -> bool {
@@ -772,6 +882,96 @@ mod tests {
             assert_eq!(serde_json::to_value(&rule).ok(), Some(text.into()));
             assert_eq!(rule, text);
         }
+    }
+
+    /// A split with backends that are neither track: each share is exact and said apart;
+    /// the live track's is never a million less the candidate's.
+    /// Source: Gateway API `apis/v1/shared_types.go`, `BackendRef.Weight`; conformance
+    /// `conformance/tests/httproute-weight.go` (70/30/0).
+    #[test]
+    fn a_split_with_other_backends_keeps_each_share_exact() {
+        let other = |backend: &str, per_million| OtherBackend {
+            backend: backend.into(),
+            per_million,
+        };
+        // (live, candidate, others) → (live, candidate) exact and short, the others' share
+        // short, and where it goes.
+        type Case<'a> = (
+            u32,
+            u32,
+            Vec<OtherBackend>,
+            [&'a str; 4],
+            Option<&'a str>,
+            Option<&'a str>,
+        );
+        let cases: [Case; 5] = [
+            (
+                900_000,
+                100_000,
+                vec![],
+                ["90", "10", "90", "10"],
+                None,
+                None,
+            ),
+            (
+                600_000,
+                200_000,
+                vec![other("Service web-blue", 200_000)],
+                ["60", "20", "60", "20"],
+                Some("20"),
+                Some("20% to Service web-blue"),
+            ),
+            (
+                333_333,
+                333_333,
+                vec![other("Service web-blue", 333_333)],
+                ["33.3333", "33.3333", "33", "33"],
+                Some("33"),
+                Some("33.3333% to Service web-blue"),
+            ),
+            (
+                700_000,
+                0,
+                vec![
+                    other("Service a", 200_000),
+                    other("ServiceImport b", 100_000),
+                ],
+                ["70", "0", "70", "0"],
+                Some("30"),
+                Some("30% to Service a (20%), ServiceImport b (10%)"),
+            ),
+            // A live share the others leave no room for is clamped to what they leave.
+            (
+                MILLION,
+                999_000,
+                vec![other("Service c", 1_000)],
+                ["0", "99.9", "0", ">99"],
+                Some("<1"),
+                Some("0.1% to Service c"),
+            ),
+        ];
+        for (live, candidate, others, [le, ce, ls, cs], rest, words) in cases {
+            let t = Traffic::of_split(live, candidate, others, Vec::new());
+            assert_eq!(
+                t.exact_percents(),
+                (le.to_string(), ce.to_string()),
+                "{t:?}"
+            );
+            assert_eq!(
+                t.short_percents(),
+                (ls.to_string(), cs.to_string()),
+                "{t:?}"
+            );
+            assert_eq!(t.other_percents().map(|p| p.1).as_deref(), rest, "{t:?}");
+            assert_eq!(t.elsewhere().as_deref(), words, "{t:?}");
+            assert!(
+                t.live_per_million + t.candidate_per_million + t.other_per_million() <= MILLION,
+                "{t:?}"
+            );
+        }
+        // Two tracks alone: the live track takes the rest.
+        let t = Traffic::of_share(125_000, Vec::new());
+        assert_eq!((t.live_per_million, t.live_percent), (875_000, 88));
     }
 
     #[test]

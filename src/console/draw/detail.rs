@@ -15,7 +15,6 @@ use crate::console::app::Allowed;
 use crate::console::keymap::{Command, Scope};
 use crate::console::share;
 use crate::console::theme::Role;
-use crate::release::model::MILLION;
 use crate::release::{Release, Side, Stage, Track};
 
 mod track;
@@ -258,6 +257,17 @@ fn traffic(cx: Cx, r: &Release, w: usize) -> Vec<Item> {
             vec![(9, Line::from(spans))]
         }
     };
+    if let Some(rest) = r
+        .traffic
+        .elsewhere()
+        .filter(|_| share::unserved(r).is_none())
+    {
+        let rest = format!("░ {rest}: neither track's");
+        items.push((
+            8,
+            Line::from(vec![line_label(cx, ""), cx.span(rest, Role::Warning)]),
+        ));
+    }
     let cand = r.candidate.as_ref().map(|c| c.label()).unwrap_or_default();
     for rule in &r.traffic.rules {
         let rule = match rule.to() {
@@ -290,28 +300,49 @@ fn traffic_bar(cx: Cx, r: &Release, w: usize) -> Vec<Span<'static>> {
     if let Some(why) = share::unserved(r) {
         return vec![cx.span(format!("✖ {why}"), Role::Danger)];
     }
-    // Labels short (`<1%`), cells from the exact share.
+    // Labels short (`<1%`), cells from the exact shares.
     let (live_text, cand_text) = share::short(r);
-    let cand = r.traffic.candidate_per_million.min(MILLION) as usize;
-    let live = MILLION as usize - cand;
+    let t = &r.traffic;
+    let shares = [
+        t.live_per_million,
+        t.other_per_million(),
+        t.candidate_per_million,
+    ];
     let left = format!("◀ {} {live_text}% ", text::truncate(r.live.label(), 12));
     let right = match &r.candidate {
         Some(c) => format!(" {cand_text}% {} ▶", text::truncate(c.label(), 12)),
         None => " no candidate".to_string(),
     };
     let bar_w = w.saturating_sub(width(&left) + width(&right) + 1).min(60);
-    let total = (live + cand).max(1);
-    let mut live_cells = (live * bar_w + total / 2) / total;
-    if live > 0 && cand > 0 && bar_w >= 2 {
-        live_cells = live_cells.clamp(1, bar_w - 1);
-    }
-    let cand_cells = bar_w - live_cells.min(bar_w);
+    let [live_cells, other_cells, cand_cells] = bar_cells(shares, bar_w);
     vec![
         cx.span(left, Role::Live),
-        cx.span("█".repeat(live_cells.min(bar_w)), Role::Live),
+        cx.span("█".repeat(live_cells), Role::Live),
+        cx.span("░".repeat(other_cells), Role::Muted),
         cx.span("▒".repeat(cand_cells), Role::Candidate),
         cx.span(right, Role::Candidate),
     ]
+}
+
+/// The cells of a bar `bar_w` wide for each share (millionths), in proportion (each edge
+/// rounded where it falls), and at least one for any share above 0 where there is room, so
+/// no share that is taken looks like none.
+fn bar_cells(shares: [u32; 3], bar_w: usize) -> [usize; 3] {
+    let total = shares.iter().map(|&s| s as usize).sum::<usize>().max(1);
+    let edge = |upto: usize| (upto * bar_w + total / 2) / total;
+    let first = edge(shares[0] as usize);
+    let second = edge(shares[0] as usize + shares[1] as usize);
+    let mut cells = [first, second - first, bar_w.saturating_sub(second)];
+    for i in 0..3 {
+        if shares[i] > 0 && cells[i] == 0 {
+            let widest = (0..3).max_by_key(|&j| cells[j]).unwrap_or(0);
+            if cells[widest] > 1 {
+                cells[widest] -= 1;
+                cells[i] = 1;
+            }
+        }
+    }
+    cells
 }
 
 /// The canary weight: a 0–100 track with the applied weight `●` and the pending one `◆`,

@@ -30,8 +30,8 @@ use super::nginx_canary::share;
 use super::objects::{BackendRow, CondRow, MatchRow, PathKind, RouteRow, RouteRuleRow};
 use super::serving::HostPaths;
 use crate::release::model::{
-    Condition, Kind, Pattern, Release, Route, RouteFault, Rule, RuleMatch, RuleSource, Side, Stage,
-    Traffic,
+    Condition, Kind, MILLION, OtherBackend, Pattern, Release, Route, RouteFault, Rule, RuleMatch,
+    RuleSource, Side, Stage, Traffic,
 };
 
 /// One rule of one route of the namespace: positions in `View::routes` and in its rules.
@@ -286,9 +286,14 @@ fn release<'i>(
         Some(_) => Pattern::HttpRouteCanary,
         None => Pattern::HttpRouteSwitch,
     };
-    let share = weighted
-        .or(routes.first())
-        .map_or(0, |r| r.candidate_per_million);
+    let shown = weighted.or(routes.first());
+    let share = shown.map_or(0, |r| r.candidate_per_million);
+    let others = shown.map(|r| r.others.clone()).unwrap_or_default();
+    // Every weight 0: the live track takes nothing either (`Release::unserved` says why).
+    let live_share = match shown.and_then(|r| r.weights) {
+        Some((_, 0)) => 0,
+        _ => MILLION,
+    };
     let route = &v.routes[home];
     if pattern == Pattern::HttpRouteSwitch {
         claim_retired_colours(v, cx, &route.notes, live);
@@ -303,7 +308,7 @@ fn release<'i>(
         traffic: Traffic {
             routes,
             faults,
-            ..Traffic::of_share(share, rules)
+            ..Traffic::of_split(live_share, share, others, rules)
         },
         track_label: None,
         canary: None,
@@ -333,7 +338,7 @@ fn routes(
         let (path, exact) = rule_path(v, rule);
         let all = weights(v, rule, "").1;
         let clamp = |w: u64| u32::try_from(w).unwrap_or(u32::MAX);
-        let r = Route {
+        let mut r = Route {
             host: v.s(route.hostnames).into(),
             path,
             exact,
@@ -343,16 +348,21 @@ fn routes(
             candidate_per_million: rule_share(v, rule, candidate),
             weighted: names(v, rule, live) && names(v, rule, candidate),
             weights: Some((clamp(weights(v, rule, candidate).0), clamp(all))),
+            others: Vec::new(),
         };
         for b in v.backends(rule) {
             // A backendRef of weight 0 gets nothing: it takes no share from either track.
             if b.weight == 0 || b.service && g.has(v.s(b.name)) {
                 continue;
             }
-            let (w, a) = (b.weight, u32::try_from(all).unwrap_or(u32::MAX));
-            let percent = Traffic::of_share(share(w, a), Vec::new())
+            let other = OtherBackend {
+                backend: v.s(b.described).into(),
+                per_million: share(b.weight, clamp(all)),
+            };
+            let percent = Traffic::of_share(other.per_million, Vec::new())
                 .exact_percents()
                 .1;
+            r.others.push(other);
             warnings.push(format!(
                 "The HTTPRoute {id} also sends {percent}% of the requests for {target} to {b}, which is neither the live Service {live} nor the candidate {candidate}: that share is neither's.",
                 id = route_id(v, route),
@@ -1232,6 +1242,29 @@ mod tests {
             ),
             "{:?}",
             r.warnings
+        );
+        // The live track takes its own weight's share, never 100 less the candidate's; the
+        // rest is said with where it goes, in the table, the JSON and the sentence alike.
+        let t = &r.traffic;
+        assert_eq!((t.live_per_million, t.live_percent), (600_000, 60));
+        assert_eq!(t.elsewhere().as_deref(), Some("20% to Service web-blue"));
+        assert_eq!(r.short_split(), "60/20+20");
+        let table = crate::release::status::to_table(std::slice::from_ref(&r));
+        assert!(table.contains(" 60/20+20 "), "{table}");
+        let json = crate::release::status::to_json(std::slice::from_ref(&r));
+        let traffic = &json["releases"][0]["traffic"];
+        assert_eq!(traffic["live_share"], 0.6, "{traffic}");
+        assert_eq!(
+            traffic["others"],
+            json!([{"backend": "Service web-blue", "share": 0.2}])
+        );
+        assert_eq!(
+            traffic["routes"][0]["others"],
+            json!([{"backend": "Service web-blue", "share": 0.2}])
+        );
+        assert_eq!(
+            crate::release::status::where_traffic_is(&r),
+            "60% on v1, 20% on v2, 20% to Service web-blue"
         );
         let foreign = json!([svc("web-v1", Some(4)),
                              {"name": "web-v2", "namespace": "other", "weight": 1},

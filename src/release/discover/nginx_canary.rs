@@ -256,6 +256,7 @@ fn route<'i>(
         candidate_per_million: traffic.candidate_per_million,
         weighted,
         weights: None,
+        others: Vec::new(),
     }
 }
 
