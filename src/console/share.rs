@@ -65,6 +65,9 @@ pub(super) fn route_line(r: &Release, rt: &Route) -> String {
             None => format!("{target}  no traffic: it names no Gateway"),
         };
     }
+    if let Some(by) = &rt.shadowed_by {
+        return format!("{target}  shadowed: {by} comes first");
+    }
     if rt.weights.is_some_and(|(_, total)| total == 0) {
         return format!("{target}  no backend: every weight is 0");
     }

@@ -334,6 +334,11 @@ pub struct Route {
     /// (weight above 0); empty for the Ingress patterns.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub others: Vec<OtherBackend>,
+    /// The HTTPRoute rule that takes every request this rule matches first, by the Gateway
+    /// API's match precedence (`rule 1 of HTTPRoute shop/api`): this rule's split reaches
+    /// nobody. None for the Ingress patterns.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shadowed_by: Option<CompactString>,
 }
 
 impl Route {
@@ -436,6 +441,10 @@ pub struct Rule {
     pub when: One<Condition>,
     /// The track the requests it picks go to.
     pub to: Side,
+    /// The requests it picks that another HTTPRoute rule takes first, by the Gateway API's
+    /// match precedence, each as `path /api*: rule 2 of web first` (the HTTPRoute by name);
+    /// empty for nginx rules. Not part of its text form: the warnings say it too.
+    pub except: Vec<CompactString>,
 }
 
 impl Rule {
@@ -453,6 +462,7 @@ impl Rule {
                 matches
             }],
             to,
+            except: Vec::new(),
         }
     }
 
@@ -491,6 +501,18 @@ impl PartialEq<&str> for Rule {
             .and_then(|rest| rest.strip_prefix(" -> "))
             == Some(self.to().as_str())
     }
+}
+
+/// The route whose share is a release's: its first weighted route that some request
+/// reaches, else its first that some request reaches, else its first.
+pub fn share_route(routes: &[Route]) -> Option<&Route> {
+    let reached = |rt: &&Route| rt.shadowed_by.is_none();
+    routes
+        .iter()
+        .filter(reached)
+        .find(|rt| rt.weighted)
+        .or_else(|| routes.iter().find(reached))
+        .or(routes.first())
 }
 
 /// A whole share, in `Traffic::candidate_per_million`'s unit.
@@ -748,10 +770,9 @@ impl Release {
         format!("the {kind}{plural} {}", each.join(", "))
     }
 
-    /// The route whose share is the release's: its first weighted one, else its first.
+    /// The route whose share is the release's (`share_route`).
     pub fn share_route(&self) -> Option<&Route> {
-        let routes = &self.traffic.routes;
-        routes.iter().find(|rt| rt.weighted).or(routes.first())
+        share_route(&self.traffic.routes)
     }
 
     /// The fault that leaves the HTTPRoute `route` carrying nothing: no parent accepts it
@@ -771,6 +792,11 @@ impl Release {
     /// accepted is not attached; `BackendRef.Weight`: weight 0 forwards nothing).
     pub fn unserved(&self) -> Option<String> {
         let route = self.share_route()?;
+        if let Some(by) = &route.shadowed_by {
+            return Some(format!(
+                "no traffic to either track: {by} takes every request of the split first"
+            ));
+        }
         if route.weights.is_some_and(|(_, total)| total == 0) {
             return Some("no backend: every weight is 0; the gateway answers with errors".into());
         }
@@ -872,6 +898,7 @@ mod tests {
                         cond(RuleSource::Query, "v", RuleMatch::Value("2".into())),
                     ],
                     to: Side::Live,
+                    except: Vec::new(),
                 },
                 Side::Live,
                 "path /beta* and method=POST and query v=2 -> live",

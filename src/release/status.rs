@@ -31,11 +31,14 @@ fn route_json(rt: &Route) -> Value {
         "candidate_share": fraction(rt.candidate_per_million),
         "weighted": rt.weighted,
     });
-    // Only an HTTPRoute rule with a third backend has others; the key is absent otherwise.
-    if !rt.others.is_empty()
-        && let Some(route) = route.as_object_mut()
-    {
-        route.insert("others".into(), others_json(&rt.others));
+    // Only HTTPRoute rules have others or a shadowing rule; the keys are absent otherwise.
+    if let Some(route) = route.as_object_mut() {
+        if !rt.others.is_empty() {
+            route.insert("others".into(), others_json(&rt.others));
+        }
+        if let Some(by) = &rt.shadowed_by {
+            route.insert("shadowed_by".into(), json!(by));
+        }
     }
     route
 }

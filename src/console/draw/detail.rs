@@ -270,6 +270,12 @@ fn traffic(cx: Cx, r: &Release, w: usize) -> Vec<Item> {
     }
     let cand = r.candidate.as_ref().map(|c| c.label()).unwrap_or_default();
     for rule in &r.traffic.rules {
+        // What another rule takes first, under the rule it narrows.
+        let except = rule.except.iter().map(|e| {
+            let text = format!("  ↳ not with {e}");
+            Line::from(vec![line_label(cx, ""), cx.span(text, Role::Warning)])
+        });
+        let except: Vec<Line> = except.collect();
         let rule = match rule.to() {
             Side::Candidate => format!("{} → {cand} (candidate)", rule.condition()),
             Side::Live => format!("{} → live", rule.condition()),
@@ -278,7 +284,9 @@ fn traffic(cx: Cx, r: &Release, w: usize) -> Vec<Item> {
             6,
             Line::from(vec![line_label(cx, ""), cx.span(rule, Role::Accent)]),
         ));
+        items.extend(except.into_iter().map(|line| (6, line)));
     }
+
     // A canary over several host/paths: each is a split of its own.
     if r.traffic.routes.len() > 1 {
         for rt in &r.traffic.routes {

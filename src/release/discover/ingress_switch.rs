@@ -132,6 +132,7 @@ fn routes<'i>(
                     weighted: false,
                     weights: None,
                     others: Vec::new(),
+                    shadowed_by: None,
                 });
             }
         }

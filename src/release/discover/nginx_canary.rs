@@ -257,6 +257,7 @@ fn route<'i>(
         weighted,
         weights: None,
         others: Vec::new(),
+        shadowed_by: None,
     }
 }
 

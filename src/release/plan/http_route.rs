@@ -610,6 +610,7 @@ mod tests {
                 matches: RuleMatch::Value(value.into()),
             }],
             to: Side::Candidate,
+            except: Vec::new(),
         }
     }
 

@@ -433,6 +433,7 @@ pub(super) mod tests {
             weighted,
             weights: None,
             others: Vec::new(),
+            shadowed_by: None,
         }
     }
 
