@@ -526,13 +526,10 @@ fn rule_limits(
     Some(except)
 }
 
-/// `rule 2` (1-based, as a reader counts) or `rule "beta"` where `spec.rules[].name` is set.
+/// `rule 2` (1-based) or `rule "beta"` (`http_route::rule_label`).
 fn rule_number(v: View<'_>, route: usize, rule: usize) -> String {
     let row = &v.route_rules(&v.routes[route])[rule];
-    match v.s(row.name) {
-        "" => format!("rule {}", rule + 1),
-        name => format!("rule \"{name}\""),
-    }
+    crate::release::http_route::rule_label(Some(v.s(row.name)), rule)
 }
 
 /// `rule 2 of HTTPRoute shop/web`, `rule "beta" of HTTPRoute shop/web`.
