@@ -2357,3 +2357,39 @@ fn httproute_third_backend_takes_its_own_share() {
         }
     }
 }
+
+/// Two HTTPRoutes of one release that split differently: no one split is shown (the bar,
+/// the headings and the list say so), each route's is, never the first route's alone.
+#[test]
+fn httproute_routes_that_disagree_show_no_single_split() {
+    let objects = edge(EDGE).http_route(
+        "beta",
+        "beta.example.com",
+        json!([path_rule(
+            "/",
+            json!([
+                backend("checkout-v1", Some(50)),
+                backend("checkout-v2", Some(50))
+            ])
+        )]),
+        json!({}),
+        accepted_by_public(),
+    );
+    let app = app_with(&objects, PodScope::All, "edge/checkout", false);
+    screens_at("httproute_disagree", &app, &[(120, 40), (80, 24)]);
+    let theme = default_theme();
+    for (w, h) in [(120, 40), (80, 24)] {
+        let terminal = render(&app, &theme, w, h);
+        let buf = terminal.backend().buffer();
+        for claim in ["LIVE 90%", "90/10 "] {
+            assert_eq!(
+                find(buf, claim),
+                None,
+                "{w}x{h}: one route's split as the release's"
+            );
+        }
+        for said in ["routes disagree", "LIVE ?%", "varies"] {
+            assert!(find(buf, said).is_some(), "{w}x{h}: {said}");
+        }
+    }
+}

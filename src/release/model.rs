@@ -557,12 +557,6 @@ impl Traffic {
         total_of(&self.others)
     }
 
-    /// Where the share neither track takes goes, in words (`elsewhere`); None for a two-way
-    /// split.
-    pub fn elsewhere(&self) -> Option<String> {
-        elsewhere(&self.others)
-    }
-
     /// The candidate's exact share as a fraction, 0.0–1.0 (`candidate_share` in the JSON).
     pub fn candidate_share(&self) -> f64 {
         f64::from(self.candidate_per_million) / f64::from(MILLION)
@@ -820,12 +814,56 @@ impl Release {
         ))
     }
 
+    /// Why no one split is the release's: its weighted routes that some request reaches give
+    /// the candidate different shares (`routes disagree: web 90/10, beta 50/50`, each route
+    /// by its HTTPRoute where they are on several, else by its host/path). None when they
+    /// agree. The shares shown would otherwise be only the first route's.
+    pub fn disagreement(&self) -> Option<String> {
+        let reached: Vec<&Route> = self
+            .traffic
+            .routes
+            .iter()
+            .filter(|rt| rt.weighted && rt.shadowed_by.is_none())
+            .collect();
+        let first = reached.first()?.candidate_per_million;
+        if reached.iter().all(|rt| rt.candidate_per_million == first) {
+            return None;
+        }
+        let mut names: Vec<&str> = reached
+            .iter()
+            .filter_map(|rt| rt.primary.as_deref())
+            .collect();
+        names.dedup();
+        let by_object = names.len() == reached.len();
+        let each: Vec<String> = reached
+            .iter()
+            .map(|rt| {
+                let t = Traffic::of_split(
+                    MILLION,
+                    rt.candidate_per_million,
+                    rt.others.clone(),
+                    Vec::new(),
+                );
+                let (live, candidate) = t.short_percents();
+                let name = match (&rt.primary, by_object) {
+                    (Some(p), true) => p.to_string(),
+                    _ => rt.target(),
+                };
+                format!("{name} {live}/{candidate}")
+            })
+            .collect();
+        Some(format!("routes disagree: {}", each.join(", ")))
+    }
+
     /// The split, short, as the status table and the console's list show it: `75/25`,
     /// `>99/<1`, `60/20+20` where other backends take a share, `0/0` where neither track
-    /// takes any (`unserved`).
+    /// takes any (`unserved`), `varies` where the routes disagree (`disagreement`).
     pub fn short_split(&self) -> String {
         if self.unserved().is_some() {
             return "0/0".into();
+        }
+        if self.disagreement().is_some() {
+            return "varies".into();
         }
         let (live, candidate) = self.traffic.short_percents();
         match self.traffic.other_percents() {
@@ -990,7 +1028,7 @@ mod tests {
                 "{t:?}"
             );
             assert_eq!(t.other_percents().map(|p| p.1).as_deref(), rest, "{t:?}");
-            assert_eq!(t.elsewhere().as_deref(), words, "{t:?}");
+            assert_eq!(elsewhere(&t.others).as_deref(), words, "{t:?}");
             assert!(
                 t.live_per_million + t.candidate_per_million + t.other_per_million() <= MILLION,
                 "{t:?}"

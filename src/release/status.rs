@@ -90,12 +90,17 @@ fn release_json(r: &Release) -> Value {
     {
         traffic.insert("unserved".into(), json!(why));
     }
+    if let Some(how) = r.disagreement()
+        && let Some(traffic) = release.get_mut("traffic").and_then(Value::as_object_mut)
+    {
+        traffic.insert("disagreement".into(), json!(how));
+    }
     release
 }
 
 /// Where requests go now, in a few words: `100% still on v2`, or `75% on v1, 25% on v2`.
 pub fn where_traffic_is(r: &Release) -> String {
-    if let Some(why) = r.unserved() {
+    if let Some(why) = r.unserved().or_else(|| r.disagreement()) {
         return why;
     }
     let t = &r.traffic;
@@ -115,7 +120,7 @@ pub fn where_traffic_is(r: &Release) -> String {
         _ if t.others.is_empty() => format!("{live}% still on {}", r.live.label()),
         _ => format!("{live}% on {}", r.live.label()),
     };
-    match t.elsewhere() {
+    match super::model::elsewhere(&t.others) {
         Some(rest) => format!("{tracks}, {rest}"),
         None => tracks,
     }

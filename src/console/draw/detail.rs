@@ -240,15 +240,19 @@ fn line_label(cx: Cx, name: &str) -> Span<'static> {
 
 /// `traffic  ◀ v1 75% ███████████▒▒▒▒ 25% v2 ▶` and the header/cookie rules written out.
 fn traffic(cx: Cx, r: &Release, w: usize) -> Vec<Item> {
-    let mut items = match share::unserved(r) {
+    // No one split to draw: why neither track takes any, or how the routes disagree.
+    let instead = share::unserved(r)
+        .map(|why| (format!("✖ {why}"), Role::Danger))
+        .or_else(|| share::disagreement(r).map(|how| (format!("⚠ {how}"), Role::Warning)));
+    let mut items = match instead {
         // Said whole, wrapped: it is why the bar is not shown.
-        Some(why) => text::wrap(&format!("✖ {why}"), w.saturating_sub(LABEL).max(1))
+        Some((said, role)) => text::wrap(&said, w.saturating_sub(LABEL).max(1))
             .into_iter()
             .enumerate()
             .map(|(i, piece)| {
                 let (label, prio) = if i == 0 { ("traffic", 9) } else { ("", 8) };
                 let label = line_label(cx, label);
-                (prio, Line::from(vec![label, cx.span(piece, Role::Danger)]))
+                (prio, Line::from(vec![label, cx.span(piece, role)]))
             })
             .collect(),
         None => {
@@ -257,10 +261,8 @@ fn traffic(cx: Cx, r: &Release, w: usize) -> Vec<Item> {
             vec![(9, Line::from(spans))]
         }
     };
-    if let Some(rest) = r
-        .traffic
-        .elsewhere()
-        .filter(|_| share::unserved(r).is_none())
+    if let Some(rest) =
+        crate::release::model::elsewhere(&r.traffic.others).filter(|_| share::unserved(r).is_none())
     {
         let rest = format!("░ {rest}: neither track's");
         items.push((
@@ -369,10 +371,11 @@ fn slider(cx: Cx, r: &Release, w: usize) -> Vec<Item> {
     let mut items = vec![(8, slider_track(cx, applied, pending.map(|(p, _)| p), w))];
 
     let mut words = vec![line_label(cx, "")];
-    words.push(cx.span(
-        format!("applied {}%", r.traffic.exact_percents().1),
-        Role::Candidate,
-    ));
+    let applied_words = match share::disagreement(r) {
+        Some(_) => "applied: the routes disagree".to_string(),
+        None => format!("applied {}%", r.traffic.exact_percents().1),
+    };
+    words.push(cx.span(applied_words, Role::Candidate));
     if let Some(weights) = share::weights(r) {
         words.push(cx.span(format!(" ({weights})"), Role::Muted));
     }

@@ -1272,6 +1272,16 @@ mod tests {
         let r = one(vec![b(json!({})), a()]);
         assert_eq!((r.name.as_str(), r.traffic.routes.len()), ("api", 2));
         assert_eq!(r.traffic.candidate_per_million, 100_000);
+        // No one split is the release's: each reader says the routes disagree, never the
+        // first route's split alone.
+        let how = "routes disagree: api 90/10, web 50/50";
+        assert_eq!(r.disagreement().as_deref(), Some(how));
+        assert_eq!(r.short_split(), "varies");
+        let table = crate::release::status::to_table(std::slice::from_ref(&r));
+        assert!(table.contains(" varies "), "{table}");
+        let json = crate::release::status::to_json(std::slice::from_ref(&r));
+        assert_eq!(json["releases"][0]["traffic"]["disagreement"], how);
+        assert_eq!(crate::release::status::where_traffic_is(&r), how);
         assert!(
             warned(
                 &r,
@@ -1600,7 +1610,10 @@ mod tests {
         // rest is said with where it goes, in the table, the JSON and the sentence alike.
         let t = &r.traffic;
         assert_eq!((t.live_per_million, t.live_percent), (600_000, 60));
-        assert_eq!(t.elsewhere().as_deref(), Some("20% to Service web-blue"));
+        assert_eq!(
+            crate::release::model::elsewhere(&t.others).as_deref(),
+            Some("20% to Service web-blue")
+        );
         assert_eq!(r.short_split(), "60/20+20");
         let table = crate::release::status::to_table(std::slice::from_ref(&r));
         assert!(table.contains(" 60/20+20 "), "{table}");

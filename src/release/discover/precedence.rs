@@ -612,28 +612,18 @@ mod tests {
                 )]),
             ),
         ];
-        let old_new = |older: &str, newer: &str| {
-            [
-                route(
-                    newer,
-                    Some("2026-01-02T00:00:00Z"),
-                    json!(["a.example"]),
-                    json!([rule(
-                        json!([{"path": {"type": "PathPrefix", "value": "/"}}]),
-                        newer
-                    )]),
-                ),
-                route(
-                    older,
-                    Some("2026-01-01T00:00:00Z"),
-                    json!(["a.example"]),
-                    json!([rule(
-                        json!([{"path": {"type": "PathPrefix", "value": "/"}}]),
-                        older
-                    )]),
-                ),
-            ]
+        // Two routes for every path of `a.example`, one a day older than the other.
+        let everything = |name: &str, day: &str| {
+            let created = format!("2026-01-0{day}T00:00:00Z");
+            let root = json!([{"path": {"type": "PathPrefix", "value": "/"}}]);
+            route(
+                name,
+                Some(&created),
+                json!(["a.example"]),
+                json!([rule(root, name)]),
+            )
         };
+        let old_new = |older: &str, newer: &str| [everything(newer, "2"), everything(older, "1")];
         let ranked = [route(
             "r",
             None,
