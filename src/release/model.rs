@@ -342,10 +342,17 @@ pub struct Route {
 }
 
 impl Route {
-    /// `web.example/api`, with ` (Exact)` for an Exact path.
+    /// `web.example/api`, with ` (Exact)` for an Exact path; a route of several hostnames
+    /// reads `web.example/api (also www.example)`, never the hostnames joined with `,`.
     pub fn target(&self) -> String {
         let exact = if self.exact { " (Exact)" } else { "" };
-        format!("{}{}{exact}", self.host, self.path)
+        match self.host.split_once(',') {
+            None => format!("{}{}{exact}", self.host, self.path),
+            Some((first, also)) => {
+                let also = also.replace(',', ", ");
+                format!("{first}{}{exact} (also {also})", self.path)
+            }
+        }
     }
 }
 
@@ -380,6 +387,8 @@ pub enum RuleSource {
     Path,
     /// The request method: HTTPRoute `matches[].method`.
     Method,
+    /// The request's host: the `hostnames` of a rule's HTTPRoute, where not the split's.
+    Host,
 }
 
 /// Which requests a condition picks, by the value read.
@@ -417,6 +426,7 @@ impl std::fmt::Display for Condition {
             RuleSource::Query => "query",
             RuleSource::Path => "path",
             RuleSource::Method => "method",
+            RuleSource::Host => "host",
         };
         let gap = if self.name.is_empty() { "" } else { " " };
         match &self.matches {
@@ -607,10 +617,10 @@ pub fn elsewhere(others: &[OtherBackend]) -> Option<String> {
 
 /// The share `others` take together, in millionths, at most a million.
 fn total_of(others: &[OtherBackend]) -> u32 {
-    others
+    let sum = others
         .iter()
-        .fold(0u32, |sum, o| sum.saturating_add(o.per_million))
-        .min(MILLION)
+        .fold(0u32, |sum, o| sum.saturating_add(o.per_million));
+    sum.min(MILLION)
 }
 
 /// A share in millionths as a whole percent, rounded to the nearest but never 0 (or 100) of
@@ -829,21 +839,14 @@ impl Release {
         if reached.iter().all(|rt| rt.candidate_per_million == first) {
             return None;
         }
-        let mut names: Vec<&str> = reached
-            .iter()
-            .filter_map(|rt| rt.primary.as_deref())
-            .collect();
+        let mut names: Vec<_> = reached.iter().map(|rt| rt.primary.as_deref()).collect();
         names.dedup();
-        let by_object = names.len() == reached.len();
+        let by_object = names.len() == reached.len() && names.iter().all(Option::is_some);
         let each: Vec<String> = reached
             .iter()
             .map(|rt| {
-                let t = Traffic::of_split(
-                    MILLION,
-                    rt.candidate_per_million,
-                    rt.others.clone(),
-                    Vec::new(),
-                );
+                let others = rt.others.clone();
+                let t = Traffic::of_split(MILLION, rt.candidate_per_million, others, vec![]);
                 let (live, candidate) = t.short_percents();
                 let name = match (&rt.primary, by_object) {
                     (Some(p), true) => p.to_string(),

@@ -457,8 +457,11 @@ fn match_rules(
         } else {
             Side::Candidate
         };
+        let first_hosts = first.map_or("", |r| r.host.as_str());
+        let host = on_hosts(v.s(v.routes[at.route].hostnames), first_hosts);
         for (i, m) in v.matches(rule).iter().enumerate() {
-            let when = conditions(v, m, own);
+            let mut when = conditions(v, m, own);
+            when.extend(host.clone());
             let here = MatchAt {
                 route: at.route,
                 rule: at.rule,
@@ -472,6 +475,27 @@ fn match_rules(
         }
     }
     out
+}
+
+/// The host condition of a rule whose route serves other hostnames (joined with `,`) than
+/// the release's split (`split`): `host=beta.example (or b.example)`; None where they are
+/// the same, or where the rule's route names none (it serves every host the split does).
+fn on_hosts(hostnames: &str, split: &str) -> Option<Condition> {
+    if hostnames.is_empty() || hostnames == split {
+        return None;
+    }
+    let mut each = hostnames.split(',');
+    let first = each.next().unwrap_or_default();
+    let rest: Vec<&str> = each.collect();
+    let value = match rest.is_empty() {
+        true => first.to_string(),
+        false => format!("{first} (or {})", rest.join(", ")),
+    };
+    Some(Condition {
+        source: RuleSource::Host,
+        name: CompactString::default(),
+        matches: RuleMatch::Value(value.into()),
+    })
 }
 
 /// The requests of match `here` (its conditions in words, and the Service its rule sends
@@ -1530,6 +1554,81 @@ mod tests {
                 "{at}: {unserved}"
             );
         }
+    }
+
+    /// Rules and splits are tied to their routes' hostnames, each read apart: a split of
+    /// several hostnames reads `a.example/ (also b.example)`, a header rule on another
+    /// route's hosts says which (`host=beta.example`), one on a route of no hostnames serves
+    /// every host and says none. Source: `apis/v1/httproute_types.go`,
+    /// `HTTPRouteSpec.Hostnames`.
+    #[test]
+    fn rules_and_splits_are_tied_to_their_hostnames() {
+        let beta = json!([{"matches": [{"headers": [{"name": "X-Beta", "value": "on"}]}],
+                           "backendRefs": [svc("web-v2", None)]}]);
+        let hosted = |name: &str, hostnames: &[&str], rules: Value| {
+            let mut r = route(name, rules, json!({}), accepted());
+            r.spec.hostnames = hostnames.iter().map(ToString::to_string).collect();
+            r
+        };
+        let ninety = || split(json!([svc("web-v1", Some(90)), svc("web-v2", Some(10))]));
+        // (routes, the split's target, the rules as they read)
+        let rows: [(Vec<HttpRoute>, &str, Vec<&str>); 4] = [
+            (
+                vec![hosted("web", &["a.example", "b.example"], ninety())],
+                "a.example/ (also b.example)",
+                vec![],
+            ),
+            (
+                vec![
+                    hosted("web", &["web.example"], ninety()),
+                    hosted("zz", &["beta.example"], beta.clone()),
+                ],
+                "web.example/",
+                vec!["header X-Beta=on and host=beta.example -> candidate"],
+            ),
+            (
+                vec![
+                    hosted("web", &["web.example"], ninety()),
+                    hosted("zz", &["beta.example", "b2.example"], beta.clone()),
+                ],
+                "web.example/",
+                vec!["header X-Beta=on and host=beta.example (or b2.example) -> candidate"],
+            ),
+            (
+                vec![
+                    hosted("web", &["web.example"], ninety()),
+                    hosted("zz", &[], beta.clone()),
+                ],
+                "web.example/",
+                vec!["header X-Beta=on -> candidate"],
+            ),
+        ];
+        for (routes, target, rules) in rows {
+            let r = one(routes);
+            assert_eq!(r.traffic.routes[0].target(), target);
+            let text: Vec<String> = r.traffic.rules.iter().map(ToString::to_string).collect();
+            assert_eq!(text, rules, "{target}");
+        }
+        // A rule on every host loses web.example to the route that names it, whatever the
+        // path: the longest matching hostname comes first.
+        let r = one(vec![
+            hosted("web", &["web.example"], ninety()),
+            hosted("zz", &[], beta),
+        ]);
+        let except: Vec<&str> = r.traffic.rules[0]
+            .except
+            .iter()
+            .map(|e| e.as_str())
+            .collect();
+        assert_eq!(except, ["host=web.example: rule 1 of web first"]);
+        assert!(
+            warned(
+                &r,
+                "The requests with header X-Beta=on and host=web.example are not sent to web-v2"
+            ),
+            "{:#?}",
+            r.warnings
+        );
     }
 
     /// Header, query and method matches send the requests they pick to the side their one

@@ -473,7 +473,6 @@ pub(super) fn fate(v: View<'_>, at: MatchAt) -> Fate {
 /// both matches' conditions can be written out (no regular expression) are looked at.
 pub(super) fn losses(v: View<'_>, at: MatchAt) -> Vec<(MatchAt, Vec<Condition>)> {
     let routes = competing(v, at.route);
-    let row = &v.routes[at.route];
     let rule = rule_row(v, at);
     let mut out: Vec<(MatchAt, Vec<Condition>)> = Vec::new();
     for (m, here) in matches_of(v, rule, at.route, at.rule) {
@@ -483,19 +482,20 @@ pub(super) fn losses(v: View<'_>, at: MatchAt) -> Vec<(MatchAt, Vec<Condition>)>
         let exact = m
             .and_then(|m| m.path)
             .is_some_and(|(k, _)| k == PathKind::Exact);
-        for host in hosts(v, row) {
-            let Some(mine) = probes(v, m, host).and_then(|p| p.into_iter().next()) else {
-                continue;
-            };
-            for &r in &routes {
+        for &r in &routes {
+            for (host, named) in probe_hosts(v, at.route, r) {
+                let Some(mine) = probes(v, m, host).and_then(|p| p.into_iter().next()) else {
+                    continue;
+                };
                 for (i, other) in v.route_rules(&v.routes[r]).iter().enumerate() {
                     for (om, oat) in matches_of(v, other, r, i) {
                         if oat.same_rule(at) {
                             continue;
                         }
-                        let Some((req, extra)) = common(v, (&mine, exact), om) else {
+                        let Some((req, mut extra)) = common(v, (&mine, exact), om) else {
                             continue;
                         };
+                        extra.extend(named.clone());
                         if let Verdict::Taken(w) = winner(v, &routes, &req)
                             && !w.same_rule(at)
                             && !out.iter().any(|(o, e)| o.same_rule(w) && *e == extra)
@@ -506,6 +506,30 @@ pub(super) fn losses(v: View<'_>, at: MatchAt) -> Vec<(MatchAt, Vec<Condition>)>
                 }
             }
         }
+    }
+    out
+}
+
+/// The hosts to look for `own`'s losses to the rules of route `other` at: `own`'s
+/// hostnames; for a route that names none (it serves every host), also each hostname
+/// `other` names, with the host condition that picks those requests.
+fn probe_hosts<'i>(v: View<'i>, own: usize, other: usize) -> Vec<(&'i str, Option<Condition>)> {
+    let mut out: Vec<(&str, Option<Condition>)> = hosts(v, &v.routes[own])
+        .into_iter()
+        .map(|h| (h, None))
+        .collect();
+    if v.s(v.routes[own].hostnames).is_empty() {
+        let named = hosts(v, &v.routes[other]).into_iter();
+        out.extend(
+            named
+                .filter(|h| !h.is_empty() && !h.starts_with('*'))
+                .map(|h| {
+                    (
+                        h,
+                        Some(condition(RuleSource::Host, "", RuleMatch::Value(h.into()))),
+                    )
+                }),
+        );
     }
     out
 }
