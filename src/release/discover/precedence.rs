@@ -511,11 +511,14 @@ pub(super) fn losses(v: View<'_>, at: MatchAt) -> Vec<(MatchAt, Vec<Condition>)>
 }
 
 /// The hosts to look for `own`'s losses to the rules of route `other` at: `own`'s
-/// hostnames; for a route that names none (it serves every host), also each hostname
+/// hostnames that `other` serves too; for a route that names none (it serves every host), also each hostname
 /// `other` names, with the host condition that picks those requests.
 fn probe_hosts<'i>(v: View<'i>, own: usize, other: usize) -> Vec<(&'i str, Option<Condition>)> {
+    // Only where `other` serves the host too: routes of other hosts never compete.
+    let theirs = v.s(v.routes[other].hostnames);
     let mut out: Vec<(&str, Option<Condition>)> = hosts(v, &v.routes[own])
         .into_iter()
+        .filter(|h| host_rank(theirs, h).is_some())
         .map(|h| (h, None))
         .collect();
     if v.s(v.routes[own].hostnames).is_empty() {
