@@ -1039,7 +1039,7 @@ fn httproute_canary_weights_finish_and_rollback_judged_by_kubectl() {
         args.extend(extra);
         let out = k.act(&args);
         assert!(
-            out.contains("requests with header X-Canary=always still go to v2: rule 0 of checkout/cart is left as it is"),
+            out.contains("requests with header X-Canary=always still go to v2: rule 1 of checkout/cart is left as it is"),
             "{out}"
         );
         let route = k.checkout_route("cart");
@@ -1097,7 +1097,7 @@ fn httproute_canary_weights_finish_and_rollback_judged_by_kubectl() {
     let out = k.act(&["rollback", id]);
     assert!(
         out.contains("all user traffic back to v1 after scaling it back to 2")
-            && out.contains("requests with header X-Canary=always still go to v2: rule 0 of checkout/cart is left as it is"),
+            && out.contains("requests with header X-Canary=always still go to v2: rule 1 of checkout/cart is left as it is"),
         "{out}"
     );
     let route = k.checkout_route("cart");
@@ -1273,7 +1273,7 @@ fn a_route_changed_between_plan_and_apply_is_a_conflict_and_nothing_is_written()
         }
     }
     assert!(
-        seen.contains("rule 1: cart-v1 90 → 50, cart-v2 10 → 50"),
+        seen.contains("rule 2: cart-v1 90 → 50, cart-v2 10 → 50"),
         "{seen}"
     );
 

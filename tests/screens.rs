@@ -2343,3 +2343,89 @@ fn httproute_canary_help_lists_the_slider_keys() {
         assert!(screen.contains(part), "{part}\n{screen}");
     }
 }
+
+/// Namespace `mesh`: the HTTPRoute canary `mail` whose split also sends 2 of 10 to a third
+/// Service, `mail-legacy`.
+fn mesh() -> Objects {
+    let objects = Objects {
+        namespace: "mesh".to_string(),
+        ..Objects::default()
+    };
+    objects
+        .service_pair("mail", [("v1", "2.0.0", READY3), ("v2", "2.1.0", READY3)])
+        .service("mail-legacy", json!({"app": "mail-legacy"}), json!({}))
+        .http_route(
+            "mail",
+            "mail.example.com",
+            json!([path_rule(
+                "/",
+                json!([
+                    backend("mail-v1", Some(6)),
+                    backend("mail-v2", Some(2)),
+                    backend("mail-legacy", Some(2))
+                ])
+            )]),
+            route_record("shifting", "mail", "v1", "v2", None),
+            accepted_by_public(),
+        )
+}
+
+/// A third backend at a weight above 0 takes its own share: the live track shows its own
+/// weight's share (60 %), never 100 less the candidate's (80 %), and the rest is said with
+/// where it goes. Source: Gateway API `apis/v1/shared_types.go`, `BackendRef.Weight`.
+#[test]
+fn httproute_third_backend_takes_its_own_share() {
+    let app = app_with(&mesh(), PodScope::All, "mesh/mail", false);
+    screens("httproute_third_backend", &app);
+    let theme = default_theme();
+    for (w, h) in [(120, 40), (80, 24)] {
+        let terminal = render(&app, &theme, w, h);
+        let buf = terminal.backend().buffer();
+        for claim in ["LIVE 80%", "80/20", "v1 80%"] {
+            assert_eq!(
+                find(buf, claim),
+                None,
+                "{w}x{h}: a share the live track lacks"
+            );
+        }
+        for said in ["LIVE 60%", "60/20+20", "20% to Service mail-legacy"] {
+            assert!(find(buf, said).is_some(), "{w}x{h}: {said}");
+        }
+    }
+}
+
+/// Two HTTPRoutes of one release that split differently: no one split is shown (the bar,
+/// the headings and the list say so), each route's is, never the first route's alone.
+#[test]
+fn httproute_routes_that_disagree_show_no_single_split() {
+    let objects = edge(EDGE).http_route(
+        "beta",
+        "beta.example.com",
+        json!([path_rule(
+            "/",
+            json!([
+                backend("checkout-v1", Some(50)),
+                backend("checkout-v2", Some(50))
+            ])
+        )]),
+        json!({}),
+        accepted_by_public(),
+    );
+    let app = app_with(&objects, PodScope::All, "edge/checkout", false);
+    screens_at("httproute_disagree", &app, &[(120, 40), (80, 24)]);
+    let theme = default_theme();
+    for (w, h) in [(120, 40), (80, 24)] {
+        let terminal = render(&app, &theme, w, h);
+        let buf = terminal.backend().buffer();
+        for claim in ["LIVE 90%", "90/10 "] {
+            assert_eq!(
+                find(buf, claim),
+                None,
+                "{w}x{h}: one route's split as the release's"
+            );
+        }
+        for said in ["routes disagree", "LIVE ?%", "varies"] {
+            assert!(find(buf, said).is_some(), "{w}x{h}: {said}");
+        }
+    }
+}

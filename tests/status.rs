@@ -240,7 +240,7 @@ fn demo_releases() -> Value {
             "namespace": "api", "name": "route1",
             "pattern": "nginx-canary", "stage": "shifting",
             "traffic": {
-                "live_percent": 70, "candidate_percent": 30, "candidate_share": 0.3, "rules": [],
+                "live_percent": 70, "candidate_percent": 30, "candidate_share": 0.3, "live_share": 0.7, "rules": [],
                 "routes": [route("api.example.com", "route1", "http-server-v1", "http-server-v2", 0.3)]
             },
             "live": api_v1,
@@ -251,7 +251,7 @@ fn demo_releases() -> Value {
             "namespace": "checkout", "name": "cart",
             "pattern": "httproute-canary", "stage": "shifting",
             "traffic": {
-                "live_percent": 90, "candidate_percent": 10, "candidate_share": 0.1,
+                "live_percent": 90, "candidate_percent": 10, "candidate_share": 0.1, "live_share": 0.9,
                 "rules": ["header X-Canary=always -> candidate"],
                 "routes": [route("cart.example.com", "cart", "cart-v1", "cart-v2", 0.1)]
             },
@@ -263,7 +263,7 @@ fn demo_releases() -> Value {
             "namespace": "checkout", "name": "payments",
             "pattern": "httproute-switch", "stage": "staged",
             "traffic": {
-                "live_percent": 100, "candidate_percent": 0, "candidate_share": 0.0, "rules": [],
+                "live_percent": 100, "candidate_percent": 0, "candidate_share": 0.0, "live_share": 1.0, "rules": [],
                 "routes": [split(
                     "payments.example.com", "payments", "payments-blue", "payments-green", 0.0,
                     false
@@ -277,7 +277,7 @@ fn demo_releases() -> Value {
             "namespace": "grey", "name": "frontend",
             "pattern": "nginx-canary", "stage": "staged",
             "traffic": {
-                "live_percent": 100, "candidate_percent": 0, "candidate_share": 0.0,
+                "live_percent": 100, "candidate_percent": 0, "candidate_share": 0.0, "live_share": 1.0,
                 "rules": ["header _env=grey -> candidate"],
                 "routes": [route("grey.example.com", "frontend", "frontend-v1", "frontend-v2", 0.0)]
             },
@@ -289,7 +289,7 @@ fn demo_releases() -> Value {
             "namespace": "shop", "name": "nginx-service",
             "pattern": "selector-switch", "stage": "staged",
             "traffic": {
-                "live_percent": 100, "candidate_percent": 0, "candidate_share": 0.0, "rules": [],
+                "live_percent": 100, "candidate_percent": 0, "candidate_share": 0.0, "live_share": 1.0, "rules": [],
                 "routes": []
             },
             "live": nginx,
@@ -300,7 +300,7 @@ fn demo_releases() -> Value {
             "namespace": "web", "name": "demo-ingress",
             "pattern": "ingress-switch", "stage": "staged",
             "traffic": {
-                "live_percent": 100, "candidate_percent": 0, "candidate_share": 0.0, "rules": [],
+                "live_percent": 100, "candidate_percent": 0, "candidate_share": 0.0, "live_share": 1.0, "rules": [],
                 "routes": [{
                     "host": "demo.example.com", "path": "/", "path_type": "Prefix",
                     "primary": "demo-ingress",

@@ -18,19 +18,27 @@ pub(super) fn refused(r: &Release) -> Option<(&str, &str)> {
     Some((r.refusal_of(name)?.parent_or_gateway(), name))
 }
 
-/// The (live, candidate) shares in full (`99.9`, `0.1`); `0` each when neither takes any.
+/// Why no one split of the release is shown: its routes disagree (`Release::disagreement`).
+pub(super) fn disagreement(r: &Release) -> Option<String> {
+    r.disagreement()
+}
+
+/// The (live, candidate) shares in full (`99.9`, `0.1`); `0` each when neither takes any,
+/// `?` each when the routes disagree.
 pub(super) fn exact(r: &Release) -> (String, String) {
-    match unserved(r) {
-        Some(_) => ("0".into(), "0".into()),
-        None => r.traffic.exact_percents(),
+    match (unserved(r), disagreement(r)) {
+        (Some(_), _) => ("0".into(), "0".into()),
+        (_, Some(_)) => ("?".into(), "?".into()),
+        _ => r.traffic.exact_percents(),
     }
 }
 
-/// The (live, candidate) shares short (`>99`, `<1`); `0` each when neither takes any.
+/// The (live, candidate) shares short (`>99`, `<1`); as `exact` when there is no one split.
 pub(super) fn short(r: &Release) -> (String, String) {
-    match unserved(r) {
-        Some(_) => ("0".into(), "0".into()),
-        None => r.traffic.short_percents(),
+    match (unserved(r), disagreement(r)) {
+        (Some(_), _) => ("0".into(), "0".into()),
+        (_, Some(_)) => ("?".into(), "?".into()),
+        _ => r.traffic.short_percents(),
     }
 }
 
@@ -65,13 +73,21 @@ pub(super) fn route_line(r: &Release, rt: &Route) -> String {
             None => format!("{target}  no traffic: it names no Gateway"),
         };
     }
+    if let Some(by) = &rt.shadowed_by {
+        return format!("{target}  shadowed: {by} comes first");
+    }
     if rt.weights.is_some_and(|(_, total)| total == 0) {
         return format!("{target}  no backend: every weight is 0");
     }
     if rt.weighted {
         let share = Traffic::of_share(rt.candidate_per_million, Vec::new());
         let candidate = rt.candidate_service.as_deref().unwrap_or("?");
-        return format!("{target}  {candidate} {} %", share.exact_percents().1);
+        let line = format!("{target}  {candidate} {} %", share.exact_percents().1);
+        let rest = crate::release::model::elsewhere(&rt.others);
+        return match rest {
+            Some(rest) => format!("{line}, {rest}"),
+            None => line,
+        };
     }
     match &rt.live_service {
         Some(live) => format!("{target}  not split: all to {live}"),

@@ -149,6 +149,21 @@ pub struct HttpBackendRef {
     pub weight: Option<i32>,
 }
 
+/// How a reader names rule `i` (0-based, its place in `spec.rules`) of a route: `2`
+/// (1-based, as a reader counts) or `"beta"` where its `name` (Gateway API v1.2
+/// `spec.rules[].name`) is set. Discovery, plans and refusals all name rules by it.
+pub fn rule_id(name: Option<&str>, i: usize) -> String {
+    match name.filter(|n| !n.is_empty()) {
+        Some(n) => format!("\"{n}\""),
+        None => (i + 1).to_string(),
+    }
+}
+
+/// `rule 2`, `rule "beta"` (`rule_id`).
+pub fn rule_label(name: Option<&str>, i: usize) -> String {
+    format!("rule {}", rule_id(name, i))
+}
+
 impl HttpBackendRef {
     /// The weight as the data plane reads it: the default 1 when unset, never below 0.
     pub fn weight_or_default(&self) -> u32 {
@@ -251,5 +266,20 @@ mod tests {
             .weight_or_default(),
             0
         );
+    }
+
+    /// Rules are named as a reader counts them, from 1, or by their name where set.
+    /// Source: Gateway API v1.2 `apis/v1/httproute_types.go`, `HTTPRouteRule.Name`.
+    #[test]
+    fn a_rule_is_named_from_1_or_by_its_name() {
+        let cases = [
+            (None, 0, "rule 1"),
+            (None, 3, "rule 4"),
+            (Some(""), 1, "rule 2"),
+            (Some("beta"), 0, "rule \"beta\""),
+        ];
+        for (name, i, want) in cases {
+            assert_eq!(super::rule_label(name, i), want);
+        }
     }
 }

@@ -273,7 +273,8 @@ impl Track {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Traffic {
-    /// Share of ordinary requests to the live track, 0–100, rounded (kept for compatibility).
+    /// Share of ordinary requests to the live track, 0–100, rounded as `candidate_percent`
+    /// is (kept for compatibility; with `others` the two need not add up to 100).
     pub live_percent: u32,
     /// Share of ordinary requests to the candidate, 0–100, rounded to the nearest percent but
     /// never to 0 while `candidate_per_million` is above 0 (nor to 100 while below a million).
@@ -284,6 +285,15 @@ pub struct Traffic {
     /// to the nearest millionth but never 0 of a weight above 0 nor a million of one below
     /// its total. 0 for the patterns that switch rather than split.
     pub candidate_per_million: u32,
+    /// The live track's exact share of ordinary requests, in millionths, as the candidate's:
+    /// a million less the candidate's and the `others`' shares (0 when the share route's
+    /// weights are all 0).
+    pub live_per_million: u32,
+    /// Backends of the release's split that are neither track yet take a share of its
+    /// ordinary requests (an HTTPRoute rule's third backendRef at a weight above 0), each
+    /// with its share; empty for every other split (and left out of the JSON when empty).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub others: Vec<OtherBackend>,
     /// Header and cookie rules, in the order ingress-nginx applies them.
     pub rules: Vec<Rule>,
     /// The host/paths an Ingress release covers, or the ordinary rules of an HTTPRoute
@@ -320,6 +330,17 @@ pub struct RouteFault {
     pub reason: CompactString,
     /// The condition's message, or what the rule does.
     pub message: CompactString,
+}
+
+/// A backend of a split that is neither the live nor the candidate track, and its share.
+/// Source: Gateway API `apis/v1/shared_types.go`, `BackendRef.Weight` (weight over the sum
+/// of all the rule's weights, whatever the backend).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OtherBackend {
+    /// How the route names it: `Service web-blue`, `Service other/web`, `ServiceImport web`.
+    pub backend: CompactString,
+    /// Its exact share of the split's requests, in millionths.
+    pub per_million: u32,
 }
 
 impl RouteFault {
@@ -359,13 +380,29 @@ pub struct Route {
     /// all the rule's backendRef weights); None for the Ingress patterns.
     #[serde(skip)]
     pub weights: Option<(u32, u32)>,
+    /// An HTTPRoute rule's backendRefs to neither Service of the release that take a share
+    /// (weight above 0); empty for the Ingress patterns.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub others: Vec<OtherBackend>,
+    /// The HTTPRoute rule that takes every request this rule matches first, by the Gateway
+    /// API's match precedence (`rule 1 of HTTPRoute shop/api`): this rule's split reaches
+    /// nobody. None for the Ingress patterns.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shadowed_by: Option<CompactString>,
 }
 
 impl Route {
-    /// `web.example/api`, with ` (Exact)` for an Exact path.
+    /// `web.example/api`, with ` (Exact)` for an Exact path; a route of several hostnames
+    /// reads `web.example/api (also www.example)`, never the hostnames joined with `,`.
     pub fn target(&self) -> String {
         let exact = if self.exact { " (Exact)" } else { "" };
-        format!("{}{}{exact}", self.host, self.path)
+        match self.host.split_once(',') {
+            None => format!("{}{}{exact}", self.host, self.path),
+            Some((first, also)) => {
+                let also = also.replace(',', ", ");
+                format!("{first}{}{exact} (also {also})", self.path)
+            }
+        }
     }
 }
 
@@ -400,6 +437,8 @@ pub enum RuleSource {
     Path,
     /// The request method: HTTPRoute `matches[].method`.
     Method,
+    /// The request's host: the `hostnames` of a rule's HTTPRoute, where not the split's.
+    Host,
 }
 
 /// Which requests a condition picks, by the value read.
@@ -437,6 +476,7 @@ impl std::fmt::Display for Condition {
             RuleSource::Query => "query",
             RuleSource::Path => "path",
             RuleSource::Method => "method",
+            RuleSource::Host => "host",
         };
         let gap = if self.name.is_empty() { "" } else { " " };
         match &self.matches {
@@ -461,6 +501,10 @@ pub struct Rule {
     pub when: One<Condition>,
     /// The track the requests it picks go to.
     pub to: Side,
+    /// The requests it picks that another HTTPRoute rule takes first, by the Gateway API's
+    /// match precedence, each as `path /api*: rule 2 of web first` (the HTTPRoute by name);
+    /// empty for nginx rules. Not part of its text form: the warnings say it too.
+    pub except: Vec<CompactString>,
 }
 
 impl Rule {
@@ -478,6 +522,7 @@ impl Rule {
                 matches
             }],
             to,
+            except: Vec::new(),
         }
     }
 
@@ -518,28 +563,58 @@ impl PartialEq<&str> for Rule {
     }
 }
 
+/// The route whose share is a release's: its first weighted route that some request
+/// reaches, else its first that some request reaches, else its first.
+pub fn share_route(routes: &[Route]) -> Option<&Route> {
+    let reached = |rt: &&Route| rt.shadowed_by.is_none();
+    routes
+        .iter()
+        .filter(reached)
+        .find(|rt| rt.weighted)
+        .or_else(|| routes.iter().find(reached))
+        .or(routes.first())
+}
+
 /// A whole share, in `Traffic::candidate_per_million`'s unit.
 pub const MILLION: u32 = 1_000_000;
 
 impl Traffic {
-    /// The split of an exact candidate share (millionths, clamped to a million); the percents
-    /// are rounded but never say 0 (or 100) of a share that is not.
+    /// The split of an exact candidate share (millionths, clamped to a million) between the
+    /// two tracks alone: the live track takes the rest. The percents are rounded but never
+    /// say 0 (or 100) of a share that is not.
     pub fn of_share(candidate_per_million: u32, rules: Vec<Rule>) -> Traffic {
-        let share = candidate_per_million.min(MILLION);
-        let rounded = (share + 5_000) / 10_000;
-        let candidate_percent = match share {
-            0 => 0,
-            MILLION => 100,
-            _ => rounded.clamp(1, 99),
-        };
+        let candidate = candidate_per_million.min(MILLION);
+        Traffic::of_split(MILLION - candidate, candidate, Vec::new(), rules)
+    }
+
+    /// A split among the live track, the candidate and `others` (each in millionths): the
+    /// live share is clamped to what the others leave.
+    pub fn of_split(
+        live_per_million: u32,
+        candidate_per_million: u32,
+        others: Vec<OtherBackend>,
+        rules: Vec<Rule>,
+    ) -> Traffic {
+        let candidate = candidate_per_million.min(MILLION);
+        let rest = others.iter().fold(MILLION - candidate, |left, o| {
+            left.saturating_sub(o.per_million)
+        });
+        let live = live_per_million.min(rest);
         Traffic {
-            live_percent: 100 - candidate_percent,
-            candidate_percent,
-            candidate_per_million: share,
+            live_percent: whole_percent(live),
+            candidate_percent: whole_percent(candidate),
+            candidate_per_million: candidate,
+            live_per_million: live,
+            others,
             rules,
             routes: Vec::new(),
             faults: Vec::new(),
         }
+    }
+
+    /// The share the `others` take together, in millionths (0 for a two-way split).
+    pub fn other_per_million(&self) -> u32 {
+        total_of(&self.others)
     }
 
     /// The candidate's exact share as a fraction, 0.0–1.0 (`candidate_share` in the JSON).
@@ -550,14 +625,61 @@ impl Traffic {
     /// The (live, candidate) shares as shown where room allows: exact, e.g. `99.9` and `0.1`.
     pub fn exact_percents(&self) -> (String, String) {
         let c = self.candidate_per_million.min(MILLION);
-        (percent_of(MILLION - c), percent_of(c))
+        (
+            percent_of(self.live_per_million.min(MILLION)),
+            percent_of(c),
+        )
+    }
+
+    /// The share of `others`, exact (`20`) and short (`<1`); None for a two-way split.
+    pub fn other_percents(&self) -> Option<(String, String)> {
+        let o = self.other_per_million();
+        (!self.others.is_empty()).then(|| (percent_of(o), short_percent(o)))
     }
 
     /// The (live, candidate) shares as shown where room is short: whole percents, with `<1`
     /// and `>99` for shares a whole percent would round to 0 or 100.
     pub fn short_percents(&self) -> (String, String) {
         let c = self.candidate_per_million.min(MILLION);
-        (short_percent(MILLION - c), short_percent(c))
+        (
+            short_percent(self.live_per_million.min(MILLION)),
+            short_percent(c),
+        )
+    }
+}
+
+/// Where the share of `others` goes, in words: `20% to Service web-blue`, `30% to Service a
+/// (20%), Service b (10%)`; None when there are none.
+pub fn elsewhere(others: &[OtherBackend]) -> Option<String> {
+    let total = total_of(others);
+    match others {
+        [] => None,
+        [one] => Some(format!("{}% to {}", percent_of(total), one.backend)),
+        many => {
+            let each: Vec<String> = many
+                .iter()
+                .map(|o| format!("{} ({}%)", o.backend, percent_of(o.per_million)))
+                .collect();
+            Some(format!("{}% to {}", percent_of(total), each.join(", ")))
+        }
+    }
+}
+
+/// The share `others` take together, in millionths, at most a million.
+fn total_of(others: &[OtherBackend]) -> u32 {
+    let sum = others
+        .iter()
+        .fold(0u32, |sum, o| sum.saturating_add(o.per_million));
+    sum.min(MILLION)
+}
+
+/// A share in millionths as a whole percent, rounded to the nearest but never 0 (or 100) of
+/// a share that is not.
+fn whole_percent(per_million: u32) -> u32 {
+    match per_million.min(MILLION) {
+        0 => 0,
+        MILLION => 100,
+        p => ((p + 5_000) / 10_000).clamp(1, 99),
     }
 }
 
@@ -702,10 +824,9 @@ impl Release {
         format!("the {kind}{plural} {}", each.join(", "))
     }
 
-    /// The route whose share is the release's: its first weighted one, else its first.
+    /// The route whose share is the release's (`share_route`).
     pub fn share_route(&self) -> Option<&Route> {
-        let routes = &self.traffic.routes;
-        routes.iter().find(|rt| rt.weighted).or(routes.first())
+        share_route(&self.traffic.routes)
     }
 
     /// The fault that leaves the HTTPRoute `route` carrying nothing: no parent accepts it
@@ -725,6 +846,11 @@ impl Release {
     /// accepted is not attached; `BackendRef.Weight`: weight 0 forwards nothing).
     pub fn unserved(&self) -> Option<String> {
         let route = self.share_route()?;
+        if let Some(by) = &route.shadowed_by {
+            return Some(format!(
+                "no traffic to either track: {by} takes every request of the split first"
+            ));
+        }
         if route.weights.is_some_and(|(_, total)| total == 0) {
             return Some("no backend: every weight is 0; the gateway answers with errors".into());
         }
@@ -746,6 +872,57 @@ impl Release {
             f.parent_or_gateway(),
             Kind::HttpRoute
         ))
+    }
+
+    /// Why no one split is the release's: its weighted routes that some request reaches give
+    /// the candidate different shares (`routes disagree: web 90/10, beta 50/50`, each route
+    /// by its HTTPRoute where they are on several, else by its host/path). None when they
+    /// agree. The shares shown would otherwise be only the first route's.
+    pub fn disagreement(&self) -> Option<String> {
+        let reached: Vec<&Route> = self
+            .traffic
+            .routes
+            .iter()
+            .filter(|rt| rt.weighted && rt.shadowed_by.is_none())
+            .collect();
+        let first = reached.first()?.candidate_per_million;
+        if reached.iter().all(|rt| rt.candidate_per_million == first) {
+            return None;
+        }
+        let mut names: Vec<_> = reached.iter().map(|rt| rt.primary.as_deref()).collect();
+        names.dedup();
+        let by_object = names.len() == reached.len() && names.iter().all(Option::is_some);
+        let each: Vec<String> = reached
+            .iter()
+            .map(|rt| {
+                let others = rt.others.clone();
+                let t = Traffic::of_split(MILLION, rt.candidate_per_million, others, vec![]);
+                let (live, candidate) = t.short_percents();
+                let name = match (&rt.primary, by_object) {
+                    (Some(p), true) => p.to_string(),
+                    _ => rt.target(),
+                };
+                format!("{name} {live}/{candidate}")
+            })
+            .collect();
+        Some(format!("routes disagree: {}", each.join(", ")))
+    }
+
+    /// The split, short, as the status table and the console's list show it: `75/25`,
+    /// `>99/<1`, `60/20+20` where other backends take a share, `0/0` where neither track
+    /// takes any (`unserved`), `varies` where the routes disagree (`disagreement`).
+    pub fn short_split(&self) -> String {
+        if self.unserved().is_some() {
+            return "0/0".into();
+        }
+        if self.disagreement().is_some() {
+            return "varies".into();
+        }
+        let (live, candidate) = self.traffic.short_percents();
+        match self.traffic.other_percents() {
+            Some((_, rest)) => format!("{live}/{candidate}+{rest}"),
+            None => format!("{live}/{candidate}"),
+        }
     }
 
     /// The candidate takes a share of ordinary requests (any, even one in a million) but has
@@ -812,6 +989,7 @@ mod tests {
                         cond(RuleSource::Query, "v", RuleMatch::Value("2".into())),
                     ],
                     to: Side::Live,
+                    except: Vec::new(),
                 },
                 Side::Live,
                 "path /beta* and method=POST and query v=2 -> live",
@@ -822,6 +1000,96 @@ mod tests {
             assert_eq!(serde_json::to_value(&rule).ok(), Some(text.into()));
             assert_eq!(rule, text);
         }
+    }
+
+    /// A split with backends that are neither track: each share is exact and said apart;
+    /// the live track's is never a million less the candidate's.
+    /// Source: Gateway API `apis/v1/shared_types.go`, `BackendRef.Weight`; conformance
+    /// `conformance/tests/httproute-weight.go` (70/30/0).
+    #[test]
+    fn a_split_with_other_backends_keeps_each_share_exact() {
+        let other = |backend: &str, per_million| OtherBackend {
+            backend: backend.into(),
+            per_million,
+        };
+        // (live, candidate, others) → (live, candidate) exact and short, the others' share
+        // short, and where it goes.
+        type Case<'a> = (
+            u32,
+            u32,
+            Vec<OtherBackend>,
+            [&'a str; 4],
+            Option<&'a str>,
+            Option<&'a str>,
+        );
+        let cases: [Case; 5] = [
+            (
+                900_000,
+                100_000,
+                vec![],
+                ["90", "10", "90", "10"],
+                None,
+                None,
+            ),
+            (
+                600_000,
+                200_000,
+                vec![other("Service web-blue", 200_000)],
+                ["60", "20", "60", "20"],
+                Some("20"),
+                Some("20% to Service web-blue"),
+            ),
+            (
+                333_333,
+                333_333,
+                vec![other("Service web-blue", 333_333)],
+                ["33.3333", "33.3333", "33", "33"],
+                Some("33"),
+                Some("33.3333% to Service web-blue"),
+            ),
+            (
+                700_000,
+                0,
+                vec![
+                    other("Service a", 200_000),
+                    other("ServiceImport b", 100_000),
+                ],
+                ["70", "0", "70", "0"],
+                Some("30"),
+                Some("30% to Service a (20%), ServiceImport b (10%)"),
+            ),
+            // A live share the others leave no room for is clamped to what they leave.
+            (
+                MILLION,
+                999_000,
+                vec![other("Service c", 1_000)],
+                ["0", "99.9", "0", ">99"],
+                Some("<1"),
+                Some("0.1% to Service c"),
+            ),
+        ];
+        for (live, candidate, others, [le, ce, ls, cs], rest, words) in cases {
+            let t = Traffic::of_split(live, candidate, others, Vec::new());
+            assert_eq!(
+                t.exact_percents(),
+                (le.to_string(), ce.to_string()),
+                "{t:?}"
+            );
+            assert_eq!(
+                t.short_percents(),
+                (ls.to_string(), cs.to_string()),
+                "{t:?}"
+            );
+            assert_eq!(t.other_percents().map(|p| p.1).as_deref(), rest, "{t:?}");
+            assert_eq!(elsewhere(&t.others).as_deref(), words, "{t:?}");
+            assert!(
+                t.live_per_million + t.candidate_per_million + t.other_per_million() <= MILLION,
+                "{t:?}"
+            );
+        }
+        // Two tracks alone: the live track takes the rest.
+        let t = Traffic::of_share(125_000, Vec::new());
+        assert_eq!((t.live_per_million, t.live_percent), (875_000, 88));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::model::{MILLION, PodState, Release, Route, Track};
+use super::model::{MILLION, OtherBackend, PodState, Release, Route, Track};
 
 fn track_json(t: &Track) -> Value {
     let mut out = json!({
@@ -33,16 +33,39 @@ fn track_json(t: &Track) -> Value {
 }
 
 fn route_json(rt: &Route) -> Value {
-    json!({
+    let mut route = json!({
         "host": rt.host,
         "path": rt.path,
         "path_type": if rt.exact { "Exact" } else { "Prefix" },
         "primary": rt.primary,
         "live_service": rt.live_service,
         "candidate_service": rt.candidate_service,
-        "candidate_share": f64::from(rt.candidate_per_million) / f64::from(MILLION),
+        "candidate_share": fraction(rt.candidate_per_million),
         "weighted": rt.weighted,
-    })
+    });
+    // Only HTTPRoute rules have others or a shadowing rule; the keys are absent otherwise.
+    if let Some(route) = route.as_object_mut() {
+        if !rt.others.is_empty() {
+            route.insert("others".into(), others_json(&rt.others));
+        }
+        if let Some(by) = &rt.shadowed_by {
+            route.insert("shadowed_by".into(), json!(by));
+        }
+    }
+    route
+}
+
+/// A share in millionths as a fraction, 0.0–1.0.
+fn fraction(per_million: u32) -> f64 {
+    f64::from(per_million.min(MILLION)) / f64::from(MILLION)
+}
+
+/// `[{"backend": "Service web-blue", "share": 0.2}]`.
+fn others_json(others: &[OtherBackend]) -> Value {
+    others
+        .iter()
+        .map(|o| json!({"backend": o.backend, "share": fraction(o.per_million)}))
+        .collect()
 }
 
 fn release_json(r: &Release) -> Value {
@@ -55,6 +78,7 @@ fn release_json(r: &Release) -> Value {
             "live_percent": r.traffic.live_percent,
             "candidate_percent": r.traffic.candidate_percent,
             "candidate_share": r.traffic.candidate_share(),
+            "live_share": fraction(r.traffic.live_per_million),
             "rules": r.traffic.rules,
             "routes": r.traffic.routes.iter().map(route_json).collect::<Vec<_>>(),
         },
@@ -68,32 +92,49 @@ fn release_json(r: &Release) -> Value {
     {
         traffic.insert("faults".into(), json!(r.traffic.faults));
     }
+    if !r.traffic.others.is_empty()
+        && let Some(traffic) = release.get_mut("traffic").and_then(Value::as_object_mut)
+    {
+        traffic.insert("others".into(), others_json(&r.traffic.others));
+    }
     if let Some(why) = r.unserved()
         && let Some(traffic) = release.get_mut("traffic").and_then(Value::as_object_mut)
     {
         traffic.insert("unserved".into(), json!(why));
+    }
+    if let Some(how) = r.disagreement()
+        && let Some(traffic) = release.get_mut("traffic").and_then(Value::as_object_mut)
+    {
+        traffic.insert("disagreement".into(), json!(how));
     }
     release
 }
 
 /// Where requests go now, in a few words: `100% still on v2`, or `75% on v1, 25% on v2`.
 pub fn where_traffic_is(r: &Release) -> String {
-    if let Some(why) = r.unserved() {
+    if let Some(why) = r.unserved().or_else(|| r.disagreement()) {
         return why;
     }
-    let (live, candidate) = r.traffic.exact_percents();
-    match &r.candidate {
-        Some(c) if r.traffic.live_percent == 0 && r.traffic.candidate_per_million > 0 => {
+    let t = &r.traffic;
+    let (live, candidate) = t.exact_percents();
+    let tracks = match &r.candidate {
+        Some(c) if t.live_per_million == 0 && t.candidate_per_million > 0 => {
             format!("{candidate}% on {}", c.label())
         }
-        Some(c) if r.traffic.candidate_per_million > 0 => {
+        Some(c) if t.candidate_per_million > 0 => {
             format!(
                 "{live}% on {}, {candidate}% on {}",
                 r.live.label(),
                 c.label()
             )
         }
-        _ => format!("{live}% still on {}", r.live.label()),
+        _ if t.live_per_million == 0 => format!("none on {}", r.live.label()),
+        _ if t.others.is_empty() => format!("{live}% still on {}", r.live.label()),
+        _ => format!("{live}% on {}", r.live.label()),
+    };
+    match super::model::elsewhere(&t.others) {
+        Some(rest) => format!("{tracks}, {rest}"),
+        None => tracks,
     }
 }
 
@@ -147,18 +188,14 @@ const COLUMNS: [(&str, Option<usize>); 7] = [
 
 /// The cells of one release's line, in the order of `COLUMNS`.
 fn cells(r: &Release) -> [String; 7] {
-    // A split nobody serves is no split: 0 each, as the console shows it.
-    let (live, candidate) = match r.unserved() {
-        Some(_) => ("0".into(), "0".into()),
-        None => r.traffic.short_percents(),
-    };
     [
         r.id(),
         r.pattern.as_str().to_string(),
         r.stage.as_str().to_string(),
         side(Some(&r.live)),
         side(r.candidate.as_ref()),
-        format!("{live}/{candidate}"),
+        // A split nobody serves is no split: 0 each, as the console shows it.
+        r.short_split(),
         r.warnings.len().to_string(),
     ]
 }

@@ -15,7 +15,6 @@ use crate::console::app::Allowed;
 use crate::console::keymap::{Command, Scope};
 use crate::console::share;
 use crate::console::theme::Role;
-use crate::release::model::MILLION;
 use crate::release::{Release, Side, Stage, Track};
 
 mod track;
@@ -241,15 +240,19 @@ fn line_label(cx: Cx, name: &str) -> Span<'static> {
 
 /// `traffic  ◀ v1 75% ███████████▒▒▒▒ 25% v2 ▶` and the header/cookie rules written out.
 fn traffic(cx: Cx, r: &Release, w: usize) -> Vec<Item> {
-    let mut items = match share::unserved(r) {
+    // No one split to draw: why neither track takes any, or how the routes disagree.
+    let instead = share::unserved(r)
+        .map(|why| (format!("✖ {why}"), Role::Danger))
+        .or_else(|| share::disagreement(r).map(|how| (format!("⚠ {how}"), Role::Warning)));
+    let mut items = match instead {
         // Said whole, wrapped: it is why the bar is not shown.
-        Some(why) => text::wrap(&format!("✖ {why}"), w.saturating_sub(LABEL).max(1))
+        Some((said, role)) => text::wrap(&said, w.saturating_sub(LABEL).max(1))
             .into_iter()
             .enumerate()
             .map(|(i, piece)| {
                 let (label, prio) = if i == 0 { ("traffic", 9) } else { ("", 8) };
                 let label = line_label(cx, label);
-                (prio, Line::from(vec![label, cx.span(piece, Role::Danger)]))
+                (prio, Line::from(vec![label, cx.span(piece, role)]))
             })
             .collect(),
         None => {
@@ -258,8 +261,23 @@ fn traffic(cx: Cx, r: &Release, w: usize) -> Vec<Item> {
             vec![(9, Line::from(spans))]
         }
     };
+    if let Some(rest) =
+        crate::release::model::elsewhere(&r.traffic.others).filter(|_| share::unserved(r).is_none())
+    {
+        let rest = format!("░ {rest}: neither track's");
+        items.push((
+            8,
+            Line::from(vec![line_label(cx, ""), cx.span(rest, Role::Warning)]),
+        ));
+    }
     let cand = r.candidate.as_ref().map(|c| c.label()).unwrap_or_default();
     for rule in &r.traffic.rules {
+        // What another rule takes first, under the rule it narrows.
+        let except = rule.except.iter().map(|e| {
+            let text = format!("  ↳ not with {e}");
+            Line::from(vec![line_label(cx, ""), cx.span(text, Role::Warning)])
+        });
+        let except: Vec<Line> = except.collect();
         let rule = match rule.to() {
             Side::Candidate => format!("{} → {cand} (candidate)", rule.condition()),
             Side::Live => format!("{} → live", rule.condition()),
@@ -268,7 +286,9 @@ fn traffic(cx: Cx, r: &Release, w: usize) -> Vec<Item> {
             6,
             Line::from(vec![line_label(cx, ""), cx.span(rule, Role::Accent)]),
         ));
+        items.extend(except.into_iter().map(|line| (6, line)));
     }
+
     // A canary over several host/paths: each is a split of its own.
     if r.traffic.routes.len() > 1 {
         for rt in &r.traffic.routes {
@@ -290,28 +310,49 @@ fn traffic_bar(cx: Cx, r: &Release, w: usize) -> Vec<Span<'static>> {
     if let Some(why) = share::unserved(r) {
         return vec![cx.span(format!("✖ {why}"), Role::Danger)];
     }
-    // Labels short (`<1%`), cells from the exact share.
+    // Labels short (`<1%`), cells from the exact shares.
     let (live_text, cand_text) = share::short(r);
-    let cand = r.traffic.candidate_per_million.min(MILLION) as usize;
-    let live = MILLION as usize - cand;
+    let t = &r.traffic;
+    let shares = [
+        t.live_per_million,
+        t.other_per_million(),
+        t.candidate_per_million,
+    ];
     let left = format!("◀ {} {live_text}% ", text::truncate(r.live.label(), 12));
     let right = match &r.candidate {
         Some(c) => format!(" {cand_text}% {} ▶", text::truncate(c.label(), 12)),
         None => " no candidate".to_string(),
     };
     let bar_w = w.saturating_sub(width(&left) + width(&right) + 1).min(60);
-    let total = (live + cand).max(1);
-    let mut live_cells = (live * bar_w + total / 2) / total;
-    if live > 0 && cand > 0 && bar_w >= 2 {
-        live_cells = live_cells.clamp(1, bar_w - 1);
-    }
-    let cand_cells = bar_w - live_cells.min(bar_w);
+    let [live_cells, other_cells, cand_cells] = bar_cells(shares, bar_w);
     vec![
         cx.span(left, Role::Live),
-        cx.span("█".repeat(live_cells.min(bar_w)), Role::Live),
+        cx.span("█".repeat(live_cells), Role::Live),
+        cx.span("░".repeat(other_cells), Role::Muted),
         cx.span("▒".repeat(cand_cells), Role::Candidate),
         cx.span(right, Role::Candidate),
     ]
+}
+
+/// The cells of a bar `bar_w` wide for each share (millionths), in proportion (each edge
+/// rounded where it falls), and at least one for any share above 0 where there is room, so
+/// no share that is taken looks like none.
+fn bar_cells(shares: [u32; 3], bar_w: usize) -> [usize; 3] {
+    let total = shares.iter().map(|&s| s as usize).sum::<usize>().max(1);
+    let edge = |upto: usize| (upto * bar_w + total / 2) / total;
+    let first = edge(shares[0] as usize);
+    let second = edge(shares[0] as usize + shares[1] as usize);
+    let mut cells = [first, second - first, bar_w.saturating_sub(second)];
+    for i in 0..3 {
+        if shares[i] > 0 && cells[i] == 0 {
+            let widest = (0..3).max_by_key(|&j| cells[j]).unwrap_or(0);
+            if cells[widest] > 1 {
+                cells[widest] -= 1;
+                cells[i] = 1;
+            }
+        }
+    }
+    cells
 }
 
 /// The canary weight: a 0–100 track with the applied weight `●` and the pending one `◆`,
@@ -330,10 +371,11 @@ fn slider(cx: Cx, r: &Release, w: usize) -> Vec<Item> {
     let mut items = vec![(8, slider_track(cx, applied, pending.map(|(p, _)| p), w))];
 
     let mut words = vec![line_label(cx, "")];
-    words.push(cx.span(
-        format!("applied {}%", r.traffic.exact_percents().1),
-        Role::Candidate,
-    ));
+    let applied_words = match share::disagreement(r) {
+        Some(_) => "applied: the routes disagree".to_string(),
+        None => format!("applied {}%", r.traffic.exact_percents().1),
+    };
+    words.push(cx.span(applied_words, Role::Candidate));
     if let Some(weights) = share::weights(r) {
         words.push(cx.span(format!(" ({weights})"), Role::Muted));
     }

@@ -171,10 +171,7 @@ fn cells<'a>(app: &App, row: &'a Row, r: Option<&'a Release>) -> Cells<'a> {
         stage: r.map(|r| r.stage.as_str()).unwrap_or(""),
         // The model's live track whatever its share, as `cutover status` names it.
         live: r.map(|r| r.live.label()).unwrap_or(""),
-        split: r.map(|r| {
-            let (live, candidate) = crate::console::share::short(r);
-            format!("{live}/{candidate}")
-        }),
+        split: r.map(Release::short_split),
     }
 }
 

@@ -28,10 +28,11 @@ use super::index::View;
 use super::ingress_switch::{claim_retired_colours, sibling_service};
 use super::nginx_canary::share;
 use super::objects::{BackendRow, CondRow, MatchRow, PathKind, RouteRow, RouteRuleRow};
+use super::precedence::{self, Fate, MatchAt};
 use super::serving::HostPaths;
 use crate::release::model::{
-    Condition, Kind, Pattern, Release, Route, RouteFault, Rule, RuleMatch, RuleSource, Side, Stage,
-    Traffic,
+    Condition, Kind, MILLION, OtherBackend, Pattern, Release, Route, RouteFault, Rule, RuleMatch,
+    RuleSource, Side, Stage, Traffic, share_route,
 };
 
 /// One rule of one route of the namespace: positions in `View::routes` and in its rules.
@@ -276,19 +277,23 @@ fn release<'i>(
     let mut warnings = Vec::new();
     let mut faults = Vec::new();
     let routes = routes(v, &g, (live, candidate), &mut warnings, &mut faults);
-    let rules = match_rules(v, &g, (live, candidate), routes.first());
+    let rules = match_rules(v, &g, (live, routes.first()), &mut warnings);
     refusals(v, &g, &mut warnings, &mut faults);
     missing_services(v, &g, &mut warnings);
     split_differently(v, live, candidate, &routes, &mut warnings);
     split_matched(v, &g, (live, candidate), &mut warnings);
-    let weighted = routes.iter().find(|r| r.weighted);
-    let pattern = match weighted {
-        Some(_) => Pattern::HttpRouteCanary,
-        None => Pattern::HttpRouteSwitch,
+    let pattern = match routes.iter().any(|r| r.weighted) {
+        true => Pattern::HttpRouteCanary,
+        false => Pattern::HttpRouteSwitch,
     };
-    let share = weighted
-        .or(routes.first())
-        .map_or(0, |r| r.candidate_per_million);
+    let shown = share_route(&routes);
+    let share = shown.map_or(0, |r| r.candidate_per_million);
+    let others = shown.map(|r| r.others.clone()).unwrap_or_default();
+    // Every weight 0: the live track takes nothing either (`Release::unserved` says why).
+    let live_share = match shown.and_then(|r| r.weights) {
+        Some((_, 0)) => 0,
+        _ => MILLION,
+    };
     let route = &v.routes[home];
     if pattern == Pattern::HttpRouteSwitch {
         claim_retired_colours(v, cx, &route.notes, live);
@@ -303,7 +308,7 @@ fn release<'i>(
         traffic: Traffic {
             routes,
             faults,
-            ..Traffic::of_share(share, rules)
+            ..Traffic::of_split(live_share, share, others, rules)
         },
         track_label: None,
         canary: None,
@@ -333,7 +338,7 @@ fn routes(
         let (path, exact) = rule_path(v, rule);
         let all = weights(v, rule, "").1;
         let clamp = |w: u64| u32::try_from(w).unwrap_or(u32::MAX);
-        let r = Route {
+        let mut r = Route {
             host: v.s(route.hostnames).into(),
             path,
             exact,
@@ -343,16 +348,23 @@ fn routes(
             candidate_per_million: rule_share(v, rule, candidate),
             weighted: names(v, rule, live) && names(v, rule, candidate),
             weights: Some((clamp(weights(v, rule, candidate).0), clamp(all))),
+            others: Vec::new(),
+            shadowed_by: None,
         };
+        r.shadowed_by = shadowing(v, at, &r.target(), warnings);
         for b in v.backends(rule) {
             // A backendRef of weight 0 gets nothing: it takes no share from either track.
             if b.weight == 0 || b.service && g.has(v.s(b.name)) {
                 continue;
             }
-            let (w, a) = (b.weight, u32::try_from(all).unwrap_or(u32::MAX));
-            let percent = Traffic::of_share(share(w, a), Vec::new())
+            let other = OtherBackend {
+                backend: v.s(b.described).into(),
+                per_million: share(b.weight, clamp(all)),
+            };
+            let percent = Traffic::of_share(other.per_million, Vec::new())
                 .exact_percents()
                 .1;
+            r.others.push(other);
             warnings.push(format!(
                 "The HTTPRoute {id} also sends {percent}% of the requests for {target} to {b}, which is neither the live Service {live} nor the candidate {candidate}: that share is neither's.",
                 id = route_id(v, route),
@@ -382,6 +394,37 @@ fn routes(
     out
 }
 
+/// The rule that takes every request of ordinary rule `at` (for `target`, `web.example/`)
+/// first, with a warning; None when some reach it (with a warning when a regular expression
+/// leaves that unsure).
+fn shadowing(
+    v: View<'_>,
+    at: RuleAt,
+    target: &str,
+    warnings: &mut Vec<String>,
+) -> Option<CompactString> {
+    let whole = MatchAt {
+        route: at.route,
+        rule: at.rule,
+        m: None,
+    };
+    match precedence::fate(v, whole) {
+        Fate::Shadowed(by) => {
+            let by = rule_label(v, by.route, by.rule);
+            warnings.push(format!(
+                "{} never gets a request for {target}: {by} matches every request it does and comes first (Gateway API match precedence), so its split is not the release's.",
+                capitalized(&rule_label(v, at.route, at.rule)),
+            ));
+            Some(by.into())
+        }
+        Fate::Unsure => {
+            warnings.push(unsure(v, at.route, at.rule));
+            None
+        }
+        Fate::Reaches => None,
+    }
+}
+
 /// The rule's first path match (`/` when none names one), and whether it is `Exact`.
 fn rule_path(v: View<'_>, rule: &RouteRuleRow) -> (CompactString, bool) {
     v.matches(rule)
@@ -393,31 +436,147 @@ fn rule_path(v: View<'_>, rule: &RouteRuleRow) -> (CompactString, bool) {
 }
 
 /// One `Rule` per match of the header, query and method rules: its conditions ANDed, its
-/// path a condition where it is not the release's route's, `to` the side it names.
+/// path a condition where it is not the release's route's, `to` the side it names. A match
+/// whose every request another rule takes first is left out; the requests another rule
+/// takes first are the rule's `except` (each with a warning).
 fn match_rules(
     v: View<'_>,
     g: &Group<'_>,
-    (live, _): (&str, &str),
-    first: Option<&Route>,
+    (live, first): (&str, Option<&Route>),
+    warnings: &mut Vec<String>,
 ) -> Vec<Rule> {
     let own = first.map_or(("/", false), |r| (r.path.as_str(), r.exact));
     let mut out = Vec::new();
     for &at in &g.matched {
         let rule = rule_of(v, at);
-        let Some(to) = single_service(v, rule) else {
+        let Some(service) = single_service(v, rule) else {
             continue;
         };
-        let to = if to == live {
+        let to = if service == live {
             Side::Live
         } else {
             Side::Candidate
         };
-        for m in v.matches(rule) {
-            let when = conditions(v, m, own);
-            out.push(Rule { when, to });
+        let first_hosts = first.map_or("", |r| r.host.as_str());
+        let host = on_hosts(v.s(v.routes[at.route].hostnames), first_hosts);
+        for (i, m) in v.matches(rule).iter().enumerate() {
+            let mut when = conditions(v, m, own);
+            when.extend(host.clone());
+            let here = MatchAt {
+                route: at.route,
+                rule: at.rule,
+                m: Some(i),
+            };
+            let said = when.iter().map(ToString::to_string).collect::<Vec<_>>();
+            let said = (said.join(" and "), service);
+            if let Some(except) = rule_limits(v, here, said, warnings) {
+                out.push(Rule { when, to, except });
+            }
         }
     }
     out
+}
+
+/// The host condition of a rule whose route serves other hostnames (joined with `,`) than
+/// the release's split (`split`): `host=beta.example (or b.example)`; None where they are
+/// the same, or where the rule's route names none (it serves every host the split does).
+fn on_hosts(hostnames: &str, split: &str) -> Option<Condition> {
+    if hostnames.is_empty() || hostnames == split {
+        return None;
+    }
+    let mut each = hostnames.split(',');
+    let first = each.next().unwrap_or_default();
+    let rest: Vec<&str> = each.collect();
+    let value = match rest.is_empty() {
+        true => first.to_string(),
+        false => format!("{first} (or {})", rest.join(", ")),
+    };
+    Some(Condition {
+        source: RuleSource::Host,
+        name: CompactString::default(),
+        matches: RuleMatch::Value(value.into()),
+    })
+}
+
+/// The requests of match `here` (its conditions in words, and the Service its rule sends
+/// them to) that other rules take first, each `path /api*: rule 2 of web first` (its
+/// HTTPRoute by name), with a warning each; None, with a warning, when they take all of them.
+/// Rules that send them to the same Service change nothing and are not named.
+fn rule_limits(
+    v: View<'_>,
+    here: MatchAt,
+    (said, service): (String, &str),
+    warnings: &mut Vec<String>,
+) -> Option<Vec<CompactString>> {
+    let route = route_id(v, &v.routes[here.route]);
+    match precedence::fate(v, here) {
+        Fate::Shadowed(by) => {
+            warnings.push(format!(
+                "The requests with {said} never reach {service}: {} matches every one of them and comes first (Gateway API match precedence), so {} of the HTTPRoute {route} is not shown as a rule.",
+                rule_label(v, by.route, by.rule),
+                rule_number(v, here.route, here.rule),
+            ));
+            return None;
+        }
+        Fate::Unsure => warnings.push(unsure(v, here.route, here.rule)),
+        Fate::Reaches => {}
+    }
+    let mut except = Vec::new();
+    for (by, extra) in precedence::losses(v, here) {
+        let other = rule_of(
+            v,
+            RuleAt {
+                route: by.route,
+                rule: by.rule,
+            },
+        );
+        if single_service(v, other) == Some(service) || extra.is_empty() {
+            continue;
+        }
+        let narrower = extra.iter().map(ToString::to_string).collect::<Vec<_>>();
+        let narrower = narrower.join(" and ");
+        // Short, for the line under the rule: the HTTPRoute is of the release's namespace.
+        let short = format!(
+            "{narrower}: {} of {} first",
+            rule_number(v, by.route, by.rule),
+            v.s(v.routes[by.route].name)
+        );
+        let by = rule_label(v, by.route, by.rule);
+        warnings.push(format!(
+            "The requests with {said} and {narrower} are not sent to {service} by that rule: {by} takes them first (Gateway API match precedence)."
+        ));
+        except.push(short.into());
+    }
+    Some(except)
+}
+
+/// `rule 2` (1-based) or `rule "beta"` (`http_route::rule_label`).
+fn rule_number(v: View<'_>, route: usize, rule: usize) -> String {
+    let row = &v.route_rules(&v.routes[route])[rule];
+    crate::release::http_route::rule_label(Some(v.s(row.name)), rule)
+}
+
+/// `rule 2 of HTTPRoute shop/web`, `rule "beta" of HTTPRoute shop/web`.
+fn rule_label(v: View<'_>, route: usize, rule: usize) -> String {
+    let id = route_id(v, &v.routes[route]);
+    format!("{} of HTTPRoute {id}", rule_number(v, route, rule))
+}
+
+/// `Rule 2 …` at the head of a sentence.
+fn capitalized(s: &str) -> String {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+/// The warning for a rule a regular expression may take requests from.
+fn unsure(v: View<'_>, route: usize, rule: usize) -> String {
+    format!(
+        "cutover cannot tell which requests reach {}: a RegularExpression match competes for them, and where it ranks is up to the gateway (Gateway API match precedence leaves it to the implementation).",
+        rule_label(v, route, rule)
+    )
 }
 
 /// A match's conditions: its path where it narrows `own` (the route's path, Exact), then its
@@ -585,16 +744,18 @@ fn split_differently(
     routes: &[Route],
     warnings: &mut Vec<String>,
 ) {
-    let Some(first) = routes.first() else {
+    // A shadowed rule's split reaches nobody: it disagrees with nothing.
+    let reached: Vec<&Route> = routes.iter().filter(|r| r.shadowed_by.is_none()).collect();
+    let Some(first) = reached.first() else {
         return;
     };
-    if routes
+    if reached
         .iter()
         .all(|r| r.candidate_per_million == first.candidate_per_million)
     {
         return;
     }
-    let each: Vec<String> = routes
+    let each: Vec<String> = reached
         .iter()
         .map(|r| {
             let percent = Traffic::of_share(r.candidate_per_million, Vec::new())
@@ -1121,21 +1282,34 @@ mod tests {
                 accepted(),
             )
         };
+        // On a host of its own: on the same host, one would shadow the other.
         let b = |notes| {
-            route(
+            let mut b = route(
                 "web",
                 split(json!([svc("web-v1", Some(1)), svc("web-v2", Some(1))])),
                 notes,
                 accepted(),
-            )
+            );
+            b.spec.hostnames = vec!["beta.example".into()];
+            b
         };
         let r = one(vec![b(json!({})), a()]);
         assert_eq!((r.name.as_str(), r.traffic.routes.len()), ("api", 2));
         assert_eq!(r.traffic.candidate_per_million, 100_000);
+        // No one split is the release's: each reader says the routes disagree, never the
+        // first route's split alone.
+        let how = "routes disagree: api 90/10, web 50/50";
+        assert_eq!(r.disagreement().as_deref(), Some(how));
+        assert_eq!(r.short_split(), "varies");
+        let table = crate::release::status::to_table(std::slice::from_ref(&r));
+        assert!(table.contains(" varies "), "{table}");
+        let json = crate::release::status::to_json(std::slice::from_ref(&r));
+        assert_eq!(json["releases"][0]["traffic"]["disagreement"], how);
+        assert_eq!(crate::release::status::where_traffic_is(&r), how);
         assert!(
             warned(
                 &r,
-                "shop/api (web.example/) sends 10%, shop/web (web.example/) sends 50% to web-v2"
+                "shop/api (web.example/) sends 10%, shop/web (beta.example/) sends 50% to web-v2"
             ),
             "{:?}",
             r.warnings
@@ -1157,6 +1331,304 @@ mod tests {
         let r = one(vec![a(), c]);
         assert_eq!(r.traffic.routes.len(), 2);
         assert_eq!(r.traffic.routes[1].candidate_per_million, 0);
+    }
+
+    /// `r` created at `at` (RFC 3339).
+    fn created(r: HttpRoute, at: &str) -> HttpRoute {
+        let mut v = serde_json::to_value(&r).expect("route");
+        v["metadata"]["creationTimestamp"] = json!(at);
+        obj(v)
+    }
+
+    /// A rule of these matches to one Service.
+    fn to(matches: Value, service: &str) -> Value {
+        json!({"matches": matches, "backendRefs": [svc(service, None)]})
+    }
+
+    /// The Gateway API's match precedence decides what reaches each rule of a release, each
+    /// row the routes and what the release then shows: the split (and which rule shadows
+    /// another), the rules with the requests they lose, and the warning that says why.
+    /// Source: `apis/v1/httproute_types.go`, `HTTPRouteRule.Matches` (Exact path, longest
+    /// prefix, method, most headers, most query params; then the oldest route, then
+    /// namespace/name; then the first rule) and `HTTPRouteSpec.Hostnames`; conformance
+    /// `conformance/tests/httproute-matching-across-routes.go`.
+    #[test]
+    fn match_precedence_decides_what_reaches_each_rule() {
+        let ninety = || split(json!([svc("web-v1", Some(90)), svc("web-v2", Some(10))]));
+        let half = || split(json!([svc("web-v1", Some(1)), svc("web-v2", Some(1))]));
+        let beta = |path: Value| {
+            let mut m = json!({"headers": [{"name": "X-Beta", "value": "on"}]});
+            if !path.is_null() {
+                m["path"] = path;
+            }
+            to(json!([m]), "web-v2")
+        };
+        let with = |r: HttpRoute, rule: Value| {
+            let mut v = serde_json::to_value(&r).expect("route");
+            if let Some(rules) = v["spec"]["rules"].as_array_mut() {
+                rules.push(rule);
+            }
+            obj::<HttpRoute>(v)
+        };
+        let plain = |name: &str, rules: Value| route(name, rules, json!({}), accepted());
+        struct Row {
+            name: &'static str,
+            routes: Vec<HttpRoute>,
+            share: u32,
+            shadowed: Vec<Option<&'static str>>,
+            rules: Vec<(&'static str, Vec<&'static str>)>,
+            warning: Option<&'static str>,
+        }
+        let rows = [
+            Row {
+                name: "two routes, same host and path: the older one's split is the release's",
+                routes: vec![
+                    created(plain("a-new", half()), "2026-02-01T00:00:00Z"),
+                    created(plain("b-old", ninety()), "2026-01-01T00:00:00Z"),
+                ],
+                share: 100_000,
+                shadowed: vec![Some("rule 1 of HTTPRoute shop/b-old"), None],
+                rules: vec![],
+                warning: Some(
+                    "Rule 1 of HTTPRoute shop/a-new never gets a request for web.example/: rule 1 of HTTPRoute shop/b-old matches every request it does and comes first",
+                ),
+            },
+            Row {
+                name: "no timestamps: the first by namespace/name",
+                routes: vec![plain("b", half()), plain("a", ninety())],
+                share: 100_000,
+                shadowed: vec![None, Some("rule 1 of HTTPRoute shop/a")],
+                rules: vec![],
+                warning: None,
+            },
+            Row {
+                name: "on another Gateway, no competition",
+                routes: vec![plain("a", ninety()), {
+                    let mut b = plain("b", half());
+                    b.spec.parent_refs[0].name = "other".into();
+                    b
+                }],
+                share: 100_000,
+                shadowed: vec![None, None],
+                rules: vec![],
+                warning: Some("split differently"),
+            },
+            Row {
+                name: "a header rule beaten by a longer path of its own route",
+                routes: vec![plain(
+                    "web",
+                    json!([
+                        beta(Value::Null),
+                        to(
+                            json!([{"path": {"type": "PathPrefix", "value": "/api"}}]),
+                            "web-v1"
+                        ),
+                        ninety()[0].clone(),
+                    ]),
+                )],
+                share: 100_000,
+                // `/api` to web-v1 alone is one of the release's routes too.
+                shadowed: vec![None, None],
+                rules: vec![(
+                    "header X-Beta=on -> candidate",
+                    vec!["path /api*: rule 2 of web first"],
+                )],
+                warning: Some(
+                    "The requests with header X-Beta=on and path /api* are not sent to web-v2 by that rule: rule 2 of HTTPRoute shop/web takes them first",
+                ),
+            },
+            Row {
+                name: "a header rule beaten by another route's rule with more headers",
+                routes: vec![
+                    with(plain("web", ninety()), beta(Value::Null)),
+                    plain(
+                        "zz",
+                        json!([to(
+                            json!([{"headers": [{"name": "X-Beta", "value": "on"},
+                                                        {"name": "X-Team", "value": "a"}]}]),
+                            "web-blue"
+                        )]),
+                    ),
+                ],
+                share: 100_000,
+                shadowed: vec![None],
+                rules: vec![(
+                    "header X-Beta=on -> candidate",
+                    vec!["header X-Team=a: rule 1 of zz first"],
+                )],
+                warning: None,
+            },
+            Row {
+                name: "a header rule an older identical match takes whole: not shown",
+                routes: vec![
+                    created(
+                        with(plain("web", ninety()), beta(Value::Null)),
+                        "2026-02-01T00:00:00Z",
+                    ),
+                    created(
+                        plain(
+                            "old",
+                            json!([to(
+                                json!([{"headers": [{"name": "X-Beta", "value": "on"}]}]),
+                                "web-blue"
+                            )]),
+                        ),
+                        "2026-01-01T00:00:00Z",
+                    ),
+                ],
+                share: 100_000,
+                shadowed: vec![None],
+                rules: vec![],
+                warning: Some(
+                    "The requests with header X-Beta=on never reach web-v2: rule 1 of HTTPRoute shop/old matches every one of them",
+                ),
+            },
+            Row {
+                name: "a split shadowed by another Service's rule: no traffic, said why",
+                routes: vec![
+                    created(plain("web", ninety()), "2026-02-01T00:00:00Z"),
+                    created(
+                        plain("blue", split(json!([svc("other", None)]))),
+                        "2026-01-01T00:00:00Z",
+                    ),
+                ],
+                share: 100_000,
+                shadowed: vec![Some("rule 1 of HTTPRoute shop/blue")],
+                rules: vec![],
+                warning: Some("never gets a request for web.example/"),
+            },
+            Row {
+                name: "a regular expression competes: unsure, said why, the split still shown",
+                routes: vec![with(
+                    plain("web", ninety()),
+                    to(
+                        json!([{"path": {"type": "RegularExpression", "value": "/b.*"}}]),
+                        "other",
+                    ),
+                )],
+                share: 100_000,
+                shadowed: vec![None],
+                rules: vec![],
+                warning: Some(
+                    "cutover cannot tell which requests reach rule 1 of HTTPRoute shop/web",
+                ),
+            },
+        ];
+        for row in rows {
+            let at = row.name;
+            let r = one(row.routes);
+            assert_eq!(r.traffic.candidate_per_million, row.share, "{at}");
+            let shadowed: Vec<Option<&str>> = r
+                .traffic
+                .routes
+                .iter()
+                .map(|rt| rt.shadowed_by.as_deref())
+                .collect();
+            assert_eq!(shadowed, row.shadowed, "{at}");
+            let rules: Vec<(String, Vec<&str>)> = r
+                .traffic
+                .rules
+                .iter()
+                .map(|rule| {
+                    (
+                        rule.to_string(),
+                        rule.except.iter().map(|e| e.as_str()).collect(),
+                    )
+                })
+                .collect();
+            let want: Vec<(String, Vec<&str>)> = row
+                .rules
+                .into_iter()
+                .map(|(t, e)| (t.to_string(), e))
+                .collect();
+            assert_eq!(rules, want, "{at}");
+            if let Some(w) = row.warning {
+                assert!(warned(&r, w), "{at}: {:#?}", r.warnings);
+            }
+            // Every split shadowed: no share is shown, and the reason is.
+            let none_reached = shadowed.iter().all(Option::is_some);
+            let unserved = r.unserved().unwrap_or_default();
+            assert_eq!(
+                unserved.contains("takes every request of the split first"),
+                none_reached,
+                "{at}: {unserved}"
+            );
+        }
+    }
+
+    /// Rules and splits are tied to their routes' hostnames, each read apart: a split of
+    /// several hostnames reads `a.example/ (also b.example)`, a header rule on another
+    /// route's hosts says which (`host=beta.example`), one on a route of no hostnames serves
+    /// every host and says none. Source: `apis/v1/httproute_types.go`,
+    /// `HTTPRouteSpec.Hostnames`.
+    #[test]
+    fn rules_and_splits_are_tied_to_their_hostnames() {
+        let beta = json!([{"matches": [{"headers": [{"name": "X-Beta", "value": "on"}]}],
+                           "backendRefs": [svc("web-v2", None)]}]);
+        let hosted = |name: &str, hostnames: &[&str], rules: Value| {
+            let mut r = route(name, rules, json!({}), accepted());
+            r.spec.hostnames = hostnames.iter().map(ToString::to_string).collect();
+            r
+        };
+        let ninety = || split(json!([svc("web-v1", Some(90)), svc("web-v2", Some(10))]));
+        // (routes, the split's target, the rules as they read)
+        let rows: [(Vec<HttpRoute>, &str, Vec<&str>); 4] = [
+            (
+                vec![hosted("web", &["a.example", "b.example"], ninety())],
+                "a.example/ (also b.example)",
+                vec![],
+            ),
+            (
+                vec![
+                    hosted("web", &["web.example"], ninety()),
+                    hosted("zz", &["beta.example"], beta.clone()),
+                ],
+                "web.example/",
+                vec!["header X-Beta=on and host=beta.example -> candidate"],
+            ),
+            (
+                vec![
+                    hosted("web", &["web.example"], ninety()),
+                    hosted("zz", &["beta.example", "b2.example"], beta.clone()),
+                ],
+                "web.example/",
+                vec!["header X-Beta=on and host=beta.example (or b2.example) -> candidate"],
+            ),
+            (
+                vec![
+                    hosted("web", &["web.example"], ninety()),
+                    hosted("zz", &[], beta.clone()),
+                ],
+                "web.example/",
+                vec!["header X-Beta=on -> candidate"],
+            ),
+        ];
+        for (routes, target, rules) in rows {
+            let r = one(routes);
+            assert_eq!(r.traffic.routes[0].target(), target);
+            let text: Vec<String> = r.traffic.rules.iter().map(ToString::to_string).collect();
+            assert_eq!(text, rules, "{target}");
+        }
+        // A rule on every host loses web.example to the route that names it, whatever the
+        // path: the longest matching hostname comes first.
+        let r = one(vec![
+            hosted("web", &["web.example"], ninety()),
+            hosted("zz", &[], beta),
+        ]);
+        let except: Vec<&str> = r.traffic.rules[0]
+            .except
+            .iter()
+            .map(|e| e.as_str())
+            .collect();
+        assert_eq!(except, ["host=web.example: rule 1 of web first"]);
+        assert!(
+            warned(
+                &r,
+                "The requests with header X-Beta=on and host=web.example are not sent to web-v2"
+            ),
+            "{:#?}",
+            r.warnings
+        );
     }
 
     /// Header, query and method matches send the requests they pick to the side their one
@@ -1232,6 +1704,32 @@ mod tests {
             ),
             "{:?}",
             r.warnings
+        );
+        // The live track takes its own weight's share, never 100 less the candidate's; the
+        // rest is said with where it goes, in the table, the JSON and the sentence alike.
+        let t = &r.traffic;
+        assert_eq!((t.live_per_million, t.live_percent), (600_000, 60));
+        assert_eq!(
+            crate::release::model::elsewhere(&t.others).as_deref(),
+            Some("20% to Service web-blue")
+        );
+        assert_eq!(r.short_split(), "60/20+20");
+        let table = crate::release::status::to_table(std::slice::from_ref(&r));
+        assert!(table.contains(" 60/20+20 "), "{table}");
+        let json = crate::release::status::to_json(std::slice::from_ref(&r));
+        let traffic = &json["releases"][0]["traffic"];
+        assert_eq!(traffic["live_share"], 0.6, "{traffic}");
+        assert_eq!(
+            traffic["others"],
+            json!([{"backend": "Service web-blue", "share": 0.2}])
+        );
+        assert_eq!(
+            traffic["routes"][0]["others"],
+            json!([{"backend": "Service web-blue", "share": 0.2}])
+        );
+        assert_eq!(
+            crate::release::status::where_traffic_is(&r),
+            "60% on v1, 20% on v2, 20% to Service web-blue"
         );
         let foreign = json!([svc("web-v1", Some(4)),
                              {"name": "web-v2", "namespace": "other", "weight": 1},

@@ -131,6 +131,8 @@ fn routes<'i>(
                     candidate_per_million: 0,
                     weighted: false,
                     weights: None,
+                    others: Vec::new(),
+                    shadowed_by: None,
                 });
             }
         }

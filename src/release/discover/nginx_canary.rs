@@ -256,6 +256,8 @@ fn route<'i>(
         candidate_per_million: traffic.candidate_per_million,
         weighted,
         weights: None,
+        others: Vec::new(),
+        shadowed_by: None,
     }
 }
 

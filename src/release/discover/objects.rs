@@ -327,6 +327,8 @@ pub(super) struct BackendRow {
 /// One rule of an HTTPRoute.
 #[derive(Clone, Copy)]
 pub(super) struct RouteRuleRow {
+    /// `spec.rules[].name` (Gateway API v1.2); empty when unset.
+    pub(super) name: Str,
     /// A range of `Objects::route_matches`; empty matches every request.
     pub(super) matches: Span,
     /// A range of `Objects::route_backends`.
@@ -351,6 +353,11 @@ pub(super) struct RouteRow {
     pub(super) resource_version: Str,
     /// Its hostnames joined with `,` (empty: every host name of its listeners).
     pub(super) hostnames: Str,
+    /// Its parentRefs as `namespace/name`, joined with `,`: routes that share none are
+    /// attached to different Gateways and never compete for a request.
+    pub(super) parent_names: Str,
+    /// `metadata.creationTimestamp`: the older route wins a tie of match precedence.
+    pub(super) created: Option<jiff::Timestamp>,
     /// A range of `Objects::route_rules`.
     pub(super) rules: Span,
     /// A range of `Objects::route_refusals`.
@@ -624,6 +631,7 @@ impl Objects {
                 self.route_backends.push(row);
             }
             self.route_rules.push(RouteRuleRow {
+                name: text.push(rule.name.as_deref().unwrap_or("")),
                 matches: Span::of(matches_start, self.route_matches.len()),
                 backends: Span::of(backends_start, self.route_backends.len()),
             });
@@ -637,6 +645,8 @@ impl Objects {
             name: text.push(name(meta)),
             resource_version: text.push(meta.resource_version.as_deref().unwrap_or("")),
             hostnames: text.push(&route.spec.hostnames.join(",")),
+            parent_names: text.push(&parent_names(namespace, &route.spec.parent_refs)),
+            created: created(meta),
             rules: Span::of(rules_start, self.route_rules.len()),
             refusals: Span::of(refusals_start, self.route_refusals.len()),
             parents: u32::try_from(route.spec.parent_refs.len()).unwrap_or(u32::MAX),
@@ -710,6 +720,18 @@ impl Objects {
         };
         self.pods.push(row);
     }
+}
+
+/// `shop/gw,infra/public`: each parentRef's namespace (the route's unless set) and name.
+fn parent_names(
+    namespace: &str,
+    parents: &[crate::release::http_route::ParentReference],
+) -> String {
+    let each: Vec<String> = parents
+        .iter()
+        .map(|p| format!("{}/{}", p.namespace.as_deref().unwrap_or(namespace), p.name))
+        .collect();
+    each.join(",")
 }
 
 /// An HTTPRoute match, its header, query and method conditions copied into `conds`.

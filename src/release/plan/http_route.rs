@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use super::steps::{Cx, find};
 use super::{Action, Kind, Precondition, Refusal, Step};
-use crate::release::http_route::{HttpBackendRef, HttpRoute, HttpRouteRule};
+use crate::release::http_route::{HttpBackendRef, HttpRoute, HttpRouteRule, rule_id, rule_label};
 use crate::release::model::{Side, Track};
 use crate::release::record::{self, LastAction, ReleaseRecord};
 
@@ -159,7 +159,7 @@ fn split_pair(
     if found.others > 0 {
         return Err(Refusal::RouteShape {
             object: format!("{}/{route}", cx.r.namespace),
-            rule: i,
+            rule: rule_id(rule.name.as_deref(), i),
             why: format!(
                 "splits its requests with {} other backend{} besides the live and the candidate Service",
                 found.others,
@@ -206,13 +206,14 @@ fn split_edit(
             let total = u64::from(lb.weight_or_default()) + u64::from(cb.weight_or_default());
             let (lw, cw) = split(percent, total).ok_or_else(|| Refusal::RouteShape {
                 object: format!("{}/{route}", cx.r.namespace),
-                rule: i,
+                rule: rule_id(rule.name.as_deref(), i),
                 why: format!(
                     "has weights summing to {total}: {percent} % of that needs a weight above 1000000"
                 ),
             })?;
             let said = format!(
-                "rule {i}: {} {} → {lw}, {} {} → {cw}",
+                "{}: {} {} → {lw}, {} {} → {cw}",
+                rule_label(rule.name.as_deref(), i),
                 lb.name,
                 lb.weight_or_default(),
                 cb.name,
@@ -223,7 +224,11 @@ fn split_edit(
         SplitMove::Stage(new_svc) => {
             let rename =
                 (cb.name != new_svc).then(|| backend_op(i, c, "name", true, json!(new_svc)));
-            let said = format!("rule {i}: backend {} → {new_svc} at weight 0", cb.name);
+            let said = format!(
+                "{}: backend {} → {new_svc} at weight 0",
+                rule_label(rule.name.as_deref(), i),
+                cb.name
+            );
             ([rename, weight_op(i, c, cb, 0)], said)
         }
     };
@@ -248,7 +253,7 @@ fn switch_edit(
     if rule.backend_refs.len() != 1 {
         return Err(Refusal::RouteShape {
             object: format!("{}/{route}", cx.r.namespace),
-            rule: i,
+            rule: rule_id(rule.name.as_deref(), i),
             why: format!(
                 "sends its requests to {} backends, not to {} alone",
                 rule.backend_refs.len(),
@@ -259,7 +264,10 @@ fn switch_edit(
     let from = &rule.backend_refs[l].name;
     Ok(Some((
         vec![backend_op(i, l, "name", true, json!(to))],
-        format!("rule {i}: backend {from} → {to}"),
+        format!(
+            "{}: backend {from} → {to}",
+            rule_label(rule.name.as_deref(), i)
+        ),
     )))
 }
 
@@ -434,7 +442,7 @@ pub(super) fn set_record(ops: &mut Value, rec: &ReleaseRecord, last: &LastAction
     }
 }
 
-/// `rule 0 of shop/web`, for each header rule (every match reads a header, a query parameter
+/// `rule 1 of shop/web`, for each header rule (every match reads a header, a query parameter
 /// or the method) of the release's routes naming one of its Services.
 fn header_rule_places(cx: Cx) -> Vec<String> {
     let ns = &cx.r.namespace;
@@ -453,12 +461,14 @@ fn header_rule_places(cx: Cx) -> Vec<String> {
                     let found = backends(cx, rule);
                     found.live.is_some() || found.candidate.is_some()
                 })
-                .map(move |(i, _)| format!("rule {i} of {ns}/{name}"))
+                .map(move |(i, rule)| {
+                    format!("{} of {ns}/{name}", rule_label(rule.name.as_deref(), i))
+                })
         })
         .collect()
 }
 
-/// The header rules where they are: `rule 0 of shop/web` (or the release's routes, when the
+/// The header rules where they are: `rule 1 of shop/web` (or the release's routes, when the
 /// snapshot does not say), and whether that is more than one.
 pub(super) fn header_rules_named(cx: Cx) -> (String, bool) {
     let places = header_rule_places(cx);
@@ -470,7 +480,7 @@ pub(super) fn header_rules_named(cx: Cx) -> (String, bool) {
 }
 
 /// What a weight, a finish or a rollback leaves to the header rules, for a summary: `;
-/// requests with header X-Canary=on still go to v2: rule 0 of shop/web is left as it is`;
+/// requests with header X-Canary=on still go to v2: rule 1 of shop/web is left as it is`;
 /// empty without rules.
 pub(super) fn rules_note(cx: Cx) -> String {
     let r = cx.r;
@@ -610,6 +620,7 @@ mod tests {
                 matches: RuleMatch::Value(value.into()),
             }],
             to: Side::Candidate,
+            except: Vec::new(),
         }
     }
 
@@ -750,13 +761,31 @@ mod tests {
         assert_eq!(record_of(&got).stage, Stage::Shifting);
         assert_eq!(
             p.summary,
-            "shop/web weights 10 → 50: v2 (2 ready pods) will take 50% of requests to web.example/; requests with header X-Canary=on still go to v2: rule 0 of shop/web is left as it is"
+            "shop/web weights 10 → 50: v2 (2 ready pods) will take 50% of requests to web.example/; requests with header X-Canary=on still go to v2: rule 1 of shop/web is left as it is"
         );
         assert_eq!(
             p.steps[0].description,
-            "shop/web: rule 1: web-v1 90 → 50, web-v2 10 → 50; record the release"
+            "shop/web: rule 2: web-v1 90 → 50, web-v2 10 → 50; record the release"
         );
         assert_eq!(p.event.kind, Kind::HttpRoute);
+        // Named rules (Gateway API v1.2 `spec.rules[].name`) are named by their name.
+        let mut named = route.clone();
+        named["spec"]["rules"][0]["name"] = json!("beta");
+        named["spec"]["rules"][1]["name"] = json!("main");
+        let p = plan_on(&r, std::slice::from_ref(&named), Op::SetWeight(50)).expect("a plan");
+        assert!(
+            p.summary
+                .ends_with("rule \"beta\" of shop/web is left as it is"),
+            "{}",
+            p.summary
+        );
+        assert!(
+            p.steps[0]
+                .description
+                .starts_with("shop/web: rule \"main\": web-v1 90 → 50"),
+            "{}",
+            p.steps[0].description
+        );
         // A rollback before the finish: the candidate's weight 0, the header rule left as it is.
         let p = plan_on(&r, std::slice::from_ref(&route), Op::Rollback).expect("a rollback");
         let got = after(&p, &route);
@@ -764,7 +793,7 @@ mod tests {
         assert_eq!(got["spec"]["rules"][0], route["spec"]["rules"][0]);
         assert_eq!(record_of(&got).stage, Stage::RolledBack);
         assert!(
-            p.summary.ends_with("rule 0 of shop/web is left as it is"),
+            p.summary.ends_with("rule 1 of shop/web is left as it is"),
             "{}",
             p.summary
         );
@@ -824,7 +853,7 @@ mod tests {
             [
                 "scale shop/web-v1 to 2",
                 "wait until shop/web-v1 has 2 ready pods",
-                "shop/web: rule 0: web-v2 100 → 0, web-v1 0 → 100; record the release",
+                "shop/web: rule 1: web-v2 100 → 0, web-v1 0 → 100; record the release",
             ]
         );
         let got = after(&p, &route);
@@ -985,7 +1014,7 @@ mod tests {
                 canary(&["web"]),
                 web(json!([{"backendRefs": []}, third])),
                 Op::SetWeight(50),
-                "Rule 1 of the HTTPRoute shop/web splits its requests with 1 other backend besides the live and the candidate Service: cutover will not patch it. Edit the rule by hand (kubectl edit httproute), then try again.",
+                "Rule 2 of the HTTPRoute shop/web splits its requests with 1 other backend besides the live and the candidate Service: cutover will not patch it. Edit the rule by hand (kubectl edit httproute), then try again.",
                 true,
             ),
             (
@@ -999,7 +1028,7 @@ mod tests {
                 switch,
                 web(two),
                 Op::Switch,
-                "Rule 0 of the HTTPRoute shop/web sends its requests to 2 backends, not to web-v1 alone: cutover will not patch it. Edit the rule by hand (kubectl edit httproute), then try again.",
+                "Rule 1 of the HTTPRoute shop/web sends its requests to 2 backends, not to web-v1 alone: cutover will not patch it. Edit the rule by hand (kubectl edit httproute), then try again.",
                 true,
             ),
         ];
@@ -1125,7 +1154,7 @@ mod tests {
             [
                 "create shop/web-v2 from web-v1 with web:2",
                 "create Service shop/web-v2 selecting version=v2",
-                "shop/web: rule 0: backend web-v0 → web-v2 at weight 0; record the release",
+                "shop/web: rule 1: backend web-v0 → web-v2 at weight 0; record the release",
             ]
         );
         let got = after(&p, &route);
@@ -1166,7 +1195,7 @@ mod tests {
         let got = plan_on(&r, std::slice::from_ref(&route), Op::Retire).expect_err("a refusal");
         assert_eq!(
             got.to_string(),
-            "shop/web still sends the requests with header X-Old=1 to v2: point rule 0 of shop/web elsewhere (cutover leaves header and query rules as they are) before retiring it."
+            "shop/web still sends the requests with header X-Old=1 to v2: point rule 1 of shop/web elsewhere (cutover leaves header and query rules as they are) before retiring it."
         );
         // A header rule to the old track keeps its requests there: no finish.
         let mut r = release(
@@ -1181,7 +1210,7 @@ mod tests {
         let got = plan_on(&r, std::slice::from_ref(&route), Op::Approve).expect_err("a refusal");
         assert_eq!(
             got.to_string(),
-            "shop/web still sends the requests with header X-Old=1 to v1: point rule 0 of shop/web elsewhere (cutover leaves header and query rules as they are) before finishing the canary."
+            "shop/web still sends the requests with header X-Old=1 to v1: point rule 1 of shop/web elsewhere (cutover leaves header and query rules as they are) before finishing the canary."
         );
         let mut r = release(Pattern::HttpRouteCanary, Stage::Switched, 990_000, &["web"]);
         r.traffic.rules.clear();

@@ -32,15 +32,24 @@ pub(super) struct Reach<'r> {
 impl<'r> Reach<'r> {
     /// The requests that reach `side` of `r` now; `None` when `r` has no such track.
     pub fn now(r: &'r Release, side: Side) -> Option<Reach<'r>> {
-        Reach::after(r, side, r.traffic.candidate_per_million)
+        let t = &r.traffic;
+        Reach::of_shares(r, side, (t.live_per_million, t.candidate_per_million))
     }
 
     /// The requests that would reach `side` of `r` once the candidate's share is
-    /// `candidate_per_million` (clamped to a million).
+    /// `candidate_per_million` (clamped to a million): the live track takes what neither the
+    /// candidate nor the split's other backends take.
     pub fn after(r: &'r Release, side: Side, candidate_per_million: u32) -> Option<Reach<'r>> {
         let candidate = candidate_per_million.min(MILLION);
+        let live = (MILLION - candidate).saturating_sub(r.traffic.other_per_million());
+        Reach::of_shares(r, side, (live, candidate))
+    }
+
+    /// The requests that reach `side` of `r` when the tracks take (live, candidate)
+    /// millionths of the ordinary requests.
+    fn of_shares(r: &'r Release, side: Side, (live, candidate): (u32, u32)) -> Option<Reach<'r>> {
         let (track, per_million) = match side {
-            Side::Live => (&r.live, MILLION - candidate),
+            Side::Live => (&r.live, live),
             Side::Candidate => (r.candidate.as_ref()?, candidate),
         };
         let rules = r
@@ -433,6 +442,8 @@ pub(super) mod tests {
             candidate_per_million: if weighted { MILLION } else { 0 },
             weighted,
             weights: None,
+            others: Vec::new(),
+            shadowed_by: None,
         }
     }
 

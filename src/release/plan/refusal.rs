@@ -104,13 +104,14 @@ pub enum Refusal {
     #[error("{object} has no containers")]
     NoContainers { object: String },
     /// An HTTPRoute rule in a shape the planner cannot move safely (`object`: namespace/name,
-    /// `rule`: its index, `why`: what is in the way).
+    /// `rule`: how a reader names it, `2` or `"beta"` (`http_route::rule_id`), `why`: what
+    /// is in the way).
     #[error(
         "Rule {rule} of the HTTPRoute {object} {why}: cutover will not patch it. Edit the rule by hand (kubectl edit httproute), then try again."
     )]
     RouteShape {
         object: String,
-        rule: usize,
+        rule: String,
         why: String,
     },
     /// The release's HTTPRoutes split differently and no record says which Service is live:
