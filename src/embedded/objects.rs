@@ -231,7 +231,12 @@ pub fn apply_defaults(kind: &ResourceKind, obj: &mut Value) {
             if let Some(spec) = object_at(obj, &["spec", "template", "spec"]) {
                 default_pod_spec(spec);
             }
-            empty_status(obj);
+            // ReplicaSetStatus.Replicas has no `omitempty` (k8s.io/api apps/v1 types.go): a
+            // ReplicaSet its controller has not seen yet reads `replicas: 0`, and clients that
+            // require the field (the Python client's V1ReplicaSetStatus) decode it.
+            if let Some(map) = obj.as_object_mut() {
+                set_default(map, "status", json!({"replicas": 0}));
+            }
         }
         ("", "Pod") => {
             if let Some(spec) = object_at(obj, &["spec"]) {
