@@ -81,6 +81,7 @@ fn session() -> Session {
         user: ADMIN.user.into(),
         read_only: false,
         keymap: None,
+        ..Session::default()
     }
 }
 

@@ -741,6 +741,7 @@ mod screen {
             user: "admin".to_string(),
             read_only: true,
             keymap: None,
+            ..Session::default()
         }
     }
 

@@ -51,6 +51,7 @@ fn app(read_only: bool) -> App {
         user: "tester".into(),
         read_only,
         keymap: None,
+        ..Session::default()
     };
     let mut app = App::new(session, now());
     app.update(Msg::View(Arc::new(demo_view())));

@@ -746,6 +746,7 @@ fn session(read_only: bool, namespace: &str) -> Session {
         user: "admin".to_string(),
         read_only,
         keymap: None,
+        ..Session::default()
     }
 }
 

@@ -11,7 +11,7 @@ use super::list::health;
 use super::text::{self, pad, width};
 use super::{Cx, short_keys};
 use crate::cluster::feed::EventLine;
-use crate::console::app::{Attention, Prompt};
+use crate::console::app::{Attention, CommandLine, Prompt};
 use crate::console::keymap::Scope;
 use crate::console::theme::Role;
 use crate::release::PodState;
@@ -270,6 +270,52 @@ pub(super) fn prompt(cx: Cx, frame: &mut Frame, area: Rect, prompt: &Prompt) {
         frame.set_cursor_position((
             inner.x + 2 + cursor.min(inner.width.saturating_sub(3)),
             inner.y + 1,
+        ));
+    }
+}
+
+/// Choices the command line lists at most.
+const CHOICES_SHOWN: usize = 8;
+
+/// The command line (`:ctx`, `:ns`): what is typed, and the choices it matches, the selected
+/// one highlighted; what enter would do is said under them.
+pub(super) fn command_line(cx: Cx, frame: &mut Frame, area: Rect, line: &CommandLine) {
+    let w = area.width.saturating_sub(4).min(60);
+    if w < 12 || area.height < 5 {
+        return;
+    }
+    let room = usize::from(w - 4).saturating_sub(3);
+    let scroll = line.input.visual_scroll(room);
+    let typed: String = line.input.value().chars().skip(scroll).take(room).collect();
+    let mut lines = vec![Line::from(vec![
+        cx.span(": ", Role::Accent),
+        cx.span(typed, Role::Text),
+    ])];
+    let first = line.cursor.saturating_sub(CHOICES_SHOWN - 1);
+    for (i, choice) in line.choices.iter().enumerate().skip(first).take(CHOICES_SHOWN) {
+        let text = text::truncate(choice, room);
+        lines.push(if i == line.cursor {
+            Line::from(cx.span(format!("› {text}"), Role::Selection))
+        } else {
+            Line::from(cx.span(format!("  {text}"), Role::Text))
+        });
+    }
+    if line.choices.is_empty() {
+        lines.push(Line::from(cx.span("  nothing matches", Role::Muted)));
+    }
+    lines.truncate(usize::from(area.height.saturating_sub(4)).max(1));
+    let rect = centred(area, w, lines.len() as u16 + 2);
+    let block = Block::bordered()
+        .border_type(BorderType::Double)
+        .border_style(cx.style(Role::BorderFocused))
+        .title(cx.span(" Switch · ctx or ns ", Role::Title))
+        .title_bottom(scope_hints(cx, Scope::Command, false));
+    let inner = dialog(frame, rect, block, lines);
+    let cursor = line.input.visual_cursor().saturating_sub(scroll) as u16;
+    if inner.height > 0 {
+        frame.set_cursor_position((
+            inner.x + 2 + cursor.min(inner.width.saturating_sub(3)),
+            inner.y,
         ));
     }
 }

@@ -34,11 +34,14 @@ pub(super) fn header(cx: Cx, frame: &mut Frame, area: Rect) {
     let right_w: usize = right.iter().map(Span::width).sum();
 
     let (conn, conn_role) = connection(cx);
+    let watching = app.watching();
     // (priority, text, role): the lowest priority is dropped first when it does not fit.
     let mut parts: Vec<(u8, String, Role)> = vec![
         (9, " cutover".to_string(), Role::Title),
-        (3, app.session.context.clone(), Role::Header),
+        (3, context_words(cx), Role::Header),
         (6, scope_short(cx), Role::Header),
+        (1, watching.why.clone().unwrap_or_default(), Role::Warning),
+        (5, hidden_short(cx), Role::Warning),
         (2, format!("as {}", app.identity()), Role::Header),
         (8, conn, conn_role),
     ];
@@ -95,6 +98,9 @@ pub(super) fn header(cx: Cx, frame: &mut Frame, area: Rect) {
 /// 0:12…`, `⚠ stale since 03:12:40 (no answer for 0:31)`.
 fn connection(cx: Cx) -> (String, Role) {
     let app = cx.app;
+    if let Some(to) = &app.switching {
+        return (format!("◌ switching to {}…", to.words()), Role::Muted);
+    }
     let for_how_long = |since: jiff::Timestamp| {
         let seconds = app.now.duration_since(since).as_secs();
         text::countdown(seconds)
@@ -151,12 +157,42 @@ fn plans_running(cx: Cx) -> Option<Span<'static>> {
     Some(cx.span(format!("↻ {text}  "), Role::Accent))
 }
 
-/// `ns shop` or `all namespaces`.
+/// `ns shop`, `ns shop, web` or `all namespaces`.
 fn scope_short(cx: Cx) -> String {
-    match &cx.app.session.scope {
-        Some(ns) => format!("ns {ns}"),
+    match cx.app.watching().namespaces {
+        Some(names) => format!("ns {}", names.join(", ")),
         None => "all namespaces".to_string(),
     }
+}
+
+/// The context, and its kubeconfig cluster when that has another name: `prod on eks-eu`.
+fn context_words(cx: Cx) -> String {
+    let session = &cx.app.session;
+    if session.cluster.is_empty() || session.cluster == session.context {
+        session.context.clone()
+    } else {
+        format!("{} on {}", session.context, session.cluster)
+    }
+}
+
+/// `⚠ api not visible`: the namespaces watched whose lists are forbidden (empty: none).
+fn hidden_short(cx: Cx) -> String {
+    let hidden = &cx.app.view.hidden;
+    if hidden.is_empty() {
+        return String::new();
+    }
+    let names: Vec<&str> = hidden.keys().map(String::as_str).collect();
+    format!("⚠ {} not visible", names.join(", "))
+}
+
+/// The namespaces not visible, each with why, as a sentence; None when every one is.
+pub(super) fn hidden_words(cx: Cx) -> Option<String> {
+    let hidden = &cx.app.view.hidden;
+    if hidden.is_empty() {
+        return None;
+    }
+    let each: Vec<String> = hidden.iter().map(|(ns, why)| format!("{ns} ({why})")).collect();
+    Some(format!("Not visible: {}.", each.join("; ")))
 }
 
 /// Rows the status line takes in `area`: its sentence wrapped, at most 3 rows (2 below
