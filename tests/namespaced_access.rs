@@ -196,7 +196,15 @@ fn without_a_kept_list_status_says_exactly_what_to_pass() {
     let bare = k.kubeconfig.with_extension("bare");
     std::fs::write(&bare, serde_json::to_string(&config).expect("JSON")).expect("write");
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_cutover"))
-        .args(["status", "-A", "-o", "json", "--context", TEAM, "--kubeconfig"])
+        .args([
+            "status",
+            "-A",
+            "-o",
+            "json",
+            "--context",
+            TEAM,
+            "--kubeconfig",
+        ])
         .arg(&bare)
         .env_remove("KUBECONFIG")
         .output()
@@ -240,6 +248,9 @@ fn console_watches_the_readable_namespaces_when_all_namespaces_are_denied() {
     assert_eq!(team.cluster, TEAM, "the kubeconfig cluster of the context");
     assert_eq!(team.user, "cutover-team");
     let admin = connect("cutover-demo");
-    assert_eq!(admin.watching.namespaces, None, "the admin watches everything");
+    assert_eq!(
+        admin.watching.namespaces, None,
+        "the admin watches everything"
+    );
     assert_eq!(admin.note, None);
 }

@@ -219,7 +219,11 @@ impl super::Connected {
             return asked;
         }
         let mut namespaces = vec![self.context_namespace.clone()];
-        namespaces.extend(kept.iter().filter(|ns| **ns != self.context_namespace).cloned());
+        namespaces.extend(
+            kept.iter()
+                .filter(|ns| **ns != self.context_namespace)
+                .cloned(),
+        );
         let note = fallback_note(&self.context, &self.context_namespace, kept);
         Readable {
             watching: Watching {

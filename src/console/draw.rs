@@ -41,10 +41,12 @@ pub fn draw(app: &App, theme: &Theme, frame: &mut Frame) {
     }
     let size = Size::of(area);
     let mut body = area;
-    let header = take_top(&mut body, 1);
+    let mut header = take_top(&mut body, parts::header_rows(cx));
+    let first = take_top(&mut header, 1);
     let footer = take_bottom(&mut body, 1);
     let status = take_bottom(&mut body, parts::status_rows(cx, area));
-    parts::header(cx, frame, header);
+    parts::header(cx, frame, first);
+    parts::header_note(cx, frame, header);
     parts::status(cx, frame, status);
     parts::footer(cx, frame, footer);
     match empty_body(cx) {
@@ -208,9 +210,7 @@ fn nothing_found(cx: Cx) -> Vec<(String, Role)> {
     if watching.namespaces.is_some() {
         let key = cx.key(Scope::Main, Command::Command).unwrap_or_default();
         lines.push((
-            format!(
-                "To look in every namespace, type {key}ns all (or start cutover with -A)."
-            ),
+            format!("To look in every namespace, type {key}ns all (or start cutover with -A)."),
             Role::Text,
         ));
     }

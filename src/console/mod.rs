@@ -183,7 +183,10 @@ pub async fn connect(at: &Reconnect) -> Result<(kube::Client, Place), crate::clu
 /// The session at `place` that can switch to the kubeconfig's other contexts and namespaces.
 pub fn switching_session(place: Place, read_only: bool, at: Reconnect) -> Session {
     Session {
-        contexts: reach::contexts(&at.target).into_iter().map(|c| c.name).collect(),
+        contexts: reach::contexts(&at.target)
+            .into_iter()
+            .map(|c| c.name)
+            .collect(),
         reconnect: Some(at),
         ..Session::at(place, read_only)
     }
@@ -234,7 +237,12 @@ impl Outlet<'_> {
     }
 
     /// Carries out one effect; true when the console is to quit.
-    fn carry_out(&mut self, effect: Effect, app: &App, applied: &mpsc::UnboundedSender<Msg>) -> bool {
+    fn carry_out(
+        &mut self,
+        effect: Effect,
+        app: &App,
+        applied: &mpsc::UnboundedSender<Msg>,
+    ) -> bool {
         match effect {
             Effect::Focus(focus) => self.feed().focus(focus),
             Effect::Apply(plan) => match &mut self.writer {

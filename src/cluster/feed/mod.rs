@@ -4,6 +4,7 @@
 //! whole scope; Pods, ReplicaSets and Events only for
 //! the focused release, so memory follows what is on screen rather than the cluster's size.
 
+mod focus;
 mod identity;
 mod liveness;
 mod routes;
@@ -31,7 +32,8 @@ pub use view::{
     Watching,
 };
 
-use self::identity::{permissions, who_am_i};
+use self::focus::{Focused, event_lines};
+use self::identity::who_am_i;
 use self::liveness::Contact;
 use self::slots::{Slot, Slots};
 use self::watched::Watched;
@@ -161,7 +163,12 @@ impl Feed {
     /// Starts watching `scope` (None: all namespaces). `ask_identity` sends one
     /// SelfSubjectReview (a POST, so read-only consoles leave it out).
     pub fn start(client: Client, scope: Option<String>, ask_identity: bool) -> Feed {
-        Feed::start_in(client, Watching::scope(scope), ask_identity, Liveness::DEFAULT)
+        Feed::start_in(
+            client,
+            Watching::scope(scope),
+            ask_identity,
+            Liveness::DEFAULT,
+        )
     }
 
     /// Like [`Feed::start`], probing the server and calling the view stale as `liveness` says.
@@ -424,21 +431,6 @@ struct Namespace {
     dirty: bool,
 }
 
-/// What the focused release's watches have seen.
-#[derive(Default)]
-struct Focused {
-    focus: Option<Focus>,
-    generation: u64,
-    tasks: Tasks,
-    /// One per Deployment of the focus.
-    pods: Vec<Watched<Pod>>,
-    replica_sets: Vec<Watched<ReplicaSet>>,
-    events: Watched<CoreEvent>,
-    events_dirty: bool,
-    lines: Arc<Vec<EventLine>>,
-    permissions: Option<Permissions>,
-}
-
 struct State {
     views: watch::Sender<Arc<ClusterView>>,
     namespaces: BTreeMap<String, Namespace>,
@@ -696,105 +688,6 @@ impl State {
         }
     }
 
-    fn mark_focus_namespace(&mut self) {
-        if let Some(f) = &self.focused.focus
-            && let Some(ns) = self.namespaces.get_mut(&f.namespace)
-        {
-            ns.dirty = true;
-        }
-    }
-
-    fn set_focus(
-        &mut self,
-        focus: Option<Focus>,
-        client: &Client,
-        tx: &mpsc::UnboundedSender<Change>,
-    ) {
-        if focus == self.focused.focus {
-            return;
-        }
-        // Same namespace and Deployments: the watches stay, only the filter changes.
-        let same_watches = match (&focus, &self.focused.focus) {
-            (Some(a), Some(b)) => a.namespace == b.namespace && a.deployments == b.deployments,
-            _ => false,
-        };
-        self.changed = true;
-        self.focused.events_dirty = true;
-        if same_watches {
-            self.focused.focus = focus;
-            return;
-        }
-        self.mark_focus_namespace();
-        let generation = self.focused.generation + 1;
-        self.focused = Focused {
-            generation,
-            focus: focus.clone(),
-            events_dirty: true,
-            ..Focused::default()
-        };
-        let Some(focus) = focus else { return };
-        self.mark_focus_namespace();
-        self.watch_focus(&focus, client, tx);
-    }
-
-    /// The `key=value,…` selectors of the focus's Deployments, as the scope's watch has them.
-    fn selectors(&self, focus: &Focus) -> Vec<String> {
-        focus
-            .deployments
-            .iter()
-            .filter_map(|d| {
-                let objects = &self.namespaces.get(&focus.namespace)?.objects;
-                let (_, text) = objects.deployments.iter().find(|(n, _)| n == d)?;
-                let dep: Deployment = serde_json::from_str(text).ok()?;
-                selector_of(&dep)
-            })
-            .collect()
-    }
-
-    /// Starts the focus's watches: Pods and ReplicaSets per Deployment, its namespace's
-    /// Events, and (unless read-only) the question of what the identity may write there.
-    fn watch_focus(&mut self, focus: &Focus, client: &Client, tx: &mpsc::UnboundedSender<Change>) {
-        let ns = focus.namespace.as_str();
-        let selectors = self.selectors(focus);
-        let g = self.focused.generation;
-        self.focused.pods = selectors.iter().map(|_| Watched::default()).collect();
-        self.focused.replica_sets = selectors.iter().map(|_| Watched::default()).collect();
-        for (i, selector) in selectors.into_iter().enumerate() {
-            let config = self.contact.liveness().watch_config().labels(&selector);
-            self.focused.tasks.0.push(forward(
-                Api::<Pod>::namespaced(client.clone(), ns),
-                config.clone(),
-                tx.clone(),
-                move |r| r.map_or_else(|m| Change::FocusFailed(g, m), |e| Change::Pod(g, i, e)),
-            ));
-            self.focused.tasks.0.push(forward(
-                Api::<ReplicaSet>::namespaced(client.clone(), ns),
-                config,
-                tx.clone(),
-                move |r| {
-                    r.map_or_else(
-                        |m| Change::FocusFailed(g, m),
-                        |e| Change::ReplicaSet(g, i, e),
-                    )
-                },
-            ));
-        }
-        if self.ask_permissions {
-            let (client, tx, ns) = (client.clone(), tx.clone(), ns.to_string());
-            let gateway_api = self.gateway_api.clone();
-            self.focused.tasks.0.push(tokio::spawn(async move {
-                let p = permissions(client, ns, gateway_api).await;
-                let _ = tx.send(Change::Permissions(g, p));
-            }));
-        }
-        self.focused.tasks.0.push(forward(
-            Api::<CoreEvent>::namespaced(client.clone(), ns),
-            self.contact.liveness().watch_config(),
-            tx.clone(),
-            move |r| r.map_or_else(|m| Change::FocusFailed(g, m), |e| Change::Event(g, e)),
-        ));
-    }
-
     /// Starts every watch again after contact came back, so each relists and what the server
     /// no longer has goes; the view stays stale until they have.
     fn restart(&mut self, client: &Client, tx: &mpsc::UnboundedSender<Change>) {
@@ -937,33 +830,6 @@ fn give_back_memory() {
     unsafe {
         libc::malloc_trim(0);
     }
-}
-
-/// `key=value,…` from a Deployment's matchLabels; None when it has none to select by.
-fn selector_of(d: &Deployment) -> Option<String> {
-    let labels = d.spec.as_ref()?.selector.match_labels.as_ref()?;
-    if labels.is_empty() {
-        return None;
-    }
-    Some(crate::release::labels::selector_string(
-        labels.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-    ))
-}
-
-/// The events about `focus`'s objects, newest first.
-fn event_lines<'a>(focus: &Focus, events: impl Iterator<Item = &'a CoreEvent>) -> Vec<EventLine> {
-    let mut lines: Vec<EventLine> = events
-        .filter(|e| {
-            focus.concerns(
-                e.involved_object.kind.as_deref().unwrap_or(""),
-                e.involved_object.name.as_deref().unwrap_or(""),
-            )
-        })
-        .map(EventLine::from_event)
-        .collect();
-    lines.sort_by(|a, b| b.time.cmp(&a.time).then_with(|| a.object.cmp(&b.object)));
-    lines.truncate(MAX_EVENTS);
-    lines
 }
 
 #[cfg(test)]

@@ -99,14 +99,15 @@ impl Slots {
         })
     }
 
-    /// The namespaces not visible, each with why: `no permission to list deployments: …`.
+    /// The namespaces not visible, each with why: `no permission to list deployments` (the
+    /// server's words are on the log).
     pub(super) fn hidden(&self) -> BTreeMap<String, String> {
         let mut hidden = BTreeMap::new();
-        for ((kind, ns), why) in &self.forbidden {
+        for (kind, ns) in self.forbidden.keys() {
             if let Some(ns) = ns {
-                hidden.entry(ns.clone()).or_insert_with(|| {
-                    format!("no permission to list {}: {why}", kind.plural())
-                });
+                hidden
+                    .entry(ns.clone())
+                    .or_insert_with(|| format!("no permission to list {}", kind.plural()));
             }
         }
         hidden
@@ -144,7 +145,7 @@ mod tests {
             slots.hidden(),
             BTreeMap::from([(
                 "api".to_string(),
-                "no permission to list deployments: denied".to_string()
+                "no permission to list deployments".to_string()
             )])
         );
         // Started again: listed once still, but not relisted until each lists again.

@@ -202,7 +202,9 @@ impl App {
                 let arg = arg.unwrap_or("");
                 return self.say(
                     Level::Warning,
-                    format!("There is no context named {arg:?} in the kubeconfig; contexts: {known}."),
+                    format!(
+                        "There is no context named {arg:?} in the kubeconfig; contexts: {known}."
+                    ),
                 );
             }
             _ => {
