@@ -384,6 +384,16 @@ struct Live {
 }
 
 async fn live(kubeconfig: &std::path::Path, context: &str, read_only: bool) -> Live {
+    live_in(kubeconfig, context, read_only, &[]).await
+}
+
+/// [`live`] in the `named` namespaces (none: all namespaces, or what the identity may read).
+async fn live_in(
+    kubeconfig: &std::path::Path,
+    context: &str,
+    read_only: bool,
+    named: &[&str],
+) -> Live {
     let at = Reconnect {
         target: cutover::cluster::Target {
             kubeconfig: Some(kubeconfig.to_path_buf()),
@@ -391,7 +401,7 @@ async fn live(kubeconfig: &std::path::Path, context: &str, read_only: bool) -> L
             namespace: Some(None),
             ..Default::default()
         },
-        named: Vec::new(),
+        named: named.iter().map(|ns| ns.to_string()).collect(),
     };
     let (client, place) = cutover::console::connect(&at).await.expect("connect");
     let feed = Feed::start_in(
@@ -536,4 +546,29 @@ fn a_read_only_console_stays_read_only_across_a_live_switch() {
         .map(|r| format!("{} {}", r.method, r.path))
         .collect();
     assert!(writes.is_empty(), "{writes:?}");
+}
+
+/// Point 1: one watch per kind and namespace; the namespace whose lists are forbidden is a
+/// note on the header, and the others are live.
+#[test]
+fn a_forbidden_namespace_is_a_header_note_and_the_others_stay_live() {
+    let k = common::kubectl::start(true);
+    let kubeconfig = k.kubeconfig.clone();
+    k.rt.block_on(async {
+        let mut console = live_in(&kubeconfig, TEAM, true, &["shop", "api", "web"]).await;
+        let frame = console
+            .frame("shop and web live, api not visible", |f| {
+                f.contains("shop/")
+                    && f.contains("web/")
+                    && f.contains("● live")
+                    && f.lines()
+                        .nth(1)
+                        .unwrap_or("")
+                        .contains("⚠ not visible: api")
+            })
+            .await;
+        assert!(first_row(&frame).contains("ns shop, api, web"), "{frame}");
+        assert!(!frame.contains("api/"), "{frame}");
+        console.quit().await;
+    });
 }
