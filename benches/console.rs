@@ -81,7 +81,7 @@ fn session() -> Session {
         user: ADMIN.user.into(),
         read_only: false,
         keymap: None,
-        insecure_cluster: None,
+        ..Session::default()
     }
 }
 

@@ -19,7 +19,7 @@ pub use args::{
 };
 
 use crate::console::Writer;
-use crate::console::app::Session;
+use crate::console::app::{Reconnect, Session};
 use crate::console::theme::Theme;
 use crate::embedded::{self, EmbeddedCluster};
 
@@ -153,22 +153,17 @@ fn keymap(args: &ConsoleArgs) -> anyhow::Result<crate::console::keymap::Keymap> 
 
 async fn console(cluster: &ClusterArgs, args: &ConsoleArgs) -> anyhow::Result<ExitCode> {
     let theme = theme(args)?;
-    let connected = crate::cluster::connect_to(&cluster.target()).await?;
-    let (scope, why) = connected.watchable_scope().await;
-    for why in why.into_iter().chain(connected.insecure_warning()) {
-        tracing::warn!("{why}");
-    }
-    let session = Session {
-        context: connected.context,
-        server: connected.server,
-        scope,
-        user: connected.user,
-        read_only: args.read_only,
-        keymap: Some(keymap(args)?),
-        insecure_cluster: connected.insecure_cluster,
+    let at = Reconnect {
+        target: cluster.target(),
+        named: cluster.named(),
     };
-    let writer = (!args.read_only).then(|| Writer::new(connected.client.clone()));
-    crate::console::run(connected.client, session, theme, writer).await?;
+    let (client, place) = crate::console::connect(&at).await?;
+    let session = Session {
+        keymap: Some(keymap(args)?),
+        ..crate::console::switching_session(place, args.read_only, at)
+    };
+    let writer = (!args.read_only).then(|| Writer::new(client.clone()));
+    crate::console::run(client, session, theme, writer).await?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -234,24 +229,25 @@ async fn demo_console(args: DemoArgs, console: &ConsoleArgs) -> anyhow::Result<E
         &embedded::auth::ADMIN
     };
     // Through the kubeconfig it wrote, as any cluster: the same client, with the same timeouts.
-    let target = crate::cluster::Target {
-        kubeconfig: Some(kubeconfig),
-        context: Some(embedded::context_name(identity)),
-        namespace: Some(None),
-        ..Default::default()
+    let at = Reconnect {
+        target: crate::cluster::Target {
+            kubeconfig: Some(kubeconfig),
+            context: Some(embedded::context_name(identity)),
+            namespace: Some(None),
+            ..Default::default()
+        },
+        named: Vec::new(),
     };
-    let connected = crate::cluster::connect_to(&target).await?;
+    let (client, place) = crate::console::connect(&at).await?;
     let session = Session {
-        context: connected.context,
-        server: cluster.url(),
-        scope: None,
-        user: identity.user.to_string(),
-        read_only: console.read_only,
         keymap: Some(keymap(console)?),
-        insecure_cluster: connected.insecure_cluster,
+        ..crate::console::switching_session(place, console.read_only, at)
     };
-    let writer = (!console.read_only).then(|| Writer::new(connected.client.clone()));
-    crate::console::run(connected.client, session, theme, writer).await?;
+    let writer = (!console.read_only).then(|| Writer::new(client.clone()));
+    let running = crate::console::run(client, session, theme, writer).await;
+    // The cluster serves until the console is done.
+    drop(cluster);
+    running?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -267,8 +263,12 @@ async fn status(args: StatusArgs, cluster: &ClusterArgs) -> anyhow::Result<ExitC
     let connected = crate::cluster::connect_to(&target).await?;
     tell(connected.insecure_warning().as_slice());
     let scope = connected.scope.clone();
+    let kept = crate::cluster::reach::kept_namespaces(&target, &connected.context);
+    let readable = connected.readable(&cluster.named(), &kept).await;
+    tell(readable.note.as_slice());
+    let named = readable.watching.namespaces.unwrap_or_default();
     let reached = connected
-        .snapshot(&args.namespaces)
+        .snapshot(&named)
         .await
         .context("reading the cluster")?;
     tell(&reached.notes);

@@ -741,7 +741,7 @@ mod screen {
             user: "admin".to_string(),
             read_only: true,
             keymap: None,
-            insecure_cluster: None,
+            ..Session::default()
         }
     }
 
@@ -824,8 +824,8 @@ mod screen {
         assert!(buffer[name].modifier.contains(Modifier::DIM));
     }
 
-    /// HTTPRoutes the identity may not list: one warning on the header, beside `● live`,
-    /// and gone once they can be read.
+    /// HTTPRoutes the identity may not list: one warning on the header's note row, and gone
+    /// once they can be read.
     #[test]
     fn httproutes_not_readable_are_a_note_on_the_header() {
         use cutover::cluster::feed::GatewayApi;
@@ -837,15 +837,18 @@ mod screen {
             at("2026-11-30T03:13:11Z"),
         );
         app.update(Msg::View(Arc::new(view.clone())));
-        let header = row(&render(&app, &theme), 0);
+        // The header's note row, under who and where.
+        let note = row(&render(&app, &theme), 1);
         assert!(
-            header.contains("● live · ⚠ Gateway API releases not shown: may not list httproutes"),
-            "{header}"
+            note.starts_with(" ⚠ Gateway API releases not shown: may not list httproutes"),
+            "{note}"
         );
+        assert!(row(&render(&app, &theme), 0).contains("as admin"));
         view.gateway_api = GatewayApi::Served;
         app.update(Msg::View(Arc::new(view)));
-        let header = row(&render(&app, &theme), 0);
-        assert!(!header.contains("Gateway API"), "{header}");
+        let screen = render(&app, &theme);
+        assert!(!row(&screen, 0).contains("Gateway API"));
+        assert!(!row(&screen, 1).contains("Gateway API"), "no note row");
     }
 
     /// The real event loop against a server that never answers: the header counts the time.

@@ -51,7 +51,7 @@ fn app(read_only: bool) -> App {
         user: "tester".into(),
         read_only,
         keymap: None,
-        insecure_cluster: None,
+        ..Session::default()
     };
     let mut app = App::new(session, now());
     app.update(Msg::View(Arc::new(demo_view())));

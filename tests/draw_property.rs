@@ -239,8 +239,7 @@ fn session() -> Session {
         scope: Some("shop".into()),
         user: "admin".into(),
         read_only: false,
-        keymap: None,
-        insecure_cluster: None,
+        ..Session::default()
     }
 }
 

@@ -141,16 +141,23 @@ fn status_all_namespaces_falls_back_to_the_readable_ones() {
         Some(0),
         "a forbidden cluster-wide list is not fatal: {stderr}"
     );
-    assert_eq!(namespaces_shown(&stdout), ["shop"], "{stdout}");
+    assert_eq!(
+        namespaces_shown(&stdout),
+        ["shop", "web"],
+        "the context's namespace and the ones its kubeconfig keeps: {stdout}"
+    );
     assert!(
-        stderr.contains("no permission to list") && stderr.contains("in all namespaces"),
+        stderr.contains("no cluster-wide list permission"),
         "says why: {stderr}"
     );
     assert!(
-        stderr.contains("pass -n"),
+        stderr.contains("web (kept in the kubeconfig context cutover-demo-team, extension cutover.dev/namespaces)"),
+        "says where the list came from: {stderr}"
+    );
+    assert!(
+        stderr.contains("pass --namespaces a,b"),
         "says how to read others: {stderr}"
     );
-    assert!(stderr.contains("showing shop"), "{stderr}");
 
     let (code, stdout, stderr) = status(&k, &["--namespaces", "shop,web,api", "-o", "json"]);
     assert_eq!(code, Some(0), "{stderr}");
@@ -159,6 +166,11 @@ fn status_all_namespaces_falls_back_to_the_readable_ones() {
         stderr.contains("not visible: api (no permission to list"),
         "{stderr}"
     );
+    // Repeated -n reads each too.
+    let (code, stdout, stderr) = status(&k, &["-n", "web", "-n", "api", "-o", "json"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(namespaces_shown(&stdout), ["web"], "{stdout}");
+    assert!(stderr.contains("not visible: api"), "{stderr}");
 
     let (code, _, stderr) = status(&k, &["-n", "api"]);
     assert_ne!(
@@ -170,32 +182,75 @@ fn status_all_namespaces_falls_back_to_the_readable_ones() {
 }
 
 #[test]
-fn console_watches_the_context_namespace_when_all_namespaces_are_denied() {
+fn without_a_kept_list_status_says_exactly_what_to_pass() {
     let k = common::kubectl::start(true);
-    let scope_for = |context: &str| {
-        let target = cutover::cluster::Target {
-            kubeconfig: Some(k.kubeconfig.clone()),
-            context: Some(context.to_string()),
-            namespace: Some(None),
-            ..Default::default()
-        };
-        k.rt.block_on(async {
-            let connected = cutover::cluster::connect_to(&target)
-                .await
-                .expect("connect");
-            connected.watchable_scope().await
-        })
-    };
-    let (scope, why) = scope_for(TEAM);
-    assert_eq!(scope.as_deref(), Some("shop"));
-    let why = why.expect("a reason");
+    // The same kubeconfig without the extension: only the context's namespace is readable.
+    let text = std::fs::read_to_string(&k.kubeconfig).expect("kubeconfig");
+    let mut config: kube::config::Kubeconfig =
+        kube::config::Kubeconfig::from_yaml(&text).expect("kubeconfig YAML");
+    for c in &mut config.contexts {
+        if let Some(context) = c.context.as_mut() {
+            context.extensions = None;
+        }
+    }
+    let bare = k.kubeconfig.with_extension("bare");
+    std::fs::write(&bare, serde_json::to_string(&config).expect("JSON")).expect("write");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cutover"))
+        .args([
+            "status",
+            "-A",
+            "-o",
+            "json",
+            "--context",
+            TEAM,
+            "--kubeconfig",
+        ])
+        .arg(&bare)
+        .env_remove("KUBECONFIG")
+        .output()
+        .expect("run cutover");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(
+        namespaces_shown(&String::from_utf8_lossy(&out.stdout)),
+        ["shop"]
+    );
     assert!(
-        why.contains("no permission to watch deployments in all namespaces"),
-        "{why}"
+        stderr.contains("reading shop (the context's namespace) only; pass --namespaces a,b, or keep them in the kubeconfig context cutover-demo-team as the cutover.dev/namespaces extension"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn console_watches_the_readable_namespaces_when_all_namespaces_are_denied() {
+    let k = common::kubectl::start(true);
+    let connect = |context: &str| {
+        let at = cutover::console::app::Reconnect {
+            target: cutover::cluster::Target {
+                kubeconfig: Some(k.kubeconfig.clone()),
+                context: Some(context.to_string()),
+                namespace: Some(None),
+                ..Default::default()
+            },
+            named: Vec::new(),
+        };
+        k.rt.block_on(async { cutover::console::connect(&at).await.expect("connect").1 })
+    };
+    let team = connect(TEAM);
+    assert_eq!(
+        team.watching.namespaces.as_deref(),
+        Some(&["shop".to_string(), "web".to_string()][..])
     );
     assert_eq!(
-        scope_for("cutover-demo"),
-        (None, None),
+        team.watching.why.as_deref(),
+        Some("no cluster-wide list permission")
+    );
+    assert_eq!(team.cluster, TEAM, "the kubeconfig cluster of the context");
+    assert_eq!(team.user, "cutover-team");
+    let admin = connect("cutover-demo");
+    assert_eq!(
+        admin.watching.namespaces, None,
         "the admin watches everything"
     );
+    assert_eq!(admin.note, None);
 }

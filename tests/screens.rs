@@ -748,7 +748,7 @@ fn session(read_only: bool, namespace: &str) -> Session {
         user: "admin".to_string(),
         read_only,
         keymap: None,
-        insecure_cluster: None,
+        ..Session::default()
     }
 }
 

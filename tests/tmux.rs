@@ -497,3 +497,39 @@ fn an_httproute_canary_is_shown_and_its_weight_moved_from_the_keyboard() {
     tmux.keys(&["q"]);
     tmux.wait("cutover to exit", |s| s.contains("cutover exited with 0"));
 }
+
+/// Issue 14 point 5: `:ctx` inside the demo console switches from the admin's context to the
+/// team's (shop and web only, said in the header) and back, without restarting.
+#[test]
+fn colon_ctx_switches_from_the_admin_to_the_team_and_back() {
+    let Demo {
+        // Kept to the end of the test: the directory goes with it.
+        dir: _dir,
+        tmux,
+        ..
+    } = Demo::start();
+    let header = |s: &str| s.lines().next().unwrap_or("").to_string();
+    tmux.wait("the admin's view of every namespace", |s| {
+        header(s).contains("all namespaces") && s.contains("api/") && s.contains("● live")
+    });
+    tmux.keys(&[":"]);
+    tmux.type_text("ctx team");
+    tmux.wait_for_text("› cutover-demo-team");
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait("the team's view of shop and web", |s| {
+        header(s).contains("ns shop, web") && s.contains("web/") && s.contains("● live")
+    });
+    assert!(header(&screen).contains("cutover-demo-team"), "{screen}");
+    assert!(header(&screen).contains("as cutover-team"), "{screen}");
+    assert!(!screen.contains("api/"), "no other namespace: {screen}");
+
+    tmux.keys(&[":"]);
+    tmux.type_text("ctx");
+    tmux.wait_for_text("› cutover-demo");
+    tmux.keys(&["Enter"]);
+    tmux.wait("the admin's view again", |s| {
+        header(s).contains("all namespaces") && s.contains("api/") && s.contains("as cutover-admin")
+    });
+    tmux.keys(&["q"]);
+    tmux.wait("cutover to exit", |s| s.contains("cutover exited with 0"));
+}

@@ -217,7 +217,7 @@ pub struct ClusterArgs {
     /// The kubeconfig context to use.
     #[arg(long, value_name = "NAME", global = true)]
     pub context: Option<String>,
-    /// The namespace to look in (default: the context's).
+    /// The namespace to look in (default: the context's); repeated, each of them.
     #[arg(
         short = 'n',
         long,
@@ -225,7 +225,17 @@ pub struct ClusterArgs {
         global = true,
         conflicts_with = "all_namespaces"
     )]
-    pub namespace: Option<String>,
+    pub namespace: Vec<String>,
+    /// Look in these namespaces one by one (comma-separated or repeated), for an identity
+    /// that may not list across all namespaces.
+    #[arg(
+        long,
+        value_name = "NS,NS",
+        value_delimiter = ',',
+        global = true,
+        conflicts_with = "all_namespaces"
+    )]
+    pub namespaces: Vec<String>,
     /// Look in all namespaces.
     #[arg(short = 'A', long, global = true)]
     pub all_namespaces: bool,
@@ -236,6 +246,22 @@ pub struct ClusterArgs {
 }
 
 impl ClusterArgs {
+    /// The namespaces to look in one by one: every `-n` and `--namespaces` when they name
+    /// more than one, else none (the target's scope says where to look).
+    pub fn named(&self) -> Vec<String> {
+        let mut all: Vec<String> = Vec::new();
+        for ns in self.namespace.iter().chain(&self.namespaces) {
+            if !all.contains(ns) {
+                all.push(ns.clone());
+            }
+        }
+        if all.len() > 1 || !self.namespaces.is_empty() {
+            all
+        } else {
+            Vec::new()
+        }
+    }
+
     pub fn target(&self) -> crate::cluster::Target {
         crate::cluster::Target {
             kubeconfig: self.kubeconfig.clone(),
@@ -243,7 +269,7 @@ impl ClusterArgs {
             namespace: if self.all_namespaces {
                 Some(None)
             } else {
-                self.namespace.clone().map(Some)
+                self.namespace.first().cloned().map(Some)
             },
             timeouts: crate::cluster::Timeouts {
                 request: self.request_timeout,
@@ -266,15 +292,6 @@ pub struct StatusArgs {
     /// Output format.
     #[arg(short = 'o', long, value_enum, default_value = "table")]
     pub output: Output,
-    /// Read these namespaces one by one (comma-separated or repeated), for an identity that
-    /// may not list across all namespaces.
-    #[arg(
-        long,
-        value_name = "NS,NS",
-        value_delimiter = ',',
-        conflicts_with_all = ["all_namespaces", "namespace"]
-    )]
-    pub namespaces: Vec<String>,
 }
 
 #[derive(clap::Args, Debug)]

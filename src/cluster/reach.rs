@@ -5,6 +5,7 @@ use futures::StreamExt as _;
 use k8s_openapi::api::core::v1::Namespace;
 use kube::api::{Api, ListParams};
 
+use super::feed::Watching;
 use super::{Error, Reads, read_snapshot};
 use crate::release::Snapshot;
 
@@ -118,35 +119,145 @@ async fn read_each(
     })
 }
 
+/// The kubeconfig context extension in which a user keeps the namespaces they may read, for
+/// an identity that may not list namespaces: `extensions: [{name: cutover.dev/namespaces,
+/// extension: {namespaces: [shop, web]}}]` under the context. kubectl keeps it as it is.
+pub const NAMESPACES_EXTENSION: &str = "cutover.dev/namespaces";
+
+/// The namespaces `context` keeps in its [`NAMESPACES_EXTENSION`], in the kubeconfig `target`
+/// names; none when it keeps none or the file cannot be read (the connection says why).
+pub fn kept_namespaces(target: &super::Target, context: &str) -> Vec<String> {
+    let Ok(kubeconfig) = super::read_kubeconfig(target) else {
+        return Vec::new();
+    };
+    let extensions = kubeconfig
+        .contexts
+        .iter()
+        .find(|c| c.name == context)
+        .and_then(|c| c.context.as_ref()?.extensions.as_ref());
+    let kept = extensions
+        .into_iter()
+        .flatten()
+        .find(|e| e.name == NAMESPACES_EXTENSION)
+        .and_then(|e| e.extension.get("namespaces")?.as_array().cloned());
+    kept.into_iter()
+        .flatten()
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .filter(|ns| !ns.is_empty())
+        .collect()
+}
+
+/// A context of the kubeconfig, as the console's `:ctx` lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct KubeContext {
+    pub name: String,
+    /// The kubeconfig cluster it names.
+    pub cluster: String,
+    /// The kubeconfig user it names.
+    pub user: String,
+}
+
+/// The contexts of the kubeconfig `target` names, in its order; none when it cannot be read
+/// (connecting says why).
+pub fn contexts(target: &super::Target) -> Vec<KubeContext> {
+    let Ok(kubeconfig) = super::read_kubeconfig(target) else {
+        return Vec::new();
+    };
+    (kubeconfig.contexts.into_iter())
+        .map(|c| {
+            let context = c.context.unwrap_or_default();
+            KubeContext {
+                name: c.name,
+                cluster: context.cluster,
+                user: context.user.unwrap_or_default(),
+            }
+        })
+        .collect()
+}
+
+/// What the console watches and `status` reads, and a sentence for the log or stderr when
+/// that is not what was asked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Readable {
+    pub watching: Watching,
+    pub note: Option<String>,
+}
+
 impl super::Connected {
-    /// The scope the console can watch: the asked one, except that where watching
-    /// Deployments across all namespaces is denied (SelfSubjectAccessReview) it is the
-    /// context's namespace, with a sentence saying why. A review that fails keeps the asked
-    /// scope (the watch itself then says what is wrong).
-    pub async fn watchable_scope(&self) -> (Option<String>, Option<String>) {
+    /// Where to read: the `named` namespaces when any; else the asked scope, except that
+    /// where listing Deployments across all namespaces is denied (SelfSubjectAccessReview)
+    /// it is the context's namespace and the ones `kept` (see [`kept_namespaces`]), read one
+    /// by one, with a note saying why and where the list came from. A review that fails keeps
+    /// the asked scope (the reads then say what is wrong).
+    pub async fn readable(&self, named: &[String], kept: &[String]) -> Readable {
+        if !named.is_empty() {
+            let watching = Watching {
+                namespaces: Some(named.to_vec()),
+                why: None,
+            };
+            return Readable {
+                watching,
+                note: None,
+            };
+        }
+        let asked = Readable {
+            watching: Watching::scope(self.scope.clone()),
+            note: None,
+        };
         if self.scope.is_some() {
-            return (self.scope.clone(), None);
+            return asked;
         }
         let question = super::access::Access {
-            verb: "watch",
+            verb: "list",
             group: "apps",
             resource: "deployments",
             namespace: "",
             name: None,
         };
-        let asked = tokio::time::timeout(self.timeouts.request, question.allowed(&self.client));
-        match asked.await {
-            Ok(Ok(false)) => {
-                let ns = self.context_namespace.clone();
-                let why = format!(
-                    "showing {ns} (the context's namespace) only: no permission to watch \
-                     deployments in all namespaces; pass -n <namespace> to watch another"
-                );
-                (Some(ns), Some(why))
-            }
-            _ => (None, None),
+        let answer = tokio::time::timeout(self.timeouts.request, question.allowed(&self.client));
+        if !matches!(answer.await, Ok(Ok(false))) {
+            return asked;
+        }
+        let mut namespaces = vec![self.context_namespace.clone()];
+        namespaces.extend(
+            kept.iter()
+                .filter(|ns| **ns != self.context_namespace)
+                .cloned(),
+        );
+        let note = fallback_note(&self.context, &self.context_namespace, kept);
+        Readable {
+            watching: Watching {
+                namespaces: Some(namespaces),
+                why: Some(NO_CLUSTER_WIDE_LIST.to_string()),
+            },
+            note: Some(note),
         }
     }
+}
+
+/// Why a console or a read shows some namespaces only, as the header says it.
+pub const NO_CLUSTER_WIDE_LIST: &str = "no cluster-wide list permission";
+
+/// Which namespaces are read instead of all, where that list came from, and how to change it.
+fn fallback_note(context: &str, context_namespace: &str, kept: &[String]) -> String {
+    let others: Vec<&str> = (kept.iter().map(String::as_str))
+        .filter(|ns| *ns != context_namespace)
+        .collect();
+    let read = if others.is_empty() {
+        format!(
+            "{context_namespace} (the context's namespace) only; pass --namespaces a,b, or keep \
+             them in the kubeconfig context {context} as the {NAMESPACES_EXTENSION} extension, \
+             to read others"
+        )
+    } else {
+        format!(
+            "{context_namespace} (the context's namespace) and {} (kept in the kubeconfig \
+             context {context}, extension {NAMESPACES_EXTENSION}); pass --namespaces a,b to \
+             read others",
+            others.join(", ")
+        )
+    };
+    format!("{NO_CLUSTER_WIDE_LIST} for deployments in all namespaces: reading {read}")
 }
 
 /// The names of every namespace, or None when listing them is not allowed or fails.
@@ -169,12 +280,26 @@ async fn namespaces(at: &Reads<'_>) -> Option<Vec<String>> {
     }
 }
 
+/// Adds one namespace's read to `into`. Every field is named, so a kind added to the
+/// snapshot cannot be dropped here unnoticed (autoscalers were, once).
 fn merge(into: &mut Snapshot, part: Snapshot) {
-    into.deployments.extend(part.deployments);
-    into.replica_sets.extend(part.replica_sets);
-    into.pods.extend(part.pods);
-    into.services.extend(part.services);
-    into.ingresses.extend(part.ingresses);
-    into.http_routes.extend(part.http_routes);
-    into.events.extend(part.events);
+    let Snapshot {
+        deployments,
+        replica_sets,
+        pods,
+        services,
+        ingresses,
+        http_routes,
+        autoscalers,
+        events,
+        pod_scope: _,
+    } = part;
+    into.deployments.extend(deployments);
+    into.replica_sets.extend(replica_sets);
+    into.pods.extend(pods);
+    into.services.extend(services);
+    into.ingresses.extend(ingresses);
+    into.http_routes.extend(http_routes);
+    into.autoscalers.extend(autoscalers);
+    into.events.extend(events);
 }

@@ -12,6 +12,7 @@ mod browse;
 mod mode;
 mod plans;
 mod running;
+mod switch;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -22,9 +23,10 @@ use tui_input::Input;
 pub use mode::{Confirm, Mode, Prompt, RequestText};
 pub use plans::NoPlan;
 pub use running::{RunningPlan, StepProgress, StoppedPlan};
+pub use switch::{ALL_NAMESPACES, CommandLine, Place, Reconnect, SwitchTo};
 
 use super::keymap::{Command, Key, Keymap, Scope};
-use crate::cluster::feed::{ClusterView, EventLine, Focus};
+use crate::cluster::feed::{ClusterView, EventLine, Focus, Watching};
 use crate::release::plan::{Op, Plan};
 use crate::release::{Pattern, PodState, Release, Side, Stage, Track};
 
@@ -53,6 +55,39 @@ pub struct Session {
     /// The kubeconfig cluster whose TLS is not verified (`insecure-skip-tls-verify`), warned
     /// in the header.
     pub insecure_cluster: Option<String>,
+    /// The kubeconfig cluster the context names (empty: the header shows the server).
+    pub cluster: String,
+    /// The namespaces watched one by one in place of `scope`, and why; None: `scope`.
+    pub watching: Option<Watching>,
+    /// The kubeconfig's contexts, for `:ctx`.
+    pub contexts: Vec<String>,
+    /// Where the console was started, to connect again on `:ctx` and `:ns`; None: it
+    /// cannot switch.
+    pub reconnect: Option<Reconnect>,
+}
+
+impl Session {
+    /// The session at `place`, switching nowhere (set `reconnect` and `contexts` for that).
+    pub fn at(place: Place, read_only: bool) -> Session {
+        Session {
+            scope: place.watching.one(),
+            context: place.context,
+            cluster: place.cluster,
+            server: place.server,
+            user: place.user,
+            insecure_cluster: place.insecure_cluster,
+            watching: Some(place.watching),
+            read_only,
+            ..Session::default()
+        }
+    }
+
+    /// What the feed watches: `watching` when set, else `scope`.
+    pub fn watching(&self) -> Watching {
+        self.watching
+            .clone()
+            .unwrap_or_else(|| Watching::scope(self.scope.clone()))
+    }
 }
 
 /// What a release needs from a person, most urgent first: the list is sorted by it.
@@ -200,6 +235,9 @@ pub enum Effect {
     Apply(Box<Plan>),
     /// Stop the running plan of this release before its next step.
     Cancel(String),
+    /// Connect to another context or namespace; the answer comes back as [`Msg::Switched`]
+    /// or [`Msg::SwitchFailed`].
+    Switch(SwitchTo),
     Quit,
 }
 
@@ -226,6 +264,10 @@ pub enum Msg {
     /// A step of a running plan started or was applied.
     Progress(StepProgress),
     Applied(Applied),
+    /// Connected where `:ctx` or `:ns` asked; the views that follow are the new feed's.
+    Switched(Box<Place>),
+    /// Connecting where `:ctx` or `:ns` asked failed, with why.
+    SwitchFailed(String),
 }
 
 #[derive(Debug, Clone)]
@@ -273,6 +315,8 @@ pub struct App {
     /// An op refused by a conflict, to plan again on the next view.
     reconfirm: Option<(String, Op, String)>,
     focus_sent: Option<Focus>,
+    /// A switch asked of the event loop and not answered yet: the body says so.
+    pub switching: Option<SwitchTo>,
 }
 
 impl App {
@@ -309,6 +353,7 @@ impl App {
             outbox: Vec::new(),
             reconfirm: None,
             focus_sent: None,
+            switching: None,
         }
     }
 
@@ -393,6 +438,22 @@ impl App {
             .get(row.index)
     }
 
+    /// The namespaces watched: the feed's word once it has spoken, else the session's.
+    pub fn watching(&self) -> Watching {
+        match &self.view.watching.namespaces {
+            Some(_) => self.view.watching.clone(),
+            None => self.session.watching(),
+        }
+    }
+
+    /// The command line, when it has the keyboard.
+    pub fn command_line(&self) -> Option<&CommandLine> {
+        match self.mode() {
+            Mode::Command(line) => Some(line),
+            _ => None,
+        }
+    }
+
     /// Who the console acts as: the cluster's answer, else the kubeconfig user.
     pub fn identity(&self) -> &str {
         self.view
@@ -447,6 +508,8 @@ impl App {
             }
             Msg::Progress(p) => self.progress(p),
             Msg::Applied(a) => self.applied(a),
+            Msg::Switched(place) => self.arrived(*place),
+            Msg::SwitchFailed(why) => self.switch_failed(why),
         }
         if !view_changed {
             self.refresh_marks();
@@ -485,6 +548,7 @@ impl App {
             Mode::Prompt(_) => self.prompt_key(command, event),
             Mode::Confirm(_) => self.confirm_key(command, event),
             Mode::Event(_) => self.event_key(command),
+            Mode::Command(_) => self.command_key(command, event),
         }
     }
 

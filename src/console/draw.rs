@@ -41,10 +41,12 @@ pub fn draw(app: &App, theme: &Theme, frame: &mut Frame) {
     }
     let size = Size::of(area);
     let mut body = area;
-    let header = take_top(&mut body, 1);
+    let mut header = take_top(&mut body, parts::header_rows(cx));
+    let first = take_top(&mut header, 1);
     let footer = take_bottom(&mut body, 1);
     let status = take_bottom(&mut body, parts::status_rows(cx, area));
-    parts::header(cx, frame, header);
+    parts::header(cx, frame, first);
+    parts::header_note(cx, frame, header);
     parts::status(cx, frame, status);
     parts::footer(cx, frame, footer);
     match empty_body(cx) {
@@ -65,6 +67,8 @@ pub fn draw(app: &App, theme: &Theme, frame: &mut Frame) {
         confirm::render(cx, frame, area, confirm);
     } else if let Some(prompt) = app.prompt() {
         overlay::prompt(cx, frame, area, prompt);
+    } else if let Some(line) = app.command_line() {
+        overlay::command_line(cx, frame, area, line);
     }
     if let Some(event) = app.event() {
         overlay::event(cx, frame, area, event);
@@ -134,6 +138,10 @@ impl Size {
 fn empty_body(cx: Cx) -> Option<Vec<(String, Role)>> {
     let app = cx.app;
     let view = &app.view;
+    // The old cluster's rows never show while the new one is being reached.
+    if let Some(to) = &app.switching {
+        return Some(vec![(format!("Switching to {}…", to.words()), Role::Muted)]);
+    }
     if view.releases().next().is_some() {
         return None;
     }
@@ -177,24 +185,43 @@ fn empty_body(cx: Cx) -> Option<Vec<(String, Role)>> {
         Connection::Live if !view.synced => {
             vec![(format!("Loading releases from {server}…"), Role::Muted)]
         }
-        Connection::Live => vec![
-            (format!("No releases in {}.", scope_words(cx)), Role::Text),
-            (
-                "cutover looks for Services that select one of two Deployment tracks, Ingresses \
-                 that switch between two Services, nginx canary Ingresses, and HTTPRoute rules \
-                 that split or switch between two Services."
-                    .to_string(),
-                Role::Muted,
-            ),
-        ],
+        Connection::Live => nothing_found(cx),
     };
     Some(lines)
 }
 
-/// `namespace shop` or `all namespaces`.
+/// Live and listed, and no release: where it looked, what it looks for, what it could not
+/// see, and (in some namespaces only) how to look in all.
+fn nothing_found(cx: Cx) -> Vec<(String, Role)> {
+    let watching = cx.app.watching();
+    let mut lines = vec![
+        (format!("No releases in {}.", scope_words(cx)), Role::Text),
+        (
+            "cutover looks for Services that select one of two Deployment tracks, Ingresses \
+             that switch between two Services, nginx canary Ingresses, and HTTPRoute rules \
+             that split or switch between two Services."
+                .to_string(),
+            Role::Muted,
+        ),
+    ];
+    if let Some(hidden) = parts::hidden_words(cx) {
+        lines.push((hidden, Role::Warning));
+    }
+    if watching.namespaces.is_some() {
+        let key = cx.key(Scope::Main, Command::Command).unwrap_or_default();
+        lines.push((
+            format!("To look in every namespace, type {key}ns all (or start cutover with -A)."),
+            Role::Text,
+        ));
+    }
+    lines
+}
+
+/// `namespace shop`, `namespaces shop, web` or `all namespaces`.
 fn scope_words(cx: Cx) -> String {
-    match &cx.app.session.scope {
-        Some(ns) => format!("namespace {ns}"),
+    match cx.app.watching().namespaces.as_deref() {
+        Some([ns]) => format!("namespace {ns}"),
+        Some(names) => format!("namespaces {}", names.join(", ")),
         None => "all namespaces".to_string(),
     }
 }

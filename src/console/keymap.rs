@@ -119,6 +119,8 @@ pub enum Command {
     Cancel,
     /// Show the last actions on the selected release: who, what, when.
     History,
+    /// Open the command line: `:ctx` and `:ns` switch context or namespace.
+    Command,
     WeightUp,
     WeightDown,
     WeightUpFine,
@@ -206,6 +208,8 @@ pub enum Scope {
     Events,
     /// One event shown in full.
     Event,
+    /// The command line (`:ctx`, `:ns`) and its list of choices.
+    Command,
 }
 
 impl Scope {
@@ -220,6 +224,7 @@ impl Scope {
             Scope::DryRun => "Dry run dialog",
             Scope::Events => "Events pane",
             Scope::Event => "Event in full",
+            Scope::Command => "Command line (:ctx, :ns)",
         }
     }
 }
@@ -392,6 +397,7 @@ struct DefaultFile {
     dry_run: Vec<Row>,
     events: Vec<Row>,
     event: Vec<Row>,
+    command: Vec<Row>,
 }
 
 /// One binding in `src/console/keys.toml`.
@@ -431,6 +437,7 @@ fn default_bindings() -> Result<Vec<Binding>, KeymapError> {
         (Scope::DryRun, &file.dry_run),
         (Scope::Events, &file.events),
         (Scope::Event, &file.event),
+        (Scope::Command, &file.command),
     ];
     let bindings = scopes.into_iter().flat_map(|(scope, rows)| {
         rows.iter().map(move |row| Binding {
@@ -638,7 +645,7 @@ mod tests {
     #[test]
     fn the_default_file_parses_and_binds_every_command() {
         let map = Keymap::defaults(false).unwrap();
-        assert_eq!(map.bindings().len(), 45);
+        assert_eq!(map.bindings().len(), 50);
         for command in Command::iter() {
             assert!(
                 map.bindings().iter().any(|b| b.command == command),
@@ -696,6 +703,7 @@ mod tests {
             Scope::DryRun,
             Scope::Events,
             Scope::Event,
+            Scope::Command,
         ] {
             let mut seen = std::collections::HashSet::new();
             for b in map.in_scope(scope) {

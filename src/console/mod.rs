@@ -16,11 +16,12 @@ use crossterm::event::{Event as TermEvent, EventStream};
 use futures::StreamExt as _;
 use tokio::sync::mpsc;
 
-use app::{App, Effect, Msg, Session};
+use app::{App, Effect, Msg, Place, Reconnect, Session, SwitchTo};
 use keymap::Key;
 use theme::Theme;
 
-use crate::cluster::feed::Feed;
+use crate::cluster::feed::{Feed, Liveness};
+use crate::cluster::reach;
 
 /// At most this many frames a second.
 const FRAME: Duration = Duration::from_millis(50);
@@ -150,6 +151,48 @@ impl Screen for Headless {
     }
 }
 
+/// Connects where `at` says and works out what to watch there: the named namespaces, the
+/// scope, or where every namespace may not be listed the readable ones
+/// ([`crate::cluster::Connected::readable`]), said on the log when so.
+///
+/// # Errors
+/// The kubeconfig cannot be read or names no such context, or no client can be built.
+pub async fn connect(at: &Reconnect) -> Result<(kube::Client, Place), crate::cluster::Error> {
+    let connected = crate::cluster::connect_to(&at.target).await?;
+    let kept = reach::kept_namespaces(&at.target, &connected.context);
+    let readable = connected.readable(&at.named, &kept).await;
+    for note in readable.note.iter().chain(&connected.insecure_warning()) {
+        tracing::warn!("{note}");
+    }
+    let cluster = reach::contexts(&at.target)
+        .into_iter()
+        .find(|c| c.name == connected.context)
+        .map(|c| c.cluster)
+        .unwrap_or_default();
+    let place = Place {
+        context: connected.context,
+        cluster,
+        server: connected.server,
+        user: connected.user,
+        watching: readable.watching,
+        note: readable.note,
+        insecure_cluster: connected.insecure_cluster,
+    };
+    Ok((connected.client, place))
+}
+
+/// The session at `place` that can switch to the kubeconfig's other contexts and namespaces.
+pub fn switching_session(place: Place, read_only: bool, at: Reconnect) -> Session {
+    Session {
+        contexts: reach::contexts(&at.target)
+            .into_iter()
+            .map(|c| c.name)
+            .collect(),
+        reconnect: Some(at),
+        ..Session::at(place, read_only)
+    }
+}
+
 /// Runs the console until the user quits, the terminal goes away or a signal arrives.
 /// `writer` is None in read-only mode.
 pub async fn run(
@@ -158,7 +201,12 @@ pub async fn run(
     theme: Theme,
     writer: Option<Writer>,
 ) -> anyhow::Result<()> {
-    let feed = Feed::start(client, session.scope.clone(), !session.read_only);
+    let feed = Feed::start_in(
+        client,
+        session.watching(),
+        !session.read_only,
+        Liveness::DEFAULT,
+    );
     let mut signals = terminal::Signals::new()?;
     let mut term = terminal::Guard::enter()?;
     let result = tokio::select! {
@@ -172,6 +220,74 @@ pub async fn run(
     result
 }
 
+/// A connection made for `:ctx` or `:ns`, or why it failed, with the switch it answers.
+type Arrival = (SwitchTo, Result<(kube::Client, Place), String>);
+
+/// What the event loop acts on for the app: the feed it reads (another after a switch) and
+/// the writer, if any.
+struct Outlet<'f> {
+    started: &'f Feed,
+    switched: Option<Feed>,
+    writer: Option<Writer>,
+    arrivals: mpsc::UnboundedSender<Arrival>,
+}
+
+impl Outlet<'_> {
+    fn feed(&self) -> &Feed {
+        self.switched.as_ref().unwrap_or(self.started)
+    }
+
+    /// Carries out one effect; true when the console is to quit.
+    fn carry_out(
+        &mut self,
+        effect: Effect,
+        app: &App,
+        applied: &mpsc::UnboundedSender<Msg>,
+    ) -> bool {
+        match effect {
+            Effect::Focus(focus) => self.feed().focus(focus),
+            Effect::Apply(plan) => match &mut self.writer {
+                Some(w) => w.send(*plan, applied.clone()),
+                None => tracing::error!("a plan reached a console without a writer"),
+            },
+            Effect::Cancel(release) => {
+                if let Some(w) = &self.writer {
+                    w.cancel(&release);
+                }
+            }
+            Effect::Switch(to) => match &app.session.reconnect {
+                Some(at) => {
+                    let at = at.to(&to, &app.session.context);
+                    let arrivals = self.arrivals.clone();
+                    tokio::spawn(async move {
+                        let connected = connect(&at).await.map_err(|e| e.to_string());
+                        let _ = arrivals.send((to, connected));
+                    });
+                }
+                None => tracing::error!("a switch reached a console that cannot connect"),
+            },
+            Effect::Quit => return true,
+        }
+        false
+    }
+
+    /// Connected elsewhere: the old feed stops, a new one starts, and a writer (only where
+    /// there was one: read-only stays read-only) writes with the new client.
+    fn arrive(&mut self, client: kube::Client, place: &Place, read_only: bool) {
+        self.started.stop();
+        let feed = Feed::start_in(
+            client.clone(),
+            place.watching.clone(),
+            !read_only,
+            Liveness::DEFAULT,
+        );
+        self.switched = Some(feed);
+        if self.writer.is_some() {
+            self.writer = Some(Writer::new(client));
+        }
+    }
+}
+
 /// The event loop: keys, cluster views, ticks and outcomes in; frames (at most one per
 /// `FRAME`, only after a change) and effects out. Returns when the user quits or the input
 /// ends (a closed terminal).
@@ -181,7 +297,7 @@ pub async fn drive<S, K>(
     feed: &Feed,
     session: Session,
     theme: &Theme,
-    mut writer: Option<Writer>,
+    writer: Option<Writer>,
 ) -> anyhow::Result<()>
 where
     S: Screen,
@@ -192,6 +308,13 @@ where
     let mut ticker = tokio::time::interval(Duration::from_secs(1));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let (applied_tx, mut applied_rx) = mpsc::unbounded_channel();
+    let (arrivals, mut arrivals_rx) = mpsc::unbounded_channel();
+    let mut outlet = Outlet {
+        started: feed,
+        switched: None,
+        writer,
+        arrivals,
+    };
     let mut dirty = true;
     let mut last_frame = tokio::time::Instant::now() - FRAME;
     loop {
@@ -223,25 +346,25 @@ where
             },
             _ = ticker.tick() => Msg::Tick(jiff::Timestamp::now()),
             Some(msg) = applied_rx.recv() => msg,
+            Some((to, arrival)) = arrivals_rx.recv() => match arrival {
+                // An answer to a switch since replaced by another is dropped.
+                _ if app.switching.as_ref() != Some(&to) => continue,
+                Ok((client, place)) => {
+                    outlet.arrive(client, &place, app.read_only());
+                    views = outlet.feed().views();
+                    Msg::Switched(Box::new(place))
+                }
+                Err(why) => Msg::SwitchFailed(why),
+            },
             _ = tokio::time::sleep_until(next_frame), if dirty => continue,
         };
         dirty = true;
-        if let (Msg::Applied(a), Some(w)) = (&msg, &mut writer) {
+        if let (Msg::Applied(a), Some(w)) = (&msg, &mut outlet.writer) {
             w.stops.remove(&a.release);
         }
         for effect in app.update(msg) {
-            match effect {
-                Effect::Focus(focus) => feed.focus(focus),
-                Effect::Apply(plan) => match &mut writer {
-                    Some(w) => w.send(*plan, applied_tx.clone()),
-                    None => tracing::error!("a plan reached a console without a writer"),
-                },
-                Effect::Cancel(release) => {
-                    if let Some(w) = &writer {
-                        w.cancel(&release);
-                    }
-                }
-                Effect::Quit => return Ok(()),
+            if outlet.carry_out(effect, &app, &applied_tx) {
+                return Ok(());
             }
         }
     }

@@ -609,6 +609,14 @@ fn kubeconfig(base: &str, plain_http: bool) -> Kubeconfig {
                 auth::Role::Namespaces([first, ..]) => (*first).into(),
                 _ => "default".into(),
             }),
+            // The namespaces it holds, kept where cutover reads them (it may not list them).
+            extensions: match id.role {
+                auth::Role::Namespaces(held) => Some(vec![kube::config::NamedExtension {
+                    name: crate::cluster::reach::NAMESPACES_EXTENSION.into(),
+                    extension: serde_json::json!({ "namespaces": held }),
+                }]),
+                _ => None,
+            },
             ..Context::default()
         };
         let user = AuthInfo {

@@ -42,7 +42,7 @@ impl Console {
             user: identity.user.into(),
             read_only,
             keymap: None,
-            insecure_cluster: None,
+            ..Session::default()
         };
         let theme = Theme::builtin("default").expect("theme");
         let writer = (!read_only).then(|| Writer::new(client));

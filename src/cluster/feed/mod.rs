@@ -4,9 +4,11 @@
 //! whole scope; Pods, ReplicaSets and Events only for
 //! the focused release, so memory follows what is on screen rather than the cluster's size.
 
+mod focus;
 mod identity;
 mod liveness;
 mod routes;
+mod slots;
 mod view;
 mod watched;
 
@@ -27,10 +29,13 @@ use tokio::task::JoinHandle;
 pub use liveness::Liveness;
 pub use view::{
     ClusterView, Connection, Encoded, EventLine, Focus, GatewayApi, NamespaceView, Permissions,
+    Watching,
 };
 
-use self::identity::{permissions, who_am_i};
+use self::focus::{Focused, event_lines};
+use self::identity::who_am_i;
 use self::liveness::Contact;
+use self::slots::{Slot, Slots};
 use self::watched::Watched;
 use crate::release::http_route::HttpRoute;
 use crate::release::{PodScope, discover};
@@ -102,12 +107,26 @@ enum Global {
 
 const GLOBALS: [Global; 3] = [Global::Deployments, Global::Services, Global::Ingresses];
 
+impl Global {
+    /// The resource's plural, as the API and its errors name it.
+    fn plural(self) -> &'static str {
+        match self {
+            Global::Deployments => "deployments",
+            Global::Services => "services",
+            Global::Ingresses => "ingresses",
+            Global::HttpRoutes => "httproutes",
+            Global::Autoscalers => "horizontalpodautoscalers",
+        }
+    }
+}
+
+/// Changes of the scope's watches carry the namespace their watch is in (None: all).
 enum Change {
-    Deployment(Event<Deployment>),
-    Service(Event<Service>),
-    Ingress(Event<Ingress>),
-    HttpRoute(Event<HttpRoute>),
-    Autoscaler(Event<HorizontalPodAutoscaler>),
+    Deployment(Option<String>, Event<Deployment>),
+    Service(Option<String>, Event<Service>),
+    Ingress(Option<String>, Event<Ingress>),
+    HttpRoute(Option<String>, Event<HttpRoute>),
+    Autoscaler(Option<String>, Event<HorizontalPodAutoscaler>),
     /// What discovery or the HTTPRoute watch says about the Gateway API.
     GatewayApi(GatewayApi),
     /// Focused-release changes carry the focus generation they were started for, and which of
@@ -116,7 +135,7 @@ enum Change {
     ReplicaSet(u64, usize, Event<ReplicaSet>),
     Event(u64, Event<CoreEvent>),
     /// A watch failed; it is retried with backoff.
-    Failed(Global, WatchFailure),
+    Failed(Slot, WatchFailure),
     FocusFailed(u64, WatchFailure),
     Identity(String),
     Permissions(u64, Permissions),
@@ -154,7 +173,12 @@ impl Feed {
     /// Starts watching `scope` (None: all namespaces). `ask_identity` sends one
     /// SelfSubjectReview (a POST, so read-only consoles leave it out).
     pub fn start(client: Client, scope: Option<String>, ask_identity: bool) -> Feed {
-        Feed::start_with(client, scope, ask_identity, Liveness::DEFAULT)
+        Feed::start_in(
+            client,
+            Watching::scope(scope),
+            ask_identity,
+            Liveness::DEFAULT,
+        )
     }
 
     /// Like [`Feed::start`], probing the server and calling the view stale as `liveness` says.
@@ -164,16 +188,37 @@ impl Feed {
         ask_identity: bool,
         liveness: Liveness,
     ) -> Feed {
+        Feed::start_in(client, Watching::scope(scope), ask_identity, liveness)
+    }
+
+    /// Watches each kind in every namespace `watching` names (one watch per kind and
+    /// namespace), or in all; a namespace whose lists are forbidden is named in the view's
+    /// `hidden`, and the others stay live.
+    pub fn start_in(
+        client: Client,
+        watching: Watching,
+        ask_identity: bool,
+        liveness: Liveness,
+    ) -> Feed {
         let now = jiff::Timestamp::now();
-        let (views_tx, views) = watch::channel(Arc::new(ClusterView::new(now)));
+        let first = ClusterView {
+            watching: watching.clone(),
+            ..ClusterView::new(now)
+        };
+        let (views_tx, views) = watch::channel(Arc::new(first));
         let (focus, focus_rx) = mpsc::unbounded_channel();
         let asked = Asked {
-            scope,
+            watching,
             identity: ask_identity,
             liveness,
         };
         let task = tokio::spawn(run(client, asked, views_tx, focus_rx));
         Feed { focus, views, task }
+    }
+
+    /// Stops every watch now (as dropping it does), for a console that switched elsewhere.
+    pub fn stop(&self) {
+        self.task.abort();
     }
 
     /// Watch the Pods and Events of this release instead (None: of none).
@@ -221,18 +266,18 @@ where
 
 /// What the feed was asked to watch, and how to check the server is there.
 struct Asked {
-    scope: Option<String>,
+    watching: Watching,
     identity: bool,
     liveness: Liveness,
 }
 
-/// Forwards the watch of one kind over the whole scope.
+/// Forwards the watch of one kind in one namespace of the scope (None: in all).
 fn watch_global<K>(
     client: &Client,
-    asked: &Asked,
+    (asked, ns): (&Asked, &Option<String>),
     tx: &mpsc::UnboundedSender<Change>,
     kind: Global,
-    wrap: fn(Event<K>) -> Change,
+    wrap: fn(Option<String>, Event<K>) -> Change,
 ) -> JoinHandle<()>
 where
     K: Resource<Scope = k8s_openapi::NamespaceResourceScope>
@@ -243,13 +288,14 @@ where
         + 'static,
     K::DynamicType: Default,
 {
+    let ns = ns.clone();
     forward(
-        api::<K>(client, asked.scope.as_deref()),
+        api::<K>(client, ns.as_deref()),
         asked.liveness.watch_config(),
         tx.clone(),
         move |r| match r {
-            Ok(e) => wrap(e),
-            Err(m) => Change::Failed(kind, m),
+            Ok(e) => wrap(ns.clone(), e),
+            Err(m) => Change::Failed((kind, ns.clone()), m),
         },
     )
 }
@@ -261,22 +307,27 @@ fn start_globals(
     ask_identity: bool,
     tx: &mpsc::UnboundedSender<Change>,
 ) -> Tasks {
-    let mut globals = Tasks(vec![
-        watch_global(client, asked, tx, Global::Deployments, Change::Deployment),
-        watch_global(client, asked, tx, Global::Services, Change::Service),
-        watch_global(client, asked, tx, Global::Ingresses, Change::Ingress),
-        watch_global(client, asked, tx, Global::Autoscalers, Change::Autoscaler),
-        tokio::spawn(routes::follow(
-            client.clone(),
-            routes::RouteWatch {
-                api: api::<HttpRoute>(client, asked.scope.as_deref()),
-                config: asked.liveness.watch_config(),
-                request: asked.liveness.request,
-                ask_again: asked.liveness.ask_again,
-            },
-            tx.clone(),
-        )),
-    ]);
+    let mut globals = Tasks::default();
+    for ns in &asked.watching.scopes() {
+        let at = (asked, ns);
+        globals.0.extend([
+            watch_global(client, at, tx, Global::Deployments, Change::Deployment),
+            watch_global(client, at, tx, Global::Services, Change::Service),
+            watch_global(client, at, tx, Global::Ingresses, Change::Ingress),
+            watch_global(client, at, tx, Global::Autoscalers, Change::Autoscaler),
+            tokio::spawn(routes::follow(
+                client.clone(),
+                routes::RouteWatch {
+                    api: api::<HttpRoute>(client, ns.as_deref()),
+                    namespace: ns.clone(),
+                    config: asked.liveness.watch_config(),
+                    request: asked.liveness.request,
+                    ask_again: asked.liveness.ask_again,
+                },
+                tx.clone(),
+            )),
+        ]);
+    }
     if ask_identity {
         let client = client.clone();
         let tx = tx.clone();
@@ -311,6 +362,7 @@ async fn run(
     let (mut tx, mut rx) = mpsc::unbounded_channel();
     let mut _globals = start_globals(&client, &asked, asked.identity, &tx);
     let mut state = State::new(views, asked.identity, Contact::new(asked.liveness));
+    state.watching(asked.watching.clone());
     // A watch on a dead link, or one that reconnects without news, says nothing: the server
     // is probed on a timer, and every tick while something is wrong.
     let mut tick = tokio::time::interval(asked.liveness.tick());
@@ -396,34 +448,16 @@ struct Namespace {
     dirty: bool,
 }
 
-/// What the focused release's watches have seen.
-#[derive(Default)]
-struct Focused {
-    focus: Option<Focus>,
-    generation: u64,
-    tasks: Tasks,
-    /// One per Deployment of the focus.
-    pods: Vec<Watched<Pod>>,
-    replica_sets: Vec<Watched<ReplicaSet>>,
-    events: Watched<CoreEvent>,
-    events_dirty: bool,
-    lines: Arc<Vec<EventLine>>,
-    permissions: Option<Permissions>,
-}
-
 struct State {
     views: watch::Sender<Arc<ClusterView>>,
     namespaces: BTreeMap<String, Namespace>,
-    deployments_init: Option<Vec<Deployment>>,
-    services_init: Option<Vec<Service>>,
-    ingresses_init: Option<Vec<Ingress>>,
-    http_routes_init: Option<Vec<HttpRoute>>,
-    autoscalers_init: Option<Vec<HorizontalPodAutoscaler>>,
+    watching: Watching,
+    /// The scope's watches: listed, forbidden, listing.
+    slots: Slots,
     gateway_api: GatewayApi,
-    /// Kinds that have listed once.
-    listed: BTreeSet<Global>,
-    /// Kinds whose watch is failing, with the first failure's time and the latest reason.
-    failing: BTreeMap<Global, (jiff::Timestamp, WatchFailure)>,
+    /// Watches failing, with the first failure's time and the latest reason (a namespace's
+    /// 403 is not a failure: that namespace is hidden, in `slots`).
+    failing: BTreeMap<Slot, (jiff::Timestamp, WatchFailure)>,
     /// When the server was last heard from, and whether the view is stale.
     contact: Contact,
     /// Contact is back after it was lost: the watches are to be started again, to relist.
@@ -446,6 +480,19 @@ fn key_of<K: ResourceExt>(o: &K) -> (String, String) {
     (o.namespace().unwrap_or_default(), o.name_any())
 }
 
+/// An object as kept: its namespace, name and compact JSON (None, said on the log, when it
+/// does not serialize).
+fn encode<K: Stored>(o: &K) -> Option<slots::Pending> {
+    let (ns, name) = key_of(o);
+    match serde_json::to_string(o) {
+        Ok(text) => Some((ns, name, text.into())),
+        Err(e) => {
+            tracing::warn!("{ns}/{name} could not be kept: {e}");
+            None
+        }
+    }
+}
+
 impl State {
     fn new(
         views: watch::Sender<Arc<ClusterView>>,
@@ -455,13 +502,9 @@ impl State {
         State {
             views,
             namespaces: BTreeMap::new(),
-            deployments_init: None,
-            services_init: None,
-            ingresses_init: None,
-            http_routes_init: None,
-            autoscalers_init: None,
+            watching: Watching::default(),
+            slots: Slots::new(vec![None]),
             gateway_api: GatewayApi::Asking,
-            listed: BTreeSet::new(),
             failing: BTreeMap::new(),
             contact,
             restart_due: false,
@@ -475,6 +518,12 @@ impl State {
             trim_due: None,
             last_publish: std::time::Instant::now(),
         }
+    }
+
+    /// Watches in the namespaces `watching` names.
+    fn watching(&mut self, watching: Watching) {
+        self.slots = Slots::new(watching.scopes());
+        self.watching = watching;
     }
 
     fn receive(&mut self, change: Change) {
@@ -493,28 +542,16 @@ impl State {
             self.contact.heard();
         }
         match change {
-            Change::Deployment(e) => {
-                self.global(Global::Deployments, e, |s| &mut s.deployments_init)
-            }
-            Change::Service(e) => self.global(Global::Services, e, |s| &mut s.services_init),
-            Change::Ingress(e) => self.global(Global::Ingresses, e, |s| &mut s.ingresses_init),
-            Change::HttpRoute(e) => {
+            Change::Deployment(ns, e) => self.global((Global::Deployments, ns), e),
+            Change::Service(ns, e) => self.global((Global::Services, ns), e),
+            Change::Ingress(ns, e) => self.global((Global::Ingresses, ns), e),
+            Change::HttpRoute(ns, e) => {
                 self.gateway_api = GatewayApi::Served;
-                self.global(Global::HttpRoutes, e, |s| &mut s.http_routes_init);
+                self.global((Global::HttpRoutes, ns), e);
             }
-            Change::Autoscaler(e) => {
-                self.global(Global::Autoscalers, e, |s| &mut s.autoscalers_init)
-            }
+            Change::Autoscaler(ns, e) => self.global((Global::Autoscalers, ns), e),
             Change::GatewayApi(state) => self.gateway_api_is(state),
-            Change::Failed(kind, reason) => {
-                tracing::warn!("watch of {kind:?} failed: {reason}");
-                if matches!(reason, WatchFailure::Unreachable(_)) {
-                    self.contact.lose();
-                }
-                let since = self.failing.get(&kind).map(|f| f.0);
-                let since = since.unwrap_or_else(jiff::Timestamp::now);
-                self.failing.insert(kind, (since, reason));
-            }
+            Change::Failed(slot, reason) => self.failed(slot, reason),
             Change::Identity(name) => self.identity = Some(name),
             Change::Permissions(g, p) if g == self.focused.generation => {
                 self.focused.permissions = Some(p);
@@ -557,28 +594,64 @@ impl State {
         }
     }
 
-    fn global<K: Stored>(
-        &mut self,
-        kind: Global,
-        event: Event<K>,
-        init: impl Fn(&mut State) -> &mut Option<Vec<K>>,
-    ) {
-        self.failing.remove(&kind);
+    fn global<K: Stored>(&mut self, slot: Slot, event: Event<K>) {
+        self.failing.remove(&slot);
+        if self.slots.allowed(&slot) {
+            tracing::info!("{} in {:?} may be listed again", slot.0.plural(), slot.1);
+        }
         match event {
             Event::Apply(o) => self.upsert(o),
             Event::Delete(o) => self.remove(&o),
-            Event::Init => *init(self) = Some(Vec::new()),
-            Event::InitApply(o) => init(self).get_or_insert_with(Vec::new).push(o),
-            Event::InitDone => {
-                let all = init(self).take().unwrap_or_default();
-                // A relist replaces every object of the kind: clear, then refill.
-                self.clear::<K>();
-                for o in all {
-                    self.upsert(o);
+            Event::Init => self.slots.init(slot),
+            Event::InitApply(o) => {
+                if let Some(encoded) = encode(&o) {
+                    self.slots.init_apply(slot, encoded);
                 }
-                self.listed.insert(kind);
-                self.contact.listed(kind);
             }
+            Event::InitDone => {
+                let (all, settled) = self.slots.init_done(&slot);
+                // A relist replaces every object of the kind in its scope: clear, then refill.
+                self.clear::<K>(slot.1.as_deref());
+                for (ns, name, text) in all {
+                    self.put::<K>(ns, name, text);
+                }
+                if settled {
+                    self.contact.listed(slot.0);
+                }
+            }
+        }
+    }
+
+    /// A watch failed. A namespaced watch answered 403 hides its namespace (what it showed
+    /// of that kind goes) and leaves the others live; any other failure is the connection's.
+    fn failed(&mut self, slot: Slot, reason: WatchFailure) {
+        if let (Some(ns), WatchFailure::Forbidden(why)) = (&slot.1, &reason) {
+            tracing::warn!("{} in {ns} may not be listed: {why}", slot.0.plural());
+            let ns = ns.clone();
+            self.clear_kind(slot.0, &ns);
+            if self.slots.forbid(slot.clone(), why.clone()) {
+                self.contact.listed(slot.0);
+            }
+            self.failing.remove(&slot);
+            return;
+        }
+        tracing::warn!("watch of {slot:?} failed: {reason}");
+        if matches!(reason, WatchFailure::Unreachable(_)) {
+            self.contact.lose();
+        }
+        let since = self.failing.get(&slot).map(|f| f.0);
+        let since = since.unwrap_or_else(jiff::Timestamp::now);
+        self.failing.insert(slot, (since, reason));
+    }
+
+    /// Forgets the objects of `kind` in namespace `ns`.
+    fn clear_kind(&mut self, kind: Global, ns: &str) {
+        match kind {
+            Global::Deployments => self.clear::<Deployment>(Some(ns)),
+            Global::Services => self.clear::<Service>(Some(ns)),
+            Global::Ingresses => self.clear::<Ingress>(Some(ns)),
+            Global::HttpRoutes => self.clear::<HttpRoute>(Some(ns)),
+            Global::Autoscalers => self.clear::<HorizontalPodAutoscaler>(Some(ns)),
         }
     }
 
@@ -589,16 +662,18 @@ impl State {
             return;
         }
         if state == GatewayApi::NotServed {
-            self.listed.remove(&Global::HttpRoutes);
-            self.http_routes_init = None;
-            self.clear::<HttpRoute>();
+            self.slots.forget(Global::HttpRoutes);
+            self.clear::<HttpRoute>(None);
         }
         self.gateway_api = state;
     }
 
-    /// Forgets every object of kind `K`, in every namespace.
-    fn clear<K: Stored>(&mut self) {
-        for ns in self.namespaces.values_mut() {
+    /// Forgets every object of kind `K` in namespace `only`, or in every namespace (None).
+    fn clear<K: Stored>(&mut self, only: Option<&str>) {
+        for (name, ns) in &mut self.namespaces {
+            if only.is_some_and(|only| only != name) {
+                continue;
+            }
             let objects = Arc::make_mut(&mut ns.objects);
             if !K::slot(objects).is_empty() {
                 K::slot(objects).clear();
@@ -608,14 +683,13 @@ impl State {
     }
 
     fn upsert<K: Stored>(&mut self, o: K) {
-        let (ns, name) = key_of(&o);
-        let text: Arc<str> = match serde_json::to_string(&o) {
-            Ok(t) => t.into(),
-            Err(e) => {
-                tracing::warn!("{ns}/{name} could not be kept: {e}");
-                return;
-            }
-        };
+        if let Some((ns, name, text)) = encode(&o) {
+            self.put::<K>(ns, name, text);
+        }
+    }
+
+    /// Keeps the object `ns`/`name` of kind `K`, as `text`.
+    fn put<K: Stored>(&mut self, ns: String, name: String, text: Arc<str>) {
         let entry = self.namespaces.entry(ns).or_default();
         let items = K::slot(Arc::make_mut(&mut entry.objects));
         match items.iter_mut().find(|(n, _)| *n == name) {
@@ -633,109 +707,11 @@ impl State {
         }
     }
 
-    fn mark_focus_namespace(&mut self) {
-        if let Some(f) = &self.focused.focus
-            && let Some(ns) = self.namespaces.get_mut(&f.namespace)
-        {
-            ns.dirty = true;
-        }
-    }
-
-    fn set_focus(
-        &mut self,
-        focus: Option<Focus>,
-        client: &Client,
-        tx: &mpsc::UnboundedSender<Change>,
-    ) {
-        if focus == self.focused.focus {
-            return;
-        }
-        // Same namespace and Deployments: the watches stay, only the filter changes.
-        let same_watches = match (&focus, &self.focused.focus) {
-            (Some(a), Some(b)) => a.namespace == b.namespace && a.deployments == b.deployments,
-            _ => false,
-        };
-        self.changed = true;
-        self.focused.events_dirty = true;
-        if same_watches {
-            self.focused.focus = focus;
-            return;
-        }
-        self.mark_focus_namespace();
-        let generation = self.focused.generation + 1;
-        self.focused = Focused {
-            generation,
-            focus: focus.clone(),
-            events_dirty: true,
-            ..Focused::default()
-        };
-        let Some(focus) = focus else { return };
-        self.mark_focus_namespace();
-        self.watch_focus(&focus, client, tx);
-    }
-
-    /// The `key=value,…` selectors of the focus's Deployments, as the scope's watch has them.
-    fn selectors(&self, focus: &Focus) -> Vec<String> {
-        focus
-            .deployments
-            .iter()
-            .filter_map(|d| {
-                let objects = &self.namespaces.get(&focus.namespace)?.objects;
-                let (_, text) = objects.deployments.iter().find(|(n, _)| n == d)?;
-                let dep: Deployment = serde_json::from_str(text).ok()?;
-                selector_of(&dep)
-            })
-            .collect()
-    }
-
-    /// Starts the focus's watches: Pods and ReplicaSets per Deployment, its namespace's
-    /// Events, and (unless read-only) the question of what the identity may write there.
-    fn watch_focus(&mut self, focus: &Focus, client: &Client, tx: &mpsc::UnboundedSender<Change>) {
-        let ns = focus.namespace.as_str();
-        let selectors = self.selectors(focus);
-        let g = self.focused.generation;
-        self.focused.pods = selectors.iter().map(|_| Watched::default()).collect();
-        self.focused.replica_sets = selectors.iter().map(|_| Watched::default()).collect();
-        for (i, selector) in selectors.into_iter().enumerate() {
-            let config = self.contact.liveness().watch_config().labels(&selector);
-            self.focused.tasks.0.push(forward(
-                Api::<Pod>::namespaced(client.clone(), ns),
-                config.clone(),
-                tx.clone(),
-                move |r| r.map_or_else(|m| Change::FocusFailed(g, m), |e| Change::Pod(g, i, e)),
-            ));
-            self.focused.tasks.0.push(forward(
-                Api::<ReplicaSet>::namespaced(client.clone(), ns),
-                config,
-                tx.clone(),
-                move |r| {
-                    r.map_or_else(
-                        |m| Change::FocusFailed(g, m),
-                        |e| Change::ReplicaSet(g, i, e),
-                    )
-                },
-            ));
-        }
-        if self.ask_permissions {
-            let (client, tx, ns) = (client.clone(), tx.clone(), ns.to_string());
-            let gateway_api = self.gateway_api.clone();
-            self.focused.tasks.0.push(tokio::spawn(async move {
-                let p = permissions(client, ns, gateway_api).await;
-                let _ = tx.send(Change::Permissions(g, p));
-            }));
-        }
-        self.focused.tasks.0.push(forward(
-            Api::<CoreEvent>::namespaced(client.clone(), ns),
-            self.contact.liveness().watch_config(),
-            tx.clone(),
-            move |r| r.map_or_else(|m| Change::FocusFailed(g, m), |e| Change::Event(g, e)),
-        ));
-    }
-
     /// Starts every watch again after contact came back, so each relists and what the server
     /// no longer has goes; the view stays stale until they have.
     fn restart(&mut self, client: &Client, tx: &mpsc::UnboundedSender<Change>) {
         self.restart_due = false;
+        self.slots.restarted();
         let failing_since = self.failing.values().map(|f| f.0).min();
         self.failing.clear();
         self.contact.restarted(failing_since);
@@ -748,7 +724,7 @@ impl State {
     /// Every kind the console needs has listed once (HTTPRoutes are not needed: a cluster
     /// may not serve them).
     fn synced(&self) -> bool {
-        GLOBALS.iter().all(|kind| self.listed.contains(kind))
+        self.slots.synced()
     }
 
     fn connection(&self) -> Connection {
@@ -831,6 +807,8 @@ impl State {
             identity: self.identity.clone(),
             permissions: self.focused.permissions.clone(),
             gateway_api: self.gateway_api.clone(),
+            watching: self.watching.clone(),
+            hidden: self.slots.hidden(),
             revision: self.revision,
         };
         let first_sync = view.synced && !self.trimmed;
@@ -873,33 +851,6 @@ fn give_back_memory() {
     }
 }
 
-/// `key=value,…` from a Deployment's matchLabels; None when it has none to select by.
-fn selector_of(d: &Deployment) -> Option<String> {
-    let labels = d.spec.as_ref()?.selector.match_labels.as_ref()?;
-    if labels.is_empty() {
-        return None;
-    }
-    Some(crate::release::labels::selector_string(
-        labels.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-    ))
-}
-
-/// The events about `focus`'s objects, newest first.
-fn event_lines<'a>(focus: &Focus, events: impl Iterator<Item = &'a CoreEvent>) -> Vec<EventLine> {
-    let mut lines: Vec<EventLine> = events
-        .filter(|e| {
-            focus.concerns(
-                e.involved_object.kind.as_deref().unwrap_or(""),
-                e.involved_object.name.as_deref().unwrap_or(""),
-            )
-        })
-        .map(EventLine::from_event)
-        .collect();
-    lines.sort_by(|a, b| b.time.cmp(&a.time).then_with(|| a.object.cmp(&b.object)));
-    lines.truncate(MAX_EVENTS);
-    lines
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -916,7 +867,7 @@ mod tests {
         assert!(state.contact.tick(false).went_stale);
         assert!(matches!(state.connection(), Connection::Connecting { .. }));
         for kind in GLOBALS {
-            state.listed.insert(kind);
+            state.slots.init_done(&(kind, None));
         }
         assert!(matches!(state.connection(), Connection::Stale { .. }));
     }
@@ -932,12 +883,12 @@ mod tests {
             refused.to_string(),
             "cannot reach the cluster: connection refused"
         );
-        state.apply(Change::Failed(Global::Deployments, refused));
-        state.apply(Change::Failed(Global::Services, forbidden));
+        state.apply(Change::Failed((Global::Deployments, None), refused));
+        state.apply(Change::Failed((Global::Services, None), forbidden));
         state.apply(Change::Reachable);
         assert_eq!(
             state.failing.keys().collect::<Vec<_>>(),
-            [&Global::Services]
+            [&(Global::Services, None)]
         );
         let Connection::Reconnecting { reason, .. } = state.connection() else {
             panic!("still failing: {:?}", state.connection());

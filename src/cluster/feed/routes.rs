@@ -19,6 +19,8 @@ use crate::release::http_route::HttpRoute;
 /// Where the HTTPRoute watch goes, and how often an API that is not served is asked for again.
 pub(super) struct RouteWatch {
     pub(super) api: kube::Api<HttpRoute>,
+    /// The namespace `api` is in (None: all).
+    pub(super) namespace: Option<String>,
     pub(super) config: watcher::Config,
     /// The discovery request's timeout.
     pub(super) request: Duration,
@@ -87,7 +89,7 @@ async fn watch(at: &RouteWatch, tx: &mpsc::UnboundedSender<Change>) -> Option<Ga
         .boxed();
     while let Some(item) = stream.next().await {
         let change = match item {
-            Ok(event) => Change::HttpRoute(event),
+            Ok(event) => Change::HttpRoute(at.namespace.clone(), event),
             Err(e) => match on_failure(WatchFailure::from(&e)) {
                 Failed::Say(state) => Change::GatewayApi(state),
                 Failed::Gone => return Some(GatewayApi::NotServed),

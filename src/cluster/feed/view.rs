@@ -286,6 +286,41 @@ impl EventLine {
     }
 }
 
+/// Which namespaces the feed watches, and why those.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Watching {
+    /// None: all namespaces, one watch per kind; else one watch per kind in each of these.
+    pub namespaces: Option<Vec<String>>,
+    /// Why these and not all, for the header: `no cluster-wide list permission`.
+    pub why: Option<String>,
+}
+
+impl Watching {
+    /// One namespace (`Some`), or all (`None`), as `-n` and `-A` ask.
+    pub fn scope(namespace: Option<String>) -> Watching {
+        Watching {
+            namespaces: namespace.map(|ns| vec![ns]),
+            why: None,
+        }
+    }
+
+    /// The namespace, when exactly one is watched.
+    pub fn one(&self) -> Option<String> {
+        match self.namespaces.as_deref() {
+            Some([ns]) => Some(ns.clone()),
+            _ => None,
+        }
+    }
+
+    /// Where each kind is watched: `[None]` for all namespaces, else one entry per namespace.
+    pub fn scopes(&self) -> Vec<Option<String>> {
+        match &self.namespaces {
+            None => vec![None],
+            Some(names) => names.iter().cloned().map(Some).collect(),
+        }
+    }
+}
+
 /// Everything the console shows about the cluster, at one moment.
 #[derive(Debug, Clone)]
 pub struct ClusterView {
@@ -303,6 +338,11 @@ pub struct ClusterView {
     pub permissions: Option<Permissions>,
     /// Whether HTTPRoutes are served and readable.
     pub gateway_api: GatewayApi,
+    /// Which namespaces are watched, and why those.
+    pub watching: Watching,
+    /// Namespaces watched whose objects may not be listed, with the server's reason: not
+    /// shown, while the others stay live.
+    pub hidden: BTreeMap<String, String>,
     /// Bumped on every change, for tests and benchmarks.
     pub revision: u64,
 }
@@ -318,6 +358,8 @@ impl ClusterView {
             identity: None,
             permissions: None,
             gateway_api: GatewayApi::Asking,
+            watching: Watching::default(),
+            hidden: BTreeMap::new(),
             revision: 0,
         }
     }

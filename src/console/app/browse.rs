@@ -44,6 +44,7 @@ impl App {
             C::Cancel => self.cancel_running(),
             C::Open => self.open_event(),
             C::History => self.show_history(),
+            C::Command => self.open_command_line(),
             C::Confirm | C::PageUp | C::PageDown => {}
         }
     }

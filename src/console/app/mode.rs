@@ -27,6 +27,8 @@ pub enum Mode {
     Confirm(Box<Confirm>),
     /// One event of the events pane, shown in full.
     Event(Box<EventLine>),
+    /// The command line (`:ctx`, `:ns`) has the keyboard.
+    Command(super::CommandLine),
 }
 
 impl Mode {
@@ -34,7 +36,7 @@ impl Mode {
     /// (`y` and `n` in a typed confirmation).
     pub fn typing(&self) -> bool {
         match self {
-            Mode::Filter | Mode::Prompt(_) => true,
+            Mode::Filter | Mode::Prompt(_) | Mode::Command(_) => true,
             Mode::Confirm(c) => c.typed.is_some(),
             Mode::Browse | Mode::Help { .. } | Mode::Event(_) => false,
         }
@@ -50,6 +52,7 @@ impl Mode {
             Mode::Confirm(c) if c.dry_run => Some(Scope::DryRun),
             Mode::Confirm(_) => Some(Scope::Confirm),
             Mode::Event(_) => Some(Scope::Event),
+            Mode::Command(_) => Some(Scope::Command),
         }
     }
 }
@@ -211,7 +214,7 @@ impl Prompt {
 }
 
 /// What a key did in a text box.
-enum Typing {
+pub(super) enum Typing {
     Done,
     Cancel,
     Edited,
@@ -219,7 +222,7 @@ enum Typing {
 
 /// Enter and esc (as the scope binds them) finish a text box; every other key edits `input`
 /// with its modifiers, so ctrl+u, ctrl+w, ctrl+a/e and ctrl+k work as in a shell.
-fn type_into(input: &mut Input, command: Option<Command>, event: &KeyEvent) -> Typing {
+pub(super) fn type_into(input: &mut Input, command: Option<Command>, event: &KeyEvent) -> Typing {
     match command {
         Some(Command::Confirm) => Typing::Done,
         Some(Command::Back) => Typing::Cancel,

@@ -11,7 +11,7 @@ use super::list::health;
 use super::text::{self, pad, width};
 use super::{Cx, short_keys};
 use crate::cluster::feed::EventLine;
-use crate::console::app::{Attention, Prompt};
+use crate::console::app::{Attention, CommandLine, Prompt};
 use crate::console::keymap::Scope;
 use crate::console::theme::Role;
 use crate::release::PodState;
@@ -241,7 +241,7 @@ pub(super) fn prompt(cx: Cx, frame: &mut Frame, area: Rect, prompt: &Prompt) {
     let scroll = prompt.input.visual_scroll(room);
     let mut typed = vec![cx.span("› ", Role::Accent)];
     typed.extend(selection_spans(cx, prompt, scroll, room));
-    let mut lines = vec![
+    let lines = vec![
         Line::from(cx.span(
             "Image of the candidate (the tag names the version):",
             Role::Text,
@@ -256,22 +256,92 @@ pub(super) fn prompt(cx: Cx, frame: &mut Frame, area: Rect, prompt: &Prompt) {
             None => cx.span("no tag: write the image as name:tag", Role::Warning),
         }),
     ];
+    let title = format!(" New release · {} ", prompt.release);
+    let typing = Typing {
+        input: &prompt.input,
+        scroll,
+        row: 1,
+    };
+    text_dialog(cx, frame, (area, w), lines, (title, Scope::Prompt), typing);
+}
+
+/// Where a text box's text is typed: its input, scrolled by `scroll`, on row `row` of the
+/// dialog.
+struct Typing<'a> {
+    input: &'a tui_input::Input,
+    scroll: usize,
+    row: u16,
+}
+
+/// A text box's dialog `w` wide in `area`: `lines` in a double border titled `title`, the
+/// scope's keys under them, the cursor where the next character goes.
+fn text_dialog(
+    cx: Cx,
+    frame: &mut Frame,
+    (area, w): (Rect, u16),
+    mut lines: Vec<Line<'static>>,
+    (title, scope): (String, Scope),
+    typing: Typing,
+) {
     lines.truncate(usize::from(area.height.saturating_sub(4)).max(1));
     let rect = centred(area, w, lines.len() as u16 + 2);
     let block = Block::bordered()
         .border_type(BorderType::Double)
         .border_style(cx.style(Role::BorderFocused))
-        .title(cx.span(format!(" New release · {} ", prompt.release), Role::Title))
-        .title_bottom(scope_hints(cx, Scope::Prompt, false));
+        .title(cx.span(title, Role::Title))
+        .title_bottom(scope_hints(cx, scope, false));
     let inner = dialog(frame, rect, block, lines);
-    // The cursor where the next character goes.
-    let cursor = prompt.input.visual_cursor().saturating_sub(scroll) as u16;
-    if inner.height > 1 {
+    let cursor = typing.input.visual_cursor().saturating_sub(typing.scroll) as u16;
+    if inner.height > typing.row {
         frame.set_cursor_position((
             inner.x + 2 + cursor.min(inner.width.saturating_sub(3)),
-            inner.y + 1,
+            inner.y + typing.row,
         ));
     }
+}
+
+/// Choices the command line lists at most.
+const CHOICES_SHOWN: usize = 8;
+
+/// The command line (`:ctx`, `:ns`): what is typed, and the choices it matches, the selected
+/// one highlighted; what enter would do is said under them.
+pub(super) fn command_line(cx: Cx, frame: &mut Frame, area: Rect, line: &CommandLine) {
+    let w = area.width.saturating_sub(4).min(60);
+    if w < 12 || area.height < 5 {
+        return;
+    }
+    let room = usize::from(w - 4).saturating_sub(3);
+    let scroll = line.input.visual_scroll(room);
+    let typed: String = line.input.value().chars().skip(scroll).take(room).collect();
+    let mut lines = vec![Line::from(vec![
+        cx.span(": ", Role::Accent),
+        cx.span(typed, Role::Text),
+    ])];
+    let first = line.cursor.saturating_sub(CHOICES_SHOWN - 1);
+    for (i, choice) in line
+        .choices
+        .iter()
+        .enumerate()
+        .skip(first)
+        .take(CHOICES_SHOWN)
+    {
+        let text = text::truncate(choice, room);
+        lines.push(if i == line.cursor {
+            Line::from(cx.span(format!("› {text}"), Role::Selection))
+        } else {
+            Line::from(cx.span(format!("  {text}"), Role::Text))
+        });
+    }
+    if line.choices.is_empty() {
+        lines.push(Line::from(cx.span("  nothing matches", Role::Muted)));
+    }
+    let title = " Switch · ctx or ns ".to_string();
+    let typing = Typing {
+        input: &line.input,
+        scroll,
+        row: 0,
+    };
+    text_dialog(cx, frame, (area, w), lines, (title, Scope::Command), typing);
 }
 
 /// The prompt's value from `scroll`, `room` chars of it, the selected old tag (if any) in

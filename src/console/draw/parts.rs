@@ -35,15 +35,17 @@ pub(super) fn header(cx: Cx, frame: &mut Frame, area: Rect) {
 
     let (conn, conn_role) = connection(cx);
     // (priority, text, role): the lowest priority is dropped first when it does not fit.
+    // The namespaces go first where the note row names them with why.
+    let scope = if app.watching().why.is_some() { 1 } else { 6 };
     let mut parts: Vec<(u8, String, Role)> = vec![
         (9, " cutover".to_string(), Role::Title),
-        (3, app.session.context.clone(), Role::Header),
-        (6, scope_short(cx), Role::Header),
-        (2, format!("as {}", app.identity()), Role::Header),
+        (5, app.session.context.clone(), Role::Header),
+        (4, cluster_words(cx), Role::Header),
+        (scope, scope_short(cx), Role::Header),
+        (5, format!("as {}", app.identity()), Role::Header),
         (8, conn, conn_role),
     ];
-    // Above the identity and the context: it says what the screen leaves out.
-    parts.extend((app.view.gateway_api.note()).map(|n| (4, format!("⚠ {n}"), Role::Warning)));
+    // A security warning: kept before the namespaces and the cluster's name.
     parts.extend(unverified_tls(cx));
     parts.retain(|(_, t, _)| !t.trim().is_empty());
     let sep = " · ";
@@ -107,6 +109,9 @@ fn unverified_tls(cx: Cx) -> Option<(u8, String, Role)> {
 /// 0:12…`, `⚠ stale since 03:12:40 (no answer for 0:31)`.
 fn connection(cx: Cx) -> (String, Role) {
     let app = cx.app;
+    if let Some(to) = &app.switching {
+        return (format!("◌ switching to {}…", to.words()), Role::Muted);
+    }
     let for_how_long = |since: jiff::Timestamp| {
         let seconds = app.now.duration_since(since).as_secs();
         text::countdown(seconds)
@@ -163,12 +168,108 @@ fn plans_running(cx: Cx) -> Option<Span<'static>> {
     Some(cx.span(format!("↻ {text}  "), Role::Accent))
 }
 
-/// `ns shop` or `all namespaces`.
+/// `ns shop`, `ns shop, web` or `all namespaces`.
 fn scope_short(cx: Cx) -> String {
-    match &cx.app.session.scope {
-        Some(ns) => format!("ns {ns}"),
+    match cx.app.watching().namespaces {
+        Some(names) => format!("ns {}", names.join(", ")),
         None => "all namespaces".to_string(),
     }
+}
+
+/// `cluster eks-eu`: the context's kubeconfig cluster, when it has another name than the
+/// context (empty otherwise).
+fn cluster_words(cx: Cx) -> String {
+    let session = &cx.app.session;
+    if session.cluster.is_empty() || session.cluster == session.context {
+        String::new()
+    } else {
+        format!("cluster {}", session.cluster)
+    }
+}
+
+/// The header's second row, when some namespaces only are shown for a reason, some are not
+/// visible, or Gateway API releases are not shown: `namespaces shop, web — no cluster-wide list permission · ⚠ not visible:
+/// api (no permission to list deployments)`; None otherwise. Each piece comes whole and
+/// short (the names without the reasons), for a narrow screen.
+fn scope_note(cx: Cx) -> Option<Vec<(String, String, Role)>> {
+    let watching = cx.app.watching();
+    let hidden = &cx.app.view.hidden;
+    let gateway = cx.app.view.gateway_api.note();
+    if watching.why.is_none() && hidden.is_empty() && gateway.is_none() {
+        return None;
+    }
+    let mut pieces = Vec::new();
+    if let (Some(names), Some(why)) = (&watching.namespaces, &watching.why) {
+        let names = names.join(", ");
+        pieces.push((
+            format!(" namespaces {names} — {why}"),
+            format!(" namespaces {names}"),
+            Role::Header,
+        ));
+    }
+    if !hidden.is_empty() {
+        let each: Vec<String> = (hidden.iter())
+            .map(|(ns, why)| format!("{ns} ({why})"))
+            .collect();
+        let names: Vec<&str> = hidden.keys().map(String::as_str).collect();
+        let lead = if pieces.is_empty() { " " } else { " · " };
+        pieces.push((
+            format!("{lead}⚠ not visible: {}", each.join("; ")),
+            format!("{lead}⚠ not visible: {}", names.join(", ")),
+            Role::Warning,
+        ));
+    }
+    // What the screen leaves out of the Gateway API.
+    if let Some(note) = gateway {
+        let lead = if pieces.is_empty() { " " } else { " · " };
+        let text = format!("{lead}⚠ {note}");
+        pieces.push((text.clone(), text, Role::Warning));
+    }
+    Some(pieces)
+}
+
+/// Rows the header takes: two when it has a note on the namespaces shown, else one.
+pub(super) fn header_rows(cx: Cx) -> u16 {
+    1 + u16::from(scope_note(cx).is_some())
+}
+
+/// The header's note on the namespaces shown (see [`scope_note`]), cut to `area`.
+pub(super) fn header_note(cx: Cx, frame: &mut Frame, area: Rect) {
+    let Some(pieces) = scope_note(cx) else {
+        return;
+    };
+    let mut room = usize::from(area.width);
+    let mut spans = Vec::new();
+    // Each piece whole where the rest still fits short after it.
+    let shorts: Vec<usize> = pieces.iter().map(|p| width(&p.1)).collect();
+    for (i, (whole, short, role)) in pieces.into_iter().enumerate() {
+        let after: usize = shorts.iter().skip(i + 1).sum();
+        let text = if width(&whole) + after <= room {
+            whole
+        } else {
+            short
+        };
+        let text = text::truncate(&text, room);
+        room = room.saturating_sub(width(&text));
+        spans.push(cx.span(text, role));
+    }
+    frame.render_widget(
+        Paragraph::new(Line::from(spans)).style(cx.style(Role::Header)),
+        area,
+    );
+}
+
+/// The namespaces not visible, each with why, as a sentence; None when every one is.
+pub(super) fn hidden_words(cx: Cx) -> Option<String> {
+    let hidden = &cx.app.view.hidden;
+    if hidden.is_empty() {
+        return None;
+    }
+    let each: Vec<String> = hidden
+        .iter()
+        .map(|(ns, why)| format!("{ns} ({why})"))
+        .collect();
+    Some(format!("Not visible: {}.", each.join("; ")))
 }
 
 /// Rows the status line takes in `area`: its sentence wrapped, at most 3 rows (2 below
