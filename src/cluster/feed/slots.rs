@@ -160,4 +160,23 @@ mod tests {
         assert!(!settled, "api's deployments have not relisted");
         assert!(slots.init_done(&api(Global::Deployments)).1);
     }
+
+    /// A namespace is hidden only when its releases cannot be read: a 403 on its routes or
+    /// autoscalers alone leaves it shown.
+    #[test]
+    fn a_forbidden_route_or_autoscaler_watch_hides_no_namespace() {
+        let mut slots = Slots::new(vec![Some("shop".to_string())]);
+        let shop = |kind| (kind, Some("shop".to_string()));
+        slots.forbid(shop(Global::Autoscalers), "denied".into());
+        slots.forbid(shop(Global::HttpRoutes), "denied".into());
+        assert!(slots.hidden().is_empty());
+        slots.forbid(shop(Global::Services), "denied".into());
+        assert_eq!(
+            slots.hidden(),
+            BTreeMap::from([(
+                "shop".to_string(),
+                "no permission to list services".to_string()
+            )])
+        );
+    }
 }
