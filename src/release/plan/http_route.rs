@@ -496,8 +496,14 @@ pub(super) fn rules_note(cx: Cx) -> String {
         .rules
         .iter()
         .map(|rule| {
+            // Where another rule takes some of its requests first, the summary says so: those
+            // never reach its track (Gateway API match precedence).
+            let except = match rule.except.as_slice() {
+                [] => String::new(),
+                taken => format!(" (not with {})", taken.join("; ")),
+            };
             format!(
-                "requests with {} still go to {}",
+                "requests with {}{except} still go to {}",
                 rule.condition(),
                 label(rule.to())
             )
