@@ -361,7 +361,10 @@ fn slider(cx: Cx, r: &Release, w: usize) -> Vec<Item> {
     if !r.pattern.splits_by_weight() || r.candidate.is_none() {
         return Vec::new();
     }
-    let applied = r.traffic.candidate_percent.min(100);
+    // Routes that disagree have no one applied share: no dot, no step marked.
+    let applied = share::disagreement(r)
+        .is_none()
+        .then(|| r.traffic.candidate_percent.min(100));
     let pending = cx
         .app
         .pending
@@ -409,17 +412,18 @@ fn slider(cx: Cx, r: &Release, w: usize) -> Vec<Item> {
     items
 }
 
-/// `weight   0 ├━━━━●───◆──────┤ 100`: the applied weight `●`, the pending one `◆`.
-fn slider_track(cx: Cx, applied: u32, pending: Option<u32>, w: usize) -> Line<'static> {
+/// `weight   0 ├━━━━●───◆──────┤ 100`: the applied weight `●` (none when there is no one
+/// applied share), the pending one `◆`.
+fn slider_track(cx: Cx, applied: Option<u32>, pending: Option<u32>, w: usize) -> Line<'static> {
     let n = w.saturating_sub(LABEL + 2 + 2 + 4).clamp(2, 61);
     let pos = |p: u32| (p as usize * (n - 1) + 50) / 100;
-    let at = pos(applied);
+    let at = applied.map(pos);
     let mut track: Vec<Span> = vec![line_label(cx, "weight"), cx.span("0 ├", Role::Muted)];
     for i in 0..n {
         let span = match pending {
             Some(p) if i == pos(p) => cx.span("◆", Role::Pending),
-            _ if i == at => cx.span("●", Role::Candidate),
-            _ if i < at => cx.span("━", Role::Candidate),
+            _ if Some(i) == at => cx.span("●", Role::Candidate),
+            _ if at.is_some_and(|at| i < at) => cx.span("━", Role::Candidate),
             _ => cx.span("─", Role::Muted),
         };
         track.push(span);
@@ -429,18 +433,18 @@ fn slider_track(cx: Cx, applied: u32, pending: Option<u32>, w: usize) -> Line<'s
 }
 
 /// `steps    10 · [25] · ◆50 · 100`: the step plan, the current step in brackets.
-fn slider_steps(cx: Cx, r: &Release, applied: u32, pending: Option<u32>) -> Line<'static> {
+fn slider_steps(cx: Cx, r: &Release, applied: Option<u32>, pending: Option<u32>) -> Line<'static> {
     let mut steps = vec![line_label(cx, "steps")];
     for (i, s) in r.steps.iter().enumerate() {
         if i > 0 {
             steps.push(cx.span(" · ", Role::Muted));
         }
-        let span = if *s == applied {
+        let span = if Some(*s) == applied {
             cx.span(format!("[{s}]"), Role::Accent)
                 .patch_style(Modifier::BOLD)
         } else if pending == Some(*s) {
             cx.span(format!("◆{s}"), Role::Pending)
-        } else if *s < applied {
+        } else if applied.is_some_and(|a| *s < a) {
             cx.span(s.to_string(), Role::Text)
         } else {
             cx.span(s.to_string(), Role::Muted)
