@@ -1102,3 +1102,27 @@ fn at_a_terminal_a_risky_plan_takes_the_same_answers_as_the_console() {
     assert_eq!(run.code(), Some(0), "{run:#?}");
     assert_eq!(k.selector("shop", "nginx-service")["version"], "v2");
 }
+
+/// An identity that may not list HTTPRoutes sees checkout's payments Services as selector
+/// switches. Switching payments-blue's selector to green would move the HTTPRoute's traffic
+/// behind cutover's back (found by a review as a new on-call engineer): the plan is risky,
+/// naming the twin Service, and nothing moves without --force.
+#[test]
+fn a_selector_switch_onto_pods_another_service_selects_is_risky() {
+    let k = Kube::demo();
+    let id = "checkout/payments-blue";
+    let context = "cutover-demo-no-gateway-api";
+    let run = k.cutover_as(context, &["approve", id, "--dry-run", "-o", "json"]);
+    assert_eq!(run.code(), Some(0), "{run:#?}");
+    let risk = run.json()["risk"].as_str().unwrap_or_default().to_string();
+    assert!(
+        risk.starts_with(
+            "Service checkout/payments-green already selects green with the selector this switch gives checkout/payments-blue"
+        ),
+        "{run:#?}"
+    );
+    let refused = k.cutover_as(context, &["approve", id, "--yes"]);
+    assert_eq!(refused.code(), Some(1), "{refused:#?}");
+    assert!(refused.stderr.contains("--force"), "{refused:#?}");
+    assert_eq!(k.selector("checkout", "payments-blue")["color"], "blue");
+}

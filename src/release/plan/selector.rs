@@ -23,6 +23,34 @@ pub(super) fn traffic_body(cx: Cx, to: &Track) -> (Value, String) {
     )
 }
 
+/// Another Service of the namespace already selecting exactly the pods this switch would give
+/// the release's Service (`payments-green` selecting `color: green` while `payments-blue` is
+/// switched to it): the two look like the backends of an Ingress or HTTPRoute backend switch,
+/// and whatever sends traffic to this Service moves with its selector — an HTTPRoute the
+/// identity may not list is not even seen. A risk naming both, never a refusal: a preview
+/// Service beside an active one (Argo Rollouts' blue-green) has the same shape.
+pub(super) fn twin_risk(cx: Cx, to: &Track) -> Option<String> {
+    let r = cx.r;
+    let key = r.track_label.as_deref()?;
+    let value = to.version.as_deref()?;
+    let own = find(&cx.snapshot.services, &r.namespace, &r.name)?;
+    let mut wanted = own.spec.as_ref()?.selector.clone()?;
+    wanted.insert(key.to_string(), value.to_string());
+    let twin = cx.snapshot.services.iter().find(|s| {
+        s.metadata.namespace.as_deref() == Some(r.namespace.as_str())
+            && s.metadata.name.as_deref() != Some(r.name.as_str())
+            && s.spec.as_ref().and_then(|spec| spec.selector.as_ref()) == Some(&wanted)
+    })?;
+    let twin = twin.metadata.name.as_deref().unwrap_or_default();
+    let ns = &r.namespace;
+    Some(format!(
+        "Service {ns}/{twin} already selects {} with the selector this switch gives {ns}/{}: the two look like the backends of an Ingress or HTTPRoute backend switch, and any route sending traffic to {} moves with it. Switch the route instead where there is one (cutover shows HTTPRoutes only where it may list them).",
+        to.label(),
+        r.name,
+        r.name
+    ))
+}
+
 /// The Service's selector as it is, for a rollback to restore.
 pub(super) fn previous(cx: Cx) -> PreviousTraffic {
     let r = cx.r;

@@ -76,7 +76,10 @@ pub(super) fn switch(cx: Cx, op: Op) -> Result<Plan, Refusal> {
             r.id(),
             format_args!("{to_l} ({})", pods_phrase(to.replicas.ready))
         ),
-        risk: traffic_risk(r, MILLION, Moves::AllAtOnce),
+        risk: traffic_risk(r, MILLION, Moves::AllAtOnce).or_else(|| match r.pattern {
+            Pattern::SelectorSwitch => selector::twin_risk(cx, to),
+            _ => None,
+        }),
         steps,
         record: rec,
         event: cx.event("switched", from_l, to_l),
