@@ -9,6 +9,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
 
+mod common;
+
 use std::sync::Arc;
 
 use crossterm::event::KeyCode;
@@ -91,6 +93,7 @@ impl Gen {
         };
         let labels = json!({"app": app, "version": version});
         self.deployments.push(json!({
+            "kind": "Deployment",
             "metadata": {"name": name, "namespace": "shop", "labels": labels,
                 "creationTimestamp": "2026-11-22T03:00:00Z", "resourceVersion": "7"},
             "spec": {"replicas": desired, "selector": {"matchLabels": labels},
@@ -103,6 +106,7 @@ impl Gen {
 
     fn service(&mut self, name: &str, selector: Value, annotations: Value) {
         self.services.push(json!({
+            "kind": "Service",
             "metadata": {"name": name, "namespace": "shop", "annotations": annotations,
                 "resourceVersion": "8"},
             "spec": {"selector": selector, "ports": [{"port": 80}]}
@@ -112,6 +116,7 @@ impl Gen {
     fn ingress(&mut self, name: &str, service: &str, annotations: Value) {
         let host = format!("{}.example", self.name());
         self.ingresses.push(json!({
+            "kind": "Ingress",
             "metadata": {"name": name, "namespace": "shop", "annotations": annotations,
                 "resourceVersion": "9"},
             "spec": {"ingressClassName": "nginx", "rules": [{"host": host, "http": {"paths": [{
@@ -200,19 +205,19 @@ impl Gen {
     }
 
     fn snapshot(&self) -> Snapshot {
-        fn typed<T: serde::de::DeserializeOwned>(values: &[Value]) -> Vec<T> {
-            values
-                .iter()
-                .map(|v| serde_json::from_value(v.clone()).unwrap_or_else(|e| panic!("{e}: {v}")))
-                .collect()
-        }
+        let all: Vec<Value> = [
+            &self.deployments,
+            &self.services,
+            &self.ingresses,
+            &self.http_routes,
+        ]
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect();
         Snapshot {
-            deployments: typed(&self.deployments),
-            services: typed(&self.services),
-            ingresses: typed(&self.ingresses),
-            http_routes: typed(&self.http_routes),
             pod_scope: PodScope::All,
-            ..Snapshot::default()
+            ..common::snapshot_of(&all)
         }
     }
 

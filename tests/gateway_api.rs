@@ -120,6 +120,22 @@ spec:
     )
 }
 
+/// What kubectl says when the server refuses the JSON patch `ops` on route `web`.
+fn refused_json_patch(k: &Kube, ops: &str) -> String {
+    let run = k.kubectl(&[
+        "patch",
+        "httproute",
+        "web",
+        "-n",
+        NS,
+        "--type=json",
+        "-p",
+        ops,
+    ]);
+    assert!(!run.status.success(), "{run:?}");
+    run.stderr.trim().to_string()
+}
+
 fn weights(route: &Value) -> Vec<i64> {
     route["spec"]["rules"][0]["backendRefs"]
         .as_array()
@@ -292,35 +308,15 @@ fn apply_get_patch_and_status_as_for_a_custom_resource() {
 
     // A weight over the CRD's maximum is refused as the schema refuses it.
     let ops = r#"[{"op":"replace","path":"/spec/rules/0/backendRefs/1/weight","value":1000001}]"#;
-    let run = k.kubectl(&[
-        "patch",
-        "httproute",
-        "web",
-        "-n",
-        NS,
-        "--type=json",
-        "-p",
-        ops,
-    ]);
     assert_eq!(
-        run.stderr.trim(),
+        refused_json_patch(&k, ops),
         "The HTTPRoute \"web\" is invalid: spec.rules[0].backendRefs[1].weight: Invalid value: 1000001: spec.rules[0].backendRefs[1].weight in body should be less than or equal to 1000000"
     );
 
     // A redirect answers the request itself: the CRD's CEL rule refuses one with a backend.
     let ops = r#"[{"op":"add","path":"/spec/rules/0/filters","value":[{"type":"RequestRedirect","requestRedirect":{"scheme":"https"}}]}]"#;
-    let run = k.kubectl(&[
-        "patch",
-        "httproute",
-        "web",
-        "-n",
-        NS,
-        "--type=json",
-        "-p",
-        ops,
-    ]);
     assert_eq!(
-        run.stderr.trim(),
+        refused_json_patch(&k, ops),
         "The HTTPRoute \"web\" is invalid: spec.rules[0]: Invalid value: \"object\": RequestRedirect filter must not be used together with backendRefs"
     );
 
