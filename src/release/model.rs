@@ -884,6 +884,8 @@ impl Release {
             .routes
             .iter()
             .filter(|rt| rt.weighted && rt.shadowed_by.is_none())
+            // A route no Gateway accepts carries nothing: it disagrees with nothing.
+            .filter(|rt| (rt.primary.as_deref()).is_none_or(|p| self.refusal_of(p).is_none()))
             .collect();
         let first = reached.first()?.candidate_per_million;
         if reached.iter().all(|rt| rt.candidate_per_million == first) {

@@ -280,7 +280,7 @@ fn release<'i>(
     let rules = match_rules(v, &g, (live, routes.first()), &mut warnings);
     refusals(v, &g, &mut warnings, &mut faults);
     missing_services(v, &g, &mut warnings);
-    split_differently(v, live, candidate, &routes, &mut warnings);
+    split_differently(v, (live, candidate), &routes, &faults, &mut warnings);
     split_matched(v, &g, (live, candidate), &mut warnings);
     let pattern = match routes.iter().any(|r| r.weighted) {
         true => Pattern::HttpRouteCanary,
@@ -739,13 +739,21 @@ fn missing_services(v: View<'_>, g: &Group<'_>, warnings: &mut Vec<String>) {
 /// release's share is only that of its first split rule.
 fn split_differently(
     v: View<'_>,
-    live: &str,
-    candidate: &str,
+    (live, candidate): (&str, &str),
     routes: &[Route],
+    faults: &[RouteFault],
     warnings: &mut Vec<String>,
 ) {
-    // A shadowed rule's split reaches nobody: it disagrees with nothing.
-    let reached: Vec<&Route> = routes.iter().filter(|r| r.shadowed_by.is_none()).collect();
+    // A shadowed rule's split, or that of a route no Gateway accepts, reaches nobody: it
+    // disagrees with nothing (and "set them alike" would push its share onto the others).
+    let accepted = |r: &Route| {
+        !faults.iter().any(|f| {
+            f.condition.as_deref() == Some("Accepted") && r.primary.as_deref() == Some(&f.route)
+        })
+    };
+    let reached: Vec<&Route> = (routes.iter())
+        .filter(|r| r.shadowed_by.is_none() && accepted(r))
+        .collect();
     let Some(first) = reached.first() else {
         return;
     };
@@ -1311,6 +1319,25 @@ mod tests {
                 &r,
                 "shop/api (web.example/) sends 10%, shop/web (beta.example/) sends 50% to web-v2"
             ),
+            "{:?}",
+            r.warnings
+        );
+        // A route no Gateway accepts carries nothing: it disagrees with nothing, and no
+        // warning asks to set the others like it (found in review: that would push its share
+        // onto the routes that carry traffic).
+        let mut ghost = b(json!({}));
+        ghost.status = route(
+            "x",
+            json!([]),
+            json!({}),
+            json!([{"type": "Accepted", "status": "False", "reason": "NoMatchingParent",
+                    "message": "no such Gateway"}]),
+        )
+        .status;
+        let r = one(vec![a(), ghost]);
+        assert_eq!(r.disagreement(), None);
+        assert!(
+            !r.warnings.iter().any(|w| w.contains("split differently")),
             "{:?}",
             r.warnings
         );
