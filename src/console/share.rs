@@ -2,7 +2,7 @@
 //! of the ordinary requests, or why neither takes any (an HTTPRoute no Gateway accepts, a rule
 //! whose weights are all 0), and the weights as the traffic object writes them.
 
-use crate::release::model::Route;
+use crate::release::model::{MILLION, Route};
 use crate::release::{Release, Traffic};
 
 /// Why the release's ordinary requests reach neither track, in a few words; None when they
@@ -89,8 +89,13 @@ pub(super) fn route_line(r: &Release, rt: &Route) -> String {
             None => line,
         };
     }
-    match &rt.live_service {
-        Some(live) => format!("{target}  not split: all to {live}"),
+    // One backend takes every request of the rule: the candidate's where its share is all.
+    let all_to = match rt.candidate_per_million {
+        MILLION => rt.candidate_service.as_ref(),
+        _ => rt.live_service.as_ref(),
+    };
+    match all_to {
+        Some(to) => format!("{target}  not split: all to {to}"),
         None => format!(
             "{target}  not split: no {} serves it",
             r.traffic_object.kind
@@ -108,4 +113,55 @@ fn on_several_objects(r: &Release) -> bool {
         .filter_map(|rt| rt.primary.as_deref());
     let first = objects.next();
     objects.any(|o| Some(o) != first)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::release::model::{Kind, ObjectRef, Pattern, Stage, Track};
+
+    fn route(candidate_per_million: u32) -> Route {
+        Route {
+            host: "cart.example.com".into(),
+            path: "/api".into(),
+            live_service: Some("cart-v1".into()),
+            candidate_service: Some("cart-v2".into()),
+            candidate_per_million,
+            ..Route::default()
+        }
+    }
+
+    /// A rule with one backend names the Service that takes its requests: the candidate's
+    /// where it takes them all (it had always named the live one; found in review).
+    #[test]
+    fn an_unsplit_rule_names_the_service_that_takes_its_requests() {
+        let r = Release {
+            namespace: "checkout".into(),
+            name: "cart".into(),
+            pattern: Pattern::HttpRouteCanary,
+            stage: Stage::Shifting,
+            live: Track::default(),
+            candidate: None,
+            traffic: Traffic::default(),
+            warnings: Vec::new(),
+            traffic_object: ObjectRef {
+                kind: Kind::HttpRoute,
+                namespace: "checkout".into(),
+                name: "cart".into(),
+                resource_version: "1".into(),
+            },
+            track_label: None,
+            canary: None,
+            record: None,
+            record_error: None,
+            steps: smallvec::smallvec![10],
+            gate_remaining_seconds: None,
+        };
+        for (share, want) in [
+            (MILLION, "cart.example.com/api  not split: all to cart-v2"),
+            (0, "cart.example.com/api  not split: all to cart-v1"),
+        ] {
+            assert_eq!(route_line(&r, &route(share)), want);
+        }
+    }
 }
