@@ -944,8 +944,19 @@ mod tests {
             "a retirement moves no traffic"
         );
         assert_eq!(record_of(&retired).stage, Stage::Retired);
-        // A rollback from the switch: the name back, the record rolled back.
+        // A rollback from the switch: the name back, the record rolled back, and where a
+        // header rule's requests still go said (it had claimed all user traffic).
+        r.traffic.rules = vec![Rule {
+            to: Side::Live,
+            ..header_rule("X-Beta", "on")
+        }];
         let p = plan_on(&r, std::slice::from_ref(&switched), Op::Rollback).expect("a rollback");
+        assert!(
+            p.summary
+                .contains("; requests with header X-Beta=on still go to v2"),
+            "{}",
+            p.summary
+        );
         let back = after(&p, &switched);
         assert_eq!(
             back["spec"]["rules"][0]["backendRefs"][0],

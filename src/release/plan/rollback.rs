@@ -65,7 +65,12 @@ pub(super) fn rollback(cx: Cx) -> Result<Plan, Refusal> {
             String::new()
         }
     );
-    if r.pattern == Pattern::HttpRouteCanary {
+    // Header and query rules are never rewritten: the summary says where theirs still go
+    // (a blue-green rollback had claimed all traffic while a query rule kept some on green).
+    if matches!(
+        r.pattern,
+        Pattern::HttpRouteCanary | Pattern::HttpRouteSwitch
+    ) {
         plan.summary.push_str(&http_route::rules_note(cx));
     }
     let live = r.live.label();
