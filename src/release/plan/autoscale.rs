@@ -109,11 +109,14 @@ pub(super) fn ceiling_risk(live: &Track, c: &Track, share: u32) -> Option<String
     let wanted = i64::from(live.replicas.desired) * i64::from(share.min(MILLION));
     let needed = (wanted + i64::from(MILLION) - 1) / i64::from(MILLION);
     (i64::from(hpa.max) < needed).then(|| {
+        let most = match hpa.max {
+            1 => "1 replica".to_string(),
+            n => format!("{n} replicas"),
+        };
         format!(
-            "{}'s HPA {} scales it to at most {} replicas, where {} runs {}",
+            "{}'s HPA {} scales it to at most {most}, where {} runs {}",
             c.label(),
             hpa.name,
-            hpa.max,
             live.label(),
             live.replicas.desired
         )
@@ -168,6 +171,11 @@ mod tests {
         assert_eq!(
             ceiling_risk(&live, &c, MILLION).as_deref(),
             Some("v2's HPA web-v2 scales it to at most 4 replicas, where v1 runs 6")
+        );
+        let c = track("v2", 1, Some((1, 1)));
+        assert_eq!(
+            ceiling_risk(&live, &c, MILLION).as_deref(),
+            Some("v2's HPA web-v2 scales it to at most 1 replica, where v1 runs 6")
         );
     }
 
