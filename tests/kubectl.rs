@@ -1002,20 +1002,10 @@ impl Drop for ChildGuard {
 
 #[test]
 fn demo_binary_serves_kubectl_until_sigterm() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("find a free port")
-        .local_addr()
-        .expect("its address")
-        .port();
     let dir = tempfile::tempdir().expect("temporary directory");
     let kubeconfig = dir.path().join("demo.kubeconfig");
     let cache_dir = dir.path().join("kube-cache");
-    let child = Command::new(env!("CARGO_BIN_EXE_cutover"))
-        .args(["demo", "--serve", &format!("127.0.0.1:{port}")])
-        .arg("--write-kubeconfig")
-        .arg(&kubeconfig)
-        .env("XDG_CACHE_HOME", dir.path())
-        .stdin(Stdio::null())
+    let child = common::demo_serve(common::free_port(), &kubeconfig, dir.path(), &[])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

@@ -8,6 +8,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
 
+mod common;
+
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -46,19 +48,9 @@ impl Drop for Server {
 #[test]
 fn python_client_finds_only_the_known_differences() {
     let python = judge_python();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("find a free port")
-        .local_addr()
-        .expect("its address")
-        .port();
     let dir = tempfile::tempdir().expect("temporary directory");
     let kubeconfig = dir.path().join("demo.kubeconfig");
-    let child = Command::new(env!("CARGO_BIN_EXE_cutover"))
-        .args(["demo", "--serve", &format!("127.0.0.1:{port}")])
-        .arg("--write-kubeconfig")
-        .arg(&kubeconfig)
-        .env("XDG_CACHE_HOME", dir.path())
-        .stdin(Stdio::null())
+    let child = common::demo_serve(common::free_port(), &kubeconfig, dir.path(), &[])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

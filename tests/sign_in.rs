@@ -180,16 +180,8 @@ fn whoami(tls: &Tls, kubeconfig: &Path) -> (String, Vec<String>) {
 fn kubectl_and_status_read_the_tls_demo_through_its_ca() {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let kubeconfig = dir.path().join("demo.kubeconfig");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
-    let mut demo = Command::new(env!("CARGO_BIN_EXE_cutover"))
-        .args(["demo", "--tls", "--serve", &format!("127.0.0.1:{port}")])
-        .arg("--write-kubeconfig")
-        .arg(&kubeconfig)
-        .env("XDG_CACHE_HOME", dir.path())
-        .stdin(Stdio::null())
+    let port = common::free_port();
+    let mut demo = common::demo_serve(port, &kubeconfig, dir.path(), &["--tls"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()

@@ -4,7 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
 
-use std::net::TcpListener;
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -12,15 +13,6 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 const TIMEOUT: Duration = Duration::from_secs(60);
-
-/// A port nothing listens on (at the moment of asking).
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .expect("bind a free port")
-        .local_addr()
-        .expect("its address")
-        .port()
-}
 
 /// Runs `cutover ARGS` to completion.
 fn cutover(args: &[&str]) -> Output {
@@ -69,12 +61,7 @@ impl Demo {
         let log = dir.path().join("demo.log");
         let out = std::fs::File::create(&log).expect("create the log");
         let err = out.try_clone().expect("clone the log");
-        let child = Command::new(env!("CARGO_BIN_EXE_cutover"))
-            .args(["demo", "--serve", &format!("127.0.0.1:{}", free_port())])
-            .arg("--write-kubeconfig")
-            .arg(&kubeconfig)
-            .env("XDG_CACHE_HOME", dir.path())
-            .stdin(Stdio::null())
+        let child = common::demo_serve(common::free_port(), &kubeconfig, dir.path(), &[])
             .stdout(out)
             .stderr(err)
             .spawn()
@@ -442,7 +429,7 @@ fn status_reports_the_demo_releases() {
 fn status_against_a_closed_port_exits_3_with_a_sentence() {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let kubeconfig = dir.path().join("kc");
-    let port = free_port();
+    let port = common::free_port();
     std::fs::write(
         &kubeconfig,
         format!(

@@ -11,6 +11,29 @@ use cutover::cluster::feed::{ClusterView, Connection, NamespaceView};
 use cutover::release::{Snapshot, discover};
 use serde_json::Value;
 
+/// A port nothing listens on on 127.0.0.1 (at the moment of asking).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// `cutover demo [extra…] --serve 127.0.0.1:<port> --write-kubeconfig <kubeconfig>`, its
+/// cache under `cache`, standard input closed; the caller sets the output and spawns it.
+pub fn demo_serve(port: u16, kubeconfig: &Path, cache: &Path, extra: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_cutover"));
+    command
+        .arg("demo")
+        .args(extra)
+        .args(["--serve", &format!("127.0.0.1:{port}")])
+        .arg("--write-kubeconfig")
+        .arg(kubeconfig)
+        .env("XDG_CACHE_HOME", cache)
+        .stdin(Stdio::null());
+    command
+}
+
 /// A snapshot of objects given as JSON (each with its `kind`); other kinds are left out.
 pub fn snapshot_of(objects: &[Value]) -> Snapshot {
     fn typed<T: serde::de::DeserializeOwned>(v: &Value) -> T {
