@@ -9,6 +9,7 @@ mod common;
 
 use std::time::Duration;
 
+use common::console::screen_shows;
 use common::kubectl::{self, TIMEOUT};
 use common::wait_for;
 use cutover::cluster::{self, apply::apply};
@@ -431,22 +432,6 @@ async fn a_candidate_capped_below_the_live_track_is_a_risk() {
         !finished.steps.iter().any(|s| s.name == "web-v2"),
         "web-v2 is not scaled past its HPA's maximum: {finished:#?}"
     );
-}
-
-/// The text of the console's screen once it shows `text` (20 s at most).
-async fn screen_shows(frames: &mut tokio::sync::watch::Receiver<String>, text: &str) -> String {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        let screen = frames.borrow_and_update().clone();
-        if screen.contains(text) {
-            return screen;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting for the screen to show {text:?}; it shows:\n{screen}"
-        );
-        let _ = tokio::time::timeout(Duration::from_millis(200), frames.changed()).await;
-    }
 }
 
 /// The console watches autoscalers: the demo's nginx track shows its HPA, and what the

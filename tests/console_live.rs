@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::console::{Console, press};
+use common::console::{Console, press, screen_shows};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,7 +16,6 @@ use cutover::embedded::{self, ADMIN, Config, EmbeddedCluster, READ_ONLY};
 use cutover::release::Pattern;
 use k8s_openapi::api::apps::v1::Deployment;
 use kube::api::{Api, Patch, PatchParams};
-use tokio::sync::watch;
 
 async fn demo_cluster() -> EmbeddedCluster {
     let cluster = EmbeddedCluster::start(Config::test(), "127.0.0.1:0".parse().expect("addr"))
@@ -153,21 +152,6 @@ async fn the_feed_finds_the_demo_releases_and_follows_the_focused_one() {
         .await
         .expect("restart the listener");
     view_where(&feed, "live again", |v| v.connection == Connection::Live).await;
-}
-
-async fn screen_shows(frames: &mut watch::Receiver<String>, text: &str) -> String {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        let screen = frames.borrow_and_update().clone();
-        if screen.contains(text) {
-            return screen;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting for the screen to show {text:?}; it shows:\n{screen}"
-        );
-        let _ = tokio::time::timeout(Duration::from_millis(200), frames.changed()).await;
-    }
 }
 
 /// Watch mode, every key pressed, against the cluster: the request log holds reads only.

@@ -63,3 +63,19 @@ impl Console {
             .expect("console");
     }
 }
+
+/// The text of the console's screen once it shows `text` (20 s at most).
+pub async fn screen_shows(frames: &mut watch::Receiver<String>, text: &str) -> String {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let screen = frames.borrow_and_update().clone();
+        if screen.contains(text) {
+            return screen;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for the screen to show {text:?}; it shows:\n{screen}"
+        );
+        let _ = tokio::time::timeout(Duration::from_millis(200), frames.changed()).await;
+    }
+}
