@@ -130,6 +130,7 @@ impl Manifests {
             autoscalers: Vec::new(),
             events: Vec::new(),
             pod_scope: PodScope::All,
+            unread: Default::default(),
         }
     }
 }

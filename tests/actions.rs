@@ -1105,24 +1105,24 @@ fn at_a_terminal_a_risky_plan_takes_the_same_answers_as_the_console() {
 
 /// An identity that may not list HTTPRoutes sees checkout's payments Services as selector
 /// switches. Switching payments-blue's selector to green would move the HTTPRoute's traffic
-/// behind cutover's back (found by a review as a new on-call engineer): the plan is risky,
-/// naming the twin Service, and nothing moves without --force.
+/// behind cutover's back (found by a review as a new on-call engineer): with a twin Service
+/// and HTTPRoutes unreadable the plan is refused, naming the twin and what to ask for, and
+/// `--force` (which only overrides a risk) does not move it either.
 #[test]
-fn a_selector_switch_onto_pods_another_service_selects_is_risky() {
+fn a_selector_switch_onto_pods_another_service_selects_is_refused_without_routes() {
     let k = Kube::demo();
     let id = "checkout/payments-blue";
     let context = "cutover-demo-no-gateway-api";
     let run = k.cutover_as(context, &["approve", id, "--dry-run", "-o", "json"]);
-    assert_eq!(run.code(), Some(0), "{run:#?}");
-    let risk = run.json()["risk"].as_str().unwrap_or_default().to_string();
-    assert!(
-        risk.starts_with(
-            "Service checkout/payments-green already selects green with the selector this switch gives checkout/payments-blue"
-        ),
+    assert_eq!(run.code(), Some(1), "{run:#?}");
+    let message = run.json()["message"].as_str().unwrap_or_default().to_string();
+    assert_eq!(
+        message,
+        "Service checkout/payments-green already selects green with the selector this switch gives checkout/payments-blue, and HTTPRoutes could not be read (may not list httproutes.gateway.networking.k8s.io): the two look like the backends of an HTTPRoute backend switch cutover cannot see, so it will not rewrite the selector. Ask for list on httproutes.gateway.networking.k8s.io, or switch the route by hand.",
         "{run:#?}"
     );
-    let refused = k.cutover_as(context, &["approve", id, "--yes"]);
+    let refused = k.cutover_as(context, &["approve", id, "--yes", "--force"]);
     assert_eq!(refused.code(), Some(1), "{refused:#?}");
-    assert!(refused.stderr.contains("--force"), "{refused:#?}");
+    assert!(refused.stderr.contains("will not rewrite the selector"), "{refused:#?}");
     assert_eq!(k.selector("checkout", "payments-blue")["color"], "blue");
 }

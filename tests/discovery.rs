@@ -251,6 +251,7 @@ impl Objects {
             autoscalers: Vec::new(),
             events: Vec::new(),
             pod_scope: cutover::release::PodScope::All,
+            unread: Default::default(),
         }
     }
 }

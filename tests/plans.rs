@@ -730,3 +730,123 @@ async fn a_paused_candidate_is_risky_and_a_clone_of_a_paused_live_is_unpaused() 
     assert_ne!(clone.spec.and_then(|s| s.paused), Some(true));
     wait_ready(&d, "shop", "nginx-v3", 3).await;
 }
+
+/// A Service `ns/name` selecting `selector`, as JSON for `apply_all`.
+fn service_json(ns: &str, name: &str, selector: serde_json::Value) -> serde_json::Value {
+    serde_json::json!({
+        "apiVersion": "v1", "kind": "Service",
+        "metadata": {"name": name, "namespace": ns},
+        "spec": {"selector": selector, "ports": [{"port": 80}]}
+    })
+}
+
+/// A retirement scales the old track to 0 only once nothing sends it requests: an Ingress or
+/// an HTTPRoute that is not the release's, sending to a Service that selects only the old
+/// pods, refuses it by name; such a Service that nothing visible sends to is a risk (clients
+/// may call it directly), and says so differently where HTTPRoutes could not be read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retiring_pods_another_route_still_sends_to_is_refused() {
+    use cutover::release::model::Kind;
+    let d = demo().await;
+    let id = "shop/nginx-service";
+    d.act(id, Op::Approve).await;
+    let v1_only = serde_json::json!({"app": "nginx", "version": "v1"});
+    d.cluster
+        .apply_all(&[service_json("shop", "nginx-direct", v1_only)])
+        .expect("a Service selecting only v1");
+    // A Service selecting both tracks keeps v2's pods: it is nobody's concern.
+    d.cluster
+        .apply_all(&[service_json(
+            "shop",
+            "nginx-all",
+            serde_json::json!({"app": "nginx"}),
+        )])
+        .expect("a Service selecting both");
+    let retire = |snap: &cutover::release::Snapshot| {
+        let rs = discover(snap, jiff::Timestamp::now());
+        let ids: Vec<String> = rs
+            .iter()
+            .map(|r| format!("{} {:?} {:?}", r.id(), r.stage, r.warnings))
+            .collect();
+        let r = rs
+            .iter()
+            .find(|r| r.id() == id)
+            .unwrap_or_else(|| panic!("{ids:#?}"));
+        assert_eq!(r.stage, Stage::Switched);
+        plan(r, snap, Op::Approve, &d.actor, jiff::Timestamp::now())
+    };
+
+    let (snap, _) = d.releases().await;
+    let p = retire(&snap).expect("a plan");
+    assert_eq!(
+        p.risk.as_deref(),
+        Some(
+            "Service shop/nginx-direct selects only v1's pods: clients calling it directly get no pod once they are scaled to 0."
+        )
+    );
+    let mut unread = snap.clone();
+    unread
+        .unread
+        .insert(Kind::HttpRoute, "may not list httproutes".into());
+    let p = retire(&unread).expect("a plan");
+    assert_eq!(
+        p.risk.as_deref(),
+        Some(
+            "Service shop/nginx-direct selects only v1's pods and HTTPRoutes could not be read (may not list httproutes): a route sending requests to it would be left with no pod."
+        )
+    );
+
+    let ingress = serde_json::json!({
+        "apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+        "metadata": {"name": "legacy", "namespace": "shop"},
+        "spec": {"rules": [{"host": "legacy.example", "http": {"paths": [{
+            "path": "/", "pathType": "Prefix",
+            "backend": {"service": {"name": "nginx-direct", "port": {"number": 80}}}}]}}]}
+    });
+    d.cluster.apply_all(&[ingress]).expect("the legacy Ingress");
+    let (snap, _) = d.releases().await;
+    let refused = retire(&snap).expect_err("refused");
+    assert_eq!(
+        refused.to_string(),
+        "Ingress shop/legacy still sends requests to Service shop/nginx-direct, which selects only the pods of v1 (nginx): scaling them to 0 would leave those requests with no pod. Point Ingress shop/legacy at the Service that now serves, or remove it, then retire."
+    );
+    assert_eq!(
+        d.deployment_replicas("shop", "nginx").await,
+        3,
+        "nothing written"
+    );
+}
+
+/// A selector switch onto pods another Service already selects is a risk where HTTPRoutes
+/// were read, and refused where they could not be: the twin is then most likely the other
+/// backend of a route cutover cannot see.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_selector_switch_onto_a_twin_is_refused_while_routes_cannot_be_read() {
+    use cutover::release::model::Kind;
+    let d = demo().await;
+    let id = "shop/nginx-service";
+    let v2 = serde_json::json!({"app": "nginx", "version": "v2"});
+    d.cluster
+        .apply_all(&[service_json("shop", "nginx-green", v2)])
+        .expect("a twin");
+    let (snap, rs) = d.releases().await;
+    let r = rs.iter().find(|r| r.id() == id).expect("the release");
+    let p = plan(r, &snap, Op::Switch, &d.actor, jiff::Timestamp::now()).expect("a plan");
+    assert!(
+        p.risk
+            .as_deref()
+            .is_some_and(|risk| risk.starts_with("Service shop/nginx-green already selects v2")),
+        "{:?}",
+        p.risk
+    );
+    let mut unread = snap.clone();
+    unread
+        .unread
+        .insert(Kind::HttpRoute, "may not list httproutes".into());
+    let refused =
+        plan(r, &unread, Op::Switch, &d.actor, jiff::Timestamp::now()).expect_err("refused");
+    assert_eq!(
+        refused.to_string(),
+        "Service shop/nginx-green already selects v2 with the selector this switch gives shop/nginx-service, and HTTPRoutes could not be read (may not list httproutes): the two look like the backends of an HTTPRoute backend switch cutover cannot see, so it will not rewrite the selector. Ask for list on httproutes.gateway.networking.k8s.io, or switch the route by hand."
+    );
+}

@@ -480,7 +480,7 @@ pub async fn snapshot(client: &kube::Client, scope: Option<&str>) -> anyhow::Res
 /// The HTTPRoutes in scope: none where the Gateway API is not served (no CRDs), and none,
 /// said once as a warning on the log (stderr for the CLI), where listing them is forbidden;
 /// any other failure (of discovery too) fails the read as for every other kind.
-async fn list_routes(at: &Reads<'_>) -> Result<Vec<HttpRoute>, Error> {
+async fn list_routes(at: &Reads<'_>) -> Result<Listed<HttpRoute>, Error> {
     let request = gateway_api::discovery_path();
     let asked = tokio::time::timeout(at.timeout, gateway_api::serves_http_routes(at.client));
     let served = match asked.await {
@@ -494,20 +494,24 @@ async fn list_routes(at: &Reads<'_>) -> Result<Vec<HttpRoute>, Error> {
         }
     };
     if !served {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), None));
     }
     let what = "Gateway API releases are not shown";
     let resource = "httproutes.gateway.networking.k8s.io";
     unless_forbidden(list_all::<HttpRoute>(at).await, what, resource)
 }
 
+/// A list, and why it is empty where listing was forbidden (`may not list httproutes`).
+type Listed<K> = (Vec<K>, Option<String>);
+
 /// A list, or none where listing is forbidden, said once on the log (stderr for the CLI)
-/// with `what` that leaves out and the `resource` to ask for; any other failure fails the read.
+/// with `what` that leaves out and the `resource` to ask for, and returned as the reason for
+/// [`Snapshot::unread`]; any other failure fails the read.
 fn unless_forbidden<K>(
     listed: Result<Vec<K>, Error>,
     what: &str,
     resource: &str,
-) -> Result<Vec<K>, Error> {
+) -> Result<Listed<K>, Error> {
     match listed {
         Err(Error::Forbidden {
             kind,
@@ -517,9 +521,9 @@ fn unless_forbidden<K>(
             tracing::warn!(
                 "{what}: no permission to list {kind} {place} ({message}); ask for list on {resource} to see them"
             );
-            Ok(Vec::new())
+            Ok((Vec::new(), Some(format!("may not list {resource}"))))
         }
-        listed => listed,
+        listed => listed.map(|items| (items, None)),
     }
 }
 
@@ -533,7 +537,7 @@ async fn read_snapshot(at: &Reads<'_>) -> Result<Snapshot, Error> {
             resource,
         )
     };
-    let (deployments, replica_sets, pods, services, ingresses, http_routes, autoscalers) = tokio::try_join!(
+    let (deployments, replica_sets, pods, services, ingresses, routes, autoscalers) = tokio::try_join!(
         list_all::<Deployment>(at),
         list_all::<ReplicaSet>(at),
         list_all::<Pod>(at),
@@ -542,6 +546,17 @@ async fn read_snapshot(at: &Reads<'_>) -> Result<Snapshot, Error> {
         list_routes(at),
         autoscalers,
     )?;
+    let ((http_routes, routes_unread), (autoscalers, autoscalers_unread)) = (routes, autoscalers);
+    let unread = [
+        (crate::release::model::Kind::HttpRoute, routes_unread),
+        (
+            crate::release::model::Kind::HorizontalPodAutoscaler,
+            autoscalers_unread,
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(kind, why)| Some((kind, why?)))
+    .collect();
     Ok(Snapshot {
         deployments,
         replica_sets,
@@ -552,5 +567,6 @@ async fn read_snapshot(at: &Reads<'_>) -> Result<Snapshot, Error> {
         autoscalers,
         events: Vec::new(),
         pod_scope: crate::release::PodScope::All,
+        unread,
     })
 }

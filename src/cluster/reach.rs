@@ -293,6 +293,7 @@ fn merge(into: &mut Snapshot, part: Snapshot) {
         autoscalers,
         events,
         pod_scope: _,
+        unread,
     } = part;
     into.deployments.extend(deployments);
     into.replica_sets.extend(replica_sets);
@@ -302,4 +303,5 @@ fn merge(into: &mut Snapshot, part: Snapshot) {
     into.http_routes.extend(http_routes);
     into.autoscalers.extend(autoscalers);
     into.events.extend(events);
+    into.unread.extend(unread);
 }

@@ -223,9 +223,12 @@ pub(super) fn sibling_service<'i>(
         return in_record;
     }
     let live_svc = v.service(live)?;
+    // A Service carrying a release record is the traffic object of its own release (a
+    // selector switch): never another release's colour, or that release would vanish.
     let one_value_apart = v
         .services
         .iter()
+        .filter(|s| s.notes.release.is_none())
         .find(|s| track_apart(v, notes, live_svc, s));
     one_value_apart.or_else(|| conventional_sibling(v, live))
 }

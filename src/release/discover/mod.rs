@@ -22,7 +22,7 @@ mod precedence;
 mod selector_switch;
 mod serving;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 
 use hashbrown::HashSet;
@@ -32,7 +32,7 @@ use k8s_openapi::api::core::v1::{Event, Pod, Service};
 use k8s_openapi::api::networking::v1::Ingress;
 
 use super::http_route::HttpRoute;
-use super::model::Release;
+use super::model::{Kind, Release};
 use index::{Index, View};
 use serving::HostPaths;
 
@@ -65,6 +65,10 @@ pub struct Snapshot {
     /// Which Deployments' Pods `pods` holds. A track whose Deployments are not all in scope
     /// shows no pods (`Track::pods_known` is false) and no warning that would read them.
     pub pod_scope: PodScope,
+    /// Kinds that could not be listed (forbidden, or their watch failing), with why in words
+    /// (`may not list httproutes`): objects of them may exist that this snapshot does not
+    /// hold, so a plan that depends on their absence says so or refuses.
+    pub unread: BTreeMap<Kind, String>,
 }
 
 /// Label keys that usually tell tracks apart, in order of preference.

@@ -9,7 +9,7 @@ use super::http_route::{self, SplitMove};
 use super::reach::{self, Side, Unserved};
 use super::risk::{Moves, shrink_risk, traffic_risk};
 use super::steps::{Cx, find, pods_phrase, record_annotations};
-use super::{Action, Kind, Op, Plan, Precondition, Refusal, Step};
+use super::{Action, Kind, Op, Plan, Precondition, Refusal, Step, elsewhere};
 use crate::release::model::{Canary, MILLION, Pattern, Release, Rule, Stage, Track};
 use crate::release::record::PreviousTraffic;
 
@@ -292,6 +292,7 @@ pub(super) fn finish(cx: Cx) -> Result<Plan, Refusal> {
     let id = r.id();
     let (cand, old_svc, new_svc) = tracks(cx)?;
     reach::ensure_unserved(cx, Side::Live, Unserved::Finish)?;
+    let elsewhere = elsewhere::ensure_served_nowhere_else(cx, &r.live, cand)?;
     let mut rec = cx.base_record(&r.live, Some(cand));
     rec.stage = Stage::Retired;
     rec.old_replicas = Some(r.live.replicas.desired);
@@ -332,7 +333,8 @@ pub(super) fn finish(cx: Cx) -> Result<Plan, Refusal> {
         summary,
         // The finish moves no traffic: only leaving nothing running to serve is risky.
         risk: reach::last_pods_risk(r, Side::Candidate, &r.live)
-            .or_else(|| shrink_risk(cand, &r.live)),
+            .or_else(|| shrink_risk(cand, &r.live))
+            .or(elsewhere),
         steps,
         record: rec,
         event: cx.event("finished the canary of", &old_svc, &new_svc),

@@ -14,6 +14,7 @@
 
 mod autoscale;
 mod canary;
+mod elsewhere;
 mod http_route;
 mod ingress;
 mod reach;

@@ -123,6 +123,29 @@ pub enum Refusal {
     /// No rule of the release's HTTPRoutes is one the op moves (`wanted`: which, in words).
     #[error("No HTTPRoute rule of {release} {wanted}: there is nothing to move.")]
     NoRouteRule { release: String, wanted: String },
+    /// Scaling `track` to 0 would leave `service` (namespace/name), which selects only its
+    /// pods, with no endpoints while `by` (Ingresses, HTTPRoutes that are not the release's)
+    /// still send it requests.
+    #[error(
+        "{by} still sends requests to Service {service}, which selects only the pods of {track}: scaling them to 0 would leave those requests with no pod. Point {by} at the Service that now serves, or remove it, then retire."
+    )]
+    ServedElsewhere {
+        track: String,
+        service: String,
+        by: String,
+    },
+    /// A selector switch whose Service has a twin selecting the same pods while HTTPRoutes
+    /// could not be read (`why`): the two are likely the backends of a route cutover cannot
+    /// see, and rewriting the selector would silently break that route's blue-green.
+    #[error(
+        "Service {twin} already selects {track} with the selector this switch gives {service}, and HTTPRoutes could not be read ({why}): the two look like the backends of an HTTPRoute backend switch cutover cannot see, so it will not rewrite the selector. Ask for list on httproutes.gateway.networking.k8s.io, or switch the route by hand."
+    )]
+    UnseenRouteTwin {
+        service: String,
+        twin: String,
+        track: String,
+        why: String,
+    },
     /// The live Deployment could not be copied as JSON.
     #[error("{0}")]
     Unreadable(String),
@@ -146,6 +169,7 @@ impl Refusal {
                 | Refusal::NotInSnapshot { .. }
                 | Refusal::RouteShape { .. }
                 | Refusal::RoutesDisagree { .. }
+                | Refusal::UnseenRouteTwin { .. }
                 | Refusal::NoContainers { .. }
                 | Refusal::Unreadable(_)
         )

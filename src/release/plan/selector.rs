@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use super::steps::{Cx, find};
-use super::{Action, Plan};
-use crate::release::model::Track;
+use super::{Action, Plan, Refusal};
+use crate::release::model::{Kind, Track};
 use crate::release::record::{PreviousTraffic, ReleaseRecord};
 
 /// The selector patch that sends all traffic to `to`, and the move in words.
@@ -27,9 +27,38 @@ pub(super) fn traffic_body(cx: Cx, to: &Track) -> (Value, String) {
 /// the release's Service (`payments-green` selecting `color: green` while `payments-blue` is
 /// switched to it): the two look like the backends of an Ingress or HTTPRoute backend switch,
 /// and whatever sends traffic to this Service moves with its selector — an HTTPRoute the
-/// identity may not list is not even seen. A risk naming both, never a refusal: a preview
-/// Service beside an active one (Argo Rollouts' blue-green) has the same shape.
-pub(super) fn twin_risk(cx: Cx, to: &Track) -> Option<String> {
+/// identity may not list is not even seen. A risk naming both where HTTPRoutes were read (a
+/// preview Service beside an active one, as in Argo Rollouts' blue-green, has the same shape),
+/// a refusal where they could not be (`Snapshot::unread`): then the twin is most likely the
+/// other backend of a route cutover cannot see, and rule 1 says less rather than guess.
+///
+/// # Errors
+/// [`Refusal::UnseenRouteTwin`] when a twin exists and HTTPRoutes could not be read.
+pub(super) fn twin_risk(cx: Cx, to: &Track) -> Result<Option<String>, Refusal> {
+    let Some(twin) = twin(cx, to) else {
+        return Ok(None);
+    };
+    let r = cx.r;
+    let ns = &r.namespace;
+    if let Some(why) = cx.snapshot.unread.get(&Kind::HttpRoute) {
+        return Err(Refusal::UnseenRouteTwin {
+            service: format!("{ns}/{}", r.name),
+            twin: format!("{ns}/{twin}"),
+            track: to.label().to_string(),
+            why: why.clone(),
+        });
+    }
+    Ok(Some(format!(
+        "Service {ns}/{twin} already selects {} with the selector this switch gives {ns}/{}: the two look like the backends of an Ingress or HTTPRoute backend switch, and any route sending traffic to {} moves with it. Switch the route instead where there is one (cutover shows HTTPRoutes only where it may list them).",
+        to.label(),
+        r.name,
+        r.name
+    )))
+}
+
+/// The name of another Service of the namespace whose selector equals the one the switch to
+/// `to` gives the release's Service.
+fn twin<'s>(cx: Cx<'s>, to: &Track) -> Option<&'s str> {
     let r = cx.r;
     let key = r.track_label.as_deref()?;
     let value = to.version.as_deref()?;
@@ -41,14 +70,7 @@ pub(super) fn twin_risk(cx: Cx, to: &Track) -> Option<String> {
             && s.metadata.name.as_deref() != Some(r.name.as_str())
             && s.spec.as_ref().and_then(|spec| spec.selector.as_ref()) == Some(&wanted)
     })?;
-    let twin = twin.metadata.name.as_deref().unwrap_or_default();
-    let ns = &r.namespace;
-    Some(format!(
-        "Service {ns}/{twin} already selects {} with the selector this switch gives {ns}/{}: the two look like the backends of an Ingress or HTTPRoute backend switch, and any route sending traffic to {} moves with it. Switch the route instead where there is one (cutover shows HTTPRoutes only where it may list them).",
-        to.label(),
-        r.name,
-        r.name
-    ))
+    twin.metadata.name.as_deref()
 }
 
 /// The Service's selector as it is, for a rollback to restore.

@@ -7,7 +7,7 @@ use jiff::Timestamp;
 use super::reach::{self, Side, Unserved};
 use super::risk::{Moves, shrink_risk, traffic_risk};
 use super::steps::{Cx, find, pods_phrase, record_annotations};
-use super::{Op, Plan, Refusal, Step, canary, http_route, ingress, selector};
+use super::{Op, Plan, Refusal, Step, canary, elsewhere, http_route, ingress, selector};
 use crate::release::model::{Kind, MILLION, Pattern, Release, Stage, Track};
 use crate::release::record::{self, PreviousTraffic, ReleaseRecord};
 
@@ -68,6 +68,10 @@ pub(super) fn switch(cx: Cx, op: Op) -> Result<Plan, Refusal> {
     rec.gate_deadline = gate_deadline(cx);
     let last = cx.last_action(op.verb(), from_l, to_l);
     let (steps, what) = traffic_steps(cx, to, record_annotations(&rec, &last))?;
+    let twin = match r.pattern {
+        Pattern::SelectorSwitch => selector::twin_risk(cx, to)?,
+        _ => None,
+    };
     Ok(Plan {
         release: r.id(),
         op,
@@ -76,10 +80,7 @@ pub(super) fn switch(cx: Cx, op: Op) -> Result<Plan, Refusal> {
             r.id(),
             format_args!("{to_l} ({})", pods_phrase(to.replicas.ready))
         ),
-        risk: traffic_risk(r, MILLION, Moves::AllAtOnce).or_else(|| match r.pattern {
-            Pattern::SelectorSwitch => selector::twin_risk(cx, to),
-            _ => None,
-        }),
+        risk: traffic_risk(r, MILLION, Moves::AllAtOnce).or(twin),
         steps,
         record: rec,
         event: cx.event("switched", from_l, to_l),
@@ -147,7 +148,7 @@ pub(super) fn retire(cx: Cx, op: Op) -> Result<Plan, Refusal> {
         "{id}: scale {} ({label}) from {desired} to 0; kept for rollback",
         old.deployments.join(", "),
     );
-    let mut p = scale_to_zero(cx, rec, old, op, description, summary)?;
+    let mut p = scale_to_zero(cx, rec, (old, &r.live), op, description, summary)?;
     // Production keeps the replicas it had: the live track is scaled up before the old goes.
     p.steps.splice(0..0, cx.keep_replicas(&r.live, old));
     p.risk = p.risk.or_else(|| shrink_risk(&r.live, old));
@@ -176,19 +177,21 @@ fn retire_rejected(cx: Cx, cand: &Track, op: Op) -> Result<Plan, Refusal> {
         cand.replicas.desired,
         r.live.label()
     );
-    scale_to_zero(cx, rec, cand, op, description, summary)
+    scale_to_zero(cx, rec, (cand, &r.live), op, description, summary)
 }
 
 /// The plan that writes `rec` on the traffic object (step `description`), then scales `t` to
-/// 0; traffic does not move.
+/// 0 while `serving` keeps the traffic; traffic does not move. Refused while a route that is
+/// not the release's still sends requests to `t`'s pods.
 fn scale_to_zero(
     cx: Cx,
     rec: ReleaseRecord,
-    t: &Track,
+    (t, serving): (&Track, &Track),
     op: Op,
     description: String,
     summary: String,
 ) -> Result<Plan, Refusal> {
+    let elsewhere = elsewhere::ensure_served_nowhere_else(cx, t, serving)?;
     let label = t.label();
     let (from, to) = (
         format!("{label} {}", t.replicas.desired),
@@ -201,7 +204,7 @@ fn scale_to_zero(
         release: cx.r.id(),
         op,
         summary,
-        risk: reach::last_pods_risk(cx.r, Side::Live, t),
+        risk: reach::last_pods_risk(cx.r, Side::Live, t).or(elsewhere),
         steps,
         record: rec,
         event: cx.event("retired", &from, &to),
