@@ -1115,7 +1115,10 @@ fn a_selector_switch_onto_pods_another_service_selects_is_refused_without_routes
     let context = "cutover-demo-no-gateway-api";
     let run = k.cutover_as(context, &["approve", id, "--dry-run", "-o", "json"]);
     assert_eq!(run.code(), Some(1), "{run:#?}");
-    let message = run.json()["message"].as_str().unwrap_or_default().to_string();
+    let message = run.json()["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     assert_eq!(
         message,
         "Service checkout/payments-green already selects green with the selector this switch gives checkout/payments-blue, and HTTPRoutes could not be read (may not list httproutes.gateway.networking.k8s.io): the two look like the backends of an HTTPRoute backend switch cutover cannot see, so it will not rewrite the selector. Ask for list on httproutes.gateway.networking.k8s.io, or switch the route by hand.",
@@ -1123,6 +1126,9 @@ fn a_selector_switch_onto_pods_another_service_selects_is_refused_without_routes
     );
     let refused = k.cutover_as(context, &["approve", id, "--yes", "--force"]);
     assert_eq!(refused.code(), Some(1), "{refused:#?}");
-    assert!(refused.stderr.contains("will not rewrite the selector"), "{refused:#?}");
+    assert!(
+        refused.stderr.contains("will not rewrite the selector"),
+        "{refused:#?}"
+    );
     assert_eq!(k.selector("checkout", "payments-blue")["color"], "blue");
 }

@@ -155,3 +155,81 @@ async fn input_5_a_switched_release_whose_selector_gained_a_key_rolls_back_to_th
         r.warnings
     );
 }
+
+/// A Service of an Ingress switch that selects no Deployment (a selector with a typo) is
+/// neither "retired" nor silent: the candidate's says there is nothing to switch to and the
+/// switch is refused with that sentence; the live one's says its requests reach no pod.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_service_selecting_no_deployment_is_said_not_taken_for_retired() {
+    let c = EmbeddedCluster::start(Config::test(), "127.0.0.1:0".parse().expect("addr"))
+        .await
+        .expect("start the embedded cluster");
+    cutover::embedded::demo::seed(&c).expect("seed");
+    let client = c.client(&ADMIN).await.expect("a client");
+    let services = Api::<Service>::namespaced(client.clone(), "web");
+    let select = |color: &'static str| {
+        kube::api::Patch::Merge(json!({"spec": {"selector": {"color": color}}}))
+    };
+    let pp = kube::api::PatchParams::default();
+    services
+        .patch("green-service", &pp, &select("gren"))
+        .await
+        .expect("typo the candidate's selector");
+    let web = |rs: Vec<Release>| {
+        rs.into_iter()
+            .find(|r| r.id() == "web/demo-ingress")
+            .expect("the release stays listed")
+    };
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let (snapshot, r) = loop {
+        let snapshot = cluster::snapshot(&client, Some("web"))
+            .await
+            .expect("snapshot");
+        let r = web(discover(&snapshot, jiff::Timestamp::now()));
+        if r.live.replicas.ready == 2 {
+            break (snapshot, r);
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "blue never ready: {r:#?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(r.stage, Stage::Staged, "nothing was retired");
+    assert_eq!(
+        r.warnings,
+        vec![
+            "The candidate Service web/green-service selects no Deployment: there is nothing to switch to. Fix its selector, or deploy the candidate first."
+        ]
+    );
+    let actor = Actor {
+        name: "ana@example.com".into(),
+    };
+    let refused = plan(&r, &snapshot, Op::Approve, &actor, jiff::Timestamp::now())
+        .expect_err("nothing to switch to");
+    assert_eq!(
+        refused.to_string(),
+        "The candidate Service web/green-service selects no Deployment: there is no pod to send traffic to. Fix its selector, or deploy the candidate first."
+    );
+
+    services
+        .patch("green-service", &pp, &select("green"))
+        .await
+        .expect("mend the candidate");
+    services
+        .patch("blue-service", &pp, &select("blu"))
+        .await
+        .expect("typo the live selector");
+    let snapshot = cluster::snapshot(&client, Some("web"))
+        .await
+        .expect("snapshot");
+    let r = web(discover(&snapshot, jiff::Timestamp::now()));
+    assert!(
+        r.warnings.contains(
+            &"The live Service web/blue-service selects no Deployment: the 100 % of requests it is sent reach no pod. Fix its selector (kubectl edit service blue-service -n web)."
+                .to_string()
+        ),
+        "{:#?}",
+        r.warnings
+    );
+}

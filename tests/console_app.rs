@@ -1500,3 +1500,24 @@ fn a_conflict_on_an_httproute_names_who_changed_the_route_last() {
         "{note}"
     );
 }
+
+/// Where the planner refuses approve, the stage line says why instead of offering the step:
+/// the Ingress switch's candidate Service selects no Deployment (a typo'd selector).
+#[test]
+fn the_next_step_says_approve_is_refused_rather_than_offer_it() {
+    let view = demo_view_with(|o| {
+        if o["kind"] == "Service" && o["metadata"]["name"] == "green-service" {
+            o["spec"]["selector"]["color"] = "gren".into();
+        }
+    });
+    let mut app = app(false);
+    app.update(Msg::View(Arc::new(view)));
+    select(&mut app, "web/demo-ingress");
+    assert_eq!(
+        app.next_step,
+        "approve is refused: The candidate Service web/green-service selects no Deployment: there is no pod to send traffic to. Fix its selector, or deploy the candidate first."
+    );
+    // Mended, the step is offered again.
+    app.update(Msg::View(Arc::new(demo_view())));
+    assert_eq!(app.next_step, "approve to switch all traffic to green");
+}

@@ -633,6 +633,17 @@ impl App {
     fn outlook(&mut self) {
         self.actions = self.compute_actions();
         self.next_step = self.release().map(next_step).unwrap_or_default();
+        // The words say what approving would do; where the planner refuses it, they say why
+        // instead of offering a step that will not happen.
+        let refused = self.actions.iter().find_map(|a| match &a.allowed {
+            Allowed::No(why) if a.command == Command::Approve => Some(why),
+            _ => None,
+        });
+        if let Some(why) = refused
+            && self.next_step.starts_with("approve")
+        {
+            self.next_step = format!("approve is refused: {why}");
+        }
         self.gate_deadline = self
             .release()
             .and_then(|r| r.record.as_ref()?.gate_deadline);

@@ -170,12 +170,8 @@ fn stage_of(r: &Release) -> (Stage, Option<String>) {
         None => Stage::AtRest,
         // Scaled to 0; a canary's Service with no Deployment at all (made ahead of it) has
         // not been retired: its stage is its weight's.
-        Some(c)
-            if c.replicas.desired == 0
-                && !(pattern.splits_by_weight() && c.deployments.is_empty()) =>
-        {
-            Stage::Retired
-        }
+        // not been retired, whatever the pattern: its stage is its traffic's.
+        Some(c) if c.replicas.desired == 0 && !c.deployments.is_empty() => Stage::Retired,
         // Any share above 0, however small, is a shift (header and cookie rules alone are
         // not: they reach the candidate only for requests that ask for it).
         Some(_) if pattern.splits_by_weight() => match r.traffic.candidate_per_million {
@@ -360,21 +356,48 @@ fn retired_but_running(r: &Release) -> Option<String> {
     ))
 }
 
+/// A track whose Service selects no Deployment (a selector with a typo, a Service made ahead
+/// of its Deployment): the requests it is given reach no pod, and a switch to it has nothing
+/// to switch to. A canary's Service made ahead is fine at weight 0, not above it.
+fn no_deployment_warnings(release: &mut Release) {
+    let (live_share, candidate_share) = release.traffic.exact_percents();
+    let ns = &release.namespace;
+    let service = |t: &Track| t.service.as_deref().unwrap_or("?").to_string();
+    let mut warnings = Vec::new();
+    // A selector switch says this of its one Service in its own words (`selector_switch`).
+    let own_words = release.pattern == Pattern::SelectorSwitch;
+    let no_deployment = |t: &Track| t.deployments.is_empty() && t.service.is_some();
+    if !own_words && no_deployment(&release.live) && release.traffic.live_per_million > 0 {
+        warnings.push(format!(
+            "The live Service {ns}/{} selects no Deployment: the {live_share} % of requests it is sent reach no pod. Fix its selector (kubectl edit service {} -n {ns}).",
+            service(&release.live),
+            service(&release.live),
+        ));
+    }
+    if let Some(c) = release
+        .candidate
+        .as_ref()
+        .filter(|c| c.deployments.is_empty())
+    {
+        if release.traffic.candidate_per_million > 0 {
+            warnings.push(format!(
+                "The candidate Service {ns}/{} selects no Deployment, yet is given {candidate_share}% of requests: they reach no pod.",
+                service(c),
+            ));
+        } else if !release.pattern.splits_by_weight() {
+            warnings.push(format!(
+                "The candidate Service {ns}/{} selects no Deployment: there is nothing to switch to. Fix its selector, or deploy the candidate first.",
+                service(c),
+            ));
+        }
+    }
+    release.warnings.extend(warnings);
+}
+
 /// Readiness from the Deployments' replica counts, and, where the live track's pods are
 /// known, from its pods.
 pub(super) fn readiness_warnings(release: &mut Release) {
-    // A canary Service set up ahead of its Deployment is fine at weight 0, not above it.
-    let percent = release.traffic.candidate_percent;
-    if let Some(c) = &release.candidate
-        && c.deployments.is_empty()
-        && percent > 0
-    {
-        release.warnings.push(format!(
-            "The candidate Service {}/{} selects no Deployment, yet is given {percent}% of requests.",
-            release.namespace,
-            c.service.as_deref().unwrap_or("?"),
-        ));
-    }
+    no_deployment_warnings(release);
     if let Some(c) = &release.candidate {
         let r = c.replicas;
         if r.desired > 0 && r.ready < r.desired && release.stage != Stage::Retired {

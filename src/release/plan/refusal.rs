@@ -51,6 +51,12 @@ pub enum Refusal {
         "{track} was rolled back and is scaled to 0 ({deployments}): stage a new version, or scale it up first (kubectl scale deployment/NAME --replicas=N), then send it traffic."
     )]
     RolledBackAtZero { track: String, deployments: String },
+    /// Traffic towards a candidate whose Service (`service`: namespace/name) selects no
+    /// Deployment at all: nothing was scaled, there is simply no pod.
+    #[error(
+        "The candidate Service {service} selects no Deployment: there is no pod to send traffic to. Fix its selector, or deploy the candidate first."
+    )]
+    CandidateWithoutDeployment { service: String },
     /// Retiring a track already at 0 replicas.
     #[error("{track} is already scaled to 0: nothing to do.")]
     AlreadyRetired { track: String },

@@ -29,11 +29,17 @@ fn traffic_steps(
     Ok((vec![step], what))
 }
 
-/// Why no traffic may move to `r`'s candidate: it is scaled to 0, by a retirement (a rollback
-/// brings it back), after a rollback (a new stage or a scale-up brings a candidate back), or
-/// outside a release (it must be scaled up first).
+/// Why no traffic may move to `r`'s candidate: its Service selects no Deployment at all, or it
+/// is scaled to 0, by a retirement (a rollback brings it back), after a rollback (a new stage
+/// or a scale-up brings a candidate back), or outside a release (it must be scaled up first).
 pub(super) fn at_zero(r: &Release) -> Option<Refusal> {
     let to = r.candidate.as_ref().filter(|c| c.replicas.desired == 0)?;
+    if to.deployments.is_empty() {
+        let service = to.service.as_deref().unwrap_or("?");
+        return Some(Refusal::CandidateWithoutDeployment {
+            service: format!("{}/{service}", r.namespace),
+        });
+    }
     let track = to.label().to_string();
     let deployments = to.deployments.join(", ");
     Some(match r.stage {
