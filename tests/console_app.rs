@@ -1521,3 +1521,30 @@ fn the_next_step_says_approve_is_refused_rather_than_offer_it() {
     app.update(Msg::View(Arc::new(demo_view())));
     assert_eq!(app.next_step, "approve to switch all traffic to green");
 }
+
+/// An identity that may not list HTTPRoutes sees checkout's payments Services as a selector
+/// switch: the console tells the planner the routes could not be read, so approving (a
+/// selector switch onto pods the twin Service already selects) is refused, not offered.
+#[test]
+fn without_routes_a_switch_onto_a_twin_service_is_refused_in_the_console() {
+    let objects: Vec<Value> = cutover::embedded::demo::objects()
+        .into_iter()
+        .filter(|o| o["kind"] != "HTTPRoute")
+        .map(|mut o| {
+            o["metadata"]["resourceVersion"] = "7".into();
+            o
+        })
+        .collect();
+    let mut view = common::view_of(&common::snapshot_of(&objects), now());
+    view.gateway_api = cutover::cluster::feed::GatewayApi::Forbidden("403".into());
+    let mut app = app(false);
+    app.update(Msg::View(Arc::new(view)));
+    select(&mut app, "checkout/payments-blue");
+    assert!(
+        app.next_step.starts_with(
+            "approve is refused: Service checkout/payments-green already selects green with the selector this switch gives checkout/payments-blue, and HTTPRoutes could not be read (may not list httproutes.gateway.networking.k8s.io)"
+        ),
+        "{}",
+        app.next_step
+    );
+}
