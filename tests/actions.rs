@@ -1132,3 +1132,50 @@ fn a_selector_switch_onto_pods_another_service_selects_is_refused_without_routes
     );
     assert_eq!(k.selector("checkout", "payments-blue")["color"], "blue");
 }
+
+/// Issue 15, security: `--read-only` with each action subcommand refuses with one sentence,
+/// exit 2, and the API server's request log holds no write.
+#[test]
+fn read_only_refuses_every_action_subcommand_and_writes_nothing() {
+    let k = Kube::demo();
+    k.cluster.clear_requests();
+    let actions: &[&[&str]] = &[
+        &["switch", "shop/nginx-service"],
+        &["weight", "api/route1", "50"],
+        &["approve", "shop/nginx-service"],
+        &["reject", "shop/nginx-service"],
+        &["rollback", "shop/nginx-service"],
+        &[
+            "stage",
+            "shop/nginx-service",
+            "--image",
+            "nginx:2",
+            "--version",
+            "v3",
+        ],
+        &["retire", "shop/nginx-service"],
+    ];
+    for action in actions {
+        for extra in [&["--yes"][..], &["--yes", "--force", "-o", "json"][..]] {
+            let args: Vec<&str> = action.iter().chain(extra).copied().collect();
+            let run = k.cutover(&[&["--read-only"][..], &args].concat());
+            assert_eq!(run.code(), Some(2), "{args:?}: {run:#?}");
+            let said = match args.contains(&"json") {
+                true => run.json()["message"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+                false => run
+                    .stderr
+                    .trim()
+                    .trim_start_matches("cutover: ")
+                    .to_string(),
+            };
+            assert_eq!(
+                said, "--read-only forbids writing: nothing was sent (--dry-run shows the plan)",
+                "{args:?}: {run:#?}"
+            );
+        }
+    }
+    assert_eq!(k.writes(), Vec::<String>::new());
+}

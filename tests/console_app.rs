@@ -1548,3 +1548,36 @@ fn without_routes_a_switch_onto_a_twin_service_is_refused_in_the_console() {
         app.next_step
     );
 }
+
+/// Issue 15, security: every key in every mode a key opens (filter, help, command line,
+/// events, pickers, …) on a read-only console: nothing plans, applies or opens a dialog, and
+/// the console is still read-only afterwards.
+#[test]
+fn read_only_mode_writes_nothing_from_any_mode_whatever_is_pressed() {
+    let keys: Vec<Key> = all_keys()
+        .into_iter()
+        .chain([Key::ctrl('c'), Key::ctrl('d'), Key::ctrl('u')])
+        .filter(|k| *k != Key::char('q') && *k != Key::ctrl('c'))
+        .collect();
+    for opener in &keys {
+        for then in [Key::char(':'), Key::plain(KeyCode::Enter), Key::char('x')] {
+            let mut app = app(true);
+            key(&mut app, *opener);
+            key(&mut app, then);
+            for k in &keys {
+                for e in key(&mut app, *k) {
+                    assert!(
+                        !matches!(e, Effect::Apply(_) | Effect::Cancel(_)),
+                        "after {} {}: key {}",
+                        opener.label(),
+                        then.label(),
+                        k.label()
+                    );
+                }
+                assert!(app.confirm().is_none(), "key {} opened a dialog", k.label());
+                assert!(app.pending.is_none(), "key {} moved the slider", k.label());
+            }
+            assert!(app.read_only());
+        }
+    }
+}
