@@ -233,3 +233,66 @@ async fn a_service_selecting_no_deployment_is_said_not_taken_for_retired() {
         r.warnings
     );
 }
+
+/// Issue 16, first point: a crash-looping candidate says why on its track, in kubectl's
+/// words, from the pods the embedded kubelet reports (waiting `CrashLoopBackOff`, last
+/// terminated with exit code 1), and the switch's risk names the reason.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_looping_track_says_why_its_pods_fail() {
+    use cutover::release::model::Failing;
+    let c = EmbeddedCluster::start(Config::test(), "127.0.0.1:0".parse().expect("addr"))
+        .await
+        .expect("start the embedded cluster");
+    cutover::embedded::demo::seed(&c).expect("seed");
+    let client = c.client(&ADMIN).await.expect("a client");
+    let crash = json!({"spec": {"template": {"spec": {"containers": [
+        {"name": "nginx", "image": "nginx:1.27-crash"}]}}}});
+    Api::<k8s_openapi::api::apps::v1::Deployment>::namespaced(client.clone(), "shop")
+        .patch(
+            "nginx-v2",
+            &kube::api::PatchParams::default(),
+            &kube::api::Patch::Strategic(crash),
+        )
+        .await
+        .expect("a crashing candidate");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let (snapshot, r) = loop {
+        let snapshot = cluster::snapshot(&client, Some("shop"))
+            .await
+            .expect("snapshot");
+        let r = discover(&snapshot, jiff::Timestamp::now())
+            .into_iter()
+            .find(|r| r.id() == "shop/nginx-service")
+            .expect("the release");
+        let failing = r.candidate.as_ref().map(|c| c.failing.clone());
+        if failing.is_some_and(|f| !f.is_empty()) {
+            break (snapshot, r);
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never all crash-looping: {r:#?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    // The rollout stops at its surge: the new ReplicaSet's pods crash, the old ones serve.
+    let candidate = r.candidate.as_ref().expect("a candidate");
+    let crashing = candidate.pods_in(cutover::release::PodState::CrashLooping);
+    assert_eq!(
+        candidate.failing,
+        vec![Failing {
+            pods: u32::try_from(crashing).expect("a count"),
+            reason: "CrashLoopBackOff · exit 1".into()
+        }]
+    );
+    let actor = Actor {
+        name: "ana@example.com".into(),
+    };
+    let p = plan(&r, &snapshot, Op::Switch, &actor, jiff::Timestamp::now()).expect("a plan");
+    assert!(
+        p.risk
+            .as_deref()
+            .is_some_and(|risk| risk.contains("crash-looping pod (CrashLoopBackOff · exit 1)")),
+        "{:?}",
+        p.risk
+    );
+}

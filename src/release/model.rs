@@ -133,6 +133,18 @@ pub struct PodSummary {
     pub restarted_seconds_ago: Option<i64>,
     /// Seconds since creation, if known.
     pub age_seconds: Option<i64>,
+    /// Why the pod fails, in kubectl's words (`CrashLoopBackOff · exit 1`,
+    /// `ImagePullBackOff`, `Unschedulable`); None while it runs or starts normally.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure: Option<CompactString>,
+}
+
+/// Pods of a track failing for one reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Failing {
+    pub pods: u32,
+    /// In kubectl's words: `CrashLoopBackOff · exit 1`, `ImagePullBackOff`, `Unschedulable`.
+    pub reason: CompactString,
 }
 
 /// One side of a release: the Deployments of one version.
@@ -159,6 +171,10 @@ pub struct Track {
     pub created: Option<jiff::Timestamp>,
     /// Share of ordinary traffic, 0–100.
     pub traffic_percent: u32,
+    /// Why its pods fail, the reason most pods share first (`3 CrashLoopBackOff · exit 1`);
+    /// empty while none fails or its pods are not known.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub failing: Vec<Failing>,
     /// Whether the snapshot holds this track's pods (every one of its Deployments is in its
     /// pod scope). When false, `pods` is empty and says nothing: go by `replicas`.
     #[serde(skip)]

@@ -7,8 +7,8 @@ use smallvec::SmallVec;
 use super::index::View;
 use super::{Context, TRACK_LABELS};
 use crate::release::model::{
-    Canary, Kind, MILLION, ObjectRef, One, Pattern, PodState, PodSummary, Release, Stage, Track,
-    Traffic,
+    Canary, Failing, Kind, MILLION, ObjectRef, One, Pattern, PodState, PodSummary, Release, Stage,
+    Track, Traffic,
 };
 use crate::release::record::{self, ReleaseRecord};
 
@@ -89,12 +89,30 @@ pub(super) fn track<'i>(
             restarts: p.restarts,
             restarted_seconds_ago: age(p.last_restart, now),
             age_seconds: age(p.created, now),
+            failure: (p.failure.len > 0).then(|| v.s(p.failure).into()),
         }));
         if !t.pods.is_sorted_by(|a, b| a.name <= b.name) {
             t.pods.sort_by(|a, b| a.name.cmp(&b.name));
         }
+        t.failing = failing(&t.pods);
     }
     t
+}
+
+/// The pods' failures counted by reason, the most pods first, then by reason.
+fn failing(pods: &[PodSummary]) -> Vec<Failing> {
+    let mut out: Vec<Failing> = Vec::new();
+    for reason in pods.iter().filter_map(|p| p.failure.as_ref()) {
+        match out.iter_mut().find(|f| f.reason == *reason) {
+            Some(f) => f.pods = f.pods.saturating_add(1),
+            None => out.push(Failing {
+                pods: 1,
+                reason: reason.clone(),
+            }),
+        }
+    }
+    out.sort_by(|a, b| b.pods.cmp(&a.pods).then_with(|| a.reason.cmp(&b.reason)));
+    out
 }
 
 /// Whether `running` holds the same images as `template`, as sets.

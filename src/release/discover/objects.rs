@@ -398,6 +398,8 @@ pub(super) struct PodRow {
     /// When a container last stopped before restarting, if the pod says.
     pub(super) last_restart: Option<jiff::Timestamp>,
     pub(super) created: Option<jiff::Timestamp>,
+    /// Why it fails (`CrashLoopBackOff · exit 1`), empty when it does not.
+    pub(super) failure: Str,
 }
 
 /// What discovery reads of a set of cluster objects: a compact row per object, its strings
@@ -717,6 +719,10 @@ impl Objects {
             restarts,
             last_restart,
             created: created(meta),
+            failure: match super::pod_failure::pod_failure(pod) {
+                Some(why) => text.push(&why),
+                None => Str::default(),
+            },
         };
         self.pods.push(row);
     }

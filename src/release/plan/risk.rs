@@ -91,7 +91,16 @@ fn pods_risk(t: &Track) -> Option<String> {
     let crashing = t.pods_in(PodState::CrashLooping);
     if crashing > 0 {
         let s = if crashing == 1 { "" } else { "s" };
-        return Some(format!("{} has {crashing} crash-looping pod{s}", t.label()));
+        // Why, where the pods say: `(CrashLoopBackOff · exit 1)`.
+        let why = t
+            .failing
+            .first()
+            .map(|f| format!(" ({})", f.reason))
+            .unwrap_or_default();
+        return Some(format!(
+            "{} has {crashing} crash-looping pod{s}{why}",
+            t.label()
+        ));
     }
     let restarted: Vec<String> = t
         .pods
@@ -240,6 +249,7 @@ mod tests {
             restarts,
             restarted_seconds_ago: None,
             age_seconds: None,
+            failure: None,
         };
         let mut r = canary(2, 2, 100_000);
         if let Some(c) = r.candidate.as_mut() {

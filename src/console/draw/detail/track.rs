@@ -76,7 +76,44 @@ pub(super) fn track_lines(cx: Cx, t: &Track, w: usize) -> Vec<Item> {
     items.push((9, gauge(cx, "ready", r.ready, r.desired, w)));
     items.push((5, gauge(cx, "available", r.available, r.desired, w)));
     items.extend(pod_lines(cx, t, value_w));
+    for (i, f) in t.failing.iter().enumerate() {
+        for (j, piece) in failing_lines(f, value_w).into_iter().enumerate() {
+            let first = i == 0 && j == 0;
+            items.push((
+                if i == 0 { 8 - u8::from(j > 0) } else { 3 },
+                Line::from(vec![
+                    label(cx, if first { "failing" } else { "" }),
+                    cx.span(piece, Role::Danger),
+                ]),
+            ));
+        }
+    }
     items
+}
+
+/// `✖ 3 CrashLoopBackOff · exit 1`: how many pods fail, and why.
+fn failing(f: &crate::release::model::Failing) -> String {
+    format!("✖ {} {}", f.pods, f.reason)
+}
+
+/// [`failing`] in lines of at most `w`: where it does not fit, each ` · ` part of the reason
+/// (`exit 1`, `OOMKilled (exit 137)`) goes on a line of its own rather than be cut off.
+fn failing_lines(f: &crate::release::model::Failing, w: usize) -> Vec<String> {
+    let whole = failing(f);
+    if width(&whole) <= w {
+        return vec![whole];
+    }
+    let mut parts = f.reason.split(" · ");
+    let first = parts.next().unwrap_or_default();
+    // The mark goes before the reason is cut: `2 CrashLoopBackOff` in a narrow panel.
+    let head = match format!("✖ {} {first}", f.pods) {
+        head if width(&head) <= w => head,
+        _ => format!("{} {first}", f.pods),
+    };
+    std::iter::once(head)
+        .chain(parts.map(|p| format!("  · {p}")))
+        .map(|line| text::truncate(&line, w))
+        .collect()
 }
 
 /// `deploy    web-v1 · 2h`: the track's Deployments and their age.
@@ -344,5 +381,17 @@ pub(super) fn compact_track(
     } else if let Some(marks) = pod_marks(cx, t, room, 1).into_iter().next() {
         second.extend(marks);
     }
-    vec![(9, Line::from(first)), (8, Line::from(second))]
+    let mut items = vec![(9, Line::from(first)), (8, Line::from(second))];
+    if let Some(f) = t.failing.first() {
+        let room = w.saturating_sub(4);
+        items.push((
+            6,
+            Line::from(vec![
+                cx.span(edge, role),
+                cx.span("   ", Role::Text),
+                cx.span(text::truncate(&failing(f), room), Role::Danger),
+            ]),
+        ));
+    }
+    items
 }
