@@ -172,7 +172,7 @@ pub(super) fn claim_retired_colours<'i>(
         if s.notes.release.is_some() || !track_apart(v, notes, live_svc, s) {
             continue;
         }
-        v.selected(v.selector(s), &[], selected);
+        v.selected(v.selector(s).iter(), &[], selected);
         if selected.iter().all(|&d| v.dep(d).desired == 0) {
             cx.claimed_services.insert(v.s(s.name));
         }
