@@ -34,6 +34,9 @@ const RECORD: &str = "cutover.dev/release";
 /// A staged selector-switch record for shop/nginx-service, as cutover writes it.
 const SHOP_RECORD: &str = r#"{"stage":"staged","live":{"deployments":["nginx"],"version":"v1"},"candidate":{"deployments":["nginx-v2"],"version":"v2"},"previous":{"selector":{"app":"nginx","version":"v1"}},"started_by":"ana@example.com","started_at":"2026-11-23T11:00:00Z"}"#;
 
+/// A staged backend-switch record for web/demo-ingress.
+const WEB_RECORD: &str = r#"{"stage":"staged","live":{"deployments":["demo-blue"],"service":"blue-service","version":"blue"},"candidate":{"deployments":["demo-green"],"service":"green-service","version":"green"},"previous":{"backend":"blue-service"},"started_by":"ana@example.com","started_at":"2026-11-23T11:00:00Z"}"#;
+
 // ---------------------------------------------------------------------------------------
 // Objects
 // ---------------------------------------------------------------------------------------
@@ -351,6 +354,25 @@ fn ingress_rows() -> Vec<Row> {
             "an Ingress with no rules: not a backend switch, its Services are shown as theirs",
             &["web/blue-service SelectorSwitch Staged live blue 2/2 100%"],
             web(|i| i["spec"] = json!({"ingressClassName": "nginx"})),
+        ),
+        row(
+            "an Ingress with no rules that carries a release record: still listed, said why",
+            &["The Ingress web/demo-ingress has no rule or default backend naming blue-service"],
+            web(|i| {
+                i["spec"] = json!({"ingressClassName": "nginx"});
+                i["metadata"]["annotations"] = json!({RECORD: WEB_RECORD});
+            }),
+        ),
+        row(
+            "... with the recorded tracks",
+            &[
+                "web/demo-ingress IngressSwitch Staged live blue 2/2",
+                "candidate green 2/2 0%",
+            ],
+            web(|i| {
+                i["spec"] = json!({"ingressClassName": "nginx"});
+                i["metadata"]["annotations"] = json!({RECORD: WEB_RECORD});
+            }),
         ),
         row(
             "an Ingress with only a default backend",

@@ -327,8 +327,7 @@ where
         let msg = tokio::select! {
             event = keys.next() => match event {
                 Some(Ok(TermEvent::Key(k))) if Key::from_event(&k).is_some() => {
-                    terminal::injected_panic(&k);
-                    Msg::Press(k)
+                    Msg::Press(terminal::pressed(k))
                 }
                 Some(Ok(TermEvent::Resize(..))) => {
                     screen.resized()?;

@@ -92,19 +92,21 @@ fn install_panic_hook() {
     });
 }
 
-/// Test builds only (`debug_assertions`): when `CUTOVER_PANIC_ON_KEY` is set, its first
-/// character pressed panics the event loop, so tests/terminal.rs can check that a panic
-/// restores the terminal and reaches the log. Release builds ignore the variable.
+/// The key pressed, passed on. Test builds only (`debug_assertions`): when
+/// `CUTOVER_PANIC_ON_KEY` is set, its first character pressed panics the event loop, so
+/// tests/terminal.rs can check that a panic restores the terminal and reaches the log.
+/// Release builds ignore the variable.
 #[allow(clippy::panic)] // the injected panic is the point
-pub fn injected_panic(key: &crossterm::event::KeyEvent) {
+pub fn pressed(key: crossterm::event::KeyEvent) -> crossterm::event::KeyEvent {
     if !cfg!(debug_assertions) {
-        return;
+        return key;
     }
     let wanted = std::env::var("CUTOVER_PANIC_ON_KEY").ok();
     let wanted = wanted.and_then(|v| v.chars().next());
     if wanted.is_some_and(|c| key.code == crossterm::event::KeyCode::Char(c)) {
         panic!("CUTOVER_PANIC_ON_KEY: the injected panic of a test build");
     }
+    key
 }
 
 /// Signals that end the console.
