@@ -49,10 +49,11 @@ pub(super) fn discover<'i>(
                 let key = recorded_key(v, svc, selector, &before);
                 // No selector picks no track: the one before the release tells them.
                 let by = before.iter().map(|(k, v)| (k.as_str(), v.as_str()));
-                match selector.is_empty() {
-                    true => group_by(v, by, key, &absent, &mut cx.scratch),
-                    false => group_by(v, selector.iter(), key, &absent, &mut cx.scratch),
-                };
+                if selector.is_empty() {
+                    group_by(v, by, key, &absent, &mut cx.scratch);
+                } else {
+                    group_by(v, selector.iter(), key, &absent, &mut cx.scratch);
+                }
                 key
             }
             None => continue,
