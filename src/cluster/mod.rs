@@ -125,6 +125,10 @@ pub enum Error {
     #[error("there is no context named {context:?} in the kubeconfig; contexts: {known}")]
     NoSuchContext { context: String, known: String },
     #[error(
+        "the kubeconfig {file} sets no current-context — pass --context with one of its contexts: {known}"
+    )]
+    NoCurrentContext { file: String, known: String },
+    #[error(
         "could not load context {context} from the kubeconfig {file}: {}",
         sign_in::kubeconfig_error(error)
     )]
@@ -307,19 +311,25 @@ pub async fn connect_to(target: &Target) -> Result<Connected, Error> {
         .and_then(|c| c.context.as_ref());
     let user = named.and_then(|c| c.user.clone()).unwrap_or_default();
     let cluster = named.map(|c| c.cluster.clone()).unwrap_or_default();
-    if target.context.is_some() && !kubeconfig.contexts.iter().any(|c| c.name == context) {
+    // A current-context naming no context is as wrong as such a --context.
+    if !kubeconfig.contexts.iter().any(|c| c.name == context) {
         let known: Vec<&str> = kubeconfig
             .contexts
             .iter()
             .map(|c| c.name.as_str())
             .collect();
-        return Err(Error::NoSuchContext {
-            context,
-            known: if known.is_empty() {
-                "none".to_string()
-            } else {
-                known.join(", ")
-            },
+        let known = if known.is_empty() {
+            "none".to_string()
+        } else {
+            known.join(", ")
+        };
+        return Err(if context.is_empty() {
+            Error::NoCurrentContext {
+                file: kubeconfig_source(target),
+                known,
+            }
+        } else {
+            Error::NoSuchContext { context, known }
         });
     }
     let options = KubeConfigOptions {

@@ -326,7 +326,9 @@ where
         let next_frame = last_frame + FRAME;
         let msg = tokio::select! {
             event = keys.next() => match event {
-                Some(Ok(TermEvent::Key(k))) if Key::from_event(&k).is_some() => Msg::Press(k),
+                Some(Ok(TermEvent::Key(k))) if Key::from_event(&k).is_some() => {
+                    Msg::Press(terminal::pressed(k))
+                }
                 Some(Ok(TermEvent::Resize(..))) => {
                     screen.resized()?;
                     dirty = true;

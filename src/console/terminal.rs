@@ -77,15 +77,36 @@ impl Drop for Guard {
     }
 }
 
+/// On a panic: the terminal first (so the report lands on the main screen), then the report
+/// with its backtrace in the log file (the console's stderr is the screen it just left).
 fn install_panic_hook() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
             restore();
+            let backtrace = std::backtrace::Backtrace::force_capture();
+            tracing::error!("cutover {info}\n{backtrace}");
             previous(info);
         }));
     });
+}
+
+/// The key pressed, passed on. Test builds only (`debug_assertions`): when
+/// `CUTOVER_PANIC_ON_KEY` is set, its first character pressed panics the event loop, so
+/// tests/terminal.rs can check that a panic restores the terminal and reaches the log.
+/// Release builds ignore the variable.
+#[allow(clippy::panic)] // the injected panic is the point
+pub fn pressed(key: crossterm::event::KeyEvent) -> crossterm::event::KeyEvent {
+    if !cfg!(debug_assertions) {
+        return key;
+    }
+    let wanted = std::env::var("CUTOVER_PANIC_ON_KEY").ok();
+    let wanted = wanted.and_then(|v| v.chars().next());
+    if wanted.is_some_and(|c| key.code == crossterm::event::KeyCode::Char(c)) {
+        panic!("CUTOVER_PANIC_ON_KEY: the injected panic of a test build");
+    }
+    key
 }
 
 /// Signals that end the console.

@@ -3,6 +3,7 @@
 
 pub mod console;
 pub mod kubectl;
+pub mod tmux;
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};

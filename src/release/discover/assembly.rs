@@ -126,7 +126,7 @@ fn same_images<'a>(running: &[&str], template: impl Iterator<Item = &'a str> + C
 pub(super) fn service_track<'i>(v: View<'i>, service: &str, cx: &mut Context<'i>) -> Track {
     let sc = &mut cx.scratch;
     match v.service(service) {
-        Some(s) => v.selected(v.selector(s), &[], &mut sc.selected),
+        Some(s) => v.selected(v.selector(s).iter(), &[], &mut sc.selected),
         None => sc.selected.clear(),
     }
     let version = sc.selected.first().and_then(|&i| {

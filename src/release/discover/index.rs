@@ -590,9 +590,14 @@ impl<'i> View<'i> {
 
     /// Sets `out` to the namespace's Deployments (as indices into `Index::deps`, in its
     /// order: by name) whose pod template `selector` selects, ignoring the labels `except`.
-    pub(super) fn selected(&self, selector: Pairs<'_>, except: &[&str], out: &mut Vec<u32>) {
+    pub(super) fn selected<'s>(
+        &self,
+        selector: impl Iterator<Item = (&'s str, &'s str)> + Clone,
+        except: &[&str],
+        out: &mut Vec<u32>,
+    ) {
         out.clear();
-        let wanted = || selector.iter().filter(|(k, _)| !except.contains(k));
+        let wanted = || selector.clone().filter(|(k, _)| !except.contains(k));
         // Walk the shortest list of the selector's labels, and check the others.
         let mut shortest: Option<(u32, u32)> = None;
         for (k, v) in wanted() {

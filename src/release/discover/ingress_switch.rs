@@ -39,19 +39,13 @@ pub(super) fn discover<'i>(
             .filter_map(|hp| hp.service)
             .map(|s| v.s(s))
             .find_map(|live| {
-                sibling_service(v, &ing.notes, live, &recorded).map(|sib| (live, sib))
+                sibling_service(v, &ing.notes, live, &recorded).map(|sib| (live, v.s(sib.name)))
             })
+            .or_else(|| recorded_services(v, &recorded))
         else {
             continue;
         };
-        out.push(release(
-            v,
-            cx,
-            hps,
-            ing,
-            (live, v.s(sibling.name)),
-            recorded,
-        ));
+        out.push(release(v, cx, hps, ing, (live, sibling), recorded));
     }
 }
 
@@ -65,6 +59,12 @@ fn release<'i>(
 ) -> Release {
     let mut warnings = Vec::new();
     let routes = routes(v, hps, ing, (live_name, sibling_name), &mut warnings);
+    let (ns, name) = (v.name, v.s(ing.name));
+    if !(v.paths(ing).iter()).any(|hp| hp.service.is_some_and(|s| v.s(s) == live_name)) {
+        warnings.push(format!(
+            "The Ingress {ns}/{name} has no rule or default backend naming {live_name}, the Service its release record says is live: it sends none of the release's requests. Point a rule or the default backend at {live_name} again."
+        ));
+    }
     let live = service_track(v, live_name, cx);
     let candidate = service_track(v, sibling_name, cx);
     cx.claimed_services.insert(live_name);
@@ -154,6 +154,16 @@ fn routes<'i>(
     routes
 }
 
+/// The (serving, idle) Services a release record names, when both exist: an Ingress whose
+/// rules name neither any more is still listed by its record.
+fn recorded_services<'i>(v: View<'i>, recorded: &Recorded) -> Option<(&'i str, &'i str)> {
+    let (serving, idle) = recorded.record.as_ref()?.serving_and_idle();
+    let service = |t: Option<&crate::release::record::RecordTrack>| {
+        v.service(t?.service.as_deref()?).map(|s| v.s(s.name))
+    };
+    Some((service(serving)?, service(idle)?))
+}
+
 /// Its retired colours are part of it too: the Service of a track an earlier release scaled
 /// to 0 is not a release of its own (one that would offer to send traffic to this release's
 /// candidate). A Service with pods, or a release record, of its own still is. `notes` are the
@@ -172,7 +182,7 @@ pub(super) fn claim_retired_colours<'i>(
         if s.notes.release.is_some() || !track_apart(v, notes, live_svc, s) {
             continue;
         }
-        v.selected(v.selector(s), &[], selected);
+        v.selected(v.selector(s).iter(), &[], selected);
         if selected.iter().all(|&d| v.dep(d).desired == 0) {
             cx.claimed_services.insert(v.s(s.name));
         }

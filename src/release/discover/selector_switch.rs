@@ -1,6 +1,7 @@
 //! The selector switch: a Service whose selector picks one track by a label's value
 //! (`version: v1`), switched by changing that value to the candidate's.
 
+use std::collections::BTreeMap;
 use std::ops::Range;
 
 use smallvec::SmallVec;
@@ -10,7 +11,7 @@ use super::index::{Pairs, View};
 use super::objects::SvcRow;
 use super::serving::HostPaths;
 use super::{Context, Scratch, TRACK_LABELS};
-use crate::release::model::{Kind, Pattern, Release, Track};
+use crate::release::model::{Kind, MILLION, Pattern, Release, Track, Traffic};
 
 /// Selector switches: every Service not claimed yet whose selector splits Deployments into
 /// tracks by a label, once the keys no Deployment's pods carry are set aside (the release is
@@ -44,8 +45,15 @@ pub(super) fn discover<'i>(
         let key = match key {
             Some(key) => key,
             None if svc.notes.release.is_some() => {
-                let key = recorded_key(v, svc, selector);
-                group_by(v, selector, key, &absent, &mut cx.scratch);
+                let before = selector_before(v, svc);
+                let key = recorded_key(v, svc, selector, &before);
+                // No selector picks no track: the one before the release tells them.
+                let by = before.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+                if selector.is_empty() {
+                    group_by(v, by, key, &absent, &mut cx.scratch);
+                } else {
+                    group_by(v, selector.iter(), key, &absent, &mut cx.scratch);
+                }
                 key
             }
             None => continue,
@@ -55,23 +63,44 @@ pub(super) fn discover<'i>(
 }
 
 /// The track label of a Service whose selector splits no Deployments but that carries a
-/// release record: the annotated one, else a usual one of its selector, else its first key.
-fn recorded_key<'i>(v: View<'i>, svc: &SvcRow, selector: Pairs<'i>) -> &'i str {
+/// release record: the annotated one, else a usual one of its selector, else a usual one the
+/// record's selector before the release had (taken off since), else its first key.
+fn recorded_key<'i>(
+    v: View<'i>,
+    svc: &SvcRow,
+    selector: Pairs<'i>,
+    before: &BTreeMap<String, String>,
+) -> &'i str {
     v.note(svc.notes.track_label)
         .or_else(|| {
             TRACK_LABELS
                 .iter()
                 .find_map(|k| selector.keys().find(|s| s == k))
         })
+        .or_else(|| {
+            TRACK_LABELS
+                .iter()
+                .copied()
+                .find(|k| before.contains_key(*k))
+        })
         .or_else(|| selector.keys().next())
         .unwrap_or(TRACK_LABELS[0])
 }
 
+/// The selector the Service's release record says it had before the release (empty when
+/// none is recorded).
+fn selector_before(v: View<'_>, svc: &SvcRow) -> BTreeMap<String, String> {
+    read_record(v.note(svc.notes.release), jiff::Timestamp::UNIX_EPOCH)
+        .record
+        .and_then(|r| r.previous.selector)
+        .unwrap_or_default()
+}
+
 /// Groups the Deployments the selector selects, but for `key` and the keys `absent`, by
 /// their value of `key` into `sc.by_value` and `sc.grouped`; returns how many values.
-fn group_by<'i>(
+fn group_by<'i, 's>(
     v: View<'i>,
-    selector: Pairs<'i>,
+    selector: impl Iterator<Item = (&'s str, &'s str)> + Clone,
     key: &'i str,
     absent: &[&'i str],
     sc: &mut Scratch<'i>,
@@ -117,7 +146,7 @@ fn split_by_track<'i>(
         if !selector.contains_key(key) || absent.contains(&key) {
             continue;
         }
-        let values = group_by(v, selector, key, absent, sc);
+        let values = group_by(v, selector.iter(), key, absent, sc);
         let known_key = annotated.is_some() || TRACK_LABELS.contains(&key);
         if values >= 2 || (known_key && values > 0) {
             return Some(key);
@@ -137,7 +166,15 @@ fn release<'i>(
 ) -> Release {
     let (namespace, svc_name) = (v.name, v.s(svc.name));
     let selector = v.selector(svc);
-    let live_value = selector.get(key).unwrap_or("");
+    let recorded = read_record(v.note(svc.notes.release), cx.now);
+    let (serving, idle) = recorded
+        .record
+        .as_ref()
+        .map_or((None, None), |r| r.serving_and_idle());
+    // A selector without the track label picks every track: the recorded serving one is live.
+    let live_value = (selector.get(key))
+        .or_else(|| serving?.version.as_deref())
+        .unwrap_or("");
     let live_deployments = group_tracks(&mut cx.scratch, live_value);
     let sc = &mut cx.scratch;
     let mut warnings = Vec::new();
@@ -158,31 +195,65 @@ fn release<'i>(
             "The selector of {namespace}/{svc_name} has {pairs}, which no Deployment's pods in {namespace} carry: the Service sends traffic to no pod. Remove {} from the Service's selector (a rollback restores the recorded one), or add it to the pods' template.",
             absent.join(", ")
         ));
+    } else if selector.is_empty() {
+        live.unreached = true;
+        warnings.push(format!(
+            "{namespace}/{svc_name} has no selector: Kubernetes sends its requests to no pod. Give it a track's selector again (the release record holds the one before the release)."
+        ));
     } else if live_deployments.is_empty() {
         warnings.push(format!(
             "The selector of {namespace}/{svc_name} ({}) matches no pods.",
             crate::release::labels::selector_string(selector.iter())
         ));
     }
-    let recorded = read_record(v.note(svc.notes.release), cx.now);
-    let in_record = recorded
-        .record
-        .as_ref()
-        .and_then(|r| r.serving_and_idle().1?.version.as_deref());
+    let in_record = idle.and_then(|t| t.version.as_deref());
     let candidate = candidate(v, cx, in_record, &mut warnings, (namespace, svc_name));
+    // No selector reaches no pod: the live share stays, marked unreached, as for absent keys.
+    let traffic = match (
+        &candidate,
+        selector.contains_key(key) || selector.is_empty(),
+    ) {
+        (Some(c), false) => every_track(&live, c, &mut warnings, (namespace, svc_name, key)),
+        _ => all_to_live(),
+    };
     let found = Found {
         pattern: Pattern::SelectorSwitch,
         name: svc_name.into(),
         traffic_object: v.object_ref(Kind::Service, svc.name, svc.resource_version),
         live,
         candidate,
-        traffic: all_to_live(),
+        traffic,
         track_label: Some(key.into()),
         canary: None,
         warnings,
         steps: v.note(svc.notes.steps),
     };
     assemble(found, recorded)
+}
+
+/// The split of a Service whose selector lacks the track label `key`: it picks the pods of
+/// every track, and kube-proxy spreads requests evenly over the ready ones, so each track's
+/// share is its share of the ready pods; with a warning naming the Service.
+fn every_track(
+    live: &Track,
+    candidate: &Track,
+    warnings: &mut Vec<String>,
+    (namespace, svc_name, key): (&str, &str, &str),
+) -> Traffic {
+    let ready = |t: &Track| u64::try_from(t.replicas.ready).unwrap_or(0);
+    let total = ready(live) + ready(candidate);
+    let share = (ready(candidate) * u64::from(MILLION))
+        .checked_div(total)
+        .map_or(0, |s| u32::try_from(s).unwrap_or(MILLION));
+    let version = |t: &Track| t.version.clone().unwrap_or_default();
+    warnings.push(format!(
+        "The selector of {namespace}/{svc_name} has no {key} label: it picks the pods of both tracks, so requests are spread over {} ready pods of {} and {} of {}. Give it back the {key} of one track (the release record holds the selector before the release).",
+        ready(live),
+        version(live),
+        ready(candidate),
+        version(candidate)
+    ));
+    Traffic::of_share(share, Vec::new())
 }
 
 /// Splits `sc.by_value` into tracks: returns the live one's range of `sc.grouped`, and sets
