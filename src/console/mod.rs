@@ -315,9 +315,8 @@ where
         writer,
         arrivals,
     };
-    let mut dirty = true;
     // A key's answer is drawn at once: the cap holds back the cluster's frames, not a person's.
-    let mut pressed = false;
+    let (mut dirty, mut pressed) = (true, false);
     let mut last_frame = tokio::time::Instant::now() - FRAME;
     loop {
         if dirty && (pressed || last_frame.elapsed() >= FRAME) {
