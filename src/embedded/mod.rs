@@ -433,14 +433,21 @@ impl EmbeddedCluster {
             .unwrap_or_else(|e| e.into_inner())
             .take();
         if let Some(l) = listener {
-            self.drop_watches();
             let _ = l.shutdown.send(());
-            let mut task = l.task;
-            if tokio::time::timeout(Duration::from_secs(5), &mut task)
-                .await
-                .is_err()
-            {
-                task.abort();
+            let (mut task, deadline) =
+                (l.task, tokio::time::Instant::now() + Duration::from_secs(5));
+            // Until every connection has closed, end the watches: one a client opened again
+            // just before the shutdown would otherwise keep streaming from a "stopped" server.
+            loop {
+                self.drop_watches();
+                let wait = tokio::time::timeout(Duration::from_millis(50), &mut task).await;
+                if wait.is_ok() {
+                    break;
+                }
+                if tokio::time::Instant::now() >= deadline {
+                    task.abort();
+                    break;
+                }
             }
         }
     }
