@@ -616,11 +616,31 @@ async fn nginx_state(rig: &Rig) -> (serde_json::Value, i32) {
     (record, replicas)
 }
 
-/// Presses `key` on the selected release, waits for the confirm dialog and confirms it.
-async fn confirm(console: &mut Console, key: char) {
+/// Presses `key` on the selected release `id`, waits for the confirm dialog and confirms it
+/// (typing the name when the plan is risky), and waits for the dialog to close.
+async fn confirm(console: &mut Console, key: char, id: &str) {
     press(&console.keys, KeyCode::Char(key));
-    screen_shows(&mut console.frames, "Confirm").await;
-    press(&console.keys, KeyCode::Char('y'));
+    let screen = screen_shows(&mut console.frames, "Confirm").await;
+    if screen.contains("and press enter to confirm") {
+        for c in id.chars() {
+            press(&console.keys, KeyCode::Char(c));
+        }
+        press(&console.keys, KeyCode::Enter);
+    } else {
+        press(&console.keys, KeyCode::Char('y'));
+    }
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let screen = console.frames.borrow_and_update().clone();
+        if !screen.contains("Confirm") {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the dialog stays open:\n{screen}"
+        );
+        let _ = tokio::time::timeout(Duration::from_millis(100), console.frames.changed()).await;
+    }
 }
 
 /// Switched, then retired with its second step failing: the record and the screen say step
@@ -633,7 +653,7 @@ async fn retire_failing_half_way(rig: &Rig, console: &mut Console) {
     screen_shows(&mut console.frames, "switched").await;
     rig.cluster
         .fail_next_request_to("PATCH", "/namespaces/shop/deployments/nginx");
-    confirm(console, 'a').await;
+    confirm(console, 'a', "shop/nginx-service").await;
     let screen = screen_shows(&mut console.frames, "Stopped after 1 of 2 steps").await;
     let row = row_of(&screen, "shop/nginx-service").unwrap_or_default();
     assert!(
@@ -670,7 +690,7 @@ async fn a_plan_failing_half_way_says_which_steps_were_applied_and_rollback_or_c
 
     // Half-way, then rolled back from there.
     retire_failing_half_way(&rig, &mut console).await;
-    confirm(&mut console, 'r').await;
+    confirm(&mut console, 'r', "shop/nginx-service").await;
     screen_shows(&mut console.frames, "Done:").await;
     let (record, replicas) = nginx_state(&rig).await;
     assert_eq!(record["stage"], "rolled-back", "{record}");
@@ -695,7 +715,7 @@ async fn a_plan_failing_half_way_says_which_steps_were_applied_and_rollback_or_c
         run.stderr.contains("shop/nginx") && run.stderr.contains("injected failure"),
         "{run:#?}"
     );
-    confirm(&mut console, 'd').await;
+    confirm(&mut console, 'd', "shop/nginx-service").await;
     screen_shows(&mut console.frames, "Done:").await;
     let (record, replicas) = nginx_state(&rig).await;
     assert_eq!(record["stage"], "retired", "{record}");
