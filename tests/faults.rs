@@ -843,3 +843,71 @@ async fn two_consoles_and_a_cli_move_the_same_weight_at_once_and_one_wins_per_ve
     a.quit().await;
     b.quit().await;
 }
+
+/// The demo's objects, every Deployment ready, Service shop/nginx-service at
+/// resourceVersion `service_version` (every other object at 7), as the console's view.
+fn demo_view(service_version: &str, now: jiff::Timestamp) -> cutover::cluster::feed::ClusterView {
+    let objects: Vec<serde_json::Value> = embedded::demo::objects()
+        .into_iter()
+        .map(|mut o| {
+            let service = o["kind"] == "Service" && o["metadata"]["name"] == "nginx-service";
+            o["metadata"]["resourceVersion"] = if service { service_version } else { "7" }.into();
+            if o["kind"] == "Deployment" {
+                let n = o["spec"]["replicas"].clone();
+                o["status"] = json!({"replicas": n, "updatedReplicas": n,
+                    "readyReplicas": n, "availableReplicas": n});
+            }
+            o
+        })
+        .collect();
+    common::view_of(&common::snapshot_of(&objects), now)
+}
+
+/// The note of a plan that stopped part-way outlives the echo of its own write to the traffic
+/// object, however late the watch brings it, and goes with the next change (someone else's).
+#[test]
+fn a_stopped_plans_note_outlives_the_late_echo_of_its_own_write() {
+    use cutover::console::app::{App, Applied, Effect, Msg, Session, StepProgress};
+    use cutover::console::keymap::Key;
+    use std::sync::Arc;
+    let now: jiff::Timestamp = "2026-11-23T03:00:00Z".parse().expect("time");
+    let session = Session {
+        user: "tester".into(),
+        ..Session::default()
+    };
+    let mut app = App::new(session, now);
+    app.update(Msg::View(Arc::new(demo_view("7", now))));
+    let id = "shop/nginx-service";
+    let at = app.rows.iter().position(|r| r.id == id).expect("its row");
+    app.update(Msg::Key(Key::plain(KeyCode::Home)));
+    for _ in 0..at {
+        app.update(Msg::Key(Key::plain(KeyCode::Down)));
+    }
+    app.update(Msg::Key(Key::char('s')));
+    let effects = app.update(Msg::Key(Key::char('y')));
+    let [Effect::Apply(plan)] = &effects[..] else {
+        panic!("{effects:?}")
+    };
+    // Its first step (the Service) applied, then it stopped; the watch has not echoed yet.
+    app.update(Msg::Progress(StepProgress {
+        release: id.into(),
+        index: 0,
+        done: true,
+    }));
+    app.update(Msg::Applied(Applied {
+        release: id.into(),
+        op: plan.op.clone(),
+        ok: false,
+        conflict: false,
+        cancelled: false,
+        text: "Stopped after 1 of 1 steps".into(),
+    }));
+    assert!(app.stopped(id).is_some());
+    app.update(Msg::View(Arc::new(demo_view("8", now))));
+    assert!(
+        app.stopped(id).is_some(),
+        "its own write's echo keeps the note"
+    );
+    app.update(Msg::View(Arc::new(demo_view("9", now))));
+    assert!(app.stopped(id).is_none(), "someone else's change ends it");
+}
