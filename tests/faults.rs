@@ -561,8 +561,7 @@ async fn a_slow_api_never_holds_a_frame_back_from_a_key() {
         } else {
             (KeyCode::Up, ids[1])
         };
-        // A person's pace: keys 100 ms apart (the frame cap never holds a key back anyway).
-        tokio::time::sleep(Duration::from_millis(if i % 4 == 0 { 0 } else { 100 })).await;
+        // Each key right after the last frame: the frame cap (50 ms) must not hold it back.
         let _ = console.frames.borrow_and_update();
         let pressed = Instant::now();
         press(&console.keys, key);
@@ -571,9 +570,10 @@ async fn a_slow_api_never_holds_a_frame_back_from_a_key() {
     }
     let (p50, max) = p50_max(&mut latencies);
     eprintln!("FIGURE key to frame under a 2 s API (20 keys): p50 {p50:?}, max {max:?}");
-    // 50 ms is the aim; debug builds on two loaded cores get room for the odd late frame.
+    // Under 50 ms is the aim: a key pressed just after a frame waited out the cap (p50 52 ms)
+    // before keys were drawn at once; debug builds on two loaded cores get room at the max.
     assert!(
-        p50 < Duration::from_millis(50) && max < Duration::from_millis(250),
+        p50 < Duration::from_millis(40) && max < Duration::from_millis(250),
         "every key answers promptly: p50 {p50:?}, max {max:?}"
     );
     // The CLI with a 1 s request timeout gives up with a sentence, exit 3.
