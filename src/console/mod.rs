@@ -315,12 +315,13 @@ where
         writer,
         arrivals,
     };
-    let mut dirty = true;
+    // A key's answer is drawn at once: the cap holds back the cluster's frames, not a person's.
+    let (mut dirty, mut pressed) = (true, false);
     let mut last_frame = tokio::time::Instant::now() - FRAME;
     loop {
-        if dirty && last_frame.elapsed() >= FRAME {
+        if dirty && (pressed || last_frame.elapsed() >= FRAME) {
             screen.draw(&mut |f| draw::draw(&app, theme, f))?;
-            dirty = false;
+            (dirty, pressed) = (false, false);
             last_frame = tokio::time::Instant::now();
         }
         let next_frame = last_frame + FRAME;
@@ -361,6 +362,7 @@ where
             _ = tokio::time::sleep_until(next_frame), if dirty => continue,
         };
         dirty = true;
+        pressed = matches!(msg, Msg::Press(_));
         if let (Msg::Applied(a), Some(w)) = (&msg, &mut outlet.writer) {
             w.stops.remove(&a.release);
         }

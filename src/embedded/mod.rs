@@ -98,6 +98,8 @@ struct FaultState {
     fail_code: u16,
     retry_after: u64,
     delay: Option<Duration>,
+    /// The next request with this method whose path ends with this suffix fails with 500.
+    fail_once: Option<(String, String)>,
 }
 
 /// Failures the tests switch on to prove clients cope.
@@ -111,19 +113,25 @@ impl Faults {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub(crate) fn take_failure(&self) -> Option<ApiError> {
+    pub(crate) fn take_failure(&self, method: &str, path: &str) -> Option<ApiError> {
         let mut s = self.lock();
-        if s.fail_remaining == 0 {
+        let targeted = s
+            .fail_once
+            .as_ref()
+            .is_some_and(|(m, suffix)| m == method && path.ends_with(suffix.as_str()));
+        if targeted {
+            s.fail_once = None;
+        } else if s.fail_remaining == 0 {
             return None;
-        }
-        s.fail_remaining -= 1;
-        Some(if s.fail_code == 429 {
-            ApiError::too_many_requests(s.retry_after)
         } else {
-            ApiError::internal(
-                "injected failure: the embedded cluster was told to fail this request",
-            )
-        })
+            s.fail_remaining -= 1;
+            if s.fail_code == 429 {
+                return Some(ApiError::too_many_requests(s.retry_after));
+            }
+        }
+        Some(ApiError::internal(
+            "injected failure: the embedded cluster was told to fail this request",
+        ))
     }
 
     pub(crate) fn take_delay(&self) -> Option<Duration> {
@@ -400,6 +408,13 @@ impl EmbeddedCluster {
         s.retry_after = retry_after_secs;
     }
 
+    /// Fails the next `method` request whose path ends with `path_suffix` (e.g.
+    /// `/namespaces/shop/services/nginx-service`) with 500, once: a plan's step fails
+    /// half-way through.
+    pub fn fail_next_request_to(&self, method: &str, path_suffix: &str) {
+        self.shared.faults.lock().fail_once = Some((method.into(), path_suffix.into()));
+    }
+
     /// Delays every response by `delay` (None to stop).
     pub fn set_delay(&self, delay: Option<Duration>) {
         self.shared.faults.lock().delay = delay;
@@ -418,14 +433,21 @@ impl EmbeddedCluster {
             .unwrap_or_else(|e| e.into_inner())
             .take();
         if let Some(l) = listener {
-            self.drop_watches();
             let _ = l.shutdown.send(());
-            let mut task = l.task;
-            if tokio::time::timeout(Duration::from_secs(5), &mut task)
-                .await
-                .is_err()
-            {
-                task.abort();
+            let (mut task, deadline) =
+                (l.task, tokio::time::Instant::now() + Duration::from_secs(5));
+            // Until every connection has closed, end the watches: one a client opened again
+            // just before the shutdown would otherwise keep streaming from a "stopped" server.
+            loop {
+                self.drop_watches();
+                let wait = tokio::time::timeout(Duration::from_millis(50), &mut task).await;
+                if wait.is_ok() {
+                    break;
+                }
+                if tokio::time::Instant::now() >= deadline {
+                    task.abort();
+                    break;
+                }
             }
         }
     }

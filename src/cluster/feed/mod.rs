@@ -767,14 +767,18 @@ impl State {
                 let f = self.focused.focus.as_ref();
                 snap.pods = Watched::all(&self.focused.pods);
                 snap.replica_sets = Watched::all(&self.focused.replica_sets);
+                // Pods not yet listed (a new focus, a server out of reach) are unknown, not
+                // none: no "no pods exist" warning for them.
+                let listed = self.focused.pods.iter().all(|w| w.listed);
                 snap.pod_scope = PodScope::Only(
-                    f.map(|f| {
-                        f.deployments
-                            .iter()
-                            .map(|d| (f.namespace.clone(), d.clone()))
-                            .collect()
-                    })
-                    .unwrap_or_default(),
+                    f.filter(|_| listed)
+                        .map(|f| {
+                            f.deployments
+                                .iter()
+                                .map(|d| (f.namespace.clone(), d.clone()))
+                                .collect()
+                        })
+                        .unwrap_or_default(),
                 );
             }
             let releases = Arc::new(discover(&snap, now));

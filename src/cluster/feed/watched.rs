@@ -10,6 +10,8 @@ pub(super) struct Watched<K> {
     pub(super) items: BTreeMap<String, K>,
     /// The buffer of a relist in progress.
     init: Option<BTreeMap<String, K>>,
+    /// A list has completed: `items` is what the server holds, not merely nothing heard yet.
+    pub(super) listed: bool,
 }
 
 impl<K> Default for Watched<K> {
@@ -17,6 +19,7 @@ impl<K> Default for Watched<K> {
         Watched {
             items: BTreeMap::new(),
             init: None,
+            listed: false,
         }
     }
 }
@@ -36,7 +39,10 @@ impl<K: ResourceExt + Clone> Watched<K> {
                     .get_or_insert_with(BTreeMap::new)
                     .insert(o.name_any(), o);
             }
-            Event::InitDone => self.items = self.init.take().unwrap_or_default(),
+            Event::InitDone => {
+                self.items = self.init.take().unwrap_or_default();
+                self.listed = true;
+            }
         }
     }
 

@@ -20,6 +20,9 @@ pub struct RunningPlan {
     pub sent: jiff::Timestamp,
     /// `c` was pressed: it stops before its next step.
     pub cancelling: bool,
+    /// The first step that writes the release's traffic object, and the resourceVersion it
+    /// expects there: once applied, the next version the watch brings is this plan's own.
+    traffic_write: Option<(usize, String)>,
 }
 
 impl RunningPlan {
@@ -38,6 +41,7 @@ impl RunningPlan {
             current: None,
             sent: now,
             cancelling: false,
+            traffic_write: None,
         }
     }
 
@@ -78,6 +82,9 @@ pub struct StoppedPlan {
     pub done: Vec<String>,
     /// The traffic object's resourceVersion when it stopped.
     resource_version: String,
+    /// The plan's own write to the traffic object has not come back on the watch yet: the
+    /// next version is that echo, not someone else's change.
+    awaiting_echo: bool,
 }
 
 /// A step of a running plan started or was applied.
@@ -94,7 +101,15 @@ impl App {
     /// A confirmed plan is on its way: it runs until its outcome comes back.
     pub(super) fn start_plan(&mut self, plan: &Plan) {
         self.stopped.remove(&plan.release);
-        let run = RunningPlan::of(plan, self.now);
+        let mut run = RunningPlan::of(plan, self.now);
+        if let Some(r) = self.view.release(&plan.release) {
+            let t = &r.traffic_object;
+            run.traffic_write = plan.steps.iter().enumerate().find_map(|(i, step)| {
+                let rv = step.precondition.resource_version()?;
+                (step.kind == t.kind && step.namespace == t.namespace && step.name == t.name)
+                    .then(|| (i, rv.to_string()))
+            });
+        }
         self.running.insert(plan.release.clone(), run);
     }
 
@@ -133,6 +148,10 @@ impl App {
                 .release(&a.release)
                 .map(|r| r.traffic_object.resource_version.to_string())
                 .unwrap_or_default();
+            let awaiting_echo = run
+                .traffic_write
+                .as_ref()
+                .is_some_and(|(i, sent)| *i < run.done && *sent == resource_version);
             let stopped = StoppedPlan {
                 verb: run.verb,
                 cancelled: a.cancelled,
@@ -144,6 +163,7 @@ impl App {
                     .map(|(d, _)| d.clone())
                     .collect(),
                 resource_version,
+                awaiting_echo,
             };
             self.stopped.insert(a.release.clone(), stopped);
         }
@@ -165,8 +185,16 @@ impl App {
     pub(super) fn forget_stale_stops(&mut self) {
         let view = &self.view;
         self.stopped.retain(|id, s| {
-            view.release(id)
-                .is_some_and(|r| r.traffic_object.resource_version.as_str() == s.resource_version)
+            let Some(now) = view
+                .release(id)
+                .map(|r| r.traffic_object.resource_version.as_str())
+            else {
+                return false;
+            };
+            if now != s.resource_version && s.awaiting_echo {
+                (s.resource_version, s.awaiting_echo) = (now.to_string(), false);
+            }
+            now == s.resource_version
         });
     }
 }

@@ -36,6 +36,8 @@ pub struct RequestRecord {
     /// method for non-resource paths.
     pub verb: String,
     pub status: u16,
+    /// When the request arrived (before any injected delay), to check clients' backoff.
+    pub at: std::time::Instant,
 }
 
 impl RequestRecord {
@@ -171,6 +173,7 @@ fn wants_table(headers: &HeaderMap) -> bool {
 }
 
 pub async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
+    let at = std::time::Instant::now();
     let method = req.method().clone();
     let (path_identity, path) = split_identity(req.uri().path());
     let raw_query = req.uri().query().unwrap_or("").to_string();
@@ -193,11 +196,12 @@ pub async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response
         user: identity.map_or("<unknown>", |i| i.user).to_string(),
         verb: verb.clone(),
         status,
+        at,
     };
     if let Some(delay) = shared.faults.take_delay() {
         tokio::time::sleep(delay).await;
     }
-    if let Some(err) = shared.faults.take_failure() {
+    if let Some(err) = shared.faults.take_failure(method.as_str(), &path) {
         shared.log_request(record(err.code));
         return error_response(&err);
     }

@@ -128,7 +128,10 @@ pub(super) fn retire(cx: Cx, op: Op) -> Result<Plan, Refusal> {
     if r.stage == Stage::RolledBack {
         return retire_rejected(cx, old, op);
     }
-    if r.stage != Stage::Switched {
+    // A retirement that stopped after its record step (or a retired track scaled up outside
+    // cutover) is retired again: the warning on such a release advises it.
+    let unfinished = r.stage == Stage::Retired && old.replicas.desired > 0;
+    if r.stage != Stage::Switched && !unfinished {
         return Err(Refusal::NotAllowedInStage {
             stage: r.stage,
             message: format!(
