@@ -1188,3 +1188,53 @@ fn rollout_status_fails_once_the_progress_deadline_passes() {
     assert_eq!(progressing["status"], "False");
     assert_eq!(progressing["reason"], "ProgressDeadlineExceeded");
 }
+
+/// `kubectl explain` prints the field's description, as against a real cluster, for every
+/// kind a release is made of: kubectl finds each kind in `/openapi/v3` by its group, version
+/// and kind, then follows the schema's references to the field.
+#[test]
+fn explain_prints_field_docs_for_the_kinds_cutover_serves() {
+    let k = start();
+    let rows: [(&[&str], &str); 8] = [
+        (
+            &["deployment.spec.strategy"],
+            "The deployment strategy to use to replace existing pods with new ones.",
+        ),
+        (
+            &["service.spec.selector"],
+            "Route service traffic to pods with label keys and values matching this",
+        ),
+        (
+            &["ingress.spec.rules"],
+            "rules is a list of host rules used to configure the Ingress.",
+        ),
+        (
+            &["httproute.spec.rules.backendRefs"],
+            "BackendRefs defines the backend(s) where matching requests should be sent.",
+        ),
+        (
+            &["hpa.spec"],
+            "HorizontalPodAutoscalerSpec describes the desired functionality of the",
+        ),
+        (
+            &["hpa.spec.maxReplicas"],
+            "maxReplicas is the upper limit for the number of replicas to which the",
+        ),
+        (&["pod.spec.containers.image"], "Container image name."),
+        (
+            &["event.series.count", "--api-version=events.k8s.io/v1"],
+            "count is the number of occurrences in this series",
+        ),
+    ];
+    for (args, description) in rows {
+        let field = args.join(" ");
+        let mut full = vec!["explain"];
+        full.extend_from_slice(args);
+        let out = k.ok(&full);
+        let text = out.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            text.contains(description),
+            "kubectl explain {field} lacks {description:?}:\n{out}"
+        );
+    }
+}
