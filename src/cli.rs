@@ -298,6 +298,7 @@ async fn status(args: StatusArgs, cluster: &ClusterArgs) -> anyhow::Result<ExitC
         .await
         .context("reading the cluster")?;
     tell(&reached.notes);
+    let partial: Vec<_> = readable.unread.into_iter().chain(reached.partial).collect();
     let mut releases = crate::release::discover(&reached.snapshot, jiff::Timestamp::now());
     if let Some((_, name)) = &wanted {
         releases.retain(|r| r.name == name);
@@ -312,7 +313,8 @@ async fn status(args: StatusArgs, cluster: &ClusterArgs) -> anyhow::Result<ExitC
     }
     let text = match args.output {
         Output::Json => {
-            let json = crate::release::status::to_json(&releases);
+            let mut json = crate::release::status::to_json(&releases);
+            json["partial"] = serde_json::to_value(&partial)?;
             format!("{}\n", serde_json::to_string_pretty(&json)?)
         }
         Output::Table => crate::release::status::to_table(&releases),

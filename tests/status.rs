@@ -299,7 +299,7 @@ fn demo_releases() -> Value {
             "candidate": green,
             "warnings": []
         }
-    ]})
+    ], "partial": []})
 }
 
 #[test]
@@ -651,4 +651,67 @@ fn status_says_what_is_true_of_expired_gates_and_retired_tracks() {
         "{running}"
     );
     demo.assert_running();
+}
+
+/// `partial` says which lists the read could not make, so a script knows the releases may be
+/// incomplete: the team identity's cluster-wide list (denied, so shop and web are read one by
+/// one), a namespace it may not read, and HTTPRoutes an identity may not list. Empty for the
+/// admin, who reads everything.
+#[test]
+fn status_json_says_which_lists_were_not_read() {
+    let mut demo = Demo::start();
+    let kc = demo.kc().to_string();
+    wait_for("the demo's kubeconfig", || {
+        demo.assert_running();
+        Path::new(&kc).exists().then_some(())
+    });
+    let status = |args: &[&str]| -> Value {
+        let out = cutover_ok(&kc, &[&["status", "-o", "json"], args].concat());
+        serde_json::from_slice(&out.stdout).expect("JSON")
+    };
+    let partial = |v: &Value| -> Vec<(Value, Value, Value)> {
+        let rows = v["partial"].as_array().expect("partial is a list");
+        rows.iter()
+            .map(|u| {
+                assert!(u["message"].as_str().is_some_and(|m| !m.is_empty()), "{u}");
+                (
+                    u["namespace"].clone(),
+                    u["kind"].clone(),
+                    u["reason"].clone(),
+                )
+            })
+            .collect()
+    };
+    let team = status(&["-A", "--context", "cutover-demo-team"]);
+    assert_eq!(
+        partial(&team),
+        [(Value::Null, json!("deployments"), json!("forbidden"))]
+    );
+    let namespaces: Vec<&str> = team["releases"]
+        .as_array()
+        .expect("releases")
+        .iter()
+        .filter_map(|r| r["namespace"].as_str())
+        .collect();
+    assert_eq!(namespaces, ["shop", "web"]);
+
+    let named = status(&[
+        "--context",
+        "cutover-demo-team",
+        "--namespaces",
+        "shop,api,web",
+    ]);
+    let rows = partial(&named);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(
+        (&rows[0].0, &rows[0].2),
+        (&json!("api"), &json!("forbidden"))
+    );
+
+    let no_routes = status(&["-A", "--context", "cutover-demo-no-gateway-api"]);
+    assert_eq!(
+        partial(&no_routes),
+        [(Value::Null, json!("httproutes"), json!("forbidden"))]
+    );
+    assert_eq!(partial(&status(&["-A"])), []);
 }

@@ -480,7 +480,7 @@ pub async fn snapshot(client: &kube::Client, scope: Option<&str>) -> anyhow::Res
 /// The HTTPRoutes in scope: none where the Gateway API is not served (no CRDs), and none,
 /// said once as a warning on the log (stderr for the CLI), where listing them is forbidden;
 /// any other failure (of discovery too) fails the read as for every other kind.
-async fn list_routes(at: &Reads<'_>) -> Result<Vec<HttpRoute>, Error> {
+async fn list_routes(at: &Reads<'_>) -> Result<(Vec<HttpRoute>, Option<reach::Unread>), Error> {
     let request = gateway_api::discovery_path();
     let asked = tokio::time::timeout(at.timeout, gateway_api::serves_http_routes(at.client));
     let served = match asked.await {
@@ -494,20 +494,22 @@ async fn list_routes(at: &Reads<'_>) -> Result<Vec<HttpRoute>, Error> {
         }
     };
     if !served {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), None));
     }
     let what = "Gateway API releases are not shown";
     let resource = "httproutes.gateway.networking.k8s.io";
-    unless_forbidden(list_all::<HttpRoute>(at).await, what, resource)
+    unless_forbidden(list_all::<HttpRoute>(at).await, at, what, resource)
 }
 
 /// A list, or none where listing is forbidden, said once on the log (stderr for the CLI)
-/// with `what` that leaves out and the `resource` to ask for; any other failure fails the read.
+/// with `what` that leaves out and the `resource` to ask for, and answered as the list not
+/// read; any other failure fails the read.
 fn unless_forbidden<K>(
     listed: Result<Vec<K>, Error>,
+    at: &Reads<'_>,
     what: &str,
     resource: &str,
-) -> Result<Vec<K>, Error> {
+) -> Result<(Vec<K>, Option<reach::Unread>), Error> {
     match listed {
         Err(Error::Forbidden {
             kind,
@@ -517,23 +519,32 @@ fn unless_forbidden<K>(
             tracing::warn!(
                 "{what}: no permission to list {kind} {place} ({message}); ask for list on {resource} to see them"
             );
-            Ok(Vec::new())
+            let unread = reach::Unread::forbidden(at.scope, kind, message);
+            Ok((Vec::new(), Some(unread)))
         }
-        listed => listed,
+        listed => listed.map(|items| (items, None)),
     }
 }
 
+/// [`read_noting`] without the lists it could not read.
 async fn read_snapshot(at: &Reads<'_>) -> Result<Snapshot, Error> {
+    read_noting(at).await.map(|(snapshot, _)| snapshot)
+}
+
+/// Everything discovery needs in `at.scope`, and the lists left out as forbidden
+/// (HorizontalPodAutoscalers, HTTPRoutes: a release is still read without them).
+async fn read_noting(at: &Reads<'_>) -> Result<(Snapshot, Vec<reach::Unread>), Error> {
     let autoscalers = async {
         let what = "HorizontalPodAutoscalers are not shown on tracks";
         let resource = "horizontalpodautoscalers.autoscaling";
         unless_forbidden(
             list_all::<HorizontalPodAutoscaler>(at).await,
+            at,
             what,
             resource,
         )
     };
-    let (deployments, replica_sets, pods, services, ingresses, http_routes, autoscalers) = tokio::try_join!(
+    let (deployments, replica_sets, pods, services, ingresses, routes, autoscalers) = tokio::try_join!(
         list_all::<Deployment>(at),
         list_all::<ReplicaSet>(at),
         list_all::<Pod>(at),
@@ -542,7 +553,8 @@ async fn read_snapshot(at: &Reads<'_>) -> Result<Snapshot, Error> {
         list_routes(at),
         autoscalers,
     )?;
-    Ok(Snapshot {
+    let ((http_routes, routes_unread), (autoscalers, autoscalers_unread)) = (routes, autoscalers);
+    let snapshot = Snapshot {
         deployments,
         replica_sets,
         pods,
@@ -552,5 +564,10 @@ async fn read_snapshot(at: &Reads<'_>) -> Result<Snapshot, Error> {
         autoscalers,
         events: Vec::new(),
         pod_scope: crate::release::PodScope::All,
-    })
+    };
+    let unread = routes_unread
+        .into_iter()
+        .chain(autoscalers_unread)
+        .collect();
+    Ok((snapshot, unread))
 }
