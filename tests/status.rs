@@ -144,12 +144,17 @@ fn track(deployment: &str, service: Value, version: &str, image: &str, replicas:
 
 /// The demo's releases, exactly, once its pods are up.
 fn demo_releases() -> Value {
-    // The demo's nginx is autoscaled 1–6: its track says so.
-    let mut nginx = track("nginx", json!("nginx-service"), "v1", "nginx:1.25", 3);
-    nginx["autoscaler"] = json!({
-        "name": "nginx", "deployment": "nginx", "min": 1, "max": 6, "current": 3,
-        "scaling_disabled": false
-    });
+    // The demo's nginx is autoscaled 1–6, and so is its staged nginx-v2: each track says so.
+    let autoscaled = |deployment: &str, version: &str, image: &str, service: Value| {
+        let mut t = track(deployment, service, version, image, 3);
+        t["autoscaler"] = json!({
+            "name": deployment, "deployment": deployment, "min": 1, "max": 6, "current": 3,
+            "scaling_disabled": false
+        });
+        t
+    };
+    let nginx = autoscaled("nginx", "v1", "nginx:1.25", json!("nginx-service"));
+    let nginx_v2 = autoscaled("nginx-v2", "v2", "nginx:1.27", Value::Null);
     let api_v1 = track(
         "http-server-v1",
         json!("http-server-v1"),
@@ -280,7 +285,7 @@ fn demo_releases() -> Value {
                 "routes": []
             },
             "live": nginx,
-            "candidate": track("nginx-v2", Value::Null, "v2", "nginx:1.27", 3),
+            "candidate": nginx_v2,
             "warnings": []
         },
         {
