@@ -11,6 +11,7 @@
 //! `apis/v1/httproute_types.go`, `shared_types.go`, `gateway_types.go` and
 //! `gatewayclass_types.go`.
 
+use k8s_openapi::Resource;
 use k8s_openapi::api::{
     apps, authentication, authorization, autoscaling, core, events, networking,
 };
@@ -210,62 +211,38 @@ fn gateway_class() -> Value {
     )
 }
 
-/// Adds the schema of a built-in kind, and of every type it refers to, to `generator`, and
-/// answers the kind's OpenAPI name.
-type AddSchema = fn(&mut SchemaGenerator) -> String;
+/// Adds the schema of a built-in kind, and of every type it refers to, to `generator` when
+/// the kind is of `group`/`version`, and answers the kind's OpenAPI name and kind.
+type AddSchema = fn(&mut SchemaGenerator, &str, &str) -> Option<(String, &'static str)>;
 
-fn add<T: JsonSchema>(generator: &mut SchemaGenerator) -> String {
-    generator.subschema_for::<T>();
-    T::schema_name().into_owned()
+fn add<T: JsonSchema + Resource>(
+    generator: &mut SchemaGenerator,
+    group: &str,
+    version: &str,
+) -> Option<(String, &'static str)> {
+    ((T::GROUP, T::VERSION) == (group, version)).then(|| {
+        generator.subschema_for::<T>();
+        (T::schema_name().into_owned(), T::KIND)
+    })
 }
 
-/// The built-in kinds by group, version and kind, with the k8s-openapi type of each; the same
-/// kinds as `resources::KINDS` serves outside the Gateway API group.
-const BUILT_IN: &[(&str, &str, &str, AddSchema)] = &[
-    ("", "v1", "Namespace", add::<core::v1::Namespace>),
-    ("", "v1", "Pod", add::<core::v1::Pod>),
-    ("", "v1", "Service", add::<core::v1::Service>),
-    ("", "v1", "Endpoints", add::<core::v1::Endpoints>),
-    ("", "v1", "Event", add::<core::v1::Event>),
-    ("apps", "v1", "Deployment", add::<apps::v1::Deployment>),
-    ("apps", "v1", "ReplicaSet", add::<apps::v1::ReplicaSet>),
-    (
-        "networking.k8s.io",
-        "v1",
-        "Ingress",
-        add::<networking::v1::Ingress>,
-    ),
-    (
-        "autoscaling",
-        "v2",
-        "HorizontalPodAutoscaler",
-        add::<autoscaling::v2::HorizontalPodAutoscaler>,
-    ),
-    (
-        "autoscaling",
-        "v1",
-        "HorizontalPodAutoscaler",
-        add::<autoscaling::v1::HorizontalPodAutoscaler>,
-    ),
-    ("events.k8s.io", "v1", "Event", add::<events::v1::Event>),
-    (
-        "authorization.k8s.io",
-        "v1",
-        "SelfSubjectAccessReview",
-        add::<authorization::v1::SelfSubjectAccessReview>,
-    ),
-    (
-        "authorization.k8s.io",
-        "v1",
-        "SelfSubjectRulesReview",
-        add::<authorization::v1::SelfSubjectRulesReview>,
-    ),
-    (
-        "authentication.k8s.io",
-        "v1",
-        "SelfSubjectReview",
-        add::<authentication::v1::SelfSubjectReview>,
-    ),
+/// The built-in kinds, by their k8s-openapi types: those `resources::KINDS` serves outside
+/// the Gateway API group.
+const BUILT_IN: [AddSchema; 14] = [
+    add::<core::v1::Namespace>,
+    add::<core::v1::Pod>,
+    add::<core::v1::Service>,
+    add::<core::v1::Endpoints>,
+    add::<core::v1::Event>,
+    add::<apps::v1::Deployment>,
+    add::<apps::v1::ReplicaSet>,
+    add::<networking::v1::Ingress>,
+    add::<autoscaling::v2::HorizontalPodAutoscaler>,
+    add::<autoscaling::v1::HorizontalPodAutoscaler>,
+    add::<events::v1::Event>,
+    add::<authorization::v1::SelfSubjectAccessReview>,
+    add::<authorization::v1::SelfSubjectRulesReview>,
+    add::<authentication::v1::SelfSubjectReview>,
 ];
 
 /// The schemas of the built-in kinds of `group`/`version` and of the types they refer to,
@@ -273,13 +250,10 @@ const BUILT_IN: &[(&str, &str, &str, AddSchema)] = &[
 /// version and kind as kube-apiserver's do.
 fn built_in(group: &str, version: &str) -> Map<String, Value> {
     let mut generator = SchemaSettings::openapi3().into_generator();
-    let mut kinds = Vec::new();
-    for &(g, v, kind, add_schema) in BUILT_IN {
-        if (g, v) != (group, version) {
-            continue;
-        }
-        kinds.push((add_schema(&mut generator), kind));
-    }
+    let kinds: Vec<(String, &str)> = BUILT_IN
+        .iter()
+        .filter_map(|add_schema| add_schema(&mut generator, group, version))
+        .collect();
     let mut schemas = generator.take_definitions(true);
     for (name, kind) in kinds {
         if let Some(schema) = schemas.get_mut(&name) {
