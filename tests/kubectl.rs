@@ -1237,4 +1237,27 @@ fn explain_prints_field_docs_for_the_kinds_cutover_serves() {
             "kubectl explain {field} lacks {description:?}:\n{out}"
         );
     }
+
+    // The schemas do not change how client-side apply patches: still merged by name, so a
+    // container added by a patch outlives an apply that does not name it.
+    let manifest = |image: &str| {
+        let path = k.dir.path().join(format!("two-{image}.yaml"));
+        let labels = serde_json::json!({"app": "two"});
+        let deployment = serde_json::json!({"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "two", "namespace": "shop"},
+            "spec": {"replicas": 1, "selector": {"matchLabels": labels},
+                "template": {"metadata": {"labels": labels}, "spec": {"containers": [
+                    {"name": "a", "image": image}, {"name": "b", "image": "b:1"}]}}}});
+        std::fs::write(&path, deployment.to_string()).expect("write the manifest");
+        path.to_str().expect("a UTF-8 path").to_string()
+    };
+    k.ok(&["apply", "-f", &manifest("a:1")]);
+    let added = r#"{"spec":{"template":{"spec":{"containers":[{"name":"c","image":"c:1"}]}}}}"#;
+    k.ok(&["patch", "deployment", "two", "-n", "shop", "-p", added]);
+    k.ok(&["apply", "-f", &manifest("a:2")]);
+    assert_eq!(
+        images(&k.deployment("shop", "two")),
+        ["a:2", "b:1", "c:1"],
+        "client-side apply merged by name"
+    );
 }
