@@ -538,6 +538,12 @@ async fn two_autoscalers_on_one_deployment_scale_it_with_neither() {
         "{:?}",
         r.warnings
     );
+    let json = cutover::release::status::to_json(std::slice::from_ref(r));
+    assert_eq!(
+        json["releases"][0]["live"]["autoscaler"]["others"],
+        json!(["web-extra"]),
+        "{json}"
+    );
     let staged = act(
         &client,
         Op::Stage {
