@@ -209,10 +209,13 @@ pub struct Autoscaler {
 }
 
 impl Autoscaler {
-    /// Its range and state as the track panel shows it: `2–10, now 4`, or `2–10, off at 0`.
+    /// Its range and state as the track panel shows it: `2–10, now 4`, `2–10, off at 0`, or
+    /// `2 HPAs: none scales` where others target the same Deployment.
     pub fn state(&self) -> String {
         let (min, max) = (self.min, self.max);
-        if self.disabled {
+        if !self.others.is_empty() {
+            format!("{} HPAs: none scales", self.others.len() + 1)
+        } else if self.disabled {
             format!("{min}–{max}, off at 0")
         } else {
             format!("{min}–{max}, now {}", self.current)

@@ -352,6 +352,11 @@ mod tests {
     fn two_autoscalers_on_one_deployment_are_named_together() {
         let mut hpa = track("v1", 3, Some((2, 5))).autoscaler.unwrap_or_default();
         hpa.others.push("web-extra".into());
+        assert_eq!(
+            hpa.state(),
+            "2 HPAs: none scales",
+            "the track panel's words"
+        );
         let cases = [
             (0, "HPAs web-v1, web-extra stop scaling while it is at 0"),
             (
