@@ -115,10 +115,7 @@ fn init_logging(console: bool) {
     };
     let dir = cache_dir();
     if console {
-        // 0600: a log line may quote what the cluster or a plugin said.
-        let file = std::fs::create_dir_all(&dir)
-            .and_then(|_| crate::paths::open_private(&dir.join("cutover.log"), true));
-        if let Ok(file) = file {
+        if let Ok(file) = open_log(&dir) {
             let _ = tracing_subscriber::fmt()
                 .with_env_filter(filter())
                 .with_ansi(false)
@@ -143,12 +140,17 @@ fn init_logging(console: bool) {
         .try_init();
 }
 
-/// `cutover.log` in `dir`, opened (0600, appended to) for one record, so a one-shot command
-/// that logs nothing there makes no file; a log that cannot be opened drops the record.
+/// `cutover.log` in `dir`, made if need be, opened to append; 0600: a log line may quote what
+/// the cluster or a plugin said.
+fn open_log(dir: &std::path::Path) -> std::io::Result<std::fs::File> {
+    std::fs::create_dir_all(dir)
+        .and_then(|_| crate::paths::open_private(&dir.join("cutover.log"), true))
+}
+
+/// [`open_log`] for one record, so a one-shot command that logs nothing there makes no file;
+/// a log that cannot be opened drops the record.
 fn log_file(dir: &std::path::Path) -> Box<dyn std::io::Write> {
-    let file = std::fs::create_dir_all(dir)
-        .and_then(|_| crate::paths::open_private(&dir.join("cutover.log"), true));
-    match file {
+    match open_log(dir) {
         Ok(file) => Box::new(file),
         Err(_) => Box::new(std::io::sink()),
     }
