@@ -102,29 +102,57 @@ pub fn main() -> ExitCode {
 }
 
 /// Logs go to stderr, or for the console (which owns the screen) to `cutover.log` in the cache
-/// directory. Colour codes only reach a terminal, and never under `NO_COLOR`.
+/// directory. Colour codes only reach a terminal, and never under `NO_COLOR`. kube's own
+/// records (`kube_client`, e.g. its "Server cert bypassed" under `insecure-skip-tls-verify`)
+/// go to the log file only: cutover says what matters on stderr in sentences of its own.
 fn init_logging(console: bool) {
     use std::io::IsTerminal as _;
-    let filter = tracing_subscriber::EnvFilter::try_from_env("CUTOVER_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
-    if !console {
-        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        let _ = builder
-            .with_ansi(std::io::stderr().is_terminal() && !no_color)
-            .with_writer(std::io::stderr)
-            .try_init();
+    use tracing_subscriber::filter::{FilterExt as _, filter_fn};
+    use tracing_subscriber::{Layer as _, layer::SubscriberExt as _, util::SubscriberInitExt as _};
+    let filter = || {
+        tracing_subscriber::EnvFilter::try_from_env("CUTOVER_LOG")
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"))
+    };
+    let dir = cache_dir();
+    if console {
+        if let Ok(file) = open_log(&dir) {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(filter())
+                .with_ansi(false)
+                .with_writer(std::sync::Mutex::new(file))
+                .try_init();
+        }
         return;
     }
-    let dir = cache_dir();
-    // 0600: a log line may quote what the cluster or a plugin said.
-    let file = std::fs::create_dir_all(&dir)
-        .and_then(|_| crate::paths::open_private(&dir.join("cutover.log"), true));
-    if let Ok(file) = file {
-        let _ = builder
-            .with_ansi(false)
-            .with_writer(std::sync::Mutex::new(file))
-            .try_init();
+    let from_kube = |meta: &tracing::Metadata<'_>| meta.target().starts_with("kube_client");
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let stderr = tracing_subscriber::fmt::layer()
+        .with_ansi(std::io::stderr().is_terminal() && !no_color)
+        .with_writer(std::io::stderr)
+        .with_filter(filter().and(filter_fn(move |meta| !from_kube(meta))));
+    let log = tracing_subscriber::fmt::layer()
+        .with_ansi(false)
+        .with_writer(move || log_file(&dir))
+        .with_filter(filter().and(filter_fn(from_kube)));
+    let _ = tracing_subscriber::registry()
+        .with(stderr)
+        .with(log)
+        .try_init();
+}
+
+/// `cutover.log` in `dir`, made if need be, opened to append; 0600: a log line may quote what
+/// the cluster or a plugin said.
+fn open_log(dir: &std::path::Path) -> std::io::Result<std::fs::File> {
+    std::fs::create_dir_all(dir)
+        .and_then(|_| crate::paths::open_private(&dir.join("cutover.log"), true))
+}
+
+/// [`open_log`] for one record, so a one-shot command that logs nothing there makes no file;
+/// a log that cannot be opened drops the record.
+fn log_file(dir: &std::path::Path) -> Box<dyn std::io::Write> {
+    match open_log(dir) {
+        Ok(file) => Box::new(file),
+        Err(_) => Box::new(std::io::sink()),
     }
 }
 
@@ -272,6 +300,7 @@ async fn status(args: StatusArgs, cluster: &ClusterArgs) -> anyhow::Result<ExitC
         .await
         .context("reading the cluster")?;
     tell(&reached.notes);
+    let partial: Vec<_> = readable.unread.into_iter().chain(reached.partial).collect();
     let mut releases = crate::release::discover(&reached.snapshot, jiff::Timestamp::now());
     if let Some((_, name)) = &wanted {
         releases.retain(|r| r.name == name);
@@ -286,7 +315,8 @@ async fn status(args: StatusArgs, cluster: &ClusterArgs) -> anyhow::Result<ExitC
     }
     let text = match args.output {
         Output::Json => {
-            let json = crate::release::status::to_json(&releases);
+            let mut json = crate::release::status::to_json(&releases);
+            json["partial"] = serde_json::to_value(&partial)?;
             format!("{}\n", serde_json::to_string_pretty(&json)?)
         }
         Output::Table => crate::release::status::to_table(&releases),

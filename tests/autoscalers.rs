@@ -465,3 +465,162 @@ async fn the_console_shows_a_tracks_autoscaler_as_it_acts() {
     screen_shows(frames, "hpa       1–6, now 6").await;
     console.quit().await;
 }
+
+/// Issue 14: two HPAs on one Deployment. The embedded autoscaler, as kube's
+/// (`validateAndParseSelector` in horizontal.go), scales it with neither: each HPA reads
+/// `ScalingActive=False, AmbiguousSelector` naming both, with one Warning Event; the track
+/// says so in a warning; staging clones neither; retiring scales the track to 0, where both
+/// stop, and says so of both.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_autoscalers_on_one_deployment_scale_it_with_neither() {
+    let c = EmbeddedCluster::start(Config::test(), "127.0.0.1:0".parse().expect("addr"))
+        .await
+        .expect("start");
+    let labels = json!({"app": "web", "version": "v1"});
+    let hpa_on_web = |name: &str, min: i32, max: i32| {
+        json!({"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": {"name": name, "namespace": "auto"},
+            "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"}, "minReplicas": min, "maxReplicas": max}})
+    };
+    c.apply_all(&[
+        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "auto"}}),
+        json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "auto", "labels": labels},
+            "spec": {"replicas": 3, "selector": {"matchLabels": labels},
+                "template": {"metadata": {"labels": labels}, "spec": {"containers": [{"name": "web", "image": "web:1"}]}}}}),
+        json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": "auto"},
+            "spec": {"selector": labels, "ports": [{"port": 80}]}}),
+        hpa_on_web("web", 2, 5),
+        hpa_on_web("web-extra", 1, 4),
+    ])
+    .expect("the objects");
+    let client = c.client(&ADMIN).await.expect("client");
+    let hpas: Api<HorizontalPodAutoscaler> = Api::namespaced(client.clone(), "auto");
+    let want = "pods by selector app=web,version=v1 are controlled by multiple HPAs: [auto/web auto/web-extra]";
+    for name in ["web", "web-extra"] {
+        let message = wait_for(20, "ScalingActive=False, AmbiguousSelector", || async {
+            let h = hpas.get(name).await.ok()?;
+            let c = h.status?.conditions?.into_iter().find(|c| {
+                c.type_ == "ScalingActive"
+                    && c.status == "False"
+                    && c.reason.as_deref() == Some("AmbiguousSelector")
+            })?;
+            c.message
+        })
+        .await;
+        assert_eq!(message, want, "{name}");
+    }
+    let deployments: Api<Deployment> = Api::namespaced(client.clone(), "auto");
+    assert_eq!(replicas(&deployments, "web").await, Some(3), "not scaled");
+    let events: Api<k8s_openapi::api::core::v1::Event> = Api::namespaced(client.clone(), "auto");
+    let warned = events
+        .list(&Default::default())
+        .await
+        .expect("events")
+        .items
+        .into_iter()
+        .filter(|e| e.reason.as_deref() == Some("AmbiguousSelector"))
+        .map(|e| (e.type_.unwrap_or_default(), e.message.unwrap_or_default()))
+        .collect::<Vec<_>>();
+    assert_eq!(
+        warned,
+        [
+            ("Warning".to_string(), want.to_string()),
+            ("Warning".to_string(), want.to_string())
+        ],
+        "one Warning per HPA"
+    );
+
+    let (_, rs) = releases(&client).await;
+    let r = rs.iter().find(|r| r.id() == "auto/web").expect("auto/web");
+    assert!(
+        r.warnings.iter().any(|w| w.starts_with(
+            "auto/web is targeted by two HPAs (web, web-extra): the autoscaler scales neither (AmbiguousSelector)."
+        )),
+        "{:?}",
+        r.warnings
+    );
+    let json = cutover::release::status::to_json(std::slice::from_ref(r));
+    assert_eq!(
+        json["releases"][0]["live"]["autoscaler"]["others"],
+        json!(["web-extra"]),
+        "{json}"
+    );
+    let staged = act(
+        &client,
+        Op::Stage {
+            image: "web:2".into(),
+            version: "v2".into(),
+        },
+        all_ready,
+    )
+    .await;
+    assert!(
+        staged.summary.contains(
+            "its HPAs are not cloned: two HPAs (web, web-extra) target web, so the autoscaler scales it with neither"
+        ),
+        "{}",
+        staged.summary
+    );
+    assert!(
+        hpas.list(&Default::default())
+            .await
+            .expect("hpas")
+            .items
+            .len()
+            == 2,
+        "no HPA created"
+    );
+}
+
+/// Issue 14: moving all traffic off a track that scales under its HPA onto one without an
+/// HPA is a risk with the figures of both, for every pattern that moves all traffic at once:
+/// a selector switch, an Ingress backend switch, an HTTPRoute switch, and a canary set to
+/// 100 % (the demo's releases, each live track given an HPA 2–10 now at 7).
+#[test]
+fn all_traffic_onto_a_track_without_an_autoscaler_is_a_risk_for_every_pattern() {
+    let mut objects: Vec<serde_json::Value> = cutover::embedded::demo::objects()
+        .into_iter()
+        .filter(|o| o["kind"] != "HorizontalPodAutoscaler")
+        .collect();
+    // (release, operation, live Deployment, candidate's label)
+    let rows = [
+        ("shop/nginx-service", Op::Switch, "nginx", "v2"),
+        ("web/demo-ingress", Op::Switch, "demo-blue", "green"),
+        ("checkout/payments", Op::Switch, "payments-blue", "green"),
+        ("grey/frontend", Op::SetWeight(100), "frontend-v1", "v2"),
+    ];
+    for (id, _, live, _) in &rows {
+        let (ns, _) = id.split_once('/').expect("ns/name");
+        objects.push(json!({"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
+            "metadata": {"name": format!("{live}-hpa"), "namespace": ns},
+            "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": live}, "minReplicas": 2, "maxReplicas": 10},
+            "status": {"currentReplicas": 7, "desiredReplicas": 7}}));
+    }
+    // As read from a cluster: every object has a resourceVersion for the plan's preconditions.
+    for o in &mut objects {
+        o["metadata"]["resourceVersion"] = json!("1");
+    }
+    let snap = common::snapshot_of(&objects);
+    let releases = discover(&snap, jiff::Timestamp::now());
+    let actor = Actor {
+        name: "ana@example.com".into(),
+    };
+    for (id, op, live, candidate) in rows {
+        let r = releases
+            .iter()
+            .find(|r| r.id() == id)
+            .unwrap_or_else(|| panic!("{id}"));
+        let p = plan(r, &snap, op.clone(), &actor, jiff::Timestamp::now())
+            .unwrap_or_else(|e| panic!("{id} {op:?} refused: {e}"));
+        let risk = p.risk.unwrap_or_default();
+        let after = r.candidate.as_ref().expect("a candidate").replicas.desired;
+        let after = match after {
+            1 => "1 replica".to_string(),
+            n => format!("{n} replicas"),
+        };
+        let want = format!(
+            "{candidate} has no HPA, where {} scales 2–10 under its HPA {live}-hpa (now at 7 replicas): with all traffic {candidate} stays at {after} whatever the load",
+            r.live.label()
+        );
+        assert!(risk.contains(&want), "{id} {op:?}: {risk}");
+    }
+}

@@ -1188,3 +1188,76 @@ fn rollout_status_fails_once_the_progress_deadline_passes() {
     assert_eq!(progressing["status"], "False");
     assert_eq!(progressing["reason"], "ProgressDeadlineExceeded");
 }
+
+/// `kubectl explain` prints the field's description, as against a real cluster, for every
+/// kind a release is made of: kubectl finds each kind in `/openapi/v3` by its group, version
+/// and kind, then follows the schema's references to the field.
+#[test]
+fn explain_prints_field_docs_for_the_kinds_cutover_serves() {
+    let k = start();
+    let rows: [(&[&str], &str); 8] = [
+        (
+            &["deployment.spec.strategy"],
+            "The deployment strategy to use to replace existing pods with new ones.",
+        ),
+        (
+            &["service.spec.selector"],
+            "Route service traffic to pods with label keys and values matching this",
+        ),
+        (
+            &["ingress.spec.rules"],
+            "rules is a list of host rules used to configure the Ingress.",
+        ),
+        (
+            &["httproute.spec.rules.backendRefs"],
+            "BackendRefs defines the backend(s) where matching requests should be sent.",
+        ),
+        (
+            &["hpa.spec"],
+            "HorizontalPodAutoscalerSpec describes the desired functionality of the",
+        ),
+        (
+            &["hpa.spec.maxReplicas"],
+            "maxReplicas is the upper limit for the number of replicas to which the",
+        ),
+        (&["pod.spec.containers.image"], "Container image name."),
+        (
+            &["event.series.count", "--api-version=events.k8s.io/v1"],
+            "count is the number of occurrences in this series",
+        ),
+    ];
+    for (args, description) in rows {
+        let field = args.join(" ");
+        let mut full = vec!["explain"];
+        full.extend_from_slice(args);
+        let out = k.ok(&full);
+        let text = out.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            text.contains(description),
+            "kubectl explain {field} lacks {description:?}:\n{out}"
+        );
+    }
+
+    // The schemas do not change how client-side apply patches: still merged by name, so a
+    // container added by a patch outlives an apply that does not name it.
+    let manifest = |image: &str| {
+        let path = k.dir.path().join(format!("two-{image}.yaml"));
+        let labels = serde_json::json!({"app": "two"});
+        let deployment = serde_json::json!({"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "two", "namespace": "shop"},
+            "spec": {"replicas": 1, "selector": {"matchLabels": labels},
+                "template": {"metadata": {"labels": labels}, "spec": {"containers": [
+                    {"name": "a", "image": image}, {"name": "b", "image": "b:1"}]}}}});
+        std::fs::write(&path, deployment.to_string()).expect("write the manifest");
+        path.to_str().expect("a UTF-8 path").to_string()
+    };
+    k.ok(&["apply", "-f", &manifest("a:1")]);
+    let added = r#"{"spec":{"template":{"spec":{"containers":[{"name":"c","image":"c:1"}]}}}}"#;
+    k.ok(&["patch", "deployment", "two", "-n", "shop", "-p", added]);
+    k.ok(&["apply", "-f", &manifest("a:2")]);
+    assert_eq!(
+        images(&k.deployment("shop", "two")),
+        ["a:2", "b:1", "c:1"],
+        "client-side apply merged by name"
+    );
+}

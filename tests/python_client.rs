@@ -90,6 +90,8 @@ fn python_client_finds_only_the_known_differences() {
         unexpected.join("\n")
     );
     let summary = stdout.lines().last().unwrap_or_default();
+    // The pass count, for the closing note (`-- --nocapture` shows it).
+    println!("Python client judge: {summary}");
     let passed: usize = summary
         .split_whitespace()
         .next()

@@ -382,6 +382,31 @@ fn insecure_skip_tls_verify_is_warned() {
     );
 }
 
+/// Under `insecure-skip-tls-verify`, at the default log level, the CLI's stderr holds cutover's
+/// own sentence and none of kube's raw tracing lines (`WARN kube_client::…: Server cert
+/// bypassed`): those go to `cutover.log` in the cache directory only.
+#[test]
+fn insecure_skip_tls_verify_keeps_kube_client_lines_in_the_log() {
+    let tls = Tls::default_names();
+    let user = ["token: cutover-admin-token".to_string()];
+    let cluster = ["insecure-skip-tls-verify: true".to_string()];
+    let kubeconfig = tls.kubeconfig("insecure", "lab", &cluster, &user);
+    let out = tls.cutover(&kubeconfig, "warn", &["status", "-A", "-o", "json"]);
+    status_json(&out);
+    let said = text(&out.stderr);
+    assert!(
+        said.contains("TLS verification is off for cluster c-lab"),
+        "{said}"
+    );
+    assert!(!said.contains("kube_client"), "{said}");
+    let log = std::fs::read_to_string(tls.dir.path().join("cutover/cutover.log"))
+        .expect("cutover.log in the cache directory");
+    assert!(
+        log.contains("kube_client") && log.contains("Server cert bypassed"),
+        "{log}"
+    );
+}
+
 /// `proxy-url`: requests go through an HTTP CONNECT proxy (kube's http-proxy feature).
 #[test]
 fn proxy_url_tunnels_through_an_http_proxy() {

@@ -144,12 +144,17 @@ fn track(deployment: &str, service: Value, version: &str, image: &str, replicas:
 
 /// The demo's releases, exactly, once its pods are up.
 fn demo_releases() -> Value {
-    // The demo's nginx is autoscaled 1–6: its track says so.
-    let mut nginx = track("nginx", json!("nginx-service"), "v1", "nginx:1.25", 3);
-    nginx["autoscaler"] = json!({
-        "name": "nginx", "deployment": "nginx", "min": 1, "max": 6, "current": 3,
-        "scaling_disabled": false
-    });
+    // The demo's nginx is autoscaled 1–6, and so is its staged nginx-v2: each track says so.
+    let autoscaled = |deployment: &str, version: &str, image: &str, service: Value| {
+        let mut t = track(deployment, service, version, image, 3);
+        t["autoscaler"] = json!({
+            "name": deployment, "deployment": deployment, "min": 1, "max": 6, "current": 3,
+            "scaling_disabled": false
+        });
+        t
+    };
+    let nginx = autoscaled("nginx", "v1", "nginx:1.25", json!("nginx-service"));
+    let nginx_v2 = autoscaled("nginx-v2", "v2", "nginx:1.27", Value::Null);
     let api_v1 = track(
         "http-server-v1",
         json!("http-server-v1"),
@@ -280,7 +285,7 @@ fn demo_releases() -> Value {
                 "routes": []
             },
             "live": nginx,
-            "candidate": track("nginx-v2", Value::Null, "v2", "nginx:1.27", 3),
+            "candidate": nginx_v2,
             "warnings": []
         },
         {
@@ -299,7 +304,7 @@ fn demo_releases() -> Value {
             "candidate": green,
             "warnings": []
         }
-    ]})
+    ], "partial": []})
 }
 
 #[test]
@@ -651,4 +656,67 @@ fn status_says_what_is_true_of_expired_gates_and_retired_tracks() {
         "{running}"
     );
     demo.assert_running();
+}
+
+/// `partial` says which lists the read could not make, so a script knows the releases may be
+/// incomplete: the team identity's cluster-wide list (denied, so shop and web are read one by
+/// one), a namespace it may not read, and HTTPRoutes an identity may not list. Empty for the
+/// admin, who reads everything.
+#[test]
+fn status_json_says_which_lists_were_not_read() {
+    let mut demo = Demo::start();
+    let kc = demo.kc().to_string();
+    wait_for("the demo's kubeconfig", || {
+        demo.assert_running();
+        Path::new(&kc).exists().then_some(())
+    });
+    let status = |args: &[&str]| -> Value {
+        let out = cutover_ok(&kc, &[&["status", "-o", "json"], args].concat());
+        serde_json::from_slice(&out.stdout).expect("JSON")
+    };
+    let partial = |v: &Value| -> Vec<(Value, Value, Value)> {
+        let rows = v["partial"].as_array().expect("partial is a list");
+        rows.iter()
+            .map(|u| {
+                assert!(u["message"].as_str().is_some_and(|m| !m.is_empty()), "{u}");
+                (
+                    u["namespace"].clone(),
+                    u["kind"].clone(),
+                    u["reason"].clone(),
+                )
+            })
+            .collect()
+    };
+    let team = status(&["-A", "--context", "cutover-demo-team"]);
+    assert_eq!(
+        partial(&team),
+        [(Value::Null, json!("deployments"), json!("forbidden"))]
+    );
+    let namespaces: Vec<&str> = team["releases"]
+        .as_array()
+        .expect("releases")
+        .iter()
+        .filter_map(|r| r["namespace"].as_str())
+        .collect();
+    assert_eq!(namespaces, ["shop", "web"]);
+
+    let named = status(&[
+        "--context",
+        "cutover-demo-team",
+        "--namespaces",
+        "shop,api,web",
+    ]);
+    let rows = partial(&named);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(
+        (&rows[0].0, &rows[0].2),
+        (&json!("api"), &json!("forbidden"))
+    );
+
+    let no_routes = status(&["-A", "--context", "cutover-demo-no-gateway-api"]);
+    assert_eq!(
+        partial(&no_routes),
+        [(Value::Null, json!("httproutes"), json!("forbidden"))]
+    );
+    assert_eq!(partial(&status(&["-A"])), []);
 }

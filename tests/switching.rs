@@ -93,6 +93,7 @@ fn team_place() -> Place {
         watching: team_watching(),
         note: None,
         insecure_cluster: None,
+        readable_namespaces: vec!["shop".into(), "web".into()],
     }
 }
 
@@ -572,4 +573,40 @@ fn a_forbidden_namespace_is_a_header_note_and_the_others_stay_live() {
         assert!(!frame.contains("api/"), "{frame}");
         console.quit().await;
     });
+}
+
+/// Point 4: started on the team context in its own namespace (`shop`, as its kubeconfig
+/// says), `:ns` offers every namespace the identity may read, as the context keeps them
+/// (`cutover.dev/namespaces`), though only `shop` is watched: `web` too.
+#[test]
+fn colon_ns_on_the_team_context_offers_every_namespace_it_may_read() {
+    let k = common::kubectl::start(true);
+    let at = Reconnect {
+        target: cutover::cluster::Target {
+            kubeconfig: Some(k.kubeconfig.clone()),
+            context: Some(TEAM.into()),
+            ..Default::default()
+        },
+        named: Vec::new(),
+    };
+    let (_client, place) =
+        k.rt.block_on(cutover::console::connect(&at))
+            .expect("connect");
+    assert_eq!(place.watching.one().as_deref(), Some("shop"));
+    let session = cutover::console::switching_session(place, false, at);
+    let mut app = App::new(session, now());
+    type_text(&mut app, ":ns");
+    let choices = app.command_line().expect("open").choices.clone();
+    assert_eq!(choices, ["all", "shop", "web"]);
+    // Arrived in `web` alone, `shop` is still offered.
+    let web = Place {
+        watching: Watching::scope(Some("web".into())),
+        ..team_place()
+    };
+    app.update(Msg::Switched(Box::new(web)));
+    type_text(&mut app, ":ns");
+    assert_eq!(
+        app.command_line().expect("open").choices,
+        ["all", "shop", "web"]
+    );
 }

@@ -490,7 +490,7 @@ pub async fn snapshot(client: &kube::Client, scope: Option<&str>) -> anyhow::Res
 /// The HTTPRoutes in scope: none where the Gateway API is not served (no CRDs), and none,
 /// said once as a warning on the log (stderr for the CLI), where listing them is forbidden;
 /// any other failure (of discovery too) fails the read as for every other kind.
-async fn list_routes(at: &Reads<'_>) -> Result<Listed<HttpRoute>, Error> {
+async fn list_routes(at: &Reads<'_>) -> Result<(Vec<HttpRoute>, Option<reach::Unread>), Error> {
     let request = gateway_api::discovery_path();
     let asked = tokio::time::timeout(at.timeout, gateway_api::serves_http_routes(at.client));
     let served = match asked.await {
@@ -508,20 +508,18 @@ async fn list_routes(at: &Reads<'_>) -> Result<Listed<HttpRoute>, Error> {
     }
     let what = "Gateway API releases are not shown";
     let resource = "httproutes.gateway.networking.k8s.io";
-    unless_forbidden(list_all::<HttpRoute>(at).await, what, resource)
+    unless_forbidden(list_all::<HttpRoute>(at).await, at, what, resource)
 }
 
-/// A list, and why it is empty where listing was forbidden (`may not list httproutes`).
-type Listed<K> = (Vec<K>, Option<String>);
-
 /// A list, or none where listing is forbidden, said once on the log (stderr for the CLI)
-/// with `what` that leaves out and the `resource` to ask for, and returned as the reason for
-/// [`Snapshot::unread`]; any other failure fails the read.
+/// with `what` that leaves out and the `resource` to ask for, and answered as the list not
+/// read; any other failure fails the read.
 fn unless_forbidden<K>(
     listed: Result<Vec<K>, Error>,
+    at: &Reads<'_>,
     what: &str,
     resource: &str,
-) -> Result<Listed<K>, Error> {
+) -> Result<(Vec<K>, Option<reach::Unread>), Error> {
     match listed {
         Err(Error::Forbidden {
             kind,
@@ -531,18 +529,27 @@ fn unless_forbidden<K>(
             tracing::warn!(
                 "{what}: no permission to list {kind} {place} ({message}); ask for list on {resource} to see them"
             );
-            Ok((Vec::new(), Some(format!("may not list {resource}"))))
+            let unread = reach::Unread::forbidden(at.scope, kind, message);
+            Ok((Vec::new(), Some(unread)))
         }
         listed => listed.map(|items| (items, None)),
     }
 }
 
+/// [`read_noting`] without the lists it could not read.
 async fn read_snapshot(at: &Reads<'_>) -> Result<Snapshot, Error> {
+    read_noting(at).await.map(|(snapshot, _)| snapshot)
+}
+
+/// Everything discovery needs in `at.scope`, and the lists left out as forbidden
+/// (HorizontalPodAutoscalers, HTTPRoutes: a release is still read without them).
+async fn read_noting(at: &Reads<'_>) -> Result<(Snapshot, Vec<reach::Unread>), Error> {
     let autoscalers = async {
         let what = "HorizontalPodAutoscalers are not shown on tracks";
         let resource = "horizontalpodautoscalers.autoscaling";
         unless_forbidden(
             list_all::<HorizontalPodAutoscaler>(at).await,
+            at,
             what,
             resource,
         )
@@ -557,17 +564,31 @@ async fn read_snapshot(at: &Reads<'_>) -> Result<Snapshot, Error> {
         autoscalers,
     )?;
     let ((http_routes, routes_unread), (autoscalers, autoscalers_unread)) = (routes, autoscalers);
-    let unread = [
-        (crate::release::model::Kind::HttpRoute, routes_unread),
+    let unread: Vec<reach::Unread> = routes_unread
+        .into_iter()
+        .chain(autoscalers_unread)
+        .collect();
+    // The planner is told which kinds may hold objects it cannot see (rule 1: say less).
+    let kinds = [
         (
-            crate::release::model::Kind::HorizontalPodAutoscaler,
-            autoscalers_unread,
+            "httproutes",
+            crate::release::model::Kind::HttpRoute,
+            "httproutes.gateway.networking.k8s.io",
         ),
-    ]
-    .into_iter()
-    .filter_map(|(kind, why)| Some((kind, why?)))
-    .collect();
-    Ok(Snapshot {
+        (
+            "horizontalpodautoscalers",
+            crate::release::model::Kind::HorizontalPodAutoscaler,
+            "horizontalpodautoscalers.autoscaling",
+        ),
+    ];
+    let unread_kinds = unread
+        .iter()
+        .filter_map(|u| {
+            let (_, kind, resource) = kinds.iter().find(|(plural, ..)| u.kind == *plural)?;
+            Some((*kind, format!("may not list {resource}")))
+        })
+        .collect();
+    let snapshot = Snapshot {
         deployments,
         replica_sets,
         pods,
@@ -577,6 +598,7 @@ async fn read_snapshot(at: &Reads<'_>) -> Result<Snapshot, Error> {
         autoscalers,
         events: Vec::new(),
         pod_scope: crate::release::PodScope::All,
-        unread,
-    })
+        unread: unread_kinds,
+    };
+    Ok((snapshot, unread))
 }

@@ -6,7 +6,7 @@ use k8s_openapi::api::core::v1::Namespace;
 use kube::api::{Api, ListParams};
 
 use super::feed::Watching;
-use super::{Error, Reads, read_snapshot};
+use super::{Error, Reads, read_noting};
 use crate::release::Snapshot;
 
 /// A snapshot and what it covers.
@@ -16,6 +16,33 @@ pub struct Reached {
     /// Sentences for stderr or a header: which namespaces are shown instead of all, and why
     /// the others are not. Empty when the read covered what was asked.
     pub notes: Vec<String>,
+    /// The lists the read could not make, so the releases may be incomplete.
+    pub partial: Vec<Unread>,
+}
+
+/// A list a read could not make: `status -o json` reports each in `partial`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Unread {
+    /// Where; None (JSON null): across all namespaces, the cluster-wide list.
+    pub namespace: Option<String>,
+    /// The resource, plural as in its URL: `deployments`, `httproutes`.
+    pub kind: String,
+    /// Why, in a word: `forbidden` (the API server answered 403).
+    pub reason: &'static str,
+    /// The API server's message.
+    pub message: String,
+}
+
+impl Unread {
+    /// A list the API server refused with 403, in `namespace` (None: all namespaces).
+    pub fn forbidden(namespace: Option<&str>, kind: String, message: String) -> Unread {
+        Unread {
+            namespace: namespace.map(str::to_string),
+            kind,
+            reason: "forbidden",
+            message,
+        }
+    }
 }
 
 /// Reads the `named` namespaces one by one when any are named, else `at.scope`; when that is
@@ -31,14 +58,15 @@ pub(super) async fn read_reachable(
     named: &[String],
 ) -> Result<Reached, Error> {
     if !named.is_empty() {
-        return read_each(at, named, Vec::new()).await;
+        return read_each(at, named, Vec::new(), Vec::new()).await;
     }
-    let forbidden = match read_snapshot(at).await {
+    let forbidden = match read_noting(at).await {
         Err(Error::Forbidden { kind, message, .. }) if at.scope.is_none() => (kind, message),
         read => {
-            return read.map(|snapshot| Reached {
+            return read.map(|(snapshot, partial)| Reached {
                 snapshot,
                 notes: Vec::new(),
+                partial,
             });
         }
     };
@@ -46,6 +74,7 @@ pub(super) async fn read_reachable(
         "no permission to list {} in all namespaces ({}); reading namespace by namespace",
         forbidden.0, forbidden.1
     )];
+    let cluster_wide = vec![Unread::forbidden(None, forbidden.0, forbidden.1)];
     let candidates = match namespaces(at).await {
         Some(names) => names,
         None => {
@@ -56,7 +85,7 @@ pub(super) async fn read_reachable(
             vec![context_namespace.to_string()]
         }
     };
-    read_each(at, &candidates, notes).await
+    read_each(at, &candidates, notes, cluster_wide).await
 }
 
 /// Namespaces read at once: a few, so a cluster of hundreds is read in reasonable time without
@@ -64,11 +93,12 @@ pub(super) async fn read_reachable(
 const CONCURRENT_READS: usize = 4;
 
 /// Reads each of `candidates`, merged; a namespace whose lists are forbidden is named in
-/// the notes and left out.
+/// the notes and in `partial` (after the lists already not read), and left out.
 async fn read_each(
     at: &Reads<'_>,
     candidates: &[String],
     mut notes: Vec<String>,
+    mut partial: Vec<Unread>,
 ) -> Result<Reached, Error> {
     let mut merged = Snapshot::default();
     let mut shown = Vec::new();
@@ -82,19 +112,21 @@ async fn read_each(
                 server: at.server.clone(),
                 timeout: at.timeout,
             };
-            (ns, read_snapshot(&scoped).await)
+            (ns, read_noting(&scoped).await)
         })
         .buffered(CONCURRENT_READS)
         .collect::<Vec<_>>()
         .await;
     for (ns, read) in reads {
         match read {
-            Ok(part) => {
+            Ok((part, unread)) => {
                 merge(&mut merged, part);
+                partial.extend(unread);
                 shown.push(ns.as_str());
             }
             Err(Error::Forbidden { kind, message, .. }) => {
                 hidden.push(format!("{ns} (no permission to list {kind})"));
+                partial.push(Unread::forbidden(Some(ns), kind.clone(), message.clone()));
                 refusal = Some((kind, message));
             }
             Err(e) => return Err(e),
@@ -116,6 +148,7 @@ async fn read_each(
     Ok(Reached {
         snapshot: merged,
         notes,
+        partial,
     })
 }
 
@@ -181,6 +214,8 @@ pub fn contexts(target: &super::Target) -> Vec<KubeContext> {
 pub struct Readable {
     pub watching: Watching,
     pub note: Option<String>,
+    /// The cluster-wide list not made, where the review denied it.
+    pub unread: Option<Unread>,
 }
 
 impl super::Connected {
@@ -198,11 +233,13 @@ impl super::Connected {
             return Readable {
                 watching,
                 note: None,
+                unread: None,
             };
         }
         let asked = Readable {
             watching: Watching::scope(self.scope.clone()),
             note: None,
+            unread: None,
         };
         if self.scope.is_some() {
             return asked;
@@ -225,12 +262,14 @@ impl super::Connected {
                 .cloned(),
         );
         let note = fallback_note(&self.context, &self.context_namespace, kept);
+        let denied = "a SelfSubjectAccessReview of list deployments in all namespaces was denied";
         Readable {
             watching: Watching {
                 namespaces: Some(namespaces),
                 why: Some(NO_CLUSTER_WIDE_LIST.to_string()),
             },
             note: Some(note),
+            unread: Some(Unread::forbidden(None, "deployments".into(), denied.into())),
         }
     }
 }

@@ -59,6 +59,8 @@ pub struct Session {
     pub cluster: String,
     /// The namespaces watched one by one in place of `scope`, and why; None: `scope`.
     pub watching: Option<Watching>,
+    /// The namespaces the context keeps as readable, for `:ns` (see [`Place`]).
+    pub readable_namespaces: Vec<String>,
     /// The kubeconfig's contexts, for `:ctx`.
     pub contexts: Vec<String>,
     /// Where the console was started, to connect again on `:ctx` and `:ns`; None: it
@@ -76,6 +78,7 @@ impl Session {
             server: place.server,
             user: place.user,
             insecure_cluster: place.insecure_cluster,
+            readable_namespaces: place.readable_namespaces,
             watching: Some(place.watching),
             read_only,
             ..Session::default()

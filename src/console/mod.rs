@@ -177,6 +177,7 @@ pub async fn connect(at: &Reconnect) -> Result<(kube::Client, Place), crate::clu
         watching: readable.watching,
         note: readable.note,
         insecure_cluster: connected.insecure_cluster,
+        readable_namespaces: kept,
     };
     Ok((connected.client, place))
 }

@@ -293,8 +293,10 @@ pub fn objects() -> Vec<Value> {
     ];
     out.extend(nginx.iter().map(|t| t.deployment("shop", "nginx")));
     out.push(service("shop", "nginx-service", nginx[0].labels("nginx")));
-    // The live track is autoscaled: its HPA shows on the track and is cloned when staging.
+    // The live track is autoscaled: its HPA shows on the track and is cloned when staging, as
+    // for the staged nginx-v2 (without one, a switch onto it would be risky: it cannot scale).
     out.push(autoscaler("shop", "nginx", 1, 6));
+    out.push(autoscaler("shop", "nginx-v2", 1, 6));
     // web: Ingress backend switch between two Services.
     let demo = [
         track("demo-blue", ("color", "blue"), "nginxdemos/hello:0.3", 2),

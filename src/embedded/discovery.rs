@@ -140,9 +140,9 @@ pub fn openapi_index() -> Value {
 }
 
 /// The OpenAPI v3 document for one group/version, as `apis/apps/v1`. It declares the
-/// operations and their `fieldValidation` parameter (so kubectl validates on the server);
-/// built-in kinds have no schema (kubectl builds their patches from its compiled-in types),
-/// the Gateway API kinds theirs, as a CRD's (for `kubectl explain`).
+/// operations and their `fieldValidation` parameter (so kubectl validates on the server) and
+/// the kinds' schemas (for `kubectl explain`); no operation offers a strategic merge body, so
+/// kubectl builds its patches from its compiled-in types.
 pub fn openapi_document(path: &str) -> Option<Value> {
     let (group, version) = match path.split('/').collect::<Vec<_>>().as_slice() {
         ["api", v] => ("", *v),

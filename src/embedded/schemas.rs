@@ -1,10 +1,21 @@
-//! OpenAPI schemas of the Gateway API kinds, as kube-apiserver publishes a CRD's structural
-//! schema in `/openapi/v3/apis/gateway.networking.k8s.io/v1`, so `kubectl explain httproute`
-//! works. Only the fields and descriptions a release needs are given, in the words of
-//! kubernetes-sigs/gateway-api v1.4 `apis/v1/httproute_types.go`, `shared_types.go`,
-//! `gateway_types.go` and `gatewayclass_types.go`. Built-in kinds have none: kubectl uses its
-//! compiled-in types for them.
+//! OpenAPI v3 schemas of the kinds the embedded server serves, as kube-apiserver publishes them
+//! in `/openapi/v3/<api|apis/group>/<version>`, so `kubectl explain deployment.spec.strategy`
+//! works: kubectl finds a kind by its `x-kubernetes-group-version-kind` and follows
+//! `#/components/schemas/…` references.
+//!
+//! Built-in kinds take k8s-openapi's schemas (the Kubernetes 1.33 descriptions; no
+//! `x-kubernetes-patch-merge-key` extensions, which `kubectl explain` does not read and `kubectl
+//! apply` does not use here, as the documents advertise no strategic-merge request bodies). The
+//! Gateway API kinds are written out as a CRD's structural schema: only the fields and
+//! descriptions a release needs, in the words of kubernetes-sigs/gateway-api v1.4
+//! `apis/v1/httproute_types.go`, `shared_types.go`, `gateway_types.go` and
+//! `gatewayclass_types.go`.
 
+use k8s_openapi::Resource;
+use k8s_openapi::api::{
+    apps, authentication, authorization, autoscaling, core, events, networking,
+};
+use k8s_openapi::schemars::{JsonSchema, SchemaGenerator, generate::SchemaSettings};
 use serde_json::{Map, Value, json};
 
 use super::resources::GATEWAY_GROUP;
@@ -200,14 +211,67 @@ fn gateway_class() -> Value {
     )
 }
 
-/// The `components.schemas` of the OpenAPI v3 document of `group`/`version`: the Gateway
-/// API kinds by their OpenAPI names, each naming its group, version and kind; empty for every
-/// other group.
-pub fn for_group_version(group: &str, version: &str) -> Map<String, Value> {
-    let mut schemas = Map::new();
-    if group != GATEWAY_GROUP || version != "v1" {
-        return schemas;
+/// Adds the schema of a built-in kind, and of every type it refers to, to `generator` when
+/// the kind is of `group`/`version`, and answers the kind's OpenAPI name and kind.
+type AddSchema = fn(&mut SchemaGenerator, &str, &str) -> Option<(String, &'static str)>;
+
+fn add<T: JsonSchema + Resource>(
+    generator: &mut SchemaGenerator,
+    group: &str,
+    version: &str,
+) -> Option<(String, &'static str)> {
+    ((T::GROUP, T::VERSION) == (group, version)).then(|| {
+        generator.subschema_for::<T>();
+        (T::schema_name().into_owned(), T::KIND)
+    })
+}
+
+/// The built-in kinds, by their k8s-openapi types: those `resources::KINDS` serves outside
+/// the Gateway API group.
+const BUILT_IN: [AddSchema; 14] = [
+    add::<core::v1::Namespace>,
+    add::<core::v1::Pod>,
+    add::<core::v1::Service>,
+    add::<core::v1::Endpoints>,
+    add::<core::v1::Event>,
+    add::<apps::v1::Deployment>,
+    add::<apps::v1::ReplicaSet>,
+    add::<networking::v1::Ingress>,
+    add::<autoscaling::v2::HorizontalPodAutoscaler>,
+    add::<autoscaling::v1::HorizontalPodAutoscaler>,
+    add::<events::v1::Event>,
+    add::<authorization::v1::SelfSubjectAccessReview>,
+    add::<authorization::v1::SelfSubjectRulesReview>,
+    add::<authentication::v1::SelfSubjectReview>,
+];
+
+/// The schemas of the built-in kinds of `group`/`version` and of the types they refer to,
+/// keyed by their OpenAPI names (`io.k8s.api.apps.v1.Deployment`), each kind naming its group,
+/// version and kind as kube-apiserver's do.
+fn built_in(group: &str, version: &str) -> Map<String, Value> {
+    let mut generator = SchemaSettings::openapi3().into_generator();
+    let kinds: Vec<(String, &str)> = BUILT_IN
+        .iter()
+        .filter_map(|add_schema| add_schema(&mut generator, group, version))
+        .collect();
+    let mut schemas = generator.take_definitions(true);
+    for (name, kind) in kinds {
+        if let Some(schema) = schemas.get_mut(&name) {
+            schema["x-kubernetes-group-version-kind"] =
+                json!([{"group": group, "version": version, "kind": kind}]);
+        }
     }
+    schemas
+}
+
+/// The `components.schemas` of the OpenAPI v3 document of `group`/`version`: its kinds and
+/// the types they refer to, by their OpenAPI names, each kind naming its group, version and
+/// kind; empty for a group/version the server does not serve.
+pub fn for_group_version(group: &str, version: &str) -> Map<String, Value> {
+    if group != GATEWAY_GROUP || version != "v1" {
+        return built_in(group, version);
+    }
+    let mut schemas = Map::new();
     let kinds = [
         ("HTTPRoute", http_route()),
         ("GRPCRoute", grpc_route()),

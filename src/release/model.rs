@@ -218,13 +218,20 @@ pub struct Autoscaler {
     /// `ScalingActive=False, ScalingDisabled`: its target is at 0 and it is not scaling.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub disabled: bool,
+    /// The other HPAs whose `scaleTargetRef` is the same Deployment, by name: with any, the
+    /// controller scales it with none of them on load (`AmbiguousSelector`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub others: Vec<CompactString>,
 }
 
 impl Autoscaler {
-    /// Its range and state as the track panel shows it: `2–10, now 4`, or `2–10, off at 0`.
+    /// Its range and state as the track panel shows it: `2–10, now 4`, `2–10, off at 0`, or
+    /// `2 HPAs: none scales` where others target the same Deployment.
     pub fn state(&self) -> String {
         let (min, max) = (self.min, self.max);
-        if self.disabled {
+        if !self.others.is_empty() {
+            format!("{} HPAs: none scales", self.others.len() + 1)
+        } else if self.disabled {
             format!("{min}–{max}, off at 0")
         } else {
             format!("{min}–{max}, now {}", self.current)
@@ -234,6 +241,9 @@ impl Autoscaler {
     /// What it does once its Deployment is scaled to `replicas`: the sentence a plan shows.
     pub fn after_scale(&self, replicas: i32) -> String {
         let (name, min, max) = (&self.name, self.min, self.max);
+        if !self.others.is_empty() {
+            return self.shared_after_scale(replicas);
+        }
         if replicas == 0 && min != 0 {
             format!("HPA {name} stops scaling while it is at 0")
         } else if replicas < min {

@@ -28,6 +28,10 @@ fn track_json(t: &Track) -> Value {
             "current": hpa.current,
             "scaling_disabled": hpa.disabled,
         });
+        // Only where other HPAs target the same Deployment (none of them scales it).
+        if !hpa.others.is_empty() {
+            out["autoscaler"]["others"] = json!(hpa.others);
+        }
     }
     out
 }

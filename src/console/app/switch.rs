@@ -92,6 +92,9 @@ pub struct Place {
     pub note: Option<String>,
     /// The kubeconfig cluster whose TLS is not verified (`insecure-skip-tls-verify`).
     pub insecure_cluster: Option<String>,
+    /// The namespaces the context keeps as readable (kubeconfig extension
+    /// `cutover.dev/namespaces`), which `:ns` offers though only one is watched.
+    pub readable_namespaces: Vec<String>,
 }
 
 /// The verb and its argument: `ns we` → (`ns`, `we`); `nam` → (`nam`, None).
@@ -152,6 +155,7 @@ impl App {
         let mut names: Vec<String> = self.view.namespaces.keys().cloned().collect();
         names.extend(self.watching().namespaces.into_iter().flatten());
         names.extend(self.view.hidden.keys().cloned());
+        names.extend(self.session.readable_namespaces.iter().cloned());
         names.sort();
         names.dedup();
         names
@@ -269,6 +273,7 @@ impl App {
         self.session.server = place.server;
         self.session.user = place.user;
         self.session.insecure_cluster = place.insecure_cluster;
+        self.session.readable_namespaces = place.readable_namespaces;
         self.session.scope = place.watching.one();
         self.session.watching = Some(place.watching.clone());
         self.view = std::sync::Arc::new(ClusterView {

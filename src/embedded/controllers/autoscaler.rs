@@ -3,7 +3,10 @@
 //! metrics: no metrics server here, so every metric reads as on target and the replica count
 //! only moves to come back inside [minReplicas, maxReplicas]. A target at 0 replicas (with
 //! minReplicas above 0) is left at 0 with `ScalingActive=False, ScalingDisabled`: the real
-//! controller never scales a Deployment back up from zero.
+//! controller never scales a Deployment back up from zero. Two HPAs on one Deployment select
+//! the same pods: within range, neither scales, each with `ScalingActive=False,
+//! AmbiguousSelector` and a Warning Event (`validateAndParseSelector`); out of range each still
+//! clamps, as the real controller does before it reads metrics.
 
 use std::sync::Arc;
 
@@ -76,12 +79,14 @@ impl Sim {
             .iter_kind(KIND.autoscalers, Some(ns))
             .cloned()
             .collect();
-        for hpa in hpas {
-            self.sync_autoscaler(store, &hpa);
+        for hpa in &hpas {
+            let sharing = sharing_target(&hpas, hpa);
+            self.sync_autoscaler(store, hpa, &sharing);
         }
     }
 
-    fn sync_autoscaler(&mut self, store: &mut Store, hpa: &Value) {
+    /// `sharing`: the `namespace/name` of every HPA on the same target, this one included.
+    fn sync_autoscaler(&mut self, store: &mut Store, hpa: &Value, sharing: &[String]) {
         let (ns, _) = store::key_of(hpa);
         let now = now_rfc3339();
         let mut conditions: Vec<Value> = hpa
@@ -120,7 +125,12 @@ impl Sim {
             get,
             &now,
         );
-        self.act(store, hpa, &target, &mut conditions, &mut status, &now);
+        let at = Reconcile {
+            target: &target,
+            sharing,
+            now: &now,
+        };
+        self.act(store, hpa, &at, &mut conditions, &mut status);
         status["conditions"] = json!(conditions);
         status["observedGeneration"] = json!(int_at(hpa, "/metadata/generation"));
         write_status(store, hpa, status);
@@ -132,11 +142,11 @@ impl Sim {
         &mut self,
         store: &mut Store,
         hpa: &Value,
-        target: &Value,
+        at: &Reconcile<'_>,
         conditions: &mut Vec<Value>,
         status: &mut Value,
-        now: &str,
     ) {
+        let (target, now) = (at.target, at.now);
         let current = int_at(target, "/spec/replicas");
         let min = hpa
             .pointer("/spec/minReplicas")
@@ -178,34 +188,100 @@ impl Sim {
                     status["lastScaleTime"] = json!(now);
                 }
             }
-            Decision::Steady => {
-                let steady = [
-                    (
-                        "AbleToScale",
-                        "ReadyForNewScale",
-                        "recommended size matches current size",
-                    ),
-                    (
-                        "ScalingActive",
-                        "ValidMetricFound",
-                        "the HPA was able to successfully calculate a replica count from cpu resource utilization (percentage of request)",
-                    ),
-                ];
-                for (ty, reason, message) in steady {
-                    set_condition(conditions, ty, true, reason, message, now);
-                }
-                let within = "the desired count is within the acceptable range";
-                set_condition(
-                    conditions,
-                    "ScalingLimited",
-                    false,
-                    "DesiredWithinRange",
-                    within,
-                    now,
+            Decision::Steady if at.sharing.len() > 1 => {
+                let message = format!(
+                    "pods by selector {} are controlled by multiple HPAs: [{}]",
+                    selector_text(target),
+                    at.sharing.join(" ")
                 );
+                let already = conditions
+                    .iter()
+                    .any(|c| c["type"] == "ScalingActive" && c["reason"] == AMBIGUOUS);
+                set_condition(conditions, "ScalingActive", false, AMBIGUOUS, &message, now);
+                // Once per spell: the simulation reconciles on every change, not every 15 s.
+                if !already {
+                    self.event(store, hpa, "Warning", AMBIGUOUS, &message, COMPONENT);
+                }
             }
+            Decision::Steady => set_steady(conditions, now),
         }
     }
+}
+
+/// The conditions of an HPA in range whose metrics read on target.
+fn set_steady(conditions: &mut Vec<Value>, now: &str) {
+    let steady = [
+        (
+            "AbleToScale",
+            "ReadyForNewScale",
+            "recommended size matches current size",
+        ),
+        (
+            "ScalingActive",
+            "ValidMetricFound",
+            "the HPA was able to successfully calculate a replica count from cpu resource utilization (percentage of request)",
+        ),
+    ];
+    for (ty, reason, message) in steady {
+        set_condition(conditions, ty, true, reason, message, now);
+    }
+    let within = "the desired count is within the acceptable range";
+    set_condition(
+        conditions,
+        "ScalingLimited",
+        false,
+        "DesiredWithinRange",
+        within,
+        now,
+    );
+}
+
+/// The reason of the condition and Event of an HPA whose pods another HPA controls too.
+const AMBIGUOUS: &str = "AmbiguousSelector";
+
+/// What one reconcile of an HPA works from.
+struct Reconcile<'a> {
+    /// The Deployment its `scaleTargetRef` names.
+    target: &'a Value,
+    /// The `namespace/name` of every HPA on `target`, sorted, this one included.
+    sharing: &'a [String],
+    /// RFC 3339.
+    now: &'a str,
+}
+
+/// The `namespace/name` of every HPA of `hpas` whose `scaleTargetRef` names the same object
+/// as `hpa`'s, sorted. The real controller compares the pods each selects; HPAs on one
+/// Deployment select the same pods.
+fn sharing_target(hpas: &[Arc<Value>], hpa: &Value) -> Vec<String> {
+    let reference = |h: &Value| {
+        let r = &h["spec"]["scaleTargetRef"];
+        (r["kind"].clone(), r["name"].clone())
+    };
+    let mut names: Vec<String> = hpas
+        .iter()
+        .filter(|h| reference(h) == reference(hpa))
+        .map(|h| {
+            let (ns, name) = store::key_of(h);
+            format!("{ns}/{name}")
+        })
+        .collect();
+    names.sort();
+    names
+}
+
+/// A Deployment's `spec.selector.matchLabels` as `labels.Selector.String()` prints it:
+/// `app=web,track=v2`, keys sorted.
+fn selector_text(deployment: &Value) -> String {
+    let labels = deployment
+        .pointer("/spec/selector/matchLabels")
+        .and_then(Value::as_object);
+    let mut pairs: Vec<String> = labels
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+        .collect();
+    pairs.sort();
+    pairs.join(",")
 }
 
 /// Writes `status` unless it is what the object holds (`updateStatusIfNeeded`), so a pass

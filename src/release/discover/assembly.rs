@@ -440,6 +440,7 @@ pub(super) fn readiness_warnings(release: &mut Release) {
         release.warnings.push(warning);
     }
     rollout_warnings(release);
+    super::autoscalers::ambiguous_warnings(release);
     let rules = crate::release::plan::rule_warnings(release);
     release.warnings.extend(rules);
     let live = &release.live;

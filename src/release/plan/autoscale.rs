@@ -31,6 +31,13 @@ pub(super) fn clone_for(cx: Cx, live: &str, clone: &str, version: &str) -> Clone
     let Some(hpa) = r.live.autoscaler.as_ref().filter(|h| h.target == live) else {
         return Cloned::Nothing;
     };
+    if !hpa.others.is_empty() {
+        return Cloned::Not(format!(
+            "its HPAs are not cloned: {} ({}) target {live}, so the autoscaler scales it with neither; keep one, then add it for {clone} (kubectl autoscale deployment/{clone})",
+            hpa.count_phrase(),
+            hpa.names().join(", ")
+        ));
+    }
     let name = clone_name(&hpa.name, r.live.version.as_deref(), version);
     let Some(object) = find(&cx.snapshot.autoscalers, ns, &hpa.name) else {
         return Cloned::Not(format!(
@@ -101,26 +108,70 @@ pub(super) fn say_what_autoscalers_do(r: &Release, p: &mut Plan) {
     }
 }
 
-/// Why moving `share` (millionths) of the requests onto `c` is risky for its autoscaler: its
-/// maximum is below that share of the replicas the live track runs, so it can never grow to
-/// serve them as the live track does.
-pub(super) fn ceiling_risk(live: &Track, c: &Track, share: u32) -> Option<String> {
-    let hpa = c.autoscaler.as_ref()?;
+/// Why moving `share` (millionths) of the requests onto `c`, which then runs `after`
+/// replicas, is risky for autoscaling: `c`'s HPA's maximum is below that share of the replicas
+/// the live track runs, so it can never grow to serve them as the live track does; or, moving
+/// all of them, the live track scales under an HPA and `c` has none (or one the controller
+/// ignores, `AmbiguousSelector`), or one with a lower maximum, so it cannot grow as far on load.
+pub(super) fn ceiling_risk(live: &Track, c: &Track, share: u32, after: i32) -> Option<String> {
+    let Some(hpa) = c.autoscaler.as_ref() else {
+        return unscaled_risk(live, c, share, after);
+    };
     let wanted = i64::from(live.replicas.desired) * i64::from(share.min(MILLION));
     let needed = (wanted + i64::from(MILLION) - 1) / i64::from(MILLION);
-    (i64::from(hpa.max) < needed).then(|| {
-        let most = match hpa.max {
-            1 => "1 replica".to_string(),
-            n => format!("{n} replicas"),
-        };
-        format!(
-            "{}'s HPA {} scales it to at most {most}, where {} runs {}",
-            c.label(),
-            hpa.name,
-            live.label(),
-            live.replicas.desired
-        )
-    })
+    if i64::from(hpa.max) >= needed {
+        return unscaled_risk(live, c, share, after);
+    }
+    Some(format!(
+        "{}'s HPA {} scales it to at most {}, where {} runs {}",
+        c.label(),
+        hpa.name,
+        replicas_phrase(hpa.max),
+        live.label(),
+        live.replicas.desired
+    ))
+}
+
+/// `1 replica`, `4 replicas`.
+fn replicas_phrase(n: i32) -> String {
+    match n {
+        1 => "1 replica".to_string(),
+        n => format!("{n} replicas"),
+    }
+}
+
+/// Moving all requests (`share` a million) from `live`, which scales on load under one HPA,
+/// onto `c`, which then runs `after` replicas and has no HPA that scales it on load or one
+/// whose maximum is lower: the figures of both.
+fn unscaled_risk(live: &Track, c: &Track, share: u32, after: i32) -> Option<String> {
+    let scaling = live.autoscaler.as_ref().filter(|h| h.others.is_empty())?;
+    if share < MILLION {
+        return None;
+    }
+    let (l, v) = (live.label(), c.label());
+    let (min, max, now) = (scaling.min, scaling.max, replicas_phrase(scaling.current));
+    let under = format!(
+        "{l} scales {min}–{max} under its HPA {} (now at {now})",
+        scaling.name
+    );
+    match c.autoscaler.as_ref() {
+        None => Some(format!(
+            "{v} has no HPA, where {under}: with all traffic {v} stays at {} whatever the load",
+            replicas_phrase(after)
+        )),
+        Some(h) if !h.others.is_empty() => Some(format!(
+            "{v} is targeted by {} ({}), which the autoscaler ignores, where {under}: with all traffic {v} stays at {} whatever the load",
+            h.count_phrase(),
+            h.names().join(", "),
+            replicas_phrase(after)
+        )),
+        Some(h) if h.max < max => Some(format!(
+            "{v}'s HPA {} scales it to at most {}, where {under}",
+            h.name,
+            replicas_phrase(h.max)
+        )),
+        Some(_) => None,
+    }
 }
 
 #[cfg(test)]
@@ -142,6 +193,7 @@ mod tests {
                 max,
                 current: desired,
                 disabled: false,
+                others: Vec::new(),
             }),
             ..Track::default()
         }
@@ -162,21 +214,159 @@ mod tests {
         for (hpa, share, risky) in cases {
             let c = track("v2", 2, hpa);
             assert_eq!(
-                ceiling_risk(&live, &c, share).is_some(),
+                ceiling_risk(&live, &c, share, 2).is_some(),
                 risky,
                 "{hpa:?} at {share}"
             );
         }
         let c = track("v2", 2, Some((1, 4)));
         assert_eq!(
-            ceiling_risk(&live, &c, MILLION).as_deref(),
+            ceiling_risk(&live, &c, MILLION, 2).as_deref(),
             Some("v2's HPA web-v2 scales it to at most 4 replicas, where v1 runs 6")
         );
         let c = track("v2", 1, Some((1, 1)));
         assert_eq!(
-            ceiling_risk(&live, &c, MILLION).as_deref(),
+            ceiling_risk(&live, &c, MILLION, 2).as_deref(),
             Some("v2's HPA web-v2 scales it to at most 1 replica, where v1 runs 6")
         );
+    }
+
+    /// Issue 14: moving all traffic off a track that scales on load under its HPA onto one
+    /// that cannot scale as far (no HPA, two HPAs the controller ignores, a lower maximum)
+    /// is a risk with the figures of both; a canary step below all traffic is not.
+    #[test]
+    fn all_traffic_onto_a_track_that_cannot_scale_as_far_is_a_risk() {
+        let live = track("v1", 7, Some((2, 10)));
+        let two = |mut t: Track| {
+            if let Some(h) = t.autoscaler.as_mut() {
+                h.others.push("web-v2-extra".into());
+            }
+            t
+        };
+        let under = "v1 scales 2–10 under its HPA web-v1 (now at 7 replicas)";
+        // (candidate, share in millionths) → risk
+        let cases = [
+            (
+                track("v2", 2, None),
+                MILLION,
+                Some(format!(
+                    "v2 has no HPA, where {under}: with all traffic v2 stays at 2 replicas whatever the load"
+                )),
+            ),
+            (track("v2", 2, None), MILLION / 2, None),
+            (
+                two(track("v2", 2, Some((2, 10)))),
+                MILLION,
+                Some(format!(
+                    "v2 is targeted by two HPAs (web-v2, web-v2-extra), which the autoscaler ignores, where {under}: with all traffic v2 stays at 2 replicas whatever the load"
+                )),
+            ),
+            (
+                track("v2", 7, Some((2, 8))),
+                MILLION,
+                Some(format!(
+                    "v2's HPA web-v2 scales it to at most 8 replicas, where {under}"
+                )),
+            ),
+            (track("v2", 7, Some((2, 10))), MILLION, None),
+            (track("v2", 7, Some((2, 12))), MILLION, None),
+            // Below what the live track runs: the ceiling, as before.
+            (
+                track("v2", 2, Some((1, 4))),
+                MILLION,
+                Some("v2's HPA web-v2 scales it to at most 4 replicas, where v1 runs 7".into()),
+            ),
+        ];
+        for (c, share, want) in cases {
+            let after = c.replicas.desired;
+            assert_eq!(
+                ceiling_risk(&live, &c, share, after),
+                want,
+                "{:?} at {share}",
+                c.autoscaler
+            );
+        }
+        // A live track two HPAs target does not scale on load either: nothing is lost.
+        assert_eq!(
+            ceiling_risk(&two(live), &track("v2", 2, None), MILLION, 2),
+            None
+        );
+    }
+
+    /// The finishes that retire a track scaled under its HPA (7 of 2–10) and leave all
+    /// traffic on one without: a selector switch's approve after the switch and an nginx
+    /// canary's finish at 100 %. The serving track is first scaled to what the old one had.
+    #[test]
+    fn a_finish_onto_a_track_without_an_autoscaler_is_a_risk() {
+        use crate::release::discover::Snapshot;
+        use crate::release::model::{Kind, Pattern, Stage};
+        use crate::release::plan::reach::tests::canary;
+        use crate::release::plan::{Actor, Op, plan};
+        let scaled = || {
+            let mut t = track("v1", 7, Some((2, 10)));
+            t.deployments = smallvec::smallvec!["web-v1".into()];
+            t.resource_versions = smallvec::smallvec!["5".into()];
+            t.desired_each = smallvec::smallvec![7];
+            t.replicas.ready = 7;
+            t
+        };
+        let serving = || {
+            let mut t = track("v2", 2, None);
+            t.deployments = smallvec::smallvec!["web-v2".into()];
+            t.resource_versions = smallvec::smallvec!["5".into()];
+            t.desired_each = smallvec::smallvec![2];
+            t.replicas.ready = 2;
+            t
+        };
+        let mut switched = canary(Stage::Switched, 0, &[]);
+        switched.pattern = Pattern::SelectorSwitch;
+        switched.canary = None;
+        switched.traffic_object.kind = Kind::Service;
+        (switched.live, switched.candidate) = (serving(), Some(scaled()));
+        let mut finishing = canary(Stage::Switched, MILLION, &[]);
+        (finishing.live, finishing.candidate) = (scaled(), Some(serving()));
+        let want = "v2 has no HPA, where v1 scales 2–10 under its HPA web-v1 (now at 7 replicas): with all traffic v2 stays at 7 replicas whatever the load";
+        let ingress = |name: &str, service: &str| -> k8s_openapi::api::networking::v1::Ingress {
+            serde_json::from_value(json!({
+                "metadata": {"name": name, "namespace": "shop", "resourceVersion": "9"},
+                "spec": {"rules": [{"host": "web.example", "http": {"paths": [{"path": "/", "pathType": "Prefix",
+                    "backend": {"service": {"name": service, "port": {"number": 80}}}}]}}]}
+            }))
+            .unwrap_or_default()
+        };
+        let snapshot = Snapshot {
+            ingresses: vec![ingress("web", "web-v1"), ingress("web-canary", "web-v2")],
+            ..Snapshot::default()
+        };
+        let actor = Actor { name: "ana".into() };
+        for r in [switched, finishing] {
+            let now = jiff::Timestamp::UNIX_EPOCH;
+            let p = plan(&r, &snapshot, Op::Approve, &actor, now);
+            let p = p.unwrap_or_else(|e| panic!("{:?}: {e}", r.pattern));
+            assert_eq!(p.risk.as_deref(), Some(want), "{:?}", r.pattern);
+        }
+    }
+
+    /// Two HPAs on one Deployment: the plan's words name both, and staging clones neither.
+    #[test]
+    fn two_autoscalers_on_one_deployment_are_named_together() {
+        let mut hpa = track("v1", 3, Some((2, 5))).autoscaler.unwrap_or_default();
+        hpa.others.push("web-extra".into());
+        assert_eq!(
+            hpa.state(),
+            "2 HPAs: none scales",
+            "the track panel's words"
+        );
+        let cases = [
+            (0, "HPAs web-v1, web-extra stop scaling while it is at 0"),
+            (
+                3,
+                "two HPAs (web-v1, web-extra) target it: the autoscaler scales it with neither on load (AmbiguousSelector), only back inside each one's range",
+            ),
+        ];
+        for (replicas, want) in cases {
+            assert_eq!(hpa.after_scale(replicas), want, "{replicas}");
+        }
     }
 
     #[test]

@@ -32,7 +32,8 @@ pub(super) fn traffic_risk(r: &Release, to: u32, moves: Moves) -> Option<String>
     if let Some(c) = r.candidate.as_ref() {
         let receiving = if to > from || moves == Moves::AllAtOnce {
             reasons.extend(capacity_risk(&r.live, c, to));
-            reasons.extend(super::autoscale::ceiling_risk(&r.live, c, to));
+            let after = c.replicas.desired;
+            reasons.extend(super::autoscale::ceiling_risk(&r.live, c, to, after));
             c
         } else {
             &r.live
@@ -123,13 +124,18 @@ fn pods_risk(t: &Track) -> Option<String> {
 
 /// Why retiring `old` shrinks production: `serving` has fewer replicas than `old` had and is
 /// made of several Deployments, so the plan cannot scale it up itself (one Deployment, it
-/// does: `keep_replicas`), or its autoscaler's maximum is below what `old` had.
+/// does: `keep_replicas`), or its autoscaler's maximum is below what `old` had, or `old`
+/// scaled on load under an HPA and `serving` cannot as far (`autoscale::ceiling_risk`).
 pub(super) fn shrink_risk(serving: &Track, old: &Track) -> Option<String> {
     let (now, had) = (serving.replicas.desired, old.replicas.desired);
-    if now < had
-        && let Some(ceiling) = super::autoscale::ceiling_risk(old, serving, MILLION)
-    {
-        return Some(ceiling);
+    // One Deployment is scaled up to what `old` had before it takes all traffic.
+    let after = if serving.deployments.len() == 1 {
+        now.max(had)
+    } else {
+        now
+    };
+    if let Some(risk) = super::autoscale::ceiling_risk(old, serving, MILLION, after) {
+        return Some(risk);
     }
     (now < had && serving.deployments.len() != 1).then(|| {
         format!(
