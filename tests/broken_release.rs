@@ -246,7 +246,7 @@ async fn a_crash_looping_track_says_why_its_pods_fail() {
     cutover::embedded::demo::seed(&c).expect("seed");
     let client = c.client(&ADMIN).await.expect("a client");
     let crash = json!({"spec": {"template": {"spec": {"containers": [
-        {"name": "nginx", "image": "nginx:1.27-crash"}]}}}});
+        {"name": "app", "image": "nginx:1.27-crash"}]}}}});
     Api::<k8s_openapi::api::apps::v1::Deployment>::namespaced(client.clone(), "shop")
         .patch(
             "nginx-v2",
