@@ -156,16 +156,48 @@ async fn input_5_a_switched_release_whose_selector_gained_a_key_rolls_back_to_th
     );
 }
 
-/// A Service of an Ingress switch that selects no Deployment (a selector with a typo) is
-/// neither "retired" nor silent: the candidate's says there is nothing to switch to and the
-/// switch is refused with that sentence; the live one's says its requests reach no pod.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_service_selecting_no_deployment_is_said_not_taken_for_retired() {
+/// The demo cluster, seeded, and an admin client.
+async fn demo() -> (EmbeddedCluster, kube::Client) {
     let c = EmbeddedCluster::start(Config::test(), "127.0.0.1:0".parse().expect("addr"))
         .await
         .expect("start the embedded cluster");
     cutover::embedded::demo::seed(&c).expect("seed");
     let client = c.client(&ADMIN).await.expect("a client");
+    (c, client)
+}
+
+/// The snapshot of `ns` and the release `id` in it once `ready` holds, within 30 s.
+async fn release_when(
+    client: &kube::Client,
+    id: &str,
+    what: &str,
+    ready: impl Fn(&Release) -> bool,
+) -> (Snapshot, Release) {
+    let ns = id.split('/').next().unwrap_or_default();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let snapshot = cluster::snapshot(client, Some(ns)).await.expect("snapshot");
+        let r = discover(&snapshot, jiff::Timestamp::now())
+            .into_iter()
+            .find(|r| r.id() == id)
+            .unwrap_or_else(|| panic!("{id} is no longer listed"));
+        if ready(&r) {
+            return (snapshot, r);
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never {what}: {r:#?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A Service of an Ingress switch that selects no Deployment (a selector with a typo) is
+/// neither "retired" nor silent: the candidate's says there is nothing to switch to and the
+/// switch is refused with that sentence; the live one's says its requests reach no pod.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_service_selecting_no_deployment_is_said_not_taken_for_retired() {
+    let (_c, client) = demo().await;
     let services = Api::<Service>::namespaced(client.clone(), "web");
     let select = |color: &'static str| {
         kube::api::Patch::Merge(json!({"spec": {"selector": {"color": color}}}))
@@ -175,26 +207,9 @@ async fn a_service_selecting_no_deployment_is_said_not_taken_for_retired() {
         .patch("green-service", &pp, &select("gren"))
         .await
         .expect("typo the candidate's selector");
-    let web = |rs: Vec<Release>| {
-        rs.into_iter()
-            .find(|r| r.id() == "web/demo-ingress")
-            .expect("the release stays listed")
-    };
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    let (snapshot, r) = loop {
-        let snapshot = cluster::snapshot(&client, Some("web"))
-            .await
-            .expect("snapshot");
-        let r = web(discover(&snapshot, jiff::Timestamp::now()));
-        if r.live.replicas.ready == 2 {
-            break (snapshot, r);
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "blue never ready: {r:#?}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let id = "web/demo-ingress";
+    let (snapshot, r) =
+        release_when(&client, id, "blue ready", |r| r.live.replicas.ready == 2).await;
     assert_eq!(r.stage, Stage::Staged, "nothing was retired");
     assert_eq!(
         r.warnings,
@@ -220,10 +235,10 @@ async fn a_service_selecting_no_deployment_is_said_not_taken_for_retired() {
         .patch("blue-service", &pp, &select("blu"))
         .await
         .expect("typo the live selector");
-    let snapshot = cluster::snapshot(&client, Some("web"))
-        .await
-        .expect("snapshot");
-    let r = web(discover(&snapshot, jiff::Timestamp::now()));
+    let (_, r) = release_when(&client, id, "the live typo read", |r| {
+        r.live.deployments.is_empty()
+    })
+    .await;
     assert!(
         r.warnings.contains(
             &"The live Service web/blue-service selects no Deployment: the 100 % of requests it is sent reach no pod. Fix its selector (kubectl edit service blue-service -n web)."
@@ -240,11 +255,7 @@ async fn a_service_selecting_no_deployment_is_said_not_taken_for_retired() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_crash_looping_track_says_why_its_pods_fail() {
     use cutover::release::model::Failing;
-    let c = EmbeddedCluster::start(Config::test(), "127.0.0.1:0".parse().expect("addr"))
-        .await
-        .expect("start the embedded cluster");
-    cutover::embedded::demo::seed(&c).expect("seed");
-    let client = c.client(&ADMIN).await.expect("a client");
+    let (_c, client) = demo().await;
     let crash = json!({"spec": {"template": {"spec": {"containers": [
         {"name": "app", "image": "nginx:1.27-crash"}]}}}});
     Api::<k8s_openapi::api::apps::v1::Deployment>::namespaced(client.clone(), "shop")
@@ -255,25 +266,8 @@ async fn a_crash_looping_track_says_why_its_pods_fail() {
         )
         .await
         .expect("a crashing candidate");
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    let (snapshot, r) = loop {
-        let snapshot = cluster::snapshot(&client, Some("shop"))
-            .await
-            .expect("snapshot");
-        let r = discover(&snapshot, jiff::Timestamp::now())
-            .into_iter()
-            .find(|r| r.id() == "shop/nginx-service")
-            .expect("the release");
-        let failing = r.candidate.as_ref().map(|c| c.failing.clone());
-        if failing.is_some_and(|f| !f.is_empty()) {
-            break (snapshot, r);
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "never all crash-looping: {r:#?}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let failing = |r: &Release| r.candidate.as_ref().is_some_and(|c| !c.failing.is_empty());
+    let (snapshot, r) = release_when(&client, "shop/nginx-service", "crash-looping", failing).await;
     // The rollout stops at its surge: the new ReplicaSet's pods crash, the old ones serve.
     let candidate = r.candidate.as_ref().expect("a candidate");
     let crashing = candidate.pods_in(cutover::release::PodState::CrashLooping);
