@@ -14,7 +14,9 @@ use serde_json::{Value, json};
 
 use super::steps::{Cx, find};
 use super::{Action, Kind, Precondition, Refusal, Step};
-use crate::release::http_route::{HttpBackendRef, HttpRoute, HttpRouteRule, rule_id, rule_label};
+use crate::release::http_route::{
+    HttpBackendRef, HttpRoute, HttpRouteRule, rule_id, rule_label, switched_on,
+};
 use crate::release::model::{Side, Track};
 use crate::release::record::{self, LastAction, ReleaseRecord};
 
@@ -111,6 +113,33 @@ fn backends(cx: Cx, rule: &HttpRouteRule) -> Backends {
     found
 }
 
+/// The side that takes every request of a rule of the pair: the one its single backendRef
+/// names, or the one at 1 of its two at 1 and 0 (`switched_on`); None for a split, or a rule
+/// naming other backends.
+fn all_to(cx: Cx, rule: &HttpRouteRule) -> Option<Side> {
+    let found = backends(cx, rule);
+    let weight = |j: usize| rule.backend_refs[j].weight_or_default();
+    match (rule.backend_refs.len(), found.live, found.candidate) {
+        (1, Some(_), None) => Some(Side::Live),
+        (1, None, Some(_)) => Some(Side::Candidate),
+        (2, Some(l), Some(c)) => match switched_on([weight(l), weight(c)])? {
+            0 => Some(Side::Live),
+            _ => Some(Side::Candidate),
+        },
+        _ => None,
+    }
+}
+
+/// Whether a move leaves an ordinary rule as it is while it sends all to one side: every such
+/// rule of a canary (its moves write splits), and a switch's rules already on the candidate.
+/// Discovery shows them as rules (`path /api* -> candidate`).
+fn is_path_rule(cx: Cx, rule: &HttpRouteRule) -> bool {
+    match all_to(cx, rule) {
+        Some(side) => cx.r.pattern.splits_by_weight() || side == Side::Candidate,
+        None => false,
+    }
+}
+
 /// One field of a backendRef set: `replace` where the route has it, `add` where it relies on
 /// the default (a JSON patch `replace` of a missing member fails).
 fn backend_op(i: usize, j: usize, field: &str, present: bool, value: Value) -> Value {
@@ -156,6 +185,10 @@ fn split_pair(
     let (Some(l), Some(c)) = (found.live, found.candidate) else {
         return Ok(None);
     };
+    // On the on/off scale the rule is a switch of its own, which a canary's moves leave.
+    if all_to(cx, rule).is_some() {
+        return Ok(None);
+    }
     if found.others > 0 {
         return Err(Refusal::RouteShape {
             object: format!("{}/{route}", cx.r.namespace),
@@ -235,8 +268,9 @@ fn split_edit(
     Ok(Some((ops.into_iter().flatten().collect(), said)))
 }
 
-/// The op that points rule `i`'s one backendRef at `to`'s Service (its port kept); none
-/// when the rule does not name the live Service.
+/// The op that points rule `i`'s one backendRef at `to`'s Service (its port kept), or, of a
+/// rule on the on/off scale (live 1, `to` 0), that flips its weights (both backendRefs
+/// kept); none when the rule sends nothing to the live Service.
 ///
 /// # Errors
 /// [`Refusal::RouteShape`] when the rule naming the live Service has other backendRefs.
@@ -250,6 +284,20 @@ fn switch_edit(
     let Some(l) = found.live else {
         return Ok(None);
     };
+    match (all_to(cx, rule), found.candidate) {
+        (Some(Side::Candidate), _) => return Ok(None),
+        (Some(Side::Live), Some(c)) if rule.backend_refs[c].name == to => {
+            let (lb, cb) = (&rule.backend_refs[l], &rule.backend_refs[c]);
+            let said = format!(
+                "{}: {} 1 → 0, {to} 0 → 1",
+                rule_label(rule.name.as_deref(), i),
+                lb.name
+            );
+            let ops = [weight_op(i, l, lb, 0), weight_op(i, c, cb, 1)];
+            return Ok(Some((ops.into_iter().flatten().collect(), said)));
+        }
+        _ => {}
+    }
     if rule.backend_refs.len() != 1 {
         return Err(Refusal::RouteShape {
             object: format!("{}/{route}", cx.r.namespace),
@@ -443,7 +491,8 @@ pub(super) fn set_record(ops: &mut Value, rec: &ReleaseRecord, last: &LastAction
 }
 
 /// `rule 1 of shop/web`, for each header rule (every match reads a header, a query parameter
-/// or the method) of the release's routes naming one of its Services.
+/// or the method) and each path rule (`is_path_rule`) of the release's routes naming one of
+/// its Services.
 fn header_rule_places(cx: Cx) -> Vec<String> {
     let ns = &cx.r.namespace;
     routes(cx)
@@ -456,7 +505,7 @@ fn header_rule_places(cx: Cx) -> Vec<String> {
                 .rules
                 .iter()
                 .enumerate()
-                .filter(|(_, rule)| !is_ordinary(rule))
+                .filter(|(_, rule)| !is_ordinary(rule) || is_path_rule(cx, rule))
                 .filter(|(_, rule)| {
                     let found = backends(cx, rule);
                     found.live.is_some() || found.candidate.is_some()
@@ -709,8 +758,9 @@ mod tests {
             (Some(1000), Some(0), 10, (900, 100)),
             (Some(900), Some(100), 50, (500, 500)),
             (Some(500), Some(500), 100, (0, 1000)),
-            // Scale 1: 1/0 cannot give 10 %; the smallest exact scale is 10.
-            (Some(1), Some(0), 10, (9, 1)),
+            // Scale 2: 2/0 cannot give 10 %; the smallest exact scale is 10 (1/0 is the
+            // on/off scale of a switch: a canary's weight never writes it, below).
+            (Some(2), Some(0), 10, (9, 1)),
             (Some(9), Some(1), 50, (5, 5)),
             (Some(5), Some(5), 100, (0, 10)),
             // T 3 at 50 % → 3/3 (T 6); unset weights read as 1 (T 2 → 1/1).
@@ -731,6 +781,12 @@ mod tests {
                 "{live:?}/{candidate:?} at {percent} %"
             );
         }
+        let on_off = route_json("web", "7", None, json!([split_rule(Some(1), Some(0))]));
+        let r = release(Pattern::HttpRouteCanary, Stage::Shifting, 1, &["web"]);
+        assert!(matches!(
+            plan_on(&r, &[on_off], Op::SetWeight(10)),
+            Err(Refusal::NoRouteRule { .. })
+        ));
         assert_eq!(split(1, 999_999), None, "a weight above 1,000,000");
         assert_eq!(split(50, 2_000_000), Some((1_000_000, 1_000_000)));
         assert_eq!(split(10, 2_000_000), None);
