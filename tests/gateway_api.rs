@@ -1495,3 +1495,63 @@ fn an_httproute_switch_on_weights_1_0_flips_them_judged_by_kubectl() {
         assert_eq!(r["warnings"], json!([]), "{r:#}");
     }
 }
+
+/// The next release of a switch on weights 1/0: staging re-points the weight-0 backendRef
+/// (the retired track's) at the new candidate's Service, still at 0, so the track that serves
+/// keeps every request; the switch then flips the weights onto it.
+#[test]
+fn the_next_release_of_a_switch_on_weights_stages_onto_the_weight_0_backend() {
+    let k = demo();
+    let id = "checkout/payments";
+    let refs = json!([{"name": "payments-blue", "port": 80, "weight": 1},
+                      {"name": "payments-green", "port": 80, "weight": 0}]);
+    patch_checkout_route(
+        &k,
+        "payments",
+        json!([{"op": "replace", "path": "/spec/rules/0/backendRefs", "value": refs}]),
+    );
+    k.act(&["switch", id]);
+    k.act(&["approve", id]);
+    let retired = k.checkout_route("payments");
+    k.act(&["stage", id, "--image", "ghcr.io/example/payments:5.3"]);
+    let r = wait_for("the new candidate ready", TIMEOUT, || {
+        let r = k.release(id);
+        let c = &r["candidate"]["replicas"];
+        (c["desired"].as_i64()? > 0 && c["ready"] == c["desired"]).then_some(r)
+    });
+    let new_svc = r["candidate"]["service"]
+        .as_str()
+        .expect("a Service")
+        .to_string();
+    assert_ne!(new_svc, "payments-blue", "{r:#}");
+    assert_eq!(
+        (
+            r["pattern"].as_str(),
+            r["stage"].as_str(),
+            r["live"]["service"].as_str()
+        ),
+        (
+            Some("httproute-switch"),
+            Some("staged"),
+            Some("payments-green")
+        ),
+        "{r:#}"
+    );
+    let route = k.checkout_route("payments");
+    assert_eq!(
+        rule_weights(&route, 0),
+        [(new_svc.clone(), 0), ("payments-green".to_string(), 1)]
+    );
+    assert_eq!(all_but(&route, 0, "name"), all_but(&retired, 0, "name"));
+    k.act(&["approve", id]);
+    assert_eq!(
+        rule_weights(&k.checkout_route("payments"), 0),
+        [(new_svc.clone(), 1), ("payments-green".to_string(), 0)]
+    );
+    let r = k.release(id);
+    assert_eq!(
+        (r["stage"].as_str(), r["live"]["service"].as_str()),
+        (Some("switched"), Some(new_svc.as_str())),
+        "{r:#}"
+    );
+}

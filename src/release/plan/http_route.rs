@@ -444,6 +444,55 @@ pub(super) fn switch_steps(
     Ok((steps, format!("backend {live} → {to_svc}")))
 }
 
+/// The op that re-points rule `i`'s weight-0 backendRef at `new_svc` where the rule is on
+/// the on/off scale with the live Service at 1 (the next release of a switch on weights
+/// 1/0: the retired track's place goes to the new candidate, still at 0); none for any other
+/// rule, an empty edit where it names `new_svc` already.
+fn stage_switch_edit(
+    cx: Cx,
+    (i, rule): (usize, &HttpRouteRule),
+    new_svc: &str,
+) -> Option<RuleEdit> {
+    let l = backends(cx, rule).live?;
+    let refs = &rule.backend_refs;
+    let weights = [refs.first()?, refs.get(1)?].map(HttpBackendRef::weight_or_default);
+    let off = 1 - l.min(1);
+    if refs.len() != 2
+        || switched_on(weights) != Some(l)
+        || !refs[off].is_service_in(&cx.r.namespace)
+    {
+        return None;
+    }
+    if refs[off].name == new_svc {
+        return Some((Vec::new(), String::new()));
+    }
+    let said = format!(
+        "{}: backend {} → {new_svc} at weight 0",
+        rule_label(rule.name.as_deref(), i),
+        refs[off].name
+    );
+    Some((vec![backend_op(i, off, "name", true, json!(new_svc))], said))
+}
+
+/// The steps that stage `new_svc` on a switch: each on/off rule's weight-0 backendRef
+/// re-pointed at it (`stage_switch_edit`), the record's route last carrying `annotations`;
+/// the record alone (step `description`) where no rule is on the on/off scale.
+///
+/// # Errors
+/// [`Refusal::NotInSnapshot`] naming a route the snapshot lacks.
+pub(super) fn switch_stage_steps(
+    cx: Cx,
+    new_svc: &str,
+    annotations: &Value,
+    description: String,
+) -> Result<Vec<Step>, Refusal> {
+    let edit = |_: &str, rule: (usize, &HttpRouteRule)| Ok(stage_switch_edit(cx, rule, new_svc));
+    match write_routes(cx, annotations, String::new(), edit) {
+        Err(Refusal::NoRouteRule { .. }) => Ok(vec![record_step(cx, annotations, description)?]),
+        steps => steps,
+    }
+}
+
 /// The step that writes `annotations` (the record) on the route carrying it, moving nothing.
 ///
 /// # Errors
