@@ -135,7 +135,7 @@ fn rules<'i>(v: View<'i>) -> impl Iterator<Item = (RuleAt, &'i RouteRuleRow)> {
 }
 
 fn rule_of<'i>(v: View<'i>, at: RuleAt) -> &'i RouteRuleRow {
-    &v.route_rules(v.any_route(at.route))[at.rule]
+    &v.route_rules(&v.routes[at.route])[at.rule]
 }
 
 /// The group of `pair` (either way round), new if there is none.
@@ -348,9 +348,9 @@ fn release<'i>(
     assemble(found, recorded)
 }
 
-/// `shop/web`, of a route of any namespace (`View::any_route`).
+/// `shop/web`.
 fn route_id(v: View<'_>, route: &RouteRow) -> String {
-    format!("{}/{}", v.namespace_of(route), v.s(route.name))
+    format!("{}/{}", v.name, v.s(route.name))
 }
 
 /// One `Route` per ordinary rule; a warning naming each backendRef that is neither Service
@@ -564,16 +564,11 @@ fn rule_limits(
         }
         let narrower = extra.iter().map(ToString::to_string).collect::<Vec<_>>();
         let narrower = narrower.join(" and ");
-        // Short, for the line under the rule: the HTTPRoute by name where it is of the
-        // release's namespace.
-        let other = v.any_route(by.route);
-        let name = match by.route < v.routes.len() {
-            true => v.s(other.name).to_string(),
-            false => route_id(v, other),
-        };
+        // Short, for the line under the rule: the HTTPRoute is of the release's namespace.
         let short = format!(
-            "{narrower}: {} of {name} first",
-            rule_number(v, by.route, by.rule)
+            "{narrower}: {} of {} first",
+            rule_number(v, by.route, by.rule),
+            v.s(v.routes[by.route].name)
         );
         let by = rule_label(v, by.route, by.rule);
         warnings.push(format!(
@@ -586,13 +581,13 @@ fn rule_limits(
 
 /// `rule 2` (1-based) or `rule "beta"` (`http_route::rule_label`).
 fn rule_number(v: View<'_>, route: usize, rule: usize) -> String {
-    let row = &v.route_rules(v.any_route(route))[rule];
+    let row = &v.route_rules(&v.routes[route])[rule];
     crate::release::http_route::rule_label(Some(v.s(row.name)), rule)
 }
 
 /// `rule 2 of HTTPRoute shop/web`, `rule "beta" of HTTPRoute shop/web`.
 fn rule_label(v: View<'_>, route: usize, rule: usize) -> String {
-    let id = route_id(v, v.any_route(route));
+    let id = route_id(v, &v.routes[route]);
     format!("{} of HTTPRoute {id}", rule_number(v, route, rule))
 }
 
@@ -1359,70 +1354,6 @@ mod tests {
                 "{at}"
             );
         }
-    }
-
-    /// A route of another namespace on the same Gateway listener, accepted there, competes
-    /// for the release's requests: its longer path takes them from a header rule, and an
-    /// older route's `/` shadows the split; named with their namespace. Not accepted (the
-    /// listener's `allowedRoutes` keeps it out), it takes nothing.
-    /// Source: Gateway API `apis/v1/gateway_types.go` (`AllowedRoutes`; precedence among
-    /// the Routes attached to a Listener, ties to the oldest, then `{namespace}/{name}`).
-    #[test]
-    fn routes_of_another_namespace_on_the_listener_compete() {
-        let foreign = |name: &str, path: &str, created: &str, accepted: bool| -> HttpRoute {
-            let status = if accepted { "True" } else { "False" };
-            obj(json!({
-                "metadata": {"name": name, "namespace": "other", "resourceVersion": "3",
-                             "creationTimestamp": created},
-                "spec": {"parentRefs": [{"name": "gw", "namespace": "shop"}],
-                         "hostnames": ["web.example"],
-                         "rules": [{"matches": [{"path": {"type": "PathPrefix", "value": path}}],
-                                    "backendRefs": [svc("other-web", None)]}]},
-                "status": {"parents": [{"parentRef": {"name": "gw", "namespace": "shop"},
-                    "controllerName": "x", "conditions": [{"type": "Accepted", "status": status,
-                    "reason": "NotAllowedByListeners", "message": ""}]}]}
-            }))
-        };
-        let beta = json!({"matches": [{"headers": [{"name": "X-Beta", "value": "on"}]}],
-                          "backendRefs": [svc("web-v2", None)]});
-        let web = || {
-            let rules = json!([beta.clone(), {"backendRefs": [svc("web-v1", Some(90)), svc("web-v2", Some(10))]}]);
-            created(
-                route("web", rules, json!({}), accepted()),
-                "2026-02-01T00:00:00Z",
-            )
-        };
-        let r = one(vec![
-            web(),
-            foreign("api", "/api", "2026-03-01T00:00:00Z", true),
-        ]);
-        assert_eq!(r.traffic.rules.len(), 1, "{:?}", r.traffic.rules);
-        assert_eq!(
-            r.traffic.rules[0].except,
-            ["path /api*: rule 1 of other/api first"]
-        );
-        assert!(
-            warned(&r, "rule 1 of HTTPRoute other/api takes them first"),
-            "{:?}",
-            r.warnings
-        );
-        let r = one(vec![
-            web(),
-            foreign("api", "/api", "2026-03-01T00:00:00Z", false),
-        ]);
-        assert!(
-            r.traffic.rules[0].except.is_empty(),
-            "{:?}",
-            r.traffic.rules
-        );
-        let r = one(vec![
-            web(),
-            foreign("old", "/", "2026-01-01T00:00:00Z", true),
-        ]);
-        assert_eq!(
-            r.traffic.routes[0].shadowed_by.as_deref(),
-            Some("rule 1 of HTTPRoute other/old")
-        );
     }
 
     /// A backendRef to a Service that does not exist gets its share of requests answered

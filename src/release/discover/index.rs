@@ -499,30 +499,6 @@ impl<'i> View<'i> {
         self.text.get(s)
     }
 
-    /// Route `i` (below `route_count`) of every namespace, this one's first (`i <
-    /// routes.len()` is `routes[i]`), the others after in the index's order. Match
-    /// precedence reads the routes of other namespaces attached to the same listener.
-    pub(super) fn any_route(&self, i: usize) -> &'i RouteRow {
-        let own = self.ix.namespaces[self.r as usize].routes.r();
-        let j = match i.checked_sub(own.len()) {
-            None => own.start + i,
-            Some(j) if j < own.start => j,
-            Some(j) => j + own.len(),
-        };
-        &self.ix.routes[j]
-    }
-
-    /// How many routes there are in every namespace (`any_route`).
-    pub(super) fn route_count(&self) -> usize {
-        self.ix.routes.len()
-    }
-
-    /// The namespace of a route of any namespace (`any_route`).
-    pub(super) fn namespace_of(&self, route: &RouteRow) -> &'i str {
-        let ns = self.ix.namespaces.get(route.ns as usize);
-        ns.map_or("", |ns| self.text.get(ns.name))
-    }
-
     pub(super) fn note(&self, s: Option<Str>) -> Option<&'i str> {
         s.map(|s| self.text.get(s))
     }

@@ -21,10 +21,9 @@
 //! `HTTPHeaderMatch`: names case-insensitive); conformance
 //! `conformance/tests/httproute-matching.go`, `httproute-matching-across-routes.go`.
 //!
-//! Routes of every namespace in the snapshot compete (`competing`): another namespace's only
-//! where a parent accepts it (a listener's `allowedRoutes` lets it in). A namespace the
-//! snapshot does not hold (not watched) is not seen: its routes could take requests first.
-//! Route indices (`MatchAt::route`) are `View::any_route`'s: the release's namespace first.
+//! Only the routes of the release's namespace are read: a route of another namespace attached
+//! to the same listener (one its `allowedRoutes` lets in) competes at the gateway, yet is not
+//! seen here.
 
 use std::cmp::Reverse;
 
@@ -91,24 +90,19 @@ struct Rank<'i> {
     query: Reverse<usize>,
     /// A route without a creationTimestamp after every route with one.
     created: (bool, Option<jiff::Timestamp>),
-    /// (namespace, name): `{namespace}/{name}` in alphabetical order.
-    name: (&'i str, &'i str),
+    name: &'i str,
     rule: usize,
     m: usize,
 }
 
-/// The routes (`View::any_route`) that compete with `route` for its requests: those that
-/// may attach to a listener it attaches to (`same_listener`), itself included, of its
-/// namespace, or of another where a parent accepts them (a listener's `allowedRoutes` lets
-/// in the Gateway's own namespace alone unless it names others; the status says which).
+/// The routes that compete with `route` for its requests: those of its namespace that may
+/// attach to a listener it attaches to (`same_listener`), itself included.
 pub(super) fn competing(v: View<'_>, route: usize) -> Vec<usize> {
     let parents = |r: &RouteRow| v.s(r.parent_names).split(',').filter(|p| !p.is_empty());
-    let own: Vec<&str> = parents(v.any_route(route)).collect();
+    let own: Vec<&str> = parents(&v.routes[route]).collect();
     let shares = |r: &RouteRow| parents(r).any(|p| own.iter().any(|o| same_listener(o, p)));
-    let local = v.routes.len();
-    let may = |r: usize| r < local || v.any_route(r).accepted > 0;
-    (0..v.route_count())
-        .filter(|&r| r == route || may(r) && shares(v.any_route(r)))
+    (0..v.routes.len())
+        .filter(|&r| r == route || shares(&v.routes[r]))
         .collect()
 }
 
@@ -143,7 +137,7 @@ fn listener_of(p: &str) -> (&str, Option<&str>, Option<&str>) {
 pub(super) fn winner(v: View<'_>, routes: &[usize], req: &Request<'_>) -> Verdict {
     let mut ranked: Vec<(Rank<'_>, MatchAt)> = Vec::new();
     for &route in routes {
-        let row = v.any_route(route);
+        let row = &v.routes[route];
         let Some(host) = host_rank(v.s(row.hostnames), req.host) else {
             continue;
         };
@@ -166,7 +160,7 @@ pub(super) fn winner(v: View<'_>, routes: &[usize], req: &Request<'_>) -> Verdic
 }
 
 fn rule_row<'i>(v: View<'i>, at: MatchAt) -> &'i RouteRuleRow {
-    &v.route_rules(v.any_route(at.route))[at.rule]
+    &v.route_rules(&v.routes[at.route])[at.rule]
 }
 
 /// The matches of a rule, each with where it is; one without a match row for a rule without
@@ -223,7 +217,7 @@ fn rank<'i>(
         headers: Reverse(count(RuleSource::Header)),
         query: Reverse(count(RuleSource::Query)),
         created: (row.created.is_none(), row.created),
-        name: (v.namespace_of(row), v.s(row.name)),
+        name: v.s(row.name),
         rule: at.rule,
         m: at.m.unwrap_or(0),
     }
@@ -475,7 +469,7 @@ fn hosts<'i>(v: View<'i>, row: &RouteRow) -> Vec<&'i str> {
 /// hostnames.
 pub(super) fn fate(v: View<'_>, at: MatchAt) -> Fate {
     let routes = competing(v, at.route);
-    let row = v.any_route(at.route);
+    let row = &v.routes[at.route];
     let rule = rule_row(v, at);
     let (mut by, mut unsure) = (None, false);
     for (m, here) in matches_of(v, rule, at.route, at.rule) {
@@ -523,7 +517,7 @@ pub(super) fn losses(v: View<'_>, at: MatchAt) -> Vec<(MatchAt, Vec<Condition>)>
                 let Some(mine) = probes(v, m, host).and_then(|p| p.into_iter().next()) else {
                     continue;
                 };
-                for (i, other) in v.route_rules(v.any_route(r)).iter().enumerate() {
+                for (i, other) in v.route_rules(&v.routes[r]).iter().enumerate() {
                     for (om, oat) in matches_of(v, other, r, i) {
                         if oat.same_rule(at) {
                             continue;
@@ -551,14 +545,14 @@ pub(super) fn losses(v: View<'_>, at: MatchAt) -> Vec<(MatchAt, Vec<Condition>)>
 /// `other` names, with the host condition that picks those requests.
 fn probe_hosts<'i>(v: View<'i>, own: usize, other: usize) -> Vec<(&'i str, Option<Condition>)> {
     // Only where `other` serves the host too: routes of other hosts never compete.
-    let theirs = v.s(v.any_route(other).hostnames);
-    let mut out: Vec<(&str, Option<Condition>)> = hosts(v, v.any_route(own))
+    let theirs = v.s(v.routes[other].hostnames);
+    let mut out: Vec<(&str, Option<Condition>)> = hosts(v, &v.routes[own])
         .into_iter()
         .filter(|h| host_rank(theirs, h).is_some())
         .map(|h| (h, None))
         .collect();
-    if v.s(v.any_route(own).hostnames).is_empty() {
-        let named = hosts(v, v.any_route(other)).into_iter();
+    if v.s(v.routes[own].hostnames).is_empty() {
+        let named = hosts(v, &v.routes[other]).into_iter();
         out.extend(
             named
                 .filter(|h| !h.is_empty() && !h.starts_with('*'))
@@ -788,20 +782,6 @@ mod tests {
         }
     }
 
-    /// The backend of the rule that takes `example.com` `path` among the routes competing
-    /// with route 0 of `v`.
-    fn taker(v: View<'_>, path: &str) -> String {
-        let req = Request {
-            host: "example.com",
-            path: path.into(),
-            ..Request::default()
-        };
-        match winner(v, &competing(v, 0), &req) {
-            Verdict::Taken(at) => v.s(v.backends(rule_row(v, at))[0].name).to_string(),
-            other => format!("{other:?}"),
-        }
-    }
-
     /// Only the routes attached to a listener in common compete: route `a` sends `/` to
     /// `a`, route `b` the longer `/api` to `b`, each on the parentRefs of the row; a request
     /// for `/api` goes to `b` where they share a listener, else it stays `a`'s.
@@ -872,72 +852,17 @@ mod tests {
         for (i, (a, b, want)) in cases.into_iter().enumerate() {
             let o = objects(&[on("a", "/", a.clone()), on("b", "/api", b.clone())]);
             let ix = Index::new(&o);
-            let got = taker(View::new(&ix, 0), "/api");
+            let v = View::new(&ix, 0);
+            let req = Request {
+                host: "example.com",
+                path: "/api".into(),
+                ..Request::default()
+            };
+            let got = match winner(v, &competing(v, 0), &req) {
+                Verdict::Taken(at) => v.s(v.backends(rule_row(v, at))[0].name).to_string(),
+                other => format!("{other:?}"),
+            };
             assert_eq!(got, want, "row {}: {a} and {b}", i + 1);
-        }
-    }
-
-    /// A route of another namespace attached to the same listener competes where a parent
-    /// accepts it (a listener's `allowedRoutes.namespaces` lets it in; the default, `Same`,
-    /// does not, and the controller says `Accepted: False`); ties go to the route first by
-    /// `{namespace}/{name}`. Route `ns/b` sends `/` to `own`; the other route is the row's.
-    /// Sources: Gateway API `apis/v1/gateway_types.go` (`AllowedRoutes`, `RouteNamespaces`:
-    /// "From indicates where Routes will be selected for this Gateway … Same"; matching
-    /// precedence "the Route appearing first in alphabetical order (namespace/name)"),
-    /// `apis/v1/shared_types.go` (`RouteConditionAccepted`).
-    #[test]
-    fn routes_of_other_namespaces_compete_where_a_gateway_accepts_them() {
-        let accepted = json!({"parents": [{"parentRef": {"name": "gw", "namespace": "ns"},
-            "controllerName": "x", "conditions": [{"type": "Accepted", "status": "True",
-            "reason": "Accepted", "message": ""}]}]});
-        let route_in = |ns: &str, name: &str, path: &str, gw_ns: &str, status: Value| {
-            json!({
-                "metadata": {"name": name, "namespace": ns},
-                "spec": {"parentRefs": [{"name": "gw", "namespace": gw_ns}],
-                         "hostnames": ["example.com"],
-                         "rules": [rule(json!([{"path": {"type": "PathPrefix", "value": path}}]),
-                                        &format!("{ns}/{name}"))]},
-                "status": status
-            })
-        };
-        let own = route_in("ns", "b", "/", "ns", accepted.clone());
-        let cases = [
-            // (the other route, the request's path, who takes it)
-            (
-                route_in("other", "api", "/api", "ns", accepted.clone()),
-                "/api",
-                "other/api",
-            ),
-            (
-                route_in("other", "api", "/api", "ns", json!({})),
-                "/api",
-                "ns/b",
-            ),
-            (
-                route_in("other", "api", "/api", "other", accepted.clone()),
-                "/api",
-                "ns/b",
-            ),
-            // A tie: `aa/z` comes before `ns/b` by namespace/name (by name alone, after).
-            (
-                route_in("aa", "z", "/", "ns", accepted.clone()),
-                "/",
-                "aa/z",
-            ),
-            (
-                route_in("other", "a", "/", "ns", accepted.clone()),
-                "/",
-                "ns/b",
-            ),
-        ];
-        for (i, (other, path, want)) in cases.into_iter().enumerate() {
-            let o = objects(&[own.clone(), other.clone()]);
-            let ix = Index::new(&o);
-            let v = (0..ix.namespaces.len())
-                .map(|r| View::new(&ix, r))
-                .find(|v| v.name == "ns")
-                .expect("namespace ns");
-            assert_eq!(taker(v, path), want, "row {}: {other}", i + 1);
         }
     }
 }
