@@ -1070,6 +1070,50 @@ mod tests {
         assert_eq!(record_of(&back).stage, Stage::RolledBack);
     }
 
+    /// Issue 13, pattern 2: a rule on the on/off scale (web-v1 1, web-v2 0) is switched by
+    /// one JSON patch led by the resourceVersion that flips its two weights, both
+    /// backendRefs kept; a rollback flips them back.
+    #[test]
+    fn a_switch_on_weights_1_0_flips_them_in_one_patch() {
+        let route = route_json("web", "7", None, json!([split_rule(Some(1), Some(0))]));
+        let r = release(Pattern::HttpRouteSwitch, Stage::Staged, 0, &["web"]);
+        let p = plan_on(&r, std::slice::from_ref(&route), Op::Approve).expect("a switch");
+        let (_, ops) = patches(&p)[0];
+        assert_eq!(
+            ops.as_array().expect("ops")[1..3],
+            [
+                json!({"op": "replace", "path": "/spec/rules/0/backendRefs/0/weight", "value": 0}),
+                json!({"op": "replace", "path": "/spec/rules/0/backendRefs/1/weight", "value": 1}),
+            ]
+        );
+        assert_eq!(
+            p.steps[0].description,
+            "shop/web: rule 1: web-v1 1 → 0, web-v2 0 → 1; record the release"
+        );
+        let got = after(&p, &route);
+        assert_eq!(weights(&got, 0), (json!(0), json!(1)));
+        let names = |v: &Value| v["spec"]["rules"][0]["backendRefs"].clone();
+        assert_eq!(
+            names(&got)
+                .as_array()
+                .map(|b| b.iter().map(|b| b["name"].clone()).collect::<Vec<_>>()),
+            Some(vec![json!("web-v1"), json!("web-v2")])
+        );
+        let switched = route_json(
+            "web",
+            "8",
+            Some(got["metadata"]["annotations"].clone()),
+            json!([split_rule(Some(0), Some(1))]),
+        );
+        let mut r = release(Pattern::HttpRouteSwitch, Stage::Switched, 0, &["web"]);
+        r.live = track("v2", 2);
+        r.candidate = Some(track("v1", 2));
+        r.record = Some(record_of(&got));
+        r.traffic_object.resource_version = "8".into();
+        let p = plan_on(&r, std::slice::from_ref(&switched), Op::Rollback).expect("a rollback");
+        assert_eq!(weights(&after(&p, &switched), 0), (json!(1), json!(0)));
+    }
+
     #[test]
     fn the_gate_deadline_is_read_from_the_route() {
         let route = switch_route("7", "web-v1", Some(json!({record::GATE_TIMEOUT: "10m"})));
