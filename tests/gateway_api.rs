@@ -1354,3 +1354,204 @@ fn a_release_staged_after_a_finished_httproute_canary_starts_from_the_track_it_f
     );
     assert_eq!(k.release(id)["stage"], "shifting");
 }
+
+/// Applies the JSON patch `ops` to HTTPRoute `name` of `checkout` with kubectl.
+fn patch_checkout_route(k: &Kube, name: &str, ops: Value) {
+    k.ok(&[
+        "patch",
+        "httproute",
+        name,
+        "-n",
+        "checkout",
+        "--type=json",
+        "-p",
+        &ops.to_string(),
+    ]);
+}
+
+/// Issue 13 (what was left, point 1): a rule sending `/api` all to cart-v2 beside the 90/10
+/// split of `checkout/cart`, first at weights 0/1, then with cart-v2 its one backendRef. It
+/// is shown as a rule (`cutover status -o json` rules), never as the split nor a
+/// disagreement; every move (weight, finish, rollback) leaves it as kubectl first read it and
+/// says where its requests still go. Source: Gateway API `HTTPRouteRule.Matches` (the longer
+/// `PathPrefix /api` takes its requests before the split's `/`), `BackendRef.Weight` (0 gets
+/// nothing).
+#[test]
+fn a_path_rule_all_to_the_candidate_is_a_rule_every_move_leaves_judged_by_kubectl() {
+    let k = demo();
+    let id = "checkout/cart";
+    let api = |backends: Value| {
+        json!({"matches": [{"path": {"type": "PathPrefix", "value": "/api"}}],
+               "backendRefs": backends})
+    };
+    let on_off = api(json!([{"name": "cart-v1", "port": 80, "weight": 0},
+                            {"name": "cart-v2", "port": 80, "weight": 1}]));
+    patch_checkout_route(
+        &k,
+        "cart",
+        json!([{"op": "add", "path": "/spec/rules/-", "value": on_off}]),
+    );
+    let said = "requests with path /api* still go to v2";
+    let shown = json!([
+        "header X-Canary=always -> candidate",
+        "path /api* -> candidate"
+    ]);
+    let r = k.release(id);
+    assert_eq!(r["pattern"], "httproute-canary", "{r:#}");
+    assert_eq!(r["traffic"]["rules"], shown, "{r:#}");
+    assert_eq!(r["traffic"]["candidate_percent"], 10, "{r:#}");
+    assert_eq!(r["traffic"]["routes"].as_array().map(Vec::len), Some(1));
+    assert_eq!(r["traffic"].get("disagreement"), None, "{r:#}");
+    let out = k.act(&["weight", id, "50"]);
+    assert!(out.contains(said), "{out}");
+    let route = k.checkout_route("cart");
+    assert_eq!(cart_split(&route), (50, 50));
+    assert_eq!(
+        rule_weights(&route, 2),
+        [("cart-v1".to_string(), 0), ("cart-v2".to_string(), 1)]
+    );
+
+    // One backendRef: the same rule, through the finish and the rollback.
+    patch_checkout_route(
+        &k,
+        "cart",
+        json!([{"op": "replace", "path": "/spec/rules/2",
+                "value": api(json!([{"name": "cart-v2", "port": 80}]))}]),
+    );
+    let rule = k.checkout_route("cart")["spec"]["rules"][2].clone();
+    assert_eq!(k.release(id)["traffic"]["rules"], shown);
+    for (args, want) in [
+        (vec!["weight", id, "100", "--force"], (0, 100)),
+        (vec!["approve", id], (0, 100)),
+        (vec!["rollback", id], (100, 0)),
+    ] {
+        let out = k.act(&args);
+        assert!(out.contains(said), "{args:?}: {out}");
+        let route = k.checkout_route("cart");
+        assert_eq!(cart_split(&route), want, "{args:?}");
+        assert_eq!(route["spec"]["rules"][2], rule, "{args:?}");
+    }
+    let r = k.release(id);
+    assert_eq!(r["stage"], "rolled-back", "{r:#}");
+    assert_eq!(r["traffic"]["candidate_share"], 0.0, "{r:#}");
+    assert_eq!(r["traffic"]["rules"], shown, "{r:#}");
+}
+
+/// Issue 13, pattern 2: "a rule whose single backendRef moves from blue to green (or whose
+/// weights go 1/0 → 0/1)". `checkout/payments` with both backendRefs, blue at 1 and green at
+/// 0, is a switch (not a canary at 0 %): switch → approve (retire) → rollback flip the
+/// weights, both backendRefs kept, kubectl reading them after each.
+#[test]
+fn an_httproute_switch_on_weights_1_0_flips_them_judged_by_kubectl() {
+    let k = demo();
+    let id = "checkout/payments";
+    let refs = |blue: i64, green: i64| {
+        json!([{"name": "payments-blue", "port": 80, "weight": blue},
+               {"name": "payments-green", "port": 80, "weight": green}])
+    };
+    patch_checkout_route(
+        &k,
+        "payments",
+        json!([{"op": "replace", "path": "/spec/rules/0/backendRefs", "value": refs(1, 0)}]),
+    );
+    let before = k.checkout_route("payments");
+    let untouched = all_but(&before, 0, "weight");
+    let r = k.release(id);
+    assert_eq!(
+        (r["pattern"].as_str(), r["stage"].as_str()),
+        (Some("httproute-switch"), Some("staged")),
+        "{r:#}"
+    );
+    let weights = |route: &Value| {
+        rule_weights(route, 0)
+            .into_iter()
+            .map(|(_, w)| w)
+            .collect::<Vec<_>>()
+    };
+    let steps = [
+        // (op, (blue, green) weights, (blue, green) replicas, stage, live)
+        ("switch", [0, 1], (2, 2), "switched", "payments-green"),
+        ("approve", [0, 1], (0, 2), "retired", "payments-green"),
+        ("rollback", [1, 0], (2, 2), "rolled-back", "payments-blue"),
+    ];
+    for (op, want, replicas, stage, live) in steps {
+        let out = k.act(&[op, id]);
+        let route = k.checkout_route("payments");
+        assert_eq!(weights(&route), want, "after {op}: {out}");
+        assert_eq!(all_but(&route, 0, "weight"), untouched, "after {op}");
+        assert_eq!(
+            (k.replicas("payments-blue"), k.replicas("payments-green")),
+            replicas,
+            "after {op}"
+        );
+        let r = k.release(id);
+        assert_eq!(r["pattern"], "httproute-switch", "{r:#}");
+        assert_eq!(
+            (r["stage"].as_str(), r["live"]["service"].as_str()),
+            (Some(stage), Some(live)),
+            "{r:#}"
+        );
+        assert_eq!(r["traffic"]["live_percent"], 100, "{r:#}");
+        assert_eq!(r["warnings"], json!([]), "{r:#}");
+    }
+}
+
+/// The next release of a switch on weights 1/0: staging re-points the weight-0 backendRef
+/// (the retired track's) at the new candidate's Service, still at 0, so the track that serves
+/// keeps every request; the switch then flips the weights onto it.
+#[test]
+fn the_next_release_of_a_switch_on_weights_stages_onto_the_weight_0_backend() {
+    let k = demo();
+    let id = "checkout/payments";
+    let refs = json!([{"name": "payments-blue", "port": 80, "weight": 1},
+                      {"name": "payments-green", "port": 80, "weight": 0}]);
+    patch_checkout_route(
+        &k,
+        "payments",
+        json!([{"op": "replace", "path": "/spec/rules/0/backendRefs", "value": refs}]),
+    );
+    k.act(&["switch", id]);
+    k.act(&["approve", id]);
+    let retired = k.checkout_route("payments");
+    k.act(&["stage", id, "--image", "ghcr.io/example/payments:5.3"]);
+    let r = wait_for("the new candidate ready", TIMEOUT, || {
+        let r = k.release(id);
+        let c = &r["candidate"]["replicas"];
+        (c["desired"].as_i64()? > 0 && c["ready"] == c["desired"]).then_some(r)
+    });
+    let new_svc = r["candidate"]["service"]
+        .as_str()
+        .expect("a Service")
+        .to_string();
+    assert_ne!(new_svc, "payments-blue", "{r:#}");
+    assert_eq!(
+        (
+            r["pattern"].as_str(),
+            r["stage"].as_str(),
+            r["live"]["service"].as_str()
+        ),
+        (
+            Some("httproute-switch"),
+            Some("staged"),
+            Some("payments-green")
+        ),
+        "{r:#}"
+    );
+    let route = k.checkout_route("payments");
+    assert_eq!(
+        rule_weights(&route, 0),
+        [(new_svc.clone(), 0), ("payments-green".to_string(), 1)]
+    );
+    assert_eq!(all_but(&route, 0, "name"), all_but(&retired, 0, "name"));
+    k.act(&["approve", id]);
+    assert_eq!(
+        rule_weights(&k.checkout_route("payments"), 0),
+        [(new_svc.clone(), 1), ("payments-green".to_string(), 0)]
+    );
+    let r = k.release(id);
+    assert_eq!(
+        (r["stage"].as_str(), r["live"]["service"].as_str()),
+        (Some("switched"), Some(new_svc.as_str())),
+        "{r:#}"
+    );
+}

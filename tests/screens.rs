@@ -2395,6 +2395,60 @@ fn httproute_third_backend_takes_its_own_share() {
     }
 }
 
+/// Namespace `shelf`: the HTTPRoute canary `cart`, 90/10 on `/`, whose rule 2 sends every
+/// request under `/api` to cart-v2 alone.
+fn shelf() -> Objects {
+    let objects = Objects {
+        namespace: "shelf".to_string(),
+        ..Objects::default()
+    };
+    objects
+        .service_pair("cart", [("v1", "2.3.0", READY3), ("v2", "2.4.0", READY3)])
+        .http_route(
+            "cart",
+            "cart.example.com",
+            json!([
+                path_rule(
+                    "/",
+                    json!([backend("cart-v1", Some(90)), backend("cart-v2", Some(10))])
+                ),
+                path_rule("/api", json!([backend("cart-v2", None)])),
+            ]),
+            route_record("shifting", "cart", "v1", "v2", None),
+            accepted_by_public(),
+        )
+}
+
+/// Issue 13 (what was left, point 1): a rule sending one path all to the candidate is shown
+/// as a rule next to the split (`path /api* → v2`), never as a split of its own nor as
+/// routes that disagree; the approve dialog says its requests still go to v2.
+/// Source: Gateway API `HTTPRouteRule.Matches` (the longer `PathPrefix` takes its requests
+/// first).
+#[test]
+fn httproute_path_rule_beside_the_split() {
+    let mut app = app_with(&shelf(), PodScope::All, "shelf/cart", false);
+    screens("httproute_path_rule", &app);
+    let theme = default_theme();
+    for (w, h) in [(120, 40), (80, 24)] {
+        let terminal = render(&app, &theme, w, h);
+        let buf = terminal.backend().buffer();
+        for said in ["path /api* → v2", "90/10"] {
+            assert!(find(buf, said).is_some(), "{w}x{h}: {said}");
+        }
+        for claim in ["varies", "routes disagree", "cart.example.com/api"] {
+            assert_eq!(find(buf, claim), None, "{w}x{h}: {claim}");
+        }
+    }
+    press(&mut app, Key::char('a'));
+    let summary = &app.confirm().expect("a dialog").plan.summary;
+    assert!(
+        summary.contains(
+            "requests with path /api* still go to v2: rule 2 of shelf/cart is left as it is"
+        ),
+        "{summary}"
+    );
+}
+
 /// Two HTTPRoutes of one release that split differently: no one split is shown (the bar,
 /// the headings and the list say so), each route's is, never the first route's alone.
 #[test]

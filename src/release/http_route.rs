@@ -164,6 +164,19 @@ pub fn rule_label(name: Option<&str>, i: usize) -> String {
     format!("rule {}", rule_id(name, i))
 }
 
+/// Of a rule's two backendRefs at these weights (as the data plane reads them), the one
+/// that takes every request on the on/off scale of a backend switch: `Some(0)` for 1/0,
+/// `Some(1)` for 0/1; None for any other scale (100/0, 1/1 and 2/1 split by weight).
+/// Source: issue 13, pattern 2 ("a rule whose single backendRef moves from blue to green (or
+/// whose weights go 1/0 → 0/1)"); Gateway API `BackendRef.Weight` (weight 0 gets nothing).
+pub fn switched_on(weights: [u32; 2]) -> Option<usize> {
+    match weights {
+        [1, 0] => Some(0),
+        [0, 1] => Some(1),
+        _ => None,
+    }
+}
+
 impl HttpBackendRef {
     /// The weight as the data plane reads it: the default 1 when unset, never below 0.
     pub fn weight_or_default(&self) -> u32 {

@@ -30,6 +30,7 @@ use super::nginx_canary::share;
 use super::objects::{BackendRow, CondRow, MatchRow, PathKind, RouteRow, RouteRuleRow};
 use super::precedence::{self, Fate, MatchAt};
 use super::serving::HostPaths;
+use crate::release::http_route::switched_on;
 use crate::release::model::{
     Condition, Kind, MILLION, OtherBackend, Pattern, Release, Route, RouteFault, Rule, RuleMatch,
     RuleSource, Side, Stage, Traffic, share_route,
@@ -48,6 +49,9 @@ struct Group<'i> {
     pair: [&'i str; 2],
     /// Ordinary rules (split or not), in the order of their routes and rules.
     ordinary: Vec<RuleAt>,
+    /// Ordinary rules that send every request to one side while the release's split does
+    /// something else (`path_rule`): shown as rules, never written by the release's moves.
+    paths: Vec<RuleAt>,
     /// Rules whose matches all carry conditions, each sending them to one of the pair.
     matched: Vec<RuleAt>,
     /// Rules whose matches all carry conditions and that split them between the pair: not
@@ -99,7 +103,7 @@ pub(super) fn discover<'i>(
         }
     }
     for (at, rule) in rules(v).filter(|&(_, rule)| !ordinary(v, rule)) {
-        match single_service(v, rule) {
+        match all_to(v, rule) {
             Some(only) => {
                 if let Some(g) = groups.iter_mut().find(|g| g.has(only)) {
                     g.matched.push(at);
@@ -141,6 +145,7 @@ fn group_for<'g, 'i>(groups: &'g mut Vec<Group<'i>>, pair: [&'i str; 2]) -> &'g 
         groups.push(Group {
             pair,
             ordinary: Vec::new(),
+            paths: Vec::new(),
             matched: Vec::new(),
             split_matched: Vec::new(),
         });
@@ -163,6 +168,24 @@ fn single_service<'i>(v: View<'i>, rule: &RouteRuleRow) -> Option<&'i str> {
         [b] if b.service => Some(v.s(b.name)),
         _ => None,
     }
+}
+
+/// The one Service that takes every request of a rule: its one backendRef's, or, of a rule
+/// whose two backendRefs name two Services at weights 1 and 0 (the on/off scale of a backend
+/// switch, `http_route::switched_on`), the one at 1. None for a split of any other scale.
+fn all_to<'i>(v: View<'i>, rule: &RouteRuleRow) -> Option<&'i str> {
+    match v.backends(rule) {
+        pair @ [a, b] if a.service && b.service && v.s(a.name) != v.s(b.name) => {
+            switched_on([a.weight, b.weight]).map(|on| v.s(pair[on].name))
+        }
+        _ => single_service(v, rule),
+    }
+}
+
+/// Whether a rule splits its requests between both Services of `pair` by weight: it names
+/// both and sends not all to one (`all_to`).
+fn splits(v: View<'_>, rule: &RouteRuleRow, pair: [&str; 2]) -> bool {
+    pair.iter().all(|s| names(v, rule, s)) && all_to(v, rule).is_none()
 }
 
 /// The two Services a rule splits between: those its route's record names, when the rule
@@ -217,12 +240,10 @@ fn sides<'i>(v: View<'i>, g: &Group<'i>, recorded: &Recorded) -> (&'i str, &'i s
         .ordinary
         .iter()
         .map(|&at| rule_of(v, at))
-        .find(|rule| g.pair.iter().all(|s| names(v, rule, s)));
+        .find(|rule| splits(v, rule, g.pair));
     let Some(rule) = split else {
         let first = g.ordinary.first().map(|&at| rule_of(v, at));
-        let live = first
-            .and_then(|r| single_service(v, r))
-            .unwrap_or(g.pair[0]);
+        let live = first.and_then(|r| all_to(v, r)).unwrap_or(g.pair[0]);
         return (live, other(live));
     };
     // A split keeps its live track through a share of 100 % (switched); once the release is
@@ -274,18 +295,27 @@ fn release<'i>(
     g.ordinary.dedup();
     let recorded = std::mem::take(&mut records[home]);
     let (live, candidate) = sides(v, &g, &recorded);
+    let pattern = match (g.ordinary.iter()).any(|&at| splits(v, rule_of(v, at), g.pair)) {
+        true => Pattern::HttpRouteCanary,
+        false => Pattern::HttpRouteSwitch,
+    };
+    // A move writes a canary's splits, a switch's rules to the live Service: the others send
+    // all their requests to one side whatever the release does, as a header rule does.
+    let (paths, ordinary) = g.ordinary.iter().partition(|&&at| {
+        all_to(v, rule_of(v, at))
+            .is_some_and(|s| pattern == Pattern::HttpRouteCanary || s == candidate)
+    });
+    (g.paths, g.ordinary) = (paths, ordinary);
     let mut warnings = Vec::new();
     let mut faults = Vec::new();
     let routes = routes(v, &g, (live, candidate), &mut warnings, &mut faults);
-    let rules = match_rules(v, &g, (live, routes.first()), &mut warnings);
+    let split = (live, routes.first());
+    let mut rules = match_rules(v, (&g.matched, false), split, &mut warnings);
+    rules.extend(match_rules(v, (&g.paths, true), split, &mut warnings));
     refusals(v, &g, &mut warnings, &mut faults);
     missing_services(v, &g, &mut warnings);
     split_differently(v, (live, candidate), &routes, &faults, &mut warnings);
     split_matched(v, &g, (live, candidate), &mut warnings);
-    let pattern = match routes.iter().any(|r| r.weighted) {
-        true => Pattern::HttpRouteCanary,
-        false => Pattern::HttpRouteSwitch,
-    };
     let shown = share_route(&routes);
     let share = shown.map_or(0, |r| r.candidate_per_million);
     let others = shown.map(|r| r.others.clone()).unwrap_or_default();
@@ -346,7 +376,7 @@ fn routes(
             live_service: Some(live.into()),
             candidate_service: Some(candidate.into()),
             candidate_per_million: rule_share(v, rule, candidate),
-            weighted: names(v, rule, live) && names(v, rule, candidate),
+            weighted: splits(v, rule, [live, candidate]),
             weights: Some((clamp(weights(v, rule, candidate).0), clamp(all))),
             others: Vec::new(),
             shadowed_by: None,
@@ -435,21 +465,22 @@ fn rule_path(v: View<'_>, rule: &RouteRuleRow) -> (CompactString, bool) {
         })
 }
 
-/// One `Rule` per match of the header, query and method rules: its conditions ANDed, its
-/// path a condition where it is not the release's route's, `to` the side it names. A match
-/// whose every request another rule takes first is left out; the requests another rule
-/// takes first are the rule's `except` (each with a warning).
+/// One `Rule` per match of the rules `at` (header, query and method rules; or, `whole_path`,
+/// ordinary rules sending all to one side, their path always said: `path /api*`): its
+/// conditions ANDed, its path a condition where it is not the release's route's, `to` the
+/// side it names. A match whose every request another rule takes first is left out; the
+/// requests another rule takes first are the rule's `except` (each with a warning).
 fn match_rules(
     v: View<'_>,
-    g: &Group<'_>,
+    (at, whole_path): (&[RuleAt], bool),
     (live, first): (&str, Option<&Route>),
     warnings: &mut Vec<String>,
 ) -> Vec<Rule> {
     let own = first.map_or(("/", false), |r| (r.path.as_str(), r.exact));
     let mut out = Vec::new();
-    for &at in &g.matched {
+    for &at in at {
         let rule = rule_of(v, at);
-        let Some(service) = single_service(v, rule) else {
+        let Some(service) = all_to(v, rule) else {
             continue;
         };
         let to = if service == live {
@@ -459,14 +490,12 @@ fn match_rules(
         };
         let first_hosts = first.map_or("", |r| r.host.as_str());
         let host = on_hosts(v.s(v.routes[at.route].hostnames), first_hosts);
-        for (i, m) in v.matches(rule).iter().enumerate() {
-            let mut when = conditions(v, m, own);
-            when.extend(host.clone());
-            let here = MatchAt {
-                route: at.route,
-                rule: at.rule,
-                m: Some(i),
+        for (m, here) in precedence::matches_of(v, rule, at.route, at.rule) {
+            let mut when = match m {
+                Some(m) if !whole_path => conditions(v, m, own),
+                _ => path_conditions(v, m),
             };
+            when.extend(host.clone());
             let said = when.iter().map(ToString::to_string).collect::<Vec<_>>();
             let said = (said.join(" and "), service);
             if let Some(except) = rule_limits(v, here, said, warnings) {
@@ -530,7 +559,7 @@ fn rule_limits(
                 rule: by.rule,
             },
         );
-        if single_service(v, other) == Some(service) || extra.is_empty() {
+        if all_to(v, other) == Some(service) || extra.is_empty() {
             continue;
         }
         let narrower = extra.iter().map(ToString::to_string).collect::<Vec<_>>();
@@ -592,20 +621,37 @@ fn conditions(v: View<'_>, m: &MatchRow, own: (&str, bool)) -> SmallVec<[Conditi
             _ => (path, kind == PathKind::Exact) != own,
         };
         if narrows {
-            let matches = match kind {
-                PathKind::Prefix => RuleMatch::Prefix(path.into()),
-                PathKind::Exact => RuleMatch::Value(path.into()),
-                PathKind::Regex => RuleMatch::Pattern(path.into()),
-            };
-            when.push(Condition {
-                source: RuleSource::Path,
-                name: CompactString::default(),
-                matches,
-            });
+            when.push(path_condition(kind, path));
         }
     }
     when.extend(v.conditions(m).iter().map(|c| condition(v, c)));
     when
+}
+
+/// A match's conditions with its path always first (`path /*` for every path, and for a
+/// rule without matches, None).
+fn path_conditions(v: View<'_>, m: Option<&MatchRow>) -> SmallVec<[Condition; 1]> {
+    let (kind, path) = m
+        .and_then(|m| m.path)
+        .map_or((PathKind::Prefix, "/"), |(kind, p)| (kind, v.s(p)));
+    let mut when = smallvec::smallvec![path_condition(kind, path)];
+    let rest = m.map_or(&[][..], |m| v.conditions(m));
+    when.extend(rest.iter().map(|c| condition(v, c)));
+    when
+}
+
+/// `path /api*` (PathPrefix), `path=/api` (Exact), `path~^/a` (RegularExpression).
+fn path_condition(kind: PathKind, path: &str) -> Condition {
+    let matches = match kind {
+        PathKind::Prefix => RuleMatch::Prefix(path.into()),
+        PathKind::Exact => RuleMatch::Value(path.into()),
+        PathKind::Regex => RuleMatch::Pattern(path.into()),
+    };
+    Condition {
+        source: RuleSource::Path,
+        name: CompactString::default(),
+        matches,
+    }
 }
 
 fn condition(v: View<'_>, c: &CondRow) -> Condition {
@@ -623,9 +669,8 @@ fn condition(v: View<'_>, c: &CondRow) -> Condition {
 
 /// The routes of the group, each once, in the order of `View::routes`.
 fn routes_of(g: &Group<'_>) -> Vec<usize> {
-    let mut at: Vec<usize> = g
-        .ordinary
-        .iter()
+    let mut at: Vec<usize> = (g.ordinary.iter())
+        .chain(&g.paths)
         .chain(&g.matched)
         .map(|a| a.route)
         .collect();
@@ -719,7 +764,7 @@ fn split_matched(
 /// A warning for each backendRef of the group's rules to a Service that does not exist.
 fn missing_services(v: View<'_>, g: &Group<'_>, warnings: &mut Vec<String>) {
     let mut seen: Vec<(usize, &str)> = Vec::new();
-    for &at in g.ordinary.iter().chain(&g.matched) {
+    for &at in g.ordinary.iter().chain(&g.paths).chain(&g.matched) {
         for b in v.backends(rule_of(v, at)).iter().filter(|b| b.service) {
             let name = v.s(b.name);
             if v.service(name).is_some() || seen.contains(&(at.route, name)) {
@@ -825,6 +870,18 @@ mod tests {
         json!([{"matches": [{"path": {"type": "PathPrefix", "value": "/"}}], "backendRefs": backends}])
     }
 
+    /// The one release of route `web` splitting `/` by `backends`, and the backends in
+    /// words for assertion messages.
+    fn of_split(backends: &Value) -> (Release, String) {
+        let r = one(vec![route(
+            "web",
+            split(backends.clone()),
+            json!({}),
+            accepted(),
+        )]);
+        (r, format!("{backends}"))
+    }
+
     fn accepted() -> Value {
         json!([{"type": "Accepted", "status": "True", "reason": "Accepted", "message": ""},
                {"type": "ResolvedRefs", "status": "True", "reason": "ResolvedRefs", "message": ""}])
@@ -923,17 +980,22 @@ mod tests {
                 500_000,
                 Stage::Shifting,
             ),
+            // 100/0 is a canary at 0 %: only the on/off scale (1/0) is a switch.
             (
-                json!([svc("web-v1", Some(1)), svc("web-v2", Some(0))]),
+                json!([svc("web-v1", Some(100)), svc("web-v2", Some(0))]),
                 "web-v1",
                 "web-v2",
                 0,
                 Stage::Staged,
             ),
             (
-                json!([svc("web-v1", Some(0)), svc("web-v2", Some(1))]),
-                "web-v2",
+                json!([
+                    svc("web-v1", Some(1)),
+                    svc("web-v2", Some(0)),
+                    svc("web-blue", Some(0))
+                ]),
                 "web-v1",
+                "web-v2",
                 0,
                 Stage::Staged,
             ),
@@ -953,13 +1015,7 @@ mod tests {
             ),
         ];
         for (backends, live, candidate, share, stage) in cases {
-            let r = one(vec![route(
-                "web",
-                split(backends.clone()),
-                json!({}),
-                accepted(),
-            )]);
-            let at = format!("{backends}");
+            let (r, at) = of_split(&backends);
             assert_eq!(r.pattern, Pattern::HttpRouteCanary, "{at}");
             assert_eq!(r.live.service.as_deref(), Some(live), "{at}");
             assert_eq!(
@@ -1049,12 +1105,7 @@ mod tests {
             json!([svc("web-v1", Some(0)), svc("web-v2", Some(0))]),
             json!([svc("web-blue", Some(0))]),
         ] {
-            let r = one(vec![route(
-                "web",
-                split(backends.clone()),
-                json!({}),
-                accepted(),
-            )]);
+            let (r, _) = of_split(&backends);
             assert_eq!(r.traffic.candidate_per_million, 0, "{backends}");
             assert_eq!(r.traffic.faults.len(), 1, "{backends}: {r:#?}");
             assert_eq!(r.traffic.faults[0].reason, "AllWeightsZero");
@@ -1122,6 +1173,187 @@ mod tests {
             r[0].candidate.as_ref().and_then(|c| c.service.as_deref()),
             Some("web-blue")
         );
+    }
+
+    /// Issue 13, pattern 2: "a rule whose single backendRef moves from blue to green (or
+    /// whose weights go 1/0 → 0/1)" is a backend switch. Two backendRefs of the pair on the
+    /// on/off scale (every weight 0 or 1, exactly one at 1) are a switch to the one at 1;
+    /// any other scale is a canary, at its share (Gateway API `BackendRef.Weight`:
+    /// weight/sum, 0 gets nothing).
+    #[test]
+    fn the_on_off_scale_is_a_switch_every_other_scale_a_canary() {
+        // (backendRefs, pattern, live, candidate, candidate per million, stage)
+        let cases = [
+            (
+                json!([svc("web-v1", Some(1)), svc("web-v2", Some(0))]),
+                Pattern::HttpRouteSwitch,
+                "web-v1",
+                0,
+                Stage::Staged,
+            ),
+            (
+                json!([svc("web-v1", Some(0)), svc("web-v2", Some(1))]),
+                Pattern::HttpRouteSwitch,
+                "web-v2",
+                0,
+                Stage::Staged,
+            ),
+            (
+                json!([svc("web-v1", Some(1)), svc("web-v2", Some(1))]),
+                Pattern::HttpRouteCanary,
+                "web-v1",
+                500_000,
+                Stage::Shifting,
+            ),
+            (
+                json!([svc("web-v1", Some(100)), svc("web-v2", Some(0))]),
+                Pattern::HttpRouteCanary,
+                "web-v1",
+                0,
+                Stage::Staged,
+            ),
+            // A third backendRef (at 0): the rule's backendRefs are not the pair.
+            (
+                json!([
+                    svc("web-v1", Some(1)),
+                    svc("web-v2", Some(0)),
+                    svc("web-blue", Some(0))
+                ]),
+                Pattern::HttpRouteCanary,
+                "web-v1",
+                0,
+                Stage::Staged,
+            ),
+        ];
+        for (backends, pattern, live, share, stage) in cases {
+            let (r, at) = of_split(&backends);
+            assert_eq!(r.pattern, pattern, "{at}");
+            assert_eq!(r.live.service.as_deref(), Some(live), "{at}");
+            assert_eq!(r.traffic.candidate_per_million, share, "{at}");
+            assert_eq!(r.stage, stage, "{at}");
+            assert_eq!(r.traffic.routes.len(), 1, "{at}");
+            assert!(r.traffic.rules.is_empty(), "{at}: {:?}", r.traffic.rules);
+            assert!(r.traffic.faults.is_empty(), "{at}: {r:#?}");
+        }
+    }
+
+    /// A rule that sends every request of its path to one side (one backendRef of the pair,
+    /// or two on the on/off scale) while the release's split does something else is a rule
+    /// beside the split, as a header rule is: `path /api* -> candidate`. A canary's moves
+    /// write only its splits, so the rule is never part of its share nor of a disagreement.
+    /// A path rule that splits (50/50) is another split: the routes disagree, and say so.
+    /// Source: Gateway API `HTTPRouteRule.Matches` (a longer `PathPrefix` takes its requests
+    /// first), `BackendRef.Weight`.
+    #[test]
+    fn a_rule_sending_a_path_to_one_side_is_a_rule_beside_the_split() {
+        let api = |backends: Value| {
+            json!({"matches": [{"path": {"type": "PathPrefix", "value": "/api"}}],
+                   "backendRefs": backends})
+        };
+        let ninety = || json!({"backendRefs": [svc("web-v1", Some(90)), svc("web-v2", Some(10))]});
+        let blue = || json!({"backendRefs": [svc("web-blue", None)]});
+        // (rules, pattern, rules shown, routes, disagreement)
+        type Case = (
+            Value,
+            Pattern,
+            Vec<&'static str>,
+            usize,
+            Option<&'static str>,
+        );
+        let cases: [Case; 8] = [
+            (
+                json!([ninety(), api(json!([svc("web-v2", None)]))]),
+                Pattern::HttpRouteCanary,
+                vec!["path /api* -> candidate"],
+                1,
+                None,
+            ),
+            (
+                json!([
+                    ninety(),
+                    api(json!([svc("web-v1", Some(0)), svc("web-v2", Some(1))]))
+                ]),
+                Pattern::HttpRouteCanary,
+                vec!["path /api* -> candidate"],
+                1,
+                None,
+            ),
+            (
+                json!([
+                    ninety(),
+                    api(json!([svc("web-v1", Some(1)), svc("web-v2", Some(0))]))
+                ]),
+                Pattern::HttpRouteCanary,
+                vec!["path /api* -> live"],
+                1,
+                None,
+            ),
+            (
+                json!([ninety(), {"matches": [{"path": {"type": "Exact", "value": "/health"}}],
+                                  "backendRefs": [svc("web-v1", None)]}]),
+                Pattern::HttpRouteCanary,
+                vec!["path=/health -> live"],
+                1,
+                None,
+            ),
+            (
+                json!([
+                    ninety(),
+                    api(json!([svc("web-v1", Some(50)), svc("web-v2", Some(50))]))
+                ]),
+                Pattern::HttpRouteCanary,
+                vec![],
+                2,
+                Some("routes disagree: web.example/ 90/10, web.example/api 50/50"),
+            ),
+            (
+                json!([
+                    ninety(),
+                    api(json!([svc("web-v1", Some(9)), svc("web-v2", Some(1))]))
+                ]),
+                Pattern::HttpRouteCanary,
+                vec![],
+                2,
+                None,
+            ),
+            // A switch: its rules to the live Service move with it; one to the candidate
+            // already is a rule.
+            (
+                json!([blue(), api(json!([svc("web-green", None)]))]),
+                Pattern::HttpRouteSwitch,
+                vec!["path /api* -> candidate"],
+                1,
+                None,
+            ),
+            (
+                json!([blue(), api(json!([svc("web-blue", None)]))]),
+                Pattern::HttpRouteSwitch,
+                vec![],
+                2,
+                None,
+            ),
+        ];
+        for (rules, pattern, shown, routes, disagree) in cases {
+            let r = one(vec![route("web", rules.clone(), json!({}), accepted())]);
+            let at = format!("{rules}");
+            assert_eq!(r.pattern, pattern, "{at}");
+            assert_eq!(r.traffic.rules, shown, "{at}");
+            assert_eq!(r.traffic.routes.len(), routes, "{at}");
+            assert_eq!(r.disagreement().as_deref(), disagree, "{at}");
+            let share = if pattern == Pattern::HttpRouteCanary {
+                100_000
+            } else {
+                0
+            };
+            assert_eq!(r.traffic.candidate_per_million, share, "{at}");
+            assert!(r.traffic.faults.is_empty(), "{at}: {r:#?}");
+            let json = crate::release::status::to_json(std::slice::from_ref(&r));
+            assert_eq!(
+                json["releases"][0]["traffic"]["rules"],
+                json!(shown),
+                "{at}"
+            );
+        }
     }
 
     /// A backendRef to a Service that does not exist gets its share of requests answered
@@ -1348,7 +1580,9 @@ mod tests {
             ("web", 500_000)
         );
         assert_eq!(r.traffic.routes[0].primary.as_deref(), Some("web"));
-        // A single-backend rule to one of the pair joins it rather than making a switch.
+        // A single-backend rule to one of the pair joins the release rather than making a
+        // switch; a canary's moves leave it, so it is a rule, here one no request reaches
+        // (the same host and path: the route first by name takes them).
         let c = route(
             "zz",
             split(json!([svc("web-v1", None)])),
@@ -1356,8 +1590,10 @@ mod tests {
             accepted(),
         );
         let r = one(vec![a(), c]);
-        assert_eq!(r.traffic.routes.len(), 2);
-        assert_eq!(r.traffic.routes[1].candidate_per_million, 0);
+        assert_eq!(r.pattern, Pattern::HttpRouteCanary);
+        assert_eq!(r.traffic.routes.len(), 1);
+        assert!(r.traffic.rules.is_empty(), "{:?}", r.traffic.rules);
+        assert!(warned(&r, "never reach web-v1"), "{:?}", r.warnings);
     }
 
     /// `r` created at `at` (RFC 3339).
@@ -1454,12 +1690,16 @@ mod tests {
                     ]),
                 )],
                 share: 100_000,
-                // `/api` to web-v1 alone is one of the release's routes too.
-                shadowed: vec![None, None],
-                rules: vec![(
-                    "header X-Beta=on -> candidate",
-                    vec!["path /api*: rule 2 of web first"],
-                )],
+                // `/api` to web-v1 alone is a rule beside the split: no move of the canary
+                // writes it.
+                shadowed: vec![None],
+                rules: vec![
+                    (
+                        "header X-Beta=on -> candidate",
+                        vec!["path /api*: rule 2 of web first"],
+                    ),
+                    ("path /api* -> live", vec![]),
+                ],
                 warning: Some(
                     "The requests with header X-Beta=on and path /api* are not sent to web-v2 by that rule: rule 2 of HTTPRoute shop/web takes them first",
                 ),

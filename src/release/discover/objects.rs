@@ -353,8 +353,8 @@ pub(super) struct RouteRow {
     pub(super) resource_version: Str,
     /// Its hostnames joined with `,` (empty: every host name of its listeners).
     pub(super) hostnames: Str,
-    /// Its parentRefs as `namespace/name`, joined with `,`: routes that share none are
-    /// attached to different Gateways and never compete for a request.
+    /// Its parentRefs as `namespace/name` (then `#sectionName`, `@port` where set), joined
+    /// with `,`: routes that share no listener never compete for a request.
     pub(super) parent_names: Str,
     /// `metadata.creationTimestamp`: the older route wins a tie of match precedence.
     pub(super) created: Option<jiff::Timestamp>,
@@ -728,14 +728,21 @@ impl Objects {
     }
 }
 
-/// `shop/gw,infra/public`: each parentRef's namespace (the route's unless set) and name.
+/// `shop/gw,infra/public#https@443`: each parentRef's namespace (the route's unless set)
+/// and name, then `#sectionName` and `@port` where set (the listeners it attaches to).
 fn parent_names(
     namespace: &str,
     parents: &[crate::release::http_route::ParentReference],
 ) -> String {
     let each: Vec<String> = parents
         .iter()
-        .map(|p| format!("{}/{}", p.namespace.as_deref().unwrap_or(namespace), p.name))
+        .map(|p| {
+            let ns = p.namespace.as_deref().unwrap_or(namespace);
+            let section = p.section_name.as_ref().map(|s| format!("#{s}"));
+            let port = p.port.map(|n| format!("@{n}"));
+            let (section, port) = (section.unwrap_or_default(), port.unwrap_or_default());
+            format!("{ns}/{}{section}{port}", p.name)
+        })
         .collect();
     each.join(",")
 }

@@ -1,8 +1,9 @@
 //! Which rule of which HTTPRoute takes a request, by the Gateway API's match precedence, and
 //! from it which rules of a release never get a request (shadowed) or lose some of theirs.
 //!
-//! Across the rules of the routes attached to the same parent, a request goes to the match
-//! with, continuing on ties: the longest matching non-wildcard hostname, then the longest
+//! Across the rules of the routes attached to the same listener of a Gateway (the same
+//! Gateway, no sectionName or port that tells their listeners apart, `same_listener`), a
+//! request goes to the match with, continuing on ties: the longest matching non-wildcard hostname, then the longest
 //! matching hostname; an `Exact` path match; the longest `PathPrefix`; a method match; the
 //! most header matches; the most query param matches; then the oldest route
 //! (creationTimestamp), the route first by `namespace/name`, and within a route the first
@@ -21,7 +22,8 @@
 //! `conformance/tests/httproute-matching.go`, `httproute-matching-across-routes.go`.
 //!
 //! Only the routes of the release's namespace are read: a route of another namespace attached
-//! to the same Gateway is not seen.
+//! to the same listener (one its `allowedRoutes` lets in) competes at the gateway, yet is not
+//! seen here.
 
 use std::cmp::Reverse;
 
@@ -93,14 +95,42 @@ struct Rank<'i> {
     m: usize,
 }
 
-/// The routes that compete with `route` for its requests: those of its namespace attached to
-/// a parent it names (itself included).
+/// The routes that compete with `route` for its requests: those of its namespace that may
+/// attach to a listener it attaches to (`same_listener`), itself included.
 pub(super) fn competing(v: View<'_>, route: usize) -> Vec<usize> {
     let parents = |r: &RouteRow| v.s(r.parent_names).split(',').filter(|p| !p.is_empty());
     let own: Vec<&str> = parents(&v.routes[route]).collect();
+    let shares = |r: &RouteRow| parents(r).any(|p| own.iter().any(|o| same_listener(o, p)));
     (0..v.routes.len())
-        .filter(|&r| r == route || parents(&v.routes[r]).any(|p| own.contains(&p)))
+        .filter(|&r| r == route || shares(&v.routes[r]))
         .collect()
+}
+
+/// Whether two parentRefs (`ns/name`, then `#sectionName` and `@port` where set, as
+/// `RouteRow::parent_names` writes them) may attach to one listener: the same Gateway, and
+/// no sectionName nor port on both that differ. A parentRef without them attaches to every
+/// listener of its Gateway; a sectionName on one and a port on the other may name the same
+/// listener (the Gateway is not read): they compete, as before listeners were told apart.
+/// Sources: Gateway API `apis/v1/shared_types.go` (`ParentReference.SectionName`: "the name
+/// of a section within the target resource", a Gateway's Listener; `ParentReference.Port`:
+/// "the Route … attaches to all listeners that listen on the specified port");
+/// `apis/v1/gateway_types.go` (`AllowedRoutes`: matching precedence is among the rules of
+/// the Routes "attached to this Listener"); gateway-api.sigs.k8s.io/concepts/traffic-matching
+/// ("a Route that specifies a parentRef of a Gateway that contains multiple Listeners is
+/// effectively attempting to attach to all Listeners … if a Route specifies both a parentRef
+/// of a Gateway, and a sectionName in that parentRef, the only relevant Listener is the one
+/// [whose] name field … matches"); conformance `conformance/tests/gateway-http-listener-isolation.go`.
+fn same_listener(a: &str, b: &str) -> bool {
+    let ((ga, sa, pa), (gb, sb, pb)) = (listener_of(a), listener_of(b));
+    let agree = |x: Option<&str>, y: Option<&str>| x.is_none() || y.is_none() || x == y;
+    ga == gb && agree(sa, sb) && agree(pa, pb)
+}
+
+/// (`ns/name`, sectionName, port) of a parentRef as `RouteRow::parent_names` writes it.
+fn listener_of(p: &str) -> (&str, Option<&str>, Option<&str>) {
+    let (rest, port) = p.rsplit_once('@').map_or((p, None), |(r, n)| (r, Some(n)));
+    let (gateway, section) = (rest.split_once('#')).map_or((rest, None), |(g, s)| (g, Some(s)));
+    (gateway, section, port)
 }
 
 /// Who takes `req` among the rules of `routes`.
@@ -749,6 +779,90 @@ mod tests {
         ];
         for (i, (routes, req, want)) in cases.into_iter().enumerate() {
             assert_eq!(backend_for(routes, req), want, "row {}: {req:?}", i + 1);
+        }
+    }
+
+    /// Only the routes attached to a listener in common compete: route `a` sends `/` to
+    /// `a`, route `b` the longer `/api` to `b`, each on the parentRefs of the row; a request
+    /// for `/api` goes to `b` where they share a listener, else it stays `a`'s.
+    /// Sources: Gateway API `apis/v1/shared_types.go` (`ParentReference.SectionName`,
+    /// `ParentReference.Port`), `apis/v1/gateway_types.go` (`AllowedRoutes`: precedence among
+    /// the Routes "attached to this Listener"), gateway-api.sigs.k8s.io/concepts/traffic-matching
+    /// (no sectionName: every Listener of the Gateway; a sectionName: that Listener alone),
+    /// conformance `conformance/tests/gateway-http-listener-isolation.go`.
+    #[test]
+    fn routes_compete_only_on_a_listener_they_share() {
+        let on = |name: &str, path: &str, parents: Value| {
+            json!({
+                "metadata": {"name": name, "namespace": "ns"},
+                "spec": {"parentRefs": parents, "hostnames": ["example.com"],
+                         "rules": [rule(json!([{"path": {"type": "PathPrefix", "value": path}}]), name)]}
+            })
+        };
+        let gw = |extra: Value| {
+            let mut p = json!({"name": "gw"});
+            if let (Some(p), Some(extra)) = (p.as_object_mut(), extra.as_object()) {
+                p.extend(extra.clone());
+            }
+            json!([p])
+        };
+        let cases = [
+            // (route a's parentRefs, route b's, who takes /api)
+            (gw(json!({})), gw(json!({})), "b"),
+            (
+                gw(json!({"sectionName": "http"})),
+                gw(json!({"sectionName": "http"})),
+                "b",
+            ),
+            (
+                gw(json!({"sectionName": "http"})),
+                gw(json!({"sectionName": "https"})),
+                "a",
+            ),
+            // No sectionName: every listener of the Gateway, that one included.
+            (gw(json!({})), gw(json!({"sectionName": "https"})), "b"),
+            (gw(json!({"port": 80})), gw(json!({"port": 8080})), "a"),
+            (gw(json!({"port": 80})), gw(json!({"port": 80})), "b"),
+            (
+                gw(json!({"sectionName": "http", "port": 80})),
+                gw(json!({"sectionName": "http"})),
+                "b",
+            ),
+            (
+                gw(json!({"sectionName": "http", "port": 80})),
+                gw(json!({"sectionName": "https"})),
+                "a",
+            ),
+            // A sectionName and a port may name one listener (the Gateway is not read).
+            (
+                gw(json!({"sectionName": "http"})),
+                gw(json!({"port": 80})),
+                "b",
+            ),
+            // Another Gateway, or a Gateway of the same name in another namespace.
+            (gw(json!({})), json!([{"name": "other"}]), "a"),
+            (gw(json!({})), gw(json!({"namespace": "infra"})), "a"),
+            // One of several parentRefs in common is enough.
+            (
+                gw(json!({"sectionName": "http"})),
+                json!([{"name": "other"}, {"name": "gw", "sectionName": "http"}]),
+                "b",
+            ),
+        ];
+        for (i, (a, b, want)) in cases.into_iter().enumerate() {
+            let o = objects(&[on("a", "/", a.clone()), on("b", "/api", b.clone())]);
+            let ix = Index::new(&o);
+            let v = View::new(&ix, 0);
+            let req = Request {
+                host: "example.com",
+                path: "/api".into(),
+                ..Request::default()
+            };
+            let got = match winner(v, &competing(v, 0), &req) {
+                Verdict::Taken(at) => v.s(v.backends(rule_row(v, at))[0].name).to_string(),
+                other => format!("{other:?}"),
+            };
+            assert_eq!(got, want, "row {}: {a} and {b}", i + 1);
         }
     }
 }

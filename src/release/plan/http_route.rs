@@ -14,7 +14,9 @@ use serde_json::{Value, json};
 
 use super::steps::{Cx, find};
 use super::{Action, Kind, Precondition, Refusal, Step};
-use crate::release::http_route::{HttpBackendRef, HttpRoute, HttpRouteRule, rule_id, rule_label};
+use crate::release::http_route::{
+    HttpBackendRef, HttpRoute, HttpRouteRule, rule_id, rule_label, switched_on,
+};
 use crate::release::model::{Side, Track};
 use crate::release::record::{self, LastAction, ReleaseRecord};
 
@@ -111,6 +113,33 @@ fn backends(cx: Cx, rule: &HttpRouteRule) -> Backends {
     found
 }
 
+/// The side that takes every request of a rule of the pair: the one its single backendRef
+/// names, or the one at 1 of its two at 1 and 0 (`switched_on`); None for a split, or a rule
+/// naming other backends.
+fn all_to(cx: Cx, rule: &HttpRouteRule) -> Option<Side> {
+    let found = backends(cx, rule);
+    let weight = |j: usize| rule.backend_refs[j].weight_or_default();
+    match (rule.backend_refs.len(), found.live, found.candidate) {
+        (1, Some(_), None) => Some(Side::Live),
+        (1, None, Some(_)) => Some(Side::Candidate),
+        (2, Some(l), Some(c)) => match switched_on([weight(l), weight(c)])? {
+            0 => Some(Side::Live),
+            _ => Some(Side::Candidate),
+        },
+        _ => None,
+    }
+}
+
+/// Whether a move leaves an ordinary rule as it is while it sends all to one side: every such
+/// rule of a canary (its moves write splits), and a switch's rules already on the candidate.
+/// Discovery shows them as rules (`path /api* -> candidate`).
+fn is_path_rule(cx: Cx, rule: &HttpRouteRule) -> bool {
+    match all_to(cx, rule) {
+        Some(side) => cx.r.pattern.splits_by_weight() || side == Side::Candidate,
+        None => false,
+    }
+}
+
 /// One field of a backendRef set: `replace` where the route has it, `add` where it relies on
 /// the default (a JSON patch `replace` of a missing member fails).
 fn backend_op(i: usize, j: usize, field: &str, present: bool, value: Value) -> Value {
@@ -156,6 +185,10 @@ fn split_pair(
     let (Some(l), Some(c)) = (found.live, found.candidate) else {
         return Ok(None);
     };
+    // On the on/off scale the rule is a switch of its own, which a canary's moves leave.
+    if all_to(cx, rule).is_some() {
+        return Ok(None);
+    }
     if found.others > 0 {
         return Err(Refusal::RouteShape {
             object: format!("{}/{route}", cx.r.namespace),
@@ -235,8 +268,9 @@ fn split_edit(
     Ok(Some((ops.into_iter().flatten().collect(), said)))
 }
 
-/// The op that points rule `i`'s one backendRef at `to`'s Service (its port kept); none
-/// when the rule does not name the live Service.
+/// The op that points rule `i`'s one backendRef at `to`'s Service (its port kept), or, of a
+/// rule on the on/off scale (live 1, `to` 0), that flips its weights (both backendRefs
+/// kept); none when the rule sends nothing to the live Service.
 ///
 /// # Errors
 /// [`Refusal::RouteShape`] when the rule naming the live Service has other backendRefs.
@@ -250,6 +284,20 @@ fn switch_edit(
     let Some(l) = found.live else {
         return Ok(None);
     };
+    match (all_to(cx, rule), found.candidate) {
+        (Some(Side::Candidate), _) => return Ok(None),
+        (Some(Side::Live), Some(c)) if rule.backend_refs[c].name == to => {
+            let (lb, cb) = (&rule.backend_refs[l], &rule.backend_refs[c]);
+            let said = format!(
+                "{}: {} 1 → 0, {to} 0 → 1",
+                rule_label(rule.name.as_deref(), i),
+                lb.name
+            );
+            let ops = [weight_op(i, l, lb, 0), weight_op(i, c, cb, 1)];
+            return Ok(Some((ops.into_iter().flatten().collect(), said)));
+        }
+        _ => {}
+    }
     if rule.backend_refs.len() != 1 {
         return Err(Refusal::RouteShape {
             object: format!("{}/{route}", cx.r.namespace),
@@ -396,6 +444,55 @@ pub(super) fn switch_steps(
     Ok((steps, format!("backend {live} → {to_svc}")))
 }
 
+/// The op that re-points rule `i`'s weight-0 backendRef at `new_svc` where the rule is on
+/// the on/off scale with the live Service at 1 (the next release of a switch on weights
+/// 1/0: the retired track's place goes to the new candidate, still at 0); none for any other
+/// rule, an empty edit where it names `new_svc` already.
+fn stage_switch_edit(
+    cx: Cx,
+    (i, rule): (usize, &HttpRouteRule),
+    new_svc: &str,
+) -> Option<RuleEdit> {
+    let l = backends(cx, rule).live?;
+    let refs = &rule.backend_refs;
+    let weights = [refs.first()?, refs.get(1)?].map(HttpBackendRef::weight_or_default);
+    let off = 1 - l.min(1);
+    if refs.len() != 2
+        || switched_on(weights) != Some(l)
+        || !refs[off].is_service_in(&cx.r.namespace)
+    {
+        return None;
+    }
+    if refs[off].name == new_svc {
+        return Some((Vec::new(), String::new()));
+    }
+    let said = format!(
+        "{}: backend {} → {new_svc} at weight 0",
+        rule_label(rule.name.as_deref(), i),
+        refs[off].name
+    );
+    Some((vec![backend_op(i, off, "name", true, json!(new_svc))], said))
+}
+
+/// The steps that stage `new_svc` on a switch: each on/off rule's weight-0 backendRef
+/// re-pointed at it (`stage_switch_edit`), the record's route last carrying `annotations`;
+/// the record alone (step `description`) where no rule is on the on/off scale.
+///
+/// # Errors
+/// [`Refusal::NotInSnapshot`] naming a route the snapshot lacks.
+pub(super) fn switch_stage_steps(
+    cx: Cx,
+    new_svc: &str,
+    annotations: &Value,
+    description: String,
+) -> Result<Vec<Step>, Refusal> {
+    let edit = |_: &str, rule: (usize, &HttpRouteRule)| Ok(stage_switch_edit(cx, rule, new_svc));
+    match write_routes(cx, annotations, String::new(), edit) {
+        Err(Refusal::NoRouteRule { .. }) => Ok(vec![record_step(cx, annotations, description)?]),
+        steps => steps,
+    }
+}
+
 /// The step that writes `annotations` (the record) on the route carrying it, moving nothing.
 ///
 /// # Errors
@@ -443,7 +540,8 @@ pub(super) fn set_record(ops: &mut Value, rec: &ReleaseRecord, last: &LastAction
 }
 
 /// `rule 1 of shop/web`, for each header rule (every match reads a header, a query parameter
-/// or the method) of the release's routes naming one of its Services.
+/// or the method) and each path rule (`is_path_rule`) of the release's routes naming one of
+/// its Services.
 fn header_rule_places(cx: Cx) -> Vec<String> {
     let ns = &cx.r.namespace;
     routes(cx)
@@ -456,7 +554,7 @@ fn header_rule_places(cx: Cx) -> Vec<String> {
                 .rules
                 .iter()
                 .enumerate()
-                .filter(|(_, rule)| !is_ordinary(rule))
+                .filter(|(_, rule)| !is_ordinary(rule) || is_path_rule(cx, rule))
                 .filter(|(_, rule)| {
                     let found = backends(cx, rule);
                     found.live.is_some() || found.candidate.is_some()
@@ -709,8 +807,9 @@ mod tests {
             (Some(1000), Some(0), 10, (900, 100)),
             (Some(900), Some(100), 50, (500, 500)),
             (Some(500), Some(500), 100, (0, 1000)),
-            // Scale 1: 1/0 cannot give 10 %; the smallest exact scale is 10.
-            (Some(1), Some(0), 10, (9, 1)),
+            // Scale 2: 2/0 cannot give 10 %; the smallest exact scale is 10 (1/0 is the
+            // on/off scale of a switch: a canary's weight never writes it, below).
+            (Some(2), Some(0), 10, (9, 1)),
             (Some(9), Some(1), 50, (5, 5)),
             (Some(5), Some(5), 100, (0, 10)),
             // T 3 at 50 % → 3/3 (T 6); unset weights read as 1 (T 2 → 1/1).
@@ -731,6 +830,12 @@ mod tests {
                 "{live:?}/{candidate:?} at {percent} %"
             );
         }
+        let on_off = route_json("web", "7", None, json!([split_rule(Some(1), Some(0))]));
+        let r = release(Pattern::HttpRouteCanary, Stage::Shifting, 1, &["web"]);
+        assert!(matches!(
+            plan_on(&r, &[on_off], Op::SetWeight(10)),
+            Err(Refusal::NoRouteRule { .. })
+        ));
         assert_eq!(split(1, 999_999), None, "a weight above 1,000,000");
         assert_eq!(split(50, 2_000_000), Some((1_000_000, 1_000_000)));
         assert_eq!(split(10, 2_000_000), None);
@@ -963,6 +1068,50 @@ mod tests {
             json!({"name": "web-v1", "port": 8080})
         );
         assert_eq!(record_of(&back).stage, Stage::RolledBack);
+    }
+
+    /// Issue 13, pattern 2: a rule on the on/off scale (web-v1 1, web-v2 0) is switched by
+    /// one JSON patch led by the resourceVersion that flips its two weights, both
+    /// backendRefs kept; a rollback flips them back.
+    #[test]
+    fn a_switch_on_weights_1_0_flips_them_in_one_patch() {
+        let route = route_json("web", "7", None, json!([split_rule(Some(1), Some(0))]));
+        let r = release(Pattern::HttpRouteSwitch, Stage::Staged, 0, &["web"]);
+        let p = plan_on(&r, std::slice::from_ref(&route), Op::Approve).expect("a switch");
+        let (_, ops) = patches(&p)[0];
+        assert_eq!(
+            ops.as_array().expect("ops")[1..3],
+            [
+                json!({"op": "replace", "path": "/spec/rules/0/backendRefs/0/weight", "value": 0}),
+                json!({"op": "replace", "path": "/spec/rules/0/backendRefs/1/weight", "value": 1}),
+            ]
+        );
+        assert_eq!(
+            p.steps[0].description,
+            "shop/web: rule 1: web-v1 1 → 0, web-v2 0 → 1; record the release"
+        );
+        let got = after(&p, &route);
+        assert_eq!(weights(&got, 0), (json!(0), json!(1)));
+        let names = |v: &Value| v["spec"]["rules"][0]["backendRefs"].clone();
+        assert_eq!(
+            names(&got)
+                .as_array()
+                .map(|b| b.iter().map(|b| b["name"].clone()).collect::<Vec<_>>()),
+            Some(vec![json!("web-v1"), json!("web-v2")])
+        );
+        let switched = route_json(
+            "web",
+            "8",
+            Some(got["metadata"]["annotations"].clone()),
+            json!([split_rule(Some(0), Some(1))]),
+        );
+        let mut r = release(Pattern::HttpRouteSwitch, Stage::Switched, 0, &["web"]);
+        r.live = track("v2", 2);
+        r.candidate = Some(track("v1", 2));
+        r.record = Some(record_of(&got));
+        r.traffic_object.resource_version = "8".into();
+        let p = plan_on(&r, std::slice::from_ref(&switched), Op::Rollback).expect("a rollback");
+        assert_eq!(weights(&after(&p, &switched), 0), (json!(1), json!(0)));
     }
 
     #[test]

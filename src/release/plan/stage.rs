@@ -324,7 +324,12 @@ fn record_step(
             http_route::SplitMove::Stage(new_svc),
             &record_annotations(&rec, &last),
         )?,
-        Pattern::HttpRouteSwitch => vec![cx.record_step(&rec, &last, description)?],
+        Pattern::HttpRouteSwitch => http_route::switch_stage_steps(
+            cx,
+            new_svc,
+            &record_annotations(&rec, &last),
+            description,
+        )?,
         Pattern::NginxCanary | Pattern::SelectorSwitch | Pattern::IngressSwitch => {
             let mut body = json!({"metadata": {"annotations": record_annotations(&rec, &last)}});
             if r.pattern == Pattern::NginxCanary && !new_svc.is_empty() {
