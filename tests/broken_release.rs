@@ -278,6 +278,12 @@ async fn a_crash_looping_track_says_why_its_pods_fail() {
             reason: "CrashLoopBackOff · exit 1".into()
         }]
     );
+    // `cutover status -o json` carries it as the README says.
+    let json = cutover::release::status::to_json(std::slice::from_ref(&r));
+    assert_eq!(
+        json["releases"][0]["candidate"]["failing"][0]["reason"], "CrashLoopBackOff · exit 1",
+        "{json:#}"
+    );
     let actor = Actor {
         name: "ana@example.com".into(),
     };
@@ -288,5 +294,53 @@ async fn a_crash_looping_track_says_why_its_pods_fail() {
             .is_some_and(|risk| risk.contains("crash-looping pod (CrashLoopBackOff · exit 1)")),
         "{:?}",
         p.risk
+    );
+}
+
+/// A canary without a record whose candidate is scaled to 0 by hand while it still has
+/// weight is not "retired" (found in review: it read as complete, and a rollback then sent
+/// every request to the abandoned version): it stays shifting, says the requests it is given
+/// fail, and a rollback takes its weight off.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_canary_scaled_to_zero_under_its_weight_is_not_retired() {
+    let (_c, client) = demo().await;
+    let id = "api/route1";
+    let (_, r) = release_when(&client, id, "a canary at 30", |r| {
+        r.traffic.candidate_percent == 30
+            && r.candidate.as_ref().is_some_and(|c| c.replicas.ready > 0)
+    })
+    .await;
+    assert!(r.record.is_none(), "the demo's route1 has no record");
+    let candidate = r.candidate.as_ref().expect("a candidate").deployments[0].to_string();
+    Api::<k8s_openapi::api::apps::v1::Deployment>::namespaced(client.clone(), "api")
+        .patch(
+            &candidate,
+            &kube::api::PatchParams::default(),
+            &kube::api::Patch::Merge(json!({"spec": {"replicas": 0}})),
+        )
+        .await
+        .expect("scale the candidate to 0");
+    let (snapshot, r) = release_when(&client, id, "the candidate at 0", |r| {
+        r.candidate
+            .as_ref()
+            .is_some_and(|c| c.replicas.desired == 0 && c.replicas.ready == 0)
+    })
+    .await;
+    assert_eq!(r.stage, Stage::Shifting, "{r:#?}");
+    assert!(
+        r.warnings
+            .iter()
+            .any(|w| w.contains("which has no ready pods: those requests fail")),
+        "{:#?}",
+        r.warnings
+    );
+    let actor = Actor {
+        name: "ana@example.com".into(),
+    };
+    let p = plan(&r, &snapshot, Op::Rollback, &actor, jiff::Timestamp::now()).expect("a plan");
+    assert!(p.summary.contains("canary-weight 30 → 0"), "{}", p.summary);
+    assert!(
+        !p.steps.iter().any(|s| s.description.contains("backend")),
+        "the primary stays on v1: {p:#?}"
     );
 }

@@ -33,6 +33,19 @@ fn track_json(t: &Track) -> Value {
             out["autoscaler"]["others"] = json!(hpa.others);
         }
     }
+    // Each only when set, as the README's contract says.
+    if !t.template_images.is_empty() {
+        out["template_images"] = json!(t.template_images);
+    }
+    if t.paused {
+        out["paused"] = json!(true);
+    }
+    if t.stalled {
+        out["stalled"] = json!(true);
+    }
+    if !t.failing.is_empty() {
+        out["failing"] = json!(t.failing);
+    }
     out
 }
 

@@ -189,7 +189,15 @@ fn stage_of(r: &Release) -> (Stage, Option<String>) {
         // Scaled to 0; a canary's Service with no Deployment at all (made ahead of it) has
         // not been retired: its stage is its weight's.
         // not been retired, whatever the pattern: its stage is its traffic's.
-        Some(c) if c.replicas.desired == 0 && !c.deployments.is_empty() => Stage::Retired,
+        // A canary still weighted to it is not: it was scaled down under its traffic (a
+        // warning says those requests fail), and rolling back must take the weight off.
+        Some(c)
+            if c.replicas.desired == 0
+                && !c.deployments.is_empty()
+                && !(pattern.splits_by_weight() && r.traffic.candidate_per_million > 0) =>
+        {
+            Stage::Retired
+        }
         // Any share above 0, however small, is a shift (header and cookie rules alone are
         // not: they reach the candidate only for requests that ask for it).
         Some(_) if pattern.splits_by_weight() => match r.traffic.candidate_per_million {
