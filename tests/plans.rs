@@ -850,3 +850,103 @@ async fn a_selector_switch_onto_a_twin_is_refused_while_routes_cannot_be_read() 
         "Service shop/nginx-green already selects v2 with the selector this switch gives shop/nginx-service, and HTTPRoutes could not be read (may not list httproutes): the two look like the backends of an HTTPRoute backend switch cutover cannot see, so it will not rewrite the selector. Ask for list on httproutes.gateway.networking.k8s.io, or switch the route by hand."
     );
 }
+
+/// A switch's own objects are asked too (found in review): after checkout/payments switched to
+/// green, a second HTTPRoute to payments-blue joins the release as a rule naming one of its
+/// Services, yet still sends its hostname's requests to blue's pods — retiring blue is
+/// refused, naming that route's rule; and an extra path of web's own Ingress to a Service of blue's pods
+/// refuses the Ingress switch's retire the same way.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_switch_whose_own_routes_still_send_to_the_old_pods_is_not_retired() {
+    let d = demo().await;
+    d.act("checkout/payments", Op::Switch).await;
+    let internal = serde_json::json!({
+        "apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
+        "metadata": {"name": "payments-internal", "namespace": "checkout"},
+        "spec": {"parentRefs": [{"name": "public"}], "hostnames": ["internal.example.com"],
+                 "rules": [{"backendRefs": [{"name": "payments-blue", "port": 80}]}]}
+    });
+    d.cluster
+        .apply_all(&[internal])
+        .expect("the internal route");
+    let d = &d;
+    let retire = |id: &'static str| async move {
+        let (snap, rs) = d.releases().await;
+        let r = rs.iter().find(|r| r.id() == id).expect("the release");
+        assert_eq!(r.stage, Stage::Switched, "{r:#?}");
+        plan(r, &snap, Op::Retire, &d.actor, jiff::Timestamp::now())
+    };
+    let refused = retire("checkout/payments").await.expect_err("refused");
+    assert!(
+        refused.to_string().starts_with(
+            "checkout/payments still sends the requests with path /* and host=internal.example.com to blue: point rule 1 of checkout/payments-internal elsewhere"
+        ),
+        "{refused}"
+    );
+
+    d.act("web/demo-ingress", Op::Switch).await;
+    let legacy = service_json("web", "blue-legacy", serde_json::json!({"color": "blue"}));
+    d.cluster
+        .apply_all(&[legacy])
+        .expect("a Service of blue's pods");
+    d.kubectl(&[
+        "patch", "ingress", "demo-ingress", "-n", "web", "--type", "json", "-p",
+        r#"[{"op":"add","path":"/spec/rules/0/http/paths/-","value":{"path":"/legacy","pathType":"Prefix","backend":{"service":{"name":"blue-legacy","port":{"number":80}}}}}]"#,
+    ]);
+    let refused = retire("web/demo-ingress").await.expect_err("refused");
+    assert!(
+        refused.to_string().starts_with(
+            "Ingress web/demo-ingress still sends requests to Service web/blue-legacy, which selects only the pods of blue"
+        ),
+        "{refused}"
+    );
+}
+
+/// Approving a canary's next step onto a candidate Service that selects no Deployment is
+/// refused as the same move by weight is (found in review: approve raised the weight).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn approving_a_canary_onto_a_service_without_deployments_is_refused() {
+    let d = demo().await;
+    d.kubectl(&[
+        "patch",
+        "svc",
+        "http-server-v2",
+        "-n",
+        "api",
+        "-p",
+        r#"{"spec":{"selector":{"version":"v2x"}}}"#,
+    ]);
+    let (snap, rs) = d.releases().await;
+    let r = rs
+        .iter()
+        .find(|r| r.id() == "api/route1")
+        .expect("the canary");
+    let refused =
+        plan(r, &snap, Op::Approve, &d.actor, jiff::Timestamp::now()).expect_err("refused");
+    assert_eq!(
+        refused.to_string(),
+        "The candidate Service api/http-server-v2 selects no Deployment: there is no pod to send traffic to. Fix its selector, or deploy the candidate first."
+    );
+}
+
+/// The twin check never blocks the way back (found in review): after a switch, a Service
+/// selecting v1's pods exactly does not refuse the rollback to v1, even while HTTPRoutes
+/// cannot be read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rollback_onto_a_twin_service_is_never_refused() {
+    use cutover::release::model::Kind;
+    let d = demo().await;
+    let id = "shop/nginx-service";
+    d.act(id, Op::Switch).await;
+    let v1 = serde_json::json!({"app": "nginx", "version": "v1"});
+    d.cluster
+        .apply_all(&[service_json("shop", "nginx-v1-direct", v1)])
+        .expect("a twin of v1");
+    let (mut snap, rs) = d.releases().await;
+    snap.unread
+        .insert(Kind::HttpRoute, "may not list httproutes".into());
+    let r = rs.iter().find(|r| r.id() == id).expect("the release");
+    let p = plan(r, &snap, Op::Rollback, &d.actor, jiff::Timestamp::now())
+        .unwrap_or_else(|e| panic!("the rollback is refused: {e}"));
+    assert!(p.summary.contains("v1"), "{}", p.summary);
+}

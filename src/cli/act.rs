@@ -475,7 +475,8 @@ fn describe_plan(plan: &Plan, name: &str, actor: &Actor) -> String {
     }
     if let Some(risk) = &plan.risk {
         out.push_str(&format!(
-            "  RISKY: {risk}; applying it needs --force (or typing {} or {} when asked)\n",
+            "  RISKY: {}; applying it needs --force (or typing {} or {} when asked)\n",
+            risk.trim_end_matches('.'),
             plan.release,
             plan.release_name()
         ));

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use super::http_route::{self, SplitMove};
 use super::reach::{self, Side, Unserved};
-use super::risk::{Moves, shrink_risk, traffic_risk};
+use super::risk::{Moves, all_risks, shrink_risk, traffic_risk};
 use super::steps::{Cx, find, pods_phrase, record_annotations};
 use super::{Action, Kind, Op, Plan, Precondition, Refusal, Step, elsewhere};
 use crate::release::model::{Canary, MILLION, Pattern, Release, Rule, Stage, Track};
@@ -332,9 +332,11 @@ pub(super) fn finish(cx: Cx) -> Result<Plan, Refusal> {
         op: Op::Approve,
         summary,
         // The finish moves no traffic: only leaving nothing running to serve is risky.
-        risk: reach::last_pods_risk(r, Side::Candidate, &r.live)
-            .or_else(|| shrink_risk(cand, &r.live))
-            .or(elsewhere),
+        risk: all_risks([
+            reach::last_pods_risk(r, Side::Candidate, &r.live),
+            shrink_risk(cand, &r.live),
+            elsewhere,
+        ]),
         steps,
         record: rec,
         event: cx.event("finished the canary of", &old_svc, &new_svc),

@@ -48,8 +48,14 @@ fn orphaned<'s>(cx: Cx<'s>, old: &Track, serving: &Track) -> Vec<&'s Service> {
         .collect()
 }
 
-/// The traffic objects `r` is made of, which `reach` answers for: (kind, name) in its namespace.
+/// The traffic objects of `r` that `reach` answers for, (kind, name) in its namespace: a
+/// canary's, whose every rule is its share, its rules or its routes. A switch's reach is its
+/// share and rules only, so a rule of its own objects that still names a Service of the old
+/// pods (another path, another route to the same pair) is asked about here like any other.
 fn own_objects(r: &Release) -> Vec<(Kind, &str)> {
+    if !r.pattern.splits_by_weight() {
+        return Vec::new();
+    }
     let route_kind = match r.pattern {
         Pattern::HttpRouteCanary | Pattern::HttpRouteSwitch => Kind::HttpRoute,
         _ => Kind::Ingress,
@@ -106,10 +112,13 @@ fn senders(cx: Cx, service: &str) -> Vec<String> {
                 .iter()
                 .flat_map(|rule| &rule.backend_refs)
                 .any(|b| {
+                    // A backendRef may name a Service of another namespace (one a
+                    // ReferenceGrant allows): it counts wherever its Service is this one.
+                    let to_ns = b.namespace.as_deref().unwrap_or(route_ns);
                     b.name == service
                         && b.weight_or_default() > 0
-                        && b.is_service_in(route_ns)
-                        && b.namespace.as_deref().unwrap_or(route_ns) == ns
+                        && b.is_service_in(to_ns)
+                        && to_ns == ns
                 })
         })
         .map(|rt| {

@@ -47,6 +47,28 @@ fn routes<'a>(cx: Cx<'a>) -> Result<Vec<&'a HttpRoute>, Refusal> {
             names.push(name);
         }
     }
+    // A route that holds only rules of the release (a header or path rule naming one of its
+    // Services) is the release's too: its rules are named by it (found in review).
+    let pair = [
+        r.live.service.as_deref(),
+        r.candidate.as_ref().and_then(|c| c.service.as_deref()),
+    ];
+    for route in &cx.snapshot.http_routes {
+        let name = route.metadata.name.as_deref().unwrap_or_default();
+        let names_pair = route
+            .spec
+            .rules
+            .iter()
+            .flat_map(|rule| &rule.backend_refs)
+            .any(|b| b.is_service_in(&r.namespace) && pair.contains(&Some(b.name.as_str())));
+        if route.metadata.namespace.as_deref() == Some(r.namespace.as_str())
+            && names_pair
+            && name != record_route
+            && !names.contains(&name)
+        {
+            names.push(name);
+        }
+    }
     names.push(record_route);
     names
         .into_iter()
@@ -1361,7 +1383,7 @@ mod tests {
         let got = plan_on(&r, std::slice::from_ref(&route), Op::Retire).expect_err("a refusal");
         assert_eq!(
             got.to_string(),
-            "shop/web still sends the requests with header X-Old=1 to v2: point rule 1 of shop/web elsewhere (cutover leaves header and query rules as they are) before retiring it."
+            "shop/web still sends the requests with header X-Old=1 to v2: point rule 1 of shop/web elsewhere (cutover leaves header, query and path rules as they are) before retiring it."
         );
         // A header rule to the old track keeps its requests there: no finish.
         let mut r = release(
@@ -1376,7 +1398,7 @@ mod tests {
         let got = plan_on(&r, std::slice::from_ref(&route), Op::Approve).expect_err("a refusal");
         assert_eq!(
             got.to_string(),
-            "shop/web still sends the requests with header X-Old=1 to v1: point rule 1 of shop/web elsewhere (cutover leaves header and query rules as they are) before finishing the canary."
+            "shop/web still sends the requests with header X-Old=1 to v1: point rule 1 of shop/web elsewhere (cutover leaves header, query and path rules as they are) before finishing the canary."
         );
         let mut r = release(Pattern::HttpRouteCanary, Stage::Switched, 990_000, &["web"]);
         r.traffic.rules.clear();

@@ -253,6 +253,15 @@ pub fn plan(
             canary::weight(cx, to, op.clone())?
         }
         (Op::Switch, _) => switch::switch(cx, Op::Switch)?,
+        // Approving a canary's next step raises its weight: refused onto a candidate with no
+        // pod to take it, as the same move by weight is (found in review).
+        (Op::Approve, _)
+            if canary
+                && matches!(r.stage, Stage::Staged | Stage::Shifting)
+                && let Some(refusal) = switch::at_zero(r) =>
+        {
+            return Err(refusal);
+        }
         (Op::Approve, _) => approve(cx)?,
         (Op::Rollback, _) => rollback::rollback(cx)?,
         // At 100% the old track of a canary still backs the primary Ingress: retiring it is

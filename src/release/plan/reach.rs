@@ -169,9 +169,15 @@ pub(super) fn ensure_unserved(cx: Cx, side: Side, step: Unserved) -> Result<(), 
             }
         });
     }
-    if !reach.rules.is_empty() && r.pattern == Pattern::HttpRouteCanary {
+    // An HTTPRoute's rules may sit on several routes: each is named by its own (a switch's
+    // rules on another route were once said to be on the traffic object; found in review).
+    let routes_pattern = matches!(
+        r.pattern,
+        Pattern::HttpRouteCanary | Pattern::HttpRouteSwitch
+    );
+    if !reach.rules.is_empty() && routes_pattern {
         todo.push(format!(
-            "point {} elsewhere (cutover leaves header and query rules as they are)",
+            "point {} elsewhere (cutover leaves header, query and path rules as they are)",
             super::http_route::header_rules_named(cx).0
         ));
     } else if !reach.rules.is_empty() {

@@ -122,6 +122,20 @@ fn pods_risk(t: &Track) -> Option<String> {
     })
 }
 
+/// Every risk that holds, in one sentence each joined by `; `: a plan with two risks shows
+/// both, since the name typed to confirm covers every one of them.
+pub(super) fn all_risks(risks: impl IntoIterator<Item = Option<String>>) -> Option<String> {
+    let mut risks: Vec<String> = risks.into_iter().flatten().collect();
+    match risks.len() {
+        0 => None,
+        1 => risks.pop(),
+        _ => {
+            let trimmed: Vec<&str> = risks.iter().map(|r| r.trim_end_matches('.')).collect();
+            Some(format!("{}.", trimmed.join("; ")))
+        }
+    }
+}
+
 /// Why retiring `old` shrinks production: `serving` has fewer replicas than `old` had and is
 /// made of several Deployments, so the plan cannot scale it up itself (one Deployment, it
 /// does: `keep_replicas`), or its autoscaler's maximum is below what `old` had, or `old`

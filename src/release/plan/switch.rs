@@ -5,7 +5,7 @@
 use jiff::Timestamp;
 
 use super::reach::{self, Side, Unserved};
-use super::risk::{Moves, shrink_risk, traffic_risk};
+use super::risk::{Moves, all_risks, shrink_risk, traffic_risk};
 use super::steps::{Cx, find, pods_phrase, record_annotations};
 use super::{Op, Plan, Refusal, Step, canary, elsewhere, http_route, ingress, selector};
 use crate::release::model::{Kind, MILLION, Pattern, Release, Stage, Track};
@@ -74,8 +74,12 @@ pub(super) fn switch(cx: Cx, op: Op) -> Result<Plan, Refusal> {
     rec.gate_deadline = gate_deadline(cx);
     let last = cx.last_action(op.verb(), from_l, to_l);
     let (steps, what) = traffic_steps(cx, to, record_annotations(&rec, &last))?;
+    // Back to where the release began restores the recorded selector: an emergency path
+    // the twin check must not block (found in review).
     let twin = match r.pattern {
-        Pattern::SelectorSwitch => selector::twin_risk(cx, to)?,
+        Pattern::SelectorSwitch if !back_to_start && op != Op::Rollback => {
+            selector::twin_risk(cx, to)?
+        }
         _ => None,
     };
     Ok(Plan {
@@ -160,7 +164,7 @@ pub(super) fn retire(cx: Cx, op: Op) -> Result<Plan, Refusal> {
     let mut p = scale_to_zero(cx, rec, (old, &r.live), op, description, summary)?;
     // Production keeps the replicas it had: the live track is scaled up before the old goes.
     p.steps.splice(0..0, cx.keep_replicas(&r.live, old));
-    p.risk = p.risk.or_else(|| shrink_risk(&r.live, old));
+    p.risk = all_risks([p.risk.take(), shrink_risk(&r.live, old)]);
     Ok(p)
 }
 
@@ -213,7 +217,7 @@ fn scale_to_zero(
         release: cx.r.id(),
         op,
         summary,
-        risk: reach::last_pods_risk(cx.r, Side::Live, t).or(elsewhere),
+        risk: all_risks([reach::last_pods_risk(cx.r, Side::Live, t), elsewhere]),
         steps,
         record: rec,
         event: cx.event("retired", &from, &to),

@@ -62,7 +62,12 @@ pub(super) fn track_lines(cx: Cx, t: &Track, w: usize) -> Vec<Item> {
         ));
     }
     let r = t.replicas;
-    let scaled = if r.desired == 0 { " (scaled to 0)" } else { "" };
+    // A track with no Deployment was never scaled: its `deploy` line already says so.
+    let scaled = if r.desired == 0 && !t.deployments.is_empty() {
+        " (scaled to 0)"
+    } else {
+        ""
+    };
     items.push((
         3,
         Line::from(vec![
