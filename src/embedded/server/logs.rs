@@ -128,9 +128,10 @@ fn uid_of(pod: &Value) -> &str {
 }
 
 /// The container a request reads: the named one, or the only one. Messages as
-/// `ValidateContainer` in kubernetes pkg/registry/core/pod/strategy.go (called by
-/// `LogLocation`): "a container name must be specified for pod X, choose one of: [a b]" and
-/// "container C is not valid for pod X", both 400 BadRequest.
+/// `validateContainer` in kubernetes pkg/registry/core/pod/strategy.go (called by
+/// `LogLocation`): "a container name must be specified for pod X, choose one of: [a b]" (every
+/// container, init ones first, as `podutil.VisitContainers` walks them) and "container C is
+/// not valid for pod X", both 400 BadRequest.
 fn choose_container(pod: &Value, name: &str, wanted: Option<&str>) -> Result<String, ApiError> {
     let names = |path: &str| -> Vec<String> {
         pod.pointer(path)
@@ -141,9 +142,10 @@ fn choose_container(pod: &Value, name: &str, wanted: Option<&str>) -> Result<Str
             .collect()
     };
     let containers = names("/spec/containers");
-    let init = names("/spec/initContainers");
+    let mut all = names("/spec/initContainers");
+    all.extend(containers.iter().cloned());
     match wanted {
-        Some(c) if containers.iter().chain(&init).any(|n| n == c) => Ok(c.to_string()),
+        Some(c) if all.iter().any(|n| n == c) => Ok(c.to_string()),
         Some(c) => Err(ApiError::bad_request(format!(
             "container {c} is not valid for pod {name}"
         ))),
@@ -152,19 +154,10 @@ fn choose_container(pod: &Value, name: &str, wanted: Option<&str>) -> Result<Str
             [] => Err(ApiError::bad_request(format!(
                 "a container name must be specified for pod {name}"
             ))),
-            several => {
-                let mut message = format!(
-                    "a container name must be specified for pod {name}, choose one of: [{}]",
-                    several.join(" ")
-                );
-                if !init.is_empty() {
-                    message.push_str(&format!(
-                        " or one of the init containers: [{}]",
-                        init.join(" ")
-                    ));
-                }
-                Err(ApiError::bad_request(message))
-            }
+            _ => Err(ApiError::bad_request(format!(
+                "a container name must be specified for pod {name}, choose one of: [{}]",
+                all.join(" ")
+            ))),
         },
     }
 }
@@ -174,7 +167,8 @@ fn choose_container(pod: &Value, name: &str, wanted: Option<&str>) -> Result<Str
 /// ("previous terminated container \"c\" in pod \"x\" not found"); else the running one, else
 /// the last terminated one, else a waiting container has none yet ("container \"c\" in pod
 /// \"x\" is waiting to start: <reason>"). None: the pod is on no node, so kube-apiserver's
-/// `LogLocation` has nowhere to ask and the body is empty.
+/// `LogLocation` has nowhere to ask and the body is empty. The simulated statuses carry no
+/// `containerID`, so unlike the kubelet a terminated state without one still has its log.
 fn log_source(
     pod: &Value,
     name: &str,
@@ -235,12 +229,14 @@ fn log_source(
             return Ok(source(&terminated["startedAt"], finished, false));
         }
     }
-    let reason = state
-        .pointer("/waiting/reason")
-        .and_then(Value::as_str)
-        .unwrap_or("ContainerCreating");
+    let why = match state.pointer("/waiting/reason").and_then(Value::as_str) {
+        Some("ErrImagePull") => ": image can't be pulled",
+        Some("ImagePullBackOff") => ": trying and failing to pull image",
+        Some(reason) => &format!(": {reason}"),
+        None => " - no logs yet",
+    };
     Err(ApiError::bad_request(format!(
-        "container \"{container}\" in pod \"{name}\" is waiting to start: {reason}"
+        "container \"{container}\" in pod \"{name}\" is waiting to start{why}"
     )))
 }
 
@@ -478,24 +474,23 @@ mod tests {
         assert_eq!(choose_container(&p, "x", Some("b")).expect("b"), "b");
     }
 
+    /// The message of the 400 a one-container pod `x` whose container is in `state` answers.
+    fn refusal(state: Value, previous: bool) -> String {
+        let p = pod(&["app"], json!([{"name": "app", "state": state}]));
+        message(log_source(&p, "x", "app", previous).expect_err("400"))
+    }
+
     #[test]
     fn waiting_and_previous_refusals_are_the_kubelets() {
-        let waiting = pod(
-            &["app"],
-            json!([{"name": "app", "state": {"waiting": {"reason": "ContainerCreating"}}}]),
-        );
-        let err = log_source(&waiting, "x", "app", false).expect_err("400");
         assert_eq!(
-            message(err),
+            refusal(json!({"waiting": {"reason": "ContainerCreating"}}), false),
             "container \"app\" in pod \"x\" is waiting to start: ContainerCreating"
         );
-        let running = pod(
-            &["app"],
-            json!([{"name": "app", "state": {"running": {"startedAt": "2026-11-30T03:00:00Z"}}}]),
-        );
-        let err = log_source(&running, "x", "app", true).expect_err("400");
         assert_eq!(
-            message(err),
+            refusal(
+                json!({"running": {"startedAt": "2026-11-30T03:00:00Z"}}),
+                true
+            ),
             "previous terminated container \"app\" in pod \"x\" not found"
         );
     }
