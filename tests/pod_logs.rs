@@ -193,6 +193,19 @@ fn two_containers(name: &str) -> Deployment {
     .expect("deployment")
 }
 
+/// Creates `default/shop` (see [`two_containers`]) and waits for its pod to run: the pods'
+/// API and the pod's name.
+async fn two_container_pod(cluster: &EmbeddedCluster) -> (Api<Pod>, String) {
+    let client = cluster.client(&ADMIN).await.expect("client");
+    Api::<Deployment>::namespaced(client.clone(), "default")
+        .create(&PostParams::default(), &two_containers("shop"))
+        .await
+        .expect("create");
+    let pods = Api::<Pod>::namespaced(client, "default");
+    let pod = running_pod_of(&pods, "app=shop").await;
+    (pods, pod)
+}
+
 async fn running_pod_of(pods: &Api<Pod>, selector: &str) -> String {
     common::wait_for(30, "a running pod", || async {
         let list = pods
@@ -212,13 +225,7 @@ async fn running_pod_of(pods: &Api<Pod>, selector: &str) -> String {
 #[tokio::test]
 async fn kube_client_reads_logs_of_a_chosen_container() {
     let cluster = cluster().await;
-    let client = cluster.client(&ADMIN).await.expect("client");
-    Api::<Deployment>::namespaced(client.clone(), "default")
-        .create(&PostParams::default(), &two_containers("shop"))
-        .await
-        .expect("create");
-    let pods = Api::<Pod>::namespaced(client, "default");
-    let pod = running_pod_of(&pods, "app=shop").await;
+    let (pods, pod) = two_container_pod(&cluster).await;
 
     let err = pods
         .logs(&pod, &LogParams::default())
@@ -252,13 +259,7 @@ async fn kube_client_reads_logs_of_a_chosen_container() {
 #[tokio::test]
 async fn kube_client_log_stream_follows() {
     let cluster = cluster().await;
-    let client = cluster.client(&ADMIN).await.expect("client");
-    Api::<Deployment>::namespaced(client.clone(), "default")
-        .create(&PostParams::default(), &two_containers("shop"))
-        .await
-        .expect("create");
-    let pods = Api::<Pod>::namespaced(client, "default");
-    let pod = running_pod_of(&pods, "app=shop").await;
+    let (pods, pod) = two_container_pod(&cluster).await;
     let params = LogParams {
         container: Some("sidecar".into()),
         follow: true,

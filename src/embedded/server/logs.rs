@@ -88,8 +88,7 @@ pub(super) fn serve(
         return Ok(text_response(Body::empty()));
     };
     let now = Timestamp::now();
-    let mut lines = source.lines_until(now);
-    select_lines(&mut lines, &options, now);
+    let lines = source.lines(now, &options);
     let mut text = render(&lines, options.timestamps);
     if let Some(limit) = options.limit_bytes {
         text.truncate(limit);
@@ -271,9 +270,17 @@ const PATHS: &[&str] = &[
 ];
 
 impl LogSource {
-    /// Every line this instance wrote up to `now`: a terminated instance's startup lines and
-    /// its fatal error; a running one's startup lines, then a request a second.
-    fn lines_until(&self, now: Timestamp) -> Vec<LogLine> {
+    /// The lines of this instance up to `now` that `options` select: a terminated instance
+    /// wrote its startup lines and its fatal error; a running one its startup lines, then a
+    /// request a second. Only the seconds `sinceSeconds` and `tailLines` can keep are made, so
+    /// a pod up for weeks costs no more than a new one.
+    fn lines(&self, now: Timestamp, options: &LogOptions) -> Vec<LogLine> {
+        let mut lines = self.lines_from(now, options);
+        select_lines(&mut lines, options, now);
+        lines
+    }
+
+    fn lines_from(&self, now: Timestamp, options: &LogOptions) -> Vec<LogLine> {
         let mut lines = self.startup_lines();
         if !self.running {
             let at = self.finished.unwrap_or(self.started);
@@ -284,7 +291,16 @@ impl LogSource {
             lines.push(self.line(at, fatal));
             return lines;
         }
-        lines.extend(self.requests(self.started.as_second() + 1, now.as_second()));
+        let to = now.as_second();
+        let mut from = self.started.as_second() + 1;
+        if let Some(since) = options.since_seconds {
+            from = from.max(to.saturating_sub(since));
+        }
+        if let Some(tail) = options.tail_lines {
+            let tail = i64::try_from(tail).unwrap_or(i64::MAX);
+            from = from.max(to.saturating_sub(tail).saturating_add(1));
+        }
+        lines.extend(self.requests(from, to));
         lines
     }
 
@@ -454,6 +470,14 @@ mod tests {
             "status": {"containerStatuses": statuses}})
     }
 
+    fn options(tail_lines: Option<u64>, since_seconds: Option<i64>) -> LogOptions {
+        LogOptions {
+            tail_lines,
+            since_seconds,
+            ..LogOptions::default()
+        }
+    }
+
     fn message(err: ApiError) -> String {
         err.to_status()["message"]
             .as_str()
@@ -505,22 +529,27 @@ mod tests {
             .expect("ok")
             .expect("on a node");
         let now: Timestamp = "2026-11-30T03:00:10Z".parse().expect("time");
-        let lines = source.lines_until(now);
+        let lines = source.lines(now, &LogOptions::default());
         assert_eq!(lines.len(), 3 + 10);
-        assert_eq!(lines, source.lines_until(now));
+        assert_eq!(lines, source.lines(now, &LogOptions::default()));
         assert!(
             lines[3].text.starts_with("2026-11-30T03:00:01Z "),
             "{lines:?}"
         );
-        let mut tail = lines.clone();
-        let options = LogOptions {
-            tail_lines: Some(2),
-            ..LogOptions::default()
-        };
-        select_lines(&mut tail, &options, now);
-        assert_eq!(tail, lines[11..]);
+        let last_two = options(Some(2), None);
+        assert_eq!(source.lines(now, &last_two), lines[11..]);
+        assert_eq!(source.lines(now, &options(None, Some(5))), lines[7..]);
+        // A year later the last two lines are still made alone, and agree with the full log.
+        let later: Timestamp = "2027-11-30T03:00:10Z".parse().expect("time");
+        let tail = source.lines(later, &last_two);
+        assert_eq!(tail.len(), 2);
         assert!(
-            render(&tail, true).starts_with("2026-11-30T03:00:09.000000000Z 2026-11-30T03:00:09Z ")
+            tail[1].text.starts_with("2027-11-30T03:00:10Z "),
+            "{tail:?}"
+        );
+        assert!(
+            render(&lines[11..], true)
+                .starts_with("2026-11-30T03:00:09.000000000Z 2026-11-30T03:00:09Z ")
         );
     }
 
@@ -536,7 +565,7 @@ mod tests {
             let source = log_source(&p, "x", "app", previous)
                 .expect("ok")
                 .expect("node");
-            let lines = source.lines_until(Timestamp::now());
+            let lines = source.lines(Timestamp::now(), &LogOptions::default());
             let last = lines.last().expect("a line");
             assert!(last.text.contains("FATAL panic:"), "{lines:?}");
             assert!(!source.running);
