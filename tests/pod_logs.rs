@@ -167,6 +167,38 @@ fn kubectl_logs_follow_streams_new_lines_until_the_pod_goes() {
     assert!(status.success(), "{status}");
 }
 
+/// Kills the child process it holds when dropped, so a failing test leaves no demo running.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn kubectl_logs_against_cutover_demo_serve() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let kubeconfig = dir.path().join("demo.kubeconfig");
+    let cache_dir = dir.path().join("kube-cache");
+    let child = common::demo_serve(common::free_port(), &kubeconfig, dir.path(), &[])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start cutover demo --serve");
+    let _demo = KillOnDrop(child);
+    let args = ["logs", "deploy/demo-green", "-n", "web", "--tail=2"];
+    let out = wait_for("kubectl logs of the demo", TIMEOUT, || {
+        if !kubeconfig.exists() {
+            return None;
+        }
+        let run = common::kubectl::kubectl_at(&kubeconfig, &cache_dir, &args);
+        run.success().then_some(run.stdout)
+    });
+    assert_eq!(out.lines().count(), 2, "{out}");
+}
+
 async fn cluster() -> EmbeddedCluster {
     EmbeddedCluster::start(Config::test(), "127.0.0.1:0".parse().expect("addr"))
         .await
