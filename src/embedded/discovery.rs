@@ -80,6 +80,10 @@ fn resource_entries(kind: &ResourceKind) -> Vec<Value> {
             "kind": kind.kind,
             "verbs": ["get", "patch", "update"],
         });
+        // pods/log is read only (`kubectl api-resources` shows it with the verb get).
+        if *sub == "log" {
+            entry["verbs"] = json!(["get"]);
+        }
         if *sub == "scale" {
             entry["group"] = json!("autoscaling");
             entry["version"] = json!("v1");
@@ -210,6 +214,12 @@ mod tests {
         assert!(names.contains(&"deployments/status"));
         let core = api_resource_list("", "v1").expect("core");
         assert!(core.to_string().contains("\"svc\""));
+        let log = core["resources"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|r| r["name"] == "pods/log");
+        assert_eq!(log.map(|r| r["verbs"].clone()), Some(json!(["get"])));
         assert!(api_resource_list("nope", "v1").is_none());
     }
 

@@ -22,7 +22,7 @@ pub struct ResourceKind {
     pub namespaced: bool,
     pub short_names: &'static [&'static str],
     pub categories: &'static [&'static str],
-    /// Subresources served besides the object itself ("status", "scale").
+    /// Subresources served besides the object itself ("status", "scale", "log").
     pub subresources: &'static [&'static str],
     /// Whether `metadata.generation` is tracked (bumped when the spec changes).
     pub generation: bool,
@@ -257,7 +257,7 @@ pub static KINDS: &[ResourceKind] = &[
     ResourceKind {
         short_names: &["po"],
         categories: &["all"],
-        subresources: &["status"],
+        subresources: &["status", "log"],
         generation: true,
         ..served("", "v1", "Pod", "pods", "pod")
     },

@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 mod field_validation;
+mod logs;
 mod options;
 pub mod tls;
 mod watch;
@@ -469,6 +470,8 @@ fn resource(ctx: &Ctx<'_>, r: ResourceRoute) -> Result<Response, ApiError> {
     match (ctx.verb, r.sub.as_deref()) {
         ("list", _) => watch::list(ctx, kind, r.namespace.as_deref()),
         ("watch", _) => watch::watch(ctx, kind, r.namespace.as_deref()),
+        ("get", Some("log")) => logs::serve(ctx, kind, &ns, &name),
+        (_, Some("log")) => Err(ApiError::method_not_allowed()),
         ("get", Some("scale")) => {
             let obj = ctx.store().get(kind, &ns, &name)?;
             Ok(json_response(200, &scale_of(&obj)))

@@ -1,0 +1,311 @@
+//! `pods/log` on the embedded API server, judged by kubectl (`kubectl logs` with `--tail`,
+//! `--previous`, `-c`, `-f`, `--timestamps`) and by the kube crate's `Api::<Pod>::logs` and
+//! `log_stream`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use common::kubectl::{Kube, TIMEOUT, wait_for};
+use cutover::embedded::{ADMIN, Config, EmbeddedCluster, READ_ONLY};
+use futures::{AsyncBufReadExt, StreamExt};
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::Pod;
+use kube::api::{Api, ListParams, LogParams, PostParams};
+use serde_json::{Value, json};
+
+/// The name of a pod matching `selector` in `ns` whose first container runs.
+fn running_pod(kube: &Kube, ns: &str, selector: &str) -> String {
+    wait_for("a running pod", TIMEOUT, || {
+        let list = kube.json(&["get", "pods", "-n", ns, "-l", selector]);
+        list["items"]
+            .as_array()?
+            .iter()
+            .find(|p| {
+                p.pointer("/status/containerStatuses/0/state/running")
+                    .is_some()
+            })
+            .and_then(|p| p["metadata"]["name"].as_str().map(str::to_string))
+    })
+}
+
+/// A request line as the simulation writes it: `<RFC 3339 time> <verb> <path> <code> <n>ms`.
+fn is_request_line(line: &str) -> bool {
+    let words: Vec<&str> = line.split(' ').collect();
+    matches!(words.as_slice(), [time, "GET" | "POST", path, code, ms]
+        if time.ends_with('Z') && path.starts_with('/') && code.parse::<u16>().is_ok() && ms.ends_with("ms"))
+}
+
+#[test]
+fn kubectl_logs_tail_timestamps_and_deployment() {
+    let kube = common::kubectl::start(true);
+    let pod = running_pod(&kube, "web", "color=blue");
+    // Wait until the pod has logged a few requests after its startup lines.
+    let out = wait_for("request lines", TIMEOUT, || {
+        let out = kube.ok(&["logs", &pod, "-n", "web", "--tail=3"]);
+        out.lines().all(is_request_line).then_some(out)
+    });
+    assert_eq!(out.lines().count(), 3, "--tail=3 printed: {out}");
+    let all = kube.ok(&["logs", &pod, "-n", "web"]);
+    assert!(all.lines().count() > 3, "{all}");
+    let first = all.lines().next().expect("a first line");
+    assert!(first.ends_with(" starting nginxdemos/hello:0.3"), "{all}");
+
+    let stamped = kube.ok(&["logs", &pod, "-n", "web", "--tail=2", "--timestamps"]);
+    assert_eq!(stamped.lines().count(), 2, "{stamped}");
+    for line in stamped.lines() {
+        let (stamp, rest) = line.split_once(' ').expect("a timestamp");
+        assert!(stamp.parse::<jiff::Timestamp>().is_ok(), "{line}");
+        assert!(
+            stamp.len() == "2026-11-30T03:00:01.000000000Z".len(),
+            "{line}"
+        );
+        assert!(is_request_line(rest), "{line}");
+    }
+
+    // kubectl resolves the Deployment to one of its pods through its selector.
+    let by_deployment = kube.ok(&["logs", "deploy/demo-blue", "-n", "web", "--tail=1"]);
+    assert_eq!(by_deployment.lines().count(), 1, "{by_deployment}");
+    assert!(is_request_line(by_deployment.trim_end()), "{by_deployment}");
+}
+
+#[test]
+fn kubectl_logs_refusals_are_the_servers() {
+    let kube = common::kubectl::start(true);
+    let pod = running_pod(&kube, "web", "color=blue");
+    let run = kube.kubectl(&["logs", &pod, "-n", "web", "-c", "nope"]);
+    assert!(!run.success());
+    assert!(
+        run.stderr
+            .contains(&format!("container nope is not valid for pod {pod}")),
+        "{}",
+        run.stderr
+    );
+    let run = kube.kubectl(&["logs", &pod, "-n", "web", "--previous"]);
+    assert!(!run.success());
+    assert!(
+        run.stderr.contains(&format!(
+            "previous terminated container \"app\" in pod \"{pod}\" not found"
+        )),
+        "{}",
+        run.stderr
+    );
+    let run = kube.kubectl(&["logs", "no-such-pod", "-n", "web"]);
+    assert!(!run.success());
+    assert!(
+        run.stderr.contains("pods \"no-such-pod\" not found"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn kubectl_logs_previous_of_a_crash_looping_pod_ends_in_its_fatal_line() {
+    let kube = common::kubectl::start(true);
+    kube.ok(&[
+        "set",
+        "image",
+        "deploy/demo-green",
+        "app=nginxdemos/hello:0.5-crash",
+        "-n",
+        "web",
+    ]);
+    let pod = wait_for("a crash-looping pod", TIMEOUT, || {
+        let list = kube.json(&["get", "pods", "-n", "web", "-l", "color=green"]);
+        list["items"]
+            .as_array()?
+            .iter()
+            .find(|p| {
+                p.pointer("/status/containerStatuses/0/lastState/terminated")
+                    .is_some()
+            })
+            .and_then(|p| p["metadata"]["name"].as_str().map(str::to_string))
+    });
+    let previous = kube.ok(&["logs", &pod, "-n", "web", "--previous"]);
+    let last = previous.lines().last().expect("a line");
+    assert!(last.contains("FATAL panic:"), "{previous}");
+    assert!(last.contains("exiting with code 1"), "{previous}");
+    // While the next instance waits in back-off, the plain log is the last instance's.
+    let plain = kube.ok(&["logs", &pod, "-n", "web"]);
+    assert!(plain.contains("FATAL panic:"), "{plain}");
+}
+
+#[test]
+fn kubectl_logs_follow_streams_new_lines_until_the_pod_goes() {
+    let kube = common::kubectl::start(true);
+    let pod = running_pod(&kube, "web", "color=blue");
+    let mut child = kube
+        .command(&["logs", "-f", "--tail=0", &pod, "-n", "web"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn kubectl logs -f");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    for _ in 0..2 {
+        let line = rx
+            .recv_timeout(Duration::from_secs(10))
+            .expect("a new line within 10 s");
+        assert!(is_request_line(&line), "{line}");
+    }
+    kube.ok(&["delete", "pod", &pod, "-n", "web", "--wait=false"]);
+    let status = wait_for("kubectl logs -f to end", TIMEOUT, || {
+        child.try_wait().expect("try_wait")
+    });
+    assert!(status.success(), "{status}");
+}
+
+/// Kills the child process it holds when dropped, so a failing test leaves no demo running.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn kubectl_logs_against_cutover_demo_serve() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let kubeconfig = dir.path().join("demo.kubeconfig");
+    let cache_dir = dir.path().join("kube-cache");
+    let child = common::demo_serve(common::free_port(), &kubeconfig, dir.path(), &[])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start cutover demo --serve");
+    let _demo = KillOnDrop(child);
+    let args = ["logs", "deploy/demo-green", "-n", "web", "--tail=2"];
+    let out = wait_for("kubectl logs of the demo", TIMEOUT, || {
+        if !kubeconfig.exists() {
+            return None;
+        }
+        let run = common::kubectl::kubectl_at(&kubeconfig, &cache_dir, &args);
+        run.success().then_some(run.stdout)
+    });
+    assert_eq!(out.lines().count(), 2, "{out}");
+}
+
+async fn cluster() -> EmbeddedCluster {
+    EmbeddedCluster::start(Config::test(), "127.0.0.1:0".parse().expect("addr"))
+        .await
+        .expect("start the embedded cluster")
+}
+
+/// A Deployment whose pods have two containers, `app` and `sidecar`.
+fn two_containers(name: &str) -> Deployment {
+    let labels = json!({"app": name});
+    serde_json::from_value(json!({
+        "metadata": {"name": name},
+        "spec": {
+            "replicas": 1,
+            "selector": {"matchLabels": labels},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {"containers": [
+                    {"name": "app", "image": "shop:1.2-slow"},
+                    {"name": "sidecar", "image": "envoy:1.30"}
+                ]}
+            }
+        }
+    }))
+    .expect("deployment")
+}
+
+/// Creates `default/shop` (see [`two_containers`]) and waits for its pod to run: the pods'
+/// API and the pod's name.
+async fn two_container_pod(cluster: &EmbeddedCluster) -> (Api<Pod>, String) {
+    let client = cluster.client(&ADMIN).await.expect("client");
+    Api::<Deployment>::namespaced(client.clone(), "default")
+        .create(&PostParams::default(), &two_containers("shop"))
+        .await
+        .expect("create");
+    let pods = Api::<Pod>::namespaced(client, "default");
+    let pod = running_pod_of(&pods, "app=shop").await;
+    (pods, pod)
+}
+
+async fn running_pod_of(pods: &Api<Pod>, selector: &str) -> String {
+    common::wait_for(30, "a running pod", || async {
+        let list = pods
+            .list(&ListParams::default().labels(selector))
+            .await
+            .ok()?;
+        list.items.into_iter().find_map(|p| {
+            let value: Value = serde_json::to_value(&p).ok()?;
+            value
+                .pointer("/status/containerStatuses/0/state/running")
+                .and(p.metadata.name)
+        })
+    })
+    .await
+}
+
+#[tokio::test]
+async fn kube_client_reads_logs_of_a_chosen_container() {
+    let cluster = cluster().await;
+    let (pods, pod) = two_container_pod(&cluster).await;
+
+    let err = pods
+        .logs(&pod, &LogParams::default())
+        .await
+        .expect_err("400");
+    assert!(
+        err.to_string().contains(&format!(
+            "a container name must be specified for pod {pod}, choose one of: [app sidecar]"
+        )),
+        "{err}"
+    );
+
+    let params = LogParams {
+        container: Some("app".into()),
+        tail_lines: Some(2),
+        ..LogParams::default()
+    };
+    let text = pods.logs(&pod, &params).await.expect("logs");
+    assert_eq!(text.lines().count(), 2, "{text}");
+    assert!(text.lines().all(|l| l.contains(" [app] ")), "{text}");
+
+    // The read-only identity may read logs (get pods/log).
+    let viewer = cluster.client(&READ_ONLY).await.expect("viewer");
+    let text = Api::<Pod>::namespaced(viewer, "default")
+        .logs(&pod, &params)
+        .await
+        .expect("a viewer reads logs");
+    assert_eq!(text.lines().count(), 2, "{text}");
+}
+
+#[tokio::test]
+async fn kube_client_log_stream_follows() {
+    let cluster = cluster().await;
+    let (pods, pod) = two_container_pod(&cluster).await;
+    let params = LogParams {
+        container: Some("sidecar".into()),
+        follow: true,
+        tail_lines: Some(0),
+        ..LogParams::default()
+    };
+    let stream = pods.log_stream(&pod, &params).await.expect("log stream");
+    let mut lines = stream.lines();
+    for _ in 0..2 {
+        let line = tokio::time::timeout(Duration::from_secs(10), lines.next())
+            .await
+            .expect("a new line within 10 s")
+            .expect("not the end")
+            .expect("a line");
+        assert!(line.contains(" [sidecar] "), "{line}");
+    }
+}
