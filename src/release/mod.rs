@@ -9,6 +9,7 @@ pub mod labels;
 pub mod model;
 pub mod plan;
 pub mod record;
+pub mod rule;
 pub mod status;
 
 pub use discover::{Objects, PodScope, Snapshot, discover, discover_objects};
