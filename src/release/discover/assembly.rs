@@ -499,8 +499,20 @@ fn rollout_warnings(release: &mut Release) {
             ));
         } else if !t.stalled && !t.template_images.is_empty() {
             let r = t.replicas;
+            // The others run the images that are not the one asked (found in review: the new
+            // image was listed among them).
+            let others: Vec<&str> = t
+                .images
+                .iter()
+                .filter(|i| !t.template_images.contains(i))
+                .map(|i| i.as_str())
+                .collect();
+            let others = match others.is_empty() {
+                true => running.clone(),
+                false => others.join(", "),
+            };
             warnings.push(format!(
-                "{who} is rolling out image {asked}: {} of {} pods updated; the others run {running}.",
+                "{who} is rolling out image {asked}: {} of {} pods updated; the others run {others}.",
                 r.updated, r.desired
             ));
         }
