@@ -710,6 +710,17 @@ mod feed {
             v.gateway_api.note(),
             Some("Gateway API releases not shown: may not list httproutes")
         );
+        // Every namespace's snapshot tells the planner the routes may exist unseen.
+        for ns in ["shop", "web"] {
+            let unread = &v.snapshot(ns).expect("a snapshot").unread;
+            assert_eq!(
+                unread
+                    .get(&cutover::release::model::Kind::HttpRoute)
+                    .map(String::as_str),
+                Some("may not list httproutes.gateway.networking.k8s.io"),
+                "{ns}"
+            );
+        }
         assert_eq!(v.connection, Connection::Live);
         assert!(v.synced);
         assert!(v.releases().any(|r| r.id() == "shop/nginx-service"));

@@ -1523,7 +1523,8 @@ fn the_next_step_says_approve_is_refused_rather_than_offer_it() {
 }
 
 /// An identity that may not list HTTPRoutes sees checkout's payments Services as a selector
-/// switch: the console tells the planner the routes could not be read, so approving (a
+/// switch: with the snapshot saying the routes could not be read (as the feed says it,
+/// `connection::httproutes_not_readable_are_one_note_and_the_rest_stays_live`), approving (a
 /// selector switch onto pods the twin Service already selects) is refused, not offered.
 #[test]
 fn without_routes_a_switch_onto_a_twin_service_is_refused_in_the_console() {
@@ -1535,7 +1536,12 @@ fn without_routes_a_switch_onto_a_twin_service_is_refused_in_the_console() {
             o
         })
         .collect();
-    let mut view = common::view_of(&common::snapshot_of(&objects), now());
+    let mut snapshot = common::snapshot_of(&objects);
+    snapshot.unread.insert(
+        cutover::release::model::Kind::HttpRoute,
+        "may not list httproutes.gateway.networking.k8s.io".into(),
+    );
+    let mut view = common::view_of(&snapshot, now());
     view.gateway_api = cutover::cluster::feed::GatewayApi::Forbidden("403".into());
     let mut app = app(false);
     app.update(Msg::View(Arc::new(view)));

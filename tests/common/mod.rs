@@ -76,7 +76,9 @@ pub fn view_of(snapshot: &Snapshot, now: jiff::Timestamp) -> ClusterView {
     split!(ingresses);
     split!(http_routes);
     split!(autoscalers);
-    for (ns, snap) in namespaces {
+    for (ns, mut snap) in namespaces {
+        // Each namespace's part says what the whole could not read, as the feed's do.
+        snap.unread = snapshot.unread.clone();
         let releases = discover(&snap, now);
         view.namespaces
             .insert(ns, NamespaceView::new(snap, releases));

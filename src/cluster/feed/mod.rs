@@ -38,6 +38,7 @@ use self::liveness::Contact;
 use self::slots::{Slot, Slots};
 use self::watched::Watched;
 use crate::release::http_route::HttpRoute;
+use crate::release::model::Kind;
 use crate::release::{PodScope, discover};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 
@@ -665,6 +666,12 @@ impl State {
             self.slots.forget(Global::HttpRoutes);
             self.clear::<HttpRoute>(None);
         }
+        // Each namespace's snapshot says whether routes may be unseen: rebuilt with the state.
+        if state.unread() != self.gateway_api.unread() {
+            for ns in self.namespaces.values_mut() {
+                ns.dirty = true;
+            }
+        }
         self.gateway_api = state;
     }
 
@@ -761,6 +768,10 @@ impl State {
             }
             ns.dirty = false;
             let mut snap = ns.objects.decode();
+            // Plans refuse what they could only guess at while routes may exist unseen.
+            if let Some(why) = self.gateway_api.unread() {
+                snap.unread.insert(Kind::HttpRoute, why.to_string());
+            }
             let focused = focus_ns.as_deref() == Some(name.as_str());
             snap.pod_scope = PodScope::Only(BTreeSet::new());
             if focused {
@@ -786,7 +797,7 @@ impl State {
             ns.view = if focused {
                 NamespaceView::typed(Arc::new(snap), releases)
             } else {
-                NamespaceView::encoded(ns.objects.clone(), releases)
+                NamespaceView::encoded(ns.objects.clone(), snap.unread, releases)
             };
         }
         if self.focused.events_dirty {

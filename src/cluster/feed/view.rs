@@ -9,6 +9,7 @@ use k8s_openapi::api::core::v1::{Event, Pod, Service};
 use k8s_openapi::api::networking::v1::Ingress;
 
 use crate::release::http_route::HttpRoute;
+use crate::release::model::Kind;
 use crate::release::{Release, Snapshot};
 
 /// One namespace: its objects and the releases discovery found in them.
@@ -25,6 +26,8 @@ enum Source {
     Typed(Arc<Snapshot>),
     Encoded {
         objects: Arc<Encoded>,
+        /// What the decoded snapshot says could not be read (`Snapshot::unread`).
+        unread: BTreeMap<Kind, String>,
         decoded: Arc<std::sync::OnceLock<Snapshot>>,
     },
 }
@@ -86,11 +89,17 @@ impl NamespaceView {
         }
     }
 
-    /// A namespace kept encoded, decoded only if something asks for its objects.
-    pub fn encoded(objects: Arc<Encoded>, releases: Arc<Vec<Release>>) -> NamespaceView {
+    /// A namespace kept encoded, decoded only if something asks for its objects; its
+    /// snapshot then carries `unread`.
+    pub fn encoded(
+        objects: Arc<Encoded>,
+        unread: BTreeMap<Kind, String>,
+        releases: Arc<Vec<Release>>,
+    ) -> NamespaceView {
         NamespaceView {
             source: Source::Encoded {
                 objects,
+                unread,
                 decoded: Arc::default(),
             },
             releases,
@@ -108,7 +117,14 @@ impl NamespaceView {
     pub fn snapshot(&self) -> &Snapshot {
         match &self.source {
             Source::Typed(s) => s,
-            Source::Encoded { objects, decoded } => decoded.get_or_init(|| objects.decode()),
+            Source::Encoded {
+                objects,
+                unread,
+                decoded,
+            } => decoded.get_or_init(|| Snapshot {
+                unread: unread.clone(),
+                ..objects.decode()
+            }),
         }
     }
 }
@@ -195,6 +211,16 @@ pub enum GatewayApi {
 }
 
 impl GatewayApi {
+    /// Why HTTPRoutes may exist that are not seen, for [`Snapshot::unread`]: forbidden, or a
+    /// watch that keeps failing; None while they are read (or not served at all).
+    pub fn unread(&self) -> Option<&'static str> {
+        match self {
+            GatewayApi::Forbidden(_) => Some("may not list httproutes.gateway.networking.k8s.io"),
+            GatewayApi::Failing(_) => Some("the httproutes watch is failing"),
+            _ => None,
+        }
+    }
+
     /// The one line the status bar shows about it: only when routes may exist that are not
     /// shown (rule 1: say what is not seen, and why).
     pub fn note(&self) -> Option<&'static str> {

@@ -1,12 +1,8 @@
 //! Plans for the selected release: what the writing keys would do now, the confirm dialog a
 //! key opens, and the plan made again after a conflict.
 
-use std::borrow::Cow;
-
 use super::{ActionState, Allowed, App, Confirm, Level, has_running_candidate};
-use crate::cluster::feed::GatewayApi;
 use crate::console::keymap::Command;
-use crate::release::model::Kind;
 use crate::release::plan::{self, Actor, Op, Plan};
 use crate::release::{Release, Stage, record};
 
@@ -49,25 +45,10 @@ impl App {
             .view
             .snapshot(&release.namespace)
             .ok_or(NoPlan::NotLoaded)?;
-        // HTTPRoutes the watch may not list (or keeps failing on) may exist all the same: the
-        // planner is told, so it refuses what it could only guess at.
-        let unread = match &self.view.gateway_api {
-            GatewayApi::Forbidden(_) => Some("may not list httproutes.gateway.networking.k8s.io"),
-            GatewayApi::Failing(_) => Some("the httproutes watch is failing"),
-            _ => None,
-        };
-        let snapshot = match unread {
-            Some(why) => {
-                let mut told = snapshot.clone();
-                told.unread.insert(Kind::HttpRoute, why.to_string());
-                Cow::Owned(told)
-            }
-            None => Cow::Borrowed(snapshot),
-        };
         let actor = Actor {
             name: self.identity().to_string(),
         };
-        let plan = plan::plan(release, &snapshot, op, &actor, self.now)?;
+        let plan = plan::plan(release, snapshot, op, &actor, self.now)?;
         match self.denied(&plan) {
             Some(denied) => Err(NoPlan::Denied(denied)),
             None => Ok(plan),
