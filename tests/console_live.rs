@@ -207,20 +207,7 @@ async fn a_confirmed_weight_reaches_the_cluster_and_comes_back_on_screen() {
     let ingresses: Api<k8s_openapi::api::networking::v1::Ingress> =
         Api::namespaced(client.clone(), "api");
     let deployments: Api<Deployment> = Api::namespaced(client.clone(), "api");
-    wait_for(20, "the canary's pods ready", || {
-        let deployments = deployments.clone();
-        async move {
-            let list = deployments.list(&Default::default()).await.ok()?;
-            list.items
-                .iter()
-                .all(|d| {
-                    d.status.as_ref().and_then(|s| s.ready_replicas)
-                        == d.spec.as_ref().and_then(|s| s.replicas)
-                })
-                .then_some(())
-        }
-    })
-    .await;
+    common::deployments_ready(deployments, "the canary's pods ready").await;
     for _ in 0..4 {
         press(&keys_tx, KeyCode::Right);
     }

@@ -89,20 +89,7 @@ impl Rig {
     /// Waits until every Deployment's pods are ready.
     async fn all_ready(&self) {
         let api = Api::<Deployment>::all(self.admin.clone());
-        wait_for(20, "every Deployment ready", || {
-            let api = api.clone();
-            async move {
-                let list = api.list(&Default::default()).await.ok()?;
-                list.items
-                    .iter()
-                    .all(|d| {
-                        d.status.as_ref().and_then(|s| s.ready_replicas)
-                            == d.spec.as_ref().and_then(|s| s.replicas)
-                    })
-                    .then_some(())
-            }
-        })
-        .await;
+        common::deployments_ready(api, "every Deployment ready").await;
     }
 }
 

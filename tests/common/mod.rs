@@ -108,6 +108,24 @@ where
     }
 }
 
+/// Waits until every Deployment `api` lists has all its replicas ready (`what` names them).
+pub async fn deployments_ready(api: kube::Api<k8s_openapi::api::apps::v1::Deployment>, what: &str) {
+    wait_for(20, what, || {
+        let api = api.clone();
+        async move {
+            let list = api.list(&Default::default()).await.ok()?;
+            list.items
+                .iter()
+                .all(|d| {
+                    d.status.as_ref().and_then(|s| s.ready_replicas)
+                        == d.spec.as_ref().and_then(|s| s.replicas)
+                })
+                .then_some(())
+        }
+    })
+    .await;
+}
+
 /// Creates the namespace `ns` and in it the Deployments `web-v1` and `web-v2` (labels
 /// `app: web, version: vN`, image `web:vN`), `replicas` each.
 pub async fn web_tracks(client: &kube::Client, ns: &str, replicas: i32) {
