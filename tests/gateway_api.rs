@@ -1125,16 +1125,7 @@ fn set_cart_split(k: &Kube, (live, candidate): (i64, i64)) {
         {"op": "replace", "path": "/spec/rules/1/backendRefs/0/weight", "value": live},
         {"op": "replace", "path": "/spec/rules/1/backendRefs/1/weight", "value": candidate},
     ]);
-    k.ok(&[
-        "patch",
-        "httproute",
-        "cart",
-        "-n",
-        "checkout",
-        "--type=json",
-        "-p",
-        &ops.to_string(),
-    ]);
+    patch_checkout_route(k, "cart", ops);
 }
 
 /// The route's own scale is kept: 900/100 moves on a sum of 1000, 2/1 (a third, as the spec's
