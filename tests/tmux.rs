@@ -351,8 +351,11 @@ fn an_httproute_canary_is_shown_and_its_weight_moved_from_the_keyboard() {
     tmux.keys(&["/"]);
     tmux.type_text("checkout/cart");
     tmux.keys(&["Enter"]);
+    // The frame may be caught half drawn: wait until the header rule is on it too.
     let screen = tmux.wait("the cart canary at 90/10 with its header rule", |s| {
-        s.contains("◀ LIVE 90% · v1") && s.contains("CANDIDATE 10% · v2")
+        s.contains("◀ LIVE 90% · v1")
+            && s.contains("CANDIDATE 10% · v2")
+            && s.contains("X-Canary=always")
     });
     let title = line_with(&screen, "httproute-canary");
     assert!(
