@@ -10,6 +10,7 @@ pub mod model;
 pub mod plan;
 pub mod record;
 pub mod rule;
+pub mod signals;
 pub mod status;
 
 pub use discover::{Objects, PodScope, Snapshot, discover, discover_objects};

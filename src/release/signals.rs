@@ -1,0 +1,257 @@
+//! Golden signals of a release's two tracks (request rate, error ratio, p99 latency), as read
+//! from Prometheus, and the gate's judgement of them. Pure: the queries live in
+//! `cluster::metrics`; this module only holds what they answered and compares the tracks.
+//!
+//! The comparison follows what Argo Rollouts' analysis and Flagger's canary checks do with the
+//! same signals: the candidate is judged against the live track (not against a fixed line), on
+//! the latest sample of each series, and a side with too little traffic is not judged at all.
+
+use compact_str::CompactString;
+use serde::Serialize;
+
+/// One golden signal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Signal {
+    /// Requests per second.
+    RequestRate,
+    /// Share of requests answered with a 5xx status, 0–1.
+    ErrorRatio,
+    /// 99th percentile of request duration, in seconds.
+    LatencyP99,
+}
+
+impl Signal {
+    pub const ALL: [Signal; 3] = [Signal::RequestRate, Signal::ErrorRatio, Signal::LatencyP99];
+}
+
+/// Samples at even steps, oldest first: `(unix seconds, value)` in the signal's unit.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Series {
+    pub points: Vec<(i64, f64)>,
+}
+
+impl Series {
+    /// The newest sample's value.
+    pub fn last(&self) -> Option<f64> {
+        self.points.last().map(|(_, v)| *v)
+    }
+}
+
+/// The three signals of one track; None: Prometheus answered no series for it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct TrackSignals {
+    /// The track's version (`v2`) or, without one, its first Deployment's name.
+    pub track: CompactString,
+    pub request_rate: Option<Series>,
+    pub error_ratio: Option<Series>,
+    pub latency_p99: Option<Series>,
+}
+
+impl TrackSignals {
+    pub fn series(&self, signal: Signal) -> Option<&Series> {
+        match signal {
+            Signal::RequestRate => self.request_rate.as_ref(),
+            Signal::ErrorRatio => self.error_ratio.as_ref(),
+            Signal::LatencyP99 => self.latency_p99.as_ref(),
+        }
+    }
+}
+
+/// What Prometheus answered for one release at one time.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReleaseSignals {
+    /// The release's id (`Release::id`).
+    pub release: String,
+    pub live: TrackSignals,
+    pub candidate: Option<TrackSignals>,
+    /// When the queries were evaluated.
+    pub at: jiff::Timestamp,
+    /// The range asked for, and its step, in seconds.
+    pub window_seconds: u32,
+    pub step_seconds: u32,
+    /// Signals Prometheus could not answer, with its error (`error ratio: parse error at …`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unanswered: Vec<(Signal, String)>,
+}
+
+/// The signals the console holds for the selected release.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum Signals {
+    /// No Prometheus is configured: the detail pane says so in one quiet line.
+    #[default]
+    NotConfigured,
+    /// Asked, no answer yet.
+    Waiting,
+    Ready(ReleaseSignals),
+    /// The last query failed (timeout, refused, bad answer); `last` is the previous answer,
+    /// shown as of its own time.
+    Failed {
+        why: String,
+        last: Option<ReleaseSignals>,
+    },
+}
+
+/// How much worse than the live track the candidate may be before approve is risky.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Margins {
+    /// Error ratio, in absolute points of 0–1: 0.01 lets the candidate fail 1% more of its
+    /// requests than live.
+    pub error_ratio: f64,
+    /// p99 latency, relative: 0.2 lets the candidate be 20% slower than live.
+    pub latency_p99: f64,
+    /// Below this many requests per second a track is not judged (too few samples).
+    pub min_request_rate: f64,
+}
+
+impl Default for Margins {
+    fn default() -> Self {
+        Margins {
+            error_ratio: 0.01,
+            latency_p99: 0.2,
+            min_request_rate: 0.1,
+        }
+    }
+}
+
+/// Why approving would be risky on these signals: the candidate's latest error ratio or p99
+/// latency is worse than the live track's by more than `margins`, in one sentence with the
+/// figures (`v2 fails 12.0% of requests against 0.1% on v1 (margin 1.0 point) and its p99 is
+/// 840 ms against 120 ms (margin +20%)`). None when it is not worse, or when either side has no
+/// figure or too little traffic to judge.
+pub fn gate_risk(s: &ReleaseSignals, margins: &Margins) -> Option<String> {
+    let cand = s.candidate.as_ref()?;
+    let live = &s.live;
+    let busy = |t: &TrackSignals| {
+        t.series(Signal::RequestRate)
+            .and_then(Series::last)
+            .is_some_and(|r| r >= margins.min_request_rate)
+    };
+    if !busy(cand) || !busy(live) {
+        return None;
+    }
+    let last = |t: &TrackSignals, sig| t.series(sig).and_then(Series::last);
+    let mut parts = Vec::new();
+    if let (Some(c), Some(l)) = (
+        last(cand, Signal::ErrorRatio),
+        last(live, Signal::ErrorRatio),
+    ) && c - l > margins.error_ratio
+    {
+        parts.push(format!(
+            "{} fails {:.1}% of requests against {:.1}% on {} (margin {:.1} point{})",
+            cand.track,
+            c * 100.0,
+            l * 100.0,
+            live.track,
+            margins.error_ratio * 100.0,
+            if (margins.error_ratio * 100.0 - 1.0).abs() < f64::EPSILON {
+                ""
+            } else {
+                "s"
+            },
+        ));
+    }
+    if let (Some(c), Some(l)) = (
+        last(cand, Signal::LatencyP99),
+        last(live, Signal::LatencyP99),
+    ) && c > l * (1.0 + margins.latency_p99)
+    {
+        parts.push(format!(
+            "{}'s p99 latency is {:.0} ms against {:.0} ms on {} (margin +{:.0}%)",
+            cand.track,
+            c * 1000.0,
+            l * 1000.0,
+            live.track,
+            margins.latency_p99 * 100.0,
+        ));
+    }
+    (!parts.is_empty()).then(|| parts.join(" and "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn track(name: &str, rate: f64, errors: f64, p99: f64) -> TrackSignals {
+        let one = |v| {
+            Some(Series {
+                points: vec![(0, 0.0), (30, v)],
+            })
+        };
+        TrackSignals {
+            track: name.into(),
+            request_rate: one(rate),
+            error_ratio: one(errors),
+            latency_p99: one(p99),
+        }
+    }
+
+    fn signals(live: TrackSignals, candidate: Option<TrackSignals>) -> ReleaseSignals {
+        ReleaseSignals {
+            release: "shop/checkout".into(),
+            live,
+            candidate,
+            at: jiff::Timestamp::UNIX_EPOCH,
+            window_seconds: 600,
+            step_seconds: 30,
+            unanswered: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_gate_judges_the_candidate_against_live_by_the_margins() {
+        let m = Margins::default();
+        let v1 = || track("v1", 10.0, 0.001, 0.120);
+        let rows: &[(&str, TrackSignals, Option<&str>)] = &[
+            ("as good", track("v2", 2.0, 0.001, 0.120), None),
+            (
+                "within the error margin",
+                track("v2", 2.0, 0.010, 0.120),
+                None,
+            ),
+            (
+                "errors past the margin",
+                track("v2", 2.0, 0.12, 0.120),
+                Some("v2 fails 12.0% of requests against 0.1% on v1 (margin 1.0 point)"),
+            ),
+            ("20% slower is within", track("v2", 2.0, 0.001, 0.143), None),
+            (
+                "slower past the margin",
+                track("v2", 2.0, 0.001, 0.840),
+                Some("v2's p99 latency is 840 ms against 120 ms on v1 (margin +20%)"),
+            ),
+            (
+                "both",
+                track("v2", 2.0, 0.5, 0.840),
+                Some(
+                    "v2 fails 50.0% of requests against 0.1% on v1 (margin 1.0 point) and \
+                     v2's p99 latency is 840 ms against 120 ms on v1 (margin +20%)",
+                ),
+            ),
+            (
+                "too little traffic to judge",
+                track("v2", 0.05, 0.5, 0.840),
+                None,
+            ),
+        ];
+        for (why, cand, want) in rows {
+            let got = gate_risk(&signals(v1(), Some(cand.clone())), &m);
+            assert_eq!(got.as_deref(), *want, "{why}");
+        }
+        let mut quiet_live = v1();
+        quiet_live.request_rate = None;
+        let s = signals(quiet_live, Some(track("v2", 2.0, 0.5, 0.840)));
+        assert_eq!(gate_risk(&s, &m), None, "live without a rate is not judged");
+        assert_eq!(gate_risk(&signals(v1(), None), &m), None, "no candidate");
+        let wide = Margins {
+            error_ratio: 0.05,
+            ..m
+        };
+        let s = signals(v1(), Some(track("v2", 2.0, 0.12, 0.120)));
+        assert_eq!(
+            gate_risk(&s, &wide).as_deref(),
+            Some("v2 fails 12.0% of requests against 0.1% on v1 (margin 5.0 points)")
+        );
+    }
+}
