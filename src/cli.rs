@@ -128,6 +128,7 @@ fn init_logging(console: bool) {
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let stderr = tracing_subscriber::fmt::layer()
         .with_ansi(std::io::stderr().is_terminal() && !no_color)
+        .event_format(Sentence)
         .with_writer(std::io::stderr)
         .with_filter(filter().and(filter_fn(move |meta| !from_kube(meta))));
     let log = tracing_subscriber::fmt::layer()
@@ -138,6 +139,32 @@ fn init_logging(console: bool) {
         .with(stderr)
         .with(log)
         .try_init();
+}
+
+/// A record on the CLI's stderr as a sentence, like its errors: `cutover: warning: <message>`,
+/// without the timestamp and module path of the log file's lines.
+struct Sentence;
+
+impl<S, N> tracing_subscriber::fmt::FormatEvent<S, N> for Sentence
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+    N: for<'a> tracing_subscriber::fmt::FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        ctx: &tracing_subscriber::fmt::FmtContext<'_, S, N>,
+        mut writer: tracing_subscriber::fmt::format::Writer<'_>,
+        event: &tracing::Event<'_>,
+    ) -> std::fmt::Result {
+        let level = match *event.metadata().level() {
+            tracing::Level::ERROR => "error",
+            tracing::Level::WARN => "warning",
+            _ => "note",
+        };
+        write!(writer, "cutover: {level}: ")?;
+        tracing_subscriber::fmt::FormatFields::format_fields(ctx, writer.by_ref(), event)?;
+        writeln!(writer)
+    }
 }
 
 /// `cutover.log` in `dir`, made if need be, opened to append; 0600: a log line may quote what
