@@ -218,8 +218,8 @@ async fn console(cluster: &ClusterArgs, args: &ConsoleArgs) -> anyhow::Result<Ex
         ..crate::console::switching_session(place, args.read_only, at)
     };
     let writer = (!args.read_only).then(|| Writer::new(client.clone()));
-    crate::console::run(client, session, theme, writer).await?;
-    Ok(ExitCode::SUCCESS)
+    let ended = crate::console::run(client, session, theme, writer).await?;
+    Ok(console_exit(ended))
 }
 
 /// `$XDG_CACHE_HOME/cutover` or `~/.cache/cutover`.
@@ -302,8 +302,12 @@ async fn demo_console(args: DemoArgs, console: &ConsoleArgs) -> anyhow::Result<E
     let running = crate::console::run(client, session, theme, writer).await;
     // The cluster serves until the console is done.
     drop(cluster);
-    running?;
-    Ok(ExitCode::SUCCESS)
+    Ok(console_exit(running?))
+}
+
+/// 0 when the user quit; 128 + the signal's number when a signal ended the console.
+fn console_exit(ended: Option<crate::console::terminal::Signal>) -> ExitCode {
+    ended.map_or(ExitCode::SUCCESS, |s| ExitCode::from(s.exit_status()))
 }
 
 async fn status(args: StatusArgs, cluster: &ClusterArgs) -> anyhow::Result<ExitCode> {

@@ -76,6 +76,17 @@ fn end_with(tmux: &Tmux, pid: u32, signal: &str) {
     );
     println!("FIGURE SIG{signal}: cutover gone in {took:?}");
     let screen = tmux.wait("the shell back", |s| s.contains("cutover exited with"));
+    let number = match signal {
+        "HUP" => 1,
+        "INT" => 2,
+        "QUIT" => 3,
+        "TERM" => 15,
+        other => unreachable!("no test sends SIG{other}"),
+    };
+    assert!(
+        screen.contains(&format!("cutover exited with {}", 128 + number)),
+        "SIG{signal}: the shell's status is 128 + {number}:\n{screen}"
+    );
     assert!(
         !screen.contains("● live"),
         "the console's screen is gone:\n{screen}"

@@ -5,7 +5,7 @@ pub mod app;
 pub mod draw;
 pub mod keymap;
 mod share;
-mod terminal;
+pub mod terminal;
 pub mod theme;
 
 use std::sync::Arc;
@@ -194,14 +194,15 @@ pub fn switching_session(place: Place, read_only: bool, at: Reconnect) -> Sessio
     }
 }
 
-/// Runs the console until the user quits, the terminal goes away or a signal arrives.
-/// `writer` is None in read-only mode.
+/// Runs the console until the user quits, the terminal goes away or a signal arrives, and
+/// says which signal ended it (None: the user or the terminal did). `writer` is None in
+/// read-only mode.
 pub async fn run(
     client: kube::Client,
     session: Session,
     theme: Theme,
     writer: Option<Writer>,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Option<terminal::Signal>> {
     let feed = Feed::start_in(
         client,
         session.watching(),
@@ -211,10 +212,10 @@ pub async fn run(
     let mut signals = terminal::Signals::new()?;
     let mut term = terminal::Guard::enter()?;
     let result = tokio::select! {
-        r = drive(&mut term, EventStream::new(), &feed, session, &theme, writer) => r,
+        r = drive(&mut term, EventStream::new(), &feed, session, &theme, writer) => r.map(|()| None),
         signal = signals.next() => {
-            tracing::info!("{signal}: quitting");
-            Ok(())
+            tracing::info!("{}: quitting", signal.name);
+            Ok(Some(signal))
         }
     };
     drop(term);

@@ -109,10 +109,25 @@ pub fn pressed(key: crossterm::event::KeyEvent) -> crossterm::event::KeyEvent {
     key
 }
 
+/// A signal that ended the console: its name and number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Signal {
+    pub name: &'static str,
+    pub number: i32,
+}
+
+impl Signal {
+    /// The exit status a shell gives a process a signal ended, 128 + its number (POSIX
+    /// `wait` status as shells report it), so scripts and supervisors see why it stopped.
+    pub fn exit_status(self) -> u8 {
+        u8::try_from(128 + self.number).unwrap_or(u8::MAX)
+    }
+}
+
 /// Signals that end the console.
 pub struct Signals {
     #[cfg(unix)]
-    streams: Vec<(&'static str, tokio::signal::unix::Signal)>,
+    streams: Vec<(Signal, tokio::signal::unix::Signal)>,
 }
 
 impl Signals {
@@ -121,14 +136,15 @@ impl Signals {
         {
             use tokio::signal::unix::{SignalKind, signal};
             let mut streams = Vec::new();
-            for (name, kind) in [
-                ("SIGHUP", SignalKind::hangup()),
-                ("SIGTERM", SignalKind::terminate()),
-                ("SIGQUIT", SignalKind::quit()),
-                ("SIGINT", SignalKind::interrupt()),
+            for (name, number) in [
+                ("SIGHUP", libc::SIGHUP),
+                ("SIGTERM", libc::SIGTERM),
+                ("SIGQUIT", libc::SIGQUIT),
+                ("SIGINT", libc::SIGINT),
             ] {
-                let s = signal(kind).with_context(|| format!("could not listen for {name}"))?;
-                streams.push((name, s));
+                let s = signal(SignalKind::from_raw(number))
+                    .with_context(|| format!("could not listen for {name}"))?;
+                streams.push((Signal { name, number }, s));
             }
             Ok(Signals { streams })
         }
@@ -136,14 +152,14 @@ impl Signals {
         Ok(Signals {})
     }
 
-    /// Waits for the next signal and names it.
-    pub async fn next(&mut self) -> &'static str {
+    /// Waits for the next signal.
+    pub async fn next(&mut self) -> Signal {
         #[cfg(unix)]
         {
-            let waits = self.streams.iter_mut().map(|(name, s)| {
+            let waits = self.streams.iter_mut().map(|(signal, s)| {
                 Box::pin(async move {
                     s.recv().await;
-                    *name
+                    *signal
                 })
             });
             futures::future::select_all(waits).await.0
@@ -151,7 +167,10 @@ impl Signals {
         #[cfg(not(unix))]
         {
             let _ = tokio::signal::ctrl_c().await;
-            "Ctrl-C"
+            Signal {
+                name: "Ctrl-C",
+                number: 2,
+            }
         }
     }
 }
