@@ -340,8 +340,30 @@ pub fn objects() -> Vec<Value> {
     };
     out.extend(grey.objects());
     out.extend(gateway_api());
+    out.extend(monitoring());
     out
 }
+
+/// monitoring: the Service of the simulated Prometheus (no pods: the embedded server answers
+/// for it at its service proxy path), as `[prometheus] service = "monitoring/prometheus:9090"`.
+fn monitoring() -> Vec<Value> {
+    let (key, value) = super::prometheus::SERVICE_LABEL;
+    vec![
+        namespace(PROMETHEUS.0),
+        json!({
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": PROMETHEUS.1, "namespace": PROMETHEUS.0, "labels": {key: value}},
+            "spec": {
+                "selector": {key: value},
+                "ports": [{"name": "web", "port": PROMETHEUS.2, "targetPort": PROMETHEUS.2}]
+            }
+        }),
+    ]
+}
+
+/// The demo's Prometheus Service: namespace, name, port.
+pub const PROMETHEUS: (&str, &str, u16) = ("monitoring", "prometheus", 9090);
 
 pub fn seed(cluster: &EmbeddedCluster) -> Result<(), ApiError> {
     cluster.apply_all(&objects())

@@ -61,36 +61,41 @@ impl Exporter {
     ];
 
     pub fn templates(self) -> Templates {
-        let (requests, errors, duration, scale) = match self {
+        // (requests counter, histogram buckets, the track's matchers, the 5xx matcher, scale)
+        let (requests, buckets, track, errors, scale) = match self {
             Exporter::IngressNginx => (
-                r#"nginx_ingress_controller_requests{{exported_namespace="{namespace}",exported_service="{service}"#,
+                "nginx_ingress_controller_requests",
+                "nginx_ingress_controller_request_duration_seconds_bucket",
+                r#"exported_namespace="{namespace}",exported_service="{service}""#,
                 r#"status=~"5..""#,
-                r#"nginx_ingress_controller_request_duration_seconds_bucket{{exported_namespace="{namespace}",exported_service="{service}"#,
                 "",
             ),
             Exporter::Istio => (
-                r#"istio_requests_total{{reporter="destination",destination_workload_namespace="{namespace}",destination_workload="{deployment}""#,
+                "istio_requests_total",
+                "istio_request_duration_milliseconds_bucket",
+                r#"reporter="destination",destination_workload_namespace="{namespace}",destination_workload="{deployment}""#,
                 r#"response_code=~"5..""#,
-                r#"istio_request_duration_milliseconds_bucket{{reporter="destination",destination_workload_namespace="{namespace}",destination_workload="{deployment}""#,
                 // Istio's histogram is in milliseconds.
                 " / 1000",
             ),
             Exporter::HttpRequestsTotal => (
-                r#"http_requests_total{{namespace="{namespace}",pod=~"{pod_regex}""#,
+                "http_requests_total",
+                "http_request_duration_seconds_bucket",
+                r#"namespace="{namespace}",pod=~"{pod_regex}""#,
                 r#"code=~"5..""#,
-                r#"http_request_duration_seconds_bucket{{namespace="{namespace}",pod=~"{pod_regex}""#,
                 "",
             ),
         };
-        // The template's own `}}` closing the selector.
-        let close = "}}";
+        // A template's own `{{`…`}}` around the selector's matchers.
+        let selector = |metric: &str, matchers: &str| format!("{metric}{{{{{matchers}}}}}");
+        let all = selector(requests, track);
+        let failed = selector(requests, &format!("{track},{errors}"));
+        let durations = selector(buckets, track);
         Templates {
-            request_rate: format!("sum(rate({requests}{close}[1m]))"),
-            error_ratio: format!(
-                "sum(rate({requests},{errors}{close}[1m])) / sum(rate({requests}{close}[1m]))"
-            ),
+            request_rate: format!("sum(rate({all}[1m]))"),
+            error_ratio: format!("sum(rate({failed}[1m])) / sum(rate({all}[1m]))"),
             latency_p99: format!(
-                "histogram_quantile(0.99, sum by (le) (rate({duration}{close}[1m]))){scale}"
+                "histogram_quantile(0.99, sum by (le) (rate({durations}[1m]))){scale}"
             ),
         }
     }
