@@ -179,12 +179,7 @@ async fn each_default_query_set_reads_the_tracks_from_the_simulated_prometheus()
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_answers_through_the_api_servers_service_proxy() {
     let d = demo().await;
-    let (ns, name, port) = embedded::demo::PROMETHEUS;
-    let source = Source::ServiceProxy {
-        namespace: ns.into(),
-        name: name.into(),
-        port,
-    };
+    let source = embedded::demo::prometheus_source();
     let prometheus = Prometheus::from_settings(Settings::new(source), Some(&d.client)).unwrap();
     let r = release(&d.client, "api/route1").await;
     let s = prometheus.fetch(&r, jiff::Timestamp::now()).await.unwrap();

@@ -365,6 +365,17 @@ fn monitoring() -> Vec<Value> {
 /// The demo's Prometheus Service: namespace, name, port.
 pub const PROMETHEUS: (&str, &str, u16) = ("monitoring", "prometheus", 9090);
 
+/// Where `cutover demo`'s console reads golden signals without any setup: the simulated
+/// Prometheus through the API server's service proxy.
+pub fn prometheus_source() -> crate::cluster::metrics::Source {
+    let (namespace, name, port) = PROMETHEUS;
+    crate::cluster::metrics::Source::ServiceProxy {
+        namespace: namespace.to_string(),
+        name: name.to_string(),
+        port,
+    }
+}
+
 pub fn seed(cluster: &EmbeddedCluster) -> Result<(), ApiError> {
     cluster.apply_all(&objects())
 }

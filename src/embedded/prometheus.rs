@@ -105,32 +105,47 @@ fn fnv(s: &str) -> u32 {
 
 /// The store's objects discovery reads, typed (an object that does not decode is left out).
 fn snapshot_of(shared: &Shared) -> crate::release::Snapshot {
-    use super::resources::find;
-    let store = shared.lock_store();
-    fn typed<T: serde::de::DeserializeOwned>(
-        store: &super::Store,
-        kind: Option<&'static super::resources::ResourceKind>,
-    ) -> Vec<T> {
-        let Some(kind) = kind else { return Vec::new() };
-        store
-            .iter_kind(kind, None)
+    use super::resources::{GATEWAY_GROUP, find};
+    let kinds = [
+        ("apps", "v1", "deployments"),
+        ("apps", "v1", "replicasets"),
+        ("", "v1", "pods"),
+        ("", "v1", "services"),
+        ("networking.k8s.io", "v1", "ingresses"),
+        (GATEWAY_GROUP, "v1", "httproutes"),
+        ("autoscaling", "v2", "horizontalpodautoscalers"),
+    ];
+    // The objects are shared, so the store is held only to count them out, not to decode.
+    let [
+        deployments,
+        replica_sets,
+        pods,
+        services,
+        ingresses,
+        http_routes,
+        autoscalers,
+    ] = {
+        let store = shared.lock_store();
+        kinds.map(
+            |(group, version, plural)| match find(group, version, plural) {
+                Some(kind) => store.iter_kind(kind, None).cloned().collect::<Vec<_>>(),
+                None => Vec::new(),
+            },
+        )
+    };
+    fn typed<T: serde::de::DeserializeOwned>(objects: Vec<Arc<Value>>) -> Vec<T> {
+        (objects.iter())
             .filter_map(|v| serde_json::from_value(Value::clone(v)).ok())
             .collect()
     }
     crate::release::Snapshot {
-        deployments: typed(&store, find("apps", "v1", "deployments")),
-        replica_sets: typed(&store, find("apps", "v1", "replicasets")),
-        pods: typed(&store, find("", "v1", "pods")),
-        services: typed(&store, find("", "v1", "services")),
-        ingresses: typed(&store, find("networking.k8s.io", "v1", "ingresses")),
-        http_routes: typed(
-            &store,
-            find(super::resources::GATEWAY_GROUP, "v1", "httproutes"),
-        ),
-        autoscalers: typed(
-            &store,
-            find("autoscaling", "v2", "horizontalpodautoscalers"),
-        ),
+        deployments: typed(deployments),
+        replica_sets: typed(replica_sets),
+        pods: typed(pods),
+        services: typed(services),
+        ingresses: typed(ingresses),
+        http_routes: typed(http_routes),
+        autoscalers: typed(autoscalers),
         ..Default::default()
     }
 }
