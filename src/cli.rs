@@ -254,9 +254,20 @@ async fn demo(args: DemoArgs, console: &ConsoleArgs) -> anyhow::Result<ExitCode>
         return demo_console(args, console).await;
     };
     let (cluster, path) = start_demo(args, addr).await?;
+    let prometheus_addr = SocketAddr::new(addr.ip(), 0);
+    let prometheus =
+        embedded::prometheus::SimulatedPrometheus::start(&cluster, prometheus_addr).await?;
     println!(
         "cutover demo cluster serving the Kubernetes API on {}",
         cluster.url()
+    );
+    println!(
+        "simulated Prometheus on {} (--prometheus {}), and through the API server as service {}/{}:{}",
+        prometheus.url(),
+        prometheus.url(),
+        embedded::demo::PROMETHEUS.0,
+        embedded::demo::PROMETHEUS.1,
+        embedded::demo::PROMETHEUS.2,
     );
     println!(
         "kubeconfig written to {} (context cutover-demo)",
@@ -348,12 +359,60 @@ async fn status(args: StatusArgs, cluster: &ClusterArgs) -> anyhow::Result<ExitC
         Output::Json => {
             let mut json = crate::release::status::to_json(&releases);
             json["partial"] = serde_json::to_value(&partial)?;
+            if let Some(prometheus) = prometheus(cluster, &connected.client) {
+                add_signals(&mut json, &prometheus, &releases).await;
+            }
             format!("{}\n", serde_json::to_string_pretty(&json)?)
         }
         Output::Table => crate::release::status::to_table(&releases),
     };
     print_out(&text).context("writing to standard output")?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The Prometheus `--prometheus` or `metrics.toml` names, for `client`'s cluster; None when
+/// none is configured, or (said on stderr) when the configuration cannot be used: the
+/// command goes on without golden signals.
+pub(crate) fn prometheus(
+    args: &ClusterArgs,
+    client: &kube::Client,
+) -> Option<crate::cluster::metrics::Prometheus> {
+    use crate::cluster::metrics::{Prometheus, Settings};
+    let flag = args.prometheus.as_deref().filter(|u| !u.is_empty());
+    let settings = Settings::load(flag, crate::paths::config_dir().as_deref());
+    let made = match settings {
+        Ok(None) => return None,
+        Ok(Some(settings)) => Prometheus::from_settings(settings, Some(client)),
+        Err(e) => {
+            tell(&[format!("{e}; going on without golden signals")]);
+            return None;
+        }
+    };
+    made.map_err(|e| tell(&[format!("{e}; going on without golden signals")]))
+        .ok()
+}
+
+/// Adds each release's golden signals to `cutover status -o json` (`signals`, or
+/// `signals_error` with the sentence), four releases at a time.
+async fn add_signals(
+    json: &mut serde_json::Value,
+    prometheus: &crate::cluster::metrics::Prometheus,
+    releases: &[crate::release::Release],
+) {
+    use futures::StreamExt as _;
+    let now = jiff::Timestamp::now();
+    let fetched: Vec<_> = futures::stream::iter(releases.iter().map(|r| prometheus.fetch(r, now)))
+        .buffered(4)
+        .collect()
+        .await;
+    let margins = prometheus.settings().margins;
+    for (i, result) in fetched.into_iter().enumerate() {
+        let entry = &mut json["releases"][i];
+        match result {
+            Ok(s) => entry["signals"] = crate::release::status::signals_json(&s, &margins),
+            Err(e) => entry["signals_error"] = serde_json::json!(e.to_string()),
+        }
+    }
 }
 
 /// Says on stderr what a read covers when it is not what was asked (see

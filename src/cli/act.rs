@@ -264,7 +264,7 @@ async fn attempt(
             found.connected.user.clone()
         },
     };
-    let plan =
+    let mut plan =
         match crate::release::plan::plan(r, &found.snapshot, asked.op.clone(), &actor, found.now) {
             Ok(plan) => plan,
             // Already there: nothing is written, not even the audit Event.
@@ -273,6 +273,9 @@ async fn attempt(
             }
             Err(refusal) => return Err(Stop::Planner(refusal)),
         };
+    if plan.op == Op::Approve {
+        judge_signals(cluster, client, r, &mut plan).await;
+    }
     report.with_plan(&plan);
     let text = args.output == ActionOutput::Text;
     let plan_text = describe_plan(&plan, asked.name(), &actor);
@@ -296,6 +299,28 @@ async fn attempt(
     let outcome = apply_with_progress(client, &plan, args.timeout).await;
     report.done_steps(outcome.done);
     finish(client, r, &plan, outcome).await
+}
+
+/// Approving weighs the golden signals as the planner's own risks: a candidate worse than live
+/// by more than the margins (`release::signals::gate_risk`) makes the plan risky, with the
+/// figures. Without Prometheus nothing changes; when it fails, stderr says the signals were
+/// not judged.
+async fn judge_signals(cluster: &ClusterArgs, client: &kube::Client, r: &Release, plan: &mut Plan) {
+    let Some(prometheus) = super::prometheus(cluster, client) else {
+        return;
+    };
+    match prometheus.fetch(r, jiff::Timestamp::now()).await {
+        Ok(signals) => {
+            let margins = &prometheus.settings().margins;
+            if let Some(risk) = crate::release::signals::gate_risk(&signals, margins) {
+                plan.risk = Some(match plan.risk.take() {
+                    Some(other) => format!("{}; {risk}", other.trim_end_matches('.')),
+                    None => risk,
+                });
+            }
+        }
+        Err(e) => super::tell(&[format!("the golden signals were not judged: {e}")]),
+    }
 }
 
 /// The release an action names, and the cluster it was found in.

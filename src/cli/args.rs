@@ -243,6 +243,10 @@ pub struct ClusterArgs {
     #[arg(long, value_name = "DURATION", default_value = "10s", global = true,
           value_parser = parse_request_timeout)]
     pub request_timeout: Duration,
+    /// Prometheus's base URL, for each track's golden signals (request rate, error ratio,
+    /// p99 latency); it wins over the source in ~/.config/cutover/metrics.toml.
+    #[arg(long, value_name = "URL", global = true, env = "CUTOVER_PROMETHEUS")]
+    pub prometheus: Option<String>,
 }
 
 impl ClusterArgs {

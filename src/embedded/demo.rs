@@ -340,7 +340,40 @@ pub fn objects() -> Vec<Value> {
     };
     out.extend(grey.objects());
     out.extend(gateway_api());
+    out.extend(monitoring());
     out
+}
+
+/// monitoring: the Service of the simulated Prometheus (no pods: the embedded server answers
+/// for it at its service proxy path), as `[prometheus] service = "monitoring/prometheus:9090"`.
+fn monitoring() -> Vec<Value> {
+    let (key, value) = super::prometheus::SERVICE_LABEL;
+    vec![
+        namespace(PROMETHEUS.0),
+        json!({
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": PROMETHEUS.1, "namespace": PROMETHEUS.0, "labels": {key: value}},
+            "spec": {
+                "selector": {key: value},
+                "ports": [{"name": "web", "port": PROMETHEUS.2, "targetPort": PROMETHEUS.2}]
+            }
+        }),
+    ]
+}
+
+/// The demo's Prometheus Service: namespace, name, port.
+pub const PROMETHEUS: (&str, &str, u16) = ("monitoring", "prometheus", 9090);
+
+/// Where `cutover demo`'s console reads golden signals without any setup: the simulated
+/// Prometheus through the API server's service proxy.
+pub fn prometheus_source() -> crate::cluster::metrics::Source {
+    let (namespace, name, port) = PROMETHEUS;
+    crate::cluster::metrics::Source::ServiceProxy {
+        namespace: namespace.to_string(),
+        name: name.to_string(),
+        port,
+    }
 }
 
 pub fn seed(cluster: &EmbeddedCluster) -> Result<(), ApiError> {

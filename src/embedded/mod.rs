@@ -9,6 +9,7 @@ pub mod discovery;
 pub mod error;
 pub mod objects;
 pub mod patch;
+pub mod prometheus;
 pub mod proto;
 pub mod resources;
 pub mod schemas;

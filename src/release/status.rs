@@ -4,6 +4,7 @@
 use serde_json::{Value, json};
 
 use super::model::{MILLION, OtherBackend, PodState, Release, Route, Track};
+use super::signals::{Margins, ReleaseSignals, Signal, TrackSignals, gate_risk};
 
 fn track_json(t: &Track) -> Value {
     let mut out = json!({
@@ -156,6 +157,34 @@ pub fn where_traffic_is(r: &Release) -> String {
 }
 
 /// The documented JSON contract: `{"releases": [...]}`.
+/// A release's golden signals for `cutover status -o json`: each track's latest values
+/// (`request_rate` in requests/s, `error_ratio` 0–1, `latency_p99` in seconds; null without a
+/// series), the gate's judgement (`gate_risk`, null when not worse than live by the margins),
+/// when they were read and what Prometheus did not answer.
+pub fn signals_json(s: &ReleaseSignals, margins: &Margins) -> Value {
+    let latest = |t: &TrackSignals| {
+        let last = |sig| {
+            t.series(sig)
+                .and_then(|x| x.last())
+                .filter(|v| v.is_finite())
+        };
+        json!({
+            "track": t.track,
+            "request_rate": last(Signal::RequestRate),
+            "error_ratio": last(Signal::ErrorRatio),
+            "latency_p99": last(Signal::LatencyP99),
+        })
+    };
+    json!({
+        "at": s.at.to_string(),
+        "window_seconds": s.window_seconds,
+        "live": latest(&s.live),
+        "candidate": s.candidate.as_ref().map(latest),
+        "gate_risk": gate_risk(s, margins),
+        "unanswered": s.unanswered.iter().map(|(sig, why)| json!({"signal": sig, "error": why})).collect::<Vec<_>>(),
+    })
+}
+
 pub fn to_json(releases: &[Release]) -> Value {
     json!({"releases": releases.iter().map(release_json).collect::<Vec<_>>()})
 }

@@ -65,6 +65,12 @@ enum Route {
     OpenApiDoc(String),
     Health,
     Resource(ResourceRoute),
+    /// `/api/v1/namespaces/<ns>/services/<name>[:<port>]/proxy/<path>`: the service proxy.
+    ServiceProxy {
+        namespace: String,
+        service: String,
+        path: String,
+    },
 }
 
 #[derive(Debug)]
@@ -87,6 +93,22 @@ fn parse_route(path: &str) -> Option<Route> {
         ["api", "v1"] => return Some(Route::ResourceList(String::new(), "v1".into())),
         ["apis", g] => return Some(Route::Group((*g).into())),
         ["apis", g, v] => return Some(Route::ResourceList((*g).into(), (*v).into())),
+        [
+            "api",
+            "v1",
+            "namespaces",
+            ns,
+            "services",
+            service,
+            "proxy",
+            rest @ ..,
+        ] => {
+            return Some(Route::ServiceProxy {
+                namespace: (*ns).into(),
+                service: (*service).into(),
+                path: format!("/{}", rest.join("/")),
+            });
+        }
         _ => {}
     }
     let (group, version, rest) = match segs.as_slice() {
@@ -374,7 +396,8 @@ impl Drop for StoreGuard<'_> {
 }
 
 fn dispatch(ctx: &Ctx<'_>, route: Route) -> Result<Response, ApiError> {
-    if !matches!(route, Route::Resource(_)) && ctx.method != Method::GET {
+    let any_method = matches!(route, Route::Resource(_) | Route::ServiceProxy { .. });
+    if !any_method && ctx.method != Method::GET {
         return Err(ApiError::method_not_allowed());
     }
     if let Some(group) = route_group(&route)
@@ -416,7 +439,48 @@ fn dispatch(ctx: &Ctx<'_>, route: Route) -> Result<Response, ApiError> {
             .map(|d| json_response(200, &d))
             .ok_or_else(ApiError::path_not_found),
         Route::Resource(r) => resource(ctx, r),
+        Route::ServiceProxy {
+            namespace,
+            service,
+            path,
+        } => service_proxy(ctx, &namespace, &service, &path),
     }
+}
+
+/// The service proxy, for the simulated Prometheus's Service only: any other Service has no
+/// endpoints to proxy to (503, as kube-apiserver says it).
+fn service_proxy(ctx: &Ctx<'_>, ns: &str, service: &str, path: &str) -> Result<Response, ApiError> {
+    let kind = resources::find("", "v1", "services").ok_or_else(ApiError::path_not_found)?;
+    let verb = if ctx.method == Method::GET {
+        "get"
+    } else {
+        "create"
+    };
+    if !auth::allowed(ctx.identity, verb, "", "services/proxy", ns) {
+        return Err(ApiError::forbidden(
+            ctx.identity.user,
+            verb,
+            kind,
+            Some("proxy"),
+            ns,
+            service,
+        ));
+    }
+    let name = service.split(':').next().unwrap_or(service);
+    let obj = ctx.store().get(kind, ns, name)?;
+    if !super::prometheus::serves(&obj) {
+        return Err(ApiError {
+            code: 503,
+            reason: "ServiceUnavailable",
+            message: format!("no endpoints available for service \"{name}\""),
+            details: None,
+            retry_after: None,
+        });
+    }
+    let raw_query = serde_urlencoded::to_string(ctx.query).unwrap_or_default();
+    let params = super::prometheus::params_of(Some(&raw_query), &ctx.body);
+    let (code, body) = super::prometheus::answer(ctx.shared, path, &params);
+    Ok(json_response(code, &body))
 }
 
 /// The API group a route is about, if it is about one.

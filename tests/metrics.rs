@@ -1,0 +1,531 @@
+//! Golden signals from Prometheus: the default query templates against the demo's simulated
+//! Prometheus over real HTTP (its own listener and the API server's service proxy), a
+//! Prometheus that never answers, a query Prometheus refuses, and the command line
+//! (`status -o json --prometheus`, `approve` at a gate with a failing or slow candidate).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
+
+mod common;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use cutover::cluster::metrics::{Exporter, MetricsError, Prometheus, Settings, Source};
+use cutover::embedded::prometheus::SimulatedPrometheus;
+use cutover::embedded::{self, Config, EmbeddedCluster};
+use cutover::release::Release;
+use cutover::release::signals::{ReleaseSignals, Signal, TrackSignals};
+use k8s_openapi::api::apps::v1::Deployment;
+use kube::api::{Api, Patch, PatchParams};
+use serde_json::{Value, json};
+
+fn loopback() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 0))
+}
+
+/// The demo cluster, its simulated Prometheus on a listener of its own, and an admin client.
+struct Demo {
+    cluster: EmbeddedCluster,
+    prometheus: SimulatedPrometheus,
+    client: kube::Client,
+}
+
+async fn demo() -> Demo {
+    demo_with(&[]).await
+}
+
+/// The demo with some Deployments' images changed before it starts: (namespace, name, image).
+async fn demo_with(images: &[(&str, &str, &str)]) -> Demo {
+    let cluster = EmbeddedCluster::start(Config::demo(), loopback())
+        .await
+        .unwrap();
+    let mut objects = embedded::demo::objects();
+    for (ns, name, image) in images {
+        let dep = objects.iter_mut().find(|o| {
+            o["kind"] == "Deployment"
+                && o["metadata"]["namespace"] == *ns
+                && o["metadata"]["name"] == *name
+        });
+        dep.expect("a demo Deployment")["spec"]["template"]["spec"]["containers"][0]["image"] =
+            json!(image);
+    }
+    cluster.apply_all(&objects).unwrap();
+    let prometheus = SimulatedPrometheus::start(&cluster, loopback())
+        .await
+        .unwrap();
+    let client = cluster.client(&embedded::auth::ADMIN).await.unwrap();
+    Demo {
+        cluster,
+        prometheus,
+        client,
+    }
+}
+
+/// Sets the image of Deployment `ns/name`'s only container.
+async fn set_image(client: &kube::Client, ns: &str, name: &str, image: &str) {
+    let api: Api<Deployment> = Api::namespaced(client.clone(), ns);
+    let patch =
+        json!({"spec": {"template": {"spec": {"containers": [{"name": "app", "image": image}]}}}});
+    api.patch(name, &PatchParams::default(), &Patch::Strategic(&patch))
+        .await
+        .unwrap();
+}
+
+/// The release `id` as discovery sees it now.
+async fn release(client: &kube::Client, id: &str) -> Release {
+    let snapshot = cutover::cluster::snapshot(client, None).await.unwrap();
+    let releases = cutover::release::discover(&snapshot, jiff::Timestamp::now());
+    releases
+        .into_iter()
+        .find(|r| r.id() == id)
+        .unwrap_or_else(|| panic!("no release {id}"))
+}
+
+fn latest(t: &TrackSignals, signal: Signal) -> f64 {
+    t.series(signal)
+        .and_then(|s| s.last())
+        .unwrap_or_else(|| panic!("{} has no {signal:?}: {t:?}", t.track))
+}
+
+/// Fetches `id`'s signals until `done` holds for them (the simulation follows the cluster,
+/// whose pods take a moment to roll out).
+async fn signals_until(
+    prometheus: &Prometheus,
+    client: &kube::Client,
+    id: &str,
+    what: &str,
+    done: impl Fn(&ReleaseSignals) -> bool,
+) -> ReleaseSignals {
+    common::wait_for(30, what, || async {
+        let r = release(client, id).await;
+        let s = prometheus.fetch(&r, jiff::Timestamp::now()).await.ok()?;
+        done(&s).then_some(s)
+    })
+    .await
+}
+
+fn candidate(s: &ReleaseSignals) -> &TrackSignals {
+    s.candidate.as_ref().expect("a candidate")
+}
+
+fn with_templates(source: Source, exporter: Exporter) -> Settings {
+    Settings {
+        templates: exporter.templates(),
+        ..Settings::new(source)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_default_query_set_reads_the_tracks_from_the_simulated_prometheus() {
+    let d = demo().await;
+    set_image(
+        &d.client,
+        "api",
+        "http-server-v2",
+        "hashicorp/http-echo:1.1-crash",
+    )
+    .await;
+    set_image(
+        &d.client,
+        "checkout",
+        "cart-v2",
+        "ghcr.io/example/cart:2.4.0-slow",
+    )
+    .await;
+    // ingress-nginx reads by Service (api's tracks each have theirs), Istio by Deployment,
+    // http_requests_total by pod.
+    for exporter in Exporter::ALL {
+        let settings = with_templates(Source::Url(d.prometheus.url()), exporter);
+        let prometheus = Prometheus::from_settings(settings, None).unwrap();
+        let what = format!("{exporter:?}: the crash candidate's errors");
+        let crash = signals_until(&prometheus, &d.client, "api/route1", &what, |s| {
+            candidate(s).error_ratio.as_ref().and_then(|x| x.last()) > Some(0.2)
+        })
+        .await;
+        assert!(crash.unanswered.is_empty(), "{:?}", crash.unanswered);
+        let (live, cand) = (&crash.live, candidate(&crash));
+        assert_eq!((live.track.as_str(), cand.track.as_str()), ("v1", "v2"));
+        // 70/30 of about 20 requests per second.
+        let (l, c) = (
+            latest(live, Signal::RequestRate),
+            latest(cand, Signal::RequestRate),
+        );
+        assert!((11.0..=17.0).contains(&l), "{exporter:?} live rate {l}");
+        assert!((4.5..=7.5).contains(&c), "{exporter:?} candidate rate {c}");
+        let healthy = latest(live, Signal::ErrorRatio);
+        assert!(
+            (0.0005..=0.005).contains(&healthy),
+            "{exporter:?} {healthy}"
+        );
+        let errors = latest(cand, Signal::ErrorRatio);
+        assert!((0.15..=0.55).contains(&errors), "{exporter:?} {errors}");
+        let p99 = latest(live, Signal::LatencyP99);
+        assert!((0.06..=0.2).contains(&p99), "{exporter:?} live p99 {p99}");
+        assert_eq!(live.request_rate.as_ref().map(|s| s.points.len()), Some(21));
+        let what = format!("{exporter:?}: the slow candidate's latency");
+        let slow = signals_until(&prometheus, &d.client, "checkout/cart", &what, |s| {
+            candidate(s).latency_p99.as_ref().and_then(|x| x.last()) > Some(0.5)
+        })
+        .await;
+        let p99 = latest(candidate(&slow), Signal::LatencyP99);
+        assert!((0.6..=1.0).contains(&p99), "{exporter:?} slow p99 {p99}");
+        let errors = latest(candidate(&slow), Signal::ErrorRatio);
+        assert!(errors < 0.01, "{exporter:?} slow but not failing: {errors}");
+    }
+    drop(d.cluster);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_answers_through_the_api_servers_service_proxy() {
+    let d = demo().await;
+    let source = embedded::demo::prometheus_source();
+    let prometheus = Prometheus::from_settings(Settings::new(source), Some(&d.client)).unwrap();
+    let r = release(&d.client, "api/route1").await;
+    let s = prometheus.fetch(&r, jiff::Timestamp::now()).await.unwrap();
+    assert!(s.unanswered.is_empty(), "{:?}", s.unanswered);
+    assert!(latest(&s.live, Signal::RequestRate) > 5.0, "{s:?}");
+    let proxied = d.cluster.requests().into_iter().any(|q| {
+        q.path == "/api/v1/namespaces/monitoring/services/prometheus:9090/proxy/api/v1/query_range"
+    });
+    assert!(proxied, "the queries went through the service proxy");
+    // Another Service has nothing behind it: the API server answers 503, which the client
+    // retries until the timeout; the sentence names the Service.
+    let elsewhere = Source::ServiceProxy {
+        namespace: "shop".into(),
+        name: "nginx-service".into(),
+        port: 80,
+    };
+    let settings = Settings {
+        timeout: Duration::from_secs(1),
+        ..Settings::new(elsewhere)
+    };
+    let other = Prometheus::from_settings(settings, Some(&d.client)).unwrap();
+    let err = other.fetch(&r, jiff::Timestamp::now()).await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "Prometheus at service shop/nginx-service:80 (through the API server) did not answer \
+         within 1s: check that it is up, or raise [prometheus] timeout in metrics.toml"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_prometheus_that_never_answers_is_an_error_within_the_timeout() {
+    let silent = tokio::net::TcpListener::bind(loopback()).await.unwrap();
+    let url = format!("http://{}", silent.local_addr().unwrap());
+    // Accepts every connection and says nothing.
+    let held = tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((socket, _)) = silent.accept().await {
+            open.push(socket);
+        }
+    });
+    let d = demo().await;
+    let r = release(&d.client, "api/route1").await;
+    let settings = Settings {
+        timeout: Duration::from_secs(1),
+        ..Settings::new(Source::Url(url.clone()))
+    };
+    let prometheus = Prometheus::from_settings(settings, None).unwrap();
+    let started = Instant::now();
+    let err = prometheus
+        .fetch(&r, jiff::Timestamp::now())
+        .await
+        .unwrap_err();
+    let took = started.elapsed();
+    assert!(
+        matches!(
+            err,
+            MetricsError::Timeout { .. } | MetricsError::Unreachable { .. }
+        ),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains(&url), "{err}");
+    assert!(
+        took >= Duration::from_millis(900),
+        "gave up early: {took:?}"
+    );
+    assert!(
+        took < Duration::from_millis(1800),
+        "not within the timeout: {took:?}"
+    );
+    // Nothing listens: refused at once, naming the URL.
+    let closed = format!("http://127.0.0.1:{}", common::free_port());
+    let refused = Prometheus::from_settings(Settings::new(Source::Url(closed.clone())), None)
+        .unwrap()
+        .fetch(&r, jiff::Timestamp::now())
+        .await
+        .unwrap_err();
+    assert!(
+        refused
+            .to_string()
+            .starts_with(&format!("Prometheus at {closed} could not be reached")),
+        "{refused}"
+    );
+    held.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_query_prometheus_refuses_is_that_signals_entry_in_unanswered() {
+    let d = demo().await;
+    let mut settings = Settings::new(Source::Url(d.prometheus.url()));
+    settings.templates.latency_p99 = "avg_over_time(x[1m])".into();
+    let prometheus = Prometheus::from_settings(settings, None).unwrap();
+    let r = release(&d.client, "api/route1").await;
+    let s = prometheus.fetch(&r, jiff::Timestamp::now()).await.unwrap();
+    let signals: Vec<Signal> = s.unanswered.iter().map(|(sig, _)| *sig).collect();
+    assert_eq!(signals, [Signal::LatencyP99, Signal::LatencyP99], "{s:?}");
+    let (_, why) = &s.unanswered[0];
+    assert!(why.starts_with("v1: bad_data: 1:1: "), "{why}");
+    assert!(s.live.latency_p99.is_none() && s.live.request_rate.is_some());
+}
+
+/// `cutover ARGS` against `kubeconfig`, with a config directory of its own.
+async fn cutover(kubeconfig: &Path, config_home: &Path, args: &[&str]) -> std::process::Output {
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_cutover"))
+        .args(args)
+        .arg("--kubeconfig")
+        .arg(kubeconfig)
+        .env_remove("KUBECONFIG")
+        .env_remove("CUTOVER_PROMETHEUS")
+        .env("XDG_CONFIG_HOME", config_home)
+        .env("CUTOVER_LOG", "off")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .await
+        .unwrap()
+}
+
+fn kubeconfig(cluster: &EmbeddedCluster, dir: &Path) -> PathBuf {
+    let path = dir.join("kubeconfig");
+    cluster.write_kubeconfig(&path).unwrap();
+    path
+}
+
+fn json_of(out: &std::process::Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "no JSON ({e}): {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+fn release_json<'a>(status: &'a Value, id: &str) -> &'a Value {
+    let found = status["releases"].as_array().and_then(|rs| {
+        rs.iter().find(|r| {
+            format!(
+                "{}/{}",
+                r["namespace"].as_str().unwrap_or(""),
+                r["name"].as_str().unwrap_or("")
+            ) == id
+        })
+    });
+    found.unwrap_or_else(|| panic!("no {id} in {status}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_json_carries_each_releases_signals_when_prometheus_is_configured() {
+    let d = demo().await;
+    let dir = tempfile::tempdir().unwrap();
+    let kc = kubeconfig(&d.cluster, dir.path());
+    let url = d.prometheus.url();
+    let out = cutover(
+        &kc,
+        dir.path(),
+        &["status", "-A", "-o", "json", "--prometheus", &url],
+    )
+    .await;
+    assert!(out.status.success(), "{out:?}");
+    let status = json_of(&out);
+    let signals = &release_json(&status, "api/route1")["signals"];
+    assert_eq!(signals["live"]["track"], "v1", "{signals}");
+    assert!(
+        signals["live"]["request_rate"].as_f64() > Some(5.0),
+        "{signals}"
+    );
+    assert!(
+        signals["candidate"]["error_ratio"].as_f64() < Some(0.01),
+        "{signals}"
+    );
+    assert_eq!(signals["gate_risk"], Value::Null, "{signals}");
+    assert_eq!(signals["window_seconds"], 600);
+    // Without Prometheus nothing is added.
+    let off = json_of(&cutover(&kc, dir.path(), &["status", "-A", "-o", "json"]).await);
+    let r = release_json(&off, "api/route1");
+    assert!(
+        r.get("signals").is_none() && r.get("signals_error").is_none(),
+        "{r}"
+    );
+    // The config file's service proxy, and a Prometheus that is not there.
+    let cfg = dir.path().join("cutover");
+    std::fs::create_dir_all(&cfg).unwrap();
+    std::fs::write(
+        cfg.join("metrics.toml"),
+        "[prometheus]\nservice = \"monitoring/prometheus:9090\"\n",
+    )
+    .unwrap();
+    let proxied = json_of(&cutover(&kc, dir.path(), &["status", "-A", "-o", "json"]).await);
+    let live = &release_json(&proxied, "api/route1")["signals"]["live"];
+    assert!(live["request_rate"].as_f64() > Some(5.0), "{proxied}");
+    let gone = format!("http://127.0.0.1:{}", common::free_port());
+    let args = ["status", "api/route1", "-o", "json", "--prometheus", &gone];
+    let failed = json_of(&cutover(&kc, dir.path(), &args).await);
+    let why = release_json(&failed, "api/route1")["signals_error"]
+        .as_str()
+        .unwrap_or("");
+    assert!(
+        why.starts_with(&format!("Prometheus at {gone} could not be reached")),
+        "{why}"
+    );
+    // A bad file is a sentence on stderr, and the command goes on.
+    std::fs::write(cfg.join("metrics.toml"), "[prometheus]\nurl = 3\n").unwrap();
+    let bad = cutover(&kc, dir.path(), &["status", "-A", "-o", "json"]).await;
+    assert!(bad.status.success(), "{bad:?}");
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        stderr.contains("metrics.toml: invalid type: integer `3`, expected a string")
+            && stderr.contains("going on without golden signals"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn approve_at_a_gate_is_risky_with_the_figures_when_the_candidate_fails_more() {
+    let d = demo_with(&[("checkout", "cart-v2", "ghcr.io/example/cart:2.4.0-slow")]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let kc = kubeconfig(&d.cluster, dir.path());
+    let url = d.prometheus.url();
+    // Ready, so the planner has no risk of its own to name.
+    common::deployments_ready(Api::namespaced(d.client.clone(), "checkout"), "checkout").await;
+    let settings = Settings::new(Source::Url(url.clone()));
+    let prometheus = Prometheus::from_settings(settings, None).unwrap();
+    signals_until(
+        &prometheus,
+        &d.client,
+        "checkout/cart",
+        "the slow candidate",
+        |s| candidate(s).latency_p99.as_ref().and_then(|x| x.last()) > Some(0.5),
+    )
+    .await;
+    let approve = [
+        "approve",
+        "checkout/cart",
+        "--yes",
+        "-o",
+        "json",
+        "--prometheus",
+        &url,
+    ];
+    let refused = cutover(&kc, dir.path(), &approve).await;
+    assert_eq!(refused.status.code(), Some(1), "{refused:?}");
+    let report = json_of(&refused);
+    let risk = report["risk"].as_str().unwrap_or("");
+    assert!(
+        risk.contains("v2's p99 latency is ") && risk.contains(" ms on v1 (margin +20%)"),
+        "{report}"
+    );
+    assert_eq!(report["outcome"], "refused");
+    assert!(
+        report["message"].as_str().unwrap_or("").contains(risk),
+        "{report}"
+    );
+    // Without Prometheus the same approve is not risky; --force applies it with Prometheus.
+    let forced = [
+        "approve",
+        "checkout/cart",
+        "--yes",
+        "--force",
+        "--dry-run",
+        "-o",
+        "json",
+        "--prometheus",
+        &url,
+    ];
+    let dry = json_of(&cutover(&kc, dir.path(), &forced).await);
+    assert_eq!(dry["outcome"], "dry-run", "{dry}");
+    assert!(
+        dry["risk"].as_str().unwrap_or("").contains("p99 latency"),
+        "{dry}"
+    );
+    let plain = [
+        "approve",
+        "checkout/cart",
+        "--yes",
+        "--dry-run",
+        "-o",
+        "json",
+    ];
+    let without = json_of(&cutover(&kc, dir.path(), &plain).await);
+    assert_eq!(without["risk"], Value::Null, "{without}");
+    let forced = [
+        "approve",
+        "checkout/cart",
+        "--yes",
+        "--force",
+        "-o",
+        "json",
+        "--prometheus",
+        &url,
+    ];
+    let done = cutover(&kc, dir.path(), &forced).await;
+    assert!(done.status.success(), "{done:?}");
+    assert_eq!(json_of(&done)["outcome"], "done");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn approve_with_a_crash_looping_candidate_names_its_error_ratio() {
+    let d = demo().await;
+    let dir = tempfile::tempdir().unwrap();
+    let kc = kubeconfig(&d.cluster, dir.path());
+    let url = d.prometheus.url();
+    set_image(
+        &d.client,
+        "api",
+        "http-server-v2",
+        "hashicorp/http-echo:1.1-crash",
+    )
+    .await;
+    let prometheus =
+        Prometheus::from_settings(Settings::new(Source::Url(url.clone())), None).unwrap();
+    signals_until(
+        &prometheus,
+        &d.client,
+        "api/route1",
+        "the crash candidate",
+        |s| candidate(s).error_ratio.as_ref().and_then(|x| x.last()) > Some(0.2),
+    )
+    .await;
+    let approve = [
+        "approve",
+        "api/route1",
+        "--yes",
+        "-o",
+        "json",
+        "--prometheus",
+        &url,
+    ];
+    let refused = cutover(&kc, dir.path(), &approve).await;
+    assert_eq!(refused.status.code(), Some(1), "{refused:?}");
+    let report = json_of(&refused);
+    let risk = report["risk"].as_str().unwrap_or("");
+    assert!(
+        risk.contains("v2 fails ")
+            && risk.contains("% of requests against ")
+            && risk.contains("% on v1 (margin 1.0 point)"),
+        "{report}"
+    );
+    let forced = [
+        "approve",
+        "api/route1",
+        "--yes",
+        "--force",
+        "-o",
+        "json",
+        "--prometheus",
+        &url,
+    ];
+    let done = cutover(&kc, dir.path(), &forced).await;
+    assert!(done.status.success(), "{done:?}");
+}
