@@ -2664,3 +2664,37 @@ fn a_difference_past_the_margin_is_coloured_danger_fresh_and_warning_stale() {
         }
     }
 }
+
+/// Answers with holes (a signal Prometheus could not answer, a track without series, no
+/// candidate, empty, huge or not-a-number samples) say so in their row and draw at every size.
+#[test]
+fn signals_with_holes_say_so_and_draw_at_every_size() {
+    let mut holes = checkout_signals(healthy_v2(), now());
+    holes.unanswered = vec![(
+        cutover::release::signals::Signal::LatencyP99,
+        "parse error at char 12".into(),
+    )];
+    if let Some(c) = holes.candidate.as_mut() {
+        c.error_ratio = None;
+        c.request_rate = Some(Series {
+            points: vec![(0, f64::NAN), (30, 1e12)],
+        });
+    }
+    holes.live.error_ratio = Some(Series::default());
+    let app = signals_app(Pod::Ready, Signals::Ready(holes.clone()));
+    let theme = default_theme();
+    let terminal = render(&app, &theme, 120, 40);
+    let rows = format!("{:?}", terminal.backend());
+    assert!(rows.contains("no answer: parse error at char 12"), "{rows}");
+    assert!(rows.contains("no series"), "{rows}");
+    let mut alone = holes;
+    alone.candidate = None;
+    let apps = [app, signals_app(Pod::Ready, Signals::Ready(alone))];
+    for app in &apps {
+        for w in [40, 50, 60, 63, 70, 79, 80, 100, 120, 200] {
+            for h in [10, 16, 24, 30, 40] {
+                render(app, &theme, w, h);
+            }
+        }
+    }
+}
