@@ -1774,3 +1774,54 @@ fn an_open_approve_dialog_is_planned_again_when_worse_signals_arrive() {
     assert_eq!(confirm.plan.risk.as_deref(), Some(WORSE));
     assert!(confirm.typed.is_some(), "now risky: typed");
 }
+
+/// Keys, ticks and answers for any release in any order: the held signals are always the
+/// selected release's, and only fresh ones ever make approve risky.
+#[test]
+fn random_signals_stay_with_the_selected_release_and_never_judge_when_stale() {
+    let keys = all_keys();
+    let ids: Vec<String> = app(false).rows.iter().map(|r| r.id.clone()).collect();
+    for seed in 0..100u64 {
+        let mut rng = fastrand::Rng::with_seed(seed);
+        let mut app = metrics_app("shop/nginx-service");
+        let mut t = now();
+        for _ in 0..150 {
+            let id = ids[rng.usize(0..ids.len())].clone();
+            let at = t - jiff::SignedDuration::from_secs(rng.i64(0..200));
+            let signals = match rng.u8(0..3) {
+                0 => Signals::Ready(signals_at(&id, rng.f64() * 0.2, at)),
+                1 => Signals::Failed {
+                    why: "timed out after 2 s".into(),
+                    last: rng.bool().then(|| signals_at(&id, 0.12, at)),
+                },
+                _ => Signals::Waiting,
+            };
+            match rng.u8(0..4) {
+                0 => answer(&mut app, &id, signals),
+                1 => {
+                    t += jiff::SignedDuration::from_secs(rng.i64(0..60));
+                    app.update(Msg::Tick(t))
+                }
+                _ => key(&mut app, keys[rng.usize(0..keys.len())]),
+            };
+            if app.quit {
+                break;
+            }
+            let about = |s: &ReleaseSignals| Some(s.release.as_str()) == app.selected.as_deref();
+            match &app.signals {
+                Signals::Ready(s) => assert!(about(s), "seed {seed}"),
+                Signals::Failed { last: Some(s), .. } => assert!(about(s), "seed {seed}"),
+                _ => {}
+            }
+            let fresh = matches!(&app.signals, Signals::Ready(s)
+                if cutover::console::app::fresh(s, app.now));
+            assert!(app.signals_risk.is_none() || fresh, "seed {seed}");
+            // No demo release's approve is risky on its own: only the signals make it so.
+            let risky = app
+                .actions
+                .iter()
+                .any(|a| a.command == Command::Approve && matches!(a.allowed, Allowed::Risky(_)));
+            assert!(!risky || app.signals_risk.is_some(), "seed {seed}");
+        }
+    }
+}
