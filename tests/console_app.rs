@@ -1587,3 +1587,241 @@ fn read_only_mode_writes_nothing_from_any_mode_whatever_is_pressed() {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Golden signals (issue 16): kept for the selected release only; worse fresh signals make
+// approve risky at a gate, stale or failed ones never do.
+// ---------------------------------------------------------------------------------------
+
+use cutover::console::app::{Allowed, SignalsAnswer};
+use cutover::console::keymap::Command;
+use cutover::release::signals::{ReleaseSignals, Series, Signals, TrackSignals};
+
+/// A track's three signals, flat over the last ten minutes at `rate` req/s, `errors` (0–1)
+/// and `p99` seconds.
+fn track_signals(name: &str, rate: f64, errors: f64, p99: f64) -> TrackSignals {
+    let flat = |v: f64| {
+        Some(Series {
+            points: (0..20).map(|i| (i * 30, v)).collect(),
+        })
+    };
+    TrackSignals {
+        track: name.into(),
+        request_rate: flat(rate),
+        error_ratio: flat(errors),
+        latency_p99: flat(p99),
+    }
+}
+
+/// `release`'s signals evaluated at `at`: live v1 healthy, candidate v2 failing `errors` of
+/// its requests.
+fn signals_at(release: &str, errors: f64, at: jiff::Timestamp) -> ReleaseSignals {
+    ReleaseSignals {
+        release: release.into(),
+        live: track_signals("v1", 9.0, 0.001, 0.12),
+        candidate: Some(track_signals("v2", 3.0, errors, 0.12)),
+        at,
+        window_seconds: 600,
+        step_seconds: 30,
+        unanswered: Vec::new(),
+    }
+}
+
+fn answer(app: &mut App, release: &str, signals: Signals) -> Vec<Effect> {
+    app.update(Msg::Signals(Box::new(SignalsAnswer {
+        release: release.into(),
+        signals,
+    })))
+}
+
+/// The demo app with a Prometheus configured, `id` selected.
+fn metrics_app(id: &str) -> App {
+    let mut app = app(false);
+    app.session.metrics_configured = true;
+    select(&mut app, "api/route1");
+    select(&mut app, id);
+    app
+}
+
+fn approve(app: &App) -> Allowed {
+    app.actions
+        .iter()
+        .find(|a| a.command == Command::Approve)
+        .map(|a| a.allowed.clone())
+        .expect("approve is offered")
+}
+
+const WORSE: &str = "v2 fails 12.0% of requests against 0.1% on v1 (margin 1.0 point)";
+
+#[test]
+fn signals_for_another_release_are_dropped_and_a_new_selection_waits_for_its_own() {
+    let mut app = metrics_app("shop/nginx-service");
+    assert_eq!(app.signals, Signals::Waiting);
+    let late = signals_at("api/route1", 0.12, now());
+    answer(&mut app, "api/route1", Signals::Ready(late));
+    assert_eq!(
+        app.signals,
+        Signals::Waiting,
+        "an answer for another release"
+    );
+    let mine = signals_at("shop/nginx-service", 0.001, now());
+    answer(&mut app, "shop/nginx-service", Signals::Ready(mine.clone()));
+    assert_eq!(app.signals, Signals::Ready(mine.clone()));
+    // A failure without its own last answer keeps the one held, shown as of its time.
+    let why = "timed out after 2 s".to_string();
+    let failed = Signals::Failed {
+        why: why.clone(),
+        last: None,
+    };
+    answer(&mut app, "shop/nginx-service", failed);
+    let held = Signals::Failed {
+        why,
+        last: Some(mine),
+    };
+    assert_eq!(app.signals, held);
+    select(&mut app, "api/route1");
+    assert_eq!(app.signals, Signals::Waiting, "a new selection asks again");
+}
+
+#[test]
+fn without_prometheus_a_new_selection_stays_not_configured() {
+    let mut quiet = app(false);
+    select(&mut quiet, "api/route1");
+    select(&mut quiet, "shop/nginx-service");
+    assert_eq!(quiet.signals, Signals::NotConfigured);
+}
+
+#[test]
+fn approve_on_worse_signals_asks_for_the_typed_name_and_the_dialog_holds_the_figures() {
+    let mut app = metrics_app("shop/nginx-service");
+    assert_eq!(approve(&app), Allowed::Yes);
+    let worse = signals_at("shop/nginx-service", 0.12, now());
+    answer(&mut app, "shop/nginx-service", Signals::Ready(worse));
+    assert_eq!(approve(&app), Allowed::Risky(WORSE.into()));
+    assert_eq!(app.signals_risk.as_deref(), Some(WORSE));
+    let rows = screen(&app).join("\n");
+    assert!(
+        rows.contains("⚠ approve is risky: v2 fails 12.0%"),
+        "{rows}"
+    );
+    assert!(rows.contains("+11.9 pts"), "{rows}");
+    key(&mut app, Key::char('a'));
+    let confirm = app.confirm().expect("a confirm dialog");
+    assert_eq!(confirm.plan.risk.as_deref(), Some(WORSE));
+    assert!(confirm.typed.is_some(), "risky: the name is typed");
+    let rows = screen(&app).join("\n");
+    assert!(rows.contains("v2 fails 12.0% of requests"), "{rows}");
+    let effects = key(&mut app, Key::plain(KeyCode::Enter));
+    assert!(effects.is_empty(), "enter without the name sends nothing");
+    for c in "nginx-service".chars() {
+        key(&mut app, Key::char(c));
+    }
+    let effects = key(&mut app, Key::plain(KeyCode::Enter));
+    assert!(matches!(&effects[..], [Effect::Apply(_)]), "{effects:?}");
+}
+
+#[test]
+fn approve_on_good_signals_asks_only_for_y() {
+    let mut app = metrics_app("api/route1");
+    let good = signals_at("api/route1", 0.005, now());
+    answer(&mut app, "api/route1", Signals::Ready(good));
+    assert_eq!(approve(&app), Allowed::Yes);
+    assert_eq!(app.signals_risk, None);
+    key(&mut app, Key::char('a'));
+    let confirm = app.confirm().expect("a confirm dialog");
+    assert_eq!(confirm.plan.risk, None);
+    assert!(confirm.typed.is_none());
+}
+
+#[test]
+fn stale_or_failed_signals_never_make_approve_risky() {
+    let id = "shop/nginx-service";
+    let mut app = metrics_app(id);
+    let old = now() - jiff::SignedDuration::from_secs(300);
+    answer(&mut app, id, Signals::Ready(signals_at(id, 0.12, old)));
+    assert_eq!(approve(&app), Allowed::Yes, "five minutes old");
+    assert!(screen(&app).join("\n").contains("as of 5m ago"));
+    // Fresh, then old by the console's clock: approve is planned again each time.
+    answer(&mut app, id, Signals::Ready(signals_at(id, 0.12, now())));
+    assert_eq!(approve(&app), Allowed::Risky(WORSE.into()));
+    app.update(Msg::Tick(
+        now() + jiff::SignedDuration::from_secs(cutover::console::app::SIGNALS_STALE_SECONDS),
+    ));
+    assert_eq!(approve(&app), Allowed::Yes, "stale by the clock");
+    app.update(Msg::Tick(now()));
+    assert_eq!(approve(&app), Allowed::Risky(WORSE.into()));
+    let failed = Signals::Failed {
+        why: "timed out after 2 s".into(),
+        last: None,
+    };
+    answer(&mut app, id, failed);
+    assert_eq!(approve(&app), Allowed::Yes, "the last query failed");
+    let rows = screen(&app).join("\n");
+    assert!(
+        rows.contains("Prometheus: timed out after 2 s"),
+        "the pane says why: {rows}"
+    );
+}
+
+#[test]
+fn an_open_approve_dialog_is_planned_again_when_worse_signals_arrive() {
+    let id = "shop/nginx-service";
+    let mut app = metrics_app(id);
+    key(&mut app, Key::char('a'));
+    assert!(app.confirm().is_some_and(|c| c.typed.is_none()));
+    answer(&mut app, id, Signals::Ready(signals_at(id, 0.12, now())));
+    let confirm = app.confirm().expect("the dialog, made again");
+    assert_eq!(confirm.plan.risk.as_deref(), Some(WORSE));
+    assert!(confirm.typed.is_some(), "now risky: typed");
+}
+
+/// Keys, ticks and answers for any release in any order: the held signals are always the
+/// selected release's, and only fresh ones ever make approve risky.
+#[test]
+fn random_signals_stay_with_the_selected_release_and_never_judge_when_stale() {
+    let keys = all_keys();
+    let ids: Vec<String> = app(false).rows.iter().map(|r| r.id.clone()).collect();
+    for seed in 0..100u64 {
+        let mut rng = fastrand::Rng::with_seed(seed);
+        let mut app = metrics_app("shop/nginx-service");
+        let mut t = now();
+        for _ in 0..150 {
+            let id = ids[rng.usize(0..ids.len())].clone();
+            let at = t - jiff::SignedDuration::from_secs(rng.i64(0..200));
+            let signals = match rng.u8(0..3) {
+                0 => Signals::Ready(signals_at(&id, rng.f64() * 0.2, at)),
+                1 => Signals::Failed {
+                    why: "timed out after 2 s".into(),
+                    last: rng.bool().then(|| signals_at(&id, 0.12, at)),
+                },
+                _ => Signals::Waiting,
+            };
+            match rng.u8(0..4) {
+                0 => answer(&mut app, &id, signals),
+                1 => {
+                    t += jiff::SignedDuration::from_secs(rng.i64(0..60));
+                    app.update(Msg::Tick(t))
+                }
+                _ => key(&mut app, keys[rng.usize(0..keys.len())]),
+            };
+            if app.quit {
+                break;
+            }
+            let about = |s: &ReleaseSignals| Some(s.release.as_str()) == app.selected.as_deref();
+            match &app.signals {
+                Signals::Ready(s) => assert!(about(s), "seed {seed}"),
+                Signals::Failed { last: Some(s), .. } => assert!(about(s), "seed {seed}"),
+                _ => {}
+            }
+            let fresh = matches!(&app.signals, Signals::Ready(s)
+                if cutover::console::app::fresh(s, app.now));
+            assert!(app.signals_risk.is_none() || fresh, "seed {seed}");
+            // No demo release's approve is risky on its own: only the signals make it so.
+            let risky = app
+                .actions
+                .iter()
+                .any(|a| a.command == Command::Approve && matches!(a.allowed, Allowed::Risky(_)));
+            assert!(!risky || app.signals_risk.is_some(), "seed {seed}");
+        }
+    }
+}

@@ -2484,3 +2484,217 @@ fn httproute_routes_that_disagree_show_no_single_split() {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Golden signals in the detail (issue 16): fabricated answers of Prometheus for the canary
+// `shop/checkout` at 25%, as the metrics poller would send them.
+// ---------------------------------------------------------------------------------------
+
+use cutover::console::app::SignalsAnswer;
+use cutover::release::signals::{ReleaseSignals, Series, Signals, TrackSignals};
+
+/// Gentle wobble around a level, the same every run: twenty samples 30 s apart.
+const WOBBLE: [f64; 20] = [
+    1.0, 1.04, 0.97, 1.02, 1.06, 0.99, 0.95, 1.01, 1.05, 1.0, 0.96, 1.03, 1.07, 0.98, 0.94, 1.0,
+    1.04, 1.02, 0.97, 1.01,
+];
+
+/// `level` wobbling over ten minutes; from sample `from` on, `then` wobbling (a change
+/// that began part-way: a crash, a slow release).
+fn wobbling(level: f64, from: usize, then: f64) -> Option<Series> {
+    let start = now().as_second() - 19 * 30;
+    let points = WOBBLE
+        .iter()
+        .enumerate()
+        .map(|(i, w)| {
+            let v = if i >= from { then } else { level };
+            (start + i as i64 * 30, v * w)
+        })
+        .collect();
+    Some(Series { points })
+}
+
+/// A track's signals: `rate` req/s, `errors` (0–1) and `p99` seconds, each changing to the
+/// second value at sample 12.
+fn track_signals(name: &str, rate: f64, errors: (f64, f64), p99: (f64, f64)) -> TrackSignals {
+    TrackSignals {
+        track: name.into(),
+        request_rate: wobbling(rate, 20, rate),
+        error_ratio: wobbling(errors.0, 12, errors.1),
+        latency_p99: wobbling(p99.0, 12, p99.1),
+    }
+}
+
+/// shop/checkout's signals as of `at`: v1 healthy at 9 req/s (75%), v2 at 3 req/s.
+fn checkout_signals(v2: TrackSignals, at: jiff::Timestamp) -> ReleaseSignals {
+    ReleaseSignals {
+        release: "shop/checkout".into(),
+        live: track_signals("v1", 9.0, (0.001, 0.001), (0.12, 0.12)),
+        candidate: Some(v2),
+        at,
+        window_seconds: 600,
+        step_seconds: 30,
+        unanswered: Vec::new(),
+    }
+}
+
+/// shop/checkout at 25% with both v2 pods in `v2` (ready, or crash-looping), a Prometheus
+/// configured, and `signals` answered for it.
+fn signals_app(v2: Pod, signals: Signals) -> App {
+    let mut objects = shop(SHOP);
+    let rs = "checkout-v2-7c9f8d6b5";
+    objects
+        .deployments
+        .retain(|d| d["metadata"]["name"] != "checkout-v2");
+    objects.replica_sets.retain(|r| r["metadata"]["name"] != rs);
+    objects.pods.retain(|p| {
+        !p["metadata"]["name"]
+            .as_str()
+            .is_some_and(|n| n.starts_with(rs))
+    });
+    let objects = objects.app(
+        "checkout-v2",
+        json!({"app": "checkout", "version": "v2"}),
+        "registry.example.com/shop/checkout:3.3.0",
+        25,
+        &[v2, v2],
+    );
+    let mut app = app_with(&objects, PodScope::All, "shop/checkout", false);
+    app.session.metrics_configured = true;
+    app.update(Msg::Signals(Box::new(SignalsAnswer {
+        release: "shop/checkout".into(),
+        signals,
+    })));
+    app
+}
+
+const SIGNAL_SIZES: [(u16, u16); 2] = [(120, 40), (80, 24)];
+
+fn healthy_v2() -> TrackSignals {
+    track_signals("v2", 3.0, (0.001, 0.002), (0.12, 0.125))
+}
+
+fn slow_v2() -> TrackSignals {
+    track_signals("v2", 3.0, (0.001, 0.001), (0.13, 0.84))
+}
+
+#[test]
+fn signals_healthy_canary() {
+    let signals = Signals::Ready(checkout_signals(healthy_v2(), now()));
+    let app = signals_app(Pod::Ready, signals);
+    assert_eq!(app.signals_risk, None);
+    screens_at("signals_healthy", &app, &SIGNAL_SIZES);
+}
+
+#[test]
+fn signals_crash_looping_candidate_with_errors() {
+    let v2 = track_signals("v2", 3.0, (0.002, 0.12), (0.12, 0.13));
+    let signals = Signals::Ready(checkout_signals(v2, now()));
+    let app = signals_app(Pod::Crashing(5), signals);
+    assert!(
+        app.signals_risk
+            .as_deref()
+            .is_some_and(|r| r.starts_with("v2 fails 12.")),
+        "{:?}",
+        app.signals_risk
+    );
+    screens_at("signals_errors", &app, &SIGNAL_SIZES);
+}
+
+#[test]
+fn signals_slow_candidate() {
+    let signals = Signals::Ready(checkout_signals(slow_v2(), now()));
+    let app = signals_app(Pod::Ready, signals);
+    assert!(app.signals_risk.is_some());
+    screens_at("signals_slow", &app, &SIGNAL_SIZES);
+}
+
+#[test]
+fn signals_not_configured() {
+    let app = app(SHOP, "shop/checkout");
+    assert_eq!(app.signals, Signals::NotConfigured);
+    screens_at("signals_not_configured", &app, &SIGNAL_SIZES);
+}
+
+#[test]
+fn signals_failed_with_the_last_answer() {
+    let two_minutes_ago = now() - jiff::SignedDuration::from_secs(120);
+    let signals = Signals::Failed {
+        why: "timed out after 2 s".into(),
+        last: Some(checkout_signals(slow_v2(), two_minutes_ago)),
+    };
+    let app = signals_app(Pod::Ready, signals);
+    assert_eq!(
+        app.signals_risk, None,
+        "stale signals never make approve risky"
+    );
+    screens_at("signals_failed", &app, &SIGNAL_SIZES);
+}
+
+/// The difference past the gate's margin is in the danger colour while the answer is fresh,
+/// in the warning colour once it is stale; within the margin, muted. Every size draws.
+#[test]
+fn a_difference_past_the_margin_is_coloured_danger_fresh_and_warning_stale() {
+    let theme = default_theme();
+    let colour = |app: &App, needle: &str| {
+        let terminal = render(app, &theme, 120, 40);
+        let buf = terminal.backend().buffer();
+        let (x, y) = find(buf, needle).unwrap_or_else(|| panic!("no {needle}"));
+        buf[(x, y)].fg
+    };
+    let fresh = signals_app(
+        Pod::Ready,
+        Signals::Ready(checkout_signals(slow_v2(), now())),
+    );
+    assert_eq!(
+        Some(colour(&fresh, "+7")),
+        theme.style(Role::Danger).fg,
+        "p99 past the margin"
+    );
+    assert_eq!(
+        Some(colour(&fresh, "+0.0 pts")),
+        theme.style(Role::Muted).fg
+    );
+    let old = now() - jiff::SignedDuration::from_secs(600);
+    let stale = signals_app(Pod::Ready, Signals::Ready(checkout_signals(slow_v2(), old)));
+    assert_eq!(Some(colour(&stale, "+7")), theme.style(Role::Warning).fg);
+    for app in [&fresh, &stale] {
+        for (w, h) in [(40, 10), (60, 20), (79, 24), (100, 30), (160, 50)] {
+            render(app, &theme, w, h);
+        }
+    }
+}
+
+/// Answers with holes (a signal Prometheus could not answer, a track without series, no
+/// candidate, empty, huge or not-a-number samples) say so in their row and draw at every size.
+#[test]
+fn signals_with_holes_say_so_and_draw_at_every_size() {
+    let mut holes = checkout_signals(healthy_v2(), now());
+    holes.unanswered = vec![(
+        cutover::release::signals::Signal::LatencyP99,
+        "parse error at char 12".into(),
+    )];
+    if let Some(c) = holes.candidate.as_mut() {
+        c.error_ratio = None;
+        c.request_rate = Some(Series {
+            points: vec![(0, f64::NAN), (30, 1e12)],
+        });
+    }
+    holes.live.error_ratio = Some(Series::default());
+    let app = signals_app(Pod::Ready, Signals::Ready(holes.clone()));
+    let theme = default_theme();
+    let terminal = render(&app, &theme, 120, 40);
+    let rows = format!("{:?}", terminal.backend());
+    assert!(rows.contains("no answer: parse error at char 12"), "{rows}");
+    assert!(rows.contains("no series"), "{rows}");
+    let mut alone = holes;
+    alone.candidate = None;
+    let apps = [app, signals_app(Pod::Ready, Signals::Ready(alone))];
+    for app in &apps {
+        for w in [40, 50, 60, 63, 70, 79, 80, 100, 120, 200] {
+            for h in [10, 16, 24, 30, 40] {
+                render(app, &theme, w, h);
+            }
+        }
+    }
+}

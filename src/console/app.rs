@@ -12,6 +12,7 @@ mod browse;
 mod mode;
 mod plans;
 mod running;
+mod signals;
 mod switch;
 
 use std::collections::BTreeMap;
@@ -23,11 +24,13 @@ use tui_input::Input;
 pub use mode::{Confirm, Mode, Prompt, RequestText};
 pub use plans::NoPlan;
 pub use running::{RunningPlan, StepProgress, StoppedPlan};
+pub use signals::{SIGNALS_STALE_SECONDS, SignalsAnswer, fresh};
 pub use switch::{ALL_NAMESPACES, CommandLine, Place, Reconnect, SwitchTo};
 
 use super::keymap::{Command, Key, Keymap, Scope};
 use crate::cluster::feed::{ClusterView, EventLine, Focus, Watching};
 use crate::release::plan::{Op, Plan};
+use crate::release::signals::{Margins, Signals};
 use crate::release::{Pattern, PodState, Release, Side, Stage, Track};
 
 /// In read-only mode, after this long without a key the console selects what needs attention.
@@ -66,6 +69,10 @@ pub struct Session {
     /// Where the console was started, to connect again on `:ctx` and `:ns`; None: it
     /// cannot switch.
     pub reconnect: Option<Reconnect>,
+    /// A Prometheus is configured: the detail asks for golden signals (else one quiet line).
+    pub metrics_configured: bool,
+    /// How much worse than live the candidate's signals may be before approve is risky.
+    pub margins: Margins,
 }
 
 impl Session {
@@ -271,6 +278,8 @@ pub enum Msg {
     Switched(Box<Place>),
     /// Connecting where `:ctx` or `:ns` asked failed, with why.
     SwitchFailed(String),
+    /// The metrics poller's answer for a release; kept only while that release is selected.
+    Signals(Box<SignalsAnswer>),
 }
 
 #[derive(Debug, Clone)]
@@ -320,6 +329,10 @@ pub struct App {
     focus_sent: Option<Focus>,
     /// A switch asked of the event loop and not answered yet: the body says so.
     pub switching: Option<SwitchTo>,
+    /// The golden signals of the selected release.
+    pub signals: Signals,
+    /// Why approve is risky on the fresh signals (the gate's sentence); set with `signals`.
+    pub signals_risk: Option<String>,
 }
 
 impl App {
@@ -357,6 +370,8 @@ impl App {
             reconfirm: None,
             focus_sent: None,
             switching: None,
+            signals: Signals::NotConfigured,
+            signals_risk: None,
         }
     }
 
@@ -513,12 +528,20 @@ impl App {
             Msg::Applied(a) => self.applied(a),
             Msg::Switched(place) => self.arrived(*place),
             Msg::SwitchFailed(why) => self.switch_failed(why),
+            Msg::Signals(answer) => self.signals_arrived(*answer),
         }
         if !view_changed {
             self.refresh_marks();
         }
-        if view_changed || self.selected != selected {
+        if self.selected != selected {
+            self.signals = self.signals_unknown();
+        }
+        let risk_changed = self.judge_signals();
+        if view_changed || self.selected != selected || risk_changed {
             self.outlook();
+        }
+        if risk_changed {
+            self.replan_open_dialog();
         }
         let mut effects = std::mem::take(&mut self.outbox);
         let focus = self.release().map(focus_of);

@@ -9,6 +9,7 @@ mod events;
 mod list;
 mod overlay;
 mod parts;
+mod signals;
 mod text;
 
 use ratatui::Frame;

@@ -115,13 +115,16 @@ impl Default for Margins {
     }
 }
 
-/// Why approving would be risky on these signals: the candidate's latest error ratio or p99
-/// latency is worse than the live track's by more than `margins`, in one sentence with the
-/// figures (`v2 fails 12.0% of requests against 0.1% on v1 (margin 1.0 point) and its p99 is
-/// 840 ms against 120 ms (margin +20%)`). None when it is not worse, or when either side has no
-/// figure or too little traffic to judge.
-pub fn gate_risk(s: &ReleaseSignals, margins: &Margins) -> Option<String> {
-    let cand = s.candidate.as_ref()?;
+/// The signals on which the candidate is worse than the live track by more than `margins`,
+/// as `(signal, candidate's latest, live's latest)` in the signal's unit: error ratio by more
+/// than `margins.error_ratio` points, p99 latency by more than `margins.latency_p99` of live's.
+/// Empty when there is no candidate, or when either side has too little traffic to judge
+/// (below `margins.min_request_rate` requests per second, or no rate at all). The one rule the
+/// gate's sentence and the console's colours both use.
+pub fn past_margins(s: &ReleaseSignals, margins: &Margins) -> Vec<(Signal, f64, f64)> {
+    let Some(cand) = s.candidate.as_ref() else {
+        return Vec::new();
+    };
     let live = &s.live;
     let busy = |t: &TrackSignals| {
         t.series(Signal::RequestRate)
@@ -129,43 +132,57 @@ pub fn gate_risk(s: &ReleaseSignals, margins: &Margins) -> Option<String> {
             .is_some_and(|r| r >= margins.min_request_rate)
     };
     if !busy(cand) || !busy(live) {
-        return None;
+        return Vec::new();
     }
     let last = |t: &TrackSignals, sig| t.series(sig).and_then(Series::last);
-    let mut parts = Vec::new();
-    if let (Some(c), Some(l)) = (
-        last(cand, Signal::ErrorRatio),
-        last(live, Signal::ErrorRatio),
-    ) && c - l > margins.error_ratio
-    {
-        parts.push(format!(
-            "{} fails {:.1}% of requests against {:.1}% on {} (margin {:.1} point{})",
-            cand.track,
-            c * 100.0,
-            l * 100.0,
-            live.track,
-            margins.error_ratio * 100.0,
-            if (margins.error_ratio * 100.0 - 1.0).abs() < f64::EPSILON {
-                ""
-            } else {
-                "s"
-            },
-        ));
-    }
-    if let (Some(c), Some(l)) = (
-        last(cand, Signal::LatencyP99),
-        last(live, Signal::LatencyP99),
-    ) && c > l * (1.0 + margins.latency_p99)
-    {
-        parts.push(format!(
-            "{}'s p99 latency is {:.0} ms against {:.0} ms on {} (margin +{:.0}%)",
-            cand.track,
-            c * 1000.0,
-            l * 1000.0,
-            live.track,
-            margins.latency_p99 * 100.0,
-        ));
-    }
+    [Signal::ErrorRatio, Signal::LatencyP99]
+        .into_iter()
+        .filter_map(|sig| {
+            let (c, l) = (last(cand, sig)?, last(live, sig)?);
+            let worse = match sig {
+                Signal::ErrorRatio => c - l > margins.error_ratio,
+                Signal::LatencyP99 => c > l * (1.0 + margins.latency_p99),
+                Signal::RequestRate => false,
+            };
+            worse.then_some((sig, c, l))
+        })
+        .collect()
+}
+
+/// Why approving would be risky on these signals: the candidate's latest error ratio or p99
+/// latency is worse than the live track's by more than `margins` ([`past_margins`]), in one
+/// sentence with the figures (`v2 fails 12.0% of requests against 0.1% on v1 (margin 1.0
+/// point) and its p99 is 840 ms against 120 ms (margin +20%)`). None when it is not worse, or
+/// when either side has no figure or too little traffic to judge.
+pub fn gate_risk(s: &ReleaseSignals, margins: &Margins) -> Option<String> {
+    let cand = s.candidate.as_ref()?;
+    let live = &s.live;
+    let parts: Vec<String> = past_margins(s, margins)
+        .into_iter()
+        .map(|(sig, c, l)| match sig {
+            Signal::LatencyP99 => format!(
+                "{}'s p99 latency is {:.0} ms against {:.0} ms on {} (margin +{:.0}%)",
+                cand.track,
+                c * 1000.0,
+                l * 1000.0,
+                live.track,
+                margins.latency_p99 * 100.0,
+            ),
+            _ => format!(
+                "{} fails {:.1}% of requests against {:.1}% on {} (margin {:.1} point{})",
+                cand.track,
+                c * 100.0,
+                l * 100.0,
+                live.track,
+                margins.error_ratio * 100.0,
+                if (margins.error_ratio * 100.0 - 1.0).abs() < f64::EPSILON {
+                    ""
+                } else {
+                    "s"
+                },
+            ),
+        })
+        .collect();
     (!parts.is_empty()).then(|| parts.join(" and "))
 }
 

@@ -39,7 +39,8 @@ impl App {
         self.plan_release(self.release().ok_or(NoPlan::NoSelection)?, op)
     }
 
-    /// The plan for `op` on `release`, or why there is none.
+    /// The plan for `op` on `release`, or why there is none; an approve carries the golden
+    /// signals' risk too.
     fn plan_release(&self, release: &Release, op: Op) -> Result<Plan, NoPlan> {
         let snapshot = self
             .view
@@ -49,6 +50,7 @@ impl App {
             name: self.identity().to_string(),
         };
         let plan = plan::plan(release, snapshot, op, &actor, self.now)?;
+        let plan = self.with_signals_risk(release, plan);
         match self.denied(&plan) {
             Some(denied) => Err(NoPlan::Denied(denied)),
             None => Ok(plan),

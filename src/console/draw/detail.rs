@@ -26,10 +26,13 @@ use track::{compact_track, track_lines};
 type Item = (u8, Line<'static>);
 
 /// Labels of the detail's lines, and of the panels' lines, are padded to these widths.
-const LABEL: usize = 9;
+pub(super) const LABEL: usize = 9;
 const PANEL_LABEL: usize = 10;
 /// Panel rows kept before other lines are considered: deploy, image, ready, available, pods…
 const PANEL_MIN_ROWS: u16 = 6;
+/// The priority of a quiet line (no Prometheus configured): shown only in a row that the
+/// panels at full height and every other line leave, so it never takes a row from them.
+pub(super) const SPARE: u8 = 1;
 
 /// The right-hand track's name for the stage the release is in.
 fn other_word(r: &Release) -> &'static str {
@@ -62,6 +65,7 @@ impl Column {
         };
         let mut below = traffic(cx, r, w);
         below.extend(slider(cx, r, w));
+        below.extend(super::signals::lines(cx, r, w));
         below.extend(stage(cx, r, w));
         below.extend(warnings(cx, r, w));
         Column {
@@ -91,8 +95,16 @@ pub(super) fn render(cx: Cx, frame: &mut Frame, area: Rect, r: &Release) {
     let panels_min = column.panels_full.min(PANEL_MIN_ROWS + 2).min(area.height);
     let room = usize::from(area.height - panels_min);
     // Every line competes for the rows the panels' minimum leaves; the panels take the rest.
+    let mut below = column.below;
+    let spare = usize::from(area.height.saturating_sub(column.panels_full))
+        .saturating_sub(1 + below.iter().filter(|(p, _)| *p > SPARE).count());
+    let mut quiet = 0;
+    below.retain(|(p, _)| {
+        quiet += usize::from(*p <= SPARE);
+        *p > SPARE || quiet <= spare
+    });
     let items: Vec<(u8, (bool, Line))> = std::iter::once((7, (true, column.heading)))
-        .chain(column.below.into_iter().map(|(p, l)| (p, (false, l))))
+        .chain(below.into_iter().map(|(p, l)| (p, (false, l))))
         .collect();
     let kept = fit(items, room);
     let panels_h = (area.height - super::rows(kept.len())).min(column.panels_full);
@@ -486,12 +498,35 @@ fn stage(cx: Cx, r: &Release, w: usize) -> Vec<Item> {
             cx.span(format!(" → {next}"), Role::Text),
         ]),
     )];
+    items.extend(risky_approve(cx, w));
     // A deadline matters only while the release waits at a gate.
     if let Some((left, deadline)) = gate_left(cx).filter(|_| r.stage.is_gate()) {
         items.extend(gate_lines(cx, r, (left, deadline), w));
     }
     items.extend(action_lines(cx));
     items
+}
+
+/// `⚠ approve is risky: v2 fails 12.0% of requests against 0.1% on v1 (margin 1.0 point)`,
+/// wrapped under the stage line, while the fresh golden signals make approve risky.
+fn risky_approve(cx: Cx, w: usize) -> Vec<Item> {
+    let risky = cx
+        .app
+        .actions
+        .iter()
+        .any(|a| a.command == Command::Approve && matches!(a.allowed, Allowed::Risky(_)));
+    let Some(why) = cx.app.signals_risk.as_ref().filter(|_| risky) else {
+        return Vec::new();
+    };
+    let words = format!("⚠ approve is risky: {why}");
+    text::wrap(&words, w.saturating_sub(LABEL).max(1))
+        .into_iter()
+        .enumerate()
+        .map(|(i, piece)| {
+            let line = Line::from(vec![line_label(cx, ""), cx.span(piece, Role::Warning)]);
+            (if i == 0 { 8 } else { 6 }, line)
+        })
+        .collect()
 }
 
 /// `gate     closes in 12m (at 03:12 UTC)`, or how long ago it expired and what is true then.
