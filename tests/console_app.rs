@@ -1825,3 +1825,134 @@ fn random_signals_stay_with_the_selected_release_and_never_judge_when_stale() {
         }
     }
 }
+
+/// The demo with pods for shop's selector switch: one for the live track (nginx), and those
+/// named `<suffix>` for the candidate (nginx-v2), crash-looping.
+fn nginx_pods_view(candidate: &[&str]) -> ClusterView {
+    let mut view = demo_view();
+    let shop = view.namespaces.get_mut("shop").expect("shop");
+    let mut snapshot = shop.snapshot().clone();
+    let owned = |kind: &str, name: &str| {
+        serde_json::json!([{"apiVersion": "v1", "kind": kind, "name": name,
+            "uid": format!("uid-{name}"), "controller": true}])
+    };
+    for (deployment, pods) in [("nginx", &["live1"][..]), ("nginx-v2", candidate)] {
+        let rs = format!("{deployment}-5d4f8b7c9");
+        let replica_set = serde_json::json!({"metadata": {"name": rs, "namespace": "shop",
+            "ownerReferences": owned("Deployment", deployment)}, "spec": {"replicas": 1,
+            "selector": {}}, "status": {"replicas": 1}});
+        snapshot
+            .replica_sets
+            .push(serde_json::from_value(replica_set).expect("a ReplicaSet"));
+        for suffix in pods {
+            let pod = serde_json::json!({"metadata": {"name": format!("{rs}-{suffix}"),
+                "namespace": "shop", "ownerReferences": owned("ReplicaSet", &rs)},
+                "spec": {"nodeName": "node-1", "containers": [{"name": "app"}]},
+                "status": {"phase": "Running", "containerStatuses": [{"name": "app",
+                    "image": "nginx", "imageID": "", "ready": false, "restartCount": 3,
+                    "state": {"waiting": {"reason": "CrashLoopBackOff"}},
+                    "lastState": {"terminated": {"reason": "Error", "exitCode": 1}}}]}});
+            snapshot
+                .pods
+                .push(serde_json::from_value(pod).expect("a Pod"));
+        }
+    }
+    let releases = cutover::release::discover(&snapshot, now());
+    *shop = cutover::cluster::feed::NamespaceView::new(snapshot, releases);
+    view
+}
+
+/// The app on shop's selector switch with `candidate` pods, the pod detail open.
+fn pods_open(read_only: bool, candidate: &[&str]) -> App {
+    let mut app = app(read_only);
+    app.update(Msg::View(Arc::new(nginx_pods_view(candidate))));
+    let id = app
+        .rows
+        .iter()
+        .find(|r| r.id.starts_with("shop/"))
+        .map(|r| r.id.clone())
+        .expect("shop's release");
+    select(&mut app, &id);
+    let effects = key(&mut app, Key::char('i'));
+    assert!(effects.is_empty(), "{effects:?}");
+    app
+}
+
+/// The track and pod the pod detail shows: (`live`/`candidate`, the pod's name).
+fn pods_shown(app: &App) -> Option<(&'static str, String)> {
+    let view = app.pods_view()?;
+    let (side, track) = view.track(app.release()?);
+    let row = view.selected(&track.pods)?;
+    Some((side.as_str(), track.pods[row].name.to_string()))
+}
+
+#[test]
+fn i_shows_the_candidates_pods_first_and_tab_and_arrows_switch_track_and_pod() {
+    let mut app = pods_open(false, &["a", "b", "c"]);
+    let shown =
+        |app: &App| pods_shown(app).map(|(side, pod)| (side, pod.replace("-5d4f8b7c9", "")));
+    assert_eq!(shown(&app), Some(("candidate", "nginx-v2-a".into())));
+    key(&mut app, Key::plain(KeyCode::Down));
+    key(&mut app, Key::char('j'));
+    assert_eq!(shown(&app), Some(("candidate", "nginx-v2-c".into())));
+    // The last pod stays selected on down; up goes back.
+    key(&mut app, Key::plain(KeyCode::Down));
+    assert_eq!(shown(&app), Some(("candidate", "nginx-v2-c".into())));
+    key(&mut app, Key::plain(KeyCode::Up));
+    assert_eq!(shown(&app), Some(("candidate", "nginx-v2-b".into())));
+    key(&mut app, Key::plain(KeyCode::Tab));
+    assert_eq!(shown(&app), Some(("live", "nginx-live1".into())));
+    key(&mut app, Key::plain(KeyCode::Right));
+    assert_eq!(shown(&app), Some(("candidate", "nginx-v2-a".into())));
+    key(&mut app, Key::plain(KeyCode::Left));
+    assert_eq!(shown(&app).map(|s| s.0), Some("live"));
+    // Scrolling moves the containers, not the selection.
+    key(&mut app, Key::plain(KeyCode::PageDown));
+    assert_eq!(shown(&app), Some(("live", "nginx-live1".into())));
+    // q closes the pod detail; it does not quit.
+    let effects = key(&mut app, Key::char('q'));
+    assert!(!effects.contains(&Effect::Quit), "{effects:?}");
+    assert!(app.pods_view().is_none());
+    key(&mut app, Key::char('i'));
+    key(&mut app, Key::plain(KeyCode::Esc));
+    assert!(app.pods_view().is_none());
+    assert!(!app.quit);
+}
+
+#[test]
+fn the_pod_detail_follows_the_view_and_keeps_its_pod_by_name() {
+    let mut app = pods_open(false, &["a", "b", "c"]);
+    key(&mut app, Key::plain(KeyCode::Down));
+    let name = |app: &App| pods_shown(app).map(|(_, pod)| pod.replace("nginx-v2-5d4f8b7c9-", ""));
+    assert_eq!(name(&app).as_deref(), Some("b"));
+    // `a` is gone and `0` came before it: the selection stays on `b`, now another row.
+    app.update(Msg::View(Arc::new(nginx_pods_view(&["0", "b", "c", "d"]))));
+    assert_eq!(name(&app).as_deref(), Some("b"));
+    key(&mut app, Key::plain(KeyCode::Down));
+    assert_eq!(name(&app).as_deref(), Some("c"));
+    // `c` is gone: the selection falls to the row it was on.
+    app.update(Msg::View(Arc::new(nginx_pods_view(&["0", "b", "d"]))));
+    assert_eq!(name(&app).as_deref(), Some("d"));
+    // No pods at all: nothing selected, and the keys still work.
+    app.update(Msg::View(Arc::new(nginx_pods_view(&[]))));
+    assert_eq!(name(&app), None);
+    key(&mut app, Key::plain(KeyCode::Down));
+    assert!(app.pods_view().is_some());
+}
+
+#[test]
+fn the_pod_detail_works_read_only_and_sends_nothing() {
+    let mut app = pods_open(true, &["a", "b"]);
+    assert!(app.pods_view().is_some(), "status: {:?}", app.status);
+    for k in [
+        Key::plain(KeyCode::Down),
+        Key::plain(KeyCode::Tab),
+        Key::plain(KeyCode::PageDown),
+        Key::char('s'),
+        Key::plain(KeyCode::Enter),
+    ] {
+        let effects = key(&mut app, k);
+        assert!(effects.is_empty(), "{k:?}: {effects:?}");
+    }
+    assert!(app.pods_view().is_some());
+}

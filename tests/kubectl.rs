@@ -1261,3 +1261,144 @@ fn explain_prints_field_docs_for_the_kinds_cutover_serves() {
         "client-side apply merged by name"
     );
 }
+
+/// One Deployment of one replica running `image`, labelled `app: <name>, judge: pods`.
+fn write_single(dir: &Path, name: &str, image: &str) -> PathBuf {
+    let path = dir.join(format!("{name}.yaml"));
+    let yaml = format!(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\n  namespace: shop\nspec:\n  replicas: 1\n  selector:\n    matchLabels:\n      app: {name}\n  template:\n    metadata:\n      labels:\n        app: {name}\n        judge: pods\n    spec:\n      containers:\n      - name: app\n        image: {image}\n"
+    );
+    std::fs::write(&path, yaml).expect("write the manifest");
+    path
+}
+
+/// The columns of `name`'s row in `kubectl get pods -o wide` (NAME READY STATUS RESTARTS AGE
+/// IP NODE …), RESTARTS' `3 (5s ago)` kept in one cell as `3_(5s_ago)`.
+fn wide_row(out: &str, name: &str) -> Option<Vec<String>> {
+    let line = out.lines().find(|l| l.starts_with(&format!("{name}-")))?;
+    let line = line.replace(" (", "_(").replace(" ago)", "_ago)");
+    Some(line.split_whitespace().map(String::from).collect())
+}
+
+/// The simulated kubelet fails pods as a real one does, and kubectl reads them so:
+/// `get pods -o wide` gives READY, STATUS, RESTARTS and NODE, `describe pod` each container's
+/// state, last state, reason, exit code and message.
+#[test]
+fn failing_pods_read_in_kubectl_as_a_kubelet_leaves_them() {
+    let k = start();
+    let cases = [
+        ("crasher", "shop/app:v2-crash"),
+        ("hog", "shop/app:v3-oom"),
+        ("ghost", "shop/app:v4-missing"),
+        ("giant", "shop/app:v5-pending"),
+    ];
+    for (name, image) in cases {
+        let manifest = write_single(k.dir.path(), name, image);
+        k.ok(&["apply", "-f", manifest.to_str().expect("path")]);
+    }
+    let rows = wait_for("every pod in its failure, restarted twice", TIMEOUT, || {
+        let out = k.ok(&[
+            "get",
+            "pods",
+            "-n",
+            "shop",
+            "-l",
+            "judge=pods",
+            "-o",
+            "wide",
+        ]);
+        let rows: Vec<Vec<String>> = cases
+            .iter()
+            .map(|(name, _)| wide_row(&out, name))
+            .collect::<Option<_>>()?;
+        let restarts = |row: &Vec<String>| {
+            row[3]
+                .split('_')
+                .next()
+                .and_then(|n| n.parse::<u32>().ok())
+                .unwrap_or(0)
+        };
+        let settled = rows[0][2] == "CrashLoopBackOff"
+            && restarts(&rows[0]) >= 2
+            && rows[1][2] == "CrashLoopBackOff"
+            && rows[2][2] == "ImagePullBackOff";
+        settled.then_some(rows)
+    });
+    let head: Vec<(&str, &str, &str)> = rows
+        .iter()
+        .map(|r| (r[1].as_str(), r[2].as_str(), r[6].as_str()))
+        .collect();
+    assert_eq!(
+        head,
+        [
+            ("0/1", "CrashLoopBackOff", "cutover-worker"),
+            ("0/1", "CrashLoopBackOff", "cutover-worker"),
+            ("0/1", "ImagePullBackOff", "cutover-worker"),
+            ("0/1", "Pending", "<none>"),
+        ],
+        "{rows:?}"
+    );
+    assert!(
+        rows[0][3].ends_with("_ago)"),
+        "RESTARTS says when: {:?}",
+        rows[0]
+    );
+    assert_eq!(rows[2][3], "0", "a pull never restarts: {:?}", rows[2]);
+
+    let describe = |name: &str| {
+        k.ok(&[
+            "describe",
+            "pod",
+            "-n",
+            "shop",
+            "-l",
+            &format!("app={name}"),
+        ])
+    };
+    let crasher = describe("crasher");
+    for want in [
+        "State:          Waiting",
+        "Reason:       CrashLoopBackOff",
+        "Last State:     Terminated",
+        "Reason:       Error",
+        "Message:      panic: cannot connect to database",
+        "Exit Code:    1",
+        "Ready:          False",
+    ] {
+        assert!(
+            crasher.contains(want),
+            "describe pod crasher lacks {want:?}:\n{crasher}"
+        );
+    }
+    let hog = describe("hog");
+    for want in ["Reason:       OOMKilled", "Exit Code:    137"] {
+        assert!(
+            hog.contains(want),
+            "describe pod hog lacks {want:?}:\n{hog}"
+        );
+    }
+    let ghost = describe("ghost");
+    for want in [
+        "Reason:       ImagePullBackOff",
+        "Back-off pulling image \"shop/app:v4-missing\"",
+        "Failed to pull image \"shop/app:v4-missing\"",
+    ] {
+        assert!(
+            ghost.contains(want),
+            "describe pod ghost lacks {want:?}:\n{ghost}"
+        );
+    }
+    let giant = describe("giant");
+    assert!(
+        giant
+            .lines()
+            .any(|l| l.starts_with("Node:") && l.trim_end().ends_with("<none>")),
+        "describe pod giant has a node:\n{giant}"
+    );
+    for want in ["FailedScheduling", "Insufficient cpu"] {
+        assert!(
+            giant.contains(want),
+            "describe pod giant lacks {want:?}:\n{giant}"
+        );
+    }
+}

@@ -2698,3 +2698,135 @@ fn signals_with_holes_say_so_and_draw_at_every_size() {
         }
     }
 }
+
+// The pod detail overlay (`i`)
+// ---------------------------------------------------------------------------------------
+
+/// `shop` with the search candidate's pods as kubelets leave them in trouble: one
+/// crash-looping after exit 1 with a message, one killed by the OOM killer, one whose image
+/// cannot be pulled, and a fourth no node can take.
+fn failing_pods() -> Objects {
+    let mut o = shop(SHOP);
+    let ended = |reason: &str, code: i32, message: &str, min: i64| {
+        json!({"terminated": {"reason": reason, "exitCode": code, "message": message,
+            "startedAt": ago(min + 1), "finishedAt": ago(min)}})
+    };
+    let crash_loop = json!({"waiting": {"reason": "CrashLoopBackOff",
+        "message": "back-off 5m0s restarting failed container=app pod=search-v5-7c9f8d6b5-x7k2p_shop"}});
+    let mut unscheduled = None;
+    for pod in o.pods.iter_mut() {
+        let name = pod["metadata"]["name"].as_str().unwrap_or("").to_string();
+        let status = &mut pod["status"]["containerStatuses"][0];
+        if name.ends_with("search-v5-7c9f8d6b5-x7k2p") {
+            status["state"] = crash_loop.clone();
+            status["lastState"] = ended(
+                "Error",
+                1,
+                "panic: connect to search-index:9200: connection refused\n",
+                2,
+            );
+        } else if name.ends_with("search-v5-7c9f8d6b5-b9dqz") {
+            status["state"] = crash_loop.clone();
+            status["lastState"] = ended("OOMKilled", 137, "", 1);
+        } else if name.ends_with("search-v5-7c9f8d6b5-m4tfw") {
+            status["state"] = json!({"waiting": {"reason": "ImagePullBackOff",
+                "message": "Back-off pulling image \"registry.example.com/shop/search:5.0.0-rc1\""}});
+            pod["status"]["phase"] = json!("Pending");
+            let mut pending = pod.clone();
+            pending["metadata"]["name"] = json!("search-v5-7c9f8d6b5-r8sjn");
+            pending["spec"]
+                .as_object_mut()
+                .map(|s| s.remove("nodeName"));
+            pending["status"] = json!({"phase": "Pending", "conditions": [{
+                "type": "PodScheduled", "status": "False", "reason": "Unschedulable",
+                "message": "0/3 nodes are available: 3 Insufficient memory. preemption: 0/3 nodes are available: 3 No preemption victims found for incoming pod."}]});
+            unscheduled = Some(pending);
+        }
+    }
+    o.pods.extend(unscheduled);
+    o
+}
+
+/// The pod detail of shop/search, opened with `i`, on its `row`th candidate pod (by name:
+/// b9dqz OOMKilled, m4tfw ImagePullBackOff, r8sjn unscheduled, x7k2p crash-looping).
+fn pods_app(row: usize) -> App {
+    let mut app = app_with(&failing_pods(), PodScope::All, "shop/search", false);
+    press(&mut app, Key::char('i'));
+    for _ in 0..row {
+        press(&mut app, Key::plain(KeyCode::Down));
+    }
+    assert!(app.pods_view().is_some(), "status: {:?}", app.status);
+    app
+}
+
+const POD_SIZES: [(u16, u16); 2] = [(120, 40), (80, 24)];
+
+#[test]
+fn pods_crash_loop() {
+    let app = pods_app(3);
+    screens_at("pods_crash_loop", &app, &[(120, 40), (80, 24), (40, 10)]);
+    let buf = render(&app, &default_theme(), 120, 40);
+    let buf = buf.backend().buffer();
+    for needle in [
+        "[ candidate v5 ]",
+        "CrashLoopBackOff",
+        "last: Error · exit 1 · ended 2m ago",
+        "panic: connect to search-index:9200",
+        "NODE",
+    ] {
+        assert!(find(buf, needle).is_some(), "{needle:?} not on the screen");
+    }
+}
+
+#[test]
+fn pods_oom_killed() {
+    let app = pods_app(0);
+    screens_at("pods_oom_killed", &app, &POD_SIZES);
+    let buf = render(&app, &default_theme(), 80, 24);
+    assert!(find(buf.backend().buffer(), "last: OOMKilled · exit 137").is_some());
+}
+
+#[test]
+fn pods_image_pull() {
+    let app = pods_app(1);
+    screens_at("pods_image_pull", &app, &POD_SIZES);
+    let buf = render(&app, &default_theme(), 80, 24);
+    assert!(find(buf.backend().buffer(), "Waiting: ImagePullBackOff").is_some());
+}
+
+#[test]
+fn pods_unscheduled() {
+    let app = pods_app(2);
+    screens_at("pods_unscheduled", &app, &POD_SIZES);
+    let buf = render(&app, &default_theme(), 120, 40);
+    assert!(
+        find(
+            buf.backend().buffer(),
+            "not scheduled: 0/3 nodes are available"
+        )
+        .is_some()
+    );
+}
+
+/// The live track, switched to with tab: healthy pods, each on its node.
+#[test]
+fn pods_live_track() {
+    let mut app = pods_app(0);
+    press(&mut app, Key::plain(KeyCode::Tab));
+    screens_at("pods_live", &app, &POD_SIZES);
+}
+
+/// Pods not watched yet, and a track scaled to 0, each say so rather than show an empty table.
+#[test]
+fn pods_unknown_or_none() {
+    let mut app = app_with(
+        &shop(SHOP),
+        PodScope::Only(Default::default()),
+        "shop/web",
+        false,
+    );
+    press(&mut app, Key::char('i'));
+    screens_at("pods_unknown", &app, &[(80, 24)]);
+    let buf = render(&app, &default_theme(), 80, 24);
+    assert!(find(buf.backend().buffer(), "not listed yet").is_some());
+}

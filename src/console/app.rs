@@ -21,7 +21,7 @@ use std::sync::Arc;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use tui_input::Input;
 
-pub use mode::{Confirm, Mode, Prompt, RequestText};
+pub use mode::{Confirm, Mode, PodsView, Prompt, RequestText};
 pub use plans::NoPlan;
 pub use running::{RunningPlan, StepProgress, StoppedPlan};
 pub use signals::{SIGNALS_STALE_SECONDS, SignalsAnswer, fresh};
@@ -575,6 +575,7 @@ impl App {
             Mode::Confirm(_) => self.confirm_key(command, event),
             Mode::Event(_) => self.event_key(command),
             Mode::Command(_) => self.command_key(command, event),
+            Mode::Pods(_) => self.pods_key(command),
         }
     }
 

@@ -9,6 +9,7 @@ mod events;
 mod list;
 mod overlay;
 mod parts;
+mod pods;
 mod signals;
 mod text;
 
@@ -73,6 +74,9 @@ pub fn draw(app: &App, theme: &Theme, frame: &mut Frame) {
     }
     if let Some(event) = app.event() {
         overlay::event(cx, frame, area, event);
+    }
+    if let Some(view) = app.pods_view() {
+        pods::render(cx, frame, area, view);
     }
 }
 

@@ -121,6 +121,8 @@ pub enum Command {
     History,
     /// Open the command line: `:ctx` and `:ns` switch context or namespace.
     Command,
+    /// Show the selected track's pods: phase, ready, restarts, age, node, why one fails.
+    Pods,
     WeightUp,
     WeightDown,
     WeightUpFine,
@@ -144,6 +146,8 @@ pub enum Command {
     PageDown,
     /// Open the selected event in full.
     Open,
+    /// Show the other track (live or candidate) in the pod detail.
+    OtherTrack,
 }
 
 impl Command {
@@ -166,6 +170,7 @@ impl Command {
                 | Command::PageUp
                 | Command::PageDown
                 | Command::Open
+                | Command::OtherTrack
         )
     }
 
@@ -210,6 +215,8 @@ pub enum Scope {
     Event,
     /// The command line (`:ctx`, `:ns`) and its list of choices.
     Command,
+    /// The pod detail of the selected release.
+    Pods,
 }
 
 impl Scope {
@@ -225,6 +232,7 @@ impl Scope {
             Scope::Events => "Events pane",
             Scope::Event => "Event in full",
             Scope::Command => "Command line (:ctx, :ns)",
+            Scope::Pods => "Pod detail",
         }
     }
 }
@@ -398,6 +406,7 @@ struct DefaultFile {
     events: Vec<Row>,
     event: Vec<Row>,
     command: Vec<Row>,
+    pods: Vec<Row>,
 }
 
 /// One binding in `src/console/keys.toml`.
@@ -438,6 +447,7 @@ fn default_bindings() -> Result<Vec<Binding>, KeymapError> {
         (Scope::Events, &file.events),
         (Scope::Event, &file.event),
         (Scope::Command, &file.command),
+        (Scope::Pods, &file.pods),
     ];
     let bindings = scopes.into_iter().flat_map(|(scope, rows)| {
         rows.iter().map(move |row| Binding {
@@ -645,7 +655,7 @@ mod tests {
     #[test]
     fn the_default_file_parses_and_binds_every_command() {
         let map = Keymap::defaults(false).unwrap();
-        assert_eq!(map.bindings().len(), 50);
+        assert_eq!(map.bindings().len(), 57);
         for command in Command::iter() {
             assert!(
                 map.bindings().iter().any(|b| b.command == command),
@@ -704,6 +714,7 @@ mod tests {
             Scope::Events,
             Scope::Event,
             Scope::Command,
+            Scope::Pods,
         ] {
             let mut seen = std::collections::HashSet::new();
             for b in map.in_scope(scope) {

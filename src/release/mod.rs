@@ -15,8 +15,8 @@ pub mod status;
 
 pub use discover::{Objects, PodScope, Snapshot, discover, discover_objects};
 pub use model::{
-    Canary, Condition, ObjectRef, Pattern, PodState, Release, Replicas, Route, Rule, RuleMatch,
-    RuleSource, Side, Stage, Track, Traffic,
+    Canary, Condition, ContainerDetail, ObjectRef, Pattern, PodDetail, PodNode, PodState, Release,
+    Replicas, Route, Rule, RuleMatch, RuleSource, Side, Stage, Termination, Track, Traffic,
 };
 pub use record::ReleaseRecord;
 

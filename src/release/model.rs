@@ -138,6 +138,85 @@ pub struct PodSummary {
     /// `ImagePullBackOff`, `Unschedulable`); None while it runs or starts normally.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub failure: Option<CompactString>,
+    /// The rest of what `kubectl get pods -o wide` and `kubectl describe pod` say of it, for
+    /// the pod detail overlay.
+    #[serde(skip)]
+    pub detail: PodDetail,
+}
+
+/// A pod as `kubectl get pods -o wide` and `kubectl describe pod` show it, read in discovery
+/// (only the focused release's pods are held, so a few of these at a time).
+///
+/// Source: kubernetes `pkg/printers/internalversion/printers.go` (`printPod`: READY, STATUS)
+/// and `pkg/describe/describe.go` (`describeContainerState`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PodDetail {
+    /// `status.phase`: `Pending`, `Running`, `Succeeded`, `Failed`, `Unknown`; empty before
+    /// the pod has a status.
+    pub phase: CompactString,
+    /// kubectl's STATUS column: `Running`, `CrashLoopBackOff`, `Init:Error`, `Init:0/1`,
+    /// `OOMKilled`, `Terminating`, else the phase.
+    pub status: CompactString,
+    /// Containers running and ready (kubectl's READY column, before the slash).
+    pub ready: u32,
+    /// Containers in the pod's spec, init containers not counted (after the slash).
+    pub containers: u32,
+    /// Where it runs: `spec.nodeName`.
+    pub node: PodNode,
+    /// Its init containers that have not completed (those that fail among them), then its
+    /// containers, in the spec's order.
+    pub container_states: Vec<ContainerDetail>,
+}
+
+/// Where a pod runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PodNode {
+    /// `spec.nodeName`.
+    On(CompactString),
+    /// No node yet, with the scheduler's message where its `PodScheduled=False` condition
+    /// has one (`0/3 nodes are available: 3 Insufficient cpu.`).
+    NotScheduled(Option<CompactString>),
+}
+
+impl Default for PodNode {
+    fn default() -> Self {
+        PodNode::NotScheduled(None)
+    }
+}
+
+/// One container of a pod, as `kubectl describe pod` lists it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ContainerDetail {
+    pub name: CompactString,
+    /// An init container (`spec.initContainers`).
+    pub init: bool,
+    pub ready: bool,
+    /// `restartCount`.
+    pub restarts: i32,
+    /// Its state in describe's words: `Running`, `Waiting: CrashLoopBackOff`, `Terminated:
+    /// Error`, `Waiting`; empty when the kubelet has not reported it.
+    pub state: CompactString,
+    /// The waiting state's message (`back-off 10s restarting failed container=…`).
+    pub message: Option<CompactString>,
+    /// How it ended, where its current state is terminated.
+    pub ended: Option<Termination>,
+    /// How its previous instance ended (`lastState.terminated`), where it restarted.
+    pub last: Option<Termination>,
+}
+
+/// How a container instance ended (`ContainerStateTerminated`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Termination {
+    /// `Error`, `OOMKilled`, `Completed`, `ContainerCannotRun`; None where none is given.
+    pub reason: Option<CompactString>,
+    pub exit_code: i32,
+    /// The signal that killed it, where one did (and not 0).
+    pub signal: Option<i32>,
+    /// The termination message (`terminationMessagePath`, or the log's tail with
+    /// `FallbackToLogsOnError`).
+    pub message: Option<CompactString>,
+    /// `finishedAt`, for "ended 3m ago" counted on screen.
+    pub finished: Option<jiff::Timestamp>,
 }
 
 /// Pods of a track failing for one reason.

@@ -45,7 +45,8 @@ impl App {
             C::Open => self.open_event(),
             C::History => self.show_history(),
             C::Command => self.open_command_line(),
-            C::Confirm | C::PageUp | C::PageDown => {}
+            C::Pods => self.open_pods(),
+            C::Confirm | C::PageUp | C::PageDown | C::OtherTrack => {}
         }
     }
 

@@ -9,7 +9,9 @@ use tui_input::backend::crossterm::EventHandler as _;
 use super::{App, Effect, Level};
 use crate::cluster::feed::{Connection, EventLine};
 use crate::console::keymap::{Command, Keymap, Scope};
+use crate::release::model::PodSummary;
 use crate::release::plan::{self, Op, Plan};
+use crate::release::{Release, Side, Track};
 
 /// A mode of the console, opened over the one it came from.
 #[derive(Debug, Clone)]
@@ -29,6 +31,8 @@ pub enum Mode {
     Event(Box<EventLine>),
     /// The command line (`:ctx`, `:ns`) has the keyboard.
     Command(super::CommandLine),
+    /// The pods of the selected release, one track at a time.
+    Pods(PodsView),
 }
 
 impl Mode {
@@ -39,6 +43,7 @@ impl Mode {
             Mode::Filter | Mode::Prompt(_) | Mode::Command(_) => true,
             Mode::Confirm(c) => c.typed.is_some(),
             Mode::Browse | Mode::Help { .. } | Mode::Event(_) => false,
+            Mode::Pods(_) => false,
         }
     }
 
@@ -53,6 +58,7 @@ impl Mode {
             Mode::Confirm(_) => Some(Scope::Confirm),
             Mode::Event(_) => Some(Scope::Event),
             Mode::Command(_) => Some(Scope::Command),
+            Mode::Pods(_) => Some(Scope::Pods),
         }
     }
 }
@@ -213,6 +219,76 @@ impl Prompt {
     }
 }
 
+/// The pod detail overlay: which track it shows, which pod is selected, how far its
+/// containers are scrolled. It holds no pods: they are read from the view on each frame, so
+/// it follows the cluster while open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PodsView {
+    pub side: Side,
+    /// The selected pod's name: the selection stays on it while it exists.
+    pub pod: Option<String>,
+    /// The selected pod's row when last chosen, where the selection falls once it is gone.
+    pub row: usize,
+    /// Lines scrolled down in the selected pod's containers; the drawing clamps it.
+    pub scroll: usize,
+}
+
+impl PodsView {
+    /// The track of `r` shown: the side chosen, or the live one when it has no candidate.
+    pub fn track<'r>(&self, r: &'r Release) -> (Side, &'r Track) {
+        match (self.side, &r.candidate) {
+            (Side::Candidate, Some(c)) => (Side::Candidate, c),
+            _ => (Side::Live, &r.live),
+        }
+    }
+
+    /// The selected row of `pods`: the named pod's, else the row last chosen (clamped to
+    /// the last pod); None without pods.
+    pub fn selected(&self, pods: &[PodSummary]) -> Option<usize> {
+        let last = pods.len().checked_sub(1)?;
+        let named = self
+            .pod
+            .as_deref()
+            .and_then(|name| pods.iter().position(|p| p.name == name));
+        Some(named.unwrap_or(self.row.min(last)))
+    }
+
+    /// Another track, another pod, or the containers scrolled; on the release `r` shown.
+    fn on_key(&mut self, r: &Release, command: Command) {
+        let pods = &self.track(r).1.pods;
+        let row = self.selected(pods).unwrap_or(0);
+        match command {
+            Command::OtherTrack => {
+                self.side = match self.track(r).0 {
+                    Side::Live if r.candidate.is_some() => Side::Candidate,
+                    _ => Side::Live,
+                };
+                let pods = &self.track(r).1.pods;
+                self.select(pods, 0);
+            }
+            Command::Up => self.select(pods, row.saturating_sub(1)),
+            Command::Down => self.select(pods, row + 1),
+            Command::PageUp | Command::PageDown => {
+                // Lines a pod's detail takes at most: its node, and per container its state,
+                // message, last termination and a few lines of its message.
+                let containers = pods.get(row).map_or(0, |p| p.detail.container_states.len());
+                let most = 3 + 8 * containers;
+                let lines = scroll_lines(command).unwrap_or(0);
+                self.scroll = self.scroll.saturating_add_signed(lines).min(most);
+            }
+            _ => {}
+        }
+    }
+
+    /// Selects row `row` of `pods` (clamped), its containers from the top.
+    fn select(&mut self, pods: &[PodSummary], row: usize) {
+        let row = row.min(pods.len().saturating_sub(1));
+        self.pod = pods.get(row).map(|p| p.name.to_string());
+        self.row = row;
+        self.scroll = 0;
+    }
+}
+
 /// What a key did in a text box.
 pub(super) enum Typing {
     Done,
@@ -248,6 +324,49 @@ fn scroll_lines(command: Command) -> Option<isize> {
 const PAGE_LINES: isize = 10;
 
 impl App {
+    /// The pod detail overlay, when it has the keyboard.
+    pub fn pods_view(&self) -> Option<&PodsView> {
+        match self.mode() {
+            Mode::Pods(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// `i`: the selected release's pods, its candidate's first when it has one.
+    pub(super) fn open_pods(&mut self) {
+        let Some(r) = self.release() else {
+            self.say(Level::Info, "Select a release first: its pods are shown.");
+            return;
+        };
+        let mut view = PodsView {
+            side: Side::Candidate,
+            pod: None,
+            row: 0,
+            scroll: 0,
+        };
+        let (side, track) = view.track(r);
+        view.side = side;
+        view.select(&track.pods, 0);
+        self.open(Mode::Pods(view));
+    }
+
+    pub(super) fn pods_key(&mut self, command: Option<Command>) {
+        if command == Some(Command::Back) {
+            self.close();
+            return;
+        }
+        if !matches!(self.modes.last(), Some(Mode::Pods(_))) {
+            return;
+        }
+        let Some(Mode::Pods(mut view)) = self.close() else {
+            return;
+        };
+        if let (Some(r), Some(command)) = (self.release(), command) {
+            view.on_key(r, command);
+        }
+        self.open(Mode::Pods(view));
+    }
+
     pub(super) fn help_key(&mut self, command: Option<Command>) {
         let Some(Mode::Help { scroll }) = self.modes.last_mut() else {
             return;

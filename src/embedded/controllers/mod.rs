@@ -73,6 +73,11 @@ enum Behaviour {
     Healthy,
     Crash,
     Unschedulable,
+    /// Killed by the OOM killer at start (`oom` in the tag): exit 137, then CrashLoopBackOff.
+    OomKilled,
+    /// A tag the registry does not have (`missing` in the tag): ErrImagePull, then
+    /// ImagePullBackOff.
+    ImagePull,
 }
 
 fn behaviour_of(image: &str) -> Behaviour {
@@ -82,6 +87,10 @@ fn behaviour_of(image: &str) -> Behaviour {
         Behaviour::Crash
     } else if tag.contains("pending") {
         Behaviour::Unschedulable
+    } else if tag.contains("oom") {
+        Behaviour::OomKilled
+    } else if tag.contains("missing") {
+        Behaviour::ImagePull
     } else {
         Behaviour::Healthy
     }
@@ -869,6 +878,8 @@ mod tests {
         assert_eq!(behaviour_of("registry:5000/app:v2-crash"), Behaviour::Crash);
         assert_eq!(behaviour_of("app:pending"), Behaviour::Unschedulable);
         assert_eq!(behaviour_of("crash/app:v1"), Behaviour::Healthy);
+        assert_eq!(behaviour_of("app:v3-oom"), Behaviour::OomKilled);
+        assert_eq!(behaviour_of("app:v3-missing"), Behaviour::ImagePull);
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! The simulated ReplicaSet controller and kubelet: pods created and deleted to match a
-//! ReplicaSet, started after a delay, crash-looping or left unschedulable by their image's tag,
-//! and terminated with a grace period.
+//! ReplicaSet, started after a delay, crash-looping, killed for memory, failing to pull their
+//! image or left unschedulable by their image's tag, and terminated with a grace period. The
+//! statuses are a kubelet's: `kubectl get pods -o wide` and `kubectl describe pod` read them as
+//! they would on a real node.
 
 use std::sync::Arc;
 
@@ -70,15 +72,7 @@ impl Sim {
         let name = format!("{rs_name}-{}", store::random_suffix(5));
         let spec = template.get("spec").cloned().unwrap_or(json!({}));
         let containers: Vec<Value> = spec["containers"].as_array().cloned().unwrap_or_default();
-        let images: Vec<String> = containers
-            .iter()
-            .filter_map(|c| c["image"].as_str().map(String::from))
-            .collect();
-        let behaviour = images
-            .iter()
-            .map(|i| behaviour_of(i))
-            .find(|b| *b != Behaviour::Healthy)
-            .unwrap_or(Behaviour::Healthy);
+        let behaviour = pod_behaviour(&containers);
         let now = now_rfc3339();
         let mut pod = json!({
             "apiVersion": "v1",
@@ -119,6 +113,10 @@ impl Sim {
 
     pub(super) fn start_pod(&mut self, store: &mut Store, pod: &Value) {
         let containers = containers_of(pod);
+        let behaviour = pod_behaviour(&containers);
+        if behaviour == Behaviour::ImagePull {
+            return self.fail_pull(store, pod, &containers, false);
+        }
         for c in &containers {
             let image = c["image"].as_str().unwrap_or("");
             let cname = c["name"].as_str().unwrap_or("");
@@ -147,9 +145,7 @@ impl Sim {
                 "kubelet",
             );
         }
-        let crash = containers
-            .iter()
-            .any(|c| behaviour_of(c["image"].as_str().unwrap_or("")) == Behaviour::Crash);
+        let crash = matches!(behaviour, Behaviour::Crash | Behaviour::OomKilled);
         let now = now_rfc3339();
         let mut obj = pod.clone();
         obj["status"]["phase"] = json!("Running");
@@ -157,7 +153,7 @@ impl Sim {
             .iter()
             .map(|c| {
                 if crash {
-                    crash_status(c, 0, &now)
+                    crash_status(c, 0, &now, pod, behaviour)
                 } else {
                     json!({"name": c["name"], "image": c["image"], "imageID": format!("docker.io/library/{}", c["image"].as_str().unwrap_or("")),
                         "containerID": format!("containerd://{}", store::random_suffix(12)),
@@ -210,6 +206,10 @@ impl Sim {
 
     pub(super) fn crash_again(&mut self, store: &mut Store, pod: &Value) {
         let containers = containers_of(pod);
+        let behaviour = pod_behaviour(&containers);
+        if behaviour == Behaviour::ImagePull {
+            return self.fail_pull(store, pod, &containers, true);
+        }
         let restarts = pod
             .pointer("/status/containerStatuses/0/restartCount")
             .and_then(Value::as_i64)
@@ -220,7 +220,7 @@ impl Sim {
         obj["status"]["containerStatuses"] = json!(
             containers
                 .iter()
-                .map(|c| crash_status(c, restarts, &now))
+                .map(|c| crash_status(c, restarts, &now, pod, behaviour))
                 .collect::<Vec<_>>()
         );
         let key = store::key_of(&obj);
@@ -229,6 +229,56 @@ impl Sim {
             .is_ok()
         {
             self.back_off(store, pod, &containers);
+            self.schedule(
+                self.config.crash_restart_interval,
+                Timer::CrashRestart(key, uid(pod).to_string()),
+            );
+        }
+    }
+
+    /// The kubelet cannot pull the image: `ErrImagePull` at first, then (`backing_off`)
+    /// `ImagePullBackOff`, tried again on the restart interval; the pod stays Pending.
+    fn fail_pull(
+        &mut self,
+        store: &mut Store,
+        pod: &Value,
+        containers: &[Value],
+        backing_off: bool,
+    ) {
+        // Phase and conditions stay as scheduled: Pending, ContainersNotReady.
+        let mut statuses = Vec::with_capacity(containers.len());
+        for c in containers {
+            let image = c["image"].as_str().unwrap_or("");
+            let (reason, message) = if backing_off {
+                let message = format!("Back-off pulling image \"{image}\"");
+                self.event(store, pod, "Normal", "BackOff", &message, "kubelet");
+                ("ImagePullBackOff", message)
+            } else {
+                let at = image_ref(image);
+                let message = format!(
+                    "rpc error: code = NotFound desc = failed to pull and unpack image \"{at}\": failed to resolve reference \"{at}\": {at}: not found"
+                );
+                let pulling = format!("Pulling image \"{image}\"");
+                self.event(store, pod, "Normal", "Pulling", &pulling, "kubelet");
+                let failed = format!("Failed to pull image \"{image}\": {message}");
+                self.event(store, pod, "Warning", "Failed", &failed, "kubelet");
+                ("ErrImagePull", message)
+            };
+            let error = format!("Error: {reason}");
+            self.event(store, pod, "Warning", "Failed", &error, "kubelet");
+            statuses.push(
+                json!({"name": c["name"], "image": c["image"], "imageID": "",
+                "ready": false, "started": false, "restartCount": 0,
+                "state": {"waiting": {"reason": reason, "message": message}}}),
+            );
+        }
+        let mut obj = pod.clone();
+        obj["status"]["containerStatuses"] = json!(statuses);
+        let key = store::key_of(&obj);
+        if store
+            .replace(KIND.pods, &key.0, &key.1, obj, Part::Status)
+            .is_ok()
+        {
             self.schedule(
                 self.config.crash_restart_interval,
                 Timer::CrashRestart(key, uid(pod).to_string()),
@@ -369,12 +419,62 @@ impl Sim {
     }
 }
 
-fn crash_status(c: &Value, restarts: i64, now: &str) -> Value {
+/// What the simulated app prints as it dies, kept as its termination message (as with
+/// `terminationMessagePolicy: FallbackToLogsOnError`); its log's last line says the same.
+const CRASH_MESSAGE: &str =
+    "panic: cannot connect to database postgres://db:5432/app: connection refused";
+
+/// A crash-looping container's status after `restarts` restarts: waiting in CrashLoopBackOff
+/// with the kubelet's message, its last instance ended by an error (exit 1) or the OOM killer
+/// (exit 137).
+fn crash_status(c: &Value, restarts: i64, now: &str, pod: &Value, behaviour: Behaviour) -> Value {
+    let name = c["name"].as_str().unwrap_or("");
+    let meta = &pod["metadata"];
+    let pod_id = format!(
+        "{}_{}({})",
+        meta["name"].as_str().unwrap_or(""),
+        meta["namespace"].as_str().unwrap_or(""),
+        uid(pod)
+    );
+    let last = match behaviour {
+        Behaviour::OomKilled => json!({"exitCode": 137, "reason": "OOMKilled",
+            "startedAt": now, "finishedAt": now}),
+        _ => json!({"exitCode": 1, "reason": "Error", "message": CRASH_MESSAGE,
+            "startedAt": now, "finishedAt": now}),
+    };
     json!({"name": c["name"], "image": c["image"], "imageID": "", "ready": false, "started": false,
         "restartCount": restarts,
         "state": {"waiting": {"reason": "CrashLoopBackOff",
-            "message": format!("back-off 10s restarting failed container={} pod=…", c["name"].as_str().unwrap_or(""))}},
-        "lastState": {"terminated": {"exitCode": 1, "reason": "Error", "startedAt": now, "finishedAt": now}}})
+            "message": format!("back-off {} restarting failed container={name} pod={pod_id}", back_off(restarts))}},
+        "lastState": {"terminated": last}})
+}
+
+/// The kubelet's crash back-off after `restarts` restarts, as Go prints a duration: 10 s,
+/// doubled each restart, at most 5 min (`10s`, `1m20s`, `5m0s`).
+fn back_off(restarts: i64) -> String {
+    let seconds = 10i64.saturating_mul(1 << restarts.clamp(0, 5)).min(300);
+    match seconds {
+        0..60 => format!("{seconds}s"),
+        _ => format!("{}m{}s", seconds / 60, seconds % 60),
+    }
+}
+
+/// What the pod's images ask of the kubelet: the first that is not healthy.
+fn pod_behaviour(containers: &[Value]) -> Behaviour {
+    containers
+        .iter()
+        .map(|c| behaviour_of(c["image"].as_str().unwrap_or("")))
+        .find(|b| *b != Behaviour::Healthy)
+        .unwrap_or(Behaviour::Healthy)
+}
+
+/// The reference containerd resolves `image` to: `nginx:1` → `docker.io/library/nginx:1`.
+fn image_ref(image: &str) -> String {
+    match image.split_once('/') {
+        None => format!("docker.io/library/{image}"),
+        Some((host, _)) if host.contains(['.', ':']) || host == "localhost" => image.to_string(),
+        Some(_) => format!("docker.io/{image}"),
+    }
 }
 
 fn containers_of(pod: &Value) -> Vec<Value> {

@@ -90,6 +90,7 @@ pub(super) fn track<'i>(
             restarted_seconds_ago: age(p.last_restart, now),
             age_seconds: age(p.created, now),
             failure: (p.failure.len > 0).then(|| v.s(p.failure).into()),
+            detail: v.pod_detail(p),
         }));
         if !t.pods.is_sorted_by(|a, b| a.name <= b.name) {
             t.pods.sort_by(|a, b| a.name.cmp(&b.name));

@@ -13,7 +13,7 @@ use super::objects::{
     BackendRow, CondRow, DepRow, HostPath, IngRow, MatchRow, Objects, PodRow, RefusalRow, RouteRow,
     RouteRuleRow, Span, Str, SvcRow, Text,
 };
-use crate::release::model::{Kind, ObjectRef};
+use crate::release::model::{Kind, ObjectRef, PodDetail};
 
 pub(super) const NONE: u32 = u32::MAX;
 
@@ -544,6 +544,16 @@ impl<'i> View<'i> {
         ix.pod_order[d.pods.unwrap_or_default().r()]
             .iter()
             .map(|&i| &ix.o.pods[i as usize])
+    }
+
+    /// What kubectl shows of a pod (a default one for a row without).
+    pub(super) fn pod_detail(&self, p: &PodRow) -> PodDetail {
+        self.ix
+            .o
+            .pod_details
+            .get(p.detail as usize)
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// Whether any Deployment of the namespace gives its pods the label `key` (any value).

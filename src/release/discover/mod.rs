@@ -18,6 +18,7 @@ mod index;
 mod ingress_switch;
 mod nginx_canary;
 mod objects;
+mod pod_detail;
 mod pod_failure;
 mod precedence;
 mod selector_switch;

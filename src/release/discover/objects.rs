@@ -12,9 +12,10 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::index::Table;
 use super::nginx_canary::{CANARY, CanaryNotes, INGRESS_CLASS, parse_bool};
+use super::pod_detail;
 use super::{PodScope, Snapshot};
 use crate::release::http_route::{HttpBackendRef, HttpRoute, HttpRouteMatch, RouteParentStatus};
-use crate::release::model::{Autoscaler, PodState, RuleSource};
+use crate::release::model::{Autoscaler, PodDetail, PodState, RuleSource};
 use crate::release::record;
 
 fn name(meta: &ObjectMeta) -> &str {
@@ -39,61 +40,6 @@ fn controller_of<'a>(meta: &'a ObjectMeta, kind: &str) -> Option<&'a str> {
         .iter()
         .find(|r| r.kind == kind)
         .map(|r| r.name.as_str())
-}
-
-fn pod_state(pod: &Pod) -> PodState {
-    if pod.metadata.deletion_timestamp.is_some() {
-        return PodState::Terminating;
-    }
-    let status = pod.status.as_ref();
-    let statuses = status
-        .and_then(|s| s.container_statuses.as_ref())
-        .map(Vec::as_slice)
-        .unwrap_or_default();
-    let crash = statuses.iter().any(|c| {
-        c.state
-            .as_ref()
-            .and_then(|s| s.waiting.as_ref())
-            .and_then(|w| w.reason.as_deref())
-            .is_some_and(|r| r == "CrashLoopBackOff" || r == "Error")
-    });
-    if crash {
-        return PodState::CrashLooping;
-    }
-    let ready = status
-        .and_then(|s| s.conditions.as_ref())
-        .is_some_and(|cs| cs.iter().any(|c| c.type_ == "Ready" && c.status == "True"));
-    if ready {
-        return PodState::Ready;
-    }
-    let scheduled = pod
-        .spec
-        .as_ref()
-        .and_then(|s| s.node_name.as_ref())
-        .is_some();
-    if scheduled {
-        PodState::Starting
-    } else {
-        PodState::Pending
-    }
-}
-
-/// The restarts of the pod's containers, added up, and when a container last stopped before
-/// its restart (the latest `lastState.terminated.finishedAt`; None when none says): one pass.
-fn restarts(pod: &Pod) -> (i32, Option<jiff::Timestamp>) {
-    let statuses = pod
-        .status
-        .as_ref()
-        .and_then(|s| s.container_statuses.as_deref())
-        .unwrap_or_default();
-    statuses.iter().fold((0i32, None), |(n, last), c| {
-        let stopped = c
-            .last_state
-            .as_ref()
-            .and_then(|l| l.terminated.as_ref()?.finished_at.as_ref())
-            .map(|t| t.0);
-        (n.saturating_add(c.restart_count), last.max(stopped))
-    })
 }
 
 /// A string copied into `Text`.
@@ -400,6 +346,8 @@ pub(super) struct PodRow {
     pub(super) created: Option<jiff::Timestamp>,
     /// Why it fails (`CrashLoopBackOff · exit 1`), empty when it does not.
     pub(super) failure: Str,
+    /// Its detail, at this index of `Objects::pod_details`.
+    pub(super) detail: u32,
 }
 
 /// What discovery reads of a set of cluster objects: a compact row per object, its strings
@@ -418,6 +366,8 @@ pub struct Objects {
     pub(super) replica_sets: Vec<RsRow>,
     /// Only those a ReplicaSet controls.
     pub(super) pods: Vec<PodRow>,
+    /// What kubectl shows of each pod, one per row of `pods`.
+    pub(super) pod_details: Vec<PodDetail>,
     /// Ingresses' (host, path, backend Service) triples.
     pub(super) paths: Vec<HostPath>,
     pub(super) routes: Vec<RouteRow>,
@@ -455,6 +405,7 @@ impl Default for Objects {
             route_refusals: Vec::new(),
             replica_sets: Vec::new(),
             pods: Vec::new(),
+            pod_details: Vec::new(),
             paths: Vec::new(),
             pairs: Vec::new(),
             images: Vec::new(),
@@ -710,12 +661,12 @@ impl Objects {
             Some(last) if last.ns == ns && text.get(last.replica_set) == rs => last.replica_set,
             _ => text.push(rs),
         };
-        let (restarts, last_restart) = restarts(pod);
+        let (restarts, last_restart) = pod_detail::restarts(pod);
         let row = PodRow {
             ns,
             name: text.push(name(meta)),
             replica_set,
-            state: pod_state(pod),
+            state: pod_detail::pod_state(pod),
             restarts,
             last_restart,
             created: created(meta),
@@ -723,7 +674,9 @@ impl Objects {
                 Some(why) => text.push(&why),
                 None => Str::default(),
             },
+            detail: u32::try_from(self.pod_details.len()).unwrap_or(u32::MAX),
         };
+        self.pod_details.push(pod_detail::pod_detail(pod));
         self.pods.push(row);
     }
 }

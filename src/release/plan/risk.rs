@@ -270,6 +270,7 @@ mod tests {
             restarted_seconds_ago: None,
             age_seconds: None,
             failure: None,
+            detail: Default::default(),
         };
         let mut r = canary(2, 2, 100_000);
         if let Some(c) = r.candidate.as_mut() {
