@@ -9,6 +9,7 @@
 //! view or the selection changes, so drawing a frame plans nothing.
 
 mod browse;
+mod logs;
 mod mode;
 mod plans;
 mod running;
@@ -20,6 +21,7 @@ use std::sync::Arc;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use tui_input::Input;
 
+pub use logs::{LogColumn, LogEntry, LogsPane, MAX_LOG_LINES, Tail};
 pub use mode::{Confirm, Mode, Prompt, RequestText};
 pub use plans::NoPlan;
 pub use running::{RunningPlan, StepProgress, StoppedPlan};
@@ -241,6 +243,10 @@ pub enum Effect {
     /// Connect to another context or namespace; the answer comes back as [`Msg::Switched`]
     /// or [`Msg::SwitchFailed`].
     Switch(SwitchTo),
+    /// Stream these pods' logs; batches come back as [`Msg::Logs`].
+    OpenLogs(Box<crate::cluster::logs::LogRequest>),
+    /// Stop every log stream.
+    CloseLogs,
     Quit,
 }
 
@@ -271,6 +277,8 @@ pub enum Msg {
     Switched(Box<Place>),
     /// Connecting where `:ctx` or `:ns` asked failed, with why.
     SwitchFailed(String),
+    /// Lines of a log stream the logs pane opened.
+    Logs(crate::cluster::logs::LogBatch),
 }
 
 #[derive(Debug, Clone)]
@@ -504,6 +512,7 @@ impl App {
                 if let Some((id, op, why)) = self.reconfirm.take() {
                     self.plan_again(&id, op, why);
                 }
+                self.logs_view_changed();
             }
             Msg::Tick(now) => {
                 self.now = now;
@@ -513,6 +522,7 @@ impl App {
             Msg::Applied(a) => self.applied(a),
             Msg::Switched(place) => self.arrived(*place),
             Msg::SwitchFailed(why) => self.switch_failed(why),
+            Msg::Logs(batch) => self.logs_batch(batch),
         }
         if !view_changed {
             self.refresh_marks();
@@ -552,6 +562,7 @@ impl App {
             Mode::Confirm(_) => self.confirm_key(command, event),
             Mode::Event(_) => self.event_key(command),
             Mode::Command(_) => self.command_key(command, event),
+            Mode::Logs(_) => self.logs_key(command, event),
         }
     }
 

@@ -7,6 +7,7 @@ mod confirm;
 mod detail;
 mod events;
 mod list;
+mod logs;
 mod overlay;
 mod parts;
 mod text;
@@ -72,6 +73,15 @@ pub fn draw(app: &App, theme: &Theme, frame: &mut Frame) {
     }
     if let Some(event) = app.event() {
         overlay::event(cx, frame, area, event);
+    }
+    // Under the console's first header line, which keeps saying where and as whom.
+    if let Some(pane) = app.logs() {
+        let below = Rect {
+            y: area.y + 1,
+            height: area.height - 1,
+            ..area
+        };
+        logs::render(cx, frame, below, pane);
     }
 }
 

@@ -144,6 +144,19 @@ pub enum Command {
     PageDown,
     /// Open the selected event in full.
     Open,
+    /// Open the logs pane: stream the selected track's pod logs.
+    Logs,
+    /// In the logs pane: the candidate's and the live track's logs side by side, or one.
+    Compare,
+    /// In the logs pane: the previous container instance's log, or the current one's.
+    Previous,
+    /// In the logs pane: keep the view at the newest line, or stop there.
+    Follow,
+    /// In the logs pane: the next container (all, then each), or the one before.
+    NextContainer,
+    PrevContainer,
+    /// In the logs pane: the last 100, 1,000 or all lines.
+    Tail,
 }
 
 impl Command {
@@ -166,6 +179,12 @@ impl Command {
                 | Command::PageUp
                 | Command::PageDown
                 | Command::Open
+                | Command::Compare
+                | Command::Previous
+                | Command::Follow
+                | Command::NextContainer
+                | Command::PrevContainer
+                | Command::Tail
         )
     }
 
@@ -210,6 +229,8 @@ pub enum Scope {
     Event,
     /// The command line (`:ctx`, `:ns`) and its list of choices.
     Command,
+    /// The logs pane.
+    Logs,
 }
 
 impl Scope {
@@ -225,6 +246,7 @@ impl Scope {
             Scope::Events => "Events pane",
             Scope::Event => "Event in full",
             Scope::Command => "Command line (:ctx, :ns)",
+            Scope::Logs => "Logs pane",
         }
     }
 }
@@ -398,6 +420,7 @@ struct DefaultFile {
     events: Vec<Row>,
     event: Vec<Row>,
     command: Vec<Row>,
+    logs: Vec<Row>,
 }
 
 /// One binding in `src/console/keys.toml`.
@@ -438,6 +461,7 @@ fn default_bindings() -> Result<Vec<Binding>, KeymapError> {
         (Scope::Events, &file.events),
         (Scope::Event, &file.event),
         (Scope::Command, &file.command),
+        (Scope::Logs, &file.logs),
     ];
     let bindings = scopes.into_iter().flat_map(|(scope, rows)| {
         rows.iter().map(move |row| Binding {
@@ -645,7 +669,7 @@ mod tests {
     #[test]
     fn the_default_file_parses_and_binds_every_command() {
         let map = Keymap::defaults(false).unwrap();
-        assert_eq!(map.bindings().len(), 50);
+        assert_eq!(map.bindings().len(), 66);
         for command in Command::iter() {
             assert!(
                 map.bindings().iter().any(|b| b.command == command),
@@ -704,6 +728,7 @@ mod tests {
             Scope::Events,
             Scope::Event,
             Scope::Command,
+            Scope::Logs,
         ] {
             let mut seen = std::collections::HashSet::new();
             for b in map.in_scope(scope) {

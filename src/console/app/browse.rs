@@ -45,6 +45,13 @@ impl App {
             C::Open => self.open_event(),
             C::History => self.show_history(),
             C::Command => self.open_command_line(),
+            C::Logs => self.open_logs(),
+            C::Compare
+            | C::Previous
+            | C::Follow
+            | C::NextContainer
+            | C::PrevContainer
+            | C::Tail => {}
             C::Confirm | C::PageUp | C::PageDown => {}
         }
     }

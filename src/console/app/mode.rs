@@ -29,6 +29,8 @@ pub enum Mode {
     Event(Box<EventLine>),
     /// The command line (`:ctx`, `:ns`) has the keyboard.
     Command(super::CommandLine),
+    /// The logs pane, over the main screen; its streams run while it is open.
+    Logs(Box<super::LogsPane>),
 }
 
 impl Mode {
@@ -38,6 +40,7 @@ impl Mode {
         match self {
             Mode::Filter | Mode::Prompt(_) | Mode::Command(_) => true,
             Mode::Confirm(c) => c.typed.is_some(),
+            Mode::Logs(pane) => pane.filtering,
             Mode::Browse | Mode::Help { .. } | Mode::Event(_) => false,
         }
     }
@@ -53,6 +56,8 @@ impl Mode {
             Mode::Confirm(_) => Some(Scope::Confirm),
             Mode::Event(_) => Some(Scope::Event),
             Mode::Command(_) => Some(Scope::Command),
+            Mode::Logs(pane) if pane.filtering => Some(Scope::Filter),
+            Mode::Logs(_) => Some(Scope::Logs),
         }
     }
 }

@@ -76,7 +76,7 @@ pub(super) fn scope_hints(cx: Cx, scope: Scope, footer_only: bool) -> Line<'stat
     Line::from(spans)
 }
 
-const HELP_SCOPES: [Scope; 9] = [
+const HELP_SCOPES: [Scope; 10] = [
     Scope::Main,
     Scope::Canary,
     Scope::Events,
@@ -85,6 +85,7 @@ const HELP_SCOPES: [Scope; 9] = [
     Scope::Confirm,
     Scope::DryRun,
     Scope::Event,
+    Scope::Logs,
     Scope::Help,
 ];
 
