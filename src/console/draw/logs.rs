@@ -93,38 +93,22 @@ fn render_column(
         lines.push(Line::from(cx.span(text, Role::Muted)));
     } else if column.is_empty() {
         lines.push(Line::from(cx.span("waiting for lines…", Role::Muted)));
+    } else if column.shown_count() == 0 {
+        let text = format!("no line contains '{}'", pane.filter.value());
+        lines.push(Line::from(cx.span(text, Role::Muted)));
     }
     lines.extend(column.window(rows).map(|e| entry_line(cx, e, many, w)));
     frame.render_widget(Paragraph::new(lines), area);
 }
 
-/// ` · 3 pods · container nginx · previous · following · filter 'FATAL' 2 of 310`.
+/// ` · 3 pods · filter 'FATAL' 2 of 310 · container nginx · previous · following · tail 100`.
 fn header_words(pane: &LogsPane, column: &LogColumn) -> String {
     let pods = match column.pods.len() {
         1 => "1 pod".to_string(),
         n => format!("{n} pods"),
     };
     let mut words = vec![String::new(), pods];
-    words.push(match &pane.container {
-        Some(c) => format!("container {c}"),
-        None if pane.containers().len() > 1 => "all containers".to_string(),
-        None => match pane.containers().first() {
-            Some(c) => format!("container {c}"),
-            None => "container —".to_string(),
-        },
-    });
-    words.push(pane.tail.label().to_string());
-    if pane.previous {
-        words.push("previous".to_string());
-    }
-    words.push(
-        if pane.following {
-            "following"
-        } else {
-            "paused"
-        }
-        .to_string(),
-    );
+    // The filter's count first: in a narrow comparison it is what must not be cut.
     if !pane.filter.value().is_empty() {
         words.push(format!(
             "filter '{}' {} of {}",
@@ -133,6 +117,24 @@ fn header_words(pane: &LogsPane, column: &LogColumn) -> String {
             column.len()
         ));
     }
+    words.push(match &pane.container {
+        Some(c) => format!("container {c}"),
+        None if pane.containers().len() > 1 => "all containers".to_string(),
+        None => match pane.containers().first() {
+            Some(c) => format!("container {c}"),
+            None => "container —".to_string(),
+        },
+    });
+    if pane.previous {
+        words.push("previous".to_string());
+    }
+    let following = if pane.following {
+        "following"
+    } else {
+        "paused"
+    };
+    words.push(following.to_string());
+    words.push(pane.tail.label().to_string());
     if column.scroll > 0 {
         words.push(format!("{} newer below", column.scroll));
     }
