@@ -1593,8 +1593,9 @@ fn read_only_mode_writes_nothing_from_any_mode_whatever_is_pressed() {
 use cutover::cluster::logs::{LogBatch, LogLine, LogRequest};
 
 /// The demo view with `shop`'s Deployments each owning a ReplicaSet and `pods` running pods
-/// (`nginx-v2-rs-0`, …), plus those in `extra` (pod names of nginx-v2).
-fn demo_view_with_pods(pods: usize, extra: &[&str]) -> ClusterView {
+/// (`nginx-v2-rs-0`, …), plus those in `extra` (pod names of nginx-v2); `nginx-v2-rs-0` has
+/// restarted `restarts` times.
+fn demo_view_with_pods(pods: usize, extra: &[&str], restarts: i32) -> ClusterView {
     let mut objects: Vec<Value> = cutover::embedded::demo::objects();
     let mut more = Vec::new();
     for o in &mut objects {
@@ -1628,6 +1629,7 @@ fn demo_view_with_pods(pods: usize, extra: &[&str]) -> ClusterView {
             )
             .collect();
         for pod in names {
+            let restarts = if pod == "nginx-v2-rs-0" { restarts } else { 0 };
             more.push(serde_json::json!({
                 "kind": "Pod",
                 "metadata": {"name": pod, "namespace": "shop", "labels": labels, "resourceVersion": "7",
@@ -1637,7 +1639,7 @@ fn demo_view_with_pods(pods: usize, extra: &[&str]) -> ClusterView {
                 "status": {"phase": "Running",
                     "conditions": [{"type": "Ready", "status": "True"}],
                     "containerStatuses": [{"name": "app", "image": image, "imageID": "",
-                        "ready": true, "restartCount": 0, "state": {"running": {}}}]}
+                        "ready": true, "restartCount": restarts, "state": {"running": {}}}]}
             }));
         }
     }
@@ -1648,7 +1650,7 @@ fn demo_view_with_pods(pods: usize, extra: &[&str]) -> ClusterView {
 /// An app on the demo with pods, `shop/nginx-service` selected.
 fn logs_app(read_only: bool) -> App {
     let mut app = app(read_only);
-    app.update(Msg::View(Arc::new(demo_view_with_pods(2, &[]))));
+    app.update(Msg::View(Arc::new(demo_view_with_pods(2, &[], 0))));
     select(&mut app, "shop/nginx-service");
     app
 }
@@ -1829,22 +1831,32 @@ fn the_logs_pane_filters_follows_scrolls_and_keeps_at_most_its_limit() {
 }
 
 #[test]
-fn a_new_pod_of_the_track_gets_its_stream_while_the_logs_are_open() {
+fn a_new_or_restarted_pod_of_the_track_gets_a_stream_while_the_logs_are_open() {
     let mut app = logs_app(false);
     let stream = opened(&key(&mut app, Key::char('v')))[0].stream;
-    let effects = app.update(Msg::View(Arc::new(demo_view_with_pods(
-        2,
-        &["nginx-v2-rs-new"],
-    ))));
+    let view = |restarts| {
+        Msg::View(Arc::new(demo_view_with_pods(
+            2,
+            &["nginx-v2-rs-new"],
+            restarts,
+        )))
+    };
+    let effects = app.update(view(0));
     let requests = opened(&effects);
     assert_eq!(requests.len(), 1, "{effects:?}");
     assert_eq!(requests[0].pods, vec!["nginx-v2-rs-new"]);
     assert_eq!(requests[0].stream, stream, "its lines join the track's");
     assert!(!effects.iter().any(|e| matches!(e, Effect::CloseLogs)));
     // The same view again opens nothing more.
-    let effects = app.update(Msg::View(Arc::new(demo_view_with_pods(
-        2,
-        &["nginx-v2-rs-new"],
-    ))));
-    assert!(opened(&effects).is_empty());
+    assert!(opened(&app.update(view(0))).is_empty());
+    // A container restarted: its new instance gets a stream of its own.
+    let effects = app.update(view(1));
+    let requests = opened(&effects);
+    assert_eq!(requests.len(), 1, "{effects:?}");
+    assert_eq!(requests[0].pods, vec!["nginx-v2-rs-0"]);
+    assert_eq!(
+        app.logs().unwrap().columns[0].pods.len(),
+        3,
+        "the same three pods"
+    );
 }

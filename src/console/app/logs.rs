@@ -3,7 +3,7 @@
 //! [`Msg::Logs`](super::Msg::Logs); here the lines are kept (at most [`MAX_LOG_LINES`] per
 //! track, the oldest dropped and counted), filtered and scrolled, so drawing only formats.
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crossterm::event::KeyEvent;
@@ -85,6 +85,9 @@ pub struct LogColumn {
     pub stream: u64,
     /// The pods streamed, in the order their streams opened.
     pub pods: Vec<String>,
+    /// Each pod's restarts when its stream last opened: a restart opens another (the
+    /// instance streamed has ended).
+    restarts: BTreeMap<String, i32>,
     /// Every container the pods were found to have.
     pub containers: BTreeSet<String>,
     lines: VecDeque<LogEntry>,
@@ -106,6 +109,7 @@ impl LogColumn {
             deployments: track.deployments.iter().map(|d| d.to_string()).collect(),
             stream: NEXT_STREAM.fetch_add(1, Ordering::Relaxed),
             pods: Vec::new(),
+            restarts: BTreeMap::new(),
             containers: BTreeSet::new(),
             lines: VecDeque::new(),
             first: 0,
@@ -260,8 +264,12 @@ fn track_of(r: &Release, side: Side) -> Option<&Track> {
     }
 }
 
-fn pod_names(t: &Track) -> Vec<String> {
-    t.pods.iter().map(|p| p.name.to_string()).collect()
+/// The track's pods, each with its restarts.
+fn pods_of(t: &Track) -> BTreeMap<String, i32> {
+    t.pods
+        .iter()
+        .map(|p| (p.name.to_string(), p.restarts))
+        .collect()
 }
 
 impl App {
@@ -320,10 +328,11 @@ impl App {
         for column in &mut pane.columns {
             column.stream = NEXT_STREAM.fetch_add(1, Ordering::Relaxed);
             column.clear();
-            column.pods = release
+            column.restarts = release
                 .and_then(|r| track_of(r, column.side))
-                .map(pod_names)
+                .map(pods_of)
                 .unwrap_or_default();
+            column.pods = column.restarts.keys().cloned().collect();
         }
         for column in &pane.columns {
             if !column.pods.is_empty() {
@@ -334,8 +343,8 @@ impl App {
         self.outbox.extend(effects);
     }
 
-    /// A new view: pods of the tracks shown that have no stream yet (a restart replaced
-    /// one, the track scaled up) get theirs.
+    /// A new view: pods of the tracks shown that have no stream yet (the track scaled up, a
+    /// pod replaced) or that restarted since theirs opened get one.
     pub(super) fn logs_view_changed(&mut self) {
         let view = self.view.clone();
         let Some(pane) = self.logs_mut() else {
@@ -346,18 +355,22 @@ impl App {
         };
         let mut effects = Vec::new();
         for i in 0..pane.columns.len() {
-            let column = &pane.columns[i];
-            let new: Vec<String> = track_of(release, column.side)
-                .map(pod_names)
-                .unwrap_or_default()
-                .into_iter()
-                .filter(|p| !column.pods.contains(p))
-                .collect();
-            if !new.is_empty() {
-                effects.push(Effect::OpenLogs(Box::new(
-                    pane.request(column, new.clone()),
-                )));
-                pane.columns[i].pods.extend(new);
+            let now = track_of(release, pane.columns[i].side)
+                .map(pods_of)
+                .unwrap_or_default();
+            let column = &mut pane.columns[i];
+            let mut start = Vec::new();
+            for (pod, restarts) in now {
+                match column.restarts.insert(pod.clone(), restarts) {
+                    None => column.pods.push(pod.clone()),
+                    Some(before) if before < restarts => {}
+                    Some(_) => continue,
+                }
+                start.push(pod);
+            }
+            if !start.is_empty() {
+                let request = pane.request(&pane.columns[i], start);
+                effects.push(Effect::OpenLogs(Box::new(request)));
             }
         }
         self.outbox.extend(effects);
