@@ -12,7 +12,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use common::kubectl::{Kube, TIMEOUT, wait_for};
-use cutover::embedded::{ADMIN, Config, EmbeddedCluster, READ_ONLY};
+use cutover::embedded::{ADMIN, Config, EmbeddedCluster, READ_ONLY, TEAM};
 use futures::{AsyncBufReadExt, StreamExt};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::Pod;
@@ -446,7 +446,10 @@ async fn the_log_streamer_reads_previous_follows_and_turns_refusals_into_lines()
         container: Some("app".into()),
         ..log_request("default", &[&running])
     };
-    let _c = start(client, request, tx);
+    let _c = start(client, request, tx.clone());
+    // An identity without pods/log in the namespace (the team's are shop and web).
+    let team = cluster.client(&TEAM).await.expect("team");
+    let _d = start(team, log_request("default", &[&running]), tx);
     let mut refusals: Vec<String> = all_lines(rx)
         .await
         .into_iter()
@@ -456,7 +459,14 @@ async fn the_log_streamer_reads_previous_follows_and_turns_refusals_into_lines()
         })
         .collect();
     refusals.sort();
-    assert_eq!(refusals.len(), 3, "{refusals:?}");
+    assert_eq!(refusals.len(), 4, "{refusals:?}");
+    let forbidden = refusals.pop().expect("the 403, last in order");
+    assert_eq!(
+        forbidden,
+        format!(
+            "default/{running}: this identity may not read its log (403 Forbidden); ask for get on pods and pods/log in default."
+        )
+    );
     assert_eq!(refusals[0], "default/no-such-pod: the pod is gone.");
     assert!(
         refusals[1].starts_with(&format!("default/{running}: container nope is not valid")),

@@ -241,7 +241,7 @@ impl PodReader {
     fn why(&self, e: &kube::Error) -> String {
         match e {
             kube::Error::Api(s) if s.code == 403 => format!(
-                "{}: reading its log is forbidden for this identity; ask for get on pods/log in {}.",
+                "{}: this identity may not read its log (403 Forbidden); ask for get on pods and pods/log in {}.",
                 self.name(),
                 self.request.namespace
             ),
