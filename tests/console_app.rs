@@ -1860,3 +1860,34 @@ fn a_new_or_restarted_pod_of_the_track_gets_a_stream_while_the_logs_are_open() {
         "the same three pods"
     );
 }
+
+#[test]
+fn brackets_choose_the_container_all_then_each_and_round() {
+    let mut app = logs_app(false);
+    let stream = opened(&key(&mut app, Key::char('v')))[0].stream;
+    // One container: nothing to choose, and the pane says so.
+    let effects = key(&mut app, Key::char(']'));
+    assert!(opened(&effects).is_empty());
+    assert!(app.status.as_ref().unwrap().text.contains("one container"));
+    app.update(Msg::Logs(LogBatch {
+        stream,
+        containers: vec![("nginx-v2-rs-0".into(), vec!["app".into(), "sidecar".into()])],
+        lines: Vec::new(),
+    }));
+    let mut chosen = Vec::new();
+    for k in [']', ']', ']', '['] {
+        let requests = opened(&key(&mut app, Key::char(k)));
+        assert!(!requests.is_empty());
+        chosen.push(requests[0].container.clone());
+        assert_eq!(app.logs().unwrap().container, requests[0].container);
+    }
+    assert_eq!(
+        chosen,
+        [
+            Some("app".to_string()),
+            Some("sidecar".to_string()),
+            None,
+            Some("sidecar".to_string())
+        ]
+    );
+}
