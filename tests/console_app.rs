@@ -1956,3 +1956,307 @@ fn the_pod_detail_works_read_only_and_sends_nothing() {
     }
     assert!(app.pods_view().is_some());
 }
+
+// ---- Issue 16: the logs pane ----
+
+use cutover::cluster::logs::{LogBatch, LogLine, LogRequest};
+
+/// The demo view with `shop`'s Deployments each owning a ReplicaSet and `pods` running pods
+/// (`nginx-v2-rs-0`, …), plus those in `extra` (pod names of nginx-v2); `nginx-v2-rs-0` has
+/// restarted `restarts` times.
+fn demo_view_with_pods(pods: usize, extra: &[&str], restarts: i32) -> ClusterView {
+    let mut objects: Vec<Value> = cutover::embedded::demo::objects();
+    let mut more = Vec::new();
+    for o in &mut objects {
+        o["metadata"]["resourceVersion"] = "7".into();
+        if o["kind"] != "Deployment" || o["metadata"]["namespace"] != "shop" {
+            continue;
+        }
+        let n = o["spec"]["replicas"].clone();
+        o["status"] = serde_json::json!({
+            "observedGeneration": 1, "replicas": n, "updatedReplicas": n,
+            "readyReplicas": n, "availableReplicas": n
+        });
+        let name = o["metadata"]["name"].as_str().unwrap().to_string();
+        let labels = o["spec"]["selector"]["matchLabels"].clone();
+        let image = o["spec"]["template"]["spec"]["containers"][0]["image"].clone();
+        let rs = format!("{name}-rs");
+        more.push(serde_json::json!({
+            "kind": "ReplicaSet",
+            "metadata": {"name": rs, "namespace": "shop", "labels": labels, "resourceVersion": "7",
+                "ownerReferences": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": name,
+                    "uid": format!("uid-{name}"), "controller": true}]},
+            "spec": {"replicas": n, "selector": {"matchLabels": labels}}
+        }));
+        let names: Vec<String> = (0..pods)
+            .map(|i| format!("{rs}-{i}"))
+            .chain(
+                extra
+                    .iter()
+                    .filter(|_| name == "nginx-v2")
+                    .map(|p| p.to_string()),
+            )
+            .collect();
+        for pod in names {
+            let restarts = if pod == "nginx-v2-rs-0" { restarts } else { 0 };
+            more.push(serde_json::json!({
+                "kind": "Pod",
+                "metadata": {"name": pod, "namespace": "shop", "labels": labels, "resourceVersion": "7",
+                    "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": rs,
+                        "uid": format!("uid-{rs}"), "controller": true}]},
+                "spec": {"nodeName": "node-1", "containers": [{"name": "app", "image": image}]},
+                "status": {"phase": "Running",
+                    "conditions": [{"type": "Ready", "status": "True"}],
+                    "containerStatuses": [{"name": "app", "image": image, "imageID": "",
+                        "ready": true, "restartCount": restarts, "state": {"running": {}}}]}
+            }));
+        }
+    }
+    objects.extend(more);
+    common::view_of(&common::snapshot_of(&objects), now())
+}
+
+/// An app on the demo with pods, `shop/nginx-service` selected.
+fn logs_app(read_only: bool) -> App {
+    let mut app = app(read_only);
+    app.update(Msg::View(Arc::new(demo_view_with_pods(2, &[], 0))));
+    select(&mut app, "shop/nginx-service");
+    app
+}
+
+fn opened(effects: &[Effect]) -> Vec<LogRequest> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::OpenLogs(r) => Some((**r).clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn log_line(pod: &str, text: &str) -> LogLine {
+    LogLine {
+        pod: pod.into(),
+        container: "app".into(),
+        at: Some(now()),
+        text: text.into(),
+        refusal: false,
+    }
+}
+
+fn batch(stream: u64, lines: Vec<LogLine>) -> Msg {
+    Msg::Logs(LogBatch {
+        stream,
+        containers: Vec::new(),
+        lines,
+    })
+}
+
+#[test]
+fn v_opens_the_candidates_logs_and_tab_compare_previous_tail_and_esc_reopen_or_stop_them() {
+    for read_only in [false, true] {
+        let mut app = logs_app(read_only);
+        let effects = key(&mut app, Key::char('v'));
+        assert!(
+            matches!(effects.first(), Some(Effect::CloseLogs)),
+            "{effects:?}"
+        );
+        let requests = opened(&effects);
+        assert_eq!(requests.len(), 1, "{effects:?}");
+        let r = &requests[0];
+        assert_eq!(r.namespace, "shop");
+        assert_eq!(r.pods, vec!["nginx-v2-rs-0", "nginx-v2-rs-1"]);
+        assert_eq!(
+            (r.container.clone(), r.previous, r.tail_lines, r.follow),
+            (None, false, Some(100), true)
+        );
+        let pane = app.logs().expect("the logs pane");
+        assert_eq!(pane.columns[0].label, "v2", "the candidate's track first");
+        assert_eq!(pane.columns[0].stream, r.stream);
+
+        // Lines of the stream are kept; those of another stream are not.
+        app.update(batch(
+            r.stream,
+            vec![log_line("nginx-v2-rs-0", "GET / 200 3ms")],
+        ));
+        app.update(batch(r.stream + 1000, vec![log_line("x", "stale")]));
+        let column = &app.logs().unwrap().columns[0];
+        assert_eq!(column.len(), 1);
+        assert_eq!(column.window(10).next().unwrap().short_pod, "rs-0");
+
+        // tab: the live track, a new stream, its lines cleared.
+        let requests = opened(&key(&mut app, Key::plain(KeyCode::Tab)));
+        assert_eq!(requests[0].pods, vec!["nginx-rs-0", "nginx-rs-1"]);
+        assert_eq!(app.logs().unwrap().columns[0].label, "v1");
+        assert!(app.logs().unwrap().columns[0].is_empty());
+
+        // c: both side by side, candidate first, each its own stream.
+        let requests = opened(&key(&mut app, Key::char('c')));
+        assert_eq!(requests.len(), 2);
+        assert_ne!(requests[0].stream, requests[1].stream);
+        let labels: Vec<&str> = app
+            .logs()
+            .unwrap()
+            .columns
+            .iter()
+            .map(|c| c.label.as_str())
+            .collect();
+        assert_eq!(labels, ["v2", "v1"]);
+
+        // p and t: previous instances, then the last 1,000 lines.
+        let requests = opened(&key(&mut app, Key::char('p')));
+        assert!(requests.iter().all(|r| r.previous), "{requests:?}");
+        let requests = opened(&key(&mut app, Key::char('t')));
+        assert!(
+            requests
+                .iter()
+                .all(|r| r.tail_lines == Some(1000) && r.previous)
+        );
+
+        // esc closes and stops every stream.
+        let effects = key(&mut app, Key::plain(KeyCode::Esc));
+        assert!(
+            effects.iter().any(|e| matches!(e, Effect::CloseLogs)),
+            "{effects:?}"
+        );
+        assert!(app.logs().is_none());
+    }
+}
+
+#[test]
+fn the_logs_pane_filters_follows_scrolls_and_keeps_at_most_its_limit() {
+    let mut app = logs_app(false);
+    let stream = opened(&key(&mut app, Key::char('v')))[0].stream;
+    let lines: Vec<LogLine> = (0..300)
+        .map(|i| {
+            let text = if i % 100 == 99 {
+                "FATAL panic: no db"
+            } else {
+                "GET / 200 3ms"
+            };
+            log_line("nginx-v2-rs-0", text)
+        })
+        .collect();
+    app.update(batch(stream, lines));
+    let column = &app.logs().unwrap().columns[0];
+    assert_eq!((column.len(), column.shown_count()), (300, 300));
+    assert!(
+        column.window(5).last().unwrap().alarm,
+        "the FATAL line is an error"
+    );
+
+    // Filter: typed into the pane's box, case-insensitive; enter keeps it.
+    key(&mut app, Key::char('/'));
+    for c in "fatal".chars() {
+        key(&mut app, Key::char(c));
+    }
+    assert!(app.logs().unwrap().filtering);
+    assert_eq!(app.logs().unwrap().columns[0].shown_count(), 3);
+    key(&mut app, Key::plain(KeyCode::Enter));
+    let pane = app.logs().unwrap();
+    assert!(!pane.filtering && pane.filter.value() == "fatal");
+    // The box again: esc clears the filter.
+    key(&mut app, Key::char('/'));
+    key(&mut app, Key::plain(KeyCode::Esc));
+    assert_eq!(
+        app.logs().unwrap().columns[0].shown_count(),
+        300,
+        "esc clears the filter"
+    );
+
+    // Scrolling up stops following; new lines then leave the view where it is.
+    key(&mut app, Key::plain(KeyCode::Up));
+    key(&mut app, Key::plain(KeyCode::Up));
+    let pane = app.logs().unwrap();
+    assert!(!pane.following);
+    assert_eq!(pane.columns[0].scroll, 2);
+    app.update(batch(
+        stream,
+        vec![log_line("nginx-v2-rs-1", "GET / 200 1ms")],
+    ));
+    assert_eq!(
+        app.logs().unwrap().columns[0].scroll,
+        3,
+        "the view stays on its lines"
+    );
+    // end (or f) follows again: the newest line is in view.
+    key(&mut app, Key::plain(KeyCode::End));
+    assert!(app.logs().unwrap().following);
+    assert_eq!(app.logs().unwrap().columns[0].scroll, 0);
+    key(&mut app, Key::char('f'));
+    assert!(!app.logs().unwrap().following);
+    key(&mut app, Key::char('f'));
+    assert!(app.logs().unwrap().following);
+
+    // Memory is bounded: past the limit the oldest lines go, counted.
+    let many: Vec<LogLine> = (0..cutover::console::app::MAX_LOG_LINES)
+        .map(|_| log_line("nginx-v2-rs-0", "GET / 200 3ms"))
+        .collect();
+    app.update(batch(stream, many));
+    let column = &app.logs().unwrap().columns[0];
+    assert_eq!(column.len(), cutover::console::app::MAX_LOG_LINES);
+    assert_eq!(column.dropped, 301);
+    assert_eq!(column.shown_count(), cutover::console::app::MAX_LOG_LINES);
+}
+
+#[test]
+fn a_new_or_restarted_pod_of_the_track_gets_a_stream_while_the_logs_are_open() {
+    let mut app = logs_app(false);
+    let stream = opened(&key(&mut app, Key::char('v')))[0].stream;
+    let view = |restarts| {
+        Msg::View(Arc::new(demo_view_with_pods(
+            2,
+            &["nginx-v2-rs-new"],
+            restarts,
+        )))
+    };
+    let effects = app.update(view(0));
+    let requests = opened(&effects);
+    assert_eq!(requests.len(), 1, "{effects:?}");
+    assert_eq!(requests[0].pods, vec!["nginx-v2-rs-new"]);
+    assert_eq!(requests[0].stream, stream, "its lines join the track's");
+    assert!(!effects.iter().any(|e| matches!(e, Effect::CloseLogs)));
+    // The same view again opens nothing more.
+    assert!(opened(&app.update(view(0))).is_empty());
+    // A container restarted: its new instance gets a stream of its own.
+    let effects = app.update(view(1));
+    let requests = opened(&effects);
+    assert_eq!(requests.len(), 1, "{effects:?}");
+    assert_eq!(requests[0].pods, vec!["nginx-v2-rs-0"]);
+    assert_eq!(
+        app.logs().unwrap().columns[0].pods.len(),
+        3,
+        "the same three pods"
+    );
+}
+
+#[test]
+fn brackets_choose_the_container_all_then_each_and_round() {
+    let mut app = logs_app(false);
+    let stream = opened(&key(&mut app, Key::char('v')))[0].stream;
+    // One container: nothing to choose, and the pane says so.
+    let effects = key(&mut app, Key::char(']'));
+    assert!(opened(&effects).is_empty());
+    assert!(app.status.as_ref().unwrap().text.contains("one container"));
+    app.update(Msg::Logs(LogBatch {
+        stream,
+        containers: vec![("nginx-v2-rs-0".into(), vec!["app".into(), "sidecar".into()])],
+        lines: Vec::new(),
+    }));
+    let mut chosen = Vec::new();
+    for k in [']', ']', ']', '['] {
+        let requests = opened(&key(&mut app, Key::char(k)));
+        assert!(!requests.is_empty());
+        chosen.push(requests[0].container.clone());
+        assert_eq!(app.logs().unwrap().container, requests[0].container);
+    }
+    assert_eq!(
+        chosen,
+        [
+            Some("app".to_string()),
+            Some("sidecar".to_string()),
+            None,
+            Some("sidecar".to_string())
+        ]
+    );
+}

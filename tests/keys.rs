@@ -79,7 +79,7 @@ fn bad_files_get_exact_errors() {
     let cases = [
         (
             "[keys]\nswich = \"s\"\n",
-            "key file <keys.toml>: unknown action \"swich\"; actions are: switch, approve, reject, rollback, retire, new, dry-run, cancel, history, command, pods, weight-up, weight-down, weight-up-fine, weight-down-fine, next-step, prev-step, apply-weight, filter, help, quit",
+            "key file <keys.toml>: unknown action \"swich\"; actions are: switch, approve, reject, rollback, retire, new, dry-run, cancel, history, command, pods, weight-up, weight-down, weight-up-fine, weight-down-fine, next-step, prev-step, apply-weight, filter, help, quit, logs",
         ),
         (
             "[keys]\nswitch = \"shift+s\"\n",

@@ -12,7 +12,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use common::kubectl::{Kube, TIMEOUT, wait_for};
-use cutover::embedded::{ADMIN, Config, EmbeddedCluster, READ_ONLY};
+use cutover::embedded::{ADMIN, Config, EmbeddedCluster, READ_ONLY, TEAM};
 use futures::{AsyncBufReadExt, StreamExt};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::Pod;
@@ -308,4 +308,172 @@ async fn kube_client_log_stream_follows() {
             .expect("a line");
         assert!(line.contains(" [sidecar] "), "{line}");
     }
+}
+
+/// Every line a log stream sends until it ends (all its senders gone), within 30 s.
+async fn all_lines(
+    mut rx: tokio::sync::mpsc::UnboundedReceiver<cutover::cluster::logs::LogBatch>,
+) -> Vec<cutover::cluster::logs::LogLine> {
+    let mut lines = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        match tokio::time::timeout_at(deadline, rx.recv()).await {
+            Ok(Some(batch)) => lines.extend(batch.lines),
+            Ok(None) => return lines,
+            Err(_) => panic!("the stream did not end within 30 s; read so far: {lines:?}"),
+        }
+    }
+}
+
+fn log_request(ns: &str, pods: &[&str]) -> cutover::cluster::logs::LogRequest {
+    cutover::cluster::logs::LogRequest {
+        stream: 7,
+        namespace: ns.to_string(),
+        pods: pods.iter().map(|p| p.to_string()).collect(),
+        container: None,
+        previous: false,
+        tail_lines: Some(100),
+        follow: false,
+    }
+}
+
+/// The console's log streamer: a crash-looping pod's previous instance ends in its FATAL
+/// line, a follow gets new lines, refusals arrive as lines naming the pod, and dropping the
+/// handle stops every stream.
+#[tokio::test]
+async fn the_log_streamer_reads_previous_follows_and_turns_refusals_into_lines() {
+    use cutover::cluster::logs::start;
+    let cluster = cluster().await;
+    let client = cluster.client(&READ_ONLY).await.expect("viewer");
+    let admin = cluster.client(&ADMIN).await.expect("client");
+    let mut crash = two_containers("crash");
+    let pod_spec = crash.spec.as_mut().and_then(|s| s.template.spec.as_mut());
+    let containers = &mut pod_spec.expect("a pod spec").containers;
+    containers.truncate(1);
+    containers[0].image = Some("shop:1.3-crash".into());
+    Api::<Deployment>::namespaced(admin.clone(), "default")
+        .create(&PostParams::default(), &crash)
+        .await
+        .expect("create");
+    let pods = Api::<Pod>::namespaced(admin, "default");
+    let crashed = common::wait_for(30, "a pod that restarted", || async {
+        let list = pods
+            .list(&ListParams::default().labels("app=crash"))
+            .await
+            .ok()?;
+        list.items.into_iter().find_map(|p| {
+            let value: Value = serde_json::to_value(&p).ok()?;
+            value
+                .pointer("/status/containerStatuses/0/lastState/terminated")
+                .and(p.metadata.name)
+        })
+    })
+    .await;
+
+    // Previous: the last instance's log, ending in its fatal line; then the stream ends.
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let request = cutover::cluster::logs::LogRequest {
+        previous: true,
+        ..log_request("default", &[&crashed])
+    };
+    let _streams = start(client.clone(), request, tx);
+    let lines = all_lines(rx).await;
+    let last = lines.last().expect("a line");
+    assert!(
+        !last.refusal && last.text.contains("FATAL panic:"),
+        "{lines:?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.pod == crashed && l.container == "app")
+    );
+    assert!(lines.iter().all(|l| l.at.is_some()), "{lines:?}");
+
+    // Follow: new lines keep coming from a running pod's two containers.
+    let (_, running) = two_container_pod(&cluster).await;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let request = cutover::cluster::logs::LogRequest {
+        follow: true,
+        tail_lines: Some(0),
+        ..log_request("default", &[&running])
+    };
+    let streams = start(client.clone(), request, tx);
+    let mut containers = Vec::new();
+    let mut seen = 0;
+    while seen < 2 {
+        let batch = tokio::time::timeout(Duration::from_secs(10), rx.recv())
+            .await
+            .expect("a batch within 10 s")
+            .expect("the stream goes on");
+        assert_eq!(batch.stream, 7);
+        containers.extend(batch.containers);
+        seen += batch.lines.len();
+    }
+    assert_eq!(
+        containers,
+        vec![(
+            running.clone(),
+            vec!["app".to_string(), "sidecar".to_string()]
+        )]
+    );
+    // Dropping the handle aborts every task: the channel closes.
+    drop(streams);
+    let end = tokio::time::timeout(Duration::from_secs(5), async {
+        while rx.recv().await.is_some() {}
+    })
+    .await;
+    assert!(
+        end.is_ok(),
+        "the streams went on after their handle was dropped"
+    );
+
+    // Refusals: previous of a container that never restarted, a container the pod lacks,
+    // a pod that does not exist; each one line naming the pod.
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let request = cutover::cluster::logs::LogRequest {
+        container: Some("nope".into()),
+        ..log_request("default", &[&running])
+    };
+    let _a = start(client.clone(), request, tx.clone());
+    let _b = start(
+        client.clone(),
+        log_request("default", &["no-such-pod"]),
+        tx.clone(),
+    );
+    let request = cutover::cluster::logs::LogRequest {
+        previous: true,
+        container: Some("app".into()),
+        ..log_request("default", &[&running])
+    };
+    let _c = start(client, request, tx.clone());
+    // An identity without pods/log in the namespace (the team's are shop and web).
+    let team = cluster.client(&TEAM).await.expect("team");
+    let _d = start(team, log_request("default", &[&running]), tx);
+    let mut refusals: Vec<String> = all_lines(rx)
+        .await
+        .into_iter()
+        .map(|l| {
+            assert!(l.refusal, "{l:?}");
+            l.text
+        })
+        .collect();
+    refusals.sort();
+    assert_eq!(refusals.len(), 4, "{refusals:?}");
+    let forbidden = refusals.pop().expect("the 403, last in order");
+    assert_eq!(
+        forbidden,
+        format!(
+            "default/{running}: this identity may not read its log (403 Forbidden); ask for get on pods and pods/log in default."
+        )
+    );
+    assert_eq!(refusals[0], "default/no-such-pod: the pod is gone.");
+    assert!(
+        refusals[1].starts_with(&format!("default/{running}: container nope is not valid")),
+        "{refusals:?}"
+    );
+    assert!(
+        refusals[2].starts_with(&format!("default/{running}: previous terminated container")),
+        "{refusals:?}"
+    );
 }

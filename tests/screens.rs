@@ -2830,3 +2830,134 @@ fn pods_unknown_or_none() {
     let buf = render(&app, &default_theme(), 80, 24);
     assert!(find(buf.backend().buffer(), "not listed yet").is_some());
 }
+
+// ---- Issue 16: the logs pane ----
+
+/// `shop/search` (its candidate v5 crash-looping) with the logs pane open: `keys` pressed
+/// after `v`, then each stream fed a few lines of each of its pods, a crash's ending in its
+/// fatal line, a live track's in requests.
+fn logs_screen(keys: &[Key], filter: &str) -> App {
+    use cutover::cluster::logs::{LogBatch, LogLine};
+    let mut app = app(SHOP, "shop/search");
+    let mut requests = Vec::new();
+    for k in std::iter::once(Key::char('v')).chain(keys.iter().copied()) {
+        for effect in app.update(Msg::Key(k)) {
+            match effect {
+                Effect::OpenLogs(r) => requests.push(*r),
+                Effect::CloseLogs => requests.clear(),
+                _ => {}
+            }
+        }
+    }
+    for request in &requests {
+        let crashing = request.pods.iter().any(|p| p.starts_with("search-v5"));
+        let mut lines = Vec::new();
+        for (i, pod) in request.pods.iter().enumerate() {
+            let at = |s: i64| Some(now() - jiff::SignedDuration::from_secs(60 - s - i as i64));
+            let line = |s: i64, text: &str| LogLine {
+                pod: pod.clone(),
+                container: "app".into(),
+                at: at(s),
+                text: text.into(),
+                refusal: false,
+            };
+            if crashing {
+                lines.push(line(
+                    0,
+                    "starting registry.example.com/shop/search:5.0.0-rc1",
+                ));
+                lines.push(line(1, "loading configuration from /etc/app/config.yaml"));
+                lines.push(line(2, "FATAL panic: cannot connect to database postgres://db:5432/search: connection refused; exiting with code 1"));
+            } else {
+                for s in 0..4 {
+                    lines.push(line(
+                        s * 10,
+                        &format!("GET /search?q=shoes 200 {}ms", 11 + s),
+                    ));
+                }
+            }
+        }
+        if crashing && request.previous {
+            lines.push(LogLine {
+                pod: "search-v5-7c9f8d6b5-gone1".into(),
+                container: String::new(),
+                at: None,
+                text: "shop/search-v5-7c9f8d6b5-gone1: the pod is gone.".into(),
+                refusal: true,
+            });
+        }
+        app.update(Msg::Logs(LogBatch {
+            stream: request.stream,
+            containers: request
+                .pods
+                .iter()
+                .map(|p| (p.clone(), vec!["app".to_string()]))
+                .collect(),
+            lines,
+        }));
+    }
+    if !filter.is_empty() {
+        app.update(Msg::Key(Key::char('/')));
+        for c in filter.chars() {
+            app.update(Msg::Key(Key::char(c)));
+        }
+    }
+    app
+}
+
+/// The two sizes the logs pane is kept at.
+fn logs_screens(name: &str, app: &App) {
+    let theme = default_theme();
+    for (w, h) in [(120, 40), (80, 24)] {
+        keep(name, &render(app, &theme, w, h));
+    }
+}
+
+#[test]
+fn logs_one_track_compare_and_filter() {
+    let app = logs_screen(&[], "");
+    let pane = app.logs().expect("the logs pane");
+    assert_eq!(pane.columns[0].label, "v5", "the candidate first");
+    logs_screens("logs_candidate", &app);
+    logs_screens("logs_compare", &logs_screen(&[Key::char('c')], ""));
+    logs_screens("logs_filtered", &logs_screen(&[Key::char('c')], "fatal"));
+    logs_screens("logs_previous", &logs_screen(&[Key::char('p')], ""));
+}
+
+#[test]
+fn logs_fatal_lines_are_drawn_in_the_danger_colour_and_refusals_as_warnings() {
+    let theme = default_theme();
+    let app = logs_screen(&[Key::char('p')], "");
+    let terminal = render(&app, &theme, 120, 40);
+    let buffer = terminal.backend().buffer();
+    let row_of = |needle: &str| {
+        (0..buffer.area.height)
+            .find(|&y| {
+                let line: String = (0..buffer.area.width)
+                    .map(|x| buffer[(x, y)].symbol())
+                    .collect();
+                line.contains(needle)
+            })
+            .unwrap_or_else(|| panic!("no {needle:?} on screen"))
+    };
+    let style_at = |y: u16, needle: &str| {
+        let line: String = (0..buffer.area.width)
+            .map(|x| buffer[(x, y)].symbol())
+            .collect();
+        let x = line.chars().take_while(|_| true).collect::<Vec<_>>();
+        let at = line.find(needle).expect("on the line");
+        let col = line[..at].chars().count() as u16;
+        let _ = x;
+        buffer[(col, y)].fg
+    };
+    let y = row_of("FATAL panic");
+    assert_eq!(
+        style_at(y, "FATAL"),
+        theme.style(Role::Danger).fg.unwrap_or_default()
+    );
+    let y = row_of("the pod is gone");
+    assert_eq!(
+        style_at(y, "shop/search"),
+        theme.style(Role::Warning).fg.unwrap_or_default()
+    );
+}

@@ -444,3 +444,90 @@ fn colon_ctx_switches_from_the_admin_to_the_team_and_back() {
     tmux.keys(&["q"]);
     tmux.wait("cutover to exit", |s| s.contains("cutover exited with 0"));
 }
+
+/// Issue 16: the logs pane on a crash-looping candidate. kubectl makes the demo's staged
+/// `nginx-v2` crash-loop (`kubectl set image … app=nginx:1.27-crash`); `v` opens the candidate's logs and `p` its pods' previous
+/// instances, whose last line is the fatal one. Prints the time from `v` to the first line on
+/// screen, and from `p` to the fatal line.
+#[test]
+fn the_logs_pane_shows_a_crash_looping_candidates_fatal_line() {
+    let Demo {
+        // Kept to the end of the test: the directory goes with it.
+        dir: _dir,
+        kubeconfig,
+        cache,
+        tmux,
+    } = Demo::start();
+    tmux.wait_for_text("LIVE");
+    kubectl(
+        &kubeconfig,
+        &cache,
+        &[
+            "set",
+            "image",
+            "deploy/nginx-v2",
+            "app=nginx:1.27-crash",
+            "-n",
+            "shop",
+        ],
+    );
+    tmux.keys(&["/"]);
+    tmux.type_text("nginx-service");
+    tmux.keys(&["Enter"]);
+    // A pod of the new ReplicaSet has crashed once, so it has a previous instance.
+    common::kubectl::wait_for("a restarted nginx-v2 pod", Duration::from_secs(60), || {
+        let restarts = kubectl(
+            &kubeconfig,
+            &cache,
+            &[
+                "-n",
+                "shop",
+                "get",
+                "pods",
+                "-l",
+                "version=v2",
+                "-o",
+                "jsonpath={.items[*].status.containerStatuses[*].restartCount}",
+            ],
+        );
+        restarts.split_whitespace().any(|n| n != "0").then_some(())
+    });
+
+    let pressed = std::time::Instant::now();
+    tmux.keys(&["v"]);
+    let screen = tmux.wait("a log line of v2", |s| {
+        s.contains("Logs — shop/nginx-service") && s.lines().any(|l| l.contains(" GET /"))
+    });
+    let first_line = pressed.elapsed();
+    assert!(
+        line_with(&screen, "Logs —").contains("shop/nginx-service"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("v2 · "),
+        "the candidate's track first:\n{screen}"
+    );
+
+    let pressed = std::time::Instant::now();
+    tmux.keys(&["p"]);
+    // The header says the previous instances are read, and the crashed one's fatal line is
+    // among them (the healthy pods' refusals say they have none).
+    let screen = tmux.wait("the fatal line of a previous instance", |s| {
+        let previous = s
+            .lines()
+            .any(|l| l.contains("v2 · ") && l.contains("· previous ·"));
+        previous && s.contains("FATAL panic:")
+    });
+    let fatal = pressed.elapsed();
+    assert!(screen.contains("previous terminated container"), "{screen}");
+    eprintln!(
+        "logs pane: v → first line on screen {} ms; p → FATAL line {} ms",
+        first_line.as_millis(),
+        fatal.as_millis()
+    );
+
+    tmux.keys(&["Escape"]);
+    tmux.wait("the logs pane closed", |s| !s.contains("Logs —"));
+    tmux.keys(&["q"]);
+    tmux.wait("cutover to exit", |s| s.contains("cutover exited with 0"));
+}

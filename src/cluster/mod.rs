@@ -20,6 +20,7 @@ pub mod access;
 pub mod apply;
 pub mod feed;
 pub mod gateway_api;
+pub mod logs;
 pub mod metrics;
 pub mod reach;
 pub mod sign_in;

@@ -9,6 +9,7 @@
 //! view or the selection changes, so drawing a frame plans nothing.
 
 mod browse;
+mod logs;
 mod mode;
 mod plans;
 mod running;
@@ -21,6 +22,7 @@ use std::sync::Arc;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use tui_input::Input;
 
+pub use logs::{LogColumn, LogEntry, LogsPane, MAX_LOG_LINES, Tail};
 pub use mode::{Confirm, Mode, PodsView, Prompt, RequestText};
 pub use plans::NoPlan;
 pub use running::{RunningPlan, StepProgress, StoppedPlan};
@@ -248,6 +250,10 @@ pub enum Effect {
     /// Connect to another context or namespace; the answer comes back as [`Msg::Switched`]
     /// or [`Msg::SwitchFailed`].
     Switch(SwitchTo),
+    /// Stream these pods' logs; batches come back as [`Msg::Logs`].
+    OpenLogs(Box<crate::cluster::logs::LogRequest>),
+    /// Stop every log stream.
+    CloseLogs,
     Quit,
 }
 
@@ -280,6 +286,8 @@ pub enum Msg {
     SwitchFailed(String),
     /// The metrics poller's answer for a release; kept only while that release is selected.
     Signals(Box<SignalsAnswer>),
+    /// Lines of a log stream the logs pane opened.
+    Logs(crate::cluster::logs::LogBatch),
 }
 
 #[derive(Debug, Clone)]
@@ -519,6 +527,7 @@ impl App {
                 if let Some((id, op, why)) = self.reconfirm.take() {
                     self.plan_again(&id, op, why);
                 }
+                self.logs_view_changed();
             }
             Msg::Tick(now) => {
                 self.now = now;
@@ -529,6 +538,7 @@ impl App {
             Msg::Switched(place) => self.arrived(*place),
             Msg::SwitchFailed(why) => self.switch_failed(why),
             Msg::Signals(answer) => self.signals_arrived(*answer),
+            Msg::Logs(batch) => self.logs_batch(batch),
         }
         if !view_changed {
             self.refresh_marks();
@@ -576,6 +586,7 @@ impl App {
             Mode::Event(_) => self.event_key(command),
             Mode::Command(_) => self.command_key(command, event),
             Mode::Pods(_) => self.pods_key(command),
+            Mode::Logs(_) => self.logs_key(command, event),
         }
     }
 

@@ -7,6 +7,7 @@ mod confirm;
 mod detail;
 mod events;
 mod list;
+mod logs;
 mod overlay;
 mod parts;
 mod pods;
@@ -77,6 +78,15 @@ pub fn draw(app: &App, theme: &Theme, frame: &mut Frame) {
     }
     if let Some(view) = app.pods_view() {
         pods::render(cx, frame, area, view);
+    }
+    // Under the console's first header line, which keeps saying where and as whom.
+    if let Some(pane) = app.logs() {
+        let below = Rect {
+            y: area.y + 1,
+            height: area.height.saturating_sub(1),
+            ..area
+        };
+        logs::render(cx, frame, below, pane);
     }
 }
 

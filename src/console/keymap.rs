@@ -148,6 +148,19 @@ pub enum Command {
     Open,
     /// Show the other track (live or candidate) in the pod detail.
     OtherTrack,
+    /// Open the logs pane: stream the selected track's pod logs.
+    Logs,
+    /// In the logs pane: the candidate's and the live track's logs side by side, or one.
+    Compare,
+    /// In the logs pane: the previous container instance's log, or the current one's.
+    Previous,
+    /// In the logs pane: keep the view at the newest line, or stop there.
+    Follow,
+    /// In the logs pane: the next container (all, then each), or the one before.
+    NextContainer,
+    PrevContainer,
+    /// In the logs pane: the last 100, 1,000 or all lines.
+    Tail,
 }
 
 impl Command {
@@ -171,6 +184,12 @@ impl Command {
                 | Command::PageDown
                 | Command::Open
                 | Command::OtherTrack
+                | Command::Compare
+                | Command::Previous
+                | Command::Follow
+                | Command::NextContainer
+                | Command::PrevContainer
+                | Command::Tail
         )
     }
 
@@ -217,6 +236,8 @@ pub enum Scope {
     Command,
     /// The pod detail of the selected release.
     Pods,
+    /// The logs pane.
+    Logs,
 }
 
 impl Scope {
@@ -233,6 +254,7 @@ impl Scope {
             Scope::Event => "Event in full",
             Scope::Command => "Command line (:ctx, :ns)",
             Scope::Pods => "Pod detail",
+            Scope::Logs => "Logs pane",
         }
     }
 }
@@ -407,6 +429,7 @@ struct DefaultFile {
     event: Vec<Row>,
     command: Vec<Row>,
     pods: Vec<Row>,
+    logs: Vec<Row>,
 }
 
 /// One binding in `src/console/keys.toml`.
@@ -448,6 +471,7 @@ fn default_bindings() -> Result<Vec<Binding>, KeymapError> {
         (Scope::Event, &file.event),
         (Scope::Command, &file.command),
         (Scope::Pods, &file.pods),
+        (Scope::Logs, &file.logs),
     ];
     let bindings = scopes.into_iter().flat_map(|(scope, rows)| {
         rows.iter().map(move |row| Binding {
@@ -655,7 +679,7 @@ mod tests {
     #[test]
     fn the_default_file_parses_and_binds_every_command() {
         let map = Keymap::defaults(false).unwrap();
-        assert_eq!(map.bindings().len(), 57);
+        assert_eq!(map.bindings().len(), 73);
         for command in Command::iter() {
             assert!(
                 map.bindings().iter().any(|b| b.command == command),
@@ -715,6 +739,7 @@ mod tests {
             Scope::Event,
             Scope::Command,
             Scope::Pods,
+            Scope::Logs,
         ] {
             let mut seen = std::collections::HashSet::new();
             for b in map.in_scope(scope) {

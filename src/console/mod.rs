@@ -232,6 +232,9 @@ struct Outlet<'f> {
     switched: Option<Feed>,
     writer: Option<Writer>,
     arrivals: mpsc::UnboundedSender<Arrival>,
+    /// The logs pane's streams, stopped when dropped.
+    logs: Vec<crate::cluster::logs::LogStreams>,
+    log_lines: mpsc::UnboundedSender<crate::cluster::logs::LogBatch>,
 }
 
 impl Outlet<'_> {
@@ -268,6 +271,13 @@ impl Outlet<'_> {
                 }
                 None => tracing::error!("a switch reached a console that cannot connect"),
             },
+            Effect::OpenLogs(request) => {
+                let client = self.feed().client().clone();
+                let lines = self.log_lines.clone();
+                self.logs
+                    .push(crate::cluster::logs::start(client, *request, lines));
+            }
+            Effect::CloseLogs => self.logs.clear(),
             Effect::Quit => return true,
         }
         false
@@ -311,11 +321,14 @@ where
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let (applied_tx, mut applied_rx) = mpsc::unbounded_channel();
     let (arrivals, mut arrivals_rx) = mpsc::unbounded_channel();
+    let (log_lines, mut log_lines_rx) = mpsc::unbounded_channel();
     let mut outlet = Outlet {
         started: feed,
         switched: None,
         writer,
         arrivals,
+        logs: Vec::new(),
+        log_lines,
     };
     // A key's answer is drawn at once: the cap holds back the cluster's frames, not a person's.
     let (mut dirty, mut pressed) = (true, false);
@@ -351,6 +364,7 @@ where
             },
             _ = ticker.tick() => Msg::Tick(jiff::Timestamp::now()),
             Some(msg) = applied_rx.recv() => msg,
+            Some(batch) = log_lines_rx.recv() => Msg::Logs(batch),
             Some((to, arrival)) = arrivals_rx.recv() => match arrival {
                 // An answer to a switch since replaced by another is dropped.
                 _ if app.switching.as_ref() != Some(&to) => continue,

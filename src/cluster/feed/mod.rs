@@ -162,6 +162,8 @@ pub struct Feed {
     focus: mpsc::UnboundedSender<Option<Focus>>,
     views: watch::Receiver<Arc<ClusterView>>,
     task: JoinHandle<()>,
+    /// The client it watches with, for other reads of the same cluster (pod logs).
+    client: Client,
 }
 
 impl Drop for Feed {
@@ -213,8 +215,13 @@ impl Feed {
             identity: ask_identity,
             liveness,
         };
-        let task = tokio::spawn(run(client, asked, views_tx, focus_rx));
-        Feed { focus, views, task }
+        let task = tokio::spawn(run(client.clone(), asked, views_tx, focus_rx));
+        Feed {
+            focus,
+            views,
+            task,
+            client,
+        }
     }
 
     /// Stops every watch now (as dropping it does), for a console that switched elsewhere.
@@ -225,6 +232,11 @@ impl Feed {
     /// Watch the Pods and Events of this release instead (None: of none).
     pub fn focus(&self, focus: Option<Focus>) {
         let _ = self.focus.send(focus);
+    }
+
+    /// The client the feed watches with.
+    pub fn client(&self) -> &Client {
+        &self.client
     }
 
     /// The latest view; `changed()` on it wakes when a newer one is published.

@@ -46,6 +46,13 @@ impl App {
             C::History => self.show_history(),
             C::Command => self.open_command_line(),
             C::Pods => self.open_pods(),
+            C::Logs => self.open_logs(),
+            C::Compare
+            | C::Previous
+            | C::Follow
+            | C::NextContainer
+            | C::PrevContainer
+            | C::Tail => {}
             C::Confirm | C::PageUp | C::PageDown | C::OtherTrack => {}
         }
     }

@@ -33,6 +33,8 @@ pub enum Mode {
     Command(super::CommandLine),
     /// The pods of the selected release, one track at a time.
     Pods(PodsView),
+    /// The logs pane, over the main screen; its streams run while it is open.
+    Logs(Box<super::LogsPane>),
 }
 
 impl Mode {
@@ -42,6 +44,7 @@ impl Mode {
         match self {
             Mode::Filter | Mode::Prompt(_) | Mode::Command(_) => true,
             Mode::Confirm(c) => c.typed.is_some(),
+            Mode::Logs(pane) => pane.filtering,
             Mode::Browse | Mode::Help { .. } | Mode::Event(_) => false,
             Mode::Pods(_) => false,
         }
@@ -59,6 +62,8 @@ impl Mode {
             Mode::Event(_) => Some(Scope::Event),
             Mode::Command(_) => Some(Scope::Command),
             Mode::Pods(_) => Some(Scope::Pods),
+            Mode::Logs(pane) if pane.filtering => Some(Scope::Filter),
+            Mode::Logs(_) => Some(Scope::Logs),
         }
     }
 }

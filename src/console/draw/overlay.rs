@@ -76,7 +76,7 @@ pub(super) fn scope_hints(cx: Cx, scope: Scope, footer_only: bool) -> Line<'stat
     Line::from(spans)
 }
 
-const HELP_SCOPES: [Scope; 10] = [
+const HELP_SCOPES: [Scope; 11] = [
     Scope::Main,
     Scope::Canary,
     Scope::Events,
@@ -86,6 +86,7 @@ const HELP_SCOPES: [Scope; 10] = [
     Scope::DryRun,
     Scope::Event,
     Scope::Pods,
+    Scope::Logs,
     Scope::Help,
 ];
 
