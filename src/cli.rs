@@ -215,6 +215,7 @@ async fn console(cluster: &ClusterArgs, args: &ConsoleArgs) -> anyhow::Result<Ex
     let (client, place) = crate::console::connect(&at).await?;
     let session = Session {
         keymap: Some(keymap(args)?),
+        metrics: metrics_settings(cluster),
         ..crate::console::switching_session(place, args.read_only, at)
     };
     let writer = (!args.read_only).then(|| Writer::new(client.clone()));
@@ -305,8 +306,11 @@ async fn demo_console(args: DemoArgs, console: &ConsoleArgs) -> anyhow::Result<E
         named: Vec::new(),
     };
     let (client, place) = crate::console::connect(&at).await?;
+    // The demo's own Prometheus: its series follow the demo cluster, with no setup.
+    let metrics = crate::cluster::metrics::Settings::new(embedded::demo::prometheus_source());
     let session = Session {
         keymap: Some(keymap(console)?),
+        metrics: Some(metrics),
         ..crate::console::switching_session(place, console.read_only, at)
     };
     let writer = (!console.read_only).then(|| Writer::new(client.clone()));
@@ -377,19 +381,21 @@ pub(crate) fn prometheus(
     args: &ClusterArgs,
     client: &kube::Client,
 ) -> Option<crate::cluster::metrics::Prometheus> {
-    use crate::cluster::metrics::{Prometheus, Settings};
-    let flag = args.prometheus.as_deref().filter(|u| !u.is_empty());
-    let settings = Settings::load(flag, crate::paths::config_dir().as_deref());
-    let made = match settings {
-        Ok(None) => return None,
-        Ok(Some(settings)) => Prometheus::from_settings(settings, Some(client)),
-        Err(e) => {
-            tell(&[format!("{e}; going on without golden signals")]);
-            return None;
-        }
-    };
-    made.map_err(|e| tell(&[format!("{e}; going on without golden signals")]))
+    let settings = metrics_settings(args)?;
+    crate::cluster::metrics::Prometheus::from_settings(settings, Some(client))
+        .map_err(|e| tell(&[format!("{e}; going on without golden signals")]))
         .ok()
+}
+
+/// What `--prometheus` or `metrics.toml` configures; None when nothing is, or (said on
+/// stderr) when the file cannot be used.
+fn metrics_settings(args: &ClusterArgs) -> Option<crate::cluster::metrics::Settings> {
+    let flag = args.prometheus.as_deref().filter(|u| !u.is_empty());
+    let dir = crate::paths::config_dir();
+    crate::cluster::metrics::Settings::load(flag, dir.as_deref())
+        .map_err(|e| tell(&[format!("{e}; going on without golden signals")]))
+        .ok()
+        .flatten()
 }
 
 /// Adds each release's golden signals to `cutover status -o json` (`signals`, or

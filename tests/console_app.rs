@@ -1637,7 +1637,9 @@ fn answer(app: &mut App, release: &str, signals: Signals) -> Vec<Effect> {
 /// The demo app with a Prometheus configured, `id` selected.
 fn metrics_app(id: &str) -> App {
     let mut app = app(false);
-    app.session.metrics_configured = true;
+    app.session.metrics = Some(cutover::cluster::metrics::Settings::new(
+        cutover::cluster::metrics::Source::Url("http://prometheus.test:9090".into()),
+    ));
     select(&mut app, "api/route1");
     select(&mut app, id);
     app
@@ -1668,7 +1670,7 @@ fn signals_for_another_release_are_dropped_and_a_new_selection_waits_for_its_own
     answer(&mut app, "shop/nginx-service", Signals::Ready(mine.clone()));
     assert_eq!(app.signals, Signals::Ready(mine.clone()));
     // A failure without its own last answer keeps the one held, shown as of its time.
-    let why = "timed out after 2 s".to_string();
+    let why = "Prometheus at http://prometheus.test:9090 did not answer within 2s".to_string();
     let failed = Signals::Failed {
         why: why.clone(),
         last: None,
@@ -1751,14 +1753,14 @@ fn stale_or_failed_signals_never_make_approve_risky() {
     app.update(Msg::Tick(now()));
     assert_eq!(approve(&app), Allowed::Risky(WORSE.into()));
     let failed = Signals::Failed {
-        why: "timed out after 2 s".into(),
+        why: "Prometheus at http://prometheus.test:9090 did not answer within 2s".into(),
         last: None,
     };
     answer(&mut app, id, failed);
     assert_eq!(approve(&app), Allowed::Yes, "the last query failed");
     let rows = screen(&app).join("\n");
     assert!(
-        rows.contains("Prometheus: timed out after 2 s"),
+        rows.contains("Prometheus at http://prometheus.test:9090 did not answer within 2s"),
         "the pane says why: {rows}"
     );
 }
@@ -1791,7 +1793,8 @@ fn random_signals_stay_with_the_selected_release_and_never_judge_when_stale() {
             let signals = match rng.u8(0..3) {
                 0 => Signals::Ready(signals_at(&id, rng.f64() * 0.2, at)),
                 1 => Signals::Failed {
-                    why: "timed out after 2 s".into(),
+                    why: "Prometheus at http://prometheus.test:9090 did not answer within 2s"
+                        .into(),
                     last: rng.bool().then(|| signals_at(&id, 0.12, at)),
                 },
                 _ => Signals::Waiting,

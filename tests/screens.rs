@@ -2560,7 +2560,9 @@ fn signals_app(v2: Pod, signals: Signals) -> App {
         &[v2, v2],
     );
     let mut app = app_with(&objects, PodScope::All, "shop/checkout", false);
-    app.session.metrics_configured = true;
+    app.session.metrics = Some(cutover::cluster::metrics::Settings::new(
+        cutover::cluster::metrics::Source::Url("http://prometheus.test:9090".into()),
+    ));
     app.update(Msg::Signals(Box::new(SignalsAnswer {
         release: "shop/checkout".into(),
         signals,
@@ -2620,7 +2622,7 @@ fn signals_not_configured() {
 fn signals_failed_with_the_last_answer() {
     let two_minutes_ago = now() - jiff::SignedDuration::from_secs(120);
     let signals = Signals::Failed {
-        why: "timed out after 2 s".into(),
+        why: "Prometheus at http://prometheus.test:9090 did not answer within 2s".into(),
         last: Some(checkout_signals(slow_v2(), two_minutes_ago)),
     };
     let app = signals_app(Pod::Ready, signals);

@@ -531,3 +531,52 @@ fn the_logs_pane_shows_a_crash_looping_candidates_fatal_line() {
     tmux.keys(&["q"]);
     tmux.wait("cutover to exit", |s| s.contains("cutover exited with 0"));
 }
+
+/// The demo console reads golden signals from the demo's Prometheus with no setup: once the
+/// canary's candidate crash-loops, its error ratio is drawn beside live's and approve is risky
+/// with the figures, in the stage line and in the dialog, which asks for the typed name.
+#[test]
+fn the_demo_draws_golden_signals_and_a_crashing_candidate_makes_approve_risky() {
+    let Demo {
+        dir: _dir,
+        kubeconfig,
+        cache,
+        tmux,
+    } = Demo::start();
+    // Keys sent before the console has the terminal in raw mode would reach it cooked.
+    tmux.wait_for_text("LIVE");
+    tmux.keys(&["/"]);
+    tmux.type_text("api/route1");
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait("the signals of api/route1", |s| {
+        s.contains("api/route1  nginx-canary") && s.contains("errors") && s.contains("p99")
+    });
+    assert!(screen.contains("last 10 min"), "{screen}");
+    assert!(!screen.contains("approve is risky"), "{screen}");
+    kubectl(
+        &kubeconfig,
+        &cache,
+        &[
+            "set",
+            "image",
+            "deploy/http-server-v2",
+            "app=hashicorp/http-echo:1.1-crash",
+            "-n",
+            "api",
+        ],
+    );
+    // The next poll (every 30 s step) sees the crashing pods' errors.
+    let screen = tmux.wait_within(
+        "approve risky on the signals",
+        Duration::from_secs(75),
+        |s| s.contains("approve is risky") && s.contains("of requests against"),
+    );
+    let errors = line_with(&screen, "errors");
+    assert!(errors.contains("pts"), "the difference in points: {errors}");
+    tmux.keys(&["a"]);
+    let dialog = tmux.wait_for_text("Type route1");
+    assert!(dialog.contains("v2 fails"), "{dialog}");
+    tmux.keys(&["Escape"]);
+    tmux.keys(&["q"]);
+    tmux.wait("cutover to exit", |s| s.contains("cutover exited with 0"));
+}

@@ -71,13 +71,22 @@ pub struct Session {
     /// Where the console was started, to connect again on `:ctx` and `:ns`; None: it
     /// cannot switch.
     pub reconnect: Option<Reconnect>,
-    /// A Prometheus is configured: the detail asks for golden signals (else one quiet line).
-    pub metrics_configured: bool,
-    /// How much worse than live the candidate's signals may be before approve is risky.
-    pub margins: Margins,
+    /// Where Prometheus is, what to ask it and the gate's margins; None: no Prometheus is
+    /// configured, and the detail says so in one quiet line.
+    pub metrics: Option<crate::cluster::metrics::Settings>,
 }
 
 impl Session {
+    /// A Prometheus is configured: the detail asks for golden signals.
+    pub fn metrics_configured(&self) -> bool {
+        self.metrics.is_some()
+    }
+
+    /// How much worse than live the candidate's signals may be before approve is risky.
+    pub fn margins(&self) -> Margins {
+        self.metrics.as_ref().map(|m| m.margins).unwrap_or_default()
+    }
+
     /// The session at `place`, switching nowhere (set `reconnect` and `contexts` for that).
     pub fn at(place: Place, read_only: bool) -> Session {
         Session {

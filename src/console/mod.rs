@@ -4,6 +4,7 @@
 pub mod app;
 pub mod draw;
 pub mod keymap;
+mod poll;
 mod share;
 pub mod terminal;
 pub mod theme;
@@ -234,6 +235,8 @@ struct Outlet<'f> {
     arrivals: mpsc::UnboundedSender<Arrival>,
     /// The logs pane's streams, stopped when dropped.
     logs: Vec<crate::cluster::logs::LogStreams>,
+    /// The golden signals' poller of the focused release, stopped when dropped.
+    signals: Option<poll::SignalsPoll>,
     log_lines: mpsc::UnboundedSender<crate::cluster::logs::LogBatch>,
 }
 
@@ -250,7 +253,20 @@ impl Outlet<'_> {
         applied: &mpsc::UnboundedSender<Msg>,
     ) -> bool {
         match effect {
-            Effect::Focus(focus) => self.feed().focus(focus),
+            Effect::Focus(focus) => {
+                // The poller follows the focus: a new release, a new poller; none, none.
+                self.signals = match (&focus, &app.session.metrics) {
+                    (Some(f), Some(settings)) => Some(poll::start(
+                        settings,
+                        self.feed().client(),
+                        f.release.clone(),
+                        self.feed().views(),
+                        applied.clone(),
+                    )),
+                    _ => None,
+                };
+                self.feed().focus(focus);
+            }
             Effect::Apply(plan) => match &mut self.writer {
                 Some(w) => w.send(*plan, applied.clone()),
                 None => tracing::error!("a plan reached a console without a writer"),
@@ -329,6 +345,7 @@ where
         arrivals,
         logs: Vec::new(),
         log_lines,
+        signals: None,
     };
     // A key's answer is drawn at once: the cap holds back the cluster's frames, not a person's.
     let (mut dirty, mut pressed) = (true, false);

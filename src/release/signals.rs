@@ -87,6 +87,7 @@ pub enum Signals {
     /// The last query failed (timeout, refused, bad answer); `last` is the previous answer,
     /// shown as of its own time.
     Failed {
+        /// A sentence that names the Prometheus (`cluster::metrics::MetricsError`'s words).
         why: String,
         last: Option<ReleaseSignals>,
     },

@@ -68,7 +68,17 @@ impl Tmux {
 
     /// Waits until the pane passes `check`; the failure shows the last screen.
     pub fn wait(&self, what: &str, check: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + Duration::from_secs(30);
+        self.wait_within(what, Duration::from_secs(30), check)
+    }
+
+    /// [`Tmux::wait`] with a deadline of `within`.
+    pub fn wait_within(
+        &self,
+        what: &str,
+        within: Duration,
+        check: impl Fn(&str) -> bool,
+    ) -> String {
+        let deadline = Instant::now() + within;
         loop {
             let screen = self.screen();
             if check(&screen) {

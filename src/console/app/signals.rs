@@ -30,7 +30,7 @@ impl App {
     /// The signals a newly selected release starts with: asked for when metrics are
     /// configured, else the quiet "not configured".
     pub(super) fn signals_unknown(&self) -> Signals {
-        if self.session.metrics_configured {
+        if self.session.metrics_configured() {
             Signals::Waiting
         } else {
             Signals::NotConfigured
@@ -61,7 +61,7 @@ impl App {
     /// an open dialog are planned again.
     pub(super) fn judge_signals(&mut self) -> bool {
         let risk = match &self.signals {
-            Signals::Ready(s) if fresh(s, self.now) => gate_risk(s, &self.session.margins),
+            Signals::Ready(s) if fresh(s, self.now) => gate_risk(s, &self.session.margins()),
             _ => None,
         };
         let changed = risk != self.signals_risk;

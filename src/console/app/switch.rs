@@ -268,6 +268,7 @@ impl App {
     /// views fill the console again. Read-only stays read-only: the session keeps it.
     pub(super) fn arrived(&mut self, place: Place) {
         let to = self.switching.take();
+        let metrics_left = self.metrics_left_behind(&place.context);
         self.session.context = place.context;
         self.session.cluster = place.cluster;
         self.session.server = place.server;
@@ -287,13 +288,35 @@ impl App {
         self.stopped.clear();
         (self.dry_run_armed, self.pending, self.reconfirm) = (false, None, None);
         self.navigated = false;
-        let text = match (to, place.note) {
+        let mut text = match (to, place.note) {
             (_, Some(note)) => note,
             (Some(to), None) => format!("Now showing {}.", to.words()),
             (None, None) => String::new(),
         };
+        if let Some(left) = metrics_left {
+            text = format!("{text} {left}").trim_start().to_string();
+        }
         if !text.is_empty() {
             self.say(Level::Info, text);
         }
+    }
+
+    /// Golden signals stop at a switch to another context when they come from a Prometheus
+    /// URL: it watches the cluster the console started on, and its series would be shown as
+    /// another cluster's (a service proxy goes through the new context's API server, so it
+    /// follows). Says so, or None when the signals go on.
+    fn metrics_left_behind(&mut self, context: &str) -> Option<String> {
+        use crate::cluster::metrics::Source;
+        let settings = self.session.metrics.as_ref()?;
+        if context == self.session.context || !matches!(settings.source, Source::Url(_)) {
+            return None;
+        }
+        let said = format!(
+            "Golden signals are off: the Prometheus at {} is {}'s.",
+            settings.source, self.session.context
+        );
+        self.session.metrics = None;
+        self.signals = self.signals_unknown();
+        Some(said)
     }
 }

@@ -56,7 +56,7 @@ pub(super) fn lines(cx: Cx, r: &Release, w: usize) -> Vec<Item> {
         Signals::Waiting => quiet("asking Prometheus…", Role::Muted, SPARE),
         Signals::Ready(s) if about(s) => block(cx, s, None, w),
         Signals::Failed { why, last: Some(s) } if about(s) => block(cx, s, Some(why), w),
-        Signals::Failed { why, .. } => quiet(&format!("Prometheus: {why}"), Role::Warning, 5),
+        Signals::Failed { why, .. } => quiet(why, Role::Warning, 5),
         Signals::Ready(_) => quiet("asking Prometheus…", Role::Muted, SPARE),
     }
 }
@@ -77,9 +77,8 @@ fn block(cx: Cx, s: &ReleaseSignals, failed: Option<&str>, w: usize) -> Vec<Item
     // Old figures are shown only with their age: the heading outranks the rows then.
     let mut items = vec![(if stale { 7 } else { 5 }, Line::from(heading))];
     if let Some(why) = failed {
-        let words = format!("Prometheus: {why}");
         items.extend(
-            text::wrap(&words, w.saturating_sub(LABEL).max(1))
+            text::wrap(why, w.saturating_sub(LABEL).max(1))
                 .into_iter()
                 .map(|piece| {
                     let label = cx.span(pad("", LABEL), Role::Muted);
@@ -87,7 +86,7 @@ fn block(cx: Cx, s: &ReleaseSignals, failed: Option<&str>, w: usize) -> Vec<Item
                 }),
         );
     }
-    let past: Vec<Signal> = past_margins(s, &cx.app.session.margins)
+    let past: Vec<Signal> = past_margins(s, &cx.app.session.margins())
         .into_iter()
         .map(|(sig, _, _)| sig)
         .collect();
