@@ -1,6 +1,6 @@
 //! The release detail, the heart of the console: the two tracks side by side (live on the
-//! left, heavy border, `◀ LIVE`), the traffic bar, the canary slider, the stage and gate, the
-//! actions possible now, and the release's warnings. Sections are fitted to the height there
+//! left, heavy border, `◀ LIVE`), the traffic bar, the canary slider, the golden signals, the
+//! stage and gate, the actions possible now, and the release's warnings. Sections are fitted to the height there
 //! is by dropping the least important lines first.
 
 use ratatui::Frame;
@@ -688,6 +688,9 @@ pub(super) fn render_compact(cx: Cx, frame: &mut Frame, area: Rect, r: &Release)
         first.0 = 7;
     }
     items.extend(stage.into_iter().map(|(p, l)| (p.min(7), l)));
+    // The signals only in rows nothing else wants.
+    let signals = super::signals::lines(cx, r, w);
+    items.extend(signals.into_iter().map(|(p, l)| (p.min(4), l)));
     if !r.warnings.is_empty() {
         let n = r.warnings.len();
         let s = if n == 1 { "" } else { "s" };

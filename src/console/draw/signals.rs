@@ -115,16 +115,23 @@ struct RowLayout {
 
 impl RowLayout {
     fn new(s: &ReleaseSignals, w: usize) -> RowLayout {
-        let names = std::iter::once(&s.live).chain(s.candidate.as_ref());
-        let name = names
+        let tracks = || std::iter::once(&s.live).chain(s.candidate.as_ref());
+        let name = tracks()
             .map(|t| width(&t.track))
             .max()
             .unwrap_or(0)
             .min(NAME_MAX);
-        let tracks = if s.candidate.is_some() { 2 } else { 1 };
+        // No wider than the longest series: a cell per sample at most.
+        let samples = tracks()
+            .flat_map(|t| Signal::ALL.map(|sig| t.series(sig).map_or(0, |s| s.points.len())))
+            .max()
+            .unwrap_or(0);
+        let n = tracks().count();
         // Per track: name, space, sparkline, space, value, two spaces; then the difference.
-        let fixed = LABEL + tracks * (name + 1 + 1 + VALUE + 2) + DIFFERENCE;
-        let spark = (w.saturating_sub(fixed) / tracks).min(*SPARK_CELLS.end());
+        let fixed = LABEL + n * (name + 1 + 1 + VALUE + 2) + DIFFERENCE;
+        let spark = (w.saturating_sub(fixed) / n)
+            .min(*SPARK_CELLS.end())
+            .min(samples);
         RowLayout {
             name,
             spark: if SPARK_CELLS.contains(&spark) {
