@@ -2568,6 +2568,10 @@ fn signals_app(v2: Pod, signals: Signals) -> App {
     app
 }
 
+/// How `cluster::metrics` says a fetch timed out; the pane shows it as it is.
+const TIMED_OUT: &str = "Prometheus at http://203.0.113.20:9090 did not answer within 2s: check \
+                         that it is up, or raise [prometheus] timeout in metrics.toml";
+
 const SIGNAL_SIZES: [(u16, u16); 2] = [(120, 40), (80, 24)];
 
 fn healthy_v2() -> TrackSignals {
@@ -2620,7 +2624,7 @@ fn signals_not_configured() {
 fn signals_failed_with_the_last_answer() {
     let two_minutes_ago = now() - jiff::SignedDuration::from_secs(120);
     let signals = Signals::Failed {
-        why: "timed out after 2 s".into(),
+        why: TIMED_OUT.into(),
         last: Some(checkout_signals(slow_v2(), two_minutes_ago)),
     };
     let app = signals_app(Pod::Ready, signals);

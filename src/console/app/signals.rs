@@ -16,8 +16,9 @@ pub const SIGNALS_STALE_SECONDS: i64 = 90;
 pub struct SignalsAnswer {
     /// The release's id (`Release::id`, `namespace/name`), as [`super::Effect::Focus`] names it.
     pub release: String,
-    /// `Ready` with the figures, or `Failed` with why (its `last` may be None: the console
-    /// keeps the answer it held for the release).
+    /// `Ready` with the figures, or `Failed` with why, a sentence naming Prometheus shown
+    /// as it is (`cluster::metrics::MetricsError`'s words); its `last` may be None: the
+    /// console keeps the answer it held for the release.
     pub signals: Signals,
 }
 
