@@ -2669,6 +2669,24 @@ fn a_difference_past_the_margin_is_coloured_danger_fresh_and_warning_stale() {
     }
 }
 
+/// A read-only screen plans no approve, but tells those watching that approving would be risky.
+#[test]
+fn a_read_only_screen_says_approving_would_be_risky() {
+    let mut app = app_with(&shop(SHOP), PodScope::All, "shop/checkout", true);
+    app.session.metrics_configured = true;
+    app.update(Msg::Signals(Box::new(SignalsAnswer {
+        release: "shop/checkout".into(),
+        signals: Signals::Ready(checkout_signals(slow_v2(), now())),
+    })));
+    assert!(app.actions.is_empty());
+    let terminal = render(&app, &default_theme(), 120, 40);
+    let rows = format!("{:?}", terminal.backend());
+    assert!(
+        rows.contains("⚠ approving would be risky: v2's p99 latency is 848 ms"),
+        "{rows}"
+    );
+}
+
 /// Answers with holes (a signal Prometheus could not answer, a track without series, no
 /// candidate, empty, huge or not-a-number samples) say so in their row and draw at every size.
 #[test]
@@ -2701,22 +2719,4 @@ fn signals_with_holes_say_so_and_draw_at_every_size() {
             }
         }
     }
-}
-
-/// A read-only screen plans no approve, but tells those watching that approving would be risky.
-#[test]
-fn a_read_only_screen_says_approving_would_be_risky() {
-    let mut app = app_with(&shop(SHOP), PodScope::All, "shop/checkout", true);
-    app.session.metrics_configured = true;
-    app.update(Msg::Signals(Box::new(SignalsAnswer {
-        release: "shop/checkout".into(),
-        signals: Signals::Ready(checkout_signals(slow_v2(), now())),
-    })));
-    assert!(app.actions.is_empty());
-    let terminal = render(&app, &default_theme(), 120, 40);
-    let rows = format!("{:?}", terminal.backend());
-    assert!(
-        rows.contains("⚠ approving would be risky: v2's p99 latency is 848 ms"),
-        "{rows}"
-    );
 }
