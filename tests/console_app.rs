@@ -1653,6 +1653,10 @@ fn approve(app: &App) -> Allowed {
         .expect("approve is offered")
 }
 
+/// How `cluster::metrics` says a fetch timed out; the pane shows it as it is.
+const TIMED_OUT: &str = "Prometheus at http://203.0.113.20:9090 did not answer within 2s: check \
+                         that it is up, or raise [prometheus] timeout in metrics.toml";
+
 const WORSE: &str = "v2 fails 12.0% of requests against 0.1% on v1 (margin 1.0 point)";
 
 #[test]
@@ -1670,7 +1674,7 @@ fn signals_for_another_release_are_dropped_and_a_new_selection_waits_for_its_own
     answer(&mut app, "shop/nginx-service", Signals::Ready(mine.clone()));
     assert_eq!(app.signals, Signals::Ready(mine.clone()));
     // A failure without its own last answer keeps the one held, shown as of its time.
-    let why = "Prometheus at http://prometheus.test:9090 did not answer within 2s".to_string();
+    let why = TIMED_OUT.to_string();
     let failed = Signals::Failed {
         why: why.clone(),
         last: None,
@@ -1753,14 +1757,14 @@ fn stale_or_failed_signals_never_make_approve_risky() {
     app.update(Msg::Tick(now()));
     assert_eq!(approve(&app), Allowed::Risky(WORSE.into()));
     let failed = Signals::Failed {
-        why: "Prometheus at http://prometheus.test:9090 did not answer within 2s".into(),
+        why: TIMED_OUT.into(),
         last: None,
     };
     answer(&mut app, id, failed);
     assert_eq!(approve(&app), Allowed::Yes, "the last query failed");
     let rows = screen(&app).join("\n");
     assert!(
-        rows.contains("Prometheus at http://prometheus.test:9090 did not answer within 2s"),
+        rows.contains("Prometheus at http://203.0.113.20:9090"),
         "the pane says why: {rows}"
     );
 }
@@ -1793,8 +1797,7 @@ fn random_signals_stay_with_the_selected_release_and_never_judge_when_stale() {
             let signals = match rng.u8(0..3) {
                 0 => Signals::Ready(signals_at(&id, rng.f64() * 0.2, at)),
                 1 => Signals::Failed {
-                    why: "Prometheus at http://prometheus.test:9090 did not answer within 2s"
-                        .into(),
+                    why: TIMED_OUT.into(),
                     last: rng.bool().then(|| signals_at(&id, 0.12, at)),
                 },
                 _ => Signals::Waiting,

@@ -2570,6 +2570,10 @@ fn signals_app(v2: Pod, signals: Signals) -> App {
     app
 }
 
+/// How `cluster::metrics` says a fetch timed out; the pane shows it as it is.
+const TIMED_OUT: &str = "Prometheus at http://203.0.113.20:9090 did not answer within 2s: check \
+                         that it is up, or raise [prometheus] timeout in metrics.toml";
+
 const SIGNAL_SIZES: [(u16, u16); 2] = [(120, 40), (80, 24)];
 
 fn healthy_v2() -> TrackSignals {
@@ -2622,7 +2626,7 @@ fn signals_not_configured() {
 fn signals_failed_with_the_last_answer() {
     let two_minutes_ago = now() - jiff::SignedDuration::from_secs(120);
     let signals = Signals::Failed {
-        why: "Prometheus at http://prometheus.test:9090 did not answer within 2s".into(),
+        why: TIMED_OUT.into(),
         last: Some(checkout_signals(slow_v2(), two_minutes_ago)),
     };
     let app = signals_app(Pod::Ready, signals);
@@ -2665,6 +2669,26 @@ fn a_difference_past_the_margin_is_coloured_danger_fresh_and_warning_stale() {
             render(app, &theme, w, h);
         }
     }
+}
+
+/// A read-only screen plans no approve, but tells those watching that approving would be risky.
+#[test]
+fn a_read_only_screen_says_approving_would_be_risky() {
+    let mut app = app_with(&shop(SHOP), PodScope::All, "shop/checkout", true);
+    app.session.metrics = Some(cutover::cluster::metrics::Settings::new(
+        cutover::cluster::metrics::Source::Url("http://prometheus.test:9090".into()),
+    ));
+    app.update(Msg::Signals(Box::new(SignalsAnswer {
+        release: "shop/checkout".into(),
+        signals: Signals::Ready(checkout_signals(slow_v2(), now())),
+    })));
+    assert!(app.actions.is_empty());
+    let terminal = render(&app, &default_theme(), 120, 40);
+    let rows = format!("{:?}", terminal.backend());
+    assert!(
+        rows.contains("⚠ approving would be risky: v2's p99 latency is 848 ms"),
+        "{rows}"
+    );
 }
 
 /// Answers with holes (a signal Prometheus could not answer, a track without series, no

@@ -552,15 +552,9 @@ impl App {
         if !view_changed {
             self.refresh_marks();
         }
-        if self.selected != selected {
-            self.signals = self.signals_unknown();
-        }
-        let risk_changed = self.judge_signals();
+        let risk_changed = self.follow_signals(self.selected != selected);
         if view_changed || self.selected != selected || risk_changed {
             self.outlook();
-        }
-        if risk_changed {
-            self.replan_open_dialog();
         }
         let mut effects = std::mem::take(&mut self.outbox);
         let focus = self.release().map(focus_of);

@@ -16,8 +16,9 @@ pub const SIGNALS_STALE_SECONDS: i64 = 90;
 pub struct SignalsAnswer {
     /// The release's id (`Release::id`, `namespace/name`), as [`super::Effect::Focus`] names it.
     pub release: String,
-    /// `Ready` with the figures, or `Failed` with why (its `last` may be None: the console
-    /// keeps the answer it held for the release).
+    /// `Ready` with the figures, or `Failed` with why, a sentence naming Prometheus shown
+    /// as it is (`cluster::metrics::MetricsError`'s words); its `last` may be None: the
+    /// console keeps the answer it held for the release.
     pub signals: Signals,
 }
 
@@ -27,14 +28,23 @@ pub fn fresh(s: &ReleaseSignals, now: jiff::Timestamp) -> bool {
 }
 
 impl App {
-    /// The signals a newly selected release starts with: asked for when metrics are
-    /// configured, else the quiet "not configured".
-    pub(super) fn signals_unknown(&self) -> Signals {
-        if self.session.metrics_configured() {
-            Signals::Waiting
-        } else {
-            Signals::NotConfigured
+    /// After any message: a newly `selected` release starts without signals (`Waiting` when
+    /// metrics are configured, else the quiet `NotConfigured`), and the held signals are
+    /// judged again; when the risk changed an open dialog is planned again. True then, so
+    /// the actions are planned again too.
+    pub(super) fn follow_signals(&mut self, selected: bool) -> bool {
+        if selected {
+            self.signals = if self.session.metrics_configured() {
+                Signals::Waiting
+            } else {
+                Signals::NotConfigured
+            };
         }
+        let changed = self.judge_signals();
+        if changed {
+            self.replan_open_dialog();
+        }
+        changed
     }
 
     /// Keeps `answer` when it is about the selected release (an answer for another one came
@@ -57,9 +67,8 @@ impl App {
     }
 
     /// Judges the held signals again (on an answer, a tick, a new selection): the gate's
-    /// sentence on fresh `Ready` signals, else None. True when it changed, so the actions and
-    /// an open dialog are planned again.
-    pub(super) fn judge_signals(&mut self) -> bool {
+    /// sentence on fresh `Ready` signals, else None. True when it changed.
+    fn judge_signals(&mut self) -> bool {
         let risk = match &self.signals {
             Signals::Ready(s) if fresh(s, self.now) => gate_risk(s, &self.session.margins()),
             _ => None,

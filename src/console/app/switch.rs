@@ -316,7 +316,7 @@ impl App {
             settings.source, self.session.context
         );
         self.session.metrics = None;
-        self.signals = self.signals_unknown();
+        self.signals = crate::release::signals::Signals::NotConfigured;
         Some(said)
     }
 }

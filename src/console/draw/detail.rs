@@ -1,6 +1,6 @@
 //! The release detail, the heart of the console: the two tracks side by side (live on the
-//! left, heavy border, `◀ LIVE`), the traffic bar, the canary slider, the stage and gate, the
-//! actions possible now, and the release's warnings. Sections are fitted to the height there
+//! left, heavy border, `◀ LIVE`), the traffic bar, the canary slider, the golden signals, the
+//! stage and gate, the actions possible now, and the release's warnings. Sections are fitted to the height there
 //! is by dropping the least important lines first.
 
 use ratatui::Frame;
@@ -498,7 +498,7 @@ fn stage(cx: Cx, r: &Release, w: usize) -> Vec<Item> {
             cx.span(format!(" → {next}"), Role::Text),
         ]),
     )];
-    items.extend(risky_approve(cx, w));
+    items.extend(risky_approve(cx, r, w));
     // A deadline matters only while the release waits at a gate.
     if let Some((left, deadline)) = gate_left(cx).filter(|_| r.stage.is_gate()) {
         items.extend(gate_lines(cx, r, (left, deadline), w));
@@ -508,17 +508,24 @@ fn stage(cx: Cx, r: &Release, w: usize) -> Vec<Item> {
 }
 
 /// `⚠ approve is risky: v2 fails 12.0% of requests against 0.1% on v1 (margin 1.0 point)`,
-/// wrapped under the stage line, while the fresh golden signals make approve risky.
-fn risky_approve(cx: Cx, w: usize) -> Vec<Item> {
+/// wrapped under the stage line, while the fresh golden signals make approve risky. A read-only
+/// screen plans nothing, but for a release waiting at a gate it tells those watching the same:
+/// `⚠ approving would be risky: …`.
+fn risky_approve(cx: Cx, r: &Release, w: usize) -> Vec<Item> {
     let risky = cx
         .app
         .actions
         .iter()
         .any(|a| a.command == Command::Approve && matches!(a.allowed, Allowed::Risky(_)));
-    let Some(why) = cx.app.signals_risk.as_ref().filter(|_| risky) else {
+    let waiting = r.candidate.is_some() && (r.stage.is_gate() || r.stage == Stage::Shifting);
+    let watching = cx.app.read_only() && waiting;
+    let Some(why) = cx.app.signals_risk.as_ref().filter(|_| risky || watching) else {
         return Vec::new();
     };
-    let words = format!("⚠ approve is risky: {why}");
+    let words = match risky {
+        true => format!("⚠ approve is risky: {why}"),
+        false => format!("⚠ approving would be risky: {why}"),
+    };
     text::wrap(&words, w.saturating_sub(LABEL).max(1))
         .into_iter()
         .enumerate()
@@ -688,6 +695,9 @@ pub(super) fn render_compact(cx: Cx, frame: &mut Frame, area: Rect, r: &Release)
         first.0 = 7;
     }
     items.extend(stage.into_iter().map(|(p, l)| (p.min(7), l)));
+    // The signals only in rows nothing else wants.
+    let signals = super::signals::lines(cx, r, w);
+    items.extend(signals.into_iter().map(|(p, l)| (p.min(4), l)));
     if !r.warnings.is_empty() {
         let n = r.warnings.len();
         let s = if n == 1 { "" } else { "s" };

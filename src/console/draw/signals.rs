@@ -56,7 +56,7 @@ pub(super) fn lines(cx: Cx, r: &Release, w: usize) -> Vec<Item> {
         Signals::Waiting => quiet("asking Prometheus…", Role::Muted, SPARE),
         Signals::Ready(s) if about(s) => block(cx, s, None, w),
         Signals::Failed { why, last: Some(s) } if about(s) => block(cx, s, Some(why), w),
-        Signals::Failed { why, .. } => quiet(why, Role::Warning, 5),
+        Signals::Failed { why, .. } => failure(cx, why, "signals", (5, 3), w),
         Signals::Ready(_) => quiet("asking Prometheus…", Role::Muted, SPARE),
     }
 }
@@ -77,14 +77,7 @@ fn block(cx: Cx, s: &ReleaseSignals, failed: Option<&str>, w: usize) -> Vec<Item
     // Old figures are shown only with their age: the heading outranks the rows then.
     let mut items = vec![(if stale { 7 } else { 5 }, Line::from(heading))];
     if let Some(why) = failed {
-        items.extend(
-            text::wrap(why, w.saturating_sub(LABEL).max(1))
-                .into_iter()
-                .map(|piece| {
-                    let label = cx.span(pad("", LABEL), Role::Muted);
-                    (6, Line::from(vec![label, cx.span(piece, Role::Warning)]))
-                }),
-        );
+        items.extend(failure(cx, why, "", (6, 4), w));
     }
     let past: Vec<Signal> = past_margins(s, &cx.app.session.margins())
         .into_iter()
@@ -95,15 +88,30 @@ fn block(cx: Cx, s: &ReleaseSignals, failed: Option<&str>, w: usize) -> Vec<Item
         let worse =
             past.contains(&signal)
                 .then_some(if stale { Role::Warning } else { Role::Danger });
-        // Short of rows, the signal past its margin stays, then errors and latency.
+        // Short of rows, the signal past its margin stays (fresh; stale, why it is stale
+        // comes first), then errors and latency.
         let prio = match (worse, signal) {
-            (Some(_), _) => 7,
-            (None, Signal::RequestRate) => 5,
-            (None, _) => 6,
+            (Some(Role::Danger), _) => 7,
+            (_, Signal::RequestRate) => 5,
+            _ => 6,
         };
         items.push((prio, row(cx, s, signal, &layout, worse)));
     }
     items
+}
+
+/// Why the last query failed, as the poller said it (a sentence naming Prometheus), wrapped
+/// under `label`; `prio`: its first line's priority and the rest's.
+fn failure(cx: Cx, why: &str, label: &str, prio: (u8, u8), w: usize) -> Vec<Item> {
+    text::wrap(why, w.saturating_sub(LABEL).max(1))
+        .into_iter()
+        .enumerate()
+        .map(|(i, piece)| {
+            let label = cx.span(pad(if i == 0 { label } else { "" }, LABEL), Role::Muted);
+            let line = Line::from(vec![label, cx.span(piece, Role::Warning)]);
+            (if i == 0 { prio.0 } else { prio.1 }, line)
+        })
+        .collect()
 }
 
 /// How wide a row's parts are at a width: names, sparklines (0: values only).
@@ -114,16 +122,23 @@ struct RowLayout {
 
 impl RowLayout {
     fn new(s: &ReleaseSignals, w: usize) -> RowLayout {
-        let names = std::iter::once(&s.live).chain(s.candidate.as_ref());
-        let name = names
+        let tracks = || std::iter::once(&s.live).chain(s.candidate.as_ref());
+        let name = tracks()
             .map(|t| width(&t.track))
             .max()
             .unwrap_or(0)
             .min(NAME_MAX);
-        let tracks = if s.candidate.is_some() { 2 } else { 1 };
+        // No wider than the longest series: a cell per sample at most.
+        let samples = tracks()
+            .flat_map(|t| Signal::ALL.map(|sig| t.series(sig).map_or(0, |s| s.points.len())))
+            .max()
+            .unwrap_or(0);
+        let n = tracks().count();
         // Per track: name, space, sparkline, space, value, two spaces; then the difference.
-        let fixed = LABEL + tracks * (name + 1 + 1 + VALUE + 2) + DIFFERENCE;
-        let spark = (w.saturating_sub(fixed) / tracks).min(*SPARK_CELLS.end());
+        let fixed = LABEL + n * (name + 1 + 1 + VALUE + 2) + DIFFERENCE;
+        let spark = (w.saturating_sub(fixed) / n)
+            .min(*SPARK_CELLS.end())
+            .min(samples);
         RowLayout {
             name,
             spark: if SPARK_CELLS.contains(&spark) {
