@@ -6,10 +6,10 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Clear, Paragraph};
+use ratatui::widgets::{Block, BorderType, Paragraph};
 
 use super::Cx;
-use super::overlay::{centred, scope_hints};
+use super::overlay::{centred, open_box, scope_hints};
 use super::text::{self, pad, truncate_name, width};
 use crate::console::app::PodsView;
 use crate::console::keymap::Scope;
@@ -39,14 +39,7 @@ pub(super) fn render(cx: Cx, frame: &mut Frame, area: Rect, view: &PodsView) {
         .border_style(cx.style(Role::BorderFocused))
         .title(cx.span(title, Role::Title))
         .title_bottom(scope_hints(cx, Scope::Pods, true));
-    let inner = block.inner(rect);
-    frame.render_widget(Clear, rect);
-    frame.render_widget(block, rect);
-    let inner = Rect {
-        x: inner.x + 1,
-        width: inner.width.saturating_sub(2),
-        ..inner
-    };
+    let inner = open_box(frame, rect, block);
     let w = usize::from(inner.width);
     let h = usize::from(inner.height);
     let lines = match release {
