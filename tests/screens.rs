@@ -2617,3 +2617,19 @@ fn pods_unknown_or_none() {
     let buf = render(&app, &default_theme(), 80, 24);
     assert!(find(buf.backend().buffer(), "not listed yet").is_some());
 }
+
+/// A retired track has no pods: the pod detail says it was scaled to 0, not an empty table.
+#[test]
+fn pods_of_a_retired_track_say_it_is_scaled_to_zero() {
+    let mut app = app(SHOP, "shop/cart");
+    press(&mut app, Key::char('i'));
+    let theme = default_theme();
+    let says = |app: &App| {
+        let terminal = render(app, &theme, 80, 24);
+        find(terminal.backend().buffer(), "has no pods (scaled to 0).").is_some()
+    };
+    // Whichever side the retired track is on, one of the two says so.
+    let first = says(&app);
+    press(&mut app, Key::plain(KeyCode::Tab));
+    assert!(first || says(&app), "neither track says it is scaled to 0");
+}
