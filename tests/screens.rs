@@ -2633,3 +2633,19 @@ fn pods_of_a_retired_track_say_it_is_scaled_to_zero() {
     press(&mut app, Key::plain(KeyCode::Tab));
     assert!(first || says(&app), "neither track says it is scaled to 0");
 }
+
+/// A pod's age and when its container ended keep counting between views, as the clock ticks.
+#[test]
+fn pod_ages_keep_counting_on_screen() {
+    let mut app = pods_app(3);
+    app.update(Msg::Tick(now() + jiff::SignedDuration::from_secs(5 * 60)));
+    let terminal = render(&app, &default_theme(), 120, 40);
+    let buf = terminal.backend().buffer();
+    let row = find(buf, "› search-v5").map(|(_, y)| row_text(buf, y));
+    assert!(
+        row.as_deref()
+            .is_some_and(|r| r.contains(" 14m ") && r.contains("7 (7m ago)")),
+        "{row:?}"
+    );
+    assert!(find(buf, "last: Error · exit 1 · ended 7m ago").is_some());
+}

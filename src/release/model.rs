@@ -162,6 +162,8 @@ pub struct PodDetail {
     pub containers: u32,
     /// Where it runs: `spec.nodeName`.
     pub node: PodNode,
+    /// `metadata.creationTimestamp`, for an age that keeps counting on screen.
+    pub created: Option<jiff::Timestamp>,
     /// Its init containers that have not completed, then its containers, in the spec's order.
     pub container_states: Vec<ContainerDetail>,
 }

@@ -88,6 +88,7 @@ pub(super) fn pod_detail(pod: &Pod) -> PodDetail {
         ready: count(main.iter().filter(|c| running(c) && c.ready).count()),
         containers: count(spec_containers),
         node: node(pod),
+        created: pod.metadata.creation_timestamp.as_ref().map(|t| t.0),
         container_states,
     }
 }
