@@ -2987,3 +2987,35 @@ fn logs_fatal_lines_are_drawn_in_the_danger_colour_and_refusals_as_warnings() {
         theme.style(Role::Warning).fg.unwrap_or_default()
     );
 }
+
+/// A retired track has no pods: the pod detail says it was scaled to 0, not an empty table.
+#[test]
+fn pods_of_a_retired_track_say_it_is_scaled_to_zero() {
+    let mut app = app(SHOP, "shop/cart");
+    press(&mut app, Key::char('i'));
+    let theme = default_theme();
+    let says = |app: &App| {
+        let terminal = render(app, &theme, 80, 24);
+        find(terminal.backend().buffer(), "has no pods (scaled to 0).").is_some()
+    };
+    // Whichever side the retired track is on, one of the two says so.
+    let first = says(&app);
+    press(&mut app, Key::plain(KeyCode::Tab));
+    assert!(first || says(&app), "neither track says it is scaled to 0");
+}
+
+/// A pod's age and when its container ended keep counting between views, as the clock ticks.
+#[test]
+fn pod_ages_keep_counting_on_screen() {
+    let mut app = pods_app(3);
+    app.update(Msg::Tick(now() + jiff::SignedDuration::from_secs(5 * 60)));
+    let terminal = render(&app, &default_theme(), 120, 40);
+    let buf = terminal.backend().buffer();
+    let row = find(buf, "› search-v5").map(|(_, y)| row_text(buf, y));
+    assert!(
+        row.as_deref()
+            .is_some_and(|r| r.contains(" 14m ") && r.contains("7 (7m ago)")),
+        "{row:?}"
+    );
+    assert!(find(buf, "last: Error · exit 1 · ended 7m ago").is_some());
+}

@@ -138,8 +138,7 @@ pub struct PodSummary {
     /// `ImagePullBackOff`, `Unschedulable`); None while it runs or starts normally.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub failure: Option<CompactString>,
-    /// The rest of what `kubectl get pods -o wide` and `kubectl describe pod` say of it, for
-    /// the pod detail overlay.
+    /// What `kubectl get pods -o wide` and `describe pod` say of it, for the pod detail.
     #[serde(skip)]
     pub detail: PodDetail,
 }
@@ -163,8 +162,9 @@ pub struct PodDetail {
     pub containers: u32,
     /// Where it runs: `spec.nodeName`.
     pub node: PodNode,
-    /// Its init containers that have not completed (those that fail among them), then its
-    /// containers, in the spec's order.
+    /// `metadata.creationTimestamp`, for an age that keeps counting on screen.
+    pub created: Option<jiff::Timestamp>,
+    /// Its init containers that have not completed, then its containers, in the spec's order.
     pub container_states: Vec<ContainerDetail>,
 }
 
@@ -212,8 +212,7 @@ pub struct Termination {
     pub exit_code: i32,
     /// The signal that killed it, where one did (and not 0).
     pub signal: Option<i32>,
-    /// The termination message (`terminationMessagePath`, or the log's tail with
-    /// `FallbackToLogsOnError`).
+    /// The termination message (`terminationMessagePath`, or the log's tail).
     pub message: Option<CompactString>,
     /// `finishedAt`, for "ended 3m ago" counted on screen.
     pub finished: Option<jiff::Timestamp>,

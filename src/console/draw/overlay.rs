@@ -31,16 +31,22 @@ pub(super) fn centred(area: Rect, w: u16, h: u16) -> Rect {
 /// A dialog box over whatever is under `rect`: its border, then `lines` inside it a column in
 /// from each side. Returns where the lines went.
 pub(super) fn dialog(frame: &mut Frame, rect: Rect, block: Block, lines: Vec<Line>) -> Rect {
+    let inner = open_box(frame, rect, block);
+    frame.render_widget(Paragraph::new(lines), inner);
+    inner
+}
+
+/// A box over whatever is under `rect`, its border drawn: where its text goes, a column in
+/// from each side.
+pub(super) fn open_box(frame: &mut Frame, rect: Rect, block: Block) -> Rect {
     let inner = block.inner(rect);
     frame.render_widget(Clear, rect);
     frame.render_widget(block, rect);
-    let inner = Rect {
+    Rect {
         x: inner.x + 1,
         width: inner.width.saturating_sub(2),
         ..inner
-    };
-    frame.render_widget(Paragraph::new(lines), inner);
-    inner
+    }
 }
 
 /// `↑/↓ scroll · ?/esc/q close`: the bindings of one scope (only the footer's when

@@ -6,10 +6,10 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Clear, Paragraph};
+use ratatui::widgets::{Block, BorderType, Paragraph};
 
 use super::Cx;
-use super::overlay::{centred, scope_hints};
+use super::overlay::{centred, open_box, scope_hints};
 use super::text::{self, pad, truncate_name, width};
 use crate::console::app::PodsView;
 use crate::console::keymap::Scope;
@@ -39,14 +39,7 @@ pub(super) fn render(cx: Cx, frame: &mut Frame, area: Rect, view: &PodsView) {
         .border_style(cx.style(Role::BorderFocused))
         .title(cx.span(title, Role::Title))
         .title_bottom(scope_hints(cx, Scope::Pods, true));
-    let inner = block.inner(rect);
-    frame.render_widget(Clear, rect);
-    frame.render_widget(block, rect);
-    let inner = Rect {
-        x: inner.x + 1,
-        width: inner.width.saturating_sub(2),
-        ..inner
-    };
+    let inner = open_box(frame, rect, block);
     let w = usize::from(inner.width);
     let h = usize::from(inner.height);
     let lines = match release {
@@ -74,7 +67,7 @@ fn pod_lines(cx: Cx, r: &Release, view: &PodsView, w: usize, h: usize) -> Vec<Li
     let Some(selected) = view.selected(pods) else {
         return lines;
     };
-    let columns = Columns::fit(pods, w);
+    let columns = Columns::fit(cx, pods, w);
     lines.push(Line::from(cx.span(columns.header(), Role::Muted)));
     // The table takes up to half the room; the selected pod's containers the rest.
     let room = h.saturating_sub(2);
@@ -168,11 +161,11 @@ const READY_W: usize = 5;
 const AGE_W: usize = 4;
 
 impl Columns {
-    fn fit(pods: &[PodSummary], w: usize) -> Columns {
+    fn fit(cx: Cx, pods: &[PodSummary], w: usize) -> Columns {
         let most = |min: usize, cells: &mut dyn Iterator<Item = usize>| cells.fold(min, usize::max);
         let name = most(3, &mut pods.iter().map(|p| width(&p.name)));
         let status = most(6, &mut pods.iter().map(|p| width(&p.detail.status))).min(24);
-        let restarts = most(8, &mut pods.iter().map(|p| width(&restarts_cell(p))));
+        let restarts = most(8, &mut pods.iter().map(|p| width(&restarts_cell(cx, p))));
         let node = most(4, &mut pods.iter().map(|p| width(node_cell(p)))).min(24);
         // The selection mark takes two cells before the name.
         let fixed = 2 + GAP + READY_W + GAP + status + GAP + restarts;
@@ -243,10 +236,14 @@ impl Columns {
             gap(),
             cx.span(pad(&d.status, self.status), status_role),
             gap(),
-            cx.span(pad(&restarts_cell(p), self.restarts), Role::Text),
+            cx.span(pad(&restarts_cell(cx, p), self.restarts), Role::Text),
         ];
         if self.age {
-            let age = p.age_seconds.map(text::age).unwrap_or_default();
+            let seconds = match d.created {
+                Some(t) => Some(cx.app.now.as_second() - t.as_second()),
+                None => p.age_seconds,
+            };
+            let age = seconds.map(text::age).unwrap_or_default();
             spans.extend([gap(), cx.span(pad(&age, AGE_W), Role::Muted)]);
         }
         if let Some(n) = self.node {
@@ -260,9 +257,20 @@ impl Columns {
     }
 }
 
-/// `4 (2m ago)`: restarts and since the last, as kubectl's RESTARTS column writes them.
-fn restarts_cell(p: &PodSummary) -> String {
-    match p.restarted_seconds_ago {
+/// `4 (2m ago)`: restarts and since the last, as kubectl's RESTARTS column writes them,
+/// counted from the latest `lastState` end while the clock ticks.
+fn restarts_cell(cx: Cx, p: &PodSummary) -> String {
+    let ended = p
+        .detail
+        .container_states
+        .iter()
+        .filter_map(|c| c.last.as_ref()?.finished)
+        .max();
+    let since = match ended {
+        Some(t) => Some(cx.app.now.as_second() - t.as_second()),
+        None => p.restarted_seconds_ago,
+    };
+    match since {
         Some(s) if p.restarts > 0 => format!("{} ({} ago)", p.restarts, text::age(s)),
         _ => p.restarts.to_string(),
     }

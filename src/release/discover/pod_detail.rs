@@ -88,6 +88,7 @@ pub(super) fn pod_detail(pod: &Pod) -> PodDetail {
         ready: count(main.iter().filter(|c| running(c) && c.ready).count()),
         containers: count(spec_containers),
         node: node(pod),
+        created: pod.metadata.creation_timestamp.as_ref().map(|t| t.0),
         container_states,
     }
 }
@@ -289,6 +290,18 @@ mod tests {
                "restartCount": restarts, "state": state, "lastState": last})
     }
 
+    /// A pod whose init container `migrate` is in `state` after `restarts` restarts, its
+    /// `app` container waiting for it.
+    fn init_pod(restarts: i32, state: Value, last: Value) -> Pod {
+        pod(
+            spec(&["app"], &["migrate"]),
+            json!({"phase": "Pending",
+                "initContainerStatuses": [status("migrate", false, restarts, state, last)],
+                "containerStatuses": [status("app", false, 0,
+                    json!({"waiting": {"reason": "PodInitializing"}}), json!({}))]}),
+        )
+    }
+
     fn ended(reason: &str, code: i32, message: &str) -> Value {
         json!({"terminated": {"reason": reason, "exitCode": code, "message": message,
                "finishedAt": "2026-11-30T10:00:00Z"}})
@@ -368,14 +381,7 @@ mod tests {
             ),
             (
                 "an init container that exits 2",
-                pod(
-                    spec(&["app"], &["migrate"]),
-                    json!({"phase": "Pending",
-                        "initContainerStatuses": [status("migrate", false, 1,
-                            json!({"terminated": {"exitCode": 2}}), json!({}))],
-                        "containerStatuses": [status("app", false, 0,
-                            json!({"waiting": {"reason": "PodInitializing"}}), json!({}))]}),
-                ),
+                init_pod(1, json!({"terminated": {"exitCode": 2}}), json!({})),
                 "Pending",
                 "Init:ExitCode:2",
                 (0, 1),
@@ -383,13 +389,7 @@ mod tests {
             ),
             (
                 "an init container still running",
-                pod(
-                    spec(&["app"], &["migrate"]),
-                    json!({"phase": "Pending",
-                        "initContainerStatuses": [status("migrate", false, 0, running.clone(), json!({}))],
-                        "containerStatuses": [status("app", false, 0,
-                            json!({"waiting": {"reason": "PodInitializing"}}), json!({}))]}),
-                ),
+                init_pod(0, running.clone(), json!({})),
                 "Pending",
                 "Init:0/1",
                 (0, 1),
@@ -471,13 +471,10 @@ mod tests {
         // The last container's terminated reason is the STATUS, as printPod reads it backwards.
         assert_eq!(d.status, "CrashLoopBackOff");
 
-        let failed_init = pod(
-            spec(&["app"], &["migrate"]),
-            json!({"phase": "Pending",
-                "initContainerStatuses": [status("migrate", false, 3,
-                    json!({"waiting": {"reason": "CrashLoopBackOff"}}), ended("Error", 1, "no schema\n"))],
-                "containerStatuses": [status("app", false, 0,
-                    json!({"waiting": {"reason": "PodInitializing"}}), json!({}))]}),
+        let failed_init = init_pod(
+            3,
+            json!({"waiting": {"reason": "CrashLoopBackOff"}}),
+            ended("Error", 1, "no schema\n"),
         );
         let d = pod_detail(&failed_init);
         assert_eq!(d.status, "Init:CrashLoopBackOff");
