@@ -93,7 +93,24 @@ pub(super) fn track_lines(cx: Cx, t: &Track, w: usize) -> Vec<Item> {
             ));
         }
     }
+    if !t.failing.is_empty() {
+        items.push((2, evidence_hint(cx, value_w)));
+    }
     items
+}
+
+/// Where the evidence of a failure is, by its keys: `i pods · v logs`.
+fn evidence_hint(cx: Cx, w: usize) -> Line<'static> {
+    use crate::console::keymap::Command;
+    let words = format!(
+        "{} pods · {} logs",
+        cx.app.key_name(Command::Pods),
+        cx.app.key_name(Command::Logs)
+    );
+    Line::from(vec![
+        label(cx, ""),
+        cx.span(text::truncate(&words, w), Role::Muted),
+    ])
 }
 
 /// `✖ 3 CrashLoopBackOff · exit 1`: how many pods fail, and why.
