@@ -116,38 +116,30 @@ fn snapshot_of(shared: &Shared) -> crate::release::Snapshot {
         ("autoscaling", "v2", "horizontalpodautoscalers"),
     ];
     // The objects are shared, so the store is held only to count them out, not to decode.
-    let [
-        deployments,
-        replica_sets,
-        pods,
-        services,
-        ingresses,
-        http_routes,
-        autoscalers,
-    ] = {
+    let objects: Vec<Arc<Value>> = {
         let store = shared.lock_store();
-        kinds.map(
-            |(group, version, plural)| match find(group, version, plural) {
-                Some(kind) => store.iter_kind(kind, None).cloned().collect::<Vec<_>>(),
-                None => Vec::new(),
-            },
-        )
-    };
-    fn typed<T: serde::de::DeserializeOwned>(objects: Vec<Arc<Value>>) -> Vec<T> {
-        (objects.iter())
-            .filter_map(|v| serde_json::from_value(Value::clone(v)).ok())
+        (kinds.iter())
+            .filter_map(|(group, version, plural)| find(group, version, plural))
+            .flat_map(|kind| store.iter_kind(kind, None).cloned().collect::<Vec<_>>())
             .collect()
+    };
+    fn typed<T: serde::de::DeserializeOwned>(object: &Value) -> Option<T> {
+        serde_json::from_value(object.clone()).ok()
     }
-    crate::release::Snapshot {
-        deployments: typed(deployments),
-        replica_sets: typed(replica_sets),
-        pods: typed(pods),
-        services: typed(services),
-        ingresses: typed(ingresses),
-        http_routes: typed(http_routes),
-        autoscalers: typed(autoscalers),
-        ..Default::default()
+    let mut snapshot = crate::release::Snapshot::default();
+    for o in &objects {
+        match o["kind"].as_str() {
+            Some("Deployment") => snapshot.deployments.extend(typed(o)),
+            Some("ReplicaSet") => snapshot.replica_sets.extend(typed(o)),
+            Some("Pod") => snapshot.pods.extend(typed(o)),
+            Some("Service") => snapshot.services.extend(typed(o)),
+            Some("Ingress") => snapshot.ingresses.extend(typed(o)),
+            Some("HTTPRoute") => snapshot.http_routes.extend(typed(o)),
+            Some("HorizontalPodAutoscaler") => snapshot.autoscalers.extend(typed(o)),
+            _ => {}
+        }
     }
+    snapshot
 }
 
 /// One simulated series: its metric name, labels, and its per-second rate at a time.
