@@ -233,6 +233,7 @@ async fn a_prometheus_that_never_answers_is_an_error_within_the_timeout() {
         .await
         .unwrap_err();
     let took = started.elapsed();
+    eprintln!("a silent Prometheus: gave up after {took:?} (timeout 1s)");
     assert!(
         matches!(
             err,
@@ -385,8 +386,9 @@ async fn status_json_carries_each_releases_signals_when_prometheus_is_configured
     assert!(bad.status.success(), "{bad:?}");
     let stderr = String::from_utf8_lossy(&bad.stderr);
     assert!(
-        stderr.contains("metrics.toml: invalid type: integer `3`, expected a string")
-            && stderr.contains("going on without golden signals"),
+        stderr.contains(
+            "metrics.toml: line 2 (url = 3): invalid type: integer `3`, expected a string"
+        ) && stderr.contains("going on without golden signals"),
         "{stderr}"
     );
 }
@@ -528,4 +530,44 @@ async fn approve_with_a_crash_looping_candidate_names_its_error_ratio() {
     ];
     let done = cutover(&kc, dir.path(), &forced).await;
     assert!(done.status.success(), "{done:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_simulated_prometheus_answers_instant_queries_by_get_and_post_form() {
+    let d = demo().await;
+    let config = kube::Config::new(d.prometheus.url().parse().unwrap());
+    let http = kube::Client::try_from(config).unwrap();
+    let query = r#"sum by (exported_service) (rate(nginx_ingress_controller_requests{exported_namespace="api"}[1m]))"#;
+    let form = serde_urlencoded::to_string([("query", query)]).unwrap();
+    let get = http::Request::get(format!("/api/v1/query?{form}"))
+        .body(Vec::new())
+        .unwrap();
+    let post = http::Request::post("/api/v1/query")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form.into_bytes())
+        .unwrap();
+    for request in [get, post] {
+        let answer: Value =
+            serde_json::from_str(&http.request_text(request).await.unwrap()).unwrap();
+        assert_eq!(answer["status"], "success", "{answer}");
+        assert_eq!(answer["data"]["resultType"], "vector", "{answer}");
+        let services: Vec<&str> = answer["data"]["result"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["metric"]["exported_service"].as_str().unwrap())
+            .collect();
+        assert_eq!(services, ["http-server-v1", "http-server-v2"], "{answer}");
+    }
+    // What it cannot evaluate is Prometheus's bad_data, a 400.
+    let bad = http::Request::get("/api/v1/query?query=avg(up)")
+        .body(Vec::new())
+        .unwrap();
+    let err = http.request_text(bad).await.unwrap_err();
+    let kube::Error::Api(status) = err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(status.code, 400);
+    let body: Value = serde_json::from_str(&status.message).unwrap();
+    assert_eq!(body["errorType"], "bad_data", "{body}");
 }

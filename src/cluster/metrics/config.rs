@@ -131,7 +131,7 @@ impl Settings {
 
     /// [`Settings::load`] on the text of a metrics file; the error is what is wrong in it.
     pub fn parse(text: &str, flag: Option<&str>) -> Result<Option<Settings>, String> {
-        let file: File = toml::from_str(text).map_err(|e| e.message().to_string())?;
+        let file: File = toml::from_str(text).map_err(|e| located(text, &e))?;
         let p = file.prometheus.unwrap_or_default();
         // The whole file is checked even when it names no Prometheus, so a mistake shows at once.
         let source = match (flag, p.url, p.service) {
@@ -172,6 +172,17 @@ impl Settings {
         }
         Ok(source.map(|source| Settings { source, ..settings }))
     }
+}
+
+/// A TOML error with the line it is on: `line 2 (url = 3): invalid type: …`.
+fn located(text: &str, e: &toml::de::Error) -> String {
+    let Some(span) = e.span() else {
+        return e.message().to_string();
+    };
+    let before = text.get(..span.start).unwrap_or("");
+    let number = before.matches('\n').count() + 1;
+    let line = text.lines().nth(number - 1).unwrap_or("").trim();
+    format!("line {number} ({line}): {}", e.message())
 }
 
 /// A metrics file that cannot be used, in a sentence: `~/.config/cutover/metrics.toml: …`.
@@ -252,20 +263,27 @@ mod tests {
             ),
             (
                 "[prometheus]\nurl = \"http://p:9090\"\nadress = \"x\"\n",
-                "unknown field `adress`, expected one of `url`, `service`, `timeout`, `window`, `step`",
+                "line 3 (adress = \"x\"): unknown field `adress`, expected one of `url`, `service`, \
+                 `timeout`, `window`, `step`",
             ),
             (
                 "[margins]\nerror = 0.1\n",
-                "unknown field `error`, expected one of `error_ratio`, `latency_p99`, `min_request_rate`",
+                "line 2 (error = 0.1): unknown field `error`, expected one of `error_ratio`, \
+                 `latency_p99`, `min_request_rate`",
             ),
             (
                 "[queries]\nexporter = \"haproxy\"\n",
-                "unknown variant `haproxy`, expected one of `ingress-nginx`, `istio`, `http_requests_total`",
+                "line 2 (exporter = \"haproxy\"): unknown variant `haproxy`, expected one of \
+                 `ingress-nginx`, `istio`, `http_requests_total`",
             ),
             (
                 "[queries]\nrequest_rate = 'sum(rate(x{{pod=\"{podname}\"}}[1m]))'\n",
                 "[queries] request_rate: unknown placeholder {podname}: the placeholders are \
                  {namespace}, {service}, {deployment} and {pod_regex}",
+            ),
+            (
+                "[prometheus]\nurl = 3\n",
+                "line 2 (url = 3): invalid type: integer `3`, expected a string",
             ),
             (
                 "[prometheus]\nurl = \"http://p:9090\"\nstep = \"20m\"\n",
