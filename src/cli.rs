@@ -346,19 +346,10 @@ pub(crate) fn prometheus(
     args: &ClusterArgs,
     client: &kube::Client,
 ) -> Option<crate::cluster::metrics::Prometheus> {
-    use crate::cluster::metrics::{Prometheus, Settings};
-    let flag = args.prometheus.as_deref().filter(|u| !u.is_empty());
-    let settings = Settings::load(flag, crate::paths::config_dir().as_deref());
-    let made = match settings {
-        Ok(None) => return None,
-        Ok(Some(settings)) => Prometheus::from_settings(settings, Some(client)),
-        Err(e) => {
-            tell(&[format!("{e}; going on without golden signals")]);
-            return None;
-        }
-    };
-    made.map_err(|e| tell(&[format!("{e}; going on without golden signals")]))
+    crate::cluster::metrics::configured(args.prometheus.as_deref(), client, None)
+        .map_err(|e| tell(&[format!("{e}; going on without golden signals")]))
         .ok()
+        .flatten()
 }
 
 /// Adds each release's golden signals to `cutover status -o json` (`signals`, or

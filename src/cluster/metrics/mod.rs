@@ -42,6 +42,29 @@ pub enum MetricsError {
     BadSource { at: String, why: String },
 }
 
+/// The Prometheus `flag` (`--prometheus`) or `<config>/metrics.toml` names, else `fallback`
+/// (the demo's: `embedded::demo::prometheus_source()`), reached through `cluster` for a
+/// service proxy. The one call for the console and the command line.
+///
+/// # Errors
+/// A sentence: the metrics file's mistake (naming the file, the line and the key) or a source
+/// that cannot be used. Ok(None): no Prometheus is configured; metrics are off.
+pub fn configured(
+    flag: Option<&str>,
+    cluster: &kube::Client,
+    fallback: Option<Source>,
+) -> Result<Option<Prometheus>, String> {
+    let flag = flag.filter(|url| !url.is_empty());
+    let dir = crate::paths::config_dir();
+    match Settings::load_or(flag, dir.as_deref(), fallback) {
+        Ok(None) => Ok(None),
+        Ok(Some(settings)) => Prometheus::from_settings(settings, Some(cluster))
+            .map(Some)
+            .map_err(|e| e.to_string()),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
 /// A Prometheus to ask, with its settings. Cloning shares the HTTP client and the settings.
 #[derive(Clone)]
 pub struct Prometheus {
