@@ -328,13 +328,22 @@ impl Matcher {
 struct Parser<'a> {
     text: &'a str,
     at: usize,
+    /// How deeply the expression nests, bounded so a hostile query cannot exhaust the stack.
+    depth: usize,
 }
+
+/// Deeper nesting than any of the default queries, far from the stack's limit.
+const MAX_DEPTH: usize = 64;
 
 type Parsed<T> = Result<T, String>;
 
 impl<'a> Parser<'a> {
     fn parse(text: &'a str) -> Parsed<Expr> {
-        let mut p = Parser { text, at: 0 };
+        let mut p = Parser {
+            text,
+            at: 0,
+            depth: 0,
+        };
         let e = p.expr()?;
         p.space();
         if p.at < text.len() {
@@ -403,11 +412,19 @@ impl<'a> Parser<'a> {
     }
 
     fn expr(&mut self) -> Parsed<Expr> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(format!(
+                "1:{}: parse error: the expression nests too deeply",
+                self.at + 1
+            ));
+        }
         let mut left = self.term()?;
         while self.eat("/") {
             let right = self.term()?;
             left = Expr::Div(Box::new(left), Box::new(right));
         }
+        self.depth -= 1;
         Ok(left)
     }
 
@@ -946,6 +963,17 @@ mod tests {
             "sum(rate(x[1q]))",
         ] {
             assert!(Parser::parse(q).is_err(), "{q}");
+        }
+        assert!(Parser::parse(&"(".repeat(100_000)).is_err(), "deep nesting");
+        // Every prefix of every default query is answered, never a panic.
+        for exporter in crate::cluster::metrics::Exporter::ALL {
+            let t = exporter.templates();
+            for signal in crate::release::signals::Signal::ALL {
+                let q = t.of(signal);
+                for end in (0..=q.len()).filter(|i| q.is_char_boundary(*i)) {
+                    let _ = Parser::parse(&q[..end]);
+                }
+            }
         }
     }
 
