@@ -571,3 +571,74 @@ async fn the_simulated_prometheus_answers_instant_queries_by_get_and_post_form()
     let body: Value = serde_json::from_str(&status.message).unwrap();
     assert_eq!(body["errorType"], "bad_data", "{body}");
 }
+
+/// Kills the process it holds when dropped, so a failing test leaves nothing running.
+struct Running(std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn demo_serve_prints_its_prometheus_which_status_and_kubectl_reach() {
+    use std::io::BufRead as _;
+    let dir = tempfile::tempdir().unwrap();
+    let kc = dir.path().join("demo.kubeconfig");
+    let child = common::demo_serve(common::free_port(), &kc, dir.path(), &[])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut running = Running(child);
+    let stdout = running.0.stdout.take().unwrap();
+    let (lines, printed) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = lines.send(line);
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let url = loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let line = printed
+            .recv_timeout(left)
+            .expect("the demo's Prometheus line");
+        if let Some(rest) = line.strip_prefix("simulated Prometheus on ") {
+            break rest.split_whitespace().next().unwrap().to_string();
+        }
+    };
+    // The kubeconfig is written after the listeners start, before the lines are printed; the
+    // pods whose series are read start a moment later.
+    let wait = Duration::from_secs(30);
+    common::kubectl::wait_for("the live track's requests in status", wait, || {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_cutover"))
+            .args(["status", "api/route1", "-o", "json", "--prometheus", &url])
+            .arg("--kubeconfig")
+            .arg(&kc)
+            .env("XDG_CONFIG_HOME", dir.path())
+            .env("CUTOVER_LOG", "off")
+            .output()
+            .unwrap();
+        let status = json_of(&out);
+        let live = &release_json(&status, "api/route1")["signals"]["live"];
+        (live["request_rate"].as_f64() > Some(5.0)).then_some(())
+    });
+    // kubectl reaches the same Prometheus through the API server's service proxy.
+    let raw = "/api/v1/namespaces/monitoring/services/prometheus:9090/proxy/api/v1/query?query=sum(rate(http_requests_total[1m]))";
+    let run =
+        common::kubectl::kubectl_at(&kc, &dir.path().join("kube-cache"), &["get", "--raw", raw]);
+    assert!(run.success(), "{run:?}");
+    let answer: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(answer["status"], "success", "{answer}");
+    let total: f64 = answer["data"]["result"][0]["value"][1]
+        .as_str()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0);
+    assert!(total > 20.0, "every release's load together: {answer}");
+}
