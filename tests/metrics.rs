@@ -169,7 +169,7 @@ async fn each_default_query_set_reads_the_tracks_from_the_simulated_prometheus()
         })
         .await;
         let p99 = latest(candidate(&slow), Signal::LatencyP99);
-        assert!((0.6..=1.0).contains(&p99), "{exporter:?} slow p99 {p99}");
+        assert!((0.6..=1.2).contains(&p99), "{exporter:?} slow p99 {p99}");
         let errors = latest(candidate(&slow), Signal::ErrorRatio);
         assert!(errors < 0.01, "{exporter:?} slow but not failing: {errors}");
     }
