@@ -55,6 +55,8 @@ async fn demo_with(images: &[(&str, &str, &str)]) -> Demo {
         .await
         .unwrap();
     let client = cluster.client(&embedded::auth::ADMIN).await.unwrap();
+    // The series by pod need the pods: wait until every Deployment has its replicas ready.
+    common::deployments_ready(Api::all(client.clone()), "the demo's Deployments").await;
     Demo {
         cluster,
         prometheus,
