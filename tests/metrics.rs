@@ -211,17 +211,23 @@ async fn the_demo_answers_through_the_api_servers_service_proxy() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_prometheus_that_never_answers_is_an_error_within_the_timeout() {
+/// A listener that accepts every connection and says nothing: its URL, and the task holding
+/// the connections (abort it to close them).
+async fn silent_prometheus() -> (String, tokio::task::JoinHandle<()>) {
     let silent = tokio::net::TcpListener::bind(loopback()).await.unwrap();
     let url = format!("http://{}", silent.local_addr().unwrap());
-    // Accepts every connection and says nothing.
     let held = tokio::spawn(async move {
         let mut open = Vec::new();
         while let Ok((socket, _)) = silent.accept().await {
             open.push(socket);
         }
     });
+    (url, held)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_prometheus_that_never_answers_is_an_error_within_the_timeout() {
+    let (url, held) = silent_prometheus().await;
     let d = demo().await;
     let r = release(&d.client, "api/route1").await;
     let settings = Settings {
@@ -382,6 +388,30 @@ async fn status_json_carries_each_releases_signals_when_prometheus_is_configured
         why.starts_with(&format!("Prometheus at {gone} could not be reached")),
         "{why}"
     );
+    // A Prometheus that never answers costs about one timeout for all the releases.
+    let (silent_url, silent) = silent_prometheus().await;
+    std::fs::write(cfg.join("metrics.toml"), "[prometheus]\ntimeout = \"1s\"\n").unwrap();
+    let started = Instant::now();
+    let args = ["status", "-A", "-o", "json", "--prometheus", &silent_url];
+    let slow = json_of(&cutover(&kc, dir.path(), &args).await);
+    let took = started.elapsed();
+    eprintln!("status -A with a silent Prometheus (timeout 1s): {took:?}");
+    let releases = slow["releases"].as_array().unwrap();
+    assert!(releases.len() >= 6, "{slow}");
+    for r in releases {
+        let why = r["signals_error"].as_str().unwrap_or("");
+        assert!(
+            why.starts_with(&format!(
+                "Prometheus at {silent_url} did not answer within 1s"
+            )),
+            "{r}"
+        );
+    }
+    assert!(
+        took < Duration::from_secs(4),
+        "one timeout, not one per release: {took:?}"
+    );
+    silent.abort();
     // A bad file is a sentence on stderr, and the command goes on.
     std::fs::write(cfg.join("metrics.toml"), "[prometheus]\nurl = 3\n").unwrap();
     let bad = cutover(&kc, dir.path(), &["status", "-A", "-o", "json"]).await;

@@ -65,6 +65,14 @@ pub fn configured(
     }
 }
 
+impl MetricsError {
+    /// Prometheus could not be asked at all (no answer in time, no connection, an unusable
+    /// source): asking again about another release would fail the same way.
+    pub fn is_unreachable(&self) -> bool {
+        !matches!(self, MetricsError::Refused { .. })
+    }
+}
+
 /// A Prometheus to ask, with its settings. Cloning shares the HTTP client and the settings.
 #[derive(Clone)]
 pub struct Prometheus {
