@@ -346,7 +346,18 @@ pub(crate) fn prometheus(
     args: &ClusterArgs,
     client: &kube::Client,
 ) -> Option<crate::cluster::metrics::Prometheus> {
-    crate::cluster::metrics::configured(args.prometheus.as_deref(), client, None)
+    let settings = metrics_settings(args)?;
+    crate::cluster::metrics::Prometheus::from_settings(settings, Some(client))
+        .map_err(|e| tell(&[format!("{e}; going on without golden signals")]))
+        .ok()
+}
+
+/// What `--prometheus` or `metrics.toml` configures; None when nothing is, or (said on
+/// stderr) when the file cannot be used.
+fn metrics_settings(args: &ClusterArgs) -> Option<crate::cluster::metrics::Settings> {
+    let flag = args.prometheus.as_deref().filter(|u| !u.is_empty());
+    let dir = crate::paths::config_dir();
+    crate::cluster::metrics::Settings::load(flag, dir.as_deref())
         .map_err(|e| tell(&[format!("{e}; going on without golden signals")]))
         .ok()
         .flatten()

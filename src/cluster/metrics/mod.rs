@@ -3,8 +3,9 @@
 //! `query_range` over the window, all at once under one timeout.
 //!
 //! The console's background poller and `cutover status` share this API:
-//! `Settings::load(flag, paths::config_dir())` → `Prometheus::from_settings(settings, client)`
-//! → `prometheus.fetch(&release, now)`. `Prometheus` is cheap to clone into a task.
+//! `Settings::load(flag, paths::config_dir())` (or `load_or` with the demo's source as the
+//! fallback) → `Prometheus::from_settings(settings, client)` → `prometheus.fetch(&release,
+//! now)`. `Prometheus` is cheap to clone into a task.
 
 mod answer;
 pub mod config;
@@ -40,29 +41,6 @@ pub enum MetricsError {
     Refused { at: String, code: u16, why: String },
     #[error("Prometheus at {at} cannot be used: {why}")]
     BadSource { at: String, why: String },
-}
-
-/// The Prometheus `flag` (`--prometheus`) or `<config>/metrics.toml` names, else `fallback`
-/// (the demo's: `embedded::demo::prometheus_source()`), reached through `cluster` for a
-/// service proxy. The one call for the console and the command line.
-///
-/// # Errors
-/// A sentence: the metrics file's mistake (naming the file, the line and the key) or a source
-/// that cannot be used. Ok(None): no Prometheus is configured; metrics are off.
-pub fn configured(
-    flag: Option<&str>,
-    cluster: &kube::Client,
-    fallback: Option<Source>,
-) -> Result<Option<Prometheus>, String> {
-    let flag = flag.filter(|url| !url.is_empty());
-    let dir = crate::paths::config_dir();
-    match Settings::load_or(flag, dir.as_deref(), fallback) {
-        Ok(None) => Ok(None),
-        Ok(Some(settings)) => Prometheus::from_settings(settings, Some(cluster))
-            .map(Some)
-            .map_err(|e| e.to_string()),
-        Err(e) => Err(e.to_string()),
-    }
 }
 
 impl MetricsError {
