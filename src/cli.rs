@@ -399,7 +399,9 @@ fn metrics_settings(args: &ClusterArgs) -> Option<crate::cluster::metrics::Setti
 }
 
 /// Adds each release's golden signals to `cutover status -o json` (`signals`, or
-/// `signals_error` with the sentence), four releases at a time.
+/// `signals_error` with the sentence), four releases at a time. Once Prometheus cannot be
+/// reached at all, the releases not yet asked about carry that error without waiting for it
+/// again: a dead Prometheus costs about one timeout, not one per release.
 async fn add_signals(
     json: &mut serde_json::Value,
     prometheus: &crate::cluster::metrics::Prometheus,
@@ -407,16 +409,29 @@ async fn add_signals(
 ) {
     use futures::StreamExt as _;
     let now = jiff::Timestamp::now();
-    let fetched: Vec<_> = futures::stream::iter(releases.iter().map(|r| prometheus.fetch(r, now)))
-        .buffered(4)
-        .collect()
-        .await;
+    let mut fetches =
+        futures::stream::iter(releases.iter().map(|r| prometheus.fetch(r, now))).buffered(4);
     let margins = prometheus.settings().margins;
-    for (i, result) in fetched.into_iter().enumerate() {
+    let mut down: Option<String> = None;
+    for i in 0..releases.len() {
+        let result = match &down {
+            Some(why) => Err(why.clone()),
+            None => match fetches.next().await {
+                Some(Ok(s)) => Ok(s),
+                Some(Err(e)) => {
+                    let why = e.to_string();
+                    if e.is_unreachable() {
+                        down = Some(why.clone());
+                    }
+                    Err(why)
+                }
+                None => break,
+            },
+        };
         let entry = &mut json["releases"][i];
         match result {
             Ok(s) => entry["signals"] = crate::release::status::signals_json(&s, &margins),
-            Err(e) => entry["signals_error"] = serde_json::json!(e.to_string()),
+            Err(why) => entry["signals_error"] = serde_json::json!(why),
         }
     }
 }

@@ -55,6 +55,8 @@ async fn demo_with(images: &[(&str, &str, &str)]) -> Demo {
         .await
         .unwrap();
     let client = cluster.client(&embedded::auth::ADMIN).await.unwrap();
+    // The series by pod need the pods: wait until every Deployment has its replicas ready.
+    common::deployments_ready(Api::all(client.clone()), "the demo's Deployments").await;
     Demo {
         cluster,
         prometheus,
@@ -169,7 +171,7 @@ async fn each_default_query_set_reads_the_tracks_from_the_simulated_prometheus()
         })
         .await;
         let p99 = latest(candidate(&slow), Signal::LatencyP99);
-        assert!((0.6..=1.0).contains(&p99), "{exporter:?} slow p99 {p99}");
+        assert!((0.6..=1.2).contains(&p99), "{exporter:?} slow p99 {p99}");
         let errors = latest(candidate(&slow), Signal::ErrorRatio);
         assert!(errors < 0.01, "{exporter:?} slow but not failing: {errors}");
     }
@@ -209,17 +211,23 @@ async fn the_demo_answers_through_the_api_servers_service_proxy() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_prometheus_that_never_answers_is_an_error_within_the_timeout() {
+/// A listener that accepts every connection and says nothing: its URL, and the task holding
+/// the connections (abort it to close them).
+async fn silent_prometheus() -> (String, tokio::task::JoinHandle<()>) {
     let silent = tokio::net::TcpListener::bind(loopback()).await.unwrap();
     let url = format!("http://{}", silent.local_addr().unwrap());
-    // Accepts every connection and says nothing.
     let held = tokio::spawn(async move {
         let mut open = Vec::new();
         while let Ok((socket, _)) = silent.accept().await {
             open.push(socket);
         }
     });
+    (url, held)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_prometheus_that_never_answers_is_an_error_within_the_timeout() {
+    let (url, held) = silent_prometheus().await;
     let d = demo().await;
     let r = release(&d.client, "api/route1").await;
     let settings = Settings {
@@ -233,6 +241,7 @@ async fn a_prometheus_that_never_answers_is_an_error_within_the_timeout() {
         .await
         .unwrap_err();
     let took = started.elapsed();
+    eprintln!("a silent Prometheus: gave up after {took:?} (timeout 1s)");
     assert!(
         matches!(
             err,
@@ -379,14 +388,39 @@ async fn status_json_carries_each_releases_signals_when_prometheus_is_configured
         why.starts_with(&format!("Prometheus at {gone} could not be reached")),
         "{why}"
     );
+    // A Prometheus that never answers costs about one timeout for all the releases.
+    let (silent_url, silent) = silent_prometheus().await;
+    std::fs::write(cfg.join("metrics.toml"), "[prometheus]\ntimeout = \"1s\"\n").unwrap();
+    let started = Instant::now();
+    let args = ["status", "-A", "-o", "json", "--prometheus", &silent_url];
+    let slow = json_of(&cutover(&kc, dir.path(), &args).await);
+    let took = started.elapsed();
+    eprintln!("status -A with a silent Prometheus (timeout 1s): {took:?}");
+    let releases = slow["releases"].as_array().unwrap();
+    assert!(releases.len() >= 6, "{slow}");
+    for r in releases {
+        let why = r["signals_error"].as_str().unwrap_or("");
+        assert!(
+            why.starts_with(&format!(
+                "Prometheus at {silent_url} did not answer within 1s"
+            )),
+            "{r}"
+        );
+    }
+    assert!(
+        took < Duration::from_secs(4),
+        "one timeout, not one per release: {took:?}"
+    );
+    silent.abort();
     // A bad file is a sentence on stderr, and the command goes on.
     std::fs::write(cfg.join("metrics.toml"), "[prometheus]\nurl = 3\n").unwrap();
     let bad = cutover(&kc, dir.path(), &["status", "-A", "-o", "json"]).await;
     assert!(bad.status.success(), "{bad:?}");
     let stderr = String::from_utf8_lossy(&bad.stderr);
     assert!(
-        stderr.contains("metrics.toml: invalid type: integer `3`, expected a string")
-            && stderr.contains("going on without golden signals"),
+        stderr.contains(
+            "metrics.toml: line 2 (url = 3): invalid type: integer `3`, expected a string"
+        ) && stderr.contains("going on without golden signals"),
         "{stderr}"
     );
 }
@@ -528,4 +562,115 @@ async fn approve_with_a_crash_looping_candidate_names_its_error_ratio() {
     ];
     let done = cutover(&kc, dir.path(), &forced).await;
     assert!(done.status.success(), "{done:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_simulated_prometheus_answers_instant_queries_by_get_and_post_form() {
+    let d = demo().await;
+    let config = kube::Config::new(d.prometheus.url().parse().unwrap());
+    let http = kube::Client::try_from(config).unwrap();
+    let query = r#"sum by (exported_service) (rate(nginx_ingress_controller_requests{exported_namespace="api"}[1m]))"#;
+    let form = serde_urlencoded::to_string([("query", query)]).unwrap();
+    let get = http::Request::get(format!("/api/v1/query?{form}"))
+        .body(Vec::new())
+        .unwrap();
+    let post = http::Request::post("/api/v1/query")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form.into_bytes())
+        .unwrap();
+    for request in [get, post] {
+        let answer: Value =
+            serde_json::from_str(&http.request_text(request).await.unwrap()).unwrap();
+        assert_eq!(answer["status"], "success", "{answer}");
+        assert_eq!(answer["data"]["resultType"], "vector", "{answer}");
+        let services: Vec<&str> = answer["data"]["result"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["metric"]["exported_service"].as_str().unwrap())
+            .collect();
+        assert_eq!(services, ["http-server-v1", "http-server-v2"], "{answer}");
+    }
+    // What it cannot evaluate is Prometheus's bad_data, a 400.
+    let bad = http::Request::get("/api/v1/query?query=avg(up)")
+        .body(Vec::new())
+        .unwrap();
+    let err = http.request_text(bad).await.unwrap_err();
+    let kube::Error::Api(status) = err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(status.code, 400);
+    let body: Value = serde_json::from_str(&status.message).unwrap();
+    assert_eq!(body["errorType"], "bad_data", "{body}");
+}
+
+/// Kills the process it holds when dropped, so a failing test leaves nothing running.
+struct Running(std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn demo_serve_prints_its_prometheus_which_status_and_kubectl_reach() {
+    use std::io::BufRead as _;
+    let dir = tempfile::tempdir().unwrap();
+    let kc = dir.path().join("demo.kubeconfig");
+    let child = common::demo_serve(common::free_port(), &kc, dir.path(), &[])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut running = Running(child);
+    let stdout = running.0.stdout.take().unwrap();
+    let (lines, printed) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = lines.send(line);
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let url = loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let line = printed
+            .recv_timeout(left)
+            .expect("the demo's Prometheus line");
+        if let Some(rest) = line.strip_prefix("simulated Prometheus on ") {
+            break rest.split_whitespace().next().unwrap().to_string();
+        }
+    };
+    // The kubeconfig is written after the listeners start, before the lines are printed; the
+    // pods whose series are read start a moment later.
+    let wait = Duration::from_secs(30);
+    common::kubectl::wait_for("the live track's requests in status", wait, || {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_cutover"))
+            .args(["status", "api/route1", "-o", "json", "--prometheus", &url])
+            .arg("--kubeconfig")
+            .arg(&kc)
+            .env("XDG_CONFIG_HOME", dir.path())
+            .env("CUTOVER_LOG", "off")
+            .output()
+            .unwrap();
+        let status = json_of(&out);
+        let live = &release_json(&status, "api/route1")["signals"]["live"];
+        (live["request_rate"].as_f64() > Some(5.0)).then_some(())
+    });
+    // kubectl reaches the same Prometheus through the API server's service proxy.
+    let raw = "/api/v1/namespaces/monitoring/services/prometheus:9090/proxy/api/v1/query?query=sum(rate(http_requests_total[1m]))";
+    let run =
+        common::kubectl::kubectl_at(&kc, &dir.path().join("kube-cache"), &["get", "--raw", raw]);
+    assert!(run.success(), "{run:?}");
+    let answer: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(answer["status"], "success", "{answer}");
+    let total: f64 = answer["data"]["result"][0]["value"][1]
+        .as_str()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0);
+    assert!(total > 20.0, "every release's load together: {answer}");
 }

@@ -116,38 +116,30 @@ fn snapshot_of(shared: &Shared) -> crate::release::Snapshot {
         ("autoscaling", "v2", "horizontalpodautoscalers"),
     ];
     // The objects are shared, so the store is held only to count them out, not to decode.
-    let [
-        deployments,
-        replica_sets,
-        pods,
-        services,
-        ingresses,
-        http_routes,
-        autoscalers,
-    ] = {
+    let objects: Vec<Arc<Value>> = {
         let store = shared.lock_store();
-        kinds.map(
-            |(group, version, plural)| match find(group, version, plural) {
-                Some(kind) => store.iter_kind(kind, None).cloned().collect::<Vec<_>>(),
-                None => Vec::new(),
-            },
-        )
-    };
-    fn typed<T: serde::de::DeserializeOwned>(objects: Vec<Arc<Value>>) -> Vec<T> {
-        (objects.iter())
-            .filter_map(|v| serde_json::from_value(Value::clone(v)).ok())
+        (kinds.iter())
+            .filter_map(|(group, version, plural)| find(group, version, plural))
+            .flat_map(|kind| store.iter_kind(kind, None).cloned().collect::<Vec<_>>())
             .collect()
+    };
+    fn typed<T: serde::de::DeserializeOwned>(object: &Value) -> Option<T> {
+        serde_json::from_value(object.clone()).ok()
     }
-    crate::release::Snapshot {
-        deployments: typed(deployments),
-        replica_sets: typed(replica_sets),
-        pods: typed(pods),
-        services: typed(services),
-        ingresses: typed(ingresses),
-        http_routes: typed(http_routes),
-        autoscalers: typed(autoscalers),
-        ..Default::default()
+    let mut snapshot = crate::release::Snapshot::default();
+    for o in &objects {
+        match o["kind"].as_str() {
+            Some("Deployment") => snapshot.deployments.extend(typed(o)),
+            Some("ReplicaSet") => snapshot.replica_sets.extend(typed(o)),
+            Some("Pod") => snapshot.pods.extend(typed(o)),
+            Some("Service") => snapshot.services.extend(typed(o)),
+            Some("Ingress") => snapshot.ingresses.extend(typed(o)),
+            Some("HTTPRoute") => snapshot.http_routes.extend(typed(o)),
+            Some("HorizontalPodAutoscaler") => snapshot.autoscalers.extend(typed(o)),
+            _ => {}
+        }
     }
+    snapshot
 }
 
 /// One simulated series: its metric name, labels, and its per-second rate at a time.
@@ -336,13 +328,22 @@ impl Matcher {
 struct Parser<'a> {
     text: &'a str,
     at: usize,
+    /// How deeply the expression nests, bounded so a hostile query cannot exhaust the stack.
+    depth: usize,
 }
+
+/// Deeper nesting than any of the default queries, far from the stack's limit.
+const MAX_DEPTH: usize = 64;
 
 type Parsed<T> = Result<T, String>;
 
 impl<'a> Parser<'a> {
     fn parse(text: &'a str) -> Parsed<Expr> {
-        let mut p = Parser { text, at: 0 };
+        let mut p = Parser {
+            text,
+            at: 0,
+            depth: 0,
+        };
         let e = p.expr()?;
         p.space();
         if p.at < text.len() {
@@ -411,11 +412,19 @@ impl<'a> Parser<'a> {
     }
 
     fn expr(&mut self) -> Parsed<Expr> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(format!(
+                "1:{}: parse error: the expression nests too deeply",
+                self.at + 1
+            ));
+        }
         let mut left = self.term()?;
         while self.eat("/") {
             let right = self.term()?;
             left = Expr::Div(Box::new(left), Box::new(right));
         }
+        self.depth -= 1;
         Ok(left)
     }
 
@@ -954,6 +963,17 @@ mod tests {
             "sum(rate(x[1q]))",
         ] {
             assert!(Parser::parse(q).is_err(), "{q}");
+        }
+        assert!(Parser::parse(&"(".repeat(100_000)).is_err(), "deep nesting");
+        // Every prefix of every default query is answered, never a panic.
+        for exporter in crate::cluster::metrics::Exporter::ALL {
+            let t = exporter.templates();
+            for signal in crate::release::signals::Signal::ALL {
+                let q = t.of(signal);
+                for end in (0..=q.len()).filter(|i| q.is_char_boundary(*i)) {
+                    let _ = Parser::parse(&q[..end]);
+                }
+            }
         }
     }
 

@@ -107,6 +107,19 @@ impl Settings {
     /// The file cannot be read or says something not allowed: [`ConfigError`] names the file,
     /// the key and what is allowed.
     pub fn load(flag: Option<&str>, dir: Option<&Path>) -> Result<Option<Settings>, ConfigError> {
+        Settings::load_or(flag, dir, None)
+    }
+
+    /// [`Settings::load`], with `fallback` as the source when neither the flag nor the file
+    /// names one (the demo's own Prometheus); the file's margins and queries still apply.
+    ///
+    /// # Errors
+    /// As [`Settings::load`].
+    pub fn load_or(
+        flag: Option<&str>,
+        dir: Option<&Path>,
+        fallback: Option<Source>,
+    ) -> Result<Option<Settings>, ConfigError> {
         let path = dir.map(|d| d.join(FILE_NAME));
         let text = match &path {
             Some(p) => match std::fs::read_to_string(p) {
@@ -123,15 +136,26 @@ impl Settings {
         };
         match (text, path) {
             (Some(text), Some(path)) => {
-                Settings::parse(&text, flag).map_err(|why| ConfigError { path, why })
+                Settings::parse_or(&text, flag, fallback).map_err(|why| ConfigError { path, why })
             }
-            _ => Ok(flag.map(|url| Settings::new(Source::Url(url.to_string())))),
+            _ => {
+                let flagged = flag.map(|url| Source::Url(url.to_string()));
+                Ok(flagged.or(fallback).map(Settings::new))
+            }
         }
     }
 
     /// [`Settings::load`] on the text of a metrics file; the error is what is wrong in it.
     pub fn parse(text: &str, flag: Option<&str>) -> Result<Option<Settings>, String> {
-        let file: File = toml::from_str(text).map_err(|e| e.message().to_string())?;
+        Settings::parse_or(text, flag, None)
+    }
+
+    fn parse_or(
+        text: &str,
+        flag: Option<&str>,
+        fallback: Option<Source>,
+    ) -> Result<Option<Settings>, String> {
+        let file: File = toml::from_str(text).map_err(|e| located(text, &e))?;
         let p = file.prometheus.unwrap_or_default();
         // The whole file is checked even when it names no Prometheus, so a mistake shows at once.
         let source = match (flag, p.url, p.service) {
@@ -146,7 +170,7 @@ impl Settings {
                      (e.g. \"monitoring/prometheus-k8s:9090\")"
                 )
             })?),
-            (None, None, None) => None,
+            (None, None, None) => fallback,
         };
         let mut settings = Settings::new(Source::Url(String::new()));
         let duration = |key: &str, raw: Option<String>, default: Duration| match raw {
@@ -172,6 +196,17 @@ impl Settings {
         }
         Ok(source.map(|source| Settings { source, ..settings }))
     }
+}
+
+/// A TOML error with the line it is on: `line 2 (url = 3): invalid type: …`.
+fn located(text: &str, e: &toml::de::Error) -> String {
+    let Some(span) = e.span() else {
+        return e.message().to_string();
+    };
+    let before = text.get(..span.start).unwrap_or("");
+    let number = before.matches('\n').count() + 1;
+    let line = text.lines().nth(number - 1).unwrap_or("").trim();
+    format!("line {number} ({line}): {}", e.message())
 }
 
 /// A metrics file that cannot be used, in a sentence: `~/.config/cutover/metrics.toml: …`.
@@ -252,20 +287,27 @@ mod tests {
             ),
             (
                 "[prometheus]\nurl = \"http://p:9090\"\nadress = \"x\"\n",
-                "unknown field `adress`, expected one of `url`, `service`, `timeout`, `window`, `step`",
+                "line 3 (adress = \"x\"): unknown field `adress`, expected one of `url`, `service`, \
+                 `timeout`, `window`, `step`",
             ),
             (
                 "[margins]\nerror = 0.1\n",
-                "unknown field `error`, expected one of `error_ratio`, `latency_p99`, `min_request_rate`",
+                "line 2 (error = 0.1): unknown field `error`, expected one of `error_ratio`, \
+                 `latency_p99`, `min_request_rate`",
             ),
             (
                 "[queries]\nexporter = \"haproxy\"\n",
-                "unknown variant `haproxy`, expected one of `ingress-nginx`, `istio`, `http_requests_total`",
+                "line 2 (exporter = \"haproxy\"): unknown variant `haproxy`, expected one of \
+                 `ingress-nginx`, `istio`, `http_requests_total`",
             ),
             (
                 "[queries]\nrequest_rate = 'sum(rate(x{{pod=\"{podname}\"}}[1m]))'\n",
                 "[queries] request_rate: unknown placeholder {podname}: the placeholders are \
                  {namespace}, {service}, {deployment} and {pod_regex}",
+            ),
+            (
+                "[prometheus]\nurl = 3\n",
+                "line 2 (url = 3): invalid type: integer `3`, expected a string",
             ),
             (
                 "[prometheus]\nurl = \"http://p:9090\"\nstep = \"20m\"\n",
@@ -305,5 +347,13 @@ mod tests {
             Some(Source::Url("http://127.0.0.1:9090".into()))
         );
         assert_eq!(Settings::parse("", None), Ok(None), "an empty file: off");
+        let demo = Source::service("monitoring/prometheus:9090");
+        let fallen = Settings::parse_or("[margins]\nerror_ratio = 0.05\n", None, demo.clone());
+        let fallen = fallen.ok().flatten();
+        assert_eq!(fallen.as_ref().map(|s| &s.source), demo.as_ref());
+        assert_eq!(fallen.map(|s| s.margins.error_ratio), Some(0.05));
+        let dir = Path::new("/nonexistent-dir");
+        let bare = Settings::load_or(None, Some(dir), demo.clone());
+        assert_eq!(bare.ok().flatten().map(|s| s.source), demo);
     }
 }

@@ -3,8 +3,9 @@
 //! `query_range` over the window, all at once under one timeout.
 //!
 //! The console's background poller and `cutover status` share this API:
-//! `Settings::load(flag, paths::config_dir())` → `Prometheus::from_settings(settings, client)`
-//! → `prometheus.fetch(&release, now)`. `Prometheus` is cheap to clone into a task.
+//! `Settings::load(flag, paths::config_dir())` (or `load_or` with the demo's source as the
+//! fallback) → `Prometheus::from_settings(settings, client)` → `prometheus.fetch(&release,
+//! now)`. `Prometheus` is cheap to clone into a task.
 
 mod answer;
 pub mod config;
@@ -40,6 +41,14 @@ pub enum MetricsError {
     Refused { at: String, code: u16, why: String },
     #[error("Prometheus at {at} cannot be used: {why}")]
     BadSource { at: String, why: String },
+}
+
+impl MetricsError {
+    /// Prometheus could not be asked at all (no answer in time, no connection, an unusable
+    /// source): asking again about another release would fail the same way.
+    pub fn is_unreachable(&self) -> bool {
+        !matches!(self, MetricsError::Refused { .. })
+    }
 }
 
 /// A Prometheus to ask, with its settings. Cloning shares the HTTP client and the settings.
