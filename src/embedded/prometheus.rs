@@ -53,6 +53,9 @@ struct TrackLoad {
     p99: f64,
     /// A phase from the track's name, so tracks do not vary in step.
     phase: f64,
+    /// When its oldest pod was created (unix seconds; infinite without pods): a real
+    /// Prometheus has no series of pods from before they existed, so neither has this one.
+    since: f64,
 }
 
 impl TrackLoad {
@@ -69,7 +72,8 @@ impl TrackLoad {
 /// The tracks of every release in the store, with their simulated load.
 fn tracks_of(shared: &Shared) -> Vec<TrackLoad> {
     let snapshot = snapshot_of(shared);
-    let releases = crate::release::discover(&snapshot, jiff::Timestamp::now());
+    let now = jiff::Timestamp::now();
+    let releases = crate::release::discover(&snapshot, now);
     let mut out = Vec::new();
     for r in &releases {
         let tracks = std::iter::once(&r.live).chain(r.candidate.as_ref());
@@ -85,10 +89,22 @@ fn tracks_of(shared: &Shared) -> Vec<TrackLoad> {
                 errors: if tag("crash") { 0.35 } else { 0.002 },
                 p99: if tag("slow") { 0.9 } else { 0.1 },
                 phase: f64::from(fnv(name) % 628) / 100.0,
+                since: since(t, now),
             });
         }
     }
     out
+}
+
+/// When the oldest of `t`'s pods was created, in unix seconds; a pod of unknown age counts
+/// as created `now`, and a track without pods has no series at all (infinity).
+fn since(t: &crate::release::Track, now: jiff::Timestamp) -> f64 {
+    let now = now.as_second();
+    t.pods
+        .iter()
+        .map(|p| now - p.age_seconds.unwrap_or(0))
+        .min()
+        .map_or(f64::INFINITY, |s| s as f64)
 }
 
 /// An image's tag (`nginx:1.27-slow` → `1.27-slow`), as the simulated kubelet reads it.
@@ -236,7 +252,7 @@ impl Family {
 /// track's Service, Istio's by Deployment, `http_requests_total` by pod.
 fn samples_at(tracks: &[TrackLoad], t: f64) -> Vec<Sample> {
     let mut out = Vec::new();
-    for track in tracks {
+    for track in tracks.iter().filter(|track| t >= track.since) {
         let (rate, errors, p99) = track.at(t);
         let ns = track.namespace.as_str();
         // (exporter, its labels for this track, the share of the track's requests)
@@ -904,6 +920,7 @@ mod tests {
             errors,
             p99,
             phase: 0.0,
+            since: f64::NEG_INFINITY,
         }
     }
 
@@ -952,6 +969,19 @@ mod tests {
             &other,
         );
         assert_eq!(none, Evaluated::Vector(Vec::new()), "no pod matches");
+    }
+
+    #[test]
+    fn a_track_has_no_series_from_before_its_pods_existed() {
+        let q = r#"sum(rate(http_requests_total{pod=~"nginx-v2-.*"}[1m]))"#;
+        let mut started = track(&["nginx-v2-abc12-xyz98"], 10.0, 0.2, 0.5);
+        started.since = 100.0;
+        let at = |t: f64| {
+            let expr = Parser::parse(q).unwrap_or(Expr::Number(0.0));
+            eval(&expr, &samples_at(std::slice::from_ref(&started), t))
+        };
+        assert_eq!(at(99.0), Evaluated::Vector(Vec::new()), "before its pods");
+        assert!(one(at(100.0)) > 0.0, "once they exist");
     }
 
     #[test]

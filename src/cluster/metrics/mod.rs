@@ -91,9 +91,12 @@ impl Prometheus {
                     return Err(bad("the URL must start with http:// or https://".into()));
                 }
                 let mut config = kube::Config::new(uri);
+                // The fetch's own timeout bounds every request; a read timeout of the same
+                // length would race it and cut a silent Prometheus with a transport error
+                // instead of saying it did not answer.
                 config.connect_timeout = Some(settings.timeout);
-                config.read_timeout = Some(settings.timeout);
-                config.write_timeout = Some(settings.timeout);
+                config.read_timeout = None;
+                config.write_timeout = None;
                 let client = kube::Client::try_from(config).map_err(|e| bad(e.to_string()))?;
                 (client, String::new())
             }
