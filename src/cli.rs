@@ -216,6 +216,7 @@ async fn console(cluster: &ClusterArgs, args: &ConsoleArgs) -> anyhow::Result<Ex
     let session = Session {
         keymap: Some(keymap(args)?),
         metrics: metrics_settings(cluster),
+        metrics_home: place.context.clone(),
         ..crate::console::switching_session(place, args.read_only, at)
     };
     let writer = (!args.read_only).then(|| Writer::new(client.clone()));

@@ -1624,6 +1624,7 @@ fn signals_at(release: &str, errors: f64, at: jiff::Timestamp) -> ReleaseSignals
         window_seconds: 600,
         step_seconds: 30,
         unanswered: Vec::new(),
+        basis: None,
     }
 }
 
@@ -1658,6 +1659,9 @@ const TIMED_OUT: &str = "Prometheus at http://203.0.113.20:9090 did not answer w
                          that it is up, or raise [prometheus] timeout in metrics.toml";
 
 const WORSE: &str = "v2 fails 12.0% of requests against 0.1% on v1 (margin 1.0 point)";
+
+/// Approve while the first answer is awaited: a step on figures nobody has seen.
+const ASKING: &str = "the golden signals are not judged yet: asking Prometheus";
 
 #[test]
 fn signals_for_another_release_are_dropped_and_a_new_selection_waits_for_its_own() {
@@ -1700,7 +1704,7 @@ fn without_prometheus_a_new_selection_stays_not_configured() {
 #[test]
 fn approve_on_worse_signals_asks_for_the_typed_name_and_the_dialog_holds_the_figures() {
     let mut app = metrics_app("shop/nginx-service");
-    assert_eq!(approve(&app), Allowed::Yes);
+    assert_eq!(approve(&app), Allowed::Risky(ASKING.into()));
     let worse = signals_at("shop/nginx-service", 0.12, now());
     answer(&mut app, "shop/nginx-service", Signals::Ready(worse));
     assert_eq!(approve(&app), Allowed::Risky(WORSE.into()));
@@ -1739,13 +1743,21 @@ fn approve_on_good_signals_asks_only_for_y() {
     assert!(confirm.typed.is_none());
 }
 
+/// Signals that judge nothing (old, failed, asked before the release changed, or with no
+/// series for live) make approve risky with why, never with their figures: an approve is not
+/// waved through on figures nobody saw, as an analysis that could not run halts Argo Rollouts.
 #[test]
-fn stale_or_failed_signals_never_make_approve_risky() {
+fn stale_failed_or_outdated_signals_make_approve_risky_as_not_judged() {
     let id = "shop/nginx-service";
     let mut app = metrics_app(id);
     let old = now() - jiff::SignedDuration::from_secs(300);
     answer(&mut app, id, Signals::Ready(signals_at(id, 0.12, old)));
-    assert_eq!(approve(&app), Allowed::Yes, "five minutes old");
+    let five = "the golden signals are 5m old: not judged";
+    assert_eq!(
+        approve(&app),
+        Allowed::Risky(five.into()),
+        "five minutes old"
+    );
     assert!(screen(&app).join("\n").contains("as of 5m ago"));
     // Fresh, then old by the console's clock: approve is planned again each time.
     answer(&mut app, id, Signals::Ready(signals_at(id, 0.12, now())));
@@ -1753,7 +1765,12 @@ fn stale_or_failed_signals_never_make_approve_risky() {
     app.update(Msg::Tick(
         now() + jiff::SignedDuration::from_secs(cutover::console::app::SIGNALS_STALE_SECONDS),
     ));
-    assert_eq!(approve(&app), Allowed::Yes, "stale by the clock");
+    let stale = "the golden signals are 1m old: not judged";
+    assert_eq!(
+        approve(&app),
+        Allowed::Risky(stale.into()),
+        "stale by the clock"
+    );
     app.update(Msg::Tick(now()));
     assert_eq!(approve(&app), Allowed::Risky(WORSE.into()));
     let failed = Signals::Failed {
@@ -1761,12 +1778,65 @@ fn stale_or_failed_signals_never_make_approve_risky() {
         last: None,
     };
     answer(&mut app, id, failed);
-    assert_eq!(approve(&app), Allowed::Yes, "the last query failed");
+    let not_judged = format!("the golden signals are not judged: {TIMED_OUT}");
+    assert_eq!(
+        approve(&app),
+        Allowed::Risky(not_judged),
+        "the last query failed"
+    );
     let rows = screen(&app).join("\n");
     assert!(
         rows.contains("Prometheus at http://203.0.113.20:9090"),
         "the pane says why: {rows}"
     );
+    // Asked for the release as it was before a change (another basis): not its figures now.
+    let release = app.release().expect("selected").clone();
+    let mut before = signals_at(id, 0.12, now());
+    before.basis = Some(cutover::release::signals::basis(&release).wrapping_add(1));
+    answer(&mut app, id, Signals::Ready(before));
+    let outdated =
+        "the golden signals are from before the release changed (0s ago): not judged yet";
+    assert_eq!(approve(&app), Allowed::Risky(outdated.into()));
+    assert!(
+        screen(&app)
+            .join("\n")
+            .contains("before the release changed")
+    );
+    let mut current = signals_at(id, 0.001, now());
+    current.basis = Some(cutover::release::signals::basis(&release));
+    answer(&mut app, id, Signals::Ready(current.clone()));
+    assert_eq!(approve(&app), Allowed::Yes, "current and good");
+    // Prometheus answers, but has no series for live: the queries match nothing.
+    current.live.request_rate = None;
+    answer(&mut app, id, Signals::Ready(current));
+    let Allowed::Risky(why) = approve(&app) else {
+        panic!("no series for live judges nothing")
+    };
+    assert!(
+        why.contains("Prometheus has no request rate for v1 (live)"),
+        "{why}"
+    );
+}
+
+/// A Prometheus URL watches the context the console started in: in another context the
+/// signals are off, and the pane says whose Prometheus it is; back home they are on again.
+#[test]
+fn a_prometheus_url_is_off_in_other_contexts_and_says_so() {
+    let mut app = metrics_app("shop/nginx-service");
+    app.session.metrics_home = "one".into();
+    app.session.context = "two".into();
+    assert!(!app.session.metrics_configured());
+    select(&mut app, "api/route1");
+    assert_eq!(app.signals, Signals::NotConfigured);
+    assert_eq!(approve(&app), Allowed::Yes, "no Prometheus here to judge");
+    let rows = screen(&app).join("\n");
+    assert!(
+        rows.contains("off here: Prometheus watches context one (http://"),
+        "{rows}"
+    );
+    app.session.context = "one".into();
+    select(&mut app, "shop/nginx-service");
+    assert_eq!(app.signals, Signals::Waiting, "back home, asked again");
 }
 
 #[test]
@@ -1774,7 +1844,10 @@ fn an_open_approve_dialog_is_planned_again_when_worse_signals_arrive() {
     let id = "shop/nginx-service";
     let mut app = metrics_app(id);
     key(&mut app, Key::char('a'));
-    assert!(app.confirm().is_some_and(|c| c.typed.is_none()));
+    assert!(
+        app.confirm()
+            .is_some_and(|c| c.plan.risk.as_deref() == Some(ASKING))
+    );
     answer(&mut app, id, Signals::Ready(signals_at(id, 0.12, now())));
     let confirm = app.confirm().expect("the dialog, made again");
     assert_eq!(confirm.plan.risk.as_deref(), Some(WORSE));
@@ -1827,7 +1900,8 @@ fn random_signals_stay_with_the_selected_release_and_never_judge_when_stale() {
                 .actions
                 .iter()
                 .any(|a| a.command == Command::Approve && matches!(a.allowed, Allowed::Risky(_)));
-            assert!(!risky || app.signals_risk.is_some(), "seed {seed}");
+            let judged = app.signals_risk.is_some() || app.signals_unjudged.is_some();
+            assert!(!risky || judged, "seed {seed}");
         }
     }
 }

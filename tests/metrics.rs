@@ -566,6 +566,49 @@ async fn approve_with_a_crash_looping_candidate_names_its_error_ratio() {
     assert!(done.status.success(), "{done:?}");
 }
 
+/// Approve with a Prometheus configured that cannot answer is never waved through: the
+/// signals not judged are a risk with why (refused without --force, in the JSON's `risk`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn approve_with_prometheus_down_is_risky_as_not_judged() {
+    let d = demo().await;
+    let dir = tempfile::tempdir().unwrap();
+    let kc = kubeconfig(&d.cluster, dir.path());
+    // A port that was just free: nothing listens there.
+    let closed = {
+        let l = std::net::TcpListener::bind(loopback()).unwrap();
+        format!("http://{}", l.local_addr().unwrap())
+    };
+    let approve = [
+        "approve",
+        "api/route1",
+        "--yes",
+        "-o",
+        "json",
+        "--prometheus",
+        &closed,
+    ];
+    let refused = cutover(&kc, dir.path(), &approve).await;
+    assert_eq!(refused.status.code(), Some(1), "{refused:?}");
+    let report = json_of(&refused);
+    let risk = report["risk"].as_str().unwrap_or("");
+    assert!(
+        risk.starts_with(&format!(
+            "the golden signals are not judged: Prometheus at {closed} could not be reached"
+        )),
+        "{report}"
+    );
+    let forced = [
+        "approve",
+        "api/route1",
+        "--yes",
+        "--force",
+        "--prometheus",
+        &closed,
+    ];
+    let done = cutover(&kc, dir.path(), &forced).await;
+    assert!(done.status.success(), "{done:?}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_simulated_prometheus_answers_instant_queries_by_get_and_post_form() {
     let d = demo().await;

@@ -2535,6 +2535,7 @@ fn checkout_signals(v2: TrackSignals, at: jiff::Timestamp) -> ReleaseSignals {
         window_seconds: 600,
         step_seconds: 30,
         unanswered: Vec::new(),
+        basis: None,
     }
 }
 

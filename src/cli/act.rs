@@ -303,23 +303,23 @@ async fn attempt(
 
 /// Approving weighs the golden signals as the planner's own risks: a candidate worse than live
 /// by more than the margins (`release::signals::gate_risk`) makes the plan risky, with the
-/// figures. Without Prometheus nothing changes; when it fails, stderr says the signals were
-/// not judged.
+/// figures, and so do signals that could not be judged (Prometheus failing, or answering no
+/// series for the live track): an approve is never waved through on figures nobody saw.
+/// Without Prometheus nothing changes.
 async fn judge_signals(cluster: &ClusterArgs, client: &kube::Client, r: &Release, plan: &mut Plan) {
+    use crate::release::signals::{gate_risk, unjudged};
     let Some(prometheus) = super::prometheus(cluster, client) else {
         return;
     };
-    match prometheus.fetch(r, jiff::Timestamp::now()).await {
+    let risk = match prometheus.fetch(r, jiff::Timestamp::now()).await {
         Ok(signals) => {
             let margins = &prometheus.settings().margins;
-            if let Some(risk) = crate::release::signals::gate_risk(&signals, margins) {
-                plan.risk = Some(match plan.risk.take() {
-                    Some(other) => format!("{}; {risk}", other.trim_end_matches('.')),
-                    None => risk,
-                });
-            }
+            gate_risk(&signals, margins).or_else(|| unjudged(&signals, r, margins))
         }
-        Err(e) => super::tell(&[format!("the golden signals were not judged: {e}")]),
+        Err(e) => Some(format!("the golden signals are not judged: {e}")),
+    };
+    if let Some(risk) = risk {
+        plan.add_risk(risk);
     }
 }
 

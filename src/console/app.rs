@@ -74,12 +74,38 @@ pub struct Session {
     /// Where Prometheus is, what to ask it and the gate's margins; None: no Prometheus is
     /// configured, and the detail says so in one quiet line.
     pub metrics: Option<crate::cluster::metrics::Settings>,
+    /// The context a Prometheus URL in `metrics` watches (the one the console started in);
+    /// empty: every context's (a service proxy goes through the context's own API server).
+    pub metrics_home: String,
 }
 
 impl Session {
-    /// A Prometheus is configured: the detail asks for golden signals.
+    /// A Prometheus watches this context: the detail asks it for golden signals.
     pub fn metrics_configured(&self) -> bool {
-        self.metrics.is_some()
+        self.metrics_here().is_some()
+    }
+
+    /// The Prometheus settings that apply in the current context: a URL's only in the context
+    /// it was configured for (its series are that cluster's), a service proxy's in every one.
+    pub fn metrics_here(&self) -> Option<&crate::cluster::metrics::Settings> {
+        use crate::cluster::metrics::Source;
+        let m = self.metrics.as_ref()?;
+        let here = !matches!(m.source, Source::Url(_))
+            || self.metrics_home.is_empty()
+            || self.metrics_home == self.context;
+        here.then_some(m)
+    }
+
+    /// Why golden signals are off here although a Prometheus is configured: `the Prometheus
+    /// at http://… watches context one`.
+    pub fn metrics_elsewhere(&self) -> Option<String> {
+        let m = self.metrics.as_ref()?;
+        (self.metrics_here().is_none()).then(|| {
+            format!(
+                "the Prometheus at {} watches context {}",
+                m.source, self.metrics_home
+            )
+        })
     }
 
     /// How much worse than live the candidate's signals may be before approve is risky.
@@ -350,6 +376,9 @@ pub struct App {
     pub signals: Signals,
     /// Why approve is risky on the fresh signals (the gate's sentence); set with `signals`.
     pub signals_risk: Option<String>,
+    /// Why the signals judge nothing now although Prometheus is configured (asking, failed,
+    /// from before the release changed); set with `signals`.
+    pub signals_unjudged: Option<String>,
 }
 
 impl App {
@@ -389,6 +418,7 @@ impl App {
             switching: None,
             signals: Signals::NotConfigured,
             signals_risk: None,
+            signals_unjudged: None,
         }
     }
 

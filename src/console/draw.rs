@@ -373,3 +373,8 @@ fn fit<T>(items: Vec<(u8, T)>, height: usize) -> Vec<T> {
         .filter_map(|((_, t), k)| k.then_some(t))
         .collect()
 }
+
+/// How long before `now` the instant `at` was, as kubectl writes ages (`45s`, `12m`).
+pub(crate) fn age_words(now: jiff::Timestamp, at: jiff::Timestamp) -> String {
+    text::age(now.as_second() - at.as_second())
+}

@@ -255,7 +255,7 @@ impl Outlet<'_> {
         match effect {
             Effect::Focus(focus) => {
                 // The poller follows the focus: a new release, a new poller; none, none.
-                self.signals = match (&focus, &app.session.metrics) {
+                self.signals = match (&focus, app.session.metrics_here()) {
                     (Some(f), Some(settings)) => Some(poll::start(
                         settings,
                         self.feed().client(),

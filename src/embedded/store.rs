@@ -570,6 +570,10 @@ fn check_body(kind: &ResourceKind, obj: &Value) -> Result<(), ApiError> {
     objects::check_type(kind, obj)
 }
 
+/// The longest `generateName` prefix kept: 63 - 5 (kube `staging/src/k8s.io/apiserver/pkg/
+/// storage/names/generate.go`, maxGeneratedNameLength).
+pub const GENERATED_PREFIX_MAX: usize = 58;
+
 /// Names a new object (from `generateName` when it has no name) and sets its namespace; returns
 /// the name.
 fn stamp_name(kind: &ResourceKind, ns: &str, obj: &mut Value) -> String {
@@ -582,7 +586,13 @@ fn stamp_name(kind: &ResourceKind, ns: &str, obj: &mut Value) -> String {
     if name.is_empty()
         && let Some(prefix) = meta.get("generateName").and_then(Value::as_str)
     {
-        name = format!("{prefix}{}", random_suffix(5));
+        // apiserver `names.SimpleNameGenerator`: the prefix is cut to 63 - 5 characters
+        // (maxGeneratedNameLength) so that the name with its 5 random ones fits a label.
+        let cut = prefix
+            .char_indices()
+            .nth(GENERATED_PREFIX_MAX)
+            .map_or(prefix, |(i, _)| &prefix[..i]);
+        name = format!("{cut}{}", random_suffix(5));
         meta.insert("name".into(), json!(name));
     }
     if kind.namespaced {
@@ -713,6 +723,17 @@ mod tests {
 
     fn svc(name: &str) -> Value {
         json!({"apiVersion":"v1","kind":"Service","metadata":{"name":name},"spec":{"selector":{"app":"x"},"ports":[{"port":80}]}})
+    }
+
+    #[test]
+    fn a_generated_name_keeps_at_most_58_characters_of_its_prefix() {
+        for prefix in ["web-7d9f8c6b5-", &format!("{}-kmwdw6b8rj-", "x".repeat(60))] {
+            let mut obj = json!({"metadata": {"generateName": prefix}});
+            let name = stamp_name(svc_kind(), "default", &mut obj);
+            let kept = prefix.len().min(GENERATED_PREFIX_MAX);
+            assert_eq!(name.len(), kept + 5, "{name}");
+            assert!(name.starts_with(&prefix[..kept]), "{name}");
+        }
     }
 
     #[test]

@@ -73,6 +73,66 @@ pub struct ReleaseSignals {
     /// Signals Prometheus could not answer, with its error (`error ratio: parse error at …`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unanswered: Vec<(Signal, String)>,
+    /// The [`basis`] of the release the queries were asked for: figures asked before its
+    /// tracks changed (an image rolled out, a weight moved, pods replaced) are not its figures
+    /// now. None where not known (then judged as current).
+    #[serde(skip)]
+    pub basis: Option<u64>,
+}
+
+/// Why Prometheus's answer judges nothing although it came, for `r` as it is now:
+/// - no request rate for the live track, which serves the release's traffic: the queries
+///   match no series (a wrong exporter or label in `[queries]`), so there is nothing to
+///   compare a candidate with;
+/// - a candidate that takes a share of the requests (`traffic_percent` > 0) with no request
+///   rate, or one under `margins.min_request_rate`: its pods are too new to have figures, or
+///   it serves too few requests to judge.
+///
+/// None when both sides have their figures, or when the candidate takes no share yet (before
+/// a blue-green switch it has none by nature, and is judged once it has).
+pub fn unjudged(
+    s: &ReleaseSignals,
+    r: &crate::release::Release,
+    margins: &Margins,
+) -> Option<String> {
+    let rate = |t: &TrackSignals| t.series(Signal::RequestRate).and_then(Series::last);
+    if rate(&s.live).is_none() {
+        return Some(format!(
+            "the golden signals are not judged: Prometheus has no request rate for {} (live); check the queries in metrics.toml",
+            s.live.track
+        ));
+    }
+    let share = r.candidate.as_ref().map_or(0, |c| c.traffic_percent);
+    let cand = s.candidate.as_ref().filter(|_| share > 0)?;
+    match rate(cand) {
+        None => Some(format!(
+            "the golden signals are not judged: Prometheus has no figures for {} yet, which takes {share}% of requests",
+            cand.track
+        )),
+        Some(r) if r < margins.min_request_rate => Some(format!(
+            "the golden signals are not judged: {} serves {r:.2} requests a second, under the {} a judgement needs",
+            cand.track, margins.min_request_rate
+        )),
+        Some(_) => None,
+    }
+}
+
+/// What a release's golden signals depend on, as one number: each track's Deployments,
+/// images (running and asked for), share of traffic and pods. Two releases with the same
+/// basis are served by the same pods at the same split, so their figures are comparable.
+pub fn basis(r: &crate::release::Release) -> u64 {
+    use std::hash::{Hash as _, Hasher as _};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for t in std::iter::once(&r.live).chain(r.candidate.as_ref()) {
+        t.deployments.hash(&mut h);
+        t.images.hash(&mut h);
+        t.template_images.hash(&mut h);
+        t.traffic_percent.hash(&mut h);
+        for p in &t.pods {
+            p.name.hash(&mut h);
+        }
+    }
+    h.finish()
 }
 
 /// The signals the console holds for the selected release.
@@ -214,6 +274,7 @@ mod tests {
             window_seconds: 600,
             step_seconds: 30,
             unanswered: Vec::new(),
+            basis: None,
         }
     }
 
@@ -271,5 +332,120 @@ mod tests {
             gate_risk(&s, &wide).as_deref(),
             Some("v2 fails 12.0% of requests against 0.1% on v1 (margin 5.0 points)")
         );
+    }
+
+    /// `shop/web` with a candidate taking `share`% of the requests.
+    fn release(share: u32) -> crate::release::Release {
+        use crate::release::model::{Kind, ObjectRef, Pattern, Stage, Traffic};
+        let candidate = crate::release::Track {
+            traffic_percent: share,
+            ..crate::release::Track::default()
+        };
+        crate::release::Release {
+            namespace: "shop".into(),
+            name: "web".into(),
+            pattern: Pattern::SelectorSwitch,
+            stage: Stage::Staged,
+            live: crate::release::Track::default(),
+            candidate: Some(candidate),
+            traffic: Traffic::default(),
+            warnings: Vec::new(),
+            traffic_object: ObjectRef {
+                kind: Kind::Service,
+                namespace: "shop".into(),
+                name: "web".into(),
+                resource_version: "7".into(),
+            },
+            track_label: Some("version".into()),
+            canary: None,
+            record: None,
+            record_error: None,
+            steps: smallvec::smallvec![10, 25, 50, 100],
+            gate_remaining_seconds: None,
+        }
+    }
+
+    #[test]
+    fn signals_without_figures_for_a_side_that_serves_judge_nothing() {
+        let m = Margins::default();
+        let v1 = || track("v1", 10.0, 0.001, 0.120);
+        let mut none = track("v2", 0.0, 0.0, 0.0);
+        none.request_rate = None;
+        let mut silent = v1();
+        silent.request_rate = Some(Series::default());
+        let rows: Vec<(&str, ReleaseSignals, u32, Option<&str>)> = vec![
+            (
+                "both have figures",
+                signals(v1(), Some(track("v2", 2.0, 0.0, 0.1))),
+                30,
+                None,
+            ),
+            ("no candidate", signals(v1(), None), 0, None),
+            (
+                "a candidate with no share yet",
+                signals(v1(), Some(none.clone())),
+                0,
+                None,
+            ),
+            (
+                "no series for live",
+                signals(silent, None),
+                0,
+                Some("Prometheus has no request rate for v1 (live)"),
+            ),
+            (
+                "a candidate with a share and no figures",
+                signals(v1(), Some(none)),
+                30,
+                Some("Prometheus has no figures for v2 yet, which takes 30% of requests"),
+            ),
+            (
+                "too little traffic",
+                signals(v1(), Some(track("v2", 0.05, 0.5, 0.9))),
+                1,
+                Some("v2 serves 0.05 requests a second, under the 0.1 a judgement needs"),
+            ),
+        ];
+        for (why, s, share, want) in rows {
+            let got = unjudged(&s, &release(share), &m);
+            match want {
+                None => assert_eq!(got, None, "{why}"),
+                Some(words) => assert!(
+                    got.as_deref().is_some_and(|g| g.contains(words)),
+                    "{why}: {got:?}"
+                ),
+            }
+        }
+    }
+
+    #[test]
+    fn the_basis_changes_with_what_the_figures_depend_on() {
+        use crate::release::model::{PodState, PodSummary};
+        let r = release(0);
+        let before = basis(&r);
+        assert_eq!(
+            basis(&r.clone()),
+            before,
+            "the same release, the same basis"
+        );
+        let mut image = r.clone();
+        if let Some(c) = image.candidate.as_mut() {
+            c.images = ["app:2-crash".into()].into_iter().collect();
+        }
+        let mut weight = r.clone();
+        weight.live.traffic_percent = 70;
+        let mut pods = r.clone();
+        pods.live.pods.push(PodSummary {
+            name: "web-1".into(),
+            state: PodState::Ready,
+            restarts: 0,
+            restarted_seconds_ago: None,
+            age_seconds: None,
+            failure: None,
+            detail: Default::default(),
+        });
+        for (what, changed) in [("image", image), ("weight", weight), ("pods", pods)] {
+            assert_ne!(basis(&changed), before, "{what}");
+        }
     }
 }

@@ -162,6 +162,7 @@ impl Prometheus {
             window_seconds: u32::try_from(s.window.as_secs()).unwrap_or(u32::MAX),
             step_seconds: u32::try_from(s.step.as_secs()).unwrap_or(u32::MAX),
             unanswered,
+            basis: Some(crate::release::signals::basis(release)),
         })
     }
 

@@ -110,13 +110,17 @@ pub struct Placeholders {
     /// The track's first Deployment.
     pub deployment: String,
     /// A regex matching the names of the track's pods: each Deployment's name, then the
-    /// ReplicaSet's pod-template-hash and the pod's suffix.
+    /// ReplicaSet's pod-template-hash and the pod's suffix, as [`pod_name_pattern`] says.
     pub pod_regex: String,
 }
 
 impl Placeholders {
     pub fn of(namespace: &str, track: &Track) -> Placeholders {
-        let names: Vec<String> = track.deployments.iter().map(|d| regex_escape(d)).collect();
+        let names: Vec<String> = track
+            .deployments
+            .iter()
+            .map(|d| pod_name_pattern(d))
+            .collect();
         Placeholders {
             namespace: namespace.to_string(),
             service: track.service.as_ref().map(ToString::to_string),
@@ -125,9 +129,30 @@ impl Placeholders {
                 .first()
                 .map(ToString::to_string)
                 .unwrap_or_default(),
-            pod_regex: format!("^({})-[a-z0-9]+-[a-z0-9]+$", names.join("|")),
+            pod_regex: format!("^({})$", names.join("|")),
         }
     }
+}
+
+/// The names of a Deployment's pods, as a regex: its ReplicaSet is `<deployment>-<hash>`, and
+/// each pod is named from `generateName` `<deployment>-<hash>-` plus 5 random characters, the
+/// prefix cut to 58 characters first (kube-apiserver `names.SimpleNameGenerator`); the hash
+/// is at most 10 characters (`rand.SafeEncodeString` of a 32-bit hash). A short name keeps
+/// all of it: `web-[a-z0-9]{1,10}-[a-z0-9]{5}` (never another dash, so `web-api`'s pods are
+/// not `web`'s); a long one loses the hash's end or the dash after it, or its own end.
+pub fn pod_name_pattern(deployment: &str) -> String {
+    const KEPT: usize = 58;
+    const HASH: usize = 10;
+    let base = format!("{deployment}-");
+    if base.len() >= KEPT {
+        let cut = base.get(..KEPT).unwrap_or(&base);
+        return format!("{}[a-z0-9]{{5}}", regex_escape(cut));
+    }
+    let name = regex_escape(deployment);
+    if base.len() + HASH < KEPT {
+        return format!("{name}-[a-z0-9]{{1,{HASH}}}-[a-z0-9]{{5}}");
+    }
+    format!("{name}-[a-z0-9]{{0,{HASH}}}-?[a-z0-9]{{5}}")
 }
 
 /// Why a template could not be filled in.
@@ -277,7 +302,40 @@ mod tests {
             ..Track::default()
         };
         let p = Placeholders::of("shop", &track);
-        assert_eq!(p.pod_regex, r"^(nginx|nginx\.v2)-[a-z0-9]+-[a-z0-9]+$");
+        assert_eq!(
+            p.pod_regex,
+            r"^(nginx-[a-z0-9]{1,10}-[a-z0-9]{5}|nginx\.v2-[a-z0-9]{1,10}-[a-z0-9]{5})$"
+        );
         assert_eq!(p.deployment, "nginx");
+    }
+
+    #[test]
+    fn a_deployments_pod_names_match_its_pattern_and_no_neighbours() {
+        let long = "a-very-long-deployment-name-for-the-checkout-pods-x";
+        let hash = "kmwdw6b8rj";
+        // The name kube-apiserver gives: generateName `<rs>-` cut to 58, then 5 characters.
+        let named = |d: &str| {
+            let prefix = format!("{d}-{hash}-");
+            format!("{}2qrhb", &prefix[..prefix.len().min(58)])
+        };
+        let rows: &[(&str, &str, bool)] = &[
+            ("web", "web-7d9f8c6b5-x2k4p", true),
+            ("web", "web-api-7d9f8c6b5-x2k4p", false),
+            ("web", "web-7d9f8c6b5", false),
+            ("web-api", "web-api-7d9f8c6b5-x2k4p", true),
+            ("nginx.v2", "nginx.v2-5c7b9-abcde", true),
+            ("nginx.v2", "nginxxv2-5c7b9-abcde", false),
+        ];
+        let check = |d: &str, pod: &str, want: bool| {
+            let re = regex::Regex::new(&format!("^({})$", pod_name_pattern(d))).unwrap();
+            assert_eq!(re.is_match(pod), want, "{d}: {pod}");
+        };
+        for (d, pod, want) in rows {
+            check(d, pod, *want);
+        }
+        // Long names: the hash cut short, cut away, and the Deployment's own name cut.
+        for d in [long, &long[..45], &long[..47], &"x".repeat(70)] {
+            check(d, &named(d), true);
+        }
     }
 }

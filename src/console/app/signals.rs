@@ -5,7 +5,7 @@
 use super::App;
 use crate::release::Release;
 use crate::release::plan::{Op, Plan};
-use crate::release::signals::{ReleaseSignals, Signals, gate_risk};
+use crate::release::signals::{ReleaseSignals, Signals, basis, gate_risk, unjudged};
 
 /// An answer older than this (seconds, by the console's clock) is stale: shown with its age,
 /// never a reason to call approve risky. Three missed polls at the usual 30 s.
@@ -66,32 +66,76 @@ impl App {
         };
     }
 
-    /// Judges the held signals again (on an answer, a tick, a new selection): the gate's
-    /// sentence on fresh `Ready` signals, else None. True when it changed.
+    /// Whether `s` are the selected release's figures now: fresh, and asked for the release as
+    /// it is (its [`basis`] unchanged since: no image rolled out, weight moved or pod replaced).
+    pub fn signals_current(&self, s: &ReleaseSignals) -> bool {
+        let same = match (s.basis, self.release()) {
+            (Some(asked), Some(r)) => r.id() == s.release && asked == basis(r),
+            (None, _) => true,
+            (Some(_), None) => false,
+        };
+        same && fresh(s, self.now)
+    }
+
+    /// Judges the held signals again (on an answer, a tick, a view, a new selection): the
+    /// gate's sentence on current `Ready` signals, else None. True when it changed.
     fn judge_signals(&mut self) -> bool {
         let risk = match &self.signals {
-            Signals::Ready(s) if fresh(s, self.now) => gate_risk(s, &self.session.margins()),
+            Signals::Ready(s) if self.signals_current(s) => gate_risk(s, &self.session.margins()),
             _ => None,
         };
-        let changed = risk != self.signals_risk;
-        self.signals_risk = risk;
+        let unjudged = self.unjudged_now();
+        let changed = risk != self.signals_risk || unjudged != self.signals_unjudged;
+        (self.signals_risk, self.signals_unjudged) = (risk, unjudged);
         changed
     }
 
-    /// `plan` with the signals' risk added when it approves `release` and the fresh signals
-    /// of `release` show the candidate worse than live past the margins.
+    /// `plan` with the signals' risk added when it approves `release` and Prometheus is
+    /// configured: the candidate worse than live past the margins on current signals, or the
+    /// signals not judged at all (asked, failed, or from before the release changed). An
+    /// approve on figures nobody has seen is a step taken blind, as Argo Rollouts and Flagger
+    /// treat an analysis that could not run: it does not pass silently.
     pub(super) fn with_signals_risk(&self, release: &Release, mut plan: Plan) -> Plan {
-        let Some(risk) = &self.signals_risk else {
-            return plan;
-        };
-        let about = matches!(&self.signals, Signals::Ready(s) if s.release == release.id());
-        if plan.op != Op::Approve || !about {
+        if plan.op != Op::Approve {
             return plan;
         }
-        plan.risk = Some(match plan.risk.take() {
-            Some(other) => format!("{}; {risk}", other.trim_end_matches('.')),
-            None => risk.clone(),
-        });
+        let about = matches!(&self.signals, Signals::Ready(s) if s.release == release.id());
+        let risk = match (&self.signals_risk, &self.signals_unjudged) {
+            (Some(risk), _) if about => risk.clone(),
+            (_, Some(unjudged)) => unjudged.clone(),
+            _ => return plan,
+        };
+        plan.add_risk(risk);
         plan
+    }
+
+    /// Why the selected release's golden signals are not judged, when Prometheus is
+    /// configured: `the golden signals are not judged yet: asking Prometheus`; None when they
+    /// are (current figures) or when there is no Prometheus to ask.
+    fn unjudged_now(&self) -> Option<String> {
+        let age = |s: &ReleaseSignals| crate::console::draw::age_words(self.now, s.at);
+        match &self.signals {
+            Signals::NotConfigured => None,
+            Signals::Ready(s) if self.signals_current(s) => {
+                unjudged(s, self.release()?, &self.session.margins())
+            }
+            Signals::Ready(s)
+                if fresh(s, self.now) && self.release().is_some_and(|r| r.id() == s.release) =>
+            {
+                Some(format!(
+                    "the golden signals are from before the release changed ({} ago): not judged yet",
+                    age(s)
+                ))
+            }
+            Signals::Ready(s) if self.release().is_some_and(|r| r.id() == s.release) => {
+                Some(format!("the golden signals are {} old: not judged", age(s)))
+            }
+            Signals::Waiting | Signals::Ready(_) => {
+                Some("the golden signals are not judged yet: asking Prometheus".to_string())
+            }
+            Signals::Failed { why, .. } => {
+                Some(format!("the golden signals are not judged: {why}"))
+            }
+        }
     }
 }

@@ -304,19 +304,20 @@ impl App {
     /// Golden signals stop at a switch to another context when they come from a Prometheus
     /// URL: it watches the cluster the console started on, and its series would be shown as
     /// another cluster's (a service proxy goes through the new context's API server, so it
-    /// follows). Says so, or None when the signals go on.
-    fn metrics_left_behind(&mut self, context: &str) -> Option<String> {
-        use crate::cluster::metrics::Source;
-        let settings = self.session.metrics.as_ref()?;
-        if context == self.session.context || !matches!(settings.source, Source::Url(_)) {
-            return None;
-        }
-        let said = format!(
-            "Golden signals are off: the Prometheus at {} is {}'s.",
-            settings.source, self.session.context
+    /// follows); they start again back there. Says so once, or None when nothing changes.
+    fn metrics_left_behind(&self, context: &str) -> Option<String> {
+        let mut there = self.session.clone();
+        there.context = context.to_string();
+        let (before, after) = (
+            self.session.metrics_configured(),
+            there.metrics_configured(),
         );
-        self.session.metrics = None;
-        self.signals = crate::release::signals::Signals::NotConfigured;
-        Some(said)
+        match (before, after) {
+            (true, false) => there
+                .metrics_elsewhere()
+                .map(|why| format!("Golden signals are off here: {why}.")),
+            (false, true) => Some("Golden signals are on again.".to_string()),
+            _ => None,
+        }
     }
 }

@@ -41,6 +41,16 @@ pub(super) fn lines(cx: Cx, r: &Release, w: usize) -> Vec<Item> {
     // An answer about another release (the selection moved on) is not this one's.
     let about = |s: &ReleaseSignals| s.release == r.id();
     match &cx.app.signals {
+        Signals::NotConfigured if cx.app.session.metrics_elsewhere().is_some() => {
+            let session = &cx.app.session;
+            let source = session.metrics.as_ref().map(|m| m.source.to_string());
+            let words = format!(
+                "off here: Prometheus watches context {} ({})",
+                session.metrics_home,
+                source.unwrap_or_default()
+            );
+            quiet(&words, Role::Muted, SPARE)
+        }
         Signals::NotConfigured => {
             // The whole sentence where it fits, else what is missing and where to set it.
             let words = [
@@ -65,14 +75,19 @@ pub(super) fn lines(cx: Cx, r: &Release, w: usize) -> Vec<Item> {
 /// one row per signal.
 fn block(cx: Cx, s: &ReleaseSignals, failed: Option<&str>, w: usize) -> Vec<Item> {
     let now = cx.app.now;
-    let stale = failed.is_some() || !fresh(s, now);
+    let stale = failed.is_some() || !cx.app.signals_current(s);
     let mut heading = vec![
         cx.span(pad("signals", LABEL), Role::Muted),
         cx.span(window_words(s.window_seconds), Role::Muted),
     ];
     if stale {
         let age = text::age(now.as_second() - s.at.as_second());
-        heading.push(cx.span(format!(" · as of {age} ago"), Role::Warning));
+        // Figures asked before the release changed are its old figures, however recent.
+        let words = match fresh(s, now) && failed.is_none() {
+            true => format!(" · as of {age} ago, before the release changed"),
+            false => format!(" · as of {age} ago"),
+        };
+        heading.push(cx.span(words, Role::Warning));
     }
     // Old figures are shown only with their age: the heading outranks the rows then.
     let mut items = vec![(if stale { 7 } else { 5 }, Line::from(heading))];

@@ -163,6 +163,12 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// Adds `risk` to the plan's risks (one sentence each, joined by `; `, as the planner
+    /// joins its own): for a risk the planner cannot see, such as the golden signals.
+    pub fn add_risk(&mut self, risk: String) {
+        self.risk = risk::all_risks([self.risk.take(), Some(risk)]);
+    }
+
     /// Whether `typed` confirms this risky plan: the release's `namespace/name` or its bare
     /// `name`, spaces around it ignored. The one rule the console's typed confirmation and the
     /// CLI's question both use.
