@@ -1907,7 +1907,8 @@ fn random_signals_stay_with_the_selected_release_and_never_judge_when_stale() {
 }
 
 /// The demo with pods for shop's selector switch: one for the live track (nginx), and those
-/// named `<suffix>` for the candidate (nginx-v2), crash-looping.
+/// named `<suffix>` for the candidate (nginx-v2), crash-looping (running where the suffix
+/// starts with `ok`).
 fn nginx_pods_view(candidate: &[&str]) -> ClusterView {
     let mut view = demo_view();
     let shop = view.namespaces.get_mut("shop").expect("shop");
@@ -1925,12 +1926,16 @@ fn nginx_pods_view(candidate: &[&str]) -> ClusterView {
             .replica_sets
             .push(serde_json::from_value(replica_set).expect("a ReplicaSet"));
         for suffix in pods {
+            let state = match suffix.starts_with("ok") {
+                true => serde_json::json!({"running": {"startedAt": "2026-11-30T02:00:00Z"}}),
+                false => serde_json::json!({"waiting": {"reason": "CrashLoopBackOff"}}),
+            };
             let pod = serde_json::json!({"metadata": {"name": format!("{rs}-{suffix}"),
                 "namespace": "shop", "ownerReferences": owned("ReplicaSet", &rs)},
                 "spec": {"nodeName": "node-1", "containers": [{"name": "app"}]},
                 "status": {"phase": "Running", "containerStatuses": [{"name": "app",
                     "image": "nginx", "imageID": "", "ready": false, "restartCount": 3,
-                    "state": {"waiting": {"reason": "CrashLoopBackOff"}},
+                    "state": state,
                     "lastState": {"terminated": {"reason": "Error", "exitCode": 1}}}]}});
             snapshot
                 .pods
@@ -1997,6 +2002,9 @@ fn i_shows_the_candidates_pods_first_and_tab_and_arrows_switch_track_and_pod() {
     key(&mut app, Key::plain(KeyCode::Esc));
     assert!(app.pods_view().is_none());
     assert!(!app.quit);
+    // It opens on the first failing pod: the one the engineer came for.
+    let app = pods_open(false, &["ok1", "ok2", "b"]);
+    assert_eq!(shown(&app), Some(("candidate", "nginx-v2-b".into())));
 }
 
 #[test]

@@ -351,7 +351,9 @@ impl App {
         };
         let (side, track) = view.track(r);
         view.side = side;
-        view.select(&track.pods, 0);
+        // The first failing pod is the one the engineer came for.
+        let failing = track.pods.iter().position(|p| p.failure.is_some());
+        view.select(&track.pods, failing.unwrap_or(0));
         self.open(Mode::Pods(view));
     }
 

@@ -213,7 +213,9 @@ fn track_cells(
     let rest = layout.spark + usize::from(layout.spark > 0) + VALUE;
     let series = track.series(signal).filter(|s| !s.points.is_empty());
     let Some(series) = series else {
-        return vec![name, cx.span(pad("no series", rest + 2), Role::Muted)];
+        // Never narrower than the words and a space: the next track's name follows.
+        let room = (rest + 2).max("no series ".len());
+        return vec![name, cx.span(pad("no series", room), Role::Muted)];
     };
     let mut spans = vec![name];
     if layout.spark > 0 {
