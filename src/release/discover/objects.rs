@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::ops::Range;
 
-use k8s_openapi::api::apps::v1::{Deployment, DeploymentCondition, ReplicaSet};
+use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::core::v1::{Pod, PodTemplateSpec, Service};
 use k8s_openapi::api::networking::v1::Ingress;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -153,7 +153,7 @@ pub(super) struct DepRow {
     pub(super) running: Span,
     /// `spec.paused` is true.
     pub(super) paused: bool,
-    /// Progressing is False with reason ProgressDeadlineExceeded.
+    /// Progressing is False with reason ProgressDeadlineExceeded (`Rollout::Stalled`).
     pub(super) stalled: bool,
     /// What its status says of its rollout (`Rollout::of`).
     pub(super) rollout: Rollout,
@@ -349,14 +349,6 @@ fn rollout_of(d: &Deployment, desired: i32) -> Rollout {
     })
 }
 
-/// The condition kube's deployment controller writes once a rollout is past its
-/// progressDeadlineSeconds (`TimedOutReason`, pkg/controller/deployment/util/deployment_util.go).
-fn deadline_exceeded(c: &DeploymentCondition) -> bool {
-    c.type_ == "Progressing"
-        && c.status == "False"
-        && c.reason.as_deref() == Some("ProgressDeadlineExceeded")
-}
-
 /// A ReplicaSet: which Deployment controls it, and the images of its pods if it has any.
 #[derive(Clone, Copy)]
 pub(super) struct RsRow {
@@ -519,6 +511,7 @@ impl Objects {
         let start = self.images.len();
         push_images(text, &mut self.images, template);
         let desired = spec.and_then(|s| s.replicas).unwrap_or(1);
+        let rollout = rollout_of(d, desired);
         self.deps.push(DepRow {
             ns,
             name,
@@ -533,10 +526,8 @@ impl Objects {
             pods: None,
             running: Span::default(),
             paused: spec.and_then(|s| s.paused) == Some(true),
-            stalled: status
-                .and_then(|s| s.conditions.as_ref())
-                .is_some_and(|cs| cs.iter().any(deadline_exceeded)),
-            rollout: rollout_of(d, desired),
+            stalled: rollout == Rollout::Stalled,
+            rollout,
             autoscaler: None,
         });
     }

@@ -51,7 +51,7 @@ impl Progressing {
     /// The condition of (status, reason) as kube writes it.
     pub fn of(status: &str, reason: Option<&str>) -> Progressing {
         match (status, reason) {
-            (_, Some("ProgressDeadlineExceeded")) => Progressing::DeadlineExceeded,
+            ("False", Some("ProgressDeadlineExceeded")) => Progressing::DeadlineExceeded,
             ("True", Some("NewReplicaSetAvailable")) => Progressing::Complete,
             ("True", _) => Progressing::UnderWay,
             (_, Some("DeploymentPaused")) => Progressing::Paused,
