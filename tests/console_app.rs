@@ -1220,6 +1220,99 @@ fn moving_only_while_pods_or_traffic_move() {
     assert_eq!(attention(&r), Attention::Moving, "pods are being replaced");
 }
 
+/// The demo with `shop/nginx-service` rolled back (nothing to do), every Deployment rolled
+/// out as kube's controller says it (`Available=True`, `Progressing=True,
+/// NewReplicaSetAvailable`), `change` applied to the Deployment `nginx`'s status, and pods
+/// watched only for `grey/frontend` (the selected release), as the console's feed holds them.
+fn scoped_view_with_nginx(change: impl Fn(&mut Value)) -> ClusterView {
+    let objects: Vec<Value> = cutover::embedded::demo::objects()
+        .into_iter()
+        .map(|mut o| {
+            o["metadata"]["resourceVersion"] = "7".into();
+            if o["kind"] == "Service" && o["metadata"]["name"] == "nginx-service" {
+                let record = serde_json::json!({
+                    "stage": "rolled-back",
+                    "live": {"deployments": ["nginx"], "version": "v1"},
+                    "candidate": {"deployments": ["nginx-v2"], "version": "v2"},
+                    "previous": {},
+                    "started_by": "ana",
+                });
+                o["metadata"]["annotations"] =
+                    serde_json::json!({"cutover.dev/release": record.to_string()});
+            }
+            if o["kind"] == "Deployment" {
+                let n = o["spec"]["replicas"].clone();
+                let condition = |type_: &str, reason: &str| {
+                    serde_json::json!({"type": type_, "status": "True", "reason": reason})
+                };
+                o["status"] = serde_json::json!({
+                    "observedGeneration": 1, "replicas": n, "updatedReplicas": n,
+                    "readyReplicas": n, "availableReplicas": n,
+                    "conditions": [
+                        condition("Available", "MinimumReplicasAvailable"),
+                        condition("Progressing", "NewReplicaSetAvailable"),
+                    ],
+                });
+                if o["metadata"]["name"] == "nginx" {
+                    change(&mut o["status"]);
+                }
+            }
+            o
+        })
+        .collect();
+    let mut snapshot = common::snapshot_of(&objects);
+    snapshot.pod_scope = cutover::release::PodScope::Only(
+        [("grey", "frontend-v1"), ("grey", "frontend-v2")]
+            .map(|(ns, d)| (ns.to_string(), d.to_string()))
+            .into(),
+    );
+    common::view_of(&snapshot, now())
+}
+
+/// Issue 16 follow-up, point 1: a release whose pods are not watched (not selected) is
+/// marked from its Deployments' status, one rule for the mark, its legend and the sort: pods
+/// missing with no rollout to explain them are `✖`, a rollout not yet done is `?`
+/// (unconfirmed), never `✔ quiet`; either sorts before the quiet ones and the gates.
+#[test]
+fn a_release_whose_pods_are_not_watched_is_marked_by_its_deployments() {
+    use cutover::console::app::Attention;
+    let row = |view: ClusterView| {
+        let mut app = App::new(Session::default(), now());
+        app.update(Msg::View(Arc::new(view)));
+        select(&mut app, "grey/frontend");
+        let at = app.rows.iter().position(|r| r.id == "shop/nginx-service");
+        let at = at.expect("shop/nginx-service in the list");
+        let r = app.row_release(&app.rows[at]).expect("its release");
+        assert!(!r.live.pods_known, "its pods are not watched");
+        (at, app.rows[at].attention, app.rows.len())
+    };
+    // Rolled out and every pod available: nothing to do, last in the list.
+    let (at, attention, rows) = row(scoped_view_with_nginx(|_| {}));
+    assert_eq!((attention, at), (Attention::Quiet, rows - 1));
+    // Its last rollout completed, yet one of its 3 pods is not available (crash-looping
+    // since, say): unhealthy, first.
+    let lost = scoped_view_with_nginx(|s| {
+        s["availableReplicas"] = 2.into();
+        s["unavailableReplicas"] = 1.into();
+    });
+    assert_eq!(row(lost), (0, Attention::Unhealthy, rows));
+    // A new image rolled out whose pod never becomes available (the reviewer's `-oom`): the
+    // counts kubectl shows all match, but an old pod is pending termination and the rollout
+    // goes on. Neither quiet nor waiting: unconfirmed, before the gates.
+    let rolling = scoped_view_with_nginx(|s| {
+        s["replicas"] = 4.into();
+        s["conditions"][1]["reason"] = "ReplicaSetUpdated".into();
+    });
+    assert_eq!(row(rolling), (0, Attention::Unconfirmed, rows));
+    // Past its progress deadline: unhealthy.
+    let stalled = scoped_view_with_nginx(|s| {
+        s["replicas"] = 4.into();
+        s["conditions"][1] = serde_json::json!({"type": "Progressing", "status": "False",
+            "reason": "ProgressDeadlineExceeded"});
+    });
+    assert_eq!(row(stalled), (0, Attention::Unhealthy, rows));
+}
+
 /// A canary rolled back with its header rule in place: ordinary traffic is back on v1, but
 /// the header's requests still reach v2, and the next step says so rather than "traffic is
 /// back" (found by a new-user review).

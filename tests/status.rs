@@ -237,7 +237,8 @@ fn demo_releases() -> Value {
             },
             "live": api_v1,
             "candidate": api_v2,
-            "warnings": []
+            "warnings": [],
+            "health": "healthy"
         },
         {
             "namespace": "checkout", "name": "cart",
@@ -249,7 +250,8 @@ fn demo_releases() -> Value {
             },
             "live": cart_v1,
             "candidate": cart_v2,
-            "warnings": []
+            "warnings": [],
+            "health": "healthy"
         },
         {
             "namespace": "checkout", "name": "payments",
@@ -263,7 +265,8 @@ fn demo_releases() -> Value {
             },
             "live": payments("blue", "5.1"),
             "candidate": payments("green", "5.2"),
-            "warnings": []
+            "warnings": [],
+            "health": "healthy"
         },
         {
             "namespace": "grey", "name": "frontend",
@@ -275,7 +278,8 @@ fn demo_releases() -> Value {
             },
             "live": grey_v1,
             "candidate": grey_v2,
-            "warnings": []
+            "warnings": [],
+            "health": "healthy"
         },
         {
             "namespace": "shop", "name": "nginx-service",
@@ -286,7 +290,8 @@ fn demo_releases() -> Value {
             },
             "live": nginx,
             "candidate": nginx_v2,
-            "warnings": []
+            "warnings": [],
+            "health": "healthy"
         },
         {
             "namespace": "web", "name": "demo-ingress",
@@ -302,7 +307,8 @@ fn demo_releases() -> Value {
             },
             "live": blue,
             "candidate": green,
-            "warnings": []
+            "warnings": [],
+            "health": "healthy"
         }
     ], "partial": []})
 }
@@ -719,4 +725,72 @@ fn status_json_says_which_lists_were_not_read() {
         [(Value::Null, json!("httproutes"), json!("forbidden"))]
     );
     assert_eq!(partial(&status(&["-A"])), []);
+}
+
+/// Issue 16 follow-up, point 2: every failure `pod_failure` names marks the release failing
+/// in `cutover status`, as the console's ✖: an image that cannot be pulled
+/// (`ImagePullBackOff`, the demo's `missing` tag) and a pod no node takes (`Unschedulable`,
+/// the `pending` tag), in the JSON (`health`, the track's `failing`) and the table (`1fail`
+/// beside the track's ready count), while the old pod keeps every count kubectl shows full.
+#[test]
+fn status_marks_a_release_failing_for_every_pod_failure() {
+    let mut demo = Demo::start();
+    let kc = demo.kc().to_string();
+    wait_for("the demo's pods to be ready", || {
+        demo.assert_running();
+        let out = cutover(&["status", "-A", "--kubeconfig", &kc, "-o", "json"]);
+        let v: Value = serde_json::from_slice(&out.stdout).ok()?;
+        all_ready(&v).then_some(())
+    });
+    let cases = [
+        (
+            "grey",
+            "frontend-v2",
+            "grey/frontend",
+            "ghcr.io/example/frontend:1.9.0-missing",
+            "ImagePullBackOff",
+        ),
+        (
+            "checkout",
+            "cart-v2",
+            "checkout/cart",
+            "ghcr.io/example/cart:2.4.0-pending",
+            "Unschedulable",
+        ),
+    ];
+    for (ns, deployment, id, image, reason) in cases {
+        kubectl(
+            &kc,
+            &[
+                "-n",
+                ns,
+                "set",
+                "image",
+                &format!("deploy/{deployment}"),
+                &format!("app={image}"),
+            ],
+        );
+        let release = wait_for(&format!("{id} to be failing with {reason}"), || {
+            let out = cutover(&["status", id, "--kubeconfig", &kc, "-o", "json"]);
+            let v: Value = serde_json::from_slice(&out.stdout).ok()?;
+            let r = v["releases"][0].clone();
+            let failing = r["candidate"]["failing"].as_array()?;
+            failing
+                .iter()
+                .any(|f| f["reason"].as_str().is_some_and(|w| w.starts_with(reason)))
+                .then_some(r)
+        });
+        assert_eq!(release["health"], "failing", "{release:#}");
+        let out = cutover_ok(&kc, &["status", id]);
+        let table = text(&out.stdout);
+        let header = table.lines().next().expect("a header");
+        let line = table
+            .lines()
+            .find(|l| l.starts_with(id))
+            .unwrap_or_else(|| panic!("{id} in {table}"));
+        let at = header.find("CANDIDATE").expect("the CANDIDATE column");
+        let cell = line.get(at..).unwrap_or_default();
+        assert!(cell.contains(" 1fail"), "{table}");
+    }
+    demo.assert_running();
 }

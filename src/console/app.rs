@@ -31,6 +31,7 @@ pub use switch::{ALL_NAMESPACES, CommandLine, Place, Reconnect, SwitchTo};
 
 use super::keymap::{Command, Key, Keymap, Scope};
 use crate::cluster::feed::{ClusterView, EventLine, Focus, Watching};
+use crate::release::model::TrackHealth;
 use crate::release::plan::{Op, Plan};
 use crate::release::signals::{Margins, Signals};
 use crate::release::{Pattern, PodState, Release, Side, Stage, Track};
@@ -140,8 +141,12 @@ impl Session {
 /// What a release needs from a person, most urgent first: the list is sorted by it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Attention {
-    /// Pods crash-looping, or the live track has no ready pod.
+    /// Pods fail, a Deployment says pods are missing with no rollout to explain it or is
+    /// past its progress deadline, or the live track has no ready pod (`Release::health`).
     Unhealthy,
+    /// Not known to be well: a track's pods are not watched (only the selected release's
+    /// are) and its Deployments are mid-rollout; neither well nor failing is claimed.
+    Unconfirmed,
     /// At a gate (staged, switched, or a canary between steps), waiting for approval.
     Waiting,
     /// Something discovery warns about, or a gate that passed its deadline.
@@ -154,8 +159,9 @@ pub enum Attention {
 
 impl Attention {
     /// Every kind, most urgent first.
-    pub const ALL: [Attention; 5] = [
+    pub const ALL: [Attention; 6] = [
         Attention::Unhealthy,
+        Attention::Unconfirmed,
         Attention::Waiting,
         Attention::Warning,
         Attention::Moving,
@@ -172,10 +178,13 @@ pub fn attention(r: &Release) -> Attention {
 /// What `r` needs: `gate_expired` by the console's clock, `running` a plan of this console.
 fn attention_at(r: &Release, gate_expired: bool, running: bool) -> Attention {
     let gate = r.stage.is_gate() && r.candidate.is_some();
-    if r.unhealthy() {
+    let health = r.health();
+    if health == TrackHealth::Failing {
         Attention::Unhealthy
     } else if running {
         Attention::Moving
+    } else if health == TrackHealth::Unconfirmed {
+        Attention::Unconfirmed
     } else if gate && gate_expired {
         Attention::Warning
     } else if gate {

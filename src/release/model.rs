@@ -9,9 +9,12 @@ use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
 
+mod health;
+
 pub use super::kind::Kind;
 use super::record::ReleaseRecord;
 pub use super::rule::{Condition, Rule, RuleMatch, RuleSource, Side};
+pub use health::{DeploymentStatus, Progressing, Rollout, TrackHealth};
 
 /// A list that is nearly always one item long (a track's Deployments, its images): kept in
 /// place, without an allocation of its own, until it grows past one.
@@ -273,6 +276,10 @@ pub struct Track {
     /// reason `ProgressDeadlineExceeded`).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub stalled: bool,
+    /// What its Deployments' status says of their rollout, the worst of them (known for
+    /// every release, whether or not its pods are watched).
+    #[serde(skip)]
+    pub rollout: Rollout,
     /// The HorizontalPodAutoscaler that scales this track's (first autoscaled) Deployment.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub autoscaler: Option<Autoscaler>,
@@ -727,13 +734,13 @@ impl Release {
         format!("{}/{}", self.namespace, self.name)
     }
 
-    /// Something is wrong enough that a person should look: a crash-looping pod (where the
-    /// pods are known), no ready replica on the live track (from the Deployments' status,
-    /// known either way), or an HTTPRoute that carries no requests (`Traffic::faults`).
+    /// Something is wrong enough that a person should look: a track whose pods fail (where
+    /// they are known) or whose Deployments say it fails (`Track::health`), no ready replica
+    /// on the live track (from the Deployments' status, known either way), or an HTTPRoute
+    /// that carries no requests (`Traffic::faults`).
     pub fn unhealthy(&self) -> bool {
-        let crash = |t: &Track| t.pods_in(PodState::CrashLooping) > 0;
-        crash(&self.live)
-            || self.candidate.as_ref().is_some_and(crash)
+        self.deployed_tracks()
+            .any(|t| t.health() == TrackHealth::Failing)
             || self.live.replicas.ready == 0
             || self.live.unreached
             || self.rules_without_pods().next().is_some()

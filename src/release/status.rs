@@ -103,6 +103,7 @@ fn release_json(r: &Release) -> Value {
         "live": track_json(&r.live),
         "candidate": r.candidate.as_ref().map(track_json),
         "warnings": r.warnings,
+        "health": r.health().as_str(),
     });
     // Only HTTPRoute releases have faults; the key is absent when there are none.
     if !r.traffic.faults.is_empty()
@@ -205,6 +206,8 @@ fn side(t: Option<&Track>) -> String {
         Some(t) => {
             let v = t.version.clone().or_else(|| t.deployments.first().cloned());
             let crash = t.pods_in(PodState::CrashLooping);
+            // Pods failing otherwise (ImagePullBackOff, Unschedulable, …), as the console's ✖.
+            let other = t.failing_pods().saturating_sub(crash);
             let mut s = format!(
                 "{} {}/{}",
                 v.unwrap_or_else(|| "?".into()),
@@ -213,6 +216,9 @@ fn side(t: Option<&Track>) -> String {
             );
             if crash > 0 {
                 s.push_str(&format!(" {crash}crash"));
+            }
+            if other > 0 {
+                s.push_str(&format!(" {other}fail"));
             }
             s
         }

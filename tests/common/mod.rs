@@ -79,6 +79,7 @@ pub fn view_of(snapshot: &Snapshot, now: jiff::Timestamp) -> ClusterView {
     for (ns, mut snap) in namespaces {
         // Each namespace's part says what the whole could not read, as the feed's do.
         snap.unread = snapshot.unread.clone();
+        snap.pod_scope = snapshot.pod_scope.clone();
         let releases = discover(&snap, now);
         view.namespaces
             .insert(ns, NamespaceView::new(snap, releases));

@@ -25,10 +25,20 @@ pub(super) enum Place {
 pub(super) fn health(a: Attention) -> (&'static str, Role, &'static str) {
     match a {
         Attention::Unhealthy => ("✖", Role::Danger, "unhealthy"),
+        Attention::Unconfirmed => ("?", Role::Muted, "unconfirmed"),
         Attention::Waiting => ("⏸", Role::Warning, "waiting for approval"),
         Attention::Warning => ("⚠", Role::Warning, "warnings"),
         Attention::Moving => ("↻", Role::Accent, "moving"),
         Attention::Quiet => ("✔", Role::Ok, "quiet"),
+    }
+}
+
+/// What a health mark means, in full where its word alone does not say why (the help's
+/// legend).
+pub(super) fn meaning(a: Attention) -> &'static str {
+    match a {
+        Attention::Unconfirmed => "unconfirmed: mid-rollout, its pods not watched until selected",
+        a => health(a).2,
     }
 }
 

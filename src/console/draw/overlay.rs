@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Clear, Paragraph};
 
 use super::detail::pod_mark;
-use super::list::health;
+use super::list::{health, meaning};
 use super::text::{self, pad, width};
 use super::{Cx, short_keys};
 use crate::cluster::feed::EventLine;
@@ -152,7 +152,7 @@ fn marks_lines(cx: Cx, w: usize) -> Vec<Line<'static>> {
         (mark, role, word) => (mark.to_string(), role, word.to_string()),
     });
     let health = Attention::ALL.map(|a| {
-        let (mark, role, word) = health(a);
+        let (mark, role, word) = (health(a).0, health(a).1, meaning(a));
         (mark.to_string(), role, word.to_string())
     });
     let legend: [Vec<(String, Role, String)>; 5] = [

@@ -5,6 +5,7 @@ use compact_str::CompactString;
 use smallvec::SmallVec;
 
 use super::index::View;
+use super::objects::DepRow;
 use super::{Context, TRACK_LABELS};
 use crate::release::model::{
     Canary, Failing, Kind, MILLION, ObjectRef, One, Pattern, PodState, PodSummary, Release, Stage,
@@ -42,12 +43,7 @@ pub(super) fn track<'i>(
         t.deployments.push(v.s(d.name).into());
         t.resource_versions.push(v.s(d.resource_version).into());
         t.desired_each.push(d.desired);
-        // Saturating: a hand-edited object may carry any i32.
-        let r = &mut t.replicas;
-        r.desired = r.desired.saturating_add(d.desired);
-        r.updated = r.updated.saturating_add(d.updated);
-        r.ready = r.ready.saturating_add(d.ready);
-        r.available = r.available.saturating_add(d.available);
+        add_status(&mut t, d);
         // What runs: the images of its ReplicaSets that have pods, else its template's.
         if d.running.start == d.running.end {
             images.extend(v.images(d));
@@ -56,8 +52,6 @@ pub(super) fn track<'i>(
             images.extend(v.running_images(d));
             template_differs |= !same_images(&images[before..], v.images(d));
         }
-        t.paused |= d.paused;
-        t.stalled |= d.stalled;
         if t.autoscaler.is_none() {
             t.autoscaler = d.autoscaler.and_then(|i| v.autoscaler(i)).cloned();
         }
@@ -98,6 +92,20 @@ pub(super) fn track<'i>(
         t.failing = failing(&t.pods);
     }
     t
+}
+
+/// Adds what Deployment `d`'s spec and status say to its track `t`: the replica counts, and
+/// the worst of their rollouts.
+fn add_status(t: &mut Track, d: &DepRow) {
+    // Saturating: a hand-edited object may carry any i32.
+    let r = &mut t.replicas;
+    r.desired = r.desired.saturating_add(d.desired);
+    r.updated = r.updated.saturating_add(d.updated);
+    r.ready = r.ready.saturating_add(d.ready);
+    r.available = r.available.saturating_add(d.available);
+    t.paused |= d.paused;
+    t.stalled |= d.stalled;
+    t.rollout = t.rollout.max(d.rollout);
 }
 
 /// The pods' failures counted by reason, the most pods first, then by reason.

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::ops::Range;
 
-use k8s_openapi::api::apps::v1::{Deployment, DeploymentCondition, ReplicaSet};
+use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::core::v1::{Pod, PodTemplateSpec, Service};
 use k8s_openapi::api::networking::v1::Ingress;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -15,7 +15,9 @@ use super::nginx_canary::{CANARY, CanaryNotes, INGRESS_CLASS, parse_bool};
 use super::pod_detail;
 use super::{PodScope, Snapshot};
 use crate::release::http_route::{HttpBackendRef, HttpRoute, HttpRouteMatch, RouteParentStatus};
-use crate::release::model::{Autoscaler, PodDetail, PodState, RuleSource};
+use crate::release::model::{
+    Autoscaler, DeploymentStatus, PodDetail, PodState, Progressing, Rollout, RuleSource,
+};
 use crate::release::record;
 
 fn name(meta: &ObjectMeta) -> &str {
@@ -151,8 +153,10 @@ pub(super) struct DepRow {
     pub(super) running: Span,
     /// `spec.paused` is true.
     pub(super) paused: bool,
-    /// Progressing is False with reason ProgressDeadlineExceeded.
+    /// Progressing is False with reason ProgressDeadlineExceeded (`Rollout::Stalled`).
     pub(super) stalled: bool,
+    /// What its status says of its rollout (`Rollout::of`).
+    pub(super) rollout: Rollout,
     /// The HorizontalPodAutoscaler that targets it, as an index of `Objects::autoscalers`.
     pub(super) autoscaler: Option<u32>,
 }
@@ -315,12 +319,34 @@ pub(super) struct RouteRow {
     pub(super) notes: Notes,
 }
 
-/// The condition kube's deployment controller writes once a rollout is past its
-/// progressDeadlineSeconds (`TimedOutReason`, pkg/controller/deployment/util/deployment_util.go).
-fn deadline_exceeded(c: &DeploymentCondition) -> bool {
-    c.type_ == "Progressing"
-        && c.status == "False"
-        && c.reason.as_deref() == Some("ProgressDeadlineExceeded")
+/// What `d`'s status says of its rollout, read as `Rollout::of` wants it.
+fn rollout_of(d: &Deployment, desired: i32) -> Rollout {
+    let status = d.status.as_ref();
+    let conditions = status
+        .and_then(|s| s.conditions.as_deref())
+        .unwrap_or_default();
+    let condition = |t: &str| conditions.iter().find(|c| c.type_ == t);
+    let count = |f: fn(&k8s_openapi::api::apps::v1::DeploymentStatus) -> Option<i32>| {
+        status.and_then(f).unwrap_or(0)
+    };
+    let observed = match (
+        d.metadata.generation,
+        status.and_then(|s| s.observed_generation),
+    ) {
+        (Some(generation), Some(seen)) => seen >= generation,
+        _ => true,
+    };
+    Rollout::of(&DeploymentStatus {
+        desired,
+        total: count(|s| s.replicas),
+        updated: count(|s| s.updated_replicas),
+        available: count(|s| s.available_replicas),
+        observed,
+        unavailable: condition("Available").is_some_and(|c| c.status == "False"),
+        progressing: condition("Progressing").map_or(Progressing::Absent, |c| {
+            Progressing::of(&c.status, c.reason.as_deref())
+        }),
+    })
 }
 
 /// A ReplicaSet: which Deployment controls it, and the images of its pods if it has any.
@@ -484,13 +510,15 @@ impl Objects {
         );
         let start = self.images.len();
         push_images(text, &mut self.images, template);
+        let desired = spec.and_then(|s| s.replicas).unwrap_or(1);
+        let rollout = rollout_of(d, desired);
         self.deps.push(DepRow {
             ns,
             name,
             resource_version,
             labels,
             images: Span::of(start, self.images.len()),
-            desired: spec.and_then(|s| s.replicas).unwrap_or(1),
+            desired,
             updated: status.and_then(|s| s.updated_replicas).unwrap_or(0),
             ready: status.and_then(|s| s.ready_replicas).unwrap_or(0),
             available: status.and_then(|s| s.available_replicas).unwrap_or(0),
@@ -498,9 +526,8 @@ impl Objects {
             pods: None,
             running: Span::default(),
             paused: spec.and_then(|s| s.paused) == Some(true),
-            stalled: status
-                .and_then(|s| s.conditions.as_ref())
-                .is_some_and(|cs| cs.iter().any(deadline_exceeded)),
+            stalled: rollout == Rollout::Stalled,
+            rollout,
             autoscaler: None,
         });
     }
