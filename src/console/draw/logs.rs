@@ -88,11 +88,12 @@ fn render_column(
     ];
     let mut lines = vec![super::text::clip(Line::from(header), w)];
     let many = pane.containers().len() > 1 && pane.container.is_none();
-    // A track scaled to 0 is said in the header.
-    if column.pods.is_empty() && column.desired != 0 {
-        let text = format!("no pods of {} are running or known yet", column.label);
-        lines.push(Line::from(cx.span(text, Role::Muted)));
-    } else if column.pods.is_empty() {
+    if column.pods.is_empty() {
+        // A track scaled to 0 is said in the header.
+        if column.desired != 0 {
+            let text = format!("no pods of {} are running or known yet", column.label);
+            lines.push(Line::from(cx.span(text, Role::Muted)));
+        }
     } else if column.is_empty() {
         lines.push(Line::from(cx.span("waiting for lines…", Role::Muted)));
     } else if column.shown_count() == 0 {

@@ -580,39 +580,39 @@ mod tests {
         );
     }
 
-    #[test]
-    fn a_crashed_instance_ends_in_its_fatal_line() {
+    /// The lines of a crash-looping pod's last instance, `terminated` as its `lastState`
+    /// says, read plainly then as `previous`.
+    fn last_instance(image: &str, terminated: Value) -> [Vec<LogLine>; 2] {
         let p = pod(
             &["app"],
-            json!([{"name": "app", "image": "shop:1.3-crash",
+            json!([{"name": "app", "image": image,
                 "state": {"waiting": {"reason": "CrashLoopBackOff"}},
-                "lastState": {"terminated": {"exitCode": 1, "startedAt": "2026-11-30T03:00:00Z", "finishedAt": "2026-11-30T03:00:01Z"}}}]),
+                "lastState": {"terminated": terminated}}]),
         );
-        for previous in [false, true] {
+        [false, true].map(|previous| {
             let source = log_source(&p, "x", "app", previous)
                 .expect("ok")
                 .expect("node");
-            let lines = source.lines(Timestamp::now(), &LogOptions::default());
+            assert!(!source.running);
+            source.lines(Timestamp::now(), &LogOptions::default())
+        })
+    }
+
+    #[test]
+    fn a_crashed_instance_ends_in_its_fatal_line() {
+        let terminated = json!({"exitCode": 1,
+            "startedAt": "2026-11-30T03:00:00Z", "finishedAt": "2026-11-30T03:00:01Z"});
+        for lines in last_instance("shop:1.3-crash", terminated) {
             let last = lines.last().expect("a line");
             assert!(last.text.contains("FATAL panic:"), "{lines:?}");
-            assert!(!source.running);
         }
     }
 
     #[test]
     fn an_oom_killed_instance_grows_its_memory_then_says_nothing_more() {
-        let p = pod(
-            &["app"],
-            json!([{"name": "app", "image": "shop:1.3-oom",
-                "state": {"waiting": {"reason": "CrashLoopBackOff"}},
-                "lastState": {"terminated": {"exitCode": 137, "reason": "OOMKilled",
-                    "startedAt": "2026-11-30T03:00:00Z", "finishedAt": "2026-11-30T03:00:04Z"}}}]),
-        );
-        for previous in [false, true] {
-            let source = log_source(&p, "x", "app", previous)
-                .expect("ok")
-                .expect("node");
-            let lines = source.lines(Timestamp::now(), &LogOptions::default());
+        let terminated = json!({"exitCode": 137, "reason": "OOMKilled",
+            "startedAt": "2026-11-30T03:00:00Z", "finishedAt": "2026-11-30T03:00:04Z"});
+        for lines in last_instance("shop:1.3-oom", terminated) {
             let text: Vec<&str> = lines.iter().map(|l| l.text.as_str()).collect();
             assert!(
                 !text
