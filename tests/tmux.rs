@@ -587,6 +587,10 @@ fn the_logs_pane_follows_a_rollout_and_a_scale_to_zero() {
     ]);
     let counted = format!("v2 · {} pods · ", replicas.trim());
     let screen = tmux.wait("the header to count the new pods", |s| s.contains(&counted));
+    assert!(
+        line_with(&screen, "v2 · ").contains("following"),
+        "{screen}"
+    );
     kubectl(&["-n", "shop", "scale", "deploy/nginx-v2", "--replicas=0"]);
     let screen = tmux.wait("v2 scaled to 0", |s| {
         s.contains("v2 · no pods: v2 is scaled to 0")
