@@ -519,7 +519,10 @@ fn the_logs_pane_shows_a_crash_looping_candidates_fatal_line() {
         previous && s.contains("FATAL panic:")
     });
     let fatal = pressed.elapsed();
-    assert!(screen.contains("previous terminated container"), "{screen}");
+    // Each pod is read by a task of its own: the refusals may come after the fatal line.
+    let screen = tmux.wait("the healthy pods' refusals", |s| {
+        s.contains("previous terminated container")
+    });
     // The demo's lines carry their own time: shown once, as the pane's clock.
     let fatal_line = line_with(&screen, "FATAL panic:");
     assert!(!fatal_line.contains("Z FATAL"), "{screen}");
