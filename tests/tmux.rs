@@ -512,7 +512,7 @@ fn the_logs_pane_shows_a_crash_looping_candidates_fatal_line() {
     tmux.keys(&["p"]);
     // The header says the previous instances are read, and the crashed one's fatal line is
     // among them (the healthy pods' refusals say they have none).
-    let screen = tmux.wait("the fatal line of a previous instance", |s| {
+    tmux.wait("the fatal line of a previous instance", |s| {
         let previous = s
             .lines()
             .any(|l| l.contains("v2 · ") && l.contains("· previous instances (finished) ·"));
