@@ -2146,6 +2146,12 @@ use cutover::cluster::logs::{LogBatch, LogLine, LogRequest};
 /// (`nginx-v2-rs-0`, …), plus those in `extra` (pod names of nginx-v2); `nginx-v2-rs-0` has
 /// restarted `restarts` times.
 fn demo_view_with_pods(pods: usize, extra: &[&str], restarts: i32) -> ClusterView {
+    let objects = demo_objects_with_pods(pods, extra, restarts);
+    common::view_of(&common::snapshot_of(&objects), now())
+}
+
+/// The objects of [`demo_view_with_pods`].
+fn demo_objects_with_pods(pods: usize, extra: &[&str], restarts: i32) -> Vec<Value> {
     let mut objects: Vec<Value> = cutover::embedded::demo::objects();
     let mut more = Vec::new();
     for o in &mut objects {
@@ -2194,7 +2200,7 @@ fn demo_view_with_pods(pods: usize, extra: &[&str], restarts: i32) -> ClusterVie
         }
     }
     objects.extend(more);
-    common::view_of(&common::snapshot_of(&objects), now())
+    objects
 }
 
 /// An app on the demo with pods, `shop/nginx-service` selected.
@@ -2440,4 +2446,280 @@ fn brackets_choose_the_container_all_then_each_and_round() {
             Some("sidecar".to_string())
         ]
     );
+}
+
+/// The demo with 2 pods a track, nginx-v2's changed by `edit` (its objects, by name).
+fn edited_view(edit: impl Fn(&mut Vec<Value>)) -> Msg {
+    let mut objects = demo_objects_with_pods(2, &[], 0);
+    edit(&mut objects);
+    Msg::View(Arc::new(common::view_of(
+        &common::snapshot_of(&objects),
+        now(),
+    )))
+}
+
+/// nginx-v2's pod `name`, as a copy of `nginx-v2-rs-1` waiting in `reason` (None: running).
+fn v2_pod(objects: &[Value], name: &str, waiting: Option<&str>) -> Value {
+    let mut pod = (objects.iter())
+        .find(|o| o["metadata"]["name"] == "nginx-v2-rs-1")
+        .expect("nginx-v2-rs-1")
+        .clone();
+    pod["metadata"]["name"] = name.into();
+    if let Some(reason) = waiting {
+        pod["status"]["phase"] = "Pending".into();
+        pod["status"]["conditions"] = serde_json::json!([{"type": "Ready", "status": "False"}]);
+        let status = &mut pod["status"]["containerStatuses"][0];
+        status["ready"] = false.into();
+        status["state"] = serde_json::json!({"waiting": {"reason": reason}});
+    }
+    pod
+}
+
+fn stops(effects: &[Effect]) -> Vec<(u64, String)> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::StopLogs { stream, pod } => Some((*stream, pod.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+fn texts(app: &App) -> Vec<String> {
+    let column = &app.logs().expect("the logs pane").columns[0];
+    column.window(100).map(|e| e.line.text.clone()).collect()
+}
+
+#[test]
+fn the_logs_follow_the_tracks_pods_through_a_rollout_and_a_scale_to_zero() {
+    let mut app = logs_app(false);
+    let stream = opened(&key(&mut app, Key::char('v')))[0].stream;
+    app.update(batch(
+        stream,
+        vec![log_line("nginx-v2-rs-0", "GET / 200 3ms")],
+    ));
+    // A rollout: rs-0 deleted, its replacement created, waiting to start.
+    let rolled = |waiting: Option<&'static str>| {
+        edited_view(move |objects| {
+            let new = v2_pod(objects, "nginx-v2-rs-new", waiting);
+            objects.retain(|o| o["metadata"]["name"] != "nginx-v2-rs-0");
+            objects.push(new);
+        })
+    };
+    let effects = app.update(rolled(Some("ContainerCreating")));
+    assert_eq!(stops(&effects), [(stream, "nginx-v2-rs-0".to_string())]);
+    let requests = opened(&effects);
+    assert_eq!(requests.len(), 1, "{effects:?}");
+    assert_eq!(requests[0].pods, ["nginx-v2-rs-new"]);
+    assert_eq!(
+        app.logs().unwrap().columns[0].pods,
+        ["nginx-v2-rs-1", "nginx-v2-rs-new"],
+        "the pods streamed now"
+    );
+    let gone = "pod nginx-v2-rs-0 is gone (deleted)";
+    assert_eq!(texts(&app).iter().filter(|t| *t == gone).count(), 1);
+    // Its lines still in flight are dropped; the same view says nothing twice.
+    app.update(batch(stream, vec![log_line("nginx-v2-rs-0", "late")]));
+    let effects = app.update(rolled(Some("ContainerCreating")));
+    assert!(
+        stops(&effects).is_empty() && opened(&effects).is_empty(),
+        "{effects:?}"
+    );
+    assert!(!texts(&app).iter().any(|t| t == "late"));
+    assert_eq!(texts(&app).iter().filter(|t| *t == gone).count(), 1);
+
+    // The new pod's stream is refused while it waits; the same state never retries it.
+    let mut refusal = log_line(
+        "nginx-v2-rs-new",
+        "shop/nginx-v2-rs-new: container \"app\" in pod \"nginx-v2-rs-new\" is waiting to start: ContainerCreating",
+    );
+    (refusal.refusal, refusal.at) = (true, None);
+    app.update(batch(stream, vec![refusal]));
+    assert!(opened(&app.update(rolled(Some("ContainerCreating")))).is_empty());
+    // Running now: one stream again, once.
+    let requests = opened(&app.update(rolled(None)));
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0].pods, ["nginx-v2-rs-new"]);
+    assert!(opened(&app.update(rolled(None))).is_empty());
+    let header = screen(&app).join("\n");
+    assert!(
+        header.contains("v2 · 2 pods · container — · following"),
+        "{header}"
+    );
+
+    // Scaled to 0: every pod said gone, and the header says so instead of following.
+    let effects = app.update(edited_view(|objects| {
+        objects.retain(|o| {
+            !(o["kind"] == "Pod"
+                && o["metadata"]["name"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("nginx-v2-"))
+        });
+        for o in objects.iter_mut() {
+            if o["kind"] == "Deployment" && o["metadata"]["name"] == "nginx-v2" {
+                o["spec"]["replicas"] = 0.into();
+                o["status"] = serde_json::json!({"observedGeneration": 1, "replicas": 0});
+            }
+        }
+    }));
+    assert_eq!(stops(&effects).len(), 2, "{effects:?}");
+    assert!(app.logs().unwrap().columns[0].pods.is_empty());
+    let shown = screen(&app).join("\n");
+    assert!(shown.contains("v2 · no pods: v2 is scaled to 0"), "{shown}");
+    assert!(!shown.contains("following"), "{shown}");
+}
+
+#[test]
+fn f_off_holds_the_view_where_it_is_and_counts_the_new_lines_below() {
+    let mut app = logs_app(false);
+    let stream = opened(&key(&mut app, Key::char('v')))[0].stream;
+    let lines = |n: usize| -> Vec<LogLine> {
+        (0..n)
+            .map(|i| log_line("nginx-v2-rs-0", &format!("GET /{i} 200 3ms")))
+            .collect()
+    };
+    app.update(batch(stream, lines(50)));
+    key(&mut app, Key::char('f'));
+    let pane = app.logs().unwrap();
+    assert!(!pane.following);
+    let in_view = |app: &App| -> Vec<String> {
+        let column = &app.logs().unwrap().columns[0];
+        column.window(20).map(|e| e.line.text.clone()).collect()
+    };
+    let before = in_view(&app);
+    app.update(batch(stream, lines(12)));
+    let column = &app.logs().unwrap().columns[0];
+    assert_eq!((column.scroll, column.arrived), (12, 12));
+    assert_eq!(in_view(&app), before, "the view holds");
+    let shown = screen(&app).join("\n");
+    assert!(shown.contains("paused"), "{shown}");
+    assert!(shown.contains("12 new lines below"), "{shown}");
+    // f again follows: the newest line in view, nothing counted.
+    key(&mut app, Key::char('f'));
+    let column = &app.logs().unwrap().columns[0];
+    assert_eq!((column.scroll, column.arrived), (0, 0));
+    assert!(!screen(&app).join("\n").contains("new lines below"));
+}
+
+#[test]
+fn previous_instances_are_finished_logs_not_followed_nor_appended() {
+    let mut app = logs_app(false);
+    key(&mut app, Key::char('v'));
+    let requests = opened(&key(&mut app, Key::char('p')));
+    assert!(
+        requests.iter().all(|r| r.previous && !r.follow),
+        "{requests:?}"
+    );
+    let shown = screen(&app).join("\n");
+    assert!(shown.contains("previous instances (finished)"), "{shown}");
+    assert!(!shown.contains("following"), "{shown}");
+    // A later crash instance is not appended unless asked for.
+    let restarted = Msg::View(Arc::new(demo_view_with_pods(2, &[], 1)));
+    assert!(opened(&app.update(restarted)).is_empty());
+    // p again: the current logs (followed); p once more re-reads the previous instances.
+    let requests = opened(&key(&mut app, Key::char('p')));
+    assert!(requests.iter().all(|r| !r.previous && r.follow));
+    let requests = opened(&key(&mut app, Key::char('p')));
+    assert!(requests.iter().all(|r| r.previous), "{requests:?}");
+}
+
+#[test]
+fn lines_of_several_pods_are_kept_in_time_order_and_untimed_ones_where_they_arrived() {
+    let mut app = logs_app(false);
+    let stream = opened(&key(&mut app, Key::char('v')))[0].stream;
+    let at = |pod: &str, s: i64, text: &str| LogLine {
+        at: Some(now() + jiff::SignedDuration::from_secs(s)),
+        ..log_line(pod, text)
+    };
+    app.update(batch(
+        stream,
+        vec![at("nginx-v2-rs-0", 1, "a1"), at("nginx-v2-rs-0", 5, "a5")],
+    ));
+    let mut untimed = log_line("nginx-v2-rs-1", "untimed");
+    untimed.at = None;
+    app.update(batch(stream, vec![untimed]));
+    app.update(batch(
+        stream,
+        vec![at("nginx-v2-rs-1", 6, "b6"), at("nginx-v2-rs-1", 7, "b7")],
+    ));
+    // rs-1's first batch: older lines than rs-0's go before them.
+    app.update(batch(
+        stream,
+        vec![at("nginx-v2-rs-1", 0, "b0"), at("nginx-v2-rs-1", 3, "b3")],
+    ));
+    assert_eq!(texts(&app), ["b0", "a1", "b3", "a5", "untimed", "b6", "b7"]);
+    // A filter and a held view keep their lines through an insertion.
+    key(&mut app, Key::char('f'));
+    app.update(batch(stream, vec![at("nginx-v2-rs-0", 2, "a2")]));
+    assert_eq!(texts(&app)[..3], ["b0", "a1", "a2"]);
+    assert_eq!(
+        app.logs().unwrap().columns[0].scroll,
+        0,
+        "a2 is above the view's bottom"
+    );
+}
+
+#[test]
+fn a_lines_own_time_is_dropped_only_when_it_is_the_instant_shown() {
+    let mut app = logs_app(false);
+    let stream = opened(&key(&mut app, Key::char('v')))[0].stream;
+    app.update(batch(
+        stream,
+        vec![
+            log_line("nginx-v2-rs-0", "2026-11-23T03:00:00Z GET / 200 3ms"),
+            log_line(
+                "nginx-v2-rs-0",
+                "2026-11-23T02:59:00Z replayed from a queue",
+            ),
+            log_line("nginx-v2-rs-0", "2026-11-23 not a time"),
+        ],
+    ));
+    assert_eq!(
+        texts(&app),
+        [
+            "GET / 200 3ms",
+            "2026-11-23T02:59:00Z replayed from a queue",
+            "2026-11-23 not a time"
+        ]
+    );
+    let shown = screen(&app).join("\n");
+    assert!(shown.contains("rs-0 03:00:00 GET / 200 3ms"), "{shown}");
+}
+
+#[test]
+fn esc_clears_a_kept_filter_first_then_closes_and_each_frame_shows_which() {
+    let mut app = logs_app(false);
+    let stream = opened(&key(&mut app, Key::char('v')))[0].stream;
+    app.update(batch(
+        stream,
+        vec![
+            log_line("nginx-v2-rs-0", "FATAL x"),
+            log_line("nginx-v2-rs-0", "GET / 200"),
+        ],
+    ));
+    key(&mut app, Key::char('/'));
+    for c in "fatal".chars() {
+        key(&mut app, Key::char(c));
+    }
+    key(&mut app, Key::plain(KeyCode::Enter));
+    assert_eq!(app.logs().unwrap().columns[0].shown_count(), 1);
+    // The first Esc clears the filter: the pane stays, and the frame shows it.
+    let effects = key(&mut app, Key::plain(KeyCode::Esc));
+    assert!(effects.is_empty(), "{effects:?}");
+    let pane = app.logs().expect("the pane stays open");
+    assert_eq!(
+        (pane.filter.value(), pane.columns[0].shown_count()),
+        ("", 2)
+    );
+    let frame = screen(&app).join("\n");
+    assert!(
+        frame.contains("Logs — shop/nginx-service") && !frame.contains("filter 'fatal'"),
+        "{frame}"
+    );
+    // The second closes: the very next frame is the main screen.
+    let effects = key(&mut app, Key::plain(KeyCode::Esc));
+    assert!(effects.iter().any(|e| matches!(e, Effect::CloseLogs)));
+    assert!(app.logs().is_none());
+    assert!(!screen(&app).join("\n").contains("Logs — "));
 }

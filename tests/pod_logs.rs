@@ -104,35 +104,49 @@ fn kubectl_logs_refusals_are_the_servers() {
     );
 }
 
-#[test]
-fn kubectl_logs_previous_of_a_crash_looping_pod_ends_in_its_fatal_line() {
+/// `kubectl logs --previous` of a pod of demo-green crash-looping with `image`, once its last
+/// instance ended for `reason`; the plain log too (the same instance, while in back-off).
+fn last_instance_log(image: &str, reason: &str) -> (String, String) {
     let kube = common::kubectl::start(true);
-    kube.ok(&[
-        "set",
-        "image",
-        "deploy/demo-green",
-        "app=nginxdemos/hello:0.5-crash",
-        "-n",
-        "web",
-    ]);
+    let set = format!("app={image}");
+    kube.ok(&["set", "image", "deploy/demo-green", &set, "-n", "web"]);
     let pod = wait_for("a crash-looping pod", TIMEOUT, || {
         let list = kube.json(&["get", "pods", "-n", "web", "-l", "color=green"]);
         list["items"]
             .as_array()?
             .iter()
             .find(|p| {
-                p.pointer("/status/containerStatuses/0/lastState/terminated")
-                    .is_some()
+                p.pointer("/status/containerStatuses/0/lastState/terminated/reason")
+                    .and_then(|r| r.as_str())
+                    == Some(reason)
             })
             .and_then(|p| p["metadata"]["name"].as_str().map(str::to_string))
     });
     let previous = kube.ok(&["logs", &pod, "-n", "web", "--previous"]);
+    let plain = kube.ok(&["logs", &pod, "-n", "web"]);
+    (previous, plain)
+}
+
+#[test]
+fn kubectl_logs_previous_of_a_crash_looping_pod_ends_in_its_fatal_line() {
+    let (previous, plain) = last_instance_log("nginxdemos/hello:0.5-crash", "Error");
     let last = previous.lines().last().expect("a line");
     assert!(last.contains("FATAL panic:"), "{previous}");
     assert!(last.contains("exiting with code 1"), "{previous}");
     // While the next instance waits in back-off, the plain log is the last instance's.
-    let plain = kube.ok(&["logs", &pod, "-n", "web"]);
     assert!(plain.contains("FATAL panic:"), "{plain}");
+}
+
+/// An OOM-killed instance (OOMKilled, exit 137) was killed: its log ends in its memory
+/// growing, with no exit line of its own.
+#[test]
+fn kubectl_logs_previous_of_an_oom_killed_pod_ends_without_an_exit_line() {
+    let (previous, plain) = last_instance_log("nginxdemos/hello:0.5-oom", "OOMKilled");
+    let last = previous.lines().last().expect("a line");
+    assert!(last.contains("MiB allocated"), "{previous}");
+    for log in [&previous, &plain] {
+        assert!(!log.contains("FATAL") && !log.contains("exit"), "{log}");
+    }
 }
 
 #[test]

@@ -64,15 +64,36 @@ pub struct LogBatch {
     pub lines: Vec<LogLine>,
 }
 
-/// The running tasks of one [`LogRequest`]; dropping it aborts every one.
+/// The running tasks of one [`LogRequest`], one per pod; dropping it aborts every one.
 #[derive(Debug)]
 pub struct LogStreams {
-    tasks: Vec<JoinHandle<()>>,
+    stream: u64,
+    tasks: Vec<(String, JoinHandle<()>)>,
+}
+
+impl LogStreams {
+    /// Aborts the task reading `pod` for `stream` (a pod gone), if this request has one.
+    pub fn stop(&mut self, stream: u64, pod: &str) {
+        if stream != self.stream {
+            return;
+        }
+        self.tasks.retain(|(p, task)| {
+            if p == pod {
+                task.abort();
+            }
+            p != pod
+        });
+    }
+
+    /// No task left: the handle can go.
+    pub fn is_empty(&self) -> bool {
+        self.tasks.is_empty()
+    }
 }
 
 impl Drop for LogStreams {
     fn drop(&mut self) {
-        for task in &self.tasks {
+        for (_, task) in &self.tasks {
             task.abort();
         }
     }
@@ -95,10 +116,13 @@ pub fn start(
                 pod: pod.clone(),
                 out: out.clone(),
             };
-            tokio::spawn(reader.run())
+            (pod.clone(), tokio::spawn(reader.run()))
         })
         .collect();
-    LogStreams { tasks }
+    LogStreams {
+        stream: request.stream,
+        tasks,
+    }
 }
 
 /// Reads the logs of one pod for one request.

@@ -298,6 +298,11 @@ pub enum Effect {
     OpenLogs(Box<crate::cluster::logs::LogRequest>),
     /// Stop every log stream.
     CloseLogs,
+    /// Stop one pod's log stream (the pod is gone).
+    StopLogs {
+        stream: u64,
+        pod: String,
+    },
     Quit,
 }
 

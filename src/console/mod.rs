@@ -294,6 +294,10 @@ impl Outlet<'_> {
                     .push(crate::cluster::logs::start(client, *request, lines));
             }
             Effect::CloseLogs => self.logs.clear(),
+            Effect::StopLogs { stream, pod } => {
+                self.logs.iter_mut().for_each(|s| s.stop(stream, &pod));
+                self.logs.retain(|s| !s.is_empty());
+            }
             Effect::Quit => return true,
         }
         false

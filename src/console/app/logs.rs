@@ -83,11 +83,15 @@ pub struct LogColumn {
     deployments: Vec<String>,
     /// The stream its lines come from now.
     pub stream: u64,
-    /// The pods streamed, in the order their streams opened.
+    /// The pods streamed now, in the order their streams opened.
     pub pods: Vec<String>,
-    /// Each pod's restarts when its stream last opened: a restart opens another (the
-    /// instance streamed has ended).
-    restarts: BTreeMap<String, i32>,
+    /// Each pod streamed as the view had it when its stream last opened: a restart, or a
+    /// change of state after a refusal (waiting to start, now running), opens another.
+    seen: BTreeMap<String, PodSeen>,
+    /// Pods said gone: their streams stopped, any line of theirs still in flight dropped.
+    gone: BTreeSet<String>,
+    /// The track's desired replicas in the last view: 0 says the track is scaled to 0.
+    pub desired: i32,
     /// Every container the pods were found to have.
     pub containers: BTreeSet<String>,
     lines: VecDeque<LogEntry>,
@@ -99,6 +103,19 @@ pub struct LogColumn {
     pub dropped: usize,
     /// Shown lines between the newest one and the last one in view (0: the newest is).
     pub scroll: usize,
+    /// Of those, the lines that arrived while the view held (not following).
+    pub arrived: usize,
+}
+
+/// A pod as its stream last saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct PodSeen {
+    restarts: i32,
+    /// kubectl's STATUS (`ContainerCreating`, `Running`, `CrashLoopBackOff`).
+    status: String,
+    /// Its stream was refused (waiting to start, a container not there yet): a new state
+    /// retries it, the same state never does.
+    refused: bool,
 }
 
 impl LogColumn {
@@ -109,13 +126,16 @@ impl LogColumn {
             deployments: track.deployments.iter().map(|d| d.to_string()).collect(),
             stream: NEXT_STREAM.fetch_add(1, Ordering::Relaxed),
             pods: Vec::new(),
-            restarts: BTreeMap::new(),
+            seen: BTreeMap::new(),
+            gone: BTreeSet::new(),
+            desired: track.replicas.desired,
             containers: BTreeSet::new(),
             lines: VecDeque::new(),
             first: 0,
             shown: VecDeque::new(),
             dropped: 0,
             scroll: 0,
+            arrived: 0,
         }
     }
 
@@ -153,21 +173,91 @@ impl LogColumn {
             .to_string()
     }
 
-    /// Keeps `line`, dropping the oldest past the limit; a view scrolled up stays on its lines.
-    fn push(&mut self, line: LogLine, needle: &str) {
-        let entry = LogEntry {
+    /// Keeps `lines` in time order across pods (a line without a time stays where it
+    /// arrived), dropping the oldest past the limit and those of pods gone. A view that holds
+    /// (`hold`: not following) stays on its lines, counting the new ones below it.
+    fn take(&mut self, lines: Vec<LogLine>, needle: &str, hold: bool) {
+        // The number of the line at the view's bottom, followed through insertions.
+        let len = self.shown.len();
+        let mut anchor = match len.checked_sub(self.scroll + 1) {
+            Some(at) if hold => self.shown.get(at).copied(),
+            _ => None,
+        };
+        let before = self.scroll;
+        let mut reordered = false;
+        for line in lines {
+            if self.gone.contains(&line.pod) {
+                continue;
+            }
+            let at = self.place(line.at);
+            if at == self.lines.len() {
+                self.push(line, needle, hold);
+                continue;
+            }
+            let number = self.first + at as u64;
+            anchor = anchor.map(|a| if number <= a { a + 1 } else { a });
+            self.lines.insert(at, self.entry(line));
+            reordered = true;
+            self.drop_oldest();
+        }
+        if reordered {
+            let scroll = self.scroll;
+            self.refilter(needle);
+            self.scroll = match anchor {
+                Some(a) => self.shown.iter().filter(|n| **n > a).count(),
+                None if hold => scroll.min(self.shown.len()),
+                None => 0,
+            };
+        }
+        if hold {
+            self.arrived += self.scroll.saturating_sub(before);
+            self.arrived = self.arrived.min(self.scroll);
+        }
+    }
+
+    /// Where a line written `at` goes: before the timed lines later than it that end the log
+    /// (lines without a time among them are passed over, so they keep their order); a line
+    /// without one, last.
+    fn place(&self, at: Option<jiff::Timestamp>) -> usize {
+        let mut place = self.lines.len();
+        let Some(at) = at else {
+            return place;
+        };
+        for (i, e) in self.lines.iter().enumerate().rev() {
+            match e.line.at {
+                Some(t) if t > at => place = i,
+                Some(_) => break,
+                None => {}
+            }
+        }
+        place
+    }
+
+    fn entry(&self, mut line: LogLine) -> LogEntry {
+        line.text = without_own_stamp(line.at, line.text);
+        LogEntry {
             short_pod: self.short_pod(&line.pod),
             alarm: ALARMS.iter().any(|w| line.text.contains(w)),
             line,
-        };
+        }
+    }
+
+    /// Keeps `line` after the newest, dropping the oldest past the limit; a view that holds
+    /// stays on its lines.
+    fn push(&mut self, line: LogLine, needle: &str, hold: bool) {
+        let entry = self.entry(line);
         let number = self.first + self.lines.len() as u64;
         if filter_shows(&entry, needle) {
             self.shown.push_back(number);
-            if self.scroll > 0 {
+            if hold || self.scroll > 0 {
                 self.scroll += 1;
             }
         }
         self.lines.push_back(entry);
+        self.drop_oldest();
+    }
+
+    fn drop_oldest(&mut self) {
         while self.lines.len() > MAX_LOG_LINES {
             self.lines.pop_front();
             if self.shown.front() == Some(&self.first) {
@@ -179,12 +269,28 @@ impl LogColumn {
         self.scroll = self.scroll.min(self.shown.len());
     }
 
+    /// Says once that `pod` is gone and forgets it: its lines still in flight are dropped.
+    fn gone(&mut self, pod: &str, needle: &str, hold: bool) {
+        self.pods.retain(|p| p != pod);
+        self.seen.remove(pod);
+        self.gone.insert(pod.to_string());
+        let note = LogLine {
+            pod: pod.to_string(),
+            container: String::new(),
+            at: None,
+            text: format!("pod {pod} is gone (deleted)"),
+            refusal: true,
+        };
+        self.push(note, needle, hold);
+    }
+
     fn refilter(&mut self, needle: &str) {
         self.shown = (self.lines.iter().zip(self.first..))
             .filter(|(e, _)| filter_shows(e, needle))
             .map(|(_, n)| n)
             .collect();
         self.scroll = 0;
+        self.arrived = 0;
     }
 
     fn clear(&mut self) {
@@ -193,6 +299,23 @@ impl LogColumn {
         self.shown.clear();
         self.dropped = 0;
         self.scroll = 0;
+        self.arrived = 0;
+        self.gone.clear();
+    }
+}
+
+/// `text` without the RFC 3339 time it begins with when that is the instant `at` the pane
+/// shows (to the second): the demo's and many apps' lines carry their own.
+fn without_own_stamp(at: Option<jiff::Timestamp>, text: String) -> String {
+    let Some(at) = at else {
+        return text;
+    };
+    let Some((stamp, rest)) = text.split_once(' ') else {
+        return text;
+    };
+    match stamp.parse::<jiff::Timestamp>() {
+        Ok(own) if own.as_second() == at.as_second() => rest.to_string(),
+        _ => text,
     }
 }
 
@@ -251,7 +374,8 @@ impl LogsPane {
             container: self.container.clone(),
             previous: self.previous,
             tail_lines: self.tail.lines(),
-            follow: true,
+            // A previous instance's log is finished: nothing follows.
+            follow: !self.previous,
         }
     }
 }
@@ -264,12 +388,25 @@ fn track_of(r: &Release, side: Side) -> Option<&Track> {
     }
 }
 
-/// The track's pods, each with its restarts.
-fn pods_of(t: &Track) -> BTreeMap<String, i32> {
+/// The track's pods as the view has them.
+fn pods_of(t: &Track) -> BTreeMap<String, PodSeen> {
     t.pods
         .iter()
-        .map(|p| (p.name.to_string(), p.restarts))
+        .map(|p| {
+            let seen = PodSeen {
+                restarts: p.restarts,
+                status: p.detail.status.to_string(),
+                refused: false,
+            };
+            (p.name.to_string(), seen)
+        })
         .collect()
+}
+
+/// Whether a pod's stream is to open again: its container restarted (the instance streamed
+/// has ended), or its stream was refused and its state has changed since.
+fn stream_again(before: &PodSeen, now: &PodSeen) -> bool {
+    before.restarts < now.restarts || (before.refused && before.status != now.status)
 }
 
 impl App {
@@ -328,11 +465,10 @@ impl App {
         for column in &mut pane.columns {
             column.stream = NEXT_STREAM.fetch_add(1, Ordering::Relaxed);
             column.clear();
-            column.restarts = release
-                .and_then(|r| track_of(r, column.side))
-                .map(pods_of)
-                .unwrap_or_default();
-            column.pods = column.restarts.keys().cloned().collect();
+            let track = release.and_then(|r| track_of(r, column.side));
+            column.seen = track.map(pods_of).unwrap_or_default();
+            column.desired = track.map_or(column.desired, |t| t.replicas.desired);
+            column.pods = column.seen.keys().cloned().collect();
         }
         for column in &pane.columns {
             if !column.pods.is_empty() {
@@ -343,8 +479,10 @@ impl App {
         self.outbox.extend(effects);
     }
 
-    /// A new view: pods of the tracks shown that have no stream yet (the track scaled up, a
-    /// pod replaced) or that restarted since theirs opened get one.
+    /// A new view: the pane follows each track's pods as the view has them. A pod gone is
+    /// said once and its stream stopped; a new pod, one restarted, or one refused before and
+    /// in another state now gets a stream. Previous instances are finished logs: only their
+    /// pods gone are said (the user asks for later instances with `p` again).
     pub(super) fn logs_view_changed(&mut self) {
         let view = self.view.clone();
         let Some(pane) = self.logs_mut() else {
@@ -353,19 +491,40 @@ impl App {
         let Some(release) = view.release(&pane.release) else {
             return;
         };
+        let needle = pane.needle();
+        let (hold, previous) = (!pane.following, pane.previous);
         let mut effects = Vec::new();
         for i in 0..pane.columns.len() {
-            let now = track_of(release, pane.columns[i].side)
-                .map(pods_of)
-                .unwrap_or_default();
+            let Some(track) = track_of(release, pane.columns[i].side) else {
+                continue;
+            };
+            let now = pods_of(track);
             let column = &mut pane.columns[i];
+            column.desired = track.replicas.desired;
+            // Pods not known (out of the pod scope) say nothing: none is gone.
+            let gone: Vec<String> = (column.seen.keys())
+                .filter(|p| track.pods_known && !now.contains_key(*p))
+                .cloned()
+                .collect();
+            for pod in gone {
+                column.gone(&pod, &needle, hold);
+                let stream = column.stream;
+                effects.push(Effect::StopLogs { stream, pod });
+            }
             let mut start = Vec::new();
-            for (pod, restarts) in now {
-                match column.restarts.insert(pod.clone(), restarts) {
-                    None => column.pods.push(pod.clone()),
-                    Some(before) if before < restarts => {}
-                    Some(_) => continue,
+            for (pod, seen) in now {
+                let again = match column.seen.get(&pod) {
+                    None => true,
+                    Some(before) => stream_again(before, &seen),
+                };
+                if !again || previous {
+                    continue;
                 }
+                column.gone.remove(&pod);
+                if !column.pods.contains(&pod) {
+                    column.pods.push(pod.clone());
+                }
+                column.seen.insert(pod.clone(), seen);
                 start.push(pod);
             }
             if !start.is_empty() {
@@ -388,9 +547,12 @@ impl App {
         for (_, containers) in batch.containers {
             column.containers.extend(containers);
         }
-        for line in batch.lines {
-            column.push(line, &needle);
+        for line in batch.lines.iter().filter(|l| l.refusal) {
+            if let Some(seen) = column.seen.get_mut(&line.pod) {
+                seen.refused = true;
+            }
         }
+        column.take(batch.lines, &needle, !pane.following);
         if pane.following {
             column.scroll = 0;
         }
@@ -417,6 +579,11 @@ impl App {
             return;
         }
         match command {
+            // A kept filter is cleared first: one Esc never does two things.
+            Some(Command::Back) if !pane.filter.value().is_empty() => {
+                pane.filter.reset();
+                pane.columns.iter_mut().for_each(|c| c.refilter(""));
+            }
             Some(Command::Back) => {
                 self.close();
                 self.outbox.push(Effect::CloseLogs);
@@ -425,7 +592,9 @@ impl App {
             Some(Command::Follow) => {
                 pane.following = !pane.following;
                 if pane.following {
-                    pane.columns.iter_mut().for_each(|c| c.scroll = 0);
+                    pane.columns
+                        .iter_mut()
+                        .for_each(|c| (c.scroll, c.arrived) = (0, 0));
                 }
             }
             Some(Command::NextPane) => self.logs_other_track(),
@@ -539,6 +708,7 @@ fn logs_scroll(pane: &mut LogsPane, command: Command) {
     if matches!(command, Command::Up | Command::PageUp | Command::Top) && column.scroll > 0 {
         pane.following = false;
     }
+    column.arrived = column.arrived.min(column.scroll);
     if command == Command::Bottom {
         pane.following = true;
     }

@@ -89,8 +89,11 @@ fn render_column(
     let mut lines = vec![super::text::clip(Line::from(header), w)];
     let many = pane.containers().len() > 1 && pane.container.is_none();
     if column.pods.is_empty() {
-        let text = format!("no pods of {} are running or known yet", column.label);
-        lines.push(Line::from(cx.span(text, Role::Muted)));
+        // A track scaled to 0 is said in the header.
+        if column.desired != 0 {
+            let text = format!("no pods of {} are running or known yet", column.label);
+            lines.push(Line::from(cx.span(text, Role::Muted)));
+        }
     } else if column.is_empty() {
         lines.push(Line::from(cx.span("waiting for lines…", Role::Muted)));
     } else if column.shown_count() == 0 {
@@ -101,9 +104,11 @@ fn render_column(
     frame.render_widget(Paragraph::new(lines), area);
 }
 
-/// ` · 3 pods · filter 'FATAL' 2 of 310 · container nginx · previous · following · tail 100`.
+/// ` · 3 pods · filter 'FATAL' 2 of 310 · container nginx · following · tail 100`; the pods
+/// counted are those streamed now; previous instances are finished, never following.
 fn header_words(pane: &LogsPane, column: &LogColumn) -> String {
     let pods = match column.pods.len() {
+        0 if column.desired == 0 => format!("no pods: {} is scaled to 0", column.label),
         1 => "1 pod".to_string(),
         n => format!("{n} pods"),
     };
@@ -126,17 +131,22 @@ fn header_words(pane: &LogsPane, column: &LogColumn) -> String {
         },
     });
     if pane.previous {
-        words.push("previous".to_string());
+        words.push("previous instances (finished)".to_string());
+    } else if !column.pods.is_empty() {
+        let following = if pane.following {
+            "following"
+        } else {
+            "paused"
+        };
+        words.push(following.to_string());
     }
-    let following = if pane.following {
-        "following"
-    } else {
-        "paused"
-    };
-    words.push(following.to_string());
     words.push(pane.tail.label().to_string());
-    if column.scroll > 0 {
-        words.push(format!("{} newer below", column.scroll));
+    let (below, new) = (column.scroll, column.arrived);
+    match new {
+        0 if below > 0 => words.push(format!("{below} newer below")),
+        0 => {}
+        _ if new == below => words.push(format!("{new} new lines below")),
+        _ => words.push(format!("{below} newer below ({new} new)")),
     }
     if column.dropped > 0 {
         words.push(format!(

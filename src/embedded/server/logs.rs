@@ -193,9 +193,10 @@ fn log_source(
         )));
     };
     let image = status["image"].as_str().unwrap_or("").to_string();
-    let source = |started: &Value, finished: Option<&Value>, running: bool| {
+    let source = |terminated: &Value, running: bool| {
         let at = |v: &Value| v.as_str().and_then(|s| s.parse::<Timestamp>().ok());
-        let started = at(started).unwrap_or_else(Timestamp::now);
+        let finished = (!running).then(|| &terminated["finishedAt"]);
+        let started = at(&terminated["startedAt"]).unwrap_or_else(Timestamp::now);
         Some(LogSource {
             pod: format!("{}/{}", uid_of(pod), container),
             container: container.to_string(),
@@ -207,25 +208,25 @@ fn log_source(
             started,
             finished: finished.and_then(at),
             running,
+            oom_killed: terminated["reason"].as_str() == Some("OOMKilled"),
         })
     };
     let last = &status["lastState"]["terminated"];
     let state = &status["state"];
     if previous {
         if last.is_object() {
-            return Ok(source(&last["startedAt"], Some(&last["finishedAt"]), false));
+            return Ok(source(last, false));
         }
         return Err(ApiError::bad_request(format!(
             "previous terminated container \"{container}\" in pod \"{name}\" not found"
         )));
     }
     if let Some(running) = state.get("running") {
-        return Ok(source(&running["startedAt"], None, true));
+        return Ok(source(running, true));
     }
     for terminated in [&state["terminated"], last] {
         if terminated.is_object() {
-            let finished = Some(&terminated["finishedAt"]);
-            return Ok(source(&terminated["startedAt"], finished, false));
+            return Ok(source(terminated, false));
         }
     }
     let why = match state.pointer("/waiting/reason").and_then(Value::as_str) {
@@ -252,6 +253,9 @@ struct LogSource {
     /// When a terminated instance exited; None while it runs.
     finished: Option<Timestamp>,
     running: bool,
+    /// The instance was killed by the OOM killer (`reason: OOMKilled`, exit 137): killed, it
+    /// writes no exit line.
+    oom_killed: bool,
 }
 
 /// One simulated line: when it was written and what it says (without the time).
@@ -260,6 +264,9 @@ struct LogLine {
     at: Timestamp,
     text: String,
 }
+
+/// Allocation lines an OOM-killed instance writes before it is killed.
+const ALLOCATIONS: i64 = 4;
 
 const PATHS: &[&str] = &[
     "/api/cart",
@@ -282,6 +289,10 @@ impl LogSource {
 
     fn lines_from(&self, now: Timestamp, options: &LogOptions) -> Vec<LogLine> {
         let mut lines = self.startup_lines();
+        if !self.running && self.oom_killed {
+            lines.extend(self.allocations());
+            return lines;
+        }
         if !self.running {
             let at = self.finished.unwrap_or(self.started);
             let fatal = format!(
@@ -313,6 +324,22 @@ impl LogSource {
         .into_iter()
         .map(|text| self.line(self.started, text))
         .collect()
+    }
+
+    /// What an instance the OOM killer took wrote: its memory growing until it was killed
+    /// (SIGKILL: no line of its own after the last), spread up to its end.
+    fn allocations(&self) -> Vec<LogLine> {
+        let end = self.finished.unwrap_or(self.started);
+        let span = (end.as_second() - self.started.as_second()).max(0);
+        (1..=ALLOCATIONS)
+            .filter_map(|i| {
+                let second = self.started.as_second() + span * i / ALLOCATIONS;
+                let at = Timestamp::from_second(second).ok()?;
+                let mib = 256_i64 << i;
+                let text = format!("warming cache: {mib} MiB allocated (heap in use {mib} MiB)");
+                Some(self.line(at, text))
+            })
+            .collect()
     }
 
     /// The request lines of the whole seconds `from..=to` (Unix seconds).
@@ -553,22 +580,52 @@ mod tests {
         );
     }
 
-    #[test]
-    fn a_crashed_instance_ends_in_its_fatal_line() {
+    /// The lines of a crash-looping pod's last instance, `terminated` as its `lastState`
+    /// says, read plainly then as `previous`.
+    fn last_instance(image: &str, terminated: Value) -> [Vec<LogLine>; 2] {
         let p = pod(
             &["app"],
-            json!([{"name": "app", "image": "shop:1.3-crash",
+            json!([{"name": "app", "image": image,
                 "state": {"waiting": {"reason": "CrashLoopBackOff"}},
-                "lastState": {"terminated": {"exitCode": 1, "startedAt": "2026-11-30T03:00:00Z", "finishedAt": "2026-11-30T03:00:01Z"}}}]),
+                "lastState": {"terminated": terminated}}]),
         );
-        for previous in [false, true] {
+        [false, true].map(|previous| {
             let source = log_source(&p, "x", "app", previous)
                 .expect("ok")
                 .expect("node");
-            let lines = source.lines(Timestamp::now(), &LogOptions::default());
+            assert!(!source.running);
+            source.lines(Timestamp::now(), &LogOptions::default())
+        })
+    }
+
+    #[test]
+    fn a_crashed_instance_ends_in_its_fatal_line() {
+        let terminated = json!({"exitCode": 1,
+            "startedAt": "2026-11-30T03:00:00Z", "finishedAt": "2026-11-30T03:00:01Z"});
+        for lines in last_instance("shop:1.3-crash", terminated) {
             let last = lines.last().expect("a line");
             assert!(last.text.contains("FATAL panic:"), "{lines:?}");
-            assert!(!source.running);
+        }
+    }
+
+    #[test]
+    fn an_oom_killed_instance_grows_its_memory_then_says_nothing_more() {
+        let terminated = json!({"exitCode": 137, "reason": "OOMKilled",
+            "startedAt": "2026-11-30T03:00:00Z", "finishedAt": "2026-11-30T03:00:04Z"});
+        for lines in last_instance("shop:1.3-oom", terminated) {
+            let text: Vec<&str> = lines.iter().map(|l| l.text.as_str()).collect();
+            assert!(
+                !text
+                    .iter()
+                    .any(|t| t.contains("FATAL") || t.contains("exit")),
+                "killed, it writes no exit line: {text:?}"
+            );
+            let last = lines.last().expect("a line");
+            assert!(last.text.contains("4096 MiB allocated"), "{text:?}");
+            assert_eq!(
+                last.at,
+                "2026-11-30T03:00:04Z".parse::<Timestamp>().expect("time")
+            );
         }
     }
 }
