@@ -905,6 +905,38 @@ impl Release {
     }
 }
 
+/// `shop/web`, a selector switch at rest on `v1` (its Deployment `web`), with no candidate:
+/// the release unit tests start from.
+#[cfg(test)]
+pub(crate) fn fixture() -> Release {
+    Release {
+        namespace: "shop".into(),
+        name: "web".into(),
+        pattern: Pattern::SelectorSwitch,
+        stage: Stage::AtRest,
+        live: Track {
+            deployments: smallvec::smallvec!["web".into()],
+            version: Some("v1".into()),
+            ..Track::default()
+        },
+        candidate: None,
+        traffic: Traffic::default(),
+        warnings: Vec::new(),
+        traffic_object: ObjectRef {
+            kind: Kind::Service,
+            namespace: "shop".into(),
+            name: "web".into(),
+            resource_version: "7".into(),
+        },
+        track_label: Some("version".into()),
+        canary: None,
+        record: None,
+        record_error: None,
+        steps: smallvec::smallvec![10, 25, 50, 100],
+        gate_remaining_seconds: None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

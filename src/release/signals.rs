@@ -336,32 +336,13 @@ mod tests {
 
     /// `shop/web` with a candidate taking `share`% of the requests.
     fn release(share: u32) -> crate::release::Release {
-        use crate::release::model::{Kind, ObjectRef, Pattern, Stage, Traffic};
         let candidate = crate::release::Track {
             traffic_percent: share,
             ..crate::release::Track::default()
         };
         crate::release::Release {
-            namespace: "shop".into(),
-            name: "web".into(),
-            pattern: Pattern::SelectorSwitch,
-            stage: Stage::Staged,
-            live: crate::release::Track::default(),
             candidate: Some(candidate),
-            traffic: Traffic::default(),
-            warnings: Vec::new(),
-            traffic_object: ObjectRef {
-                kind: Kind::Service,
-                namespace: "shop".into(),
-                name: "web".into(),
-                resource_version: "7".into(),
-            },
-            track_label: Some("version".into()),
-            canary: None,
-            record: None,
-            record_error: None,
-            steps: smallvec::smallvec![10, 25, 50, 100],
-            gate_remaining_seconds: None,
+            ..crate::release::model::fixture()
         }
     }
 

@@ -391,36 +391,10 @@ fn approve(cx: steps::Cx) -> Result<Plan, Refusal> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::release::model::{ObjectRef, Track, Traffic};
 
     /// `shop/web`, a selector switch at rest on `v1`, with no candidate.
     fn at_rest() -> Release {
-        Release {
-            namespace: "shop".into(),
-            name: "web".into(),
-            pattern: Pattern::SelectorSwitch,
-            stage: Stage::AtRest,
-            live: Track {
-                deployments: smallvec::smallvec!["web".into()],
-                version: Some("v1".into()),
-                ..Track::default()
-            },
-            candidate: None,
-            traffic: Traffic::default(),
-            warnings: Vec::new(),
-            traffic_object: ObjectRef {
-                kind: Kind::Service,
-                namespace: "shop".into(),
-                name: "web".into(),
-                resource_version: "7".into(),
-            },
-            track_label: Some("version".into()),
-            canary: None,
-            record: None,
-            record_error: None,
-            steps: smallvec::smallvec![10, 25, 50, 100],
-            gate_remaining_seconds: None,
-        }
+        crate::release::model::fixture()
     }
 
     #[test]
