@@ -320,6 +320,30 @@ impl Outlet<'_> {
     }
 }
 
+/// What a terminal event asks of the event loop.
+enum Input {
+    Msg(Msg),
+    Resized,
+    Ignored,
+    /// The terminal is gone (hang-up, closed pty): stop rather than spin.
+    Ended,
+}
+
+fn input(event: Option<std::io::Result<TermEvent>>) -> Input {
+    match event {
+        Some(Ok(TermEvent::Key(k))) if Key::from_event(&k).is_some() => {
+            Input::Msg(Msg::Press(terminal::pressed(k)))
+        }
+        Some(Ok(TermEvent::Resize(..))) => Input::Resized,
+        Some(Ok(_)) => Input::Ignored,
+        Some(Err(e)) => {
+            tracing::info!("terminal input failed: {e}");
+            Input::Ended
+        }
+        None => Input::Ended,
+    }
+}
+
 /// The event loop: keys, cluster views, ticks and outcomes in; frames (at most one per
 /// `FRAME`, only after a change) and effects out. Returns when the user quits or the input
 /// ends (a closed terminal).
@@ -362,22 +386,15 @@ where
         }
         let next_frame = last_frame + FRAME;
         let msg = tokio::select! {
-            event = keys.next() => match event {
-                Some(Ok(TermEvent::Key(k))) if Key::from_event(&k).is_some() => {
-                    Msg::Press(terminal::pressed(k))
-                }
-                Some(Ok(TermEvent::Resize(..))) => {
+            event = keys.next() => match input(event) {
+                Input::Msg(msg) => msg,
+                Input::Resized => {
                     screen.resized()?;
                     dirty = true;
                     continue;
                 }
-                Some(Ok(_)) => continue,
-                // The terminal is gone (hang-up, closed pty): stop rather than spin.
-                Some(Err(e)) => {
-                    tracing::info!("terminal input failed: {e}");
-                    return Ok(());
-                }
-                None => return Ok(()),
+                Input::Ignored => continue,
+                Input::Ended => return Ok(()),
             },
             changed = views.changed() => match changed {
                 Ok(()) => Msg::View(views.borrow_and_update().clone()),

@@ -81,10 +81,18 @@ pub(super) fn track_lines(cx: Cx, t: &Track, w: usize) -> Vec<Item> {
     items.push((9, gauge(cx, "ready", r.ready, r.desired, w)));
     items.push((5, gauge(cx, "available", r.available, r.desired, w)));
     items.extend(pod_lines(cx, t, value_w));
+    items.extend(failing_items(cx, t, value_w));
+    items
+}
+
+/// `failing   ✖ 3 CrashLoopBackOff · exit 1`, one line per reason (wrapped), and where the
+/// evidence is (`i pods · v logs`) when a row is spare.
+fn failing_items(cx: Cx, t: &Track, value_w: usize) -> Vec<Item> {
+    let mut out = Vec::new();
     for (i, f) in t.failing.iter().enumerate() {
         for (j, piece) in failing_lines(f, value_w).into_iter().enumerate() {
             let first = i == 0 && j == 0;
-            items.push((
+            out.push((
                 if i == 0 { 8 - u8::from(j > 0) } else { 3 },
                 Line::from(vec![
                     label(cx, if first { "failing" } else { "" }),
@@ -94,9 +102,9 @@ pub(super) fn track_lines(cx: Cx, t: &Track, w: usize) -> Vec<Item> {
         }
     }
     if !t.failing.is_empty() {
-        items.push((2, evidence_hint(cx, value_w)));
+        out.push((2, evidence_hint(cx, value_w)));
     }
-    items
+    out
 }
 
 /// Where the evidence of a failure is, by its keys: `i pods · v logs`.
