@@ -227,6 +227,58 @@ async fn silent_prometheus() -> (String, tokio::task::JoinHandle<()>) {
     (url, held)
 }
 
+/// A Prometheus that answers every request at once with `503` and Prometheus's error body.
+async fn refusing_prometheus() -> (String, tokio::task::JoinHandle<()>) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let listener = tokio::net::TcpListener::bind(loopback()).await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let held = tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                let _ = socket.read(&mut buf).await;
+                let body = r#"{"status":"error","errorType":"unavailable","error":"overloaded"}"#;
+                let answer = format!(
+                    "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\n\
+                     content-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = socket.write_all(answer.as_bytes()).await;
+            });
+        }
+    });
+    (url, held)
+}
+
+/// A Prometheus that refuses is said as refusing, at once: not as one that did not answer
+/// (kube's client would retry a 503 until the timeout, and the advice to raise it is wrong).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_prometheus_that_refuses_is_said_to_refuse_at_once() {
+    let (url, held) = refusing_prometheus().await;
+    let d = demo().await;
+    let r = release(&d.client, "api/route1").await;
+    let prometheus =
+        Prometheus::from_settings(Settings::new(Source::Url(url.clone())), None).unwrap();
+    let started = Instant::now();
+    let s = prometheus.fetch(&r, jiff::Timestamp::now()).await.unwrap();
+    let took = started.elapsed();
+    assert!(took < Duration::from_millis(1500), "not at once: {took:?}");
+    // Each query's refusal is that signal's entry, in Prometheus's words.
+    assert_eq!(s.unanswered.len(), 6, "{:?}", s.unanswered);
+    assert!(
+        s.unanswered
+            .iter()
+            .all(|(_, why)| why.ends_with("unavailable: overloaded"))
+    );
+    let margins = cutover::release::signals::Margins::default();
+    let why = cutover::release::signals::unjudged(&s, &r, &margins).unwrap_or_default();
+    assert_eq!(
+        why,
+        "the golden signals are not judged: Prometheus refused the request rate of v1: unavailable: overloaded"
+    );
+    held.abort();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_prometheus_that_never_answers_is_an_error_within_the_timeout() {
     let (url, held) = silent_prometheus().await;

@@ -96,6 +96,21 @@ pub fn unjudged(
     margins: &Margins,
 ) -> Option<String> {
     let rate = |t: &TrackSignals| t.series(Signal::RequestRate).and_then(Series::last);
+    // A refusal Prometheus gave for it is the reason, said as it is.
+    let refused = |t: &TrackSignals| {
+        let prefix = format!("{}: ", t.track);
+        s.unanswered
+            .iter()
+            .find(|(sig, why)| *sig == Signal::RequestRate && why.starts_with(&prefix))
+            .map(|(_, why)| why.clone())
+    };
+    if rate(&s.live).is_none()
+        && let Some(why) = refused(&s.live)
+    {
+        return Some(format!(
+            "the golden signals are not judged: Prometheus refused the request rate of {why}"
+        ));
+    }
     if rate(&s.live).is_none() {
         return Some(format!(
             "the golden signals are not judged: Prometheus has no request rate for {} (live); check the queries in metrics.toml",

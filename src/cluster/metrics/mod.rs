@@ -97,6 +97,10 @@ impl Prometheus {
                 config.connect_timeout = Some(settings.timeout);
                 config.read_timeout = None;
                 config.write_timeout = None;
+                // kube retries a 503 with back-off (its RetryPolicy for API servers): a
+                // Prometheus that refuses would read as one that does not answer. Its answer
+                // is said as it is instead.
+                config.default_retry = false;
                 let client = kube::Client::try_from(config).map_err(|e| bad(e.to_string()))?;
                 (client, String::new())
             }

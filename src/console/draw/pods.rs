@@ -243,7 +243,7 @@ impl Columns {
                 Some(t) => Some(cx.app.now.as_second() - t.as_second()),
                 None => p.age_seconds,
             };
-            let age = seconds.map(text::age).unwrap_or_default();
+            let age = seconds.map(text::human_duration).unwrap_or_default();
             spans.extend([gap(), cx.span(pad(&age, AGE_W), Role::Muted)]);
         }
         if let Some(n) = self.node {
@@ -271,7 +271,7 @@ fn restarts_cell(cx: Cx, p: &PodSummary) -> String {
         None => p.restarted_seconds_ago,
     };
     match since {
-        Some(s) if p.restarts > 0 => format!("{} ({} ago)", p.restarts, text::age(s)),
+        Some(s) if p.restarts > 0 => format!("{} ({} ago)", p.restarts, text::human_duration(s)),
         _ => p.restarts.to_string(),
     }
 }

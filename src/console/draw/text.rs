@@ -167,6 +167,30 @@ pub fn age(seconds: i64) -> String {
     }
 }
 
+/// `66s`, `2m51s`, `14m`, `3h20m`, `5d2h`: an age as `kubectl get` columns write it, more
+/// precise while it is young (apimachinery `util/duration.HumanDuration`, which kubectl's
+/// printers use for AGE and RESTARTS).
+pub fn human_duration(seconds: i64) -> String {
+    let s = seconds.max(0);
+    let (m, h) = (s / 60, s / 3_600);
+    let (d, y) = (h / 24, h / (24 * 365));
+    let pair = |big: i64, a: &str, small: i64, b: &str| match small {
+        0 => format!("{big}{a}"),
+        _ => format!("{big}{a}{small}{b}"),
+    };
+    match s {
+        _ if s < 120 => format!("{s}s"),
+        _ if m < 10 => pair(m, "m", s % 60, "s"),
+        _ if m < 180 => format!("{m}m"),
+        _ if h < 8 => pair(h, "h", m % 60, "m"),
+        _ if h < 48 => format!("{h}h"),
+        _ if h < 24 * 8 => pair(d, "d", h % 24, "h"),
+        _ if h < 24 * 365 * 2 => format!("{d}d"),
+        _ if h < 24 * 365 * 8 => pair(y, "y", d % 365, "d"),
+        _ => format!("{y}y"),
+    }
+}
+
 /// `12:30` or `1:02:30`: a countdown.
 pub fn countdown(seconds: i64) -> String {
     let s = seconds.max(0);
@@ -251,5 +275,33 @@ mod tests {
         assert_eq!(age(-5), "0s");
         assert_eq!(countdown(750), "12:30");
         assert_eq!(countdown(3_750), "1:02:30");
+    }
+
+    #[test]
+    fn human_durations_read_as_kubectl_writes_them() {
+        // apimachinery util/duration/duration_test.go's cases, in seconds.
+        let rows = [
+            (0, "0s"),
+            (66, "66s"),
+            (119, "119s"),
+            (120, "2m"),
+            (171, "2m51s"),
+            (599, "9m59s"),
+            (600, "10m"),
+            (3 * 3_600 - 60, "179m"),
+            (3 * 3_600, "3h"),
+            (3 * 3_600 + 20 * 60, "3h20m"),
+            (8 * 3_600, "8h"),
+            (47 * 3_600 + 59 * 60, "47h"),
+            (48 * 3_600, "2d"),
+            (5 * 86_400 + 2 * 3_600, "5d2h"),
+            (8 * 86_400, "8d"),
+            (2 * 365 * 86_400 + 3 * 86_400, "2y3d"),
+            (9 * 365 * 86_400, "9y"),
+            (-5, "0s"),
+        ];
+        for (seconds, want) in rows {
+            assert_eq!(human_duration(seconds), want, "{seconds}s");
+        }
     }
 }
