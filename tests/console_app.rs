@@ -1911,6 +1911,21 @@ fn stale_failed_or_outdated_signals_make_approve_risky_as_not_judged() {
     );
 }
 
+/// A blue-green candidate that takes no requests yet has no figures by nature: the pane says
+/// the signals cannot judge it before the switch, rather than only "no series".
+#[test]
+fn a_candidate_without_requests_is_said_to_be_unmeasured() {
+    let id = "shop/nginx-service";
+    let mut app = metrics_app(id);
+    let mut s = signals_at(id, 0.0, now());
+    if let Some(c) = s.candidate.as_mut() {
+        (c.request_rate, c.error_ratio, c.latency_p99) = (None, None, None);
+    }
+    answer(&mut app, id, Signals::Ready(s));
+    let rows = screen(&app).join("\n");
+    assert!(rows.contains("v2 takes no requests yet"), "{rows}");
+}
+
 /// A Prometheus URL watches the context the console started in: in another context the
 /// signals are off, and the pane says whose Prometheus it is; back home they are on again.
 #[test]

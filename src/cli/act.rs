@@ -314,6 +314,9 @@ async fn judge_signals(cluster: &ClusterArgs, client: &kube::Client, r: &Release
     let risk = match prometheus.fetch(r, jiff::Timestamp::now()).await {
         Ok(signals) => {
             let margins = &prometheus.settings().margins;
+            if let Some(words) = crate::release::signals::unmeasured(&signals, r) {
+                super::tell(&[format!("{words}.")]);
+            }
             gate_risk(&signals, margins).or_else(|| unjudged(&signals, r, margins))
         }
         Err(e) => Some(format!("the golden signals are not judged: {e}")),

@@ -132,6 +132,24 @@ pub fn unjudged(
     }
 }
 
+/// Why the signals say nothing of the candidate, which is not a fault: it takes no share of
+/// the requests yet (a blue-green candidate before its switch) and so has no figures; the
+/// switch then moves every request at once to pods no signal has measured. None when it has
+/// figures or a share (then [`unjudged`] speaks).
+pub fn unmeasured(s: &ReleaseSignals, r: &crate::release::Release) -> Option<String> {
+    let c = r.candidate.as_ref().filter(|c| c.traffic_percent == 0)?;
+    let figures = s
+        .candidate
+        .as_ref()
+        .and_then(|t| t.series(Signal::RequestRate));
+    figures.and_then(Series::last).is_none().then(|| {
+        format!(
+            "{} takes no requests yet: the golden signals cannot judge it before it does",
+            c.label()
+        )
+    })
+}
+
 /// What a release's golden signals depend on, as one number: each track's Deployments,
 /// images (running and asked for), share of traffic and pods. Two releases with the same
 /// basis are served by the same pods at the same split, so their figures are comparable.
@@ -443,5 +461,26 @@ mod tests {
         for (what, changed) in [("image", image), ("weight", weight), ("pods", pods)] {
             assert_ne!(basis(&changed), before, "{what}");
         }
+    }
+
+    #[test]
+    fn a_candidate_without_a_share_is_said_to_be_unmeasured_not_judged() {
+        let v1 = || track("v1", 10.0, 0.001, 0.120);
+        let mut none = track("v2", 0.0, 0.0, 0.0);
+        none.request_rate = None;
+        let said = |s: &ReleaseSignals, share| unmeasured(s, &release(share));
+        let quiet = signals(v1(), Some(none));
+        assert!(
+            said(&quiet, 0).is_some_and(|w| w.contains("takes no requests yet")),
+            "{:?}",
+            said(&quiet, 0)
+        );
+        assert_eq!(said(&quiet, 30), None, "with a share, unjudged speaks");
+        let measured = signals(v1(), Some(track("v2", 1.0, 0.0, 0.1)));
+        assert_eq!(
+            said(&measured, 0),
+            None,
+            "it has figures (header rules reach it)"
+        );
     }
 }

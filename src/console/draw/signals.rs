@@ -64,7 +64,16 @@ pub(super) fn lines(cx: Cx, r: &Release, w: usize) -> Vec<Item> {
             quiet(words, Role::Muted, SPARE)
         }
         Signals::Waiting => quiet("asking Prometheus…", Role::Muted, SPARE),
-        Signals::Ready(s) if about(s) => block(cx, s, None, w),
+        Signals::Ready(s) if about(s) => {
+            let mut items = block(cx, s, None, w);
+            if let Some(words) = crate::release::signals::unmeasured(s, r) {
+                let blank = || cx.span(pad("", LABEL), Role::Muted);
+                let line = |piece| Line::from(vec![blank(), cx.span(piece, Role::Muted)]);
+                let pieces = text::wrap(&words, w.saturating_sub(LABEL).max(1));
+                items.extend(pieces.into_iter().map(|p| (4, line(p))));
+            }
+            items
+        }
         Signals::Failed { why, last: Some(s) } if about(s) => block(cx, s, Some(why), w),
         Signals::Failed { why, .. } => failure(cx, why, "signals", (5, 3), w),
         Signals::Ready(_) => quiet("asking Prometheus…", Role::Muted, SPARE),
