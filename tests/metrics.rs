@@ -365,6 +365,21 @@ fn kubeconfig(cluster: &EmbeddedCluster, dir: &Path) -> PathBuf {
     path
 }
 
+/// `cutover approve ID --yes -o json --prometheus URL` and `extra` flags against the demo:
+/// its exit code and its JSON report.
+async fn approve_json(
+    kc: &Path,
+    dir: &Path,
+    id: &str,
+    url: &str,
+    extra: &[&str],
+) -> (Option<i32>, Value) {
+    let mut args = vec!["approve", id, "--yes", "-o", "json", "--prometheus", url];
+    args.extend_from_slice(extra);
+    let out = cutover(kc, dir, &args).await;
+    (out.status.code(), json_of(&out))
+}
+
 fn json_of(out: &std::process::Output) -> Value {
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!(
@@ -497,18 +512,8 @@ async fn approve_at_a_gate_is_risky_with_the_figures_when_the_candidate_fails_mo
         |s| candidate(s).latency_p99.as_ref().and_then(|x| x.last()) > Some(0.5),
     )
     .await;
-    let approve = [
-        "approve",
-        "checkout/cart",
-        "--yes",
-        "-o",
-        "json",
-        "--prometheus",
-        &url,
-    ];
-    let refused = cutover(&kc, dir.path(), &approve).await;
-    assert_eq!(refused.status.code(), Some(1), "{refused:?}");
-    let report = json_of(&refused);
+    let (code, report) = approve_json(&kc, dir.path(), "checkout/cart", &url, &[]).await;
+    assert_eq!(code, Some(1), "{report}");
     let risk = report["risk"].as_str().unwrap_or("");
     assert!(
         risk.contains("v2's p99 latency is ") && risk.contains(" ms on v1 (margin +20%)"),
@@ -520,18 +525,14 @@ async fn approve_at_a_gate_is_risky_with_the_figures_when_the_candidate_fails_mo
         "{report}"
     );
     // Without Prometheus the same approve is not risky; --force applies it with Prometheus.
-    let forced = [
-        "approve",
+    let (_, dry) = approve_json(
+        &kc,
+        dir.path(),
         "checkout/cart",
-        "--yes",
-        "--force",
-        "--dry-run",
-        "-o",
-        "json",
-        "--prometheus",
         &url,
-    ];
-    let dry = json_of(&cutover(&kc, dir.path(), &forced).await);
+        &["--force", "--dry-run"],
+    )
+    .await;
     assert_eq!(dry["outcome"], "dry-run", "{dry}");
     assert!(
         dry["risk"].as_str().unwrap_or("").contains("p99 latency"),
@@ -547,19 +548,9 @@ async fn approve_at_a_gate_is_risky_with_the_figures_when_the_candidate_fails_mo
     ];
     let without = json_of(&cutover(&kc, dir.path(), &plain).await);
     assert_eq!(without["risk"], Value::Null, "{without}");
-    let forced = [
-        "approve",
-        "checkout/cart",
-        "--yes",
-        "--force",
-        "-o",
-        "json",
-        "--prometheus",
-        &url,
-    ];
-    let done = cutover(&kc, dir.path(), &forced).await;
-    assert!(done.status.success(), "{done:?}");
-    assert_eq!(json_of(&done)["outcome"], "done");
+    let (code, done) = approve_json(&kc, dir.path(), "checkout/cart", &url, &["--force"]).await;
+    assert_eq!(code, Some(0), "{done}");
+    assert_eq!(done["outcome"], "done");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -585,18 +576,8 @@ async fn approve_with_a_crash_looping_candidate_names_its_error_ratio() {
         |s| candidate(s).error_ratio.as_ref().and_then(|x| x.last()) > Some(0.2),
     )
     .await;
-    let approve = [
-        "approve",
-        "api/route1",
-        "--yes",
-        "-o",
-        "json",
-        "--prometheus",
-        &url,
-    ];
-    let refused = cutover(&kc, dir.path(), &approve).await;
-    assert_eq!(refused.status.code(), Some(1), "{refused:?}");
-    let report = json_of(&refused);
+    let (code, report) = approve_json(&kc, dir.path(), "api/route1", &url, &[]).await;
+    assert_eq!(code, Some(1), "{report}");
     let risk = report["risk"].as_str().unwrap_or("");
     assert!(
         risk.contains("v2 fails ")
@@ -604,18 +585,8 @@ async fn approve_with_a_crash_looping_candidate_names_its_error_ratio() {
             && risk.contains("% on v1 (margin 1.0 point)"),
         "{report}"
     );
-    let forced = [
-        "approve",
-        "api/route1",
-        "--yes",
-        "--force",
-        "-o",
-        "json",
-        "--prometheus",
-        &url,
-    ];
-    let done = cutover(&kc, dir.path(), &forced).await;
-    assert!(done.status.success(), "{done:?}");
+    let (code, done) = approve_json(&kc, dir.path(), "api/route1", &url, &["--force"]).await;
+    assert_eq!(code, Some(0), "{done}");
 }
 
 /// Approve with a Prometheus configured that cannot answer is never waved through: the
@@ -630,18 +601,8 @@ async fn approve_with_prometheus_down_is_risky_as_not_judged() {
         let l = std::net::TcpListener::bind(loopback()).unwrap();
         format!("http://{}", l.local_addr().unwrap())
     };
-    let approve = [
-        "approve",
-        "api/route1",
-        "--yes",
-        "-o",
-        "json",
-        "--prometheus",
-        &closed,
-    ];
-    let refused = cutover(&kc, dir.path(), &approve).await;
-    assert_eq!(refused.status.code(), Some(1), "{refused:?}");
-    let report = json_of(&refused);
+    let (code, report) = approve_json(&kc, dir.path(), "api/route1", &closed, &[]).await;
+    assert_eq!(code, Some(1), "{report}");
     let risk = report["risk"].as_str().unwrap_or("");
     assert!(
         risk.starts_with(&format!(
@@ -649,16 +610,8 @@ async fn approve_with_prometheus_down_is_risky_as_not_judged() {
         )),
         "{report}"
     );
-    let forced = [
-        "approve",
-        "api/route1",
-        "--yes",
-        "--force",
-        "--prometheus",
-        &closed,
-    ];
-    let done = cutover(&kc, dir.path(), &forced).await;
-    assert!(done.status.success(), "{done:?}");
+    let (code, done) = approve_json(&kc, dir.path(), "api/route1", &closed, &["--force"]).await;
+    assert_eq!(code, Some(0), "{done}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
