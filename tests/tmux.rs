@@ -11,6 +11,18 @@ use std::time::Duration;
 
 use common::tmux::Tmux;
 
+/// Quits the console with `q` and waits for the shell to say it exited 0.
+fn quit(tmux: &Tmux) {
+    tmux.keys(&["q"]);
+    tmux.wait("cutover to exit", |s| s.contains("cutover exited with 0"));
+}
+
+/// Closes the logs pane with esc and waits until it is gone from the screen.
+fn close_logs(tmux: &Tmux) {
+    tmux.keys(&["Escape"]);
+    tmux.wait("the logs pane closed", |s| !s.contains("Logs —"));
+}
+
 fn kubectl(kubeconfig: &Path, cache: &Path, args: &[&str]) -> String {
     let out = Command::new("kubectl")
         .arg("--kubeconfig")
@@ -312,8 +324,7 @@ fn switch_and_rollback_from_the_keyboard() {
     tmux.wait("blue live again", |s| s.contains("◀ LIVE 100% · v1"));
     assert_eq!(selector(), "v1", "kubectl sees the rollback");
 
-    tmux.keys(&["q"]);
-    tmux.wait("cutover to exit", |s| s.contains("cutover exited with 0"));
+    quit(&tmux);
 }
 
 /// Issue 13: the HTTPRoute canary in the console. `checkout/cart` shows its pattern and
@@ -405,8 +416,7 @@ fn an_httproute_canary_is_shown_and_its_weight_moved_from_the_keyboard() {
     assert_eq!(split(), "cart-v1 cart-v2=70 30", "kubectl sees the weights");
     assert_eq!(header_rule(), rule_before, "the header rule is untouched");
 
-    tmux.keys(&["q"]);
-    tmux.wait("cutover to exit", |s| s.contains("cutover exited with 0"));
+    quit(&tmux);
 }
 
 /// Issue 14 point 5: `:ctx` inside the demo console switches from the admin's context to the
@@ -441,8 +451,7 @@ fn colon_ctx_switches_from_the_admin_to_the_team_and_back() {
     tmux.wait("the admin's view again", |s| {
         header(s).contains("all namespaces") && s.contains("api/") && s.contains("as cutover-admin")
     });
-    tmux.keys(&["q"]);
-    tmux.wait("cutover to exit", |s| s.contains("cutover exited with 0"));
+    quit(&tmux);
 }
 
 /// Issue 16: the logs pane on a crash-looping candidate. kubectl makes the demo's staged
@@ -532,10 +541,8 @@ fn the_logs_pane_shows_a_crash_looping_candidates_fatal_line() {
         fatal.as_millis()
     );
 
-    tmux.keys(&["Escape"]);
-    tmux.wait("the logs pane closed", |s| !s.contains("Logs —"));
-    tmux.keys(&["q"]);
-    tmux.wait("cutover to exit", |s| s.contains("cutover exited with 0"));
+    close_logs(&tmux);
+    quit(&tmux);
 }
 
 /// The logs pane follows the candidate's pods through a rollout (the old pods said gone, the
@@ -602,10 +609,8 @@ fn the_logs_pane_follows_a_rollout_and_a_scale_to_zero() {
         !line_with(&screen, "v2 · ").contains("following"),
         "{screen}"
     );
-    tmux.keys(&["Escape"]);
-    tmux.wait("the logs pane closed", |s| !s.contains("Logs —"));
-    tmux.keys(&["q"]);
-    tmux.wait("cutover to exit", |s| s.contains("cutover exited with 0"));
+    close_logs(&tmux);
+    quit(&tmux);
 }
 
 /// The demo console reads golden signals from the demo's Prometheus with no setup: once the
@@ -653,6 +658,5 @@ fn the_demo_draws_golden_signals_and_a_crashing_candidate_makes_approve_risky() 
     let dialog = tmux.wait_for_text("Type route1");
     assert!(dialog.contains("v2 fails"), "{dialog}");
     tmux.keys(&["Escape"]);
-    tmux.keys(&["q"]);
-    tmux.wait("cutover to exit", |s| s.contains("cutover exited with 0"));
+    quit(&tmux);
 }
