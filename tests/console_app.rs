@@ -1002,20 +1002,26 @@ fn secs(n: i64) -> jiff::SignedDuration {
     jiff::SignedDuration::from_secs(n)
 }
 
+/// Gives the demo object `o`, where it is `shop/nginx-service`, the record of a release rolled
+/// back: traffic on v1 again, v2 still running.
+fn roll_back_nginx(o: &mut Value) {
+    if o["kind"] == "Service" && o["metadata"]["name"] == "nginx-service" {
+        let record = serde_json::json!({
+            "stage": "rolled-back",
+            "live": {"deployments": ["nginx"], "version": "v1"},
+            "candidate": {"deployments": ["nginx-v2"], "version": "v2"},
+            "previous": {},
+            "started_by": "ana",
+        });
+        o["metadata"]["annotations"] =
+            serde_json::json!({"cutover.dev/release": record.to_string()});
+    }
+}
+
 /// The demo with `shop/nginx-service` rolled back: traffic on v1 again, v2 still running.
 fn rolled_back_view() -> ClusterView {
     demo_view_with(|o| {
-        if o["kind"] == "Service" && o["metadata"]["name"] == "nginx-service" {
-            let record = serde_json::json!({
-                "stage": "rolled-back",
-                "live": {"deployments": ["nginx"], "version": "v1"},
-                "candidate": {"deployments": ["nginx-v2"], "version": "v2"},
-                "previous": {},
-                "started_by": "ana",
-            });
-            o["metadata"]["annotations"] =
-                serde_json::json!({"cutover.dev/release": record.to_string()});
-        }
+        roll_back_nginx(o);
     })
 }
 
@@ -1229,17 +1235,7 @@ fn scoped_view_with_nginx(change: impl Fn(&mut Value)) -> ClusterView {
         .into_iter()
         .map(|mut o| {
             o["metadata"]["resourceVersion"] = "7".into();
-            if o["kind"] == "Service" && o["metadata"]["name"] == "nginx-service" {
-                let record = serde_json::json!({
-                    "stage": "rolled-back",
-                    "live": {"deployments": ["nginx"], "version": "v1"},
-                    "candidate": {"deployments": ["nginx-v2"], "version": "v2"},
-                    "previous": {},
-                    "started_by": "ana",
-                });
-                o["metadata"]["annotations"] =
-                    serde_json::json!({"cutover.dev/release": record.to_string()});
-            }
+            roll_back_nginx(&mut o);
             if o["kind"] == "Deployment" {
                 let n = o["spec"]["replicas"].clone();
                 let condition = |type_: &str, reason: &str| {
