@@ -89,24 +89,22 @@ impl Session {
     /// The Prometheus settings that apply in the current context: a URL's only in the context
     /// it was configured for (its series are that cluster's), a service proxy's in every one.
     pub fn metrics_here(&self) -> Option<&crate::cluster::metrics::Settings> {
+        self.metrics_in(&self.context)
+    }
+
+    /// [`Session::metrics_here`] as it would be in `context`.
+    pub fn metrics_in(&self, context: &str) -> Option<&crate::cluster::metrics::Settings> {
         use crate::cluster::metrics::Source;
         let m = self.metrics.as_ref()?;
         let here = !matches!(m.source, Source::Url(_))
             || self.metrics_home.is_empty()
-            || self.metrics_home == self.context;
+            || self.metrics_home == context;
         here.then_some(m)
     }
 
-    /// Why golden signals are off here although a Prometheus is configured: `the Prometheus
-    /// at http://… watches context one`.
-    pub fn metrics_elsewhere(&self) -> Option<String> {
-        let m = self.metrics.as_ref()?;
-        (self.metrics_here().is_none()).then(|| {
-            format!(
-                "the Prometheus at {} watches context {}",
-                m.source, self.metrics_home
-            )
-        })
+    /// A Prometheus is configured, but it watches another context than this one.
+    pub fn metrics_elsewhere(&self) -> bool {
+        self.metrics.is_some() && self.metrics_here().is_none()
     }
 
     /// How much worse than live the candidate's signals may be before approve is risky.

@@ -306,16 +306,14 @@ impl App {
     /// another cluster's (a service proxy goes through the new context's API server, so it
     /// follows); they start again back there. Says so once, or None when nothing changes.
     fn metrics_left_behind(&self, context: &str) -> Option<String> {
-        let mut there = self.session.clone();
-        there.context = context.to_string();
-        let (before, after) = (
-            self.session.metrics_configured(),
-            there.metrics_configured(),
-        );
-        match (before, after) {
-            (true, false) => there
-                .metrics_elsewhere()
-                .map(|why| format!("Golden signals are off here: {why}.")),
+        let s = &self.session;
+        match (s.metrics_here().is_some(), s.metrics_in(context).is_some()) {
+            (true, false) => s.metrics.as_ref().map(|m| {
+                format!(
+                    "Golden signals are off here: the Prometheus at {} watches context {}.",
+                    m.source, s.metrics_home
+                )
+            }),
             (false, true) => Some("Golden signals are on again.".to_string()),
             _ => None,
         }

@@ -41,7 +41,7 @@ pub(super) fn lines(cx: Cx, r: &Release, w: usize) -> Vec<Item> {
     // An answer about another release (the selection moved on) is not this one's.
     let about = |s: &ReleaseSignals| s.release == r.id();
     match &cx.app.signals {
-        Signals::NotConfigured if cx.app.session.metrics_elsewhere().is_some() => {
+        Signals::NotConfigured if cx.app.session.metrics_elsewhere() => {
             let session = &cx.app.session;
             let source = session.metrics.as_ref().map(|m| m.source.to_string());
             let words = format!(
