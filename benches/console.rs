@@ -329,13 +329,7 @@ fn main() {
             .expect("cluster");
         let f = fleet::fleet();
         // Created as kubectl creates them: a create carrying a resourceVersion is refused.
-        let mut seed_objects = f.objects(false);
-        for o in &mut seed_objects {
-            if let Some(meta) = o.get_mut("metadata").and_then(|m| m.as_object_mut()) {
-                meta.remove("resourceVersion");
-            }
-        }
-        cluster.apply_all(&seed_objects).expect("seed");
+        cluster.apply_all(&f.to_create(false)).expect("seed");
         let pods = cutover::embedded::resources::by_kind("v1", "Pod").expect("pods");
         let deadline = Instant::now() + Duration::from_secs(120);
         while cluster.store().count(pods) < 10_000 {

@@ -229,7 +229,8 @@ pub fn cache_dir() -> PathBuf {
     crate::paths::cache_dir()
 }
 
-/// Starts the demo cluster on `addr`, seeded unless `--empty`, and writes its kubeconfig
+/// Starts the demo cluster on `addr`, seeded with the demo's story, a `--fleet` or nothing
+/// (`--empty`), and writes its kubeconfig
 /// (to `--write-kubeconfig`, or `demo.kubeconfig` in the cache directory) for kubectl.
 async fn start_demo(
     args: DemoArgs,
@@ -241,7 +242,12 @@ async fn start_demo(
     } else {
         EmbeddedCluster::start(embedded::Config::demo(), addr).await?
     };
-    if !args.empty {
+    if let Some(releases) = args.fleet {
+        let fleet = embedded::fleet::Fleet::of(releases);
+        cluster
+            .apply_all(&fleet.to_create(false))
+            .context("seeding the fleet")?;
+    } else if !args.empty {
         embedded::demo::seed(&cluster).context("seeding the demo cluster")?;
     }
     let path = args

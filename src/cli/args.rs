@@ -311,6 +311,10 @@ pub struct DemoArgs {
     /// Start with no demo data (only the default namespaces).
     #[arg(long)]
     pub empty: bool,
+    /// Instead of the demo's story, N healthy releases ten to a namespace (team-000, …),
+    /// each with 3 Deployments and 10 Pods: a large cluster to measure tools against.
+    #[arg(long, value_name = "N", conflicts_with = "empty")]
+    pub fleet: Option<usize>,
     /// Serve HTTPS (to kubectl with --serve, else to the console), as a real cluster does: a
     /// CA made at start (its certificate goes in the kubeconfig as
     /// certificate-authority-data), a server certificate for 127.0.0.1, localhost and

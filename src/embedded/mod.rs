@@ -7,6 +7,7 @@ pub mod controllers;
 pub mod demo;
 pub mod discovery;
 pub mod error;
+pub mod fleet;
 pub mod objects;
 pub mod patch;
 pub mod prometheus;
