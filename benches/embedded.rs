@@ -706,7 +706,8 @@ async fn lists(
 }
 
 /// What the server's list handler does, in-process: `Store::list` under the lock, then (if
-/// `serialize`) each item serialized into one buffer; walks every page when `limit` is set.
+/// `serialize`) each item's stored JSON written into one buffer (without kind and apiVersion,
+/// as the handler does); walks every page when `limit` is set.
 fn server_list(
     cluster: &EmbeddedCluster,
     kind: &resources::ResourceKind,
@@ -723,7 +724,7 @@ fn server_list(
         if serialize {
             let mut out = Vec::with_capacity(256 + result.items.len() * 1024);
             for item in &result.items {
-                serde_json::to_writer(&mut out, item.as_ref())?;
+                cutover::embedded::store::write_list_item(&mut out, item.json());
                 out.push(b',');
             }
         }

@@ -50,12 +50,24 @@ pub struct Change {
 /// (namespace, name); namespace is "" for cluster-scoped kinds.
 pub type ObjKey = (String, String);
 
-/// A page of a list: the objects decoded ([`Store::list`]) or as stored ([`Store::list_stored`]).
+/// A page of a list: the objects as stored ([`Store::list`]) or decoded.
 pub struct ListResult<T = Arc<Value>> {
     pub items: Vec<T>,
     pub resource_version: u64,
     pub continue_token: Option<String>,
     pub remaining: Option<usize>,
+}
+
+impl ListResult<Arc<Stored>> {
+    /// The same page with its objects decoded.
+    pub fn decoded(self) -> ListResult {
+        ListResult {
+            items: self.items.iter().map(|s| Arc::new(s.decode())).collect(),
+            resource_version: self.resource_version,
+            continue_token: self.continue_token,
+            remaining: self.remaining,
+        }
+    }
 }
 
 /// What the watch of a resource needs to start without missing or repeating a change.
@@ -163,30 +175,10 @@ impl Store {
         })
     }
 
-    /// A page of the objects that match the selectors, decoded.
+    /// A page of the objects that match the selectors, as stored (a field selector decodes
+    /// each object it tests); [`ListResult::decoded`] decodes them all.
     #[allow(clippy::too_many_arguments)]
     pub fn list(
-        &self,
-        kind: &ResourceKind,
-        ns: Option<&str>,
-        labels: &LabelSelector,
-        fields: &FieldSelector,
-        limit: Option<usize>,
-        continue_token: Option<&str>,
-    ) -> Result<ListResult, ApiError> {
-        let page = self.list_stored(kind, ns, labels, fields, limit, continue_token)?;
-        Ok(ListResult {
-            items: page.items.iter().map(|s| Arc::new(s.decode())).collect(),
-            resource_version: page.resource_version,
-            continue_token: page.continue_token,
-            remaining: page.remaining,
-        })
-    }
-
-    /// A page of the objects that match the selectors, as stored (a field selector decodes
-    /// each object it tests).
-    #[allow(clippy::too_many_arguments)]
-    pub fn list_stored(
         &self,
         kind: &ResourceKind,
         ns: Option<&str>,
@@ -200,7 +192,7 @@ impl Store {
             None => (None, self.rv),
         };
         let matches = |obj: &Stored| {
-            labels.matches(obj.labels())
+            (labels.is_empty() || labels.matches(obj.labels().as_ref()))
                 && (fields.is_empty() || fields.matches(&kind.present(&obj.decode())))
         };
         let mut items = Vec::new();
@@ -360,7 +352,7 @@ impl Store {
             return Err(ApiError::resource_version_set_on_create());
         }
         // A view's object is checked in its own shape and kept in its storage's shape.
-        let (kind, mut obj) = (kind.stored_kind(), kind.to_storage(&obj));
+        let (kind, mut obj) = (kind.stored_kind(), storage_shape(kind, obj));
         if kind.namespaced {
             self.check_namespace(&ns, &obj)?;
         }
@@ -418,7 +410,7 @@ impl Store {
         let ns = ns_of(kind, ns);
         let current = self.get(kind, &ns, name)?;
         check_body(kind, &obj)?;
-        let (kind, mut obj) = (kind.stored_kind(), kind.to_storage(&obj));
+        let (kind, mut obj) = (kind.stored_kind(), storage_shape(kind, obj));
         let body_name = obj.pointer("/metadata/name").and_then(Value::as_str);
         if body_name.is_some_and(|n| n != name) {
             return Err(ApiError::bad_request(format!(
@@ -595,6 +587,14 @@ pub fn key_of(obj: &Value) -> ObjKey {
             .to_string()
     };
     (get("/metadata/namespace"), get("/metadata/name"))
+}
+
+/// The object in its storage's shape: a view's converted, any other kept as it is (not copied).
+fn storage_shape(kind: &ResourceKind, obj: Value) -> Value {
+    match kind.view {
+        Some(_) => kind.to_storage(&obj),
+        None => obj,
+    }
 }
 
 /// A write's body must be an object of the kind's shape.
@@ -829,7 +829,7 @@ mod tests {
             let page = s
                 .list(svc_kind(), None, &l, &f, Some(3), token.as_deref())
                 .expect("list");
-            seen.extend(page.items.iter().map(|o| key_of(o).1));
+            seen.extend(page.items.iter().map(|o| o.key().1.clone()));
             token = page.continue_token;
             if token.is_none() {
                 break;

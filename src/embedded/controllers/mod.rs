@@ -440,6 +440,7 @@ impl Sim {
         self.kill_deleted_pods(store, &dirty.pod_namespaces);
         let mut dirty_services: BTreeSet<ObjKey> = dirty.services;
         for (ns, changed_pods) in &dirty.pod_namespaces {
+            let changed: Vec<_> = changed_pods.iter().map(|p| p.labels()).collect();
             for svc in store.iter_kind(KIND.services, Some(ns)) {
                 let Some(sel) = svc.pointer("/spec/selector").and_then(Value::as_object) else {
                     continue;
@@ -448,7 +449,10 @@ impl Sim {
                 if selector.is_empty() {
                     continue;
                 }
-                if changed_pods.iter().any(|p| selector.matches(p.labels())) {
+                if changed
+                    .iter()
+                    .any(|labels| selector.matches(labels.as_ref()))
+                {
                     dirty_services.insert(store::key_of(&svc));
                 }
             }
@@ -548,7 +552,7 @@ fn sync_endpoints(store: &mut Store, key: &ObjKey) {
     let mut ready = Vec::new();
     let mut not_ready = Vec::new();
     let selected = (store.iter_stored(KIND.pods, Some(&key.0)))
-        .filter(|pod| !pod.terminating() && selector.matches(pod.labels()));
+        .filter(|pod| !pod.terminating() && selector.matches(pod.labels().as_ref()));
     for pod in selected.map(|pod| pod.decode()) {
         let pod = &pod;
         let Some(ip) = pod.pointer("/status/podIP").and_then(Value::as_str) else {

@@ -37,7 +37,7 @@ pub(super) fn list(
     let result = {
         let store = ctx.store();
         check_not_newer(ctx.query, &store)?;
-        store.list_stored(
+        store.list(
             kind,
             ns,
             &labels,
@@ -141,7 +141,7 @@ impl WatchFilter {
         {
             return false;
         }
-        self.labels.matches(obj.labels())
+        (self.labels.is_empty() || self.labels.matches(obj.labels().as_ref()))
             && (self.fields.is_empty() || self.fields.matches(&self.kind.present(&obj.decode())))
     }
 
@@ -279,7 +279,7 @@ pub(super) fn watch(
         let store = ctx.store();
         let items = if params.since.is_none() {
             store
-                .list_stored(kind, ns, &filter.labels, &filter.fields, None, None)?
+                .list(kind, ns, &filter.labels, &filter.fields, None, None)?
                 .items
         } else {
             Vec::new()

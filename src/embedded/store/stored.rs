@@ -12,7 +12,8 @@ use super::ObjKey;
 pub struct Stored {
     key: ObjKey,
     json: Bytes,
-    labels: Option<Map<String, Value>>,
+    /// As pairs: a map of a few labels takes a 600-byte tree node.
+    labels: Box<[(Box<str>, Box<str>)]>,
     owners: Box<[Owner]>,
     uid: Box<str>,
     terminating: bool,
@@ -24,6 +25,11 @@ struct Owner {
     kind: Box<str>,
     name: Box<str>,
     uid: Box<str>,
+}
+
+/// A label's value as text (labels are strings; anything else as its JSON).
+fn scalar(v: &Value) -> String {
+    v.as_str().map_or_else(|| v.to_string(), str::to_string)
 }
 
 fn text<'a>(v: &'a Value, field: &str) -> &'a str {
@@ -53,8 +59,10 @@ impl Stored {
             labels: meta
                 .get("labels")
                 .and_then(Value::as_object)
-                .filter(|l| !l.is_empty())
-                .cloned(),
+                .into_iter()
+                .flatten()
+                .map(|(k, v)| (k.as_str().into(), scalar(v).into()))
+                .collect(),
             owners,
             uid: text(meta, "uid").into(),
             terminating: meta.get("deletionTimestamp").is_some(),
@@ -77,8 +85,13 @@ impl Stored {
         &self.key
     }
 
-    pub fn labels(&self) -> Option<&Map<String, Value>> {
-        self.labels.as_ref()
+    /// `metadata.labels` as a map (made now), None when it has none.
+    pub fn labels(&self) -> Option<Map<String, Value>> {
+        (!self.labels.is_empty()).then(|| {
+            (self.labels.iter())
+                .map(|(k, v)| (k.to_string(), Value::String(v.to_string())))
+                .collect()
+        })
     }
 
     pub fn uid(&self) -> &str {
@@ -193,7 +206,14 @@ mod tests {
         assert!(s.terminating());
         assert_eq!(s.owner_name("ReplicaSet"), Some("rs"));
         assert!(s.owned_by("u0") && !s.owned_by("u1"));
-        assert_eq!(s.labels().and_then(|l| l.get("app")), Some(&json!("web")));
+        assert_eq!(
+            s.labels().and_then(|l| l.get("app").cloned()),
+            Some(json!("web"))
+        );
+        assert_eq!(
+            Stored::new(&json!({"metadata": {"labels": {}}})).labels(),
+            None
+        );
         assert_eq!(s.decode(), obj);
     }
 }
