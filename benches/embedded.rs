@@ -5,9 +5,14 @@
 //! --all-targets` runs it) the same code runs once at small sizes, as a smoke test.
 //!
 //! Server and client share one process and one tokio runtime, so every HTTP figure includes
-//! the client's work (the kube client decoding typed objects) on the same cores.
+//! the client's work (the kube client decoding typed objects) on the same cores; the last
+//! section (the demo server at 10 / 1,000 / 5,000 releases) runs the server alone in a child.
+//! `-- --served-only [--releases 10,1000,5000,10000]` runs that section alone.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
+
+#[path = "support/served.rs"]
+mod served;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering::Relaxed};
@@ -117,12 +122,39 @@ const SMOKE: Sizes = Sizes {
     changes: 2,
 };
 
+/// The fleet sizes (releases) the served section measures: `--releases 10,1000,5000` or these.
+fn served_sizes(args: &[String], full: bool) -> Vec<usize> {
+    let given = args
+        .iter()
+        .position(|a| a == "--releases")
+        .and_then(|i| args.get(i + 1))
+        .map(|list| list.split(',').filter_map(|n| n.parse().ok()).collect());
+    given.unwrap_or_else(|| {
+        if full {
+            vec![10, 1_000, 5_000]
+        } else {
+            vec![10]
+        }
+    })
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let full = std::env::args().any(|a| a == "--bench");
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--child-serve") {
+        let releases = args.get(i + 1).and_then(|n| n.parse().ok()).unwrap_or(10);
+        return served::child(releases, args.iter().any(|a| a == "--count-heap")).await;
+    }
+    let full = args.iter().any(|a| a == "--bench");
     let sizes = if full { &FULL } else { &SMOKE };
     let started = Instant::now();
     let load_before = loadavg();
+    if args.iter().any(|a| a == "--served-only") {
+        let mut table = Table::default();
+        served::section(&served_sizes(&args, full), &mut table)?;
+        table.print();
+        return Ok(());
+    }
     let mut config = Config::test();
     config.controllers = false;
     let cluster = EmbeddedCluster::start(config, "127.0.0.1:0".parse()?).await?;
@@ -137,6 +169,8 @@ async fn main() -> anyhow::Result<()> {
     fan_out_typed(&client, sizes, &rv, &mut table).await?;
     fan_out_raw(&client, sizes, &rv, &mut table).await?;
     per_event_costs(&cluster, &mut table)?;
+    drop((client, cluster));
+    served::section(&served_sizes(&args, full), &mut table)?;
 
     table.print();
     println!(
@@ -389,7 +423,7 @@ impl Shape {
 
     /// Needs the counting allocator on.
     fn of_stored(cluster: &EmbeddedCluster, kind: &resources::ResourceKind) -> Shape {
-        let stored: Vec<_> = cluster.store().iter_kind(kind, None).cloned().collect();
+        let stored: Vec<_> = cluster.store().iter_kind(kind, None).collect();
         let mut shape = Shape {
             objects: stored.len(),
             ..Shape::default()
@@ -672,7 +706,8 @@ async fn lists(
 }
 
 /// What the server's list handler does, in-process: `Store::list` under the lock, then (if
-/// `serialize`) each item serialized into one buffer; walks every page when `limit` is set.
+/// `serialize`) each item's stored JSON written into one buffer (without kind and apiVersion,
+/// as the handler does); walks every page when `limit` is set.
 fn server_list(
     cluster: &EmbeddedCluster,
     kind: &resources::ResourceKind,
@@ -689,7 +724,7 @@ fn server_list(
         if serialize {
             let mut out = Vec::with_capacity(256 + result.items.len() * 1024);
             for item in &result.items {
-                serde_json::to_writer(&mut out, item.as_ref())?;
+                cutover::embedded::store::write_list_item(&mut out, item.json());
                 out.push(b',');
             }
         }
@@ -915,7 +950,6 @@ fn per_event_costs(cluster: &EmbeddedCluster, table: &mut Table) -> anyhow::Resu
         .store()
         .iter_kind(kind, None)
         .next()
-        .cloned()
         .context("a deployment")?;
     let rounds = 2_000;
     let time = |f: &mut dyn FnMut() -> anyhow::Result<()>| -> anyhow::Result<Duration> {

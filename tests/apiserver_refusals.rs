@@ -625,7 +625,7 @@ fn stored_objects_carry_no_unknown_fields() {
     let mut stray = Vec::new();
     for kind in cutover::embedded::resources::KINDS.iter() {
         for obj in store.iter_kind(kind, None) {
-            let mut shown = kind.present(obj);
+            let mut shown = kind.present(&obj);
             for field in cutover::embedded::objects::prune_unknown_fields(kind, &mut shown) {
                 stray.push(format!(
                     "{} {}: {field}",

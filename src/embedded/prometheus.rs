@@ -136,7 +136,7 @@ fn snapshot_of(shared: &Shared) -> crate::release::Snapshot {
         let store = shared.lock_store();
         (kinds.iter())
             .filter_map(|(group, version, plural)| find(group, version, plural))
-            .flat_map(|kind| store.iter_kind(kind, None).cloned().collect::<Vec<_>>())
+            .flat_map(|kind| store.iter_kind(kind, None).collect::<Vec<_>>())
             .collect()
     };
     fn typed<T: serde::de::DeserializeOwned>(object: &Value) -> Option<T> {

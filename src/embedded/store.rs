@@ -1,5 +1,6 @@
 //! Object storage with Kubernetes semantics: one global resourceVersion, a bounded history of
 //! changes for watches, conditional writes, generation, owner-reference garbage collection.
+//! Objects are kept as their JSON (see [`Stored`]) and decoded when read whole.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::ops::Bound;
@@ -14,7 +15,9 @@ use super::resources::{self, ResourceKind};
 use super::selectors::{FieldSelector, LabelSelector};
 
 mod deletion;
+mod stored;
 pub use deletion::{DeleteRequest, Deletion};
+pub use stored::{Stored, write_list_item};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChangeType {
@@ -38,19 +41,33 @@ pub struct Change {
     pub rv: u64,
     pub storage: &'static str,
     pub change: ChangeType,
-    pub object: Arc<Value>,
+    /// The object as stored, serialized once for every watcher.
+    pub object: Arc<Stored>,
     /// The object before a modification, so label-selected watches can tell entry from exit.
-    pub previous: Option<Arc<Value>>,
+    pub previous: Option<Arc<Stored>>,
 }
 
 /// (namespace, name); namespace is "" for cluster-scoped kinds.
 pub type ObjKey = (String, String);
 
-pub struct ListResult {
-    pub items: Vec<Arc<Value>>,
+/// A page of a list: the objects as stored ([`Store::list`]) or decoded.
+pub struct ListResult<T = Arc<Value>> {
+    pub items: Vec<T>,
     pub resource_version: u64,
     pub continue_token: Option<String>,
     pub remaining: Option<usize>,
+}
+
+impl ListResult<Arc<Stored>> {
+    /// The same page with its objects decoded.
+    pub fn decoded(self) -> ListResult {
+        ListResult {
+            items: self.items.iter().map(|s| Arc::new(s.decode())).collect(),
+            resource_version: self.resource_version,
+            continue_token: self.continue_token,
+            remaining: self.remaining,
+        }
+    }
 }
 
 /// What the watch of a resource needs to start without missing or repeating a change.
@@ -69,7 +86,7 @@ pub enum Part {
 
 pub struct Store {
     rv: u64,
-    buckets: HashMap<&'static str, BTreeMap<ObjKey, Arc<Value>>>,
+    buckets: HashMap<&'static str, BTreeMap<ObjKey, Arc<Stored>>>,
     history: VecDeque<Arc<Change>>,
     history_cap: usize,
     /// Watches that start from a resourceVersion below this one get 410 Gone.
@@ -105,14 +122,24 @@ impl Store {
         self.tx.subscribe()
     }
 
-    fn bucket(&self, kind: &ResourceKind) -> Option<&BTreeMap<ObjKey, Arc<Value>>> {
+    fn bucket(&self, kind: &ResourceKind) -> Option<&BTreeMap<ObjKey, Arc<Stored>>> {
         self.buckets.get(kind.storage_key())
     }
 
+    /// The object, decoded.
     pub fn get(&self, kind: &ResourceKind, ns: &str, name: &str) -> Result<Arc<Value>, ApiError> {
+        self.stored(kind, ns, name).map(|s| Arc::new(s.decode()))
+    }
+
+    /// The object as stored, without decoding it.
+    pub fn stored(
+        &self,
+        kind: &ResourceKind,
+        ns: &str,
+        name: &str,
+    ) -> Result<&Arc<Stored>, ApiError> {
         self.bucket(kind)
             .and_then(|b| b.get(&(ns_of(kind, ns), name.to_string())))
-            .cloned()
             .ok_or_else(|| ApiError::not_found(kind, name))
     }
 
@@ -120,12 +147,21 @@ impl Store {
         self.bucket(kind).map_or(0, |b| b.len())
     }
 
-    /// Objects of a kind in one namespace (or all), unfiltered, in key order.
+    /// Objects of a kind in one namespace (or all), unfiltered, in key order, decoded.
     pub fn iter_kind<'a>(
         &'a self,
         kind: &ResourceKind,
         ns: Option<&'a str>,
-    ) -> impl Iterator<Item = &'a Arc<Value>> + 'a {
+    ) -> impl Iterator<Item = Arc<Value>> + 'a {
+        self.iter_stored(kind, ns).map(|s| Arc::new(s.decode()))
+    }
+
+    /// Objects of a kind in one namespace (or all), unfiltered, in key order, as stored.
+    pub fn iter_stored<'a>(
+        &'a self,
+        kind: &ResourceKind,
+        ns: Option<&'a str>,
+    ) -> impl Iterator<Item = &'a Arc<Stored>> + 'a {
         self.bucket(kind).into_iter().flat_map(move |b| match ns {
             Some(ns) => {
                 let lo = (ns.to_string(), String::new());
@@ -133,12 +169,14 @@ impl Store {
                     b.range(lo..)
                         .take_while(move |((n, _), _)| n == ns)
                         .map(|(_, v)| v),
-                ) as Box<dyn Iterator<Item = &Arc<Value>>>
+                ) as Box<dyn Iterator<Item = &Arc<Stored>>>
             }
             None => Box::new(b.values()),
         })
     }
 
+    /// A page of the objects that match the selectors, as stored (a field selector decodes
+    /// each object it tests); [`ListResult::decoded`] decodes them all.
     #[allow(clippy::too_many_arguments)]
     pub fn list(
         &self,
@@ -148,14 +186,14 @@ impl Store {
         fields: &FieldSelector,
         limit: Option<usize>,
         continue_token: Option<&str>,
-    ) -> Result<ListResult, ApiError> {
+    ) -> Result<ListResult<Arc<Stored>>, ApiError> {
         let (start_after, list_rv) = match continue_token {
             Some(token) => decode_continue(token)?,
             None => (None, self.rv),
         };
-        let matches = |obj: &Value| {
-            labels.matches(obj.pointer("/metadata/labels").and_then(Value::as_object))
-                && (fields.is_empty() || fields.matches(&kind.present(obj)))
+        let matches = |obj: &Stored| {
+            (labels.is_empty() || labels.matches(obj.labels().as_ref()))
+                && (fields.is_empty() || fields.matches(&kind.present(&obj.decode())))
         };
         let mut items = Vec::new();
         let mut next_key: Option<&ObjKey> = None;
@@ -240,29 +278,24 @@ impl Store {
         self.rv
     }
 
-    /// Stores `obj` in place of `previous` under `key` and records the change.
-    fn keep_modified(
-        &mut self,
-        kind: &ResourceKind,
-        key: (String, String),
-        obj: Value,
-        previous: Arc<Value>,
-    ) -> Arc<Value> {
-        let stored = Arc::new(obj);
-        self.buckets
+    /// Stores `obj` under `key` in place of what was there and records the change.
+    fn keep_modified(&mut self, kind: &ResourceKind, key: ObjKey, obj: Value) -> Arc<Value> {
+        let stored = Arc::new(Stored::new(&obj));
+        let previous = self
+            .buckets
             .entry(kind.storage_key())
             .or_default()
             .insert(key, stored.clone());
-        self.record(kind, ChangeType::Modified, stored.clone(), Some(previous));
-        stored
+        self.record(kind, ChangeType::Modified, stored, previous);
+        Arc::new(obj)
     }
 
     fn record(
         &mut self,
         kind: &ResourceKind,
         change: ChangeType,
-        object: Arc<Value>,
-        previous: Option<Arc<Value>>,
+        object: Arc<Stored>,
+        previous: Option<Arc<Stored>>,
     ) {
         let change = Arc::new(Change {
             rv: self.rv,
@@ -294,9 +327,9 @@ impl Store {
             ));
         }
         let namespace = self
-            .get(ns_kind(), "", ns)
+            .stored(ns_kind(), "", ns)
             .map_err(|_| ApiError::not_found(ns_kind(), ns))?;
-        if namespace.pointer("/metadata/deletionTimestamp").is_some() {
+        if namespace.terminating() {
             return Err(ApiError::forbidden_msg(format!(
                 "unable to create new content in namespace {ns} because it is being terminated"
             )));
@@ -319,7 +352,7 @@ impl Store {
             return Err(ApiError::resource_version_set_on_create());
         }
         // A view's object is checked in its own shape and kept in its storage's shape.
-        let (kind, mut obj) = (kind.stored_kind(), kind.to_storage(&obj));
+        let (kind, mut obj) = (kind.stored_kind(), storage_shape(kind, obj));
         if kind.namespaced {
             self.check_namespace(&ns, &obj)?;
         }
@@ -353,16 +386,16 @@ impl Store {
         } else {
             meta.remove("generation");
         }
-        let stored = Arc::new(obj);
         if self.dry_run {
-            return Ok(stored);
+            return Ok(Arc::new(obj));
         }
+        let stored = Arc::new(Stored::new(&obj));
         self.buckets
             .entry(kind.storage_key())
             .or_default()
             .insert(key, stored.clone());
-        self.record(kind, ChangeType::Added, stored.clone(), None);
-        Ok(stored)
+        self.record(kind, ChangeType::Added, stored, None);
+        Ok(Arc::new(obj))
     }
 
     /// Replaces an object (PUT). A `metadata.resourceVersion` in `obj` is a precondition.
@@ -377,7 +410,7 @@ impl Store {
         let ns = ns_of(kind, ns);
         let current = self.get(kind, &ns, name)?;
         check_body(kind, &obj)?;
-        let (kind, mut obj) = (kind.stored_kind(), kind.to_storage(&obj));
+        let (kind, mut obj) = (kind.stored_kind(), storage_shape(kind, obj));
         let body_name = obj.pointer("/metadata/name").and_then(Value::as_str);
         if body_name.is_some_and(|n| n != name) {
             return Err(ApiError::bad_request(format!(
@@ -411,7 +444,7 @@ impl Store {
         }
         let rv = self.next_rv();
         metadata_mut(&mut obj).insert("resourceVersion".into(), json!(rv.to_string()));
-        let stored = self.keep_modified(kind, (ns.clone(), name.to_string()), obj, current);
+        let stored = self.keep_modified(kind, (ns.clone(), name.to_string()), obj);
         // The last finalizer of an object being deleted is gone: it goes now.
         if deletion::finalized(&stored) {
             return self.delete(kind, &ns, name, None, false);
@@ -429,14 +462,14 @@ impl Store {
         mut obj: Value,
     ) -> Result<Arc<Value>, ApiError> {
         let ns = ns_of(kind, ns);
-        let current = self.get(kind, &ns, name)?;
+        self.stored(kind, &ns, name)?;
         let rv = self.next_rv();
         let meta = metadata_mut(&mut obj);
         meta.insert("resourceVersion".into(), json!(rv.to_string()));
         if !meta.contains_key("deletionTimestamp") {
             meta.insert("deletionTimestamp".into(), json!(objects::now_rfc3339()));
         }
-        Ok(self.keep_modified(kind, (ns, name.to_string()), obj, current))
+        Ok(self.keep_modified(kind, (ns, name.to_string()), obj))
     }
 
     /// Deletes an object and, unless `orphan`, everything it owns (transitively).
@@ -481,11 +514,11 @@ impl Store {
             .and_then(|b| b.remove(&key))
             .ok_or_else(|| ApiError::not_found(kind, name))?;
         let rv = self.next_rv();
-        let mut gone = (*current).clone();
+        let mut gone = current.decode();
         metadata_mut(&mut gone).insert("resourceVersion".into(), json!(rv.to_string()));
-        let gone = Arc::new(gone);
-        self.record(kind, ChangeType::Deleted, gone.clone(), Some(current));
-        Ok(gone)
+        let stored = Arc::new(Stored::new(&gone));
+        self.record(kind, ChangeType::Deleted, stored, Some(current));
+        Ok(Arc::new(gone))
     }
 
     fn collect_garbage(&mut self, owner: &Value) {
@@ -496,11 +529,7 @@ impl Store {
         let mut dependents = Vec::new();
         for (storage, bucket) in &self.buckets {
             for ((ns, name), obj) in bucket {
-                let owned = obj
-                    .pointer("/metadata/ownerReferences")
-                    .and_then(Value::as_array)
-                    .is_some_and(|refs| refs.iter().any(|r| r["uid"] == uid.as_str()));
-                if owned {
+                if obj.owned_by(&uid) {
                     dependents.push((*storage, ns.clone(), name.clone()));
                 }
             }
@@ -558,6 +587,14 @@ pub fn key_of(obj: &Value) -> ObjKey {
             .to_string()
     };
     (get("/metadata/namespace"), get("/metadata/name"))
+}
+
+/// The object in its storage's shape: a view's converted, any other kept as it is (not copied).
+fn storage_shape(kind: &ResourceKind, obj: Value) -> Value {
+    match kind.view {
+        Some(_) => kind.to_storage(&obj),
+        None => obj,
+    }
 }
 
 /// A write's body must be an object of the kind's shape.
@@ -792,7 +829,7 @@ mod tests {
             let page = s
                 .list(svc_kind(), None, &l, &f, Some(3), token.as_deref())
                 .expect("list");
-            seen.extend(page.items.iter().map(|o| key_of(o).1));
+            seen.extend(page.items.iter().map(|o| o.key().1.clone()));
             token = page.continue_token;
             if token.is_none() {
                 break;

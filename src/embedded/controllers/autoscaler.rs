@@ -75,10 +75,7 @@ fn set_condition(
 impl Sim {
     /// Reconciles every HorizontalPodAutoscaler in `ns`.
     pub(super) fn sync_autoscalers(&mut self, store: &mut Store, ns: &str) {
-        let hpas: Vec<Arc<Value>> = store
-            .iter_kind(KIND.autoscalers, Some(ns))
-            .cloned()
-            .collect();
+        let hpas: Vec<Arc<Value>> = store.iter_kind(KIND.autoscalers, Some(ns)).collect();
         for hpa in &hpas {
             let sharing = sharing_target(&hpas, hpa);
             self.sync_autoscaler(store, hpa, &sharing);

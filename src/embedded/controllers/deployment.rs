@@ -54,14 +54,7 @@ impl Rollout {
 
 fn max_revision(all: &[Arc<Value>]) -> i64 {
     all.iter()
-        .filter_map(|rs| {
-            rs.pointer(&format!(
-                "/metadata/annotations/{}",
-                REVISION.replace('/', "~1")
-            ))
-            .and_then(Value::as_str)
-            .and_then(|r| r.parse::<i64>().ok())
-        })
+        .filter_map(|rs| annotation(rs, REVISION)?.parse::<i64>().ok())
         .max()
         .unwrap_or(0)
 }

@@ -107,7 +107,7 @@ pub(super) fn sync(store: &mut Store) {
         return;
     };
     let now = now_rfc3339();
-    for class in store.iter_kind(classes, None).cloned().collect::<Vec<_>>() {
+    for class in store.iter_kind(classes, None).collect::<Vec<_>>() {
         let accepted = [Condition::holds(
             "Accepted",
             "Accepted",
@@ -123,16 +123,16 @@ pub(super) fn sync(store: &mut Store) {
         .collect();
     let all_routes: Vec<Arc<Value>> = route_kinds
         .iter()
-        .flat_map(|kind| store.iter_kind(kind, None).cloned())
+        .flat_map(|kind| store.iter_kind(kind, None))
         .collect();
-    let all_gateways: Vec<Arc<Value>> = store.iter_kind(gateways, None).cloned().collect();
+    let all_gateways: Vec<Arc<Value>> = store.iter_kind(gateways, None).collect();
     for gw in &all_gateways {
         let status = gateway_status(store, classes, gw, &all_routes, &now);
         write_status(store, gateways, gw, status);
     }
     // GRPCRoute has HTTPRoute's parentRefs and backendRefs, so both get the same status.
     for routes in route_kinds {
-        for route in store.iter_kind(routes, None).cloned().collect::<Vec<_>>() {
+        for route in store.iter_kind(routes, None).collect::<Vec<_>>() {
             let status = route_status(store, gateways, classes, &route, &now);
             write_status(store, routes, &route, status);
         }

@@ -20,7 +20,7 @@ use super::Shared;
 use super::objects::{now_micro_rfc3339, now_rfc3339};
 use super::resources::{self, ResourceKind};
 use super::selectors::LabelSelector;
-use super::store::{self, Change, ChangeType, ObjKey, Part, Store};
+use super::store::{self, Change, ChangeType, ObjKey, Part, Store, Stored};
 
 const NODE: &str = "cutover-worker";
 const HASH_LABEL: &str = "pod-template-hash";
@@ -101,8 +101,9 @@ struct Dirty {
     deployments: BTreeSet<ObjKey>,
     replicasets: BTreeSet<ObjKey>,
     services: BTreeSet<ObjKey>,
-    /// Namespaces whose pods changed: their Services' endpoints may change.
-    pod_namespaces: BTreeMap<String, Vec<Arc<Value>>>,
+    /// Namespaces whose pods changed (each version, as stored): their Services' endpoints
+    /// may change.
+    pod_namespaces: BTreeMap<String, Vec<Arc<Stored>>>,
     removed_services: BTreeSet<ObjKey>,
     /// A Gateway API object or a Service changed: route and gateway status may change.
     gateway_api: bool,
@@ -125,8 +126,8 @@ impl Dirty {
 struct Sim {
     config: super::Config,
     timers: BTreeMap<Instant, Vec<Timer>>,
-    /// (involved uid, reason, message) → event name, so repeats bump `count`.
-    event_names: HashMap<(String, String, String), String>,
+    /// [`repeat_key`] of (involved uid, reason, message) → event name, so repeats bump `count`.
+    event_names: HashMap<u64, Box<str>>,
     /// Uids of the pods whose containers the simulated kubelet is stopping.
     killing: HashSet<String>,
     next_ip: u32,
@@ -164,10 +165,15 @@ pub async fn run(shared: Arc<Shared>) {
                 Err(_) => break,
             }
         }
-        {
+        let wrote = {
             let mut store = shared.lock_store();
+            let before = store.resource_version();
             sim.fire_timers(&mut store, &mut dirty);
             sim.reconcile(&mut store, std::mem::take(&mut dirty));
+            store.resource_version().saturating_sub(before)
+        };
+        if wrote >= super::BURST as u64 {
+            super::heap::give_back();
         }
         // Let the HTTP side in between passes.
         tokio::task::yield_now().await;
@@ -183,18 +189,13 @@ async fn sleep_until(when: Option<Instant>) {
 
 fn full_resync(store: &Store, dirty: &mut Dirty) {
     dirty.gateway_api = true;
-    for d in store.iter_kind(KIND.deployments, None) {
-        dirty.deployments.insert(store::key_of(d));
-    }
-    for hpa in store.iter_kind(KIND.autoscalers, None) {
-        dirty.autoscaled.insert(store::key_of(hpa).0);
-    }
-    for rs in store.iter_kind(KIND.replicasets, None) {
-        dirty.replicasets.insert(store::key_of(rs));
-    }
-    for s in store.iter_kind(KIND.services, None) {
-        dirty.services.insert(store::key_of(s));
-    }
+    let keys = |kind| store.iter_stored(kind, None).map(|o| o.key().clone());
+    dirty.deployments.extend(keys(KIND.deployments));
+    dirty
+        .autoscaled
+        .extend(keys(KIND.autoscalers).map(|(ns, _)| ns));
+    dirty.replicasets.extend(keys(KIND.replicasets));
+    dirty.services.extend(keys(KIND.services));
 }
 
 fn owner_name<'a>(obj: &'a Value, owner_kind: &str) -> Option<&'a str> {
@@ -207,7 +208,7 @@ fn owner_name<'a>(obj: &'a Value, owner_kind: &str) -> Option<&'a str> {
 }
 
 fn mark(change: &Change, dirty: &mut Dirty) {
-    let (ns, name) = store::key_of(&change.object);
+    let (ns, name) = change.object.key().clone();
     match change.storage {
         "deployments.apps" => {
             dirty.autoscaled.insert(ns.clone());
@@ -217,7 +218,7 @@ fn mark(change: &Change, dirty: &mut Dirty) {
             dirty.autoscaled.insert(ns);
         }
         "replicasets.apps" => {
-            if let Some(owner) = owner_name(&change.object, "Deployment") {
+            if let Some(owner) = change.object.owner_name("Deployment") {
                 dirty.deployments.insert((ns.clone(), owner.to_string()));
             }
             if change.change != ChangeType::Deleted {
@@ -225,7 +226,7 @@ fn mark(change: &Change, dirty: &mut Dirty) {
             }
         }
         "pods" => {
-            if let Some(owner) = owner_name(&change.object, "ReplicaSet") {
+            if let Some(owner) = change.object.owner_name("ReplicaSet") {
                 dirty.replicasets.insert((ns.clone(), owner.to_string()));
             }
             let entry = dirty.pod_namespaces.entry(ns).or_default();
@@ -251,10 +252,6 @@ fn mark(change: &Change, dirty: &mut Dirty) {
     }
 }
 
-fn labels(obj: &Value) -> Option<&serde_json::Map<String, Value>> {
-    obj.pointer("/metadata/labels").and_then(Value::as_object)
-}
-
 fn uid(obj: &Value) -> &str {
     obj.pointer("/metadata/uid")
         .and_then(Value::as_str)
@@ -272,20 +269,12 @@ fn int32(n: i64) -> i64 {
     n.clamp(i64::from(i32::MIN), i64::from(i32::MAX))
 }
 
-fn owned_by<'a>(
-    store: &'a Store,
-    kind: &ResourceKind,
-    ns: &'a str,
-    owner_uid: &'a str,
-) -> Vec<Arc<Value>> {
+/// The objects of `kind` in `ns` that `owner_uid` owns, decoded (the others are not).
+fn owned_by(store: &Store, kind: &ResourceKind, ns: &str, owner_uid: &str) -> Vec<Arc<Value>> {
     store
-        .iter_kind(kind, Some(ns))
-        .filter(|o| {
-            o.pointer("/metadata/ownerReferences")
-                .and_then(Value::as_array)
-                .is_some_and(|refs| refs.iter().any(|r| r["uid"] == owner_uid))
-        })
-        .cloned()
+        .iter_stored(kind, Some(ns))
+        .filter(|o| o.owned_by(owner_uid))
+        .map(|o| Arc::new(o.decode()))
         .collect()
 }
 
@@ -451,6 +440,7 @@ impl Sim {
         self.kill_deleted_pods(store, &dirty.pod_namespaces);
         let mut dirty_services: BTreeSet<ObjKey> = dirty.services;
         for (ns, changed_pods) in &dirty.pod_namespaces {
+            let changed: Vec<_> = changed_pods.iter().map(|p| p.labels()).collect();
             for svc in store.iter_kind(KIND.services, Some(ns)) {
                 let Some(sel) = svc.pointer("/spec/selector").and_then(Value::as_object) else {
                     continue;
@@ -459,8 +449,11 @@ impl Sim {
                 if selector.is_empty() {
                     continue;
                 }
-                if changed_pods.iter().any(|p| selector.matches(labels(p))) {
-                    dirty_services.insert(store::key_of(svc));
+                if changed
+                    .iter()
+                    .any(|labels| selector.matches(labels.as_ref()))
+                {
+                    dirty_services.insert(store::key_of(&svc));
                 }
             }
         }
@@ -479,16 +472,16 @@ impl Sim {
     fn kill_deleted_pods(
         &mut self,
         store: &mut Store,
-        changed: &BTreeMap<String, Vec<Arc<Value>>>,
+        changed: &BTreeMap<String, Vec<Arc<Stored>>>,
     ) {
         let doomed: Vec<Arc<Value>> = changed
             .values()
             .flatten()
-            .filter(|p| terminating(p) && !self.killing.contains(uid(p)))
+            .filter(|p| p.terminating() && !self.killing.contains(p.uid()))
             .filter_map(|p| {
-                let (ns, name) = store::key_of(p);
-                let stored = store.get(KIND.pods, &ns, &name).ok()?;
-                (uid(&stored) == uid(p) && terminating(&stored)).then_some(stored)
+                let (ns, name) = p.key();
+                let stored = store.stored(KIND.pods, ns, name).ok()?;
+                (stored.uid() == p.uid() && stored.terminating()).then(|| Arc::new(stored.decode()))
             })
             .collect();
         for pod in doomed {
@@ -558,10 +551,10 @@ fn sync_endpoints(store: &mut Store, key: &ObjKey) {
     }
     let mut ready = Vec::new();
     let mut not_ready = Vec::new();
-    for pod in store.iter_kind(KIND.pods, Some(&key.0)) {
-        if terminating(pod) || !selector.matches(labels(pod)) {
-            continue;
-        }
+    let selected = (store.iter_stored(KIND.pods, Some(&key.0)))
+        .filter(|pod| !pod.terminating() && selector.matches(pod.labels().as_ref()));
+    for pod in selected.map(|pod| pod.decode()) {
+        let pod = &pod;
         let Some(ip) = pod.pointer("/status/podIP").and_then(Value::as_str) else {
             continue;
         };
@@ -640,7 +633,7 @@ fn events_v1_action(component: &str, reason: &str) -> Option<&'static str> {
 /// recorder (`tools/events`) writes through that API and records repeats in `series`.
 pub fn record_event(
     store: &mut Store,
-    names: &mut HashMap<(String, String, String), String>,
+    names: &mut HashMap<u64, Box<str>>,
     involved: &Value,
     type_: &str,
     reason: &str,
@@ -651,16 +644,12 @@ pub fn record_event(
         .as_str()
         .unwrap_or("default")
         .to_string();
-    let dedupe = (
-        uid(involved).to_string(),
-        reason.to_string(),
-        message.to_string(),
-    );
+    let dedupe = repeat_key(uid(involved), reason, message);
     let action = events_v1_action(component, reason);
     if let Some(name) = names.get(&dedupe)
         && let Ok(existing) = store.get(KIND.events, &ns, name)
     {
-        let name = name.clone();
+        let name = name.to_string();
         let _ = match action {
             Some(_) => {
                 let kind = KIND.events_v1;
@@ -715,8 +704,17 @@ pub fn record_event(
         ),
     };
     if created.is_ok() {
-        names.insert(dedupe, name);
+        names.insert(dedupe, name.into());
     }
+}
+
+/// The key a recorder finds a repeat under: a 64-bit hash of (involved uid, reason, message),
+/// so the tens of thousands of Events a large fleet gets cost a few bytes each, not three strings.
+fn repeat_key(uid: &str, reason: &str, message: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    (uid, reason, message).hash(&mut hasher);
+    hasher.finish()
 }
 
 /// A core/v1 Event as client-go's `tools/record` recorder first writes it.
@@ -840,7 +838,7 @@ mod tests {
             );
         };
         let one = |store: &Store, reason: &str| {
-            let all: Vec<Arc<Value>> = store.iter_kind(KIND.events, None).cloned().collect();
+            let all: Vec<Arc<Value>> = store.iter_kind(KIND.events, None).collect();
             let found: Vec<Value> = all
                 .iter()
                 .filter(|e| e["reason"] == reason)

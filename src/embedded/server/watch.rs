@@ -19,7 +19,7 @@ use super::{
 use crate::embedded::error::ApiError;
 use crate::embedded::resources::ResourceKind;
 use crate::embedded::selectors::{FieldSelector, LabelSelector};
-use crate::embedded::store::{self, Change, ChangeType, WatchStart};
+use crate::embedded::store::{self, Change, ChangeType, Stored, WatchStart};
 use crate::embedded::table::{self, IncludeObject};
 
 pub(super) fn list(
@@ -48,7 +48,9 @@ pub(super) fn list(
     };
     let rv = result.resource_version.to_string();
     if wants_table(ctx.headers) {
-        let presented: Vec<Value> = result.items.iter().map(|o| kind.present(o)).collect();
+        let presented: Vec<Value> = (result.items.iter())
+            .map(|o| kind.present(&o.decode()))
+            .collect();
         let refs: Vec<&Value> = presented.iter().collect();
         let include = IncludeObject::from_query(query_get(ctx.query, "includeObject"));
         let t = table::to_table(
@@ -68,8 +70,9 @@ pub(super) fn list(
     if let Some(n) = result.remaining {
         meta["remainingItemCount"] = json!(n);
     }
-    // Written piece by piece: large lists are serialized straight from the stored objects.
-    let mut out = Vec::with_capacity(256 + result.items.len() * 1024);
+    // Written piece by piece: large lists are copied straight from the stored JSON.
+    let mut out =
+        Vec::with_capacity(256 + result.items.iter().map(|o| o.json().len()).sum::<usize>());
     out.push(b'{');
     out.extend_from_slice(
         format!(
@@ -83,13 +86,13 @@ pub(super) fn list(
         if i > 0 {
             out.push(b',');
         }
-        let written = match (kind.view.is_some(), kind.custom) {
-            (true, _) => serde_json::to_writer(&mut out, &ListItem(&kind.present(item))),
-            (false, false) => serde_json::to_writer(&mut out, &ListItem(item)),
+        match (kind.view.is_some(), kind.custom) {
+            (true, _) => serde_json::to_writer(&mut out, &ListItem(&kind.present(&item.decode())))
+                .map_err(|e| ApiError::internal(e.to_string()))?,
+            (false, false) => store::write_list_item(&mut out, item.json()),
             // Custom resources are listed as unstructured objects, each with its kind.
-            (false, true) => serde_json::to_writer(&mut out, item.as_ref()),
-        };
-        written.map_err(|e| ApiError::internal(e.to_string()))?;
+            (false, true) => out.extend_from_slice(item.json()),
+        }
     }
     out.extend_from_slice(b"]}");
     Ok(raw_json(200, out))
@@ -132,20 +135,19 @@ struct WatchFilter {
 }
 
 impl WatchFilter {
-    fn matches(&self, obj: &Value) -> bool {
+    fn matches(&self, obj: &Stored) -> bool {
         if let Some(ns) = &self.ns
-            && obj.pointer("/metadata/namespace").and_then(Value::as_str) != Some(ns.as_str())
+            && obj.key().0 != *ns
         {
             return false;
         }
-        self.labels
-            .matches(obj.pointer("/metadata/labels").and_then(Value::as_object))
-            && (self.fields.is_empty() || self.fields.matches(&self.kind.present(obj)))
+        (self.labels.is_empty() || self.labels.matches(obj.labels().as_ref()))
+            && (self.fields.is_empty() || self.fields.matches(&self.kind.present(&obj.decode())))
     }
 
     /// The event this watch sends for a change, if any: objects moving into or out of the
     /// selection are ADDED or DELETED, as the real API server does.
-    fn event_for(&self, change: &Change) -> Option<(&'static str, Arc<Value>)> {
+    fn event_for(&self, change: &Change) -> Option<(&'static str, Arc<Stored>)> {
         if change.storage != self.kind.storage_key() {
             return None;
         }
@@ -162,7 +164,20 @@ impl WatchFilter {
         Some((kind, change.object.clone()))
     }
 
-    fn line(&self, event: &str, obj: &Value) -> Bytes {
+    /// The event's line. The object's JSON is the one serialized when it was stored, shared by
+    /// every watcher; only a view's or a table's watch makes its own.
+    fn line(&self, event: &str, stored: &Stored) -> Bytes {
+        if self.table.is_none() && self.kind.view.is_none() {
+            let json = stored.json();
+            let mut bytes = Vec::with_capacity(json.len() + 32);
+            bytes.extend_from_slice(b"{\"type\":\"");
+            bytes.extend_from_slice(event.as_bytes());
+            bytes.extend_from_slice(b"\",\"object\":");
+            bytes.extend_from_slice(json);
+            bytes.extend_from_slice(b"}\n");
+            return Bytes::from(bytes);
+        }
+        let obj = &stored.decode();
         let presented = self.kind.present(obj);
         let object = match self.table {
             Some(include) => table::to_table(
@@ -306,7 +321,7 @@ async fn send(tx: &LineSender, line: Bytes) -> bool {
 
 impl WatchStream {
     /// Sends the initial events and the backlog, then live changes until the watch ends.
-    async fn run(mut self, tx: LineSender, initial_items: Vec<Arc<Value>>, start: WatchStart) {
+    async fn run(mut self, tx: LineSender, initial_items: Vec<Arc<Stored>>, start: WatchStart) {
         let filter = &self.filter;
         for obj in &initial_items {
             if !send(&tx, filter.line("ADDED", obj)).await {

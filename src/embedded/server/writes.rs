@@ -130,7 +130,9 @@ pub(super) fn delete_collection(
 ) -> Result<Response, ApiError> {
     let (labels, fields) = selectors(ctx.query, kind)?;
     let mut store = ctx.store();
-    let doomed = store.list(kind, ns, &labels, &fields, None, None)?;
+    let doomed = store
+        .list(kind, ns, &labels, &fields, None, None)?
+        .decoded();
     let mut items = Vec::new();
     for obj in doomed.items {
         let (obj_ns, obj_name) = store::key_of(&obj);
