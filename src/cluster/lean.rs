@@ -22,6 +22,7 @@ use k8s_openapi::api::core::v1::{
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference, Time};
 use serde::Deserialize;
 
+use super::Gather as _;
 use crate::release::{Objects, Snapshot};
 
 /// The metadata discovery reads: names, version, age, deletion and owners; not labels,
@@ -248,7 +249,8 @@ impl From<LeanDeployment> for Deployment {
 
 /// `snapshot` as `cutover status` gathers it ([`super::Connected::objects_to_show`]): each
 /// Pod, ReplicaSet and Deployment read again from its JSON with only the fields discovery
-/// reads, made rows a few at a time (ReplicaSets and Pods in pages of 2, then the rest). For
+/// reads, made rows a few at a time (ReplicaSets, Pods and Deployments in pages of 2, each
+/// page of Deployments with the autoscalers that target it, then the rest). For
 /// tests that prove discovery finds the same releases in both.
 ///
 /// # Errors
@@ -270,11 +272,15 @@ pub fn as_shown(snapshot: &Snapshot) -> Result<Objects, serde_json::Error> {
             ..Snapshot::default()
         });
     }
+    for page in reread::<_, LeanDeployment>(&snapshot.deployments)?.chunks(2) {
+        o.add_deployments(page.to_vec(), &snapshot.autoscalers);
+    }
+    o.add_autoscalers(snapshot.autoscalers.clone());
     o.add(&Snapshot {
-        deployments: reread::<_, LeanDeployment>(&snapshot.deployments)?,
-        replica_sets: Vec::new(),
-        pods: Vec::new(),
-        ..snapshot.clone()
+        services: snapshot.services.clone(),
+        ingresses: snapshot.ingresses.clone(),
+        http_routes: snapshot.http_routes.clone(),
+        ..Snapshot::default()
     });
     Ok(o)
 }
@@ -288,4 +294,72 @@ where
     (items.iter())
         .map(|k| Ok(serde_json::from_value::<Lean>(serde_json::to_value(k)?)?.into()))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn typed<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> T {
+        serde_json::from_value(v).unwrap_or_else(|e| unreachable!("{e}"))
+    }
+
+    fn deployment(name: &str, version: &str) -> Deployment {
+        let labels = json!({"app": "web", "version": version});
+        typed(json!({
+            "metadata": {"name": name, "namespace": "shop", "generation": 2,
+                         "annotations": {"kubectl.kubernetes.io/last-applied-configuration": "{}"}},
+            "spec": {"replicas": 2, "selector": {"matchLabels": labels},
+                     "template": {"metadata": {"labels": labels},
+                                  "spec": {"containers": [{"name": "app", "image": format!("web:{version}")}]}}},
+            "status": {"replicas": 2, "readyReplicas": 2, "observedGeneration": 1}
+        }))
+    }
+
+    fn autoscaler(name: &str, target: &str) -> HorizontalPodAutoscaler {
+        typed(json!({
+            "metadata": {"name": name, "namespace": "shop"},
+            "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": target},
+                     "minReplicas": 2, "maxReplicas": 5},
+            "status": {"currentReplicas": 2, "desiredReplicas": 2}
+        }))
+    }
+
+    use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
+
+    /// Autoscalers reach the tracks of Deployments that come in other pages than the first,
+    /// two on one Deployment name each other, and one on a missing Deployment changes nothing.
+    #[test]
+    fn autoscalers_go_in_with_the_page_of_their_deployment() {
+        let s = Snapshot {
+            deployments: vec![
+                deployment("web-v0", "v0"),
+                deployment("web-v0b", "v0b"),
+                deployment("web-v1", "v1"),
+                deployment("web-v2", "v2"),
+            ],
+            services: vec![typed(json!({
+                "metadata": {"name": "web", "namespace": "shop", "resourceVersion": "1"},
+                "spec": {"selector": {"app": "web", "version": "v1"}}
+            }))],
+            autoscalers: vec![
+                autoscaler("gone", "web-v9"),
+                autoscaler("web-v2", "web-v2"),
+                autoscaler("web-v1", "web-v1"),
+                autoscaler("web-v2-extra", "web-v2"),
+            ],
+            ..Snapshot::default()
+        };
+        let now = jiff::Timestamp::UNIX_EPOCH;
+        let whole = crate::release::discover(&s, now);
+        let shown = as_shown(&s).unwrap_or_else(|e| unreachable!("{e}"));
+        assert_eq!(crate::release::discover_objects(&shown, now), whole);
+        let scaled: Vec<_> = (whole.iter())
+            .flat_map(|r| std::iter::once(&r.live).chain(r.candidate.as_ref()))
+            .filter_map(|t| t.autoscaler.as_ref())
+            .map(|a| (a.name.to_string(), a.others.len()))
+            .collect();
+        assert!(scaled.contains(&("web-v1".to_string(), 0)), "{scaled:?}");
+    }
 }

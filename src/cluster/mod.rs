@@ -496,13 +496,29 @@ where
 /// Where a read puts what it lists: whole objects in a [`Snapshot`], or the rows discovery
 /// reads ([`Objects`]), each page added as it arrives and dropped.
 pub trait Gather: Default {
-    /// Adds `part`: a page of one kind, or the rest of a read, or one namespace's read.
+    /// Adds `part`: a page of one kind, the rest of a read, or one namespace's read (its
+    /// HorizontalPodAutoscalers apply to its Deployments).
     fn add(&mut self, part: Snapshot);
+
+    /// Adds a page of Deployments; `autoscalers` are every HorizontalPodAutoscaler of the
+    /// read, given to [`Gather::add_autoscalers`] once all pages are in.
+    fn add_deployments(&mut self, page: Vec<Deployment>, autoscalers: &[HorizontalPodAutoscaler]);
+
+    /// Adds every HorizontalPodAutoscaler of a read, after its Deployments.
+    fn add_autoscalers(&mut self, autoscalers: Vec<HorizontalPodAutoscaler>);
 }
 
 impl Gather for Snapshot {
     fn add(&mut self, part: Snapshot) {
         reach::merge(self, part);
+    }
+
+    fn add_deployments(&mut self, page: Vec<Deployment>, _: &[HorizontalPodAutoscaler]) {
+        self.deployments.extend(page);
+    }
+
+    fn add_autoscalers(&mut self, autoscalers: Vec<HorizontalPodAutoscaler>) {
+        self.autoscalers.extend(autoscalers);
     }
 }
 
@@ -510,6 +526,35 @@ impl Gather for Objects {
     fn add(&mut self, part: Snapshot) {
         Objects::add(self, &part);
     }
+
+    /// The page goes in with the autoscalers that target its Deployments, which its rows
+    /// then name.
+    fn add_deployments(&mut self, page: Vec<Deployment>, autoscalers: &[HorizontalPodAutoscaler]) {
+        let key = |meta: &kube::api::ObjectMeta, name: Option<&str>| {
+            let ns = meta.namespace.clone().unwrap_or_default();
+            (ns, name.unwrap_or("").to_string())
+        };
+        let here: std::collections::HashSet<(String, String)> = (page.iter())
+            .map(|d| key(&d.metadata, d.metadata.name.as_deref()))
+            .collect();
+        let targets_here = |h: &&HorizontalPodAutoscaler| {
+            h.spec.as_ref().is_some_and(|s| {
+                let target = &s.scale_target_ref;
+                target.kind == "Deployment"
+                    && here.contains(&key(&h.metadata, Some(target.name.as_str())))
+            })
+        };
+        let autoscalers = autoscalers.iter().filter(targets_here).cloned().collect();
+        let part = Snapshot {
+            deployments: page,
+            autoscalers,
+            ..Snapshot::default()
+        };
+        Objects::add(self, &part);
+    }
+
+    /// Already in, with the Deployments they target.
+    fn add_autoscalers(&mut self, _: Vec<HorizontalPodAutoscaler>) {}
 }
 
 /// kube's reason for an HTTP error whose body is not a Kubernetes `Status`.
@@ -650,17 +695,19 @@ async fn read_noting<G: Gather>(at: &Reads<'_>) -> Result<(G, Vec<reach::Unread>
         let mut g = gathered.lock().unwrap_or_else(|e| e.into_inner());
         g.add(part);
     };
-    let autoscalers = async {
+    let deployments = async {
+        // The autoscalers first: each page of Deployments goes in with the ones that target it.
         let what = "HorizontalPodAutoscalers are not shown on tracks";
         let resource = "horizontalpodautoscalers.autoscaling";
-        unless_forbidden(
-            list_all::<HorizontalPodAutoscaler>(at).await,
-            at,
-            what,
-            resource,
-        )
+        let listed = list_all::<HorizontalPodAutoscaler>(at).await;
+        let (autoscalers, unread) = unless_forbidden(listed, at, what, resource)?;
+        list_fields::<Deployment, lean::LeanDeployment>(at, |page| {
+            let mut g = gathered.lock().unwrap_or_else(|e| e.into_inner());
+            g.add_deployments(page, &autoscalers);
+        })
+        .await?;
+        Ok((autoscalers, unread))
     };
-    let mut deployments = Vec::new();
     let replica_sets = list_fields::<ReplicaSet, lean::LeanReplicaSet>(at, |replica_sets| {
         gather(Snapshot {
             replica_sets,
@@ -673,15 +720,13 @@ async fn read_noting<G: Gather>(at: &Reads<'_>) -> Result<(G, Vec<reach::Unread>
             ..Snapshot::default()
         })
     });
-    let ((), (), (), services, ingresses, routes, autoscalers) = tokio::try_join!(
-        // Whole before they go in: their autoscalers are matched to them.
-        list_fields::<Deployment, lean::LeanDeployment>(at, |page| deployments.extend(page)),
+    let (autoscalers, (), (), services, ingresses, routes) = tokio::try_join!(
+        deployments,
         replica_sets,
         pods,
         list_all::<Service>(at),
         list_all::<Ingress>(at),
         list_routes(at),
-        autoscalers,
     )?;
     let ((http_routes, routes_unread), (autoscalers, autoscalers_unread)) = (routes, autoscalers);
     let unread: Vec<reach::Unread> = routes_unread
@@ -709,17 +754,13 @@ async fn read_noting<G: Gather>(at: &Reads<'_>) -> Result<(G, Vec<reach::Unread>
         })
         .collect();
     let mut gathered = gathered.into_inner().unwrap_or_else(|e| e.into_inner());
+    gathered.add_autoscalers(autoscalers);
     gathered.add(Snapshot {
-        deployments,
-        replica_sets: Vec::new(),
-        pods: Vec::new(),
         services,
         ingresses,
         http_routes,
-        autoscalers,
-        events: Vec::new(),
-        pod_scope: crate::release::PodScope::All,
         unread: unread_kinds,
+        ..Snapshot::default()
     });
     Ok((gathered, unread))
 }
