@@ -158,30 +158,47 @@ struct LeanPodStatus {
     init_container_statuses: Option<Vec<LeanContainerStatus>>,
 }
 
-/// A Pod as discovery reads it (see the module's docs).
-#[derive(Clone, Default, Deserialize)]
-#[serde(default)]
-pub(super) struct LeanPod {
-    metadata: Meta,
-    spec: Option<LeanPodSpec>,
-    status: Option<LeanPodStatus>,
-}
-
-impl From<LeanPod> for Pod {
-    fn from(p: LeanPod) -> Pod {
-        Pod {
-            metadata: p.metadata.into(),
-            spec: p.spec.map(PodSpec::from),
-            status: p.status.map(|s| PodStatus {
-                phase: s.phase,
-                reason: s.reason,
-                conditions: s.conditions,
-                container_statuses: statuses(s.container_statuses),
-                init_container_statuses: statuses(s.init_container_statuses),
-                ..PodStatus::default()
-            }),
+impl From<LeanPodStatus> for PodStatus {
+    fn from(s: LeanPodStatus) -> PodStatus {
+        PodStatus {
+            phase: s.phase,
+            reason: s.reason,
+            conditions: s.conditions,
+            container_statuses: statuses(s.container_statuses),
+            init_container_statuses: statuses(s.init_container_statuses),
+            ..PodStatus::default()
         }
     }
+}
+
+/// An object as discovery reads it: its lean metadata, spec and status, made the
+/// k8s-openapi object with only those set.
+macro_rules! lean_object {
+    ($(#[$doc:meta])* $lean:ident => $kind:ident { spec: $spec:ty, status: $status:ty }) => {
+        $(#[$doc])*
+        #[derive(Clone, Default, Deserialize)]
+        #[serde(default)]
+        pub(super) struct $lean {
+            metadata: Meta,
+            spec: Option<$spec>,
+            status: Option<$status>,
+        }
+
+        impl From<$lean> for $kind {
+            fn from(o: $lean) -> $kind {
+                $kind {
+                    metadata: o.metadata.into(),
+                    spec: o.spec.map(Into::into),
+                    status: o.status.map(Into::into),
+                }
+            }
+        }
+    };
+}
+
+lean_object! {
+    /// A Pod as discovery reads it (see the module's docs).
+    LeanPod => Pod { spec: LeanPodSpec, status: LeanPodStatus }
 }
 
 #[derive(Clone, Default, Deserialize)]
@@ -191,27 +208,19 @@ struct LeanReplicaSetSpec {
     template: Option<LeanTemplate>,
 }
 
-/// A ReplicaSet as discovery reads it: its owner, size and template's images.
-#[derive(Clone, Default, Deserialize)]
-#[serde(default)]
-pub(super) struct LeanReplicaSet {
-    metadata: Meta,
-    spec: Option<LeanReplicaSetSpec>,
-    status: Option<ReplicaSetStatus>,
-}
-
-impl From<LeanReplicaSet> for ReplicaSet {
-    fn from(rs: LeanReplicaSet) -> ReplicaSet {
-        ReplicaSet {
-            metadata: rs.metadata.into(),
-            spec: rs.spec.map(|s| ReplicaSetSpec {
-                replicas: s.replicas,
-                template: s.template.map(PodTemplateSpec::from),
-                ..ReplicaSetSpec::default()
-            }),
-            status: rs.status,
+impl From<LeanReplicaSetSpec> for ReplicaSetSpec {
+    fn from(s: LeanReplicaSetSpec) -> ReplicaSetSpec {
+        ReplicaSetSpec {
+            replicas: s.replicas,
+            template: s.template.map(PodTemplateSpec::from),
+            ..ReplicaSetSpec::default()
         }
     }
+}
+
+lean_object! {
+    /// A ReplicaSet as discovery reads it: its owner, size and template's images.
+    LeanReplicaSet => ReplicaSet { spec: LeanReplicaSetSpec, status: ReplicaSetStatus }
 }
 
 #[derive(Clone, Default, Deserialize)]
@@ -222,29 +231,21 @@ struct LeanDeploymentSpec {
     template: LeanTemplate,
 }
 
-/// A Deployment as discovery reads it: its size, pause, template's labels and images, and
-/// its whole status (the rollout is read from it).
-#[derive(Clone, Default, Deserialize)]
-#[serde(default)]
-pub(super) struct LeanDeployment {
-    metadata: Meta,
-    spec: Option<LeanDeploymentSpec>,
-    status: Option<DeploymentStatus>,
-}
-
-impl From<LeanDeployment> for Deployment {
-    fn from(d: LeanDeployment) -> Deployment {
-        Deployment {
-            metadata: d.metadata.into(),
-            spec: d.spec.map(|s| DeploymentSpec {
-                replicas: s.replicas,
-                paused: s.paused,
-                template: s.template.into(),
-                ..DeploymentSpec::default()
-            }),
-            status: d.status,
+impl From<LeanDeploymentSpec> for DeploymentSpec {
+    fn from(s: LeanDeploymentSpec) -> DeploymentSpec {
+        DeploymentSpec {
+            replicas: s.replicas,
+            paused: s.paused,
+            template: s.template.into(),
+            ..DeploymentSpec::default()
         }
     }
+}
+
+lean_object! {
+    /// A Deployment as discovery reads it: its size, pause, template's labels and images,
+    /// and its whole status (the rollout is read from it).
+    LeanDeployment => Deployment { spec: LeanDeploymentSpec, status: DeploymentStatus }
 }
 
 /// `snapshot` as `cutover status` gathers it ([`super::Connected::objects_to_show`]): each
