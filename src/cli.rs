@@ -348,13 +348,15 @@ async fn status(args: StatusArgs, cluster: &ClusterArgs) -> anyhow::Result<ExitC
     let readable = connected.readable(&cluster.named(), &kept).await;
     tell(readable.note.as_slice());
     let named = readable.watching.namespaces.unwrap_or_default();
+    // Discovery's rows, made a page at a time: status shows, it never plans.
     let reached = connected
-        .snapshot(&named)
+        .objects_to_show(&named)
         .await
         .context("reading the cluster")?;
     tell(&reached.notes);
     let partial: Vec<_> = readable.unread.into_iter().chain(reached.partial).collect();
-    let mut releases = crate::release::discover(&reached.snapshot, jiff::Timestamp::now());
+    let now = jiff::Timestamp::now();
+    let mut releases = crate::release::discover_objects(&reached.snapshot, now);
     if let Some((_, name)) = &wanted {
         releases.retain(|r| r.name == name);
         if releases.is_empty() {

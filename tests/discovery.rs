@@ -547,6 +547,7 @@ fn check_track(case: &str, side: &str, got: &cutover::release::Track, want: &T) 
 fn run(case: Case) {
     let snapshot = case.objects.snapshot();
     let releases = discover(&snapshot, now());
+    assert_same_as_shown(&snapshot, &releases, case.name);
     let ids: Vec<String> = releases.iter().map(Release::id).collect();
     let want_ids: Vec<&str> = case.want.iter().map(|w| w.id).collect();
     assert_eq!(ids, want_ids, "{}: the releases found", case.name);
@@ -2103,6 +2104,19 @@ fn cases() -> Vec<Case> {
     .collect()
 }
 
+/// Issue 17, target 3: `cutover status` reads Pods, ReplicaSets and Deployments with only
+/// the fields discovery reads and makes them rows a page at a time
+/// (`cutover::cluster::as_shown`); it finds exactly the releases the whole objects give.
+fn assert_same_as_shown(snapshot: &Snapshot, releases: &[Release], case: &str) {
+    let lean = cutover::cluster::as_shown(snapshot)
+        .unwrap_or_else(|e| panic!("{case}: the lean read failed: {e}"));
+    assert_eq!(
+        cutover::release::discover_objects(&lean, now()),
+        releases,
+        "{case}: as `cutover status` reads the objects"
+    );
+}
+
 #[test]
 fn discovery_table() {
     let cases = cases();
@@ -2651,6 +2665,7 @@ fn discovery_never_panics_and_splits_add_up() {
         let snapshot = objects.snapshot();
         let releases = std::panic::catch_unwind(|| discover(&snapshot, now()))
             .unwrap_or_else(|_| panic!("discover panicked on the snapshot of seed {seed}"));
+        assert_same_as_shown(&snapshot, &releases, &format!("seed {seed}"));
         for r in &releases {
             *seen.entry(r.pattern).or_default() += 1;
             for t in std::iter::once(&r.live).chain(r.candidate.as_ref()) {
@@ -2795,6 +2810,7 @@ fn http_routes_never_panic_and_their_shares_add_up() {
         let snapshot = objects.snapshot();
         let releases = std::panic::catch_unwind(|| discover(&snapshot, now()))
             .unwrap_or_else(|_| panic!("discover panicked on the snapshot of seed {seed}"));
+        assert_same_as_shown(&snapshot, &releases, &format!("seed {seed}"));
         let json = cutover::release::status::to_json(&releases);
         for (i, r) in releases.iter().enumerate() {
             *seen.entry(r.pattern).or_default() += 1;

@@ -794,3 +794,96 @@ fn status_marks_a_release_failing_for_every_pod_failure() {
     }
     demo.assert_running();
 }
+
+/// Releases as `cutover status` prints them: the table and the JSON.
+fn printed(releases: &[cutover::release::Release]) -> (String, String) {
+    let json = cutover::release::status::to_json(releases);
+    (
+        cutover::release::status::to_table(releases),
+        serde_json::to_string_pretty(&json).expect("json"),
+    )
+}
+
+/// Issue 17, target 3: `cutover status` reads Pods, ReplicaSets and Deployments with only the
+/// fields discovery reads, a page at a time; its table and JSON are what whole objects give,
+/// on the demo's story (every pattern) with a fleet of 60 releases beside it (over 600 pods:
+/// pages of 500 across namespaces) whose candidates crash, are OOM-killed, cannot pull their
+/// image or cannot be scheduled; across all namespaces and in one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_reads_only_what_it_shows_and_shows_the_same() {
+    use cutover::embedded::{Config, EmbeddedCluster, fleet::Fleet};
+    let cluster = EmbeddedCluster::start(Config::demo(), "127.0.0.1:0".parse().expect("addr"))
+        .await
+        .expect("start the embedded cluster");
+    cutover::embedded::demo::seed(&cluster).expect("the demo's story");
+    let mut fleet = Fleet::of(60);
+    let failing = ["crash", "oom", "missing", "pending"];
+    for (d, how) in fleet
+        .deployments
+        .iter_mut()
+        .filter(|d| {
+            let name = d["metadata"]["name"].as_str().unwrap_or("");
+            d["metadata"]["namespace"] == "team-001" && name.ends_with("-v2")
+        })
+        .zip(failing)
+    {
+        let image = &mut d["spec"]["template"]["spec"]["containers"][0]["image"];
+        *image = json!(format!("{}-{how}", image.as_str().expect("an image")));
+    }
+    cluster
+        .apply_all(&fleet.to_create(false))
+        .expect("seed the fleet");
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let kubeconfig = dir.path().join("kc");
+    cluster.write_kubeconfig(&kubeconfig).expect("kubeconfig");
+    let connect = |namespace: Option<&str>| {
+        let target = cutover::cluster::Target {
+            kubeconfig: Some(kubeconfig.clone()),
+            context: Some("cutover-demo".into()),
+            namespace: Some(namespace.map(str::to_string)),
+            ..Default::default()
+        };
+        async move {
+            cutover::cluster::connect_to(&target)
+                .await
+                .expect("connect")
+        }
+    };
+    let (all, one) = (connect(None).await, connect(Some("team-001")).await);
+    let now = jiff::Timestamp::now();
+    // Until every failure shows: pods failing in all four ways.
+    common::wait_for(120, "the fleet's pods, four of them failing", || async {
+        let read = all.snapshot(&[]).await.ok()?;
+        let (_, json) = printed(&cutover::release::discover(&read.snapshot, now));
+        let shown = [
+            "CrashLoopBackOff",
+            "OOMKilled",
+            "ImagePullBackOff",
+            "Unschedulable",
+        ];
+        (read.snapshot.pods.len() > 600 && shown.iter().all(|w| json.contains(w))).then_some(())
+    })
+    .await;
+    for connected in [&all, &one] {
+        // Pods change between two reads (a crash loop restarts): a few tries to catch both
+        // reads of one state; a difference that stays is the lean read's.
+        let mut last = None;
+        for _ in 0..10 {
+            let whole = connected.snapshot(&[]).await.expect("the whole read");
+            let lean = connected.objects_to_show(&[]).await.expect("the lean read");
+            assert_eq!(lean.notes, whole.notes);
+            assert_eq!(lean.partial, whole.partial);
+            let whole = printed(&cutover::release::discover(&whole.snapshot, now));
+            let lean = printed(&cutover::release::discover_objects(&lean.snapshot, now));
+            if whole == lean {
+                last = None;
+                break;
+            }
+            last = Some((whole, lean));
+        }
+        if let Some((whole, lean)) = last {
+            assert_eq!(lean.0, whole.0, "the table");
+            assert_eq!(lean.1, whole.1, "the JSON");
+        }
+    }
+}

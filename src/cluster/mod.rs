@@ -9,21 +9,24 @@ use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::core::v1::{Pod, Service};
 use k8s_openapi::api::networking::v1::Ingress;
-use kube::api::{Api, ListParams};
+use kube::api::{ListParams, ObjectList};
 use kube::config::{KubeConfigOptions, Kubeconfig, KubeconfigError};
 use serde::de::DeserializeOwned;
 
-use crate::release::Snapshot;
 use crate::release::http_route::HttpRoute;
+use crate::release::{Objects, Snapshot};
 
 pub mod access;
 pub mod apply;
 pub mod feed;
 pub mod gateway_api;
+mod lean;
 pub mod logs;
 pub mod metrics;
 pub mod reach;
 pub mod sign_in;
+
+pub use lean::as_shown;
 
 /// The limits every request to the API server runs under, in one place. A server that
 /// accepts connections and never answers costs at most `request` per read, and a watch that
@@ -233,13 +236,34 @@ impl Connected {
     /// Everything discovery needs, read once in the scope, each list within the request
     /// timeout; errors name the server and the context. Where a list across all namespaces
     /// is forbidden, the namespaces the identity may read instead, with notes saying so.
-    /// `named` namespaces, when any, are read instead of the scope.
+    /// `named` namespaces, when any, are read instead of the scope. Objects come whole, as
+    /// a planner copies them.
     pub async fn snapshot(&self, named: &[String]) -> Result<reach::Reached, Error> {
+        self.read(named, Fields::Whole).await
+    }
+
+    /// What [`Connected::snapshot`] reads, as the rows discovery reads
+    /// ([`crate::release::discover_objects`] finds the same releases in them): each page
+    /// parsed with only the fields discovery reads (see `lean`) and made rows as it arrives,
+    /// so `cutover status` holds no whole object list. Nothing to plan from.
+    pub async fn objects_to_show(
+        &self,
+        named: &[String],
+    ) -> Result<reach::Reached<Objects>, Error> {
+        self.read(named, Fields::Discovery).await
+    }
+
+    async fn read<G: Gather>(
+        &self,
+        named: &[String],
+        fields: Fields,
+    ) -> Result<reach::Reached<G>, Error> {
         let at = Reads {
             client: &self.client,
             scope: self.scope.as_deref(),
             server: self.server(),
             timeout: self.timeouts.request,
+            fields,
         };
         reach::read_reachable(&at, &self.context_namespace, named).await
     }
@@ -374,32 +398,59 @@ pub async fn connect_to(target: &Target) -> Result<Connected, Error> {
     })
 }
 
-/// Where one-shot reads go and how long each may take.
+/// Where one-shot reads go, how long each may take and how much of each object they keep.
 struct Reads<'a> {
     client: &'a kube::Client,
     scope: Option<&'a str>,
     server: Server,
     timeout: Duration,
+    fields: Fields,
 }
 
-async fn list_all<K>(at: &Reads<'_>) -> Result<Vec<K>, Error>
+impl Reads<'_> {
+    /// The same reads in namespace `ns`.
+    fn in_namespace<'n>(&'n self, ns: &'n str) -> Reads<'n> {
+        Reads {
+            client: self.client,
+            scope: Some(ns),
+            server: self.server.clone(),
+            timeout: self.timeout,
+            fields: self.fields,
+        }
+    }
+}
+
+/// How much of each Pod, ReplicaSet and Deployment a read keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fields {
+    /// Every field: a planner copies objects into its patches.
+    Whole,
+    /// Only what discovery reads, decoded as such (`lean`): for showing releases.
+    Discovery,
+}
+
+/// Every `K` in scope, 500 at a time: each page is parsed as `T` (`K` itself, or a lean
+/// form of it) when it arrives and handed to `each_page` as `K`s, so no more than a page is
+/// ever held whole. Each request runs within `at.timeout`.
+async fn list_pages<K, T>(at: &Reads<'_>, mut each_page: impl FnMut(Vec<K>)) -> Result<(), Error>
 where
-    K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>
-        + Clone
-        + DeserializeOwned
-        + std::fmt::Debug,
+    K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>,
     K::DynamicType: Default,
+    T: DeserializeOwned + Clone + Into<K>,
 {
-    let api: Api<K> = match at.scope {
-        Some(ns) => Api::namespaced(at.client.clone(), ns),
-        None => Api::all(at.client.clone()),
-    };
+    let url = K::url_path(&K::DynamicType::default(), at.scope);
     let kind = K::plural(&K::DynamicType::default()).to_string();
-    let mut items = Vec::new();
     let mut params = ListParams::default().limit(500);
     loop {
-        let request = format!("{}?limit=500", api.resource_url());
-        let page = match tokio::time::timeout(at.timeout, api.list(&params)).await {
+        let request = format!("{url}?limit=500");
+        let read = async {
+            let mut req = kube::core::Request::new(&url)
+                .list(&params)
+                .map_err(kube::Error::BuildRequest)?;
+            req.extensions_mut().insert("list");
+            at.client.request::<ObjectList<T>>(req).await
+        };
+        let page = match tokio::time::timeout(at.timeout, read).await {
             Ok(page) => page.map_err(|e| describe(e, &kind, at, request))?,
             Err(_) => {
                 return Err(Error::NoAnswer {
@@ -409,12 +460,101 @@ where
                 });
             }
         };
-        items.extend(page.items);
+        each_page(page.items.into_iter().map(T::into).collect());
         match page.metadata.continue_ {
             Some(token) if !token.is_empty() => params = params.continue_token(&token),
-            _ => return Ok(items),
+            _ => return Ok(()),
         }
     }
+}
+
+/// Every `K` in scope, whole.
+async fn list_all<K>(at: &Reads<'_>) -> Result<Vec<K>, Error>
+where
+    K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope> + Clone + DeserializeOwned,
+    K::DynamicType: Default,
+{
+    let mut items = Vec::new();
+    list_pages::<K, K>(at, |page| items.extend(page)).await?;
+    Ok(items)
+}
+
+/// Every `K` in scope, whole or as `Lean` (only what discovery reads) as `at.fields` says,
+/// each page handed to `each_page`.
+async fn list_fields<K, Lean>(at: &Reads<'_>, each_page: impl FnMut(Vec<K>)) -> Result<(), Error>
+where
+    K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope> + Clone + DeserializeOwned,
+    K::DynamicType: Default,
+    Lean: DeserializeOwned + Clone + Into<K>,
+{
+    match at.fields {
+        Fields::Whole => list_pages::<K, K>(at, each_page).await,
+        Fields::Discovery => list_pages::<K, Lean>(at, each_page).await,
+    }
+}
+
+/// Where a read puts what it lists: whole objects in a [`Snapshot`], or the rows discovery
+/// reads ([`Objects`]), each page added as it arrives and dropped.
+pub trait Gather: Default {
+    /// Adds `part`: a page of one kind, the rest of a read, or one namespace's read (its
+    /// HorizontalPodAutoscalers apply to its Deployments).
+    fn add(&mut self, part: Snapshot);
+
+    /// Adds a page of Deployments; `autoscalers` are every HorizontalPodAutoscaler of the
+    /// read, given to [`Gather::add_autoscalers`] once all pages are in.
+    fn add_deployments(&mut self, page: Vec<Deployment>, autoscalers: &[HorizontalPodAutoscaler]);
+
+    /// Adds every HorizontalPodAutoscaler of a read, after its Deployments.
+    fn add_autoscalers(&mut self, autoscalers: Vec<HorizontalPodAutoscaler>);
+}
+
+impl Gather for Snapshot {
+    fn add(&mut self, part: Snapshot) {
+        reach::merge(self, part);
+    }
+
+    fn add_deployments(&mut self, page: Vec<Deployment>, _: &[HorizontalPodAutoscaler]) {
+        self.deployments.extend(page);
+    }
+
+    fn add_autoscalers(&mut self, autoscalers: Vec<HorizontalPodAutoscaler>) {
+        self.autoscalers.extend(autoscalers);
+    }
+}
+
+impl Gather for Objects {
+    fn add(&mut self, part: Snapshot) {
+        Objects::add(self, &part);
+    }
+
+    /// The page goes in with the autoscalers that target its Deployments, which its rows
+    /// then name.
+    fn add_deployments(&mut self, page: Vec<Deployment>, autoscalers: &[HorizontalPodAutoscaler]) {
+        let key = |meta: &kube::api::ObjectMeta, name: Option<&str>| {
+            let ns = meta.namespace.clone().unwrap_or_default();
+            (ns, name.unwrap_or("").to_string())
+        };
+        let here: std::collections::HashSet<(String, String)> = (page.iter())
+            .map(|d| key(&d.metadata, d.metadata.name.as_deref()))
+            .collect();
+        let targets_here = |h: &&HorizontalPodAutoscaler| {
+            h.spec.as_ref().is_some_and(|s| {
+                let target = &s.scale_target_ref;
+                target.kind == "Deployment"
+                    && here.contains(&key(&h.metadata, Some(target.name.as_str())))
+            })
+        };
+        let autoscalers = autoscalers.iter().filter(targets_here).cloned().collect();
+        let part = Snapshot {
+            deployments: page,
+            autoscalers,
+            ..Snapshot::default()
+        };
+        Objects::add(self, &part);
+    }
+
+    /// Already in, with the Deployments they target.
+    fn add_autoscalers(&mut self, _: Vec<HorizontalPodAutoscaler>) {}
 }
 
 /// kube's reason for an HTTP error whose body is not a Kubernetes `Status`.
@@ -485,6 +625,7 @@ pub async fn snapshot(client: &kube::Client, scope: Option<&str>) -> anyhow::Res
         scope,
         server: Server::default(),
         timeout: Timeouts::DEFAULT.request,
+        fields: Fields::Whole,
     };
     read_snapshot(&at).await.context("reading the cluster")
 }
@@ -540,30 +681,52 @@ fn unless_forbidden<K>(
 
 /// [`read_noting`] without the lists it could not read.
 async fn read_snapshot(at: &Reads<'_>) -> Result<Snapshot, Error> {
-    read_noting(at).await.map(|(snapshot, _)| snapshot)
+    read_noting::<Snapshot>(at)
+        .await
+        .map(|(snapshot, _)| snapshot)
 }
 
-/// Everything discovery needs in `at.scope`, and the lists left out as forbidden
-/// (HorizontalPodAutoscalers, HTTPRoutes: a release is still read without them).
-async fn read_noting(at: &Reads<'_>) -> Result<(Snapshot, Vec<reach::Unread>), Error> {
-    let autoscalers = async {
+/// Everything discovery needs in `at.scope`, gathered in `G`, and the lists left out as
+/// forbidden (HorizontalPodAutoscalers, HTTPRoutes: a release is still read without them).
+/// The lists run at once; ReplicaSets and Pods, the many, go to `G` a page at a time.
+async fn read_noting<G: Gather>(at: &Reads<'_>) -> Result<(G, Vec<reach::Unread>), Error> {
+    let gathered = std::sync::Mutex::new(G::default());
+    let gather = |part: Snapshot| {
+        let mut g = gathered.lock().unwrap_or_else(|e| e.into_inner());
+        g.add(part);
+    };
+    let deployments = async {
+        // The autoscalers first: each page of Deployments goes in with the ones that target it.
         let what = "HorizontalPodAutoscalers are not shown on tracks";
         let resource = "horizontalpodautoscalers.autoscaling";
-        unless_forbidden(
-            list_all::<HorizontalPodAutoscaler>(at).await,
-            at,
-            what,
-            resource,
-        )
+        let listed = list_all::<HorizontalPodAutoscaler>(at).await;
+        let (autoscalers, unread) = unless_forbidden(listed, at, what, resource)?;
+        list_fields::<Deployment, lean::LeanDeployment>(at, |page| {
+            let mut g = gathered.lock().unwrap_or_else(|e| e.into_inner());
+            g.add_deployments(page, &autoscalers);
+        })
+        .await?;
+        Ok((autoscalers, unread))
     };
-    let (deployments, replica_sets, pods, services, ingresses, routes, autoscalers) = tokio::try_join!(
-        list_all::<Deployment>(at),
-        list_all::<ReplicaSet>(at),
-        list_all::<Pod>(at),
+    let replica_sets = list_fields::<ReplicaSet, lean::LeanReplicaSet>(at, |replica_sets| {
+        gather(Snapshot {
+            replica_sets,
+            ..Snapshot::default()
+        })
+    });
+    let pods = list_fields::<Pod, lean::LeanPod>(at, |pods| {
+        gather(Snapshot {
+            pods,
+            ..Snapshot::default()
+        })
+    });
+    let (autoscalers, (), (), services, ingresses, routes) = tokio::try_join!(
+        deployments,
+        replica_sets,
+        pods,
         list_all::<Service>(at),
         list_all::<Ingress>(at),
         list_routes(at),
-        autoscalers,
     )?;
     let ((http_routes, routes_unread), (autoscalers, autoscalers_unread)) = (routes, autoscalers);
     let unread: Vec<reach::Unread> = routes_unread
@@ -590,17 +753,14 @@ async fn read_noting(at: &Reads<'_>) -> Result<(Snapshot, Vec<reach::Unread>), E
             Some((*kind, format!("may not list {resource}")))
         })
         .collect();
-    let snapshot = Snapshot {
-        deployments,
-        replica_sets,
-        pods,
+    let mut gathered = gathered.into_inner().unwrap_or_else(|e| e.into_inner());
+    gathered.add_autoscalers(autoscalers);
+    gathered.add(Snapshot {
         services,
         ingresses,
         http_routes,
-        autoscalers,
-        events: Vec::new(),
-        pod_scope: crate::release::PodScope::All,
         unread: unread_kinds,
-    };
-    Ok((snapshot, unread))
+        ..Snapshot::default()
+    });
+    Ok((gathered, unread))
 }

@@ -6,13 +6,14 @@ use k8s_openapi::api::core::v1::Namespace;
 use kube::api::{Api, ListParams};
 
 use super::feed::Watching;
-use super::{Error, Reads, read_noting};
+use super::{Error, Gather, Reads, read_noting};
 use crate::release::Snapshot;
 
-/// A snapshot and what it covers.
+/// A read and what it covers.
 #[derive(Debug)]
-pub struct Reached {
-    pub snapshot: Snapshot,
+pub struct Reached<G = Snapshot> {
+    /// What was read: whole objects ([`Snapshot`]), or discovery's rows.
+    pub snapshot: G,
     /// Sentences for stderr or a header: which namespaces are shown instead of all, and why
     /// the others are not. Empty when the read covered what was asked.
     pub notes: Vec<String>,
@@ -52,11 +53,11 @@ impl Unread {
 ///
 /// # Errors
 /// Any failure but a 403 on the cluster-wide read, or every namespace tried forbidden.
-pub(super) async fn read_reachable(
+pub(super) async fn read_reachable<G: Gather>(
     at: &Reads<'_>,
     context_namespace: &str,
     named: &[String],
-) -> Result<Reached, Error> {
+) -> Result<Reached<G>, Error> {
     if !named.is_empty() {
         return read_each(at, named, Vec::new(), Vec::new()).await;
     }
@@ -92,35 +93,26 @@ pub(super) async fn read_reachable(
 /// tripping the API server's priority and fairness limits.
 const CONCURRENT_READS: usize = 4;
 
-/// Reads each of `candidates`, merged; a namespace whose lists are forbidden is named in
-/// the notes and in `partial` (after the lists already not read), and left out.
-async fn read_each(
+/// Reads each of `candidates`, gathered in their order as each arrives; a namespace whose
+/// lists are forbidden is named in the notes and in `partial` (after the lists already not
+/// read), and left out.
+async fn read_each<G: Gather>(
     at: &Reads<'_>,
     candidates: &[String],
     mut notes: Vec<String>,
     mut partial: Vec<Unread>,
-) -> Result<Reached, Error> {
-    let mut merged = Snapshot::default();
+) -> Result<Reached<G>, Error> {
+    let mut merged = G::default();
     let mut shown = Vec::new();
     let mut hidden = Vec::new();
     let mut refusal = None;
-    let reads = futures::stream::iter(candidates)
-        .map(|ns| async move {
-            let scoped = Reads {
-                client: at.client,
-                scope: Some(ns),
-                server: at.server.clone(),
-                timeout: at.timeout,
-            };
-            (ns, read_noting(&scoped).await)
-        })
-        .buffered(CONCURRENT_READS)
-        .collect::<Vec<_>>()
-        .await;
-    for (ns, read) in reads {
+    let mut reads = futures::stream::iter(candidates)
+        .map(|ns| async move { (ns, read_noting::<Snapshot>(&at.in_namespace(ns)).await) })
+        .buffered(CONCURRENT_READS);
+    while let Some((ns, read)) = reads.next().await {
         match read {
             Ok((part, unread)) => {
-                merge(&mut merged, part);
+                merged.add(part);
                 partial.extend(unread);
                 shown.push(ns.as_str());
             }
@@ -321,7 +313,7 @@ async fn namespaces(at: &Reads<'_>) -> Option<Vec<String>> {
 
 /// Adds one namespace's read to `into`. Every field is named, so a kind added to the
 /// snapshot cannot be dropped here unnoticed (autoscalers were, once).
-fn merge(into: &mut Snapshot, part: Snapshot) {
+pub(super) fn merge(into: &mut Snapshot, part: Snapshot) {
     let Snapshot {
         deployments,
         replica_sets,

@@ -476,6 +476,16 @@ impl Objects {
             pod_scope: s.pod_scope.clone(),
             ..Objects::default()
         };
+        o.add(s);
+        o
+    }
+
+    /// Adds the rows of `part`'s objects (not its pod scope), so a snapshot read in parts (a
+    /// list page at a time) need never be held whole: the rows of the parts discover as the
+    /// rows of the whole would. `part`'s HorizontalPodAutoscalers apply to its Deployments.
+    pub fn add(&mut self, part: &Snapshot) {
+        let o = self;
+        let s = part;
         let targets = super::autoscalers::read(&s.autoscalers, &mut o.autoscalers);
         for d in &s.deployments {
             o.push_deployment(d);
@@ -489,7 +499,6 @@ impl Objects {
         s.http_routes.iter().for_each(|x| o.push_http_route(x));
         s.replica_sets.iter().for_each(|x| o.push_replica_set(x));
         s.pods.iter().for_each(|x| o.push_pod(x));
-        o
     }
 
     fn push_deployment(&mut self, d: &Deployment) {
