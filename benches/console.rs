@@ -414,7 +414,7 @@ fn main() {
         key_to_patch(&cluster, client.clone()).await;
 
         // An idle minute, in a child process.
-        idle::minute(&cluster).await;
+        idle::minute(&cluster, Config::test().bookmark_interval).await;
 
         // Memory: the console alone, in a child process.
         let dir = std::env::temp_dir().join(format!("cutover-bench-{}", std::process::id()));
