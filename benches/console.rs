@@ -11,6 +11,8 @@
 
 #[path = "support/fleet.rs"]
 mod fleet;
+#[path = "support/idle.rs"]
+mod idle;
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -319,6 +321,12 @@ fn main() {
     if let Some(i) = args.iter().position(|a| a == "--child-console") {
         return child(&args[i + 1]);
     }
+    if let Some(i) = args.iter().position(|a| a == "--child-idle") {
+        return idle::child(&args[i + 1]);
+    }
+    if args.iter().any(|a| a == "--idle") {
+        return idle::alone();
+    }
     frame_bench();
 
     let rt = tokio::runtime::Runtime::new().expect("runtime");
@@ -404,6 +412,9 @@ fn main() {
 
         // Key press to patch: a canary weight confirmed with `y`, until the server has the PATCH.
         key_to_patch(&cluster, client.clone()).await;
+
+        // An idle minute, in a child process.
+        idle::minute(&cluster, Config::test().bookmark_interval).await;
 
         // Memory: the console alone, in a child process.
         let dir = std::env::temp_dir().join(format!("cutover-bench-{}", std::process::id()));

@@ -3020,3 +3020,131 @@ fn pod_ages_keep_counting_on_screen() {
     );
     assert!(find(buf, "last: Error · exit 1 · ended 7m ago").is_some());
 }
+
+// ---------------------------------------------------------------------------------------
+// Issue 17: an idle console draws only when time alone changes its screen
+// ---------------------------------------------------------------------------------------
+
+fn at(t: &str) -> jiff::Timestamp {
+    t.parse().expect("a timestamp")
+}
+
+/// Runs `app`'s clock from `from` to `until` as the event loop does, waking only at the
+/// instants the app says the screen next reads differently ([`App::changes_at`]), and
+/// returns those wakes. At each, the screen one second earlier is still the frame drawn at
+/// the wake before (time changed nothing unseen in between), and every tick before the wake
+/// is one the loop does not even handle.
+fn wakes(
+    name: &str,
+    mut app: App,
+    from: jiff::Timestamp,
+    until: jiff::Timestamp,
+) -> Vec<jiff::Timestamp> {
+    let theme = default_theme();
+    let text = |app: &App| {
+        let sizes = [(120, 40), (80, 24)];
+        (sizes.map(|(w, h)| render(app, &theme, w, h).backend().to_string())).join("")
+    };
+    app.update(Msg::Tick(from));
+    let mut shown = text(&app);
+    let mut woke = Vec::new();
+    loop {
+        let next = app.changes_at();
+        assert!(
+            next > app.now,
+            "{name}: a wake at {next} is not after {}",
+            app.now
+        );
+        if next > until {
+            return woke;
+        }
+        let before = next - jiff::SignedDuration::from_secs(1);
+        if before > app.now {
+            assert!(!app.tick_changes_screen(before), "{name}: {before}");
+            let mut earlier = app.clone();
+            earlier.update(Msg::Tick(before));
+            assert_eq!(
+                text(&earlier),
+                shown,
+                "{name}: the screen changed before {next}"
+            );
+        }
+        assert!(app.tick_changes_screen(next), "{name}: {next}");
+        app.update(Msg::Tick(next));
+        shown = text(&app);
+        woke.push(next);
+    }
+}
+
+/// At rest, nothing counting seconds: one frame a minute, for the header's `HH:MM`.
+#[test]
+fn an_idle_screen_changes_once_a_minute_with_its_clock() {
+    let s = Shop {
+        web: Web::AtRest,
+        store: Store::AtRest,
+        checkout: Checkout::AtRest,
+    };
+    let app = app(s, "shop/web");
+    assert!(
+        render(&app, &default_theme(), 120, 40)
+            .backend()
+            .to_string()
+            .contains(" 03:00 ")
+    );
+    let woke = wakes("at rest", app, now(), at("2026-11-23T03:10:30Z"));
+    let minutes: Vec<jiff::Timestamp> = (1..=10)
+        .map(|m| now() + jiff::SignedDuration::from_secs(m * 60))
+        .collect();
+    assert_eq!(woke, minutes);
+}
+
+/// What counts seconds keeps ticking each second, and only while it does: a gate's
+/// countdown up to and past its deadline, young events and pods, a status line until it
+/// fades, a view gone stale.
+#[test]
+fn what_counts_time_wakes_the_screen_when_it_changes() {
+    // The gate of web closes at 03:12:30: its countdown ticks, the list's mark follows.
+    let gated = wakes(
+        "gate",
+        app(SHOP, "shop/web"),
+        at("2026-11-23T03:12:00Z"),
+        at("2026-11-23T03:13:10Z"),
+    );
+    assert_eq!(gated.len(), 70);
+
+    // The pods overlay: ages and restarts as kubectl writes them, seconds while young.
+    let pods = wakes("pods", pods_app(3), now(), at("2026-11-23T03:04:00Z"));
+    assert!(!pods.is_empty());
+
+    // Events at odd seconds, one under a minute old; a status line said, then faded.
+    let s = Shop {
+        web: Web::AtRest,
+        store: Store::AtRest,
+        checkout: Checkout::AtRest,
+    };
+    let mut quiet = app(s, "shop/web");
+    let mut view = (*quiet.view).clone();
+    let young = |seconds: i64| {
+        let mut e = event(0, false, "Pulled", "Pod/web-v1-abc", "pulled", 1);
+        e.time = Some(now() - jiff::SignedDuration::from_secs(seconds));
+        e
+    };
+    view.events = Arc::new(vec![young(7), young(75), young(3_599), young(86_399)]);
+    quiet.update(Msg::View(Arc::new(view)));
+    press(&mut quiet, Key::char('w'));
+    assert!(quiet.status.is_some());
+    let woke = wakes("events", quiet, now(), at("2026-11-23T03:05:00Z"));
+    // 53 seconds of `7s` … `59s`, then the minutes of each event and of the clock.
+    assert!(woke.len() > 53 && woke.len() < 80, "{}", woke.len());
+
+    // A view gone stale says for how long, each second.
+    let mut stale = app(s, "shop/web");
+    let mut view = (*stale.view).clone();
+    view.connection = Connection::Stale {
+        since: now() - jiff::SignedDuration::from_secs(25),
+        relisting: false,
+    };
+    stale.update(Msg::View(Arc::new(view)));
+    let woke = wakes("stale", stale, now(), at("2026-11-23T03:01:00Z"));
+    assert_eq!(woke.len(), 60);
+}

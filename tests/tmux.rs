@@ -657,6 +657,8 @@ fn the_demo_draws_golden_signals_and_a_crashing_candidate_makes_approve_risky() 
     tmux.keys(&["a"]);
     let dialog = tmux.wait_for_text("Type route1");
     assert!(dialog.contains("v2 fails"), "{dialog}");
+    // Closed before `q` is sent: an esc and a key read together are alt+key, not esc.
     tmux.keys(&["Escape"]);
+    tmux.wait("the dialog closed", |s| !s.contains("Type route1"));
     quit(&tmux);
 }

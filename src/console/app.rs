@@ -9,6 +9,7 @@
 //! view or the selection changes, so drawing a frame plans nothing.
 
 mod browse;
+mod clock;
 mod logs;
 mod mode;
 mod plans;
@@ -391,6 +392,10 @@ pub struct App {
     /// Why the signals judge nothing now although Prometheus is configured (asking, failed,
     /// from before the release changed); set with `signals`.
     pub signals_unjudged: Option<String>,
+    /// When the screen next reads differently by time alone; see [`App::changes_at`].
+    changes_at: jiff::Timestamp,
+    /// When the next listed gate expires (its mark may change then); set with the rows.
+    marks_change_at: Option<jiff::Timestamp>,
 }
 
 impl App {
@@ -431,6 +436,8 @@ impl App {
             signals: Signals::NotConfigured,
             signals_risk: None,
             signals_unjudged: None,
+            changes_at: now,
+            marks_change_at: None,
         }
     }
 
@@ -580,10 +587,7 @@ impl App {
                 }
                 self.logs_view_changed();
             }
-            Msg::Tick(now) => {
-                self.now = now;
-                self.auto_select();
-            }
+            Msg::Tick(now) => self.tick(now),
             Msg::Progress(p) => self.progress(p),
             Msg::Applied(a) => self.applied(a),
             Msg::Switched(place) => self.arrived(*place),
@@ -607,6 +611,7 @@ impl App {
         if self.quit {
             effects.push(Effect::Quit);
         }
+        self.reckon_changes();
         effects
     }
 
@@ -796,46 +801,7 @@ impl App {
         if !self.read_only() && self.view.synced && self.selected.is_some() {
             self.navigated = true;
         }
-    }
-
-    /// What `r` (whose id is `id`) needs now: by the console's clock and its running plans.
-    fn attention_now(&self, r: &Release, id: &str) -> Attention {
-        let deadline = r.record.as_ref().and_then(|rec| rec.gate_deadline);
-        let expired = deadline.is_some_and(|d| d < self.now);
-        let now = attention_at(r, expired, self.is_running(id));
-        // A plan that stopped part-way left the release between states: look at it.
-        if self.stopped.contains_key(id) {
-            now.min(Attention::Warning)
-        } else {
-            now
-        }
-    }
-
-    /// The rows again when a mark has changed since they were built (a gate expired, a
-    /// plan started or ended), so the list never shows a stale mark.
-    fn refresh_marks(&mut self) {
-        let stale = self.rows.iter().any(|row| {
-            self.row_release(row)
-                .is_some_and(|r| self.attention_now(r, &row.id) != row.attention)
-        });
-        if stale {
-            self.rebuild_rows();
-        }
-    }
-
-    /// Read-only screens follow what needs attention when nobody is at the keyboard.
-    fn auto_select(&mut self) {
-        if !self.read_only()
-            || (self.now.as_second() - self.last_input.as_second()) < IDLE_AUTO_SELECT_SECONDS
-        {
-            return;
-        }
-        if let Some(first) = self.rows.first()
-            && first.attention <= Attention::Waiting
-            && self.cursor != 0
-        {
-            self.move_cursor(0);
-        }
+        self.marks_change_at = self.next_gate_expiry();
     }
 }
 

@@ -12,7 +12,7 @@ mod overlay;
 mod parts;
 mod pods;
 mod signals;
-mod text;
+pub(crate) mod text;
 
 use ratatui::Frame;
 use ratatui::layout::Rect;

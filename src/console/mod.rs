@@ -240,7 +240,31 @@ struct Outlet<'f> {
     log_lines: mpsc::UnboundedSender<crate::cluster::logs::LogBatch>,
 }
 
-impl Outlet<'_> {
+impl<'f> Outlet<'f> {
+    /// The outlet of a loop started on `started`, with the receivers of the connections
+    /// made for switches and of the logs pane's lines.
+    fn new(
+        started: &'f Feed,
+        writer: Option<Writer>,
+    ) -> (
+        Outlet<'f>,
+        mpsc::UnboundedReceiver<Arrival>,
+        mpsc::UnboundedReceiver<crate::cluster::logs::LogBatch>,
+    ) {
+        let (arrivals, arrivals_rx) = mpsc::unbounded_channel();
+        let (log_lines, log_lines_rx) = mpsc::unbounded_channel();
+        let outlet = Outlet {
+            started,
+            switched: None,
+            writer,
+            arrivals,
+            logs: Vec::new(),
+            log_lines,
+            signals: None,
+        };
+        (outlet, arrivals_rx, log_lines_rx)
+    }
+
     fn feed(&self) -> &Feed {
         self.switched.as_ref().unwrap_or(self.started)
     }
@@ -344,6 +368,14 @@ fn input(event: Option<std::io::Result<TermEvent>>) -> Input {
     }
 }
 
+/// When the event loop is to tick: when the app says the screen next reads differently by
+/// time alone ([`App::changes_at`], by the wall clock), at least once a minute.
+fn wake(app: &App) -> tokio::time::Instant {
+    let left = app.changes_at().duration_since(jiff::Timestamp::now());
+    let left = Duration::try_from(left).unwrap_or(Duration::ZERO);
+    tokio::time::Instant::now() + left.min(Duration::from_secs(60))
+}
+
 /// The event loop: keys, cluster views, ticks and outcomes in; frames (at most one per
 /// `FRAME`, only after a change) and effects out. Returns when the user quits or the input
 /// ends (a closed terminal).
@@ -361,20 +393,8 @@ where
 {
     let mut app = App::new(session, jiff::Timestamp::now());
     let mut views = feed.views();
-    let mut ticker = tokio::time::interval(Duration::from_secs(1));
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let (applied_tx, mut applied_rx) = mpsc::unbounded_channel();
-    let (arrivals, mut arrivals_rx) = mpsc::unbounded_channel();
-    let (log_lines, mut log_lines_rx) = mpsc::unbounded_channel();
-    let mut outlet = Outlet {
-        started: feed,
-        switched: None,
-        writer,
-        arrivals,
-        logs: Vec::new(),
-        log_lines,
-        signals: None,
-    };
+    let (mut outlet, mut arrivals_rx, mut log_lines_rx) = Outlet::new(feed, writer);
     // A key's answer is drawn at once: the cap holds back the cluster's frames, not a person's.
     let (mut dirty, mut pressed) = (true, false);
     let mut last_frame = tokio::time::Instant::now() - FRAME;
@@ -400,7 +420,8 @@ where
                 Ok(()) => Msg::View(views.borrow_and_update().clone()),
                 Err(_) => anyhow::bail!("the cluster feed stopped"),
             },
-            _ = ticker.tick() => Msg::Tick(jiff::Timestamp::now()),
+            // No ticker: the loop sleeps until the screen would read differently.
+            _ = tokio::time::sleep_until(wake(&app)) => Msg::Tick(jiff::Timestamp::now()),
             Some(msg) = applied_rx.recv() => msg,
             Some(batch) = log_lines_rx.recv() => Msg::Logs(batch),
             Some((to, arrival)) = arrivals_rx.recv() => match arrival {
@@ -415,6 +436,13 @@ where
             },
             _ = tokio::time::sleep_until(next_frame), if dirty => continue,
         };
+        let now = jiff::Timestamp::now();
+        if let Msg::Tick(_) = msg
+            && !app.tick_changes_screen(now)
+        {
+            continue;
+        }
+        app.set_clock(now);
         dirty = true;
         pressed = matches!(msg, Msg::Press(_));
         if let (Msg::Applied(a), Some(w)) = (&msg, &mut outlet.writer) {
@@ -425,5 +453,53 @@ where
                 return Ok(());
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::embedded::{ADMIN, Config, EmbeddedCluster};
+
+    /// Issue 17: a console with nothing on screen counting seconds draws no frame while
+    /// nothing happens (it drew one each second, and one for each liveness probe answered).
+    #[tokio::test]
+    async fn an_idle_console_draws_no_frame_between_minutes() {
+        let addr = "127.0.0.1:0".parse().expect("an address");
+        let cluster = EmbeddedCluster::start(Config::test(), addr)
+            .await
+            .expect("the cluster");
+        let client = cluster.client(&ADMIN).await.expect("a client");
+        let probing = Liveness {
+            probe_every: Duration::from_millis(300),
+            ..Liveness::DEFAULT
+        };
+        let feed = Feed::start_with(client, None, false, probing);
+        let (mut screen, mut frames) = Headless::new(80, 24).expect("a screen");
+        let session = Session {
+            user: ADMIN.user.into(),
+            ..Session::default()
+        };
+        let console = tokio::spawn(async move {
+            let theme = Theme::builtin("default").expect("the default theme");
+            let keys = futures::stream::pending::<std::io::Result<TermEvent>>();
+            drive(&mut screen, keys, &feed, session, &theme, None).await
+        });
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        while !frames.borrow_and_update().contains("● live") {
+            assert!(tokio::time::Instant::now() < deadline, "never live");
+            let _ = tokio::time::timeout(Duration::from_millis(200), frames.changed()).await;
+        }
+        // Settled, then watched for 3 s clear of a minute's turn (the header's clock
+        // changes then).
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let into_minute = jiff::Timestamp::now().as_second().rem_euclid(60);
+        if into_minute > 55 {
+            tokio::time::sleep(Duration::from_secs(62 - into_minute.unsigned_abs())).await;
+        }
+        frames.borrow_and_update();
+        let quiet = tokio::time::timeout(Duration::from_secs(3), frames.changed()).await;
+        console.abort();
+        assert!(quiet.is_err(), "a frame was drawn:\n{}", *frames.borrow());
     }
 }

@@ -571,11 +571,17 @@ impl State {
             }
             Change::Permissions(..) => self.changed = false,
             Change::Reachable => {
+                let before = self.failing.len();
                 self.failing
                     .retain(|_, (_, reason)| !matches!(reason, WatchFailure::Unreachable(_)));
                 let failing = (self.failing.values())
                     .any(|(_, reason)| !matches!(reason, WatchFailure::Forbidden(_)));
                 self.restart_due |= self.contact.answered(failing);
+                // A probe answered while all is well says nothing new: no view, so an idle
+                // console is not woken every probe.
+                self.changed = self.failing.len() != before
+                    || self.restart_due
+                    || self.contact.stale().is_some();
             }
             Change::ProbeDone => {}
             Change::Pod(g, i, e) if g == self.focused.generation => {

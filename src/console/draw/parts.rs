@@ -12,7 +12,7 @@ use crate::console::app::{Level, StatusLine};
 use crate::console::keymap::{Binding, Command};
 use crate::console::theme::Role;
 
-/// `cutover · context · ns shop · as admin · ● live …… READ-ONLY 03:00:00`. When narrow, the
+/// `cutover · context · ns shop · as admin · ● live …… READ-ONLY 03:00`. When narrow, the
 /// identity, then the context, then the scope give way; the connection state is cut last.
 pub(super) fn header(cx: Cx, frame: &mut Frame, area: Rect) {
     if area.is_empty() {
@@ -29,7 +29,8 @@ pub(super) fn header(cx: Cx, frame: &mut Frame, area: Rect) {
         right.push(cx.span(" READ-ONLY ", Role::Badge));
         right.push(Span::raw(" "));
     }
-    right.push(cx.span(text::clock(app.now), Role::Header));
+    // Minutes: nobody reads seconds off a wall screen, and they would redraw it each second.
+    right.push(cx.span(text::minutes(app.now), Role::Header));
     right.push(Span::raw(" "));
     let right_w: usize = right.iter().map(Span::width).sum();
 

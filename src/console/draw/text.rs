@@ -191,6 +191,43 @@ pub fn human_duration(seconds: i64) -> String {
     }
 }
 
+/// The seconds after `at` when an age written with `step_of` (how long it holds its text at a
+/// given age in seconds) first reads differently from how it reads at `now`: ages are
+/// whole steps counted from `at`, so the next one begins at a multiple of the step.
+fn next_step_after(
+    at: jiff::Timestamp,
+    now: jiff::Timestamp,
+    step_of: fn(i64) -> i64,
+) -> jiff::Timestamp {
+    let s = (now.as_second() - at.as_second()).max(0);
+    let step = step_of(s);
+    jiff::Timestamp::from_second(at.as_second() + (s / step + 1) * step)
+        .unwrap_or(jiff::Timestamp::MAX)
+}
+
+/// When [`age`] of `at` (counted at `now`) next reads differently: each second under a
+/// minute, then on the minute, the hour, the day.
+pub fn age_changes_at(at: jiff::Timestamp, now: jiff::Timestamp) -> jiff::Timestamp {
+    next_step_after(at, now, |s| match s {
+        0..60 => 1,
+        60..3_600 => 60,
+        3_600..86_400 => 3_600,
+        _ => 86_400,
+    })
+}
+
+/// When [`human_duration`] of `at` (counted at `now`) next reads differently: each second
+/// under ten minutes (`2m51s`), each minute under eight hours, each hour under eight days,
+/// then each day.
+pub fn human_duration_changes_at(at: jiff::Timestamp, now: jiff::Timestamp) -> jiff::Timestamp {
+    next_step_after(at, now, |s| match s {
+        _ if s < 600 => 1,
+        _ if s < 8 * 3_600 => 60,
+        _ if s < 8 * 86_400 => 3_600,
+        _ => 86_400,
+    })
+}
+
 /// `12:30` or `1:02:30`: a countdown.
 pub fn countdown(seconds: i64) -> String {
     let s = seconds.max(0);
@@ -204,6 +241,18 @@ pub fn countdown(seconds: i64) -> String {
 /// `14:03:07`, in UTC.
 pub fn clock(t: jiff::Timestamp) -> String {
     t.strftime("%H:%M:%S").to_string()
+}
+
+/// `14:03`, in UTC: the header's clock, which a wall screen reads in minutes and which
+/// redraws once a minute.
+pub fn minutes(t: jiff::Timestamp) -> String {
+    t.strftime("%H:%M").to_string()
+}
+
+/// When [`minutes`] next reads differently: the next minute.
+pub fn minutes_change_at(now: jiff::Timestamp) -> jiff::Timestamp {
+    let s = now.as_second();
+    jiff::Timestamp::from_second(s - s.rem_euclid(60) + 60).unwrap_or(jiff::Timestamp::MAX)
 }
 
 #[cfg(test)]
@@ -275,6 +324,40 @@ mod tests {
         assert_eq!(age(-5), "0s");
         assert_eq!(countdown(750), "12:30");
         assert_eq!(countdown(3_750), "1:02:30");
+    }
+
+    /// For ages up to eight years (after which the years step, not the days said): the text
+    /// holds until the instant said, and changes there.
+    #[test]
+    fn ages_change_exactly_when_said() {
+        let at = jiff::Timestamp::from_second(1_700_000_000).unwrap();
+        let seconds = |t: jiff::Timestamp| t.as_second() - at.as_second();
+        type Written = (
+            fn(i64) -> String,
+            fn(jiff::Timestamp, jiff::Timestamp) -> jiff::Timestamp,
+        );
+        let cases: [Written; 2] = [
+            (age, age_changes_at),
+            (human_duration, human_duration_changes_at),
+        ];
+        for (write, changes_at) in cases {
+            let mut s = -3;
+            while s < 8 * 365 * 86_400 {
+                let now = jiff::Timestamp::from_second(at.as_second() + s).unwrap();
+                let next = changes_at(at, now);
+                assert!(next > now, "{s}s");
+                assert_eq!(
+                    write(seconds(next) - 1),
+                    write(s),
+                    "{s}s holds until {next}"
+                );
+                assert_ne!(write(seconds(next)), write(s), "{s}s changes at {next}");
+                s += 1 + s / 50;
+            }
+        }
+        let now: jiff::Timestamp = "2026-11-30T14:03:59.5Z".parse().unwrap();
+        assert_eq!(minutes(now), "14:03");
+        assert_eq!(minutes_change_at(now).to_string(), "2026-11-30T14:04:00Z");
     }
 
     #[test]
