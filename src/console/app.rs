@@ -12,6 +12,7 @@ mod browse;
 mod logs;
 mod mode;
 mod plans;
+mod rows;
 mod running;
 mod signals;
 mod switch;
@@ -175,8 +176,17 @@ pub fn attention(r: &Release) -> Attention {
 
 /// What `r` needs: `gate_expired` by the console's clock, `running` a plan of this console.
 fn attention_at(r: &Release, gate_expired: bool, running: bool) -> Attention {
+    attention_with(r, r.health(), gate_expired, running)
+}
+
+/// [`attention_at`] for `r` whose health (`Release::health`) is `health`.
+fn attention_with(
+    r: &Release,
+    health: TrackHealth,
+    gate_expired: bool,
+    running: bool,
+) -> Attention {
     let gate = r.stage.is_gate() && r.candidate.is_some();
-    let health = r.health();
     if health == TrackHealth::Failing {
         Attention::Unhealthy
     } else if running {
@@ -343,6 +353,8 @@ pub struct App {
     pub view: Arc<ClusterView>,
     /// The release list as shown: filtered, most urgent first.
     pub rows: Vec<Row>,
+    /// What the rows were made of, per namespace, kept while its releases stay the same.
+    row_parts: rows::RowParts,
     /// The selected release's id; kept across updates while it exists.
     pub selected: Option<String>,
     pub cursor: usize,
@@ -405,6 +417,7 @@ impl App {
             writes_off,
             view: Arc::new(ClusterView::new(now)),
             rows: Vec::new(),
+            row_parts: rows::RowParts::default(),
             selected: None,
             cursor: 0,
             pane: Pane::default(),
@@ -760,67 +773,6 @@ impl App {
             }
         }
         self.selected = Some(id);
-    }
-
-    /// Rebuilds the list from the view and the filter, keeping the selection where it can.
-    fn rebuild_rows(&mut self) {
-        let needle = self.filter.value().to_lowercase();
-        let mut rows: Vec<Row> = Vec::new();
-        for (ns, nv) in &self.view.namespaces {
-            for (index, r) in nv.releases.iter().enumerate() {
-                if !needle.is_empty() && !matches_filter(r, &needle) {
-                    continue;
-                }
-                let id = r.id();
-                rows.push(Row {
-                    attention: self.attention_now(r, &id),
-                    id,
-                    namespace: ns.clone(),
-                    index,
-                });
-            }
-        }
-        rows.sort_by(|a, b| a.attention.cmp(&b.attention).then_with(|| a.id.cmp(&b.id)));
-        self.rows = rows;
-        let at = self
-            .selected
-            .as_ref()
-            .and_then(|id| self.rows.iter().position(|r| &r.id == id));
-        match at {
-            Some(i) if self.navigated => self.cursor = i,
-            Some(_) => self.move_cursor(0),
-            None => self.move_cursor(self.cursor),
-        }
-        // Read-write: once the cluster is listed, the selection is the user's; it stays on
-        // its release (by id) whatever else changes, appears or vanishes.
-        if !self.read_only() && self.view.synced && self.selected.is_some() {
-            self.navigated = true;
-        }
-    }
-
-    /// What `r` (whose id is `id`) needs now: by the console's clock and its running plans.
-    fn attention_now(&self, r: &Release, id: &str) -> Attention {
-        let deadline = r.record.as_ref().and_then(|rec| rec.gate_deadline);
-        let expired = deadline.is_some_and(|d| d < self.now);
-        let now = attention_at(r, expired, self.is_running(id));
-        // A plan that stopped part-way left the release between states: look at it.
-        if self.stopped.contains_key(id) {
-            now.min(Attention::Warning)
-        } else {
-            now
-        }
-    }
-
-    /// The rows again when a mark has changed since they were built (a gate expired, a
-    /// plan started or ended), so the list never shows a stale mark.
-    fn refresh_marks(&mut self) {
-        let stale = self.rows.iter().any(|row| {
-            self.row_release(row)
-                .is_some_and(|r| self.attention_now(r, &row.id) != row.attention)
-        });
-        if stale {
-            self.rebuild_rows();
-        }
     }
 
     /// Read-only screens follow what needs attention when nobody is at the keyboard.
