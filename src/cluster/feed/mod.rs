@@ -762,11 +762,7 @@ impl State {
             return;
         }
         self.changed = false;
-        // While the first listing is under way each kind's arrival would rediscover every
-        // namespace: discovery waits until all have listed (or one fails).
-        if self.synced() || !self.failing.is_empty() {
-            self.rediscover(jiff::Timestamp::now());
-        }
+        self.rediscover(jiff::Timestamp::now());
         if self.focused.events_dirty {
             self.focused.events_dirty = false;
             self.focused.lines = Arc::new(match &self.focused.focus {

@@ -109,6 +109,7 @@ fn share_out(namespaces: &mut [&mut Namespace], work: impl Fn(&mut Namespace) + 
 #[cfg(test)]
 mod tests {
     use super::super::*;
+    use super::encoded_view;
     use crate::embedded::fleet::Fleet;
 
     /// A feed's state with nothing listed yet, and the views it publishes.
@@ -133,45 +134,14 @@ mod tests {
         state.publish();
     }
 
-    /// Deployments and Services listed, Ingresses not yet.
-    fn half_listed(releases: usize) -> (State, watch::Receiver<Arc<ClusterView>>, Fleet) {
+    /// Every kind listed: the fleet's releases.
+    fn listed(releases: usize) -> (State, watch::Receiver<Arc<ClusterView>>) {
         let fleet = Fleet::of(releases);
         let (mut state, views) = state();
         list(&mut state, Change::Deployment, &fleet.deployments);
         list(&mut state, Change::Service, &fleet.services);
-        (state, views, fleet)
-    }
-
-    /// Every kind listed: the fleet's releases, discovered once.
-    fn listed(releases: usize) -> (State, watch::Receiver<Arc<ClusterView>>) {
-        let (mut state, views, fleet) = half_listed(releases);
         list(&mut state, Change::Ingress, &fleet.ingresses);
         (state, views)
-    }
-
-    #[test]
-    fn releases_are_discovered_once_every_kind_has_listed() {
-        let (mut state, views, fleet) = half_listed(10);
-        // Deployments and Services alone would show a partial list: nothing yet.
-        assert!(!views.borrow().synced);
-        assert_eq!(views.borrow().releases().count(), 0);
-        list(&mut state, Change::Ingress, &fleet.ingresses);
-        let view = views.borrow().clone();
-        assert!(view.synced);
-        assert_eq!(view.releases().count(), 10);
-        assert!(state.namespaces.values().all(|ns| !ns.dirty));
-    }
-
-    #[test]
-    fn a_failing_watch_shows_what_the_others_listed() {
-        let (mut state, views, _) = half_listed(10);
-        let refused = WatchFailure::Unreachable("connection refused".into());
-        state.apply(Change::Failed((Global::Ingresses, None), refused));
-        state.publish();
-        // Not synced, and the Ingresses' watch failing: what is known is shown, as before.
-        assert!(!views.borrow().synced);
-        assert!(views.borrow().releases().count() > 0);
-        assert!(state.namespaces.values().all(|ns| !ns.dirty));
     }
 
     #[test]
