@@ -1,11 +1,15 @@
-//! The console's numbers: a frame at 120×40; the first complete frame with 1,000 releases; a
-//! change in the API visible on screen; the console's memory at 1,000 releases.
+//! The console's numbers: a frame at 120×40 with 1,000 releases; then, at each scale of the
+//! fleet, the first complete frame, the console's memory, an API change → on screen and the
+//! console's CPU per change; and the curve of them over the scales (issue 17, targets 1 and 5).
 //!
-//! Run with `cargo bench --bench console`. A plain binary (no harness). The cluster is the
-//! embedded API server with its controllers, seeded with the fleet of `support/fleet.rs`
-//! (3,000 Deployments whose controllers make 10,000 Pods); the console runs its real event loop
-//! (feed, update, draw) into a headless screen. Memory is measured in a child process that runs
-//! only the console, so the server's memory is not counted.
+//! Run with `cargo bench --bench console [-- --releases 10,1000,5000,10000]` (or
+//! `CUTOVER_BENCH_RELEASES=…`; default the whole curve). A plain binary (no harness). The
+//! cluster is the embedded API server seeded with `Fleet::of(n)`: its Deployments, ReplicaSets
+//! and ready Pods created as the controllers would have made them, with the controllers off, so
+//! seeding 10,000 releases (100,000 Pods) takes seconds and nothing moves but what the bench
+//! changes. The console runs its real event loop (feed, update, draw) into a headless screen,
+//! in a child process that runs only the console, so the server's memory and CPU are not
+//! counted.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
 
@@ -177,7 +181,14 @@ async fn screen_shows(frames: &mut watch::Receiver<String>, what: impl Fn(&str) 
 }
 
 fn complete(screen: &str) -> bool {
-    screen.contains("Releases 1000") && screen.contains("● live") && screen.contains("LIVE")
+    complete_at(screen, 1_000)
+}
+
+/// The whole list of `releases` releases is on screen, live, with a release's detail.
+fn complete_at(screen: &str, releases: usize) -> bool {
+    screen.contains(&format!("Releases {releases} "))
+        && screen.contains("● live")
+        && screen.contains("LIVE")
 }
 
 /// Starts the console (feed + event loop) on `client`; returns its frames.
@@ -276,8 +287,44 @@ fn vm(field: &str) -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-/// In the child: the console alone against the parent's cluster; prints its memory.
-fn child(kubeconfig: &str) {
+/// CPU time of this process so far (user + system, every thread).
+fn cpu() -> Duration {
+    // SAFETY: getrusage only writes the struct it is given.
+    let usage = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_SELF, &mut usage);
+        usage
+    };
+    let time = |t: libc::timeval| {
+        Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
+    };
+    time(usage.ru_utime) + time(usage.ru_stime)
+}
+
+/// The text the focused release's detail shows once its live Deployment asks for `replicas`.
+fn desired(replicas: i32) -> String {
+    format!("desired   {replicas}")
+}
+
+/// Replicas the `i`th change asks of team-000/app0-v1 (alternating, so each one shows).
+fn replicas_of_change(i: usize) -> i32 {
+    20 + (i % 2) as i32
+}
+
+/// What the child measures, as `key=value` words on a line starting with `child`.
+fn field(line: &str, key: &str) -> Option<f64> {
+    line.split_whitespace()
+        .find_map(|w| w.strip_prefix(key)?.strip_prefix('='))
+        .and_then(|v| v.parse().ok())
+}
+
+/// In the child: the console alone against the parent's cluster. `first`: print the first
+/// complete frame and stop; else also its memory left open, its idle CPU, then follow
+/// `changes` changes the parent makes (one per `go`), printing `seen i` for each.
+fn child(args: &[String]) {
+    let kubeconfig = &args[0];
+    let releases: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(1_000);
+    let changes: Option<usize> = args.get(2).map_or(Some(0), |a| a.parse().ok());
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     rt.block_on(async {
         let target = cutover::cluster::Target {
@@ -292,11 +339,14 @@ fn child(kubeconfig: &str) {
         let baseline = vm("VmRSS:").unwrap_or(0);
         let start = Instant::now();
         let (mut frames, task) = start_console(connected.client);
-        screen_shows(&mut frames, complete).await;
+        screen_shows(&mut frames, |s| complete_at(s, releases)).await;
         let first = start.elapsed();
+        println!("child first_frame_ms={:.1}", ms(first));
+        let Some(changes) = changes else {
+            return task.abort();
+        };
         // Let the focused release's pods and events arrive, then measure a console left
-        // open: RSS sampled every half second for 6 s (the cluster's controllers keep
-        // changing pods meanwhile), its median and its largest.
+        // open: RSS sampled every half second for 6 s, its median and its largest.
         tokio::time::sleep(Duration::from_secs(3)).await;
         let mut samples = Vec::new();
         for _ in 0..12 {
@@ -305,21 +355,336 @@ fn child(kubeconfig: &str) {
         }
         samples.sort_unstable();
         println!(
-            "child first_frame_ms={:.1} baseline_kb={baseline} live_heap_kb={} rss_kb={} rss_max_kb={} hwm_kb={}",
-            ms(first),
+            "child baseline_kb={baseline} live_heap_kb={} rss_kb={} rss_max_kb={} hwm_kb={}",
             live_kb(),
             samples[samples.len() / 2],
             samples[samples.len() - 1],
             vm("VmHWM:").unwrap_or(0)
         );
+        follow_changes(&mut frames, changes).await;
         task.abort();
     });
+}
+
+/// In the child: the idle CPU rate over 2 s, then each change the parent makes seen on
+/// screen (`seen i`), then the CPU those took.
+async fn follow_changes(frames: &mut watch::Receiver<String>, changes: usize) {
+    let (idle_from, idle_start) = (cpu(), Instant::now());
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let idle_per_s = (cpu() - idle_from).as_secs_f64() / idle_start.elapsed().as_secs_f64();
+    println!("child ready");
+    let (from, start) = (cpu(), Instant::now());
+    for i in 0..changes {
+        let text = desired(replicas_of_change(i));
+        screen_shows(frames, |s| s.contains(&text)).await;
+        println!("seen {i}");
+    }
+    let (spent, took) = (cpu() - from, start.elapsed());
+    // The clock and the feed's timers cost something while nothing changes: take that out.
+    let net = spent.as_secs_f64() - idle_per_s * took.as_secs_f64();
+    println!(
+        "child changes={changes} cpu_ms={:.1} over_ms={:.0} idle_cpu_ms_per_s={:.2} cpu_per_change_us={:.0} net_cpu_per_change_us={:.0} live_heap_after_kb={} rss_after_kb={}",
+        ms(spent),
+        ms(took),
+        idle_per_s * 1e3,
+        spent.as_secs_f64() * 1e6 / changes.max(1) as f64,
+        net.max(0.0) * 1e6 / changes.max(1) as f64,
+        live_kb(),
+        vm("VmRSS:").unwrap_or(0),
+    );
+}
+
+/// One scale's figures, for the curve.
+struct Point {
+    releases: usize,
+    seed_s: f64,
+    first_ms: f64,
+    rss_kb: f64,
+    heap_kb: f64,
+    change_p50: Duration,
+    change_p99: Duration,
+    cpu_per_change_us: f64,
+    net_cpu_per_change_us: f64,
+}
+
+/// The scales to measure: `--releases 10,1000` on the command line, else
+/// `CUTOVER_BENCH_RELEASES`, else the whole curve.
+fn scales(args: &[String]) -> Vec<usize> {
+    let given = args
+        .iter()
+        .position(|a| a == "--releases")
+        .and_then(|i| args.get(i + 1).cloned())
+        .or_else(|| std::env::var("CUTOVER_BENCH_RELEASES").ok())
+        .unwrap_or_else(|| "10,1000,5000,10000".into());
+    given
+        .split(',')
+        .map(|n| {
+            n.trim()
+                .replace('_', "")
+                .parse()
+                .unwrap_or_else(|_| panic!("{n:?} is not a number of releases"))
+        })
+        .collect()
+}
+
+fn load() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .unwrap_or_default()
+        .split_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn verdict(met: bool) -> &'static str {
+    if met { "met" } else { "NOT met" }
+}
+
+/// The embedded cluster seeded with `Fleet::of(releases)`, every object as its controllers
+/// would have made it and the controllers off, so that nothing changes but what the bench
+/// changes.
+async fn seeded(releases: usize) -> (EmbeddedCluster, f64) {
+    let seed = Instant::now();
+    let config = Config {
+        controllers: false,
+        ..Config::test()
+    };
+    let cluster = EmbeddedCluster::start(config, "127.0.0.1:0".parse().expect("addr"))
+        .await
+        .expect("cluster");
+    let mut f = fleet::Fleet::of(releases);
+    with_templates(&mut f);
+    let objects = f.to_create(true);
+    let count = objects.len();
+    drop(f);
+    // Seeded in slices so the server's memory is not held twice over for long.
+    for chunk in objects.chunks(5_000) {
+        cluster.apply_all(chunk).expect("seed");
+    }
+    let seed_s = seed.elapsed().as_secs_f64();
+    let pods = cutover::embedded::resources::by_kind("v1", "Pod").expect("pods");
+    println!(
+        "cluster: {releases} releases, {count} objects ({} Pods) seeded in {seed_s:.1} s; bench process RSS {} MB; load {}",
+        cluster.store().count(pods),
+        vm("VmRSS:").unwrap_or(0) / 1024,
+        load()
+    );
+    (cluster, seed_s)
+}
+
+/// Gives each of the fleet's ReplicaSets its Deployment's pod template, which the API
+/// requires of a ReplicaSet (the fleet's are made for pure benchmarks, which read no template).
+fn with_templates(f: &mut fleet::Fleet) {
+    let key = |o: &serde_json::Value, name: &serde_json::Value| {
+        format!("{}/{}", o["metadata"]["namespace"], name)
+    };
+    let templates: std::collections::HashMap<String, serde_json::Value> = (f.deployments.iter())
+        .map(|d| {
+            (
+                key(d, &d["metadata"]["name"]),
+                d["spec"]["template"].clone(),
+            )
+        })
+        .collect();
+    for rs in &mut f.replica_sets {
+        let owner = key(rs, &rs["metadata"]["ownerReferences"][0]["name"]);
+        rs["spec"]["template"] = templates[&owner].clone();
+    }
+}
+
+/// A child console on `kubeconfig`; its stdout, a line at a time.
+fn spawn_child(
+    kubeconfig: &std::path::Path,
+    releases: usize,
+    mode: &str,
+) -> (
+    tokio::process::Child,
+    tokio::io::Lines<tokio::io::BufReader<tokio::process::ChildStdout>>,
+) {
+    use tokio::io::AsyncBufReadExt as _;
+    let mut child = tokio::process::Command::new(std::env::current_exe().expect("exe"))
+        .arg("--child-console")
+        .arg(kubeconfig)
+        .arg(releases.to_string())
+        .arg(mode)
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("child");
+    let stdout = child.stdout.take().expect("stdout");
+    (child, tokio::io::BufReader::new(stdout).lines())
+}
+
+/// The child's next line that starts with `prefix`, within a minute.
+async fn line_from(
+    lines: &mut tokio::io::Lines<tokio::io::BufReader<tokio::process::ChildStdout>>,
+    prefix: &str,
+) -> String {
+    let wait = async {
+        while let Some(line) = lines.next_line().await.expect("child output") {
+            if line.starts_with(prefix) {
+                return line;
+            }
+        }
+        panic!("the child console ended before saying {prefix:?}");
+    };
+    tokio::time::timeout(Duration::from_secs(60), wait)
+        .await
+        .unwrap_or_else(|_| panic!("the child console never said {prefix:?}"))
+}
+
+/// Changes made at each scale, for the change → screen times and the CPU per change.
+const CHANGES: usize = 100;
+
+/// Consoles started for the first complete frame at each scale (the last one stays to be
+/// measured further).
+const FIRST_FRAMES: usize = 3;
+
+/// One scale: the cluster seeded with `releases` releases, consoles in child processes.
+async fn at_scale(releases: usize) -> Point {
+    let (cluster, seed_s) = seeded(releases).await;
+    let dir = std::env::temp_dir().join(format!("cutover-bench-{}", std::process::id()));
+    let kubeconfig = dir.join("kubeconfig");
+    cluster.write_kubeconfig(&kubeconfig).expect("kubeconfig");
+    let client = cluster.client(&ADMIN).await.expect("client");
+    if releases == 1_000 {
+        key_to_patch(&cluster, client.clone()).await;
+        // An idle minute, in a child process.
+        idle::minute(&cluster, Config::test().bookmark_interval).await;
+    }
+    let mut firsts = Vec::new();
+    for _ in 1..FIRST_FRAMES {
+        let (mut child, mut lines) = spawn_child(&kubeconfig, releases, "first");
+        let line = line_from(&mut lines, "child first_frame_ms").await;
+        firsts.push(field(&line, "first_frame_ms").expect("first frame"));
+        child.wait().await.expect("child");
+    }
+    let (_child, mut lines) = spawn_child(&kubeconfig, releases, &CHANGES.to_string());
+    let line = line_from(&mut lines, "child first_frame_ms").await;
+    firsts.push(field(&line, "first_frame_ms").expect("first frame"));
+    let memory = line_from(&mut lines, "child baseline_kb").await;
+    println!("console process at {releases} releases: {memory}");
+    line_from(&mut lines, "child ready").await;
+    let deployments: Api<Deployment> = Api::namespaced(client, "team-000");
+    let mut times = Vec::new();
+    for i in 0..CHANGES {
+        // Past the frame cap (50 ms), so each change waits for nothing but the console.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let start = Instant::now();
+        deployments
+            .patch(
+                "app0-v1",
+                &PatchParams::default(),
+                &Patch::Merge(serde_json::json!({"spec": {"replicas": replicas_of_change(i)}})),
+            )
+            .await
+            .expect("patch");
+        line_from(&mut lines, &format!("seen {i}")).await;
+        times.push(start.elapsed());
+    }
+    let cpu = line_from(&mut lines, "child changes").await;
+    println!("console process over {CHANGES} changes: {cpu}");
+    let _ = std::fs::remove_dir_all(&dir);
+    firsts.sort_by(f64::total_cmp);
+    let (change_p50, change_p99) = report(
+        &format!("API change → on screen at {releases} releases (patch sent → frame drawn)"),
+        times,
+    );
+    let point = Point {
+        releases,
+        seed_s,
+        first_ms: firsts[firsts.len() / 2],
+        rss_kb: field(&memory, "rss_kb").unwrap_or(f64::NAN),
+        heap_kb: field(&memory, "live_heap_kb").unwrap_or(f64::NAN),
+        change_p50,
+        change_p99,
+        cpu_per_change_us: field(&cpu, "cpu_per_change_us").unwrap_or(f64::NAN),
+        net_cpu_per_change_us: field(&cpu, "net_cpu_per_change_us").unwrap_or(f64::NAN),
+    };
+    judge(&point, &firsts);
+    point
+}
+
+/// Each figure of one scale against its target (issue 17, target 1), with the load.
+fn judge(p: &Point, firsts: &[f64]) {
+    let n = p.releases;
+    println!(
+        "first complete frame at {n} releases: median {:.0} ms of {firsts:?}; load {}",
+        p.first_ms,
+        load()
+    );
+    let rss_mb = p.rss_kb / 1024.0;
+    match n {
+        10_000 => {
+            println!("  target ≤ 1 s at 10,000: {}", verdict(p.first_ms <= 1e3));
+            println!(
+                "  console RSS {rss_mb:.1} MB, target ≤ 100 MB at 10,000: {}",
+                verdict(rss_mb <= 100.0)
+            );
+            println!(
+                "  change → screen p99 {:.1} ms, target ≤ 100 ms at 10,000: {}",
+                ms(p.change_p99),
+                verdict(p.change_p99 <= Duration::from_millis(100))
+            );
+        }
+        5_000 => println!(
+            "  console RSS {rss_mb:.1} MB, target ≤ 60 MB at 5,000: {}",
+            verdict(rss_mb <= 60.0)
+        ),
+        _ => println!("  console RSS {rss_mb:.1} MB (no target at this scale)"),
+    }
+}
+
+/// The curve over the scales (issue 17, target 5): CPU per change and memory per release
+/// should stay flat from 1,000 up.
+fn print_curve(curve: &[Point]) {
+    println!(
+        "\ncost against the cluster's size (console in its own process; load {})",
+        load()
+    );
+    println!(
+        "{:>9} {:>7} {:>11} {:>8} {:>9} {:>12} {:>10} {:>10} {:>13} {:>13}",
+        "releases",
+        "seed s",
+        "first ms",
+        "RSS MB",
+        "heap MB",
+        "heap/rel KB",
+        "chg p50 ms",
+        "chg p99 ms",
+        "CPU/chg µs",
+        "net CPU/chg"
+    );
+    for p in curve {
+        println!(
+            "{:>9} {:>7.1} {:>11.0} {:>8.1} {:>9.1} {:>12.2} {:>10.1} {:>10.1} {:>13.0} {:>13.0}",
+            p.releases,
+            p.seed_s,
+            p.first_ms,
+            p.rss_kb / 1024.0,
+            p.heap_kb / 1024.0,
+            p.heap_kb / p.releases as f64,
+            ms(p.change_p50),
+            ms(p.change_p99),
+            p.cpu_per_change_us,
+            p.net_cpu_per_change_us
+        );
+    }
+    let at = |n: usize| curve.iter().find(|p| p.releases == n);
+    if let (Some(small), Some(large)) = (at(1_000), at(10_000)) {
+        let cpu = large.net_cpu_per_change_us / small.net_cpu_per_change_us;
+        let heap = (large.heap_kb / 10_000.0) / (small.heap_kb / 1_000.0);
+        println!(
+            "  from 1,000 to 10,000: CPU per change ×{cpu:.2}, memory per release ×{heap:.2}; flat (within ×1.5): {}",
+            verdict(cpu <= 1.5 && heap <= 1.5)
+        );
+    }
 }
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if let Some(i) = args.iter().position(|a| a == "--child-console") {
-        return child(&args[i + 1]);
+        return child(&args[i + 1..]);
     }
     if let Some(i) = args.iter().position(|a| a == "--child-idle") {
         return idle::child(&args[i + 1]);
@@ -327,124 +692,9 @@ fn main() {
     if args.iter().any(|a| a == "--idle") {
         return idle::alone();
     }
+    let scales = scales(&args);
     frame_bench();
-
     let rt = tokio::runtime::Runtime::new().expect("runtime");
-    rt.block_on(async {
-        let seed = Instant::now();
-        let cluster = EmbeddedCluster::start(Config::test(), "127.0.0.1:0".parse().expect("addr"))
-            .await
-            .expect("cluster");
-        let f = fleet::fleet();
-        // Created as kubectl creates them: a create carrying a resourceVersion is refused.
-        cluster.apply_all(&f.to_create(false)).expect("seed");
-        let pods = cutover::embedded::resources::by_kind("v1", "Pod").expect("pods");
-        let deadline = Instant::now() + Duration::from_secs(120);
-        while cluster.store().count(pods) < 10_000 {
-            assert!(
-                Instant::now() < deadline,
-                "the controllers never made 10,000 pods"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        println!(
-            "cluster: 3,000 Deployments and {} Pods in 100 namespaces, seeded in {:.1} s",
-            cluster.store().count(pods),
-            seed.elapsed().as_secs_f64()
-        );
-        // Let the pods settle to ready before the console looks.
-        tokio::time::sleep(Duration::from_secs(2)).await;
-        let client = cluster.client(&ADMIN).await.expect("client");
-
-        // First complete frame: from a cold start of the feed to the whole list on screen.
-        let mut firsts = Vec::new();
-        for _ in 0..5 {
-            let start = Instant::now();
-            let (mut frames, task) = start_console(client.clone());
-            screen_shows(&mut frames, complete).await;
-            firsts.push(start.elapsed());
-            task.abort();
-        }
-        let (p50, _) = report("first complete frame with 1,000 releases", firsts);
-        println!(
-            "  target ≤ 300 ms: {}",
-            if p50 <= Duration::from_millis(300) {
-                "met (median)"
-            } else {
-                "NOT met (median)"
-            }
-        );
-
-        // A change in the API visible on screen: scale the selected release's live track.
-        let (mut frames, task) = start_console(client.clone());
-        screen_shows(&mut frames, complete).await;
-        screen_shows(&mut frames, |s| s.contains("team-000/app0")).await;
-        tokio::time::sleep(Duration::from_secs(2)).await;
-        let deployments: Api<Deployment> = Api::namespaced(client.clone(), "team-000");
-        let mut times = Vec::new();
-        for i in 0..60 {
-            let replicas = 20 + (i % 2);
-            let text = format!("desired   {replicas}");
-            // Wait for quiet: the previous change's pods have come and gone.
-            tokio::time::sleep(Duration::from_millis(300)).await;
-            let start = Instant::now();
-            deployments
-                .patch(
-                    "app0-v1",
-                    &PatchParams::default(),
-                    &Patch::Merge(serde_json::json!({"spec": {"replicas": replicas}})),
-                )
-                .await
-                .expect("patch");
-            screen_shows(&mut frames, |s| s.contains(&text)).await;
-            times.push(start.elapsed());
-        }
-        task.abort();
-        let (p50, p99) = report("API change → on screen (patch sent → frame drawn)", times);
-        println!(
-            "  target p50 ≤ 30 ms, p99 ≤ 100 ms: {}",
-            if p50 <= Duration::from_millis(30) && p99 <= Duration::from_millis(100) {
-                "met"
-            } else {
-                "NOT met"
-            }
-        );
-
-        // Key press to patch: a canary weight confirmed with `y`, until the server has the PATCH.
-        key_to_patch(&cluster, client.clone()).await;
-
-        // An idle minute, in a child process.
-        idle::minute(&cluster, Config::test().bookmark_interval).await;
-
-        // Memory: the console alone, in a child process.
-        let dir = std::env::temp_dir().join(format!("cutover-bench-{}", std::process::id()));
-        let kubeconfig = dir.join("kubeconfig");
-        cluster.write_kubeconfig(&kubeconfig).expect("kubeconfig");
-        let out = std::process::Command::new(std::env::current_exe().expect("exe"))
-            .arg("--child-console")
-            .arg(&kubeconfig)
-            .output()
-            .expect("child");
-        let text = String::from_utf8_lossy(&out.stdout);
-        let line = text
-            .lines()
-            .find(|l| l.starts_with("child"))
-            .unwrap_or("child: no report");
-        println!("console process at 1,000 releases: {line}");
-        let rss_kb: u64 = line
-            .split_whitespace()
-            .find_map(|w| w.strip_prefix("rss_kb="))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(u64::MAX);
-        println!(
-            "  target RSS ≤ 40 MB: {} ({:.1} MB, the median over 6 s)",
-            if rss_kb <= 40 * 1024 {
-                "met"
-            } else {
-                "NOT met"
-            },
-            rss_kb as f64 / 1024.0
-        );
-        let _ = std::fs::remove_dir_all(&dir);
-    });
+    let curve: Vec<Point> = scales.iter().map(|&n| rt.block_on(at_scale(n))).collect();
+    print_curve(&curve);
 }

@@ -13,6 +13,7 @@ mod clock;
 mod logs;
 mod mode;
 mod plans;
+mod rows;
 mod running;
 mod signals;
 mod switch;
@@ -176,8 +177,17 @@ pub fn attention(r: &Release) -> Attention {
 
 /// What `r` needs: `gate_expired` by the console's clock, `running` a plan of this console.
 fn attention_at(r: &Release, gate_expired: bool, running: bool) -> Attention {
+    attention_with(r, r.health(), gate_expired, running)
+}
+
+/// [`attention_at`] for `r` whose health (`Release::health`) is `health`.
+fn attention_with(
+    r: &Release,
+    health: TrackHealth,
+    gate_expired: bool,
+    running: bool,
+) -> Attention {
     let gate = r.stage.is_gate() && r.candidate.is_some();
-    let health = r.health();
     if health == TrackHealth::Failing {
         Attention::Unhealthy
     } else if running {
@@ -344,6 +354,8 @@ pub struct App {
     pub view: Arc<ClusterView>,
     /// The release list as shown: filtered, most urgent first.
     pub rows: Vec<Row>,
+    /// What the rows were made of, per namespace, kept while its releases stay the same.
+    row_parts: rows::RowParts,
     /// The selected release's id; kept across updates while it exists.
     pub selected: Option<String>,
     pub cursor: usize,
@@ -410,6 +422,7 @@ impl App {
             writes_off,
             view: Arc::new(ClusterView::new(now)),
             rows: Vec::new(),
+            row_parts: rows::RowParts::default(),
             selected: None,
             cursor: 0,
             pane: Pane::default(),
@@ -765,43 +778,6 @@ impl App {
             }
         }
         self.selected = Some(id);
-    }
-
-    /// Rebuilds the list from the view and the filter, keeping the selection where it can.
-    fn rebuild_rows(&mut self) {
-        let needle = self.filter.value().to_lowercase();
-        let mut rows: Vec<Row> = Vec::new();
-        for (ns, nv) in &self.view.namespaces {
-            for (index, r) in nv.releases.iter().enumerate() {
-                if !needle.is_empty() && !matches_filter(r, &needle) {
-                    continue;
-                }
-                let id = r.id();
-                rows.push(Row {
-                    attention: self.attention_now(r, &id),
-                    id,
-                    namespace: ns.clone(),
-                    index,
-                });
-            }
-        }
-        rows.sort_by(|a, b| a.attention.cmp(&b.attention).then_with(|| a.id.cmp(&b.id)));
-        self.rows = rows;
-        let at = self
-            .selected
-            .as_ref()
-            .and_then(|id| self.rows.iter().position(|r| &r.id == id));
-        match at {
-            Some(i) if self.navigated => self.cursor = i,
-            Some(_) => self.move_cursor(0),
-            None => self.move_cursor(self.cursor),
-        }
-        // Read-write: once the cluster is listed, the selection is the user's; it stays on
-        // its release (by id) whatever else changes, appears or vanishes.
-        if !self.read_only() && self.view.synced && self.selected.is_some() {
-            self.navigated = true;
-        }
-        self.marks_change_at = self.next_gate_expiry();
     }
 }
 

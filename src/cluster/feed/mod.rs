@@ -7,12 +7,13 @@
 mod focus;
 mod identity;
 mod liveness;
+mod publish;
 mod routes;
 mod slots;
 mod view;
 mod watched;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use futures::StreamExt as _;
@@ -36,10 +37,7 @@ use self::focus::{Focused, event_lines};
 use self::identity::who_am_i;
 use self::liveness::Contact;
 use self::slots::{Slot, Slots};
-use self::watched::Watched;
 use crate::release::http_route::HttpRoute;
-use crate::release::model::Kind;
-use crate::release::{PodScope, discover};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 
 /// Why a watch failed, worded for the status line.
@@ -420,37 +418,29 @@ async fn run(
 /// Objects of one kind kept, encoded, in a namespace's store.
 trait Stored: Resource + ResourceExt + Clone + serde::Serialize {
     fn slot(s: &mut Encoded) -> &mut Vec<(String, Arc<str>)>;
+    fn held(s: &Encoded) -> &[(String, Arc<str>)];
 }
 
-impl Stored for Deployment {
-    fn slot(s: &mut Encoded) -> &mut Vec<(String, Arc<str>)> {
-        &mut s.deployments
-    }
+macro_rules! stored {
+    ($($kind:ty => $field:ident),*) => {$(
+        impl Stored for $kind {
+            fn slot(s: &mut Encoded) -> &mut Vec<(String, Arc<str>)> {
+                &mut s.$field
+            }
+            fn held(s: &Encoded) -> &[(String, Arc<str>)] {
+                &s.$field
+            }
+        }
+    )*};
 }
 
-impl Stored for Service {
-    fn slot(s: &mut Encoded) -> &mut Vec<(String, Arc<str>)> {
-        &mut s.services
-    }
-}
-
-impl Stored for Ingress {
-    fn slot(s: &mut Encoded) -> &mut Vec<(String, Arc<str>)> {
-        &mut s.ingresses
-    }
-}
-
-impl Stored for HorizontalPodAutoscaler {
-    fn slot(s: &mut Encoded) -> &mut Vec<(String, Arc<str>)> {
-        &mut s.autoscalers
-    }
-}
-
-impl Stored for HttpRoute {
-    fn slot(s: &mut Encoded) -> &mut Vec<(String, Arc<str>)> {
-        &mut s.http_routes
-    }
-}
+stored!(
+    Deployment => deployments,
+    Service => services,
+    Ingress => ingresses,
+    HorizontalPodAutoscaler => autoscalers,
+    HttpRoute => http_routes
+);
 
 #[derive(Default)]
 struct Namespace {
@@ -699,9 +689,9 @@ impl State {
             if only.is_some_and(|only| only != name) {
                 continue;
             }
-            let objects = Arc::make_mut(&mut ns.objects);
-            if !K::slot(objects).is_empty() {
-                K::slot(objects).clear();
+            // Checked before `make_mut`, which copies the objects the published view shares.
+            if !K::held(&ns.objects).is_empty() {
+                K::slot(Arc::make_mut(&mut ns.objects)).clear();
                 ns.dirty = true;
             }
         }
@@ -778,46 +768,7 @@ impl State {
             return;
         }
         self.changed = false;
-        let now = jiff::Timestamp::now();
-        let focus_ns = self.focused.focus.as_ref().map(|f| f.namespace.clone());
-        for (name, ns) in &mut self.namespaces {
-            if !ns.dirty {
-                continue;
-            }
-            ns.dirty = false;
-            let mut snap = ns.objects.decode();
-            // Plans refuse what they could only guess at while routes may exist unseen.
-            if let Some(why) = self.gateway_api.unread() {
-                snap.unread.insert(Kind::HttpRoute, why.to_string());
-            }
-            let focused = focus_ns.as_deref() == Some(name.as_str());
-            snap.pod_scope = PodScope::Only(BTreeSet::new());
-            if focused {
-                let f = self.focused.focus.as_ref();
-                snap.pods = Watched::all(&self.focused.pods);
-                snap.replica_sets = Watched::all(&self.focused.replica_sets);
-                // Pods not yet listed (a new focus, a server out of reach) are unknown, not
-                // none: no "no pods exist" warning for them.
-                let listed = self.focused.pods.iter().all(|w| w.listed);
-                snap.pod_scope = PodScope::Only(
-                    f.filter(|_| listed)
-                        .map(|f| {
-                            f.deployments
-                                .iter()
-                                .map(|d| (f.namespace.clone(), d.clone()))
-                                .collect()
-                        })
-                        .unwrap_or_default(),
-                );
-            }
-            let releases = Arc::new(discover(&snap, now));
-            // The focused namespace stays decoded, ready to plan; the others go back to text.
-            ns.view = if focused {
-                NamespaceView::typed(Arc::new(snap), releases)
-            } else {
-                NamespaceView::encoded(ns.objects.clone(), snap.unread, releases)
-            };
-        }
+        self.rediscover(jiff::Timestamp::now());
         if self.focused.events_dirty {
             self.focused.events_dirty = false;
             self.focused.lines = Arc::new(match &self.focused.focus {

@@ -5,7 +5,7 @@
 
 use jiff::Timestamp;
 
-use super::{App, Attention, IDLE_AUTO_SELECT_SECONDS, Mode, STATUS_FADE_SECONDS, attention_at};
+use super::{App, Attention, IDLE_AUTO_SELECT_SECONDS, Mode, STATUS_FADE_SECONDS};
 use crate::cluster::feed::Connection;
 use crate::console::draw::text;
 use crate::release::signals::Signals;
@@ -145,34 +145,6 @@ impl App {
             && self.cursor != 0
         {
             self.move_cursor(0);
-        }
-    }
-
-    /// What `r` (whose id is `id`) needs now: by the console's clock and its running plans.
-    pub(super) fn attention_now(&self, r: &Release, id: &str) -> Attention {
-        let deadline = r.record.as_ref().and_then(|rec| rec.gate_deadline);
-        let expired = deadline.is_some_and(|d| d < self.now);
-        let now = attention_at(r, expired, self.is_running(id));
-        // A plan that stopped part-way left the release between states: look at it.
-        if self.stopped.contains_key(id) {
-            now.min(Attention::Warning)
-        } else {
-            now
-        }
-    }
-
-    /// The rows again when a mark has changed since they were built (a gate expired, a
-    /// plan started or ended), so the list never shows a stale mark; and when the next gate
-    /// will expire.
-    pub(super) fn refresh_marks(&mut self) {
-        let stale = self.rows.iter().any(|row| {
-            self.row_release(row)
-                .is_some_and(|r| self.attention_now(r, &row.id) != row.attention)
-        });
-        if stale {
-            self.rebuild_rows();
-        } else {
-            self.marks_change_at = self.next_gate_expiry();
         }
     }
 
