@@ -11,7 +11,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use clap::Parser as _;
 
 pub use args::{
     ActionArgs, ActionOutput, ApplyArgs, Asked, BadDuration, Cli, ClusterArgs, Command,
@@ -59,7 +58,8 @@ impl Exit {
 }
 
 pub fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let name = invoked_as(std::env::args_os().next().as_deref());
+    let cli = match parse(name) {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
@@ -70,6 +70,11 @@ pub fn main() -> ExitCode {
             };
         }
     };
+    match &cli.command {
+        Some(Command::Completions { shell }) => return completions(*shell, name),
+        Some(Command::Man) => return manual(),
+        _ => {}
+    }
     let on_screen = !cli.command.as_ref().is_some_and(Command::is_one_shot);
     init_logging(on_screen);
     let runtime = match tokio::runtime::Runtime::new() {
@@ -227,6 +232,63 @@ async fn console(cluster: &ClusterArgs, args: &ConsoleArgs) -> anyhow::Result<Ex
 /// `$XDG_CACHE_HOME/cutover` or `~/.cache/cutover`.
 pub fn cache_dir() -> PathBuf {
     crate::paths::cache_dir()
+}
+
+/// How the user calls us: `kubectl cutover` when started as a kubectl plugin (kubectl runs
+/// an executable named `kubectl-cutover` found on the PATH for `kubectl cutover …`; see
+/// "Extend kubectl with plugins" in the Kubernetes docs), else `cutover`. Shapes the usage
+/// text and completions.
+pub fn invoked_as(arg0: Option<&std::ffi::OsStr>) -> &'static str {
+    let file = arg0
+        .map(std::path::Path::new)
+        .and_then(|p| p.file_stem())
+        .and_then(|s| s.to_str());
+    match file {
+        Some(f) if f.starts_with("kubectl-cutover") => "kubectl cutover",
+        _ => "cutover",
+    }
+}
+
+/// The command line parsed, with usage written for `name`.
+fn parse(name: &'static str) -> Result<Cli, clap::Error> {
+    use clap::{CommandFactory, FromArgMatches};
+    let matches = Cli::command().bin_name(name).try_get_matches()?;
+    Cli::from_arg_matches(&matches)
+}
+
+/// Writes the completion script for `shell` to stdout (clap_complete).
+fn completions(shell: clap_complete::Shell, name: &str) -> ExitCode {
+    use clap::CommandFactory;
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), name, &mut script);
+    print_page("the completion script", &script)
+}
+
+/// Writes the manual page, roff for `man`, to stdout (clap_mangen).
+fn manual() -> ExitCode {
+    use clap::CommandFactory;
+    let mut page = Vec::new();
+    match clap_mangen::Man::new(Cli::command()).render(&mut page) {
+        Ok(()) => print_page("the manual page", &page),
+        Err(e) => {
+            eprintln!("cutover: could not write the manual page: {e}");
+            Exit::Refused.into()
+        }
+    }
+}
+
+/// Writes `text` to stdout; a reader that stopped early (`| head`) is not an error.
+fn print_page(what: &str, text: &[u8]) -> ExitCode {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text).and_then(|()| out.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("cutover: could not write {what}: {e}");
+            Exit::Refused.into()
+        }
+    }
 }
 
 /// Starts the demo cluster on `addr`, seeded with the demo's story, a `--fleet` or nothing

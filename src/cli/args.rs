@@ -57,6 +57,13 @@ pub enum Command {
     /// Scale the track without traffic to 0: the old track of a switched release (kept for
     /// rollback), or the candidate of a rolled-back one.
     Retire(ActionArgs),
+    /// Print the shell completion script for SHELL, e.g. `source <(cutover completions bash)`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), e.g. `cutover man > ~/.local/share/man/man1/cutover.1`.
+    Man,
 }
 
 impl Command {
@@ -68,7 +75,9 @@ impl Command {
     /// The action an action subcommand asks for, on which release, applied how.
     pub fn action(&self) -> Option<(Asked, &str, &ApplyArgs)> {
         let (op, a) = match self {
-            Command::Demo(_) | Command::Status(_) => return None,
+            Command::Demo(_) | Command::Status(_) | Command::Completions { .. } | Command::Man => {
+                return None;
+            }
             Command::Switch(a) => (Op::Switch, a),
             Command::Approve(a) => (Op::Approve, a),
             Command::Reject(a) => (Op::Rollback, a),
