@@ -7,7 +7,7 @@ mod act;
 mod args;
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
@@ -315,8 +315,47 @@ async fn start_demo(
     let path = args
         .write_kubeconfig
         .unwrap_or_else(|| cache_dir().join("demo.kubeconfig"));
+    refuse_foreign_kubeconfig(&path)?;
     cluster.write_kubeconfig(&path)?;
     Ok((cluster, path))
+}
+
+/// Refuses to write the demo's kubeconfig over a file that is not an earlier demo's (every
+/// context named `cutover-demo…`): `--write-kubeconfig ~/.kube/config` must not cost anyone
+/// their clusters.
+fn refuse_foreign_kubeconfig(path: &Path) -> anyhow::Result<()> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => anyhow::bail!(
+            "{} cannot be read ({e}): choose another --write-kubeconfig",
+            path.display()
+        ),
+    };
+    let ours = kube::config::Kubeconfig::from_yaml(&text).is_ok_and(|k| {
+        !k.contexts.is_empty()
+            && k.contexts
+                .iter()
+                .all(|c| c.name.starts_with("cutover-demo"))
+    });
+    anyhow::ensure!(
+        ours || text.trim().is_empty(),
+        "{} is a kubeconfig that is not the demo's, and the demo would overwrite it: choose another --write-kubeconfig",
+        path.display()
+    );
+    Ok(())
+}
+
+/// Removes the demo's kubeconfig once its cluster is gone, so nothing points at a dead port.
+fn remove_kubeconfig(path: &Path) {
+    match std::fs::remove_file(path) {
+        Ok(()) => tracing::info!("removed the demo kubeconfig {}", path.display()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => eprintln!(
+            "cutover: warning: could not remove the demo kubeconfig {}: {e}",
+            path.display()
+        ),
+    }
 }
 
 async fn demo(args: DemoArgs, console: &ConsoleArgs) -> anyhow::Result<ExitCode> {
@@ -349,7 +388,12 @@ async fn demo(args: DemoArgs, console: &ConsoleArgs) -> anyhow::Result<ExitCode>
     println!();
     println!("Press Ctrl-C to stop.");
     wait_for_shutdown().await;
-    println!("cutover demo cluster stopped.");
+    drop(cluster);
+    remove_kubeconfig(&path);
+    println!(
+        "cutover demo cluster stopped; its kubeconfig {} removed.",
+        path.display()
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -358,6 +402,7 @@ async fn demo_console(args: DemoArgs, console: &ConsoleArgs) -> anyhow::Result<E
     let theme = theme(console)?;
     let addr = SocketAddr::from(([127, 0, 0, 1], 0));
     let (cluster, kubeconfig) = start_demo(args, addr).await?;
+    let written = kubeconfig.clone();
     // Watch mode reads as the read-only identity too: a second lock on the same door.
     let identity = if console.read_only {
         &embedded::auth::READ_ONLY
@@ -386,6 +431,7 @@ async fn demo_console(args: DemoArgs, console: &ConsoleArgs) -> anyhow::Result<E
     let running = crate::console::run(client, session, theme, writer).await;
     // The cluster serves until the console is done.
     drop(cluster);
+    remove_kubeconfig(&written);
     Ok(console_exit(running?))
 }
 

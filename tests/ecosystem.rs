@@ -209,3 +209,77 @@ fn cargo_package_holds_only_what_cargo_install_needs() {
         assert!(files.contains(&needed), "the package lacks {needed}");
     }
 }
+
+/// `cutover demo --serve` with no address: a free port (never a local cluster's 6443), and the
+/// kubeconfig removed when the demo ends, so nothing points at a dead port.
+#[test]
+fn the_served_demo_takes_a_free_port_and_removes_its_kubeconfig_at_the_end() {
+    use common::kubectl::{TIMEOUT, kubectl_at, wait_for};
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let kubeconfig = dir.path().join("demo.kubeconfig");
+    let mut child = Command::new(BIN)
+        .args(["demo", "--serve", "--write-kubeconfig"])
+        .arg(&kubeconfig)
+        .env("XDG_CACHE_HOME", dir.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start cutover demo --serve");
+    let cache = dir.path().join("kube-cache");
+    wait_for("kubectl to reach the served demo", TIMEOUT, || {
+        if let Some(status) = child.try_wait().expect("poll") {
+            panic!("cutover demo exited early: {status}");
+        }
+        let run = kubectl_at(&kubeconfig, &cache, &["get", "namespace", "shop"]);
+        run.success().then_some(())
+    });
+    let config = std::fs::read_to_string(&kubeconfig).expect("read the kubeconfig");
+    let server = config
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("server: "))
+        .expect("a server in the kubeconfig");
+    assert!(server.starts_with("http://127.0.0.1:"), "{server}");
+    assert!(
+        !server.ends_with(":6443"),
+        "the default port is a free one: {server}"
+    );
+
+    let kill = Command::new("kill")
+        .arg(child.id().to_string())
+        .status()
+        .expect("run kill");
+    assert!(kill.success());
+    let status = wait_for("the demo to end", TIMEOUT, || {
+        child.try_wait().expect("poll")
+    });
+    let out = child.wait_with_output().expect("its output");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(status.success(), "{status}: {stdout}");
+    assert!(!kubeconfig.exists(), "the kubeconfig outlived the demo");
+    assert!(stdout.contains("removed"), "{stdout}");
+}
+
+#[test]
+fn the_demo_never_overwrites_a_kubeconfig_that_is_not_its_own() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let theirs = dir.path().join("config");
+    let text = "apiVersion: v1\nkind: Config\ncurrent-context: prod\ncontexts:\n\
+                - name: prod\n  context: {cluster: prod, user: oncall}\n";
+    std::fs::write(&theirs, text).expect("write a kubeconfig");
+    let out = Command::new(BIN)
+        .args(["demo", "--serve", "--write-kubeconfig"])
+        .arg(&theirs)
+        .env("XDG_CACHE_HOME", dir.path())
+        .stdin(Stdio::null())
+        .output()
+        .expect("run cutover demo");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success(),
+        "the demo started over another kubeconfig"
+    );
+    assert!(err.contains("not the demo's"), "{err}");
+    assert!(err.contains(&theirs.display().to_string()), "{err}");
+    assert_eq!(std::fs::read_to_string(&theirs).expect("read"), text);
+}

@@ -310,11 +310,13 @@ pub struct StatusArgs {
 #[derive(clap::Args, Debug)]
 pub struct DemoArgs {
     /// Serve the demo cluster's API on ADDR (plain HTTP on loopback, or HTTPS with --tls)
-    /// until Ctrl-C.
-    #[arg(long, value_name = "ADDR", num_args = 0..=1, default_missing_value = "127.0.0.1:6443")]
+    /// until Ctrl-C. Without ADDR, a free port on 127.0.0.1 (printed, and in the kubeconfig),
+    /// so it never collides with a local cluster on 6443.
+    #[arg(long, value_name = "ADDR", num_args = 0..=1, default_missing_value = "127.0.0.1:0")]
     pub serve: Option<SocketAddr>,
     /// Where to write the kubeconfig for the demo cluster, so kubectl can join in
-    /// (default: demo.kubeconfig in the user's cache directory).
+    /// (default: demo.kubeconfig in the user's cache directory). Removed when the demo ends;
+    /// a kubeconfig that is not the demo's is never overwritten.
     #[arg(long, value_name = "PATH")]
     pub write_kubeconfig: Option<PathBuf>,
     /// Start with no demo data (only the default namespaces).
