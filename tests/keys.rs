@@ -131,7 +131,11 @@ fn readme_key_tables() -> String {
             .map(|k| format!("`{}`", k.label()))
             .collect::<Vec<_>>()
             .join(" ");
-        let writes = if b.writes { " (not in `--read-only`)" } else { "" };
+        let writes = if b.writes {
+            " (not in `--read-only`)"
+        } else {
+            ""
+        };
         out.push_str(&format!(
             "| {keys} | {} | {}{writes} |\n",
             b.command.name(),
