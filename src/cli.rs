@@ -7,11 +7,10 @@ mod act;
 mod args;
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use clap::Parser as _;
 
 pub use args::{
     ActionArgs, ActionOutput, ApplyArgs, Asked, BadDuration, Cli, ClusterArgs, Command,
@@ -59,7 +58,8 @@ impl Exit {
 }
 
 pub fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let name = invoked_as(std::env::args_os().next().as_deref());
+    let cli = match parse(name) {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
@@ -70,6 +70,11 @@ pub fn main() -> ExitCode {
             };
         }
     };
+    match &cli.command {
+        Some(Command::Completions { shell }) => return completions(*shell, name),
+        Some(Command::Man) => return manual(),
+        _ => {}
+    }
     let on_screen = !cli.command.as_ref().is_some_and(Command::is_one_shot);
     init_logging(on_screen);
     let runtime = match tokio::runtime::Runtime::new() {
@@ -229,6 +234,63 @@ pub fn cache_dir() -> PathBuf {
     crate::paths::cache_dir()
 }
 
+/// How the user calls us: `kubectl cutover` when started as a kubectl plugin (kubectl runs
+/// an executable named `kubectl-cutover` found on the PATH for `kubectl cutover …`; see
+/// "Extend kubectl with plugins" in the Kubernetes docs), else `cutover`. Shapes the usage
+/// text and completions.
+pub fn invoked_as(arg0: Option<&std::ffi::OsStr>) -> &'static str {
+    let file = arg0
+        .map(std::path::Path::new)
+        .and_then(|p| p.file_stem())
+        .and_then(|s| s.to_str());
+    match file {
+        Some(f) if f.starts_with("kubectl-cutover") => "kubectl cutover",
+        _ => "cutover",
+    }
+}
+
+/// The command line parsed, with usage written for `name`.
+fn parse(name: &'static str) -> Result<Cli, clap::Error> {
+    use clap::{CommandFactory, FromArgMatches};
+    let matches = Cli::command().bin_name(name).try_get_matches()?;
+    Cli::from_arg_matches(&matches)
+}
+
+/// Writes the completion script for `shell` to stdout (clap_complete).
+fn completions(shell: clap_complete::Shell, name: &str) -> ExitCode {
+    use clap::CommandFactory;
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), name, &mut script);
+    print_page("the completion script", &script)
+}
+
+/// Writes the manual page, roff for `man`, to stdout (clap_mangen).
+fn manual() -> ExitCode {
+    use clap::CommandFactory;
+    let mut page = Vec::new();
+    match clap_mangen::Man::new(Cli::command()).render(&mut page) {
+        Ok(()) => print_page("the manual page", &page),
+        Err(e) => {
+            eprintln!("cutover: could not write the manual page: {e}");
+            Exit::Refused.into()
+        }
+    }
+}
+
+/// Writes `text` to stdout; a reader that stopped early (`| head`) is not an error.
+fn print_page(what: &str, text: &[u8]) -> ExitCode {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text).and_then(|()| out.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("cutover: could not write {what}: {e}");
+            Exit::Refused.into()
+        }
+    }
+}
+
 /// Starts the demo cluster on `addr`, seeded with the demo's story, a `--fleet` or nothing
 /// (`--empty`), and writes its kubeconfig
 /// (to `--write-kubeconfig`, or `demo.kubeconfig` in the cache directory) for kubectl.
@@ -253,8 +315,47 @@ async fn start_demo(
     let path = args
         .write_kubeconfig
         .unwrap_or_else(|| cache_dir().join("demo.kubeconfig"));
+    refuse_foreign_kubeconfig(&path)?;
     cluster.write_kubeconfig(&path)?;
     Ok((cluster, path))
+}
+
+/// Refuses to write the demo's kubeconfig over a file that is not an earlier demo's (every
+/// context named `cutover-demo…`): `--write-kubeconfig ~/.kube/config` must not cost anyone
+/// their clusters.
+fn refuse_foreign_kubeconfig(path: &Path) -> anyhow::Result<()> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => anyhow::bail!(
+            "{} cannot be read ({e}): choose another --write-kubeconfig",
+            path.display()
+        ),
+    };
+    let ours = kube::config::Kubeconfig::from_yaml(&text).is_ok_and(|k| {
+        !k.contexts.is_empty()
+            && k.contexts
+                .iter()
+                .all(|c| c.name.starts_with("cutover-demo"))
+    });
+    anyhow::ensure!(
+        ours || text.trim().is_empty(),
+        "{} is a kubeconfig that is not the demo's, and the demo would overwrite it: choose another --write-kubeconfig",
+        path.display()
+    );
+    Ok(())
+}
+
+/// Removes the demo's kubeconfig once its cluster is gone, so nothing points at a dead port.
+fn remove_kubeconfig(path: &Path) {
+    match std::fs::remove_file(path) {
+        Ok(()) => tracing::info!("removed the demo kubeconfig {}", path.display()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => eprintln!(
+            "cutover: warning: could not remove the demo kubeconfig {}: {e}",
+            path.display()
+        ),
+    }
 }
 
 async fn demo(args: DemoArgs, console: &ConsoleArgs) -> anyhow::Result<ExitCode> {
@@ -287,7 +388,12 @@ async fn demo(args: DemoArgs, console: &ConsoleArgs) -> anyhow::Result<ExitCode>
     println!();
     println!("Press Ctrl-C to stop.");
     wait_for_shutdown().await;
-    println!("cutover demo cluster stopped.");
+    drop(cluster);
+    remove_kubeconfig(&path);
+    println!(
+        "cutover demo cluster stopped; its kubeconfig {} removed.",
+        path.display()
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -296,6 +402,7 @@ async fn demo_console(args: DemoArgs, console: &ConsoleArgs) -> anyhow::Result<E
     let theme = theme(console)?;
     let addr = SocketAddr::from(([127, 0, 0, 1], 0));
     let (cluster, kubeconfig) = start_demo(args, addr).await?;
+    let written = kubeconfig.clone();
     // Watch mode reads as the read-only identity too: a second lock on the same door.
     let identity = if console.read_only {
         &embedded::auth::READ_ONLY
@@ -324,6 +431,7 @@ async fn demo_console(args: DemoArgs, console: &ConsoleArgs) -> anyhow::Result<E
     let running = crate::console::run(client, session, theme, writer).await;
     // The cluster serves until the console is done.
     drop(cluster);
+    remove_kubeconfig(&written);
     Ok(console_exit(running?))
 }
 

@@ -110,3 +110,50 @@ fn bad_files_get_exact_errors() {
         assert_eq!(load(text).err().as_deref(), Some(want), "for {text:?}");
     }
 }
+
+/// The README's key tables, generated from the default key map: one table per scope, in the
+/// key map's order (`src/console/keys.toml`).
+fn readme_key_tables() -> String {
+    let map = Keymap::new(false);
+    let mut out = String::new();
+    let mut scope = None;
+    for b in map.bindings() {
+        if scope != Some(b.scope) {
+            scope = Some(b.scope);
+            out.push_str(&format!(
+                "\n**{}**\n\n| Keys | Action | What it does |\n|---|---|---|\n",
+                b.scope.title()
+            ));
+        }
+        let keys = b
+            .keys
+            .iter()
+            .map(|k| format!("`{}`", k.label()))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let writes = if b.writes {
+            " (not in `--read-only`)"
+        } else {
+            ""
+        };
+        out.push_str(&format!(
+            "| {keys} | {} | {}{writes} |\n",
+            b.command.name(),
+            b.help.replace('|', "\\|")
+        ));
+    }
+    out
+}
+
+#[test]
+fn the_readme_key_tables_are_the_key_map() {
+    let readme = include_str!("../README.md");
+    let (start, end) = ("<!-- keys:start -->\n", "<!-- keys:end -->");
+    let from = readme.find(start).expect("the README marks its key tables") + start.len();
+    let to = readme[from..].find(end).expect("the end of the key tables") + from;
+    let expected = readme_key_tables();
+    assert!(
+        readme[from..to] == expected,
+        "README.md's key tables differ from the key map; between the markers they should read:\n{expected}"
+    );
+}

@@ -61,6 +61,21 @@ fn kubectl_team_reads_and_writes_only_shop_and_web() {
 #[test]
 fn kubectl_auth_can_i_answers_per_namespace() {
     let k = common::kubectl::start(true);
+    // Listed and explained as kube-apiserver prints them (printRole, printRoleBinding).
+    let listed = k.ok(&["get", "roles,rolebindings", "-n", "shop", "-o", "wide"]);
+    assert!(listed.contains("CREATED AT"), "{listed}");
+    let binding = listed
+        .lines()
+        .find(|l| l.starts_with("rolebinding.rbac.authorization.k8s.io/cutover-oncall "))
+        .unwrap_or_else(|| panic!("the binding is listed: {listed}"));
+    let cells: Vec<&str> = binding.split_whitespace().collect();
+    assert_eq!(cells[1], "Role/cutover", "{listed}");
+    assert_eq!(cells.last(), Some(&"oncall"), "its group: {listed}");
+    let explained = k.ok(&["explain", "role.rules.resourceNames"]);
+    assert!(
+        explained.contains("rbac.authorization.k8s.io"),
+        "{explained}"
+    );
     let can_i = |args: &[&str]| {
         let mut full = vec!["auth", "can-i"];
         full.extend_from_slice(args);
@@ -253,4 +268,148 @@ fn console_watches_the_readable_namespaces_when_all_namespaces_are_denied() {
         "the admin watches everything"
     );
     assert_eq!(admin.note, None);
+}
+
+const ONCALL: &str = "cutover-demo-oncall";
+
+/// `cutover ARGS --kubeconfig … --context CONTEXT` against `k`: (exit code, stdout, stderr).
+fn cutover_as(k: &Kube, context: &str, args: &[&str]) -> (Option<i32>, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cutover"))
+        .args(args)
+        .arg("--kubeconfig")
+        .arg(&k.kubeconfig)
+        .args(["--context", context])
+        .env_remove("KUBECONFIG")
+        .env("CUTOVER_LOG", "off")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run cutover");
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    (out.status.code(), text(&out.stdout), text(&out.stderr))
+}
+
+/// `cutover ARGS --yes` as the on-call group, which must succeed.
+fn oncall_does(k: &Kube, args: &[&str]) {
+    let mut all = args.to_vec();
+    all.push("--yes");
+    let (code, stdout, stderr) = cutover_as(k, ONCALL, &all);
+    assert_eq!(code, Some(0), "cutover {all:?}:\n{stdout}\n{stderr}");
+}
+
+/// Waits until the release's candidate has every pod ready, as the admin reads it.
+fn candidate_ready(k: &Kube, id: &str) {
+    common::kubectl::wait_for(
+        &format!("{id}'s candidate to be ready"),
+        common::kubectl::TIMEOUT,
+        || {
+            let (_, out, _) = cutover_as(k, "cutover-demo", &["status", id, "-o", "json"]);
+            let json: serde_json::Value = serde_json::from_str(&out).ok()?;
+            let replicas = &json["releases"][0]["candidate"]["replicas"];
+            let desired = replicas["desired"].as_i64()?;
+            (desired > 0 && replicas["ready"].as_i64() == Some(desired)).then_some(())
+        },
+    );
+}
+
+/// docs/rbac.yaml, applied in the namespaces a team releases in, lets a group bound by it run
+/// every action there with nothing cluster-wide, and nothing elsewhere: judged by the
+/// embedded server's RBAC authorizer over the stored Roles and RoleBindings, and by kubectl.
+#[test]
+fn the_documented_role_lets_an_oncall_group_run_every_action_in_its_namespaces() {
+    let k = common::kubectl::start(true);
+    let manifest = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/rbac.yaml");
+    // Unbound, the on-call group may do nothing.
+    let (code, _, stderr) = cutover_as(&k, ONCALL, &["status", "-n", "shop"]);
+    assert_eq!(code, Some(3), "{stderr}");
+    assert!(stderr.contains("forbidden"), "{stderr}");
+    for ns in ["shop", "web", "api", "checkout"] {
+        k.ok(&["apply", "-n", ns, "-f", manifest]);
+    }
+    // Listed and explained as kube-apiserver prints them (printRole, printRoleBinding).
+    let listed = k.ok(&["get", "roles,rolebindings", "-n", "shop", "-o", "wide"]);
+    assert!(listed.contains("CREATED AT"), "{listed}");
+    let binding = listed
+        .lines()
+        .find(|l| l.starts_with("rolebinding.rbac.authorization.k8s.io/cutover-oncall "))
+        .unwrap_or_else(|| panic!("the binding is listed: {listed}"));
+    let cells: Vec<&str> = binding.split_whitespace().collect();
+    assert_eq!(cells[1], "Role/cutover", "{listed}");
+    assert_eq!(cells.last(), Some(&"oncall"), "its group: {listed}");
+    let explained = k.ok(&["explain", "role.rules.resourceNames"]);
+    assert!(
+        explained.contains("rbac.authorization.k8s.io"),
+        "{explained}"
+    );
+    let can_i = |args: &[&str]| {
+        let mut full = vec!["auth", "can-i", "--context", ONCALL];
+        full.extend_from_slice(args);
+        k.kubectl(&full).stdout.trim().to_string()
+    };
+    assert_eq!(can_i(&["patch", "services", "-n", "shop"]), "yes");
+    assert_eq!(can_i(&["delete", "deployments", "-n", "shop"]), "no");
+    assert_eq!(can_i(&["patch", "services", "-n", "grey"]), "no");
+    assert_eq!(can_i(&["list", "namespaces"]), "no");
+
+    let (code, table, stderr) = cutover_as(&k, ONCALL, &["status", "--namespaces", "shop,web"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(table.contains("shop/nginx-service") && table.contains("web/demo-ingress"));
+
+    // A selector switch: reject the demo's candidate, retire it, then a whole release.
+    let id = "shop/nginx-service";
+    oncall_does(&k, &["reject", id]);
+    oncall_does(&k, &["retire", id]);
+    oncall_does(&k, &["stage", id, "--image", "nginx:1.29"]);
+    candidate_ready(&k, id);
+    oncall_does(&k, &["approve", id]);
+    oncall_does(&k, &["approve", id]);
+    oncall_does(&k, &["rollback", id]);
+    // An Ingress backend switch, with a new Service for the candidate.
+    let id = "web/demo-ingress";
+    oncall_does(&k, &["approve", id]);
+    oncall_does(&k, &["retire", id]);
+    oncall_does(&k, &["stage", id, "--image", "nginxdemos/hello:0.5"]);
+    candidate_ready(&k, id);
+    oncall_does(&k, &["switch", id]);
+    oncall_does(&k, &["rollback", id]);
+    // An nginx canary and a Gateway API split: weights.
+    oncall_does(&k, &["weight", "api/route1", "40"]);
+    oncall_does(&k, &["approve", "api/route1"]);
+    oncall_does(&k, &["weight", "checkout/cart", "20"]);
+    oncall_does(&k, &["rollback", "checkout/cart"]);
+
+    // Where the group holds only the viewer Role: it reads, and writes nothing.
+    k.ok(&["apply", "-n", "grey", "-f", manifest]);
+    k.ok(&["delete", "rolebinding", "cutover-oncall", "-n", "grey"]);
+    let viewer = k.dir.path().join("oncall-viewer.yaml");
+    let binding = "apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\n\
+                   metadata: {name: oncall-viewer}\n\
+                   roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: cutover-viewer}\n\
+                   subjects: [{apiGroup: rbac.authorization.k8s.io, kind: Group, name: oncall}]\n";
+    std::fs::write(&viewer, binding).expect("write the binding");
+    k.ok(&[
+        "apply",
+        "-n",
+        "grey",
+        "-f",
+        viewer.to_str().expect("a UTF-8 path"),
+    ]);
+    assert_eq!(
+        can_i(&["get", "pods", "--subresource", "log", "-n", "grey"]),
+        "yes"
+    );
+    assert_eq!(can_i(&["patch", "ingresses", "-n", "grey"]), "no");
+    let (code, table, stderr) = cutover_as(&k, ONCALL, &["status", "-n", "grey"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(table.contains("grey/frontend"), "{table}");
+    let before = k.ok(&["get", "ingress", "-n", "grey", "-o", "yaml"]);
+    let (code, _, stderr) = cutover_as(&k, ONCALL, &["approve", "grey/frontend", "--yes"]);
+    assert_eq!(code, Some(3), "{stderr}");
+    assert!(
+        stderr.contains("no permission to patch ingresses in grey"),
+        "{stderr}"
+    );
+    assert_eq!(
+        k.ok(&["get", "ingress", "-n", "grey", "-o", "yaml"]),
+        before
+    );
 }

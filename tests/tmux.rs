@@ -4,6 +4,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
 
 mod common;
+#[path = "common/picture.rs"]
+mod picture;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -188,12 +190,18 @@ enum TapeStep {
     Keys(Vec<String>),
     Text(String),
     Sleep(Duration),
+    /// A `# expect: TEXT` comment: the screen must come to show TEXT.
+    Expect(String),
 }
 
 fn tape_steps(tape: &str) -> Vec<TapeStep> {
     let mut steps = Vec::new();
     for (n, line) in tape.lines().enumerate() {
         let line = line.trim();
+        if let Some(text) = line.strip_prefix("# expect:") {
+            steps.push(TapeStep::Expect(text.trim().to_string()));
+            continue;
+        }
         let (command, arg) = line.split_once(' ').unwrap_or((line, ""));
         let key = match command {
             "" | "Output" | "Set" | "Hide" | "Show" | "Require" => continue,
@@ -232,7 +240,9 @@ fn tape_steps(tape: &str) -> Vec<TapeStep> {
 }
 
 /// demo.tape, replayed in a shell in tmux against the built binary: every command it types
-/// must still work, and the console must end cleanly.
+/// must still work, each `# expect:` must come on screen, and the console must end cleanly.
+/// With `CUTOVER_PICTURE=PATH`, the screens of the replay are written to PATH as the README's
+/// animated SVG, each shown as long as the tape sleeps on it.
 #[test]
 fn demo_tape_replays() {
     let tape = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/demo.tape"))
@@ -243,38 +253,51 @@ fn demo_tape_replays() {
         .expect("binary directory")
         .to_path_buf();
     let cache = dir.path().join("cache");
+    let (cols, rows) = (140, 42);
     // tmux takes PATH from its client, not from -e: the shell is started with it.
     let tmux = Tmux::start(
-        &format!("PATH='{}':\"$PATH\" exec sh", bin_dir.display()),
-        140,
-        42,
+        &format!("PS1='$ ' PATH='{}':\"$PATH\" exec sh", bin_dir.display()),
+        cols,
+        rows,
         &[("XDG_CACHE_HOME", &cache), ("XDG_CONFIG_HOME", dir.path())],
     );
-    let mut typed_console = false;
+    let picture = std::env::var_os("CUTOVER_PICTURE");
+    let mut frames: Vec<(String, Duration)> = Vec::new();
+    let mut expects = 0;
     for step in tape_steps(&tape) {
         match step {
-            TapeStep::Text(text) => {
-                typed_console |= text.starts_with("cutover demo");
-                tmux.type_text(&text);
-            }
+            TapeStep::Text(text) => tmux.type_text(&text),
             TapeStep::Keys(keys) => {
                 let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
                 tmux.keys(&keys);
-                // The first Enter starts the console: wait for its first full screen.
-                if typed_console {
-                    typed_console = false;
-                    tmux.wait("the console's releases", |s| s.contains("LIVE"));
-                }
             }
-            TapeStep::Sleep(d) => std::thread::sleep(d.min(Duration::from_millis(300))),
+            TapeStep::Expect(text) => {
+                tmux.wait_for_text(&text);
+                expects += 1;
+            }
+            TapeStep::Sleep(d) => {
+                if picture.is_some() {
+                    frames.push((tmux.screen_with_colours(), d));
+                }
+                // Played as VHS plays it: the demo settles as it would on the recording.
+                std::thread::sleep(d);
+            }
         }
     }
+    assert!(
+        expects >= 20,
+        "the tape checks its story ({expects} expects)"
+    );
     tmux.type_text("echo tape ended with $?");
     tmux.keys(&["Enter"]);
     tmux.wait("the shell back after the tape", |s| {
         s.contains("tape ended with 0")
     });
     assert_eq!(tmux.pane_value("#{alternate_on}"), "0");
+    if let Some(path) = picture {
+        let svg = picture::animated_svg(&frames, cols, rows);
+        std::fs::write(&path, svg).expect("write the picture");
+    }
 }
 
 /// The on-call path: switch the selector release with `s`, see green live, check with kubectl,

@@ -57,6 +57,13 @@ pub enum Command {
     /// Scale the track without traffic to 0: the old track of a switched release (kept for
     /// rollback), or the candidate of a rolled-back one.
     Retire(ActionArgs),
+    /// Print the shell completion script for SHELL, e.g. `source <(cutover completions bash)`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), e.g. `cutover man > ~/.local/share/man/man1/cutover.1`.
+    Man,
 }
 
 impl Command {
@@ -68,7 +75,9 @@ impl Command {
     /// The action an action subcommand asks for, on which release, applied how.
     pub fn action(&self) -> Option<(Asked, &str, &ApplyArgs)> {
         let (op, a) = match self {
-            Command::Demo(_) | Command::Status(_) => return None,
+            Command::Demo(_) | Command::Status(_) | Command::Completions { .. } | Command::Man => {
+                return None;
+            }
             Command::Switch(a) => (Op::Switch, a),
             Command::Approve(a) => (Op::Approve, a),
             Command::Reject(a) => (Op::Rollback, a),
@@ -301,11 +310,13 @@ pub struct StatusArgs {
 #[derive(clap::Args, Debug)]
 pub struct DemoArgs {
     /// Serve the demo cluster's API on ADDR (plain HTTP on loopback, or HTTPS with --tls)
-    /// until Ctrl-C.
-    #[arg(long, value_name = "ADDR", num_args = 0..=1, default_missing_value = "127.0.0.1:6443")]
+    /// until Ctrl-C. Without ADDR, a free port on 127.0.0.1 (printed, and in the kubeconfig),
+    /// so it never collides with a local cluster on 6443.
+    #[arg(long, value_name = "ADDR", num_args = 0..=1, default_missing_value = "127.0.0.1:0")]
     pub serve: Option<SocketAddr>,
     /// Where to write the kubeconfig for the demo cluster, so kubectl can join in
-    /// (default: demo.kubeconfig in the user's cache directory).
+    /// (default: demo.kubeconfig in the user's cache directory). Removed when the demo ends;
+    /// a kubeconfig that is not the demo's is never overwritten.
     #[arg(long, value_name = "PATH")]
     pub write_kubeconfig: Option<PathBuf>,
     /// Start with no demo data (only the default namespaces).

@@ -2,9 +2,11 @@
 //! request authorizer, SelfSubjectAccessReview and SelfSubjectRulesReview, so they can never
 //! disagree.
 //!
-//! The policy is a rule table, not stored rbac.authorization.k8s.io objects: the team identity
-//! (`Role::Namespaces`) stands for a RoleBinding, in each of its namespaces, to a Role with the
-//! rule `apiGroups: ["*"], resources: ["*"], verbs: ["*"]`, and no ClusterRoleBinding at all.
+//! The policy is a rule table for the fixed identities: the team identity (`Role::Namespaces`)
+//! stands for a RoleBinding, in each of its namespaces, to a Role with the rule
+//! `apiGroups: ["*"], resources: ["*"], verbs: ["*"]`, and no ClusterRoleBinding at all. The
+//! on-call identity (`Role::Bound`) holds what the rbac.authorization.k8s.io objects stored in
+//! the cluster grant it, as kube-apiserver's RBAC authorizer decides (`super::rbac`).
 
 /// What an identity may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,6 +22,9 @@ pub enum Role {
     /// Everything inside these namespaces and nothing cluster-wide: a RoleBinding per
     /// namespace, as most on-call engineers hold.
     Namespaces(&'static [&'static str]),
+    /// What the cluster's RoleBindings and ClusterRoleBindings grant the user or its groups,
+    /// and nothing else: nothing at all until someone with the rights binds a role.
+    Bound,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,7 +73,24 @@ pub const TEAM: Identity = Identity {
     role: Role::Namespaces(TEAM_NAMESPACES),
 };
 
-pub const IDENTITIES: &[Identity] = &[ADMIN, READ_ONLY, NO_SERVICE_WRITES, NO_GATEWAY_API, TEAM];
+/// The group the on-call identity is in, which a RoleBinding names to grant it a Role.
+pub const ONCALL_GROUP: &str = "oncall";
+
+pub const ONCALL: Identity = Identity {
+    token: "cutover-oncall-token",
+    user: "cutover-oncall",
+    groups: &[ONCALL_GROUP, "system:authenticated"],
+    role: Role::Bound,
+};
+
+pub const IDENTITIES: &[Identity] = &[
+    ADMIN,
+    READ_ONLY,
+    NO_SERVICE_WRITES,
+    NO_GATEWAY_API,
+    TEAM,
+    ONCALL,
+];
 
 /// Resolves the `Authorization` header. No header is the admin (the embedded cluster is a
 /// loopback toy whose default policy allows everything); an unknown token is None (401).
@@ -153,28 +175,26 @@ pub fn authenticate(
 
 const READ_VERBS: &[&str] = &["get", "list", "watch"];
 
-/// Whether `identity` may `verb` the `resource` (plural, optionally `resource/subresource`)
-/// in `group`, in `namespace` ("" for a cluster-wide request or a cluster-scoped object).
-/// Reviews about oneself are always allowed, as in a real cluster.
-pub fn allowed(
-    identity: &Identity,
-    verb: &str,
-    group: &str,
-    resource: &str,
-    namespace: &str,
-) -> bool {
-    if is_self_review(group, resource) {
+pub use super::rbac::Attributes;
+use super::rbac::Grants;
+use super::store::Store;
+
+/// Whether `identity` may do what `a` asks; the stored RBAC objects in `store` decide for a
+/// [`Role::Bound`] identity. Reviews about oneself are always allowed, as in a real cluster.
+pub fn allowed(identity: &Identity, a: &Attributes<'_>, store: &Store) -> bool {
+    if is_self_review(a.group, a.resource) {
         return true;
     }
     match identity.role {
         Role::Admin => true,
-        Role::ReadOnly => READ_VERBS.contains(&verb),
+        Role::ReadOnly => READ_VERBS.contains(&a.verb),
         Role::NoServiceWrites => {
-            let base = resource.split('/').next().unwrap_or(resource);
-            !(group.is_empty() && base == "services" && !READ_VERBS.contains(&verb))
+            let base = a.resource.split('/').next().unwrap_or(a.resource);
+            !(a.group.is_empty() && base == "services" && !READ_VERBS.contains(&a.verb))
         }
-        Role::NoGatewayApi => group != super::resources::GATEWAY_GROUP,
-        Role::Namespaces(held) => !namespace.is_empty() && held.contains(&namespace),
+        Role::NoGatewayApi => a.group != super::resources::GATEWAY_GROUP,
+        Role::Namespaces(held) => !a.namespace.is_empty() && held.contains(&a.namespace),
+        Role::Bound => Grants::of(store, identity.user, identity.groups).allow(a),
     }
 }
 
@@ -202,7 +222,11 @@ pub fn request_namespace<'a>(path_namespace: &'a str, plural: &str, name: &'a st
 /// What `identity` may do in `namespace`, as a SelfSubjectRulesReview's `status`: rules in
 /// the rbac.authorization.k8s.io/v1 PolicyRule shape (verbs, apiGroups, resources), the
 /// self-reviews every authenticated user may create, and `incomplete: false`.
-pub fn rules_review_status(identity: &Identity, namespace: &str) -> serde_json::Value {
+pub fn rules_review_status(
+    identity: &Identity,
+    namespace: &str,
+    store: &Store,
+) -> serde_json::Value {
     let rule = |verbs: &[&str], groups: &[&str], resources: &[&str]| serde_json::json!({"verbs": verbs, "apiGroups": groups, "resources": resources});
     let mut rules = vec![
         rule(
@@ -224,6 +248,9 @@ pub fn rules_review_status(identity: &Identity, namespace: &str) -> serde_json::
         }
         Role::Namespaces(held) if held.contains(&namespace) => rules.push(everything()),
         Role::Namespaces(_) => {}
+        Role::Bound => {
+            rules.extend(Grants::of(store, identity.user, identity.groups).rules_in(namespace));
+        }
     }
     // PolicyRules cannot say "all but services" or "all but one group" without listing every
     // resource, so those two report less than they hold and say the list is incomplete.
@@ -234,6 +261,18 @@ pub fn rules_review_status(identity: &Identity, namespace: &str) -> serde_json::
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// [`allowed`] on an empty cluster.
+    fn may(who: &Identity, verb: &str, group: &str, resource: &str, namespace: &str) -> bool {
+        let a = Attributes {
+            verb,
+            group,
+            resource,
+            namespace,
+            name: "",
+        };
+        allowed(who, &a, &Store::new(10))
+    }
 
     #[test]
     fn policy_table() {
@@ -263,7 +302,7 @@ mod tests {
         ];
         for (who, verb, group, resource, want) in cases {
             assert_eq!(
-                allowed(&who, verb, group, resource, "shop"),
+                may(&who, verb, group, resource, "shop"),
                 want,
                 "{} {verb} {group}/{resource}",
                 who.user
@@ -291,14 +330,14 @@ mod tests {
         ];
         for (verb, group, resource, ns, want) in cases {
             assert_eq!(
-                allowed(&TEAM, verb, group, resource, ns),
+                may(&TEAM, verb, group, resource, ns),
                 want,
                 "{verb} {group}/{resource} in {ns:?}"
             );
         }
         assert_eq!(request_namespace("", "namespaces", "shop"), "shop");
         assert_eq!(request_namespace("", "deployments", ""), "");
-        let held = rules_review_status(&TEAM, "web");
+        let held = rules_review_status(&TEAM, "web", &Store::new(10));
         assert!(
             held["resourceRules"]
                 .as_array()
@@ -306,7 +345,7 @@ mod tests {
                 .iter()
                 .any(|r| r["verbs"][0] == "*")
         );
-        let none = rules_review_status(&TEAM, "api");
+        let none = rules_review_status(&TEAM, "api", &Store::new(10));
         assert_eq!(
             none["resourceRules"].as_array().unwrap().len(),
             2,

@@ -12,6 +12,7 @@ pub mod objects;
 pub mod patch;
 pub mod prometheus;
 pub mod proto;
+pub mod rbac;
 pub mod resources;
 pub mod schemas;
 pub mod selectors;
@@ -642,6 +643,7 @@ pub fn context_name(identity: &Identity) -> String {
         auth::Role::NoServiceWrites => "cutover-demo-no-service-writes".into(),
         auth::Role::NoGatewayApi => "cutover-demo-no-gateway-api".into(),
         auth::Role::Namespaces(_) => "cutover-demo-team".into(),
+        auth::Role::Bound => "cutover-demo-oncall".into(),
     }
 }
 
@@ -732,7 +734,8 @@ mod tests {
                 "http://127.0.0.1:6443/as/cutover-viewer",
                 "http://127.0.0.1:6443/as/cutover-no-service-writes",
                 "http://127.0.0.1:6443/as/cutover-no-gateway-api",
-                "http://127.0.0.1:6443/as/cutover-team"
+                "http://127.0.0.1:6443/as/cutover-team",
+                "http://127.0.0.1:6443/as/cutover-oncall"
             ]
         );
         assert_eq!(read.auth_infos.len(), IDENTITIES.len());

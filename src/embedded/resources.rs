@@ -228,6 +228,10 @@ const fn self_review(
     }
 }
 
+/// The RBAC group: Roles, ClusterRoles and their bindings, which the `cutover-oncall`
+/// identity's permissions come from (`super::rbac`).
+pub const RBAC_GROUP: &str = "rbac.authorization.k8s.io";
+
 /// The Gateway API group, served as the upstream standard-channel CRDs (v1.4) declare it.
 pub const GATEWAY_GROUP: &str = "gateway.networking.k8s.io";
 
@@ -326,6 +330,35 @@ pub static KINDS: &[ResourceKind] = &[
             "HorizontalPodAutoscaler",
             "horizontalpodautoscalers",
             "horizontalpodautoscaler",
+        )
+    },
+    // rbac.authorization.k8s.io/v1: no short names; the cluster kinds are cluster-scoped.
+    served(RBAC_GROUP, "v1", "Role", "roles", "role"),
+    served(
+        RBAC_GROUP,
+        "v1",
+        "RoleBinding",
+        "rolebindings",
+        "rolebinding",
+    ),
+    ResourceKind {
+        namespaced: false,
+        ..served(
+            RBAC_GROUP,
+            "v1",
+            "ClusterRole",
+            "clusterroles",
+            "clusterrole",
+        )
+    },
+    ResourceKind {
+        namespaced: false,
+        ..served(
+            RBAC_GROUP,
+            "v1",
+            "ClusterRoleBinding",
+            "clusterrolebindings",
+            "clusterrolebinding",
         )
     },
     // gateway.networking.k8s.io_gatewayclasses.yaml: cluster-scoped, short name gc.

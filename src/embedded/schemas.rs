@@ -13,7 +13,7 @@
 
 use k8s_openapi::Resource;
 use k8s_openapi::api::{
-    apps, authentication, authorization, autoscaling, core, events, networking,
+    apps, authentication, authorization, autoscaling, core, events, networking, rbac,
 };
 use k8s_openapi::schemars::{JsonSchema, SchemaGenerator, generate::SchemaSettings};
 use serde_json::{Map, Value, json};
@@ -228,7 +228,7 @@ fn add<T: JsonSchema + Resource>(
 
 /// The built-in kinds, by their k8s-openapi types: those `resources::KINDS` serves outside
 /// the Gateway API group.
-const BUILT_IN: [AddSchema; 14] = [
+const BUILT_IN: [AddSchema; 18] = [
     add::<core::v1::Namespace>,
     add::<core::v1::Pod>,
     add::<core::v1::Service>,
@@ -243,6 +243,10 @@ const BUILT_IN: [AddSchema; 14] = [
     add::<authorization::v1::SelfSubjectAccessReview>,
     add::<authorization::v1::SelfSubjectRulesReview>,
     add::<authentication::v1::SelfSubjectReview>,
+    add::<rbac::v1::Role>,
+    add::<rbac::v1::RoleBinding>,
+    add::<rbac::v1::ClusterRole>,
+    add::<rbac::v1::ClusterRoleBinding>,
 ];
 
 /// The schemas of the built-in kinds of `group`/`version` and of the types they refer to,

@@ -56,6 +56,11 @@ impl Tmux {
         self.tmux(&["capture-pane", "-p", "-t", self.session])
     }
 
+    /// The screen with its colours and attributes, as SGR sequences (`capture-pane -e`).
+    pub fn screen_with_colours(&self) -> String {
+        self.tmux(&["capture-pane", "-p", "-e", "-t", self.session])
+    }
+
     pub fn keys(&self, keys: &[&str]) {
         for k in keys {
             self.tmux(&["send-keys", "-t", self.session, k]);

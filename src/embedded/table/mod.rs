@@ -8,6 +8,7 @@ use serde_json::{Map, Value, json};
 mod autoscaling;
 mod gateway;
 mod pod;
+mod rbac;
 
 use super::selectors::selector_string;
 use gateway::{
@@ -57,6 +58,8 @@ pub fn to_table(
         "Gateway" => (GATEWAY_COLUMNS, gateway_row),
         "HTTPRoute" | "GRPCRoute" => (ROUTE_COLUMNS, route_row),
         "HorizontalPodAutoscaler" => (autoscaling::HPA_COLUMNS, autoscaling::hpa_row),
+        "Role" | "ClusterRole" => (rbac::ROLE_COLUMNS, rbac::role_row),
+        "RoleBinding" | "ClusterRoleBinding" => (rbac::BINDING_COLUMNS, rbac::binding_row),
         _ => (DEFAULT_COLUMNS, default_row),
     };
     let rows: Vec<Value> = items
