@@ -129,7 +129,7 @@ impl Grants {
         let mut grants = Vec::new();
         for (kind, cluster_wide) in [(bindings, false), (cluster_bindings, true)] {
             for binding in store.iter_kind(kind, None) {
-                if !names_subject(binding, user, groups) {
+                if !names_subject(&binding, user, groups) {
                     continue;
                 }
                 let ns = match cluster_wide {
