@@ -537,6 +537,9 @@ impl State {
     }
 
     fn apply(&mut self, change: Change) {
+        // A change that says nothing new keeps, and never drops, what earlier changes of the
+        // same batch have to publish.
+        let pending = self.changed;
         self.changed = true;
         if !matches!(
             change,
@@ -553,13 +556,14 @@ impl State {
                 self.global((Global::HttpRoutes, ns), e);
             }
             Change::Autoscaler(ns, e) => self.global((Global::Autoscalers, ns), e),
+            Change::GatewayApi(state) if state == self.gateway_api => self.changed = pending,
             Change::GatewayApi(state) => self.gateway_api_is(state),
             Change::Failed(slot, reason) => self.failed(slot, reason),
             Change::Identity(name) => self.identity = Some(name),
             Change::Permissions(g, p) if g == self.focused.generation => {
                 self.focused.permissions = Some(p);
             }
-            Change::Permissions(..) => self.changed = false,
+            Change::Permissions(..) => self.changed = pending,
             Change::Reachable => {
                 let before = self.failing.len();
                 self.failing
@@ -569,7 +573,8 @@ impl State {
                 self.restart_due |= self.contact.answered(failing);
                 // A probe answered while all is well says nothing new: no view, so an idle
                 // console is not woken every probe.
-                self.changed = self.failing.len() != before
+                self.changed = pending
+                    || self.failing.len() != before
                     || self.restart_due
                     || self.contact.stale().is_some();
             }
@@ -598,7 +603,7 @@ impl State {
             | Change::ReplicaSet(..)
             | Change::Event(..)
             | Change::FocusFailed(..) => {
-                self.changed = false;
+                self.changed = pending;
             }
         }
     }
@@ -666,10 +671,6 @@ impl State {
 
     /// A change of what is known of the Gateway API; once it is not served, its routes go.
     fn gateway_api_is(&mut self, state: GatewayApi) {
-        if state == self.gateway_api {
-            self.changed = false;
-            return;
-        }
         if state == GatewayApi::NotServed {
             self.slots.forget(Global::HttpRoutes);
             self.clear::<HttpRoute>(None);
@@ -854,6 +855,39 @@ mod tests {
             state.slots.init_done(&(kind, None));
         }
         assert!(matches!(state.connection(), Connection::Stale { .. }));
+    }
+
+    /// Changes that say nothing new (an answered probe while all is well, news of the same
+    /// Gateway API state, answers for a focus since moved on) publish no view, and never
+    /// drop the view an earlier change of the same batch has to publish: a console started
+    /// on a quiet cluster once stayed "connecting" when a probe's answer came in the batch
+    /// that completed the first listing.
+    #[test]
+    fn a_change_that_says_nothing_new_keeps_the_batch_s_view() {
+        let quiet = || {
+            [
+                Change::Reachable,
+                Change::GatewayApi(GatewayApi::Asking),
+                Change::FocusFailed(99, WatchFailure::Unreachable("gone".into())),
+            ]
+        };
+        let state = || {
+            let (views, _) = watch::channel(Arc::new(ClusterView::new(jiff::Timestamp::now())));
+            let mut state = State::new(views, false, Contact::new(Liveness::DEFAULT));
+            state.changed = false;
+            state
+        };
+        for change in quiet() {
+            let mut s = state();
+            s.apply(change);
+            assert!(!s.changed, "alone it publishes nothing");
+        }
+        for change in quiet() {
+            let mut s = state();
+            s.apply(Change::Identity("cutover-admin".into()));
+            s.apply(change);
+            assert!(s.changed, "the identity's view is still to be published");
+        }
     }
 
     #[test]
