@@ -21,194 +21,38 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use cutover::release::{Objects, Pattern, PodScope, Snapshot, discover, discover_objects};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 const NAMESPACES: usize = 100;
 /// Per namespace: 7 selector switches (2 of them behind an Ingress of their own), 1 Ingress
 /// backend switch and 2 nginx canaries.
-const RELEASES_PER_NAMESPACE: usize = 10;
+const RELEASES_PER_NAMESPACE: usize = cutover::embedded::fleet::RELEASES_PER_NAMESPACE;
 const ITERATIONS: usize = 200;
 const WARMUP: usize = 5;
 
-const CREATED: &str = "2026-11-23T11:00:00Z";
-
-#[derive(Default)]
-struct Manifests {
-    deployments: Vec<Value>,
-    replica_sets: Vec<Value>,
-    pods: Vec<Value>,
-    services: Vec<Value>,
-    ingresses: Vec<Value>,
-}
-
-impl Manifests {
-    /// A Deployment, its ReplicaSet and `replicas` ready pods.
-    fn app(&mut self, ns: &str, name: &str, labels: Value, image: &str, replicas: i32) {
-        let rs = format!("{name}-7c5d9f8b4");
-        self.deployments.push(json!({
-            "metadata": {
-                "name": name, "namespace": ns, "labels": labels, "creationTimestamp": CREATED,
-                "resourceVersion": "1"
-            },
-            "spec": {
-                "replicas": replicas,
-                "selector": {"matchLabels": labels},
-                "template": {
-                    "metadata": {"labels": labels},
-                    "spec": {"containers": [{"name": "app", "image": image}]}
-                }
-            },
-            "status": {
-                "replicas": replicas, "updatedReplicas": replicas,
-                "readyReplicas": replicas, "availableReplicas": replicas
-            }
-        }));
-        self.replica_sets.push(json!({
-            "metadata": {
-                "name": rs, "namespace": ns, "labels": labels,
-                "ownerReferences": [{
-                    "apiVersion": "apps/v1", "kind": "Deployment", "name": name,
-                    "uid": format!("{ns}-{name}"), "controller": true
-                }]
-            },
-            "spec": {"replicas": replicas, "selector": {"matchLabels": labels}}
-        }));
-        for i in 0..replicas {
-            self.pods.push(json!({
-                "metadata": {
-                    "name": format!("{rs}-{i:05}"), "namespace": ns, "labels": labels,
-                    "creationTimestamp": CREATED,
-                    "ownerReferences": [{
-                        "apiVersion": "apps/v1", "kind": "ReplicaSet", "name": rs,
-                        "uid": format!("{ns}-{rs}"), "controller": true
-                    }]
-                },
-                "spec": {"nodeName": "node-1", "containers": [{"name": "app", "image": image}]},
-                "status": {
-                    "phase": "Running",
-                    "conditions": [{"type": "Ready", "status": "True"}],
-                    "containerStatuses": [{
-                        "name": "app", "image": image, "imageID": "", "ready": true,
-                        "restartCount": 0, "state": {"running": {}}
-                    }]
-                }
-            }));
-        }
-    }
-
-    fn service(&mut self, ns: &str, name: &str, selector: Value) {
-        self.services.push(json!({
-            "metadata": {"name": name, "namespace": ns, "resourceVersion": "1"},
-            "spec": {"selector": selector, "ports": [{"port": 80, "targetPort": 8080}]}
-        }));
-    }
-
-    fn ingress(&mut self, ns: &str, name: &str, host: &str, service: &str, annotations: Value) {
-        self.ingresses.push(json!({
-            "metadata": {
-                "name": name, "namespace": ns, "annotations": annotations,
-                "creationTimestamp": CREATED, "resourceVersion": "1"
-            },
-            "spec": {
-                "ingressClassName": "nginx",
-                "rules": [{"host": host, "http": {"paths": [{
-                    "path": "/", "pathType": "Prefix",
-                    "backend": {"service": {"name": service, "port": {"number": 80}}}
-                }]}}]
-            }
-        }));
-    }
-
-    fn snapshot(self) -> Snapshot {
-        fn typed<T: serde::de::DeserializeOwned>(values: Vec<Value>) -> Vec<T> {
-            values
-                .into_iter()
-                .map(|v| serde_json::from_value(v).expect("a valid object"))
-                .collect()
-        }
-        Snapshot {
-            deployments: typed(self.deployments),
-            replica_sets: typed(self.replica_sets),
-            pods: typed(self.pods),
-            services: typed(self.services),
-            ingresses: typed(self.ingresses),
-            http_routes: Vec::new(),
-            autoscalers: Vec::new(),
-            events: Vec::new(),
-            pod_scope: PodScope::All,
-            unread: Default::default(),
-        }
-    }
-}
-
-/// 1,000 releases; every release has a live track of 4 pods, a candidate of 3, and a worker
-/// Deployment of 3 pods that no Service selects.
+/// The fleet of `cutover::embedded::fleet` (1,000 releases; every release has a live track of
+/// 4 pods, a candidate of 3, and a worker Deployment of 3 pods that no Service selects), as
+/// one snapshot with every pod.
 fn cluster() -> Snapshot {
-    let mut o = Manifests::default();
-    for n in 0..NAMESPACES {
-        let ns = format!("team-{n:03}");
-        for k in 0..RELEASES_PER_NAMESPACE {
-            let app = format!("app{k}");
-            let host = format!("{app}.{ns}.example.com");
-            let image = |tag: &str| format!("registry.example.com/{ns}/{app}:{tag}");
-            o.app(
-                &ns,
-                &format!("{app}-worker"),
-                json!({"app": format!("{app}-worker")}),
-                &image("worker"),
-                3,
-            );
-            match k {
-                // Service selector switch.
-                0..=6 => {
-                    for (v, replicas) in [("v1", 4), ("v2", 3)] {
-                        let labels = json!({"app": app, "version": v});
-                        o.app(&ns, &format!("{app}-{v}"), labels, &image(v), replicas);
-                    }
-                    o.service(&ns, &app, json!({"app": app, "version": "v1"}));
-                    if k < 2 {
-                        // An Ingress in front with no sibling: still a selector switch.
-                        o.ingress(&ns, &app, &host, &app, json!({}));
-                    }
-                }
-                // Ingress backend switch between blue and green Services.
-                7 => {
-                    for (color, replicas) in [("blue", 4), ("green", 3)] {
-                        let labels = json!({"app": app, "color": color});
-                        let name = format!("{app}-{color}");
-                        o.app(&ns, &name, labels.clone(), &image(color), replicas);
-                        o.service(&ns, &name, labels);
-                    }
-                    o.ingress(&ns, &app, &host, &format!("{app}-blue"), json!({}));
-                }
-                // nginx canary by weight, one of them also by header.
-                _ => {
-                    for (v, replicas) in [("v1", 4), ("v2", 3)] {
-                        let labels = json!({"app": app, "version": v});
-                        let name = format!("{app}-{v}");
-                        o.app(&ns, &name, labels.clone(), &image(v), replicas);
-                        o.service(&ns, &name, labels);
-                    }
-                    o.ingress(&ns, &app, &host, &format!("{app}-v1"), json!({}));
-                    let mut canary = json!({
-                        "nginx.ingress.kubernetes.io/canary": "true",
-                        "nginx.ingress.kubernetes.io/canary-weight": "20"
-                    });
-                    if k == 9 {
-                        canary["nginx.ingress.kubernetes.io/canary-by-header"] = json!("X-Canary");
-                    }
-                    o.ingress(
-                        &ns,
-                        &format!("{app}-canary"),
-                        &host,
-                        &format!("{app}-v2"),
-                        canary,
-                    );
-                }
-            }
-        }
+    fn typed<T: serde::de::DeserializeOwned>(values: &[Value]) -> Vec<T> {
+        values
+            .iter()
+            .map(|v| serde_json::from_value(v.clone()).expect("a valid object"))
+            .collect()
     }
-    o.snapshot()
+    let f = cutover::embedded::fleet::Fleet::of(NAMESPACES * RELEASES_PER_NAMESPACE);
+    Snapshot {
+        deployments: typed(&f.deployments),
+        replica_sets: typed(&f.replica_sets),
+        pods: typed(&f.pods),
+        services: typed(&f.services),
+        ingresses: typed(&f.ingresses),
+        http_routes: Vec::new(),
+        autoscalers: Vec::new(),
+        events: Vec::new(),
+        pod_scope: PodScope::All,
+        unread: Default::default(),
+    }
 }
 
 /// User + system CPU time of this process so far (Linux; None elsewhere).
