@@ -17,6 +17,10 @@
 mod fleet;
 #[path = "support/idle.rs"]
 mod idle;
+#[path = "support/machine.rs"]
+mod machine;
+
+use machine::load;
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -318,6 +322,21 @@ fn field(line: &str, key: &str) -> Option<f64> {
         .and_then(|v| v.parse().ok())
 }
 
+/// A child's client to the parent's cluster, through the kubeconfig it wrote (context
+/// `cutover-demo`, all namespaces), as the console connects.
+async fn connect(kubeconfig: &str) -> kube::Client {
+    let target = cutover::cluster::Target {
+        kubeconfig: Some(kubeconfig.into()),
+        context: Some("cutover-demo".into()),
+        namespace: Some(None),
+        ..Default::default()
+    };
+    cutover::cluster::connect_to(&target)
+        .await
+        .expect("connect")
+        .client
+}
+
 /// In the child: the console alone against the parent's cluster. `first`: print the first
 /// complete frame and stop; else also its memory left open, its idle CPU, then follow
 /// `changes` changes the parent makes (one per `go`), printing `seen i` for each.
@@ -327,18 +346,10 @@ fn child(args: &[String]) {
     let changes: Option<usize> = args.get(2).map_or(Some(0), |a| a.parse().ok());
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     rt.block_on(async {
-        let target = cutover::cluster::Target {
-            kubeconfig: Some(kubeconfig.into()),
-            context: Some("cutover-demo".into()),
-            namespace: Some(None),
-            ..Default::default()
-        };
-        let connected = cutover::cluster::connect_to(&target)
-            .await
-            .expect("connect");
+        let client = connect(kubeconfig).await;
         let baseline = vm("VmRSS:").unwrap_or(0);
         let start = Instant::now();
-        let (mut frames, task) = start_console(connected.client);
+        let (mut frames, task) = start_console(client);
         screen_shows(&mut frames, |s| complete_at(s, releases)).await;
         let first = start.elapsed();
         println!("child first_frame_ms={:.1}", ms(first));
@@ -425,15 +436,6 @@ fn scales(args: &[String]) -> Vec<usize> {
                 .unwrap_or_else(|_| panic!("{n:?} is not a number of releases"))
         })
         .collect()
-}
-
-fn load() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .unwrap_or_default()
-        .split_whitespace()
-        .take(3)
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 fn verdict(met: bool) -> &'static str {

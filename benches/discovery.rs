@@ -17,6 +17,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
 
+#[path = "support/machine.rs"]
+mod machine;
+
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
@@ -239,6 +242,7 @@ mod status {
     use cutover::cli::{Cli, Command as Subcommand, Output};
     use cutover::embedded::{Config, EmbeddedCluster, fleet::Fleet};
 
+    use super::machine::load;
     use super::ms;
 
     /// In a child's environment: `after` runs the CLI as shipped (`cutover::cli::main`, what
@@ -322,15 +326,6 @@ mod status {
             .ok()
             .and_then(|v| v.parse().ok());
         (wall, kb.unwrap_or(u64::MAX), status.success())
-    }
-
-    fn load() -> String {
-        std::fs::read_to_string("/proc/loadavg")
-            .unwrap_or_default()
-            .split_whitespace()
-            .take(3)
-            .collect::<Vec<_>>()
-            .join(" ")
     }
 
     /// RUNS runs of one mode: the median and largest wall time and peak RSS, and the output

@@ -11,8 +11,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
 
+#[path = "support/machine.rs"]
+mod machine;
 #[path = "support/served.rs"]
 mod served;
+
+use machine::load;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering::Relaxed};
@@ -148,7 +152,7 @@ async fn main() -> anyhow::Result<()> {
     let full = args.iter().any(|a| a == "--bench");
     let sizes = if full { &FULL } else { &SMOKE };
     let started = Instant::now();
-    let load_before = loadavg();
+    let load_before = load();
     if args.iter().any(|a| a == "--served-only") {
         let mut table = Table::default();
         served::section(&served_sizes(&args, full), &mut table)?;
@@ -176,7 +180,7 @@ async fn main() -> anyhow::Result<()> {
     println!(
         "total bench time {:.1} s; load average (1/5/15 min) before {load_before}, after {}",
         started.elapsed().as_secs_f64(),
-        loadavg()
+        load()
     );
     Ok(())
 }
@@ -348,12 +352,6 @@ fn uid(seed: u64) -> String {
 // Measurements
 
 /// The first three fields of /proc/loadavg: other work on the machine skews every timing.
-fn loadavg() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|_| "?".into())
-}
-
 /// Resident set size of this process, in bytes.
 fn rss() -> anyhow::Result<u64> {
     let status = std::fs::read_to_string("/proc/self/status")?;

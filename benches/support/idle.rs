@@ -7,6 +7,7 @@
 //! updates), into a writer that counts bytes. The parent serves the cluster and counts the
 //! requests it sees over the same minute. Run alone with `cargo bench --bench console -- --idle`.
 
+use super::machine::load;
 use std::io::{BufRead as _, Write};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -87,12 +88,6 @@ fn cpu_seconds() -> f64 {
     s(usage.ru_utime) + s(usage.ru_stime)
 }
 
-fn load() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_default()
-}
-
 async fn shows(frames: &mut watch::Receiver<String>, what: impl Fn(&str) -> bool) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     loop {
@@ -122,15 +117,7 @@ fn session() -> Session {
 pub fn child(kubeconfig: &str) {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     rt.block_on(async {
-        let target = cutover::cluster::Target {
-            kubeconfig: Some(kubeconfig.into()),
-            context: Some("cutover-demo".into()),
-            namespace: Some(None),
-            ..Default::default()
-        };
-        let connected = cutover::cluster::connect_to(&target)
-            .await
-            .expect("connect");
+        let client = super::connect(kubeconfig).await;
         let bytes = Counted::default();
         let (frames_tx, mut frames) = watch::channel(String::new());
         let drawn = Arc::new(AtomicU64::new(0));
@@ -145,7 +132,6 @@ pub fn child(kubeconfig: &str) {
             frames: frames_tx,
             drawn: drawn.clone(),
         };
-        let client = connected.client;
         let task = tokio::spawn(async move {
             let feed = Feed::start(client, None, false);
             let theme = Theme::builtin("default").expect("theme");

@@ -165,7 +165,7 @@ pub fn section(sizes: &[usize], table: &mut super::Table) -> anyhow::Result<()> 
         "4. THE DEMO SERVER (`cutover demo --serve --fleet N`, Config::demo, in a child process); targets: RSS <= {RSS_TARGET_MIB} MiB at 1,000 releases, every Pod existing <= {SEED_TARGET_S} s at 5,000"
     ));
     for &releases in sizes {
-        let load = super::loadavg();
+        let load = super::load();
         let r = run_child(releases, false)?;
         let mib = |kb: f64| kb / 1024.0;
         let rss = mib(r.get("rss_kb"));
