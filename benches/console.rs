@@ -454,8 +454,7 @@ async fn seeded(releases: usize) -> (EmbeddedCluster, f64) {
     let cluster = EmbeddedCluster::start(config, "127.0.0.1:0".parse().expect("addr"))
         .await
         .expect("cluster");
-    let mut f = fleet::Fleet::of(releases);
-    with_templates(&mut f);
+    let f = fleet::Fleet::of(releases);
     let objects = f.to_create(true);
     let count = objects.len();
     drop(f);
@@ -472,26 +471,6 @@ async fn seeded(releases: usize) -> (EmbeddedCluster, f64) {
         load()
     );
     (cluster, seed_s)
-}
-
-/// Gives each of the fleet's ReplicaSets its Deployment's pod template, which the API
-/// requires of a ReplicaSet (the fleet's are made for pure benchmarks, which read no template).
-fn with_templates(f: &mut fleet::Fleet) {
-    let key = |o: &serde_json::Value, name: &serde_json::Value| {
-        format!("{}/{}", o["metadata"]["namespace"], name)
-    };
-    let templates: std::collections::HashMap<String, serde_json::Value> = (f.deployments.iter())
-        .map(|d| {
-            (
-                key(d, &d["metadata"]["name"]),
-                d["spec"]["template"].clone(),
-            )
-        })
-        .collect();
-    for rs in &mut f.replica_sets {
-        let owner = key(rs, &rs["metadata"]["ownerReferences"][0]["name"]);
-        rs["spec"]["template"] = templates[&owner].clone();
-    }
 }
 
 /// A child console on `kubeconfig`; its stdout, a line at a time.

@@ -81,7 +81,14 @@ impl Fleet {
                     "uid": format!("{ns}-{name}"), "controller": true
                 }]
             },
-            "spec": {"replicas": replicas, "selector": {"matchLabels": labels}}
+            "spec": {
+                "replicas": replicas,
+                "selector": {"matchLabels": labels},
+                "template": {
+                    "metadata": {"labels": labels},
+                    "spec": {"containers": [{"name": "app", "image": image}]}
+                }
+            }
         }));
         for i in 0..replicas {
             self.pods.push(json!({
@@ -213,6 +220,27 @@ impl Fleet {
                         canary,
                     );
                 }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every object of a fleet, its ReplicaSets and Pods too, is one the API server takes
+    /// (a ReplicaSet needs its pod template), and ten releases are ten to a namespace.
+    #[test]
+    fn the_api_server_takes_every_object_of_a_fleet() {
+        let fleet = Fleet::of(12);
+        assert_eq!(fleet.namespaces.len(), 2);
+        assert_eq!(fleet.deployments.len(), 36);
+        let mut store = crate::embedded::Store::new(100_000);
+        for object in fleet.to_create(true) {
+            let name = object["metadata"]["name"].clone();
+            if let Err(e) = crate::embedded::server::apply_json(&mut store, object) {
+                panic!("{name} refused: {e:?}");
             }
         }
     }
