@@ -178,7 +178,8 @@ async fn screen_shows(frames: &mut watch::Receiver<String>, what: impl Fn(&str) 
         }
         assert!(
             tokio::time::Instant::now() < deadline,
-            "the screen never showed it"
+            "the screen never showed it:\n{}",
+            frames.borrow().as_str()
         );
         let _ = tokio::time::timeout(Duration::from_millis(500), frames.changed()).await;
     }

@@ -88,21 +88,6 @@ fn cpu_seconds() -> f64 {
     s(usage.ru_utime) + s(usage.ru_stime)
 }
 
-async fn shows(frames: &mut watch::Receiver<String>, what: impl Fn(&str) -> bool) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    loop {
-        if what(&frames.borrow_and_update()) {
-            return;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the screen never showed it:\n{}",
-            frames.borrow().as_str()
-        );
-        let _ = tokio::time::timeout(Duration::from_millis(500), frames.changed()).await;
-    }
-}
-
 fn session() -> Session {
     Session {
         context: "cutover-demo".into(),
@@ -139,12 +124,12 @@ pub fn child(kubeconfig: &str) {
             let _ = drive(&mut screen, keys, &feed, session(), &theme, None).await;
         });
         // The whole list, then the selected release's pods and events.
-        shows(&mut frames, |s| {
+        super::screen_shows(&mut frames, |s| {
             s.contains("Releases 1000") && s.contains("● live") && s.contains("team-000/app0")
         })
         .await;
         // (A fleet seeded without controllers has no events: only the pane is waited for.)
-        shows(&mut frames, |s| {
+        super::screen_shows(&mut frames, |s| {
             s.contains("4 ready") && s.contains("Events · team-000/app0")
         })
         .await;
@@ -180,10 +165,10 @@ async fn bytes_per_change(bytes: &Counted, frames: &mut watch::Receiver<String>)
         let before = bytes.0.load(Ordering::Relaxed);
         say(&format!("scale {replicas}"));
         let text = format!("desired   {replicas}");
-        shows(frames, |s| s.contains(&text)).await;
+        super::screen_shows(frames, |s| s.contains(&text)).await;
         shown.push(bytes.0.load(Ordering::Relaxed) - before);
         let ready = format!("{replicas} ready");
-        shows(frames, |s| s.contains(&ready)).await;
+        super::screen_shows(frames, |s| s.contains(&ready)).await;
         tokio::time::sleep(Duration::from_secs(1)).await;
         settled.push(bytes.0.load(Ordering::Relaxed) - before);
     }
