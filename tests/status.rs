@@ -113,7 +113,9 @@ impl Drop for Demo {
     }
 }
 
-/// Every track of every release has all its replicas ready, updated and available.
+/// Every track of every release has all its replicas ready, updated and available, and the
+/// endpoints controller has caught up with them (it follows the pods a moment later, as on a
+/// real cluster: until then a release warns of no ready endpoints).
 fn all_ready(status: &Value) -> bool {
     let Some(releases) = status["releases"].as_array() else {
         return false;
@@ -126,6 +128,9 @@ fn all_ready(status: &Value) -> bool {
                     && ["updated", "ready", "available"]
                         .iter()
                         .all(|k| n[k] == n["desired"])
+            }) && !r["warnings"].as_array().is_some_and(|w| {
+                w.iter()
+                    .any(|w| w.as_str().is_some_and(|w| w.contains("no ready endpoints")))
             })
         })
 }
