@@ -76,6 +76,7 @@ fn tools(cutover: &Path, kubeconfig: &Path, peers: Option<&Path>) -> Vec<Tool> {
     all.push(Tool {
         name: "kdash",
         argv: vec![bin("kdash")],
+        // kdash starts on its Pods tab, `Pods (ns: all) [count]`; key 7 is its Deployments tab.
         complete: &[r"Pods \(ns: all\) \[{P}\]"],
         keys: &["7"],
         view: &[r"Deployments \(ns: all\) \[{D}\]"],
@@ -113,9 +114,11 @@ fn tools(cutover: &Path, kubeconfig: &Path, peers: Option<&Path>) -> Vec<Tool> {
     all
 }
 
-const KUBETUI_COMPLETE: &[&str] = &[r"team-000\s+app0-v1-"];
-const KUBETUI_KEYS: &[&str] = &[];
-const KUBETUI_VIEW: &[&str] = &[r"team-000\s+app0-v1-"];
+/// kubetui starts on its Pod tab, `Pod [selected/count]`.
+const KUBETUI_COMPLETE: &[&str] = &[r"Pod \[\d+/{P}\]"];
+/// Its API tab lists the kinds picked in its select dialog (`f`, a filter, Enter, Esc).
+const KUBETUI_KEYS: &[&str] = &["6", "f", "deployments.apps", "Enter", "Escape"];
+const KUBETUI_VIEW: &[&str] = &[r"\[ deployments\.apps \(\*v1\) \]", r"team-000\s+app0-v1\s"];
 
 /// The sizes of the fleet `Fleet::of(releases)` serves.
 struct Scale {
@@ -212,9 +215,12 @@ impl Served {
             })
     }
 
-    /// One plain HTTP/1.1 request as the demo's admin: (status, body).
+    /// One plain HTTP/1.1 request as the demo's admin: (status, body); status 0 when the
+    /// server could not be reached or did not answer within 30 s.
     fn request(&self, method: &str, path: &str, body: &str) -> (u16, String) {
-        let mut stream = std::net::TcpStream::connect(&self.host).expect("connect");
+        let Ok(mut stream) = std::net::TcpStream::connect(&self.host) else {
+            return (0, String::new());
+        };
         stream
             .set_read_timeout(Some(Duration::from_secs(30)))
             .expect("timeout");
@@ -223,11 +229,11 @@ impl Served {
             self.host,
             body.len()
         );
-        stream
-            .write_all(format!("{head}{body}").as_bytes())
-            .expect("send");
         let mut raw = Vec::new();
-        stream.read_to_end(&mut raw).expect("read the answer");
+        let sent = stream.write_all(format!("{head}{body}").as_bytes());
+        if sent.and_then(|()| stream.read_to_end(&mut raw)).is_err() {
+            return (0, String::new());
+        }
         let text = String::from_utf8_lossy(&raw);
         let status = text
             .split_whitespace()
@@ -477,6 +483,8 @@ fn measure(tool: &Tool, scale: &Scale, served: &Served, run: &Run, dir: &Path) -
     let first_ms = (complete - started).as_secs_f64() * 1e3;
     for key in tool.keys {
         pane.keys(key);
+        // As a person types: a dialog opens before its keys arrive.
+        std::thread::sleep(Duration::from_millis(300));
     }
     pane.until("the view changes are watched in", |s| {
         scale.all_match(tool.view, s)
