@@ -42,9 +42,10 @@ struct Tool {
     argv: Vec<String>,
     /// All match once the start view is complete.
     complete: &'static [&'static str],
-    /// Keys sent after the first complete frame to reach the view changes are watched in, and
-    /// what that view shows once complete.
-    keys: &'static [&'static str],
+    /// Keys sent after the first complete frame to reach the view changes are watched in, each
+    /// with what the screen shows once it has taken the key (as a person waits for a dialog),
+    /// and what that view shows once complete.
+    keys: &'static [(&'static str, &'static str)],
     view: &'static [&'static str],
     /// Matches once the changed Deployment (team-000/app0-v1) shows `{n}` replicas wanted.
     shows: &'static str,
@@ -78,7 +79,7 @@ fn tools(cutover: &Path, kubeconfig: &Path, peers: Option<&Path>) -> Vec<Tool> {
         argv: vec![bin("kdash")],
         // kdash starts on its Pods tab, `Pods (ns: all) [count]`; key 7 is its Deployments tab.
         complete: &[r"Pods \(ns: all\) \[{P}\]"],
-        keys: &["7"],
+        keys: &[("7", r"Deployments \(ns: all\)")],
         view: &[r"Deployments \(ns: all\) \[{D}\]"],
         shows: r"app0-v1\s+\d+/{n}\s",
         cannot: &[
@@ -117,7 +118,13 @@ fn tools(cutover: &Path, kubeconfig: &Path, peers: Option<&Path>) -> Vec<Tool> {
 /// kubetui starts on its Pod tab, `Pod [selected/count]`.
 const KUBETUI_COMPLETE: &[&str] = &[r"Pod \[\d+/{P}\]"];
 /// Its API tab lists the kinds picked in its select dialog (`f`, a filter, Enter, Esc).
-const KUBETUI_KEYS: &[&str] = &["6", "f", "deployments.apps", "Enter", "Escape"];
+const KUBETUI_KEYS: &[(&str, &str)] = &[
+    ("6", r"\+ API \["),
+    ("f", r"deployments\.apps \(\*v1\)"),
+    ("deployments.apps", r"(?s)Filter.{0,160}deployments\.apps"),
+    ("Enter", r"(?s)Selected.{0,160}deployments\.apps"),
+    ("Escape", r"\[ deployments\.apps \(\*v1\) \]"),
+];
 const KUBETUI_VIEW: &[&str] = &[r"\[ deployments\.apps \(\*v1\) \]", r"team-000\s+app0-v1\s"];
 
 /// The sizes of the fleet `Fleet::of(releases)` serves.
@@ -468,6 +475,8 @@ struct Figures {
     /// The fleet's age when the idle minute began: below 10 minutes kubectl-style ages step
     /// every second, so a tool showing them redraws every second.
     age_s: u64,
+    /// The tool could not be measured (the reason is printed where it failed).
+    failed: bool,
 }
 
 struct Run {
@@ -481,10 +490,11 @@ fn measure(tool: &Tool, scale: &Scale, served: &Served, run: &Run, dir: &Path) -
         scale.all_match(tool.complete, s)
     });
     let first_ms = (complete - started).as_secs_f64() * 1e3;
-    for key in tool.keys {
+    for (key, then) in tool.keys {
         pane.keys(key);
-        // As a person types: a dialog opens before its keys arrive.
-        std::thread::sleep(Duration::from_millis(300));
+        pane.until(&format!("{then} after {key}"), |s| {
+            scale.all_match(&[then], s)
+        });
     }
     pane.until("the view changes are watched in", |s| {
         scale.all_match(tool.view, s)
@@ -538,6 +548,7 @@ fn measure(tool: &Tool, scale: &Scale, served: &Served, run: &Run, dir: &Path) -
         bytes_per_change: per_change,
         load,
         age_s,
+        failed: false,
     }
 }
 
@@ -553,7 +564,10 @@ fn table(scale: &Scale, tools: &[Tool], figures: &[Figures], run: &Run) {
     println!("| figure | {} |", names.join(" | "));
     println!("|---|{}", "---|".repeat(tools.len()));
     let row = |what: &str, cell: &dyn Fn(&Figures) -> String| {
-        let cells: Vec<String> = figures.iter().map(cell).collect();
+        let cells: Vec<String> = figures
+            .iter()
+            .map(|f| if f.failed { "failed".into() } else { cell(f) })
+            .collect();
         println!("| {what} | {} |", cells.join(" | "));
     };
     row("first complete frame (ms)", &|f| {
@@ -638,10 +652,20 @@ fn main() {
         let figures: Vec<Figures> = tools
             .iter()
             .map(|t| {
-                let f = measure(t, &scale, &served, &run, dir.path());
+                // One tool that cannot be driven leaves its column failed, not the run.
+                let measured = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    measure(t, &scale, &served, &run, dir.path())
+                }));
+                let f = measured.unwrap_or_else(|_| Figures {
+                    failed: true,
+                    ..Figures::default()
+                });
                 println!(
-                    "{} at {n}: first {:.0} ms, change p50 {:.0} ms",
-                    t.name, f.first_ms, f.change_p50_ms
+                    "{} at {n}: first {:.0} ms, change p50 {:.0} ms{}",
+                    t.name,
+                    f.first_ms,
+                    f.change_p50_ms,
+                    if f.failed { " (failed: see above)" } else { "" }
                 );
                 f
             })
