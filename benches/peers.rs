@@ -490,6 +490,11 @@ fn measure(tool: &Tool, scale: &Scale, served: &Served, run: &Run, dir: &Path) -
         scale.all_match(tool.complete, s)
     });
     let first_ms = (complete - started).as_secs_f64() * 1e3;
+    // Printed now, so a tool that fails later in the run still has this figure in the log.
+    println!(
+        "{} at {}: first complete frame {first_ms:.0} ms",
+        tool.name, scale.releases
+    );
     for (key, then) in tool.keys {
         pane.keys(key);
         pane.until(&format!("{then} after {key}"), |s| {
