@@ -15,8 +15,9 @@
 #   --releases   fleet sizes for the console curve and the side-by-side runs
 #   --log FILE   also write everything printed to FILE (default: target/compare.log)
 #
-# Needs tmux, kubectl is not needed. Takes about 35 minutes with --peers on 2 cores once built
-# (each tool: an idle minute and the changes at each fleet size), about 10 without.
+# Needs tmux (not kubectl). Takes about 45 minutes with --peers on 2 cores, 8 of them building
+# the bench binaries (each tool: an idle minute and 20 changes at each fleet size), about 20
+# without.
 set -euo pipefail
 
 peers=0

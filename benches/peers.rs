@@ -13,9 +13,9 @@
 //!   the bytes written per change.
 //!
 //! Run with `cargo bench --bench peers -- [--peers] [--releases 10,1000,5000] [--idle-secs 60]
-//! [--changes 20]`, or through `benches/compare.sh`, which also installs the peers. The peers'
-//! binaries are looked for in `$CUTOVER_PEERS_ROOT/bin` (`cargo install --root`). A plain
-//! binary (no harness); it needs tmux.
+//! [--changes 20] [--tools cutover,kdash,kubetui]`, or through `benches/compare.sh`, which
+//! also installs the peers. The peers' binaries are looked for in `$CUTOVER_PEERS_ROOT/bin`
+//! (`cargo install --root`). A plain binary (no harness); it needs tmux.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
 
@@ -653,7 +653,10 @@ fn main() {
         let dir = tempfile::tempdir().expect("a scratch directory");
         let served = Served::start(&cutover, n, dir.path());
         let scale = Scale { releases: n };
-        let tools = tools(&cutover, &served.kubeconfig, root.as_deref());
+        let mut tools = tools(&cutover, &served.kubeconfig, root.as_deref());
+        if let Some(only) = flag(&args, "--tools") {
+            tools.retain(|t| only.split(',').any(|name| name == t.name));
+        }
         let figures: Vec<Figures> = tools
             .iter()
             .map(|t| {
