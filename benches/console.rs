@@ -1,4 +1,4 @@
-//! The console's numbers: a frame at 120×40 with 1,000 releases; then, at each scale of the
+//! The console's numbers: a frame at 80×24 and at 120×40 with 1,000 releases; then, at each scale of the
 //! fleet, the first complete frame, the console's memory, an API change → on screen and the
 //! console's CPU per change; and the curve of them over the scales (issue 17, targets 1 and 5).
 //!
@@ -133,14 +133,14 @@ fn fleet_view(now: jiff::Timestamp) -> ClusterView {
     view
 }
 
-/// Drawing one frame of the model at 120×40, pure.
-fn frame_bench() {
+/// Drawing one frame of the model at `width`×`height`, pure.
+fn frame_bench(width: u16, height: u16) {
     let now: jiff::Timestamp = "2026-11-23T12:00:00Z".parse().expect("time");
     let theme = Theme::builtin("default").expect("theme");
     let mut app = App::new(session(), now);
     app.update(Msg::View(Arc::new(fleet_view(now))));
     assert_eq!(app.rows.len(), 1_000);
-    let mut terminal = Terminal::new(TestBackend::new(120, 40)).expect("terminal");
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("terminal");
     for _ in 0..20 {
         terminal
             .draw(|f| cutover::console::draw::draw(&app, &theme, f))
@@ -159,7 +159,10 @@ fn frame_bench() {
             start.elapsed()
         })
         .collect();
-    let (p50, _) = report("frame at 120×40 with 1,000 releases (draw + diff)", times);
+    let (p50, _) = report(
+        &format!("frame at {width}×{height} with 1,000 releases (draw + diff)"),
+        times,
+    );
     println!(
         "  target ≤ 2 ms per frame: {}",
         if p50 <= Duration::from_millis(2) {
@@ -675,7 +678,8 @@ fn main() {
         return idle::alone();
     }
     let scales = scales(&args);
-    frame_bench();
+    frame_bench(80, 24);
+    frame_bench(120, 40);
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let curve: Vec<Point> = scales.iter().map(|&n| rt.block_on(at_scale(n))).collect();
     print_curve(&curve);

@@ -1402,3 +1402,121 @@ fn failing_pods_read_in_kubectl_as_a_kubelet_leaves_them() {
         );
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// /metrics
+// ---------------------------------------------------------------------------------------
+
+/// The sum of the `apiserver_request_total` series of `exposition` whose labels include
+/// every one of `labels`.
+fn requests_counted(exposition: &str, labels: &[(&str, &str)]) -> u64 {
+    exposition
+        .lines()
+        .filter_map(|l| l.strip_prefix("apiserver_request_total{"))
+        .filter_map(|l| l.rsplit_once("} "))
+        .filter(|(set, _)| {
+            labels
+                .iter()
+                .all(|(k, v)| set.split(',').any(|kv| kv == format!("{k}=\"{v}\"")))
+        })
+        .map(|(_, n)| n.parse::<u64>().expect("a counter value"))
+        .sum()
+}
+
+/// `kubectl get --raw /metrics` serves kube-apiserver's request counter, which moves with
+/// each list, watch, patch and non-resource request; reading it needs `get` on the
+/// non-resource URL `/metrics`, as kube-apiserver's RBAC decides.
+#[test]
+fn metrics_count_requests_as_kube_apiserver_and_need_the_non_resource_grant() {
+    let k = start();
+    let metrics = || k.ok(&["get", "--raw", "/metrics"]);
+    let list = [
+        ("verb", "LIST"),
+        ("group", "apps"),
+        ("version", "v1"),
+        ("resource", "deployments"),
+        ("scope", "namespace"),
+        ("code", "200"),
+        ("component", "apiserver"),
+        ("dry_run", ""),
+        ("subresource", ""),
+    ];
+    let patch = [
+        ("verb", "PATCH"),
+        ("resource", "deployments"),
+        ("scope", "resource"),
+        ("code", "200"),
+    ];
+    let watch = [("verb", "WATCH"), ("resource", "deployments")];
+    let version = [
+        ("verb", "GET"),
+        ("subresource", "/version"),
+        ("scope", ""),
+        ("resource", ""),
+    ];
+    let before = metrics();
+    assert!(
+        before.starts_with("# HELP apiserver_request_total ")
+            && before.contains("\n# TYPE apiserver_request_total counter\n"),
+        "{before}"
+    );
+
+    k.ok(&["get", "deployments", "-n", "shop"]);
+    k.ok(&[
+        "patch",
+        "deployment",
+        "nginx",
+        "-n",
+        "shop",
+        "--type=merge",
+        "-p",
+        r#"{"metadata":{"labels":{"counted":"yes"}}}"#,
+    ]);
+    k.ok(&["get", "--raw", "/version"]);
+    let after = metrics();
+    for (what, labels) in [
+        ("list", &list[..]),
+        ("patch", &patch),
+        ("version", &version),
+    ] {
+        assert_eq!(
+            requests_counted(&after, labels),
+            requests_counted(&before, labels) + 1,
+            "one {what} more: {labels:?}\n{after}"
+        );
+    }
+
+    let watches_before = requests_counted(&metrics(), &watch);
+    let (mut child, rx) = k.watch(&["get", "deployments", "-n", "shop", "-w"]);
+    rx.recv_timeout(TIMEOUT).expect("the watch lists first");
+    wait_for("the watch to be counted", TIMEOUT, || {
+        (requests_counted(&metrics(), &watch) > watches_before).then_some(())
+    });
+    child.kill().expect("kill kubectl get -w");
+    child.wait().expect("reap kubectl get -w");
+
+    // `--raw` takes an absolute path, dropping the server URL's `/as/<user>` prefix that
+    // names the plain-HTTP demo's other identities, so the path names the identity itself.
+    let refused = k.kubectl(&["get", "--raw", "/as/cutover-team/metrics"]);
+    assert!(
+        !refused.success()
+            && refused
+                .stderr
+                .contains(r#"forbidden: User "cutover-team" cannot get path "/metrics""#),
+        "{refused:?}"
+    );
+    let oncall = ["get", "--raw", "/as/cutover-oncall/metrics"];
+    assert!(!k.kubectl(&oncall).success(), "before any binding");
+    let grant = k.dir.path().join("metrics-reader.yaml");
+    std::fs::write(
+        &grant,
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: metrics-reader\nrules:\n- nonResourceURLs: [\"/metrics\"]\n  verbs: [\"get\"]\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata:\n  name: oncall-metrics\nroleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: ClusterRole\n  name: metrics-reader\nsubjects:\n- apiGroup: rbac.authorization.k8s.io\n  kind: Group\n  name: oncall\n",
+    )
+    .expect("write the grant");
+    k.ok(&["apply", "-f", grant.to_str().expect("a UTF-8 path")]);
+    let read = k.ok(&oncall);
+    assert!(
+        requests_counted(&read, &[("code", "403"), ("subresource", "/metrics")]) >= 2,
+        "both refusals are counted: {read}"
+    );
+}

@@ -198,6 +198,17 @@ pub fn allowed(identity: &Identity, a: &Attributes<'_>, store: &Store) -> bool {
     }
 }
 
+/// Whether `identity` may `verb` the non-resource URL `path` (`/metrics`): in kube-apiserver's
+/// default policy only `system:masters` (cluster-admin's `nonResourceURLs: ["*"]`) and what a
+/// ClusterRoleBinding grants; the fixed read-only and team identities hold resource rules only.
+pub fn allowed_path(identity: &Identity, verb: &str, path: &str, store: &Store) -> bool {
+    match identity.role {
+        Role::Admin => true,
+        Role::Bound => Grants::of(store, identity.user, identity.groups).allow_path(verb, path),
+        _ => false,
+    }
+}
+
 fn is_self_review(group: &str, resource: &str) -> bool {
     matches!(
         (group, resource),

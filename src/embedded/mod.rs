@@ -159,6 +159,8 @@ pub struct Shared {
     without_gateway_api: std::sync::atomic::AtomicBool,
     /// Bearer tokens handed out at run time (what an exec credential plugin returns).
     pub(crate) tokens: auth::IssuedTokens,
+    /// What `/metrics` serves: every request counted by its labels.
+    pub(crate) requests: server::metrics::RequestCounts,
 }
 
 impl Shared {
@@ -262,6 +264,7 @@ impl EmbeddedCluster {
             address: Mutex::new(String::new()),
             without_gateway_api: std::sync::atomic::AtomicBool::new(false),
             tokens: auth::IssuedTokens::default(),
+            requests: server::metrics::RequestCounts::default(),
         });
         let listener = TcpListener::bind(addr)
             .await

@@ -8,8 +8,10 @@
 //! or a `ClusterRole`); a ClusterRoleBinding grants everywhere. A rule matches when its
 //! `verbs`, `apiGroups` and `resources` name the request's (or `*`; `*/scale` any resource's
 //! scale subresource) and, where it lists `resourceNames`, the request names one of them.
-//! Not followed: `aggregationRule` (aggregated ClusterRoles hold no rules of their own here),
-//! `nonResourceURLs` (every user may read discovery, as `system:discovery` grants).
+//! `nonResourceURLs` (an exact path, or a prefix ending in `*`) grant only through a
+//! ClusterRoleBinding, as `NonResourceURLMatches`; only `/metrics` is checked (every user may
+//! read discovery, as `system:discovery` grants). Not followed: `aggregationRule` (aggregated
+//! ClusterRoles hold no rules of their own here).
 
 use serde_json::{Value, json};
 
@@ -35,6 +37,7 @@ struct Rule {
     groups: Vec<String>,
     resources: Vec<String>,
     names: Vec<String>,
+    urls: Vec<String>,
 }
 
 impl Rule {
@@ -55,6 +58,7 @@ impl Rule {
             groups: list("apiGroups"),
             resources: list("resources"),
             names: list("resourceNames"),
+            urls: list("nonResourceURLs"),
         }
     }
 
@@ -65,6 +69,16 @@ impl Rule {
             && any(&self.groups, a.group)
             && self.resource_matches(a.resource)
             && (self.names.is_empty() || self.names.iter().any(|n| n == a.name))
+    }
+
+    /// `NonResourceURLMatches`: the exact path, `*`, or a prefix ending in `*`.
+    fn allows_path(&self, verb: &str, path: &str) -> bool {
+        let verb_matches = self.verbs.iter().any(|v| v == "*" || v == verb);
+        verb_matches
+            && self.urls.iter().any(|u| match u.strip_suffix('*') {
+                Some(prefix) => path.starts_with(prefix),
+                None => u == path,
+            })
     }
 
     /// `ResourceMatches`: `*` every resource and subresource, `*/sub` that subresource of any
@@ -149,6 +163,15 @@ impl Grants {
     /// Whether a rule granted where the request applies allows it.
     pub fn allow(&self, a: &Attributes<'_>) -> bool {
         self.applying(a.namespace).any(|rule| rule.allows(a))
+    }
+
+    /// Whether a cluster-wide grant allows `verb` on the non-resource URL `path`.
+    pub fn allow_path(&self, verb: &str, path: &str) -> bool {
+        self.grants
+            .iter()
+            .filter(|(ns, _)| ns.is_empty())
+            .flat_map(|(_, rules)| rules)
+            .any(|rule| rule.allows_path(verb, path))
     }
 
     /// The rules that hold in `namespace` ("" for cluster-wide requests), as PolicyRules.
@@ -246,6 +269,19 @@ mod tests {
         ];
         for (rule, a, want) in cases {
             assert_eq!(rule.allows(&a), want, "{rule:?} {a:?}");
+        }
+        let metrics = rule(json!({"verbs": ["get"], "nonResourceURLs": ["/metrics"]}));
+        let health = rule(json!({"verbs": ["*"], "nonResourceURLs": ["/healthz/*"]}));
+        let paths = [
+            (&metrics, "get", "/metrics", true),
+            (&metrics, "post", "/metrics", false),
+            (&metrics, "get", "/metrics/slis", false),
+            (&health, "get", "/healthz/etcd", true),
+            (&health, "get", "/metrics", false),
+            (&deployments, "get", "/metrics", false),
+        ];
+        for (rule, verb, path, want) in paths {
+            assert_eq!(rule.allows_path(verb, path), want, "{rule:?} {verb} {path}");
         }
     }
 

@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 
 mod field_validation;
 mod logs;
+pub mod metrics;
 mod options;
 pub mod tls;
 mod watch;
@@ -64,6 +65,7 @@ enum Route {
     OpenApiIndex,
     OpenApiDoc(String),
     Health,
+    Metrics,
     Resource(ResourceRoute),
     /// `/api/v1/namespaces/<ns>/services/<name>[:<port>]/proxy/<path>`: the service proxy.
     ServiceProxy {
@@ -86,6 +88,7 @@ fn parse_route(path: &str) -> Option<Route> {
     match segs.as_slice() {
         ["version"] => return Some(Route::Version),
         ["healthz" | "livez" | "readyz"] => return Some(Route::Health),
+        ["metrics"] => return Some(Route::Metrics),
         ["api"] => return Some(Route::Api),
         ["apis"] => return Some(Route::Apis),
         ["openapi", "v3"] => return Some(Route::OpenApiIndex),
@@ -213,6 +216,7 @@ pub async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response
     let (identity, groups) = who(&shared, peer, path_identity, authorization);
     let route = parse_route(&path);
     let verb = verb_of(&method, route.as_ref(), &query);
+    let counted = metrics::Request::of(&method, route.as_ref(), &query, &headers, &path);
     let record = |status: u16| RequestRecord {
         method: method.to_string(),
         path: path.clone(),
@@ -222,21 +226,25 @@ pub async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response
         status,
         at,
     };
+    let log = |status: u16| {
+        shared.requests.count(&counted, status);
+        shared.log_request(record(status));
+    };
     if let Some(delay) = shared.faults.take_delay() {
         tokio::time::sleep(delay).await;
     }
     if let Some(err) = shared.faults.take_failure(method.as_str(), &path) {
-        shared.log_request(record(err.code));
+        log(err.code);
         return error_response(&err);
     }
     let Some(identity) = identity else {
-        shared.log_request(record(401));
+        log(401);
         return error_response(&ApiError::unauthorized());
     };
     let body = match axum::body::to_bytes(req.into_body(), MAX_BODY).await {
         Ok(b) => b,
         Err(e) => {
-            shared.log_request(record(400));
+            log(400);
             return error_response(&ApiError::bad_request(format!(
                 "the request body could not be read: {e}"
             )));
@@ -258,7 +266,7 @@ pub async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response
         Some(route) => dispatch(&ctx, route),
     };
     let response = response.unwrap_or_else(|e| error_response(&e));
-    shared.log_request(record(response.status().as_u16()));
+    log(response.status().as_u16());
     response
 }
 
@@ -408,6 +416,7 @@ fn dispatch(ctx: &Ctx<'_>, route: Route) -> Result<Response, ApiError> {
     match route {
         Route::Version => Ok(json_response(200, &discovery::version())),
         Route::Health => Ok((StatusCode::OK, "ok").into_response()),
+        Route::Metrics => metrics::serve(ctx),
         Route::Api => Ok(json_response(
             200,
             &discovery::api_versions(&ctx.shared.server_address()),
