@@ -37,6 +37,8 @@ struct NamespaceRows {
     /// deadlines.
     shown_widths: ColumnWidths,
     shown_deadlines: Vec<Timestamp>,
+    /// The rows listed, by their mark and index in `each`: where to find them in the list.
+    shown: Vec<(Attention, usize)>,
 }
 
 impl NamespaceRows {
@@ -57,6 +59,7 @@ impl NamespaceRows {
             each,
             shown_widths: ColumnWidths::default(),
             shown_deadlines: Vec::new(),
+            shown: Vec::new(),
         }
     }
 }
@@ -79,6 +82,8 @@ pub(super) struct RowParts {
     basis: Option<Basis>,
     /// The widest cells of the rows listed, for the list's columns.
     widths: ColumnWidths,
+    /// Releases in the view (listed or not), for the list's title.
+    releases: usize,
     /// Rows made since the app started, to count what a change costs.
     made: usize,
 }
@@ -100,6 +105,32 @@ impl RowParts {
                 && b.stopped == basis.stopped
                 && !self.gate_passed(b.now, basis.now)
         })
+    }
+
+    /// Where the rows of namespace `ns` stand in `rows` (the list they were made for), in
+    /// order, each found by its mark and id.
+    fn positions(&self, ns: &str, rows: &[Row]) -> Vec<usize> {
+        let Some(part) = self.namespaces.get(ns) else {
+            return Vec::new();
+        };
+        let mut at: Vec<usize> = (part.shown.iter())
+            .filter_map(|(attention, index)| {
+                let id = part.each.get(*index)?.id.as_str();
+                rows.binary_search_by(|r| r.attention.cmp(attention).then(r.id.as_str().cmp(id)))
+                    .ok()
+            })
+            .collect();
+        at.sort_unstable();
+        at
+    }
+
+    /// Where the row of release `id` stands in `rows` (the list they were made for).
+    fn position(&self, id: &str, rows: &[Row]) -> Option<usize> {
+        let (ns, _) = id.split_once('/')?;
+        let part = self.namespaces.get(ns)?;
+        let (attention, _) = (part.shown.iter()).find(|(_, i)| part.each[*i].id == id)?;
+        rows.binary_search_by(|r| r.attention.cmp(attention).then(r.id.as_str().cmp(id)))
+            .ok()
     }
 
     /// The namespaces of `view` whose releases differ from the ones their rows were made
@@ -146,6 +177,13 @@ impl App {
             .is_none_or(|b| b.needle != basis.needle)
             || !parts.marks_hold(&basis);
         let changes = parts.changes(&self.view.namespaces);
+        let mut gone: Vec<usize> = Vec::new();
+        if !whole {
+            for (ns, _) in &changes {
+                gone.extend(parts.positions(ns, &self.rows));
+            }
+            gone.sort_unstable();
+        }
         for (ns, releases) in &changes {
             match releases {
                 Some(releases) => {
@@ -170,19 +208,14 @@ impl App {
         if whole {
             self.rows = fresh;
         } else if !remade.is_empty() {
-            let kept = std::mem::take(&mut self.rows)
-                .into_iter()
-                .filter(|r| !remade.contains(r.namespace.as_str()));
-            self.rows = merge(kept, fresh);
+            self.rows = splice(std::mem::take(&mut self.rows), &gone, fresh);
         }
         parts.widths = (parts.namespaces.values())
             .fold(ColumnWidths::default(), |w, n| w.widest(n.shown_widths));
+        parts.releases = parts.namespaces.values().map(|n| n.each.len()).sum();
         parts.basis = Some(basis);
         self.row_parts = parts;
-        let at = self
-            .selected
-            .as_ref()
-            .and_then(|id| self.rows.iter().position(|r| &r.id == id));
+        let at = (self.selected.as_ref()).and_then(|id| self.row_parts.position(id, &self.rows));
         match at {
             Some(i) if self.navigated => self.cursor = i,
             Some(_) => self.move_cursor(0),
@@ -202,14 +235,17 @@ impl App {
         let mut rows = Vec::new();
         part.shown_widths = ColumnWidths::default();
         part.shown_deadlines.clear();
+        part.shown.clear();
         for (index, (r, each)) in part.releases.iter().zip(&part.each).enumerate() {
             if !needle.is_empty() && !matches_filter(r, needle) {
                 continue;
             }
             part.shown_widths = part.shown_widths.widest(each.widths);
             part.shown_deadlines.extend(each.gate_deadline);
+            let attention = self.attention_now(r, &each.id, each.health);
+            part.shown.push((attention, index));
             rows.push(Row {
-                attention: self.attention_now(r, &each.id, each.health),
+                attention,
                 id: each.id.to_string(),
                 namespace: ns.to_string(),
                 index,
@@ -221,6 +257,11 @@ impl App {
     /// The widest cells of the rows listed (made with the rows, never while drawing).
     pub fn column_widths(&self) -> ColumnWidths {
         self.row_parts.widths
+    }
+
+    /// How many releases the view has, listed or not (counted with the rows).
+    pub fn release_count(&self) -> usize {
+        self.row_parts.releases
     }
 
     /// What `r` (whose id is `id`, whose health is `health`) needs now: by the console's
@@ -287,19 +328,32 @@ fn order(a: &Row, b: &Row) -> std::cmp::Ordering {
     a.attention.cmp(&b.attention).then_with(|| a.id.cmp(&b.id))
 }
 
-/// Two lists in [`order`] made one, in order.
-fn merge(kept: impl Iterator<Item = Row>, fresh: Vec<Row>) -> Vec<Row> {
-    let mut out = Vec::with_capacity(fresh.len() + kept.size_hint().0);
-    let mut fresh = fresh.into_iter().peekable();
-    for row in kept {
-        while let Some(f) = fresh.next_if(|f| order(f, &row).is_lt()) {
-            out.push(f);
-        }
+/// `rows` (in [`order`]) without the rows at `gone` (ascending) and with `fresh` (in order)
+/// merged in, each put in place by a binary search: a change costs its rows and a copy of
+/// the list, not a comparison with every row.
+fn splice(mut rows: Vec<Row>, gone: &[usize], fresh: Vec<Row>) -> Vec<Row> {
+    let mut gone = gone.iter().peekable();
+    let mut i = 0;
+    rows.retain(|_| {
+        let keep = gone.next_if_eq(&&i).is_none();
+        i += 1;
+        keep
+    });
+    let places: Vec<usize> = (fresh.iter())
+        .map(|f| rows.partition_point(|r| order(r, f).is_lt()))
+        .collect();
+    let mut out = Vec::with_capacity(rows.len() + fresh.len());
+    let mut rest = rows.into_iter();
+    let mut taken = 0;
+    for (row, at) in fresh.into_iter().zip(places) {
+        out.extend(rest.by_ref().take(at - taken));
+        taken = at;
         out.push(row);
     }
-    out.extend(fresh);
+    out.extend(rest);
     out
 }
+
 #[cfg(test)]
 mod tests {
     use super::super::{Msg, Session};
@@ -420,6 +474,10 @@ mod tests {
             (seed >> 33) as usize % n
         };
         for step in 0..120 {
+            for _ in 0..next(4) {
+                app.update(Msg::Key(crate::console::keymap::Key::char('j')));
+            }
+            let mut selected = app.selected.clone();
             let made = app.rows_made();
             match next(10) {
                 0 => {
@@ -430,6 +488,8 @@ mod tests {
                 1 => {
                     // A namespace goes, then comes back with its very releases.
                     let ns = format!("team-{:03}", next(6));
+                    // (Its selected release, if any, went: the selection moved on.)
+                    selected = None;
                     let mut less = (*shown).clone();
                     less.namespaces.remove(&ns);
                     app.update(Msg::View(Arc::new(less)));
@@ -464,6 +524,11 @@ mod tests {
             fresh.filter = app.filter.clone();
             fresh.update(Msg::View(shown.clone()));
             assert_eq!(app.rows, fresh.rows, "step {step}");
+            // The selection stays on its release while it is listed.
+            if let Some(id) = selected.filter(|id| app.rows.iter().any(|r| &r.id == id)) {
+                assert_eq!(app.selected.as_ref(), Some(&id), "step {step}");
+                assert_eq!(app.rows[app.cursor].id, id, "step {step}");
+            }
             assert_eq!(app.column_widths(), measured(&app), "step {step}");
             assert_eq!(app.column_widths(), fresh.column_widths(), "step {step}");
         }

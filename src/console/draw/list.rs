@@ -204,7 +204,7 @@ impl Cells<'_> {
 /// typing, the rows scrolled to keep the cursor in view, and a legend of the marks if room.
 pub(super) fn render(cx: Cx, frame: &mut Frame, area: Rect, place: Place) {
     let app = cx.app;
-    let total = app.view.releases().count();
+    let total = app.release_count();
     let mut title = vec![cx.span(" Releases ", Role::Title)];
     let count = if app.rows.len() == total {
         format!("{total} ")
