@@ -348,6 +348,8 @@ fn child(args: &[String]) {
     let kubeconfig = &args[0];
     let releases: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(1_000);
     let changes: Option<usize> = args.get(2).map_or(Some(0), |a| a.parse().ok());
+    // As `cutover` sets it up before its runtime starts.
+    cutover::cluster::feed::one_arena();
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     rt.block_on(async {
         let client = connect(kubeconfig).await;

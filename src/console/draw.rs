@@ -14,6 +14,8 @@ mod pods;
 mod signals;
 pub(crate) mod text;
 
+pub use list::ColumnWidths;
+
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Style;

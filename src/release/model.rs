@@ -691,9 +691,11 @@ pub struct Release {
     pub traffic_object: ObjectRef,
     /// The label that tells tracks apart (selector switch).
     pub track_label: Option<CompactString>,
-    pub canary: Option<Canary>,
+    /// Boxed, as `record`: most releases have neither, and a release is kept for every
+    /// release of the cluster (issue 17: memory per release).
+    pub canary: Option<Box<Canary>>,
     /// The release record, when one is present and parses.
-    pub record: Option<ReleaseRecord>,
+    pub record: Option<Box<ReleaseRecord>>,
     /// Why the record could not be read, when it could not.
     pub record_error: Option<String>,
     /// Weight steps for a canary (from `cutover.dev/steps`, else 10,25,50,100).

@@ -823,6 +823,19 @@ impl State {
     }
 }
 
+/// One malloc arena for a process that runs the console, set before its runtime starts
+/// threads: glibc otherwise gives each thread that allocates an arena of its own, and the
+/// feed's views, made on one worker thread and freed on another, left each arena fragmented
+/// (5,000 releases: 77 MB resident for 44 MB of heap; 68 MB with one arena). The console
+/// has two worker threads and allocates little while it runs, so they do not contend.
+pub fn one_arena() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets an allocator parameter; glibc takes it at any time.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 1);
+    }
+}
+
 /// The first listing decodes every object twice (kube's typed decode, then discovery's) and
 /// frees it again, and each view after it decodes the namespaces that changed; glibc keeps
 /// the pages. Handing them back (a few milliseconds on a large cluster, after the first

@@ -12,7 +12,7 @@ use crate::release::signals::Signals;
 use crate::release::{Release, Track};
 
 /// `t` seconds (whole) after `at`, as the screen counts them.
-fn seconds_after(at: Timestamp, seconds: i64) -> Timestamp {
+pub(super) fn seconds_after(at: Timestamp, seconds: i64) -> Timestamp {
     Timestamp::from_second(at.as_second().saturating_add(seconds)).unwrap_or(Timestamp::MAX)
 }
 
@@ -146,16 +146,5 @@ impl App {
         {
             self.move_cursor(0);
         }
-    }
-
-    /// The first instant after now at which a listed release's gate has expired (its mark
-    /// may change then).
-    pub(super) fn next_gate_expiry(&self) -> Option<Timestamp> {
-        let deadlines = self.rows.iter().filter_map(|row| {
-            let d = self.row_release(row)?.record.as_ref()?.gate_deadline?;
-            // Expired is strictly after the deadline: the next whole second.
-            (d >= self.now).then(|| seconds_after(d, 1))
-        });
-        deadlines.min()
     }
 }

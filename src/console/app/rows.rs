@@ -1,74 +1,221 @@
 //! The release list: one row per release, filtered, most urgent first. A view changes a few
 //! namespaces at a time, so what a row needs of its release that costs something (its id,
-//! its health) is kept per namespace while that namespace's releases stay the same: a change
-//! costs its namespace, and the list over a large cluster is a walk, not a rediscovery.
+//! its health, its cells' widths, its gate's deadline) is kept per namespace while that
+//! namespace's releases stay the same; and while the filter and the marks' inputs (running
+//! and stopped plans, gates expired) stay the same too, the rows of the namespaces that did
+//! not change are kept in place and only the changed namespaces' rows are made and merged
+//! in. A change costs its namespace, not the cluster (issue 17, target 5).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use compact_str::{CompactString, format_compact};
+use jiff::Timestamp;
 
 use super::{App, Attention, Row, attention_with, matches_filter};
+use crate::cluster::feed::NamespaceView;
+use crate::console::draw::ColumnWidths;
 use crate::release::Release;
 use crate::release::model::TrackHealth;
+
+/// What a row needs of one release that costs something to work out.
+#[derive(Debug, Clone)]
+struct ReleaseParts {
+    id: CompactString,
+    health: TrackHealth,
+    widths: ColumnWidths,
+    gate_deadline: Option<Timestamp>,
+}
 
 /// What the rows of one namespace's releases need, for the `releases` it was made from.
 #[derive(Debug, Clone)]
 struct NamespaceRows {
     releases: Arc<Vec<Release>>,
-    namespace: CompactString,
-    /// Per release, in the view's order: its id and its health.
-    each: Vec<(CompactString, TrackHealth)>,
+    /// Per release, in the view's order.
+    each: Vec<ReleaseParts>,
+    /// Of the releases the filter lets through: their widest cells and their gates'
+    /// deadlines.
+    shown_widths: ColumnWidths,
+    shown_deadlines: Vec<Timestamp>,
+    /// The rows listed, by their mark and index in `each`: where to find them in the list.
+    shown: Vec<(Attention, usize)>,
 }
 
 impl NamespaceRows {
-    fn of(namespace: &str, releases: &Arc<Vec<Release>>) -> NamespaceRows {
+    fn of(releases: &Arc<Vec<Release>>) -> NamespaceRows {
+        let each = (releases.iter())
+            .map(|r| {
+                let id = format_compact!("{}/{}", r.namespace, r.name);
+                ReleaseParts {
+                    widths: ColumnWidths::of(&id, r),
+                    id,
+                    health: r.health(),
+                    gate_deadline: r.record.as_ref().and_then(|rec| rec.gate_deadline),
+                }
+            })
+            .collect();
         NamespaceRows {
             releases: releases.clone(),
-            namespace: namespace.into(),
-            each: (releases.iter())
-                .map(|r| (format_compact!("{}/{}", r.namespace, r.name), r.health()))
-                .collect(),
+            each,
+            shown_widths: ColumnWidths::default(),
+            shown_deadlines: Vec::new(),
+            shown: Vec::new(),
         }
     }
 }
 
+/// What the marks of unchanged rows depend on besides their release: the plans running and
+/// stopped (by release id), and the clock (through the gates it has passed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Basis {
+    needle: String,
+    running: Vec<String>,
+    stopped: Vec<String>,
+    now: Timestamp,
+}
+
 /// Per namespace, what its rows were made of last (see the module's note).
 #[derive(Debug, Clone, Default)]
-pub(super) struct RowParts(BTreeMap<CompactString, NamespaceRows>);
+pub(super) struct RowParts {
+    namespaces: BTreeMap<CompactString, NamespaceRows>,
+    /// What the rows were made for; None before the first list.
+    basis: Option<Basis>,
+    /// The widest cells of the rows listed, for the list's columns.
+    widths: ColumnWidths,
+    /// Releases in the view (listed or not), for the list's title.
+    releases: usize,
+    /// Rows made since the app started, to count what a change costs.
+    made: usize,
+}
+
+impl RowParts {
+    /// Whether a gate of a listed release expires between `a` and `b` (either way round):
+    /// its mark then differs.
+    fn gate_passed(&self, a: Timestamp, b: Timestamp) -> bool {
+        let (from, to) = if a <= b { (a, b) } else { (b, a) };
+        let deadlines = self.namespaces.values().flat_map(|n| &n.shown_deadlines);
+        // Expired is strictly after the deadline.
+        deadlines.into_iter().any(|d| *d >= from && *d < to)
+    }
+
+    /// The rows' marks are what they were made with: same plans, no gate passed since.
+    fn marks_hold(&self, basis: &Basis) -> bool {
+        self.basis.as_ref().is_some_and(|b| {
+            b.running == basis.running
+                && b.stopped == basis.stopped
+                && !self.gate_passed(b.now, basis.now)
+        })
+    }
+
+    /// Where the rows of namespace `ns` stand in `rows` (the list they were made for), in
+    /// order, each found by its mark and id.
+    fn positions(&self, ns: &str, rows: &[Row]) -> Vec<usize> {
+        let Some(part) = self.namespaces.get(ns) else {
+            return Vec::new();
+        };
+        let mut at: Vec<usize> = (part.shown.iter())
+            .filter_map(|(attention, index)| {
+                let id = part.each.get(*index)?.id.as_str();
+                rows.binary_search_by(|r| r.attention.cmp(attention).then(r.id.as_str().cmp(id)))
+                    .ok()
+            })
+            .collect();
+        at.sort_unstable();
+        at
+    }
+
+    /// Where the row of release `id` stands in `rows` (the list they were made for).
+    fn position(&self, id: &str, rows: &[Row]) -> Option<usize> {
+        let (ns, _) = id.split_once('/')?;
+        let part = self.namespaces.get(ns)?;
+        let (attention, _) = (part.shown.iter()).find(|(_, i)| part.each[*i].id == id)?;
+        rows.binary_search_by(|r| r.attention.cmp(attention).then(r.id.as_str().cmp(id)))
+            .ok()
+    }
+
+    /// The namespaces of `view` whose releases differ from the ones their rows were made
+    /// of (with their new releases), and the ones gone (None), as a merge of the two
+    /// sorted maps: nothing is allocated for a namespace that did not change.
+    fn changes(&self, view: &BTreeMap<String, NamespaceView>) -> Vec<Change> {
+        let mut changes = Vec::new();
+        let mut kept = self.namespaces.iter().peekable();
+        for (name, nv) in view {
+            while let Some((gone, _)) = kept.next_if(|(k, _)| k.as_str() < name.as_str()) {
+                changes.push((gone.clone(), None));
+            }
+            match kept.next_if(|(k, _)| k.as_str() == name.as_str()) {
+                Some((_, part)) if Arc::ptr_eq(&part.releases, &nv.releases) => {}
+                _ => changes.push((name.into(), Some(nv.releases.clone()))),
+            }
+        }
+        changes.extend(kept.map(|(gone, _)| (gone.clone(), None)));
+        changes
+    }
+}
+
+/// A namespace whose rows are to be made again (with its releases), or dropped (None).
+type Change = (CompactString, Option<Arc<Vec<Release>>>);
 
 impl App {
+    /// What the rows are to be made for now.
+    fn row_basis(&self) -> Basis {
+        Basis {
+            needle: self.filter.value().to_lowercase(),
+            running: self.running.keys().cloned().collect(),
+            stopped: self.stopped.keys().cloned().collect(),
+            now: self.now,
+        }
+    }
+
     /// Rebuilds the list from the view and the filter, keeping the selection where it can.
     pub(super) fn rebuild_rows(&mut self) {
-        let needle = self.filter.value().to_lowercase();
-        let mut kept = std::mem::take(&mut self.row_parts.0);
-        let mut parts = BTreeMap::new();
-        let mut rows: Vec<Row> = Vec::with_capacity(self.rows.len());
-        for (ns, nv) in &self.view.namespaces {
-            let part = match kept.remove(ns.as_str()) {
-                Some(p) if Arc::ptr_eq(&p.releases, &nv.releases) => p,
-                _ => NamespaceRows::of(ns, &nv.releases),
-            };
-            for (index, (r, (id, health))) in nv.releases.iter().zip(&part.each).enumerate() {
-                if !needle.is_empty() && !matches_filter(r, &needle) {
-                    continue;
-                }
-                rows.push(Row {
-                    attention: self.attention_now(r, id, *health),
-                    id: id.to_string(),
-                    namespace: ns.clone(),
-                    index,
-                });
-            }
-            parts.insert(part.namespace.clone(), part);
-        }
-        self.row_parts.0 = parts;
-        rows.sort_by(|a, b| a.attention.cmp(&b.attention).then_with(|| a.id.cmp(&b.id)));
-        self.rows = rows;
-        let at = self
-            .selected
+        let basis = self.row_basis();
+        let mut parts = std::mem::take(&mut self.row_parts);
+        let whole = parts
+            .basis
             .as_ref()
-            .and_then(|id| self.rows.iter().position(|r| &r.id == id));
+            .is_none_or(|b| b.needle != basis.needle)
+            || !parts.marks_hold(&basis);
+        let changes = parts.changes(&self.view.namespaces);
+        let mut gone: Vec<usize> = Vec::new();
+        if !whole {
+            for (ns, _) in &changes {
+                gone.extend(parts.positions(ns, &self.rows));
+            }
+            gone.sort_unstable();
+        }
+        for (ns, releases) in &changes {
+            match releases {
+                Some(releases) => {
+                    parts
+                        .namespaces
+                        .insert(ns.clone(), NamespaceRows::of(releases));
+                }
+                None => {
+                    parts.namespaces.remove(ns);
+                }
+            }
+        }
+        let remade: BTreeSet<&str> = changes.iter().map(|(ns, _)| ns.as_str()).collect();
+        let mut fresh = Vec::new();
+        for (ns, part) in &mut parts.namespaces {
+            if whole || remade.contains(ns.as_str()) {
+                fresh.extend(self.namespace_rows(ns, part, &basis.needle));
+            }
+        }
+        parts.made += fresh.len();
+        fresh.sort_by(order);
+        if whole {
+            self.rows = fresh;
+        } else if !remade.is_empty() {
+            self.rows = splice(std::mem::take(&mut self.rows), &gone, fresh);
+        }
+        parts.widths = (parts.namespaces.values())
+            .fold(ColumnWidths::default(), |w, n| w.widest(n.shown_widths));
+        parts.releases = parts.namespaces.values().map(|n| n.each.len()).sum();
+        parts.basis = Some(basis);
+        self.row_parts = parts;
+        let at = (self.selected.as_ref()).and_then(|id| self.row_parts.position(id, &self.rows));
         match at {
             Some(i) if self.navigated => self.cursor = i,
             Some(_) => self.move_cursor(0),
@@ -80,6 +227,41 @@ impl App {
             self.navigated = true;
         }
         self.marks_change_at = self.next_gate_expiry();
+    }
+
+    /// The rows of namespace `ns` the filter (`needle`) lets through, unsorted; `part`
+    /// keeps their widest cells and their gates' deadlines.
+    fn namespace_rows(&self, ns: &str, part: &mut NamespaceRows, needle: &str) -> Vec<Row> {
+        let mut rows = Vec::new();
+        part.shown_widths = ColumnWidths::default();
+        part.shown_deadlines.clear();
+        part.shown.clear();
+        for (index, (r, each)) in part.releases.iter().zip(&part.each).enumerate() {
+            if !needle.is_empty() && !matches_filter(r, needle) {
+                continue;
+            }
+            part.shown_widths = part.shown_widths.widest(each.widths);
+            part.shown_deadlines.extend(each.gate_deadline);
+            let attention = self.attention_now(r, &each.id, each.health);
+            part.shown.push((attention, index));
+            rows.push(Row {
+                attention,
+                id: each.id.to_string(),
+                namespace: ns.to_string(),
+                index,
+            });
+        }
+        rows
+    }
+
+    /// The widest cells of the rows listed (made with the rows, never while drawing).
+    pub fn column_widths(&self) -> ColumnWidths {
+        self.row_parts.widths
+    }
+
+    /// How many releases the view has, listed or not (counted with the rows).
+    pub fn release_count(&self) -> usize {
+        self.row_parts.releases
     }
 
     /// What `r` (whose id is `id`, whose health is `health`) needs now: by the console's
@@ -98,22 +280,78 @@ impl App {
 
     /// The rows again when a mark has changed since they were built (a gate expired, a
     /// plan started or ended), so the list never shows a stale mark; and when the next gate
-    /// will expire.
+    /// will expire. While the marks' inputs hold, no mark can have changed.
     pub(super) fn refresh_marks(&mut self) {
+        let basis = self.row_basis();
+        if self.row_parts.marks_hold(&basis) {
+            self.marks_change_at = self.next_gate_expiry();
+            return;
+        }
         let stale = self.rows.iter().any(|row| {
-            let part = self.row_parts.0.get(row.namespace.as_str());
+            let part = self.row_parts.namespaces.get(row.namespace.as_str());
             let (Some(part), Some(r)) = (part, self.row_release(row)) else {
                 return false;
             };
             (part.each.get(row.index))
-                .is_some_and(|(_, health)| self.attention_now(r, &row.id, *health) != row.attention)
+                .is_some_and(|each| self.attention_now(r, &row.id, each.health) != row.attention)
         });
         if stale {
             self.rebuild_rows();
         } else {
+            // The rows are right for what the marks depend on now.
+            if let Some(b) = &mut self.row_parts.basis {
+                (b.running, b.stopped, b.now) = (basis.running, basis.stopped, basis.now);
+            }
             self.marks_change_at = self.next_gate_expiry();
         }
     }
+
+    /// The first instant after now at which a listed release's gate has expired (its mark
+    /// may change then).
+    pub(super) fn next_gate_expiry(&self) -> Option<Timestamp> {
+        let parts = self.row_parts.namespaces.values();
+        let deadlines = parts.flat_map(|n| &n.shown_deadlines);
+        // Expired is strictly after the deadline: the next whole second.
+        let after = deadlines.filter(|d| **d >= self.now);
+        after.map(|d| super::clock::seconds_after(*d, 1)).min()
+    }
+
+    /// Rows made since the app started (for tests that count what a change costs).
+    #[cfg(test)]
+    pub(super) fn rows_made(&self) -> usize {
+        self.row_parts.made
+    }
+}
+
+/// The list's order: most urgent first, then by id.
+fn order(a: &Row, b: &Row) -> std::cmp::Ordering {
+    a.attention.cmp(&b.attention).then_with(|| a.id.cmp(&b.id))
+}
+
+/// `rows` (in [`order`]) without the rows at `gone` (ascending) and with `fresh` (in order)
+/// merged in, each put in place by a binary search: a change costs its rows and a copy of
+/// the list, not a comparison with every row.
+fn splice(mut rows: Vec<Row>, gone: &[usize], fresh: Vec<Row>) -> Vec<Row> {
+    let mut gone = gone.iter().peekable();
+    let mut i = 0;
+    rows.retain(|_| {
+        let keep = gone.next_if_eq(&&i).is_none();
+        i += 1;
+        keep
+    });
+    let places: Vec<usize> = (fresh.iter())
+        .map(|f| rows.partition_point(|r| order(r, f).is_lt()))
+        .collect();
+    let mut out = Vec::with_capacity(rows.len() + fresh.len());
+    let mut rest = rows.into_iter();
+    let mut taken = 0;
+    for (row, at) in fresh.into_iter().zip(places) {
+        out.extend(rest.by_ref().take(at - taken));
+        taken = at;
+        out.push(row);
+    }
+    out.extend(rest);
+    out
 }
 
 #[cfg(test)]
@@ -123,6 +361,7 @@ mod tests {
     use crate::cluster::feed::{ClusterView, NamespaceView};
     use crate::embedded::fleet::Fleet;
     use crate::release::{PodScope, Snapshot, discover};
+    use tui_input::Input;
 
     fn at() -> jiff::Timestamp {
         "2026-11-30T12:00:00Z"
@@ -196,5 +435,102 @@ mod tests {
         assert_eq!(app.rows.len(), 30);
         assert_eq!(app.rows[0].id, "team-001/app3");
         assert_eq!(app.rows[0].attention, Attention::Unhealthy);
+    }
+
+    /// Widest cells of `rows`, measured as drawing once measured every row of every frame.
+    fn measured(app: &App) -> ColumnWidths {
+        (app.rows.iter()).fold(ColumnWidths::default(), |w, row| {
+            let r = app
+                .row_release(row)
+                .unwrap_or_else(|| panic!("{} listed", row.id));
+            w.widest(ColumnWidths::of(&row.id, r))
+        })
+    }
+
+    /// A list made a namespace at a time, with the filter typed and cleared now and then,
+    /// is the list a fresh console makes of the same view and filter, with the same column
+    /// widths as measuring every row; and a change makes only its namespace's rows.
+    #[test]
+    fn a_list_kept_a_namespace_at_a_time_is_the_list_made_afresh() {
+        let fleet = Fleet::of(60);
+        let deployments: Vec<String> = (fleet.deployments.iter())
+            .map(|d| {
+                let m = &d["metadata"];
+                format!(
+                    "{}/{}",
+                    m["namespace"].as_str().unwrap_or(""),
+                    m["name"].as_str().unwrap_or("")
+                )
+            })
+            .collect();
+        let mut failing: Vec<&str> = Vec::new();
+        let mut shown = view(&fleet, &failing);
+        let mut app = App::new(Session::default(), at());
+        app.update(Msg::View(shown.clone()));
+        // A small LCG: the same steps every run.
+        let mut seed: u64 = 17;
+        let mut next = |n: usize| {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            (seed >> 33) as usize % n
+        };
+        for step in 0..120 {
+            for _ in 0..next(4) {
+                app.update(Msg::Key(crate::console::keymap::Key::char('j')));
+            }
+            let mut selected = app.selected.clone();
+            let made = app.rows_made();
+            match next(10) {
+                0 => {
+                    let needle = ["app1", "team-003", "canary", "", "at-rest"][next(5)];
+                    app.filter = Input::new(needle.to_string());
+                    app.rebuild_rows();
+                }
+                1 => {
+                    // A namespace goes, then comes back with its very releases.
+                    let ns = format!("team-{:03}", next(6));
+                    // (Its selected release, if any, went: the selection moved on.)
+                    selected = None;
+                    let mut less = (*shown).clone();
+                    less.namespaces.remove(&ns);
+                    app.update(Msg::View(Arc::new(less)));
+                    app.update(Msg::View(shown.clone()));
+                }
+                _ => {
+                    // One Deployment fails or recovers: its namespace alone is new.
+                    let d = deployments[next(deployments.len())].as_str();
+                    match failing.iter().position(|f| *f == d) {
+                        Some(i) => {
+                            failing.remove(i);
+                        }
+                        None => failing.push(d),
+                    }
+                    let ns = d.split('/').next().unwrap_or("");
+                    let all = view(&fleet, &failing);
+                    let mut after = (*shown).clone();
+                    after
+                        .namespaces
+                        .insert(ns.into(), all.namespaces[ns].clone());
+                    shown = Arc::new(after);
+                    app.update(Msg::View(shown.clone()));
+                    let made = app.rows_made() - made;
+                    if app.filter.value().is_empty() {
+                        assert_eq!(made, 10, "step {step}: its namespace's rows alone");
+                    } else {
+                        assert!(made <= 10, "step {step}: {made} rows made");
+                    }
+                }
+            }
+            let mut fresh = App::new(Session::default(), at());
+            fresh.filter = app.filter.clone();
+            fresh.update(Msg::View(shown.clone()));
+            assert_eq!(app.rows, fresh.rows, "step {step}");
+            // The selection stays on its release while it is listed.
+            if let Some(id) = selected.filter(|id| app.rows.iter().any(|r| &r.id == id)) {
+                assert_eq!(app.selected.as_ref(), Some(&id), "step {step}");
+                assert_eq!(app.rows[app.cursor].id, id, "step {step}");
+            }
+            assert_eq!(app.column_widths(), measured(&app), "step {step}");
+            assert_eq!(app.column_widths(), fresh.column_widths(), "step {step}");
+        }
     }
 }

@@ -282,6 +282,7 @@ impl App {
             ..ClusterView::new(self.now)
         });
         self.rows.clear();
+        self.row_parts = super::rows::RowParts::default();
         (self.selected, self.cursor, self.pane, self.events_scroll) = (None, 0, Pane::Releases, 0);
         self.filter.reset();
         self.modes.clear();

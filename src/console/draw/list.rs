@@ -204,7 +204,7 @@ impl Cells<'_> {
 /// typing, the rows scrolled to keep the cursor in view, and a legend of the marks if room.
 pub(super) fn render(cx: Cx, frame: &mut Frame, area: Rect, place: Place) {
     let app = cx.app;
-    let total = app.view.releases().count();
+    let total = app.release_count();
     let mut title = vec![cx.span(" Releases ", Role::Title)];
     let count = if app.rows.len() == total {
         format!("{total} ")
@@ -240,17 +240,15 @@ pub(super) fn render(cx: Cx, frame: &mut Frame, area: Rect, place: Place) {
     }
     frame.render_widget(block, area);
 
-    // Every row is measured, so columns keep still while scrolling; only the shown are drawn.
-    let all: Vec<Cells> = app
-        .rows
-        .iter()
-        .map(|row| cells(app, row, app.row_release(row)))
-        .collect();
-    // One column of margin on the right, so the split does not touch the border.
-    let layout = Columns::fit(&all, usize::from(inner.width).saturating_sub(1), place);
+    // Every row was measured when the rows were made (`App::column_widths`), so columns keep
+    // still while scrolling; only the shown are formatted. One column of margin on the
+    // right, so the split does not touch the border.
+    let room = usize::from(inner.width).saturating_sub(1);
+    let layout = Columns::fit(app.column_widths(), room, place);
     let mut lines: Vec<Line> = Vec::new();
-    for (i, c) in all.iter().enumerate().skip(offset).take(visible) {
-        lines.push(layout.line(cx, c, i == app.cursor, usize::from(inner.width)));
+    for (i, row) in app.rows.iter().enumerate().skip(offset).take(visible) {
+        let c = cells(app, row, app.row_release(row));
+        lines.push(layout.line(cx, &c, i == app.cursor, usize::from(inner.width)));
     }
     if app.rows.is_empty() {
         let (text, role) = nothing_selected(cx).remove(0);
@@ -290,6 +288,40 @@ fn legend(cx: Cx, w: usize) -> Vec<Line<'static>> {
     lines
 }
 
+/// The cells of rows that size the list's columns, in terminal cells: the name, the live
+/// side as shown (`v1 ◀`, cut to [`LIVE_MOST`]) and the split. Measured once per release when
+/// its namespace changes (`App::column_widths` keeps the widest of the rows listed), so a
+/// frame lays out the whole list without measuring it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ColumnWidths {
+    pub name: usize,
+    pub live: usize,
+    pub split: usize,
+}
+
+impl ColumnWidths {
+    /// The widths of the row of `r`, whose id is `id`.
+    pub fn of(id: &str, r: &Release) -> ColumnWidths {
+        ColumnWidths {
+            name: width(id),
+            live: match width(r.live.label()) {
+                0 => 0,
+                n => n.min(LIVE_MOST) + 2,
+            },
+            split: width(&r.short_split()),
+        }
+    }
+
+    /// Each the wider of the two.
+    pub fn widest(self, other: ColumnWidths) -> ColumnWidths {
+        ColumnWidths {
+            name: self.name.max(other.name),
+            live: self.live.max(other.live),
+            split: self.split.max(other.split),
+        }
+    }
+}
+
 /// Column widths for the rows, chosen from their contents and the room there is.
 struct Columns {
     name: usize,
@@ -301,10 +333,9 @@ struct Columns {
 }
 
 impl Columns {
-    fn fit(all: &[Cells], w: usize, place: Place) -> Columns {
-        let most = |f: &dyn Fn(&Cells) -> usize| all.iter().map(f).max().unwrap_or(0);
+    fn fit(widest: ColumnWidths, w: usize, place: Place) -> Columns {
         let mut c = Columns {
-            name: most(&|c| width(c.name)),
+            name: widest.name,
             pattern: PATTERNS
                 .map(|p| pattern_short(p).len())
                 .into_iter()
@@ -315,11 +346,8 @@ impl Columns {
                 .into_iter()
                 .max()
                 .unwrap_or(0),
-            live: most(&|c| match width(c.live) {
-                0 => 0,
-                n => n.min(LIVE_MOST) + 2,
-            }),
-            split: most(&|c| c.split.as_deref().map_or(0, width)),
+            live: widest.live,
+            split: widest.split,
             gap: 2,
         };
         // Room for the cursor and the mark ("▶ ✖ "), then columns with gaps between.

@@ -151,7 +151,7 @@ pub(super) fn service_track<'i>(v: View<'i>, service: &str, cx: &mut Context<'i>
 /// The release record as read off a traffic object.
 #[derive(Default)]
 pub(super) struct Recorded {
-    pub(super) record: Option<ReleaseRecord>,
+    pub(super) record: Option<Box<ReleaseRecord>>,
     /// Why the record cannot be read.
     error: Option<String>,
     /// Seconds left before the gate's deadline.
@@ -167,7 +167,7 @@ pub(super) fn read_record(raw: Option<&str>, now: jiff::Timestamp) -> Recorded {
         Ok(r) => {
             let gate_remaining = r.gate_deadline.map(|d| d.as_second() - now.as_second());
             Recorded {
-                record: Some(r),
+                record: Some(Box::new(r)),
                 error: None,
                 gate_remaining,
             }
@@ -298,7 +298,7 @@ pub(super) struct Found<'i> {
     pub(super) candidate: Option<Track>,
     pub(super) traffic: Traffic,
     pub(super) track_label: Option<CompactString>,
-    pub(super) canary: Option<Canary>,
+    pub(super) canary: Option<Box<Canary>>,
     /// The pattern's own warnings, shown first.
     pub(super) warnings: Vec<String>,
     /// The traffic object's `cutover.dev/steps` annotation.
@@ -346,7 +346,7 @@ pub(super) fn assemble(found: Found<'_>, recorded: Recorded) -> Release {
         traffic_object,
         track_label,
         canary,
-        steps: steps_of(steps, record.as_ref()),
+        steps: steps_of(steps, record.as_deref()),
         record,
         record_error: error,
         gate_remaining_seconds: gate_remaining,

@@ -486,7 +486,7 @@ fn assemble_release<'i>(
         candidate: Some(candidate),
         traffic,
         track_label: None,
-        canary: Some(canary),
+        canary: Some(Box::new(canary)),
         warnings,
         steps: v.note(canary_ing.notes.steps),
     };

@@ -976,7 +976,7 @@ mod tests {
         r.candidate = Some(old);
         r.traffic.routes[0].live_service = Some("web-v2".into());
         r.traffic.routes[0].candidate_service = Some("web-v1".into());
-        r.record = Some(rec);
+        r.record = Some(Box::new(rec));
         r.traffic_object.resource_version = "9".into();
         let route = route_json("web", "9", None, json!([split_rule(Some(0), Some(100))]));
         let p = plan_on(&r, std::slice::from_ref(&route), Op::Rollback).expect("a rollback");
@@ -1054,7 +1054,7 @@ mod tests {
         let mut r = release(Pattern::HttpRouteSwitch, Stage::Switched, 0, &["web"]);
         r.live = track("v2", 2);
         r.candidate = Some(track("v1", 2));
-        r.record = Some(record_of(&got));
+        r.record = Some(Box::new(record_of(&got)));
         r.traffic_object.resource_version = "8".into();
         let p = plan_on(&r, std::slice::from_ref(&switched), Op::Retire).expect("a retire");
         let descriptions: Vec<_> = p.steps.iter().map(|s| s.description.as_str()).collect();
@@ -1130,7 +1130,7 @@ mod tests {
         let mut r = release(Pattern::HttpRouteSwitch, Stage::Switched, 0, &["web"]);
         r.live = track("v2", 2);
         r.candidate = Some(track("v1", 2));
-        r.record = Some(record_of(&got));
+        r.record = Some(Box::new(record_of(&got)));
         r.traffic_object.resource_version = "8".into();
         let p = plan_on(&r, std::slice::from_ref(&switched), Op::Rollback).expect("a rollback");
         assert_eq!(weights(&after(&p, &switched), 0), (json!(1), json!(0)));

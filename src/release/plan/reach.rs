@@ -288,7 +288,7 @@ pub(super) mod tests {
                 resource_version: "9".into(),
             },
             track_label: None,
-            canary: Some(Canary {
+            canary: Some(Box::new(Canary {
                 primary: Some("web".into()),
                 canary: "web-canary".into(),
                 weight: per_million / 1_000,
@@ -296,7 +296,7 @@ pub(super) mod tests {
                 host: "web.example".into(),
                 path: "/".into(),
                 ..Canary::default()
-            }),
+            })),
             record: None,
             record_error: None,
             steps: smallvec::smallvec![10, 25, 50, 100],

@@ -75,18 +75,21 @@ impl Cx<'_> {
     /// The record this release has, or a new one begun now with `old` as the live track.
     pub fn base_record(&self, old: &Track, new: Option<&Track>) -> ReleaseRecord {
         let r = self.r;
-        r.record.clone().unwrap_or_else(|| ReleaseRecord {
-            stage: r.stage,
-            live: record_track(old),
-            candidate: new.map(record_track),
-            previous: PreviousTraffic::default(),
-            old_replicas: None,
-            steps: r.steps.to_vec(),
-            step: None,
-            gate_deadline: None,
-            started_by: self.actor.name.clone(),
-            started_at: Some(self.now),
-        })
+        r.record
+            .as_deref()
+            .cloned()
+            .unwrap_or_else(|| ReleaseRecord {
+                stage: r.stage,
+                live: record_track(old),
+                candidate: new.map(record_track),
+                previous: PreviousTraffic::default(),
+                old_replicas: None,
+                steps: r.steps.to_vec(),
+                step: None,
+                gate_deadline: None,
+                started_by: self.actor.name.clone(),
+                started_at: Some(self.now),
+            })
     }
 
     pub fn last_action(&self, op: &str, from: &str, to: &str) -> LastAction {
