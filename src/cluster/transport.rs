@@ -4,10 +4,11 @@
 //! which the feed takes as contact. client-go does the same (ReadIdleTimeout, PingTimeout);
 //! kube's own `Client::try_from` speaks only HTTP/1.1.
 
+use std::error::Error as StdError;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -34,14 +35,50 @@ struct Stamp {
     since: Instant,
     /// Nanoseconds after `since` of the last byte read.
     nanos: AtomicU64,
+    /// The last read that failed, and when: the cause of the requests a lost connection
+    /// cancels.
+    failed: Mutex<Option<(Instant, Cause)>>,
 }
+
+type Cause = Arc<dyn StdError + Send + Sync>;
 
 impl Heard {
     fn new() -> Heard {
         Heard(Arc::new(Stamp {
             since: Instant::now(),
             nanos: AtomicU64::new(0),
+            failed: Mutex::new(None),
         }))
+    }
+
+    /// A read failed with `error`: kept (a TLS error whole, as sign-in explains it; another
+    /// in words) for the requests it cancels.
+    fn read_failed(&self, error: &std::io::Error) {
+        let tls = error
+            .get_ref()
+            .and_then(|e| e.downcast_ref::<rustls::Error>());
+        let cause: Cause = match tls {
+            Some(tls) => Arc::new(tls.clone()),
+            None => Arc::new(std::io::Error::new(error.kind(), error.to_string())),
+        };
+        *self.0.failed.lock().unwrap_or_else(|e| e.into_inner()) = Some((Instant::now(), cause));
+    }
+
+    /// `error`, or when it only says the request was cancelled because its connection went
+    /// away (HTTP/2 passes on no cause), the read failure that ended the connection since
+    /// `sent`.
+    fn explain(&self, error: BoxError, sent: Instant) -> BoxError {
+        let first: &(dyn StdError + 'static) = &*error;
+        let cancelled = std::iter::successors(Some(first), |&e| e.source())
+            .filter_map(|e| e.downcast_ref::<hyper::Error>())
+            .any(|e| e.is_canceled() || e.is_closed());
+        let failed = self.0.failed.lock().unwrap_or_else(|e| e.into_inner());
+        match failed.as_ref() {
+            Some((at, cause)) if cancelled && *at >= sent => Box::new(ConnectionLost {
+                cause: cause.clone(),
+            }),
+            _ => error,
+        }
     }
 
     fn stamp(&self) {
@@ -130,9 +167,10 @@ where
     timed.set_read_timeout(config.read_timeout);
     timed.set_write_timeout(config.write_timeout);
     timed.set_reset_reader_on_write(config.reset_reader_on_write);
+    let heard = Heard::new();
     let stamping = Stamping {
         inner: timed,
-        heard: Heard::new(),
+        heard: heard.clone(),
     };
     let http = hyper_util::client::legacy::Builder::new(TokioExecutor::new())
         .timer(TokioTimer::new())
@@ -150,8 +188,64 @@ where
         .option_layer(config.auth_layer()?)
         .layer(config.extra_headers_layer()?)
         .map_err(BoxError::from)
+        .layer_fn(|inner| Explaining {
+            inner,
+            heard: heard.clone(),
+        })
         .service(http);
     Ok(kube::Client::new(service, config.default_namespace.clone()))
+}
+
+/// The connection a request went over was lost before it was answered: `cause` ended it.
+#[derive(Debug)]
+struct ConnectionLost {
+    cause: Cause,
+}
+
+impl std::fmt::Display for ConnectionLost {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the connection to the API server was lost: {}",
+            self.cause
+        )
+    }
+}
+
+impl StdError for ConnectionLost {
+    // The cause itself, not its `Arc` (whose source would skip it), so callers can downcast it.
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        Some(&*self.cause)
+    }
+}
+
+/// The HTTP client, with [`Heard::explain`] on its errors.
+#[derive(Clone)]
+struct Explaining<S> {
+    inner: S,
+    heard: Heard,
+}
+
+impl<S, R> Service<R> for Explaining<S>
+where
+    S: Service<R>,
+    S::Error: Into<BoxError>,
+    S::Future: Send + 'static,
+{
+    type Response = S::Response;
+    type Error = BoxError;
+    type Future = Pin<Box<dyn Future<Output = Result<S::Response, BoxError>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        self.inner.poll_ready(cx).map_err(Into::into)
+    }
+
+    fn call(&mut self, request: R) -> Self::Future {
+        let sent = Instant::now();
+        let heard = self.heard.clone();
+        let answer = self.inner.call(request);
+        Box::pin(async move { answer.await.map_err(|e| heard.explain(e.into(), sent)) })
+    }
 }
 
 /// A connector whose connections stamp [`Heard`] on every read.
@@ -201,8 +295,10 @@ impl<T: Read + Unpin> AsyncRead for Stamped<T> {
     ) -> Poll<std::io::Result<()>> {
         let before = buf.filled().len();
         let read = Pin::new(&mut self.io).poll_read(cx, buf);
-        if matches!(read, Poll::Ready(Ok(()))) && buf.filled().len() > before {
-            self.heard.stamp();
+        match &read {
+            Poll::Ready(Ok(())) if buf.filled().len() > before => self.heard.stamp(),
+            Poll::Ready(Err(e)) => self.heard.read_failed(e),
+            _ => {}
         }
         read
     }
