@@ -602,8 +602,8 @@ mod feed {
     }
 
     /// The requests the server saw until a feed's view was synced and live, and those in the
-    /// `quiet` that followed, from a feed that watches for `watch` over HTTP/1.1 (and kube's
-    /// 290 s over HTTP/2).
+    /// `quiet` that followed, from a feed that watches for `watch` over HTTP/1.1 (and 10 minutes
+    /// over HTTP/2).
     async fn requests_while_quiet(
         cluster: &EmbeddedCluster,
         watch: Duration,

@@ -43,7 +43,7 @@ struct Stamp {
 type Cause = Arc<dyn StdError + Send + Sync>;
 
 impl Heard {
-    fn new() -> Heard {
+    pub(crate) fn new() -> Heard {
         Heard(Arc::new(Stamp {
             since: Instant::now(),
             nanos: AtomicU64::new(0),
@@ -81,7 +81,7 @@ impl Heard {
         }
     }
 
-    fn stamp(&self) {
+    pub(crate) fn stamp(&self) {
         let nanos = u64::try_from(self.0.since.elapsed().as_nanos()).unwrap_or(u64::MAX);
         self.0.nanos.fetch_max(nanos, Ordering::Relaxed);
     }

@@ -28,7 +28,9 @@ pub struct Liveness {
     /// How long the server keeps each watch open (`timeoutSeconds`) over HTTP/1.1, where a
     /// quiet connection reads nothing and the socket's idle limit would cut it.
     pub watch: Duration,
-    /// The same over HTTP/2, whose PINGs vouch for a quiet connection: kube's 290 s.
+    /// The same over HTTP/2, whose PINGs vouch for a quiet connection: 10 minutes, the top of
+    /// client-go's 5–10 (kube's 290 s keeps under a 295 s read timeout the PINGs make moot).
+    /// Each re-open is a request an idle console makes.
     pub long_watch: Duration,
     /// One request's whole answer (API discovery of the Gateway API).
     pub request: Duration,
@@ -40,14 +42,14 @@ pub struct Liveness {
 impl Liveness {
     /// Probe after 10 s of silence, answer within 5 s, stale after 20 s of silence: a dead
     /// link shows within 21 s, and the screen is current within a few seconds of the link
-    /// coming back. Watches last 20 s over HTTP/1.1, 290 s over HTTP/2. An API that is not
+    /// coming back. Watches last 20 s over HTTP/1.1, 10 minutes over HTTP/2. An API that is not
     /// served is asked for again every 3 minutes.
     pub const DEFAULT: Liveness = Liveness {
         probe_every: Duration::from_secs(10),
         answer_within: Duration::from_secs(5),
         stale_after: Duration::from_secs(20),
         watch: Timeouts::DEFAULT.watch,
-        long_watch: Duration::from_secs(290),
+        long_watch: Duration::from_secs(600),
         request: Timeouts::DEFAULT.request,
         ask_again: Duration::from_secs(180),
     };
@@ -245,6 +247,61 @@ impl Contact {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cluster::transport::Heard;
+
+    /// While the transport reads (PING acknowledgements), no probe however long, and watches
+    /// last `long_watch`; once it is silent, a probe after `probe_every`, stale after
+    /// `stale_after`.
+    #[test]
+    fn a_transport_that_hears_the_server_is_not_probed_until_it_falls_silent() {
+        let liveness = Liveness {
+            probe_every: Duration::from_millis(300),
+            stale_after: Duration::from_millis(600),
+            ..Liveness::DEFAULT
+        };
+        let mut c = Contact::new(liveness);
+        let heard = Heard::new();
+        let link = Link {
+            heard: Some(heard.clone()),
+            http2: true,
+        };
+        c.first_probe(Some(link));
+        assert_eq!(c.liveness().watch, Liveness::DEFAULT.long_watch);
+        let hearing = Instant::now();
+        while hearing.elapsed() < Duration::from_millis(900) {
+            heard.stamp();
+            assert_eq!(c.tick(false), Tick::default());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let silent = Instant::now();
+        let probed = loop {
+            let tick = c.tick(false);
+            if tick.probe {
+                break silent.elapsed();
+            }
+            assert!(silent.elapsed() < Duration::from_secs(5), "never probed");
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        assert!(probed >= Duration::from_millis(280), "{probed:?}");
+        assert!(c.stale().is_none());
+        c.probing = false;
+        while !c.tick(false).went_stale {
+            assert!(silent.elapsed() < Duration::from_secs(5), "never stale");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert!(silent.elapsed() >= Duration::from_millis(580));
+    }
+
+    /// Over HTTP/1.1 the watches keep their short life.
+    #[test]
+    fn an_http1_link_keeps_short_watches() {
+        let mut c = Contact::new(Liveness::DEFAULT);
+        c.first_probe(Some(Link {
+            heard: Some(Heard::new()),
+            http2: false,
+        }));
+        assert_eq!(c.liveness().watch, Liveness::DEFAULT.watch);
+    }
 
     fn quick() -> Liveness {
         Liveness {
