@@ -64,17 +64,13 @@ impl Heard {
         *self.0.failed.lock().unwrap_or_else(|e| e.into_inner()) = Some((Instant::now(), cause));
     }
 
-    /// `error`, or when it only says the request was cancelled because its connection went
-    /// away (HTTP/2 passes on no cause), the read failure that ended the connection since
-    /// `sent`.
+    /// `error`, or when a read on the client's connections failed since the request was
+    /// `sent`, that failure: HTTP/2 passes a lost connection's cause to its requests as words
+    /// or not at all ("Canceled"), and sign-in explains a refused certificate from the cause.
     fn explain(&self, error: BoxError, sent: Instant) -> BoxError {
-        let first: &(dyn StdError + 'static) = &*error;
-        let cancelled = std::iter::successors(Some(first), |&e| e.source())
-            .filter_map(|e| e.downcast_ref::<hyper::Error>())
-            .any(|e| e.is_canceled() || e.is_closed());
         let failed = self.0.failed.lock().unwrap_or_else(|e| e.into_inner());
         match failed.as_ref() {
-            Some((at, cause)) if cancelled && *at >= sent => Box::new(ConnectionLost {
+            Some((at, cause)) if *at >= sent => Box::new(ConnectionLost {
                 cause: cause.clone(),
             }),
             _ => error,
