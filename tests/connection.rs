@@ -304,7 +304,7 @@ mod feed {
     use super::common;
     use cutover::cluster::feed::{ClusterView, Connection, Feed, Focus, GatewayApi, Liveness};
     use cutover::cluster::{Target, Timeouts};
-    use cutover::embedded::{self, ADMIN, Config, EmbeddedCluster, NO_GATEWAY_API};
+    use cutover::embedded::{self, ADMIN, Config, EmbeddedCluster, NO_GATEWAY_API, RequestRecord};
     use k8s_openapi::api::apps::v1::Deployment;
     use kube::api::{Api, Patch, PatchParams};
     use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
@@ -312,7 +312,8 @@ mod feed {
     use tokio::sync::watch;
     use tokio::task::JoinHandle;
 
-    /// Staleness in a second rather than 20, so the tests take seconds.
+    /// Staleness in a second rather than 20, so the tests take seconds (HTTP/2 PINGs every
+    /// 150 ms of silence: see [`feed_on`]).
     const QUICK: Liveness = Liveness {
         probe_every: Duration::from_millis(300),
         answer_within: Duration::from_millis(300),
@@ -369,8 +370,14 @@ mod feed {
             Proxy { addr, link, task }
         }
 
-        fn url(&self) -> String {
-            format!("http://{}", self.addr)
+        /// The proxy's URL, with the scheme the cluster behind it serves.
+        fn url(&self, cluster: &EmbeddedCluster) -> String {
+            let scheme = if cluster.url().starts_with("https") {
+                "https"
+            } else {
+                "http"
+            };
+            format!("{scheme}://{}", self.addr)
         }
 
         /// Stops every byte; the connections open now never pass one again.
@@ -427,8 +434,30 @@ mod feed {
         cluster
     }
 
-    /// A feed on `url` (the admin's kubeconfig context), connected as the console connects.
+    /// The demo cluster over HTTPS, as a real cluster serves it.
+    async fn demo_cluster_tls() -> EmbeddedCluster {
+        let addr = "127.0.0.1:0".parse().expect("addr");
+        let cluster = EmbeddedCluster::start_tls(Config::test(), addr, Default::default())
+            .await
+            .expect("start the embedded cluster over TLS");
+        embedded::demo::seed(&cluster).expect("seed");
+        cluster
+    }
+
+    /// A feed on `url` (the admin's kubeconfig context), connected as the console connects,
+    /// working to [`QUICK`].
     async fn feed_on(cluster: &EmbeddedCluster, url: &str, dir: &std::path::Path) -> Feed {
+        feed_working_to(cluster, url, dir, QUICK).await
+    }
+
+    /// A feed on `url`, connected as the console connects, with PINGs after half of
+    /// `liveness.probe_every` of silence.
+    async fn feed_working_to(
+        cluster: &EmbeddedCluster,
+        url: &str,
+        dir: &std::path::Path,
+        liveness: Liveness,
+    ) -> Feed {
         let mut kubeconfig = cluster.kubeconfig();
         for c in &mut kubeconfig.clusters {
             if let Some(cluster) = c.cluster.as_mut() {
@@ -445,12 +474,15 @@ mod feed {
             kubeconfig: Some(path),
             context: Some(embedded::context_name(&ADMIN)),
             namespace: Some(None),
-            ..Target::default()
+            timeouts: Timeouts {
+                ping: liveness.probe_every / 2,
+                ..Timeouts::DEFAULT
+            },
         };
         let connected = cutover::cluster::connect_to(&target)
             .await
             .expect("connect");
-        Feed::start_with(connected.client, None, false, QUICK)
+        Feed::start_with(connected.client, None, false, liveness)
     }
 
     /// Waits up to `within` for a view that passes `check`; a timeout shows the last view.
@@ -493,12 +525,24 @@ mod feed {
         v.releases().map(|r| r.id()).collect()
     }
 
+    /// Over plain HTTP (HTTP/1.1): the probes after silence notice the dark link.
     #[tokio::test]
     async fn a_link_that_goes_dark_is_called_stale_and_current_again_when_it_is_back() {
-        let dir = tempfile::tempdir().expect("a temporary directory");
         let cluster = demo_cluster("127.0.0.1:0".parse().expect("addr")).await;
+        goes_dark_and_comes_back(&cluster).await;
+    }
+
+    /// Over HTTPS (HTTP/2): PINGs stop being answered, the transport goes silent.
+    #[tokio::test]
+    async fn a_link_over_http2_that_goes_dark_is_called_stale_and_current_again_when_back() {
+        let cluster = demo_cluster_tls().await;
+        goes_dark_and_comes_back(&cluster).await;
+    }
+
+    async fn goes_dark_and_comes_back(cluster: &EmbeddedCluster) {
+        let dir = tempfile::tempdir().expect("a temporary directory");
         let proxy = Proxy::start(cluster.addr()).await;
-        let feed = feed_on(&cluster, &proxy.url(), dir.path()).await;
+        let feed = feed_on(cluster, &proxy.url(cluster), dir.path()).await;
         let live = view_where(&feed, Duration::from_secs(20), "live", |v| {
             v.connection == Connection::Live && v.synced
         })
@@ -555,6 +599,85 @@ mod feed {
         })
         .await;
         assert!(back.elapsed() < QUICK.watch, "{:?}", back.elapsed());
+    }
+
+    /// The requests the server saw until a feed's view was synced and live, and those in the
+    /// `quiet` that followed, from a feed that watches for `watch` over HTTP/1.1 (and 10 minutes
+    /// over HTTP/2).
+    async fn requests_while_quiet(
+        cluster: &EmbeddedCluster,
+        watch: Duration,
+        quiet: Duration,
+    ) -> (Vec<RequestRecord>, Vec<RequestRecord>) {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let liveness = Liveness { watch, ..QUICK };
+        let feed = feed_working_to(cluster, &cluster.url(), dir.path(), liveness).await;
+        view_where(&feed, Duration::from_secs(20), "live", |v| {
+            v.connection == Connection::Live && v.synced
+        })
+        .await;
+        // The view is synced once every kind has listed; each watch opens just after.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        let watching = |seen: &[RequestRecord]| {
+            let kinds: std::collections::BTreeSet<&str> = (seen.iter())
+                .filter(|r| r.verb == "watch")
+                .map(|r| r.path.as_str())
+                .collect();
+            kinds.len()
+        };
+        while watching(&cluster.requests()) < 5 {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{:#?}",
+                cluster.requests()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let before = cluster.requests();
+        cluster.clear_requests();
+        let mut views = feed.views();
+        views.borrow_and_update();
+        tokio::time::sleep(quiet).await;
+        let v = views.borrow().clone();
+        assert_eq!(v.connection, Connection::Live, "live all along");
+        (before, cluster.requests())
+    }
+
+    /// Over HTTPS the feed speaks HTTP/2, and on a quiet cluster its PINGs vouch for the link:
+    /// no probe and no watch re-opened in 3 s, with probes due after 300 ms of silence and
+    /// HTTP/1.1 watches lasting 2 s.
+    #[tokio::test]
+    async fn an_idle_feed_over_https_rides_http2_and_sends_no_request() {
+        let cluster = demo_cluster_tls().await;
+        let (before, seen) =
+            requests_while_quiet(&cluster, Duration::from_secs(2), Duration::from_secs(3)).await;
+        let said: Vec<String> = seen
+            .iter()
+            .map(|r| format!("{} {}?{}", r.method, r.path, r.query))
+            .collect();
+        assert!(seen.is_empty(), "requests while idle: {said:#?}");
+        // What the feed did ask, it asked over HTTP/2.
+        assert!(before.iter().any(|r| r.verb == "watch"), "{before:#?}");
+        let versions: std::collections::BTreeSet<String> =
+            before.iter().map(|r| format!("{:?}", r.version)).collect();
+        assert_eq!(versions, ["HTTP/2.0".to_string()].into(), "{versions:?}");
+    }
+
+    /// Over plain HTTP (HTTP/1.1) nothing vouches for a quiet link: watches re-open and the
+    /// silence between them brings probes, as the docs say.
+    #[tokio::test]
+    async fn an_idle_feed_over_plain_http_reopens_watches_and_probes_after_silence() {
+        let cluster = demo_cluster("127.0.0.1:0".parse().expect("addr")).await;
+        let (_, seen) =
+            requests_while_quiet(&cluster, Duration::from_secs(2), Duration::from_secs(3)).await;
+        let watches = seen.iter().filter(|r| r.verb == "watch").count();
+        let probes = seen.iter().filter(|r| r.path == "/version").count();
+        assert!(watches >= 5, "{watches} watches re-opened: {seen:#?}");
+        assert!(probes >= 1, "{probes} probes: {seen:#?}");
+        assert!(
+            seen.iter().all(|r| r.version == http::Version::HTTP_11),
+            "{seen:#?}"
+        );
     }
 
     #[tokio::test]

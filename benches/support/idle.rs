@@ -1,11 +1,14 @@
-//! An idle minute of the console at 1,000 releases (issue 17, target 2): CPU seconds, bytes
-//! written to the terminal and requests the server saw, with the cluster quiet; and the bytes
-//! one change (a Deployment scaled) costs on the terminal.
+//! Idle minutes of the console at 1,000 releases (issue 17, target 2): CPU seconds, bytes
+//! written to the terminal and requests the server saw, with the cluster quiet, minute by
+//! minute and on average; and the bytes one change (a Deployment scaled) costs on the terminal.
 //!
 //! The console runs in a child process (so only it is counted): the real event loop (`drive`)
 //! drawing through ratatui's crossterm backend, as the real terminal does (inside synchronized
 //! updates), into a writer that counts bytes. The parent serves the cluster and counts the
-//! requests it sees over the same minute. Run alone with `cargo bench --bench console -- --idle`.
+//! requests it sees over the same minutes. Run alone with `cargo bench --bench console --
+//! --idle`: over HTTPS (HTTP/2, as a real cluster serves it) for `CUTOVER_BENCH_IDLE_MINUTES`
+//! minutes (default 10: a whole HTTP/2 watch's life), then over plain HTTP (HTTP/1.1,
+//! as `cutover demo --serve` without `--tls`) for 2.
 
 use super::machine::load;
 use std::io::{BufRead as _, Write};
@@ -31,6 +34,8 @@ use tokio::sync::watch;
 const CPU_TARGET_S: f64 = 0.1;
 const BYTES_PER_SECOND_TARGET: f64 = 20.0;
 const IDLE: Duration = Duration::from_secs(60);
+/// How many idle minutes the child counts, passed to it by the parent.
+const MINUTES_VAR: &str = "CUTOVER_BENCH_IDLE_MINUTES";
 /// The deployment scaled for the bytes of one change: the selected release's live track.
 const SCALED: (&str, &str) = ("team-000", "app0-v1");
 
@@ -97,8 +102,9 @@ fn session() -> Session {
     }
 }
 
-/// In the child: the console alone against the parent's cluster. Says `idle-start` and
-/// `idle-end` around the minute, then `scale N` and waits for the screen to show it.
+/// In the child: the console alone against the parent's cluster. Says `idle-start`, then
+/// `idle-minute` with its figures after each idle minute, `idle-end`, then `scale N` and waits
+/// for the screen to show it.
 pub fn child(kubeconfig: &str) {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     rt.block_on(async {
@@ -135,20 +141,26 @@ pub fn child(kubeconfig: &str) {
         .await;
         tokio::time::sleep(Duration::from_secs(2)).await;
 
-        let (cpu, sent, drew) = (
-            cpu_seconds(),
-            bytes.0.load(Ordering::Relaxed),
-            drawn.load(Ordering::Relaxed),
-        );
+        let minutes: u32 = (std::env::var(MINUTES_VAR).ok())
+            .and_then(|m| m.parse().ok())
+            .unwrap_or(1);
         say("idle-start");
-        tokio::time::sleep(IDLE).await;
-        let cpu = cpu_seconds() - cpu;
-        let sent = bytes.0.load(Ordering::Relaxed) - sent;
-        let drew = drawn.load(Ordering::Relaxed) - drew;
-        say(&format!(
-            "idle-end cpu_s={cpu:.3} bytes={sent} frames={drew} load={}",
-            load()
-        ));
+        for _ in 0..minutes {
+            let (cpu, sent, drew) = (
+                cpu_seconds(),
+                bytes.0.load(Ordering::Relaxed),
+                drawn.load(Ordering::Relaxed),
+            );
+            tokio::time::sleep(IDLE).await;
+            let cpu = cpu_seconds() - cpu;
+            let sent = bytes.0.load(Ordering::Relaxed) - sent;
+            let drew = drawn.load(Ordering::Relaxed) - drew;
+            say(&format!(
+                "idle-minute cpu_s={cpu:.3} bytes={sent} frames={drew} load={}",
+                load()
+            ));
+        }
+        say("idle-end");
 
         bytes_per_change(&bytes, &mut frames).await;
         task.abort();
@@ -202,12 +214,24 @@ fn met(ok: bool) -> &'static str {
 /// watch bookmarks every `bookmarks`), counts the requests over its idle minute, scales the
 /// Deployment it asks for, and prints the figures.
 pub async fn minute(cluster: &EmbeddedCluster, bookmarks: Duration) {
+    minutes(cluster, bookmarks, 1).await;
+}
+
+/// One idle minute's figures, as the child said them and the server saw them.
+struct Minute {
+    line: String,
+    requests: Vec<cutover::embedded::RequestRecord>,
+}
+
+/// As [`minute`], over `count` idle minutes: each minute's figures, then their average.
+pub async fn minutes(cluster: &EmbeddedCluster, bookmarks: Duration, count: u32) {
     let dir = std::env::temp_dir().join(format!("cutover-idle-{}", std::process::id()));
     let kubeconfig = dir.join("kubeconfig");
     cluster.write_kubeconfig(&kubeconfig).expect("kubeconfig");
     let mut child = std::process::Command::new(std::env::current_exe().expect("exe"))
         .arg("--child-idle")
         .arg(&kubeconfig)
+        .env(MINUTES_VAR, count.to_string())
         .stdout(std::process::Stdio::piped())
         .spawn()
         .expect("child");
@@ -224,21 +248,22 @@ pub async fn minute(cluster: &EmbeddedCluster, bookmarks: Duration) {
     let client = cluster.client(&ADMIN).await.expect("client");
     let deployments: Api<Deployment> = Api::namespaced(client, SCALED.0);
     let mut started = Instant::now();
+    let mut seen = Vec::new();
     while let Some(line) = lines.recv().await {
         if line == "idle-start" {
             cluster.clear_requests();
             started = Instant::now();
-        } else if line.starts_with("idle-end") {
+        } else if line.starts_with("idle-minute") {
             let requests = cluster.requests();
-            let probes = requests.iter().filter(|r| r.path == "/version").count();
-            idle_figures(&line, started.elapsed(), requests.len(), probes);
-            println!("  (the server sends watch bookmarks every {bookmarks:?})");
-            let mut kinds = std::collections::BTreeMap::<String, usize>::new();
-            for r in &requests {
-                let plural = r.path.rsplit('/').next().unwrap_or_default();
-                *kinds.entry(format!("{} {plural}", r.verb)).or_default() += 1;
-            }
-            println!("  requests by verb and resource: {kinds:?}");
+            cluster.clear_requests();
+            seen.push(Minute { line, requests });
+        } else if line == "idle-end" {
+            println!(
+                "{} (measured over {:.1} s; the server sends watch bookmarks every {bookmarks:?}):",
+                cluster.url(),
+                started.elapsed().as_secs_f64()
+            );
+            idle_figures(&seen);
         } else if let Some(n) = line.strip_prefix("scale ") {
             let replicas: i32 = n.parse().expect("replicas");
             let patch = serde_json::json!({"spec": {"replicas": replicas}});
@@ -260,47 +285,89 @@ pub async fn minute(cluster: &EmbeddedCluster, bookmarks: Duration) {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-fn idle_figures(line: &str, took: Duration, requests: usize, probes: usize) {
-    let (cpu, bytes) = (field(line, "cpu_s"), field(line, "bytes"));
-    let per_second = bytes / IDLE.as_secs_f64();
+/// Each idle minute's figures, then their average against the targets, and the requests by
+/// verb and resource.
+fn idle_figures(minutes: &[Minute]) {
+    let mut kinds = std::collections::BTreeMap::<String, usize>::new();
+    for (i, m) in minutes.iter().enumerate() {
+        let probes = m.requests.iter().filter(|r| r.path == "/version").count();
+        println!(
+            "  idle minute {}: CPU {:.3} s, terminal {:.1} B/s ({} frames), requests {} ({probes} probes), load {}",
+            i + 1,
+            field(&m.line, "cpu_s"),
+            field(&m.line, "bytes") / IDLE.as_secs_f64(),
+            field(&m.line, "frames"),
+            m.requests.len(),
+            m.line.split("load=").nth(1).unwrap_or("?")
+        );
+        for r in &m.requests {
+            let plural = r.path.rsplit('/').next().unwrap_or_default();
+            let version = format!("{:?}", r.version);
+            *kinds
+                .entry(format!("{} {plural} {version}", r.verb))
+                .or_default() += 1;
+        }
+    }
+    let n = minutes.len().max(1) as f64;
+    let mean = |name: &str| minutes.iter().map(|m| field(&m.line, name)).sum::<f64>() / n;
+    let (cpu, per_second) = (mean("cpu_s"), mean("bytes") / IDLE.as_secs_f64());
+    let requests: usize = minutes.iter().map(|m| m.requests.len()).sum();
+    let per_minute = requests as f64 / n;
     println!(
-        "idle console for one minute at 1,000 releases (measured over {:.1} s, load {}):",
-        took.as_secs_f64(),
-        line.split("load=").nth(1).unwrap_or("?")
+        "  idle console at 1,000 releases, average of {} minutes:",
+        minutes.len()
     );
     println!(
-        "  CPU {cpu:.3} s, target ≤ {CPU_TARGET_S} s: {}",
+        "    CPU {cpu:.3} s a minute, target ≤ {CPU_TARGET_S} s: {}",
         met(cpu <= CPU_TARGET_S)
     );
     println!(
-        "  terminal {per_second:.1} B/s ({bytes} bytes in {} frames), target ≤ {BYTES_PER_SECOND_TARGET} B/s: {}",
-        field(line, "frames"),
+        "    terminal {per_second:.1} B/s, target ≤ {BYTES_PER_SECOND_TARGET} B/s: {}",
         met(per_second <= BYTES_PER_SECOND_TARGET)
     );
     println!(
-        "  requests to the API server {requests} (of which {probes} liveness probes, GET /version), target 0 besides the probes: {}",
-        met(requests == probes)
+        "    requests to the API server {per_minute:.2} a minute ({requests} in {} minutes), target 0: {}",
+        minutes.len(),
+        met(requests == 0)
     );
+    println!("    requests by verb, resource and HTTP version: {kinds:?}");
 }
 
-/// Seeds its own cluster with the fleet and measures only the idle minute (`-- --idle`). The
-/// server sends watch bookmarks once a minute, as kube-apiserver does (`Config::test`'s
-/// every 0.5 s, for quick tests, costs a quiet console about 0.1 CPU-second a minute more).
+/// Seeds its own clusters with the fleet and measures only the idle minutes (`-- --idle`):
+/// over HTTPS for `CUTOVER_BENCH_IDLE_MINUTES` minutes (default 10), then over plain HTTP for
+/// 2. The server sends watch bookmarks once a minute, as kube-apiserver does
+/// (`Config::test`'s every 0.5 s, for quick tests, costs a quiet console about 0.1 CPU-second
+/// a minute more).
 pub fn alone() {
+    let count: u32 = (std::env::var(MINUTES_VAR).ok())
+        .and_then(|m| m.parse().ok())
+        .unwrap_or(10);
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     rt.block_on(async {
-        let config = Config {
-            bookmark_interval: Duration::from_secs(60),
-            ..Config::test()
-        };
-        let addr = "127.0.0.1:0".parse().expect("addr");
-        let bookmarks = config.bookmark_interval;
-        let cluster = EmbeddedCluster::start(config, addr).await.expect("cluster");
-        let seeded = Instant::now();
-        let fleet = cutover::embedded::fleet::Fleet::of(1_000);
-        cluster.apply_all(&fleet.to_create(false)).expect("seed");
-        // Ages under two minutes count seconds, as kubectl's do: a quiet cluster is older.
-        tokio::time::sleep(Duration::from_secs(125).saturating_sub(seeded.elapsed())).await;
-        minute(&cluster, bookmarks).await;
+        quiet_fleet(true, count).await;
+        quiet_fleet(false, 2).await;
     });
+}
+
+/// A cluster of 1,000 releases over HTTPS (`tls`) or plain HTTP, left quiet for `count` idle
+/// minutes of the console.
+async fn quiet_fleet(tls: bool, count: u32) {
+    let config = Config {
+        bookmark_interval: Duration::from_secs(60),
+        ..Config::test()
+    };
+    let addr = "127.0.0.1:0".parse().expect("addr");
+    let bookmarks = config.bookmark_interval;
+    let cluster = if tls {
+        EmbeddedCluster::start_tls(config, addr, Default::default()).await
+    } else {
+        EmbeddedCluster::start(config, addr).await
+    }
+    .expect("cluster");
+    let seeded = Instant::now();
+    let fleet = cutover::embedded::fleet::Fleet::of(1_000);
+    cluster.apply_all(&fleet.to_create(false)).expect("seed");
+    // Ages under two minutes count seconds, as kubectl's do: a quiet cluster is older.
+    tokio::time::sleep(Duration::from_secs(125).saturating_sub(seeded.elapsed())).await;
+    minutes(&cluster, bookmarks, count).await;
 }

@@ -25,6 +25,7 @@ pub mod logs;
 pub mod metrics;
 pub mod reach;
 pub mod sign_in;
+pub mod transport;
 
 pub use lean::as_shown;
 
@@ -42,18 +43,25 @@ pub struct Timeouts {
     /// watch silent for 5 s longer as dead and starts another.
     pub watch: Duration,
     /// No byte read on a connection for this long ends it: the socket-level backstop, above
-    /// `watch` + 5 s so a quiet, healthy watch is never cut.
+    /// `watch` + 5 s so a quiet, healthy watch is never cut over HTTP/1.1 (over HTTP/2 the
+    /// PINGs keep a healthy connection reading).
     pub idle: Duration,
+    /// An HTTP/2 connection that has read nothing for this long is PINGed, and closed when the
+    /// PING is not answered within as long again (client-go's ReadIdleTimeout and
+    /// PingTimeout). Below the feed's `probe_every`, so a healthy link is never silent long
+    /// enough to be probed.
+    pub ping: Duration,
 }
 
 impl Timeouts {
-    /// connect 5 s, request 10 s, watch 20 s, idle 30 s: `cutover status` against a server
-    /// that never answers gives up within 15 s.
+    /// connect 5 s, request 10 s, watch 20 s, idle 30 s, ping 5 s: `cutover status` against
+    /// a server that never answers gives up within 15 s.
     pub const DEFAULT: Timeouts = Timeouts {
         connect: Duration::from_secs(5),
         request: Duration::from_secs(10),
         watch: Duration::from_secs(20),
         idle: Duration::from_secs(30),
+        ping: Duration::from_secs(5),
     };
 
     /// Sets the socket-level limits of a client's configuration.
@@ -377,7 +385,7 @@ pub async fn connect_to(target: &Target) -> Result<Connected, Error> {
         .to_string()
         .trim_end_matches('/')
         .to_string();
-    let client = kube::Client::try_from(config).map_err(|e| Error::NoClient {
+    let client = transport::client(&config, target.timeouts.ping).map_err(|e| Error::NoClient {
         why: sign_in::describe(&e, &context),
         context: context.clone(),
         file: kubeconfig_source(target),

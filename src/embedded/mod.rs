@@ -382,7 +382,8 @@ impl EmbeddedCluster {
             .with_context(|| format!("writing the kubeconfig {}", path.display()))
     }
 
-    /// A kube client for `identity`, over the same HTTP path as a real cluster.
+    /// A kube client for `identity`, over the same HTTP path as a real cluster (HTTP/2 when
+    /// the cluster serves TLS).
     pub async fn client(&self, identity: &Identity) -> anyhow::Result<kube::Client> {
         let kubeconfig = self.kubeconfig();
         let options = kube::config::KubeConfigOptions {
@@ -392,7 +393,8 @@ impl EmbeddedCluster {
         let config = kube::Config::from_custom_kubeconfig(kubeconfig, &options)
             .await
             .context("loading the embedded cluster's kubeconfig")?;
-        kube::Client::try_from(config).context("building a kube client")
+        crate::cluster::transport::client(&config, crate::cluster::Timeouts::DEFAULT.ping)
+            .context("building a kube client")
     }
 
     pub fn requests(&self) -> Vec<RequestRecord> {

@@ -1,26 +1,37 @@
-//! Whether the feed can vouch for its view: when it last heard from the server, a cheap probe
-//! (`GET /version`) on a timer, the view called stale when nothing has been heard for too long,
-//! and the watches restarted (so they relist) once the server answers again.
+//! Whether the feed can vouch for its view: when it last heard from the server (any byte the
+//! client read, see [`crate::cluster::transport::Heard`], or else a watch event or a probe's
+//! answer), a cheap probe (`GET /version`) only after `probe_every` of silence, the view called
+//! stale when nothing has been heard for too long, and the watches restarted (so they relist)
+//! once the server answers again. Over HTTP/2 the client's PINGs keep a healthy link from ever
+//! being silent that long, so an idle feed sends no request; over HTTP/1.1 silence between
+//! watch re-opens still brings probes.
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use super::{Connection, Global};
 use crate::cluster::Timeouts;
+use crate::cluster::transport::Link;
 
 /// How the feed checks that the server is there, and when it calls its view stale. A link
 /// that silently stops passing packets is noticed within `stale_after` + one tick.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Liveness {
-    /// Between probes while all is well.
+    /// Silence (nothing read from the server) before a probe, and between probes while all
+    /// is well.
     pub probe_every: Duration,
     /// A probe not answered within this has failed.
     pub answer_within: Duration,
     /// Nothing heard from the server (no watch event, no probe answer) for this long: the view
     /// is stale.
     pub stale_after: Duration,
-    /// How long the server keeps each watch open (`timeoutSeconds`).
+    /// How long the server keeps each watch open (`timeoutSeconds`) over HTTP/1.1, where a
+    /// quiet connection reads nothing and the socket's idle limit would cut it.
     pub watch: Duration,
+    /// The same over HTTP/2, whose PINGs vouch for a quiet connection: 10 minutes, the top of
+    /// client-go's 5–10 (kube's 290 s keeps under a 295 s read timeout the PINGs make moot).
+    /// Each re-open is a request an idle console makes.
+    pub long_watch: Duration,
     /// One request's whole answer (API discovery of the Gateway API).
     pub request: Duration,
     /// Between questions whether an API that is not served (the Gateway API without its
@@ -29,14 +40,16 @@ pub struct Liveness {
 }
 
 impl Liveness {
-    /// Probe every 10 s, answer within 5 s, stale after 20 s of silence: a dead link shows
-    /// within 21 s, and the screen is current within a few seconds of the link coming back.
-    /// An API that is not served is asked for again every 3 minutes.
+    /// Probe after 10 s of silence, answer within 5 s, stale after 20 s of silence: a dead
+    /// link shows within 21 s, and the screen is current within a few seconds of the link
+    /// coming back. Watches last 20 s over HTTP/1.1, 10 minutes over HTTP/2. An API that is not
+    /// served is asked for again every 3 minutes.
     pub const DEFAULT: Liveness = Liveness {
         probe_every: Duration::from_secs(10),
         answer_within: Duration::from_secs(5),
         stale_after: Duration::from_secs(20),
         watch: Timeouts::DEFAULT.watch,
+        long_watch: Duration::from_secs(600),
         request: Timeouts::DEFAULT.request,
         ask_again: Duration::from_secs(180),
     };
@@ -63,8 +76,10 @@ impl Default for Liveness {
 /// What the feed knows about its contact with the server.
 pub(super) struct Contact {
     liveness: Liveness,
+    /// The last watch event, list or probe answer.
     last_heard: Instant,
-    last_heard_at: jiff::Timestamp,
+    /// The client's transport, once a probe's answer has shown it.
+    link: Link,
     last_probe: Option<Instant>,
     /// A probe is under way.
     pub(super) probing: bool,
@@ -93,7 +108,7 @@ impl Contact {
         Contact {
             liveness,
             last_heard: Instant::now(),
-            last_heard_at: jiff::Timestamp::now(),
+            link: Link::default(),
             last_probe: None,
             probing: false,
             stale_since: None,
@@ -103,14 +118,54 @@ impl Contact {
         }
     }
 
-    pub(super) fn liveness(&self) -> &Liveness {
-        &self.liveness
+    /// What the feed works to, with watches as long as the link allows.
+    pub(super) fn liveness(&self) -> Liveness {
+        let vouched = self.link.http2 && self.link.heard.is_some();
+        Liveness {
+            watch: if vouched {
+                self.liveness.long_watch
+            } else {
+                self.liveness.watch
+            },
+            ..self.liveness
+        }
     }
 
     /// The server said something: a watch event, a list, a probe's answer.
     pub(super) fn heard(&mut self) {
         self.last_heard = Instant::now();
-        self.last_heard_at = jiff::Timestamp::now();
+    }
+
+    /// A probe's answer came over `link`: from now on its transport says when the server was
+    /// last heard, and over HTTP/2 watches last `long_watch`.
+    pub(super) fn linked(&mut self, link: Link) {
+        if link.heard.is_some() {
+            self.link = link;
+        }
+    }
+
+    /// The feed's first probe, before any watch: an answer shows the link and starts the
+    /// probe timer; without one, the first tick probes again.
+    pub(super) fn first_probe(&mut self, answer: Option<Link>) {
+        if let Some(link) = answer {
+            self.last_probe = Some(Instant::now());
+            self.heard();
+            self.linked(link);
+        }
+    }
+
+    /// How long since the server was last heard, by the transport or by the feed.
+    fn silence(&self) -> Duration {
+        let transport = self.link.heard.as_ref().map(|h| h.last());
+        let last = transport.map_or(self.last_heard, |t| t.max(self.last_heard));
+        last.elapsed()
+    }
+
+    /// When the server was last heard, on the wall clock.
+    fn heard_at(&self) -> jiff::Timestamp {
+        let ago = jiff::SignedDuration::try_from(self.silence()).unwrap_or_default();
+        let now = jiff::Timestamp::now();
+        now.checked_sub(ago).unwrap_or(now)
     }
 
     /// A watch failed for want of a connection.
@@ -118,20 +173,24 @@ impl Contact {
         self.lost = true;
     }
 
-    /// Once a tick: goes stale after `stale_after` of silence, and says whether to probe (on
-    /// the timer, or every tick while something is wrong, to know when it is right again).
+    /// Once a tick: goes stale after `stale_after` of silence, and says whether to probe
+    /// (after `probe_every` of silence, at most that often; or every tick while something is
+    /// wrong, to know when it is right again).
     pub(super) fn tick(&mut self, watches_failing: bool) -> Tick {
         let mut tick = Tick::default();
-        let silent = self.last_heard.elapsed() >= self.liveness.stale_after;
-        if silent && self.stale_since.is_none() {
-            self.stale_since = Some(self.last_heard_at);
+        let silence = self.silence();
+        if silence >= self.liveness.stale_after && self.stale_since.is_none() {
+            self.stale_since = Some(self.heard_at());
             self.lost = true;
             tick.went_stale = true;
         }
         let troubled = watches_failing || self.lost || self.stale_since.is_some();
-        let due = self
-            .last_probe
-            .is_none_or(|at| at.elapsed() >= self.liveness.probe_every);
+        // Without a transport that tells when it last read, the timer alone says when.
+        let quiet = self.link.heard.is_none() || silence >= self.liveness.probe_every;
+        let due = quiet
+            && self
+                .last_probe
+                .is_none_or(|at| at.elapsed() >= self.liveness.probe_every);
         if !self.probing && (troubled || due) {
             self.probing = true;
             self.last_probe = Some(Instant::now());
@@ -143,8 +202,9 @@ impl Contact {
     /// The server answered a probe. True when the watches should be restarted now: contact
     /// had been lost, or a watch keeps failing while the server answers (a restored server
     /// refuses the versions we hold); at most once per probe interval.
-    pub(super) fn answered(&mut self, watches_failing: bool) -> bool {
+    pub(super) fn answered(&mut self, watches_failing: bool, link: Link) -> bool {
         self.heard();
+        self.linked(link);
         let wanted = self.lost || watches_failing;
         let allowed = self
             .last_restart
@@ -160,14 +220,14 @@ impl Contact {
         self.last_restart = Some(Instant::now());
         self.relisting = super::GLOBALS.into_iter().collect();
         if self.stale_since.is_none() {
-            self.stale_since = Some(failing_since.unwrap_or(self.last_heard_at));
+            self.stale_since = Some(failing_since.unwrap_or_else(|| self.heard_at()));
         }
     }
 
     /// `kind` has listed; once every kind has relisted after a restart, the view is current.
     pub(super) fn listed(&mut self, kind: Global) {
         self.relisting.remove(&kind);
-        let answering = self.last_heard.elapsed() < self.liveness.stale_after;
+        let answering = self.silence() < self.liveness.stale_after;
         if self.relisting.is_empty() && answering {
             self.stale_since = None;
         }
@@ -176,7 +236,7 @@ impl Contact {
     /// The view's connection when it is stale, else None.
     pub(super) fn stale(&self) -> Option<Connection> {
         let since = self.stale_since?;
-        let answering = self.last_heard.elapsed() < self.liveness.stale_after;
+        let answering = self.silence() < self.liveness.stale_after;
         Some(Connection::Stale {
             since,
             relisting: answering && !self.relisting.is_empty(),
@@ -187,6 +247,61 @@ impl Contact {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cluster::transport::Heard;
+
+    /// While the transport reads (PING acknowledgements), no probe however long, and watches
+    /// last `long_watch`; once it is silent, a probe after `probe_every`, stale after
+    /// `stale_after`.
+    #[test]
+    fn a_transport_that_hears_the_server_is_not_probed_until_it_falls_silent() {
+        let liveness = Liveness {
+            probe_every: Duration::from_millis(300),
+            stale_after: Duration::from_millis(600),
+            ..Liveness::DEFAULT
+        };
+        let mut c = Contact::new(liveness);
+        let heard = Heard::new();
+        let link = Link {
+            heard: Some(heard.clone()),
+            http2: true,
+        };
+        c.first_probe(Some(link));
+        assert_eq!(c.liveness().watch, Liveness::DEFAULT.long_watch);
+        let hearing = Instant::now();
+        while hearing.elapsed() < Duration::from_millis(900) {
+            heard.stamp();
+            assert_eq!(c.tick(false), Tick::default());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let silent = Instant::now();
+        let probed = loop {
+            let tick = c.tick(false);
+            if tick.probe {
+                break silent.elapsed();
+            }
+            assert!(silent.elapsed() < Duration::from_secs(5), "never probed");
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        assert!(probed >= Duration::from_millis(280), "{probed:?}");
+        assert!(c.stale().is_none());
+        c.probing = false;
+        while !c.tick(false).went_stale {
+            assert!(silent.elapsed() < Duration::from_secs(5), "never stale");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert!(silent.elapsed() >= Duration::from_millis(580));
+    }
+
+    /// Over HTTP/1.1 the watches keep their short life.
+    #[test]
+    fn an_http1_link_keeps_short_watches() {
+        let mut c = Contact::new(Liveness::DEFAULT);
+        c.first_probe(Some(Link {
+            heard: Some(Heard::new()),
+            http2: false,
+        }));
+        assert_eq!(c.liveness().watch, Liveness::DEFAULT.watch);
+    }
 
     fn quick() -> Liveness {
         Liveness {
@@ -218,7 +333,7 @@ mod tests {
         };
         assert!(!relisting);
         // The server answers again: restart, relist, current.
-        assert!(c.answered(false));
+        assert!(c.answered(false, Link::default()));
         c.restarted(None);
         assert!(matches!(
             c.stale(),
@@ -233,6 +348,6 @@ mod tests {
         assert_eq!(c.stale(), None);
         // A second restart waits for the probe interval.
         c.lose();
-        assert!(!c.answered(false));
+        assert!(!c.answered(false, Link::default()));
     }
 }

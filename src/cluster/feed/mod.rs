@@ -37,6 +37,7 @@ use self::focus::{Focused, event_lines};
 use self::identity::who_am_i;
 use self::liveness::Contact;
 use self::slots::{Slot, Slots};
+use crate::cluster::transport::Link;
 use crate::release::http_route::HttpRoute;
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 
@@ -138,8 +139,9 @@ enum Change {
     FocusFailed(u64, WatchFailure),
     Identity(String),
     Permissions(u64, Permissions),
-    /// The server answered a probe: watches failing for want of a connection are recovering.
-    Reachable,
+    /// The server answered a probe over this link: watches failing for want of a connection
+    /// are recovering.
+    Reachable(Link),
     ProbeDone,
 }
 
@@ -357,11 +359,28 @@ fn probe(client: &Client, tx: &mpsc::UnboundedSender<Change>, within: std::time:
     let client = client.clone();
     let tx = tx.clone();
     tokio::spawn(async move {
-        if let Ok(Ok(_)) = tokio::time::timeout(within, client.apiserver_version()).await {
-            let _ = tx.send(Change::Reachable);
+        if let Some(link) = ask_version(&client, within).await {
+            let _ = tx.send(Change::Reachable(link));
         }
         let _ = tx.send(Change::ProbeDone);
     });
+}
+
+/// `GET /version` within `within`: the link a successful answer came over, else None.
+async fn ask_version(client: &Client, within: std::time::Duration) -> Option<Link> {
+    let request = http::Request::get("/version")
+        .body(kube::client::Body::from(Vec::new()))
+        .ok()?;
+    let answer = async {
+        let response = client.send(request).await.ok()?;
+        let link = Link::of(&response);
+        let success = response.status().is_success();
+        http_body_util::BodyExt::collect(response.into_body())
+            .await
+            .ok()?;
+        success.then_some(link)
+    };
+    tokio::time::timeout(within, answer).await.ok().flatten()
 }
 
 async fn run(
@@ -371,11 +390,18 @@ async fn run(
     mut focus_rx: mpsc::UnboundedReceiver<Option<Focus>>,
 ) {
     let (mut tx, mut rx) = mpsc::unbounded_channel();
+    // The first probe shows the link (over HTTP/2, watches last long) before any watch starts.
+    let mut contact = Contact::new(asked.liveness);
+    contact.first_probe(ask_version(&client, asked.liveness.answer_within).await);
+    let mut asked = Asked {
+        liveness: contact.liveness(),
+        ..asked
+    };
     let mut _globals = start_globals(&client, &asked, asked.identity, &tx);
-    let mut state = State::new(views, asked.identity, Contact::new(asked.liveness));
+    let mut state = State::new(views, asked.identity, contact);
     state.watching(asked.watching.clone());
     // A watch on a dead link, or one that reconnects without news, says nothing: the server
-    // is probed on a timer, and every tick while something is wrong.
+    // is probed after silence, and every tick while something is wrong.
     let mut tick = tokio::time::interval(asked.liveness.tick());
     loop {
         tokio::select! {
@@ -397,6 +423,7 @@ async fn run(
         if state.restart_due {
             // A new channel: what the old watches had queued is dropped with them.
             (tx, rx) = mpsc::unbounded_channel();
+            asked.liveness = state.contact.liveness();
             _globals = start_globals(&client, &asked, false, &tx);
             state.restart(&client, &tx);
         }
@@ -564,13 +591,13 @@ impl State {
                 self.focused.permissions = Some(p);
             }
             Change::Permissions(..) => self.changed = pending,
-            Change::Reachable => {
+            Change::Reachable(link) => {
                 let before = self.failing.len();
                 self.failing
                     .retain(|_, (_, reason)| !matches!(reason, WatchFailure::Unreachable(_)));
                 let failing = (self.failing.values())
                     .any(|(_, reason)| !matches!(reason, WatchFailure::Forbidden(_)));
-                self.restart_due |= self.contact.answered(failing);
+                self.restart_due |= self.contact.answered(failing, link);
                 // A probe answered while all is well says nothing new: no view, so an idle
                 // console is not woken every probe.
                 self.changed = pending
@@ -879,7 +906,7 @@ mod tests {
     fn a_change_that_says_nothing_new_keeps_the_batch_s_view() {
         let quiet = || {
             [
-                Change::Reachable,
+                Change::Reachable(Link::default()),
                 Change::GatewayApi(GatewayApi::Asking),
                 Change::FocusFailed(99, WatchFailure::Unreachable("gone".into())),
             ]
@@ -916,7 +943,7 @@ mod tests {
         );
         state.apply(Change::Failed((Global::Deployments, None), refused));
         state.apply(Change::Failed((Global::Services, None), forbidden));
-        state.apply(Change::Reachable);
+        state.apply(Change::Reachable(Link::default()));
         assert_eq!(
             state.failing.keys().collect::<Vec<_>>(),
             [&(Global::Services, None)]

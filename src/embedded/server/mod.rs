@@ -41,6 +41,8 @@ pub struct RequestRecord {
     pub status: u16,
     /// When the request arrived (before any injected delay), to check clients' backoff.
     pub at: std::time::Instant,
+    /// The HTTP version it came over (HTTP/2 when TLS negotiated `h2`).
+    pub version: http::Version,
 }
 
 impl RequestRecord {
@@ -202,6 +204,7 @@ fn wants_table(headers: &HeaderMap) -> bool {
 pub async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
     let at = std::time::Instant::now();
     let method = req.method().clone();
+    let version = req.version();
     let (path_identity, path) = split_identity(req.uri().path());
     let raw_query = req.uri().query().unwrap_or("").to_string();
     let query: Query = serde_urlencoded::from_str(&raw_query).unwrap_or_default();
@@ -225,6 +228,7 @@ pub async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response
         verb: verb.clone(),
         status,
         at,
+        version,
     };
     let log = |status: u16| {
         shared.requests.count(&counted, status);

@@ -148,7 +148,8 @@ impl Authority {
             .with_safe_default_protocol_versions()?
             .with_client_cert_verifier(clients)
             .with_single_cert(chain, key)?;
-        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        // HTTP/2 first, as kube-apiserver offers it; HTTP/1.1 for clients without it.
+        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
         Ok(Arc::new(config))
     }
 }
