@@ -28,9 +28,10 @@ pub struct Liveness {
     /// How long the server keeps each watch open (`timeoutSeconds`) over HTTP/1.1, where a
     /// quiet connection reads nothing and the socket's idle limit would cut it.
     pub watch: Duration,
-    /// The same over HTTP/2, whose PINGs vouch for a quiet connection: 10 minutes, the top of
-    /// client-go's 5–10 (kube's 290 s keeps under a 295 s read timeout the PINGs make moot).
-    /// Each re-open is a request an idle console makes.
+    /// The same over HTTP/2, whose PINGs vouch for a quiet connection: 30 minutes, the
+    /// shortest watch kube-apiserver picks itself when a client names none
+    /// (`--min-request-timeout`, 1800 s; it picks between that and twice that). Each re-open
+    /// is a request an idle console makes: its watches re-open once in 30 minutes.
     pub long_watch: Duration,
     /// One request's whole answer (API discovery of the Gateway API).
     pub request: Duration,
@@ -42,14 +43,14 @@ pub struct Liveness {
 impl Liveness {
     /// Probe after 10 s of silence, answer within 5 s, stale after 20 s of silence: a dead
     /// link shows within 21 s, and the screen is current within a few seconds of the link
-    /// coming back. Watches last 20 s over HTTP/1.1, 10 minutes over HTTP/2. An API that is not
+    /// coming back. Watches last 20 s over HTTP/1.1, 30 minutes over HTTP/2. An API that is not
     /// served is asked for again every 3 minutes.
     pub const DEFAULT: Liveness = Liveness {
         probe_every: Duration::from_secs(10),
         answer_within: Duration::from_secs(5),
         stale_after: Duration::from_secs(20),
         watch: Timeouts::DEFAULT.watch,
-        long_watch: Duration::from_secs(600),
+        long_watch: Duration::from_secs(1800),
         request: Timeouts::DEFAULT.request,
         ask_again: Duration::from_secs(180),
     };
