@@ -34,31 +34,49 @@ pub fn now_micro_rfc3339() -> String {
     )
 }
 
-/// The object as the kind's Go struct keeps it: decoded into the k8s-openapi type and encoded
-/// again, so unknown fields are gone.
-fn round_trip<T: DeserializeOwned + serde::Serialize>(
-    obj: &Value,
-) -> Result<Value, serde_json::Error> {
-    serde_json::to_value(serde_json::from_value::<T>(obj.clone())?)
+/// What a write needs of an object's typed form.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Typed {
+    /// Only whether it decodes (read in place: a write's check copies nothing).
+    Decodes,
+    /// The object as the kind's Go struct keeps it: decoded into the k8s-openapi type and
+    /// encoded again, so unknown fields are gone.
+    RoundTrip,
 }
 
-/// The object through its kind's typed form; None for kinds without one (custom resources).
-fn typed_form(kind: &ResourceKind, typed: &Value) -> Option<Result<Value, serde_json::Error>> {
+fn through<T: DeserializeOwned + serde::Serialize>(
+    obj: &Value,
+    typed: Typed,
+) -> Result<Value, serde_json::Error> {
+    let decoded = T::deserialize(obj)?;
+    match typed {
+        Typed::Decodes => Ok(Value::Null),
+        Typed::RoundTrip => serde_json::to_value(decoded),
+    }
+}
+
+/// The object through its kind's typed form (`Value::Null` for [`Typed::Decodes`]); None for
+/// kinds without one (custom resources).
+fn typed_form(
+    kind: &ResourceKind,
+    obj: &Value,
+    typed: Typed,
+) -> Option<Result<Value, serde_json::Error>> {
     Some(match (kind.group, kind.kind) {
-        ("apps", "Deployment") => round_trip::<Deployment>(typed),
-        ("apps", "ReplicaSet") => round_trip::<ReplicaSet>(typed),
-        ("", "Pod") => round_trip::<Pod>(typed),
-        ("", "Service") => round_trip::<Service>(typed),
-        ("", "Namespace") => round_trip::<Namespace>(typed),
-        ("", "Endpoints") => round_trip::<Endpoints>(typed),
-        ("", "Event") => round_trip::<Event>(typed),
-        ("events.k8s.io", "Event") => round_trip::<k8s_openapi::api::events::v1::Event>(typed),
-        ("networking.k8s.io", "Ingress") => round_trip::<Ingress>(typed),
+        ("apps", "Deployment") => through::<Deployment>(obj, typed),
+        ("apps", "ReplicaSet") => through::<ReplicaSet>(obj, typed),
+        ("", "Pod") => through::<Pod>(obj, typed),
+        ("", "Service") => through::<Service>(obj, typed),
+        ("", "Namespace") => through::<Namespace>(obj, typed),
+        ("", "Endpoints") => through::<Endpoints>(obj, typed),
+        ("", "Event") => through::<Event>(obj, typed),
+        ("events.k8s.io", "Event") => through::<k8s_openapi::api::events::v1::Event>(obj, typed),
+        ("networking.k8s.io", "Ingress") => through::<Ingress>(obj, typed),
         ("autoscaling", "HorizontalPodAutoscaler") if kind.version == "v2" => {
-            round_trip::<k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler>(typed)
+            through::<k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler>(obj, typed)
         }
         ("autoscaling", "HorizontalPodAutoscaler") => {
-            round_trip::<k8s_openapi::api::autoscaling::v1::HorizontalPodAutoscaler>(typed)
+            through::<k8s_openapi::api::autoscaling::v1::HorizontalPodAutoscaler>(obj, typed)
         }
         _ => return None,
     })
@@ -68,7 +86,7 @@ fn typed_form(kind: &ResourceKind, typed: &Value) -> Option<Result<Value, serde_
 /// them in its warnings (`spec.template.spec.containers[0].foo`). Nulls are not fields.
 /// An object that does not decode is left alone ([`check_type`] refuses it).
 pub fn prune_unknown_fields(kind: &ResourceKind, obj: &mut Value) -> Vec<String> {
-    let Some(Ok(known)) = typed_form(kind, &with_type(kind, obj)) else {
+    let Some(Ok(known)) = typed_form(kind, &with_type(kind, obj), Typed::RoundTrip) else {
         return Vec::new();
     };
     let mut unknown = Vec::new();
@@ -154,7 +172,12 @@ pub fn check_type(kind: &ResourceKind, obj: &Value) -> Result<(), ApiError> {
             kind.kind
         )));
     }
-    let result = typed_form(kind, &with_type(kind, obj)).unwrap_or(Ok(Value::Null));
+    // Checked above: a string apiVersion and kind are the kind's own, so they need no copy.
+    let typed = match (obj.get("apiVersion"), obj.get("kind")) {
+        (Some(Value::String(_)), Some(Value::String(_))) => std::borrow::Cow::Borrowed(obj),
+        _ => std::borrow::Cow::Owned(with_type(kind, obj)),
+    };
+    let result = typed_form(kind, &typed, Typed::Decodes).unwrap_or(Ok(Value::Null));
     result.map(|_| ()).map_err(|e| {
         ApiError::bad_request(format!(
             "the body of the request could not be decoded as {}: {e}",

@@ -829,7 +829,7 @@ mod tests {
             let page = s
                 .list(svc_kind(), None, &l, &f, Some(3), token.as_deref())
                 .expect("list");
-            seen.extend(page.items.iter().map(|o| o.key().1.clone()));
+            seen.extend(page.items.iter().map(|o| o.name().to_string()));
             token = page.continue_token;
             if token.is_none() {
                 break;

@@ -126,8 +126,9 @@ impl Dirty {
 struct Sim {
     config: super::Config,
     timers: BTreeMap<Instant, Vec<Timer>>,
-    /// [`repeat_key`] of (involved uid, reason, message) → event name, so repeats bump `count`.
-    event_names: HashMap<u64, Box<str>>,
+    /// [`repeat_key`] of (involved uid, reason, message) → the event name's suffix (see
+    /// [`event_name`]), so repeats bump `count`.
+    event_names: HashMap<u64, u64>,
     /// Uids of the pods whose containers the simulated kubelet is stopping.
     killing: HashSet<String>,
     next_ip: u32,
@@ -135,18 +136,16 @@ struct Sim {
 
 pub async fn run(shared: Arc<Shared>) {
     let mut rx = shared.lock_store().subscribe();
-    let mut sim = Sim {
-        config: shared.config.clone(),
-        timers: BTreeMap::new(),
-        event_names: HashMap::new(),
-        killing: HashSet::new(),
-        next_ip: 1,
-    };
+    let mut sim = Sim::new(shared.config.clone());
     let mut dirty = Dirty::default();
+    let mut give_back = GiveBack::default();
     full_resync(&shared.lock_store(), &mut dirty);
     loop {
         if dirty.is_empty() && !sim.timer_due() {
-            let wake = sim.next_timer();
+            let wake = match (sim.next_timer(), give_back.idle()) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
             tokio::select! {
                 next = rx.recv() => match next {
                     Ok(change) => mark(&change, &mut dirty),
@@ -165,18 +164,61 @@ pub async fn run(shared: Arc<Shared>) {
                 Err(_) => break,
             }
         }
-        let wrote = {
-            let mut store = shared.lock_store();
-            let before = store.resource_version();
-            sim.fire_timers(&mut store, &mut dirty);
-            sim.reconcile(&mut store, std::mem::take(&mut dirty));
-            store.resource_version().saturating_sub(before)
-        };
-        if wrote >= super::BURST as u64 {
-            super::heap::give_back();
-        }
+        let wrote = sim.pass(&mut shared.lock_store(), &mut dirty);
+        give_back.wrote(wrote);
         // Let the HTTP side in between passes.
         tokio::task::yield_now().await;
+    }
+}
+
+/// The least time between two hand-backs of an idle controller: each walks the whole heap.
+const GIVE_BACK_EVERY: Duration = Duration::from_secs(1);
+
+/// When the controllers hand the memory their writes freed back to the system (glibc keeps
+/// it otherwise): at once after a burst, and once the writes settle, at most every
+/// [`GIVE_BACK_EVERY`].
+struct GiveBack {
+    /// Writes since memory was last handed back.
+    unreturned: u64,
+    last: Instant,
+}
+
+impl Default for GiveBack {
+    fn default() -> GiveBack {
+        GiveBack {
+            unreturned: 0,
+            last: Instant::now(),
+        }
+    }
+}
+
+impl GiveBack {
+    /// After a pass that made `writes`.
+    fn wrote(&mut self, writes: u64) {
+        self.unreturned += writes;
+        if self.unreturned >= super::BURST as u64 {
+            self.now();
+        }
+    }
+
+    /// Going idle: hands back now if anything was written since the last time and that was
+    /// long enough ago; else when to call again, if anything is left to hand back.
+    fn idle(&mut self) -> Option<Instant> {
+        if self.unreturned == 0 {
+            return None;
+        }
+        let due = self.last + GIVE_BACK_EVERY;
+        if Instant::now() < due {
+            return Some(due);
+        }
+        self.now();
+        None
+    }
+
+    fn now(&mut self) {
+        super::heap::give_back();
+        self.unreturned = 0;
+        self.last = Instant::now();
     }
 }
 
@@ -189,7 +231,7 @@ async fn sleep_until(when: Option<Instant>) {
 
 fn full_resync(store: &Store, dirty: &mut Dirty) {
     dirty.gateway_api = true;
-    let keys = |kind| store.iter_stored(kind, None).map(|o| o.key().clone());
+    let keys = |kind| store.iter_stored(kind, None).map(|o| o.key());
     dirty.deployments.extend(keys(KIND.deployments));
     dirty
         .autoscaled
@@ -208,7 +250,7 @@ fn owner_name<'a>(obj: &'a Value, owner_kind: &str) -> Option<&'a str> {
 }
 
 fn mark(change: &Change, dirty: &mut Dirty) {
-    let (ns, name) = change.object.key().clone();
+    let (ns, name) = change.object.key();
     match change.storage {
         "deployments.apps" => {
             dirty.autoscaled.insert(ns.clone());
@@ -367,6 +409,24 @@ fn terminating(obj: &Value) -> bool {
 }
 
 impl Sim {
+    fn new(config: super::Config) -> Sim {
+        Sim {
+            config,
+            timers: BTreeMap::new(),
+            event_names: HashMap::new(),
+            killing: HashSet::new(),
+            next_ip: 1,
+        }
+    }
+
+    /// One pass: the due timers, then what is dirty; returns the writes made.
+    fn pass(&mut self, store: &mut Store, dirty: &mut Dirty) -> u64 {
+        let before = store.resource_version();
+        self.fire_timers(store, dirty);
+        self.reconcile(store, std::mem::take(dirty));
+        store.resource_version().saturating_sub(before)
+    }
+
     fn timer_due(&self) -> bool {
         self.timers
             .keys()
@@ -439,24 +499,7 @@ impl Sim {
         }
         self.kill_deleted_pods(store, &dirty.pod_namespaces);
         let mut dirty_services: BTreeSet<ObjKey> = dirty.services;
-        for (ns, changed_pods) in &dirty.pod_namespaces {
-            let changed: Vec<_> = changed_pods.iter().map(|p| p.labels()).collect();
-            for svc in store.iter_kind(KIND.services, Some(ns)) {
-                let Some(sel) = svc.pointer("/spec/selector").and_then(Value::as_object) else {
-                    continue;
-                };
-                let selector = LabelSelector::from_map(sel);
-                if selector.is_empty() {
-                    continue;
-                }
-                if changed
-                    .iter()
-                    .any(|labels| selector.matches(labels.as_ref()))
-                {
-                    dirty_services.insert(store::key_of(&svc));
-                }
-            }
-        }
+        services_of_changed_pods(store, &dirty.pod_namespaces, &mut dirty_services);
         for key in &dirty_services {
             sync_endpoints(store, key);
         }
@@ -479,7 +522,7 @@ impl Sim {
             .flatten()
             .filter(|p| p.terminating() && !self.killing.contains(p.uid()))
             .filter_map(|p| {
-                let (ns, name) = p.key();
+                let (ns, name) = (p.namespace(), p.name());
                 let stored = store.stored(KIND.pods, ns, name).ok()?;
                 (stored.uid() == p.uid() && stored.terminating()).then(|| Arc::new(stored.decode()))
             })
@@ -507,6 +550,33 @@ impl Sim {
             message,
             component,
         );
+    }
+}
+
+/// Marks the Services in `dirty_services` whose selector picks a pod that changed (as it
+/// is now or was before).
+fn services_of_changed_pods(
+    store: &Store,
+    pod_namespaces: &BTreeMap<String, Vec<Arc<Stored>>>,
+    dirty_services: &mut BTreeSet<ObjKey>,
+) {
+    for (ns, changed_pods) in pod_namespaces {
+        let changed: Vec<_> = changed_pods.iter().map(|p| p.labels()).collect();
+        for svc in store.iter_kind(KIND.services, Some(ns)) {
+            let Some(sel) = svc.pointer("/spec/selector").and_then(Value::as_object) else {
+                continue;
+            };
+            let selector = LabelSelector::from_map(sel);
+            if selector.is_empty() {
+                continue;
+            }
+            if changed
+                .iter()
+                .any(|labels| selector.matches(labels.as_ref()))
+            {
+                dirty_services.insert(store::key_of(&svc));
+            }
+        }
     }
 }
 
@@ -553,13 +623,10 @@ fn sync_endpoints(store: &mut Store, key: &ObjKey) {
     let mut not_ready = Vec::new();
     let selected = (store.iter_stored(KIND.pods, Some(&key.0)))
         .filter(|pod| !pod.terminating() && selector.matches(pod.labels().as_ref()));
-    for pod in selected.map(|pod| pod.decode()) {
-        let pod = &pod;
-        let Some(ip) = pod.pointer("/status/podIP").and_then(Value::as_str) else {
-            continue;
-        };
-        let address = json!({"ip": ip, "nodeName": NODE, "targetRef": {"kind": "Pod", "namespace": key.0, "name": pod["metadata"]["name"], "uid": pod["metadata"]["uid"]}});
-        if pod_is_ready(pod) {
+    // The pods' indexed fields say all an address needs: no pod is decoded.
+    for pod in selected.filter(|pod| !pod.pod_ip().is_empty()) {
+        let address = json!({"ip": pod.pod_ip(), "nodeName": NODE, "targetRef": {"kind": "Pod", "namespace": key.0, "name": pod.name(), "uid": pod.uid()}});
+        if pod.ready() {
             ready.push(address);
         } else {
             not_ready.push(address);
@@ -633,7 +700,7 @@ fn events_v1_action(component: &str, reason: &str) -> Option<&'static str> {
 /// recorder (`tools/events`) writes through that API and records repeats in `series`.
 pub fn record_event(
     store: &mut Store,
-    names: &mut HashMap<u64, Box<str>>,
+    names: &mut HashMap<u64, u64>,
     involved: &Value,
     type_: &str,
     reason: &str,
@@ -646,10 +713,11 @@ pub fn record_event(
         .to_string();
     let dedupe = repeat_key(uid(involved), reason, message);
     let action = events_v1_action(component, reason);
-    if let Some(name) = names.get(&dedupe)
-        && let Ok(existing) = store.get(KIND.events, &ns, name)
-    {
-        let name = name.to_string();
+    let involved_name = involved["metadata"]["name"].as_str().unwrap_or("");
+    let repeated = (names.get(&dedupe))
+        .map(|&suffix| event_name(involved_name, suffix))
+        .and_then(|name| Some((store.get(KIND.events, &ns, &name).ok()?, name)));
+    if let Some((existing, name)) = repeated {
         let _ = match action {
             Some(_) => {
                 let kind = KIND.events_v1;
@@ -674,11 +742,8 @@ pub fn record_event(
         "uid": uid(involved),
         "resourceVersion": store::rv_of(involved),
     });
-    let name = format!(
-        "{}.{:016x}",
-        involved["metadata"]["name"].as_str().unwrap_or(""),
-        fastrand::u64(..)
-    );
+    let suffix = fastrand::u64(..);
+    let name = event_name(involved_name, suffix);
     let meta = json!({"name": name, "namespace": ns});
     let created = match action {
         Some(action) => store.create(
@@ -704,8 +769,14 @@ pub fn record_event(
         ),
     };
     if created.is_ok() {
-        names.insert(dedupe, name.into());
+        names.insert(dedupe, suffix);
     }
+}
+
+/// An Event's name as client-go's recorder makes it: the involved object's name, a dot and a
+/// number in hex (kept as that number: tens of thousands of names cost 8 bytes each).
+fn event_name(involved_name: &str, suffix: u64) -> String {
+    format!("{involved_name}.{suffix:016x}")
 }
 
 /// The key a recorder finds a repeat under: a 64-bit hash of (involved uid, reason, message),
@@ -868,6 +939,113 @@ mod tests {
         assert_eq!(back_off["deprecatedCount"], 2, "{back_off}");
         assert_eq!(back_off["deprecatedSource"]["component"], "kubelet");
         assert!(back_off.get("series").is_none() && back_off.get("action").is_none());
+    }
+
+    /// A fleet seeded by the controllers' passes until nothing is left to do, summed up.
+    fn seeded_fleet(releases: usize) -> BTreeMap<String, i64> {
+        let mut store = Store::new(1_000_000);
+        let mut rx = store.subscribe();
+        for object in crate::embedded::fleet::Fleet::of(releases).to_create(false) {
+            crate::embedded::server::apply_json(&mut store, object).expect("a fleet object");
+        }
+        let mut config = crate::embedded::Config::test();
+        config.pod_ready_delay = Duration::ZERO;
+        let mut sim = Sim::new(config);
+        let mut dirty = Dirty::default();
+        full_resync(&store, &mut dirty);
+        for _ in 0..1_000 {
+            loop {
+                match rx.try_recv() {
+                    Ok(change) => mark(&change, &mut dirty),
+                    Err(tokio::sync::broadcast::error::TryRecvError::Empty) => break,
+                    Err(e) => panic!("the controller fell behind its changes: {e}"),
+                }
+            }
+            if dirty.is_empty() && !sim.timer_due() {
+                return summary(&store);
+            }
+            sim.pass(&mut store, &mut dirty);
+        }
+        panic!("the controllers never settled");
+    }
+
+    /// What a seeded cluster holds, by object and figure, without generated names.
+    fn summary(store: &Store) -> BTreeMap<String, i64> {
+        let mut out = BTreeMap::new();
+        for d in store.iter_kind(KIND.deployments, None) {
+            for field in [
+                "replicas",
+                "readyReplicas",
+                "updatedReplicas",
+                "availableReplicas",
+            ] {
+                let (ns, name) = store::key_of(&d);
+                out.insert(
+                    format!("{ns}/{name} {field}"),
+                    int_at(&d, &format!("/status/{field}")),
+                );
+            }
+        }
+        for rs in store.iter_kind(KIND.replicasets, None) {
+            let (ns, name) = store::key_of(&rs);
+            out.insert(
+                format!("{ns}/{name} ready"),
+                int_at(&rs, "/status/readyReplicas"),
+            );
+        }
+        for ep in store.iter_kind(KIND.endpoints, None) {
+            let (ns, name) = store::key_of(&ep);
+            let ready = ep.pointer("/subsets/0/addresses").and_then(Value::as_array);
+            out.insert(
+                format!("{ns}/{name} endpoints"),
+                ready.map_or(0, |a| a.len() as i64),
+            );
+        }
+        for e in store.iter_kind(KIND.events, None) {
+            let reason = e["reason"].as_str().unwrap_or("").to_string();
+            *out.entry(format!("events {reason}")).or_default() += 1;
+        }
+        let ready_pods = store.iter_kind(KIND.pods, None).filter(|p| pod_is_ready(p));
+        out.insert("ready pods".into(), ready_pods.count() as i64);
+        out
+    }
+
+    /// The controllers read pods through the store's indexed fields (readiness, podIP) and
+    /// still bring a fleet to what its specs ask: every pod ready, every release's Service
+    /// with the addresses of the pods it selects.
+    #[test]
+    fn a_fleet_settles_with_every_pod_ready_and_addressed() {
+        let seeded = seeded_fleet(20);
+        assert_eq!(seeded["ready pods"], 200, "{seeded:?}");
+        assert_eq!(seeded["events Started"], 200, "{seeded:?}");
+        // team-000: app0 selects its 4 v1 pods; app7's blue and green Services 4 and 3.
+        for (endpoints, want) in [("app0", 4), ("app7-blue", 4), ("app7-green", 3)] {
+            assert_eq!(
+                seeded[&format!("team-000/{endpoints} endpoints")],
+                want,
+                "{endpoints}"
+            );
+        }
+        for (deployment, want) in [("app0-v1", 4), ("app0-worker", 3)] {
+            let ready = &format!("team-000/{deployment} readyReplicas");
+            assert_eq!(seeded[ready], want, "{deployment}");
+        }
+    }
+
+    /// Memory goes back after a burst at once, and after fewer writes once the controller is
+    /// idle, at most once a second.
+    #[test]
+    fn an_idle_controller_hands_memory_back_once_its_writes_settle() {
+        let mut give_back = GiveBack::default();
+        assert_eq!(give_back.idle(), None, "nothing written, nothing to do");
+        give_back.wrote(3);
+        let due = give_back.idle().expect("handed back a moment ago: later");
+        assert!(due > Instant::now());
+        give_back.last -= GIVE_BACK_EVERY;
+        assert_eq!(give_back.idle(), None, "handed back now");
+        assert_eq!(give_back.unreturned, 0);
+        give_back.wrote(crate::embedded::BURST as u64);
+        assert_eq!(give_back.unreturned, 0, "a burst goes back at once");
     }
 
     #[test]

@@ -19,18 +19,24 @@ impl Sim {
             return;
         };
         let ns = key.0.as_str();
-        let owned = owned_by(store, KIND.pods, ns, uid(&rs));
-        let (mut active, _terminating): (Vec<_>, Vec<_>) =
-            owned.into_iter().partition(|p| !terminating(p));
+        // Counted from the stored pods' indexed fields: decoded only to choose which go.
+        let active: Vec<Arc<Stored>> = (store.iter_stored(KIND.pods, Some(ns)))
+            .filter(|p| p.owned_by(uid(&rs)) && !p.terminating())
+            .cloned()
+            .collect();
         let want = int_at(&rs, "/spec/replicas");
         let have = active.len() as i64;
+        let mut replicas = have;
+        let mut ready = active.iter().filter(|p| p.ready()).count() as i64;
         if want > have {
             for _ in 0..(want - have) {
                 if let Some(pod) = self.create_pod(store, &rs) {
-                    active.push(pod);
+                    replicas += 1;
+                    ready += i64::from(pod_is_ready(&pod));
                 }
             }
         } else if want < have {
+            let mut active: Vec<Value> = active.iter().map(|p| p.decode()).collect();
             // Not-ready pods go first, then the newest, as the real controller prefers.
             active.sort_by_key(|p| {
                 (
@@ -43,15 +49,15 @@ impl Sim {
                     ),
                 )
             });
-            let doomed: Vec<Arc<Value>> = active.drain(..(have - want) as usize).collect();
-            for pod in doomed {
+            for pod in active.drain(..(have - want) as usize) {
+                replicas -= 1;
+                ready -= i64::from(pod_is_ready(&pod));
                 self.terminate_pod(store, &rs, &pod);
             }
         }
-        let ready = active.iter().filter(|p| pod_is_ready(p)).count() as i64;
         let status = json!({
-            "replicas": active.len(),
-            "fullyLabeledReplicas": active.len(),
+            "replicas": replicas,
+            "fullyLabeledReplicas": replicas,
             "readyReplicas": ready,
             "availableReplicas": ready,
             "observedGeneration": int_at(&rs, "/metadata/generation"),

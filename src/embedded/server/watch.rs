@@ -137,7 +137,7 @@ struct WatchFilter {
 impl WatchFilter {
     fn matches(&self, obj: &Stored) -> bool {
         if let Some(ns) = &self.ns
-            && obj.key().0 != *ns
+            && obj.namespace() != ns
         {
             return false;
         }

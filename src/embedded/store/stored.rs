@@ -8,24 +8,27 @@ use serde_json::{Map, Value};
 use super::ObjKey;
 
 /// One stored version of an object. Reading the whole object decodes its JSON.
+///
+/// The indexed fields live in one string (`text`) cut at `ends`: namespace, name, uid,
+/// `status.podIP`, each label's key and value, then each owner reference's kind, name and uid. Kept as separate
+/// strings they took a dozen small allocations an object, more than an Event's JSON.
 #[derive(Debug)]
 pub struct Stored {
-    key: ObjKey,
     json: Bytes,
-    /// As pairs: a map of a few labels takes a 600-byte tree node.
-    labels: Box<[(Box<str>, Box<str>)]>,
-    owners: Box<[Owner]>,
-    uid: Box<str>,
+    text: Box<str>,
+    ends: Box<[u32]>,
+    /// How many labels `text` holds (as pairs: a map of a few labels takes a 600-byte node).
+    labels: u32,
     terminating: bool,
+    /// A `Ready` condition is `True` (a pod's readiness, read by the ReplicaSet and Endpoints
+    /// controllers without decoding the pod).
+    ready: bool,
 }
 
-/// One of `metadata.ownerReferences`.
-#[derive(Debug)]
-struct Owner {
-    kind: Box<str>,
-    name: Box<str>,
-    uid: Box<str>,
-}
+/// Pieces of `text` before the labels: namespace, name, uid, podIP.
+const FIXED: usize = 4;
+/// Pieces of `text` for each owner reference: kind, name, uid.
+const OWNER: usize = 3;
 
 /// A label's value as text (labels are strings; anything else as its JSON).
 fn scalar(v: &Value) -> String {
@@ -36,37 +39,83 @@ fn text<'a>(v: &'a Value, field: &str) -> &'a str {
     v.get(field).and_then(Value::as_str).unwrap_or("")
 }
 
+/// `text` and the `ends` of its pieces, built one piece at a time.
+#[derive(Default)]
+struct Pieces {
+    text: String,
+    ends: Vec<u32>,
+}
+
+impl Pieces {
+    fn push(&mut self, piece: &str) {
+        self.text.push_str(piece);
+        // An object's JSON is far below 4 GiB, so are its fields.
+        self.ends
+            .push(u32::try_from(self.text.len()).unwrap_or(u32::MAX));
+    }
+}
+
 impl Stored {
     /// Keeps `obj` (an object of the store's shape, its metadata complete).
     pub fn new(obj: &Value) -> Stored {
         let meta = obj.get("metadata").unwrap_or(&Value::Null);
-        let owners = meta
-            .get("ownerReferences")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .map(|r| Owner {
-                kind: text(r, "kind").into(),
-                name: text(r, "name").into(),
-                uid: text(r, "uid").into(),
-            })
-            .collect();
+        let mut pieces = Pieces::default();
+        for field in ["namespace", "name", "uid"] {
+            pieces.push(text(meta, field));
+        }
+        let status = obj.get("status").unwrap_or(&Value::Null);
+        pieces.push(text(status, "podIP"));
+        let labels = meta.get("labels").and_then(Value::as_object);
+        for (k, v) in labels.into_iter().flatten() {
+            pieces.push(k);
+            pieces.push(&scalar(v));
+        }
+        let owners = meta.get("ownerReferences").and_then(Value::as_array);
+        for r in owners.into_iter().flatten() {
+            for field in ["kind", "name", "uid"] {
+                pieces.push(text(r, field));
+            }
+        }
         // Serializing a Value cannot fail: its map keys are strings.
         let json = serde_json::to_vec(obj).unwrap_or_default();
         Stored {
-            key: super::key_of(obj),
             json: Bytes::from(json.into_boxed_slice()),
-            labels: meta
-                .get("labels")
-                .and_then(Value::as_object)
-                .into_iter()
-                .flatten()
-                .map(|(k, v)| (k.as_str().into(), scalar(v).into()))
-                .collect(),
-            owners,
-            uid: text(meta, "uid").into(),
+            text: pieces.text.into_boxed_str(),
+            ends: pieces.ends.into_boxed_slice(),
+            labels: labels.map_or(0, |l| u32::try_from(l.len()).unwrap_or(u32::MAX)),
             terminating: meta.get("deletionTimestamp").is_some(),
+            ready: status
+                .get("conditions")
+                .and_then(Value::as_array)
+                .is_some_and(|cs| {
+                    cs.iter()
+                        .any(|c| c["type"] == "Ready" && c["status"] == "True")
+                }),
         }
+    }
+
+    /// Piece `i` of `text`.
+    fn piece(&self, i: usize) -> &str {
+        let end = self.ends.get(i).map_or(0, |&e| e as usize);
+        let start = i
+            .checked_sub(1)
+            .and_then(|j| self.ends.get(j))
+            .map_or(0, |&s| s as usize);
+        self.text.get(start..end).unwrap_or("")
+    }
+
+    /// The labels as (key, value).
+    fn label_pairs(&self) -> impl Iterator<Item = (&str, &str)> {
+        (0..self.labels as usize)
+            .map(|i| (self.piece(FIXED + 2 * i), self.piece(FIXED + 2 * i + 1)))
+    }
+
+    /// The owner references as (kind, name, uid).
+    fn owners(&self) -> impl Iterator<Item = (&str, &str, &str)> {
+        let first = FIXED + 2 * self.labels as usize;
+        (first..self.ends.len())
+            .step_by(OWNER)
+            .map(|i| (self.piece(i), self.piece(i + 1), self.piece(i + 2)))
     }
 
     /// The whole object, decoded from its JSON.
@@ -80,22 +129,41 @@ impl Stored {
         &self.json
     }
 
-    /// (namespace, name); namespace is "" for cluster-scoped kinds.
-    pub fn key(&self) -> &ObjKey {
-        &self.key
+    /// The namespace, "" for cluster-scoped kinds.
+    pub fn namespace(&self) -> &str {
+        self.piece(0)
+    }
+
+    pub fn name(&self) -> &str {
+        self.piece(1)
+    }
+
+    /// (namespace, name), made now; namespace is "" for cluster-scoped kinds.
+    pub fn key(&self) -> ObjKey {
+        (self.namespace().to_string(), self.name().to_string())
     }
 
     /// `metadata.labels` as a map (made now), None when it has none.
     pub fn labels(&self) -> Option<Map<String, Value>> {
-        (!self.labels.is_empty()).then(|| {
-            (self.labels.iter())
+        (self.labels > 0).then(|| {
+            self.label_pairs()
                 .map(|(k, v)| (k.to_string(), Value::String(v.to_string())))
                 .collect()
         })
     }
 
     pub fn uid(&self) -> &str {
-        &self.uid
+        self.piece(2)
+    }
+
+    /// `status.podIP`, "" when it has none.
+    pub fn pod_ip(&self) -> &str {
+        self.piece(3)
+    }
+
+    /// Whether its `Ready` condition is `True`.
+    pub fn ready(&self) -> bool {
+        self.ready
     }
 
     /// Whether `metadata.deletionTimestamp` is set.
@@ -105,15 +173,12 @@ impl Stored {
 
     /// The name of the first owner of `kind` (e.g. "ReplicaSet").
     pub fn owner_name(&self, kind: &str) -> Option<&str> {
-        self.owners
-            .iter()
-            .find(|o| &*o.kind == kind)
-            .map(|o| &*o.name)
+        self.owners().find(|o| o.0 == kind).map(|o| o.1)
     }
 
     /// Whether one of its owner references names `uid`.
     pub fn owned_by(&self, uid: &str) -> bool {
-        self.owners.iter().any(|o| &*o.uid == uid)
+        self.owners().any(|o| o.2 == uid)
     }
 }
 
@@ -198,10 +263,27 @@ mod tests {
     #[test]
     fn stored_fields_are_read_without_decoding() {
         let obj = json!({"metadata": {"name": "p", "namespace": "n", "uid": "u1",
-            "labels": {"app": "web"}, "deletionTimestamp": "2026-01-01T00:00:00Z",
-            "ownerReferences": [{"kind": "ReplicaSet", "name": "rs", "uid": "u0"}]}});
+            "labels": {"app": "web", "tier": "front"}, "deletionTimestamp": "2026-01-01T00:00:00Z",
+            "ownerReferences": [{"kind": "Deployment", "name": "d", "uid": "u9"},
+                {"kind": "ReplicaSet", "name": "rs", "uid": "u0"}]},
+            "status": {"podIP": "10.0.0.7", "conditions": [{"type": "Ready", "status": "True"}]}});
         let s = Stored::new(&obj);
-        assert_eq!(s.key(), &("n".to_string(), "p".to_string()));
+        assert_eq!(
+            (s.namespace(), s.name(), s.pod_ip()),
+            ("n", "p", "10.0.0.7")
+        );
+        assert!(s.ready());
+        assert_eq!(s.owner_name("Deployment"), Some("d"));
+        assert!(s.owned_by("u9"));
+        assert_eq!(s.labels().map(|l| l.len()), Some(2));
+        let bare = Stored::new(&json!({"metadata": {"name": "x"},
+            "status": {"conditions": [{"type": "Ready", "status": "False"}]}}));
+        assert_eq!(
+            (bare.namespace(), bare.name(), bare.uid(), bare.pod_ip()),
+            ("", "x", "", "")
+        );
+        assert!(!bare.ready() && !bare.terminating() && bare.owner_name("ReplicaSet").is_none());
+        assert_eq!(s.key(), ("n".to_string(), "p".to_string()));
         assert_eq!(s.uid(), "u1");
         assert!(s.terminating());
         assert_eq!(s.owner_name("ReplicaSet"), Some("rs"));
