@@ -126,7 +126,7 @@ fn fleet_view(now: jiff::Timestamp) -> ClusterView {
         snapshot.pod_scope = cutover::release::PodScope::Only(Default::default());
         let releases = discover(&snapshot, now);
         view.namespaces
-            .insert(ns, NamespaceView::new(snapshot, releases));
+            .insert(ns.into(), NamespaceView::new(snapshot, releases));
     }
     view.connection = Connection::Live;
     view.synced = true;

@@ -769,10 +769,8 @@ fn app_with(objects: &Objects, pod_scope: PodScope, select: &str, read_only: boo
     view.connection = Connection::Live;
     view.synced = true;
     view.revision = 1;
-    view.namespaces.insert(
-        objects.ns().to_string(),
-        NamespaceView::new(snapshot, releases),
-    );
+    view.namespaces
+        .insert(objects.ns().into(), NamespaceView::new(snapshot, releases));
     let mut app = App::new(session(read_only, objects.ns()), now());
     app.update(Msg::View(Arc::new(view)));
     for _ in 0..app.rows.len() {

@@ -530,7 +530,7 @@ impl App {
     pub fn row_release(&self, row: &Row) -> Option<&Release> {
         self.view
             .namespaces
-            .get(&row.namespace)?
+            .get(row.namespace.as_str())?
             .releases
             .get(row.index)
     }

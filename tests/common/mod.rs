@@ -82,7 +82,7 @@ pub fn view_of(snapshot: &Snapshot, now: jiff::Timestamp) -> ClusterView {
         snap.pod_scope = snapshot.pod_scope.clone();
         let releases = discover(&snap, now);
         view.namespaces
-            .insert(ns, NamespaceView::new(snap, releases));
+            .insert(ns.into(), NamespaceView::new(snap, releases));
     }
     view.connection = Connection::Live;
     view.synced = true;

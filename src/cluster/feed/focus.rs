@@ -30,7 +30,7 @@ pub(super) struct Focused {
 impl State {
     pub(super) fn mark_focus_namespace(&mut self) {
         if let Some(f) = &self.focused.focus
-            && let Some(ns) = self.namespaces.get_mut(&f.namespace)
+            && let Some(ns) = self.namespaces.get_mut(f.namespace.as_str())
         {
             ns.dirty = true;
         }
@@ -75,7 +75,7 @@ impl State {
             .deployments
             .iter()
             .filter_map(|d| {
-                let objects = &self.namespaces.get(&focus.namespace)?.objects;
+                let objects = &self.namespaces.get(focus.namespace.as_str())?.objects;
                 let (_, text) = objects.deployments.iter().find(|(n, _)| n == d)?;
                 let dep: Deployment = serde_json::from_str(text).ok()?;
                 selector_of(&dep)

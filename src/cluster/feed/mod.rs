@@ -480,7 +480,8 @@ struct Namespace {
 
 struct State {
     views: watch::Sender<Arc<ClusterView>>,
-    namespaces: BTreeMap<String, Namespace>,
+    /// By name (`Arc<str>`: each view shares the names, so publishing copies none).
+    namespaces: BTreeMap<Arc<str>, Namespace>,
     watching: Watching,
     /// The scope's watches: listed, forbidden, listing.
     slots: Slots,
@@ -714,7 +715,7 @@ impl State {
     /// Forgets every object of kind `K` in namespace `only`, or in every namespace (None).
     fn clear<K: Stored>(&mut self, only: Option<&str>) {
         for (name, ns) in &mut self.namespaces {
-            if only.is_some_and(|only| only != name) {
+            if only.is_some_and(|only| only != &**name) {
                 continue;
             }
             // Checked before `make_mut`, which copies the objects the published view shares.
@@ -733,7 +734,10 @@ impl State {
 
     /// Keeps the object `ns`/`name` of kind `K`, as `text`.
     fn put<K: Stored>(&mut self, ns: String, name: String, text: Arc<str>) {
-        let entry = self.namespaces.entry(ns).or_default();
+        let entry = match self.namespaces.get_mut(ns.as_str()) {
+            Some(entry) => entry,
+            None => self.namespaces.entry(ns.into()).or_default(),
+        };
         let items = K::slot(Arc::make_mut(&mut entry.objects));
         match items.iter_mut().find(|(n, _)| *n == name) {
             Some(slot) => slot.1 = text,
@@ -744,7 +748,7 @@ impl State {
 
     fn remove<K: Stored>(&mut self, o: &K) {
         let (ns, name) = key_of(o);
-        if let Some(entry) = self.namespaces.get_mut(&ns) {
+        if let Some(entry) = self.namespaces.get_mut(ns.as_str()) {
             K::slot(Arc::make_mut(&mut entry.objects)).retain(|(n, _)| *n != name);
             entry.dirty = true;
         }

@@ -20,7 +20,7 @@ impl State {
                 continue;
             }
             ns.dirty = false;
-            if focus_ns == Some(name.as_str()) {
+            if focus_ns == Some(&**name) {
                 ns.view = self.focused.view(&ns.objects, unread, now);
             } else {
                 ns.view = encoded_view(&ns.objects, unread, now);

@@ -350,7 +350,8 @@ impl Watching {
 /// Everything the console shows about the cluster, at one moment.
 #[derive(Debug, Clone)]
 pub struct ClusterView {
-    pub namespaces: BTreeMap<String, NamespaceView>,
+    /// By name: keys shared with the feed's own map, so publishing a view copies no name.
+    pub namespaces: BTreeMap<Arc<str>, NamespaceView>,
     /// The release the events and pods are for.
     pub focus: Option<Focus>,
     /// Events of the focused release, newest first.
@@ -409,7 +410,7 @@ impl ClusterView {
     }
 
     pub fn namespace_names(&self) -> BTreeSet<&str> {
-        self.namespaces.keys().map(String::as_str).collect()
+        self.namespaces.keys().map(|k| &**k).collect()
     }
 }
 

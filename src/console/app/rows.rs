@@ -136,16 +136,16 @@ impl RowParts {
     /// The namespaces of `view` whose releases differ from the ones their rows were made
     /// of (with their new releases), and the ones gone (None), as a merge of the two
     /// sorted maps: nothing is allocated for a namespace that did not change.
-    fn changes(&self, view: &BTreeMap<String, NamespaceView>) -> Vec<Change> {
+    fn changes(&self, view: &BTreeMap<Arc<str>, NamespaceView>) -> Vec<Change> {
         let mut changes = Vec::new();
         let mut kept = self.namespaces.iter().peekable();
         for (name, nv) in view {
-            while let Some((gone, _)) = kept.next_if(|(k, _)| k.as_str() < name.as_str()) {
+            while let Some((gone, _)) = kept.next_if(|(k, _)| k.as_str() < &**name) {
                 changes.push((gone.clone(), None));
             }
-            match kept.next_if(|(k, _)| k.as_str() == name.as_str()) {
+            match kept.next_if(|(k, _)| k.as_str() == &**name) {
                 Some((_, part)) if Arc::ptr_eq(&part.releases, &nv.releases) => {}
-                _ => changes.push((name.into(), Some(nv.releases.clone()))),
+                _ => changes.push((CompactString::from(&**name), Some(nv.releases.clone()))),
             }
         }
         changes.extend(kept.map(|(gone, _)| (gone.clone(), None)));
@@ -408,7 +408,7 @@ mod tests {
             snapshot.pod_scope = PodScope::Only(Default::default());
             let releases = discover(&snapshot, at());
             view.namespaces
-                .insert(ns, NamespaceView::new(snapshot, releases));
+                .insert(ns.into(), NamespaceView::new(snapshot, releases));
         }
         view.synced = true;
         Arc::new(view)
@@ -491,7 +491,7 @@ mod tests {
                     // (Its selected release, if any, went: the selection moved on.)
                     selected = None;
                     let mut less = (*shown).clone();
-                    less.namespaces.remove(&ns);
+                    less.namespaces.remove(ns.as_str());
                     app.update(Msg::View(Arc::new(less)));
                     app.update(Msg::View(shown.clone()));
                 }

@@ -152,7 +152,7 @@ impl App {
 
     /// Namespaces the console knows of: watched, shown, or named as not visible.
     fn known_namespaces(&self) -> Vec<String> {
-        let mut names: Vec<String> = self.view.namespaces.keys().cloned().collect();
+        let mut names: Vec<String> = self.view.namespaces.keys().map(|k| k.to_string()).collect();
         names.extend(self.watching().namespaces.into_iter().flatten());
         names.extend(self.view.hidden.keys().cloned());
         names.extend(self.session.readable_namespaces.iter().cloned());
