@@ -134,7 +134,29 @@ impl ResourceKind {
     /// conversion.go) for kinds without one. Kinds whose list was not checked against the
     /// source (ReplicaSets, events.k8s.io Events, Gateway API kinds) take any field.
     pub fn check_field_label(&self, label: &str) -> Result<(), String> {
-        let own: &[&str] = match (self.group, self.kind) {
+        if matches!(
+            (self.group, self.kind),
+            ("", "Endpoints") | ("apps", "Deployment") | ("networking.k8s.io", "Ingress")
+        ) {
+            return match label {
+                "metadata.name" | "metadata.namespace" => Ok(()),
+                _ => Err(format!(
+                    "{label:?} is not a known field selector: only \"metadata.name\", \"metadata.namespace\""
+                )),
+            };
+        }
+        match self.field_labels() {
+            Some(own) if !own.contains(&label) => {
+                Err(format!("field label not supported: {label}"))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// The dotted paths a field selector on this kind may name; None when any path goes
+    /// (sources as [`ResourceKind::check_field_label`]).
+    pub fn field_labels(&self) -> Option<&'static [&'static str]> {
+        let own: &'static [&'static str] = match (self.group, self.kind) {
             ("", "Pod") => &[
                 "metadata.name",
                 "metadata.namespace",
@@ -171,20 +193,11 @@ impl ResourceKind {
                 "spec.type",
             ],
             ("", "Endpoints") | ("apps", "Deployment") | ("networking.k8s.io", "Ingress") => {
-                return match label {
-                    "metadata.name" | "metadata.namespace" => Ok(()),
-                    _ => Err(format!(
-                        "{label:?} is not a known field selector: only \"metadata.name\", \"metadata.namespace\""
-                    )),
-                };
+                &["metadata.name", "metadata.namespace"]
             }
-            _ => return Ok(()),
+            _ => return None,
         };
-        if own.contains(&label) {
-            Ok(())
-        } else {
-            Err(format!("field label not supported: {label}"))
-        }
+        Some(own)
     }
 }
 

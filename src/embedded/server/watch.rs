@@ -390,3 +390,95 @@ fn stream_response(body: Body) -> Response {
     )
         .into_response()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::embedded::resources;
+    use crate::embedded::store::{Part, Store};
+
+    fn filter(kind: &'static ResourceKind, labels: &str, fields: &str) -> WatchFilter {
+        WatchFilter {
+            kind,
+            ns: Some("default".into()),
+            labels: LabelSelector::parse(labels).expect("labels"),
+            fields: FieldSelector::parse(fields).expect("fields"),
+            table: None,
+        }
+    }
+
+    fn pod(app: &str, phase: &str, node: &str) -> Value {
+        json!({
+            "metadata": {"name": "web-1", "labels": {"app": app}, "annotations": {"note": "x".repeat(2000)}},
+            "spec": {"nodeName": node, "containers": [{"name": "app", "image": "nginx:1.27"}]},
+            "status": {"phase": phase},
+        })
+    }
+
+    /// The change a replacement records keeps of the replaced pod only what selectors read,
+    /// and a selected watch still sees the pod enter and leave its selection by label and by
+    /// each field (kube-apiserver's watch cache sends DELETED when an object leaves).
+    #[test]
+    fn a_pod_leaving_or_entering_a_selection_is_told_from_the_kept_previous_version() {
+        let pods = resources::find("", "v1", "pods").expect("pods");
+        let mut store = Store::new(100);
+        store
+            .create(pods, "default", pod("a", "Pending", "node-1"))
+            .expect("create");
+        let since = store.resource_version();
+        for part in [Part::Main, Part::Status] {
+            store
+                .replace(
+                    pods,
+                    "default",
+                    "web-1",
+                    pod("b", "Running", "node-2"),
+                    part,
+                )
+                .expect("replace");
+        }
+        let start = store.watch_from(pods, Some(since)).expect("watch");
+        let [relabelled, phased] = start.backlog.as_slice() else {
+            panic!("two changes: {}", start.backlog.len());
+        };
+        let previous = relabelled.previous.as_ref().expect("previous");
+        assert!(previous.json().len() * 4 < relabelled.object.json().len());
+        let cases = [
+            (relabelled, "app=a", "", Some("DELETED")),
+            (relabelled, "app=b", "", Some("ADDED")),
+            (relabelled, "app in (a,b)", "", Some("MODIFIED")),
+            (relabelled, "", "spec.nodeName=node-1", Some("DELETED")),
+            (relabelled, "", "spec.nodeName!=node-1", Some("ADDED")),
+            (relabelled, "", "metadata.name=web-1", Some("MODIFIED")),
+            (relabelled, "", "metadata.name=web-2", None),
+            (phased, "", "status.phase=Pending", Some("DELETED")),
+            (phased, "", "status.phase=Running", Some("ADDED")),
+            (phased, "app=b", "status.phase!=Failed", Some("MODIFIED")),
+        ];
+        for (change, labels, fields, want) in cases {
+            let got = filter(pods, labels, fields).event_for(change).map(|e| e.0);
+            assert_eq!(got, want, "labels {labels:?} fields {fields:?}");
+        }
+    }
+
+    /// A kind whose field selectors take any path keeps the whole replaced version.
+    #[test]
+    fn a_kind_selectable_by_any_field_keeps_the_whole_previous_version() {
+        let kind = resources::find("apps", "v1", "replicasets").expect("replicasets");
+        let mut store = Store::new(100);
+        let rs = |replicas: i64| json!({"metadata": {"name": "web"}, "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": "a"}}, "template": {"metadata": {"labels": {"app": "a"}}, "spec": {"containers": [{"name": "app", "image": "nginx"}]}}}});
+        store.create(kind, "default", rs(1)).expect("create");
+        let since = store.resource_version();
+        store
+            .replace(kind, "default", "web", rs(2), Part::Main)
+            .expect("replace");
+        let start = store.watch_from(kind, Some(since)).expect("watch");
+        let [change] = start.backlog.as_slice() else {
+            panic!("one change: {}", start.backlog.len());
+        };
+        let got = filter(kind, "", "spec.replicas=1")
+            .event_for(change)
+            .map(|e| e.0);
+        assert_eq!(got, Some("DELETED"));
+    }
+}

@@ -113,7 +113,7 @@ impl Store {
             let rv = self.next_rv();
             let mut marked = marked;
             metadata_mut(&mut marked).insert("resourceVersion".into(), json!(rv.to_string()));
-            self.keep_modified(kind, (ns.clone(), name.to_string()), marked)
+            self.keep_modified(kind, (ns.clone(), name.to_string()), marked, None)
         };
         if is_namespace(kind) && !has_finalizers(&stored) {
             self.delete_namespace_contents(name);

@@ -29,6 +29,17 @@ pub struct Stored {
 const FIXED: usize = 4;
 /// Pieces of `text` for each owner reference: kind, name, uid.
 const OWNER: usize = 3;
+/// The metadata [`Stored::selectable`] keeps: what label and field selectors, garbage
+/// collection and the controllers read.
+const SELECTABLE_METADATA: &[&str] = &[
+    "name",
+    "namespace",
+    "uid",
+    "labels",
+    "ownerReferences",
+    "deletionTimestamp",
+    "resourceVersion",
+];
 
 /// A label's value as text (labels are strings; anything else as its JSON).
 fn scalar(v: &Value) -> String {
@@ -58,6 +69,37 @@ impl Pieces {
 impl Stored {
     /// Keeps `obj` (an object of the store's shape, its metadata complete).
     pub fn new(obj: &Value) -> Stored {
+        // Serializing a Value cannot fail: its map keys are strings.
+        Stored::indexing(obj, serde_json::to_vec(obj).unwrap_or_default())
+    }
+
+    /// What a change keeps of the version it replaced: the same indexed fields, but as JSON
+    /// only the metadata and the `fields` (dotted paths) a field selector may name, all a watch
+    /// needs to tell an object leaving its selection. A pod's 2 KB becomes about 300 bytes.
+    pub fn selectable(obj: &Value, fields: &[&str]) -> Stored {
+        let mut kept = Value::Object(Map::new());
+        for path in ["metadata"].iter().chain(fields) {
+            let Some(value) = path.split('.').try_fold(obj, |v, s| v.get(s)) else {
+                continue;
+            };
+            let mut at = &mut kept;
+            for segment in path.split('.') {
+                let Value::Object(map) = at else { break };
+                at = map
+                    .entry(segment)
+                    .or_insert_with(|| Value::Object(Map::new()));
+            }
+            *at = value.clone();
+        }
+        if let Some(Value::Object(meta)) = kept.get_mut("metadata") {
+            meta.retain(|k, _| SELECTABLE_METADATA.contains(&k.as_str()));
+        }
+        // Serializing a Value cannot fail: its map keys are strings.
+        Stored::indexing(obj, serde_json::to_vec(&kept).unwrap_or_default())
+    }
+
+    /// `obj`'s indexed fields, with `json` as its bytes.
+    fn indexing(obj: &Value, json: Vec<u8>) -> Stored {
         let meta = obj.get("metadata").unwrap_or(&Value::Null);
         let mut pieces = Pieces::default();
         for field in ["namespace", "name", "uid"] {
@@ -76,8 +118,6 @@ impl Stored {
                 pieces.push(text(r, field));
             }
         }
-        // Serializing a Value cannot fail: its map keys are strings.
-        let json = serde_json::to_vec(obj).unwrap_or_default();
         Stored {
             json: Bytes::from(json.into_boxed_slice()),
             text: pieces.text.into_boxed_str(),
@@ -127,6 +167,11 @@ impl Stored {
     /// The object's compact JSON, as serialized once when it was written.
     pub fn json(&self) -> &Bytes {
         &self.json
+    }
+
+    /// Bytes of the indexed fields (`text` and `ends`).
+    pub fn indexed_len(&self) -> usize {
+        self.text.len() + 4 * self.ends.len()
     }
 
     /// The namespace, "" for cluster-scoped kinds.
