@@ -9,7 +9,8 @@
 //! seeding 10,000 releases (100,000 Pods) takes seconds and nothing moves but what the bench
 //! changes. The console runs its real event loop (feed, update, draw) into a headless screen,
 //! in a child process that runs only the console, so the server's memory and CPU are not
-//! counted.
+//! counted. The idle minutes are `-- --idle` (benches/support/idle.rs): on a cluster whose
+//! controllers run, since a change's pods must become ready there.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
 
@@ -536,8 +537,6 @@ async fn at_scale(releases: usize) -> Point {
     let client = cluster.client(&ADMIN).await.expect("client");
     if releases == 1_000 {
         key_to_patch(&cluster, client.clone()).await;
-        // An idle minute, in a child process.
-        idle::minute(&cluster, Config::test().bookmark_interval).await;
     }
     let mut firsts = Vec::new();
     for _ in 1..FIRST_FRAMES {
