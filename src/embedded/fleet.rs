@@ -53,20 +53,22 @@ impl Fleet {
     /// A Deployment, its ReplicaSet and `replicas` ready pods.
     fn app(&mut self, ns: &str, name: &str, labels: Value, image: &str, replicas: i32) {
         let rs = format!("{name}-7c5d9f8b4");
+        // The Deployment's spec is its ReplicaSet's, as the Deployment controller copies it.
+        let spec = json!({
+            "replicas": replicas,
+            "selector": {"matchLabels": labels},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {"containers": [{"name": "app", "image": image}]}
+            }
+        });
         self.deployments.push(json!({
             "apiVersion": "apps/v1", "kind": "Deployment",
             "metadata": {
                 "name": name, "namespace": ns, "labels": labels, "creationTimestamp": CREATED,
                 "resourceVersion": "1"
             },
-            "spec": {
-                "replicas": replicas,
-                "selector": {"matchLabels": labels},
-                "template": {
-                    "metadata": {"labels": labels},
-                    "spec": {"containers": [{"name": "app", "image": image}]}
-                }
-            },
+            "spec": spec,
             "status": {
                 "replicas": replicas, "updatedReplicas": replicas,
                 "readyReplicas": replicas, "availableReplicas": replicas
@@ -81,14 +83,7 @@ impl Fleet {
                     "uid": format!("{ns}-{name}"), "controller": true
                 }]
             },
-            "spec": {
-                "replicas": replicas,
-                "selector": {"matchLabels": labels},
-                "template": {
-                    "metadata": {"labels": labels},
-                    "spec": {"containers": [{"name": "app", "image": image}]}
-                }
-            }
+            "spec": spec
         }));
         for i in 0..replicas {
             self.pods.push(json!({
