@@ -16,6 +16,8 @@
 
 #[path = "support/fleet.rs"]
 mod fleet;
+#[path = "support/heap.rs"]
+mod heap;
 #[path = "support/idle.rs"]
 mod idle;
 #[path = "support/machine.rs"]
@@ -39,19 +41,30 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use tokio::sync::watch;
 
-/// Counts live heap bytes, to tell what the console holds from what the allocator keeps.
+/// Counts live heap bytes, to tell what the console holds from what the allocator keeps,
+/// over the allocator `cutover` ships with.
 struct Counting;
+
+static ALLOCATOR_INNER: cutover::heap::Allocator = cutover::heap::Allocator {};
 
 static LIVE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 unsafe impl std::alloc::GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
         LIVE.fetch_add(layout.size(), std::sync::atomic::Ordering::Relaxed);
-        unsafe { std::alloc::System.alloc(layout) }
+        unsafe { ALLOCATOR_INNER.alloc(layout) }
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
         LIVE.fetch_sub(layout.size(), std::sync::atomic::Ordering::Relaxed);
-        unsafe { std::alloc::System.dealloc(ptr, layout) }
+        unsafe { ALLOCATOR_INNER.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, size: usize) -> *mut u8 {
+        let p = unsafe { ALLOCATOR_INNER.realloc(ptr, layout, size) };
+        if !p.is_null() {
+            LIVE.fetch_add(size, std::sync::atomic::Ordering::Relaxed);
+            LIVE.fetch_sub(layout.size(), std::sync::atomic::Ordering::Relaxed);
+        }
+        p
     }
 }
 
@@ -349,8 +362,6 @@ fn child(args: &[String]) {
     let kubeconfig = &args[0];
     let releases: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(1_000);
     let changes: Option<usize> = args.get(2).map_or(Some(0), |a| a.parse().ok());
-    // As `cutover` sets it up before its runtime starts.
-    cutover::cluster::feed::one_arena();
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     rt.block_on(async {
         let client = connect(kubeconfig).await;

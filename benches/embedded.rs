@@ -11,6 +11,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
 
+#[path = "support/heap.rs"]
+mod heap;
 #[path = "support/machine.rs"]
 mod machine;
 #[path = "support/served.rs"]
@@ -18,7 +20,7 @@ mod served;
 
 use machine::load;
 
-use std::alloc::{GlobalAlloc, Layout, System};
+use std::alloc::{GlobalAlloc, Layout};
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
@@ -33,7 +35,7 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
-/// The system allocator, counting the bytes and blocks allocated (net of frees) while
+/// The allocator `cutover` ships with (`cutover::heap`), counting the bytes and blocks allocated (net of frees) while
 /// `COUNTING` is on, so the memory section can tell heap use from RSS. Off, it costs one
 /// relaxed load per call.
 struct Counting;
@@ -49,9 +51,11 @@ fn count(bytes: i64, blocks: i64) {
     }
 }
 
+static ALLOCATOR_INNER: cutover::heap::Allocator = cutover::heap::Allocator {};
+
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let p = unsafe { System.alloc(layout) };
+        let p = unsafe { ALLOCATOR_INNER.alloc(layout) };
         if !p.is_null() {
             count(layout.size() as i64, 1);
         }
@@ -59,7 +63,7 @@ unsafe impl GlobalAlloc for Counting {
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        let p = unsafe { System.alloc_zeroed(layout) };
+        let p = unsafe { ALLOCATOR_INNER.alloc_zeroed(layout) };
         if !p.is_null() {
             count(layout.size() as i64, 1);
         }
@@ -68,11 +72,11 @@ unsafe impl GlobalAlloc for Counting {
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         count(-(layout.size() as i64), -1);
-        unsafe { System.dealloc(ptr, layout) }
+        unsafe { ALLOCATOR_INNER.dealloc(ptr, layout) }
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        let p = unsafe { ALLOCATOR_INNER.realloc(ptr, layout, new_size) };
         if !p.is_null() {
             count(new_size as i64 - layout.size() as i64, 0);
         }

@@ -77,9 +77,6 @@ pub fn main() -> ExitCode {
     }
     let on_screen = !cli.command.as_ref().is_some_and(Command::is_one_shot);
     init_logging(on_screen);
-    if on_screen {
-        crate::cluster::feed::one_arena();
-    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(e) => {

@@ -31,7 +31,8 @@
 //! - [`embedded`] — a Kubernetes API server over real HTTP with simulated controllers, for
 //!   `cutover demo` and the tests.
 //! - [`cli`] — the command line: the console, `demo`, `status` and one-shot actions with exit
-//!   codes; [`paths`] — the config and cache directories.
+//!   codes; [`paths`] — the config and cache directories; [`heap`] — the allocator and when
+//!   it hands memory back.
 //!
 //! # A key to a PATCH and back
 //!
@@ -62,5 +63,6 @@ pub mod cli;
 pub mod cluster;
 pub mod console;
 pub mod embedded;
+pub mod heap;
 pub mod paths;
 pub mod release;

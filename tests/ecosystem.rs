@@ -68,6 +68,33 @@ fn bash_completes(words: &str, at: usize) -> Vec<String> {
         .collect()
 }
 
+/// The binary runs on jemalloc with `cutover::heap::MALLOC_CONF` in effect: jemalloc prints
+/// its options at exit when asked through the environment, which it reads after the
+/// options compiled into the binary, so a typo in them, or their symbol not linked, shows.
+#[cfg(unix)]
+#[test]
+fn the_binary_runs_on_jemalloc_with_its_memory_options() {
+    let out = Command::new(BIN)
+        .arg("--version")
+        .env("_RJEM_MALLOC_CONF", "stats_print:true")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run cutover");
+    assert!(out.status.success());
+    let said = String::from_utf8_lossy(&out.stdout) + String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !said.contains("<jemalloc>"),
+        "jemalloc refused an option:\n{said}"
+    );
+    for option in [
+        "opt.narenas: 1",
+        "opt.dirty_decay_ms: 0",
+        "opt.muzzy_decay_ms: 0",
+    ] {
+        assert!(said.contains(option), "{option} not in effect:\n{said}");
+    }
+}
+
 #[test]
 fn bash_completion_completes_subcommands_and_flags() {
     let subcommands = bash_completes("cutover st", 1);

@@ -43,9 +43,6 @@ pub use server::RequestRecord;
 pub use server::tls::{ClientCredentials, SERVER_NAME, TlsOptions};
 pub use store::Store;
 
-/// Writes after which the server hands freed memory back to the system (see [`heap`]).
-pub(crate) const BURST: usize = 1_000;
-
 /// kube-apiserver's default `--etcd-compaction-interval`.
 const ETCD_COMPACTION_INTERVAL: Duration = Duration::from_secs(5 * 60);
 
@@ -253,7 +250,6 @@ impl EmbeddedCluster {
         addr: SocketAddr,
         tls: Option<Tls>,
     ) -> anyhow::Result<EmbeddedCluster> {
-        heap::limit_arenas();
         let (epoch, _) = watch::channel(0);
         let shared = Arc::new(Shared {
             store: Mutex::new(Store::new(config.history)),
@@ -347,10 +343,6 @@ impl EmbeddedCluster {
         let mut store = self.store();
         for obj in objects {
             server::apply_json(&mut store, obj.clone())?;
-        }
-        drop(store);
-        if objects.len() >= BURST {
-            heap::give_back();
         }
         Ok(())
     }
@@ -479,41 +471,6 @@ impl EmbeddedCluster {
         *self.listener.lock().unwrap_or_else(|e| e.into_inner()) =
             Some(serve(self.shared.clone(), listener, self.tls.as_ref())?);
         Ok(())
-    }
-}
-
-/// The C allocator's habits that decide how much of the server's memory stays resident.
-pub(crate) mod heap {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    unsafe extern "C" {
-        fn mallopt(param: i32, value: i32) -> i32;
-        fn malloc_trim(pad: usize) -> i32;
-    }
-
-    /// glibc's `M_ARENA_MAX` (malloc.h).
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    const M_ARENA_MAX: i32 = -8;
-
-    /// At most two malloc arenas: glibc gives each thread that allocates under contention an
-    /// arena of its own, and the controllers' short-lived objects, freed on other threads,
-    /// left them fragmented (1,000 releases: 372 MB resident for 161 MB of heap; 192 MB with
-    /// two arenas).
-    pub fn limit_arenas() {
-        // SAFETY: mallopt only sets an allocator parameter; glibc takes it at any time.
-        #[cfg(all(target_os = "linux", target_env = "gnu"))]
-        unsafe {
-            mallopt(M_ARENA_MAX, 2);
-        }
-    }
-
-    /// Hands the free pages of every arena back to the system, after a burst of work (a
-    /// fleet seeded) freed more than it kept.
-    pub fn give_back() {
-        // SAFETY: malloc_trim only releases memory the allocator holds free.
-        #[cfg(all(target_os = "linux", target_env = "gnu"))]
-        unsafe {
-            malloc_trim(0);
-        }
     }
 }
 

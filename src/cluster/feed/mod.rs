@@ -408,7 +408,6 @@ async fn run(
             Some(change) = rx.recv() => state.receive(change),
             Some(focus) = focus_rx.recv() => state.set_focus(focus, &client, &tx),
             _ = tick.tick() => {
-                state.trim_now_and_then();
                 let tick = state.contact.tick(!state.failing.is_empty());
                 if tick.probe {
                     probe(&client, &tx, asked.liveness.answer_within);
@@ -500,11 +499,6 @@ struct State {
     started: jiff::Timestamp,
     revision: u64,
     changed: bool,
-    /// Memory was handed back after the first complete listing.
-    trimmed: bool,
-    /// Since when views have been published without memory handed back after them.
-    trim_due: Option<std::time::Instant>,
-    last_publish: std::time::Instant,
 }
 
 fn key_of<K: ResourceExt>(o: &K) -> (String, String) {
@@ -545,9 +539,6 @@ impl State {
             started: jiff::Timestamp::now(),
             revision: 0,
             changed: true,
-            trimmed: false,
-            trim_due: None,
-            last_publish: std::time::Instant::now(),
         }
     }
 
@@ -827,56 +818,7 @@ impl State {
             hidden: self.slots.hidden(),
             revision: self.revision,
         };
-        let first_sync = view.synced && !self.trimmed;
         self.views.send_replace(Arc::new(view));
-        self.last_publish = std::time::Instant::now();
-        if first_sync {
-            self.trimmed = true;
-            give_back_memory();
-        } else if self.trimmed && self.trim_due.is_none() {
-            self.trim_due = Some(self.last_publish);
-        }
-    }
-
-    /// Hands back what making the views freed: once they have been quiet for a second, or
-    /// every few seconds while they keep changing. On its own thread: it takes milliseconds
-    /// on a large cluster, and the next view should not wait for it.
-    fn trim_now_and_then(&mut self) {
-        let Some(since) = self.trim_due else {
-            return;
-        };
-        let quiet = self.last_publish.elapsed() >= std::time::Duration::from_secs(1);
-        let busy_for_long = since.elapsed() >= std::time::Duration::from_secs(3);
-        if quiet || busy_for_long {
-            self.trim_due = None;
-            tokio::task::spawn_blocking(give_back_memory);
-        }
-    }
-}
-
-/// One malloc arena for a process that runs the console, set before its runtime starts
-/// threads: glibc otherwise gives each thread that allocates an arena of its own, and the
-/// feed's views, made on one worker thread and freed on another, left each arena fragmented
-/// (5,000 releases: 77 MB resident for 44 MB of heap; 68 MB with one arena). The console
-/// has two worker threads and allocates little while it runs, so they do not contend.
-pub fn one_arena() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only sets an allocator parameter; glibc takes it at any time.
-    unsafe {
-        libc::mallopt(libc::M_ARENA_MAX, 1);
-    }
-}
-
-/// The first listing decodes every object twice (kube's typed decode, then discovery's) and
-/// frees it again, and each view after it decodes the namespaces that changed; glibc keeps
-/// the pages. Handing them back (a few milliseconds on a large cluster, after the first
-/// listing and then when the views are quiet) keeps a console left open small.
-fn give_back_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only releases free heap pages back to the system; it has no
-    // preconditions and touches no live allocation.
-    unsafe {
-        libc::malloc_trim(0);
     }
 }
 

@@ -138,14 +138,10 @@ pub async fn run(shared: Arc<Shared>) {
     let mut rx = shared.lock_store().subscribe();
     let mut sim = Sim::new(shared.config.clone());
     let mut dirty = Dirty::default();
-    let mut give_back = GiveBack::default();
     full_resync(&shared.lock_store(), &mut dirty);
     loop {
         if dirty.is_empty() && !sim.timer_due() {
-            let wake = match (sim.next_timer(), give_back.idle()) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
+            let wake = sim.next_timer();
             tokio::select! {
                 next = rx.recv() => match next {
                     Ok(change) => mark(&change, &mut dirty),
@@ -164,61 +160,9 @@ pub async fn run(shared: Arc<Shared>) {
                 Err(_) => break,
             }
         }
-        let wrote = sim.pass(&mut shared.lock_store(), &mut dirty);
-        give_back.wrote(wrote);
+        sim.pass(&mut shared.lock_store(), &mut dirty);
         // Let the HTTP side in between passes.
         tokio::task::yield_now().await;
-    }
-}
-
-/// The least time between two hand-backs of an idle controller: each walks the whole heap.
-const GIVE_BACK_EVERY: Duration = Duration::from_secs(1);
-
-/// When the controllers hand the memory their writes freed back to the system (glibc keeps
-/// it otherwise): at once after a burst, and once the writes settle, at most every
-/// [`GIVE_BACK_EVERY`].
-struct GiveBack {
-    /// Writes since memory was last handed back.
-    unreturned: u64,
-    last: Instant,
-}
-
-impl Default for GiveBack {
-    fn default() -> GiveBack {
-        GiveBack {
-            unreturned: 0,
-            last: Instant::now(),
-        }
-    }
-}
-
-impl GiveBack {
-    /// After a pass that made `writes`.
-    fn wrote(&mut self, writes: u64) {
-        self.unreturned += writes;
-        if self.unreturned >= super::BURST as u64 {
-            self.now();
-        }
-    }
-
-    /// Going idle: hands back now if anything was written since the last time and that was
-    /// long enough ago; else when to call again, if anything is left to hand back.
-    fn idle(&mut self) -> Option<Instant> {
-        if self.unreturned == 0 {
-            return None;
-        }
-        let due = self.last + GIVE_BACK_EVERY;
-        if Instant::now() < due {
-            return Some(due);
-        }
-        self.now();
-        None
-    }
-
-    fn now(&mut self) {
-        super::heap::give_back();
-        self.unreturned = 0;
-        self.last = Instant::now();
     }
 }
 
@@ -419,12 +363,10 @@ impl Sim {
         }
     }
 
-    /// One pass: the due timers, then what is dirty; returns the writes made.
-    fn pass(&mut self, store: &mut Store, dirty: &mut Dirty) -> u64 {
-        let before = store.resource_version();
+    /// One pass: the due timers, then what is dirty.
+    fn pass(&mut self, store: &mut Store, dirty: &mut Dirty) {
         self.fire_timers(store, dirty);
         self.reconcile(store, std::mem::take(dirty));
-        store.resource_version().saturating_sub(before)
     }
 
     fn timer_due(&self) -> bool {
@@ -1030,22 +972,6 @@ mod tests {
             let ready = &format!("team-000/{deployment} readyReplicas");
             assert_eq!(seeded[ready], want, "{deployment}");
         }
-    }
-
-    /// Memory goes back after a burst at once, and after fewer writes once the controller is
-    /// idle, at most once a second.
-    #[test]
-    fn an_idle_controller_hands_memory_back_once_its_writes_settle() {
-        let mut give_back = GiveBack::default();
-        assert_eq!(give_back.idle(), None, "nothing written, nothing to do");
-        give_back.wrote(3);
-        let due = give_back.idle().expect("handed back a moment ago: later");
-        assert!(due > Instant::now());
-        give_back.last -= GIVE_BACK_EVERY;
-        assert_eq!(give_back.idle(), None, "handed back now");
-        assert_eq!(give_back.unreturned, 0);
-        give_back.wrote(crate::embedded::BURST as u64);
-        assert_eq!(give_back.unreturned, 0, "a burst goes back at once");
     }
 
     #[test]
