@@ -35,9 +35,9 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
-/// The allocator `cutover` ships with (`cutover::heap`), counting the bytes and blocks allocated (net of frees) while
-/// `COUNTING` is on, so the memory section can tell heap use from RSS. Off, it costs one
-/// relaxed load per call.
+/// The allocator `cutover` ships with (`cutover::heap`), counting the bytes and blocks
+/// allocated (net of frees) while `COUNTING` is on, so the memory section can tell heap use
+/// from RSS. Off, it costs one relaxed load per call.
 struct Counting;
 
 static COUNTING: AtomicBool = AtomicBool::new(false);
