@@ -323,8 +323,38 @@ struct Pane {
     pid: u32,
 }
 
+/// The bench's own tmux server (`tmux -L`), apart from any the user runs.
+fn socket() -> String {
+    format!("cutover-peers-{}", std::process::id())
+}
+
+/// The bench's tmux server, kept up for the whole run by a session of its own: when the last
+/// session of a server ends the server exits, and a tool's session started at that moment
+/// failed with "server exited unexpectedly" (kubetui at 5,000 releases, once). Killed when
+/// dropped.
+struct Server;
+
+impl Server {
+    fn start() -> Server {
+        tmux(&["new-session", "-d", "-s", "keep", "sleep 86400"]);
+        Server
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &socket(), "kill-server"])
+            .output();
+    }
+}
+
 fn tmux(args: &[&str]) -> String {
-    let out = Command::new("tmux").args(args).output().expect("run tmux");
+    let out = Command::new("tmux")
+        .args(["-L", &socket()])
+        .args(args)
+        .output()
+        .expect("run tmux");
     assert!(
         out.status.success(),
         "tmux {args:?}: {}",
@@ -441,7 +471,7 @@ impl Pane {
 impl Drop for Pane {
     fn drop(&mut self) {
         let _ = Command::new("tmux")
-            .args(["kill-session", "-t", &self.session])
+            .args(["-L", &socket(), "kill-session", "-t", &self.session])
             .output();
     }
 }
@@ -643,6 +673,7 @@ fn main() {
         ))
     });
     let cutover = PathBuf::from(env!("CARGO_BIN_EXE_cutover"));
+    let _server = Server::start();
     println!(
         "side by side: {releases:?} releases, an idle of {} s, {} changes; load {}",
         run.idle.as_secs(),
