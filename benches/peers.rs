@@ -336,7 +336,12 @@ struct Server;
 
 impl Server {
     fn start() -> Server {
-        tmux(&["new-session", "-d", "-s", "keep", "sleep 86400"]);
+        // The keeper ends with the bench, even one killed before its drop could run.
+        let keeper = format!(
+            "while kill -0 {} 2>/dev/null; do sleep 5; done",
+            std::process::id()
+        );
+        tmux(&["new-session", "-d", "-s", "keep", &keeper]);
         Server
     }
 }

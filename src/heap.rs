@@ -8,7 +8,7 @@
 //! (console at 10,000 releases: 105 MB resident for 75 MB of heap; demo server at 1,000
 //! releases: 140 or 170 MiB for 96 MiB, from run to run). jemalloc keeps small objects of one
 //! size together in slabs and, as configured here, returns each page the moment it falls
-//! free, so what stays resident follows what is live (92 MB and 126 MiB, steadily).
+//! free, so what stays resident follows what is live (92 MB and 125 MiB, steadily).
 //!
 //! The binaries (`src/main.rs`, and the benches that measure them) declare
 //! `#[global_allocator] static GLOBAL: cutover::heap::Allocator` and export [`MALLOC_CONF`]
@@ -25,7 +25,7 @@ pub type Allocator = tikv_jemallocator::Jemalloc;
 #[cfg(not(unix))]
 pub type Allocator = std::alloc::System;
 
-/// jemalloc's options for a cutover process, NUL-terminated, in `malloc_conf` syntax:
+/// jemalloc's options for a cutover process, a C string in `malloc_conf` syntax:
 ///
 /// - `narenas:1`: one arena. A process has two runtime workers and allocates little once it
 ///   has loaded, so threads do not contend, while several arenas each kept part of a burst.
@@ -34,8 +34,11 @@ pub type Allocator = std::alloc::System;
 ///   count as resident until the kernel needs them). Measured against the default decay
 ///   (10 s) and against 0.1–1 s with purges where a burst ended: only 0 kept the console at
 ///   5,000 releases under 60 MB (57 MB; 62–65 MB otherwise), for a first frame at 10,000
-///   releases of 0.8 s instead of 0.46 s and CPU per change of 2.6 ms instead of 2.0 ms
-///   (glibc: 0.97 s and 3.1 ms). With nothing left to decay, no background thread is needed.
+///   releases of 0.7 s instead of 0.46 s (glibc: 0.97 s). Each freed page now costs a
+///   system call and a fault when used again, so a change must not free and remake large
+///   buffers (the release list is edited in place, `console/app/rows.rs`): CPU per change at
+///   10,000 releases is 2.1 ms (glibc: 3.1 ms). With nothing left to decay, no background
+///   thread is needed.
 ///
 /// `tests/ecosystem.rs` checks that the built `cutover` runs with exactly these.
-pub const MALLOC_CONF: &[u8] = b"narenas:1,dirty_decay_ms:0,muzzy_decay_ms:0\0";
+pub const MALLOC_CONF: &std::ffi::CStr = c"narenas:1,dirty_decay_ms:0,muzzy_decay_ms:0";

@@ -108,7 +108,7 @@ impl RowParts {
     }
 
     /// Where the rows of namespace `ns` stand in `rows` (the list they were made for), in
-    /// order, each found by its mark and id.
+    /// order, each found by its mark, id and index ([`order`]).
     fn positions(&self, ns: &str, rows: &[Row]) -> Vec<usize> {
         let Some(part) = self.namespaces.get(ns) else {
             return Vec::new();
@@ -116,7 +116,7 @@ impl RowParts {
         let mut at: Vec<usize> = (part.shown.iter())
             .filter_map(|(attention, index)| {
                 let id = part.each.get(*index)?.id.as_str();
-                rows.binary_search_by(|r| r.attention.cmp(attention).then(r.id.as_str().cmp(id)))
+                rows.binary_search_by(|r| order_of(r, *attention, id, *index))
                     .ok()
             })
             .collect();
@@ -128,8 +128,8 @@ impl RowParts {
     fn position(&self, id: &str, rows: &[Row]) -> Option<usize> {
         let (ns, _) = id.split_once('/')?;
         let part = self.namespaces.get(ns)?;
-        let (attention, _) = (part.shown.iter()).find(|(_, i)| part.each[*i].id == id)?;
-        rows.binary_search_by(|r| r.attention.cmp(attention).then(r.id.as_str().cmp(id)))
+        let (attention, index) = (part.shown.iter()).find(|(_, i)| part.each[*i].id == id)?;
+        rows.binary_search_by(|r| order_of(r, *attention, id, *index))
             .ok()
     }
 
@@ -323,12 +323,22 @@ impl App {
     }
 }
 
-/// The list's order: most urgent first, then by id.
+/// The list's order: most urgent first, then by id, then (two releases of one name in a
+/// namespace, which discovery keeps in the order it found them) by index. Strict: no two
+/// rows are equal in it, so a row's place is one position.
 fn order(a: &Row, b: &Row) -> std::cmp::Ordering {
-    a.attention.cmp(&b.attention).then_with(|| a.id.cmp(&b.id))
+    order_of(a, b.attention, &b.id, b.index)
 }
 
-/// `rows` (in [`order`]) without the rows at `gone` (ascending) and with `fresh` (in order)
+/// [`order`] of `row` against the row of `attention`, `id` and `index`.
+fn order_of(row: &Row, attention: Attention, id: &str, index: usize) -> std::cmp::Ordering {
+    (row.attention.cmp(&attention))
+        .then_with(|| row.id.as_str().cmp(id))
+        .then(row.index.cmp(&index))
+}
+
+/// `rows` (in [`order`]) without the rows at `gone` (strictly ascending) and with `fresh` (in
+/// order)
 /// merged in, each put in place by a binary search: a change costs its rows, not a
 /// comparison with every row. A row made again exactly as it was (most of a changed
 /// namespace's) stays where it is; when only a few differ, they are moved within the list,
@@ -369,7 +379,8 @@ fn splice(rows: &mut Vec<Row>, gone: &[usize], fresh: Vec<Row>) {
     *rows = out;
 }
 
-/// The rows at `gone` (ascending) that `fresh` (in order) does not hold as they are, and the
+/// The rows at `gone` (strictly ascending) that `fresh` (in order) does not hold as they are,
+/// and the
 /// rows of `fresh` not already there: both in order, found in one merge of the two.
 fn unchanged_left_out(rows: &[Row], gone: &[usize], fresh: Vec<Row>) -> (Vec<usize>, Vec<Row>) {
     let mut moved = Vec::new();
@@ -484,11 +495,9 @@ mod tests {
         })
     }
 
-    /// A list made a namespace at a time, with the filter typed and cleared now and then,
-    /// is the list a fresh console makes of the same view and filter, with the same column
-    /// widths as measuring every row; and a change makes only its namespace's rows.
     /// Splicing a change into the list gives the list sorted afresh, on whichever path it
-    /// takes: rows made again unchanged, a few moved in place, or many in one pass.
+    /// takes: rows made again unchanged, a few moved in place, or many in one pass; also
+    /// with two releases of one name in a namespace.
     #[test]
     fn a_spliced_list_is_the_list_sorted_afresh() {
         let mut rng = fastrand::Rng::with_seed(18);
@@ -499,11 +508,12 @@ mod tests {
             attention: Attention::ALL[rng.usize(..Attention::ALL.len())],
         };
         for case in 0..2_000 {
-            let one_per_id: BTreeMap<String, Row> = (0..rng.usize(..40))
+            // One row per release: an id and its index (two releases may share a name).
+            let one_each: BTreeMap<(String, usize), Row> = (0..rng.usize(..40))
                 .map(|_| row(&mut rng))
-                .map(|r| (r.id.clone(), r))
+                .map(|r| ((r.id.clone(), r.index), r))
                 .collect();
-            let mut rows: Vec<Row> = one_per_id.into_values().collect();
+            let mut rows: Vec<Row> = one_each.into_values().collect();
             rows.sort_by(order);
             let gone: Vec<usize> = (0..rows.len()).filter(|_| rng.u8(..4) == 0).collect();
             let mut fresh: Vec<Row> = Vec::new();
@@ -517,10 +527,12 @@ mod tests {
                     _ => {}
                 }
             }
-            let taken: BTreeSet<String> = rows.iter().map(|r| r.id.clone()).collect();
+            let taken: BTreeSet<(String, usize)> =
+                rows.iter().map(|r| (r.id.clone(), r.index)).collect();
             for _ in 0..rng.usize(..if case % 2 == 0 { 3 } else { 12 }) {
                 let new = row(&mut rng);
-                if !taken.contains(&new.id) && fresh.iter().all(|f| f.id != new.id) {
+                let key = (new.id.clone(), new.index);
+                if !taken.contains(&key) && fresh.iter().all(|f| (f.id.clone(), f.index) != key) {
                     fresh.push(new);
                 }
             }
@@ -540,6 +552,9 @@ mod tests {
         }
     }
 
+    /// A list made a namespace at a time, with the filter typed and cleared now and then,
+    /// is the list a fresh console makes of the same view and filter, with the same column
+    /// widths as measuring every row; and a change makes only its namespace's rows.
     #[test]
     fn a_list_kept_a_namespace_at_a_time_is_the_list_made_afresh() {
         let fleet = Fleet::of(60);
