@@ -16,7 +16,7 @@
 #   --log FILE   also write everything printed to FILE (default: target/compare.log)
 #
 # Needs tmux (not kubectl). Takes about 45 minutes with --peers on 2 cores, 8 of them building
-# the bench binaries (each tool: an idle minute and 20 changes at each fleet size), about 20
+# the bench binaries (each tool: an idle minute and 20 changes at each fleet size), about 25
 # without.
 set -euo pipefail
 
