@@ -1051,7 +1051,11 @@ fn read_write_selection_stays_on_its_release_when_another_becomes_urgent() {
 }
 
 /// Issue 12, point 7: a dialog whose objects change on the cluster while it is open is
-/// planned again on the fresh objects, and says so; an unchanged view leaves it alone.
+/// planned again on the fresh objects; an unchanged view leaves it alone. When the fresh plan
+/// decides the same (only a resourceVersion moved, as controllers write status all the time,
+/// or the summary's count of ready pods), it takes the open one's place without a word and
+/// `y` sends it with the fresh precondition; when its steps or risk read otherwise, the
+/// dialog says so.
 #[test]
 fn an_open_dialog_whose_release_changed_is_planned_again_and_says_so() {
     let mut app = app(false);
@@ -1070,16 +1074,69 @@ fn an_open_dialog_whose_release_changed_is_planned_again_and_says_so() {
     }))));
     let again = app.confirm().expect("still open, planned again").clone();
     assert_eq!(
-        again.note.as_deref(),
-        Some("shop/nginx-service changed while this was open: plan re-made.")
+        again.note, None,
+        "the same steps and risk: nothing to read again"
     );
     assert_ne!(again.plan.steps, before.steps, "made on the fresh objects");
+    assert_eq!(
+        again.plan.steps[0].precondition,
+        cutover::release::plan::Precondition::ResourceVersion("8".into())
+    );
+    let descriptions = |p: &cutover::release::plan::Plan| -> Vec<String> {
+        p.steps.iter().map(|s| s.description.clone()).collect()
+    };
+    assert_eq!(descriptions(&again.plan), descriptions(&before));
+
+    // The candidate was scaled up to 4 ready pods: the summary counts them, quietly.
+    app.update(Msg::View(Arc::new(demo_view_with(|o| {
+        if o["kind"] == "Service" && o["metadata"]["name"] == "nginx-service" {
+            o["metadata"]["resourceVersion"] = "8".into();
+        }
+        if o["kind"] == "Deployment" && o["metadata"]["name"] == "nginx-v2" {
+            o["spec"]["replicas"] = 4.into();
+            for field in [
+                "replicas",
+                "readyReplicas",
+                "availableReplicas",
+                "updatedReplicas",
+            ] {
+                o["status"][field] = 4.into();
+            }
+        }
+    }))));
+    let counted = app.confirm().expect("still open").clone();
+    assert_eq!(counted.note, None, "the same steps and risk");
+    assert!(
+        counted.plan.summary.contains("v2 (4 ready pods)"),
+        "{}",
+        counted.plan.summary
+    );
     let effects = key(&mut app, Key::char('y'));
     let sent = effects.iter().find_map(|e| match e {
         Effect::Apply(plan) => Some(plan.clone()),
         _ => None,
     });
     assert_eq!(sent.map(|p| p.steps), Some(again.plan.steps.clone()));
+
+    // The candidate lost its ready pods meanwhile: the plan reads otherwise (a risk).
+    let mut app = self::app(false);
+    select(&mut app, "shop/nginx-service");
+    key(&mut app, Key::char('s'));
+    app.update(Msg::View(Arc::new(demo_view_with(|o| {
+        if o["kind"] == "Service" && o["metadata"]["name"] == "nginx-service" {
+            o["metadata"]["resourceVersion"] = "8".into();
+        }
+        if o["kind"] == "Deployment" && o["metadata"]["name"] == "nginx-v2" {
+            o["status"]["readyReplicas"] = 0.into();
+            o["status"]["availableReplicas"] = 0.into();
+        }
+    }))));
+    let remade = app.confirm().expect("still open, re-made");
+    assert_eq!(
+        remade.note.as_deref(),
+        Some("shop/nginx-service changed while this was open: plan re-made.")
+    );
+    assert!(remade.plan.risk.is_some(), "{:?}", remade.plan);
 }
 
 /// Issue 12, point 15: read-only, an action key says it is off (by its command's name);

@@ -417,9 +417,9 @@ fn an_httproute_canary_is_shown_and_its_weight_moved_from_the_keyboard() {
         screen.contains("cart-v1 90 → 70, cart-v2 10 → 30"),
         "{screen}"
     );
-    // A release that changed while the dialog was open (the demo's pods and the gateway's
-    // route status settle in its first seconds) is planned again and asked again: say yes
-    // to the same plan once more.
+    // A release whose plan reads otherwise after a change while the dialog was open (the
+    // demo's pods settle in its first seconds, which can move the risk) is asked again: say
+    // yes to the same weights once more.
     let applied = |s: &str| s.contains("◀ LIVE 70% · v1") && s.contains("CANDIDATE 30% · v2");
     for _ in 0..3 {
         tmux.keys(&["y"]);

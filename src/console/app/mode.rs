@@ -118,6 +118,15 @@ impl Confirm {
         }
     }
 
+    /// Keeps what the user did in `open`, the dialog this one replaces: the name typed so far
+    /// (when this one is typed too) and the scroll.
+    pub(super) fn carry_over(&mut self, open: &Confirm) {
+        if let (Some(input), Some(typed)) = (&mut self.typed, &open.typed) {
+            *input = Input::new(typed.value().to_string());
+        }
+        self.scroll = open.scroll;
+    }
+
     /// A typed dialog's footer, exactly what to do: `type web and Enter to confirm · esc
     /// cancel`, with the keys `keymap` binds that are not text (`y` and `n` are letters here);
     /// None for a dialog confirmed by a key.

@@ -87,10 +87,13 @@ impl App {
         }
     }
 
-    /// The open confirm dialog, made again when an object its plan touches changed on the
-    /// cluster (another resourceVersion) or its risk did (pods became ready, or stopped being),
-    /// so nothing is confirmed against stale objects or a stale risk; closed when the release
-    /// is gone or its op no longer applies.
+    /// The open confirm dialog, made again on the fresh objects whenever its plan would come
+    /// out otherwise (an object it touches has another resourceVersion, its risk or its
+    /// summary's pod count moved), so nothing is confirmed against stale objects or a stale
+    /// risk; closed when the release is gone or its op no longer applies. When the steps and
+    /// the risk read as before (a controller wrote status, pods became ready), the fresh plan
+    /// takes the open one's place without a word and `y` sends it; otherwise the dialog says
+    /// the plan was re-made and asks again.
     pub(super) fn replan_open_dialog(&mut self) {
         let Some(open) = self.confirm() else {
             return;
@@ -100,20 +103,29 @@ impl App {
             open.plan.op.clone(),
             open.dry_run,
         );
-        let typed = open.typed.as_ref().map(|t| t.value().to_string());
         let fresh = match self.view.release(&id) {
             Some(release) => self.plan_release(release, op),
             None => Err(NoPlan::NoSelection),
         };
         let changed = format!("{id} changed while this was open");
         match fresh {
-            Ok(plan) if touched(&plan) == touched(&open.plan) && plan.risk == open.plan.risk => {}
+            Ok(plan) if plan == open.plan => {}
+            Ok(plan) if decided(&plan) == decided(&open.plan) => {
+                let mut confirm = Confirm::new(plan, open.note.clone(), dry_run);
+                confirm.carry_over(open);
+                let open = self.modes.iter_mut().find_map(|m| match m {
+                    super::Mode::Confirm(c) => Some(c),
+                    _ => None,
+                });
+                if let Some(open) = open {
+                    **open = confirm;
+                }
+            }
             Ok(plan) => {
                 let mut confirm =
                     Confirm::new(plan, Some(format!("{changed}: plan re-made.")), dry_run);
-                if let (Some(input), Some(text)) = (&mut confirm.typed, typed) {
-                    *input = tui_input::Input::new(text);
-                }
+                confirm.carry_over(open);
+                confirm.scroll = 0;
                 self.ask(confirm);
             }
             Err(why) => {
@@ -199,20 +211,21 @@ fn offered(release: &Release, command: Command) -> bool {
     !(finishing && matches!(command, Command::Switch | Command::Retire))
 }
 
-/// The objects a plan touches and the versions it expects of them: a change to any is a
-/// change under the plan.
-fn touched(plan: &Plan) -> Vec<(plan::Kind, &str, &str, &plan::Precondition)> {
-    plan.steps
+/// A step as the dialog lists it: the object's kind, namespace and name, and its line.
+type StepLine<'a> = (plan::Kind, &'a str, &'a str, &'a str);
+
+/// What a confirmation decides on: each step (its object and line) and the risk. A plan's
+/// summary (the candidate's ready pods) and its preconditions' resourceVersions are not.
+fn decided(plan: &Plan) -> (Vec<StepLine<'_>>, Option<&str>) {
+    let steps = plan
+        .steps
         .iter()
         .map(|s| {
-            (
-                s.kind,
-                s.namespace.as_str(),
-                s.name.as_str(),
-                &s.precondition,
-            )
+            let (ns, name) = (s.namespace.as_str(), s.name.as_str());
+            (s.kind, ns, name, s.description.as_str())
         })
-        .collect()
+        .collect();
+    (steps, plan.risk.as_deref())
 }
 
 /// The permission a step needs, as (verb, resource).
