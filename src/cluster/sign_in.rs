@@ -63,7 +63,7 @@ pub fn unverified_warning(cluster: &str, context: &str) -> String {
 
 /// `error` and its causes. An `io::Error`'s `source()` skips the error it carries, so that
 /// one is taken from `get_ref()`.
-pub(crate) fn causes<'a>(
+fn causes<'a>(
     error: &'a (dyn StdError + 'static),
 ) -> impl Iterator<Item = &'a (dyn StdError + 'static)> {
     std::iter::successors(Some(error), |&e: &&'a (dyn StdError + 'static)| {

@@ -163,7 +163,6 @@ where
     timed.set_read_timeout(config.read_timeout);
     timed.set_write_timeout(config.write_timeout);
     timed.set_reset_reader_on_write(config.reset_reader_on_write);
-    let timed_probe = timed.clone();
     let heard = Heard::new();
     let stamping = Stamping {
         inner: timed,
@@ -176,12 +175,6 @@ where
         .http2_keep_alive_timeout(ping)
         .http2_keep_alive_while_idle(true)
         .build(stamping);
-    let probe = signs_with_certificate(config).then(|| {
-        let uri = config.cluster_url.clone();
-        Probe(Arc::new(move || {
-            Box::pin(hear_refusal(timed_probe.clone(), uri.clone()))
-        }))
-    });
     let retry = config
         .default_retry
         .then(|| RetryLayer::new(RetryPolicy::server_retry()));
@@ -194,7 +187,6 @@ where
         .layer_fn(|inner| Explaining {
             inner,
             heard: heard.clone(),
-            probe: probe.clone(),
         })
         .service(http);
     Ok(kube::Client::new(service, config.default_namespace.clone()))
@@ -223,60 +215,11 @@ impl StdError for ConnectionLost {
     }
 }
 
-/// Whether `config` signs in with a client certificate (from the kubeconfig's user; an exec
-/// plugin's certificate is not known before it runs).
-fn signs_with_certificate(config: &kube::Config) -> bool {
-    let user = &config.auth_info;
-    user.client_certificate.is_some() || user.client_certificate_data.is_some()
-}
-
-/// How long a [`Probe`] waits for the server's word after its handshake, and for the
-/// handshake itself.
-const PROBE_WAIT: Duration = Duration::from_secs(1);
-
-/// A fresh connection to the API server that sends nothing and reads what the server says
-/// after the TLS handshake: the cause, when it is a TLS alert. Under TLS 1.3 a server refuses
-/// a client certificate after the client's side of the handshake is done, by an alert and a
-/// close. A request already written on that connection can meet the close first (a failed
-/// write, a reset that discards the alert unread) and end "Canceled" with no cause; a
-/// connection that writes nothing reads the alert. Seen as a 1-in-100 flake of
-/// `tests/sign_in.rs` against the embedded server; Go's TLS server closes the same way.
-#[derive(Clone)]
-struct Probe(Arc<dyn Fn() -> Hearing + Send + Sync>);
-
-type Hearing = Pin<Box<dyn Future<Output = Option<Cause>> + Send>>;
-
-/// [`Probe`]'s work over `connector`: None when the connection fails, the server says
-/// anything that is not a TLS error, or nothing within [`PROBE_WAIT`].
-async fn hear_refusal<C>(mut connector: C, uri: Uri) -> Option<Cause>
-where
-    C: Service<Uri>,
-    C::Response: Read + Unpin,
-{
-    use tokio::io::AsyncReadExt as _;
-    let connecting = async {
-        std::future::poll_fn(|cx| connector.poll_ready(cx))
-            .await
-            .ok()?;
-        connector.call(uri).await.ok()
-    };
-    let io = tokio::time::timeout(PROBE_WAIT, connecting).await.ok()??;
-    let mut io = TokioIo::new(io);
-    let mut said = [0u8; 256];
-    let Ok(Err(error)) = tokio::time::timeout(PROBE_WAIT, io.read(&mut said)).await else {
-        return None;
-    };
-    let tls = error.get_ref()?.downcast_ref::<rustls::Error>()?;
-    Some(Arc::new(tls.clone()))
-}
-
-/// The HTTP client, with [`Heard::explain`] on its errors, and for a client signing in with a
-/// certificate, a [`Probe`] when a request's connection was lost with no cause read.
+/// The HTTP client, with [`Heard::explain`] on its errors.
 #[derive(Clone)]
 struct Explaining<S> {
     inner: S,
     heard: Heard,
-    probe: Option<Probe>,
 }
 
 impl<S, R> Service<R> for Explaining<S>
@@ -296,27 +239,8 @@ where
     fn call(&mut self, request: R) -> Self::Future {
         let sent = Instant::now();
         let heard = self.heard.clone();
-        let probe = self.probe.clone();
         let answer = self.inner.call(request);
-        Box::pin(async move {
-            let error = match answer.await {
-                Ok(answer) => return Ok(answer),
-                Err(e) => heard.explain(e.into(), sent),
-            };
-            // The connection failed or was lost (while it was made too: the server may close
-            // while the client still writes its last handshake flight), not by TLS.
-            let lost =
-                error.is::<ConnectionLost>() || error.is::<hyper_util::client::legacy::Error>();
-            let unexplained =
-                lost && !super::sign_in::causes(&*error).any(|e| e.is::<rustls::Error>());
-            match probe {
-                Some(Probe(probe)) if unexplained => match probe().await {
-                    Some(cause) => Err(Box::new(ConnectionLost { cause }) as BoxError),
-                    None => Err(error),
-                },
-                _ => Err(error),
-            }
-        })
+        Box::pin(async move { answer.await.map_err(|e| heard.explain(e.into(), sent)) })
     }
 }
 
@@ -428,95 +352,5 @@ impl Link {
             heard: response.extensions().get::<Heard>().cloned(),
             http2: response.version() == http::Version::HTTP_2,
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::embedded::server::tls::{Authority, TlsOptions};
-    use base64::Engine as _;
-    use tokio::io::AsyncReadExt as _;
-
-    /// How the first connection of [`refused_after`]'s server ends.
-    #[derive(Clone, Copy, Debug)]
-    enum FirstConnection {
-        /// It takes the certificate, reads the request and drops unanswered.
-        DropsTheRequest,
-        /// It reads the client's first handshake bytes and resets.
-        ResetsTheHandshake,
-    }
-
-    /// A client certificate refused in a way whose alert the client never read, on a
-    /// connection that was made or while it was made, is still named as refused: a fresh
-    /// connection hears the alert.
-    #[tokio::test]
-    async fn a_refused_certificate_is_named_when_its_alert_was_not_read() {
-        for first in [
-            FirstConnection::DropsTheRequest,
-            FirstConnection::ResetsTheHandshake,
-        ] {
-            let said = refused_after(first).await;
-            assert!(
-                said.contains("the server refused the client certificate of context t"),
-                "{first:?}: {said}"
-            );
-        }
-    }
-
-    /// What a request by a client with a foreign certificate says when the server's first
-    /// connection ends as `first` and every later one refuses the certificate.
-    async fn refused_after(first: FirstConnection) -> String {
-        let ours = Authority::generate().unwrap();
-        let other = Authority::generate().unwrap();
-        let foreign = other.issue_client("jane", &[]).unwrap();
-        let options = TlsOptions::default();
-        let lenient = other.server_config(&options).unwrap();
-        let strict = ours.server_config(&options).unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let server = tokio::spawn(async move {
-            for n in 0.. {
-                let (mut tcp, _) = listener.accept().await.unwrap();
-                let mut read = [0u8; 64];
-                match (n, first) {
-                    (0, FirstConnection::ResetsTheHandshake) => {
-                        let _ = tcp.read(&mut read).await;
-                        let _ = tcp.set_zero_linger();
-                    }
-                    (0, FirstConnection::DropsTheRequest) => {
-                        let accepting = tokio_rustls::TlsAcceptor::from(lenient.clone());
-                        if let Ok(mut tls) = accepting.accept(tcp).await {
-                            let _ = tls.read(&mut read).await;
-                        }
-                    }
-                    _ => {
-                        let accepting = tokio_rustls::TlsAcceptor::from(strict.clone());
-                        let _ = accepting.accept(tcp).await;
-                    }
-                }
-            }
-        });
-        let b64 = |pem: &str| base64::engine::general_purpose::STANDARD.encode(pem);
-        let both = format!("{}{}", ours.certificate_pem(), other.certificate_pem());
-        let kubeconfig = format!(
-            "apiVersion: v1\nkind: Config\ncurrent-context: t\nclusters:\n- name: c\n  \
-             cluster:\n    server: https://127.0.0.1:{port}\n    \
-             certificate-authority-data: {}\ncontexts:\n- name: t\n  context:\n    \
-             cluster: c\n    user: u\nusers:\n- name: u\n  user:\n    \
-             client-certificate-data: {}\n    client-key-data: {}\n",
-            b64(&both),
-            b64(&foreign.certificate_pem),
-            b64(&foreign.key_pem),
-        );
-        let kubeconfig = kube::config::Kubeconfig::from_yaml(&kubeconfig).unwrap();
-        let options = kube::config::KubeConfigOptions::default();
-        let config = kube::Config::from_custom_kubeconfig(kubeconfig, &options)
-            .await
-            .unwrap();
-        let client = client(&config, Duration::from_secs(30)).unwrap();
-        let error = client.apiserver_version().await.unwrap_err();
-        server.abort();
-        crate::cluster::sign_in::describe(&error, "t")
     }
 }
