@@ -97,6 +97,8 @@ pub struct Server {
     pub url: String,
     /// The kubeconfig context that named it.
     pub context: String,
+    /// What the context's user signs in with.
+    pub credential: sign_in::Credential,
 }
 
 impl std::fmt::Display for Server {
@@ -158,7 +160,8 @@ pub enum Error {
         /// [`sign_in::describe`]'s words: no credential quoted.
         why: String,
     },
-    /// TLS or the credentials failed: [`sign_in::explain`]'s sentence.
+    /// TLS or the credentials failed: [`sign_in::explain`]'s sentence, or for a 401,
+    /// [`sign_in::refused`]'s.
     #[error("{}: {why}", server.url)]
     SignIn { server: Server, why: String },
     /// 403 on a list.
@@ -168,9 +171,6 @@ pub enum Error {
         place: String,
         message: String,
     },
-    /// 401.
-    #[error("the cluster did not accept the credentials: {0}")]
-    Unauthorized(String),
     /// Any other status the API server answered a list with.
     #[error("listing {kind} {place} failed: {message}")]
     ListFailed {
@@ -224,6 +224,8 @@ pub struct Connected {
     pub timeouts: Timeouts,
     /// The kubeconfig cluster of the context when it sets `insecure-skip-tls-verify`.
     pub insecure_cluster: Option<String>,
+    /// What the context's user signs in with.
+    pub credential: sign_in::Credential,
 }
 
 impl Connected {
@@ -238,6 +240,7 @@ impl Connected {
         Server {
             url: self.server.clone(),
             context: self.context.clone(),
+            credential: self.credential,
         }
     }
 
@@ -379,6 +382,7 @@ pub async fn connect_to(target: &Target) -> Result<Connected, Error> {
         })?;
     target.timeouts.configure(&mut config);
     let insecure_cluster = config.accept_invalid_certs.then_some(cluster);
+    let credential = sign_in::Credential::of(&config.auth_info);
     let default_ns = config.default_namespace.clone();
     let server = config
         .cluster_url
@@ -403,6 +407,7 @@ pub async fn connect_to(target: &Target) -> Result<Connected, Error> {
         context_namespace: default_ns,
         timeouts: target.timeouts,
         insecure_cluster,
+        credential,
     })
 }
 
@@ -600,7 +605,10 @@ fn describe(e: kube::Error, kind: &str, at: &Reads<'_>, request: String) -> Erro
             place,
             message: s.message,
         },
-        kube::Error::Api(s) if s.code == 401 => Error::Unauthorized(s.message),
+        kube::Error::Api(s) if s.code == 401 => Error::SignIn {
+            why: sign_in::refused(at.server.credential, &at.server.context),
+            server: at.server.clone(),
+        },
         kube::Error::Api(s) => Error::ListFailed {
             kind,
             place,

@@ -32,6 +32,87 @@ pub fn describe(error: &kube::Error, context: &str) -> String {
     explain(error, context).unwrap_or_else(|| error.to_string())
 }
 
+/// How a kubeconfig user signs in: what a 401 Unauthorized refused.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Credential {
+    /// `client-certificate(-data)` and `client-key(-data)`.
+    ClientCertificate,
+    /// `token` or `tokenFile`.
+    Token,
+    /// `exec`: a credential plugin's token or certificate.
+    Exec,
+    /// `auth-provider` (the retired in-tree plugins: gcp, azure, oidc).
+    AuthProvider,
+    /// `username` and `password`.
+    Basic,
+    /// Nothing: requests go anonymous.
+    #[default]
+    Anonymous,
+}
+
+impl Credential {
+    /// What `user` signs in with. A user with several signs in with each (kube-apiserver
+    /// tries its authenticators in turn); the first of plugin, certificate, token, provider
+    /// and password names it.
+    pub fn of(user: &kube::config::AuthInfo) -> Credential {
+        if user.exec.is_some() {
+            Credential::Exec
+        } else if user.client_certificate.is_some() || user.client_certificate_data.is_some() {
+            Credential::ClientCertificate
+        } else if user.token.is_some() || user.token_file.is_some() {
+            Credential::Token
+        } else if user.auth_provider.is_some() {
+            Credential::AuthProvider
+        } else if user.username.is_some() {
+            Credential::Basic
+        } else {
+            Credential::Anonymous
+        }
+    }
+}
+
+/// The sentence for a 401 Unauthorized to a user of `context` ("" for the one in use) who
+/// signs in with `credential`. kube-apiserver refuses a client certificate its CA did not
+/// sign, or an expired one, this way, not in the TLS handshake (it asks for certificates with
+/// Go's `tls.RequestClientCert` and verifies them in its x509 authenticator); kubectl says
+/// "You must be logged in to the server (Unauthorized)".
+pub fn refused(credential: Credential, context: &str) -> String {
+    let context = match context {
+        "" => "the context in use".to_string(),
+        named => format!("context {named}"),
+    };
+    let (what, check) = match credential {
+        Credential::ClientCertificate => (
+            "the client certificate",
+            "it may be expired or signed by a CA this cluster does not trust; check the \
+             client-certificate and client-key of its user in the kubeconfig",
+        ),
+        Credential::Token => (
+            "the token",
+            "it may be expired or revoked; check the token (or tokenFile) of its user in the \
+             kubeconfig",
+        ),
+        Credential::Exec => (
+            "the credential its plugin (exec) gave",
+            "sign in again with the plugin's own tool (the command under exec in the \
+             kubeconfig)",
+        ),
+        Credential::AuthProvider => (
+            "the credential of its auth-provider",
+            "sign in again with the provider's tool, or move the user to its exec plugin",
+        ),
+        Credential::Basic => (
+            "the username and password",
+            "check them in the kubeconfig (most clusters turned basic authentication off)",
+        ),
+        Credential::Anonymous => (
+            "an anonymous request",
+            "its user has no credentials in the kubeconfig",
+        ),
+    };
+    format!("the cluster did not accept {what} of {context} (401 Unauthorized): {check}")
+}
+
 /// What a kubeconfig error says, safe to show: a YAML parse error gives its place only, as
 /// the parser would quote the lines around it (a token, a key) and its message may quote the
 /// value it could not read.
@@ -100,8 +181,10 @@ fn tls_failure(error: &rustls::Error, context: &str) -> String {
             "the server's certificate is expired or not yet valid ({context}): check \
              this machine's clock, or ask for the server's certificate to be renewed"
         ),
-        // DecryptError: a certificate from another CA of the same name (every kubeadm CA is
-        // CN=kubernetes) fails its signature check.
+        // A proxy in front of the API server that verifies client certificates in TLS
+        // refuses one so (kube-apiserver itself answers 401: see `refused`). DecryptError: a
+        // certificate from another CA of the same name (every kubeadm CA is CN=kubernetes)
+        // fails its signature check.
         rustls::Error::AlertReceived(
             AlertDescription::DecryptError
             | AlertDescription::BadCertificate
@@ -139,6 +222,59 @@ fn credential_failure(error: &AuthError, context: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What each kind of kubeconfig user signs in with, and the sentence its 401 gets.
+    #[test]
+    fn a_refusal_names_the_credential_the_user_signs_in_with() {
+        use serde_json::json;
+        let exec = json!({"apiVersion": "client.authentication.k8s.io/v1", "command": "aws"});
+        let table = [
+            (json!({}), Credential::Anonymous, "an anonymous request"),
+            (
+                json!({"client-certificate-data": "Y2VydA==", "client-key-data": "a2V5"}),
+                Credential::ClientCertificate,
+                "the client certificate",
+            ),
+            (
+                json!({"client-certificate": "/etc/cert.pem", "token": "t"}),
+                Credential::ClientCertificate,
+                "the client certificate",
+            ),
+            (json!({"token": "t"}), Credential::Token, "the token"),
+            (
+                json!({"tokenFile": "/var/run/token"}),
+                Credential::Token,
+                "the token",
+            ),
+            (
+                json!({"exec": exec, "token": "t"}),
+                Credential::Exec,
+                "the credential its plugin (exec) gave",
+            ),
+            (
+                json!({"auth-provider": {"name": "oidc"}}),
+                Credential::AuthProvider,
+                "the credential of its auth-provider",
+            ),
+            (
+                json!({"username": "admin", "password": "p"}),
+                Credential::Basic,
+                "the username and password",
+            ),
+        ];
+        for (user, credential, what) in table {
+            let user: kube::config::AuthInfo = serde_json::from_value(user).unwrap();
+            assert_eq!(Credential::of(&user), credential, "{what}");
+            let said = refused(credential, "prod");
+            assert!(
+                said.starts_with(&format!(
+                    "the cluster did not accept {what} of context prod (401 Unauthorized): "
+                )),
+                "{said}"
+            );
+        }
+        assert!(refused(Credential::Token, "").contains("of the context in use"));
+    }
 
     #[test]
     fn a_failed_plugin_is_named_and_its_output_is_not() {

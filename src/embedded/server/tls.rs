@@ -11,7 +11,10 @@ use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
     KeyUsagePurpose,
 };
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use rustls::client::danger::HandshakeSignatureValid;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, UnixTime};
+use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
+use rustls::{DigitallySignedStruct, DistinguishedName, SignatureScheme};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -128,29 +131,116 @@ impl Authority {
         Ok((vec![certificate.der().clone()], key))
     }
 
-    /// The server side of TLS: this CA's server certificate for `options`' names, client
-    /// certificates optional and, when given, verified against this CA; HTTP/1.1 only.
+    /// What verifies a client certificate's chain: signed by this CA, valid now, for client
+    /// authentication.
     ///
     /// # Errors
-    /// Signing failed or rustls refused the configuration.
-    pub fn server_config(&self, options: &TlsOptions) -> anyhow::Result<Arc<rustls::ServerConfig>> {
+    /// rustls refused the CA as a root.
+    fn client_verifier(&self) -> anyhow::Result<Arc<dyn ClientCertVerifier>> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let mut roots = rustls::RootCertStore::empty();
         roots.add(self.certificate.clone())?;
-        let clients = rustls::server::WebPkiClientVerifier::builder_with_provider(
-            Arc::new(roots),
-            provider.clone(),
-        )
-        .allow_unauthenticated()
-        .build()?;
+        let clients =
+            rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
+                .allow_unauthenticated()
+                .build()?;
+        Ok(clients)
+    }
+
+    /// The server side of TLS: this CA's server certificate for `options`' names, and client
+    /// certificates asked for and taken as kube-apiserver takes them ([`RequestClientCert`],
+    /// `clients` checking only the proof of the key); HTTP/2 or HTTP/1.1.
+    ///
+    /// # Errors
+    /// Signing failed or rustls refused the configuration.
+    fn server_config(
+        &self,
+        options: &TlsOptions,
+        clients: Arc<dyn ClientCertVerifier>,
+    ) -> anyhow::Result<Arc<rustls::ServerConfig>> {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
         let (chain, key) = self.issue_server(&options.server_names)?;
         let mut config = rustls::ServerConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()?
-            .with_client_cert_verifier(clients)
+            .with_client_cert_verifier(Arc::new(RequestClientCert(clients)))
             .with_single_cert(chain, key)?;
         // HTTP/2 first, as kube-apiserver offers it; HTTP/1.1 for clients without it.
         config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
         Ok(Arc::new(config))
+    }
+}
+
+/// kube-apiserver's handshake for client certificates, Go's `tls.RequestClientCert` (set in
+/// k8s.io/apiserver/pkg/server/secure_serving.go when a client CA is configured): the
+/// server asks for a certificate, naming its CA, and takes whatever the client presents, or
+/// none; only the client's proof that it holds the certificate's key is checked here. The
+/// chain is verified afterwards, as the x509 authenticator does ([`verified_subject`]): a
+/// certificate the CA did not sign, or an expired one, fails authentication (401
+/// Unauthorized, kubectl's "You must be logged in to the server"), never the handshake.
+#[derive(Debug)]
+struct RequestClientCert(Arc<dyn ClientCertVerifier>);
+
+impl ClientCertVerifier for RequestClientCert {
+    fn offer_client_auth(&self) -> bool {
+        true
+    }
+
+    fn client_auth_mandatory(&self) -> bool {
+        false
+    }
+
+    fn root_hint_subjects(&self) -> &[DistinguishedName] {
+        self.0.root_hint_subjects()
+    }
+
+    fn verify_client_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _now: UnixTime,
+    ) -> Result<ClientCertVerified, rustls::Error> {
+        Ok(ClientCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.supported_verify_schemes()
+    }
+}
+
+/// The subject of the client certificate `chain` (end entity first) when `clients` verifies
+/// it now, as kube-apiserver's x509 authenticator reads it; None for no certificate, or one
+/// the CA did not sign, expired or not for client authentication (logged at debug). Checked
+/// once per connection (kube-apiserver checks each request: a certificate that expires while
+/// a connection stays open is still taken on it here).
+fn verified_subject(
+    clients: &dyn ClientCertVerifier,
+    chain: Option<&[CertificateDer<'static>]>,
+) -> Option<Subject> {
+    let (end_entity, intermediates) = chain?.split_first()?;
+    match clients.verify_client_cert(end_entity, intermediates, UnixTime::now()) {
+        Ok(_) => subject_of(end_entity),
+        Err(e) => {
+            tracing::debug!("embedded API server: a client certificate failed verification: {e}");
+            None
+        }
     }
 }
 
@@ -189,7 +279,16 @@ pub struct TlsListener {
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl TlsListener {
-    pub fn new(listener: TcpListener, config: Arc<rustls::ServerConfig>) -> std::io::Result<Self> {
+    /// Accepts TLS connections on `listener` with `config`, each connection's client
+    /// certificate verified by `clients` ([`verified_subject`]).
+    ///
+    /// # Errors
+    /// The socket's address could not be read.
+    pub fn new(
+        listener: TcpListener,
+        config: Arc<rustls::ServerConfig>,
+        clients: Arc<dyn ClientCertVerifier>,
+    ) -> std::io::Result<Self> {
         let local = listener.local_addr()?;
         let (tx, accepted) = mpsc::channel(64);
         let acceptor = TlsAcceptor::from(config);
@@ -205,17 +304,13 @@ impl TlsListener {
                 };
                 // Watch events are small writes: no Nagle delay (as on the plain listener).
                 let _ = tcp.set_nodelay(true);
-                let (acceptor, tx) = (acceptor.clone(), tx.clone());
+                let (acceptor, tx, clients) = (acceptor.clone(), tx.clone(), clients.clone());
                 tokio::spawn(async move {
                     let shaken = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp));
                     match shaken.await {
                         Ok(Ok(stream)) => {
-                            let certificate = stream
-                                .get_ref()
-                                .1
-                                .peer_certificates()
-                                .and_then(|chain| chain.first())
-                                .and_then(subject_of);
+                            let chain = stream.get_ref().1.peer_certificates();
+                            let certificate = verified_subject(&*clients, chain);
                             let _ = tx.send((stream, Peer { addr, certificate })).await;
                         }
                         Ok(Err(e)) => tracing::debug!("TLS handshake with {addr} failed: {e}"),
@@ -328,8 +423,9 @@ pub fn listen(
     authority: &Authority,
     options: &TlsOptions,
 ) -> anyhow::Result<TlsListener> {
-    let config = authority.server_config(options)?;
-    TlsListener::new(listener, config).context("reading the listener's address")
+    let clients = authority.client_verifier()?;
+    let config = authority.server_config(options, clients.clone())?;
+    TlsListener::new(listener, config, clients).context("reading the listener's address")
 }
 
 #[cfg(test)]
