@@ -1052,10 +1052,9 @@ fn read_write_selection_stays_on_its_release_when_another_becomes_urgent() {
 
 /// Issue 12, point 7: a dialog whose objects change on the cluster while it is open is
 /// planned again on the fresh objects; an unchanged view leaves it alone. When the fresh plan
-/// decides the same (only a resourceVersion moved, as controllers write status all the time,
-/// or the summary's count of ready pods), it takes the open one's place without a word and
-/// `y` sends it with the fresh precondition; when its steps or risk read otherwise, the
-/// dialog says so.
+/// reads the same (only a resourceVersion moved, as controllers write status all the time),
+/// it takes the open one's place without a word and `y` sends it with the fresh
+/// precondition; when its summary, steps or risk read otherwise, the dialog says so.
 #[test]
 fn an_open_dialog_whose_release_changed_is_planned_again_and_says_so() {
     let mut app = app(false);
@@ -1067,31 +1066,39 @@ fn an_open_dialog_whose_release_changed_is_planned_again_and_says_so() {
     assert_eq!(same.note, None, "nothing changed");
     assert_eq!(same.plan, before);
 
-    app.update(Msg::View(Arc::new(demo_view_with(|o| {
-        if o["kind"] == "Service" && o["metadata"]["name"] == "nginx-service" {
-            o["metadata"]["resourceVersion"] = "8".into();
+    let service_at = |version: &'static str| {
+        move |o: &mut serde_json::Value| {
+            if o["kind"] == "Service" && o["metadata"]["name"] == "nginx-service" {
+                o["metadata"]["resourceVersion"] = version.into();
+            }
         }
-    }))));
+    };
+    app.update(Msg::View(Arc::new(demo_view_with(service_at("8")))));
     let again = app.confirm().expect("still open, planned again").clone();
-    assert_eq!(
-        again.note, None,
-        "the same steps and risk: nothing to read again"
-    );
-    assert_ne!(again.plan.steps, before.steps, "made on the fresh objects");
+    assert_eq!(again.note, None, "it reads the same: nothing to read again");
     assert_eq!(
         again.plan.steps[0].precondition,
-        cutover::release::plan::Precondition::ResourceVersion("8".into())
+        cutover::release::plan::Precondition::ResourceVersion("8".into()),
+        "made on the fresh objects"
     );
-    let descriptions = |p: &cutover::release::plan::Plan| -> Vec<String> {
+    let lines = |p: &cutover::release::plan::Plan| -> Vec<String> {
         p.steps.iter().map(|s| s.description.clone()).collect()
     };
-    assert_eq!(descriptions(&again.plan), descriptions(&before));
+    assert_eq!(lines(&again.plan), lines(&before));
+    assert_eq!(again.plan.summary, before.summary);
+    let effects = key(&mut app, Key::char('y'));
+    let sent = effects.iter().find_map(|e| match e {
+        Effect::Apply(plan) => Some(plan.as_ref().clone()),
+        _ => None,
+    });
+    assert_eq!(sent, Some(again.plan.clone()), "the fresh plan is sent");
 
-    // The candidate was scaled up to 4 ready pods: the summary counts them, quietly.
+    // The candidate was scaled up to 4 ready pods: the summary reads otherwise.
+    let mut app = self::app(false);
+    select(&mut app, "shop/nginx-service");
+    key(&mut app, Key::char('s'));
     app.update(Msg::View(Arc::new(demo_view_with(|o| {
-        if o["kind"] == "Service" && o["metadata"]["name"] == "nginx-service" {
-            o["metadata"]["resourceVersion"] = "8".into();
-        }
+        service_at("8")(o);
         if o["kind"] == "Deployment" && o["metadata"]["name"] == "nginx-v2" {
             o["spec"]["replicas"] = 4.into();
             for field in [
@@ -1104,39 +1111,47 @@ fn an_open_dialog_whose_release_changed_is_planned_again_and_says_so() {
             }
         }
     }))));
-    let counted = app.confirm().expect("still open").clone();
-    assert_eq!(counted.note, None, "the same steps and risk");
+    let counted = app.confirm().expect("still open, re-made");
+    assert_eq!(
+        counted.note.as_deref(),
+        Some("shop/nginx-service changed while this was open: plan re-made.")
+    );
     assert!(
         counted.plan.summary.contains("v2 (4 ready pods)"),
         "{}",
         counted.plan.summary
     );
-    let effects = key(&mut app, Key::char('y'));
-    let sent = effects.iter().find_map(|e| match e {
-        Effect::Apply(plan) => Some(plan.clone()),
-        _ => None,
-    });
-    assert_eq!(sent.map(|p| p.steps), Some(again.plan.steps.clone()));
 
-    // The candidate lost its ready pods meanwhile: the plan reads otherwise (a risk).
+    // The candidate lost its ready pods: the plan is risky now, and says so; a name typed
+    // into it, and the note, outlast a later change that reads the same.
     let mut app = self::app(false);
     select(&mut app, "shop/nginx-service");
     key(&mut app, Key::char('s'));
-    app.update(Msg::View(Arc::new(demo_view_with(|o| {
-        if o["kind"] == "Service" && o["metadata"]["name"] == "nginx-service" {
-            o["metadata"]["resourceVersion"] = "8".into();
+    let unready = |version: &'static str| {
+        move |o: &mut serde_json::Value| {
+            service_at(version)(o);
+            if o["kind"] == "Deployment" && o["metadata"]["name"] == "nginx-v2" {
+                o["status"]["readyReplicas"] = 0.into();
+                o["status"]["availableReplicas"] = 0.into();
+            }
         }
-        if o["kind"] == "Deployment" && o["metadata"]["name"] == "nginx-v2" {
-            o["status"]["readyReplicas"] = 0.into();
-            o["status"]["availableReplicas"] = 0.into();
-        }
-    }))));
-    let remade = app.confirm().expect("still open, re-made");
-    assert_eq!(
-        remade.note.as_deref(),
-        Some("shop/nginx-service changed while this was open: plan re-made.")
-    );
+    };
+    app.update(Msg::View(Arc::new(demo_view_with(unready("8")))));
+    let remade = app.confirm().expect("still open, re-made").clone();
+    let note = "shop/nginx-service changed while this was open: plan re-made.";
+    assert_eq!(remade.note.as_deref(), Some(note));
     assert!(remade.plan.risk.is_some(), "{:?}", remade.plan);
+    for c in "shop/ng".chars() {
+        key(&mut app, Key::char(c));
+    }
+    app.update(Msg::View(Arc::new(demo_view_with(unready("9")))));
+    let kept = app.confirm().expect("still open");
+    assert_eq!(kept.note.as_deref(), Some(note));
+    assert_eq!(kept.typed.as_ref().map(|t| t.value()), Some("shop/ng"));
+    assert_eq!(
+        kept.plan.steps[0].precondition,
+        cutover::release::plan::Precondition::ResourceVersion("9".into())
+    );
 }
 
 /// Issue 12, point 15: read-only, an action key says it is off (by its command's name);

@@ -74,8 +74,12 @@ pub struct Confirm {
     pub plan: Plan,
     /// A risky plan is confirmed by typing the release's name here.
     pub typed: Option<Input>,
-    /// Why the dialog is shown again (someone else changed the release meanwhile).
+    /// Why the dialog is shown again (someone else changed the release meanwhile), after
+    /// the stale-view sentence when the view is stale.
     pub note: Option<String>,
+    /// Why the dialog is shown again, without the stale-view sentence: what a plan made
+    /// again on fresher objects keeps.
+    again: Option<String>,
     /// Shows the requests and sends nothing.
     pub dry_run: bool,
     /// In a dry run, the exact requests the plan would send, in order; empty otherwise.
@@ -111,6 +115,7 @@ impl Confirm {
         Confirm {
             plan,
             typed,
+            again: note.clone(),
             note,
             dry_run,
             requests,
@@ -119,12 +124,17 @@ impl Confirm {
     }
 
     /// Keeps what the user did in `open`, the dialog this one replaces: the name typed so far
-    /// (when this one is typed too) and the scroll.
+    /// and its cursor (when this one is typed too) and the scroll.
     pub(super) fn carry_over(&mut self, open: &Confirm) {
         if let (Some(input), Some(typed)) = (&mut self.typed, &open.typed) {
-            *input = Input::new(typed.value().to_string());
+            *input = typed.clone();
         }
         self.scroll = open.scroll;
+    }
+
+    /// Why `self` was shown again, without the stale-view sentence.
+    pub(super) fn again(&self) -> Option<&str> {
+        self.again.as_deref()
     }
 
     /// A typed dialog's footer, exactly what to do: `type web and Enter to confirm · esc
@@ -533,10 +543,12 @@ impl App {
                 "The view is stale: planned from objects read before {} UTC (nothing heard since); a write onto objects changed since is refused.",
                 since.strftime("%H:%M:%S")
             );
-            confirm.note = Some(match confirm.note.take() {
-                Some(note) => format!("{stale} {note}"),
+            confirm.note = Some(match &confirm.again {
+                Some(again) => format!("{stale} {again}"),
                 None => stale,
             });
+        } else {
+            confirm.note = confirm.again.clone();
         }
         let mode = Mode::Confirm(Box::new(confirm));
         if let Some(open) = self

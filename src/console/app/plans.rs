@@ -89,11 +89,11 @@ impl App {
 
     /// The open confirm dialog, made again on the fresh objects whenever its plan would come
     /// out otherwise (an object it touches has another resourceVersion, its risk or its
-    /// summary's pod count moved), so nothing is confirmed against stale objects or a stale
-    /// risk; closed when the release is gone or its op no longer applies. When the steps and
-    /// the risk read as before (a controller wrote status, pods became ready), the fresh plan
-    /// takes the open one's place without a word and `y` sends it; otherwise the dialog says
-    /// the plan was re-made and asks again.
+    /// summary moved), so nothing is confirmed against stale objects or a stale risk; closed
+    /// when the release is gone or its op no longer applies. When the fresh plan reads as
+    /// the open one ([`decided`]: only resourceVersions moved, as when a controller wrote
+    /// status), it takes the open one's place without a word and `y` sends it; otherwise the
+    /// dialog says the plan was re-made and asks again.
     pub(super) fn replan_open_dialog(&mut self) {
         let Some(open) = self.confirm() else {
             return;
@@ -111,15 +111,10 @@ impl App {
         match fresh {
             Ok(plan) if plan == open.plan => {}
             Ok(plan) if decided(&plan) == decided(&open.plan) => {
-                let mut confirm = Confirm::new(plan, open.note.clone(), dry_run);
+                let again = open.again().map(str::to_string);
+                let mut confirm = Confirm::new(plan, again, dry_run);
                 confirm.carry_over(open);
-                let open = self.modes.iter_mut().find_map(|m| match m {
-                    super::Mode::Confirm(c) => Some(c),
-                    _ => None,
-                });
-                if let Some(open) = open {
-                    **open = confirm;
-                }
+                self.ask(confirm);
             }
             Ok(plan) => {
                 let mut confirm =
@@ -214,9 +209,10 @@ fn offered(release: &Release, command: Command) -> bool {
 /// A step as the dialog lists it: the object's kind, namespace and name, and its line.
 type StepLine<'a> = (plan::Kind, &'a str, &'a str, &'a str);
 
-/// What a confirmation decides on: each step (its object and line) and the risk. A plan's
-/// summary (the candidate's ready pods) and its preconditions' resourceVersions are not.
-fn decided(plan: &Plan) -> (Vec<StepLine<'_>>, Option<&str>) {
+/// What a confirmation decides on: the summary (what follows for traffic, the candidate's
+/// ready pods), each step (its object and line) and the risk; not the preconditions'
+/// resourceVersions, nor the record's times.
+fn decided(plan: &Plan) -> (&str, Vec<StepLine<'_>>, Option<&str>) {
     let steps = plan
         .steps
         .iter()
@@ -225,7 +221,7 @@ fn decided(plan: &Plan) -> (Vec<StepLine<'_>>, Option<&str>) {
             (s.kind, ns, name, s.description.as_str())
         })
         .collect();
-    (steps, plan.risk.as_deref())
+    (plan.summary.as_str(), steps, plan.risk.as_deref())
 }
 
 /// The permission a step needs, as (verb, resource).
