@@ -323,6 +323,82 @@ async fn the_next_ingress_release_keeps_the_retired_colour_as_part_of_it() {
     assert_eq!(candidate.deployments[..], ["demo-v3"]);
 }
 
+/// Found by a new-user review: traffic moved by hand after a switch to a version with no
+/// pods was "rolled back" by recording it so, leaving the selector where the hand put it (an
+/// outage kept, and "rolled-back" written). A rollback sends traffic back where the release
+/// began, whichever way it left.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rollback_after_traffic_moved_by_hand_goes_back_where_the_release_began() {
+    let selector = |d: &Demo| {
+        d.kubectl(&[
+            "get",
+            "svc",
+            "nginx-service",
+            "-n",
+            "shop",
+            "-o",
+            "jsonpath={.spec.selector.version}",
+        ])
+    };
+    let set_selector = |d: &Demo, version: &str| {
+        let patch = format!(r#"{{"spec":{{"selector":{{"version":"{version}"}}}}}}"#);
+        d.kubectl(&["patch", "svc", "nginx-service", "-n", "shop", "-p", &patch]);
+    };
+    let id = "shop/nginx-service";
+    // After the switch to v2: to a version with no pods, or back to where it began.
+    for (by_hand, said) in [
+        ("v9", "all user traffic back to v1"),
+        (
+            "v1",
+            "traffic stays on v1; the release is recorded as rolled back",
+        ),
+    ] {
+        let d = demo().await;
+        d.act(id, Op::Approve).await;
+        set_selector(&d, by_hand);
+        d.until("the hand's selector is seen", |rs| {
+            rs.iter()
+                .any(|r| r.id() == id && r.live.version.as_deref() == Some(by_hand))
+        })
+        .await;
+        let p = d.act(id, Op::Rollback).await;
+        assert!(p.summary.contains(said), "{}", p.summary);
+        assert_eq!(selector(&d), "v1", "after {by_hand} by hand");
+        let r = d.release(id).await;
+        assert_eq!(
+            (r.stage, r.live.version.as_deref()),
+            (Stage::RolledBack, Some("v1"))
+        );
+    }
+
+    // An Ingress backend set by hand to a third Service goes back to the first one.
+    let d = demo().await;
+    let id = "web/demo-ingress";
+    d.act(id, Op::Approve).await;
+    let patch = r#"[{"op":"replace","path":"/spec/rules/0/http/paths/0/backend/service/name","value":"red-service"}]"#;
+    d.kubectl(&[
+        "patch",
+        "ing",
+        "demo-ingress",
+        "-n",
+        "web",
+        "--type=json",
+        "-p",
+        patch,
+    ]);
+    d.until("the hand's backend is seen", |rs| {
+        rs.iter()
+            .any(|r| r.id() == id && r.live.service.as_deref() == Some("red-service"))
+    })
+    .await;
+    d.act(id, Op::Rollback).await;
+    let backend = Api::<Ingress>::namespaced(d.client.clone(), "web")
+        .get("demo-ingress")
+        .await
+        .expect("ing");
+    assert_eq!(backend_of(&backend), "blue-service");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ingress_switch_release_and_rollback() {
     let d = demo().await;

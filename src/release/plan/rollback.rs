@@ -31,7 +31,22 @@ pub(super) fn rollback(cx: Cx) -> Result<Plan, Refusal> {
         });
     }
     if !matches!(r.stage, Stage::Switched | Stage::Retired) {
-        return record_only(cx, other);
+        // Traffic where the release began needs no move; moved by hand to the other track
+        // or to a third, it goes back where the record says the release began.
+        match began_on(r, other) {
+            Began::Live => return record_only(cx, other),
+            Began::Other => {}
+            Began::Neither { start, now } => {
+                return Err(Refusal::NotAllowedInStage {
+                    stage: r.stage,
+                    message: format!(
+                        "{id} began on {start}, but traffic is on {now} (changed outside \
+                         cutover) and {start} is not one of its tracks now: switch by hand to \
+                         the version that should serve."
+                    ),
+                });
+            }
+        }
     }
     let old_replicas = r
         .record
@@ -76,6 +91,47 @@ pub(super) fn rollback(cx: Cx) -> Result<Plan, Refusal> {
     let live = r.live.label();
     plan.event = cx.event("rolled back", live, other.label());
     Ok(plan)
+}
+
+/// Where a release's traffic is against where the release began (its record's first live
+/// track, by version, or by Service for a backend switch).
+#[derive(Debug, PartialEq, Eq)]
+enum Began {
+    /// On the live track: no record, or one whose first track is live (or does not say).
+    Live,
+    /// On the other track: traffic was moved off the first track outside cutover.
+    Other,
+    /// On neither: traffic was moved to a third track (`now`) outside cutover.
+    Neither { start: String, now: String },
+}
+
+/// [`Began`] for `r`, whose other track is `other`.
+fn began_on(r: &crate::release::Release, other: &Track) -> Began {
+    fn key(t: &Track, services: bool) -> Option<&str> {
+        if services {
+            t.service.as_deref()
+        } else {
+            t.version.as_deref()
+        }
+    }
+    let Some(rec) = &r.record else {
+        return Began::Live;
+    };
+    let services = r.pattern.switches_services();
+    let start = if services {
+        rec.live.service.as_deref()
+    } else {
+        rec.live.version.as_deref()
+    };
+    match start {
+        None => Began::Live,
+        Some(start) if key(&r.live, services) == Some(start) => Began::Live,
+        Some(start) if key(other, services) == Some(start) => Began::Other,
+        Some(start) => Began::Neither {
+            start: start.to_string(),
+            now: r.live.label().to_string(),
+        },
+    }
 }
 
 /// Traffic never left the old track: record the rollback, move nothing.
