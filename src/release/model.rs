@@ -611,21 +611,39 @@ impl Release {
     }
 
     /// The candidate takes a share of ordinary requests (any, even one in a million) but has
-    /// Deployments with no ready pod: those requests fail.
+    /// Deployments with no ready pod: those requests fail (not under ingress-nginx, which
+    /// sends them to the primary: [`Release::canary_falls_back_to_primary`]).
     pub fn candidate_share_without_pods(&self) -> bool {
         self.traffic.candidate_per_million > 0
-            && self
-                .candidate
-                .as_ref()
-                .is_some_and(|c| !c.deployments.is_empty() && c.replicas.ready == 0)
+            && self.candidate_without_pods()
+            && !self.canary_falls_back_to_primary()
+    }
+
+    /// The candidate has Deployments and no ready pod.
+    fn candidate_without_pods(&self) -> bool {
+        self.candidate
+            .as_ref()
+            .is_some_and(|c| !c.deployments.is_empty() && c.replicas.ready == 0)
+    }
+
+    /// An ingress-nginx canary whose candidate has no ready pod: its Service has no
+    /// endpoints, ingress-nginx makes no balancer for a backend without endpoints, and the
+    /// requests its weight or its header and cookie rules pick go to the primary instead
+    /// (ingress-nginx `rootfs/etc/nginx/lua/balancer.lua`, `route_to_alternative_balancer`:
+    /// "no alternative balancer for backend", then the primary's balancer).
+    pub fn canary_falls_back_to_primary(&self) -> bool {
+        self.pattern == Pattern::NginxCanary && self.candidate_without_pods()
     }
 
     /// The header and cookie rules that send requests to a track with no ready pods, each with
-    /// that track: those requests fail whatever the weight.
+    /// that track: those requests fail whatever the weight (an ingress-nginx canary's rules
+    /// to a candidate without pods do not: [`Release::canary_falls_back_to_primary`]).
     pub fn rules_without_pods(&self) -> impl Iterator<Item = (&Rule, &Track)> {
-        self.traffic.rules.iter().filter_map(|rule| {
+        let falls_back = self.canary_falls_back_to_primary();
+        self.traffic.rules.iter().filter_map(move |rule| {
             let track = match rule.to() {
                 Side::Live => Some(&self.live),
+                Side::Candidate if falls_back => None,
                 Side::Candidate => self.candidate.as_ref(),
             }?;
             (track.replicas.ready == 0).then_some((rule, track))
@@ -668,6 +686,54 @@ pub(crate) fn fixture() -> Release {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Where a share and a rule sent to a candidate without ready pods go, by pattern: under
+    /// ingress-nginx to the primary (no balancer for a backend without endpoints), elsewhere
+    /// nowhere (they fail: Gateway API's 500/503 for a backend with no endpoints, a Service
+    /// selecting no ready pod).
+    #[test]
+    fn a_candidate_without_ready_pods_fails_its_requests_except_under_ingress_nginx() {
+        let header = Rule::nginx(RuleSource::Header, "X-Beta".into(), RuleMatch::Always);
+        for (pattern, falls_back) in [
+            (Pattern::NginxCanary, true),
+            (Pattern::HttpRouteCanary, false),
+            (Pattern::HttpRouteSwitch, false),
+            (Pattern::SelectorSwitch, false),
+        ] {
+            for ready in [0, 1] {
+                let mut r = fixture();
+                r.pattern = pattern;
+                r.candidate = Some(Track {
+                    deployments: smallvec::smallvec!["web-v2".into()],
+                    version: Some("v2".into()),
+                    replicas: Replicas {
+                        desired: 1,
+                        ready,
+                        ..Replicas::default()
+                    },
+                    ..Track::default()
+                });
+                r.traffic = Traffic::of_share(300_000, vec![header.clone()]);
+                let podless = ready == 0;
+                let case = format!("{pattern:?} with {ready} ready");
+                assert_eq!(
+                    r.canary_falls_back_to_primary(),
+                    podless && falls_back,
+                    "{case}"
+                );
+                assert_eq!(
+                    r.candidate_share_without_pods(),
+                    podless && !falls_back,
+                    "{case}"
+                );
+                assert_eq!(
+                    r.rules_without_pods().count(),
+                    usize::from(podless && !falls_back),
+                    "{case}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn a_rule_routes_by_its_match_and_reads_as_written() {

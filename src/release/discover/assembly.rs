@@ -429,6 +429,50 @@ fn no_deployment_warnings(release: &mut Release) {
     release.warnings.extend(warnings);
 }
 
+/// The sentence for an ingress-nginx canary whose candidate has no ready pod while its weight
+/// or a header or cookie rule would send it requests: they go to the primary instead
+/// ([`Release::canary_falls_back_to_primary`]), so nothing tries the candidate.
+fn fallback_warning(release: &Release) -> Option<String> {
+    let c = release.candidate.as_ref()?;
+    let share = release.traffic.candidate_per_million > 0;
+    let rules = release
+        .traffic
+        .rules
+        .iter()
+        .any(|r| r.to() == crate::release::model::Side::Candidate);
+    if !release.canary_falls_back_to_primary() || !(share || rules) {
+        return None;
+    }
+    let picked = match (share, rules) {
+        (true, true) => format!(
+            "{} % of requests and those its header and cookie rules pick",
+            release.traffic.exact_percents().1
+        ),
+        (true, false) => format!("{} % of requests", release.traffic.exact_percents().1),
+        _ => "the requests its header and cookie rules pick".to_string(),
+    };
+    let id = release.id();
+    let service = c
+        .service
+        .as_deref()
+        .map(|s| format!(" (Service {}/{s})", release.namespace))
+        .unwrap_or_default();
+    let deps = c.deployments.join(", ");
+    let mut undo = Vec::new();
+    if share {
+        undo.push(format!("set the weight back (cutover weight {id} 0)"));
+    }
+    if rules {
+        undo.push(format!("remove the rules from {}", release.rules_home()));
+    }
+    Some(format!(
+        "{id} would send {picked} to {deps}{service}, which has no ready pods: ingress-nginx sends them to {live} instead (a canary backend without endpoints gets no balancer), so {cand} takes no requests. Scale {deps} up, or {undo}.",
+        live = release.live.label(),
+        cand = c.label(),
+        undo = undo.join(", or "),
+    ))
+}
+
 /// Readiness from the Deployments' replica counts, and, where the live track's pods are
 /// known, from its pods.
 pub(super) fn readiness_warnings(release: &mut Release) {
@@ -454,6 +498,9 @@ pub(super) fn readiness_warnings(release: &mut Release) {
             share = release.traffic.exact_percents().1,
             deps = c.deployments.join(", "),
         );
+        release.warnings.push(warning);
+    }
+    if let Some(warning) = fallback_warning(release) {
         release.warnings.push(warning);
     }
     rollout_warnings(release);

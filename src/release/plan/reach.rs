@@ -213,14 +213,22 @@ pub(super) fn ensure_unserved(cx: Cx, side: Side, step: Unserved) -> Result<(), 
 pub(super) fn podless_risk(r: &Release, candidate_per_million: u32) -> Option<String> {
     [Side::Candidate, Side::Live]
         .into_iter()
-        .filter_map(|side| Reach::after(r, side, candidate_per_million))
-        .find(|reach| !reach.is_none() && reach.track.replicas.ready == 0)
-        .map(|reach| {
-            format!(
+        .filter_map(|side| Some((side, Reach::after(r, side, candidate_per_million)?)))
+        .find(|(_, reach)| !reach.is_none() && reach.track.replicas.ready == 0)
+        .map(|(side, reach)| match side {
+            // ingress-nginx sends a podless canary's requests to the primary: nothing fails,
+            // and nothing tries the candidate.
+            Side::Candidate if r.canary_falls_back_to_primary() => format!(
+                "{} has no ready pods: ingress-nginx would send {} to {} instead",
+                reach.track.label(),
+                reach.requests(),
+                r.live.label()
+            ),
+            _ => format!(
                 "{} has no ready pods but would take {}",
                 reach.track.label(),
                 reach.requests()
-            )
+            ),
         })
 }
 
@@ -618,8 +626,15 @@ pub(super) mod tests {
         };
         let r = unready(canary(Stage::Shifting, 1_000, &[]));
         let risk = |r: &Release, op: Op| plan_of(r, op).expect("a plan").risk;
+        // ingress-nginx sends a podless canary's requests to the primary; a Gateway's fail.
         assert_eq!(
             risk(&r, Op::SetWeight(10)).as_deref(),
+            Some("v2 has no ready pods: ingress-nginx would send 10 % of requests to v1 instead")
+        );
+        let mut routed = r.clone();
+        routed.pattern = Pattern::HttpRouteCanary;
+        assert_eq!(
+            super::podless_risk(&routed, 100_000).as_deref(),
             Some("v2 has no ready pods but would take 10 % of requests")
         );
         assert_eq!(risk(&r, Op::SetWeight(0)), None);
@@ -628,7 +643,10 @@ pub(super) mod tests {
         let header = unready(canary(Stage::Shifting, 100_000, &header()));
         assert_eq!(
             risk(&header, Op::SetWeight(0)).as_deref(),
-            Some("v2 has no ready pods but would take the requests with header _env=grey")
+            Some(
+                "v2 has no ready pods: ingress-nginx would send the requests with header \
+                 _env=grey to v1 instead"
+            )
         );
         // The live track scaled to 0 by hand: any share left on it is risky, all of it is not.
         let mut r = canary(Stage::Shifting, 500_000, &[]);

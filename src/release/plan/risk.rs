@@ -308,25 +308,32 @@ mod tests {
         );
     }
 
-    /// A rule to a track without ready pods names where it is written, for every pattern.
+    /// A rule to a track without ready pods names where it is written, for every pattern;
+    /// an ingress-nginx rule to a canary without pods is not one (its requests go to the
+    /// primary: `Release::canary_falls_back_to_primary`).
     #[test]
     fn a_rule_without_pods_says_which_object_holds_it() {
-        use crate::release::model::{Kind, Pattern, Route};
+        use crate::release::model::{Kind, Pattern, Route, RuleMatch, RuleSource};
         let mut r = crate::release::plan::reach::tests::canary(Stage::Shifting, 0, &[]);
-        r.traffic.rules = vec![crate::release::model::Rule::nginx(
-            crate::release::model::RuleSource::Header,
-            "X-Beta".into(),
-            crate::release::model::RuleMatch::Always,
-        )];
+        let rule = |m: RuleMatch| {
+            crate::release::model::Rule::nginx(RuleSource::Header, "X-Beta".into(), m)
+        };
+        r.traffic.rules = vec![rule(RuleMatch::Always)];
         if let Some(c) = r.candidate.as_mut() {
             c.replicas.ready = 0;
         }
         let said = |r: &Release| rule_warnings(r).join(" ");
+        assert_eq!(said(&r), "", "ingress-nginx sends them to the primary");
+        // `never` sends requests to the primary, which has no ready pods either.
+        r.traffic.rules = vec![rule(RuleMatch::Never)];
+        r.live.replicas.ready = 0;
         assert!(
             said(&r).contains("Remove the rule from the canary Ingress shop/web-canary (its canary-by-header/cookie annotations)"),
             "{}",
             said(&r)
         );
+        r.traffic.rules = vec![rule(RuleMatch::Always)];
+        r.live.replicas.ready = 2;
         r.pattern = Pattern::HttpRouteCanary;
         r.canary = None;
         r.traffic_object.kind = Kind::HttpRoute;
