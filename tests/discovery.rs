@@ -3958,6 +3958,48 @@ fn a_pods_last_restart_is_reported_by_how_long_ago() {
     );
 }
 
+/// Found by a new-user review: an Ingress switch with a second path naming the Service of
+/// the track without traffic was shown as 100/0 and healthy, while every request to that
+/// path went to the other track. Its split is said to vary, naming each path's Service.
+#[test]
+fn an_ingress_path_naming_the_idle_service_makes_the_split_vary() {
+    let second_path = |service: &str| {
+        let service = service.to_string();
+        move |i: &mut Value| {
+            let paths = i["spec"]["rules"][0]["http"]["paths"]
+                .as_array_mut()
+                .expect("paths");
+            paths.push(json!({
+                "path": "/api", "pathType": "Prefix",
+                "backend": {"service": {"name": service, "port": {"number": 80}}}
+            }));
+        }
+    };
+    let web = |objects: Objects| {
+        discover(&objects.snapshot(), now())
+            .into_iter()
+            .find(|r| r.id() == "web/demo-ingress")
+            .expect("web/demo-ingress")
+    };
+    let r = web(demo().edit_ingress("demo-ingress", second_path("green-service")));
+    let how = r.disagreement().expect("the paths disagree");
+    assert!(how.starts_with("paths disagree: "), "{how}");
+    assert!(how.ends_with("/api green-service"), "{how}");
+    assert!(how.contains("/ blue-service"), "{how}");
+    assert_eq!(r.short_split(), "varies");
+    assert!(
+        r.warnings.iter().any(|w| w.starts_with(
+            "The Ingress web/demo-ingress sends demo.example.com/api to green-service, the Service of the track without traffic"
+        )),
+        "{:#?}",
+        r.warnings
+    );
+    // A path to a Service of neither track is none of the release's business.
+    let r = web(demo().edit_ingress("demo-ingress", second_path("static-service")));
+    assert_eq!(r.disagreement(), None);
+    assert_eq!(r.disagreement(), web(demo()).disagreement());
+}
+
 /// An ingress-nginx canary given a share of requests with no ready pod does not fail them:
 /// ingress-nginx makes no balancer for a backend without endpoints and sends them to the
 /// primary (balancer.lua), which the warning says, with what to do.

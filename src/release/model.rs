@@ -557,11 +557,36 @@ impl Release {
         ))
     }
 
+    /// An Ingress switch one of whose paths names the Service of the track without traffic:
+    /// ingress-nginx sends that path's requests there whatever the switch, so neither 100/0
+    /// nor 0/100 is the release's (`paths disagree: web.example/ green-service,
+    /// web.example/api blue-service`, the paths naming either track's Service). None when
+    /// every path names the live track's Service or another one.
+    fn paths_disagree(&self) -> Option<String> {
+        let idle = self.candidate.as_ref()?.service.as_deref()?;
+        let live = self.live.service.as_deref();
+        let reached: Vec<(&Route, &str)> = (self.traffic.routes.iter())
+            .filter(|rt| rt.shadowed_by.is_none())
+            .filter_map(|rt| Some((rt, rt.live_service.as_deref()?)))
+            .filter(|(_, s)| *s == idle || Some(*s) == live)
+            .collect();
+        if !reached.iter().any(|(_, s)| *s == idle) {
+            return None;
+        }
+        let each: Vec<String> = (reached.iter())
+            .map(|(rt, s)| format!("{} {s}", rt.target()))
+            .collect();
+        Some(format!("paths disagree: {}", each.join(", ")))
+    }
+
     /// Why no one split is the release's: its weighted routes that some request reaches give
     /// the candidate different shares (`routes disagree: web 90/10, beta 50/50`, each route
     /// by its HTTPRoute where they are on several, else by its host/path). None when they
     /// agree. The shares shown would otherwise be only the first route's.
     pub fn disagreement(&self) -> Option<String> {
+        if self.pattern == Pattern::IngressSwitch {
+            return self.paths_disagree();
+        }
         let reached: Vec<&Route> = self
             .traffic
             .routes

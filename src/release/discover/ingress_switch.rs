@@ -60,6 +60,15 @@ fn release<'i>(
     let mut warnings = Vec::new();
     let routes = routes(v, hps, ing, (live_name, sibling_name), &mut warnings);
     let (ns, name) = (v.name, v.s(ing.name));
+    for rt in routes
+        .iter()
+        .filter(|rt| rt.live_service.as_deref() == Some(sibling_name))
+    {
+        warnings.push(format!(
+            "The Ingress {ns}/{name} sends {target} to {sibling_name}, the Service of the track without traffic: ingress-nginx sends that path's requests there whatever the switch. Point it at {live_name}, or remove the path.",
+            target = rt.target(),
+        ));
+    }
     if !(v.paths(ing).iter()).any(|hp| hp.service.is_some_and(|s| v.s(s) == live_name)) {
         warnings.push(format!(
             "The Ingress {ns}/{name} has no rule or default backend naming {live_name}, the Service its release record says is live: it sends none of the release's requests. Point a rule or the default backend at {live_name} again."
