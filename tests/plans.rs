@@ -345,12 +345,15 @@ async fn a_rollback_after_traffic_moved_by_hand_goes_back_where_the_release_bega
         d.kubectl(&["patch", "svc", "nginx-service", "-n", "shop", "-p", &patch]);
     };
     let id = "shop/nginx-service";
-    // After the switch to v2: to a version with no pods, or back to where it began.
-    for (by_hand, said) in [
-        ("v9", "all user traffic back to v1"),
+    // After the switch to v2: to a version with no pods (which the release never used: a
+    // risk, asking for the typed name), or back to where it began.
+    let risk = "traffic is on v9, which this release never moved it to (changed outside cutover): the rollback sends it back to v1, where the release began";
+    for (by_hand, said, risk) in [
+        ("v9", "all user traffic back to v1", Some(risk)),
         (
             "v1",
             "traffic stays on v1; the release is recorded as rolled back",
+            None,
         ),
     ] {
         let d = demo().await;
@@ -363,6 +366,7 @@ async fn a_rollback_after_traffic_moved_by_hand_goes_back_where_the_release_bega
         .await;
         let p = d.act(id, Op::Rollback).await;
         assert!(p.summary.contains(said), "{}", p.summary);
+        assert_eq!(p.risk.as_deref(), risk);
         assert_eq!(selector(&d), "v1", "after {by_hand} by hand");
         let r = d.release(id).await;
         assert_eq!(
@@ -391,7 +395,14 @@ async fn a_rollback_after_traffic_moved_by_hand_goes_back_where_the_release_bega
             .any(|r| r.id() == id && r.live.service.as_deref() == Some("red-service"))
     })
     .await;
-    d.act(id, Op::Rollback).await;
+    let p = d.act(id, Op::Rollback).await;
+    assert!(
+        p.risk
+            .as_deref()
+            .is_some_and(|r| r.starts_with("traffic is on red-service, which this release never")),
+        "{:?}",
+        p.risk
+    );
     let backend = Api::<Ingress>::namespaced(d.client.clone(), "web")
         .get("demo-ingress")
         .await

@@ -24,11 +24,13 @@ pub(super) fn disagreement(r: &Release) -> Option<String> {
 }
 
 /// The (live, candidate) shares in full (`99.9`, `0.1`); `0` each when neither takes any,
-/// `?` each when the routes disagree.
+/// `?` each when the routes disagree, `100` and `0` when an ingress-nginx canary without
+/// ready pods sends its share to the primary (`Release::fallback`).
 pub(super) fn exact(r: &Release) -> (String, String) {
     match (unserved(r), disagreement(r)) {
         (Some(_), _) => ("0".into(), "0".into()),
         (_, Some(_)) => ("?".into(), "?".into()),
+        _ if r.fallback().is_some() => ("100".into(), "0".into()),
         _ => r.traffic.exact_percents(),
     }
 }
@@ -38,6 +40,7 @@ pub(super) fn short(r: &Release) -> (String, String) {
     match (unserved(r), disagreement(r)) {
         (Some(_), _) => ("0".into(), "0".into()),
         (_, Some(_)) => ("?".into(), "?".into()),
+        _ if r.fallback().is_some() => ("100".into(), "0".into()),
         _ => r.traffic.short_percents(),
     }
 }

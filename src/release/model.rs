@@ -400,6 +400,10 @@ pub struct Canary {
     pub cookie: Option<CompactString>,
     pub host: CompactString,
     pub path: CompactString,
+    /// `service-upstream: "true"` on the canary Ingress: ingress-nginx proxies to the
+    /// Service's ClusterIP, not to its endpoints (`controller.go`, `createUpstreams`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub service_upstream: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -579,8 +583,9 @@ impl Release {
         Some(format!("paths disagree: {}", each.join(", ")))
     }
 
-    /// Why no one split is the release's: its weighted routes that some request reaches give
-    /// the candidate different shares (`routes disagree: web 90/10, beta 50/50`, each route
+    /// Why no one split is the release's: an Ingress switch's paths name both tracks'
+    /// Services ([`Release::paths_disagree`]), or its weighted routes that some request
+    /// reaches give the candidate different shares (`routes disagree: web 90/10, beta 50/50`, each route
     /// by its HTTPRoute where they are on several, else by its host/path). None when they
     /// agree. The shares shown would otherwise be only the first route's.
     pub fn disagreement(&self) -> Option<String> {
@@ -618,12 +623,33 @@ impl Release {
         Some(format!("routes disagree: {}", each.join(", ")))
     }
 
+    /// Why an ingress-nginx canary's share goes to the primary instead
+    /// ([`Release::canary_falls_back_to_primary`]): `all to v1: v2 has no ready pods, so
+    /// ingress-nginx sends its 30 % to v1`. None when it takes no share of ordinary requests
+    /// or does not fall back.
+    pub fn fallback(&self) -> Option<String> {
+        if !self.canary_falls_back_to_primary() || self.traffic.candidate_per_million == 0 {
+            return None;
+        }
+        let (c, live) = (self.candidate.as_ref()?, self.live.label());
+        Some(format!(
+            "all to {live}: {} has no ready pods, so ingress-nginx sends its {} % to {live}",
+            c.label(),
+            self.traffic.exact_percents().1
+        ))
+    }
+
     /// The split, short, as the status table and the console's list show it: `75/25`,
     /// `>99/<1`, `60/20+20` where other backends take a share, `0/0` where neither track
-    /// takes any (`unserved`), `varies` where the routes disagree (`disagreement`).
+    /// takes any (`unserved`), `100/0` where an ingress-nginx canary without ready pods sends
+    /// its share to the primary (`fallback`), `varies` where the routes or paths disagree
+    /// (`disagreement`).
     pub fn short_split(&self) -> String {
         if self.unserved().is_some() {
             return "0/0".into();
+        }
+        if self.fallback().is_some() {
+            return "100/0".into();
         }
         if self.disagreement().is_some() {
             return "varies".into();
@@ -651,13 +677,19 @@ impl Release {
             .is_some_and(|c| !c.deployments.is_empty() && c.replicas.ready == 0)
     }
 
-    /// An ingress-nginx canary whose candidate has no ready pod: its Service has no
-    /// endpoints, ingress-nginx makes no balancer for a backend without endpoints, and the
-    /// requests its weight or its header and cookie rules pick go to the primary instead
-    /// (ingress-nginx `rootfs/etc/nginx/lua/balancer.lua`, `route_to_alternative_balancer`:
-    /// "no alternative balancer for backend", then the primary's balancer).
+    /// An ingress-nginx canary whose candidate has no ready pod while the primary has: the
+    /// canary Service has no endpoints, ingress-nginx makes no balancer for a backend without
+    /// endpoints, and the requests its weight or its header and cookie rules pick go to the
+    /// primary instead (ingress-nginx `rootfs/etc/nginx/lua/balancer.lua`,
+    /// `route_to_alternative_balancer`: "no alternative balancer for backend"). Not when the
+    /// primary has no ready pod either (`get_balancer` finds none for it and every request
+    /// gets 503), nor with `service-upstream` (the ClusterIP is the canary's one endpoint:
+    /// its requests fail).
     pub fn canary_falls_back_to_primary(&self) -> bool {
-        self.pattern == Pattern::NginxCanary && self.candidate_without_pods()
+        self.pattern == Pattern::NginxCanary
+            && self.candidate_without_pods()
+            && self.live.replicas.ready > 0
+            && !self.canary.as_ref().is_some_and(|c| c.service_upstream)
     }
 
     /// The header and cookie rules that send requests to a track with no ready pods, each with
@@ -713,21 +745,43 @@ mod tests {
     use super::*;
 
     /// Where a share and a rule sent to a candidate without ready pods go, by pattern: under
-    /// ingress-nginx to the primary (no balancer for a backend without endpoints), elsewhere
+    /// ingress-nginx to the primary (no balancer for a backend without endpoints) unless the
+    /// primary has none either or `service-upstream` proxies to the ClusterIP; elsewhere
     /// nowhere (they fail: Gateway API's 500/503 for a backend with no endpoints, a Service
     /// selecting no ready pod).
     #[test]
     fn a_candidate_without_ready_pods_fails_its_requests_except_under_ingress_nginx() {
         let header = Rule::nginx(RuleSource::Header, "X-Beta".into(), RuleMatch::Always);
-        for (pattern, falls_back) in [
-            (Pattern::NginxCanary, true),
-            (Pattern::HttpRouteCanary, false),
-            (Pattern::HttpRouteSwitch, false),
-            (Pattern::SelectorSwitch, false),
-        ] {
+        let nginx = |live_ready: i32, service_upstream: bool| {
+            move |r: &mut Release| {
+                r.live.replicas.ready = live_ready;
+                r.canary = Some(Box::new(Canary {
+                    service_upstream,
+                    ..Canary::default()
+                }));
+            }
+        };
+        let cases: [(Pattern, Box<dyn Fn(&mut Release)>, bool); 6] = [
+            (Pattern::NginxCanary, Box::new(nginx(2, false)), true),
+            (Pattern::NginxCanary, Box::new(nginx(0, false)), false),
+            (Pattern::NginxCanary, Box::new(nginx(2, true)), false),
+            (Pattern::HttpRouteCanary, Box::new(nginx(2, false)), false),
+            (
+                Pattern::HttpRouteSwitch,
+                Box::new(|_: &mut Release| {}),
+                false,
+            ),
+            (
+                Pattern::SelectorSwitch,
+                Box::new(|_: &mut Release| {}),
+                false,
+            ),
+        ];
+        for (pattern, edit, falls_back) in cases {
             for ready in [0, 1] {
                 let mut r = fixture();
                 r.pattern = pattern;
+                edit(&mut r);
                 r.candidate = Some(Track {
                     deployments: smallvec::smallvec!["web-v2".into()],
                     version: Some("v2".into()),
@@ -740,7 +794,7 @@ mod tests {
                 });
                 r.traffic = Traffic::of_share(300_000, vec![header.clone()]);
                 let podless = ready == 0;
-                let case = format!("{pattern:?} with {ready} ready");
+                let case = format!("{pattern:?} with {ready} ready, live {:?}", r.live.replicas);
                 assert_eq!(
                     r.canary_falls_back_to_primary(),
                     podless && falls_back,
@@ -756,6 +810,7 @@ mod tests {
                     usize::from(podless && !falls_back),
                     "{case}"
                 );
+                assert_eq!(r.fallback().is_some(), podless && falls_back, "{case}");
             }
         }
     }

@@ -126,12 +126,21 @@ fn release_json(r: &Release) -> Value {
     {
         traffic.insert("disagreement".into(), json!(how));
     }
+    if let Some(why) = r.fallback()
+        && let Some(traffic) = release.get_mut("traffic").and_then(Value::as_object_mut)
+    {
+        traffic.insert("fallback".into(), json!(why));
+    }
     release
 }
 
 /// Where requests go now, in a few words: `100% still on v2`, or `75% on v1, 25% on v2`.
 pub fn where_traffic_is(r: &Release) -> String {
-    if let Some(why) = r.unserved().or_else(|| r.disagreement()) {
+    if let Some(why) = r
+        .unserved()
+        .or_else(|| r.disagreement())
+        .or_else(|| r.fallback())
+    {
         return why;
     }
     let t = &r.traffic;

@@ -252,10 +252,12 @@ fn line_label(cx: Cx, name: &str) -> Span<'static> {
 
 /// `traffic  ◀ v1 75% ███████████▒▒▒▒ 25% v2 ▶` and the header/cookie rules written out.
 fn traffic(cx: Cx, r: &Release, w: usize) -> Vec<Item> {
-    // No one split to draw: why neither track takes any, or how the routes disagree.
+    // No one split to draw: why neither track takes any, how the routes disagree, or where
+    // a podless nginx canary's share goes instead.
     let instead = share::unserved(r)
         .map(|why| (format!("✖ {why}"), Role::Danger))
-        .or_else(|| share::disagreement(r).map(|how| (format!("⚠ {how}"), Role::Warning)));
+        .or_else(|| share::disagreement(r).map(|how| (format!("⚠ {how}"), Role::Warning)))
+        .or_else(|| r.fallback().map(|why| (format!("⚠ {why}"), Role::Warning)));
     let mut items = match instead {
         // Said whole, wrapped: it is why the bar is not shown.
         Some((said, role)) => text::wrap(&said, w.saturating_sub(LABEL).max(1))

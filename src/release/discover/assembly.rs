@@ -199,7 +199,7 @@ fn stage_of(r: &Release) -> (Stage, Option<String>) {
         // not been retired: its stage is its weight's.
         // not been retired, whatever the pattern: its stage is its traffic's.
         // A canary still weighted to it is not: it was scaled down under its traffic (a
-        // warning says those requests fail), and rolling back must take the weight off.
+        // warning says where those requests go), and rolling back must take the weight off.
         Some(c)
             if c.replicas.desired == 0
                 && !c.deployments.is_empty()

@@ -29,6 +29,7 @@ const CANARY_HEADER: &str = "nginx.ingress.kubernetes.io/canary-by-header";
 const CANARY_HEADER_VALUE: &str = "nginx.ingress.kubernetes.io/canary-by-header-value";
 const CANARY_HEADER_PATTERN: &str = "nginx.ingress.kubernetes.io/canary-by-header-pattern";
 const CANARY_COOKIE: &str = "nginx.ingress.kubernetes.io/canary-by-cookie";
+const SERVICE_UPSTREAM: &str = "nginx.ingress.kubernetes.io/service-upstream";
 
 /// The ingress-nginx annotations of a canary Ingress, as written.
 #[derive(Clone, Copy, Default)]
@@ -39,6 +40,8 @@ pub(super) struct CanaryNotes {
     header_value: Option<Str>,
     header_pattern: Option<Str>,
     cookie: Option<Str>,
+    /// `service-upstream` reads true (Go's `strconv.ParseBool`).
+    service_upstream: bool,
     /// ingress-nginx's "configured": a weight above 0, or a header, header value, header
     /// pattern or cookie that is not empty. Source: `canary/main.go`, `Parse`.
     configured: bool,
@@ -53,6 +56,10 @@ impl CanaryNotes {
             header_value: note(text, a, CANARY_HEADER_VALUE),
             header_pattern: note(text, a, CANARY_HEADER_PATTERN),
             cookie: note(text, a, CANARY_COOKIE),
+            service_upstream: a
+                .get(SERVICE_UPSTREAM)
+                .and_then(|v| parse_bool(v))
+                .unwrap_or(false),
             configured: a.get(CANARY_WEIGHT).and_then(|w| w.parse::<i64>().ok()) > Some(0)
                 || [
                     CANARY_HEADER,
@@ -504,6 +511,7 @@ fn settings(v: View<'_>, canary_ing: &IngRow) -> Canary {
         header_value: set(cn.header_value),
         header_pattern: set(cn.header_pattern),
         cookie: set(cn.cookie),
+        service_upstream: cn.service_upstream,
         ..Canary::default()
     }
 }

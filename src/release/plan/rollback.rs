@@ -30,19 +30,34 @@ pub(super) fn rollback(cx: Cx) -> Result<Plan, Refusal> {
             p
         });
     }
+    // A track the release never moved traffic to, which the rollback leaves: said as a risk.
+    let mut leaves_third = None;
     if !matches!(r.stage, Stage::Switched | Stage::Retired) {
+        // An Ingress whose paths name both Services: no one track to stay on or go back to.
+        if r.pattern == Pattern::IngressSwitch
+            && let Some(how) = r.disagreement()
+        {
+            return Err(Refusal::NotAllowedInStage {
+                stage: r.stage,
+                message: format!(
+                    "{id}: its Ingress's {how}, so a rollback cannot tell which way is back: \
+                     point those paths at one Service by hand (kubectl edit ingress), then roll \
+                     back."
+                ),
+            });
+        }
         // Traffic where the release began needs no move; moved by hand to the other track
         // or to a third, it goes back where the record says the release began.
         match began_on(r, other) {
             Began::Live => return record_only(cx, other),
-            Began::Other => {}
+            Began::Other { third } => leaves_third = third,
             Began::Neither { start, now } => {
                 return Err(Refusal::NotAllowedInStage {
                     stage: r.stage,
                     message: format!(
                         "{id} began on {start}, but traffic is on {now} (changed outside \
-                         cutover) and {start} is not one of its tracks now: switch by hand to \
-                         the version that should serve."
+                         cutover) and {start} is not one of its tracks now: move the traffic \
+                         by hand to the track that should serve."
                     ),
                 });
             }
@@ -65,7 +80,13 @@ pub(super) fn rollback(cx: Cx) -> Result<Plan, Refusal> {
     record_on_traffic_object(cx, &mut plan, other);
     steps.extend(plan.steps);
     plan.steps = steps;
-    plan.risk = None;
+    plan.risk = leaves_third.map(|now| {
+        format!(
+            "traffic is on {now}, which this release never moved it to (changed outside \
+             cutover): the rollback sends it back to {}, where the release began",
+            other.label()
+        )
+    });
     plan.summary = format!(
         "{id}: all user traffic back to {}{}",
         other.label(),
@@ -99,8 +120,10 @@ pub(super) fn rollback(cx: Cx) -> Result<Plan, Refusal> {
 enum Began {
     /// On the live track: no record, or one whose first track is live (or does not say).
     Live,
-    /// On the other track: traffic was moved off the first track outside cutover.
-    Other,
+    /// On the other track: traffic was moved off the first track outside cutover; `third`
+    /// names the live track when it is not the record's candidate either (the record is an
+    /// earlier release's, or traffic went to a track this release never used).
+    Other { third: Option<String> },
     /// On neither: traffic was moved to a third track (`now`) outside cutover.
     Neither { start: String, now: String },
 }
@@ -126,7 +149,19 @@ fn began_on(r: &crate::release::Release, other: &Track) -> Began {
     match start {
         None => Began::Live,
         Some(start) if key(&r.live, services) == Some(start) => Began::Live,
-        Some(start) if key(other, services) == Some(start) => Began::Other,
+        Some(start) if key(other, services) == Some(start) => {
+            let candidate = rec.candidate.as_ref().and_then(|c| {
+                if services {
+                    c.service.as_deref()
+                } else {
+                    c.version.as_deref()
+                }
+            });
+            let live = key(&r.live, services);
+            Began::Other {
+                third: (live != candidate).then(|| r.live.label().to_string()),
+            }
+        }
         Some(start) => Began::Neither {
             start: start.to_string(),
             now: r.live.label().to_string(),
