@@ -761,7 +761,8 @@ mod tests {
                 }));
             }
         };
-        let cases: [(Pattern, Box<dyn Fn(&mut Release)>, bool); 6] = [
+        type Edit = Box<dyn Fn(&mut Release)>;
+        let cases: [(Pattern, Edit, bool); 6] = [
             (Pattern::NginxCanary, Box::new(nginx(2, false)), true),
             (Pattern::NginxCanary, Box::new(nginx(0, false)), false),
             (Pattern::NginxCanary, Box::new(nginx(2, true)), false),
