@@ -755,6 +755,32 @@ mod feed {
         names
     }
 
+    /// Credentials the cluster refuses (a token it never issued: expired or revoked) are
+    /// said in words with what to do, never called live (401 on every watch).
+    #[tokio::test]
+    async fn refused_credentials_are_said_in_words_and_never_live() {
+        let cluster = demo_cluster("127.0.0.1:0".parse().expect("addr")).await;
+        let yaml = format!(
+            "apiVersion: v1\nkind: Config\ncurrent-context: c\nclusters:\n- name: c\n  \
+             cluster:\n    server: {}\ncontexts:\n- name: c\n  context:\n    cluster: c\n    \
+             user: u\nusers:\n- name: u\n  user:\n    token: not-issued\n",
+            cluster.url()
+        );
+        let kubeconfig = kube::config::Kubeconfig::from_yaml(&yaml).expect("kubeconfig");
+        let config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default())
+            .await
+            .expect("config");
+        let client =
+            cutover::cluster::transport::client(&config, Duration::from_secs(30)).expect("client");
+        let feed = Feed::start_with(client, None, false, ASK_OFTEN);
+        view_where(&feed, Duration::from_secs(10), "the refusal said", |v| {
+            matches!(&v.connection, Connection::Reconnecting { reason, .. }
+                if reason.starts_with("the cluster did not accept the credentials (401 Unauthorized)"))
+        })
+        .await;
+        assert!(!feed.views().borrow().synced);
+    }
+
     /// A cluster without the Gateway API CRDs is live, watched without HTTPRoutes and with
     /// nothing said about them; installed later, its routes arrive; removed (its watch ends
     /// and the relist answers 404), they go.

@@ -49,6 +49,12 @@ enum WatchFailure {
     Unreachable(String),
     #[error("no permission: {0}")]
     Forbidden(String),
+    /// 401: the credentials were refused (expired, revoked, or never the cluster's).
+    #[error(
+        "the cluster did not accept the credentials (401 Unauthorized): they may have expired \
+         or been revoked; sign in again (`cutover status` says which credential)"
+    )]
+    Unauthorized,
     #[error("{message} ({code})")]
     Api { message: String, code: u16 },
     #[error("the watch ended with an error: {0}")]
@@ -77,6 +83,7 @@ impl From<&kube::Error> for WatchFailure {
         }
         match e {
             kube::Error::Api(s) if s.code == 403 => WatchFailure::Forbidden(s.message.clone()),
+            kube::Error::Api(s) if s.code == 401 => WatchFailure::Unauthorized,
             kube::Error::Api(s) => WatchFailure::Api {
                 message: s.message.clone(),
                 code: s.code,
@@ -825,6 +832,30 @@ impl State {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What each answer of the API server makes of a failed watch: 401 says the credentials
+    /// were refused and what to do, 403 that listing is not allowed, another status its own
+    /// words and code.
+    #[test]
+    fn a_refused_watch_says_why_by_its_status() {
+        let api = |code: u16, message: &str| {
+            kube::Error::Api(Box::new(
+                kube::core::Status::failure(message, "").with_code(code),
+            ))
+        };
+        let cases = [
+            (
+                api(401, "Unauthorized"),
+                "the cluster did not accept the credentials (401 Unauthorized): they may have \
+                 expired or been revoked; sign in again (`cutover status` says which credential)",
+            ),
+            (api(403, "nope"), "no permission: nope"),
+            (api(500, "boom"), "boom (500)"),
+        ];
+        for (error, said) in cases {
+            assert_eq!(WatchFailure::from(&error).to_string(), said);
+        }
+    }
 
     #[test]
     fn a_feed_that_never_listed_is_connecting_not_stale() {

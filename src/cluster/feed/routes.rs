@@ -65,13 +65,14 @@ enum Failed {
 }
 
 /// How a failure of the HTTPRoute watch is shown: 403 as "may not list", 404 as the API gone,
-/// a lost connection by the other watches, and anything else (a 500, an answer that does not
+/// a lost connection or refused credentials by the other watches, and anything else (a 500, an answer that does not
 /// decode) as routes that may be out of date, with the reason in the log.
 fn on_failure(failure: WatchFailure) -> Failed {
     match failure {
         WatchFailure::Forbidden(why) => Failed::Say(GatewayApi::Forbidden(why)),
         WatchFailure::Api { code: 404, .. } => Failed::Gone,
-        WatchFailure::Unreachable(_) => Failed::Unreachable,
+        // Refused credentials refuse every watch: the others say so, once.
+        WatchFailure::Unreachable(_) | WatchFailure::Unauthorized => Failed::Unreachable,
         other => {
             tracing::warn!("watch of HTTPRoutes failed: {other}");
             Failed::Say(GatewayApi::Failing(other.to_string()))
@@ -121,6 +122,7 @@ mod tests {
                 WatchFailure::Unreachable("refused".into()),
                 Failed::Unreachable,
             ),
+            (WatchFailure::Unauthorized, Failed::Unreachable),
             (
                 api(500),
                 Failed::Say(GatewayApi::Failing("boom (500)".into())),
