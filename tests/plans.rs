@@ -100,6 +100,19 @@ impl Demo {
         d.spec.and_then(|s| s.replicas).unwrap_or(0)
     }
 
+    /// The `version` key of shop/nginx-service's selector, as kubectl reads it.
+    fn nginx_selector_version(&self) -> String {
+        self.kubectl(&[
+            "get",
+            "svc",
+            "nginx-service",
+            "-n",
+            "shop",
+            "-o",
+            "jsonpath={.spec.selector.version}",
+        ])
+    }
+
     fn kubectl(&self, args: &[&str]) -> String {
         let dir = tempfile::tempdir().expect("tempdir");
         let kc = dir.path().join("kc");
@@ -171,18 +184,7 @@ async fn selector_switch_release_and_rollback_from_retired() {
         (r.stage, r.live.version.as_deref()),
         (Stage::Switched, Some("v2"))
     );
-    assert_eq!(
-        d.kubectl(&[
-            "get",
-            "svc",
-            "nginx-service",
-            "-n",
-            "shop",
-            "-o",
-            "jsonpath={.spec.selector.version}"
-        ]),
-        "v2"
-    );
+    assert_eq!(d.nginx_selector_version(), "v2");
     d.act(id, Op::Approve).await;
     assert_eq!(d.release(id).await.stage, Stage::Retired);
     assert_eq!(d.deployment_replicas("shop", "nginx").await, 0);
@@ -193,18 +195,7 @@ async fn selector_switch_release_and_rollback_from_retired() {
         "scale, wait, move traffic: {:#?}",
         p.steps
     );
-    assert_eq!(
-        d.kubectl(&[
-            "get",
-            "svc",
-            "nginx-service",
-            "-n",
-            "shop",
-            "-o",
-            "jsonpath={.spec.selector.version}"
-        ]),
-        "v1"
-    );
+    assert_eq!(d.nginx_selector_version(), "v1");
     assert_eq!(d.deployment_replicas("shop", "nginx").await, 3);
     let r = d.release(id).await;
     assert_eq!(
@@ -329,17 +320,6 @@ async fn the_next_ingress_release_keeps_the_retired_colour_as_part_of_it() {
 /// began, whichever way it left.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rollback_after_traffic_moved_by_hand_goes_back_where_the_release_began() {
-    let selector = |d: &Demo| {
-        d.kubectl(&[
-            "get",
-            "svc",
-            "nginx-service",
-            "-n",
-            "shop",
-            "-o",
-            "jsonpath={.spec.selector.version}",
-        ])
-    };
     let set_selector = |d: &Demo, version: &str| {
         let patch = format!(r#"{{"spec":{{"selector":{{"version":"{version}"}}}}}}"#);
         d.kubectl(&["patch", "svc", "nginx-service", "-n", "shop", "-p", &patch]);
@@ -367,7 +347,7 @@ async fn a_rollback_after_traffic_moved_by_hand_goes_back_where_the_release_bega
         let p = d.act(id, Op::Rollback).await;
         assert!(p.summary.contains(said), "{}", p.summary);
         assert_eq!(p.risk.as_deref(), risk);
-        assert_eq!(selector(&d), "v1", "after {by_hand} by hand");
+        assert_eq!(d.nginx_selector_version(), "v1", "after {by_hand} by hand");
         let r = d.release(id).await;
         assert_eq!(
             (r.stage, r.live.version.as_deref()),
