@@ -12,10 +12,7 @@ use rustls::{AlertDescription, CertificateError};
 /// one in use), or None when `error` is about neither TLS nor credentials. Branches on the
 /// error's types, found anywhere in its chain of causes.
 pub fn explain(error: &kube::Error, context: &str) -> Option<String> {
-    let context = match context {
-        "" => "the context in use".to_string(),
-        named => format!("context {named}"),
-    };
+    let context = context_words(context);
     causes(error).find_map(|cause| {
         if let Some(auth) = cause.downcast_ref::<AuthError>() {
             return Some(credential_failure(auth, &context));
@@ -24,6 +21,14 @@ pub fn explain(error: &kube::Error, context: &str) -> Option<String> {
             .downcast_ref::<rustls::Error>()
             .map(|tls| tls_failure(tls, &context))
     })
+}
+
+/// A kubeconfig context in a sentence: `context prod`, or `the context in use` for "".
+fn context_words(context: &str) -> String {
+    match context {
+        "" => "the context in use".to_string(),
+        named => format!("context {named}"),
+    }
 }
 
 /// What a kube error says, safe to show and log: [`explain`]'s sentence when it has one,
@@ -77,10 +82,7 @@ impl Credential {
 /// Go's `tls.RequestClientCert` and verifies them in its x509 authenticator); kubectl says
 /// "You must be logged in to the server (Unauthorized)".
 pub fn refused(credential: Credential, context: &str) -> String {
-    let context = match context {
-        "" => "the context in use".to_string(),
-        named => format!("context {named}"),
-    };
+    let context = context_words(context);
     let (what, check) = match credential {
         Credential::ClientCertificate => (
             "the client certificate",

@@ -60,6 +60,20 @@ impl Pattern {
     pub fn switches_services(self) -> bool {
         matches!(self, Pattern::IngressSwitch | Pattern::HttpRouteSwitch)
     }
+
+    /// What tells this pattern's tracks apart, of a track's `service` and `version`: its
+    /// Service for a backend switch ([`Pattern::switches_services`]), else its version.
+    pub fn track_key<'a>(
+        self,
+        service: Option<&'a str>,
+        version: Option<&'a str>,
+    ) -> Option<&'a str> {
+        if self.switches_services() {
+            service
+        } else {
+            version
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

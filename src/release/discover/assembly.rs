@@ -228,12 +228,9 @@ fn stage_of(r: &Release) -> (Stage, Option<String>) {
     }
     // A backend switch moves traffic between Services, the others between versions.
     let (serving, _) = rec.serving_and_idle();
-    let (expected, live) = if pattern.switches_services() {
-        (serving.and_then(|t| t.service.as_deref()), &r.live.service)
-    } else {
-        (serving.and_then(|t| t.version.as_deref()), &r.live.version)
-    };
-    let live = live.as_deref();
+    let expected =
+        serving.and_then(|t| pattern.track_key(t.service.as_deref(), t.version.as_deref()));
+    let live = pattern.track_key(r.live.service.as_deref(), r.live.version.as_deref());
     if !pattern.splits_by_weight() && expected.is_some() && expected != live {
         let warning = format!(
             "The release record says traffic is on {}, but it is on {}: it was changed outside cutover.",

@@ -130,34 +130,19 @@ enum Began {
 
 /// [`Began`] for `r`, whose other track is `other`.
 fn began_on(r: &crate::release::Release, other: &Track) -> Began {
-    fn key(t: &Track, services: bool) -> Option<&str> {
-        if services {
-            t.service.as_deref()
-        } else {
-            t.version.as_deref()
-        }
-    }
     let Some(rec) = &r.record else {
         return Began::Live;
     };
-    let services = r.pattern.switches_services();
-    let start = if services {
-        rec.live.service.as_deref()
-    } else {
-        rec.live.version.as_deref()
-    };
-    match start {
+    let p = r.pattern;
+    let live = p.track_key(r.live.service.as_deref(), r.live.version.as_deref());
+    match p.track_key(rec.live.service.as_deref(), rec.live.version.as_deref()) {
         None => Began::Live,
-        Some(start) if key(&r.live, services) == Some(start) => Began::Live,
-        Some(start) if key(other, services) == Some(start) => {
-            let candidate = rec.candidate.as_ref().and_then(|c| {
-                if services {
-                    c.service.as_deref()
-                } else {
-                    c.version.as_deref()
-                }
-            });
-            let live = key(&r.live, services);
+        Some(start) if live == Some(start) => Began::Live,
+        Some(start)
+            if p.track_key(other.service.as_deref(), other.version.as_deref()) == Some(start) =>
+        {
+            let candidate = (rec.candidate.as_ref())
+                .and_then(|c| p.track_key(c.service.as_deref(), c.version.as_deref()));
             Began::Other {
                 third: (live != candidate).then(|| r.live.label().to_string()),
             }
